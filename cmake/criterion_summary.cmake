@@ -1,0 +1,23 @@
+# Sum the Criterion JSON reports of one ctest run into Criterion's own
+# "[====] Synthesis:" line.  Criterion counts crashes among the failed tests,
+# so Tested = passed + failed.
+if(MODE STREQUAL "reset")
+  file(REMOVE_RECURSE "${DIR}")
+  file(MAKE_DIRECTORY "${DIR}")
+  return()
+endif()
+file(GLOB reports "${DIR}/*.json")
+set(p 0)
+set(f 0)
+set(c 0)
+foreach(r IN LISTS reports)
+  file(READ "${r}" js)
+  string(JSON np GET "${js}" passed)
+  string(JSON nf GET "${js}" failed)
+  string(JSON nc GET "${js}" errored)
+  math(EXPR p "${p}+${np}")
+  math(EXPR f "${f}+${nf}")
+  math(EXPR c "${c}+${nc}")
+endforeach()
+math(EXPR t "${p}+${f}")
+message("[====] Synthesis: Tested: ${t} | Passing: ${p} | Failing: ${f} | Crashing: ${c}")

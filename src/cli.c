@@ -1,0 +1,190 @@
+/*
+ * cli.c - see cli.h.  Runs on the main thread, except the signal handler.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/outfile.h"
+#include "core/util.h"
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	sx_out_cleanup_all();
+	if (signals_seen++) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	sx_request_stop();
+}
+
+void sx_cli_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int sx_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sigex%s%s: usage error: %s\nTry 'sigex%s%s --help'.\n", cmd ? " " : "",
+		cmd ? cmd : "", msg, cmd ? " " : "", cmd ? cmd : "");
+	return SX_EXIT_USAGE;
+}
+
+int sx_cli_threads(const char *cmd, const char *arg, unsigned *out)
+{
+	uint64_t v;
+
+	if (sx_parse_u64(arg, 1, 1024, &v))
+		return sx_cli_usage_error(cmd, "-j expects a number of threads from 1 to 1024, not \"%s\"",
+					  arg);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int sx_cli_check_filter(const char *cmd, const char *filter)
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	int ret = 0;
+
+	if (!filter)
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!p)
+		return -ENOMEM;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+		ret = sx_cli_usage_error(cmd, "bad filter \"%s\": %s", filter, pcap_geterr(p));
+	else
+		pcap_freecode(&prog);
+	pcap_close(p);
+	return ret;
+}
+
+static bool needs_spool(const char *path)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") == 0)
+		return true;
+	return stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+static int copy_fd(int in, int out)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t r = read(in, buf, sizeof(buf));
+		ssize_t off = 0;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		while (off < r) {
+			ssize_t w = write(out, buf + off, (size_t)(r - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -errno;
+			off += w;
+		}
+	}
+}
+
+int sx_cli_spool(const char *const *paths, int n, char ***read_paths)
+{
+	char **rp = calloc((size_t)n + 1, sizeof(*rp));
+	const char *tmpdir = getenv("TMPDIR");
+	int i, ret = 0;
+
+	if (!rp)
+		return -ENOMEM;
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	for (i = 0; i < n; i++) {
+		int in, out;
+
+		if (!needs_spool(paths[i])) {
+			rp[i] = (char *)paths[i];
+			continue;
+		}
+		if (asprintf(&rp[i], "%s/sigex-spool-XXXXXX", tmpdir) < 0) {
+			rp[i] = NULL;
+			ret = -ENOMEM;
+			break;
+		}
+		out = mkstemp(rp[i]);
+		if (out < 0) {
+			ret = -errno;
+			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i], strerror(errno));
+			free(rp[i]);
+			rp[i] = NULL;
+			break;
+		}
+		in = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY | O_NONBLOCK);
+		if (in >= 0) {
+			fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+			ret = copy_fd(in, out);
+			if (in != STDIN_FILENO)
+				close(in);
+		} else {
+			ret = -errno;
+		}
+		close(out);
+		if (ret) {
+			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i], strerror(-ret));
+			/* Leave the empty copy: the reader reports it per file. */
+			ret = 0;
+		}
+	}
+	if (ret) {
+		sx_cli_spool_free(rp, paths, n);
+		return ret;
+	}
+	*read_paths = rp;
+	return 0;
+}
+
+void sx_cli_spool_free(char **read_paths, const char *const *paths, int n)
+{
+	int i;
+
+	if (!read_paths)
+		return;
+	for (i = 0; i < n; i++) {
+		if (read_paths[i] && read_paths[i] != paths[i]) {
+			unlink(read_paths[i]);
+			free(read_paths[i]);
+		}
+	}
+	free(read_paths);
+}

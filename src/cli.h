@@ -1,0 +1,32 @@
+/*
+ * cli.h - helpers shared by the sigex subcommands (the executable only).
+ */
+#ifndef SX_CLI_H
+#define SX_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Install SIGINT/SIGTERM handlers that request a stop and remove temporary
+ * output files; a second signal exits at once. */
+void sx_cli_signals(void);
+
+/* Parse "-j N" (1..1024).  0 on success, else prints a usage error. */
+int sx_cli_threads(const char *cmd, const char *arg, unsigned *out);
+
+/* Check a BPF filter once, up front (a usage error, not a per-file one). */
+int sx_cli_check_filter(const char *cmd, const char *filter);
+
+/*
+ * Inputs that cannot be read twice (standard input, FIFOs) are copied to
+ * unlinked-on-exit temporary files when a command needs two passes.
+ * read_paths[i] is the path to read, paths[i] the name to show.  Returns 0
+ * or -errno (message printed).  sx_cli_spool_free() removes the copies.
+ */
+int sx_cli_spool(const char *const *paths, int n, char ***read_paths);
+void sx_cli_spool_free(char **read_paths, const char *const *paths, int n);
+
+/* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
+int sx_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* SX_CLI_H */

@@ -1,0 +1,178 @@
+/*
+ * buf.c - growable buffer and CSV field writer (see buf.h for the contract).
+ */
+#include "core/buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sx_buf_init(struct sx_buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->err = 0;
+}
+
+void sx_buf_fini(struct sx_buf *b)
+{
+	free(b->data);
+	sx_buf_init(b);
+}
+
+int sx_buf_reserve(struct sx_buf *b, size_t n)
+{
+	size_t want;
+	char *p;
+
+	if (b->err)
+		return b->err;
+	if (n <= b->cap - b->len)
+		return 0;
+	if (n > SIZE_MAX / 2 - b->len) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	want = b->cap ? b->cap : 256;
+	while (want - b->len < n)
+		want *= 2;
+	p = realloc(b->data, want);
+	if (!p) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	b->data = p;
+	b->cap = want;
+	return 0;
+}
+
+void sx_buf_put(struct sx_buf *b, const void *p, size_t n)
+{
+	if (n == 0 || sx_buf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void sx_buf_puts(struct sx_buf *b, const char *s)
+{
+	sx_buf_put(b, s, strlen(s));
+}
+
+void sx_buf_putc(struct sx_buf *b, char c)
+{
+	if (sx_buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+}
+
+void sx_buf_printf(struct sx_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || sx_buf_reserve(b, (size_t)n + 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void sx_buf_u64(struct sx_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sx_buf_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+void sx_buf_i64(struct sx_buf *b, int64_t v)
+{
+	if (v < 0) {
+		sx_buf_putc(b, '-');
+		sx_buf_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sx_buf_u64(b, (uint64_t)v);
+	}
+}
+
+void sx_buf_ts(struct sx_buf *b, uint64_t sec, uint32_t nsec)
+{
+	char frac[10];
+	int i;
+
+	sx_buf_u64(b, sec);
+	for (i = 8; i >= 0; i--) {
+		frac[i + 1] = (char)('0' + nsec % 10);
+		nsec /= 10;
+	}
+	frac[0] = '.';
+	sx_buf_put(b, frac, sizeof(frac));
+}
+
+static int needs_quotes(const char *s)
+{
+	return strpbrk(s, ",\"\r\n") != NULL;
+}
+
+static void put_field(struct sx_buf *b, const char *prefix, const char *s)
+{
+	const char *p;
+
+	if (!needs_quotes(s)) {
+		sx_buf_puts(b, prefix);
+		sx_buf_puts(b, s);
+		return;
+	}
+	sx_buf_putc(b, '"');
+	sx_buf_puts(b, prefix);
+	for (p = s; *p; p++) {
+		if (*p == '"')
+			sx_buf_putc(b, '"');
+		sx_buf_putc(b, *p);
+	}
+	sx_buf_putc(b, '"');
+}
+
+void sx_buf_csv(struct sx_buf *b, const char *s)
+{
+	put_field(b, "", s);
+}
+
+static int is_formula_start(char c)
+{
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' ||
+	       c == '\'';
+}
+
+void sx_buf_csv_text(struct sx_buf *b, const char *s)
+{
+	put_field(b, is_formula_start(s[0]) ? "'" : "", s);
+}
+
+char *sx_csv_unneutralise(char *s)
+{
+	if (s[0] == '\'' && is_formula_start(s[1]))
+		memmove(s, s + 1, strlen(s));
+	return s;
+}
+
+int sx_buf_flush(struct sx_buf *b, FILE *f)
+{
+	int ret = b->err;
+
+	if (!ret && b->len && fwrite(b->data, 1, b->len, f) != b->len)
+		ret = errno ? -errno : -EIO;
+	b->len = 0;
+	return ret;
+}

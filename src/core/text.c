@@ -1,0 +1,63 @@
+/*
+ * text.c - escaping of untrusted bytes (see text.h for the invariant).
+ */
+#include "core/text.h"
+
+static const char hexdig[] = "0123456789abcdef";
+
+void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, size_t n)
+{
+	size_t o = *len;
+	size_t i;
+
+	if (dstsz == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		uint8_t c = src[i];
+
+		if (c == '\\') {
+			if (o + 2 >= dstsz)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = '\\';
+		} else if (c >= 0x20 && c <= 0x7e) {
+			if (o + 1 >= dstsz)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= dstsz)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hexdig[c >> 4];
+			dst[o++] = hexdig[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	*len = o;
+}
+
+size_t sx_text_escape(char *dst, size_t dstsz, const uint8_t *src, size_t n, bool *truncated)
+{
+	size_t len = 0;
+	size_t i;
+	size_t need = 0;
+
+	if (dstsz == 0)
+		return 0;
+	dst[0] = '\0';
+	sx_text_append(dst, dstsz, &len, src, n);
+	if (truncated) {
+		for (i = 0; i < n; i++)
+			need += (src[i] == '\\') ? 2 : (src[i] >= 0x20 && src[i] <= 0x7e) ? 1 : 4;
+		*truncated = need > len;
+	}
+	return len;
+}
+
+void sx_text_lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}

@@ -1,0 +1,31 @@
+/*
+ * text.h - turning untrusted bytes into safe, printable text.
+ *
+ * Invariant for every string sigex derives from a packet: printable ASCII
+ * (0x20..0x7e) only, NUL-terminated, bounded by its buffer.  Bytes outside
+ * that range become "\xNN" and a backslash becomes "\\", so the original is
+ * recoverable and no output format (CSV, YAML, a report line) can be broken
+ * by a newline, a control byte or invalid UTF-8.  Stateless; thread-safe.
+ */
+#ifndef SX_CORE_TEXT_H
+#define SX_CORE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * sx_text_escape - escape n bytes of src into dst (size dstsz >= 1).
+ * Stops at a whole escape sequence when dst is full.  Returns the length
+ * written (excluding the NUL); *truncated (may be NULL) says whether input
+ * was left over.
+ */
+size_t sx_text_escape(char *dst, size_t dstsz, const uint8_t *src, size_t n, bool *truncated);
+
+/* Append-escape: like sx_text_escape but writing at dst+*len, updating *len. */
+void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, size_t n);
+
+/* ASCII lower-case in place. */
+void sx_text_lower(char *s);
+
+#endif /* SX_CORE_TEXT_H */

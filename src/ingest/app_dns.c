@@ -1,0 +1,497 @@
+/*
+ * app_dns.c - DNS (RFC 1035), mDNS (RFC 6762) and LLMNR (RFC 4795).
+ *
+ * One message per packet: over UDP the whole payload, over TCP the message
+ * behind the 2-byte length prefix (only the first message of a segment).
+ * The header decides whether the payload is DNS at all; once it is, every
+ * question and record that can be read is kept (up to SX_DNS_MAX_Q and
+ * SX_DNS_MAX_RR) and anything dropped or unreadable sets dns.cut.
+ *
+ * Plausibility (so that random bytes on port 53 are not called DNS):
+ *   - at least the 12-byte header is captured;
+ *   - opcode is QUERY, IQUERY, STATUS, NOTIFY, UPDATE or DSO (not 3, 7..15);
+ *   - qdcount <= 64;
+ *   - the counts fit in the message's wire length: every question takes at
+ *     least 5 bytes and every record at least 11;
+ *   - the message says something: some count is non-zero, or it is a
+ *     response with a non-zero rcode.
+ * A header that passes is DNS even when its records then fail to parse.
+ *
+ * Names: compression pointers must point strictly below the start of the
+ * label run that contains them (so every jump goes backwards and a loop is
+ * impossible), at most 32 jumps, at most 255 wire bytes, label types 01 and
+ * 10 are refused.  Presentation form per RFC 4343 / RFC 1035 §5.1: bytes
+ * 0x21..0x7e as they are, except "\." and "\\" for a dot or backslash inside
+ * a label; every other byte (space included) as "\DDD" in decimal.  Labels
+ * are joined by '.', with no trailing dot, and the root name is the empty
+ * string "".  Case is kept as on the wire.  A name that does not fit its
+ * buffer is cut at a whole escape and sets dns.cut.
+ *
+ * Stateless; no allocation; reads only through struct sx_cursor.
+ */
+#include "ingest/app.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/compiler.h"
+#include "core/text.h"
+#include "ingest/cursor.h"
+#include "ingest/ingest.h"
+
+#define DNS_HDR_LEN 12
+#define DNS_MAX_QDCOUNT 64
+#define DNS_MAX_JUMPS 32
+#define DNS_MAX_WIRE_NAME 255
+#define DNS_MIN_Q_LEN 5		/* root name + type + class */
+#define DNS_MIN_RR_LEN 11	/* root name + type + class + ttl + rdlength */
+
+enum dns_type {
+	T_A = 1,
+	T_NS = 2,
+	T_CNAME = 5,
+	T_PTR = 12,
+	T_TXT = 16,
+	T_AAAA = 28,
+	T_SRV = 33,
+};
+
+/* Output side of a name or text being built: a bounded string. */
+struct strbuf {
+	char *s;
+	size_t sz;
+	size_t len;
+	bool cut;
+};
+
+static void sb_init(struct strbuf *b, char *s, size_t sz)
+{
+	b->s = s;
+	b->sz = sz;
+	b->len = 0;
+	b->cut = false;
+	if (sz)
+		s[0] = '\0';
+}
+
+/* Append a literal (already printable) string, whole or not at all. */
+static void sb_puts(struct strbuf *b, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (b->cut || b->sz == 0 || b->len + n >= b->sz) {
+		b->cut = true;
+		return;
+	}
+	memcpy(b->s + b->len, t, n + 1);
+	b->len += n;
+}
+
+/* Append one label byte in RFC 4343 presentation form. */
+static void sb_label_byte(struct strbuf *b, uint8_t c)
+{
+	char esc[8];
+
+	if (c == '.' || c == '\\') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		esc[2] = '\0';
+	} else if (c > 0x20 && c < 0x7f) {
+		esc[0] = (char)c;
+		esc[1] = '\0';
+	} else {
+		snprintf(esc, sizeof(esc), "\\%03u", c);
+	}
+	sb_puts(b, esc);
+}
+
+/* Length of n bytes once escaped by core/text.h. */
+static size_t escaped_len(const uint8_t *p, size_t n)
+{
+	size_t need = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		need += p[i] == '\\' ? 2 : (p[i] >= 0x20 && p[i] <= 0x7e) ? 1 : 4;
+	return need;
+}
+
+/* Escaped untrusted bytes (core/text.h form), cutting at a whole escape. */
+static void sb_text(struct strbuf *b, const uint8_t *p, size_t n)
+{
+	size_t before = b->len;
+
+	if (n == 0)
+		return;
+	if (b->cut || b->sz == 0) {
+		b->cut = true;
+		return;
+	}
+	sx_text_append(b->s, b->sz, &b->len, p, n);
+	if (b->len - before < escaped_len(p, n))
+		b->cut = true;
+}
+
+/*
+ * A name at offset off of msg[0..len):
+ *
+ *   +--+--+--+--+--+--+--+--+
+ *   | 0  0|  length (1..63) |  label of that many bytes follows
+ *   | 1  1|  offset (14 bits) ... |  pointer: the rest of the name is there
+ *   | 0  0  0  0  0  0  0  0|  root: end of the name
+ *   +--+--+--+--+--+--+--+--+
+ *
+ * Returns the offset just past the name where it started (after the first
+ * pointer, if any), or -1.  Writes the presentation form into out (may be
+ * NULL when outsz is 0) and sets *cut when it did not fit.
+ */
+static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz,
+			bool *cut)
+{
+	struct strbuf sb;
+	size_t pos = off;
+	size_t limit = off;	/* a pointer must point below this */
+	long end = -1;
+	unsigned jumps = 0;
+	size_t wire = 0;
+	bool first = true;
+
+	sb_init(&sb, out, outsz);
+	for (;;) {
+		struct sx_cursor c;
+		struct sx_cursor lab;
+		uint8_t b;
+		size_t i;
+
+		if (pos >= len)
+			return -1;
+		c = sx_cur(msg + pos, len - pos);
+		b = sx_cur_u8(&c);
+		if ((b & 0xc0) == 0xc0) {
+			size_t target = (size_t)(b & 0x3f) << 8 | sx_cur_u8(&c);
+
+			if (c.bad)
+				return -1;
+			if (end < 0)
+				end = (long)(pos + 2);
+			if (target >= limit || ++jumps > DNS_MAX_JUMPS)
+				return -1;
+			limit = target;
+			pos = target;
+			continue;
+		}
+		if (b & 0xc0)
+			return -1;	/* extended (01) or reserved (10) label type */
+		wire += (size_t)b + 1;
+		if (wire > DNS_MAX_WIRE_NAME)
+			return -1;
+		if (b == 0) {
+			if (end < 0)
+				end = (long)(pos + 1);
+			break;
+		}
+		lab = sx_cur_sub(&c, b);
+		if (c.bad)
+			return -1;
+		if (!first)
+			sb_puts(&sb, ".");
+		first = false;
+		for (i = 0; i < b; i++)
+			sb_label_byte(&sb, sx_cur_u8(&lab));
+		pos += 1 + (size_t)b;
+	}
+	if (cut && sb.cut)
+		*cut = true;
+	return end;
+}
+
+long sx_dns_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz)
+{
+	return decode_name(msg, len, off, out, outsz, NULL);
+}
+
+/* Bytes the payload has on the wire when p is the packet's payload. */
+static size_t wire_len(const struct sx_pkt *pkt, const uint8_t *p, size_t n)
+{
+	if (p == pkt->payload && pkt->payload_len > n)
+		return pkt->payload_len;
+	return n;
+}
+
+/*
+ * Record data, rd[0..rdlen) at offset rdoff of the message (names inside it
+ * may point back into the message, but must end inside the record).
+ */
+static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *msg, size_t rdoff,
+			 size_t rdlen)
+{
+	struct sx_cursor c = sx_cur(msg + rdoff, rdlen);
+	struct strbuf sb;
+	size_t rdend = rdoff + rdlen;
+	bool cut = false;
+	char num[32];
+
+	sb_init(&sb, rr->data, sizeof(rr->data));
+	switch (rr->type) {
+	case T_A:
+	case T_AAAA: {
+		size_t alen = rr->type == T_A ? 4 : 16;
+
+		if (rdlen != alen)
+			break;
+		rr->addr.family = rr->type == T_A ? 4 : 6;
+		sx_cur_copy(&c, rr->addr.b, alen);
+		if (!inet_ntop(rr->type == T_A ? AF_INET : AF_INET6, rr->addr.b, rr->data,
+			       sizeof(rr->data)))
+			rr->data[0] = '\0';
+		break;
+	}
+	case T_NS:
+	case T_CNAME:
+	case T_PTR:
+		if (decode_name(msg, rdend, rdoff, rr->data, sizeof(rr->data), &cut) < 0)
+			rr->data[0] = '\0';
+		break;
+	case T_SRV: {
+		uint16_t prio = sx_cur_be16(&c);
+		uint16_t weight = sx_cur_be16(&c);
+		uint16_t port = sx_cur_be16(&c);
+		char target[SX_NAME_MAX];
+
+		if (c.bad)
+			break;
+		if (decode_name(msg, rdend, rdoff + 6, target, sizeof(target), &cut) < 0)
+			break;
+		snprintf(num, sizeof(num), "%u %u %u ", prio, weight, port);
+		sb_puts(&sb, num);
+		sb_puts(&sb, target);
+		if (sb.cut)
+			cut = true;
+		break;
+	}
+	case T_TXT: {
+		bool first = true;
+
+		/* <character-string>*: a length byte, then that many bytes */
+		while (sx_cur_left(&c) > 0) {
+			uint8_t l = sx_cur_u8(&c);
+			struct sx_cursor s = sx_cur_sub(&c, l);
+
+			if (c.bad)
+				break;
+			if (!first)
+				sb_puts(&sb, " ");
+			first = false;
+			sb_text(&sb, s.p, sx_cur_left(&s));
+		}
+		if (sb.cut)
+			cut = true;
+		break;
+	}
+	default:
+		break;
+	}
+	if (cut)
+		d->cut = true;
+}
+
+/*
+ * A resource record at *pos:
+ *
+ *   name | TYPE (16) | CLASS (16) | TTL (32) | RDLENGTH (16) | RDATA
+ *
+ * Fills rr; returns false when the record cannot be read (rr is then not
+ * kept).  A record whose data is cut by the capture is kept, data empty.
+ */
+static bool decode_rr(struct sx_dns *d, struct sx_dns_rr *rr, uint8_t section, const uint8_t *msg,
+		      size_t len, size_t *pos)
+{
+	struct sx_cursor c;
+	long end;
+	uint16_t rdlen;
+
+	end = decode_name(msg, len, *pos, rr->name, sizeof(rr->name), &d->cut);
+	if (end < 0)
+		return false;
+	c = sx_cur(msg + end, len - (size_t)end);
+	rr->section = section;
+	rr->type = sx_cur_be16(&c);
+	sx_cur_be16(&c);	/* class (mDNS: cache-flush bit on top) */
+	rr->ttl = sx_cur_be32(&c);
+	rdlen = sx_cur_be16(&c);
+	if (c.bad)
+		return false;
+	rr->data[0] = '\0';
+	memset(&rr->addr, 0, sizeof(rr->addr));
+	*pos = (size_t)end + 10;
+	if (!sx_cur_has(&c, rdlen)) {
+		d->cut = true;
+		*pos = len;
+		return true;	/* kept, but parsing stops: the data is not here */
+	}
+	decode_rdata(d, rr, msg, *pos, rdlen);
+	*pos += rdlen;
+	return true;
+}
+
+static bool plausible(const struct sx_dns *d, size_t wire)
+{
+	uint32_t need;
+
+	if (d->opcode == 3 || d->opcode > 6)
+		return false;
+	if (d->qdcount > DNS_MAX_QDCOUNT)
+		return false;
+	need = (uint32_t)d->qdcount * DNS_MIN_Q_LEN +
+	       ((uint32_t)d->ancount + d->nscount + d->arcount) * DNS_MIN_RR_LEN;
+	if (need > wire - DNS_HDR_LEN)
+		return false;
+	if (!d->qdcount && !d->ancount && !d->nscount && !d->arcount && !(d->qr && d->rcode))
+		return false;
+	return true;
+}
+
+/*
+ * RFC 1035 §4.1.1 header, then the sections:
+ *
+ *   0                   1
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |              ID               |
+ *  |QR| Opcode |AA|TC|RD|RA| Z|AD|CD| RCODE |
+ *  |           QDCOUNT             |
+ *  |           ANCOUNT             |
+ *  |           NSCOUNT             |
+ *  |           ARCOUNT             |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  | question: name QTYPE QCLASS   | x QDCOUNT
+ *  | answer / authority / additional records
+ *
+ * Over TCP (RFC 1035 §4.2.2, RFC 7766) a 16-bit length precedes it.
+ */
+bool sx_app_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp, enum sx_proto kind)
+{
+	struct sx_dns *d = &pkt->app.dns;
+	struct sx_cursor c = sx_cur(p, n);
+	const uint8_t *msg;
+	size_t len;
+	size_t wire;
+	size_t pos;
+	uint16_t counts[3];
+	unsigned i;
+	unsigned s;
+
+	if (over_tcp) {
+		uint16_t mlen = sx_cur_be16(&c);
+
+		if (c.bad || mlen < DNS_HDR_LEN)
+			return false;
+		wire = mlen;
+		if (sx_cur_left(&c) > mlen)
+			c.end = c.p + mlen;
+	} else {
+		wire = wire_len(pkt, p, n);
+	}
+	msg = c.p;
+	len = sx_cur_left(&c);
+	if (len < DNS_HDR_LEN || wire < DNS_HDR_LEN)
+		return false;
+
+	d->id = sx_cur_be16(&c);
+	d->flags = sx_cur_be16(&c);
+	d->qdcount = sx_cur_be16(&c);
+	d->ancount = sx_cur_be16(&c);
+	d->nscount = sx_cur_be16(&c);
+	d->arcount = sx_cur_be16(&c);
+	d->qr = d->flags >> 15;
+	d->opcode = (d->flags >> 11) & 0xf;
+	d->rcode = d->flags & 0xf;
+	if (!plausible(d, wire))
+		return false;
+	d->nq = 0;
+	d->nrr = 0;
+	d->cut = false;
+	pos = DNS_HDR_LEN;
+
+	/* Questions: name QTYPE QCLASS; all are walked, the first few kept. */
+	for (i = 0; i < d->qdcount; i++) {
+		struct sx_dns_q *q = d->nq < SX_DNS_MAX_Q ? &d->q[d->nq] : NULL;
+		long end;
+		uint16_t qtype;
+		uint16_t qclass;
+
+		if (q)
+			end = decode_name(msg, len, pos, q->name, sizeof(q->name), &d->cut);
+		else
+			end = decode_name(msg, len, pos, NULL, 0, NULL);
+		if (end < 0)
+			goto out_cut;
+		c = sx_cur(msg + end, len - (size_t)end);
+		qtype = sx_cur_be16(&c);
+		qclass = sx_cur_be16(&c);
+		if (c.bad)
+			goto out_cut;
+		pos = (size_t)end + 4;
+		if (!q) {
+			d->cut = true;
+			continue;
+		}
+		q->qtype = qtype;
+		q->qclass = kind == SX_P_MDNS ? (qclass & 0x7fff) : qclass;
+		d->nq++;
+	}
+
+	/* Records, section by section. */
+	counts[0] = d->ancount;
+	counts[1] = d->nscount;
+	counts[2] = d->arcount;
+	for (s = SX_DNS_AN; s <= SX_DNS_AR; s++) {
+		for (i = 0; i < counts[s - SX_DNS_AN]; i++) {
+			if (d->nrr >= SX_DNS_MAX_RR || pos >= len)
+				goto out_cut;
+			if (!decode_rr(d, &d->rr[d->nrr], (uint8_t)s, msg, len, &pos))
+				goto out_cut;
+			d->nrr++;
+		}
+	}
+	goto out;
+
+out_cut:
+	d->cut = true;
+out:
+	pkt->proto = (uint8_t)kind;
+	return true;
+}
+
+static const struct {
+	uint16_t type;
+	const char *name;
+} dns_types[] = {
+	{1, "A"},	    {2, "NS"},		{3, "MD"},	   {4, "MF"},	       {5, "CNAME"},
+	{6, "SOA"},	    {7, "MB"},		{8, "MG"},	   {9, "MR"},	       {10, "NULL"},
+	{11, "WKS"},	    {12, "PTR"},	{13, "HINFO"},	   {14, "MINFO"},      {15, "MX"},
+	{16, "TXT"},	    {17, "RP"},		{18, "AFSDB"},	   {19, "X25"},	       {20, "ISDN"},
+	{21, "RT"},	    {22, "NSAP"},	{23, "NSAP-PTR"},  {24, "SIG"},	       {25, "KEY"},
+	{26, "PX"},	    {27, "GPOS"},	{28, "AAAA"},	   {29, "LOC"},	       {30, "NXT"},
+	{33, "SRV"},	    {35, "NAPTR"},	{36, "KX"},	   {37, "CERT"},       {39, "DNAME"},
+	{41, "OPT"},	    {42, "APL"},	{43, "DS"},	   {44, "SSHFP"},      {45, "IPSECKEY"},
+	{46, "RRSIG"},	    {47, "NSEC"},	{48, "DNSKEY"},	   {49, "DHCID"},      {50, "NSEC3"},
+	{51, "NSEC3PARAM"}, {52, "TLSA"},	{53, "SMIMEA"},	   {55, "HIP"},	       {59, "CDS"},
+	{60, "CDNSKEY"},    {61, "OPENPGPKEY"}, {62, "CSYNC"},	   {63, "ZONEMD"},     {64, "SVCB"},
+	{65, "HTTPS"},	    {99, "SPF"},	{108, "EUI48"},	   {109, "EUI64"},     {249, "TKEY"},
+	{250, "TSIG"},	    {251, "IXFR"},	{252, "AXFR"},	   {253, "MAILB"},     {254, "MAILA"},
+	{255, "ANY"},	    {256, "URI"},	{257, "CAA"},	   {32768, "TA"},      {32769, "DLV"},
+};
+
+const char *sx_dns_type_name(uint16_t type, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	for (i = 0; i < SX_ARRAY_SIZE(dns_types); i++)
+		if (dns_types[i].type == type)
+			return dns_types[i].name;
+	if (bufsz)
+		snprintf(buf, bufsz, "TYPE%u", type);
+	return buf;
+}

@@ -1,0 +1,14 @@
+/* app_misc.c - placeholder */
+#include "ingest/app.h"
+
+bool sx_app_ntp(struct sx_pkt *pkt, const uint8_t *p, size_t n)
+{
+	(void)pkt, (void)p, (void)n;
+	return false;
+}
+
+bool sx_app_mqtt(struct sx_pkt *pkt, const uint8_t *p, size_t n)
+{
+	(void)pkt, (void)p, (void)n;
+	return false;
+}

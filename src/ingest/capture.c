@@ -1,0 +1,480 @@
+/*
+ * capture.c - one capture file through libpcap.
+ *
+ * Opening: the first bytes decide the format, never the file name.  A gzip
+ * (1f 8b) or zstd (28 b5 2f fd) stream, and any input that cannot seek
+ * (standard input, a FIFO), is read through a stdio cookie (fopencookie) that
+ * replays the peeked bytes and decompresses on the fly; a plain regular file
+ * is handed to libpcap as a FILE with a large buffer.  libpcap then detects
+ * pcap (both byte orders, micro- and nanosecond) or pcapng itself, and
+ * timestamps are read at nanosecond precision.
+ *
+ * Errors are per file and carry a one-line cause meant for a person:
+ * libpcap's own text, rephrased where it is cryptic (an empty file, an
+ * unknown magic), or the decompressor's.  One capture is used by one thread.
+ */
+#include "ingest/ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/compiler.h"
+#include "core/err.h"
+
+#define PEEK_LEN 4
+#define IN_BUF (256 * 1024)
+#define FILE_BUF (1024 * 1024)
+
+enum src_kind { SRC_RAW, SRC_GZIP, SRC_ZSTD };
+
+/* State behind the stdio cookie for streams and compressed files. */
+struct source {
+	int fd;
+	enum src_kind kind;
+	uint8_t peek[PEEK_LEN];
+	size_t npeek;
+	size_t peekpos;
+	uint8_t *in;		/* compressed input buffer */
+	size_t inlen;
+	size_t inpos;
+	bool in_eof;
+	bool z_ready;
+	z_stream z;
+	ZSTD_DStream *zs;
+	bool stream_end;	/* the last frame/member ended cleanly */
+	char msg[128];		/* decompression error, "" when none */
+};
+
+struct sx_capture {
+	pcap_t *p;
+	struct source *src;	/* NULL for plain files; freed by the cookie close */
+	enum sx_l2 l2;
+	int dlt;
+	uint64_t index;
+	char err[PCAP_ERRBUF_SIZE + 160];
+};
+
+/* Raw bytes from the fd, peeked bytes first.  Returns bytes, 0 EOF, -1 error. */
+static ssize_t raw_read(struct source *s, void *buf, size_t n)
+{
+	ssize_t r;
+
+	if (s->peekpos < s->npeek) {
+		size_t k = SX_MIN(n, s->npeek - s->peekpos);
+
+		memcpy(buf, s->peek + s->peekpos, k);
+		s->peekpos += k;
+		return (ssize_t)k;
+	}
+	do {
+		r = read(s->fd, buf, n);
+	} while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int fill_in(struct source *s)
+{
+	ssize_t r;
+
+	if (s->inpos < s->inlen || s->in_eof)
+		return 0;
+	r = raw_read(s, s->in, IN_BUF);
+	if (r < 0) {
+		snprintf(s->msg, sizeof(s->msg), "read error: %s", strerror(errno));
+		return -1;
+	}
+	if (r == 0)
+		s->in_eof = true;
+	s->inlen = (size_t)r;
+	s->inpos = 0;
+	return 0;
+}
+
+/* gzip (RFC 1952), concatenated members allowed, through zlib's inflate. */
+static ssize_t gz_read(struct source *s, char *buf, size_t n)
+{
+	size_t out = 0;
+
+	while (out < n) {
+		int zr;
+
+		if (fill_in(s))
+			return -1;
+		if (s->inpos == s->inlen && s->in_eof) {
+			if (!s->stream_end) {
+				snprintf(s->msg, sizeof(s->msg),
+					 "gzip stream truncated (compressed data ends early)");
+				return out ? (ssize_t)out : -1;
+			}
+			break;
+		}
+		if (s->stream_end) {	/* another member follows */
+			if (inflateReset(&s->z) != Z_OK)
+				return -1;
+			s->stream_end = false;
+		}
+		s->z.next_in = s->in + s->inpos;
+		s->z.avail_in = (uInt)(s->inlen - s->inpos);
+		s->z.next_out = (Bytef *)buf + out;
+		s->z.avail_out = (uInt)SX_MIN(n - out, (size_t)UINT32_MAX);
+		zr = inflate(&s->z, Z_NO_FLUSH);
+		s->inpos = s->inlen - s->z.avail_in;
+		out = (size_t)((char *)s->z.next_out - buf);
+		if (zr == Z_STREAM_END) {
+			s->stream_end = true;
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			snprintf(s->msg, sizeof(s->msg), "gzip data is corrupt (%s)",
+				 s->z.msg ? s->z.msg : "inflate error");
+			return out ? (ssize_t)out : -1;
+		}
+	}
+	return (ssize_t)out;
+}
+
+/* zstd (RFC 8878), multiple frames allowed. */
+static ssize_t zstd_read(struct source *s, char *buf, size_t n)
+{
+	ZSTD_outBuffer ob = {buf, n, 0};
+
+	while (ob.pos < ob.size) {
+		ZSTD_inBuffer ib;
+		size_t zr;
+
+		if (fill_in(s))
+			return -1;
+		if (s->inpos == s->inlen && s->in_eof) {
+			if (!s->stream_end) {
+				snprintf(s->msg, sizeof(s->msg),
+					 "zstd stream truncated (compressed data ends early)");
+				return ob.pos ? (ssize_t)ob.pos : -1;
+			}
+			break;
+		}
+		ib.src = s->in + s->inpos;
+		ib.size = s->inlen - s->inpos;
+		ib.pos = 0;
+		zr = ZSTD_decompressStream(s->zs, &ob, &ib);
+		s->inpos += ib.pos;
+		if (ZSTD_isError(zr)) {
+			snprintf(s->msg, sizeof(s->msg), "zstd data is corrupt (%s)",
+				 ZSTD_getErrorName(zr));
+			return ob.pos ? (ssize_t)ob.pos : -1;
+		}
+		s->stream_end = zr == 0;
+	}
+	return (ssize_t)ob.pos;
+}
+
+static ssize_t cookie_read(void *cookie, char *buf, size_t n)
+{
+	struct source *s = cookie;
+	ssize_t r;
+
+	switch (s->kind) {
+	case SRC_GZIP:
+		r = gz_read(s, buf, n);
+		break;
+	case SRC_ZSTD:
+		r = zstd_read(s, buf, n);
+		break;
+	default:
+		r = raw_read(s, buf, n);
+		if (r < 0)
+			snprintf(s->msg, sizeof(s->msg), "read error: %s", strerror(errno));
+		break;
+	}
+	if (r < 0)
+		errno = EIO;
+	return r;
+}
+
+static void source_free(struct source *s)
+{
+	if (!s)
+		return;
+	if (s->z_ready)
+		inflateEnd(&s->z);
+	ZSTD_freeDStream(s->zs);
+	if (s->fd > STDIN_FILENO)
+		close(s->fd);
+	free(s->in);
+	free(s);
+}
+
+static int cookie_close(void *cookie)
+{
+	source_free(cookie);
+	return 0;
+}
+
+static int source_init(struct source *s, enum src_kind kind)
+{
+	s->kind = kind;
+	if (kind == SRC_RAW)
+		return 0;
+	s->in = malloc(IN_BUF);
+	if (!s->in)
+		return -ENOMEM;
+	if (kind == SRC_GZIP) {
+		/* 15 + 32: a zlib or gzip header, detected automatically. */
+		if (inflateInit2(&s->z, 15 + 32) != Z_OK)
+			return -ENOMEM;
+		s->z_ready = true;
+	} else {
+		s->zs = ZSTD_createDStream();
+		if (!s->zs || ZSTD_isError(ZSTD_initDStream(s->zs)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Read up to PEEK_LEN bytes without losing them.  Returns the count or -errno. */
+static ssize_t peek_bytes(int fd, uint8_t *buf, bool seekable)
+{
+	size_t got = 0;
+
+	if (seekable) {
+		ssize_t r = pread(fd, buf, PEEK_LEN, 0);
+
+		return r < 0 ? -errno : r;
+	}
+	while (got < PEEK_LEN) {
+		ssize_t r = read(fd, buf + got, PEEK_LEN - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static void explain_pcap_error(char *msg, size_t msglen, const char *errbuf, const uint8_t *peek,
+			       size_t npeek)
+{
+	if (strstr(errbuf, "unknown file format"))
+		snprintf(msg, msglen,
+			 "not a pcap or pcapng capture (unknown magic %02x%02x%02x%02x)",
+			 npeek > 0 ? peek[0] : 0, npeek > 1 ? peek[1] : 0, npeek > 2 ? peek[2] : 0,
+			 npeek > 3 ? peek[3] : 0);
+	else
+		snprintf(msg, msglen, "%s", errbuf);
+}
+
+/* Open the file or stdin and build the FILE that libpcap will read. */
+static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8_t *peek,
+		       size_t *npeek, char *msg, size_t msglen)
+{
+	static const cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
+	bool is_stdin = strcmp(path, "-") == 0;
+	struct source *s = NULL;
+	struct stat st;
+	enum src_kind kind = SRC_RAW;
+	ssize_t n;
+	FILE *fp;
+	int fd, ret;
+
+	*fpp = NULL;
+	*srcp = NULL;
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(msg, msglen, "cannot open: %s", strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(msg, msglen, "cannot stat: %s", strerror(errno));
+		goto out_close;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		snprintf(msg, msglen, "is a directory, not a capture file");
+		goto out_close;
+	}
+	if (!is_stdin && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		ret = SX_E_FORMAT;
+		snprintf(msg, msglen, "not a regular file (device or socket)");
+		goto out_close;
+	}
+	/* O_NONBLOCK kept open() of a FIFO from waiting for a writer forever
+	 * (with none, the first read sees end of file); block from here on. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	n = peek_bytes(fd, peek, S_ISREG(st.st_mode));
+	if (n < 0) {
+		ret = (int)n;
+		snprintf(msg, msglen, "read error: %s", strerror((int)-n));
+		goto out_close;
+	}
+	*npeek = (size_t)n;
+	if (n == 0) {
+		ret = SX_E_FORMAT;
+		snprintf(msg, msglen, "empty file (0 bytes), not a capture");
+		goto out_close;
+	}
+	if (n >= 2 && peek[0] == 0x1f && peek[1] == 0x8b)
+		kind = SRC_GZIP;
+	else if (n >= 4 && peek[0] == 0x28 && peek[1] == 0xb5 && peek[2] == 0x2f && peek[3] == 0xfd)
+		kind = SRC_ZSTD;
+
+	if (kind == SRC_RAW && S_ISREG(st.st_mode)) {
+		fp = fdopen(fd, "rb");
+		if (!fp) {
+			ret = -errno;
+			snprintf(msg, msglen, "cannot open: %s", strerror(errno));
+			goto out_close;
+		}
+		setvbuf(fp, NULL, _IOFBF, FILE_BUF);
+		*fpp = fp;
+		return 0;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ret = -ENOMEM;
+		snprintf(msg, msglen, "out of memory");
+		goto out_close;
+	}
+	s->fd = fd;
+	if (S_ISREG(st.st_mode)) {
+		s->npeek = 0;	/* pread did not move the offset */
+	} else {
+		memcpy(s->peek, peek, (size_t)n);
+		s->npeek = (size_t)n;
+	}
+	ret = source_init(s, kind);
+	if (ret) {
+		snprintf(msg, msglen, "out of memory");
+		source_free(s);
+		return ret;
+	}
+	fp = fopencookie(s, "rb", io);
+	if (!fp) {
+		ret = -errno;
+		snprintf(msg, msglen, "cannot open stream: %s", strerror(errno));
+		source_free(s);
+		return ret;
+	}
+	setvbuf(fp, NULL, _IOFBF, FILE_BUF);
+	*fpp = fp;
+	*srcp = s;
+	return 0;
+
+out_close:
+	if (!is_stdin)
+		close(fd);
+	return ret;
+}
+
+int sx_capture_open(const char *path, const char *filter, struct sx_capture **out, char *msg,
+		    size_t msglen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct sx_capture *cap;
+	uint8_t peek[PEEK_LEN] = {0};
+	size_t npeek = 0;
+	struct source *src;
+	FILE *fp;
+	int ret;
+
+	*out = NULL;
+	msg[0] = '\0';
+	ret = open_stream(path, &fp, &src, peek, &npeek, msg, msglen);
+	if (ret)
+		return ret;
+	cap = calloc(1, sizeof(*cap));
+	if (!cap) {
+		fclose(fp);
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	errbuf[0] = '\0';
+	cap->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!cap->p) {
+		if (src && src->msg[0])
+			snprintf(msg, msglen, "%s", src->msg);
+		else
+			explain_pcap_error(msg, msglen, errbuf, peek, npeek);
+		fclose(fp);	/* libpcap leaves the FILE to us on failure */
+		free(cap);
+		return SX_E_FORMAT;
+	}
+	cap->src = src;
+	cap->dlt = pcap_datalink(cap->p);
+	cap->l2 = sx_l2_from_dlt(cap->dlt);
+	if (filter && *filter) {
+		struct bpf_program prog;
+
+		if (pcap_compile(cap->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(msg, msglen, "bad filter \"%s\": %s", filter, pcap_geterr(cap->p));
+			sx_capture_close(cap);
+			return SX_E_USAGE;
+		}
+		ret = pcap_setfilter(cap->p, &prog);
+		pcap_freecode(&prog);
+		if (ret < 0) {
+			snprintf(msg, msglen, "cannot set filter: %s", pcap_geterr(cap->p));
+			sx_capture_close(cap);
+			return SX_E_PCAP;
+		}
+	}
+	*out = cap;
+	return 0;
+}
+
+int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+
+	for (;;) {
+		rc = pcap_next_ex(cap->p, &h, &data);
+		if (rc == 1)
+			break;
+		if (rc == PCAP_ERROR_BREAK)
+			return 0;
+		if (rc == 0)	/* live-capture timeout; not for files */
+			continue;
+		if (cap->src && cap->src->msg[0])
+			snprintf(cap->err, sizeof(cap->err), "%s (after %llu packets)",
+				 cap->src->msg, (unsigned long long)cap->index);
+		else
+			snprintf(cap->err, sizeof(cap->err), "damaged record after %llu packets: %s",
+				 (unsigned long long)cap->index, pcap_geterr(cap->p));
+		return SX_E_PCAP;
+	}
+	sx_decode(pkt, cap->l2, data, h->caplen, h->len);
+	pkt->ts_sec = h->ts.tv_sec;
+	pkt->ts_nsec = (uint32_t)h->ts.tv_usec;	/* nanoseconds: opened with NANO precision */
+	pkt->index = cap->index++;
+	return 1;
+}
+
+const char *sx_capture_error(const struct sx_capture *cap)
+{
+	return cap->err;
+}
+
+int sx_capture_dlt(const struct sx_capture *cap)
+{
+	return cap->dlt;
+}
+
+void sx_capture_close(struct sx_capture *cap)
+{
+	if (!cap)
+		return;
+	pcap_close(cap->p);	/* closes the FILE, hence the cookie and its source */
+	free(cap);
+}

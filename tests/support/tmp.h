@@ -1,0 +1,26 @@
+/*
+ * tmp.h - temporary directories, files and child processes for the tests.
+ * Returned strings are malloc'd; the caller frees them.
+ */
+#ifndef SX_TESTS_TMP_H
+#define SX_TESTS_TMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh directory under $TMPDIR or /tmp. */
+char *sx_tt_tmpdir(void);
+/* dir + "/" + name */
+char *sx_tt_path(const char *dir, const char *name);
+/* Run a shell command; stdout (and stderr when err != NULL, separately) are
+ * captured.  Returns the exit status (128+signal when killed). */
+int sx_tt_run(const char *cmd, char **out, char **err);
+/* Whole file, NUL-terminated; *len without the NUL.  NULL when unreadable. */
+char *sx_tt_read(const char *path, size_t *len);
+int sx_tt_write(const char *path, const void *data, size_t len);
+/* Whether the shared corpora are present; when not, the caller skips. */
+bool sx_tt_have_shared(void);
+/* Count of lines in a string. */
+size_t sx_tt_lines(const char *s);
+
+#endif /* SX_TESTS_TMP_H */
