@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# sigex set-up on a fresh Debian 12 machine (as root): install what is
+# missing, build, then either run the demo or the whole test suite.
+#   ./setup.sh demo   build and run the main job on the generated demo corpus
+#   ./setup.sh test   build and run every test (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+mode=${1:-demo}
+
+pkgs=(build-essential cmake pkg-config libpcap-dev liburcu-dev libxxhash-dev libyaml-dev
+      zlib1g-dev libzstd-dev libcriterion-dev)
+[ "$mode" = test ] && pkgs+=(tshark clang libclang-rt-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+case "$mode" in
+demo)
+	cmake -S . -B build >/dev/null
+	cmake --build build -j"$(nproc)" >/dev/null
+	exec ./build/sigex packets build/corpora/demo/*.pcap
+	;;
+test)
+	cmake -S . -B build -DSX_WERROR=ON >/dev/null
+	cmake --build build -j"$(nproc)"
+	ctest --test-dir build --output-on-failure
+	;;
+*)
+	echo "usage: ./setup.sh demo|test" >&2
+	exit 2
+	;;
+esac
