@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,7 +158,10 @@ static int is_formula_start(char c)
 
 void sx_buf_csv_text(struct sx_buf *b, const char *s)
 {
-	put_field(b, is_formula_start(s[0]) ? "'" : "", s);
+	/* A lone "-" (standard input's name) cannot start a formula. */
+	bool neutralise = is_formula_start(s[0]) && strcmp(s, "-") != 0;
+
+	put_field(b, neutralise ? "'" : "", s);
 }
 
 char *sx_csv_unneutralise(char *s)

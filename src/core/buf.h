@@ -10,7 +10,7 @@
  * network goes through sx_buf_csv_text(), which also neutralises spreadsheet
  * formula prefixes (= + - @ TAB CR, and a leading apostrophe so that the
  * transformation can be undone): such a field is written with a leading
- * apostrophe.  sx_csv_unneutralise() undoes it for readers of our CSVs.
+ * apostrophe (a lone "-", the name of standard input, is left alone).  sx_csv_unneutralise() undoes it for readers of our CSVs.
  */
 #ifndef SX_CORE_BUF_H
 #define SX_CORE_BUF_H

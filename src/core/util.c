@@ -28,10 +28,24 @@ int sx_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 int sx_parse_seconds(const char *s, double *out)
 {
+	bool digit = false, dot = false;
+	const char *p;
 	char *end;
 	double v;
 
-	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+	/* Digits and at most one '.': strtod alone would also take an
+	 * exponent, hexadecimal, "inf" and leading blanks. */
+	if (!s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digit = true;
+		else if (*p == '.' && !dot)
+			dot = true;
+		else
+			return -EINVAL;
+	}
+	if (!digit)
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);

@@ -261,9 +261,14 @@ static ssize_t peek_bytes(int fd, uint8_t *buf, bool seekable)
 }
 
 static void explain_pcap_error(char *msg, size_t msglen, const char *errbuf, const uint8_t *peek,
-			       size_t npeek)
+			       size_t npeek, const struct source *src)
 {
-	if (strstr(errbuf, "unknown file format"))
+	/* The peeked magic of a compressed file is the compressor's own. */
+	if (strstr(errbuf, "unknown file format") && src && src->kind != SRC_RAW)
+		snprintf(msg, msglen,
+			 "%s-compressed, but the content is not a pcap or pcapng capture",
+			 src->kind == SRC_GZIP ? "gzip" : "zstd");
+	else if (strstr(errbuf, "unknown file format"))
 		snprintf(msg, msglen,
 			 "not a pcap or pcapng capture (unknown magic %02x%02x%02x%02x)",
 			 npeek > 0 ? peek[0] : 0, npeek > 1 ? peek[1] : 0, npeek > 2 ? peek[2] : 0,
@@ -320,7 +325,9 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	*npeek = (size_t)n;
 	if (n == 0) {
 		ret = SX_E_FORMAT;
-		snprintf(msg, msglen, "empty file (0 bytes), not a capture");
+		snprintf(msg, msglen, "%s",
+			 S_ISREG(st.st_mode) ? "empty file (0 bytes), not a capture"
+					     : "no data: empty input, or a FIFO with no writer");
 		goto out_close;
 	}
 	if (n >= 2 && peek[0] == 0x1f && peek[1] == 0x8b)
@@ -404,7 +411,7 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
 		if (src && src->msg[0])
 			snprintf(msg, msglen, "%s", src->msg);
 		else
-			explain_pcap_error(msg, msglen, errbuf, peek, npeek);
+			explain_pcap_error(msg, msglen, errbuf, peek, npeek, src);
 		fclose(fp);	/* libpcap leaves the FILE to us on failure */
 		free(cap);
 		return SX_E_FORMAT;

@@ -212,13 +212,15 @@ static void decode_udp(struct sx_pkt *pkt, struct sx_cursor *c, size_t l4len)
 		return;
 	}
 	pkt->proto = SX_P_UDP;
-	/* A zero length is legal for IPv6 jumbograms; otherwise it must fit. */
-	if (ulen != 0 && (ulen < 8 || ulen > l4len)) {
+	/* A zero length is legal for IPv6 jumbograms; otherwise it must fit,
+	 * except in a first fragment, which holds only the start of the
+	 * datagram that the length covers. */
+	if (ulen != 0 && (ulen < 8 || (ulen > l4len && !pkt->frag))) {
 		set_status(pkt, SX_DEC_MALFORMED);
 		return;
 	}
 	pkt->payload = c->p;
-	pkt->payload_len = (uint32_t)((ulen ? ulen : l4len) - 8);
+	pkt->payload_len = (uint32_t)((ulen ? SX_MIN((size_t)ulen, l4len) : l4len) - 8);
 	pkt->payload_cap = (uint32_t)SX_MIN(sx_cur_left(c), (size_t)pkt->payload_len);
 }
 
