@@ -20,9 +20,10 @@
  * Names: compression pointers must point strictly below the start of the
  * label run that contains them (so every jump goes backwards and a loop is
  * impossible), at most 32 jumps, at most 255 wire bytes, label types 01 and
- * 10 are refused.  Presentation form per RFC 4343 / RFC 1035 §5.1: bytes
- * 0x21..0x7e as they are, except "\." and "\\" for a dot or backslash inside
- * a label; every other byte (space included) as "\DDD" in decimal.  Labels
+ * 10 are refused.  Presentation form per RFC 4343 / RFC 1035 §5.1: the
+ * printable bytes 0x20..0x7e as they are (so DNS-SD instance names such as
+ * "Living Room" stay readable), except "\." and "\\" for a dot or
+ * backslash inside a label; every other byte as "\DDD" in decimal.  Labels
  * are joined by '.', with no trailing dot, and the root name is the empty
  * string "".  Case is kept as on the wire.  A name that does not fit its
  * buffer is cut at a whole escape and sets dns.cut.
@@ -40,12 +41,12 @@
 #include "ingest/cursor.h"
 #include "ingest/ingest.h"
 
-#define DNS_HDR_LEN 12
-#define DNS_MAX_QDCOUNT 64
-#define DNS_MAX_JUMPS 32
+#define DNS_HDR_LEN	  12
+#define DNS_MAX_QDCOUNT	  64
+#define DNS_MAX_JUMPS	  32
 #define DNS_MAX_WIRE_NAME 255
-#define DNS_MIN_Q_LEN 5		/* root name + type + class */
-#define DNS_MIN_RR_LEN 11	/* root name + type + class + ttl + rdlength */
+#define DNS_MIN_Q_LEN	  5  /* root name + type + class */
+#define DNS_MIN_RR_LEN	  11 /* root name + type + class + ttl + rdlength */
 
 enum dns_type {
 	T_A = 1,
@@ -97,7 +98,7 @@ static void sb_label_byte(struct strbuf *b, uint8_t c)
 		esc[0] = '\\';
 		esc[1] = (char)c;
 		esc[2] = '\0';
-	} else if (c > 0x20 && c < 0x7f) {
+	} else if (c >= 0x20 && c < 0x7f) {
 		esc[0] = (char)c;
 		esc[1] = '\0';
 	} else {
@@ -151,7 +152,7 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 {
 	struct strbuf sb;
 	size_t pos = off;
-	size_t limit = off;	/* a pointer must point below this */
+	size_t limit = off; /* a pointer must point below this */
 	long end = -1;
 	unsigned jumps = 0;
 	size_t wire = 0;
@@ -182,7 +183,7 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 			continue;
 		}
 		if (b & 0xc0)
-			return -1;	/* extended (01) or reserved (10) label type */
+			return -1; /* extended (01) or reserved (10) label type */
 		wire += (size_t)b + 1;
 		if (wire > DNS_MAX_WIRE_NAME)
 			return -1;
@@ -317,7 +318,7 @@ static bool decode_rr(struct sx_dns *d, struct sx_dns_rr *rr, uint8_t section, c
 	c = sx_cur(msg + end, len - (size_t)end);
 	rr->section = section;
 	rr->type = sx_cur_be16(&c);
-	sx_cur_be16(&c);	/* class (mDNS: cache-flush bit on top) */
+	sx_cur_be16(&c); /* class (mDNS: cache-flush bit on top) */
 	rr->ttl = sx_cur_be32(&c);
 	rdlen = sx_cur_be16(&c);
 	if (c.bad)
@@ -328,7 +329,7 @@ static bool decode_rr(struct sx_dns *d, struct sx_dns_rr *rr, uint8_t section, c
 	if (!sx_cur_has(&c, rdlen)) {
 		d->cut = true;
 		*pos = len;
-		return true;	/* kept, but parsing stops: the data is not here */
+		return true; /* kept, but parsing stops: the data is not here */
 	}
 	decode_rdata(d, rr, msg, *pos, rdlen);
 	*pos += rdlen;
@@ -349,6 +350,57 @@ static bool plausible(const struct sx_dns *d, size_t wire)
 		return false;
 	if (!d->qdcount && !d->ancount && !d->nscount && !d->arcount && !(d->qr && d->rcode))
 		return false;
+	return true;
+}
+
+/*
+ * The question section (name QTYPE QCLASS, all walked, the first
+ * SX_DNS_MAX_Q kept), then the answer, authority and additional records
+ * (the first SX_DNS_MAX_RR kept).  False when parsing stopped early.
+ */
+static bool decode_sections(struct sx_dns *d, const uint8_t *msg, size_t len, enum sx_proto kind)
+{
+	const uint16_t counts[3] = {d->ancount, d->nscount, d->arcount};
+	size_t pos = DNS_HDR_LEN;
+	unsigned i;
+	unsigned s;
+
+	for (i = 0; i < d->qdcount; i++) {
+		struct sx_dns_q *q = d->nq < SX_DNS_MAX_Q ? &d->q[d->nq] : NULL;
+		struct sx_cursor c;
+		long end;
+		uint16_t qtype;
+		uint16_t qclass;
+
+		if (q)
+			end = decode_name(msg, len, pos, q->name, sizeof(q->name), &d->cut);
+		else
+			end = decode_name(msg, len, pos, NULL, 0, NULL);
+		if (end < 0)
+			return false;
+		c = sx_cur(msg + end, len - (size_t)end);
+		qtype = sx_cur_be16(&c);
+		qclass = sx_cur_be16(&c);
+		if (c.bad)
+			return false;
+		pos = (size_t)end + 4;
+		if (!q) {
+			d->cut = true; /* walked, not kept */
+			continue;
+		}
+		q->qtype = qtype;
+		q->qclass = kind == SX_P_MDNS ? (qclass & 0x7fff) : qclass;
+		d->nq++;
+	}
+	for (s = SX_DNS_AN; s <= SX_DNS_AR; s++) {
+		for (i = 0; i < counts[s - SX_DNS_AN]; i++) {
+			if (d->nrr >= SX_DNS_MAX_RR || pos >= len)
+				return false;
+			if (!decode_rr(d, &d->rr[d->nrr], (uint8_t)s, msg, len, &pos))
+				return false;
+			d->nrr++;
+		}
+	}
 	return true;
 }
 
@@ -377,10 +429,6 @@ bool sx_app_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp, e
 	const uint8_t *msg;
 	size_t len;
 	size_t wire;
-	size_t pos;
-	uint16_t counts[3];
-	unsigned i;
-	unsigned s;
 
 	if (over_tcp) {
 		uint16_t mlen = sx_cur_be16(&c);
@@ -412,54 +460,8 @@ bool sx_app_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp, e
 	d->nq = 0;
 	d->nrr = 0;
 	d->cut = false;
-	pos = DNS_HDR_LEN;
-
-	/* Questions: name QTYPE QCLASS; all are walked, the first few kept. */
-	for (i = 0; i < d->qdcount; i++) {
-		struct sx_dns_q *q = d->nq < SX_DNS_MAX_Q ? &d->q[d->nq] : NULL;
-		long end;
-		uint16_t qtype;
-		uint16_t qclass;
-
-		if (q)
-			end = decode_name(msg, len, pos, q->name, sizeof(q->name), &d->cut);
-		else
-			end = decode_name(msg, len, pos, NULL, 0, NULL);
-		if (end < 0)
-			goto out_cut;
-		c = sx_cur(msg + end, len - (size_t)end);
-		qtype = sx_cur_be16(&c);
-		qclass = sx_cur_be16(&c);
-		if (c.bad)
-			goto out_cut;
-		pos = (size_t)end + 4;
-		if (!q) {
-			d->cut = true;
-			continue;
-		}
-		q->qtype = qtype;
-		q->qclass = kind == SX_P_MDNS ? (qclass & 0x7fff) : qclass;
-		d->nq++;
-	}
-
-	/* Records, section by section. */
-	counts[0] = d->ancount;
-	counts[1] = d->nscount;
-	counts[2] = d->arcount;
-	for (s = SX_DNS_AN; s <= SX_DNS_AR; s++) {
-		for (i = 0; i < counts[s - SX_DNS_AN]; i++) {
-			if (d->nrr >= SX_DNS_MAX_RR || pos >= len)
-				goto out_cut;
-			if (!decode_rr(d, &d->rr[d->nrr], (uint8_t)s, msg, len, &pos))
-				goto out_cut;
-			d->nrr++;
-		}
-	}
-	goto out;
-
-out_cut:
-	d->cut = true;
-out:
+	if (!decode_sections(d, msg, len, kind))
+		d->cut = true;
 	pkt->proto = (uint8_t)kind;
 	return true;
 }
@@ -468,20 +470,20 @@ static const struct {
 	uint16_t type;
 	const char *name;
 } dns_types[] = {
-	{1, "A"},	    {2, "NS"},		{3, "MD"},	   {4, "MF"},	       {5, "CNAME"},
-	{6, "SOA"},	    {7, "MB"},		{8, "MG"},	   {9, "MR"},	       {10, "NULL"},
-	{11, "WKS"},	    {12, "PTR"},	{13, "HINFO"},	   {14, "MINFO"},      {15, "MX"},
-	{16, "TXT"},	    {17, "RP"},		{18, "AFSDB"},	   {19, "X25"},	       {20, "ISDN"},
-	{21, "RT"},	    {22, "NSAP"},	{23, "NSAP-PTR"},  {24, "SIG"},	       {25, "KEY"},
-	{26, "PX"},	    {27, "GPOS"},	{28, "AAAA"},	   {29, "LOC"},	       {30, "NXT"},
-	{33, "SRV"},	    {35, "NAPTR"},	{36, "KX"},	   {37, "CERT"},       {39, "DNAME"},
-	{41, "OPT"},	    {42, "APL"},	{43, "DS"},	   {44, "SSHFP"},      {45, "IPSECKEY"},
-	{46, "RRSIG"},	    {47, "NSEC"},	{48, "DNSKEY"},	   {49, "DHCID"},      {50, "NSEC3"},
-	{51, "NSEC3PARAM"}, {52, "TLSA"},	{53, "SMIMEA"},	   {55, "HIP"},	       {59, "CDS"},
-	{60, "CDNSKEY"},    {61, "OPENPGPKEY"}, {62, "CSYNC"},	   {63, "ZONEMD"},     {64, "SVCB"},
-	{65, "HTTPS"},	    {99, "SPF"},	{108, "EUI48"},	   {109, "EUI64"},     {249, "TKEY"},
-	{250, "TSIG"},	    {251, "IXFR"},	{252, "AXFR"},	   {253, "MAILB"},     {254, "MAILA"},
-	{255, "ANY"},	    {256, "URI"},	{257, "CAA"},	   {32768, "TA"},      {32769, "DLV"},
+    {1, "A"},		{2, "NS"},	    {3, "MD"},	      {4, "MF"},      {5, "CNAME"},
+    {6, "SOA"},		{7, "MB"},	    {8, "MG"},	      {9, "MR"},      {10, "NULL"},
+    {11, "WKS"},	{12, "PTR"},	    {13, "HINFO"},    {14, "MINFO"},  {15, "MX"},
+    {16, "TXT"},	{17, "RP"},	    {18, "AFSDB"},    {19, "X25"},    {20, "ISDN"},
+    {21, "RT"},		{22, "NSAP"},	    {23, "NSAP-PTR"}, {24, "SIG"},    {25, "KEY"},
+    {26, "PX"},		{27, "GPOS"},	    {28, "AAAA"},     {29, "LOC"},    {30, "NXT"},
+    {33, "SRV"},	{35, "NAPTR"},	    {36, "KX"},	      {37, "CERT"},   {39, "DNAME"},
+    {41, "OPT"},	{42, "APL"},	    {43, "DS"},	      {44, "SSHFP"},  {45, "IPSECKEY"},
+    {46, "RRSIG"},	{47, "NSEC"},	    {48, "DNSKEY"},   {49, "DHCID"},  {50, "NSEC3"},
+    {51, "NSEC3PARAM"}, {52, "TLSA"},	    {53, "SMIMEA"},   {55, "HIP"},    {59, "CDS"},
+    {60, "CDNSKEY"},	{61, "OPENPGPKEY"}, {62, "CSYNC"},    {63, "ZONEMD"}, {64, "SVCB"},
+    {65, "HTTPS"},	{99, "SPF"},	    {108, "EUI48"},   {109, "EUI64"}, {249, "TKEY"},
+    {250, "TSIG"},	{251, "IXFR"},	    {252, "AXFR"},    {253, "MAILB"}, {254, "MAILA"},
+    {255, "ANY"},	{256, "URI"},	    {257, "CAA"},     {32768, "TA"},  {32769, "DLV"},
 };
 
 const char *sx_dns_type_name(uint16_t type, char *buf, size_t bufsz)

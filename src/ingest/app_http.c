@@ -1,8 +1,261 @@
-/* app_http.c - placeholder */
+/*
+ * app_http.c - HTTP/1.x start line and Host header (RFC 9112).
+ *
+ * TCP only (sx_app_http() refuses a UDP packet: HTTPU is SSDP's business).
+ * A payload is HTTP when it starts with either
+ *   - a request line: a known method (GET HEAD POST PUT DELETE CONNECT
+ *     OPTIONS TRACE PATCH, and NOTIFY M-SEARCH SUBSCRIBE UNSUBSCRIBE for
+ *     UPnP/GENA over TCP), SP, a non-empty request-target, SP, "HTTP/1."
+ *     and a digit, then the end of the line; or
+ *   - a status line: "HTTP/1." digit SP three digits (100..599), then SP or
+ *     the end of the line.
+ * A request line cut by the end of the captured bytes is accepted once the
+ * method and SP were seen (some clients send "POST " in a segment of its
+ * own) and whatever follows the target is the start of "HTTP/1.x";
+ * http.cut is set when the target itself is cut.
+ * A status line must be seen up to the SP or line end after its code.  Header lines
+ * end in LF (CR before it optional); the first Host header (name matched
+ * case-insensitively) is kept, trimmed, escaped and lower-cased.  The
+ * request-target is split at the first '?' into path and query, both
+ * escaped; any value cut at its buffer sets http.cut.
+ *
+ * Continuation segments: a client may send its header section in several
+ * segments (a Fitbit scale sends "Host: ..." alone after the request line).
+ * Without reassembly, a TCP payload whose first line is a complete header
+ * field with one of the common request header names below is taken as the
+ * continuation of a request: http.continuation is set, the method is empty,
+ * and a Host field in it is kept as usual.  Binary data never starts with
+ * such a line, so this does not misfire on bodies.
+ *
+ * Stateless; no allocation; reads only through struct sx_cursor.
+ */
 #include "ingest/app.h"
 
+#include <string.h>
+
+#include "core/compiler.h"
+#include "core/text.h"
+#include "ingest/cursor.h"
+
+/* Request header names that can open a continuation segment. */
+static const char *const request_headers[] = {
+	"host",		 "user-agent",	   "accept",	     "accept-encoding", "accept-language",
+	"connection",	 "content-type",   "content-length", "cookie",	       "authorization",
+	"cache-control", "x-requested-with", "referer",	     "origin",	       "upgrade",
+};
+
+static const char *const methods[] = {
+    "GET",   "HEAD",  "POST",	"PUT",	    "DELETE",	 "CONNECT",	"OPTIONS",
+    "TRACE", "PATCH", "NOTIFY", "M-SEARCH", "SUBSCRIBE", "UNSUBSCRIBE",
+};
+
+/*
+ * The next line of c, without its LF and a CR before it; c moves past the
+ * LF.  *complete says whether an LF ended it (else the data did).
+ */
+static struct sx_cursor next_line(struct sx_cursor *c, bool *complete)
+{
+	size_t left = sx_cur_left(c);
+	const uint8_t *lf = left ? memchr(c->p, '\n', left) : NULL;
+	struct sx_cursor line;
+
+	*complete = lf != NULL;
+	line = sx_cur_sub(c, lf ? (size_t)(lf - c->p) : left);
+	if (lf)
+		sx_cur_skip(c, 1);
+	if (sx_cur_left(&line) > 0 && line.end[-1] == '\r')
+		line.end--;
+	return line;
+}
+
+/* Split off the bytes of line up to the first byte sep (not included). */
+static struct sx_cursor take_until(struct sx_cursor *line, uint8_t sep, bool *found)
+{
+	size_t left = sx_cur_left(line);
+	const uint8_t *q = left ? memchr(line->p, sep, left) : NULL;
+	struct sx_cursor tok;
+
+	*found = q != NULL;
+	tok = sx_cur_sub(line, q ? (size_t)(q - line->p) : left);
+	if (q)
+		sx_cur_skip(line, 1);
+	return tok;
+}
+
+static bool tok_is(const struct sx_cursor *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	return sx_cur_left(t) == n && memcmp(t->p, s, n) == 0;
+}
+
+static bool tok_is_nocase(const struct sx_cursor *t, const char *s)
+{
+	size_t n = strlen(s);
+	size_t i;
+
+	if (sx_cur_left(t) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		uint8_t ch = t->p[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch - 'A' + 'a');
+		if (ch != (uint8_t)s[i])
+			return false;
+	}
+	return true;
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* "HTTP/1." DIGIT, exactly. */
+static bool is_version(const struct sx_cursor *t)
+{
+	return sx_cur_left(t) == 8 && memcmp(t->p, "HTTP/1.", 7) == 0 && is_digit(t->p[7]);
+}
+
+/* The start of "HTTP/1." DIGIT, for a line cut by the end of the data. */
+static bool is_version_prefix(const struct sx_cursor *t)
+{
+	size_t n = sx_cur_left(t);
+
+	if (n >= 8)
+		return is_version(t);
+	return n == 0 || memcmp(t->p, "HTTP/1.", n) == 0;
+}
+
+static void trim(struct sx_cursor *t)
+{
+	while (t->p < t->end && (t->p[0] == ' ' || t->p[0] == '\t'))
+		t->p++;
+	while (t->end > t->p && (t->end[-1] == ' ' || t->end[-1] == '\t'))
+		t->end--;
+}
+
+static void put(char *dst, size_t dstsz, const struct sx_cursor *v, bool *cut)
+{
+	bool trunc = false;
+
+	sx_text_escape(dst, dstsz, v->p, sx_cur_left(v), &trunc);
+	if (trunc)
+		*cut = true;
+}
+
+/*
+ * Request line and status line (RFC 9112 §3, §4):
+ *
+ *   method SP request-target SP HTTP-version CRLF
+ *   HTTP-version SP status-code SP [ reason-phrase ] CRLF
+ */
+static bool start_line(struct sx_http *h, struct sx_cursor line, bool complete)
+{
+	struct sx_cursor tok;
+	struct sx_cursor target;
+	bool found;
+	size_t i;
+
+	tok = take_until(&line, ' ', &found);
+	if (!found)
+		return false;
+	if (is_version(&tok)) {
+		struct sx_cursor code = take_until(&line, ' ', &found);
+
+		if (sx_cur_left(&code) != 3 || code.p[0] < '1' || code.p[0] > '5' ||
+		    !is_digit(code.p[1]) || !is_digit(code.p[2]))
+			return false;
+		if (!found && !complete)
+			return false; /* "HTTP/1.1 2000..." cut: cannot tell */
+		h->response = true;
+		h->status = (uint16_t)((code.p[0] - '0') * 100 + (code.p[1] - '0') * 10 +
+				       (code.p[2] - '0'));
+		return true;
+	}
+	for (i = 0; i < SX_ARRAY_SIZE(methods); i++)
+		if (tok_is(&tok, methods[i]))
+			break;
+	if (i == SX_ARRAY_SIZE(methods))
+		return false;
+	target = take_until(&line, ' ', &found);
+	if (sx_cur_left(&target) == 0 && (found || complete))
+		return false;
+	if (found) {
+		if (!is_version(&line) && (complete || !is_version_prefix(&line)))
+			return false;
+	} else if (complete) {
+		return false; /* no HTTP-version: HTTP/0.9 or not HTTP */
+	} else {
+		h->cut = true; /* the line goes on past the captured bytes */
+	}
+	memcpy(h->method, methods[i], strlen(methods[i]) + 1);
+	tok = take_until(&target, '?', &found);
+	put(h->path, sizeof(h->path), &tok, &h->cut);
+	if (found)
+		put(h->query, sizeof(h->query), &target, &h->cut);
+	return true;
+}
+
+/* A complete "name: value" line whose name is a common request header. */
+static bool continuation_line(struct sx_cursor line, bool complete)
+{
+	struct sx_cursor name;
+	bool found;
+	size_t i;
+
+	if (!complete)
+		return false;
+	name = take_until(&line, ':', &found);
+	if (!found || sx_cur_left(&name) == 0 || name.p[0] == ' ' || name.end[-1] == ' ')
+		return false;
+	for (i = 0; i < SX_ARRAY_SIZE(request_headers); i++)
+		if (tok_is_nocase(&name, request_headers[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Header fields (RFC 9112 §5):
+ *
+ *   field-name ":" OWS field-value OWS CRLF   ...   CRLF
+ */
 bool sx_app_http(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 {
-	(void)pkt, (void)p, (void)n;
-	return false;
+	struct sx_http *h = &pkt->app.http;
+	struct sx_cursor c = sx_cur(p, n);
+	struct sx_cursor line;
+	bool complete;
+
+	if (pkt->proto == SX_P_UDP)
+		return false;
+	memset(h, 0, sizeof(*h));
+	line = next_line(&c, &complete);
+	if (continuation_line(line, complete)) {
+		h->continuation = true;
+		c = sx_cur(p, n);	/* parse the first line as a field too */
+	} else if (!start_line(h, line, complete)) {
+		return false;
+	}
+	while (complete && !h->response) {
+		struct sx_cursor name;
+		bool found;
+
+		line = next_line(&c, &complete);
+		if (sx_cur_left(&line) == 0)
+			break; /* end of the header section */
+		if (!complete)
+			break; /* a field cut by the capture: not trusted */
+		name = take_until(&line, ':', &found);
+		trim(&name);
+		if (!found || !tok_is_nocase(&name, "host"))
+			continue;
+		trim(&line);
+		put(h->host, sizeof(h->host), &line, &h->cut);
+		sx_text_lower(h->host);
+		break;
+	}
+	pkt->proto = SX_P_HTTP;
+	return true;
 }

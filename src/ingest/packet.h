@@ -136,6 +136,7 @@ struct sx_tls {
 
 struct sx_http {
 	bool response;
+	bool continuation;	/* header fields continuing a request sent earlier */
 	uint16_t status;	/* responses */
 	char method[16];	/* requests */
 	char host[SX_NAME_MAX];	/* Host header, lower-case, port kept */

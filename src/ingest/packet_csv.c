@@ -169,6 +169,8 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_HTTP:
 		if (a->http.response)
 			snprintf(buf, bufsz, "%u", a->http.status);
+		else if (a->http.continuation)
+			snprintf(buf, bufsz, "%s", a->http.host);
 		else
 			snprintf(buf, bufsz, "%s %s%s%s%s", a->http.method, a->http.host, a->http.path,
 				 a->http.query[0] ? "?" : "", a->http.query);
