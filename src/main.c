@@ -12,6 +12,7 @@
 #include "core/err.h"
 
 int sx_cmd_packets(int argc, char **argv);
+int sx_cmd_flows(int argc, char **argv);
 
 struct command {
 	const char *name;
@@ -21,6 +22,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"packets", sx_cmd_packets, "packet stage: one CSV row per packet"},
+	{"flows", sx_cmd_flows, "flow stage: one CSV row per flow"},
 };
 
 static const char usage[] =

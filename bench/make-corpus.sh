@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Build the benchmark corpora outside the repository, from ../shared/corpora.
+#   bench/make-corpus.sh [OUTDIR]     (default: $SX_BENCH_DIR or ~/.cache/sigex-bench)
+# Writes:
+#   large.pcap     every Ethernet capture merged in time order (mergecap), then
+#                  replicated with time shifts (editcap -t) until >= 500 MB
+#   large2.pcap    the same, twice as long (for the flat-memory target)
+#   small/         links to the 390 IoT Sentinel captures (many small files)
+#   tplink/        links to the reference tool's three TP-Link toggle captures
+# Idempotent: existing outputs are kept.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${SX_SHARED_CORPORA:-$(cd "$here/../.." && pwd)/shared/corpora}
+out=${1:-${SX_BENCH_DIR:-$HOME/.cache/sigex-bench}}
+mkdir -p "$out/small" "$out/tplink"
+command -v mergecap >/dev/null || { echo "mergecap missing: apt-get install wireshark-common" >&2; exit 1; }
+
+if [ ! -s "$out/large.pcap" ]; then
+	# Ethernet captures only (the manifest's link column).
+	awk -F, 'NR > 1 && $5 == "ether" { print $1 "/" $2 }' "$shared/manifest.csv" |
+		sed "s|^|$shared/|" >"$out/ether.list"
+	xargs mergecap -F pcap -w "$out/merged.pcap" <"$out/ether.list"
+	size=$(stat -c %s "$out/merged.pcap")
+	copies=$(( (500 * 1024 * 1024 + size - 1) / size ))
+	parts=()
+	for ((k = 0; k < copies * 2; k++)); do
+		# 10 years between copies: no flow spans two of them.
+		editcap -F pcap -t $((k * 315360000)) "$out/merged.pcap" "$out/part$k.pcap"
+		parts+=("$out/part$k.pcap")
+	done
+	mergecap -F pcap -a -w "$out/large.pcap" "${parts[@]:0:copies}"
+	mergecap -F pcap -a -w "$out/large2.pcap" "${parts[@]}"
+	rm -f "${parts[@]}" "$out/merged.pcap"
+fi
+if [ -z "$(ls -A "$out/small")" ]; then
+	find "$shared/andypitcher+IoT_Sentinel" -name '*.pcap' | while read -r f; do
+		ln -sf "$f" "$out/small/$(echo "${f#"$shared"/}" | tr / _)"
+	done
+fi
+if [ -z "$(ls -A "$out/tplink")" ]; then
+	for f in "$shared"/smart-home-network-security+signature-extraction/test/traces/*.pcap; do
+		ln -sf "$f" "$out/tplink/$(basename "$f")"
+	done
+fi
+ls -l "$out"/large*.pcap
+echo "small files: $(ls "$out/small" | wc -l)"

@@ -1,0 +1,443 @@
+/*
+ * flow_app.c - what the application layer of a packet adds to its flow,
+ * and the port tables.
+ *
+ * DESIGN
+ *
+ * ApplicationSpecific (one text per flow, from the first packet that has
+ * one) follows the reference tool's forms where it had one, and
+ * sx_pkt_summary() (the packets CSV) otherwise:
+ *   DNS, mDNS, LLMNR  "<QTYPE> <qname>."  (first question, else first record)
+ *   DHCP              the message type ("discover", ..., "bootp")
+ *   CoAP              "<TYPE> <CODE> /path?query"  (type by name: CON, NON...)
+ *   HTTP              "<METHOD> <host><path>"  (requests only; no query)
+ *   TLS               the SNI of the ClientHello
+ *   TP-Link           the command ("system.set_relay_state")
+ *   SSDP, NTP, MQTT, IGMP, ICMP: the sx_pkt_summary() text.
+ * A flow with none gets, at output, the service name of its service port
+ * (flow_csv.c), as the reference did from /etc/services.
+ *
+ * Attribute tokens (the AppAttributes column): every distinct "key=value"
+ * the flow carried, in order of first sight, space-separated, bounded by
+ * SX_FLOW_ATTR_MAX (tokens that do not fit are dropped and attr_cut set).
+ * Values are packet text (printable ASCII, escaped by core/text.h); a space
+ * inside a value is written "\x20", which cannot be confused with anything
+ * since a literal backslash is already "\\".  Keys:
+ *   dns.q mdns.q llmnr.q   "<QTYPE>:<name>" per question
+ *   dns.rr mdns.rr ...     "<TYPE>:<name>" of the first record, when no question
+ *   dns.rcode              non-zero response codes
+ *   tls.sni tls.alpn       ClientHello
+ *   http.req               "<METHOD>:<host><path>";  http.status  "<code>"
+ *   coap                   "<TYPE>:<CODE>:<path>[?query]"
+ *   ssdp                   "<KIND>:<ST or NT>";  ssdp.server
+ *   dhcp                   message type;  dhcp.hostname  dhcp.vendor
+ *   ntp                    "v<version>:<mode>"
+ *   mqtt                   "<TYPE>[:<topic or client id>]"
+ *   igmp                   "v<version>:<type>:<group>"
+ *   icmp icmpv6            "<type>:<code>"
+ *   tplink tplink.reply    the command list
+ *
+ * Stateless; thread-safe; no allocation.
+ */
+#include "flows/flows.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flows/flows_int.h"
+
+unsigned sx_flows__proto_rank(uint8_t proto)
+{
+	switch (proto) {
+	case SX_P_TCP:
+	case SX_P_UDP:
+	case SX_P_ICMP:
+	case SX_P_ICMPV6:
+	case SX_P_IGMP:
+		return 1;
+	case SX_P_DNS:
+	case SX_P_MDNS:
+	case SX_P_LLMNR:
+	case SX_P_TLS:
+	case SX_P_HTTP:
+	case SX_P_COAP:
+	case SX_P_SSDP:
+	case SX_P_DHCP:
+	case SX_P_NTP:
+	case SX_P_MQTT:
+	case SX_P_TPLINK:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+static bool is_dns(uint8_t proto)
+{
+	return proto == SX_P_DNS || proto == SX_P_MDNS || proto == SX_P_LLMNR;
+}
+
+bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
+{
+	switch (pkt->proto) {
+	case SX_P_TLS:
+		return pkt->app.tls.hs_type == 1;
+	case SX_P_HTTP:
+		return pkt->app.http.response ? pkt->app.http.status != 0
+					      : pkt->app.http.method[0] != '\0';
+	case SX_P_TPLINK:
+		return pkt->app.tplink.cmd[0] != '\0';
+	case SX_P_DNS:
+	case SX_P_MDNS:
+	case SX_P_LLMNR:
+	case SX_P_COAP:
+	case SX_P_SSDP:
+	case SX_P_DHCP:
+	case SX_P_NTP:
+	case SX_P_MQTT:
+	case SX_P_IGMP:
+	case SX_P_ICMP:
+	case SX_P_ICMPV6:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
+{
+	const union sx_app *a = &pkt->app;
+	char tmp[64];
+
+	buf[0] = '\0';
+	if (is_dns(pkt->proto)) {
+		if (a->dns.nq)
+			snprintf(buf, bufsz, "%s %s.",
+				 sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
+				 a->dns.q[0].name);
+		else if (a->dns.nrr)
+			snprintf(buf, bufsz, "%s %s.",
+				 sx_dns_type_name(a->dns.rr[0].type, tmp, sizeof(tmp)),
+				 a->dns.rr[0].name);
+		return;
+	}
+	switch (pkt->proto) {
+	case SX_P_TLS:
+		if (a->tls.hs_type == 1)
+			snprintf(buf, bufsz, "%s", a->tls.sni);
+		return;
+	case SX_P_HTTP:
+		if (!a->http.response && a->http.method[0])
+			snprintf(buf, bufsz, "%s %s%s", a->http.method, a->http.host, a->http.path);
+		return;
+	case SX_P_TPLINK:
+		snprintf(buf, bufsz, "%s", a->tplink.cmd);
+		return;
+	case SX_P_DHCP:
+	case SX_P_COAP:
+	case SX_P_SSDP:
+	case SX_P_NTP:
+	case SX_P_MQTT:
+	case SX_P_IGMP:
+	case SX_P_ICMP:
+	case SX_P_ICMPV6: {
+		char big[768];
+
+		sx_pkt_summary(pkt, big, sizeof(big));
+		snprintf(buf, bufsz, "%s", big);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* ---- attribute tokens ---- */
+
+struct toks {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+/* Append "key=value" (value's spaces as \x20), whole or not at all. */
+static void tok_add(struct toks *t, const char *key, const char *val)
+{
+	size_t klen = strlen(key), need = klen + 1 + (t->len > 0), i;
+	const char *p;
+
+	if (!val[0])
+		return;
+	for (p = val; *p; p++)
+		need += *p == ' ' ? 4 : 1;
+	if (t->len + need >= t->size)
+		return;
+	if (t->len)
+		t->buf[t->len++] = ' ';
+	memcpy(t->buf + t->len, key, klen);
+	t->len += klen;
+	t->buf[t->len++] = '=';
+	for (i = 0; val[i]; i++) {
+		if (val[i] == ' ') {
+			memcpy(t->buf + t->len, "\\x20", 4);
+			t->len += 4;
+		} else {
+			t->buf[t->len++] = val[i];
+		}
+	}
+	t->buf[t->len] = '\0';
+}
+
+static void tok_addf(struct toks *t, const char *key, const char *fmt, ...) SX_PRINTF(3, 4);
+static void tok_addf(struct toks *t, const char *key, const char *fmt, ...)
+{
+	char val[SX_FLOW_ATTR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	tok_add(t, key, val);
+}
+
+static const char *coap_type(uint8_t t)
+{
+	static const char *const names[] = {"CON", "NON", "ACK", "RST"};
+
+	return names[t & 3];
+}
+
+static const char *ssdp_kind(uint8_t k)
+{
+	switch (k) {
+	case SX_SSDP_MSEARCH:
+		return "M-SEARCH";
+	case SX_SSDP_NOTIFY:
+		return "NOTIFY";
+	case SX_SSDP_RESPONSE:
+		return "RESPONSE";
+	default:
+		return "?";
+	}
+}
+
+static const char *mqtt_type(uint8_t t)
+{
+	static const char *const names[16] = {"RESERVED",  "CONNECT",  "CONNACK",     "PUBLISH",
+					      "PUBACK",	   "PUBREC",   "PUBREL",      "PUBCOMP",
+					      "SUBSCRIBE", "SUBACK",   "UNSUBSCRIBE", "UNSUBACK",
+					      "PINGREQ",   "PINGRESP", "DISCONNECT",  "AUTH"};
+
+	return names[t & 15];
+}
+
+/* "<TYPE>:<name>" without printf: DNS is most of the application packets. */
+static void tok_add_typed(struct toks *t, const char *key, uint16_t type, const char *name)
+{
+	char val[SX_FLOW_ATTR_MAX], tmp[16];
+	const char *tn = sx_dns_type_name(type, tmp, sizeof(tmp));
+	size_t lt = strlen(tn), ln;
+
+	if (!name[0])
+		name = ".";
+	ln = strlen(name);
+	if (lt + 1 + ln >= sizeof(val))
+		return;
+	memcpy(val, tn, lt);
+	val[lt] = ':';
+	memcpy(val + lt + 1, name, ln + 1);
+	tok_add(t, key, val);
+}
+
+static void dns_tokens(struct toks *t, const struct sx_pkt *pkt)
+{
+	const struct sx_dns *d = &pkt->app.dns;
+	bool m = pkt->proto == SX_P_MDNS, l = pkt->proto == SX_P_LLMNR;
+	unsigned i;
+
+	for (i = 0; i < d->nq && i < SX_DNS_MAX_Q; i++)
+		tok_add_typed(t,
+			      m	  ? "mdns.q"
+			      : l ? "llmnr.q"
+				  : "dns.q",
+			      d->q[i].qtype, d->q[i].name);
+	if (!d->nq && d->nrr)
+		tok_add_typed(t,
+			      m	  ? "mdns.rr"
+			      : l ? "llmnr.rr"
+				  : "dns.rr",
+			      d->rr[0].type, d->rr[0].name);
+	if (d->qr && d->rcode)
+		tok_addf(t, m ? "mdns.rcode" : l ? "llmnr.rcode" : "dns.rcode", "%u", d->rcode);
+}
+
+void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
+{
+	const union sx_app *a = &pkt->app;
+	struct toks t = {buf, bufsz, 0};
+	char tmp[64];
+
+	buf[0] = '\0';
+	if (is_dns(pkt->proto)) {
+		dns_tokens(&t, pkt);
+		return;
+	}
+	switch (pkt->proto) {
+	case SX_P_TLS:
+		if (a->tls.hs_type == 1) {
+			tok_add(&t, "tls.sni", a->tls.sni);
+			tok_add(&t, "tls.alpn", a->tls.alpn);
+		}
+		break;
+	case SX_P_HTTP:
+		if (a->http.response) {
+			if (a->http.status)
+				tok_addf(&t, "http.status", "%u", a->http.status);
+		} else if (a->http.method[0]) {
+			tok_addf(&t, "http.req", "%s:%s%s", a->http.method, a->http.host,
+				 a->http.path);
+		}
+		break;
+	case SX_P_COAP:
+		tok_addf(&t, "coap", "%s:%s:%s%s%s", coap_type(a->coap.type),
+			 sx_coap_code_name(a->coap.code, tmp, sizeof(tmp)),
+			 a->coap.path[0] ? a->coap.path : "/", a->coap.query[0] ? "?" : "",
+			 a->coap.query);
+		break;
+	case SX_P_SSDP:
+		tok_addf(&t, "ssdp", "%s:%s", ssdp_kind(a->ssdp.kind), a->ssdp.st);
+		tok_add(&t, "ssdp.server", a->ssdp.server);
+		break;
+	case SX_P_DHCP: {
+		const char *name = sx_dhcp_type_name(a->dhcp.msg_type);
+
+		tok_add(&t, "dhcp", name ? name : a->dhcp.msg_type ? "unknown" : "bootp");
+		tok_add(&t, "dhcp.hostname", a->dhcp.hostname);
+		tok_add(&t, "dhcp.vendor", a->dhcp.vendor_class);
+		break;
+	}
+	case SX_P_NTP:
+		tok_addf(&t, "ntp", "v%u:%u", a->ntp.version, a->ntp.mode);
+		break;
+	case SX_P_MQTT: {
+		const char *arg = a->mqtt.topic[0] ? a->mqtt.topic : a->mqtt.client_id;
+
+		tok_addf(&t, "mqtt", "%s%s%s", mqtt_type(a->mqtt.type), arg[0] ? ":" : "", arg);
+		break;
+	}
+	case SX_P_IGMP:
+		tok_addf(&t, "igmp", "v%u:0x%02x:%u.%u.%u.%u", a->igmp.version, a->igmp.type,
+			 a->igmp.group[0], a->igmp.group[1], a->igmp.group[2], a->igmp.group[3]);
+		break;
+	case SX_P_ICMP:
+		tok_addf(&t, "icmp", "%u:%u", a->icmp.type, a->icmp.code);
+		break;
+	case SX_P_ICMPV6:
+		tok_addf(&t, "icmpv6", "%u:%u", a->icmp.type, a->icmp.code);
+		break;
+	case SX_P_TPLINK:
+		tok_add(&t, a->tplink.response ? "tplink.reply" : "tplink", a->tplink.cmd);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool has_token(const char *list, size_t len, const char *tok, size_t tlen)
+{
+	const char *p = list, *end = list + len;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp ? (size_t)(sp - p) : (size_t)(end - p);
+
+		if (n == tlen && memcmp(p, tok, tlen) == 0)
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
+
+bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, const char *src)
+{
+	size_t len = *dlen;
+	bool cut = false;
+
+	while (*src) {
+		const char *sp = strchr(src, ' ');
+		size_t n = sp ? (size_t)(sp - src) : strlen(src);
+
+		if (n && !has_token(dst, len, src, n)) {
+			size_t need = n + (len > 0);
+
+			if (len + need < dsz) {
+				if (len)
+					dst[len++] = ' ';
+				memcpy(dst + len, src, n);
+				len += n;
+				dst[len] = '\0';
+			} else {
+				cut = true;
+			}
+		}
+		src += n;
+		while (*src == ' ')
+			src++;
+	}
+	*dlen = (uint16_t)len;
+	return cut;
+}
+
+/* ---- ports ---- */
+
+struct port_name {
+	uint16_t port;
+	uint8_t tcp, udp; /* applies to TCP / UDP */
+	const char *name; /* NULL: known service port without a netbase name */
+};
+
+/* Debian netbase names where it has one; IoT service ports besides. */
+static const struct port_name ports[] = {
+    {20, 1, 0, "ftp-data"},	  {21, 1, 0, "ftp"},	       {22, 1, 0, "ssh"},
+    {23, 1, 0, "telnet"},	  {25, 1, 0, "smtp"},	       {53, 1, 1, "domain"},
+    {67, 0, 1, "bootps"},	  {68, 0, 1, "bootpc"},	       {69, 0, 1, "tftp"},
+    {80, 1, 0, "http"},		  {110, 1, 0, "pop3"},	       {123, 0, 1, "ntp"},
+    {137, 0, 1, "netbios-ns"},	  {138, 0, 1, "netbios-dgm"},  {139, 1, 0, "netbios-ssn"},
+    {143, 1, 0, "imap2"},	  {161, 0, 1, "snmp"},	       {162, 0, 1, "snmp-trap"},
+    {443, 1, 1, "https"},	  {445, 1, 0, "microsoft-ds"}, {465, 1, 0, "submissions"},
+    {500, 0, 1, "isakmp"},	  {514, 0, 1, "syslog"},       {546, 0, 1, "dhcpv6-client"},
+    {547, 0, 1, "dhcpv6-server"}, {554, 1, 1, "rtsp"},	       {587, 1, 0, "submission"},
+    {631, 1, 1, "ipp"},		  {853, 1, 0, "domain-s"},     {993, 1, 0, "imaps"},
+    {995, 1, 0, "pop3s"},	  {1883, 1, 0, "mqtt"},	       {1900, 0, 1, "ssdp"},
+    {3478, 1, 1, "stun"},	  {4500, 0, 1, "ipsec-nat-t"}, {5000, 1, 0, NULL},
+    {5222, 1, 0, "xmpp-client"},  {5223, 1, 0, NULL},	       {5228, 1, 0, NULL},
+    {5353, 0, 1, "mdns"},	  {5355, 0, 1, "llmnr"},       {5683, 0, 1, "coap"},
+    {5684, 0, 1, "coaps"},	  {6667, 1, 0, "ircd"},	       {8008, 1, 0, NULL},
+    {8009, 1, 0, NULL},		  {8080, 1, 0, "http-alt"},    {8443, 1, 0, NULL},
+    {8800, 1, 1, NULL},		  {8883, 1, 0, "secure-mqtt"}, {9999, 1, 1, NULL},
+    {20002, 0, 1, NULL},
+};
+
+static const struct port_name *port_lookup(uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < SX_ARRAY_SIZE(ports); i++)
+		if (ports[i].port == port &&
+		    ((proto == 6 && ports[i].tcp) || (proto == 17 && ports[i].udp)))
+			return &ports[i];
+	return NULL;
+}
+
+const char *sx_flow_service_name(uint8_t proto, uint16_t port)
+{
+	const struct port_name *p = port_lookup(proto, port);
+
+	return p ? p->name : NULL;
+}
+
+bool sx_flow_port_is_known(uint8_t proto, uint16_t port)
+{
+	return (port > 0 && port < 1024) || port_lookup(proto, port) != NULL;
+}

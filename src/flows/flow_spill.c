@@ -1,0 +1,483 @@
+/*
+ * flow_spill.c - where finished flows go, and the reduce phase.
+ *
+ * DESIGN
+ *
+ * Evicted flows are not kept in memory: each eviction batch (flow_table.c)
+ * is sorted by (unit, first timestamp, key, first packet number) and
+ * appended to one unlinked temporary file (O_TMPFILE, else mkstemp+unlink,
+ * in $TMPDIR or /tmp) as one sorted run per unit.  Space is reserved with an
+ * atomic add on the file's end and written with pwrite, so workers never
+ * wait for each other; only the run list (a few entries per batch) takes a
+ * mutex.  A run is (unit, offset, length, count); a record is a 32-bit
+ * length, the fixed part of struct sx_flow_rec as bytes (no padding; the
+ * file never outlives the process), then the two strings, NUL-terminated.
+ *
+ * Reduce: units in order (capture index, then event window), and per unit a
+ * k-way merge of its runs with a binary heap, each run read through its own
+ * buffer (a share of SPILL_READ_BUDGET, at least one record), so memory
+ * stays flat however many flows or runs a unit has.  The merge is done twice
+ * per unit: the first pass counts endpoints for the service-port rule
+ * (flow_service.c), the second builds the rows.  Index is the position in
+ * the merged order.  Names are looked up here, after the whole run was read,
+ * so a connection is never named differently before and after its DNS
+ * answer.
+ */
+#include "flows/flows.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "flows/flows_int.h"
+
+#define REC_FIXED	  offsetof(struct sx_flow_rec, spec)
+#define REC_MIN		  (4 + REC_FIXED + 2)
+#define REC_MAX		  (4 + REC_FIXED + SX_FLOW_SPEC_MAX + SX_FLOW_ATTR_MAX)
+#define SPILL_READ_BUDGET (4u << 20)
+#define SPILL_READ_MAX	  (32u << 10)
+
+SX_STATIC_ASSERT(offsetof(struct sx_flow_rec, spec) + SX_FLOW_SPEC_MAX ==
+		     offsetof(struct sx_flow_rec, attrs),
+		 "rec layout");
+
+int sx_spill__init(struct sx_spill *s, const char *dir)
+{
+	char *path;
+	size_t n;
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (!dir)
+		dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		n = strlen(dir) + sizeof("/sigex-flows-XXXXXX");
+		path = malloc(n);
+		if (!path)
+			return -ENOMEM;
+		snprintf(path, n, "%s/sigex-flows-XXXXXX", dir);
+		fd = mkstemp(path);
+		if (fd < 0) {
+			int ret = -errno;
+
+			free(path);
+			return ret;
+		}
+		unlink(path);
+		free(path);
+	}
+	s->fd = fd;
+	atomic_init(&s->end, 0);
+	pthread_mutex_init(&s->lock, NULL);
+	return 0;
+}
+
+void sx_spill__fini(struct sx_spill *s)
+{
+	if (s->fd >= 0) {
+		close(s->fd);
+		pthread_mutex_destroy(&s->lock);
+	}
+	free(s->runs);
+	s->runs = NULL;
+	s->fd = -1;
+}
+
+size_t sx_spill__rec_size(const struct sx_flow_rec *r)
+{
+	return 4 + REC_FIXED + strlen(r->spec) + 1 + strlen(r->attrs) + 1;
+}
+
+void sx_spill__put_rec(struct sx_buf *b, const struct sx_flow_rec *r)
+{
+	size_t ls = strlen(r->spec) + 1, la = strlen(r->attrs) + 1;
+	uint32_t size = (uint32_t)(4 + REC_FIXED + ls + la);
+
+	sx_buf_put(b, &size, 4);
+	sx_buf_put(b, r, REC_FIXED);
+	sx_buf_put(b, r->spec, ls);
+	sx_buf_put(b, r->attrs, la);
+}
+
+static int pwrite_all(int fd, const char *p, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t k = pwrite(fd, p, n, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct sx_run *runs,
+		    size_t nruns)
+{
+	uint64_t base;
+	size_t i;
+	int ret;
+
+	if (!buf->len)
+		return 0;
+	base = atomic_fetch_add(&s->end, buf->len);
+	ret = pwrite_all(s->fd, buf->data, buf->len, base);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&s->lock);
+	if (s->nruns + nruns > s->cap) {
+		size_t ncap = SX_MAX(s->cap * 2, s->nruns + nruns + 16);
+		struct sx_run *nr = sx_realloc_array(s->runs, ncap, sizeof(*nr));
+
+		if (!nr) {
+			pthread_mutex_unlock(&s->lock);
+			return -ENOMEM;
+		}
+		s->runs = nr;
+		s->cap = ncap;
+	}
+	for (i = 0; i < nruns; i++) {
+		s->runs[s->nruns] = runs[i];
+		s->runs[s->nruns].off += base;
+		s->nruns++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* ---- reading runs back ---- */
+
+struct cursor {
+	int fd;
+	uint64_t pos;	/* next file offset to read */
+	uint64_t left;	/* bytes of the run not yet read */
+	uint64_t count; /* records not yet returned */
+	char *buf;
+	size_t cap, len, at; /* buffer: valid bytes [at, len) */
+	struct sx_flow_rec rec;
+};
+
+static int cursor_fill(struct cursor *c, size_t need)
+{
+	if (c->len - c->at >= need)
+		return 0;
+	memmove(c->buf, c->buf + c->at, c->len - c->at);
+	c->len -= c->at;
+	c->at = 0;
+	while (c->len < need) {
+		size_t want = SX_MIN((uint64_t)(c->cap - c->len), c->left);
+		ssize_t k;
+
+		if (want == 0)
+			return -EIO; /* the run ends inside a record */
+		k = pread(c->fd, c->buf + c->len, want, (off_t)c->pos);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		c->len += (size_t)k;
+		c->pos += (uint64_t)k;
+		c->left -= (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Load the next record into c->rec.  1, 0 at the end, or -errno. */
+static int cursor_next(struct cursor *c)
+{
+	uint32_t size;
+	const char *p, *spec, *attrs;
+	size_t ls, la;
+	int ret;
+
+	if (c->count == 0)
+		return 0;
+	ret = cursor_fill(c, 4);
+	if (ret)
+		return ret;
+	memcpy(&size, c->buf + c->at, 4);
+	if (size < REC_MIN || size > REC_MAX)
+		return -EIO;
+	ret = cursor_fill(c, size);
+	if (ret)
+		return ret;
+	p = c->buf + c->at;
+	memcpy(&c->rec, p + 4, REC_FIXED);
+	spec = p + 4 + REC_FIXED;
+	ls = strnlen(spec, size - 4 - REC_FIXED);
+	if (ls >= SX_FLOW_SPEC_MAX || 4 + REC_FIXED + ls + 1 >= size)
+		return -EIO;
+	attrs = spec + ls + 1;
+	la = strnlen(attrs, size - 4 - REC_FIXED - ls - 1);
+	if (la >= SX_FLOW_ATTR_MAX || 4 + REC_FIXED + ls + 1 + la + 1 != size)
+		return -EIO;
+	memcpy(c->rec.spec, spec, ls + 1);
+	memcpy(c->rec.attrs, attrs, la + 1);
+	c->at += size;
+	c->count--;
+	return 1;
+}
+
+struct merge {
+	struct cursor *cur;
+	size_t ncur;
+	size_t *heap;
+	size_t nheap;
+};
+
+static bool heap_less(const struct merge *m, size_t a, size_t b)
+{
+	return sx_flow_rec_cmp(&m->cur[m->heap[a]].rec, &m->cur[m->heap[b]].rec) < 0;
+}
+
+static void heap_swap(struct merge *m, size_t a, size_t b)
+{
+	size_t t = m->heap[a];
+
+	m->heap[a] = m->heap[b];
+	m->heap[b] = t;
+}
+
+static void sift_down(struct merge *m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, s = i;
+
+		if (l < m->nheap && heap_less(m, l, s))
+			s = l;
+		if (r < m->nheap && heap_less(m, r, s))
+			s = r;
+		if (s == i)
+			return;
+		heap_swap(m, i, s);
+		i = s;
+	}
+}
+
+static void merge_free(struct merge *m)
+{
+	size_t i;
+
+	if (m->cur)
+		for (i = 0; i < m->ncur; i++)
+			free(m->cur[i].buf);
+	free(m->cur);
+	free(m->heap);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Open the runs [runs, runs + n) and prime the heap. */
+static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t n)
+{
+	size_t i, share;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->cur = sx_calloc_array(n, sizeof(*m->cur));
+	m->heap = sx_calloc_array(n, sizeof(*m->heap));
+	if (!m->cur || !m->heap) {
+		merge_free(m);
+		return -ENOMEM;
+	}
+	m->ncur = n;
+	share = SX_MIN(SX_MAX(SPILL_READ_BUDGET / n, (size_t)REC_MAX), (size_t)SPILL_READ_MAX);
+	for (i = 0; i < n; i++) {
+		struct cursor *c = &m->cur[i];
+
+		c->fd = fd;
+		c->pos = runs[i].off;
+		c->left = runs[i].len;
+		c->count = runs[i].count;
+		c->cap = (size_t)SX_MIN((uint64_t)share, SX_MAX(runs[i].len, (uint64_t)REC_MAX));
+		c->buf = malloc(c->cap);
+		if (!c->buf) {
+			merge_free(m);
+			return -ENOMEM;
+		}
+		ret = cursor_next(c);
+		if (ret < 0) {
+			merge_free(m);
+			return ret;
+		}
+		if (ret)
+			m->heap[m->nheap++] = i;
+	}
+	for (i = m->nheap / 2; i-- > 0;)
+		sift_down(m, i);
+	return 0;
+}
+
+/* The smallest record, or NULL at the end; valid until merge_pop(). */
+static const struct sx_flow_rec *merge_peek(const struct merge *m)
+{
+	return m->nheap ? &m->cur[m->heap[0]].rec : NULL;
+}
+
+static int merge_pop(struct merge *m)
+{
+	int ret = cursor_next(&m->cur[m->heap[0]]);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		m->heap[0] = m->heap[--m->nheap];
+	if (m->nheap)
+		sift_down(m, 0);
+	return 0;
+}
+
+static int run_cmp(const void *pa, const void *pb)
+{
+	const struct sx_run *a = pa, *b = pb;
+
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	if (a->event != b->event)
+		return a->event < b->event ? -1 : 1;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+struct reduce_ctx {
+	struct sx_flows *fl;
+	const char *const *files;
+	uint32_t nfiles;
+	const struct sx_names *names;
+	struct sx_svc_map *svc;
+	struct sx_flow_row row;
+	char dev_addr[64], other_addr[64];
+};
+
+static void fill_row(struct reduce_ctx *rc, uint64_t index)
+{
+	struct sx_flow_row *row = &rc->row;
+	const struct sx_flow_rec *r = &row->rec;
+	const struct sx_events *ev = rc->fl->cfg.events;
+	struct sx_addr da, oa;
+	uint16_t dp, op;
+	const char *n;
+
+	row->index = index;
+	row->file = r->key.file < rc->nfiles && rc->files ? rc->files[r->key.file] : "";
+	row->event_label = "";
+	row->event_ns = 0;
+	if (r->key.event != SX_FLOW_NO_EVENT && ev && r->key.event < ev->n) {
+		row->event_label = ev->ev[r->key.event].label;
+		row->event_ns = ev->ev[r->key.event].start_ns;
+	}
+	sx_flow_rec_end(r, SX_SIDE_DEVICE, &da, &dp);
+	sx_flow_rec_end(r, SX_SIDE_OTHER, &oa, &op);
+	sx_addr_str(&da, rc->dev_addr, sizeof(rc->dev_addr));
+	sx_addr_str(&oa, rc->other_addr, sizeof(rc->other_addr));
+	row->dev_addr = rc->dev_addr;
+	row->other_addr = rc->other_addr;
+	n = rc->names ? sx_names_lookup(rc->names, &da) : NULL;
+	row->dev_host = n ? n : rc->dev_addr;
+	n = rc->names ? sx_names_lookup(rc->names, &oa) : NULL;
+	row->other_host = n ? n : rc->other_addr;
+	n = rc->names ? sx_names_lookup_local(rc->names, &da) : NULL;
+	row->dev_local = n ? n : "";
+	n = rc->names ? sx_names_lookup_local(rc->names, &oa) : NULL;
+	row->other_local = n ? n : "";
+	row->service_side = (uint8_t)sx_flows__service(rc->svc, r);
+	row->service_port = 0;
+	row->ephemeral_port = 0;
+	if (row->service_side == SX_SIDE_DEVICE) {
+		row->service_port = dp;
+		row->ephemeral_port = op;
+	} else if (row->service_side == SX_SIDE_OTHER) {
+		row->service_port = op;
+		row->ephemeral_port = dp;
+	}
+}
+
+/* Both passes over one unit's runs. */
+static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t n,
+		       sx_flow_row_fn fn, void *arg)
+{
+	const struct sx_flow_rec *r;
+	struct merge m;
+	uint64_t index = 0;
+	int ret;
+
+	sx_svc_map_reset(rc->svc);
+	ret = merge_open(&m, rc->fl->spill.fd, runs, n);
+	if (ret)
+		return ret;
+	while ((r = merge_peek(&m)) != NULL) {
+		sx_svc_map_count(rc->svc, r);
+		ret = merge_pop(&m);
+		if (ret)
+			goto out;
+	}
+	merge_free(&m);
+	ret = merge_open(&m, rc->fl->spill.fd, runs, n);
+	if (ret)
+		return ret;
+	while ((r = merge_peek(&m)) != NULL) {
+		memcpy(&rc->row.rec, r, sizeof(*r));
+		fill_row(rc, index++);
+		ret = fn(arg, &rc->row);
+		if (ret)
+			goto out;
+		ret = merge_pop(&m);
+		if (ret)
+			goto out;
+	}
+out:
+	merge_free(&m);
+	return ret;
+}
+
+int sx_flows_reduce(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
+		    const struct sx_names *names, sx_flow_row_fn fn, void *arg)
+{
+	struct sx_spill *s = &fl->spill;
+	struct reduce_ctx *rc;
+	struct sx_run *runs;
+	size_t nruns, i, j;
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	nruns = s->nruns;
+	runs = sx_calloc_array(nruns, sizeof(*runs));
+	if (runs && nruns)
+		memcpy(runs, s->runs, nruns * sizeof(*runs));
+	pthread_mutex_unlock(&s->lock);
+	rc = calloc(1, sizeof(*rc));
+	if (!runs || !rc) {
+		free(runs);
+		free(rc);
+		return -ENOMEM;
+	}
+	ret = sx_svc_map_new(&rc->svc);
+	if (ret)
+		goto out;
+	rc->fl = fl;
+	rc->files = files;
+	rc->nfiles = nfiles;
+	rc->names = names;
+	qsort(runs, nruns, sizeof(*runs), run_cmp);
+	for (i = 0; i < nruns && !ret; i = j) {
+		for (j = i + 1; j < nruns; j++)
+			if (runs[j].file != runs[i].file || runs[j].event != runs[i].event)
+				break;
+		ret = reduce_unit(rc, runs + i, j - i, fn, arg);
+	}
+out:
+	sx_svc_map_free(rc->svc);
+	free(rc);
+	free(runs);
+	return ret;
+}

@@ -1,0 +1,290 @@
+/*
+ * flows.h - PUBLIC API of the flows module: packets in, bidirectional flows
+ * out, per unit (capture, or event window within a capture), in a stable
+ * order.
+ *
+ * Pipeline:
+ *
+ *   sx_flows_new()                      one run-wide table (64 rculfhash shards)
+ *   sx_flows_collect()                  reader threads (sx_ingest_run) feed it;
+ *     per thread: sx_flows_worker_*     finished flows leave the table in
+ *                                       batches into a spill file
+ *   sx_flows_reduce()                   per unit, k-way merge of the spilled
+ *                                       runs: rows in (first timestamp, key)
+ *                                       order, names resolved
+ *   sx_flows_free()
+ *
+ * Semantics (what a flow is, the unit rules, the CSV columns) are documented
+ * at the top of flow_table.c, flow_unit.c and flow_csv.c.
+ *
+ * Threads: every thread that calls a function marked "RCU thread" must be
+ * between sx_flows_thread_enter() and sx_flows_thread_leave() (liburcu
+ * registration; nesting is counted).  sx_flows_collect() does this for its
+ * reader threads.
+ */
+#ifndef SX_FLOWS_FLOWS_H
+#define SX_FLOWS_FLOWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "flows/flow.h"
+#include "ingest/ingest.h"
+#include "ingest/packet.h"
+
+struct sx_buf;
+
+/* Defaults of the command-line options, in seconds (see flow_unit.c). */
+#define SX_FLOWS_IDLE_DEFAULT	  120 /* --idle-timeout */
+#define SX_FLOWS_WINDOW_DEFAULT	  0   /* --window: 0 = the whole capture */
+#define SX_FLOWS_DURATION_DEFAULT 30  /* --duration of an --events window */
+
+#define SX_NS_PER_SEC 1000000000LL
+/* Longest idle timeout, window or duration accepted (about 3 years). */
+#define SX_FLOWS_MAX_SPAN_NS (100000000LL * SX_NS_PER_SEC)
+
+/* ---- events (--events FILE) ---- */
+
+#define SX_EVENT_LABEL_MAX 128 /* label bytes with the NUL (escaped text) */
+#define SX_EVENTS_MAX	   (1u << 20)
+
+struct sx_event {
+	int64_t start_ns;
+	char label[SX_EVENT_LABEL_MAX]; /* printable ASCII (core/text.h), "" when none */
+};
+
+/* Events sorted by start time (ties keep file order). */
+struct sx_events {
+	struct sx_event *ev;
+	uint32_t n;
+};
+
+/*
+ * sx_events_parse - parse an events CSV held in memory (any bytes).
+ * Rows are "timestamp[,label]"; timestamp is epoch seconds with an optional
+ * fraction, or ISO 8601 "YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|+hh:mm|-hh:mm|+hhmm)".
+ * Blank lines and lines starting with '#' are skipped; a first row whose
+ * timestamp does not parse is taken as a header.  Returns 0 with *out set
+ * (caller frees with sx_events_free()), or SX_E_FORMAT / -ENOMEM with a
+ * message naming the line in msg.  Stateless; thread-safe.
+ */
+int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *msg, size_t msglen);
+/* Same, from a file ("-" is not accepted).  -errno when unreadable. */
+int sx_events_load(const char *path, struct sx_events **out, char *msg, size_t msglen);
+void sx_events_free(struct sx_events *ev);
+
+/* Parse one timestamp as in an events file.  0 or -EINVAL. */
+int sx_time_parse(const char *s, size_t n, int64_t *ns);
+
+/* ---- the table ---- */
+
+struct sx_flows_cfg {
+	uint64_t seed;			/* hash seed; changes nothing in the output */
+	int64_t idle_ns;		/* idle timeout (> 0, <= SX_FLOWS_MAX_SPAN_NS) */
+	int64_t window_ns;		/* gap cut-off per capture, 0: whole capture */
+	const struct sx_events *events; /* borrowed, must outlive the table; NULL: none */
+	int64_t duration_ns;		/* length of an event window (> 0 with events) */
+	uint64_t est_flows;		/* flows expected live at once, to presize; 0: default */
+	const char *tmpdir;		/* spill directory; NULL: $TMPDIR, else /tmp */
+	uint32_t sweep_min_live;	/* sweep only above this many live flows per worker;
+					 * 0: default (4096).  Tests set it low. */
+	uint32_t min_buckets;		/* per shard, a power of two; 0: default (1024).
+					 * Tests set it low to force resizes. */
+	uint32_t max_live;		/* flows a worker may hold (1 KiB each) before the
+					 * least recently active half is ended early;
+					 * 0: default (131072) */
+};
+
+/* Counters of a run, for tests and -v output. */
+struct sx_flows_stats {
+	uint64_t flows;	  /* flow records written to the spill */
+	uint64_t packets; /* packets accounted to flows */
+	uint64_t bytes;
+	uint64_t batches;    /* eviction batches = grace periods waited for */
+	uint64_t runs;	     /* sorted runs in the spill */
+	uint64_t resizes;    /* explicit cds_lfht_resize() calls */
+	uint64_t replaced;   /* flows ended by a new flow on the same key */
+	uint64_t lost_races; /* cds_lfht_add_unique() losers rolled back */
+	uint64_t peak_live;  /* largest number of live flows of one worker */
+	uint64_t capped;     /* flows ended early by the max_live cap */
+	uint64_t spill_bytes;
+};
+
+struct sx_flows;
+struct sx_flows_worker;
+
+/* Register / unregister the calling thread with liburcu (nesting counted). */
+void sx_flows_thread_enter(void);
+void sx_flows_thread_leave(void);
+
+/*
+ * sx_flows_new - create the table and its spill file.
+ * Returns 0 with *out set (caller frees with sx_flows_free()), -EINVAL for a
+ * bad cfg, -ENOMEM, or -errno when the spill file cannot be created.
+ * Context: any thread (registration not needed).
+ */
+int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out);
+
+/*
+ * sx_flows_free - tear down: delete any node still in the shards, one grace
+ * period, destroy the shards, close the spill.  Every worker must have been
+ * freed.  Context: any thread; registers itself if needed.  NULL is a no-op.
+ */
+void sx_flows_free(struct sx_flows *fl);
+
+void sx_flows_get_stats(const struct sx_flows *fl, struct sx_flows_stats *st);
+
+/* First error latched by any worker (spill write failure, -ENOMEM), or 0. */
+int sx_flows_error(const struct sx_flows *fl);
+
+/*
+ * sx_flows_worker_new - per-thread state: arena of flow records, the list of
+ * the flows it created, the read-side batch.  A worker is used by one thread
+ * at a time.  Context: RCU thread.  0 or -ENOMEM.
+ */
+int sx_flows_worker_new(struct sx_flows *fl, struct sx_flows_worker **out);
+
+/*
+ * sx_flows_worker_free - evict every flow the worker created (one grace
+ * period), write them to the spill, free the arena.  Returns the worker's
+ * latched error (0, -ENOMEM, -errno of a spill write).  Context: RCU thread
+ * (any, not necessarily the creator; nobody may use the worker any more).
+ */
+int sx_flows_worker_free(struct sx_flows_worker *w);
+
+/*
+ * Per-capture driving, in packet order (what sx_flows_collect() calls).
+ * sx_flows_packet() applies the unit rules (--window or --events) to every
+ * packet of the capture, IP or not, and accounts IP packets to flows.
+ * sx_flows_file_end() evicts the capture's flows.  Context: RCU thread; the
+ * worker's owner.
+ */
+void sx_flows_file_begin(struct sx_flows_worker *w, uint32_t file);
+void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt);
+void sx_flows_file_end(struct sx_flows_worker *w, uint32_t file);
+
+/*
+ * sx_flows_add - account one IP packet to the flow of (pkt->file, event),
+ * creating or replacing it as the flow rules say.  unit_end_ns is the end of
+ * the unit (INT64_MAX when open-ended).  Non-IP packets are ignored.
+ * Returns 0 or -ENOMEM (latched).  Holds the RCU read lock across a batch of
+ * calls; sx_flows_worker_release() drops it.  Context: RCU thread.
+ */
+int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t event,
+		 int64_t unit_end_ns);
+
+/* End the worker's read-side batch (before blocking for a long time). */
+void sx_flows_worker_release(struct sx_flows_worker *w);
+
+/*
+ * sx_flows_sweep - evict the worker's flows that are idle at now_ns (or
+ * replaced, or whose unit ended before now_ns), in one batch.  Returns the
+ * number evicted, or a negative error.  Context: RCU thread, owner.
+ */
+long sx_flows_sweep(struct sx_flows_worker *w, int64_t now_ns);
+
+/* Number of flows the worker has in the table (or waiting to leave it). */
+uint64_t sx_flows_worker_live(const struct sx_flows_worker *w);
+
+/*
+ * sx_flows_collect - read every capture with sx_ingest_run() into fl.
+ * @names: borrowed, may be NULL; names are learned from every packet into it
+ *         (per-thread learners merged in thread order) and it is finished
+ *         (sx_names_finish) before returning.
+ * Returns 0, SX_E_STOPPED, -ENOMEM, or the first worker error; per-file
+ * outcomes go to status (cfg->npaths entries).  Context: any thread.
+ */
+int sx_flows_collect(struct sx_flows *fl, const struct sx_ingest_cfg *cfg, struct sx_names *names,
+		     struct sx_file_status *status);
+
+/*
+ * A whole `sigex flows` run: table, collect, reduce, CSV.  Used by the
+ * command and by the tests (determinism across -j and seeds).
+ */
+struct sx_flows_job {
+	const char *const *paths; /* captures to read (borrowed) */
+	const char *const *shown; /* names for the File column, NULL: paths */
+	uint32_t npaths;
+	unsigned nthreads;	 /* 0: number of CPUs */
+	const char *filter;	 /* BPF, or NULL */
+	struct sx_flows_cfg cfg; /* est_flows 0: estimated from the file sizes */
+	struct sx_names *names;	 /* borrowed (seeded by the caller), or NULL */
+};
+
+/*
+ * sx_flows_write_csv - run the job and write the flow CSV (header first) to
+ * out.  status gets npaths entries; st (may be NULL) the run's counters.
+ * Returns 0 (bad files are in status, not here), SX_E_STOPPED, -ENOMEM, or
+ * -errno of a failed write or spill.  Context: any thread, not reentrant
+ * with itself on the same names table.
+ */
+int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file_status *status,
+		       struct sx_flows_stats *st);
+
+/* ---- reduce ---- */
+
+typedef int (*sx_flow_row_fn)(void *arg, const struct sx_flow_row *row);
+
+/*
+ * sx_flows_reduce - visit every flow, unit by unit (captures in index order,
+ * then event windows in order), within a unit in (first timestamp, key)
+ * order, with Index, names, service port and event fields filled.
+ * @files:  display names of the captures, by index (nfiles of them)
+ * @names:  finished name table, or NULL
+ * A non-zero return of fn stops the walk and is returned.  Returns 0,
+ * -ENOMEM, -EIO.  Call after every worker is freed.  Context: any thread
+ * (touches only the spill); not concurrently with itself.
+ */
+int sx_flows_reduce(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
+		    const struct sx_names *names, sx_flow_row_fn fn, void *arg);
+
+/* ---- CSV (flow_csv.c) ---- */
+
+#define SX_FLOWS_CSV_NCOLS 36
+
+/* The header line. */
+void sx_flows_csv_header(struct sx_buf *b);
+/* One row (RFC 4180; untrusted text neutralised with sx_buf_csv_text). */
+void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row);
+
+struct sx_flows_csv_reader;
+
+/* Read rows back from f (borrowed).  0 or -ENOMEM. */
+int sx_flows_csv_reader_new(FILE *f, struct sx_flows_csv_reader **out);
+void sx_flows_csv_reader_free(struct sx_flows_csv_reader *r);
+/*
+ * sx_flows_csv_next - the next row.  Returns 1 with row filled (its strings
+ * live until the next call; row->file until the reader is freed), 0 at the
+ * end, SX_E_FORMAT with msg naming the line, or -errno.  Hostile input is
+ * rejected, never trusted: lengths, counts and numbers are all checked.
+ */
+int sx_flows_csv_next(struct sx_flows_csv_reader *r, struct sx_flow_row *row, char *msg,
+		      size_t msglen);
+
+/* ---- helpers (flow_key.c, flow_app.c) ---- */
+
+/*
+ * sx_flow_key_make - the canonical key of an IP packet for a unit.
+ * Returns the direction: 0 when the packet goes lo -> hi, 1 for hi -> lo.
+ * The packet must be IP (pkt->src.family 4 or 6).
+ */
+unsigned sx_flow_key_make(struct sx_flow_key *k, const struct sx_pkt *pkt, uint32_t file,
+			  uint32_t event);
+uint64_t sx_flow_key_hash(const struct sx_flow_key *k, uint64_t seed);
+/* Total order on keys (numeric per field); 0 iff equal. */
+int sx_flow_key_cmp(const struct sx_flow_key *a, const struct sx_flow_key *b);
+/* Order within a unit: first timestamp, key, first packet number. */
+int sx_flow_rec_cmp(const struct sx_flow_rec *a, const struct sx_flow_rec *b);
+/* The address and port of a side (SX_SIDE_DEVICE or SX_SIDE_OTHER). */
+void sx_flow_rec_end(const struct sx_flow_rec *r, enum sx_flow_side side, struct sx_addr *a,
+		     uint16_t *port);
+/* Whether the key's protocol has ports (TCP, UDP, SCTP, UDP-Lite). */
+bool sx_flow_has_ports(const struct sx_flow_key *k);
+/* Service name of a well-known or IoT port ("https", "domain"), or NULL. */
+const char *sx_flow_service_name(uint8_t proto, uint16_t port);
+/* Whether a port is well known (< 1024) or in the table of IoT service ports. */
+bool sx_flow_port_is_known(uint8_t proto, uint16_t port);
+
+#endif /* SX_FLOWS_FLOWS_H */

@@ -1,0 +1,212 @@
+/*
+ * flows_int.h - PRIVATE to src/flows: the live flow record, the table, the
+ * worker, the spill, and the cross-file helpers (sx_flows__*).
+ *
+ * The only header of the project that includes liburcu (memb flavor, library
+ * calls: _LGPL_SOURCE is not defined, the read lock is taken per batch of
+ * packets so its call cost does not matter).
+ */
+#ifndef SX_FLOWS_FLOWS_INT_H
+#define SX_FLOWS_FLOWS_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+
+#include "core/buf.h"
+#include "core/compiler.h"
+#include "flows/flows.h"
+
+#define SX_SHARD_BITS  6
+#define SX_NSHARDS     (1u << SX_SHARD_BITS)
+#define SX_MIN_BUCKETS 1024ul
+#define SX_MAX_PRESIZE (1ul << 14) /* buckets per shard from the estimate */
+#define SX_BATCH_PKTS  256	   /* packets per read-side critical section */
+#define SX_RECORD_SIZE 1024
+
+/* sx_flow.state bits */
+#define SX_FS_PUBLISHED 0x01 /* initialised; release-stored before add_unique */
+#define SX_FS_ENDED	0x02 /* TCP: both FINs or an RST seen */
+#define SX_FS_RETIRED	0x04 /* replaced by a newer flow on the same key */
+#define SX_FS_RET_IDLE	0x08 /* ... because it was idle (or evicted by the cap) */
+
+/*
+ * One live flow.  64-byte aligned, SX_RECORD_SIZE bytes, carved from the
+ * creating worker's arena.  The rculfhash node comes first (pitfall 9: UBSan
+ * with 0.13.2's cds_lfht_for_each_entry) and shares the first cache line
+ * with the key that match_flow() reads.
+ *
+ * Who writes what:
+ *   key, shard, unit_end_ns, first_index   creator, before publication
+ *   pkts, bytes, flags, first/last_ns      any updater, atomics (relaxed)
+ *   state                                  atomics (see SX_FS_*)
+ *   fields after "lock"                    any updater, under lock
+ *   next, prev                             creator only (its live list)
+ */
+struct sx_flow {
+	struct cds_lfht_node node;
+	struct sx_flow_key key;
+	/* second line: hot counters */
+	_Atomic uint64_t pkts[2]; /* by key direction: [0] from lo, [1] from hi */
+	_Atomic uint64_t bytes[2];
+	_Atomic int64_t first_ns;
+	_Atomic int64_t last_ns;
+	_Atomic uint8_t flags[2];
+	_Atomic uint8_t state;
+	_Atomic uint8_t nseq_hint; /* copy of nseq, read without the lock */
+	_Atomic uint8_t top_rank;  /* rank of top_proto, read without the lock */
+	uint8_t shard;
+	atomic_flag lock;
+	struct sx_flow *next, *prev;
+	int64_t unit_end_ns;
+	uint64_t first_index;
+	/* under lock */
+	int64_t seq_prev_ns;
+	uint8_t init_dir; /* key direction of the initiator */
+	uint8_t init_by;  /* enum sx_flow_init */
+	uint8_t fin_mask; /* bit per key direction */
+	uint8_t end;	  /* SX_END_FIN / SX_END_RST once ended */
+	uint8_t top_proto;
+	uint8_t nseq;
+	uint8_t attr_cut;
+	uint16_t attr_len;
+	int32_t seq_len[SX_FLOW_SEQ_MAX]; /* sign: + from lo, - from hi */
+	int64_t seq_iat[SX_FLOW_SEQ_MAX];
+	char spec[SX_FLOW_SPEC_MAX];
+	char attrs[SX_FLOW_ATTR_MAX];
+} __attribute__((aligned(SX_CACHELINE)));
+
+struct sx_shard {
+	struct cds_lfht *ht;
+	_Atomic uint64_t nflows;
+	_Atomic unsigned long nbuckets;
+	atomic_flag resizing;
+} __attribute__((aligned(SX_CACHELINE)));
+
+/* A sorted run of one unit in the spill file. */
+struct sx_run {
+	uint32_t file;
+	uint32_t event;
+	uint64_t off;
+	uint64_t len;
+	uint64_t count;
+};
+
+struct sx_spill {
+	int fd;
+	_Atomic uint64_t end; /* bytes reserved so far */
+	pthread_mutex_t lock; /* runs */
+	struct sx_run *runs;
+	size_t nruns, cap;
+};
+
+struct sx_flows {
+	struct sx_shard shards[SX_NSHARDS];
+	struct sx_flows_cfg cfg;
+	struct sx_spill spill;
+	_Atomic int err;
+	_Atomic int nworkers;
+	/* stats */
+	_Atomic uint64_t st_flows, st_packets, st_bytes, st_batches, st_resizes, st_replaced,
+	    st_lost, st_peak_live, st_capped;
+	char gp_token; /* TSan: models the grace period's happens-before */
+};
+
+struct arena_chunk {
+	struct arena_chunk *next;
+};
+
+struct sx_flows_worker {
+	struct sx_flows *fl;
+	/* arena */
+	struct arena_chunk *chunks;
+	char *bump, *bump_end;
+	struct sx_flow *free_list;
+	/* flows created by this worker, oldest first */
+	struct sx_flow *head, *tail;
+	uint64_t live;
+	/* read-side batch */
+	bool in_read;
+	unsigned batch;
+	uint64_t resize_mask; /* shards to look at after the batch */
+	/* eviction */
+	struct sx_flow **evict;
+	size_t nevict, evict_cap;
+	struct sx_buf out;
+	int err;
+	/* the current capture (flow_unit.c) */
+	struct {
+		uint32_t file;
+		bool active;
+		bool any;	 /* a packet was seen */
+		bool cut;	 /* --window closed */
+		int64_t clock;	 /* latest timestamp seen */
+		int64_t prev_ns; /* --window: last accepted non-signalling packet */
+		int64_t next_sweep_ns;
+		uint64_t sweep_at_live;
+	} cur;
+};
+
+/* ---- flow_table.c ---- */
+void sx_flows__read_unlock(struct sx_flows_worker *w);
+/*
+ * Evict in one batch: all == true takes every flow of the worker; else the
+ * sweep rule at now_ns (replaced, idle, unit ended), plus, for the memory
+ * cap, the flows last active before force_before (INT64_MIN: none) and the
+ * force_first oldest-created ones; those end as idle.  now_ns is also the
+ * clock that tells "idle" from "open".  Returns the number evicted or a
+ * negative error.
+ */
+long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_t force_before,
+		     size_t force_first);
+/* The memory cap: evict the least recently active half when over max_live. */
+void sx_flows__cap(struct sx_flows_worker *w);
+int64_t sx_flows__pkt_ns(const struct sx_pkt *pkt);
+
+/* Whether two times are more than idle apart, in either direction.  Times
+ * are clamped by sx_flows__pkt_ns(), so the difference cannot overflow. */
+static inline bool sx_flows__apart(int64_t a, int64_t b, int64_t idle)
+{
+	return a - b > idle || b - a > idle;
+}
+
+/* ---- flow_app.c ---- */
+/* Rank of a protocol for the Protocol column: 2 application, 1 transport,
+ * 0 bare IP. */
+unsigned sx_flows__proto_rank(uint8_t proto);
+/* Whether the packet may carry spec text or attribute tokens (cheap). */
+bool sx_flows__pkt_has_app(const struct sx_pkt *pkt);
+/* ApplicationSpecific text of a packet into buf ("" if none). */
+void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz);
+/* Attribute tokens of a packet, space-separated, into buf ("" if none). */
+void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz);
+/* Add the tokens of src to the list dst (len *dlen, size dsz); true if some
+ * did not fit. */
+bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, const char *src);
+
+/* ---- flow_spill.c ---- */
+int sx_spill__init(struct sx_spill *s, const char *dir);
+void sx_spill__fini(struct sx_spill *s);
+/* Write buf (runs already laid out) and register its runs (offsets relative
+ * to buf).  0 or -errno. */
+int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct sx_run *runs,
+		    size_t nruns);
+/* Serialised size of a record. */
+size_t sx_spill__rec_size(const struct sx_flow_rec *r);
+void sx_spill__put_rec(struct sx_buf *b, const struct sx_flow_rec *r);
+
+/* ---- flow_service.c ---- */
+struct sx_svc_map;
+int sx_svc_map_new(struct sx_svc_map **out);
+void sx_svc_map_free(struct sx_svc_map *m);
+void sx_svc_map_reset(struct sx_svc_map *m);
+/* Pass 1: count the endpoints of a flow that the in-flow rules leave open. */
+void sx_svc_map_count(struct sx_svc_map *m, const struct sx_flow_rec *r);
+/* Pass 2: choose the service side. */
+enum sx_flow_side sx_flows__service(const struct sx_svc_map *m, const struct sx_flow_rec *r);
+
+#endif /* SX_FLOWS_FLOWS_INT_H */
