@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # sigex set-up on a fresh Debian 12 machine (as root): install what is
 # missing, build, then either run the demo or the whole test suite.
-#   ./setup.sh demo   build and run the main job on the generated demo corpus
+#   ./setup.sh demo   build, run the main job on the generated demo corpus, show the profile
 #   ./setup.sh test   build and run every test (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,7 +24,14 @@ case "$mode" in
 demo)
 	cmake -S . -B build >/dev/null
 	cmake --build build -j"$(nproc)" >/dev/null
-	exec ./build/sigex packets build/corpora/demo/*.pcap
+	# The main job: ten captures of the plug switched on (1*.pcap), three idle
+	# captures as background; flows, report, signature and profile in build/demo-out.
+	./build/sigex demo-plug 192.168.1.50 build/corpora/demo/1*.pcap \
+		--background build/corpora/demo/idle-*.pcap \
+		--gateway 192.168.1.1 --phone 192.168.1.20 --event switch-on -o build/demo-out
+	echo
+	echo "== build/demo-out/profile.yaml =="
+	cat build/demo-out/profile.yaml
 	;;
 test)
 	cmake -S . -B build -DSX_WERROR=ON >/dev/null

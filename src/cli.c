@@ -1,5 +1,14 @@
 /*
  * cli.c - see cli.h.  Runs on the main thread, except the signal handler.
+ *
+ * Signals.  The first SIGINT or SIGTERM removes every registered temporary
+ * file (outputs being written, spooled inputs: core/outfile.h), sets the
+ * run-wide stop flag and remembers the signal; the commands then wind down
+ * (readers stop between batches, sx_out_commit() refuses to rename) and
+ * exit with 128 + the signal number (130, 143) through sx_cli_exit().  A
+ * second signal kills the process at once, after removing the temporary
+ * files again.  The handler is installed without SA_RESTART so that a read
+ * from a pipe on the main thread (spooling standard input) returns EINTR.
  */
 #include "cli.h"
 
@@ -15,19 +24,34 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/outfile.h"
 #include "core/util.h"
+#include "flows/flows.h"
 
 static volatile sig_atomic_t signals_seen;
+static volatile sig_atomic_t stop_signal;
+
+/* Spooled copies: their cleanup registrations (core/outfile.h), by input. */
+static int *spool_slots;
 
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	sx_out_cleanup_all();
 	if (signals_seen++) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
+	stop_signal = sig;
 	sx_request_stop();
+	errno = saved;
+}
+
+int sx_cli_exit(int exit_code)
+{
+	return stop_signal ? 128 + stop_signal : exit_code;
 }
 
 void sx_cli_signals(void)
@@ -40,6 +64,24 @@ void sx_cli_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped)
+{
+	if (!capped)
+		return;
+	if (max_flows)
+		sx_log(SX_LOG_WARN,
+		       "flow table full: more than %llu flows live at once (--max-flows); %llu "
+		       "flows were ended early as idle, so some flows are split; raise "
+		       "--max-flows to keep them whole",
+		       (unsigned long long)max_flows, (unsigned long long)capped);
+	else
+		sx_log(SX_LOG_WARN,
+		       "flow table full: more than %u flows live at once in one capture (the "
+		       "default --max-flows per reader thread); %llu flows were ended early as "
+		       "idle, so some flows are split; raise --max-flows to keep them whole",
+		       (unsigned)SX_FLOWS_MAX_LIVE_DEFAULT, (unsigned long long)capped);
 }
 
 int sx_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -102,7 +144,7 @@ static int copy_fd(int in, int out)
 		ssize_t r = read(in, buf, sizeof(buf));
 		ssize_t off = 0;
 
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR && !sx_stop_requested())
 			continue;
 		if (r < 0)
 			return -errno;
@@ -126,8 +168,14 @@ int sx_cli_spool(const char *const *paths, int n, char ***read_paths)
 	const char *tmpdir = getenv("TMPDIR");
 	int i, ret = 0;
 
-	if (!rp)
+	free(spool_slots);
+	spool_slots = sx_calloc_array((size_t)n + 1, sizeof(*spool_slots));
+	if (!rp || !spool_slots) {
+		free(rp);
 		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		spool_slots[i] = -1;
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
 	for (i = 0; i < n; i++) {
@@ -150,6 +198,8 @@ int sx_cli_spool(const char *const *paths, int n, char ***read_paths)
 			rp[i] = NULL;
 			break;
 		}
+		/* Removed by the signal handler too; unlinked before return otherwise. */
+		spool_slots[i] = sx_out_track(rp[i]);
 		in = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY | O_NONBLOCK);
 		if (in >= 0) {
 			fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
@@ -160,6 +210,10 @@ int sx_cli_spool(const char *const *paths, int n, char ***read_paths)
 			ret = -errno;
 		}
 		close(out);
+		if (sx_stop_requested()) {
+			ret = SX_E_STOPPED;
+			break;
+		}
 		if (ret) {
 			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i], strerror(-ret));
 			/* Leave the empty copy: the reader reports it per file. */
@@ -183,8 +237,12 @@ void sx_cli_spool_free(char **read_paths, const char *const *paths, int n)
 	for (i = 0; i < n; i++) {
 		if (read_paths[i] && read_paths[i] != paths[i]) {
 			unlink(read_paths[i]);
+			if (spool_slots)
+				sx_out_untrack(spool_slots[i]);
 			free(read_paths[i]);
 		}
 	}
 	free(read_paths);
+	free(spool_slots);
+	spool_slots = NULL;
 }

@@ -11,6 +11,13 @@
  * output files; a second signal exits at once. */
 void sx_cli_signals(void);
 
+/*
+ * sx_cli_exit - a command's exit status: exit_code, or 128 + the signal
+ * number (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run.
+ * Every command returns through it.
+ */
+int sx_cli_exit(int exit_code);
+
 /* Parse "-j N" (1..1024).  0 on success, else prints a usage error. */
 int sx_cli_threads(const char *cmd, const char *arg, unsigned *out);
 
@@ -20,11 +27,20 @@ int sx_cli_check_filter(const char *cmd, const char *filter);
 /*
  * Inputs that cannot be read twice (standard input, FIFOs) are copied to
  * unlinked-on-exit temporary files when a command needs two passes.
- * read_paths[i] is the path to read, paths[i] the name to show.  Returns 0
- * or -errno (message printed).  sx_cli_spool_free() removes the copies.
+ * read_paths[i] is the path to read, paths[i] the name to show.  Returns 0,
+ * -errno (message printed) or SX_E_STOPPED (a signal came while copying).
+ * The copies are registered for removal on a signal; sx_cli_spool_free()
+ * removes them.
  */
 int sx_cli_spool(const char *const *paths, int n, char ***read_paths);
 void sx_cli_spool_free(char **read_paths, const char *const *paths, int n);
+
+/*
+ * sx_cli_warn_capped - the one warning of a run whose flow table reached
+ * its ceiling (capped flows ended early; nothing when 0).  max_flows is
+ * --max-flows, 0 when not given (the per-thread default applied).
+ */
+void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
 
 /* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
 int sx_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -52,10 +52,16 @@ static const char usage[] =
     "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
     "  -f, --filter BPF         read only packets matching a libpcap filter\n"
     "      --seed N             hash seed (changes nothing in the output)\n"
+    "      --max-flows N        memory ceiling: at most N flows live at once over\n"
+    "                           the run (1 KiB each), N / threads per reader thread;\n"
+    "                           past it the least recently active flows end early\n"
+    "                           as idle, with one warning (default: 131072 per\n"
+    "                           reader thread, 128 MiB)\n"
     "  -q, --quiet              no warnings, errors only\n"
     "  -h, --help               this help\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable.\n";
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
+    "130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
 
 enum {
 	OPT_WINDOW = 256,
@@ -64,6 +70,7 @@ enum {
 	OPT_IDLE,
 	OPT_NAMES,
 	OPT_SEED,
+	OPT_MAX_FLOWS,
 };
 
 /* Seconds (fraction allowed) into ns; positive unless zero_ok. */
@@ -92,6 +99,7 @@ int sx_cmd_flows(int argc, char **argv)
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
 	    {"names", required_argument, NULL, OPT_NAMES},
 	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
@@ -101,6 +109,7 @@ int sx_cmd_flows(int argc, char **argv)
 	struct sx_names *names = NULL;
 	struct sx_flows_job job;
 	struct sx_ingest_cfg icfg;
+	struct sx_flows_stats stats;
 	struct sx_out out;
 	char msg[512];
 	bool have_window = false, have_duration = false;
@@ -149,6 +158,12 @@ int sx_cmd_flows(int argc, char **argv)
 			if (sx_parse_u64(optarg, 0, UINT64_MAX, &seed))
 				return sx_cli_usage_error(
 				    "flows", "--seed expects a number, not \"%s\"", optarg);
+			break;
+		case OPT_MAX_FLOWS:
+			if (sx_parse_u64(optarg, 1, UINT64_MAX, &job.cfg.max_flows))
+				return sx_cli_usage_error(
+				    "flows", "--max-flows expects a positive number, not \"%s\"",
+				    optarg);
 			break;
 		case 'q':
 			sx_log_set_level(SX_LOG_ERROR);
@@ -205,7 +220,7 @@ int sx_cmd_flows(int argc, char **argv)
 		sx_log(SX_LOG_ERROR, "%s", msg);
 		goto out_free;
 	}
-	ret = sx_flows_write_csv(&job, out.f, status, NULL);
+	ret = sx_flows_write_csv(&job, out.f, status, &stats);
 	icfg = (struct sx_ingest_cfg){.paths = job.paths,
 				      .names = job.shown,
 				      .npaths = job.npaths,
@@ -220,6 +235,7 @@ int sx_cmd_flows(int argc, char **argv)
 		goto out_free;
 	}
 	exit_code = sx_ingest_report(&icfg, status);
+	sx_cli_warn_capped(job.cfg.max_flows, stats.capped);
 	if (sx_out_commit(&out, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
 		exit_code = SX_EXIT_FAILURE;
@@ -232,5 +248,5 @@ out_free:
 	free(status);
 	sx_names_free(names);
 	sx_events_free(events);
-	return exit_code;
+	return sx_cli_exit(exit_code);
 }

@@ -44,7 +44,8 @@ static const char usage[] =
 	"  -q, --quiet         no warnings, errors only\n"
 	"  -h, --help          this help\n"
 	"\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable.\n";
+	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
+	"130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
 
 struct learn_ctx {
 	struct sx_names_learner **learners;	/* one per thread, by tid */
@@ -245,8 +246,11 @@ int sx_cmd_packets(int argc, char **argv)
 		goto out_free;
 	}
 	ret = sx_cli_spool((const char *const *)argv + optind, n, &read_paths);
-	if (ret)
+	if (ret) {
+		if (ret == SX_E_STOPPED)
+			sx_log(SX_LOG_ERROR, "interrupted");
 		goto out_free;
+	}
 	status = sx_calloc_array((size_t)n, sizeof(*status));
 	status2 = sx_calloc_array((size_t)n, sizeof(*status2));
 	wc.parts = sx_calloc_array((size_t)n, sizeof(*wc.parts));
@@ -310,5 +314,5 @@ out_free:
 	free(status2);
 	sx_cli_spool_free(read_paths, (const char *const *)argv + optind, n);
 	sx_names_free(names);
-	return exit_code;
+	return sx_cli_exit(exit_code);
 }

@@ -1,22 +1,28 @@
 /*
- * outfile.c - atomic output files (see outfile.h).
+ * outfile.c - atomic output files (see outfile.h for the rules).
  *
  * Open temporary names are kept in a small fixed table of path buffers so
  * that a signal handler can unlink them without allocating; slots are
- * claimed and released with atomics.
+ * claimed and released with atomics.  The same table holds the spooled
+ * copies of standard input (cli.c), through sx_out_track().
  */
 #include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/err.h"
+#include "core/util.h"
+
 #define MAX_TMP 64
 #define TMP_PATH_MAX 4096
+#define NEW_FILE_MODE 0644
 
 static char tmp_names[MAX_TMP][TMP_PATH_MAX];
 static atomic_int tmp_used[MAX_TMP];
@@ -45,6 +51,16 @@ static void unregister_tmp(int slot)
 		atomic_store(&tmp_used[slot], 0);
 }
 
+int sx_out_track(const char *path)
+{
+	return register_tmp(path);
+}
+
+void sx_out_untrack(int slot)
+{
+	unregister_tmp(slot);
+}
+
 void sx_out_cleanup_all(void)
 {
 	int i;
@@ -54,9 +70,97 @@ void sx_out_cleanup_all(void)
 			unlink(tmp_names[i]);
 }
 
+/* Whether st is the file open on fd. */
+static bool same_file(const struct stat *st, int fd)
+{
+	struct stat fst;
+
+	return fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
+}
+
+static bool in_dev_or_proc(const char *path)
+{
+	return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
+enum out_how {
+	OUT_RENAME,	/* temporary file + rename */
+	OUT_STDOUT,	/* the stdout stream */
+	OUT_STDERR,	/* a duplicate of fd 2 */
+	OUT_IN_PLACE,	/* fopen(path, "w") */
+};
+
+/*
+ * How to write path (see outfile.h); for OUT_RENAME, *target is the file to
+ * replace (malloc'd: path itself, or what a symbolic link points to) and
+ * *mode its permission bits.
+ */
+static int choose(const char *path, enum out_how *how, char **target, mode_t *mode, char *msg,
+		  size_t msglen)
+{
+	struct stat st, lst;
+	char link[PATH_MAX];
+	ssize_t n;
+
+	*how = OUT_RENAME;
+	*target = NULL;
+	*mode = NEW_FILE_MODE;
+	if (stat(path, &st) != 0) {
+		/* Missing: a new file; a dangling or looping link: through it. */
+		if (lstat(path, &lst) == 0)
+			*how = OUT_IN_PLACE;
+		goto out_target;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(msg, msglen, "%s: is a directory", path);
+		return -EISDIR;
+	}
+	if (same_file(&st, STDOUT_FILENO)) {
+		*how = OUT_STDOUT;
+		return 0;
+	}
+	if (same_file(&st, STDERR_FILENO)) {
+		*how = OUT_STDERR;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) || in_dev_or_proc(path)) {
+		*how = OUT_IN_PLACE;
+		return 0;
+	}
+	*mode = st.st_mode & 07777;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			if (in_dev_or_proc(link)) {
+				*how = OUT_IN_PLACE;
+				return 0;
+			}
+		}
+		*target = realpath(path, NULL);
+		if (!*target) {
+			int err = errno;
+
+			snprintf(msg, msglen, "%s: cannot resolve the link: %s", path,
+				 strerror(err));
+			return -err;
+		}
+		return 0;
+	}
+out_target:
+	*target = strdup(path);
+	if (!*target) {
+		snprintf(msg, msglen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 {
-	struct stat st;
+	enum out_how how;
+	char *target = NULL;
+	mode_t mode;
 	int fd, ret;
 
 	memset(o, 0, sizeof(*o));
@@ -66,15 +170,30 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 		o->f = stdout;
 		return 0;
 	}
+	ret = choose(path, &how, &target, &mode, msg, msglen);
+	if (ret)
+		return ret;
 	o->path = strdup(path);
 	if (!o->path)
 		goto out_nomem;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(msg, msglen, "%s: is a directory", path);
-			ret = -EISDIR;
+	switch (how) {
+	case OUT_STDOUT:
+		o->is_stdout = true;
+		o->f = stdout;
+		return 0;
+	case OUT_STDERR:
+		fd = dup(STDERR_FILENO);
+		o->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!o->f) {
+			ret = -errno;
+			if (fd >= 0)
+				close(fd);
+			snprintf(msg, msglen, "%s: cannot open for writing: %s", path,
+				 strerror(-ret));
 			goto out_free;
 		}
+		return 0;
+	case OUT_IN_PLACE:
 		o->f = fopen(path, "w");
 		if (!o->f) {
 			ret = -errno;
@@ -82,8 +201,14 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 			goto out_free;
 		}
 		return 0;
+	case OUT_RENAME:
+		break;
 	}
-	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", path) < 0) {
+	/* o->path becomes the file to replace (a link's target). */
+	free(o->path);
+	o->path = target;
+	target = NULL;
+	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", o->path) < 0) {
 		o->tmp = NULL;
 		goto out_nomem;
 	}
@@ -94,7 +219,7 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 		goto out_free;
 	}
 	o->slot = register_tmp(o->tmp);
-	fchmod(fd, 0644 & ~(mode_t)0);
+	fchmod(fd, mode);
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		ret = -errno;
@@ -110,6 +235,7 @@ out_nomem:
 	snprintf(msg, msglen, "%s: out of memory", path);
 out_free:
 	unregister_tmp(o->slot);
+	free(target);
 	free(o->tmp);
 	free(o->path);
 	memset(o, 0, sizeof(*o));
@@ -126,10 +252,32 @@ static void out_release(struct sx_out *o)
 	o->slot = -1;
 }
 
+/* Make a rename durable: fsync the directory holding path (best effort). */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!slash)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 {
 	int ret = 0;
 
+	errno = 0;
 	if (o->is_stdout) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			ret = errno ? -errno : -EIO;
@@ -148,6 +296,12 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 	}
 	o->f = NULL;
 	if (o->tmp) {
+		/* Interrupted: the signal handler may already have removed the
+		 * temporary file; either way the old target stays. */
+		if (!ret && sx_stop_requested()) {
+			ret = SX_E_STOPPED;
+			snprintf(msg, msglen, "%s: interrupted, left as it was", o->path);
+		}
 		if (!ret && rename(o->tmp, o->path) != 0) {
 			ret = -errno;
 			snprintf(msg, msglen, "%s: cannot rename into place: %s", o->path,
@@ -155,6 +309,8 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 		}
 		if (ret)
 			unlink(o->tmp);
+		else
+			sync_dir(o->path);
 	}
 	out_release(o);
 	return ret;

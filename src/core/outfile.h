@@ -3,15 +3,29 @@
  *
  * A regular file (or a path that does not exist yet) is written to a
  * temporary name in the same directory and renamed over the target by
- * sx_out_commit(), after fflush and fsync; a crash, a full disk or an
- * interrupted run leaves the previous file intact.  A target that exists and
- * is not a regular file (/dev/null, /dev/stdout, a FIFO) is written in place
- * and never replaced: renaming over a device node as root would destroy it.
- * "-" means standard output.
+ * sx_out_commit(), after fflush and fsync (the directory is synced after the
+ * rename); a crash, a full disk or an interrupted run leaves the previous
+ * file intact.  A replaced file keeps its permission bits; a new one gets
+ * 0644.  A symbolic link to a regular file is kept: the file it points to is
+ * replaced (the temporary name is made beside that file).
+ *
+ * Written in place and never replaced, since renaming over them would
+ * destroy a device node or a link (as root, /dev/stdout itself):
+ *   - "-", and any path that names the same file as standard output or
+ *     standard error (/dev/stdout, /dev/fd/1, /proc/self/fd/2, a link to
+ *     them, even when the stream is redirected to a regular file): written
+ *     through that stream, so `>>` keeps appending;
+ *   - a target that exists and is not a regular file (/dev/null, a FIFO, a
+ *     character device);
+ *   - any path under /dev/ or /proc/, or a link whose target is there;
+ *   - a dangling or looping symbolic link (fopen follows it or fails).
  *
  * One struct sx_out per file, used by one thread.  Temporary files still
  * open are removed by sx_out_abort() and, when a signal stops the run, by
- * sx_out_cleanup_all() (async-signal-safe).
+ * sx_out_cleanup_all() (async-signal-safe).  Once the run-wide stop flag is
+ * set (core/util.h), sx_out_commit() no longer renames: it removes the
+ * temporary file and fails with SX_E_STOPPED, so an interrupted run never
+ * replaces a file.
  */
 #ifndef SX_CORE_OUTFILE_H
 #define SX_CORE_OUTFILE_H
@@ -23,7 +37,7 @@ struct sx_out {
 	FILE *f;		/* write here */
 	char *path;		/* the target */
 	char *tmp;		/* temporary name, NULL when written in place */
-	bool is_stdout;
+	bool is_stdout;		/* f is stdout: flushed, never closed */
 	int slot;		/* registration for cleanup on signals, -1 if none */
 };
 
@@ -39,5 +53,14 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen);
 void sx_out_abort(struct sx_out *o);
 /* Remove every registered temporary file (from a signal handler). */
 void sx_out_cleanup_all(void);
+
+/*
+ * sx_out_track - register another temporary file (a spooled input) for
+ * removal by sx_out_cleanup_all().  Returns a slot for sx_out_untrack(), or
+ * -1 when the table is full or the path too long (the file is then not
+ * removed on a signal).  Thread-safe.
+ */
+int sx_out_track(const char *path);
+void sx_out_untrack(int slot);
 
 #endif /* SX_CORE_OUTFILE_H */

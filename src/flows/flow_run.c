@@ -6,6 +6,8 @@
  * packets go to both (names are learned from every packet of the capture,
  * flows follow the unit rules); file_end evicts the capture's flows;
  * thread_fini frees the worker (evicting anything left) and unregisters.
+ * A run-wide flow ceiling (cfg.max_flows) is split evenly among the reader
+ * threads before they start.
  * Learners outlive their threads and are merged into the run's name table
  * after the join, in thread-id order, then the table is finished; the name
  * table chooses one name per address itself, so the result does not depend
@@ -121,6 +123,10 @@ int sx_flows_collect(struct sx_flows *fl, const struct sx_ingest_cfg *cfg, struc
 		c.nthreads = sx_nproc();
 	if (c.npaths && c.nthreads > c.npaths)
 		c.nthreads = c.npaths;
+	if (fl->split_cap)
+		fl->cfg.max_live = (uint32_t)SX_MAX(
+		    (uint64_t)1, SX_MIN(fl->cfg.max_flows / (c.nthreads ? c.nthreads : 1),
+					(uint64_t)UINT32_MAX));
 	rc.learners = sx_calloc_array(c.nthreads ? c.nthreads : 1, sizeof(*rc.learners));
 	if (!rc.learners)
 		return -ENOMEM;

@@ -70,12 +70,14 @@
  * doubles with what is left, so their cost is amortised; the decision
  * depends only on the capture's own packets, never on thread timing.
  * Memory therefore follows the flows active at once, not the capture length.
- * A safety cap (max_live, 131072 records = 128 MiB per worker) covers
- * captures where that is unbounded (a scan, or timestamps that never
+ * A safety cap (max_live, by default 131072 records = 128 MiB per worker)
+ * covers captures where that is unbounded (a scan, or timestamps that never
  * advance): past it, the least recently active half of the worker's flows
  * (the oldest-created half when their times are all equal) end early as
- * "idle".  It is per worker, hence per capture, so output stays the same
- * for any -j.
+ * "idle", in one batch.  The default is per worker, hence per capture, so
+ * output stays the same for any -j; a run-wide ceiling (cfg.max_flows,
+ * --max-flows) is split among the reader threads by sx_flows_collect(), so
+ * when it binds, which flows end early depends on the number of threads.
  *
  * Teardown (sx_flows_free): workers are freed first (each evicts all its
  * flows); then any node still in a shard is deleted, one grace period,
@@ -122,7 +124,6 @@ SX_STATIC_ASSERT(offsetof(struct sx_flow, node) == 0, "rculfhash node must come 
 
 #define CHUNK_BYTES	       (256u * 1024u)
 #define SWEEP_MIN_LIVE_DEFAULT 4096
-#define MAX_LIVE_DEFAULT       131072
 #define SPILL_FLUSH	       (1u << 20)
 
 #define RELAXED memory_order_relaxed
@@ -249,8 +250,13 @@ int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out)
 	fl->cfg = *cfg;
 	if (!fl->cfg.sweep_min_live)
 		fl->cfg.sweep_min_live = SWEEP_MIN_LIVE_DEFAULT;
-	if (!fl->cfg.max_live)
-		fl->cfg.max_live = MAX_LIVE_DEFAULT;
+	if (!fl->cfg.max_live && cfg->max_flows) {
+		/* One worker may have it all; sx_flows_collect() splits it. */
+		fl->cfg.max_live = (uint32_t)SX_MIN(cfg->max_flows, (uint64_t)UINT32_MAX);
+		fl->split_cap = true;
+	} else if (!fl->cfg.max_live) {
+		fl->cfg.max_live = SX_FLOWS_MAX_LIVE_DEFAULT;
+	}
 	est = cfg->est_flows ? cfg->est_flows : 65536;
 	nb = next_pow2(est / SX_NSHARDS);
 	nb = SX_MAX(nb, cfg->min_buckets ? next_pow2(cfg->min_buckets) : SX_MIN_BUCKETS);

@@ -41,6 +41,17 @@ struct sx_buf;
 #define SX_FLOWS_WINDOW_DEFAULT	  0   /* --window: 0 = the whole capture */
 #define SX_FLOWS_DURATION_DEFAULT 30  /* --duration of an --events window */
 
+/*
+ * Memory ceiling (--max-flows).  A live flow costs one 1 KiB record; by
+ * default each reader thread holds at most this many (128 MiB) before it
+ * ends the least recently active half of them early, as idle, in one batch.
+ * With --max-flows N the run holds at most N, N / threads per reader
+ * thread.  The cap binds only when more flows than that are active at once
+ * (a scan, timestamps that never advance); sx_flows_stats.capped counts the
+ * flows it ended, and the commands print one warning per run.
+ */
+#define SX_FLOWS_MAX_LIVE_DEFAULT 131072
+
 #define SX_NS_PER_SEC 1000000000LL
 /* Longest idle timeout, window or duration accepted (about 3 years). */
 #define SX_FLOWS_MAX_SPAN_NS (100000000LL * SX_NS_PER_SEC)
@@ -94,7 +105,12 @@ struct sx_flows_cfg {
 					 * Tests set it low to force resizes. */
 	uint32_t max_live;		/* flows a worker may hold (1 KiB each) before the
 					 * least recently active half is ended early;
-					 * 0: default (131072) */
+					 * 0: max_flows split, else the default
+					 * (SX_FLOWS_MAX_LIVE_DEFAULT).  Tests set it. */
+	uint64_t max_flows;		/* --max-flows: run-wide ceiling on live flows,
+					 * split evenly among the reader threads by
+					 * sx_flows_collect() (at least 1 each); 0: none
+					 * beyond max_live's default per thread */
 };
 
 /* Counters of a run, for tests and -v output. */

@@ -110,6 +110,7 @@ struct sx_flows {
 	struct sx_spill spill;
 	_Atomic int err;
 	_Atomic int nworkers;
+	bool split_cap; /* max_live comes from cfg.max_flows / reader threads */
 	/* stats */
 	_Atomic uint64_t st_flows, st_packets, st_bytes, st_batches, st_resizes, st_replaced,
 	    st_lost, st_peak_live, st_capped;

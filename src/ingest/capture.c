@@ -28,6 +28,7 @@
 
 #include "core/compiler.h"
 #include "core/err.h"
+#include "core/util.h"
 
 #define PEEK_LEN 4
 #define IN_BUF (256 * 1024)
@@ -74,9 +75,10 @@ static ssize_t raw_read(struct source *s, void *buf, size_t n)
 		s->peekpos += k;
 		return (ssize_t)k;
 	}
+	/* A signal that stops the run ends a read that waits on a pipe. */
 	do {
 		r = read(s->fd, buf, n);
-	} while (r < 0 && errno == EINTR);
+	} while (r < 0 && errno == EINTR && !sx_stop_requested());
 	return r;
 }
 
@@ -249,7 +251,7 @@ static ssize_t peek_bytes(int fd, uint8_t *buf, bool seekable)
 	while (got < PEEK_LEN) {
 		ssize_t r = read(fd, buf + got, PEEK_LEN - got);
 
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR && !sx_stop_requested())
 			continue;
 		if (r < 0)
 			return -errno;

@@ -38,6 +38,7 @@ struct run {
 	uint32_t *order;	/* file indices, largest first */
 	atomic_uint next;
 	atomic_int err;		/* first thread_init failure */
+	atomic_bool abort;	/* a thread could not start: the others stop */
 };
 
 struct worker {
@@ -121,7 +122,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		unsigned i = atomic_fetch_add(&run->next, 1);
 
-		if (i >= run->cfg->npaths || sx_stop_requested())
+		if (i >= run->cfg->npaths || sx_stop_requested() || atomic_load(&run->abort))
 			break;
 		read_file(w, tctx, run->order[i]);
 	}
@@ -190,12 +191,15 @@ int sx_ingest_run(const struct sx_ingest_cfg *cfg, const struct sx_ingest_ops *o
 	}
 	atomic_init(&run.next, 0);
 	atomic_init(&run.err, 0);
+	atomic_init(&run.abort, false);
 	for (i = 0; i < n; i++) {
 		workers[i].run = &run;
 		workers[i].tid = i;
 		ret = -pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
 		if (ret) {
-			sx_request_stop();
+			/* Not the process-wide stop flag: that one is for signals
+			 * and would make every later run stop at once. */
+			atomic_store(&run.abort, true);
 			break;
 		}
 		started++;

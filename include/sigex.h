@@ -1,0 +1,242 @@
+/*
+ * sigex.h - the sigex library (libsigex): find the network signature of a
+ * smart-home device event in captures of its occurrences, and write it as a
+ * profile of the smart-home firewall.
+ *
+ * This is the only public header.  The `sigex` command is a client of it:
+ * `sigex DEVICE IPV4 PCAP... -o DIR` is, in essence,
+ *
+ *	struct sx_extract *ex;
+ *
+ *	sx_extract_new("tplink-plug", "192.168.1.135", &ex);
+ *	sx_extract_add_capture(ex, "1724059939.pcap");		// one per occurrence
+ *	...
+ *	sx_extract_mine(ex, "DIR");		// read, build flows, write the CSVs, mine
+ *	sx_extract_write_patterns(ex, "DIR/pattern.txt");
+ *	sx_extract_write_signatures(ex, "DIR/signatures.yaml");
+ *	sx_extract_write_profile(ex, "DIR/profile.yaml");
+ *	sx_extract_free(ex);
+ *
+ * Build against it with `pkg-config --cflags --libs sigex`.
+ *
+ * Errors.  Every function that can fail returns 0 on success or a negative
+ * number: a negative errno (-ENOMEM, -EINVAL, -ENOENT, -EIO...) or one of
+ * sigex's own codes below -999.  sx_extract_strerror() names any of them,
+ * and sx_extract_message() gives the last failure of an extraction in one
+ * line, naming the file or option at fault.  The library never prints.
+ *
+ * Ownership.  Strings passed in are copied: they only have to live during
+ * the call.  Strings returned are owned by the extraction and live until
+ * sx_extract_free() (or, for sx_extract_message(), until the next call on
+ * the same extraction).  FILE streams passed in are borrowed, written and
+ * flushed, never closed.
+ *
+ * Threads.  An extraction is used by one thread at a time; separate
+ * extractions are independent and may run concurrently in different
+ * threads.  sx_extract_mine() starts reader and matching threads of its own
+ * and joins them before it returns.  sx_extract_stop() is the one global
+ * call: it is async-signal-safe and asks every running extraction to stop.
+ *
+ * Determinism.  The outputs depend on the captures' contents and the
+ * options, not on the order the captures are added in, not on the number of
+ * threads and not on the seed; profile.yaml differs only in its
+ * last-update line between two runs (see sx_extract_set_last_update()).
+ */
+#ifndef SIGEX_H
+#define SIGEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* sigex's own error codes (other failures are negative errno values). */
+enum sx_extract_err {
+	SX_EXTRACT_E_PCAP = -1000,	/* libpcap could not open or read a capture */
+	SX_EXTRACT_E_LINKTYPE,		/* unsupported link-layer type */
+	SX_EXTRACT_E_FORMAT,		/* not a capture, a damaged one, or a bad input file */
+	SX_EXTRACT_E_YAML,		/* YAML emitter error */
+	SX_EXTRACT_E_USAGE,		/* bad option value */
+	SX_EXTRACT_E_STOPPED,		/* sx_extract_stop() was called */
+};
+
+struct sx_extract;
+
+/* The library's version, "MAJOR.MINOR.PATCH".  Thread-safe. */
+const char *sx_extract_version(void);
+
+/* Text for an error code of either range (a static string).  Thread-safe. */
+const char *sx_extract_strerror(int err);
+
+/*
+ * sx_extract_new - start an extraction for one device.
+ * @device: the device's name (profile.yaml's device-info.name), not empty
+ * @ipv4:   the device's IPv4 address, dotted quad; written "self"
+ * @out:    receives the extraction; caller frees it with sx_extract_free()
+ * Returns 0, -EINVAL (empty name, bad address) or -ENOMEM; *out is NULL on
+ * failure.  Thread-safe.
+ */
+int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out);
+
+/* Free an extraction and everything it owns.  NULL is a no-op. */
+void sx_extract_free(struct sx_extract *ex);
+
+/* The last failure of ex in one line ("" when none). */
+const char *sx_extract_message(const struct sx_extract *ex);
+
+/*
+ * ---- Options ----
+ * Call before sx_extract_mine(); each returns 0, -EINVAL for a bad value
+ * (with a message), -ENOMEM, or -EBUSY once sx_extract_mine() has run.  A
+ * NULL string clears the option.
+ */
+
+/* The device's MAC address, "aa:bb:cc:dd:ee:ff" (or with '-'): device-info.mac,
+ * and "client-mac: self" in DHCP policies. */
+int sx_extract_set_mac(struct sx_extract *ex, const char *mac);
+/* The device's IPv6 address: device-info.ipv6, and "self" in IPv6 policies. */
+int sx_extract_set_ipv6(struct sx_extract *ex, const char *addr);
+/* An address written as the firewall's alias "gateway" / "phone" (IPv4 or IPv6). */
+int sx_extract_set_gateway(struct sx_extract *ex, const char *addr);
+int sx_extract_set_phone(struct sx_extract *ex, const char *addr);
+/* The interaction's name in profile.yaml.  Default: the label every event
+ * of the events file shares (see sx_extract_set_events()), else "event". */
+int sx_extract_set_event_name(struct sx_extract *ex, const char *name);
+/* device-info.last-update, verbatim.  Default: the time of the write, ISO
+ * 8601 local time ("2024-11-28T07:40:00+01:00"). */
+int sx_extract_set_last_update(struct sx_extract *ex, const char *text);
+/* Add "stats" (packet-count, duration) to every policy.  Default off. */
+int sx_extract_set_stats(struct sx_extract *ex, bool on);
+/* pattern.txt's Ports lines: every port of each end, not the three most used. */
+int sx_extract_set_all_ports(struct sx_extract *ex, bool on);
+
+/* Reader and matching threads; 0 (the default): the number of CPUs. */
+int sx_extract_set_threads(struct sx_extract *ex, unsigned n);
+/* Read only the packets matching a libpcap (BPF) filter expression. */
+int sx_extract_set_filter(struct sx_extract *ex, const char *bpf);
+/*
+ * Cut each capture at its first gap longer than seconds between accepted
+ * packets, as the reference tool does (5 there).  Default 0: the whole
+ * capture is the occurrence.  Not combined with sx_extract_set_events().
+ */
+int sx_extract_set_window(struct sx_extract *ex, double seconds);
+/*
+ * One long capture with many events: path is a CSV of "timestamp[,label]"
+ * rows (epoch seconds, or ISO 8601 with a zone), each opening a window of
+ * duration seconds (0: 30) that is one occurrence.  The file is read by
+ * sx_extract_mine().
+ */
+int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration);
+/* A flow ends after this long without a packet (default 120 s). */
+int sx_extract_set_idle_timeout(struct sx_extract *ex, double seconds);
+/* Seed the address-to-name table from a file of "IP NAME" lines. */
+int sx_extract_set_names(struct sx_extract *ex, const char *path);
+/* A pattern must occur in at least this fraction of the occurrences,
+ * 0 < fraction <= 1 (default 0.9). */
+int sx_extract_set_support(struct sx_extract *ex, double fraction);
+/* The hash and feature-hashing seed.  Changes nothing in the outputs. */
+int sx_extract_set_seed(struct sx_extract *ex, uint64_t seed);
+/*
+ * Memory ceiling: at most n flows live at once over the run (each costs
+ * 1 KiB), n / threads per reader thread.  Past it, the least recently
+ * active flows end early as idle, in one batch, instead of memory growing
+ * without bound (a scan, a week-long capture whose timestamps never
+ * advance); sx_extract_flows_capped() then says how many.  When the
+ * ceiling binds, which flows end early depends on the number of threads.
+ * 0 (the default): 131072 per reader thread (128 MiB).
+ */
+int sx_extract_set_max_flows(struct sx_extract *ex, uint64_t n);
+
+/*
+ * ---- Inputs ----
+ * sx_extract_add_capture - a capture of occurrences of the event (one per
+ * occurrence, or one with many events and sx_extract_set_events()).
+ * sx_extract_add_background - an idle capture of the device: patterns also
+ * found there are device chatter, written as single policies.
+ * pcap or pcapng, gzip- or zstd-compressed, or "-" for standard input.
+ * The file is opened by sx_extract_mine().  Returns 0, -EINVAL (empty
+ * path, or a capture already added), -ENOMEM or -EBUSY.
+ */
+int sx_extract_add_capture(struct sx_extract *ex, const char *path);
+int sx_extract_add_background(struct sx_extract *ex, const char *path);
+
+/*
+ * sx_extract_mine - read every capture in parallel, build the flows, and
+ * mine the signature.  May be called once.
+ * @csv_dir: when not NULL, an existing directory that receives one CSV of
+ *           flows per readable capture, named after the capture as the
+ *           reference tool names it: the integer before the first dot of
+ *           the file name ("1724059939.pcap" -> "1724059939.csv"), else the
+ *           first packet's time in whole seconds; clashes get "-2", "-3"...
+ *           (see sx_extract_csv_name()).  Each file is written atomically.
+ * Returns 0 when mining ran: captures that could not be read are reported by
+ * sx_extract_capture_status(), not here.  Fails with -EINVAL (no capture,
+ * bad events or names file), -ENODATA (no capture could be read), -EIO or
+ * -errno (a CSV could not be written), SX_EXTRACT_E_STOPPED or -ENOMEM.
+ */
+int sx_extract_mine(struct sx_extract *ex, const char *csv_dir);
+
+/* Captures added (events and background, in the order added). */
+size_t sx_extract_ncaptures(const struct sx_extract *ex);
+
+/*
+ * sx_extract_capture_status - how capture i (in the order added) was read.
+ * @path:    receives its path as added (may be NULL)
+ * @message: receives the cause of a failure or a warning, "" when none
+ *           (may be NULL)
+ * Returns 0 when the whole capture was read, a negative error when it could
+ * not be read (or only in part), 1 when it was read but held no packet.
+ * Before sx_extract_mine(), -EAGAIN.  -ERANGE for a bad i.
+ */
+int sx_extract_capture_status(const struct sx_extract *ex, size_t i, const char **path,
+			      const char **message);
+
+/* The CSV file name of capture i ("1724059939.csv"), NULL when no CSV was
+ * written for it. */
+const char *sx_extract_csv_name(const struct sx_extract *ex, size_t i);
+
+/* Flows ended early because the memory ceiling was reached (see
+ * sx_extract_set_max_flows()); 0 when it never was, or before mining. */
+uint64_t sx_extract_flows_capped(const struct sx_extract *ex);
+
+/* Patterns in the signature, and patterns set aside (background, periodic);
+ * 0 before sx_extract_mine(). */
+unsigned sx_extract_npatterns(const struct sx_extract *ex);
+unsigned sx_extract_nbackground(const struct sx_extract *ex);
+
+/*
+ * ---- Outputs (after sx_extract_mine()) ----
+ * Each writes a complete file atomically: to a temporary name in the same
+ * directory, renamed into place; on failure the previous file at path is
+ * left intact.  Returns 0, -EAGAIN before sx_extract_mine(), or -errno /
+ * SX_EXTRACT_E_YAML with a message.
+ */
+
+/* pattern.txt: the report for people, each pattern in the reference
+ * tool's block format followed by sigex's statistics. */
+int sx_extract_write_patterns(struct sx_extract *ex, const char *path);
+/* signatures.yaml: the complete machine-readable signature. */
+int sx_extract_write_signatures(struct sx_extract *ex, const char *path);
+/* profile.yaml: the device profile for the smart-home firewall. */
+int sx_extract_write_profile(struct sx_extract *ex, const char *path);
+/* The report of sx_extract_write_patterns() to a stream (borrowed). */
+int sx_extract_print_report(struct sx_extract *ex, FILE *f);
+
+/*
+ * sx_extract_stop - ask every running sx_extract_mine() to stop; they return
+ * SX_EXTRACT_E_STOPPED.  Async-signal-safe; for SIGINT handlers.  There is
+ * no way back: later extractions in the process stop at once too, and the
+ * writers no longer replace a file (they return SX_EXTRACT_E_STOPPED and
+ * leave the previous file as it was).
+ */
+void sx_extract_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIGEX_H */

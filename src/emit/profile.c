@@ -1,0 +1,1086 @@
+/*
+ * profile.c - profile.yaml of the default mode (see emit_profile.h).
+ *
+ * DESIGN
+ *
+ * What goes where.  The signature's patterns (result.patterns, numbered in
+ * their typical order within an occurrence) are the event: one interaction,
+ * named after the event, holds one policy per pattern in that order, as the
+ * firewall's hand-written profiles group an event's policies.  Patterns the
+ * miner set aside, because they also occur in the background captures
+ * (result.background) or repeat at a steady period (result.periodic), are
+ * the device's traffic outside the event: single-policies, background first.
+ * Nothing outside the firewall's schema is written (UPSTREAM.md §5).
+ *
+ * src and dst.  The end that starts a pattern's flows (the miner's
+ * initiator: the SYN sender, else the first sender) is src and the other
+ * end dst, so the choice never depends on set order (the reference's bug)
+ * and src is never dst.  An end is written as, first match wins:
+ *   - "self" when every address of the end is the device's (IPV4, --ipv6);
+ *   - "gateway" / "phone" when every address is the --gateway / --phone one;
+ *   - the firewall's alias of a well-known group address: 224.0.0.251 mdns,
+ *     239.255.255.250 ssdp, 224.0.1.187 coap, 224.0.0.22 igmpv3,
+ *     255.255.255.255 broadcast;
+ *   - its resolved name, when the miner saw one constant name with a dot in
+ *     it (the firewall matches a name without its first label), or
+ *     "$.suffix" for names varying under one domain (the firewall's
+ *     wildcard; the miner's "*.suffix");
+ *   - its address, or the list of its addresses.
+ * The network key is ipv6 for IPv6 patterns, else ipv4 (also for the rare
+ * pattern mixing both families: a name resolved to A and AAAA records).
+ *
+ * Ports.  The fixed port goes with the end that holds it: dst-port when
+ * that end is dst, src-port when it is src.  The other end's port is added
+ * when every flow of the pattern (two or more) used that one port and it is
+ * a known port (below 1024 or an IoT service port) or the fixed port itself:
+ * DHCP 68 -> 67, NTP 123 -> 123, mDNS 5353 -> 5353, as the firewall's own
+ * profiles write them.  A TCP or UDP pattern with no fixed port gets an
+ * empty "tcp:" / "udp:" (the protocol alone).
+ *
+ * Application sections, from the miner's consensus fields (struct
+ * sx_mine_app): dns / mdns (qtype, one or a list; domain-name, "*.suffix"
+ * written "$.suffix"); http (method, uri; a query is cut and "*" appended,
+ * as the firewall's translator does itself); coap (type, method, uri);
+ * ssdp (method, or response: true); dhcp (type: the messages the initiator
+ * sends; client-mac: self with --mac when the device is an end); igmp
+ * (version, type, group); icmp (type, the request when the flows hold a
+ * request and its reply); icmpv6 (no fields).  TLS, NTP, MQTT and the
+ * TP-Link protocol have no section the firewall's translators read; their
+ * policies stay at the transport level.
+ *
+ * bidirectional: true when the responder answers in most of the flows
+ * (median packets from it above 0) and dst is not a group address.
+ *
+ * stats (--stats): packet-count, the most packets one flow carried (both
+ * directions when bidirectional, else the initiator's), and duration, the
+ * longest flow in whole seconds rounded up, at least 1.  Maxima, because a
+ * firewall allowance must admit every occurrence seen.
+ *
+ * Policy ids, "<what>-<subject>" in lower-case words:
+ *   what     dns, mdns, llmnr, https (TLS on 443), tls, http, coap, ssdp,
+ *            dhcp, ntp, mqtt, igmp, icmp, icmpv6; otherwise
+ *            "<tcp|udp>-<fixed port>", the transport alone, or
+ *            "ip-<protocol number>";
+ *   subject  the queried name for dns, mdns and llmnr (for an mDNS pattern
+ *            without a question, the sender's local name); the group for
+ *            igmp; otherwise the peer: dst when src is self ("from-device"
+ *            when dst is named like the protocol, as the alias ssdp),
+ *            "<src>-to-device" when dst is self, else "<src>-to-<dst>"
+ *            (aliases, names, the first address).
+ * For the TP-Link toggle: dns-use1-api-tplinkra-com,
+ * https-use1-api-tplinkra-com, tcp-9999-phone-to-device.  An id already
+ * used gets "-2", "-3"... : nothing is ever overwritten (the reference's
+ * bug with two tcp_443 policies).  Ids are given to the event's policies
+ * first, so they keep the plain names.
+ *
+ * Scalars are plain when PyYAML (the firewall's loader) reads the plain text
+ * back as the same string, quoted otherwise: IP addresses stay plain as in
+ * the hand-written profiles, a MAC that YAML 1.1 would take for a
+ * sexagesimal number is quoted.  Text from the network (names, URIs) can
+ * therefore never change the document's structure.
+ */
+#include "emit/emit_profile.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/outfile.h"
+#include "emit/emit_upstream.h"
+#include "emit/yaml_writer.h"
+#include "flows/flows.h"
+#include "ingest/ingest.h"
+
+#define ID_MAX 96
+#define ADDR_TEXT_MAX 64
+#define HOST_TEXT_MAX (SX_NAME_MAX + 2)
+
+/* How an end is written. */
+enum host_form {
+	HOST_NONE = 0,	/* no address at all: key left out */
+	HOST_ONE,	/* one scalar: self, an alias, a name, an address */
+	HOST_LIST,	/* the end's addresses */
+};
+
+struct host {
+	enum host_form form;
+	bool self;
+	bool group;			/* multicast or broadcast */
+	char text[HOST_TEXT_MAX];	/* HOST_ONE */
+	char label[HOST_TEXT_MAX];	/* for ids */
+	const struct sx_mine_end *end;	/* HOST_LIST */
+};
+
+struct policy {
+	const struct sx_mine_pattern *p;
+	char id[ID_MAX];
+	struct host src, dst;
+	uint8_t src_role;	/* enum sx_mine_role of src */
+	bool bidirectional;
+};
+
+struct ctx {
+	const struct sx_profile_cfg *cfg;
+	struct sx_addr dev4, dev6, gateway, phone;	/* family 0 when not given */
+	struct sx_yw w;
+	struct policy *pols;	/* event patterns, then background, then periodic */
+	size_t npols;
+};
+
+/* ---- scalars ---- */
+
+/*
+ * A string: plain when PyYAML resolves the plain text to a str, else quoted
+ * (libyaml picks single quotes, or double when escapes are needed).  Goes
+ * to the writer's emitter with its latched error, as yaml_writer.c does,
+ * because sx_yw_str() quotes every text that starts with a digit.
+ */
+static void str(struct sx_yw *w, const char *s)
+{
+	yaml_event_t ev;
+	int plain = sx_emit_pyyaml_plain_is_str(s);
+
+	if (w->err)
+		return;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+					  plain, 1, YAML_ANY_SCALAR_STYLE)) {
+		/* libyaml refuses text that is not UTF-8 (or fails to copy it) */
+		w->err = SX_E_YAML;
+		snprintf(w->problem, sizeof(w->problem), "cannot write \"%.60s\": not UTF-8", s);
+		return;
+	}
+	if (!yaml_emitter_emit(&w->em, &ev)) {	/* destroys ev even on failure */
+		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
+		snprintf(w->problem, sizeof(w->problem), "%s",
+			 w->em.problem ? w->em.problem : "YAML emitter error");
+	}
+}
+
+/* The YAML null written as nothing ("icmpv6:"), as the hand-written profiles do. */
+static void null(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	if (w->err)
+		return;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)"", 0, 1, 0,
+					  YAML_PLAIN_SCALAR_STYLE)) {
+		w->err = -ENOMEM;
+		snprintf(w->problem, sizeof(w->problem), "out of memory");
+		return;
+	}
+	if (!yaml_emitter_emit(&w->em, &ev)) {
+		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
+		snprintf(w->problem, sizeof(w->problem), "%s",
+			 w->em.problem ? w->em.problem : "YAML emitter error");
+	}
+}
+
+static void kv(struct sx_yw *w, const char *k, const char *v)
+{
+	str(w, k);
+	str(w, v);
+}
+
+static void kv_u64(struct sx_yw *w, const char *k, uint64_t v)
+{
+	str(w, k);
+	sx_yw_u64(w, v);
+}
+
+/* A space-separated word list: one scalar, or a block sequence. */
+static void words(struct sx_yw *w, const char *k, const char *list)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	str(w, k);
+	if (!strchr(buf, ' ')) {
+		str(w, buf);
+		return;
+	}
+	sx_yw_seq_begin(w);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		str(w, tok);
+	sx_yw_seq_end(w);
+}
+
+/* ---- ids and names ---- */
+
+const char *sx_emit_profile_id(const char *in, char *buf, size_t bufsz)
+{
+	size_t o = 0, cut = 0;
+	bool dash = false, full = false;
+
+	if (!bufsz)
+		return buf;
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (!isalnum(c) || c >= 0x80) {
+			dash = o > 0;
+			continue;
+		}
+		if (o + 1 + (dash ? 1 : 0) >= bufsz) {
+			full = true;
+			break;
+		}
+		if (dash) {
+			cut = o;
+			buf[o++] = '-';
+			dash = false;
+		}
+		buf[o++] = (char)tolower(c);
+	}
+	/* Cut short: end at the last word boundary rather than mid-word. */
+	if (full && !dash && cut)
+		o = cut;
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *sx_emit_profile_event_name(const struct sx_mine_result *r,
+				       const struct sx_profile_cfg *cfg, char *buf, size_t bufsz)
+{
+	const char *label = NULL;
+	uint32_t i;
+
+	if (cfg->event && cfg->event[0]) {
+		snprintf(buf, bufsz, "%s", cfg->event);
+		return buf;
+	}
+	for (i = 0; i < r->noccs; i++) {
+		const char *l = r->occs[i].label ? r->occs[i].label : "";
+
+		if (!l[0] || (label && strcmp(label, l) != 0)) {
+			label = NULL;
+			break;
+		}
+		label = l;
+	}
+	if (label && sx_emit_profile_id(label, buf, bufsz)[0])
+		return buf;
+	snprintf(buf, bufsz, "%s", SX_PROFILE_EVENT_DEFAULT);
+	return buf;
+}
+
+void sx_emit_profile_last_update(char *buf, size_t bufsz, time_t t)
+{
+	struct tm tm;
+	char off[8];
+	size_t n;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, bufsz, "?");
+		return;
+	}
+	/* %z gives "+0100"; ISO 8601 extended form wants "+01:00". */
+	if (strftime(off, sizeof(off), "%z", &tm) == 5) {
+		n = strlen(buf);
+		snprintf(buf + n, bufsz - n, "%.3s:%.2s", off, off + 3);
+	}
+}
+
+/* ---- hosts ---- */
+
+static bool addr_eq(const struct sx_addr *a, const struct sx_addr *b)
+{
+	if (!a->family || a->family != b->family)
+		return false;
+	return memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Every address of the end equals one of x, y. */
+static bool end_all(const struct sx_mine_end *e, const struct sx_addr *x, const struct sx_addr *y)
+{
+	uint32_t i;
+
+	if (!e->naddrs)
+		return false;
+	for (i = 0; i < e->naddrs; i++)
+		if (!addr_eq(&e->addrs[i], x) && (!y || !addr_eq(&e->addrs[i], y)))
+			return false;
+	return true;
+}
+
+static const char *group_alias(const struct sx_addr *a)
+{
+	static const struct {
+		uint8_t b[4];
+		const char *alias;
+	} v4[] = {
+		{{224, 0, 0, 251}, "mdns"},	 {{239, 255, 255, 250}, "ssdp"},
+		{{224, 0, 1, 187}, "coap"},	 {{224, 0, 0, 22}, "igmpv3"},
+		{{255, 255, 255, 255}, "broadcast"},
+	};
+	size_t i;
+
+	if (a->family != 4)
+		return NULL;
+	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+		if (memcmp(a->b, v4[i].b, 4) == 0)
+			return v4[i].alias;
+	return NULL;
+}
+
+/* An IGMP group as the firewall's igmp translator names it: all, mdns, ssdp,
+ * coap, or the address. */
+static const char *igmp_group_name(const char *group)
+{
+	struct sx_addr g = {.family = 4};
+	const char *alias;
+
+	if (inet_pton(AF_INET, group, g.b) != 1)
+		return group;
+	if (memcmp(g.b, (uint8_t[4]){224, 0, 0, 2}, 4) == 0)
+		return "all";
+	alias = group_alias(&g);
+	return alias && strcmp(alias, "igmpv3") && strcmp(alias, "broadcast") ? alias : group;
+}
+
+static bool addr_is_group(const struct sx_addr *a)
+{
+	if (a->family == 4)
+		return a->b[0] >= 224 || (a->b[0] == 255 && a->b[1] == 255);
+	return a->family == 6 && a->b[0] == 0xff;
+}
+
+static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struct host *h)
+{
+	char addr[ADDR_TEXT_MAX];
+	const char *alias;
+
+	memset(h, 0, sizeof(*h));
+	h->group = e->naddrs > 0 && addr_is_group(&e->addrs[0]);
+	if (end_all(e, &c->dev4, &c->dev6)) {
+		h->form = HOST_ONE;
+		h->self = true;
+		snprintf(h->text, sizeof(h->text), "self");
+		snprintf(h->label, sizeof(h->label), "device");
+		return;
+	}
+	alias = end_all(e, &c->gateway, NULL) ? "gateway"
+		: end_all(e, &c->phone, NULL) ? "phone"
+		: e->naddrs == 1 ? group_alias(&e->addrs[0]) : NULL;
+	if (alias) {
+		h->form = HOST_ONE;
+		snprintf(h->text, sizeof(h->text), "%s", alias);
+	} else if (e->kind == SX_MINE_HOST_NAME && e->name[0] && strchr(e->name, '.')) {
+		h->form = HOST_ONE;
+		snprintf(h->text, sizeof(h->text), "%s", e->name);
+	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.') {
+		h->form = HOST_ONE;
+		snprintf(h->text, sizeof(h->text), "$%s", e->name + 1);
+	} else if (e->naddrs == 1) {
+		h->form = HOST_ONE;
+		snprintf(h->text, sizeof(h->text), "%s",
+			 sx_addr_str(&e->addrs[0], addr, sizeof(addr)));
+	} else if (e->naddrs > 1) {
+		h->form = HOST_LIST;
+		h->end = e;
+		snprintf(h->label, sizeof(h->label), "%s",
+			 sx_addr_str(&e->addrs[0], addr, sizeof(addr)));
+		return;
+	} else {
+		snprintf(h->label, sizeof(h->label), "%s", e->shown[0] ? e->shown : "unknown");
+		return;
+	}
+	snprintf(h->label, sizeof(h->label), "%s", h->text[0] == '$' ? h->text + 2 : h->text);
+}
+
+static void emit_host(struct sx_yw *w, const char *key, const struct host *h)
+{
+	char addr[ADDR_TEXT_MAX];
+	uint32_t i;
+
+	if (h->form == HOST_NONE)
+		return;
+	str(w, key);
+	if (h->form == HOST_ONE) {
+		str(w, h->text);
+		return;
+	}
+	sx_yw_seq_begin(w);
+	for (i = 0; i < h->end->naddrs; i++)
+		str(w, sx_addr_str(&h->end->addrs[i], addr, sizeof(addr)));
+	sx_yw_seq_end(w);
+}
+
+/* ---- one policy ---- */
+
+static uint8_t other_role(uint8_t role)
+{
+	return role == SX_MINE_SERVER ? SX_MINE_CLIENT : SX_MINE_SERVER;
+}
+
+static const char *transport_key(const struct sx_mine_pattern *p)
+{
+	switch (p->ip_proto) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	default:
+		return NULL;
+	}
+}
+
+/* The first word of a policy id (see DESIGN). */
+static void what_word(const struct sx_mine_pattern *p, char *buf, size_t bufsz)
+{
+	const char *t = transport_key(p);
+	char num[16];
+
+	switch (p->app.proto) {
+	case SX_P_DNS:
+		snprintf(buf, bufsz, "dns");
+		return;
+	case SX_P_MDNS:
+		snprintf(buf, bufsz, "mdns");
+		return;
+	case SX_P_LLMNR:
+		snprintf(buf, bufsz, "llmnr");
+		return;
+	case SX_P_TLS:
+		snprintf(buf, bufsz, "%s", p->fixed_port == 443 ? "https" : "tls");
+		return;
+	case SX_P_HTTP:
+		snprintf(buf, bufsz, "http");
+		return;
+	case SX_P_COAP:
+		snprintf(buf, bufsz, "coap");
+		return;
+	case SX_P_SSDP:
+		snprintf(buf, bufsz, "ssdp");
+		return;
+	case SX_P_DHCP:
+		snprintf(buf, bufsz, "dhcp");
+		return;
+	case SX_P_NTP:
+		snprintf(buf, bufsz, "ntp");
+		return;
+	case SX_P_MQTT:
+		snprintf(buf, bufsz, "mqtt");
+		return;
+	default:
+		break;
+	}
+	if (p->ip_proto == 1)
+		snprintf(buf, bufsz, "icmp");
+	else if (p->ip_proto == 58)
+		snprintf(buf, bufsz, "icmpv6");
+	else if (p->ip_proto == 2)
+		snprintf(buf, bufsz, "igmp");
+	else if (t && p->fixed_port)
+		snprintf(buf, bufsz, "%s-%u", t, p->fixed_port);
+	else if (t)
+		snprintf(buf, bufsz, "%s", t);
+	else
+		snprintf(buf, bufsz, "ip-%s", sx_ip_proto_name(p->ip_proto, num, sizeof(num)));
+}
+
+static bool has_dns_section(const struct sx_mine_pattern *p)
+{
+	uint8_t a = p->app.proto;
+
+	return p->app.dns_name[0] && (a == SX_P_DNS || a == SX_P_MDNS || a == SX_P_LLMNR);
+}
+
+static bool id_used(const struct ctx *c, size_t upto, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < upto; i++)
+		if (strcmp(c->pols[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static void make_id(struct ctx *c, size_t i)
+{
+	struct policy *pol = &c->pols[i];
+	const struct sx_mine_pattern *p = pol->p;
+	char what[32], raw[3 * HOST_TEXT_MAX], base[ID_MAX];
+	unsigned n;
+
+	what_word(p, what, sizeof(what));
+	if (has_dns_section(p))
+		snprintf(raw, sizeof(raw), "%s %s", what, p->app.dns_name);
+	else if (p->app.proto == SX_P_MDNS && p->end[pol->src_role].local_name[0])
+		snprintf(raw, sizeof(raw), "%s %s", what, p->end[pol->src_role].local_name);
+	else if (p->ip_proto == 2 && p->app.igmp_group[0])
+		snprintf(raw, sizeof(raw), "%s %s", what, igmp_group_name(p->app.igmp_group));
+	else if (pol->src.self && pol->dst.self)
+		snprintf(raw, sizeof(raw), "%s device", what);
+	else if (pol->src.self && !strcmp(pol->dst.label, what))	/* not "ssdp-ssdp" */
+		snprintf(raw, sizeof(raw), "%s from device", what);
+	else if (pol->src.self)
+		snprintf(raw, sizeof(raw), "%s %s", what, pol->dst.label);
+	else if (pol->dst.self)
+		snprintf(raw, sizeof(raw), "%s %s to device", what, pol->src.label);
+	else
+		snprintf(raw, sizeof(raw), "%s %s to %s", what, pol->src.label, pol->dst.label);
+	/* Room for a "-NNN" suffix. */
+	sx_emit_profile_id(raw, base, sizeof(base) - 8);
+	if (!base[0])
+		snprintf(base, sizeof(base), "policy");
+	snprintf(pol->id, sizeof(pol->id), "%s", base);
+	for (n = 2; id_used(c, i, pol->id); n++)
+		if ((size_t)snprintf(pol->id, sizeof(pol->id), "%s-%u", base, n) >= sizeof(pol->id))
+			break;	/* cannot happen: base leaves room for the suffix */
+}
+
+static void build_policy(struct ctx *c, size_t i, const struct sx_mine_pattern *p)
+{
+	struct policy *pol = &c->pols[i];
+	uint8_t init = p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT;
+	uint8_t resp = other_role(init);
+
+	pol->p = p;
+	pol->src_role = init;
+	resolve_host(c, &p->end[init], &pol->src);
+	resolve_host(c, &p->end[resp], &pol->dst);
+	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
+	make_id(c, i);
+}
+
+/* The other end's port, when it is constant and known (see DESIGN). */
+static uint16_t constant_port(const struct sx_mine_pattern *p, uint8_t role)
+{
+	const struct sx_mine_end *e = &p->end[role];
+
+	if (e->nports != 1 || p->nflows < 2 || e->ports[0].count != p->nflows)
+		return 0;
+	if (e->ports[0].port == p->fixed_port ||
+	    sx_flow_port_is_known(p->ip_proto, e->ports[0].port))
+		return e->ports[0].port;
+	return 0;
+}
+
+static void emit_transport(struct sx_yw *w, const struct policy *pol)
+{
+	const struct sx_mine_pattern *p = pol->p;
+	const char *t = transport_key(p);
+	uint16_t src_port = 0, dst_port = 0;
+	uint8_t src_role = pol->src_role, dst_role = other_role(src_role);
+
+	if (!t)
+		return;
+	if (p->fixed_port && p->fixed_role == src_role)
+		src_port = p->fixed_port;
+	else if (p->fixed_port && p->fixed_role == dst_role)
+		dst_port = p->fixed_port;
+	if (p->fixed_port && src_port)
+		dst_port = constant_port(p, dst_role);
+	else if (p->fixed_port && dst_port)
+		src_port = constant_port(p, src_role);
+	str(w, t);
+	if (!src_port && !dst_port) {
+		null(w);
+		return;
+	}
+	sx_yw_map_begin(w);
+	if (src_port)
+		kv_u64(w, "src-port", src_port);
+	if (dst_port)
+		kv_u64(w, "dst-port", dst_port);
+	sx_yw_map_end(w);
+}
+
+static void emit_dns(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	const struct sx_mine_app *a = &p->app;
+	char name[SX_NAME_MAX + 2];
+
+	str(w, a->mdns ? "mdns" : "dns");
+	sx_yw_map_begin(w);
+	if (a->dns_qtype[0])
+		words(w, "qtype", a->dns_qtype);
+	if (a->dns_name[0] == '*' && a->dns_name[1] == '.')
+		snprintf(name, sizeof(name), "$%s", a->dns_name + 1);
+	else if (!strchr(a->dns_name, '.'))
+		snprintf(name, sizeof(name), "$%s", a->dns_name);	/* whole-name suffix */
+	else
+		snprintf(name, sizeof(name), "%s", a->dns_name);
+	kv(w, "domain-name", name);
+	sx_yw_map_end(w);
+}
+
+/* The flow stage keeps an HTTP request's path without its query, so the
+ * uri is written as a prefix ("path*"): it then matches the path with or
+ * without a query, as the firewall's translator itself makes of a uri with
+ * one.  A path the miner generalised already ends in "*". */
+static void emit_http(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	const struct sx_mine_app *a = &p->app;
+	char uri[SX_URI_MAX + 2];
+	char *q;
+	size_t n;
+
+	if (!a->http_method[0] && !a->http_uri[0])
+		return;
+	str(w, "http");
+	sx_yw_map_begin(w);
+	if (a->http_method[0])
+		kv(w, "method", a->http_method);
+	if (a->http_uri[0]) {
+		snprintf(uri, sizeof(uri), "%s", a->http_uri);
+		q = strchr(uri, '?');
+		if (q)
+			*q = '\0';
+		n = strlen(uri);
+		if (!n || uri[n - 1] != '*')
+			snprintf(uri + n, sizeof(uri) - n, "*");
+		kv(w, "uri", uri);
+	}
+	sx_yw_map_end(w);
+}
+
+static bool is_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalpha((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/*
+ * The CoAP request of the pattern: its "coap" attributes are the messages
+ * of both directions ("CON:POST:/notify", "ACK:2.04:/"); the initiator's
+ * is the request, whose code is a method.  The miner's parsed fields keep
+ * the first attribute in key order, which can be the response.
+ */
+static void coap_request(const struct sx_mine_pattern *p, char *type, size_t tsz, char *method,
+			 size_t msz, char *uri, size_t usz)
+{
+	uint32_t i, best_count = 0;
+
+	snprintf(type, tsz, "%s", p->app.coap_type);
+	snprintf(method, msz, "%s", p->app.coap_method);
+	snprintf(uri, usz, "%s", p->app.coap_uri);
+	for (i = 0; i < p->nattrs; i++) {
+		const char *v = p->attrs[i].value, *c1, *c2;
+		char m[16];
+
+		if (strcmp(p->attrs[i].key, "coap") != 0)
+			continue;
+		c1 = strchr(v, ':');
+		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2 || (size_t)(c2 - c1 - 1) >= sizeof(m))
+			continue;
+		snprintf(m, sizeof(m), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+		if (!is_word(m) || p->attrs[i].count <= best_count)
+			continue;
+		best_count = p->attrs[i].count;
+		snprintf(type, tsz, "%.*s", (int)(c1 - v), v);
+		snprintf(method, msz, "%s", m);
+		snprintf(uri, usz, "%s", c2 + 1);
+	}
+}
+
+static void emit_coap(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	char type[sizeof(p->app.coap_type)], method[sizeof(p->app.coap_method)];
+	char uri[sizeof(p->app.coap_uri)];
+
+	coap_request(p, type, sizeof(type), method, sizeof(method), uri, sizeof(uri));
+	if (!type[0] && !uri[0])
+		return;
+	str(w, "coap");
+	sx_yw_map_begin(w);
+	if (type[0])
+		kv(w, "type", type);
+	if (is_word(method))	/* a response code ("2.05") is no method */
+		kv(w, "method", method);
+	if (uri[0])
+		kv(w, "uri", uri);
+	sx_yw_map_end(w);
+}
+
+static void emit_ssdp(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	const char *m = p->app.ssdp_method;
+
+	if (!m[0])
+		return;
+	str(w, "ssdp");
+	sx_yw_map_begin(w);
+	if (!strcmp(m, "M-SEARCH") || !strcmp(m, "NOTIFY"))
+		kv(w, "method", m);
+	else
+		sx_yw_kv_bool(w, "response", true);
+	sx_yw_map_end(w);
+}
+
+static bool dhcp_client_type(const char *t)
+{
+	static const char *const client[] = {"discover", "request", "decline", "release",
+					     "inform"};
+	size_t i;
+
+	for (i = 0; i < sizeof(client) / sizeof(client[0]); i++)
+		if (!strcasecmp(t, client[i]))
+			return true;
+	return false;
+}
+
+static bool end_has_port(const struct sx_mine_end *e, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->nports; i++)
+		if (e->ports[i].port == port)
+			return true;
+	return false;
+}
+
+static void emit_dhcp(struct sx_yw *w, const struct ctx *c, const struct policy *pol)
+{
+	const struct sx_mine_pattern *p = pol->p;
+	const struct sx_mine_end *src = &p->end[pol->src_role];
+	const struct sx_mine_end *dst = &p->end[other_role(pol->src_role)];
+	char buf[sizeof(p->app.dhcp_type)], kept[sizeof(p->app.dhcp_type)] = "";
+	char *save = NULL, *tok;
+	int by_client = -1;	/* whether the initiator is the DHCP client; -1 unknown */
+	bool mac = c->cfg->mac && (pol->src.self || pol->dst.self);
+
+	if (end_has_port(dst, 67) || end_has_port(dst, 547))
+		by_client = 1;
+	else if (end_has_port(src, 67) || end_has_port(src, 547))
+		by_client = 0;
+	snprintf(buf, sizeof(buf), "%s", p->app.dhcp_type);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		size_t n = strlen(kept);
+
+		if (by_client >= 0 && dhcp_client_type(tok) != (bool)by_client)
+			continue;
+		snprintf(kept + n, sizeof(kept) - n, "%s%s", n ? " " : "", tok);
+	}
+	if (!kept[0])
+		snprintf(kept, sizeof(kept), "%s", p->app.dhcp_type);
+	if (!kept[0] && !mac)
+		return;
+	str(w, "dhcp");
+	sx_yw_map_begin(w);
+	if (kept[0])
+		words(w, "type", kept);
+	if (mac)
+		kv(w, "client-mac", "self");
+	sx_yw_map_end(w);
+}
+
+static const char *igmp_type_name(int type)
+{
+	switch (type) {
+	case 0x11:
+		return "membership query";
+	case 0x12:
+	case 0x16:
+	case 0x22:
+		return "membership report";
+	case 0x17:
+		return "leave group";
+	default:
+		return NULL;
+	}
+}
+
+static void emit_igmp(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	const struct sx_mine_app *a = &p->app;
+	const char *type = igmp_type_name(a->igmp_type);
+
+	str(w, "igmp");
+	if (a->igmp_version < 0 && !type) {
+		null(w);
+		return;
+	}
+	sx_yw_map_begin(w);
+	if (a->igmp_version > 0)
+		kv_u64(w, "version", (uint64_t)a->igmp_version);
+	if (type)
+		kv(w, "type", type);
+	if (a->igmp_group[0] && strcmp(a->igmp_group, "0.0.0.0") != 0)
+		kv(w, "group", igmp_group_name(a->igmp_group));
+	sx_yw_map_end(w);
+}
+
+static const char *icmp_type_name(int type)
+{
+	static const char *const names[] = {
+		[0] = "echo-reply",		[3] = "destination-unreachable",
+		[4] = "source-quench",		[5] = "redirect",
+		[8] = "echo-request",		[9] = "router-advertisement",
+		[10] = "router-solicitation",	[11] = "time-exceeded",
+		[12] = "parameter-problem",	[13] = "timestamp-request",
+		[14] = "timestamp-reply",	[15] = "info-request",
+		[16] = "info-reply",		[17] = "address-mask-request",
+		[18] = "address-mask-reply",
+	};
+
+	if (type < 0 || (size_t)type >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	return names[type];
+}
+
+/* The ICMP type the initiator sends: a request when the flows hold one. */
+static int icmp_initiator_type(const struct sx_mine_pattern *p)
+{
+	static const int requests[] = {8, 13, 15, 17, 10};
+	uint32_t i;
+	size_t k;
+
+	for (k = 0; k < sizeof(requests) / sizeof(requests[0]); k++)
+		for (i = 0; i < p->nattrs; i++) {
+			unsigned t, code;
+
+			if (strcmp(p->attrs[i].key, "icmp") == 0 &&
+			    sscanf(p->attrs[i].value, "%u:%u", &t, &code) == 2 &&
+			    (int)t == requests[k])
+				return requests[k];
+		}
+	return p->app.icmp_type;
+}
+
+static void emit_icmp(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	const char *type = icmp_type_name(icmp_initiator_type(p));
+
+	str(w, "icmp");
+	if (!type) {
+		null(w);
+		return;
+	}
+	sx_yw_map_begin(w);
+	kv(w, "type", type);
+	sx_yw_map_end(w);
+}
+
+static void emit_app(struct sx_yw *w, const struct ctx *c, const struct policy *pol)
+{
+	const struct sx_mine_pattern *p = pol->p;
+
+	if (p->ip_proto == 1) {
+		emit_icmp(w, p);
+		return;
+	}
+	if (p->ip_proto == 58) {
+		str(w, "icmpv6");
+		null(w);
+		return;
+	}
+	if (p->ip_proto == 2) {
+		emit_igmp(w, p);
+		return;
+	}
+	switch (p->app.proto) {
+	case SX_P_DNS:
+	case SX_P_MDNS:
+	case SX_P_LLMNR:
+		if (has_dns_section(p))
+			emit_dns(w, p);
+		break;
+	case SX_P_HTTP:
+		emit_http(w, p);
+		break;
+	case SX_P_COAP:
+		emit_coap(w, p);
+		break;
+	case SX_P_SSDP:
+		emit_ssdp(w, p);
+		break;
+	case SX_P_DHCP:
+		emit_dhcp(w, c, pol);
+		break;
+	default:
+		break;
+	}
+}
+
+static int64_t ceil_secs(int64_t ns)
+{
+	int64_t s = ns / 1000000000LL + (ns % 1000000000LL > 0);
+
+	return s > 0 ? s : 1;
+}
+
+static void emit_policy(struct ctx *c, const struct policy *pol)
+{
+	struct sx_yw *w = &c->w;
+	const struct sx_mine_pattern *p = pol->p;
+	uint8_t init = pol->src_role, resp = other_role(init);
+	uint64_t count;
+
+	str(w, pol->id);
+	sx_yw_map_begin(w);
+	str(w, "protocols");
+	sx_yw_map_begin(w);
+	emit_app(w, c, pol);
+	emit_transport(w, pol);
+	str(w, p->family == 6 ? "ipv6" : "ipv4");
+	sx_yw_map_begin(w);
+	emit_host(w, "src", &pol->src);
+	emit_host(w, "dst", &pol->dst);
+	sx_yw_map_end(w);
+	sx_yw_map_end(w);
+	if (pol->bidirectional)
+		sx_yw_kv_bool(w, "bidirectional", true);
+	if (c->cfg->stats) {
+		count = (uint64_t)p->pkts[init].max;
+		if (pol->bidirectional)
+			count += (uint64_t)p->pkts[resp].max;
+		str(w, "stats");
+		sx_yw_map_begin(w);
+		kv_u64(w, "packet-count", count ? count : 1);
+		kv_u64(w, "duration", (uint64_t)ceil_secs(p->duration_ns.max));
+		sx_yw_map_end(w);
+	}
+	sx_yw_map_end(w);
+}
+
+/* ---- the document ---- */
+
+static int parse_addr(const char *what, const char *s, bool v4_only, struct sx_addr *a,
+		      char *msg, size_t msglen)
+{
+	memset(a, 0, sizeof(*a));
+	if (!s)
+		return 0;
+	if (inet_pton(AF_INET, s, a->b) == 1) {
+		a->family = 4;
+		return 0;
+	}
+	if (!v4_only && inet_pton(AF_INET6, s, a->b) == 1) {
+		a->family = 6;
+		return 0;
+	}
+	snprintf(msg, msglen, "%s: not an IP%s address: \"%s\"", what, v4_only ? "v4" : "", s);
+	return -EINVAL;
+}
+
+static void emit_device_info(struct ctx *c)
+{
+	const struct sx_profile_cfg *cfg = c->cfg;
+	struct sx_yw *w = &c->w;
+	char addr[ADDR_TEXT_MAX], when[64];
+
+	str(w, "device-info");
+	sx_yw_map_begin(w);
+	kv(w, "name", cfg->device);
+	if (cfg->mac)
+		kv(w, "mac", cfg->mac);
+	if (c->dev4.family)
+		kv(w, "ipv4", sx_addr_str(&c->dev4, addr, sizeof(addr)));
+	if (c->dev6.family)
+		kv(w, "ipv6", sx_addr_str(&c->dev6, addr, sizeof(addr)));
+	if (!cfg->last_update)
+		sx_emit_profile_last_update(when, sizeof(when), time(NULL));
+	str(w, "last-update");
+	sx_yw_quoted(w, cfg->last_update ? cfg->last_update : when);
+	sx_yw_map_end(w);
+}
+
+int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
+		    char *msg, size_t msglen)
+{
+	struct ctx c = {.cfg = cfg};
+	char event[ID_MAX * 2];
+	size_t i, n = 0, nev = r->npatterns, nsingle = (size_t)r->nbackground + r->nperiodic;
+	int ret;
+
+	if (!cfg->device || !cfg->device[0]) {
+		snprintf(msg, msglen, "profile: no device name");
+		return -EINVAL;
+	}
+	ret = parse_addr("IPv4 address", cfg->ipv4, true, &c.dev4, msg, msglen);
+	if (!ret && cfg->ipv6 && (inet_pton(AF_INET6, cfg->ipv6, c.dev6.b) == 1))
+		c.dev6.family = 6;
+	else if (!ret && cfg->ipv6) {
+		snprintf(msg, msglen, "IPv6 address: not an IPv6 address: \"%s\"", cfg->ipv6);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = parse_addr("gateway", cfg->gateway, false, &c.gateway, msg, msglen);
+	if (!ret)
+		ret = parse_addr("phone", cfg->phone, false, &c.phone, msg, msglen);
+	if (ret)
+		return ret;
+
+	c.pols = calloc(nev + nsingle + 1, sizeof(*c.pols));
+	if (!c.pols) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	/* Ids in priority order: the event's policies first. */
+	for (i = 0; i < r->npatterns; i++)
+		build_policy(&c, n++, &r->patterns[i]);
+	for (i = 0; i < r->nbackground; i++)
+		build_policy(&c, n++, &r->background[i]);
+	for (i = 0; i < r->nperiodic; i++)
+		build_policy(&c, n++, &r->periodic[i]);
+	c.npols = n;
+
+	sx_yw_open(&c.w, f);
+	sx_yw_map_begin(&c.w);
+	emit_device_info(&c);
+	str(&c.w, "single-policies");
+	if (nsingle) {
+		sx_yw_map_begin(&c.w);
+		for (i = nev; i < c.npols; i++)
+			emit_policy(&c, &c.pols[i]);
+	} else {
+		sx_yw_map_begin_flow(&c.w);
+	}
+	sx_yw_map_end(&c.w);
+	str(&c.w, "interactions");
+	if (nev) {
+		sx_yw_map_begin(&c.w);
+		str(&c.w, sx_emit_profile_event_name(r, cfg, event, sizeof(event)));
+		sx_yw_map_begin(&c.w);
+		for (i = 0; i < nev; i++)
+			emit_policy(&c, &c.pols[i]);
+		sx_yw_map_end(&c.w);
+	} else {
+		sx_yw_map_begin_flow(&c.w);
+	}
+	sx_yw_map_end(&c.w);
+	sx_yw_map_end(&c.w);
+	ret = sx_yw_close(&c.w);
+	if (ret) {
+		snprintf(msg, msglen, "profile: %s",
+			 c.w.problem[0] ? c.w.problem : sx_strerror(ret));
+	} else {
+		errno = 0;
+		if (fflush(f) != 0 || ferror(f)) {
+			ret = errno ? -errno : -EIO;
+			snprintf(msg, msglen, "profile: write error: %s", strerror(-ret));
+		}
+	}
+	free(c.pols);
+	return ret;
+}
+
+int sx_emit_profile_file(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg,
+			 const char *path, char *msg, size_t msglen)
+{
+	struct sx_out out;
+	char why[384];
+	int ret;
+
+	ret = sx_out_open(&out, path, msg, msglen);
+	if (ret)
+		return ret;
+	ret = sx_emit_profile(r, cfg, out.f, why, sizeof(why));
+	if (ret) {
+		snprintf(msg, msglen, "%s: %s", path, why);
+		sx_out_abort(&out);
+		return ret;
+	}
+	return sx_out_commit(&out, msg, msglen);
+}

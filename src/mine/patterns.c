@@ -1,0 +1,1430 @@
+/*
+ * patterns.c - from clusters of flows to patterns: support, identity,
+ * statistics, background and periodic lists, order, ids.
+ *
+ * DESIGN
+ *
+ * Support.  A cluster's support is the number of occurrences holding at
+ * least one of its flows.  It is a pattern when the support reaches
+ * ceil(support x N) (at least 1); a flow that recurs in fewer occurrences
+ * is not a pattern.
+ *
+ * Orientation and ends.  Each flow is seen from its client and its server
+ * (mine.h).  An end is named by its resolved name when all the flows of the
+ * pattern agree on it; when at least half of them have names and the names
+ * differ, by the longest common label suffix of the names, written
+ * "*.suffix", provided the suffix holds every name's registrable domain
+ * (so never "*.com"); otherwise by its addresses.  All distinct addresses
+ * and names are kept.
+ *
+ * Fixed port.  The server's port when at least 90 % of the flows use the
+ * same one (the service side: the flow stage already put the well-known,
+ * handshake-listening or constant side there); else the client's port under
+ * the same rule (a service the flow stage could not recognise, e.g. replies
+ * sent from a device's port to changing client ports); else none: when both
+ * sides vary, the pattern constrains no port.  Ephemeral ports are never
+ * fixed because they do not stay constant.
+ *
+ * Application fields.  An attribute (key=value) held by at least half of
+ * the flows is the pattern's.  For a key without such a value, the values
+ * are generalised: DNS questions and TLS SNI by the common label suffix of
+ * their names ("A:*.pool.ntp.org"), HTTP and CoAP requests by the common
+ * path prefix up to a '/' followed by '*' ("GET:host/api/" + "*"), if the values so covered are
+ * again at least half of the flows.
+ *
+ * Statistics.  Over the member flows: packets and bytes sent by each end,
+ * duration (last - first packet), min / lower median / max.  Start offset:
+ * per occurrence the pattern's first flow, from the occurrence start;
+ * median, min, max and spread = the interquartile range p75 - p25 (linear
+ * interpolation), a width that ignores the odd late occurrence.
+ *
+ * Periodic patterns.  Periodic chatter recurs in every occurrence without
+ * being caused by the event: a device answering a phone app's discovery
+ * broadcast every 12 s (the TP-Link captures of the reference tool), a
+ * heartbeat.  Such a pattern is moved to the periodic list when
+ *   - it repeats: at least half of the occurrences holding it hold two or
+ *     more of its flows;
+ *   - at a steady period: the gaps between consecutive flows of one
+ *     occurrence have a median P >= 1 s and a median absolute deviation
+ *     <= P / 4;
+ *   - and it is not locked to the event: the spread (IQR) of its start
+ *     offsets is at least P / 5 (a timer runs at a random phase relative to
+ *     the event, which gives an IQR near P / 2; an event-driven repetition
+ *     starts at about the same offset every time).
+ * Measured on the reference TP-Link captures: P = 11.96 s, deviation
+ * 0.01 s, IQR 3.54 s (> 2.39 s).  An event flow that repeats (a retried
+ * DNS query, the polls a D-Link sensor starts every 18 s after its setup:
+ * IQR 2.0 s) stays in the signature because its offset is locked.
+ *
+ * Background.  With background units (idle captures), a pattern matched
+ * (same threshold, against its centroid) in at least ceil(bg_support x B)
+ * of them is moved to the background list; background takes precedence
+ * over periodic.
+ *
+ * Order and numbers.  Each list is ordered by the median start offset,
+ * then the identity key: the typical order of the patterns within an
+ * occurrence.  For consecutive patterns the result says in how many
+ * occurrences holding both the first one indeed started first.
+ *
+ * The focal host.  Captures are taken of one device, so in each occurrence
+ * the address seen in the most flows (ties: a private or link-local address,
+ * then the lower address) is taken for the device; an end that is that
+ * host in at least half of the pattern's flows is marked focal.  It only
+ * serves the ids: a profile writer knows the device's address.
+ *
+ * Ids.  The identity key is the text of what makes the pattern: IP
+ * protocol; fixed port and its end; each end as "self" when focal, else its
+ * name or "*.suffix", else the address that at least half of its flows use,
+ * else the scope of its varying addresses; and, per identifying application
+ * key (DNS, mDNS and LLMNR question, HTTP request, CoAP, SSDP, DHCP type,
+ * TP-Link command, MQTT, NTP, IGMP, ICMP, TLS SNI), one of the pattern's
+ * values: the first (in text order) that the initiator sends (a CoAP
+ * method, an ICMP echo request, an NTP client packet, a DHCP discover or
+ * request, an SSDP search or notification), else the first.  So the id
+ * does not change with the device's address, with one more address behind
+ * a server, with a second value, or with answers missing from some flows.  The id is "p-" and the
+ * first 12 hex digits of XXH3-64 of the key, unseeded: the same pattern
+ * mined from other captures gets the same id.  Patterns of one result with
+ * equal keys (two exchanges with one service) get their typical size
+ * appended to the key ("|bytes~2^13"), then a counter if still equal.
+ *
+ * Determinism: every loop runs in the canonical order and every sort has a
+ * total order (ties broken by the key, then the cluster number).
+ */
+#include "mine/mine_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "core/util.h"
+#include "ingest/ingest.h"
+
+#define FIXED_SHARE 0.9		/* flows on one port for it to be fixed */
+#define PERIOD_MIN_NS 1000000000LL
+#define ONE_QUARTER 0.25
+#define LOCK_SHARE 0.2		/* start-offset IQR below P / 5: locked to the event */
+
+/* ---- small helpers ---- */
+
+/* dst = a b c, if it fits (else false, dst unspecified). */
+static bool cat3(char *dst, size_t dsz, const char *a, size_t alen, const char *b,
+		 const char *c)
+{
+	size_t bl = strlen(b), cl = strlen(c);
+
+	if (alen + bl + cl + 1 > dsz)
+		return false;
+	memcpy(dst, a, alen);
+	memcpy(dst + alen, b, bl);
+	memcpy(dst + alen + bl, c, cl + 1);
+	return true;
+}
+
+static int i64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void sx_mine__sort_i64(int64_t *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), i64_cmp);
+}
+
+int64_t sx_mine__median(const int64_t *sorted, size_t n)
+{
+	return n ? sorted[(n - 1) / 2] : 0;
+}
+
+int64_t sx_mine__quantile(const int64_t *sorted, size_t n, double q)
+{
+	double pos, frac;
+	size_t i;
+
+	if (!n)
+		return 0;
+	pos = q * (double)(n - 1);
+	i = (size_t)floor(pos);
+	if (i + 1 >= n)
+		return sorted[n - 1];
+	frac = pos - (double)i;
+	return sorted[i] + (int64_t)llround(frac * (double)(sorted[i + 1] - sorted[i]));
+}
+
+static uint32_t ceil_frac(double f, uint32_t n)
+{
+	double v = ceil(f * (double)n - 1e-9);
+	uint32_t k = v < 1 ? 1 : (uint32_t)v;
+
+	return k > n && n ? n : (k ? k : 1);
+}
+
+/* ---- working state ---- */
+
+struct clu {
+	uint32_t *mem;		/* member flows (indices into in->flows), canonical */
+	uint32_t n;
+	uint32_t support;
+	uint32_t bgsup;
+	int64_t *first;		/* per occurrence: first member's offset, or INT64_MIN */
+	uint8_t kind;
+	bool candidate;
+	int64_t order_key;	/* median first offset */
+	struct sx_mine_pattern *p;
+	uint32_t cluster;
+};
+
+struct ctx {
+	const struct sx_mine_input *in;
+	struct sx_mine_arena *ra;	/* the result's arena */
+	struct clu *clu;
+	uint32_t k;
+	uint32_t words;		/* occurrence bitmap words */
+	int64_t *tmp;		/* scratch of nflows + noccs values */
+	struct sx_addr *focal;	/* per occurrence: the host with the most flows */
+	char buf[4096];
+};
+
+/* ---- ends ---- */
+
+static int addr_cmp(const void *a, const void *b)
+{
+	const struct sx_addr *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->b, y->b, sizeof(x->b));
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct sx_mine_port *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static int u16_cmp(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Longest common label suffix of names[0..n) if it holds every name's
+ * registrable domain, else NULL.  Written into out. */
+static const char *names_suffix(const char *const *names, uint32_t n, char *out, size_t outsz)
+{
+	const char *suf;
+	size_t len;
+	uint32_t i;
+
+	if (!n)
+		return NULL;
+	snprintf(out, outsz, "%s", names[0]);
+	for (i = 1; i < n; i++) {
+		suf = sx_mine__common_suffix(out, names[i]);
+		memmove(out, suf, strlen(suf) + 1);
+	}
+	len = strlen(out);
+	if (!len)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strlen(sx_mine__reg_domain(names[i])) > len)
+			return NULL;
+	return out;
+}
+
+static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct sx_mine_end *e,
+		     bool has_ports)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct sx_addr *addrs;
+	const char **names, *local = NULL;
+	uint16_t *ports;
+	struct sx_mine_port *pc;
+	uint32_t i, na = 0, nn = 0, named = 0, np = 0, j, nfocal = 0, run, best_run = 0;
+	bool local_same = true;
+	char suffix[SX_NAME_MAX];
+	enum sx_mine_scope scope;
+
+	addrs = sx_mine__alloc_array(cx->ra, c->n, sizeof(*addrs));
+	names = sx_mine__alloc_array(cx->ra, c->n, sizeof(*names));
+	ports = sx_mine__alloc_array(cx->ra, c->n, sizeof(*ports));
+	pc = sx_mine__alloc_array(cx->ra, c->n, sizeof(*pc));
+	if (!addrs || !names || !ports || !pc)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_ep *ep = &in->flows[c->mem[i]]->ep[role];
+
+		addrs[i] = ep->addr;
+		if (ep->named) {
+			names[nn++] = ep->host;
+			named++;
+		}
+		if (!local)
+			local = ep->local;
+		else if (local != ep->local)
+			local_same = false;
+		ports[i] = ep->port;
+		nfocal += !addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
+	}
+	e->focal = nfocal * 2 >= c->n;
+	qsort(addrs, c->n, sizeof(*addrs), addr_cmp);
+	/* the most used address (ties: the lower), then distinct addresses */
+	for (i = 0, run = 0; i < c->n; i++) {
+		run = i && !addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
+		if (run > best_run) {
+			best_run = run;
+			e->modal = addrs[i];
+		}
+	}
+	e->modal_share2 = best_run * 2 >= c->n;
+	for (i = 0; i < c->n; i++)
+		if (!na || addr_cmp(&addrs[na - 1], &addrs[i]))
+			addrs[na++] = addrs[i];
+	qsort(names, nn, sizeof(*names), str_cmp);
+	for (i = 0, j = 0; i < nn; i++)
+		if (!j || strcmp(names[j - 1], names[i]))
+			names[j++] = names[i];
+	nn = j;
+	/* copy the names into the result */
+	for (i = 0; i < nn; i++) {
+		names[i] = sx_mine__strdup(cx->ra, names[i]);
+		if (!names[i])
+			return -ENOMEM;
+	}
+	if (has_ports) {
+		qsort(ports, c->n, sizeof(*ports), u16_cmp);
+		for (i = 0; i < c->n; i++) {
+			if (np && pc[np - 1].port == ports[i]) {
+				pc[np - 1].count++;
+			} else {
+				pc[np].port = ports[i];
+				pc[np++].count = 1;
+			}
+		}
+		qsort(pc, np, sizeof(*pc), port_cmp);
+	}
+	e->addrs = addrs;
+	e->naddrs = na;
+	e->names = names;
+	e->nnames = nn;
+	e->ports = pc;
+	e->nports = np;
+
+	scope = na ? sx_mine__addr_scope(&addrs[0]) : SX_MINE_SCOPE_UNSPECIFIED;
+	for (i = 1; i < na; i++)
+		if (sx_mine__addr_scope(&addrs[i]) != scope)
+			scope = SX_MINE_SCOPE_MIXED;
+	e->scope = (uint8_t)scope;
+	if (local_same && local && local[0])
+		snprintf(e->local_name, sizeof(e->local_name), "%s", local);
+
+	e->kind = SX_MINE_HOST_ADDRS;
+	if (named * 2 >= c->n && nn == 1) {
+		e->kind = SX_MINE_HOST_NAME;
+		snprintf(e->name, sizeof(e->name), "%s", names[0]);
+	} else if (named * 2 >= c->n && nn > 1 &&
+		   names_suffix(names, nn, suffix, sizeof(suffix))) {
+		if (cat3(e->name, sizeof(e->name), "", 0, "*.", suffix))
+			e->kind = SX_MINE_HOST_DOMAIN;
+	}
+	if (e->kind != SX_MINE_HOST_ADDRS) {
+		snprintf(e->shown, sizeof(e->shown), "%s", e->name);
+	} else {
+		size_t len = 0;
+		char a[64];
+
+		for (i = 0; i < na; i++) {
+			int w;
+
+			sx_addr_str(&addrs[i], a, sizeof(a));
+			/* keep room for ",+N more" */
+			if (len + strlen(a) + 1 + 16 >= sizeof(e->shown)) {
+				snprintf(e->shown + len, sizeof(e->shown) - len, ",+%" PRIu32,
+					 na - i);
+				break;
+			}
+			w = snprintf(e->shown + len, sizeof(e->shown) - len, "%s%s", i ? "," : "",
+				     a);
+			len += (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* ---- application attributes ---- */
+
+struct atok {
+	const char *s;		/* "key=value" inside an interned attrs string */
+	uint32_t len;
+};
+
+static int atok_cmp(const void *a, const void *b)
+{
+	const struct atok *x = a, *y = b;
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->s, y->s, n);
+
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+struct aval {
+	char key[32];
+	char value[SX_FLOW_ATTR_MAX];
+	uint32_t count;
+};
+
+static bool gen_key(const char *k)
+{
+	return !strcmp(k, "dns.q") || !strcmp(k, "mdns.q") || !strcmp(k, "llmnr.q") ||
+	       !strcmp(k, "tls.sni") || !strcmp(k, "http.req") || !strcmp(k, "coap");
+}
+
+/* Split a value into head (kept as is) and tail (generalised) for key k. */
+static size_t head_len(const char *k, const char *v)
+{
+	const char *c;
+
+	if (!strcmp(k, "tls.sni"))
+		return 0;
+	c = strchr(v, ':');
+	if (!c)
+		return 0;
+	if (!strcmp(k, "coap")) {
+		const char *c2 = strchr(c + 1, ':');
+
+		return c2 ? (size_t)(c2 - v) + 1 : 0;
+	}
+	return (size_t)(c - v) + 1;
+}
+
+/* Common prefix of paths cut after its last '/', or 0 when none useful. */
+static size_t path_prefix(const char *const *tails, uint32_t n)
+{
+	size_t len = strlen(tails[0]), i, j;
+
+	for (i = 1; i < n; i++) {
+		for (j = 0; j < len && tails[i][j] == tails[0][j]; j++)
+			;
+		len = j;
+	}
+	while (len > 0 && tails[0][len - 1] != '/')
+		len--;
+	return len;
+}
+
+/*
+ * For key k without a consensus value: the generalisation of its values
+ * (vals[0..nv), counts), if it covers at least half of nflows.
+ */
+static bool generalise(const char *k, const struct aval *vals, uint32_t nv, uint32_t nflows,
+		       struct aval *out)
+{
+	const char **tails;
+	bool ok = false;
+	char head[SX_FLOW_ATTR_MAX], best_head[SX_FLOW_ATTR_MAX], suffix[SX_FLOW_ATTR_MAX];
+	uint32_t i, j, total, best_total = 0, nt;
+	bool names = strcmp(k, "http.req") && strcmp(k, "coap");
+
+	best_head[0] = '\0';
+	/* the head covering the most flows; ties: the smaller text */
+	for (i = 0; i < nv; i++) {
+		size_t hl = head_len(k, vals[i].value);
+
+		snprintf(head, sizeof(head), "%.*s", (int)hl, vals[i].value);
+		for (j = 0, total = 0; j < nv; j++)
+			if (head_len(k, vals[j].value) == hl &&
+			    !strncmp(vals[j].value, head, hl))
+				total += vals[j].count;
+		if (total > best_total || (total == best_total && strcmp(head, best_head) < 0)) {
+			best_total = total;
+			snprintf(best_head, sizeof(best_head), "%s", head);
+		}
+	}
+	if (best_total * 2 < nflows)
+		return false;
+	tails = sx_calloc_array(nv, sizeof(*tails));
+	if (!tails)
+		return false;	/* no generalisation: the values stay apart */
+	for (i = 0, nt = 0; i < nv; i++) {
+		size_t hl = head_len(k, vals[i].value);
+
+		if (hl == strlen(best_head) && !strncmp(vals[i].value, best_head, hl))
+			tails[nt++] = vals[i].value + hl;
+	}
+	if (nt < 2)
+		goto out_free_tails;
+	if (names) {
+		if (!names_suffix(tails, nt, suffix, sizeof(suffix)) ||
+		    !cat3(out->value, sizeof(out->value), best_head, strlen(best_head), "*.",
+			  suffix))
+			goto out_free_tails;
+	} else {
+		size_t pl = path_prefix(tails, nt);
+		char prefix[SX_FLOW_ATTR_MAX];
+
+		if (!pl || pl >= sizeof(prefix) || !memchr(tails[0], '/', pl))
+			goto out_free_tails;
+		memcpy(prefix, tails[0], pl);
+		prefix[pl] = '\0';
+		if (!cat3(out->value, sizeof(out->value), best_head, strlen(best_head), prefix,
+			  "*"))
+			goto out_free_tails;
+	}
+	snprintf(out->key, sizeof(out->key), "%s", k);
+	out->count = best_total < nflows ? best_total : nflows;
+	ok = true;
+out_free_tails:
+	free(tails);
+	return ok;
+}
+
+static int attr_cmp(const void *a, const void *b)
+{
+	const struct sx_mine_attr *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : strcmp(x->value, y->value);
+}
+
+static int grow_toks(struct atok **toks, uint32_t *cap)
+{
+	uint32_t ncap = *cap ? *cap * 2 : 64;
+	struct atok *nt = sx_realloc_array(*toks, ncap, sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	*toks = nt;
+	*cap = ncap;
+	return 0;
+}
+
+static int build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct atok *toks = NULL;
+	struct aval *vals = NULL;
+	struct sx_mine_attr *attrs = NULL;
+	uint32_t nt = 0, cap = 0, i, j, nv = 0, na = 0;
+	int ret = -ENOMEM;
+
+	for (i = 0; i < c->n; i++) {
+		const char *s = in->flows[c->mem[i]]->attrs;
+
+		while (*s) {
+			size_t n = strcspn(s, " ");
+
+			if (n && memchr(s, '=', n)) {
+				if (nt == cap && grow_toks(&toks, &cap))
+					goto out_free;
+				toks[nt].s = s;
+				toks[nt++].len = (uint32_t)n;
+			}
+			s += n;
+			while (*s == ' ')
+				s++;
+		}
+	}
+	if (nt)
+		qsort(toks, nt, sizeof(*toks), atok_cmp);
+	vals = sx_calloc_array(nt + 1, sizeof(*vals));
+	if (!vals)
+		goto out_free;
+	for (i = 0; i < nt; i = j) {
+		const char *eq = memchr(toks[i].s, '=', toks[i].len);
+		size_t kl = (size_t)(eq - toks[i].s);
+
+		for (j = i + 1; j < nt && !atok_cmp(&toks[i], &toks[j]); j++)
+			;
+		if (kl >= sizeof(vals[nv].key))
+			continue;
+		memcpy(vals[nv].key, toks[i].s, kl);
+		vals[nv].key[kl] = '\0';
+		snprintf(vals[nv].value, sizeof(vals[nv].value), "%.*s",
+			 (int)(toks[i].len - kl - 1), eq + 1);
+		vals[nv].count = j - i;
+		nv++;
+	}
+	/* vals are sorted by "key=value", so values of one key are adjacent */
+	attrs = sx_mine__alloc_array(cx->ra, nv + 1, sizeof(*attrs));
+	if (!attrs)
+		goto out_free;
+	for (i = 0; i < nv; i = j) {
+		bool any = false;
+
+		for (j = i; j < nv && !strcmp(vals[j].key, vals[i].key); j++) {
+			if (vals[j].count * 2 < c->n)
+				continue;
+			any = true;
+			attrs[na].key = sx_mine__strdup(cx->ra, vals[j].key);
+			attrs[na].value = sx_mine__strdup(cx->ra, vals[j].value);
+			if (!attrs[na].key || !attrs[na].value)
+				goto out_free;
+			attrs[na++].count = vals[j].count;
+		}
+		if (!any && gen_key(vals[i].key)) {
+			struct aval g;
+
+			if (generalise(vals[i].key, vals + i, j - i, c->n, &g)) {
+				attrs[na].key = sx_mine__strdup(cx->ra, g.key);
+				attrs[na].value = sx_mine__strdup(cx->ra, g.value);
+				if (!attrs[na].key || !attrs[na].value)
+					goto out_free;
+				attrs[na].count = g.count;
+				attrs[na++].generalised = true;
+			}
+		}
+	}
+	qsort(attrs, na, sizeof(*attrs), attr_cmp);
+	p->attrs = attrs;
+	p->nattrs = na;
+	ret = 0;
+out_free:
+	free(toks);
+	free(vals);
+	return ret;
+}
+
+static void append_word(char *dst, size_t dsz, const char *w)
+{
+	size_t len = strlen(dst);
+
+	if (len)
+		snprintf(dst + len, dsz - len, " %s", w);
+	else
+		snprintf(dst, dsz, "%s", w);
+}
+
+/* The packet text of an attribute value: "\x20" back to a space ("\\" and
+ * other escapes of core/text.h stay). */
+static void unescape_spaces(char *s)
+{
+	char *w = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] == '\\') {
+			*w++ = *s++;
+			*w++ = *s++;
+		} else if (!strncmp(s, "\\x20", 4)) {
+			*w++ = ' ';
+			s += 4;
+		} else {
+			*w++ = *s++;
+		}
+	}
+	*w = '\0';
+}
+
+/* A CoAP code text that is a method ("GET", "POST"), not a response
+ * ("2.05") or "EMPTY". */
+static bool coap_is_request(const char *code)
+{
+	return code[0] >= 'A' && code[0] <= 'Z' && strncmp(code, "EMPTY", 5) != 0;
+}
+
+static void parse_app(struct sx_mine_pattern *p)
+{
+	struct sx_mine_app *a = &p->app;
+	uint32_t i;
+
+	a->ntp_version = a->ntp_mode = -1;
+	a->igmp_version = a->igmp_type = -1;
+	a->icmp_type = a->icmp_code = -1;
+	for (i = 0; i < p->nattrs; i++) {
+		const char *k = p->attrs[i].key, *v = p->attrs[i].value, *c = strchr(v, ':');
+
+		if (!strcmp(k, "dns.q") || !strcmp(k, "mdns.q") || !strcmp(k, "llmnr.q")) {
+			if (!c)
+				continue;
+			if (!a->dns_name[0]) {
+				snprintf(a->dns_name, sizeof(a->dns_name), "%s", c + 1);
+				a->mdns = !strcmp(k, "mdns.q");
+			}
+			if (!strcmp(a->dns_name, c + 1)) {
+				char t[16];
+
+				snprintf(t, sizeof(t), "%.*s", (int)(c - v), v);
+				append_word(a->dns_qtype, sizeof(a->dns_qtype), t);
+			}
+		} else if (!strcmp(k, "http.req") && c && !a->http_method[0]) {
+			const char *slash = strchr(c + 1, '/');
+
+			snprintf(a->http_method, sizeof(a->http_method), "%.*s", (int)(c - v), v);
+			if (slash) {
+				snprintf(a->http_host, sizeof(a->http_host), "%.*s",
+					 (int)(slash - c - 1), c + 1);
+				snprintf(a->http_uri, sizeof(a->http_uri), "%s", slash);
+			} else {
+				snprintf(a->http_host, sizeof(a->http_host), "%s", c + 1);
+			}
+		} else if (!strcmp(k, "coap") && c &&
+			   (!a->coap_type[0] || (!coap_is_request(a->coap_method) &&
+						 coap_is_request(c + 1)))) {
+			/* the request (a method code) rather than the response */
+			const char *c2 = strchr(c + 1, ':');
+
+			snprintf(a->coap_type, sizeof(a->coap_type), "%.*s", (int)(c - v), v);
+			a->coap_method[0] = a->coap_uri[0] = '\0';
+			if (c2) {
+				snprintf(a->coap_method, sizeof(a->coap_method), "%.*s",
+					 (int)(c2 - c - 1), c + 1);
+				snprintf(a->coap_uri, sizeof(a->coap_uri), "%s", c2 + 1);
+			}
+		} else if (!strcmp(k, "ssdp") && c && !a->ssdp_method[0]) {
+			snprintf(a->ssdp_method, sizeof(a->ssdp_method), "%.*s", (int)(c - v), v);
+			snprintf(a->ssdp_st, sizeof(a->ssdp_st), "%s", c + 1);
+		} else if (!strcmp(k, "dhcp")) {
+			append_word(a->dhcp_type, sizeof(a->dhcp_type), v);
+		} else if (!strcmp(k, "tls.sni") && !a->tls_sni[0]) {
+			snprintf(a->tls_sni, sizeof(a->tls_sni), "%s", v);
+		} else if ((!strcmp(k, "tplink") || !strcmp(k, "tplink.reply")) &&
+			   (!a->tplink_cmd[0] || !strcmp(k, "tplink"))) {
+			snprintf(a->tplink_cmd, sizeof(a->tplink_cmd), "%s", v);
+		} else if (!strcmp(k, "mqtt") && !a->mqtt_type[0]) {
+			snprintf(a->mqtt_type, sizeof(a->mqtt_type), "%.*s",
+				 c ? (int)(c - v) : (int)strlen(v), v);
+			if (c)
+				snprintf(a->mqtt_topic, sizeof(a->mqtt_topic), "%s", c + 1);
+		} else if (!strcmp(k, "ntp") && a->ntp_version < 0) {
+			unsigned ver, mode;
+
+			if (sscanf(v, "v%u:%u", &ver, &mode) == 2 && ver < 8 && mode < 8) {
+				a->ntp_version = (int)ver;
+				a->ntp_mode = (int)mode;
+			}
+		} else if (!strcmp(k, "igmp") && a->igmp_version < 0) {
+			unsigned ver, type;
+			char group[16];
+
+			if (sscanf(v, "v%u:0x%x:%15s", &ver, &type, group) == 3 && ver < 4 &&
+			    type < 256) {
+				a->igmp_version = (int)ver;
+				a->igmp_type = (int)type;
+				snprintf(a->igmp_group, sizeof(a->igmp_group), "%s", group);
+			}
+		} else if ((!strcmp(k, "icmp") || !strcmp(k, "icmpv6")) && a->icmp_type < 0) {
+			unsigned t, cd;
+
+			if (sscanf(v, "%u:%u", &t, &cd) == 2 && t < 256 && cd < 256) {
+				a->icmp_type = (int)t;
+				a->icmp_code = (int)cd;
+				a->icmp_v6 = !strcmp(k, "icmpv6");
+			}
+		}
+	}
+	unescape_spaces(a->dns_name);
+	unescape_spaces(a->http_host);
+	unescape_spaces(a->http_uri);
+	unescape_spaces(a->coap_uri);
+	unescape_spaces(a->ssdp_st);
+	unescape_spaces(a->tplink_cmd);
+	unescape_spaces(a->mqtt_topic);
+}
+
+/* ---- statistics ---- */
+
+static void stat_of(int64_t *v, size_t n, struct sx_mine_stat *s)
+{
+	sx_mine__sort_i64(v, n);
+	s->min = n ? v[0] : 0;
+	s->max = n ? v[n - 1] : 0;
+	s->median = sx_mine__median(v, n);
+}
+
+static void build_stats(struct ctx *cx, struct clu *c, struct sx_mine_pattern *p)
+{
+	const struct sx_mine_input *in = cx->in;
+	int64_t *v = cx->tmp;
+	uint32_t i, r, n = 0;
+
+	for (r = 0; r < 2; r++) {
+		for (i = 0; i < c->n; i++)
+			v[i] = (int64_t)in->flows[c->mem[i]]->pkts[r];
+		stat_of(v, c->n, &p->pkts[r]);
+		for (i = 0; i < c->n; i++)
+			v[i] = (int64_t)in->flows[c->mem[i]]->bytes[r];
+		stat_of(v, c->n, &p->bytes[r]);
+	}
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+
+		v[i] = f->last_ns - f->first_ns;
+	}
+	stat_of(v, c->n, &p->duration_ns);
+	for (i = 0; i < in->noccs; i++)
+		if (c->first[i] != INT64_MIN)
+			v[n++] = c->first[i];
+	stat_of(v, n, &p->offset_ns);
+	p->offset_spread_ns = sx_mine__quantile(v, n, 0.75) - sx_mine__quantile(v, n, 0.25);
+	c->order_key = p->offset_ns.median;
+}
+
+/* The periodic test (see the top of the file); sets p->period_ns. */
+static bool is_periodic(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
+{
+	const struct sx_mine_input *in = cx->in;
+	int64_t *gaps = cx->tmp, period, mad;
+	uint32_t i, ng = 0, nrep = 0, run = 0;
+
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+
+		if (i && in->flows[c->mem[i - 1]]->unit == f->unit) {
+			gaps[ng++] = f->first_ns - in->flows[c->mem[i - 1]]->first_ns;
+			if (++run == 1)
+				nrep++;
+		} else {
+			run = 0;
+		}
+	}
+	if (!ng)
+		return false;
+	sx_mine__sort_i64(gaps, ng);
+	period = sx_mine__median(gaps, ng);
+	p->period_ns = period;
+	if (nrep * 2 < c->support || period < PERIOD_MIN_NS)
+		return false;
+	for (i = 0; i < ng; i++)
+		gaps[i] = gaps[i] > period ? gaps[i] - period : period - gaps[i];
+	sx_mine__sort_i64(gaps, ng);
+	mad = sx_mine__median(gaps, ng);
+	if ((double)mad > ONE_QUARTER * (double)period)
+		return false;
+	return (double)p->offset_spread_ns >= LOCK_SHARE * (double)period;
+}
+
+/* ---- histograms (the reference's Application Data) ---- */
+
+static int hist_add(struct sx_mine_hist *h, uint32_t *n, uint64_t num, const char *str)
+{
+	uint32_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (str ? (h[i].str && !strcmp(h[i].str, str)) : (!h[i].str && h[i].num == num)) {
+			h[i].count++;
+			return 0;
+		}
+	}
+	h[*n].num = num;
+	h[*n].str = str;
+	h[*n].count = 1;
+	(*n)++;
+	return 0;
+}
+
+static int build_hists(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct sx_mine_hist *hl, *hs, *hp;
+	uint32_t i, nl = 0, ns = 0, np = 0;
+
+	hl = sx_mine__alloc_array(cx->ra, c->n, sizeof(*hl));
+	hs = sx_mine__alloc_array(cx->ra, c->n, sizeof(*hs));
+	hp = sx_mine__alloc_array(cx->ra, c->n, sizeof(*hp));
+	if (!hl || !hs || !hp)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+		uint64_t len = f->bytes[0] + f->bytes[1], np1 = f->pkts[0] + f->pkts[1];
+
+		/* falsy values are not counted, as in the reference */
+		if (len)
+			hist_add(hl, &nl, len, NULL);
+		if (f->spec[0])
+			hist_add(hs, &ns, 0, f->spec);
+		if (np1)
+			hist_add(hp, &np, np1, NULL);
+	}
+	for (i = 0; i < ns; i++) {
+		hs[i].str = sx_mine__strdup(cx->ra, hs[i].str);
+		if (!hs[i].str)
+			return -ENOMEM;
+	}
+	p->hist_len = hl;
+	p->nhist_len = nl;
+	p->hist_spec = hs;
+	p->nhist_spec = ns;
+	p->hist_pkts = hp;
+	p->nhist_pkts = np;
+	return 0;
+}
+
+/* ---- identity key and id ---- */
+
+static bool id_key(const char *k)
+{
+	static const char *const keys[] = {
+		"dns.q", "mdns.q", "llmnr.q", "http.req", "coap", "ssdp",   "dhcp",   "tplink",
+		"tplink.reply", "mqtt", "ntp", "igmp", "icmp", "icmpv6", "tls.sni"};
+	size_t i;
+
+	for (i = 0; i < SX_ARRAY_SIZE(keys); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether an attribute value is what the initiator sends (a request) rather
+ * than the answer: a flow's attributes mix both directions, and the answer
+ * may be missing from some flows, so the key prefers the request.
+ */
+static bool is_request(const char *k, const char *v)
+{
+	static const char *const dhcp_req[] = {"discover", "request", "decline", "release",
+					       "inform"};
+	unsigned t, m;
+	size_t i;
+
+	if (!strcmp(k, "coap")) {
+		const char *c = strchr(v, ':');
+
+		return c && coap_is_request(c + 1);
+	}
+	if (!strcmp(k, "icmp"))
+		return sscanf(v, "%u:", &t) == 1 && (t == 8 || t == 13 || t == 15 || t == 17);
+	if (!strcmp(k, "icmpv6"))
+		return sscanf(v, "%u:", &t) == 1 && (t == 128 || t == 130 || t == 133 || t == 135);
+	if (!strcmp(k, "ntp"))
+		return sscanf(v, "v%u:%u", &t, &m) == 2 && (m == 1 || m == 3);
+	if (!strcmp(k, "ssdp"))
+		return strncmp(v, "RESPONSE", 8) != 0;
+	if (!strcmp(k, "dhcp")) {
+		for (i = 0; i < SX_ARRAY_SIZE(dhcp_req); i++)
+			if (!strcmp(v, dhcp_req[i]))
+				return true;
+		return false;
+	}
+	return true;
+}
+
+static void host_key(const struct sx_mine_end *e, char *out, size_t outsz)
+{
+	char a[64];
+
+	if (e->focal) {
+		snprintf(out, outsz, "self");
+		return;
+	}
+	switch (e->kind) {
+	case SX_MINE_HOST_NAME:
+		snprintf(out, outsz, "n:%s", e->name);
+		break;
+	case SX_MINE_HOST_DOMAIN:
+		snprintf(out, outsz, "d:%s", e->name);
+		break;
+	default:
+		if (e->modal_share2 >= 1)
+			snprintf(out, outsz, "a:%s", sx_addr_str(&e->modal, a, sizeof(a)));
+		else
+			snprintf(out, outsz, "s:%s", sx_mine_scope_name(e->scope));
+	}
+}
+
+static void build_key(struct sx_mine_pattern *p)
+{
+	char ck[SX_NAME_MAX + 8], sk[SX_NAME_MAX + 8], fixed[32];
+	size_t len;
+	uint32_t i, j;
+
+	host_key(&p->end[SX_MINE_CLIENT], ck, sizeof(ck));
+	host_key(&p->end[SX_MINE_SERVER], sk, sizeof(sk));
+	if (p->fixed_role != SX_MINE_NO_ROLE)
+		snprintf(fixed, sizeof(fixed), "%s:%u",
+			 sx_mine_role_name((enum sx_mine_role)p->fixed_role), p->fixed_port);
+	else
+		snprintf(fixed, sizeof(fixed), "none");
+	len = (size_t)snprintf(p->key, sizeof(p->key), "v1|%u|fixed=%s|client=%s|server=%s|app=",
+			       p->ip_proto, fixed, ck, sk);
+	/* attrs are sorted by key, then value: per key, the first request
+	 * value, else the first value */
+	for (i = 0; i < p->nattrs && len < sizeof(p->key); i = j) {
+		uint32_t best = i;
+
+		for (j = i + 1; j < p->nattrs && !strcmp(p->attrs[j].key, p->attrs[i].key); j++)
+			if (is_request(p->attrs[j].key, p->attrs[j].value) &&
+			    !is_request(p->attrs[best].key, p->attrs[best].value))
+				best = j;
+		if (!id_key(p->attrs[i].key))
+			continue;
+		len += (size_t)snprintf(p->key + len, sizeof(p->key) - len, "%s=%s;",
+					p->attrs[best].key, p->attrs[best].value);
+	}
+}
+
+static void set_id(struct sx_mine_pattern *p)
+{
+	uint64_t h = XXH3_64bits(p->key, strlen(p->key));
+
+	snprintf(p->id, sizeof(p->id), "p-%012" PRIx64, h >> 16);
+}
+
+/* ---- one pattern ---- */
+
+static int build_pattern(struct ctx *cx, struct clu *c)
+{
+	const struct sx_mine_input *in = cx->in;
+	const struct sx_mine_flow *f0 = in->flows[c->mem[0]];
+	struct sx_mine_pattern *p = c->p;
+	uint32_t i, r, nsrv_init = 0, tp[SX_P__COUNT] = {0};
+	uint64_t *bits;
+	int ret;
+
+	p->kind = c->kind;
+	p->ip_proto = f0->ip_proto;
+	p->family = f0->family;
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+
+		if (f->family != p->family)
+			p->family = 0;
+		nsrv_init += f->initiator == SX_MINE_SERVER;
+		if (f->top_proto < SX_P__COUNT)
+			tp[f->top_proto]++;
+	}
+	p->initiator = nsrv_init * 2 > c->n ? SX_MINE_SERVER : SX_MINE_CLIENT;
+	p->app.proto = 0;
+	for (i = 1; i < SX_P__COUNT; i++)
+		if (tp[i] > tp[p->app.proto])
+			p->app.proto = (uint8_t)i;
+	for (r = 0; r < 2; r++) {
+		ret = build_end(cx, c, r, &p->end[r], f0->has_ports);
+		if (ret)
+			return ret;
+	}
+	p->fixed_role = SX_MINE_NO_ROLE;
+	if (f0->has_ports) {
+		uint32_t need = ceil_frac(FIXED_SHARE, c->n);
+		static const unsigned pref[2] = {SX_MINE_SERVER, SX_MINE_CLIENT};
+
+		for (r = 0; r < 2; r++) {
+			const struct sx_mine_end *e = &p->end[pref[r]];
+
+			if (e->nports && e->ports[0].count >= need) {
+				p->fixed_role = (uint8_t)pref[r];
+				p->fixed_port = e->ports[0].port;
+				break;
+			}
+		}
+	}
+	ret = build_attrs(cx, c, p);
+	if (ret)
+		return ret;
+	parse_app(p);
+	build_stats(cx, c, p);
+	ret = build_hists(cx, c, p);
+	if (ret)
+		return ret;
+	p->support = c->support;
+	p->noccs = in->noccs;
+	p->nflows = c->n;
+	p->bg_support = c->bgsup;
+	p->nbg = in->nbg;
+	bits = sx_mine__alloc_array(cx->ra, cx->words ? cx->words : 1, sizeof(*bits));
+	if (!bits)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		uint32_t u = in->flows[c->mem[i]]->unit;
+
+		bits[u / 64] |= 1ull << (u % 64);
+	}
+	p->occ_bits = bits;
+	build_key(p);
+	return 0;
+}
+
+/* ---- the focal host of each occurrence ---- */
+
+/* A unicast address of the local network: where a device sits. */
+static bool is_lan(const struct sx_addr *a)
+{
+	enum sx_mine_scope s = sx_mine__addr_scope(a);
+
+	return s == SX_MINE_SCOPE_PRIVATE || s == SX_MINE_SCOPE_LINKLOCAL;
+}
+
+static int find_focal(struct ctx *cx)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct sx_addr *a;
+	uint32_t i = 0, j, n, k, run, best;
+	bool best_lan;
+
+	cx->focal = sx_calloc_array(in->noccs + 1, sizeof(*cx->focal));
+	a = sx_calloc_array(2 * (size_t)in->nflows + 1, sizeof(*a));
+	if (!cx->focal || !a) {
+		free(a);
+		return -ENOMEM;
+	}
+	while (i < in->nflows) {
+		uint32_t u = in->flows[i]->unit;
+
+		for (n = 0, j = i; j < in->nflows && in->flows[j]->unit == u; j++) {
+			a[n++] = in->flows[j]->ep[0].addr;
+			a[n++] = in->flows[j]->ep[1].addr;
+		}
+		qsort(a, n, sizeof(*a), addr_cmp);
+		for (k = 0, run = 0, best = 0, best_lan = false; k < n; k++) {
+			bool lan = is_lan(&a[k]);
+
+			run = k && !addr_cmp(&a[k - 1], &a[k]) ? run + 1 : 1;
+			if (run > best || (run == best && lan && !best_lan)) {
+				best = run;
+				best_lan = lan;
+				cx->focal[u] = a[k];
+			}
+		}
+		i = j;
+	}
+	free(a);
+	return 0;
+}
+
+/* ---- background ---- */
+
+static int match_background(struct ctx *cx)
+{
+	const struct sx_mine_input *in = cx->in;
+	const struct sx_mine_vec **vecs = NULL;
+	struct sx_mine_centroids *cents = NULL;
+	uint32_t *group = NULL, i, bgw = (in->nbg + 63) / 64;
+	uint64_t *seen = NULL;
+	bool *allowed = NULL;
+	int ret = -ENOMEM;
+
+	if (!in->nbg || !in->nbgflows)
+		return 0;
+	vecs = sx_calloc_array(in->nflows + 1, sizeof(*vecs));
+	group = sx_calloc_array(in->nflows + 1, sizeof(*group));
+	allowed = sx_calloc_array(cx->k + 1, sizeof(*allowed));
+	seen = sx_calloc_array((size_t)cx->k * bgw + 1, sizeof(*seen));
+	if (!vecs || !group || !allowed || !seen)
+		goto out_free;
+	for (i = 0; i < in->nflows; i++) {
+		vecs[i] = &in->flows[i]->vec;
+		group[i] = in->flows[i]->ip_proto;
+	}
+	for (i = 0; i < cx->k; i++)
+		allowed[i] = cx->clu[i].candidate;
+	ret = sx_mine__centroids_new(vecs, group, in->assign, in->nflows, cx->k, &cents);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < in->nbgflows; i++) {
+		const struct sx_mine_flow *f = in->bgflows[i];
+		long b = sx_mine__centroids_best(cents, &f->vec, f->ip_proto, allowed,
+						 in->threshold, NULL);
+		uint64_t *w;
+
+		if (b == -ENOMEM) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		if (b < 0)
+			continue;
+		w = &seen[(size_t)b * bgw + f->unit / 64];
+		if (!(*w & (1ull << (f->unit % 64)))) {
+			*w |= 1ull << (f->unit % 64);
+			cx->clu[b].bgsup++;
+		}
+	}
+	ret = 0;
+out_free:
+	sx_mine__centroids_free(cents);
+	free(vecs);
+	free(group);
+	free(allowed);
+	free(seen);
+	return ret;
+}
+
+/* ---- lists ---- */
+
+static int clu_order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct clu *base = arg;
+	const struct clu *x = &base[*(const uint32_t *)a];
+	const struct clu *y = &base[*(const uint32_t *)b];
+	int c;
+
+	if (x->order_key != y->order_key)
+		return x->order_key < y->order_key ? -1 : 1;
+	c = strcmp(x->p->key, y->p->key);
+	if (c)
+		return c;
+	return x->cluster < y->cluster ? -1 : x->cluster > y->cluster;
+}
+
+/* Copy the patterns of one kind into a result array in typical order. */
+static int fill_list(struct ctx *cx, uint8_t kind, struct sx_mine_pattern **out, uint32_t *nout,
+		     uint32_t *idx, struct clu **owner)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct sx_mine_pattern *arr;
+	uint32_t i, n = 0, j;
+
+	for (i = 0; i < cx->k; i++)
+		if (cx->clu[i].candidate && cx->clu[i].kind == kind)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), clu_order_cmp, cx->clu);
+	arr = sx_mine__alloc_array(cx->ra, n ? n : 1, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		arr[i] = *cx->clu[idx[i]].p;
+		arr[i].number = i + 1;
+		owner[i] = &cx->clu[idx[i]];
+	}
+	/* agreement with the next pattern's start */
+	for (i = 0; i + 1 < n; i++) {
+		const struct clu *a = owner[i], *b = owner[i + 1];
+
+		for (j = 0; j < in->noccs; j++) {
+			if (a->first[j] == INT64_MIN || b->first[j] == INT64_MIN)
+				continue;
+			arr[i].next_both++;
+			arr[i].next_agree += a->first[j] <= b->first[j];
+		}
+	}
+	*out = arr;
+	*nout = n;
+	return 0;
+}
+
+static int pat_key_cmp(const void *a, const void *b)
+{
+	const struct sx_mine_pattern *x = *(struct sx_mine_pattern *const *)a;
+	const struct sx_mine_pattern *y = *(struct sx_mine_pattern *const *)b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+/* Disambiguate equal keys across all lists, then derive the ids. */
+static int assign_ids(struct sx_mine_result *r)
+{
+	struct sx_mine_pattern **all;
+	struct sx_mine_pattern *lists[3] = {(struct sx_mine_pattern *)r->patterns,
+					    (struct sx_mine_pattern *)r->background,
+					    (struct sx_mine_pattern *)r->periodic};
+	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic};
+	uint32_t n = 0, i, j, l, pass;
+
+	all = sx_calloc_array(r->npatterns + r->nbackground + r->nperiodic + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (l = 0; l < 3; l++)
+		for (i = 0; i < counts[l]; i++)
+			all[n++] = &lists[l][i];
+	for (pass = 0; pass < 2; pass++) {
+		qsort(all, n, sizeof(*all), pat_key_cmp);
+		for (i = 0; i < n; i = j) {
+			for (j = i + 1; j < n && !strcmp(all[i]->key, all[j]->key); j++)
+				;
+			if (j - i < 2)
+				continue;
+			for (l = i; l < j; l++) {
+				struct sx_mine_pattern *p = all[l];
+				size_t len = strlen(p->key);
+				uint64_t b = p->bytes[0].median + p->bytes[1].median;
+				int lb = b ? (int)llround(log2((double)b)) : 0;
+
+				if (pass == 0)
+					snprintf(p->key + len, sizeof(p->key) - len, "|bytes~2^%d",
+						 lb);
+				else
+					snprintf(p->key + len, sizeof(p->key) - len, "|#%u",
+						 l - i + 1);
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		set_id(all[i]);
+	free(all);
+	return 0;
+}
+
+/* ---- entry ---- */
+
+struct result_box {
+	struct sx_mine_result r;	/* first: the box is freed through it */
+	struct sx_mine_arena a;
+};
+
+void sx_mine_result_free(struct sx_mine_result *r)
+{
+	struct result_box *b = (struct result_box *)r;
+
+	if (!b)
+		return;
+	sx_mine__arena_fini(&b->a);
+	free(b);
+}
+
+static int copy_units(struct sx_mine_arena *a, struct sx_mine_unit *const *u, uint32_t n,
+		      const struct sx_mine_occ **out)
+{
+	struct sx_mine_occ *o = sx_mine__alloc_array(a, n ? n : 1, sizeof(*o));
+	uint32_t i;
+
+	if (!o)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		o[i].file = sx_mine__strdup(a, u[i]->file);
+		o[i].label = sx_mine__strdup(a, u[i]->label);
+		if (!o[i].file || !o[i].label)
+			return -ENOMEM;
+		o[i].event = u[i]->event;
+		o[i].start_ns = u[i]->start_ns;
+		o[i].nflows = u[i]->nflows;
+	}
+	*out = o;
+	return 0;
+}
+
+int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **out)
+{
+	struct result_box *box;
+	struct sx_mine_result *r;
+	struct ctx cx = {.in = in};
+	uint32_t *count = NULL, *idx = NULL, i, need;
+	struct clu **owner = NULL;
+	struct sx_mine_pattern *lists[3];
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	box = calloc(1, sizeof(*box));
+	if (!box)
+		return -ENOMEM;
+	sx_mine__arena_init(&box->a);
+	r = &box->r;
+	cx.ra = &box->a;
+	cx.k = in->k;
+	cx.words = (in->noccs + 63) / 64;
+
+	r->support = in->support;
+	r->bg_support = in->bg_support;
+	r->threshold = in->threshold;
+	r->dim_bits = in->dim_bits;
+	r->noccs = in->noccs;
+	r->nbg = in->nbg;
+	r->nflows = in->nflows;
+	r->nclusters = in->k;
+	r->min_support = ceil_frac(in->support, in->noccs);
+	r->min_bg_support = ceil_frac(in->bg_support, in->nbg);
+	if (copy_units(&box->a, in->occs, in->noccs, &r->occs) ||
+	    copy_units(&box->a, in->bg, in->nbg, &r->bg))
+		goto out_free;
+
+	cx.clu = sx_calloc_array(in->k + 1, sizeof(*cx.clu));
+	count = sx_calloc_array(in->k + 1, sizeof(*count));
+	cx.tmp = sx_calloc_array((size_t)in->nflows + in->noccs + 1, sizeof(*cx.tmp));
+	idx = sx_calloc_array(in->k + 1, sizeof(*idx));
+	owner = sx_calloc_array(in->k + 1, sizeof(*owner));
+	if (!cx.clu || !count || !cx.tmp || !idx || !owner)
+		goto out_free;
+	/* members, in canonical order */
+	for (i = 0; i < in->nflows; i++)
+		count[in->assign[i]]++;
+	for (i = 0; i < in->k; i++) {
+		cx.clu[i].mem = sx_mine__alloc_array(&box->a, count[i] + 1, sizeof(uint32_t));
+		if (!cx.clu[i].mem)
+			goto out_free;
+		cx.clu[i].cluster = i;
+	}
+	for (i = 0; i < in->nflows; i++) {
+		struct clu *c = &cx.clu[in->assign[i]];
+
+		if (c->n && in->flows[c->mem[c->n - 1]]->unit != in->flows[i]->unit)
+			c->support++;
+		else if (!c->n)
+			c->support = 1;
+		c->mem[c->n++] = i;
+	}
+	need = r->min_support;
+	for (i = 0; i < in->k; i++) {
+		struct clu *c = &cx.clu[i];
+		uint32_t j;
+
+		c->candidate = in->noccs && c->support >= need;
+		if (!c->candidate)
+			continue;
+		c->first = sx_mine__alloc_array(&box->a, in->noccs, sizeof(*c->first));
+		c->p = sx_mine__alloc(&box->a, sizeof(*c->p));
+		if (!c->first || !c->p)
+			goto out_free;
+		for (j = 0; j < in->noccs; j++)
+			c->first[j] = INT64_MIN;
+		for (j = 0; j < c->n; j++) {
+			const struct sx_mine_flow *f = in->flows[c->mem[j]];
+
+			if (c->first[f->unit] == INT64_MIN || f->offset_ns < c->first[f->unit])
+				c->first[f->unit] = f->offset_ns;
+		}
+	}
+	ret = find_focal(&cx);
+	if (ret)
+		goto out_free;
+	ret = match_background(&cx);
+	if (ret)
+		goto out_free;
+	ret = -ENOMEM;
+	for (i = 0; i < in->k; i++) {
+		struct clu *c = &cx.clu[i];
+
+		if (!c->candidate)
+			continue;
+		c->kind = SX_MINE_PATTERN;
+		if (in->nbg && c->bgsup >= r->min_bg_support)
+			c->kind = SX_MINE_BACKGROUND_PATTERN;
+		if (build_pattern(&cx, c))
+			goto out_free;
+		if (c->kind == SX_MINE_PATTERN && is_periodic(&cx, c, c->p))
+			c->kind = SX_MINE_PERIODIC;
+		c->p->kind = c->kind;
+	}
+	if (fill_list(&cx, SX_MINE_PATTERN, &lists[0], &r->npatterns, idx, owner) ||
+	    fill_list(&cx, SX_MINE_BACKGROUND_PATTERN, &lists[1], &r->nbackground, idx, owner) ||
+	    fill_list(&cx, SX_MINE_PERIODIC, &lists[2], &r->nperiodic, idx, owner))
+		goto out_free;
+	r->patterns = lists[0];
+	r->background = lists[1];
+	r->periodic = lists[2];
+	ret = assign_ids(r);
+	if (ret)
+		goto out_free;
+	*out = r;
+	box = NULL;
+out_free:
+	free(cx.focal);
+	free(cx.clu);
+	free(count);
+	free(cx.tmp);
+	free(idx);
+	free(owner);
+	if (box)
+		sx_mine_result_free(&box->r);
+	return ret;
+}

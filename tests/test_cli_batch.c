@@ -1,0 +1,635 @@
+/*
+ * test_cli_batch.c - `sigex batch`, run as a program (SX_BINARY), on
+ * archives built in the test:
+ *
+ *   - the IoT Sentinel captures (23 devices, ARCHIVE/<device>/<captures>, as
+ *     symbolic links into ../shared/corpora): every device gets its outputs,
+ *     summary.csv is complete, a unit's files are those of `sigex extract`
+ *     byte for byte, and a second run with --resume skips every unit and
+ *     leaves every file as it was (bytes and modification times);
+ *   - a run killed part-way (SIGKILL) then --resume gives the files of an
+ *     uninterrupted run, with no temporary file left;
+ *   - device.yaml (addresses, background directory, per-event options),
+ *     events.csv (one event per label) and a manifest;
+ *   - hostile names ("..", a newline, absolute paths, separators) are
+ *     refused, reported, and nothing is written outside OUT;
+ *   - a failing unit is reported and does not stop the others (exit 3).
+ * Tests needing the shared corpora or the generated demo corpus are skipped,
+ * saying why, when those are missing.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/tmp.h"
+
+#define IOT SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
+#define TRACES SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define DEMO SX_BUILD_DIR "/corpora/demo"
+#define EPOCH "SOURCE_DATE_EPOCH=1700000000"
+#define IOT_DEVICES 23
+
+static char *dir;
+
+static void rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *p;
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		p = sx_tt_path(path, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+static void setup(void)
+{
+	dir = sx_tt_tmpdir();
+	cr_assert_not_null(dir);
+}
+
+static void teardown(void)
+{
+	rm_tree(dir);
+	free(dir);
+}
+
+TestSuite(cli_batch, .init = setup, .fini = teardown, .timeout = 600);
+
+static char *sub(const char *name)
+{
+	return sx_tt_path(dir, name);
+}
+
+/* Run a shell command in dir; returns the exit status. */
+static int sh(char **out, char **err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int sh(char **out, char **err, const char *fmt, ...)
+{
+	char *body, *cmd;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	cr_assert(vasprintf(&body, fmt, ap) > 0);
+	va_end(ap);
+	cr_assert(asprintf(&cmd, "cd '%s' && %s", dir, body) > 0);
+	rc = sx_tt_run(cmd, out, err);
+	free(cmd);
+	free(body);
+	return rc;
+}
+
+/* `sigex batch ARGS` in dir, with a fixed last-update. */
+static int batch(char **out, char **err, const char *args)
+{
+	return sh(out, err, EPOCH " '%s' batch %s", SX_BINARY, args);
+}
+
+static void need_iot(void)
+{
+	struct stat st;
+
+	if (stat(IOT, &st) != 0)
+		cr_skip_test("IoT Sentinel captures missing (%s)", IOT);
+}
+
+static void need_demo(void)
+{
+	struct stat st;
+
+	if (stat(DEMO "/truth.txt", &st) != 0)
+		cr_skip_test("generated corpus missing: %s", DEMO);
+}
+
+/* dir/arch: ARCHIVE/<device>/<captures> as links to the IoT Sentinel captures. */
+static void iot_archive(const char *name)
+{
+	char *err = NULL;
+
+	need_iot();
+	cr_assert_eq(sh(NULL, &err,
+			"mkdir %s && cd '%s' && for d in */; do mkdir -p \"$OLDPWD/%s/$d\" && "
+			"for f in \"$d\"*.pcap; do ln -s \"$PWD/$f\" \"$OLDPWD/%s/$f\" || exit 1; "
+			"done; done",
+			name, IOT, name, name),
+		     0, "%s", err);
+	free(err);
+}
+
+static char *read_sub(const char *rel)
+{
+	char *p = sub(rel), *text = sx_tt_read(p, NULL);
+
+	free(p);
+	return text;
+}
+
+static bool exists(const char *rel)
+{
+	char *p = sub(rel);
+	struct stat st;
+	bool ok = stat(p, &st) == 0;
+
+	free(p);
+	return ok;
+}
+
+/* Number of completed units (stamps) under out. */
+static unsigned stamps(const char *out)
+{
+	char *o = sub(out);
+	DIR *d = opendir(o), *e;
+	struct dirent *de, *ee;
+	unsigned n = 0;
+
+	while (d && (de = readdir(d))) {
+		char *dev;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dev = sx_tt_path(o, de->d_name);
+		e = opendir(dev);
+		while (e && (ee = readdir(e))) {
+			char *unit, *stamp;
+			struct stat st;
+
+			if (ee->d_name[0] == '.')
+				continue;
+			unit = sx_tt_path(dev, ee->d_name);
+			stamp = sx_tt_path(unit, ".sigex-unit");
+			n += stat(stamp, &st) == 0;
+			free(stamp);
+			free(unit);
+		}
+		if (e)
+			closedir(e);
+		free(dev);
+	}
+	if (d)
+		closedir(d);
+	free(o);
+	return n;
+}
+
+/* The two trees hold the same files, byte for byte; summary.csv and the
+ * units' stamps compared without the time each unit took. */
+static void assert_same_tree(const char *a, const char *b)
+{
+	char *out = NULL;
+	int rc;
+
+	rc = sh(&out, NULL,
+		"diff -r -x summary.csv -x .sigex-unit %s %s 2>&1 && "
+		"cut -d, -f1-6,8- %s/summary.csv >a.sum && "
+		"cut -d, -f1-6,8- %s/summary.csv >b.sum && diff a.sum b.sum && "
+		"for f in $(cd %s && find . -name .sigex-unit); do "
+		"grep -v '^seconds ' %s/$f >a.sum && grep -v '^seconds ' %s/$f >b.sum && "
+		"diff a.sum b.sum || exit 1; done",
+		a, b, a, b, a, a, b);
+	cr_assert_eq(rc, 0, "%s and %s differ:\n%s", a, b, out);
+	free(out);
+}
+
+static void assert_no_tmp(const char *out)
+{
+	char *found = NULL;
+
+	cr_assert_eq(sh(&found, NULL, "find %s -name '*.tmp.*'", out), 0);
+	cr_assert_str_eq(found, "", "temporary files left: %s", found);
+	free(found);
+}
+
+/* ---- usage ---- */
+
+struct usage_case {
+	const char *args;
+	const char *msg;
+};
+
+Test(cli_batch, usage_errors)
+{
+	static const struct usage_case cases[] = {
+		{"", "expected ARCHIVE or --manifest FILE"},
+		{"a b", "one ARCHIVE only"},
+		{"nowhere", "\"nowhere\""},
+		{"m.csv", "is not a directory"},
+		{"d --manifest m.csv", "replace each other"},
+		{"d --units 0", "--units expects"},
+		{"d -j 0", "-j expects"},
+		{"d --support 2", "--support expects"},
+		{"d --window x", "--window expects"},
+		{"d --gateway nowhere", "--gateway expects an IP address"},
+		{"d -f 'not a filter ('", "bad filter"},
+		{"d --bogus", "unknown option"},
+		{"d -o d", "inside) the output directory"},
+		{"d -o .", "inside) the output directory"},
+		{"--manifest m.csv", "--manifest m.csv: line 1"},
+		{"--manifest nowhere.csv", "--manifest \"nowhere.csv\""},
+	};
+	size_t i;
+
+	cr_assert_eq(sh(NULL, NULL, "mkdir d && echo 'x,y' >m.csv"), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *err = NULL;
+
+		cr_expect_eq(batch(NULL, &err, cases[i].args), 2, "[%s]: %s", cases[i].args, err);
+		cr_expect(err && strstr(err, cases[i].msg), "[%s]: %s", cases[i].args, err);
+		free(err);
+	}
+}
+
+Test(cli_batch, help)
+{
+	char *out = NULL;
+
+	cr_assert_eq(batch(&out, NULL, "--help"), 0);
+	cr_assert(strstr(out, "Usage: sigex batch ARCHIVE"), "%s", out);
+	cr_assert(strstr(out, "--resume"), "%s", out);
+	free(out);
+}
+
+/* ---- the IoT Sentinel archive ---- */
+
+Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
+{
+	char *err = NULL, *sum, *before = NULL, *after = NULL, *p, *line;
+	DIR *d;
+	struct dirent *e;
+	unsigned devices = 0, rows = 0;
+
+	iot_archive("arch");
+	cr_assert_eq(batch(NULL, &err, "arch -o out"), 0, "%s", err);
+	cr_assert(strstr(err, "device address 10.10.10.6 inferred"), "%s", err);
+	cr_assert(strstr(err, "23 units: 23 ok"), "%s", err);
+	free(err);
+
+	/* every device: its unit's files, its stamp, its profile */
+	d = opendir(IOT);
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		static const char *const files[] = {"default/pattern.txt", "default/signatures.yaml",
+						    "default/profile.yaml", "default/.sigex-unit",
+						    "profile.yaml"};
+		size_t i;
+
+		if (e->d_name[0] == '.')
+			continue;
+		devices++;
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			char *rel;
+
+			cr_assert(asprintf(&rel, "out/%s/%s", e->d_name, files[i]) > 0);
+			cr_expect(exists(rel), "missing %s", rel);
+			free(rel);
+		}
+	}
+	closedir(d);
+	cr_assert_eq(devices, IOT_DEVICES);
+
+	/* summary.csv: one row per unit, all ok with their numbers */
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum);
+	line = strtok_r(sum, "\n", &p);
+	cr_assert_str_eq(line, "device,event,captures,packets,flows,patterns,seconds,status");
+	while ((line = strtok_r(NULL, "\n", &p))) {
+		char dev[128], ev[64], status[64];
+		unsigned long caps, pkts, flows, pats;
+		double secs;
+
+		rows++;
+		cr_assert_eq(sscanf(line, "%127[^,],%63[^,],%lu,%lu,%lu,%lu,%lf,%63s", dev, ev, &caps,
+				    &pkts, &flows, &pats, &secs, status),
+			     8, "%s", line);
+		cr_expect_str_eq(ev, "default", "%s", line);
+		cr_expect_str_eq(status, "ok", "%s", line);
+		cr_expect(caps > 0 && pkts > 0 && flows > 0 && pats > 0, "%s", line);
+	}
+	cr_assert_eq(rows, IOT_DEVICES);
+	free(sum);
+
+	/* a unit is `sigex extract` on the same captures, byte for byte */
+	cr_assert_eq(sh(NULL, &err,
+			"cd arch && " EPOCH " '%s' HueBridge 10.10.10.6 HueBridge/*.pcap "
+			"--event default -q -o ../x && cd .. && diff -r -x .sigex-unit x "
+			"out/HueBridge/default",
+			SX_BINARY),
+		     0, "%s", err);
+	free(err);
+
+	/* --resume: every unit skipped, every file untouched */
+	cr_assert_eq(sh(&before, NULL, "cd out && find . -type f -printf '%%p %%s %%T@\\n' | sort"),
+		     0);
+	cr_assert_eq(sh(NULL, NULL, "cd out && find . -type f -exec md5sum {} + | sort >../sums1"),
+		     0);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "23 units: 0 ok, 23 resumed"), "%s", err);
+	free(err);
+	cr_assert_eq(sh(&after, NULL, "cd out && find . -type f -printf '%%p %%s %%T@\\n' | sort"),
+		     0);
+	cr_assert_eq(sh(NULL, NULL, "cd out && find . -type f -exec md5sum {} + | sort >../sums2"),
+		     0);
+	cr_assert_eq(sh(&err, NULL, "diff sums1 sums2"), 0, "changed: %s", err);
+	free(err);
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+
+Test(cli_batch, same_files_whatever_the_threads)
+{
+	char *err = NULL;
+
+	iot_archive("arch");
+	cr_assert_eq(batch(NULL, &err, "arch -o one -q -j1"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o many -q -j4 --units 3"), 0, "%s", err);
+	free(err);
+	assert_same_tree("one", "many");
+}
+
+Test(cli_batch, killed_run_resumes_to_the_uninterrupted_result)
+{
+	char *arch, *out, *err = NULL;
+	struct timespec pause = {0, 5 * 1000 * 1000};
+	unsigned waited = 0, done;
+	int st;
+	pid_t pid;
+
+	iot_archive("arch");
+	cr_assert_eq(batch(NULL, &err, "arch -o ref -q"), 0, "%s", err);
+	free(err);
+
+	arch = sub("arch");
+	out = sub("out");
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+		execl(SX_BINARY, SX_BINARY, "batch", arch, "-o", out, "-j1", "--units", "1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	/* kill it once a few units are complete, the others not */
+	while (stamps("out") < 3 && waited < 60000) {
+		nanosleep(&pause, NULL);
+		waited += 5;
+	}
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	done = stamps("out");
+	if (!WIFSIGNALED(st))
+		cr_log_warn("the run finished before it was killed (%u units done)", done);
+	else
+		cr_log_info("killed with %u of %u units complete", done, IOT_DEVICES);
+
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	free(err);
+	assert_same_tree("ref", "out");
+	assert_no_tmp("out");
+	free(arch);
+	free(out);
+}
+
+/* ---- configuration: device.yaml, events.csv, a manifest ---- */
+
+Test(cli_batch, device_yaml_background_and_addresses)
+{
+	char *err = NULL, *prof;
+
+	need_demo();
+	cr_assert_eq(sh(NULL, &err,
+			"mkdir -p arch/plug/on arch/plug/idle && cp '%s'/17*.pcap arch/plug/on/ && "
+			"cp '%s'/idle-*.pcap arch/plug/idle/ && printf '%%s\\n' "
+			"'name: Smart plug' 'ipv4: 192.168.1.50' 'gateway: 192.168.1.1' "
+			"'phone: 192.168.1.20' 'background: idle' 'events:' "
+			"'  on: {support: 0.9}' >arch/plug/device.yaml",
+			DEMO, DEMO),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
+	free(err);
+	/* the same as the single-device command with the same options */
+	cr_assert_eq(sh(NULL, &err,
+			"cd arch && " EPOCH " '%s' 'Smart plug' 192.168.1.50 plug/on/*.pcap "
+			"--background plug/idle/*.pcap --gateway 192.168.1.1 --phone 192.168.1.20 "
+			"--support 0.9 --event on -q -o ../x && cd .. && "
+			"diff -r -x .sigex-unit x out/plug/on",
+			SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	prof = read_sub("out/plug/profile.yaml");
+	cr_assert_not_null(prof);
+	cr_assert(strstr(prof, "name: Smart plug\n"), "%s", prof);
+	cr_assert(strstr(prof, "mdns-plug-50-local"), "%s", prof);	/* background chatter */
+	cr_assert(strstr(prof, "interactions:\n  on:\n"), "%s", prof);
+	cr_assert(strstr(prof, "src: phone"), "%s", prof);
+	free(prof);
+	cr_assert(!exists("out/plug/idle"), "the background directory is not an event");
+}
+
+Test(cli_batch, events_csv_one_event_per_label)
+{
+	char *err = NULL, *prof, *sum;
+
+	if (!sx_tt_have_shared())
+		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+	cr_assert_eq(sh(NULL, &err,
+			"mkdir -p arch/tplink && ln -s '%s'/*.pcap arch/tplink/ && printf '%%s\\n' "
+			"timestamp,label '1724059939,Toggle Plug' '1724060053,Toggle Plug' "
+			"'1724060140,Toggle Plug' 1724059939 1724060140 >arch/tplink/events.csv && "
+			"printf '%%s\\n' 'ipv4: 192.168.1.135' 'event: idle' 'events:' "
+			"'  Toggle Plug: {duration: 30}' >arch/tplink/device.yaml",
+			TRACES),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert(strstr(sum, "\ntplink,Toggle Plug,3,"), "%s", sum);
+	cr_assert(strstr(sum, "\ntplink,idle,3,"), "%s", sum);
+	free(sum);
+	prof = read_sub("out/tplink/profile.yaml");
+	cr_assert_not_null(prof);
+	cr_assert(strstr(prof, "\n  Toggle Plug:\n"), "%s", prof);
+	cr_assert(strstr(prof, "\n  idle:\n"), "%s", prof);
+	free(prof);
+	/* the labelled unit is `sigex extract --events` with those rows */
+	cr_assert_eq(sh(NULL, &err,
+			"printf '%%s\\n' '1724059939,Toggle Plug' '1724060053,Toggle Plug' "
+			"'1724060140,Toggle Plug' >ev.csv && cd arch && " EPOCH " '%s' tplink "
+			"192.168.1.135 tplink/*.pcap --events ../ev.csv --duration 30 "
+			"--event 'Toggle Plug' -q -o ../x && cd .. && "
+			"diff -r -x .sigex-unit x 'out/tplink/Toggle Plug'",
+			SX_BINARY),
+		     0, "%s", err);
+	free(err);
+}
+
+Test(cli_batch, manifest_replaces_the_layout)
+{
+	char *err = NULL, *sum;
+
+	need_demo();
+	cr_assert_eq(sh(NULL, &err,
+			"mkdir -p m/caps && cp '%s'/17*.pcap '%s'/idle-0.pcap m/caps/ && "
+			"printf 'ipv4: 192.168.1.50\\n' >m/plug.yaml && "
+			"{ echo device,event,path,role; for f in m/caps/17*.pcap; do "
+			"echo \"plug,\\\"switch on\\\",caps/${f##*/}\"; done; "
+			"echo plug,,caps/idle-0.pcap,background; echo plug,,plug.yaml,config; "
+			"echo other,x,'%s/1700000000.pcap'; } >m/manifest.csv",
+			DEMO, DEMO, DEMO),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "--manifest m/manifest.csv -o out -q"), 0, "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert(strstr(sum, "\nplug,switch on,10,"), "%s", sum);
+	cr_assert(strstr(sum, "\nother,x,1,"), "%s", sum);
+	free(sum);
+	cr_assert(exists("out/plug/switch on/signatures.yaml"));
+	cr_assert(exists("out/other/x/profile.yaml"));
+}
+
+/* ---- failures ---- */
+
+Test(cli_batch, failed_unit_does_not_stop_the_others)
+{
+	char *err = NULL, *sum;
+
+	need_demo();
+	cr_assert_eq(sh(NULL, &err,
+			"mkdir -p arch/good/on arch/bad/on arch/empty/on arch/conf && "
+			"cp '%s'/17*.pcap arch/good/on/ && echo 'not a capture' >arch/bad/on/1.pcap "
+			"&& cp '%s'/1700000000.pcap arch/conf/ && echo 'ipv4: [1]' "
+			">arch/conf/device.yaml",
+			DEMO, DEMO),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q --units 2"), 3, "%s", err);
+	cr_assert(strstr(err, "bad/on: failed:"), "%s", err);
+	cr_assert(strstr(err, "empty/on: no capture"), "%s", err);
+	cr_assert(strstr(err, "conf: bad device.yaml"), "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert(strstr(sum, "\ngood,on,10,"), "%s", sum);
+	cr_assert(strstr(sum, ",ok\n"), "%s", sum);
+	cr_assert(strstr(sum, "\nbad,on,1,0,0,0,"), "%s", sum);
+	cr_assert(strstr(sum, "\"failed: "), "%s", sum);
+	cr_assert(strstr(sum, "\nempty,on,0,"), "%s", sum);
+	cr_assert(strstr(sum, "ipv4: expected a single value"), "%s", sum);
+	free(sum);
+	cr_assert(exists("out/good/on/.sigex-unit"));
+	cr_assert(!exists("out/bad/on/.sigex-unit"));
+}
+
+Test(cli_batch, hostile_names_are_refused_inside_out)
+{
+	char *err = NULL, *sum, *found = NULL;
+
+	need_demo();
+	/* layout: a device and an event named with control characters, a
+	 * device.yaml event and events.csv labels that climb out */
+	cr_assert_eq(sh(NULL, &err,
+			"mkdir -p w/arch \"w/arch/bad$(printf '\\nname')/on\" "
+			"\"w/arch/dev/ev$(printf '\\001')\" w/arch/climb w/arch/labels && "
+			"cp '%s'/1700000000.pcap \"w/arch/bad$(printf '\\nname')/on/\" && "
+			"cp '%s'/1700000000.pcap \"w/arch/dev/ev$(printf '\\001')/\" && "
+			"cp '%s'/1700000000.pcap w/arch/climb/ && "
+			"echo 'event: ../../escape' >w/arch/climb/device.yaml && "
+			"cp '%s'/1700000000.pcap w/arch/labels/ && "
+			"printf '%%s\\n' '1700000000,../../escape' '1700000000,/tmp/abs' "
+			"'1700000000,..' >w/arch/labels/events.csv",
+			DEMO, DEMO, DEMO, DEMO),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "w/arch -o w/out -q"), 3, "%s", err);
+	cr_assert(strstr(err, "device name \"bad\\x0aname\" refused: contains a control"), "%s",
+		  err);
+	cr_assert(strstr(err, "dev/ev\\x01: event name \"ev\\x01\" refused"), "%s", err);
+	cr_assert(strstr(err, "climb: bad device.yaml"), "%s", err);
+	cr_assert(strstr(err, "event name \"../../escape\" refused"), "%s", err);
+	cr_assert(strstr(err, "event name \"/tmp/abs\" refused"), "%s", err);
+	cr_assert(strstr(err, "event name \"..\" refused"), "%s", err);
+	free(err);
+	sum = read_sub("w/out/summary.csv");
+	cr_assert(strstr(sum, "\nbad\\x0aname,,0,"), "%s", sum);
+	cr_assert(!strstr(sum, "bad\nname"), "%s", sum);
+	free(sum);
+
+	/* a manifest: absolute, climbing and separator names */
+	cr_assert_eq(sh(NULL, &err,
+			"{ echo '../escape,on,%s/1700000000.pcap'; "
+			"echo '/abs/dev,on,%s/1700000000.pcap'; "
+			"echo 'ok,../../up,%s/1700000000.pcap'; "
+			"echo 'ok,a/b,%s/1700000000.pcap'; "
+			"echo '..,on,%s/1700000000.pcap'; "
+			"printf '\"new\\nline\",on,%s/1700000000.pcap\\n'; } >w/m.csv",
+			DEMO, DEMO, DEMO, DEMO, DEMO, DEMO),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "--manifest w/m.csv -o w/out2 -q"), 3, "%s", err);
+	cr_assert(strstr(err, "device name \"../escape\" refused"), "%s", err);
+	cr_assert(strstr(err, "device name \"/abs/dev\" refused"), "%s", err);
+	cr_assert(strstr(err, "event name \"../../up\" refused"), "%s", err);
+	cr_assert(strstr(err, "event name \"a/b\" refused"), "%s", err);
+	cr_assert(strstr(err, "device name \"..\" refused"), "%s", err);
+	cr_assert(strstr(err, "device name \"new\\x0aline\" refused"), "%s", err);
+	free(err);
+
+	/* nothing but OUT's own files was written, anywhere */
+	cr_assert_eq(sh(&found, NULL,
+			"find . -newer w/m.csv ! -path './w/out2*' ! -path . ! -path ./w "
+			"! -name '*.sum'"),
+		     0);
+	cr_assert_str_eq(found, "", "written outside OUT: %s", found);
+	free(found);
+	cr_assert_eq(sh(&found, NULL,
+			"for p in w/escape escape ../escape ../../escape /abs /tmp/abs; do "
+			"test -e $p && echo $p; done; true"),
+		     0);
+	cr_assert_str_eq(found, "", "written outside OUT: %s", found);
+	free(found);
+	cr_assert_eq(sh(&found, NULL, "ls -A w/out2"), 0);
+	cr_assert_str_eq(found, "summary.csv\n", "%s", found);
+	free(found);
+}
+
+Test(cli_batch, quiet_prints_nothing_on_success)
+{
+	char *err = NULL, *out = NULL;
+
+	need_demo();
+	cr_assert_eq(sh(NULL, NULL, "mkdir -p arch/plug && cp '%s'/17*.pcap arch/plug/", DEMO), 0);
+	cr_assert_eq(batch(&out, &err, "arch -o out -q"), 0, "%s", err);
+	cr_assert_str_eq(out, "");
+	cr_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	cr_assert(exists("out/plug/default/pattern.txt"));
+}

@@ -1,0 +1,592 @@
+/*
+ * test_cli_extract.c - the main job's command line, run as a program
+ * (SX_BINARY): usage errors, the two spellings, standard output, exit codes
+ * with unreadable captures, and the properties the issue asks for:
+ *
+ *   - -j1, -j2 and a shuffled order of the captures give identical outputs
+ *     (byte for byte with SOURCE_DATE_EPOCH; apart from last-update without);
+ *   - an output directory that cannot be written, a full disk (a 64 KiB
+ *     tmpfs) and a failing rename each give a clear error, a non-zero exit,
+ *     and leave the earlier profile.yaml intact.  The mounts need root: those
+ *     tests are skipped, saying why, when mount(8) fails.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/tmp.h"
+
+#define TRACES SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define TPLINK_PCAPS "1724059939.pcap 1724060053.pcap 1724060140.pcap"
+#define DEMO SX_BUILD_DIR "/corpora/demo"
+
+static char *dir;
+static char *mounted[4];
+static int nmounted;
+
+static void rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char *p;
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		p = sx_tt_path(path, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else
+			unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+static void setup(void)
+{
+	dir = sx_tt_tmpdir();
+	cr_assert_not_null(dir);
+}
+
+static void teardown(void)
+{
+	while (nmounted > 0) {
+		char *cmd;
+
+		if (asprintf(&cmd, "umount '%s' 2>/dev/null", mounted[--nmounted]) > 0) {
+			if (system(cmd) != 0)
+				cr_log_warn("cannot unmount %s", mounted[nmounted]);
+			free(cmd);
+		}
+		free(mounted[nmounted]);
+	}
+	rm_tree(dir);
+	free(dir);
+}
+
+TestSuite(cli_extract, .init = setup, .fini = teardown, .timeout = 300);
+
+/* Run sigex with args (a shell fragment) in cwd; returns the exit status. */
+static int sigex(const char *cwd, const char *args, char **out, char **err)
+{
+	char *cmd;
+	int rc;
+
+	cr_assert(asprintf(&cmd, "cd '%s' && '%s' %s", cwd, SX_BINARY, args) > 0);
+	rc = sx_tt_run(cmd, out, err);
+	free(cmd);
+	return rc;
+}
+
+static char *sub(const char *name)
+{
+	return sx_tt_path(dir, name);
+}
+
+static void need_shared(void)
+{
+	if (!sx_tt_have_shared())
+		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+}
+
+static void need_demo(void)
+{
+	struct stat st;
+
+	if (stat(DEMO "/truth.txt", &st) != 0)
+		cr_skip_test("generated corpus missing: %s", DEMO);
+}
+
+/* Mount (a shell fragment of mount(8) options and source) on path, or skip. */
+static void mount_or_skip(const char *how, const char *path)
+{
+	char *cmd, *err = NULL;
+	int rc;
+
+	cr_assert(asprintf(&cmd, "mount %s '%s'", how, path) > 0);
+	rc = sx_tt_run(cmd, NULL, &err);
+	free(cmd);
+	if (rc != 0) {
+		cr_log_info("mount %s failed: %s", how, err ? err : "");
+		free(err);
+		cr_skip_test("cannot mount (%s): needs root", how);
+	}
+	free(err);
+	mounted[nmounted++] = strdup(path);
+}
+
+/* ---- usage ---- */
+
+struct usage_case {
+	const char *args;
+	const char *msg;
+};
+
+Test(cli_extract, usage_errors)
+{
+	static const struct usage_case cases[] = {
+		{"", "expected DEVICE IPV4 PCAP"},
+		{"plug", "expected DEVICE IPV4 PCAP"},
+		{"plug 192.168.1.135", "expected DEVICE IPV4 PCAP"},
+		{"plug 192.168.1 a.pcap", "invalid IPv4Address value: '192.168.1'"},
+		{"plug 192.168.1.135 missing.pcap", "\"missing.pcap\" is not an existing file"},
+		{"plug 192.168.1.135 a.pcap a.pcap", "given twice"},
+		{"plug 192.168.1.135 a.pcap --support 0", "--support"},
+		{"plug 192.168.1.135 a.pcap --support 1.5", "--support"},
+		{"plug 192.168.1.135 a.pcap --duration 5", "--duration needs --events"},
+		{"plug 192.168.1.135 a.pcap --events e.csv --window 5", "cannot be combined"},
+		{"plug 192.168.1.135 a.pcap --mac 50:c7:bf", "MAC address"},
+		{"plug 192.168.1.135 a.pcap --gateway router", "gateway"},
+		{"plug 192.168.1.135 a.pcap --ipv6 10.0.0.1", "IPv6"},
+		{"plug 192.168.1.135 a.pcap -f 'tcp port ((('", "bad filter"},
+		{"plug 192.168.1.135 a.pcap --mode fast", "--mode"},
+		{"plug 192.168.1.135 a.pcap --bogus", "unknown option"},
+		{"plug 192.168.1.135 a.pcap -j 0", "-j"},
+		{"plug 192.168.1.135 a.pcap -o a.pcap", "not a directory"},
+		{"extract plug 192.168.1.135 missing.pcap", "is not an existing file"},
+	};
+	char *a = sub("a.pcap");
+	size_t i;
+
+	cr_assert_eq(sx_tt_write(a, "x", 1), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL, *err = NULL;
+		int rc = sigex(dir, cases[i].args, &out, &err);
+
+		cr_expect_eq(rc, 2, "sigex %s: exit %d\n%s", cases[i].args, rc, err);
+		cr_expect(strstr(err, cases[i].msg), "sigex %s: stderr lacks \"%s\": %s",
+			  cases[i].args, cases[i].msg, err);
+		cr_expect_str_eq(out, "", "sigex %s wrote to stdout", cases[i].args);
+		free(out);
+		free(err);
+	}
+	free(a);
+}
+
+Test(cli_extract, help)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(sigex(dir, "extract --help", &out, &err), 0);
+	cr_assert(strstr(out, "Usage: sigex DEVICE IPV4 PCAP..."), "%s", out);
+	cr_assert(strstr(out, "--background PCAP..."));
+	free(out);
+	free(err);
+	cr_assert_eq(sigex(dir, "--help", &out, &err), 0);
+	cr_assert(strstr(out, "extract"), "%s", out);
+	free(out);
+	free(err);
+}
+
+/* ---- runs ---- */
+
+static char *read_out(const char *sub_dir, const char *name)
+{
+	char *p, *text;
+
+	cr_assert(asprintf(&p, "%s/%s/%s", dir, sub_dir, name) > 0);
+	text = sx_tt_read(p, NULL);
+	cr_assert_not_null(text, "no %s", p);
+	free(p);
+	return text;
+}
+
+/* Every file of dir/a equals the same file of dir/b, and the sets match. */
+static void same_outputs(const char *a, const char *b)
+{
+	char *pa = sub(a);
+	DIR *d = opendir(pa);
+	struct dirent *e;
+	unsigned na = 0, nb = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char *x, *y;
+
+		if (e->d_name[0] == '.')
+			continue;
+		na++;
+		x = read_out(a, e->d_name);
+		y = read_out(b, e->d_name);
+		cr_assert_str_eq(x, y, "%s differs between %s and %s", e->d_name, a, b);
+		free(x);
+		free(y);
+	}
+	closedir(d);
+	free(pa);
+	pa = sub(b);
+	d = opendir(pa);
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		nb += e->d_name[0] != '.';
+	closedir(d);
+	free(pa);
+	cr_assert_eq(na, nb);
+	cr_assert_gt(na, 3);
+}
+
+Test(cli_extract, standard_output_and_both_spellings)
+{
+	char *o1 = NULL, *o2 = NULL, *err = NULL, *args;
+	const char *p;
+
+	need_shared();
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS " -o '%s/a'", dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &o1, &err), 0, "%s", err);
+	cr_assert_str_eq(err, "");
+	free(err);
+	free(args);
+	cr_assert(asprintf(&args, "extract tplink-plug 192.168.1.135 " TPLINK_PCAPS " -o '%s/b'",
+			   dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &o2, &err), 0, "%s", err);
+	free(err);
+	free(args);
+	cr_assert_str_eq(o1, o2);
+	/* the reference's sequence */
+	cr_assert_eq(strncmp(o1, "Flows extracted\nFlows extracted\nFlows extracted\n3 pattern(s) "
+				 "found",
+			     66),
+		     0, "%s", o1);
+	p = o1 + strlen(o1) - strlen("Patterns found!\nPolicies generated\n");
+	cr_assert_str_eq(p, "Patterns found!\nPolicies generated\n");
+	/* the report on stdout is pattern.txt */
+	{
+		char *report = read_out("a", "pattern.txt");
+
+		cr_assert(strstr(o1, report));
+		free(report);
+	}
+	free(o1);
+	free(o2);
+}
+
+Test(cli_extract, quiet_writes_the_files_and_prints_nothing)
+{
+	char *out = NULL, *err = NULL, *args, *profile;
+
+	need_shared();
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS " -q -o '%s/new/sub'",
+			   dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
+	cr_assert_str_eq(out, "");
+	cr_assert_str_eq(err, "");
+	profile = read_out("new/sub", "profile.yaml");	/* created, with parents */
+	cr_assert(strstr(profile, "name: tplink-plug\n"));
+	free(profile);
+	free(out);
+	free(err);
+	free(args);
+}
+
+Test(cli_extract, upstream_mode_dispatch)
+{
+	char *out = NULL, *err = NULL, *args, *profile;
+
+	need_shared();
+	cr_assert(asprintf(&args, "extract --mode=upstream tplink-plug 192.168.1.135 " TPLINK_PCAPS
+				  " -o '%s'", dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
+	profile = read_out(".", "profile.yaml");
+	cr_assert(strstr(profile, "\n  tcp_443:\n"), "%s", profile);
+	free(profile);
+	free(out);
+	free(err);
+	free(args);
+}
+
+Test(cli_extract, same_outputs_for_any_threads_and_order)
+{
+	static const char *const runs[][2] = {
+		{"j1", "-j1 1*.pcap --background idle-*.pcap"},
+		{"j2", "-j2 1*.pcap --background idle-*.pcap"},
+		{"shuffled",
+		 "-j3 --seed 99 $(ls 1*.pcap | sort -r) --background $(ls idle-*.pcap | sort -r)"},
+		{"mixed", "--background idle-2.pcap idle-0.pcap -j 2 $(ls 1*.pcap | sort -t0 -k2) "
+			  "--background idle-1.pcap"},
+	};
+	char *first_out = NULL;
+	size_t i;
+
+	need_demo();
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char *out = NULL, *err = NULL, *args;
+
+		cr_assert(asprintf(&args,
+				   "SOURCE_DATE_EPOCH=0 '%s' demo-plug 192.168.1.50 %s -o '%s/%s'",
+				   SX_BINARY, runs[i][1], dir, runs[i][0]) > 0);
+		{
+			char *cmd;
+
+			cr_assert(asprintf(&cmd, "cd '%s' && %s", DEMO, args) > 0);
+			cr_assert_eq(sx_tt_run(cmd, &out, &err), 0, "%s\n%s", cmd, err);
+			free(cmd);
+		}
+		if (!first_out)
+			first_out = out;
+		else
+			cr_assert_str_eq(out, first_out, "stdout of %s", runs[i][0]);
+		if (out != first_out)
+			free(out);
+		free(err);
+		free(args);
+		if (i)
+			same_outputs(runs[0][0], runs[i][0]);
+	}
+	free(first_out);
+	{
+		char *p = read_out("j1", "profile.yaml");
+
+		cr_assert(strstr(p, "  last-update: \"1970-01-01T00:00:00+00:00\"\n"), "%s", p);
+		free(p);
+	}
+}
+
+Test(cli_extract, runs_differ_only_in_last_update)
+{
+	char *a, *b, *args, *out = NULL, *err = NULL;
+	char *la, *lb;
+
+	need_shared();
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS " -q -o '%s/x'", dir) >
+		  0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	free(args);
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 1724060140.pcap 1724059939.pcap "
+				  "1724060053.pcap -q -j1 -o '%s/y'", dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	free(args);
+	a = read_out("x", "profile.yaml");
+	b = read_out("y", "profile.yaml");
+	la = strstr(a, "  last-update: ");
+	lb = strstr(b, "  last-update: ");
+	cr_assert(la && lb);
+	/* blank the value, then the documents are equal */
+	memset(strchr(la, ':') + 1, ' ', strcspn(la, "\n") - (size_t)(strchr(la, ':') + 1 - la));
+	memset(strchr(lb, ':') + 1, ' ', strcspn(lb, "\n") - (size_t)(strchr(lb, ':') + 1 - lb));
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+}
+
+/* ---- bad captures ---- */
+
+Test(cli_extract, unreadable_captures)
+{
+	char *bad = sub("bad.pcap"), *out = NULL, *err = NULL, *args, *p;
+
+	need_shared();
+	cr_assert_eq(sx_tt_write(bad, "not a capture\n", 14), 0);
+	/* one bad capture among good ones: exit 3, the outputs from the others */
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS " '%s' -o '%s/o'", bad,
+			   dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 3, "%s", err);
+	cr_assert(strstr(err, "bad.pcap"), "%s", err);
+	cr_assert_eq(sx_tt_lines(err), 1, "%s", err);
+	p = read_out("o", "profile.yaml");
+	cr_assert(strstr(p, "https-use1-api-tplinkra-com"), "%s", p);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	/* nothing readable: exit 1, no profile */
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 '%s' -o '%s/n'", bad, dir) > 0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 1, "%s", err);
+	cr_assert(strstr(err, "bad.pcap"), "%s", err);
+	cr_assert(strstr(err, "no occurrence"), "%s", err);
+	p = sx_tt_path(dir, "n/profile.yaml");
+	cr_assert(access(p, F_OK) != 0);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(bad);
+}
+
+Test(cli_extract, events_file_labels_name_the_interaction)
+{
+	char *ev = sub("events.csv"), *out = NULL, *err = NULL, *args, *p;
+	static const char events[] = "timestamp,label\n1724059939,Toggle Plug\n"
+				     "1724060053,Toggle Plug\n1724060140,Toggle Plug\n";
+
+	need_shared();
+	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS
+				  " --events '%s' --duration 30 -q -o '%s/o'", ev, dir) > 0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
+	p = read_out("o", "profile.yaml");
+	cr_assert(strstr(p, "\ninteractions:\n  toggle-plug:\n"), "%s", p);
+	cr_assert(strstr(p, "dns-use1-api-tplinkra-com"), "%s", p);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(ev);
+}
+
+/* ---- outputs that cannot be written ---- */
+
+static void write_old_profile(const char *out_dir)
+{
+	char *p = sx_tt_path(out_dir, "profile.yaml");
+
+	cr_assert_eq(sx_tt_write(p, "old profile\n", 12), 0);
+	free(p);
+}
+
+static void assert_old_profile(const char *out_dir)
+{
+	char *p = sx_tt_path(out_dir, "profile.yaml");
+	char *text = sx_tt_read(p, NULL);
+
+	cr_assert_not_null(text, "%s is gone", p);
+	cr_assert_str_eq(text, "old profile\n");
+	free(text);
+	free(p);
+}
+
+/* No stray temporary files left behind. */
+static void assert_no_temporaries(const char *out_dir)
+{
+	DIR *d = opendir(out_dir);
+	struct dirent *e;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		cr_assert(!strstr(e->d_name, ".tmp") && !strstr(e->d_name, "XXXXXX") &&
+				  strncmp(e->d_name, ".sigex", 6) != 0,
+			  "left behind: %s", e->d_name);
+	closedir(d);
+}
+
+Test(cli_extract, read_only_output_directory)
+{
+	char *ro = sub("ro"), *out = NULL, *err = NULL, *args;
+
+	need_demo();
+	cr_assert_eq(mkdir(ro, 0755), 0);
+	mount_or_skip("-t tmpfs -o size=64k tmpfs", ro);
+	write_old_profile(ro);
+	{
+		char *cmd;
+
+		cr_assert(asprintf(&cmd, "mount -o remount,ro '%s'", ro) > 0);
+		cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);
+		free(cmd);
+	}
+	cr_assert(asprintf(&args, "demo-plug 192.168.1.50 1*.pcap -o '%s'", ro) > 0);
+	cr_assert_eq(sigex(DEMO, args, &out, &err), 1, "%s", err);
+	cr_assert(strstr(err, "cannot write to the output directory"), "%s", err);
+	cr_assert(strstr(err, "Read-only file system"), "%s", err);
+	cr_assert_str_eq(out, "");
+	assert_old_profile(ro);
+	free(out);
+	free(err);
+	free(args);
+	free(ro);
+}
+
+Test(cli_extract, full_disk)
+{
+	char *small = sub("small"), *fill, *out = NULL, *err = NULL, *args, *cmd;
+
+	need_demo();
+	cr_assert_eq(mkdir(small, 0755), 0);
+	mount_or_skip("-t tmpfs -o size=64k tmpfs", small);
+	write_old_profile(small);
+	fill = sx_tt_path(small, "fill");
+	cr_assert(asprintf(&cmd, "dd if=/dev/zero of='%s' bs=1k count=1024 2>/dev/null; true",
+			   fill) > 0);
+	sx_tt_run(cmd, NULL, NULL);
+	free(cmd);
+	cr_assert(asprintf(&args, "demo-plug 192.168.1.50 1*.pcap -o '%s'", small) > 0);
+	cr_assert_eq(sigex(DEMO, args, &out, &err), 1, "%s", err);
+	cr_assert(strstr(err, "No space left on device"), "%s", err);
+	assert_old_profile(small);
+	unlink(fill);
+	assert_no_temporaries(small);
+	free(out);
+	free(err);
+	free(args);
+	free(fill);
+	free(small);
+}
+
+Test(cli_extract, failing_rename_keeps_the_old_profile)
+{
+	char *o = sub("o"), *target, *src = sub("elsewhere"), *out = NULL, *err = NULL, *args;
+	char *p, *how;
+
+	need_shared();
+	cr_assert_eq(mkdir(o, 0755), 0);
+	write_old_profile(o);
+	cr_assert_eq(sx_tt_write(src, "old profile\n", 12), 0);
+	target = sx_tt_path(o, "profile.yaml");
+	/* a mount point cannot be renamed over: rename(2) fails with EBUSY */
+	cr_assert(asprintf(&how, "--bind '%s'", src) > 0);
+	mount_or_skip(how, target);
+	free(how);
+	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS " -o '%s'", o) > 0);
+	cr_assert_eq(sigex(TRACES, args, &out, &err), 1, "%s", err);
+	cr_assert(strstr(err, "profile.yaml"), "%s", err);
+	assert_old_profile(o);
+	/* the outputs before it were written */
+	p = read_out("o", "pattern.txt");
+	cr_assert(strstr(p, "pattern(s) found"));
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(target);
+	free(src);
+	free(o);
+}
+
+/* ---- CSV names ---- */
+
+Test(cli_extract, csv_name_clashes_never_overwrite)
+{
+	static const char *const orders[] = {"x/1724059939.pcap y/1724059939.pcap capture.pcap",
+					     "capture.pcap y/1724059939.pcap x/1724059939.pcap"};
+	char *out = NULL, *err = NULL, *cmd;
+	size_t i;
+
+	need_shared();
+	cr_assert(asprintf(&cmd, "cd '%s' && mkdir x y && cp '%s/1724059939.pcap' x/ && "
+				 "cp '%s/1724059939.pcap' y/ && cp '%s/1724060053.pcap' capture.pcap",
+			   dir, TRACES, TRACES, TRACES) > 0);
+	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);
+	free(cmd);
+	for (i = 0; i < 2; i++) {
+		char *args, *a, *b, *c, sub_dir[8];
+
+		snprintf(sub_dir, sizeof(sub_dir), "o%zu", i);
+		cr_assert(asprintf(&args, "plug 192.168.1.135 %s -q -o %s", orders[i], sub_dir) > 0);
+		cr_assert_eq(sigex(dir, args, &out, &err), 0, "%s", err);
+		free(out);
+		free(err);
+		free(args);
+		/* the integer prefix; its clash in (name, path) order; else the first packet */
+		a = read_out(sub_dir, "1724059939.csv");
+		b = read_out(sub_dir, "1724059939-2.csv");
+		c = read_out(sub_dir, "1724060054.csv");
+		cr_assert(strstr(a, ",x/1724059939.pcap,"), "%s", a);
+		cr_assert(strstr(b, ",y/1724059939.pcap,"), "%s", b);
+		cr_assert(strstr(c, ",capture.pcap,"), "%s", c);
+		free(a);
+		free(b);
+		free(c);
+	}
+}

@@ -1,0 +1,1095 @@
+/*
+ * test_emit_profile.c - profile.yaml (src/emit/profile.c) on hand-built
+ * mining results, and a schema check of every profile it writes.
+ *
+ * The schema check is the smart-home firewall's (shared/docs/UPSTREAM.md
+ * §5, protocol-translators-blocklist): every key is one the schema
+ * defines, values have the right types (ports and counts are plain
+ * integers, booleans plain true/false, strings plain only when a YAML 1.1
+ * reader takes them for strings), addresses are self, an alias of the
+ * family, an address of the family or a domain name, and policy ids are
+ * unique in the whole document.  The document must also round-trip: loaded
+ * with libyaml's parser, dumped with its emitter and loaded again, it is the
+ * same tree.  The golden profiles of tests/golden/extract are checked too.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "core/err.h"
+#include "emit/emit_profile.h"
+#include "emit/emit_upstream.h"
+#include "support/tmp.h"
+
+/* ---- allocations of the hand-built results, freed after each test ---- */
+
+static void *keep[4096];
+static size_t nkeep;
+
+static void *mk(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+
+	cr_assert_not_null(p);
+	cr_assert_lt(nkeep, sizeof(keep) / sizeof(keep[0]));
+	keep[nkeep++] = p;
+	return p;
+}
+
+static char *kstrdup(const char *s)
+{
+	char *p = mk(strlen(s) + 1);
+
+	memcpy(p, s, strlen(s) + 1);
+	return p;
+}
+
+static void fini(void)
+{
+	while (nkeep)
+		free(keep[--nkeep]);
+}
+
+TestSuite(emit_profile, .fini = fini, .timeout = 60);
+
+/* ---- building results ---- */
+
+static struct sx_addr ip(const char *s)
+{
+	struct sx_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.b) == 1)
+		a.family = 4;
+	else if (inet_pton(AF_INET6, s, a.b) == 1)
+		a.family = 6;
+	else
+		cr_assert_fail("bad address %s", s);
+	return a;
+}
+
+/*
+ * An end: addrs "a,b", ports "53:3,40989:1", name with its kind (NULL: the
+ * addresses), local name or NULL.
+ */
+static void end(struct sx_mine_end *e, const char *addrs, const char *ports, int kind,
+		const char *name, const char *local)
+{
+	char buf[512], *save = NULL, *tok;
+	struct sx_addr *a = mk(8 * sizeof(*a));
+	struct sx_mine_port *p = mk(8 * sizeof(*p));
+
+	memset(e, 0, sizeof(*e));
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		a[e->naddrs++] = ip(tok);
+	e->addrs = a;
+	snprintf(buf, sizeof(buf), "%s", ports ? ports : "");
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned port, count;
+
+		cr_assert_eq(sscanf(tok, "%u:%u", &port, &count), 2);
+		p[e->nports].port = (uint16_t)port;
+		p[e->nports++].count = count;
+	}
+	e->ports = p;
+	e->kind = (uint8_t)(name ? kind : SX_MINE_HOST_ADDRS);
+	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
+	snprintf(e->shown, sizeof(e->shown), "%s", name ? name : addrs);
+	snprintf(e->local_name, sizeof(e->local_name), "%s", local ? local : "");
+	e->scope = (uint8_t)(e->naddrs && (e->addrs[0].b[0] >= 224 || e->addrs[0].b[0] == 0xff)
+				     ? SX_MINE_SCOPE_MULTICAST
+				     : SX_MINE_SCOPE_PRIVATE);
+}
+
+/* Attributes "key=value:count;key=value:count" (sorted by the caller). */
+static void attrs(struct sx_mine_pattern *p, const char *spec)
+{
+	char buf[1024], *save = NULL, *tok;
+	struct sx_mine_attr *a = mk(16 * sizeof(*a));
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(tok, '='), *colon = strrchr(tok, ':');
+
+		cr_assert(eq && colon && colon > eq);
+		*eq = *colon = '\0';
+		a[p->nattrs].key = kstrdup(tok);
+		a[p->nattrs].value = kstrdup(eq + 1);
+		a[p->nattrs++].count = (uint32_t)atoi(colon + 1);
+	}
+	p->attrs = a;
+}
+
+static struct sx_mine_pattern *pattern(struct sx_mine_pattern *p, uint8_t ip_proto,
+				       uint8_t initiator, uint8_t fixed_role, uint16_t fixed,
+				       uint8_t app_proto, uint32_t nflows)
+{
+	memset(p, 0, sizeof(*p));
+	p->ip_proto = ip_proto;
+	p->family = 4;
+	p->initiator = initiator;
+	p->fixed_role = fixed_role;
+	p->fixed_port = fixed;
+	p->app.proto = app_proto;
+	p->app.ntp_version = p->app.ntp_mode = -1;
+	p->app.igmp_version = p->app.igmp_type = -1;
+	p->app.icmp_type = p->app.icmp_code = -1;
+	p->nflows = nflows;
+	p->support = p->noccs = 3;
+	p->pkts[SX_MINE_CLIENT] = (struct sx_mine_stat){1, 5, 16};
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){1, 5, 12};
+	p->duration_ns = (struct sx_mine_stat){1000, 600000000, 1200000000};
+	return p;
+}
+
+/* The TP-Link toggle as the miner gives it (three patterns, one periodic). */
+static struct sx_mine_result *tplink(void)
+{
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *per = mk(sizeof(*per));
+	struct sx_mine_occ *occ = mk(3 * sizeof(*occ));
+	struct sx_mine_pattern *p;
+
+	p = pattern(&ps[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 9999, SX_P_TPLINK, 3);
+	end(&p->end[SX_MINE_CLIENT], "192.168.1.110", "37626:1,37628:1,37630:1", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "192.168.1.135", "9999:3", 0, NULL, NULL);
+	p = pattern(&ps[1], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 53, SX_P_DNS, 3);
+	end(&p->end[SX_MINE_CLIENT], "192.168.1.135", "40989:1,47917:1,60245:1", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "192.168.1.1", "53:3", 0, NULL, NULL);
+	snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "A");
+	snprintf(p->app.dns_name, sizeof(p->app.dns_name), "use1-api.tplinkra.com");
+	p->pkts[SX_MINE_CLIENT] = p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){1, 1, 1};
+	p = pattern(&ps[2], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&p->end[SX_MINE_CLIENT], "192.168.1.135", "36827:1,43234:1,56359:1", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "3.3.3.3,3.3.3.4", "443:3", SX_MINE_HOST_NAME,
+	    "use1-api.tplinkra.com", NULL);
+	p = pattern(per, 17, SX_MINE_SERVER, SX_MINE_SERVER, 9999, SX_P_TPLINK, 8);
+	per->kind = SX_MINE_PERIODIC;
+	end(&p->end[SX_MINE_CLIENT], "192.168.1.110", "38095:1,40463:1", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "192.168.1.135", "9999:8", 0, NULL, NULL);
+	p->pkts[SX_MINE_CLIENT] = (struct sx_mine_stat){0, 0, 0};
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){1, 3, 3};
+	r->patterns = ps;
+	r->npatterns = 3;
+	r->periodic = per;
+	r->nperiodic = 1;
+	r->occs = occ;
+	r->noccs = 3;
+	occ[0].label = occ[1].label = occ[2].label = "";
+	return r;
+}
+
+static char *emit(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, int *ret)
+{
+	char *text = NULL, msg[512] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	*ret = sx_emit_profile(r, cfg, f, msg, sizeof(msg));
+	fclose(f);
+	if (*ret)
+		cr_log_info("sx_emit_profile: %s", msg);
+	keep[nkeep++] = text;
+	return text;
+}
+
+/* ---- the schema check ---- */
+
+struct check {
+	yaml_document_t *doc;
+	bool reference_ids;	/* the reference's ids ("tcp_443", "dns_A_x.com") */
+	char why[512];
+	char ids[256][128];
+	size_t nids;
+};
+
+#define BAD(c, ...) (snprintf((c)->why, sizeof((c)->why), __VA_ARGS__), false)
+
+static const char *scalar(yaml_document_t *d, yaml_node_t *n)
+{
+	(void)d;
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool in(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
+static bool plain(yaml_node_t *n)
+{
+	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* An integer: a plain scalar of digits, in [lo, hi]. */
+static bool is_int(yaml_node_t *n, long lo, long hi)
+{
+	const char *s;
+	char *endp;
+	long v;
+
+	if (!n || n->type != YAML_SCALAR_NODE || !plain(n))
+		return false;
+	s = (const char *)n->data.scalar.value;
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	v = strtol(s, &endp, 10);
+	return v >= lo && v <= hi;
+}
+
+static bool is_bool(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE && plain(n) &&
+	       (!strcmp((char *)n->data.scalar.value, "true") ||
+		!strcmp((char *)n->data.scalar.value, "false"));
+}
+
+/* A string: any scalar, but a plain one must read back as a str. */
+static bool is_str(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE &&
+	       (!plain(n) || sx_emit_pyyaml_plain_is_str((char *)n->data.scalar.value)) &&
+	       n->data.scalar.length > 0;
+}
+
+/* A scalar or a sequence of them, each passing ok(). */
+static bool one_or_list(struct check *c, yaml_node_t *n, bool (*ok)(struct check *, yaml_node_t *))
+{
+	yaml_node_item_t *it;
+
+	if (n && n->type == YAML_SCALAR_NODE)
+		return ok(c, n);
+	if (!n || n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.start ==
+							   n->data.sequence.items.top)
+		return false;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+		if (!ok(c, yaml_document_get_node(c->doc, *it)))
+			return false;
+	return true;
+}
+
+static int host_family;
+
+static bool ok_host(struct check *c, yaml_node_t *n)
+{
+	static const char *const v4[] = {"self", "local", "external", "gateway", "phone",
+					 "broadcast", "udp-broadcast", "igmpv3", "all", "mdns",
+					 "ssdp", "coap", NULL};
+	static const char *const v6[] = {"self", "default", "local", "gateway", "gateway-local",
+					 "phone", "multicast", "all-nodes", "all-routers",
+					 "all-mldv2-routers", "mdns", "coap", NULL};
+	unsigned char b[16];
+	const char *s;
+
+	(void)c;
+	if (!is_str(n))
+		return false;
+	s = (const char *)n->data.scalar.value;
+	if (in(s, host_family == 6 ? v6 : v4))
+		return true;
+	if (inet_pton(host_family == 6 ? AF_INET6 : AF_INET, s, b) == 1)
+		return true;
+	if (inet_pton(host_family == 6 ? AF_INET : AF_INET6, s, b) == 1)
+		return false;	/* an address of the other family */
+	/* A domain name: the firewall drops its first label, so it needs a dot. */
+	return strchr(s, '.') && !strchr(s, ' ') && !strchr(s, '/');
+}
+
+static bool ok_str(struct check *c, yaml_node_t *n)
+{
+	(void)c;
+	return is_str(n);
+}
+
+static bool ok_qtype(struct check *c, yaml_node_t *n)
+{
+	const char *s;
+
+	(void)c;
+	if (!is_str(n))
+		return false;
+	for (s = (const char *)n->data.scalar.value; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static bool ok_dhcp_type(struct check *c, yaml_node_t *n)
+{
+	static const char *const types[] = {"discover", "offer",   "request", "decline", "ack",
+					    "nak",	"release", "inform",  NULL};
+
+	(void)c;
+	return is_str(n) && in((char *)n->data.scalar.value, types);
+}
+
+/* The fields of a protocol section (NULL: the key is not a protocol). */
+static const char *const *fields_of(const char *proto)
+{
+	static const char *const ip[] = {"src", "dst", NULL};
+	static const char *const l4[] = {"src-port", "dst-port", "initiated-by", NULL};
+	static const char *const dns[] = {"qtype", "domain-name", "response", NULL};
+	static const char *const http[] = {"method", "uri", "response", NULL};
+	static const char *const coap[] = {"type", "method", "uri", "response", NULL};
+	static const char *const ssdp[] = {"method", "response", NULL};
+	static const char *const dhcp[] = {"type", "client-mac", NULL};
+	static const char *const arp[] = {"type", "sha", "tha", "spa", "tpa", NULL};
+	static const char *const icmp[] = {"type", NULL};
+	static const char *const none[] = {NULL};
+	static const char *const igmp[] = {"version", "type", "group", NULL};
+	static const char *const tls[] = {"content-type", "handshake-type", "tls-version",
+					  "session-id", NULL};
+	static const char *const mqtt[] = {"packet-type", "client-id", "client-id-length",
+					   "clean-session", "keep-alive", "topic-name",
+					   "payload-regex", "payload-length", NULL};
+	static const struct {
+		const char *name;
+		const char *const *fields;
+	} t[] = {{"ipv4", ip},	   {"ipv6", ip},     {"tcp", l4},     {"udp", l4},
+		 {"dns", dns},	   {"mdns", dns},    {"http", http},  {"coap", coap},
+		 {"ssdp", ssdp},   {"dhcp", dhcp},   {"arp", arp},    {"icmp", icmp},
+		 {"icmpv6", none}, {"igmp", igmp},   {"tls", tls},    {"mqtt", mqtt}};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(proto, t[i].name))
+			return t[i].fields;
+	return NULL;
+}
+
+static bool check_field(struct check *c, const char *proto, const char *k, yaml_node_t *v)
+{
+	if (!strcmp(proto, "ipv4") || !strcmp(proto, "ipv6")) {
+		host_family = proto[3] == '6' ? 6 : 4;
+		return one_or_list(c, v, ok_host) || BAD(c, "%s.%s: not a host", proto, k);
+	}
+	if (!strcmp(k, "src-port") || !strcmp(k, "dst-port"))
+		return is_int(v, 0, 65535) || BAD(c, "%s.%s: not a port", proto, k);
+	if (!strcmp(k, "response") || !strcmp(k, "session-id") || !strcmp(k, "clean-session"))
+		return is_bool(v) || BAD(c, "%s.%s: not a bool", proto, k);
+	if (!strcmp(k, "qtype"))
+		return one_or_list(c, v, ok_qtype) || BAD(c, "%s.qtype: bad", proto);
+	if (!strcmp(proto, "dhcp") && !strcmp(k, "type"))
+		return one_or_list(c, v, ok_dhcp_type) || BAD(c, "dhcp.type: bad");
+	if (!strcmp(proto, "igmp") && !strcmp(k, "version"))
+		return is_int(v, 2, 3) || BAD(c, "igmp.version: not 2 or 3");
+	if (!strcmp(proto, "coap") && !strcmp(k, "type")) {
+		static const char *const types[] = {"CON", "NON", "ACK", "RST", NULL};
+
+		return (is_str(v) && in((char *)v->data.scalar.value, types)) ||
+		       BAD(c, "coap.type: bad");
+	}
+	if (!strcmp(proto, "ssdp") && !strcmp(k, "method")) {
+		static const char *const m[] = {"M-SEARCH", "NOTIFY", NULL};
+
+		return (is_str(v) && in((char *)v->data.scalar.value, m)) ||
+		       BAD(c, "ssdp.method: bad");
+	}
+	if (!strcmp(k, "uri"))
+		return (is_str(v) && v->data.scalar.value[0] == '/') ||
+		       BAD(c, "%s.uri: bad", proto);
+	return one_or_list(c, v, ok_str) || BAD(c, "%s.%s: not a string", proto, k);
+}
+
+static bool check_protocols(struct check *c, yaml_node_t *n, bool *has_net)
+{
+	yaml_node_pair_t *pr;
+
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return BAD(c, "protocols: not a mapping");
+	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		const char *proto = scalar(c->doc, yaml_document_get_node(c->doc, pr->key));
+		yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+		const char *const *fields;
+		yaml_node_pair_t *f;
+
+		if (!proto || !(fields = fields_of(proto)))
+			return BAD(c, "protocols: unknown protocol %s", proto ? proto : "?");
+		if (!strcmp(proto, "ipv4") || !strcmp(proto, "ipv6"))
+			*has_net = true;
+		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 && plain(v))
+			continue;	/* "icmpv6:", the protocol alone */
+		if (v->type != YAML_MAPPING_NODE)
+			return BAD(c, "%s: not a mapping", proto);
+		for (f = v->data.mapping.pairs.start; f < v->data.mapping.pairs.top; f++) {
+			const char *k = scalar(c->doc, yaml_document_get_node(c->doc, f->key));
+
+			if (!k || !in(k, fields))
+				return BAD(c, "%s: unknown field %s", proto, k ? k : "?");
+			if (!check_field(c, proto, k, yaml_document_get_node(c->doc, f->value)))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool check_policy(struct check *c, const char *id, yaml_node_t *n)
+{
+	static const char *const keys[] = {"protocols", "bidirectional", "initiator", "timeout",
+					   "stats", "activity-period", NULL};
+	static const char *const stats[] = {"rate", "packet-size", "packet-count", "duration",
+					    NULL};
+	yaml_node_pair_t *pr;
+	bool has_protocols = false, has_net = false;
+	size_t i;
+
+	if (!id || !id[0] || (!c->reference_ids &&
+			      strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id)))
+		return BAD(c, "policy id \"%s\": not lower-case words", id ? id : "?");
+	for (i = 0; i < c->nids; i++)
+		if (!strcmp(c->ids[i], id))
+			return BAD(c, "policy id %s used twice", id);
+	cr_assert_lt(c->nids, 256);
+	snprintf(c->ids[c->nids++], sizeof(c->ids[0]), "%s", id);
+	if (n->type != YAML_MAPPING_NODE)
+		return BAD(c, "%s: not a mapping", id);
+	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		const char *k = scalar(c->doc, yaml_document_get_node(c->doc, pr->key));
+		yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+
+		if (!k || !in(k, keys))
+			return BAD(c, "%s: unknown key %s", id, k ? k : "?");
+		if (!strcmp(k, "protocols")) {
+			has_protocols = true;
+			if (!check_protocols(c, v, &has_net))
+				return false;
+		} else if (!strcmp(k, "bidirectional") && !is_bool(v)) {
+			return BAD(c, "%s: bidirectional is not a bool", id);
+		} else if (!strcmp(k, "stats")) {
+			yaml_node_pair_t *s;
+
+			if (v->type != YAML_MAPPING_NODE)
+				return BAD(c, "%s: stats is not a mapping", id);
+			for (s = v->data.mapping.pairs.start; s < v->data.mapping.pairs.top; s++) {
+				yaml_node_t *kn = yaml_document_get_node(c->doc, s->key);
+				const char *sk = scalar(c->doc, kn);
+				yaml_node_t *sv = yaml_document_get_node(c->doc, s->value);
+
+				if (!sk || !in(sk, stats))
+					return BAD(c, "%s: unknown stat %s", id, sk ? sk : "?");
+				if (!strcmp(sk, "packet-count") && !is_int(sv, 1, 1L << 40))
+					return BAD(c, "%s: packet-count is not a count", id);
+				if (!strcmp(sk, "duration") && !is_int(sv, 1, 1L << 40))
+					return BAD(c, "%s: duration is not whole seconds", id);
+			}
+		}
+	}
+	if (!has_protocols || !has_net)
+		return BAD(c, "%s: no protocols or no ipv4/ipv6 section", id);
+	return true;
+}
+
+static bool check_device_info(struct check *c, yaml_node_t *n)
+{
+	static const char *const keys[] = {"name", "mac", "ipv4", "ipv6", "network", "mud-version",
+					   "mud-url", "last-update", "cache-validity",
+					   "is-supported", NULL};
+	yaml_node_pair_t *pr;
+	bool name = false;
+	unsigned char b[16];
+
+	if (n->type != YAML_MAPPING_NODE)
+		return BAD(c, "device-info: not a mapping");
+	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		const char *k = scalar(c->doc, yaml_document_get_node(c->doc, pr->key));
+		yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+		const char *s = scalar(c->doc, v);
+
+		if (!k || !in(k, keys))
+			return BAD(c, "device-info: unknown key %s", k ? k : "?");
+		if (!is_str(v))
+			return BAD(c, "device-info.%s: not a string", k);
+		name |= !strcmp(k, "name");
+		if (!strcmp(k, "ipv4") && inet_pton(AF_INET, s, b) != 1)
+			return BAD(c, "device-info.ipv4: %s", s);
+		if (!strcmp(k, "ipv6") && inet_pton(AF_INET6, s, b) != 1)
+			return BAD(c, "device-info.ipv6: %s", s);
+		if (!strcmp(k, "mac") && (strlen(s) != 17 || strspn(s, "0123456789abcdef:") != 17))
+			return BAD(c, "device-info.mac: %s", s);
+	}
+	return name || BAD(c, "device-info: no name");
+}
+
+static bool check_doc(struct check *c)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc);
+	yaml_node_pair_t *pr, *q, *r;
+	bool info = false;
+
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return BAD(c, "the document is not a mapping");
+	for (pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+		const char *k = scalar(c->doc, yaml_document_get_node(c->doc, pr->key));
+		yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+
+		if (!k)
+			return BAD(c, "a top-level key is not a scalar");
+		if (!strcmp(k, "device-info")) {
+			info = true;
+			if (!check_device_info(c, v))
+				return false;
+		} else if (!strcmp(k, "single-policies")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return BAD(c, "single-policies: not a mapping");
+			for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++)
+				if (!check_policy(c, scalar(c->doc,
+							    yaml_document_get_node(c->doc, q->key)),
+						  yaml_document_get_node(c->doc, q->value)))
+					return false;
+		} else if (!strcmp(k, "interactions")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return BAD(c, "interactions: not a mapping");
+			for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+				yaml_node_t *in_ = yaml_document_get_node(c->doc, q->value);
+
+				if (!is_str(yaml_document_get_node(c->doc, q->key)) ||
+				    in_->type != YAML_MAPPING_NODE ||
+				    in_->data.mapping.pairs.start == in_->data.mapping.pairs.top)
+					return BAD(c, "interactions: an interaction is not a "
+						      "non-empty mapping");
+				for (r = in_->data.mapping.pairs.start;
+				     r < in_->data.mapping.pairs.top; r++)
+					if (!check_policy(c,
+							  scalar(c->doc, yaml_document_get_node(
+									     c->doc, r->key)),
+							  yaml_document_get_node(c->doc, r->value)))
+						return false;
+			}
+		} else {
+			return BAD(c, "unknown top-level key %s", k);
+		}
+	}
+	return info || BAD(c, "no device-info");
+}
+
+static bool load(const char *text, size_t len, yaml_document_t *doc)
+{
+	yaml_parser_t p;
+	yaml_document_t extra;
+	bool ok;
+
+	cr_assert(yaml_parser_initialize(&p));
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	ok = yaml_parser_load(&p, doc) && yaml_document_get_root_node(doc);
+	if (ok) {
+		/* exactly one document */
+		ok = yaml_parser_load(&p, &extra);
+		if (ok) {
+			ok = !yaml_document_get_root_node(&extra);
+			yaml_document_delete(&extra);
+		}
+		if (!ok)
+			yaml_document_delete(doc);
+	}
+	yaml_parser_delete(&p);
+	return ok;
+}
+
+static bool same_tree(yaml_document_t *a, yaml_node_t *x, yaml_document_t *b, yaml_node_t *y)
+{
+	size_t i, n;
+
+	if (!x || !y || x->type != y->type)
+		return false;
+	switch (x->type) {
+	case YAML_SCALAR_NODE:
+		return x->data.scalar.length == y->data.scalar.length &&
+		       !memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length) &&
+		       (x->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ==
+			       (y->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+	case YAML_SEQUENCE_NODE:
+		n = (size_t)(x->data.sequence.items.top - x->data.sequence.items.start);
+		if (n != (size_t)(y->data.sequence.items.top - y->data.sequence.items.start))
+			return false;
+		for (i = 0; i < n; i++) {
+			yaml_node_item_t xi = x->data.sequence.items.start[i];
+			yaml_node_item_t yi = y->data.sequence.items.start[i];
+
+			if (!same_tree(a, yaml_document_get_node(a, xi), b,
+				       yaml_document_get_node(b, yi)))
+				return false;
+		}
+		return true;
+	case YAML_MAPPING_NODE:
+		n = (size_t)(x->data.mapping.pairs.top - x->data.mapping.pairs.start);
+		if (n != (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start))
+			return false;
+		for (i = 0; i < n; i++) {
+			yaml_node_pair_t *p = &x->data.mapping.pairs.start[i];
+			yaml_node_pair_t *q = &y->data.mapping.pairs.start[i];
+
+			if (!same_tree(a, yaml_document_get_node(a, p->key), b,
+				       yaml_document_get_node(b, q->key)) ||
+			    !same_tree(a, yaml_document_get_node(a, p->value), b,
+				       yaml_document_get_node(b, q->value)))
+				return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Load, dump with libyaml's emitter, load again: the same tree. */
+static bool round_trips(const char *text)
+{
+	yaml_document_t d1, d2, copy;
+	yaml_emitter_t em;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool ok;
+
+	if (!load(text, strlen(text), &d1))
+		return false;
+	cr_assert(load(text, strlen(text), &copy));	/* dump consumes its document */
+	f = open_memstream(&out, &len);
+	cr_assert_not_null(f);
+	cr_assert(yaml_emitter_initialize(&em));
+	yaml_emitter_set_output_file(&em, f);
+	ok = yaml_emitter_open(&em) && yaml_emitter_dump(&em, &copy) && yaml_emitter_close(&em);
+	yaml_emitter_delete(&em);
+	fclose(f);
+	ok = ok && load(out, len, &d2);
+	if (ok) {
+		ok = same_tree(&d1, yaml_document_get_root_node(&d1), &d2,
+			       yaml_document_get_root_node(&d2));
+		yaml_document_delete(&d2);
+	}
+	yaml_document_delete(&d1);
+	free(out);
+	return ok;
+}
+
+/* The whole check; fails the test with the reason. */
+static void assert_valid_ids(const char *text, const char *what, bool reference_ids)
+{
+	yaml_document_t doc;
+	struct check *c = mk(sizeof(*c));
+	bool ok;
+
+	cr_assert(load(text, strlen(text), &doc), "%s: does not parse as one YAML document", what);
+	c->doc = &doc;
+	c->reference_ids = reference_ids;
+	ok = check_doc(c);
+	yaml_document_delete(&doc);
+	cr_assert(ok, "%s: %s\n%s", what, c->why, text);
+	cr_assert(round_trips(text), "%s: does not round-trip through libyaml", what);
+}
+
+static void assert_valid(const char *text, const char *what)
+{
+	assert_valid_ids(text, what, false);
+}
+
+/* ---- tests ---- */
+
+static const char tplink_expected[] =
+	"device-info:\n"
+	"  name: tplink-plug\n"
+	"  mac: 50:c7:bf:ed:0a:54\n"
+	"  ipv4: 192.168.1.135\n"
+	"  last-update: \"2024-11-28T07:40:00+01:00\"\n"
+	"single-policies:\n"
+	"  udp-9999-phone:\n"
+	"    protocols:\n"
+	"      udp:\n"
+	"        src-port: 9999\n"
+	"      ipv4:\n"
+	"        src: self\n"
+	"        dst: phone\n"
+	"interactions:\n"
+	"  toggle-plug:\n"
+	"    tcp-9999-phone-to-device:\n"
+	"      protocols:\n"
+	"        tcp:\n"
+	"          dst-port: 9999\n"
+	"        ipv4:\n"
+	"          src: phone\n"
+	"          dst: self\n"
+	"      bidirectional: true\n"
+	"    dns-use1-api-tplinkra-com:\n"
+	"      protocols:\n"
+	"        dns:\n"
+	"          qtype: A\n"
+	"          domain-name: use1-api.tplinkra.com\n"
+	"        udp:\n"
+	"          dst-port: 53\n"
+	"        ipv4:\n"
+	"          src: self\n"
+	"          dst: gateway\n"
+	"      bidirectional: true\n"
+	"    https-use1-api-tplinkra-com:\n"
+	"      protocols:\n"
+	"        tcp:\n"
+	"          dst-port: 443\n"
+	"        ipv4:\n"
+	"          src: self\n"
+	"          dst: use1-api.tplinkra.com\n"
+	"      bidirectional: true\n";
+
+Test(emit_profile, tplink_toggle_as_the_hand_written_profile)
+{
+	struct sx_profile_cfg cfg = {.device = "tplink-plug",
+				     .ipv4 = "192.168.1.135",
+				     .mac = "50:c7:bf:ed:0a:54",
+				     .gateway = "192.168.1.1",
+				     .phone = "192.168.1.110",
+				     .event = "toggle-plug",
+				     .last_update = "2024-11-28T07:40:00+01:00"};
+	int ret;
+	const char *text = emit(tplink(), &cfg, &ret);
+
+	cr_assert_eq(ret, 0);
+	cr_assert_str_eq(text, tplink_expected);
+	assert_valid(text, "tplink");
+}
+
+Test(emit_profile, addresses_without_aliases_and_stats)
+{
+	struct sx_profile_cfg cfg = {.device = "plug", .ipv4 = "192.168.1.135", .stats = true,
+				     .last_update = "x"};
+	int ret;
+	const char *text = emit(tplink(), &cfg, &ret);
+
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "  event:\n    tcp-9999-192-168-1-110-to-device:\n"), "%s", text);
+	cr_assert(strstr(text, "          src: 192.168.1.110\n"), "%s", text);
+	cr_assert(strstr(text, "          dst: 192.168.1.1\n"), "%s", text);
+	/* the TLS flows: 16 + 12 packets at most, 1.2 s -> 2 s */
+	cr_assert(strstr(text, "      stats:\n        packet-count: 28\n        duration: 2\n"),
+		  "%s", text);
+	/* not bidirectional (no answer): the initiator's packets only */
+	cr_assert(strstr(text, "    stats:\n      packet-count: 3\n"), "%s", text);
+	cr_assert_null(strstr(text, "mac:"));
+	assert_valid(text, "stats");
+}
+
+Test(emit_profile, deterministic)
+{
+	struct sx_profile_cfg cfg = {.device = "plug", .ipv4 = "192.168.1.135",
+				     .last_update = "x"};
+	struct sx_mine_result *r = tplink();
+	int ret;
+	const char *a = emit(r, &cfg, &ret);
+	const char *b = emit(r, &cfg, &ret);
+
+	cr_assert_str_eq(a, b);
+}
+
+Test(emit_profile, duplicate_ids_get_a_suffix)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *bg = mk(sizeof(*bg));
+	int i, ret;
+	const char *text;
+
+	for (i = 0; i < 3; i++) {
+		pattern(&ps[i], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+		end(&ps[i].end[SX_MINE_CLIENT], "10.0.0.7", "50000:3", 0, NULL, NULL);
+		end(&ps[i].end[SX_MINE_SERVER], i == 2 ? "1.1.1.1" : "1.1.1.2", "443:3",
+		    SX_MINE_HOST_NAME, i == 2 ? "other.example.com" : "api.example.com", NULL);
+	}
+	pattern(bg, 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&bg->end[SX_MINE_CLIENT], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&bg->end[SX_MINE_SERVER], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com",
+	    NULL);
+	r->patterns = ps;
+	r->npatterns = 3;
+	r->background = bg;
+	r->nbackground = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	/* the event's policies get the plain ids first */
+	cr_assert(strstr(text, "\n    https-api-example-com:\n"), "%s", text);
+	cr_assert(strstr(text, "\n    https-api-example-com-2:\n"), "%s", text);
+	cr_assert(strstr(text, "\n    https-other-example-com:\n"), "%s", text);
+	cr_assert(strstr(text, "\n  https-api-example-com-3:\n"), "%s", text);
+	assert_valid(text, "duplicates");
+}
+
+/* Every application section, IPv6, lists, wildcards, hostile names. */
+static struct sx_mine_result *kitchen_sink(void)
+{
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(16 * sizeof(*ps)), *bg = mk(4 * sizeof(*bg));
+	struct sx_mine_pattern *p;
+	uint32_t n = 0, nb = 0;
+
+	/* DNS, two types, a wildcard name */
+	p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 53, SX_P_DNS, 3);
+	end(&p->end[0], "10.0.0.7", "40000:1,40001:1,40002:1", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1", "53:3", 0, NULL, NULL);
+	snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "A AAAA");
+	snprintf(p->app.dns_name, sizeof(p->app.dns_name), "*.cdn.example.net");
+	/* HTTP with a query, to names varying under one domain */
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.7", "40000:3", 0, NULL, NULL);
+	end(&p->end[1], "192.0.2.80,192.0.2.81", "80:3", SX_MINE_HOST_DOMAIN, "*.vendor.example",
+	    NULL);
+	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
+	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/api/v1/event?id=3");
+	/* CoAP: the response sorts first among the attributes */
+	p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5683, SX_P_COAP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:1,50001:2", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.2", "5683:3", 0, NULL, NULL);
+	snprintf(p->app.coap_type, sizeof(p->app.coap_type), "ACK");
+	snprintf(p->app.coap_method, sizeof(p->app.coap_method), "2.04");
+	snprintf(p->app.coap_uri, sizeof(p->app.coap_uri), "/");
+	attrs(p, "coap=ACK:2.04:/:3;coap=CON:POST:/notify:3");
+	/* DHCP renew: request and ack in each flow; client 68 -> server 67 */
+	p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
+	end(&p->end[0], "10.0.0.7", "68:3", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1", "67:3", 0, NULL, NULL);
+	snprintf(p->app.dhcp_type, sizeof(p->app.dhcp_type), "ack request");
+	/* ICMP echo, request and reply in one flow */
+	p = pattern(&ps[n++], 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMP, 3);
+	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "8.8.8.8", NULL, 0, NULL, NULL);
+	p->app.icmp_type = 0;
+	attrs(p, "icmp=0:0:3;icmp=8:0:3");
+	/* IPv6 to a list of unnamed addresses, no fixed port */
+	p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 3);
+	p->family = 6;
+	end(&p->end[0], "fd00::7", "41000:1,41001:1,41002:1", 0, NULL, NULL);
+	end(&p->end[1], "2001:db8::1,2001:db8::2", "7000:1,7001:2", 0, NULL, NULL);
+	/* hostile names: must be quoted, never break the document */
+	p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 53, SX_P_DNS, 3);
+	end(&p->end[0], "10.0.0.7", "40000:3", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1", "53:3", 0, NULL, NULL);
+	snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "TXT");
+	snprintf(p->app.dns_name, sizeof(p->app.dns_name), "a: {b} #c, [d].example");
+	/* a protocol without a firewall section (GRE) */
+	p = pattern(&ps[n++], 47, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_IPV4, 3);
+	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.1", NULL, 0, NULL, NULL);
+	/* ICMPv6 */
+	p = pattern(&ps[n++], 58, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMPV6, 3);
+	p->family = 6;
+	end(&p->end[0], "fd00::7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "ff02::2", NULL, 0, NULL, NULL);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+
+	/* background: mDNS announcement, SSDP search, IGMPv3 report, DHCP discover */
+	p = pattern(&bg[nb++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5353, SX_P_MDNS, 3);
+	end(&p->end[0], "10.0.0.7", "5353:3", 0, NULL, "cam-7.local");
+	end(&p->end[1], "224.0.0.251", "5353:3", 0, NULL, NULL);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	p = pattern(&bg[nb++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 1900, SX_P_SSDP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:1,50001:1,50002:1", 0, NULL, NULL);
+	end(&p->end[1], "239.255.255.250", "1900:3", 0, NULL, NULL);
+	snprintf(p->app.ssdp_method, sizeof(p->app.ssdp_method), "M-SEARCH");
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	p = pattern(&bg[nb++], 2, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_IGMP, 3);
+	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "224.0.0.22", NULL, 0, NULL, NULL);
+	p->app.igmp_version = 3;
+	p->app.igmp_type = 0x22;
+	snprintf(p->app.igmp_group, sizeof(p->app.igmp_group), "239.255.255.250");
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	p = pattern(&bg[nb++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
+	end(&p->end[0], "0.0.0.0", "68:3", 0, NULL, NULL);
+	end(&p->end[1], "255.255.255.255", "67:3", 0, NULL, NULL);
+	snprintf(p->app.dhcp_type, sizeof(p->app.dhcp_type), "discover");
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+
+	r->patterns = ps;
+	r->npatterns = n;
+	r->background = bg;
+	r->nbackground = nb;
+	return r;
+}
+
+Test(emit_profile, every_section_is_in_the_schema)
+{
+	struct sx_profile_cfg cfg = {.device = "cam: \"7\"",
+				     .ipv4 = "10.0.0.7",
+				     .ipv6 = "fd00::7",
+				     .mac = "12:34:56:07:08:09",
+				     .gateway = "10.0.0.1",
+				     .event = "motion",
+				     .stats = true};
+	int ret;
+	const char *text = emit(kitchen_sink(), &cfg, &ret);
+
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "kitchen sink");
+	/* a MAC YAML 1.1 would read as a sexagesimal number is quoted */
+	cr_assert(strstr(text, "  mac: '12:34:56:07:08:09'\n"), "%s", text);
+	cr_assert(strstr(text, "          qtype:\n          - A\n          - AAAA\n"), "%s", text);
+	cr_assert(strstr(text, "domain-name: $.cdn.example.net\n"), "%s", text);
+	cr_assert(strstr(text, "dst: $.vendor.example\n"), "%s", text);
+	cr_assert(strstr(text, "uri: /api/v1/event*\n"), "%s", text);
+	cr_assert(strstr(text, "type: CON\n          method: POST\n          uri: /notify\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "dhcp:\n          type: request\n          client-mac: self\n"
+			       "        udp:\n          src-port: 68\n          dst-port: 67\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "icmp:\n          type: echo-request\n"), "%s", text);
+	cr_assert(strstr(text, "ipv6:\n          src: self\n          dst:\n"
+			       "          - 2001:db8::1\n          - 2001:db8::2\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "        udp:\n        ipv6:"), "%s", text);
+	cr_assert(strstr(text, "icmpv6:\n"), "%s", text);
+	cr_assert(strstr(text, "  mdns-cam-7-local:\n"), "%s", text);
+	cr_assert(strstr(text, "dst: mdns\n"), "%s", text);
+	cr_assert(strstr(text, "ssdp:\n        method: M-SEARCH\n"), "%s", text);
+	cr_assert(strstr(text, "  ssdp-from-device:\n"), "%s", text);
+	cr_assert(strstr(text, "igmp:\n        version: 3\n        type: membership report\n"
+			       "        group: ssdp\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "dst: igmpv3\n"), "%s", text);
+	cr_assert(strstr(text, "dhcp:\n        type: discover\n      udp:"), "%s", text);
+	cr_assert(strstr(text, "src: 0.0.0.0\n        dst: broadcast\n"), "%s", text);
+	/* a pattern without answers is not bidirectional, group destinations neither */
+	cr_assert_null(strstr(text, "dst: mdns\n    bidirectional"), "%s", text);
+}
+
+Test(emit_profile, empty_result)
+{
+	struct sx_mine_result r;
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	int ret;
+	const char *text;
+
+	memset(&r, 0, sizeof(r));
+	text = emit(&r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_str_eq(text, "device-info:\n  name: d\n  ipv4: 10.0.0.7\n  last-update: \"x\"\n"
+			       "single-policies: {}\ninteractions: {}\n");
+	assert_valid(text, "empty");
+}
+
+Test(emit_profile, bad_configuration)
+{
+	struct sx_mine_result r;
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.300"};
+	char msg[256];
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(sx_emit_profile(&r, &cfg, stdout, msg, sizeof(msg)), -EINVAL);
+	cr_assert(strstr(msg, "10.0.0.300"), "%s", msg);
+	cfg.ipv4 = "10.0.0.3";
+	cfg.gateway = "gw";
+	cr_assert_eq(sx_emit_profile(&r, &cfg, stdout, msg, sizeof(msg)), -EINVAL);
+	cfg.gateway = NULL;
+	cfg.device = "";
+	cr_assert_eq(sx_emit_profile(&r, &cfg, stdout, msg, sizeof(msg)), -EINVAL);
+	cfg.device = "bad \xff utf-8";
+	emit(&r, &cfg, &ret);
+	cr_assert_eq(ret, SX_E_YAML);
+}
+
+Test(emit_profile, write_errors_keep_the_old_file)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7"};
+	struct sx_mine_result r;
+	char msg[512], *dir = sx_tt_tmpdir(), *path = sx_tt_path(dir, "profile.yaml"), *old;
+	FILE *full = fopen("/dev/full", "w");
+
+	memset(&r, 0, sizeof(r));
+	if (full) {
+		cr_assert_neq(sx_emit_profile(&r, &cfg, full, msg, sizeof(msg)), 0);
+		fclose(full);
+	}
+	cr_assert_eq(sx_tt_write(path, "old\n", 4), 0);
+	cfg.device = "bad \xff";
+	cr_assert_eq(sx_emit_profile_file(&r, &cfg, path, msg, sizeof(msg)), SX_E_YAML);
+	cr_assert(strstr(msg, path), "%s", msg);
+	old = sx_tt_read(path, NULL);
+	cr_assert_str_eq(old, "old\n");
+	free(old);
+	cfg.device = "d";
+	cr_assert_eq(sx_emit_profile_file(&r, &cfg, path, msg, sizeof(msg)), 0, "%s", msg);
+	old = sx_tt_read(path, NULL);
+	cr_assert(strstr(old, "name: d\n"));
+	free(old);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+Test(emit_profile, ids_and_event_names)
+{
+	char buf[16], big[64];
+	struct sx_mine_result r;
+	struct sx_mine_occ occ[2];
+	struct sx_profile_cfg cfg = {.device = "d"};
+
+	cr_assert_str_eq(sx_emit_profile_id("Switch On!", big, sizeof(big)), "switch-on");
+	cr_assert_str_eq(sx_emit_profile_id("  -- ", big, sizeof(big)), "");
+	cr_assert_str_eq(sx_emit_profile_id("dns use1-api.tplinkra.com", big, sizeof(big)),
+			 "dns-use1-api-tplinkra-com");
+	/* cut at a word boundary */
+	cr_assert_str_eq(sx_emit_profile_id("https verylongname.example.com", buf, sizeof(buf)),
+			 "https");
+	cr_assert_str_eq(sx_emit_profile_id("ab cd ef gh ij kl", buf, sizeof(buf)),
+			 "ab-cd-ef-gh-ij");
+	cr_assert_str_eq(sx_emit_profile_id("\xc3\xa9t\xc3\xa9 2", buf, sizeof(buf)), "t-2");
+
+	memset(&r, 0, sizeof(r));
+	memset(occ, 0, sizeof(occ));
+	r.occs = occ;
+	r.noccs = 2;
+	occ[0].label = occ[1].label = "Switch On";
+	cr_assert_str_eq(sx_emit_profile_event_name(&r, &cfg, big, sizeof(big)), "switch-on");
+	occ[1].label = "Switch Off";
+	cr_assert_str_eq(sx_emit_profile_event_name(&r, &cfg, big, sizeof(big)),
+			 SX_PROFILE_EVENT_DEFAULT);
+	cfg.event = "Toggle Plug";
+	cr_assert_str_eq(sx_emit_profile_event_name(&r, &cfg, big, sizeof(big)), "Toggle Plug");
+}
+
+Test(emit_profile, last_update_is_iso_8601)
+{
+	char buf[64];
+
+	sx_emit_profile_last_update(buf, sizeof(buf), 1732776000);
+	cr_assert_eq(strlen(buf), 25, "%s", buf);
+	cr_assert_eq(buf[10], 'T');
+	cr_assert(buf[19] == '+' || buf[19] == '-', "%s", buf);
+	cr_assert_eq(buf[22], ':');
+}
+
+/* The golden profiles of the end-to-end tests pass the same check. */
+Test(emit_profile, golden_profiles_are_in_the_schema)
+{
+	const char *root = SX_SOURCE_DIR "/tests/golden/extract";
+	DIR *d = opendir(root);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (!d)
+		cr_skip_test("no %s", root);
+	while ((e = readdir(d))) {
+		char path[1024];
+		char *text;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/profile.yaml", root, e->d_name);
+		text = sx_tt_read(path, NULL);
+		if (!text)
+			continue;
+		/* the reference's ids ("tcp_443") are not lower-case words */
+		assert_valid_ids(text, path, strstr(e->d_name, "upstream") != NULL);
+		free(text);
+		n++;
+	}
+	closedir(d);
+	cr_assert_gt(n, 0, "no golden profile found under %s", root);
+}

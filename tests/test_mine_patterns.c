@@ -1,0 +1,556 @@
+/*
+ * test_mine_patterns.c - the miner through its public API, on hand-built
+ * flow rows: support, fixed ports, naming of ends, periodic and background
+ * patterns, statistics, ids, canonical order, and the input rules.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mine/mine.h"
+
+TestSuite(mine_patterns, .timeout = 60);
+
+#define S 1000000000LL
+
+struct rowspec {
+	const char *file;
+	int64_t first_ns;	/* absolute */
+	int64_t dur_ns;
+	uint8_t proto;
+	const char *ini_ip;
+	uint16_t ini_port;
+	const char *ini_host;	/* NULL: the address */
+	const char *rsp_ip;
+	uint16_t rsp_port;
+	const char *rsp_host;
+	uint8_t service_side;	/* SX_SIDE_OTHER: the responder is the service */
+	uint64_t pkts[2], bytes[2];
+	const char *attrs;
+	uint8_t top;
+};
+
+static void set_addr(uint8_t *b, const char *s)
+{
+	memset(b, 0, 16);
+	cr_assert_eq(inet_pton(AF_INET, s, b), 1, "%s", s);
+}
+
+static void make_row(const struct rowspec *s, struct sx_flow_row *row, uint64_t index)
+{
+	struct sx_flow_rec *r = &row->rec;
+	uint8_t ia[16], ra[16];
+	int c;
+
+	memset(row, 0, sizeof(*row));
+	set_addr(ia, s->ini_ip);
+	set_addr(ra, s->rsp_ip);
+	c = memcmp(ia, ra, 4);
+	r->dev = c > 0 || (c == 0 && s->ini_port > s->rsp_port);
+	memcpy(r->key.lo_addr, r->dev ? ra : ia, 16);
+	memcpy(r->key.hi_addr, r->dev ? ia : ra, 16);
+	r->key.lo_port = r->dev ? s->rsp_port : s->ini_port;
+	r->key.hi_port = r->dev ? s->ini_port : s->rsp_port;
+	r->key.proto = s->proto;
+	r->key.family = 4;
+	r->key.event = SX_FLOW_NO_EVENT;
+	r->first_ns = s->first_ns;
+	r->last_ns = s->first_ns + s->dur_ns;
+	r->first_index = index;
+	r->pkts[0] = s->pkts[0];
+	r->pkts[1] = s->pkts[1];
+	r->bytes[0] = s->bytes[0];
+	r->bytes[1] = s->bytes[1];
+	r->top_proto = s->top;
+	r->nseq = 2;
+	r->seq_len[0] = (int32_t)s->bytes[0];
+	r->seq_len[1] = -(int32_t)s->bytes[1];
+	snprintf(r->attrs, sizeof(r->attrs), "%s", s->attrs ? s->attrs : "");
+	row->index = index;
+	row->file = s->file;
+	row->event_label = "";
+	row->dev_host = s->ini_host ? s->ini_host : s->ini_ip;
+	row->other_host = s->rsp_host ? s->rsp_host : s->rsp_ip;
+	row->dev_local = "";
+	row->other_local = "";
+	row->service_side = s->service_side;
+	if (s->service_side == SX_SIDE_OTHER) {
+		row->service_port = s->rsp_port;
+		row->ephemeral_port = s->ini_port;
+	} else if (s->service_side == SX_SIDE_DEVICE) {
+		row->service_port = s->ini_port;
+		row->ephemeral_port = s->rsp_port;
+	}
+}
+
+static void add(struct sx_mine *m, enum sx_mine_set set, int src, const struct rowspec *s)
+{
+	static uint64_t index;
+	struct sx_flow_row row;
+
+	make_row(s, &row, index++);
+	cr_assert_eq(sx_mine_add_row(m, set, src, &row), 0);
+}
+
+/* One capture per occurrence: file "occN.pcap", starting at N * 1000 s. */
+static const char *occ_name(unsigned i)
+{
+	static char names[64][32];
+
+	snprintf(names[i], sizeof(names[i]), "occ%u.pcap", i);
+	return names[i];
+}
+
+/* The TLS session of occurrence i (another port and server address each time). */
+static struct rowspec tls_row(unsigned i, int64_t at)
+{
+	static const char *const srv[] = {"52.3.101.168", "3.218.230.180", "34.237.54.215"};
+	struct rowspec r = {occ_name(i), (int64_t)i * 1000 * S + at, S, 6, "192.168.1.135",
+			    (uint16_t)(40000 + i), NULL, srv[i % 3], 443, "api.vendor.example",
+			    SX_SIDE_OTHER, {16, 12}, {2225 + i, 7632 + 30 * (i % 2)},
+			    "tls.sni=api.vendor.example", SX_P_TLS};
+
+	return r;
+}
+
+static struct rowspec dns_row(unsigned i, int64_t at, const char *name)
+{
+	static char attrs[64][96];
+	struct rowspec r = {occ_name(i), (int64_t)i * 1000 * S + at, S / 50, 17, "192.168.1.135",
+			    (uint16_t)(50000 + i), NULL, "192.168.1.1", 53, NULL, SX_SIDE_OTHER,
+			    {1, 1}, {81, 145}, attrs[i], SX_P_DNS};
+
+	snprintf(attrs[i], sizeof(attrs[i]), "dns.q=A:%s", name);
+	return r;
+}
+
+static struct sx_mine_result *run(struct sx_mine *m)
+{
+	struct sx_mine_result *r;
+
+	cr_assert_eq(sx_mine_run(m, &r), 0);
+	sx_mine_free(m);
+	return r;
+}
+
+static struct sx_mine *miner(double support)
+{
+	struct sx_mine_cfg cfg = {.support = support};
+	struct sx_mine *m;
+
+	cr_assert_eq(sx_mine_new(&cfg, &m), 0);
+	return m;
+}
+
+Test(mine_patterns, support_decides)
+{
+	struct sx_mine_result *r;
+	struct sx_mine *m;
+	unsigned i, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		struct rowspec row;
+
+		m = miner(pass ? 0.6 : 0);
+		for (i = 0; i < 3; i++) {
+			row = tls_row(i, 50000000);
+			add(m, SX_MINE_EVENT, 0, &row);
+			if (i < 2) {
+				row = dns_row(i, 10000000, "api.vendor.example");
+				add(m, SX_MINE_EVENT, 0, &row);
+			}
+		}
+		r = run(m);
+		cr_assert_eq(r->noccs, 3);
+		cr_assert_eq(r->min_support, pass ? 2u : 3u);
+		cr_assert_eq(r->npatterns, pass ? 2u : 1u);
+		cr_assert_eq(r->nclusters, 2);
+		sx_mine_result_free(r);
+	}
+}
+
+Test(mine_patterns, identity_of_a_tls_pattern)
+{
+	struct sx_mine *m = miner(0);
+	const struct sx_mine_pattern *p;
+	struct sx_mine_result *r;
+	struct rowspec row;
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		row = tls_row(i, 50000000);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	p = &r->patterns[0];
+	cr_assert_eq(p->number, 1);
+	cr_assert_eq(p->kind, SX_MINE_PATTERN);
+	cr_assert_eq(p->ip_proto, 6);
+	cr_assert_eq(p->family, 4);
+	cr_assert_eq(p->initiator, SX_MINE_CLIENT);
+	cr_assert_eq(p->fixed_role, SX_MINE_SERVER);
+	cr_assert_eq(p->fixed_port, 443);
+	cr_assert_eq(p->end[SX_MINE_SERVER].kind, SX_MINE_HOST_NAME);
+	cr_assert_str_eq(p->end[SX_MINE_SERVER].name, "api.vendor.example");
+	cr_assert_eq(p->end[SX_MINE_SERVER].naddrs, 3, "another address behind the name");
+	cr_assert_eq(p->end[SX_MINE_SERVER].scope, SX_MINE_SCOPE_PUBLIC);
+	cr_assert_eq(p->end[SX_MINE_CLIENT].kind, SX_MINE_HOST_ADDRS);
+	cr_assert_str_eq(p->end[SX_MINE_CLIENT].shown, "192.168.1.135");
+	cr_assert(p->end[SX_MINE_CLIENT].focal, "the host in every flow is the device");
+	cr_assert_eq(p->end[SX_MINE_CLIENT].nports, 3);
+	cr_assert_str_eq(p->app.tls_sni, "api.vendor.example");
+	cr_assert_eq(p->app.proto, SX_P_TLS);
+	cr_assert_eq(p->support, 3);
+	cr_assert_eq(p->nflows, 3);
+	cr_assert_eq(p->bytes[SX_MINE_CLIENT].min, 2225);
+	cr_assert_eq(p->bytes[SX_MINE_CLIENT].median, 2226);
+	cr_assert_eq(p->bytes[SX_MINE_CLIENT].max, 2227);
+	cr_assert_eq(p->duration_ns.median, S);
+	cr_assert_eq(p->offset_ns.median, 0, "the only flow starts its occurrence");
+	cr_assert(sx_mine_pattern_in_occ(p, 0) && sx_mine_pattern_in_occ(p, 2));
+	cr_assert_str_eq(p->key, "v1|6|fixed=server:443|client=self|server=n:api.vendor.example|"
+				 "app=tls.sni=api.vendor.example;");
+	cr_assert_eq(strncmp(p->id, "p-", 2), 0);
+	cr_assert_eq(strlen(p->id), 14);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, no_fixed_port_when_both_sides_vary)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S, 17, "192.168.1.10",
+				      (uint16_t)(40000 + 7 * i), NULL, "192.168.1.20",
+				      (uint16_t)(50000 + 3 * i), NULL, SX_SIDE_NONE, {3, 3},
+				      {300, 300}, "", SX_P_UDP};
+
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	cr_assert_eq(r->patterns[0].fixed_role, SX_MINE_NO_ROLE);
+	cr_assert_eq(r->patterns[0].fixed_port, 0);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, a_constant_client_port_is_fixed_when_the_server_varies)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i;
+
+	/* replies from the device's port 9999 to a phone's changing ports,
+	 * where the flow stage took the phone's side for the service */
+	for (i = 0; i < 4; i++) {
+		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S, 17, "192.168.1.135",
+				      9999, NULL, "192.168.1.110", (uint16_t)(40000 + 11 * i), NULL,
+				      SX_SIDE_OTHER, {3, 0}, {3066, 0},
+				      "tplink.reply=system.get_sysinfo", SX_P_TPLINK};
+
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	cr_assert_eq(r->patterns[0].fixed_role, SX_MINE_CLIENT);
+	cr_assert_eq(r->patterns[0].fixed_port, 9999);
+	cr_assert_str_eq(r->patterns[0].app.tplink_cmd, "system.get_sysinfo");
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, names_varying_under_one_domain_are_generalised)
+{
+	static const char *const names[] = {"0.pool.ntp.org", "1.pool.ntp.org", "2.pool.ntp.org",
+					    "3.pool.ntp.org"};
+	struct sx_mine *m = miner(0);
+	const struct sx_mine_end *e;
+	struct sx_mine_result *r;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		char ip[32];
+		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S / 10, 17, "10.0.0.7",
+				      (uint16_t)(40000 + i), NULL, ip, 123, names[i], SX_SIDE_OTHER,
+				      {1, 1}, {90, 90}, "ntp=v4:3 ntp=v4:4", SX_P_NTP};
+
+		snprintf(ip, sizeof(ip), "198.51.100.%u", 10 + i);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	e = &r->patterns[0].end[SX_MINE_SERVER];
+	cr_assert_eq(e->kind, SX_MINE_HOST_DOMAIN);
+	cr_assert_str_eq(e->name, "*.pool.ntp.org");
+	cr_assert_eq(e->nnames, 4);
+	cr_assert_str_eq(e->names[0], "0.pool.ntp.org");
+	cr_assert_eq(r->patterns[0].app.ntp_version, 4);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, names_across_domains_give_the_addresses)
+{
+	static const char *const names[] = {"time.nist.gov", "ntp.example.org", "clock.isc.org",
+					    "time.example.net"};
+	struct sx_mine *m = miner(0);
+	const struct sx_mine_end *e;
+	struct sx_mine_result *r;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		char ip[32];
+		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S / 10, 17, "10.0.0.7",
+				      (uint16_t)(40000 + i), NULL, ip, 123, names[i], SX_SIDE_OTHER,
+				      {1, 1}, {90, 90}, "ntp=v4:3 ntp=v4:4", SX_P_NTP};
+
+		snprintf(ip, sizeof(ip), "198.51.100.%u", 10 + i);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1, "NTP is NTP, whichever the server");
+	e = &r->patterns[0].end[SX_MINE_SERVER];
+	cr_assert_eq(e->kind, SX_MINE_HOST_ADDRS);
+	cr_assert_eq(e->naddrs, 4);
+	cr_assert_str_eq(e->shown, "198.51.100.10,198.51.100.11,198.51.100.12,198.51.100.13");
+	sx_mine_result_free(r);
+}
+
+/* Six occurrences: an event flow at the start, and replies every 12 s at a
+ * phase of the occurrence's own. */
+static void periodic_scenario(struct sx_mine *m, enum sx_mine_set set, unsigned nocc,
+			      bool with_event)
+{
+	static const int64_t phase_ms[] = {7083, 1021, 0, 5400, 9900, 3300};
+	unsigned i, k;
+
+	for (i = 0; i < nocc; i++) {
+		struct rowspec ev = tls_row(i, 0);
+
+		if (with_event)
+			add(m, set, 0, &ev);
+		for (k = 0; k < 3; k++) {
+			int64_t at = 20000000 + (phase_ms[i % 6] + 12000 * (int64_t)k) * 1000000;
+			struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S + at,
+					      2 * S, 17, "192.168.1.135", 9999, NULL,
+					      "192.168.1.110",
+					      (uint16_t)(40000 + 10 * i + k), NULL, SX_SIDE_DEVICE,
+					      {3, 0}, {3066, 0},
+					      "tplink.reply=system.get_sysinfo", SX_P_TPLINK};
+
+			add(m, set, 0, &row);
+		}
+	}
+}
+
+Test(mine_patterns, periodic_chatter_is_set_apart)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+
+	periodic_scenario(m, SX_MINE_EVENT, 6, true);
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	cr_assert_eq(r->patterns[0].fixed_port, 443);
+	cr_assert_eq(r->nperiodic, 1);
+	cr_assert_eq(r->periodic[0].kind, SX_MINE_PERIODIC);
+	cr_assert_eq(r->periodic[0].fixed_port, 9999);
+	cr_assert_eq(r->periodic[0].fixed_role, SX_MINE_SERVER);
+	cr_assert_eq(r->periodic[0].initiator, SX_MINE_SERVER);
+	cr_assert_eq(r->periodic[0].period_ns, 12 * S);
+	cr_assert_eq(r->periodic[0].nflows, 18);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, repetitions_locked_to_the_event_stay)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i, k;
+
+	/* polls every 18 s, always starting 2 s into the occurrence */
+	for (i = 0; i < 6; i++) {
+		for (k = 0; k < 3; k++) {
+			struct rowspec row = tls_row(i, 2 * S + (int64_t)k * 18 * S + i * 10000000);
+
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	cr_assert_eq(r->nperiodic, 0);
+	cr_assert_eq(r->patterns[0].period_ns, 18 * S);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, background_patterns_are_set_apart)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i;
+
+	for (i = 0; i < 5; i++) {
+		struct rowspec a = tls_row(i, S / 10);
+		struct rowspec b = dns_row(i, S / 20, "heartbeat.vendor.example");
+
+		add(m, SX_MINE_EVENT, 0, &a);
+		add(m, SX_MINE_EVENT, 0, &b);
+	}
+	for (i = 0; i < 3; i++) {
+		struct rowspec b = dns_row(10 + i, 3 * S, "heartbeat.vendor.example");
+
+		add(m, SX_MINE_BACKGROUND, 1, &b);
+	}
+	r = run(m);
+	cr_assert_eq(r->noccs, 5);
+	cr_assert_eq(r->nbg, 3);
+	cr_assert_eq(r->min_bg_support, 2);
+	cr_assert_eq(r->npatterns, 1);
+	cr_assert_eq(r->patterns[0].fixed_port, 443);
+	cr_assert_eq(r->nbackground, 1);
+	cr_assert_eq(r->background[0].kind, SX_MINE_BACKGROUND_PATTERN);
+	cr_assert_str_eq(r->background[0].app.dns_name, "heartbeat.vendor.example");
+	cr_assert_str_eq(r->background[0].app.dns_qtype, "A");
+	cr_assert_eq(r->background[0].bg_support, 3);
+	cr_assert_eq(r->background[0].nbg, 3);
+	sx_mine_result_free(r);
+}
+
+/* Mine the same rows, units added in a given order; the ids, in order. */
+static void ids_for_order(const unsigned *order, unsigned n, char ids[][SX_MINE_ID_MAX],
+			  uint32_t *npat, char first_file[32])
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct rowspec a = tls_row(order[i], S / 10);
+		struct rowspec b = dns_row(order[i], S / 20, "api.vendor.example");
+
+		add(m, SX_MINE_EVENT, 0, &b);
+		add(m, SX_MINE_EVENT, 0, &a);
+	}
+	r = run(m);
+	*npat = r->npatterns;
+	for (i = 0; i < r->npatterns; i++)
+		snprintf(ids[i], SX_MINE_ID_MAX, "%s", r->patterns[i].id);
+	snprintf(first_file, 32, "%s", r->occs[0].file);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, canonical_order_and_stable_ids)
+{
+	static const unsigned fwd[] = {0, 1, 2, 3, 4, 5}, rev[] = {5, 4, 3, 2, 1, 0};
+	static const unsigned sub[] = {1, 3, 5};
+	char a[4][SX_MINE_ID_MAX], b[4][SX_MINE_ID_MAX], c[4][SX_MINE_ID_MAX];
+	char fa[32], fb[32], fc[32];
+	uint32_t na, nb, nc;
+
+	ids_for_order(fwd, 6, a, &na, fa);
+	ids_for_order(rev, 6, b, &nb, fb);
+	ids_for_order(sub, 3, c, &nc, fc);
+	cr_assert_eq(na, 2);
+	cr_assert_eq(nb, 2);
+	cr_assert_eq(nc, 2);
+	cr_assert_str_eq(fa, "occ0.pcap");
+	cr_assert_str_eq(fb, "occ0.pcap");
+	cr_assert_str_eq(fc, "occ1.pcap");
+	/* the DNS query starts first: pattern 1 */
+	cr_assert_str_eq(a[0], b[0]);
+	cr_assert_str_eq(a[1], b[1]);
+	/* mined again from other occurrences: the same ids */
+	cr_assert_str_eq(a[0], c[0]);
+	cr_assert_str_eq(a[1], c[1]);
+	cr_assert_str_neq(a[0], a[1]);
+}
+
+Test(mine_patterns, a_unit_from_two_inputs_is_refused)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	struct sx_flow_row row;
+	struct rowspec s = tls_row(0, 0);
+
+	make_row(&s, &row, 0);
+	cr_assert_eq(sx_mine_add_row(m, SX_MINE_EVENT, 0, &row), 0);
+	cr_assert_eq(sx_mine_add_row(m, SX_MINE_EVENT, 1, &row), -EEXIST);
+	cr_assert_eq(sx_mine_add_row(m, SX_MINE_BACKGROUND, 0, &row), -EEXIST);
+	s = tls_row(1, 0);
+	make_row(&s, &row, 0);
+	cr_assert_eq(sx_mine_add_row(m, SX_MINE_EVENT, 1, &row), 0);
+	cr_assert_eq(sx_mine_noccs(m), 2);
+	sx_mine_discard_src(m, 1);
+	cr_assert_eq(sx_mine_noccs(m), 1);
+	r = run(m);
+	cr_assert_eq(r->noccs, 1);
+	cr_assert_str_eq(r->occs[0].file, "occ0.pcap");
+	cr_assert_eq(r->npatterns, 1);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, nothing_to_mine)
+{
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r = run(m);
+
+	cr_assert_eq(r->noccs, 0);
+	cr_assert_eq(r->npatterns, 0);
+	cr_assert_eq(r->nbackground, 0);
+	cr_assert_eq(r->nperiodic, 0);
+	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, bad_configuration)
+{
+	struct sx_mine_cfg bad[] = {{.support = 1.5}, {.support = -0.1}, {.threshold = 1.0},
+				    {.bg_support = 2}, {.dim_bits = 4}, {.dim_bits = 40}};
+	struct sx_mine *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(sx_mine_new(&bad[i], &m), -EINVAL, "case %zu", i);
+		cr_assert_null(m);
+	}
+	cr_assert_eq(sx_mine_new(NULL, &m), 0);
+	sx_mine_free(m);
+}
+
+Test(mine_patterns, varying_values_are_generalised)
+{
+	struct sx_mine *m = miner(0);
+	const struct sx_mine_pattern *p;
+	struct sx_mine_result *r;
+	char attrs[4][96];
+	unsigned i, k;
+
+	for (i = 0; i < 4; i++) {
+		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S / 10, 6, "10.0.0.7",
+				      (uint16_t)(40000 + i), NULL, "192.0.2.80", 80,
+				      "cam.vendor.example", SX_SIDE_OTHER, {5, 4}, {400, 380},
+				      attrs[i], SX_P_HTTP};
+
+		snprintf(attrs[i], sizeof(attrs[i]),
+			 "http.req=GET:cam.vendor.example/api/v1/event/%u http.status=200", 4100 + i);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	p = &r->patterns[0];
+	for (i = 0, k = 0; i < p->nattrs; i++) {
+		if (strcmp(p->attrs[i].key, "http.req"))
+			continue;
+		k++;
+		cr_assert(p->attrs[i].generalised);
+		cr_assert_str_eq(p->attrs[i].value, "GET:cam.vendor.example/api/v1/event/*");
+		cr_assert_eq(p->attrs[i].count, 4);
+	}
+	cr_assert_eq(k, 1);
+	cr_assert_str_eq(p->app.http_method, "GET");
+	cr_assert_str_eq(p->app.http_host, "cam.vendor.example");
+	cr_assert_str_eq(p->app.http_uri, "/api/v1/event/*");
+	sx_mine_result_free(r);
+}
