@@ -34,6 +34,23 @@ demo)
 	cat build/demo-out/profile.yaml
 	;;
 test)
+	# Sanitizers first, the main -Werror suite last, so that its Criterion
+	# synthesis line closes the log.
+	# 1. AddressSanitizer + UBSan: the whole suite (it runs sigex over every
+	#    capture of ../shared/corpora: test_cli_corpus, test_flows_e2e), less
+	#    the tshark field cross-check, which only compares text.
+	cmake -S . -B build-asan -DSX_WERROR=ON -DSX_ASAN=ON >/dev/null
+	cmake --build build-asan -j"$(nproc)" >/dev/null
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ctest --test-dir build-asan -E 'test_cli_tshark' --output-on-failure
+	# 2. ThreadSanitizer: the threaded flow-table tests (Criterion cannot
+	#    start under TSan; this test has its own runner there).
+	cmake -S . -B build-tsan -DSX_TSAN=ON >/dev/null
+	cmake --build build-tsan -j"$(nproc)" --target test_flows_table >/dev/null
+	TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1" \
+		./build-tsan/tests/test_flows_table
+	# 3. The -Werror build and the whole suite.
 	cmake -S . -B build -DSX_WERROR=ON >/dev/null
 	cmake --build build -j"$(nproc)"
 	ctest --test-dir build --output-on-failure
