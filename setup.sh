@@ -43,7 +43,8 @@ test)
 	cmake --build build-asan -j"$(nproc)" >/dev/null
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		ctest --test-dir build-asan -E 'test_cli_tshark' --output-on-failure
+	LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+		ctest --test-dir build-asan -j2 -E 'test_cli_tshark' --output-on-failure
 	# 2. ThreadSanitizer: the threaded flow-table tests (Criterion cannot
 	#    start under TSan; this test has its own runner there).
 	cmake -S . -B build-tsan -DSX_TSAN=ON >/dev/null
@@ -53,7 +54,7 @@ test)
 	# 3. The -Werror build and the whole suite.
 	cmake -S . -B build -DSX_WERROR=ON >/dev/null
 	cmake --build build -j"$(nproc)"
-	ctest --test-dir build --output-on-failure
+	ctest --test-dir build -j2 --output-on-failure
 	;;
 *)
 	echo "usage: ./setup.sh demo|test" >&2

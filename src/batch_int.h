@@ -20,6 +20,7 @@
 #include "batch.h"
 
 #define SX_BATCH_MSG_MAX 512
+#define SX_BATCH_PATH_MAX 4096	/* paths under OUT */
 #define SX_BATCH_DEFAULT_EVENT "default"
 #define SX_BATCH_STAMP ".sigex-unit"
 

@@ -34,7 +34,6 @@
 #include "ytree.h"
 
 #define PROFILE_MAX (64u << 20)
-#define PATH_MAX_SX 4096
 
 /* The value of key in map (mutable), or NULL. */
 static struct sx_ytree *get_mut(struct sx_ytree *map, const char *key)
@@ -147,7 +146,7 @@ static int build(struct sx_batch *b, struct sx_batch_device *d, struct sx_ytree 
 	}
 	for (i = 0; i < d->nunits && !ret; i++) {
 		const struct sx_batch_unit *u = d->units[i];
-		char path[PATH_MAX_SX];
+		char path[SX_BATCH_PATH_MAX];
 		struct sx_ytree *t = NULL;
 		const struct sx_ytree *lu;
 
@@ -218,7 +217,7 @@ static int build(struct sx_batch *b, struct sx_batch_device *d, struct sx_ytree 
 
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d)
 {
-	char path[PATH_MAX_SX], dir[PATH_MAX_SX], msg[SX_BATCH_MSG_MAX] = "";
+	char path[SX_BATCH_PATH_MAX], dir[SX_BATCH_PATH_MAX], msg[SX_BATCH_MSG_MAX] = "";
 	struct sx_ytree *root;
 	size_t nevents = 0, len = 0;
 	char *data = NULL;

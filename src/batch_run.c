@@ -87,9 +87,6 @@
 #include "sigex.h"
 
 #define INFER_PACKETS 65536	/* packets read per capture to infer an address */
-#define STAMP_MAX (16u << 20)
-#define NAMES_MAX (64u << 20)
-#define PATH_MAX_SX 4096
 
 static double now_s(void)
 {
@@ -149,7 +146,7 @@ static void pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), vo
 
 int sx_batch__mkdirs(const char *out, const char *rel)
 {
-	char path[PATH_MAX_SX];
+	char path[SX_BATCH_PATH_MAX];
 	size_t base = strlen(out), i;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", out, rel) >= sizeof(path))
@@ -233,7 +230,7 @@ static const char *state_word(int state)
  * if so, u's outcome is filled from it. */
 static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 {
-	char path[PATH_MAX_SX], keyhex[33], line[1024], word[32];
+	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
 	char note[SX_BATCH_MSG_MAX] = "";
 	int state = 0;
 	bool key_ok = false, ok = true;
@@ -276,7 +273,7 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			continue;
 		} else if (strncmp(line, "file ", 5) == 0) {
 			unsigned long long size;
-			char fpath[PATH_MAX_SX];
+			char fpath[SX_BATCH_PATH_MAX];
 			struct stat st;
 			int off = 0;
 
@@ -310,7 +307,7 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct stamp_file *files,
 		       size_t nfiles, char *msg, size_t msglen)
 {
-	char path[PATH_MAX_SX], keyhex[33], note[SX_BATCH_MSG_MAX];
+	char path[SX_BATCH_PATH_MAX], keyhex[33], note[SX_BATCH_MSG_MAX];
 	struct sx_out o;
 	struct sx_buf b;
 	size_t i;
@@ -531,8 +528,8 @@ static int device_ipv4(struct sx_batch *b, struct sx_batch_device *d, char *out,
 struct unit_run {
 	struct sx_batch *b;
 	struct sx_batch_unit *u;
-	char dir[PATH_MAX_SX];
-	char events_tmp[PATH_MAX_SX];
+	char dir[SX_BATCH_PATH_MAX];
+	char events_tmp[SX_BATCH_PATH_MAX];
 	struct sx_extract *ex;
 	struct stamp_file *files;
 	size_t nfiles;
@@ -663,7 +660,7 @@ static int configure(struct unit_run *r, unsigned threads)
 
 static int add_output(struct unit_run *r, const char *name)
 {
-	char path[PATH_MAX_SX];
+	char path[SX_BATCH_PATH_MAX];
 	struct stamp_file *nf;
 	struct stat st;
 
@@ -754,7 +751,7 @@ static int extract(struct unit_run *r)
 {
 	static const char *const names[] = {"pattern.txt", "signatures.yaml", "profile.yaml"};
 	struct sx_batch_unit *u = r->u;
-	char path[PATH_MAX_SX];
+	char path[SX_BATCH_PATH_MAX];
 	size_t i;
 	int ret;
 
@@ -966,7 +963,7 @@ int sx_batch_run(struct sx_batch *b)
 			sx_batch__device_digest(d);
 		for (k = 0; k < d->nunits; k++) {
 			struct sx_batch_unit *u = d->units[k];
-			char dir[PATH_MAX_SX];
+			char dir[SX_BATCH_PATH_MAX];
 
 			if (u->state) {
 				finish(b, u, false);	/* failed at the scan */
@@ -1010,7 +1007,7 @@ static void status_text(const struct sx_batch_unit *u, char *buf, size_t bufsz)
 
 int sx_batch_write_summary(struct sx_batch *b)
 {
-	char path[PATH_MAX_SX], msg[SX_BATCH_MSG_MAX], status[SX_BATCH_MSG_MAX + 16];
+	char path[SX_BATCH_PATH_MAX], msg[SX_BATCH_MSG_MAX], status[SX_BATCH_MSG_MAX + 16];
 	struct sx_buf buf;
 	size_t i, k;
 	int ret;

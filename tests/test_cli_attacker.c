@@ -47,13 +47,13 @@
 #include "support/frames.h"
 #include "support/tmp.h"
 
-#define DEV "192.0.2.10"
-#define GW "192.0.2.1"
-#define PHONE "192.0.2.20"
-#define DNS_SERVER_IP "198.51.100.20"	/* answered for the first name */
-#define TLS_SERVER_IP "198.51.100.30"	/* named by its SNI only */
-#define COAP_IP "192.0.2.60"
-#define NOCC 3
+#define DEV	      "192.0.2.10"
+#define GW	      "192.0.2.1"
+#define PHONE	      "192.0.2.20"
+#define DNS_SERVER_IP "198.51.100.20" /* answered for the first name */
+#define TLS_SERVER_IP "198.51.100.30" /* named by its SNI only */
+#define COAP_IP	      "192.0.2.60"
+#define NOCC	      3
 
 static char *dir;
 
@@ -101,12 +101,14 @@ struct text {
 	size_t n;
 };
 
-#define T(lit) {lit, sizeof(lit) - 1}
+#define T(lit)                                                                                     \
+	{                                                                                          \
+		lit, sizeof(lit) - 1                                                               \
+	}
 
 /* DNS names, label by label (a label may hold a dot or a NUL). */
 static const struct text dns1[] = {T("=HYPERLINK(\"x\",\"y\")"), T("a.b"), T("example")};
-static const struct text dns2[] = {T("- x: y # z"), T("? &a *b !c |d >e %f @g `h"),
-				   T("example")};
+static const struct text dns2[] = {T("- x: y # z"), T("? &a *b !c |d >e %f @g `h"), T("example")};
 static const struct text dns3[] = {T("\x00\x01\x1b[31m\r\n\t"), T("\xff\xfe\xc3\x28{a: [b, c]}"),
 				   T("+1,2"), T("example")};
 static const struct {
@@ -244,12 +246,12 @@ static void coap_option(struct msg *m, unsigned delta, const struct text *v)
 static void coap_get(struct msg *m, uint16_t id)
 {
 	m->n = 0;
-	put8(m, 0x40);	/* version 1, CON, no token */
-	put8(m, 0x01);	/* GET */
+	put8(m, 0x40); /* version 1, CON, no token */
+	put8(m, 0x01); /* GET */
 	put16(m, id);
-	coap_option(m, 11, &coap_seg1);	/* Uri-Path */
+	coap_option(m, 11, &coap_seg1); /* Uri-Path */
 	coap_option(m, 0, &coap_seg2);	/* Uri-Path */
-	coap_option(m, 4, &coap_query);	/* Uri-Query (15) */
+	coap_option(m, 4, &coap_query); /* Uri-Query (15) */
 }
 
 static void ssdp_msearch(struct msg *m)
@@ -427,8 +429,8 @@ static struct result run(const char *fmt, ...)
 	va_start(ap, fmt);
 	cr_assert_geq(vasprintf(&args, fmt, ap), 0);
 	va_end(ap);
-	cr_assert_geq(asprintf(&cmd, "cd '%s' && SOURCE_DATE_EPOCH=0 '%s' %s", dir, SX_BINARY,
-			       args), 0);
+	cr_assert_geq(
+	    asprintf(&cmd, "cd '%s' && SOURCE_DATE_EPOCH=0 '%s' %s", dir, SX_BINARY, args), 0);
 	r.rc = sx_tt_run(cmd, &r.out, &r.err);
 	cr_assert_not_null(r.out);
 	cr_assert_not_null(r.err);
@@ -749,13 +751,21 @@ static bool is_id(const char *s)
 
 static const struct {
 	const char *proto;
-	const char *keys;	/* NULL: no fields (an empty scalar) */
+	const char *keys; /* NULL: no fields (an empty scalar) */
 } protocol_keys[] = {
-	{"tcp", "src-port dst-port"}, {"udp", "src-port dst-port"}, {"ipv4", "src dst"},
-	{"ipv6", "src dst"},	      {"dns", "qtype domain-name"}, {"mdns", "qtype domain-name"},
-	{"http", "method uri"},	      {"coap", "type method uri"},  {"ssdp", "method response"},
-	{"dhcp", "type client-mac"},  {"igmp", "version type group"}, {"icmp", "type"},
-	{"icmpv6", NULL},
+    {"tcp", "src-port dst-port"},
+    {"udp", "src-port dst-port"},
+    {"ipv4", "src dst"},
+    {"ipv6", "src dst"},
+    {"dns", "qtype domain-name"},
+    {"mdns", "qtype domain-name"},
+    {"http", "method uri"},
+    {"coap", "type method uri"},
+    {"ssdp", "method response"},
+    {"dhcp", "type client-mac"},
+    {"igmp", "version type group"},
+    {"icmp", "type"},
+    {"icmpv6", NULL},
 };
 
 /* One policy: only schema keys; its domain names collected in names. */
@@ -834,7 +844,7 @@ Test(cli_attacker, main_job_outputs_parse_and_hold_only_the_schema)
 
 	write_captures();
 	r = run(DEV " " DEV " occ1.pcap occ2.pcap occ3.pcap --background idle.pcap --gateway " GW
-		" --phone " PHONE " --stats -j2 -o out");
+		    " --phone " PHONE " --stats -j2 -o out");
 	assert_printable(r.out, "standard output");
 	assert_printable(r.err, "standard error");
 
@@ -902,8 +912,8 @@ Test(cli_attacker, main_job_outputs_parse_and_hold_only_the_schema)
 	}
 	fclose(fn);
 	cr_expect_eq(nint, npat, "interaction policies %zu, patterns %u", nint, npat);
-	cr_expect_eq(nsingle, nbg + nper, "single policies %zu, background + periodic %u",
-		     nsingle, nbg + nper);
+	cr_expect_eq(nsingle, nbg + nper, "single policies %zu, background + periodic %u", nsingle,
+		     nbg + nper);
 	for (i = 0; i < 3; i++) {
 		char *want;
 

@@ -77,14 +77,16 @@
 #include "support/tmp.h"
 
 #define RUN_MAX_SECS 10.0
-#define SHARED SX_SHARED_CORPORA
-#define TRACES SHARED "/smart-home-network-security+signature-extraction/test/traces"
-#define REAL_NSEC SHARED "/smart-home-network-security+smart-home-firewall/eval/cpu/normal/wlan5.0.pcap"
-#define REAL_NG SHARED "/smart-home-network-security+smart-home-firewall/eval/cpu/lookup/wlan5.0.pcap"
+#define SHARED	     SX_SHARED_CORPORA
+#define TRACES	     SHARED "/smart-home-network-security+signature-extraction/test/traces"
+#define REAL_NSEC                                                                                  \
+	SHARED "/smart-home-network-security+smart-home-firewall/eval/cpu/normal/wlan5.0.pcap"
+#define REAL_NG                                                                                    \
+	SHARED "/smart-home-network-security+smart-home-firewall/eval/cpu/lookup/wlan5.0.pcap"
 #define DEMO SX_BUILD_DIR "/corpora/demo"
 
 /* The device of the synthetic captures, and its peers. */
-#define DEV "192.0.2.10"
+#define DEV	 "192.0.2.10"
 #define REAL_DEV "192.168.1.135"
 
 static char *dir;
@@ -258,11 +260,11 @@ struct bytes {
 /* A capture parsed into its records (pcap) or packet blocks (pcapng). */
 struct cap {
 	struct bytes b;
-	bool ng;	/* pcapng */
-	bool be;	/* big-endian headers */
+	bool ng; /* pcapng */
+	bool be; /* big-endian headers */
 	size_t nrec;
-	size_t *off;	/* offset of each record / packet block */
-	size_t idb;	/* pcapng: offset of the first Interface Description Block */
+	size_t *off; /* offset of each record / packet block */
+	size_t idb;  /* pcapng: offset of the first Interface Description Block */
 };
 
 static uint32_t get32(const uint8_t *d, bool be, size_t at)
@@ -297,8 +299,10 @@ static void push_off(struct cap *c, size_t off)
 
 static struct cap parse_cap(uint8_t *d, size_t n)
 {
-	static const uint8_t le_us[4] = {0xd4, 0xc3, 0xb2, 0xa1}, le_ns[4] = {0x4d, 0x3c, 0xb2, 0xa1};
-	static const uint8_t be_us[4] = {0xa1, 0xb2, 0xc3, 0xd4}, be_ns[4] = {0xa1, 0xb2, 0x3c, 0x4d};
+	static const uint8_t le_us[4] = {0xd4, 0xc3, 0xb2, 0xa1},
+			     le_ns[4] = {0x4d, 0x3c, 0xb2, 0xa1};
+	static const uint8_t be_us[4] = {0xa1, 0xb2, 0xc3, 0xd4},
+			     be_ns[4] = {0xa1, 0xb2, 0x3c, 0x4d};
 	static const uint8_t ng[4] = {0x0a, 0x0d, 0x0d, 0x0a}, bom_le[4] = {0x4d, 0x3c, 0x2b, 0x1a};
 	struct cap c;
 	size_t off;
@@ -313,7 +317,8 @@ static struct cap parse_cap(uint8_t *d, size_t n)
 		for (off = 0; off + 12 <= n;) {
 			uint32_t type = get32(d, c.be, off), len = get32(d, c.be, off + 4);
 
-			cr_assert(len >= 12 && len % 4 == 0 && off + len <= n, "bad block at %zu", off);
+			cr_assert(len >= 12 && len % 4 == 0 && off + len <= n, "bad block at %zu",
+				  off);
 			if (type == 1 && !c.idb)
 				c.idb = off;
 			if (type == 6 || type == 3 || type == 2)
@@ -324,7 +329,8 @@ static struct cap parse_cap(uint8_t *d, size_t n)
 		return c;
 	}
 	cr_assert(!memcmp(d, le_us, 4) || !memcmp(d, le_ns, 4) || !memcmp(d, be_us, 4) ||
-		  !memcmp(d, be_ns, 4), "not a pcap");
+		      !memcmp(d, be_ns, 4),
+		  "not a pcap");
 	c.be = d[0] == 0xa1;
 	for (off = 24; off + 16 <= n;) {
 		push_off(&c, off);
@@ -401,8 +407,8 @@ static size_t dns_msg(uint8_t *m, const char *name, bool answer, uint16_t id)
 	m[n++] = 0;
 	m[n++] = 0, m[n++] = 1, m[n++] = 0, m[n++] = 1;
 	if (answer) {
-		static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
-					     198, 51, 100, 7};
+		static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0,   1,	0,   0,
+					     0,	   60,	 0, 4, 198, 51, 100, 7};
 
 		for (i = 0; i < sizeof(rr); i++)
 			m[n++] = rr[i];
@@ -427,18 +433,18 @@ static void write_own(const char *path, unsigned seq)
 
 	memset(pl, 'd', sizeof(pl));
 	len = dns_msg(dns, "api.example.com", false, (uint16_t)seq);
-	recs[n].caplen = (uint32_t)sx_tf_udp(frames[n], sizeof(frames[n]), DEV, dp, "192.0.2.1",
-					     53, dns, len);
+	recs[n].caplen =
+	    (uint32_t)sx_tf_udp(frames[n], sizeof(frames[n]), DEV, dp, "192.0.2.1", 53, dns, len);
 	n++;
 	len = dns_msg(dns, "api.example.com", true, (uint16_t)seq);
-	recs[n].caplen = (uint32_t)sx_tf_udp(frames[n], sizeof(frames[n]), "192.0.2.1", 53, DEV,
-					     dp, dns, len);
+	recs[n].caplen =
+	    (uint32_t)sx_tf_udp(frames[n], sizeof(frames[n]), "192.0.2.1", 53, DEV, dp, dns, len);
 	n++;
-	recs[n].caplen = (uint32_t)sx_tf_tcp(frames[n], sizeof(frames[n]), DEV, sp,
-					     "198.51.100.7", 443, 0x02, NULL, 0);
+	recs[n].caplen = (uint32_t)sx_tf_tcp(frames[n], sizeof(frames[n]), DEV, sp, "198.51.100.7",
+					     443, 0x02, NULL, 0);
 	n++;
-	recs[n].caplen = (uint32_t)sx_tf_tcp(frames[n], sizeof(frames[n]), "198.51.100.7", 443,
-					     DEV, sp, 0x12, NULL, 0);
+	recs[n].caplen = (uint32_t)sx_tf_tcp(frames[n], sizeof(frames[n]), "198.51.100.7", 443, DEV,
+					     sp, 0x12, NULL, 0);
 	n++;
 	/* ARP request: not IP */
 	memset(frames[n], 0, 42);
@@ -450,11 +456,10 @@ static void write_own(const char *path, unsigned seq)
 	n++;
 	for (k = 0; k < 6; k++, n++)
 		recs[n].caplen = (uint32_t)sx_tf_tcp(
-		    frames[n], sizeof(frames[n]), k % 2 ? "198.51.100.7" : DEV,
-		    k % 2 ? 443 : sp, k % 2 ? DEV : "198.51.100.7", k % 2 ? sp : 443, 0x18, pl,
-		    200 + k * 150);
-	recs[n].caplen = (uint32_t)sx_tf_udp(frames[n], sizeof(frames[n]), DEV, 5000,
-					     "192.0.2.50", 9999, pl, 64);
+		    frames[n], sizeof(frames[n]), k % 2 ? "198.51.100.7" : DEV, k % 2 ? 443 : sp,
+		    k % 2 ? DEV : "198.51.100.7", k % 2 ? sp : 443, 0x18, pl, 200 + k * 150);
+	recs[n].caplen = (uint32_t)sx_tf_udp(frames[n], sizeof(frames[n]), DEV, 5000, "192.0.2.50",
+					     9999, pl, 64);
 	n++;
 	for (k = 0; k < n; k++) {
 		cr_assert_gt(recs[k].caplen, 0);
@@ -492,10 +497,10 @@ static void write_own_ng(const char *path, const char *src)
 	memset(body, 0, 16);
 	put32(body, false, 0, 0x1a2b3c4d);
 	put16(body, false, 4, 1);
-	memset(body + 8, 0xff, 8);	/* section length unknown */
+	memset(body + 8, 0xff, 8); /* section length unknown */
 	ng_block(&b, 0x0a0d0d0a, body, 16);
 	memset(body, 0, 8);
-	put16(body, false, 0, 1);	/* Ethernet */
+	put16(body, false, 0, 1); /* Ethernet */
 	put32(body, false, 4, 262144);
 	ng_block(&b, 1, body, 8);
 	for (i = 0; i < c.nrec; i++) {
@@ -521,21 +526,21 @@ static void write_own_ng(const char *path, const char *src)
 
 /* What a damaged run must give (see the oracle at the top). */
 enum expect {
-	E_PREFIX,	/* the clean prefix's output */
-	E_NONE,		/* the output without the file */
-	E_WHOLE,	/* the undamaged file's output */
-	E_LINKTYPE,	/* read, nothing decoded: packets rows say UNKNOWN, no flows */
-	E_READ,		/* read whole, contents changed: as many packets */
-	E_SNAPLEN,	/* read whole, every packet cut to 64 bytes (pcap) */
-	E_SNAPLEN_NG,	/* read up to the first packet longer than 64 bytes (pcapng) */
+	E_PREFIX,     /* the clean prefix's output */
+	E_NONE,	      /* the output without the file */
+	E_WHOLE,      /* the undamaged file's output */
+	E_LINKTYPE,   /* read, nothing decoded: packets rows say UNKNOWN, no flows */
+	E_READ,	      /* read whole, contents changed: as many packets */
+	E_SNAPLEN,    /* read whole, every packet cut to 64 bytes (pcap) */
+	E_SNAPLEN_NG, /* read up to the first packet longer than 64 bytes (pcapng) */
 };
 
 struct damage {
 	const char *name;
-	bool pcap, ng;	/* applies to */
+	bool pcap, ng; /* applies to */
 	enum expect expect;
 	int rc;
-	const char *cause;	/* in the stderr line; NULL: nothing on stderr */
+	const char *cause; /* in the stderr line; NULL: nothing on stderr */
 	/* The damaged bytes; k is the first record not to survive.  Returns
 	 * false when the damage does not apply to this capture. */
 	bool (*make)(const struct cap *c, size_t k, struct bytes *out);
@@ -631,7 +636,7 @@ static bool flip_records(const struct cap *c, bool in_header, struct bytes *o)
 		caplen = get32(c->b.d, c->be, at + (c->ng ? 20 : 8));
 		for (j = 0; j < 3; j++) {
 			seed = seed * 1103515245 + 12345;
-			if (in_header)	/* timestamps and wire length, not caplen */
+			if (in_header) /* timestamps and wire length, not caplen */
 				at = c->off[i] + (c->ng ? 12 + (seed >> 8) % 8 : (seed >> 8) % 8);
 			else if (caplen)
 				at = c->off[i] + hdr + (seed >> 8) % caplen;
@@ -639,7 +644,7 @@ static bool flip_records(const struct cap *c, bool in_header, struct bytes *o)
 				continue;
 			o->d[at] ^= (uint8_t)(1u << ((seed >> 20) % 8));
 		}
-		if (in_header && !c->ng)	/* the wire length, never below caplen */
+		if (in_header && !c->ng) /* the wire length, never below caplen */
 			o->d[c->off[i] + 12 + (c->be ? 1 : 2)] ^= 0x01;
 	}
 	return true;
@@ -664,9 +669,9 @@ static bool ng_unknown_blocks(const struct cap *c, size_t k, struct bytes *o)
 
 	memset(body, 0xa5, sizeof(body));
 	ng_block(&ins, 0x0badcafe, body, sizeof(body));
-	ng_block(&ins, 0x80000001, body, 8);	/* local use */
+	ng_block(&ins, 0x80000001, body, 8); /* local use */
 	ng_block(&ins, 0x00000bad, body, 0);
-	if (c->be) {	/* ng_block writes little-endian */
+	if (c->be) { /* ng_block writes little-endian */
 		size_t at;
 
 		for (at = 0; at < ins.n;) {
@@ -746,38 +751,35 @@ static bool ng_second_interface(const struct cap *c, size_t k, struct bytes *o)
 }
 
 static const struct damage damages[] = {
-	{"cut inside a record header", true, false, E_PREFIX, 3,
-	 "truncated dump file; tried to read 16 header bytes", cut_in_header},
-	{"cut inside a block", false, true, E_PREFIX, 3, "truncated pcapng dump file",
-	 cut_in_header},
-	{"cut inside a record's data", true, true, E_PREFIX, 3, "truncated", cut_in_data},
-	{"cut at a record boundary", true, true, E_PREFIX, 0, NULL, cut_at_boundary},
-	{"caplen above the link type's maximum", true, true, E_PREFIX, 3,
-	 "bigger than snaplen", caplen_huge},
-	{"caplen larger than the file", true, false, E_PREFIX, 3, "truncated dump file",
-	 caplen_past_end},
-	{"caplen larger than the snapshot length", true, false, E_SNAPLEN, 0, NULL, snaplen_small},
-	{"caplen larger than the interface's snapshot length", false, true, E_SNAPLEN_NG, 3,
-	 "bigger than snaplen of 64", snaplen_small},
-	{"wrong magic", true, true, E_NONE, 3, "unknown magic", bad_magic},
-	{"unsupported version", true, true, E_NONE, 3, "version", bad_version},
-	{"unsupported link type", true, true, E_LINKTYPE, 3, "unsupported link-layer type 147",
-	 bad_linktype},
-	{"flipped bits in packet data", true, true, E_READ, 0, NULL, flip_data},
-	{"flipped bits in timestamps and wire lengths", true, true, E_READ, 0, NULL,
-	 flip_record_headers},
-	{"unknown and local-use blocks", false, true, E_WHOLE, 0, NULL, ng_unknown_blocks},
-	{"oversized block", false, true, E_PREFIX, 3, "block size", ng_oversized},
-	{"block longer than the file", false, true, E_PREFIX, 3, "truncated pcapng dump file",
-	 ng_past_end},
-	{"block trailer that does not match", false, true, E_PREFIX, 3, "don't match",
-	 ng_bad_trailer},
-	{"block length not a multiple of 4", false, true, E_PREFIX, 3, "multiple of 4",
-	 ng_odd_length},
-	{"packet on an undeclared interface", false, true, E_PREFIX, 3,
-	 "no Interface Description Block", ng_no_interface},
-	{"second interface of another link type", false, true, E_PREFIX, 3, "different from",
-	 ng_second_interface},
+    {"cut inside a record header", true, false, E_PREFIX, 3,
+     "truncated dump file; tried to read 16 header bytes", cut_in_header},
+    {"cut inside a block", false, true, E_PREFIX, 3, "truncated pcapng dump file", cut_in_header},
+    {"cut inside a record's data", true, true, E_PREFIX, 3, "truncated", cut_in_data},
+    {"cut at a record boundary", true, true, E_PREFIX, 0, NULL, cut_at_boundary},
+    {"caplen above the link type's maximum", true, true, E_PREFIX, 3, "bigger than snaplen",
+     caplen_huge},
+    {"caplen larger than the file", true, false, E_PREFIX, 3, "truncated dump file",
+     caplen_past_end},
+    {"caplen larger than the snapshot length", true, false, E_SNAPLEN, 0, NULL, snaplen_small},
+    {"caplen larger than the interface's snapshot length", false, true, E_SNAPLEN_NG, 3,
+     "bigger than snaplen of 64", snaplen_small},
+    {"wrong magic", true, true, E_NONE, 3, "unknown magic", bad_magic},
+    {"unsupported version", true, true, E_NONE, 3, "version", bad_version},
+    {"unsupported link type", true, true, E_LINKTYPE, 3, "unsupported link-layer type 147",
+     bad_linktype},
+    {"flipped bits in packet data", true, true, E_READ, 0, NULL, flip_data},
+    {"flipped bits in timestamps and wire lengths", true, true, E_READ, 0, NULL,
+     flip_record_headers},
+    {"unknown and local-use blocks", false, true, E_WHOLE, 0, NULL, ng_unknown_blocks},
+    {"oversized block", false, true, E_PREFIX, 3, "block size", ng_oversized},
+    {"block longer than the file", false, true, E_PREFIX, 3, "truncated pcapng dump file",
+     ng_past_end},
+    {"block trailer that does not match", false, true, E_PREFIX, 3, "don't match", ng_bad_trailer},
+    {"block length not a multiple of 4", false, true, E_PREFIX, 3, "multiple of 4", ng_odd_length},
+    {"packet on an undeclared interface", false, true, E_PREFIX, 3,
+     "no Interface Description Block", ng_no_interface},
+    {"second interface of another link type", false, true, E_PREFIX, 3, "different from",
+     ng_second_interface},
 };
 
 /* ---- the three commands ---- */
@@ -789,10 +791,10 @@ static const char *const cmd_names[] = {"packets", "flows", "extract"};
 /* A source capture and the good captures run beside it. */
 struct source {
 	const char *what;
-	char *path;		/* the undamaged capture */
-	const char *device;	/* for the main job */
-	char *goods;		/* " ../g1.pcap ..." relative to a case directory */
-	const char *tag;	/* prefix of its case directories */
+	char *path;	    /* the undamaged capture */
+	const char *device; /* for the main job */
+	char *goods;	    /* " ../g1.pcap ..." relative to a case directory */
+	const char *tag;    /* prefix of its case directories */
 };
 
 /*
@@ -800,8 +802,8 @@ struct source {
  * The result's out is stdout, and for the main job also every file of the
  * output directory, in name order.
  */
-static struct result run_with(enum cmd cmd, const struct source *s, const char *subdir,
-			      bool with_x, const char *pre, const char *runner, const char *extra)
+static struct result run_with(enum cmd cmd, const struct source *s, const char *subdir, bool with_x,
+			      const char *pre, const char *runner, const char *extra)
 {
 	struct result r;
 	char *cwd = sub(subdir);
@@ -815,8 +817,8 @@ static struct result run_with(enum cmd cmd, const struct source *s, const char *
 
 		r = shell("cd '%s' && %s SOURCE_DATE_EPOCH=0 timeout -k 5 60 %s '%s' %s %s %s%s "
 			  "-j2 -o out %s",
-			  cwd, pre ? pre : "", runner ? runner : "", SX_BINARY, s->device, s->device,
-			  with_x ? "x.pcap" : "", s->goods, extra ? extra : "");
+			  cwd, pre ? pre : "", runner ? runner : "", SX_BINARY, s->device,
+			  s->device, with_x ? "x.pcap" : "", s->goods, extra ? extra : "");
 		/* the device's name is its address: a valid name, nothing to invent */
 		m = open_memstream(&all, &len);
 		cr_assert_not_null(m);
@@ -827,7 +829,8 @@ static struct result run_with(enum cmd cmd, const struct source *s, const char *
 				char *p = sx_tt_path(outdir, names[i]->d_name);
 				char *text = sx_tt_read(p, NULL);
 
-				fprintf(m, "== %s\n%s", names[i]->d_name, text ? text : "(unreadable)");
+				fprintf(m, "== %s\n%s", names[i]->d_name,
+					text ? text : "(unreadable)");
 				free(text);
 				free(p);
 			}
@@ -848,8 +851,8 @@ static struct result run_with(enum cmd cmd, const struct source *s, const char *
 	return r;
 }
 
-static struct result run_in(enum cmd cmd, const struct source *s, const char *subdir,
-			    bool with_x, const char *extra)
+static struct result run_in(enum cmd cmd, const struct source *s, const char *subdir, bool with_x,
+			    const char *extra)
 {
 	return run_with(cmd, s, subdir, with_x, NULL, NULL, extra);
 }
@@ -869,8 +872,8 @@ static void place(const char *subdir, const struct bytes *b)
 }
 
 /* Rows of a CSV whose File column is file; column col of each, joined. */
-static size_t csv_rows_for(const char *text, const char *file, const char *colname,
-			   char *joined, size_t joinedsz)
+static size_t csv_rows_for(const char *text, const char *file, const char *colname, char *joined,
+			   size_t joinedsz)
 {
 	struct sx_tcsv t;
 	size_t i, n = 0, len = 0;
@@ -888,7 +891,8 @@ static size_t csv_rows_for(const char *text, const char *file, const char *colna
 			continue;
 		n++;
 		if (cc >= 0 && joined && len + strlen(t.rows[i].f[cc]) + 2 < joinedsz)
-			len += (size_t)snprintf(joined + len, joinedsz - len, "%s ", t.rows[i].f[cc]);
+			len +=
+			    (size_t)snprintf(joined + len, joinedsz - len, "%s ", t.rows[i].f[cc]);
 	}
 	sx_tcsv_free(&t);
 	return n;
@@ -932,8 +936,8 @@ static void check_damage(enum cmd cmd, const struct source *s, const struct cap 
 	case E_LINKTYPE:
 		if (cmd == PACKETS) {
 			char protos[65536];
-			size_t n = csv_rows_for(r.out, "x.pcap", "Protocol", protos,
-						sizeof(protos));
+			size_t n =
+			    csv_rows_for(r.out, "x.pcap", "Protocol", protos, sizeof(protos));
 			const char *p = protos;
 
 			cr_expect_eq(n, c->nrec, "%s: every packet listed", what);
@@ -967,7 +971,8 @@ static void check_damage(enum cmd cmd, const struct source *s, const struct cap 
 			size_t n = csv_rows_for(r.out, "x.pcap", "CapLen", caps, sizeof(caps));
 
 			cr_expect_eq(n, c->nrec, "%s: every packet read", what);
-			for (tok = strtok_r(caps, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			for (tok = strtok_r(caps, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save))
 				cr_expect_leq(atoi(tok), 64, "%s: CapLen %s", what, tok);
 		}
 		break;
@@ -1069,9 +1074,9 @@ static void real_captures(enum cmd cmd)
 		const char *path;
 		const char *tag;
 	} real[] = {
-		{"a big-endian microsecond pcap", TRACES "/1724059939.pcap", "be"},
-		{"a nanosecond pcap", REAL_NSEC, "ns"},
-		{"a pcapng", REAL_NG, "ng"},
+	    {"a big-endian microsecond pcap", TRACES "/1724059939.pcap", "be"},
+	    {"a nanosecond pcap", REAL_NSEC, "ns"},
+	    {"a pcapng", REAL_NG, "ng"},
 	};
 	size_t i;
 
@@ -1125,12 +1130,12 @@ struct special {
 	const char *name;
 	/* Make dir/<subdir>/x.pcap (cwd is dir/<subdir>); own is the test's pcap. */
 	void (*make)(const char *cwd, const char *x, const char *own);
-	enum expect expect;	/* for packets and flows; E_READ: checks only */
-	const char *cause;	/* in the stderr line */
-	int extract;		/* X_USAGE: the main job refuses it (exit 2) */
-	bool extract_same;	/* the main job's outputs follow expect too */
-	const char *pre;	/* shell before sigex, in cwd */
-	const char *runner;	/* command prefix of sigex */
+	enum expect expect; /* for packets and flows; E_READ: checks only */
+	const char *cause;  /* in the stderr line */
+	int extract;	    /* X_USAGE: the main job refuses it (exit 2) */
+	bool extract_same;  /* the main job's outputs follow expect too */
+	const char *pre;    /* shell before sigex, in cwd */
+	const char *runner; /* command prefix of sigex */
 };
 
 static void run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1251,30 +1256,29 @@ static void mk_zstd_flipped(const char *cwd, const char *x, const char *own)
 	free(zs);
 }
 
-#define AS_NOBODY "setpriv --reuid=65534 --regid=65534 --clear-groups"
+#define AS_NOBODY   "setpriv --reuid=65534 --regid=65534 --clear-groups"
 #define FIFO_WRITER "{ (exec 3<>x.pcap; cat cut.bin >&3; sleep 1) & } ; sleep 0.3;"
 
 static const struct special specials[] = {
-	{"a directory", mk_dir, E_NONE, "s a directory", X_USAGE, false, NULL, NULL},
-	{"a path that does not exist", mk_missing, E_NONE, "No such file or directory", X_USAGE,
-	 false, NULL, NULL},
-	{"a symlink loop", mk_loop, E_NONE, "Too many levels of symbolic links", X_USAGE, false,
-	 NULL, NULL},
-	{"a FIFO with no writer", mk_fifo, E_NONE, "empty", X_PLAIN, true, NULL, NULL},
-	{"a FIFO fed a capture cut inside a record", mk_fifo_cut, E_PREFIX, "truncated", X_PLAIN,
-	 true, FIFO_WRITER, NULL},
-	{"a zero-byte file", mk_empty, E_NONE, "empty file (0 bytes)", X_PLAIN, true, NULL, NULL},
-	{"a capture with no packet", mk_header_only, E_NONE, "no packets", X_PLAIN, false, NULL,
-	 NULL},
-	{"a character device", mk_device, E_NONE, "not a regular file", X_PLAIN, true, NULL, NULL},
-	{"a file whose read fails with EIO", mk_eio, E_NONE, "Input/output error", X_PLAIN, true,
-	 NULL, NULL},
-	{"a file nobody may read (EACCES)", mk_locked, E_NONE, "Permission denied", X_PLAIN, true,
-	 NULL, AS_NOBODY},
-	{"a gzip stream cut in the middle", mk_gzip_cut, E_READ, "gzip stream truncated", X_PLAIN,
-	 false, NULL, NULL},
-	{"a zstd stream with a flipped bit", mk_zstd_flipped, E_READ, "zstd", X_PLAIN, false, NULL,
-	 NULL},
+    {"a directory", mk_dir, E_NONE, "s a directory", X_USAGE, false, NULL, NULL},
+    {"a path that does not exist", mk_missing, E_NONE, "No such file or directory", X_USAGE, false,
+     NULL, NULL},
+    {"a symlink loop", mk_loop, E_NONE, "Too many levels of symbolic links", X_USAGE, false, NULL,
+     NULL},
+    {"a FIFO with no writer", mk_fifo, E_NONE, "empty", X_PLAIN, true, NULL, NULL},
+    {"a FIFO fed a capture cut inside a record", mk_fifo_cut, E_PREFIX, "truncated", X_PLAIN, true,
+     FIFO_WRITER, NULL},
+    {"a zero-byte file", mk_empty, E_NONE, "empty file (0 bytes)", X_PLAIN, true, NULL, NULL},
+    {"a capture with no packet", mk_header_only, E_NONE, "no packets", X_PLAIN, false, NULL, NULL},
+    {"a character device", mk_device, E_NONE, "not a regular file", X_PLAIN, true, NULL, NULL},
+    {"a file whose read fails with EIO", mk_eio, E_NONE, "Input/output error", X_PLAIN, true, NULL,
+     NULL},
+    {"a file nobody may read (EACCES)", mk_locked, E_NONE, "Permission denied", X_PLAIN, true, NULL,
+     AS_NOBODY},
+    {"a gzip stream cut in the middle", mk_gzip_cut, E_READ, "gzip stream truncated", X_PLAIN,
+     false, NULL, NULL},
+    {"a zstd stream with a flipped bit", mk_zstd_flipped, E_READ, "zstd", X_PLAIN, false, NULL,
+     NULL},
 };
 
 static bool can_drop_privileges(void)
@@ -1610,7 +1614,8 @@ static void own_inputs(void)
 	write_own(g2, 2);
 	write_own(g3, 3);
 	r = shell("cd '%s' && for g in g1 g2 g3; do '%s' flows -q $g.pcap -o $g.csv || exit 1; "
-		  "done", dir, SX_BINARY);
+		  "done",
+		  dir, SX_BINARY);
 	cr_assert_eq(r.rc, 0, "%s", r.err);
 	free_result(&r);
 	free(g1);
@@ -1621,16 +1626,15 @@ static void own_inputs(void)
 /* Each command that writes, aimed at directory d: its old outputs. */
 static void run_writers_into(const char *d, const char *cause, const char *what)
 {
-	static const char *const olds[] = {"p.csv", "f.csv", "m/pattern.txt",
-					   "m/signatures.yaml"};
+	static const char *const olds[] = {"p.csv", "f.csv", "m/pattern.txt", "m/signatures.yaml"};
 	struct result r;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
 		static const char *const cmds[][2] = {
-			{"packets g1.pcap g2.pcap -o", "p.csv"},
-			{"flows g1.pcap g2.pcap -o", "f.csv"},
-			{"mine g1.csv g2.csv g3.csv -o", "m"},
+		    {"packets g1.pcap g2.pcap -o", "p.csv"},
+		    {"flows g1.pcap g2.pcap -o", "f.csv"},
+		    {"mine g1.csv g2.csv g3.csv -o", "m"},
 		};
 		static const char *const names[] = {"p.csv", "f.csv", "m/pattern.txt"};
 		char *args;
@@ -1661,8 +1665,7 @@ static void run_writers_into(const char *d, const char *cause, const char *what)
 
 static void write_olds(const char *d)
 {
-	static const char *const olds[] = {"p.csv", "f.csv", "m/pattern.txt",
-					   "m/signatures.yaml"};
+	static const char *const olds[] = {"p.csv", "f.csv", "m/pattern.txt", "m/signatures.yaml"};
 	char *m = sx_tt_path(d, "m");
 	size_t i;
 
@@ -1779,16 +1782,22 @@ Test(cli_hostile, links_fifos_and_devices_are_kept, .timeout = 60)
 	free_result(&r);
 	/* a FIFO with a reader: written in place, still a FIFO */
 	r = shell("cd '%s' && mkfifo out.fifo && { cat out.fifo > from-fifo.csv & } && "
-		  "'%s' flows g1.pcap -o out.fifo && wait && test -p out.fifo", dir, SX_BINARY);
+		  "'%s' flows g1.pcap -o out.fifo && wait && test -p out.fifo",
+		  dir, SX_BINARY);
 	cr_expect_eq(r.rc, 0, "%s", r.err);
 	free_result(&r);
-	got = sx_tt_read(sub("from-fifo.csv"), NULL);
-	cr_expect_str_eq(got, ref.out);
-	free(got);
+	{
+		char *p = sub("from-fifo.csv");
+
+		got = sx_tt_read(p, NULL);
+		cr_expect_str_eq(got, ref.out);
+		free(got);
+		free(p);
+	}
 	/* /dev/null */
 	r = shell("cd '%s' && '%s' flows g1.pcap -o /dev/null && test -c /dev/null && "
-		  "'%s' packets g1.pcap -o /dev/null && test -c /dev/null", dir, SX_BINARY,
-		  SX_BINARY);
+		  "'%s' packets g1.pcap -o /dev/null && test -c /dev/null",
+		  dir, SX_BINARY, SX_BINARY);
 	cr_expect_eq(r.rc, 0, "%s", r.err);
 	free_result(&r);
 	free_result(&ref);
@@ -1823,7 +1832,8 @@ static void write_week(const char *path, unsigned nflows, unsigned rounds)
 	len = sx_tf_udp(frame, sizeof(frame), DEV, 1024, "203.0.113.9", 7000, "ping", 4);
 	cr_assert_gt(len, 0);
 	for (r = 0; r < rounds; r++) {
-		uint64_t t0 = 1700000000ull * 1000000 + (uint64_t)r * (WEEK_SECS / rounds) * 1000000;
+		uint64_t t0 =
+		    1700000000ull * 1000000 + (uint64_t)r * (WEEK_SECS / rounds) * 1000000;
 
 		for (i = 0; i < nflows; i++) {
 			uint64_t us = t0 + i;
@@ -1890,7 +1900,7 @@ Test(cli_hostile, max_flows_evicts_with_one_warning, .timeout = 120)
 	cr_expect_eq(sx_tt_lines(r.err), 1, "one warning:\n%s", r.err);
 	cr_expect_eq(lines_with(r.err, "warning: ", "--max-flows"), 1, "%s", r.err);
 	pkts = csv_packets(r.out, &rows);
-	cr_expect_eq(pkts, 9000 + 11, "IP packets conserved");	/* b: 12 frames, one ARP */
+	cr_expect_eq(pkts, 9000 + 11, "IP packets conserved"); /* b: 12 frames, one ARP */
 	cr_expect_gt(rows, 3000, "flows were ended early");
 	free_result(&r);
 	/* usage errors */
@@ -1951,8 +1961,8 @@ Test(cli_hostile, a_week_of_live_flows_runs_in_bounded_memory, .timeout = 300)
 	cr_expect_gt(strtoul(r.out, NULL, 10), 120000);
 	free_result(&r);
 	capped = children_maxrss();
-	r = shell("cd '%s' && '%s' flows -q -j1 --idle-timeout 700000 week.pcap > week.csv",
-		  dir, SX_BINARY);
+	r = shell("cd '%s' && '%s' flows -q -j1 --idle-timeout 700000 week.pcap > week.csv", dir,
+		  SX_BINARY);
 	cr_assert_eq(r.rc, 0, "%s", r.err);
 	free_result(&r);
 	whole = children_maxrss();

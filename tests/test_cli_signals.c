@@ -38,12 +38,12 @@
 
 #include "support/tmp.h"
 
-#define LARGE_PKTS 1200000
-#define SWEEP_PKTS 200000
-#define NFLOWS 4096
-#define SIGNAL_AFTER 0.3
+#define LARGE_PKTS    1200000
+#define SWEEP_PKTS    200000
+#define NFLOWS	      4096
+#define SIGNAL_AFTER  0.3
 #define STOP_MAX_SECS 5.0
-#define DEVICE "192.0.2.1"
+#define DEVICE	      "192.0.2.1"
 
 static char *dir;
 
@@ -243,13 +243,12 @@ static void assert_olds(enum cmd cmd, const char *what)
 		n++;
 	}
 	closedir(d);
-	cr_expect_eq(n, cmd == EXTRACT ? 4u : 1u, "%s: files added to the output directory",
-		     what);
+	cr_expect_eq(n, cmd == EXTRACT ? 4u : 1u, "%s: files added to the output directory", what);
 	d = opendir(tmp);
 	cr_assert_not_null(d);
 	while ((e = readdir(d)))
-		cr_expect_null(strstr(e->d_name, "sigex-spool"), "%s: spooled copy left: %s",
-			       what, e->d_name);
+		cr_expect_null(strstr(e->d_name, "sigex-spool"), "%s: spooled copy left: %s", what,
+			       e->d_name);
 	closedir(d);
 	free(tmp);
 	free(out);
@@ -449,7 +448,7 @@ Test(cli_signals, spooled_standard_input_is_removed, .timeout = 60)
 	write_olds(PACKETS);
 	pid = spawn(PACKETS, "-", fds[0]);
 	close(fds[0]);
-	while (off < n) {	/* the whole capture, then the pipe stays open */
+	while (off < n) { /* the whole capture, then the pipe stays open */
 		ssize_t w = write(fds[1], data + off, n - off);
 
 		cr_assert_gt(w, 0);
@@ -519,8 +518,8 @@ static void assert_old_or_complete(const char *ref, const char *what)
 		cr_assert(asprintf(&key, "== %s\n%s", e->d_name, text) > 0);
 		in_ref = strstr(ref, key);
 		cr_expect(!strcmp(text, "old\n") ||
-			      (in_ref && (!in_ref[strlen(key)] || !strncmp(in_ref + strlen(key),
-									   "== ", 3))),
+			      (in_ref &&
+			       (!in_ref[strlen(key)] || !strncmp(in_ref + strlen(key), "== ", 3))),
 			  "%s: %s is neither the old file nor the complete new one", what,
 			  e->d_name);
 		free(key);

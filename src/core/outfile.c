@@ -197,7 +197,8 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 		o->f = fopen(path, "w");
 		if (!o->f) {
 			ret = -errno;
-			snprintf(msg, msglen, "%s: cannot open for writing: %s", path, strerror(errno));
+			snprintf(msg, msglen, "%s: cannot open for writing: %s", path,
+				 strerror(-ret));
 			goto out_free;
 		}
 		return 0;
