@@ -91,6 +91,20 @@
 
 static char *dir;
 
+/*
+ * Criterion 2.4.1 leaks the 48-byte timeout-watchdog entry of some tests
+ * (calloc in libcriterion, from criterion_run_all_tests) when a suite with
+ * .timeout runs with --jobs=2; LeakSanitizer would fail the runner for it.
+ * Built-in suppression for this binary only: any leak with a frame of ours
+ * is still reported, and the sigex processes run here are not concerned.
+ */
+const char *__lsan_default_suppressions(void);
+
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libcriterion.so\n";
+}
+
 /* A note on stderr (cr_log_* allocations leak under LeakSanitizer). */
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -1281,12 +1295,16 @@ static const struct special specials[] = {
      NULL},
 };
 
+/* Whether nobody can run sigex here (setpriv present, the build readable). */
 static bool can_drop_privileges(void)
 {
-	char *err = NULL;
-	int rc = sx_tt_run(AS_NOBODY " true", NULL, &err);
+	char *cmd, *err = NULL;
+	int rc;
 
+	cr_assert(asprintf(&cmd, "cd '%s' && " AS_NOBODY " '%s' --version", dir, SX_BINARY) > 0);
+	rc = sx_tt_run(cmd, NULL, &err);
 	free(err);
+	free(cmd);
 	return rc == 0;
 }
 
@@ -1301,7 +1319,7 @@ static void check_special(enum cmd cmd, const struct source *s, const struct spe
 	bool compare = cmd != EXTRACT || sp->extract_same;
 
 	if (sp->runner && !can_drop_privileges()) {
-		note("%s: skipped, cannot run as nobody with setpriv", sp->name);
+		note("%s: skipped, nobody cannot run %s (setpriv)", sp->name, SX_BINARY);
 		return;
 	}
 	snprintf(subdir, sizeof(subdir), "sp%u-%s", idx, cmd_names[cmd]);
@@ -1721,17 +1739,18 @@ Test(cli_hostile, dev_stdout_is_written_never_replaced, .timeout = 60)
 	cr_assert_eq(ref.rc, 0);
 	/* /dev/stdout itself, in a mount namespace of our own with a /dev of its
 	 * own: were it renamed over, only that copy would be lost. */
-	r = shell("cd '%s' && unshare -m sh -c 'mount -t tmpfs tmpfs /dev && "
-		  "ln -s /proc/self/fd/1 /dev/stdout && echo keep > log.csv && "
-		  "\"$0\" packets g1.pcap -o /dev/stdout >> log.csv && "
-		  "\"$0\" flows g1.pcap -o /dev/stdout > /dev/null && test -L /dev/stdout && "
-		  "echo still-a-link' '%s'",
-		  dir, SX_BINARY);
-	if (r.rc != 0 && strstr(r.err, "unshare"))
-		note("no mount namespace (%s): /dev/stdout itself not tried", r.err);
-	else
+	r = shell("unshare -m sh -c 'mount -t tmpfs tmpfs /dev' && echo ok");
+	if (strcmp(r.out, "ok\n") != 0) {
+		note("no private mount namespace (%s): /dev/stdout itself not tried", r.err);
+	} else {
+		free_result(&r);
+		r = shell("cd '%s' && unshare -m sh -c 'mount -t tmpfs tmpfs /dev && "
+			  "ln -s /proc/self/fd/1 /dev/stdout && echo keep > log.csv && "
+			  "\"$0\" packets g1.pcap -o /dev/stdout >> log.csv && "
+			  "\"$0\" flows g1.pcap -o /dev/stdout > flows.csv && "
+			  "test -L /dev/stdout && echo still-a-link' '%s'",
+			  dir, SX_BINARY);
 		cr_expect_str_eq(r.out, "still-a-link\n", "/dev/stdout replaced: %s", r.err);
-	if (r.rc == 0) {
 		got = sx_tt_read(log, NULL);
 		cr_assert_not_null(got);
 		cr_expect_eq(strncmp(got, "keep\n", 5), 0, "appended, not truncated");
