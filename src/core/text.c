@@ -40,19 +40,24 @@ void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, si
 size_t sx_text_escape(char *dst, size_t dstsz, const uint8_t *src, size_t n, bool *truncated)
 {
 	size_t len = 0;
-	size_t i;
-	size_t need = 0;
 
 	if (dstsz == 0)
 		return 0;
 	dst[0] = '\0';
 	sx_text_append(dst, dstsz, &len, src, n);
-	if (truncated) {
-		for (i = 0; i < n; i++)
-			need += (src[i] == '\\') ? 2 : (src[i] >= 0x20 && src[i] <= 0x7e) ? 1 : 4;
-		*truncated = need > len;
-	}
+	if (truncated)
+		*truncated = sx_text_escaped_len(src, n) > len;
 	return len;
+}
+
+size_t sx_text_escaped_len(const uint8_t *src, size_t n)
+{
+	size_t need = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		need += src[i] == '\\' ? 2 : (src[i] >= 0x20 && src[i] <= 0x7e) ? 1 : 4;
+	return need;
 }
 
 void sx_text_lower(char *s)

@@ -22,6 +22,9 @@
  */
 size_t sx_text_escape(char *dst, size_t dstsz, const uint8_t *src, size_t n, bool *truncated);
 
+/* Length of n bytes once escaped (the size a value needs, without the NUL). */
+size_t sx_text_escaped_len(const uint8_t *src, size_t n);
+
 /* Append-escape: like sx_text_escape but writing at dst+*len, updating *len. */
 void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, size_t n);
 

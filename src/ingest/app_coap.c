@@ -114,17 +114,6 @@ static bool code_registered(uint8_t code)
 	}
 }
 
-/* Escaped length of a segment (core/text.h form). */
-static size_t escaped_len(const uint8_t *p, size_t n)
-{
-	size_t need = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		need += p[i] == '\\' ? 2 : (p[i] >= 0x20 && p[i] <= 0x7e) ? 1 : 4;
-	return need;
-}
-
 /* Append sep and a segment, whole or not at all (then *full latches). */
 static void add_segment(char *dst, size_t dstsz, size_t *len, const char *sep,
 			const struct sx_cursor *v, bool *full)
@@ -132,7 +121,7 @@ static void add_segment(char *dst, size_t dstsz, size_t *len, const char *sep,
 	size_t n = sx_cur_left(v);
 	size_t s = strlen(sep);
 
-	if (*full || *len + s + escaped_len(v->p, n) >= dstsz) {
+	if (*full || *len + s + sx_text_escaped_len(v->p, n) >= dstsz) {
 		*full = true;
 		return;
 	}

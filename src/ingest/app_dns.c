@@ -107,17 +107,6 @@ static void sb_label_byte(struct strbuf *b, uint8_t c)
 	sb_puts(b, esc);
 }
 
-/* Length of n bytes once escaped by core/text.h. */
-static size_t escaped_len(const uint8_t *p, size_t n)
-{
-	size_t need = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		need += p[i] == '\\' ? 2 : (p[i] >= 0x20 && p[i] <= 0x7e) ? 1 : 4;
-	return need;
-}
-
 /* Escaped untrusted bytes (core/text.h form), cutting at a whole escape. */
 static void sb_text(struct strbuf *b, const uint8_t *p, size_t n)
 {
@@ -130,7 +119,7 @@ static void sb_text(struct strbuf *b, const uint8_t *p, size_t n)
 		return;
 	}
 	sx_text_append(b->s, b->sz, &b->len, p, n);
-	if (b->len - before < escaped_len(p, n))
+	if (b->len - before < sx_text_escaped_len(p, n))
 		b->cut = true;
 }
 

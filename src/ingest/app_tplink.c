@@ -131,22 +131,12 @@ static bool skip_value(struct scan *s)
 	return false;
 }
 
-/* Length of n bytes once escaped by core/text.h. */
-static size_t escaped_len(const uint8_t *p, size_t n)
-{
-	size_t need = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		need += p[i] == '\\' ? 2 : (p[i] >= 0x20 && p[i] <= 0x7e) ? 1 : 4;
-	return need;
-}
-
 /* Append " key" or " key.sub" (no space first), whole or not at all. */
 static bool add_name(char *dst, size_t dstsz, size_t *len, const uint8_t *k, size_t kl,
 		     const uint8_t *sub, size_t sl)
 {
-	size_t need = (*len > 0) + escaped_len(k, kl) + (sub ? 1 + escaped_len(sub, sl) : 0);
+	size_t need = (*len > 0) + sx_text_escaped_len(k, kl) +
+		      (sub ? 1 + sx_text_escaped_len(sub, sl) : 0);
 
 	if (*len + need >= dstsz)
 		return false;
