@@ -89,22 +89,70 @@ static void sb_puts(struct strbuf *b, const char *t)
 	b->len += n;
 }
 
-/* Append one label byte in RFC 4343 presentation form. */
-static void sb_label_byte(struct strbuf *b, uint8_t c)
+/* Append n bytes, whole or not at all. */
+static void sb_putn(struct strbuf *b, const char *t, size_t n)
 {
-	char esc[8];
-
-	if (c == '.' || c == '\\') {
-		esc[0] = '\\';
-		esc[1] = (char)c;
-		esc[2] = '\0';
-	} else if (c >= 0x20 && c < 0x7f) {
-		esc[0] = (char)c;
-		esc[1] = '\0';
-	} else {
-		snprintf(esc, sizeof(esc), "\\%03u", c);
+	if (b->cut || b->sz == 0 || b->len + n >= b->sz) {
+		b->cut = true;
+		return;
 	}
-	sb_puts(b, esc);
+	memcpy(b->s + b->len, t, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* Append plain bytes, as many as fit (one byte is one whole character). */
+static bool sb_plain(struct strbuf *b, const uint8_t *p, size_t n)
+{
+	size_t room = b->sz > b->len ? b->sz - b->len - 1 : 0;
+
+	if (b->cut || n > room) {
+		n = b->cut ? 0 : room;
+		b->cut = true;
+	}
+	if (n) {
+		memcpy(b->s + b->len, p, n);
+		b->len += n;
+		b->s[b->len] = '\0';
+	}
+	return !b->cut;
+}
+
+/*
+ * Append a label in RFC 4343 presentation form: printable bytes as they
+ * are, '.' and '\\' escaped with a backslash, others as \DDD.  Runs of
+ * plain bytes are copied at once (this is on every DNS packet's path).
+ */
+static void sb_label(struct strbuf *b, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !b->cut) {
+		size_t run = i;
+		char esc[5];
+		uint8_t c;
+
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '.' &&
+		       p[run] != '\\')
+			run++;
+		if (run > i && !sb_plain(b, p + i, run - i))
+			break;
+		if (run == n)
+			break;
+		c = p[run];
+		if (c == '.' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sb_putn(b, esc, 2);
+		} else {
+			esc[0] = '\\';
+			esc[1] = (char)('0' + c / 100);
+			esc[2] = (char)('0' + c / 10 % 10);
+			esc[3] = (char)('0' + c % 10);
+			sb_putn(b, esc, 4);
+		}
+		i = run + 1;
+	}
 }
 
 /* Escaped untrusted bytes (core/text.h form), cutting at a whole escape. */
@@ -152,7 +200,6 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 		struct sx_cursor c;
 		struct sx_cursor lab;
 		uint8_t b;
-		size_t i;
 
 		if (pos >= len)
 			return -1;
@@ -185,10 +232,9 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 		if (c.bad)
 			return -1;
 		if (!first)
-			sb_puts(&sb, ".");
+			sb_putn(&sb, ".", 1);
 		first = false;
-		for (i = 0; i < b; i++)
-			sb_label_byte(&sb, sx_cur_u8(&lab));
+		sb_label(&sb, lab.p, b);
 		pos += 1 + (size_t)b;
 	}
 	if (cut && sb.cut)

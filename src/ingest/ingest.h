@@ -9,7 +9,8 @@
  *     zstd-compressed, or standard input) read with libpcap at nanosecond
  *     precision.  One thread at a time.
  *   - sx_ingest_run(): a pool of reader threads over many captures, calling
- *     back per packet.  Files are taken largest first; each file is read by
+ *     back per packet.  Files are taken largest first (or in
+ *     the order the caller gives); each file is read by
  *     exactly one thread, in packet order.
  * And the run-wide table of names for addresses (struct sx_names).
  */
@@ -141,6 +142,8 @@ struct sx_ingest_cfg {
 	uint32_t npaths;
 	unsigned nthreads;		/* 0: number of online CPUs */
 	const char *filter;		/* BPF filter, or NULL */
+	const uint32_t *order;		/* order in which files are taken (npaths distinct
+					 * indices, borrowed), or NULL: largest first */
 };
 
 /*

@@ -1,7 +1,8 @@
 /*
  * reader.c - a pool of reader threads over many captures.
  *
- * Work distribution: files are sorted by size, largest first (stdin and
+ * Work distribution: files are sorted by size, largest first, unless the
+ * caller gives its own order (cfg->order; stdin and
  * FIFOs count as largest), and threads take the next one from an atomic
  * index, so a long file starts early and small files fill the gaps.  Each
  * file is read by exactly one thread, in packet order; the callbacks say
@@ -145,12 +146,18 @@ static int by_size_desc(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static uint32_t *largest_first(const struct sx_ingest_cfg *cfg)
+/* The order files are taken in: the caller's, else largest first. */
+static uint32_t *take_order(const struct sx_ingest_cfg *cfg)
 {
-	struct sized *v = sx_calloc_array(cfg->npaths, sizeof(*v));
+	struct sized *v;
 	uint32_t *order = sx_calloc_array(cfg->npaths, sizeof(*order));
 	uint32_t i;
 
+	if (order && cfg->order) {
+		memcpy(order, cfg->order, cfg->npaths * sizeof(*order));
+		return order;
+	}
+	v = sx_calloc_array(cfg->npaths, sizeof(*v));
 	if (!v || !order) {
 		free(v);
 		free(order);
@@ -183,7 +190,7 @@ int sx_ingest_run(const struct sx_ingest_cfg *cfg, const struct sx_ingest_ops *o
 	n = cfg->nthreads ? cfg->nthreads : sx_nproc();
 	if (n > cfg->npaths)
 		n = cfg->npaths ? cfg->npaths : 1;
-	run.order = largest_first(cfg);
+	run.order = take_order(cfg);
 	workers = sx_calloc_array(n, sizeof(*workers));
 	if (!run.order || !workers) {
 		ret = -ENOMEM;
