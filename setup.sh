@@ -46,11 +46,20 @@ test)
 	LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
 		ctest --test-dir build-asan -j2 -E 'test_cli_tshark' --output-on-failure
 	# 2. ThreadSanitizer: the threaded flow-table tests (Criterion cannot
-	#    start under TSan; this test has its own runner there).
+	#    start under TSan; this test has its own runner there), then sigex
+	#    itself with a spare thread on one real capture, so that the
+	#    capture is read on one thread and decoded into the table on the
+	#    other (ingest's pipe), and on many captures with two readers.
 	cmake -S . -B build-tsan -DSX_TSAN=ON >/dev/null
-	cmake --build build-tsan -j"$(nproc)" --target test_flows_table >/dev/null
-	TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1" \
-		./build-tsan/tests/test_flows_table
+	cmake --build build-tsan -j"$(nproc)" --target test_flows_table sigex >/dev/null
+	export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1"
+	./build-tsan/tests/test_flows_table
+	cam=../shared/corpora/smart-home-network-security+smart-home-firewall/eval/latency/xiaomi-cam/no-firewall/wlan2.4.pcap
+	tp=(../shared/corpora/smart-home-network-security+signature-extraction/test/traces/*.pcap)
+	./build-tsan/sigex flows -q -j2 -o /dev/null "$cam"
+	./build-tsan/sigex packets -q -j3 -o /dev/null "$cam"
+	./build-tsan/sigex flows -q -j2 -o /dev/null "$cam" "${tp[@]}"
+	unset TSAN_OPTIONS
 	# 3. The -Werror build and the whole suite.
 	cmake -S . -B build -DSX_WERROR=ON >/dev/null
 	cmake --build build -j"$(nproc)"

@@ -184,10 +184,10 @@ int sx_cmd_flows(int argc, char **argv)
 		return sx_cli_usage_error("flows", "--duration needs --events");
 	if (sx_cli_check_filter("flows", filter))
 		return SX_EXIT_USAGE;
+	/* More threads than captures: the spare ones read for the others
+	 * (ingest's pipe), so one long capture uses two cores. */
 	if (!nthreads)
 		nthreads = sx_nproc();
-	if ((unsigned)n < nthreads)
-		nthreads = (unsigned)n;
 
 	if (events_file) {
 		ret = sx_events_load(events_file, &events, msg, sizeof(msg));

@@ -233,10 +233,10 @@ int sx_cmd_packets(int argc, char **argv)
 		return sx_cli_usage_error("packets", "no capture given");
 	if (sx_cli_check_filter("packets", filter))
 		return SX_EXIT_USAGE;
+	/* More threads than captures: the spare ones read for the others
+	 * (ingest's pipe), so one long capture uses two cores. */
 	if (!nthreads)
 		nthreads = sx_nproc();
-	if ((unsigned)n < nthreads)
-		nthreads = (unsigned)n;
 
 	memset(&wc, 0, sizeof(wc));
 	if (sx_names_new(&names))

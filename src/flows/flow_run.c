@@ -116,16 +116,17 @@ int sx_flows_collect(struct sx_flows *fl, const struct sx_ingest_cfg *cfg, struc
 						 .thread_fini = run_thread_fini};
 	struct sx_ingest_cfg c = *cfg;
 	struct run_ctx rc = {.fl = fl, .learn = names != NULL};
-	unsigned i;
+	unsigned i, readers;
 	int ret, ret2;
 
 	if (!c.nthreads)
 		c.nthreads = sx_nproc();
-	if (c.npaths && c.nthreads > c.npaths)
-		c.nthreads = c.npaths;
+	/* Threads beyond one per capture read for the decoding ones (ingest's
+	 * pipe) and hold no flows: the ceiling is split among the others. */
+	readers = c.npaths && c.nthreads > c.npaths ? c.npaths : c.nthreads;
 	if (fl->split_cap)
 		fl->cfg.max_live = (uint32_t)SX_MAX(
-		    (uint64_t)1, SX_MIN(fl->cfg.max_flows / (c.nthreads ? c.nthreads : 1),
+		    (uint64_t)1, SX_MIN(fl->cfg.max_flows / (readers ? readers : 1),
 					(uint64_t)UINT32_MAX));
 	rc.learners = sx_calloc_array(c.nthreads ? c.nthreads : 1, sizeof(*rc.learners));
 	if (!rc.learners)

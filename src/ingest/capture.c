@@ -31,7 +31,7 @@
 #include "core/util.h"
 
 #define PEEK_LEN 4
-#define IN_BUF (256 * 1024)
+#define IN_BUF	 (256 * 1024)
 #define FILE_BUF (1024 * 1024)
 
 enum src_kind { SRC_RAW, SRC_GZIP, SRC_ZSTD };
@@ -43,20 +43,20 @@ struct source {
 	uint8_t peek[PEEK_LEN];
 	size_t npeek;
 	size_t peekpos;
-	uint8_t *in;		/* compressed input buffer */
+	uint8_t *in; /* compressed input buffer */
 	size_t inlen;
 	size_t inpos;
 	bool in_eof;
 	bool z_ready;
 	z_stream z;
 	ZSTD_DStream *zs;
-	bool stream_end;	/* the last frame/member ended cleanly */
-	char msg[128];		/* decompression error, "" when none */
+	bool stream_end; /* the last frame/member ended cleanly */
+	char msg[128];	 /* decompression error, "" when none */
 };
 
 struct sx_capture {
 	pcap_t *p;
-	struct source *src;	/* NULL for plain files; freed by the cookie close */
+	struct source *src; /* NULL for plain files; freed by the cookie close */
 	enum sx_l2 l2;
 	int dlt;
 	uint64_t index;
@@ -118,7 +118,7 @@ static ssize_t gz_read(struct source *s, char *buf, size_t n)
 			}
 			break;
 		}
-		if (s->stream_end) {	/* another member follows */
+		if (s->stream_end) { /* another member follows */
 			if (inflateReset(&s->z) != Z_OK)
 				return -1;
 			s->stream_end = false;
@@ -356,7 +356,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	}
 	s->fd = fd;
 	if (S_ISREG(st.st_mode)) {
-		s->npeek = 0;	/* pread did not move the offset */
+		s->npeek = 0; /* pread did not move the offset */
 	} else {
 		memcpy(s->peek, peek, (size_t)n);
 		s->npeek = (size_t)n;
@@ -414,7 +414,7 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
 			snprintf(msg, msglen, "%s", src->msg);
 		else
 			explain_pcap_error(msg, msglen, errbuf, peek, npeek, src);
-		fclose(fp);	/* libpcap leaves the FILE to us on failure */
+		fclose(fp); /* libpcap leaves the FILE to us on failure */
 		free(cap);
 		return SX_E_FORMAT;
 	}
@@ -441,7 +441,7 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
 	return 0;
 }
 
-int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)
+int sx_capture_next_raw(struct sx_capture *cap, struct sx_raw_rec *rec)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -453,21 +453,43 @@ int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)
 			break;
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
-		if (rc == 0)	/* live-capture timeout; not for files */
+		if (rc == 0) /* live-capture timeout; not for files */
 			continue;
 		if (cap->src && cap->src->msg[0])
 			snprintf(cap->err, sizeof(cap->err), "%s (after %llu packets)",
 				 cap->src->msg, (unsigned long long)cap->index);
 		else
-			snprintf(cap->err, sizeof(cap->err), "damaged record after %llu packets: %s",
+			snprintf(cap->err, sizeof(cap->err),
+				 "damaged record after %llu packets: %s",
 				 (unsigned long long)cap->index, pcap_geterr(cap->p));
 		return SX_E_PCAP;
 	}
-	sx_decode(pkt, cap->l2, data, h->caplen, h->len);
-	pkt->ts_sec = h->ts.tv_sec;
-	pkt->ts_nsec = (uint32_t)h->ts.tv_usec;	/* nanoseconds: opened with NANO precision */
-	pkt->index = cap->index++;
+	rec->data = data;
+	rec->caplen = h->caplen;
+	rec->wire_len = h->len;
+	rec->ts_sec = h->ts.tv_sec;
+	rec->ts_nsec = (uint32_t)h->ts.tv_usec; /* nanoseconds: opened with NANO precision */
+	rec->index = cap->index++;
 	return 1;
+}
+
+void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *rec,
+		       struct sx_pkt *pkt)
+{
+	sx_decode(pkt, cap->l2, rec->data, rec->caplen, rec->wire_len);
+	pkt->ts_sec = rec->ts_sec;
+	pkt->ts_nsec = rec->ts_nsec;
+	pkt->index = rec->index;
+}
+
+int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)
+{
+	struct sx_raw_rec rec;
+	int rc = sx_capture_next_raw(cap, &rec);
+
+	if (rc == 1)
+		sx_capture_decode(cap, &rec, pkt);
+	return rc;
 }
 
 const char *sx_capture_error(const struct sx_capture *cap)
@@ -484,6 +506,6 @@ void sx_capture_close(struct sx_capture *cap)
 {
 	if (!cap)
 		return;
-	pcap_close(cap->p);	/* closes the FILE, hence the cookie and its source */
+	pcap_close(cap->p); /* closes the FILE, hence the cookie and its source */
 	free(cap);
 }

@@ -100,6 +100,27 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
  */
 int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt);
 
+/*
+ * The same in two steps, for a reader that decodes on another thread:
+ * sx_capture_next_raw() reads the next record undecoded (returns as
+ * sx_capture_next(); rec->data is valid until the next call), and
+ * sx_capture_decode() decodes a record read from this capture (the bytes
+ * may be a copy).  sx_capture_decode() only reads the capture's link type,
+ * so it may run on another thread than the reads.
+ */
+struct sx_raw_rec {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wire_len;
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+	uint64_t index;		/* 0-based record number within the file */
+};
+
+int sx_capture_next_raw(struct sx_capture *cap, struct sx_raw_rec *rec);
+void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *rec,
+		       struct sx_pkt *pkt);
+
 const char *sx_capture_error(const struct sx_capture *cap);
 int sx_capture_dlt(const struct sx_capture *cap);
 void sx_capture_close(struct sx_capture *cap);
@@ -119,6 +140,7 @@ struct sx_file_status {
 	uint64_t by_status[4];	/* enum sx_dec_status */
 	int64_t first_sec;	/* first packet's timestamp */
 	uint32_t first_nsec;
+	bool piped;		/* read on a second thread, decoded on the callbacks' */
 };
 
 /*
