@@ -1093,3 +1093,86 @@ Test(emit_profile, golden_profiles_are_in_the_schema)
 	closedir(d);
 	cr_assert_gt(n, 0, "no golden profile found under %s", root);
 }
+
+/*
+ * Names and paths from the network never become wildcards: the firewall
+ * reads "$." as one and matches a plain name by its suffix after the first
+ * label.  An end with such a name is written by its address; a DNS, HTTP or
+ * CoAP policy that would need it is left out (the firewall then blocks it).
+ */
+Test(emit_profile, network_text_never_widens_a_rule)
+{
+	static const char *const bad_dns[] = {"*.com",	      "$.com",	     ".com",
+					      "a..example.com", "x.$.example", "a\\046b.example",
+					      "a b.example",  "*",	     "*.*.example.com",
+					      "a*.example.com"};
+	static const char *const good_dns[] = {"use1-api.tplinkra.com", "*.tplinkra.com",
+					       "_hue._tcp.local", "wpad"};
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	size_t nb = sizeof(bad_dns) / sizeof(bad_dns[0]);
+	size_t ng = sizeof(good_dns) / sizeof(good_dns[0]);
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk((nb + ng + 8) * sizeof(*ps)), *p;
+	uint32_t n = 0;
+	size_t i;
+	int ret;
+	const char *text;
+
+	for (i = 0; i < nb + ng; i++) {
+		p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 53, SX_P_DNS, 3);
+		end(&p->end[0], "10.0.0.7", "40000:3", 0, NULL, NULL);
+		end(&p->end[1], "10.0.0.1", "53:3", 0, NULL, NULL);
+		snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "A");
+		snprintf(p->app.dns_name, sizeof(p->app.dns_name), "%s",
+			 i < nb ? bad_dns[i] : good_dns[i - nb]);
+	}
+	/* ends named by the network: written by their addresses */
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.1", "443:3", SX_MINE_HOST_NAME, "$.evil.example", NULL);
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8443, SX_P_TLS, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.2", "8443:3", SX_MINE_HOST_DOMAIN, "*.com", NULL);
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8883, SX_P_TLS, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.3", "8883:3", SX_MINE_HOST_NAME, "*.evil.example", NULL);
+	/* a wildcard inside an HTTP path; a legitimate one next to it */
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.4", "80:3", 0, NULL, NULL);
+	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
+	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/a/*/b");
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.5", "8080:3", 0, NULL, NULL);
+	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
+	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/api/v1/x*?q=*");
+	r->patterns = ps;
+	r->npatterns = n;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "network text");
+	for (i = 0; i < nb; i++) {
+		char needle[128];
+
+		snprintf(needle, sizeof(needle), "domain-name: %s\n", bad_dns[i]);
+		cr_assert_null(strstr(text, needle), "%s written:\n%s", bad_dns[i], text);
+	}
+	cr_assert_null(strstr(text, "$.com"), "%s", text);
+	cr_assert_null(strstr(text, "evil"), "%s", text);
+	cr_assert_null(strstr(text, "/a/"), "%s", text);
+	cr_assert(strstr(text, "domain-name: use1-api.tplinkra.com\n"), "%s", text);
+	cr_assert(strstr(text, "domain-name: $.tplinkra.com\n"), "%s", text);
+	cr_assert(strstr(text, "domain-name: _hue._tcp.local\n"), "%s", text);
+	cr_assert(strstr(text, "domain-name: $wpad\n"), "%s", text);
+	cr_assert(strstr(text, "dst: 198.51.100.1\n"), "%s", text);
+	cr_assert(strstr(text, "dst: 198.51.100.2\n"), "%s", text);
+	cr_assert(strstr(text, "dst: 198.51.100.3\n"), "%s", text);
+	cr_assert(strstr(text, "uri: /api/v1/x*\n"), "%s", text);
+	/* nothing but left-out policies: the event has no interaction */
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "interactions: {}\n"), "%s", text);
+	assert_valid(text, "all left out");
+}

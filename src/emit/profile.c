@@ -77,7 +77,10 @@
  * back as the same string, quoted otherwise: IP addresses stay plain as in
  * the hand-written profiles, a MAC that YAML 1.1 would take for a
  * sexagesimal number is quoted.  Text from the network (names, URIs) can
- * therefore never change the document's structure.
+ * therefore never change the document's structure, and never a rule's
+ * meaning: a name or path from the network that is not a plain host name
+ * or path is never written where the firewall would read a wildcard
+ * (rule_name_ok(), below).
  */
 #include "emit/emit_profile.h"
 
@@ -89,6 +92,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/outfile.h"
 #include "emit/emit_upstream.h"
 #include "emit/yaml_writer.h"
@@ -121,6 +125,7 @@ struct policy {
 	struct host src, dst;
 	uint8_t src_role;	/* enum sx_mine_role of src */
 	bool bidirectional;
+	bool omit;		/* not written: see rule_text_ok() */
 };
 
 struct ctx {
@@ -349,6 +354,64 @@ static bool addr_is_group(const struct sx_addr *a)
 	return a->family == 6 && a->b[0] == 0xff;
 }
 
+/*
+ * Text from the network that becomes a rule.  The firewall reads "$." as a
+ * wildcard and matches a plain name by its suffix after the first label, so
+ * a name a device (or whoever answers its queries) chose could widen a rule
+ * ("$.com", ".com", "*.com"): a name is written only when it is a host
+ * name, labels of letters, digits, '-' and '_' (service labels), none
+ * empty, at most 253 bytes.  The miner's own generalisation, "*.suffix", is
+ * accepted when the suffix is such a name of two labels or more (the miner
+ * never goes above a registrable domain, mine/names.c); a literal "*.x.y"
+ * from the network is indistinguishable from it and means the same rule.
+ * An end whose name fails is written by its addresses instead; a DNS, HTTP
+ * or CoAP policy whose name or URI fails is left out with a warning (the
+ * firewall then blocks that traffic): writing it without the field would
+ * allow more than the device did.
+ */
+static bool host_name_ok(const char *s, unsigned min_labels)
+{
+	size_t n = 0, label = 0;
+	unsigned labels = 0;
+
+	for (; s[n]; n++) {
+		unsigned char ch = (unsigned char)s[n];
+
+		if (ch == '.') {
+			if (!label)
+				return false;
+			labels++;
+			label = 0;
+		} else if (isalnum(ch) || ch == '-' || ch == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return n > 0 && n <= 253 && label > 0 && labels + 1 >= min_labels;
+}
+
+static bool rule_name_ok(const char *name, bool generalised_ok)
+{
+	if (generalised_ok && name[0] == '*' && name[1] == '.')
+		return host_name_ok(name + 2, 2);
+	return host_name_ok(name, 1);
+}
+
+/* A path as the miner gives it: printable, no wildcard but a final '*';
+ * with_query: the query is written too (CoAP), else it is cut (HTTP). */
+static bool rule_uri_ok(const char *uri, bool with_query)
+{
+	size_t n = with_query ? strlen(uri) : strcspn(uri, "?"), i;
+
+	for (i = 0; i < n; i++)
+		if (uri[i] == '$' || (uri[i] == '*' && i + 1 < n) || uri[i] <= ' ' ||
+		    uri[i] > '~')
+			return false;
+	return true;
+}
+
 static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struct host *h)
 {
 	char addr[ADDR_TEXT_MAX];
@@ -369,10 +432,12 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struc
 	if (alias) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s", alias);
-	} else if (e->kind == SX_MINE_HOST_NAME && e->name[0] && strchr(e->name, '.')) {
+	} else if (e->kind == SX_MINE_HOST_NAME && strchr(e->name, '.') &&
+		   rule_name_ok(e->name, false)) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s", e->name);
-	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.') {
+	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.' &&
+		   rule_name_ok(e->name, true)) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "$%s", e->name + 1);
 	} else if (e->naddrs == 1) {
@@ -534,6 +599,41 @@ static void make_id(struct ctx *c, size_t i)
 			break;	/* cannot happen: base leaves room for the suffix */
 }
 
+static void coap_request(const struct sx_mine_pattern *p, char *type, size_t tsz, char *method,
+			 size_t msz, char *uri, size_t usz);
+
+/* Whether the names and URIs the policy would hold may become a rule; warns
+ * about the first that may not. */
+static bool rule_texts_ok(const struct sx_mine_pattern *p)
+{
+	char type[sizeof(p->app.coap_type)], method[sizeof(p->app.coap_method)];
+	char uri[sizeof(p->app.coap_uri)];
+	const char *bad = NULL, *what = NULL;
+
+	if (p->ip_proto == 1 || p->ip_proto == 2 || p->ip_proto == 58)
+		return true;
+	if (has_dns_section(p) && !rule_name_ok(p->app.dns_name, true)) {
+		bad = p->app.dns_name;
+		what = "DNS name";
+	} else if (p->app.proto == SX_P_HTTP && !rule_uri_ok(p->app.http_uri, false)) {
+		bad = p->app.http_uri;
+		what = "HTTP path";
+	} else if (p->app.proto == SX_P_COAP) {
+		coap_request(p, type, sizeof(type), method, sizeof(method), uri, sizeof(uri));
+		if (!rule_uri_ok(uri, true)) {
+			bad = p->app.coap_uri;
+			what = "CoAP path";
+		}
+	}
+	if (!bad)
+		return true;
+	sx_log(SX_LOG_WARN,
+	       "profile: a pattern left out: its %s \"%s\" cannot be a firewall rule "
+	       "(only plain host names and paths become rules)",
+	       what, bad);
+	return false;
+}
+
 static void build_policy(struct ctx *c, size_t i, const struct sx_mine_pattern *p)
 {
 	struct policy *pol = &c->pols[i];
@@ -542,6 +642,9 @@ static void build_policy(struct ctx *c, size_t i, const struct sx_mine_pattern *
 
 	pol->p = p;
 	pol->src_role = init;
+	pol->omit = !rule_texts_ok(p);
+	if (pol->omit)
+		return;
 	resolve_host(c, &p->end[init], &pol->src);
 	resolve_host(c, &p->end[resp], &pol->dst);
 	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
@@ -992,6 +1095,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	struct ctx c = {.cfg = cfg};
 	char event[ID_MAX * 2];
 	size_t i, n = 0, nev = r->npatterns, nsingle = (size_t)r->nbackground + r->nperiodic;
+	size_t nev_out = nev, nsingle_out = nsingle;
 	int ret;
 
 	if (!cfg->device || !cfg->device[0]) {
@@ -1025,26 +1129,36 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	for (i = 0; i < r->nperiodic; i++)
 		build_policy(&c, n++, &r->periodic[i]);
 	c.npols = n;
+	for (i = 0; i < c.npols; i++) {
+		if (!c.pols[i].omit)
+			continue;
+		if (i < nev)
+			nev_out--;
+		else
+			nsingle_out--;
+	}
 
 	sx_yw_open(&c.w, f);
 	sx_yw_map_begin(&c.w);
 	emit_device_info(&c);
 	str(&c.w, "single-policies");
-	if (nsingle) {
+	if (nsingle_out) {
 		sx_yw_map_begin(&c.w);
 		for (i = nev; i < c.npols; i++)
-			emit_policy(&c, &c.pols[i]);
+			if (!c.pols[i].omit)
+				emit_policy(&c, &c.pols[i]);
 	} else {
 		sx_yw_map_begin_flow(&c.w);
 	}
 	sx_yw_map_end(&c.w);
 	str(&c.w, "interactions");
-	if (nev) {
+	if (nev_out) {
 		sx_yw_map_begin(&c.w);
 		str(&c.w, sx_emit_profile_event_name(r, cfg, event, sizeof(event)));
 		sx_yw_map_begin(&c.w);
 		for (i = 0; i < nev; i++)
-			emit_policy(&c, &c.pols[i]);
+			if (!c.pols[i].omit)
+				emit_policy(&c, &c.pols[i]);
 		sx_yw_map_end(&c.w);
 	} else {
 		sx_yw_map_begin_flow(&c.w);
