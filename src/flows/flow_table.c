@@ -62,7 +62,11 @@
  * also covers a concurrent updater or a resize helper still walking the
  * bucket), then, now that nobody can reach the records, sorts them by (unit,
  * first timestamp, key) and writes them as sorted runs to the spill file
- * (flow_spill.c), and puts the records back on its free list.  Due flows
+ * (flow_spill.c), and puts the records back on its free list.  At the end
+ * of a capture the flows are unlinked at once but the grace period waits
+ * until SX_EVICT_DEFER_MAX of them are pending (or the next sweep, or the
+ * worker's end): a capture of a few flows then costs no membarrier of its
+ * own, which dominated runs over many small captures.  Due flows
  * are: all of them at the end of a capture or of the worker; on a sweep,
  * the replaced ones, the idle ones and those whose event window has closed.
  * Sweeps run only when the worker holds at least sweep_min_live flows and
@@ -741,12 +745,11 @@ static int evict_cmp(const void *pa, const void *pb)
 }
 
 /* The finished record of f, normalised to the device (initiator) side. */
-static void to_rec(const struct sx_flows *fl, struct sx_flow *f, int64_t now_ns,
-		   struct sx_flow_rec *r)
+static void to_rec(const struct sx_flows *fl, struct sx_flow *f, struct sx_flow_rec *r)
 {
 	unsigned d = f->init_dir;
 	uint8_t st = atomic_load_explicit(&f->state, RELAXED);
-	int64_t ref = SX_MIN(now_ns, f->unit_end_ns);
+	int64_t ref = f->unit_end_ns; /* min(unit end, clock at eviction): unlink_due() */
 	unsigned i;
 
 	r->key = f->key;
@@ -792,7 +795,7 @@ static bool sweep_due(const struct sx_flows *fl, const struct sx_flow *f, int64_
 }
 
 /* Sort the collected batch and write it to the spill as one run per unit. */
-static int write_batch(struct sx_flows_worker *w, int64_t now_ns)
+static int write_batch(struct sx_flows_worker *w)
 {
 	struct sx_flows *fl = w->fl;
 	struct sx_flow_rec *rec;
@@ -825,7 +828,7 @@ static int write_batch(struct sx_flows_worker *w, int64_t now_ns)
 			runs[nruns++] =
 			    (struct sx_run){.file = f->key.file, .event = f->key.event, .off = at};
 		}
-		to_rec(fl, f, now_ns, rec);
+		to_rec(fl, f, rec);
 		sx_spill__put_rec(&w->out, rec);
 		runs[nruns - 1].len += w->out.len - at;
 		runs[nruns - 1].count++;
@@ -848,21 +851,20 @@ out:
 	return ret;
 }
 
-long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_t force_before,
-		     size_t force_first)
+/*
+ * Unlink the due flows from the table onto the worker's pending list
+ * (w->evict[0..nevict)), fixing the clock each one ends at.  Returns 0 or
+ * -ENOMEM.
+ */
+static int unlink_due(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_t force_before,
+		      size_t force_first)
 {
 	size_t seen = 0;
 	struct sx_flows *fl = w->fl;
 	struct sx_flow *f, *next;
-	size_t i;
-	long n;
-	int ret;
 
-	sx_flows__read_unlock(w);
-	if (!w->live)
-		return 0;
-	if (w->evict_cap < w->live) {
-		size_t ncap = (size_t)w->live;
+	if (w->evict_cap < w->nevict + w->live) {
+		size_t ncap = (size_t)(w->nevict + w->live);
 		struct sx_flow **ne = sx_realloc_array(w->evict, ncap, sizeof(*ne));
 
 		if (!ne) {
@@ -872,7 +874,6 @@ long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_
 		w->evict = ne;
 		w->evict_cap = ncap;
 	}
-	w->nevict = 0;
 	urcu_memb_read_lock();
 	for (f = w->head; f; f = next) {
 		uint8_t st = atomic_load_explicit(&f->state, memory_order_acquire);
@@ -891,17 +892,30 @@ long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_
 				atomic_fetch_sub_explicit(&fl->shards[f->shard].nflows, 1, RELAXED);
 		}
 		live_unlink(w, f);
+		/* The clock that tells "idle" from "open" (to_rec); the owner
+		 * alone reads unit_end_ns. */
+		f->unit_end_ns = SX_MIN(f->unit_end_ns, now_ns);
 		w->evict[w->nevict++] = f;
 	}
 	TSAN_RELEASE(&fl->gp_token);
 	urcu_memb_read_unlock();
+	return 0;
+}
+
+/* One grace period for every pending flow, then write them and recycle. */
+static long flush_pending(struct sx_flows_worker *w)
+{
+	struct sx_flows *fl = w->fl;
+	size_t i;
+	long n;
+	int ret;
+
 	if (!w->nevict)
 		return 0;
-	/* One grace period for the whole batch. */
 	urcu_memb_synchronize_rcu();
 	TSAN_ACQUIRE(&fl->gp_token);
 	atomic_fetch_add_explicit(&fl->st_batches, 1, RELAXED);
-	ret = write_batch(w, now_ns);
+	ret = write_batch(w);
 	if (ret)
 		latch(w, ret);
 	for (i = 0; i < w->nevict; i++)
@@ -909,6 +923,29 @@ long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_
 	n = (long)w->nevict;
 	w->nevict = 0;
 	return ret ? ret : n;
+}
+
+long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_t force_before,
+		     size_t force_first)
+{
+	int ret;
+
+	sx_flows__read_unlock(w);
+	if (w->live) {
+		ret = unlink_due(w, all, now_ns, force_before, force_first);
+		if (ret)
+			return ret;
+	}
+	return flush_pending(w);
+}
+
+void sx_flows__retire_all(struct sx_flows_worker *w, int64_t now_ns)
+{
+	sx_flows__read_unlock(w);
+	if (w->live && unlink_due(w, true, now_ns, INT64_MIN, 0))
+		return;
+	if (w->nevict >= SX_EVICT_DEFER_MAX)
+		flush_pending(w);
 }
 
 long sx_flows_sweep(struct sx_flows_worker *w, int64_t now_ns)

@@ -666,6 +666,6 @@ void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 void sx_flows_file_end(struct sx_flows_worker *w, uint32_t file)
 {
 	(void)file;
-	sx_flows__evict(w, true, w->cur.clock, INT64_MIN, 0);
+	sx_flows__retire_all(w, w->cur.clock);
 	w->cur.active = false;
 }

@@ -164,6 +164,14 @@ void sx_flows__read_unlock(struct sx_flows_worker *w);
  */
 long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_t force_before,
 		     size_t force_first);
+/*
+ * The end of a capture: unlink every flow of the worker now, but wait for
+ * the grace period (and write them) only once SX_EVICT_DEFER_MAX flows are
+ * pending, or at the next eviction or sx_flows_worker_free(): one grace
+ * period per capture made small captures cost a membarrier each.
+ */
+#define SX_EVICT_DEFER_MAX 4096
+void sx_flows__retire_all(struct sx_flows_worker *w, int64_t now_ns);
 /* The memory cap: evict the least recently active half when over max_live. */
 void sx_flows__cap(struct sx_flows_worker *w);
 int64_t sx_flows__pkt_ns(const struct sx_pkt *pkt);
