@@ -278,9 +278,7 @@ static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *
 			break;
 		rr->addr.family = rr->type == T_A ? 4 : 6;
 		sx_cur_copy(&c, rr->addr.b, alen);
-		if (!inet_ntop(rr->type == T_A ? AF_INET : AF_INET6, rr->addr.b, rr->data,
-			       sizeof(rr->data)))
-			rr->data[0] = '\0';
+		sx_addr_str(&rr->addr, rr->data, sizeof(rr->data));
 		break;
 	}
 	case T_NS:

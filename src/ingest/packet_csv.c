@@ -19,13 +19,33 @@
 
 #define SUMMARY_MAX 768
 
+/* Dotted quad without printf (it is on every DNS answer and flow row). */
+static void ipv4_str(const uint8_t *b, char *buf, size_t bufsz)
+{
+	char t[16], *p = t;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	if ((size_t)(p - t) <= bufsz)
+		memcpy(buf, t, (size_t)(p - t));
+}
+
 const char *sx_addr_str(const struct sx_addr *a, char *buf, size_t bufsz)
 {
 	if (bufsz == 0)
 		return buf;
 	buf[0] = '\0';
 	if (a->family == 4)
-		inet_ntop(AF_INET, a->b, buf, (socklen_t)bufsz);
+		ipv4_str(a->b, buf, bufsz);
 	else if (a->family == 6)
 		inet_ntop(AF_INET6, a->b, buf, (socklen_t)bufsz);
 	return buf;
