@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+#include "core/util.h"
 #include "flows/flows.h"
 #include "support/frames.h"
 #include "support/tmp.h"
@@ -653,6 +655,87 @@ TEST(reduce_order_is_independent_of_seed_and_threads)
 	CHECK_EQ(a.h, c.h);
 }
 
+/* ---- the text reduce on several threads gives the serial bytes ---- */
+
+/* One line per row; the rows of captures 1 and 2 carry 20 KiB each, so
+ * those units' text (about 20 MiB) passes the 16 MiB a thread may buffer
+ * ahead of the writing one. */
+static void text_fmt(struct sx_buf *b, const struct sx_flow_row *row)
+{
+	static char pad[20480];
+	char line[128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%u,%llu,%lld,%u\n", row->rec.key.file,
+		     (unsigned long long)row->index, (long long)row->rec.first_ns,
+		     (unsigned)row->rec.key.lo_addr[3]);
+	sx_buf_put(b, line, (size_t)n);
+	if (row->rec.key.file == 1 || row->rec.key.file == 2) {
+		if (!pad[0])
+			memset(pad, 'x', sizeof(pad) - 1);
+		sx_buf_put(b, pad, sizeof(pad) - 1);
+		sx_buf_put(b, "\n", 1);
+	}
+}
+
+struct text_serial {
+	struct sx_buf b;
+};
+
+static int text_serial_row(void *arg, const struct sx_flow_row *row)
+{
+	text_fmt(&((struct text_serial *)arg)->b, row);
+	return 0;
+}
+
+static char *text_reduce(struct sx_flows *fl, unsigned nthreads, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	CHECK(f != NULL);
+	CHECK_EQ(sx_flows_reduce_text(fl, NULL, 0, NULL, nthreads, text_fmt, f), 0);
+	CHECK_EQ(fclose(f), 0);
+	return text;
+}
+
+TEST(parallel_text_reduce_gives_the_serial_bytes)
+{
+	struct sx_flows *fl = new_table(3, 0);
+	struct unit_feed u[12];
+	pthread_t th[12];
+	struct text_serial ser;
+	static const unsigned nthreads[] = {1, 2, 3, 8};
+	unsigned i;
+	FILE *full;
+
+	for (i = 0; i < 12; i++) {
+		u[i] = (struct unit_feed){fl, i};
+		CHECK_EQ(pthread_create(&th[i], NULL, feed_file, &u[i]), 0);
+	}
+	for (i = 0; i < 12; i++)
+		pthread_join(th[i], NULL);
+	sx_buf_init(&ser.b);
+	CHECK_EQ(sx_flows_reduce(fl, NULL, 0, NULL, text_serial_row, &ser), 0);
+	CHECK(ser.b.len > 2 * (16u << 20));
+	for (i = 0; i < SX_ARRAY_SIZE(nthreads); i++) {
+		size_t len;
+		char *text = text_reduce(fl, nthreads[i], &len);
+
+		CHECK_EQ(len, ser.b.len);
+		CHECK(memcmp(text, ser.b.data, len) == 0);
+		free(text);
+	}
+	sx_buf_fini(&ser.b);
+	/* A failed write stops every thread and is returned, without a hang. */
+	full = fopen("/dev/full", "w");
+	if (full) {
+		CHECK(sx_flows_reduce_text(fl, NULL, 0, NULL, 4, text_fmt, full) < 0);
+		fclose(full);
+	}
+	sx_flows_free(fl);
+}
+
 #ifdef STANDALONE
 /* The TSan build's runner (see the top of the file). */
 int main(int argc, char **argv)
@@ -673,6 +756,7 @@ int main(int argc, char **argv)
 	    T(memory_cap_holds_when_time_stands_still),
 	    T(pipeline_threads_give_identical_csv),
 	    T(reduce_order_is_independent_of_seed_and_threads),
+	    T(parallel_text_reduce_gives_the_serial_bytes),
 #undef T
 	};
 	const char *json = NULL;

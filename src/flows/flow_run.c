@@ -150,25 +150,6 @@ int sx_flows_collect(struct sx_flows *fl, const struct sx_ingest_cfg *cfg, struc
 /* Flows per MiB of capture, measured on the shared corpora (ndpiReader: 22 887
  * flows in 152 MB); only sizes the shards, which are resized when needed. */
 #define FLOWS_PER_MIB 150
-#define CSV_FLUSH     (256u * 1024u)
-
-struct csv_out {
-	struct sx_buf b;
-	FILE *f;
-	int err;
-};
-
-static int csv_row(void *arg, const struct sx_flow_row *row)
-{
-	struct csv_out *o = arg;
-
-	sx_flows_csv_row(&o->b, row);
-	if (o->b.len >= CSV_FLUSH) {
-		o->err = sx_buf_flush(&o->b, o->f);
-		return o->err;
-	}
-	return 0;
-}
 
 int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file_status *status,
 		       struct sx_flows_stats *st)
@@ -180,7 +161,7 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 				     .filter = job->filter};
 	struct sx_flows_cfg cfg = job->cfg;
 	struct sx_flows *fl;
-	struct csv_out o = {.f = out};
+	struct sx_buf hdr;
 	uint64_t total = 0;
 	uint32_t i;
 	int ret;
@@ -204,16 +185,17 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 		return ret;
 	ret = sx_flows_collect(fl, &icfg, job->names, status);
 	if (!ret) {
-		sx_buf_init(&o.b);
-		sx_flows_csv_header(&o.b);
-		ret = sx_flows_reduce(fl, job->shown ? job->shown : job->paths, job->npaths,
-				      job->names, csv_row, &o);
-		if (!ret)
-			ret = sx_buf_flush(&o.b, out);
-		if (!ret && fflush(out) != 0)
-			ret = -errno;
-		sx_buf_fini(&o.b);
+		sx_buf_init(&hdr);
+		sx_flows_csv_header(&hdr);
+		ret = sx_buf_flush(&hdr, out);
+		sx_buf_fini(&hdr);
 	}
+	if (!ret)
+		ret = sx_flows_reduce_text(fl, job->shown ? job->shown : job->paths, job->npaths,
+					   job->names, job->nthreads ? job->nthreads : sx_nproc(),
+					   sx_flows_csv_row, out);
+	if (!ret && fflush(out) != 0)
+		ret = -errno;
 	if (st)
 		sx_flows_get_stats(fl, st);
 	sx_flows_free(fl);

@@ -27,11 +27,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+#include "core/err.h"
 #include "core/util.h"
 #include "flows/flows_int.h"
 
@@ -440,44 +444,264 @@ out:
 	return ret;
 }
 
-int sx_flows_reduce(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
-		    const struct sx_names *names, sx_flow_row_fn fn, void *arg)
+/* The spill's runs, sorted by unit (a copy: the list may not grow now). */
+static int sorted_runs(struct sx_flows *fl, struct sx_run **out, size_t *nout)
 {
 	struct sx_spill *s = &fl->spill;
-	struct reduce_ctx *rc;
 	struct sx_run *runs;
-	size_t nruns, i, j;
-	int ret;
+	size_t nruns;
 
 	pthread_mutex_lock(&s->lock);
 	nruns = s->nruns;
-	runs = sx_calloc_array(nruns, sizeof(*runs));
+	runs = sx_calloc_array(nruns + 1, sizeof(*runs));
 	if (runs && nruns)
 		memcpy(runs, s->runs, nruns * sizeof(*runs));
 	pthread_mutex_unlock(&s->lock);
-	rc = calloc(1, sizeof(*rc));
-	if (!runs || !rc) {
-		free(runs);
+	if (!runs)
+		return -ENOMEM;
+	qsort(runs, nruns, sizeof(*runs), run_cmp);
+	*out = runs;
+	*nout = nruns;
+	return 0;
+}
+
+/* The end of the unit whose runs start at runs[i]. */
+static size_t unit_end(const struct sx_run *runs, size_t nruns, size_t i)
+{
+	size_t j;
+
+	for (j = i + 1; j < nruns; j++)
+		if (runs[j].file != runs[i].file || runs[j].event != runs[i].event)
+			break;
+	return j;
+}
+
+static int reduce_ctx_new(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
+			  const struct sx_names *names, struct reduce_ctx **out)
+{
+	struct reduce_ctx *rc = calloc(1, sizeof(*rc));
+
+	if (!rc || sx_svc_map_new(&rc->svc)) {
 		free(rc);
 		return -ENOMEM;
 	}
-	ret = sx_svc_map_new(&rc->svc);
-	if (ret)
-		goto out;
 	rc->fl = fl;
 	rc->files = files;
 	rc->nfiles = nfiles;
 	rc->names = names;
-	qsort(runs, nruns, sizeof(*runs), run_cmp);
-	for (i = 0; i < nruns && !ret; i = j) {
-		for (j = i + 1; j < nruns; j++)
-			if (runs[j].file != runs[i].file || runs[j].event != runs[i].event)
-				break;
-		ret = reduce_unit(rc, runs + i, j - i, fn, arg);
-	}
-out:
+	*out = rc;
+	return 0;
+}
+
+static void reduce_ctx_free(struct reduce_ctx *rc)
+{
+	if (!rc)
+		return;
 	sx_svc_map_free(rc->svc);
 	free(rc);
+}
+
+int sx_flows_reduce(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
+		    const struct sx_names *names, sx_flow_row_fn fn, void *arg)
+{
+	struct reduce_ctx *rc = NULL;
+	struct sx_run *runs = NULL;
+	size_t nruns, i, j;
+	int ret;
+
+	ret = sorted_runs(fl, &runs, &nruns);
+	if (!ret)
+		ret = reduce_ctx_new(fl, files, nfiles, names, &rc);
+	for (i = 0; i < nruns && !ret; i = j) {
+		j = unit_end(runs, nruns, i);
+		ret = reduce_unit(rc, runs + i, j - i, fn, arg);
+	}
+	reduce_ctx_free(rc);
+	free(runs);
+	return ret;
+}
+
+/*
+ * Text reduce on several threads.  Units are independent, so threads take
+ * them in order from an atomic index and format their rows into their own
+ * buffer; the text must still leave in unit order.  The unit whose turn it
+ * is (next) streams straight to out as its buffer fills; any other waits
+ * for its turn once its buffer holds TEXT_AHEAD_MAX bytes, and at its end.
+ * The lowest unit in progress is always the one whose turn it is, so
+ * nobody waits forever, and memory stays bounded by threads x
+ * TEXT_AHEAD_MAX whatever the units' sizes.
+ */
+#define TEXT_FLUSH     (256u * 1024u)
+#define TEXT_AHEAD_MAX (16u << 20)
+
+struct text_run {
+	struct sx_flows *fl;
+	const char *const *files;
+	uint32_t nfiles;
+	const struct sx_names *names;
+	sx_flow_text_fn fmt;
+	FILE *out;
+	const struct sx_run *runs;
+	size_t nruns;
+	size_t *unit_at;	/* index in runs of each unit's first run */
+	size_t nunits;
+	atomic_size_t take;	/* next unit to take */
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	size_t next;		/* unit whose text is due (under lock) */
+	int err;		/* first error (under lock) */
+};
+
+struct text_thread {
+	struct text_run *tr;
+	pthread_t thread;
+	struct reduce_ctx *rc;
+	struct sx_buf b;
+	size_t unit;
+};
+
+/* Wait for this unit's turn; false when the run failed meanwhile. */
+static bool wait_turn(struct text_thread *t)
+{
+	struct text_run *tr = t->tr;
+	bool ok;
+
+	pthread_mutex_lock(&tr->lock);
+	while (tr->next != t->unit && !tr->err)
+		pthread_cond_wait(&tr->turn, &tr->lock);
+	ok = !tr->err;
+	pthread_mutex_unlock(&tr->lock);
+	return ok;
+}
+
+static bool my_turn(struct text_thread *t)
+{
+	bool mine;
+
+	pthread_mutex_lock(&t->tr->lock);
+	mine = t->tr->next == t->unit;
+	pthread_mutex_unlock(&t->tr->lock);
+	return mine;
+}
+
+static void text_fail(struct text_run *tr, int err)
+{
+	pthread_mutex_lock(&tr->lock);
+	if (!tr->err)
+		tr->err = err;
+	pthread_cond_broadcast(&tr->turn);
+	pthread_mutex_unlock(&tr->lock);
+}
+
+static int text_row(void *arg, const struct sx_flow_row *row)
+{
+	struct text_thread *t = arg;
+
+	t->tr->fmt(&t->b, row);
+	if (t->b.len < TEXT_FLUSH)
+		return 0;
+	if (t->b.len < TEXT_AHEAD_MAX && !my_turn(t))
+		return 0;
+	if (!wait_turn(t))
+		return SX_E_STOPPED;	/* another thread failed: its error is kept */
+	return sx_buf_flush(&t->b, t->tr->out);
+}
+
+static void *text_main(void *arg)
+{
+	struct text_thread *t = arg;
+	struct text_run *tr = t->tr;
+	int ret;
+
+	for (;;) {
+		size_t u = atomic_fetch_add(&tr->take, 1), first, end;
+
+		if (u >= tr->nunits)
+			break;
+		t->unit = u;
+		first = tr->unit_at[u];
+		end = unit_end(tr->runs, tr->nruns, first);
+		ret = reduce_unit(t->rc, tr->runs + first, end - first, text_row, t);
+		if (!ret && !wait_turn(t))
+			break;
+		if (!ret)
+			ret = sx_buf_flush(&t->b, tr->out);
+		if (ret) {
+			text_fail(tr, ret);
+			break;
+		}
+		pthread_mutex_lock(&tr->lock);
+		tr->next++;
+		pthread_cond_broadcast(&tr->turn);
+		pthread_mutex_unlock(&tr->lock);
+	}
+	return NULL;
+}
+
+int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
+			 const struct sx_names *names, unsigned nthreads, sx_flow_text_fn fmt,
+			 FILE *out)
+{
+	struct text_run tr = {.fl = fl, .files = files, .nfiles = nfiles, .names = names,
+			      .fmt = fmt, .out = out};
+	struct text_thread *th = NULL;
+	struct sx_run *runs = NULL;
+	unsigned n, i, started = 0;
+	size_t nruns, k;
+	int ret;
+
+	ret = sorted_runs(fl, &runs, &nruns);
+	if (ret)
+		return ret;
+	tr.runs = runs;
+	tr.nruns = nruns;
+	tr.unit_at = sx_calloc_array(nruns + 1, sizeof(*tr.unit_at));
+	if (!tr.unit_at) {
+		ret = -ENOMEM;
+		goto out_runs;
+	}
+	for (k = 0; k < nruns; k = unit_end(runs, nruns, k))
+		tr.unit_at[tr.nunits++] = k;
+	n = nthreads ? nthreads : 1;
+	if (n > tr.nunits)
+		n = tr.nunits ? (unsigned)tr.nunits : 1;
+	th = sx_calloc_array(n, sizeof(*th));
+	if (!th) {
+		ret = -ENOMEM;
+		goto out_units;
+	}
+	atomic_init(&tr.take, 0);
+	pthread_mutex_init(&tr.lock, NULL);
+	pthread_cond_init(&tr.turn, NULL);
+	for (i = 0; i < n && !ret; i++) {
+		th[i].tr = &tr;
+		sx_buf_init(&th[i].b);
+		ret = reduce_ctx_new(fl, files, nfiles, names, &th[i].rc);
+	}
+	/* The calling thread is the first worker: one thread needs no other. */
+	for (i = 1; i < n && !ret; i++) {
+		if (pthread_create(&th[i].thread, NULL, text_main, &th[i]))
+			break;	/* fewer threads: the others take its units */
+		started++;
+	}
+	if (!ret)
+		text_main(&th[0]);
+	else
+		text_fail(&tr, ret);
+	for (i = 1; i <= started; i++)
+		pthread_join(th[i].thread, NULL);
+	if (!ret)
+		ret = tr.err;
+	for (i = 0; i < n; i++) {
+		sx_buf_fini(&th[i].b);
+		reduce_ctx_free(th[i].rc);
+	}
+	pthread_cond_destroy(&tr.turn);
+	pthread_mutex_destroy(&tr.lock);
+	free(th);
+out_units:
+	free(tr.unit_at);
+out_runs:
 	free(runs);
 	return ret;
 }

@@ -256,6 +256,23 @@ typedef int (*sx_flow_row_fn)(void *arg, const struct sx_flow_row *row);
 int sx_flows_reduce(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
 		    const struct sx_names *names, sx_flow_row_fn fn, void *arg);
 
+/* Format one row as text, appended to b. */
+typedef void (*sx_flow_text_fn)(struct sx_buf *b, const struct sx_flow_row *row);
+
+/*
+ * sx_flows_reduce_text - the walk of sx_flows_reduce(), each row formatted
+ * by fmt and written to out, on up to nthreads threads (the caller's
+ * included): units are reduced in parallel, their text written in the
+ * order sx_flows_reduce() gives, so out holds the same bytes for any
+ * nthreads.  Memory: each thread buffers at most 16 MiB ahead of the
+ * writing one.  Returns 0, -ENOMEM, -EIO, or -errno of a write.  Call
+ * after every worker is freed.  Context: any thread; not concurrently
+ * with itself.
+ */
+int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t nfiles,
+			 const struct sx_names *names, unsigned nthreads, sx_flow_text_fn fmt,
+			 FILE *out);
+
 /* ---- CSV (flow_csv.c) ---- */
 
 #define SX_FLOWS_CSV_NCOLS 36
