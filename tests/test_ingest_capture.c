@@ -359,6 +359,27 @@ Test(ingest_capture, microsecond_pcap)
 	free(p);
 }
 
+/* A classic pcap stores unsigned 32-bit seconds: 2065 is not 1929. */
+Test(ingest_capture, seconds_after_2038)
+{
+	char *p = path_of("y2038.pcap");
+	struct sx_tf_rec recs[2];
+	struct readback r;
+
+	make_frames();
+	recs[0] = (struct sx_tf_rec){.data = frames[0], .caplen = (uint32_t)lens[0],
+				     .sec = 2147483647, .usec = 1};
+	recs[1] = (struct sx_tf_rec){.data = frames[1], .caplen = (uint32_t)lens[1],
+				     .sec = 3000000000LL, .usec = 2};
+	cr_assert_eq(sx_tf_write_pcap(p, 1, recs, 2), 0);
+	read_all(p, NULL, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.sec[0], 2147483647);
+	cr_assert_eq(r.sec[1], 3000000000LL, "read back as %lld", (long long)r.sec[1]);
+	cr_assert_eq(r.nsec[1], 2000);
+	free(p);
+}
+
 Test(ingest_capture, nanosecond_pcap_full_precision)
 {
 	struct bytes o = {0};

@@ -188,9 +188,8 @@ int64_t sx_flows__pkt_ns(const struct sx_pkt *pkt)
 {
 	int64_t s = pkt->ts_sec;
 
-	/* libpcap 1.10 reads a classic pcap's unsigned 32-bit seconds as signed:
-	 * times after 2038-01-19 arrive negative.  No capture format stores times
-	 * before 1970, so such values are taken back as unsigned. */
+	/* As the capture reader does (times after 2038 read as negative 32-bit
+	 * seconds), for packets built by other callers. */
 	if (s < 0 && s >= INT32_MIN)
 		s += (int64_t)1 << 32;
 	/* Nonsense timestamps are clamped so that differences never overflow. */

@@ -468,6 +468,11 @@ int sx_capture_next_raw(struct sx_capture *cap, struct sx_raw_rec *rec)
 	rec->caplen = h->caplen;
 	rec->wire_len = h->len;
 	rec->ts_sec = h->ts.tv_sec;
+	/* libpcap 1.10 reads a classic pcap's unsigned 32-bit seconds as signed:
+	 * times after 2038-01-19 arrive negative.  No capture format stores
+	 * times before 1970, so such values are taken back as unsigned. */
+	if (rec->ts_sec < 0 && rec->ts_sec >= INT32_MIN)
+		rec->ts_sec += (int64_t)1 << 32;
 	rec->ts_nsec = (uint32_t)h->ts.tv_usec; /* nanoseconds: opened with NANO precision */
 	rec->index = cap->index++;
 	return 1;
