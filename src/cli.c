@@ -5,7 +5,9 @@
  * file (outputs being written, spooled inputs: core/outfile.h), sets the
  * run-wide stop flag and remembers the signal; the commands then wind down
  * (readers stop between batches, sx_out_commit() refuses to rename) and
- * exit with 128 + the signal number (130, 143) through sx_cli_exit().  A
+ * exit with 128 + the signal number (130, 143) through sx_cli_exit(), unless
+ * the signal came after the command's last output was renamed into place
+ * (sx_cli_finished()): the work is then complete and says so.  A
  * second signal kills the process at once, after removing the temporary
  * files again.  The handler is installed without SA_RESTART so that a read
  * from a pipe on the main thread (spooling standard input) returns EINTR.
@@ -31,6 +33,7 @@
 
 static volatile sig_atomic_t signals_seen;
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t finished;
 
 /* Spooled copies: their cleanup registrations (core/outfile.h), by input. */
 static int *spool_slots;
@@ -49,9 +52,14 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+void sx_cli_finished(void)
+{
+	finished = 1;
+}
+
 int sx_cli_exit(int exit_code)
 {
-	return stop_signal ? 128 + stop_signal : exit_code;
+	return stop_signal && !finished ? 128 + stop_signal : exit_code;
 }
 
 void sx_cli_signals(void)

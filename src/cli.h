@@ -18,6 +18,10 @@ void sx_cli_signals(void);
  */
 int sx_cli_exit(int exit_code);
 
+/* The command's outputs are all in place: a signal from now on no longer
+ * makes it a stopped run (sx_cli_exit() returns its own exit code). */
+void sx_cli_finished(void);
+
 /* Parse "-j N" (1..1024).  0 on success, else prints a usage error. */
 int sx_cli_threads(const char *cmd, const char *arg, unsigned *out);
 

@@ -547,6 +547,8 @@ static int run(struct sx_extract *ex, const struct args *a)
 	status = report_captures(ex, a->quiet, &nread);
 	sx_cli_warn_capped(a->max_flows, sx_extract_flows_capped(ex));
 	wrote = write_outputs(ex, a->dir, a->quiet);
+	if (!wrote)
+		sx_cli_finished();
 	return wrote ? wrote : status;
 }
 

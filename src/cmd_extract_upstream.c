@@ -156,12 +156,14 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 	ret = sx_upstream_run(&cfg, &r, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "sigex %s: %s\n", cmd, msg);
-		return SX_EXIT_FAILURE;
+		return sx_cli_exit(SX_EXIT_FAILURE);
 	}
 	for (i = 0; i < r->ntables; i++)
 		if (r->tables[i].warning[0])
 			fprintf(stderr, "sigex %s: warning: %s\n", cmd, r->tables[i].warning);
 	ret = write_outputs(r, device, dir);
 	sx_upstream_result_free(r);
-	return ret;
+	if (ret == SX_EXIT_OK)
+		sx_cli_finished();
+	return sx_cli_exit(ret);
 }

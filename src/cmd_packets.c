@@ -298,6 +298,8 @@ int sx_cmd_packets(int argc, char **argv)
 	if (sx_out_commit(&out, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
 		exit_code = SX_EXIT_FAILURE;
+	} else {
+		sx_cli_finished();
 	}
 	goto out_free;
 
