@@ -21,29 +21,6 @@
 
 static char *dir;
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		p = sx_tt_path(path, e->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 static void setup(void)
 {
 	dir = sx_tt_tmpdir();
@@ -52,7 +29,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rm_tree(dir);
+	sx_tt_rm_tree(dir);
 	free(dir);
 }
 

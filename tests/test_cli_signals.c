@@ -75,29 +75,6 @@ static void note(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		p = sx_tt_path(path, e->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 static void setup(void)
 {
 	dir = sx_tt_tmpdir();
@@ -106,7 +83,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rm_tree(dir);
+	sx_tt_rm_tree(dir);
 	free(dir);
 }
 
@@ -216,7 +193,7 @@ static void write_olds(enum cmd cmd)
 					    "1700000000.csv"};
 	size_t i;
 
-	rm_tree(out);
+	sx_tt_rm_tree(out);
 	mkdir(out, 0755);
 	if (cmd == EXTRACT) {
 		for (i = 0; i < 4; i++) {

@@ -32,29 +32,6 @@
 
 static char *out;
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		p = sx_tt_path(path, e->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 static void setup(void)
 {
 	out = sx_tt_tmpdir();
@@ -63,7 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rm_tree(out);
+	sx_tt_rm_tree(out);
 	free(out);
 }
 

@@ -37,25 +37,6 @@ static const char *const csvs[] = {"1724059939.csv", "1724060053.csv", "17240601
 
 static char *dir;
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = sx_tt_path(path, e->d_name);
-		unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 static void setup(void)
 {
 	dir = sx_tt_tmpdir();
@@ -64,7 +45,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rm_tree(dir);
+	sx_tt_rm_tree(dir);
 	free(dir);
 }
 

@@ -176,6 +176,7 @@ Test(flows_e2e, window_cuts_like_the_reference)
 	sx_tcsv_free(&c);
 	run_free(&r);
 	free(path);
+	sx_tt_rm_tree(dir);
 	free(dir);
 }
 
@@ -226,6 +227,7 @@ Test(flows_e2e, event_windows_are_units)
 	run_free(&r);
 	sx_events_free(ev);
 	free(path);
+	sx_tt_rm_tree(dir);
 	free(dir);
 }
 
@@ -529,6 +531,8 @@ Test(flows_e2e, csv_reads_back_and_rewrites_identically)
 	fclose(f);
 	run_free(&r);
 	free(path);
+	if (dir)
+		sx_tt_rm_tree(dir);
 	free(dir);
 }
 

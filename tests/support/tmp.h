@@ -10,6 +10,8 @@
 
 /* A fresh directory under $TMPDIR or /tmp. */
 char *sx_tt_tmpdir(void);
+/* Remove a directory and everything under it (symlinks are not followed). */
+void sx_tt_rm_tree(const char *path);
 /* dir + "/" + name */
 char *sx_tt_path(const char *dir, const char *name);
 /* Run a shell command; stdout (and stderr when err != NULL, separately) are
