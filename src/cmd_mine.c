@@ -58,7 +58,8 @@ static const char usage[] =
 	"  -q, --quiet              no report on standard output, errors only\n"
 	"  -h, --help               this help\n"
 	"\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable.\n";
+	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
+	"130/143 stopped by SIGINT/SIGTERM (no output replaced).\n";
 
 enum {
 	OPT_SUPPORT = 256,
@@ -357,6 +358,7 @@ int sx_cmd_mine(int argc, char **argv)
 	}
 	if (write_file(dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(dir, res, &eo))
 		goto out_report;
+	sx_cli_finished();
 	if (!quiet && (fwrite(report.data, 1, report.len, stdout) != report.len ||
 		       fflush(stdout))) {
 		sx_log(SX_LOG_ERROR, "standard output: %s", strerror(errno));
@@ -371,7 +373,7 @@ out_free:
 out_free_args:
 	free(events);
 	free(bgs);
-	return exit_code;
+	return sx_cli_exit(exit_code);
 out_usage:
 	free(events);
 	free(bgs);

@@ -1,7 +1,8 @@
 /*
  * test_mine_patterns.c - the miner through its public API, on hand-built
  * flow rows: support, fixed ports, naming of ends, periodic and background
- * patterns, statistics, ids, canonical order, and the input rules.
+ * patterns, statistics, ids, canonical order, the input rules, and a stop
+ * request (SIGINT) ending the mining.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/err.h"
+#include "core/util.h"
 #include "mine/mine.h"
 
 TestSuite(mine_patterns, .timeout = 60);
@@ -553,4 +556,21 @@ Test(mine_patterns, varying_values_are_generalised)
 	cr_assert_str_eq(p->app.http_host, "cam.vendor.example");
 	cr_assert_str_eq(p->app.http_uri, "/api/v1/event/*");
 	sx_mine_result_free(r);
+}
+
+Test(mine_patterns, a_stop_request_ends_mining)
+{
+	struct sx_mine_result *r = NULL;
+	struct rowspec row;
+	struct sx_mine *m = miner(0);
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		row = tls_row(i, 50000000);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	sx_request_stop(); /* this test's process only (Criterion forks) */
+	cr_assert_eq(sx_mine_run(m, &r), SX_E_STOPPED);
+	cr_assert_null(r);
+	sx_mine_free(m);
 }

@@ -676,6 +676,9 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 	}
 	/* 1. leader pass */
 	for (i = 0; i < n; i++) {
+		ret = sx_mine__stop_at(i);
+		if (ret)
+			goto out_free;
 		c = leader_step(&st, i);
 		if (c < 0) {
 			ret = c;
@@ -689,6 +692,9 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 		goto out_free;
 	/* 2. refinement passes */
 	for (pass = 0; pass < MAX_PASSES; pass++) {
+		ret = sx_mine__stop_at(0);
+		if (ret)
+			goto out_free;
 		memcpy(prev, assign, n * sizeof(*prev));
 		ret = match_all(&st, nthreads);
 		if (ret)

@@ -63,7 +63,9 @@
  *
  * Threads.  One miner is driven by one thread; sx_mine_run() uses
  * cfg.nthreads threads for the matching passes, with the same result for
- * any number.
+ * any number.  A stop request (SIGINT, SIGTERM) ends it with SX_E_STOPPED:
+ * the loops over flows poll the flag every SX_MINE_STOP_MASK + 1 items,
+ * the clustering once per pass, and nothing is written by the miner.
  */
 #include "mine/mine.h"
 
@@ -533,13 +535,18 @@ int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
 	if (ret)
 		goto out_free;
 	for (i = 0; i < nev; i++) {
-		ret = sx_mine__flow_vector(ev[i], m->cfg.seed, m->cfg.dim_bits, scratch, &m->arena);
+		ret = sx_mine__stop_at(i);
+		if (!ret)
+			ret = sx_mine__flow_vector(ev[i], m->cfg.seed, m->cfg.dim_bits, scratch,
+						   &m->arena);
 		if (ret)
 			goto out_free;
 	}
 	for (i = 0; i < nbgf; i++) {
-		ret = sx_mine__flow_vector(bgf[i], m->cfg.seed, m->cfg.dim_bits, scratch,
-					   &m->arena);
+		ret = sx_mine__stop_at(i);
+		if (!ret)
+			ret = sx_mine__flow_vector(bgf[i], m->cfg.seed, m->cfg.dim_bits, scratch,
+						   &m->arena);
 		if (ret)
 			goto out_free;
 	}
@@ -559,6 +566,9 @@ int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
 		ret = (int)k;
 		goto out_free;
 	}
+	ret = sx_mine__stop_at(0);
+	if (ret)
+		goto out_free;
 
 	in = (struct sx_mine_input){
 		.support = m->cfg.support,

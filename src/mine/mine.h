@@ -329,7 +329,9 @@ uint32_t sx_mine_nbg(const struct sx_mine *m);
 /*
  * sx_mine_run - mine.  May be called once.  Returns 0 with *out set (caller
  * frees with sx_mine_result_free(); it borrows nothing from m, so m may be
- * freed first), or -ENOMEM.  Zero occurrences give an empty result.
+ * freed first), -ENOMEM, or SX_E_STOPPED when a stop request
+ * (core/util.h) came while it ran (checked between steps and every few
+ * thousand flows).  Zero occurrences give an empty result.
  * Context: the calling thread, plus cfg->nthreads workers it starts and
  * joins.
  */

@@ -10,8 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+#include "core/util.h"
 #include "flows/flow.h"
 #include "ingest/packet.h"
+
+/* Loops of the miner poll the stop flag every this many items. */
+#define SX_MINE_STOP_MASK 1023u
+
+/* SX_E_STOPPED when a stop was requested and item i is a polling point. */
+static inline int sx_mine__stop_at(uint32_t i)
+{
+	return (i & SX_MINE_STOP_MASK) == 0 && sx_stop_requested() ? SX_E_STOPPED : 0;
+}
 #include "mine/mine.h"
 
 /* ---- arena (arena.c): chunked bump allocator, freed as a whole ---- */
@@ -157,7 +168,8 @@ bool sx_mine__is_name(const char *host, const struct sx_addr *addr);
  * @tau:    cosine threshold to join a cluster
  * @assign: receives the cluster of each vector; clusters are numbered 0..k-1
  *          in the order of their first member
- * Returns k >= 0, or -ENOMEM.  Context: starts and joins nthreads - 1 threads.
+ * Returns k >= 0, -ENOMEM, or SX_E_STOPPED on a stop request (core/util.h).
+ * Context: starts and joins nthreads - 1 threads.
  */
 long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *group, uint32_t n,
 		      double tau, unsigned nthreads, uint32_t *assign);

@@ -1130,10 +1130,14 @@ static int match_background(struct ctx *cx)
 		goto out_free;
 	for (i = 0; i < in->nbgflows; i++) {
 		const struct sx_mine_flow *f = in->bgflows[i];
-		long b = sx_mine__centroids_best(cents, &f->vec, f->ip_proto, allowed,
-						 in->threshold, NULL);
+		long b;
 		uint64_t *w;
 
+		ret = sx_mine__stop_at(i);
+		if (ret)
+			goto out_free;
+		b = sx_mine__centroids_best(cents, &f->vec, f->ip_proto, allowed, in->threshold,
+					    NULL);
 		if (b == -ENOMEM) {
 			ret = -ENOMEM;
 			goto out_free;
