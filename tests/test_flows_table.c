@@ -6,11 +6,11 @@
  *
  * Packets are built by hand (struct sx_pkt), so these tests depend on the
  * flows module only.  Run under ThreadSanitizer with
- * TSAN_OPTIONS=suppressions=tests/tsan.supp.
+ * TSAN_OPTIONS=suppressions=tests/tsan.supp (its own runner there:
+ * support/check.h).
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,53 +19,9 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "flows/flows.h"
+#include "support/check.h"
 #include "support/frames.h"
 #include "support/tmp.h"
-
-/*
- * Criterion cannot start under ThreadSanitizer (its BoxFort arena wants a
- * fixed mapping that TSan's shadow memory holds: Snaipe/Criterion#274), so
- * a TSan build of this file has its own main() that runs the same test
- * bodies in-process and writes the JSON summary ctest's hook reads.  The
- * bodies check with CHECK*, which maps to cr_assert under Criterion.
- */
-#if defined(__SANITIZE_THREAD__)
-#define STANDALONE 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define STANDALONE 1
-#endif
-#endif
-
-static void check_fail(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check_fail(const char *file, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-#ifdef STANDALONE
-	fprintf(stderr, "%s:%d: check failed: %s\n", file, line, msg);
-	exit(1);
-#else
-	cr_assert(0, "%s:%d: %s", file, line, msg);
-#endif
-}
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			check_fail(__FILE__, __LINE__, "%s", #c);                                  \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                             \
-	do {                                                                                       \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);     \
-		if (a_ != b_)                                                                      \
-			check_fail(__FILE__, __LINE__, "%s == %s (%llu != %llu)", #a, #b, a_, b_); \
-	} while (0)
 
 static void setup(void)
 {
@@ -736,14 +692,11 @@ TEST(parallel_text_reduce_gives_the_serial_bytes)
 	sx_flows_free(fl);
 }
 
-#ifdef STANDALONE
-/* The TSan build's runner (see the top of the file). */
+#ifdef SX_TC_STANDALONE
+/* The TSan build's runner (support/check.h). */
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sx_tc_test tests[] = {
 #define T(n) {#n, t_##n}
 	    T(threads_on_overlapping_keys_give_exact_totals),
 	    T(explicit_resize_under_concurrent_adds),
@@ -759,30 +712,8 @@ int main(int argc, char **argv)
 	    T(parallel_text_reduce_gives_the_serial_bytes),
 #undef T
 	};
-	const char *json = NULL;
-	size_t i;
-	int a;
 
-	for (a = 1; a < argc; a++)
-		if (strncmp(argv[a], "--json=", 7) == 0)
-			json = argv[a] + 7;
-	for (i = 0; i < SX_ARRAY_SIZE(tests); i++) {
-		setup();
-		tests[i].fn(); /* exits non-zero on a failed check */
-		teardown();
-		printf("[PASS] flows_table::%s\n", tests[i].name);
-	}
-	printf("[====] Synthesis: Tested: %zu | Passing: %zu | Failing: 0 | Crashing: 0\n",
-	       SX_ARRAY_SIZE(tests), SX_ARRAY_SIZE(tests));
-	if (json) {
-		FILE *f = fopen(json, "w");
-
-		if (f) {
-			fprintf(f, "{\"passed\": %zu, \"failed\": 0, \"errored\": 0}\n",
-				SX_ARRAY_SIZE(tests));
-			fclose(f);
-		}
-	}
-	return 0;
+	return sx_tc_run_standalone("flows_table", tests, SX_ARRAY_SIZE(tests), setup, teardown,
+				    false, argc, argv);
 }
 #endif

@@ -649,7 +649,9 @@ int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t e
 
 	if (pkt->src.family != 4 && pkt->src.family != 6)
 		return 0;
-	dir = sx_flow_key_make(&key, pkt, pkt->file, event);
+	/* The capture being driven names the unit (a multi-table collect
+	 * numbers captures per table); pkt->file when driven by this call alone. */
+	dir = sx_flow_key_make(&key, pkt, w->cur.active ? w->cur.file : pkt->file, event);
 	h = sx_flow_key_hash(&key, fl->cfg.seed);
 	shard = (unsigned)(h >> (64 - SX_SHARD_BITS));
 	sh = &fl->shards[shard];

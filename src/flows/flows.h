@@ -182,9 +182,11 @@ void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt);
 void sx_flows_file_end(struct sx_flows_worker *w, uint32_t file);
 
 /*
- * sx_flows_add - account one IP packet to the flow of (pkt->file, event),
- * creating or replacing it as the flow rules say.  unit_end_ns is the end of
- * the unit (INT64_MAX when open-ended).  Non-IP packets are ignored.
+ * sx_flows_add - account one IP packet to the flow of (capture, event),
+ * creating or replacing it as the flow rules say.  The capture is the one
+ * given to sx_flows_file_begin() while it is being driven, else pkt->file.
+ * unit_end_ns is the end of the unit (INT64_MAX when open-ended).  Non-IP
+ * packets are ignored.
  * Returns 0 or -ENOMEM (latched).  Holds the RCU read lock across a batch of
  * calls; sx_flows_worker_release() drops it.  Context: RCU thread.
  */
@@ -214,6 +216,85 @@ uint64_t sx_flows_worker_live(const struct sx_flows_worker *w);
  */
 int sx_flows_collect(struct sx_flows *fl, const struct sx_ingest_cfg *cfg, struct sx_names *names,
 		     struct sx_file_status *status);
+
+/*
+ * Many tables, one reader pool (`sigex batch`).  The files of several jobs
+ * (GROUPS: one flow table each, e.g. one device's event) are read by ONE
+ * sx_ingest_run(), in the order given, so that the reader threads serve
+ * the whole list instead of one run per job.  A file that belongs to several
+ * groups is listed once per group.  Each group is set up lazily, by the
+ * open callback, when the first of its files is begun, and handed back by
+ * the done callback as soon as its last file is read, while the readers go
+ * on with the other groups; so the groups alive at once are those in
+ * flight, not all of them.
+ *
+ * A reader thread keeps a flows worker on the group's table and a names
+ * learner while its files stay in one group, and releases them when it
+ * leaves the group (or nothing of it is left to begin): the worker is
+ * freed, since a table is reduced only once every worker on it is, and the
+ * learner merged into the group's names under the group's lock
+ * (sx_names_finish() sums and chooses in an order of its own, so the merge
+ * order does not matter).  Each file's status is copied into the group's
+ * array.  The thread whose release completes a group finishes its names
+ * and calls done.
+ */
+struct sx_flows_group {
+	struct sx_flows *fl;	       /* the table the group's flows go to */
+	struct sx_names *names;	       /* learned into, then finished; or NULL */
+	struct sx_file_status *status; /* one per file of the group, by index */
+};
+
+struct sx_flows_multi_ops {
+	/*
+	 * Set group g up into *io (all three borrowed until done).  Called
+	 * once, on the reader thread that begins the group's first file; the
+	 * threads beginning its other files wait for it.  A non-zero return
+	 * fails the group: its files are still read (and counted) but not
+	 * used, and done gets the error.
+	 */
+	int (*open)(void *arg, uint32_t g, struct sx_flows_group *io);
+	/* File i (an index into paths) was read, to its end or to an error.
+	 * Any reader thread, concurrently; may be NULL. */
+	void (*file_done)(void *arg, uint32_t i, const struct sx_file_status *st);
+	/*
+	 * Every file of group g was read: its status entries are filled, its
+	 * names finished, every worker on its table freed.  err is open's
+	 * error, else the group's first worker or names error (-ENOMEM, -errno
+	 * of the spill), else 0.  Runs on the reader thread that ended the
+	 * group's last file, registered with liburcu and outside any read-side
+	 * section; the other readers go on meanwhile.  Not called after a stop
+	 * request (the group is then left open: see sx_flows_collect_multi).
+	 */
+	void (*done)(void *arg, uint32_t g, int err);
+};
+
+struct sx_flows_multi {
+	const char *const *paths; /* npaths files, taken in this order (borrowed) */
+	const uint32_t *group;	  /* per file: its group, < ngroups */
+	const uint32_t *index;	  /* per file: its number in the group's table
+				   * (the flows' capture, the status slot) */
+	uint32_t npaths, ngroups; /* every group has at least one file */
+	unsigned nthreads;	  /* reader threads; 0: number of CPUs */
+	unsigned max_open;	  /* groups open (begun, not done) at once; a reader
+				   * about to open one more waits.  0: no limit */
+	const char *filter;	  /* BPF, or NULL */
+	const struct sx_flows_multi_ops *ops;
+	void *arg;
+};
+
+/*
+ * sx_flows_collect_multi - read every file of every group with one pool of
+ * reader threads; see above.  The files of a group must be consecutive in
+ * paths (with max_open, a reader waiting to open a group then never holds
+ * up a group already open).  A group's cfg.max_flows ceiling is split among
+ * the reader threads, as by sx_flows_collect().
+ * Returns 0 when every group was done, SX_E_STOPPED when a stop request
+ * ended the run, -EINVAL, -ENOMEM or a thread start failure; then the
+ * groups that were opened but not done still hold what open gave them,
+ * which the caller frees (done is not called for them).  Context: any
+ * thread; it waits for the readers.
+ */
+int sx_flows_collect_multi(const struct sx_flows_multi *m);
 
 /*
  * A whole `sigex flows` run: table, collect, reduce, CSV.  Used by the
