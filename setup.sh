@@ -45,20 +45,29 @@ test)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
 		ctest --test-dir build-asan -j2 -E 'test_cli_tshark' --output-on-failure
-	# 2. ThreadSanitizer: the threaded flow-table tests (Criterion cannot
-	#    start under TSan; this test has its own runner there), then sigex
+	# 2. ThreadSanitizer: the threaded flow-table tests and the multi-table
+	#    reader pool (Criterion cannot start under TSan; these tests have
+	#    their own runner there), then sigex
 	#    itself with a spare thread on one real capture, so that the
 	#    capture is read on one thread and decoded into the table on the
-	#    other (ingest's pipe), and on many captures with two readers.
+	#    other (ingest's pipe), on many captures with two readers, and
+	#    `sigex batch` over an archive.
 	cmake -S . -B build-tsan -DSX_TSAN=ON >/dev/null
-	cmake --build build-tsan -j"$(nproc)" --target test_flows_table sigex >/dev/null
+	cmake --build build-tsan -j"$(nproc)" --target test_flows_table test_flows_multi sigex \
+		>/dev/null
 	export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1"
 	./build-tsan/tests/test_flows_table
+	./build-tsan/tests/test_flows_multi
 	cam=../shared/corpora/smart-home-network-security+smart-home-firewall/eval/latency/xiaomi-cam/no-firewall/wlan2.4.pcap
 	tp=(../shared/corpora/smart-home-network-security+signature-extraction/test/traces/*.pcap)
 	./build-tsan/sigex flows -q -j2 -o /dev/null "$cam"
 	./build-tsan/sigex packets -q -j3 -o /dev/null "$cam"
 	./build-tsan/sigex flows -q -j2 -o /dev/null "$cam" "${tp[@]}"
+	# sigex batch: one reader pool over the 23 IoT Sentinel devices, units
+	# mined on the readers while the others read on
+	iot=../shared/corpora/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel
+	rm -rf build-tsan/batch-out
+	./build-tsan/sigex batch -q -j2 -o build-tsan/batch-out "$iot"
 	unset TSAN_OPTIONS
 	# 3. The -Werror build and the whole suite.
 	cmake -S . -B build -DSX_WERROR=ON >/dev/null

@@ -167,10 +167,21 @@ void sx_batch_manifest_free(struct sx_batch_manifest *m);
 
 typedef void (*sx_batch_log_fn)(void *arg, enum sx_log_level level, const char *text);
 
+/* A capture read by the run (see sx_batch_cfg.on_file). */
+struct sx_batch_file_event {
+	const char *device, *event; /* the unit it was read for */
+	const char *path;	    /* as opened */
+	uint64_t files_done;	    /* the run's counts, this file included */
+	uint64_t bytes_done;
+};
+
+typedef void (*sx_batch_file_fn)(void *arg, const struct sx_batch_file_event *e);
+
 struct sx_batch_cfg {
 	const char *out;		/* absolute path of the output directory; exists */
-	unsigned threads;		/* reader and matching threads in all; 0: CPUs */
-	unsigned units;			/* units processed at once; 0: min(threads, units) */
+	unsigned threads;		/* reader (and mining) threads in all; 0: CPUs */
+	unsigned units;			/* units in flight (being read or mined) at
+					 * once; 0: threads */
 	bool resume;			/* skip units whose stamp matches */
 	struct sx_batch_opts opts;	/* command-line defaults */
 	const char *filter;		/* BPF, or NULL */
@@ -181,6 +192,9 @@ struct sx_batch_cfg {
 	const char *last_update;	/* profile.yaml's last-update, NULL: the time */
 	sx_batch_log_fn log;		/* messages (errors, inferences); NULL: sx_log() */
 	void *log_arg;
+	sx_batch_file_fn on_file; /* after each capture is read, on the reader
+				   * thread (several at once); NULL: none */
+	void *on_file_arg;
 };
 
 struct sx_batch;
@@ -205,17 +219,23 @@ int sx_batch_scan_manifest(struct sx_batch *b, const struct sx_batch_manifest *m
 
 /*
  * sx_batch_run - hash the inputs, skip the units --resume finds complete,
- * run the others with a pool of unit workers, write each device's
- * profile.yaml as its last unit finishes.  Returns 0 when every unit was
- * attempted (failed units are counted, not returned), SX_E_STOPPED when
- * sx_stop_requested() cut the run short, -ENOMEM.
+ * infer the addresses needed, then read every capture of the other units
+ * with ONE pool of cfg.threads reader threads, each unit mined and written
+ * by the reader that ends its last capture while the others read on; each
+ * device's profile.yaml is written as its last unit finishes (design:
+ * batch_run.c).  Returns 0 when every unit was attempted (failed units are
+ * counted, not returned), SX_E_STOPPED when sx_stop_requested() cut the
+ * run short (completed units are complete; the outcome of each unit is
+ * set for sx_batch_write_summary()), -ENOMEM.
  */
 int sx_batch_run(struct sx_batch *b);
 
-/* OUT/summary.csv, atomically.  0 or -errno (logged). */
+/* OUT/summary.csv, atomically, also after a stop request (units then
+ * "interrupted" when begun, "not-run" when not).  0 or -errno (logged). */
 int sx_batch_write_summary(struct sx_batch *b);
 
-/* Counters, readable from any thread during sx_batch_run(). */
+/* Counters, readable from any thread during sx_batch_run().  Files and
+ * bytes count each capture as it is read, a resumed unit's all at once. */
 struct sx_batch_progress {
 	uint64_t units, units_done, units_skipped, units_failed, units_partial;
 	uint64_t devices_failed;	/* device profile.yaml that could not be written */

@@ -139,8 +139,9 @@ void sx_batch__device_digest(struct sx_batch_device *d);
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);
 
 /* Write path atomically (core/outfile.h), unless it already holds exactly
- * these bytes (then it is left untouched).  0 or -errno with msg set. */
-int sx_batch__write_file(const char *path, const char *data, size_t len, char *msg,
+ * these bytes (then it is left untouched); on_stop: also after a stop
+ * request (summary.csv).  0 or -errno with msg set. */
+int sx_batch__write_file(const char *path, const char *data, size_t len, bool on_stop, char *msg,
 			 size_t msglen);
 
 /* Remove the temporary files an interrupted writer left in dir

@@ -109,7 +109,7 @@ static bool same_bytes(const char *path, const char *data, size_t len)
 	return same;
 }
 
-int sx_batch__write_file(const char *path, const char *data, size_t len, char *msg,
+int sx_batch__write_file(const char *path, const char *data, size_t len, bool on_stop, char *msg,
 			 size_t msglen)
 {
 	struct sx_out o;
@@ -120,6 +120,7 @@ int sx_batch__write_file(const char *path, const char *data, size_t len, char *m
 	ret = sx_out_open(&o, path, msg, msglen);
 	if (ret)
 		return ret;
+	o.commit_on_stop = on_stop;
 	if (fwrite(data, 1, len, o.f) != len) {
 		ret = errno ? -errno : -EIO;
 		sx_batch__fmt(msg, msglen, "%s: write error: %s", path, strerror(-ret));
@@ -247,7 +248,7 @@ int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d)
 	}
 	if (!ret) {
 		sx_batch__clean_tmp(dir);
-		ret = sx_batch__write_file(path, data, len, msg, sizeof(msg));
+		ret = sx_batch__write_file(path, data, len, false, msg, sizeof(msg));
 	}
 	free(data);
 out_root:

@@ -1,36 +1,53 @@
 /*
- * batch_run.c - running `sigex batch`: hashing, --resume, the unit workers,
- * the per-unit completion stamp, address inference and summary.csv.
+ * batch_run.c - running `sigex batch`: hashing, --resume, address
+ * inference, the shared reading of every unit, the per-unit completion
+ * stamp and summary.csv.
  *
  * DESIGN
  *
- * Scheduling.  One process.  After the scan (batch_scan.c) the inputs are
- * hashed by a pool of threads (one file at a time, any order).  The units to
- * run form one work queue ordered by total input size, largest first (then
- * device and event names, so the order is reproducible), served by a small
- * pool of unit workers: --units of them, by default as many as the threads
- * allowed (-j, default the CPUs) but never more than there are units.  A
- * worker takes the next unit, runs the whole pipeline of `sigex extract`
- * on it through the library (include/sigex.h: reader threads, flows, CSVs,
- * mining, the three outputs) with its share of the threads, and takes the
- * next.  The share is -j divided by the units that can still run at once
- * (in flight plus waiting, at most --units), at least 1: while the queue is
- * long every unit reads with one thread and the units overlap each other's
- * serial phases (reduce, mining, writing), and the last, largest-first
- * stragglers get the threads the finished workers left.
+ * Scheduling.  One process, one pool of reader threads for the whole
+ * archive.  After the scan (batch_scan.c) the inputs are hashed by a pool of
+ * threads (one file at a time, any order); the addresses the units to run
+ * need are inferred (below), threads over the units.  Then every capture
+ * of every unit to run (a unit's captures and its device's background
+ * captures; a capture shared by several units, as events.csv labels share
+ * their long captures, once per unit) goes into ONE reading list, read by
+ * ONE sx_ingest_run() with -j threads (flows/flows.h,
+ * sx_flows_collect_multi): each unit is a group with its own flow table.
+ * The list is ordered units largest first (total input size, then device
+ * and event names, so the order is reproducible), and within a unit its
+ * files largest first.  A unit is set up (its directory, its extraction up
+ * to an empty flow table: src/sigex_int.h) by the reader that begins its
+ * first capture, and finished by the reader that ends its last: that
+ * thread reduces the table into the CSVs and the miner, mines, writes the
+ * three outputs and the stamp (and the device's profile.yaml after the
+ * device's last unit), while the other readers go on with the next units.
+ * So reading never waits for mining, a long unit's files are spread over
+ * every reader, the serial end of one unit overlaps the reading of the
+ * next, and the last stragglers' mining gets the threads left: a unit
+ * mines with one thread while captures remain to be read, else with a
+ * share of -j.
  *
- * Trade-off.  This is not one reader pool over the whole archive: a unit's
- * reader threads are started and joined by its own extraction, and the
- * reading of one unit cannot be spread over the threads of another
- * worker.  In exchange a unit is exactly `sigex extract` (same code, same
- * files, byte for byte), units are independent (a failure stays inside
- * one), and memory is bounded by the units in flight: each extraction
- * spills its flows to a temporary file and frees everything once its
- * outputs are written; only the archive's list of files stays for the whole
- * run.  Largest first bounds the tail: with units of similar size the last
- * to finish is never much longer than the others, and a lone giant starts
- * first instead of last.  An events.csv device reads its long captures once
- * per label.
+ * Memory.  Because the list is ordered unit by unit, the units in flight
+ * (begun, not yet written) are those the readers are on plus those being
+ * mined: about as many as the threads, whatever the archive's size; a
+ * unit's table, names, spill file and mining result are freed as soon as
+ * its outputs are written.  --units N caps the units in flight (a reader
+ * about to begin one more waits); the default, -j, hardly ever binds.
+ * Only the archive's list of files and the per-unit outcomes live for the
+ * whole run.  Largest first bounds the tail (a lone giant starts first, not
+ * last), and an extraction driven this way writes the bytes `sigex
+ * extract` writes (sigex_int.h).
+ *
+ * Progress.  Files and bytes are counted as each capture is read (a
+ * resumed unit's all at once); units as they are written.
+ *
+ * Interruption.  On SIGINT or SIGTERM the readers stop, a unit being mined
+ * stops (the miner polls the flag) and every output commit is refused
+ * (core/outfile.h); units begun and not written become "interrupted"
+ * (their stamps were removed when they began), units never begun "not-run",
+ * completed units keep their files and stamps, and the caller still writes
+ * summary.csv, so --resume finishes the rest.
  *
  * Resume.  A unit is complete when OUT/<device>/<event>/.sigex-unit, its
  * stamp, exists, is written last (atomically, after every output file is
@@ -52,14 +69,17 @@
  * IPv4 address present in every capture of the device that holds IPv4
  * traffic (the first INFER_PACKETS packets of each), the one in the most
  * packets among those; 0.0.0.0/8, loopback, multicast and broadcast are
- * never candidates.  It runs once per device, by the first of its units to
- * run (the others wait on the device's lock), and is reported on stderr.
- * No common address fails the device's units, naming the best candidate.
+ * never candidates.  It runs once per device, before the reading, for
+ * every device a unit to run needs it for (a pool of threads over those
+ * units; a device's other units wait on its lock), and is reported on
+ * stderr.  No common address fails the device's units, naming the best
+ * candidate, before any of their captures is read.
  *
- * Per device, profile.yaml is written by the worker that finishes the
+ * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
- * end.  Threads: workers touch only their unit, its device's lock and
- * atomic counters; the model is read-only.
+ * end, also after an interruption.  Threads: a reader touches only the
+ * unit it sets up or finishes (struct unit_run, the unit's outcome), its
+ * device's lock and atomic counters; the model is read-only.
  */
 #include "batch.h"
 
@@ -85,6 +105,7 @@
 #include "flows/flows.h"
 #include "ingest/ingest.h"
 #include "sigex.h"
+#include "sigex_int.h"
 
 #define INFER_PACKETS 65536	/* packets read per capture to infer an address */
 
@@ -525,6 +546,7 @@ static int device_ipv4(struct sx_batch *b, struct sx_batch_device *d, char *out,
 
 /* ---- one unit ---- */
 
+/* A unit in flight: from its first capture begun to its outputs written. */
 struct unit_run {
 	struct sx_batch *b;
 	struct sx_batch_unit *u;
@@ -533,6 +555,8 @@ struct unit_run {
 	struct sx_extract *ex;
 	struct stamp_file *files;
 	size_t nfiles;
+	double t0;
+	int ret; /* unit_start()'s outcome */
 };
 
 static int set_fail(struct sx_batch_unit *u, int state, const char *fmt, ...) SX_PRINTF(3, 4);
@@ -747,7 +771,8 @@ static void captures_status(struct unit_run *r)
 	}
 }
 
-static int extract(struct unit_run *r)
+/* After the reading: reduce and mine (sigex_int.h), write the outputs. */
+static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 {
 	static const char *const names[] = {"pattern.txt", "signatures.yaml", "profile.yaml"};
 	struct sx_batch_unit *u = r->u;
@@ -755,11 +780,7 @@ static int extract(struct unit_run *r)
 	size_t i;
 	int ret;
 
-	ret = sx_extract_mine(r->ex, r->dir);
-	if (r->events_tmp[0]) {
-		unlink(r->events_tmp);
-		r->events_tmp[0] = '\0';
-	}
+	ret = sx_extract__finish(r->ex, read_err, mine_threads);
 	if (ret == SX_EXTRACT_E_STOPPED)
 		return set_fail(u, SX_BATCH_STOPPED, "interrupted");
 	if (ret == -ENODATA) {
@@ -803,39 +824,60 @@ static int extract(struct unit_run *r)
 	return 0;
 }
 
-static void run_unit(struct sx_batch *b, struct sx_batch_unit *u, unsigned threads)
+/*
+ * Start a unit, on the reader thread that begins its first capture: its
+ * directory without a stamp, the extraction configured and set up to an
+ * empty flow table (sigex_int.h).  0 with io filled, or -1 with the unit
+ * failed.
+ */
+static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io *io)
 {
-	struct unit_run r = {.b = b, .u = u};
+	struct sx_batch *b = r->b;
+	struct sx_batch_unit *u = r->u;
 	char rel[2 * SX_BATCH_NAME_MAX + 2], msg[SX_BATCH_MSG_MAX];
-	double t0 = now_s();
 	int ret;
 
 	snprintf(rel, sizeof(rel), "%s/%s", u->dev->name, u->event);
 	/* room left for "/" + a file name of up to 255 bytes */
-	if ((size_t)snprintf(r.dir, sizeof(r.dir), "%s/%s", b->out, rel) >= sizeof(r.dir) - 257) {
-		set_fail(u, SX_BATCH_FAILED, "output path too long");
-		return;
-	}
+	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/%s", b->out, rel) >= sizeof(r->dir) - 257)
+		return set_fail(u, SX_BATCH_FAILED, "output path too long");
 	ret = sx_batch__mkdirs(b->out, rel);
-	if (ret) {
-		set_fail(u, SX_BATCH_FAILED, "cannot create %s: %s", r.dir, strerror(-ret));
-		return;
+	if (ret)
+		return set_fail(u, SX_BATCH_FAILED, "cannot create %s: %s", r->dir, strerror(-ret));
+	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r->dir, SX_BATCH_STAMP);
+	if (unlink(msg) != 0 && errno != ENOENT)
+		return set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
+	sx_batch__clean_tmp(r->dir);
+	ret = configure(r, threads);
+	if (ret)
+		return ret;
+	ret = sx_extract__begin(r->ex, r->dir, io);
+	if (r->events_tmp[0]) {
+		unlink(r->events_tmp); /* loaded by begin */
+		r->events_tmp[0] = '\0';
 	}
-	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r.dir, SX_BATCH_STAMP);
-	if (unlink(msg) != 0 && errno != ENOENT) {
-		set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
-		return;
-	}
-	sx_batch__clean_tmp(r.dir);
-	ret = configure(&r, threads);
-	if (!ret)
-		ret = extract(&r);
-	if (r.events_tmp[0])
-		unlink(r.events_tmp);
-	sx_extract_free(r.ex);
-	u->seconds = now_s() - t0;
+	if (ret)
+		return refused(r, ret);
+	/* the reading numbers the captures as configure() added them */
+	if (io->ncaps != u->ncaps + u->dev->nbg)
+		return set_fail(u, SX_BATCH_FAILED, "internal error: %u captures, not %zu",
+				io->ncaps, u->ncaps + u->dev->nbg);
+	return 0;
+}
+
+/* The end of a unit, whatever happened: the stamp when it is complete. */
+static void unit_end(struct unit_run *r, int ret)
+{
+	struct sx_batch_unit *u = r->u;
+	char msg[SX_BATCH_MSG_MAX];
+
+	if (r->events_tmp[0])
+		unlink(r->events_tmp);
+	sx_extract_free(r->ex);
+	r->ex = NULL;
+	u->seconds = now_s() - r->t0;
 	if (!ret) {
-		ret = write_stamp(u, r.dir, r.files, r.nfiles, msg, sizeof(msg));
+		ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
 		if (ret)
 			set_fail(u, SX_BATCH_FAILED, "%s", msg);
 	}
@@ -843,21 +885,33 @@ static void run_unit(struct sx_batch *b, struct sx_batch_unit *u, unsigned threa
 	 * failure of the unit: it is simply not complete */
 	if (ret && sx_stop_requested())
 		set_fail(u, SX_BATCH_STOPPED, "interrupted");
-	free(r.files);
+	free(r->files);
+	r->files = NULL;
 }
 
 /* ---- the run ---- */
 
 struct run {
 	struct sx_batch *b;
-	struct sx_batch_unit **work;	/* largest first */
+	struct sx_batch_unit **work; /* largest first; a unit is group i of the reading */
+	struct unit_run **runs;	     /* by work index, while the unit is in flight */
 	size_t nwork;
-	unsigned workers, threads;
-	atomic_size_t taken;
+	unsigned threads;
+	/* every capture of every unit of work, in reading order (flows.h) */
+	const char **paths;
+	uint32_t *group, *index;
+	uint64_t *size;
+	uint32_t npaths;
+	atomic_uint_fast64_t files_left; /* not read yet */
+	atomic_uint mining;		 /* units between reading and stamp */
 };
 
-/* Account for a unit done (ran: by this run's worker, so not yet logged). */
-static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran)
+/*
+ * Account for a unit done.  ran: by this run (failures not logged yet);
+ * count: its captures were not read one by one (resumed, or failed before
+ * the reading), so the progress takes them all now.
+ */
+static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool count)
 {
 	struct sx_batch_device *d = u->dev;
 
@@ -873,8 +927,8 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran)
 	}
 	if (u->state != SX_BATCH_STOPPED) {
 		atomic_fetch_add(&b->units_done, 1);
-		if (ran || u->resumed) {
-			atomic_fetch_add(&b->files_done, u->ncaps);
+		if (count) {
+			atomic_fetch_add(&b->files_done, u->ncaps + d->nbg);
 			atomic_fetch_add(&b->bytes_done, u->bytes);
 		}
 		if (u->resumed) {
@@ -886,18 +940,228 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran)
 		sx_batch__device_profile(b, d);
 }
 
-static void unit_job(void *ctx, size_t i)
+/* sx_flows_multi_ops.open: the unit's first capture is begun. */
+static int unit_open(void *arg, uint32_t g, struct sx_flows_group *io)
+{
+	struct run *rn = arg;
+	struct sx_batch_unit *u = rn->work[g];
+	struct sx_extract_io eio;
+	struct unit_run *r;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return set_fail(u, SX_BATCH_FAILED, "out of memory");
+	atomic_fetch_add(&rn->b->running, 1);
+	*r = (struct unit_run){.b = rn->b, .u = u, .t0 = now_s()};
+	rn->runs[g] = r;
+	r->ret = unit_start(r, rn->threads, &eio);
+	if (r->ret)
+		return r->ret;
+	*io = (struct sx_flows_group){.fl = eio.fl, .names = eio.names, .status = eio.status};
+	return 0;
+}
+
+/* sx_flows_multi_ops.file_done: the progress, per file. */
+static void unit_file_done(void *arg, uint32_t i, const struct sx_file_status *st)
+{
+	struct run *rn = arg;
+	struct sx_batch *b = rn->b;
+	const struct sx_batch_unit *u = rn->work[rn->group[i]];
+	struct sx_batch_file_event e = {
+	    .device = u->dev->name, .event = u->event, .path = rn->paths[i]};
+
+	(void)st;
+	e.files_done = atomic_fetch_add(&b->files_done, 1) + 1;
+	e.bytes_done = atomic_fetch_add(&b->bytes_done, rn->size[i]) + rn->size[i];
+	atomic_fetch_sub(&rn->files_left, 1);
+	if (b->cfg.on_file)
+		b->cfg.on_file(b->cfg.on_file_arg, &e);
+}
+
+/*
+ * sx_flows_multi_ops.done: every capture of the unit was read; on that
+ * reader thread, reduce, mine, write, stamp (and the device's profile when
+ * it was the device's last unit).  Mining takes one thread while captures
+ * remain to be read (the other readers go on), else a share of -j.
+ */
+static void unit_done(void *arg, uint32_t g, int err)
+{
+	struct run *rn = arg;
+	struct unit_run *r = rn->runs[g];
+	struct sx_batch_unit *u = rn->work[g];
+	int ret = r ? r->ret : -ENOMEM;
+
+	if (!ret) {
+		unsigned mining = (unsigned)atomic_fetch_add(&rn->mining, 1) + 1;
+		unsigned share =
+		    atomic_load(&rn->files_left) ? 1 : (unsigned)SX_MAX(1u, rn->threads / mining);
+
+		ret = extract(r, err, share);
+		atomic_fetch_sub(&rn->mining, 1);
+	}
+	if (r) {
+		unit_end(r, ret);
+		rn->runs[g] = NULL;
+		free(r);
+		atomic_fetch_sub(&rn->b->running, 1);
+	}
+	finish(rn->b, u, true, false);
+}
+
+struct file_order {
+	uint32_t index;
+	uint64_t size;
+};
+
+static int cmp_file_order(const void *a, const void *b)
+{
+	const struct file_order *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The reading order: units as in work (largest first), each unit's
+ * captures and background largest first. */
+static int reading_list(struct run *rn)
+{
+	struct file_order *fo = NULL;
+	size_t total = 0, w, i;
+	uint32_t n = 0;
+
+	for (w = 0; w < rn->nwork; w++)
+		total += rn->work[w]->ncaps + rn->work[w]->dev->nbg;
+	if (total > UINT32_MAX)
+		return -E2BIG;
+	rn->paths = sx_calloc_array(total + 1, sizeof(*rn->paths));
+	rn->group = sx_calloc_array(total + 1, sizeof(*rn->group));
+	rn->index = sx_calloc_array(total + 1, sizeof(*rn->index));
+	rn->size = sx_calloc_array(total + 1, sizeof(*rn->size));
+	if (!rn->paths || !rn->group || !rn->index || !rn->size)
+		return -ENOMEM;
+	for (w = 0; w < rn->nwork; w++) {
+		const struct sx_batch_unit *u = rn->work[w];
+		const struct sx_batch_device *d = u->dev;
+		size_t nf = u->ncaps + d->nbg;
+		struct file_order *nfo = sx_realloc_array(fo, nf + 1, sizeof(*fo));
+
+		if (!nfo) {
+			free(fo);
+			return -ENOMEM;
+		}
+		fo = nfo;
+		for (i = 0; i < nf; i++) {
+			const struct sx_batch_file *f =
+			    i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
+
+			fo[i] = (struct file_order){.index = (uint32_t)i, .size = f->size};
+		}
+		qsort(fo, nf, sizeof(*fo), cmp_file_order);
+		for (i = 0; i < nf; i++, n++) {
+			uint32_t k = fo[i].index;
+			const struct sx_batch_file *f =
+			    k < u->ncaps ? u->caps[k] : d->bg[k - u->ncaps];
+
+			rn->paths[n] = f->path;
+			rn->group[n] = (uint32_t)w;
+			rn->index[n] = k;
+			rn->size[n] = f->size;
+		}
+	}
+	free(fo);
+	rn->npaths = n;
+	atomic_init(&rn->files_left, n);
+	return 0;
+}
+
+/* Read every unit of work with one pool of reader threads (flows.h). */
+static int read_units(struct run *rn)
+{
+	static const struct sx_flows_multi_ops ops = {
+	    .open = unit_open, .file_done = unit_file_done, .done = unit_done};
+	struct sx_batch *b = rn->b;
+	struct sx_flows_multi m;
+	size_t i;
+	int ret;
+
+	if (!rn->nwork)
+		return 0;
+	ret = reading_list(rn);
+	if (ret)
+		return ret;
+	m = (struct sx_flows_multi){.paths = rn->paths,
+				    .group = rn->group,
+				    .index = rn->index,
+				    .npaths = rn->npaths,
+				    .ngroups = (uint32_t)rn->nwork,
+				    .nthreads = rn->threads,
+				    .max_open = b->cfg.units ? b->cfg.units : rn->threads,
+				    .filter = b->cfg.filter,
+				    .ops = &ops,
+				    .arg = rn};
+	ret = sx_flows_collect_multi(&m);
+	/* units begun and not done: stopped (or the pool failed) */
+	for (i = 0; i < rn->nwork; i++) {
+		struct unit_run *r = rn->runs[i];
+
+		if (!r)
+			continue;
+		unit_end(r, ret ? ret : -EIO);
+		rn->runs[i] = NULL;
+		free(r);
+		atomic_fetch_sub(&b->running, 1);
+	}
+	if (!ret || sx_stop_requested())
+		return ret;
+	/* the pool itself failed: no unit left may stay unaccounted for */
+	for (i = 0; i < rn->nwork; i++) {
+		struct sx_batch_unit *u = rn->work[i];
+
+		if (u->state != SX_BATCH_PENDING && u->state != SX_BATCH_STOPPED)
+			continue;
+		set_fail(u, SX_BATCH_FAILED, "cannot read the captures: %s", sx_strerror(ret));
+		finish(b, u, true, true);
+	}
+	return ret;
+}
+
+static void infer_job(void *ctx, size_t i)
 {
 	struct run *rn = ctx;
-	struct sx_batch_unit *u = rn->work[i];
-	size_t waiting = rn->nwork - SX_MIN(atomic_fetch_add(&rn->taken, 1) + 1, rn->nwork);
-	unsigned running = atomic_fetch_add(&rn->b->running, 1) + 1;
-	size_t active = SX_MIN((size_t)rn->workers, waiting + running);
-	unsigned share = (unsigned)SX_MAX((size_t)1, rn->threads / SX_MAX(active, (size_t)1));
+	struct sx_batch_device *d = rn->work[i]->dev;
+	char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-	run_unit(rn->b, u, share);
-	atomic_fetch_sub(&rn->b->running, 1);
-	finish(rn->b, u, true);
+	device_ipv4(rn->b, d, ipv4, sizeof(ipv4), why, sizeof(why));
+}
+
+/*
+ * Infer the addresses the units of work need, before any reading (threads
+ * over the units; a device is inferred once, under its lock), and take the
+ * units whose device has none out of the work.
+ */
+static void infer_all(struct run *rn)
+{
+	struct sx_batch *b = rn->b;
+	size_t i, n = 0;
+
+	pool_run(rn->threads, rn->nwork, infer_job, rn);
+	if (sx_stop_requested())
+		return;
+	for (i = 0; i < rn->nwork; i++) {
+		struct sx_batch_unit *u = rn->work[i];
+		struct sx_batch_device *d = u->dev;
+
+		if (d->cfg && d->cfg->ipv4) {
+			rn->work[n++] = u;
+		} else if (d->infer < 0) {
+			set_fail(u, SX_BATCH_FAILED, "%s", d->infer_msg);
+			finish(b, u, true, true);
+		} else {
+			rn->work[n++] = u;
+		}
+	}
+	rn->nwork = n;
 }
 
 static void hash_job(void *ctx, size_t i)
@@ -954,8 +1218,11 @@ int sx_batch_run(struct sx_batch *b)
 		return SX_E_STOPPED;
 
 	rn.work = sx_calloc_array(b->units_total + 1, sizeof(*rn.work));
-	if (!rn.work)
-		return -ENOMEM;
+	rn.runs = sx_calloc_array(b->units_total + 1, sizeof(*rn.runs));
+	if (!rn.work || !rn.runs) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	for (i = 0; i < b->ndevs; i++) {
 		struct sx_batch_device *d = b->devs[i];
 
@@ -966,14 +1233,14 @@ int sx_batch_run(struct sx_batch *b)
 			char dir[SX_BATCH_PATH_MAX];
 
 			if (u->state) {
-				finish(b, u, false);	/* failed at the scan */
+				finish(b, u, false, false); /* failed at the scan */
 				continue;
 			}
 			sx_batch__unit_key(b, u);
 			snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
 			if (b->cfg.resume && stamp_matches(u, dir)) {
 				sx_batch__clean_tmp(dir);
-				finish(b, u, false);
+				finish(b, u, false, true);
 				continue;
 			}
 			rn.work[rn.nwork++] = u;
@@ -981,16 +1248,20 @@ int sx_batch_run(struct sx_batch *b)
 	}
 	qsort(rn.work, rn.nwork, sizeof(*rn.work), cmp_work);
 	rn.threads = threads;
-	rn.workers = b->cfg.units ? b->cfg.units : threads;
-	if (rn.workers > rn.nwork)
-		rn.workers = (unsigned)SX_MAX(rn.nwork, (size_t)1);
-	atomic_init(&rn.taken, 0);
-	pool_run(rn.workers, rn.nwork, unit_job, &rn);
-	for (i = 0; i < rn.nwork; i++)
-		if (rn.work[i]->state == SX_BATCH_PENDING)
-			rn.work[i]->state = SX_BATCH_STOPPED;
+	atomic_init(&rn.mining, 0);
+	infer_all(&rn);
+	if (!sx_stop_requested())
+		ret = read_units(&rn);
+out_free:
+	free(rn.paths);
+	free(rn.group);
+	free(rn.index);
+	free(rn.size);
+	free(rn.runs);
 	free(rn.work);
-	return sx_stop_requested() ? SX_E_STOPPED : 0;
+	if (sx_stop_requested())
+		return SX_E_STOPPED;
+	return ret == -ENOMEM ? ret : 0;
 }
 
 /* ---- summary.csv and progress ---- */
@@ -999,8 +1270,10 @@ static void status_text(const struct sx_batch_unit *u, char *buf, size_t bufsz)
 {
 	if (u->state == SX_BATCH_OK)
 		snprintf(buf, bufsz, "ok");
-	else if (u->state == SX_BATCH_PENDING || u->state == SX_BATCH_STOPPED)
-		snprintf(buf, bufsz, "stopped");
+	else if (u->state == SX_BATCH_PENDING)
+		snprintf(buf, bufsz, "not-run");
+	else if (u->state == SX_BATCH_STOPPED)
+		snprintf(buf, bufsz, "interrupted");
 	else
 		snprintf(buf, bufsz, "%s: %s", state_word(u->state), u->msg);
 }
@@ -1033,7 +1306,7 @@ int sx_batch_write_summary(struct sx_batch *b)
 		ret = buf.err;
 		sx_batch__fmt(msg, sizeof(msg), "%s: out of memory", path);
 	} else {
-		ret = sx_batch__write_file(path, buf.data, buf.len, msg, sizeof(msg));
+		ret = sx_batch__write_file(path, buf.data, buf.len, true, msg, sizeof(msg));
 	}
 	if (ret)
 		sx_batch__log(b, SX_LOG_ERROR, "%s", msg);

@@ -866,7 +866,9 @@ static void totals(struct sx_batch *b)
 			b->units_total++;
 			if (u->state)
 				continue;	/* failed already: nothing to read */
-			b->files_total += u->ncaps;
+			/* what the run reads: the unit's captures and the
+			 * device's background captures, once per unit */
+			b->files_total += u->ncaps + b->devs[i]->nbg;
 			b->bytes_total += u->bytes;
 		}
 }

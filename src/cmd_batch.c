@@ -14,14 +14,21 @@
  *
  * Progress goes to standard error: on a terminal a bar redrawn four times a
  * second (units, files and bytes done, throughput, time left); otherwise a
- * line every PROGRESS_EVERY seconds; nothing with --quiet.  Messages of the
- * run (failed units, unreadable captures, inferred addresses) go through
- * one lock with the bar, so lines never mix.  Byte counts move when a unit
- * finishes: a unit's reading is not observable through the library.
+ * line every PROGRESS_EVERY seconds; nothing with --quiet.  Files and bytes
+ * move as each capture is read (batch_run.c counts them per file, a
+ * resumed unit's all at once).  Messages of the run (failed units,
+ * unreadable captures, inferred addresses) go through one lock with the
+ * bar, so lines never mix.
+ *
+ * Interruption.  SIGINT or SIGTERM stops the readers and the miners; the
+ * units complete by then keep their files and stamps, and summary.csv is
+ * still written (atomically), the others marked "interrupted" (begun) or
+ * "not-run", so --resume finishes the rest.
  *
  * Exit status: 0 every unit ok; 3 some unit failed or had unreadable
  * captures (the others were written); 1 nothing could be run (OUT not
- * writable, archive unreadable, interrupted); 2 usage error.
+ * writable, archive unreadable); 2 usage error; 130 / 143 interrupted by
+ * SIGINT / SIGTERM.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,7 +79,8 @@ static const char usage[] =
 	"      --resume             skip every unit whose inputs and options are\n"
 	"                           unchanged since its outputs were completed\n"
 	"  -j, --jobs N             threads in all (default: CPUs)\n"
-	"      --units N            units processed at once (default: as many as -j)\n"
+	"      --units N            units in flight at once: being read or mined\n"
+	"                           (default: as many as -j)\n"
 	"      --support F          default --support of the units (device.yaml wins)\n"
 	"      --window SECONDS     default --window of the units\n"
 	"      --duration SECONDS   default length of an events.csv window\n"
@@ -87,8 +95,10 @@ static const char usage[] =
 	"  -h, --help               this help\n"
 	"\n"
 	"device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
-	"Exit status: 0 ok, 1 failure (or interrupted), 2 usage error, 3 some unit\n"
-	"failed or had unreadable captures (see summary.csv; the others are written).\n";
+	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some unit failed or had\n"
+	"unreadable captures (see summary.csv; the others are written), 130/143\n"
+	"interrupted by SIGINT/SIGTERM (summary.csv says which units are done;\n"
+	"--resume finishes the rest).\n";
 
 enum {
 	OPT_MANIFEST = 256,
@@ -644,13 +654,16 @@ static int run(struct args *a, const struct sx_batch_manifest *m, const char *ro
 		goto out_batch;
 	}
 	if (ret == SX_E_STOPPED) {
-		/* no summary.csv: an interrupted run replaces no file */
+		/* summary.csv all the same: which units are complete */
+		sx_batch_write_summary(b);
 		final_line(a, b, since(&pg.t0));
-		sx_log(SX_LOG_ERROR, "interrupted: completed units are kept; run again with "
-				     "--resume to finish");
+		sx_log(SX_LOG_ERROR, "interrupted: completed units are kept (see summary.csv); "
+				     "run again with --resume to finish");
 		exit_code = SX_EXIT_FAILURE;
 		goto out_batch;
 	}
+	/* every unit was attempted: a signal from now on stops nothing */
+	sx_cli_finished();
 	exit_code = sx_batch_write_summary(b) ? SX_EXIT_FAILURE : SX_EXIT_OK;
 	final_line(a, b, since(&pg.t0));
 	sx_batch_progress(b, &p);
@@ -661,7 +674,7 @@ out_batch:
 out_sync:
 	pthread_cond_destroy(&pg.cond);
 	pthread_mutex_destroy(&pg.lock);
-	return exit_code;
+	return sx_cli_exit(exit_code);
 }
 
 int sx_cmd_batch(int argc, char **argv)

@@ -32,6 +32,13 @@
  * naming the file or option) and returned; bad captures are data, kept in
  * the per-capture status (ingest's struct sx_file_status), not failures.
  *
+ * Stages.  sx_extract_mine() is three stages, also driven one by one by
+ * `sigex batch` (src/sigex_int.h), which reads the captures of many
+ * extractions with one pool of reader threads: sx_extract__begin (checks,
+ * events, names, an empty flow table), the reading (sx_flows_collect here),
+ * and sx_extract__finish (reduce, CSVs, mining).  The state between them
+ * (events, names, paths, table) lives in the extraction, freed by finish.
+ *
  * Threads.  An extraction is driven by one thread at a time; the pipeline
  * starts its reader and matching threads and joins them.  The library's
  * only process-wide state is the stop flag (core/util.h) and the table of
@@ -57,6 +64,7 @@
 #include "ingest/ingest.h"
 #include "mine/mine.h"
 #include "mine/upstream.h"
+#include "sigex_int.h"
 
 SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 			 (int)SX_EXTRACT_E_LINKTYPE == (int)SX_E_LINKTYPE &&
@@ -94,6 +102,12 @@ struct sx_extract {
 
 	bool mined;
 	struct sx_file_status *status;	/* ncaps entries, after mining */
+	/* between sx_extract__begin() and sx_extract__finish() */
+	struct sx_events *events;
+	struct sx_names *names;
+	const char **paths;
+	struct sx_flows *fl;
+	const char *csv_dir; /* borrowed; NULL: no CSVs */
 	struct sx_mine_result *res;
 	char msg[MSG_MAX];
 };
@@ -190,12 +204,25 @@ int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out
 	return 0;
 }
 
+static void stages_free(struct sx_extract *ex)
+{
+	sx_flows_free(ex->fl);
+	ex->fl = NULL;
+	free(ex->paths);
+	ex->paths = NULL;
+	sx_names_free(ex->names);
+	ex->names = NULL;
+	sx_events_free(ex->events);
+	ex->events = NULL;
+}
+
 void sx_extract_free(struct sx_extract *ex)
 {
 	size_t i;
 
 	if (!ex)
 		return;
+	stages_free(ex);
 	for (i = 0; i < ex->ncaps; i++) {
 		free(ex->caps[i].path);
 		free(ex->caps[i].csv_name);
@@ -593,87 +620,15 @@ static int check_filter(struct sx_extract *ex)
 	return ret;
 }
 
-/* Read, reduce (feeding the miner and the CSVs), then mine. */
-static int run_pipeline(struct sx_extract *ex, struct sx_events *events, struct sx_names *names,
-			const char **paths, const char *csv_dir)
+int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)
 {
-	struct sx_flows_cfg fcfg = {.seed = ex->seed,
-				    .idle_ns = ex->idle_ns,
-				    .window_ns = events ? 0 : ex->window_ns,
-				    .events = events,
-				    .duration_ns = ex->duration_ns,
-				    .max_flows = ex->max_flows};
-	struct sx_ingest_cfg icfg = {.paths = paths,
-				     .npaths = (uint32_t)ex->ncaps,
-				     .nthreads = ex->nthreads,
-				     .filter = ex->filter};
-	struct sx_mine_cfg mcfg = {.support = ex->support,
-				   .seed = ex->seed,
-				   .nthreads = ex->nthreads ? ex->nthreads : sx_nproc()};
-	struct reduce_ctx rc = {.ex = ex, .dir = csv_dir};
-	struct sx_flows_stats fst;
-	struct sx_flows *fl = NULL;
-	int ret;
-
-	ret = sx_flows_new(&fcfg, &fl);
-	if (ret)
-		return fail(ex, ret, "flow table: %s", sx_strerror(ret));
-	ret = sx_flows_collect(fl, &icfg, names, ex->status);
-	sx_flows_get_stats(fl, &fst);
-	ex->capped = fst.capped;
-	if (ret) {
-		fail(ex, ret, "reading the captures: %s", sx_strerror(ret));
-		goto out_flows;
-	}
-	ret = csv_dir ? name_csvs(ex) : 0;
-	if (ret)
-		goto out_flows;
-	ret = sx_mine_new(&mcfg, &rc.m);
-	if (ret) {
-		fail(ex, ret, "miner: %s", sx_strerror(ret));
-		goto out_flows;
-	}
-	sx_buf_init(&rc.b);
-	ret = sx_flows_reduce(fl, paths, (uint32_t)ex->ncaps, names, reduce_row, &rc);
-	if (!ret && csv_dir)
-		ret = csv_advance(&rc, (uint32_t)ex->ncaps);
-	if (!ret && rc.open)
-		ret = csv_close(&rc);
-	if (rc.open)
-		sx_out_abort(&rc.out);
-	sx_buf_fini(&rc.b);
-	if (ret) {
-		if (!ex->msg[0])
-			fail(ex, ret, "flows: %s", sx_strerror(ret));
-		goto out_mine;
-	}
-	sx_flows_free(fl);
-	fl = NULL;
-	if (!sx_mine_noccs(rc.m)) {
-		ret = fail(ex, -ENODATA, "no occurrence to mine: no event capture could be read "
-					 "or holds an IP packet");
-		goto out_mine;
-	}
-	ret = sx_mine_run(rc.m, &ex->res);
-	if (ret)
-		fail(ex, ret, "mining: %s", sx_strerror(ret));
-out_mine:
-	sx_mine_free(rc.m);
-out_flows:
-	sx_flows_free(fl);
-	return ret;
-}
-
-int sx_extract_mine(struct sx_extract *ex, const char *csv_dir)
-{
-	struct sx_events *events = NULL;
-	struct sx_names *names = NULL;
-	const char **paths = NULL;
+	struct sx_flows_cfg fcfg;
 	struct stat st;
 	size_t i;
 	bool have_event = false;
 	int ret;
 
+	memset(io, 0, sizeof(*io));
 	ex->msg[0] = '\0';
 	if (ex->mined)
 		return fail(ex, -EBUSY, "already mined");
@@ -693,40 +648,136 @@ int sx_extract_mine(struct sx_extract *ex, const char *csv_dir)
 	if (ex->events_path) {
 		char why[MSG_MAX - 32] = "";
 
-		ret = sx_events_load(ex->events_path, &events, why, sizeof(why));
+		ret = sx_events_load(ex->events_path, &ex->events, why, sizeof(why));
 		if (ret == -ENOMEM)
 			return nomem(ex);
 		if (ret)
 			return fail(ex, ret == SX_E_FORMAT ? -EINVAL : ret, "events file: %s",
 				    why[0] ? why : sx_strerror(ret));
 	}
-	ret = sx_names_new(&names);
+	ret = sx_names_new(&ex->names);
 	if (ret) {
 		ret = nomem(ex);
-		goto out_free;
+		goto out_stages;
 	}
 	if (ex->names_path) {
-		ret = sx_names_load(names, ex->names_path, ex->msg, sizeof(ex->msg));
+		ret = sx_names_load(ex->names, ex->names_path, ex->msg, sizeof(ex->msg));
 		if (ret) {
 			ret = ret == -ENOMEM ? nomem(ex) : ret;
-			goto out_free;
+			goto out_stages;
 		}
 	}
-	paths = sx_calloc_array(ex->ncaps + 1, sizeof(*paths));
+	ex->paths = sx_calloc_array(ex->ncaps + 1, sizeof(*ex->paths));
 	ex->status = sx_calloc_array(ex->ncaps + 1, sizeof(*ex->status));
-	if (!paths || !ex->status) {
+	if (!ex->paths || !ex->status) {
 		ret = nomem(ex);
-		goto out_free;
+		goto out_stages;
 	}
 	for (i = 0; i < ex->ncaps; i++)
-		paths[i] = ex->caps[i].path;
+		ex->paths[i] = ex->caps[i].path;
 	ex->mined = true;
-	ret = run_pipeline(ex, events, names, paths, csv_dir);
-out_free:
-	free(paths);
-	sx_names_free(names);
-	sx_events_free(events);
+	ex->csv_dir = csv_dir;
+	fcfg = (struct sx_flows_cfg){.seed = ex->seed,
+				     .idle_ns = ex->idle_ns,
+				     .window_ns = ex->events ? 0 : ex->window_ns,
+				     .events = ex->events,
+				     .duration_ns = ex->duration_ns,
+				     .max_flows = ex->max_flows};
+	ret = sx_flows_new(&fcfg, &ex->fl);
+	if (ret) {
+		fail(ex, ret, "flow table: %s", sx_strerror(ret));
+		goto out_stages;
+	}
+	*io = (struct sx_extract_io){.fl = ex->fl,
+				     .names = ex->names,
+				     .status = ex->status,
+				     .paths = ex->paths,
+				     .ncaps = (uint32_t)ex->ncaps,
+				     .nthreads = ex->nthreads,
+				     .filter = ex->filter};
+	return 0;
+out_stages:
+	stages_free(ex);
 	return ret;
+}
+
+/* Reduce (feeding the miner and the CSVs), then mine. */
+static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
+{
+	struct sx_mine_cfg mcfg = {.support = ex->support,
+				   .seed = ex->seed,
+				   .nthreads = mine_threads   ? mine_threads
+					       : ex->nthreads ? ex->nthreads
+							      : sx_nproc()};
+	struct reduce_ctx rc = {.ex = ex, .dir = ex->csv_dir};
+	int ret;
+
+	ret = ex->csv_dir ? name_csvs(ex) : 0;
+	if (ret)
+		return ret;
+	ret = sx_mine_new(&mcfg, &rc.m);
+	if (ret)
+		return fail(ex, ret, "miner: %s", sx_strerror(ret));
+	sx_buf_init(&rc.b);
+	ret = sx_flows_reduce(ex->fl, ex->paths, (uint32_t)ex->ncaps, ex->names, reduce_row, &rc);
+	if (!ret && ex->csv_dir)
+		ret = csv_advance(&rc, (uint32_t)ex->ncaps);
+	if (!ret && rc.open)
+		ret = csv_close(&rc);
+	if (rc.open)
+		sx_out_abort(&rc.out);
+	sx_buf_fini(&rc.b);
+	if (ret) {
+		if (!ex->msg[0])
+			fail(ex, ret, "flows: %s", sx_strerror(ret));
+		goto out_mine;
+	}
+	sx_flows_free(ex->fl);
+	ex->fl = NULL;
+	if (!sx_mine_noccs(rc.m)) {
+		ret = fail(ex, -ENODATA,
+			   "no occurrence to mine: no event capture could be read "
+			   "or holds an IP packet");
+		goto out_mine;
+	}
+	ret = sx_mine_run(rc.m, &ex->res);
+	if (ret)
+		fail(ex, ret, "mining: %s", sx_strerror(ret));
+out_mine:
+	sx_mine_free(rc.m);
+	return ret;
+}
+
+int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_threads)
+{
+	struct sx_flows_stats fst;
+	int ret = read_err;
+
+	if (!ex->fl)
+		return fail(ex, -EINVAL, "nothing read");
+	sx_flows_get_stats(ex->fl, &fst);
+	ex->capped = fst.capped;
+	if (ret)
+		fail(ex, ret, "reading the captures: %s", sx_strerror(ret));
+	else
+		ret = reduce_and_mine(ex, mine_threads);
+	stages_free(ex);
+	return ret;
+}
+
+int sx_extract_mine(struct sx_extract *ex, const char *csv_dir)
+{
+	struct sx_extract_io io;
+	struct sx_ingest_cfg icfg;
+	int ret;
+
+	ret = sx_extract__begin(ex, csv_dir, &io);
+	if (ret)
+		return ret;
+	icfg = (struct sx_ingest_cfg){
+	    .paths = io.paths, .npaths = io.ncaps, .nthreads = io.nthreads, .filter = io.filter};
+	ret = sx_flows_collect(io.fl, &icfg, io.names, io.status);
+	return sx_extract__finish(ex, ret, 0);
 }
 
 /* ---- results ---- */

@@ -1,17 +1,24 @@
 /*
  * test_api_batch.c - the readers and rules of `sigex batch` and `sigex
  * check`, in process: names that become paths, device.yaml, the manifest,
- * the bounded YAML tree, --tolerance and the signature comparison.
+ * the bounded YAML tree, --tolerance and the signature comparison; and a
+ * run over a small archive: one pool of reader threads for every unit, and
+ * the progress counted per capture (sx_batch_cfg.on_file).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "check.h"
 #include "core/err.h"
+#include "support/tmp.h"
 #include "ytree.h"
 
 TestSuite(api_batch, .timeout = 60);
@@ -605,4 +612,139 @@ Test(api_batch, check_refuses_other_documents)
 	sx_check_unit_fini(&u);
 	sx_ytree_free(a);
 	sx_ytree_free(b);
+}
+
+/* ---- the run: one pool of readers, progress per capture ---- */
+
+#define DEMO	    SX_BUILD_DIR "/corpora/demo"
+#define MAX_READERS 16
+
+struct seen_files {
+	pthread_mutex_t lock;
+	struct sx_batch *b;
+	uint64_t calls;
+	uint64_t max_bytes;
+	uint8_t *files_seen; /* by files_done value */
+	size_t nseen;
+	bool counts_behind; /* sx_batch_progress() lagged a value already handed out */
+	long tids[MAX_READERS];
+	unsigned units_of[MAX_READERS]; /* bit per unit (by device name) */
+	unsigned ntids;
+};
+
+static void quiet_log(void *arg, enum sx_log_level level, const char *text)
+{
+	(void)arg;
+	(void)level;
+	(void)text;
+}
+
+static void on_file(void *arg, const struct sx_batch_file_event *e)
+{
+	struct seen_files *s = arg;
+	struct sx_batch_progress p;
+	long t = (long)syscall(SYS_gettid);
+	unsigned i, unit = (unsigned)(e->device[4] - '0'); /* "plugN" */
+
+	sx_batch_progress(s->b, &p);
+	pthread_mutex_lock(&s->lock);
+	s->calls++;
+	if (e->files_done < s->nseen)
+		s->files_seen[e->files_done]++;
+	if (e->bytes_done > s->max_bytes)
+		s->max_bytes = e->bytes_done;
+	if (p.files_done < e->files_done || p.bytes_done < e->bytes_done)
+		s->counts_behind = true;
+	for (i = 0; i < s->ntids && s->tids[i] != t; i++)
+		;
+	if (i == s->ntids && s->ntids < MAX_READERS)
+		s->tids[s->ntids++] = t;
+	if (i < MAX_READERS)
+		s->units_of[i] |= 1u << unit;
+	pthread_mutex_unlock(&s->lock);
+}
+
+Test(api_batch, one_reader_pool_for_the_archive_and_progress_per_capture)
+{
+	struct seen_files s = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct sx_batch_cfg cfg = {.threads = 2,
+				   .log = quiet_log,
+				   .on_file = on_file,
+				   .on_file_arg = &s,
+				   .last_update = "2023-11-14T22:13:20+00:00"};
+	struct sx_batch_progress p;
+	struct sx_batch *b = NULL;
+	char *dir, *arch, *out, *cmd, *sum;
+	unsigned i, multi = 0;
+	struct stat st;
+
+	if (stat(DEMO "/truth.txt", &st) != 0)
+		cr_skip_test("generated corpus missing: %s", DEMO);
+	dir = sx_tt_tmpdir();
+	cr_assert_not_null(dir);
+	arch = sx_tt_path(dir, "arch");
+	out = sx_tt_path(dir, "out");
+	/* three units of the demo captures; the first with its idle captures
+	 * as background, the last with its address inferred */
+	cr_assert(
+	    asprintf(&cmd,
+		     "cd '%s' && mkdir -p arch/plug1/on arch/plug1/idle arch/plug2/on "
+		     "arch/plug3/on out && cp '%s'/17*.pcap arch/plug1/on/ && "
+		     "cp '%s'/idle-*.pcap arch/plug1/idle/ && cp '%s'/17*.pcap arch/plug2/on/ && "
+		     "cp '%s'/170000[0-2]*.pcap arch/plug3/on/ && "
+		     "printf 'ipv4: 192.168.1.50\\nbackground: idle\\n' >arch/plug1/device.yaml && "
+		     "printf 'ipv4: 192.168.1.50\\n' >arch/plug2/device.yaml",
+		     dir, DEMO, DEMO, DEMO, DEMO) > 0);
+	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0, "%s", cmd);
+	free(cmd);
+	cfg.out = out;
+	cr_assert_eq(sx_batch_new(&cfg, &b), 0);
+	s.b = b;
+	cr_assert_eq(chdir(arch), 0);
+	cr_assert_eq(sx_batch_scan_archive(b), 0);
+	sx_batch_progress(b, &p);
+	cr_assert_eq(p.units, 3);
+	s.nseen = p.files + 1;
+	s.files_seen = calloc(s.nseen, 1);
+	cr_assert_not_null(s.files_seen);
+	cr_assert_eq(sx_batch_run(b), 0);
+	cr_assert_eq(sx_batch_write_summary(b), 0);
+	sx_batch_progress(b, &p);
+
+	/* every capture read counted once, as it was read: the counts handed
+	 * out are 1, 2, ... files, each exactly once, up to the totals */
+	cr_assert_eq(p.units_done, 3);
+	cr_assert_eq(p.units_failed + p.units_partial, 0);
+	cr_assert_eq(p.files, 10 + 3 + 10 + 5, "files %llu", (unsigned long long)p.files);
+	cr_assert_eq(s.calls, p.files);
+	for (i = 1; i <= p.files; i++)
+		cr_expect_eq(s.files_seen[i], 1, "files_done %u handed out %u times", i,
+			     s.files_seen[i]);
+	cr_assert_eq(p.files_done, p.files);
+	cr_assert_eq(p.bytes_done, p.bytes);
+	cr_assert_eq(s.max_bytes, p.bytes);
+	cr_assert(!s.counts_behind, "sx_batch_progress() went back");
+
+	/* one pool: at most -j reader threads read every capture, never the
+	 * caller's, and one of them read captures of two units or more */
+	cr_assert(s.ntids >= 1 && s.ntids <= 2, "%u readers", s.ntids);
+	for (i = 0; i < s.ntids; i++) {
+		cr_assert_neq(s.tids[i], (long)syscall(SYS_gettid));
+		multi += (s.units_of[i] & (s.units_of[i] - 1)) != 0;
+	}
+	cr_assert_geq(multi, 1);
+
+	cmd = sx_tt_path(out, "summary.csv");
+	sum = sx_tt_read(cmd, NULL);
+	free(cmd);
+	cr_assert_not_null(sum);
+	cr_assert(strstr(sum, "\nplug1,on,10,"), "%s", sum);
+	cr_assert(strstr(sum, "\nplug3,on,5,"), "%s", sum);
+	free(sum);
+	sx_batch_free(b);
+	free(s.files_seen);
+	sx_tt_rm_tree(dir);
+	free(arch);
+	free(out);
+	free(dir);
 }

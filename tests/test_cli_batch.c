@@ -9,6 +9,9 @@
  *     leaves every file as it was (bytes and modification times);
  *   - a run killed part-way (SIGKILL) then --resume gives the files of an
  *     uninterrupted run, with no temporary file left;
+ *   - a run stopped part-way by SIGINT or SIGTERM exits 130 / 143 and still
+ *     writes summary.csv (ok units stamped, the others interrupted or
+ *     not-run); --resume then finishes it as above;
  *   - device.yaml (addresses, background directory, per-event options),
  *     events.csv (one event per label) and a manifest;
  *   - hostile names ("..", a newline, absolute paths, separators) are
@@ -39,29 +42,6 @@
 
 static char *dir;
 
-static void rm_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char *p;
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		p = sx_tt_path(path, e->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(path);
-}
-
 static void setup(void)
 {
 	dir = sx_tt_tmpdir();
@@ -70,7 +50,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rm_tree(dir);
+	sx_tt_rm_tree(dir);
 	free(dir);
 }
 
@@ -368,11 +348,43 @@ Test(cli_batch, same_files_whatever_the_threads)
 	assert_same_tree("one", "many");
 }
 
+/* Start `sigex batch arch -o out -j1 --units 1` in dir, in the background,
+ * standard error to errfile (NULL: /dev/null), and wait until n units are
+ * complete (or a minute went by). */
+static pid_t start_batch(const char *errfile, unsigned n)
+{
+	struct timespec pause = {0, 2 * 1000 * 1000};
+	char *arch = sub("arch"), *out = sub("out"), *errpath = sub(errfile ? errfile : "x");
+	unsigned waited = 0;
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		int efd = errfile ? creat(errpath, 0644) : fd;
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(efd, 2);
+		setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+		execl(SX_BINARY, SX_BINARY, "batch", arch, "-o", out, "-j1", "--units", "1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	while (stamps("out") < n && waited < 60000) {
+		nanosleep(&pause, NULL);
+		waited += 2;
+	}
+	free(errpath);
+	free(out);
+	free(arch);
+	return pid;
+}
+
 Test(cli_batch, killed_run_resumes_to_the_uninterrupted_result)
 {
-	char *arch, *out, *err = NULL;
-	struct timespec pause = {0, 5 * 1000 * 1000};
-	unsigned waited = 0, done;
+	char *err = NULL;
+	unsigned done;
 	int st;
 	pid_t pid;
 
@@ -380,26 +392,8 @@ Test(cli_batch, killed_run_resumes_to_the_uninterrupted_result)
 	cr_assert_eq(batch(NULL, &err, "arch -o ref -q"), 0, "%s", err);
 	free(err);
 
-	arch = sub("arch");
-	out = sub("out");
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
-		execl(SX_BINARY, SX_BINARY, "batch", arch, "-o", out, "-j1", "--units", "1",
-		      (char *)NULL);
-		_exit(127);
-	}
 	/* kill it once a few units are complete, the others not */
-	while (stamps("out") < 3 && waited < 60000) {
-		nanosleep(&pause, NULL);
-		waited += 5;
-	}
+	pid = start_batch(NULL, 3);
 	kill(pid, SIGKILL);
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	done = stamps("out");
@@ -412,8 +406,82 @@ Test(cli_batch, killed_run_resumes_to_the_uninterrupted_result)
 	free(err);
 	assert_same_tree("ref", "out");
 	assert_no_tmp("out");
-	free(arch);
-	free(out);
+}
+
+/*
+ * SIGINT or SIGTERM part-way: exit 128 + the signal, summary.csv written all
+ * the same (every unit a row: ok with its stamp, or interrupted / not-run),
+ * no temporary file; then --resume gives the files of an uninterrupted run.
+ * The run is frozen (SIGSTOP) once a few units are complete, so the signal
+ * surely lands mid-run.
+ */
+static void interrupted_run(int sig)
+{
+	char *err = NULL, *sum, *line, *p;
+	unsigned done, rows = 0, ok = 0, left = 0;
+	int st;
+	pid_t pid;
+
+	iot_archive("arch");
+	cr_assert_eq(batch(NULL, &err, "arch -o ref -q"), 0, "%s", err);
+	free(err);
+
+	pid = start_batch("stderr.txt", 3);
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	done = stamps("out");
+	if (done >= IOT_DEVICES - 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		cr_skip_test("the run was nearly over when frozen (%u units done)", done);
+	}
+	cr_assert_eq(kill(pid, sig), 0);
+	cr_assert_eq(kill(pid, SIGCONT), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	err = read_sub("stderr.txt");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sig, "status %#x\n%s", st, err);
+	cr_assert(strstr(err, "interrupted"), "%s", err);
+	free(err);
+	assert_no_tmp("out");
+
+	/* summary.csv: every unit, ok exactly when complete (stamped) */
+	done = stamps("out");
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum, "no summary.csv after the signal");
+	line = strtok_r(sum, "\n", &p);
+	cr_assert_str_eq(line, "device,event,captures,packets,flows,patterns,seconds,status");
+	while ((line = strtok_r(NULL, "\n", &p))) {
+		const char *status = strrchr(line, ',') + 1;
+
+		rows++;
+		if (strcmp(status, "ok") == 0)
+			ok++;
+		else if (strcmp(status, "interrupted") == 0 || strcmp(status, "not-run") == 0)
+			left++;
+		else
+			cr_assert_fail("unexpected status: %s", line);
+	}
+	free(sum);
+	cr_assert_eq(rows, IOT_DEVICES);
+	cr_assert_eq(ok, done, "%u ok rows, %u stamps", ok, done);
+	cr_assert_geq(left, 1);
+	cr_log_info("%s with %u of %u units complete", strsignal(sig), done, IOT_DEVICES);
+
+	/* --resume runs the rest: the files of the uninterrupted run */
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "resumed"), "%s", err);
+	free(err);
+	assert_same_tree("ref", "out");
+	assert_no_tmp("out");
+}
+
+Test(cli_batch, sigint_writes_the_summary_and_resume_finishes)
+{
+	interrupted_run(SIGINT);
+}
+
+Test(cli_batch, sigterm_writes_the_summary_and_resume_finishes)
+{
+	interrupted_run(SIGTERM);
 }
 
 /* ---- configuration: device.yaml, events.csv, a manifest ---- */

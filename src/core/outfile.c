@@ -299,7 +299,7 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 	if (o->tmp) {
 		/* Interrupted: the signal handler may already have removed the
 		 * temporary file; either way the old target stays. */
-		if (!ret && sx_stop_requested()) {
+		if (!ret && !o->commit_on_stop && sx_stop_requested()) {
 			ret = SX_E_STOPPED;
 			snprintf(msg, msglen, "%s: interrupted, left as it was", o->path);
 		}

@@ -25,7 +25,9 @@
  * sx_out_cleanup_all() (async-signal-safe).  Once the run-wide stop flag is
  * set (core/util.h), sx_out_commit() no longer renames: it removes the
  * temporary file and fails with SX_E_STOPPED, so an interrupted run never
- * replaces a file.
+ * replaces a file; the one exception is a file that records the run itself
+ * (batch's summary.csv), written after the stop on purpose: its writer sets
+ * commit_on_stop after sx_out_open().
  */
 #ifndef SX_CORE_OUTFILE_H
 #define SX_CORE_OUTFILE_H
@@ -39,6 +41,7 @@ struct sx_out {
 	char *tmp;		/* temporary name, NULL when written in place */
 	bool is_stdout;		/* f is stdout: flushed, never closed */
 	int slot;		/* registration for cleanup on signals, -1 if none */
+	bool commit_on_stop;	/* rename into place even after a stop request */
 };
 
 /*

@@ -1,0 +1,56 @@
+/*
+ * sigex_int.h - PRIVATE to the api module (sigex.c, batch_run.c): the
+ * stages of sx_extract_mine(), for a driver that reads the captures of many
+ * extractions with one pool of reader threads (`sigex batch`,
+ * flows/flows.h: sx_flows_collect_multi).
+ *
+ *   sx_extract__begin(ex, dir, &io)    checks, events, names, the flow table
+ *   ... the driver reads io.paths into io.fl, learning names into
+ *       io.names (then sx_names_finish) and filling io.status ...
+ *   sx_extract__finish(ex, err, n)     reduce (CSVs, miner), mining
+ *
+ * sx_extract_mine() is exactly begin, sx_flows_collect() over io, finish,
+ * so an extraction driven in stages writes the same bytes as one run whole,
+ * provided the driver reads every capture i into the table as capture i
+ * (flows.h: the capture given to sx_flows_file_begin()).
+ */
+#ifndef SX_SIGEX_INT_H
+#define SX_SIGEX_INT_H
+
+#include <stdint.h>
+
+#include "flows/flows.h"
+#include "sigex.h"
+
+/* What begin sets up; every pointer is ex's, valid until finish or
+ * sx_extract_free(). */
+struct sx_extract_io {
+	struct sx_flows *fl;	       /* the captures' flows go here */
+	struct sx_names *names;	       /* learned into, then finished by the driver */
+	struct sx_file_status *status; /* ncaps entries, filled by the driver */
+	const char *const *paths;      /* the captures (and background), in the order added */
+	uint32_t ncaps;
+	unsigned nthreads;  /* sx_extract_set_threads(), 0: CPUs */
+	const char *filter; /* BPF, or NULL */
+};
+
+/*
+ * sx_extract__begin - sx_extract_mine()'s checks and set-up, up to an empty
+ * flow table.  @csv_dir: as for sx_extract_mine(); borrowed, must outlive
+ * finish.  Returns 0 with *io filled, or the error sx_extract_mine() would
+ * return, with the message set (nothing is then left to free but ex).
+ * Context: the extraction's thread.
+ */
+int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io);
+
+/*
+ * sx_extract__finish - after the captures were read (read_err: the
+ * reading's error, 0 when every capture was read, bad captures being in
+ * status): reduce into the CSVs and the miner, then mine with mine_threads
+ * threads (0: sx_extract_set_threads()'s number).  Frees the flow table,
+ * the names and the events whatever happens.  Returns as sx_extract_mine().
+ * Context: any one thread at a time, registered with liburcu or not.
+ */
+int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_threads);
+
+#endif /* SX_SIGEX_INT_H */
