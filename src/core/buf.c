@@ -23,7 +23,7 @@ void sx_buf_fini(struct sx_buf *b)
 	sx_buf_init(b);
 }
 
-int sx_buf_reserve(struct sx_buf *b, size_t n)
+int sx_buf__grow(struct sx_buf *b, size_t n)
 {
 	size_t want;
 	char *p;
@@ -49,24 +49,9 @@ int sx_buf_reserve(struct sx_buf *b, size_t n)
 	return 0;
 }
 
-void sx_buf_put(struct sx_buf *b, const void *p, size_t n)
-{
-	if (n == 0 || sx_buf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
 void sx_buf_puts(struct sx_buf *b, const char *s)
 {
 	sx_buf_put(b, s, strlen(s));
-}
-
-void sx_buf_putc(struct sx_buf *b, char c)
-{
-	if (sx_buf_reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
 }
 
 void sx_buf_printf(struct sx_buf *b, const char *fmt, ...)

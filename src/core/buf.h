@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/compiler.h"
 
@@ -35,11 +36,33 @@ static inline void sx_buf_reset(struct sx_buf *b)
 	b->len = 0;
 }
 
+/* The slow path of sx_buf_reserve(): grow.  0 or -ENOMEM (latched). */
+int sx_buf__grow(struct sx_buf *b, size_t n);
+
 /* Make room for n more bytes; returns 0 or -ENOMEM (also latched). */
-int sx_buf_reserve(struct sx_buf *b, size_t n);
-void sx_buf_put(struct sx_buf *b, const void *p, size_t n);
+static inline int sx_buf_reserve(struct sx_buf *b, size_t n)
+{
+	if (SX_LIKELY(!b->err && n <= b->cap - b->len))
+		return 0;
+	return sx_buf__grow(b, n);
+}
+
+static inline void sx_buf_put(struct sx_buf *b, const void *p, size_t n)
+{
+	if (n == 0 || sx_buf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static inline void sx_buf_putc(struct sx_buf *b, char c)
+{
+	if (sx_buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+}
+
 void sx_buf_puts(struct sx_buf *b, const char *s);
-void sx_buf_putc(struct sx_buf *b, char c);
 void sx_buf_printf(struct sx_buf *b, const char *fmt, ...) SX_PRINTF(2, 3);
 void sx_buf_u64(struct sx_buf *b, uint64_t v);
 void sx_buf_i64(struct sx_buf *b, int64_t v);
