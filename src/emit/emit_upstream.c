@@ -20,6 +20,7 @@
 #include "emit/emit_upstream.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,21 +54,30 @@ static const char *const resolvers[] = {
     "^(!|&|\\*)$",
 };
 
+#define NRESOLVERS (sizeof(resolvers) / sizeof(resolvers[0]))
+
+/* Compiled once per process (every scalar of every profile is checked);
+ * regexec() on a compiled pattern is thread-safe. */
+static regex_t compiled[NRESOLVERS];
+static bool compiled_ok[NRESOLVERS];
+static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
+
+static void compile_resolvers(void)
+{
+	size_t i;
+
+	for (i = 0; i < NRESOLVERS; i++)
+		compiled_ok[i] = regcomp(&compiled[i], resolvers[i], REG_EXTENDED | REG_NOSUB) == 0;
+}
+
 static bool resolves(const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(resolvers) / sizeof(resolvers[0]); i++) {
-		regex_t re;
-		int m;
-
-		if (regcomp(&re, resolvers[i], REG_EXTENDED | REG_NOSUB) != 0)
-			continue;
-		m = regexec(&re, s, 0, NULL, 0);
-		regfree(&re);
-		if (m == 0)
+	pthread_once(&compile_once, compile_resolvers);
+	for (i = 0; i < NRESOLVERS; i++)
+		if (compiled_ok[i] && regexec(&compiled[i], s, 0, NULL, 0) == 0)
 			return true;
-	}
 	return false;
 }
 
