@@ -5,14 +5,18 @@
 #   large.pcap     every Ethernet capture merged in time order (mergecap), then
 #                  replicated with time shifts (editcap -t) until >= 500 MB
 #   large2.pcap    the same, twice as long (for the flat-memory target)
+#   one.pcap       the Ethernet captures merged once (about 118 MB, 544k packets):
+#                  the corpus ../shared/docs/PEERS.md measured ndpiReader on
 #   small/         links to the 390 IoT Sentinel captures (many small files)
 #   tplink/        links to the reference tool's three TP-Link toggle captures
+#   sentinel/      the IoT Sentinel captures as a lab archive for sigex batch:
+#                  sentinel/<device>/<capture>.pcap (links, 23 devices)
 # Idempotent: existing outputs are kept.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${SX_SHARED_CORPORA:-$(cd "$here/../.." && pwd)/shared/corpora}
 out=${1:-${SX_BENCH_DIR:-$HOME/.cache/sigex-bench}}
-mkdir -p "$out/small" "$out/tplink"
+mkdir -p "$out/small" "$out/tplink" "$out/sentinel"
 command -v mergecap >/dev/null || { echo "mergecap missing: apt-get install wireshark-common" >&2; exit 1; }
 
 if [ ! -s "$out/large.pcap" ]; then
@@ -32,6 +36,11 @@ if [ ! -s "$out/large.pcap" ]; then
 	mergecap -F pcap -a -w "$out/large2.pcap" "${parts[@]}"
 	rm -f "${parts[@]}" "$out/merged.pcap"
 fi
+if [ ! -s "$out/one.pcap" ]; then
+	[ -s "$out/ether.list" ] || awk -F, 'NR > 1 && $5 == "ether" { print $1 "/" $2 }' \
+		"$shared/manifest.csv" | sed "s|^|$shared/|" >"$out/ether.list"
+	xargs mergecap -F pcap -w "$out/one.pcap" <"$out/ether.list"
+fi
 if [ -z "$(ls -A "$out/small")" ]; then
 	find "$shared/andypitcher+IoT_Sentinel" -name '*.pcap' | while read -r f; do
 		ln -sf "$f" "$out/small/$(echo "${f#"$shared"/}" | tr / _)"
@@ -40,6 +49,15 @@ fi
 if [ -z "$(ls -A "$out/tplink")" ]; then
 	for f in "$shared"/smart-home-network-security+signature-extraction/test/traces/*.pcap; do
 		ln -sf "$f" "$out/tplink/$(basename "$f")"
+	done
+fi
+if [ -z "$(ls -A "$out/sentinel")" ]; then
+	for d in "$shared"/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel/*/; do
+		dev=$(basename "$d")
+		mkdir -p "$out/sentinel/$dev"
+		for f in "$d"*.pcap; do
+			ln -sf "$f" "$out/sentinel/$dev/$(basename "$f")"
+		done
 	done
 fi
 ls -l "$out"/large*.pcap
