@@ -494,6 +494,10 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 		}
 		total = n ? total / n * job->npaths : 0;
 		cfg.est_flows = total / (1u << 20) * FLOWS_PER_MIB + 1024;
+		/* Flows live at once do not grow with a capture's length: past
+		 * one worker's default ceiling the table resizes itself, so a
+		 * week-long capture presizes no more than a day's (flat memory). */
+		cfg.est_flows = SX_MIN(cfg.est_flows, (uint64_t)SX_FLOWS_MAX_LIVE_DEFAULT);
 	}
 	ret = sx_flows_new(&cfg, &fl);
 	if (ret)
