@@ -17,8 +17,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const enum sx_l2 framings[] = {SX_L2_ETH, SX_L2_SLL, SX_L2_SLL2, SX_L2_RAW, SX_L2_NULL,
-				      SX_L2_UNSUPPORTED};
+static const enum sx_l2 framings[] = {SX_L2_ETH, SX_L2_SLL,  SX_L2_SLL2,
+				      SX_L2_RAW, SX_L2_NULL, SX_L2_UNSUPPORTED};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -56,12 +56,12 @@ extern "C" {
 
 /* sigex's own error codes (other failures are negative errno values). */
 enum sx_extract_err {
-	SX_EXTRACT_E_PCAP = -1000,	/* libpcap could not open or read a capture */
-	SX_EXTRACT_E_LINKTYPE,		/* unsupported link-layer type */
-	SX_EXTRACT_E_FORMAT,		/* not a capture, a damaged one, or a bad input file */
-	SX_EXTRACT_E_YAML,		/* YAML emitter error */
-	SX_EXTRACT_E_USAGE,		/* bad option value */
-	SX_EXTRACT_E_STOPPED,		/* sx_extract_stop() was called */
+	SX_EXTRACT_E_PCAP = -1000, /* libpcap could not open or read a capture */
+	SX_EXTRACT_E_LINKTYPE,	   /* unsupported link-layer type */
+	SX_EXTRACT_E_FORMAT,	   /* not a capture, a damaged one, or a bad input file */
+	SX_EXTRACT_E_YAML,	   /* YAML emitter error */
+	SX_EXTRACT_E_USAGE,	   /* bad option value */
+	SX_EXTRACT_E_STOPPED,	   /* sx_extract_stop() was called */
 };
 
 struct sx_extract;

@@ -39,7 +39,7 @@
 
 /* ---- names that become paths ---- */
 
-#define SX_BATCH_NAME_MAX 255	/* bytes of a device or event name */
+#define SX_BATCH_NAME_MAX 255 /* bytes of a device or event name */
 
 /*
  * sx_batch_name_check - whether name may be a directory under OUT: not
@@ -62,11 +62,11 @@ enum sx_batch_opt {
 };
 
 struct sx_batch_opts {
-	unsigned set;		/* enum sx_batch_opt bits of the fields given */
-	double window;		/* seconds, >= 0 */
-	double support;		/* (0, 1] */
-	double duration;	/* seconds of an events.csv window, > 0 */
-	double idle;		/* idle timeout, seconds, > 0 */
+	unsigned set;	 /* enum sx_batch_opt bits of the fields given */
+	double window;	 /* seconds, >= 0 */
+	double support;	 /* (0, 1] */
+	double duration; /* seconds of an events.csv window, > 0 */
+	double idle;	 /* idle timeout, seconds, > 0 */
 	bool stats;
 };
 
@@ -75,8 +75,8 @@ void sx_batch_opts_merge(struct sx_batch_opts *dst, const struct sx_batch_opts *
 
 /* ---- device.yaml ---- */
 
-#define SX_BATCH_DEVICE_YAML_MAX (1u << 20)	/* bytes */
-#define SX_BATCH_EVENTS_MAX 4096		/* entries of events: */
+#define SX_BATCH_DEVICE_YAML_MAX (1u << 20) /* bytes */
+#define SX_BATCH_EVENTS_MAX	 4096	    /* entries of events: */
 
 struct sx_batch_event_cfg {
 	char *name;
@@ -116,8 +116,8 @@ struct sx_batch_device_cfg {
  * Returns 0 with *out set (caller frees with sx_batch_device_free()),
  * SX_E_FORMAT with "line N: cause" in msg, or -ENOMEM.  Thread-safe.
  */
-int sx_batch_device_parse(const char *data, size_t len, struct sx_batch_device_cfg **out,
-			  char *msg, size_t msglen);
+int sx_batch_device_parse(const char *data, size_t len, struct sx_batch_device_cfg **out, char *msg,
+			  size_t msglen);
 void sx_batch_device_free(struct sx_batch_device_cfg *c);
 /* The events: entry for event, or NULL. */
 const struct sx_batch_event_cfg *sx_batch_device_event(const struct sx_batch_device_cfg *c,
@@ -125,22 +125,22 @@ const struct sx_batch_event_cfg *sx_batch_device_event(const struct sx_batch_dev
 
 /* ---- the manifest (--manifest FILE) ---- */
 
-#define SX_BATCH_MANIFEST_MAX (64u << 20)	/* bytes */
+#define SX_BATCH_MANIFEST_MAX (64u << 20) /* bytes */
 
 enum sx_batch_role {
-	SX_BATCH_ROLE_CAPTURE = 0,	/* an occurrence of event (or, event empty, a
-					 * capture of the device's default event or its
-					 * events.csv) */
-	SX_BATCH_ROLE_BACKGROUND,	/* an idle capture of the device */
-	SX_BATCH_ROLE_CONFIG,		/* the device's device.yaml */
-	SX_BATCH_ROLE_EVENTS,		/* the device's events.csv */
+	SX_BATCH_ROLE_CAPTURE = 0, /* an occurrence of event (or, event empty, a
+				    * capture of the device's default event or its
+				    * events.csv) */
+	SX_BATCH_ROLE_BACKGROUND,  /* an idle capture of the device */
+	SX_BATCH_ROLE_CONFIG,	   /* the device's device.yaml */
+	SX_BATCH_ROLE_EVENTS,	   /* the device's events.csv */
 };
 
 struct sx_batch_row {
 	char *device;
-	char *event;		/* "" when none */
-	char *path;		/* as written; relative to the manifest's directory */
-	uint8_t role;		/* enum sx_batch_role */
+	char *event;  /* "" when none */
+	char *path;   /* as written; relative to the manifest's directory */
+	uint8_t role; /* enum sx_batch_role */
 	unsigned line;
 };
 
@@ -159,8 +159,8 @@ struct sx_batch_manifest {
  * (caller frees with sx_batch_manifest_free()), SX_E_FORMAT with "line N:
  * cause" in msg, or -ENOMEM.  Thread-safe.
  */
-int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manifest **out,
-			    char *msg, size_t msglen);
+int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manifest **out, char *msg,
+			    size_t msglen);
 void sx_batch_manifest_free(struct sx_batch_manifest *m);
 
 /* ---- the run ---- */
@@ -178,19 +178,19 @@ struct sx_batch_file_event {
 typedef void (*sx_batch_file_fn)(void *arg, const struct sx_batch_file_event *e);
 
 struct sx_batch_cfg {
-	const char *out;		/* absolute path of the output directory; exists */
-	unsigned threads;		/* reader (and mining) threads in all; 0: CPUs */
-	unsigned units;			/* units in flight (being read or mined) at
-					 * once; 0: threads */
-	bool resume;			/* skip units whose stamp matches */
-	struct sx_batch_opts opts;	/* command-line defaults */
-	const char *filter;		/* BPF, or NULL */
-	const char *names;		/* absolute path of a names file, or NULL */
-	const char *gateway, *phone;	/* defaults for device.yaml's */
+	const char *out;	     /* absolute path of the output directory; exists */
+	unsigned threads;	     /* reader (and mining) threads in all; 0: CPUs */
+	unsigned units;		     /* units in flight (being read or mined) at
+				      * once; 0: threads */
+	bool resume;		     /* skip units whose stamp matches */
+	struct sx_batch_opts opts;   /* command-line defaults */
+	const char *filter;	     /* BPF, or NULL */
+	const char *names;	     /* absolute path of a names file, or NULL */
+	const char *gateway, *phone; /* defaults for device.yaml's */
 	bool all_ports;
 	uint64_t seed;
-	const char *last_update;	/* profile.yaml's last-update, NULL: the time */
-	sx_batch_log_fn log;		/* messages (errors, inferences); NULL: sx_log() */
+	const char *last_update; /* profile.yaml's last-update, NULL: the time */
+	sx_batch_log_fn log;	 /* messages (errors, inferences); NULL: sx_log() */
 	void *log_arg;
 	sx_batch_file_fn on_file; /* after each capture is read, on the reader
 				   * thread (several at once); NULL: none */
@@ -238,11 +238,11 @@ int sx_batch_write_summary(struct sx_batch *b);
  * bytes count each capture as it is read, a resumed unit's all at once. */
 struct sx_batch_progress {
 	uint64_t units, units_done, units_skipped, units_failed, units_partial;
-	uint64_t devices_failed;	/* device profile.yaml that could not be written */
+	uint64_t devices_failed; /* device profile.yaml that could not be written */
 	uint64_t files, files_done;
 	uint64_t bytes, bytes_done, bytes_skipped;
 	unsigned running;
-	bool hashing;		/* still hashing the inputs */
+	bool hashing; /* still hashing the inputs */
 };
 
 void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p);

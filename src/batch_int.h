@@ -19,46 +19,46 @@
 
 #include "batch.h"
 
-#define SX_BATCH_MSG_MAX 512
-#define SX_BATCH_PATH_MAX 4096	/* paths under OUT */
+#define SX_BATCH_MSG_MAX       512
+#define SX_BATCH_PATH_MAX      4096 /* paths under OUT */
 #define SX_BATCH_DEFAULT_EVENT "default"
-#define SX_BATCH_STAMP ".sigex-unit"
+#define SX_BATCH_STAMP	       ".sigex-unit"
 
 struct sx_batch_file {
-	char *path;		/* as opened: relative to the root, or absolute */
+	char *path; /* as opened: relative to the root, or absolute */
 	uint64_t size;
 	int64_t mtime_ns;
-	uint8_t hash[16];	/* XXH3-128 of the content sample and the size */
-	int err;		/* -errno of stat or read, 0 */
+	uint8_t hash[16]; /* XXH3-128 of the content sample and the size */
+	int err;	  /* -errno of stat or read, 0 */
 };
 
 enum sx_batch_state {
 	SX_BATCH_PENDING = 0,
 	SX_BATCH_OK,
-	SX_BATCH_PARTIAL,	/* some captures unreadable; outputs from the others */
+	SX_BATCH_PARTIAL, /* some captures unreadable; outputs from the others */
 	SX_BATCH_FAILED,
-	SX_BATCH_STOPPED,	/* not finished: the run was interrupted */
+	SX_BATCH_STOPPED, /* not finished: the run was interrupted */
 };
 
 struct sx_batch_device;
 
 struct sx_batch_unit {
 	struct sx_batch_device *dev;
-	char *event;		/* directory name; escaped text when refused */
-	char *label;		/* events.csv label of its windows, NULL when none */
-	bool from_dir;		/* made from an event directory (or manifest rows) */
-	struct sx_batch_file **caps;	/* borrowed from dev */
+	char *event;		     /* directory name; escaped text when refused */
+	char *label;		     /* events.csv label of its windows, NULL when none */
+	bool from_dir;		     /* made from an event directory (or manifest rows) */
+	struct sx_batch_file **caps; /* borrowed from dev */
 	size_t ncaps, capcap;
-	int64_t *starts;	/* events.csv windows (ns), sorted; NULL: one per capture */
+	int64_t *starts; /* events.csv windows (ns), sorted; NULL: one per capture */
 	size_t nstarts, startcap;
-	struct sx_batch_opts opts;	/* effective: command line < device < event */
+	struct sx_batch_opts opts; /* effective: command line < device < event */
 	uint64_t bytes;
 	uint8_t key[16];
 
 	/* outcome, written by the worker that runs it */
-	int state;		/* enum sx_batch_state */
-	bool resumed;		/* skipped: its stamp matched */
-	char msg[SX_BATCH_MSG_MAX];	/* why it failed, or the partial's note */
+	int state;		    /* enum sx_batch_state */
+	bool resumed;		    /* skipped: its stamp matched */
+	char msg[SX_BATCH_MSG_MAX]; /* why it failed, or the partial's note */
 	unsigned captures;
 	uint64_t packets, flows;
 	unsigned patterns;
@@ -66,33 +66,33 @@ struct sx_batch_unit {
 };
 
 struct sx_batch_device {
-	char *name;		/* directory name; escaped text when refused */
-	bool refused;		/* its name was refused */
-	struct sx_batch_device_cfg *cfg;	/* NULL: no device.yaml */
-	bool has_cfg;		/* a device.yaml was given (maybe bad) */
-	char err[SX_BATCH_MSG_MAX];	/* device-wide failure, "" when none */
-	struct sx_batch_file **files;	/* every capture of the device, owned */
+	char *name;			 /* directory name; escaped text when refused */
+	bool refused;			 /* its name was refused */
+	struct sx_batch_device_cfg *cfg; /* NULL: no device.yaml */
+	bool has_cfg;			 /* a device.yaml was given (maybe bad) */
+	char err[SX_BATCH_MSG_MAX];	 /* device-wide failure, "" when none */
+	struct sx_batch_file **files;	 /* every capture of the device, owned */
 	size_t nfiles, filecap;
-	struct sx_batch_file **bg;	/* background captures (borrowed) */
+	struct sx_batch_file **bg; /* background captures (borrowed) */
 	size_t nbg, bgcap;
-	struct sx_batch_file **top;	/* captures of the device directory itself */
+	struct sx_batch_file **top; /* captures of the device directory itself */
 	size_t ntop, topcap;
-	char *events_data;	/* events.csv contents, NULL when none */
+	char *events_data; /* events.csv contents, NULL when none */
 	size_t events_len;
-	struct sx_batch_unit **units;	/* sorted by event name */
+	struct sx_batch_unit **units; /* sorted by event name */
 	size_t nunits, unitcap;
 
 	/* run */
-	pthread_mutex_t lock;	/* guards the inference */
-	int infer;		/* 0 not done, 1 done, negative: failed */
-	char ipv4[64];		/* the address used (configured or inferred) */
+	pthread_mutex_t lock; /* guards the inference */
+	int infer;	      /* 0 not done, 1 done, negative: failed */
+	char ipv4[64];	      /* the address used (configured or inferred) */
 	char infer_msg[SX_BATCH_MSG_MAX];
-	uint8_t digest[16];	/* of every capture's identity, for inferred addresses */
-	atomic_size_t left;	/* units not finished yet */
+	uint8_t digest[16]; /* of every capture's identity, for inferred addresses */
+	atomic_size_t left; /* units not finished yet */
 };
 
 struct sx_batch {
-	struct sx_batch_cfg cfg;	/* strings below are the copies */
+	struct sx_batch_cfg cfg; /* strings below are the copies */
 	char *out;
 	char *filter, *names, *gateway, *phone, *last_update;
 	uint8_t names_hash[16];
@@ -100,7 +100,7 @@ struct sx_batch {
 	bool have_out_id;
 	dev_t out_dev;
 	ino_t out_ino;
-	struct sx_batch_device **devs;	/* sorted by name after the scan */
+	struct sx_batch_device **devs; /* sorted by name after the scan */
 	size_t ndevs, devcap;
 
 	pthread_mutex_t log_lock;
@@ -114,7 +114,7 @@ struct sx_batch {
 
 /* Log one line through cfg.log (or sx_log). */
 void sx_batch__log(struct sx_batch *b, enum sx_log_level level, const char *fmt, ...)
-	SX_PRINTF(3, 4);
+    SX_PRINTF(3, 4);
 
 /* snprintf that may truncate (messages; paths known to fit): 0, or
  * -ENAMETOOLONG when buf was too small. */

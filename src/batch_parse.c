@@ -144,13 +144,13 @@ void sx_batch_opts_merge(struct sx_batch_opts *dst, const struct sx_batch_opts *
 
 /* ---- device.yaml ---- */
 
-#define MAX_SECONDS 100000000.0	/* the library's bound (sigex.c) */
-#define TEXT_MAX 255
+#define MAX_SECONDS 100000000.0 /* the library's bound (sigex.c) */
+#define TEXT_MAX    255
 
 static const struct sx_ytree_limits device_limits = {
-	.max_depth = 8,
-	.max_nodes = 65536,
-	.max_scalar = 4096,
+    .max_depth = 8,
+    .max_nodes = 65536,
+    .max_scalar = 4096,
 };
 
 void sx_batch_device_free(struct sx_batch_device_cfg *c)
@@ -292,7 +292,10 @@ static int address(struct dparse *dp, const char *k, const struct sx_ytree *v, b
 		return ret;
 	if (!((v4 && inet_pton(AF_INET, s, b) == 1) || (v6 && inet_pton(AF_INET6, s, b) == 1)))
 		return dbad(dp, v, "%s: not an %s address: \"%.64s\"", k,
-			    v4 && v6 ? "IP" : v4 ? "IPv4" : "IPv6", s);
+			    v4 && v6 ? "IP"
+			    : v4     ? "IPv4"
+				     : "IPv6",
+			    s);
 	return copy_str(dp, k, v, slot);
 }
 
@@ -461,7 +464,7 @@ enum dkey {
 };
 
 static const char *const dkeys[K_COUNT] = {
-	"name", "ipv4", "ipv6", "mac", "gateway", "phone", "event", "background", "events",
+    "name", "ipv4", "ipv6", "mac", "gateway", "phone", "event", "background", "events",
 };
 
 static int device_key(struct dparse *dp, const struct sx_ytree *k, const struct sx_ytree *v,
@@ -511,8 +514,8 @@ static int device_key(struct dparse *dp, const struct sx_ytree *k, const struct 
 	return 0;
 }
 
-int sx_batch_device_parse(const char *data, size_t len, struct sx_batch_device_cfg **out,
-			  char *msg, size_t msglen)
+int sx_batch_device_parse(const char *data, size_t len, struct sx_batch_device_cfg **out, char *msg,
+			  size_t msglen)
 {
 	struct dparse dp = {msg, msglen};
 	struct sx_batch_device_cfg *c;
@@ -568,7 +571,7 @@ out_tree:
 
 /* ---- the manifest ---- */
 
-#define FIELD_MAX 4096
+#define FIELD_MAX  4096
 #define MAX_FIELDS 4
 
 struct field {
@@ -640,7 +643,8 @@ static int record(struct mscan *s, struct field *f, char *msg, size_t msglen)
 		}
 		while (s->p < s->end && *s->p != ',' && *s->p != '\n' && *s->p != '\r') {
 			if (after_quote && *s->p != ' ' && *s->p != '\t') {
-				set_msg(msg, msglen, "line %u: text after a closing quote", s->line);
+				set_msg(msg, msglen, "line %u: text after a closing quote",
+					s->line);
 				return -1;
 			}
 			if (*s->p == '"') {
@@ -653,8 +657,8 @@ static int record(struct mscan *s, struct field *f, char *msg, size_t msglen)
 			s->p++;
 		}
 		if (!cur->quoted)
-			while (cur->len && (cur->buf[cur->len - 1] == ' ' ||
-					    cur->buf[cur->len - 1] == '\t'))
+			while (cur->len &&
+			       (cur->buf[cur->len - 1] == ' ' || cur->buf[cur->len - 1] == '\t'))
 				cur->len--;
 		cur->buf[cur->len] = '\0';
 		if (n <= MAX_FIELDS)
@@ -761,8 +765,8 @@ static int add_row(struct sx_batch_manifest *m, size_t *cap, const struct field 
 	return 0;
 }
 
-int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manifest **out,
-			    char *msg, size_t msglen)
+int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manifest **out, char *msg,
+			    size_t msglen)
 {
 	struct mscan s = {data, data + len, 1};
 	struct sx_batch_manifest *m;

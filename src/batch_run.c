@@ -107,7 +107,7 @@
 #include "sigex.h"
 #include "sigex_int.h"
 
-#define INFER_PACKETS 65536	/* packets read per capture to infer an address */
+#define INFER_PACKETS 65536 /* packets read per capture to infer an address */
 
 static double now_s(void)
 {
@@ -301,7 +301,7 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			ok = sscanf(line + 5, "%llu %n", &size, &off) == 1 && off > 0 &&
 			     !strchr(line + 5 + off, '/') &&
 			     (size_t)snprintf(fpath, sizeof(fpath), "%s/%s", dir, line + 5 + off) <
-				     sizeof(fpath) &&
+				 sizeof(fpath) &&
 			     stat(fpath, &st) == 0 && S_ISREG(st.st_mode) &&
 			     (uint64_t)st.st_size == size;
 			nfiles++;
@@ -367,8 +367,8 @@ out_buf:
 struct addr_slot {
 	uint32_t addr;
 	bool used;
-	uint32_t caps;		/* captures holding it */
-	uint32_t last;		/* 1 + index of the last capture counted */
+	uint32_t caps; /* captures holding it */
+	uint32_t last; /* 1 + index of the last capture counted */
 	uint64_t pkts;
 };
 
@@ -397,7 +397,8 @@ static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
 		for (k = 0; k < m->cap; k++) {
 			if (!m->s[k].used)
 				continue;
-			for (i = mix(m->s[k].addr) & (ncap - 1); ns[i].used; i = (i + 1) & (ncap - 1))
+			for (i = mix(m->s[k].addr) & (ncap - 1); ns[i].used;
+			     i = (i + 1) & (ncap - 1))
 				;
 			ns[i] = m->s[k];
 		}
@@ -484,11 +485,11 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 		if (!s->used)
 			continue;
 		if (!most || s->caps > most->caps ||
-		    (s->caps == most->caps && (s->pkts > most->pkts ||
-					       (s->pkts == most->pkts && s->addr < most->addr))))
+		    (s->caps == most->caps &&
+		     (s->pkts > most->pkts || (s->pkts == most->pkts && s->addr < most->addr))))
 			most = s;
-		if (s->caps == withip &&
-		    (!best || s->pkts > best->pkts || (s->pkts == best->pkts && s->addr < best->addr)))
+		if (s->caps == withip && (!best || s->pkts > best->pkts ||
+					  (s->pkts == best->pkts && s->addr < best->addr)))
 			best = s;
 	}
 	if (ret < 0) {
@@ -592,8 +593,9 @@ static int write_events(struct unit_run *r)
 		int64_t ns = u->starts[i];
 
 		if (ns < 0) {
-			ret = set_fail(u, SX_BATCH_FAILED, "events.csv: times before 1970 are "
-							   "not supported");
+			ret = set_fail(u, SX_BATCH_FAILED,
+				       "events.csv: times before 1970 are "
+				       "not supported");
 			break;
 		}
 		sx_buf_printf(&b, "%" PRId64 ".%09" PRId64 ",", (int64_t)(ns / SX_NS_PER_SEC),
@@ -786,7 +788,8 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 	if (ret == -ENODATA) {
 		const char *p, *msg = "";
 
-		if (sx_extract_ncaptures(r->ex) && sx_extract_capture_status(r->ex, 0, &p, &msg) < 0)
+		if (sx_extract_ncaptures(r->ex) &&
+		    sx_extract_capture_status(r->ex, 0, &p, &msg) < 0)
 			return set_fail(u, SX_BATCH_FAILED, "%s (%s: %s)",
 					sx_extract_message(r->ex), p, msg);
 	}
@@ -922,8 +925,8 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 			atomic_fetch_add(&b->units_partial, 1);
 		if (ran)
 			sx_batch__log(b, u->state == SX_BATCH_FAILED ? SX_LOG_ERROR : SX_LOG_WARN,
-				      "%s/%s: %s: %s", d->name, u->event,
-				      state_word(u->state), u->msg);
+				      "%s/%s: %s: %s", d->name, u->event, state_word(u->state),
+				      u->msg);
 	}
 	if (u->state != SX_BATCH_STOPPED) {
 		atomic_fetch_add(&b->units_done, 1);
@@ -1316,7 +1319,7 @@ int sx_batch_write_summary(struct sx_batch *b)
 
 void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
 {
-	struct sx_batch *m = (struct sx_batch *)b;	/* atomics are read, not written */
+	struct sx_batch *m = (struct sx_batch *)b; /* atomics are read, not written */
 
 	p->units = b->units_total;
 	p->units_done = atomic_load(&m->units_done);

@@ -60,7 +60,7 @@
 #include "core/util.h"
 #include "flows/flows.h"
 
-#define HASH_PART (1u << 20)	/* bytes hashed at each end of a large capture */
+#define HASH_PART      (1u << 20) /* bytes hashed at each end of a large capture */
 #define SMALL_FILE_MAX (2u << 20)
 #define EVENTS_CSV_MAX (64u << 20)
 
@@ -389,7 +389,7 @@ static void set_err(char *buf, const char *fmt, ...)
 	va_list ap;
 
 	if (buf[0])
-		return;		/* keep the first cause */
+		return; /* keep the first cause */
 	va_start(ap, fmt);
 	vsnprintf(buf, SX_BATCH_MSG_MAX, fmt, ap);
 	va_end(ap);
@@ -499,8 +499,8 @@ static int read_config(struct sx_batch *b, struct sx_batch_device *d, const char
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		set_err(d->err, "bad device.yaml (%s): %s", sx_batch__shown(path, shown,
-									    sizeof(shown)), msg);
+		set_err(d->err, "bad device.yaml (%s): %s",
+			sx_batch__shown(path, shown, sizeof(shown)), msg);
 	return 0;
 }
 
@@ -650,8 +650,7 @@ static int scan_device_dir(struct sx_batch *b, struct sx_batch_device *d, const 
 	}
 	free_names(names, n);
 	if (!ret && d->cfg && d->cfg->background && !bg_found)
-		set_err(d->err, "device.yaml: background: no directory \"%s\"",
-			d->cfg->background);
+		set_err(d->err, "device.yaml: background: no directory \"%s\"", d->cfg->background);
 	return ret;
 }
 
@@ -693,11 +692,10 @@ static int add_start(struct sx_batch_unit *u, int64_t ns)
 }
 
 /* Fail u before it runs (the first cause wins), logged unless quiet. */
-static void fail_unit(struct sx_batch *b, struct sx_batch_unit *u, bool quiet, const char *fmt,
-		      ...) SX_PRINTF(4, 5);
+static void fail_unit(struct sx_batch *b, struct sx_batch_unit *u, bool quiet, const char *fmt, ...)
+    SX_PRINTF(4, 5);
 
-static void fail_unit(struct sx_batch *b, struct sx_batch_unit *u, bool quiet, const char *fmt,
-		      ...)
+static void fail_unit(struct sx_batch *b, struct sx_batch_unit *u, bool quiet, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -720,7 +718,8 @@ static int events_units(struct sx_batch *b, struct sx_batch_device *d, const cha
 	int ret;
 
 	if (!d->ntop) {
-		set_err(d->err, "events.csv: no capture in the device directory to cut into events");
+		set_err(d->err,
+			"events.csv: no capture in the device directory to cut into events");
 		return 0;
 	}
 	ret = sx_events_parse(d->events_data, d->events_len, &ev, msg, sizeof(msg));
@@ -865,7 +864,7 @@ static void totals(struct sx_batch *b)
 
 			b->units_total++;
 			if (u->state)
-				continue;	/* failed already: nothing to read */
+				continue; /* failed already: nothing to read */
 			/* what the run reads: the unit's captures and the
 			 * device's background captures, once per unit */
 			b->files_total += u->ncaps + b->devs[i]->nbg;
@@ -945,8 +944,8 @@ int sx_batch_scan_manifest(struct sx_batch *b, const struct sx_batch_manifest *m
 		default:
 			if (!r->event[0]) {
 				f = add_file(d, r->path);
-				ret = f ? sx_batch__push(&d->top, &d->ntop, &d->topcap, f)
-					: -ENOMEM;
+				ret =
+				    f ? sx_batch__push(&d->top, &d->ntop, &d->topcap, f) : -ENOMEM;
 				break;
 			}
 			u = get_unit(b, d, r->event);
@@ -981,7 +980,7 @@ static int hash_range(int fd, XXH3_state_t *st, uint8_t *buf, uint64_t off, uint
 		if (got < 0)
 			return -errno;
 		if (got == 0)
-			break;	/* shrank meanwhile: the size hashed with it tells */
+			break; /* shrank meanwhile: the size hashed with it tells */
 		XXH3_128bits_update(st, buf, (size_t)got);
 		off += (uint64_t)got;
 	}

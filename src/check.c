@@ -68,18 +68,18 @@
 #include "core/util.h"
 
 #define MAX_DEPTH 8
-#define DOC_MAX (256u << 20)
-#define PATH_BUF 4096
+#define DOC_MAX	  (256u << 20)
+#define PATH_BUF  4096
 #define KEY_SHOWN 120
 
 static const struct sx_ytree_limits doc_limits = {
-	.max_depth = 32,
-	.max_nodes = 16u << 20,
-	.max_scalar = 1u << 20,
+    .max_depth = 32,
+    .max_nodes = 16u << 20,
+    .max_scalar = 1u << 20,
 };
 
 static const char *const class_names[SX_CHECK_NCLASSES] = {
-	"exact", "count", "time", "support", "order", "ignored",
+    "exact", "count", "time", "support", "order", "ignored",
 };
 
 const char *sx_check_class_name(enum sx_check_class c)
@@ -129,8 +129,9 @@ int sx_check_tol_parse(struct sx_check_tol *t, const char *spec, char *msg, size
 				    strncmp(item, class_names[settable[i]], k) == 0)
 					cls = (int)settable[i];
 			if (cls < 0) {
-				snprintf(msg, msglen, "unknown class in \"%s\" (count, time, "
-						      "support, order)",
+				snprintf(msg, msglen,
+					 "unknown class in \"%s\" (count, time, "
+					 "support, order)",
 					 item);
 				return -EINVAL;
 			}
@@ -168,15 +169,15 @@ int sx_check_tol_parse(struct sx_check_tol *t, const char *spec, char *msg, size
 
 struct entry {
 	char *path;
-	const char *val;	/* borrowed from the tree */
+	const char *val; /* borrowed from the tree */
 	unsigned char cls;
 };
 
 struct flat {
 	struct entry *e;
 	size_t n, cap;
-	const char *ephemeral;	/* "client.ports" / "server.ports" not compared, or NULL */
-	bool doc;		/* document level (not a pattern) */
+	const char *ephemeral; /* "client.ports" / "server.ports" not compared, or NULL */
+	bool doc;	       /* document level (not a pattern) */
 };
 
 static void flat_free(struct flat *f)
@@ -205,7 +206,8 @@ static bool ends(const char *s, const char *suffix)
 static unsigned char classify(const struct flat *f, const char *shape)
 {
 	if (f->doc) {
-		if (starts(shape, "summary.occurrences") || starts(shape, "summary.background-units"))
+		if (starts(shape, "summary.occurrences") ||
+		    starts(shape, "summary.background-units"))
 			return SX_CHECK_SUPPORT;
 		if (starts(shape, "summary.flows") || starts(shape, "summary.clusters"))
 			return SX_CHECK_COUNT;
@@ -302,8 +304,8 @@ static const char *last_name(const char *shape)
 	return dot ? dot + 1 : shape;
 }
 
-static int flatten(struct flat *f, const struct sx_ytree *t, char *path, size_t plen,
-		   char *shape, size_t slen, unsigned depth)
+static int flatten(struct flat *f, const struct sx_ytree *t, char *path, size_t plen, char *shape,
+		   size_t slen, unsigned depth)
 {
 	unsigned char cls = classify(f, shape);
 	size_t i, k;
@@ -318,12 +320,14 @@ static int flatten(struct flat *f, const struct sx_ytree *t, char *path, size_t 
 	if (t->kind == SX_YTREE_MAP) {
 		for (i = 0; i + 1 < t->n && !ret; i += 2) {
 			const char *key = t->kids[i]->text;
-			int a = snprintf(path + plen, PATH_BUF - plen, "%s%s", plen ? "." : "", key);
-			int b = snprintf(shape + slen, PATH_BUF - slen, "%s%s", slen ? "." : "", key);
+			int a =
+			    snprintf(path + plen, PATH_BUF - plen, "%s%s", plen ? "." : "", key);
+			int b =
+			    snprintf(shape + slen, PATH_BUF - slen, "%s%s", slen ? "." : "", key);
 
 			if (a < 0 || b < 0 || (size_t)a >= PATH_BUF - plen ||
 			    (size_t)b >= PATH_BUF - slen)
-				continue;	/* absurdly long path: not compared */
+				continue; /* absurdly long path: not compared */
 			ret = flatten(f, t->kids[i + 1], path, plen + (size_t)a, shape,
 				      slen + (size_t)b, depth + 1);
 		}
@@ -508,7 +512,7 @@ static int flatten_node(struct flat *f, const struct sx_ytree *t, bool doc)
 
 struct pat {
 	const char *id;
-	const char *orig;	/* the id as written */
+	const char *orig; /* the id as written */
 	char idbuf[64];
 	const char *list;
 	const struct sx_ytree *node;
@@ -517,7 +521,7 @@ struct pat {
 struct pats {
 	struct pat *p;
 	size_t n;
-	size_t signature;	/* in the patterns list */
+	size_t signature; /* in the patterns list */
 };
 
 static int cmp_pat(const void *a, const void *b)
@@ -574,7 +578,7 @@ static int collect(const struct sx_ytree *doc, const char *side, struct pats *ps
 		}
 	}
 	qsort(ps->p, ps->n, sizeof(*ps->p), cmp_pat);
-	for (i = 1, k = 0; i < ps->n; i++) {	/* duplicate ids: "#2", "#3"... */
+	for (i = 1, k = 0; i < ps->n; i++) { /* duplicate ids: "#2", "#3"... */
 		if (strcmp(ps->p[i].orig, ps->p[k].orig) != 0) {
 			k = i;
 			continue;
@@ -587,8 +591,7 @@ static int collect(const struct sx_ytree *doc, const char *side, struct pats *ps
 	return 0;
 }
 
-static struct sx_check_pattern *add_pattern(struct sx_check_unit *u, const struct pat *p,
-					    int state)
+static struct sx_check_pattern *add_pattern(struct sx_check_unit *u, const struct pat *p, int state)
 {
 	struct sx_check_pattern *cp;
 	const char *key = sx_ytree_str(sx_ytree_get(p->node, "key"));
@@ -923,11 +926,12 @@ out_free:
 static int doc_path(char *buf, size_t bufsz, const char *root, const char *rel)
 {
 	if (strcmp(rel, ".") == 0)
-		return (size_t)snprintf(buf, bufsz, "%s/signatures.yaml", root) < bufsz ? 0
-											: -ENAMETOOLONG;
+		return (size_t)snprintf(buf, bufsz, "%s/signatures.yaml", root) < bufsz
+			   ? 0
+			   : -ENAMETOOLONG;
 	return (size_t)snprintf(buf, bufsz, "%s/%s/signatures.yaml", root, rel) < bufsz
-		       ? 0
-		       : -ENAMETOOLONG;
+		   ? 0
+		   : -ENAMETOOLONG;
 }
 
 static int compare_trees(struct sx_check_report *r, const char *base, const char *out, char *msg,
@@ -996,7 +1000,8 @@ int sx_check_run(const char *baseline, const char *output, const struct sx_check
 		return ret;
 	}
 	if (S_ISDIR(sa.st_mode) != S_ISDIR(sb.st_mode)) {
-		snprintf(msg, msglen, "compare a directory with a directory, or a file with a file");
+		snprintf(msg, msglen,
+			 "compare a directory with a directory, or a file with a file");
 		return -EINVAL;
 	}
 	r = calloc(1, sizeof(*r));
@@ -1098,9 +1103,9 @@ static void print_text(FILE *f, const struct sx_check_report *r)
 		}
 		if (u->state == SX_CHECK_AGREE)
 			continue;
-		fprintf(f, "%s: differ (%zu -> %zu patterns: %zu added, %zu removed, %zu changed)\n",
-			u->name, u->base_patterns, u->out_patterns, u->added, u->removed,
-			u->changed);
+		fprintf(
+		    f, "%s: differ (%zu -> %zu patterns: %zu added, %zu removed, %zu changed)\n",
+		    u->name, u->base_patterns, u->out_patterns, u->added, u->removed, u->changed);
 		for (k = 0; k < u->nchanges; k++)
 			text_change(f, "  ", &u->changes[k], &r->tol);
 		for (k = 0; k < u->npatterns; k++) {
@@ -1185,11 +1190,13 @@ static void sw_begin(struct sw *w, bool map)
 		j_sep(w);
 		fputc(map ? '{' : '[', w->f);
 	} else if (map) {
-		y_emit(w, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-								   YAML_BLOCK_MAPPING_STYLE));
+		y_emit(w, &ev,
+		       yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+							   YAML_BLOCK_MAPPING_STYLE));
 	} else {
-		y_emit(w, &ev, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-								    YAML_BLOCK_SEQUENCE_STYLE));
+		y_emit(w, &ev,
+		       yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+							    YAML_BLOCK_SEQUENCE_STYLE));
 	}
 	if (w->depth < SX_YTREE_DEPTH_MAX) {
 		w->first[w->depth] = true;
@@ -1227,10 +1234,10 @@ static void sw_scalar(struct sw *w, const char *s, bool plain_ok)
 			j_str(w->f, s);
 		return;
 	}
-	y_emit(w, &ev, yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-						    (int)strlen(s), 1, 1,
-						    plain_ok ? YAML_PLAIN_SCALAR_STYLE
-							     : YAML_ANY_SCALAR_STYLE));
+	y_emit(w, &ev,
+	       yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+					    plain_ok ? YAML_PLAIN_SCALAR_STYLE
+						     : YAML_ANY_SCALAR_STYLE));
 }
 
 static void sw_key(struct sw *w, const char *k)

@@ -27,12 +27,12 @@
 
 /* How a field is compared. */
 enum sx_check_class {
-	SX_CHECK_EXACT = 0,	/* identity: equal text (or equal numbers) */
-	SX_CHECK_COUNT,		/* packets, bytes, flows */
-	SX_CHECK_TIME,		/* durations, offsets, periods, start times (seconds) */
-	SX_CHECK_SUPPORT,	/* occurrences holding a pattern, of how many */
-	SX_CHECK_ORDER,		/* position in the typical order */
-	SX_CHECK_IGNORED,	/* not compared (see check.c) */
+	SX_CHECK_EXACT = 0, /* identity: equal text (or equal numbers) */
+	SX_CHECK_COUNT,	    /* packets, bytes, flows */
+	SX_CHECK_TIME,	    /* durations, offsets, periods, start times (seconds) */
+	SX_CHECK_SUPPORT,   /* occurrences holding a pattern, of how many */
+	SX_CHECK_ORDER,	    /* position in the typical order */
+	SX_CHECK_IGNORED,   /* not compared (see check.c) */
 	SX_CHECK_NCLASSES
 };
 
@@ -58,24 +58,24 @@ const char *sx_check_class_name(enum sx_check_class c);
 
 /* One field that differs. */
 struct sx_check_change {
-	char *field;		/* path: "statistics.bytes.client.max", "client.ports[443]" */
-	char *base;		/* text in the baseline, NULL when absent there */
-	char *out;		/* text in the output, NULL when absent there */
-	unsigned char cls;	/* enum sx_check_class */
+	char *field;	   /* path: "statistics.bytes.client.max", "client.ports[443]" */
+	char *base;	   /* text in the baseline, NULL when absent there */
+	char *out;	   /* text in the output, NULL when absent there */
+	unsigned char cls; /* enum sx_check_class */
 };
 
 enum sx_check_pstate {
-	SX_CHECK_ADDED = 0,	/* only in the output */
-	SX_CHECK_REMOVED,	/* only in the baseline */
+	SX_CHECK_ADDED = 0, /* only in the output */
+	SX_CHECK_REMOVED,   /* only in the baseline */
 	SX_CHECK_CHANGED,
 };
 
 struct sx_check_pattern {
 	char *id;
-	char *list;		/* patterns, background or periodic (the output's when both) */
-	char *number;		/* position in its list */
-	char *key;		/* identity text */
-	int state;		/* enum sx_check_pstate */
+	char *list;   /* patterns, background or periodic (the output's when both) */
+	char *number; /* position in its list */
+	char *key;    /* identity text */
+	int state;    /* enum sx_check_pstate */
 	struct sx_check_change *changes;
 	size_t nchanges, cap;
 };
@@ -83,17 +83,17 @@ struct sx_check_pattern {
 enum sx_check_ustate {
 	SX_CHECK_AGREE = 0,
 	SX_CHECK_DIFFER,
-	SX_CHECK_UNIT_ADDED,	/* a signature only in the output */
-	SX_CHECK_UNIT_REMOVED,	/* a signature only in the baseline */
+	SX_CHECK_UNIT_ADDED,   /* a signature only in the output */
+	SX_CHECK_UNIT_REMOVED, /* a signature only in the baseline */
 };
 
 struct sx_check_unit {
-	char *name;		/* directory relative to the tree ("." for the top) */
-	int state;		/* enum sx_check_ustate */
-	size_t base_patterns, out_patterns;	/* signature patterns on each side */
-	struct sx_check_change *changes;	/* parameters, summary, occurrences */
+	char *name;			    /* directory relative to the tree ("." for the top) */
+	int state;			    /* enum sx_check_ustate */
+	size_t base_patterns, out_patterns; /* signature patterns on each side */
+	struct sx_check_change *changes;    /* parameters, summary, occurrences */
 	size_t nchanges, cap;
-	struct sx_check_pattern *patterns;	/* added, removed, changed */
+	struct sx_check_pattern *patterns; /* added, removed, changed */
 	size_t npatterns, pcap;
 	size_t added, removed, changed;
 };
@@ -101,11 +101,11 @@ struct sx_check_unit {
 struct sx_check_report {
 	char *baseline, *output;
 	struct sx_check_tol tol;
-	struct sx_check_unit *units;	/* sorted by name */
+	struct sx_check_unit *units; /* sorted by name */
 	size_t nunits, cap;
-	size_t differ;			/* units that do not agree */
+	size_t differ; /* units that do not agree */
 	size_t units_added, units_removed;
-	size_t added, removed, changed;	/* patterns, over every unit */
+	size_t added, removed, changed; /* patterns, over every unit */
 	size_t patterns;		/* patterns compared (baseline's) */
 };
 
@@ -132,7 +132,7 @@ void sx_check_report_free(struct sx_check_report *r);
 void sx_check_unit_fini(struct sx_check_unit *u);
 
 enum sx_check_format {
-	SX_CHECK_TEXT = 0,	/* for people (a CI log) */
+	SX_CHECK_TEXT = 0, /* for people (a CI log) */
 	SX_CHECK_YAML,
 	SX_CHECK_JSON,
 };

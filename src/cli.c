@@ -110,8 +110,8 @@ int sx_cli_threads(const char *cmd, const char *arg, unsigned *out)
 	uint64_t v;
 
 	if (sx_parse_u64(arg, 1, 1024, &v))
-		return sx_cli_usage_error(cmd, "-j expects a number of threads from 1 to 1024, not \"%s\"",
-					  arg);
+		return sx_cli_usage_error(
+		    cmd, "-j expects a number of threads from 1 to 1024, not \"%s\"", arg);
 	*out = (unsigned)v;
 	return 0;
 }
@@ -201,14 +201,16 @@ int sx_cli_spool(const char *const *paths, int n, char ***read_paths)
 		out = mkstemp(rp[i]);
 		if (out < 0) {
 			ret = -errno;
-			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i], strerror(errno));
+			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i],
+				strerror(errno));
 			free(rp[i]);
 			rp[i] = NULL;
 			break;
 		}
 		/* Removed by the signal handler too; unlinked before return otherwise. */
 		spool_slots[i] = sx_out_track(rp[i]);
-		in = strcmp(paths[i], "-") == 0 ? STDIN_FILENO : open(paths[i], O_RDONLY | O_NONBLOCK);
+		in = strcmp(paths[i], "-") == 0 ? STDIN_FILENO
+						: open(paths[i], O_RDONLY | O_NONBLOCK);
 		if (in >= 0) {
 			fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
 			ret = copy_fd(in, out);
@@ -223,7 +225,8 @@ int sx_cli_spool(const char *const *paths, int n, char ***read_paths)
 			break;
 		}
 		if (ret) {
-			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i], strerror(-ret));
+			fprintf(stderr, "sigex: error: cannot spool %s: %s\n", paths[i],
+				strerror(-ret));
 			/* Leave the empty copy: the reader reports it per file. */
 			ret = 0;
 		}

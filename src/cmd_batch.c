@@ -50,55 +50,55 @@
 
 int sx_cmd_batch(int argc, char **argv);
 
-#define PROGRESS_EVERY 5.0	/* seconds between lines when not a terminal */
-#define BAR_EVERY 0.25
+#define PROGRESS_EVERY 5.0 /* seconds between lines when not a terminal */
+#define BAR_EVERY      0.25
 
 static const char cmd[] = "batch";
 
 static const char usage[] =
-	"Usage: sigex batch ARCHIVE [-o OUT] [OPTIONS]\n"
-	"       sigex batch --manifest FILE [-o OUT] [OPTIONS]\n"
-	"\n"
-	"Run the main job on every device and event of a capture archive, in one\n"
-	"process: ARCHIVE/<device>/<event>/*.pcap (one capture per occurrence) or\n"
-	"ARCHIVE/<device>/*.pcap (one event, \"default\" unless device.yaml names it;\n"
-	"with ARCHIVE/<device>/events.csv, one event per label).  Optional\n"
-	"ARCHIVE/<device>/device.yaml: name, ipv4, ipv6, mac, gateway, phone, event,\n"
-	"background, and per-event options (see README).  A device without ipv4 gets\n"
-	"the address common to all its captures (reported).  Into OUT:\n"
-	"<device>/<event>/ (the files of 'sigex extract'), <device>/profile.yaml (one\n"
-	"interaction per event) and summary.csv (device, event, captures, packets,\n"
-	"flows, patterns, seconds, status).\n"
-	"\n"
-	"Options:\n"
-	"  -o, --output DIR         output directory (default: sigex-out; created)\n"
-	"      --manifest FILE      CSV rows device,event,path[,role] instead of the\n"
-	"                           layout; role: capture (default), background,\n"
-	"                           config (device.yaml), events (events.csv); paths\n"
-	"                           relative to the manifest's directory\n"
-	"      --resume             skip every unit whose inputs and options are\n"
-	"                           unchanged since its outputs were completed\n"
-	"  -j, --jobs N             threads in all (default: CPUs)\n"
-	"      --units N            units in flight at once: being read or mined\n"
-	"                           (default: as many as -j)\n"
-	"      --support F          default --support of the units (device.yaml wins)\n"
-	"      --window SECONDS     default --window of the units\n"
-	"      --duration SECONDS   default length of an events.csv window\n"
-	"      --idle-timeout SECONDS  default flow idle timeout\n"
-	"      --stats              add stats to the policies (default of the units)\n"
-	"      --gateway IP, --phone IP  default aliases (device.yaml wins)\n"
-	"      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
-	"  -f, --filter BPF         read only packets matching a libpcap filter\n"
-	"      --all-ports          pattern.txt: every port of each host\n"
-	"      --seed N             hash seed (changes nothing in the outputs)\n"
-	"  -q, --quiet              no progress, no notes; errors only\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some unit failed or had\n"
-	"unreadable captures (see summary.csv; the others are written), 130/143\n"
-	"interrupted by SIGINT/SIGTERM (summary.csv says which units are done;\n"
-	"--resume finishes the rest).\n";
+    "Usage: sigex batch ARCHIVE [-o OUT] [OPTIONS]\n"
+    "       sigex batch --manifest FILE [-o OUT] [OPTIONS]\n"
+    "\n"
+    "Run the main job on every device and event of a capture archive, in one\n"
+    "process: ARCHIVE/<device>/<event>/*.pcap (one capture per occurrence) or\n"
+    "ARCHIVE/<device>/*.pcap (one event, \"default\" unless device.yaml names it;\n"
+    "with ARCHIVE/<device>/events.csv, one event per label).  Optional\n"
+    "ARCHIVE/<device>/device.yaml: name, ipv4, ipv6, mac, gateway, phone, event,\n"
+    "background, and per-event options (see README).  A device without ipv4 gets\n"
+    "the address common to all its captures (reported).  Into OUT:\n"
+    "<device>/<event>/ (the files of 'sigex extract'), <device>/profile.yaml (one\n"
+    "interaction per event) and summary.csv (device, event, captures, packets,\n"
+    "flows, patterns, seconds, status).\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR         output directory (default: sigex-out; created)\n"
+    "      --manifest FILE      CSV rows device,event,path[,role] instead of the\n"
+    "                           layout; role: capture (default), background,\n"
+    "                           config (device.yaml), events (events.csv); paths\n"
+    "                           relative to the manifest's directory\n"
+    "      --resume             skip every unit whose inputs and options are\n"
+    "                           unchanged since its outputs were completed\n"
+    "  -j, --jobs N             threads in all (default: CPUs)\n"
+    "      --units N            units in flight at once: being read or mined\n"
+    "                           (default: as many as -j)\n"
+    "      --support F          default --support of the units (device.yaml wins)\n"
+    "      --window SECONDS     default --window of the units\n"
+    "      --duration SECONDS   default length of an events.csv window\n"
+    "      --idle-timeout SECONDS  default flow idle timeout\n"
+    "      --stats              add stats to the policies (default of the units)\n"
+    "      --gateway IP, --phone IP  default aliases (device.yaml wins)\n"
+    "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
+    "  -f, --filter BPF         read only packets matching a libpcap filter\n"
+    "      --all-ports          pattern.txt: every port of each host\n"
+    "      --seed N             hash seed (changes nothing in the outputs)\n"
+    "  -q, --quiet              no progress, no notes; errors only\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some unit failed or had\n"
+    "unreadable captures (see summary.csv; the others are written), 130/143\n"
+    "interrupted by SIGINT/SIGTERM (summary.csv says which units are done;\n"
+    "--resume finishes the rest).\n";
 
 enum {
 	OPT_MANIFEST = 256,
@@ -116,26 +116,25 @@ enum {
 	OPT_SEED,
 };
 
-static const struct option longopts[] = {
-	{"output", required_argument, NULL, 'o'},
-	{"manifest", required_argument, NULL, OPT_MANIFEST},
-	{"resume", no_argument, NULL, OPT_RESUME},
-	{"jobs", required_argument, NULL, 'j'},
-	{"units", required_argument, NULL, OPT_UNITS},
-	{"support", required_argument, NULL, OPT_SUPPORT},
-	{"window", required_argument, NULL, OPT_WINDOW},
-	{"duration", required_argument, NULL, OPT_DURATION},
-	{"idle-timeout", required_argument, NULL, OPT_IDLE},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"gateway", required_argument, NULL, OPT_GATEWAY},
-	{"phone", required_argument, NULL, OPT_PHONE},
-	{"names", required_argument, NULL, OPT_NAMES},
-	{"filter", required_argument, NULL, 'f'},
-	{"all-ports", no_argument, NULL, OPT_ALL_PORTS},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+					 {"manifest", required_argument, NULL, OPT_MANIFEST},
+					 {"resume", no_argument, NULL, OPT_RESUME},
+					 {"jobs", required_argument, NULL, 'j'},
+					 {"units", required_argument, NULL, OPT_UNITS},
+					 {"support", required_argument, NULL, OPT_SUPPORT},
+					 {"window", required_argument, NULL, OPT_WINDOW},
+					 {"duration", required_argument, NULL, OPT_DURATION},
+					 {"idle-timeout", required_argument, NULL, OPT_IDLE},
+					 {"stats", no_argument, NULL, OPT_STATS},
+					 {"gateway", required_argument, NULL, OPT_GATEWAY},
+					 {"phone", required_argument, NULL, OPT_PHONE},
+					 {"names", required_argument, NULL, OPT_NAMES},
+					 {"filter", required_argument, NULL, 'f'},
+					 {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
+					 {"seed", required_argument, NULL, OPT_SEED},
+					 {"quiet", no_argument, NULL, 'q'},
+					 {"help", no_argument, NULL, 'h'},
+					 {NULL, 0, NULL, 0}};
 
 struct args {
 	const char *archive;
@@ -154,7 +153,7 @@ struct progress {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool done;
-	bool drawn;		/* a bar is on the current line */
+	bool drawn; /* a bar is on the current line */
 	struct timespec t0;
 };
 
@@ -222,8 +221,8 @@ static void draw(struct progress *pg)
 			bar[i] = i < fill ? '#' : '-';
 		bar[20] = '\0';
 		fprintf(stderr,
-			"\r\033[K[%s] %llu/%llu units, %llu/%llu files, %s/%s, %s/s, %s left",
-			bar, (unsigned long long)p.units_done, (unsigned long long)p.units,
+			"\r\033[K[%s] %llu/%llu units, %llu/%llu files, %s/%s, %s/s, %s left", bar,
+			(unsigned long long)p.units_done, (unsigned long long)p.units,
 			(unsigned long long)p.files_done, (unsigned long long)p.files, done, total,
 			rate, left);
 		pg->drawn = true;
@@ -314,7 +313,7 @@ static int parse(int argc, char **argv, struct args *a)
 	uint64_t v;
 	int c, npos = 0;
 
-	optind = 0;	/* glibc: start over */
+	optind = 0; /* glibc: start over */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -338,8 +337,8 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_UNITS:
 			if (sx_parse_u64(optarg, 1, 1024, &v))
-				return sx_cli_usage_error(cmd, "--units expects 1 to 1024, not \"%s\"",
-							  optarg);
+				return sx_cli_usage_error(
+				    cmd, "--units expects 1 to 1024, not \"%s\"", optarg);
 			a->cfg.units = (unsigned)v;
 			break;
 		case OPT_SUPPORT: {
@@ -348,8 +347,9 @@ static int parse(int argc, char **argv, struct args *a)
 			errno = 0;
 			o->support = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(o->support > 0 && o->support <= 1))
-				return sx_cli_usage_error(cmd, "--support expects a fraction in "
-							       "(0, 1], not \"%s\"",
+				return sx_cli_usage_error(cmd,
+							  "--support expects a fraction in "
+							  "(0, 1], not \"%s\"",
 							  optarg);
 			o->set |= SX_BATCH_OPT_SUPPORT;
 			break;
@@ -394,8 +394,8 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_SEED:
 			if (sx_parse_u64(optarg, 0, UINT64_MAX, &a->cfg.seed))
-				return sx_cli_usage_error(cmd, "--seed expects a number, not \"%s\"",
-							  optarg);
+				return sx_cli_usage_error(
+				    cmd, "--seed expects a number, not \"%s\"", optarg);
 			break;
 		case 'q':
 			a->quiet = true;
@@ -409,7 +409,7 @@ static int parse(int argc, char **argv, struct args *a)
 			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	for (; optind < argc; optind++) {	/* after "--" */
+	for (; optind < argc; optind++) { /* after "--" */
 		if (npos++)
 			return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", argv[optind]);
 		a->archive = argv[optind];
@@ -433,11 +433,13 @@ static int source_date(struct args *a)
 	if (!s || !*s)
 		return 0;
 	if (sx_parse_u64(s, 0, 253402300799ULL, &v))
-		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH is not a number of seconds: "
-					       "\"%s\"", s);
+		return sx_cli_usage_error(cmd,
+					  "SOURCE_DATE_EPOCH is not a number of seconds: "
+					  "\"%s\"",
+					  s);
 	t = (time_t)v;
-	if (!gmtime_r(&t, &tm) || !strftime(a->last_update, sizeof(a->last_update),
-					     "%Y-%m-%dT%H:%M:%S+00:00", &tm))
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(a->last_update, sizeof(a->last_update), "%Y-%m-%dT%H:%M:%S+00:00", &tm))
 		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
 	a->cfg.last_update = a->last_update;
 	return 0;
@@ -524,8 +526,9 @@ static int read_manifest(const char *path, struct sx_batch_manifest **m)
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > SX_BATCH_MANIFEST_MAX) {
 		fclose(f);
-		return sx_cli_usage_error(cmd, "--manifest %s: not a regular file of at most "
-					       "%u bytes",
+		return sx_cli_usage_error(cmd,
+					  "--manifest %s: not a regular file of at most "
+					  "%u bytes",
 					  path, SX_BATCH_MANIFEST_MAX);
 	}
 	data = malloc((size_t)st.st_size + 1);
@@ -561,8 +564,8 @@ static int root_of(const struct args *a, char **root)
 	abs = realpath(src, NULL);
 	if (!abs || stat(abs, &st) != 0) {
 		free(abs);
-		return sx_cli_usage_error(cmd, "%s\"%s\": %s", a->archive ? "" : "--manifest ",
-					  src, strerror(errno));
+		return sx_cli_usage_error(cmd, "%s\"%s\": %s", a->archive ? "" : "--manifest ", src,
+					  strerror(errno));
 	}
 	if (a->archive && !S_ISDIR(st.st_mode)) {
 		free(abs);
@@ -588,14 +591,14 @@ static void final_line(const struct args *a, struct sx_batch *b, double secs)
 		return;
 	sx_batch_progress(b, &p);
 	human_bytes(p.bytes_done - p.bytes_skipped, bytes, sizeof(bytes));
-	fprintf(stderr,
-		"sigex batch: %llu units: %llu ok, %llu resumed, %llu partial, %llu failed; "
-		"%s read in %.1f s\n",
-		(unsigned long long)p.units,
-		(unsigned long long)(p.units_done - p.units_failed - p.units_partial -
-				     p.units_skipped),
-		(unsigned long long)p.units_skipped, (unsigned long long)p.units_partial,
-		(unsigned long long)p.units_failed, bytes, secs);
+	fprintf(
+	    stderr,
+	    "sigex batch: %llu units: %llu ok, %llu resumed, %llu partial, %llu failed; "
+	    "%s read in %.1f s\n",
+	    (unsigned long long)p.units,
+	    (unsigned long long)(p.units_done - p.units_failed - p.units_partial - p.units_skipped),
+	    (unsigned long long)p.units_skipped, (unsigned long long)p.units_partial,
+	    (unsigned long long)p.units_failed, bytes, secs);
 }
 
 static int run(struct args *a, const struct sx_batch_manifest *m, const char *root)
@@ -701,8 +704,8 @@ int sx_cmd_batch(int argc, char **argv)
 	if (a.cfg.names) {
 		names = realpath(a.cfg.names, NULL);
 		if (!names) {
-			ret = sx_cli_usage_error(cmd, "--names %s: %s", a.cfg.names,
-						 strerror(errno));
+			ret =
+			    sx_cli_usage_error(cmd, "--names %s: %s", a.cfg.names, strerror(errno));
 			goto out_free;
 		}
 		a.cfg.names = names;

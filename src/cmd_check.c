@@ -27,39 +27,38 @@ int sx_cmd_check(int argc, char **argv);
 static const char cmd[] = "check";
 
 static const char usage[] =
-	"Usage: sigex check BASELINE OUT [OPTIONS]\n"
-	"\n"
-	"Compare two signatures pattern by pattern, by pattern id: two output trees\n"
-	"of 'sigex batch' (or 'sigex extract'), every signatures.yaml matched by its\n"
-	"directory (<device>/<event>), or two signatures.yaml files.  Reports the\n"
-	"signatures and patterns added, removed and changed (which fields).\n"
-	"Identities compare exactly, statistics within tolerances.\n"
-	"\n"
-	"Options:\n"
-	"      --tolerance SPEC     comma-separated [CLASS=]VALUE[%]: CLASS count\n"
-	"                           (packets, bytes, flows), time (seconds), support\n"
-	"                           (occurrences holding a pattern) or order (position);\n"
-	"                           none: all four; VALUE% relative, else absolute.\n"
-	"                           Default: count=10%, time=0.5,time=10%, support and\n"
-	"                           order exact.  Repeatable\n"
-	"      --format FORMAT      text (default), yaml or json\n"
-	"  -q, --quiet              no report; the exit status only\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"In CI:  sigex batch data/ -o out/ && sigex check expected/ out/\n"
-	"Exit status: 0 they agree, 1 they differ, 2 usage error or unreadable input.\n";
+    "Usage: sigex check BASELINE OUT [OPTIONS]\n"
+    "\n"
+    "Compare two signatures pattern by pattern, by pattern id: two output trees\n"
+    "of 'sigex batch' (or 'sigex extract'), every signatures.yaml matched by its\n"
+    "directory (<device>/<event>), or two signatures.yaml files.  Reports the\n"
+    "signatures and patterns added, removed and changed (which fields).\n"
+    "Identities compare exactly, statistics within tolerances.\n"
+    "\n"
+    "Options:\n"
+    "      --tolerance SPEC     comma-separated [CLASS=]VALUE[%]: CLASS count\n"
+    "                           (packets, bytes, flows), time (seconds), support\n"
+    "                           (occurrences holding a pattern) or order (position);\n"
+    "                           none: all four; VALUE% relative, else absolute.\n"
+    "                           Default: count=10%, time=0.5,time=10%, support and\n"
+    "                           order exact.  Repeatable\n"
+    "      --format FORMAT      text (default), yaml or json\n"
+    "  -q, --quiet              no report; the exit status only\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "In CI:  sigex batch data/ -o out/ && sigex check expected/ out/\n"
+    "Exit status: 0 they agree, 1 they differ, 2 usage error or unreadable input.\n";
 
 enum {
 	OPT_TOLERANCE = 256,
 	OPT_FORMAT,
 };
 
-static const struct option longopts[] = {
-	{"tolerance", required_argument, NULL, OPT_TOLERANCE},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"tolerance", required_argument, NULL, OPT_TOLERANCE},
+					 {"format", required_argument, NULL, OPT_FORMAT},
+					 {"quiet", no_argument, NULL, 'q'},
+					 {"help", no_argument, NULL, 'h'},
+					 {NULL, 0, NULL, 0}};
 
 int sx_cmd_check(int argc, char **argv)
 {
@@ -72,14 +71,15 @@ int sx_cmd_check(int argc, char **argv)
 	int c, npos = 0, ret;
 
 	sx_check_tol_default(&tol);
-	optind = 0;	/* glibc: start over */
+	optind = 0; /* glibc: start over */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "-:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 1:
 			if (npos >= 2)
-				return sx_cli_usage_error(cmd, "expected BASELINE OUT, not also "
-							       "\"%s\"",
+				return sx_cli_usage_error(cmd,
+							  "expected BASELINE OUT, not also "
+							  "\"%s\"",
 							  optarg);
 			pos[npos++] = optarg;
 			break;
@@ -95,8 +95,9 @@ int sx_cmd_check(int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				fmt = SX_CHECK_JSON;
 			else
-				return sx_cli_usage_error(cmd, "--format is text, yaml or json, "
-							       "not \"%s\"",
+				return sx_cli_usage_error(cmd,
+							  "--format is text, yaml or json, "
+							  "not \"%s\"",
 							  optarg);
 			break;
 		case 'q':
@@ -111,7 +112,7 @@ int sx_cmd_check(int argc, char **argv)
 			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
-	for (; optind < argc; optind++) {	/* after "--" */
+	for (; optind < argc; optind++) { /* after "--" */
 		if (npos >= 2)
 			return sx_cli_usage_error(cmd, "expected BASELINE OUT, not also \"%s\"",
 						  argv[optind]);

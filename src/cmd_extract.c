@@ -41,67 +41,67 @@ int sx_cmd_extract_upstream(int argc, char **argv);
 static const char cmd[] = "extract";
 
 static const char usage[] =
-	"Usage: sigex DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
-	"       sigex extract DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
-	"\n"
-	"Find the network signature of a device event in captures of its occurrences\n"
-	"(one capture per occurrence, or one capture and --events) and write it as a\n"
-	"device profile for the smart-home firewall.  Into DIR: one CSV of flows per\n"
-	"capture (<N>.csv, N the integer before the first dot of the capture's name,\n"
-	"else its first packet's time), pattern.txt (the report, also printed),\n"
-	"signatures.yaml (the whole signature) and profile.yaml (the profile).\n"
-	"\n"
-	"Arguments:\n"
-	"  DEVICE                   the device's name (device-info.name)\n"
-	"  IPV4                     the device's IPv4 address (written \"self\")\n"
-	"  PCAP                     captures of the event: pcap or pcapng, gzip- or\n"
-	"                           zstd-compressed, or - for standard input\n"
-	"\n"
-	"Options:\n"
-	"  -o, --output DIR         output directory (default: the current directory;\n"
-	"                           created if missing)\n"
-	"      --background PCAP... idle captures of the device: patterns also found\n"
-	"                           there become single policies, not part of the event.\n"
-	"                           Every argument up to the next option is one\n"
-	"      --event NAME         the interaction's name in profile.yaml (default: the\n"
-	"                           label shared by every event of --events, else\n"
-	"                           \"event\")\n"
-	"      --mac MAC            the device's MAC address (device-info.mac; DHCP\n"
-	"                           policies get client-mac: self)\n"
-	"      --ipv6 ADDR          the device's IPv6 address (device-info.ipv6, \"self\")\n"
-	"      --gateway IP         write this address as the firewall's alias gateway\n"
-	"      --phone IP           write this address as the firewall's alias phone\n"
-	"      --stats              add stats (packet-count, duration) to the policies\n"
-	"      --support F          a pattern must occur in at least this fraction of the\n"
-	"                           occurrences, 0 < F <= 1 (default 0.9)\n"
-	"      --window SECONDS     per capture, stop at the first gap longer than this\n"
-	"                           between accepted packets, as the reference tool does\n"
-	"                           (default 0: the whole capture)\n"
-	"      --events FILE        one capture, many events: CSV of timestamp[,label];\n"
-	"                           each row opens a window that is one occurrence\n"
-	"      --duration SECONDS   length of an --events window (default 30)\n"
-	"      --idle-timeout SECONDS  a flow ends after this long without a packet\n"
-	"                           (default 120)\n"
-	"      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
-	"  -f, --filter BPF         read only packets matching a libpcap filter\n"
-	"      --all-ports          pattern.txt: every port of each host (default: the\n"
-	"                           three most used of each host)\n"
-	"      --mode MODE          default, or upstream: reproduce the reference tool\n"
-	"                           exactly (only -o applies; see 'sigex extract --mode\n"
-	"                           upstream --help')\n"
-	"  -j, --jobs N             reader and matching threads (default: CPUs)\n"
-	"      --seed N             hash seed (changes nothing in the outputs)\n"
-	"      --max-flows N        memory ceiling: at most N flows live at once over\n"
-	"                           the run (1 KiB each), N / threads per reader thread;\n"
-	"                           past it the least recently active flows end early\n"
-	"                           as idle, with one warning (default: 131072 per\n"
-	"                           reader thread, 128 MiB)\n"
-	"  -q, --quiet              nothing on standard output; errors only\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some captures unreadable,\n"
-	"130/143 stopped by SIGINT/SIGTERM (the files in DIR left as they were).\n";
+    "Usage: sigex DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
+    "       sigex extract DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
+    "\n"
+    "Find the network signature of a device event in captures of its occurrences\n"
+    "(one capture per occurrence, or one capture and --events) and write it as a\n"
+    "device profile for the smart-home firewall.  Into DIR: one CSV of flows per\n"
+    "capture (<N>.csv, N the integer before the first dot of the capture's name,\n"
+    "else its first packet's time), pattern.txt (the report, also printed),\n"
+    "signatures.yaml (the whole signature) and profile.yaml (the profile).\n"
+    "\n"
+    "Arguments:\n"
+    "  DEVICE                   the device's name (device-info.name)\n"
+    "  IPV4                     the device's IPv4 address (written \"self\")\n"
+    "  PCAP                     captures of the event: pcap or pcapng, gzip- or\n"
+    "                           zstd-compressed, or - for standard input\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR         output directory (default: the current directory;\n"
+    "                           created if missing)\n"
+    "      --background PCAP... idle captures of the device: patterns also found\n"
+    "                           there become single policies, not part of the event.\n"
+    "                           Every argument up to the next option is one\n"
+    "      --event NAME         the interaction's name in profile.yaml (default: the\n"
+    "                           label shared by every event of --events, else\n"
+    "                           \"event\")\n"
+    "      --mac MAC            the device's MAC address (device-info.mac; DHCP\n"
+    "                           policies get client-mac: self)\n"
+    "      --ipv6 ADDR          the device's IPv6 address (device-info.ipv6, \"self\")\n"
+    "      --gateway IP         write this address as the firewall's alias gateway\n"
+    "      --phone IP           write this address as the firewall's alias phone\n"
+    "      --stats              add stats (packet-count, duration) to the policies\n"
+    "      --support F          a pattern must occur in at least this fraction of the\n"
+    "                           occurrences, 0 < F <= 1 (default 0.9)\n"
+    "      --window SECONDS     per capture, stop at the first gap longer than this\n"
+    "                           between accepted packets, as the reference tool does\n"
+    "                           (default 0: the whole capture)\n"
+    "      --events FILE        one capture, many events: CSV of timestamp[,label];\n"
+    "                           each row opens a window that is one occurrence\n"
+    "      --duration SECONDS   length of an --events window (default 30)\n"
+    "      --idle-timeout SECONDS  a flow ends after this long without a packet\n"
+    "                           (default 120)\n"
+    "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
+    "  -f, --filter BPF         read only packets matching a libpcap filter\n"
+    "      --all-ports          pattern.txt: every port of each host (default: the\n"
+    "                           three most used of each host)\n"
+    "      --mode MODE          default, or upstream: reproduce the reference tool\n"
+    "                           exactly (only -o applies; see 'sigex extract --mode\n"
+    "                           upstream --help')\n"
+    "  -j, --jobs N             reader and matching threads (default: CPUs)\n"
+    "      --seed N             hash seed (changes nothing in the outputs)\n"
+    "      --max-flows N        memory ceiling: at most N flows live at once over\n"
+    "                           the run (1 KiB each), N / threads per reader thread;\n"
+    "                           past it the least recently active flows end early\n"
+    "                           as idle, with one warning (default: 131072 per\n"
+    "                           reader thread, 128 MiB)\n"
+    "  -q, --quiet              nothing on standard output; errors only\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some captures unreadable,\n"
+    "130/143 stopped by SIGINT/SIGTERM (the files in DIR left as they were).\n";
 
 enum {
 	OPT_WINDOW = 256,
@@ -123,40 +123,39 @@ enum {
 	OPT_MAX_FLOWS,
 };
 
-static const struct option longopts[] = {
-	{"output", required_argument, NULL, 'o'},
-	{"jobs", required_argument, NULL, 'j'},
-	{"filter", required_argument, NULL, 'f'},
-	{"window", required_argument, NULL, OPT_WINDOW},
-	{"events", required_argument, NULL, OPT_EVENTS},
-	{"duration", required_argument, NULL, OPT_DURATION},
-	{"support", required_argument, NULL, OPT_SUPPORT},
-	{"background", required_argument, NULL, OPT_BACKGROUND},
-	{"names", required_argument, NULL, OPT_NAMES},
-	{"mode", required_argument, NULL, OPT_MODE},
-	{"mac", required_argument, NULL, OPT_MAC},
-	{"ipv6", required_argument, NULL, OPT_IPV6},
-	{"gateway", required_argument, NULL, OPT_GATEWAY},
-	{"phone", required_argument, NULL, OPT_PHONE},
-	{"event", required_argument, NULL, OPT_EVENT},
-	{"idle-timeout", required_argument, NULL, OPT_IDLE},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"all-ports", no_argument, NULL, OPT_ALL_PORTS},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0}};
+static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+					 {"jobs", required_argument, NULL, 'j'},
+					 {"filter", required_argument, NULL, 'f'},
+					 {"window", required_argument, NULL, OPT_WINDOW},
+					 {"events", required_argument, NULL, OPT_EVENTS},
+					 {"duration", required_argument, NULL, OPT_DURATION},
+					 {"support", required_argument, NULL, OPT_SUPPORT},
+					 {"background", required_argument, NULL, OPT_BACKGROUND},
+					 {"names", required_argument, NULL, OPT_NAMES},
+					 {"mode", required_argument, NULL, OPT_MODE},
+					 {"mac", required_argument, NULL, OPT_MAC},
+					 {"ipv6", required_argument, NULL, OPT_IPV6},
+					 {"gateway", required_argument, NULL, OPT_GATEWAY},
+					 {"phone", required_argument, NULL, OPT_PHONE},
+					 {"event", required_argument, NULL, OPT_EVENT},
+					 {"idle-timeout", required_argument, NULL, OPT_IDLE},
+					 {"seed", required_argument, NULL, OPT_SEED},
+					 {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
+					 {"stats", no_argument, NULL, OPT_STATS},
+					 {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+					 {"quiet", no_argument, NULL, 'q'},
+					 {"help", no_argument, NULL, 'h'},
+					 {NULL, 0, NULL, 0}};
 
 /* What the command line says, before anything is run. */
 struct args {
 	const char *dir;
-	const char **pos;	/* DEVICE, IPV4, event captures */
+	const char **pos; /* DEVICE, IPV4, event captures */
 	int npos;
 	const char **bg;
 	int nbg;
 	const char *filter;
-	uint64_t max_flows;	/* --max-flows, 0 when not given */
+	uint64_t max_flows; /* --max-flows, 0 when not given */
 	bool quiet;
 };
 
@@ -229,8 +228,10 @@ static int apply(struct sx_extract *ex, struct args *a, int c, const char *arg)
 		errno = 0;
 		v = strtod(arg, &end);
 		if (errno || end == arg || *end || !(v > 0 && v <= 1))
-			return sx_cli_usage_error(cmd, "--support expects a fraction in (0, 1], "
-						       "not \"%s\"", arg);
+			return sx_cli_usage_error(cmd,
+						  "--support expects a fraction in (0, 1], "
+						  "not \"%s\"",
+						  arg);
 		ret = sx_extract_set_support(ex, v);
 		break;
 	}
@@ -275,8 +276,10 @@ static int apply(struct sx_extract *ex, struct args *a, int c, const char *arg)
 		break;
 	case OPT_MAX_FLOWS:
 		if (sx_parse_u64(arg, 1, UINT64_MAX, &a->max_flows))
-			return sx_cli_usage_error(cmd, "--max-flows expects a positive number, "
-						       "not \"%s\"", arg);
+			return sx_cli_usage_error(cmd,
+						  "--max-flows expects a positive number, "
+						  "not \"%s\"",
+						  arg);
 		ret = sx_extract_set_max_flows(ex, a->max_flows);
 		break;
 	case 'q':
@@ -297,7 +300,7 @@ static int apply(struct sx_extract *ex, struct args *a, int c, const char *arg)
 struct pending {
 	const char *events;
 	double duration;
-	const char *window;	/* checked against --events */
+	const char *window; /* checked against --events */
 };
 
 /*
@@ -310,7 +313,7 @@ static int parse(int argc, char **argv, struct args *a, struct pending *pend)
 	double w;
 	int c;
 
-	optind = 0;	/* glibc: start over */
+	optind = 0; /* glibc: start over */
 	opterr = 0;
 	/* '-': non-options come back in order (code 1), so that the captures
 	 * after --background can be told from the event captures. */
@@ -348,7 +351,7 @@ static int parse(int argc, char **argv, struct args *a, struct pending *pend)
 		}
 		in_bg = false;
 	}
-	for (; optind < argc; optind++)	/* after "--" */
+	for (; optind < argc; optind++) /* after "--" */
 		a->pos[a->npos++] = argv[optind];
 	if (a->npos < 3)
 		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
@@ -365,7 +368,7 @@ static int apply_all(int argc, char **argv, struct sx_extract *ex, struct args *
 {
 	int c, ret;
 
-	optind = 0;	/* glibc: start over */
+	optind = 0; /* glibc: start over */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
 		if (c == 1 || c == OPT_BACKGROUND || c == OPT_EVENTS || c == OPT_DURATION)
@@ -519,8 +522,10 @@ static int source_date(struct sx_extract *ex)
 	if (!s || !*s)
 		return 0;
 	if (sx_parse_u64(s, 0, 253402300799ULL, &v))
-		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH is not a number of seconds: "
-					       "\"%s\"", s);
+		return sx_cli_usage_error(cmd,
+					  "SOURCE_DATE_EPOCH is not a number of seconds: "
+					  "\"%s\"",
+					  s);
 	t = (time_t)v;
 	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", &tm))
 		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
@@ -538,8 +543,8 @@ static int run(struct sx_extract *ex, const struct args *a)
 	ret = sx_extract_mine(ex, a->dir);
 	if (ret) {
 		sx_cli_warn_capped(a->max_flows, sx_extract_flows_capped(ex));
-		sx_log(SX_LOG_ERROR, "%s", ret == SX_EXTRACT_E_STOPPED ? "interrupted"
-								   : sx_extract_message(ex));
+		sx_log(SX_LOG_ERROR, "%s",
+		       ret == SX_EXTRACT_E_STOPPED ? "interrupted" : sx_extract_message(ex));
 		if (ret == -ENODATA)
 			report_captures(ex, true, &nread);
 		return SX_EXIT_FAILURE;

@@ -34,32 +34,32 @@
 int sx_cmd_mine(int argc, char **argv);
 
 static const char usage[] =
-	"Usage: sigex mine [OPTIONS] FLOWS.csv... [--background FLOWS.csv...]\n"
-	"\n"
-	"The signature-extractor stage: mine the flow CSVs written by 'sigex flows'\n"
-	"(one per capture of the event, or files with several captures or event\n"
-	"windows) for the patterns that recur in the occurrences of the event.\n"
-	"Writes DIR/pattern.txt (also printed) and DIR/signatures.yaml, the same as\n"
-	"the end-to-end run on the captures.  FLOWS.csv may be - for standard input.\n"
-	"\n"
-	"Options:\n"
-	"  -o, --output DIR         output directory (default: the current directory;\n"
-	"                           created if missing)\n"
-	"      --support F          a pattern must occur in at least this fraction of the\n"
-	"                           occurrences, 0 < F <= 1 (default 0.9)\n"
-	"      --background FLOWS.csv...  flows of idle captures of the device; patterns\n"
-	"                           also found there are listed apart, not in the\n"
-	"                           signature.  Every argument up to the next option is\n"
-	"                           a background file (end the list with -- if needed)\n"
-	"      --all-ports          Ports: every port of each host (default: the three\n"
-	"                           most used of each host)\n"
-	"  -j, --jobs N             matching threads (default: number of CPUs)\n"
-	"      --seed N             feature-hashing seed (changes nothing in the output)\n"
-	"  -q, --quiet              no report on standard output, errors only\n"
-	"  -h, --help               this help\n"
-	"\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
-	"130/143 stopped by SIGINT/SIGTERM (no output replaced).\n";
+    "Usage: sigex mine [OPTIONS] FLOWS.csv... [--background FLOWS.csv...]\n"
+    "\n"
+    "The signature-extractor stage: mine the flow CSVs written by 'sigex flows'\n"
+    "(one per capture of the event, or files with several captures or event\n"
+    "windows) for the patterns that recur in the occurrences of the event.\n"
+    "Writes DIR/pattern.txt (also printed) and DIR/signatures.yaml, the same as\n"
+    "the end-to-end run on the captures.  FLOWS.csv may be - for standard input.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR         output directory (default: the current directory;\n"
+    "                           created if missing)\n"
+    "      --support F          a pattern must occur in at least this fraction of the\n"
+    "                           occurrences, 0 < F <= 1 (default 0.9)\n"
+    "      --background FLOWS.csv...  flows of idle captures of the device; patterns\n"
+    "                           also found there are listed apart, not in the\n"
+    "                           signature.  Every argument up to the next option is\n"
+    "                           a background file (end the list with -- if needed)\n"
+    "      --all-ports          Ports: every port of each host (default: the three\n"
+    "                           most used of each host)\n"
+    "  -j, --jobs N             matching threads (default: number of CPUs)\n"
+    "      --seed N             feature-hashing seed (changes nothing in the output)\n"
+    "  -q, --quiet              no report on standard output, errors only\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
+    "130/143 stopped by SIGINT/SIGTERM (no output replaced).\n";
 
 enum {
 	OPT_SUPPORT = 256,
@@ -219,15 +219,15 @@ static int write_yaml(const char *dir, const struct sx_mine_result *res,
 int sx_cmd_mine(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"support", required_argument, NULL, OPT_SUPPORT},
-		{"background", required_argument, NULL, OPT_BACKGROUND},
-		{"all-ports", no_argument, NULL, OPT_ALL_PORTS},
-		{"seed", required_argument, NULL, OPT_SEED},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	    {"output", required_argument, NULL, 'o'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"support", required_argument, NULL, OPT_SUPPORT},
+	    {"background", required_argument, NULL, OPT_BACKGROUND},
+	    {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	const char *dir = ".";
 	const char **events = NULL, **bgs = NULL;
 	struct sx_mine_cfg cfg = {0};
@@ -359,8 +359,8 @@ int sx_cmd_mine(int argc, char **argv)
 	if (write_file(dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(dir, res, &eo))
 		goto out_report;
 	sx_cli_finished();
-	if (!quiet && (fwrite(report.data, 1, report.len, stdout) != report.len ||
-		       fflush(stdout))) {
+	if (!quiet &&
+	    (fwrite(report.data, 1, report.len, stdout) != report.len || fflush(stdout))) {
 		sx_log(SX_LOG_ERROR, "standard output: %s", strerror(errno));
 		goto out_report;
 	}

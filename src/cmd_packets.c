@@ -30,25 +30,25 @@ int sx_cmd_packets(int argc, char **argv);
 #define FLUSH_AT (256 * 1024)
 
 static const char usage[] =
-	"Usage: sigex packets [OPTIONS] PCAP...\n"
-	"\n"
-	"The packet stage: one CSV row per packet of every capture, in the order the\n"
-	"files are given, then packet order (columns: docs/csv.md).  PCAP may be pcap or\n"
-	"pcapng, gzip- or zstd-compressed, or - for standard input.\n"
-	"\n"
-	"Options:\n"
-	"  -o, --output FILE   write the CSV to FILE (default: standard output)\n"
-	"  -j, --jobs N        reader threads (default: number of CPUs)\n"
-	"  -f, --filter BPF    read only packets matching a libpcap filter\n"
-	"      --names FILE    seed the address-to-name table (lines \"IP NAME\")\n"
-	"  -q, --quiet         no warnings, errors only\n"
-	"  -h, --help          this help\n"
-	"\n"
-	"Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
-	"130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
+    "Usage: sigex packets [OPTIONS] PCAP...\n"
+    "\n"
+    "The packet stage: one CSV row per packet of every capture, in the order the\n"
+    "files are given, then packet order (columns: docs/csv.md).  PCAP may be pcap or\n"
+    "pcapng, gzip- or zstd-compressed, or - for standard input.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE   write the CSV to FILE (default: standard output)\n"
+    "  -j, --jobs N        reader threads (default: number of CPUs)\n"
+    "  -f, --filter BPF    read only packets matching a libpcap filter\n"
+    "      --names FILE    seed the address-to-name table (lines \"IP NAME\")\n"
+    "  -q, --quiet         no warnings, errors only\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
+    "130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
 
 struct learn_ctx {
-	struct sx_names_learner **learners;	/* one per thread, by tid */
+	struct sx_names_learner **learners; /* one per thread, by tid */
 };
 
 static int learn_thread_init(void *ctx, unsigned tid, void **tctx)
@@ -66,9 +66,9 @@ static void learn_packet(void *tctx, const struct sx_pkt *pkt)
 }
 
 struct write_ctx {
-	const char *const *names;	/* display names */
+	const char *const *names; /* display names */
 	const struct sx_names *table;
-	FILE **parts;			/* per file, written by its reader thread */
+	FILE **parts; /* per file, written by its reader thread */
 	int *part_err;
 };
 
@@ -180,11 +180,13 @@ static int learn_names(const struct sx_ingest_cfg *cfg, struct sx_names *names,
 
 int sx_cmd_packets(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
-		{"filter", required_argument, NULL, 'f'}, {"names", required_argument, NULL, 'N'},
-		{"quiet", no_argument, NULL, 'q'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 {"jobs", required_argument, NULL, 'j'},
+						 {"filter", required_argument, NULL, 'f'},
+						 {"names", required_argument, NULL, 'N'},
+						 {"quiet", no_argument, NULL, 'q'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
 	static const struct sx_ingest_ops write_ops = {.thread_init = write_thread_init,
 						       .file_begin = write_file_begin,
 						       .packet = write_packet,

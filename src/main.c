@@ -29,22 +29,22 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"packets", sx_cmd_packets, "packet stage: one CSV row per packet"},
-	{"flows", sx_cmd_flows, "flow stage: one CSV row per flow"},
-	{"mine", sx_cmd_mine, "signature-extractor stage: patterns from flow CSVs"},
-	{"extract", sx_cmd_extract, "the main job (the default command, see below)"},
-	{"batch", sx_cmd_batch, "the main job over a whole capture archive"},
-	{"check", sx_cmd_check, "compare two signatures (regression check)"},
+    {"packets", sx_cmd_packets, "packet stage: one CSV row per packet"},
+    {"flows", sx_cmd_flows, "flow stage: one CSV row per flow"},
+    {"mine", sx_cmd_mine, "signature-extractor stage: patterns from flow CSVs"},
+    {"extract", sx_cmd_extract, "the main job (the default command, see below)"},
+    {"batch", sx_cmd_batch, "the main job over a whole capture archive"},
+    {"check", sx_cmd_check, "compare two signatures (regression check)"},
 };
 
 static const char usage[] =
-	"Usage: sigex DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
-	"       sigex COMMAND [OPTIONS] ...\n"
-	"\n"
-	"sigex finds the network signature of a smart-home device event (the flows\n"
-	"that recur in every capture of the event) and writes it as a firewall profile.\n"
-	"\n"
-	"Commands:\n";
+    "Usage: sigex DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
+    "       sigex COMMAND [OPTIONS] ...\n"
+    "\n"
+    "sigex finds the network signature of a smart-home device event (the flows\n"
+    "that recur in every capture of the event) and writes it as a firewall profile.\n"
+    "\n"
+    "Commands:\n";
 
 static void print_usage(FILE *f)
 {

@@ -67,21 +67,21 @@
 #include "sigex_int.h"
 
 SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
-			 (int)SX_EXTRACT_E_LINKTYPE == (int)SX_E_LINKTYPE &&
-			 (int)SX_EXTRACT_E_FORMAT == (int)SX_E_FORMAT &&
-			 (int)SX_EXTRACT_E_YAML == (int)SX_E_YAML &&
-			 (int)SX_EXTRACT_E_USAGE == (int)SX_E_USAGE &&
-			 (int)SX_EXTRACT_E_STOPPED == (int)SX_E_STOPPED,
+		     (int)SX_EXTRACT_E_LINKTYPE == (int)SX_E_LINKTYPE &&
+		     (int)SX_EXTRACT_E_FORMAT == (int)SX_E_FORMAT &&
+		     (int)SX_EXTRACT_E_YAML == (int)SX_E_YAML &&
+		     (int)SX_EXTRACT_E_USAGE == (int)SX_E_USAGE &&
+		     (int)SX_EXTRACT_E_STOPPED == (int)SX_E_STOPPED,
 		 "public error codes must match core/err.h");
 
-#define MSG_MAX 512
-#define MAX_SECONDS 100000000.0	/* keeps every time sum inside int64 ns */
-#define CSV_FLUSH (256u * 1024u)
+#define MSG_MAX	    512
+#define MAX_SECONDS 100000000.0 /* keeps every time sum inside int64 ns */
+#define CSV_FLUSH   (256u * 1024u)
 
 struct capture {
 	char *path;
 	bool background;
-	char *csv_name;		/* NULL: no CSV */
+	char *csv_name; /* NULL: no CSV */
 };
 
 struct sx_extract {
@@ -94,14 +94,14 @@ struct sx_extract {
 	int64_t window_ns, duration_ns, idle_ns;
 	double support;
 	uint64_t seed;
-	uint64_t max_flows;	/* 0: the flows module's per-thread default */
-	uint64_t capped;	/* flows ended early by the ceiling */
+	uint64_t max_flows; /* 0: the flows module's per-thread default */
+	uint64_t capped;    /* flows ended early by the ceiling */
 
 	struct capture *caps;
 	size_t ncaps, capcap;
 
 	bool mined;
-	struct sx_file_status *status;	/* ncaps entries, after mining */
+	struct sx_file_status *status; /* ncaps entries, after mining */
 	/* between sx_extract__begin() and sx_extract__finish() */
 	struct sx_events *events;
 	struct sx_names *names;
@@ -155,8 +155,7 @@ static bool is_ip(const char *s, bool v4, bool v6)
 	return (v4 && inet_pton(AF_INET, s, b) == 1) || (v6 && inet_pton(AF_INET6, s, b) == 1);
 }
 
-static int secs_to_ns(struct sx_extract *ex, const char *what, double s, bool zero_ok,
-		      int64_t *ns)
+static int secs_to_ns(struct sx_extract *ex, const char *what, double s, bool zero_ok, int64_t *ns)
 {
 	if (ex->mined)
 		return fail(ex, -EBUSY, "options are set before mining");
@@ -345,8 +344,9 @@ int sx_extract_set_window(struct sx_extract *ex, double seconds)
 
 int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration)
 {
-	int ret = secs_to_ns(ex, "event duration", duration > 0 ? duration
-					: SX_FLOWS_DURATION_DEFAULT, false, &ex->duration_ns);
+	int ret =
+	    secs_to_ns(ex, "event duration", duration > 0 ? duration : SX_FLOWS_DURATION_DEFAULT,
+		       false, &ex->duration_ns);
 
 	return ret ? ret : set_str(ex, &ex->events_path, path);
 }
@@ -505,8 +505,8 @@ static int name_csvs(struct sx_extract *ex)
 struct reduce_ctx {
 	struct sx_extract *ex;
 	struct sx_mine *m;
-	const char *dir;	/* NULL: no CSVs */
-	uint32_t next;		/* next capture whose CSV is to be opened */
+	const char *dir; /* NULL: no CSVs */
+	uint32_t next;	 /* next capture whose CSV is to be opened */
 	bool open;
 	struct sx_out out;
 	struct sx_buf b;

@@ -22,9 +22,9 @@
 #include "core/util.h"
 
 static const struct sx_ytree_limits default_limits = {
-	.max_depth = SX_YTREE_DEPTH_MAX,
-	.max_nodes = 4u << 20,
-	.max_scalar = 1u << 20,
+    .max_depth = SX_YTREE_DEPTH_MAX,
+    .max_nodes = 4u << 20,
+    .max_scalar = 1u << 20,
 };
 
 struct sx_ytree *sx_ytree_new(enum sx_ytree_kind kind, const char *text, int style)
@@ -43,7 +43,7 @@ struct sx_ytree *sx_ytree_new(enum sx_ytree_kind kind, const char *text, int sty
 		}
 		t->len = strlen(t->text);
 	} else {
-		t->style = (uint8_t)(style ? style : 1);	/* block, both kinds */
+		t->style = (uint8_t)(style ? style : 1); /* block, both kinds */
 	}
 	return t;
 }
@@ -288,8 +288,8 @@ int sx_ytree_parse(const char *data, size_t len, const struct sx_ytree_limits *l
 			} else {
 				snprintf(msg, msglen, "line %lu: %s%s%s",
 					 (unsigned long)p.problem_mark.line + 1,
-					 p.problem ? p.problem : "not YAML",
-					 p.context ? " " : "", p.context ? p.context : "");
+					 p.problem ? p.problem : "not YAML", p.context ? " " : "",
+					 p.context ? p.context : "");
 				ret = SX_E_FORMAT;
 			}
 			break;
@@ -373,17 +373,17 @@ static int emit_node(yaml_emitter_t *em, const struct sx_ytree *t)
 
 	if (t->kind == SX_YTREE_SCALAR)
 		return emit_ev(em, &ev,
-			       yaml_scalar_event_initialize(&ev, NULL, NULL,
-							    (yaml_char_t *)t->text, (int)t->len, 1,
-							    1, (yaml_scalar_style_t)t->style));
+			       yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)t->text,
+							    (int)t->len, 1, 1,
+							    (yaml_scalar_style_t)t->style));
 	if (t->kind == SX_YTREE_MAP)
 		ret = emit_ev(em, &ev,
-			      yaml_mapping_start_event_initialize(
-				      &ev, NULL, NULL, 1, (yaml_mapping_style_t)t->style));
+			      yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+								  (yaml_mapping_style_t)t->style));
 	else
 		ret = emit_ev(em, &ev,
 			      yaml_sequence_start_event_initialize(
-				      &ev, NULL, NULL, 1, (yaml_sequence_style_t)t->style));
+				  &ev, NULL, NULL, 1, (yaml_sequence_style_t)t->style));
 	for (i = 0; !ret && i < t->n; i++)
 		ret = emit_node(em, t->kids[i]);
 	if (ret)
@@ -422,7 +422,7 @@ int sx_ytree_emit(FILE *f, const struct sx_ytree *t, char *msg, size_t msglen)
 	if (ret)
 		snprintf(msg, msglen, "%s",
 			 ret == -ENOMEM ? "out of memory"
-			 : em.problem   ? em.problem
+			 : em.problem	? em.problem
 					: (ret == -EIO ? "write error" : "YAML emitter error"));
 	yaml_emitter_delete(&em);
 	return ret;

@@ -33,15 +33,15 @@ struct sx_ytree {
 	unsigned line;		/* 1-based line of the node's start */
 	char *text;		/* SCALAR: the value, NUL-terminated, no NUL inside */
 	size_t len;		/* SCALAR: strlen(text) */
-	struct sx_ytree **kids;	/* MAP: key, value, key, value...; SEQ: the items */
+	struct sx_ytree **kids; /* MAP: key, value, key, value...; SEQ: the items */
 	size_t n;		/* kids used (twice the pairs for a MAP) */
 	size_t cap;
 };
 
 struct sx_ytree_limits {
-	unsigned max_depth;	/* nesting of collections, at most SX_YTREE_DEPTH_MAX */
+	unsigned max_depth; /* nesting of collections, at most SX_YTREE_DEPTH_MAX */
 	size_t max_nodes;
-	size_t max_scalar;	/* bytes of one scalar */
+	size_t max_scalar; /* bytes of one scalar */
 };
 
 #define SX_YTREE_DEPTH_MAX 64

@@ -28,13 +28,12 @@ TestSuite(api_batch, .timeout = 60);
 Test(api_batch, names_that_stay_inside_out_are_accepted)
 {
 	static const char *const ok[] = {"TP-Link Plug", "plug", "Toggle Plug", "caf\xc3\xa9",
-					 "a.b", "x..y", "1724059939", "default"};
+					 "a.b",		 "x..y", "1724059939",	"default"};
 	char why[128];
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		cr_expect_eq(sx_batch_name_check(ok[i], why, sizeof(why)), 0, "%s: %s", ok[i],
-			     why);
+		cr_expect_eq(sx_batch_name_check(ok[i], why, sizeof(why)), 0, "%s: %s", ok[i], why);
 }
 
 struct bad_name {
@@ -45,24 +44,24 @@ struct bad_name {
 Test(api_batch, names_that_could_escape_are_refused)
 {
 	static const struct bad_name bad[] = {
-		{"", "empty"},
-		{".", "leave the output"},
-		{"..", "leave the output"},
-		{"../x", "separator"},
-		{"/etc", "separator"},
-		{"a/b", "separator"},
-		{"a\\b", "separator"},
-		{"a\nb", "control"},
-		{"tab\there", "control"},
-		{"del\x7f", "control"},
-		{"c1\xc2\x85", "control"},
-		{".hidden", "starts with '.'"},
-		{".sigex-unit", "starts with '.'"},
-		{"summary.csv", "batch writes"},
-		{"profile.yaml", "batch writes"},
-		{"\xff\xfe", "UTF-8"},
-		{"\xc0\xaf", "UTF-8"},
-		{"\xed\xa0\x80", "UTF-8"},
+	    {"", "empty"},
+	    {".", "leave the output"},
+	    {"..", "leave the output"},
+	    {"../x", "separator"},
+	    {"/etc", "separator"},
+	    {"a/b", "separator"},
+	    {"a\\b", "separator"},
+	    {"a\nb", "control"},
+	    {"tab\there", "control"},
+	    {"del\x7f", "control"},
+	    {"c1\xc2\x85", "control"},
+	    {".hidden", "starts with '.'"},
+	    {".sigex-unit", "starts with '.'"},
+	    {"summary.csv", "batch writes"},
+	    {"profile.yaml", "batch writes"},
+	    {"\xff\xfe", "UTF-8"},
+	    {"\xc0\xaf", "UTF-8"},
+	    {"\xed\xa0\x80", "UTF-8"},
 	};
 	char why[128], longname[300];
 	size_t i;
@@ -90,25 +89,24 @@ static int dparse(const char *text, struct sx_batch_device_cfg **c, char *msg, s
 
 Test(api_batch, device_yaml_full)
 {
-	static const char text[] =
-		"# the lab's plug\n"
-		"name: TP-Link plug HS110\n"
-		"ipv4: 192.168.1.135\n"
-		"ipv6: fe80::1\n"
-		"mac: AA:bb:cc:dd:ee:ff\n"
-		"gateway: 192.168.1.1\n"
-		"phone: fe80::2\n"
-		"event: toggle\n"
-		"background: idle\n"
-		"window: 5\n"
-		"support: 0.8\n"
-		"stats: true\n"
-		"events:\n"
-		"  toggle: {window: 2.5, support: 1}\n"
-		"  on:\n"
-		"    duration: 20\n"
-		"    idle-timeout: 60\n"
-		"  off:\n";
+	static const char text[] = "# the lab's plug\n"
+				   "name: TP-Link plug HS110\n"
+				   "ipv4: 192.168.1.135\n"
+				   "ipv6: fe80::1\n"
+				   "mac: AA:bb:cc:dd:ee:ff\n"
+				   "gateway: 192.168.1.1\n"
+				   "phone: fe80::2\n"
+				   "event: toggle\n"
+				   "background: idle\n"
+				   "window: 5\n"
+				   "support: 0.8\n"
+				   "stats: true\n"
+				   "events:\n"
+				   "  toggle: {window: 2.5, support: 1}\n"
+				   "  on:\n"
+				   "    duration: 20\n"
+				   "    idle-timeout: 60\n"
+				   "  off:\n";
 	struct sx_batch_device_cfg *c = NULL;
 	const struct sx_batch_event_cfg *e;
 	char msg[256];
@@ -161,13 +159,11 @@ Test(api_batch, device_yaml_empty_means_defaults)
 
 Test(api_batch, merged_options_event_wins)
 {
-	struct sx_batch_opts cmdline = {.set = SX_BATCH_OPT_SUPPORT | SX_BATCH_OPT_WINDOW,
-					.support = 0.9,
-					.window = 5};
+	struct sx_batch_opts cmdline = {
+	    .set = SX_BATCH_OPT_SUPPORT | SX_BATCH_OPT_WINDOW, .support = 0.9, .window = 5};
 	struct sx_batch_opts dev = {.set = SX_BATCH_OPT_SUPPORT, .support = 0.7};
-	struct sx_batch_opts ev = {.set = SX_BATCH_OPT_WINDOW | SX_BATCH_OPT_STATS,
-				   .window = 1,
-				   .stats = true};
+	struct sx_batch_opts ev = {
+	    .set = SX_BATCH_OPT_WINDOW | SX_BATCH_OPT_STATS, .window = 1, .stats = true};
 	struct sx_batch_opts o = cmdline;
 
 	sx_batch_opts_merge(&o, &dev);
@@ -186,38 +182,38 @@ struct bad_yaml {
 Test(api_batch, device_yaml_errors_name_the_line)
 {
 	static const struct bad_yaml bad[] = {
-		{"name: plug\nipv: 1.2.3.4\n", "line 2: unknown key \"ipv\""},
-		{"ipv4: 1.2.3.4\nipv4: 1.2.3.5\n", "line 2: ipv4 given twice"},
-		{"ipv4: 1.2.3\n", "line 1: ipv4: not an IPv4 address"},
-		{"ipv4: fe80::1\n", "not an IPv4 address"},
-		{"ipv6: 1.2.3.4\n", "not an IPv6 address"},
-		{"gateway: nowhere\n", "gateway: not an IP address"},
-		{"mac: aa:bb:cc:dd:ee\n", "mac: expected"},
-		{"mac: aa:bb-cc:dd:ee:ff\n", "mac: expected"},
-		{"support: 0\n", "support: expected a fraction"},
-		{"support: 1.5\n", "support: expected a fraction"},
-		{"window: -1\n", "window: expected a number of seconds"},
-		{"duration: 0\n", "duration: expected a positive number"},
-		{"stats: maybe\n", "stats: expected true or false"},
-		{"event: ../up\n", "event: \"../up\": contains a path separator"},
-		{"event: ..\n", "would leave the output directory"},
-		{"background: .hidden\n", "starts with '.'"},
-		{"events:\n  \"a\\nb\": {}\n", "contains a control character"},
-		{"events:\n  on: {window: 1, colour: red}\n", "unknown option \"colour\""},
-		{"events:\n  on: 5\n", "expected a mapping of options"},
-		{"events: [on, off]\n", "expected a mapping of event names"},
-		{"events:\n  on: {}\n  on: {}\n", "\"on\" given twice"},
-		{"event: idle\nbackground: idle\n", "the same directory"},
-		{"name: [a, b]\n", "name: expected a single value"},
-		{"- a\n- b\n", "expected a mapping"},
-		{"a: &x 1\nb: *x\n", "aliases"},
-		{"name: a\n---\nname: b\n", "more than one document"},
-		{"name: \"a\\0b\"\n", "NUL"},
-		{"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]"
-		 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
-		 "nested too deeply"},
-		{"name: 'unterminated\n", "line"},
-		{"{a: 1}: 2\n", "key must be a scalar"},
+	    {"name: plug\nipv: 1.2.3.4\n", "line 2: unknown key \"ipv\""},
+	    {"ipv4: 1.2.3.4\nipv4: 1.2.3.5\n", "line 2: ipv4 given twice"},
+	    {"ipv4: 1.2.3\n", "line 1: ipv4: not an IPv4 address"},
+	    {"ipv4: fe80::1\n", "not an IPv4 address"},
+	    {"ipv6: 1.2.3.4\n", "not an IPv6 address"},
+	    {"gateway: nowhere\n", "gateway: not an IP address"},
+	    {"mac: aa:bb:cc:dd:ee\n", "mac: expected"},
+	    {"mac: aa:bb-cc:dd:ee:ff\n", "mac: expected"},
+	    {"support: 0\n", "support: expected a fraction"},
+	    {"support: 1.5\n", "support: expected a fraction"},
+	    {"window: -1\n", "window: expected a number of seconds"},
+	    {"duration: 0\n", "duration: expected a positive number"},
+	    {"stats: maybe\n", "stats: expected true or false"},
+	    {"event: ../up\n", "event: \"../up\": contains a path separator"},
+	    {"event: ..\n", "would leave the output directory"},
+	    {"background: .hidden\n", "starts with '.'"},
+	    {"events:\n  \"a\\nb\": {}\n", "contains a control character"},
+	    {"events:\n  on: {window: 1, colour: red}\n", "unknown option \"colour\""},
+	    {"events:\n  on: 5\n", "expected a mapping of options"},
+	    {"events: [on, off]\n", "expected a mapping of event names"},
+	    {"events:\n  on: {}\n  on: {}\n", "\"on\" given twice"},
+	    {"event: idle\nbackground: idle\n", "the same directory"},
+	    {"name: [a, b]\n", "name: expected a single value"},
+	    {"- a\n- b\n", "expected a mapping"},
+	    {"a: &x 1\nb: *x\n", "aliases"},
+	    {"name: a\n---\nname: b\n", "more than one document"},
+	    {"name: \"a\\0b\"\n", "NUL"},
+	    {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]"
+	     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+	     "nested too deeply"},
+	    {"name: 'unterminated\n", "line"},
+	    {"{a: 1}: 2\n", "key must be a scalar"},
 	};
 	struct sx_batch_device_cfg *c;
 	char msg[256];
@@ -261,19 +257,18 @@ static int mparse(const char *text, size_t len, struct sx_batch_manifest **m, ch
 
 Test(api_batch, manifest_rows_roles_and_quotes)
 {
-	static const char text[] =
-		"\xef\xbb\xbf"
-		"device,event,path,role\r\n"
-		"# a comment\n"
-		"\n"
-		"plug,on,captures/1.pcap\n"
-		"plug,on,\"captures/with, comma.pcap\",capture\n"
-		"  plug , off , captures/2.pcap \n"
-		"plug,,idle.pcap,BACKGROUND\n"
-		"plug,,plug/device.yaml,config\n"
-		"plug,,plug/events.csv,events\n"
-		"\"cam\nera\",\"say \"\"hi\"\"\",x.pcap\n"
-		"last,,long.pcap";
+	static const char text[] = "\xef\xbb\xbf"
+				   "device,event,path,role\r\n"
+				   "# a comment\n"
+				   "\n"
+				   "plug,on,captures/1.pcap\n"
+				   "plug,on,\"captures/with, comma.pcap\",capture\n"
+				   "  plug , off , captures/2.pcap \n"
+				   "plug,,idle.pcap,BACKGROUND\n"
+				   "plug,,plug/device.yaml,config\n"
+				   "plug,,plug/events.csv,events\n"
+				   "\"cam\nera\",\"say \"\"hi\"\"\",x.pcap\n"
+				   "last,,long.pcap";
 	struct sx_batch_manifest *m = NULL;
 	char msg[256];
 
@@ -302,18 +297,18 @@ Test(api_batch, manifest_rows_roles_and_quotes)
 Test(api_batch, manifest_errors_name_the_line)
 {
 	static const struct bad_yaml bad[] = {
-		{"", "no capture listed"},
-		{"# only a comment\n", "no capture listed"},
-		{"device,event,path\n", "no capture listed"},
-		{"plug,on\n", "line 1: expected device,event,path[,role]"},
-		{"a,b,c\nplug,on,x.pcap,capture,extra\n", "line 2: expected"},
-		{"plug,on,x.pcap,sometimes\n", "unknown role \"sometimes\""},
-		{",on,x.pcap\n", "empty device"},
-		{"plug,on,\n", "empty path"},
-		{"plug,on,x.pcap,config\n", "a config row names no event"},
-		{"plug,on,\"x.pcap\n", "unterminated quoted field"},
-		{"plug,on,\"x\"y.pcap\n", "text after a closing quote"},
-		{"plug,on,x\"y.pcap\n", "quote inside an unquoted field"},
+	    {"", "no capture listed"},
+	    {"# only a comment\n", "no capture listed"},
+	    {"device,event,path\n", "no capture listed"},
+	    {"plug,on\n", "line 1: expected device,event,path[,role]"},
+	    {"a,b,c\nplug,on,x.pcap,capture,extra\n", "line 2: expected"},
+	    {"plug,on,x.pcap,sometimes\n", "unknown role \"sometimes\""},
+	    {",on,x.pcap\n", "empty device"},
+	    {"plug,on,\n", "empty path"},
+	    {"plug,on,x.pcap,config\n", "a config row names no event"},
+	    {"plug,on,\"x.pcap\n", "unterminated quoted field"},
+	    {"plug,on,\"x\"y.pcap\n", "text after a closing quote"},
+	    {"plug,on,x\"y.pcap\n", "quote inside an unquoted field"},
 	};
 	struct sx_batch_manifest *m;
 	char msg[256];
@@ -419,8 +414,7 @@ Test(api_batch, tolerance_spec)
 	cr_assert_float_eq(t.rel[SX_CHECK_COUNT], 0.10, 1e-12);
 	cr_assert_float_eq(t.abs[SX_CHECK_TIME], 0.5, 1e-12);
 	cr_assert_float_eq(t.rel[SX_CHECK_SUPPORT], 0, 1e-12);
-	cr_assert_eq(sx_check_tol_parse(&t, "count=5%,time=2,support=1,order=0%", msg,
-					sizeof(msg)),
+	cr_assert_eq(sx_check_tol_parse(&t, "count=5%,time=2,support=1,order=0%", msg, sizeof(msg)),
 		     0, "%s", msg);
 	cr_assert_float_eq(t.rel[SX_CHECK_COUNT], 0.05, 1e-12);
 	cr_assert_float_eq(t.abs[SX_CHECK_TIME], 2, 1e-12);

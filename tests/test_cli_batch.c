@@ -34,10 +34,11 @@
 
 #include "support/tmp.h"
 
-#define IOT SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
-#define TRACES SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
-#define DEMO SX_BUILD_DIR "/corpora/demo"
-#define EPOCH "SOURCE_DATE_EPOCH=1700000000"
+#define IOT                                                                                        \
+	SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
+#define TRACES	    SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define DEMO	    SX_BUILD_DIR "/corpora/demo"
+#define EPOCH	    "SOURCE_DATE_EPOCH=1700000000"
 #define IOT_DEVICES 23
 
 static char *dir;
@@ -210,22 +211,22 @@ struct usage_case {
 Test(cli_batch, usage_errors)
 {
 	static const struct usage_case cases[] = {
-		{"", "expected ARCHIVE or --manifest FILE"},
-		{"a b", "one ARCHIVE only"},
-		{"nowhere", "\"nowhere\""},
-		{"m.csv", "is not a directory"},
-		{"d --manifest m.csv", "replace each other"},
-		{"d --units 0", "--units expects"},
-		{"d -j 0", "-j expects"},
-		{"d --support 2", "--support expects"},
-		{"d --window x", "--window expects"},
-		{"d --gateway nowhere", "--gateway expects an IP address"},
-		{"d -f 'not a filter ('", "bad filter"},
-		{"d --bogus", "unknown option"},
-		{"d -o d", "inside) the output directory"},
-		{"d -o .", "inside) the output directory"},
-		{"--manifest m.csv", "--manifest m.csv: line 1"},
-		{"--manifest nowhere.csv", "--manifest \"nowhere.csv\""},
+	    {"", "expected ARCHIVE or --manifest FILE"},
+	    {"a b", "one ARCHIVE only"},
+	    {"nowhere", "\"nowhere\""},
+	    {"m.csv", "is not a directory"},
+	    {"d --manifest m.csv", "replace each other"},
+	    {"d --units 0", "--units expects"},
+	    {"d -j 0", "-j expects"},
+	    {"d --support 2", "--support expects"},
+	    {"d --window x", "--window expects"},
+	    {"d --gateway nowhere", "--gateway expects an IP address"},
+	    {"d -f 'not a filter ('", "bad filter"},
+	    {"d --bogus", "unknown option"},
+	    {"d -o d", "inside) the output directory"},
+	    {"d -o .", "inside) the output directory"},
+	    {"--manifest m.csv", "--manifest m.csv: line 1"},
+	    {"--manifest nowhere.csv", "--manifest \"nowhere.csv\""},
 	};
 	size_t i;
 
@@ -268,9 +269,9 @@ Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
 	d = opendir(IOT);
 	cr_assert_not_null(d);
 	while ((e = readdir(d))) {
-		static const char *const files[] = {"default/pattern.txt", "default/signatures.yaml",
-						    "default/profile.yaml", "default/.sigex-unit",
-						    "profile.yaml"};
+		static const char *const files[] = {
+		    "default/pattern.txt", "default/signatures.yaml", "default/profile.yaml",
+		    "default/.sigex-unit", "profile.yaml"};
 		size_t i;
 
 		if (e->d_name[0] == '.')
@@ -298,8 +299,8 @@ Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
 		double secs;
 
 		rows++;
-		cr_assert_eq(sscanf(line, "%127[^,],%63[^,],%lu,%lu,%lu,%lu,%lf,%63s", dev, ev, &caps,
-				    &pkts, &flows, &pats, &secs, status),
+		cr_assert_eq(sscanf(line, "%127[^,],%63[^,],%lu,%lu,%lu,%lu,%lf,%63s", dev, ev,
+				    &caps, &pkts, &flows, &pats, &secs, status),
 			     8, "%s", line);
 		cr_expect_str_eq(ev, "default", "%s", line);
 		cr_expect_str_eq(status, "ok", "%s", line);
@@ -514,7 +515,7 @@ Test(cli_batch, device_yaml_background_and_addresses)
 	prof = read_sub("out/plug/profile.yaml");
 	cr_assert_not_null(prof);
 	cr_assert(strstr(prof, "name: Smart plug\n"), "%s", prof);
-	cr_assert(strstr(prof, "mdns-plug-50-local"), "%s", prof);	/* background chatter */
+	cr_assert(strstr(prof, "mdns-plug-50-local"), "%s", prof); /* background chatter */
 	cr_assert(strstr(prof, "interactions:\n  on:\n"), "%s", prof);
 	cr_assert(strstr(prof, "src: phone"), "%s", prof);
 	free(prof);
@@ -591,13 +592,14 @@ Test(cli_batch, failed_unit_does_not_stop_the_others)
 	char *err = NULL, *sum;
 
 	need_demo();
-	cr_assert_eq(sh(NULL, &err,
-			"mkdir -p arch/good/on arch/bad/on arch/empty/on arch/conf && "
-			"cp '%s'/17*.pcap arch/good/on/ && echo 'not a capture' >arch/bad/on/1.pcap "
-			"&& cp '%s'/1700000000.pcap arch/conf/ && echo 'ipv4: [1]' "
-			">arch/conf/device.yaml",
-			DEMO, DEMO),
-		     0, "%s", err);
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       "mkdir -p arch/good/on arch/bad/on arch/empty/on arch/conf && "
+	       "cp '%s'/17*.pcap arch/good/on/ && echo 'not a capture' >arch/bad/on/1.pcap "
+	       "&& cp '%s'/1700000000.pcap arch/conf/ && echo 'ipv4: [1]' "
+	       ">arch/conf/device.yaml",
+	       DEMO, DEMO),
+	    0, "%s", err);
 	free(err);
 	cr_assert_eq(batch(NULL, &err, "arch -o out -q --units 2"), 3, "%s", err);
 	cr_assert(strstr(err, "bad/on: failed:"), "%s", err);

@@ -16,7 +16,8 @@
 
 #include "support/tmp.h"
 
-#define IOT SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
+#define IOT                                                                                        \
+	SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
 #define EPOCH "SOURCE_DATE_EPOCH=1700000000"
 
 static char *dir;
@@ -67,16 +68,17 @@ static void baseline(void)
 
 	if (stat(IOT, &st) != 0)
 		cr_skip_test("IoT Sentinel captures missing (%s)", IOT);
-	cr_assert_eq(sh(NULL, &err,
-			"mkdir data && cd '%s' && for d in */; do mkdir -p \"$OLDPWD/data/$d\" && "
-			"for f in \"$d\"*.pcap; do ln -s \"$PWD/$f\" \"$OLDPWD/data/$f\" || exit 1; "
-			"done; done",
-			IOT),
-		     0, "%s", err);
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       "mkdir data && cd '%s' && for d in */; do mkdir -p \"$OLDPWD/data/$d\" && "
+	       "for f in \"$d\"*.pcap; do ln -s \"$PWD/$f\" \"$OLDPWD/data/$f\" || exit 1; "
+	       "done; done",
+	       IOT),
+	    0, "%s", err);
 	free(err);
-	cr_assert_eq(sh(NULL, &err, EPOCH " '%s' batch data/ -o out/ -q && cp -a out expected",
-			SX_BINARY),
-		     0, "%s", err);
+	cr_assert_eq(
+	    sh(NULL, &err, EPOCH " '%s' batch data/ -o out/ -q && cp -a out expected", SX_BINARY),
+	    0, "%s", err);
 	free(err);
 }
 
@@ -145,9 +147,10 @@ Test(cli_check, files_and_tolerances)
 	char *out = NULL, *err = NULL;
 
 	baseline();
-	cr_assert_eq(check(&out, &err,
-			   "expected/Aria/default/signatures.yaml out/Aria/default/signatures.yaml"),
-		     0, "%s%s", out, err);
+	cr_assert_eq(
+	    check(&out, &err,
+		  "expected/Aria/default/signatures.yaml out/Aria/default/signatures.yaml"),
+	    0, "%s%s", out, err);
 	cr_assert(strstr(out, "Result: agree: 1 signatures"), "%s", out);
 	free(out);
 	free(err);
@@ -167,10 +170,11 @@ Test(cli_check, files_and_tolerances)
 	free(out);
 	free(err);
 	/* an identity never has a tolerance */
-	cr_assert_eq(sh(NULL, NULL,
-			"sed 's/www.fitbit.com/www.fitbit.org/' expected/Aria/default/signatures.yaml "
-			">renamed.yaml"),
-		     0);
+	cr_assert_eq(
+	    sh(NULL, NULL,
+	       "sed 's/www.fitbit.com/www.fitbit.org/' expected/Aria/default/signatures.yaml "
+	       ">renamed.yaml"),
+	    0);
 	cr_assert_eq(check(&out, &err,
 			   "expected/Aria/default/signatures.yaml renamed.yaml --tolerance 100%"),
 		     1, "%s%s", out, err);
@@ -187,17 +191,17 @@ struct usage_case {
 Test(cli_check, usage_errors_exit_2)
 {
 	static const struct usage_case cases[] = {
-		{"", "expected BASELINE OUT"},
-		{"a", "expected BASELINE OUT"},
-		{"a b c", "not also \"c\""},
-		{"a b --format xml", "--format is text, yaml or json"},
-		{"a b --tolerance colour=1", "unknown class"},
-		{"a b --tolerance count=x", "bad tolerance"},
-		{"nowhere a", "nowhere"},
-		{"a f.yaml", "a directory with a directory"},
-		{"a a", "no signatures.yaml"},
-		{"f.yaml g.yaml", "cannot compare"},
-		{"--bogus a b", "unknown option"},
+	    {"", "expected BASELINE OUT"},
+	    {"a", "expected BASELINE OUT"},
+	    {"a b c", "not also \"c\""},
+	    {"a b --format xml", "--format is text, yaml or json"},
+	    {"a b --tolerance colour=1", "unknown class"},
+	    {"a b --tolerance count=x", "bad tolerance"},
+	    {"nowhere a", "nowhere"},
+	    {"a f.yaml", "a directory with a directory"},
+	    {"a a", "no signatures.yaml"},
+	    {"f.yaml g.yaml", "cannot compare"},
+	    {"--bogus a b", "unknown option"},
 	};
 	size_t i;
 

@@ -115,7 +115,7 @@ static int field_index(char **f, size_t n, const char *name)
 /* ---- the manifest ---- */
 
 struct capture {
-	char *path;		/* absolute */
+	char *path; /* absolute */
 	unsigned long long packets;
 	unsigned long long rows;
 };
@@ -141,7 +141,7 @@ static struct capture *load_manifest(size_t *n)
 	while (next_record(&s, &f, &nf)) {
 		char *end;
 
-		if (nf == 1 && f[0][0] == '\0') {	/* blank line */
+		if (nf == 1 && f[0][0] == '\0') { /* blank line */
 			free_fields(f, nf);
 			continue;
 		}
@@ -152,9 +152,8 @@ static struct capture *load_manifest(size_t *n)
 			caps = realloc(caps, cap * sizeof(*caps));
 			cr_assert_not_null(caps);
 		}
-		cr_assert_geq(asprintf(&caps[*n].path, "%s/%s/%s", SX_SHARED_CORPORA, f[crepo],
-				       f[cpath]),
-			      0);
+		cr_assert_geq(
+		    asprintf(&caps[*n].path, "%s/%s/%s", SX_SHARED_CORPORA, f[crepo], f[cpath]), 0);
 		caps[*n].packets = strtoull(f[cpk], &end, 10);
 		cr_assert(f[cpk][0] && !*end, "bad packet count \"%s\"", f[cpk]);
 		caps[*n].rows = 0;

@@ -20,9 +20,9 @@
 
 #include "support/tmp.h"
 
-#define TRACES SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define TRACES	     SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
 #define TPLINK_PCAPS "1724059939.pcap 1724060053.pcap 1724060140.pcap"
-#define DEMO SX_BUILD_DIR "/corpora/demo"
+#define DEMO	     SX_BUILD_DIR "/corpora/demo"
 
 static char *dir;
 static char *mounted[4];
@@ -111,25 +111,25 @@ struct usage_case {
 Test(cli_extract, usage_errors)
 {
 	static const struct usage_case cases[] = {
-		{"", "expected DEVICE IPV4 PCAP"},
-		{"plug", "expected DEVICE IPV4 PCAP"},
-		{"plug 192.168.1.135", "expected DEVICE IPV4 PCAP"},
-		{"plug 192.168.1 a.pcap", "invalid IPv4Address value: '192.168.1'"},
-		{"plug 192.168.1.135 missing.pcap", "\"missing.pcap\" is not an existing file"},
-		{"plug 192.168.1.135 a.pcap a.pcap", "given twice"},
-		{"plug 192.168.1.135 a.pcap --support 0", "--support"},
-		{"plug 192.168.1.135 a.pcap --support 1.5", "--support"},
-		{"plug 192.168.1.135 a.pcap --duration 5", "--duration needs --events"},
-		{"plug 192.168.1.135 a.pcap --events e.csv --window 5", "cannot be combined"},
-		{"plug 192.168.1.135 a.pcap --mac 50:c7:bf", "MAC address"},
-		{"plug 192.168.1.135 a.pcap --gateway router", "gateway"},
-		{"plug 192.168.1.135 a.pcap --ipv6 10.0.0.1", "IPv6"},
-		{"plug 192.168.1.135 a.pcap -f 'tcp port ((('", "bad filter"},
-		{"plug 192.168.1.135 a.pcap --mode fast", "--mode"},
-		{"plug 192.168.1.135 a.pcap --bogus", "unknown option"},
-		{"plug 192.168.1.135 a.pcap -j 0", "-j"},
-		{"plug 192.168.1.135 a.pcap -o a.pcap", "not a directory"},
-		{"extract plug 192.168.1.135 missing.pcap", "is not an existing file"},
+	    {"", "expected DEVICE IPV4 PCAP"},
+	    {"plug", "expected DEVICE IPV4 PCAP"},
+	    {"plug 192.168.1.135", "expected DEVICE IPV4 PCAP"},
+	    {"plug 192.168.1 a.pcap", "invalid IPv4Address value: '192.168.1'"},
+	    {"plug 192.168.1.135 missing.pcap", "\"missing.pcap\" is not an existing file"},
+	    {"plug 192.168.1.135 a.pcap a.pcap", "given twice"},
+	    {"plug 192.168.1.135 a.pcap --support 0", "--support"},
+	    {"plug 192.168.1.135 a.pcap --support 1.5", "--support"},
+	    {"plug 192.168.1.135 a.pcap --duration 5", "--duration needs --events"},
+	    {"plug 192.168.1.135 a.pcap --events e.csv --window 5", "cannot be combined"},
+	    {"plug 192.168.1.135 a.pcap --mac 50:c7:bf", "MAC address"},
+	    {"plug 192.168.1.135 a.pcap --gateway router", "gateway"},
+	    {"plug 192.168.1.135 a.pcap --ipv6 10.0.0.1", "IPv6"},
+	    {"plug 192.168.1.135 a.pcap -f 'tcp port ((('", "bad filter"},
+	    {"plug 192.168.1.135 a.pcap --mode fast", "--mode"},
+	    {"plug 192.168.1.135 a.pcap --bogus", "unknown option"},
+	    {"plug 192.168.1.135 a.pcap -j 0", "-j"},
+	    {"plug 192.168.1.135 a.pcap -o a.pcap", "not a directory"},
+	    {"extract plug 192.168.1.135 missing.pcap", "is not an existing file"},
 	};
 	char *a = sub("a.pcap");
 	size_t i;
@@ -229,8 +229,9 @@ Test(cli_extract, standard_output_and_both_spellings)
 	free(args);
 	cr_assert_str_eq(o1, o2);
 	/* the reference's sequence */
-	cr_assert_eq(strncmp(o1, "Flows extracted\nFlows extracted\nFlows extracted\n3 pattern(s) "
-				 "found",
+	cr_assert_eq(strncmp(o1,
+			     "Flows extracted\nFlows extracted\nFlows extracted\n3 pattern(s) "
+			     "found",
 			     66),
 		     0, "%s", o1);
 	p = o1 + strlen(o1) - strlen("Patterns found!\nPolicies generated\n");
@@ -256,7 +257,7 @@ Test(cli_extract, quiet_writes_the_files_and_prints_nothing)
 	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
 	cr_assert_str_eq(out, "");
 	cr_assert_str_eq(err, "");
-	profile = read_out("new/sub", "profile.yaml");	/* created, with parents */
+	profile = read_out("new/sub", "profile.yaml"); /* created, with parents */
 	cr_assert(strstr(profile, "name: tplink-plug\n"));
 	free(profile);
 	free(out);
@@ -269,8 +270,10 @@ Test(cli_extract, upstream_mode_dispatch)
 	char *out = NULL, *err = NULL, *args, *profile;
 
 	need_shared();
-	cr_assert(asprintf(&args, "extract --mode=upstream tplink-plug 192.168.1.135 " TPLINK_PCAPS
-				  " -o '%s'", dir) > 0);
+	cr_assert(asprintf(&args,
+			   "extract --mode=upstream tplink-plug 192.168.1.135 " TPLINK_PCAPS
+			   " -o '%s'",
+			   dir) > 0);
 	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
 	profile = read_out(".", "profile.yaml");
 	cr_assert(strstr(profile, "\n  tcp_443:\n"), "%s", profile);
@@ -283,12 +286,12 @@ Test(cli_extract, upstream_mode_dispatch)
 Test(cli_extract, same_outputs_for_any_threads_and_order)
 {
 	static const char *const runs[][2] = {
-		{"j1", "-j1 1*.pcap --background idle-*.pcap"},
-		{"j2", "-j2 1*.pcap --background idle-*.pcap"},
-		{"shuffled",
-		 "-j3 --seed 99 $(ls 1*.pcap | sort -r) --background $(ls idle-*.pcap | sort -r)"},
-		{"mixed", "--background idle-2.pcap idle-0.pcap -j 2 $(ls 1*.pcap | sort -t0 -k2) "
-			  "--background idle-1.pcap"},
+	    {"j1", "-j1 1*.pcap --background idle-*.pcap"},
+	    {"j2", "-j2 1*.pcap --background idle-*.pcap"},
+	    {"shuffled",
+	     "-j3 --seed 99 $(ls 1*.pcap | sort -r) --background $(ls idle-*.pcap | sort -r)"},
+	    {"mixed", "--background idle-2.pcap idle-0.pcap -j 2 $(ls 1*.pcap | sort -t0 -k2) "
+		      "--background idle-1.pcap"},
 	};
 	char *first_out = NULL;
 	size_t i;
@@ -339,8 +342,10 @@ Test(cli_extract, runs_differ_only_in_last_update)
 	free(out);
 	free(err);
 	free(args);
-	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 1724060140.pcap 1724059939.pcap "
-				  "1724060053.pcap -q -j1 -o '%s/y'", dir) > 0);
+	cr_assert(asprintf(&args,
+			   "tplink-plug 192.168.1.135 1724060140.pcap 1724059939.pcap "
+			   "1724060053.pcap -q -j1 -o '%s/y'",
+			   dir) > 0);
 	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
 	free(out);
 	free(err);
@@ -400,8 +405,10 @@ Test(cli_extract, events_file_labels_name_the_interaction)
 
 	need_shared();
 	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
-	cr_assert(asprintf(&args, "tplink-plug 192.168.1.135 " TPLINK_PCAPS
-				  " --events '%s' --duration 30 -q -o '%s/o'", ev, dir) > 0);
+	cr_assert(asprintf(&args,
+			   "tplink-plug 192.168.1.135 " TPLINK_PCAPS
+			   " --events '%s' --duration 30 -q -o '%s/o'",
+			   ev, dir) > 0);
 	cr_assert_eq(sigex(TRACES, args, &out, &err), 0, "%s", err);
 	p = read_out("o", "profile.yaml");
 	cr_assert(strstr(p, "\ninteractions:\n  toggle-plug:\n"), "%s", p);
@@ -443,7 +450,7 @@ static void assert_no_temporaries(const char *out_dir)
 	cr_assert_not_null(d);
 	while ((e = readdir(d)))
 		cr_assert(!strstr(e->d_name, ".tmp") && !strstr(e->d_name, "XXXXXX") &&
-				  strncmp(e->d_name, ".sigex", 6) != 0,
+			      strncmp(e->d_name, ".sigex", 6) != 0,
 			  "left behind: %s", e->d_name);
 	closedir(d);
 }
@@ -484,8 +491,8 @@ Test(cli_extract, full_disk)
 	mount_or_skip("-t tmpfs -o size=64k tmpfs", small);
 	write_old_profile(small);
 	fill = sx_tt_path(small, "fill");
-	cr_assert(asprintf(&cmd, "dd if=/dev/zero of='%s' bs=1k count=1024 2>/dev/null; true",
-			   fill) > 0);
+	cr_assert(
+	    asprintf(&cmd, "dd if=/dev/zero of='%s' bs=1k count=1024 2>/dev/null; true", fill) > 0);
 	sx_tt_run(cmd, NULL, NULL);
 	free(cmd);
 	cr_assert(asprintf(&args, "demo-plug 192.168.1.50 1*.pcap -o '%s'", small) > 0);
@@ -541,8 +548,9 @@ Test(cli_extract, csv_name_clashes_never_overwrite)
 	size_t i;
 
 	need_shared();
-	cr_assert(asprintf(&cmd, "cd '%s' && mkdir x y && cp '%s/1724059939.pcap' x/ && "
-				 "cp '%s/1724059939.pcap' y/ && cp '%s/1724060053.pcap' capture.pcap",
+	cr_assert(asprintf(&cmd,
+			   "cd '%s' && mkdir x y && cp '%s/1724059939.pcap' x/ && "
+			   "cp '%s/1724059939.pcap' y/ && cp '%s/1724060053.pcap' capture.pcap",
 			   dir, TRACES, TRACES, TRACES) > 0);
 	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);
 	free(cmd);
@@ -550,7 +558,8 @@ Test(cli_extract, csv_name_clashes_never_overwrite)
 		char *args, *a, *b, *c, sub_dir[8];
 
 		snprintf(sub_dir, sizeof(sub_dir), "o%zu", i);
-		cr_assert(asprintf(&args, "plug 192.168.1.135 %s -q -o %s", orders[i], sub_dir) > 0);
+		cr_assert(asprintf(&args, "plug 192.168.1.135 %s -q -o %s", orders[i], sub_dir) >
+			  0);
 		cr_assert_eq(sigex(dir, args, &out, &err), 0, "%s", err);
 		free(out);
 		free(err);

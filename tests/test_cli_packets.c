@@ -163,7 +163,7 @@ static char *write_capture(const char *name, size_t n, int64_t base)
 {
 	char *p = path_of(name);
 	struct sx_tf_rec *recs = calloc(n ? n : 1, sizeof(*recs));
-	uint8_t (*frames)[256] = calloc(n ? n : 1, sizeof(*frames));
+	uint8_t(*frames)[256] = calloc(n ? n : 1, sizeof(*frames));
 	size_t k;
 
 	cr_assert_not_null(recs);
@@ -297,15 +297,15 @@ Test(cli_packets, usage_errors_exit_2)
 		const char *args;
 		bool with_file;
 	} bad[] = {
-		{"", false},			/* no command */
-		{"no-such-command", false},
-		{"packets", false},		/* no capture */
-		{"--no-such-option", true},
-		{"-j 0", true},
-		{"-j many", true},
-		{"-j 100000", true},
-		{"-j", true},			/* missing argument */
-		{"-o", true},
+	    {"", false}, /* no command */
+	    {"no-such-command", false},
+	    {"packets", false}, /* no capture */
+	    {"--no-such-option", true},
+	    {"-j 0", true},
+	    {"-j many", true},
+	    {"-j 100000", true},
+	    {"-j", true}, /* missing argument */
+	    {"-o", true},
 	};
 	size_t i;
 
@@ -502,12 +502,8 @@ Test(cli_packets, bad_inputs_mixed_with_good)
 		const char *path;
 		const char *cause;
 	} bad[] = {
-		{missing, "No such file"},
-		{sub, "directory"},
-		{empty, "empty"},
-		{text, "not a pcap"},
-		{hdr, "no packets"},
-		{cut, "after 2 packets"},
+	    {missing, "No such file"}, {sub, "directory"},  {empty, "empty"},
+	    {text, "not a pcap"},      {hdr, "no packets"}, {cut, "after 2 packets"},
 	};
 
 	cr_assert_eq(mkdir(sub, 0700), 0);
@@ -678,9 +674,8 @@ Test(cli_packets, file_names_are_quoted_and_neutralised)
 	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);
 	free(cmd);
 	/* Run from the directory so that the name starts with '='. */
-	cr_assert_geq(asprintf(&cmd, "cd '%s' && '%s' packets '=odd, \"name\".pcap'", dir,
-			       SX_BINARY),
-		      0);
+	cr_assert_geq(
+	    asprintf(&cmd, "cd '%s' && '%s' packets '=odd, \"name\".pcap'", dir, SX_BINARY), 0);
 	r.rc = sx_tt_run(cmd, &r.out, &r.err);
 	free(cmd);
 	cr_assert_eq(r.rc, 0, "stderr: %s", r.err);
@@ -736,7 +731,7 @@ Test(cli_packets, fifo_without_writer_does_not_hang)
 	struct table t;
 
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
-	r = run("packets '%s' '%s'", fifo, a);	/* the suite's timeout catches a hang */
+	r = run("packets '%s' '%s'", fifo, a); /* the suite's timeout catches a hang */
 	cr_assert_eq(r.rc, 3, "exit %d, stderr: %s", r.rc, r.err);
 	cr_assert_eq(count_lines_with(r.err, fifo, NULL), 1, "stderr: %s", r.err);
 	t = parse_csv(r.out);

@@ -41,15 +41,14 @@
 
 enum field { F_DNS, F_SNI, F_HOST, NFIELDS };
 
-static const char *const field_names[NFIELDS] = {"dns.qry.name",
-						 "tls.handshake.extensions_server_name",
-						 "http.host"};
+static const char *const field_names[NFIELDS] = {
+    "dns.qry.name", "tls.handshake.extensions_server_name", "http.host"};
 static const char *const sigex_cols[NFIELDS] = {"dns_qname", "tls_sni", "http_host"};
 
 struct pkt_vals {
 	char *v[NFIELDS];
 	int tcp;
-	int excluded;	/* ICMP error or cut by the snap length (from sigex's row) */
+	int excluded; /* ICMP error or cut by the snap length (from sigex's row) */
 };
 
 struct file_vals {
@@ -111,18 +110,19 @@ static void run_tshark(char **paths, size_t n, const char *dir, struct file_vals
 	for (i = 0; i < n; i++)
 		fprintf(f, "%zu %s\n", i, paths[i]);
 	fclose(f);
-	if (asprintf(&cmd,
-		     "xargs -P2 -n2 sh -c 'o=\"-n -o tcp.desegment_tcp_streams:FALSE "
-		     "-o tcp.analyze_sequence_numbers:FALSE "
-		     "-o tls.desegment_ssl_records:FALSE -o tls.desegment_ssl_application_data:FALSE "
-		     "-o http.desegment_headers:FALSE -o http.desegment_body:FALSE "
-		     "-o dns.desegment_dns_messages:FALSE -T fields -E separator=/t "
-		     "-E occurrence=f -e frame.number\"; "
-		     "tshark -r \"$1\" $o -e dns.qry.name -e tcp.seq -e http.host "
-		     "-e tcp.srcport > %s/$0.tsv 2>/dev/null; "
-		     "tshark -r \"$1\" $o -d tcp.port==1-65535,tls "
-		     "-e tls.handshake.extensions_server_name > %s/$0.tls 2>/dev/null' < %s",
-		     dir, dir, list) < 0)
+	if (asprintf(
+		&cmd,
+		"xargs -P2 -n2 sh -c 'o=\"-n -o tcp.desegment_tcp_streams:FALSE "
+		"-o tcp.analyze_sequence_numbers:FALSE "
+		"-o tls.desegment_ssl_records:FALSE -o tls.desegment_ssl_application_data:FALSE "
+		"-o http.desegment_headers:FALSE -o http.desegment_body:FALSE "
+		"-o dns.desegment_dns_messages:FALSE -T fields -E separator=/t "
+		"-E occurrence=f -e frame.number\"; "
+		"tshark -r \"$1\" $o -e dns.qry.name -e tcp.seq -e http.host "
+		"-e tcp.srcport > %s/$0.tsv 2>/dev/null; "
+		"tshark -r \"$1\" $o -d tcp.port==1-65535,tls "
+		"-e tls.handshake.extensions_server_name > %s/$0.tls 2>/dev/null' < %s",
+		dir, dir, list) < 0)
 		abort();
 	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);
 	free(cmd);
@@ -218,8 +218,8 @@ static void run_sigex(char **paths, size_t n, const char *dir, struct file_vals 
 				i++;
 			cr_assert(i < e, "row for an unknown file %s", row->f[cfile]);
 			for (k = 0; k < NFIELDS; k++)
-				put(&sv[i], (size_t)atol(row->f[cidx]), (enum field)k, row->f[cols[k]],
-				    0);
+				put(&sv[i], (size_t)atol(row->f[cidx]), (enum field)k,
+				    row->f[cols[k]], 0);
 			if (strncmp(row->f[ctr], "ICMP", 4) == 0 ||
 			    strcmp(row->f[clen], row->f[ccap]) != 0)
 				sv[i].p[atol(row->f[cidx])].excluded = 1;
@@ -279,17 +279,17 @@ Test(cli_tshark, app_fields_agree_with_tshark, .timeout = 1200)
 				const char *b = s ? s->v[k] : NULL;
 
 				if (k == F_HOST && a && !(t && t->tcp))
-					a = NULL;	/* SSDP over UDP */
+					a = NULL; /* SSDP over UDP */
 				if (!a && !b)
 					continue;
 				raw_either[k]++;
 				if (a && b && strcasecmp(a, b) == 0) {
 					raw_agree[k]++;
 				} else {
-					fprintf(rep, "%s frame %zu %s: tshark=\"%s\" sigex=\"%s\"%s\n",
-						paths[i], j + 1, field_names[k], a ? a : "",
-						b ? b : "",
-						(s && s->excluded) ? " (ICMP or cut)" : "");
+					fprintf(
+					    rep, "%s frame %zu %s: tshark=\"%s\" sigex=\"%s\"%s\n",
+					    paths[i], j + 1, field_names[k], a ? a : "", b ? b : "",
+					    (s && s->excluded) ? " (ICMP or cut)" : "");
 				}
 				if ((s && s->excluded) || (a && !is_hostname(a)) ||
 				    (b && !is_hostname(b)))
@@ -303,7 +303,8 @@ Test(cli_tshark, app_fields_agree_with_tshark, .timeout = 1200)
 	for (k = 0; k < NFIELDS; k++) {
 		fprintf(rep, "SUMMARY raw %s: %zu of %zu packets agree (%.3f%%)\n", field_names[k],
 			raw_agree[k], raw_either[k],
-			raw_either[k] ? 100.0 * (double)raw_agree[k] / (double)raw_either[k] : 100.0);
+			raw_either[k] ? 100.0 * (double)raw_agree[k] / (double)raw_either[k]
+				      : 100.0);
 		fprintf(rep, "SUMMARY compared %s: %zu of %zu packets agree (%.3f%%)\n",
 			field_names[k], agree[k], either[k],
 			either[k] ? 100.0 * (double)agree[k] / (double)either[k] : 100.0);

@@ -25,7 +25,7 @@ static char *str_of(const struct sx_buf *b)
 	char *s = malloc(b->len + 1);
 
 	cr_assert_not_null(s);
-	if (b->len)	/* data is NULL until the first append */
+	if (b->len) /* data is NULL until the first append */
 		memcpy(s, b->data, b->len);
 	s[b->len] = '\0';
 	return s;
@@ -134,7 +134,7 @@ Test(core_text, formula_prefixes_are_neutralised)
 	assert_csv_text("@cmd", "'@cmd");
 	assert_csv_text("\tTAB", "'\tTAB");
 	assert_csv_text("\rCR", "\"'\rCR\"");	/* neutralised and quoted */
-	assert_csv_text("'quoted", "''quoted");	/* so that the apostrophe is reversible */
+	assert_csv_text("'quoted", "''quoted"); /* so that the apostrophe is reversible */
 	assert_csv_text("=HYPERLINK(\"http://x\",\"y\")",
 			"\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
 	assert_csv_text("=a,b", "\"'=a,b\"");
@@ -149,9 +149,9 @@ Test(core_text, formula_prefixes_are_neutralised)
 Test(core_text, unneutralise_undoes_it)
 {
 	static const char *const cases[] = {
-		"=1+1",	 "+",	   "-",	      "@",	"\t",	  "\r",	  "'",	   "''",
-		"'=",	 "'a",	   "a'",      "=a,\"b\"", "plain", "",	  "-1.5",  "@@",
-		"'\t",	 "\r\n=",  "x=y",     "'''",	"= ",	  "a,b",  "\"=\"", "'+'",
+	    "=1+1", "+",     "-",   "@",	"\t",	 "\r",	"'",	 "''",
+	    "'=",   "'a",    "a'",  "=a,\"b\"", "plain", "",	"-1.5",	 "@@",
+	    "'\t",  "\r\n=", "x=y", "'''",	"= ",	 "a,b", "\"=\"", "'+'",
 	};
 	size_t i;
 
@@ -165,7 +165,7 @@ Test(core_text, unneutralise_undoes_it)
 		value = csv_unquote(field);
 		/* The written value never starts a formula (a lone "-" cannot)... */
 		cr_assert(value[0] == '\0' || strcmp(value, "-") == 0 ||
-				  !strchr("=+-@\t\r", value[0]),
+			      !strchr("=+-@\t\r", value[0]),
 			  "field %s", field);
 		/* ...and the apostrophe comes off again. */
 		cr_assert_str_eq(sx_csv_unneutralise(value), cases[i],
@@ -205,7 +205,7 @@ Test(core_text, csv_text_round_trip_exhaustive)
 			field = str_of(&b);
 			value = csv_unquote(field);
 			cr_assert(value[0] == '\0' || strcmp(value, "-") == 0 ||
-					  !strchr("=+-@\t\r", value[0]),
+				      !strchr("=+-@\t\r", value[0]),
 				  "field %s starts a formula", field);
 			cr_assert_str_eq(sx_csv_unneutralise(value), s, "field %s", field);
 			free(value);
@@ -359,12 +359,12 @@ Test(core_text, escape_zero_size_and_append)
 	cr_assert_str_eq(buf, "ab\\x01cdefghijk", "15 characters and the NUL");
 	cr_assert_eq(len, 15);
 	cr_assert_eq(strlen(buf), len);
-	len = 12;	/* 4 bytes left: "\xfe" needs 5 with the NUL */
+	len = 12; /* 4 bytes left: "\xfe" needs 5 with the NUL */
 	buf[len] = '\0';
 	sx_text_append(buf, sizeof(buf), &len, (const uint8_t *)"\xfe", 1);
 	cr_assert_str_eq(buf, "ab\\x01cdefgh", "an escape that does not fit is left out");
 	cr_assert_eq(len, 12);
-	len = 11;	/* 5 bytes left: it fits */
+	len = 11; /* 5 bytes left: it fits */
 	buf[len] = '\0';
 	sx_text_append(buf, sizeof(buf), &len, (const uint8_t *)"\xfe", 1);
 	cr_assert_str_eq(buf, "ab\\x01cdefg\\xfe");

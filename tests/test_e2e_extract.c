@@ -26,8 +26,8 @@
 
 #include "support/tmp.h"
 
-#define TRACES SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
-#define GOLDEN SX_SOURCE_DIR "/tests/golden/extract"
+#define TRACES	     SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define GOLDEN	     SX_SOURCE_DIR "/tests/golden/extract"
 #define TPLINK_PCAPS "1724059939.pcap 1724060053.pcap 1724060140.pcap"
 
 static char *out;
@@ -202,9 +202,9 @@ Test(e2e_extract, tplink_default_mode)
 	run_case("tplink", TRACES, "tplink-plug 192.168.1.135 " TPLINK_PCAPS, NULL);
 	profile = output("profile.yaml");
 	/* the reference's three policies, as the hand-written profile groups them */
-	cr_assert(strstr(interactions(profile),
-			 "  event:\n    tcp-9999-192-168-1-110-to-device:\n"),
-		  "%s", profile);
+	cr_assert(
+	    strstr(interactions(profile), "  event:\n    tcp-9999-192-168-1-110-to-device:\n"),
+	    "%s", profile);
 	cr_assert(strstr(interactions(profile), "\n    dns-use1-api-tplinkra-com:\n"));
 	cr_assert(strstr(interactions(profile), "\n    https-use1-api-tplinkra-com:\n"));
 	free(profile);

@@ -33,10 +33,10 @@
 TestSuite(e2e_mine, .timeout = 300);
 
 #define TRACES SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
-#define NS SX_NS_PER_SEC
+#define NS     SX_NS_PER_SEC
 
 static const char *const tplink[] = {TRACES "/1724059939.pcap", TRACES "/1724060053.pcap",
-				      TRACES "/1724060140.pcap"};
+				     TRACES "/1724060140.pcap"};
 
 static const char *base(const char *p)
 {
@@ -72,8 +72,8 @@ static void feed(struct sx_mine *m, enum sx_mine_set set, int src, const char *c
 	cr_assert(status && shown);
 	for (i = 0; i < n; i++)
 		shown[i] = base(paths[i]);
-	icfg = (struct sx_ingest_cfg){.paths = paths, .names = shown, .npaths = n,
-				      .nthreads = nthreads};
+	icfg = (struct sx_ingest_cfg){
+	    .paths = paths, .names = shown, .npaths = n, .nthreads = nthreads};
 	cr_assert_eq(sx_names_new(&names), 0);
 	cr_assert_eq(sx_flows_new(&cfg, &fl), 0);
 	cr_assert_eq(sx_flows_collect(fl, &icfg, names, status), 0);
@@ -89,8 +89,7 @@ static void feed(struct sx_mine *m, enum sx_mine_set set, int src, const char *c
 /* The flow stage writing a CSV, as `sigex flows` does. */
 static void write_csv(const char *csv, const char *const *paths, unsigned n)
 {
-	struct sx_flows_job job = {.paths = paths, .npaths = n, .nthreads = 2,
-				   .cfg = flows_cfg(0)};
+	struct sx_flows_job job = {.paths = paths, .npaths = n, .nthreads = 2, .cfg = flows_cfg(0)};
 	struct sx_file_status *status = calloc(n, sizeof(*status));
 	const char **shown = calloc(n, sizeof(*shown));
 	FILE *f = fopen(csv, "w");
@@ -205,7 +204,7 @@ Test(e2e_mine, tplink_toggle_gives_the_three_reference_patterns)
 	cr_assert_eq(r->noccs, 3);
 	cr_assert_eq(r->npatterns, 3, "patterns: %u", r->npatterns);
 
-	p = &r->patterns[0];	/* the phone toggles the plug */
+	p = &r->patterns[0]; /* the phone toggles the plug */
 	cr_assert_eq(p->ip_proto, 6);
 	cr_assert_eq(p->initiator, SX_MINE_CLIENT);
 	cr_assert_str_eq(p->end[SX_MINE_CLIENT].shown, "192.168.1.110");
@@ -215,7 +214,7 @@ Test(e2e_mine, tplink_toggle_gives_the_three_reference_patterns)
 	cr_assert_str_eq(p->app.tplink_cmd, "system.set_relay_state");
 	cr_assert_eq(p->support, 3);
 
-	p = &r->patterns[1];	/* the plug resolves its cloud */
+	p = &r->patterns[1]; /* the plug resolves its cloud */
 	cr_assert_eq(p->ip_proto, 17);
 	cr_assert_str_eq(p->end[SX_MINE_CLIENT].shown, "192.168.1.135");
 	cr_assert_str_eq(p->end[SX_MINE_SERVER].shown, "192.168.1.1");
@@ -224,7 +223,7 @@ Test(e2e_mine, tplink_toggle_gives_the_three_reference_patterns)
 	cr_assert_str_eq(p->app.dns_qtype, "A");
 	cr_assert_str_eq(p->app.dns_name, "use1-api.tplinkra.com");
 
-	p = &r->patterns[2];	/* and talks to it over TLS */
+	p = &r->patterns[2]; /* and talks to it over TLS */
 	cr_assert_eq(p->ip_proto, 6);
 	cr_assert_eq(p->end[SX_MINE_SERVER].kind, SX_MINE_HOST_NAME);
 	cr_assert_str_eq(p->end[SX_MINE_SERVER].name, "use1-api.tplinkra.com");
@@ -313,7 +312,7 @@ static unsigned read_truth(const char *dir, struct truth *t, unsigned max)
 			k--;
 		}
 		if (k < 4 || (strcmp(w[0], "tcp") && strcmp(w[0], "udp")))
-			continue;	/* arp: no flow */
+			continue; /* arp: no flow */
 		t[n].proto = !strcmp(w[0], "tcp") ? 6 : 17;
 		snprintf(t[n].client, sizeof(t[n].client), "%s", w[1]);
 		colon = strrchr(w[3], ':');
@@ -450,9 +449,10 @@ Test(e2e_mine, flow_csvs_give_the_same_bytes)
 
 Test(e2e_mine, same_bytes_for_any_threads_seeds_and_order)
 {
-	static const struct run_opts runs[] = {
-		{1, 1, 0, 0, false}, {2, 3, 9, 123456, true}, {3, 1, 77, 1, false},
-		{1, 2, 5, 0xffffffffffull, true}};
+	static const struct run_opts runs[] = {{1, 1, 0, 0, false},
+					       {2, 3, 9, 123456, true},
+					       {3, 1, 77, 1, false},
+					       {1, 2, 5, 0xffffffffffull, true}};
 	char dir[1024], ev[10][1100], bg[3][1100];
 	const char *evp[10], *bgp[3];
 	struct outputs first = {0};
@@ -519,8 +519,9 @@ Test(e2e_mine, command_writes_what_the_pipeline_gives)
 
 	need_shared();
 	dir = sx_tt_tmpdir();
-	rc = sh(NULL, &err, "cd '%s' && '%s' flows -q -o '%s/tp.csv' 1724059939.pcap "
-			    "1724060053.pcap 1724060140.pcap",
+	rc = sh(NULL, &err,
+		"cd '%s' && '%s' flows -q -o '%s/tp.csv' 1724059939.pcap "
+		"1724060053.pcap 1724060140.pcap",
 		TRACES, SX_BINARY, dir);
 	cr_assert_eq(rc, 0, "%s", err);
 	free(err);
@@ -569,9 +570,8 @@ Test(e2e_mine, command_options_and_exit_codes)
 	free(out);
 
 	/* two CSVs in any order, one of them holding two captures */
-	cr_assert_eq(sh(NULL, NULL, "cd '%s' && '%s' mine -q -o o1 ev1.csv ev23.csv", dir,
-			SX_BINARY),
-		     0);
+	cr_assert_eq(
+	    sh(NULL, NULL, "cd '%s' && '%s' mine -q -o o1 ev1.csv ev23.csv", dir, SX_BINARY), 0);
 	cr_assert_eq(sh(&out, NULL, "cd '%s' && '%s' mine -q -o o2 -j 1 --seed 99 ev23.csv ev1.csv",
 			dir, SX_BINARY),
 		     0);
@@ -587,8 +587,9 @@ Test(e2e_mine, command_options_and_exit_codes)
 
 	/* an unreadable input, a malformed one, a repeated one: left out, exit 3 */
 	cr_assert_eq(sh(NULL, NULL, "cd '%s' && printf 'not,a,flow,csv\\n' > bad.csv", dir), 0);
-	rc = sh(NULL, &err, "cd '%s' && '%s' mine -q -o o3 ev1.csv missing.csv ev23.csv bad.csv "
-			    "ev1.csv",
+	rc = sh(NULL, &err,
+		"cd '%s' && '%s' mine -q -o o3 ev1.csv missing.csv ev23.csv bad.csv "
+		"ev1.csv",
 		dir, SX_BINARY);
 	cr_assert_eq(rc, 3, "exit %d: %s", rc, err);
 	cr_assert(strstr(err, "missing.csv"), "%s", err);

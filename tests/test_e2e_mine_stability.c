@@ -37,7 +37,7 @@ TestSuite(e2e_mine_stability, .timeout = 900);
 #define SENTINEL                                                                                   \
 	SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
 #define MAX_FILES 64
-#define MAX_IDS 256
+#define MAX_IDS	  256
 
 static int str_cmp(const void *a, const void *b)
 {
@@ -73,8 +73,8 @@ static unsigned mine_ids(const char *const *paths, const char *const *shown, uns
 			 char ids[][SX_MINE_ID_MAX])
 {
 	struct sx_flows_cfg cfg = {.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC,
-				   .duration_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT *
-						  SX_NS_PER_SEC};
+				   .duration_ns =
+				       (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC};
 	struct sx_ingest_cfg icfg = {.paths = paths, .names = shown, .npaths = n, .nthreads = 2};
 	struct sx_file_status status[MAX_FILES];
 	struct sx_mine_cfg mcfg = {.nthreads = 2};
@@ -145,8 +145,8 @@ Test(e2e_mine_stability, iot_sentinel_odd_vs_even_setups)
 		for (h = 0; h < 2; h++) {
 			np[h] = 0;
 			if (n[h])
-				np[h] = mine_ids((const char *const *)paths[h], shown[h], n[h],
-						 ids[h]);
+				np[h] =
+				    mine_ids((const char *const *)paths[h], shown[h], n[h], ids[h]);
 		}
 		/* both lists are sorted: merge */
 		while (a < np[1] && b < np[0]) {

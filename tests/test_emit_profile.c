@@ -104,8 +104,8 @@ static void end(struct sx_mine_end *e, const char *addrs, const char *ports, int
 	snprintf(e->shown, sizeof(e->shown), "%s", name ? name : addrs);
 	snprintf(e->local_name, sizeof(e->local_name), "%s", local ? local : "");
 	e->scope = (uint8_t)(e->naddrs && (e->addrs[0].b[0] >= 224 || e->addrs[0].b[0] == 0xff)
-				     ? SX_MINE_SCOPE_MULTICAST
-				     : SX_MINE_SCOPE_PRIVATE);
+				 ? SX_MINE_SCOPE_MULTICAST
+				 : SX_MINE_SCOPE_PRIVATE);
 }
 
 /* Attributes "key=value:count;key=value:count" (sorted by the caller). */
@@ -205,7 +205,7 @@ static char *emit(const struct sx_mine_result *r, const struct sx_profile_cfg *c
 
 struct check {
 	yaml_document_t *doc;
-	bool reference_ids;	/* the reference's ids ("tcp_443", "dns_A_x.com") */
+	bool reference_ids; /* the reference's ids ("tcp_443", "dns_A_x.com") */
 	char why[512];
 	char ids[256][128];
 	size_t nids;
@@ -270,8 +270,8 @@ static bool one_or_list(struct check *c, yaml_node_t *n, bool (*ok)(struct check
 
 	if (n && n->type == YAML_SCALAR_NODE)
 		return ok(c, n);
-	if (!n || n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.start ==
-							   n->data.sequence.items.top)
+	if (!n || n->type != YAML_SEQUENCE_NODE ||
+	    n->data.sequence.items.start == n->data.sequence.items.top)
 		return false;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
 		if (!ok(c, yaml_document_get_node(c->doc, *it)))
@@ -283,12 +283,13 @@ static int host_family;
 
 static bool ok_host(struct check *c, yaml_node_t *n)
 {
-	static const char *const v4[] = {"self", "local", "external", "gateway", "phone",
-					 "broadcast", "udp-broadcast", "igmpv3", "all", "mdns",
-					 "ssdp", "coap", NULL};
-	static const char *const v6[] = {"self", "default", "local", "gateway", "gateway-local",
-					 "phone", "multicast", "all-nodes", "all-routers",
-					 "all-mldv2-routers", "mdns", "coap", NULL};
+	static const char *const v4[] = {
+	    "self",   "local", "external", "gateway", "phone", "broadcast", "udp-broadcast",
+	    "igmpv3", "all",   "mdns",	   "ssdp",    "coap",  NULL};
+	static const char *const v6[] = {
+	    "self",  "default",	  "local",     "gateway",     "gateway-local",
+	    "phone", "multicast", "all-nodes", "all-routers", "all-mldv2-routers",
+	    "mdns",  "coap",	  NULL};
 	unsigned char b[16];
 	const char *s;
 
@@ -301,7 +302,7 @@ static bool ok_host(struct check *c, yaml_node_t *n)
 	if (inet_pton(host_family == 6 ? AF_INET6 : AF_INET, s, b) == 1)
 		return true;
 	if (inet_pton(host_family == 6 ? AF_INET : AF_INET6, s, b) == 1)
-		return false;	/* an address of the other family */
+		return false; /* an address of the other family */
 	/* A domain name: the firewall drops its first label, so it needs a dot. */
 	return strchr(s, '.') && !strchr(s, ' ') && !strchr(s, '/');
 }
@@ -350,16 +351,16 @@ static const char *const *fields_of(const char *proto)
 	static const char *const igmp[] = {"version", "type", "group", NULL};
 	static const char *const tls[] = {"content-type", "handshake-type", "tls-version",
 					  "session-id", NULL};
-	static const char *const mqtt[] = {"packet-type", "client-id", "client-id-length",
-					   "clean-session", "keep-alive", "topic-name",
+	static const char *const mqtt[] = {"packet-type",   "client-id",      "client-id-length",
+					   "clean-session", "keep-alive",     "topic-name",
 					   "payload-regex", "payload-length", NULL};
 	static const struct {
 		const char *name;
 		const char *const *fields;
-	} t[] = {{"ipv4", ip},	   {"ipv6", ip},     {"tcp", l4},     {"udp", l4},
-		 {"dns", dns},	   {"mdns", dns},    {"http", http},  {"coap", coap},
-		 {"ssdp", ssdp},   {"dhcp", dhcp},   {"arp", arp},    {"icmp", icmp},
-		 {"icmpv6", none}, {"igmp", igmp},   {"tls", tls},    {"mqtt", mqtt}};
+	} t[] = {{"ipv4", ip},	   {"ipv6", ip},   {"tcp", l4},	   {"udp", l4},
+		 {"dns", dns},	   {"mdns", dns},  {"http", http}, {"coap", coap},
+		 {"ssdp", ssdp},   {"dhcp", dhcp}, {"arp", arp},   {"icmp", icmp},
+		 {"icmpv6", none}, {"igmp", igmp}, {"tls", tls},   {"mqtt", mqtt}};
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -419,7 +420,7 @@ static bool check_protocols(struct check *c, yaml_node_t *n, bool *has_net)
 		if (!strcmp(proto, "ipv4") || !strcmp(proto, "ipv6"))
 			*has_net = true;
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 && plain(v))
-			continue;	/* "icmpv6:", the protocol alone */
+			continue; /* "icmpv6:", the protocol alone */
 		if (v->type != YAML_MAPPING_NODE)
 			return BAD(c, "%s: not a mapping", proto);
 		for (f = v->data.mapping.pairs.start; f < v->data.mapping.pairs.top; f++) {
@@ -436,16 +437,17 @@ static bool check_protocols(struct check *c, yaml_node_t *n, bool *has_net)
 
 static bool check_policy(struct check *c, const char *id, yaml_node_t *n)
 {
-	static const char *const keys[] = {"protocols", "bidirectional", "initiator", "timeout",
-					   "stats", "activity-period", NULL};
+	static const char *const keys[] = {"protocols", "bidirectional",   "initiator", "timeout",
+					   "stats",	"activity-period", NULL};
 	static const char *const stats[] = {"rate", "packet-size", "packet-count", "duration",
 					    NULL};
 	yaml_node_pair_t *pr;
 	bool has_protocols = false, has_net = false;
 	size_t i;
 
-	if (!id || !id[0] || (!c->reference_ids &&
-			      strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id)))
+	if (!id || !id[0] ||
+	    (!c->reference_ids &&
+	     strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id)))
 		return BAD(c, "policy id \"%s\": not lower-case words", id ? id : "?");
 	for (i = 0; i < c->nids; i++)
 		if (!strcmp(c->ids[i], id))
@@ -492,9 +494,9 @@ static bool check_policy(struct check *c, const char *id, yaml_node_t *n)
 
 static bool check_device_info(struct check *c, yaml_node_t *n)
 {
-	static const char *const keys[] = {"name", "mac", "ipv4", "ipv6", "network", "mud-version",
-					   "mud-url", "last-update", "cache-validity",
-					   "is-supported", NULL};
+	static const char *const keys[] = {
+	    "name",    "mac",	      "ipv4",		"ipv6",		"network", "mud-version",
+	    "mud-url", "last-update", "cache-validity", "is-supported", NULL};
 	yaml_node_pair_t *pr;
 	bool name = false;
 	unsigned char b[16];
@@ -543,9 +545,9 @@ static bool check_doc(struct check *c)
 			if (v->type != YAML_MAPPING_NODE)
 				return BAD(c, "single-policies: not a mapping");
 			for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++)
-				if (!check_policy(c, scalar(c->doc,
-							    yaml_document_get_node(c->doc, q->key)),
-						  yaml_document_get_node(c->doc, q->value)))
+				if (!check_policy(
+					c, scalar(c->doc, yaml_document_get_node(c->doc, q->key)),
+					yaml_document_get_node(c->doc, q->value)))
 					return false;
 		} else if (!strcmp(k, "interactions")) {
 			if (v->type != YAML_MAPPING_NODE)
@@ -607,7 +609,7 @@ static bool same_tree(yaml_document_t *a, yaml_node_t *x, yaml_document_t *b, ya
 		return x->data.scalar.length == y->data.scalar.length &&
 		       !memcmp(x->data.scalar.value, y->data.scalar.value, x->data.scalar.length) &&
 		       (x->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ==
-			       (y->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+			   (y->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 	case YAML_SEQUENCE_NODE:
 		n = (size_t)(x->data.sequence.items.top - x->data.sequence.items.start);
 		if (n != (size_t)(y->data.sequence.items.top - y->data.sequence.items.start))
@@ -653,7 +655,7 @@ static bool round_trips(const char *text)
 
 	if (!load(text, strlen(text), &d1))
 		return false;
-	cr_assert(load(text, strlen(text), &copy));	/* dump consumes its document */
+	cr_assert(load(text, strlen(text), &copy)); /* dump consumes its document */
 	f = open_memstream(&out, &len);
 	cr_assert_not_null(f);
 	cr_assert(yaml_emitter_initialize(&em));
@@ -695,49 +697,48 @@ static void assert_valid(const char *text, const char *what)
 
 /* ---- tests ---- */
 
-static const char tplink_expected[] =
-	"device-info:\n"
-	"  name: tplink-plug\n"
-	"  mac: 50:c7:bf:ed:0a:54\n"
-	"  ipv4: 192.168.1.135\n"
-	"  last-update: \"2024-11-28T07:40:00+01:00\"\n"
-	"single-policies:\n"
-	"  udp-9999-phone:\n"
-	"    protocols:\n"
-	"      udp:\n"
-	"        src-port: 9999\n"
-	"      ipv4:\n"
-	"        src: self\n"
-	"        dst: phone\n"
-	"interactions:\n"
-	"  toggle-plug:\n"
-	"    tcp-9999-phone-to-device:\n"
-	"      protocols:\n"
-	"        tcp:\n"
-	"          dst-port: 9999\n"
-	"        ipv4:\n"
-	"          src: phone\n"
-	"          dst: self\n"
-	"      bidirectional: true\n"
-	"    dns-use1-api-tplinkra-com:\n"
-	"      protocols:\n"
-	"        dns:\n"
-	"          qtype: A\n"
-	"          domain-name: use1-api.tplinkra.com\n"
-	"        udp:\n"
-	"          dst-port: 53\n"
-	"        ipv4:\n"
-	"          src: self\n"
-	"          dst: gateway\n"
-	"      bidirectional: true\n"
-	"    https-use1-api-tplinkra-com:\n"
-	"      protocols:\n"
-	"        tcp:\n"
-	"          dst-port: 443\n"
-	"        ipv4:\n"
-	"          src: self\n"
-	"          dst: use1-api.tplinkra.com\n"
-	"      bidirectional: true\n";
+static const char tplink_expected[] = "device-info:\n"
+				      "  name: tplink-plug\n"
+				      "  mac: 50:c7:bf:ed:0a:54\n"
+				      "  ipv4: 192.168.1.135\n"
+				      "  last-update: \"2024-11-28T07:40:00+01:00\"\n"
+				      "single-policies:\n"
+				      "  udp-9999-phone:\n"
+				      "    protocols:\n"
+				      "      udp:\n"
+				      "        src-port: 9999\n"
+				      "      ipv4:\n"
+				      "        src: self\n"
+				      "        dst: phone\n"
+				      "interactions:\n"
+				      "  toggle-plug:\n"
+				      "    tcp-9999-phone-to-device:\n"
+				      "      protocols:\n"
+				      "        tcp:\n"
+				      "          dst-port: 9999\n"
+				      "        ipv4:\n"
+				      "          src: phone\n"
+				      "          dst: self\n"
+				      "      bidirectional: true\n"
+				      "    dns-use1-api-tplinkra-com:\n"
+				      "      protocols:\n"
+				      "        dns:\n"
+				      "          qtype: A\n"
+				      "          domain-name: use1-api.tplinkra.com\n"
+				      "        udp:\n"
+				      "          dst-port: 53\n"
+				      "        ipv4:\n"
+				      "          src: self\n"
+				      "          dst: gateway\n"
+				      "      bidirectional: true\n"
+				      "    https-use1-api-tplinkra-com:\n"
+				      "      protocols:\n"
+				      "        tcp:\n"
+				      "          dst-port: 443\n"
+				      "        ipv4:\n"
+				      "          src: self\n"
+				      "          dst: use1-api.tplinkra.com\n"
+				      "      bidirectional: true\n";
 
 Test(emit_profile, tplink_toggle_as_the_hand_written_profile)
 {
@@ -758,8 +759,8 @@ Test(emit_profile, tplink_toggle_as_the_hand_written_profile)
 
 Test(emit_profile, addresses_without_aliases_and_stats)
 {
-	struct sx_profile_cfg cfg = {.device = "plug", .ipv4 = "192.168.1.135", .stats = true,
-				     .last_update = "x"};
+	struct sx_profile_cfg cfg = {
+	    .device = "plug", .ipv4 = "192.168.1.135", .stats = true, .last_update = "x"};
 	int ret;
 	const char *text = emit(tplink(), &cfg, &ret);
 
@@ -778,8 +779,7 @@ Test(emit_profile, addresses_without_aliases_and_stats)
 
 Test(emit_profile, deterministic)
 {
-	struct sx_profile_cfg cfg = {.device = "plug", .ipv4 = "192.168.1.135",
-				     .last_update = "x"};
+	struct sx_profile_cfg cfg = {.device = "plug", .ipv4 = "192.168.1.135", .last_update = "x"};
 	struct sx_mine_result *r = tplink();
 	int ret;
 	const char *a = emit(r, &cfg, &ret);
@@ -932,8 +932,8 @@ Test(emit_profile, every_section_is_in_the_schema)
 	cr_assert(strstr(text, "domain-name: $.cdn.example.net\n"), "%s", text);
 	cr_assert(strstr(text, "dst: $.vendor.example\n"), "%s", text);
 	cr_assert(strstr(text, "uri: /api/v1/event*\n"), "%s", text);
-	cr_assert(strstr(text, "type: CON\n          method: POST\n          uri: /notify\n"),
-		  "%s", text);
+	cr_assert(strstr(text, "type: CON\n          method: POST\n          uri: /notify\n"), "%s",
+		  text);
 	cr_assert(strstr(text, "dhcp:\n          type: request\n          client-mac: self\n"
 			       "        udp:\n          src-port: 68\n          dst-port: 67\n"),
 		  "%s", text);
@@ -1102,10 +1102,9 @@ Test(emit_profile, golden_profiles_are_in_the_schema)
  */
 Test(emit_profile, network_text_never_widens_a_rule)
 {
-	static const char *const bad_dns[] = {"*.com",	      "$.com",	     ".com",
-					      "a..example.com", "x.$.example", "a\\046b.example",
-					      "a b.example",  "*",	     "*.*.example.com",
-					      "a*.example.com"};
+	static const char *const bad_dns[] = {
+	    "*.com",	       "$.com",	      ".com", "a..example.com",	 "x.$.example",
+	    "a\\046b.example", "a b.example", "*",    "*.*.example.com", "a*.example.com"};
 	static const char *const good_dns[] = {"use1-api.tplinkra.com", "*.tplinkra.com",
 					       "_hue._tcp.local", "wpad"};
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};

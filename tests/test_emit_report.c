@@ -79,9 +79,19 @@ static void add(struct sx_mine *m, const struct rowspec *s)
 
 static struct rowspec tls(unsigned i)
 {
-	struct rowspec r = {i, S / 10, 6, "192.168.1.135", (uint16_t)(40000 + i),
-			    "52.3.101.168", 443, "api.vendor.example", SX_SIDE_OTHER, {16, 12},
-			    {2225 + i, 7632 + 30 * (i % 2)}, "tls.sni=api.vendor.example", "",
+	struct rowspec r = {i,
+			    S / 10,
+			    6,
+			    "192.168.1.135",
+			    (uint16_t)(40000 + i),
+			    "52.3.101.168",
+			    443,
+			    "api.vendor.example",
+			    SX_SIDE_OTHER,
+			    {16, 12},
+			    {2225 + i, 7632 + 30 * (i % 2)},
+			    "tls.sni=api.vendor.example",
+			    "",
 			    SX_P_TLS};
 
 	return r;
@@ -210,9 +220,19 @@ static void odd_texts(struct sx_mine *m, const unsigned *order)
 	(void)order;
 	for (i = 0; i < 3; i++) {
 		/* both ports vary; texts with a quote and a backslash */
-		struct rowspec r = {i, 0, 17, "10.0.0.2", (uint16_t)(50000 + i),
-				    "10.0.0.3", (uint16_t)(51000 + 2 * i), NULL, SX_SIDE_NONE,
-				    {2, 2},    {200, 200}, "",	   i == 2 ? "a\\b" : "it's",
+		struct rowspec r = {i,
+				    0,
+				    17,
+				    "10.0.0.2",
+				    (uint16_t)(50000 + i),
+				    "10.0.0.3",
+				    (uint16_t)(51000 + 2 * i),
+				    NULL,
+				    SX_SIDE_NONE,
+				    {2, 2},
+				    {200, 200},
+				    "",
+				    i == 2 ? "a\\b" : "it's",
 				    SX_P_UDP};
 
 		add(m, &r);

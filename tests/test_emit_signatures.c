@@ -39,7 +39,7 @@ static struct sx_mine_result *mine(unsigned n)
 			cr_assert_eq(inet_pton(AF_INET, tls ? "52.3.101.168" : "192.168.1.1",
 					       r->key.lo_addr),
 				     1);
-			r->dev = 1;	/* the device (hi) initiates */
+			r->dev = 1; /* the device (hi) initiates */
 			r->key.lo_port = tls ? 443 : 53;
 			r->key.hi_port = (uint16_t)(40000 + 10 * i + k);
 			r->key.proto = tls ? 6 : 17;
@@ -110,8 +110,9 @@ Test(emit_signatures, valid_yaml_with_the_schema)
 	char *t = yaml_text(r);
 
 	cr_assert_eq(r->npatterns, 2);
-	cr_assert(!strncmp(t, "sigex: signatures\nversion: 1\nmode: default\nparameters:\n"
-			      "  support: 0.900000\n  min-support: 3\n",
+	cr_assert(!strncmp(t,
+			   "sigex: signatures\nversion: 1\nmode: default\nparameters:\n"
+			   "  support: 0.900000\n  min-support: 3\n",
 			   strlen("sigex: signatures\nversion: 1\nmode: default\nparameters:\n"
 				  "  support: 0.900000\n  min-support: 3\n")),
 		  "%s", t);

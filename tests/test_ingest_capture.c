@@ -100,8 +100,10 @@ static char *write_us_pcap(const char *name)
 
 	make_frames();
 	for (i = 0; i < NPKT; i++) {
-		recs[i] = (struct sx_tf_rec){.data = frames[i], .caplen = (uint32_t)lens[i],
-					     .wirelen = 0, .sec = 1000 + (int64_t)i,
+		recs[i] = (struct sx_tf_rec){.data = frames[i],
+					     .caplen = (uint32_t)lens[i],
+					     .wirelen = 0,
+					     .sec = 1000 + (int64_t)i,
 					     .usec = (uint32_t)(i * 1111)};
 	}
 	cr_assert_eq(sx_tf_write_pcap(p, 1, recs, NPKT), 0);
@@ -169,7 +171,7 @@ static void pcap_bytes(struct bytes *o, bool big, bool nano, int dlt)
 		put32(o, 1700000000u + (uint32_t)i, big);
 		put32(o, nano ? nsecs[i] : nsecs[i] / 1000, big);
 		put32(o, (uint32_t)lens[i], big);
-		put32(o, (uint32_t)lens[i] + 100, big);	/* as if snapped */
+		put32(o, (uint32_t)lens[i] + 100, big); /* as if snapped */
 		put(o, frames[i], lens[i]);
 	}
 }
@@ -193,13 +195,13 @@ static void pcapng_bytes(struct bytes *o)
 	/* Interface Description Block */
 	put32(o, 1, false);
 	put32(o, 32, false);
-	put16(o, 1, false);	/* LINKTYPE_ETHERNET */
+	put16(o, 1, false); /* LINKTYPE_ETHERNET */
 	put16(o, 0, false);
-	put32(o, 0, false);	/* snaplen: no limit */
-	put16(o, 9, false);	/* if_tsresol */
+	put32(o, 0, false); /* snaplen: no limit */
+	put16(o, 9, false); /* if_tsresol */
 	put16(o, 1, false);
 	put(o, "\x09\0\0\0", 4);
-	put32(o, 0, false);	/* opt_endofopt */
+	put32(o, 0, false); /* opt_endofopt */
 	put32(o, 32, false);
 	/* Enhanced Packet Blocks */
 	for (i = 0; i < NPKT; i++) {
@@ -269,7 +271,7 @@ struct readback {
 	char msg[256];
 	int dlt;
 	int n;
-	int end_rc;		/* the last sx_capture_next return */
+	int end_rc; /* the last sx_capture_next return */
 	char err[512];
 	int64_t sec[8];
 	uint32_t nsec[8];
@@ -367,10 +369,10 @@ Test(ingest_capture, seconds_after_2038)
 	struct readback r;
 
 	make_frames();
-	recs[0] = (struct sx_tf_rec){.data = frames[0], .caplen = (uint32_t)lens[0],
-				     .sec = 2147483647, .usec = 1};
-	recs[1] = (struct sx_tf_rec){.data = frames[1], .caplen = (uint32_t)lens[1],
-				     .sec = 3000000000LL, .usec = 2};
+	recs[0] = (struct sx_tf_rec){
+	    .data = frames[0], .caplen = (uint32_t)lens[0], .sec = 2147483647, .usec = 1};
+	recs[1] = (struct sx_tf_rec){
+	    .data = frames[1], .caplen = (uint32_t)lens[1], .sec = 3000000000LL, .usec = 2};
 	cr_assert_eq(sx_tf_write_pcap(p, 1, recs, 2), 0);
 	read_all(p, NULL, &r);
 	cr_assert_eq(r.n, 2);
@@ -457,7 +459,7 @@ Test(ingest_capture, gzip_detected_by_content)
 	assert_ns_times(&r, true);
 
 	us = write_us_pcap("us.pcap");
-	gz2 = gzip_file(us, "named.pcap");	/* a misleading suffix */
+	gz2 = gzip_file(us, "named.pcap"); /* a misleading suffix */
 	read_all(gz2, NULL, &r);
 	assert_three(&r, false);
 	free(ns);
@@ -656,7 +658,7 @@ Test(ingest_capture, truncated_gzip_stream)
 	char *cut;
 	struct readback r;
 
-	put(&o, data, n - 12);	/* drop the trailer and some data */
+	put(&o, data, n - 12); /* drop the trailer and some data */
 	cut = write_bytes("gz-cut", &o);
 	read_all(cut, NULL, &r);
 	if (r.open_rc == 0) {
@@ -789,7 +791,7 @@ Test(ingest_capture, fifo_without_writer_does_not_hang)
 	struct readback r;
 
 	cr_assert_eq(mkfifo(p, 0600), 0);
-	read_all(p, NULL, &r);	/* the suite's timeout catches a hang */
+	read_all(p, NULL, &r); /* the suite's timeout catches a hang */
 	cr_assert_neq(r.open_rc, 0);
 	cr_assert_not_null(strstr(r.msg, "no data"), "msg: %s", r.msg);
 	free(p);
@@ -943,13 +945,13 @@ Test(ingest_capture, bpf_filter)
 
 struct file_acc {
 	uint64_t packets;
-	uint64_t sum;		/* checksum of (file, index, wire_len) */
+	uint64_t sum; /* checksum of (file, index, wire_len) */
 	uint64_t next_index;
 	int begun, ended;
 	bool order_ok;
 	bool same_thread;
 	pthread_t thread;
-	struct sx_file_status st;	/* as given to file_end */
+	struct sx_file_status st; /* as given to file_end */
 };
 
 struct run_ctx {
@@ -1050,16 +1052,16 @@ static char **make_inputs(void)
 		snprintf(name, sizeof(name), "in%02d.pcap", i);
 		paths[i] = path_of(name);
 		switch (i) {
-		case 3:	/* missing */
+		case 3: /* missing */
 			break;
-		case 7: {	/* text */
+		case 7: { /* text */
 			cr_assert_eq(sx_tt_write(paths[i], "garbage\n", 8), 0);
 			break;
 		}
-		case 11:	/* header only */
+		case 11: /* header only */
 			cr_assert_eq(sx_tf_write_pcap(paths[i], 1, NULL, 0), 0);
 			break;
-		case 13: {	/* pcapng */
+		case 13: { /* pcapng */
 			struct bytes o = {0};
 
 			pcapng_bytes(&o);
@@ -1067,7 +1069,7 @@ static char **make_inputs(void)
 			free(o.b);
 			break;
 		}
-		case 17: {	/* gzip of a big-endian ns pcap */
+		case 17: { /* gzip of a big-endian ns pcap */
 			struct bytes o = {0};
 			char *tmp = path_of("tmp-be");
 			char *gz;
@@ -1082,10 +1084,10 @@ static char **make_inputs(void)
 			free(o.b);
 			break;
 		}
-		case 19:	/* empty */
+		case 19: /* empty */
 			cr_assert_eq(sx_tt_write(paths[i], "", 0), 0);
 			break;
-		default: {	/* i*7 packets, wire lengths varying; 21 is cut mid-record */
+		default: { /* i*7 packets, wire lengths varying; 21 is cut mid-record */
 			size_t n = (size_t)i * 7 + 1, k;
 			struct sx_tf_rec *recs = calloc(n, sizeof(*recs));
 
@@ -1100,9 +1102,9 @@ static char **make_inputs(void)
 				    .usec = (uint32_t)k};
 			cr_assert_eq(sx_tf_write_pcap(paths[i], 1, recs, n), 0);
 			free(recs);
-			if (i == 21)	/* two whole records, then 20 bytes of the third */
+			if (i == 21) /* two whole records, then 20 bytes of the third */
 				cr_assert_eq(truncate(paths[i], (off_t)(24 + 16 + lens[0] + 16 +
-								     lens[1] + 20)),
+									lens[1] + 20)),
 					     0);
 			break;
 		}
@@ -1118,9 +1120,8 @@ static struct run_ctx *run_with(char **paths, unsigned nthreads, struct sx_file_
 						 .packet = t_packet,
 						 .file_end = t_end,
 						 .thread_fini = t_fini};
-	struct sx_ingest_cfg cfg = {.paths = (const char *const *)paths,
-				    .npaths = NFILES,
-				    .nthreads = nthreads};
+	struct sx_ingest_cfg cfg = {
+	    .paths = (const char *const *)paths, .npaths = NFILES, .nthreads = nthreads};
 	struct run_ctx *rc = calloc(1, sizeof(*rc));
 	int i, want_threads = (int)(nthreads < NFILES ? nthreads : NFILES);
 

@@ -21,7 +21,7 @@ static const uint8_t sample[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
 /* A heap copy of the first n bytes of sample, exactly n bytes long. */
 static uint8_t *exact(size_t n)
 {
-	uint8_t *p = malloc(n);	/* for n == 0, a pointer with no usable byte */
+	uint8_t *p = malloc(n); /* for n == 0, a pointer with no usable byte */
 
 	cr_assert_not_null(p);
 	if (n)
@@ -279,7 +279,7 @@ Test(ingest_cursor, nested_sub_cursors)
 	struct sx_cursor inner;
 
 	sx_cur_skip(&outer, 4);
-	inner = sx_cur_sub(&outer, 10);	/* asks for more than outer has */
+	inner = sx_cur_sub(&outer, 10); /* asks for more than outer has */
 	cr_assert(outer.bad);
 	cr_assert_not(c.bad);
 	cr_assert_eq(sx_cur_left(&inner), 2);

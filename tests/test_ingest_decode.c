@@ -90,15 +90,15 @@ static void ip6addr(struct fb *f, const char *a)
 }
 
 /* IPv4 header; returns its offset so that total length can be patched. */
-static size_t ipv4(struct fb *f, uint8_t proto, const char *src, const char *dst,
-		   uint16_t fragword, const uint8_t *opts, size_t optlen)
+static size_t ipv4(struct fb *f, uint8_t proto, const char *src, const char *dst, uint16_t fragword,
+		   const uint8_t *opts, size_t optlen)
 {
 	size_t at = f->n;
 
 	cr_assert_eq(optlen % 4, 0);
 	u8(f, 0x40 | (unsigned)(5 + optlen / 4));
 	u8(f, 0);
-	be16(f, 0);		/* total length, patched by ip4_done */
+	be16(f, 0); /* total length, patched by ip4_done */
 	be16(f, 0x1234);
 	be16(f, fragword);
 	u8(f, 64);
@@ -121,7 +121,7 @@ static size_t ipv6(struct fb *f, uint8_t nh, const char *src, const char *dst)
 	size_t at = f->n;
 
 	be32(f, 0x60000000);
-	be16(f, 0);		/* payload length, patched by ip6_done */
+	be16(f, 0); /* payload length, patched by ip6_done */
 	u8(f, nh);
 	u8(f, 255);
 	ip6addr(f, src);
@@ -217,11 +217,11 @@ static void assert_addr6(const struct sx_addr *a, const char *want)
 }
 
 static const uint8_t tcp_opts[12] = {
-	2, 4, 0x05, 0xb4,	/* MSS 1460 */
-	1,			/* NOP */
-	3, 3, 7,		/* window scale 7 */
-	4, 2,			/* SACK permitted */
-	1, 1,			/* NOP NOP */
+    2, 4, 0x05, 0xb4, /* MSS 1460 */
+    1,		      /* NOP */
+    3, 3, 7,	      /* window scale 7 */
+    4, 2,	      /* SACK permitted */
+    1, 1,	      /* NOP NOP */
 };
 
 /* ---- link types ---- */
@@ -238,8 +238,8 @@ Test(ingest_decode, l2_from_dlt)
 	cr_assert_eq(sx_l2_from_dlt(229), SX_L2_RAW);
 	cr_assert_eq(sx_l2_from_dlt(0), SX_L2_NULL);
 	cr_assert_eq(sx_l2_from_dlt(108), SX_L2_NULL);
-	cr_assert_eq(sx_l2_from_dlt(105), SX_L2_UNSUPPORTED);	/* 802.11 */
-	cr_assert_eq(sx_l2_from_dlt(127), SX_L2_UNSUPPORTED);	/* radiotap */
+	cr_assert_eq(sx_l2_from_dlt(105), SX_L2_UNSUPPORTED); /* 802.11 */
+	cr_assert_eq(sx_l2_from_dlt(127), SX_L2_UNSUPPORTED); /* radiotap */
 	cr_assert_eq(sx_l2_from_dlt(-1), SX_L2_UNSUPPORTED);
 }
 
@@ -305,7 +305,7 @@ Test(ingest_decode, tcp_every_flag_and_max_options)
 	uint8_t opts[40];
 	size_t ip;
 
-	memset(opts, 1, sizeof(opts));	/* 40 bytes of NOP: data offset 15 */
+	memset(opts, 1, sizeof(opts)); /* 40 bytes of NOP: data offset 15 */
 	macs(&f);
 	be16(&f, 0x0800);
 	ip = ipv4(&f, 6, "10.0.0.1", "10.0.0.2", 0, NULL, 0);
@@ -314,8 +314,8 @@ Test(ingest_decode, tcp_every_flag_and_max_options)
 	decode(p, SX_L2_ETH, &f);
 	cr_assert_eq(p->status, SX_DEC_OK);
 	cr_assert_eq(p->proto, SX_P_TCP);
-	cr_assert_eq(p->tcp_flags, SX_TCP_FIN | SX_TCP_SYN | SX_TCP_RST | SX_TCP_PSH |
-					   SX_TCP_ACK | SX_TCP_URG | SX_TCP_ECE | SX_TCP_CWR);
+	cr_assert_eq(p->tcp_flags, SX_TCP_FIN | SX_TCP_SYN | SX_TCP_RST | SX_TCP_PSH | SX_TCP_ACK |
+				       SX_TCP_URG | SX_TCP_ECE | SX_TCP_CWR);
 	cr_assert_eq(p->payload_len, 0);
 	cr_assert_eq(p->payload_cap, 0);
 
@@ -325,7 +325,7 @@ Test(ingest_decode, tcp_every_flag_and_max_options)
 	cr_assert_eq(p->status, SX_DEC_MALFORMED);
 	/* One beyond the segment's length as well. */
 	f.b[14 + 20 + 12] = 15 << 4;
-	set16(&f, 14 + 2, 20 + 40);	/* IP total: the TCP segment is 40 bytes */
+	set16(&f, 14 + 2, 20 + 40); /* IP total: the TCP segment is 40 bytes */
 	decode(p, SX_L2_ETH, &f);
 	cr_assert_eq(p->status, SX_DEC_MALFORMED);
 	free(p);
@@ -339,7 +339,7 @@ Test(ingest_decode, vlan_8021q)
 
 	macs(&f);
 	be16(&f, 0x8100);
-	be16(&f, 0x6000 | 100);	/* PCP 3, VLAN 100 */
+	be16(&f, 0x6000 | 100); /* PCP 3, VLAN 100 */
 	be16(&f, 0x0800);
 	ip = ipv4(&f, 17, "192.0.2.1", "192.0.2.2", 0, NULL, 0);
 	u = udp(&f, 40001, 40002);
@@ -366,9 +366,9 @@ Test(ingest_decode, qinq_records_outer_vlan)
 
 	macs(&f);
 	be16(&f, 0x88a8);
-	be16(&f, 10);		/* outer (service) VLAN 10 */
+	be16(&f, 10); /* outer (service) VLAN 10 */
 	be16(&f, 0x8100);
-	be16(&f, 0x2000 | 20);	/* inner (customer) VLAN 20 */
+	be16(&f, 0x2000 | 20); /* inner (customer) VLAN 20 */
 	be16(&f, 0x86dd);
 	ip = ipv6(&f, 17, "2001:db8::1", "2001:db8::2");
 	u = udp(&f, 40001, 40002);
@@ -412,9 +412,9 @@ static void pppoe_frame(struct fb *f, unsigned ppp, bool v6)
 
 	macs(f);
 	be16(f, 0x8864);
-	u8(f, 0x11);		/* version 1, type 1 */
-	u8(f, 0x00);		/* code: session data */
-	be16(f, 0x0042);	/* session id */
+	u8(f, 0x11);	 /* version 1, type 1 */
+	u8(f, 0x00);	 /* code: session data */
+	be16(f, 0x0042); /* session id */
 	len_at = f->n;
 	be16(f, 0);
 	be16(f, ppp);
@@ -542,7 +542,7 @@ Test(ingest_decode, arp_eapol_and_other_ethertypes_are_labelled)
 	macs(&f);
 	be16(&f, 0x888e);
 	u8(&f, 2);
-	u8(&f, 3);	/* EAPOL-Key */
+	u8(&f, 3); /* EAPOL-Key */
 	be16(&f, 95);
 	fill(&f, 0, 95);
 	decode(p, SX_L2_ETH, &f);
@@ -552,7 +552,7 @@ Test(ingest_decode, arp_eapol_and_other_ethertypes_are_labelled)
 
 	f.n = 0;
 	macs(&f);
-	be16(&f, 0x88cc);	/* LLDP */
+	be16(&f, 0x88cc); /* LLDP */
 	fill(&f, 0, 30);
 	decode(p, SX_L2_ETH, &f);
 	cr_assert_eq(p->status, SX_DEC_OK);
@@ -563,8 +563,8 @@ Test(ingest_decode, arp_eapol_and_other_ethertypes_are_labelled)
 
 static void sll1_header(struct fb *f, unsigned proto)
 {
-	be16(f, 0);		/* packet type: to us */
-	be16(f, 1);		/* ARPHRD_ETHER */
+	be16(f, 0); /* packet type: to us */
+	be16(f, 1); /* ARPHRD_ETHER */
 	be16(f, 6);
 	bytes(f, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
 	be16(f, proto);
@@ -574,9 +574,9 @@ static void sll2_header(struct fb *f, unsigned proto)
 {
 	be16(f, proto);
 	be16(f, 0);
-	be32(f, 3);		/* interface index */
-	be16(f, 1);		/* ARPHRD_ETHER */
-	u8(f, 4);		/* outgoing */
+	be32(f, 3); /* interface index */
+	be16(f, 1); /* ARPHRD_ETHER */
+	u8(f, 4);   /* outgoing */
 	u8(f, 6);
 	bytes(f, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
 }
@@ -658,12 +658,12 @@ Test(ingest_decode, raw_ip_for_every_raw_dlt)
 	udp_done(&f4, u);
 	ip4_done(&f4, ip);
 	ip = ipv6(&f6, 58, "2001:db8::1", "2001:db8::2");
-	u8(&f6, 128);	/* echo request */
+	u8(&f6, 128); /* echo request */
 	u8(&f6, 0);
 	be16(&f6, 0);
 	be32(&f6, 0x00010001);
 	ip6_done(&f6, ip);
-	u8(&bad, 0x50);	/* IP version 5 */
+	u8(&bad, 0x50); /* IP version 5 */
 	fill(&bad, 0, 39);
 
 	for (i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
@@ -706,14 +706,12 @@ Test(ingest_decode, bsd_null_both_byte_orders_and_loop)
 		uint8_t fam[4];
 		bool v6;
 	} cases[] = {
-		{{2, 0, 0, 0}, false},	/* AF_INET, little-endian host */
-		{{0, 0, 0, 2}, false},	/* AF_INET, big-endian host / DLT_LOOP */
-		{{24, 0, 0, 0}, true},	/* AF_INET6 NetBSD/OpenBSD */
-		{{0, 0, 0, 24}, true},
-		{{28, 0, 0, 0}, true},	/* FreeBSD */
-		{{0, 0, 0, 28}, true},
-		{{30, 0, 0, 0}, true},	/* macOS */
-		{{0, 0, 0, 30}, true},
+	    {{2, 0, 0, 0}, false},			  /* AF_INET, little-endian host */
+	    {{0, 0, 0, 2}, false},			  /* AF_INET, big-endian host / DLT_LOOP */
+	    {{24, 0, 0, 0}, true},			  /* AF_INET6 NetBSD/OpenBSD */
+	    {{0, 0, 0, 24}, true}, {{28, 0, 0, 0}, true}, /* FreeBSD */
+	    {{0, 0, 0, 28}, true}, {{30, 0, 0, 0}, true}, /* macOS */
+	    {{0, 0, 0, 30}, true},
 	};
 	struct sx_pkt *p = new_pkt();
 	size_t i;
@@ -727,7 +725,7 @@ Test(ingest_decode, bsd_null_both_byte_orders_and_loop)
 		cr_assert_eq(p->l2, SX_L2_NULL);
 		cr_assert_eq(p->proto, SX_P_UDP, "case %zu", i);
 		cr_assert_eq(p->src.family, cases[i].v6 ? 6 : 4, "case %zu", i);
-		decode(p, sx_l2_from_dlt(108), &f);	/* DLT_LOOP */
+		decode(p, sx_l2_from_dlt(108), &f); /* DLT_LOOP */
 		cr_assert_eq(p->status, SX_DEC_OK, "case %zu", i);
 		cr_assert_eq(p->proto, SX_P_UDP, "case %zu", i);
 	}
@@ -757,7 +755,7 @@ Test(ingest_decode, ipv4_router_alert_with_igmp_v2)
 	macs(&f);
 	be16(&f, 0x0800);
 	ip = ipv4(&f, 2, "192.168.1.5", "224.0.0.251", 0, ra, sizeof(ra));
-	u8(&f, 0x16);		/* v2 membership report */
+	u8(&f, 0x16); /* v2 membership report */
 	u8(&f, 0);
 	be16(&f, 0);
 	ip4addr(&f, "224.0.0.251");
@@ -775,7 +773,7 @@ Test(ingest_decode, ipv4_router_alert_with_igmp_v2)
 	macs(&f);
 	be16(&f, 0x0800);
 	ip = ipv4(&f, 2, "192.168.1.5", "224.0.0.22", 0, nop_ra, sizeof(nop_ra));
-	u8(&f, 0x17);		/* v2 leave */
+	u8(&f, 0x17); /* v2 leave */
 	u8(&f, 0);
 	be16(&f, 0);
 	ip4addr(&f, "239.1.2.3");
@@ -853,7 +851,7 @@ Test(ingest_decode, igmp_versions)
 	be16(&f, 0);
 	be16(&f, 0);
 	be16(&f, 2);
-	u8(&f, 4);		/* CHANGE_TO_EXCLUDE */
+	u8(&f, 4); /* CHANGE_TO_EXCLUDE */
 	u8(&f, 0);
 	be16(&f, 0);
 	ip4addr(&f, "239.255.255.250");
@@ -886,8 +884,8 @@ Test(ingest_decode, icmp)
 	macs(&f);
 	be16(&f, 0x0800);
 	ip = ipv4(&f, 1, "192.0.2.1", "192.0.2.2", 0, NULL, 0);
-	u8(&f, 3);		/* destination unreachable */
-	u8(&f, 3);		/* port unreachable */
+	u8(&f, 3); /* destination unreachable */
+	u8(&f, 3); /* port unreachable */
 	be16(&f, 0);
 	be32(&f, 0);
 	ip4_done(&f, ip);
@@ -904,7 +902,7 @@ Test(ingest_decode, icmp)
 	macs(&f);
 	be16(&f, 0x86dd);
 	ip = ipv6(&f, 58, "fe80::1", "ff02::1");
-	u8(&f, 135);		/* neighbour solicitation */
+	u8(&f, 135); /* neighbour solicitation */
 	u8(&f, 0);
 	be16(&f, 0);
 	be32(&f, 0);
@@ -926,7 +924,7 @@ Test(ingest_decode, ipv4_other_protocol_and_bad_headers)
 	struct fb f = {.n = 0};
 	size_t ip;
 
-	ip = ipv4(&f, 132, "192.0.2.1", "192.0.2.2", 0, NULL, 0);	/* SCTP */
+	ip = ipv4(&f, 132, "192.0.2.1", "192.0.2.2", 0, NULL, 0); /* SCTP */
 	fill(&f, 0, 12);
 	ip4_done(&f, ip);
 	decode(p, SX_L2_RAW, &f);
@@ -934,11 +932,11 @@ Test(ingest_decode, ipv4_other_protocol_and_bad_headers)
 	cr_assert_eq(p->proto, SX_P_IPV4);
 	cr_assert_eq(p->ip_proto, 132);
 
-	f.b[0] = 0x44;	/* IHL 4: below the minimum */
+	f.b[0] = 0x44; /* IHL 4: below the minimum */
 	decode(p, SX_L2_RAW, &f);
 	cr_assert_eq(p->status, SX_DEC_MALFORMED);
 	f.b[0] = 0x45;
-	set16(&f, 2, 10);	/* total length shorter than the header */
+	set16(&f, 2, 10); /* total length shorter than the header */
 	decode(p, SX_L2_RAW, &f);
 	cr_assert_eq(p->status, SX_DEC_MALFORMED);
 	/* IHL 15 claims 40 bytes of options that are not captured. */
@@ -960,7 +958,7 @@ Test(ingest_decode, ipv4_fragments)
 	be16(&f, 0x0800);
 	ip = ipv4(&f, 17, "192.0.2.1", "192.0.2.2", 0x2000, NULL, 0);
 	u = udp(&f, 40001, 40002);
-	set16(&f, u + 4, 3000);	/* the whole datagram's UDP length */
+	set16(&f, u + 4, 3000); /* the whole datagram's UDP length */
 	fill(&f, 0x61, 1472);
 	ip4_done(&f, ip);
 	decode(p, SX_L2_ETH, &f);
@@ -1010,25 +1008,25 @@ Test(ingest_decode, ipv4_fragments)
 /* Hop-by-hop, routing, destination options, fragment, then next. */
 static void ipv6_chain(struct fb *f, uint16_t frag_offm, uint8_t last_nh)
 {
-	u8(f, 43);		/* hop-by-hop -> routing */
+	u8(f, 43); /* hop-by-hop -> routing */
 	u8(f, 0);
-	u8(f, 5);		/* PadN... */
+	u8(f, 5); /* PadN... */
 	u8(f, 2);
 	u8(f, 0);
 	u8(f, 0);
-	u8(f, 1);		/* Pad1 x2 */
+	u8(f, 1); /* Pad1 x2 */
 	u8(f, 1);
-	u8(f, 60);		/* routing -> destination options, 24 bytes */
+	u8(f, 60); /* routing -> destination options, 24 bytes */
 	u8(f, 2);
-	u8(f, 3);		/* type 3: RPL source route */
-	u8(f, 0);		/* segments left */
+	u8(f, 3); /* type 3: RPL source route */
+	u8(f, 0); /* segments left */
 	fill(f, 0, 20);
-	u8(f, 44);		/* destination options -> fragment */
+	u8(f, 44); /* destination options -> fragment */
 	u8(f, 0);
 	u8(f, 1);
 	u8(f, 4);
 	fill(f, 0, 4);
-	u8(f, last_nh);		/* fragment -> last_nh */
+	u8(f, last_nh); /* fragment -> last_nh */
 	u8(f, 0);
 	be16(f, frag_offm);
 	be32(f, 0xdeadbeef);
@@ -1099,7 +1097,7 @@ Test(ingest_decode, ipv6_extension_without_fragment_and_tcp)
 	size_t ip;
 
 	ip = ipv6(&f, 60, "2001:db8::1", "2001:db8::2");
-	u8(&f, 6);		/* destination options -> TCP */
+	u8(&f, 6); /* destination options -> TCP */
 	u8(&f, 0);
 	fill(&f, 1, 6);
 	tcp(&f, 40080, 40081, 7, 8, SX_TCP_ACK, 100, NULL, 0);
@@ -1160,7 +1158,7 @@ Test(ingest_decode, snaplen_shorter_than_wire_length)
 	ip4_done(&f, ip);
 	cr_assert_eq(f.n, 1500);
 
-	decode_n(p, SX_L2_ETH, &f, 150, 1500);	/* tcpdump -s 150 */
+	decode_n(p, SX_L2_ETH, &f, 150, 1500); /* tcpdump -s 150 */
 	cr_assert_eq(p->wire_len, 1500);
 	cr_assert_eq(p->cap_len, 150);
 	cr_assert_eq(p->status, SX_DEC_OK, "headers are whole: a short capture is not an error");
@@ -1260,7 +1258,7 @@ static void every_prefix(const struct fb *f, enum sx_l2 l2, size_t hdr_end, uint
 	size_t len;
 
 	for (len = 0; len <= f->n; len++) {
-		memset(p, 0xa5, sizeof(*p));	/* stale bytes must not leak through */
+		memset(p, 0xa5, sizeof(*p)); /* stale bytes must not leak through */
 		decode_n(p, l2, f, len, f->n);
 		cr_assert_eq(p->cap_len, len);
 		cr_assert_eq(p->wire_len, f->n);
@@ -1287,7 +1285,7 @@ static void every_prefix(const struct fb *f, enum sx_l2 l2, size_t hdr_end, uint
 
 Test(ingest_decode, truncated_eth_vlan_ipv4_tcp)
 {
-	static const uint8_t opts[4] = {1, 148, 4, 0};	/* NOP, RA (cut short: ends the list) */
+	static const uint8_t opts[4] = {1, 148, 4, 0}; /* NOP, RA (cut short: ends the list) */
 	struct fb f = {.n = 0};
 	size_t ip, hdr_end;
 
@@ -1306,10 +1304,9 @@ Test(ingest_decode, truncated_eth_vlan_ipv4_tcp)
 Test(ingest_decode, truncated_ipv6_ext_udp_dns)
 {
 	/* A DNS query for example.com A, as bytes. */
-	static const uint8_t dns[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-				      0x00, 0x00, 0x00, 7,    'e',  'x',  'a',  'm',  'p',
-				      'l',  'e',  3,	'c',  'o',  'm',  0,	0x00, 0x01,
-				      0x00, 0x01};
+	static const uint8_t dns[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x00, 7,	'e',  'x',  'a',  'm',	'p',  'l',  'e',
+				      3,    'c',  'o',	'm',  0,    0x00, 0x01, 0x00, 0x01};
 	struct fb f = {.n = 0};
 	size_t ip, u, hdr_end;
 

@@ -307,7 +307,8 @@ Test(ingest_http, continuation_segment)
 	cr_assert_str_eq(pkt.app.http.host, "www.fitbit.com");
 	assert_http(&pkt.app.http);
 
-	cr_assert_eq(run_str(&pkt, 8080, "User-Agent: x\r\nHOST: Cam.Example:8080\r\n\r\n"), SX_P_HTTP);
+	cr_assert_eq(run_str(&pkt, 8080, "User-Agent: x\r\nHOST: Cam.Example:8080\r\n\r\n"),
+		     SX_P_HTTP);
 	cr_assert(pkt.app.http.continuation);
 	cr_assert_str_eq(pkt.app.http.host, "cam.example:8080");
 

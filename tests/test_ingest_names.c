@@ -30,7 +30,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	rmdir(dir);	/* each test removes its own files */
+	rmdir(dir); /* each test removes its own files */
 	free(dir);
 }
 
@@ -306,7 +306,7 @@ Test(ingest_names, sni_maps_the_server_address)
 	struct sx_pkt *pkts[2];
 	struct sx_names *t;
 
-	sh->app.tls.hs_type = 2;	/* ServerHello: teaches nothing */
+	sh->app.tls.hs_type = 2; /* ServerHello: teaches nothing */
 	pkts[0] = h, pkts[1] = sh;
 	t = table_of(pkts, 2);
 	assert_name(t, "52.1.2.3", "use1-api.tplinkra.com");
@@ -331,9 +331,9 @@ Test(ingest_names, http_host_maps_the_server_address_without_port)
 	t = table_of(pkts, 5);
 	assert_name(t, "198.51.100.80", "cam.example.net");
 	assert_name(t, "198.51.100.81", "plain.example.net");
-	assert_name(t, "198.51.100.82", NULL);	/* an address literal is not a name */
+	assert_name(t, "198.51.100.82", NULL); /* an address literal is not a name */
 	assert_name(t, "2001:db8::80", NULL);
-	assert_name(t, "198.51.100.83", NULL);	/* responses teach nothing */
+	assert_name(t, "198.51.100.83", NULL); /* responses teach nothing */
 	assert_name(t, "192.168.1.50", NULL);
 	sx_names_free(t);
 	free_pkts(pkts, 5);
@@ -396,7 +396,7 @@ Test(ingest_names, within_a_source_count_then_smallest_name)
 	sx_names_learn(l, b);
 	sx_names_learn(l, a);
 	sx_names_learn(l, a);
-	sx_names_learn(l, c);	/* a tie: the smallest name wins */
+	sx_names_learn(l, c); /* a tie: the smallest name wins */
 	sx_names_learn(l, d);
 	cr_assert_eq(sx_names_merge(t, l), 0);
 	sx_names_learner_free(l);
@@ -416,7 +416,7 @@ Test(ingest_names, independent_of_merge_order)
 {
 	static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
 					 {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
-	static const char *const probes[] = {"10.2.0.1", "10.2.0.2", "10.2.0.3",
+	static const char *const probes[] = {"10.2.0.1", "10.2.0.2",	"10.2.0.3",
 					     "10.2.0.4", "2001:db8::5", "192.168.1.9"};
 	struct sx_pkt *zeta = dns_response(SX_P_DNS, "zeta.example", 1);
 	struct sx_pkt *alpha = dns_response(SX_P_DNS, "alpha.example", 1);
@@ -460,7 +460,7 @@ Test(ingest_names, independent_of_merge_order)
 			sx_names_learner_free(l[i]);
 		sx_names_finish(t);
 
-		assert_name(t, "10.2.0.1", "alpha.example");	/* 4 > 3: the sums count */
+		assert_name(t, "10.2.0.1", "alpha.example"); /* 4 > 3: the sums count */
 		assert_name(t, "10.2.0.3", "tls.example");
 		assert_name(t, "2001:db8::5", "six.example");
 		assert_local(t, "192.168.1.9", "aa.local");
@@ -549,7 +549,7 @@ Test(ingest_names, seed_file_always_wins)
 			    "10.3.0.1   Gateway.Lab.\n"
 			    "10.3.0.2\tplug.lab   # trailing comment\n"
 			    "  2001:db8::3 hub.lab\r\n"
-			    "10.3.0.4 bare");	/* no final newline */
+			    "10.3.0.4 bare"); /* no final newline */
 	struct sx_pkt *d = dns_response(SX_P_DNS, "cloud.example", 1);
 	struct sx_names_learner *l;
 	struct sx_names *t;
@@ -565,7 +565,7 @@ Test(ingest_names, seed_file_always_wins)
 	cr_assert_eq(sx_names_merge(t, l), 0);
 	sx_names_learner_free(l);
 	sx_names_finish(t);
-	assert_name(t, "10.3.0.1", "gateway.lab");	/* seed beats 10 DNS answers */
+	assert_name(t, "10.3.0.1", "gateway.lab"); /* seed beats 10 DNS answers */
 	assert_name(t, "10.3.0.2", "plug.lab");
 	assert_name(t, "2001:db8::3", "hub.lab");
 	assert_name(t, "10.3.0.4", "bare");
@@ -598,9 +598,9 @@ Test(ingest_names, seed_file_malformed_lines_are_rejected)
 {
 	char longline[2100];
 
-	assert_seed_rejected("10.0.0.1 ok\n10.0.0.2\n", 2);		/* no name */
-	assert_seed_rejected("# c\nnot-an-ip name\n", 2);		/* bad address */
-	assert_seed_rejected("10.0.0.1 a\n\n\n300.1.1.1 b\n", 4);	/* octet out of range */
+	assert_seed_rejected("10.0.0.1 ok\n10.0.0.2\n", 2);	  /* no name */
+	assert_seed_rejected("# c\nnot-an-ip name\n", 2);	  /* bad address */
+	assert_seed_rejected("10.0.0.1 a\n\n\n300.1.1.1 b\n", 4); /* octet out of range */
 	assert_seed_rejected("fe80::zz name\n", 1);
 	memset(longline, 'a', sizeof(longline));
 	memcpy(longline, "10.0.0.1 ", 9);
@@ -610,7 +610,7 @@ Test(ingest_names, seed_file_malformed_lines_are_rejected)
 		char text[2200];
 
 		snprintf(text, sizeof(text), "10.0.0.9 fine\n%s", longline);
-		assert_seed_rejected(text, 2);				/* too long */
+		assert_seed_rejected(text, 2); /* too long */
 	}
 }
 

@@ -51,8 +51,7 @@ static void service_vec(unsigned s, unsigned v, uint64_t seed, struct sx_mine_ve
 	cr_assert_eq(sx_mine__vec_from_tokens(toks, fam, w, 7, seed, 32, out, &arena), 0);
 }
 
-Test(mine_cluster, services_become_clusters_in_first_member_order, .init = setup,
-     .fini = teardown)
+Test(mine_cluster, services_become_clusters_in_first_member_order, .init = setup, .fini = teardown)
 {
 	/* occurrences of three services, interleaved, service 2 first */
 	static const unsigned svc[] = {2, 0, 1, 2, 1, 0, 0, 2, 1, 1, 2, 0};
@@ -83,7 +82,7 @@ Test(mine_cluster, groups_never_share_a_cluster, .init = setup, .fini = teardown
 	uint32_t group[4] = {6, 17, 6, 17}, assign[4], i;
 
 	for (i = 0; i < 4; i++) {
-		service_vec(0, 1, 5, &v[i]);	/* identical vectors */
+		service_vec(0, 1, 5, &v[i]); /* identical vectors */
 		vp[i] = &v[i];
 	}
 	cr_assert_eq(sx_mine__cluster(vp, group, 4, 0.6, 1, assign), 2);

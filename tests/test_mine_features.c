@@ -44,12 +44,12 @@ static void build(const char *const *toks, const unsigned *fam, size_t n, uint64
 	cr_assert_eq(sx_mine__vec_from_tokens(toks, fam, w, n, seed, bits, v, &arena), 0);
 }
 
-static const char *const toks_a[] = {"sp:443", "Sn:api.example.com", "A:tls.sni=api.example.com",
-				     "pc:10", "u:12", "b:12,-40"};
-static const char *const toks_b[] = {"sp:443", "Sn:api.example.com", "A:tls.sni=api.example.com",
-				     "pc:11", "u:12", "b:12,-41"};
+static const char *const toks_a[] = {
+    "sp:443", "Sn:api.example.com", "A:tls.sni=api.example.com", "pc:10", "u:12", "b:12,-40"};
+static const char *const toks_b[] = {
+    "sp:443", "Sn:api.example.com", "A:tls.sni=api.example.com", "pc:11", "u:12", "b:12,-41"};
 static const unsigned fam6[] = {SX_FAM_SERVICE, SX_FAM_SERVER, SX_FAM_APP,
-				SX_FAM_VOLUME, SX_FAM_SEQ, SX_FAM_SEQ};
+				SX_FAM_VOLUME,	SX_FAM_SEQ,    SX_FAM_SEQ};
 
 Test(mine_features, deterministic_for_a_seed, .init = setup, .fini = teardown)
 {
@@ -233,7 +233,7 @@ struct flow_spec {
 	const char *client;
 	uint16_t cport;
 	const char *server;
-	const char *server_name;	/* NULL: unnamed */
+	const char *server_name; /* NULL: unnamed */
 	uint16_t sport;
 	const char *attrs;
 	uint8_t top;
@@ -285,10 +285,19 @@ static double sim(const struct flow_spec *a, const struct flow_spec *b)
 	return sx_mine__cosine(&fa.vec, &fb.vec);
 }
 
-static const struct flow_spec tls1 = {
-	6,   "192.168.1.135", 43234, "52.3.101.168", "use1-api.tplinkra.com", 443,
-	"tls.sni=use1-api.tplinkra.com", SX_P_TLS, {16, 12}, {2225, 7697},
-	{583, -1514, -1514, -1514, -1280, 192, -117, 589}, 8, 11000000};
+static const struct flow_spec tls1 = {6,
+				      "192.168.1.135",
+				      43234,
+				      "52.3.101.168",
+				      "use1-api.tplinkra.com",
+				      443,
+				      "tls.sni=use1-api.tplinkra.com",
+				      SX_P_TLS,
+				      {16, 12},
+				      {2225, 7697},
+				      {583, -1514, -1514, -1514, -1280, 192, -117, 589},
+				      8,
+				      11000000};
 
 Test(mine_features, jittered_copies_of_one_exchange_match, .init = setup, .fini = teardown)
 {
@@ -340,12 +349,11 @@ Test(mine_features, another_service_does_not_match, .init = setup, .fini = teard
 	}
 }
 
-Test(mine_features, dns_questions_for_different_names_do_not_match, .init = setup,
-     .fini = teardown)
+Test(mine_features, dns_questions_for_different_names_do_not_match, .init = setup, .fini = teardown)
 {
-	struct flow_spec q1 = {17,	   "10.0.0.7", 50000, "10.0.0.1", NULL, 53,
-			       "dns.q=A:cam.vendor.example", SX_P_DNS, {1, 1}, {86, 86},
-			       {86, -86}, 2, 5000000};
+	struct flow_spec q1 = {
+	    17,	      "10.0.0.7", 50000,    "10.0.0.1", NULL, 53,     "dns.q=A:cam.vendor.example",
+	    SX_P_DNS, {1, 1},	  {86, 86}, {86, -86},	2,    5000000};
 	struct flow_spec q2 = q1, q3 = q1;
 
 	/* same lengths, same resolver, same everything but the name */
@@ -387,9 +395,9 @@ static bool has(const struct collected *c, unsigned fam, const char *tok)
 
 Test(mine_features, tokens_of_a_lookup, .init = setup, .fini = teardown)
 {
-	struct flow_spec q = {17,	  "10.0.0.7", 50000, "10.0.0.1", NULL, 53,
-			      "dns.q=A:cam.vendor.example", SX_P_DNS, {1, 1}, {86, 86},
-			      {86, -86}, 2, 0};
+	struct flow_spec q = {
+	    17,	      "10.0.0.7", 50000,    "10.0.0.1", NULL, 53, "dns.q=A:cam.vendor.example",
+	    SX_P_DNS, {1, 1},	  {86, 86}, {86, -86},	2,    0};
 	struct sx_mine_flow f;
 	struct collected c = {.n = 0};
 

@@ -20,16 +20,16 @@ TestSuite(mine_patterns, .timeout = 60);
 
 struct rowspec {
 	const char *file;
-	int64_t first_ns;	/* absolute */
+	int64_t first_ns; /* absolute */
 	int64_t dur_ns;
 	uint8_t proto;
 	const char *ini_ip;
 	uint16_t ini_port;
-	const char *ini_host;	/* NULL: the address */
+	const char *ini_host; /* NULL: the address */
 	const char *rsp_ip;
 	uint16_t rsp_port;
 	const char *rsp_host;
-	uint8_t service_side;	/* SX_SIDE_OTHER: the responder is the service */
+	uint8_t service_side; /* SX_SIDE_OTHER: the responder is the service */
 	uint64_t pkts[2], bytes[2];
 	const char *attrs;
 	uint8_t top;
@@ -110,10 +110,21 @@ static const char *occ_name(unsigned i)
 static struct rowspec tls_row(unsigned i, int64_t at)
 {
 	static const char *const srv[] = {"52.3.101.168", "3.218.230.180", "34.237.54.215"};
-	struct rowspec r = {occ_name(i), (int64_t)i * 1000 * S + at, S, 6, "192.168.1.135",
-			    (uint16_t)(40000 + i), NULL, srv[i % 3], 443, "api.vendor.example",
-			    SX_SIDE_OTHER, {16, 12}, {2225 + i, 7632 + 30 * (i % 2)},
-			    "tls.sni=api.vendor.example", SX_P_TLS};
+	struct rowspec r = {occ_name(i),
+			    (int64_t)i * 1000 * S + at,
+			    S,
+			    6,
+			    "192.168.1.135",
+			    (uint16_t)(40000 + i),
+			    NULL,
+			    srv[i % 3],
+			    443,
+			    "api.vendor.example",
+			    SX_SIDE_OTHER,
+			    {16, 12},
+			    {2225 + i, 7632 + 30 * (i % 2)},
+			    "tls.sni=api.vendor.example",
+			    SX_P_TLS};
 
 	return r;
 }
@@ -121,9 +132,21 @@ static struct rowspec tls_row(unsigned i, int64_t at)
 static struct rowspec dns_row(unsigned i, int64_t at, const char *name)
 {
 	static char attrs[64][96];
-	struct rowspec r = {occ_name(i), (int64_t)i * 1000 * S + at, S / 50, 17, "192.168.1.135",
-			    (uint16_t)(50000 + i), NULL, "192.168.1.1", 53, NULL, SX_SIDE_OTHER,
-			    {1, 1}, {81, 145}, attrs[i], SX_P_DNS};
+	struct rowspec r = {occ_name(i),
+			    (int64_t)i * 1000 * S + at,
+			    S / 50,
+			    17,
+			    "192.168.1.135",
+			    (uint16_t)(50000 + i),
+			    NULL,
+			    "192.168.1.1",
+			    53,
+			    NULL,
+			    SX_SIDE_OTHER,
+			    {1, 1},
+			    {81, 145},
+			    attrs[i],
+			    SX_P_DNS};
 
 	snprintf(attrs[i], sizeof(attrs[i]), "dns.q=A:%s", name);
 	return r;
@@ -228,10 +251,21 @@ Test(mine_patterns, no_fixed_port_when_both_sides_vary)
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
-		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S, 17, "192.168.1.10",
-				      (uint16_t)(40000 + 7 * i), NULL, "192.168.1.20",
-				      (uint16_t)(50000 + 3 * i), NULL, SX_SIDE_NONE, {3, 3},
-				      {300, 300}, "", SX_P_UDP};
+		struct rowspec row = {occ_name(i),
+				      (int64_t)i * 1000 * S,
+				      S,
+				      17,
+				      "192.168.1.10",
+				      (uint16_t)(40000 + 7 * i),
+				      NULL,
+				      "192.168.1.20",
+				      (uint16_t)(50000 + 3 * i),
+				      NULL,
+				      SX_SIDE_NONE,
+				      {3, 3},
+				      {300, 300},
+				      "",
+				      SX_P_UDP};
 
 		add(m, SX_MINE_EVENT, 0, &row);
 	}
@@ -251,10 +285,21 @@ Test(mine_patterns, a_constant_client_port_is_fixed_when_the_server_varies)
 	/* replies from the device's port 9999 to a phone's changing ports,
 	 * where the flow stage took the phone's side for the service */
 	for (i = 0; i < 4; i++) {
-		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S, 17, "192.168.1.135",
-				      9999, NULL, "192.168.1.110", (uint16_t)(40000 + 11 * i), NULL,
-				      SX_SIDE_OTHER, {3, 0}, {3066, 0},
-				      "tplink.reply=system.get_sysinfo", SX_P_TPLINK};
+		struct rowspec row = {occ_name(i),
+				      (int64_t)i * 1000 * S,
+				      S,
+				      17,
+				      "192.168.1.135",
+				      9999,
+				      NULL,
+				      "192.168.1.110",
+				      (uint16_t)(40000 + 11 * i),
+				      NULL,
+				      SX_SIDE_OTHER,
+				      {3, 0},
+				      {3066, 0},
+				      "tplink.reply=system.get_sysinfo",
+				      SX_P_TPLINK};
 
 		add(m, SX_MINE_EVENT, 0, &row);
 	}
@@ -277,9 +322,14 @@ Test(mine_patterns, names_varying_under_one_domain_are_generalised)
 
 	for (i = 0; i < 4; i++) {
 		char ip[32];
-		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S / 10, 17, "10.0.0.7",
-				      (uint16_t)(40000 + i), NULL, ip, 123, names[i], SX_SIDE_OTHER,
-				      {1, 1}, {90, 90}, "ntp=v4:3 ntp=v4:4", SX_P_NTP};
+		struct rowspec row = {occ_name(i),   (int64_t)i * 1000 * S,
+				      S / 10,	     17,
+				      "10.0.0.7",    (uint16_t)(40000 + i),
+				      NULL,	     ip,
+				      123,	     names[i],
+				      SX_SIDE_OTHER, {1, 1},
+				      {90, 90},	     "ntp=v4:3 ntp=v4:4",
+				      SX_P_NTP};
 
 		snprintf(ip, sizeof(ip), "198.51.100.%u", 10 + i);
 		add(m, SX_MINE_EVENT, 0, &row);
@@ -306,9 +356,14 @@ Test(mine_patterns, names_across_domains_give_the_addresses)
 
 	for (i = 0; i < 4; i++) {
 		char ip[32];
-		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S / 10, 17, "10.0.0.7",
-				      (uint16_t)(40000 + i), NULL, ip, 123, names[i], SX_SIDE_OTHER,
-				      {1, 1}, {90, 90}, "ntp=v4:3 ntp=v4:4", SX_P_NTP};
+		struct rowspec row = {occ_name(i),   (int64_t)i * 1000 * S,
+				      S / 10,	     17,
+				      "10.0.0.7",    (uint16_t)(40000 + i),
+				      NULL,	     ip,
+				      123,	     names[i],
+				      SX_SIDE_OTHER, {1, 1},
+				      {90, 90},	     "ntp=v4:3 ntp=v4:4",
+				      SX_P_NTP};
 
 		snprintf(ip, sizeof(ip), "198.51.100.%u", 10 + i);
 		add(m, SX_MINE_EVENT, 0, &row);
@@ -337,12 +392,21 @@ static void periodic_scenario(struct sx_mine *m, enum sx_mine_set set, unsigned 
 			add(m, set, 0, &ev);
 		for (k = 0; k < 3; k++) {
 			int64_t at = 20000000 + (phase_ms[i % 6] + 12000 * (int64_t)k) * 1000000;
-			struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S + at,
-					      2 * S, 17, "192.168.1.135", 9999, NULL,
+			struct rowspec row = {occ_name(i),
+					      (int64_t)i * 1000 * S + at,
+					      2 * S,
+					      17,
+					      "192.168.1.135",
+					      9999,
+					      NULL,
 					      "192.168.1.110",
-					      (uint16_t)(40000 + 10 * i + k), NULL, SX_SIDE_DEVICE,
-					      {3, 0}, {3066, 0},
-					      "tplink.reply=system.get_sysinfo", SX_P_TPLINK};
+					      (uint16_t)(40000 + 10 * i + k),
+					      NULL,
+					      SX_SIDE_DEVICE,
+					      {3, 0},
+					      {3066, 0},
+					      "tplink.reply=system.get_sysinfo",
+					      SX_P_TPLINK};
 
 			add(m, set, 0, &row);
 		}
@@ -509,8 +573,8 @@ Test(mine_patterns, nothing_to_mine)
 
 Test(mine_patterns, bad_configuration)
 {
-	struct sx_mine_cfg bad[] = {{.support = 1.5}, {.support = -0.1}, {.threshold = 1.0},
-				    {.bg_support = 2}, {.dim_bits = 4}, {.dim_bits = 40}};
+	struct sx_mine_cfg bad[] = {{.support = 1.5},  {.support = -0.1}, {.threshold = 1.0},
+				    {.bg_support = 2}, {.dim_bits = 4},	  {.dim_bits = 40}};
 	struct sx_mine *m;
 	size_t i;
 
@@ -531,13 +595,25 @@ Test(mine_patterns, varying_values_are_generalised)
 	unsigned i, k;
 
 	for (i = 0; i < 4; i++) {
-		struct rowspec row = {occ_name(i), (int64_t)i * 1000 * S, S / 10, 6, "10.0.0.7",
-				      (uint16_t)(40000 + i), NULL, "192.0.2.80", 80,
-				      "cam.vendor.example", SX_SIDE_OTHER, {5, 4}, {400, 380},
-				      attrs[i], SX_P_HTTP};
+		struct rowspec row = {occ_name(i),
+				      (int64_t)i * 1000 * S,
+				      S / 10,
+				      6,
+				      "10.0.0.7",
+				      (uint16_t)(40000 + i),
+				      NULL,
+				      "192.0.2.80",
+				      80,
+				      "cam.vendor.example",
+				      SX_SIDE_OTHER,
+				      {5, 4},
+				      {400, 380},
+				      attrs[i],
+				      SX_P_HTTP};
 
 		snprintf(attrs[i], sizeof(attrs[i]),
-			 "http.req=GET:cam.vendor.example/api/v1/event/%u http.status=200", 4100 + i);
+			 "http.req=GET:cam.vendor.example/api/v1/event/%u http.status=200",
+			 4100 + i);
 		add(m, SX_MINE_EVENT, 0, &row);
 	}
 	r = run(m);

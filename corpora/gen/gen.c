@@ -45,16 +45,16 @@
 
 #include <pcap/pcap.h>
 
-#define FRAME_MAX 1514		/* Ethernet II without FCS */
-#define FRAME_MIN 60		/* shorter frames are zero-padded */
-#define MSG_MAX 4096		/* largest payload or DER object built */
-#define TCP_MSS 1460
-#define FILE_SPAN_US 7500000ull	/* background activity starts within 7.5 s */
-#define MAX_COUNT 100000u	/* cap on --events and --background */
+#define FRAME_MAX    1514 /* Ethernet II without FCS */
+#define FRAME_MIN    60	  /* shorter frames are zero-padded */
+#define MSG_MAX	     4096 /* largest payload or DER object built */
+#define TCP_MSS	     1460
+#define FILE_SPAN_US 7500000ull /* background activity starts within 7.5 s */
+#define MAX_COUNT    100000u	/* cap on --events and --background */
 
-#define MS(x) ((uint64_t)(x) * 1000u)
+#define MS(x)		((uint64_t)(x)*1000u)
 #define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void die(const char *what)
 {
@@ -253,9 +253,9 @@ static void set32(uint8_t *p, uint32_t v)
 struct host {
 	uint8_t mac[6];
 	uint32_t ip;
-	uint8_t ttl;		/* as seen on the LAN: 64 local, less for remote hosts */
-	bool remote;		/* behind the gateway: frames carry the gateway's MAC */
-	uint16_t ip_id;		/* next IPv4 identification */
+	uint8_t ttl;	/* as seen on the LAN: 64 local, less for remote hosts */
+	bool remote;	/* behind the gateway: frames carry the gateway's MAC */
+	uint16_t ip_id; /* next IPv4 identification */
 };
 
 /*
@@ -267,18 +267,18 @@ struct host {
  */
 struct world {
 	struct host dev, ctl, gw, hub, cloud, ntp, app, mdns, ssdp;
-	const char *dev_local;		/* mDNS host name of dev */
-	const char *cloud_name;		/* name in DNS and SNI */
-	const char *app_name;		/* background TLS server of ctl */
-	uint16_t hb_port;		/* idle heartbeat: dev -> hb_ip:hb_port */
+	const char *dev_local;	/* mDNS host name of dev */
+	const char *cloud_name; /* name in DNS and SNI */
+	const char *app_name;	/* background TLS server of ctl */
+	uint16_t hb_port;	/* idle heartbeat: dev -> hb_ip:hb_port */
 	uint32_t hb_ip;
-	struct msg cloud_chain;		/* Certificate handshake bodies */
+	struct msg cloud_chain; /* Certificate handshake bodies */
 	struct msg app_chain;
 };
 
 struct frame {
-	uint64_t ts;		/* microseconds since the Unix epoch */
-	uint32_t order;		/* emission order: the tie-breaker */
+	uint64_t ts;	/* microseconds since the Unix epoch */
+	uint32_t order; /* emission order: the tie-breaker */
 	uint16_t len;
 	uint8_t b[FRAME_MAX];
 };
@@ -401,7 +401,7 @@ static void emit_ip(struct gen *g, uint64_t ts, struct host *src, const struct h
 	pkt[1] = 0;
 	set16(pkt + 2, (unsigned)n);
 	set16(pkt + 4, src->ip_id++);
-	set16(pkt + 6, 0x4000);	/* DF */
+	set16(pkt + 6, 0x4000); /* DF */
 	pkt[8] = ttl ? ttl : src->ttl;
 	pkt[9] = proto;
 	set16(pkt + 10, 0);
@@ -419,8 +419,8 @@ static void emit_ip(struct gen *g, uint64_t ts, struct host *src, const struct h
 		sum = 0xffff;
 	set16(pkt + 20 + csum_off, sum);
 
-	emit_eth(g, ts, dst->remote ? g->w.gw.mac : dst->mac,
-		 src->remote ? g->w.gw.mac : src->mac, 0x0800, pkt, n);
+	emit_eth(g, ts, dst->remote ? g->w.gw.mac : dst->mac, src->remote ? g->w.gw.mac : src->mac,
+		 0x0800, pkt, n);
 }
 
 /* UDP header + payload (RFC 768). */
@@ -445,11 +445,11 @@ enum { C2S = 0, S2C = 1 };
 
 struct tcp {
 	struct gen *g;
-	struct host *end[2];	/* [C2S] client, [S2C] server */
+	struct host *end[2]; /* [C2S] client, [S2C] server */
 	uint16_t port[2];
-	uint32_t seq[2];	/* next sequence number each side sends */
+	uint32_t seq[2]; /* next sequence number each side sends */
 	uint16_t win[2];
-	uint64_t rtt;		/* round trip as seen from the capture point, us */
+	uint64_t rtt; /* round trip as seen from the capture point, us */
 };
 
 static void tcp_init(struct tcp *t, struct gen *g, struct host *cli, uint16_t cport,
@@ -550,10 +550,10 @@ static uint64_t tcp_close(struct tcp *t, int dir, uint64_t ts)
 enum { DNS_A = 1, DNS_PTR = 12, DNS_CNAME = 5, DNS_IN = 1, MDNS_FLUSH = 0x8000 };
 
 struct dns_writer {
-	struct msg *m;		/* the DNS message starts at offset 0 */
+	struct msg *m; /* the DNS message starts at offset 0 */
 	unsigned n;
 	uint16_t off[32];	/* where each remembered suffix was written */
-	const char *suffix[32];	/* points into the caller's (static) names */
+	const char *suffix[32]; /* points into the caller's (static) names */
 };
 
 static void dns_name(struct dns_writer *d, const char *name)
@@ -590,8 +590,8 @@ struct dns_rr {
 	uint16_t type;
 	uint16_t cls;
 	uint32_t ttl;
-	const char *target;	/* CNAME, PTR */
-	uint32_t addr;		/* A */
+	const char *target; /* CNAME, PTR */
+	uint32_t addr;	    /* A */
 };
 
 /*
@@ -775,18 +775,18 @@ static void der_ext_close(struct msg *m, size_t at, size_t octets)
 }
 
 struct cert_spec {
-	const char *org, *cn;		/* subject */
-	const char *iss_org, *iss_cn;	/* issuer */
-	const char *not_before, *not_after;	/* UTCTime */
-	const char *san;		/* dNSName, NULL for a CA */
+	const char *org, *cn;		    /* subject */
+	const char *iss_org, *iss_cn;	    /* issuer */
+	const char *not_before, *not_after; /* UTCTime */
+	const char *san;		    /* dNSName, NULL for a CA */
 };
 
 /* An X.509 v3 certificate (RFC 5280) with an EC P-256 key and an ECDSA signature. */
 static void make_cert(struct msg *m, struct rng *r, const struct cert_spec *cs)
 {
 	static const uint8_t v3 = 2;
-	static const uint8_t ku_leaf[] = {0x07, 0x80};	/* digitalSignature */
-	static const uint8_t ku_ca[] = {0x01, 0x06};	/* keyCertSign, cRLSign */
+	static const uint8_t ku_leaf[] = {0x07, 0x80}; /* digitalSignature */
+	static const uint8_t ku_ca[] = {0x01, 0x06};   /* keyCertSign, cRLSign */
 	static const uint8_t yes = 0xff;
 	uint8_t serial[16];
 	size_t cert, tbs, at, at2, ext, oct;
@@ -808,19 +808,19 @@ static void make_cert(struct msg *m, struct rng *r, const struct cert_spec *cs)
 	der_close(m, at);
 	der_dn(m, cs->org, cs->cn);
 
-	at = der_open(m, 0x30);	/* SubjectPublicKeyInfo */
+	at = der_open(m, 0x30); /* SubjectPublicKeyInfo */
 	at2 = der_open(m, 0x30);
 	der_prim(m, 0x06, oid_ec_public_key, sizeof(oid_ec_public_key));
 	der_prim(m, 0x06, oid_prime256v1, sizeof(oid_prime256v1));
 	der_close(m, at2);
 	at2 = der_open(m, 0x03);
-	put8(m, 0);		/* unused bits */
-	put8(m, 0x04);		/* uncompressed point */
+	put8(m, 0);    /* unused bits */
+	put8(m, 0x04); /* uncompressed point */
 	put_random(m, r, 64);
 	der_close(m, at2);
 	der_close(m, at);
 
-	at = der_open(m, 0xa3);	/* extensions */
+	at = der_open(m, 0xa3); /* extensions */
 	at2 = der_open(m, 0x30);
 	ext = der_ext_open(m, oid_basic_constraints, sizeof(oid_basic_constraints), true, &oct);
 	{
@@ -870,12 +870,19 @@ static void make_cert(struct msg *m, struct rng *r, const struct cert_spec *cs)
 static void make_chain(struct msg *out, uint64_t seed, const char *name, const char *org)
 {
 	struct cert_spec leaf = {
-		.org = org, .cn = name, .iss_org = org, .not_before = "230601000000Z",
-		.not_after = "250630235959Z", .san = name,
+	    .org = org,
+	    .cn = name,
+	    .iss_org = org,
+	    .not_before = "230601000000Z",
+	    .not_after = "250630235959Z",
+	    .san = name,
 	};
 	struct cert_spec ca = {
-		.org = org, .iss_org = "Example Trust Services", .iss_cn = "Example Root CA R1",
-		.not_before = "200101000000Z", .not_after = "301231235959Z",
+	    .org = org,
+	    .iss_org = "Example Trust Services",
+	    .iss_cn = "Example Root CA R1",
+	    .not_before = "200101000000Z",
+	    .not_after = "301231235959Z",
 	};
 	char ca_cn[128];
 	struct rng r;
@@ -899,9 +906,16 @@ static void make_chain(struct msg *out, uint64_t seed, const char *name, const c
 /* ---- TLS 1.2 (RFC 5246; extensions RFC 6066, 7301, 8446) ---- */
 
 enum {
-	TLS_CCS = 20, TLS_ALERT = 21, TLS_HANDSHAKE = 22, TLS_APPDATA = 23,
-	HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SERVER_KX = 12,
-	HS_HELLO_DONE = 14, HS_CLIENT_KX = 16,
+	TLS_CCS = 20,
+	TLS_ALERT = 21,
+	TLS_HANDSHAKE = 22,
+	TLS_APPDATA = 23,
+	HS_CLIENT_HELLO = 1,
+	HS_SERVER_HELLO = 2,
+	HS_CERTIFICATE = 11,
+	HS_SERVER_KX = 12,
+	HS_HELLO_DONE = 14,
+	HS_CLIENT_KX = 16,
 };
 
 static size_t tls_record_open(struct msg *m, unsigned type, unsigned version)
@@ -941,16 +955,16 @@ static void tls_ext_alpn(struct msg *m, const char *const *alpn, unsigned n)
 	fill_len(m, ext, 2);
 }
 
-static void tls_client_hello(struct msg *m, struct rng *r, const char *sni,
-			     const char *const *alpn, unsigned nalpn)
+static void tls_client_hello(struct msg *m, struct rng *r, const char *sni, const char *const *alpn,
+			     unsigned nalpn)
 {
 	static const uint16_t suites[] = {
-		0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
-		0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+	    0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
+	    0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
 	};
 	static const uint16_t groups[] = {0x001d, 0x0017, 0x0018};
 	static const uint16_t sigalgs[] = {
-		0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+	    0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
 	};
 	size_t rec, body, exts, at, at2;
 	unsigned i;
@@ -967,7 +981,7 @@ static void tls_client_hello(struct msg *m, struct rng *r, const char *sni,
 	put8(m, 0);
 	exts = mark_len(m, 2);
 
-	put16(m, 0x0000);	/* server_name */
+	put16(m, 0x0000); /* server_name */
 	at = mark_len(m, 2);
 	at2 = mark_len(m, 2);
 	put8(m, 0);
@@ -976,36 +990,36 @@ static void tls_client_hello(struct msg *m, struct rng *r, const char *sni,
 	fill_len(m, at2, 2);
 	fill_len(m, at, 2);
 
-	put16(m, 0x0017);	/* extended_master_secret */
+	put16(m, 0x0017); /* extended_master_secret */
 	put16(m, 0);
-	put16(m, 0xff01);	/* renegotiation_info */
+	put16(m, 0xff01); /* renegotiation_info */
 	put16(m, 1);
 	put8(m, 0);
-	put16(m, 0x000a);	/* supported_groups */
+	put16(m, 0x000a); /* supported_groups */
 	put16(m, 2 + 2 * ARRAY_SIZE(groups));
 	put16(m, 2 * ARRAY_SIZE(groups));
 	for (i = 0; i < ARRAY_SIZE(groups); i++)
 		put16(m, groups[i]);
-	put16(m, 0x000b);	/* ec_point_formats */
+	put16(m, 0x000b); /* ec_point_formats */
 	put16(m, 2);
 	put8(m, 1);
 	put8(m, 0);
-	put16(m, 0x000d);	/* signature_algorithms */
+	put16(m, 0x000d); /* signature_algorithms */
 	put16(m, 2 + 2 * ARRAY_SIZE(sigalgs));
 	put16(m, 2 * ARRAY_SIZE(sigalgs));
 	for (i = 0; i < ARRAY_SIZE(sigalgs); i++)
 		put16(m, sigalgs[i]);
 	tls_ext_alpn(m, alpn, nalpn);
-	put16(m, 0x002b);	/* supported_versions: TLS 1.3, 1.2 */
+	put16(m, 0x002b); /* supported_versions: TLS 1.3, 1.2 */
 	put16(m, 5);
 	put8(m, 4);
 	put16(m, 0x0304);
 	put16(m, 0x0303);
-	put16(m, 0x002d);	/* psk_key_exchange_modes: psk_dhe_ke */
+	put16(m, 0x002d); /* psk_key_exchange_modes: psk_dhe_ke */
 	put16(m, 2);
 	put8(m, 1);
 	put8(m, 1);
-	put16(m, 0x0033);	/* key_share: x25519 */
+	put16(m, 0x0033); /* key_share: x25519 */
 	put16(m, 2 + 4 + 32);
 	put16(m, 4 + 32);
 	put16(m, 0x001d);
@@ -1048,13 +1062,13 @@ static void tls_server_flight(struct msg *m, struct rng *r, const struct msg *ch
 	tls_hs_close(m, rec, body);
 
 	tls_hs_open(m, HS_SERVER_KX, 0x0303, &rec, &body);
-	put8(m, 3);		/* named_curve */
-	put16(m, 0x001d);	/* x25519 */
+	put8(m, 3);	  /* named_curve */
+	put16(m, 0x001d); /* x25519 */
 	put8(m, 32);
 	put_random(m, r, 32);
-	put16(m, 0x0403);	/* ecdsa_secp256r1_sha256 */
+	put16(m, 0x0403); /* ecdsa_secp256r1_sha256 */
 	at = mark_len(m, 2);
-	der_ecdsa_sig(m, r);	/* 70..72 bytes: the flight's natural jitter */
+	der_ecdsa_sig(m, r); /* 70..72 bytes: the flight's natural jitter */
 	fill_len(m, at, 2);
 	tls_hs_close(m, rec, body);
 
@@ -1084,13 +1098,13 @@ static void tls_opaque(struct msg *m, struct rng *r, unsigned type, unsigned len
 
 struct tls_profile {
 	const char *sni;
-	const char *const *alpn;	/* offered; the server picks the first */
+	const char *const *alpn; /* offered; the server picks the first */
 	unsigned nalpn;
 	const struct msg *chain;
-	unsigned min_records, max_records;	/* application-data exchanges */
-	unsigned up_mean, down_mean;		/* record lengths, jittered 3% */
-	unsigned cpu_min_ms, cpu_max_ms;	/* client ECDHE time */
-	unsigned think_min_ms, think_max_ms;	/* between exchanges */
+	unsigned min_records, max_records;   /* application-data exchanges */
+	unsigned up_mean, down_mean;	     /* record lengths, jittered 3% */
+	unsigned cpu_min_ms, cpu_max_ms;     /* client ECDHE time */
+	unsigned think_min_ms, think_max_ms; /* between exchanges */
 };
 
 /* A full TLS 1.2 session over TCP; returns the time of the last packet. */
@@ -1144,7 +1158,7 @@ static uint64_t tls_session(struct gen *g, uint64_t ts, struct host *cli, struct
 	}
 
 	m.len = 0;
-	tls_opaque(&m, r, TLS_ALERT, 26);	/* encrypted close_notify */
+	tls_opaque(&m, r, TLS_ALERT, 26); /* encrypted close_notify */
 	ts = tcp_send(&t, C2S, ts, &m);
 	return tcp_close(&t, C2S, ts + rng_range(r, 100, 1000));
 }
@@ -1163,10 +1177,16 @@ static void bg_mdns(struct gen *g, uint64_t ts)
 	struct world *w = &g->w;
 	char rev[64];
 	struct dns_rr rr[2] = {
-		{.name = w->dev_local, .type = DNS_A, .cls = MDNS_FLUSH | DNS_IN, .ttl = 120,
-		 .addr = w->dev.ip},
-		{.name = rev, .type = DNS_PTR, .cls = MDNS_FLUSH | DNS_IN, .ttl = 120,
-		 .target = w->dev_local},
+	    {.name = w->dev_local,
+	     .type = DNS_A,
+	     .cls = MDNS_FLUSH | DNS_IN,
+	     .ttl = 120,
+	     .addr = w->dev.ip},
+	    {.name = rev,
+	     .type = DNS_PTR,
+	     .cls = MDNS_FLUSH | DNS_IN,
+	     .ttl = 120,
+	     .target = w->dev_local},
 	};
 	struct msg m;
 	int k;
@@ -1192,8 +1212,8 @@ static void bg_arp(struct gen *g, uint64_t ts)
 		const struct host *d = reply ? &w->dev : &w->gw;
 
 		m.len = 0;
-		put16(&m, 1);		/* Ethernet */
-		put16(&m, 0x0800);	/* IPv4 */
+		put16(&m, 1);	   /* Ethernet */
+		put16(&m, 0x0800); /* IPv4 */
 		put8(&m, 6);
 		put8(&m, 4);
 		put16(&m, reply ? 2 : 1);
@@ -1221,19 +1241,19 @@ static void bg_ntp(struct gen *g, uint64_t ts)
 	struct msg m;
 
 	m.len = 0;
-	put8(&m, 0xe3);		/* LI 3 (unsynchronised), VN 4, mode 3 */
+	put8(&m, 0xe3); /* LI 3 (unsynchronised), VN 4, mode 3 */
 	put_zero(&m, 39);
 	ntp_ts(&m, ts);
 	emit_udp(g, ts, &w->dev, port, &w->ntp, 123, 0, &m);
 
 	m.len = 0;
-	put8(&m, 0x24);		/* LI 0, VN 4, mode 4 */
-	put8(&m, 2);		/* stratum */
-	put8(&m, 6);		/* poll */
-	put8(&m, 0xe9);		/* precision 2^-23 */
-	put32(&m, 0x00000a3c);	/* root delay */
-	put32(&m, 0x00001f2a);	/* root dispersion */
-	put32(&m, IP4(198, 51, 100, 1));	/* reference id: upstream server */
+	put8(&m, 0x24);			 /* LI 0, VN 4, mode 4 */
+	put8(&m, 2);			 /* stratum */
+	put8(&m, 6);			 /* poll */
+	put8(&m, 0xe9);			 /* precision 2^-23 */
+	put32(&m, 0x00000a3c);		 /* root delay */
+	put32(&m, 0x00001f2a);		 /* root dispersion */
+	put32(&m, IP4(198, 51, 100, 1)); /* reference id: upstream server */
 	ntp_ts(&m, ts - MS(37000));
 	ntp_ts(&m, ts);
 	ntp_ts(&m, ts + rtt / 2);
@@ -1268,12 +1288,21 @@ static void bg_app(struct gen *g, uint64_t ts)
 {
 	static const char *const alpn[] = {"h2", "http/1.1"};
 	struct world *w = &g->w;
-	struct dns_rr rr = {.name = w->app_name, .type = DNS_A, .cls = DNS_IN, .ttl = 60,
-			    .addr = w->app.ip};
+	struct dns_rr rr = {
+	    .name = w->app_name, .type = DNS_A, .cls = DNS_IN, .ttl = 60, .addr = w->app.ip};
 	struct tls_profile p = {
-		.sni = w->app_name, .alpn = alpn, .nalpn = 2, .chain = &w->app_chain,
-		.min_records = 2, .max_records = 4, .up_mean = 420, .down_mean = 2600,
-		.cpu_min_ms = 1, .cpu_max_ms = 4, .think_min_ms = 30, .think_max_ms = 300,
+	    .sni = w->app_name,
+	    .alpn = alpn,
+	    .nalpn = 2,
+	    .chain = &w->app_chain,
+	    .min_records = 2,
+	    .max_records = 4,
+	    .up_mean = 420,
+	    .down_mean = 2600,
+	    .cpu_min_ms = 1,
+	    .cpu_max_ms = 4,
+	    .think_min_ms = 30,
+	    .think_max_ms = 300,
 	};
 
 	ts = dns_lookup(g, ts, &w->ctl, w->app_name, &rr, 1, MS(rng_range(&g->rng, 8, 30)));
@@ -1321,8 +1350,8 @@ static void heartbeat(struct gen *g, uint64_t t0)
 		put32(&m, seq++);
 		put(&m, w->dev.mac, 6);
 		put16(&m, 0);
-		emit_udp(g, ts + rng_range(&g->rng, 0, 3000), &w->dev, port, &cloud, w->hb_port,
-			 0, &m);
+		emit_udp(g, ts + rng_range(&g->rng, 0, 3000), &w->dev, port, &cloud, w->hb_port, 0,
+			 &m);
 	}
 	g->bg_seen |= 1u << BG_HEARTBEAT;
 }
@@ -1340,7 +1369,7 @@ static void host_set(struct host *h, const uint8_t *mac, uint32_t ip, uint8_t tt
 
 static void multicast_host(struct host *h, uint32_t ip)
 {
-	uint8_t mac[6] = {0x01, 0x00, 0x5e, (uint8_t)((ip >> 16) & 0x7f), (uint8_t)(ip >> 8),
+	uint8_t mac[6] = {0x01,	      0x00, 0x5e, (uint8_t)((ip >> 16) & 0x7f), (uint8_t)(ip >> 8),
 			  (uint8_t)ip};
 
 	host_set(h, mac, ip, 0, false);
@@ -1381,9 +1410,9 @@ static void tplink_put(struct msg *m, const char *json)
 enum { PLUG_TPLINK, PLUG_DNS, PLUG_TLS };
 
 static const char *const plug_truth[] = {
-	[PLUG_TPLINK] = "tcp 192.168.1.20 -> 192.168.1.50:9999 tplink system.set_relay_state",
-	[PLUG_DNS] = "udp 192.168.1.50 -> 192.168.1.1:53 dns A api.plugcloud.example",
-	[PLUG_TLS] = "tcp 192.168.1.50 -> api.plugcloud.example:443 tls",
+    [PLUG_TPLINK] = "tcp 192.168.1.20 -> 192.168.1.50:9999 tplink system.set_relay_state",
+    [PLUG_DNS] = "udp 192.168.1.50 -> 192.168.1.1:53 dns A api.plugcloud.example",
+    [PLUG_TLS] = "tcp 192.168.1.50 -> api.plugcloud.example:443 tls",
 };
 
 static bool plug_dns_cached(unsigned i)
@@ -1400,9 +1429,18 @@ static unsigned plug_event(struct gen *g, unsigned i, uint64_t t0)
 	uint64_t lan_rtt = MS(rng_range(r, 3, 9));
 	uint64_t wan_rtt = MS(rng_range(r, 25, 45));
 	struct tls_profile p = {
-		.sni = w->cloud_name, .alpn = alpn, .nalpn = 1, .chain = &w->cloud_chain,
-		.min_records = 6, .max_records = 10, .up_mean = 290, .down_mean = 1130,
-		.cpu_min_ms = 30, .cpu_max_ms = 70, .think_min_ms = 20, .think_max_ms = 120,
+	    .sni = w->cloud_name,
+	    .alpn = alpn,
+	    .nalpn = 1,
+	    .chain = &w->cloud_chain,
+	    .min_records = 6,
+	    .max_records = 10,
+	    .up_mean = 290,
+	    .down_mean = 1130,
+	    .cpu_min_ms = 30,
+	    .cpu_max_ms = 70,
+	    .think_min_ms = 20,
+	    .think_max_ms = 120,
 	};
 	unsigned present = 0;
 	uint64_t ts, t_reply;
@@ -1426,14 +1464,19 @@ static unsigned plug_event(struct gen *g, unsigned i, uint64_t t0)
 	ts = t_reply + MS(rng_range(r, 40, 120));
 	if (!cached) {
 		struct dns_rr rr[2] = {
-			{.name = w->cloud_name, .type = DNS_CNAME, .cls = DNS_IN, .ttl = 3600,
-			 .target = "edge.plugcloud.example"},
-			{.name = "edge.plugcloud.example", .type = DNS_A, .cls = DNS_IN,
-			 .ttl = 300, .addr = w->cloud.ip},
+		    {.name = w->cloud_name,
+		     .type = DNS_CNAME,
+		     .cls = DNS_IN,
+		     .ttl = 3600,
+		     .target = "edge.plugcloud.example"},
+		    {.name = "edge.plugcloud.example",
+		     .type = DNS_A,
+		     .cls = DNS_IN,
+		     .ttl = 300,
+		     .addr = w->cloud.ip},
 		};
 
-		ts = dns_lookup(g, ts, &w->dev, w->cloud_name, rr, 2,
-				MS(rng_range(r, 5, 40)));
+		ts = dns_lookup(g, ts, &w->dev, w->cloud_name, rr, 2, MS(rng_range(r, 5, 40)));
 		present |= 1u << PLUG_DNS;
 	}
 	tls_session(g, ts + MS(rng_range(r, 2, 30)), &w->dev, &w->cloud, wan_rtt, &p);
@@ -1467,10 +1510,10 @@ static void synth_setup(struct world *w)
 enum { SYNTH_DHCP, SYNTH_DNS, SYNTH_HTTP, SYNTH_COAP };
 
 static const char *const synth_truth[] = {
-	[SYNTH_DHCP] = "udp 10.0.0.7 -> 10.0.0.1:67 dhcp REQUEST",
-	[SYNTH_DNS] = "udp 10.0.0.7 -> 10.0.0.1:53 dns A cam.vendor.example",
-	[SYNTH_HTTP] = "tcp 10.0.0.7 -> cam.vendor.example:80 http GET /api/v1/event",
-	[SYNTH_COAP] = "udp 10.0.0.7 -> 10.0.0.2:5683 coap POST /notify",
+    [SYNTH_DHCP] = "udp 10.0.0.7 -> 10.0.0.1:67 dhcp REQUEST",
+    [SYNTH_DNS] = "udp 10.0.0.7 -> 10.0.0.1:53 dns A cam.vendor.example",
+    [SYNTH_HTTP] = "tcp 10.0.0.7 -> cam.vendor.example:80 http GET /api/v1/event",
+    [SYNTH_COAP] = "udp 10.0.0.7 -> 10.0.0.2:5683 coap POST /notify",
 };
 
 static bool synth_coap_missing(unsigned i)
@@ -1503,15 +1546,15 @@ static void dhcp_message(struct msg *m, bool reply, uint32_t xid, const struct h
 	put32(m, xid);
 	put16(m, 0);
 	put16(m, 0);
-	put32(m, cli->ip);			/* ciaddr: renewing */
-	put32(m, reply ? cli->ip : 0);		/* yiaddr */
+	put32(m, cli->ip);	       /* ciaddr: renewing */
+	put32(m, reply ? cli->ip : 0); /* yiaddr */
 	put32(m, 0);
 	put32(m, 0);
 	put(m, cli->mac, 6);
 	put_zero(m, 10 + 64 + 128);
 	put32(m, 0x63825363);
 	if (!reply) {
-		v[0] = 3;		/* DHCPREQUEST */
+		v[0] = 3; /* DHCPREQUEST */
 		dhcp_option(m, 53, v, 1);
 		v[0] = 1;
 		memcpy(v + 1, cli->mac, 6);
@@ -1521,7 +1564,7 @@ static void dhcp_message(struct msg *m, bool reply, uint32_t xid, const struct h
 		dhcp_option(m, 12, "cam-7", 5);
 		dhcp_option(m, 55, params, sizeof(params));
 	} else {
-		v[0] = 5;		/* DHCPACK */
+		v[0] = 5; /* DHCPACK */
 		dhcp_option(m, 53, v, 1);
 		set32(v, srv->ip);
 		dhcp_option(m, 54, v, 4);
@@ -1559,21 +1602,21 @@ static uint64_t synth_coap(struct gen *g, uint64_t ts, unsigned id)
 	rng_bytes(r, token, sizeof(token));
 	snprintf(body, sizeof(body), "{\"event\":\"motion\",\"id\":%u}", id);
 	m.len = 0;
-	put8(&m, 0x40 | sizeof(token));	/* ver 1, CON */
+	put8(&m, 0x40 | sizeof(token)); /* ver 1, CON */
 	put8(&m, 0x02);			/* 0.02 POST */
 	put16(&m, mid);
 	put(&m, token, sizeof(token));
-	put8(&m, 0xb6);			/* Uri-Path (11), 6 bytes */
+	put8(&m, 0xb6); /* Uri-Path (11), 6 bytes */
 	put_str(&m, "notify");
-	put8(&m, 0x11);			/* Content-Format (12), 1 byte */
-	put8(&m, 50);			/* application/json */
+	put8(&m, 0x11); /* Content-Format (12), 1 byte */
+	put8(&m, 50);	/* application/json */
 	put8(&m, 0xff);
 	put_str(&m, body);
 	emit_udp(g, ts, &w->dev, port, &w->hub, 5683, 0, &m);
 
 	ts += MS(rng_range(r, 4, 20));
 	m.len = 0;
-	put8(&m, 0x60 | sizeof(token));	/* ver 1, ACK */
+	put8(&m, 0x60 | sizeof(token)); /* ver 1, ACK */
 	put8(&m, 0x44);			/* 2.04 Changed */
 	put16(&m, mid);
 	put(&m, token, sizeof(token));
@@ -1640,8 +1683,8 @@ static unsigned synth_event(struct gen *g, unsigned i, uint64_t t0)
 	emit_udp(g, ts, &w->gw, 67, &w->dev, 68, 0, &m);
 	present |= 1u << SYNTH_DHCP;
 
-	rr = (struct dns_rr){.name = w->cloud_name, .type = DNS_A, .cls = DNS_IN, .ttl = 30,
-			     .addr = w->cloud.ip};
+	rr = (struct dns_rr){
+	    .name = w->cloud_name, .type = DNS_A, .cls = DNS_IN, .ttl = 30, .addr = w->cloud.ip};
 	ts = dns_lookup(g, ts + MS(rng_range(r, 30, 90)), &w->dev, w->cloud_name, &rr, 1,
 			MS(rng_range(r, 5, 30)));
 	present |= 1u << SYNTH_DNS;
@@ -1661,29 +1704,27 @@ static unsigned synth_event(struct gen *g, unsigned i, uint64_t t0)
 struct scenario {
 	const char *name;
 	const char *summary;
-	uint64_t epoch0;	/* time of event 0 */
-	unsigned spacing;	/* seconds between events; idle i is at +spacing/2 */
+	uint64_t epoch0;  /* time of event 0 */
+	unsigned spacing; /* seconds between events; idle i is at +spacing/2 */
 	void (*setup)(struct world *w);
 	unsigned (*event)(struct gen *g, unsigned i, uint64_t t0);
 	const char *const *truth;
 	unsigned ntruth;
-	const char *org;	/* certificate organisation of the cloud */
+	const char *org; /* certificate organisation of the cloud */
 };
 
 static const struct scenario scenarios[] = {
-	{"plug", "smart plug 192.168.1.50 switched on from a phone (the demo)",
-	 1700000000, 600, plug_setup, plug_event, plug_truth, ARRAY_SIZE(plug_truth),
-	 "Plugcloud Example Inc"},
-	{"synth", "camera 10.0.0.7: DHCP renew, DNS, HTTP event report, CoAP notify",
-	 1710000000, 900, synth_setup, synth_event, synth_truth, ARRAY_SIZE(synth_truth),
-	 "Vendor Example Ltd"},
+    {"plug", "smart plug 192.168.1.50 switched on from a phone (the demo)", 1700000000, 600,
+     plug_setup, plug_event, plug_truth, ARRAY_SIZE(plug_truth), "Plugcloud Example Inc"},
+    {"synth", "camera 10.0.0.7: DHCP renew, DNS, HTTP event report, CoAP notify", 1710000000, 900,
+     synth_setup, synth_event, synth_truth, ARRAY_SIZE(synth_truth), "Vendor Example Ltd"},
 };
 
 struct tally {
 	unsigned events, idle;
-	unsigned flow[8];			/* event captures holding truth line i */
-	unsigned bg[BG__COUNT][2];		/* [kind][0 event, 1 idle] */
-	char missing[8][256];			/* files missing truth line i */
+	unsigned flow[8];	   /* event captures holding truth line i */
+	unsigned bg[BG__COUNT][2]; /* [kind][0 event, 1 idle] */
+	char missing[8][256];	   /* files missing truth line i */
 };
 
 static int write_pcap(const char *path, struct gen *g)
@@ -1879,8 +1920,10 @@ static int write_truth(const char *dir, const struct scenario *sc, uint64_t seed
 		fprintf(stderr, "sigex-gen: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "# sigex-gen ground truth: scenario %s, seed %" PRIu64
-		   ", %u event captures, %u idle captures\n", sc->name, seed, t->events, t->idle);
+	fprintf(f,
+		"# sigex-gen ground truth: scenario %s, seed %" PRIu64
+		", %u event captures, %u idle captures\n",
+		sc->name, seed, t->events, t->idle);
 	fprintf(f, "# %s\n", sc->summary);
 	fprintf(f, "# Lines: [background] TRANSPORT CLIENT -> SERVER[:PORT] PROTOCOL [DETAIL...];\n"
 		   "# '#' lines are comments (the count of captures holding the flow).\n");
@@ -1892,8 +1935,8 @@ static int write_truth(const char *dir, const struct scenario *sc, uint64_t seed
 	}
 	for (k = 0; k < BG__COUNT; k++) {
 		bg_line(&w, (enum bg_kind)k, line, sizeof(line));
-		fprintf(f, "# in %u of %u event captures, %u of %u idle captures\n",
-			t->bg[k][0], t->events, t->bg[k][1], t->idle);
+		fprintf(f, "# in %u of %u event captures, %u of %u idle captures\n", t->bg[k][0],
+			t->events, t->bg[k][1], t->idle);
 		fprintf(f, "background %s\n", line);
 	}
 	if (fclose(f) != 0) {
@@ -1927,20 +1970,20 @@ static int make_dirs(const char *dir)
 }
 
 static const char usage[] =
-	"Usage: sigex-gen [OPTIONS] OUTDIR\n"
-	"\n"
-	"Write a deterministic synthetic corpus of one scenario into OUTDIR: one\n"
-	"capture per event occurrence (<epoch>.pcap), idle captures (idle-<i>.pcap)\n"
-	"and the ground truth (truth.txt).  Same arguments, same bytes.\n"
-	"\n"
-	"Options:\n"
-	"  -s, --seed N         seed of every random choice (default 1)\n"
-	"  -S, --scenario NAME  plug (default) or synth; see corpora/README.md\n"
-	"  -e, --events N       event captures (default 10)\n"
-	"  -b, --background N   idle captures without the event (default 0)\n"
-	"  -h, --help           this help\n"
-	"\n"
-	"Scenarios:\n";
+    "Usage: sigex-gen [OPTIONS] OUTDIR\n"
+    "\n"
+    "Write a deterministic synthetic corpus of one scenario into OUTDIR: one\n"
+    "capture per event occurrence (<epoch>.pcap), idle captures (idle-<i>.pcap)\n"
+    "and the ground truth (truth.txt).  Same arguments, same bytes.\n"
+    "\n"
+    "Options:\n"
+    "  -s, --seed N         seed of every random choice (default 1)\n"
+    "  -S, --scenario NAME  plug (default) or synth; see corpora/README.md\n"
+    "  -e, --events N       event captures (default 10)\n"
+    "  -b, --background N   idle captures without the event (default 0)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Scenarios:\n";
 
 static void print_usage(FILE *f)
 {
@@ -1970,12 +2013,9 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"seed", required_argument, NULL, 's'},
-		{"scenario", required_argument, NULL, 'S'},
-		{"events", required_argument, NULL, 'e'},
-		{"background", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"seed", required_argument, NULL, 's'},   {"scenario", required_argument, NULL, 'S'},
+	    {"events", required_argument, NULL, 'e'}, {"background", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const struct scenario *sc = &scenarios[0];
 	uint64_t seed = 1, events = 10, idle = 0;

@@ -137,8 +137,7 @@ void sx_buf_csv(struct sx_buf *b, const char *s)
 
 static int is_formula_start(char c)
 {
-	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' ||
-	       c == '\'';
+	return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' || c == '\'';
 }
 
 void sx_buf_csv_text(struct sx_buf *b, const char *s)

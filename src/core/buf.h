@@ -10,7 +10,8 @@
  * network goes through sx_buf_csv_text(), which also neutralises spreadsheet
  * formula prefixes (= + - @ TAB CR, and a leading apostrophe so that the
  * transformation can be undone): such a field is written with a leading
- * apostrophe (a lone "-", the name of standard input, is left alone).  sx_csv_unneutralise() undoes it for readers of our CSVs.
+ * apostrophe (a lone "-", the name of standard input, is left alone).  sx_csv_unneutralise() undoes
+ * it for readers of our CSVs.
  */
 #ifndef SX_CORE_BUF_H
 #define SX_CORE_BUF_H
@@ -26,7 +27,7 @@ struct sx_buf {
 	char *data;
 	size_t len;
 	size_t cap;
-	int err;	/* 0, or -ENOMEM latched */
+	int err; /* 0, or -ENOMEM latched */
 };
 
 void sx_buf_init(struct sx_buf *b);

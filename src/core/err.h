@@ -11,12 +11,12 @@
 
 enum sx_err {
 	SX_OK = 0,
-	SX_E_PCAP = -1000,	/* libpcap could not open or read; text in the file status */
-	SX_E_LINKTYPE,		/* unsupported link-layer type */
-	SX_E_FORMAT,		/* not a capture, or a damaged one */
-	SX_E_YAML,		/* libyaml emitter or parser error */
-	SX_E_USAGE,		/* bad option or argument */
-	SX_E_STOPPED,		/* the run was interrupted (SIGINT, SIGTERM) */
+	SX_E_PCAP = -1000, /* libpcap could not open or read; text in the file status */
+	SX_E_LINKTYPE,	   /* unsupported link-layer type */
+	SX_E_FORMAT,	   /* not a capture, or a damaged one */
+	SX_E_YAML,	   /* libyaml emitter or parser error */
+	SX_E_USAGE,	   /* bad option or argument */
+	SX_E_STOPPED,	   /* the run was interrupted (SIGINT, SIGTERM) */
 };
 
 /*
@@ -28,9 +28,9 @@ const char *sx_strerror(int err);
 /* Process exit codes, used by every command. */
 enum sx_exit {
 	SX_EXIT_OK = 0,
-	SX_EXIT_FAILURE = 1,	/* no usable output */
-	SX_EXIT_USAGE = 2,	/* bad option or missing argument */
-	SX_EXIT_PARTIAL = 3,	/* some inputs unreadable; the rest processed and written */
+	SX_EXIT_FAILURE = 1, /* no usable output */
+	SX_EXIT_USAGE = 2,   /* bad option or missing argument */
+	SX_EXIT_PARTIAL = 3, /* some inputs unreadable; the rest processed and written */
 };
 
 #endif /* SX_CORE_ERR_H */

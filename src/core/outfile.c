@@ -20,8 +20,8 @@
 #include "core/err.h"
 #include "core/util.h"
 
-#define MAX_TMP 64
-#define TMP_PATH_MAX 4096
+#define MAX_TMP	      64
+#define TMP_PATH_MAX  4096
 #define NEW_FILE_MODE 0644
 
 static char tmp_names[MAX_TMP][TMP_PATH_MAX];
@@ -84,10 +84,10 @@ static bool in_dev_or_proc(const char *path)
 }
 
 enum out_how {
-	OUT_RENAME,	/* temporary file + rename */
-	OUT_STDOUT,	/* the stdout stream */
-	OUT_STDERR,	/* a duplicate of fd 2 */
-	OUT_IN_PLACE,	/* fopen(path, "w") */
+	OUT_RENAME,   /* temporary file + rename */
+	OUT_STDOUT,   /* the stdout stream */
+	OUT_STDERR,   /* a duplicate of fd 2 */
+	OUT_IN_PLACE, /* fopen(path, "w") */
 };
 
 /*

@@ -36,12 +36,12 @@
 #include <stdio.h>
 
 struct sx_out {
-	FILE *f;		/* write here */
-	char *path;		/* the target */
-	char *tmp;		/* temporary name, NULL when written in place */
-	bool is_stdout;		/* f is stdout: flushed, never closed */
-	int slot;		/* registration for cleanup on signals, -1 if none */
-	bool commit_on_stop;	/* rename into place even after a stop request */
+	FILE *f;	     /* write here */
+	char *path;	     /* the target */
+	char *tmp;	     /* temporary name, NULL when written in place */
+	bool is_stdout;	     /* f is stdout: flushed, never closed */
+	int slot;	     /* registration for cleanup on signals, -1 if none */
+	bool commit_on_stop; /* rename into place even after a stop request */
 };
 
 /*

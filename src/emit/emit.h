@@ -27,7 +27,7 @@
 
 struct sx_buf;
 
-#define SX_EMIT_REPORT_FILE "pattern.txt"
+#define SX_EMIT_REPORT_FILE	"pattern.txt"
 #define SX_EMIT_SIGNATURES_FILE "signatures.yaml"
 
 struct sx_emit_opts {
@@ -40,8 +40,7 @@ struct sx_emit_opts {
  * sx_emit_report - append the report to b (errors latch in b->err).
  * o may be NULL (defaults).  Context: any thread; b is the caller's.
  */
-void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r,
-		    const struct sx_emit_opts *o);
+void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r, const struct sx_emit_opts *o);
 
 /*
  * sx_emit_signatures - write signatures.yaml to f (borrowed).  o may be

@@ -31,16 +31,16 @@
 #define SX_PROFILE_EVENT_DEFAULT "event"
 
 struct sx_profile_cfg {
-	const char *device;		/* device-info.name; required, any UTF-8 text */
-	const char *ipv4;		/* the device's IPv4 address ("self"), or NULL */
-	const char *ipv6;		/* the device's IPv6 address ("self"), or NULL */
-	const char *mac;		/* the device's MAC ("aa:bb:cc:dd:ee:ff"), or NULL */
-	const char *gateway;		/* an address written as the alias "gateway", or NULL */
-	const char *phone;		/* an address written as the alias "phone", or NULL */
-	const char *event;		/* the interaction's name; NULL: see
-					 * sx_emit_profile_event_name() */
-	const char *last_update;	/* device-info.last-update; NULL: now, local time */
-	bool stats;			/* add stats (packet-count, duration) to policies */
+	const char *device;	 /* device-info.name; required, any UTF-8 text */
+	const char *ipv4;	 /* the device's IPv4 address ("self"), or NULL */
+	const char *ipv6;	 /* the device's IPv6 address ("self"), or NULL */
+	const char *mac;	 /* the device's MAC ("aa:bb:cc:dd:ee:ff"), or NULL */
+	const char *gateway;	 /* an address written as the alias "gateway", or NULL */
+	const char *phone;	 /* an address written as the alias "phone", or NULL */
+	const char *event;	 /* the interaction's name; NULL: see
+				  * sx_emit_profile_event_name() */
+	const char *last_update; /* device-info.last-update; NULL: now, local time */
+	bool stats;		 /* add stats (packet-count, duration) to policies */
 };
 
 /*

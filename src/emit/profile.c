@@ -99,40 +99,40 @@
 #include "flows/flows.h"
 #include "ingest/ingest.h"
 
-#define ID_MAX 96
+#define ID_MAX	      96
 #define ADDR_TEXT_MAX 64
 #define HOST_TEXT_MAX (SX_NAME_MAX + 2)
 
 /* How an end is written. */
 enum host_form {
-	HOST_NONE = 0,	/* no address at all: key left out */
-	HOST_ONE,	/* one scalar: self, an alias, a name, an address */
-	HOST_LIST,	/* the end's addresses */
+	HOST_NONE = 0, /* no address at all: key left out */
+	HOST_ONE,      /* one scalar: self, an alias, a name, an address */
+	HOST_LIST,     /* the end's addresses */
 };
 
 struct host {
 	enum host_form form;
 	bool self;
-	bool group;			/* multicast or broadcast */
-	char text[HOST_TEXT_MAX];	/* HOST_ONE */
-	char label[HOST_TEXT_MAX];	/* for ids */
-	const struct sx_mine_end *end;	/* HOST_LIST */
+	bool group;		       /* multicast or broadcast */
+	char text[HOST_TEXT_MAX];      /* HOST_ONE */
+	char label[HOST_TEXT_MAX];     /* for ids */
+	const struct sx_mine_end *end; /* HOST_LIST */
 };
 
 struct policy {
 	const struct sx_mine_pattern *p;
 	char id[ID_MAX];
 	struct host src, dst;
-	uint8_t src_role;	/* enum sx_mine_role of src */
+	uint8_t src_role; /* enum sx_mine_role of src */
 	bool bidirectional;
-	bool omit;		/* not written: see rule_text_ok() */
+	bool omit; /* not written: see rule_text_ok() */
 };
 
 struct ctx {
 	const struct sx_profile_cfg *cfg;
-	struct sx_addr dev4, dev6, gateway, phone;	/* family 0 when not given */
+	struct sx_addr dev4, dev6, gateway, phone; /* family 0 when not given */
 	struct sx_yw w;
-	struct policy *pols;	/* event patterns, then background, then periodic */
+	struct policy *pols; /* event patterns, then background, then periodic */
 	size_t npols;
 };
 
@@ -151,14 +151,14 @@ static void str(struct sx_yw *w, const char *s)
 
 	if (w->err)
 		return;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
-					  plain, 1, YAML_ANY_SCALAR_STYLE)) {
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain,
+					  1, YAML_ANY_SCALAR_STYLE)) {
 		/* libyaml refuses text that is not UTF-8 (or fails to copy it) */
 		w->err = SX_E_YAML;
 		snprintf(w->problem, sizeof(w->problem), "cannot write \"%.60s\": not UTF-8", s);
 		return;
 	}
-	if (!yaml_emitter_emit(&w->em, &ev)) {	/* destroys ev even on failure */
+	if (!yaml_emitter_emit(&w->em, &ev)) { /* destroys ev even on failure */
 		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
 		snprintf(w->problem, sizeof(w->problem), "%s",
 			 w->em.problem ? w->em.problem : "YAML emitter error");
@@ -318,9 +318,9 @@ static const char *group_alias(const struct sx_addr *a)
 		uint8_t b[4];
 		const char *alias;
 	} v4[] = {
-		{{224, 0, 0, 251}, "mdns"},	 {{239, 255, 255, 250}, "ssdp"},
-		{{224, 0, 1, 187}, "coap"},	 {{224, 0, 0, 22}, "igmpv3"},
-		{{255, 255, 255, 255}, "broadcast"},
+	    {{224, 0, 0, 251}, "mdns"},		 {{239, 255, 255, 250}, "ssdp"},
+	    {{224, 0, 1, 187}, "coap"},		 {{224, 0, 0, 22}, "igmpv3"},
+	    {{255, 255, 255, 255}, "broadcast"},
 	};
 	size_t i;
 
@@ -406,8 +406,7 @@ static bool rule_uri_ok(const char *uri, bool with_query)
 	size_t n = with_query ? strlen(uri) : strcspn(uri, "?"), i;
 
 	for (i = 0; i < n; i++)
-		if (uri[i] == '$' || (uri[i] == '*' && i + 1 < n) || uri[i] <= ' ' ||
-		    uri[i] > '~')
+		if (uri[i] == '$' || (uri[i] == '*' && i + 1 < n) || uri[i] <= ' ' || uri[i] > '~')
 			return false;
 	return true;
 }
@@ -428,7 +427,8 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struc
 	}
 	alias = end_all(e, &c->gateway, NULL) ? "gateway"
 		: end_all(e, &c->phone, NULL) ? "phone"
-		: e->naddrs == 1 ? group_alias(&e->addrs[0]) : NULL;
+		: e->naddrs == 1	      ? group_alias(&e->addrs[0])
+					      : NULL;
 	if (alias) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s", alias);
@@ -581,7 +581,7 @@ static void make_id(struct ctx *c, size_t i)
 		snprintf(raw, sizeof(raw), "%s %s", what, igmp_group_name(p->app.igmp_group));
 	else if (pol->src.self && pol->dst.self)
 		snprintf(raw, sizeof(raw), "%s device", what);
-	else if (pol->src.self && !strcmp(pol->dst.label, what))	/* not "ssdp-ssdp" */
+	else if (pol->src.self && !strcmp(pol->dst.label, what)) /* not "ssdp-ssdp" */
 		snprintf(raw, sizeof(raw), "%s from device", what);
 	else if (pol->src.self)
 		snprintf(raw, sizeof(raw), "%s %s", what, pol->dst.label);
@@ -596,7 +596,7 @@ static void make_id(struct ctx *c, size_t i)
 	snprintf(pol->id, sizeof(pol->id), "%s", base);
 	for (n = 2; id_used(c, i, pol->id); n++)
 		if ((size_t)snprintf(pol->id, sizeof(pol->id), "%s-%u", base, n) >= sizeof(pol->id))
-			break;	/* cannot happen: base leaves room for the suffix */
+			break; /* cannot happen: base leaves room for the suffix */
 }
 
 static void coap_request(const struct sx_mine_pattern *p, char *type, size_t tsz, char *method,
@@ -706,7 +706,7 @@ static void emit_dns(struct sx_yw *w, const struct sx_mine_pattern *p)
 	if (a->dns_name[0] == '*' && a->dns_name[1] == '.')
 		snprintf(name, sizeof(name), "$%s", a->dns_name + 1);
 	else if (!strchr(a->dns_name, '.'))
-		snprintf(name, sizeof(name), "$%s", a->dns_name);	/* whole-name suffix */
+		snprintf(name, sizeof(name), "$%s", a->dns_name); /* whole-name suffix */
 	else
 		snprintf(name, sizeof(name), "%s", a->dns_name);
 	kv(w, "domain-name", name);
@@ -799,7 +799,7 @@ static void emit_coap(struct sx_yw *w, const struct sx_mine_pattern *p)
 	sx_yw_map_begin(w);
 	if (type[0])
 		kv(w, "type", type);
-	if (is_word(method))	/* a response code ("2.05") is no method */
+	if (is_word(method)) /* a response code ("2.05") is no method */
 		kv(w, "method", method);
 	if (uri[0])
 		kv(w, "uri", uri);
@@ -823,8 +823,7 @@ static void emit_ssdp(struct sx_yw *w, const struct sx_mine_pattern *p)
 
 static bool dhcp_client_type(const char *t)
 {
-	static const char *const client[] = {"discover", "request", "decline", "release",
-					     "inform"};
+	static const char *const client[] = {"discover", "request", "decline", "release", "inform"};
 	size_t i;
 
 	for (i = 0; i < sizeof(client) / sizeof(client[0]); i++)
@@ -850,7 +849,7 @@ static void emit_dhcp(struct sx_yw *w, const struct ctx *c, const struct policy 
 	const struct sx_mine_end *dst = &p->end[other_role(pol->src_role)];
 	char buf[sizeof(p->app.dhcp_type)], kept[sizeof(p->app.dhcp_type)] = "";
 	char *save = NULL, *tok;
-	int by_client = -1;	/* whether the initiator is the DHCP client; -1 unknown */
+	int by_client = -1; /* whether the initiator is the DHCP client; -1 unknown */
 	bool mac = c->cfg->mac && (pol->src.self || pol->dst.self);
 
 	if (end_has_port(dst, 67) || end_has_port(dst, 547))
@@ -917,14 +916,14 @@ static void emit_igmp(struct sx_yw *w, const struct sx_mine_pattern *p)
 static const char *icmp_type_name(int type)
 {
 	static const char *const names[] = {
-		[0] = "echo-reply",		[3] = "destination-unreachable",
-		[4] = "source-quench",		[5] = "redirect",
-		[8] = "echo-request",		[9] = "router-advertisement",
-		[10] = "router-solicitation",	[11] = "time-exceeded",
-		[12] = "parameter-problem",	[13] = "timestamp-request",
-		[14] = "timestamp-reply",	[15] = "info-request",
-		[16] = "info-reply",		[17] = "address-mask-request",
-		[18] = "address-mask-reply",
+	    [0] = "echo-reply",		  [3] = "destination-unreachable",
+	    [4] = "source-quench",	  [5] = "redirect",
+	    [8] = "echo-request",	  [9] = "router-advertisement",
+	    [10] = "router-solicitation", [11] = "time-exceeded",
+	    [12] = "parameter-problem",	  [13] = "timestamp-request",
+	    [14] = "timestamp-reply",	  [15] = "info-request",
+	    [16] = "info-reply",	  [17] = "address-mask-request",
+	    [18] = "address-mask-reply",
 	};
 
 	if (type < 0 || (size_t)type >= sizeof(names) / sizeof(names[0]))
@@ -1049,8 +1048,8 @@ static void emit_policy(struct ctx *c, const struct policy *pol)
 
 /* ---- the document ---- */
 
-static int parse_addr(const char *what, const char *s, bool v4_only, struct sx_addr *a,
-		      char *msg, size_t msglen)
+static int parse_addr(const char *what, const char *s, bool v4_only, struct sx_addr *a, char *msg,
+		      size_t msglen)
 {
 	memset(a, 0, sizeof(*a));
 	if (!s)

@@ -80,8 +80,7 @@ static void secs(struct sx_buf *b, int64_t ns)
 	uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
 	uint64_t us = (a + 500) / 1000;
 
-	sx_buf_printf(b, "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "", us / 1000000,
-		      us % 1000000);
+	sx_buf_printf(b, "%s%" PRIu64 ".%06" PRIu64, ns < 0 ? "-" : "", us / 1000000, us % 1000000);
 }
 
 static void stat3(struct sx_buf *b, const struct sx_mine_stat *s)
@@ -218,13 +217,12 @@ static const char *list_word(enum sx_mine_kind k)
 	}
 }
 
-static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t total,
-		  bool all_ports)
+static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t total, bool all_ports)
 {
-	const struct sx_mine_end *ini = &p->end[p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER
-										: SX_MINE_CLIENT];
-	const struct sx_mine_end *oth = &p->end[p->initiator == SX_MINE_SERVER ? SX_MINE_CLIENT
-										: SX_MINE_SERVER];
+	const struct sx_mine_end *ini =
+	    &p->end[p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT];
+	const struct sx_mine_end *oth =
+	    &p->end[p->initiator == SX_MINE_SERVER ? SX_MINE_CLIENT : SX_MINE_SERVER];
 	char tmp[32];
 
 	sx_buf_printf(b, "%s %" PRIu32 ":\n", list_word((enum sx_mine_kind)p->kind), p->number);
@@ -290,10 +288,10 @@ static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t to
 	app_line(b, p);
 	sx_buf_printf(b, "Order: %" PRIu32 " of %" PRIu32, p->number, total);
 	if (p->number < total)
-		sx_buf_printf(b, "; starts before %s %" PRIu32 " in %" PRIu32 "/%" PRIu32
-				 " occurrences",
-			      list_word((enum sx_mine_kind)p->kind), p->number + 1, p->next_agree,
-			      p->next_both);
+		sx_buf_printf(
+		    b, "; starts before %s %" PRIu32 " in %" PRIu32 "/%" PRIu32 " occurrences",
+		    list_word((enum sx_mine_kind)p->kind), p->number + 1, p->next_agree,
+		    p->next_both);
 	sx_buf_puts(b, "\n\n");
 }
 
@@ -315,8 +313,7 @@ static void percent(struct sx_buf *b, double f)
 		sx_buf_printf(b, "%ld %%", v / 10);
 }
 
-void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r,
-		    const struct sx_emit_opts *o)
+void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r, const struct sx_emit_opts *o)
 {
 	bool all = o && o->all_ports;
 	uint32_t i;
@@ -327,9 +324,9 @@ void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r,
 	sx_buf_printf(b, ": at least %" PRIu32 " of %" PRIu32 ")", r->noccs ? r->min_support : 0,
 		      r->noccs);
 	if (r->nbg)
-		sx_buf_printf(b, "; %" PRIu32 " background pattern(s) from %" PRIu32
-				 " background unit%s",
-			      r->nbackground, r->nbg, r->nbg == 1 ? "" : "s");
+		sx_buf_printf(
+		    b, "; %" PRIu32 " background pattern(s) from %" PRIu32 " background unit%s",
+		    r->nbackground, r->nbg, r->nbg == 1 ? "" : "s");
 	sx_buf_printf(b, "; %" PRIu32 " periodic pattern(s)\n\n", r->nperiodic);
 	list(b, r->patterns, r->npatterns, all);
 	if (r->npatterns) {
@@ -340,14 +337,16 @@ void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r,
 		sx_buf_puts(b, "\n\n");
 	}
 	if (r->nbackground) {
-		sx_buf_printf(b, "%" PRIu32 " background pattern(s): also in at least %" PRIu32
-				 " of %" PRIu32 " background units, not part of the signature\n\n",
+		sx_buf_printf(b,
+			      "%" PRIu32 " background pattern(s): also in at least %" PRIu32
+			      " of %" PRIu32 " background units, not part of the signature\n\n",
 			      r->nbackground, r->min_bg_support, r->nbg);
 		list(b, r->background, r->nbackground, all);
 	}
 	if (r->nperiodic) {
-		sx_buf_printf(b, "%" PRIu32 " periodic pattern(s): repeat at a steady period, not "
-				 "locked to the event, not part of the signature\n\n",
+		sx_buf_printf(b,
+			      "%" PRIu32 " periodic pattern(s): repeat at a steady period, not "
+			      "locked to the event, not part of the signature\n\n",
 			      r->nperiodic);
 		list(b, r->periodic, r->nperiodic, all);
 	}

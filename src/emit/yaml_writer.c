@@ -69,14 +69,16 @@ void sx_yw_map_begin(struct sx_yw *w)
 {
 	yaml_event_t ev;
 
-	emit(w, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+	emit(w, &ev,
+	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
 }
 
 void sx_yw_map_begin_flow(struct sx_yw *w)
 {
 	yaml_event_t ev;
 
-	emit(w, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE));
+	emit(w, &ev,
+	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE));
 }
 
 void sx_yw_map_end(struct sx_yw *w)
@@ -123,8 +125,8 @@ static void scalar(struct sx_yw *w, const char *s, yaml_scalar_style_t style, in
  * special to PyYAML, so check here. */
 static bool looks_typed(const char *s)
 {
-	static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null",
-					    "~", "y", "n", ""};
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
+					    "null", "~",     "y",   "n",  ""};
 	size_t i;
 	const char *p = s;
 

@@ -22,8 +22,8 @@
 
 struct sx_yw {
 	yaml_emitter_t em;
-	int err;		/* 0 or the first error */
-	char problem[256];	/* text of the first error */
+	int err;	   /* 0 or the first error */
+	char problem[256]; /* text of the first error */
 	bool open;
 };
 

@@ -147,8 +147,8 @@ int sx_flows_collect(struct sx_flows *fl, const struct sx_ingest_cfg *cfg, struc
 	readers = c.npaths && c.nthreads > c.npaths ? c.npaths : c.nthreads;
 	if (fl->split_cap)
 		fl->cfg.max_live = (uint32_t)SX_MAX(
-		    (uint64_t)1, SX_MIN(fl->cfg.max_flows / (readers ? readers : 1),
-					(uint64_t)UINT32_MAX));
+		    (uint64_t)1,
+		    SX_MIN(fl->cfg.max_flows / (readers ? readers : 1), (uint64_t)UINT32_MAX));
 	rc.learners = sx_calloc_array(c.nthreads ? c.nthreads : 1, sizeof(*rc.learners));
 	if (!rc.learners)
 		return -ENOMEM;

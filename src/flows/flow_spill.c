@@ -543,13 +543,13 @@ struct text_run {
 	FILE *out;
 	const struct sx_run *runs;
 	size_t nruns;
-	size_t *unit_at;	/* index in runs of each unit's first run */
+	size_t *unit_at; /* index in runs of each unit's first run */
 	size_t nunits;
-	atomic_size_t take;	/* next unit to take */
+	atomic_size_t take; /* next unit to take */
 	pthread_mutex_t lock;
 	pthread_cond_t turn;
-	size_t next;		/* unit whose text is due (under lock) */
-	int err;		/* first error (under lock) */
+	size_t next; /* unit whose text is due (under lock) */
+	int err;     /* first error (under lock) */
 };
 
 struct text_thread {
@@ -603,7 +603,7 @@ static int text_row(void *arg, const struct sx_flow_row *row)
 	if (t->b.len < TEXT_AHEAD_MAX && !my_turn(t))
 		return 0;
 	if (!wait_turn(t))
-		return SX_E_STOPPED;	/* another thread failed: its error is kept */
+		return SX_E_STOPPED; /* another thread failed: its error is kept */
 	return sx_buf_flush(&t->b, t->tr->out);
 }
 
@@ -642,8 +642,8 @@ int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t
 			 const struct sx_names *names, unsigned nthreads, sx_flow_text_fn fmt,
 			 FILE *out)
 {
-	struct text_run tr = {.fl = fl, .files = files, .nfiles = nfiles, .names = names,
-			      .fmt = fmt, .out = out};
+	struct text_run tr = {
+	    .fl = fl, .files = files, .nfiles = nfiles, .names = names, .fmt = fmt, .out = out};
 	struct text_thread *th = NULL;
 	struct sx_run *runs = NULL;
 	unsigned n, i, started = 0;
@@ -681,7 +681,7 @@ int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t
 	/* The calling thread is the first worker: one thread needs no other. */
 	for (i = 1; i < n && !ret; i++) {
 		if (pthread_create(&th[i].thread, NULL, text_main, &th[i]))
-			break;	/* fewer threads: the others take its units */
+			break; /* fewer threads: the others take its units */
 		started++;
 	}
 	if (!ret)

@@ -26,8 +26,7 @@
 void sx_app_dissect(struct sx_pkt *pkt);
 
 /* DNS, mDNS, LLMNR (RFC 1035, 6762, 4795); over_tcp: a 2-byte length prefix. */
-bool sx_app_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp,
-		enum sx_proto kind);
+bool sx_app_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp, enum sx_proto kind);
 bool sx_app_tls(struct sx_pkt *pkt, const uint8_t *p, size_t n);
 bool sx_app_http(struct sx_pkt *pkt, const uint8_t *p, size_t n);
 bool sx_app_coap(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool well_known_port);

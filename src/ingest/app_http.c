@@ -39,9 +39,9 @@
 
 /* Request header names that can open a continuation segment. */
 static const char *const request_headers[] = {
-	"host",		 "user-agent",	   "accept",	     "accept-encoding", "accept-language",
-	"connection",	 "content-type",   "content-length", "cookie",	       "authorization",
-	"cache-control", "x-requested-with", "referer",	     "origin",	       "upgrade",
+    "host",	     "user-agent",	 "accept",	   "accept-encoding", "accept-language",
+    "connection",    "content-type",	 "content-length", "cookie",	      "authorization",
+    "cache-control", "x-requested-with", "referer",	   "origin",	      "upgrade",
 };
 
 static const char *const methods[] = {
@@ -234,7 +234,7 @@ bool sx_app_http(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 	line = next_line(&c, &complete);
 	if (continuation_line(line, complete)) {
 		h->continuation = true;
-		c = sx_cur(p, n);	/* parse the first line as a field too */
+		c = sx_cur(p, n); /* parse the first line as a field too */
 	} else if (!start_line(h, line, complete)) {
 		return false;
 	}

@@ -135,8 +135,8 @@ static bool skip_value(struct scan *s)
 static bool add_name(char *dst, size_t dstsz, size_t *len, const uint8_t *k, size_t kl,
 		     const uint8_t *sub, size_t sl)
 {
-	size_t need = (*len > 0) + sx_text_escaped_len(k, kl) +
-		      (sub ? 1 + sx_text_escaped_len(sub, sl) : 0);
+	size_t need =
+	    (*len > 0) + sx_text_escaped_len(k, kl) + (sub ? 1 + sx_text_escaped_len(sub, sl) : 0);
 
 	if (*len + need >= dstsz)
 		return false;

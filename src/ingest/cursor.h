@@ -18,7 +18,7 @@
 struct sx_cursor {
 	const uint8_t *p;
 	const uint8_t *end;
-	bool bad;	/* a read went past end */
+	bool bad; /* a read went past end */
 };
 
 static inline struct sx_cursor sx_cur(const uint8_t *p, size_t len)

@@ -24,28 +24,28 @@
 #include "ingest/app.h"
 #include "ingest/cursor.h"
 
-#define ETH_IPV4 0x0800
-#define ETH_ARP 0x0806
-#define ETH_VLAN 0x8100
-#define ETH_QINQ 0x88a8
-#define ETH_QINQ_OLD 0x9100
-#define ETH_IPV6 0x86dd
+#define ETH_IPV4       0x0800
+#define ETH_ARP	       0x0806
+#define ETH_VLAN       0x8100
+#define ETH_QINQ       0x88a8
+#define ETH_QINQ_OLD   0x9100
+#define ETH_IPV6       0x86dd
 #define ETH_PPPOE_SESS 0x8864
 #define ETH_PPPOE_DISC 0x8863
-#define ETH_EAPOL 0x888e
+#define ETH_EAPOL      0x888e
 
 #define MAX_VLAN_TAGS 4
-#define MAX_IPV6_EXT 16
+#define MAX_IPV6_EXT  16
 
 static const char *const proto_names[SX_P__COUNT] = {
-	[SX_P_UNKNOWN] = "UNKNOWN", [SX_P_ETHERNET] = "ETH",  [SX_P_ARP] = "ARP",
-	[SX_P_EAPOL] = "EAPOL",	    [SX_P_LLC] = "LLC",	      [SX_P_IPV4] = "IPV4",
-	[SX_P_IPV6] = "IPV6",	    [SX_P_TCP] = "TCP",	      [SX_P_UDP] = "UDP",
-	[SX_P_ICMP] = "ICMP",	    [SX_P_ICMPV6] = "ICMPV6", [SX_P_IGMP] = "IGMP",
-	[SX_P_DNS] = "DNS",	    [SX_P_MDNS] = "MDNS",     [SX_P_LLMNR] = "LLMNR",
-	[SX_P_TLS] = "TLS",	    [SX_P_HTTP] = "HTTP",     [SX_P_COAP] = "COAP",
-	[SX_P_SSDP] = "SSDP",	    [SX_P_DHCP] = "DHCP",     [SX_P_NTP] = "NTP",
-	[SX_P_MQTT] = "MQTT",	    [SX_P_TPLINK] = "TPLINK-SHP",
+    [SX_P_UNKNOWN] = "UNKNOWN", [SX_P_ETHERNET] = "ETH",      [SX_P_ARP] = "ARP",
+    [SX_P_EAPOL] = "EAPOL",	[SX_P_LLC] = "LLC",	      [SX_P_IPV4] = "IPV4",
+    [SX_P_IPV6] = "IPV6",	[SX_P_TCP] = "TCP",	      [SX_P_UDP] = "UDP",
+    [SX_P_ICMP] = "ICMP",	[SX_P_ICMPV6] = "ICMPV6",     [SX_P_IGMP] = "IGMP",
+    [SX_P_DNS] = "DNS",		[SX_P_MDNS] = "MDNS",	      [SX_P_LLMNR] = "LLMNR",
+    [SX_P_TLS] = "TLS",		[SX_P_HTTP] = "HTTP",	      [SX_P_COAP] = "COAP",
+    [SX_P_SSDP] = "SSDP",	[SX_P_DHCP] = "DHCP",	      [SX_P_NTP] = "NTP",
+    [SX_P_MQTT] = "MQTT",	[SX_P_TPLINK] = "TPLINK-SHP",
 };
 
 const char *sx_proto_name(enum sx_proto proto)
@@ -62,13 +62,13 @@ enum sx_l2 sx_l2_from_dlt(int dlt)
 		return SX_L2_ETH;
 	case DLT_LINUX_SLL:
 		return SX_L2_SLL;
-	case 276:	/* DLT_LINUX_SLL2 */
+	case 276: /* DLT_LINUX_SLL2 */
 		return SX_L2_SLL2;
-	case 12:	/* DLT_RAW on most systems */
-	case 14:	/* DLT_RAW on OpenBSD */
-	case 101:	/* LINKTYPE_RAW */
-	case 228:	/* DLT_IPV4 */
-	case 229:	/* DLT_IPV6 */
+	case 12:  /* DLT_RAW on most systems */
+	case 14:  /* DLT_RAW on OpenBSD */
+	case 101: /* LINKTYPE_RAW */
+	case 228: /* DLT_IPV4 */
+	case 229: /* DLT_IPV6 */
 		return SX_L2_RAW;
 	case DLT_NULL:
 	case DLT_LOOP:
@@ -121,7 +121,7 @@ static void decode_igmp(struct sx_pkt *pkt, struct sx_cursor *c, size_t len)
 	memset(g, 0, sizeof(*g));
 	g->type = type;
 	switch (type) {
-	case 0x11:	/* membership query */
+	case 0x11: /* membership query */
 		g->version = len >= 12 ? 3 : mrt == 0 ? 1 : 2;
 		sx_cur_copy(c, g->group, 4);
 		break;
@@ -134,12 +134,12 @@ static void decode_igmp(struct sx_pkt *pkt, struct sx_cursor *c, size_t len)
 		g->version = 2;
 		sx_cur_copy(c, g->group, 4);
 		break;
-	case 0x22:	/* v3 membership report */
+	case 0x22: /* v3 membership report */
 		g->version = 3;
 		sx_cur_skip(c, 2);
 		g->nrecords = sx_cur_be16(c);
 		if (g->nrecords && !c->bad) {
-			sx_cur_skip(c, 4);	/* record type, aux len, number of sources */
+			sx_cur_skip(c, 4); /* record type, aux len, number of sources */
 			sx_cur_copy(c, g->group, 4);
 		}
 		break;
@@ -373,12 +373,12 @@ static void decode_ipv6(struct sx_pkt *pkt, struct sx_cursor *c)
 			hl = sx_cur_u8(&p);
 			ext = ((size_t)hl + 1) * 8;
 			break;
-		case 51:	/* AH: length in 4-byte units, minus 2 */
+		case 51: /* AH: length in 4-byte units, minus 2 */
 			next = sx_cur_u8(&p);
 			hl = sx_cur_u8(&p);
 			ext = ((size_t)hl + 2) * 4;
 			break;
-		case 44: {	/* fragment: next, reserved, offset|M, id */
+		case 44: { /* fragment: next, reserved, offset|M, id */
 			uint16_t offm;
 
 			next = sx_cur_u8(&p);
@@ -425,7 +425,7 @@ static void decode_ipv6(struct sx_pkt *pkt, struct sx_cursor *c)
 		len -= ext;
 		nh = next;
 	}
-	pkt->ip_proto = nh;	/* chain too long: stop, keep what we have */
+	pkt->ip_proto = nh; /* chain too long: stop, keep what we have */
 	set_status(pkt, SX_DEC_MALFORMED);
 }
 
@@ -592,7 +592,7 @@ static void decode_sll(struct sx_pkt *pkt, struct sx_cursor *c, bool v2)
 		set_status(pkt, SX_DEC_TRUNCATED);
 		return;
 	}
-	if (proto == ETH_VLAN) {	/* kernel-reinserted tag: TCI, type */
+	if (proto == ETH_VLAN) { /* kernel-reinserted tag: TCI, type */
 		pkt->vlan = sx_cur_be16(c) & 0x0fff;
 		pkt->nvlan = 1;
 		proto = sx_cur_be16(c);

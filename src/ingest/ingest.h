@@ -114,7 +114,7 @@ struct sx_raw_rec {
 	uint32_t wire_len;
 	int64_t ts_sec;
 	uint32_t ts_nsec;
-	uint64_t index;		/* 0-based record number within the file */
+	uint64_t index; /* 0-based record number within the file */
 };
 
 int sx_capture_next_raw(struct sx_capture *cap, struct sx_raw_rec *rec);
@@ -129,18 +129,18 @@ void sx_capture_close(struct sx_capture *cap);
 
 /* Per-file outcome, filled by sx_ingest_run(). */
 struct sx_file_status {
-	int err;		/* 0 when the whole file was read */
-	bool opened;		/* packets (possibly none) were read before err */
-	char msg[256];		/* the cause, when err or a warning */
-	bool warn_empty;	/* a valid capture with no packets */
+	int err;	 /* 0 when the whole file was read */
+	bool opened;	 /* packets (possibly none) were read before err */
+	char msg[256];	 /* the cause, when err or a warning */
+	bool warn_empty; /* a valid capture with no packets */
 	int dlt;
-	uint64_t packets;	/* records read */
-	uint64_t bytes;		/* sum of wire lengths */
-	uint64_t ip_packets;	/* IPv4 and IPv6 packets */
-	uint64_t by_status[4];	/* enum sx_dec_status */
-	int64_t first_sec;	/* first packet's timestamp */
+	uint64_t packets;      /* records read */
+	uint64_t bytes;	       /* sum of wire lengths */
+	uint64_t ip_packets;   /* IPv4 and IPv6 packets */
+	uint64_t by_status[4]; /* enum sx_dec_status */
+	int64_t first_sec;     /* first packet's timestamp */
 	uint32_t first_nsec;
-	bool piped;		/* read on a second thread, decoded on the callbacks' */
+	bool piped; /* read on a second thread, decoded on the callbacks' */
 };
 
 /*
@@ -159,13 +159,13 @@ struct sx_ingest_ops {
 };
 
 struct sx_ingest_cfg {
-	const char *const *paths;	/* files to read; borrowed, must outlive the call */
-	const char *const *names;	/* names shown in messages, or NULL for paths */
+	const char *const *paths; /* files to read; borrowed, must outlive the call */
+	const char *const *names; /* names shown in messages, or NULL for paths */
 	uint32_t npaths;
-	unsigned nthreads;		/* 0: number of online CPUs */
-	const char *filter;		/* BPF filter, or NULL */
-	const uint32_t *order;		/* order in which files are taken (npaths distinct
-					 * indices, borrowed), or NULL: largest first */
+	unsigned nthreads;     /* 0: number of online CPUs */
+	const char *filter;    /* BPF filter, or NULL */
+	const uint32_t *order; /* order in which files are taken (npaths distinct
+				* indices, borrowed), or NULL: largest first */
 };
 
 /*
@@ -188,11 +188,11 @@ int sx_ingest_report(const struct sx_ingest_cfg *cfg, const struct sx_file_statu
 struct sx_names;
 
 enum sx_name_source {
-	SX_NAME_SEED = 0,	/* --names file: always wins */
-	SX_NAME_DNS,		/* DNS A/AAAA answer, mapped to the name queried */
-	SX_NAME_SNI,		/* TLS server_name, for the server's address */
-	SX_NAME_HTTP,		/* HTTP Host, for the server's address */
-	SX_NAME_MDNS,		/* mDNS answers: local names, kept apart */
+	SX_NAME_SEED = 0, /* --names file: always wins */
+	SX_NAME_DNS,	  /* DNS A/AAAA answer, mapped to the name queried */
+	SX_NAME_SNI,	  /* TLS server_name, for the server's address */
+	SX_NAME_HTTP,	  /* HTTP Host, for the server's address */
+	SX_NAME_MDNS,	  /* mDNS answers: local names, kept apart */
 };
 
 /*

@@ -42,20 +42,20 @@
 
 struct entry {
 	struct sx_addr addr;
-	uint8_t source;		/* enum sx_name_source */
+	uint8_t source; /* enum sx_name_source */
 	uint64_t count;
-	char *name;		/* owned */
+	char *name; /* owned */
 };
 
 struct sx_names_learner {
-	struct entry *slots;	/* open addressing; name == NULL is empty */
-	size_t cap;		/* power of two */
+	struct entry *slots; /* open addressing; name == NULL is empty */
+	size_t cap;	     /* power of two */
 	size_t used;
 };
 
 struct pick {
 	struct sx_addr addr;
-	const char *name;	/* points into the entries */
+	const char *name; /* points into the entries */
 };
 
 struct sx_names {
@@ -252,7 +252,7 @@ void sx_names_learn(struct sx_names_learner *l, const struct sx_pkt *pkt)
 		colon = strrchr(host, ':');
 		if (colon)
 			*colon = '\0';
-		if (inet_pton(AF_INET, host, host + sizeof(host) / 2) != 1)	/* not a literal */
+		if (inet_pton(AF_INET, host, host + sizeof(host) / 2) != 1) /* not a literal */
 			learn(l, &pkt->dst, SX_NAME_HTTP, host);
 		break;
 	default:

@@ -20,13 +20,13 @@
 #include <stdint.h>
 
 /* Length limits of decoded text, bytes including the NUL. */
-#define SX_NAME_MAX 256		/* DNS names, SNI, HTTP Host */
-#define SX_URI_MAX 256		/* HTTP path and query, CoAP URI, MQTT topic */
-#define SX_TEXT_MAX 128		/* headers, client ids, ALPN list, TP-Link command */
-#define SX_DNS_MAX_Q 4		/* questions kept per message */
-#define SX_DNS_MAX_RR 24	/* resource records kept per message */
+#define SX_NAME_MAX	    256 /* DNS names, SNI, HTTP Host */
+#define SX_URI_MAX	    256 /* HTTP path and query, CoAP URI, MQTT topic */
+#define SX_TEXT_MAX	    128 /* headers, client ids, ALPN list, TP-Link command */
+#define SX_DNS_MAX_Q	    4	/* questions kept per message */
+#define SX_DNS_MAX_RR	    24	/* resource records kept per message */
 #define SX_TLS_MAX_VERSIONS 8
-#define SX_TLS_MAX_RECORDS 8
+#define SX_TLS_MAX_RECORDS  8
 
 /* Link-layer framing of the capture. */
 enum sx_l2 {
@@ -34,16 +34,16 @@ enum sx_l2 {
 	SX_L2_SLL,
 	SX_L2_SLL2,
 	SX_L2_RAW,
-	SX_L2_NULL,	/* BSD loopback / DLT_NULL and DLT_LOOP */
+	SX_L2_NULL, /* BSD loopback / DLT_NULL and DLT_LOOP */
 	SX_L2_UNSUPPORTED,
 };
 
 /* Outcome of decoding the frame's headers. */
 enum sx_dec_status {
 	SX_DEC_OK = 0,
-	SX_DEC_TRUNCATED,	/* captured bytes end inside a header */
-	SX_DEC_MALFORMED,	/* a header is inconsistent (bad length, version) */
-	SX_DEC_UNSUPPORTED,	/* link type or encapsulation not decoded */
+	SX_DEC_TRUNCATED,   /* captured bytes end inside a header */
+	SX_DEC_MALFORMED,   /* a header is inconsistent (bad length, version) */
+	SX_DEC_UNSUPPORTED, /* link type or encapsulation not decoded */
 };
 
 /*
@@ -51,12 +51,12 @@ enum sx_dec_status {
  * order matters only to sx_proto_name(); values are not stored anywhere.
  */
 enum sx_proto {
-	SX_P_UNKNOWN = 0,	/* nothing understood (unsupported link type) */
-	SX_P_ETHERNET,		/* an EtherType we do not decode */
+	SX_P_UNKNOWN = 0, /* nothing understood (unsupported link type) */
+	SX_P_ETHERNET,	  /* an EtherType we do not decode */
 	SX_P_ARP,
 	SX_P_EAPOL,
 	SX_P_LLC,
-	SX_P_IPV4,		/* IP with no transport decoded (other protocol, later fragment) */
+	SX_P_IPV4, /* IP with no transport decoded (other protocol, later fragment) */
 	SX_P_IPV6,
 	SX_P_TCP,
 	SX_P_UDP,
@@ -73,13 +73,13 @@ enum sx_proto {
 	SX_P_DHCP,
 	SX_P_NTP,
 	SX_P_MQTT,
-	SX_P_TPLINK,		/* TP-Link Smart Home Protocol */
+	SX_P_TPLINK, /* TP-Link Smart Home Protocol */
 	SX_P__COUNT,
 };
 
 /* An IP address; IPv4 is stored in the first 4 bytes of b, the rest zero. */
 struct sx_addr {
-	uint8_t family;		/* 0 (none), 4 or 6 */
+	uint8_t family; /* 0 (none), 4 or 6 */
 	uint8_t b[16];
 };
 
@@ -88,50 +88,50 @@ struct sx_addr {
 struct sx_dns_q {
 	uint16_t qtype;
 	uint16_t qclass;	/* mDNS unicast-response bit cleared */
-	char name[SX_NAME_MAX];	/* presentation form, no trailing dot */
+	char name[SX_NAME_MAX]; /* presentation form, no trailing dot */
 };
 
 enum sx_dns_section { SX_DNS_AN = 1, SX_DNS_NS = 2, SX_DNS_AR = 3 };
 
 struct sx_dns_rr {
-	uint8_t section;	/* enum sx_dns_section */
+	uint8_t section; /* enum sx_dns_section */
 	uint16_t type;
 	uint32_t ttl;
-	char name[SX_NAME_MAX];	/* owner name, no trailing dot */
+	char name[SX_NAME_MAX]; /* owner name, no trailing dot */
 	/*
 	 * A/AAAA: the address (also in addr); CNAME/PTR/NS: the target name;
 	 * SRV: "prio weight port target"; TXT: the strings, space-separated;
 	 * other types: empty.
 	 */
 	char data[SX_NAME_MAX];
-	struct sx_addr addr;	/* A/AAAA only, else family 0 */
+	struct sx_addr addr; /* A/AAAA only, else family 0 */
 };
 
 struct sx_dns {
 	uint16_t id;
-	uint16_t flags;		/* the raw 16-bit flags word */
-	bool qr;		/* response */
+	uint16_t flags; /* the raw 16-bit flags word */
+	bool qr;	/* response */
 	uint8_t opcode;
 	uint8_t rcode;
-	uint16_t qdcount, ancount, nscount, arcount;	/* as in the header */
-	uint8_t nq;		/* questions kept (<= SX_DNS_MAX_Q) */
-	uint8_t nrr;		/* records kept (<= SX_DNS_MAX_RR) */
-	bool cut;		/* more questions/records than kept, or stopped on an error */
+	uint16_t qdcount, ancount, nscount, arcount; /* as in the header */
+	uint8_t nq;				     /* questions kept (<= SX_DNS_MAX_Q) */
+	uint8_t nrr;				     /* records kept (<= SX_DNS_MAX_RR) */
+	bool cut; /* more questions/records than kept, or stopped on an error */
 	struct sx_dns_q q[SX_DNS_MAX_Q];
 	struct sx_dns_rr rr[SX_DNS_MAX_RR];
 };
 
 struct sx_tls {
-	uint8_t nrecords;	/* records whose header starts in this segment (<= max) */
-	uint8_t content_type[SX_TLS_MAX_RECORDS];	/* 20..24 per record */
-	uint16_t record_version;	/* of the first record */
-	uint8_t hs_type;	/* first handshake message type, 0 when none */
-	uint16_t legacy_version;	/* ClientHello/ServerHello legacy_version */
-	uint16_t selected_version;	/* ServerHello supported_versions, else 0 */
-	uint8_t nversions;	/* ClientHello supported_versions list (kept <= max) */
+	uint8_t nrecords; /* records whose header starts in this segment (<= max) */
+	uint8_t content_type[SX_TLS_MAX_RECORDS]; /* 20..24 per record */
+	uint16_t record_version;		  /* of the first record */
+	uint8_t hs_type;			  /* first handshake message type, 0 when none */
+	uint16_t legacy_version;		  /* ClientHello/ServerHello legacy_version */
+	uint16_t selected_version;		  /* ServerHello supported_versions, else 0 */
+	uint8_t nversions; /* ClientHello supported_versions list (kept <= max) */
 	uint16_t versions[SX_TLS_MAX_VERSIONS];
 	char sni[SX_NAME_MAX];	/* first host_name of server_name, lower-case */
-	char alpn[SX_TEXT_MAX];	/* protocol names, comma-separated */
+	char alpn[SX_TEXT_MAX]; /* protocol names, comma-separated */
 };
 
 struct sx_http {
@@ -139,41 +139,41 @@ struct sx_http {
 	bool continuation;	/* header fields continuing a request sent earlier */
 	uint16_t status;	/* responses */
 	char method[16];	/* requests */
-	char host[SX_NAME_MAX];	/* Host header, lower-case, port kept */
+	char host[SX_NAME_MAX]; /* Host header, lower-case, port kept */
 	char path[SX_URI_MAX];	/* request-target before '?' */
-	char query[SX_URI_MAX];	/* after '?', without it */
+	char query[SX_URI_MAX]; /* after '?', without it */
 	bool cut;
 };
 
 enum sx_coap_type { SX_COAP_CON = 0, SX_COAP_NON, SX_COAP_ACK, SX_COAP_RST };
 
 struct sx_coap {
-	uint8_t type;		/* enum sx_coap_type */
-	uint8_t code;		/* class << 5 | detail */
+	uint8_t type; /* enum sx_coap_type */
+	uint8_t code; /* class << 5 | detail */
 	uint16_t msg_id;
 	char path[SX_URI_MAX];	/* "/a/b" from Uri-Path options, "" when none */
-	char query[SX_URI_MAX];	/* "q1&q2" from Uri-Query options */
+	char query[SX_URI_MAX]; /* "q1&q2" from Uri-Query options */
 };
 
 enum sx_ssdp_kind { SX_SSDP_MSEARCH = 1, SX_SSDP_NOTIFY, SX_SSDP_RESPONSE };
 
 struct sx_ssdp {
-	uint8_t kind;		/* enum sx_ssdp_kind */
-	char st[SX_TEXT_MAX];	/* ST (M-SEARCH, response) or NT (NOTIFY) */
-	char nts[32];		/* NOTIFY sub-type (ssdp:alive, ...) */
+	uint8_t kind;	      /* enum sx_ssdp_kind */
+	char st[SX_TEXT_MAX]; /* ST (M-SEARCH, response) or NT (NOTIFY) */
+	char nts[32];	      /* NOTIFY sub-type (ssdp:alive, ...) */
 	char usn[SX_TEXT_MAX];
 	char server[SX_TEXT_MAX];
 };
 
 struct sx_dhcp {
-	uint8_t op;		/* 1 request, 2 reply */
-	uint8_t msg_type;	/* option 53, 0 for plain BOOTP */
+	uint8_t op;	  /* 1 request, 2 reply */
+	uint8_t msg_type; /* option 53, 0 for plain BOOTP */
 	uint32_t xid;
 	uint8_t chaddr[6];
 	bool has_requested_ip;
 	uint8_t requested_ip[4];	/* option 50 */
 	char hostname[SX_TEXT_MAX];	/* option 12 */
-	char vendor_class[SX_TEXT_MAX];	/* option 60 */
+	char vendor_class[SX_TEXT_MAX]; /* option 60 */
 };
 
 struct sx_ntp {
@@ -183,16 +183,16 @@ struct sx_ntp {
 };
 
 struct sx_mqtt {
-	uint8_t type;		/* control packet type 1..15 */
-	char client_id[SX_TEXT_MAX];	/* CONNECT */
-	char topic[SX_URI_MAX];	/* PUBLISH, SUBSCRIBE (first filter) */
+	uint8_t type;		     /* control packet type 1..15 */
+	char client_id[SX_TEXT_MAX]; /* CONNECT */
+	char topic[SX_URI_MAX];	     /* PUBLISH, SUBSCRIBE (first filter) */
 };
 
 struct sx_igmp {
-	uint8_t version;	/* 1, 2 or 3 */
+	uint8_t version; /* 1, 2 or 3 */
 	uint8_t type;
-	uint8_t group[4];	/* group address; v3 report: first record's */
-	uint16_t nrecords;	/* v3 report */
+	uint8_t group[4];  /* group address; v3 report: first record's */
+	uint16_t nrecords; /* v3 report */
 };
 
 struct sx_icmp {
@@ -201,24 +201,24 @@ struct sx_icmp {
 };
 
 struct sx_tplink {
-	bool response;		/* sent from port 9999 */
+	bool response; /* sent from port 9999 */
 	/* top-level JSON keys, "module.method" joined by spaces, e.g.
 	 * "system.set_relay_state" */
 	char cmd[SX_TEXT_MAX];
 };
 
 union sx_app {
-	struct sx_dns dns;	/* SX_P_DNS, SX_P_MDNS, SX_P_LLMNR */
-	struct sx_tls tls;	/* SX_P_TLS */
-	struct sx_http http;	/* SX_P_HTTP */
-	struct sx_coap coap;	/* SX_P_COAP */
-	struct sx_ssdp ssdp;	/* SX_P_SSDP */
-	struct sx_dhcp dhcp;	/* SX_P_DHCP */
-	struct sx_ntp ntp;	/* SX_P_NTP */
-	struct sx_mqtt mqtt;	/* SX_P_MQTT */
-	struct sx_igmp igmp;	/* SX_P_IGMP */
-	struct sx_icmp icmp;	/* SX_P_ICMP, SX_P_ICMPV6 */
-	struct sx_tplink tplink;	/* SX_P_TPLINK */
+	struct sx_dns dns;	 /* SX_P_DNS, SX_P_MDNS, SX_P_LLMNR */
+	struct sx_tls tls;	 /* SX_P_TLS */
+	struct sx_http http;	 /* SX_P_HTTP */
+	struct sx_coap coap;	 /* SX_P_COAP */
+	struct sx_ssdp ssdp;	 /* SX_P_SSDP */
+	struct sx_dhcp dhcp;	 /* SX_P_DHCP */
+	struct sx_ntp ntp;	 /* SX_P_NTP */
+	struct sx_mqtt mqtt;	 /* SX_P_MQTT */
+	struct sx_igmp igmp;	 /* SX_P_IGMP */
+	struct sx_icmp icmp;	 /* SX_P_ICMP, SX_P_ICMPV6 */
+	struct sx_tplink tplink; /* SX_P_TPLINK */
 };
 
 /* TCP flag bits as on the wire. */
@@ -233,31 +233,31 @@ union sx_app {
 
 struct sx_pkt {
 	/* capture */
-	uint32_t file;		/* index of the capture in the run */
-	uint64_t index;		/* 0-based packet number within the file */
+	uint32_t file;	/* index of the capture in the run */
+	uint64_t index; /* 0-based packet number within the file */
 	int64_t ts_sec;
 	uint32_t ts_nsec;
 
 	/* decoding outcome: sx_decode() clears and fills from here on */
-	uint8_t status;		/* enum sx_dec_status */
-	uint32_t wire_len;	/* orig_len: the packet's length */
-	uint32_t cap_len;	/* captured bytes: bound decoding only */
-	uint8_t proto;		/* enum sx_proto */
+	uint8_t status;	   /* enum sx_dec_status */
+	uint32_t wire_len; /* orig_len: the packet's length */
+	uint32_t cap_len;  /* captured bytes: bound decoding only */
+	uint8_t proto;	   /* enum sx_proto */
 
 	/* link layer */
-	uint8_t l2;		/* enum sx_l2 */
-	uint16_t vlan;		/* outer 802.1Q VLAN id, 0 when untagged */
-	uint8_t nvlan;		/* number of VLAN tags */
+	uint8_t l2;    /* enum sx_l2 */
+	uint16_t vlan; /* outer 802.1Q VLAN id, 0 when untagged */
+	uint8_t nvlan; /* number of VLAN tags */
 	bool pppoe;
-	uint16_t ethertype;	/* of the network layer after tags */
+	uint16_t ethertype; /* of the network layer after tags */
 
 	/* network layer */
 	struct sx_addr src, dst;
-	uint8_t ip_proto;	/* final next-header / protocol */
-	uint8_t ttl;		/* TTL or hop limit */
-	bool frag;		/* part of a fragmented datagram */
-	bool frag_later;	/* not the first fragment: no transport header */
-	bool ip_opt_ra;		/* IPv4 Router Alert option present */
+	uint8_t ip_proto; /* final next-header / protocol */
+	uint8_t ttl;	  /* TTL or hop limit */
+	bool frag;	  /* part of a fragmented datagram */
+	bool frag_later;  /* not the first fragment: no transport header */
+	bool ip_opt_ra;	  /* IPv4 Router Alert option present */
 
 	/* transport layer */
 	uint16_t sport, dport;

@@ -95,10 +95,10 @@ static const char *ssdp_kind_name(uint8_t k)
 
 static const char *mqtt_type_name(uint8_t t)
 {
-	static const char *const names[16] = {
-		"RESERVED", "CONNECT",	 "CONNACK", "PUBLISH",	  "PUBACK",  "PUBREC",
-		"PUBREL",   "PUBCOMP",	 "SUBSCRIBE", "SUBACK",	  "UNSUBSCRIBE", "UNSUBACK",
-		"PINGREQ",  "PINGRESP", "DISCONNECT", "AUTH"};
+	static const char *const names[16] = {"RESERVED",  "CONNECT",  "CONNACK",     "PUBLISH",
+					      "PUBACK",	   "PUBREC",   "PUBREL",      "PUBCOMP",
+					      "SUBSCRIBE", "SUBACK",   "UNSUBSCRIBE", "UNSUBACK",
+					      "PINGREQ",   "PINGRESP", "DISCONNECT",  "AUTH"};
 
 	return names[t & 15];
 }
@@ -167,7 +167,8 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_MDNS:
 	case SX_P_LLMNR:
 		if (a->dns.nq)
-			snprintf(buf, bufsz, "%s %s.", sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
+			snprintf(buf, bufsz, "%s %s.",
+				 sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
 				 a->dns.q[0].name);
 		else if (a->dns.nrr)
 			snprintf(buf, bufsz, "%s %s.",
@@ -192,15 +193,15 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		else if (a->http.continuation)
 			snprintf(buf, bufsz, "%s", a->http.host);
 		else
-			snprintf(buf, bufsz, "%s %s%s%s%s", a->http.method, a->http.host, a->http.path,
-				 a->http.query[0] ? "?" : "", a->http.query);
+			snprintf(buf, bufsz, "%s %s%s%s%s", a->http.method, a->http.host,
+				 a->http.path, a->http.query[0] ? "?" : "", a->http.query);
 		break;
 	case SX_P_TLS:
 		tls_summary(&a->tls, buf, bufsz);
 		break;
 	case SX_P_SSDP:
-		snprintf(buf, bufsz, "%s%s%s", ssdp_kind_name(a->ssdp.kind), a->ssdp.st[0] ? " " : "",
-			 a->ssdp.st);
+		snprintf(buf, bufsz, "%s%s%s", ssdp_kind_name(a->ssdp.kind),
+			 a->ssdp.st[0] ? " " : "", a->ssdp.st);
 		break;
 	case SX_P_NTP:
 		snprintf(buf, bufsz, "v%u %s", a->ntp.version, ntp_mode_name(a->ntp.mode));
@@ -232,10 +233,10 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 }
 
 static const char *const header =
-	"File,Index,Timestamp,Src,SrcPort,Dst,DstPort,Transport,Protocol,Length,CapLen,"
-	"ApplicationSpecific,dns_qname,dns_qtype,dns_answers,tls_sni,tls_alpn,http_method,"
-	"http_host,http_uri,http_status,coap_type,coap_code,coap_uri,ssdp_method,ssdp_st,"
-	"dhcp_type,dhcp_hostname,mqtt_topic,src_name,dst_name\n";
+    "File,Index,Timestamp,Src,SrcPort,Dst,DstPort,Transport,Protocol,Length,CapLen,"
+    "ApplicationSpecific,dns_qname,dns_qtype,dns_answers,tls_sni,tls_alpn,http_method,"
+    "http_host,http_uri,http_status,coap_type,coap_code,coap_uri,ssdp_method,ssdp_st,"
+    "dhcp_type,dhcp_hostname,mqtt_topic,src_name,dst_name\n";
 
 void sx_packet_csv_header(struct sx_buf *b)
 {

@@ -26,7 +26,7 @@
 #include "core/util.h"
 
 #define CHUNK_MIN (1u << 20)
-#define ALIGN 16
+#define ALIGN	  16
 
 struct sx_mine_chunk {
 	struct sx_mine_chunk *next;

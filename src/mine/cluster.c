@@ -62,10 +62,10 @@ struct cent {
 	uint32_t *keys;
 	int64_t *vals;
 	uint8_t *used;
-	uint32_t cap;		/* power of two, 0 before the first add */
-	uint32_t n;		/* entries in use */
+	uint32_t cap; /* power of two, 0 before the first add */
+	uint32_t n;   /* entries in use */
 	u128 norm2;
-	double norm;		/* sqrt(norm2) */
+	double norm; /* sqrt(norm2) */
 	uint32_t group;
 	uint32_t members;
 };
@@ -142,8 +142,7 @@ static u128 sq(int64_t v)
 
 /* c += v.  The indices new to c are written to fresh[] (room for v->n),
  * when given. */
-static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh,
-		    uint32_t *nfresh)
+static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh, uint32_t *nfresh)
 {
 	uint32_t i, j;
 
@@ -203,14 +202,14 @@ static double cent_cos(const struct cent *c, const struct sx_mine_vec *v)
 
 struct post {
 	uint32_t cluster;
-	uint32_t next;		/* pool position + 1 of the next posting, 0 at the end */
+	uint32_t next; /* pool position + 1 of the next posting, 0 at the end */
 };
 
 struct index {
 	uint32_t *keys;
-	uint32_t *heads;	/* pool position + 1, 0: empty slot */
-	uint32_t *counts;	/* postings under the key */
-	uint32_t cap;		/* power of two */
+	uint32_t *heads;  /* pool position + 1, 0: empty slot */
+	uint32_t *counts; /* postings under the key */
+	uint32_t cap;	  /* power of two */
 	uint32_t nkeys;
 	struct post *pool;
 	uint32_t npool, pcap;
@@ -331,7 +330,7 @@ static int index_cent(struct index *ix, const struct cent *c, uint32_t cluster)
 struct anchor_ent {
 	uint32_t idx;
 	uint32_t mag;
-	uint32_t len;		/* postings under idx */
+	uint32_t len; /* postings under idx */
 	uint32_t head;
 };
 
@@ -468,9 +467,9 @@ struct state {
 	struct cent *cents;
 	uint32_t k, cap;
 	struct index ix;
-	uint32_t *fresh;	/* scratch: indices new to a centroid */
-	struct searcher sr;	/* the calling thread's */
-	long *best;		/* per vector, from the parallel step */
+	uint32_t *fresh;    /* scratch: indices new to a centroid */
+	struct searcher sr; /* the calling thread's */
+	long *best;	    /* per vector, from the parallel step */
 };
 
 static long search(struct state *st, uint32_t i, struct searcher *sr)
@@ -600,7 +599,7 @@ static void *match_range(void *arg)
 	for (i = w->from; i < w->to; i++) {
 		st->best[i] = search(st, i, &w->sr);
 		if (st->best[i] == -ENOMEM) {
-			w->sr.now = UINT32_MAX;	/* reported by match_all */
+			w->sr.now = UINT32_MAX; /* reported by match_all */
 			break;
 		}
 	}

@@ -112,20 +112,19 @@
 #include "flows/flows.h"
 #include "ingest/ingest.h"
 
-#define SCALE 16384.0		/* value of a unit-norm vector's norm */
-#define TOK_MAX 1024		/* tokens per flow */
-#define TEXT_MAX (128u * 1024u)	/* token text per flow */
+#define SCALE	 16384.0	/* value of a unit-norm vector's norm */
+#define TOK_MAX	 1024		/* tokens per flow */
+#define TEXT_MAX (128u * 1024u) /* token text per flow */
 
 const double sx_mine__family_share[SX_FAM__COUNT] = {
-	[SX_FAM_SERVICE] = 0.14, [SX_FAM_SERVER] = 0.14, [SX_FAM_CLIENT] = 0.04,
-	[SX_FAM_APP] = 0.40,	 [SX_FAM_SHAPE] = 0.04,	 [SX_FAM_VOLUME] = 0.11,
-	[SX_FAM_SEQ] = 0.10,	 [SX_FAM_TIME] = 0.03,
+    [SX_FAM_SERVICE] = 0.14, [SX_FAM_SERVER] = 0.14, [SX_FAM_CLIENT] = 0.04, [SX_FAM_APP] = 0.40,
+    [SX_FAM_SHAPE] = 0.04,   [SX_FAM_VOLUME] = 0.11, [SX_FAM_SEQ] = 0.10,    [SX_FAM_TIME] = 0.03,
 };
 
 const char *sx_mine__family_name(unsigned fam)
 {
-	static const char *const names[SX_FAM__COUNT] = {
-		"service", "server", "client", "app", "shape", "volume", "seq", "time"};
+	static const char *const names[SX_FAM__COUNT] = {"service", "server", "client", "app",
+							 "shape",   "volume", "seq",	"time"};
 
 	return fam < SX_FAM__COUNT ? names[fam] : "?";
 }
@@ -133,7 +132,7 @@ const char *sx_mine__family_name(unsigned fam)
 struct tok {
 	uint64_t h;
 	double w;
-	uint32_t text;		/* offset in scratch text */
+	uint32_t text; /* offset in scratch text */
 	uint16_t len;
 	uint8_t fam;
 };
@@ -146,7 +145,7 @@ struct ent {
 struct sx_mine_fscratch {
 	struct tok tok[TOK_MAX];
 	size_t ntok;
-	uint32_t slot[TOK_MAX * 4];	/* dedupe table: token number + 1, 0 empty */
+	uint32_t slot[TOK_MAX * 4]; /* dedupe table: token number + 1, 0 empty */
 	char text[TEXT_MAX];
 	size_t tlen;
 	struct ent ent[TOK_MAX];
@@ -172,7 +171,7 @@ struct emit_ctx {
 };
 
 static void tokf(const struct emit_ctx *e, unsigned fam, double w, const char *fmt, ...)
-	SX_PRINTF(4, 5);
+    SX_PRINTF(4, 5);
 static void tokf(const struct emit_ctx *e, unsigned fam, double w, const char *fmt, ...)
 {
 	char buf[768];
@@ -306,8 +305,7 @@ static unsigned lookup_names(const char *attrs, const struct emit_ctx *e, const 
 		size_t len = strcspn(p, " ");
 
 		eq = memchr(p, '=', len);
-		if (eq && is_dns_key(p, (size_t)(eq - p)) && (eq - p) >= 2 &&
-		    eq[-1] == 'q') {
+		if (eq && is_dns_key(p, (size_t)(eq - p)) && (eq - p) >= 2 && eq[-1] == 'q') {
 			colon = memchr(eq, ':', len - (size_t)(eq - p));
 			if (colon && (size_t)(p + len - colon - 1) < sizeof(name)) {
 				memcpy(name, colon + 1, (size_t)(p + len - colon - 1));
@@ -325,8 +323,7 @@ static unsigned lookup_names(const char *attrs, const struct emit_ctx *e, const 
 }
 
 /* Two shifted log2 grids of resolution 1/res. */
-static void log_bins(const struct emit_ctx *e, unsigned fam, const char *name, double x,
-		     double res)
+static void log_bins(const struct emit_ctx *e, unsigned fam, const char *name, double x, double res)
 {
 	double l = log2(x) * res;
 
@@ -446,7 +443,7 @@ static void scratch_add(void *arg, unsigned fam, const char *tok, double w)
 		}
 	}
 	if (s->ntok >= TOK_MAX || s->tlen + len > TEXT_MAX)
-		return;	/* bounded by construction; never reached */
+		return; /* bounded by construction; never reached */
 	t = &s->tok[s->ntok];
 	t->h = h;
 	t->w = w;

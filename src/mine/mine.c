@@ -89,9 +89,9 @@ struct sx_mine {
 	struct sx_mine_strtab strs;
 	struct sx_mine_unit **units;
 	uint32_t nunits, ucap;
-	uint32_t *umap;		/* open addressing: unit number + 1, 0 empty */
+	uint32_t *umap; /* open addressing: unit number + 1, 0 empty */
 	uint32_t umap_cap;
-	uint32_t last_unit;	/* cache: rows of a unit usually come together */
+	uint32_t last_unit; /* cache: rows of a unit usually come together */
 	struct sx_mine_flow **flows;
 	uint32_t nflows, fcap;
 	bool ran;
@@ -123,9 +123,8 @@ const char *sx_mine_host_kind_name(enum sx_mine_host_kind k)
 
 const char *sx_mine_scope_name(enum sx_mine_scope s)
 {
-	static const char *const names[] = {"public",	 "private",	"link-local",
-					    "multicast", "broadcast",	"loopback",
-					    "unspecified", "mixed"};
+	static const char *const names[] = {"public",	 "private",  "link-local",  "multicast",
+					    "broadcast", "loopback", "unspecified", "mixed"};
 
 	return (unsigned)s < SX_ARRAY_SIZE(names) ? names[s] : "?";
 }
@@ -332,8 +331,7 @@ static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_f
 	return f->spec && f->attrs ? 0 : -ENOMEM;
 }
 
-int sx_mine_add_row(struct sx_mine *m, enum sx_mine_set set, int src,
-		    const struct sx_flow_row *row)
+int sx_mine_add_row(struct sx_mine *m, enum sx_mine_set set, int src, const struct sx_flow_row *row)
 {
 	struct sx_mine_unit *u;
 	struct sx_mine_flow *f;
@@ -419,10 +417,10 @@ static int addr_cmp(const struct sx_addr *a, const struct sx_addr *b)
 	return memcmp(a->b, b->b, sizeof(a->b));
 }
 
-#define CMP(a, b)                                   \
-	do {                                        \
-		if ((a) != (b))                     \
-			return (a) < (b) ? -1 : 1;  \
+#define CMP(a, b)                                                                                  \
+	do {                                                                                       \
+		if ((a) != (b))                                                                    \
+			return (a) < (b) ? -1 : 1;                                                 \
 	} while (0)
 
 /* Flows by (unit order, first packet, Index, content). */
@@ -571,21 +569,21 @@ int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
 		goto out_free;
 
 	in = (struct sx_mine_input){
-		.support = m->cfg.support,
-		.bg_support = m->cfg.bg_support,
-		.threshold = m->cfg.threshold,
-		.dim_bits = m->cfg.dim_bits,
-		.occs = occs,
-		.noccs = nocc,
-		.bg = bg,
-		.nbg = nbg,
-		.flows = ev,
-		.nflows = nev,
-		.assign = assign,
-		.k = (uint32_t)k,
-		.bgflows = bgf,
-		.nbgflows = nbgf,
-		.nthreads = m->cfg.nthreads,
+	    .support = m->cfg.support,
+	    .bg_support = m->cfg.bg_support,
+	    .threshold = m->cfg.threshold,
+	    .dim_bits = m->cfg.dim_bits,
+	    .occs = occs,
+	    .noccs = nocc,
+	    .bg = bg,
+	    .nbg = nbg,
+	    .flows = ev,
+	    .nflows = nev,
+	    .assign = assign,
+	    .k = (uint32_t)k,
+	    .bgflows = bgf,
+	    .nbgflows = nbgf,
+	    .nthreads = m->cfg.nthreads,
 	};
 	ret = sx_mine__patterns(&in, out);
 out_free:

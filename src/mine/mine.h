@@ -49,64 +49,64 @@
 #include "ingest/packet.h"
 
 /* Defaults (reasons and measurements at the top of mine.c). */
-#define SX_MINE_SUPPORT_DEFAULT 0.9	/* fraction of occurrences holding a pattern */
-#define SX_MINE_BG_SUPPORT_DEFAULT 0.5	/* fraction of background units, see below */
-#define SX_MINE_THRESHOLD_DEFAULT 0.6	/* cosine similarity to join a cluster */
-#define SX_MINE_DIM_BITS_DEFAULT 32	/* feature space: 2^32 dimensions (sparse) */
+#define SX_MINE_SUPPORT_DEFAULT	   0.9 /* fraction of occurrences holding a pattern */
+#define SX_MINE_BG_SUPPORT_DEFAULT 0.5 /* fraction of background units, see below */
+#define SX_MINE_THRESHOLD_DEFAULT  0.6 /* cosine similarity to join a cluster */
+#define SX_MINE_DIM_BITS_DEFAULT   32  /* feature space: 2^32 dimensions (sparse) */
 
-#define SX_MINE_ID_MAX 16		/* "p-" + 12 hex digits, with the NUL */
-#define SX_MINE_KEY_MAX 1024		/* identity key text, with the NUL */
+#define SX_MINE_ID_MAX	16   /* "p-" + 12 hex digits, with the NUL */
+#define SX_MINE_KEY_MAX 1024 /* identity key text, with the NUL */
 
 /* Which set a row belongs to. */
 enum sx_mine_set {
-	SX_MINE_EVENT = 0,	/* an occurrence of the event */
-	SX_MINE_BACKGROUND,	/* an idle capture of the device (--background) */
+	SX_MINE_EVENT = 0,  /* an occurrence of the event */
+	SX_MINE_BACKGROUND, /* an idle capture of the device (--background) */
 };
 
 struct sx_mine_cfg {
-	double support;		/* (0, 1]; 0: SX_MINE_SUPPORT_DEFAULT */
-	double bg_support;	/* (0, 1]; 0: SX_MINE_BG_SUPPORT_DEFAULT */
-	double threshold;	/* (0, 1); 0: SX_MINE_THRESHOLD_DEFAULT */
-	uint64_t seed;		/* feature-hashing seed; changes nothing in the result */
-	unsigned nthreads;	/* matching threads; 0: 1 */
-	unsigned dim_bits;	/* log2 of the feature space, 8..32; 0: default.
-				 * Below 32 collisions become likely (tests). */
+	double support;	   /* (0, 1]; 0: SX_MINE_SUPPORT_DEFAULT */
+	double bg_support; /* (0, 1]; 0: SX_MINE_BG_SUPPORT_DEFAULT */
+	double threshold;  /* (0, 1); 0: SX_MINE_THRESHOLD_DEFAULT */
+	uint64_t seed;	   /* feature-hashing seed; changes nothing in the result */
+	unsigned nthreads; /* matching threads; 0: 1 */
+	unsigned dim_bits; /* log2 of the feature space, 8..32; 0: default.
+			    * Below 32 collisions become likely (tests). */
 };
 
 /* ---- the result ---- */
 
 /* One occurrence (or background unit), in canonical order. */
 struct sx_mine_occ {
-	const char *file;	/* capture as named in the flow stage */
-	uint32_t event;		/* event window, SX_FLOW_NO_EVENT for a whole capture */
-	const char *label;	/* events file label, "" when none */
-	int64_t start_ns;	/* window start, else the first flow's first packet */
+	const char *file;  /* capture as named in the flow stage */
+	uint32_t event;	   /* event window, SX_FLOW_NO_EVENT for a whole capture */
+	const char *label; /* events file label, "" when none */
+	int64_t start_ns;  /* window start, else the first flow's first packet */
 	uint32_t nflows;
 };
 
 /* How an end of a pattern is named. */
 enum sx_mine_host_kind {
-	SX_MINE_HOST_NAME = 0,	/* one resolved name, constant across the flows */
-	SX_MINE_HOST_DOMAIN,	/* names varying under one domain: name = "*.suffix" */
-	SX_MINE_HOST_ADDRS,	/* unnamed, or names across domains: the addresses */
+	SX_MINE_HOST_NAME = 0, /* one resolved name, constant across the flows */
+	SX_MINE_HOST_DOMAIN,   /* names varying under one domain: name = "*.suffix" */
+	SX_MINE_HOST_ADDRS,    /* unnamed, or names across domains: the addresses */
 };
 
 /* Where an address is; for aliases in profiles (local, multicast...). */
 enum sx_mine_scope {
 	SX_MINE_SCOPE_PUBLIC = 0,
-	SX_MINE_SCOPE_PRIVATE,		/* RFC 1918, RFC 4193 (fc00::/7), 100.64/10 */
-	SX_MINE_SCOPE_LINKLOCAL,	/* 169.254/16, fe80::/10 */
-	SX_MINE_SCOPE_MULTICAST,	/* 224/4, ff00::/8 */
-	SX_MINE_SCOPE_BROADCAST,	/* 255.255.255.255 */
+	SX_MINE_SCOPE_PRIVATE,	 /* RFC 1918, RFC 4193 (fc00::/7), 100.64/10 */
+	SX_MINE_SCOPE_LINKLOCAL, /* 169.254/16, fe80::/10 */
+	SX_MINE_SCOPE_MULTICAST, /* 224/4, ff00::/8 */
+	SX_MINE_SCOPE_BROADCAST, /* 255.255.255.255 */
 	SX_MINE_SCOPE_LOOPBACK,
-	SX_MINE_SCOPE_UNSPECIFIED,	/* 0.0.0.0, :: (DHCP discover) */
-	SX_MINE_SCOPE_MIXED,		/* addresses of several scopes */
+	SX_MINE_SCOPE_UNSPECIFIED, /* 0.0.0.0, :: (DHCP discover) */
+	SX_MINE_SCOPE_MIXED,	   /* addresses of several scopes */
 };
 
 /* One end (client or server) of a pattern. */
 struct sx_mine_end {
-	uint8_t kind;		/* enum sx_mine_host_kind */
-	uint8_t scope;		/* enum sx_mine_scope, over addrs */
+	uint8_t kind;  /* enum sx_mine_host_kind */
+	uint8_t scope; /* enum sx_mine_scope, over addrs */
 	/*
 	 * In at least half of the flows, this end is the host with the most
 	 * flows of its occurrence: the miner's guess for the device itself
@@ -114,8 +114,8 @@ struct sx_mine_end {
 	 * should compare addrs instead.
 	 */
 	bool focal;
-	struct sx_addr modal;	/* the address most flows use (ties: the lower) */
-	bool modal_share2;	/* ... and at least half of the flows use it */
+	struct sx_addr modal; /* the address most flows use (ties: the lower) */
+	bool modal_share2;    /* ... and at least half of the flows use it */
 	/*
 	 * NAME: the name; DOMAIN: "*.suffix" (the longest common label suffix of
 	 * the names, at least the registrable domain); ADDRS: "".
@@ -123,10 +123,10 @@ struct sx_mine_end {
 	char name[SX_NAME_MAX];
 	/* Text for reports: name, or the addresses joined by ",". */
 	char shown[SX_NAME_MAX];
-	char local_name[SX_NAME_MAX];	/* mDNS name when constant, else "" */
-	const struct sx_addr *addrs;	/* distinct addresses, sorted (family, bytes) */
+	char local_name[SX_NAME_MAX]; /* mDNS name when constant, else "" */
+	const struct sx_addr *addrs;  /* distinct addresses, sorted (family, bytes) */
 	uint32_t naddrs;
-	const char *const *names;	/* distinct resolved names, sorted */
+	const char *const *names; /* distinct resolved names, sorted */
 	uint32_t nnames;
 	/* Ports of this end over the pattern's flows, by count (desc) then port. */
 	const struct sx_mine_port *ports;
@@ -135,13 +135,13 @@ struct sx_mine_end {
 
 struct sx_mine_port {
 	uint16_t port;
-	uint32_t count;		/* flows using it */
+	uint32_t count; /* flows using it */
 };
 
 enum sx_mine_role {
 	SX_MINE_CLIENT = 0,
 	SX_MINE_SERVER = 1,
-	SX_MINE_NO_ROLE = 2,	/* e.g. no fixed port */
+	SX_MINE_NO_ROLE = 2, /* e.g. no fixed port */
 };
 
 /* min / median (lower median) / max over the pattern's flows. */
@@ -153,9 +153,9 @@ struct sx_mine_stat {
  * held by at least half of the pattern's flows, or generalised from theirs
  * (a name "*.suffix", a path "prefix*"). */
 struct sx_mine_attr {
-	const char *key;	/* "dns.q", "http.req", "coap", "dhcp", ... */
+	const char *key; /* "dns.q", "http.req", "coap", "dhcp", ... */
 	const char *value;
-	uint32_t count;		/* flows with this value (or under the generalisation) */
+	uint32_t count; /* flows with this value (or under the generalisation) */
 	bool generalised;
 };
 
@@ -170,19 +170,19 @@ struct sx_mine_attr {
  * form, where a space is "\x20".
  */
 struct sx_mine_app {
-	uint8_t proto;			/* enum sx_proto: most frequent top protocol */
-	char dns_qtype[16];		/* DNS, mDNS, LLMNR question */
-	char dns_name[SX_NAME_MAX];	/* name or "*.suffix" */
-	bool mdns;			/* the question was mDNS */
+	uint8_t proto;		    /* enum sx_proto: most frequent top protocol */
+	char dns_qtype[16];	    /* DNS, mDNS, LLMNR question */
+	char dns_name[SX_NAME_MAX]; /* name or "*.suffix" */
+	bool mdns;		    /* the question was mDNS */
 	char http_method[16];
 	char http_host[SX_NAME_MAX];
-	char http_uri[SX_URI_MAX];	/* path, or "prefix*" */
-	char coap_type[8];		/* CON NON ACK RST */
-	char coap_method[16];		/* GET, POST, ... or a response code */
+	char http_uri[SX_URI_MAX]; /* path, or "prefix*" */
+	char coap_type[8];	   /* CON NON ACK RST */
+	char coap_method[16];	   /* GET, POST, ... or a response code */
 	char coap_uri[SX_URI_MAX];
-	char ssdp_method[16];		/* M-SEARCH, NOTIFY, RESPONSE */
+	char ssdp_method[16]; /* M-SEARCH, NOTIFY, RESPONSE */
 	char ssdp_st[SX_TEXT_MAX];
-	char dhcp_type[64];		/* discover, request, ... */
+	char dhcp_type[64]; /* discover, request, ... */
 	char tls_sni[SX_NAME_MAX];
 	char tplink_cmd[SX_TEXT_MAX];
 	char mqtt_type[16];
@@ -190,20 +190,20 @@ struct sx_mine_app {
 	int ntp_version, ntp_mode;
 	int igmp_version, igmp_type;
 	char igmp_group[16];
-	int icmp_type, icmp_code;	/* ICMP or ICMPv6 (see icmp_v6) */
+	int icmp_type, icmp_code; /* ICMP or ICMPv6 (see icmp_v6) */
 	bool icmp_v6;
 };
 
 enum sx_mine_kind {
-	SX_MINE_PATTERN = 0,	/* part of the signature */
-	SX_MINE_BACKGROUND_PATTERN,	/* also in the background units */
-	SX_MINE_PERIODIC,	/* repeats at a steady period, not locked to the event */
+	SX_MINE_PATTERN = 0,	    /* part of the signature */
+	SX_MINE_BACKGROUND_PATTERN, /* also in the background units */
+	SX_MINE_PERIODIC,	    /* repeats at a steady period, not locked to the event */
 };
 
 struct sx_mine_pattern {
-	uint8_t kind;		/* enum sx_mine_kind */
-	uint32_t number;	/* 1-based, in typical order within its list */
-	char id[SX_MINE_ID_MAX];	/* "p-" + 12 hex digits of XXH3(key), unseeded */
+	uint8_t kind;		 /* enum sx_mine_kind */
+	uint32_t number;	 /* 1-based, in typical order within its list */
+	char id[SX_MINE_ID_MAX]; /* "p-" + 12 hex digits of XXH3(key), unseeded */
 	/*
 	 * The identity the id is derived from (patterns.c): "v1|<ip proto>|
 	 * fixed=<end>:<port>|client=<host>|server=<host>|app=<key>=<value>;...",
@@ -213,41 +213,41 @@ struct sx_mine_pattern {
 	char key[SX_MINE_KEY_MAX];
 
 	/* identity */
-	uint8_t ip_proto;	/* 6 TCP, 17 UDP, 1 ICMP, ... */
-	uint8_t family;		/* 4 or 6; 0 when mixed */
-	struct sx_mine_end end[2];	/* [SX_MINE_CLIENT], [SX_MINE_SERVER] */
-	uint8_t initiator;	/* enum sx_mine_role: which end starts the flows */
-	uint8_t fixed_role;	/* enum sx_mine_role holding the fixed port, or NO_ROLE */
-	uint16_t fixed_port;	/* 0 when none */
+	uint8_t ip_proto;	   /* 6 TCP, 17 UDP, 1 ICMP, ... */
+	uint8_t family;		   /* 4 or 6; 0 when mixed */
+	struct sx_mine_end end[2]; /* [SX_MINE_CLIENT], [SX_MINE_SERVER] */
+	uint8_t initiator;	   /* enum sx_mine_role: which end starts the flows */
+	uint8_t fixed_role;	   /* enum sx_mine_role holding the fixed port, or NO_ROLE */
+	uint16_t fixed_port;	   /* 0 when none */
 	struct sx_mine_app app;
-	const struct sx_mine_attr *attrs;	/* sorted by key, then value */
+	const struct sx_mine_attr *attrs; /* sorted by key, then value */
 	uint32_t nattrs;
 
 	/* statistics over the member flows */
-	uint32_t support;	/* occurrences holding the pattern */
-	uint32_t noccs;		/* of how many */
-	uint32_t nflows;	/* member flows */
-	struct sx_mine_stat pkts[2];	/* sent by [client], by [server] */
+	uint32_t support;	     /* occurrences holding the pattern */
+	uint32_t noccs;		     /* of how many */
+	uint32_t nflows;	     /* member flows */
+	struct sx_mine_stat pkts[2]; /* sent by [client], by [server] */
 	struct sx_mine_stat bytes[2];
 	struct sx_mine_stat duration_ns;
-	struct sx_mine_stat offset_ns;	/* first member per occurrence, from its start */
-	int64_t offset_spread_ns;	/* p75 - p25 (IQR) of those offsets */
-	int64_t period_ns;	/* median gap between members in one occurrence, 0 if none */
-	uint32_t bg_support;	/* background units holding it */
-	uint32_t nbg;		/* of how many */
+	struct sx_mine_stat offset_ns; /* first member per occurrence, from its start */
+	int64_t offset_spread_ns;      /* p75 - p25 (IQR) of those offsets */
+	int64_t period_ns;	       /* median gap between members in one occurrence, 0 if none */
+	uint32_t bg_support;	       /* background units holding it */
+	uint32_t nbg;		       /* of how many */
 	/*
 	 * Typical order: each list is sorted by the median start offset (then
 	 * the key); number is the position.  For the next pattern of the list:
 	 */
-	uint32_t next_agree;	/* occurrences where this one starts first (or together) */
-	uint32_t next_both;	/* occurrences holding both */
+	uint32_t next_agree; /* occurrences where this one starts first (or together) */
+	uint32_t next_both;  /* occurrences holding both */
 
 	/* reference-format histograms over the member flows, in member order */
-	const struct sx_mine_hist *hist_len;	/* Length (wire bytes) */
+	const struct sx_mine_hist *hist_len; /* Length (wire bytes) */
 	uint32_t nhist_len;
-	const struct sx_mine_hist *hist_spec;	/* ApplicationSpecific */
+	const struct sx_mine_hist *hist_spec; /* ApplicationSpecific */
 	uint32_t nhist_spec;
-	const struct sx_mine_hist *hist_pkts;	/* nbPacket */
+	const struct sx_mine_hist *hist_pkts; /* nbPacket */
 	uint32_t nhist_pkts;
 
 	/* which occurrences hold it: a bitmap over result.occs */
@@ -257,31 +257,31 @@ struct sx_mine_pattern {
 /* A histogram bin: an integer or a string key, with its count. */
 struct sx_mine_hist {
 	uint64_t num;
-	const char *str;	/* NULL for integer bins */
+	const char *str; /* NULL for integer bins */
 	uint32_t count;
 };
 
 struct sx_mine_result {
 	/* parameters, as used */
 	double support;
-	uint32_t min_support;	/* occurrences required: ceil(support * noccs) */
+	uint32_t min_support; /* occurrences required: ceil(support * noccs) */
 	double bg_support;
 	uint32_t min_bg_support;
 	double threshold;
 	unsigned dim_bits;
 
-	const struct sx_mine_occ *occs;	/* event occurrences, canonical order */
+	const struct sx_mine_occ *occs; /* event occurrences, canonical order */
 	uint32_t noccs;
-	const struct sx_mine_occ *bg;	/* background units, canonical order */
+	const struct sx_mine_occ *bg; /* background units, canonical order */
 	uint32_t nbg;
-	uint64_t nflows;	/* event flows mined */
-	uint32_t nclusters;	/* clusters found (patterns or not) */
+	uint64_t nflows;    /* event flows mined */
+	uint32_t nclusters; /* clusters found (patterns or not) */
 
-	const struct sx_mine_pattern *patterns;	/* the signature, typical order */
+	const struct sx_mine_pattern *patterns; /* the signature, typical order */
 	uint32_t npatterns;
-	const struct sx_mine_pattern *background;	/* removed: also in the background */
+	const struct sx_mine_pattern *background; /* removed: also in the background */
 	uint32_t nbackground;
-	const struct sx_mine_pattern *periodic;	/* removed: periodic chatter */
+	const struct sx_mine_pattern *periodic; /* removed: periodic chatter */
 	uint32_t nperiodic;
 };
 

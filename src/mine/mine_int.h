@@ -31,8 +31,8 @@ struct sx_mine_chunk;
 
 struct sx_mine_arena {
 	struct sx_mine_chunk *head;
-	size_t used;		/* bytes used in head */
-	size_t size;		/* bytes available in head */
+	size_t used; /* bytes used in head */
+	size_t size; /* bytes available in head */
 };
 
 void sx_mine__arena_init(struct sx_mine_arena *a);
@@ -45,7 +45,7 @@ char *sx_mine__strdup(struct sx_mine_arena *a, const char *s);
 /* ---- interned strings (arena.c): equal strings, equal pointers ---- */
 
 struct sx_mine_strtab {
-	struct sx_mine_arena *a;	/* borrowed; holds the strings */
+	struct sx_mine_arena *a; /* borrowed; holds the strings */
 	const char **slots;
 	uint64_t *hashes;
 	size_t cap;
@@ -63,9 +63,9 @@ const char *sx_mine__intern(struct sx_mine_strtab *t, const char *s);
 struct sx_mine_ep {
 	struct sx_addr addr;
 	uint16_t port;
-	bool named;		/* host is a resolved name, not the address text */
-	const char *host;	/* interned: name or address text */
-	const char *local;	/* interned mDNS name, "" when none */
+	bool named;	   /* host is a resolved name, not the address text */
+	const char *host;  /* interned: name or address text */
+	const char *local; /* interned mDNS name, "" when none */
 };
 
 /* A sparse vector: entries sorted by index, no duplicates. */
@@ -73,27 +73,27 @@ struct sx_mine_vec {
 	uint32_t n;
 	uint32_t *idx;
 	int32_t *val;
-	int64_t norm2;		/* exact sum of val^2 */
+	int64_t norm2; /* exact sum of val^2 */
 };
 
 struct sx_mine_flow {
-	uint32_t unit;		/* index into the miner's units (canonical after sort) */
-	uint64_t row_index;	/* Index within its unit */
+	uint32_t unit;	    /* index into the miner's units (canonical after sort) */
+	uint64_t row_index; /* Index within its unit */
 	int64_t first_ns, last_ns;
-	int64_t offset_ns;	/* first_ns - unit start */
+	int64_t offset_ns; /* first_ns - unit start */
 	uint8_t ip_proto;
 	uint8_t family;
-	uint8_t top_proto;	/* enum sx_proto */
-	uint8_t initiator;	/* enum sx_mine_role of the initiator */
-	bool has_service;	/* the flow stage found a service side */
+	uint8_t top_proto; /* enum sx_proto */
+	uint8_t initiator; /* enum sx_mine_role of the initiator */
+	bool has_service;  /* the flow stage found a service side */
 	bool has_ports;
-	struct sx_mine_ep ep[2];	/* [SX_MINE_CLIENT], [SX_MINE_SERVER] */
-	uint64_t pkts[2];	/* sent by the client, by the server */
+	struct sx_mine_ep ep[2]; /* [SX_MINE_CLIENT], [SX_MINE_SERVER] */
+	uint64_t pkts[2];	 /* sent by the client, by the server */
 	uint64_t bytes[2];
 	uint8_t nseq;
-	int32_t seq_len[SX_FLOW_SEQ_MAX];	/* + client to server, - server to client */
-	const char *spec;	/* interned ApplicationSpecific, as the CSV writes it */
-	const char *attrs;	/* interned AppAttributes */
+	int32_t seq_len[SX_FLOW_SEQ_MAX]; /* + client to server, - server to client */
+	const char *spec;		  /* interned ApplicationSpecific, as the CSV writes it */
+	const char *attrs;		  /* interned AppAttributes */
 	struct sx_mine_vec vec;
 };
 
@@ -191,38 +191,38 @@ void sx_mine__centroids_free(struct sx_mine_centroids *c);
  * >= tau; else -1 (or -ENOMEM).  Ties: the lowest cluster number.  One
  * thread at a time per c (it keeps search scratch).
  */
-long sx_mine__centroids_best(struct sx_mine_centroids *c, const struct sx_mine_vec *v,
-			     uint32_t g, const bool *allowed, double tau, double *sim);
+long sx_mine__centroids_best(struct sx_mine_centroids *c, const struct sx_mine_vec *v, uint32_t g,
+			     const bool *allowed, double tau, double *sim);
 
 /* ---- units and the input of the pattern builder (mine.c, patterns.c) ---- */
 
 struct sx_mine_unit {
-	const char *file;	/* interned */
+	const char *file; /* interned */
 	uint32_t event;
-	const char *label;	/* interned */
+	const char *label; /* interned */
 	int64_t event_ns;
-	int64_t start_ns;	/* window start, else first flow's first packet */
+	int64_t start_ns; /* window start, else first flow's first packet */
 	uint32_t nflows;
-	uint8_t set;		/* enum sx_mine_set */
+	uint8_t set; /* enum sx_mine_set */
 	int src;
 	bool discarded;
 	bool have_start;
-	uint32_t order;		/* canonical position within its set */
+	uint32_t order; /* canonical position within its set */
 };
 
 /* What sx_mine__patterns() works on; everything in canonical order. */
 struct sx_mine_input {
 	double support, bg_support, threshold;
 	unsigned dim_bits;
-	struct sx_mine_unit *const *occs;	/* event units */
+	struct sx_mine_unit *const *occs; /* event units */
 	uint32_t noccs;
-	struct sx_mine_unit *const *bg;		/* background units */
+	struct sx_mine_unit *const *bg; /* background units */
 	uint32_t nbg;
-	struct sx_mine_flow *const *flows;	/* event flows; flow->unit = occurrence */
+	struct sx_mine_flow *const *flows; /* event flows; flow->unit = occurrence */
 	uint32_t nflows;
-	const uint32_t *assign;			/* cluster of each event flow */
+	const uint32_t *assign; /* cluster of each event flow */
 	uint32_t k;
-	struct sx_mine_flow *const *bgflows;	/* flow->unit = background unit */
+	struct sx_mine_flow *const *bgflows; /* flow->unit = background unit */
 	uint32_t nbgflows;
 	unsigned nthreads;
 };

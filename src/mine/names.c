@@ -31,9 +31,8 @@
 
 #include "ingest/ingest.h"
 
-static const char *const generic_sld[] = {"co",	 "com", "net", "org", "gov", "edu",
-					  "ac",	 "or",	"ne",  "go",  "mil", "gob",
-					  "nic", "ltd", "plc", "sch"};
+static const char *const generic_sld[] = {"co", "com", "net", "org", "gov", "edu", "ac",  "or",
+					  "ne", "go",  "mil", "gob", "nic", "ltd", "plc", "sch"};
 
 /* Start of the label that ends just before position end (exclusive). */
 static const char *label_start(const char *s, const char *end)
@@ -80,7 +79,7 @@ static bool is_alnum(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-#define TOKEN_RUN 12	/* an alphanumeric run this long with a digit is a token */
+#define TOKEN_RUN 12 /* an alphanumeric run this long with a digit is a token */
 
 void sx_mine__shape(const char *s, char *out, size_t outsz)
 {

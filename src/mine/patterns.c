@@ -106,16 +106,15 @@
 #include "core/util.h"
 #include "ingest/ingest.h"
 
-#define FIXED_SHARE 0.9		/* flows on one port for it to be fixed */
+#define FIXED_SHARE   0.9 /* flows on one port for it to be fixed */
 #define PERIOD_MIN_NS 1000000000LL
-#define ONE_QUARTER 0.25
-#define LOCK_SHARE 0.2		/* start-offset IQR below P / 5: locked to the event */
+#define ONE_QUARTER   0.25
+#define LOCK_SHARE    0.2 /* start-offset IQR below P / 5: locked to the event */
 
 /* ---- small helpers ---- */
 
 /* dst = a b c, if it fits (else false, dst unspecified). */
-static bool cat3(char *dst, size_t dsz, const char *a, size_t alen, const char *b,
-		 const char *c)
+static bool cat3(char *dst, size_t dsz, const char *a, size_t alen, const char *b, const char *c)
 {
 	size_t bl = strlen(b), cl = strlen(c);
 
@@ -171,26 +170,26 @@ static uint32_t ceil_frac(double f, uint32_t n)
 /* ---- working state ---- */
 
 struct clu {
-	uint32_t *mem;		/* member flows (indices into in->flows), canonical */
+	uint32_t *mem; /* member flows (indices into in->flows), canonical */
 	uint32_t n;
 	uint32_t support;
 	uint32_t bgsup;
-	int64_t *first;		/* per occurrence: first member's offset, or INT64_MIN */
+	int64_t *first; /* per occurrence: first member's offset, or INT64_MIN */
 	uint8_t kind;
 	bool candidate;
-	int64_t order_key;	/* median first offset */
+	int64_t order_key; /* median first offset */
 	struct sx_mine_pattern *p;
 	uint32_t cluster;
 };
 
 struct ctx {
 	const struct sx_mine_input *in;
-	struct sx_mine_arena *ra;	/* the result's arena */
+	struct sx_mine_arena *ra; /* the result's arena */
 	struct clu *clu;
 	uint32_t k;
-	uint32_t words;		/* occurrence bitmap words */
-	int64_t *tmp;		/* scratch of nflows + noccs values */
-	struct sx_addr *focal;	/* per occurrence: the host with the most flows */
+	uint32_t words;	       /* occurrence bitmap words */
+	int64_t *tmp;	       /* scratch of nflows + noccs values */
+	struct sx_addr *focal; /* per occurrence: the host with the most flows */
 	char buf[4096];
 };
 
@@ -340,8 +339,7 @@ static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct 
 	if (named * 2 >= c->n && nn == 1) {
 		e->kind = SX_MINE_HOST_NAME;
 		snprintf(e->name, sizeof(e->name), "%s", names[0]);
-	} else if (named * 2 >= c->n && nn > 1 &&
-		   names_suffix(names, nn, suffix, sizeof(suffix))) {
+	} else if (named * 2 >= c->n && nn > 1 && names_suffix(names, nn, suffix, sizeof(suffix))) {
 		if (cat3(e->name, sizeof(e->name), "", 0, "*.", suffix))
 			e->kind = SX_MINE_HOST_DOMAIN;
 	}
@@ -372,7 +370,7 @@ static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct 
 /* ---- application attributes ---- */
 
 struct atok {
-	const char *s;		/* "key=value" inside an interned attrs string */
+	const char *s; /* "key=value" inside an interned attrs string */
 	uint32_t len;
 };
 
@@ -452,8 +450,7 @@ static bool generalise(const char *k, const struct aval *vals, uint32_t nv, uint
 
 		snprintf(head, sizeof(head), "%.*s", (int)hl, vals[i].value);
 		for (j = 0, total = 0; j < nv; j++)
-			if (head_len(k, vals[j].value) == hl &&
-			    !strncmp(vals[j].value, head, hl))
+			if (head_len(k, vals[j].value) == hl && !strncmp(vals[j].value, head, hl))
 				total += vals[j].count;
 		if (total > best_total || (total == best_total && strcmp(head, best_head) < 0)) {
 			best_total = total;
@@ -464,7 +461,7 @@ static bool generalise(const char *k, const struct aval *vals, uint32_t nv, uint
 		return false;
 	tails = sx_calloc_array(nv, sizeof(*tails));
 	if (!tails)
-		return false;	/* no generalisation: the values stay apart */
+		return false; /* no generalisation: the values stay apart */
 	for (i = 0, nt = 0; i < nv; i++) {
 		size_t hl = head_len(k, vals[i].value);
 
@@ -677,8 +674,8 @@ static void parse_app(struct sx_mine_pattern *p)
 				snprintf(a->http_host, sizeof(a->http_host), "%s", c + 1);
 			}
 		} else if (!strcmp(k, "coap") && c &&
-			   (!a->coap_type[0] || (!coap_is_request(a->coap_method) &&
-						 coap_is_request(c + 1)))) {
+			   (!a->coap_type[0] ||
+			    (!coap_is_request(a->coap_method) && coap_is_request(c + 1)))) {
 			/* the request (a method code) rather than the response */
 			const char *c2 = strchr(c + 1, ':');
 
@@ -872,9 +869,9 @@ static int build_hists(struct ctx *cx, const struct clu *c, struct sx_mine_patte
 
 static bool id_key(const char *k)
 {
-	static const char *const keys[] = {
-		"dns.q", "mdns.q", "llmnr.q", "http.req", "coap", "ssdp",   "dhcp",   "tplink",
-		"tplink.reply", "mqtt", "ntp", "igmp", "icmp", "icmpv6", "tls.sni"};
+	static const char *const keys[] = {"dns.q", "mdns.q", "llmnr.q", "http.req",	 "coap",
+					   "ssdp",  "dhcp",   "tplink",	 "tplink.reply", "mqtt",
+					   "ntp",   "igmp",   "icmp",	 "icmpv6",	 "tls.sni"};
 	size_t i;
 
 	for (i = 0; i < SX_ARRAY_SIZE(keys); i++)
@@ -953,8 +950,9 @@ static void build_key(struct sx_mine_pattern *p)
 			 sx_mine_role_name((enum sx_mine_role)p->fixed_role), p->fixed_port);
 	else
 		snprintf(fixed, sizeof(fixed), "none");
-	len = (size_t)snprintf(p->key, sizeof(p->key), "v1|%u|fixed=%s|client=%s|server=%s|app=",
-			       p->ip_proto, fixed, ck, sk);
+	len =
+	    (size_t)snprintf(p->key, sizeof(p->key),
+			     "v1|%u|fixed=%s|client=%s|server=%s|app=", p->ip_proto, fixed, ck, sk);
 	/* attrs are sorted by key, then value: per key, the first request
 	 * value, else the first value */
 	for (i = 0; i < p->nattrs && len < sizeof(p->key); i = j) {
@@ -1273,7 +1271,7 @@ static int assign_ids(struct sx_mine_result *r)
 /* ---- entry ---- */
 
 struct result_box {
-	struct sx_mine_result r;	/* first: the box is freed through it */
+	struct sx_mine_result r; /* first: the box is freed through it */
 	struct sx_mine_arena a;
 };
 

@@ -8,12 +8,12 @@
 #include <stddef.h>
 
 struct sx_tcsv_row {
-	char **f;	/* fields, NUL-terminated copies */
+	char **f; /* fields, NUL-terminated copies */
 	size_t n;
 };
 
 struct sx_tcsv {
-	struct sx_tcsv_row *rows;	/* rows[0] is the header when there is one */
+	struct sx_tcsv_row *rows; /* rows[0] is the header when there is one */
 	size_t nrows;
 };
 

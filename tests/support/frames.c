@@ -97,7 +97,7 @@ size_t sx_tf_tcp(uint8_t *out, size_t cap, const char *src, uint16_t sport, cons
 	l4[1] = (uint8_t)sport;
 	l4[2] = (uint8_t)(dport >> 8);
 	l4[3] = (uint8_t)dport;
-	l4[7] = 1;	/* seq 1 */
+	l4[7] = 1; /* seq 1 */
 	l4[12] = 5 << 4;
 	l4[13] = flags;
 	l4[14] = 0xff;

@@ -24,7 +24,7 @@ size_t sx_tf_eth(uint8_t *out, size_t cap, const uint8_t *ip, size_t iplen);
 struct sx_tf_rec {
 	const uint8_t *data;
 	uint32_t caplen;
-	uint32_t wirelen;	/* 0: caplen */
+	uint32_t wirelen; /* 0: caplen */
 	int64_t sec;
 	uint32_t usec;
 };
