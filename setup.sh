@@ -9,7 +9,7 @@ mode=${1:-demo}
 
 pkgs=(build-essential cmake pkg-config libpcap-dev liburcu-dev libxxhash-dev libyaml-dev
       zlib1g-dev libzstd-dev libcriterion-dev)
-[ "$mode" = test ] && pkgs+=(tshark clang libclang-rt-14-dev)
+[ "$mode" = test ] && pkgs+=(tshark clang libclang-rt-14-dev clang-format)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,6 +36,9 @@ demo)
 test)
 	# Sanitizers first, the main -Werror suite last, so that its Criterion
 	# synthesis line closes the log.
+	# 0. Every C file is as the committed .clang-format writes it.
+	find src include tests bench fuzz corpora -name '*.[ch]' -print0 |
+		xargs -0 clang-format --dry-run --Werror
 	# 1. AddressSanitizer + UBSan: the whole suite (it runs sigex over every
 	#    capture of ../shared/corpora: test_cli_corpus, test_flows_e2e), less
 	#    the tshark field cross-check, which only compares text.
