@@ -1102,11 +1102,17 @@ Test(emit_profile, golden_profiles_are_in_the_schema)
  */
 Test(emit_profile, network_text_never_widens_a_rule)
 {
-	static const char *const bad_dns[] = {
-	    "*.com",	       "$.com",	      ".com", "a..example.com",	 "x.$.example",
-	    "a\\046b.example", "a b.example", "*",    "*.*.example.com", "a*.example.com"};
-	static const char *const good_dns[] = {"use1-api.tplinkra.com", "*.tplinkra.com",
-					       "_hue._tcp.local", "wpad"};
+	static const char *const bad_dns[] = {"*.com",		 "$.com",	  ".com",
+					      "a..example.com",	 "x.$.example",	  "*",
+					      "*.*.example.com", "a*.example.com"};
+	/* Other bytes cannot widen a rule; DNS-SD instance names hold spaces
+	 * and brackets. */
+	static const char *const good_dns[] = {"use1-api.tplinkra.com",
+					       "*.tplinkra.com",
+					       "_hue._tcp.local",
+					       "wpad",
+					       "Hue Bridge [74:da:38]._http._tcp.local",
+					       "a\\046b.example"};
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
 	size_t nb = sizeof(bad_dns) / sizeof(bad_dns[0]);
 	size_t ng = sizeof(good_dns) / sizeof(good_dns[0]);
@@ -1164,6 +1170,8 @@ Test(emit_profile, network_text_never_widens_a_rule)
 	cr_assert(strstr(text, "domain-name: $.tplinkra.com\n"), "%s", text);
 	cr_assert(strstr(text, "domain-name: _hue._tcp.local\n"), "%s", text);
 	cr_assert(strstr(text, "domain-name: $wpad\n"), "%s", text);
+	cr_assert(strstr(text, "Hue Bridge [74:da:38]._http._tcp.local"), "%s", text);
+	cr_assert(strstr(text, "a\\046b.example"), "%s", text);
 	cr_assert(strstr(text, "dst: 198.51.100.1\n"), "%s", text);
 	cr_assert(strstr(text, "dst: 198.51.100.2\n"), "%s", text);
 	cr_assert(strstr(text, "dst: 198.51.100.3\n"), "%s", text);

@@ -358,16 +358,18 @@ static bool addr_is_group(const struct sx_addr *a)
  * Text from the network that becomes a rule.  The firewall reads "$." as a
  * wildcard and matches a plain name by its suffix after the first label, so
  * a name a device (or whoever answers its queries) chose could widen a rule
- * ("$.com", ".com", "*.com"): a name is written only when it is a host
- * name, labels of letters, digits, '-' and '_' (service labels), none
- * empty, at most 253 bytes.  The miner's own generalisation, "*.suffix", is
- * accepted when the suffix is such a name of two labels or more (the miner
- * never goes above a registrable domain, mine/names.c); a literal "*.x.y"
- * from the network is indistinguishable from it and means the same rule.
- * An end whose name fails is written by its addresses instead; a DNS, HTTP
- * or CoAP policy whose name or URI fails is left out with a warning (the
- * firewall then blocks that traffic): writing it without the field would
- * allow more than the device did.
+ * ("$.com", ".com", "*.com", "x..com"): a name is written only when it holds
+ * no '*' and no '$' and no empty label.  Other bytes are left alone: they
+ * cannot widen a rule (at worst it matches nothing), and DNS-SD instance
+ * names legitimately hold spaces and brackets ("Hue [01:02]._hue._tcp").
+ * The miner's own generalisation, "*.suffix", is accepted when the suffix
+ * is such a name of two labels or more (the miner never goes above a
+ * registrable domain, mine/names.c); a literal "*.x.y" from the network is
+ * indistinguishable from it and means the same rule.  An end whose name
+ * fails is written by its addresses instead; a DNS, HTTP or CoAP policy
+ * whose name or path fails is left out with a warning (the firewall then
+ * blocks that traffic): writing it without the field would allow more
+ * than the device did.
  */
 static bool host_name_ok(const char *s, unsigned min_labels)
 {
@@ -382,14 +384,13 @@ static bool host_name_ok(const char *s, unsigned min_labels)
 				return false;
 			labels++;
 			label = 0;
-		} else if (isalnum(ch) || ch == '-' || ch == '_') {
-			if (++label > 63)
-				return false;
-		} else {
+		} else if (ch == '*' || ch == '$' || ch < 0x20 || ch > 0x7e) {
 			return false;
+		} else {
+			label++;
 		}
 	}
-	return n > 0 && n <= 253 && label > 0 && labels + 1 >= min_labels;
+	return n > 0 && label > 0 && labels + 1 >= min_labels;
 }
 
 static bool rule_name_ok(const char *name, bool generalised_ok)
@@ -399,14 +400,15 @@ static bool rule_name_ok(const char *name, bool generalised_ok)
 	return host_name_ok(name, 1);
 }
 
-/* A path as the miner gives it: printable, no wildcard but a final '*';
- * with_query: the query is written too (CoAP), else it is cut (HTTP). */
+/* A path as the miner gives it: printable text with no '$' and no '*' but a
+ * final one; with_query: the query is written too (CoAP), else it is cut
+ * (HTTP). */
 static bool rule_uri_ok(const char *uri, bool with_query)
 {
 	size_t n = with_query ? strlen(uri) : strcspn(uri, "?"), i;
 
 	for (i = 0; i < n; i++)
-		if (uri[i] == '$' || (uri[i] == '*' && i + 1 < n) || uri[i] <= ' ' || uri[i] > '~')
+		if (uri[i] == '$' || (uri[i] == '*' && i + 1 < n) || uri[i] < ' ' || uri[i] > '~')
 			return false;
 	return true;
 }
@@ -629,7 +631,7 @@ static bool rule_texts_ok(const struct sx_mine_pattern *p)
 		return true;
 	sx_log(SX_LOG_WARN,
 	       "profile: a pattern left out: its %s \"%s\" cannot be a firewall rule "
-	       "(only plain host names and paths become rules)",
+	       "(a '*', a '$' or an empty label would widen the rule)",
 	       what, bad);
 	return false;
 }
