@@ -25,7 +25,7 @@
 #include "cli.h"
 #include "core/buf.h"
 #include "core/err.h"
-#include "emit/emit_upstream.h"
+#include "emit/emit.h"
 #include "mine/upstream.h"
 
 int sx_cmd_extract_upstream(int argc, char **argv);

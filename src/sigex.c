@@ -16,7 +16,7 @@
  *       -> the capture's CSV          by capture), and to the capture's CSV
  *   sx_mine_run                       the signature (struct sx_mine_result)
  *
- * then the writers (emit/emit.h, emit/emit_profile.h) turn the result into
+ * then the writers (emit/emit.h) turn the result into
  * pattern.txt, signatures.yaml and profile.yaml.  The flow table, the name
  * table and the miner are freed as soon as the result exists; the result
  * (which borrows nothing) lives as long as the extraction.
@@ -59,7 +59,6 @@
 #include "core/outfile.h"
 #include "core/util.h"
 #include "emit/emit.h"
-#include "emit/emit_profile.h"
 #include "flows/flows.h"
 #include "ingest/ingest.h"
 #include "mine/mine.h"

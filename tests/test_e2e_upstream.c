@@ -17,7 +17,7 @@
 #include <zlib.h>
 
 #include "core/buf.h"
-#include "emit/emit_upstream.h"
+#include "emit/emit.h"
 #include "mine/upstream.h"
 #include "support/frames.h"
 #include "support/tmp.h"

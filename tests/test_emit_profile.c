@@ -23,8 +23,7 @@
 #include <yaml.h>
 
 #include "core/err.h"
-#include "emit/emit_profile.h"
-#include "emit/emit_upstream.h"
+#include "emit/emit.h"
 #include "support/tmp.h"
 
 /* ---- allocations of the hand-built results, freed after each test ---- */

@@ -12,9 +12,14 @@
  *                         patterns; the run's parameters).  Schema:
  *                         signatures.c.
  *
- * Both are pure functions of the result: the same result gives the same
- * bytes.  Nothing that varies between equivalent runs (paths of the inputs,
- * hash seed, thread count, clock) is written.  emit only borrows the result.
+ *   sx_emit_profile()     profile.yaml of the default mode, for the
+ *                         smart-home firewall (below, and profile.c).
+ *   sx_upstream_*()       the outputs of --mode upstream, as the reference
+ *                         tool writes them (below, and emit_upstream.c).
+ *
+ * All are pure functions of the result: the same result gives the same
+ * bytes (profile.yaml's last-update aside).  Nothing that varies between equivalent runs (paths of
+ * the inputs, hash seed, thread count, clock) is written.  emit only borrows the result.
  */
 #ifndef SX_EMIT_EMIT_H
 #define SX_EMIT_EMIT_H
@@ -22,8 +27,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "mine/mine.h"
+#include "mine/upstream.h"
 
 struct sx_buf;
 
@@ -49,5 +56,120 @@ void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r, const stru
  */
 int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_emit_opts *o,
 		       char *msg, size_t msglen);
+
+/* ---- profile.yaml of the default mode (profile.c) ----
+ *
+ * profile.yaml of the default mode: a mined signature as a
+ * device profile of the smart-home firewall (smart-home-network-security/
+ * smart-home-firewall, schema in shared/docs/UPSTREAM.md §5).
+ *
+ * The document uses the firewall's keys and nothing else:
+ *
+ *   device-info:      name, mac, ipv4, ipv6 (those given), last-update
+ *   single-policies:  one policy per background or periodic pattern
+ *   interactions:     <event>: one policy per event pattern, in the
+ *                     patterns' typical order within an occurrence
+ *
+ * and each policy is "protocols" (application section, then tcp/udp/icmp...,
+ * then ipv4/ipv6), "bidirectional" and, when asked, "stats".  How policy ids,
+ * src/dst and ports are chosen is described at the top of profile.c.
+ *
+ * Deterministic: the same result and configuration give the same bytes,
+ * apart from last-update.  Stateless; thread-safe (one writer per call).
+ */
+
+/* The interaction name when neither --event nor a common label gives one. */
+#define SX_PROFILE_EVENT_DEFAULT "event"
+
+struct sx_profile_cfg {
+	const char *device;	 /* device-info.name; required, any UTF-8 text */
+	const char *ipv4;	 /* the device's IPv4 address ("self"), or NULL */
+	const char *ipv6;	 /* the device's IPv6 address ("self"), or NULL */
+	const char *mac;	 /* the device's MAC ("aa:bb:cc:dd:ee:ff"), or NULL */
+	const char *gateway;	 /* an address written as the alias "gateway", or NULL */
+	const char *phone;	 /* an address written as the alias "phone", or NULL */
+	const char *event;	 /* the interaction's name; NULL: see
+				  * sx_emit_profile_event_name() */
+	const char *last_update; /* device-info.last-update; NULL: now, local time */
+	bool stats;		 /* add stats (packet-count, duration) to policies */
+};
+
+/*
+ * sx_emit_profile - write profile.yaml for r to f.
+ * @r:    the mined result (borrowed, read only)
+ * @cfg:  borrowed; addresses are text (IPv4 dotted quad, IPv6 any form)
+ * @f:    borrowed; written, not closed
+ * @msg:  on failure, a one-line cause (msglen bytes)
+ * Returns 0, -EINVAL (a cfg address that does not parse, no device name),
+ * -ENOMEM, -EIO (write error) or SX_E_YAML (e.g. a device name that is not
+ * UTF-8).  Context: any thread.
+ */
+int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
+		    char *msg, size_t msglen);
+
+/*
+ * sx_emit_profile_file - the same into path, through an atomic output file
+ * (core/outfile.h): on any failure the previous file at path is intact.
+ */
+int sx_emit_profile_file(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg,
+			 const char *path, char *msg, size_t msglen);
+
+/*
+ * sx_emit_profile_event_name - the interaction's name: cfg->event when
+ * given; else the events-file label shared by every occurrence, made a
+ * policy-style name ("Switch On" -> "switch-on"); else
+ * SX_PROFILE_EVENT_DEFAULT.  Returns buf.
+ */
+const char *sx_emit_profile_event_name(const struct sx_mine_result *r,
+				       const struct sx_profile_cfg *cfg, char *buf, size_t bufsz);
+
+/* t as last-update: ISO 8601 local time with its offset, the form the
+ * firewall's own profiles use ("2024-11-28T07:40:00+01:00"). */
+void sx_emit_profile_last_update(char *buf, size_t bufsz, time_t t);
+
+/*
+ * sx_emit_profile_id - a policy id made of words: lower case, [a-z0-9-],
+ * runs of anything else become one '-', no leading or trailing '-', at most
+ * bufsz - 1 bytes (cut at a word boundary when possible).  "" when nothing
+ * is left.  Returns buf.
+ */
+const char *sx_emit_profile_id(const char *words, char *buf, size_t bufsz);
+
+/* ---- profile.yaml of --mode upstream (emit_upstream.c) ----
+ *
+ * profile.yaml of `--mode upstream`, as the reference tool
+ * writes it with PyYAML's yaml.dump() (UPSTREAM.md §4.5, §4.6).
+ *
+ * Layout: block style, two-space indent, keys sorted, no "---"; scalars plain
+ * unless PyYAML's resolver would read the plain text as something other than
+ * a string (a number, a bool, null, a date...), then single-quoted, or
+ * double-quoted when they need escapes; lines of plain text folded at 80
+ * columns.  Written with libyaml's emitter (PyYAML's emitter is a port of
+ * it and chooses scalar styles the same way); the resolver check is here.
+ */
+
+/*
+ * sx_emit_upstream_profile - write profile.yaml to f (borrowed).
+ * @device:      the DEVICE argument (device-info.name)
+ * @last_update: device-info.last-update, or NULL for the local time now in
+ *               the reference's format
+ * Returns 0, -EIO, -ENOMEM or SX_E_YAML (e.g. a device name that is not
+ * UTF-8) with msg set.
+ */
+int sx_emit_upstream_profile(const struct sx_upstream_result *r, const char *device,
+			     const char *last_update, FILE *f, char *msg, size_t msglen);
+
+/* The same, into path through an atomic output file. */
+int sx_emit_upstream_profile_file(const struct sx_upstream_result *r, const char *device,
+				  const char *last_update, const char *path, char *msg,
+				  size_t msglen);
+
+/* t as the reference's last-update: "%a %d %b %Y, %I:%M%p", local time,
+ * English names ("Thu 28 Nov 2024, 07:40AM"). */
+void sx_emit_upstream_last_update(char *buf, size_t bufsz, time_t t);
+
+/* Whether PyYAML's resolver takes s, written plain, for a string (false
+ * for "123", "1.5", "true", "null", "2024-01-01", "~", ""...). */
+bool sx_emit_pyyaml_plain_is_str(const char *s);
 
 #endif /* SX_EMIT_EMIT_H */

@@ -1,5 +1,5 @@
 /*
- * emit_upstream.c - profile.yaml of `--mode upstream` (see emit_upstream.h).
+ * emit_upstream.c - profile.yaml of `--mode upstream` (see emit.h).
  *
  * The document is the reference's dict, keys sorted as yaml.dump() sorts
  * them (code point order, i.e. strcmp on UTF-8):
@@ -17,7 +17,7 @@
  * plain_implicit flag per scalar (PyYAML's resolver decides it; see
  * plain_is_str()).  Errors latch as in yaml_writer.c.
  */
-#include "emit/emit_upstream.h"
+#include "emit/emit.h"
 
 #include <errno.h>
 #include <pthread.h>

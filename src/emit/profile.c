@@ -1,5 +1,5 @@
 /*
- * profile.c - profile.yaml of the default mode (see emit_profile.h).
+ * profile.c - profile.yaml of the default mode (see emit.h).
  *
  * DESIGN
  *
@@ -82,7 +82,7 @@
  * or path is never written where the firewall would read a wildcard
  * (rule_name_ok(), below).
  */
-#include "emit/emit_profile.h"
+#include "emit/emit.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -94,7 +94,6 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/outfile.h"
-#include "emit/emit_upstream.h"
 #include "emit/yaml_writer.h"
 #include "flows/flows.h"
 #include "ingest/ingest.h"

@@ -12,7 +12,7 @@
  *      stream of it, against every table;
  *   3. policies (profile.yaml's single-policies) are derived from the patterns.
  * sx_upstream_run() does the three steps and keeps everything in a result;
- * the writers below and emit/emit_upstream.h turn it into the reference's
+ * the writers below and emit/emit.h turn it into the reference's
  * files and report, byte for byte.
  *
  * Where the reference crashes, upstream mode goes on: a packet with neither
