@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -256,4 +257,94 @@ void sx_cli_spool_free(char **read_paths, const char *const *paths, int n)
 	free(read_paths);
 	free(spool_slots);
 	spool_slots = NULL;
+}
+
+int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
+{
+	char *p, *copy;
+	struct stat st;
+	int ret = 0;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(msg, msglen, "%s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	copy = strdup(dir);
+	if (!copy) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	for (p = copy + 1;; p++) {
+		char c = *p;
+
+		if (c && c != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+			ret = -errno;
+			snprintf(msg, msglen, "%s: %s", copy, strerror(errno));
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(copy);
+	if (!ret && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		snprintf(msg, msglen, "%s: not a directory", dir);
+		ret = -ENOTDIR;
+	}
+	return ret;
+}
+
+int sx_cli_output_dir(const char *cmd, const char *dir)
+{
+	char probe[4096], msg[512];
+	struct stat st;
+	int fd;
+
+	if (!dir[0])
+		return sx_cli_usage_error(cmd, "-o expects a directory");
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return sx_cli_usage_error(cmd, "\"%s\" is not a directory", dir);
+	if (sx_cli_mkdirs(dir, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "cannot create the output directory %s", msg);
+		return SX_EXIT_FAILURE;
+	}
+	if ((size_t)snprintf(probe, sizeof(probe), "%s/.sigex-probe-XXXXXX", dir) >=
+	    sizeof(probe)) {
+		sx_log(SX_LOG_ERROR, "%s: path too long", dir);
+		return SX_EXIT_FAILURE;
+	}
+	fd = mkstemp(probe);
+	if (fd < 0) {
+		sx_log(SX_LOG_ERROR, "cannot write to the output directory %s: %s", dir,
+		       strerror(errno));
+		return SX_EXIT_FAILURE;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
+int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+	time_t t;
+	struct tm tm;
+
+	*set = false;
+	if (!s || !*s)
+		return 0;
+	if (sx_parse_u64(s, 0, 253402300799ULL, &v))
+		return sx_cli_usage_error(
+		    cmd, "SOURCE_DATE_EPOCH is not a number of seconds: \"%s\"", s);
+	t = (time_t)v;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S+00:00", &tm))
+		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
+	*set = true;
+	return 0;
 }

@@ -5,6 +5,7 @@
 #define SX_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Install SIGINT/SIGTERM handlers that request a stop and remove temporary
@@ -47,6 +48,24 @@ void sx_cli_spool_free(char **read_paths, const char *const *paths, int n);
 void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
 
 /* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
+/* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg. */
+int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen);
+
+/*
+ * sx_cli_output_dir - the -o directory of a command that writes several
+ * files: not empty, not an existing non-directory (usage errors), created
+ * with its parents, and a file can be created in it.  Returns 0 or the exit
+ * status, with the message printed.
+ */
+int sx_cli_output_dir(const char *cmd, const char *dir);
+
+/*
+ * sx_cli_source_date - SOURCE_DATE_EPOCH (reproducible builds) as
+ * last-update text, in UTC, into buf.  Returns 0 with *set telling whether
+ * the variable was given, or the usage-error status when it is not a time.
+ */
+int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set);
+
 int sx_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* SX_CLI_H */

@@ -422,82 +422,32 @@ static int parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* SOURCE_DATE_EPOCH (reproducible builds): last-update from it, in UTC. */
+/* SOURCE_DATE_EPOCH (reproducible builds): last-update from it. */
 static int source_date(struct args *a)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	uint64_t v;
-	time_t t;
-	struct tm tm;
+	bool set;
+	int ret = sx_cli_source_date(cmd, a->last_update, sizeof(a->last_update), &set);
 
-	if (!s || !*s)
-		return 0;
-	if (sx_parse_u64(s, 0, 253402300799ULL, &v))
-		return sx_cli_usage_error(cmd,
-					  "SOURCE_DATE_EPOCH is not a number of seconds: "
-					  "\"%s\"",
-					  s);
-	t = (time_t)v;
-	if (!gmtime_r(&t, &tm) ||
-	    !strftime(a->last_update, sizeof(a->last_update), "%Y-%m-%dT%H:%M:%S+00:00", &tm))
-		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
-	a->cfg.last_update = a->last_update;
-	return 0;
+	if (!ret && set)
+		a->cfg.last_update = a->last_update;
+	return ret;
 }
 
-/* mkdir -p, then the absolute path of dir (malloc'd) into *abs. */
+/* The output directory (sx_cli_output_dir), then its absolute path
+ * (malloc'd) into *abs. */
 static int prepare_out(const char *dir, char **abs)
 {
-	char *copy, *p, probe[PATH_MAX + 32];
-	struct stat st;
-	int fd;
+	int ret = sx_cli_output_dir(cmd, dir);
 
 	*abs = NULL;
-	if (!dir[0])
-		return sx_cli_usage_error(cmd, "-o expects a directory");
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return sx_cli_usage_error(cmd, "\"%s\" is not a directory", dir);
-	copy = strdup(dir);
-	if (!copy)
-		goto out_nomem;
-	for (p = copy + 1;; p++) {
-		char c = *p;
-
-		if (c && c != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
-			sx_log(SX_LOG_ERROR, "cannot create the output directory %s: %s", copy,
-			       strerror(errno));
-			free(copy);
-			return SX_EXIT_FAILURE;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(copy);
+	if (ret)
+		return ret;
 	*abs = realpath(dir, NULL);
 	if (!*abs) {
 		sx_log(SX_LOG_ERROR, "%s: %s", dir, strerror(errno));
 		return SX_EXIT_FAILURE;
 	}
-	snprintf(probe, sizeof(probe), "%s/.sigex-probe-XXXXXX", *abs);
-	fd = mkstemp(probe);
-	if (fd < 0) {
-		sx_log(SX_LOG_ERROR, "cannot write to the output directory %s: %s", dir,
-		       strerror(errno));
-		free(*abs);
-		*abs = NULL;
-		return SX_EXIT_FAILURE;
-	}
-	close(fd);
-	unlink(probe);
 	return 0;
-
-out_nomem:
-	sx_log(SX_LOG_ERROR, "out of memory");
-	return SX_EXIT_FAILURE;
 }
 
 /* Whether inner is outer or under it (both absolute, canonical). */

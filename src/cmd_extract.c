@@ -404,55 +404,6 @@ static bool is_file(const char *path, char *why, size_t whysz)
 	return true;
 }
 
-/* mkdir -p DIR, then make sure a file can be created in it. */
-static int prepare_dir(const char *dir)
-{
-	char *copy, *p, probe[4096];
-	struct stat st;
-	int fd;
-
-	if (!dir[0])
-		return sx_cli_usage_error(cmd, "-o expects a directory");
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return sx_cli_usage_error(cmd, "\"%s\" is not a directory", dir);
-	copy = strdup(dir);
-	if (!copy) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	for (p = copy + 1;; p++) {
-		char c = *p;
-
-		if (c && c != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
-			sx_log(SX_LOG_ERROR, "cannot create the output directory %s: %s", copy,
-			       strerror(errno));
-			free(copy);
-			return SX_EXIT_FAILURE;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(copy);
-	if ((size_t)snprintf(probe, sizeof(probe), "%s/.sigex-probe-XXXXXX", dir) >=
-	    sizeof(probe)) {
-		sx_log(SX_LOG_ERROR, "%s: path too long", dir);
-		return SX_EXIT_FAILURE;
-	}
-	fd = mkstemp(probe);
-	if (fd < 0) {
-		sx_log(SX_LOG_ERROR, "cannot write to the output directory %s: %s", dir,
-		       strerror(errno));
-		return SX_EXIT_FAILURE;
-	}
-	close(fd);
-	unlink(probe);
-	return 0;
-}
-
 /* Report each capture's problem on stderr; the exit status they mean. */
 static int report_captures(struct sx_extract *ex, bool quiet, unsigned *nread)
 {
@@ -510,25 +461,15 @@ static int write_outputs(struct sx_extract *ex, const char *dir, bool quiet)
 	return SX_EXIT_OK;
 }
 
-/* SOURCE_DATE_EPOCH (reproducible builds): last-update from it, in UTC. */
+/* SOURCE_DATE_EPOCH (reproducible builds): last-update from it. */
 static int source_date(struct sx_extract *ex)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
 	char buf[64];
-	uint64_t v;
-	time_t t;
-	struct tm tm;
+	bool set;
+	int ret = sx_cli_source_date(cmd, buf, sizeof(buf), &set);
 
-	if (!s || !*s)
-		return 0;
-	if (sx_parse_u64(s, 0, 253402300799ULL, &v))
-		return sx_cli_usage_error(cmd,
-					  "SOURCE_DATE_EPOCH is not a number of seconds: "
-					  "\"%s\"",
-					  s);
-	t = (time_t)v;
-	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", &tm))
-		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
+	if (ret || !set)
+		return ret;
 	return sx_extract_set_last_update(ex, buf) ? refused(ex, -ENOMEM) : 0;
 }
 
@@ -537,7 +478,7 @@ static int run(struct sx_extract *ex, const struct args *a)
 	unsigned nread;
 	int ret, status, wrote;
 
-	ret = prepare_dir(a->dir);
+	ret = sx_cli_output_dir(cmd, a->dir);
 	if (ret)
 		return ret;
 	ret = sx_extract_mine(ex, a->dir);

@@ -68,48 +68,6 @@ enum {
 	OPT_SEED,
 };
 
-/* mkdir -p; 0 or -errno with msg set. */
-static int make_dir(const char *dir, char *msg, size_t msglen)
-{
-	char *p, *copy;
-	struct stat st;
-	int ret = 0;
-
-	if (stat(dir, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return 0;
-		snprintf(msg, msglen, "%s: not a directory", dir);
-		return -ENOTDIR;
-	}
-	copy = strdup(dir);
-	if (!copy)
-		return -ENOMEM;
-	for (p = copy + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		{
-			char c = *p;
-
-			*p = '\0';
-			if (mkdir(copy, 0777) && errno != EEXIST) {
-				ret = -errno;
-				snprintf(msg, msglen, "%s: %s", copy, strerror(errno));
-				*p = c;
-				break;
-			}
-			*p = c;
-		}
-		if (!*p)
-			break;
-	}
-	free(copy);
-	if (!ret && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
-		snprintf(msg, msglen, "%s: not a directory", dir);
-		ret = -ENOTDIR;
-	}
-	return ret;
-}
-
 /* Feed one CSV into the miner.  0 when read whole; else the input is
  * discarded and a message printed. */
 static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const char *path)
@@ -340,7 +298,7 @@ int sx_cmd_mine(int argc, char **argv)
 		sx_log(SX_LOG_ERROR, "no occurrence to mine: no flow could be read");
 		goto out_free;
 	}
-	ret = make_dir(dir, msg, sizeof(msg));
+	ret = sx_cli_mkdirs(dir, msg, sizeof(msg));
 	if (ret) {
 		sx_log(SX_LOG_ERROR, "%s", ret == -ENOMEM ? "out of memory" : msg);
 		goto out_free;
