@@ -12,52 +12,21 @@
 
 #include "ingest/app.h"
 #include "ingest/ingest.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_coap, .timeout = 60);
 
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu", (unsigned char)s[i],
-			  i);
-	cr_assert_lt(i, sz, "no NUL");
-}
-
 static uint8_t run(struct sx_pkt *pkt, uint16_t sport, uint16_t dport, const void *s, size_t n)
 {
-	uint8_t *p = exact(s, n);
+	uint8_t *p = sx_tt_exact(s, n);
 
-	set_pkt(pkt, SX_P_UDP, sport, dport, p, n, n);
+	sx_tt_set_pkt(pkt, SX_P_UDP, sport, dport, p, n, n);
 	sx_app_dissect(pkt);
 	free(p);
 	pkt->payload = NULL;
 	if (pkt->proto == SX_P_COAP) {
-		assert_str(pkt->app.coap.path, sizeof(pkt->app.coap.path));
-		assert_str(pkt->app.coap.query, sizeof(pkt->app.coap.query));
+		sx_tt_assert_printable(pkt->app.coap.path, sizeof(pkt->app.coap.path));
+		sx_tt_assert_printable(pkt->app.coap.query, sizeof(pkt->app.coap.query));
 	}
 	return pkt->proto;
 }
@@ -219,8 +188,9 @@ Test(ingest_coap, strict_check_on_other_ports)
 	/* QUIC short headers look like CoAP version 1: never on 443 */
 	cr_assert_eq(run(&pkt, 443, 40000, get_storage, sizeof(get_storage)), SX_P_UDP);
 	/* a capture cut short cannot be judged on other ports */
-	p = exact(get_storage, sizeof(get_storage) - 1);
-	set_pkt(&pkt, SX_P_UDP, 40000, 40001, p, sizeof(get_storage) - 1, sizeof(get_storage));
+	p = sx_tt_exact(get_storage, sizeof(get_storage) - 1);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 40000, 40001, p, sizeof(get_storage) - 1,
+		      sizeof(get_storage));
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_UDP);
 	free(p);
@@ -351,13 +321,15 @@ Test(ingest_coap, truncated_at_every_offset)
 
 			for (port = 0; port < 2; port++) {
 				struct sx_pkt pkt;
-				uint8_t *p = exact(msgs[k], i);
+				uint8_t *p = sx_tt_exact(msgs[k], i);
 
-				set_pkt(&pkt, SX_P_UDP, 40000, port ? 5683 : 40001, p, i, i);
+				sx_tt_set_pkt(&pkt, SX_P_UDP, 40000, port ? 5683 : 40001, p, i, i);
 				sx_app_dissect(&pkt);
 				if (pkt.proto == SX_P_COAP) {
-					assert_str(pkt.app.coap.path, sizeof(pkt.app.coap.path));
-					assert_str(pkt.app.coap.query, sizeof(pkt.app.coap.query));
+					sx_tt_assert_printable(pkt.app.coap.path,
+							       sizeof(pkt.app.coap.path));
+					sx_tt_assert_printable(pkt.app.coap.query,
+							       sizeof(pkt.app.coap.query));
 				}
 				if (port && i >= 4 + (k == 2 ? 8 : 0))
 					cr_assert_eq(pkt.proto, SX_P_COAP, "at %zu", i);

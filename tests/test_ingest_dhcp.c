@@ -12,64 +12,22 @@
 
 #include "ingest/app.h"
 #include "ingest/ingest.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_dhcp, .timeout = 60);
 
-struct msg {
-	uint8_t b[1024];
-	size_t n;
-};
-
-static void putbytes(struct msg *m, const void *p, size_t n)
+static uint8_t run(struct sx_pkt *pkt, uint16_t sport, uint16_t dport, const struct sx_tmsg *m)
 {
-	cr_assert_leq(m->n + n, sizeof(m->b));
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
+	uint8_t *p = sx_tt_exact(m->b, m->n);
 
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu", (unsigned char)s[i],
-			  i);
-	cr_assert_lt(i, sz, "no NUL");
-}
-
-static uint8_t run(struct sx_pkt *pkt, uint16_t sport, uint16_t dport, const struct msg *m)
-{
-	uint8_t *p = exact(m->b, m->n);
-
-	set_pkt(pkt, SX_P_UDP, sport, dport, p, m->n, m->n);
+	sx_tt_set_pkt(pkt, SX_P_UDP, sport, dport, p, m->n, m->n);
 	sx_app_dissect(pkt);
 	free(p);
 	pkt->payload = NULL;
 	if (pkt->proto == SX_P_DHCP) {
-		assert_str(pkt->app.dhcp.hostname, sizeof(pkt->app.dhcp.hostname));
-		assert_str(pkt->app.dhcp.vendor_class, sizeof(pkt->app.dhcp.vendor_class));
+		sx_tt_assert_printable(pkt->app.dhcp.hostname, sizeof(pkt->app.dhcp.hostname));
+		sx_tt_assert_printable(pkt->app.dhcp.vendor_class,
+				       sizeof(pkt->app.dhcp.vendor_class));
 	}
 	return pkt->proto;
 }
@@ -77,7 +35,8 @@ static uint8_t run(struct sx_pkt *pkt, uint16_t sport, uint16_t dport, const str
 static const uint8_t mac[6] = {0xb0, 0xc5, 0x54, 0x43, 0x54, 0x83};
 
 /* The 236-byte fixed part, optionally the cookie. */
-static void fixed(struct msg *m, uint8_t op, uint8_t htype, uint8_t hlen, uint32_t xid, bool cookie)
+static void fixed(struct sx_tmsg *m, uint8_t op, uint8_t htype, uint8_t hlen, uint32_t xid,
+		  bool cookie)
 {
 	memset(m->b, 0, 240);
 	m->b[0] = op;
@@ -91,7 +50,7 @@ static void fixed(struct msg *m, uint8_t op, uint8_t htype, uint8_t hlen, uint32
 	memcpy(m->b + 44, "sname-not-read", 14);
 	m->n = 236;
 	if (cookie)
-		putbytes(m, "\x63\x82\x53\x63", 4);
+		sx_tm_putbytes(m, "\x63\x82\x53\x63", 4);
 }
 
 static const uint8_t discover_opts[] = {
@@ -101,15 +60,15 @@ static const uint8_t discover_opts[] = {
     0x43, 0x53, 0x2d, 0x38, 0x30, 0x30, 0x30, 0x4c, 0x48, 0xff, 0x00, 0x00, 0x00, 0x00,
 };
 
-static void discover(struct msg *m)
+static void discover(struct sx_tmsg *m)
 {
 	fixed(m, 1, 1, 6, 0x1a2b3c4d, true);
-	putbytes(m, discover_opts, sizeof(discover_opts));
+	sx_tm_putbytes(m, discover_opts, sizeof(discover_opts));
 }
 
 Test(ingest_dhcp, discover)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	const struct sx_dhcp *d = &pkt.app.dhcp;
 
@@ -131,12 +90,12 @@ Test(ingest_dhcp, request_with_requested_ip_and_pads)
 	    0x00, 0x00, 0x35, 0x01, 0x03, 0x00, 0x32, 0x04, 0xc0,
 	    0xa8, 0x01, 0x73, 0xff, 0x0c, 0x03, 'b',  'a',  'd', /* after END: ignored */
 	};
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	const struct sx_dhcp *d = &pkt.app.dhcp;
 
 	fixed(&m, 1, 1, 6, 7, true);
-	putbytes(&m, opts, sizeof(opts));
+	sx_tm_putbytes(&m, opts, sizeof(opts));
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_eq(d->msg_type, 3);
 	cr_assert(d->has_requested_ip);
@@ -147,11 +106,11 @@ Test(ingest_dhcp, request_with_requested_ip_and_pads)
 Test(ingest_dhcp, reply_from_server_port)
 {
 	static const uint8_t opts[] = {0x35, 0x01, 0x05, 0xff};
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	fixed(&m, 2, 1, 6, 99, true);
-	putbytes(&m, opts, sizeof(opts));
+	sx_tm_putbytes(&m, opts, sizeof(opts));
 	cr_assert_eq(run(&pkt, 67, 68, &m), SX_P_DHCP);
 	cr_assert_eq(pkt.app.dhcp.op, 2);
 	cr_assert_eq(pkt.app.dhcp.msg_type, 5);
@@ -160,31 +119,31 @@ Test(ingest_dhcp, reply_from_server_port)
 
 Test(ingest_dhcp, plain_bootp_and_other_hardware)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	static const uint8_t zero[6];
 
 	fixed(&m, 1, 1, 6, 5, false);
-	putbytes(&m, "\x35\x01\x01\xff", 4); /* no cookie: not options */
+	sx_tm_putbytes(&m, "\x35\x01\x01\xff", 4); /* no cookie: not options */
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_eq(pkt.app.dhcp.msg_type, 0);
 	cr_assert_eq(memcmp(pkt.app.dhcp.chaddr, mac, 6), 0);
 
 	fixed(&m, 1, 6, 6, 5, true); /* IEEE 802 */
-	putbytes(&m, "\x35\x01\x08\xff", 4);
+	sx_tm_putbytes(&m, "\x35\x01\x08\xff", 4);
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_eq(pkt.app.dhcp.msg_type, 8);
 	cr_assert_eq(memcmp(pkt.app.dhcp.chaddr, zero, 6), 0);
 
 	fixed(&m, 1, 1, 16, 5, true); /* hlen not 6 */
-	putbytes(&m, "\xff", 1);
+	sx_tm_putbytes(&m, "\xff", 1);
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_eq(memcmp(pkt.app.dhcp.chaddr, zero, 6), 0);
 }
 
 Test(ingest_dhcp, not_bootp)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	discover(&m);
@@ -211,11 +170,11 @@ Test(ingest_dhcp, malformed_option_lengths)
 	    0x35, 0x00,					    /* empty type: ignored */
 	    0x0c, 0x02, 'h',  'i',  0x3c, 0x40, 'v',	    /* runs past the end */
 	};
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	fixed(&m, 1, 1, 6, 5, true);
-	putbytes(&m, opts, sizeof(opts));
+	sx_tm_putbytes(&m, opts, sizeof(opts));
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_eq(pkt.app.dhcp.msg_type, 1);
 	cr_assert_not(pkt.app.dhcp.has_requested_ip);
@@ -228,19 +187,19 @@ Test(ingest_dhcp, hostile_strings_are_escaped)
 	static const uint8_t opts[] = {
 	    0x0c, 0x08, 'a', '"', ',', '\n', 0x00, 0x80, 0xff, '\\', 0xff,
 	};
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t big[255];
 
 	fixed(&m, 1, 1, 6, 5, true);
-	putbytes(&m, opts, sizeof(opts));
+	sx_tm_putbytes(&m, opts, sizeof(opts));
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_str_eq(pkt.app.dhcp.hostname, "a\",\\x0a\\x00\\x80\\xff\\\\");
 
 	fixed(&m, 1, 1, 6, 5, true);
 	memset(big, 0x07, sizeof(big));
-	putbytes(&m, "\x3c\xff", 2);
-	putbytes(&m, big, sizeof(big));
+	sx_tm_putbytes(&m, "\x3c\xff", 2);
+	sx_tm_putbytes(&m, big, sizeof(big));
 	cr_assert_eq(run(&pkt, 68, 67, &m), SX_P_DHCP);
 	cr_assert_eq(strlen(pkt.app.dhcp.vendor_class) % 4, 0);
 	cr_assert_gt(strlen(pkt.app.dhcp.vendor_class), SX_TEXT_MAX - 6);
@@ -248,14 +207,14 @@ Test(ingest_dhcp, hostile_strings_are_escaped)
 
 Test(ingest_dhcp, short_capture_keeps_the_fixed_fields)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	discover(&m);
 	/* snaplen: 100 bytes of the payload captured */
-	p = exact(m.b, 100);
-	set_pkt(&pkt, SX_P_UDP, 68, 67, p, 100, m.n);
+	p = sx_tt_exact(m.b, 100);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 68, 67, p, 100, m.n);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_DHCP);
 	cr_assert_eq(pkt.app.dhcp.xid, 0x1a2b3c4d);
@@ -266,7 +225,7 @@ Test(ingest_dhcp, short_capture_keeps_the_fixed_fields)
 
 Test(ingest_dhcp, truncated_at_every_offset)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	size_t i;
 	unsigned mode;
 
@@ -274,14 +233,15 @@ Test(ingest_dhcp, truncated_at_every_offset)
 	for (mode = 0; mode < 2; mode++) {
 		for (i = 0; i <= m.n; i++) {
 			struct sx_pkt pkt;
-			uint8_t *p = exact(m.b, i);
+			uint8_t *p = sx_tt_exact(m.b, i);
 
-			set_pkt(&pkt, SX_P_UDP, 68, 67, p, i, mode ? m.n : i);
+			sx_tt_set_pkt(&pkt, SX_P_UDP, 68, 67, p, i, mode ? m.n : i);
 			sx_app_dissect(&pkt);
 			if (pkt.proto == SX_P_DHCP) {
-				assert_str(pkt.app.dhcp.hostname, sizeof(pkt.app.dhcp.hostname));
-				assert_str(pkt.app.dhcp.vendor_class,
-					   sizeof(pkt.app.dhcp.vendor_class));
+				sx_tt_assert_printable(pkt.app.dhcp.hostname,
+						       sizeof(pkt.app.dhcp.hostname));
+				sx_tt_assert_printable(pkt.app.dhcp.vendor_class,
+						       sizeof(pkt.app.dhcp.vendor_class));
 			}
 			if ((mode && i >= 34) || i >= 236)
 				cr_assert_eq(pkt.proto, SX_P_DHCP, "at %zu", i);

@@ -15,43 +15,14 @@
 
 #include "ingest/app.h"
 #include "ingest/ingest.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_dns, .timeout = 60);
 
 /* ---- helpers ---- */
 
-struct msg {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void put8(struct msg *m, uint8_t v)
-{
-	cr_assert_lt(m->n, sizeof(m->b));
-	m->b[m->n++] = v;
-}
-
-static void put16(struct msg *m, uint16_t v)
-{
-	put8(m, (uint8_t)(v >> 8));
-	put8(m, (uint8_t)v);
-}
-
-static void put32(struct msg *m, uint32_t v)
-{
-	put16(m, (uint16_t)(v >> 16));
-	put16(m, (uint16_t)v);
-}
-
-static void putbytes(struct msg *m, const void *p, size_t n)
-{
-	cr_assert_leq(m->n + n, sizeof(m->b));
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
-
 /* "www.example.com" as labels, with the root label (no compression). */
-static void putname(struct msg *m, const char *name)
+static void putname(struct sx_tmsg *m, const char *name)
 {
 	const char *s = name;
 
@@ -59,78 +30,46 @@ static void putname(struct msg *m, const char *name)
 		const char *dot = strchr(s, '.');
 		size_t l = dot ? (size_t)(dot - s) : strlen(s);
 
-		put8(m, (uint8_t)l);
-		putbytes(m, s, l);
+		sx_tm_put8(m, (uint8_t)l);
+		sx_tm_putbytes(m, s, l);
 		s += l;
 		if (*s == '.')
 			s++;
 	}
-	put8(m, 0);
+	sx_tm_put8(m, 0);
 }
 
-static void header(struct msg *m, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
+static void header(struct sx_tmsg *m, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
 		   uint16_t ns, uint16_t ar)
 {
 	m->n = 0;
-	put16(m, id);
-	put16(m, flags);
-	put16(m, qd);
-	put16(m, an);
-	put16(m, ns);
-	put16(m, ar);
+	sx_tm_put16(m, id);
+	sx_tm_put16(m, flags);
+	sx_tm_put16(m, qd);
+	sx_tm_put16(m, an);
+	sx_tm_put16(m, ns);
+	sx_tm_put16(m, ar);
 }
 
 /* Record header after the owner name; returns the offset of RDLENGTH. */
-static size_t rr_fixed(struct msg *m, uint16_t type, uint16_t class, uint32_t ttl)
+static size_t rr_fixed(struct sx_tmsg *m, uint16_t type, uint16_t class, uint32_t ttl)
 {
 	size_t at;
 
-	put16(m, type);
-	put16(m, class);
-	put32(m, ttl);
+	sx_tm_put16(m, type);
+	sx_tm_put16(m, class);
+	sx_tm_put32(m, ttl);
 	at = m->n;
-	put16(m, 0);
+	sx_tm_put16(m, 0);
 	return at;
 }
 
-static void rr_done(struct msg *m, size_t at)
+static void rr_done(struct sx_tmsg *m, size_t at)
 {
 	size_t len = m->n - at - 2;
 
 	m->b[at] = (uint8_t)(len >> 8);
 	m->b[at + 1] = (uint8_t)len;
-}
-
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu in \"%s\"",
-			  (unsigned char)s[i], i, s);
-	cr_assert_lt(i, sz, "no NUL");
 }
 
 static void assert_dns_strings(const struct sx_dns *d)
@@ -140,20 +79,20 @@ static void assert_dns_strings(const struct sx_dns *d)
 	cr_assert_leq(d->nq, SX_DNS_MAX_Q);
 	cr_assert_leq(d->nrr, SX_DNS_MAX_RR);
 	for (i = 0; i < d->nq; i++)
-		assert_str(d->q[i].name, sizeof(d->q[i].name));
+		sx_tt_assert_printable(d->q[i].name, sizeof(d->q[i].name));
 	for (i = 0; i < d->nrr; i++) {
-		assert_str(d->rr[i].name, sizeof(d->rr[i].name));
-		assert_str(d->rr[i].data, sizeof(d->rr[i].data));
+		sx_tt_assert_printable(d->rr[i].name, sizeof(d->rr[i].name));
+		sx_tt_assert_printable(d->rr[i].data, sizeof(d->rr[i].data));
 	}
 }
 
 /* Dissect m as UDP from sport to dport; returns the resulting proto. */
-static uint8_t run_udp(struct sx_pkt *pkt, uint16_t sport, uint16_t dport, const struct msg *m,
+static uint8_t run_udp(struct sx_pkt *pkt, uint16_t sport, uint16_t dport, const struct sx_tmsg *m,
 		       uint8_t **keep)
 {
-	uint8_t *p = exact(m->b, m->n);
+	uint8_t *p = sx_tt_exact(m->b, m->n);
 
-	set_pkt(pkt, SX_P_UDP, sport, dport, p, m->n, m->n);
+	sx_tt_set_pkt(pkt, SX_P_UDP, sport, dport, p, m->n, m->n);
 	sx_app_dissect(pkt);
 	*keep = p;
 	return pkt->proto;
@@ -181,11 +120,11 @@ static const uint8_t real_response[] = {
 
 Test(ingest_dns, real_query)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 	uint8_t *p;
 
-	putbytes(&m, real_query, sizeof(real_query));
+	sx_tm_putbytes(&m, real_query, sizeof(real_query));
 	cr_assert_eq(run_udp(&pkt, 40000, 53, &m, &p), SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.id, 0x6dca);
 	cr_assert_not(pkt.app.dns.qr);
@@ -202,12 +141,12 @@ Test(ingest_dns, real_query)
 
 Test(ingest_dns, real_response_cname_then_a)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 	const struct sx_dns *d = &pkt.app.dns;
 	uint8_t *p;
 
-	putbytes(&m, real_response, sizeof(real_response));
+	sx_tm_putbytes(&m, real_response, sizeof(real_response));
 	cr_assert_eq(run_udp(&pkt, 53, 40000, &m, &p), SX_P_DNS);
 	cr_assert(d->qr);
 	cr_assert_eq(d->rcode, 0);
@@ -236,7 +175,7 @@ Test(ingest_dns, real_response_cname_then_a)
 /* ---- hand-built messages ---- */
 
 /* An mDNS response with PTR, SRV, TXT, A and AAAA, names compressed. */
-static void mdns_response(struct msg *m)
+static void mdns_response(struct sx_tmsg *m)
 {
 	size_t at;
 	size_t svc;
@@ -251,43 +190,43 @@ static void mdns_response(struct msg *m)
 	putname(m, "_hap._tcp.local");
 	at = rr_fixed(m, 12, 1, 4500);
 	inst = m->n;
-	put8(m, 11);
-	putbytes(m, "Living Room", 11);
-	put16(m, 0xc000 | (uint16_t)svc);
+	sx_tm_put8(m, 11);
+	sx_tm_putbytes(m, "Living Room", 11);
+	sx_tm_put16(m, 0xc000 | (uint16_t)svc);
 	rr_done(m, at);
 	/* instance SRV 0 0 8080 hub.local (cache-flush class) */
-	put16(m, 0xc000 | (uint16_t)inst);
+	sx_tm_put16(m, 0xc000 | (uint16_t)inst);
 	at = rr_fixed(m, 33, 0x8001, 120);
-	put16(m, 0);
-	put16(m, 0);
-	put16(m, 8080);
+	sx_tm_put16(m, 0);
+	sx_tm_put16(m, 0);
+	sx_tm_put16(m, 8080);
 	host = m->n;
-	put8(m, 3);
-	putbytes(m, "hub", 3);
-	put16(m, 0xc000 | (uint16_t)(svc + 10)); /* "local" inside _hap._tcp.local */
+	sx_tm_put8(m, 3);
+	sx_tm_putbytes(m, "hub", 3);
+	sx_tm_put16(m, 0xc000 | (uint16_t)(svc + 10)); /* "local" inside _hap._tcp.local */
 	rr_done(m, at);
 	/* instance TXT "c#=2" "md=Hub X" */
-	put16(m, 0xc000 | (uint16_t)inst);
+	sx_tm_put16(m, 0xc000 | (uint16_t)inst);
 	at = rr_fixed(m, 16, 0x8001, 4500);
-	put8(m, 4);
-	putbytes(m, "c#=2", 4);
-	put8(m, 8);
-	putbytes(m, "md=Hub X", 8);
+	sx_tm_put8(m, 4);
+	sx_tm_putbytes(m, "c#=2", 4);
+	sx_tm_put8(m, 8);
+	sx_tm_putbytes(m, "md=Hub X", 8);
 	rr_done(m, at);
 	/* hub.local A 192.168.1.20, AAAA fe80::211:22ff:fe33:4455 */
-	put16(m, 0xc000 | (uint16_t)host);
+	sx_tm_put16(m, 0xc000 | (uint16_t)host);
 	at = rr_fixed(m, 1, 0x8001, 120);
-	putbytes(m, "\xc0\xa8\x01\x14", 4);
+	sx_tm_putbytes(m, "\xc0\xa8\x01\x14", 4);
 	rr_done(m, at);
-	put16(m, 0xc000 | (uint16_t)host);
+	sx_tm_put16(m, 0xc000 | (uint16_t)host);
 	at = rr_fixed(m, 28, 0x8001, 120);
-	putbytes(m, v6, 16);
+	sx_tm_putbytes(m, v6, 16);
 	rr_done(m, at);
 }
 
 Test(ingest_dns, mdns_response_all_record_kinds)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	const struct sx_dns *d = &pkt.app.dns;
 	uint8_t *p;
@@ -319,17 +258,17 @@ Test(ingest_dns, mdns_response_all_record_kinds)
 
 Test(ingest_dns, mdns_query_clears_unicast_response_bit)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	header(&m, 0, 0, 2, 0, 0, 0);
 	putname(&m, "_googlecast._tcp.local");
-	put16(&m, 12);
-	put16(&m, 0x8001);
-	put16(&m, 0xc00c);
-	put16(&m, 255);
-	put16(&m, 0x0001);
+	sx_tm_put16(&m, 12);
+	sx_tm_put16(&m, 0x8001);
+	sx_tm_put16(&m, 0xc00c);
+	sx_tm_put16(&m, 255);
+	sx_tm_put16(&m, 0x0001);
 	cr_assert_eq(run_udp(&pkt, 5353, 5353, &m, &p), SX_P_MDNS);
 	cr_assert_eq(pkt.app.dns.nq, 2);
 	cr_assert_eq(pkt.app.dns.q[0].qclass, 1);
@@ -341,8 +280,8 @@ Test(ingest_dns, mdns_query_clears_unicast_response_bit)
 	/* plain DNS keeps the class as it is */
 	header(&m, 7, 0x0100, 1, 0, 0, 0);
 	putname(&m, "example.com");
-	put16(&m, 1);
-	put16(&m, 0x8001);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 0x8001);
 	cr_assert_eq(run_udp(&pkt, 1234, 53, &m, &p), SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.q[0].qclass, 0x8001);
 	free(p);
@@ -350,14 +289,14 @@ Test(ingest_dns, mdns_query_clears_unicast_response_bit)
 
 Test(ingest_dns, llmnr_by_port)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	header(&m, 0x1234, 0, 1, 0, 0, 0);
 	putname(&m, "printer");
-	put16(&m, 28);
-	put16(&m, 1);
+	sx_tm_put16(&m, 28);
+	sx_tm_put16(&m, 1);
 	cr_assert_eq(run_udp(&pkt, 50000, 5355, &m, &p), SX_P_LLMNR);
 	cr_assert_str_eq(pkt.app.dns.q[0].name, "printer");
 	cr_assert_eq(pkt.app.dns.q[0].qtype, 28);
@@ -366,21 +305,21 @@ Test(ingest_dns, llmnr_by_port)
 
 Test(ingest_dns, over_tcp_with_length_prefix)
 {
-	struct msg m;
-	struct msg t = {.n = 0};
+	struct sx_tmsg m;
+	struct sx_tmsg t = {.n = 0};
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	header(&m, 0xbeef, 0x0100, 1, 0, 0, 0);
 	putname(&m, "a.example");
-	put16(&m, 16);
-	put16(&m, 1);
-	put16(&t, (uint16_t)m.n);
-	putbytes(&t, m.b, m.n);
+	sx_tm_put16(&m, 16);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&t, (uint16_t)m.n);
+	sx_tm_putbytes(&t, m.b, m.n);
 	/* a second message in the same segment is ignored */
-	putbytes(&t, "\x00\x02\xff\xff", 4);
-	p = exact(t.b, t.n);
-	set_pkt(&pkt, SX_P_TCP, 50000, 53, p, t.n, t.n);
+	sx_tm_putbytes(&t, "\x00\x02\xff\xff", 4);
+	p = sx_tt_exact(t.b, t.n);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 53, p, t.n, t.n);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.id, 0xbeef);
@@ -392,15 +331,15 @@ Test(ingest_dns, over_tcp_with_length_prefix)
 	/* a prefix shorter than a header is not DNS */
 	t.b[0] = 0;
 	t.b[1] = 11;
-	p = exact(t.b, t.n);
-	set_pkt(&pkt, SX_P_TCP, 50000, 53, p, t.n, t.n);
+	p = sx_tt_exact(t.b, t.n);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 53, p, t.n, t.n);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_TCP);
 	free(p);
 
 	/* a lone length prefix (sent in its own segment) is not DNS */
-	p = exact(t.b, 2);
-	set_pkt(&pkt, SX_P_TCP, 50000, 53, p, 2, 2);
+	p = sx_tt_exact(t.b, 2);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 53, p, 2, 2);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_TCP);
 	free(p);
@@ -408,7 +347,7 @@ Test(ingest_dns, over_tcp_with_length_prefix)
 
 Test(ingest_dns, root_name_is_empty)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	size_t at;
@@ -416,9 +355,9 @@ Test(ingest_dns, root_name_is_empty)
 	/* query with an EDNS OPT record: owner is the root */
 	header(&m, 1, 0x0100, 1, 0, 0, 1);
 	putname(&m, "example.org");
-	put16(&m, 1);
-	put16(&m, 1);
-	put8(&m, 0);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
+	sx_tm_put8(&m, 0);
 	at = rr_fixed(&m, 41, 1232, 0);
 	rr_done(&m, at);
 	cr_assert_eq(run_udp(&pkt, 1000, 53, &m, &p), SX_P_DNS);
@@ -436,13 +375,13 @@ Test(ingest_dns, name_presentation_escapes)
 	    3,	 'a', '.', 'b', 3,    'c',  '\\', 'd', 6,   's', 'p', ' ',
 	    'a', 'c', 'e', 2,	0x00, 0xff, 3,	  'q', '"', ',', 0,
 	};
-	uint8_t *p = exact(wire, sizeof(wire));
+	uint8_t *p = sx_tt_exact(wire, sizeof(wire));
 	char out[SX_NAME_MAX];
 	long end = sx_dns_name(p, sizeof(wire), 0, out, sizeof(out));
 
 	cr_assert_eq(end, (long)sizeof(wire));
 	cr_assert_str_eq(out, "a\\.b.c\\\\d.sp ace.\\000\\255.q\",");
-	assert_str(out, sizeof(out));
+	sx_tt_assert_printable(out, sizeof(out));
 	free(p);
 }
 
@@ -454,7 +393,7 @@ Test(ingest_dns, sx_dns_name_offsets)
 	    3,	  'b', 'a', 'r', 0xc0, 1, /* 6: bar.foo */
 	    0xc0, 6,			  /* 12: pointer to bar.foo */
 	};
-	uint8_t *p = exact(wire, sizeof(wire));
+	uint8_t *p = sx_tt_exact(wire, sizeof(wire));
 	char out[SX_NAME_MAX];
 
 	cr_assert_eq(sx_dns_name(p, sizeof(wire), 0, out, sizeof(out)), 1);
@@ -490,104 +429,104 @@ Test(ingest_dns, compression_loops_and_forward_pointers)
 	static const uint8_t ext10[] = {0x81, 'a', 0};
 	uint8_t *p;
 
-	p = exact(self, sizeof(self));
+	p = sx_tt_exact(self, sizeof(self));
 	cr_assert_eq(sx_dns_name(p, sizeof(self), 0, out, sizeof(out)), -1);
 	free(p);
-	p = exact(mutual, sizeof(mutual));
+	p = sx_tt_exact(mutual, sizeof(mutual));
 	cr_assert_eq(sx_dns_name(p, sizeof(mutual), 0, out, sizeof(out)), -1);
 	cr_assert_eq(sx_dns_name(p, sizeof(mutual), 2, out, sizeof(out)), -1);
 	free(p);
-	p = exact(forward, sizeof(forward));
+	p = sx_tt_exact(forward, sizeof(forward));
 	cr_assert_eq(sx_dns_name(p, sizeof(forward), 0, out, sizeof(out)), -1);
 	cr_assert_eq(sx_dns_name(p, sizeof(forward), 2, out, sizeof(out)), 5);
 	cr_assert_str_eq(out, "x");
 	free(p);
-	p = exact(label_loop, sizeof(label_loop));
+	p = sx_tt_exact(label_loop, sizeof(label_loop));
 	cr_assert_eq(sx_dns_name(p, sizeof(label_loop), 0, out, sizeof(out)), -1);
 	free(p);
-	p = exact(ext01, sizeof(ext01));
+	p = sx_tt_exact(ext01, sizeof(ext01));
 	cr_assert_eq(sx_dns_name(p, sizeof(ext01), 0, out, sizeof(out)), -1);
 	free(p);
-	p = exact(ext10, sizeof(ext10));
+	p = sx_tt_exact(ext10, sizeof(ext10));
 	cr_assert_eq(sx_dns_name(p, sizeof(ext10), 0, out, sizeof(out)), -1);
 	free(p);
 }
 
 Test(ingest_dns, at_most_32_jumps)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	char out[SX_NAME_MAX];
 	uint8_t *p;
 	size_t start;
 	unsigned i;
 
 	/* "z" at 0, then 33 pointers each to the one before */
-	put8(&m, 1);
-	put8(&m, 'z');
-	put8(&m, 0);
-	put16(&m, 0xc000);
+	sx_tm_put8(&m, 1);
+	sx_tm_put8(&m, 'z');
+	sx_tm_put8(&m, 0);
+	sx_tm_put16(&m, 0xc000);
 	for (i = 1; i < 33; i++)
-		put16(&m, (uint16_t)(0xc000 | (3 + 2 * (i - 1))));
-	p = exact(m.b, m.n);
+		sx_tm_put16(&m, (uint16_t)(0xc000 | (3 + 2 * (i - 1))));
+	p = sx_tt_exact(m.b, m.n);
 	/* the pointer at 3 + 2*31 takes 32 jumps: fine */
 	start = 3 + 2 * 31;
 	cr_assert_eq(sx_dns_name(p, m.n, start, out, sizeof(out)), (long)start + 2);
 	cr_assert_str_eq(out, "z");
 	/* the one after it takes 33 */
 	free(p);
-	put16(&m, (uint16_t)(0xc000 | (3 + 2 * 32)));
-	p = exact(m.b, m.n);
+	sx_tm_put16(&m, (uint16_t)(0xc000 | (3 + 2 * 32)));
+	p = sx_tt_exact(m.b, m.n);
 	cr_assert_eq(sx_dns_name(p, m.n, start + 2, out, sizeof(out)), -1);
 	free(p);
 }
 
 Test(ingest_dns, wire_name_limit_255)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	char out[SX_NAME_MAX];
 	uint8_t *p;
 	unsigned i;
 
 	/* 4 labels of 62 bytes = 252 bytes, + root = 253: fine */
 	for (i = 0; i < 4; i++) {
-		put8(&m, 62);
+		sx_tm_put8(&m, 62);
 		memset(m.b + m.n, 'a' + (int)i, 62);
 		m.n += 62;
 	}
-	put8(&m, 0);
-	p = exact(m.b, m.n);
+	sx_tm_put8(&m, 0);
+	p = sx_tt_exact(m.b, m.n);
 	cr_assert_eq(sx_dns_name(p, m.n, 0, out, sizeof(out)), 253);
 	cr_assert_eq(strlen(out), 4 * 62 + 3);
 	free(p);
 	/* one more 2-byte label: 256 wire bytes */
 	m.n--;
-	put8(&m, 2);
-	put8(&m, 'x');
-	put8(&m, 'y');
-	put8(&m, 0);
-	p = exact(m.b, m.n);
+	sx_tm_put8(&m, 2);
+	sx_tm_put8(&m, 'x');
+	sx_tm_put8(&m, 'y');
+	sx_tm_put8(&m, 0);
+	p = sx_tt_exact(m.b, m.n);
 	cr_assert_eq(sx_dns_name(p, m.n, 0, out, sizeof(out)), -1);
 	free(p);
 	/* the same via a pointer: 253 + "xy" prefix label */
 	m.n = 0;
 	for (i = 0; i < 4; i++) {
-		put8(&m, 62);
+		sx_tm_put8(&m, 62);
 		memset(m.b + m.n, 'a', 62);
 		m.n += 62;
 	}
-	put8(&m, 0);
-	put8(&m, 2);
-	put8(&m, 'x');
-	put8(&m, 'y');
-	put16(&m, 0xc000);
-	p = exact(m.b, m.n);
+	sx_tm_put8(&m, 0);
+	sx_tm_put8(&m, 2);
+	sx_tm_put8(&m, 'x');
+	sx_tm_put8(&m, 'y');
+	sx_tm_put16(&m, 0xc000);
+	p = sx_tt_exact(m.b, m.n);
 	cr_assert_eq(sx_dns_name(p, m.n, 253, out, sizeof(out)), -1);
 	free(p);
 }
 
 Test(ingest_dns, escaped_name_too_long_for_buffer_is_cut)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	size_t len;
@@ -596,13 +535,13 @@ Test(ingest_dns, escaped_name_too_long_for_buffer_is_cut)
 	/* 4 labels of 60 bytes 0xff: 4*60*4 presentation bytes > SX_NAME_MAX */
 	header(&m, 1, 0x0100, 1, 0, 0, 0);
 	for (i = 0; i < 4; i++) {
-		put8(&m, 60);
+		sx_tm_put8(&m, 60);
 		memset(m.b + m.n, 0xff, 60);
 		m.n += 60;
 	}
-	put8(&m, 0);
-	put16(&m, 1);
-	put16(&m, 1);
+	sx_tm_put8(&m, 0);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
 	cr_assert_eq(run_udp(&pkt, 1000, 53, &m, &p), SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.nq, 1);
 	cr_assert(pkt.app.dns.cut);
@@ -616,23 +555,23 @@ Test(ingest_dns, escaped_name_too_long_for_buffer_is_cut)
 
 Test(ingest_dns, loops_in_a_message_stop_parsing_but_keep_header)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	/* a good question, then an answer whose owner points at itself */
 	header(&m, 9, 0x8180, 1, 2, 0, 0);
 	putname(&m, "ok.example");
-	put16(&m, 1);
-	put16(&m, 1);
-	put16(&m, (uint16_t)(0xc000 | m.n));
-	put16(&m, 1);
-	put16(&m, 1);
-	put32(&m, 60);
-	put16(&m, 4);
-	putbytes(&m, "\x01\x02\x03\x04", 4);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, (uint16_t)(0xc000 | m.n));
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
+	sx_tm_put32(&m, 60);
+	sx_tm_put16(&m, 4);
+	sx_tm_putbytes(&m, "\x01\x02\x03\x04", 4);
 	/* padding so the counts fit the size check */
-	putbytes(&m, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+	sx_tm_putbytes(&m, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
 	cr_assert_eq(run_udp(&pkt, 53, 1000, &m, &p), SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.nq, 1);
 	cr_assert_str_eq(pkt.app.dns.q[0].name, "ok.example");
@@ -643,7 +582,7 @@ Test(ingest_dns, loops_in_a_message_stop_parsing_but_keep_header)
 
 Test(ingest_dns, names_in_rdata_must_end_inside_the_record)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	size_t at;
@@ -651,17 +590,17 @@ Test(ingest_dns, names_in_rdata_must_end_inside_the_record)
 	header(&m, 9, 0x8180, 0, 2, 0, 0);
 	putname(&m, "x.example");
 	/* CNAME whose RDLENGTH is 2 but the name is 5 bytes */
-	put16(&m, 5);
-	put16(&m, 1);
-	put32(&m, 60);
-	put16(&m, 2);
-	putbytes(&m, "\x03yyy\x00", 5);
+	sx_tm_put16(&m, 5);
+	sx_tm_put16(&m, 1);
+	sx_tm_put32(&m, 60);
+	sx_tm_put16(&m, 2);
+	sx_tm_putbytes(&m, "\x03yyy\x00", 5);
 	/* the next record starts 3 bytes earlier than the name ends, so it
 	 * is read from the RDLENGTH position: "yy\0" is not a valid record
 	 * start, but whatever happens must be safe */
-	put16(&m, 0xc00c);
+	sx_tm_put16(&m, 0xc00c);
 	at = rr_fixed(&m, 1, 1, 5);
-	putbytes(&m, "\x0a\x00\x00\x01", 4);
+	sx_tm_putbytes(&m, "\x0a\x00\x00\x01", 4);
 	rr_done(&m, at);
 	cr_assert_eq(run_udp(&pkt, 53, 1000, &m, &p), SX_P_DNS);
 	cr_assert_geq(pkt.app.dns.nrr, 1);
@@ -673,7 +612,7 @@ Test(ingest_dns, names_in_rdata_must_end_inside_the_record)
 
 Test(ingest_dns, a_record_with_wrong_length_has_no_address)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	size_t at;
@@ -681,11 +620,11 @@ Test(ingest_dns, a_record_with_wrong_length_has_no_address)
 	header(&m, 9, 0x8180, 0, 2, 0, 0);
 	putname(&m, "x.example");
 	at = rr_fixed(&m, 1, 1, 5);
-	putbytes(&m, "\x0a\x00\x00", 3);
+	sx_tm_putbytes(&m, "\x0a\x00\x00", 3);
 	rr_done(&m, at);
-	put16(&m, 0xc00c);
+	sx_tm_put16(&m, 0xc00c);
 	at = rr_fixed(&m, 28, 1, 5);
-	putbytes(&m, "\x0a\x00\x00\x01", 4);
+	sx_tm_putbytes(&m, "\x0a\x00\x00\x01", 4);
 	rr_done(&m, at);
 	cr_assert_eq(run_udp(&pkt, 53, 1000, &m, &p), SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.nrr, 2);
@@ -699,7 +638,7 @@ Test(ingest_dns, a_record_with_wrong_length_has_no_address)
 
 Test(ingest_dns, hostile_txt_strings_are_escaped)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	size_t at;
@@ -708,11 +647,11 @@ Test(ingest_dns, hostile_txt_strings_are_escaped)
 	header(&m, 9, 0x8400, 0, 1, 0, 0);
 	putname(&m, "t.local");
 	at = rr_fixed(&m, 16, 1, 5);
-	put8(&m, sizeof(s1));
-	putbytes(&m, s1, sizeof(s1));
-	put8(&m, 0);
-	put8(&m, 2);
-	putbytes(&m, "ok", 2);
+	sx_tm_put8(&m, sizeof(s1));
+	sx_tm_putbytes(&m, s1, sizeof(s1));
+	sx_tm_put8(&m, 0);
+	sx_tm_put8(&m, 2);
+	sx_tm_putbytes(&m, "ok", 2);
 	rr_done(&m, at);
 	cr_assert_eq(run_udp(&pkt, 5353, 5353, &m, &p), SX_P_MDNS);
 	cr_assert_eq(pkt.app.dns.nrr, 1);
@@ -723,7 +662,7 @@ Test(ingest_dns, hostile_txt_strings_are_escaped)
 
 Test(ingest_dns, long_txt_is_cut_at_buffer)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	size_t at;
@@ -733,7 +672,7 @@ Test(ingest_dns, long_txt_is_cut_at_buffer)
 	putname(&m, "t.local");
 	at = rr_fixed(&m, 16, 1, 5);
 	for (i = 0; i < 4; i++) {
-		put8(&m, 200);
+		sx_tm_put8(&m, 200);
 		memset(m.b + m.n, 0x01, 200);
 		m.n += 200;
 	}
@@ -748,7 +687,7 @@ Test(ingest_dns, long_txt_is_cut_at_buffer)
 
 Test(ingest_dns, more_questions_and_records_than_kept)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 	unsigned i;
@@ -759,18 +698,18 @@ Test(ingest_dns, more_questions_and_records_than_kept)
 
 		snprintf(name, sizeof(name), "q%u.local", i);
 		putname(&m, name);
-		put16(&m, 1);
-		put16(&m, 1);
+		sx_tm_put16(&m, 1);
+		sx_tm_put16(&m, 1);
 	}
 	for (i = 0; i < 30; i++) {
 		size_t at;
 
-		put16(&m, 0xc00c);
+		sx_tm_put16(&m, 0xc00c);
 		at = rr_fixed(&m, 1, 1, i);
-		put8(&m, 10);
-		put8(&m, 0);
-		put8(&m, 0);
-		put8(&m, (uint8_t)i);
+		sx_tm_put8(&m, 10);
+		sx_tm_put8(&m, 0);
+		sx_tm_put8(&m, 0);
+		sx_tm_put8(&m, (uint8_t)i);
 		rr_done(&m, at);
 	}
 	cr_assert_eq(run_udp(&pkt, 5353, 5353, &m, &p), SX_P_MDNS);
@@ -787,7 +726,7 @@ Test(ingest_dns, more_questions_and_records_than_kept)
 
 Test(ingest_dns, header_only_response_is_dns_when_rcode_set)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
@@ -804,15 +743,15 @@ Test(ingest_dns, header_only_response_is_dns_when_rcode_set)
 
 Test(ingest_dns, implausible_headers_are_refused)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	/* opcode 3 (unassigned) */
 	header(&m, 9, 0x1800, 1, 0, 0, 0);
 	putname(&m, "a");
-	put16(&m, 1);
-	put16(&m, 1);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
 	cr_assert_eq(run_udp(&pkt, 1000, 53, &m, &p), SX_P_UDP);
 	free(p);
 	/* 65 questions */
@@ -824,8 +763,8 @@ Test(ingest_dns, implausible_headers_are_refused)
 	/* more records than could fit */
 	header(&m, 9, 0x8180, 1, 5, 0, 0);
 	putname(&m, "a");
-	put16(&m, 1);
-	put16(&m, 1);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
 	cr_assert_eq(run_udp(&pkt, 53, 1000, &m, &p), SX_P_UDP);
 	free(p);
 	/* fewer than 12 bytes */
@@ -842,7 +781,7 @@ Test(ingest_dns, random_bytes_on_port_53_are_not_dns)
 	unsigned i;
 
 	for (i = 0; i < 3000; i++) {
-		struct msg m = {.n = 0};
+		struct sx_tmsg m = {.n = 0};
 		struct sx_pkt pkt;
 		size_t len;
 		uint8_t *p;
@@ -852,7 +791,7 @@ Test(ingest_dns, random_bytes_on_port_53_are_not_dns)
 		len = 12 + (x >> 16) % 500;
 		for (j = 0; j < len; j++) {
 			x = x * 1103515245u + 12345u;
-			put8(&m, (uint8_t)(x >> 24));
+			sx_tm_put8(&m, (uint8_t)(x >> 24));
 		}
 		if (run_udp(&pkt, 1000 + i, 53, &m, &p) == SX_P_DNS) {
 			claimed++;
@@ -865,7 +804,7 @@ Test(ingest_dns, random_bytes_on_port_53_are_not_dns)
 
 /* Truncate msg at every length, both as a short capture (snaplen: the
  * wire length stays) and as a short datagram. */
-static void truncate_everywhere(const struct msg *m, uint16_t sport, uint16_t dport, bool tcp)
+static void truncate_everywhere(const struct sx_tmsg *m, uint16_t sport, uint16_t dport, bool tcp)
 {
 	size_t i;
 	unsigned mode;
@@ -873,10 +812,10 @@ static void truncate_everywhere(const struct msg *m, uint16_t sport, uint16_t dp
 	for (mode = 0; mode < 2; mode++) {
 		for (i = 0; i <= m->n; i++) {
 			struct sx_pkt pkt;
-			uint8_t *p = exact(m->b, i);
+			uint8_t *p = sx_tt_exact(m->b, i);
 
-			set_pkt(&pkt, tcp ? SX_P_TCP : SX_P_UDP, sport, dport, p, i,
-				mode ? m->n : i);
+			sx_tt_set_pkt(&pkt, tcp ? SX_P_TCP : SX_P_UDP, sport, dport, p, i,
+				      mode ? m->n : i);
 			sx_app_dissect(&pkt);
 			if (pkt.proto == SX_P_DNS || pkt.proto == SX_P_MDNS ||
 			    pkt.proto == SX_P_LLMNR)
@@ -890,28 +829,28 @@ static void truncate_everywhere(const struct msg *m, uint16_t sport, uint16_t dp
 
 Test(ingest_dns, truncated_at_every_offset)
 {
-	struct msg m = {.n = 0};
-	struct msg t = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
+	struct sx_tmsg t = {.n = 0};
 
-	putbytes(&m, real_response, sizeof(real_response));
+	sx_tm_putbytes(&m, real_response, sizeof(real_response));
 	truncate_everywhere(&m, 53, 40000, false);
 	mdns_response(&m);
 	truncate_everywhere(&m, 5353, 5353, false);
-	put16(&t, (uint16_t)m.n);
-	putbytes(&t, m.b, m.n);
+	sx_tm_put16(&t, (uint16_t)m.n);
+	sx_tm_putbytes(&t, m.b, m.n);
 	truncate_everywhere(&t, 5353, 40000, true);
 }
 
 Test(ingest_dns, truncated_capture_keeps_what_was_read)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	/* captured up to the middle of the A record's data */
-	putbytes(&m, real_response, sizeof(real_response));
-	p = exact(m.b, m.n - 2);
-	set_pkt(&pkt, SX_P_UDP, 53, 40000, p, m.n - 2, m.n);
+	sx_tm_putbytes(&m, real_response, sizeof(real_response));
+	p = sx_tt_exact(m.b, m.n - 2);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 53, 40000, p, m.n - 2, m.n);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_DNS);
 	cr_assert(pkt.app.dns.cut);

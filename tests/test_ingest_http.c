@@ -11,56 +11,25 @@
 #include <string.h>
 
 #include "ingest/app.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_http, .timeout = 60);
 
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu", (unsigned char)s[i],
-			  i);
-	cr_assert_lt(i, sz, "no NUL");
-}
-
 static void assert_http(const struct sx_http *h)
 {
-	assert_str(h->method, sizeof(h->method));
-	assert_str(h->host, sizeof(h->host));
-	assert_str(h->path, sizeof(h->path));
-	assert_str(h->query, sizeof(h->query));
+	sx_tt_assert_printable(h->method, sizeof(h->method));
+	sx_tt_assert_printable(h->host, sizeof(h->host));
+	sx_tt_assert_printable(h->path, sizeof(h->path));
+	sx_tt_assert_printable(h->query, sizeof(h->query));
 }
 
 /* Dissect n bytes of s as TCP sport -> dport; returns the proto. */
 static uint8_t run(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport, const void *s,
 		   size_t n)
 {
-	uint8_t *p = exact(s, n);
+	uint8_t *p = sx_tt_exact(s, n);
 
-	set_pkt(pkt, proto, sport, dport, p, n, n);
+	sx_tt_set_pkt(pkt, proto, sport, dport, p, n, n);
 	sx_app_dissect(pkt);
 	free(p);
 	pkt->payload = NULL;
@@ -176,10 +145,10 @@ Test(ingest_http, not_http)
 Test(ingest_http, never_over_udp)
 {
 	struct sx_pkt pkt;
-	uint8_t *p = exact(get_req, strlen(get_req));
+	uint8_t *p = sx_tt_exact(get_req, strlen(get_req));
 
 	cr_assert_eq(run(&pkt, SX_P_UDP, 50000, 80, get_req, strlen(get_req)), SX_P_UDP);
-	set_pkt(&pkt, SX_P_UDP, 50000, 80, p, strlen(get_req), strlen(get_req));
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 50000, 80, p, strlen(get_req), strlen(get_req));
 	cr_assert_not(sx_app_http(&pkt, p, strlen(get_req)));
 	free(p);
 }
@@ -188,10 +157,10 @@ Test(ingest_http, request_line_cut_by_capture)
 {
 	struct sx_pkt pkt;
 	const char *s = "GET /very/long/path?x=1&y";
-	uint8_t *p = exact(s, strlen(s));
+	uint8_t *p = sx_tt_exact(s, strlen(s));
 
 	/* snaplen: 25 bytes captured of a longer segment */
-	set_pkt(&pkt, SX_P_TCP, 50000, 80, p, strlen(s), 1400);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 80, p, strlen(s), 1400);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_HTTP);
 	cr_assert(pkt.app.http.cut);
@@ -269,9 +238,9 @@ Test(ingest_http, truncated_at_every_offset)
 	for (mode = 0; mode < 2; mode++) {
 		for (i = 0; i <= n; i++) {
 			struct sx_pkt pkt;
-			uint8_t *p = exact(get_req, i);
+			uint8_t *p = sx_tt_exact(get_req, i);
 
-			set_pkt(&pkt, SX_P_TCP, 50000, 80, p, i, mode ? n : i);
+			sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 80, p, i, mode ? n : i);
 			sx_app_dissect(&pkt);
 			if (pkt.proto == SX_P_HTTP)
 				assert_http(&pkt.app.http);

@@ -14,88 +14,33 @@
 #include <string.h>
 
 #include "ingest/app.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_misc, .timeout = 60);
 
-struct msg {
-	uint8_t b[8192];
-	size_t n;
-};
-
-static void put8(struct msg *m, uint8_t v)
+static void putstr(struct sx_tmsg *m, const char *s)
 {
-	cr_assert_lt(m->n, sizeof(m->b));
-	m->b[m->n++] = v;
-}
-
-static void put16(struct msg *m, uint16_t v)
-{
-	put8(m, (uint8_t)(v >> 8));
-	put8(m, (uint8_t)v);
-}
-
-static void putbytes(struct msg *m, const void *p, size_t n)
-{
-	cr_assert_leq(m->n + n, sizeof(m->b));
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
-
-static void putstr(struct msg *m, const char *s)
-{
-	put16(m, (uint16_t)strlen(s));
-	putbytes(m, s, strlen(s));
-}
-
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu", (unsigned char)s[i],
-			  i);
-	cr_assert_lt(i, sz, "no NUL");
+	sx_tm_put16(m, (uint16_t)strlen(s));
+	sx_tm_putbytes(m, s, strlen(s));
 }
 
 static void assert_app(const struct sx_pkt *pkt)
 {
 	if (pkt->proto == SX_P_MQTT) {
 		cr_assert(pkt->app.mqtt.type >= 1 && pkt->app.mqtt.type <= 15);
-		assert_str(pkt->app.mqtt.client_id, sizeof(pkt->app.mqtt.client_id));
-		assert_str(pkt->app.mqtt.topic, sizeof(pkt->app.mqtt.topic));
+		sx_tt_assert_printable(pkt->app.mqtt.client_id, sizeof(pkt->app.mqtt.client_id));
+		sx_tt_assert_printable(pkt->app.mqtt.topic, sizeof(pkt->app.mqtt.topic));
 	} else if (pkt->proto == SX_P_TPLINK) {
-		assert_str(pkt->app.tplink.cmd, sizeof(pkt->app.tplink.cmd));
+		sx_tt_assert_printable(pkt->app.tplink.cmd, sizeof(pkt->app.tplink.cmd));
 	}
 }
 
 static uint8_t run(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport, const void *s,
 		   size_t n)
 {
-	uint8_t *p = exact(s, n);
+	uint8_t *p = sx_tt_exact(s, n);
 
-	set_pkt(pkt, proto, sport, dport, p, n, n);
+	sx_tt_set_pkt(pkt, proto, sport, dport, p, n, n);
 	sx_app_dissect(pkt);
 	free(p);
 	pkt->payload = NULL;
@@ -104,13 +49,14 @@ static uint8_t run(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t d
 }
 
 static uint8_t run_msg(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		       const struct msg *m)
+		       const struct sx_tmsg *m)
 {
 	return run(pkt, proto, sport, dport, m->b, m->n);
 }
 
 /* Every truncation of m, as a short capture and as a short segment. */
-static void truncate_everywhere(const struct msg *m, uint8_t proto, uint16_t sport, uint16_t dport)
+static void truncate_everywhere(const struct sx_tmsg *m, uint8_t proto, uint16_t sport,
+				uint16_t dport)
 {
 	unsigned mode;
 	size_t i;
@@ -118,9 +64,9 @@ static void truncate_everywhere(const struct msg *m, uint8_t proto, uint16_t spo
 	for (mode = 0; mode < 2; mode++) {
 		for (i = 0; i <= m->n; i++) {
 			struct sx_pkt pkt;
-			uint8_t *p = exact(m->b, i);
+			uint8_t *p = sx_tt_exact(m->b, i);
 
-			set_pkt(&pkt, proto, sport, dport, p, i, mode ? m->n : i);
+			sx_tt_set_pkt(&pkt, proto, sport, dport, p, i, mode ? m->n : i);
 			sx_app_dissect(&pkt);
 			assert_app(&pkt);
 			free(p);
@@ -130,7 +76,7 @@ static void truncate_everywhere(const struct msg *m, uint8_t proto, uint16_t spo
 
 /* ---- NTP ---- */
 
-static void ntp(struct msg *m, uint8_t b0, uint8_t stratum, size_t len)
+static void ntp(struct sx_tmsg *m, uint8_t b0, uint8_t stratum, size_t len)
 {
 	memset(m->b, 0, len);
 	m->b[0] = b0;
@@ -140,7 +86,7 @@ static void ntp(struct msg *m, uint8_t b0, uint8_t stratum, size_t len)
 
 Test(ingest_misc, ntp_client_and_server)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	ntp(&m, 0x23, 2, 48); /* v4 client, as in NTPv4.pcap */
@@ -163,7 +109,7 @@ Test(ingest_misc, ntp_client_and_server)
 
 Test(ingest_misc, ntp_control_and_private_modes)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	ntp(&m, 0x16, 0x02, 12); /* v2 mode 6, read status */
@@ -180,7 +126,7 @@ Test(ingest_misc, ntp_control_and_private_modes)
 
 Test(ingest_misc, not_ntp)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
@@ -197,8 +143,8 @@ Test(ingest_misc, not_ntp)
 	ntp(&m, 0x23, 2, 48); /* other port */
 	cr_assert_eq(run_msg(&pkt, SX_P_UDP, 1123, 1123, &m), SX_P_UDP);
 	/* short capture of a full-size datagram is fine */
-	p = exact(m.b, 2);
-	set_pkt(&pkt, SX_P_UDP, 123, 123, p, 2, 48);
+	p = sx_tt_exact(m.b, 2);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 123, 123, p, 2, 48);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_NTP);
 	cr_assert_eq(pkt.app.ntp.version, 4);
@@ -234,51 +180,51 @@ Test(ingest_misc, mqtt_connect_v31)
 
 Test(ingest_misc, mqtt_connect_v311_and_v5)
 {
-	struct msg body = {.n = 0};
-	struct msg m = {.n = 0};
+	struct sx_tmsg body = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
 	putstr(&body, "MQTT");
-	put8(&body, 4);
-	put8(&body, 0xc0);
-	put16(&body, 600);
+	sx_tm_put8(&body, 4);
+	sx_tm_put8(&body, 0xc0);
+	sx_tm_put16(&body, 600);
 	putstr(&body, "P47775ID170W2120");
 	putstr(&body, "user");
 	putstr(&body, "pass");
-	put8(&m, 0x10);
-	put8(&m, (uint8_t)body.n);
-	putbytes(&m, body.b, body.n);
+	sx_tm_put8(&m, 0x10);
+	sx_tm_put8(&m, (uint8_t)body.n);
+	sx_tm_putbytes(&m, body.b, body.n);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 35035, 1883, &m), SX_P_MQTT);
 	cr_assert_str_eq(pkt.app.mqtt.client_id, "P47775ID170W2120");
 
 	/* 5.0: properties (Session Expiry Interval, Receive Maximum) first */
 	body.n = 0;
 	putstr(&body, "MQTT");
-	put8(&body, 5);
-	put8(&body, 0x02);
-	put16(&body, 60);
-	put8(&body, 8);
-	putbytes(&body, "\x11\x00\x00\x0e\x10\x21\x00\x14", 8);
+	sx_tm_put8(&body, 5);
+	sx_tm_put8(&body, 0x02);
+	sx_tm_put16(&body, 60);
+	sx_tm_put8(&body, 8);
+	sx_tm_putbytes(&body, "\x11\x00\x00\x0e\x10\x21\x00\x14", 8);
 	putstr(&body, "sensor-7");
 	m.n = 0;
-	put8(&m, 0x10);
-	put8(&m, (uint8_t)body.n);
-	putbytes(&m, body.b, body.n);
+	sx_tm_put8(&m, 0x10);
+	sx_tm_put8(&m, (uint8_t)body.n);
+	sx_tm_putbytes(&m, body.b, body.n);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 35035, 1883, &m), SX_P_MQTT);
 	cr_assert_str_eq(pkt.app.mqtt.client_id, "sensor-7");
 }
 
 Test(ingest_misc, mqtt_publish_with_long_remaining_length)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 	size_t i;
 
 	/* rl = 0x85 0x03 = 389, topic "astr/admin/otaupd8" (mqtt.pcap) */
-	putbytes(&m, "\x30\x85\x03", 3);
+	sx_tm_putbytes(&m, "\x30\x85\x03", 3);
 	putstr(&m, "astr/admin/otaupd8");
 	for (i = 0; i < 389 - 20; i++)
-		put8(&m, '.');
+		sx_tm_put8(&m, '.');
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 41892, 1883, &m), SX_P_MQTT);
 	cr_assert_eq(pkt.app.mqtt.type, 3);
 	cr_assert_str_eq(pkt.app.mqtt.topic, "astr/admin/otaupd8");
@@ -290,7 +236,7 @@ Test(ingest_misc, mqtt_publish_with_long_remaining_length)
 
 Test(ingest_misc, mqtt_subscribe_v311_and_v5)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
 	cr_assert_eq(run(&pkt, SX_P_TCP, 41892, 1883, subscribe_v311, sizeof(subscribe_v311)),
@@ -299,25 +245,25 @@ Test(ingest_misc, mqtt_subscribe_v311_and_v5)
 	cr_assert_str_eq(pkt.app.mqtt.topic, "astr/s720/02D5050223D3/99");
 
 	/* 5.0: id, properties (Subscription Identifier 5), two filters */
-	putbytes(&m, "\x82\x00", 2);
-	put16(&m, 10);
-	put8(&m, 2);
-	putbytes(&m, "\x0b\x05", 2);
+	sx_tm_putbytes(&m, "\x82\x00", 2);
+	sx_tm_put16(&m, 10);
+	sx_tm_put8(&m, 2);
+	sx_tm_putbytes(&m, "\x0b\x05", 2);
 	putstr(&m, "home/+/state");
-	put8(&m, 0x01);
+	sx_tm_put8(&m, 0x01);
 	putstr(&m, "home/#");
-	put8(&m, 0x2a); /* retain handling 2, RAP, QoS 2 */
+	sx_tm_put8(&m, 0x2a); /* retain handling 2, RAP, QoS 2 */
 	m.b[1] = (uint8_t)(m.n - 2);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 41892, 1883, &m), SX_P_MQTT);
 	cr_assert_str_eq(pkt.app.mqtt.topic, "home/+/state");
 
 	/* 5.0 with empty properties */
 	m.n = 0;
-	putbytes(&m, "\x82\x00", 2);
-	put16(&m, 11);
-	put8(&m, 0);
+	sx_tm_putbytes(&m, "\x82\x00", 2);
+	sx_tm_put16(&m, 11);
+	sx_tm_put8(&m, 0);
 	putstr(&m, "a/b");
-	put8(&m, 0x00);
+	sx_tm_put8(&m, 0x00);
 	m.b[1] = (uint8_t)(m.n - 2);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 41892, 1883, &m), SX_P_MQTT);
 	cr_assert_str_eq(pkt.app.mqtt.topic, "a/b");
@@ -370,15 +316,15 @@ Test(ingest_misc, not_mqtt)
 
 Test(ingest_misc, mqtt_hostile_strings_and_bad_lengths)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 	static const uint8_t topic[] = {'t', '"', ',', '\n', 0x00, 0x80, 0xff, '\\'};
 
-	put8(&m, 0x30);
-	put8(&m, 2 + sizeof(topic) + 3);
-	put16(&m, sizeof(topic));
-	putbytes(&m, topic, sizeof(topic));
-	putbytes(&m, "abc", 3);
+	sx_tm_put8(&m, 0x30);
+	sx_tm_put8(&m, 2 + sizeof(topic) + 3);
+	sx_tm_put16(&m, sizeof(topic));
+	sx_tm_putbytes(&m, topic, sizeof(topic));
+	sx_tm_putbytes(&m, "abc", 3);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 41892, 1883, &m), SX_P_MQTT);
 	cr_assert_str_eq(pkt.app.mqtt.topic, "t\",\\x0a\\x00\\x80\\xff\\\\");
 
@@ -389,28 +335,28 @@ Test(ingest_misc, mqtt_hostile_strings_and_bad_lengths)
 
 	/* SUBSCRIBE whose filter list does not add up either way */
 	m.n = 0;
-	putbytes(&m,
-		 "\x82\x09\x00\x01\x00\x09"
-		 "abc\x00",
-		 10);
+	sx_tm_putbytes(&m,
+		       "\x82\x09\x00\x01\x00\x09"
+		       "abc\x00",
+		       10);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 41892, 1883, &m), SX_P_MQTT);
 	cr_assert_str_eq(pkt.app.mqtt.topic, "");
 }
 
 Test(ingest_misc, mqtt_truncated_at_every_offset)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 
-	putbytes(&m, connect_v31, sizeof(connect_v31));
+	sx_tm_putbytes(&m, connect_v31, sizeof(connect_v31));
 	truncate_everywhere(&m, SX_P_TCP, 41892, 1883);
 	m.n = 0;
-	putbytes(&m, subscribe_v311, sizeof(subscribe_v311));
+	sx_tm_putbytes(&m, subscribe_v311, sizeof(subscribe_v311));
 	truncate_everywhere(&m, SX_P_TCP, 41892, 1883);
 }
 
 /* ---- TP-Link ---- */
 
-static void tp_encrypt(struct msg *m, const char *json, bool tcp)
+static void tp_encrypt(struct sx_tmsg *m, const char *json, bool tcp)
 {
 	size_t n = strlen(json);
 	uint8_t key = 171;
@@ -418,13 +364,13 @@ static void tp_encrypt(struct msg *m, const char *json, bool tcp)
 
 	m->n = 0;
 	if (tcp) {
-		put16(m, (uint16_t)(n >> 16));
-		put16(m, (uint16_t)n);
+		sx_tm_put16(m, (uint16_t)(n >> 16));
+		sx_tm_put16(m, (uint16_t)n);
 	}
 	for (i = 0; i < n; i++) {
 		uint8_t c = (uint8_t)json[i] ^ key;
 
-		put8(m, c);
+		sx_tm_put8(m, c);
 		key = c;
 	}
 }
@@ -449,7 +395,7 @@ Test(ingest_misc, tplink_real_reply)
 
 Test(ingest_misc, tplink_requests)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	tp_encrypt(&m, "{\"system\":{\"get_sysinfo\":{}}}", false);
@@ -482,7 +428,7 @@ Test(ingest_misc, tplink_requests)
 
 Test(ingest_misc, tplink_cut_reply_still_names_its_method)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
@@ -491,8 +437,8 @@ Test(ingest_misc, tplink_cut_reply_still_names_its_method)
 		   "200727 Rel.121115\",\"hw_ver\":\"1.0\"}}}",
 		   true);
 	/* the segment holds 40 bytes of a 605-byte reply */
-	p = exact(m.b, 40);
-	set_pkt(&pkt, SX_P_TCP, 9999, 40720, p, 40, 40);
+	p = sx_tt_exact(m.b, 40);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 9999, 40720, p, 40, 40);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_TPLINK);
 	cr_assert(pkt.app.tplink.response);
@@ -502,7 +448,7 @@ Test(ingest_misc, tplink_cut_reply_still_names_its_method)
 
 Test(ingest_misc, tplink_not_json)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 
 	tp_encrypt(&m, "hello {\"a\":1}", true);
@@ -527,7 +473,7 @@ Test(ingest_misc, tplink_not_json)
 Test(ingest_misc, tplink_hostile_keys_depth_and_length)
 {
 	char json[6000];
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	size_t n;
 	unsigned i;
@@ -575,20 +521,20 @@ Test(ingest_misc, tplink_hostile_keys_depth_and_length)
 
 Test(ingest_misc, tplink_truncated_at_every_offset)
 {
-	struct msg m;
+	struct sx_tmsg m;
 
 	tp_encrypt(&m, "{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}", true);
 	truncate_everywhere(&m, SX_P_TCP, 40000, 9999);
 	tp_encrypt(&m, "{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}", false);
 	truncate_everywhere(&m, SX_P_UDP, 40000, 9999);
 	m.n = 0;
-	putbytes(&m, relay_reply, sizeof(relay_reply));
+	sx_tm_putbytes(&m, relay_reply, sizeof(relay_reply));
 	truncate_everywhere(&m, SX_P_TCP, 9999, 40000);
 }
 
 Test(ingest_misc, ntp_truncated_at_every_offset)
 {
-	struct msg m;
+	struct sx_tmsg m;
 
 	ntp(&m, 0x23, 2, 48);
 	truncate_everywhere(&m, SX_P_UDP, 123, 123);
@@ -652,9 +598,9 @@ Test(ingest_misc, dispatch_bounds_payload_by_announced_length)
 	    0x01,
 	};
 	struct sx_pkt pkt;
-	uint8_t *p = exact(dns, sizeof(dns));
+	uint8_t *p = sx_tt_exact(dns, sizeof(dns));
 
-	set_pkt(&pkt, SX_P_UDP, 53, 50000, p, sizeof(dns), sizeof(dns));
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 53, 50000, p, sizeof(dns), sizeof(dns));
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_DNS);
 	cr_assert_eq(pkt.app.dns.nrr, 1);
@@ -662,15 +608,15 @@ Test(ingest_misc, dispatch_bounds_payload_by_announced_length)
 
 	/* the UDP length says 12: the answer is padding, not data; and 12
 	 * bytes cannot hold the one record the header announces */
-	set_pkt(&pkt, SX_P_UDP, 53, 50000, p, sizeof(dns), 12);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 53, 50000, p, sizeof(dns), 12);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_UDP);
 
 	/* nothing captured: nothing to do */
-	set_pkt(&pkt, SX_P_UDP, 53, 50000, p, 0, 40);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 53, 50000, p, 0, 40);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_UDP);
-	set_pkt(&pkt, SX_P_UDP, 53, 50000, NULL, 0, 0);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 53, 50000, NULL, 0, 0);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_UDP);
 	free(p);

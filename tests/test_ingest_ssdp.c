@@ -12,56 +12,25 @@
 #include <string.h>
 
 #include "ingest/app.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_ssdp, .timeout = 60);
-
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu", (unsigned char)s[i],
-			  i);
-	cr_assert_lt(i, sz, "no NUL");
-}
 
 static void assert_ssdp(const struct sx_ssdp *s)
 {
 	cr_assert(s->kind >= SX_SSDP_MSEARCH && s->kind <= SX_SSDP_RESPONSE);
-	assert_str(s->st, sizeof(s->st));
-	assert_str(s->nts, sizeof(s->nts));
-	assert_str(s->usn, sizeof(s->usn));
-	assert_str(s->server, sizeof(s->server));
+	sx_tt_assert_printable(s->st, sizeof(s->st));
+	sx_tt_assert_printable(s->nts, sizeof(s->nts));
+	sx_tt_assert_printable(s->usn, sizeof(s->usn));
+	sx_tt_assert_printable(s->server, sizeof(s->server));
 }
 
 static uint8_t run(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport, const void *s,
 		   size_t n)
 {
-	uint8_t *p = exact(s, n);
+	uint8_t *p = sx_tt_exact(s, n);
 
-	set_pkt(pkt, proto, sport, dport, p, n, n);
+	sx_tt_set_pkt(pkt, proto, sport, dport, p, n, n);
 	sx_app_dissect(pkt);
 	free(p);
 	pkt->payload = NULL;
@@ -227,9 +196,9 @@ Test(ingest_ssdp, truncated_at_every_offset)
 
 		for (i = 0; i <= n; i++) {
 			struct sx_pkt pkt;
-			uint8_t *p = exact(msgs[k], i);
+			uint8_t *p = sx_tt_exact(msgs[k], i);
 
-			set_pkt(&pkt, SX_P_UDP, 1900, 1900, p, i, n);
+			sx_tt_set_pkt(&pkt, SX_P_UDP, 1900, 1900, p, i, n);
 			sx_app_dissect(&pkt);
 			if (pkt.proto == SX_P_SSDP)
 				assert_ssdp(&pkt.app.ssdp);

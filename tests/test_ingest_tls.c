@@ -11,76 +11,15 @@
 #include <string.h>
 
 #include "ingest/app.h"
+#include "support/pkt.h"
 
 TestSuite(ingest_tls, .timeout = 60);
 
-struct msg {
-	uint8_t b[8192];
-	size_t n;
-};
-
-static void put8(struct msg *m, uint8_t v)
-{
-	cr_assert_lt(m->n, sizeof(m->b));
-	m->b[m->n++] = v;
-}
-
-static void put16(struct msg *m, uint16_t v)
-{
-	put8(m, (uint8_t)(v >> 8));
-	put8(m, (uint8_t)v);
-}
-
-static void put24(struct msg *m, uint32_t v)
-{
-	put8(m, (uint8_t)(v >> 16));
-	put16(m, (uint16_t)v);
-}
-
-static void putbytes(struct msg *m, const void *p, size_t n)
-{
-	cr_assert_leq(m->n + n, sizeof(m->b));
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
-
-static void putfill(struct msg *m, uint8_t v, size_t n)
+static void putfill(struct sx_tmsg *m, uint8_t v, size_t n)
 {
 	cr_assert_leq(m->n + n, sizeof(m->b));
 	memset(m->b + m->n, v, n);
 	m->n += n;
-}
-
-static uint8_t *exact(const void *p, size_t n)
-{
-	uint8_t *q = malloc(n ? n : 1);
-
-	cr_assert_not_null(q);
-	if (n)
-		memcpy(q, p, n);
-	return q;
-}
-
-static void set_pkt(struct sx_pkt *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
-		    const uint8_t *p, size_t cap, size_t len)
-{
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->proto = proto;
-	pkt->sport = sport;
-	pkt->dport = dport;
-	pkt->payload = p;
-	pkt->payload_cap = (uint32_t)cap;
-	pkt->payload_len = (uint32_t)len;
-}
-
-static void assert_str(const char *s, size_t sz)
-{
-	size_t i;
-
-	for (i = 0; i < sz && s[i]; i++)
-		cr_assert(s[i] >= 0x20 && s[i] <= 0x7e, "byte 0x%02x at %zu", (unsigned char)s[i],
-			  i);
-	cr_assert_lt(i, sz, "no NUL");
 }
 
 static void assert_tls(const struct sx_tls *t)
@@ -91,16 +30,16 @@ static void assert_tls(const struct sx_tls *t)
 	cr_assert_leq(t->nversions, SX_TLS_MAX_VERSIONS);
 	for (i = 0; i < t->nrecords; i++)
 		cr_assert(t->content_type[i] >= 20 && t->content_type[i] <= 24);
-	assert_str(t->sni, sizeof(t->sni));
-	assert_str(t->alpn, sizeof(t->alpn));
+	sx_tt_assert_printable(t->sni, sizeof(t->sni));
+	sx_tt_assert_printable(t->alpn, sizeof(t->alpn));
 }
 
 /* Dissect m as TCP 50000 -> port; returns the proto. */
-static uint8_t run_tcp(struct sx_pkt *pkt, uint16_t port, const struct msg *m)
+static uint8_t run_tcp(struct sx_pkt *pkt, uint16_t port, const struct sx_tmsg *m)
 {
-	uint8_t *p = exact(m->b, m->n);
+	uint8_t *p = sx_tt_exact(m->b, m->n);
 
-	set_pkt(pkt, SX_P_TCP, 50000, port, p, m->n, m->n);
+	sx_tt_set_pkt(pkt, SX_P_TCP, 50000, port, p, m->n, m->n);
 	sx_app_dissect(pkt);
 	free(p);
 	pkt->payload = NULL;
@@ -111,107 +50,107 @@ static uint8_t run_tcp(struct sx_pkt *pkt, uint16_t port, const struct msg *m)
 
 /* ---- builders ---- */
 
-static void ext_sni(struct msg *e, const void *name, size_t len)
+static void ext_sni(struct sx_tmsg *e, const void *name, size_t len)
 {
-	put16(e, 0);
-	put16(e, (uint16_t)(len + 5));
-	put16(e, (uint16_t)(len + 3));
-	put8(e, 0);
-	put16(e, (uint16_t)len);
-	putbytes(e, name, len);
+	sx_tm_put16(e, 0);
+	sx_tm_put16(e, (uint16_t)(len + 5));
+	sx_tm_put16(e, (uint16_t)(len + 3));
+	sx_tm_put8(e, 0);
+	sx_tm_put16(e, (uint16_t)len);
+	sx_tm_putbytes(e, name, len);
 }
 
 /* names: NUL-separated list ending in an empty string */
-static void ext_alpn(struct msg *e, const char *const *names, size_t n)
+static void ext_alpn(struct sx_tmsg *e, const char *const *names, size_t n)
 {
 	size_t total = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		total += 1 + strlen(names[i]);
-	put16(e, 16);
-	put16(e, (uint16_t)(total + 2));
-	put16(e, (uint16_t)total);
+	sx_tm_put16(e, 16);
+	sx_tm_put16(e, (uint16_t)(total + 2));
+	sx_tm_put16(e, (uint16_t)total);
 	for (i = 0; i < n; i++) {
-		put8(e, (uint8_t)strlen(names[i]));
-		putbytes(e, names[i], strlen(names[i]));
+		sx_tm_put8(e, (uint8_t)strlen(names[i]));
+		sx_tm_putbytes(e, names[i], strlen(names[i]));
 	}
 }
 
-static void ext_versions(struct msg *e, const uint16_t *v, size_t n)
+static void ext_versions(struct sx_tmsg *e, const uint16_t *v, size_t n)
 {
 	size_t i;
 
-	put16(e, 43);
-	put16(e, (uint16_t)(1 + 2 * n));
-	put8(e, (uint8_t)(2 * n));
+	sx_tm_put16(e, 43);
+	sx_tm_put16(e, (uint16_t)(1 + 2 * n));
+	sx_tm_put8(e, (uint8_t)(2 * n));
 	for (i = 0; i < n; i++)
-		put16(e, v[i]);
+		sx_tm_put16(e, v[i]);
 }
 
 /* A record of the given type holding body. */
-static void record(struct msg *m, uint8_t type, uint16_t version, const struct msg *body)
+static void record(struct sx_tmsg *m, uint8_t type, uint16_t version, const struct sx_tmsg *body)
 {
-	put8(m, type);
-	put16(m, version);
-	put16(m, (uint16_t)body->n);
-	putbytes(m, body->b, body->n);
+	sx_tm_put8(m, type);
+	sx_tm_put16(m, version);
+	sx_tm_put16(m, (uint16_t)body->n);
+	sx_tm_putbytes(m, body->b, body->n);
 }
 
 /* A ClientHello handshake message with extensions exts. */
-static void client_hello(struct msg *h, const struct msg *exts)
+static void client_hello(struct sx_tmsg *h, const struct sx_tmsg *exts)
 {
-	struct msg body = {.n = 0};
+	struct sx_tmsg body = {.n = 0};
 
-	put16(&body, 0x0303);
+	sx_tm_put16(&body, 0x0303);
 	putfill(&body, 0x11, 32); /* random */
-	put8(&body, 32);
+	sx_tm_put8(&body, 32);
 	putfill(&body, 0x22, 32); /* session id */
-	put16(&body, 4);
-	put16(&body, 0x1301);
-	put16(&body, 0xc02f);
-	put8(&body, 1);
-	put8(&body, 0);
-	put16(&body, (uint16_t)exts->n);
-	putbytes(&body, exts->b, exts->n);
-	put8(h, 1);
-	put24(h, (uint32_t)body.n);
-	putbytes(h, body.b, body.n);
+	sx_tm_put16(&body, 4);
+	sx_tm_put16(&body, 0x1301);
+	sx_tm_put16(&body, 0xc02f);
+	sx_tm_put8(&body, 1);
+	sx_tm_put8(&body, 0);
+	sx_tm_put16(&body, (uint16_t)exts->n);
+	sx_tm_putbytes(&body, exts->b, exts->n);
+	sx_tm_put8(h, 1);
+	sx_tm_put24(h, (uint32_t)body.n);
+	sx_tm_putbytes(h, body.b, body.n);
 }
 
-static void server_hello(struct msg *h, uint16_t selected)
+static void server_hello(struct sx_tmsg *h, uint16_t selected)
 {
-	struct msg body = {.n = 0};
+	struct sx_tmsg body = {.n = 0};
 
-	put16(&body, 0x0303);
+	sx_tm_put16(&body, 0x0303);
 	putfill(&body, 0x33, 32);
-	put8(&body, 0);
-	put16(&body, 0x1301);
-	put8(&body, 0);
-	put16(&body, selected ? 6 : 0);
+	sx_tm_put8(&body, 0);
+	sx_tm_put16(&body, 0x1301);
+	sx_tm_put8(&body, 0);
+	sx_tm_put16(&body, selected ? 6 : 0);
 	if (selected) {
-		put16(&body, 43);
-		put16(&body, 2);
-		put16(&body, selected);
+		sx_tm_put16(&body, 43);
+		sx_tm_put16(&body, 2);
+		sx_tm_put16(&body, selected);
 	}
-	put8(h, 2);
-	put24(h, (uint32_t)body.n);
-	putbytes(h, body.b, body.n);
+	sx_tm_put8(h, 2);
+	sx_tm_put24(h, (uint32_t)body.n);
+	sx_tm_putbytes(h, body.b, body.n);
 }
 
 static const char *const alpn_h2[] = {"h2", "http/1.1"};
 static const uint16_t versions[] = {0x7a7a, 0x0304, 0x0303};
 
-static void typical_client_hello(struct msg *m)
+static void typical_client_hello(struct sx_tmsg *m)
 {
-	struct msg exts = {.n = 0};
-	struct msg hs = {.n = 0};
+	struct sx_tmsg exts = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
 
-	put16(&exts, 0xdada); /* GREASE extension, empty */
-	put16(&exts, 0);
+	sx_tm_put16(&exts, 0xdada); /* GREASE extension, empty */
+	sx_tm_put16(&exts, 0);
 	ext_sni(&exts, "Api.Example.COM", 15);
-	put16(&exts, 23); /* extended_master_secret */
-	put16(&exts, 0);
+	sx_tm_put16(&exts, 23); /* extended_master_secret */
+	sx_tm_put16(&exts, 0);
 	ext_alpn(&exts, alpn_h2, 2);
 	ext_versions(&exts, versions, 3);
 	client_hello(&hs, &exts);
@@ -223,7 +162,7 @@ static void typical_client_hello(struct msg *m)
 
 Test(ingest_tls, client_hello_fields)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	const struct sx_tls *t = &pkt.app.tls;
 
@@ -244,15 +183,15 @@ Test(ingest_tls, client_hello_fields)
 
 Test(ingest_tls, any_tcp_port_but_not_udp)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	uint8_t *p;
 
 	typical_client_hello(&m);
 	cr_assert_eq(run_tcp(&pkt, 8883, &m), SX_P_TLS);
 	cr_assert_eq(run_tcp(&pkt, 12345, &m), SX_P_TLS);
-	p = exact(m.b, m.n);
-	set_pkt(&pkt, SX_P_UDP, 50000, 443, p, m.n, m.n);
+	p = sx_tt_exact(m.b, m.n);
+	sx_tt_set_pkt(&pkt, SX_P_UDP, 50000, 443, p, m.n, m.n);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_UDP);
 	free(p);
@@ -260,16 +199,16 @@ Test(ingest_tls, any_tcp_port_but_not_udp)
 
 Test(ingest_tls, server_flight_tls13)
 {
-	struct msg m = {.n = 0};
-	struct msg hs = {.n = 0};
-	struct msg ccs = {.n = 0};
-	struct msg app = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg ccs = {.n = 0};
+	struct sx_tmsg app = {.n = 0};
 	struct sx_pkt pkt;
 	const struct sx_tls *t = &pkt.app.tls;
 
 	server_hello(&hs, 0x0304);
 	record(&m, 22, 0x0303, &hs);
-	put8(&ccs, 1);
+	sx_tm_put8(&ccs, 1);
 	record(&m, 20, 0x0303, &ccs);
 	putfill(&app, 0x5a, 300);
 	record(&m, 23, 0x0303, &app);
@@ -287,8 +226,8 @@ Test(ingest_tls, server_flight_tls13)
 
 Test(ingest_tls, server_hello_tls12_has_no_selected_version)
 {
-	struct msg m = {.n = 0};
-	struct msg hs = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
 	struct sx_pkt pkt;
 
 	server_hello(&hs, 0);
@@ -300,8 +239,8 @@ Test(ingest_tls, server_hello_tls12_has_no_selected_version)
 
 Test(ingest_tls, records_listed_up_to_max_and_cut_header_counted)
 {
-	struct msg m = {.n = 0};
-	struct msg app = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
+	struct sx_tmsg app = {.n = 0};
 	struct sx_pkt pkt;
 	unsigned i;
 
@@ -309,7 +248,7 @@ Test(ingest_tls, records_listed_up_to_max_and_cut_header_counted)
 	for (i = 0; i < 3; i++)
 		record(&m, 23, 0x0303, &app);
 	/* a fourth record whose header starts but is cut after 3 bytes */
-	putbytes(&m, "\x17\x03\x03", 3);
+	sx_tm_putbytes(&m, "\x17\x03\x03", 3);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
 	cr_assert_eq(pkt.app.tls.nrecords, 4);
 	cr_assert_eq(pkt.app.tls.content_type[3], 23);
@@ -331,47 +270,47 @@ Test(ingest_tls, records_listed_up_to_max_and_cut_header_counted)
 	/* garbage after the first record ends the walk */
 	m.n = 0;
 	record(&m, 23, 0x0303, &app);
-	putbytes(&m, "\x42\x03\x03\x00\x10", 5);
+	sx_tm_putbytes(&m, "\x42\x03\x03\x00\x10", 5);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
 	cr_assert_eq(pkt.app.tls.nrecords, 1);
 }
 
 Test(ingest_tls, not_tls)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
-	putbytes(&m, "\x16\x03\x05\x00\x10", 5); /* version 3.5 */
+	sx_tm_putbytes(&m, "\x16\x03\x05\x00\x10", 5); /* version 3.5 */
 	putfill(&m, 0, 16);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TCP);
 	m.n = 0;
-	putbytes(&m, "\x19\x03\x03\x00\x10", 5); /* content type 25 */
+	sx_tm_putbytes(&m, "\x19\x03\x03\x00\x10", 5); /* content type 25 */
 	putfill(&m, 0, 16);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TCP);
 	m.n = 0;
-	putbytes(&m, "\x17\x03\x03\x48\x01", 5); /* longer than 2^14 + 2048 */
+	sx_tm_putbytes(&m, "\x17\x03\x03\x48\x01", 5); /* longer than 2^14 + 2048 */
 	putfill(&m, 0, 16);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TCP);
 	m.n = 0;
-	putbytes(&m, "\x16\x03\x01\x00\x00", 5); /* empty handshake record */
+	sx_tm_putbytes(&m, "\x16\x03\x01\x00\x00", 5); /* empty handshake record */
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TCP);
 	m.n = 0;
-	putbytes(&m, "\x17\x03\x03\x00", 4); /* header cut */
+	sx_tm_putbytes(&m, "\x17\x03\x03\x00", 4); /* header cut */
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TCP);
 }
 
 Test(ingest_tls, handshake_after_ccs_is_encrypted)
 {
-	struct msg m = {.n = 0};
-	struct msg ccs = {.n = 0};
-	struct msg fin = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
+	struct sx_tmsg ccs = {.n = 0};
+	struct sx_tmsg fin = {.n = 0};
 	struct sx_pkt pkt;
 
-	put8(&ccs, 1);
+	sx_tm_put8(&ccs, 1);
 	record(&m, 20, 0x0303, &ccs);
 	/* looks like a ClientHello header, but it is ciphertext */
-	put8(&fin, 1);
-	put24(&fin, 36);
+	sx_tm_put8(&fin, 1);
+	sx_tm_put24(&fin, 36);
 	putfill(&fin, 0x99, 36);
 	record(&m, 22, 0x0303, &fin);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
@@ -382,12 +321,12 @@ Test(ingest_tls, handshake_after_ccs_is_encrypted)
 
 Test(ingest_tls, unknown_or_oversized_handshake_type_not_kept)
 {
-	struct msg m = {.n = 0};
-	struct msg hs = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
 	struct sx_pkt pkt;
 
-	put8(&hs, 99);
-	put24(&hs, 4);
+	sx_tm_put8(&hs, 99);
+	sx_tm_put24(&hs, 4);
 	putfill(&hs, 0, 4);
 	record(&m, 22, 0x0303, &hs);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
@@ -395,8 +334,8 @@ Test(ingest_tls, unknown_or_oversized_handshake_type_not_kept)
 
 	m.n = 0;
 	hs.n = 0;
-	put8(&hs, 1);
-	put24(&hs, 5000); /* longer than its (small) record */
+	sx_tm_put8(&hs, 1);
+	sx_tm_put24(&hs, 5000); /* longer than its (small) record */
 	putfill(&hs, 0, 40);
 	record(&m, 22, 0x0303, &hs);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
@@ -407,9 +346,9 @@ Test(ingest_tls, hostile_sni_and_alpn_are_escaped)
 {
 	static const uint8_t name[] = {'E', 'v', '"', ',', '\n', 0x00, 0x80, 0xff, '\\', 'X'};
 	static const char *const alpn[] = {"a,b", "c\"d"};
-	struct msg exts = {.n = 0};
-	struct msg hs = {.n = 0};
-	struct msg m = {.n = 0};
+	struct sx_tmsg exts = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
 	ext_sni(&exts, name, sizeof(name));
@@ -423,24 +362,24 @@ Test(ingest_tls, hostile_sni_and_alpn_are_escaped)
 
 Test(ingest_tls, sni_takes_first_host_name)
 {
-	struct msg exts = {.n = 0};
-	struct msg hs = {.n = 0};
-	struct msg m = {.n = 0};
+	struct sx_tmsg exts = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
 	/* list: type 7 "zz", then host_name "one", then host_name "two" */
-	put16(&exts, 0);
-	put16(&exts, 2 + 5 + 6 + 6);
-	put16(&exts, 5 + 6 + 6);
-	put8(&exts, 7);
-	put16(&exts, 2);
-	putbytes(&exts, "zz", 2);
-	put8(&exts, 0);
-	put16(&exts, 3);
-	putbytes(&exts, "one", 3);
-	put8(&exts, 0);
-	put16(&exts, 3);
-	putbytes(&exts, "two", 3);
+	sx_tm_put16(&exts, 0);
+	sx_tm_put16(&exts, 2 + 5 + 6 + 6);
+	sx_tm_put16(&exts, 5 + 6 + 6);
+	sx_tm_put8(&exts, 7);
+	sx_tm_put16(&exts, 2);
+	sx_tm_putbytes(&exts, "zz", 2);
+	sx_tm_put8(&exts, 0);
+	sx_tm_put16(&exts, 3);
+	sx_tm_putbytes(&exts, "one", 3);
+	sx_tm_put8(&exts, 0);
+	sx_tm_put16(&exts, 3);
+	sx_tm_putbytes(&exts, "two", 3);
 	client_hello(&hs, &exts);
 	record(&m, 22, 0x0301, &hs);
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
@@ -455,9 +394,9 @@ Test(ingest_tls, long_alpn_list_keeps_whole_names)
 	    "cccccccccccccccccccccccccccccccccccccccc",
 	    "dddddddddddddddddddddddddddddddddddddddd",
 	};
-	struct msg exts = {.n = 0};
-	struct msg hs = {.n = 0};
-	struct msg m = {.n = 0};
+	struct sx_tmsg exts = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
 	ext_alpn(&exts, names, 4);
@@ -472,9 +411,9 @@ Test(ingest_tls, many_versions_kept_up_to_max)
 {
 	static const uint16_t v[] = {0x0304, 0x0303, 0x0302, 0x0301, 0x0300,
 				     0x7f1c, 0x7f1d, 0x7f1e, 0x7f1f, 0x7f20};
-	struct msg exts = {.n = 0};
-	struct msg hs = {.n = 0};
-	struct msg m = {.n = 0};
+	struct sx_tmsg exts = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 
 	ext_versions(&exts, v, 10);
@@ -487,7 +426,7 @@ Test(ingest_tls, many_versions_kept_up_to_max)
 
 Test(ingest_tls, client_hello_cut_by_segment_keeps_what_was_read)
 {
-	struct msg m;
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	size_t sni_end;
 	uint8_t *p;
@@ -496,8 +435,8 @@ Test(ingest_tls, client_hello_cut_by_segment_keeps_what_was_read)
 	/* record and handshake headers, version, random, session id, cipher
 	 * suites, compression, extensions length, GREASE, server_name */
 	sni_end = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 4 + 1 + 1 + 2 + 4 + 24;
-	p = exact(m.b, sni_end);
-	set_pkt(&pkt, SX_P_TCP, 50000, 443, p, sni_end, sni_end);
+	p = sx_tt_exact(m.b, sni_end);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 443, p, sni_end, sni_end);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_TLS);
 	cr_assert_eq(pkt.app.tls.hs_type, 1);
@@ -508,8 +447,8 @@ Test(ingest_tls, client_hello_cut_by_segment_keeps_what_was_read)
 	free(p);
 
 	/* one byte less: the name is incomplete and not kept */
-	p = exact(m.b, sni_end - 1);
-	set_pkt(&pkt, SX_P_TCP, 50000, 443, p, sni_end - 1, sni_end - 1);
+	p = sx_tt_exact(m.b, sni_end - 1);
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 443, p, sni_end - 1, sni_end - 1);
 	sx_app_dissect(&pkt);
 	cr_assert_eq(pkt.proto, SX_P_TLS);
 	cr_assert_str_eq(pkt.app.tls.sni, "");
@@ -519,9 +458,9 @@ Test(ingest_tls, client_hello_cut_by_segment_keeps_what_was_read)
 
 Test(ingest_tls, truncated_at_every_offset)
 {
-	struct msg m;
-	struct msg hs = {.n = 0};
-	struct msg ccs = {.n = 0};
+	struct sx_tmsg m;
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg ccs = {.n = 0};
 	size_t i;
 	unsigned round;
 
@@ -532,14 +471,14 @@ Test(ingest_tls, truncated_at_every_offset)
 			m.n = 0;
 			server_hello(&hs, 0x0304);
 			record(&m, 22, 0x0303, &hs);
-			put8(&ccs, 1);
+			sx_tm_put8(&ccs, 1);
 			record(&m, 20, 0x0303, &ccs);
 		}
 		for (i = 0; i <= m.n; i++) {
 			struct sx_pkt pkt;
-			uint8_t *p = exact(m.b, i);
+			uint8_t *p = sx_tt_exact(m.b, i);
 
-			set_pkt(&pkt, SX_P_TCP, 50000, 443, p, i, i);
+			sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 443, p, i, i);
 			sx_app_dissect(&pkt);
 			if (i >= 5)
 				cr_assert_eq(pkt.proto, SX_P_TLS, "at %zu", i);
@@ -552,30 +491,30 @@ Test(ingest_tls, truncated_at_every_offset)
 
 Test(ingest_tls, malformed_lengths_inside_hello)
 {
-	struct msg exts = {.n = 0};
-	struct msg hs = {.n = 0};
-	struct msg m;
+	struct sx_tmsg exts = {.n = 0};
+	struct sx_tmsg hs = {.n = 0};
+	struct sx_tmsg m;
 	struct sx_pkt pkt;
 	size_t at;
 
 	/* SNI list length larger than the extension: the entry is whole */
-	put16(&exts, 0);
-	put16(&exts, 9);
-	put16(&exts, 500);
-	put8(&exts, 0);
-	put16(&exts, 4);
-	putbytes(&exts, "abcd", 4);
+	sx_tm_put16(&exts, 0);
+	sx_tm_put16(&exts, 9);
+	sx_tm_put16(&exts, 500);
+	sx_tm_put8(&exts, 0);
+	sx_tm_put16(&exts, 4);
+	sx_tm_putbytes(&exts, "abcd", 4);
 	/* ALPN entry longer than its list */
-	put16(&exts, 16);
-	put16(&exts, 5);
-	put16(&exts, 3);
-	put8(&exts, 200);
-	putbytes(&exts, "h2", 2);
+	sx_tm_put16(&exts, 16);
+	sx_tm_put16(&exts, 5);
+	sx_tm_put16(&exts, 3);
+	sx_tm_put8(&exts, 200);
+	sx_tm_putbytes(&exts, "h2", 2);
 	/* extension length past the end of the extensions, list cut short */
-	put16(&exts, 43);
-	put16(&exts, 300);
-	put8(&exts, 4);
-	put16(&exts, 0x0304);
+	sx_tm_put16(&exts, 43);
+	sx_tm_put16(&exts, 300);
+	sx_tm_put8(&exts, 4);
+	sx_tm_put16(&exts, 0x0304);
 	client_hello(&hs, &exts);
 	m.n = 0;
 	record(&m, 22, 0x0301, &hs);
@@ -615,11 +554,11 @@ static const uint8_t sslv2_hello[] = {
 
 Test(ingest_tls, sslv2_compatible_client_hello)
 {
-	struct msg m = {.n = 0};
+	struct sx_tmsg m = {.n = 0};
 	struct sx_pkt pkt;
 	size_t i;
 
-	putbytes(&m, sslv2_hello, sizeof(sslv2_hello));
+	sx_tm_putbytes(&m, sslv2_hello, sizeof(sslv2_hello));
 	cr_assert_eq(run_tcp(&pkt, 443, &m), SX_P_TLS);
 	cr_assert_eq(pkt.app.tls.nrecords, 1);
 	cr_assert_eq(pkt.app.tls.content_type[0], 22);
@@ -630,9 +569,9 @@ Test(ingest_tls, sslv2_compatible_client_hello)
 
 	/* the 11-byte header is enough; less is not */
 	for (i = 0; i <= sizeof(sslv2_hello); i++) {
-		uint8_t *p = exact(sslv2_hello, i);
+		uint8_t *p = sx_tt_exact(sslv2_hello, i);
 
-		set_pkt(&pkt, SX_P_TCP, 50000, 443, p, i, i);
+		sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, 443, p, i, i);
 		sx_app_dissect(&pkt);
 		cr_assert_eq(pkt.proto, i >= 11 ? SX_P_TLS : SX_P_TCP, "at %zu", i);
 		free(p);
@@ -656,7 +595,7 @@ Test(ingest_tls, random_segments_are_rarely_tls)
 	unsigned i;
 
 	for (i = 0; i < 20000; i++) {
-		struct msg m = {.n = 0};
+		struct sx_tmsg m = {.n = 0};
 		struct sx_pkt pkt;
 		size_t len;
 		size_t j;
@@ -665,7 +604,7 @@ Test(ingest_tls, random_segments_are_rarely_tls)
 		len = 1 + (x >> 16) % 1460;
 		for (j = 0; j < len; j++) {
 			x = x * 1103515245u + 12345u;
-			put8(&m, (uint8_t)(x >> 24));
+			sx_tm_put8(&m, (uint8_t)(x >> 24));
 		}
 		if (run_tcp(&pkt, 443, &m) == SX_P_TLS)
 			claimed++;
