@@ -311,13 +311,10 @@ Test(mine_patterns, a_constant_client_port_is_fixed_when_the_server_varies)
 	sx_mine_result_free(r);
 }
 
-Test(mine_patterns, names_varying_under_one_domain_are_generalised)
+/* Four occurrences, each an NTP exchange with its own server names[i]
+ * (198.51.100.10 + i). */
+static void add_ntp_occurrences(struct sx_mine *m, const char *const names[4])
 {
-	static const char *const names[] = {"0.pool.ntp.org", "1.pool.ntp.org", "2.pool.ntp.org",
-					    "3.pool.ntp.org"};
-	struct sx_mine *m = miner(0);
-	const struct sx_mine_end *e;
-	struct sx_mine_result *r;
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
@@ -334,6 +331,17 @@ Test(mine_patterns, names_varying_under_one_domain_are_generalised)
 		snprintf(ip, sizeof(ip), "198.51.100.%u", 10 + i);
 		add(m, SX_MINE_EVENT, 0, &row);
 	}
+}
+
+Test(mine_patterns, names_varying_under_one_domain_are_generalised)
+{
+	static const char *const names[] = {"0.pool.ntp.org", "1.pool.ntp.org", "2.pool.ntp.org",
+					    "3.pool.ntp.org"};
+	struct sx_mine *m = miner(0);
+	const struct sx_mine_end *e;
+	struct sx_mine_result *r;
+
+	add_ntp_occurrences(m, names);
 	r = run(m);
 	cr_assert_eq(r->npatterns, 1);
 	e = &r->patterns[0].end[SX_MINE_SERVER];
@@ -352,22 +360,8 @@ Test(mine_patterns, names_across_domains_give_the_addresses)
 	struct sx_mine *m = miner(0);
 	const struct sx_mine_end *e;
 	struct sx_mine_result *r;
-	unsigned i;
 
-	for (i = 0; i < 4; i++) {
-		char ip[32];
-		struct rowspec row = {occ_name(i),   (int64_t)i * 1000 * S,
-				      S / 10,	     17,
-				      "10.0.0.7",    (uint16_t)(40000 + i),
-				      NULL,	     ip,
-				      123,	     names[i],
-				      SX_SIDE_OTHER, {1, 1},
-				      {90, 90},	     "ntp=v4:3 ntp=v4:4",
-				      SX_P_NTP};
-
-		snprintf(ip, sizeof(ip), "198.51.100.%u", 10 + i);
-		add(m, SX_MINE_EVENT, 0, &row);
-	}
+	add_ntp_occurrences(m, names);
 	r = run(m);
 	cr_assert_eq(r->npatterns, 1, "NTP is NTP, whichever the server");
 	e = &r->patterns[0].end[SX_MINE_SERVER];
