@@ -5,7 +5,7 @@
  */
 #include <stdint.h>
 
-#include "batch.h"
+#include "batch/batch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

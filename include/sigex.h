@@ -50,6 +50,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The symbols libsigex exports; everything else in it is hidden. */
+#if defined(__GNUC__) && !defined(SX_STATIC_ONLY)
+#define SX_API __attribute__((visibility("default")))
+#else
+#define SX_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -67,10 +74,10 @@ enum sx_extract_err {
 struct sx_extract;
 
 /* The library's version, "MAJOR.MINOR.PATCH".  Thread-safe. */
-const char *sx_extract_version(void);
+SX_API const char *sx_extract_version(void);
 
 /* Text for an error code of either range (a static string).  Thread-safe. */
-const char *sx_extract_strerror(int err);
+SX_API const char *sx_extract_strerror(int err);
 
 /*
  * sx_extract_new - start an extraction for one device.
@@ -80,13 +87,13 @@ const char *sx_extract_strerror(int err);
  * Returns 0, -EINVAL (empty name, bad address) or -ENOMEM; *out is NULL on
  * failure.  Thread-safe.
  */
-int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out);
+SX_API int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out);
 
 /* Free an extraction and everything it owns.  NULL is a no-op. */
-void sx_extract_free(struct sx_extract *ex);
+SX_API void sx_extract_free(struct sx_extract *ex);
 
 /* The last failure of ex in one line ("" when none). */
-const char *sx_extract_message(const struct sx_extract *ex);
+SX_API const char *sx_extract_message(const struct sx_extract *ex);
 
 /*
  * ---- Options ----
@@ -97,49 +104,49 @@ const char *sx_extract_message(const struct sx_extract *ex);
 
 /* The device's MAC address, "aa:bb:cc:dd:ee:ff" (or with '-'): device-info.mac,
  * and "client-mac: self" in DHCP policies. */
-int sx_extract_set_mac(struct sx_extract *ex, const char *mac);
+SX_API int sx_extract_set_mac(struct sx_extract *ex, const char *mac);
 /* The device's IPv6 address: device-info.ipv6, and "self" in IPv6 policies. */
-int sx_extract_set_ipv6(struct sx_extract *ex, const char *addr);
+SX_API int sx_extract_set_ipv6(struct sx_extract *ex, const char *addr);
 /* An address written as the firewall's alias "gateway" / "phone" (IPv4 or IPv6). */
-int sx_extract_set_gateway(struct sx_extract *ex, const char *addr);
-int sx_extract_set_phone(struct sx_extract *ex, const char *addr);
+SX_API int sx_extract_set_gateway(struct sx_extract *ex, const char *addr);
+SX_API int sx_extract_set_phone(struct sx_extract *ex, const char *addr);
 /* The interaction's name in profile.yaml.  Default: the label every event
  * of the events file shares (see sx_extract_set_events()), else "event". */
-int sx_extract_set_event_name(struct sx_extract *ex, const char *name);
+SX_API int sx_extract_set_event_name(struct sx_extract *ex, const char *name);
 /* device-info.last-update, verbatim.  Default: the time of the write, ISO
  * 8601 local time ("2024-11-28T07:40:00+01:00"). */
-int sx_extract_set_last_update(struct sx_extract *ex, const char *text);
+SX_API int sx_extract_set_last_update(struct sx_extract *ex, const char *text);
 /* Add "stats" (packet-count, duration) to every policy.  Default off. */
-int sx_extract_set_stats(struct sx_extract *ex, bool on);
+SX_API int sx_extract_set_stats(struct sx_extract *ex, bool on);
 /* pattern.txt's Ports lines: every port of each end, not the three most used. */
-int sx_extract_set_all_ports(struct sx_extract *ex, bool on);
+SX_API int sx_extract_set_all_ports(struct sx_extract *ex, bool on);
 
 /* Reader and matching threads; 0 (the default): the number of CPUs. */
-int sx_extract_set_threads(struct sx_extract *ex, unsigned n);
+SX_API int sx_extract_set_threads(struct sx_extract *ex, unsigned n);
 /* Read only the packets matching a libpcap (BPF) filter expression. */
-int sx_extract_set_filter(struct sx_extract *ex, const char *bpf);
+SX_API int sx_extract_set_filter(struct sx_extract *ex, const char *bpf);
 /*
  * Cut each capture at its first gap longer than seconds between accepted
  * packets, as the reference tool does (5 there).  Default 0: the whole
  * capture is the occurrence.  Not combined with sx_extract_set_events().
  */
-int sx_extract_set_window(struct sx_extract *ex, double seconds);
+SX_API int sx_extract_set_window(struct sx_extract *ex, double seconds);
 /*
  * One long capture with many events: path is a CSV of "timestamp[,label]"
  * rows (epoch seconds, or ISO 8601 with a zone), each opening a window of
  * duration seconds (0: 30) that is one occurrence.  The file is read by
  * sx_extract_mine().
  */
-int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration);
+SX_API int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration);
 /* A flow ends after this long without a packet (default 120 s). */
-int sx_extract_set_idle_timeout(struct sx_extract *ex, double seconds);
+SX_API int sx_extract_set_idle_timeout(struct sx_extract *ex, double seconds);
 /* Seed the address-to-name table from a file of "IP NAME" lines. */
-int sx_extract_set_names(struct sx_extract *ex, const char *path);
+SX_API int sx_extract_set_names(struct sx_extract *ex, const char *path);
 /* A pattern must occur in at least this fraction of the occurrences,
  * 0 < fraction <= 1 (default 0.9). */
-int sx_extract_set_support(struct sx_extract *ex, double fraction);
+SX_API int sx_extract_set_support(struct sx_extract *ex, double fraction);
 /* The hash and feature-hashing seed.  Changes nothing in the outputs. */
-int sx_extract_set_seed(struct sx_extract *ex, uint64_t seed);
+SX_API int sx_extract_set_seed(struct sx_extract *ex, uint64_t seed);
 /*
  * Memory ceiling: at most n flows live at once over the run (each costs
  * 1 KiB), n / threads per reader thread.  Past it, the least recently
@@ -149,7 +156,7 @@ int sx_extract_set_seed(struct sx_extract *ex, uint64_t seed);
  * ceiling binds, which flows end early depends on the number of threads.
  * 0 (the default): 131072 per reader thread (128 MiB).
  */
-int sx_extract_set_max_flows(struct sx_extract *ex, uint64_t n);
+SX_API int sx_extract_set_max_flows(struct sx_extract *ex, uint64_t n);
 
 /*
  * ---- Inputs ----
@@ -161,8 +168,8 @@ int sx_extract_set_max_flows(struct sx_extract *ex, uint64_t n);
  * The file is opened by sx_extract_mine().  Returns 0, -EINVAL (empty
  * path, or a capture already added), -ENOMEM or -EBUSY.
  */
-int sx_extract_add_capture(struct sx_extract *ex, const char *path);
-int sx_extract_add_background(struct sx_extract *ex, const char *path);
+SX_API int sx_extract_add_capture(struct sx_extract *ex, const char *path);
+SX_API int sx_extract_add_background(struct sx_extract *ex, const char *path);
 
 /*
  * sx_extract_mine - read every capture in parallel, build the flows, and
@@ -178,10 +185,10 @@ int sx_extract_add_background(struct sx_extract *ex, const char *path);
  * bad events or names file), -ENODATA (no capture could be read), -EIO or
  * -errno (a CSV could not be written), SX_EXTRACT_E_STOPPED or -ENOMEM.
  */
-int sx_extract_mine(struct sx_extract *ex, const char *csv_dir);
+SX_API int sx_extract_mine(struct sx_extract *ex, const char *csv_dir);
 
 /* Captures added (events and background, in the order added). */
-size_t sx_extract_ncaptures(const struct sx_extract *ex);
+SX_API size_t sx_extract_ncaptures(const struct sx_extract *ex);
 
 /*
  * sx_extract_capture_status - how capture i (in the order added) was read.
@@ -192,21 +199,21 @@ size_t sx_extract_ncaptures(const struct sx_extract *ex);
  * not be read (or only in part), 1 when it was read but held no packet.
  * Before sx_extract_mine(), -EAGAIN.  -ERANGE for a bad i.
  */
-int sx_extract_capture_status(const struct sx_extract *ex, size_t i, const char **path,
-			      const char **message);
+SX_API int sx_extract_capture_status(const struct sx_extract *ex, size_t i, const char **path,
+				     const char **message);
 
 /* The CSV file name of capture i ("1724059939.csv"), NULL when no CSV was
  * written for it. */
-const char *sx_extract_csv_name(const struct sx_extract *ex, size_t i);
+SX_API const char *sx_extract_csv_name(const struct sx_extract *ex, size_t i);
 
 /* Flows ended early because the memory ceiling was reached (see
  * sx_extract_set_max_flows()); 0 when it never was, or before mining. */
-uint64_t sx_extract_flows_capped(const struct sx_extract *ex);
+SX_API uint64_t sx_extract_flows_capped(const struct sx_extract *ex);
 
 /* Patterns in the signature, and patterns set aside (background, periodic);
  * 0 before sx_extract_mine(). */
-unsigned sx_extract_npatterns(const struct sx_extract *ex);
-unsigned sx_extract_nbackground(const struct sx_extract *ex);
+SX_API unsigned sx_extract_npatterns(const struct sx_extract *ex);
+SX_API unsigned sx_extract_nbackground(const struct sx_extract *ex);
 
 /*
  * ---- Outputs (after sx_extract_mine()) ----
@@ -218,13 +225,13 @@ unsigned sx_extract_nbackground(const struct sx_extract *ex);
 
 /* pattern.txt: the report for people, each pattern in the reference
  * tool's block format followed by sigex's statistics. */
-int sx_extract_write_patterns(struct sx_extract *ex, const char *path);
+SX_API int sx_extract_write_patterns(struct sx_extract *ex, const char *path);
 /* signatures.yaml: the complete machine-readable signature. */
-int sx_extract_write_signatures(struct sx_extract *ex, const char *path);
+SX_API int sx_extract_write_signatures(struct sx_extract *ex, const char *path);
 /* profile.yaml: the device profile for the smart-home firewall. */
-int sx_extract_write_profile(struct sx_extract *ex, const char *path);
+SX_API int sx_extract_write_profile(struct sx_extract *ex, const char *path);
 /* The report of sx_extract_write_patterns() to a stream (borrowed). */
-int sx_extract_print_report(struct sx_extract *ex, FILE *f);
+SX_API int sx_extract_print_report(struct sx_extract *ex, FILE *f);
 
 /*
  * sx_extract_stop - ask every running sx_extract_mine() to stop; they return
@@ -233,7 +240,7 @@ int sx_extract_print_report(struct sx_extract *ex, FILE *f);
  * writers no longer replace a file (they return SX_EXTRACT_E_STOPPED and
  * leave the previous file as it was).
  */
-void sx_extract_stop(void);
+SX_API void sx_extract_stop(void);
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,8 @@
 
 #include "core/buf.h"
 #include "emit/emit.h"
-#include "mine/upstream.h"
+#include "yaml/yaml_writer.h"
+#include "upstream/upstream.h"
 #include "support/frames.h"
 #include "support/tmp.h"
 
@@ -117,7 +118,7 @@ static char *profile_text(const struct sx_upstream_result *r, const char *device
 	char msg[256];
 
 	cr_assert_not_null(f);
-	cr_assert_eq(sx_emit_upstream_profile(r, device, LAST_UPDATE, f, msg, sizeof(msg)), 0, "%s",
+	cr_assert_eq(sx_upstream_profile(r, device, LAST_UPDATE, f, msg, sizeof(msg)), 0, "%s",
 		     msg);
 	fclose(f);
 	return buf;
@@ -246,26 +247,26 @@ Test(e2e_upstream, usage_errors_through_the_binary)
 
 Test(e2e_upstream, pyyaml_resolver_decides_quoting)
 {
-	cr_expect(sx_emit_pyyaml_plain_is_str("tplink-plug"));
-	cr_expect(sx_emit_pyyaml_plain_is_str("192.168.1.135"));
-	cr_expect(sx_emit_pyyaml_plain_is_str("use1-api.tplinkra.com"));
-	cr_expect(sx_emit_pyyaml_plain_is_str("Thu 28 Nov 2024, 07:40AM"));
-	cr_expect(sx_emit_pyyaml_plain_is_str("1.2.3"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("123"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("0x1f"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("1_000"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("1.5"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str(".inf"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("1:30"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("yes"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("Off"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("null"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("~"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str(""));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("2024-11-28"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("<<"));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("="));
-	cr_expect_not(sx_emit_pyyaml_plain_is_str("123\n"));
+	cr_expect(sx_yw_plain_is_str("tplink-plug"));
+	cr_expect(sx_yw_plain_is_str("192.168.1.135"));
+	cr_expect(sx_yw_plain_is_str("use1-api.tplinkra.com"));
+	cr_expect(sx_yw_plain_is_str("Thu 28 Nov 2024, 07:40AM"));
+	cr_expect(sx_yw_plain_is_str("1.2.3"));
+	cr_expect_not(sx_yw_plain_is_str("123"));
+	cr_expect_not(sx_yw_plain_is_str("0x1f"));
+	cr_expect_not(sx_yw_plain_is_str("1_000"));
+	cr_expect_not(sx_yw_plain_is_str("1.5"));
+	cr_expect_not(sx_yw_plain_is_str(".inf"));
+	cr_expect_not(sx_yw_plain_is_str("1:30"));
+	cr_expect_not(sx_yw_plain_is_str("yes"));
+	cr_expect_not(sx_yw_plain_is_str("Off"));
+	cr_expect_not(sx_yw_plain_is_str("null"));
+	cr_expect_not(sx_yw_plain_is_str("~"));
+	cr_expect_not(sx_yw_plain_is_str(""));
+	cr_expect_not(sx_yw_plain_is_str("2024-11-28"));
+	cr_expect_not(sx_yw_plain_is_str("<<"));
+	cr_expect_not(sx_yw_plain_is_str("="));
+	cr_expect_not(sx_yw_plain_is_str("123\n"));
 }
 
 Test(e2e_upstream, device_names_are_quoted_as_pyyaml_does)

@@ -24,6 +24,7 @@
 
 #include "core/err.h"
 #include "emit/emit.h"
+#include "yaml/yaml_writer.h"
 #include "support/tmp.h"
 
 /* ---- allocations of the hand-built results, freed after each test ---- */
@@ -258,7 +259,7 @@ static bool is_bool(yaml_node_t *n)
 static bool is_str(yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE &&
-	       (!plain(n) || sx_emit_pyyaml_plain_is_str((char *)n->data.scalar.value)) &&
+	       (!plain(n) || sx_yw_plain_is_str((char *)n->data.scalar.value)) &&
 	       n->data.scalar.length > 0;
 }
 

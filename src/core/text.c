@@ -1,7 +1,10 @@
 /*
- * text.c - escaping of untrusted bytes (see text.h for the invariant).
+ * text.c - escaping of untrusted bytes (see text.h for the invariant), and
+ * the reference tool's integer reading of a capture's name.
  */
 #include "core/text.h"
+
+#include <string.h>
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -65,4 +68,47 @@ void sx_text_lower(char *s)
 	for (; *s; s++)
 		if (*s >= 'A' && *s <= 'Z')
 			*s = (char)(*s - 'A' + 'a');
+}
+
+/* Python int(): optional blanks, a sign, digits with single underscores
+ * between them, optional blanks. */
+const char *sx_text_int_name(const char *path, char *buf, size_t bufsz)
+{
+	const char *base = strrchr(path, '/');
+	const char *p, *end;
+	size_t o = 0;
+	bool neg = false, digit = false, nonzero = false;
+
+	base = base ? base + 1 : path;
+	end = strchr(base, '.');
+	if (!end)
+		end = base + strlen(base);
+	p = base;
+	while (p < end && strchr(" \t\n\r\v\f", *p))
+		p++;
+	while (end > p && strchr(" \t\n\r\v\f", end[-1]))
+		end--;
+	if (p < end && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	if (bufsz < 2)
+		return NULL;
+	if (neg)
+		buf[o++] = '-';
+	for (; p < end; p++) {
+		if (*p == '_' && digit && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+			continue;
+		if (*p < '0' || *p > '9')
+			return NULL;
+		digit = true;
+		if (*p == '0' && !nonzero)
+			continue; /* leading zeros */
+		nonzero = true;
+		if (o + 1 >= bufsz)
+			return NULL;
+		buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	if (!digit || !nonzero)
+		return NULL; /* not an int, or int 0: the first packet's time */
+	return buf;
 }

@@ -31,4 +31,12 @@ void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, si
 /* ASCII lower-case in place. */
 void sx_text_lower(char *s);
 
+/*
+ * sx_text_int_name - the event name of a capture (the reference tool's rule): Python's int() of the
+ * basename up to the first "." ("1724059939.pcap" -> "1724059939"), or NULL when that is not an
+ * integer or is zero (the reference then names the CSV after the first packet's timestamp).  Writes
+ * into buf.
+ */
+const char *sx_text_int_name(const char *path, char *buf, size_t bufsz);
+
 #endif /* SX_CORE_TEXT_H */

@@ -94,7 +94,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/outfile.h"
-#include "emit/yaml_writer.h"
+#include "yaml/yaml_writer.h"
 #include "flows/flows.h"
 #include "ingest/ingest.h"
 
@@ -146,7 +146,7 @@ struct ctx {
 static void str(struct sx_yw *w, const char *s)
 {
 	yaml_event_t ev;
-	int plain = sx_emit_pyyaml_plain_is_str(s);
+	int plain = sx_yw_plain_is_str(s);
 
 	if (w->err)
 		return;
@@ -363,7 +363,7 @@ static bool addr_is_group(const struct sx_addr *a)
  * names legitimately hold spaces and brackets ("Hue [01:02]._hue._tcp").
  * The miner's own generalisation, "*.suffix", is accepted when the suffix
  * is such a name of two labels or more (the miner never goes above a
- * registrable domain, mine/names.c); a literal "*.x.y" from the network is
+ * registrable domain, mine/domains.c); a literal "*.x.y" from the network is
  * indistinguishable from it and means the same rule.  An end whose name
  * fails is written by its addresses instead; a DNS, HTTP or CoAP policy
  * whose name or path fails is left out with a warning (the firewall then

@@ -55,7 +55,7 @@
 #include <string.h>
 
 #include "core/text.h"
-#include "emit/yaml_writer.h"
+#include "yaml/yaml_writer.h"
 #include "flows/flow.h"
 #include "ingest/ingest.h"
 

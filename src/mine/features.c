@@ -56,7 +56,7 @@
  * Host tokens of an end: a resolved name (2), its registrable domain (1.5)
  * and its shape (1), plus the address (0.5); an unnamed end: the address
  * (2) and its /24 (IPv4) or /48 (IPv6) prefix (1); always the address scope
- * (0.5) and the mDNS name when there is one (1).  See names.c.  Ephemeral
+ * (0.5) and the mDNS name when there is one (1).  See domains.c.  Ephemeral
  * ports are never tokens, so a new client port changes nothing.
  *
  * Why these shares.  The match must follow the service, not the noise:

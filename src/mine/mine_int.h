@@ -144,7 +144,7 @@ enum sx_mine_family {
 extern const double sx_mine__family_share[SX_FAM__COUNT];
 const char *sx_mine__family_name(unsigned fam);
 
-/* ---- names (names.c): domain-aware normalisation ---- */
+/* ---- names (domains.c): domain-aware normalisation ---- */
 
 /* Registrable domain of a name ("api.tplinkra.com" -> "tplinkra.com",
  * "a.b.co.uk" -> "b.co.uk"); the name itself when it has <= 2 labels. */

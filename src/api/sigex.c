@@ -1,0 +1,929 @@
+/*
+ * sigex.c - the library's glue (include/sigex.h): one extraction object that
+ * runs the whole pipeline, used by the `sigex` command and by programs that
+ * link libsigex.
+ *
+ * DESIGN
+ *
+ * Pipeline of sx_extract_mine(), all in one pass over the captures:
+ *
+ *   sx_flows_new / sx_flows_collect   reader threads (one capture each at a
+ *                                     time, largest first) feed the sharded
+ *                                     flow table; names are learned
+ *   sx_flows_reduce                   flows unit by unit, capture by capture
+ *                                     (in the order added), each row going
+ *       -> sx_mine_add_row            to the miner (event or background set,
+ *       -> the capture's CSV          by capture), and to the capture's CSV
+ *   sx_mine_run                       the signature (struct sx_mine_result)
+ *
+ * then the writers (emit/emit.h) turn the result into
+ * pattern.txt, signatures.yaml and profile.yaml.  The flow table, the name
+ * table and the miner are freed as soon as the result exists; the result
+ * (which borrows nothing) lives as long as the extraction.
+ *
+ * Order independence.  The miner puts occurrences in a canonical order of
+ * its own, so the captures' order matters only to the CSV names when two
+ * captures would get the same one: clashes are resolved in the order of
+ * (name, path), not of the arguments, so a shuffled command line gives the
+ * same files.  The same path added twice is refused: the miner identifies
+ * an occurrence by its capture's name.
+ *
+ * Errors.  The first failure of a call is described in ex->msg (one line,
+ * naming the file or option) and returned; bad captures are data, kept in
+ * the per-capture status (ingest's struct sx_file_status), not failures.
+ *
+ * Stages.  sx_extract_mine() is three stages, also driven one by one by
+ * `sigex batch` (src/sigex_int.h), which reads the captures of many
+ * extractions with one pool of reader threads: sx_extract__begin (checks,
+ * events, names, an empty flow table), the reading (sx_flows_collect here),
+ * and sx_extract__finish (reduce, CSVs, mining).  The state between them
+ * (events, names, paths, table) lives in the extraction, freed by finish.
+ *
+ * Threads.  An extraction is driven by one thread at a time; the pipeline
+ * starts its reader and matching threads and joins them.  The library's
+ * only process-wide state is the stop flag (core/util.h) and the table of
+ * temporary output files (core/outfile.h), both atomic.
+ */
+#include "sigex.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/outfile.h"
+#include "core/text.h"
+#include "core/util.h"
+#include "emit/emit.h"
+#include "flows/flows.h"
+#include "ingest/ingest.h"
+#include "mine/mine.h"
+#include "api/sigex_int.h"
+
+SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
+		     (int)SX_EXTRACT_E_LINKTYPE == (int)SX_E_LINKTYPE &&
+		     (int)SX_EXTRACT_E_FORMAT == (int)SX_E_FORMAT &&
+		     (int)SX_EXTRACT_E_YAML == (int)SX_E_YAML &&
+		     (int)SX_EXTRACT_E_USAGE == (int)SX_E_USAGE &&
+		     (int)SX_EXTRACT_E_STOPPED == (int)SX_E_STOPPED,
+		 "public error codes must match core/err.h");
+
+#define MSG_MAX	    512
+#define MAX_SECONDS 100000000.0 /* keeps every time sum inside int64 ns */
+#define CSV_FLUSH   (256u * 1024u)
+
+struct capture {
+	char *path;
+	bool background;
+	char *csv_name; /* NULL: no CSV */
+};
+
+struct sx_extract {
+	char *device;
+	char *ipv4;
+	char *mac, *ipv6, *gateway, *phone, *event, *last_update;
+	char *filter, *events_path, *names_path;
+	bool stats, all_ports;
+	unsigned nthreads;
+	int64_t window_ns, duration_ns, idle_ns;
+	double support;
+	uint64_t seed;
+	uint64_t max_flows; /* 0: the flows module's per-thread default */
+	uint64_t capped;    /* flows ended early by the ceiling */
+
+	struct capture *caps;
+	size_t ncaps, capcap;
+
+	bool mined;
+	struct sx_file_status *status; /* ncaps entries, after mining */
+	/* between sx_extract__begin() and sx_extract__finish() */
+	struct sx_events *events;
+	struct sx_names *names;
+	const char **paths;
+	struct sx_flows *fl;
+	const char *csv_dir; /* borrowed; NULL: no CSVs */
+	struct sx_mine_result *res;
+	char msg[MSG_MAX];
+};
+
+/* ---- small helpers ---- */
+
+static int fail(struct sx_extract *ex, int err, const char *fmt, ...) SX_PRINTF(3, 4);
+
+static int fail(struct sx_extract *ex, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ex->msg, sizeof(ex->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int nomem(struct sx_extract *ex)
+{
+	return fail(ex, -ENOMEM, "out of memory");
+}
+
+/* Replace *slot with a copy of s (NULL clears). */
+static int set_str(struct sx_extract *ex, char **slot, const char *s)
+{
+	char *copy = NULL;
+
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	if (s) {
+		copy = strdup(s);
+		if (!copy)
+			return nomem(ex);
+	}
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static bool is_ip(const char *s, bool v4, bool v6)
+{
+	unsigned char b[16];
+
+	return (v4 && inet_pton(AF_INET, s, b) == 1) || (v6 && inet_pton(AF_INET6, s, b) == 1);
+}
+
+static int secs_to_ns(struct sx_extract *ex, const char *what, double s, bool zero_ok, int64_t *ns)
+{
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	if (!(s >= 0) || s > MAX_SECONDS || (!zero_ok && s <= 0))
+		return fail(ex, -EINVAL, "%s: expected %s number of seconds", what,
+			    zero_ok ? "a" : "a positive");
+	*ns = (int64_t)(s * 1e9 + 0.5);
+	if (!zero_ok && *ns <= 0)
+		return fail(ex, -EINVAL, "%s: too small", what);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+const char *sx_extract_version(void)
+{
+	return SX_VERSION;
+}
+
+const char *sx_extract_strerror(int err)
+{
+	return sx_strerror(err);
+}
+
+int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out)
+{
+	struct sx_extract *ex;
+
+	*out = NULL;
+	if (!device || !device[0] || !ipv4 || !is_ip(ipv4, true, false))
+		return -EINVAL;
+	ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return -ENOMEM;
+	ex->device = strdup(device);
+	ex->ipv4 = strdup(ipv4);
+	if (!ex->device || !ex->ipv4) {
+		sx_extract_free(ex);
+		return -ENOMEM;
+	}
+	ex->idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
+	ex->window_ns = (int64_t)SX_FLOWS_WINDOW_DEFAULT * SX_NS_PER_SEC;
+	ex->duration_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
+	*out = ex;
+	return 0;
+}
+
+static void stages_free(struct sx_extract *ex)
+{
+	sx_flows_free(ex->fl);
+	ex->fl = NULL;
+	free(ex->paths);
+	ex->paths = NULL;
+	sx_names_free(ex->names);
+	ex->names = NULL;
+	sx_events_free(ex->events);
+	ex->events = NULL;
+}
+
+void sx_extract_free(struct sx_extract *ex)
+{
+	size_t i;
+
+	if (!ex)
+		return;
+	stages_free(ex);
+	for (i = 0; i < ex->ncaps; i++) {
+		free(ex->caps[i].path);
+		free(ex->caps[i].csv_name);
+	}
+	free(ex->caps);
+	free(ex->status);
+	sx_mine_result_free(ex->res);
+	free(ex->device);
+	free(ex->ipv4);
+	free(ex->mac);
+	free(ex->ipv6);
+	free(ex->gateway);
+	free(ex->phone);
+	free(ex->event);
+	free(ex->last_update);
+	free(ex->filter);
+	free(ex->events_path);
+	free(ex->names_path);
+	free(ex);
+}
+
+const char *sx_extract_message(const struct sx_extract *ex)
+{
+	return ex->msg;
+}
+
+void sx_extract_stop(void)
+{
+	sx_request_stop();
+}
+
+/* ---- options ---- */
+
+int sx_extract_set_mac(struct sx_extract *ex, const char *mac)
+{
+	static const char mac_form[] = "aa:bb:cc:dd:ee:ff";
+	unsigned v[6];
+	char sep[5], norm[18], end;
+	int i;
+
+	if (!mac)
+		return set_str(ex, &ex->mac, NULL);
+	if (sscanf(mac, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &v[0], &sep[0], &v[1], &sep[1], &v[2],
+		   &sep[2], &v[3], &sep[3], &v[4], &sep[4], &v[5], &end) != 11 ||
+	    strlen(mac) != 17)
+		return fail(ex, -EINVAL, "MAC address: expected %s, not \"%s\"", mac_form, mac);
+	for (i = 0; i < 5; i++)
+		if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
+			return fail(ex, -EINVAL, "MAC address: expected %s, not \"%s\"", mac_form,
+				    mac);
+	snprintf(norm, sizeof(norm), "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3], v[4],
+		 v[5]);
+	return set_str(ex, &ex->mac, norm);
+}
+
+int sx_extract_set_ipv6(struct sx_extract *ex, const char *addr)
+{
+	if (addr && !is_ip(addr, false, true))
+		return fail(ex, -EINVAL, "IPv6 address: not an IPv6 address: \"%s\"", addr);
+	return set_str(ex, &ex->ipv6, addr);
+}
+
+int sx_extract_set_gateway(struct sx_extract *ex, const char *addr)
+{
+	if (addr && !is_ip(addr, true, true))
+		return fail(ex, -EINVAL, "gateway: not an IP address: \"%s\"", addr);
+	return set_str(ex, &ex->gateway, addr);
+}
+
+int sx_extract_set_phone(struct sx_extract *ex, const char *addr)
+{
+	if (addr && !is_ip(addr, true, true))
+		return fail(ex, -EINVAL, "phone: not an IP address: \"%s\"", addr);
+	return set_str(ex, &ex->phone, addr);
+}
+
+int sx_extract_set_event_name(struct sx_extract *ex, const char *name)
+{
+	if (name && !name[0])
+		return fail(ex, -EINVAL, "event name: empty");
+	return set_str(ex, &ex->event, name);
+}
+
+int sx_extract_set_last_update(struct sx_extract *ex, const char *text)
+{
+	return set_str(ex, &ex->last_update, text);
+}
+
+int sx_extract_set_stats(struct sx_extract *ex, bool on)
+{
+	ex->stats = on;
+	return 0;
+}
+
+int sx_extract_set_all_ports(struct sx_extract *ex, bool on)
+{
+	ex->all_ports = on;
+	return 0;
+}
+
+int sx_extract_set_threads(struct sx_extract *ex, unsigned n)
+{
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	if (n > 1024)
+		return fail(ex, -EINVAL, "threads: at most 1024");
+	ex->nthreads = n;
+	return 0;
+}
+
+int sx_extract_set_filter(struct sx_extract *ex, const char *bpf)
+{
+	return set_str(ex, &ex->filter, bpf);
+}
+
+int sx_extract_set_window(struct sx_extract *ex, double seconds)
+{
+	return secs_to_ns(ex, "window", seconds, true, &ex->window_ns);
+}
+
+int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration)
+{
+	int ret =
+	    secs_to_ns(ex, "event duration", duration > 0 ? duration : SX_FLOWS_DURATION_DEFAULT,
+		       false, &ex->duration_ns);
+
+	return ret ? ret : set_str(ex, &ex->events_path, path);
+}
+
+int sx_extract_set_idle_timeout(struct sx_extract *ex, double seconds)
+{
+	return secs_to_ns(ex, "idle timeout", seconds, false, &ex->idle_ns);
+}
+
+int sx_extract_set_names(struct sx_extract *ex, const char *path)
+{
+	return set_str(ex, &ex->names_path, path);
+}
+
+int sx_extract_set_support(struct sx_extract *ex, double fraction)
+{
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	if (!(fraction > 0 && fraction <= 1))
+		return fail(ex, -EINVAL, "support: expected a fraction in (0, 1]");
+	ex->support = fraction;
+	return 0;
+}
+
+int sx_extract_set_seed(struct sx_extract *ex, uint64_t seed)
+{
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	ex->seed = seed;
+	return 0;
+}
+
+int sx_extract_set_max_flows(struct sx_extract *ex, uint64_t n)
+{
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	ex->max_flows = n;
+	return 0;
+}
+
+/* ---- inputs ---- */
+
+static int add(struct sx_extract *ex, const char *path, bool background)
+{
+	size_t i;
+
+	if (ex->mined)
+		return fail(ex, -EBUSY, "captures are added before mining");
+	if (!path || !path[0])
+		return fail(ex, -EINVAL, "empty capture path");
+	for (i = 0; i < ex->ncaps; i++)
+		if (strcmp(ex->caps[i].path, path) == 0)
+			return fail(ex, -EINVAL, "%s: capture given twice", path);
+	if (ex->ncaps == ex->capcap) {
+		size_t ncap = ex->capcap ? ex->capcap * 2 : 16;
+		struct capture *nc = sx_realloc_array(ex->caps, ncap, sizeof(*nc));
+
+		if (!nc)
+			return nomem(ex);
+		ex->caps = nc;
+		ex->capcap = ncap;
+	}
+	ex->caps[ex->ncaps] = (struct capture){.path = strdup(path), .background = background};
+	if (!ex->caps[ex->ncaps].path)
+		return nomem(ex);
+	ex->ncaps++;
+	return 0;
+}
+
+int sx_extract_add_capture(struct sx_extract *ex, const char *path)
+{
+	return add(ex, path, false);
+}
+
+int sx_extract_add_background(struct sx_extract *ex, const char *path)
+{
+	return add(ex, path, true);
+}
+
+/* ---- per-capture CSVs ---- */
+
+/* The reference's name for capture i's CSV, before clashes are resolved. */
+static void csv_base(const struct sx_extract *ex, size_t i, char *buf, size_t bufsz)
+{
+	const struct sx_file_status *st = &ex->status[i];
+
+	if (sx_text_int_name(ex->caps[i].path, buf, bufsz))
+		return;
+	if (st->packets)
+		snprintf(buf, bufsz, "%lld", (long long)st->first_sec);
+	else
+		snprintf(buf, bufsz, "0");
+}
+
+static bool name_taken(const struct sx_extract *ex, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ex->ncaps; i++)
+		if (ex->caps[i].csv_name && strcmp(ex->caps[i].csv_name, name) == 0)
+			return true;
+	return false;
+}
+
+struct name_order {
+	char base[64];
+	size_t i;
+	const char *path;
+};
+
+static int name_order_cmp(const void *a, const void *b)
+{
+	const struct name_order *x = a, *y = b;
+	int c = strcmp(x->base, y->base);
+
+	if (c)
+		return c;
+	c = strcmp(x->path, y->path);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Name every readable capture's CSV; clashes resolved in (name, path) order. */
+static int name_csvs(struct sx_extract *ex)
+{
+	struct name_order *o = sx_calloc_array(ex->ncaps + 1, sizeof(*o));
+	size_t i, n = 0;
+	int ret = 0;
+
+	if (!o)
+		return nomem(ex);
+	for (i = 0; i < ex->ncaps; i++) {
+		if (!ex->status[i].opened)
+			continue;
+		csv_base(ex, i, o[n].base, sizeof(o[n].base));
+		o[n].i = i;
+		o[n].path = ex->caps[i].path;
+		n++;
+	}
+	qsort(o, n, sizeof(*o), name_order_cmp);
+	for (i = 0; i < n && !ret; i++) {
+		char name[96];
+		unsigned k;
+
+		snprintf(name, sizeof(name), "%s.csv", o[i].base);
+		for (k = 2; name_taken(ex, name); k++)
+			snprintf(name, sizeof(name), "%s-%u.csv", o[i].base, k);
+		ex->caps[o[i].i].csv_name = strdup(name);
+		if (!ex->caps[o[i].i].csv_name)
+			ret = nomem(ex);
+	}
+	free(o);
+	return ret;
+}
+
+/* Rows of the reduce, one capture after the other. */
+struct reduce_ctx {
+	struct sx_extract *ex;
+	struct sx_mine *m;
+	const char *dir; /* NULL: no CSVs */
+	uint32_t next;	 /* next capture whose CSV is to be opened */
+	bool open;
+	struct sx_out out;
+	struct sx_buf b;
+	int err;
+};
+
+static int csv_open(struct reduce_ctx *rc, uint32_t i)
+{
+	char path[4096];
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", rc->dir, rc->ex->caps[i].csv_name) >=
+	    sizeof(path))
+		return fail(rc->ex, -ENAMETOOLONG, "%s: path too long", rc->dir);
+	ret = sx_out_open(&rc->out, path, rc->ex->msg, sizeof(rc->ex->msg));
+	if (ret)
+		return ret;
+	rc->open = true;
+	sx_buf_reset(&rc->b);
+	sx_flows_csv_header(&rc->b);
+	return 0;
+}
+
+static int csv_flush(struct reduce_ctx *rc)
+{
+	int ret = sx_buf_flush(&rc->b, rc->out.f);
+
+	if (ret)
+		return fail(rc->ex, ret, "%s: %s", rc->out.path, sx_strerror(ret));
+	return 0;
+}
+
+static int csv_close(struct reduce_ctx *rc)
+{
+	int ret = csv_flush(rc);
+
+	rc->open = false;
+	if (ret) {
+		sx_out_abort(&rc->out);
+		return ret;
+	}
+	return sx_out_commit(&rc->out, rc->ex->msg, sizeof(rc->ex->msg));
+}
+
+/* Finish every CSV before capture upto (header-only files included) and
+ * open capture upto's when it has one. */
+static int csv_advance(struct reduce_ctx *rc, uint32_t upto)
+{
+	int ret;
+
+	while (rc->next <= upto && rc->next < rc->ex->ncaps) {
+		if (rc->open) {
+			ret = csv_close(rc);
+			if (ret)
+				return ret;
+		}
+		if (rc->ex->caps[rc->next].csv_name) {
+			ret = csv_open(rc, rc->next);
+			if (ret)
+				return ret;
+		}
+		rc->next++;
+	}
+	return 0;
+}
+
+static int reduce_row(void *arg, const struct sx_flow_row *row)
+{
+	struct reduce_ctx *rc = arg;
+	uint32_t file = row->rec.key.file;
+	struct capture *cap = &rc->ex->caps[file];
+	int ret;
+
+	ret = sx_mine_add_row(rc->m, cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
+	if (ret == -EEXIST)
+		return fail(rc->ex, -EINVAL, "%s: capture given twice", cap->path);
+	if (ret)
+		return nomem(rc->ex);
+	if (!rc->dir)
+		return 0;
+	if (file >= rc->next) {
+		ret = csv_advance(rc, file);
+		if (ret)
+			return ret;
+	}
+	if (!rc->open)
+		return 0;
+	sx_flows_csv_row(&rc->b, row);
+	if (rc->b.len >= CSV_FLUSH)
+		return csv_flush(rc);
+	return 0;
+}
+
+/* ---- mining ---- */
+
+/* A bad filter is the caller's error, found once, not once per capture. */
+static int check_filter(struct sx_extract *ex)
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	int ret = 0;
+
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!p)
+		return nomem(ex);
+	if (pcap_compile(p, &prog, ex->filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+		ret = fail(ex, -EINVAL, "bad filter \"%s\": %s", ex->filter, pcap_geterr(p));
+	else
+		pcap_freecode(&prog);
+	pcap_close(p);
+	return ret;
+}
+
+int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)
+{
+	struct sx_flows_cfg fcfg;
+	struct stat st;
+	size_t i;
+	bool have_event = false;
+	int ret;
+
+	memset(io, 0, sizeof(*io));
+	ex->msg[0] = '\0';
+	if (ex->mined)
+		return fail(ex, -EBUSY, "already mined");
+	for (i = 0; i < ex->ncaps; i++)
+		have_event |= !ex->caps[i].background;
+	if (!have_event)
+		return fail(ex, -EINVAL, "no event capture given");
+	if (ex->events_path && ex->window_ns > 0)
+		return fail(ex, -EINVAL, "a window and an events file cannot be combined");
+	if (csv_dir && (stat(csv_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		return fail(ex, -ENOTDIR, "%s: not a directory", csv_dir);
+	if (ex->filter) {
+		ret = check_filter(ex);
+		if (ret)
+			return ret;
+	}
+	if (ex->events_path) {
+		char why[MSG_MAX - 32] = "";
+
+		ret = sx_events_load(ex->events_path, &ex->events, why, sizeof(why));
+		if (ret == -ENOMEM)
+			return nomem(ex);
+		if (ret)
+			return fail(ex, ret == SX_E_FORMAT ? -EINVAL : ret, "events file: %s",
+				    why[0] ? why : sx_strerror(ret));
+	}
+	ret = sx_names_new(&ex->names);
+	if (ret) {
+		ret = nomem(ex);
+		goto out_stages;
+	}
+	if (ex->names_path) {
+		ret = sx_names_load(ex->names, ex->names_path, ex->msg, sizeof(ex->msg));
+		if (ret) {
+			ret = ret == -ENOMEM ? nomem(ex) : ret;
+			goto out_stages;
+		}
+	}
+	ex->paths = sx_calloc_array(ex->ncaps + 1, sizeof(*ex->paths));
+	ex->status = sx_calloc_array(ex->ncaps + 1, sizeof(*ex->status));
+	if (!ex->paths || !ex->status) {
+		ret = nomem(ex);
+		goto out_stages;
+	}
+	for (i = 0; i < ex->ncaps; i++)
+		ex->paths[i] = ex->caps[i].path;
+	ex->mined = true;
+	ex->csv_dir = csv_dir;
+	fcfg = (struct sx_flows_cfg){.seed = ex->seed,
+				     .idle_ns = ex->idle_ns,
+				     .window_ns = ex->events ? 0 : ex->window_ns,
+				     .events = ex->events,
+				     .duration_ns = ex->duration_ns,
+				     .max_flows = ex->max_flows};
+	ret = sx_flows_new(&fcfg, &ex->fl);
+	if (ret) {
+		fail(ex, ret, "flow table: %s", sx_strerror(ret));
+		goto out_stages;
+	}
+	*io = (struct sx_extract_io){.fl = ex->fl,
+				     .names = ex->names,
+				     .status = ex->status,
+				     .paths = ex->paths,
+				     .ncaps = (uint32_t)ex->ncaps,
+				     .nthreads = ex->nthreads,
+				     .filter = ex->filter};
+	return 0;
+out_stages:
+	stages_free(ex);
+	return ret;
+}
+
+/* Reduce (feeding the miner and the CSVs), then mine. */
+static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
+{
+	struct sx_mine_cfg mcfg = {.support = ex->support,
+				   .seed = ex->seed,
+				   .nthreads = mine_threads   ? mine_threads
+					       : ex->nthreads ? ex->nthreads
+							      : sx_nproc()};
+	struct reduce_ctx rc = {.ex = ex, .dir = ex->csv_dir};
+	int ret;
+
+	ret = ex->csv_dir ? name_csvs(ex) : 0;
+	if (ret)
+		return ret;
+	ret = sx_mine_new(&mcfg, &rc.m);
+	if (ret)
+		return fail(ex, ret, "miner: %s", sx_strerror(ret));
+	sx_buf_init(&rc.b);
+	ret = sx_flows_reduce(ex->fl, ex->paths, (uint32_t)ex->ncaps, ex->names, reduce_row, &rc);
+	if (!ret && ex->csv_dir)
+		ret = csv_advance(&rc, (uint32_t)ex->ncaps);
+	if (!ret && rc.open)
+		ret = csv_close(&rc);
+	if (rc.open)
+		sx_out_abort(&rc.out);
+	sx_buf_fini(&rc.b);
+	if (ret) {
+		if (!ex->msg[0])
+			fail(ex, ret, "flows: %s", sx_strerror(ret));
+		goto out_mine;
+	}
+	sx_flows_free(ex->fl);
+	ex->fl = NULL;
+	if (!sx_mine_noccs(rc.m)) {
+		ret = fail(ex, -ENODATA,
+			   "no occurrence to mine: no event capture could be read "
+			   "or holds an IP packet");
+		goto out_mine;
+	}
+	ret = sx_mine_run(rc.m, &ex->res);
+	if (ret)
+		fail(ex, ret, "mining: %s", sx_strerror(ret));
+out_mine:
+	sx_mine_free(rc.m);
+	return ret;
+}
+
+int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_threads)
+{
+	struct sx_flows_stats fst;
+	int ret = read_err;
+
+	if (!ex->fl)
+		return fail(ex, -EINVAL, "nothing read");
+	sx_flows_get_stats(ex->fl, &fst);
+	ex->capped = fst.capped;
+	if (ret)
+		fail(ex, ret, "reading the captures: %s", sx_strerror(ret));
+	else
+		ret = reduce_and_mine(ex, mine_threads);
+	stages_free(ex);
+	return ret;
+}
+
+int sx_extract_mine(struct sx_extract *ex, const char *csv_dir)
+{
+	struct sx_extract_io io;
+	struct sx_ingest_cfg icfg;
+	int ret;
+
+	ret = sx_extract__begin(ex, csv_dir, &io);
+	if (ret)
+		return ret;
+	icfg = (struct sx_ingest_cfg){
+	    .paths = io.paths, .npaths = io.ncaps, .nthreads = io.nthreads, .filter = io.filter};
+	ret = sx_flows_collect(io.fl, &icfg, io.names, io.status);
+	return sx_extract__finish(ex, ret, 0);
+}
+
+/* ---- results ---- */
+
+size_t sx_extract_ncaptures(const struct sx_extract *ex)
+{
+	return ex->ncaps;
+}
+
+int sx_extract_capture_status(const struct sx_extract *ex, size_t i, const char **path,
+			      const char **message)
+{
+	const struct sx_file_status *st;
+
+	if (i >= ex->ncaps)
+		return -ERANGE;
+	if (path)
+		*path = ex->caps[i].path;
+	if (message)
+		*message = "";
+	if (!ex->status)
+		return -EAGAIN;
+	st = &ex->status[i];
+	if (message)
+		*message = st->msg;
+	if (st->err)
+		return st->err;
+	return st->warn_empty ? 1 : 0;
+}
+
+const char *sx_extract_csv_name(const struct sx_extract *ex, size_t i)
+{
+	return i < ex->ncaps ? ex->caps[i].csv_name : NULL;
+}
+
+uint64_t sx_extract_flows_capped(const struct sx_extract *ex)
+{
+	return ex->capped;
+}
+
+unsigned sx_extract_npatterns(const struct sx_extract *ex)
+{
+	return ex->res ? ex->res->npatterns : 0;
+}
+
+unsigned sx_extract_nbackground(const struct sx_extract *ex)
+{
+	return ex->res ? ex->res->nbackground + ex->res->nperiodic : 0;
+}
+
+/* ---- outputs ---- */
+
+static int need_result(struct sx_extract *ex)
+{
+	ex->msg[0] = '\0';
+	if (!ex->res)
+		return fail(ex, -EAGAIN, "nothing mined yet");
+	return 0;
+}
+
+static int report(struct sx_extract *ex, struct sx_buf *b)
+{
+	struct sx_emit_opts eo = {.all_ports = ex->all_ports};
+
+	sx_buf_init(b);
+	sx_emit_report(b, ex->res, &eo);
+	if (b->err) {
+		sx_buf_fini(b);
+		return nomem(ex);
+	}
+	return 0;
+}
+
+int sx_extract_write_patterns(struct sx_extract *ex, const char *path)
+{
+	struct sx_buf b;
+	struct sx_out out;
+	int ret = need_result(ex);
+
+	if (ret || (ret = report(ex, &b)))
+		return ret;
+	ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
+	if (ret)
+		goto out_buf;
+	ret = sx_buf_flush(&b, out.f);
+	if (ret) {
+		fail(ex, ret, "%s: %s", path, sx_strerror(ret));
+		sx_out_abort(&out);
+		goto out_buf;
+	}
+	ret = sx_out_commit(&out, ex->msg, sizeof(ex->msg));
+out_buf:
+	sx_buf_fini(&b);
+	return ret;
+}
+
+int sx_extract_print_report(struct sx_extract *ex, FILE *f)
+{
+	struct sx_buf b;
+	int ret = need_result(ex);
+
+	if (ret || (ret = report(ex, &b)))
+		return ret;
+	ret = sx_buf_flush(&b, f);
+	if (!ret && fflush(f) != 0)
+		ret = -errno;
+	if (ret)
+		fail(ex, ret, "report: %s", sx_strerror(ret));
+	sx_buf_fini(&b);
+	return ret;
+}
+
+int sx_extract_write_signatures(struct sx_extract *ex, const char *path)
+{
+	struct sx_emit_opts eo = {.all_ports = ex->all_ports};
+	struct sx_out out;
+	char why[MSG_MAX - 64];
+	int ret = need_result(ex);
+
+	if (ret)
+		return ret;
+	ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
+	if (ret)
+		return ret;
+	ret = sx_emit_signatures(out.f, ex->res, &eo, why, sizeof(why));
+	if (ret) {
+		fail(ex, ret, "%s: %s", path, why);
+		sx_out_abort(&out);
+		return ret;
+	}
+	return sx_out_commit(&out, ex->msg, sizeof(ex->msg));
+}
+
+int sx_extract_write_profile(struct sx_extract *ex, const char *path)
+{
+	struct sx_profile_cfg cfg = {.device = ex->device,
+				     .ipv4 = ex->ipv4,
+				     .ipv6 = ex->ipv6,
+				     .mac = ex->mac,
+				     .gateway = ex->gateway,
+				     .phone = ex->phone,
+				     .event = ex->event,
+				     .last_update = ex->last_update,
+				     .stats = ex->stats};
+	int ret = need_result(ex);
+
+	if (ret)
+		return ret;
+	return sx_emit_profile_file(ex->res, &cfg, path, ex->msg, sizeof(ex->msg));
+}

@@ -1,0 +1,154 @@
+/*
+ * batch_int.h - PRIVATE to batch_*.c: the archive model shared by the scan
+ * (batch_scan.c), the run (batch_run.c) and the device profile
+ * (batch_profile.c).
+ *
+ * Ownership: struct sx_batch owns its devices; a device owns its captures
+ * (files), its configuration and its units; units borrow their captures
+ * from their device.  The model is built by the scan on one thread and is
+ * read-only during the run, except each unit's outcome fields (written by
+ * the one worker running it) and each device's inference state (under its
+ * lock).
+ */
+#ifndef SX_BATCH_INT_H
+#define SX_BATCH_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "batch/batch.h"
+
+#define SX_BATCH_MSG_MAX       512
+#define SX_BATCH_PATH_MAX      4096 /* paths under OUT */
+#define SX_BATCH_DEFAULT_EVENT "default"
+#define SX_BATCH_STAMP	       ".sigex-unit"
+
+struct sx_batch_file {
+	char *path; /* as opened: relative to the root, or absolute */
+	uint64_t size;
+	int64_t mtime_ns;
+	uint8_t hash[16]; /* XXH3-128 of the content sample and the size */
+	int err;	  /* -errno of stat or read, 0 */
+};
+
+enum sx_batch_state {
+	SX_BATCH_PENDING = 0,
+	SX_BATCH_OK,
+	SX_BATCH_PARTIAL, /* some captures unreadable; outputs from the others */
+	SX_BATCH_FAILED,
+	SX_BATCH_STOPPED, /* not finished: the run was interrupted */
+};
+
+struct sx_batch_device;
+
+struct sx_batch_unit {
+	struct sx_batch_device *dev;
+	char *event;		     /* directory name; escaped text when refused */
+	char *label;		     /* events.csv label of its windows, NULL when none */
+	bool from_dir;		     /* made from an event directory (or manifest rows) */
+	struct sx_batch_file **caps; /* borrowed from dev */
+	size_t ncaps, capcap;
+	int64_t *starts; /* events.csv windows (ns), sorted; NULL: one per capture */
+	size_t nstarts, startcap;
+	struct sx_batch_opts opts; /* effective: command line < device < event */
+	uint64_t bytes;
+	uint8_t key[16];
+
+	/* outcome, written by the worker that runs it */
+	int state;		    /* enum sx_batch_state */
+	bool resumed;		    /* skipped: its stamp matched */
+	char msg[SX_BATCH_MSG_MAX]; /* why it failed, or the partial's note */
+	unsigned captures;
+	uint64_t packets, flows;
+	unsigned patterns;
+	double seconds;
+};
+
+struct sx_batch_device {
+	char *name;			 /* directory name; escaped text when refused */
+	bool refused;			 /* its name was refused */
+	struct sx_batch_device_cfg *cfg; /* NULL: no device.yaml */
+	bool has_cfg;			 /* a device.yaml was given (maybe bad) */
+	char err[SX_BATCH_MSG_MAX];	 /* device-wide failure, "" when none */
+	struct sx_batch_file **files;	 /* every capture of the device, owned */
+	size_t nfiles, filecap;
+	struct sx_batch_file **bg; /* background captures (borrowed) */
+	size_t nbg, bgcap;
+	struct sx_batch_file **top; /* captures of the device directory itself */
+	size_t ntop, topcap;
+	char *events_data; /* events.csv contents, NULL when none */
+	size_t events_len;
+	struct sx_batch_unit **units; /* sorted by event name */
+	size_t nunits, unitcap;
+
+	/* run */
+	pthread_mutex_t lock; /* guards the inference */
+	int infer;	      /* 0 not done, 1 done, negative: failed */
+	char ipv4[64];	      /* the address used (configured or inferred) */
+	char infer_msg[SX_BATCH_MSG_MAX];
+	uint8_t digest[16]; /* of every capture's identity, for inferred addresses */
+	atomic_size_t left; /* units not finished yet */
+};
+
+struct sx_batch {
+	struct sx_batch_cfg cfg; /* strings below are the copies */
+	char *out;
+	char *filter, *names, *gateway, *phone, *last_update;
+	uint8_t names_hash[16];
+	int names_err;
+	bool have_out_id;
+	dev_t out_dev;
+	ino_t out_ino;
+	struct sx_batch_device **devs; /* sorted by name after the scan */
+	size_t ndevs, devcap;
+
+	pthread_mutex_t log_lock;
+	atomic_uint_fast64_t units_done, units_skipped, units_failed, units_partial;
+	atomic_uint_fast64_t devices_failed;
+	atomic_uint_fast64_t files_done, bytes_done, bytes_skipped;
+	atomic_uint running;
+	atomic_bool hashing;
+	uint64_t units_total, files_total, bytes_total;
+};
+
+/* Log one line through cfg.log (or sx_log). */
+void sx_batch__log(struct sx_batch *b, enum sx_log_level level, const char *fmt, ...)
+    SX_PRINTF(3, 4);
+
+/* snprintf that may truncate (messages; paths known to fit): 0, or
+ * -ENAMETOOLONG when buf was too small. */
+int sx_batch__fmt(char *buf, size_t bufsz, const char *fmt, ...) SX_PRINTF(3, 4);
+
+/* Append p to a growing array of pointers.  0 or -ENOMEM. */
+int sx_batch__push(void *arrp, size_t *n, size_t *cap, void *p);
+
+/* Printable form of untrusted bytes (core/text.h escapes), into buf. */
+const char *sx_batch__shown(const char *s, char *buf, size_t bufsz);
+
+/* Hash the capture's sample (whole file up to 2 MiB, else the first and the
+ * last MiB) and its size into f->hash; sets f->err on failure. */
+void sx_batch__hash_file(struct sx_batch_file *f);
+
+/* The unit's key: every input and option its outputs depend on. */
+void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u);
+/* The device's digest (every capture's path, size, mtime and hash). */
+void sx_batch__device_digest(struct sx_batch_device *d);
+
+/* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
+int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);
+
+/* Write path atomically (core/outfile.h), unless it already holds exactly
+ * these bytes (then it is left untouched); on_stop: also after a stop
+ * request (summary.csv).  0 or -errno with msg set. */
+int sx_batch__write_file(const char *path, const char *data, size_t len, bool on_stop, char *msg,
+			 size_t msglen);
+
+/* Remove the temporary files an interrupted writer left in dir
+ * ("*.tmp.XXXXXX", core/outfile.c's names). */
+void sx_batch__clean_tmp(const char *dir);
+
+/* mkdir -p of OUT/rel (rel made of checked names).  0 or -errno. */
+int sx_batch__mkdirs(const char *out, const char *rel);
+
+#endif /* SX_BATCH_INT_H */

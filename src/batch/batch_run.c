@@ -1,0 +1,1337 @@
+/*
+ * batch_run.c - running `sigex batch`: hashing, --resume, address
+ * inference, the shared reading of every unit, the per-unit completion
+ * stamp and summary.csv.
+ *
+ * DESIGN
+ *
+ * Scheduling.  One process, one pool of reader threads for the whole
+ * archive.  After the scan (batch_scan.c) the inputs are hashed by a pool of
+ * threads (one file at a time, any order); the addresses the units to run
+ * need are inferred (below), threads over the units.  Then every capture
+ * of every unit to run (a unit's captures and its device's background
+ * captures; a capture shared by several units, as events.csv labels share
+ * their long captures, once per unit) goes into ONE reading list, read by
+ * ONE sx_ingest_run() with -j threads (flows/flows.h,
+ * sx_flows_collect_multi): each unit is a group with its own flow table.
+ * The list is ordered units largest first (total input size, then device
+ * and event names, so the order is reproducible), and within a unit its
+ * files largest first.  A unit is set up (its directory, its extraction up
+ * to an empty flow table: src/sigex_int.h) by the reader that begins its
+ * first capture, and finished by the reader that ends its last: that
+ * thread reduces the table into the CSVs and the miner, mines, writes the
+ * three outputs and the stamp (and the device's profile.yaml after the
+ * device's last unit), while the other readers go on with the next units.
+ * So reading never waits for mining, a long unit's files are spread over
+ * every reader, the serial end of one unit overlaps the reading of the
+ * next, and the last stragglers' mining gets the threads left: a unit
+ * mines with one thread while captures remain to be read, else with a
+ * share of -j.
+ *
+ * Memory.  Because the list is ordered unit by unit, the units in flight
+ * (begun, not yet written) are those the readers are on plus those being
+ * mined: about as many as the threads, whatever the archive's size; a
+ * unit's table, names, spill file and mining result are freed as soon as
+ * its outputs are written.  --units N caps the units in flight (a reader
+ * about to begin one more waits); the default, -j, hardly ever binds.
+ * Only the archive's list of files and the per-unit outcomes live for the
+ * whole run.  Largest first bounds the tail (a lone giant starts first, not
+ * last), and an extraction driven this way writes the bytes `sigex
+ * extract` writes (sigex_int.h).
+ *
+ * Progress.  Files and bytes are counted as each capture is read (a
+ * resumed unit's all at once); units as they are written.
+ *
+ * Interruption.  On SIGINT or SIGTERM the readers stop, a unit being mined
+ * stops (the miner polls the flag) and every output commit is refused
+ * (core/outfile.h); units begun and not written become "interrupted"
+ * (their stamps were removed when they began), units never begun "not-run",
+ * completed units keep their files and stamps, and the caller still writes
+ * summary.csv, so --resume finishes the rest.
+ *
+ * Resume.  A unit is complete when OUT/<device>/<event>/.sigex-unit, its
+ * stamp, exists, is written last (atomically, after every output file is
+ * in place), and holds the unit's key (batch_scan.c: every input's path,
+ * size, modification time and content hash, and every option) and the
+ * names and sizes of its output files.  A run first removes the stamp of
+ * each unit it is about to run, then any temporary file an interrupted
+ * writer left in the unit's directory, so a unit cut short by SIGINT,
+ * SIGTERM, SIGKILL, a crash or a full disk has no stamp and is run again by
+ * --resume; its earlier files, each complete (core/outfile.h), are
+ * overwritten.  With --resume a unit whose stamp matches its key and whose
+ * output files are all there with their recorded sizes is skipped, and its
+ * summary.csv row comes from the stamp, so a second run over an unchanged
+ * archive writes the same bytes everywhere.  Without --resume every unit
+ * runs (and gets a fresh stamp).  CSVs of captures no longer in a unit are
+ * removed when it runs again.
+ *
+ * Address inference.  A device without ipv4 in its device.yaml gets the
+ * IPv4 address present in every capture of the device that holds IPv4
+ * traffic (the first INFER_PACKETS packets of each), the one in the most
+ * packets among those; 0.0.0.0/8, loopback, multicast and broadcast are
+ * never candidates.  It runs once per device, before the reading, for
+ * every device a unit to run needs it for (a pool of threads over those
+ * units; a device's other units wait on its lock), and is reported on
+ * stderr.  No common address fails the device's units, naming the best
+ * candidate, before any of their captures is read.
+ *
+ * Per device, profile.yaml is written by the reader that finishes the
+ * device's last unit (batch_profile.c); summary.csv by the caller at the
+ * end, also after an interruption.  Threads: a reader touches only the
+ * unit it sets up or finishes (struct unit_run, the unit's outcome), its
+ * device's lock and atomic counters; the model is read-only.
+ */
+#include "batch/batch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "batch/batch_int.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/outfile.h"
+#include "core/text.h"
+#include "core/util.h"
+#include "flows/flows.h"
+#include "ingest/ingest.h"
+#include "sigex.h"
+#include "api/sigex_int.h"
+
+#define INFER_PACKETS 65536 /* packets read per capture to infer an address */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- a pool of threads over an index ---- */
+
+struct pool {
+	void (*fn)(void *ctx, size_t i);
+	void *ctx;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *pool_main(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while (!sx_stop_requested()) {
+		i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->n)
+			break;
+		p->fn(p->ctx, i);
+	}
+	return NULL;
+}
+
+/* Call fn(ctx, i) for every i < n (until a stop request) on up to nthreads
+ * threads; the calling thread serves too. */
+static void pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx)
+{
+	struct pool p = {.fn = fn, .ctx = ctx, .n = n};
+	pthread_t *tids;
+	unsigned i, started = 0;
+
+	atomic_init(&p.next, 0);
+	if (nthreads > n)
+		nthreads = (unsigned)n;
+	tids = nthreads > 1 ? sx_calloc_array(nthreads, sizeof(*tids)) : NULL;
+	for (i = 0; tids && i + 1 < nthreads; i++) {
+		if (pthread_create(&tids[i], NULL, pool_main, &p) != 0)
+			break;
+		started++;
+	}
+	pool_main(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+}
+
+/* ---- paths under OUT ---- */
+
+int sx_batch__mkdirs(const char *out, const char *rel)
+{
+	char path[SX_BATCH_PATH_MAX];
+	size_t base = strlen(out), i;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", out, rel) >= sizeof(path))
+		return -ENAMETOOLONG;
+	for (i = base + 1;; i++) {
+		char c = path[i];
+
+		if (c && c != '/')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0777) != 0 && errno != EEXIST)
+			return -errno;
+		path[i] = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static bool is_tmp_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 11 || memcmp(name + n - 11, ".tmp.", 5) != 0)
+		return false;
+	for (i = n - 6; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+void sx_batch__clean_tmp(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int fd;
+
+	if (!d)
+		return;
+	fd = dirfd(d);
+	while ((e = readdir(d)))
+		if (is_tmp_name(e->d_name))
+			unlinkat(fd, e->d_name, 0);
+	closedir(d);
+}
+
+/* ---- the stamp ---- */
+
+struct stamp_file {
+	char name[256];
+	uint64_t size;
+};
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static const char *state_word(int state)
+{
+	switch (state) {
+	case SX_BATCH_OK:
+		return "ok";
+	case SX_BATCH_PARTIAL:
+		return "partial";
+	case SX_BATCH_FAILED:
+		return "failed";
+	default:
+		return "stopped";
+	}
+}
+
+/* Whether u's stamp in dir matches its key and its files are all there;
+ * if so, u's outcome is filled from it. */
+static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
+{
+	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
+	char note[SX_BATCH_MSG_MAX] = "";
+	int state = 0;
+	bool key_ok = false, ok = true;
+	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
+	double seconds = 0;
+	unsigned version = 0;
+	size_t nfiles = 0;
+	FILE *f;
+
+	sx_batch__fmt(path, sizeof(path), "%s/%s", dir, SX_BATCH_STAMP);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	hex(u->key, sizeof(u->key), keyhex);
+	while (ok && fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n');
+
+		if (!nl) {
+			ok = false;
+			break;
+		}
+		*nl = '\0';
+		if (sscanf(line, "sigex-unit %u", &version) == 1) {
+			ok = version == 1;
+		} else if (strncmp(line, "key ", 4) == 0) {
+			key_ok = strcmp(line + 4, keyhex) == 0;
+			ok = key_ok;
+		} else if (sscanf(line, "status %31s", word) == 1) {
+			state = strcmp(word, "ok") == 0	       ? SX_BATCH_OK
+				: strcmp(word, "partial") == 0 ? SX_BATCH_PARTIAL
+							       : 0;
+			ok = state != 0;
+		} else if (strncmp(line, "note ", 5) == 0) {
+			sx_batch__fmt(note, sizeof(note), "%s", line + 5);
+		} else if (sscanf(line, "captures %llu", &captures) == 1 ||
+			   sscanf(line, "packets %llu", &packets) == 1 ||
+			   sscanf(line, "flows %llu", &flows) == 1 ||
+			   sscanf(line, "patterns %llu", &patterns) == 1 ||
+			   sscanf(line, "seconds %lf", &seconds) == 1) {
+			continue;
+		} else if (strncmp(line, "file ", 5) == 0) {
+			unsigned long long size;
+			char fpath[SX_BATCH_PATH_MAX];
+			struct stat st;
+			int off = 0;
+
+			ok = sscanf(line + 5, "%llu %n", &size, &off) == 1 && off > 0 &&
+			     !strchr(line + 5 + off, '/') &&
+			     (size_t)snprintf(fpath, sizeof(fpath), "%s/%s", dir, line + 5 + off) <
+				 sizeof(fpath) &&
+			     stat(fpath, &st) == 0 && S_ISREG(st.st_mode) &&
+			     (uint64_t)st.st_size == size;
+			nfiles++;
+		} else {
+			ok = false;
+		}
+	}
+	if (ferror(f))
+		ok = false;
+	fclose(f);
+	if (!ok || !key_ok || !state || nfiles < 3)
+		return false;
+	u->state = state;
+	u->resumed = true;
+	snprintf(u->msg, sizeof(u->msg), "%s", note);
+	u->captures = (unsigned)captures;
+	u->packets = packets;
+	u->flows = flows;
+	u->patterns = (unsigned)patterns;
+	u->seconds = seconds;
+	return true;
+}
+
+static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct stamp_file *files,
+		       size_t nfiles, char *msg, size_t msglen)
+{
+	char path[SX_BATCH_PATH_MAX], keyhex[33], note[SX_BATCH_MSG_MAX];
+	struct sx_out o;
+	struct sx_buf b;
+	size_t i;
+	int ret;
+
+	sx_batch__fmt(path, sizeof(path), "%s/%s", dir, SX_BATCH_STAMP);
+	hex(u->key, sizeof(u->key), keyhex);
+	sx_buf_init(&b);
+	sx_buf_printf(&b, "sigex-unit 1\nkey %s\nstatus %s\n", keyhex, state_word(u->state));
+	if (u->msg[0]) {
+		sx_text_escape(note, sizeof(note), (const uint8_t *)u->msg, strlen(u->msg), NULL);
+		sx_buf_printf(&b, "note %s\n", note);
+	}
+	sx_buf_printf(&b, "captures %u\npackets %" PRIu64 "\nflows %" PRIu64 "\npatterns %u\n",
+		      u->captures, u->packets, u->flows, u->patterns);
+	sx_buf_printf(&b, "seconds %.3f\n", u->seconds);
+	for (i = 0; i < nfiles; i++)
+		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
+	ret = sx_out_open(&o, path, msg, msglen);
+	if (ret)
+		goto out_buf;
+	ret = sx_buf_flush(&b, o.f);
+	if (ret) {
+		sx_batch__fmt(msg, msglen, "%s: %s", path, sx_strerror(ret));
+		sx_out_abort(&o);
+		goto out_buf;
+	}
+	ret = sx_out_commit(&o, msg, msglen);
+out_buf:
+	sx_buf_fini(&b);
+	return ret;
+}
+
+/* ---- address inference ---- */
+
+struct addr_slot {
+	uint32_t addr;
+	bool used;
+	uint32_t caps; /* captures holding it */
+	uint32_t last; /* 1 + index of the last capture counted */
+	uint64_t pkts;
+};
+
+struct addr_map {
+	struct addr_slot *s;
+	size_t cap, n;
+};
+
+static uint64_t mix(uint32_t a)
+{
+	uint64_t x = a * 0x9e3779b97f4a7c15ull;
+
+	return x ^ (x >> 29);
+}
+
+static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 256, k;
+		struct addr_slot *ns = sx_calloc_array(ncap, sizeof(*ns));
+
+		if (!ns)
+			return NULL;
+		for (k = 0; k < m->cap; k++) {
+			if (!m->s[k].used)
+				continue;
+			for (i = mix(m->s[k].addr) & (ncap - 1); ns[i].used;
+			     i = (i + 1) & (ncap - 1))
+				;
+			ns[i] = m->s[k];
+		}
+		free(m->s);
+		m->s = ns;
+		m->cap = ncap;
+	}
+	for (i = mix(a) & (m->cap - 1); m->s[i].used; i = (i + 1) & (m->cap - 1))
+		if (m->s[i].addr == a)
+			return &m->s[i];
+	m->s[i].used = true;
+	m->s[i].addr = a;
+	m->n++;
+	return &m->s[i];
+}
+
+static bool candidate(const struct sx_addr *a, uint32_t *v)
+{
+	if (a->family != 4)
+		return false;
+	*v = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
+	return a->b[0] != 0 && a->b[0] != 127 && a->b[0] < 224;
+}
+
+static void addr_text(uint32_t v, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
+}
+
+/* Infer d's address; 1 on success (d->ipv4 set), negative with d->infer_msg. */
+static int infer(struct sx_batch *b, struct sx_batch_device *d)
+{
+	struct addr_map m = {0};
+	struct addr_slot *best = NULL, *most = NULL;
+	uint32_t withip = 0, cap;
+	uint64_t total = 0;
+	size_t i, k;
+	int ret = 1;
+
+	for (i = 0; i < d->nfiles && !sx_stop_requested(); i++) {
+		char msg[256];
+		struct sx_capture *c;
+		struct sx_pkt pkt;
+		uint64_t n = 0;
+		bool any = false;
+
+		if (sx_capture_open(d->files[i]->path, NULL, &c, msg, sizeof(msg)))
+			continue;
+		cap = (uint32_t)i + 1;
+		while (n < INFER_PACKETS && sx_capture_next(c, &pkt) == 1) {
+			const struct sx_addr *ends[2] = {&pkt.src, &pkt.dst};
+			bool counted = false;
+
+			n++;
+			for (k = 0; k < 2; k++) {
+				struct addr_slot *s;
+				uint32_t v;
+
+				if (!candidate(ends[k], &v))
+					continue;
+				s = addr_get(&m, v);
+				if (!s) {
+					ret = -ENOMEM;
+					break;
+				}
+				any = true;
+				s->pkts++;
+				total += !counted;
+				counted = true;
+				if (s->last != cap) {
+					s->last = cap;
+					s->caps++;
+				}
+			}
+		}
+		sx_capture_close(c);
+		withip += any;
+		if (ret < 0)
+			break;
+	}
+	for (k = 0; ret > 0 && k < m.cap; k++) {
+		struct addr_slot *s = &m.s[k];
+
+		if (!s->used)
+			continue;
+		if (!most || s->caps > most->caps ||
+		    (s->caps == most->caps &&
+		     (s->pkts > most->pkts || (s->pkts == most->pkts && s->addr < most->addr))))
+			most = s;
+		if (s->caps == withip && (!best || s->pkts > best->pkts ||
+					  (s->pkts == best->pkts && s->addr < best->addr)))
+			best = s;
+	}
+	if (ret < 0) {
+		snprintf(d->infer_msg, sizeof(d->infer_msg), "out of memory");
+	} else if (sx_stop_requested()) {
+		ret = SX_E_STOPPED;
+		snprintf(d->infer_msg, sizeof(d->infer_msg), "interrupted");
+	} else if (!withip) {
+		ret = -ENODATA;
+		snprintf(d->infer_msg, sizeof(d->infer_msg),
+			 "cannot infer the device's address: no capture holds IPv4 traffic; "
+			 "set ipv4 in device.yaml");
+	} else if (!best) {
+		char a[32];
+
+		ret = -ENODATA;
+		addr_text(most->addr, a, sizeof(a));
+		snprintf(d->infer_msg, sizeof(d->infer_msg),
+			 "cannot infer the device's address: no IPv4 address is in all %u "
+			 "captures (%s is in %u); set ipv4 in device.yaml",
+			 withip, a, most->caps);
+	} else {
+		addr_text(best->addr, d->ipv4, sizeof(d->ipv4));
+		sx_batch__log(b, SX_LOG_INFO,
+			      "%s: device address %s inferred (in all %u captures, %.0f%% of "
+			      "their IPv4 packets)",
+			      d->name, d->ipv4, withip, 100.0 * (double)best->pkts / (double)total);
+	}
+	free(m.s);
+	return ret;
+}
+
+/* The device's IPv4 address into out, or -1 with why. */
+static int device_ipv4(struct sx_batch *b, struct sx_batch_device *d, char *out, size_t outsz,
+		       char *why, size_t whysz)
+{
+	int state;
+
+	if (d->cfg && d->cfg->ipv4) {
+		snprintf(out, outsz, "%s", d->cfg->ipv4);
+		return 0;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (!d->infer)
+		d->infer = infer(b, d);
+	state = d->infer;
+	pthread_mutex_unlock(&d->lock);
+	if (state < 0) {
+		snprintf(why, whysz, "%s", d->infer_msg);
+		return -1;
+	}
+	snprintf(out, outsz, "%s", d->ipv4);
+	return 0;
+}
+
+/* ---- one unit ---- */
+
+/* A unit in flight: from its first capture begun to its outputs written. */
+struct unit_run {
+	struct sx_batch *b;
+	struct sx_batch_unit *u;
+	char dir[SX_BATCH_PATH_MAX];
+	char events_tmp[SX_BATCH_PATH_MAX];
+	struct sx_extract *ex;
+	struct stamp_file *files;
+	size_t nfiles;
+	double t0;
+	int ret; /* unit_start()'s outcome */
+};
+
+static int set_fail(struct sx_batch_unit *u, int state, const char *fmt, ...) SX_PRINTF(3, 4);
+
+static int set_fail(struct sx_batch_unit *u, int state, const char *fmt, ...)
+{
+	va_list ap;
+
+	u->state = state;
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof(u->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The windows of an events.csv unit as a file the library reads. */
+static int write_events(struct unit_run *r)
+{
+	struct sx_batch_unit *u = r->u;
+	struct sx_buf b;
+	size_t i;
+	int fd, ret = 0;
+
+	sx_batch__fmt(r->events_tmp, sizeof(r->events_tmp), "%s/.sigex-events.tmp.XXXXXX", r->dir);
+	fd = mkstemp(r->events_tmp);
+	if (fd < 0) {
+		r->events_tmp[0] = '\0';
+		return set_fail(u, SX_BATCH_FAILED, "cannot write in %s: %s", r->dir,
+				strerror(errno));
+	}
+	sx_buf_init(&b);
+	for (i = 0; i < u->nstarts; i++) {
+		int64_t ns = u->starts[i];
+
+		if (ns < 0) {
+			ret = set_fail(u, SX_BATCH_FAILED,
+				       "events.csv: times before 1970 are "
+				       "not supported");
+			break;
+		}
+		sx_buf_printf(&b, "%" PRId64 ".%09" PRId64 ",", (int64_t)(ns / SX_NS_PER_SEC),
+			      (int64_t)(ns % SX_NS_PER_SEC));
+		sx_buf_csv(&b, u->label ? u->label : "");
+		sx_buf_putc(&b, '\n');
+	}
+	if (!ret) {
+		FILE *f = fdopen(fd, "w");
+
+		if (!f || sx_buf_flush(&b, f) || fflush(f) != 0)
+			ret = set_fail(u, SX_BATCH_FAILED, "cannot write in %s: %s", r->dir,
+				       strerror(errno ? errno : EIO));
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+	} else {
+		close(fd);
+	}
+	sx_buf_fini(&b);
+	return ret;
+}
+
+/* A library refusal as the unit's failure. */
+static int refused(struct unit_run *r, int ret)
+{
+	return set_fail(r->u, SX_BATCH_FAILED, "%s",
+			ret == -ENOMEM ? "out of memory" : sx_extract_message(r->ex));
+}
+
+static int configure(struct unit_run *r, unsigned threads)
+{
+	struct sx_batch *b = r->b;
+	struct sx_batch_unit *u = r->u;
+	struct sx_batch_device *d = u->dev;
+	const struct sx_batch_device_cfg *c = d->cfg;
+	const struct sx_batch_opts *o = &u->opts;
+	char ipv4[64], why[SX_BATCH_MSG_MAX];
+	const char *gw, *phone;
+	size_t i;
+	int ret;
+
+	if (device_ipv4(b, d, ipv4, sizeof(ipv4), why, sizeof(why)))
+		return set_fail(u, sx_stop_requested() ? SX_BATCH_STOPPED : SX_BATCH_FAILED, "%s",
+				why);
+	ret = sx_extract_new(c && c->name ? c->name : d->name, ipv4, &r->ex);
+	if (ret)
+		return set_fail(u, SX_BATCH_FAILED, "%s",
+				ret == -ENOMEM ? "out of memory" : "bad device name or address");
+	gw = c && c->gateway ? c->gateway : b->cfg.gateway;
+	phone = c && c->phone ? c->phone : b->cfg.phone;
+	if (sx_extract_set_threads(r->ex, threads) ||
+	    (c && c->mac && sx_extract_set_mac(r->ex, c->mac)) ||
+	    (c && c->ipv6 && sx_extract_set_ipv6(r->ex, c->ipv6)) ||
+	    (gw && sx_extract_set_gateway(r->ex, gw)) ||
+	    (phone && sx_extract_set_phone(r->ex, phone)) ||
+	    sx_extract_set_event_name(r->ex, u->event) ||
+	    (b->cfg.last_update && sx_extract_set_last_update(r->ex, b->cfg.last_update)) ||
+	    (b->cfg.filter && sx_extract_set_filter(r->ex, b->cfg.filter)) ||
+	    (b->cfg.names && sx_extract_set_names(r->ex, b->cfg.names)) ||
+	    sx_extract_set_seed(r->ex, b->cfg.seed) ||
+	    sx_extract_set_all_ports(r->ex, b->cfg.all_ports) ||
+	    sx_extract_set_stats(r->ex, (o->set & SX_BATCH_OPT_STATS) && o->stats) ||
+	    ((o->set & SX_BATCH_OPT_SUPPORT) && sx_extract_set_support(r->ex, o->support)) ||
+	    ((o->set & SX_BATCH_OPT_IDLE) && sx_extract_set_idle_timeout(r->ex, o->idle)))
+		return refused(r, -EINVAL);
+	if (u->starts) {
+		/* --window does not apply to events windows */
+		ret = write_events(r);
+		if (ret)
+			return ret;
+		ret = sx_extract_set_events(r->ex, r->events_tmp,
+					    (o->set & SX_BATCH_OPT_DURATION) ? o->duration : 0);
+	} else if (o->set & SX_BATCH_OPT_WINDOW) {
+		ret = sx_extract_set_window(r->ex, o->window);
+	}
+	if (ret)
+		return refused(r, ret);
+	for (i = 0; i < u->ncaps; i++)
+		if (sx_extract_add_capture(r->ex, u->caps[i]->path))
+			return refused(r, -EINVAL);
+	for (i = 0; i < d->nbg; i++)
+		if (sx_extract_add_background(r->ex, d->bg[i]->path))
+			return refused(r, -EINVAL);
+	return 0;
+}
+
+static int add_output(struct unit_run *r, const char *name)
+{
+	char path[SX_BATCH_PATH_MAX];
+	struct stamp_file *nf;
+	struct stat st;
+
+	sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, name);
+	if (stat(path, &st) != 0)
+		return set_fail(r->u, SX_BATCH_FAILED, "%s: %s", path, strerror(errno));
+	nf = sx_realloc_array(r->files, r->nfiles + 1, sizeof(*nf));
+	if (!nf)
+		return set_fail(r->u, SX_BATCH_FAILED, "out of memory");
+	r->files = nf;
+	snprintf(nf[r->nfiles].name, sizeof(nf[r->nfiles].name), "%s", name);
+	nf[r->nfiles].size = (uint64_t)st.st_size;
+	r->nfiles++;
+	return 0;
+}
+
+/* Flows and packets of a CSV the extraction wrote. */
+static void count_csv(const char *path, uint64_t *flows, uint64_t *packets)
+{
+	struct sx_flows_csv_reader *rd;
+	struct sx_flow_row row;
+	char msg[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	if (sx_flows_csv_reader_new(f, &rd) == 0) {
+		while (sx_flows_csv_next(rd, &row, msg, sizeof(msg)) == 1) {
+			++*flows;
+			*packets += row.rec.pkts[0] + row.rec.pkts[1];
+		}
+		sx_flows_csv_reader_free(rd);
+	}
+	fclose(f);
+}
+
+/* Remove CSVs of an earlier run that this one did not write. */
+static void remove_stale(struct unit_run *r)
+{
+	struct dirent *e;
+	DIR *dir = opendir(r->dir);
+	size_t i;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		size_t n = strlen(e->d_name);
+		bool keep = false;
+
+		if (n < 5 || strcmp(e->d_name + n - 4, ".csv") != 0)
+			continue;
+		for (i = 0; i < r->nfiles && !keep; i++)
+			keep = strcmp(r->files[i].name, e->d_name) == 0;
+		if (!keep)
+			unlinkat(dirfd(dir), e->d_name, 0);
+	}
+	closedir(dir);
+}
+
+/* Check each capture; the unit is partial when one could not be read. */
+static void captures_status(struct unit_run *r)
+{
+	struct sx_batch_unit *u = r->u;
+	size_t i, n = sx_extract_ncaptures(r->ex), bad = 0;
+	char first[SX_BATCH_MSG_MAX] = "";
+
+	for (i = 0; i < n; i++) {
+		const char *path, *msg;
+		int st = sx_extract_capture_status(r->ex, i, &path, &msg);
+
+		if (st == 0)
+			continue;
+		bad++;
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s: %s", path,
+				 msg[0] ? msg : sx_extract_strerror(st));
+		sx_batch__log(r->b, SX_LOG_WARN, "%s/%s: %s: %s", u->dev->name, u->event, path,
+			      msg[0] ? msg : sx_extract_strerror(st));
+	}
+	if (bad) {
+		u->state = SX_BATCH_PARTIAL;
+		snprintf(u->msg, sizeof(u->msg), "%zu of %zu captures unreadable or empty (%s)",
+			 bad, n, first);
+	}
+}
+
+/* After the reading: reduce and mine (sigex_int.h), write the outputs. */
+static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
+{
+	static const char *const names[] = {"pattern.txt", "signatures.yaml", "profile.yaml"};
+	struct sx_batch_unit *u = r->u;
+	char path[SX_BATCH_PATH_MAX];
+	size_t i;
+	int ret;
+
+	ret = sx_extract__finish(r->ex, read_err, mine_threads);
+	if (ret == SX_EXTRACT_E_STOPPED)
+		return set_fail(u, SX_BATCH_STOPPED, "interrupted");
+	if (ret == -ENODATA) {
+		const char *p, *msg = "";
+
+		if (sx_extract_ncaptures(r->ex) &&
+		    sx_extract_capture_status(r->ex, 0, &p, &msg) < 0)
+			return set_fail(u, SX_BATCH_FAILED, "%s (%s: %s)",
+					sx_extract_message(r->ex), p, msg);
+	}
+	if (ret)
+		return set_fail(u, SX_BATCH_FAILED, "%s", sx_extract_message(r->ex));
+	u->state = SX_BATCH_OK;
+	captures_status(r);
+	for (i = 0; i < 3; i++) {
+		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, names[i]);
+		ret = i == 0   ? sx_extract_write_patterns(r->ex, path)
+		      : i == 1 ? sx_extract_write_signatures(r->ex, path)
+			       : sx_extract_write_profile(r->ex, path);
+		if (ret)
+			return set_fail(u, SX_BATCH_FAILED, "%s", sx_extract_message(r->ex));
+	}
+	u->patterns = sx_extract_npatterns(r->ex);
+	for (i = 0; i < sx_extract_ncaptures(r->ex); i++) {
+		const char *csv = sx_extract_csv_name(r->ex, i);
+
+		if (!csv)
+			continue;
+		ret = add_output(r, csv);
+		if (ret)
+			return ret;
+		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, csv);
+		if (i < u->ncaps)
+			count_csv(path, &u->flows, &u->packets);
+	}
+	for (i = 0; i < 3; i++) {
+		ret = add_output(r, names[i]);
+		if (ret)
+			return ret;
+	}
+	remove_stale(r);
+	return 0;
+}
+
+/*
+ * Start a unit, on the reader thread that begins its first capture: its
+ * directory without a stamp, the extraction configured and set up to an
+ * empty flow table (sigex_int.h).  0 with io filled, or -1 with the unit
+ * failed.
+ */
+static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io *io)
+{
+	struct sx_batch *b = r->b;
+	struct sx_batch_unit *u = r->u;
+	char rel[2 * SX_BATCH_NAME_MAX + 2], msg[SX_BATCH_MSG_MAX];
+	int ret;
+
+	snprintf(rel, sizeof(rel), "%s/%s", u->dev->name, u->event);
+	/* room left for "/" + a file name of up to 255 bytes */
+	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/%s", b->out, rel) >= sizeof(r->dir) - 257)
+		return set_fail(u, SX_BATCH_FAILED, "output path too long");
+	ret = sx_batch__mkdirs(b->out, rel);
+	if (ret)
+		return set_fail(u, SX_BATCH_FAILED, "cannot create %s: %s", r->dir, strerror(-ret));
+	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r->dir, SX_BATCH_STAMP);
+	if (unlink(msg) != 0 && errno != ENOENT)
+		return set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
+	sx_batch__clean_tmp(r->dir);
+	ret = configure(r, threads);
+	if (ret)
+		return ret;
+	ret = sx_extract__begin(r->ex, r->dir, io);
+	if (r->events_tmp[0]) {
+		unlink(r->events_tmp); /* loaded by begin */
+		r->events_tmp[0] = '\0';
+	}
+	if (ret)
+		return refused(r, ret);
+	/* the reading numbers the captures as configure() added them */
+	if (io->ncaps != u->ncaps + u->dev->nbg)
+		return set_fail(u, SX_BATCH_FAILED, "internal error: %u captures, not %zu",
+				io->ncaps, u->ncaps + u->dev->nbg);
+	return 0;
+}
+
+/* The end of a unit, whatever happened: the stamp when it is complete. */
+static void unit_end(struct unit_run *r, int ret)
+{
+	struct sx_batch_unit *u = r->u;
+	char msg[SX_BATCH_MSG_MAX];
+
+	if (r->events_tmp[0])
+		unlink(r->events_tmp);
+	sx_extract_free(r->ex);
+	r->ex = NULL;
+	u->seconds = now_s() - r->t0;
+	if (!ret) {
+		ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
+		if (ret)
+			set_fail(u, SX_BATCH_FAILED, "%s", msg);
+	}
+	/* a write refused because of a stop request (core/outfile.h) is not a
+	 * failure of the unit: it is simply not complete */
+	if (ret && sx_stop_requested())
+		set_fail(u, SX_BATCH_STOPPED, "interrupted");
+	free(r->files);
+	r->files = NULL;
+}
+
+/* ---- the run ---- */
+
+struct run {
+	struct sx_batch *b;
+	struct sx_batch_unit **work; /* largest first; a unit is group i of the reading */
+	struct unit_run **runs;	     /* by work index, while the unit is in flight */
+	size_t nwork;
+	unsigned threads;
+	/* every capture of every unit of work, in reading order (flows.h) */
+	const char **paths;
+	uint32_t *group, *index;
+	uint64_t *size;
+	uint32_t npaths;
+	atomic_uint_fast64_t files_left; /* not read yet */
+	atomic_uint mining;		 /* units between reading and stamp */
+};
+
+/*
+ * Account for a unit done.  ran: by this run (failures not logged yet);
+ * count: its captures were not read one by one (resumed, or failed before
+ * the reading), so the progress takes them all now.
+ */
+static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool count)
+{
+	struct sx_batch_device *d = u->dev;
+
+	if (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_PARTIAL) {
+		if (u->state == SX_BATCH_FAILED)
+			atomic_fetch_add(&b->units_failed, 1);
+		else
+			atomic_fetch_add(&b->units_partial, 1);
+		if (ran)
+			sx_batch__log(b, u->state == SX_BATCH_FAILED ? SX_LOG_ERROR : SX_LOG_WARN,
+				      "%s/%s: %s: %s", d->name, u->event, state_word(u->state),
+				      u->msg);
+	}
+	if (u->state != SX_BATCH_STOPPED) {
+		atomic_fetch_add(&b->units_done, 1);
+		if (count) {
+			atomic_fetch_add(&b->files_done, u->ncaps + d->nbg);
+			atomic_fetch_add(&b->bytes_done, u->bytes);
+		}
+		if (u->resumed) {
+			atomic_fetch_add(&b->units_skipped, 1);
+			atomic_fetch_add(&b->bytes_skipped, u->bytes);
+		}
+	}
+	if (atomic_fetch_sub(&d->left, 1) == 1 && !sx_stop_requested())
+		sx_batch__device_profile(b, d);
+}
+
+/* sx_flows_multi_ops.open: the unit's first capture is begun. */
+static int unit_open(void *arg, uint32_t g, struct sx_flows_group *io)
+{
+	struct run *rn = arg;
+	struct sx_batch_unit *u = rn->work[g];
+	struct sx_extract_io eio;
+	struct unit_run *r;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return set_fail(u, SX_BATCH_FAILED, "out of memory");
+	atomic_fetch_add(&rn->b->running, 1);
+	*r = (struct unit_run){.b = rn->b, .u = u, .t0 = now_s()};
+	rn->runs[g] = r;
+	r->ret = unit_start(r, rn->threads, &eio);
+	if (r->ret)
+		return r->ret;
+	*io = (struct sx_flows_group){.fl = eio.fl, .names = eio.names, .status = eio.status};
+	return 0;
+}
+
+/* sx_flows_multi_ops.file_done: the progress, per file. */
+static void unit_file_done(void *arg, uint32_t i, const struct sx_file_status *st)
+{
+	struct run *rn = arg;
+	struct sx_batch *b = rn->b;
+	const struct sx_batch_unit *u = rn->work[rn->group[i]];
+	struct sx_batch_file_event e = {
+	    .device = u->dev->name, .event = u->event, .path = rn->paths[i]};
+
+	(void)st;
+	e.files_done = atomic_fetch_add(&b->files_done, 1) + 1;
+	e.bytes_done = atomic_fetch_add(&b->bytes_done, rn->size[i]) + rn->size[i];
+	atomic_fetch_sub(&rn->files_left, 1);
+	if (b->cfg.on_file)
+		b->cfg.on_file(b->cfg.on_file_arg, &e);
+}
+
+/*
+ * sx_flows_multi_ops.done: every capture of the unit was read; on that
+ * reader thread, reduce, mine, write, stamp (and the device's profile when
+ * it was the device's last unit).  Mining takes one thread while captures
+ * remain to be read (the other readers go on), else a share of -j.
+ */
+static void unit_done(void *arg, uint32_t g, int err)
+{
+	struct run *rn = arg;
+	struct unit_run *r = rn->runs[g];
+	struct sx_batch_unit *u = rn->work[g];
+	int ret = r ? r->ret : -ENOMEM;
+
+	if (!ret) {
+		unsigned mining = (unsigned)atomic_fetch_add(&rn->mining, 1) + 1;
+		unsigned share =
+		    atomic_load(&rn->files_left) ? 1 : (unsigned)SX_MAX(1u, rn->threads / mining);
+
+		ret = extract(r, err, share);
+		atomic_fetch_sub(&rn->mining, 1);
+	}
+	if (r) {
+		unit_end(r, ret);
+		rn->runs[g] = NULL;
+		free(r);
+		atomic_fetch_sub(&rn->b->running, 1);
+	}
+	finish(rn->b, u, true, false);
+}
+
+struct file_order {
+	uint32_t index;
+	uint64_t size;
+};
+
+static int cmp_file_order(const void *a, const void *b)
+{
+	const struct file_order *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The reading order: units as in work (largest first), each unit's
+ * captures and background largest first. */
+static int reading_list(struct run *rn)
+{
+	struct file_order *fo = NULL;
+	size_t total = 0, w, i;
+	uint32_t n = 0;
+
+	for (w = 0; w < rn->nwork; w++)
+		total += rn->work[w]->ncaps + rn->work[w]->dev->nbg;
+	if (total > UINT32_MAX)
+		return -E2BIG;
+	rn->paths = sx_calloc_array(total + 1, sizeof(*rn->paths));
+	rn->group = sx_calloc_array(total + 1, sizeof(*rn->group));
+	rn->index = sx_calloc_array(total + 1, sizeof(*rn->index));
+	rn->size = sx_calloc_array(total + 1, sizeof(*rn->size));
+	if (!rn->paths || !rn->group || !rn->index || !rn->size)
+		return -ENOMEM;
+	for (w = 0; w < rn->nwork; w++) {
+		const struct sx_batch_unit *u = rn->work[w];
+		const struct sx_batch_device *d = u->dev;
+		size_t nf = u->ncaps + d->nbg;
+		struct file_order *nfo = sx_realloc_array(fo, nf + 1, sizeof(*fo));
+
+		if (!nfo) {
+			free(fo);
+			return -ENOMEM;
+		}
+		fo = nfo;
+		for (i = 0; i < nf; i++) {
+			const struct sx_batch_file *f =
+			    i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
+
+			fo[i] = (struct file_order){.index = (uint32_t)i, .size = f->size};
+		}
+		qsort(fo, nf, sizeof(*fo), cmp_file_order);
+		for (i = 0; i < nf; i++, n++) {
+			uint32_t k = fo[i].index;
+			const struct sx_batch_file *f =
+			    k < u->ncaps ? u->caps[k] : d->bg[k - u->ncaps];
+
+			rn->paths[n] = f->path;
+			rn->group[n] = (uint32_t)w;
+			rn->index[n] = k;
+			rn->size[n] = f->size;
+		}
+	}
+	free(fo);
+	rn->npaths = n;
+	atomic_init(&rn->files_left, n);
+	return 0;
+}
+
+/* Read every unit of work with one pool of reader threads (flows.h). */
+static int read_units(struct run *rn)
+{
+	static const struct sx_flows_multi_ops ops = {
+	    .open = unit_open, .file_done = unit_file_done, .done = unit_done};
+	struct sx_batch *b = rn->b;
+	struct sx_flows_multi m;
+	size_t i;
+	int ret;
+
+	if (!rn->nwork)
+		return 0;
+	ret = reading_list(rn);
+	if (ret)
+		return ret;
+	m = (struct sx_flows_multi){.paths = rn->paths,
+				    .group = rn->group,
+				    .index = rn->index,
+				    .npaths = rn->npaths,
+				    .ngroups = (uint32_t)rn->nwork,
+				    .nthreads = rn->threads,
+				    .max_open = b->cfg.units ? b->cfg.units : rn->threads,
+				    .filter = b->cfg.filter,
+				    .ops = &ops,
+				    .arg = rn};
+	ret = sx_flows_collect_multi(&m);
+	/* units begun and not done: stopped (or the pool failed) */
+	for (i = 0; i < rn->nwork; i++) {
+		struct unit_run *r = rn->runs[i];
+
+		if (!r)
+			continue;
+		unit_end(r, ret ? ret : -EIO);
+		rn->runs[i] = NULL;
+		free(r);
+		atomic_fetch_sub(&b->running, 1);
+	}
+	if (!ret || sx_stop_requested())
+		return ret;
+	/* the pool itself failed: no unit left may stay unaccounted for */
+	for (i = 0; i < rn->nwork; i++) {
+		struct sx_batch_unit *u = rn->work[i];
+
+		if (u->state != SX_BATCH_PENDING && u->state != SX_BATCH_STOPPED)
+			continue;
+		set_fail(u, SX_BATCH_FAILED, "cannot read the captures: %s", sx_strerror(ret));
+		finish(b, u, true, true);
+	}
+	return ret;
+}
+
+static void infer_job(void *ctx, size_t i)
+{
+	struct run *rn = ctx;
+	struct sx_batch_device *d = rn->work[i]->dev;
+	char ipv4[64], why[SX_BATCH_MSG_MAX];
+
+	device_ipv4(rn->b, d, ipv4, sizeof(ipv4), why, sizeof(why));
+}
+
+/*
+ * Infer the addresses the units of work need, before any reading (threads
+ * over the units; a device is inferred once, under its lock), and take the
+ * units whose device has none out of the work.
+ */
+static void infer_all(struct run *rn)
+{
+	struct sx_batch *b = rn->b;
+	size_t i, n = 0;
+
+	pool_run(rn->threads, rn->nwork, infer_job, rn);
+	if (sx_stop_requested())
+		return;
+	for (i = 0; i < rn->nwork; i++) {
+		struct sx_batch_unit *u = rn->work[i];
+		struct sx_batch_device *d = u->dev;
+
+		if (d->cfg && d->cfg->ipv4) {
+			rn->work[n++] = u;
+		} else if (d->infer < 0) {
+			set_fail(u, SX_BATCH_FAILED, "%s", d->infer_msg);
+			finish(b, u, true, true);
+		} else {
+			rn->work[n++] = u;
+		}
+	}
+	rn->nwork = n;
+}
+
+static void hash_job(void *ctx, size_t i)
+{
+	struct sx_batch_file **files = ctx;
+
+	sx_batch__hash_file(files[i]);
+}
+
+static int cmp_work(const void *a, const void *b)
+{
+	const struct sx_batch_unit *x = *(struct sx_batch_unit *const *)a;
+	const struct sx_batch_unit *y = *(struct sx_batch_unit *const *)b;
+	int c;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	c = strcmp(x->dev->name, y->dev->name);
+	return c ? c : strcmp(x->event, y->event);
+}
+
+static void hash_names(struct sx_batch *b)
+{
+	struct sx_batch_file f = {.path = b->names};
+
+	if (!b->names)
+		return;
+	sx_batch__hash_file(&f);
+	memcpy(b->names_hash, f.hash, sizeof(b->names_hash));
+	b->names_err = f.err;
+}
+
+int sx_batch_run(struct sx_batch *b)
+{
+	struct sx_batch_file **files = NULL;
+	struct run rn = {.b = b};
+	size_t nfiles = 0, cap = 0, i, k;
+	unsigned threads = b->cfg.threads ? b->cfg.threads : sx_nproc();
+	int ret = 0;
+
+	atomic_store(&b->hashing, true);
+	for (i = 0; i < b->ndevs && !ret; i++)
+		for (k = 0; k < b->devs[i]->nfiles && !ret; k++)
+			ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
+	if (ret) {
+		free(files);
+		return ret;
+	}
+	hash_names(b);
+	pool_run(threads, nfiles, hash_job, files);
+	free(files);
+	atomic_store(&b->hashing, false);
+	if (sx_stop_requested())
+		return SX_E_STOPPED;
+
+	rn.work = sx_calloc_array(b->units_total + 1, sizeof(*rn.work));
+	rn.runs = sx_calloc_array(b->units_total + 1, sizeof(*rn.runs));
+	if (!rn.work || !rn.runs) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < b->ndevs; i++) {
+		struct sx_batch_device *d = b->devs[i];
+
+		if (!d->cfg || !d->cfg->ipv4)
+			sx_batch__device_digest(d);
+		for (k = 0; k < d->nunits; k++) {
+			struct sx_batch_unit *u = d->units[k];
+			char dir[SX_BATCH_PATH_MAX];
+
+			if (u->state) {
+				finish(b, u, false, false); /* failed at the scan */
+				continue;
+			}
+			sx_batch__unit_key(b, u);
+			snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
+			if (b->cfg.resume && stamp_matches(u, dir)) {
+				sx_batch__clean_tmp(dir);
+				finish(b, u, false, true);
+				continue;
+			}
+			rn.work[rn.nwork++] = u;
+		}
+	}
+	qsort(rn.work, rn.nwork, sizeof(*rn.work), cmp_work);
+	rn.threads = threads;
+	atomic_init(&rn.mining, 0);
+	infer_all(&rn);
+	if (!sx_stop_requested())
+		ret = read_units(&rn);
+out_free:
+	free(rn.paths);
+	free(rn.group);
+	free(rn.index);
+	free(rn.size);
+	free(rn.runs);
+	free(rn.work);
+	if (sx_stop_requested())
+		return SX_E_STOPPED;
+	return ret == -ENOMEM ? ret : 0;
+}
+
+/* ---- summary.csv and progress ---- */
+
+static void status_text(const struct sx_batch_unit *u, char *buf, size_t bufsz)
+{
+	if (u->state == SX_BATCH_OK)
+		snprintf(buf, bufsz, "ok");
+	else if (u->state == SX_BATCH_PENDING)
+		snprintf(buf, bufsz, "not-run");
+	else if (u->state == SX_BATCH_STOPPED)
+		snprintf(buf, bufsz, "interrupted");
+	else
+		snprintf(buf, bufsz, "%s: %s", state_word(u->state), u->msg);
+}
+
+int sx_batch_write_summary(struct sx_batch *b)
+{
+	char path[SX_BATCH_PATH_MAX], msg[SX_BATCH_MSG_MAX], status[SX_BATCH_MSG_MAX + 16];
+	struct sx_buf buf;
+	size_t i, k;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/summary.csv", b->out);
+	sx_batch__clean_tmp(b->out);
+	sx_buf_init(&buf);
+	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,status\n");
+	for (i = 0; i < b->ndevs; i++)
+		for (k = 0; k < b->devs[i]->nunits; k++) {
+			const struct sx_batch_unit *u = b->devs[i]->units[k];
+
+			sx_buf_csv_text(&buf, b->devs[i]->name);
+			sx_buf_putc(&buf, ',');
+			sx_buf_csv_text(&buf, u->event);
+			sx_buf_printf(&buf, ",%u,%" PRIu64 ",%" PRIu64 ",%u,%.3f,", u->captures,
+				      u->packets, u->flows, u->patterns, u->seconds);
+			status_text(u, status, sizeof(status));
+			sx_buf_csv_text(&buf, status);
+			sx_buf_putc(&buf, '\n');
+		}
+	if (buf.err) {
+		ret = buf.err;
+		sx_batch__fmt(msg, sizeof(msg), "%s: out of memory", path);
+	} else {
+		ret = sx_batch__write_file(path, buf.data, buf.len, true, msg, sizeof(msg));
+	}
+	if (ret)
+		sx_batch__log(b, SX_LOG_ERROR, "%s", msg);
+	sx_buf_fini(&buf);
+	return ret;
+}
+
+void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
+{
+	struct sx_batch *m = (struct sx_batch *)b; /* atomics are read, not written */
+
+	p->units = b->units_total;
+	p->units_done = atomic_load(&m->units_done);
+	p->units_skipped = atomic_load(&m->units_skipped);
+	p->units_failed = atomic_load(&m->units_failed);
+	p->units_partial = atomic_load(&m->units_partial);
+	p->devices_failed = atomic_load(&m->devices_failed);
+	p->files = b->files_total;
+	p->files_done = atomic_load(&m->files_done);
+	p->bytes = b->bytes_total;
+	p->bytes_done = atomic_load(&m->bytes_done);
+	p->bytes_skipped = atomic_load(&m->bytes_skipped);
+	p->running = atomic_load(&m->running);
+	p->hashing = atomic_load(&m->hashing);
+}

@@ -1,0 +1,691 @@
+/*
+ * cmd_batch.c - `sigex batch ARCHIVE [-o OUT]`: every device and event of a
+ * capture archive in one process (issue 7).
+ *
+ * The command line, the output directory and the progress display; the
+ * work is batch.h's (scan: batch_scan.c, scheduling, resume and units:
+ * batch_run.c, device profiles: batch_profile.c).
+ *
+ * Paths.  OUT, --names and TMPDIR are made absolute, then the process
+ * changes into the archive's root (or the manifest's directory): captures
+ * are opened, and named in the outputs, relative to it ("plug/on/1.pcap"),
+ * so that two runs over copies of an archive at different places give the
+ * same files, as a CI comparison with `sigex check` needs.
+ *
+ * Progress goes to standard error: on a terminal a bar redrawn four times a
+ * second (units, files and bytes done, throughput, time left); otherwise a
+ * line every PROGRESS_EVERY seconds; nothing with --quiet.  Files and bytes
+ * move as each capture is read (batch_run.c counts them per file, a
+ * resumed unit's all at once).  Messages of the run (failed units,
+ * unreadable captures, inferred addresses) go through one lock with the
+ * bar, so lines never mix.
+ *
+ * Interruption.  SIGINT or SIGTERM stops the readers and the miners; the
+ * units complete by then keep their files and stamps, and summary.csv is
+ * still written (atomically), the others marked "interrupted" (begun) or
+ * "not-run", so --resume finishes the rest.
+ *
+ * Exit status: 0 every unit ok; 3 some unit failed or had unreadable
+ * captures (the others were written); 1 nothing could be run (OUT not
+ * writable, archive unreadable); 2 usage error; 130 / 143 interrupted by
+ * SIGINT / SIGTERM.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch/batch.h"
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/util.h"
+
+int sx_cmd_batch(int argc, char **argv);
+
+#define PROGRESS_EVERY 5.0 /* seconds between lines when not a terminal */
+#define BAR_EVERY      0.25
+
+static const char cmd[] = "batch";
+
+static const char usage[] =
+    "Usage: sigex batch ARCHIVE [-o OUT] [OPTIONS]\n"
+    "       sigex batch --manifest FILE [-o OUT] [OPTIONS]\n"
+    "\n"
+    "Run the main job on every device and event of a capture archive, in one\n"
+    "process: ARCHIVE/<device>/<event>/*.pcap (one capture per occurrence) or\n"
+    "ARCHIVE/<device>/*.pcap (one event, \"default\" unless device.yaml names it;\n"
+    "with ARCHIVE/<device>/events.csv, one event per label).  Optional\n"
+    "ARCHIVE/<device>/device.yaml: name, ipv4, ipv6, mac, gateway, phone, event,\n"
+    "background, and per-event options (see README).  A device without ipv4 gets\n"
+    "the address common to all its captures (reported).  Into OUT:\n"
+    "<device>/<event>/ (the files of 'sigex extract'), <device>/profile.yaml (one\n"
+    "interaction per event) and summary.csv (device, event, captures, packets,\n"
+    "flows, patterns, seconds, status).\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR         output directory (default: sigex-out; created)\n"
+    "      --manifest FILE      CSV rows device,event,path[,role] instead of the\n"
+    "                           layout; role: capture (default), background,\n"
+    "                           config (device.yaml), events (events.csv); paths\n"
+    "                           relative to the manifest's directory\n"
+    "      --resume             skip every unit whose inputs and options are\n"
+    "                           unchanged since its outputs were completed\n"
+    "  -j, --jobs N             threads in all (default: CPUs)\n"
+    "      --units N            units in flight at once: being read or mined\n"
+    "                           (default: as many as -j)\n"
+    "      --support F          default --support of the units (device.yaml wins)\n"
+    "      --window SECONDS     default --window of the units\n"
+    "      --duration SECONDS   default length of an events.csv window\n"
+    "      --idle-timeout SECONDS  default flow idle timeout\n"
+    "      --stats              add stats to the policies (default of the units)\n"
+    "      --gateway IP, --phone IP  default aliases (device.yaml wins)\n"
+    "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
+    "  -f, --filter BPF         read only packets matching a libpcap filter\n"
+    "      --all-ports          pattern.txt: every port of each host\n"
+    "      --seed N             hash seed (changes nothing in the outputs)\n"
+    "  -q, --quiet              no progress, no notes; errors only\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some unit failed or had\n"
+    "unreadable captures (see summary.csv; the others are written), 130/143\n"
+    "interrupted by SIGINT/SIGTERM (summary.csv says which units are done;\n"
+    "--resume finishes the rest).\n";
+
+enum {
+	OPT_MANIFEST = 256,
+	OPT_RESUME,
+	OPT_UNITS,
+	OPT_SUPPORT,
+	OPT_WINDOW,
+	OPT_DURATION,
+	OPT_IDLE,
+	OPT_STATS,
+	OPT_GATEWAY,
+	OPT_PHONE,
+	OPT_NAMES,
+	OPT_ALL_PORTS,
+	OPT_SEED,
+};
+
+static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+					 {"manifest", required_argument, NULL, OPT_MANIFEST},
+					 {"resume", no_argument, NULL, OPT_RESUME},
+					 {"jobs", required_argument, NULL, 'j'},
+					 {"units", required_argument, NULL, OPT_UNITS},
+					 {"support", required_argument, NULL, OPT_SUPPORT},
+					 {"window", required_argument, NULL, OPT_WINDOW},
+					 {"duration", required_argument, NULL, OPT_DURATION},
+					 {"idle-timeout", required_argument, NULL, OPT_IDLE},
+					 {"stats", no_argument, NULL, OPT_STATS},
+					 {"gateway", required_argument, NULL, OPT_GATEWAY},
+					 {"phone", required_argument, NULL, OPT_PHONE},
+					 {"names", required_argument, NULL, OPT_NAMES},
+					 {"filter", required_argument, NULL, 'f'},
+					 {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
+					 {"seed", required_argument, NULL, OPT_SEED},
+					 {"quiet", no_argument, NULL, 'q'},
+					 {"help", no_argument, NULL, 'h'},
+					 {NULL, 0, NULL, 0}};
+
+struct args {
+	const char *archive;
+	const char *manifest;
+	const char *out;
+	bool quiet;
+	struct sx_batch_cfg cfg;
+	char last_update[64];
+};
+
+/* ---- progress ---- */
+
+struct progress {
+	struct sx_batch *b;
+	bool tty, quiet;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	bool drawn; /* a bar is on the current line */
+	struct timespec t0;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void human_bytes(uint64_t v, char *buf, size_t bufsz)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, bufsz, u ? "%.1f %s" : "%.0f %s", d, units[u]);
+}
+
+static void human_time(double s, char *buf, size_t bufsz)
+{
+	unsigned long t = s > 0 && s < 1e9 ? (unsigned long)(s + 0.5) : 0;
+
+	if (t >= 3600)
+		snprintf(buf, bufsz, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, bufsz, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* Draw (or print) the progress; called with the lock held. */
+static void draw(struct progress *pg)
+{
+	struct sx_batch_progress p;
+	char done[32], total[32], rate[32], left[32], bar[24];
+	double el = since(&pg->t0), bps;
+	uint64_t fresh;
+	unsigned i, fill;
+
+	sx_batch_progress(pg->b, &p);
+	if (p.hashing) {
+		if (pg->tty) {
+			fprintf(stderr, "\r\033[Ksigex batch: hashing %llu files...",
+				(unsigned long long)p.files);
+			pg->drawn = true;
+		}
+		return;
+	}
+	fresh = p.bytes_done - p.bytes_skipped;
+	bps = el > 0 ? (double)fresh / el : 0;
+	human_bytes(p.bytes_done, done, sizeof(done));
+	human_bytes(p.bytes, total, sizeof(total));
+	human_bytes((uint64_t)bps, rate, sizeof(rate));
+	if (bps > 0)
+		human_time((double)(p.bytes - p.bytes_done) / bps, left, sizeof(left));
+	else
+		snprintf(left, sizeof(left), "?");
+	if (pg->tty) {
+		fill = p.bytes ? (unsigned)(20.0 * (double)p.bytes_done / (double)p.bytes) : 0;
+		for (i = 0; i < 20; i++)
+			bar[i] = i < fill ? '#' : '-';
+		bar[20] = '\0';
+		fprintf(stderr,
+			"\r\033[K[%s] %llu/%llu units, %llu/%llu files, %s/%s, %s/s, %s left", bar,
+			(unsigned long long)p.units_done, (unsigned long long)p.units,
+			(unsigned long long)p.files_done, (unsigned long long)p.files, done, total,
+			rate, left);
+		pg->drawn = true;
+	} else {
+		fprintf(stderr,
+			"sigex batch: %llu/%llu units, %llu/%llu files, %s/%s, %s/s, about %s "
+			"left\n",
+			(unsigned long long)p.units_done, (unsigned long long)p.units,
+			(unsigned long long)p.files_done, (unsigned long long)p.files, done, total,
+			rate, left);
+	}
+	fflush(stderr);
+}
+
+static void *progress_main(void *arg)
+{
+	struct progress *pg = arg;
+	double every = pg->tty ? BAR_EVERY : PROGRESS_EVERY;
+
+	pthread_mutex_lock(&pg->lock);
+	while (!pg->done) {
+		struct timespec until;
+		double t = every;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)t;
+		until.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&pg->cond, &pg->lock, &until);
+		if (!pg->done)
+			draw(pg);
+	}
+	if (pg->drawn) {
+		fputs("\r\033[K", stderr);
+		pg->drawn = false;
+	}
+	pthread_mutex_unlock(&pg->lock);
+	return NULL;
+}
+
+/* Messages of the run, through the bar's lock. */
+static void log_line(void *arg, enum sx_log_level level, const char *text)
+{
+	struct progress *pg = arg;
+
+	pthread_mutex_lock(&pg->lock);
+	if (pg->drawn) {
+		fputs("\r\033[K", stderr);
+		pg->drawn = false;
+	}
+	if (level == SX_LOG_INFO) {
+		if (!pg->quiet)
+			fprintf(stderr, "sigex batch: %s\n", text);
+	} else {
+		sx_log(level, "batch: %s", text);
+	}
+	pthread_mutex_unlock(&pg->lock);
+}
+
+/* ---- options ---- */
+
+static int parse_secs(const char *opt, const char *arg, bool zero_ok, double *out)
+{
+	double v = 0;
+
+	if (sx_parse_seconds(arg, &v) || v > 100000000.0 || (!zero_ok && v <= 0))
+		return sx_cli_usage_error(cmd, "%s expects %s number of seconds, not \"%s\"", opt,
+					  zero_ok ? "a" : "a positive", arg);
+	*out = v;
+	return 0;
+}
+
+static int parse_ip(const char *opt, const char *arg)
+{
+	unsigned char b[16];
+
+	if (inet_pton(AF_INET, arg, b) == 1 || inet_pton(AF_INET6, arg, b) == 1)
+		return 0;
+	return sx_cli_usage_error(cmd, "%s expects an IP address, not \"%s\"", opt, arg);
+}
+
+static int parse(int argc, char **argv, struct args *a)
+{
+	struct sx_batch_opts *o = &a->cfg.opts;
+	uint64_t v;
+	int c, npos = 0;
+
+	optind = 0; /* glibc: start over */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (npos++)
+				return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", optarg);
+			a->archive = optarg;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case OPT_MANIFEST:
+			a->manifest = optarg;
+			break;
+		case OPT_RESUME:
+			a->cfg.resume = true;
+			break;
+		case 'j':
+			if (sx_cli_threads(cmd, optarg, &a->cfg.threads))
+				return SX_EXIT_USAGE;
+			break;
+		case OPT_UNITS:
+			if (sx_parse_u64(optarg, 1, 1024, &v))
+				return sx_cli_usage_error(
+				    cmd, "--units expects 1 to 1024, not \"%s\"", optarg);
+			a->cfg.units = (unsigned)v;
+			break;
+		case OPT_SUPPORT: {
+			char *end;
+
+			errno = 0;
+			o->support = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->support > 0 && o->support <= 1))
+				return sx_cli_usage_error(cmd,
+							  "--support expects a fraction in "
+							  "(0, 1], not \"%s\"",
+							  optarg);
+			o->set |= SX_BATCH_OPT_SUPPORT;
+			break;
+		}
+		case OPT_WINDOW:
+			if (parse_secs("--window", optarg, true, &o->window))
+				return SX_EXIT_USAGE;
+			o->set |= SX_BATCH_OPT_WINDOW;
+			break;
+		case OPT_DURATION:
+			if (parse_secs("--duration", optarg, false, &o->duration))
+				return SX_EXIT_USAGE;
+			o->set |= SX_BATCH_OPT_DURATION;
+			break;
+		case OPT_IDLE:
+			if (parse_secs("--idle-timeout", optarg, false, &o->idle))
+				return SX_EXIT_USAGE;
+			o->set |= SX_BATCH_OPT_IDLE;
+			break;
+		case OPT_STATS:
+			o->stats = true;
+			o->set |= SX_BATCH_OPT_STATS;
+			break;
+		case OPT_GATEWAY:
+			if (parse_ip("--gateway", optarg))
+				return SX_EXIT_USAGE;
+			a->cfg.gateway = optarg;
+			break;
+		case OPT_PHONE:
+			if (parse_ip("--phone", optarg))
+				return SX_EXIT_USAGE;
+			a->cfg.phone = optarg;
+			break;
+		case OPT_NAMES:
+			a->cfg.names = optarg;
+			break;
+		case 'f':
+			a->cfg.filter = optarg;
+			break;
+		case OPT_ALL_PORTS:
+			a->cfg.all_ports = true;
+			break;
+		case OPT_SEED:
+			if (sx_parse_u64(optarg, 0, UINT64_MAX, &a->cfg.seed))
+				return sx_cli_usage_error(
+				    cmd, "--seed expects a number, not \"%s\"", optarg);
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case ':':
+			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+		default:
+			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	for (; optind < argc; optind++) { /* after "--" */
+		if (npos++)
+			return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", argv[optind]);
+		a->archive = argv[optind];
+	}
+	if (!a->archive && !a->manifest)
+		return sx_cli_usage_error(cmd, "expected ARCHIVE or --manifest FILE");
+	if (a->archive && a->manifest)
+		return sx_cli_usage_error(cmd, "ARCHIVE and --manifest replace each other: give "
+					       "one");
+	return 0;
+}
+
+/* SOURCE_DATE_EPOCH (reproducible builds): last-update from it. */
+static int source_date(struct args *a)
+{
+	bool set;
+	int ret = sx_cli_source_date(cmd, a->last_update, sizeof(a->last_update), &set);
+
+	if (!ret && set)
+		a->cfg.last_update = a->last_update;
+	return ret;
+}
+
+/* The output directory (sx_cli_output_dir), then its absolute path
+ * (malloc'd) into *abs. */
+static int prepare_out(const char *dir, char **abs)
+{
+	int ret = sx_cli_output_dir(cmd, dir);
+
+	*abs = NULL;
+	if (ret)
+		return ret;
+	*abs = realpath(dir, NULL);
+	if (!*abs) {
+		sx_log(SX_LOG_ERROR, "%s: %s", dir, strerror(errno));
+		return SX_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* Whether inner is outer or under it (both absolute, canonical). */
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (strcmp(outer, "/") == 0)
+		return true;
+	return strncmp(inner, outer, n) == 0 && (inner[n] == '\0' || inner[n] == '/');
+}
+
+static int read_manifest(const char *path, struct sx_batch_manifest **m)
+{
+	char msg[512];
+	struct stat st;
+	size_t got;
+	char *data;
+	FILE *f;
+	int ret;
+
+	*m = NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return sx_cli_usage_error(cmd, "--manifest %s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > SX_BATCH_MANIFEST_MAX) {
+		fclose(f);
+		return sx_cli_usage_error(cmd,
+					  "--manifest %s: not a regular file of at most "
+					  "%u bytes",
+					  path, SX_BATCH_MANIFEST_MAX);
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		fclose(f);
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
+	got = fread(data, 1, (size_t)st.st_size, f);
+	ret = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (!ret)
+		ret = sx_batch_manifest_parse(data, got, m, msg, sizeof(msg));
+	free(data);
+	if (ret == -ENOMEM) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
+	if (ret)
+		return sx_cli_usage_error(cmd, "--manifest %s: %s", path,
+					  ret == -EIO ? "read error" : msg);
+	return 0;
+}
+
+/* The directory to work in, as an absolute path (malloc'd). */
+static int root_of(const struct args *a, char **root)
+{
+	const char *src = a->archive ? a->archive : a->manifest;
+	struct stat st;
+	char *abs, *slash;
+
+	*root = NULL;
+	abs = realpath(src, NULL);
+	if (!abs || stat(abs, &st) != 0) {
+		free(abs);
+		return sx_cli_usage_error(cmd, "%s\"%s\": %s", a->archive ? "" : "--manifest ", src,
+					  strerror(errno));
+	}
+	if (a->archive && !S_ISDIR(st.st_mode)) {
+		free(abs);
+		return sx_cli_usage_error(cmd, "ARCHIVE \"%s\" is not a directory", src);
+	}
+	if (a->manifest) {
+		slash = strrchr(abs, '/');
+		if (slash == abs)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	*root = abs;
+	return 0;
+}
+
+static void final_line(const struct args *a, struct sx_batch *b, double secs)
+{
+	struct sx_batch_progress p;
+	char bytes[32];
+
+	if (a->quiet)
+		return;
+	sx_batch_progress(b, &p);
+	human_bytes(p.bytes_done - p.bytes_skipped, bytes, sizeof(bytes));
+	fprintf(
+	    stderr,
+	    "sigex batch: %llu units: %llu ok, %llu resumed, %llu partial, %llu failed; "
+	    "%s read in %.1f s\n",
+	    (unsigned long long)p.units,
+	    (unsigned long long)(p.units_done - p.units_failed - p.units_partial - p.units_skipped),
+	    (unsigned long long)p.units_skipped, (unsigned long long)p.units_partial,
+	    (unsigned long long)p.units_failed, bytes, secs);
+}
+
+static int run(struct args *a, const struct sx_batch_manifest *m, const char *root)
+{
+	struct progress pg = {.quiet = a->quiet, .tty = isatty(STDERR_FILENO) == 1};
+	struct sx_batch_progress p;
+	struct sx_batch *b = NULL;
+	pthread_t tid;
+	bool started = false;
+	int ret, exit_code;
+
+	pthread_mutex_init(&pg.lock, NULL);
+	pthread_cond_init(&pg.cond, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+	a->cfg.log = log_line;
+	a->cfg.log_arg = &pg;
+	ret = sx_batch_new(&a->cfg, &b);
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		exit_code = SX_EXIT_FAILURE;
+		goto out_sync;
+	}
+	pg.b = b;
+	if (chdir(root) != 0) {
+		sx_log(SX_LOG_ERROR, "%s: %s", root, strerror(errno));
+		exit_code = SX_EXIT_FAILURE;
+		goto out_batch;
+	}
+	ret = m ? sx_batch_scan_manifest(b, m) : sx_batch_scan_archive(b);
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "%s: %s", a->archive ? a->archive : a->manifest,
+		       sx_strerror(ret));
+		exit_code = SX_EXIT_FAILURE;
+		goto out_batch;
+	}
+	sx_batch_progress(b, &p);
+	if (!p.units) {
+		sx_log(SX_LOG_ERROR, "%s: no device directory (ARCHIVE/<device>/...) found",
+		       a->archive ? a->archive : a->manifest);
+		exit_code = SX_EXIT_FAILURE;
+		goto out_batch;
+	}
+	if (!a->quiet && pthread_create(&tid, NULL, progress_main, &pg) == 0)
+		started = true;
+	ret = sx_batch_run(b);
+	if (started) {
+		pthread_mutex_lock(&pg.lock);
+		pg.done = true;
+		pthread_cond_signal(&pg.cond);
+		pthread_mutex_unlock(&pg.lock);
+		pthread_join(tid, NULL);
+	}
+	if (ret == -ENOMEM) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		exit_code = SX_EXIT_FAILURE;
+		goto out_batch;
+	}
+	if (ret == SX_E_STOPPED) {
+		/* summary.csv all the same: which units are complete */
+		sx_batch_write_summary(b);
+		final_line(a, b, since(&pg.t0));
+		sx_log(SX_LOG_ERROR, "interrupted: completed units are kept (see summary.csv); "
+				     "run again with --resume to finish");
+		exit_code = SX_EXIT_FAILURE;
+		goto out_batch;
+	}
+	/* every unit was attempted: a signal from now on stops nothing */
+	sx_cli_finished();
+	exit_code = sx_batch_write_summary(b) ? SX_EXIT_FAILURE : SX_EXIT_OK;
+	final_line(a, b, since(&pg.t0));
+	sx_batch_progress(b, &p);
+	if (!exit_code && (p.units_failed || p.units_partial || p.devices_failed))
+		exit_code = SX_EXIT_PARTIAL;
+out_batch:
+	sx_batch_free(b);
+out_sync:
+	pthread_cond_destroy(&pg.cond);
+	pthread_mutex_destroy(&pg.lock);
+	return sx_cli_exit(exit_code);
+}
+
+int sx_cmd_batch(int argc, char **argv)
+{
+	struct args a = {.out = "sigex-out"};
+	struct sx_batch_manifest *m = NULL;
+	char *out = NULL, *names = NULL, *root = NULL, *tmp = NULL;
+	const char *tmpdir;
+	int ret;
+
+	ret = parse(argc, argv, &a);
+	if (ret)
+		return ret < 0 ? SX_EXIT_OK : ret;
+	ret = source_date(&a);
+	if (ret)
+		return ret;
+	if (a.quiet)
+		sx_log_set_level(SX_LOG_ERROR);
+	if (sx_cli_check_filter(cmd, a.cfg.filter))
+		return SX_EXIT_USAGE;
+	ret = root_of(&a, &root);
+	if (ret)
+		return ret;
+	if (a.cfg.names) {
+		names = realpath(a.cfg.names, NULL);
+		if (!names) {
+			ret =
+			    sx_cli_usage_error(cmd, "--names %s: %s", a.cfg.names, strerror(errno));
+			goto out_free;
+		}
+		a.cfg.names = names;
+	}
+	if (a.manifest) {
+		ret = read_manifest(a.manifest, &m);
+		if (ret)
+			goto out_free;
+	}
+	ret = prepare_out(a.out, &out);
+	if (ret)
+		goto out_free;
+	if (a.archive && path_within(root, out)) {
+		ret = sx_cli_usage_error(cmd, "the archive %s is (inside) the output directory %s",
+					 a.archive, a.out);
+		goto out_free;
+	}
+	tmpdir = getenv("TMPDIR");
+	if (tmpdir && tmpdir[0] && tmpdir[0] != '/') {
+		tmp = realpath(tmpdir, NULL);
+		if (tmp)
+			setenv("TMPDIR", tmp, 1);
+	}
+	a.cfg.out = out;
+	ret = run(&a, m, root);
+out_free:
+	sx_batch_manifest_free(m);
+	free(tmp);
+	free(out);
+	free(names);
+	free(root);
+	return ret;
+}

@@ -1,0 +1,142 @@
+/*
+ * cmd_check.c - `sigex check BASELINE OUT`: compare two signatures (output
+ * trees of `sigex batch` / `sigex extract`, or two signatures.yaml files)
+ * pattern by pattern, for regression checks in CI:
+ *
+ *	sigex batch data/ -o out/ && sigex check expected/ out/
+ *
+ * The comparison is check.c's (matching by pattern id, field classes and
+ * tolerances are documented there); this file is the command line and the
+ * exit status: 0 when they agree, 1 when they differ (a regression), 2 on a
+ * usage error or an input that cannot be read (no comparison was made).
+ * The report goes to standard output: text for a CI log, or --format yaml /
+ * json for programs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/log.h"
+
+int sx_cmd_check(int argc, char **argv);
+
+static const char cmd[] = "check";
+
+static const char usage[] =
+    "Usage: sigex check BASELINE OUT [OPTIONS]\n"
+    "\n"
+    "Compare two signatures pattern by pattern, by pattern id: two output trees\n"
+    "of 'sigex batch' (or 'sigex extract'), every signatures.yaml matched by its\n"
+    "directory (<device>/<event>), or two signatures.yaml files.  Reports the\n"
+    "signatures and patterns added, removed and changed (which fields).\n"
+    "Identities compare exactly, statistics within tolerances.\n"
+    "\n"
+    "Options:\n"
+    "      --tolerance SPEC     comma-separated [CLASS=]VALUE[%]: CLASS count\n"
+    "                           (packets, bytes, flows), time (seconds), support\n"
+    "                           (occurrences holding a pattern) or order (position);\n"
+    "                           none: all four; VALUE% relative, else absolute.\n"
+    "                           Default: count=10%, time=0.5,time=10%, support and\n"
+    "                           order exact.  Repeatable\n"
+    "      --format FORMAT      text (default), yaml or json\n"
+    "  -q, --quiet              no report; the exit status only\n"
+    "  -h, --help               this help\n"
+    "\n"
+    "In CI:  sigex batch data/ -o out/ && sigex check expected/ out/\n"
+    "Exit status: 0 they agree, 1 they differ, 2 usage error or unreadable input.\n";
+
+enum {
+	OPT_TOLERANCE = 256,
+	OPT_FORMAT,
+};
+
+static const struct option longopts[] = {{"tolerance", required_argument, NULL, OPT_TOLERANCE},
+					 {"format", required_argument, NULL, OPT_FORMAT},
+					 {"quiet", no_argument, NULL, 'q'},
+					 {"help", no_argument, NULL, 'h'},
+					 {NULL, 0, NULL, 0}};
+
+int sx_cmd_check(int argc, char **argv)
+{
+	enum sx_check_format fmt = SX_CHECK_TEXT;
+	const char *pos[2] = {NULL, NULL};
+	struct sx_check_report *r = NULL;
+	struct sx_check_tol tol;
+	char msg[1024];
+	bool quiet = false;
+	int c, npos = 0, ret;
+
+	sx_check_tol_default(&tol);
+	optind = 0; /* glibc: start over */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 1:
+			if (npos >= 2)
+				return sx_cli_usage_error(cmd,
+							  "expected BASELINE OUT, not also "
+							  "\"%s\"",
+							  optarg);
+			pos[npos++] = optarg;
+			break;
+		case OPT_TOLERANCE:
+			if (sx_check_tol_parse(&tol, optarg, msg, sizeof(msg)))
+				return sx_cli_usage_error(cmd, "--tolerance: %s", msg);
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				fmt = SX_CHECK_TEXT;
+			else if (strcmp(optarg, "yaml") == 0)
+				fmt = SX_CHECK_YAML;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = SX_CHECK_JSON;
+			else
+				return sx_cli_usage_error(cmd,
+							  "--format is text, yaml or json, "
+							  "not \"%s\"",
+							  optarg);
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return SX_EXIT_OK;
+		case ':':
+			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+		default:
+			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	for (; optind < argc; optind++) { /* after "--" */
+		if (npos >= 2)
+			return sx_cli_usage_error(cmd, "expected BASELINE OUT, not also \"%s\"",
+						  argv[optind]);
+		pos[npos++] = argv[optind];
+	}
+	if (npos != 2)
+		return sx_cli_usage_error(cmd, "expected BASELINE OUT");
+	ret = sx_check_run(pos[0], pos[1], &tol, &r, msg, sizeof(msg));
+	if (ret == -ENOMEM) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_USAGE;
+	}
+	if (ret == -EINVAL || ret == -ENOENT || ret == -ENOTDIR)
+		return sx_cli_usage_error(cmd, "%s", msg);
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "check: cannot compare: %s", msg);
+		return SX_EXIT_USAGE;
+	}
+	if (!quiet && sx_check_print(stdout, r, fmt)) {
+		sx_log(SX_LOG_ERROR, "standard output: write error");
+		sx_check_report_free(r);
+		return SX_EXIT_USAGE;
+	}
+	ret = r->differ ? SX_EXIT_FAILURE : SX_EXIT_OK;
+	sx_check_report_free(r);
+	return ret;
+}

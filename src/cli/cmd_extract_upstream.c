@@ -1,0 +1,169 @@
+/*
+ * cmd_extract_upstream.c - `sigex DEVICE IPV4 PCAP... [-o DIR] --mode upstream`
+ * (also spelled `sigex extract ... --mode upstream`): the reference tool's
+ * run, reproduced.
+ *
+ * Command line as the reference's argparse: DEVICE any string, IPV4 a
+ * dotted quad (a usage error otherwise), each PCAP an existing file
+ * ("<arg>" is not an existing file), -o an existing directory ("<arg>" is
+ * not an existing directory), the current directory when -o is missing
+ * (where the reference crashes).  Outputs, in DIR: one <event>.csv per
+ * capture, pattern.txt (the reference's patterns.txt, same content) and
+ * profile.yaml; standard output carries the reference's report.  Errors go
+ * to standard error; nothing is written to standard output on failure.
+ * Exit status: 0 ok, 1 failure (a capture that cannot be read, a write
+ * error), 2 usage error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "emit/emit.h"
+#include "upstream/upstream.h"
+
+int sx_cmd_extract_upstream(int argc, char **argv);
+
+static const char cmd[] = "extract";
+
+static const char usage[] =
+    "Usage: sigex DEVICE IPV4 PCAP... [-o DIR] --mode upstream\n"
+    "\n"
+    "Reproduce the reference tool (signature-extraction, scripts era, commit\n"
+    "15015a3) on captures of one event, one capture per occurrence: per-event\n"
+    "CSVs <event>.csv, pattern.txt and profile.yaml in DIR, and the reference's\n"
+    "report on standard output.\n"
+    "\n"
+    "Arguments:\n"
+    "  DEVICE              device name (device-info.name)\n"
+    "  IPV4                the device's IPv4 address (written as \"self\")\n"
+    "  PCAP                captures (pcap, pcapng, gzip), processed in this order\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR    output directory (default: the current directory)\n"
+    "      --mode upstream this mode\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int write_outputs(const struct sx_upstream_result *r, const char *device, const char *dir)
+{
+	char msg[512], path[4096];
+	struct sx_buf b;
+	int ret;
+
+	ret = sx_upstream_write_csvs(r, dir, msg, sizeof(msg));
+	if (ret)
+		goto out_err;
+	snprintf(path, sizeof(path), "%s/pattern.txt", dir);
+	ret = sx_upstream_write_patterns(r, path, msg, sizeof(msg));
+	if (ret)
+		goto out_err;
+	snprintf(path, sizeof(path), "%s/profile.yaml", dir);
+	ret = sx_upstream_profile_file(r, device, NULL, path, msg, sizeof(msg));
+	if (ret)
+		goto out_err;
+	sx_buf_init(&b);
+	sx_upstream_report(r, &b);
+	ret = sx_buf_flush(&b, stdout);
+	sx_buf_fini(&b);
+	if (ret || fflush(stdout) != 0) {
+		snprintf(msg, sizeof(msg), "standard output: write error");
+		ret = ret ? ret : -EIO;
+		goto out_err;
+	}
+	return SX_EXIT_OK;
+out_err:
+	fprintf(stderr, "sigex %s: %s\n", cmd, msg);
+	return SX_EXIT_FAILURE;
+}
+
+int sx_cmd_extract_upstream(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sx_upstream_cfg cfg = {0};
+	struct sx_upstream_result *r;
+	const char *dir = ".", *device, *ipv4;
+	struct in_addr a;
+	char msg[512];
+	size_t i;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			dir = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "upstream") != 0)
+				return sx_cli_usage_error(cmd,
+							  "this command runs --mode upstream, not "
+							  "\"%s\"",
+							  optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return SX_EXIT_OK;
+		case ':':
+			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+		default:
+			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 3)
+		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
+	device = argv[optind];
+	ipv4 = argv[optind + 1];
+	if (inet_pton(AF_INET, ipv4, &a) != 1)
+		return sx_cli_usage_error(cmd, "argument ipv4: invalid IPv4Address value: '%s'",
+					  ipv4);
+	for (i = (size_t)optind + 2; i < (size_t)argc; i++)
+		if (!is_file(argv[i]))
+			return sx_cli_usage_error(cmd, "\"%s\" is not an existing file", argv[i]);
+	if (!is_dir(dir))
+		return sx_cli_usage_error(cmd, "\"%s\" is not an existing directory", dir);
+
+	cfg.paths = (const char *const *)&argv[optind + 2];
+	cfg.npaths = (size_t)(argc - optind - 2);
+	cfg.ipv4 = ipv4;
+	ret = sx_upstream_run(&cfg, &r, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "sigex %s: %s\n", cmd, msg);
+		return sx_cli_exit(SX_EXIT_FAILURE);
+	}
+	for (i = 0; i < r->ntables; i++)
+		if (r->tables[i].warning[0])
+			fprintf(stderr, "sigex %s: warning: %s\n", cmd, r->tables[i].warning);
+	ret = write_outputs(r, device, dir);
+	sx_upstream_result_free(r);
+	if (ret == SX_EXIT_OK)
+		sx_cli_finished();
+	return sx_cli_exit(ret);
+}

@@ -1,0 +1,322 @@
+/*
+ * cmd_packets.c - `sigex packets PCAP... [-o FILE]`: the packet stage.
+ *
+ * Two passes over the inputs, both with the reader pool: the first learns
+ * names for addresses from every capture of the run (so a connection is
+ * never named differently before and after its DNS answer), the second
+ * writes one CSV row per packet.  Rows of each file go to the reader
+ * thread's own temporary file; the main thread concatenates them in the
+ * order the files were given, so the output does not depend on -j.
+ * Standard input and FIFOs are spooled to a temporary file first, since
+ * they cannot be read twice.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/outfile.h"
+#include "core/util.h"
+#include "ingest/ingest.h"
+
+int sx_cmd_packets(int argc, char **argv);
+
+#define FLUSH_AT (256 * 1024)
+
+static const char usage[] =
+    "Usage: sigex packets [OPTIONS] PCAP...\n"
+    "\n"
+    "The packet stage: one CSV row per packet of every capture, in the order the\n"
+    "files are given, then packet order (columns: docs/csv.md).  PCAP may be pcap or\n"
+    "pcapng, gzip- or zstd-compressed, or - for standard input.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE   write the CSV to FILE (default: standard output)\n"
+    "  -j, --jobs N        reader threads (default: number of CPUs)\n"
+    "  -f, --filter BPF    read only packets matching a libpcap filter\n"
+    "      --names FILE    seed the address-to-name table (lines \"IP NAME\")\n"
+    "  -q, --quiet         no warnings, errors only\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
+    "130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
+
+struct learn_ctx {
+	struct sx_names_learner **learners; /* one per thread, by tid */
+};
+
+static int learn_thread_init(void *ctx, unsigned tid, void **tctx)
+{
+	struct learn_ctx *lc = ctx;
+	int ret = sx_names_learner_new(&lc->learners[tid]);
+
+	*tctx = lc->learners[tid];
+	return ret;
+}
+
+static void learn_packet(void *tctx, const struct sx_pkt *pkt)
+{
+	sx_names_learn(tctx, pkt);
+}
+
+struct write_ctx {
+	const char *const *names; /* display names */
+	const struct sx_names *table;
+	FILE **parts; /* per file, written by its reader thread */
+	int *part_err;
+};
+
+struct write_thread {
+	struct write_ctx *wc;
+	struct sx_buf buf;
+	uint32_t file;
+	FILE *part;
+};
+
+static int write_thread_init(void *ctx, unsigned tid, void **tctx)
+{
+	struct write_thread *t = calloc(1, sizeof(*t));
+
+	(void)tid;
+	if (!t)
+		return -ENOMEM;
+	t->wc = ctx;
+	sx_buf_init(&t->buf);
+	*tctx = t;
+	return 0;
+}
+
+static void write_file_begin(void *tctx, uint32_t file)
+{
+	struct write_thread *t = tctx;
+
+	t->file = file;
+	t->part = tmpfile();
+	t->wc->parts[file] = t->part;
+	if (!t->part)
+		t->wc->part_err[file] = errno ? -errno : -EIO;
+}
+
+static void write_packet(void *tctx, const struct sx_pkt *pkt)
+{
+	struct write_thread *t = tctx;
+
+	sx_packet_csv_row(&t->buf, t->wc->names[pkt->file], pkt, t->wc->table);
+	if (t->buf.len >= FLUSH_AT && t->part) {
+		int ret = sx_buf_flush(&t->buf, t->part);
+
+		if (ret && !t->wc->part_err[t->file])
+			t->wc->part_err[t->file] = ret;
+	}
+}
+
+static void write_file_end(void *tctx, uint32_t file, const struct sx_file_status *st)
+{
+	struct write_thread *t = tctx;
+	int ret;
+
+	(void)st;
+	if (!t->part) {
+		sx_buf_reset(&t->buf);
+		return;
+	}
+	ret = sx_buf_flush(&t->buf, t->part);
+	if (!ret && fflush(t->part) != 0)
+		ret = -errno;
+	if (ret && !t->wc->part_err[file])
+		t->wc->part_err[file] = ret;
+	t->part = NULL;
+}
+
+static void write_thread_fini(void *tctx)
+{
+	struct write_thread *t = tctx;
+
+	sx_buf_fini(&t->buf);
+	free(t);
+}
+
+static int copy_part(FILE *part, FILE *out)
+{
+	char buf[65536];
+	size_t n;
+
+	rewind(part);
+	while ((n = fread(buf, 1, sizeof(buf), part)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			return errno ? -errno : -EIO;
+	return ferror(part) ? -EIO : 0;
+}
+
+/* Pass 1: learn names from every capture. */
+static int learn_names(const struct sx_ingest_cfg *cfg, struct sx_names *names,
+		       struct sx_file_status *status)
+{
+	static const struct sx_ingest_ops ops = {.thread_init = learn_thread_init,
+						 .packet = learn_packet};
+	unsigned n = cfg->nthreads, i;
+	struct learn_ctx lc;
+	int ret;
+
+	lc.learners = sx_calloc_array(n, sizeof(*lc.learners));
+	if (!lc.learners)
+		return -ENOMEM;
+	ret = sx_ingest_run(cfg, &ops, &lc, status);
+	for (i = 0; i < n; i++) {
+		if (!ret && lc.learners[i])
+			ret = sx_names_merge(names, lc.learners[i]);
+		sx_names_learner_free(lc.learners[i]);
+	}
+	free(lc.learners);
+	sx_names_finish(names);
+	return ret;
+}
+
+int sx_cmd_packets(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 {"jobs", required_argument, NULL, 'j'},
+						 {"filter", required_argument, NULL, 'f'},
+						 {"names", required_argument, NULL, 'N'},
+						 {"quiet", no_argument, NULL, 'q'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	static const struct sx_ingest_ops write_ops = {.thread_init = write_thread_init,
+						       .file_begin = write_file_begin,
+						       .packet = write_packet,
+						       .file_end = write_file_end,
+						       .thread_fini = write_thread_fini};
+	const char *output = "-", *filter = NULL, *names_file = NULL;
+	struct sx_file_status *status = NULL, *status2 = NULL;
+	struct sx_names *names = NULL;
+	struct sx_ingest_cfg cfg;
+	struct write_ctx wc;
+	struct sx_out out;
+	struct sx_buf hdr;
+	char **read_paths = NULL;
+	char msg[512];
+	unsigned nthreads = 0;
+	int c, i, n, ret, exit_code = SX_EXIT_FAILURE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:j:f:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'j':
+			if (sx_cli_threads("packets", optarg, &nthreads))
+				return SX_EXIT_USAGE;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case 'N':
+			names_file = optarg;
+			break;
+		case 'q':
+			sx_log_set_level(SX_LOG_ERROR);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return SX_EXIT_OK;
+		default:
+			return sx_cli_usage_error("packets", "unknown option");
+		}
+	}
+	n = argc - optind;
+	if (n <= 0)
+		return sx_cli_usage_error("packets", "no capture given");
+	if (sx_cli_check_filter("packets", filter))
+		return SX_EXIT_USAGE;
+	/* More threads than captures: the spare ones read for the others
+	 * (ingest's pipe), so one long capture uses two cores. */
+	if (!nthreads)
+		nthreads = sx_nproc();
+
+	memset(&wc, 0, sizeof(wc));
+	if (sx_names_new(&names))
+		goto out_nomem;
+	if (names_file && sx_names_load(names, names_file, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		goto out_free;
+	}
+	ret = sx_cli_spool((const char *const *)argv + optind, n, &read_paths);
+	if (ret) {
+		if (ret == SX_E_STOPPED)
+			sx_log(SX_LOG_ERROR, "interrupted");
+		goto out_free;
+	}
+	status = sx_calloc_array((size_t)n, sizeof(*status));
+	status2 = sx_calloc_array((size_t)n, sizeof(*status2));
+	wc.parts = sx_calloc_array((size_t)n, sizeof(*wc.parts));
+	wc.part_err = sx_calloc_array((size_t)n, sizeof(*wc.part_err));
+	if (!status || !status2 || !wc.parts || !wc.part_err)
+		goto out_nomem;
+	wc.names = (const char *const *)argv + optind;
+	wc.table = names;
+
+	cfg = (struct sx_ingest_cfg){.paths = (const char *const *)read_paths,
+				     .names = wc.names,
+				     .npaths = (uint32_t)n,
+				     .nthreads = nthreads,
+				     .filter = filter};
+	ret = learn_names(&cfg, names, status);
+	if (!ret)
+		ret = sx_ingest_run(&cfg, &write_ops, &wc, status2);
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "%s", sx_strerror(ret));
+		goto out_free;
+	}
+	exit_code = sx_ingest_report(&cfg, status);
+
+	if (sx_out_open(&out, output, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		exit_code = SX_EXIT_FAILURE;
+		goto out_free;
+	}
+	sx_buf_init(&hdr);
+	sx_packet_csv_header(&hdr);
+	ret = sx_buf_flush(&hdr, out.f);
+	sx_buf_fini(&hdr);
+	for (i = 0; i < n && !ret; i++) {
+		if (wc.part_err[i])
+			ret = wc.part_err[i];
+		else if (wc.parts[i])
+			ret = copy_part(wc.parts[i], out.f);
+	}
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "%s: write error: %s", output, sx_strerror(ret));
+		sx_out_abort(&out);
+		exit_code = SX_EXIT_FAILURE;
+		goto out_free;
+	}
+	if (sx_out_commit(&out, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		exit_code = SX_EXIT_FAILURE;
+	} else {
+		sx_cli_finished();
+	}
+	goto out_free;
+
+out_nomem:
+	sx_log(SX_LOG_ERROR, "out of memory");
+out_free:
+	if (wc.parts)
+		for (i = 0; i < n; i++)
+			if (wc.parts[i])
+				fclose(wc.parts[i]);
+	free(wc.parts);
+	free(wc.part_err);
+	free(status);
+	free(status2);
+	sx_cli_spool_free(read_paths, (const char *const *)argv + optind, n);
+	sx_names_free(names);
+	return sx_cli_exit(exit_code);
+}

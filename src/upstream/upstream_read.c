@@ -1,0 +1,352 @@
+/*
+ * upstream_read.c - one capture -> one stream table, as the reference's
+ * main.py (handle_packet) and stream_identifier.py build it.
+ *
+ * Reading: the reference's scapy reads pcap (both byte orders, micro- and
+ * nanosecond) and pcapng, plain or gzip-compressed.  This file reads the
+ * same with libpcap at nanosecond precision through zlib (gzread reads a
+ * plain file as it is), and decodes each frame with sx_decode() itself
+ * rather than through sx_capture: the reference's Padding rule needs the
+ * frame's start (bytes captured past the IP or UDP length), which struct
+ * sx_pkt does not carry.  The magic number gives the timestamp text: scapy
+ * makes classic pcap times Decimal(sec + 10^-6 * usec) (always 6 decimals,
+ * 9 for nanosecond files) and pcapng times Decimal(ticks) / resolution (the
+ * shortest exact decimal), and the CSV prints str() of it.
+ *
+ * Per packet, in the reference's order: the first packet of the file opens
+ * the window whatever it is; signalling packets (and packets without TCP or
+ * UDP) are skipped; a packet more than 5 s after the last accepted one is
+ * skipped, so the window ends at the first longer gap (the file is still
+ * read to the end); an accepted packet teaches names, is named with the
+ * table as it is then, and joins its stream.  A stream is an unordered
+ * {(host, port), (host, port)} pair: its row keeps the first packet's
+ * fields, the earliest timestamp, the sum of captured lengths and the
+ * packet count.
+ */
+#include "upstream/upstream_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/err.h"
+#include "core/text.h"
+#include "ingest/ingest.h"
+
+#define NSEC_PER_SEC 1000000000LL
+
+static ssize_t gz_cookie_read(void *cookie, char *buf, size_t n)
+{
+	int r = gzread(cookie, buf, (unsigned)(n > (1u << 30) ? (1u << 30) : n));
+
+	return r < 0 ? -1 : r;
+}
+
+static int gz_cookie_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+/* The timestamp text format from the first four bytes of the capture. */
+static int ts_format(const uint8_t m[4], enum sx_up_tsfmt *fmt)
+{
+	uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+
+	switch (be) {
+	case 0xa1b2c3d4:
+	case 0xd4c3b2a1:
+		*fmt = SX_UP_TS_USEC;
+		return 0;
+	case 0xa1b23c4d:
+	case 0x4d3cb2a1:
+		*fmt = SX_UP_TS_NSEC;
+		return 0;
+	case 0x0a0d0d0a:
+		*fmt = SX_UP_TS_SHORTEST;
+		return 0;
+	default:
+		return SX_E_FORMAT;
+	}
+}
+
+struct reader {
+	pcap_t *p;
+	enum sx_l2 l2;
+	enum sx_up_tsfmt fmt;
+};
+
+static int reader_open(struct reader *rd, const char *path, char *msg, size_t msglen)
+{
+	static const cookie_io_functions_t io = {
+	    .read = gz_cookie_read,
+	    .close = gz_cookie_close,
+	};
+	char errbuf[PCAP_ERRBUF_SIZE];
+	uint8_t magic[4];
+	gzFile gz;
+	FILE *f;
+	int n;
+
+	gz = gzopen(path, "rb");
+	if (!gz) {
+		int err = errno ? errno : ENOMEM;
+
+		snprintf(msg, msglen, "%s: %s", path, strerror(err));
+		return -err;
+	}
+	gzbuffer(gz, 256 * 1024);
+	n = gzread(gz, magic, sizeof(magic));
+	if (n != (int)sizeof(magic) || ts_format(magic, &rd->fmt) || gzrewind(gz) != 0) {
+		snprintf(msg, msglen, "%s: %s", path,
+			 n < 0	 ? "read error"
+			 : n < 4 ? "not a capture file (too short)"
+				 : "not a pcap or pcapng capture (unknown magic number)");
+		gzclose(gz);
+		return SX_E_FORMAT;
+	}
+	f = fopencookie(gz, "r", io);
+	if (!f) {
+		gzclose(gz);
+		snprintf(msg, msglen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	rd->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!rd->p) {
+		fclose(f);
+		snprintf(msg, msglen, "%s: %s", path, errbuf);
+		return SX_E_PCAP;
+	}
+	rd->l2 = sx_l2_from_dlt(pcap_datalink(rd->p));
+	return 0;
+}
+
+/* ---- per-capture state ---- */
+
+struct capture {
+	struct sx_up_table *t;
+	struct sx_up_names names;
+	struct sx_up_map streams; /* stream key -> row */
+	size_t cap;
+	enum sx_up_tsfmt fmt;
+	int64_t prev; /* previous_time in ns, 0: not set */
+	bool have_prev;
+	uint64_t pkt_id;
+	bool name_from_packet; /* the event name is the first packet's time */
+	bool have_fallback;
+	char fallback[48];
+};
+
+static int64_t ts_ns(const struct sx_pkt *pkt)
+{
+	return pkt->ts_sec * NSEC_PER_SEC + (int64_t)pkt->ts_nsec;
+}
+
+/* "host\x1fport" of both ends, smaller (host, port) first as Python
+ * sorts tuples. */
+static void stream_key(char *key, size_t keysz, const char *h1, uint16_t p1, const char *h2,
+		       uint16_t p2)
+{
+	int c = strcmp(h1, h2);
+
+	if (c > 0 || (c == 0 && p1 > p2)) {
+		const char *th = h1;
+		uint16_t tp = p1;
+
+		h1 = h2;
+		p1 = p2;
+		h2 = th;
+		p2 = tp;
+	}
+	snprintf(key, keysz, "%s\x1f%u\x1f%s\x1f%u", h1, p1, h2, p2);
+}
+
+static int new_row(struct capture *c, const struct sx_pkt *pkt, const char *src, const char *dst,
+		   const struct sx_up_view *v, size_t *idx)
+{
+	struct sx_up_table *t = c->t;
+	struct sx_up_row *r;
+
+	if (t->nrows == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		struct sx_up_row *nr = realloc(t->rows, ncap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		t->rows = nr;
+		c->cap = ncap;
+	}
+	r = &t->rows[t->nrows];
+	memset(r, 0, sizeof(*r));
+	r->index = c->pkt_id;
+	r->ts_sec = pkt->ts_sec;
+	r->ts_nsec = pkt->ts_nsec;
+	r->dev_host = strdup(src);
+	r->other_host = strdup(dst);
+	r->protocol = strdup(v->protocol);
+	r->app = strdup(v->app);
+	r->dev_port = pkt->sport;
+	r->other_port = pkt->dport;
+	r->transport = v->transport;
+	t->nrows++;
+	if (!r->dev_host || !r->other_host || !r->protocol || !r->app)
+		return -ENOMEM;
+	*idx = t->nrows - 1;
+	return 0;
+}
+
+static int accept_packet(struct capture *c, const struct sx_pkt *pkt)
+{
+	char sbuf[64], dbuf[64], key[2 * SX_NAME_MAX + 32];
+	struct sx_up_view v;
+	const char *src, *dst;
+	struct sx_up_row *r;
+	size_t *slot, idx;
+	int ret;
+
+	ret = sx_up_names_learn(&c->names, pkt);
+	if (ret)
+		return ret;
+	sx_up_view(pkt, &v);
+	src = sx_up_names_subst(&c->names, sx_addr_str(&pkt->src, sbuf, sizeof(sbuf)));
+	dst = sx_up_names_subst(&c->names, sx_addr_str(&pkt->dst, dbuf, sizeof(dbuf)));
+	stream_key(key, sizeof(key), src, pkt->sport, dst, pkt->dport);
+	slot = sx_up_map_get(&c->streams, key);
+	if (!slot) {
+		ret = new_row(c, pkt, src, dst, &v, &idx);
+		if (!ret)
+			ret = sx_up_map_add(&c->streams, key, idx);
+		if (ret)
+			return ret;
+		slot = &idx;
+	}
+	r = &c->t->rows[*slot];
+	if (ts_ns(pkt) < r->ts_sec * NSEC_PER_SEC + (int64_t)r->ts_nsec) {
+		r->ts_sec = pkt->ts_sec;
+		r->ts_nsec = pkt->ts_nsec;
+	}
+	r->length += v.length;
+	r->npackets++;
+	c->prev = ts_ns(pkt);
+	c->have_prev = c->prev != 0;
+	c->pkt_id++;
+	c->t->accepted++;
+	return 0;
+}
+
+static int handle_packet(struct capture *c, const struct sx_pkt *pkt, const uint8_t *frame)
+{
+	int64_t t = ts_ns(pkt);
+
+	/* main.py: the event name falls back on the first packet's time */
+	if (c->name_from_packet && c->pkt_id == 0 && !c->have_fallback && t != 0) {
+		sx_upstream_ts_text(c->fallback, sizeof(c->fallback), pkt->ts_sec, pkt->ts_nsec,
+				    c->fmt);
+		c->have_fallback = true;
+	}
+	if (!c->have_prev) { /* "if previous_time == 0" */
+		c->prev = t;
+		c->have_prev = t != 0;
+	}
+	if (sx_up_skip(pkt, sx_up_padded(pkt, frame)))
+		return 0;
+	if (t > c->prev + SX_UPSTREAM_TIMEOUT_SEC * NSEC_PER_SEC)
+		return 0;
+	return accept_packet(c, pkt);
+}
+
+static int set_csv_name(struct capture *c)
+{
+	char ev[64];
+	const char *name = sx_text_int_name(c->t->path, ev, sizeof(ev));
+	size_t n;
+
+	if (!name)
+		name = c->have_fallback ? c->fallback : "0";
+	n = strlen(name) + sizeof(".csv");
+	c->t->csv_name = malloc(n);
+	if (!c->t->csv_name)
+		return -ENOMEM;
+	snprintf(c->t->csv_name, n, "%s.csv", name);
+	return 0;
+}
+
+int sx_up_read_capture(const char *path, struct sx_up_table *t, char *msg, size_t msglen)
+{
+	struct reader rd = {0};
+	struct capture c = {0};
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	char ev[64];
+	size_t i;
+	int rc, ret;
+
+	t->path = strdup(path);
+	if (!t->path)
+		return -ENOMEM;
+	ret = reader_open(&rd, path, msg, msglen);
+	if (ret)
+		return ret;
+	c.t = t;
+	c.fmt = rd.fmt;
+	c.name_from_packet = sx_text_int_name(path, ev, sizeof(ev)) == NULL;
+	sx_up_names_init(&c.names);
+	sx_up_map_init(&c.streams);
+	while ((rc = pcap_next_ex(rd.p, &h, &data)) == 1) {
+		struct sx_pkt pkt;
+
+		memset(&pkt, 0, offsetof(struct sx_pkt, app));
+		pkt.index = t->packets++;
+		pkt.ts_sec = (int64_t)h->ts.tv_sec;
+		pkt.ts_nsec = (uint32_t)h->ts.tv_usec;
+		sx_decode(&pkt, rd.l2, data, h->caplen, h->len);
+		ret = handle_packet(&c, &pkt, data);
+		if (ret) {
+			snprintf(msg, msglen, "%s: %s", path, sx_strerror(ret));
+			goto out_free;
+		}
+	}
+	if (rc == PCAP_ERROR)
+		snprintf(t->warning, sizeof(t->warning), "%s: %s (the packets before it were read)",
+			 path, pcap_geterr(rd.p));
+	for (i = 0; i < t->nrows; i++)
+		sx_upstream_ts_text(t->rows[i].ts, sizeof(t->rows[i].ts), t->rows[i].ts_sec,
+				    t->rows[i].ts_nsec, rd.fmt);
+	ret = set_csv_name(&c);
+out_free:
+	sx_up_map_fini(&c.streams);
+	sx_up_names_fini(&c.names);
+	pcap_close(rd.p);
+	return ret;
+}
+
+/* ---- text helpers (also used by the tests) ---- */
+
+void sx_upstream_ts_text(char *buf, size_t bufsz, int64_t sec, uint32_t nsec, enum sx_up_tsfmt fmt)
+{
+	char frac[16];
+	size_t n;
+
+	switch (fmt) {
+	case SX_UP_TS_USEC:
+		snprintf(buf, bufsz, "%" PRId64 ".%06u", sec, nsec / 1000);
+		return;
+	case SX_UP_TS_NSEC:
+		snprintf(buf, bufsz, "%" PRId64 ".%09u", sec, nsec);
+		return;
+	case SX_UP_TS_SHORTEST:
+	default:
+		if (nsec == 0) {
+			snprintf(buf, bufsz, "%" PRId64, sec);
+			return;
+		}
+		snprintf(frac, sizeof(frac), "%09u", nsec);
+		for (n = strlen(frac); n > 0 && frac[n - 1] == '0'; n--)
+			frac[n - 1] = '\0';
+		snprintf(buf, bufsz, "%" PRId64 ".%s", sec, frac);
+		return;
+	}
+}

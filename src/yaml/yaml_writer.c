@@ -1,0 +1,301 @@
+/*
+ * yaml_writer.c - latched-error libyaml emitter wrapper (see yaml_writer.h).
+ */
+#include "yaml/yaml_writer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+static void emit(struct sx_yw *w, yaml_event_t *ev, int init_ok)
+{
+	if (w->err) {
+		if (init_ok)
+			yaml_event_delete(ev);
+		return;
+	}
+	if (!init_ok) {
+		w->err = -ENOMEM;
+		snprintf(w->problem, sizeof(w->problem), "out of memory");
+		return;
+	}
+	/* yaml_emitter_emit() destroys the event, even when it fails. */
+	if (!yaml_emitter_emit(&w->em, ev)) {
+		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
+		snprintf(w->problem, sizeof(w->problem), "%s",
+			 w->em.problem ? w->em.problem : "YAML emitter error");
+	}
+}
+
+int sx_yw_open(struct sx_yw *w, FILE *f)
+{
+	yaml_event_t ev;
+
+	memset(w, 0, sizeof(*w));
+	if (!yaml_emitter_initialize(&w->em)) {
+		w->err = -ENOMEM;
+		return w->err;
+	}
+	w->open = true;
+	yaml_emitter_set_output_file(&w->em, f);
+	yaml_emitter_set_unicode(&w->em, 0);
+	yaml_emitter_set_width(&w->em, -1);
+	yaml_emitter_set_indent(&w->em, 2);
+	emit(w, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	emit(w, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	return w->err;
+}
+
+int sx_yw_close(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	if (!w->open)
+		return w->err;
+	emit(w, &ev, yaml_document_end_event_initialize(&ev, 1));
+	emit(w, &ev, yaml_stream_end_event_initialize(&ev));
+	if (!w->err && !yaml_emitter_flush(&w->em)) {
+		w->err = -EIO;
+		snprintf(w->problem, sizeof(w->problem), "write error");
+	}
+	yaml_emitter_delete(&w->em);
+	w->open = false;
+	return w->err;
+}
+
+void sx_yw_map_begin(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev,
+	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+}
+
+void sx_yw_map_begin_flow(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev,
+	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE));
+}
+
+void sx_yw_map_end(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev, yaml_mapping_end_event_initialize(&ev));
+}
+
+void sx_yw_seq_begin(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev,
+	     yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
+}
+
+void sx_yw_seq_begin_flow(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev,
+	     yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE));
+}
+
+void sx_yw_seq_end(struct sx_yw *w)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev, yaml_sequence_end_event_initialize(&ev));
+}
+
+static void scalar(struct sx_yw *w, const char *s, yaml_scalar_style_t style, int plain_implicit)
+{
+	yaml_event_t ev;
+
+	emit(w, &ev,
+	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+					  plain_implicit, 1, style));
+}
+
+/* A string that a YAML 1.1 reader would take for another type must be
+ * quoted: libyaml does not know that "true", "null", "1.5" or "0x10" are
+ * special to PyYAML, so check here. */
+static bool looks_typed(const char *s)
+{
+	static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
+					    "null", "~",     "y",   "n",  ""};
+	size_t i;
+	const char *p = s;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return true;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p == '.' || (*p >= '0' && *p <= '9')) {
+		for (; *p; p++)
+			if (!strchr("0123456789._:eExXabcdefABCDEF+-", *p))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+void sx_yw_str(struct sx_yw *w, const char *s)
+{
+	scalar(w, s, looks_typed(s) ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE, 1);
+}
+
+void sx_yw_quoted(struct sx_yw *w, const char *s)
+{
+	scalar(w, s, YAML_DOUBLE_QUOTED_SCALAR_STYLE, 0);
+}
+
+void sx_yw_u64(struct sx_yw *w, uint64_t v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	scalar(w, b, YAML_PLAIN_SCALAR_STYLE, 1);
+}
+
+void sx_yw_i64(struct sx_yw *w, int64_t v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	scalar(w, b, YAML_PLAIN_SCALAR_STYLE, 1);
+}
+
+void sx_yw_double(struct sx_yw *w, double v)
+{
+	char b[64];
+
+	/* %.17g round-trips; trim to a short exact form when one exists. */
+	snprintf(b, sizeof(b), "%.6f", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, sizeof(b), "%.17g", v);
+	scalar(w, b, YAML_PLAIN_SCALAR_STYLE, 1);
+}
+
+void sx_yw_bool(struct sx_yw *w, bool v)
+{
+	scalar(w, v ? "true" : "false", YAML_PLAIN_SCALAR_STYLE, 1);
+}
+
+void sx_yw_number(struct sx_yw *w, const char *text)
+{
+	scalar(w, text, YAML_PLAIN_SCALAR_STYLE, 1);
+}
+
+void sx_yw_null(struct sx_yw *w)
+{
+	scalar(w, "null", YAML_PLAIN_SCALAR_STYLE, 1);
+}
+
+void sx_yw_kv_str(struct sx_yw *w, const char *k, const char *v)
+{
+	sx_yw_str(w, k);
+	sx_yw_str(w, v);
+}
+
+void sx_yw_kv_u64(struct sx_yw *w, const char *k, uint64_t v)
+{
+	sx_yw_str(w, k);
+	sx_yw_u64(w, v);
+}
+
+void sx_yw_kv_i64(struct sx_yw *w, const char *k, int64_t v)
+{
+	sx_yw_str(w, k);
+	sx_yw_i64(w, v);
+}
+
+void sx_yw_kv_double(struct sx_yw *w, const char *k, double v)
+{
+	sx_yw_str(w, k);
+	sx_yw_double(w, v);
+}
+
+void sx_yw_kv_bool(struct sx_yw *w, const char *k, bool v)
+{
+	sx_yw_str(w, k);
+	sx_yw_bool(w, v);
+}
+
+/* ---- PyYAML's implicit resolvers (yaml/resolver.py, YAML 1.1) ---- */
+
+static const char *const resolvers[] = {
+    /* bool */
+    "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
+    /* float */
+    "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
+    "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
+    /* int */
+    "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+    "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
+    /* merge */
+    "^<<$",
+    /* null */
+    "^(~|null|Null|NULL|)$",
+    /* timestamp */
+    "^([0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+    "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]"
+    "(\\.[0-9]*)?([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)$",
+    /* value */
+    "^=$",
+    /* yaml */
+    "^(!|&|\\*)$",
+};
+
+#define NRESOLVERS (sizeof(resolvers) / sizeof(resolvers[0]))
+
+/* Compiled once per process (every scalar of every profile is checked);
+ * regexec() on a compiled pattern is thread-safe. */
+static regex_t compiled[NRESOLVERS];
+static bool compiled_ok[NRESOLVERS];
+static pthread_once_t compile_once = PTHREAD_ONCE_INIT;
+
+static void compile_resolvers(void)
+{
+	size_t i;
+
+	for (i = 0; i < NRESOLVERS; i++)
+		compiled_ok[i] = regcomp(&compiled[i], resolvers[i], REG_EXTENDED | REG_NOSUB) == 0;
+}
+
+static bool resolves(const char *s)
+{
+	size_t i;
+
+	pthread_once(&compile_once, compile_resolvers);
+	for (i = 0; i < NRESOLVERS; i++)
+		if (compiled_ok[i] && regexec(&compiled[i], s, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+bool sx_yw_plain_is_str(const char *s)
+{
+	size_t n = strlen(s);
+	bool is_str;
+	char *cut;
+
+	if (resolves(s))
+		return false;
+	if (n == 0 || s[n - 1] != '\n')
+		return true;
+	/* Python's "$" also matches before a final newline. */
+	cut = strndup(s, n - 1);
+	if (!cut)
+		return false; /* quoting is always safe */
+	is_str = !resolves(cut);
+	free(cut);
+	return is_str;
+}
