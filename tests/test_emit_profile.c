@@ -149,6 +149,26 @@ static struct sx_mine_pattern *pattern(struct sx_mine_pattern *p, uint8_t ip_pro
 	return p;
 }
 
+static int count_of(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, what)); text += strlen(what))
+		n++;
+	return n;
+}
+
+/* A DNS pattern: the device 10.0.0.7 asks the gateway 10.0.0.1 for name. */
+static struct sx_mine_pattern *dns_pattern(struct sx_mine_pattern *p, const char *name)
+{
+	pattern(p, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 53, SX_P_DNS, 3);
+	end(&p->end[0], "10.0.0.7", "40000:3", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1", "53:3", 0, NULL, NULL);
+	snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "A");
+	snprintf(p->app.dns_name, sizeof(p->app.dns_name), "%s", name);
+	return p;
+}
+
 /* The TP-Link toggle as the miner gives it (three patterns, one periodic). */
 static struct sx_mine_result *tplink(void)
 {
@@ -792,7 +812,7 @@ Test(emit_profile, duplicate_ids_get_a_suffix)
 {
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
 	struct sx_mine_result *r = mk(sizeof(*r));
-	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *bg = mk(sizeof(*bg));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *bg = mk(2 * sizeof(*bg));
 	int i, ret;
 	const char *text;
 
@@ -806,10 +826,12 @@ Test(emit_profile, duplicate_ids_get_a_suffix)
 	end(&bg->end[SX_MINE_CLIENT], "10.0.0.7", "50000:3", 0, NULL, NULL);
 	end(&bg->end[SX_MINE_SERVER], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com",
 	    NULL);
+	/* the DNS policy that lets the firewall learn both names */
+	dns_pattern(&bg[1], "*.example.com");
 	r->patterns = ps;
 	r->npatterns = 3;
 	r->background = bg;
-	r->nbackground = 1;
+	r->nbackground = 2;
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
 	/* the event's policies get the plain ids first */
@@ -930,7 +952,11 @@ Test(emit_profile, every_section_is_in_the_schema)
 	cr_assert(strstr(text, "  mac: '12:34:56:07:08:09'\n"), "%s", text);
 	cr_assert(strstr(text, "          qtype:\n          - A\n          - AAAA\n"), "%s", text);
 	cr_assert(strstr(text, "domain-name: $.cdn.example.net\n"), "%s", text);
-	cr_assert(strstr(text, "dst: $.vendor.example\n"), "%s", text);
+	/* names under one domain, none of them allowed by a DNS policy: the
+	 * addresses ("$.vendor.example" is no address end) */
+	cr_assert(strstr(text, "dst:\n          - 192.0.2.80\n          - 192.0.2.81\n"), "%s",
+		  text);
+	cr_assert_null(strstr(text, "dst: $."), "%s", text);
 	cr_assert(strstr(text, "uri: /api/v1/event*\n"), "%s", text);
 	cr_assert(strstr(text, "type: CON\n          method: POST\n          uri: /notify\n"), "%s",
 		  text);
@@ -1182,4 +1208,133 @@ Test(emit_profile, network_text_never_widens_a_rule)
 	cr_assert_eq(ret, 0);
 	cr_assert(strstr(text, "interactions: {}\n"), "%s", text);
 	assert_valid(text, "all left out");
+}
+
+/*
+ * An address end is written by name only when a DNS policy of the profile
+ * allows a query for that name: the firewall's translator
+ * (protocols/ip.py, ip.add_addr_nfqueue) matches a name end with
+ * dns_entry_contains(dns_map_get(dns_map, NAME), addr), and the DNS map is
+ * filled only from the responses of the DNS policies (and is not even
+ * compiled in without one: the program then fails to build).
+ */
+Test(emit_profile, name_ends_need_a_dns_policy)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(4 * sizeof(*ps));
+	static const char *const names[] = {"a.vendor.example", "b.vendor.example"};
+	int ret;
+	const char *text;
+
+	/* TLS to a named server, no DNS policy for it: its address */
+	pattern(&ps[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&ps[0].end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&ps[0].end[1], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com", NULL);
+	/* HTTP to names varying under one domain, which a DNS wildcard allows */
+	pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+	end(&ps[1].end[0], "10.0.0.7", "50001:3", 0, NULL, NULL);
+	end(&ps[1].end[1], "192.0.2.80,192.0.2.81", "80:3", SX_MINE_HOST_DOMAIN, "*.vendor.example",
+	    NULL);
+	ps[1].end[1].names = names;
+	ps[1].end[1].nnames = 2;
+	dns_pattern(&ps[2], "*.vendor.example");
+	r->patterns = ps;
+	r->npatterns = 3;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "          dst: 1.1.1.2\n"), "%s", text);
+	cr_assert_null(strstr(text, "dst: api.example.com"), "%s", text);
+	cr_assert(
+	    strstr(text, "dst:\n          - a.vendor.example\n          - b.vendor.example\n"),
+	    "%s", text);
+	cr_assert(strstr(text, "domain-name: $.vendor.example\n"), "%s", text);
+	cr_assert_null(strstr(text, "dst: $."), "%s", text);
+	assert_valid(text, "name ends");
+
+	/* with a DNS policy for the exact name, the TLS server is named */
+	dns_pattern(&ps[3], "api.example.com");
+	r->npatterns = 4;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "          dst: api.example.com\n"), "%s", text);
+}
+
+/* mDNS to 224.0.0.251 and ff02::fb in one pattern: one policy per family,
+ * each with its own family's addresses (an ipv4 rule holding an IPv6
+ * address is rejected by nft). */
+Test(emit_profile, a_pattern_of_both_families_gives_one_policy_each)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	int ret;
+	const char *text, *v4, *v6;
+
+	pattern(p, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5353, SX_P_MDNS, 4);
+	p->family = 0;
+	end(&p->end[0], "10.0.0.7,fe80::7", "5353:4", 0, NULL, NULL);
+	end(&p->end[1], "224.0.0.251,ff02::fb", "5353:4", 0, NULL, NULL);
+	snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "ANY");
+	snprintf(p->app.dns_name, sizeof(p->app.dns_name), "plug.local");
+	p->app.mdns = true;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	v4 = strstr(text, "        ipv4:\n          src: self\n          dst: mdns\n");
+	v6 = strstr(text, "        ipv6:\n          src: fe80::7\n          dst: ff02::fb\n");
+	cr_assert(v4 && v6, "%s", text);
+	cr_assert_null(strstr(text, "- fe80::7"), "%s", text);
+	assert_valid(text, "both families");
+}
+
+/* device-info.mac and DHCP's client-mac from the device's own frames. */
+Test(emit_profile, the_device_mac_is_inferred_and_marks_its_dhcp)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps));
+	uint8_t dev[6] = {0x50, 0xc7, 0xbf, 0xed, 0x0a, 0x54}, gw[6] = {2, 0, 0, 0, 0, 1};
+	int ret;
+	const char *text;
+
+	dns_pattern(&ps[0], "api.example.com");
+	memcpy(ps[0].end[0].mac, dev, 6);
+	memcpy(ps[0].end[1].mac, gw, 6);
+	/* DHCP before the device has an address: 0.0.0.0, known by its MAC;
+	 * "bootp" (no option 53) is no type the firewall knows */
+	pattern(&ps[1], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
+	end(&ps[1].end[0], "0.0.0.0", "68:3", 0, NULL, NULL);
+	end(&ps[1].end[1], "255.255.255.255", "67:3", 0, NULL, NULL);
+	memcpy(ps[1].end[0].mac, dev, 6);
+	snprintf(ps[1].app.dhcp_type, sizeof(ps[1].app.dhcp_type), "bootp discover request");
+	/* another client's DHCP: no client-mac: self */
+	pattern(&ps[2], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
+	end(&ps[2].end[0], "0.0.0.0", "68:3", 0, NULL, NULL);
+	end(&ps[2].end[1], "255.255.255.255", "67:3", 0, NULL, NULL);
+	ps[2].end[0].mac[0] = 2;
+	ps[2].end[0].mac[5] = 9;
+	snprintf(ps[2].app.dhcp_type, sizeof(ps[2].app.dhcp_type), "bootp");
+	r->patterns = ps;
+	r->npatterns = 3;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "  name: d\n  mac: 50:c7:bf:ed:0a:54\n  ipv4: 10.0.0.7\n"), "%s",
+		  text);
+	cr_assert(strstr(text, "dhcp:\n          type:\n          - discover\n          - request\n"
+			       "          client-mac: self\n"),
+		  "%s", text);
+	cr_assert_null(strstr(text, "bootp"), "%s", text);
+	/* the other client's policy has no dhcp section left to write */
+	cr_assert_eq(count_of(text, "client-mac: self"), 1, "%s", text);
+	assert_valid(text, "device mac");
+
+	/* --mac wins over the frames */
+	cfg.mac = "02:00:00:00:00:09";
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "  mac: 02:00:00:00:00:09\n"), "%s", text);
+	cr_assert_eq(count_of(text, "client-mac: self"), 1, "%s", text);
+	cr_assert(strstr(text, "dhcp:\n          client-mac: self\n"), "%s", text);
 }

@@ -51,6 +51,8 @@ static void sample_row(struct sx_flow_row *row)
 	r->seq_iat[2] = 92000;
 	strcpy(r->spec, "=HYPERLINK(\"evil\"),x");
 	strcpy(r->attrs, "tls.sni=example.com tls.alpn=h2,http/1.1");
+	sx_mac_unpack(0x50c7bfed0a54ull, r->mac[0]);
+	sx_mac_unpack(0x7cb37be2245aull, r->mac[1]);
 	row->index = 7;
 	row->file = "dir/cap, \"1\".pcap";
 	row->event_label = "-on";
@@ -128,6 +130,7 @@ Test(flows_csv, row_round_trips)
 	in[1].rec.end = SX_END_IDLE;
 	in[1].rec.tcp_flags[0] = in[1].rec.tcp_flags[1] = 0;
 	in[1].rec.attrs[0] = '\0';
+	memset(in[1].rec.mac, 0, sizeof(in[1].rec.mac)); /* no link-layer addresses */
 	strcpy(in[1].rec.spec, "type 128 code 0");
 	in[1].event_label = "";
 	in[1].event_ns = 0;
@@ -149,6 +152,7 @@ Test(flows_csv, row_round_trips)
 	cr_assert_eq(out.rec.seq_len[1], -1514);
 	cr_assert_eq(out.rec.seq_iat[2], 92000);
 	cr_assert_eq(out.rec.tcp_flags[0], in[0].rec.tcp_flags[0]);
+	cr_assert_eq(memcmp(out.rec.mac, in[0].rec.mac, sizeof(out.rec.mac)), 0);
 	cr_assert_eq(out.rec.end, SX_END_RST);
 	cr_assert_eq(out.rec.top_proto, SX_P_TLS);
 	cr_assert_str_eq(out.rec.spec, in[0].rec.spec, "neutralisation undone");
@@ -166,6 +170,7 @@ Test(flows_csv, row_round_trips)
 	cr_assert_eq(memcmp(&out.rec.key, &in[1].rec.key, sizeof(out.rec.key)), 0);
 	cr_assert_eq(out.rec.dev, 1);
 	cr_assert_eq(out.rec.key.file, 0, "same File, same index");
+	cr_assert(sx_mac_is_zero(out.rec.mac[0]) && sx_mac_is_zero(out.rec.mac[1]));
 	sx_flows_csv_row(&b, &out);
 	cr_assert_eq(sx_flows_csv_next(rd, &out, msg, sizeof(msg)), 0);
 	sx_buf_putc(&b, '\0');
@@ -247,24 +252,27 @@ Test(flows_csv, hostile_rows_are_rejected)
 	    {14, "", "event without a time"},
 	    {16, "10.0.0.256", "bad address"},
 	    {17, "::1", "mixed families"},
-	    {20, "256", "IP protocol out of range"},
-	    {21, "4096", "VLAN out of range"},
-	    {23, "18446744073709551615", "packet counts that overflow"},
-	    {26, "sin", "unknown initiator"},
-	    {27, "SS", "repeated flag"},
-	    {27, "Z", "unknown flag"},
-	    {29, "closed", "unknown end"},
-	    {32, "both", "unknown side"},
-	    {33,
+	    {22, "256", "IP protocol out of range"},
+	    {23, "4096", "VLAN out of range"},
+	    {25, "18446744073709551615", "packet counts that overflow"},
+	    {28, "sin", "unknown initiator"},
+	    {29, "SS", "repeated flag"},
+	    {29, "Z", "unknown flag"},
+	    {31, "closed", "unknown end"},
+	    {34, "both", "unknown side"},
+	    {35,
 	     "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 "
 	     "30 31 32 33",
 	     "33 payload lengths"},
-	    {33, "1  2", "empty list item"},
-	    {33, "2147483648", "length beyond int32"},
-	    {34, "1 2", "IAT count differs"},
-	    {34, "-5 1 1", "negative IAT"},
+	    {35, "1  2", "empty list item"},
+	    {35, "2147483648", "length beyond int32"},
+	    {36, "1 2", "IAT count differs"},
+	    {36, "-5 1 1", "negative IAT"},
 	    {15, "1724059939.000000000", "last before first"},
 	    {11, "", "empty File"},
+	    {18, "00:00:00:00:00:00", "an all-zero MAC"},
+	    {18, "50:c7:bf:ed:0a", "a short MAC"},
+	    {19, "50:c7:bf:ed:0a:5g", "a MAC with a non-hex digit"},
 	};
 	struct sx_flow_row row;
 	char *doc;
@@ -334,7 +342,7 @@ Test(flows_csv, hostile_documents_are_rejected)
 
 		memset(big, 'a', len);
 		big[len] = '\0';
-		d = with_field(doc, 35, big);
+		d = with_field(doc, 37, big);
 		expect_rejected(d, "a 2 MiB record");
 		free(d);
 		free(big);

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,8 @@ Test(ingest_decode, ethernet_ipv4_tcp_with_options_and_payload)
 	cr_assert_eq(p->payload_cap, 5);
 	cr_assert_eq(p->wire_len, f.n);
 	cr_assert_eq(p->cap_len, f.n);
+	cr_assert_eq(sx_mac_pack(p->mac_dst), 0x020000000001ull);
+	cr_assert_eq(sx_mac_pack(p->mac_src), 0x020000000002ull);
 	free(p);
 }
 
@@ -599,6 +602,8 @@ Test(ingest_decode, linux_cooked_v1)
 	cr_assert_eq(p->proto, SX_P_UDP);
 	assert_addr4(&p->dst, "192.0.2.9");
 	cr_assert_eq(p->dport, 40009);
+	cr_assert_eq(sx_mac_pack(p->mac_src), 0x020000000001ull, "SLL: the 6-byte source");
+	cr_assert(sx_mac_is_zero(p->mac_dst), "SLL has no destination address");
 
 	/* A kernel-reinserted 802.1Q tag. */
 	f.n = 0;
@@ -643,6 +648,7 @@ Test(ingest_decode, linux_cooked_v2)
 	assert_addr6(&p->src, "2001:db8::a");
 	cr_assert_eq(p->sport, 40443);
 	cr_assert_eq(p->payload_len, 0);
+	cr_assert_eq(sx_mac_pack(p->mac_src), 0x020000000001ull, "SLL2: the 6-byte source");
 	free(p);
 }
 
@@ -1464,4 +1470,24 @@ Test(ingest_decode, proto_names)
 	cr_assert_str_eq(sx_proto_name(SX_P_TCP), "TCP");
 	cr_assert_str_eq(sx_proto_name(SX_P_UDP), "UDP");
 	cr_assert_str_eq(sx_proto_name((enum sx_proto)200), "UNKNOWN");
+}
+
+Test(ingest_decode, mac_text_and_parse)
+{
+	uint8_t m[6] = {0x50, 0xc7, 0xbf, 0xed, 0x0a, 0x54}, back[6];
+	char t[SX_MAC_TEXT_MAX];
+
+	cr_assert_str_eq(sx_mac_str(m, t, sizeof(t)), "50:c7:bf:ed:0a:54");
+	cr_assert_eq(sx_mac_parse("50:C7:bf:ed:0a:54", back), 0);
+	cr_assert_eq(memcmp(m, back, 6), 0);
+	cr_assert_eq(sx_mac_parse("50-c7-bf-ed-0a-54", back), 0);
+	cr_assert_eq(memcmp(m, back, 6), 0);
+	cr_assert_eq(sx_mac_parse("50:c7-bf:ed:0a:54", back), -EINVAL, "mixed separators");
+	cr_assert_eq(sx_mac_parse("50:c7:bf:ed:0a:5", back), -EINVAL);
+	cr_assert_eq(sx_mac_parse("50:c7:bf:ed:0a:54:", back), -EINVAL);
+	cr_assert_eq(sx_mac_parse("+0:c7:bf:ed:0a:54", back), -EINVAL);
+	cr_assert_eq(sx_mac_parse("50:c7:bf:ed:0a:5g", back), -EINVAL);
+	memset(m, 0, 6);
+	cr_assert_str_eq(sx_mac_str(m, t, sizeof(t)), "", "all zero: none");
+	cr_assert_str_eq(sx_mac_str(back, t, 5), "", "too small a buffer: empty");
 }

@@ -256,24 +256,15 @@ void sx_extract_stop(void)
 
 int sx_extract_set_mac(struct sx_extract *ex, const char *mac)
 {
-	static const char mac_form[] = "aa:bb:cc:dd:ee:ff";
-	unsigned v[6];
-	char sep[5], norm[18], end;
-	int i;
+	uint8_t m[6];
+	char norm[SX_MAC_TEXT_MAX];
 
 	if (!mac)
 		return set_str(ex, &ex->mac, NULL);
-	if (sscanf(mac, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &v[0], &sep[0], &v[1], &sep[1], &v[2],
-		   &sep[2], &v[3], &sep[3], &v[4], &sep[4], &v[5], &end) != 11 ||
-	    strlen(mac) != 17)
-		return fail(ex, -EINVAL, "MAC address: expected %s, not \"%s\"", mac_form, mac);
-	for (i = 0; i < 5; i++)
-		if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
-			return fail(ex, -EINVAL, "MAC address: expected %s, not \"%s\"", mac_form,
-				    mac);
-	snprintf(norm, sizeof(norm), "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3], v[4],
-		 v[5]);
-	return set_str(ex, &ex->mac, norm);
+	if (sx_mac_parse(mac, m) || sx_mac_is_zero(m))
+		return fail(ex, -EINVAL, "MAC address: expected aa:bb:cc:dd:ee:ff, not \"%s\"",
+			    mac);
+	return set_str(ex, &ex->mac, sx_mac_str(m, norm, sizeof(norm)));
 }
 
 int sx_extract_set_ipv6(struct sx_extract *ex, const char *addr)

@@ -29,6 +29,7 @@
 #include "core/compiler.h"
 #include "core/err.h"
 #include "core/util.h"
+#include "ingest/ingest.h"
 #include "yaml/ytree.h"
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...) SX_PRINTF(3, 4);
@@ -302,20 +303,12 @@ static int address(struct dparse *dp, const char *k, const struct sx_ytree *v, b
 static int mac(struct dparse *dp, const struct sx_ytree *v, char **slot)
 {
 	const char *s = NULL;
-	size_t i;
+	uint8_t m[6];
 	int ret = scalar(dp, "mac", v, &s);
 
 	if (ret)
 		return ret;
-	for (i = 0; i < 17 && s[i]; i++) {
-		bool sep = i % 3 == 2;
-
-		if (sep ? (s[i] != s[2] || (s[i] != ':' && s[i] != '-'))
-			: !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-			    (s[i] >= 'A' && s[i] <= 'F')))
-			break;
-	}
-	if (i != 17 || s[17])
+	if (sx_mac_parse(s, m))
 		return dbad(dp, v, "mac: expected aa:bb:cc:dd:ee:ff, not \"%.64s\"", s);
 	return copy_str(dp, "mac", v, slot);
 }

@@ -22,12 +22,15 @@
  *     239.255.255.250 ssdp, 224.0.1.187 coap, 224.0.0.22 igmpv3,
  *     255.255.255.255 broadcast;
  *   - its resolved name, when the miner saw one constant name with a dot in
- *     it (the firewall matches a name without its first label), or
- *     "$.suffix" for names varying under one domain (the firewall's
- *     wildcard; the miner's "*.suffix");
+ *     it, or the list of its names when they vary under one domain; only
+ *     when a DNS policy of the same profile allows a query for each name:
+ *     the firewall matches a name end through its DNS table, filled from
+ *     the responses its DNS policies let through, looked up by the exact
+ *     name (so "$.suffix", its DNS wildcard, is never an address end);
  *   - its address, or the list of its addresses.
- * The network key is ipv6 for IPv6 patterns, else ipv4 (also for the rare
- * pattern mixing both families: a name resolved to A and AAAA records).
+ * The network key is ipv6 for IPv6 patterns, else ipv4; a pattern of both
+ * families (mDNS sent to 224.0.0.251 and ff02::fb) gives one policy per
+ * family, each with its own addresses.
  *
  * Ports.  The fixed port goes with the end that holds it: dst-port when
  * that end is dst, src-port when it is src.  The other end's port is added
@@ -42,7 +45,9 @@
  * written "$.suffix"); http (method, uri; a query is cut and "*" appended,
  * as the firewall's translator does itself); coap (type, method, uri);
  * ssdp (method, or response: true); dhcp (type: the messages the initiator
- * sends; client-mac: self with --mac when the device is an end); igmp
+ * sends, only those the firewall's parser knows; client-mac: self when the
+ * device's MAC is known and the device is an end, by its address or, for a
+ * client without one yet (0.0.0.0), by its MAC); igmp
  * (version, type, group); icmp (type, the request when the flows hold a
  * request and its reply); icmpv6 (no fields).  TLS, NTP, MQTT and the
  * TP-Link protocol have no section the firewall's translators read; their
@@ -72,6 +77,10 @@
  * used gets "-2", "-3"... : nothing is ever overwritten (the reference's
  * bug with two tcp_443 policies).  Ids are given to the event's policies
  * first, so they keep the plain names.
+ *
+ * device-info.mac: --mac, else the source MAC of the device's own frames
+ * (sx_mine_device_mac()): the firewall's rules match the device by it, and
+ * reject a profile without one.
  *
  * Scalars are plain when PyYAML (the firewall's loader) reads the plain text
  * back as the same string, quoted otherwise: IP addresses stay plain as in
@@ -107,6 +116,7 @@ enum host_form {
 	HOST_NONE = 0, /* no address at all: key left out */
 	HOST_ONE,      /* one scalar: self, an alias, a name, an address */
 	HOST_LIST,     /* the end's addresses */
+	HOST_NAMES,    /* the end's names, each one a DNS policy of the profile allows */
 };
 
 struct host {
@@ -115,12 +125,17 @@ struct host {
 	bool group;		       /* multicast or broadcast */
 	char text[HOST_TEXT_MAX];      /* HOST_ONE */
 	char label[HOST_TEXT_MAX];     /* for ids */
-	const struct sx_mine_end *end; /* HOST_LIST */
+	const struct sx_mine_end *end; /* HOST_LIST, HOST_NAMES */
 };
 
 struct policy {
 	const struct sx_mine_pattern *p;
 	char id[ID_MAX];
+	uint8_t family; /* 4 or 6: the network key; a pattern of both gives two */
+	/* A pattern of both families: its ends with this family's addresses
+	 * only (addrs point into vaddrs, owned); unused otherwise. */
+	struct sx_mine_end view[2];
+	struct sx_addr *vaddrs;
 	struct host src, dst;
 	uint8_t src_role; /* enum sx_mine_role of src */
 	bool bidirectional;
@@ -130,6 +145,13 @@ struct policy {
 struct ctx {
 	const struct sx_profile_cfg *cfg;
 	struct sx_addr dev4, dev6, gateway, phone; /* family 0 when not given */
+	uint8_t mac[6];			/* the device's: cfg->mac, else inferred; zero: none */
+	char mac_text[SX_MAC_TEXT_MAX]; /* ... as written, "" when none */
+	/* The names the profile's DNS policies allow ("*.suffix" for a
+	 * wildcard): the firewall learns an address end's name only from a DNS
+	 * response one of them lets through. */
+	const char **dns_names;
+	size_t ndns;
 	struct sx_yw w;
 	struct policy *pols; /* event patterns, then background, then periodic */
 	size_t npols;
@@ -412,6 +434,40 @@ static bool rule_uri_ok(const char *uri, bool with_query)
 	return true;
 }
 
+/* Whether a DNS policy of the profile allows a query for name, so that the
+ * firewall's DNS table will hold its addresses (by this exact name). */
+static bool dns_allows(const struct ctx *c, const char *name)
+{
+	size_t i, n = strlen(name), k;
+
+	for (i = 0; i < c->ndns; i++) {
+		const char *d = c->dns_names[i];
+
+		if (d[0] == '*' && d[1] == '.') {
+			k = strlen(d + 1); /* ".suffix" */
+			if (n > k && !strcasecmp(name + n - k, d + 1))
+				return true;
+		} else if (!strcasecmp(d, name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether every name of e can be an address end (see dns_allows()). */
+static bool names_allowed(const struct ctx *c, const struct sx_mine_end *e)
+{
+	uint32_t i;
+
+	if (!e->nnames)
+		return false;
+	for (i = 0; i < e->nnames; i++)
+		if (!strchr(e->names[i], '.') || !rule_name_ok(e->names[i], false) ||
+		    !dns_allows(c, e->names[i]))
+			return false;
+	return true;
+}
+
 static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struct host *h)
 {
 	char addr[ADDR_TEXT_MAX];
@@ -434,13 +490,17 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struc
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s", alias);
 	} else if (e->kind == SX_MINE_HOST_NAME && strchr(e->name, '.') &&
-		   rule_name_ok(e->name, false)) {
+		   rule_name_ok(e->name, false) && dns_allows(c, e->name)) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s", e->name);
 	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.' &&
-		   rule_name_ok(e->name, true)) {
-		h->form = HOST_ONE;
-		snprintf(h->text, sizeof(h->text), "$%s", e->name + 1);
+		   names_allowed(c, e)) {
+		/* "$.suffix" is a wildcard of DNS domain-name only: an address
+		 * end names each host */
+		h->form = HOST_NAMES;
+		h->end = e;
+		snprintf(h->label, sizeof(h->label), "%s", e->name + 2);
+		return;
 	} else if (e->naddrs == 1) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s",
@@ -471,8 +531,12 @@ static void emit_host(struct sx_yw *w, const char *key, const struct host *h)
 		return;
 	}
 	sx_yw_seq_begin(w);
-	for (i = 0; i < h->end->naddrs; i++)
-		str(w, sx_addr_str(&h->end->addrs[i], addr, sizeof(addr)));
+	if (h->form == HOST_NAMES)
+		for (i = 0; i < h->end->nnames; i++)
+			str(w, h->end->names[i]);
+	else
+		for (i = 0; i < h->end->naddrs; i++)
+			str(w, sx_addr_str(&h->end->addrs[i], addr, sizeof(addr)));
 	sx_yw_seq_end(w);
 }
 
@@ -635,21 +699,89 @@ static bool rule_texts_ok(const struct sx_mine_pattern *p)
 	return false;
 }
 
-static void build_policy(struct ctx *c, size_t i, const struct sx_mine_pattern *p)
+/* c->dns_names: the names of the DNS policies the profile will hold. */
+static int collect_dns_names(struct ctx *c, const struct sx_mine_result *r)
+{
+	const struct sx_mine_pattern *lists[3] = {r->patterns, r->background, r->periodic};
+	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic}, i;
+	size_t k;
+
+	c->dns_names = calloc((size_t)counts[0] + counts[1] + counts[2] + 1, sizeof(*c->dns_names));
+	if (!c->dns_names)
+		return -ENOMEM;
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < counts[k]; i++) {
+			const struct sx_mine_pattern *p = &lists[k][i];
+
+			if (has_dns_section(p) && p->app.proto == SX_P_DNS && !p->app.mdns &&
+			    rule_name_ok(p->app.dns_name, true))
+				c->dns_names[c->ndns++] = p->app.dns_name;
+		}
+	return 0;
+}
+
+/* The ends of p as policy pol (of one family) sees them: p's own, or for a
+ * pattern of both families, views with that family's addresses only (an
+ * IPv4 rule can hold no IPv6 address, and the reverse). */
+static int family_ends(struct policy *pol, const struct sx_mine_pattern *p,
+		       const struct sx_mine_end *ends[2])
+{
+	uint32_t total = p->end[0].naddrs + p->end[1].naddrs, n = 0, i;
+	unsigned e;
+
+	if (p->family) {
+		ends[0] = &p->end[0];
+		ends[1] = &p->end[1];
+		return 0;
+	}
+	pol->vaddrs = calloc(total + 1, sizeof(*pol->vaddrs));
+	if (!pol->vaddrs)
+		return -ENOMEM;
+	for (e = 0; e < 2; e++) {
+		pol->view[e] = p->end[e];
+		pol->view[e].addrs = pol->vaddrs + n;
+		pol->view[e].naddrs = 0;
+		for (i = 0; i < p->end[e].naddrs; i++)
+			if (p->end[e].addrs[i].family == pol->family)
+				pol->vaddrs[n + pol->view[e].naddrs++] = p->end[e].addrs[i];
+		n += pol->view[e].naddrs;
+		ends[e] = &pol->view[e];
+	}
+	return 0;
+}
+
+static int build_policy(struct ctx *c, size_t i, const struct sx_mine_pattern *p, uint8_t family)
 {
 	struct policy *pol = &c->pols[i];
 	uint8_t init = p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT;
 	uint8_t resp = other_role(init);
+	const struct sx_mine_end *ends[2];
 
 	pol->p = p;
+	pol->family = family;
 	pol->src_role = init;
 	pol->omit = !rule_texts_ok(p);
 	if (pol->omit)
-		return;
-	resolve_host(c, &p->end[init], &pol->src);
-	resolve_host(c, &p->end[resp], &pol->dst);
+		return 0;
+	if (family_ends(pol, p, ends))
+		return -ENOMEM;
+	resolve_host(c, ends[init], &pol->src);
+	resolve_host(c, ends[resp], &pol->dst);
 	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
 	make_id(c, i);
+	return 0;
+}
+
+/* Policies of p from slot *n on: one, or one per family for a pattern of
+ * both. */
+static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
+{
+	int ret;
+
+	if (p->family)
+		return build_policy(c, (*n)++, p, p->family);
+	ret = build_policy(c, (*n)++, p, 4);
+	return ret ? ret : build_policy(c, (*n)++, p, 6);
 }
 
 /* The other end's port, when it is constant and known (see DESIGN). */
@@ -833,6 +965,28 @@ static bool dhcp_client_type(const char *t)
 	return false;
 }
 
+/* The message types the firewall's DHCP parser knows (its enum of option 53
+ * values, parsers/include/dhcp.h): a BOOTP message without option 53 has
+ * none it could match. */
+static bool dhcp_known_type(const char *t)
+{
+	static const char *const known[] = {"discover", "offer", "request", "decline",
+					    "ack",	"nak",	 "release", "inform"};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcasecmp(t, known[i]))
+			return true;
+	return false;
+}
+
+/* Whether an end is the device by its link-layer address: a DHCP client
+ * before it has an address sends from 0.0.0.0 with its own MAC. */
+static bool end_is_device_mac(const struct ctx *c, const struct sx_mine_end *e)
+{
+	return !sx_mac_is_zero(c->mac) && !memcmp(e->mac, c->mac, 6);
+}
+
 static bool end_has_port(const struct sx_mine_end *e, uint16_t port)
 {
 	uint32_t i;
@@ -851,7 +1005,10 @@ static void emit_dhcp(struct sx_yw *w, const struct ctx *c, const struct policy 
 	char buf[sizeof(p->app.dhcp_type)], kept[sizeof(p->app.dhcp_type)] = "";
 	char *save = NULL, *tok;
 	int by_client = -1; /* whether the initiator is the DHCP client; -1 unknown */
-	bool mac = c->cfg->mac && (pol->src.self || pol->dst.self);
+	/* client-mac: self on the device's own DHCP, which the firewall then
+	 * tells apart from every other client's. */
+	bool mac = c->mac_text[0] && (pol->src.self || pol->dst.self || end_is_device_mac(c, src) ||
+				      end_is_device_mac(c, dst));
 
 	if (end_has_port(dst, 67) || end_has_port(dst, 547))
 		by_client = 1;
@@ -861,12 +1018,21 @@ static void emit_dhcp(struct sx_yw *w, const struct ctx *c, const struct policy 
 	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		size_t n = strlen(kept);
 
-		if (by_client >= 0 && dhcp_client_type(tok) != (bool)by_client)
+		if (!dhcp_known_type(tok) ||
+		    (by_client >= 0 && dhcp_client_type(tok) != (bool)by_client))
 			continue;
 		snprintf(kept + n, sizeof(kept) - n, "%s%s", n ? " " : "", tok);
 	}
-	if (!kept[0])
-		snprintf(kept, sizeof(kept), "%s", p->app.dhcp_type);
+	if (!kept[0]) {
+		/* no type of the client's side: every known type the flows held */
+		snprintf(buf, sizeof(buf), "%s", p->app.dhcp_type);
+		for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			size_t n = strlen(kept);
+
+			if (dhcp_known_type(tok))
+				snprintf(kept + n, sizeof(kept) - n, "%s%s", n ? " " : "", tok);
+		}
+	}
 	if (!kept[0] && !mac)
 		return;
 	str(w, "dhcp");
@@ -1026,7 +1192,7 @@ static void emit_policy(struct ctx *c, const struct policy *pol)
 	sx_yw_map_begin(w);
 	emit_app(w, c, pol);
 	emit_transport(w, pol);
-	str(w, p->family == 6 ? "ipv6" : "ipv4");
+	str(w, pol->family == 6 ? "ipv6" : "ipv4");
 	sx_yw_map_begin(w);
 	emit_host(w, "src", &pol->src);
 	emit_host(w, "dst", &pol->dst);
@@ -1076,8 +1242,8 @@ static void emit_device_info(struct ctx *c)
 	str(w, "device-info");
 	sx_yw_map_begin(w);
 	kv(w, "name", cfg->device);
-	if (cfg->mac)
-		kv(w, "mac", cfg->mac);
+	if (c->mac_text[0])
+		kv(w, "mac", c->mac_text);
 	if (c->dev4.family)
 		kv(w, "ipv4", sx_addr_str(&c->dev4, addr, sizeof(addr)));
 	if (c->dev6.family)
@@ -1113,22 +1279,44 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = parse_addr("gateway", cfg->gateway, false, &c.gateway, msg, msglen);
 	if (!ret)
 		ret = parse_addr("phone", cfg->phone, false, &c.phone, msg, msglen);
+	if (!ret && cfg->mac && (sx_mac_parse(cfg->mac, c.mac) || sx_mac_is_zero(c.mac))) {
+		snprintf(msg, msglen, "MAC address: expected aa:bb:cc:dd:ee:ff, not \"%s\"",
+			 cfg->mac);
+		ret = -EINVAL;
+	}
 	if (ret)
 		return ret;
+	/* Not given: the device's frames tell it (its IPv4's source MAC). */
+	if (!cfg->mac && (c.dev4.family || c.dev6.family))
+		sx_mine_device_mac(r, &c.dev4, &c.dev6, c.mac);
+	sx_mac_str(c.mac, c.mac_text, sizeof(c.mac_text));
 
-	c.pols = calloc(nev + nsingle + 1, sizeof(*c.pols));
+	ret = collect_dns_names(&c, r);
+	if (ret) {
+		snprintf(msg, msglen, "out of memory");
+		return ret;
+	}
+	/* at most two policies a pattern (one per family) */
+	c.pols = calloc(2 * (nev + nsingle) + 1, sizeof(*c.pols));
 	if (!c.pols) {
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
 	/* Ids in priority order: the event's policies first. */
-	for (i = 0; i < r->npatterns; i++)
-		build_policy(&c, n++, &r->patterns[i]);
-	for (i = 0; i < r->nbackground; i++)
-		build_policy(&c, n++, &r->background[i]);
-	for (i = 0; i < r->nperiodic; i++)
-		build_policy(&c, n++, &r->periodic[i]);
+	for (i = 0; !ret && i < r->npatterns; i++)
+		ret = build_policies(&c, &n, &r->patterns[i]);
+	nev = n;
+	for (i = 0; !ret && i < r->nbackground; i++)
+		ret = build_policies(&c, &n, &r->background[i]);
+	for (i = 0; !ret && i < r->nperiodic; i++)
+		ret = build_policies(&c, &n, &r->periodic[i]);
 	c.npols = n;
+	if (ret) {
+		snprintf(msg, msglen, "out of memory");
+		goto out_free_pols;
+	}
+	nev_out = nev;
+	nsingle_out = n - nev;
 	for (i = 0; i < c.npols; i++) {
 		if (!c.pols[i].omit)
 			continue;
@@ -1176,7 +1364,11 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 			snprintf(msg, msglen, "profile: write error: %s", strerror(-ret));
 		}
 	}
+out_free_pols:
+	for (i = 0; i < c.npols; i++)
+		free(c.pols[i].vaddrs);
 	free(c.pols);
+	free(c.dns_names);
 	return ret;
 }
 

@@ -76,6 +76,7 @@ struct sx_flow_rec {
 	uint8_t end;	      /* enum sx_flow_end */
 	uint8_t top_proto;    /* enum sx_proto: the highest layer seen */
 	uint8_t tcp_flags[2]; /* union of the TCP flags each side sent */
+	uint8_t mac[2][6];    /* Ethernet source of each side's first frame, zero if none */
 	uint8_t nseq;	      /* entries used in seq_len / seq_iat */
 	bool attr_cut;	      /* attribute tokens were left out for lack of room */
 	/*

@@ -29,6 +29,7 @@
  *   EventLabel        the events file's label, EventTime the window start
  *   LastTimestamp     last packet
  *   DeviceIP OtherIP  addresses (the hosts above may be names)
+ *   DeviceMac OtherMac  Ethernet source of each side's first frame, or empty
  *   DeviceLocalName OtherLocalName  mDNS names, empty when none
  *   IpProto Vlan      IP protocol number, outer VLAN id (0 untagged)
  *   DevicePackets OtherPackets DeviceBytes OtherBytes   sent by each side
@@ -80,6 +81,8 @@ static const char *const columns[SX_FLOWS_CSV_NCOLS] = {
     "LastTimestamp",
     "DeviceIP",
     "OtherIP",
+    "DeviceMac",
+    "OtherMac",
     "DeviceLocalName",
     "OtherLocalName",
     "IpProto",
@@ -119,6 +122,8 @@ enum col {
 	C_LAST,
 	C_DIP,
 	C_OIP,
+	C_DMAC,
+	C_OMAC,
 	C_DLOCAL,
 	C_OLOCAL,
 	C_IPPROTO,
@@ -235,6 +240,10 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 	sx_buf_csv(b, row->dev_addr ? row->dev_addr : sx_addr_str(&da, tmp, sizeof(tmp)));
 	sx_buf_putc(b, ',');
 	sx_buf_csv(b, row->other_addr ? row->other_addr : sx_addr_str(&oa, tmp, sizeof(tmp)));
+	sx_buf_putc(b, ',');
+	sx_buf_puts(b, sx_mac_str(r->mac[0], tmp, sizeof(tmp)));
+	sx_buf_putc(b, ',');
+	sx_buf_puts(b, sx_mac_str(r->mac[1], tmp, sizeof(tmp)));
 	sx_buf_putc(b, ',');
 	sx_buf_csv_text(b, row->dev_local ? row->dev_local : "");
 	sx_buf_putc(b, ',');
@@ -528,6 +537,16 @@ static bool parse_addr(const char *s, struct sx_addr *a)
 	return false;
 }
 
+/* A MAC address, or empty for none. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	if (!*s) {
+		memset(mac, 0, 6);
+		return true;
+	}
+	return sx_mac_parse(s, mac) == 0 && !sx_mac_is_zero(mac);
+}
+
 static int parse_name(const char *const *names, int n, const char *s)
 {
 	int i;
@@ -692,6 +711,10 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 		return BAD(C_DIP);
 	if (!parse_addr(field(r, C_OIP), &oa) || oa.family != da.family)
 		return BAD(C_OIP);
+	if (!parse_mac(field(r, C_DMAC), rec->mac[0]))
+		return BAD(C_DMAC);
+	if (!parse_mac(field(r, C_OMAC), rec->mac[1]))
+		return BAD(C_OMAC);
 	if (!parse_u64(field(r, C_IPPROTO), 255, &v))
 		return BAD(C_IPPROTO);
 	rec->key.proto = (uint8_t)v;

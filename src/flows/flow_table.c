@@ -582,7 +582,8 @@ static void flow_update(struct sx_flow *f, const struct sx_pkt *pkt, unsigned di
 {
 	uint8_t tf = pi->tflags;
 
-	atomic_fetch_add_explicit(&f->pkts[dir], 1, RELAXED);
+	if (atomic_fetch_add_explicit(&f->pkts[dir], 1, RELAXED) == 0)
+		atomic_store_explicit(&f->mac[dir], sx_mac_pack(pkt->mac_src), RELAXED);
 	atomic_fetch_add_explicit(&f->bytes[dir], pi->wire, RELAXED);
 	atomic_max64(&f->last_ns, pi->ts);
 	if (pi->ts < atomic_load_explicit(&f->first_ns, RELAXED))
@@ -768,6 +769,8 @@ static void to_rec(const struct sx_flows *fl, struct sx_flow *f, struct sx_flow_
 	r->bytes[1] = atomic_load_explicit(&f->bytes[!d], RELAXED);
 	r->tcp_flags[0] = atomic_load_explicit(&f->flags[d], RELAXED);
 	r->tcp_flags[1] = atomic_load_explicit(&f->flags[!d], RELAXED);
+	sx_mac_unpack(atomic_load_explicit(&f->mac[d], RELAXED), r->mac[0]);
+	sx_mac_unpack(atomic_load_explicit(&f->mac[!d], RELAXED), r->mac[1]);
 	r->dev = (uint8_t)d;
 	r->init = f->init_by;
 	if (st & SX_FS_ENDED)

@@ -356,7 +356,7 @@ int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t
 
 /* ---- CSV (flow_csv.c) ---- */
 
-#define SX_FLOWS_CSV_NCOLS 36
+#define SX_FLOWS_CSV_NCOLS 38
 
 /* The header line. */
 void sx_flows_csv_header(struct sx_buf *b);

@@ -64,6 +64,9 @@ struct sx_flow {
 	struct sx_flow *next, *prev;
 	int64_t unit_end_ns;
 	uint64_t first_index;
+	/* Ethernet source of each key direction's first packet (48 bits), 0
+	 * when none: written once, by the thread that counts that packet. */
+	_Atomic uint64_t mac[2];
 	/* under lock */
 	int64_t seq_prev_ns;
 	uint8_t init_dir; /* key direction of the initiator */

@@ -514,7 +514,8 @@ static void decode_eth(struct sx_pkt *pkt, struct sx_cursor *c)
 {
 	uint16_t type;
 
-	sx_cur_skip(c, 12);
+	sx_cur_copy(c, pkt->mac_dst, 6);
+	sx_cur_copy(c, pkt->mac_src, 6);
 	type = sx_cur_be16(c);
 	if (c->bad) {
 		set_status(pkt, SX_DEC_TRUNCATED);
@@ -579,19 +580,26 @@ static void decode_eth(struct sx_pkt *pkt, struct sx_cursor *c)
  */
 static void decode_sll(struct sx_pkt *pkt, struct sx_cursor *c, bool v2)
 {
-	uint16_t proto;
+	uint16_t proto, addrlen;
+	uint8_t addr[8];
 
 	if (v2) {
 		proto = sx_cur_be16(c);
-		sx_cur_skip(c, 18);
+		sx_cur_skip(c, 9);
+		addrlen = sx_cur_u8(c);
 	} else {
-		sx_cur_skip(c, 14);
-		proto = sx_cur_be16(c);
+		sx_cur_skip(c, 4);
+		addrlen = sx_cur_be16(c);
 	}
+	sx_cur_copy(c, addr, sizeof(addr));
+	if (!v2)
+		proto = sx_cur_be16(c);
 	if (c->bad) {
 		set_status(pkt, SX_DEC_TRUNCATED);
 		return;
 	}
+	if (addrlen == 6)
+		memcpy(pkt->mac_src, addr, 6);
 	if (proto == ETH_VLAN) { /* kernel-reinserted tag: TCI, type */
 		pkt->vlan = sx_cur_be16(c) & 0x0fff;
 		pkt->nvlan = 1;

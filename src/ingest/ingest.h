@@ -54,6 +54,13 @@ void sx_decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t 
 /* Text form of an address ("192.0.2.1", "2001:db8::1"), "" when none. */
 const char *sx_addr_str(const struct sx_addr *a, char *buf, size_t bufsz);
 
+/* Text form of a MAC address, lower-case "aa:bb:cc:dd:ee:ff" (18 bytes with
+ * the NUL), "" when it is all zero. */
+#define SX_MAC_TEXT_MAX 18
+const char *sx_mac_str(const uint8_t mac[6], char *buf, size_t bufsz);
+/* Parse "aa:bb:cc:dd:ee:ff" (either case, ':' or '-'); 0 or -EINVAL. */
+int sx_mac_parse(const char *s, uint8_t mac[6]);
+
 /*
  * sx_pkt_summary - the ApplicationSpecific text of a packet: the reference
  * tool's forms where it had one (DNS "A name.", DHCP "discover", CoAP

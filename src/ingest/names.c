@@ -66,13 +66,6 @@ struct sx_names {
 	bool finished;
 };
 
-static int addr_cmp(const struct sx_addr *a, const struct sx_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->b, b->b, 16);
-}
-
 static uint64_t entry_hash(const struct sx_addr *a, uint8_t source, const char *name)
 {
 	XXH3_state_t st;
@@ -151,7 +144,8 @@ static void learn(struct sx_names_learner *l, const struct sx_addr *a, enum sx_n
 	while (l->slots[j].name) {
 		struct entry *e = &l->slots[j];
 
-		if (e->source == src && addr_cmp(&e->addr, a) == 0 && strcmp(e->name, name) == 0) {
+		if (e->source == src && sx_addr_cmp(&e->addr, a) == 0 &&
+		    strcmp(e->name, name) == 0) {
 			e->count++;
 			return;
 		}
@@ -378,7 +372,7 @@ int sx_names_load(struct sx_names *n, const char *path, char *msg, size_t msglen
 static int entry_cmp(const void *pa, const void *pb)
 {
 	const struct entry *a = pa, *b = pb;
-	int c = addr_cmp(&a->addr, &b->addr);
+	int c = sx_addr_cmp(&a->addr, &b->addr);
 
 	if (c)
 		return c;
@@ -391,7 +385,7 @@ static int pick_cmp(const void *pa, const void *pb)
 {
 	const struct pick *a = pa, *b = pb;
 
-	return addr_cmp(&a->addr, &b->addr);
+	return sx_addr_cmp(&a->addr, &b->addr);
 }
 
 void sx_names_finish(struct sx_names *n)
@@ -427,7 +421,7 @@ void sx_names_finish(struct sx_names *n)
 	for (i = 0; i < n->n; i = j) {
 		const struct entry *best = NULL, *best_local = NULL;
 
-		for (j = i; j < n->n && addr_cmp(&n->ents[j].addr, &n->ents[i].addr) == 0; j++) {
+		for (j = i; j < n->n && sx_addr_cmp(&n->ents[j].addr, &n->ents[i].addr) == 0; j++) {
 			const struct entry *e = &n->ents[j];
 
 			if (e->source == SX_NAME_MDNS) {

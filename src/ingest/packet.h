@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Length limits of decoded text, bytes including the NUL. */
 #define SX_NAME_MAX	    256 /* DNS names, SNI, HTTP Host */
@@ -82,6 +83,32 @@ struct sx_addr {
 	uint8_t family; /* 0 (none), 4 or 6 */
 	uint8_t b[16];
 };
+
+/* Total order on addresses: family, then bytes. */
+static inline int sx_addr_cmp(const struct sx_addr *a, const struct sx_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->b, b->b, sizeof(a->b));
+}
+
+/* A MAC address in 48 bits of a uint64_t (0: none), and back. */
+static inline uint64_t sx_mac_pack(const uint8_t m[6])
+{
+	return (uint64_t)m[0] << 40 | (uint64_t)m[1] << 32 | (uint64_t)m[2] << 24 |
+	       (uint64_t)m[3] << 16 | (uint64_t)m[4] << 8 | m[5];
+}
+
+static inline void sx_mac_unpack(uint64_t v, uint8_t m[6])
+{
+	for (int i = 5; i >= 0; i--, v >>= 8)
+		m[i] = (uint8_t)v;
+}
+
+static inline bool sx_mac_is_zero(const uint8_t m[6])
+{
+	return sx_mac_pack(m) == 0;
+}
 
 /* ---- application layer (one member valid, chosen by sx_pkt.proto) ---- */
 
@@ -250,6 +277,10 @@ struct sx_pkt {
 	uint8_t nvlan; /* number of VLAN tags */
 	bool pppoe;
 	uint16_t ethertype; /* of the network layer after tags */
+	/* Ethernet source and destination (SLL: the source only, when it is a
+	 * 6-byte address); all zero when the frame has none. */
+	uint8_t mac_src[6];
+	uint8_t mac_dst[6];
 
 	/* network layer */
 	struct sx_addr src, dst;

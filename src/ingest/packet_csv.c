@@ -12,6 +12,7 @@
 #include "ingest/ingest.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +50,53 @@ const char *sx_addr_str(const struct sx_addr *a, char *buf, size_t bufsz)
 	else if (a->family == 6)
 		inet_ntop(AF_INET6, a->b, buf, (socklen_t)bufsz);
 	return buf;
+}
+
+const char *sx_mac_str(const uint8_t mac[6], char *buf, size_t bufsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	char t[SX_MAC_TEXT_MAX];
+	int i;
+
+	if (bufsz == 0)
+		return buf;
+	buf[0] = '\0';
+	if (sx_mac_is_zero(mac) || bufsz < sizeof(t))
+		return buf;
+	for (i = 0; i < 6; i++) {
+		t[3 * i] = hex[mac[i] >> 4];
+		t[3 * i + 1] = hex[mac[i] & 15];
+		t[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
+	memcpy(buf, t, sizeof(t));
+	return buf;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sx_mac_parse(const char *s, uint8_t mac[6])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != 17 || (s[2] != ':' && s[2] != '-'))
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		hi = hexval(s[3 * i]);
+		lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != s[2]))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }
 
 const char *sx_ip_proto_name(uint8_t proto, char *buf, size_t bufsz)

@@ -141,6 +141,62 @@ const char *sx_mine_kind_name(enum sx_mine_kind k)
 	}
 }
 
+static bool end_is(const struct sx_mine_end *e, const struct sx_addr *dev4,
+		   const struct sx_addr *dev6)
+{
+	uint32_t i;
+
+	if (!e->naddrs)
+		return false;
+	for (i = 0; i < e->naddrs; i++)
+		if ((!dev4->family || sx_addr_cmp(&e->addrs[i], dev4)) &&
+		    (!dev6->family || sx_addr_cmp(&e->addrs[i], dev6)))
+			return false;
+	return true;
+}
+
+int sx_mine_device_mac(const struct sx_mine_result *r, const struct sx_addr *dev4,
+		       const struct sx_addr *dev6, uint8_t mac[6])
+{
+	/* Few distinct MACs end up here (the device's, rarely an old
+	 * interface's): a small tally, linear. */
+	enum { TALLY = 8 };
+	uint64_t m[TALLY], best = 0, best_n = 0;
+	uint64_t n[TALLY];
+	size_t nm = 0, i, k, e;
+	const struct sx_mine_pattern *lists[3] = {r->patterns, r->background, r->periodic};
+	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic};
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < counts[k]; i++)
+			for (e = 0; e < 2; e++) {
+				const struct sx_mine_end *end = &lists[k][i].end[e];
+				uint64_t v = sx_mac_pack(end->mac);
+				size_t j;
+
+				if (!v || !end_is(end, dev4, dev6))
+					continue;
+				for (j = 0; j < nm && m[j] != v; j++)
+					;
+				if (j == nm) {
+					if (nm == TALLY)
+						continue;
+					m[nm] = v;
+					n[nm++] = 0;
+				}
+				n[j] += lists[k][i].nflows;
+			}
+	for (i = 0; i < nm; i++)
+		if (n[i] > best_n || (n[i] == best_n && m[i] < best)) {
+			best = m[i];
+			best_n = n[i];
+		}
+	if (!best)
+		return -ENOENT;
+	sx_mac_unpack(best, mac);
+	return 0;
+}
+
 int sx_mine_new(const struct sx_mine_cfg *cfg, struct sx_mine **out)
 {
 	struct sx_mine *m;
@@ -304,6 +360,8 @@ static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_f
 	sx_flow_rec_end(r, SX_SIDE_OTHER, &rsp->addr, &rsp->port);
 	if (!f->has_ports)
 		ini->port = rsp->port = 0;
+	memcpy(ini->mac, r->mac[0], 6);
+	memcpy(rsp->mac, r->mac[1], 6);
 	ini->host = sx_mine__intern(&m->strs, row->dev_host ? row->dev_host : "");
 	rsp->host = sx_mine__intern(&m->strs, row->other_host ? row->other_host : "");
 	ini->local = sx_mine__intern(&m->strs, row->dev_local ? row->dev_local : "");
@@ -410,13 +468,6 @@ static int unit_cmp(const void *a, const void *b)
 	return x->event < y->event ? -1 : x->event > y->event;
 }
 
-static int addr_cmp(const struct sx_addr *a, const struct sx_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->b, b->b, sizeof(a->b));
-}
-
 #define CMP(a, b)                                                                                  \
 	do {                                                                                       \
 		if ((a) != (b))                                                                    \
@@ -435,7 +486,7 @@ static int flow_cmp(const void *a, const void *b)
 	CMP(x->row_index, y->row_index);
 	CMP(x->ip_proto, y->ip_proto);
 	for (e = 0; e < 2; e++) {
-		c = addr_cmp(&x->ep[e].addr, &y->ep[e].addr);
+		c = sx_addr_cmp(&x->ep[e].addr, &y->ep[e].addr);
 		if (c)
 			return c;
 		CMP(x->ep[e].port, y->ep[e].port);

@@ -116,6 +116,10 @@ struct sx_mine_end {
 	bool focal;
 	struct sx_addr modal; /* the address most flows use (ties: the lower) */
 	bool modal_share2;    /* ... and at least half of the flows use it */
+	/* The Ethernet address most of its flows came from (ties: the lower),
+	 * zero when none did: the host's own for a host on the LAN, the
+	 * router's for one behind it. */
+	uint8_t mac[6];
 	/*
 	 * NAME: the name; DOMAIN: "*.suffix" (the longest common label suffix of
 	 * the names, at least the registrable domain); ADDRS: "".
@@ -344,6 +348,18 @@ const char *sx_mine_role_name(enum sx_mine_role r);
 const char *sx_mine_host_kind_name(enum sx_mine_host_kind k);
 const char *sx_mine_scope_name(enum sx_mine_scope s);
 const char *sx_mine_kind_name(enum sx_mine_kind k);
+
+/*
+ * sx_mine_device_mac - the device's MAC, as its frames carry it: the
+ * Ethernet address of the pattern ends whose addresses are all the device's
+ * (dev4 or dev6; either may have family 0), weighted by their flows, the
+ * most used (ties: the lower).  Every list of the result counts (event,
+ * background, periodic).  Returns 0 with mac set, -ENOENT when no such end
+ * carried one (a capture without link-layer addresses, or flow CSVs of an
+ * older sigex).  Context: any thread; r is read only.
+ */
+int sx_mine_device_mac(const struct sx_mine_result *r, const struct sx_addr *dev4,
+		       const struct sx_addr *dev6, uint8_t mac[6]);
 
 /* Whether occurrence i (index into result.occs) holds pattern p. */
 static inline bool sx_mine_pattern_in_occ(const struct sx_mine_pattern *p, uint32_t i)

@@ -66,6 +66,7 @@ struct sx_mine_ep {
 	bool named;	   /* host is a resolved name, not the address text */
 	const char *host;  /* interned: name or address text */
 	const char *local; /* interned mDNS name, "" when none */
+	uint8_t mac[6];	   /* Ethernet source of its first frame, zero when none */
 };
 
 /* A sparse vector: entries sorted by index, no duplicates. */

@@ -195,13 +195,9 @@ struct ctx {
 
 /* ---- ends ---- */
 
-static int addr_cmp(const void *a, const void *b)
+static int addr_qcmp(const void *a, const void *b)
 {
-	const struct sx_addr *x = a, *y = b;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	return memcmp(x->b, y->b, sizeof(x->b));
+	return sx_addr_cmp(a, b);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -249,6 +245,40 @@ static const char *names_suffix(const char *const *names, uint32_t n, char *out,
 	return out;
 }
 
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The MAC most of the cluster's flows came from at this end (ties: the
+ * lower), zero when none carried one. */
+static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t mac[6])
+{
+	uint64_t *v = sx_mine__alloc_array(cx->ra, c->n, sizeof(*v)), best = 0;
+	uint32_t i, n = 0, run = 0, best_run = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		uint64_t m = sx_mac_pack(cx->in->flows[c->mem[i]]->ep[role].mac);
+
+		if (m)
+			v[n++] = m;
+	}
+	qsort(v, n, sizeof(*v), u64_cmp);
+	for (i = 0; i < n; i++) {
+		run = i && v[i - 1] == v[i] ? run + 1 : 1;
+		if (run > best_run) {
+			best_run = run;
+			best = v[i];
+		}
+	}
+	sx_mac_unpack(best, mac);
+	return 0;
+}
+
 static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct sx_mine_end *e,
 		     bool has_ports)
 {
@@ -281,21 +311,23 @@ static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct 
 		else if (local != ep->local)
 			local_same = false;
 		ports[i] = ep->port;
-		nfocal += !addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
+		nfocal += !sx_addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
 	}
 	e->focal = nfocal * 2 >= c->n;
-	qsort(addrs, c->n, sizeof(*addrs), addr_cmp);
+	qsort(addrs, c->n, sizeof(*addrs), addr_qcmp);
 	/* the most used address (ties: the lower), then distinct addresses */
 	for (i = 0, run = 0; i < c->n; i++) {
-		run = i && !addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
+		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
 		if (run > best_run) {
 			best_run = run;
 			e->modal = addrs[i];
 		}
 	}
 	e->modal_share2 = best_run * 2 >= c->n;
+	if (modal_mac(cx, c, role, e->mac))
+		return -ENOMEM;
 	for (i = 0; i < c->n; i++)
-		if (!na || addr_cmp(&addrs[na - 1], &addrs[i]))
+		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
 			addrs[na++] = addrs[i];
 	qsort(names, nn, sizeof(*names), str_cmp);
 	for (i = 0, j = 0; i < nn; i++)
@@ -1080,11 +1112,11 @@ static int find_focal(struct ctx *cx)
 			a[n++] = in->flows[j]->ep[0].addr;
 			a[n++] = in->flows[j]->ep[1].addr;
 		}
-		qsort(a, n, sizeof(*a), addr_cmp);
+		qsort(a, n, sizeof(*a), addr_qcmp);
 		for (k = 0, run = 0, best = 0, best_lan = false; k < n; k++) {
 			bool lan = is_lan(&a[k]);
 
-			run = k && !addr_cmp(&a[k - 1], &a[k]) ? run + 1 : 1;
+			run = k && !sx_addr_cmp(&a[k - 1], &a[k]) ? run + 1 : 1;
 			if (run > best || (run == best && lan && !best_lan)) {
 				best = run;
 				best_lan = lan;
