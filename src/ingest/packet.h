@@ -250,6 +250,14 @@ struct sx_pkt {
 	uint8_t nvlan; /* number of VLAN tags */
 	bool pppoe;
 	uint16_t ethertype; /* of the network layer after tags */
+	bool has_mac;	    /* Ethernet framing: the two addresses below are set */
+	uint8_t mac_src[6], mac_dst[6];
+
+	/* ARP over Ethernet/IPv4 (proto SX_P_ARP, has_arp set), RFC 826 */
+	bool has_arp;
+	uint16_t arp_op; /* 1 request, 2 reply */
+	uint8_t arp_sha[6], arp_tha[6];
+	uint8_t arp_spa[4], arp_tpa[4];
 
 	/* network layer */
 	struct sx_addr src, dst;
