@@ -19,7 +19,8 @@ allowed() {	# module -> the modules it may include
 	upstream) echo core yaml ingest flows mine upstream ;;
 	batch) echo core yaml ingest flows mine emit api batch ;;
 	check) echo core yaml check ;;
-	cli) echo core yaml ingest flows mine emit api upstream batch check cli ;;
+	verify) echo core yaml ingest verify ;;
+	cli) echo core yaml ingest flows mine emit api upstream batch check verify cli ;;
 	*) return 1 ;;
 	esac
 }
