@@ -5,14 +5,37 @@
  * the rules of the generated firewall.nft's filter chain (the part nftables
  * decides: protocols, ports, addresses, ICMP types, ARP fields, queue
  * numbers and their order) must be, line for line, the rules verify
- * compiled.  Needs Debian's python3 with python3-yaml and python3-jinja2:
- * the test fails (it does not skip) when they are missing.
+ * compiled.
+ *
+ * And the rules run in the kernel (verify_nft.kernel_agrees_per_packet): in
+ * a network namespace of its own (unshare, root), the generated
+ * firewall.nft is loaded on a bridge, each queue verdict replaced by a
+ * counter and accept (the kernel has no nft_queue), the final drop rules
+ * given counters too; every frame of the TP-Link toggle traces is sent into
+ * a bridge port over a veth pair, and the rule whose counter moved must be
+ * the rule verify says decided (or the final drop, or none for a frame that
+ * is not the device's).  That checks what nftables decides: protocols,
+ * ports, addresses, ICMP types, ARP, rule order; the queues' callbacks
+ * (names, DNS, states) cannot run here and are checked by test_verify_match.
+ *
+ * Needs Debian's python3 with python3-yaml and python3-jinja2, and for the
+ * kernel test root, nft and ip (nftables, iproute2): the tests fail, they do
+ * not skip, when one is missing.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "ingest/ingest.h"
 #include "support/tmp.h"
 #include "verify/verify.h"
 
@@ -217,4 +240,220 @@ Test(verify_nft, accept_rules_lists_icmp_arp)
 		 "    bidirectional: true\n",
 		 dev);
 	check(yaml);
+}
+
+/* ---- the rules in the kernel ---- */
+
+#define TRACES	  SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define MAX_RULES 64
+
+static void sh(const char *cmd)
+{
+	char *o = NULL, *e = NULL;
+	int rc = sx_tt_run(cmd, &o, &e);
+
+	cr_assert_eq(rc, 0, "%s: %s%s", cmd, o, e);
+	free(o);
+	free(e);
+}
+
+/* The filter chain's counters, in rule order; returns how many. */
+static size_t counters(const char *table, uint64_t *c, uint64_t *all)
+{
+	char *cmd, *o = NULL, *line, *end;
+	size_t n = 0;
+	bool in_filter = false;
+
+	cr_assert(asprintf(&cmd, "nft list table bridge %s", table) > 0);
+	cr_assert_eq(sx_tt_run(cmd, &o, NULL), 0);
+	for (line = o; line && *line; line = end ? end + 1 : NULL) {
+		char *k;
+
+		end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
+		if (strstr(line, "chain filter"))
+			in_filter = true;
+		k = strstr(line, "counter packets ");
+		if (!k)
+			continue;
+		if (!in_filter)
+			*all = strtoull(k + 16, NULL, 10);
+		else if (n < MAX_RULES)
+			c[n++] = strtoull(k + 16, NULL, 10);
+	}
+	free(o);
+	free(cmd);
+	return n;
+}
+
+Test(verify_nft, kernel_agrees_per_packet, .timeout = 300)
+{
+	static const char *const caps[] = {"1724059939.pcap", "1724060053.pcap", "1724060140.pcap"};
+	struct sx_verify_profile *p;
+	struct sx_verify_fw *fw;
+	struct sockaddr_ll to;
+	char yaml[4096], msg[256], *cmd, *path;
+	uint64_t before[MAX_RULES], after[MAX_RULES], all0 = 0, all1 = 0;
+	size_t nrules, sent = 0, matched = 0, dropped = 0, passed = 0;
+	int fd;
+
+	cr_assert_eq(geteuid(), 0, "this test needs root (a network namespace, nft)");
+	cr_assert_eq(system("command -v nft >/dev/null && command -v ip >/dev/null"), 0,
+		     "this test needs nft and ip (Debian: nftables, iproute2)");
+	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
+	/* the TP-Link toggle's policies, addresses as in the traces */
+	snprintf(yaml, sizeof(yaml),
+		 "%s"
+		 "single-policies:\n"
+		 "  udp-9999:\n"
+		 "    protocols:\n"
+		 "      udp:\n"
+		 "        src-port: 9999\n"
+		 "      ipv4:\n"
+		 "        src: self\n"
+		 "        dst: 192.168.1.110\n"
+		 "  ping:\n"
+		 "    protocols:\n"
+		 "      icmp:\n"
+		 "        type: destination-unreachable\n"
+		 "      ipv4:\n"
+		 "        src: self\n"
+		 "  arp:\n"
+		 "    protocols:\n"
+		 "      arp:\n"
+		 "        type: request\n"
+		 "        spa: self\n"
+		 "        tpa: gateway\n"
+		 "    bidirectional: true\n"
+		 "interactions:\n"
+		 "  toggle:\n"
+		 "    tcp-9999:\n"
+		 "      protocols:\n"
+		 "        tcp:\n"
+		 "          dst-port: 9999\n"
+		 "        ipv4:\n"
+		 "          src: 192.168.1.110\n"
+		 "          dst: self\n"
+		 "      bidirectional: true\n"
+		 "    dns:\n"
+		 "      protocols:\n"
+		 "        dns:\n"
+		 "          qtype: A\n"
+		 "          domain-name: use1-api.tplinkra.com\n"
+		 "        udp:\n"
+		 "          dst-port: 53\n"
+		 "        ipv4:\n"
+		 "          src: self\n"
+		 "          dst: gateway\n"
+		 "      bidirectional: true\n"
+		 "    https:\n"
+		 "      protocols:\n"
+		 "        tcp:\n"
+		 "          dst-port: 443\n"
+		 "        ipv4:\n"
+		 "          src: self\n"
+		 "          dst: use1-api.tplinkra.com\n"
+		 "      bidirectional: true\n",
+		 dev);
+	free(translate(yaml));
+	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), NULL, &p, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
+	nrules = sx_verify_profile_nrules(p);
+
+	/* queue -> counter accept (no nft_queue here); counters on the drops */
+	path = sx_tt_path(dir, "firewall.nft");
+	cr_assert(asprintf(&cmd,
+			   "sed -i -e 's/queue num [0-9]*$/counter accept/' "
+			   "-e '/chain filter/,$ s/^\\(\\s*[a-z].*\\) \\(accept\\|drop\\)$/"
+			   "\\1 counter \\2/' '%s'",
+			   path) > 0);
+	sh(cmd);
+	free(cmd);
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET) failed");
+	sh("ip link add br0 type bridge && ip link add va type veth peer name vb && "
+	   "ip link set va mtu 9000 && ip link set vb mtu 9000 && ip link set va master br0 && "
+	   "ip link set br0 up && ip link set va up && ip link set vb up");
+	cr_assert(asprintf(&cmd, "nft -f '%s' && nft insert rule bridge dev prerouting counter",
+			   path) > 0);
+	sh(cmd);
+	free(cmd);
+
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	cr_assert_geq(fd, 0);
+	memset(&to, 0, sizeof(to));
+	to.sll_family = AF_PACKET;
+	to.sll_ifindex = (int)if_nametoindex("vb");
+	to.sll_halen = 6;
+	cr_assert_gt(to.sll_ifindex, 0);
+	cr_assert_eq(counters("dev", before, &all0), nrules + 3, "rules: verify %zu", nrules);
+
+	for (size_t f = 0; f < sizeof(caps) / sizeof(caps[0]); f++) {
+		struct sx_capture *cap;
+		struct sx_raw_rec rec;
+		char *cp;
+
+		sx_verify_fw_reset(fw);
+		cp = sx_tt_path(TRACES, caps[f]);
+		cr_assert_eq(sx_capture_open(cp, NULL, &cap, msg, sizeof(msg)), 0, "%s", msg);
+		while (sx_capture_next_raw(cap, &rec) == 1) {
+			struct sx_verify_verdict v;
+			struct sx_pkt pkt;
+			int moved = -1, tries;
+
+			sx_capture_decode(cap, &rec, &pkt);
+			cr_assert_eq(sx_verify_fw_packet(fw, &pkt, &v), 0);
+			if (sendto(fd, rec.data, rec.caplen, 0, (struct sockaddr *)&to,
+				   sizeof(to)) != (ssize_t)rec.caplen)
+				cr_assert_fail("sendto: frame %lu of %s", (unsigned long)rec.index,
+					       caps[f]);
+			sent++;
+			/* wait until the bridge saw it (the prerouting counter) */
+			for (tries = 0; tries < 200; tries++) {
+				counters("dev", after, &all1);
+				if (all1 > all0)
+					break;
+				nanosleep(&(struct timespec){0, 2000000}, NULL);
+			}
+			cr_assert_gt(all1, all0, "frame %lu of %s never reached the bridge",
+				     (unsigned long)rec.index, caps[f]);
+			all0 = all1;
+			for (size_t i = 0; i < nrules + 3; i++) {
+				if (after[i] == before[i])
+					continue;
+				cr_assert_eq(moved, -1, "two rules counted one frame");
+				moved = (int)i;
+			}
+			memcpy(before, after, sizeof(before));
+			if (v.why == SX_VERIFY_NOT_DEVICE) {
+				cr_assert_eq(moved, -1,
+					     "frame %lu of %s: nft rule %d, verify: not "
+					     "the device's",
+					     (unsigned long)rec.index, caps[f], moved);
+				passed++;
+			} else if (v.rule < 0) {
+				cr_assert_geq(moved, (int)nrules,
+					      "frame %lu of %s: nft rule %d, verify: no rule",
+					      (unsigned long)rec.index, caps[f], moved);
+				dropped++;
+			} else {
+				cr_assert_eq(moved, v.rule,
+					     "frame %lu of %s: nft rule %d, verify %d",
+					     (unsigned long)rec.index, caps[f], moved, v.rule);
+				matched++;
+			}
+		}
+		sx_capture_close(cap);
+		free(cp);
+	}
+	cr_log_info("%zu frames: %zu by the same rule, %zu dropped by both, %zu passed by both",
+		    sent, matched, dropped, passed);
+	cr_assert_eq(sent, 150);
+	cr_assert_gt(matched, 0);
+	cr_assert_gt(dropped, 0);
+	close(fd);
+	free(path);
+	sx_verify_fw_free(fw);
+	sx_verify_profile_free(p);
 }
