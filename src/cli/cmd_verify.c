@@ -42,6 +42,10 @@ static const char usage[] =
     "      --ipv6 ADDR          the device's IPv6 address (default: device-info)\n"
     "      --mac MAC            the device's MAC (default: device-info, else learnt\n"
     "                           per capture from the device's IPv4 traffic)\n"
+    "      --gateway IP         the firewall's gateway alias for this LAN (default: the\n"
+    "                           firewall's own, 192.168.1.1)\n"
+    "      --phone IP           the firewall's phone alias for this LAN (default: the\n"
+    "                           firewall's own, 192.168.1.222)\n"
     "      --stateless          ignore interaction states (the rules alone)\n"
     "  -f, --filter BPF         read only the packets matching a libpcap filter\n"
     "  -j, --threads N          captures replayed in parallel (default: the CPUs)\n"
@@ -58,6 +62,8 @@ enum {
 	OPT_IPV6,
 	OPT_MAC,
 	OPT_STATELESS,
+	OPT_GATEWAY,
+	OPT_PHONE,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -67,6 +73,8 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"ipv6", required_argument, NULL, OPT_IPV6},
 					 {"mac", required_argument, NULL, OPT_MAC},
 					 {"stateless", no_argument, NULL, OPT_STATELESS},
+					 {"gateway", required_argument, NULL, OPT_GATEWAY},
+					 {"phone", required_argument, NULL, OPT_PHONE},
 					 {"filter", required_argument, NULL, 'f'},
 					 {"threads", required_argument, NULL, 'j'},
 					 {"quiet", no_argument, NULL, 'q'},
@@ -89,7 +97,7 @@ static int parse_pct(const char *s, double *out)
 int sx_cmd_verify(int argc, char **argv)
 {
 	enum sx_verify_format fmt = SX_VERIFY_TEXT;
-	struct sx_verify_ids ids = {NULL, NULL, NULL};
+	struct sx_verify_ids ids = {NULL, NULL, NULL, NULL, NULL};
 	struct sx_verify_cfg cfg = {0};
 	struct sx_verify_profile *p = NULL;
 	struct sx_verify_result *r = NULL;
@@ -135,6 +143,12 @@ int sx_cmd_verify(int argc, char **argv)
 			break;
 		case OPT_MAC:
 			ids.mac = optarg;
+			break;
+		case OPT_GATEWAY:
+			ids.gateway = optarg;
+			break;
+		case OPT_PHONE:
+			ids.phone = optarg;
 			break;
 		case OPT_STATELESS:
 			cfg.stateless = true;

@@ -56,7 +56,7 @@ static const struct alias ipv4_aliases[] = {
 
 static const struct alias ipv6_aliases[] = {
     {"default", "::"},
-    {"local", "fe80::/10,fc00::/7"},
+    {"local", "fe80::/10, fc00::/7"},
     {"gateway", "fddd:ed18:f05b::1"},
     {"gateway-local", "fe80::c256:27ff:fe73:460b"},
     {"phone", "fe80::db22:fbec:a6b4:44fe"},
@@ -189,6 +189,17 @@ static const char *lookup_alias(const struct alias *t, const char *name)
 }
 
 /* ---- addresses ---- */
+
+/* An IPv4 alias, with the LAN's gateway and phone when given. */
+static const char *ipv4_alias(const struct sx_verify_profile *p, const struct alias *t,
+			      const char *name)
+{
+	if (!strcmp(name, "gateway") && p->gateway[0])
+		return p->gateway;
+	if (!strcmp(name, "phone") && p->phone[0])
+		return p->phone;
+	return lookup_alias(t, name);
+}
 
 /* Python's ipaddress.ip_network(s) (strict): an address or a network with
  * no host bits set.  0 or -1. */
@@ -467,7 +478,7 @@ static int explicit_nets(struct cc *c, const char *s, int family, struct vx_net 
 		inet_ntop(family == 6 ? AF_INET6 : AF_INET, out[0].b, text, (socklen_t)textsz);
 		return 0;
 	}
-	v = lookup_alias(family == 6 ? ipv6_aliases : ipv4_aliases, s);
+	v = family == 6 ? lookup_alias(ipv6_aliases, s) : ipv4_alias(p, ipv4_aliases, s);
 	if (!v)
 		v = s;
 	/* an alias may stand for a list (ipv6 "local": two networks) */
@@ -692,7 +703,7 @@ static int proto_arp(struct pctx *x)
 				if (!strcmp(v[i], "self"))
 					e = inet_ntop(AF_INET, c->p->ipv4.b, self, sizeof(self));
 				else
-					e = lookup_alias(arp_ip_aliases, v[i]);
+					e = ipv4_alias(c->p, arp_ip_aliases, v[i]);
 				if (!e)
 					e = v[i];
 				if (parse_net(e, &m->alts[i].net))
@@ -1273,6 +1284,10 @@ static int compile(struct cc *c, const struct sx_ytree *root, const struct sx_ve
 		v4 = ids->ipv4;
 	if (ids && ids->ipv6 && *ids->ipv6)
 		v6 = ids->ipv6;
+	if (ids && ids->gateway && *ids->gateway)
+		snprintf(p->gateway, sizeof(p->gateway), "%s", ids->gateway);
+	if (ids && ids->phone && *ids->phone)
+		snprintf(p->phone, sizeof(p->phone), "%s", ids->phone);
 	p->device = xstrdup(c, name ? name : "device");
 	if (mac) {
 		if (sx_verify__parse_mac(mac, p->mac))

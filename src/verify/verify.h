@@ -77,11 +77,18 @@
 
 struct sx_verify_profile;
 
-/* Device identification; NULL or "" fields keep the profile's. */
+/*
+ * Device identification; NULL or "" fields keep the profile's.  gateway and
+ * phone replace the firewall's IPv4 addresses for those aliases
+ * (protocols/ip.py and arp.py fix them at 192.168.1.1 and 192.168.1.222; a
+ * deployment edits them for its LAN).
+ */
 struct sx_verify_ids {
 	const char *ipv4;
 	const char *ipv6;
 	const char *mac;
+	const char *gateway;
+	const char *phone;
 };
 
 /*

@@ -124,6 +124,7 @@ struct sx_verify_profile {
 	bool has_mac, has_ipv4, has_ipv6;
 	uint8_t mac[6];
 	char mac_text[18];
+	char gateway[48], phone[48]; /* alias overrides, "" for the firewall's */
 	struct vx_net ipv4, ipv6;
 	struct vx_policy *pol;
 	size_t npol;
