@@ -221,3 +221,25 @@ Test(e2e_validate, rotating_name_is_reported)
 	free(pat);
 	free(dir);
 }
+
+Test(e2e_validate, batch_units_are_validated)
+{
+	char *cmd, *o = NULL, *e = NULL, *pat, *path;
+
+	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
+	cr_assert(
+	    asprintf(&cmd,
+		     "mkdir -p '%s/arch/tplink-plug' && ln -s '%s'/*.pcap '%s/arch/tplink-plug/' "
+		     "&& '%s' batch '%s/arch' -o '%s/b' -q --validate",
+		     out, TRACES, out, SX_BINARY, out, out) > 0);
+	cr_assert_eq(sx_tt_run(cmd, &o, &e), 0, "%s\n%s", o, e);
+	cr_assert(asprintf(&path, "%s/b/tplink-plug/default/pattern.txt", out) > 0);
+	pat = sx_tt_read(path, NULL);
+	cr_assert_not_null(pat, "%s", path);
+	cr_assert(strstr(pat, "\nValidation: 3 folds, 3 held-out captures"), "%s", pat);
+	free(pat);
+	free(path);
+	free(cmd);
+	free(o);
+	free(e);
+}
