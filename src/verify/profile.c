@@ -687,6 +687,7 @@ static int proto_arp(struct pctx *x)
 		if (!m)
 			return c->err;
 		for (size_t i = 0; i < n; i++) {
+			char self[INET_ADDRSTRLEN];
 			const char *e;
 
 			if (f[k].mac) {
@@ -698,8 +699,6 @@ static int proto_arp(struct pctx *x)
 					return fail(c, SX_E_FORMAT, "arp %s: bad MAC %s", f[k].key,
 						    e);
 			} else {
-				char self[INET_ADDRSTRLEN];
-
 				if (!strcmp(v[i], "self"))
 					e = inet_ntop(AF_INET, c->p->ipv4.b, self, sizeof(self));
 				else

@@ -340,7 +340,8 @@ static int merge(struct sx_verify_result *r)
 		}
 	}
 	/* sorted for the report; the hash slots are no longer used */
-	qsort(r->kinds.v, r->kinds.n, sizeof(*r->kinds.v), cmp_kind);
+	if (r->kinds.n)
+		qsort(r->kinds.v, r->kinds.n, sizeof(*r->kinds.v), cmp_kind);
 	return 0;
 }
 
