@@ -89,6 +89,11 @@ Test(e2e_verify, tplink_summary)
 	cr_assert(strstr(o, "device MAC learnt 50:c7:bf:ed:0a:54"), "%s", o);
 	cr_assert(strstr(o, "TCP 443 52.3.101.168"), "%s", o);
 	free(o);
+	o = verify("--format yaml", 0);
+	cr_assert(!strncmp(o, "device: \"tplink-plug\"\npackets: 150\npackets-allowed: 64\n", 50),
+		  "%s", o);
+	cr_assert(strstr(o, "\ndenied-kinds:\n  - transport: \"TCP\"\n"), "%s", o);
+	free(o);
 	o = verify("--stateless", 0);
 	cr_assert(!strncmp(o, "packets 150, allowed 93.3%\nflows 22, allowed 77.3%\n", 50), "%s",
 		  o);

@@ -332,6 +332,87 @@ Test(verify_match, dhcp_type_and_client_mac)
 	unload(&x);
 }
 
+/* ssdp.parse() (protocols/ssdp.py), ssdp_parse_message() (parsers/src/
+ * ssdp.c): a request is one sent to 239.255.255.250; the method is read
+ * from the first letter (M-SEARCH, NOTIFY). */
+Test(verify_match, ssdp_request_and_method)
+{
+	struct fx x = load("single-policies:\n"
+			   "  ssdp:\n"
+			   "    protocols:\n"
+			   "      ssdp:\n"
+			   "        method: M-SEARCH\n"
+			   "      udp:\n"
+			   "        dst-port: 1900\n"
+			   "      ipv4:\n"
+			   "        src: self\n");
+	struct sx_pkt p = ip_pkt(true, "239.255.255.250", 17, 40000, 1900);
+
+	http_payload(&p, "M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT);
+	http_payload(&p, "NOTIFY * HTTP/1.1\r\nNT: upnp:rootdevice\r\n\r\n");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_QUEUE_DROP);
+	p = ip_pkt(true, "192.168.1.9", 17, 40000, 1900); /* unicast: not a request */
+	http_payload(&p, "M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_QUEUE_DROP);
+	unload(&x);
+}
+
+/* coap.parse() (protocols/coap.py), coap_parse_message() (parsers/src/
+ * coap.c): type, method (codes 0.01-0.04 as HTTP methods), exact URI. */
+Test(verify_match, coap_type_method_uri)
+{
+	struct fx x = load("single-policies:\n"
+			   "  coap:\n"
+			   "    protocols:\n"
+			   "      coap:\n"
+			   "        type: NON\n"
+			   "        method: POST\n"
+			   "        uri: /event\n"
+			   "      udp:\n"
+			   "        dst-port: 5683\n"
+			   "      ipv4:\n"
+			   "        src: self\n");
+	struct sx_pkt p = ip_pkt(true, "192.168.1.9", 17, 40000, 5683);
+
+	p.proto = SX_P_COAP;
+	p.app.coap.type = SX_COAP_NON;
+	p.app.coap.code = 2; /* 0.02 POST */
+	snprintf(p.app.coap.path, sizeof(p.app.coap.path), "/event");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT);
+	p.app.coap.code = 1; /* GET */
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_QUEUE_DROP);
+	p.app.coap.code = 2;
+	snprintf(p.app.coap.path, sizeof(p.app.coap.path), "/event/2");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_QUEUE_DROP);
+	unload(&x);
+}
+
+/* mdns is dns (protocols/mdns.py): the same matches on port 5353. */
+Test(verify_match, mdns_response)
+{
+	struct fx x = load("single-policies:\n"
+			   "  mdns:\n"
+			   "    protocols:\n"
+			   "      mdns:\n"
+			   "        response: true\n"
+			   "        domain-name: dev.local\n"
+			   "      udp:\n"
+			   "        dst-port: 5353\n"
+			   "      ipv4:\n"
+			   "        src: self\n"
+			   "        dst: mdns\n");
+	struct sx_pkt p = ip_pkt(true, "224.0.0.251", 17, 5353, 5353);
+
+	dns_q(&p, true, 1, "dev.local");
+	p.proto = SX_P_MDNS;
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT);
+	dns_q(&p, false, 1, "dev.local"); /* a query: response wanted */
+	p.proto = SX_P_MDNS;
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_QUEUE_DROP);
+	unload(&x);
+}
+
 /* icmp.parse() (protocols/icmp.py): "icmp type echo-request", flipped to
  * echo-reply for the backward policy. */
 Test(verify_match, icmp_type)
