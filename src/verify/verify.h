@@ -59,7 +59,8 @@
  * `packet-size`, TLS matches (tls: keys are ignored: the policy matches as
  * if they were absent), MQTT, the "other hosts" entry rules (policies
  * between two other local hosts), IPv6 extension-header subtleties of nft,
- * and the firewall's wall clock (timestamps are used instead).  Each capture
+ * the firewall's wall clock (timestamps are used instead), and lists of
+ * more than 64 values in one key (the rest are ignored).  Each capture
  * is replayed through a freshly started firewall, so captures are
  * independent and the result does not depend on -j.
  */
