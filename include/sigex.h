@@ -234,6 +234,21 @@ SX_API int sx_extract_write_profile(struct sx_extract *ex, const char *path);
 SX_API int sx_extract_print_report(struct sx_extract *ex, FILE *f);
 
 /*
+ * sx_extract_validate - the held-out allow rate (after sx_extract_mine()):
+ * the event captures are split into folds (leave-one-out up to 20, 10
+ * folds above, by file name), the others mined into a profile for each
+ * fold, and the held-out captures replayed through it with the smart-home
+ * firewall's semantics.  The result is added to pattern.txt and
+ * signatures.yaml ("validation:") by the writers above.  Returns 0,
+ * -EAGAIN before mining, SX_EXTRACT_E_STOPPED or -ENOMEM.
+ */
+SX_API int sx_extract_validate(struct sx_extract *ex);
+/* The held-out packets and flows allowed, in percent; returns the number
+ * of folds (0: fewer than two captures), or -EAGAIN when not validated. */
+SX_API int sx_extract_validation(const struct sx_extract *ex, double *packets_pct,
+				 double *flows_pct);
+
+/*
  * sx_extract_stop - ask every running sx_extract_mine() to stop; they return
  * SX_EXTRACT_E_STOPPED.  Async-signal-safe; for SIGINT handlers.  There is
  * no way back: later extractions in the process stop at once too, and the

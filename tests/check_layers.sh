@@ -15,11 +15,12 @@ allowed() {	# module -> the modules it may include
 	flows) echo core ingest flows ;;
 	mine) echo core ingest flows mine ;;
 	emit) echo core yaml ingest flows mine emit ;;
-	api) echo core yaml ingest flows mine emit api ;;
+	api) echo core yaml ingest flows mine emit verify api ;;
 	upstream) echo core yaml ingest flows mine upstream ;;
 	batch) echo core yaml ingest flows mine emit api batch ;;
 	check) echo core yaml check ;;
-	cli) echo core yaml ingest flows mine emit api upstream batch check cli ;;
+	verify) echo core yaml ingest verify ;;
+	cli) echo core yaml ingest flows mine emit api upstream batch check verify cli ;;
 	*) return 1 ;;
 	esac
 }

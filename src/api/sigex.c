@@ -108,6 +108,7 @@ struct sx_extract {
 	struct sx_flows *fl;
 	const char *csv_dir; /* borrowed; NULL: no CSVs */
 	struct sx_mine_result *res;
+	struct sx_validation *val; /* sx_extract_validate(), or NULL */
 	char msg[MSG_MAX];
 };
 
@@ -228,6 +229,7 @@ void sx_extract_free(struct sx_extract *ex)
 	free(ex->caps);
 	free(ex->status);
 	sx_mine_result_free(ex->res);
+	sx_validation_free(ex->val);
 	free(ex->device);
 	free(ex->ipv4);
 	free(ex->mac);
@@ -834,6 +836,8 @@ static int report(struct sx_extract *ex, struct sx_buf *b)
 
 	sx_buf_init(b);
 	sx_emit_report(b, ex->res, &eo);
+	if (ex->val)
+		sx_validation_text(ex->val, b);
 	if (b->err) {
 		sx_buf_fini(b);
 		return nomem(ex);
@@ -893,12 +897,99 @@ int sx_extract_write_signatures(struct sx_extract *ex, const char *path)
 	if (ret)
 		return ret;
 	ret = sx_emit_signatures(out.f, ex->res, &eo, why, sizeof(why));
+	if (!ret && ex->val && sx_validation_yaml(ex->val, out.f))
+		ret = -EIO, snprintf(why, sizeof(why), "write error");
 	if (ret) {
 		fail(ex, ret, "%s: %s", path, why);
 		sx_out_abort(&out);
 		return ret;
 	}
 	return sx_out_commit(&out, ex->msg, sizeof(ex->msg));
+}
+
+int sx_extract__fold(const struct sx_extract *ex, const bool *keep, struct sx_extract **out)
+{
+	static const size_t strs[] = {
+	    offsetof(struct sx_extract, mac),	     offsetof(struct sx_extract, ipv6),
+	    offsetof(struct sx_extract, gateway),    offsetof(struct sx_extract, phone),
+	    offsetof(struct sx_extract, event),	     offsetof(struct sx_extract, last_update),
+	    offsetof(struct sx_extract, filter),     offsetof(struct sx_extract, events_path),
+	    offsetof(struct sx_extract, names_path),
+	};
+	struct sx_extract *f;
+	int ret;
+
+	*out = NULL;
+	ret = sx_extract_new(ex->device, ex->ipv4, &f);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		const char *s = *(char *const *)((const char *)ex + strs[i]);
+
+		ret = set_str(f, (char **)((char *)f + strs[i]), s);
+		if (ret)
+			goto out_free;
+	}
+	f->stats = ex->stats;
+	f->all_ports = ex->all_ports;
+	f->nthreads = ex->nthreads;
+	f->window_ns = ex->window_ns;
+	f->duration_ns = ex->duration_ns;
+	f->idle_ns = ex->idle_ns;
+	f->support = ex->support;
+	f->seed = ex->seed;
+	f->max_flows = ex->max_flows;
+	for (size_t i = 0; i < ex->ncaps; i++) {
+		if (!ex->caps[i].background && !keep[i])
+			continue;
+		ret = add(f, ex->caps[i].path, ex->caps[i].background);
+		if (ret)
+			goto out_free;
+	}
+	*out = f;
+	return 0;
+out_free:
+	sx_extract_free(f);
+	return ret;
+}
+
+bool sx_extract__is_background(const struct sx_extract *ex, size_t i)
+{
+	return i < ex->ncaps && ex->caps[i].background;
+}
+
+void sx_extract__ids(const struct sx_extract *ex, const char **mac, const char **gateway,
+		     const char **phone)
+{
+	*mac = ex->mac;
+	*gateway = ex->gateway;
+	*phone = ex->phone;
+}
+
+unsigned sx_extract__threads(const struct sx_extract *ex)
+{
+	return ex->nthreads;
+}
+
+const char *sx_extract__filter(const struct sx_extract *ex)
+{
+	return ex->filter;
+}
+
+bool sx_extract__mined(const struct sx_extract *ex)
+{
+	return ex->mined && ex->res;
+}
+
+const struct sx_validation *sx_extract__validation(const struct sx_extract *ex)
+{
+	return ex->val;
+}
+
+void sx_extract__set_validation(struct sx_extract *ex, struct sx_validation *v)
+{
+	sx_validation_free(ex->val);
+	ex->val = v;
 }
 
 int sx_extract_write_profile(struct sx_extract *ex, const char *path)

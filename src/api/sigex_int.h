@@ -17,7 +17,10 @@
 #ifndef SX_SIGEX_INT_H
 #define SX_SIGEX_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flows/flows.h"
 #include "sigex.h"
@@ -52,5 +55,32 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
  * Context: any one thread at a time, registered with liburcu or not.
  */
 int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_threads);
+
+/* ---- held-out validation (validate.c) ---- */
+
+struct sx_buf;
+struct sx_validation;
+
+/*
+ * sx_extract__fold - a new extraction with ex's settings, its background
+ * captures and the event captures i with keep[i] (ncaptures entries).
+ * Caller frees with sx_extract_free().  0, -ENOMEM or -EINVAL.
+ */
+int sx_extract__fold(const struct sx_extract *ex, const bool *keep, struct sx_extract **out);
+bool sx_extract__is_background(const struct sx_extract *ex, size_t i);
+void sx_extract__ids(const struct sx_extract *ex, const char **mac, const char **gateway,
+		     const char **phone);
+unsigned sx_extract__threads(const struct sx_extract *ex);
+const char *sx_extract__filter(const struct sx_extract *ex);
+bool sx_extract__mined(const struct sx_extract *ex);
+const struct sx_validation *sx_extract__validation(const struct sx_extract *ex);
+/* Takes ownership of v (replacing an earlier one). */
+void sx_extract__set_validation(struct sx_extract *ex, struct sx_validation *v);
+
+void sx_validation_free(struct sx_validation *v);
+/* The validation's section of pattern.txt, and its top-level mapping
+ * "validation:" appended to signatures.yaml (0 or -EIO). */
+void sx_validation_text(const struct sx_validation *v, struct sx_buf *b);
+int sx_validation_yaml(const struct sx_validation *v, FILE *f);
 
 #endif /* SX_SIGEX_INT_H */

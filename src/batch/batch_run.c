@@ -797,6 +797,14 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 		return set_fail(u, SX_BATCH_FAILED, "%s", sx_extract_message(r->ex));
 	u->state = SX_BATCH_OK;
 	captures_status(r);
+	if (r->b->cfg.validate) {
+		ret = sx_extract_validate(r->ex);
+		if (ret == SX_EXTRACT_E_STOPPED)
+			return set_fail(u, SX_BATCH_STOPPED, "interrupted");
+		if (ret)
+			return set_fail(u, SX_BATCH_FAILED, "--validate: %s",
+					sx_extract_strerror(ret));
+	}
 	for (i = 0; i < 3; i++) {
 		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, names[i]);
 		ret = i == 0   ? sx_extract_write_patterns(r->ex, path)

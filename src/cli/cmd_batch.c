@@ -90,6 +90,7 @@ static const char usage[] =
     "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
     "  -f, --filter BPF         read only packets matching a libpcap filter\n"
     "      --all-ports          pattern.txt: every port of each host\n"
+    "      --validate           held-out allow rate of each unit (see sigex --help)\n"
     "      --seed N             hash seed (changes nothing in the outputs)\n"
     "  -q, --quiet              no progress, no notes; errors only\n"
     "  -h, --help               this help\n"
@@ -113,6 +114,7 @@ enum {
 	OPT_PHONE,
 	OPT_NAMES,
 	OPT_ALL_PORTS,
+	OPT_VALIDATE,
 	OPT_SEED,
 };
 
@@ -131,6 +133,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"names", required_argument, NULL, OPT_NAMES},
 					 {"filter", required_argument, NULL, 'f'},
 					 {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
+					 {"validate", no_argument, NULL, OPT_VALIDATE},
 					 {"seed", required_argument, NULL, OPT_SEED},
 					 {"quiet", no_argument, NULL, 'q'},
 					 {"help", no_argument, NULL, 'h'},
@@ -391,6 +394,9 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_ALL_PORTS:
 			a->cfg.all_ports = true;
+			break;
+		case OPT_VALIDATE:
+			a->cfg.validate = true;
 			break;
 		case OPT_SEED:
 			if (sx_parse_u64(optarg, 0, UINT64_MAX, &a->cfg.seed))

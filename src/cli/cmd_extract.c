@@ -72,6 +72,9 @@ static const char usage[] =
     "      --gateway IP         write this address as the firewall's alias gateway\n"
     "      --phone IP           write this address as the firewall's alias phone\n"
     "      --stats              add stats (packet-count, duration) to the policies\n"
+    "      --validate           held-out allow rate: mine without each fold of the\n"
+    "                           captures, replay it through that profile as the\n"
+    "                           firewall would (pattern.txt, signatures.yaml)\n"
     "      --support F          a pattern must occur in at least this fraction of the\n"
     "                           occurrences, 0 < F <= 1 (default 0.9)\n"
     "      --window SECONDS     per capture, stop at the first gap longer than this\n"
@@ -121,6 +124,7 @@ enum {
 	OPT_ALL_PORTS,
 	OPT_STATS,
 	OPT_MAX_FLOWS,
+	OPT_VALIDATE,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -143,6 +147,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
 					 {"stats", no_argument, NULL, OPT_STATS},
 					 {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+					 {"validate", no_argument, NULL, OPT_VALIDATE},
 					 {"quiet", no_argument, NULL, 'q'},
 					 {"help", no_argument, NULL, 'h'},
 					 {NULL, 0, NULL, 0}};
@@ -157,6 +162,7 @@ struct args {
 	const char *filter;
 	uint64_t max_flows; /* --max-flows, 0 when not given */
 	bool quiet;
+	bool validate;
 };
 
 /* Whether the command line asks for --mode upstream (before any "--"). */
@@ -285,6 +291,9 @@ static int apply(struct sx_extract *ex, struct args *a, int c, const char *arg)
 	case 'q':
 		a->quiet = true;
 		sx_log_set_level(SX_LOG_ERROR);
+		return 0;
+	case OPT_VALIDATE:
+		a->validate = true;
 		return 0;
 	default:
 		return sx_cli_usage_error(cmd, "unknown option");
@@ -492,6 +501,15 @@ static int run(struct sx_extract *ex, const struct args *a)
 	}
 	status = report_captures(ex, a->quiet, &nread);
 	sx_cli_warn_capped(a->max_flows, sx_extract_flows_capped(ex));
+	if (a->validate) {
+		ret = sx_extract_validate(ex);
+		if (ret) {
+			sx_log(SX_LOG_ERROR, "--validate: %s",
+			       ret == SX_EXTRACT_E_STOPPED ? "interrupted"
+							   : sx_extract_strerror(ret));
+			return SX_EXIT_FAILURE;
+		}
+	}
 	wrote = write_outputs(ex, a->dir, a->quiet);
 	if (!wrote)
 		sx_cli_finished();

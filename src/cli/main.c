@@ -21,6 +21,7 @@ int sx_cmd_mine(int argc, char **argv);
 int sx_cmd_extract(int argc, char **argv);
 int sx_cmd_batch(int argc, char **argv);
 int sx_cmd_check(int argc, char **argv);
+int sx_cmd_verify(int argc, char **argv);
 
 struct command {
 	const char *name;
@@ -35,6 +36,7 @@ static const struct command commands[] = {
     {"extract", sx_cmd_extract, "the main job (the default command, see below)"},
     {"batch", sx_cmd_batch, "the main job over a whole capture archive"},
     {"check", sx_cmd_check, "compare two signatures (regression check)"},
+    {"verify", sx_cmd_verify, "replay captures through a profile as the firewall would"},
 };
 
 static const char usage[] =

@@ -429,6 +429,30 @@ static void decode_ipv6(struct sx_pkt *pkt, struct sx_cursor *c)
 	set_status(pkt, SX_DEC_MALFORMED);
 }
 
+/*
+ * ARP (RFC 826), Ethernet hardware and IPv4 protocol addresses only; other
+ * kinds and short messages stay SX_P_ARP with has_arp false (the decoding
+ * status is left as it was: ARP was never counted as truncated).
+ *
+ *   htype(2) ptype(2) hlen(1) plen(1) oper(2) sha(6) spa(4) tha(6) tpa(4)
+ */
+static void decode_arp(struct sx_pkt *pkt, struct sx_cursor *c)
+{
+	uint16_t htype = sx_cur_be16(c);
+	uint16_t ptype = sx_cur_be16(c);
+	uint8_t hlen = sx_cur_u8(c);
+	uint8_t plen = sx_cur_u8(c);
+
+	pkt->arp_op = sx_cur_be16(c);
+	if (c->bad || htype != 1 || ptype != ETH_IPV4 || hlen != 6 || plen != 4)
+		return;
+	sx_cur_copy(c, pkt->arp_sha, 6);
+	sx_cur_copy(c, pkt->arp_spa, 4);
+	sx_cur_copy(c, pkt->arp_tha, 6);
+	sx_cur_copy(c, pkt->arp_tpa, 4);
+	pkt->has_arp = !c->bad;
+}
+
 /* Network layer by EtherType (or PPP protocol mapped to one). */
 static void decode_net(struct sx_pkt *pkt, struct sx_cursor *c, uint16_t type)
 {
@@ -442,6 +466,7 @@ static void decode_net(struct sx_pkt *pkt, struct sx_cursor *c, uint16_t type)
 		break;
 	case ETH_ARP:
 		pkt->proto = SX_P_ARP;
+		decode_arp(pkt, c);
 		break;
 	case ETH_EAPOL:
 		pkt->proto = SX_P_EAPOL;
@@ -514,8 +539,7 @@ static void decode_eth(struct sx_pkt *pkt, struct sx_cursor *c)
 {
 	uint16_t type;
 
-	sx_cur_copy(c, pkt->mac_dst, 6);
-	sx_cur_copy(c, pkt->mac_src, 6);
+	pkt->has_mac = sx_cur_copy(c, pkt->mac_dst, 6) && sx_cur_copy(c, pkt->mac_src, 6);
 	type = sx_cur_be16(c);
 	if (c->bad) {
 		set_status(pkt, SX_DEC_TRUNCATED);

@@ -277,10 +277,16 @@ struct sx_pkt {
 	uint8_t nvlan; /* number of VLAN tags */
 	bool pppoe;
 	uint16_t ethertype; /* of the network layer after tags */
-	/* Ethernet source and destination (SLL: the source only, when it is a
-	 * 6-byte address); all zero when the frame has none. */
-	uint8_t mac_src[6];
-	uint8_t mac_dst[6];
+	/* Ethernet source and destination, has_mac set; SLL gives the source
+	 * only (has_mac false).  All zero when the frame has none. */
+	bool has_mac;
+	uint8_t mac_src[6], mac_dst[6];
+
+	/* ARP over Ethernet/IPv4 (proto SX_P_ARP, has_arp set), RFC 826 */
+	bool has_arp;
+	uint16_t arp_op; /* 1 request, 2 reply */
+	uint8_t arp_sha[6], arp_tha[6];
+	uint8_t arp_spa[4], arp_tpa[4];
 
 	/* network layer */
 	struct sx_addr src, dst;

@@ -1,0 +1,348 @@
+/*
+ * validate.c - sx_extract_validate(): the held-out allow rate of a profile.
+ *
+ * DESIGN
+ *
+ * The event captures that were read are the occurrences (one per capture;
+ * with --window or --events a capture's occurrences stay together).  They
+ * are put in the order of their file names, so folds do not depend on the
+ * order given, and dealt into folds: one per capture (leave-one-out) up to
+ * 20 captures, 10 folds above, capture j of that order in fold j % k.  For
+ * each fold, a new extraction with the same settings and the background
+ * captures mines the other captures, writes its profile.yaml to a temporary
+ * file, and verify (verify/verify.h) replays each held-out capture through
+ * it with the firewall's semantics, its gateway and phone aliases set to the
+ * extraction's --gateway and --phone (the firewall's are constants a
+ * deployment edits).  Two rates are kept: the rules alone (what the profile
+ * covers: the headline) and with the firewall's interaction states (what it
+ * would let through as the firewall runs interactions today).  Both are
+ * summed over every held-out capture; a fold whose mining fails (too few
+ * occurrences left) counts its held-out traffic as denied.
+ *
+ * Denied traffic is grouped by transport and port over the held-out
+ * captures: a kind recurs when it is denied in two held-out captures or
+ * more; the first peer and application value seen are kept as its example
+ * (a name that rotates between occurrences shows there).
+ *
+ * Runs on the caller's thread; each fold's mining and replay use the
+ * extraction's thread count.
+ */
+#include "sigex.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/sigex_int.h"
+#include "core/buf.h"
+#include "core/util.h"
+#include "verify/verify.h"
+
+#define LOO_MAX	   20
+#define K_FOLDS	   10
+#define KINDS_SHOW 10
+
+struct vkind {
+	char transport[16], port[16];
+	char peer[64], app[160]; /* the first example */
+	uint64_t packets;
+	unsigned captures;
+	int last_capture;
+};
+
+struct sx_validation {
+	unsigned folds, held, failed;
+	uint64_t packets, allowed, flows, flows_allowed;
+	uint64_t st_allowed, st_flows_allowed; /* with interaction states */
+	struct vkind *kinds;
+	size_t nkinds, cap;
+};
+
+void sx_validation_free(struct sx_validation *v)
+{
+	if (!v)
+		return;
+	free(v->kinds);
+	free(v);
+}
+
+static const char *base(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int by_name(const void *a, const void *b, void *ctx)
+{
+	const struct sx_extract *ex = ctx;
+	const char *pa, *pb;
+	int c;
+
+	sx_extract_capture_status(ex, *(const size_t *)a, &pa, NULL);
+	sx_extract_capture_status(ex, *(const size_t *)b, &pb, NULL);
+	c = strcmp(base(pa), base(pb));
+	return c ? c : strcmp(pa, pb);
+}
+
+static int add_kind(struct sx_validation *v, const struct sx_verify_kind *k, int capture)
+{
+	struct vkind *e = NULL;
+
+	for (size_t i = 0; i < v->nkinds && !e; i++)
+		if (!strcmp(v->kinds[i].transport, k->transport) &&
+		    !strcmp(v->kinds[i].port, k->port))
+			e = &v->kinds[i];
+	if (!e) {
+		if (v->nkinds == v->cap) {
+			size_t cap = v->cap ? v->cap * 2 : 16;
+			struct vkind *n = sx_realloc_array(v->kinds, cap, sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			v->kinds = n;
+			v->cap = cap;
+		}
+		e = &v->kinds[v->nkinds++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->transport, sizeof(e->transport), "%s", k->transport);
+		snprintf(e->port, sizeof(e->port), "%s", k->port);
+		snprintf(e->peer, sizeof(e->peer), "%s", k->peer);
+		snprintf(e->app, sizeof(e->app), "%s", k->app);
+		e->last_capture = -1;
+	}
+	if (!e->app[0] && k->app[0])
+		snprintf(e->app, sizeof(e->app), "%s", k->app);
+	e->packets += k->packets;
+	if (e->last_capture != capture) {
+		e->captures++;
+		e->last_capture = capture;
+	}
+	return 0;
+}
+
+/* One fold: mine keep[], replay each held-out capture. */
+static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held, size_t nheld,
+		    struct sx_validation *v, const char *tmpdir)
+{
+	struct sx_verify_ids ids = {NULL, NULL, NULL, NULL, NULL};
+	struct sx_verify_profile *p = NULL;
+	struct sx_extract *f = NULL;
+	char path[4096], msg[512];
+	int ret, fd;
+
+	sx_extract__ids(ex, &ids.mac, &ids.gateway, &ids.phone);
+	snprintf(path, sizeof(path), "%s/sigex-validate-XXXXXX", tmpdir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	ret = sx_extract__fold(ex, keep, &f);
+	if (ret)
+		goto out_unlink;
+	ret = sx_extract_mine(f, NULL);
+	if (!ret)
+		ret = sx_extract_write_profile(f, path);
+	if (!ret)
+		ret = sx_verify_profile_load(path, &ids, &p, msg, sizeof(msg));
+	if (ret == -ENOMEM || ret == SX_EXTRACT_E_STOPPED)
+		goto out_free;
+	if (ret)
+		v->failed++; /* no profile: the held-out traffic is denied */
+	ret = 0;
+	for (size_t h = 0; h < nheld; h++) {
+		const char *cap;
+		struct sx_verify_cfg cfg = {.npaths = 1,
+					    .nthreads = 1,
+					    .filter = sx_extract__filter(ex),
+					    .stateless = true};
+		struct sx_verify_result *r;
+		struct sx_verify_summary s;
+		struct sx_verify_kind k;
+
+		sx_extract_capture_status(ex, held[h], &cap, NULL);
+		cfg.paths = &cap;
+		v->held++;
+		if (!p)
+			continue;
+		ret = sx_verify_run(p, &cfg, &r);
+		if (ret)
+			goto out_free;
+		sx_verify_result_summary(r, &s);
+		v->packets += s.packets;
+		v->allowed += s.packets_allowed;
+		v->flows += s.flows;
+		v->flows_allowed += s.flows_allowed;
+		for (size_t i = 0; !ret && sx_verify_result_denied(r, i, &k); i++)
+			ret = add_kind(v, &k, (int)held[h]);
+		sx_verify_result_free(r);
+		if (ret)
+			goto out_free;
+		cfg.stateless = false;
+		ret = sx_verify_run(p, &cfg, &r);
+		if (ret)
+			goto out_free;
+		sx_verify_result_summary(r, &s);
+		v->st_allowed += s.packets_allowed;
+		v->st_flows_allowed += s.flows_allowed;
+		sx_verify_result_free(r);
+	}
+out_free:
+	sx_verify_profile_free(p);
+	sx_extract_free(f);
+out_unlink:
+	unlink(path);
+	return ret;
+}
+
+static int by_captures(const void *a, const void *b)
+{
+	const struct vkind *x = a, *y = b;
+
+	if (x->captures != y->captures)
+		return x->captures > y->captures ? -1 : 1;
+	if (x->packets != y->packets)
+		return x->packets > y->packets ? -1 : 1;
+	return strcmp(x->port, y->port);
+}
+
+int sx_extract_validate(struct sx_extract *ex)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct sx_validation *v;
+	size_t n = 0, ncaps = sx_extract_ncaptures(ex), *ev, *held;
+	bool *keep;
+	unsigned k;
+	int ret = 0;
+
+	if (!sx_extract__mined(ex))
+		return -EAGAIN;
+	if (!tmpdir || !tmpdir[0])
+		tmpdir = "/tmp";
+	v = calloc(1, sizeof(*v));
+	ev = sx_calloc_array(ncaps ? ncaps : 1, sizeof(*ev));
+	held = sx_calloc_array(ncaps ? ncaps : 1, sizeof(*held));
+	keep = sx_calloc_array(ncaps ? ncaps : 1, sizeof(*keep));
+	if (!v || !ev || !held || !keep) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (size_t i = 0; i < ncaps; i++)
+		if (!sx_extract__is_background(ex, i) &&
+		    sx_extract_capture_status(ex, i, NULL, NULL) == 0)
+			ev[n++] = i;
+	qsort_r(ev, n, sizeof(*ev), by_name, ex);
+	k = n < 2 ? 0 : n <= LOO_MAX ? (unsigned)n : K_FOLDS;
+	for (unsigned f = 0; f < k && !ret; f++) {
+		size_t nheld = 0;
+
+		memset(keep, 0, ncaps * sizeof(*keep));
+		for (size_t j = 0; j < n; j++) {
+			if (j % k == f)
+				held[nheld++] = ev[j];
+			else
+				keep[ev[j]] = true;
+		}
+		ret = run_fold(ex, keep, held, nheld, v, tmpdir);
+		v->folds++;
+	}
+	if (ret)
+		goto out_free;
+	qsort(v->kinds, v->nkinds, sizeof(*v->kinds), by_captures);
+	sx_extract__set_validation(ex, v);
+	v = NULL;
+out_free:
+	free(keep);
+	free(held);
+	free(ev);
+	sx_validation_free(v);
+	return ret;
+}
+
+static double pct(uint64_t a, uint64_t n)
+{
+	return n ? 100.0 * (double)a / (double)n : 100.0;
+}
+
+int sx_extract_validation(const struct sx_extract *ex, double *packets_pct, double *flows_pct)
+{
+	const struct sx_validation *v = sx_extract__validation(ex);
+
+	if (!v)
+		return -EAGAIN;
+	*packets_pct = pct(v->allowed, v->packets);
+	*flows_pct = pct(v->flows_allowed, v->flows);
+	return (int)v->folds;
+}
+
+void sx_validation_text(const struct sx_validation *v, struct sx_buf *b)
+{
+	sx_buf_printf(b,
+		      "\nValidation: %u folds, %u held-out captures%s (the profile of the others, "
+		      "replayed with the firewall's rules)\n",
+		      v->folds, v->held, v->folds ? "" : " (fewer than 2 captures: none)");
+	if (v->failed)
+		sx_buf_printf(b, "  %u folds mined no profile: their captures count as denied\n",
+			      v->failed);
+	sx_buf_printf(b,
+		      "  packets %" PRIu64 ", allowed %.1f%% (with the interactions' states "
+		      "%.1f%%)\n",
+		      v->packets, pct(v->allowed, v->packets), pct(v->st_allowed, v->packets));
+	sx_buf_printf(b,
+		      "  flows %" PRIu64 ", allowed %.1f%% (with the interactions' states "
+		      "%.1f%%)\n",
+		      v->flows, pct(v->flows_allowed, v->flows),
+		      pct(v->st_flows_allowed, v->flows));
+	for (size_t i = 0; i < v->nkinds && i < KINDS_SHOW; i++) {
+		const struct vkind *k = &v->kinds[i];
+
+		if (i == 0)
+			sx_buf_printf(b, "  denied (held-out captures, packets, kind, example):\n");
+		sx_buf_printf(b, "    %u %" PRIu64 " %s %s%s  e.g. %s%s%s\n", k->captures,
+			      k->packets, k->transport, k->port[0] ? k->port : "-",
+			      k->captures >= 2 ? " (recurs)" : "", k->peer[0] ? k->peer : "-",
+			      k->app[0] ? " " : "", k->app);
+	}
+}
+
+static void yq(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int sx_validation_yaml(const struct sx_validation *v, FILE *f)
+{
+	fprintf(f,
+		"validation:\n  folds: %u\n  held-out-captures: %u\n  failed-folds: %u\n"
+		"  packets: %" PRIu64 "\n  packets-allowed-pct: %.1f\n"
+		"  flows: %" PRIu64 "\n  flows-allowed-pct: %.1f\n"
+		"  stateful-packets-allowed-pct: %.1f\n  stateful-flows-allowed-pct: %.1f\n",
+		v->folds, v->held, v->failed, v->packets, pct(v->allowed, v->packets), v->flows,
+		pct(v->flows_allowed, v->flows), pct(v->st_allowed, v->packets),
+		pct(v->st_flows_allowed, v->flows));
+	fprintf(f, "  denied:%s\n", v->nkinds ? "" : " []");
+	for (size_t i = 0; i < v->nkinds && i < KINDS_SHOW; i++) {
+		const struct vkind *k = &v->kinds[i];
+
+		fprintf(f, "    - transport: ");
+		yq(f, k->transport);
+		fprintf(f, "\n      port: ");
+		yq(f, k->port);
+		fprintf(f, "\n      captures: %u\n      packets: %" PRIu64 "\n      recurs: %s\n",
+			k->captures, k->packets, k->captures >= 2 ? "true" : "false");
+		fprintf(f, "      example-peer: ");
+		yq(f, k->peer);
+		fprintf(f, "\n      example-app: ");
+		yq(f, k->app);
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}

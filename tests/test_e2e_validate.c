@@ -1,0 +1,245 @@
+/*
+ * test_e2e_validate.c - the main job's --validate, run as a program:
+ *   - on the generated synth corpus (corpora/gen), the event's own flows
+ *     (DHCP, DNS, HTTP) are allowed in every held-out capture, and the
+ *     validation lands in pattern.txt and signatures.yaml;
+ *   - on the TP-Link toggle traces, the held-out rates;
+ *   - on hand-made captures whose cloud name rotates (r1.rotate.example,
+ *     r2...), the held-out HTTPS to the new names is denied and reported
+ *     with the name (the SNI), as the firewall's DNS table holds exact names
+ *     only.
+ */
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/frames.h"
+#include "support/pkt.h"
+#include "support/tmp.h"
+
+#define TRACES	     SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define TPLINK_PCAPS "1724059939.pcap 1724060053.pcap 1724060140.pcap"
+
+static char *out;
+
+static void setup(void)
+{
+	out = sx_tt_tmpdir();
+	cr_assert_not_null(out);
+}
+
+static void teardown(void)
+{
+	sx_tt_rm_tree(out);
+	free(out);
+}
+
+TestSuite(e2e_validate, .init = setup, .fini = teardown, .timeout = 300);
+
+static void run_in(const char *dir, const char *args)
+{
+	char *cmd, *o = NULL, *e = NULL;
+
+	cr_assert(asprintf(&cmd, "cd '%s' && '%s' %s -q --validate -o '%s/x'", dir, SX_BINARY, args,
+			   out) > 0);
+	cr_assert_eq(sx_tt_run(cmd, &o, &e), 0, "%s\n%s", o, e);
+	free(cmd);
+	free(o);
+	free(e);
+}
+
+static char *output(const char *name)
+{
+	char *path, *text;
+
+	cr_assert(asprintf(&path, "%s/x/%s", out, name) > 0);
+	text = sx_tt_read(path, NULL);
+	cr_assert_not_null(text, "%s", path);
+	free(path);
+	return text;
+}
+
+Test(e2e_validate, synth_event_flows_are_complete)
+{
+	char dir[1024], *pat, *sig, *val;
+
+	snprintf(dir, sizeof(dir), "%s/corpora/synth", SX_BUILD_DIR);
+	run_in(dir, "cam-7 10.0.0.7 1*.pcap --background idle-*.pcap --gateway 10.0.0.1"
+		    " --mac ac:cc:8e:00:00:07 --stats");
+	pat = output("pattern.txt");
+	sig = output("signatures.yaml");
+	val = strstr(pat, "\nValidation: 10 folds, 10 held-out captures");
+	cr_assert_not_null(val, "%s", pat);
+	/* DHCP, DNS and the HTTP event report are never denied held-out */
+	cr_assert_null(strstr(val, " UDP 67"), "%s", val);
+	cr_assert_null(strstr(val, " UDP 53"), "%s", val);
+	cr_assert_null(strstr(val, " TCP 80"), "%s", val);
+	cr_assert(strstr(sig, "\nvalidation:\n  folds: 10\n  held-out-captures: 10\n"), "%s", sig);
+	free(pat);
+	free(sig);
+}
+
+Test(e2e_validate, tplink_held_out_rates)
+{
+	char *pat;
+
+	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
+	run_in(TRACES, "tplink-plug 192.168.1.135 " TPLINK_PCAPS);
+	pat = output("pattern.txt");
+	cr_assert(strstr(pat, "\nValidation: 3 folds, 3 held-out captures"), "%s", pat);
+	cr_assert(
+	    strstr(pat, "  packets 150, allowed 93.3% (with the interactions' states 33.3%)\n"),
+	    "%s", pat);
+	cr_assert(strstr(pat, "  flows 22, allowed 77.3% (with the interactions' states 54.5%)\n"),
+		  "%s", pat);
+	free(pat);
+}
+
+/* ---- hand-made captures with a rotating name ---- */
+
+static void dns_name(struct sx_tmsg *m, const char *name)
+{
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+
+		sx_tm_put8(m, (uint8_t)l);
+		sx_tm_putbytes(m, name, l);
+		name += l + (dot ? 1 : 0);
+	}
+	sx_tm_put8(m, 0);
+}
+
+/* A query, or a response with one A record, for name. */
+static void dns_msg(struct sx_tmsg *m, const char *name, const uint8_t *addr)
+{
+	sx_tm_put16(m, 0x1234);
+	sx_tm_put16(m, addr ? 0x8180 : 0x0100);
+	sx_tm_put16(m, 1);
+	sx_tm_put16(m, addr ? 1 : 0);
+	sx_tm_put16(m, 0);
+	sx_tm_put16(m, 0);
+	dns_name(m, name);
+	sx_tm_put16(m, 1);
+	sx_tm_put16(m, 1);
+	if (addr) {
+		sx_tm_put16(m, 0xc00c);
+		sx_tm_put16(m, 1);
+		sx_tm_put16(m, 1);
+		sx_tm_put32(m, 60);
+		sx_tm_put16(m, 4);
+		sx_tm_putbytes(m, addr, 4);
+	}
+}
+
+/* A TLS ClientHello carrying server_name (RFC 8446 4.1.2, RFC 6066 3). */
+static void client_hello(struct sx_tmsg *m, const char *sni)
+{
+	uint16_t n = (uint16_t)strlen(sni);
+	uint16_t ext = (uint16_t)(9 + n); /* type, len, list len, type, name len, name */
+	uint16_t body = (uint16_t)(2 + 32 + 1 + 4 + 2 + 2 + 2 + ext);
+
+	sx_tm_put8(m, 22);
+	sx_tm_put16(m, 0x0301);
+	sx_tm_put16(m, (uint16_t)(4 + body));
+	sx_tm_put8(m, 1);
+	sx_tm_put24(m, body);
+	sx_tm_put16(m, 0x0303);
+	for (int i = 0; i < 32; i++)
+		sx_tm_put8(m, (uint8_t)i);
+	sx_tm_put8(m, 0);	/* session id */
+	sx_tm_put16(m, 2);	/* cipher suites */
+	sx_tm_put16(m, 0x1301); /* TLS_AES_128_GCM_SHA256 */
+	sx_tm_put8(m, 1);	/* compression */
+	sx_tm_put8(m, 0);
+	sx_tm_put16(m, ext);
+	sx_tm_put16(m, 0); /* server_name */
+	sx_tm_put16(m, (uint16_t)(5 + n));
+	sx_tm_put16(m, (uint16_t)(3 + n));
+	sx_tm_put8(m, 0);
+	sx_tm_put16(m, n);
+	sx_tm_putbytes(m, sni, n);
+}
+
+static void rotating_capture(const char *dir, int i)
+{
+	uint8_t frames[6][1600];
+	struct sx_tf_rec recs[6];
+	struct sx_tmsg m;
+	char name[64], cloud[32], path[1024];
+	uint8_t addr[4] = {203, 0, 113, (uint8_t)(10 + i)};
+	int64_t t = 1800000000 + i * 600;
+
+	snprintf(name, sizeof(name), "r%d.rotate.example", i);
+	snprintf(cloud, sizeof(cloud), "203.0.113.%d", 10 + i);
+	memset(recs, 0, sizeof(recs));
+	memset(&m, 0, sizeof(m));
+	dns_msg(&m, name, NULL);
+	recs[0].caplen = (uint32_t)sx_tf_udp(frames[0], sizeof(frames[0]), "192.168.1.50", 40000,
+					     "192.168.1.1", 53, m.b, m.n);
+	memset(&m, 0, sizeof(m));
+	dns_msg(&m, name, addr);
+	recs[1].caplen = (uint32_t)sx_tf_udp(frames[1], sizeof(frames[1]), "192.168.1.1", 53,
+					     "192.168.1.50", 40000, m.b, m.n);
+	recs[2].caplen = (uint32_t)sx_tf_tcp(frames[2], sizeof(frames[2]), "192.168.1.50", 50000,
+					     cloud, 443, 0x02, NULL, 0);
+	recs[3].caplen = (uint32_t)sx_tf_tcp(frames[3], sizeof(frames[3]), cloud, 443,
+					     "192.168.1.50", 50000, 0x12, NULL, 0);
+	memset(&m, 0, sizeof(m));
+	client_hello(&m, name);
+	recs[4].caplen = (uint32_t)sx_tf_tcp(frames[4], sizeof(frames[4]), "192.168.1.50", 50000,
+					     cloud, 443, 0x18, m.b, m.n);
+	recs[5].caplen = (uint32_t)sx_tf_tcp(frames[5], sizeof(frames[5]), cloud, 443,
+					     "192.168.1.50", 50000, 0x10, NULL, 0);
+	for (int k = 0; k < 6; k++) {
+		cr_assert_gt(recs[k].caplen, 0);
+		recs[k].data = frames[k];
+		recs[k].sec = t;
+		recs[k].usec = (uint32_t)(k * 10000);
+	}
+	snprintf(path, sizeof(path), "%s/%d.pcap", dir, (int)t);
+	cr_assert_eq(sx_tf_write_pcap(path, DLT_EN10MB, recs, 6), 0);
+}
+
+Test(e2e_validate, rotating_name_is_reported)
+{
+	char *dir, *pat;
+
+	dir = sx_tt_path(out, "caps");
+	cr_assert(asprintf(&pat, "mkdir -p '%s'", dir) > 0);
+	cr_assert_eq(system(pat), 0);
+	free(pat);
+	for (int i = 1; i <= 5; i++)
+		rotating_capture(dir, i);
+	run_in(dir, "dev 192.168.1.50 *.pcap --gateway 192.168.1.1");
+	pat = output("pattern.txt");
+	cr_assert(strstr(pat, "\nValidation: 5 folds, 5 held-out captures"), "%s", pat);
+	cr_assert(strstr(pat, " TCP 443 (recurs)  e.g. "), "%s", pat);
+	cr_assert(strstr(pat, ".rotate.example\n"), "%s", pat);
+	free(pat);
+	free(dir);
+}
+
+Test(e2e_validate, batch_units_are_validated)
+{
+	char *cmd, *o = NULL, *e = NULL, *pat, *path;
+
+	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
+	cr_assert(
+	    asprintf(&cmd,
+		     "mkdir -p '%s/arch/tplink-plug' && ln -s '%s'/*.pcap '%s/arch/tplink-plug/' "
+		     "&& '%s' batch '%s/arch' -o '%s/b' -q --validate",
+		     out, TRACES, out, SX_BINARY, out, out) > 0);
+	cr_assert_eq(sx_tt_run(cmd, &o, &e), 0, "%s\n%s", o, e);
+	cr_assert(asprintf(&path, "%s/b/tplink-plug/default/pattern.txt", out) > 0);
+	pat = sx_tt_read(path, NULL);
+	cr_assert_not_null(pat, "%s", path);
+	cr_assert(strstr(pat, "\nValidation: 3 folds, 3 held-out captures"), "%s", pat);
+	free(pat);
+	free(path);
+	free(cmd);
+	free(o);
+	free(e);
+}
