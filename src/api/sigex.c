@@ -48,7 +48,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -604,19 +603,12 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 /* A bad filter is the caller's error, found once, not once per capture. */
 static int check_filter(struct sx_extract *ex)
 {
-	struct bpf_program prog;
-	pcap_t *p;
-	int ret = 0;
+	char why[256];
+	int ret = sx_ingest_bpf_check(ex->filter, why, sizeof(why));
 
-	p = pcap_open_dead(DLT_EN10MB, 262144);
-	if (!p)
-		return nomem(ex);
-	if (pcap_compile(p, &prog, ex->filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		ret = fail(ex, -EINVAL, "bad filter \"%s\": %s", ex->filter, pcap_geterr(p));
-	else
-		pcap_freecode(&prog);
-	pcap_close(p);
-	return ret;
+	if (ret == SX_E_USAGE)
+		return fail(ex, -EINVAL, "bad filter \"%s\": %s", ex->filter, why);
+	return ret ? nomem(ex) : 0;
 }
 
 int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)

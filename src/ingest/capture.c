@@ -7,7 +7,8 @@
  * replays the peeked bytes and decompresses on the fly; a plain regular file
  * is handed to libpcap as a FILE with a large buffer.  libpcap then detects
  * pcap (both byte orders, micro- and nanosecond) or pcapng itself, and
- * timestamps are read at nanosecond precision.
+ * timestamps are read at nanosecond precision.  The BPF check of a filter
+ * expression, without a capture, lives here too.
  *
  * Errors are per file and carry a one-line cause meant for a person:
  * libpcap's own text, rephrased where it is cryptic (an empty file, an
@@ -505,6 +506,27 @@ const char *sx_capture_error(const struct sx_capture *cap)
 int sx_capture_dlt(const struct sx_capture *cap)
 {
 	return cap->dlt;
+}
+
+int sx_ingest_bpf_check(const char *filter, char *msg, size_t msglen)
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	int ret = 0;
+
+	if (!filter || !*filter)
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!p)
+		return -ENOMEM;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(msg, msglen, "%s", pcap_geterr(p));
+		ret = SX_E_USAGE;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return ret;
 }
 
 void sx_capture_close(struct sx_capture *cap)

@@ -125,6 +125,16 @@ const char *sx_capture_error(const struct sx_capture *cap);
 int sx_capture_dlt(const struct sx_capture *cap);
 void sx_capture_close(struct sx_capture *cap);
 
+/*
+ * sx_ingest_bpf_check - whether filter is a valid libpcap (BPF) expression,
+ * compiled for Ethernet as sx_capture_open() would for most captures.
+ * @filter: the expression; NULL or "" is valid
+ * @msg:    receives libpcap's reason when it is not (msglen bytes)
+ * Returns 0, SX_E_USAGE (bad filter, msg set) or -ENOMEM.
+ * Context: any thread (pcap_compile is thread-safe since libpcap 1.8).
+ */
+int sx_ingest_bpf_check(const char *filter, char *msg, size_t msglen);
+
 /* ---- many captures in parallel ---- */
 
 /* Per-file outcome, filled by sx_ingest_run(). */
