@@ -65,6 +65,15 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz);
 /* Name of a transport protocol ("TCP", "UDP", "ICMP", ...) or its number. */
 const char *sx_ip_proto_name(uint8_t proto, char *buf, size_t bufsz);
 
+/*
+ * sx_inflated_len - the length n bytes of a zlib (gzip false) or gzip (gzip
+ * true, members may follow each other after zero padding) body inflate to.
+ * Returns -1 where Python's zlib/gzip decompress would raise (bad data, the
+ * input ends inside a stream, gzip followed by garbage).  Context: any
+ * thread; allocates only zlib's state.
+ */
+long long sx_inflated_len(const uint8_t *in, size_t n, bool gzip);
+
 /* ---- the packet CSV (sigex packets) ---- */
 
 struct sx_buf;
@@ -123,6 +132,18 @@ void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *re
 
 const char *sx_capture_error(const struct sx_capture *cap);
 int sx_capture_dlt(const struct sx_capture *cap);
+
+/* The file format of a capture, as its (decompressed) magic number says. */
+enum sx_capture_format {
+	SX_CAPTURE_PCAP_USEC, /* classic pcap, microsecond timestamps */
+	SX_CAPTURE_PCAP_NSEC, /* classic pcap, nanosecond timestamps */
+	SX_CAPTURE_PCAPNG,
+};
+
+/* The format of an open capture (timestamps are returned in nanoseconds
+ * whatever it is; the format says how precise the file's own are). */
+enum sx_capture_format sx_capture_format(const struct sx_capture *cap);
+
 void sx_capture_close(struct sx_capture *cap);
 
 /*
