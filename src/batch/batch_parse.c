@@ -8,7 +8,7 @@
  * will become a directory under OUT goes through sx_batch_name_check(),
  * which refuses anything that could leave OUT or make a hidden or
  * unprintable entry ("..", "/", control characters, invalid UTF-8, a
- * leading dot).  device.yaml is loaded with the bounded tree of ytree.h (no
+ * leading dot).  device.yaml is loaded with the bounded tree of yaml/ydoc.h (no
  * aliases, bounded depth and size), then checked key by key against the
  * schema documented in batch.h; unknown and duplicate keys are errors, so a
  * typo never silently means "default".  The manifest is RFC 4180 CSV, with
@@ -29,7 +29,7 @@
 #include "core/compiler.h"
 #include "core/err.h"
 #include "core/util.h"
-#include "yaml/ytree.h"
+#include "yaml/ydoc.h"
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...) SX_PRINTF(3, 4);
 

@@ -10,7 +10,7 @@
  * `sigex batch` trees compare <device>/<event> with <device>/<event> and
  * two `sigex extract` directories compare "." with ".".  A signature on one
  * side only is a unit added or removed.  Two files are one unit, ".".  Each
- * document is loaded with the bounded tree of ytree.h and must say
+ * document is loaded with the bounded tree of yaml/ydoc.h and must say
  * "sigex: signatures", version 1.
  *
  * Matching.  Patterns are matched by id (the stable XXH3 of their identity,
@@ -61,7 +61,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "core/compiler.h"
 #include "core/err.h"
@@ -1132,26 +1131,12 @@ static void print_text(FILE *f, const struct sx_check_report *r)
 struct sw {
 	FILE *f;
 	bool json;
-	yaml_emitter_t em;
-	int err;
+	struct sx_yw yw;
 	unsigned depth;
 	bool first[SX_YTREE_DEPTH_MAX];
 	bool is_map[SX_YTREE_DEPTH_MAX];
 	bool after_key;
 };
-
-static void y_emit(struct sw *w, yaml_event_t *ev, int ok)
-{
-	if (w->err) {
-		if (ok)
-			yaml_event_delete(ev);
-		return;
-	}
-	if (!ok)
-		w->err = -ENOMEM;
-	else if (!yaml_emitter_emit(&w->em, ev))
-		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
-}
 
 static void j_sep(struct sw *w)
 {
@@ -1184,19 +1169,13 @@ static void j_str(FILE *f, const char *s)
 
 static void sw_begin(struct sw *w, bool map)
 {
-	yaml_event_t ev;
-
 	if (w->json) {
 		j_sep(w);
 		fputc(map ? '{' : '[', w->f);
 	} else if (map) {
-		y_emit(w, &ev,
-		       yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-							   YAML_BLOCK_MAPPING_STYLE));
+		sx_yw_map_begin(&w->yw);
 	} else {
-		y_emit(w, &ev,
-		       yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-							    YAML_BLOCK_SEQUENCE_STYLE));
+		sx_yw_seq_begin(&w->yw);
 	}
 	if (w->depth < SX_YTREE_DEPTH_MAX) {
 		w->first[w->depth] = true;
@@ -1207,7 +1186,6 @@ static void sw_begin(struct sw *w, bool map)
 
 static void sw_end(struct sw *w)
 {
-	yaml_event_t ev;
 	bool map = w->is_map[w->depth - 1], empty = w->first[w->depth - 1];
 
 	w->depth--;
@@ -1216,16 +1194,14 @@ static void sw_end(struct sw *w)
 			fprintf(w->f, "\n%*s", (int)(2 * w->depth), "");
 		fputc(map ? '}' : ']', w->f);
 	} else if (map) {
-		y_emit(w, &ev, yaml_mapping_end_event_initialize(&ev));
+		sx_yw_map_end(&w->yw);
 	} else {
-		y_emit(w, &ev, yaml_sequence_end_event_initialize(&ev));
+		sx_yw_seq_end(&w->yw);
 	}
 }
 
 static void sw_scalar(struct sw *w, const char *s, bool plain_ok)
 {
-	yaml_event_t ev;
-
 	if (w->json) {
 		j_sep(w);
 		if (plain_ok)
@@ -1234,10 +1210,8 @@ static void sw_scalar(struct sw *w, const char *s, bool plain_ok)
 			j_str(w->f, s);
 		return;
 	}
-	y_emit(w, &ev,
-	       yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-					    plain_ok ? YAML_PLAIN_SCALAR_STYLE
-						     : YAML_ANY_SCALAR_STYLE));
+	sx_yw_scalar(&w->yw, s, strlen(s), plain_ok ? SX_YSTYLE_PLAIN : SX_YSTYLE_ANY,
+		     SX_YW_PLAIN_IMPLICIT | SX_YW_QUOTED_IMPLICIT);
 }
 
 static void sw_key(struct sw *w, const char *k)
@@ -1368,33 +1342,20 @@ static void print_struct(struct sw *w, const struct sx_check_report *r)
 int sx_check_print(FILE *f, const struct sx_check_report *r, enum sx_check_format fmt)
 {
 	struct sw w = {.f = f, .json = fmt == SX_CHECK_JSON};
-	yaml_event_t ev;
+	int err = 0;
 
 	if (fmt == SX_CHECK_TEXT) {
 		print_text(f, r);
 		return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
 	}
-	if (!w.json) {
-		if (!yaml_emitter_initialize(&w.em))
-			return -ENOMEM;
-		yaml_emitter_set_output_file(&w.em, f);
-		yaml_emitter_set_unicode(&w.em, 0);
-		yaml_emitter_set_width(&w.em, -1);
-		yaml_emitter_set_indent(&w.em, 2);
-		y_emit(&w, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
-		y_emit(&w, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
-	}
+	if (!w.json)
+		sx_yw_open(&w.yw, f, SX_YW_SIGEX);
 	print_struct(&w, r);
-	if (w.json) {
+	if (w.json)
 		fputc('\n', f);
-	} else {
-		y_emit(&w, &ev, yaml_document_end_event_initialize(&ev, 1));
-		y_emit(&w, &ev, yaml_stream_end_event_initialize(&ev));
-		if (!w.err && !yaml_emitter_flush(&w.em))
-			w.err = -EIO;
-		yaml_emitter_delete(&w.em);
-	}
-	if (!w.err && (fflush(f) != 0 || ferror(f)))
-		w.err = -EIO;
-	return w.err;
+	else
+		err = sx_yw_close(&w.yw);
+	if (!err && (fflush(f) != 0 || ferror(f)))
+		err = -EIO;
+	return err;
 }
