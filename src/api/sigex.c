@@ -72,9 +72,8 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 		     (int)SX_EXTRACT_E_STOPPED == (int)SX_E_STOPPED,
 		 "public error codes must match core/err.h");
 
-#define MSG_MAX	    512
-#define MAX_SECONDS 100000000.0 /* keeps every time sum inside int64 ns */
-#define CSV_FLUSH   (256u * 1024u)
+#define MSG_MAX	  512
+#define CSV_FLUSH (256u * 1024u)
 
 struct capture {
 	char *path;
@@ -157,7 +156,7 @@ static int secs_to_ns(struct sx_extract *ex, const char *what, double s, bool ze
 {
 	if (ex->mined)
 		return fail(ex, -EBUSY, "options are set before mining");
-	if (!(s >= 0) || s > MAX_SECONDS || (!zero_ok && s <= 0))
+	if (!sx_seconds_ok(s, zero_ok))
 		return fail(ex, -EINVAL, "%s: expected %s number of seconds", what,
 			    zero_ok ? "a" : "a positive");
 	*ns = (int64_t)(s * 1e9 + 0.5);

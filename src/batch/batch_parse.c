@@ -144,8 +144,7 @@ void sx_batch_opts_merge(struct sx_batch_opts *dst, const struct sx_batch_opts *
 
 /* ---- device.yaml ---- */
 
-#define MAX_SECONDS 100000000.0 /* the library's bound (sigex.c) */
-#define TEXT_MAX    255
+#define TEXT_MAX 255
 
 static const struct sx_ytree_limits device_limits = {
     .max_depth = 8,
@@ -221,7 +220,7 @@ static int seconds(struct dparse *dp, const char *k, const struct sx_ytree *v, b
 
 	if (ret)
 		return ret;
-	if (sx_parse_seconds(s, &d) || d > MAX_SECONDS || (!zero_ok && d <= 0))
+	if (sx_parse_seconds(s, &d) || !sx_seconds_ok(d, zero_ok))
 		return dbad(dp, v, "%s: expected a %snumber of seconds, not \"%.64s\"", k,
 			    zero_ok ? "" : "positive ", s);
 	*out = d;

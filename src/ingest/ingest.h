@@ -34,6 +34,13 @@ const char *sx_dns_type_name(uint16_t type, char *buf, size_t bufsz);
 const char *sx_coap_code_name(uint8_t code, char *buf, size_t bufsz);
 /* DHCP message type name ("discover", ..., "inform"), or NULL. */
 const char *sx_dhcp_type_name(uint8_t type);
+/* CoAP message type: "CON", "NON", "ACK", "RST". */
+const char *sx_coap_type_name(uint8_t type);
+/* SSDP message kind (enum sx_ssdp_kind): "M-SEARCH", "NOTIFY", "RESPONSE",
+ * "" for any other value (never set by the dissector). */
+const char *sx_ssdp_kind_name(uint8_t kind);
+/* MQTT control packet type: "RESERVED", "CONNECT", ..., "AUTH". */
+const char *sx_mqtt_type_name(uint8_t type);
 
 /* Framing for a libpcap link type (DLT_* or LINKTYPE_*), SX_L2_UNSUPPORTED
  * when not decoded. */
