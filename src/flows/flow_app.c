@@ -108,20 +108,8 @@ bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
 void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 {
 	const union sx_app *a = &pkt->app;
-	char tmp[64];
 
 	buf[0] = '\0';
-	if (is_dns(pkt->proto)) {
-		if (a->dns.nq)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
-				 a->dns.q[0].name);
-		else if (a->dns.nrr)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.rr[0].type, tmp, sizeof(tmp)),
-				 a->dns.rr[0].name);
-		return;
-	}
 	switch (pkt->proto) {
 	case SX_P_TLS:
 		if (a->tls.hs_type == 1)
@@ -134,6 +122,9 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_TPLINK:
 		snprintf(buf, bufsz, "%s", a->tplink.cmd);
 		return;
+	case SX_P_DNS: /* "<QTYPE> <name>.", the reference's form */
+	case SX_P_MDNS:
+	case SX_P_LLMNR:
 	case SX_P_DHCP:
 	case SX_P_COAP:
 	case SX_P_SSDP:
