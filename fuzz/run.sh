@@ -3,9 +3,10 @@
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
 # Corpora and logs go to $SX_FUZZ_DIR (default ~/.cache/sigex-fuzz), never
 # into the repository; seeds come from ../shared/corpora and from fuzz/seeds/.
-# Crashes are left as crash-* files in the target's directory: each one
-# found becomes a regression input in fuzz/regressions/<target>/, replayed
-# by the test suite (tests/test_cli_fuzz_regressions.c).
+# Crashes are left as crash-* files in $SX_FUZZ_DIR/artifacts-<target>/,
+# listed after the target's run; reproduce one with
+# build-fuzz/fuzz/fuzz_<target> FILE, and keep it as a test case of the
+# module at fault once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}

@@ -19,7 +19,7 @@
 #include "check/check.h"
 #include "core/err.h"
 #include "support/tmp.h"
-#include "yaml/ytree.h"
+#include "yaml/ydoc.h"
 
 TestSuite(api_batch, .timeout = 60);
 

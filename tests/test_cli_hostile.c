@@ -1,7 +1,8 @@
 /*
  * test_cli_hostile.c - damaged and hostile inputs, and outputs that cannot
  * be written, run as a program (SX_BINARY) through `sigex packets`, `sigex
- * flows` and the main job (`sigex DEVICE IPV4 PCAP...`).
+ * flows` and the main job (`sigex DEVICE IPV4 PCAP...`), and the damages
+ * through the main job in --mode upstream (see upstream_on_damaged_captures).
  *
  * Sources.  Damaged files are made from captures of three origins: the
  * test's own (a classic pcap and a pcapng written here, so these tests
@@ -775,9 +776,24 @@ static const struct damage damages[] = {
 
 /* ---- the three commands ---- */
 
-enum cmd { PACKETS, FLOWS, EXTRACT };
+enum cmd { PACKETS, FLOWS, EXTRACT, UPSTREAM };
 
-static const char *const cmd_names[] = {"packets", "flows", "extract"};
+static const char *const cmd_names[] = {"packets", "flows", "extract", "upstream"};
+
+/* Remove every line holding key (the run's clock in upstream's profile.yaml). */
+static void drop_lines(char *text, const char *key)
+{
+	char *p;
+
+	while ((p = strstr(text, key)) != NULL) {
+		char *start = p, *end = strchr(p, '\n');
+
+		while (start > text && start[-1] != '\n')
+			start--;
+		end = end ? end + 1 : p + strlen(p);
+		memmove(start, end, strlen(end) + 1);
+	}
+}
 
 /* A source capture and the good captures run beside it. */
 struct source {
@@ -799,17 +815,20 @@ static struct result run_with(enum cmd cmd, const struct source *s, const char *
 	struct result r;
 	char *cwd = sub(subdir);
 
-	if (cmd == EXTRACT) {
+	if (cmd == EXTRACT || cmd == UPSTREAM) {
 		struct dirent **names;
 		char *outdir = sx_tt_path(cwd, "out"), *all;
 		size_t len;
 		FILE *m;
 		int i, n;
 
+		if (cmd == UPSTREAM) /* the reference's -o names an existing directory */
+			mkdir(outdir, 0755);
 		r = shell("cd '%s' && %s SOURCE_DATE_EPOCH=0 timeout -k 5 60 %s '%s' %s %s %s%s "
-			  "-j2 -o out %s",
+			  "%s -o out %s",
 			  cwd, pre ? pre : "", runner ? runner : "", SX_BINARY, s->device,
-			  s->device, with_x ? "x.pcap" : "", s->goods, extra ? extra : "");
+			  s->device, with_x ? "x.pcap" : "", s->goods,
+			  cmd == UPSTREAM ? "--mode upstream" : "-j2", extra ? extra : "");
 		/* the device's name is its address: a valid name, nothing to invent */
 		m = open_memstream(&all, &len);
 		cr_assert_not_null(m);
@@ -820,6 +839,8 @@ static struct result run_with(enum cmd cmd, const struct source *s, const char *
 				char *p = sx_tt_path(outdir, names[i]->d_name);
 				char *text = sx_tt_read(p, NULL);
 
+				if (text)
+					drop_lines(text, "last-update: ");
 				fprintf(m, "== %s\n%s", names[i]->d_name,
 					text ? text : "(unreadable)");
 				free(text);
@@ -1111,6 +1132,112 @@ Test(cli_hostile, flows_on_damaged_real_captures, .timeout = 300)
 Test(cli_hostile, main_job_on_damaged_real_captures, .timeout = 300)
 {
 	real_captures(EXTRACT);
+}
+
+/*
+ * --mode upstream reads captures through the same reader, with the
+ * reference tool's exit statuses: a capture damaged after some records keeps
+ * the packets before the damage (exit 0, the cause as one warning naming
+ * x.pcap, the clean prefix's outputs); a capture that cannot be opened is a
+ * failure (exit 1, one line naming it, nothing written); the other damages
+ * are data (exit 0).  And the same capture gzip- or zstd-compressed gives
+ * the plain capture's outputs, byte for byte.
+ */
+static void run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void upstream_damages(const struct source *s)
+{
+	struct cap c = load_cap(s->path);
+	struct result prefix, whole, r;
+	char p[32], w[32], sd[32], what[256];
+	struct bytes b;
+	size_t i, k = 3;
+
+	cr_assert_geq(c.nrec, 4, "%s: too few records", s->what);
+	snprintf(p, sizeof(p), "%s-up-p", s->tag);
+	snprintf(w, sizeof(w), "%s-up-w", s->tag);
+	b = copy_of(c.b.d, c.off[k]);
+	place(p, &b);
+	free(b.d);
+	b = copy_of(c.b.d, c.b.n);
+	place(w, &b);
+	free(b.d);
+	prefix = run_in(UPSTREAM, s, p, true, NULL);
+	whole = run_in(UPSTREAM, s, w, true, NULL);
+	cr_assert_eq(prefix.rc, 0, "%s: the clean prefix: %s", s->what, prefix.err);
+	cr_assert_eq(whole.rc, 0, "%s: the whole capture: %s", s->what, whole.err);
+	cr_assert_str_neq(prefix.out, whole.out, "%s: the prefix must differ from the whole",
+			  s->what);
+	for (i = 0; i < SX_ARRAY_SIZE(damages); i++) {
+		const struct damage *dm = &damages[i];
+
+		if ((c.ng && !dm->ng) || (!c.ng && !dm->pcap) || !dm->make(&c, k, &b))
+			continue;
+		snprintf(sd, sizeof(sd), "%s-up-d%zu", s->tag, i);
+		snprintf(what, sizeof(what), "sigex --mode upstream, %s, %s", s->what, dm->name);
+		place(sd, &b);
+		free(b.d);
+		r = run_in(UPSTREAM, s, sd, true, NULL);
+		if (dm->expect == E_NONE) {
+			cr_expect_eq(r.rc, 1, "%s: exit %d\n%s", what, r.rc, r.err);
+			cr_expect_eq(sx_tt_lines(r.err), 1, "%s: one line on stderr:\n%s", what,
+				     r.err);
+			cr_expect_eq(lines_with(r.err, "x.pcap: ", dm->cause), 1,
+				     "%s: no line naming x.pcap with \"%s\":\n%s", what, dm->cause,
+				     r.err);
+			cr_expect_str_eq(r.out, "== stdout\n", "%s: something written", what);
+		} else if (dm->expect == E_PREFIX) {
+			cr_expect_eq(r.rc, 0, "%s: exit %d\n%s", what, r.rc, r.err);
+			if (dm->cause)
+				cr_expect(sx_tt_lines(r.err) == 1 &&
+					      lines_with(r.err, "x.pcap: ", dm->cause) == 1,
+					  "%s: not one warning naming x.pcap with \"%s\":\n%s",
+					  what, dm->cause, r.err);
+			else
+				cr_expect_str_eq(r.err, "", "%s: stderr", what);
+			cr_expect_str_eq(r.out, prefix.out, "%s: not the clean prefix's output",
+					 what);
+		} else {
+			cr_expect_eq(r.rc, 0, "%s: exit %d\n%s", what, r.rc, r.err);
+		}
+		free_result(&r);
+	}
+	for (i = 0; i < 2; i++) {
+		const char *tool = i ? "zstd -q" : "gzip";
+
+		snprintf(sd, sizeof(sd), "%s-up-z%zu", s->tag, i);
+		snprintf(what, sizeof(what), "sigex --mode upstream, %s, %s", s->what, tool);
+		mkdir_in(sd);
+		run_sh("%s -c '%s' > '%s/%s/x.pcap'", tool, s->path, dir, sd);
+		r = run_in(UPSTREAM, s, sd, true, NULL);
+		cr_expect_eq(r.rc, 0, "%s: exit %d\n%s", what, r.rc, r.err);
+		cr_expect_str_eq(r.out, whole.out, "%s: not the plain capture's output", what);
+		free_result(&r);
+	}
+	free_result(&prefix);
+	free_result(&whole);
+	free_cap(&c);
+}
+
+Test(cli_hostile, upstream_on_damaged_captures, .timeout = 300)
+{
+	struct source pcap, ng;
+
+	own_sources(&pcap, &ng);
+	upstream_damages(&pcap);
+	upstream_damages(&ng);
+	if (sx_tt_have_shared()) {
+		struct source real = {
+		    "a big-endian microsecond pcap", strdup(TRACES "/1724059939.pcap"), REAL_DEV,
+		    strdup(" " TRACES "/1724060053.pcap " TRACES "/1724060140.pcap"), "upbe"};
+
+		upstream_damages(&real);
+		free_source(&real);
+	} else {
+		note("shared corpora missing (%s): only the test's captures", SHARED);
+	}
+	free_source(&pcap);
+	free_source(&ng);
 }
 
 /* ---- special files ---- */

@@ -1,7 +1,7 @@
 /*
  * test_cli_signals.c - SIGINT and SIGTERM stop a run cleanly: `sigex
- * packets -o FILE`, `sigex flows -o FILE` and the main job (-o DIR), run as
- * programs (SX_BINARY) on a large input.
+ * packets -o FILE`, `sigex flows -o FILE`, the main job (-o DIR) and the main
+ * job in --mode upstream, run as programs (SX_BINARY) on a large input.
  *
  * The input is written by the test (no shared corpora needed): a capture of
  * LARGE_PKTS small UDP packets over 4096 flows (about 90 MB), given through
@@ -181,9 +181,15 @@ static void link_copies(const char *big, unsigned nlinks)
 	}
 }
 
-enum cmd { PACKETS, FLOWS, EXTRACT };
+enum cmd { PACKETS, FLOWS, EXTRACT, UPSTREAM };
 
-static const char *const cmd_names[] = {"packets", "flows", "extract"};
+static const char *const cmd_names[] = {"packets", "flows", "extract", "extract --mode upstream"};
+
+/* Whether cmd writes an output directory (the main job, either mode). */
+static bool writes_dir(enum cmd cmd)
+{
+	return cmd == EXTRACT || cmd == UPSTREAM;
+}
 
 /* The old outputs a run must leave alone. */
 static void write_olds(enum cmd cmd)
@@ -195,7 +201,7 @@ static void write_olds(enum cmd cmd)
 
 	sx_tt_rm_tree(out);
 	mkdir(out, 0755);
-	if (cmd == EXTRACT) {
+	if (writes_dir(cmd)) {
 		for (i = 0; i < 4; i++) {
 			p = sx_tt_path(out, files[i]);
 			cr_assert_eq(sx_tt_write(p, "old\n", 4), 0);
@@ -234,7 +240,7 @@ static void assert_olds(enum cmd cmd, const char *what)
 		n++;
 	}
 	closedir(d);
-	cr_expect_eq(n, cmd == EXTRACT ? 4u : 1u, "%s: files added to the output directory", what);
+	cr_expect_eq(n, writes_dir(cmd) ? 4u : 1u, "%s: files added to the output directory", what);
 	d = opendir(tmp);
 	cr_assert_not_null(d);
 	while ((e = readdir(d)))
@@ -256,7 +262,7 @@ static pid_t spawn(enum cmd cmd, const char *inputs, int stdin_fd)
 	cr_assert_not_null(copy);
 	mkdir(tmp, 0755);
 	argv[argc++] = (char *)SX_BINARY;
-	if (cmd == EXTRACT) {
+	if (writes_dir(cmd)) {
 		argv[argc++] = (char *)DEVICE;
 		argv[argc++] = (char *)DEVICE;
 	} else {
@@ -264,9 +270,14 @@ static pid_t spawn(enum cmd cmd, const char *inputs, int stdin_fd)
 	}
 	for (tok = strtok_r(copy, " ", &save); tok && argc < 56; tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
-	argv[argc++] = (char *)"-j2";
+	if (cmd == UPSTREAM) { /* the reference's command line: no -j */
+		argv[argc++] = (char *)"--mode";
+		argv[argc++] = (char *)"upstream";
+	} else {
+		argv[argc++] = (char *)"-j2";
+	}
 	argv[argc++] = (char *)"-o";
-	argv[argc++] = (char *)(cmd == EXTRACT ? "out" : "out/out.csv");
+	argv[argc++] = (char *)(writes_dir(cmd) ? "out" : "out/out.csv");
 	argv[argc] = NULL;
 	pid = fork();
 	cr_assert_geq(pid, 0);
@@ -416,6 +427,16 @@ Test(cli_signals, main_job_sigint, .timeout = 120)
 Test(cli_signals, main_job_sigterm, .timeout = 120)
 {
 	interrupt(EXTRACT, SIGTERM, 0);
+}
+
+Test(cli_signals, upstream_sigint, .timeout = 120)
+{
+	interrupt(UPSTREAM, SIGINT, 0);
+}
+
+Test(cli_signals, upstream_sigterm, .timeout = 120)
+{
+	interrupt(UPSTREAM, SIGTERM, 0);
 }
 
 Test(cli_signals, second_signal_kills_at_once, .timeout = 120)

@@ -18,7 +18,7 @@
 
 #include "core/buf.h"
 #include "emit/emit.h"
-#include "yaml/yaml_writer.h"
+#include "yaml/ydoc.h"
 #include "upstream/upstream.h"
 #include "support/frames.h"
 #include "support/tmp.h"

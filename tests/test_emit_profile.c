@@ -24,7 +24,7 @@
 
 #include "core/err.h"
 #include "emit/emit.h"
-#include "yaml/yaml_writer.h"
+#include "yaml/ydoc.h"
 #include "support/tmp.h"
 
 /* ---- allocations of the hand-built results, freed after each test ---- */

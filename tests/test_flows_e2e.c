@@ -5,9 +5,9 @@
  * against tshark, the CSV read back, and the command's exit codes.
  *
  * Runs in-process through sx_flows_write_csv() (what the command calls);
- * the command-line tests run the built binary and are skipped while main.c
- * does not dispatch "flows" yet.  Tests on the shared corpora are skipped
- * with a message when the corpora (or tshark) are absent.
+ * the command-line tests run the built binary (SX_BINARY).  Tests on the
+ * shared corpora are skipped with a message when the corpora (or tshark)
+ * are absent.
  */
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -48,7 +48,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +72,8 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 		     (int)SX_EXTRACT_E_STOPPED == (int)SX_E_STOPPED,
 		 "public error codes must match core/err.h");
 
-#define MSG_MAX	    512
-#define MAX_SECONDS 100000000.0 /* keeps every time sum inside int64 ns */
-#define CSV_FLUSH   (256u * 1024u)
+#define MSG_MAX	  512
+#define CSV_FLUSH (256u * 1024u)
 
 struct capture {
 	char *path;
@@ -159,7 +157,7 @@ static int secs_to_ns(struct sx_extract *ex, const char *what, double s, bool ze
 {
 	if (ex->mined)
 		return fail(ex, -EBUSY, "options are set before mining");
-	if (!(s >= 0) || s > MAX_SECONDS || (!zero_ok && s <= 0))
+	if (!sx_seconds_ok(s, zero_ok))
 		return fail(ex, -EINVAL, "%s: expected %s number of seconds", what,
 			    zero_ok ? "a" : "a positive");
 	*ns = (int64_t)(s * 1e9 + 0.5);
@@ -597,19 +595,12 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 /* A bad filter is the caller's error, found once, not once per capture. */
 static int check_filter(struct sx_extract *ex)
 {
-	struct bpf_program prog;
-	pcap_t *p;
-	int ret = 0;
+	char why[256];
+	int ret = sx_ingest_bpf_check(ex->filter, why, sizeof(why));
 
-	p = pcap_open_dead(DLT_EN10MB, 262144);
-	if (!p)
-		return nomem(ex);
-	if (pcap_compile(p, &prog, ex->filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		ret = fail(ex, -EINVAL, "bad filter \"%s\": %s", ex->filter, pcap_geterr(p));
-	else
-		pcap_freecode(&prog);
-	pcap_close(p);
-	return ret;
+	if (ret == SX_E_USAGE)
+		return fail(ex, -EINVAL, "bad filter \"%s\": %s", ex->filter, why);
+	return ret ? nomem(ex) : 0;
 }
 
 int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)

@@ -135,6 +135,11 @@ void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u);
 /* The device's digest (every capture's path, size, mtime and hash). */
 void sx_batch__device_digest(struct sx_batch_device *d);
 
+/* d's IPv4 address into out: device.yaml's, else inferred from its
+ * captures once, under d->lock (batch_infer.c).  0, or -1 with why set. */
+int sx_batch__device_ipv4(struct sx_batch *b, struct sx_batch_device *d, char *out, size_t outsz,
+			  char *why, size_t whysz);
+
 /* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);
 

@@ -8,7 +8,7 @@
  * will become a directory under OUT goes through sx_batch_name_check(),
  * which refuses anything that could leave OUT or make a hidden or
  * unprintable entry ("..", "/", control characters, invalid UTF-8, a
- * leading dot).  device.yaml is loaded with the bounded tree of ytree.h (no
+ * leading dot).  device.yaml is loaded with the bounded tree of yaml/ydoc.h (no
  * aliases, bounded depth and size), then checked key by key against the
  * schema documented in batch.h; unknown and duplicate keys are errors, so a
  * typo never silently means "default".  The manifest is RFC 4180 CSV, with
@@ -30,20 +30,7 @@
 #include "core/err.h"
 #include "core/util.h"
 #include "ingest/ingest.h"
-#include "yaml/ytree.h"
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) SX_PRINTF(3, 4);
-
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || !msglen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-}
+#include "yaml/ydoc.h"
 
 /* ---- names ---- */
 
@@ -87,42 +74,42 @@ int sx_batch_name_check(const char *name, char *why, size_t whylen)
 	size_t n = strlen(name), i, k;
 
 	if (n == 0) {
-		set_msg(why, whylen, "empty name");
+		sx_msgf(why, whylen, "empty name");
 		return -EINVAL;
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		set_msg(why, whylen, "\"%s\" would leave the output directory", name);
+		sx_msgf(why, whylen, "\"%s\" would leave the output directory", name);
 		return -EINVAL;
 	}
 	if (n > SX_BATCH_NAME_MAX) {
-		set_msg(why, whylen, "longer than %d bytes", SX_BATCH_NAME_MAX);
+		sx_msgf(why, whylen, "longer than %d bytes", SX_BATCH_NAME_MAX);
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i += k) {
 		if (s[i] == '/' || s[i] == '\\') {
-			set_msg(why, whylen, "contains a path separator ('%c')", s[i]);
+			sx_msgf(why, whylen, "contains a path separator ('%c')", s[i]);
 			return -EINVAL;
 		}
 		if (s[i] < 0x20 || s[i] == 0x7f) {
-			set_msg(why, whylen, "contains a control character (0x%02x)", s[i]);
+			sx_msgf(why, whylen, "contains a control character (0x%02x)", s[i]);
 			return -EINVAL;
 		}
 		k = utf8_seq(s + i, n - i);
 		if (!k) {
-			set_msg(why, whylen, "not valid UTF-8");
+			sx_msgf(why, whylen, "not valid UTF-8");
 			return -EINVAL;
 		}
 		if (k == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
-			set_msg(why, whylen, "contains a control character (U+%04X)", s[i + 1]);
+			sx_msgf(why, whylen, "contains a control character (U+%04X)", s[i + 1]);
 			return -EINVAL;
 		}
 	}
 	if (name[0] == '.') {
-		set_msg(why, whylen, "starts with '.' (names of sigex's own hidden files)");
+		sx_msgf(why, whylen, "starts with '.' (names of sigex's own hidden files)");
 		return -EINVAL;
 	}
 	if (strcmp(name, "summary.csv") == 0 || strcmp(name, "profile.yaml") == 0) {
-		set_msg(why, whylen, "\"%s\" is the name of a file sigex batch writes", name);
+		sx_msgf(why, whylen, "\"%s\" is the name of a file sigex batch writes", name);
 		return -EINVAL;
 	}
 	return 0;
@@ -145,8 +132,7 @@ void sx_batch_opts_merge(struct sx_batch_opts *dst, const struct sx_batch_opts *
 
 /* ---- device.yaml ---- */
 
-#define MAX_SECONDS 100000000.0 /* the library's bound (sigex.c) */
-#define TEXT_MAX    255
+#define TEXT_MAX 255
 
 static const struct sx_ytree_limits device_limits = {
     .max_depth = 8,
@@ -200,7 +186,7 @@ static int dbad(struct dparse *dp, const struct sx_ytree *at, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	set_msg(dp->msg, dp->msglen, "line %u: %s", at ? at->line : 1, what);
+	sx_msgf(dp->msg, dp->msglen, "line %u: %s", at ? at->line : 1, what);
 	return SX_E_FORMAT;
 }
 
@@ -222,7 +208,7 @@ static int seconds(struct dparse *dp, const char *k, const struct sx_ytree *v, b
 
 	if (ret)
 		return ret;
-	if (sx_parse_seconds(s, &d) || d > MAX_SECONDS || (!zero_ok && d <= 0))
+	if (sx_parse_seconds(s, &d) || !sx_seconds_ok(d, zero_ok))
 		return dbad(dp, v, "%s: expected a %snumber of seconds, not \"%.64s\"", k,
 			    zero_ok ? "" : "positive ", s);
 	*out = d;
@@ -519,7 +505,7 @@ int sx_batch_device_parse(const char *data, size_t len, struct sx_batch_device_c
 
 	*out = NULL;
 	if (len > SX_BATCH_DEVICE_YAML_MAX) {
-		set_msg(msg, msglen, "larger than %u bytes", SX_BATCH_DEVICE_YAML_MAX);
+		sx_msgf(msg, msglen, "larger than %u bytes", SX_BATCH_DEVICE_YAML_MAX);
 		return SX_E_FORMAT;
 	}
 	ret = sx_ytree_parse(data, len, &device_limits, &t, msg, msglen);
@@ -558,7 +544,7 @@ out_cfg:
 out_tree:
 	sx_ytree_free(t);
 	if (ret == -ENOMEM)
-		set_msg(msg, msglen, "out of memory");
+		sx_msgf(msg, msglen, "out of memory");
 	return ret;
 }
 
@@ -615,7 +601,7 @@ static int record(struct mscan *s, struct field *f, char *msg, size_t msglen)
 			s->p++;
 			for (;;) {
 				if (s->p == s->end) {
-					set_msg(msg, msglen, "line %u: unterminated quoted field",
+					sx_msgf(msg, msglen, "line %u: unterminated quoted field",
 						start);
 					return -1;
 				}
@@ -636,12 +622,12 @@ static int record(struct mscan *s, struct field *f, char *msg, size_t msglen)
 		}
 		while (s->p < s->end && *s->p != ',' && *s->p != '\n' && *s->p != '\r') {
 			if (after_quote && *s->p != ' ' && *s->p != '\t') {
-				set_msg(msg, msglen, "line %u: text after a closing quote",
+				sx_msgf(msg, msglen, "line %u: text after a closing quote",
 					s->line);
 				return -1;
 			}
 			if (*s->p == '"') {
-				set_msg(msg, msglen, "line %u: quote inside an unquoted field",
+				sx_msgf(msg, msglen, "line %u: quote inside an unquoted field",
 					s->line);
 				return -1;
 			}
@@ -716,21 +702,21 @@ static int add_row(struct sx_batch_manifest *m, size_t *cap, const struct field 
 	uint8_t role;
 
 	if (role_of(n > 3 ? f[3].buf : "", &role)) {
-		set_msg(msg, msglen,
+		sx_msgf(msg, msglen,
 			"line %u: unknown role \"%.64s\" (capture, background, config, events)",
 			line, f[3].buf);
 		return SX_E_FORMAT;
 	}
 	if (!f[0].buf[0]) {
-		set_msg(msg, msglen, "line %u: empty device", line);
+		sx_msgf(msg, msglen, "line %u: empty device", line);
 		return SX_E_FORMAT;
 	}
 	if (!f[2].buf[0]) {
-		set_msg(msg, msglen, "line %u: empty path", line);
+		sx_msgf(msg, msglen, "line %u: empty path", line);
 		return SX_E_FORMAT;
 	}
 	if (role != SX_BATCH_ROLE_CAPTURE && f[1].buf[0]) {
-		set_msg(msg, msglen, "line %u: a %s row names no event", line,
+		sx_msgf(msg, msglen, "line %u: a %s row names no event", line,
 			role == SX_BATCH_ROLE_BACKGROUND ? "background"
 			: role == SX_BATCH_ROLE_CONFIG	 ? "config"
 							 : "events");
@@ -770,11 +756,11 @@ int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manife
 
 	*out = NULL;
 	if (len > SX_BATCH_MANIFEST_MAX) {
-		set_msg(msg, msglen, "larger than %u bytes", SX_BATCH_MANIFEST_MAX);
+		sx_msgf(msg, msglen, "larger than %u bytes", SX_BATCH_MANIFEST_MAX);
 		return SX_E_FORMAT;
 	}
 	if (memchr(data, '\0', len)) {
-		set_msg(msg, msglen, "contains a NUL byte: not a text file");
+		sx_msgf(msg, msglen, "contains a NUL byte: not a text file");
 		return SX_E_FORMAT;
 	}
 	m = calloc(1, sizeof(*m));
@@ -815,12 +801,12 @@ int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manife
 		}
 		first = false;
 		if (n < 3 || n > MAX_FIELDS) {
-			set_msg(msg, msglen, "line %u: expected device,event,path[,role]", line);
+			sx_msgf(msg, msglen, "line %u: expected device,event,path[,role]", line);
 			ret = SX_E_FORMAT;
 			break;
 		}
 		if (f[0].too_long || f[1].too_long || f[2].too_long || f[3].too_long) {
-			set_msg(msg, msglen, "line %u: field longer than %d bytes", line,
+			sx_msgf(msg, msglen, "line %u: field longer than %d bytes", line,
 				FIELD_MAX);
 			ret = SX_E_FORMAT;
 			break;
@@ -828,14 +814,14 @@ int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manife
 		ret = add_row(m, &cap, f, n, line, msg, msglen);
 	}
 	if (!ret && m->n == 0) {
-		set_msg(msg, msglen, "no capture listed");
+		sx_msgf(msg, msglen, "no capture listed");
 		ret = SX_E_FORMAT;
 	}
 out_free:
 	free(f);
 	if (ret) {
 		if (ret == -ENOMEM)
-			set_msg(msg, msglen, "out of memory");
+			sx_msgf(msg, msglen, "out of memory");
 		sx_batch_manifest_free(m);
 		return ret;
 	}

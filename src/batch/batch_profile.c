@@ -26,12 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "batch/batch_int.h"
 #include "core/err.h"
 #include "core/outfile.h"
-#include "yaml/ytree.h"
+#include "yaml/ydoc.h"
 
 #define PROFILE_MAX (64u << 20)
 
@@ -199,9 +198,9 @@ static int build(struct sx_batch *b, struct sx_batch_device *d, struct sx_ytree 
 		}
 	}
 	if (!single->n)
-		single->style = YAML_FLOW_MAPPING_STYLE;
+		single->style = SX_YSTYLE_FLOW;
 	if (!inter->n)
-		inter->style = YAML_FLOW_MAPPING_STYLE;
+		inter->style = SX_YSTYLE_FLOW;
 	if (!ret && info)
 		ret = add_pair(root, "device-info", info);
 	if (!ret)

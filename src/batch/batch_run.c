@@ -65,15 +65,10 @@
  * runs (and gets a fresh stamp).  CSVs of captures no longer in a unit are
  * removed when it runs again.
  *
- * Address inference.  A device without ipv4 in its device.yaml gets the
- * IPv4 address present in every capture of the device that holds IPv4
- * traffic (the first INFER_PACKETS packets of each), the one in the most
- * packets among those; 0.0.0.0/8, loopback, multicast and broadcast are
- * never candidates.  It runs once per device, before the reading, for
- * every device a unit to run needs it for (a pool of threads over those
- * units; a device's other units wait on its lock), and is reported on
- * stderr.  No common address fails the device's units, naming the best
- * candidate, before any of their captures is read.
+ * Address inference (batch_infer.c).  A device without ipv4 in its
+ * device.yaml gets the address common to its captures, once per device,
+ * before the reading, for every device a unit to run needs it for (a pool
+ * of threads over those units; a device's other units wait on its lock).
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
@@ -106,8 +101,6 @@
 #include "ingest/ingest.h"
 #include "sigex.h"
 #include "api/sigex_int.h"
-
-#define INFER_PACKETS 65536 /* packets read per capture to infer an address */
 
 static double now_s(void)
 {
@@ -362,189 +355,6 @@ out_buf:
 	return ret;
 }
 
-/* ---- address inference ---- */
-
-struct addr_slot {
-	uint32_t addr;
-	bool used;
-	uint32_t caps; /* captures holding it */
-	uint32_t last; /* 1 + index of the last capture counted */
-	uint64_t pkts;
-};
-
-struct addr_map {
-	struct addr_slot *s;
-	size_t cap, n;
-};
-
-static uint64_t mix(uint32_t a)
-{
-	uint64_t x = a * 0x9e3779b97f4a7c15ull;
-
-	return x ^ (x >> 29);
-}
-
-static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 256, k;
-		struct addr_slot *ns = sx_calloc_array(ncap, sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		for (k = 0; k < m->cap; k++) {
-			if (!m->s[k].used)
-				continue;
-			for (i = mix(m->s[k].addr) & (ncap - 1); ns[i].used;
-			     i = (i + 1) & (ncap - 1))
-				;
-			ns[i] = m->s[k];
-		}
-		free(m->s);
-		m->s = ns;
-		m->cap = ncap;
-	}
-	for (i = mix(a) & (m->cap - 1); m->s[i].used; i = (i + 1) & (m->cap - 1))
-		if (m->s[i].addr == a)
-			return &m->s[i];
-	m->s[i].used = true;
-	m->s[i].addr = a;
-	m->n++;
-	return &m->s[i];
-}
-
-static bool candidate(const struct sx_addr *a, uint32_t *v)
-{
-	if (a->family != 4)
-		return false;
-	*v = (uint32_t)a->b[0] << 24 | (uint32_t)a->b[1] << 16 | (uint32_t)a->b[2] << 8 | a->b[3];
-	return a->b[0] != 0 && a->b[0] != 127 && a->b[0] < 224;
-}
-
-static void addr_text(uint32_t v, char *buf, size_t bufsz)
-{
-	snprintf(buf, bufsz, "%u.%u.%u.%u", v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255);
-}
-
-/* Infer d's address; 1 on success (d->ipv4 set), negative with d->infer_msg. */
-static int infer(struct sx_batch *b, struct sx_batch_device *d)
-{
-	struct addr_map m = {0};
-	struct addr_slot *best = NULL, *most = NULL;
-	uint32_t withip = 0, cap;
-	uint64_t total = 0;
-	size_t i, k;
-	int ret = 1;
-
-	for (i = 0; i < d->nfiles && !sx_stop_requested(); i++) {
-		char msg[256];
-		struct sx_capture *c;
-		struct sx_pkt pkt;
-		uint64_t n = 0;
-		bool any = false;
-
-		if (sx_capture_open(d->files[i]->path, NULL, &c, msg, sizeof(msg)))
-			continue;
-		cap = (uint32_t)i + 1;
-		while (n < INFER_PACKETS && sx_capture_next(c, &pkt) == 1) {
-			const struct sx_addr *ends[2] = {&pkt.src, &pkt.dst};
-			bool counted = false;
-
-			n++;
-			for (k = 0; k < 2; k++) {
-				struct addr_slot *s;
-				uint32_t v;
-
-				if (!candidate(ends[k], &v))
-					continue;
-				s = addr_get(&m, v);
-				if (!s) {
-					ret = -ENOMEM;
-					break;
-				}
-				any = true;
-				s->pkts++;
-				total += !counted;
-				counted = true;
-				if (s->last != cap) {
-					s->last = cap;
-					s->caps++;
-				}
-			}
-		}
-		sx_capture_close(c);
-		withip += any;
-		if (ret < 0)
-			break;
-	}
-	for (k = 0; ret > 0 && k < m.cap; k++) {
-		struct addr_slot *s = &m.s[k];
-
-		if (!s->used)
-			continue;
-		if (!most || s->caps > most->caps ||
-		    (s->caps == most->caps &&
-		     (s->pkts > most->pkts || (s->pkts == most->pkts && s->addr < most->addr))))
-			most = s;
-		if (s->caps == withip && (!best || s->pkts > best->pkts ||
-					  (s->pkts == best->pkts && s->addr < best->addr)))
-			best = s;
-	}
-	if (ret < 0) {
-		snprintf(d->infer_msg, sizeof(d->infer_msg), "out of memory");
-	} else if (sx_stop_requested()) {
-		ret = SX_E_STOPPED;
-		snprintf(d->infer_msg, sizeof(d->infer_msg), "interrupted");
-	} else if (!withip) {
-		ret = -ENODATA;
-		snprintf(d->infer_msg, sizeof(d->infer_msg),
-			 "cannot infer the device's address: no capture holds IPv4 traffic; "
-			 "set ipv4 in device.yaml");
-	} else if (!best) {
-		char a[32];
-
-		ret = -ENODATA;
-		addr_text(most->addr, a, sizeof(a));
-		snprintf(d->infer_msg, sizeof(d->infer_msg),
-			 "cannot infer the device's address: no IPv4 address is in all %u "
-			 "captures (%s is in %u); set ipv4 in device.yaml",
-			 withip, a, most->caps);
-	} else {
-		addr_text(best->addr, d->ipv4, sizeof(d->ipv4));
-		sx_batch__log(b, SX_LOG_INFO,
-			      "%s: device address %s inferred (in all %u captures, %.0f%% of "
-			      "their IPv4 packets)",
-			      d->name, d->ipv4, withip, 100.0 * (double)best->pkts / (double)total);
-	}
-	free(m.s);
-	return ret;
-}
-
-/* The device's IPv4 address into out, or -1 with why. */
-static int device_ipv4(struct sx_batch *b, struct sx_batch_device *d, char *out, size_t outsz,
-		       char *why, size_t whysz)
-{
-	int state;
-
-	if (d->cfg && d->cfg->ipv4) {
-		snprintf(out, outsz, "%s", d->cfg->ipv4);
-		return 0;
-	}
-	pthread_mutex_lock(&d->lock);
-	if (!d->infer)
-		d->infer = infer(b, d);
-	state = d->infer;
-	pthread_mutex_unlock(&d->lock);
-	if (state < 0) {
-		snprintf(why, whysz, "%s", d->infer_msg);
-		return -1;
-	}
-	snprintf(out, outsz, "%s", d->ipv4);
-	return 0;
-}
-
 /* ---- one unit ---- */
 
 /* A unit in flight: from its first capture begun to its outputs written. */
@@ -639,7 +449,7 @@ static int configure(struct unit_run *r, unsigned threads)
 	size_t i;
 	int ret;
 
-	if (device_ipv4(b, d, ipv4, sizeof(ipv4), why, sizeof(why)))
+	if (sx_batch__device_ipv4(b, d, ipv4, sizeof(ipv4), why, sizeof(why)))
 		return set_fail(u, sx_stop_requested() ? SX_BATCH_STOPPED : SX_BATCH_FAILED, "%s",
 				why);
 	ret = sx_extract_new(c && c->name ? c->name : d->name, ipv4, &r->ex);
@@ -1143,7 +953,7 @@ static void infer_job(void *ctx, size_t i)
 	struct sx_batch_device *d = rn->work[i]->dev;
 	char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-	device_ipv4(rn->b, d, ipv4, sizeof(ipv4), why, sizeof(why));
+	sx_batch__device_ipv4(rn->b, d, ipv4, sizeof(ipv4), why, sizeof(why));
 }
 
 /*

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "yaml/ytree.h"
+#include "yaml/ydoc.h"
 
 /* How a field is compared. */
 enum sx_check_class {

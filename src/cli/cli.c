@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "core/outfile.h"
 #include "core/util.h"
 #include "flows/flows.h"
+#include "ingest/ingest.h"
 
 static volatile sig_atomic_t signals_seen;
 static volatile sig_atomic_t stop_signal;
@@ -119,20 +119,11 @@ int sx_cli_threads(const char *cmd, const char *arg, unsigned *out)
 
 int sx_cli_check_filter(const char *cmd, const char *filter)
 {
-	struct bpf_program prog;
-	pcap_t *p;
-	int ret = 0;
+	char why[256];
+	int ret = sx_ingest_bpf_check(filter, why, sizeof(why));
 
-	if (!filter)
-		return 0;
-	p = pcap_open_dead(DLT_EN10MB, 262144);
-	if (!p)
-		return -ENOMEM;
-	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		ret = sx_cli_usage_error(cmd, "bad filter \"%s\": %s", filter, pcap_geterr(p));
-	else
-		pcap_freecode(&prog);
-	pcap_close(p);
+	if (ret == SX_E_USAGE)
+		return sx_cli_usage_error(cmd, "bad filter \"%s\": %s", filter, why);
 	return ret;
 }
 

@@ -1,8 +1,10 @@
 /*
- * err.c - error code to text.  Stateless; thread-safe.
+ * err.c - error code to text, and the formatter of one-line causes
+ * (sx_msgf).  Stateless; thread-safe.
  */
 #include "core/err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *sx_strerror(int err)
@@ -28,4 +30,19 @@ const char *sx_strerror(int err)
 	if (err < 0 && err > -4096)
 		return strerrordesc_np(-err) ? strerrordesc_np(-err) : "unknown error";
 	return "unknown error";
+}
+
+void sx_vmsgf(char *msg, size_t msglen, const char *fmt, va_list ap)
+{
+	if (msg && msglen)
+		vsnprintf(msg, msglen, fmt, ap);
+}
+
+void sx_msgf(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sx_vmsgf(msg, msglen, fmt, ap);
+	va_end(ap);
 }

@@ -9,6 +9,11 @@
 #ifndef SX_CORE_ERR_H
 #define SX_CORE_ERR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "core/compiler.h"
+
 enum sx_err {
 	SX_OK = 0,
 	SX_E_PCAP = -1000, /* libpcap could not open or read; text in the file status */
@@ -24,6 +29,14 @@ enum sx_err {
  * Returns a static string; thread-safe.
  */
 const char *sx_strerror(int err);
+
+/*
+ * sx_msgf - format the one-line cause of a failure into msg (msglen bytes,
+ * always terminated); nothing when msg is NULL or msglen is 0, so a caller
+ * may pass no buffer.  sx_vmsgf() takes a va_list.  Thread-safe.
+ */
+void sx_msgf(char *msg, size_t msglen, const char *fmt, ...) SX_PRINTF(3, 4);
+void sx_vmsgf(char *msg, size_t msglen, const char *fmt, va_list ap) SX_PRINTF(3, 0);
 
 /* Process exit codes, used by every command. */
 enum sx_exit {

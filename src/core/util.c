@@ -55,6 +55,11 @@ int sx_parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+bool sx_seconds_ok(double s, bool zero_ok)
+{
+	return s >= 0 && s <= SX_SECONDS_MAX && (zero_ok || s > 0);
+}
+
 unsigned sx_nproc(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

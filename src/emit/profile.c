@@ -103,7 +103,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/outfile.h"
-#include "yaml/yaml_writer.h"
+#include "yaml/ydoc.h"
 #include "flows/flows.h"
 #include "ingest/ingest.h"
 
@@ -161,49 +161,18 @@ struct ctx {
 
 /*
  * A string: plain when PyYAML resolves the plain text to a str, else quoted
- * (libyaml picks single quotes, or double when escapes are needed).  Goes
- * to the writer's emitter with its latched error, as yaml_writer.c does,
- * because sx_yw_str() quotes every text that starts with a digit.
+ * (libyaml picks single quotes, or double when escapes are needed), not
+ * sx_yw_str(), which quotes every text that starts with a digit.
  */
 static void str(struct sx_yw *w, const char *s)
 {
-	yaml_event_t ev;
-	int plain = sx_yw_plain_is_str(s);
-
-	if (w->err)
-		return;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain,
-					  1, YAML_ANY_SCALAR_STYLE)) {
-		/* libyaml refuses text that is not UTF-8 (or fails to copy it) */
-		w->err = SX_E_YAML;
-		snprintf(w->problem, sizeof(w->problem), "cannot write \"%.60s\": not UTF-8", s);
-		return;
-	}
-	if (!yaml_emitter_emit(&w->em, &ev)) { /* destroys ev even on failure */
-		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
-		snprintf(w->problem, sizeof(w->problem), "%s",
-			 w->em.problem ? w->em.problem : "YAML emitter error");
-	}
+	sx_yw_py_str(w, s);
 }
 
 /* The YAML null written as nothing ("icmpv6:"), as the hand-written profiles do. */
 static void null(struct sx_yw *w)
 {
-	yaml_event_t ev;
-
-	if (w->err)
-		return;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)"", 0, 1, 0,
-					  YAML_PLAIN_SCALAR_STYLE)) {
-		w->err = -ENOMEM;
-		snprintf(w->problem, sizeof(w->problem), "out of memory");
-		return;
-	}
-	if (!yaml_emitter_emit(&w->em, &ev)) {
-		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
-		snprintf(w->problem, sizeof(w->problem), "%s",
-			 w->em.problem ? w->em.problem : "YAML emitter error");
-	}
+	sx_yw_scalar(w, "", 0, SX_YSTYLE_PLAIN, SX_YW_PLAIN_IMPLICIT);
 }
 
 static void kv(struct sx_yw *w, const char *k, const char *v)
@@ -1326,7 +1295,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 			nsingle_out--;
 	}
 
-	sx_yw_open(&c.w, f);
+	sx_yw_open(&c.w, f, SX_YW_SIGEX);
 	sx_yw_map_begin(&c.w);
 	emit_device_info(&c);
 	str(&c.w, "single-policies");

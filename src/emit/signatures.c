@@ -55,7 +55,7 @@
 #include <string.h>
 
 #include "core/text.h"
-#include "yaml/yaml_writer.h"
+#include "yaml/ydoc.h"
 #include "flows/flow.h"
 #include "ingest/ingest.h"
 
@@ -344,7 +344,7 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	int ret;
 
 	(void)o;
-	sx_yw_open(&w, f);
+	sx_yw_open(&w, f, SX_YW_SIGEX);
 	sx_yw_map_begin(&w);
 	sx_yw_kv_str(&w, "sigex", "signatures");
 	sx_yw_kv_u64(&w, "version", 1);

@@ -108,20 +108,8 @@ bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
 void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 {
 	const union sx_app *a = &pkt->app;
-	char tmp[64];
 
 	buf[0] = '\0';
-	if (is_dns(pkt->proto)) {
-		if (a->dns.nq)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
-				 a->dns.q[0].name);
-		else if (a->dns.nrr)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.rr[0].type, tmp, sizeof(tmp)),
-				 a->dns.rr[0].name);
-		return;
-	}
 	switch (pkt->proto) {
 	case SX_P_TLS:
 		if (a->tls.hs_type == 1)
@@ -134,6 +122,9 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_TPLINK:
 		snprintf(buf, bufsz, "%s", a->tplink.cmd);
 		return;
+	case SX_P_DNS: /* "<QTYPE> <name>.", the reference's form */
+	case SX_P_MDNS:
+	case SX_P_LLMNR:
 	case SX_P_DHCP:
 	case SX_P_COAP:
 	case SX_P_SSDP:
@@ -199,37 +190,6 @@ static void tok_addf(struct toks *t, const char *key, const char *fmt, ...)
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
 	tok_add(t, key, val);
-}
-
-static const char *coap_type(uint8_t t)
-{
-	static const char *const names[] = {"CON", "NON", "ACK", "RST"};
-
-	return names[t & 3];
-}
-
-static const char *ssdp_kind(uint8_t k)
-{
-	switch (k) {
-	case SX_SSDP_MSEARCH:
-		return "M-SEARCH";
-	case SX_SSDP_NOTIFY:
-		return "NOTIFY";
-	case SX_SSDP_RESPONSE:
-		return "RESPONSE";
-	default:
-		return "?";
-	}
-}
-
-static const char *mqtt_type(uint8_t t)
-{
-	static const char *const names[16] = {"RESERVED",  "CONNECT",  "CONNACK",     "PUBLISH",
-					      "PUBACK",	   "PUBREC",   "PUBREL",      "PUBCOMP",
-					      "SUBSCRIBE", "SUBACK",   "UNSUBSCRIBE", "UNSUBACK",
-					      "PINGREQ",   "PINGRESP", "DISCONNECT",  "AUTH"};
-
-	return names[t & 15];
 }
 
 /* "<TYPE>:<name>" without printf: DNS is most of the application packets. */
@@ -300,13 +260,13 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		}
 		break;
 	case SX_P_COAP:
-		tok_addf(&t, "coap", "%s:%s:%s%s%s", coap_type(a->coap.type),
+		tok_addf(&t, "coap", "%s:%s:%s%s%s", sx_coap_type_name(a->coap.type),
 			 sx_coap_code_name(a->coap.code, tmp, sizeof(tmp)),
 			 a->coap.path[0] ? a->coap.path : "/", a->coap.query[0] ? "?" : "",
 			 a->coap.query);
 		break;
 	case SX_P_SSDP:
-		tok_addf(&t, "ssdp", "%s:%s", ssdp_kind(a->ssdp.kind), a->ssdp.st);
+		tok_addf(&t, "ssdp", "%s:%s", sx_ssdp_kind_name(a->ssdp.kind), a->ssdp.st);
 		tok_add(&t, "ssdp.server", a->ssdp.server);
 		break;
 	case SX_P_DHCP: {
@@ -323,7 +283,8 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_MQTT: {
 		const char *arg = a->mqtt.topic[0] ? a->mqtt.topic : a->mqtt.client_id;
 
-		tok_addf(&t, "mqtt", "%s%s%s", mqtt_type(a->mqtt.type), arg[0] ? ":" : "", arg);
+		tok_addf(&t, "mqtt", "%s%s%s", sx_mqtt_type_name(a->mqtt.type), arg[0] ? ":" : "",
+			 arg);
 		break;
 	}
 	case SX_P_IGMP:

@@ -346,11 +346,9 @@ static int fail(char *msg, size_t msglen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg && msglen) {
-		va_start(ap, fmt);
-		vsnprintf(msg, msglen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	sx_vmsgf(msg, msglen, fmt, ap);
+	va_end(ap);
 	return SX_E_FORMAT;
 }
 

@@ -222,18 +222,6 @@ int sx_time_parse(const char *s, size_t n, int64_t *ns)
 
 /* ---- events file ---- */
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...) SX_PRINTF(3, 4);
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || !msglen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-}
-
 /* One field of a CSV record, unquoted, into out (cap bytes, not terminated). */
 struct field {
 	char *out;
@@ -407,7 +395,7 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 		if (more < 0)
 			goto bad_quote;
 		if (memchr(fts.out, '\0', fts.len)) {
-			set_msg(msg, msglen, "line %lu: NUL byte in the timestamp", rec_line);
+			sx_msgf(msg, msglen, "line %lu: NUL byte in the timestamp", rec_line);
 			goto out_format;
 		}
 		if (fts.too_long || sx_time_parse(fts.out, fts.len, &ns)) {
@@ -417,7 +405,7 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 					p = skip_record(p, end, &line);
 				continue;
 			}
-			set_msg(msg, msglen,
+			sx_msgf(msg, msglen,
 				"line %lu: bad timestamp (epoch seconds, or ISO 8601 with a zone)",
 				rec_line);
 			goto out_format;
@@ -429,18 +417,18 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 			if (more < 0)
 				goto bad_quote;
 			if (more) {
-				set_msg(msg, msglen, "line %lu: expected timestamp[,label]",
+				sx_msgf(msg, msglen, "line %lu: expected timestamp[,label]",
 					rec_line);
 				goto out_format;
 			}
 			if (flab.too_long) {
-				set_msg(msg, msglen, "line %lu: label longer than %d bytes",
+				sx_msgf(msg, msglen, "line %lu: label longer than %d bytes",
 					rec_line, LABEL_FIELD_MAX);
 				goto out_format;
 			}
 		}
 		if (ev->n >= SX_EVENTS_MAX) {
-			set_msg(msg, msglen, "line %lu: more than %u events", rec_line,
+			sx_msgf(msg, msglen, "line %lu: more than %u events", rec_line,
 				SX_EVENTS_MAX);
 			goto out_format;
 		}
@@ -466,14 +454,14 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 		sx_text_escape(ev->ev[ev->n].label, SX_EVENT_LABEL_MAX,
 			       (const uint8_t *)flab.out + i, flab.len - i, &trunc);
 		if (trunc) {
-			set_msg(msg, msglen, "line %lu: label longer than %d bytes once escaped",
+			sx_msgf(msg, msglen, "line %lu: label longer than %d bytes once escaped",
 				rec_line, SX_EVENT_LABEL_MAX - 1);
 			goto out_format;
 		}
 		ev->n++;
 	}
 	if (ev->n == 0) {
-		set_msg(msg, msglen, "no event in the file");
+		sx_msgf(msg, msglen, "no event in the file");
 		goto out_format;
 	}
 	ret = sort_events(ev);
@@ -483,7 +471,7 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 	return 0;
 
 bad_quote:
-	set_msg(msg, msglen, "line %lu: bad quoting", rec_line);
+	sx_msgf(msg, msglen, "line %lu: bad quoting", rec_line);
 out_format:
 	ret = SX_E_FORMAT;
 out_free:
@@ -502,12 +490,12 @@ int sx_events_load(const char *path, struct sx_events **out, char *msg, size_t m
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		set_msg(msg, msglen, "%s: %s", path, strerror(-ret));
+		sx_msgf(msg, msglen, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)EVENTS_FILE_MAX) {
 		ret = S_ISREG(sb.st_mode) ? -EFBIG : -EINVAL;
-		set_msg(msg, msglen, "%s: not a regular file of at most %u MiB", path,
+		sx_msgf(msg, msglen, "%s: not a regular file of at most %u MiB", path,
 			EVENTS_FILE_MAX >> 20);
 		close(fd);
 		return ret;

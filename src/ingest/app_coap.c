@@ -248,6 +248,13 @@ static const char *const method_names[] = {
     "EMPTY", "GET", "POST", "PUT", "DELETE", "FETCH", "PATCH", "iPATCH",
 };
 
+const char *sx_coap_type_name(uint8_t type)
+{
+	static const char *const names[] = {"CON", "NON", "ACK", "RST"};
+
+	return names[type & 3];
+}
+
 const char *sx_coap_code_name(uint8_t code, char *buf, size_t bufsz)
 {
 	if (code < SX_ARRAY_SIZE(method_names))

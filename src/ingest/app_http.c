@@ -49,25 +49,6 @@ static const char *const methods[] = {
     "TRACE", "PATCH", "NOTIFY", "M-SEARCH", "SUBSCRIBE", "UNSUBSCRIBE",
 };
 
-/*
- * The next line of c, without its LF and a CR before it; c moves past the
- * LF.  *complete says whether an LF ended it (else the data did).
- */
-static struct sx_cursor next_line(struct sx_cursor *c, bool *complete)
-{
-	size_t left = sx_cur_left(c);
-	const uint8_t *lf = left ? memchr(c->p, '\n', left) : NULL;
-	struct sx_cursor line;
-
-	*complete = lf != NULL;
-	line = sx_cur_sub(c, lf ? (size_t)(lf - c->p) : left);
-	if (lf)
-		sx_cur_skip(c, 1);
-	if (sx_cur_left(&line) > 0 && line.end[-1] == '\r')
-		line.end--;
-	return line;
-}
-
 /* Split off the bytes of line up to the first byte sep (not included). */
 static struct sx_cursor take_until(struct sx_cursor *line, uint8_t sep, bool *found)
 {
@@ -231,7 +212,7 @@ bool sx_app_http(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 	if (pkt->proto == SX_P_UDP)
 		return false;
 	memset(h, 0, sizeof(*h));
-	line = next_line(&c, &complete);
+	line = sx_cur_line(&c, &complete);
 	if (continuation_line(line, complete)) {
 		h->continuation = true;
 		c = sx_cur(p, n); /* parse the first line as a field too */
@@ -242,7 +223,7 @@ bool sx_app_http(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 		struct sx_cursor name;
 		bool found;
 
-		line = next_line(&c, &complete);
+		line = sx_cur_line(&c, &complete);
 		if (sx_cur_left(&line) == 0)
 			break; /* end of the header section */
 		if (!complete)

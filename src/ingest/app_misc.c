@@ -28,6 +28,7 @@
 
 #include "core/text.h"
 #include "ingest/cursor.h"
+#include "ingest/ingest.h"
 
 #define NTP_LEN		48
 #define NTP_CONTROL_LEN 12
@@ -270,4 +271,14 @@ bool sx_app_mqtt(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 	}
 	pkt->proto = SX_P_MQTT;
 	return true;
+}
+
+const char *sx_mqtt_type_name(uint8_t type)
+{
+	static const char *const names[16] = {"RESERVED",  "CONNECT",  "CONNACK",     "PUBLISH",
+					      "PUBACK",	   "PUBREC",   "PUBREL",      "PUBCOMP",
+					      "SUBSCRIBE", "SUBACK",   "UNSUBSCRIBE", "UNSUBACK",
+					      "PINGREQ",   "PINGRESP", "DISCONNECT",  "AUTH"};
+
+	return names[type & 15];
 }

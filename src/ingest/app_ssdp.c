@@ -22,22 +22,7 @@
 
 #include "core/text.h"
 #include "ingest/cursor.h"
-
-/* The next line of c without LF (and CR); *complete: an LF ended it. */
-static struct sx_cursor next_line(struct sx_cursor *c, bool *complete)
-{
-	size_t left = sx_cur_left(c);
-	const uint8_t *lf = left ? memchr(c->p, '\n', left) : NULL;
-	struct sx_cursor line;
-
-	*complete = lf != NULL;
-	line = sx_cur_sub(c, lf ? (size_t)(lf - c->p) : left);
-	if (lf)
-		sx_cur_skip(c, 1);
-	if (sx_cur_left(&line) > 0 && line.end[-1] == '\r')
-		line.end--;
-	return line;
-}
+#include "ingest/ingest.h"
 
 static bool starts_with(const struct sx_cursor *t, const char *s)
 {
@@ -117,7 +102,7 @@ bool sx_app_ssdp(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 	bool complete;
 	uint8_t kind;
 
-	line = next_line(&c, &complete);
+	line = sx_cur_line(&c, &complete);
 	kind = start_line(line);
 	if (!kind || !complete)
 		return false;
@@ -127,7 +112,7 @@ bool sx_app_ssdp(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 		const uint8_t *colon;
 		struct sx_cursor name;
 
-		line = next_line(&c, &complete);
+		line = sx_cur_line(&c, &complete);
 		if (!complete || sx_cur_left(&line) == 0)
 			break;
 		colon = memchr(line.p, ':', sx_cur_left(&line));
@@ -150,4 +135,18 @@ bool sx_app_ssdp(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 	}
 	pkt->proto = SX_P_SSDP;
 	return true;
+}
+
+const char *sx_ssdp_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case SX_SSDP_MSEARCH:
+		return "M-SEARCH";
+	case SX_SSDP_NOTIFY:
+		return "NOTIFY";
+	case SX_SSDP_RESPONSE:
+		return "RESPONSE";
+	default:
+		return "";
+	}
 }

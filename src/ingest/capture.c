@@ -7,7 +7,10 @@
  * replays the peeked bytes and decompresses on the fly; a plain regular file
  * is handed to libpcap as a FILE with a large buffer.  libpcap then detects
  * pcap (both byte orders, micro- and nanosecond) or pcapng itself, and
- * timestamps are read at nanosecond precision.
+ * timestamps are read at nanosecond precision; the magic number libpcap saw
+ * (after decompression) is kept as the capture's format, for a reader that
+ * prints times as precisely as the file stores them.  The BPF check of a
+ * filter expression, without a capture, lives here too.
  *
  * Errors are per file and carry a one-line cause meant for a person:
  * libpcap's own text, rephrased where it is cryptic (an empty file, an
@@ -50,8 +53,10 @@ struct source {
 	bool z_ready;
 	z_stream z;
 	ZSTD_DStream *zs;
-	bool stream_end; /* the last frame/member ended cleanly */
-	char msg[128];	 /* decompression error, "" when none */
+	bool stream_end;	/* the last frame/member ended cleanly */
+	char msg[128];		/* decompression error, "" when none */
+	uint8_t head[PEEK_LEN]; /* the first bytes handed to libpcap */
+	size_t nhead;
 };
 
 struct sx_capture {
@@ -59,6 +64,7 @@ struct sx_capture {
 	struct source *src; /* NULL for plain files; freed by the cookie close */
 	enum sx_l2 l2;
 	int dlt;
+	enum sx_capture_format format;
 	uint64_t index;
 	char err[PCAP_ERRBUF_SIZE + 160];
 };
@@ -193,8 +199,16 @@ static ssize_t cookie_read(void *cookie, char *buf, size_t n)
 			snprintf(s->msg, sizeof(s->msg), "read error: %s", strerror(errno));
 		break;
 	}
-	if (r < 0)
+	if (r < 0) {
 		errno = EIO;
+		return r;
+	}
+	if (s->nhead < PEEK_LEN) {
+		size_t k = SX_MIN((size_t)r, PEEK_LEN - s->nhead);
+
+		memcpy(s->head + s->nhead, buf, k);
+		s->nhead += k;
+	}
 	return r;
 }
 
@@ -385,6 +399,22 @@ out_close:
 	return ret;
 }
 
+/* The format from the magic number libpcap accepted (the decompressed one). */
+static enum sx_capture_format magic_format(const uint8_t m[PEEK_LEN])
+{
+	uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+
+	switch (be) {
+	case 0xa1b23c4d:
+	case 0x4d3cb2a1:
+		return SX_CAPTURE_PCAP_NSEC;
+	case 0x0a0d0d0a:
+		return SX_CAPTURE_PCAPNG;
+	default: /* a1b2c3d4 either way round, or an old variant of it */
+		return SX_CAPTURE_PCAP_USEC;
+	}
+}
+
 int sx_capture_open(const char *path, const char *filter, struct sx_capture **out, char *msg,
 		    size_t msglen)
 {
@@ -419,6 +449,7 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
 		return SX_E_FORMAT;
 	}
 	cap->src = src;
+	cap->format = magic_format(src && src->kind != SRC_RAW ? src->head : peek);
 	cap->dlt = pcap_datalink(cap->p);
 	cap->l2 = sx_l2_from_dlt(cap->dlt);
 	if (filter && *filter) {
@@ -505,6 +536,32 @@ const char *sx_capture_error(const struct sx_capture *cap)
 int sx_capture_dlt(const struct sx_capture *cap)
 {
 	return cap->dlt;
+}
+
+enum sx_capture_format sx_capture_format(const struct sx_capture *cap)
+{
+	return cap->format;
+}
+
+int sx_ingest_bpf_check(const char *filter, char *msg, size_t msglen)
+{
+	struct bpf_program prog;
+	pcap_t *p;
+	int ret = 0;
+
+	if (!filter || !*filter)
+		return 0;
+	p = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!p)
+		return -ENOMEM;
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(msg, msglen, "%s", pcap_geterr(p));
+		ret = SX_E_USAGE;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return ret;
 }
 
 void sx_capture_close(struct sx_capture *cap)

@@ -141,4 +141,24 @@ static inline struct sx_cursor sx_cur_sub(struct sx_cursor *c, size_t n)
 	return s;
 }
 
+/*
+ * The next text line of c (HTTP, SSDP), without its LF and a CR before it;
+ * c moves past the LF.  *complete says whether an LF ended it (else the
+ * data did).
+ */
+static inline struct sx_cursor sx_cur_line(struct sx_cursor *c, bool *complete)
+{
+	size_t left = sx_cur_left(c);
+	const uint8_t *lf = left ? (const uint8_t *)memchr(c->p, '\n', left) : NULL;
+	struct sx_cursor line;
+
+	*complete = lf != NULL;
+	line = sx_cur_sub(c, lf ? (size_t)(lf - c->p) : left);
+	if (lf)
+		sx_cur_skip(c, 1);
+	if (sx_cur_left(&line) > 0 && line.end[-1] == '\r')
+		line.end--;
+	return line;
+}
+
 #endif /* SX_INGEST_CURSOR_H */

@@ -34,6 +34,13 @@ const char *sx_dns_type_name(uint16_t type, char *buf, size_t bufsz);
 const char *sx_coap_code_name(uint8_t code, char *buf, size_t bufsz);
 /* DHCP message type name ("discover", ..., "inform"), or NULL. */
 const char *sx_dhcp_type_name(uint8_t type);
+/* CoAP message type: "CON", "NON", "ACK", "RST". */
+const char *sx_coap_type_name(uint8_t type);
+/* SSDP message kind (enum sx_ssdp_kind): "M-SEARCH", "NOTIFY", "RESPONSE",
+ * "" for any other value (never set by the dissector). */
+const char *sx_ssdp_kind_name(uint8_t kind);
+/* MQTT control packet type: "RESERVED", "CONNECT", ..., "AUTH". */
+const char *sx_mqtt_type_name(uint8_t type);
 
 /* Framing for a libpcap link type (DLT_* or LINKTYPE_*), SX_L2_UNSUPPORTED
  * when not decoded. */
@@ -71,6 +78,15 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz);
 
 /* Name of a transport protocol ("TCP", "UDP", "ICMP", ...) or its number. */
 const char *sx_ip_proto_name(uint8_t proto, char *buf, size_t bufsz);
+
+/*
+ * sx_inflated_len - the length n bytes of a zlib (gzip false) or gzip (gzip
+ * true, members may follow each other after zero padding) body inflate to.
+ * Returns -1 where Python's zlib/gzip decompress would raise (bad data, the
+ * input ends inside a stream, gzip followed by garbage).  Context: any
+ * thread; allocates only zlib's state.
+ */
+long long sx_inflated_len(const uint8_t *in, size_t n, bool gzip);
 
 /* ---- the packet CSV (sigex packets) ---- */
 
@@ -130,7 +146,29 @@ void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *re
 
 const char *sx_capture_error(const struct sx_capture *cap);
 int sx_capture_dlt(const struct sx_capture *cap);
+
+/* The file format of a capture, as its (decompressed) magic number says. */
+enum sx_capture_format {
+	SX_CAPTURE_PCAP_USEC, /* classic pcap, microsecond timestamps */
+	SX_CAPTURE_PCAP_NSEC, /* classic pcap, nanosecond timestamps */
+	SX_CAPTURE_PCAPNG,
+};
+
+/* The format of an open capture (timestamps are returned in nanoseconds
+ * whatever it is; the format says how precise the file's own are). */
+enum sx_capture_format sx_capture_format(const struct sx_capture *cap);
+
 void sx_capture_close(struct sx_capture *cap);
+
+/*
+ * sx_ingest_bpf_check - whether filter is a valid libpcap (BPF) expression,
+ * compiled for Ethernet as sx_capture_open() would for most captures.
+ * @filter: the expression; NULL or "" is valid
+ * @msg:    receives libpcap's reason when it is not (msglen bytes)
+ * Returns 0, SX_E_USAGE (bad filter, msg set) or -ENOMEM.
+ * Context: any thread (pcap_compile is thread-safe since libpcap 1.8).
+ */
+int sx_ingest_bpf_check(const char *filter, char *msg, size_t msglen);
 
 /* ---- many captures in parallel ---- */
 

@@ -120,37 +120,6 @@ const char *sx_ip_proto_name(uint8_t proto, char *buf, size_t bufsz)
 	}
 }
 
-static const char *coap_type_name(uint8_t t)
-{
-	static const char *const names[] = {"CON", "NON", "ACK", "RST"};
-
-	return names[t & 3];
-}
-
-static const char *ssdp_kind_name(uint8_t k)
-{
-	switch (k) {
-	case SX_SSDP_MSEARCH:
-		return "M-SEARCH";
-	case SX_SSDP_NOTIFY:
-		return "NOTIFY";
-	case SX_SSDP_RESPONSE:
-		return "RESPONSE";
-	default:
-		return "";
-	}
-}
-
-static const char *mqtt_type_name(uint8_t t)
-{
-	static const char *const names[16] = {"RESERVED",  "CONNECT",  "CONNACK",     "PUBLISH",
-					      "PUBACK",	   "PUBREC",   "PUBREL",      "PUBCOMP",
-					      "SUBSCRIBE", "SUBACK",   "UNSUBSCRIBE", "UNSUBACK",
-					      "PINGREQ",   "PINGRESP", "DISCONNECT",  "AUTH"};
-
-	return names[t & 15];
-}
-
 static const char *ntp_mode_name(uint8_t m)
 {
 	static const char *const names[8] = {"reserved", "symmetric-active", "symmetric-passive",
@@ -230,7 +199,7 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		break;
 	}
 	case SX_P_COAP:
-		snprintf(buf, bufsz, "%s %s %s%s%s", coap_type_name(a->coap.type),
+		snprintf(buf, bufsz, "%s %s %s%s%s", sx_coap_type_name(a->coap.type),
 			 sx_coap_code_name(a->coap.code, tmp, sizeof(tmp)),
 			 a->coap.path[0] ? a->coap.path : "/", a->coap.query[0] ? "?" : "",
 			 a->coap.query);
@@ -248,14 +217,14 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		tls_summary(&a->tls, buf, bufsz);
 		break;
 	case SX_P_SSDP:
-		snprintf(buf, bufsz, "%s%s%s", ssdp_kind_name(a->ssdp.kind),
+		snprintf(buf, bufsz, "%s%s%s", sx_ssdp_kind_name(a->ssdp.kind),
 			 a->ssdp.st[0] ? " " : "", a->ssdp.st);
 		break;
 	case SX_P_NTP:
 		snprintf(buf, bufsz, "v%u %s", a->ntp.version, ntp_mode_name(a->ntp.mode));
 		break;
 	case SX_P_MQTT:
-		snprintf(buf, bufsz, "%s%s%s", mqtt_type_name(a->mqtt.type),
+		snprintf(buf, bufsz, "%s%s%s", sx_mqtt_type_name(a->mqtt.type),
 			 a->mqtt.topic[0] || a->mqtt.client_id[0] ? " " : "",
 			 a->mqtt.topic[0] ? a->mqtt.topic : a->mqtt.client_id);
 		break;
@@ -377,7 +346,7 @@ static void app_columns(struct sx_buf *b, const struct sx_pkt *pkt)
 	}
 	/* coap_type,coap_code,coap_uri */
 	if (pkt->proto == SX_P_COAP) {
-		put_sep_text(b, coap_type_name(a->coap.type));
+		put_sep_text(b, sx_coap_type_name(a->coap.type));
 		put_sep_text(b, sx_coap_code_name(a->coap.code, tmp, sizeof(tmp)));
 		snprintf(big, sizeof(big), "%s%s%s", a->coap.path, a->coap.query[0] ? "?" : "",
 			 a->coap.query);
@@ -387,7 +356,7 @@ static void app_columns(struct sx_buf *b, const struct sx_pkt *pkt)
 	}
 	/* ssdp_method,ssdp_st */
 	if (pkt->proto == SX_P_SSDP) {
-		put_sep_text(b, ssdp_kind_name(a->ssdp.kind));
+		put_sep_text(b, sx_ssdp_kind_name(a->ssdp.kind));
 		put_sep_text(b, a->ssdp.st);
 	} else {
 		put_empty(b, 2);

@@ -507,24 +507,26 @@ static int flow_cmp(const void *a, const void *b)
 
 /* ---- run ---- */
 
-int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
+/* The canonical sets: occurrences and background units, their flows. */
+struct sets {
+	struct sx_mine_unit **occs, **bg;
+	struct sx_mine_flow **ev, **bgf;
+	uint32_t nocc, nbg, nev, nbgf;
+};
+
+static void sets_fini(struct sets *s)
 {
-	struct sx_mine_unit **occs = NULL, **bg = NULL;
-	struct sx_mine_flow **ev = NULL, **bgf = NULL;
-	struct sx_mine_fscratch *scratch = NULL;
-	const struct sx_mine_vec **vecs = NULL;
-	uint32_t *group = NULL, *assign = NULL;
-	uint32_t nocc = 0, nbg = 0, nev = 0, nbgf = 0, i;
-	struct sx_mine_input in;
-	long k = 0;
-	int ret = -ENOMEM;
+	free(s->occs);
+	free(s->bg);
+	free(s->ev);
+	free(s->bgf);
+}
 
-	*out = NULL;
-	if (m->ran)
-		return -EINVAL;
-	m->ran = true;
+/* Unit starts: the window start, else the first flow's first packet. */
+static void unit_starts(struct sx_mine *m)
+{
+	uint32_t i;
 
-	/* unit starts: the window start, else the first flow's first packet */
 	for (i = 0; i < m->nunits; i++) {
 		struct sx_mine_unit *u = m->units[i];
 
@@ -540,29 +542,37 @@ int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
 			u->have_start = true;
 		}
 	}
+}
 
-	occs = sx_calloc_array(m->nunits + 1, sizeof(*occs));
-	bg = sx_calloc_array(m->nunits + 1, sizeof(*bg));
-	ev = sx_calloc_array(m->nflows + 1, sizeof(*ev));
-	bgf = sx_calloc_array(m->nflows + 1, sizeof(*bgf));
-	if (!occs || !bg || !ev || !bgf)
-		goto out_free;
+/* Split the kept units and their flows into the two sets, each in
+ * canonical order; flow->unit becomes the unit's position within its set
+ * and flow->offset_ns its start within the unit.  0 or -ENOMEM. */
+static int split_sets(struct sx_mine *m, struct sets *s)
+{
+	uint32_t i;
+
+	s->occs = sx_calloc_array(m->nunits + 1, sizeof(*s->occs));
+	s->bg = sx_calloc_array(m->nunits + 1, sizeof(*s->bg));
+	s->ev = sx_calloc_array(m->nflows + 1, sizeof(*s->ev));
+	s->bgf = sx_calloc_array(m->nflows + 1, sizeof(*s->bgf));
+	if (!s->occs || !s->bg || !s->ev || !s->bgf)
+		return -ENOMEM;
 	for (i = 0; i < m->nunits; i++) {
 		struct sx_mine_unit *u = m->units[i];
 
 		if (u->discarded)
 			continue;
 		if (u->set == SX_MINE_EVENT)
-			occs[nocc++] = u;
+			s->occs[s->nocc++] = u;
 		else
-			bg[nbg++] = u;
+			s->bg[s->nbg++] = u;
 	}
-	qsort(occs, nocc, sizeof(*occs), unit_cmp);
-	qsort(bg, nbg, sizeof(*bg), unit_cmp);
-	for (i = 0; i < nocc; i++)
-		occs[i]->order = i;
-	for (i = 0; i < nbg; i++)
-		bg[i]->order = i;
+	qsort(s->occs, s->nocc, sizeof(*s->occs), unit_cmp);
+	qsort(s->bg, s->nbg, sizeof(*s->bg), unit_cmp);
+	for (i = 0; i < s->nocc; i++)
+		s->occs[i]->order = i;
+	for (i = 0; i < s->nbg; i++)
+		s->bg[i]->order = i;
 	for (i = 0; i < m->nflows; i++) {
 		struct sx_mine_flow *f = m->flows[i];
 		const struct sx_mine_unit *u = m->units[f->unit];
@@ -572,79 +582,105 @@ int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
 		f->offset_ns = f->first_ns - u->start_ns;
 		f->unit = u->order;
 		if (u->set == SX_MINE_EVENT)
-			ev[nev++] = f;
+			s->ev[s->nev++] = f;
 		else
-			bgf[nbgf++] = f;
+			s->bgf[s->nbgf++] = f;
 	}
-	/* flow->unit is now the canonical position within its set */
-	qsort(ev, nev, sizeof(*ev), flow_cmp);
-	qsort(bgf, nbgf, sizeof(*bgf), flow_cmp);
+	qsort(s->ev, s->nev, sizeof(*s->ev), flow_cmp);
+	qsort(s->bgf, s->nbgf, sizeof(*s->bgf), flow_cmp);
+	return 0;
+}
 
-	ret = sx_mine__fscratch_new(&scratch);
+/* Step 1: the feature vector of each of n flows.  0, SX_E_STOPPED or -ENOMEM. */
+static int vectorise(struct sx_mine *m, struct sx_mine_flow **flows, uint32_t n,
+		     struct sx_mine_fscratch *scratch)
+{
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = sx_mine__stop_at(i);
+		if (!ret)
+			ret = sx_mine__flow_vector(flows[i], m->cfg.seed, m->cfg.dim_bits, scratch,
+						   &m->arena);
+	}
+	return ret;
+}
+
+/* Step 2: cluster the occurrences' flows; *assign (caller frees) gets each
+ * flow's cluster.  The number of clusters, or a negative error. */
+static long cluster_events(const struct sx_mine *m, const struct sets *s, uint32_t **assign)
+{
+	const struct sx_mine_vec **vecs = sx_calloc_array(s->nev + 1, sizeof(*vecs));
+	uint32_t *group = sx_calloc_array(s->nev + 1, sizeof(*group)), i;
+	long k = -ENOMEM;
+
+	*assign = sx_calloc_array(s->nev + 1, sizeof(**assign));
+	if (!vecs || !group || !*assign)
+		goto out_free;
+	for (i = 0; i < s->nev; i++) {
+		vecs[i] = &s->ev[i]->vec;
+		group[i] = s->ev[i]->ip_proto;
+	}
+	k = sx_mine__cluster(vecs, group, s->nev, m->cfg.threshold, m->cfg.nthreads, *assign);
+	if (k >= 0 && sx_mine__stop_at(0))
+		k = SX_E_STOPPED;
+out_free:
+	free(vecs);
+	free(group);
+	return k;
+}
+
+int sx_mine_run(struct sx_mine *m, struct sx_mine_result **out)
+{
+	struct sx_mine_fscratch *scratch = NULL;
+	struct sets s = {0};
+	struct sx_mine_input in;
+	uint32_t *assign = NULL;
+	long k;
+	int ret;
+
+	*out = NULL;
+	if (m->ran)
+		return -EINVAL;
+	m->ran = true;
+
+	unit_starts(m);
+	ret = split_sets(m, &s);
+	if (!ret)
+		ret = sx_mine__fscratch_new(&scratch);
+	if (!ret)
+		ret = vectorise(m, s.ev, s.nev, scratch);
+	if (!ret)
+		ret = vectorise(m, s.bgf, s.nbgf, scratch);
 	if (ret)
 		goto out_free;
-	for (i = 0; i < nev; i++) {
-		ret = sx_mine__stop_at(i);
-		if (!ret)
-			ret = sx_mine__flow_vector(ev[i], m->cfg.seed, m->cfg.dim_bits, scratch,
-						   &m->arena);
-		if (ret)
-			goto out_free;
-	}
-	for (i = 0; i < nbgf; i++) {
-		ret = sx_mine__stop_at(i);
-		if (!ret)
-			ret = sx_mine__flow_vector(bgf[i], m->cfg.seed, m->cfg.dim_bits, scratch,
-						   &m->arena);
-		if (ret)
-			goto out_free;
-	}
-
-	ret = -ENOMEM;
-	vecs = sx_calloc_array(nev + 1, sizeof(*vecs));
-	group = sx_calloc_array(nev + 1, sizeof(*group));
-	assign = sx_calloc_array(nev + 1, sizeof(*assign));
-	if (!vecs || !group || !assign)
-		goto out_free;
-	for (i = 0; i < nev; i++) {
-		vecs[i] = &ev[i]->vec;
-		group[i] = ev[i]->ip_proto;
-	}
-	k = sx_mine__cluster(vecs, group, nev, m->cfg.threshold, m->cfg.nthreads, assign);
+	k = cluster_events(m, &s, &assign);
 	if (k < 0) {
 		ret = (int)k;
 		goto out_free;
 	}
-	ret = sx_mine__stop_at(0);
-	if (ret)
-		goto out_free;
-
 	in = (struct sx_mine_input){
 	    .support = m->cfg.support,
 	    .bg_support = m->cfg.bg_support,
 	    .threshold = m->cfg.threshold,
 	    .dim_bits = m->cfg.dim_bits,
-	    .occs = occs,
-	    .noccs = nocc,
-	    .bg = bg,
-	    .nbg = nbg,
-	    .flows = ev,
-	    .nflows = nev,
+	    .occs = s.occs,
+	    .noccs = s.nocc,
+	    .bg = s.bg,
+	    .nbg = s.nbg,
+	    .flows = s.ev,
+	    .nflows = s.nev,
 	    .assign = assign,
 	    .k = (uint32_t)k,
-	    .bgflows = bgf,
-	    .nbgflows = nbgf,
+	    .bgflows = s.bgf,
+	    .nbgflows = s.nbgf,
 	    .nthreads = m->cfg.nthreads,
 	};
 	ret = sx_mine__patterns(&in, out);
 out_free:
 	sx_mine__fscratch_free(scratch);
-	free(vecs);
-	free(group);
 	free(assign);
-	free(occs);
-	free(bg);
-	free(ev);
-	free(bgf);
+	sets_fini(&s);
 	return ret;
 }

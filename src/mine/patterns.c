@@ -279,6 +279,104 @@ static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t
 	return 0;
 }
 
+/* The most used of the sorted addrs[0..n) (ties: the lower) into e, then
+ * the distinct addresses at the front; returns how many. */
+static uint32_t modal_and_distinct(struct sx_addr *addrs, uint32_t n, struct sx_mine_end *e)
+{
+	uint32_t i, na = 0, run, best_run = 0;
+
+	for (i = 0, run = 0; i < n; i++) {
+		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
+		if (run > best_run) {
+			best_run = run;
+			e->modal = addrs[i];
+		}
+	}
+	e->modal_share2 = best_run * 2 >= n;
+	for (i = 0; i < n; i++)
+		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
+			addrs[na++] = addrs[i];
+	return na;
+}
+
+/* Sort and deduplicate names[0..n), copied into the result's arena.
+ * Returns how many, or -ENOMEM. */
+static long distinct_names(struct ctx *cx, const char **names, uint32_t n)
+{
+	uint32_t i, j;
+
+	qsort(names, n, sizeof(*names), str_cmp);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || strcmp(names[j - 1], names[i]))
+			names[j++] = names[i];
+	for (i = 0; i < j; i++) {
+		names[i] = sx_mine__strdup(cx->ra, names[i]);
+		if (!names[i])
+			return -ENOMEM;
+	}
+	return j;
+}
+
+/* Each distinct port of ports[0..n) with its count, in port_cmp order. */
+static uint32_t port_counts(uint16_t *ports, uint32_t n, struct sx_mine_port *pc)
+{
+	uint32_t i, np = 0;
+
+	qsort(ports, n, sizeof(*ports), u16_cmp);
+	for (i = 0; i < n; i++) {
+		if (np && pc[np - 1].port == ports[i]) {
+			pc[np - 1].count++;
+		} else {
+			pc[np].port = ports[i];
+			pc[np++].count = 1;
+		}
+	}
+	qsort(pc, np, sizeof(*pc), port_cmp);
+	return np;
+}
+
+/* The end's host: its one name, a domain (*.suffix) when the names share
+ * one, else its addresses; and the text shown for it. */
+static void end_host(struct sx_mine_end *e, uint32_t named, uint32_t n)
+{
+	char suffix[SX_NAME_MAX];
+	size_t len = 0;
+	uint32_t i;
+	char a[64];
+
+	e->kind = SX_MINE_HOST_ADDRS;
+	if (named * 2 >= n && e->nnames == 1) {
+		e->kind = SX_MINE_HOST_NAME;
+		snprintf(e->name, sizeof(e->name), "%s", e->names[0]);
+	} else if (named * 2 >= n && e->nnames > 1 &&
+		   names_suffix(e->names, e->nnames, suffix, sizeof(suffix))) {
+		if (cat3(e->name, sizeof(e->name), "", 0, "*.", suffix))
+			e->kind = SX_MINE_HOST_DOMAIN;
+	}
+	if (e->kind != SX_MINE_HOST_ADDRS) {
+		snprintf(e->shown, sizeof(e->shown), "%s", e->name);
+		return;
+	}
+	for (i = 0; i < e->naddrs; i++) {
+		int w;
+
+		sx_addr_str(&e->addrs[i], a, sizeof(a));
+		/* keep room for ",+N more" */
+		if (len + strlen(a) + 1 + 16 >= sizeof(e->shown)) {
+			snprintf(e->shown + len, sizeof(e->shown) - len, ",+%" PRIu32,
+				 e->naddrs - i);
+			break;
+		}
+		w = snprintf(e->shown + len, sizeof(e->shown) - len, "%s%s", i ? "," : "", a);
+		len += (size_t)w;
+	}
+}
+
+/*
+ * One end (role 0 or 1) of cluster c's pattern: its addresses (the modal
+ * one, the distinct ones, their scope), names, ports, whether it is the
+ * focal device, its local name, and the host shown for it.
+ */
 static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct sx_mine_end *e,
 		     bool has_ports)
 {
@@ -287,10 +385,10 @@ static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct 
 	const char **names, *local = NULL;
 	uint16_t *ports;
 	struct sx_mine_port *pc;
-	uint32_t i, na = 0, nn = 0, named = 0, np = 0, j, nfocal = 0, run, best_run = 0;
+	uint32_t i, nn = 0, named = 0, nfocal = 0;
 	bool local_same = true;
-	char suffix[SX_NAME_MAX];
 	enum sx_mine_scope scope;
+	long ret;
 
 	addrs = sx_mine__alloc_array(cx->ra, c->n, sizeof(*addrs));
 	names = sx_mine__alloc_array(cx->ra, c->n, sizeof(*names));
@@ -314,88 +412,27 @@ static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct 
 		nfocal += !sx_addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
 	}
 	e->focal = nfocal * 2 >= c->n;
-	qsort(addrs, c->n, sizeof(*addrs), addr_qcmp);
-	/* the most used address (ties: the lower), then distinct addresses */
-	for (i = 0, run = 0; i < c->n; i++) {
-		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
-		if (run > best_run) {
-			best_run = run;
-			e->modal = addrs[i];
-		}
-	}
-	e->modal_share2 = best_run * 2 >= c->n;
 	if (modal_mac(cx, c, role, e->mac))
 		return -ENOMEM;
-	for (i = 0; i < c->n; i++)
-		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
-			addrs[na++] = addrs[i];
-	qsort(names, nn, sizeof(*names), str_cmp);
-	for (i = 0, j = 0; i < nn; i++)
-		if (!j || strcmp(names[j - 1], names[i]))
-			names[j++] = names[i];
-	nn = j;
-	/* copy the names into the result */
-	for (i = 0; i < nn; i++) {
-		names[i] = sx_mine__strdup(cx->ra, names[i]);
-		if (!names[i])
-			return -ENOMEM;
-	}
-	if (has_ports) {
-		qsort(ports, c->n, sizeof(*ports), u16_cmp);
-		for (i = 0; i < c->n; i++) {
-			if (np && pc[np - 1].port == ports[i]) {
-				pc[np - 1].count++;
-			} else {
-				pc[np].port = ports[i];
-				pc[np++].count = 1;
-			}
-		}
-		qsort(pc, np, sizeof(*pc), port_cmp);
-	}
+	qsort(addrs, c->n, sizeof(*addrs), addr_qcmp);
 	e->addrs = addrs;
-	e->naddrs = na;
+	e->naddrs = modal_and_distinct(addrs, c->n, e);
+	ret = distinct_names(cx, names, nn);
+	if (ret < 0)
+		return (int)ret;
 	e->names = names;
-	e->nnames = nn;
+	e->nnames = (uint32_t)ret;
 	e->ports = pc;
-	e->nports = np;
+	e->nports = has_ports ? port_counts(ports, c->n, pc) : 0;
 
-	scope = na ? sx_mine__addr_scope(&addrs[0]) : SX_MINE_SCOPE_UNSPECIFIED;
-	for (i = 1; i < na; i++)
+	scope = e->naddrs ? sx_mine__addr_scope(&addrs[0]) : SX_MINE_SCOPE_UNSPECIFIED;
+	for (i = 1; i < e->naddrs; i++)
 		if (sx_mine__addr_scope(&addrs[i]) != scope)
 			scope = SX_MINE_SCOPE_MIXED;
 	e->scope = (uint8_t)scope;
 	if (local_same && local && local[0])
 		snprintf(e->local_name, sizeof(e->local_name), "%s", local);
-
-	e->kind = SX_MINE_HOST_ADDRS;
-	if (named * 2 >= c->n && nn == 1) {
-		e->kind = SX_MINE_HOST_NAME;
-		snprintf(e->name, sizeof(e->name), "%s", names[0]);
-	} else if (named * 2 >= c->n && nn > 1 && names_suffix(names, nn, suffix, sizeof(suffix))) {
-		if (cat3(e->name, sizeof(e->name), "", 0, "*.", suffix))
-			e->kind = SX_MINE_HOST_DOMAIN;
-	}
-	if (e->kind != SX_MINE_HOST_ADDRS) {
-		snprintf(e->shown, sizeof(e->shown), "%s", e->name);
-	} else {
-		size_t len = 0;
-		char a[64];
-
-		for (i = 0; i < na; i++) {
-			int w;
-
-			sx_addr_str(&addrs[i], a, sizeof(a));
-			/* keep room for ",+N more" */
-			if (len + strlen(a) + 1 + 16 >= sizeof(e->shown)) {
-				snprintf(e->shown + len, sizeof(e->shown) - len, ",+%" PRIu32,
-					 na - i);
-				break;
-			}
-			w = snprintf(e->shown + len, sizeof(e->shown) - len, "%s%s", i ? "," : "",
-				     a);
-			len += (size_t)w;
-		}
-	}
+	end_host(e, named, c->n);
 	return 0;
 }
 

@@ -122,11 +122,13 @@ struct sx_upstream_cfg {
  * sx_upstream_run - read every capture and mine the patterns and policies.
  * @out:  receives the result; caller frees with sx_upstream_result_free()
  * @msg:  on failure, a one-line cause naming the file (msglen bytes)
- * Reads the captures one after the other (pcap of either byte order and
- * resolution, pcapng, gzip-compressed); a read error after the first packet
- * keeps the packets before it and sets the table's warning.  Returns 0,
- * -ENOMEM, or SX_E_FORMAT / SX_E_PCAP / -errno when a capture cannot be
- * opened.  Writes nothing.
+ * Reads the captures one after the other through ingest's capture reader
+ * (pcap of either byte order and resolution, pcapng, gzip- or
+ * zstd-compressed, "-" for standard input); a read error after the first
+ * packet keeps the packets before it and sets the table's warning.  Returns
+ * 0, -ENOMEM, SX_E_STOPPED when sx_stop_requested() ended a read, or
+ * SX_E_FORMAT / SX_E_PCAP / -errno when a capture cannot be opened.  Writes
+ * nothing.  Context: one thread.
  */
 int sx_upstream_run(const struct sx_upstream_cfg *cfg, struct sx_upstream_result **out, char *msg,
 		    size_t msglen);

@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/compiler.h"
 #include "core/text.h"
@@ -753,50 +752,6 @@ static long long chunk_size(const uint8_t *p, size_t n)
 	return digit ? v : -1;
 }
 
-/* Length of the inflated stream(s) of in; -1 when scapy's decompression
- * raises (incomplete stream, bad data, gzip followed by garbage). */
-static long long inflated_len(const uint8_t *in, size_t n, bool gzip)
-{
-	uint8_t out[16384];
-	long long total = 0;
-	z_stream z;
-	int ret;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, gzip ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK)
-		return -1;
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	for (;;) {
-		z.next_out = out;
-		z.avail_out = sizeof(out);
-		ret = inflate(&z, Z_NO_FLUSH);
-		total += (long long)(sizeof(out) - z.avail_out);
-		if (ret == Z_STREAM_END) {
-			if (!gzip)
-				break; /* zlib.decompress ignores what follows */
-			/* gzip: zero padding, then end or another member */
-			while (z.avail_in && *z.next_in == 0) {
-				z.next_in++;
-				z.avail_in--;
-			}
-			if (!z.avail_in)
-				break;
-			if (inflateReset(&z) != Z_OK) {
-				total = -1;
-				break;
-			}
-			continue;
-		}
-		if (ret != Z_OK || (z.avail_in == 0 && z.avail_out != 0)) {
-			total = -1; /* error, or the input ended inside the stream */
-			break;
-		}
-	}
-	inflateEnd(&z);
-	return total;
-}
-
 /* len(pkt) - caplen for an HTTP response: scapy un-chunks and decompresses
  * the body in place, and len() rebuilds the packet with it. */
 static long long http_len_delta(const uint8_t *p, size_t n, const struct http_seg *h)
@@ -838,7 +793,7 @@ static long long http_len_delta(const uint8_t *p, size_t n, const struct http_se
 		}
 	}
 	if (h->deflate || h->gzip) {
-		dl = inflated_len(s, sn, !h->deflate);
+		dl = sx_inflated_len(s, sn, !h->deflate);
 		if (dl >= 0)
 			len = dl;
 	}

@@ -3,15 +3,15 @@
  * main.py (handle_packet) and stream_identifier.py build it.
  *
  * Reading: the reference's scapy reads pcap (both byte orders, micro- and
- * nanosecond) and pcapng, plain or gzip-compressed.  This file reads the
- * same with libpcap at nanosecond precision through zlib (gzread reads a
- * plain file as it is), and decodes each frame with sx_decode() itself
- * rather than through sx_capture: the reference's Padding rule needs the
- * frame's start (bytes captured past the IP or UDP length), which struct
- * sx_pkt does not carry.  The magic number gives the timestamp text: scapy
- * makes classic pcap times Decimal(sec + 10^-6 * usec) (always 6 decimals,
- * 9 for nanosecond files) and pcapng times Decimal(ticks) / resolution (the
- * shortest exact decimal), and the CSV prints str() of it.
+ * nanosecond) and pcapng, plain or gzip-compressed.  This file reads them
+ * (and zstd, and standard input) through ingest's capture reader, one raw
+ * record at a time: the reference's Padding rule needs the frame's start
+ * (bytes captured past the IP or UDP length), which struct sx_pkt does not
+ * carry.  The file's format gives the timestamp text: scapy makes classic
+ * pcap times Decimal(sec + 10^-6 * usec) (always 6 decimals, 9 for
+ * nanosecond files) and pcapng times Decimal(ticks) / resolution (the
+ * shortest exact decimal), and the CSV prints str() of it.  A stop request
+ * (SIGINT, SIGTERM) ends the read with SX_E_STOPPED.
  *
  * Per packet, in the reference's order: the first packet of the file opens
  * the window whatever it is; signalling packets (and packets without TCP or
@@ -27,101 +27,29 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/err.h"
 #include "core/text.h"
+#include "core/util.h"
 #include "ingest/ingest.h"
 
 #define NSEC_PER_SEC 1000000000LL
 
-static ssize_t gz_cookie_read(void *cookie, char *buf, size_t n)
+/* The timestamp text format of the file's own precision. */
+static enum sx_up_tsfmt ts_format(const struct sx_capture *cap)
 {
-	int r = gzread(cookie, buf, (unsigned)(n > (1u << 30) ? (1u << 30) : n));
-
-	return r < 0 ? -1 : r;
-}
-
-static int gz_cookie_close(void *cookie)
-{
-	return gzclose(cookie) == Z_OK ? 0 : -1;
-}
-
-/* The timestamp text format from the first four bytes of the capture. */
-static int ts_format(const uint8_t m[4], enum sx_up_tsfmt *fmt)
-{
-	uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-
-	switch (be) {
-	case 0xa1b2c3d4:
-	case 0xd4c3b2a1:
-		*fmt = SX_UP_TS_USEC;
-		return 0;
-	case 0xa1b23c4d:
-	case 0x4d3cb2a1:
-		*fmt = SX_UP_TS_NSEC;
-		return 0;
-	case 0x0a0d0d0a:
-		*fmt = SX_UP_TS_SHORTEST;
-		return 0;
+	switch (sx_capture_format(cap)) {
+	case SX_CAPTURE_PCAP_NSEC:
+		return SX_UP_TS_NSEC;
+	case SX_CAPTURE_PCAPNG:
+		return SX_UP_TS_SHORTEST;
+	case SX_CAPTURE_PCAP_USEC:
 	default:
-		return SX_E_FORMAT;
+		return SX_UP_TS_USEC;
 	}
-}
-
-struct reader {
-	pcap_t *p;
-	enum sx_l2 l2;
-	enum sx_up_tsfmt fmt;
-};
-
-static int reader_open(struct reader *rd, const char *path, char *msg, size_t msglen)
-{
-	static const cookie_io_functions_t io = {
-	    .read = gz_cookie_read,
-	    .close = gz_cookie_close,
-	};
-	char errbuf[PCAP_ERRBUF_SIZE];
-	uint8_t magic[4];
-	gzFile gz;
-	FILE *f;
-	int n;
-
-	gz = gzopen(path, "rb");
-	if (!gz) {
-		int err = errno ? errno : ENOMEM;
-
-		snprintf(msg, msglen, "%s: %s", path, strerror(err));
-		return -err;
-	}
-	gzbuffer(gz, 256 * 1024);
-	n = gzread(gz, magic, sizeof(magic));
-	if (n != (int)sizeof(magic) || ts_format(magic, &rd->fmt) || gzrewind(gz) != 0) {
-		snprintf(msg, msglen, "%s: %s", path,
-			 n < 0	 ? "read error"
-			 : n < 4 ? "not a capture file (too short)"
-				 : "not a pcap or pcapng capture (unknown magic number)");
-		gzclose(gz);
-		return SX_E_FORMAT;
-	}
-	f = fopencookie(gz, "r", io);
-	if (!f) {
-		gzclose(gz);
-		snprintf(msg, msglen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	rd->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (!rd->p) {
-		fclose(f);
-		snprintf(msg, msglen, "%s: %s", path, errbuf);
-		return SX_E_PCAP;
-	}
-	rd->l2 = sx_l2_from_dlt(pcap_datalink(rd->p));
-	return 0;
 }
 
 /* ---- per-capture state ---- */
@@ -276,50 +204,54 @@ static int set_csv_name(struct capture *c)
 
 int sx_up_read_capture(const char *path, struct sx_up_table *t, char *msg, size_t msglen)
 {
-	struct reader rd = {0};
+	struct sx_capture *cap;
 	struct capture c = {0};
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	char ev[64];
+	struct sx_raw_rec rec;
+	char ev[64], why[256];
 	size_t i;
 	int rc, ret;
 
 	t->path = strdup(path);
 	if (!t->path)
 		return -ENOMEM;
-	ret = reader_open(&rd, path, msg, msglen);
-	if (ret)
+	ret = sx_capture_open(path, NULL, &cap, why, sizeof(why));
+	if (ret) {
+		snprintf(msg, msglen, "%s: %s", path, why);
 		return ret;
+	}
 	c.t = t;
-	c.fmt = rd.fmt;
+	c.fmt = ts_format(cap);
 	c.name_from_packet = sx_text_int_name(path, ev, sizeof(ev)) == NULL;
 	sx_up_names_init(&c.names);
 	sx_up_map_init(&c.streams);
-	while ((rc = pcap_next_ex(rd.p, &h, &data)) == 1) {
+	while ((rc = sx_capture_next_raw(cap, &rec)) == 1) {
 		struct sx_pkt pkt;
 
+		if ((rec.index & 0xfff) == 0 && sx_stop_requested()) {
+			ret = SX_E_STOPPED;
+			snprintf(msg, msglen, "%s: %s", path, sx_strerror(ret));
+			goto out_free;
+		}
 		memset(&pkt, 0, offsetof(struct sx_pkt, app));
-		pkt.index = t->packets++;
-		pkt.ts_sec = (int64_t)h->ts.tv_sec;
-		pkt.ts_nsec = (uint32_t)h->ts.tv_usec;
-		sx_decode(&pkt, rd.l2, data, h->caplen, h->len);
-		ret = handle_packet(&c, &pkt, data);
+		sx_capture_decode(cap, &rec, &pkt);
+		t->packets++;
+		ret = handle_packet(&c, &pkt, rec.data);
 		if (ret) {
 			snprintf(msg, msglen, "%s: %s", path, sx_strerror(ret));
 			goto out_free;
 		}
 	}
-	if (rc == PCAP_ERROR)
+	if (rc < 0)
 		snprintf(t->warning, sizeof(t->warning), "%s: %s (the packets before it were read)",
-			 path, pcap_geterr(rd.p));
+			 path, sx_capture_error(cap));
 	for (i = 0; i < t->nrows; i++)
 		sx_upstream_ts_text(t->rows[i].ts, sizeof(t->rows[i].ts), t->rows[i].ts_sec,
-				    t->rows[i].ts_nsec, rd.fmt);
+				    t->rows[i].ts_nsec, c.fmt);
 	ret = set_csv_name(&c);
 out_free:
 	sx_up_map_fini(&c.streams);
 	sx_up_names_fini(&c.names);
-	pcap_close(rd.p);
+	sx_capture_close(cap);
 	return ret;
 }
 

@@ -35,7 +35,7 @@
 
 #include "core/err.h"
 #include "core/util.h"
-#include "yaml/ytree.h"
+#include "yaml/ydoc.h"
 
 #define PROFILE_MAX_BYTES (16u << 20)
 #define NFQ_ID_INC	  10

@@ -1,7 +1,10 @@
 /*
- * yaml_writer.c - latched-error libyaml emitter wrapper (see yaml_writer.h).
+ * yaml_writer.c - the one latched-error libyaml emitter wrapper (see
+ * ydoc.h): every YAML file sigex writes goes through it, in one of two
+ * layouts.  The emitter is allocated at open and freed at close, so that
+ * callers keep a struct sx_yw on their stack without seeing libyaml.
  */
-#include "yaml/yaml_writer.h"
+#include "yaml/ydoc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,8 +12,28 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "core/err.h"
+
+_Static_assert(SX_YSTYLE_ANY == (int)YAML_ANY_SCALAR_STYLE &&
+		   SX_YSTYLE_PLAIN == (int)YAML_PLAIN_SCALAR_STYLE &&
+		   SX_YSTYLE_SINGLE_QUOTED == (int)YAML_SINGLE_QUOTED_SCALAR_STYLE &&
+		   SX_YSTYLE_DOUBLE_QUOTED == (int)YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+		   SX_YSTYLE_LITERAL == (int)YAML_LITERAL_SCALAR_STYLE &&
+		   SX_YSTYLE_FOLDED == (int)YAML_FOLDED_SCALAR_STYLE,
+	       "scalar styles are libyaml's");
+_Static_assert(SX_YSTYLE_BLOCK == (int)YAML_BLOCK_MAPPING_STYLE &&
+		   SX_YSTYLE_FLOW == (int)YAML_FLOW_MAPPING_STYLE &&
+		   SX_YSTYLE_BLOCK == (int)YAML_BLOCK_SEQUENCE_STYLE &&
+		   SX_YSTYLE_FLOW == (int)YAML_FLOW_SEQUENCE_STYLE,
+	       "collection styles are libyaml's");
+
+static void latch(struct sx_yw *w, int err, const char *problem)
+{
+	w->err = err;
+	snprintf(w->problem, sizeof(w->problem), "%s", problem);
+}
 
 static void emit(struct sx_yw *w, yaml_event_t *ev, int init_ok)
 {
@@ -20,32 +43,34 @@ static void emit(struct sx_yw *w, yaml_event_t *ev, int init_ok)
 		return;
 	}
 	if (!init_ok) {
-		w->err = -ENOMEM;
-		snprintf(w->problem, sizeof(w->problem), "out of memory");
+		latch(w, -ENOMEM, "out of memory");
 		return;
 	}
 	/* yaml_emitter_emit() destroys the event, even when it fails. */
-	if (!yaml_emitter_emit(&w->em, ev)) {
-		w->err = w->em.error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
-		snprintf(w->problem, sizeof(w->problem), "%s",
-			 w->em.problem ? w->em.problem : "YAML emitter error");
-	}
+	if (!yaml_emitter_emit(w->em, ev))
+		latch(w, w->em->error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML,
+		      w->em->problem ? w->em->problem : "YAML emitter error");
 }
 
-int sx_yw_open(struct sx_yw *w, FILE *f)
+int sx_yw_open(struct sx_yw *w, FILE *f, enum sx_yw_layout layout)
 {
 	yaml_event_t ev;
 
 	memset(w, 0, sizeof(*w));
-	if (!yaml_emitter_initialize(&w->em)) {
-		w->err = -ENOMEM;
+	w->em = malloc(sizeof(*w->em));
+	if (!w->em || !yaml_emitter_initialize(w->em)) {
+		free(w->em);
+		w->em = NULL;
+		latch(w, -ENOMEM, "out of memory");
 		return w->err;
 	}
 	w->open = true;
-	yaml_emitter_set_output_file(&w->em, f);
-	yaml_emitter_set_unicode(&w->em, 0);
-	yaml_emitter_set_width(&w->em, -1);
-	yaml_emitter_set_indent(&w->em, 2);
+	yaml_emitter_set_output_file(w->em, f);
+	yaml_emitter_set_unicode(w->em, 0);
+	yaml_emitter_set_indent(w->em, 2);
+	/* PyYAML's best_width; libyaml folds long plain scalars there */
+	yaml_emitter_set_width(w->em, layout == SX_YW_PYYAML ? 80 : -1);
+	yaml_emitter_set_break(w->em, YAML_LN_BREAK);
 	emit(w, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
 	emit(w, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
 	return w->err;
@@ -59,29 +84,31 @@ int sx_yw_close(struct sx_yw *w)
 		return w->err;
 	emit(w, &ev, yaml_document_end_event_initialize(&ev, 1));
 	emit(w, &ev, yaml_stream_end_event_initialize(&ev));
-	if (!w->err && !yaml_emitter_flush(&w->em)) {
-		w->err = -EIO;
-		snprintf(w->problem, sizeof(w->problem), "write error");
-	}
-	yaml_emitter_delete(&w->em);
+	if (!w->err && !yaml_emitter_flush(w->em))
+		latch(w, -EIO, "write error");
+	yaml_emitter_delete(w->em);
+	free(w->em);
+	w->em = NULL;
 	w->open = false;
 	return w->err;
 }
 
-void sx_yw_map_begin(struct sx_yw *w)
+void sx_yw_map_begin_style(struct sx_yw *w, enum sx_ystyle style)
 {
 	yaml_event_t ev;
 
 	emit(w, &ev,
-	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
+	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, (yaml_mapping_style_t)style));
+}
+
+void sx_yw_map_begin(struct sx_yw *w)
+{
+	sx_yw_map_begin_style(w, SX_YSTYLE_BLOCK);
 }
 
 void sx_yw_map_begin_flow(struct sx_yw *w)
 {
-	yaml_event_t ev;
-
-	emit(w, &ev,
-	     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE));
+	sx_yw_map_begin_style(w, SX_YSTYLE_FLOW);
 }
 
 void sx_yw_map_end(struct sx_yw *w)
@@ -91,20 +118,23 @@ void sx_yw_map_end(struct sx_yw *w)
 	emit(w, &ev, yaml_mapping_end_event_initialize(&ev));
 }
 
-void sx_yw_seq_begin(struct sx_yw *w)
+void sx_yw_seq_begin_style(struct sx_yw *w, enum sx_ystyle style)
 {
 	yaml_event_t ev;
 
-	emit(w, &ev,
-	     yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
+	emit(
+	    w, &ev,
+	    yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, (yaml_sequence_style_t)style));
+}
+
+void sx_yw_seq_begin(struct sx_yw *w)
+{
+	sx_yw_seq_begin_style(w, SX_YSTYLE_BLOCK);
 }
 
 void sx_yw_seq_begin_flow(struct sx_yw *w)
 {
-	yaml_event_t ev;
-
-	emit(w, &ev,
-	     yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE));
+	sx_yw_seq_begin_style(w, SX_YSTYLE_FLOW);
 }
 
 void sx_yw_seq_end(struct sx_yw *w)
@@ -114,14 +144,66 @@ void sx_yw_seq_end(struct sx_yw *w)
 	emit(w, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
-static void scalar(struct sx_yw *w, const char *s, yaml_scalar_style_t style, int plain_implicit)
+/* Well-formed UTF-8 as libyaml's yaml_check_utf8() accepts it (shortest
+ * form, at most U+10FFFF); tells a refused text from a failed copy. */
+static bool is_utf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i], width, k;
+		uint32_t v;
+
+		width = c < 0x80	     ? 1
+			: (c & 0xe0) == 0xc0 ? 2
+			: (c & 0xf0) == 0xe0 ? 3
+			: (c & 0xf8) == 0xf0 ? 4
+					     : 0;
+		if (!width || i + width > n)
+			return false;
+		v = width == 1 ? c : width == 2 ? c & 0x1f : width == 3 ? c & 0x0f : c & 0x07;
+		for (k = 1; k < width; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			v = (v << 6) | (p[i + k] & 0x3f);
+		}
+		if (!(width == 1 || (width == 2 && v >= 0x80) || (width == 3 && v >= 0x800) ||
+		      (width == 4 && v >= 0x10000)) ||
+		    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return false;
+		i += width;
+	}
+	return true;
+}
+
+void sx_yw_scalar(struct sx_yw *w, const char *s, size_t len, enum sx_ystyle style,
+		  unsigned implicit)
 {
 	yaml_event_t ev;
 
-	emit(w, &ev,
-	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
-					  plain_implicit, 1, style));
+	if (w->err)
+		return;
+	if (!yaml_scalar_event_initialize(
+		&ev, NULL, NULL, (yaml_char_t *)s, (int)len, (implicit & SX_YW_PLAIN_IMPLICIT) != 0,
+		(implicit & SX_YW_QUOTED_IMPLICIT) != 0, (yaml_scalar_style_t)style)) {
+		if (is_utf8((const unsigned char *)s, len)) {
+			latch(w, -ENOMEM, "out of memory");
+		} else {
+			w->err = SX_E_YAML;
+			snprintf(w->problem, sizeof(w->problem),
+				 "cannot write \"%.60s\": not UTF-8", s);
+		}
+		return;
+	}
+	emit(w, &ev, 1);
 }
+
+static void scalar(struct sx_yw *w, const char *s, enum sx_ystyle style, unsigned implicit)
+{
+	sx_yw_scalar(w, s, strlen(s), style, implicit);
+}
+
+#define BOTH (SX_YW_PLAIN_IMPLICIT | SX_YW_QUOTED_IMPLICIT)
 
 /* A string that a YAML 1.1 reader would take for another type must be
  * quoted: libyaml does not know that "true", "null", "1.5" or "0x10" are
@@ -149,12 +231,18 @@ static bool looks_typed(const char *s)
 
 void sx_yw_str(struct sx_yw *w, const char *s)
 {
-	scalar(w, s, looks_typed(s) ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE, 1);
+	scalar(w, s, looks_typed(s) ? SX_YSTYLE_SINGLE_QUOTED : SX_YSTYLE_ANY, BOTH);
 }
 
 void sx_yw_quoted(struct sx_yw *w, const char *s)
 {
-	scalar(w, s, YAML_DOUBLE_QUOTED_SCALAR_STYLE, 0);
+	scalar(w, s, SX_YSTYLE_DOUBLE_QUOTED, SX_YW_QUOTED_IMPLICIT);
+}
+
+void sx_yw_py_str(struct sx_yw *w, const char *s)
+{
+	scalar(w, s, SX_YSTYLE_ANY,
+	       (sx_yw_plain_is_str(s) ? SX_YW_PLAIN_IMPLICIT : 0) | SX_YW_QUOTED_IMPLICIT);
 }
 
 void sx_yw_u64(struct sx_yw *w, uint64_t v)
@@ -162,7 +250,7 @@ void sx_yw_u64(struct sx_yw *w, uint64_t v)
 	char b[32];
 
 	snprintf(b, sizeof(b), "%" PRIu64, v);
-	scalar(w, b, YAML_PLAIN_SCALAR_STYLE, 1);
+	scalar(w, b, SX_YSTYLE_PLAIN, BOTH);
 }
 
 void sx_yw_i64(struct sx_yw *w, int64_t v)
@@ -170,7 +258,7 @@ void sx_yw_i64(struct sx_yw *w, int64_t v)
 	char b[32];
 
 	snprintf(b, sizeof(b), "%" PRId64, v);
-	scalar(w, b, YAML_PLAIN_SCALAR_STYLE, 1);
+	scalar(w, b, SX_YSTYLE_PLAIN, BOTH);
 }
 
 void sx_yw_double(struct sx_yw *w, double v)
@@ -181,22 +269,22 @@ void sx_yw_double(struct sx_yw *w, double v)
 	snprintf(b, sizeof(b), "%.6f", v);
 	if (strtod(b, NULL) != v)
 		snprintf(b, sizeof(b), "%.17g", v);
-	scalar(w, b, YAML_PLAIN_SCALAR_STYLE, 1);
+	scalar(w, b, SX_YSTYLE_PLAIN, BOTH);
 }
 
 void sx_yw_bool(struct sx_yw *w, bool v)
 {
-	scalar(w, v ? "true" : "false", YAML_PLAIN_SCALAR_STYLE, 1);
+	scalar(w, v ? "true" : "false", SX_YSTYLE_PLAIN, BOTH);
 }
 
 void sx_yw_number(struct sx_yw *w, const char *text)
 {
-	scalar(w, text, YAML_PLAIN_SCALAR_STYLE, 1);
+	scalar(w, text, SX_YSTYLE_PLAIN, BOTH);
 }
 
 void sx_yw_null(struct sx_yw *w)
 {
-	scalar(w, "null", YAML_PLAIN_SCALAR_STYLE, 1);
+	scalar(w, "null", SX_YSTYLE_PLAIN, BOTH);
 }
 
 void sx_yw_kv_str(struct sx_yw *w, const char *k, const char *v)

@@ -1,16 +1,16 @@
 /*
- * ytree.c - a bounded YAML document tree (see ytree.h).
+ * ytree.c - a bounded YAML document tree (see ydoc.h).
  *
  * DESIGN.  Loading walks libyaml's event stream (never its document
  * loader, which resolves aliases into shared nodes that a recursive walk
  * would expand exponentially) and builds the tree with an explicit stack of
  * open collections, so the C stack never grows with the input.  Every limit
  * is checked as the event arrives, before anything is allocated for it.
- * The writer is the mirror image: one libyaml event per node, recursing at
- * most SX_YTREE_DEPTH_MAX deep (trees come from the loader or are built by
- * sigex itself).  Nothing here is shared: one tree per caller.
+ * The writer is the mirror image: one event of the module's writer per
+ * node, recursing at most SX_YTREE_DEPTH_MAX deep (trees come from the
+ * loader or are built by sigex itself).  Nothing here is shared: one tree per caller.
  */
-#include "yaml/ytree.h"
+#include "yaml/ydoc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -355,75 +355,36 @@ out_free:
 
 /* ---- writing ---- */
 
-static int emit_ev(yaml_emitter_t *em, yaml_event_t *ev, int init_ok)
+static void emit_node(struct sx_yw *w, const struct sx_ytree *t)
 {
-	if (!init_ok)
-		return -ENOMEM;
-	/* yaml_emitter_emit() destroys the event, also when it fails. */
-	if (!yaml_emitter_emit(em, ev))
-		return em->error == YAML_WRITER_ERROR ? -EIO : SX_E_YAML;
-	return 0;
-}
-
-static int emit_node(yaml_emitter_t *em, const struct sx_ytree *t)
-{
-	yaml_event_t ev;
 	size_t i;
-	int ret;
 
-	if (t->kind == SX_YTREE_SCALAR)
-		return emit_ev(em, &ev,
-			       yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)t->text,
-							    (int)t->len, 1, 1,
-							    (yaml_scalar_style_t)t->style));
+	if (t->kind == SX_YTREE_SCALAR) {
+		sx_yw_scalar(w, t->text, t->len, (enum sx_ystyle)t->style,
+			     SX_YW_PLAIN_IMPLICIT | SX_YW_QUOTED_IMPLICIT);
+		return;
+	}
 	if (t->kind == SX_YTREE_MAP)
-		ret = emit_ev(em, &ev,
-			      yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-								  (yaml_mapping_style_t)t->style));
+		sx_yw_map_begin_style(w, (enum sx_ystyle)t->style);
 	else
-		ret = emit_ev(em, &ev,
-			      yaml_sequence_start_event_initialize(
-				  &ev, NULL, NULL, 1, (yaml_sequence_style_t)t->style));
-	for (i = 0; !ret && i < t->n; i++)
-		ret = emit_node(em, t->kids[i]);
-	if (ret)
-		return ret;
+		sx_yw_seq_begin_style(w, (enum sx_ystyle)t->style);
+	for (i = 0; !w->err && i < t->n; i++)
+		emit_node(w, t->kids[i]);
 	if (t->kind == SX_YTREE_MAP)
-		return emit_ev(em, &ev, yaml_mapping_end_event_initialize(&ev));
-	return emit_ev(em, &ev, yaml_sequence_end_event_initialize(&ev));
+		sx_yw_map_end(w);
+	else
+		sx_yw_seq_end(w);
 }
 
 int sx_ytree_emit(FILE *f, const struct sx_ytree *t, char *msg, size_t msglen)
 {
-	yaml_emitter_t em;
-	yaml_event_t ev;
+	struct sx_yw w;
 	int ret;
 
-	if (!yaml_emitter_initialize(&em)) {
-		snprintf(msg, msglen, "out of memory");
-		return -ENOMEM;
-	}
-	yaml_emitter_set_output_file(&em, f);
-	yaml_emitter_set_unicode(&em, 0);
-	yaml_emitter_set_width(&em, -1);
-	yaml_emitter_set_indent(&em, 2);
-	ret = emit_ev(&em, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
-	if (!ret)
-		ret = emit_ev(&em, &ev,
-			      yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
-	if (!ret)
-		ret = emit_node(&em, t);
-	if (!ret)
-		ret = emit_ev(&em, &ev, yaml_document_end_event_initialize(&ev, 1));
-	if (!ret)
-		ret = emit_ev(&em, &ev, yaml_stream_end_event_initialize(&ev));
-	if (!ret && !yaml_emitter_flush(&em))
-		ret = -EIO;
+	sx_yw_open(&w, f, SX_YW_SIGEX);
+	emit_node(&w, t);
+	ret = sx_yw_close(&w);
 	if (ret)
-		snprintf(msg, msglen, "%s",
-			 ret == -ENOMEM ? "out of memory"
-			 : em.problem	? em.problem
-					: (ret == -EIO ? "write error" : "YAML emitter error"));
-	yaml_emitter_delete(&em);
+		snprintf(msg, msglen, "%s", w.problem);
 	return ret;
 }
