@@ -673,7 +673,7 @@ Test(api_batch, one_reader_pool_for_the_archive_and_progress_per_capture)
 	struct stat st;
 
 	if (stat(DEMO "/truth.txt", &st) != 0)
-		cr_skip_test("generated corpus missing: %s", DEMO);
+		sx_tt_skip_missing("generated corpus missing: %s", DEMO);
 	dir = sx_tt_tmpdir();
 	cr_assert_not_null(dir);
 	arch = sx_tt_path(dir, "arch");

@@ -92,7 +92,7 @@ static void need_iot(void)
 	struct stat st;
 
 	if (stat(IOT, &st) != 0)
-		cr_skip_test("IoT Sentinel captures missing (%s)", IOT);
+		sx_tt_skip_missing("IoT Sentinel captures missing (%s)", IOT);
 }
 
 static void need_demo(void)
@@ -100,7 +100,7 @@ static void need_demo(void)
 	struct stat st;
 
 	if (stat(DEMO "/truth.txt", &st) != 0)
-		cr_skip_test("generated corpus missing: %s", DEMO);
+		sx_tt_skip_missing("generated corpus missing: %s", DEMO);
 }
 
 /* dir/arch: ARCHIVE/<device>/<captures> as links to the IoT Sentinel captures. */
@@ -527,7 +527,7 @@ Test(cli_batch, events_csv_one_event_per_label)
 	char *err = NULL, *prof, *sum;
 
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora missing (%s)", SX_SHARED_CORPORA);
 	cr_assert_eq(sh(NULL, &err,
 			"mkdir -p arch/tplink && ln -s '%s'/*.pcap arch/tplink/ && printf '%%s\\n' "
 			"timestamp,label '1724059939,Toggle Plug' '1724060053,Toggle Plug' "

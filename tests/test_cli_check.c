@@ -67,7 +67,7 @@ static void baseline(void)
 	char *err = NULL;
 
 	if (stat(IOT, &st) != 0)
-		cr_skip_test("IoT Sentinel captures missing (%s)", IOT);
+		sx_tt_skip_missing("IoT Sentinel captures missing (%s)", IOT);
 	cr_assert_eq(
 	    sh(NULL, &err,
 	       "mkdir data && cd '%s' && for d in */; do mkdir -p \"$OLDPWD/data/$d\" && "

@@ -223,8 +223,7 @@ Test(cli_corpus, every_capture_gives_its_packet_count)
 	unsigned long long total = 0, want = 0;
 
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora not found at %s (tests needing them are skipped)",
-			     SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora not found at %s", SX_SHARED_CORPORA);
 	caps = load_manifest(&n);
 	cr_assert_gt(n, 0, "the manifest lists no captures");
 

@@ -72,7 +72,7 @@ static char *sub(const char *name)
 static void need_shared(void)
 {
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora missing (%s)", SX_SHARED_CORPORA);
 }
 
 static void need_demo(void)
@@ -80,7 +80,7 @@ static void need_demo(void)
 	struct stat st;
 
 	if (stat(DEMO "/truth.txt", &st) != 0)
-		cr_skip_test("generated corpus missing: %s", DEMO);
+		sx_tt_skip_missing("generated corpus missing: %s", DEMO);
 }
 
 /* Mount (a shell fragment of mount(8) options and source) on path, or skip. */

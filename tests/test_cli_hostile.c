@@ -1093,7 +1093,7 @@ static void real_captures(enum cmd cmd)
 	size_t i;
 
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora missing (%s)", SHARED);
+		sx_tt_skip_missing("shared corpora missing (%s)", SHARED);
 	for (i = 0; i < SX_ARRAY_SIZE(real); i++) {
 		struct source s = {real[i].what, strdup(real[i].path), REAL_DEV,
 				   strdup(" " TRACES "/1724060053.pcap " TRACES "/1724060140.pcap"),
@@ -1423,6 +1423,10 @@ static void check_special(enum cmd cmd, const struct source *s, const struct spe
 	bool compare = cmd != EXTRACT || sp->extract_same;
 
 	if (sp->runner && !can_drop_privileges()) {
+#ifdef SX_REQUIRE_CORPORA
+		cr_assert_fail("required (SX_REQUIRE_CORPORA): %s: nobody cannot run %s (setpriv)",
+			       sp->name, SX_BINARY);
+#endif
 		note("%s: skipped, nobody cannot run %s (setpriv)", sp->name, SX_BINARY);
 		return;
 	}

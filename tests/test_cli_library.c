@@ -62,9 +62,9 @@ static void need_tools(void)
 	struct stat st;
 
 	if (sh(NULL, NULL, "command -v cmake && command -v pkg-config && command -v cc") != 0)
-		cr_skip_test("cmake, pkg-config or cc missing");
+		sx_tt_skip_missing("cmake, pkg-config or cc missing");
 	if (stat(DEMO "/truth.txt", &st) != 0)
-		cr_skip_test("generated corpus missing: %s", DEMO);
+		sx_tt_skip_missing("generated corpus missing: %s", DEMO);
 }
 
 /* -fsanitize flags of the build, so the example links its instrumented library. */

@@ -254,9 +254,9 @@ Test(cli_tshark, app_fields_agree_with_tshark, .timeout = 1200)
 	int k;
 
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora not found at %s", SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora not found at %s", SX_SHARED_CORPORA);
 	if (sx_tt_run("command -v tshark", NULL, NULL) != 0)
-		cr_skip_test("tshark is not installed");
+		sx_tt_skip_missing("tshark is not installed");
 	paths = manifest_paths(&n);
 	cr_assert_gt(n, 0);
 	tv = calloc(n, sizeof(*tv));

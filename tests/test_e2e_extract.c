@@ -181,7 +181,7 @@ static const char *interactions(const char *profile)
 static void need_shared(void)
 {
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora missing (%s)", SX_SHARED_CORPORA);
 }
 
 static void need_corpus(const char *name)
@@ -191,7 +191,8 @@ static void need_corpus(const char *name)
 
 	snprintf(path, sizeof(path), "%s/corpora/%s/truth.txt", SX_BUILD_DIR, name);
 	if (stat(path, &st) != 0)
-		cr_skip_test("generated corpus missing: %s (build the demo_corpus target)", path);
+		sx_tt_skip_missing("generated corpus missing: %s (build the demo_corpus target)",
+				   path);
 }
 
 Test(e2e_extract, tplink_default_mode)

@@ -189,7 +189,7 @@ static struct sx_mine_result *mine_captures(const char *const *ev, unsigned nev,
 static void need_shared(void)
 {
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora missing (%s)", SX_SHARED_CORPORA);
 }
 
 /* ---- golden ---- */

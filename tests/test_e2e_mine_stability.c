@@ -119,7 +119,7 @@ Test(e2e_mine_stability, iot_sentinel_odd_vs_even_setups)
 	unsigned nd, d, zero = 0;
 
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora missing (%s)", SX_SHARED_CORPORA);
+		sx_tt_skip_missing("shared corpora missing (%s)", SX_SHARED_CORPORA);
 	nd = list(SENTINEL, "", devices, 64);
 	cr_assert_geq(nd, 20);
 	fprintf(stderr, "%-20s %5s %5s %5s %5s %6s %7s\n", "device", "odd", "even", "p_odd",

@@ -55,7 +55,7 @@ TestSuite(e2e_upstream, .init = setup, .fini = teardown, .timeout = 120);
 static void need_corpora(void)
 {
 	if (!sx_tt_have_shared())
-		cr_skip_test("shared corpora not present");
+		sx_tt_skip_missing("shared corpora not present");
 }
 
 static char *golden(const char *name)
@@ -156,18 +156,6 @@ Test(e2e_upstream, worked_example_through_the_library)
 	sx_upstream_result_free(r);
 }
 
-static bool binary_knows_upstream(void)
-{
-	char cmd[256], *out = NULL, *err = NULL;
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "'%s' extract --help", SX_BINARY);
-	rc = sx_tt_run(cmd, &out, &err);
-	free(out);
-	free(err);
-	return rc == 0;
-}
-
 Test(e2e_upstream, worked_example_through_the_binary)
 {
 	char cmd[4096], path[1024], *out = NULL, *err = NULL, *g, *f, *m;
@@ -175,8 +163,6 @@ Test(e2e_upstream, worked_example_through_the_binary)
 	int rc;
 
 	need_corpora();
-	if (!binary_knows_upstream())
-		cr_skip_test("sigex does not dispatch --mode upstream yet");
 	snprintf(cmd, sizeof(cmd),
 		 "cd '%s' && '%s' tplink-plug 192.168.1.135 '%s' '%s' '%s' -o '%s' "
 		 "--mode upstream",
@@ -221,8 +207,6 @@ Test(e2e_upstream, usage_errors_through_the_binary)
 	int rc;
 
 	need_corpora();
-	if (!binary_knows_upstream())
-		cr_skip_test("sigex does not dispatch --mode upstream yet");
 	snprintf(cmd, sizeof(cmd), "'%s' d 192.168.1.135 '%s/nope.pcap' -o '%s' --mode upstream",
 		 SX_BINARY, dir, dir);
 	rc = sx_tt_run(cmd, &out, &err);

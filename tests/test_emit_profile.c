@@ -1100,7 +1100,7 @@ Test(emit_profile, golden_profiles_are_in_the_schema)
 	unsigned n = 0;
 
 	if (!d)
-		cr_skip_test("no %s", root);
+		sx_tt_skip_missing("no %s", root);
 	while ((e = readdir(d))) {
 		char path[1024];
 		char *text;

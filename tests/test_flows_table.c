@@ -224,8 +224,11 @@ TEST(explicit_resize_under_concurrent_adds)
 TEST(teardown_of_a_table_never_used)
 {
 	struct sx_flows *fl = new_table(1, 0);
+	struct sx_flows_stats st = {.left_at_teardown = 1};
 
-	sx_flows_free(fl);
+	sx_flows_free_stats(fl, &st);
+	CHECK_EQ(st.left_at_teardown, 0);
+	CHECK_EQ(st.flows, 0);
 	sx_flows_free(NULL);
 }
 

@@ -551,7 +551,7 @@ Test(ingest_capture, zstd_cli_when_present)
 	if (sx_tt_run("command -v zstd", NULL, NULL) != 0) {
 		free(us);
 		free(zs);
-		cr_skip_test("the zstd command is not installed (libzstd is tested above)");
+		sx_tt_skip_missing("the zstd command is not installed (libzstd is tested above)");
 	}
 	cr_assert_gt(asprintf(&cmd, "zstd -q -c '%s' > '%s'", us, zs), 0);
 	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);

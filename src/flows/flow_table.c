@@ -295,6 +295,11 @@ out_destroy:
 
 void sx_flows_free(struct sx_flows *fl)
 {
+	sx_flows_free_stats(fl, NULL);
+}
+
+void sx_flows_free_stats(struct sx_flows *fl, struct sx_flows_stats *st)
+{
 	struct cds_lfht_iter iter;
 	struct cds_lfht_node *node;
 	unsigned long left = 0;
@@ -324,13 +329,19 @@ void sx_flows_free(struct sx_flows *fl)
 	for (i = 0; i < SX_NSHARDS; i++) {
 		int ret = cds_lfht_destroy(fl->shards[i].ht, NULL);
 
-		if (ret)
+		if (ret) {
 			sx_log(SX_LOG_ERROR, "flow shard %u: cds_lfht_destroy: %s", i,
 			       sx_strerror(ret));
+			left++;
+		}
 	}
 	sx_flows_thread_leave();
 	if (left)
 		sx_log(SX_LOG_ERROR, "flow table: %lu flows left at teardown", left);
+	if (st) {
+		sx_flows_get_stats(fl, st);
+		st->left_at_teardown = left;
+	}
 	sx_spill__fini(&fl->spill);
 	free(fl);
 }
@@ -357,6 +368,7 @@ void sx_flows_get_stats(const struct sx_flows *fl, struct sx_flows_stats *st)
 	pthread_mutex_lock(&sp->lock);
 	st->runs = sp->nruns;
 	pthread_mutex_unlock(&sp->lock);
+	st->left_at_teardown = 0;
 }
 
 /* ---- worker: arena and live list ---- */

@@ -126,6 +126,10 @@ struct sx_flows_stats {
 	uint64_t peak_live;  /* largest number of live flows of one worker */
 	uint64_t capped;     /* flows ended early by the max_live cap */
 	uint64_t spill_bytes;
+	uint64_t left_at_teardown; /* set by sx_flows_free_stats() only: nodes the
+				    * teardown still had to unlink, plus shards
+				    * that refused to be destroyed; 0 when every
+				    * worker was freed first */
 };
 
 struct sx_flows;
@@ -149,6 +153,8 @@ int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out);
  * freed.  Context: any thread; registers itself if needed.  NULL is a no-op.
  */
 void sx_flows_free(struct sx_flows *fl);
+/* sx_flows_free(), leaving the table's last counters in *st (NULL: none). */
+void sx_flows_free_stats(struct sx_flows *fl, struct sx_flows_stats *st);
 
 void sx_flows_get_stats(const struct sx_flows *fl, struct sx_flows_stats *st);
 

@@ -22,6 +22,17 @@ char *sx_tt_read(const char *path, size_t *len);
 int sx_tt_write(const char *path, const void *data, size_t len);
 /* Whether the shared corpora are present; when not, the caller skips. */
 bool sx_tt_have_shared(void);
+/*
+ * Skip a test (Criterion) that cannot run here for want of ../shared, the
+ * generated corpus or a tool.  Built with SX_REQUIRE_CORPORA (./setup.sh
+ * test, so CI) it fails instead: a missing prerequisite is never a green run.
+ * The format must be a string literal.
+ */
+#ifdef SX_REQUIRE_CORPORA
+#define sx_tt_skip_missing(...) cr_assert_fail("required (SX_REQUIRE_CORPORA): " __VA_ARGS__)
+#else
+#define sx_tt_skip_missing(...) cr_skip_test(__VA_ARGS__)
+#endif
 /* Count of lines in a string. */
 size_t sx_tt_lines(const char *s);
 
