@@ -1123,7 +1123,7 @@ struct special {
 	void (*make)(const char *cwd, const char *x, const char *own);
 	enum expect expect; /* for packets and flows; E_READ: checks only */
 	const char *cause;  /* in the stderr line */
-	int extract;	    /* X_USAGE: the main job refuses it (exit 2) */
+	int extract;	    /* X_USAGE: every command refuses it (exit 2) */
 	bool extract_same;  /* the main job's outputs follow expect too */
 	const char *pre;    /* shell before sigex, in cwd */
 	const char *runner; /* command prefix of sigex */
@@ -1292,7 +1292,7 @@ static void check_special(enum cmd cmd, const struct source *s, const struct spe
 	char *cwd, *x, *out;
 	struct result r;
 	struct stat st;
-	bool usage = cmd == EXTRACT && sp->extract == X_USAGE;
+	bool usage = sp->extract == X_USAGE; /* one rule for every command */
 	bool compare = cmd != EXTRACT || sp->extract_same;
 
 	if (sp->runner && !can_drop_privileges()) {
@@ -1422,7 +1422,7 @@ static void all_at_once(enum cmd cmd)
 	for (i = 0; i < SX_ARRAY_SIZE(specials); i++) {
 		const struct special *sp = &specials[i];
 
-		if (sp->pre || sp->runner || (cmd == EXTRACT && sp->extract == X_USAGE))
+		if (sp->pre || sp->runner || sp->extract == X_USAGE)
 			continue;
 		snprintf(name, sizeof(name), "s%zu.pcap", i);
 		x = sx_tt_path(cwd, name);

@@ -11,6 +11,16 @@
  * second signal kills the process at once, after removing the temporary
  * files again.  The handler is installed without SA_RESTART so that a read
  * from a pipe on the main thread (spooling standard input) returns EINTR.
+ *
+ * A closed output pipe (`sigex flows ... | head`) ends the run quietly, as
+ * it ends tcpdump or grep: SIGPIPE removes the temporary files and exits
+ * with 141 (128 + SIGPIPE, what a shell shows for a process the signal
+ * killed), printing nothing.  Outputs already renamed into place stay.
+ *
+ * Output directories.  sx_cli_output_dir() remembers the directories it had
+ * to create; a run that ends with a failure, a usage error or a signal
+ * removes them again (when still empty), so a failed run leaves no new
+ * directory behind.
  */
 #include "cli/cli.h"
 
@@ -39,12 +49,34 @@ static volatile sig_atomic_t finished;
 /* Spooled copies: their cleanup registrations (core/outfile.h), by input. */
 static int *spool_slots;
 
+/* Directories sx_cli_output_dir() created, outermost first. */
+#define MAX_MADE 16
+static char made_dirs[MAX_MADE][4096];
+static volatile sig_atomic_t nmade;
+
+/* Remove the directories this run created, innermost first (rmdir: only
+ * when empty).  Async-signal-safe. */
+static void unmake_dirs(void)
+{
+	while (nmade > 0)
+		rmdir(made_dirs[--nmade]);
+}
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	sx_out_cleanup_all();
+	unmake_dirs();
+	_exit(SX_CLI_EXIT_PIPE);
+}
+
 static void on_signal(int sig)
 {
 	int saved = errno;
 
 	sx_out_cleanup_all();
 	if (signals_seen++) {
+		unmake_dirs();
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
@@ -60,7 +92,11 @@ void sx_cli_finished(void)
 
 int sx_cli_exit(int exit_code)
 {
-	return stop_signal && !finished ? 128 + stop_signal : exit_code;
+	int ret = stop_signal && !finished ? 128 + stop_signal : exit_code;
+
+	if (ret != SX_EXIT_OK && ret != SX_EXIT_PARTIAL)
+		unmake_dirs();
+	return ret;
 }
 
 void sx_cli_signals(void)
@@ -72,7 +108,8 @@ void sx_cli_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sa.sa_handler = on_sigpipe;
+	sigaction(SIGPIPE, &sa, NULL);
 }
 
 void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped)
@@ -282,7 +319,12 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
 		if (c && c != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+		if (mkdir(copy, 0777) == 0) {
+			if (nmade < MAX_MADE && strlen(copy) < sizeof(made_dirs[0])) {
+				strcpy(made_dirs[nmade], copy);
+				nmade = nmade + 1;
+			}
+		} else if (errno != EEXIST) {
 			ret = -errno;
 			snprintf(msg, msglen, "%s: %s", copy, strerror(errno));
 			break;
@@ -297,6 +339,27 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
 		ret = -ENOTDIR;
 	}
 	return ret;
+}
+
+int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const char *why = NULL;
+
+		if (!paths[i] || strcmp(paths[i], "-") == 0)
+			continue;
+		if (stat(paths[i], &st) != 0)
+			why = strerror(errno);
+		else if (S_ISDIR(st.st_mode))
+			why = strerror(EISDIR);
+		if (why)
+			return sx_cli_usage_error(cmd, "%s\"%s\" is not an existing file (%s)",
+						  what, paths[i], why);
+	}
+	return 0;
 }
 
 int sx_cli_output_dir(const char *cmd, const char *dir)

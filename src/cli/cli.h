@@ -8,14 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Exit status when standard output (or an output pipe) was closed by its
+ * reader: 128 + SIGPIPE, as a shell reports a process the signal killed. */
+#define SX_CLI_EXIT_PIPE 141
+
 /* Install SIGINT/SIGTERM handlers that request a stop and remove temporary
- * output files; a second signal exits at once. */
+ * output files; a second signal exits at once.  SIGPIPE removes them and
+ * exits quietly with SX_CLI_EXIT_PIPE. */
 void sx_cli_signals(void);
 
 /*
  * sx_cli_exit - a command's exit status: exit_code, or 128 + the signal
  * number (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run.
- * Every command returns through it.
+ * Every command returns through it.  A status other than 0 and 3 removes the
+ * output directories the run created (sx_cli_output_dir()).
  */
 int sx_cli_exit(int exit_code);
 
@@ -47,8 +53,17 @@ void sx_cli_spool_free(char **read_paths, const char *const *paths, int n);
  */
 void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
 
-/* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
-/* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg. */
+/*
+ * sx_cli_inputs - the one rule for files named on a command line (inputs,
+ * and files options read): one that does not exist, or is a directory, is a
+ * usage error, found before anything is read or written ("-" and NULL
+ * entries are skipped).  what prefixes the path in the message ("--events
+ * ", or "").  Returns 0 or SX_EXIT_USAGE, the message printed.
+ */
+int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n);
+
+/* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg.  The
+ * directories created are removed again when the run fails (sx_cli_exit()). */
 int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen);
 
 /*
@@ -66,6 +81,7 @@ int sx_cli_output_dir(const char *cmd, const char *dir);
  */
 int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set);
 
+/* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
 int sx_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* SX_CLI_H */

@@ -184,6 +184,10 @@ int sx_cmd_flows(int argc, char **argv)
 		return sx_cli_usage_error("flows", "--duration needs --events");
 	if (sx_cli_check_filter("flows", filter))
 		return SX_EXIT_USAGE;
+	if (sx_cli_inputs("flows", "", (const char *const *)argv + optind, n) ||
+	    sx_cli_inputs("flows", "--events ", &events_file, 1) ||
+	    sx_cli_inputs("flows", "--names ", &names_file, 1))
+		return SX_EXIT_USAGE;
 	/* More threads than captures: the spare ones read for the others
 	 * (ingest's pipe), so one long capture uses two cores. */
 	if (!nthreads)
@@ -226,6 +230,12 @@ int sx_cmd_flows(int argc, char **argv)
 				      .npaths = job.npaths,
 				      .nthreads = nthreads,
 				      .filter = filter};
+	if (ret == -ENODATA) {
+		/* Nothing readable: report why, and leave FILE as it was. */
+		exit_code = sx_ingest_report(&icfg, status);
+		sx_out_abort(&out);
+		goto out_free;
+	}
 	if (ret) {
 		if (ret == SX_E_STOPPED)
 			sx_log(SX_LOG_ERROR, "interrupted");

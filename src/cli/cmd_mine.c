@@ -274,6 +274,8 @@ int sx_cmd_mine(int argc, char **argv)
 		sx_cli_usage_error("mine", "no flow CSV given");
 		goto out_usage;
 	}
+	if (sx_cli_inputs("mine", "", events, nev) || sx_cli_inputs("mine", "", bgs, nbg))
+		goto out_usage;
 	if (!cfg.nthreads)
 		cfg.nthreads = sx_nproc();
 

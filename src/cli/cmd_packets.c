@@ -235,6 +235,9 @@ int sx_cmd_packets(int argc, char **argv)
 		return sx_cli_usage_error("packets", "no capture given");
 	if (sx_cli_check_filter("packets", filter))
 		return SX_EXIT_USAGE;
+	if (sx_cli_inputs("packets", "", (const char *const *)argv + optind, n) ||
+	    sx_cli_inputs("packets", "--names ", &names_file, 1))
+		return SX_EXIT_USAGE;
 	/* More threads than captures: the spare ones read for the others
 	 * (ingest's pipe), so one long capture uses two cores. */
 	if (!nthreads)
@@ -275,6 +278,8 @@ int sx_cmd_packets(int argc, char **argv)
 		goto out_free;
 	}
 	exit_code = sx_ingest_report(&cfg, status);
+	if (exit_code == SX_EXIT_FAILURE)
+		goto out_free; /* nothing readable: nothing written */
 
 	if (sx_out_open(&out, output, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);

@@ -27,6 +27,9 @@ enum sx_ytree_kind {
 	SX_YTREE_SEQ,
 };
 
+/* libyaml's version ("0.2.5"), of the library loaded at run time. */
+const char *sx_yaml_version(void);
+
 struct sx_ytree {
 	uint8_t kind;		/* enum sx_ytree_kind */
 	uint8_t style;		/* libyaml's scalar, mapping or sequence style */
