@@ -31,7 +31,9 @@
 
 #include "cli/cli.h"
 #include "core/err.h"
+#include "core/buf.h"
 #include "core/log.h"
+#include "core/outfile.h"
 #include "core/util.h"
 #include "sigex.h"
 
@@ -39,6 +41,8 @@ int sx_cmd_extract(int argc, char **argv);
 int sx_cmd_extract_upstream(int argc, char **argv);
 
 static const char cmd[] = "extract";
+
+#define CSV_LIST ".sigex-csvs" /* the CSVs the last run wrote */
 
 static const char usage[] =
     "Usage: sigex DEVICE IPV4 PCAP... [-o DIR] [OPTIONS]\n"
@@ -155,6 +159,7 @@ struct args {
 	const char **bg;
 	int nbg;
 	const char *filter;
+	const char *names;  /* --names FILE */
 	uint64_t max_flows; /* --max-flows, 0 when not given */
 	bool quiet;
 };
@@ -236,6 +241,7 @@ static int apply(struct sx_extract *ex, struct args *a, int c, const char *arg)
 		break;
 	}
 	case OPT_NAMES:
+		a->names = arg;
 		ret = sx_extract_set_names(ex, arg);
 		break;
 	case OPT_MODE:
@@ -405,16 +411,17 @@ static bool is_file(const char *path, char *why, size_t whysz)
 }
 
 /* Report each capture's problem on stderr; the exit status they mean. */
-static int report_captures(struct sx_extract *ex, bool quiet, unsigned *nread)
+static int report_captures(struct sx_extract *ex)
 {
 	size_t i, n = sx_extract_ncaptures(ex);
 	unsigned bad = 0;
 
-	*nread = 0;
 	for (i = 0; i < n; i++) {
 		const char *path, *msg;
 		int st = sx_extract_capture_status(ex, i, &path, &msg);
 
+		if (st == -EAGAIN)
+			return SX_EXIT_OK; /* nothing was read */
 		if (st < 0) {
 			bad++;
 			sx_log(SX_LOG_ERROR, "%s: %s", path,
@@ -423,16 +430,125 @@ static int report_captures(struct sx_extract *ex, bool quiet, unsigned *nread)
 			bad++;
 			sx_log(SX_LOG_WARN, "%s: %s", path, msg);
 		}
-		if (sx_extract_csv_name(ex, i)) {
-			++*nread;
-			if (!quiet)
-				fputs("Flows extracted\n", stdout);
-		}
 	}
 	return bad ? SX_EXIT_PARTIAL : SX_EXIT_OK;
 }
 
-static int write_outputs(struct sx_extract *ex, const char *dir, bool quiet)
+/* The captures read whole (with a CSV) where the device's address is
+ * absent, when it is present in others: one warning naming them. */
+static void warn_device_missing(struct sx_extract *ex, const char *ipv4)
+{
+	size_t i, n = sx_extract_ncaptures(ex), nread = 0, nmiss = 0, len = 0;
+	char list[512] = "";
+
+	for (i = 0; i < n; i++) {
+		const char *path;
+
+		if (!sx_extract_csv_name(ex, i))
+			continue;
+		nread++;
+		/* a capture read only in part, or empty, has its own line */
+		if (sx_extract_device_packets(ex, i) ||
+		    sx_extract_capture_status(ex, i, &path, NULL))
+			continue;
+		if (++nmiss <= 5 && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+						nmiss > 1 ? ", " : "", path);
+	}
+	if (!nmiss)
+		return;
+	sx_log(SX_LOG_WARN,
+	       "the device's address %s is in no packet of %zu of the %zu captures: %s%s; "
+	       "they add nothing about the device",
+	       ipv4, nmiss, nread, list, nmiss > 5 ? ", ..." : "");
+}
+
+/* One occurrence: everything recurs in it, so the signature is everything. */
+static void warn_single(struct sx_extract *ex, bool events)
+{
+	if (sx_extract_noccurrences(ex) != 1)
+		return;
+	sx_log(SX_LOG_WARN,
+	       "only one occurrence of the event (%s): every flow recurs trivially and the "
+	       "signature is the whole %s; give one capture per occurrence, or --events "
+	       "with the time of each",
+	       events ? "one --events window" : "one capture, no --events",
+	       events ? "window" : "capture");
+}
+
+/*
+ * The CSVs sigex wrote in DIR are listed in DIR/.sigex-csvs, one name a
+ * line.  A new run removes those of the list it did not write again (and
+ * nothing else: a file sigex did not write is never in the list), then
+ * lists its own.  Removed names are put in removed (one a line).
+ */
+static bool listed_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 5 || strcmp(name + n - 4, ".csv") != 0 || name[0] == '.' || strstr(name, ".."))
+		return false;
+	if (strncmp(name, "background/", 11) == 0)
+		name += 11;
+	return !strchr(name, '/') && name[0] && name[0] != '.';
+}
+
+static bool written_now(struct sx_extract *ex, const char *name)
+{
+	size_t i, n = sx_extract_ncaptures(ex);
+
+	for (i = 0; i < n; i++) {
+		const char *csv = sx_extract_csv_name(ex, i);
+
+		if (csv && strcmp(csv, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int update_csv_list(struct sx_extract *ex, const char *dir, struct sx_buf *removed)
+{
+	char path[4096], msg[512], line[512];
+	struct sx_out out;
+	struct stat st;
+	size_t i, n = sx_extract_ncaptures(ex);
+	FILE *f;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/" CSV_LIST, dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char old[4096 + 512];
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!listed_name_ok(line) || written_now(ex, line))
+			continue;
+		snprintf(old, sizeof(old), "%s/%s", dir, line);
+		if (lstat(old, &st) == 0 && S_ISREG(st.st_mode) && unlink(old) == 0)
+			sx_buf_printf(removed, "%s\n", line);
+	}
+	if (f)
+		fclose(f);
+	if (removed->len) { /* emptied by the removal: an earlier run made it */
+		snprintf(path, sizeof(path), "%s/background", dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/" CSV_LIST, dir);
+	}
+	if (sx_out_open(&out, path, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		return -EIO;
+	}
+	for (i = 0; i < n; i++)
+		if (sx_extract_csv_name(ex, i))
+			fprintf(out.f, "%s\n", sx_extract_csv_name(ex, i));
+	if (sx_out_commit(&out, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int write_outputs(struct sx_extract *ex, const char *dir)
 {
 	static const char *const names[] = {"pattern.txt", "signatures.yaml", "profile.yaml"};
 	char path[3][4096];
@@ -444,17 +560,61 @@ static int write_outputs(struct sx_extract *ex, const char *dir, bool quiet)
 			sx_log(SX_LOG_ERROR, "%s: path too long", dir);
 			return SX_EXIT_FAILURE;
 		}
-	if (!quiet && (sx_extract_print_report(ex, stdout) ||
-		       fputs("Patterns found!\n", stdout) < 0 || fflush(stdout))) {
-		sx_log(SX_LOG_ERROR, "standard output: write error");
-		return SX_EXIT_FAILURE;
-	}
 	if (sx_extract_write_patterns(ex, path[0]) || sx_extract_write_signatures(ex, path[1]) ||
 	    sx_extract_write_profile(ex, path[2])) {
 		sx_log(SX_LOG_ERROR, "%s", sx_extract_message(ex));
 		return SX_EXIT_FAILURE;
 	}
-	if (!quiet && (fputs("Policies generated\n", stdout) < 0 || fflush(stdout))) {
+	return SX_EXIT_OK;
+}
+
+struct extracted {
+	const char *path, *csv;
+};
+
+/* Event CSVs, then background/ ones, each in name order. */
+static int extracted_cmp(const void *a, const void *b)
+{
+	const struct extracted *x = a, *y = b;
+	int bx = strncmp(x->csv, "background/", 11) == 0;
+	int by = strncmp(y->csv, "background/", 11) == 0;
+
+	return bx != by ? bx - by : strcmp(x->csv, y->csv);
+}
+
+/*
+ * Standard output, once every file is in place (a closed pipe then loses
+ * no file): the stale CSVs removed, "Flows extracted" per capture read with
+ * the CSV it gave (in CSV order, so that the order of the arguments changes
+ * nothing), the report, "Patterns found!", "Policies generated".
+ */
+static int print_stdout(struct sx_extract *ex, const struct sx_buf *removed)
+{
+	size_t i, n = sx_extract_ncaptures(ex), at = 0, nx = 0;
+	struct extracted *x = calloc(n + 1, sizeof(*x));
+
+	if (!x) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
+	while (at < removed->len) {
+		const char *nl = memchr(removed->data + at, '\n', removed->len - at);
+		size_t len = (size_t)(nl - (removed->data + at));
+
+		printf("Removed %.*s (a CSV of an earlier run)\n", (int)len, removed->data + at);
+		at += len + 1;
+	}
+	for (i = 0; i < n; i++) {
+		x[nx].csv = sx_extract_csv_name(ex, i);
+		sx_extract_capture_status(ex, i, &x[nx].path, NULL);
+		nx += x[nx].csv != NULL;
+	}
+	qsort(x, nx, sizeof(*x), extracted_cmp);
+	for (i = 0; i < nx; i++)
+		printf("Flows extracted: %s -> %s\n", x[i].path, x[i].csv);
+	free(x);
+	if (sx_extract_print_report(ex, stdout) || fputs("Patterns found!\n", stdout) < 0 ||
+	    fputs("Policies generated\n", stdout) < 0 || fflush(stdout)) {
 		sx_log(SX_LOG_ERROR, "standard output: write error");
 		return SX_EXIT_FAILURE;
 	}
@@ -473,29 +633,39 @@ static int source_date(struct sx_extract *ex)
 	return sx_extract_set_last_update(ex, buf) ? refused(ex, -ENOMEM) : 0;
 }
 
-static int run(struct sx_extract *ex, const struct args *a)
+static int run(struct sx_extract *ex, const struct args *a, const struct pending *pend)
 {
-	unsigned nread;
-	int ret, status, wrote;
+	struct sx_buf removed;
+	int ret, status;
 
 	ret = sx_cli_output_dir(cmd, a->dir);
 	if (ret)
 		return ret;
 	ret = sx_extract_mine(ex, a->dir);
 	if (ret) {
+		/* the causes first, then the one line that sums them up */
+		if (ret != SX_EXTRACT_E_STOPPED)
+			report_captures(ex);
 		sx_cli_warn_capped(a->max_flows, sx_extract_flows_capped(ex));
 		sx_log(SX_LOG_ERROR, "%s",
 		       ret == SX_EXTRACT_E_STOPPED ? "interrupted" : sx_extract_message(ex));
-		if (ret == -ENODATA)
-			report_captures(ex, true, &nread);
 		return SX_EXIT_FAILURE;
 	}
-	status = report_captures(ex, a->quiet, &nread);
+	status = report_captures(ex);
+	warn_device_missing(ex, a->pos[1]);
+	warn_single(ex, pend->events != NULL);
 	sx_cli_warn_capped(a->max_flows, sx_extract_flows_capped(ex));
-	wrote = write_outputs(ex, a->dir, a->quiet);
-	if (!wrote)
+	sx_buf_init(&removed);
+	ret = update_csv_list(ex, a->dir, &removed);
+	if (!ret)
+		ret = write_outputs(ex, a->dir);
+	if (!ret) {
 		sx_cli_finished();
-	return wrote ? wrote : status;
+		if (!a->quiet)
+			ret = print_stdout(ex, &removed);
+	}
+	sx_buf_fini(&removed);
+	return ret ? SX_EXIT_FAILURE : status;
 }
 
 int sx_cmd_extract(int argc, char **argv)
@@ -539,7 +709,9 @@ int sx_cmd_extract(int argc, char **argv)
 		exit_code = source_date(ex);
 	if (exit_code)
 		goto out_free;
-	if (sx_cli_check_filter(cmd, a.filter)) {
+	if (sx_cli_check_filter(cmd, a.filter) ||
+	    sx_cli_inputs(cmd, "--events ", &pend.events, 1) ||
+	    sx_cli_inputs(cmd, "--names ", &a.names, 1)) {
 		exit_code = SX_EXIT_USAGE;
 		goto out_free;
 	}
@@ -558,7 +730,7 @@ int sx_cmd_extract(int argc, char **argv)
 			goto out_free;
 		}
 	}
-	exit_code = run(ex, &a);
+	exit_code = run(ex, &a, &pend);
 out_free:
 	sx_extract_free(ex);
 out_free_args:

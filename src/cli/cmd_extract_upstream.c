@@ -5,9 +5,11 @@
  *
  * Command line as the reference's argparse: DEVICE any string, IPV4 a
  * dotted quad (a usage error otherwise), each PCAP an existing file
- * ("<arg>" is not an existing file), -o an existing directory ("<arg>" is
- * not an existing directory), the current directory when -o is missing
- * (where the reference crashes).  Outputs, in DIR: one <event>.csv per
+ * ("<arg>" is not an existing file), -o a directory, created when missing
+ * as in the default mode (the reference wants it to exist), the current
+ * directory when -o is missing (where the reference crashes).  An option
+ * of the default mode is refused with what this mode is and the options
+ * it accepts.  Outputs, in DIR: one <event>.csv per
  * capture, pattern.txt (the reference's patterns.txt, same content) and
  * profile.yaml; standard output carries the reference's report.  Errors go
  * to standard error; nothing is written to standard output on failure.
@@ -46,10 +48,14 @@ static const char usage[] =
     "  PCAP                captures (pcap, pcapng, gzip), processed in this order\n"
     "\n"
     "Options:\n"
-    "  -o, --output DIR    output directory (default: the current directory)\n"
+    "  -o, --output DIR    output directory (default: the current directory;\n"
+    "                      created if missing)\n"
     "      --mode upstream this mode\n"
     "  -h, --help          this help\n"
     "\n"
+    "\n"
+    "The reference has no event windows, background captures, aliases or other\n"
+    "options: the default mode's options do not apply here.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error.\n";
 
 static bool is_file(const char *path)
@@ -57,13 +63,6 @@ static bool is_file(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int write_outputs(const struct sx_upstream_result *r, const char *device, const char *dir)
@@ -134,7 +133,12 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 		case ':':
 			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
 		default:
-			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			return sx_cli_usage_error(
+			    cmd,
+			    "%s: --mode upstream reproduces the reference tool, which has no "
+			    "such option (nor event windows); this mode accepts only -o DIR, "
+			    "--mode upstream and --help",
+			    argv[optind - 1]);
 		}
 	}
 	if (argc - optind < 3)
@@ -147,8 +151,9 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 	for (i = (size_t)optind + 2; i < (size_t)argc; i++)
 		if (!is_file(argv[i]))
 			return sx_cli_usage_error(cmd, "\"%s\" is not an existing file", argv[i]);
-	if (!is_dir(dir))
-		return sx_cli_usage_error(cmd, "\"%s\" is not an existing directory", dir);
+	ret = sx_cli_output_dir(cmd, dir);
+	if (ret)
+		return sx_cli_exit(ret);
 
 	cfg.paths = (const char *const *)&argv[optind + 2];
 	cfg.npaths = (size_t)(argc - optind - 2);
