@@ -52,8 +52,10 @@ static const char usage[] =
     "(one capture per occurrence, or one capture and --events) and write it as a\n"
     "device profile for the smart-home firewall.  Into DIR: one CSV of flows per\n"
     "capture (<N>.csv, N the integer before the first dot of the capture's name,\n"
-    "else its first packet's time), pattern.txt (the report, also printed),\n"
-    "signatures.yaml (the whole signature) and profile.yaml (the profile).\n"
+    "else the name without its extensions; background/<N>.csv for --background),\n"
+    "pattern.txt (the report, also printed), signatures.yaml (the whole signature)\n"
+    "and profile.yaml (the profile).  CSVs an earlier run wrote there and this one\n"
+    "does not are removed (.sigex-csvs lists them); no other file is touched.\n"
     "\n"
     "Arguments:\n"
     "  DEVICE                   the device's name (device-info.name)\n"
@@ -104,8 +106,10 @@ static const char usage[] =
     "  -h, --help               this help\n"
     "\n"
     "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some captures unreadable,\n"
-    "130/143 stopped by SIGINT/SIGTERM (the files in DIR left as they were).\n";
+    "Exit status: 0 ok, 1 failure (the files in DIR left as they were), 2 usage\n"
+    "error (also: a capture or file that does not exist), 3 some captures\n"
+    "unreadable, 130/143 stopped by SIGINT/SIGTERM (files left as they were), 141\n"
+    "standard output closed.\n";
 
 enum {
 	OPT_WINDOW = 256,

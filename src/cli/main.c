@@ -75,7 +75,9 @@ static void print_usage(FILE *f)
 	      "occurrences, mines their signature and writes DIR/profile.yaml, a device\n"
 	      "profile for the smart-home firewall (same as `sigex extract ...`).\n"
 	      "\nRun 'sigex COMMAND --help' for a command's options.\n"
-	      "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable.\n",
+	      "Exit status: 0 ok, 1 failure, 2 usage error (also: a named file that does\n"
+	      "not exist), 3 some inputs unreadable, 130/143 SIGINT/SIGTERM, 141 standard\n"
+	      "output closed.\n",
 	      f);
 }
 
