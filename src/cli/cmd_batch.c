@@ -360,7 +360,7 @@ static int parse(int argc, char **argv, struct args *a)
 	if (a->archive && a->manifest)
 		return sx_cli_usage_error(cmd, "ARCHIVE and --manifest replace each other: give "
 					       "one");
-	return 0;
+	return sx_cli_common_files(cmd, &a->c);
 }
 
 /* SOURCE_DATE_EPOCH (reproducible builds): last-update from it. */

@@ -235,7 +235,7 @@ static int parse(int argc, char **argv, struct args *a)
 		return sx_cli_usage_error(cmd, "--duration needs --events");
 	if (a->c.events && a->c.window > 0)
 		return sx_cli_usage_error(cmd, "--window and --events cannot be combined");
-	return 0;
+	return sx_cli_common_files(cmd, &a->c);
 }
 
 /* The extraction of a's DEVICE and IPV4, with every option set and the
