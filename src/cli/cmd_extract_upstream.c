@@ -97,7 +97,15 @@ out_err:
 	return SX_EXIT_FAILURE;
 }
 
-int sx_cmd_extract_upstream(int argc, char **argv)
+/* What the command line says. */
+struct args {
+	const char *dir, *device, *ipv4;
+	const char *const *paths;
+	size_t npaths;
+};
+
+/* 0, -1 (--help printed), or the usage error's status. */
+static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -105,20 +113,16 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct sx_upstream_cfg cfg = {0};
-	struct sx_upstream_result *r;
-	const char *dir = ".", *device, *ipv4;
-	struct in_addr a;
-	char msg[512];
+	struct in_addr addr;
 	size_t i;
-	int c, ret;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			dir = optarg;
+			a->dir = optarg;
 			break;
 		case 'm':
 			if (strcmp(optarg, "upstream") != 0)
@@ -129,7 +133,7 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return SX_EXIT_OK;
+			return -1;
 		case ':':
 			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
 		default:
@@ -143,32 +147,55 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 	}
 	if (argc - optind < 3)
 		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
-	device = argv[optind];
-	ipv4 = argv[optind + 1];
-	if (inet_pton(AF_INET, ipv4, &a) != 1)
+	a->device = argv[optind];
+	a->ipv4 = argv[optind + 1];
+	if (inet_pton(AF_INET, a->ipv4, &addr) != 1)
 		return sx_cli_usage_error(cmd, "argument ipv4: invalid IPv4Address value: '%s'",
-					  ipv4);
-	for (i = (size_t)optind + 2; i < (size_t)argc; i++)
-		if (!is_file(argv[i]))
-			return sx_cli_usage_error(cmd, "\"%s\" is not an existing file", argv[i]);
-	ret = sx_cli_output_dir(cmd, dir);
-	if (ret)
-		return sx_cli_exit(ret);
+					  a->ipv4);
+	a->paths = (const char *const *)&argv[optind + 2];
+	a->npaths = (size_t)(argc - optind - 2);
+	for (i = 0; i < a->npaths; i++)
+		if (!is_file(a->paths[i]))
+			return sx_cli_usage_error(cmd, "\"%s\" is not an existing file",
+						  a->paths[i]);
+	return 0;
+}
 
-	cfg.paths = (const char *const *)&argv[optind + 2];
-	cfg.npaths = (size_t)(argc - optind - 2);
-	cfg.ipv4 = ipv4;
+static int run(const struct args *a)
+{
+	struct sx_upstream_cfg cfg = {0};
+	struct sx_upstream_result *r;
+	char msg[512];
+	size_t i;
+	int ret;
+
+	ret = sx_cli_output_dir(cmd, a->dir);
+	if (ret)
+		return ret;
+	cfg.paths = a->paths;
+	cfg.npaths = a->npaths;
+	cfg.ipv4 = a->ipv4;
 	ret = sx_upstream_run(&cfg, &r, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "sigex %s: %s\n", cmd, msg);
-		return sx_cli_exit(SX_EXIT_FAILURE);
+		return SX_EXIT_FAILURE;
 	}
 	for (i = 0; i < r->ntables; i++)
 		if (r->tables[i].warning[0])
 			fprintf(stderr, "sigex %s: warning: %s\n", cmd, r->tables[i].warning);
-	ret = write_outputs(r, device, dir);
+	ret = write_outputs(r, a->device, a->dir);
 	sx_upstream_result_free(r);
 	if (ret == SX_EXIT_OK)
 		sx_cli_finished();
-	return sx_cli_exit(ret);
+	return ret;
+}
+
+int sx_cmd_extract_upstream(int argc, char **argv)
+{
+	struct args a = {.dir = "."};
+	int ret = parse(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? SX_EXIT_OK : ret;
+	return sx_cli_exit(run(&a));
 }
