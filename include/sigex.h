@@ -175,15 +175,23 @@ SX_API int sx_extract_add_background(struct sx_extract *ex, const char *path);
  * sx_extract_mine - read every capture in parallel, build the flows, and
  * mine the signature.  May be called once.
  * @csv_dir: when not NULL, an existing directory that receives one CSV of
- *           flows per readable capture, named after the capture as the
- *           reference tool names it: the integer before the first dot of
- *           the file name ("1724059939.pcap" -> "1724059939.csv"), else the
- *           first packet's time in whole seconds; clashes get "-2", "-3"...
- *           (see sx_extract_csv_name()).  Each file is written atomically.
+ *           flows per readable capture, named after the capture: the
+ *           integer before the first dot of the file name, as the reference
+ *           tool names it ("1724059939.pcap" -> "1724059939.csv"), else the
+ *           file name without its capture and compression extensions
+ *           ("Setup-C-1-STA.pcap" -> "Setup-C-1-STA.csv"), else (standard
+ *           input) the first packet's time in whole seconds; clashes get
+ *           "-2", "-3"... (see sx_extract_csv_name()).  Background captures'
+ *           CSVs go to csv_dir/background/ (created when needed).  The CSVs
+ *           are renamed into place only when mining succeeds: a failed call
+ *           leaves csv_dir as it was.
  * Returns 0 when mining ran: captures that could not be read are reported by
  * sx_extract_capture_status(), not here.  Fails with -EINVAL (no capture,
- * bad events or names file), -ENODATA (no capture could be read), -EIO or
- * -errno (a CSV could not be written), SX_EXTRACT_E_STOPPED or -ENOMEM.
+ * bad events or names file), -ENODATA (no capture could be read),
+ * -EADDRNOTAVAIL (the device's IPv4 address is in no packet of the
+ * captures; the message names the addresses they hold, most packets first),
+ * -EIO or -errno (a CSV could not be written), SX_EXTRACT_E_STOPPED or
+ * -ENOMEM.
  */
 SX_API int sx_extract_mine(struct sx_extract *ex, const char *csv_dir);
 
@@ -202,9 +210,17 @@ SX_API size_t sx_extract_ncaptures(const struct sx_extract *ex);
 SX_API int sx_extract_capture_status(const struct sx_extract *ex, size_t i, const char **path,
 				     const char **message);
 
-/* The CSV file name of capture i ("1724059939.csv"), NULL when no CSV was
- * written for it. */
+/* The CSV file name of capture i, relative to csv_dir ("1724059939.csv",
+ * "background/idle.csv"), NULL when no CSV was written for it. */
 SX_API const char *sx_extract_csv_name(const struct sx_extract *ex, size_t i);
+
+/* Packets of capture i whose flow has the device's IPv4 address as an end;
+ * 0 before sx_extract_mine(). */
+SX_API uint64_t sx_extract_device_packets(const struct sx_extract *ex, size_t i);
+
+/* Occurrences of the event that were mined (captures, or --events windows);
+ * 0 before sx_extract_mine(). */
+SX_API unsigned sx_extract_noccurrences(const struct sx_extract *ex);
 
 /* Flows ended early because the memory ceiling was reached (see
  * sx_extract_set_max_flows()); 0 when it never was, or before mining. */

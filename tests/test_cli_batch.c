@@ -310,12 +310,13 @@ Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
 	free(sum);
 
 	/* a unit is `sigex extract` on the same captures, byte for byte */
-	cr_assert_eq(sh(NULL, &err,
-			"cd arch && " EPOCH " '%s' HueBridge 10.10.10.6 HueBridge/*.pcap "
-			"--event default -q -o ../x && cd .. && diff -r -x .sigex-unit x "
-			"out/HueBridge/default",
-			SX_BINARY),
-		     0, "%s", err);
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       "cd arch && " EPOCH " '%s' HueBridge 10.10.10.6 HueBridge/*.pcap "
+	       "--event default -q -o ../x && cd .. && diff -r -x .sigex-unit -x .sigex-csvs x "
+	       "out/HueBridge/default",
+	       SX_BINARY),
+	    0, "%s", err);
 	free(err);
 
 	/* --resume: every unit skipped, every file untouched */
@@ -508,7 +509,7 @@ Test(cli_batch, device_yaml_background_and_addresses)
 			"cd arch && " EPOCH " '%s' 'Smart plug' 192.168.1.50 plug/on/*.pcap "
 			"--background plug/idle/*.pcap --gateway 192.168.1.1 --phone 192.168.1.20 "
 			"--support 0.9 --event on -q -o ../x && cd .. && "
-			"diff -r -x .sigex-unit x out/plug/on",
+			"diff -r -x .sigex-unit -x .sigex-csvs x out/plug/on",
 			SX_BINARY),
 		     0, "%s", err);
 	free(err);
@@ -554,7 +555,7 @@ Test(cli_batch, events_csv_one_event_per_label)
 			"'1724060140,Toggle Plug' >ev.csv && cd arch && " EPOCH " '%s' tplink "
 			"192.168.1.135 tplink/*.pcap --events ../ev.csv --duration 30 "
 			"--event 'Toggle Plug' -q -o ../x && cd .. && "
-			"diff -r -x .sigex-unit x 'out/tplink/Toggle Plug'",
+			"diff -r -x .sigex-unit -x .sigex-csvs x 'out/tplink/Toggle Plug'",
 			SX_BINARY),
 		     0, "%s", err);
 	free(err);

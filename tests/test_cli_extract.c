@@ -177,7 +177,8 @@ static char *read_out(const char *sub_dir, const char *name)
 	return text;
 }
 
-/* Every file of dir/a equals the same file of dir/b, and the sets match. */
+/* Every file of dir/a equals the same file of dir/b (background/ too), and
+ * the sets match. */
 static void same_outputs(const char *a, const char *b)
 {
 	char *pa = sub(a);
@@ -192,6 +193,16 @@ static void same_outputs(const char *a, const char *b)
 		if (e->d_name[0] == '.')
 			continue;
 		na++;
+		if (strcmp(e->d_name, "background") == 0) {
+			char *sa, *sb;
+
+			cr_assert(asprintf(&sa, "%s/background", a) > 0);
+			cr_assert(asprintf(&sb, "%s/background", b) > 0);
+			same_outputs(sa, sb);
+			free(sa);
+			free(sb);
+			continue;
+		}
 		x = read_out(a, e->d_name);
 		y = read_out(b, e->d_name);
 		cr_assert_str_eq(x, y, "%s differs between %s and %s", e->d_name, a, b);
@@ -208,7 +219,7 @@ static void same_outputs(const char *a, const char *b)
 	closedir(d);
 	free(pa);
 	cr_assert_eq(na, nb);
-	cr_assert_gt(na, 3);
+	cr_assert_gt(na, 0);
 }
 
 Test(cli_extract, standard_output_and_both_spellings)
@@ -230,9 +241,11 @@ Test(cli_extract, standard_output_and_both_spellings)
 	cr_assert_str_eq(o1, o2);
 	/* the reference's sequence */
 	cr_assert_eq(strncmp(o1,
-			     "Flows extracted\nFlows extracted\nFlows extracted\n3 pattern(s) "
-			     "found",
-			     66),
+			     "Flows extracted: 1724059939.pcap -> 1724059939.csv\n"
+			     "Flows extracted: 1724060053.pcap -> 1724060053.csv\n"
+			     "Flows extracted: 1724060140.pcap -> 1724060140.csv\n"
+			     "3 pattern(s) found",
+			     171),
 		     0, "%s", o1);
 	p = o1 + strlen(o1) - strlen("Patterns found!\nPolicies generated\n");
 	cr_assert_str_eq(p, "Patterns found!\nPolicies generated\n");
@@ -564,10 +577,10 @@ Test(cli_extract, csv_name_clashes_never_overwrite)
 		free(out);
 		free(err);
 		free(args);
-		/* the integer prefix; its clash in (name, path) order; else the first packet */
+		/* the integer prefix; its clash in (name, path) order; else the name */
 		a = read_out(sub_dir, "1724059939.csv");
 		b = read_out(sub_dir, "1724059939-2.csv");
-		c = read_out(sub_dir, "1724060054.csv");
+		c = read_out(sub_dir, "capture.csv");
 		cr_assert(strstr(a, ",x/1724059939.pcap,"), "%s", a);
 		cr_assert(strstr(b, ",y/1724059939.pcap,"), "%s", b);
 		cr_assert(strstr(c, ",capture.pcap,"), "%s", c);
@@ -575,4 +588,255 @@ Test(cli_extract, csv_name_clashes_never_overwrite)
 		free(b);
 		free(c);
 	}
+}
+
+/* ---- a command line that never surprises ---- */
+
+/* dir/name's bytes, or NULL. */
+static char *slurp(const char *name)
+{
+	char *p = sub(name), *text = sx_tt_read(p, NULL);
+
+	free(p);
+	return text;
+}
+
+static bool exists(const char *name)
+{
+	char *p = sub(name);
+	struct stat st;
+	bool ret = lstat(p, &st) == 0;
+
+	free(p);
+	return ret;
+}
+
+Test(cli_extract, failed_run_keeps_the_earlier_outputs)
+{
+	static const char *const files[] = {"o/1700000000.csv", "o/1700000600.csv",
+					    "o/profile.yaml", "o/pattern.txt"};
+	char *before[4], *out = NULL, *err = NULL;
+	size_t i;
+
+	need_demo();
+	cr_assert_eq(sigex(dir,
+			   "plug 192.168.1.50 " DEMO "/1700000000.pcap " DEMO
+			   "/1700000600.pcap -q -o o",
+			   &out, &err),
+		     0, "%s", err);
+	free(out);
+	free(err);
+	for (i = 0; i < 4; i++)
+		cr_assert_not_null(before[i] = slurp(files[i]), "%s", files[i]);
+	/* events that no capture holds: nothing to mine, exit 1 */
+	cr_assert_eq(sx_tt_write(sub("ev.csv"), "100,on\n200,on\n", 14), 0);
+	cr_assert_eq(sigex(dir, "plug 192.168.1.50 " DEMO "/1700000000.pcap --events ev.csv -o o",
+			   &out, &err),
+		     1, "%s", err);
+	free(out);
+	free(err);
+	for (i = 0; i < 4; i++) {
+		char *now = slurp(files[i]);
+
+		cr_assert_not_null(now, "%s removed", files[i]);
+		cr_expect_str_eq(now, before[i], "%s changed by a failed run", files[i]);
+		free(now);
+		free(before[i]);
+	}
+}
+
+Test(cli_extract, failed_run_creates_no_directory)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(sx_tt_write(sub("text.pcap"), "not a capture\n", 14), 0);
+	cr_assert_eq(sigex(dir, "plug 192.168.1.50 text.pcap -o new/sub", &out, &err), 1, "%s",
+		     err);
+	cr_expect(!exists("new"), "a failed run left new/");
+	free(out);
+	free(err);
+	/* a usage error neither */
+	cr_assert_eq(sigex(dir, "plug 192.168.1.50 text.pcap --support 2 -o new", &out, &err), 2);
+	cr_expect(!exists("new"));
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, cause_first_then_one_summary_line)
+{
+	char *out = NULL, *err = NULL;
+	const char *second;
+
+	cr_assert_eq(sx_tt_write(sub("text.pcap"), "not a capture\n", 14), 0);
+	cr_assert_eq(sigex(dir, "plug 192.168.1.50 text.pcap -o o", &out, &err), 1);
+	cr_assert_eq(sx_tt_lines(err), 2, "%s", err);
+	second = strchr(err, '\n') + 1;
+	cr_expect_eq(strncmp(err, "sigex: error: text.pcap: ", 25), 0, "cause first: %s", err);
+	cr_expect(strstr(second, "no occurrence"), "then the summary: %s", err);
+	cr_expect_str_eq(out, "");
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, stale_csvs_of_an_earlier_run_are_removed)
+{
+	char *out = NULL, *err = NULL, *list;
+
+	need_demo();
+	cr_assert_eq(sigex(dir,
+			   "plug 192.168.1.50 " DEMO "/1700000000.pcap " DEMO
+			   "/1700000600.pcap --background " DEMO "/idle-0.pcap -q -o o",
+			   &out, &err),
+		     0, "%s", err);
+	free(out);
+	free(err);
+	cr_assert(exists("o/1700000600.csv"));
+	cr_assert(exists("o/background/idle-0.csv"));
+	cr_assert_eq(sx_tt_write(sub("o/mine.csv"), "mine\n", 5), 0); /* not sigex's */
+	cr_assert_eq(
+	    sigex(dir, "plug 192.168.1.50 " DEMO "/1700000000.pcap " DEMO "/1700001200.pcap -o o",
+		  &out, &err),
+	    0, "%s", err);
+	cr_expect(!exists("o/1700000600.csv"), "stale CSV kept");
+	cr_expect(!exists("o/background"), "stale background CSVs kept");
+	cr_expect(exists("o/1700001200.csv"));
+	cr_expect(exists("o/mine.csv"), "a file sigex did not write was removed");
+	cr_expect(strstr(out, "Removed 1700000600.csv"), "%s", out);
+	cr_expect(strstr(out, "Removed background/idle-0.csv"), "%s", out);
+	/* the list of what this run wrote */
+	list = slurp("o/.sigex-csvs");
+	cr_assert_not_null(list);
+	cr_expect_str_eq(list, "1700000000.csv\n1700001200.csv\n");
+	free(list);
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, csvs_named_after_their_captures)
+{
+	char *out = NULL, *err = NULL, *csv, *args;
+
+	need_demo();
+	cr_assert(asprintf(&args,
+			   "cp '%s/1700000000.pcap' '%s/Setup-C-1-STA.pcap' && cp "
+			   "'%s/1700000600.pcap' '%s/Setup-C-2-STA.pcap.gz'",
+			   DEMO, dir, DEMO, dir) > 0);
+	cr_assert_eq(sx_tt_run(args, NULL, NULL), 0);
+	free(args);
+	cr_assert_eq(
+	    sigex(dir,
+		  "plug 192.168.1.50 Setup-C-1-STA.pcap Setup-C-2-STA.pcap.gz --background " DEMO
+		  "/idle-0.pcap " DEMO "/idle-1.pcap -o o",
+		  &out, &err),
+	    0, "%s", err);
+	csv = slurp("o/Setup-C-1-STA.csv");
+	cr_assert_not_null(csv, "no Setup-C-1-STA.csv");
+	cr_expect(strstr(csv, ",Setup-C-1-STA.pcap,"));
+	free(csv);
+	cr_expect(exists("o/Setup-C-2-STA.csv"));
+	cr_expect(exists("o/background/idle-0.csv"));
+	cr_expect(exists("o/background/idle-1.csv"));
+	cr_expect(!exists("o/idle-0.csv"));
+	/* Flows extracted names the capture and its CSV */
+	cr_expect(strstr(out, "Flows extracted: Setup-C-1-STA.pcap -> Setup-C-1-STA.csv\n"), "%s",
+		  out);
+	cr_expect(strstr(out, "Flows extracted: " DEMO "/idle-1.pcap -> background/idle-1.csv\n"),
+		  "%s", out);
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, mistyped_commands)
+{
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(sigex(dir, "chek a b", &out, &err), 2);
+	cr_expect(strstr(err, "unknown command \"chek\"; did you mean \"check\"?"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(sigex(dir, "pakcets", &out, &err), 2);
+	cr_expect(strstr(err, "did you mean \"packets\"?"), "%s", err);
+	free(out);
+	free(err);
+	/* a main job whose device is one letter from a command: warned */
+	need_demo();
+	cr_assert_eq(
+	    sigex(dir, "flow 192.168.1.50 " DEMO "/1700000000.pcap " DEMO "/1700000600.pcap -o o",
+		  &out, &err),
+	    0, "%s", err);
+	cr_expect(strstr(err, "warning: device \"flow\""), "%s", err);
+	cr_expect(strstr(err, "\"flows\""), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(sigex(dir,
+			   "extract flow 192.168.1.50 " DEMO "/1700000000.pcap " DEMO
+			   "/1700000600.pcap -o o",
+			   &out, &err),
+		     0, "%s", err);
+	cr_expect_str_eq(err, "", "said on purpose: no warning");
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, upstream_mode_creates_its_directory_and_names_its_options)
+{
+	char *out = NULL, *err = NULL;
+
+	need_demo();
+	cr_assert_eq(sigex(dir,
+			   "plug 192.168.1.50 " DEMO "/1700000000.pcap --mode upstream -o new/dir",
+			   &out, &err),
+		     0, "%s", err);
+	cr_expect(exists("new/dir/profile.yaml"));
+	free(out);
+	free(err);
+	cr_assert_eq(
+	    sigex(dir, "plug 192.168.1.50 " DEMO "/1700000000.pcap --mode upstream --events x.csv",
+		  &out, &err),
+	    2);
+	cr_expect(strstr(err, "reproduces the reference"), "%s", err);
+	cr_expect(strstr(err, "-o DIR"), "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, device_address_in_no_packet)
+{
+	char *out = NULL, *err = NULL;
+
+	need_demo();
+	cr_assert_eq(
+	    sigex(dir, "plug 192.168.1.99 " DEMO "/1700000000.pcap " DEMO "/1700000600.pcap -o o",
+		  &out, &err),
+	    1);
+	cr_expect(strstr(err, "192.168.1.99 is in no packet"), "%s", err);
+	/* the addresses the captures hold, most packets first: the plug */
+	cr_expect(strstr(err, "they hold 192.168.1.50 ("), "%s", err);
+	cr_expect(!exists("o"));
+	free(out);
+	free(err);
+	/* in only some captures: a warning naming the others */
+	cr_assert_eq(sigex(dir,
+			   "plug 192.168.1.50 " DEMO "/1700000000.pcap " DEMO
+			   "/1700000600.pcap " SX_BUILD_DIR "/corpora/synth/1710000000.pcap -o o",
+			   &out, &err),
+		     0, "%s", err);
+	cr_expect(strstr(err, "warning: the device's address 192.168.1.50 is in no packet of 1 "
+			      "of the 3 captures: " SX_BUILD_DIR "/corpora/synth/1710000000.pcap"),
+		  "%s", err);
+	free(out);
+	free(err);
+}
+
+Test(cli_extract, single_occurrence_is_warned)
+{
+	char *out = NULL, *err = NULL;
+
+	need_demo();
+	cr_assert_eq(sigex(dir, "plug 192.168.1.50 " DEMO "/1700000000.pcap -o o", &out, &err), 0,
+		     "%s", err);
+	cr_expect(strstr(err, "warning: only one occurrence"), "%s", err);
+	cr_expect(strstr(err, "the signature is the whole capture"), "%s", err);
+	free(out);
+	free(err);
 }

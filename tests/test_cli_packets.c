@@ -502,8 +502,10 @@ Test(cli_packets, bad_inputs_mixed_with_good)
 		const char *path;
 		const char *cause;
 	} bad[] = {
-	    {missing, "No such file"}, {sub, "directory"},  {empty, "empty"},
-	    {text, "not a pcap"},      {hdr, "no packets"}, {cut, "after 2 packets"},
+	    {empty, "empty"},
+	    {text, "not a pcap"},
+	    {hdr, "no packets"},
+	    {cut, "after 2 packets"},
 	};
 
 	cr_assert_eq(mkdir(sub, 0700), 0);
@@ -527,11 +529,22 @@ Test(cli_packets, bad_inputs_mixed_with_good)
 		free(data);
 	}
 
-	r = run("packets -j2 '%s' '%s' '%s' '%s' '%s' '%s' '%s'", missing, good, sub, empty, text,
-		hdr, cut);
+	/* A file that does not exist, or a directory, is a usage error (as in
+	 * every command), found before anything is read. */
+	r = run("packets -j2 '%s' '%s'", good, missing);
+	cr_assert_eq(r.rc, 2, "exit %d, stderr: %s", r.rc, r.err);
+	cr_assert(strstr(r.err, "No such file"), "%s", r.err);
+	cr_assert_str_eq(r.out, "");
+	free_result(&r);
+	r = run("packets -j2 '%s' '%s'", good, sub);
+	cr_assert_eq(r.rc, 2, "exit %d, stderr: %s", r.rc, r.err);
+	cr_assert(strstr(r.err, "directory"), "%s", r.err);
+	free_result(&r);
+
+	r = run("packets -j2 '%s' '%s' '%s' '%s' '%s'", good, empty, text, hdr, cut);
 	cr_assert_eq(r.rc, 3, "exit %d, stderr: %s", r.rc, r.err);
 	/* One line per bad file, naming it and its cause; nothing else. */
-	cr_assert_eq(sx_tt_lines(r.err), 6, "stderr:\n%s", r.err);
+	cr_assert_eq(sx_tt_lines(r.err), 4, "stderr:\n%s", r.err);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(count_lines_with(r.err, bad[i].path, bad[i].cause), 1,
 			     "no line for %s with \"%s\" in:\n%s", bad[i].path, bad[i].cause,
@@ -549,7 +562,7 @@ Test(cli_packets, bad_inputs_mixed_with_good)
 	free_result(&r);
 
 	/* Only bad files: nothing readable, exit 1... */
-	r = run("packets '%s' '%s'", missing, text);
+	r = run("packets '%s' '%s'", empty, text);
 	cr_assert_eq(r.rc, 1, "exit %d", r.rc);
 	free_result(&r);
 	/* ...but a valid empty capture was read: exit 3 with a warning. */
@@ -740,4 +753,93 @@ Test(cli_packets, fifo_without_writer_does_not_hang)
 	free_result(&r);
 	free(a);
 	free(fifo);
+}
+
+/* ---- one rule for missing files, nothing written by a failed run ---- */
+
+Test(cli_packets, missing_file_is_a_usage_error_in_every_command)
+{
+	/* each with the missing file first, then (where it fits) a good capture */
+	static const char *const cmds[] = {"packets",		"flows",	 "mine",
+					   "plug 192.168.1.50", "flows --names", "packets --names"};
+	char *a = write_capture("a.pcap", 2, 1000), *missing = path_of("missing.pcap");
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *args;
+
+		cr_assert_geq(asprintf(&args, "%s '%s' '%s'", cmds[i], missing, a), 0);
+		r = run_args(args);
+		cr_expect_eq(r.rc, 2, "sigex %s: exit %d\n%s", args, r.rc, r.err);
+		cr_expect(strstr(r.err, "is not an existing file"), "sigex %s: %s", args, r.err);
+		cr_expect_str_eq(r.out, "", "sigex %s printed before failing", args);
+		free_result(&r);
+		free(args);
+	}
+	free(a);
+	free(missing);
+}
+
+Test(cli_packets, failed_run_leaves_the_output_file)
+{
+	char *text = path_of("text.pcap"), *good = path_of("good.csv"), *now;
+	static const char *const cmds[] = {"flows", "packets"};
+	struct result r;
+	size_t i;
+
+	cr_assert_eq(sx_tt_write(text, "not a capture at all\n", 21), 0);
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(sx_tt_write(good, "earlier,output\n", 15), 0);
+		r = run("%s '%s' -o '%s'", cmds[i], text, good);
+		cr_expect_eq(r.rc, 1, "%s: %s", cmds[i], r.err);
+		now = sx_tt_read(good, NULL);
+		cr_expect_str_eq(now, "earlier,output\n", "%s replaced the file", cmds[i]);
+		free(now);
+		free_result(&r);
+		/* nor a header on standard output */
+		r = run("%s '%s'", cmds[i], text);
+		cr_expect_eq(r.rc, 1);
+		cr_expect_str_eq(r.out, "", "%s printed a header", cmds[i]);
+		free_result(&r);
+	}
+	free(text);
+	free(good);
+}
+
+Test(cli_packets, closed_standard_output_ends_quietly)
+{
+	char *a = write_capture("a.pcap", 4000, 1000), *cmd, *err, *rc;
+	char *errf = path_of("err"), *rcf = path_of("rc");
+
+	/* more than a pipe holds, so the write after head's exit must fail */
+	cr_assert_geq(asprintf(&cmd,
+			       "('%s' packets '%s' 2>'%s'; echo $? >'%s') | head -c 1 >/dev/null",
+			       SX_BINARY, a, errf, rcf),
+		      0);
+	cr_assert_eq(sx_tt_run(cmd, NULL, NULL), 0);
+	err = sx_tt_read(errf, NULL);
+	rc = sx_tt_read(rcf, NULL);
+	cr_assert_not_null(err);
+	cr_assert_not_null(rc);
+	cr_expect_str_eq(err, "", "not quiet");
+	cr_expect_str_eq(rc, "141\n");
+	free(err);
+	free(rc);
+	free(cmd);
+	free(errf);
+	free(rcf);
+	free(a);
+}
+
+Test(cli_packets, version_names_the_libraries)
+{
+	struct result r = run("--version");
+
+	cr_assert_eq(r.rc, 0);
+	cr_expect(strstr(r.out, "\nlibpcap version "), "%s", r.out);
+	cr_expect(strstr(r.out, "\nliburcu "), "%s", r.out);
+	cr_expect(strstr(r.out, "\nxxHash "), "%s", r.out);
+	cr_expect(strstr(r.out, "\nlibyaml "), "%s", r.out);
+	free_result(&r);
 }

@@ -196,7 +196,7 @@ static void write_olds(enum cmd cmd)
 {
 	char *out = sub("out"), *p;
 	static const char *const files[] = {"profile.yaml", "pattern.txt", "signatures.yaml",
-					    "1700000000.csv"};
+					    "big-0.csv"};
 	size_t i;
 
 	sx_tt_rm_tree(out);

@@ -563,9 +563,22 @@ Test(flows_e2e, command_exit_codes)
 	free(out);
 	free(err);
 
-	/* one readable, one missing: partial, output written */
+	/* a missing capture: a usage error, nothing written */
 	if (asprintf(&cmd, SX_BINARY " flows -q -j2 -o '%s' '%s' '%s/missing.pcap'", csv, good,
 		     dir) < 0)
+		abort();
+	cr_assert_eq(sx_tt_run(cmd, &out, &err), SX_EXIT_USAGE);
+	cr_assert_null(sx_tt_read(csv, NULL));
+	free(cmd);
+	free(out);
+	free(err);
+
+	/* one readable, one not a capture: partial, output written */
+	text = sx_tt_path(dir, "text.pcap");
+	cr_assert_eq(sx_tt_write(text, "not a capture\n", 14), 0);
+	free(text);
+	if (asprintf(&cmd, SX_BINARY " flows -q -j2 -o '%s' '%s' '%s/text.pcap'", csv, good, dir) <
+	    0)
 		abort();
 	rc = sx_tt_run(cmd, &out, &err);
 	cr_assert_eq(rc, SX_EXIT_PARTIAL, "exit %d: %s", rc, err);
@@ -578,7 +591,7 @@ Test(flows_e2e, command_exit_codes)
 	free(err);
 
 	/* nothing readable: failure */
-	if (asprintf(&cmd, SX_BINARY " flows -q -o '%s' '%s/missing.pcap'", csv, dir) < 0)
+	if (asprintf(&cmd, SX_BINARY " flows -q -o '%s' '%s/text.pcap'", csv, dir) < 0)
 		abort();
 	cr_assert_eq(sx_tt_run(cmd, &out, &err), SX_EXIT_FAILURE);
 	free(cmd);

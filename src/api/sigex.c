@@ -28,6 +28,20 @@
  * same files.  The same path added twice is refused: the miner identifies
  * an occurrence by its capture's name.
  *
+ * CSVs.  A capture's CSV is named after it: the reference's rule first
+ * (the integer before the first dot of its name), else the name itself
+ * without its capture extensions ("Setup-C-1-STA.pcap.gz" ->
+ * "Setup-C-1-STA.csv"), else (standard input) the first packet's time.
+ * Background captures' CSVs go to csv_dir/background/.  The CSVs are
+ * written during the reduce under temporary names and renamed into place
+ * only once mining succeeded, so a failed extraction replaces no file.
+ *
+ * The device's address.  The reduce counts, per capture, the packets whose
+ * flow has the device's IPv4 address as an end, and tallies the packets of
+ * every IPv4 address; an extraction whose device appears in no packet
+ * fails (-EADDRNOTAVAIL), naming the addresses the captures hold, most
+ * packets first: its profile could say nothing about the device.
+ *
  * Errors.  The first failure of a call is described in ex->msg (one line,
  * naming the file or option) and returned; bad captures are data, kept in
  * the per-capture status (ingest's struct sx_file_status), not failures.
@@ -51,7 +65,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -75,10 +91,23 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 #define MSG_MAX	  512
 #define CSV_FLUSH (256u * 1024u)
 
+#define BG_DIR	  "background"
+#define TOP_ADDRS 5 /* addresses named when the device is in no packet */
+
 struct capture {
 	char *path;
 	bool background;
-	char *csv_name; /* NULL: no CSV */
+	char *csv_name;	   /* NULL: no CSV */
+	uint64_t dev_pkts; /* packets with the device's IPv4 address as an end */
+	struct sx_out out; /* the CSV, closed under its temporary name */
+	bool pending;	   /* out holds a CSV not yet renamed into place */
+};
+
+/* Packets by IPv4 address (open addressing; key 0 is never an end). */
+struct addr_tally {
+	uint32_t *key;
+	uint64_t *pkts;
+	size_t cap, n;
 };
 
 struct sx_extract {
@@ -107,6 +136,9 @@ struct sx_extract {
 	const char *csv_dir; /* borrowed; NULL: no CSVs */
 	struct sx_mine_result *res;
 	struct sx_validation *val; /* sx_extract_validate(), or NULL */
+	uint32_t dev_addr;	   /* ipv4, network order */
+	struct addr_tally tally;
+	bool made_bg_dir; /* csv_dir/background created by this extraction */
 	char msg[MSG_MAX];
 };
 
@@ -190,6 +222,7 @@ int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out
 		return -ENOMEM;
 	ex->device = strdup(device);
 	ex->ipv4 = strdup(ipv4);
+	inet_pton(AF_INET, ipv4, &ex->dev_addr);
 	if (!ex->device || !ex->ipv4) {
 		sx_extract_free(ex);
 		return -ENOMEM;
@@ -199,6 +232,31 @@ int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out
 	ex->duration_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
 	*out = ex;
 	return 0;
+}
+
+/* Remove the CSVs not renamed into place (and a background directory
+ * made for them). */
+static void csvs_abort(struct sx_extract *ex)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < ex->ncaps; i++) {
+		if (ex->caps[i].pending)
+			sx_out_abort(&ex->caps[i].out);
+		ex->caps[i].pending = false;
+	}
+	if (ex->made_bg_dir && ex->csv_dir &&
+	    (size_t)snprintf(path, sizeof(path), "%s/" BG_DIR, ex->csv_dir) < sizeof(path))
+		rmdir(path);
+	ex->made_bg_dir = false;
+}
+
+static void tally_free(struct addr_tally *t)
+{
+	free(t->key);
+	free(t->pkts);
+	memset(t, 0, sizeof(*t));
 }
 
 static void stages_free(struct sx_extract *ex)
@@ -220,6 +278,8 @@ void sx_extract_free(struct sx_extract *ex)
 	if (!ex)
 		return;
 	stages_free(ex);
+	csvs_abort(ex);
+	tally_free(&ex->tally);
 	for (i = 0; i < ex->ncaps; i++) {
 		free(ex->caps[i].path);
 		free(ex->caps[i].csv_name);
@@ -418,12 +478,47 @@ int sx_extract_add_background(struct sx_extract *ex, const char *path)
 
 /* ---- per-capture CSVs ---- */
 
-/* The reference's name for capture i's CSV, before clashes are resolved. */
+/* The capture's file name without its capture extensions, into buf;
+ * false when nothing is left or it does not fit. */
+static bool capture_stem(const char *path, char *buf, size_t bufsz)
+{
+	static const char *const exts[] = {".gz", ".zst", ".pcapng", ".pcap", ".cap"};
+	const char *base = strrchr(path, '/');
+	size_t n, i, k;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	for (k = 0; k < 2; k++) /* one compression extension, one capture one */
+		for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+			size_t e = strlen(exts[i]);
+
+			if (n > e && strncasecmp(base + n - e, exts[i], e) == 0) {
+				n -= e;
+				break;
+			}
+		}
+	if (!n || n >= bufsz || strcmp(path, "-") == 0)
+		return false;
+	memcpy(buf, base, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/* The name of capture i's CSV (without ".csv"), before clashes are
+ * resolved: the reference's integer, else the capture's name, else the
+ * first packet's time. */
 static void csv_base(const struct sx_extract *ex, size_t i, char *buf, size_t bufsz)
 {
 	const struct sx_file_status *st = &ex->status[i];
+	size_t pre = ex->caps[i].background ? sizeof(BG_DIR) : 0;
 
+	if (pre)
+		snprintf(buf, bufsz, BG_DIR "/");
+	buf += pre;
+	bufsz -= pre;
 	if (sx_text_int_name(ex->caps[i].path, buf, bufsz))
+		return;
+	if (capture_stem(ex->caps[i].path, buf, bufsz))
 		return;
 	if (st->packets)
 		snprintf(buf, bufsz, "%lld", (long long)st->first_sec);
@@ -442,7 +537,7 @@ static bool name_taken(const struct sx_extract *ex, const char *name)
 }
 
 struct name_order {
-	char base[64];
+	char base[224]; /* leaves room for "-N.csv" within NAME_MAX */
 	size_t i;
 	const char *path;
 };
@@ -477,7 +572,7 @@ static int name_csvs(struct sx_extract *ex)
 	}
 	qsort(o, n, sizeof(*o), name_order_cmp);
 	for (i = 0; i < n && !ret; i++) {
-		char name[96];
+		char name[256];
 		unsigned k;
 
 		snprintf(name, sizeof(name), "%s.csv", o[i].base);
@@ -497,6 +592,7 @@ struct reduce_ctx {
 	struct sx_mine *m;
 	const char *dir; /* NULL: no CSVs */
 	uint32_t next;	 /* next capture whose CSV is to be opened */
+	uint32_t cur;	 /* the capture whose CSV is open */
 	bool open;
 	struct sx_out out;
 	struct sx_buf b;
@@ -508,6 +604,14 @@ static int csv_open(struct reduce_ctx *rc, uint32_t i)
 	char path[4096];
 	int ret;
 
+	if (rc->ex->caps[i].background && !rc->ex->made_bg_dir) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/" BG_DIR, rc->dir) >= sizeof(path))
+			return fail(rc->ex, -ENAMETOOLONG, "%s: path too long", rc->dir);
+		if (mkdir(path, 0777) == 0)
+			rc->ex->made_bg_dir = true;
+		else if (errno != EEXIST)
+			return fail(rc->ex, -errno, "%s: %s", path, strerror(errno));
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", rc->dir, rc->ex->caps[i].csv_name) >=
 	    sizeof(path))
 		return fail(rc->ex, -ENAMETOOLONG, "%s: path too long", rc->dir);
@@ -515,6 +619,7 @@ static int csv_open(struct reduce_ctx *rc, uint32_t i)
 	if (ret)
 		return ret;
 	rc->open = true;
+	rc->cur = i;
 	sx_buf_reset(&rc->b);
 	sx_flows_csv_header(&rc->b);
 	return 0;
@@ -529,8 +634,11 @@ static int csv_flush(struct reduce_ctx *rc)
 	return 0;
 }
 
+/* Finish the open CSV under its temporary name: renamed into place by
+ * csvs_commit() once mining succeeded. */
 static int csv_close(struct reduce_ctx *rc)
 {
+	struct capture *cap = &rc->ex->caps[rc->cur];
 	int ret = csv_flush(rc);
 
 	rc->open = false;
@@ -538,7 +646,152 @@ static int csv_close(struct reduce_ctx *rc)
 		sx_out_abort(&rc->out);
 		return ret;
 	}
-	return sx_out_commit(&rc->out, rc->ex->msg, sizeof(rc->ex->msg));
+	ret = sx_out_close(&rc->out, rc->ex->msg, sizeof(rc->ex->msg));
+	if (ret)
+		return ret;
+	cap->out = rc->out;
+	cap->pending = true;
+	return 0;
+}
+
+/* Rename every CSV into place. */
+static int csvs_commit(struct sx_extract *ex)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < ex->ncaps; i++) {
+		if (!ex->caps[i].pending)
+			continue;
+		ex->caps[i].pending = false;
+		if (ret)
+			sx_out_abort(&ex->caps[i].out);
+		else
+			ret = sx_out_commit(&ex->caps[i].out, ex->msg, sizeof(ex->msg));
+	}
+	ex->made_bg_dir = false;
+	return ret;
+}
+
+/* ---- the device's address and the others ---- */
+
+static int tally_add(struct sx_extract *ex, uint32_t addr, uint64_t pkts)
+{
+	struct addr_tally *t = &ex->tally;
+	size_t i;
+
+	if (!addr)
+		return 0;
+	if (2 * (t->n + 1) > t->cap) {
+		struct addr_tally g = {.cap = t->cap ? 2 * t->cap : 256};
+
+		g.key = sx_calloc_array(g.cap, sizeof(*g.key));
+		g.pkts = sx_calloc_array(g.cap, sizeof(*g.pkts));
+		if (!g.key || !g.pkts) {
+			tally_free(&g);
+			return nomem(ex);
+		}
+		for (i = 0; i < t->cap; i++) {
+			size_t j;
+
+			if (!t->key[i])
+				continue;
+			for (j = (t->key[i] * 2654435761u) & (g.cap - 1); g.key[j];
+			     j = (j + 1) & (g.cap - 1))
+				;
+			g.key[j] = t->key[i];
+			g.pkts[j] = t->pkts[i];
+			g.n++;
+		}
+		tally_free(t);
+		*t = g;
+	}
+	for (i = (addr * 2654435761u) & (t->cap - 1); t->key[i] && t->key[i] != addr;
+	     i = (i + 1) & (t->cap - 1))
+		;
+	if (!t->key[i]) {
+		t->key[i] = addr;
+		t->n++;
+	}
+	t->pkts[i] += pkts;
+	return 0;
+}
+
+/* Count the row's packets for the device (per capture) and each address. */
+static int count_addrs(struct sx_extract *ex, struct capture *cap, const struct sx_flow_rec *r)
+{
+	uint64_t pkts = r->pkts[0] + r->pkts[1];
+	bool dev = false;
+	int side, ret;
+
+	for (side = SX_SIDE_DEVICE; side <= SX_SIDE_OTHER; side++) {
+		struct sx_addr a;
+		uint32_t v4;
+
+		sx_flow_rec_end(r, (enum sx_flow_side)side, &a, NULL);
+		if (a.family != 4)
+			continue;
+		memcpy(&v4, a.b, 4);
+		dev |= v4 == ex->dev_addr;
+		ret = tally_add(ex, v4, pkts);
+		if (ret)
+			return ret;
+	}
+	if (dev)
+		cap->dev_pkts += pkts;
+	return 0;
+}
+
+struct addr_count {
+	uint32_t addr;
+	uint64_t pkts;
+};
+
+static int addr_count_cmp(const void *a, const void *b)
+{
+	const struct addr_count *x = a, *y = b;
+
+	if (x->pkts != y->pkts)
+		return x->pkts < y->pkts ? 1 : -1;
+	return memcmp(&x->addr, &y->addr, 4);
+}
+
+/* Fail when the device's address is in no packet, naming the addresses
+ * that are, most packets first. */
+static int check_device(struct sx_extract *ex)
+{
+	struct addr_tally *t = &ex->tally;
+	struct addr_count *top;
+	size_t i, n = 0, len;
+	bool seen = false;
+
+	for (i = 0; i < ex->ncaps; i++)
+		seen |= ex->caps[i].dev_pkts > 0;
+	if (seen)
+		return 0;
+	top = sx_calloc_array(t->n + 1, sizeof(*top));
+	if (!top)
+		return nomem(ex);
+	for (i = 0; i < t->cap; i++)
+		if (t->key[i])
+			top[n++] = (struct addr_count){t->key[i], t->pkts[i]};
+	qsort(top, n, sizeof(*top), addr_count_cmp);
+	len = (size_t)snprintf(ex->msg, sizeof(ex->msg),
+			       "the device's address %s is in no packet of the captures", ex->ipv4);
+	for (i = 0; i < n && i < TOP_ADDRS && len < sizeof(ex->msg); i++) {
+		char text[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &top[i].addr, text, sizeof(text));
+		len += (size_t)snprintf(ex->msg + len, sizeof(ex->msg) - len,
+					"%s %s (%llu packets)", i ? "," : "; they hold", text,
+					(unsigned long long)top[i].pkts);
+	}
+	if (n > TOP_ADDRS && len < sizeof(ex->msg))
+		snprintf(ex->msg + len, sizeof(ex->msg) - len, " and %zu more", n - TOP_ADDRS);
+	else if (!n && len < sizeof(ex->msg))
+		snprintf(ex->msg + len, sizeof(ex->msg) - len, "; they hold no IPv4 packet");
+	free(top);
+	return -EADDRNOTAVAIL;
 }
 
 /* Finish every CSV before capture upto (header-only files included) and
@@ -575,6 +828,9 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 		return fail(rc->ex, -EINVAL, "%s: capture given twice", cap->path);
 	if (ret)
 		return nomem(rc->ex);
+	ret = count_addrs(rc->ex, cap, &row->rec);
+	if (ret)
+		return ret;
 	if (!rc->dir)
 		return 0;
 	if (file >= rc->next) {
@@ -723,6 +979,9 @@ static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 			   "or holds an IP packet");
 		goto out_mine;
 	}
+	ret = check_device(ex);
+	if (ret)
+		goto out_mine;
 	ret = sx_mine_run(rc.m, &ex->res);
 	if (ret)
 		fail(ex, ret, "mining: %s", sx_strerror(ret));
@@ -745,6 +1004,14 @@ int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_thread
 	else
 		ret = reduce_and_mine(ex, mine_threads);
 	stages_free(ex);
+	tally_free(&ex->tally);
+	if (!ret)
+		ret = csvs_commit(ex);
+	if (ret) {
+		csvs_abort(ex);
+		sx_mine_result_free(ex->res);
+		ex->res = NULL;
+	}
 	return ret;
 }
 
@@ -793,7 +1060,17 @@ int sx_extract_capture_status(const struct sx_extract *ex, size_t i, const char 
 
 const char *sx_extract_csv_name(const struct sx_extract *ex, size_t i)
 {
-	return i < ex->ncaps ? ex->caps[i].csv_name : NULL;
+	return i < ex->ncaps && ex->res ? ex->caps[i].csv_name : NULL;
+}
+
+uint64_t sx_extract_device_packets(const struct sx_extract *ex, size_t i)
+{
+	return i < ex->ncaps ? ex->caps[i].dev_pkts : 0;
+}
+
+unsigned sx_extract_noccurrences(const struct sx_extract *ex)
+{
+	return ex->res ? ex->res->noccs : 0;
 }
 
 uint64_t sx_extract_flows_capped(const struct sx_extract *ex)

@@ -11,9 +11,20 @@
  * second signal kills the process at once, after removing the temporary
  * files again.  The handler is installed without SA_RESTART so that a read
  * from a pipe on the main thread (spooling standard input) returns EINTR.
+ *
+ * A closed output pipe (`sigex flows ... | head`) ends the run quietly, as
+ * it ends tcpdump or grep: SIGPIPE removes the temporary files and exits
+ * with 141 (128 + SIGPIPE, what a shell shows for a process the signal
+ * killed), printing nothing.  Outputs already renamed into place stay.
+ *
+ * Output directories.  sx_cli_output_dir() remembers the directories it had
+ * to create; a run that ends with a failure, a usage error or a signal
+ * removes them again (when still empty), so a failed run leaves no new
+ * directory behind.
  */
 #include "cli/cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,12 +50,34 @@ static volatile sig_atomic_t finished;
 /* Spooled copies: their cleanup registrations (core/outfile.h), by input. */
 static int *spool_slots;
 
+/* Directories sx_cli_output_dir() created, outermost first. */
+#define MAX_MADE 16
+static char made_dirs[MAX_MADE][4096];
+static volatile sig_atomic_t nmade;
+
+/* Remove the directories this run created, innermost first (rmdir: only
+ * when empty).  Async-signal-safe. */
+static void unmake_dirs(void)
+{
+	while (nmade > 0)
+		rmdir(made_dirs[--nmade]);
+}
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	sx_out_cleanup_all();
+	unmake_dirs();
+	_exit(SX_CLI_EXIT_PIPE);
+}
+
 static void on_signal(int sig)
 {
 	int saved = errno;
 
 	sx_out_cleanup_all();
 	if (signals_seen++) {
+		unmake_dirs();
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
@@ -60,7 +93,11 @@ void sx_cli_finished(void)
 
 int sx_cli_exit(int exit_code)
 {
-	return stop_signal && !finished ? 128 + stop_signal : exit_code;
+	int ret = stop_signal && !finished ? 128 + stop_signal : exit_code;
+
+	if (ret != SX_EXIT_OK && ret != SX_EXIT_PARTIAL)
+		unmake_dirs();
+	return ret;
 }
 
 void sx_cli_signals(void)
@@ -72,7 +109,8 @@ void sx_cli_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sa.sa_handler = on_sigpipe;
+	sigaction(SIGPIPE, &sa, NULL);
 }
 
 void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped)
@@ -273,7 +311,12 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
 		if (c && c != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+		if (mkdir(copy, 0777) == 0) {
+			if (nmade < MAX_MADE && strlen(copy) < sizeof(made_dirs[0])) {
+				snprintf(made_dirs[nmade], sizeof(made_dirs[0]), "%s", copy);
+				nmade = nmade + 1;
+			}
+		} else if (errno != EEXIST) {
 			ret = -errno;
 			snprintf(msg, msglen, "%s: %s", copy, strerror(errno));
 			break;
@@ -288,6 +331,27 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
 		ret = -ENOTDIR;
 	}
 	return ret;
+}
+
+int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const char *why = NULL;
+
+		if (!paths[i] || strcmp(paths[i], "-") == 0)
+			continue;
+		if (stat(paths[i], &st) != 0)
+			why = strerror(errno);
+		else if (S_ISDIR(st.st_mode))
+			why = strerror(EISDIR);
+		if (why)
+			return sx_cli_usage_error(cmd, "%s\"%s\" is not an existing file (%s)",
+						  what, paths[i], why);
+	}
+	return 0;
 }
 
 int sx_cli_output_dir(const char *cmd, const char *dir)
@@ -338,4 +402,252 @@ int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set)
 		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
 	*set = true;
 	return 0;
+}
+
+/* ---- the options several commands share ---- */
+
+enum kind {
+	K_JOBS,
+	K_TEXT,
+	K_FILE,
+	K_BPF,
+	K_SECS0,
+	K_SECS,
+	K_U64,
+	K_COUNT,
+	K_FRACTION,
+	K_FLAG,
+	K_IP
+};
+
+struct shared_opt {
+	const char *name;
+	int short_name; /* 0: none */
+	enum kind kind;
+	const char *arg;  /* for --help, NULL: no argument */
+	const char *help; /* wrapped; continuation lines are indented */
+};
+
+/* One entry per option, in enum sx_cli_opt order. */
+static const struct shared_opt shared_opts[SX_CLI_NOPTS] = {
+    [SX_CLI_JOBS] = {"jobs", 'j', K_JOBS, "N", "threads (default: the CPUs)"},
+    [SX_CLI_FILTER] = {"filter", 'f', K_BPF, "BPF", "read only packets matching a libpcap filter"},
+    [SX_CLI_WINDOW] = {"window", 0, K_SECS0, "SECONDS",
+		       "per capture, stop at the first gap longer than this\n"
+		       "between accepted packets, as the reference tool does\n"
+		       "(default 0: the whole capture)"},
+    [SX_CLI_EVENTS] = {"events", 0, K_FILE, "FILE",
+		       "one capture, many events: CSV of timestamp[,label]\n"
+		       "(epoch seconds or ISO 8601 with zone); each row opens\n"
+		       "a window, and each window is one occurrence"},
+    [SX_CLI_DURATION] = {"duration", 0, K_SECS, "SECONDS",
+			 "length of an --events window (default 30)"},
+    [SX_CLI_IDLE] = {"idle-timeout", 0, K_SECS, "SECONDS",
+		     "a flow ends after this long without a packet\n(default 120)"},
+    [SX_CLI_NAMES] = {"names", 0, K_FILE, "FILE",
+		      "seed the address-to-name table (lines \"IP NAME\")"},
+    [SX_CLI_SEED] = {"seed", 0, K_U64, "N", "hash seed (changes nothing in the outputs)"},
+    [SX_CLI_MAX_FLOWS] = {"max-flows", 0, K_COUNT, "N",
+			  "memory ceiling: at most N flows live at once over\n"
+			  "the run (1 KiB each), N / threads per reader thread;\n"
+			  "past it the least recently active flows end early\n"
+			  "as idle, with one warning (default: 131072 per\n"
+			  "reader thread, 128 MiB)"},
+    [SX_CLI_SUPPORT] = {"support", 0, K_FRACTION, "F",
+			"a pattern must occur in at least this fraction of the\n"
+			"occurrences, 0 < F <= 1 (default 0.9)"},
+    [SX_CLI_ALL_PORTS] = {"all-ports", 0, K_FLAG, NULL,
+			  "pattern.txt: every port of each host (default: the\n"
+			  "three most used of each host)"},
+    [SX_CLI_STATS] = {"stats", 0, K_FLAG, NULL,
+		      "add stats (packet-count, duration) to the policies"},
+    [SX_CLI_GATEWAY] = {"gateway", 0, K_IP, "IP",
+			"write this address as the firewall's alias gateway"},
+    [SX_CLI_PHONE] = {"phone", 0, K_IP, "IP", "write this address as the firewall's alias phone"},
+    [SX_CLI_HELP] = {"help", 'h', K_FLAG, NULL, "this help"},
+};
+
+static int code_of(enum sx_cli_opt o)
+{
+	return shared_opts[o].short_name ? shared_opts[o].short_name : SX_CLI_CODE(o);
+}
+
+struct option *sx_cli_longopts(const struct option *own, const enum sx_cli_opt *shared)
+{
+	size_t nown = 0, nshared = 0, i;
+	struct option *all;
+
+	while (own && own[nown].name)
+		nown++;
+	while (shared[nshared] != SX_CLI_NOPTS)
+		nshared++;
+	all = sx_calloc_array(nown + nshared + 1, sizeof(*all));
+	if (!all)
+		return NULL;
+	for (i = 0; i < nown; i++)
+		all[i] = own[i];
+	for (i = 0; i < nshared; i++) {
+		const struct shared_opt *s = &shared_opts[shared[i]];
+
+		all[nown + i] = (struct option){s->name, s->arg ? required_argument : no_argument,
+						NULL, code_of(shared[i])};
+	}
+	return all;
+}
+
+int sx_cli_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out)
+{
+	double v = 0;
+
+	if (sx_parse_seconds(arg, &v) || v > SX_CLI_MAX_SECONDS || (!zero_ok && v <= 0))
+		return sx_cli_usage_error(cmd, "%s expects %s number of seconds, not \"%s\"", opt,
+					  zero_ok ? "a" : "a positive", arg);
+	if (!zero_ok && v * 1e9 < 0.5)
+		return sx_cli_usage_error(cmd, "%s is too small: \"%s\"", opt, arg);
+	*out = v;
+	return 0;
+}
+
+/* Parse arg as option o's kind into the slot of c it fills. */
+static int parse_shared(const char *cmd, enum sx_cli_opt o, const char *arg,
+			struct sx_cli_common *c)
+{
+	const struct shared_opt *s = &shared_opts[o];
+	char opt[32];
+	const char **text = NULL;
+	double *secs = NULL;
+	uint64_t *u = NULL;
+	unsigned char ip[16];
+	char *end;
+
+	snprintf(opt, sizeof(opt), "--%s", s->name);
+	switch (o) {
+	case SX_CLI_FILTER:
+		text = &c->filter;
+		break;
+	case SX_CLI_EVENTS:
+		text = &c->events;
+		break;
+	case SX_CLI_NAMES:
+		text = &c->names;
+		break;
+	case SX_CLI_GATEWAY:
+		text = &c->gateway;
+		break;
+	case SX_CLI_PHONE:
+		text = &c->phone;
+		break;
+	case SX_CLI_WINDOW:
+		secs = &c->window;
+		break;
+	case SX_CLI_DURATION:
+		secs = &c->duration;
+		break;
+	case SX_CLI_IDLE:
+		secs = &c->idle_timeout;
+		break;
+	case SX_CLI_SEED:
+		u = &c->seed;
+		break;
+	case SX_CLI_MAX_FLOWS:
+		u = &c->max_flows;
+		break;
+	case SX_CLI_ALL_PORTS:
+		c->all_ports = true;
+		break;
+	case SX_CLI_STATS:
+		c->stats = true;
+		break;
+	default:
+		break;
+	}
+	switch (s->kind) {
+	case K_JOBS:
+		return sx_cli_threads(cmd, arg, &c->jobs);
+	case K_FILE: /* checked by sx_cli_common_files(), after the whole line */
+		break;
+	case K_BPF:
+		if (sx_cli_check_filter(cmd, arg))
+			return SX_EXIT_USAGE;
+		break;
+	case K_SECS0:
+	case K_SECS:
+		return sx_cli_seconds(cmd, opt, arg, s->kind == K_SECS0, secs);
+	case K_U64:
+	case K_COUNT:
+		if (sx_parse_u64(arg, s->kind == K_COUNT, UINT64_MAX, u))
+			return sx_cli_usage_error(cmd, "%s expects a %snumber, not \"%s\"", opt,
+						  s->kind == K_COUNT ? "positive " : "", arg);
+		return 0;
+	case K_FRACTION:
+		errno = 0;
+		c->support = strtod(arg, &end);
+		if (errno || end == arg || *end || !(c->support > 0 && c->support <= 1))
+			return sx_cli_usage_error(
+			    cmd, "%s expects a fraction in (0, 1], not \"%s\"", opt, arg);
+		return 0;
+	case K_IP:
+		if (inet_pton(AF_INET, arg, ip) != 1 && inet_pton(AF_INET6, arg, ip) != 1)
+			return sx_cli_usage_error(cmd, "%s expects an IP address, not \"%s\"", opt,
+						  arg);
+		break;
+	case K_TEXT:
+	case K_FLAG:
+		break;
+	}
+	if (text)
+		*text = arg;
+	return 0;
+}
+
+int sx_cli_common_opt(const char *cmd, int code, const char *arg, struct sx_cli_common *c)
+{
+	int o, ret;
+
+	for (o = 0; o < SX_CLI_NOPTS; o++)
+		if (code == code_of((enum sx_cli_opt)o))
+			break;
+	if (o == SX_CLI_NOPTS || o == SX_CLI_HELP)
+		return 1;
+	ret = parse_shared(cmd, (enum sx_cli_opt)o, arg, c);
+	if (!ret)
+		c->given |= 1u << o;
+	return ret;
+}
+
+int sx_cli_common_files(const char *cmd, const struct sx_cli_common *c)
+{
+	if (sx_cli_inputs(cmd, "--events ", &c->events, 1) ||
+	    sx_cli_inputs(cmd, "--names ", &c->names, 1))
+		return SX_EXIT_USAGE;
+	return 0;
+}
+
+void sx_cli_help_opts(FILE *f, const enum sx_cli_opt *shared)
+{
+	size_t i;
+
+	for (i = 0; shared[i] != SX_CLI_NOPTS; i++) {
+		const struct shared_opt *s = &shared_opts[shared[i]];
+		const char *h = s->help;
+		char head[64];
+		int n;
+
+		n = snprintf(head, sizeof(head), "  %c%c%s--%s%s%s", s->short_name ? '-' : ' ',
+			     s->short_name ? s->short_name : ' ', s->short_name ? ", " : "  ",
+			     s->name, s->arg ? " " : "", s->arg ? s->arg : "");
+		if (n < SX_CLI_HELP_COL - 1)
+			fprintf(f, "%-*s", SX_CLI_HELP_COL, head);
+		else
+			fprintf(f, "%s ", head);
+		for (;;) {
+			size_t len = strcspn(h, "\n");
+
+			fprintf(f, "%.*s\n", (int)len, h);
+			if (!h[len])
+				break;
+			h += len + 1;
+			fprintf(f, "%*s", SX_CLI_HELP_COL, "");
+		}
+	}
 }

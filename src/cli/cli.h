@@ -4,18 +4,26 @@
 #ifndef SX_CLI_H
 #define SX_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* Exit status when standard output (or an output pipe) was closed by its
+ * reader: 128 + SIGPIPE, as a shell reports a process the signal killed. */
+#define SX_CLI_EXIT_PIPE 141
 
 /* Install SIGINT/SIGTERM handlers that request a stop and remove temporary
- * output files; a second signal exits at once. */
+ * output files; a second signal exits at once.  SIGPIPE removes them and
+ * exits quietly with SX_CLI_EXIT_PIPE. */
 void sx_cli_signals(void);
 
 /*
  * sx_cli_exit - a command's exit status: exit_code, or 128 + the signal
  * number (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run.
- * Every command returns through it.
+ * Every command returns through it.  A status other than 0 and 3 removes the
+ * output directories the run created (sx_cli_output_dir()).
  */
 int sx_cli_exit(int exit_code);
 
@@ -47,8 +55,17 @@ void sx_cli_spool_free(char **read_paths, const char *const *paths, int n);
  */
 void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
 
-/* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
-/* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg. */
+/*
+ * sx_cli_inputs - the one rule for files named on a command line (inputs,
+ * and files options read): one that does not exist, or is a directory, is a
+ * usage error, found before anything is read or written ("-" and NULL
+ * entries are skipped).  what prefixes the path in the message ("--events
+ * ", or "").  Returns 0 or SX_EXIT_USAGE, the message printed.
+ */
+int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n);
+
+/* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg.  The
+ * directories created are removed again when the run fails (sx_cli_exit()). */
 int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen);
 
 /*
@@ -66,6 +83,73 @@ int sx_cli_output_dir(const char *cmd, const char *dir);
  */
 int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set);
 
+/* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */
 int sx_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The options several commands share, one entry each in cli.c's table
+ * (name, argument, help text, how it is parsed).  A command lists those it
+ * takes (ending with SX_CLI_NOPTS); sx_cli_longopts() makes getopt_long's
+ * table of them and the command's own; sx_cli_common_opt() parses one into
+ * struct sx_cli_common; sx_cli_help_opts() prints their --help lines.  A
+ * filter must compile; files (--events, --names) must exist
+ * (sx_cli_common_files(), once the line is parsed).
+ */
+enum sx_cli_opt {
+	SX_CLI_JOBS,
+	SX_CLI_FILTER,
+	SX_CLI_WINDOW,
+	SX_CLI_EVENTS,
+	SX_CLI_DURATION,
+	SX_CLI_IDLE,
+	SX_CLI_NAMES,
+	SX_CLI_SEED,
+	SX_CLI_MAX_FLOWS,
+	SX_CLI_SUPPORT,
+	SX_CLI_ALL_PORTS,
+	SX_CLI_STATS,
+	SX_CLI_GATEWAY,
+	SX_CLI_PHONE,
+	SX_CLI_HELP,
+	SX_CLI_NOPTS
+};
+
+/* getopt_long code of a shared option without a short name; a command's
+ * own long options use codes from 256 to 999. */
+#define SX_CLI_CODE(opt) (1000 + (int)(opt))
+/* The column where --help text starts. */
+#define SX_CLI_HELP_COL 27
+/* Seconds beyond this are refused: every time sum stays inside int64 ns. */
+#define SX_CLI_MAX_SECONDS 100000000.0
+
+struct sx_cli_common {
+	unsigned jobs; /* 0: not given (the CPUs) */
+	const char *filter, *events, *names, *gateway, *phone;
+	double window, duration, idle_timeout, support;
+	uint64_t seed, max_flows;
+	bool all_ports, stats;
+	uint32_t given; /* 1u << enum sx_cli_opt, for each option given */
+};
+
+static inline bool sx_cli_given(const struct sx_cli_common *c, enum sx_cli_opt o)
+{
+	return c->given & (1u << o);
+}
+
+/* own (ending with a NULL name, may be NULL) then the shared options listed;
+ * NULL when out of memory.  Caller frees. */
+struct option *sx_cli_longopts(const struct option *own, const enum sx_cli_opt *shared);
+/* A getopt_long code: 0 when it is a shared option (parsed into c), 1 when
+ * it is not one (nor for --help, which the command prints), or
+ * SX_EXIT_USAGE with the message printed. */
+int sx_cli_common_opt(const char *cmd, int code, const char *arg, struct sx_cli_common *c);
+/* The files the shared options name (--events, --names) exist: checked
+ * once the whole line is parsed, as sx_cli_inputs().  0 or SX_EXIT_USAGE. */
+int sx_cli_common_files(const char *cmd, const struct sx_cli_common *c);
+/* The --help lines of the shared options listed. */
+void sx_cli_help_opts(FILE *f, const enum sx_cli_opt *shared);
+/* Seconds, a fraction allowed, at most SX_CLI_MAX_SECONDS; positive unless
+ * zero_ok.  0, or SX_EXIT_USAGE with the message naming opt. */
+int sx_cli_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out);
 
 #endif /* SX_CLI_H */

@@ -30,7 +30,6 @@
  * writable, archive unreadable); 2 usage error; 130 / 143 interrupted by
  * SIGINT / SIGTERM.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -55,7 +54,7 @@ int sx_cmd_batch(int argc, char **argv);
 
 static const char cmd[] = "batch";
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: sigex batch ARCHIVE [-o OUT] [OPTIONS]\n"
     "       sigex batch --manifest FILE [-o OUT] [OPTIONS]\n"
     "\n"
@@ -78,22 +77,15 @@ static const char usage[] =
     "                           relative to the manifest's directory\n"
     "      --resume             skip every unit whose inputs and options are\n"
     "                           unchanged since its outputs were completed\n"
-    "  -j, --jobs N             threads in all (default: CPUs)\n"
     "      --units N            units in flight at once: being read or mined\n"
     "                           (default: as many as -j)\n"
-    "      --support F          default --support of the units (device.yaml wins)\n"
-    "      --window SECONDS     default --window of the units\n"
-    "      --duration SECONDS   default length of an events.csv window\n"
-    "      --idle-timeout SECONDS  default flow idle timeout\n"
-    "      --stats              add stats to the policies (default of the units)\n"
-    "      --gateway IP, --phone IP  default aliases (device.yaml wins)\n"
-    "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
-    "  -f, --filter BPF         read only packets matching a libpcap filter\n"
-    "      --all-ports          pattern.txt: every port of each host\n"
     "      --validate           held-out allow rate of each unit (see sigex --help)\n"
-    "      --seed N             hash seed (changes nothing in the outputs)\n"
     "  -q, --quiet              no progress, no notes; errors only\n"
-    "  -h, --help               this help\n"
+    "\n"
+    "The options below are the units' defaults (device.yaml wins; the length\n"
+    "of an events.csv window is --duration):\n";
+
+static const char usage_foot[] =
     "\n"
     "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error, 3 some unit failed or had\n"
@@ -105,45 +97,28 @@ enum {
 	OPT_MANIFEST = 256,
 	OPT_RESUME,
 	OPT_UNITS,
-	OPT_SUPPORT,
-	OPT_WINDOW,
-	OPT_DURATION,
-	OPT_IDLE,
-	OPT_STATS,
-	OPT_GATEWAY,
-	OPT_PHONE,
-	OPT_NAMES,
-	OPT_ALL_PORTS,
 	OPT_VALIDATE,
-	OPT_SEED,
 };
 
-static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-					 {"manifest", required_argument, NULL, OPT_MANIFEST},
-					 {"resume", no_argument, NULL, OPT_RESUME},
-					 {"jobs", required_argument, NULL, 'j'},
-					 {"units", required_argument, NULL, OPT_UNITS},
-					 {"support", required_argument, NULL, OPT_SUPPORT},
-					 {"window", required_argument, NULL, OPT_WINDOW},
-					 {"duration", required_argument, NULL, OPT_DURATION},
-					 {"idle-timeout", required_argument, NULL, OPT_IDLE},
-					 {"stats", no_argument, NULL, OPT_STATS},
-					 {"gateway", required_argument, NULL, OPT_GATEWAY},
-					 {"phone", required_argument, NULL, OPT_PHONE},
-					 {"names", required_argument, NULL, OPT_NAMES},
-					 {"filter", required_argument, NULL, 'f'},
-					 {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
-					 {"validate", no_argument, NULL, OPT_VALIDATE},
-					 {"seed", required_argument, NULL, OPT_SEED},
-					 {"quiet", no_argument, NULL, 'q'},
-					 {"help", no_argument, NULL, 'h'},
-					 {NULL, 0, NULL, 0}};
+static const enum sx_cli_opt shared[] = {
+    SX_CLI_SUPPORT, SX_CLI_WINDOW, SX_CLI_DURATION, SX_CLI_IDLE,   SX_CLI_STATS,
+    SX_CLI_GATEWAY, SX_CLI_PHONE,  SX_CLI_NAMES,    SX_CLI_FILTER, SX_CLI_ALL_PORTS,
+    SX_CLI_JOBS,    SX_CLI_SEED,   SX_CLI_HELP,	    SX_CLI_NOPTS};
+
+static const struct option own[] = {{"output", required_argument, NULL, 'o'},
+				    {"manifest", required_argument, NULL, OPT_MANIFEST},
+				    {"resume", no_argument, NULL, OPT_RESUME},
+				    {"units", required_argument, NULL, OPT_UNITS},
+				    {"validate", no_argument, NULL, OPT_VALIDATE},
+				    {"quiet", no_argument, NULL, 'q'},
+				    {NULL, 0, NULL, 0}};
 
 struct args {
 	const char *archive;
 	const char *manifest;
 	const char *out;
 	bool quiet;
+	struct sx_cli_common c;
 	struct sx_batch_cfg cfg;
 	char last_update[64];
 };
@@ -290,39 +265,55 @@ static void log_line(void *arg, enum sx_log_level level, const char *text)
 
 /* ---- options ---- */
 
-static int parse_secs(const char *opt, const char *arg, bool zero_ok, double *out)
+/* The shared options into the batch's defaults. */
+static void defaults(struct args *a)
 {
-	double v = 0;
+	const struct sx_cli_common *c = &a->c;
+	struct sx_batch_opts *o = &a->cfg.opts;
+	static const struct {
+		enum sx_cli_opt opt;
+		unsigned bit;
+	} bits[] = {{SX_CLI_SUPPORT, SX_BATCH_OPT_SUPPORT},
+		    {SX_CLI_WINDOW, SX_BATCH_OPT_WINDOW},
+		    {SX_CLI_DURATION, SX_BATCH_OPT_DURATION},
+		    {SX_CLI_IDLE, SX_BATCH_OPT_IDLE},
+		    {SX_CLI_STATS, SX_BATCH_OPT_STATS}};
+	size_t i;
 
-	if (sx_parse_seconds(arg, &v) || v > 100000000.0 || (!zero_ok && v <= 0))
-		return sx_cli_usage_error(cmd, "%s expects %s number of seconds, not \"%s\"", opt,
-					  zero_ok ? "a" : "a positive", arg);
-	*out = v;
-	return 0;
-}
-
-static int parse_ip(const char *opt, const char *arg)
-{
-	unsigned char b[16];
-
-	if (inet_pton(AF_INET, arg, b) == 1 || inet_pton(AF_INET6, arg, b) == 1)
-		return 0;
-	return sx_cli_usage_error(cmd, "%s expects an IP address, not \"%s\"", opt, arg);
+	o->support = c->support;
+	o->window = c->window;
+	o->duration = c->duration;
+	o->idle = c->idle_timeout;
+	o->stats = c->stats;
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (sx_cli_given(c, bits[i].opt))
+			o->set |= bits[i].bit;
+	a->cfg.threads = c->jobs;
+	a->cfg.gateway = c->gateway;
+	a->cfg.phone = c->phone;
+	a->cfg.names = c->names;
+	a->cfg.filter = c->filter;
+	a->cfg.all_ports = c->all_ports;
+	a->cfg.seed = c->seed;
 }
 
 static int parse(int argc, char **argv, struct args *a)
 {
-	struct sx_batch_opts *o = &a->cfg.opts;
+	struct option *longopts = sx_cli_longopts(own, shared);
 	uint64_t v;
-	int c, npos = 0;
+	int c, npos = 0, ret = 0;
 
+	if (!longopts) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
 	optind = 0; /* glibc: start over */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
+	while (!ret && (c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 1:
 			if (npos++)
-				return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", optarg);
+				ret = sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", optarg);
 			a->archive = optarg;
 			break;
 		case 'o':
@@ -331,90 +322,42 @@ static int parse(int argc, char **argv, struct args *a)
 		case OPT_MANIFEST:
 			a->manifest = optarg;
 			break;
-		case OPT_RESUME:
-			a->cfg.resume = true;
-			break;
-		case 'j':
-			if (sx_cli_threads(cmd, optarg, &a->cfg.threads))
-				return SX_EXIT_USAGE;
-			break;
-		case OPT_UNITS:
-			if (sx_parse_u64(optarg, 1, 1024, &v))
-				return sx_cli_usage_error(
-				    cmd, "--units expects 1 to 1024, not \"%s\"", optarg);
-			a->cfg.units = (unsigned)v;
-			break;
-		case OPT_SUPPORT: {
-			char *end;
-
-			errno = 0;
-			o->support = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->support > 0 && o->support <= 1))
-				return sx_cli_usage_error(cmd,
-							  "--support expects a fraction in "
-							  "(0, 1], not \"%s\"",
-							  optarg);
-			o->set |= SX_BATCH_OPT_SUPPORT;
-			break;
-		}
-		case OPT_WINDOW:
-			if (parse_secs("--window", optarg, true, &o->window))
-				return SX_EXIT_USAGE;
-			o->set |= SX_BATCH_OPT_WINDOW;
-			break;
-		case OPT_DURATION:
-			if (parse_secs("--duration", optarg, false, &o->duration))
-				return SX_EXIT_USAGE;
-			o->set |= SX_BATCH_OPT_DURATION;
-			break;
-		case OPT_IDLE:
-			if (parse_secs("--idle-timeout", optarg, false, &o->idle))
-				return SX_EXIT_USAGE;
-			o->set |= SX_BATCH_OPT_IDLE;
-			break;
-		case OPT_STATS:
-			o->stats = true;
-			o->set |= SX_BATCH_OPT_STATS;
-			break;
-		case OPT_GATEWAY:
-			if (parse_ip("--gateway", optarg))
-				return SX_EXIT_USAGE;
-			a->cfg.gateway = optarg;
-			break;
-		case OPT_PHONE:
-			if (parse_ip("--phone", optarg))
-				return SX_EXIT_USAGE;
-			a->cfg.phone = optarg;
-			break;
-		case OPT_NAMES:
-			a->cfg.names = optarg;
-			break;
-		case 'f':
-			a->cfg.filter = optarg;
-			break;
-		case OPT_ALL_PORTS:
-			a->cfg.all_ports = true;
-			break;
 		case OPT_VALIDATE:
 			a->cfg.validate = true;
 			break;
-		case OPT_SEED:
-			if (sx_parse_u64(optarg, 0, UINT64_MAX, &a->cfg.seed))
-				return sx_cli_usage_error(
-				    cmd, "--seed expects a number, not \"%s\"", optarg);
+		case OPT_RESUME:
+			a->cfg.resume = true;
+			break;
+		case OPT_UNITS:
+			if (sx_parse_u64(optarg, 1, 1024, &v))
+				ret = sx_cli_usage_error(
+				    cmd, "--units expects 1 to 1024, not \"%s\"", optarg);
+			a->cfg.units = (unsigned)v;
 			break;
 		case 'q':
 			a->quiet = true;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return -1;
+			fputs(usage_head, stdout);
+			sx_cli_help_opts(stdout, shared);
+			fputs(usage_foot, stdout);
+			ret = -1;
+			break;
 		case ':':
-			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			break;
+		case '?':
+			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			break;
 		default:
-			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			ret = sx_cli_common_opt(cmd, c, optarg, &a->c);
+			break;
 		}
 	}
+	free(longopts);
+	if (ret)
+		return ret;
+	defaults(a);
 	for (; optind < argc; optind++) { /* after "--" */
 		if (npos++)
 			return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", argv[optind]);
@@ -425,7 +368,7 @@ static int parse(int argc, char **argv, struct args *a)
 	if (a->archive && a->manifest)
 		return sx_cli_usage_error(cmd, "ARCHIVE and --manifest replace each other: give "
 					       "one");
-	return 0;
+	return sx_cli_common_files(cmd, &a->c);
 }
 
 /* SOURCE_DATE_EPOCH (reproducible builds): last-update from it. */

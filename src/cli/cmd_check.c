@@ -60,67 +60,82 @@ static const struct option longopts[] = {{"tolerance", required_argument, NULL, 
 					 {"help", no_argument, NULL, 'h'},
 					 {NULL, 0, NULL, 0}};
 
-int sx_cmd_check(int argc, char **argv)
-{
-	enum sx_check_format fmt = SX_CHECK_TEXT;
-	const char *pos[2] = {NULL, NULL};
-	struct sx_check_report *r = NULL;
+/* What the command line says. */
+struct args {
+	const char *pos[2]; /* BASELINE, OUT */
 	struct sx_check_tol tol;
-	char msg[1024];
-	bool quiet = false;
-	int c, npos = 0, ret;
+	enum sx_check_format fmt;
+	bool quiet;
+};
 
-	sx_check_tol_default(&tol);
+/* A positional argument; 0 or the usage error's status. */
+static int positional(struct args *a, int *npos, const char *arg)
+{
+	if (*npos >= 2)
+		return sx_cli_usage_error(cmd, "expected BASELINE OUT, not also \"%s\"", arg);
+	a->pos[(*npos)++] = arg;
+	return 0;
+}
+
+/* 0, -1 (--help printed), or the usage error's status. */
+static int parse(int argc, char **argv, struct args *a)
+{
+	char msg[1024];
+	int c, npos = 0, ret = 0;
+
+	sx_check_tol_default(&a->tol);
+	a->fmt = SX_CHECK_TEXT;
 	optind = 0; /* glibc: start over */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-:qh", longopts, NULL)) != -1) {
+	while (!ret && (c = getopt_long(argc, argv, "-:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 1:
-			if (npos >= 2)
-				return sx_cli_usage_error(cmd,
-							  "expected BASELINE OUT, not also "
-							  "\"%s\"",
-							  optarg);
-			pos[npos++] = optarg;
+			ret = positional(a, &npos, optarg);
 			break;
 		case OPT_TOLERANCE:
-			if (sx_check_tol_parse(&tol, optarg, msg, sizeof(msg)))
-				return sx_cli_usage_error(cmd, "--tolerance: %s", msg);
+			if (sx_check_tol_parse(&a->tol, optarg, msg, sizeof(msg)))
+				ret = sx_cli_usage_error(cmd, "--tolerance: %s", msg);
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
-				fmt = SX_CHECK_TEXT;
+				a->fmt = SX_CHECK_TEXT;
 			else if (strcmp(optarg, "yaml") == 0)
-				fmt = SX_CHECK_YAML;
+				a->fmt = SX_CHECK_YAML;
 			else if (strcmp(optarg, "json") == 0)
-				fmt = SX_CHECK_JSON;
+				a->fmt = SX_CHECK_JSON;
 			else
-				return sx_cli_usage_error(cmd,
-							  "--format is text, yaml or json, "
-							  "not \"%s\"",
-							  optarg);
+				ret = sx_cli_usage_error(
+				    cmd, "--format is text, yaml or json, not \"%s\"", optarg);
 			break;
 		case 'q':
-			quiet = true;
+			a->quiet = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return SX_EXIT_OK;
+			ret = -1;
+			break;
 		case ':':
-			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			break;
 		default:
-			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			break;
 		}
 	}
-	for (; optind < argc; optind++) { /* after "--" */
-		if (npos >= 2)
-			return sx_cli_usage_error(cmd, "expected BASELINE OUT, not also \"%s\"",
-						  argv[optind]);
-		pos[npos++] = argv[optind];
-	}
-	if (npos != 2)
-		return sx_cli_usage_error(cmd, "expected BASELINE OUT");
-	ret = sx_check_run(pos[0], pos[1], &tol, &r, msg, sizeof(msg));
+	for (; !ret && optind < argc; optind++) /* after "--" */
+		ret = positional(a, &npos, argv[optind]);
+	if (!ret && npos != 2)
+		ret = sx_cli_usage_error(cmd, "expected BASELINE OUT");
+	return ret;
+}
+
+static int run(const struct args *a)
+{
+	struct sx_check_report *r = NULL;
+	char msg[1024];
+	int ret;
+
+	ret = sx_check_run(a->pos[0], a->pos[1], &a->tol, &r, msg, sizeof(msg));
 	if (ret == -ENOMEM) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		return SX_EXIT_USAGE;
@@ -131,7 +146,7 @@ int sx_cmd_check(int argc, char **argv)
 		sx_log(SX_LOG_ERROR, "check: cannot compare: %s", msg);
 		return SX_EXIT_USAGE;
 	}
-	if (!quiet && sx_check_print(stdout, r, fmt)) {
+	if (!a->quiet && sx_check_print(stdout, r, a->fmt)) {
 		sx_log(SX_LOG_ERROR, "standard output: write error");
 		sx_check_report_free(r);
 		return SX_EXIT_USAGE;
@@ -139,4 +154,17 @@ int sx_cmd_check(int argc, char **argv)
 	ret = r->differ ? SX_EXIT_FAILURE : SX_EXIT_OK;
 	sx_check_report_free(r);
 	return ret;
+}
+
+int sx_cmd_check(int argc, char **argv)
+{
+	struct args a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	ret = parse(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? SX_EXIT_OK : ret;
+	return run(&a);
 }

@@ -5,9 +5,11 @@
  *
  * Command line as the reference's argparse: DEVICE any string, IPV4 a
  * dotted quad (a usage error otherwise), each PCAP an existing file
- * ("<arg>" is not an existing file), -o an existing directory ("<arg>" is
- * not an existing directory), the current directory when -o is missing
- * (where the reference crashes).  Outputs, in DIR: one <event>.csv per
+ * ("<arg>" is not an existing file), -o a directory, created when missing
+ * as in the default mode (the reference wants it to exist), the current
+ * directory when -o is missing (where the reference crashes).  An option
+ * of the default mode is refused with what this mode is and the options
+ * it accepts.  Outputs, in DIR: one <event>.csv per
  * capture, pattern.txt (the reference's patterns.txt, same content) and
  * profile.yaml; standard output carries the reference's report.  Errors go
  * to standard error; nothing is written to standard output on failure.
@@ -46,10 +48,14 @@ static const char usage[] =
     "  PCAP                captures (pcap, pcapng, gzip), processed in this order\n"
     "\n"
     "Options:\n"
-    "  -o, --output DIR    output directory (default: the current directory)\n"
+    "  -o, --output DIR    output directory (default: the current directory;\n"
+    "                      created if missing)\n"
     "      --mode upstream this mode\n"
     "  -h, --help          this help\n"
     "\n"
+    "\n"
+    "The reference has no event windows, background captures, aliases or other\n"
+    "options: the default mode's options do not apply here.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error.\n";
 
 static bool is_file(const char *path)
@@ -57,13 +63,6 @@ static bool is_file(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int write_outputs(const struct sx_upstream_result *r, const char *device, const char *dir)
@@ -98,7 +97,15 @@ out_err:
 	return SX_EXIT_FAILURE;
 }
 
-int sx_cmd_extract_upstream(int argc, char **argv)
+/* What the command line says. */
+struct args {
+	const char *dir, *device, *ipv4;
+	const char *const *paths;
+	size_t npaths;
+};
+
+/* 0, -1 (--help printed), or the usage error's status. */
+static int parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 	    {"output", required_argument, NULL, 'o'},
@@ -106,20 +113,16 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct sx_upstream_cfg cfg = {0};
-	struct sx_upstream_result *r;
-	const char *dir = ".", *device, *ipv4;
-	struct in_addr a;
-	char msg[512];
+	struct in_addr addr;
 	size_t i;
-	int c, ret;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			dir = optarg;
+			a->dir = optarg;
 			break;
 		case 'm':
 			if (strcmp(optarg, "upstream") != 0)
@@ -130,40 +133,69 @@ int sx_cmd_extract_upstream(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return SX_EXIT_OK;
+			return -1;
 		case ':':
 			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
 		default:
-			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			return sx_cli_usage_error(
+			    cmd,
+			    "%s: --mode upstream reproduces the reference tool, which has no "
+			    "such option (nor event windows); this mode accepts only -o DIR, "
+			    "--mode upstream and --help",
+			    argv[optind - 1]);
 		}
 	}
 	if (argc - optind < 3)
 		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
-	device = argv[optind];
-	ipv4 = argv[optind + 1];
-	if (inet_pton(AF_INET, ipv4, &a) != 1)
+	a->device = argv[optind];
+	a->ipv4 = argv[optind + 1];
+	if (inet_pton(AF_INET, a->ipv4, &addr) != 1)
 		return sx_cli_usage_error(cmd, "argument ipv4: invalid IPv4Address value: '%s'",
-					  ipv4);
-	for (i = (size_t)optind + 2; i < (size_t)argc; i++)
-		if (!is_file(argv[i]))
-			return sx_cli_usage_error(cmd, "\"%s\" is not an existing file", argv[i]);
-	if (!is_dir(dir))
-		return sx_cli_usage_error(cmd, "\"%s\" is not an existing directory", dir);
+					  a->ipv4);
+	a->paths = (const char *const *)&argv[optind + 2];
+	a->npaths = (size_t)(argc - optind - 2);
+	for (i = 0; i < a->npaths; i++)
+		if (!is_file(a->paths[i]))
+			return sx_cli_usage_error(cmd, "\"%s\" is not an existing file",
+						  a->paths[i]);
+	return 0;
+}
 
-	cfg.paths = (const char *const *)&argv[optind + 2];
-	cfg.npaths = (size_t)(argc - optind - 2);
-	cfg.ipv4 = ipv4;
+static int run(const struct args *a)
+{
+	struct sx_upstream_cfg cfg = {0};
+	struct sx_upstream_result *r;
+	char msg[512];
+	size_t i;
+	int ret;
+
+	ret = sx_cli_output_dir(cmd, a->dir);
+	if (ret)
+		return ret;
+	cfg.paths = a->paths;
+	cfg.npaths = a->npaths;
+	cfg.ipv4 = a->ipv4;
 	ret = sx_upstream_run(&cfg, &r, msg, sizeof(msg));
 	if (ret) {
 		fprintf(stderr, "sigex %s: %s\n", cmd, msg);
-		return sx_cli_exit(SX_EXIT_FAILURE);
+		return SX_EXIT_FAILURE;
 	}
 	for (i = 0; i < r->ntables; i++)
 		if (r->tables[i].warning[0])
 			fprintf(stderr, "sigex %s: warning: %s\n", cmd, r->tables[i].warning);
-	ret = write_outputs(r, device, dir);
+	ret = write_outputs(r, a->device, a->dir);
 	sx_upstream_result_free(r);
 	if (ret == SX_EXIT_OK)
 		sx_cli_finished();
-	return sx_cli_exit(ret);
+	return ret;
+}
+
+int sx_cmd_extract_upstream(int argc, char **argv)
+{
+	struct args a = {.dir = "."};
+	int ret = parse(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? SX_EXIT_OK : ret;
+	return sx_cli_exit(run(&a));
 }

@@ -25,9 +25,9 @@
 
 int sx_cmd_flows(int argc, char **argv);
 
-#define MAX_SECONDS 100000000.0 /* keeps every time sum inside int64 ns */
+static const char cmd[] = "flows";
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: sigex flows [OPTIONS] PCAP...\n"
     "\n"
     "The stream-identifier stage: one CSV row per bidirectional flow of every\n"
@@ -39,216 +39,207 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  -o, --output FILE        write the CSV to FILE (default: standard output)\n"
-    "  -j, --jobs N             reader threads (default: number of CPUs)\n"
-    "      --window SECONDS     per capture, stop at the first gap longer than this\n"
-    "                           between accepted packets, as the reference tool does\n"
-    "                           (default 0: keep the whole capture)\n"
-    "      --events FILE        one capture, many events: CSV of timestamp[,label]\n"
-    "                           (epoch seconds or ISO 8601 with zone); each row opens\n"
-    "                           a window, and each window is one occurrence\n"
-    "      --duration SECONDS   length of an --events window (default 30)\n"
-    "      --idle-timeout SECONDS  a flow ends after this long without a packet\n"
-    "                           (default 120)\n"
-    "      --names FILE         seed the address-to-name table (lines \"IP NAME\")\n"
-    "  -f, --filter BPF         read only packets matching a libpcap filter\n"
-    "      --seed N             hash seed (changes nothing in the output)\n"
-    "      --max-flows N        memory ceiling: at most N flows live at once over\n"
-    "                           the run (1 KiB each), N / threads per reader thread;\n"
-    "                           past it the least recently active flows end early\n"
-    "                           as idle, with one warning (default: 131072 per\n"
-    "                           reader thread, 128 MiB)\n"
-    "  -q, --quiet              no warnings, errors only\n"
-    "  -h, --help               this help\n"
-    "\n"
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
-    "130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
+    "  -q, --quiet              no warnings, errors only\n";
 
-enum {
-	OPT_WINDOW = 256,
-	OPT_EVENTS,
-	OPT_DURATION,
-	OPT_IDLE,
-	OPT_NAMES,
-	OPT_SEED,
-	OPT_MAX_FLOWS,
+static const char usage_foot[] =
+    "\n"
+    "Exit status: 0 ok, 1 failure (FILE left as it was), 2 usage error (also: a\n"
+    "file that does not exist), 3 some inputs unreadable, 130/143 stopped by\n"
+    "SIGINT/SIGTERM (FILE left as it was), 141 standard output closed.\n";
+
+static const enum sx_cli_opt shared[] = {
+    SX_CLI_JOBS,   SX_CLI_WINDOW, SX_CLI_EVENTS,    SX_CLI_DURATION, SX_CLI_IDLE, SX_CLI_NAMES,
+    SX_CLI_FILTER, SX_CLI_SEED,	  SX_CLI_MAX_FLOWS, SX_CLI_HELP,     SX_CLI_NOPTS};
+
+static const struct option own[] = {{"output", required_argument, NULL, 'o'},
+				    {"quiet", no_argument, NULL, 'q'},
+				    {NULL, 0, NULL, 0}};
+
+/* What the command line says. */
+struct args {
+	struct sx_cli_common c;
+	const char *output;
+	const char *const *paths;
+	int npaths;
 };
 
-/* Seconds (fraction allowed) into ns; positive unless zero_ok. */
-static int parse_secs(const char *opt, const char *arg, bool zero_ok, int64_t *ns)
+/* 0, -1 (--help printed), or the usage error's status. */
+static int parse(int argc, char **argv, struct args *a)
 {
-	double v;
+	struct option *longopts = sx_cli_longopts(own, shared);
+	int c, ret = 0;
 
-	if (sx_parse_seconds(arg, &v) || v > MAX_SECONDS || (!zero_ok && v <= 0))
-		return sx_cli_usage_error("flows", "%s expects %s number of seconds, not \"%s\"",
-					  opt, zero_ok ? "a" : "a positive", arg);
-	*ns = (int64_t)(v * 1e9 + 0.5);
-	if (!zero_ok && *ns <= 0)
-		return sx_cli_usage_error("flows", "%s is too small: \"%s\"", opt, arg);
-	return 0;
-}
-
-int sx_cmd_flows(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"filter", required_argument, NULL, 'f'},
-	    {"window", required_argument, NULL, OPT_WINDOW},
-	    {"events", required_argument, NULL, OPT_EVENTS},
-	    {"duration", required_argument, NULL, OPT_DURATION},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
-	    {"names", required_argument, NULL, OPT_NAMES},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *output = "-", *filter = NULL, *names_file = NULL, *events_file = NULL;
-	struct sx_file_status *status = NULL;
-	struct sx_events *events = NULL;
-	struct sx_names *names = NULL;
-	struct sx_flows_job job;
-	struct sx_ingest_cfg icfg;
-	struct sx_flows_stats stats;
-	struct sx_out out;
-	char msg[512];
-	bool have_window = false, have_duration = false;
-	unsigned nthreads = 0;
-	uint64_t seed = 0;
-	int c, n, ret, exit_code = SX_EXIT_FAILURE;
-
-	memset(&job, 0, sizeof(job));
-	job.cfg.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
-	job.cfg.window_ns = (int64_t)SX_FLOWS_WINDOW_DEFAULT * SX_NS_PER_SEC;
-	job.cfg.duration_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
+	if (!longopts) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:j:f:qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while (!ret && (c = getopt_long(argc, argv, ":o:j:f:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			output = optarg;
-			break;
-		case 'j':
-			if (sx_cli_threads("flows", optarg, &nthreads))
-				return SX_EXIT_USAGE;
-			break;
-		case 'f':
-			filter = optarg;
-			break;
-		case OPT_WINDOW:
-			if (parse_secs("--window", optarg, true, &job.cfg.window_ns))
-				return SX_EXIT_USAGE;
-			have_window = job.cfg.window_ns > 0;
-			break;
-		case OPT_EVENTS:
-			events_file = optarg;
-			break;
-		case OPT_DURATION:
-			if (parse_secs("--duration", optarg, false, &job.cfg.duration_ns))
-				return SX_EXIT_USAGE;
-			have_duration = true;
-			break;
-		case OPT_IDLE:
-			if (parse_secs("--idle-timeout", optarg, false, &job.cfg.idle_ns))
-				return SX_EXIT_USAGE;
-			break;
-		case OPT_NAMES:
-			names_file = optarg;
-			break;
-		case OPT_SEED:
-			if (sx_parse_u64(optarg, 0, UINT64_MAX, &seed))
-				return sx_cli_usage_error(
-				    "flows", "--seed expects a number, not \"%s\"", optarg);
-			break;
-		case OPT_MAX_FLOWS:
-			if (sx_parse_u64(optarg, 1, UINT64_MAX, &job.cfg.max_flows))
-				return sx_cli_usage_error(
-				    "flows", "--max-flows expects a positive number, not \"%s\"",
-				    optarg);
+			a->output = optarg;
 			break;
 		case 'q':
 			sx_log_set_level(SX_LOG_ERROR);
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return SX_EXIT_OK;
+			fputs(usage_head, stdout);
+			sx_cli_help_opts(stdout, shared);
+			fputs(usage_foot, stdout);
+			ret = -1;
+			break;
+		case ':':
+			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			break;
+		case '?':
+			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			break;
 		default:
-			return sx_cli_usage_error("flows", "unknown option");
+			ret = sx_cli_common_opt(cmd, c, optarg, &a->c);
+			break;
 		}
 	}
-	n = argc - optind;
-	if (n <= 0)
-		return sx_cli_usage_error("flows", "no capture given");
-	if (events_file && have_window)
-		return sx_cli_usage_error("flows", "--window and --events cannot be combined");
-	if (have_duration && !events_file)
-		return sx_cli_usage_error("flows", "--duration needs --events");
-	if (sx_cli_check_filter("flows", filter))
+	free(longopts);
+	if (ret)
+		return ret;
+	a->paths = (const char *const *)argv + optind;
+	a->npaths = argc - optind;
+	if (a->npaths <= 0)
+		return sx_cli_usage_error(cmd, "no capture given");
+	if (a->c.events && a->c.window > 0)
+		return sx_cli_usage_error(cmd, "--window and --events cannot be combined");
+	if (sx_cli_given(&a->c, SX_CLI_DURATION) && !a->c.events)
+		return sx_cli_usage_error(cmd, "--duration needs --events");
+	if (sx_cli_common_files(cmd, &a->c))
 		return SX_EXIT_USAGE;
+	return sx_cli_inputs(cmd, "", a->paths, a->npaths);
+}
+
+/* The flow table's settings from the options. */
+static void job_cfg(const struct args *a, struct sx_flows_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->cfg.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
+	job->cfg.window_ns = (int64_t)SX_FLOWS_WINDOW_DEFAULT * SX_NS_PER_SEC;
+	job->cfg.duration_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
+	if (sx_cli_given(&a->c, SX_CLI_WINDOW))
+		job->cfg.window_ns = (int64_t)(a->c.window * 1e9 + 0.5);
+	if (sx_cli_given(&a->c, SX_CLI_DURATION))
+		job->cfg.duration_ns = (int64_t)(a->c.duration * 1e9 + 0.5);
+	if (sx_cli_given(&a->c, SX_CLI_IDLE))
+		job->cfg.idle_ns = (int64_t)(a->c.idle_timeout * 1e9 + 0.5);
+	job->cfg.max_flows = a->c.max_flows;
+	job->cfg.seed = a->c.seed;
+	job->paths = a->paths;
+	job->shown = a->paths;
+	job->npaths = (uint32_t)a->npaths;
 	/* More threads than captures: the spare ones read for the others
 	 * (ingest's pipe), so one long capture uses two cores. */
-	if (!nthreads)
-		nthreads = sx_nproc();
+	job->nthreads = a->c.jobs ? a->c.jobs : sx_nproc();
+	job->filter = a->c.filter;
+}
 
-	if (events_file) {
-		ret = sx_events_load(events_file, &events, msg, sizeof(msg));
-		if (ret) {
-			if (ret == -ENOMEM)
-				goto out_nomem;
-			return sx_cli_usage_error("flows", "--events: %s", msg);
-		}
+/* Load the events and names files into the job.  0 or the exit status. */
+static int load_tables(const struct args *a, struct sx_flows_job *job, struct sx_events **events)
+{
+	char msg[512];
+	int ret;
+
+	if (a->c.events) {
+		ret = sx_events_load(a->c.events, events, msg, sizeof(msg));
+		if (ret == -ENOMEM)
+			goto out_nomem;
+		if (ret)
+			return sx_cli_usage_error(cmd, "--events: %s", msg);
+		job->cfg.events = *events;
 	}
-	if (sx_names_new(&names))
+	if (sx_names_new(&job->names))
 		goto out_nomem;
-	if (names_file && sx_names_load(names, names_file, msg, sizeof(msg))) {
+	if (a->c.names && sx_names_load(job->names, a->c.names, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
-		goto out_free;
+		return SX_EXIT_FAILURE;
 	}
-	status = sx_calloc_array((size_t)n, sizeof(*status));
-	if (!status)
-		goto out_nomem;
+	return 0;
+out_nomem:
+	sx_log(SX_LOG_ERROR, "out of memory");
+	return SX_EXIT_FAILURE;
+}
 
-	job.paths = (const char *const *)argv + optind;
-	job.shown = job.paths;
-	job.npaths = (uint32_t)n;
-	job.nthreads = nthreads;
-	job.filter = filter;
-	job.cfg.seed = seed;
-	job.cfg.events = events;
-	job.names = names;
+/* Read, reduce and write the CSV to a->output, replaced only when the run
+ * has something to write.  The exit status. */
+static int write_flows(const struct args *a, const struct sx_flows_job *job,
+		       struct sx_file_status *status)
+{
+	struct sx_ingest_cfg icfg = {.paths = job->paths,
+				     .names = job->shown,
+				     .npaths = job->npaths,
+				     .nthreads = job->nthreads,
+				     .filter = job->filter};
+	struct sx_flows_stats stats;
+	struct sx_out out;
+	char msg[512];
+	int ret, exit_code;
 
-	if (sx_out_open(&out, output, msg, sizeof(msg))) {
+	if (sx_out_open(&out, a->output, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
-		goto out_free;
+		return SX_EXIT_FAILURE;
 	}
-	ret = sx_flows_write_csv(&job, out.f, status, &stats);
-	icfg = (struct sx_ingest_cfg){.paths = job.paths,
-				      .names = job.shown,
-				      .npaths = job.npaths,
-				      .nthreads = nthreads,
-				      .filter = filter};
+	ret = sx_flows_write_csv(job, out.f, status, &stats);
+	if (ret == -ENODATA) {
+		/* Nothing readable: report why, and leave FILE as it was. */
+		sx_out_abort(&out);
+		return sx_ingest_report(&icfg, status);
+	}
 	if (ret) {
 		if (ret == SX_E_STOPPED)
 			sx_log(SX_LOG_ERROR, "interrupted");
 		else
-			sx_log(SX_LOG_ERROR, "%s: %s", output, sx_strerror(ret));
+			sx_log(SX_LOG_ERROR, "%s: %s", a->output, sx_strerror(ret));
 		sx_out_abort(&out);
-		goto out_free;
+		return SX_EXIT_FAILURE;
 	}
 	exit_code = sx_ingest_report(&icfg, status);
-	sx_cli_warn_capped(job.cfg.max_flows, stats.capped);
+	sx_cli_warn_capped(job->cfg.max_flows, stats.capped);
 	if (sx_out_commit(&out, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
-		exit_code = SX_EXIT_FAILURE;
-	} else {
-		sx_cli_finished();
+		return SX_EXIT_FAILURE;
 	}
-	goto out_free;
+	sx_cli_finished();
+	return exit_code;
+}
 
-out_nomem:
-	sx_log(SX_LOG_ERROR, "out of memory");
+static int run(const struct args *a)
+{
+	struct sx_file_status *status = NULL;
+	struct sx_events *events = NULL;
+	struct sx_flows_job job;
+	int exit_code;
+
+	job_cfg(a, &job);
+	exit_code = load_tables(a, &job, &events);
+	if (exit_code)
+		goto out_free;
+	status = sx_calloc_array((size_t)a->npaths, sizeof(*status));
+	if (!status) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		exit_code = SX_EXIT_FAILURE;
+		goto out_free;
+	}
+	exit_code = write_flows(a, &job, status);
 out_free:
 	free(status);
-	sx_names_free(names);
+	sx_names_free(job.names);
 	sx_events_free(events);
-	return sx_cli_exit(exit_code);
+	return exit_code;
+}
+
+int sx_cmd_flows(int argc, char **argv)
+{
+	struct args a = {.output = "-"};
+	int ret = parse(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? SX_EXIT_OK : ret;
+	return sx_cli_exit(run(&a));
 }

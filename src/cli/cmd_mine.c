@@ -33,7 +33,9 @@
 
 int sx_cmd_mine(int argc, char **argv);
 
-static const char usage[] =
+static const char cmd[] = "mine";
+
+static const char usage_head[] =
     "Usage: sigex mine [OPTIONS] FLOWS.csv... [--background FLOWS.csv...]\n"
     "\n"
     "The signature-extractor stage: mine the flow CSVs written by 'sigex flows'\n"
@@ -45,27 +47,37 @@ static const char usage[] =
     "Options:\n"
     "  -o, --output DIR         output directory (default: the current directory;\n"
     "                           created if missing)\n"
-    "      --support F          a pattern must occur in at least this fraction of the\n"
-    "                           occurrences, 0 < F <= 1 (default 0.9)\n"
     "      --background FLOWS.csv...  flows of idle captures of the device; patterns\n"
     "                           also found there are listed apart, not in the\n"
     "                           signature.  Every argument up to the next option is\n"
     "                           a background file (end the list with -- if needed)\n"
-    "      --all-ports          Ports: every port of each host (default: the three\n"
-    "                           most used of each host)\n"
-    "  -j, --jobs N             matching threads (default: number of CPUs)\n"
-    "      --seed N             feature-hashing seed (changes nothing in the output)\n"
-    "  -q, --quiet              no report on standard output, errors only\n"
-    "  -h, --help               this help\n"
+    "  -q, --quiet              no report on standard output, errors only\n";
+
+static const char usage_foot[] =
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
-    "130/143 stopped by SIGINT/SIGTERM (no output replaced).\n";
+    "Exit status: 0 ok, 1 failure, 2 usage error (also: a file that does not\n"
+    "exist), 3 some inputs unreadable, 130/143 stopped by SIGINT/SIGTERM (no\n"
+    "output replaced), 141 standard output closed.\n";
 
 enum {
-	OPT_SUPPORT = 256,
-	OPT_BACKGROUND,
-	OPT_ALL_PORTS,
-	OPT_SEED,
+	OPT_BACKGROUND = 256,
+};
+
+static const enum sx_cli_opt shared[] = {SX_CLI_SUPPORT, SX_CLI_ALL_PORTS, SX_CLI_JOBS,
+					 SX_CLI_SEED,	 SX_CLI_HELP,	   SX_CLI_NOPTS};
+
+static const struct option own[] = {{"output", required_argument, NULL, 'o'},
+				    {"background", required_argument, NULL, OPT_BACKGROUND},
+				    {"quiet", no_argument, NULL, 'q'},
+				    {NULL, 0, NULL, 0}};
+
+/* What the command line says. */
+struct args {
+	struct sx_cli_common c;
+	const char *dir;
+	const char **events, **bgs; /* argc entries each */
+	int nev, nbg;
+	bool quiet;
 };
 
 /* Feed one CSV into the miner.  0 when read whole; else the input is
@@ -174,131 +186,141 @@ static int write_yaml(const char *dir, const struct sx_mine_result *res,
 	return 0;
 }
 
-int sx_cmd_mine(int argc, char **argv)
+/* 0, -1 (--help printed), or the usage error's status. */
+static int parse(int argc, char **argv, struct args *a)
 {
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"support", required_argument, NULL, OPT_SUPPORT},
-	    {"background", required_argument, NULL, OPT_BACKGROUND},
-	    {"all-ports", no_argument, NULL, OPT_ALL_PORTS},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	const char *dir = ".";
-	const char **events = NULL, **bgs = NULL;
-	struct sx_mine_cfg cfg = {0};
-	struct sx_emit_opts eo = {0};
-	struct sx_mine_result *res = NULL;
-	struct sx_mine *m = NULL;
-	struct sx_buf report;
-	bool quiet = false, in_bg = false, failed_input = false;
-	int nev = 0, nbg = 0, c, i, ret, exit_code = SX_EXIT_FAILURE;
-	char msg[512];
-	double support;
+	struct option *longopts = sx_cli_longopts(own, shared);
+	bool in_bg = false;
+	int c, i, ret = 0;
 
-	events = calloc((size_t)argc + 1, sizeof(*events));
-	bgs = calloc((size_t)argc + 1, sizeof(*bgs));
-	if (!events || !bgs) {
-		free(events);
-		free(bgs);
+	if (!longopts) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		return SX_EXIT_FAILURE;
 	}
 	optind = 1;
+	opterr = 0;
 	/* '-': non-options come back in order (code 1), so that the files
 	 * after --background can be told from the event files */
-	while ((c = getopt_long(argc, argv, "-o:j:qh", longopts, NULL)) != -1) {
+	while (!ret && (c = getopt_long(argc, argv, "-:o:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 1:
 			if (in_bg)
-				bgs[nbg++] = optarg;
+				a->bgs[a->nbg++] = optarg;
 			else
-				events[nev++] = optarg;
+				a->events[a->nev++] = optarg;
 			continue;
-		case 'o':
-			dir = optarg;
-			break;
-		case 'j':
-			if (sx_cli_threads("mine", optarg, &cfg.nthreads))
-				goto out_usage;
-			break;
-		case OPT_SUPPORT: {
-			char *end;
-
-			errno = 0;
-			support = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(support > 0 && support <= 1)) {
-				sx_cli_usage_error("mine",
-						   "--support expects a fraction in (0, 1], "
-						   "not \"%s\"",
-						   optarg);
-				goto out_usage;
-			}
-			cfg.support = support;
-			break;
-		}
 		case OPT_BACKGROUND:
-			bgs[nbg++] = optarg;
+			a->bgs[a->nbg++] = optarg;
 			in_bg = true;
 			continue;
-		case OPT_ALL_PORTS:
-			eo.all_ports = true;
-			break;
-		case OPT_SEED:
-			if (sx_parse_u64(optarg, 0, UINT64_MAX, &cfg.seed)) {
-				sx_cli_usage_error("mine", "--seed expects a number, not \"%s\"",
-						   optarg);
-				goto out_usage;
-			}
+		case 'o':
+			a->dir = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			a->quiet = true;
 			sx_log_set_level(SX_LOG_ERROR);
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			exit_code = SX_EXIT_OK;
-			goto out_free_args;
+			fputs(usage_head, stdout);
+			sx_cli_help_opts(stdout, shared);
+			fputs(usage_foot, stdout);
+			ret = -1;
+			break;
+		case ':':
+			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			break;
+		case '?':
+			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			break;
 		default:
-			sx_cli_usage_error("mine", "unknown option");
-			goto out_usage;
+			ret = sx_cli_common_opt(cmd, c, optarg, &a->c);
+			break;
 		}
 		in_bg = false;
 	}
-	/* after "--": event files */
-	for (i = optind; i < argc; i++)
-		events[nev++] = argv[i];
-	if (nev == 0) {
-		sx_cli_usage_error("mine", "no flow CSV given");
-		goto out_usage;
+	free(longopts);
+	if (ret)
+		return ret;
+	for (i = optind; i < argc; i++) /* after "--": event files */
+		a->events[a->nev++] = argv[i];
+	if (a->nev == 0)
+		return sx_cli_usage_error(cmd, "no flow CSV given");
+	if (sx_cli_inputs(cmd, "", a->events, a->nev) || sx_cli_inputs(cmd, "", a->bgs, a->nbg))
+		return SX_EXIT_USAGE;
+	return 0;
+}
+
+/* Every input into the miner; *failed when one was left out.  0 or
+ * -ENOMEM. */
+static int read_inputs(const struct args *a, struct sx_mine *m, bool *failed)
+{
+	int i, ret;
+
+	*failed = false;
+	for (i = 0; i < a->nev + a->nbg; i++) {
+		bool bg = i >= a->nev;
+
+		ret = read_input(m, bg ? SX_MINE_BACKGROUND : SX_MINE_EVENT, i,
+				 bg ? a->bgs[i - a->nev] : a->events[i]);
+		if (ret == -ENOMEM)
+			return ret;
+		*failed |= ret != 0;
 	}
-	if (!cfg.nthreads)
-		cfg.nthreads = sx_nproc();
+	return 0;
+}
+
+/* pattern.txt and signatures.yaml into a->dir, then the report on
+ * standard output.  The exit status. */
+static int write_outputs(const struct args *a, const struct sx_mine_result *res,
+			 const struct sx_emit_opts *eo)
+{
+	struct sx_buf report;
+	int exit_code = SX_EXIT_FAILURE;
+
+	sx_buf_init(&report);
+	sx_emit_report(&report, res, eo);
+	if (report.err) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		goto out_report;
+	}
+	if (write_file(a->dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(a->dir, res, eo))
+		goto out_report;
+	sx_cli_finished();
+	if (!a->quiet &&
+	    (fwrite(report.data, 1, report.len, stdout) != report.len || fflush(stdout))) {
+		sx_log(SX_LOG_ERROR, "standard output: %s", strerror(errno));
+		goto out_report;
+	}
+	exit_code = SX_EXIT_OK;
+out_report:
+	sx_buf_fini(&report);
+	return exit_code;
+}
+
+static int run(const struct args *a)
+{
+	struct sx_mine_cfg cfg = {.support = a->c.support,
+				  .seed = a->c.seed,
+				  .nthreads = a->c.jobs ? a->c.jobs : sx_nproc()};
+	struct sx_emit_opts eo = {.all_ports = a->c.all_ports};
+	struct sx_mine_result *res = NULL;
+	struct sx_mine *m = NULL;
+	bool failed_input;
+	char msg[512];
+	int ret, exit_code = SX_EXIT_FAILURE;
 
 	ret = sx_mine_new(&cfg, &m);
 	if (ret) {
 		sx_log(SX_LOG_ERROR, "%s", sx_strerror(ret));
-		goto out_free_args;
+		return SX_EXIT_FAILURE;
 	}
-	for (i = 0; i < nev; i++) {
-		ret = read_input(m, SX_MINE_EVENT, i, events[i]);
-		if (ret == -ENOMEM)
-			goto out_free;
-		failed_input |= ret != 0;
-	}
-	for (i = 0; i < nbg; i++) {
-		ret = read_input(m, SX_MINE_BACKGROUND, nev + i, bgs[i]);
-		if (ret == -ENOMEM)
-			goto out_free;
-		failed_input |= ret != 0;
-	}
+	if (read_inputs(a, m, &failed_input))
+		goto out_free;
 	if (!sx_mine_noccs(m)) {
 		sx_log(SX_LOG_ERROR, "no occurrence to mine: no flow could be read");
 		goto out_free;
 	}
-	ret = sx_cli_mkdirs(dir, msg, sizeof(msg));
+	ret = sx_cli_mkdirs(a->dir, msg, sizeof(msg));
 	if (ret) {
 		sx_log(SX_LOG_ERROR, "%s", ret == -ENOMEM ? "out of memory" : msg);
 		goto out_free;
@@ -308,32 +330,33 @@ int sx_cmd_mine(int argc, char **argv)
 		sx_log(SX_LOG_ERROR, "mining failed: %s", sx_strerror(ret));
 		goto out_free;
 	}
-	sx_buf_init(&report);
-	sx_emit_report(&report, res, &eo);
-	if (report.err) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		goto out_report;
-	}
-	if (write_file(dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(dir, res, &eo))
-		goto out_report;
-	sx_cli_finished();
-	if (!quiet &&
-	    (fwrite(report.data, 1, report.len, stdout) != report.len || fflush(stdout))) {
-		sx_log(SX_LOG_ERROR, "standard output: %s", strerror(errno));
-		goto out_report;
-	}
-	exit_code = failed_input ? SX_EXIT_PARTIAL : SX_EXIT_OK;
-out_report:
-	sx_buf_fini(&report);
+	exit_code = write_outputs(a, res, &eo);
+	if (exit_code == SX_EXIT_OK && failed_input)
+		exit_code = SX_EXIT_PARTIAL;
 out_free:
 	sx_mine_result_free(res);
 	sx_mine_free(m);
-out_free_args:
-	free(events);
-	free(bgs);
-	return sx_cli_exit(exit_code);
-out_usage:
-	free(events);
-	free(bgs);
-	return SX_EXIT_USAGE;
+	return exit_code;
+}
+
+int sx_cmd_mine(int argc, char **argv)
+{
+	struct args a = {.dir = "."};
+	int ret = SX_EXIT_FAILURE;
+
+	a.events = calloc((size_t)argc + 1, sizeof(*a.events));
+	a.bgs = calloc((size_t)argc + 1, sizeof(*a.bgs));
+	if (!a.events || !a.bgs) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		goto out_free;
+	}
+	ret = parse(argc, argv, &a);
+	if (ret)
+		ret = ret < 0 ? SX_EXIT_OK : ret;
+	else
+		ret = sx_cli_exit(run(&a));
+out_free:
+	free(a.events);
+	free(a.bgs);
+	return ret;
 }

@@ -29,7 +29,9 @@ int sx_cmd_packets(int argc, char **argv);
 
 #define FLUSH_AT (256 * 1024)
 
-static const char usage[] =
+static const char cmd[] = "packets";
+
+static const char usage_head[] =
     "Usage: sigex packets [OPTIONS] PCAP...\n"
     "\n"
     "The packet stage: one CSV row per packet of every capture, in the order the\n"
@@ -37,15 +39,29 @@ static const char usage[] =
     "pcapng, gzip- or zstd-compressed, or - for standard input.\n"
     "\n"
     "Options:\n"
-    "  -o, --output FILE   write the CSV to FILE (default: standard output)\n"
-    "  -j, --jobs N        reader threads (default: number of CPUs)\n"
-    "  -f, --filter BPF    read only packets matching a libpcap filter\n"
-    "      --names FILE    seed the address-to-name table (lines \"IP NAME\")\n"
-    "  -q, --quiet         no warnings, errors only\n"
-    "  -h, --help          this help\n"
+    "  -o, --output FILE        write the CSV to FILE (default: standard output)\n"
+    "  -q, --quiet              no warnings, errors only\n";
+
+static const char usage_foot[] =
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 some inputs unreadable,\n"
-    "130/143 stopped by SIGINT/SIGTERM (FILE left as it was).\n";
+    "Exit status: 0 ok, 1 failure (FILE left as it was), 2 usage error (also: a\n"
+    "file that does not exist), 3 some inputs unreadable, 130/143 stopped by\n"
+    "SIGINT/SIGTERM (FILE left as it was), 141 standard output closed.\n";
+
+static const enum sx_cli_opt shared[] = {SX_CLI_JOBS, SX_CLI_FILTER, SX_CLI_NAMES, SX_CLI_HELP,
+					 SX_CLI_NOPTS};
+
+static const struct option own[] = {{"output", required_argument, NULL, 'o'},
+				    {"quiet", no_argument, NULL, 'q'},
+				    {NULL, 0, NULL, 0}};
+
+/* What the command line says. */
+struct args {
+	struct sx_cli_common c;
+	const char *output;
+	const char *const *paths;
+	int npaths;
+};
 
 struct learn_ctx {
 	struct sx_names_learner **learners; /* one per thread, by tid */
@@ -178,76 +194,123 @@ static int learn_names(const struct sx_ingest_cfg *cfg, struct sx_names *names,
 	return ret;
 }
 
-int sx_cmd_packets(int argc, char **argv)
+/* 0, -1 (--help printed), or the usage error's status. */
+static int parse(int argc, char **argv, struct args *a)
 {
-	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-						 {"jobs", required_argument, NULL, 'j'},
-						 {"filter", required_argument, NULL, 'f'},
-						 {"names", required_argument, NULL, 'N'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
-	static const struct sx_ingest_ops write_ops = {.thread_init = write_thread_init,
-						       .file_begin = write_file_begin,
-						       .packet = write_packet,
-						       .file_end = write_file_end,
-						       .thread_fini = write_thread_fini};
-	const char *output = "-", *filter = NULL, *names_file = NULL;
-	struct sx_file_status *status = NULL, *status2 = NULL;
-	struct sx_names *names = NULL;
-	struct sx_ingest_cfg cfg;
-	struct write_ctx wc;
-	struct sx_out out;
-	struct sx_buf hdr;
-	char **read_paths = NULL;
-	char msg[512];
-	unsigned nthreads = 0;
-	int c, i, n, ret, exit_code = SX_EXIT_FAILURE;
+	struct option *longopts = sx_cli_longopts(own, shared);
+	int c, ret = 0;
 
+	if (!longopts) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:j:f:qh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while (!ret && (c = getopt_long(argc, argv, ":o:j:f:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			output = optarg;
-			break;
-		case 'j':
-			if (sx_cli_threads("packets", optarg, &nthreads))
-				return SX_EXIT_USAGE;
-			break;
-		case 'f':
-			filter = optarg;
-			break;
-		case 'N':
-			names_file = optarg;
+			a->output = optarg;
 			break;
 		case 'q':
 			sx_log_set_level(SX_LOG_ERROR);
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return SX_EXIT_OK;
+			fputs(usage_head, stdout);
+			sx_cli_help_opts(stdout, shared);
+			fputs(usage_foot, stdout);
+			ret = -1;
+			break;
+		case ':':
+			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			break;
+		case '?':
+			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			break;
 		default:
-			return sx_cli_usage_error("packets", "unknown option");
+			ret = sx_cli_common_opt(cmd, c, optarg, &a->c);
+			break;
 		}
 	}
-	n = argc - optind;
-	if (n <= 0)
-		return sx_cli_usage_error("packets", "no capture given");
-	if (sx_cli_check_filter("packets", filter))
+	free(longopts);
+	if (ret)
+		return ret;
+	a->paths = (const char *const *)argv + optind;
+	a->npaths = argc - optind;
+	if (a->npaths <= 0)
+		return sx_cli_usage_error(cmd, "no capture given");
+	if (sx_cli_common_files(cmd, &a->c))
 		return SX_EXIT_USAGE;
-	/* More threads than captures: the spare ones read for the others
-	 * (ingest's pipe), so one long capture uses two cores. */
-	if (!nthreads)
-		nthreads = sx_nproc();
+	return sx_cli_inputs(cmd, "", a->paths, a->npaths);
+}
+
+/* Pass 2: each file's rows to its part (wc->parts).  0 or an error. */
+static int write_parts(const struct sx_ingest_cfg *cfg, struct write_ctx *wc,
+		       struct sx_file_status *status)
+{
+	static const struct sx_ingest_ops write_ops = {.thread_init = write_thread_init,
+						       .file_begin = write_file_begin,
+						       .packet = write_packet,
+						       .file_end = write_file_end,
+						       .thread_fini = write_thread_fini};
+
+	return sx_ingest_run(cfg, &write_ops, wc, status);
+}
+
+/* The header and the parts, in file order, to a->output.  The exit status
+ * (exit_code when all went well). */
+static int write_output(const struct args *a, const struct write_ctx *wc, int exit_code)
+{
+	struct sx_out out;
+	struct sx_buf hdr;
+	char msg[512];
+	int i, ret;
+
+	if (sx_out_open(&out, a->output, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		return SX_EXIT_FAILURE;
+	}
+	sx_buf_init(&hdr);
+	sx_packet_csv_header(&hdr);
+	ret = sx_buf_flush(&hdr, out.f);
+	sx_buf_fini(&hdr);
+	for (i = 0; i < a->npaths && !ret; i++) {
+		if (wc->part_err[i])
+			ret = wc->part_err[i];
+		else if (wc->parts[i])
+			ret = copy_part(wc->parts[i], out.f);
+	}
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "%s: write error: %s", a->output, sx_strerror(ret));
+		sx_out_abort(&out);
+		return SX_EXIT_FAILURE;
+	}
+	if (sx_out_commit(&out, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		return SX_EXIT_FAILURE;
+	}
+	sx_cli_finished();
+	return exit_code;
+}
+
+static int run(const struct args *a)
+{
+	struct sx_file_status *status = NULL, *status2 = NULL;
+	struct sx_names *names = NULL;
+	struct sx_ingest_cfg cfg;
+	struct write_ctx wc;
+	char **read_paths = NULL;
+	char msg[512];
+	int i, n = a->npaths, ret, exit_code = SX_EXIT_FAILURE;
 
 	memset(&wc, 0, sizeof(wc));
 	if (sx_names_new(&names))
 		goto out_nomem;
-	if (names_file && sx_names_load(names, names_file, msg, sizeof(msg))) {
+	if (a->c.names && sx_names_load(names, a->c.names, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
 		goto out_free;
 	}
-	ret = sx_cli_spool((const char *const *)argv + optind, n, &read_paths);
+	/* Standard input and FIFOs cannot be read twice: spooled. */
+	ret = sx_cli_spool(a->paths, n, &read_paths);
 	if (ret) {
 		if (ret == SX_E_STOPPED)
 			sx_log(SX_LOG_ERROR, "interrupted");
@@ -259,50 +322,25 @@ int sx_cmd_packets(int argc, char **argv)
 	wc.part_err = sx_calloc_array((size_t)n, sizeof(*wc.part_err));
 	if (!status || !status2 || !wc.parts || !wc.part_err)
 		goto out_nomem;
-	wc.names = (const char *const *)argv + optind;
+	wc.names = a->paths;
 	wc.table = names;
-
+	/* More threads than captures: the spare ones read for the others
+	 * (ingest's pipe), so one long capture uses two cores. */
 	cfg = (struct sx_ingest_cfg){.paths = (const char *const *)read_paths,
 				     .names = wc.names,
 				     .npaths = (uint32_t)n,
-				     .nthreads = nthreads,
-				     .filter = filter};
+				     .nthreads = a->c.jobs ? a->c.jobs : sx_nproc(),
+				     .filter = a->c.filter};
 	ret = learn_names(&cfg, names, status);
 	if (!ret)
-		ret = sx_ingest_run(&cfg, &write_ops, &wc, status2);
+		ret = write_parts(&cfg, &wc, status2);
 	if (ret) {
 		sx_log(SX_LOG_ERROR, "%s", sx_strerror(ret));
 		goto out_free;
 	}
 	exit_code = sx_ingest_report(&cfg, status);
-
-	if (sx_out_open(&out, output, msg, sizeof(msg))) {
-		sx_log(SX_LOG_ERROR, "%s", msg);
-		exit_code = SX_EXIT_FAILURE;
-		goto out_free;
-	}
-	sx_buf_init(&hdr);
-	sx_packet_csv_header(&hdr);
-	ret = sx_buf_flush(&hdr, out.f);
-	sx_buf_fini(&hdr);
-	for (i = 0; i < n && !ret; i++) {
-		if (wc.part_err[i])
-			ret = wc.part_err[i];
-		else if (wc.parts[i])
-			ret = copy_part(wc.parts[i], out.f);
-	}
-	if (ret) {
-		sx_log(SX_LOG_ERROR, "%s: write error: %s", output, sx_strerror(ret));
-		sx_out_abort(&out);
-		exit_code = SX_EXIT_FAILURE;
-		goto out_free;
-	}
-	if (sx_out_commit(&out, msg, sizeof(msg))) {
-		sx_log(SX_LOG_ERROR, "%s", msg);
-		exit_code = SX_EXIT_FAILURE;
-	} else {
-		sx_cli_finished();
-	}
+	if (exit_code != SX_EXIT_FAILURE) /* nothing readable: nothing written */
+		exit_code = write_output(a, &wc, exit_code);
 	goto out_free;
 
 out_nomem:
@@ -316,7 +354,17 @@ out_free:
 	free(wc.part_err);
 	free(status);
 	free(status2);
-	sx_cli_spool_free(read_paths, (const char *const *)argv + optind, n);
+	sx_cli_spool_free(read_paths, a->paths, n);
 	sx_names_free(names);
-	return sx_cli_exit(exit_code);
+	return exit_code;
+}
+
+int sx_cmd_packets(int argc, char **argv)
+{
+	struct args a = {.output = "-"};
+	int ret = parse(argc, argv, &a);
+
+	if (ret)
+		return ret < 0 ? SX_EXIT_OK : ret;
+	return sx_cli_exit(run(&a));
 }

@@ -20,7 +20,7 @@
 #include "core/err.h"
 #include "core/util.h"
 
-#define MAX_TMP	      64
+#define MAX_TMP	      1024
 #define TMP_PATH_MAX  4096
 #define NEW_FILE_MODE 0644
 
@@ -274,6 +274,38 @@ static void sync_dir(const char *path)
 	free(dir);
 }
 
+/* Flush, sync and close o->f; 0 or -errno with msg set. */
+static int out_close(struct sx_out *o, char *msg, size_t msglen)
+{
+	int ret = 0;
+
+	errno = 0;
+	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && fsync(fileno(o->f)) != 0)) {
+		ret = errno ? -errno : -EIO;
+		snprintf(msg, msglen, "%s: write error: %s", o->path, strerror(-ret));
+	}
+	if (fclose(o->f) != 0 && !ret) {
+		ret = errno ? -errno : -EIO;
+		snprintf(msg, msglen, "%s: write error: %s", o->path, strerror(-ret));
+	}
+	o->f = NULL;
+	return ret;
+}
+
+int sx_out_close(struct sx_out *o, char *msg, size_t msglen)
+{
+	int ret;
+
+	if (o->is_stdout || !o->tmp)
+		return 0; /* written in place: sx_out_commit() finishes it */
+	ret = out_close(o, msg, msglen);
+	if (ret) {
+		unlink(o->tmp);
+		out_release(o);
+	}
+	return ret;
+}
+
 int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 {
 	int ret = 0;
@@ -287,15 +319,8 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 		out_release(o);
 		return ret;
 	}
-	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && fsync(fileno(o->f)) != 0)) {
-		ret = errno ? -errno : -EIO;
-		snprintf(msg, msglen, "%s: write error: %s", o->path, strerror(-ret));
-	}
-	if (fclose(o->f) != 0 && !ret) {
-		ret = errno ? -errno : -EIO;
-		snprintf(msg, msglen, "%s: write error: %s", o->path, strerror(-ret));
-	}
-	o->f = NULL;
+	if (o->f)
+		ret = out_close(o, msg, msglen);
 	if (o->tmp) {
 		/* Interrupted: the signal handler may already have removed the
 		 * temporary file; either way the old target stays. */

@@ -52,6 +52,15 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen);
 /* Flush, sync and rename into place.  0 or -errno with msg set; on failure
  * the temporary file is removed and the old target kept. */
 int sx_out_commit(struct sx_out *o, char *msg, size_t msglen);
+/*
+ * sx_out_close - finish writing without renaming yet (several files that
+ * are to appear together): flush, sync and close; the temporary file stays,
+ * still removed on a signal, until sx_out_commit() renames it into place or
+ * sx_out_abort() removes it.  Files written in place are left to
+ * sx_out_commit().  0, or -errno with msg set (the temporary file is then
+ * removed and o released).
+ */
+int sx_out_close(struct sx_out *o, char *msg, size_t msglen);
 /* Give up: close and remove the temporary file. */
 void sx_out_abort(struct sx_out *o);
 /* Remove every registered temporary file (from a signal handler). */

@@ -116,3 +116,8 @@ bool sx_flow_has_ports(const struct sx_flow_key *k)
 	return (k->proto == 6 || k->proto == 17 || k->proto == 132 || k->proto == 136) &&
 	       (k->lo_port != 0 || k->hi_port != 0);
 }
+
+unsigned sx_flows_xxhash_version(void)
+{
+	return XXH_versionNumber();
+}

@@ -503,6 +503,10 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 	if (ret)
 		return ret;
 	ret = sx_flows_collect(fl, &icfg, job->names, status);
+	for (i = 0; !ret && i < job->npaths && !status[i].opened; i++)
+		;
+	if (!ret && i == job->npaths)
+		ret = -ENODATA;
 	if (!ret) {
 		sx_buf_init(&hdr);
 		sx_flows_csv_header(&hdr);

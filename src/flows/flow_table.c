@@ -1043,3 +1043,21 @@ int sx_flows_worker_free(struct sx_flows_worker *w)
 	free(p);
 	return err;
 }
+
+#if defined(__has_include)
+#if __has_include(<urcu/version.h>)
+#include <urcu/version.h>
+#endif
+#endif
+#define SX_STR_(x) #x
+#define SX_STR(x)  SX_STR_(x)
+
+const char *sx_flows_urcu_version(void)
+{
+#if defined(URCU_VERSION_MAJOR) && defined(URCU_VERSION_MINOR) && defined(URCU_VERSION_PATCH)
+	return SX_STR(URCU_VERSION_MAJOR) "." SX_STR(URCU_VERSION_MINOR) "." SX_STR(
+	    URCU_VERSION_PATCH) " (headers; liburcu has no run-time query)";
+#else
+	return SX_URCU_BUILD_VERSION " (at build time; liburcu has no run-time query)";
+#endif
+}

@@ -319,8 +319,9 @@ struct sx_flows_job {
 /*
  * sx_flows_write_csv - run the job and write the flow CSV (header first) to
  * out.  status gets npaths entries; st (may be NULL) the run's counters.
- * Returns 0 (bad files are in status, not here), SX_E_STOPPED, -ENOMEM, or
- * -errno of a failed write or spill.  Context: any thread, not reentrant
+ * Returns 0 (bad files are in status, not here), -ENODATA when no capture
+ * could be opened (nothing is then written, not even the header),
+ * SX_E_STOPPED, -ENOMEM, or -errno of a failed write or spill.  Context: any thread, not reentrant
  * with itself on the same names table.
  */
 int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file_status *status,
@@ -406,5 +407,12 @@ bool sx_flow_has_ports(const struct sx_flow_key *k);
 const char *sx_flow_service_name(uint8_t proto, uint16_t port);
 /* Whether a port is well known (< 1024) or in the table of IoT service ports. */
 bool sx_flow_port_is_known(uint8_t proto, uint16_t port);
+
+/* Versions of the libraries of this module: xxHash's run-time version
+ * number (major * 10000 + minor * 100 + release); liburcu's from its
+ * headers (liburcu has no run-time query), else the version pkg-config
+ * found at build time.  Thread-safe. */
+unsigned sx_flows_xxhash_version(void);
+const char *sx_flows_urcu_version(void);
 
 #endif /* SX_FLOWS_FLOWS_H */

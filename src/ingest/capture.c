@@ -571,3 +571,8 @@ void sx_capture_close(struct sx_capture *cap)
 	pcap_close(cap->p); /* closes the FILE, hence the cookie and its source */
 	free(cap);
 }
+
+const char *sx_ingest_pcap_version(void)
+{
+	return pcap_lib_version();
+}

@@ -269,4 +269,8 @@ void sx_names_finish(struct sx_names *n);
 const char *sx_names_lookup(const struct sx_names *n, const struct sx_addr *a);
 const char *sx_names_lookup_local(const struct sx_names *n, const struct sx_addr *a);
 
+/* libpcap's own version line ("libpcap version 1.10.3 ..."), of the library
+ * loaded at run time.  Thread-safe. */
+const char *sx_ingest_pcap_version(void);
+
 #endif /* SX_INGEST_INGEST_H */

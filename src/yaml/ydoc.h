@@ -125,6 +125,9 @@ bool sx_yw_plain_is_str(const char *s);
 
 /* ---- the bounded tree ---- */
 
+/* libyaml's version ("0.2.5"), of the library loaded at run time. */
+const char *sx_yaml_version(void);
+
 enum sx_ytree_kind {
 	SX_YTREE_SCALAR = 0,
 	SX_YTREE_MAP,

@@ -388,3 +388,8 @@ int sx_ytree_emit(FILE *f, const struct sx_ytree *t, char *msg, size_t msglen)
 		snprintf(msg, msglen, "%s", w.problem);
 	return ret;
 }
+
+const char *sx_yaml_version(void)
+{
+	return yaml_get_version_string();
+}
