@@ -36,8 +36,6 @@
 #include "core/util.h"
 #include "ingest/ingest.h"
 
-#define NSEC_PER_SEC 1000000000LL
-
 /* The timestamp text format of the file's own precision. */
 static enum sx_up_tsfmt ts_format(const struct sx_capture *cap)
 {
@@ -60,7 +58,8 @@ struct capture {
 	struct sx_up_map streams; /* stream key -> row */
 	size_t cap;
 	enum sx_up_tsfmt fmt;
-	int64_t prev; /* previous_time in ns, 0: not set */
+	int64_t prev_sec; /* previous_time, 0: not set */
+	uint32_t prev_nsec;
 	bool have_prev;
 	uint64_t pkt_id;
 	bool name_from_packet; /* the event name is the first packet's time */
@@ -68,9 +67,31 @@ struct capture {
 	char fallback[48];
 };
 
-static int64_t ts_ns(const struct sx_pkt *pkt)
+/* Timestamps are compared as (seconds, nanoseconds): a pcapng timestamp may
+ * hold seconds whose count of nanoseconds does not fit in 64 bits. */
+static int ts_cmp(int64_t sa, uint32_t na, int64_t sb, uint32_t nb)
 {
-	return pkt->ts_sec * NSEC_PER_SEC + (int64_t)pkt->ts_nsec;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	return na < nb ? -1 : na > nb;
+}
+
+/* Whether the packet comes more than the reference's timeout after prev. */
+static bool after_timeout(const struct capture *c, const struct sx_pkt *pkt)
+{
+	int64_t ds;
+
+	if (__builtin_sub_overflow(pkt->ts_sec, c->prev_sec, &ds))
+		return pkt->ts_sec > c->prev_sec;
+	return ds > SX_UPSTREAM_TIMEOUT_SEC ||
+	       (ds == SX_UPSTREAM_TIMEOUT_SEC && pkt->ts_nsec > c->prev_nsec);
+}
+
+static void set_prev(struct capture *c, const struct sx_pkt *pkt)
+{
+	c->prev_sec = pkt->ts_sec;
+	c->prev_nsec = pkt->ts_nsec;
+	c->have_prev = pkt->ts_sec != 0 || pkt->ts_nsec != 0;
 }
 
 /* "host\x1fport" of both ends, smaller (host, port) first as Python
@@ -152,14 +173,13 @@ static int accept_packet(struct capture *c, const struct sx_pkt *pkt)
 		slot = &idx;
 	}
 	r = &c->t->rows[*slot];
-	if (ts_ns(pkt) < r->ts_sec * NSEC_PER_SEC + (int64_t)r->ts_nsec) {
+	if (ts_cmp(pkt->ts_sec, pkt->ts_nsec, r->ts_sec, r->ts_nsec) < 0) {
 		r->ts_sec = pkt->ts_sec;
 		r->ts_nsec = pkt->ts_nsec;
 	}
 	r->length += v.length;
 	r->npackets++;
-	c->prev = ts_ns(pkt);
-	c->have_prev = c->prev != 0;
+	set_prev(c, pkt);
 	c->pkt_id++;
 	c->t->accepted++;
 	return 0;
@@ -167,21 +187,19 @@ static int accept_packet(struct capture *c, const struct sx_pkt *pkt)
 
 static int handle_packet(struct capture *c, const struct sx_pkt *pkt, const uint8_t *frame)
 {
-	int64_t t = ts_ns(pkt);
+	bool t_set = pkt->ts_sec != 0 || pkt->ts_nsec != 0;
 
 	/* main.py: the event name falls back on the first packet's time */
-	if (c->name_from_packet && c->pkt_id == 0 && !c->have_fallback && t != 0) {
+	if (c->name_from_packet && c->pkt_id == 0 && !c->have_fallback && t_set) {
 		sx_upstream_ts_text(c->fallback, sizeof(c->fallback), pkt->ts_sec, pkt->ts_nsec,
 				    c->fmt);
 		c->have_fallback = true;
 	}
-	if (!c->have_prev) { /* "if previous_time == 0" */
-		c->prev = t;
-		c->have_prev = t != 0;
-	}
+	if (!c->have_prev) /* "if previous_time == 0" */
+		set_prev(c, pkt);
 	if (sx_up_skip(pkt, sx_up_padded(pkt, frame)))
 		return 0;
-	if (t > c->prev + SX_UPSTREAM_TIMEOUT_SEC * NSEC_PER_SEC)
+	if (after_timeout(c, pkt))
 		return 0;
 	return accept_packet(c, pkt);
 }
