@@ -219,10 +219,17 @@ Test(flows_e2e, event_windows_are_units)
 	cr_assert_str_eq(cell(&c, 2, "nbPacket"), "2");
 	cr_assert_str_eq(cell(&c, 2, "Index"), "0");
 	cr_assert_str_eq(cell(&c, 2, "Timestamp"), "112.000000000");
-	/* the window's first packet is the server's reply: it initiated */
-	cr_assert_str_eq(cell(&c, 2, "DeviceHost"), "10.0.0.2");
+	/* the window's first packet is the server's reply, but the session
+	 * was opened by 10.0.0.1 at 101 s, before the window: it keeps its
+	 * initiator and is marked a continuing session */
+	cr_assert_str_eq(cell(&c, 2, "DeviceHost"), "10.0.0.1");
+	cr_assert_str_eq(cell(&c, 2, "Initiator"), "session-first");
+	cr_assert_str_eq(cell(&c, 2, "DevicePackets"), "1");
+	cr_assert_str_eq(cell(&c, 2, "OtherPackets"), "1");
 	cr_assert_str_eq(cell(&c, 2, "ServicePort"), "53");
-	cr_assert_str_eq(cell(&c, 2, "ServiceSide"), "device");
+	cr_assert_str_eq(cell(&c, 2, "ServiceSide"), "other");
+	/* the same conversation began at 95 s, before the first window too */
+	cr_assert_str_eq(cell(&c, 1, "Initiator"), "session-first");
 	sx_tcsv_free(&c);
 	run_free(&r);
 	sx_events_free(ev);

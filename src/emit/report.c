@@ -23,7 +23,9 @@
  * member flows' wire bytes, ApplicationSpecific texts and packet counts, in
  * member order, falsy values left out, as the reference did.
  *
- * Then sigex's lines: Id, Support, Ends (initiator, client and server),
+ * Then sigex's lines: Id, Support, Sessions (only when some member flows
+ * continue a session open before their --events window), Ends (initiator,
+ * client and server),
  * Packets and Bytes sent by each end (min / median / max), Duration, Start
  * offset (median, interquartile spread, min, max), Application (the parsed
  * fields), Order (position, and in how many occurrences it starts before
@@ -255,6 +257,11 @@ static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t to
 	if (p->kind == SX_MINE_BACKGROUND_PATTERN)
 		sx_buf_printf(b, "Background support: %" PRIu32 "/%" PRIu32 " background units\n",
 			      p->bg_support, p->nbg);
+	if (p->nsession)
+		sx_buf_printf(b,
+			      "Sessions: %" PRIu32 " of the %" PRIu32
+			      " flows continue a session open before the event window\n",
+			      p->nsession, p->nflows);
 	sx_buf_printf(b, "Ends: initiator %s; client %s (%s), server %s (%s)\n",
 		      sx_mine_role_name((enum sx_mine_role)p->initiator),
 		      p->end[SX_MINE_CLIENT].shown,

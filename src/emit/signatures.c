@@ -27,6 +27,9 @@
  *   id, number, key               stable id (XXH3 of key), position, identity text
  *   ip-proto, transport, ip-version (4, 6, or null when mixed)
  *   initiator: client|server      which end starts the flows
+ *   session-flows: N              member flows that continue a session open
+ *                                 before their --events window (only when N > 0;
+ *                                 their initiator is the session's)
  *   client, server: END           the two ends
  *   fixed-port: {port, end} | null
  *   application: {protocol, dns: {qtype, domain-name, mdns}, http: {method,
@@ -249,6 +252,8 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 	else
 		sx_yw_null(w);
 	sx_yw_kv_str(w, "initiator", sx_mine_role_name((enum sx_mine_role)p->initiator));
+	if (p->nsession)
+		sx_yw_kv_u64(w, "session-flows", p->nsession);
 	end(w, "client", &p->end[SX_MINE_CLIENT]);
 	end(w, "server", &p->end[SX_MINE_SERVER]);
 	sx_yw_str(w, "fixed-port");

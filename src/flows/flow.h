@@ -73,6 +73,9 @@ struct sx_flow_rec {
 	uint64_t bytes[2];    /* wire bytes, same sides */
 	uint8_t dev;	      /* 0: the device side is key.lo, 1: key.hi */
 	uint8_t init;	      /* enum sx_flow_init */
+	uint8_t session;      /* 1: a session already open when the flow's event
+			       * window began (--events): init and dev are the
+			       * session's, the counters the window's */
 	uint8_t end;	      /* enum sx_flow_end */
 	uint8_t top_proto;    /* enum sx_proto: the highest layer seen */
 	uint8_t tcp_flags[2]; /* union of the TCP flags each side sent */

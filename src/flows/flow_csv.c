@@ -33,7 +33,10 @@
  *   DeviceLocalName OtherLocalName  mDNS names, empty when none
  *   IpProto Vlan      IP protocol number, outer VLAN id (0 untagged)
  *   DevicePackets OtherPackets DeviceBytes OtherBytes   sent by each side
- *   Initiator         syn (sent a SYN), synack (received a SYN+ACK), first
+ *   Initiator         syn (sent a SYN), synack (received a SYN+ACK), first;
+ *                     prefixed "session-" for a session already open when
+ *                     its --events window began (the session's initiator;
+ *                     the counters are the window's, flow_unit.c)
  *   DeviceTcpFlags OtherTcpFlags  union of flags sent, letters FSRPAUEC
  *   End               fin, rst, idle, open (see flow_table.c)
  *   ServicePort EphemeralPort ServiceSide (device|other)  flow_service.c
@@ -145,6 +148,9 @@ enum col {
 };
 
 static const char *const init_names[] = {"first", "syn", "synack"};
+/* Initiator of a session already open when the event window began. */
+#define SESSION_PREFIX "session-"
+
 static const char *const end_names[] = {"open", "idle", "fin", "rst"};
 static const char *const side_names[] = {"", "device", "other"};
 static const char flag_letters[] = "FSRPAUEC";
@@ -261,6 +267,8 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 	sx_buf_putc(b, ',');
 	sx_buf_u64(b, r->bytes[1]);
 	sx_buf_putc(b, ',');
+	if (r->session)
+		sx_buf_puts(b, SESSION_PREFIX);
 	sx_buf_puts(b, init_names[r->init < 3 ? r->init : 0]);
 	sx_buf_putc(b, ',');
 	put_flags(b, r->tcp_flags[0]);
@@ -771,7 +779,12 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 	if (n == SX_P__COUNT)
 		return BAD(C_PROTO);
 	rec->top_proto = (uint8_t)n;
-	n = parse_name(init_names, 3, field(r, C_INIT));
+	{
+		const char *init = field(r, C_INIT);
+
+		rec->session = strncmp(init, SESSION_PREFIX, strlen(SESSION_PREFIX)) == 0;
+		n = parse_name(init_names, 3, init + (rec->session ? strlen(SESSION_PREFIX) : 0));
+	}
 	if (n < 0)
 		return BAD(C_INIT);
 	rec->init = (uint8_t)n;

@@ -625,7 +625,7 @@ static uint8_t flow_over(const struct sx_flows *fl, struct sx_flow *f, const str
 /* A new record holding this packet, not yet published. */
 static struct sx_flow *flow_create(struct sx_flows_worker *w, const struct sx_flow_key *key,
 				   unsigned shard, const struct sx_pkt *pkt, unsigned dir,
-				   int64_t unit_end_ns, struct pkt_info *pi)
+				   const struct sx_flow_unit *u, struct pkt_info *pi)
 {
 	struct sx_flow *f = arena_alloc(w);
 
@@ -637,10 +637,18 @@ static struct sx_flow *flow_create(struct sx_flows_worker *w, const struct sx_fl
 	atomic_flag_clear(&f->lock);
 	f->key = *key;
 	f->shard = (uint8_t)shard;
-	f->unit_end_ns = unit_end_ns;
+	f->unit_end_ns = u->end_ns;
 	f->first_index = pkt->index;
 	f->init_dir = (uint8_t)dir;
 	f->init_by = SX_INIT_FIRST;
+	if (u->session && atomic_load_explicit(&((struct sx_flow *)u->session)->first_ns, RELAXED) <
+			      u->start_ns) {
+		/* Open before the window: the session's initiator, not the window's
+		 * first sender (flow_unit.c). */
+		f->init_dir = u->session->init_dir;
+		f->init_by = u->session->init_by;
+		f->session = 1;
+	}
 	f->top_proto = key->family == 6 ? SX_P_IPV6 : SX_P_IPV4;
 	atomic_store_explicit(&f->first_ns, pi->ts, RELAXED);
 	atomic_store_explicit(&f->last_ns, pi->ts, RELAXED);
@@ -656,11 +664,20 @@ static void publish(struct sx_flow *f)
 int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t event,
 		 int64_t unit_end_ns)
 {
+	struct sx_flow_unit u = {.event = event, .start_ns = INT64_MIN, .end_ns = unit_end_ns};
+
+	return sx_flows__add(w, pkt, &u, NULL);
+}
+
+int sx_flows__add(struct sx_flows_worker *w, const struct sx_pkt *pkt, const struct sx_flow_unit *u,
+		  struct sx_flow **out)
+{
 	struct sx_flows *fl = w->fl;
 	struct sx_flow_key key;
 	struct cds_lfht_iter iter;
 	struct pkt_info pi;
 	struct sx_shard *sh;
+	struct sx_flow *g = NULL;
 	unsigned dir, shard;
 	uint64_t h;
 	int ret = 0;
@@ -669,7 +686,7 @@ int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t e
 		return 0;
 	/* The capture being driven names the unit (a multi-table collect
 	 * numbers captures per table); pkt->file when driven by this call alone. */
-	dir = sx_flow_key_make(&key, pkt, w->cur.active ? w->cur.file : pkt->file, event);
+	dir = sx_flow_key_make(&key, pkt, w->cur.active ? w->cur.file : pkt->file, u->event);
 	h = sx_flow_key_hash(&key, fl->cfg.seed);
 	shard = (unsigned)(h >> (64 - SX_SHARD_BITS));
 	sh = &fl->shards[shard];
@@ -687,7 +704,7 @@ int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t e
 	read_lock(w);
 	for (;;) {
 		struct cds_lfht_node *node;
-		struct sx_flow *f, *g;
+		struct sx_flow *f;
 		uint8_t over = 0;
 
 		cds_lfht_lookup(sh->ht, h, match_flow, &key, &iter);
@@ -697,15 +714,17 @@ int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t e
 			over = flow_over(fl, f, &pi);
 			if (!over) {
 				flow_update(f, pkt, dir, &pi);
+				g = f;
 				break;
 			}
 		}
-		g = flow_create(w, &key, shard, pkt, dir, unit_end_ns, &pi);
+		g = flow_create(w, &key, shard, pkt, dir, u, &pi);
 		if (!g) {
 			ret = -ENOMEM;
 			latch(w, ret);
 			if (f) /* keep the packet counted somewhere */
 				flow_update(f, pkt, dir, &pi);
+			g = f;
 			break;
 		}
 		publish(g);
@@ -730,9 +749,14 @@ int sx_flows_add(struct sx_flows_worker *w, const struct sx_pkt *pkt, uint32_t e
 		/* Lost a race: roll back and look again. */
 		PRIV(w)->st.lost++;
 		arena_free(w, g);
+		g = NULL;
 	}
-	PRIV(w)->st.packets++;
-	PRIV(w)->st.bytes += pkt->wire_len;
+	if (u->event != SX_FLOW_SESSION) {
+		PRIV(w)->st.packets++;
+		PRIV(w)->st.bytes += pkt->wire_len;
+	}
+	if (out)
+		*out = g;
 	if (++w->batch >= SX_BATCH_PKTS)
 		sx_flows__read_unlock(w);
 	return ret;
@@ -785,6 +809,7 @@ static void to_rec(const struct sx_flows *fl, struct sx_flow *f, struct sx_flow_
 	sx_mac_unpack(atomic_load_explicit(&f->mac[!d], RELAXED), r->mac[1]);
 	r->dev = (uint8_t)d;
 	r->init = f->init_by;
+	r->session = f->session;
 	if (st & SX_FS_ENDED)
 		r->end = f->end;
 	else if ((st & SX_FS_RET_IDLE) ||
@@ -821,7 +846,7 @@ static int write_batch(struct sx_flows_worker *w)
 	struct sx_flows *fl = w->fl;
 	struct sx_flow_rec *rec;
 	struct sx_run *runs = NULL;
-	size_t i, nruns = 0, cap = 0;
+	size_t i, nruns = 0, cap = 0, nsession = 0;
 	int ret = 0;
 
 	qsort(w->evict, w->nevict, sizeof(*w->evict), evict_cmp);
@@ -833,6 +858,10 @@ static int write_batch(struct sx_flows_worker *w)
 		struct sx_flow *f = w->evict[i];
 		size_t at = w->out.len;
 
+		if (f->key.event == SX_FLOW_SESSION) {
+			nsession++; /* a unit's helper, never a row */
+			continue;
+		}
 		if (!nruns || runs[nruns - 1].file != f->key.file ||
 		    runs[nruns - 1].event != f->key.event) {
 			if (nruns == cap) {
@@ -860,7 +889,7 @@ static int write_batch(struct sx_flows_worker *w)
 	}
 	ret = sx_spill__write(&fl->spill, &w->out, runs, nruns);
 	if (!ret)
-		atomic_fetch_add_explicit(&fl->st_flows, w->nevict, RELAXED);
+		atomic_fetch_add_explicit(&fl->st_flows, w->nevict - nsession, RELAXED);
 out:
 	/* Release memory held by a big batch; small ones keep their buffer. */
 	if (w->out.cap > 8 * SPILL_FLUSH)

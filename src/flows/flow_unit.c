@@ -623,10 +623,19 @@ void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 		if (ip) {
 			uint32_t i = upper_bound(cfg->events, ts - cfg->duration_ns);
 			uint32_t hi = upper_bound(cfg->events, ts);
+			struct sx_flow_unit u = {
+			    .event = SX_FLOW_SESSION, .start_ns = INT64_MIN, .end_ns = INT64_MAX};
+			struct sx_flow *sess = NULL;
 
-			for (; i < hi; i++)
-				sx_flows_add(w, pkt, i,
-					     cfg->events->ev[i].start_ns + cfg->duration_ns);
+			sx_flows__add(w, pkt, &u, &sess);
+			for (; i < hi; i++) {
+				u = (struct sx_flow_unit){.event = i,
+							  .start_ns = cfg->events->ev[i].start_ns,
+							  .end_ns = cfg->events->ev[i].start_ns +
+								    cfg->duration_ns,
+							  .session = sess};
+				sx_flows__add(w, pkt, &u, NULL);
+			}
 		}
 	} else if (cfg->window_ns > 0) {
 		bool sig;

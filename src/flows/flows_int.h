@@ -76,6 +76,7 @@ struct sx_flow {
 	uint8_t top_proto;
 	uint8_t nseq;
 	uint8_t attr_cut;
+	uint8_t session; /* a session open before the unit's window (flow_unit.c) */
 	uint16_t attr_len;
 	int32_t seq_len[SX_FLOW_SEQ_MAX]; /* sign: + from lo, - from hi */
 	int64_t seq_iat[SX_FLOW_SEQ_MAX];
@@ -157,6 +158,35 @@ struct sx_flows_worker {
 
 /* ---- flow_table.c ---- */
 void sx_flows__read_unlock(struct sx_flows_worker *w);
+
+/*
+ * key.event of a capture's session shadow in --events mode (flow_unit.c):
+ * every IP packet of the capture is also counted, outside any window, to
+ * the flow of this unit, so that a window's flow can learn when and by whom
+ * its connection was opened.  Shadows leave the table like other flows but
+ * are never written to the spill.
+ */
+#define SX_FLOW_SESSION (UINT32_MAX - 1)
+
+/* The unit a packet is added to. */
+struct sx_flow_unit {
+	uint32_t event;	  /* key.event */
+	int64_t start_ns; /* window start, INT64_MIN when open-ended */
+	int64_t end_ns;	  /* window end, INT64_MAX when open-ended */
+	/* the packet's session shadow, or NULL: a flow created in the window
+	 * whose shadow began before start_ns takes the shadow's initiator and is
+	 * marked session */
+	const struct sx_flow *session;
+};
+
+/*
+ * sx_flows_add() with the unit spelled out; *out (when not NULL) is set to
+ * the flow the packet was counted to (NULL on -ENOMEM without one).  The
+ * pointer stays valid until the worker's next eviction.  Context: RCU
+ * thread, the worker's owner.
+ */
+int sx_flows__add(struct sx_flows_worker *w, const struct sx_pkt *pkt, const struct sx_flow_unit *u,
+		  struct sx_flow **out);
 /*
  * Evict in one batch: all == true takes every flow of the worker; else the
  * sweep rule at now_ns (replaced, idle, unit ended), plus, for the memory

@@ -354,6 +354,7 @@ static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_f
 	f->has_ports = sx_flow_has_ports(&r->key);
 	f->has_service = row->service_side != SX_SIDE_NONE;
 	f->initiator = srv_init ? SX_MINE_SERVER : SX_MINE_CLIENT;
+	f->session = r->session != 0;
 	ini = &f->ep[srv_init ? SX_MINE_SERVER : SX_MINE_CLIENT];
 	rsp = &f->ep[srv_init ? SX_MINE_CLIENT : SX_MINE_SERVER];
 	sx_flow_rec_end(r, SX_SIDE_DEVICE, &ini->addr, &ini->port);

@@ -231,6 +231,8 @@ struct sx_mine_pattern {
 	uint32_t support;	     /* occurrences holding the pattern */
 	uint32_t noccs;		     /* of how many */
 	uint32_t nflows;	     /* member flows */
+	uint32_t nsession;	     /* of which continue a session that was open
+				      * before their event window (--events) */
 	struct sx_mine_stat pkts[2]; /* sent by [client], by [server] */
 	struct sx_mine_stat bytes[2];
 	struct sx_mine_stat duration_ns;

@@ -86,6 +86,7 @@ struct sx_mine_flow {
 	uint8_t family;
 	uint8_t top_proto; /* enum sx_proto */
 	uint8_t initiator; /* enum sx_mine_role of the initiator */
+	bool session;	   /* continues a session open before its window */
 	bool has_service;  /* the flow stage found a service side */
 	bool has_ports;
 	struct sx_mine_ep ep[2]; /* [SX_MINE_CLIENT], [SX_MINE_SERVER] */

@@ -1065,6 +1065,7 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 		if (f->family != p->family)
 			p->family = 0;
 		nsrv_init += f->initiator == SX_MINE_SERVER;
+		p->nsession += f->session;
 		if (f->top_proto < SX_P__COUNT)
 			tp[f->top_proto]++;
 	}
