@@ -106,6 +106,19 @@ struct sx_profile_cfg {
 int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
 		    char *msg, size_t msglen);
 
+struct sx_ytree;
+
+/*
+ * sx_emit_profile_merge - the device's profile with one interaction per
+ * event, from the events' own profiles (docs[0..n), parsed profile.yaml
+ * documents, borrowed; their order is the interactions' order): rules at
+ * the top of profile_merge.c.  Writes the document to f.  Returns 0,
+ * SX_E_FORMAT (a document that is not a mapping), SX_E_YAML / -EIO (write),
+ * -ENOMEM, with a message in msg.  Context: any thread.
+ */
+int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f, char *msg,
+			  size_t msglen);
+
 /*
  * sx_emit_profile_file - the same into path, through an atomic output file
  * (core/outfile.h): on any failure the previous file at path is intact.

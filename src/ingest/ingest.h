@@ -185,6 +185,8 @@ struct sx_file_status {
 	uint64_t by_status[4]; /* enum sx_dec_status */
 	int64_t first_sec;     /* first packet's timestamp */
 	uint32_t first_nsec;
+	int64_t last_sec; /* latest timestamp of any packet */
+	uint32_t last_nsec;
 	bool piped; /* read on a second thread, decoded on the callbacks' */
 };
 

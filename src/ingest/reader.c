@@ -102,8 +102,12 @@ static bool deliver(struct worker *w, void *tctx, struct sx_file_status *st, uin
 
 	pkt->file = file;
 	if (st->packets == 0) {
-		st->first_sec = pkt->ts_sec;
-		st->first_nsec = pkt->ts_nsec;
+		st->first_sec = st->last_sec = pkt->ts_sec;
+		st->first_nsec = st->last_nsec = pkt->ts_nsec;
+	} else if (pkt->ts_sec > st->last_sec ||
+		   (pkt->ts_sec == st->last_sec && pkt->ts_nsec > st->last_nsec)) {
+		st->last_sec = pkt->ts_sec;
+		st->last_nsec = pkt->ts_nsec;
 	}
 	st->packets++;
 	st->bytes += pkt->wire_len;

@@ -437,6 +437,29 @@ int sx_mine_add_row(struct sx_mine *m, enum sx_mine_set set, int src, const stru
 	return 0;
 }
 
+int sx_mine_add_unit(struct sx_mine *m, enum sx_mine_set set, int src, const char *file,
+		     uint32_t event, int64_t event_ns, const char *label)
+{
+	struct sx_mine_unit *u;
+	bool created;
+
+	if (m->ran)
+		return -EINVAL;
+	file = sx_mine__intern(&m->strs, file ? file : "");
+	if (!file)
+		return -ENOMEM;
+	u = unit_get(m, file, event, &created);
+	if (!u)
+		return -ENOMEM;
+	if (!created)
+		return u->set != set || u->src != src || u->discarded ? -EEXIST : 0;
+	u->set = (uint8_t)set;
+	u->src = src;
+	u->event_ns = event == SX_FLOW_NO_EVENT ? 0 : event_ns;
+	u->label = sx_mine__intern(&m->strs, label ? label : "");
+	return u->label ? 0 : -ENOMEM;
+}
+
 void sx_mine_discard_src(struct sx_mine *m, int src)
 {
 	uint32_t i;

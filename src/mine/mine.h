@@ -315,6 +315,17 @@ int sx_mine_add_row(struct sx_mine *m, enum sx_mine_set set, int src,
 		    const struct sx_flow_row *row);
 
 /*
+ * sx_mine_add_unit - declare a unit that may hold no flow (an event window
+ * in which nothing was captured): it is an occurrence all the same, and
+ * every pattern's support counts it as one the pattern is absent from.
+ * Adding it again, or rows of it afterwards, is allowed (same set and src).
+ * Returns 0, -ENOMEM, or -EEXIST as sx_mine_add_row().  Context: as
+ * sx_mine_add_row().
+ */
+int sx_mine_add_unit(struct sx_mine *m, enum sx_mine_set set, int src, const char *file,
+		     uint32_t event, int64_t event_ns, const char *label);
+
+/*
  * sx_mine_discard_src - forget every unit that src gave (an input that
  * turned out to be unreadable half-way).  Context: as sx_mine_add_row().
  */
