@@ -22,7 +22,10 @@ Options:
                       --align in sigex); absolute: "EPOCH,LABEL" rows, the offsets
                       added to each capture's first packet time; auto (default):
                       relative when `sigex extract --help` mentions --align;
-                      none: no --events, each whole capture is one occurrence
+                      anchored: absolute, each capture's offsets moved by the
+                      shift its anchors give (what a perfect global alignment
+                      would find); none: no --events, each whole capture is one
+                      occurrence
   --keep DIR          keep the work files (events CSVs, sigex outputs, verify CSVs,
                       flow CSVs) in DIR instead of a removed temporary directory
   -h, --help          this help
@@ -56,8 +59,9 @@ helper=(python3 "$here/testbed_compare.py")
 case $mode in
     auto) if "$sigex" extract --help | grep -q -- '--align'; then mode=relative
           else mode=absolute; fi ;;
-    relative|absolute|none) ;;
-    *) echo "testbed.sh: --events is relative, absolute, none or auto" >&2; exit 2 ;;
+    relative|absolute|anchored|none) ;;
+    *) echo "testbed.sh: --events is relative, absolute, anchored, none or auto" >&2
+       exit 2 ;;
 esac
 if ((${#devices[@]} == 0)); then
     for d in tplink-plug philips-hue xiaomi-cam tuya-motion smartthings-hub dlink-cam; do
@@ -95,14 +99,21 @@ for dev in "${devices[@]}"; do
         [[ -n $best ]] || { echo "   $run: no capture holds $ip" >&2; continue; }
         cap=$(basename "$best" .pcap)
         echo "   $run: $cap ($bestn packets of the device, first packet $bestt0)" >&2
-        caps+=("$best"); t0s+=("$bestt0")
         runs_json+=("{\"run\": \"$run\", \"capture\": \"$cap\", \"t0\": $bestt0, \"packets\": $bestn}")
         "$sigex" flows -q -o "$d/flows-$run.csv" "$best"
+        caps+=("$best")
+        if [[ $mode == anchored ]]; then
+            shift_s=$("${helper[@]}" shift "$dev" "$ip" "$mac" "$d/flows-$run.csv" "$bestt0" \
+                      "$lat/activity.txt" 2>/dev/null)
+            echo "   $run: anchor shift $shift_s s" >&2
+            bestt0=$(python3 -c "print(f'{$bestt0 + $shift_s:.6f}')")
+        fi
+        t0s+=("$bestt0")
     done
     ((${#caps[@]})) || continue
 
     # 2. events
-    if [[ $mode == relative ]]; then
+    if [[ $mode == relative || $mode == none ]]; then
         "${helper[@]}" events "$lat/activity.txt" > "$d/events.csv"
     else
         "${helper[@]}" events "$lat/activity.txt" --absolute "${t0s[@]}" > "$d/events.csv"

@@ -11,6 +11,8 @@ Subcommands (all output on standard output):
   events ACTIVITY [--absolute T0 ...]
                                    the events CSV: "+OFFSET,LABEL" rows, or with
                                    --absolute "EPOCH,LABEL" rows for every T0
+  shift DEVICE IPV4 MAC FLOWS.csv T0 ACTIVITY
+                                   the run's anchor shift (seconds; 0 when no anchor)
   report WORKDIR DEVICE...         the markdown report (see bench/README.md)
 """
 
@@ -373,8 +375,13 @@ def report(work, devices):
         shifts = []
         for run in RUNS:
             a = anchors.get(run, {})
-            shifts.append(fmt_shift(statistics.median([s for _, s in a.values()]))
-                          if a else "-")
+            inter = [s for lab, (_, s) in a.items() if lab != "power-on"]
+            if inter:
+                shifts.append(fmt_shift(statistics.median(inter)))
+            elif "power-on" in a:
+                shifts.append(fmt_shift(a["power-on"][1]) + " (p)")
+            else:
+                shifts.append("-")
         caps = ", ".join(f"{r['run']}/{r['capture']}" for r in meta["runs"])
         pct = f"{100 * len(rec) / len(present):.0f} %" if present else "-"
         summary.append(f"| {device} | {caps} | {len(rows)} | {len(present)} | {len(rec)} "
@@ -410,7 +417,7 @@ def report(work, devices):
                "captures.\n")
     out.append("| device | capture per run | expert policies | present | recovered | recall "
                "| ARP recovered/present | sigex policies | sigex | anchor shift no / base / my "
-               "(s, median) |")
+               "(s) |")
     out.append("|---|---|---|---|---|---|---|---|---|---|")
     out += summary
     pct = f"{100 * total[1] / total[0]:.1f} %" if total[0] else "-"
@@ -420,6 +427,10 @@ def report(work, devices):
                f"({pct}); without ARP {total[1] - total[3]} of {nonarp} ({pct2}); ARP "
                f"{total[3]} of {total[2]}.**")
     out.append(overall)
+    out.append("\nAnchor shift: the median over the run's anchored interactions of (anchor "
+               "time - scripted offset), in seconds after the capture's first packet; "
+               "(p): only the power-on anchor (the first DHCP request of the device's MAC), "
+               "which often disagrees with the interactions.")
     out.append("\n## Per device\n")
     out += details
     print("\n".join(out))
@@ -452,6 +463,15 @@ def main(argv):
         else:
             for off, lab in ev:
                 print(f"+{off},{lab}")
+    elif cmd == "shift":   # DEVICE IPV4 MAC FLOWS.csv T0 ACTIVITY: the run's anchor shift
+        device, ip, mac, flows, t0, activity = args
+        offsets = dict((lab, off) for off, lab in parse_activity(activity))
+        found = find_anchors(list(flows_of(flows)), float(t0), anchor_rules(device, ip, mac))
+        inter = [t - offsets[lab] for lab, t in found.items()
+                 if lab in offsets and lab != "power-on"]
+        if not inter and "power-on" in found and "power-on" in offsets:
+            inter = [found["power-on"] - offsets["power-on"]]
+        print(f"{statistics.median(inter):.3f}" if inter else "0")
     elif cmd == "labels":
         print(json.dumps(parse_activity(args[0])))
     elif cmd == "report":
