@@ -31,8 +31,9 @@ test_pkgs=("${demo_pkgs[@]}" "${base_tools[@]}"
 	# cluster runs of sigex batch
 	slurm-wlm munge)
 # bench/run and bench/make-corpus.sh: mergecap and editcap, /usr/bin/time,
-# callgrind, the commit in the report.
-bench_pkgs=("${demo_pkgs[@]}" "${base_tools[@]}" tshark wireshark-common time valgrind git)
+# callgrind, the commit in the report; bench/testbed.sh's comparison (python3-yaml).
+bench_pkgs=("${demo_pkgs[@]}" "${base_tools[@]}" tshark wireshark-common time valgrind git
+	python3-yaml)
 
 case "$mode" in
 packages)

@@ -232,6 +232,36 @@ SX_API unsigned sx_extract_npatterns(const struct sx_extract *ex);
 SX_API unsigned sx_extract_nbackground(const struct sx_extract *ex);
 
 /*
+ * ---- Events (an events file with several labels) ----
+ * Each distinct label of the events file is an event of its own, mined
+ * from its windows alone; without an events file, or with one label, there
+ * is one event.  Events are numbered 0..n-1 in label order.  The outputs
+ * below, sx_extract_noccurrences() and the pattern counts are those of the
+ * selected event (the first mined one after sx_extract_mine()).
+ */
+struct sx_extract_event {
+	const char *label;    /* as in the events file (escaped), "" when none */
+	const char *name;     /* policy-style and unique: the interaction's name
+			       * and the folder of its reports; NULL without an
+			       * events file */
+	unsigned scheduled;   /* windows inside a capture */
+	unsigned empty;	      /* ... without a packet of the device */
+	unsigned outside;     /* events with this label outside every capture */
+	unsigned occurrences; /* occurrences mined (empty ones included);
+			       * 0 when the event was not mined */
+};
+/* Number of events; 0 before sx_extract_mine(). */
+SX_API unsigned sx_extract_nevents(const struct sx_extract *ex);
+/* Event i; 0, or -ERANGE (bad i, or before sx_extract_mine()). */
+SX_API int sx_extract_event(const struct sx_extract *ex, unsigned i, struct sx_extract_event *out);
+/* Make event i the one the outputs describe; 0, -ERANGE, or -ENODATA when
+ * it was not mined (all its windows empty). */
+SX_API int sx_extract_select_event(struct sx_extract *ex, unsigned i);
+/* The run's warnings (empty windows, events outside every capture, events
+ * not mined), one a line, "" when none; valid until sx_extract_free(). */
+SX_API const char *sx_extract_notes(const struct sx_extract *ex);
+
+/*
  * ---- Outputs (after sx_extract_mine()) ----
  * Each writes a complete file atomically: to a temporary name in the same
  * directory, renamed into place; on failure the previous file at path is
@@ -246,6 +276,10 @@ SX_API int sx_extract_write_patterns(struct sx_extract *ex, const char *path);
 SX_API int sx_extract_write_signatures(struct sx_extract *ex, const char *path);
 /* profile.yaml: the device profile for the smart-home firewall. */
 SX_API int sx_extract_write_profile(struct sx_extract *ex, const char *path);
+/* profile.yaml of the device with one interaction per mined event (single
+ * policies shared by them written once): the rules of sigex batch's device
+ * profile.  With one event, the same policies as sx_extract_write_profile(). */
+SX_API int sx_extract_write_device_profile(struct sx_extract *ex, const char *path);
 /* The report of sx_extract_write_patterns() to a stream (borrowed). */
 SX_API int sx_extract_print_report(struct sx_extract *ex, FILE *f);
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/frames.h"
 #include "support/tmp.h"
 
 #define TRACES	     SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
@@ -839,4 +840,121 @@ Test(cli_extract, single_occurrence_is_warned)
 	cr_expect(strstr(err, "the signature is the whole capture"), "%s", err);
 	free(out);
 	free(err);
+}
+
+/* ---- several events in one capture (--events labels) ---- */
+
+/*
+ * One capture of device 10.0.0.5: a DNS exchange with 10.0.0.1 after each
+ * "on" (100, 200, 300 s) and an HTTPS exchange with 10.0.0.9 after the
+ * first two "off" (150, 250 s); the third "off" window (350 s) holds nothing
+ * of the device, and an "on" at 5000 s is outside the capture.
+ */
+static char *labelled_capture(void)
+{
+	static uint8_t frames[16][128];
+	struct sx_tf_rec recs[16];
+	size_t n = 0, k;
+	char *path = sub("labels.pcap");
+
+#define REC(at_s, at_us, build)                                                                    \
+	do {                                                                                       \
+		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), (at_us)};                    \
+		recs[n].caplen = (uint32_t)(build);                                                \
+		cr_assert(recs[n].caplen);                                                         \
+		n++;                                                                               \
+	} while (0)
+	for (k = 0; k < 3; k++) {
+		uint16_t port = (uint16_t)(40000 + k);
+		int64_t t = 100 + 100 * (int64_t)k;
+
+		REC(t, 0, sx_tf_udp(frames[n], 128, "10.0.0.5", port, "10.0.0.1", 53, "q", 1));
+		REC(t, 500, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", port, "a", 1));
+	}
+	for (k = 0; k < 2; k++) {
+		uint16_t port = (uint16_t)(50000 + k);
+		int64_t t = 150 + 100 * (int64_t)k;
+
+		REC(t, 0,
+		    sx_tf_tcp(frames[n], 128, "10.0.0.5", port, "10.0.0.9", 443, 0x02, NULL, 0));
+		REC(t, 300,
+		    sx_tf_tcp(frames[n], 128, "10.0.0.9", 443, "10.0.0.5", port, 0x12, NULL, 0));
+	}
+	/* the capture ends at 400 s (another host) */
+	REC(400, 0, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
+#undef REC
+	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
+	return path;
+}
+
+Test(cli_extract, one_interaction_per_label_and_honest_occurrences)
+{
+	static const char events[] = "time,label\n99,Switch On\n149,Switch Off\n199,Switch On\n"
+				     "249,Switch Off\n299,Switch On\n349,Idle\n389,Switch Off\n"
+				     "5000,Switch On\n";
+	char *pcap = labelled_capture(), *ev = sub("labels.csv"), *out = NULL, *err = NULL;
+	char *args, *p;
+
+	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
+	cr_assert(
+	    asprintf(&args,
+		     "dev 10.0.0.5 '%s' --events '%s' --duration 10 --support 0.6 -o '%s/lab'",
+		     pcap, ev, dir) > 0);
+	/* an event outside every capture: named, and the run is partial (3) */
+	cr_assert_eq(sigex(dir, args, &out, &err), 3, "%s", err);
+	cr_assert(strstr(err, "event \"Switch On\" at 5000.000 is outside every capture"), "%s",
+		  err);
+	/* an empty window is named and still counted; a label whose windows
+	 * are all empty is reported, not mined, and fails nothing */
+	cr_assert(
+	    strstr(err, "event \"Switch Off\" at 389.000 (+289.0 s): no packet of the device"),
+	    "%s", err);
+	cr_assert(strstr(err, "event \"Idle\": no packet of the device in any of its 1 windows; "
+			      "not mined"),
+		  "%s", err);
+	/* the device's profile: one interaction per mined label */
+	p = read_out("lab", "profile.yaml");
+	cr_assert(strstr(p, "\ninteractions:\n  switch-off:\n"), "%s", p);
+	cr_assert(strstr(p, "\n  switch-on:\n"), "%s", p);
+	cr_assert(!strstr(p, "idle"), "%s", p);
+	free(p);
+	/* per-label reports where batch puts them; support counts the empty
+	 * window: the HTTPS exchange is in 2 of the 3 "off" occurrences */
+	p = read_out("lab/switch-off", "pattern.txt");
+	cr_assert(strstr(p, "Support: 2/3 occurrences"), "%s", p);
+	free(p);
+	p = read_out("lab/switch-on", "pattern.txt");
+	cr_assert(strstr(p, "Support: 3/3 occurrences"), "%s", p);
+	free(p);
+	p = read_out("lab", "pattern.txt");
+	cr_assert(strstr(p, "==== Event switch-off (label \"Switch Off\"): 3 windows in the "
+			    "captures, 1 without a packet of the device, 0 outside every capture"),
+		  "%s", p);
+	cr_assert(strstr(p, "==== Event switch-on (label \"Switch On\"): 3 windows in the "
+			    "captures, 0 without a packet of the device, 1 outside every capture"),
+		  "%s", p);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(ev);
+	free(pcap);
+}
+
+Test(cli_extract, events_all_outside_the_captures)
+{
+	static const char events[] = "1700000240,on\n1700000300,off\n";
+	char *pcap = labelled_capture(), *ev = sub("late.csv"), *out = NULL, *err = NULL;
+	char *args;
+
+	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
+	cr_assert(
+	    asprintf(&args, "dev 10.0.0.5 '%s' --events '%s' -q -o '%s/late'", pcap, ev, dir) > 0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 1, "%s", err);
+	cr_assert(strstr(err, "the 2 events are outside every capture"), "%s", err);
+	free(out);
+	free(err);
+	free(args);
+	free(ev);
+	free(pcap);
 }

@@ -79,6 +79,7 @@
 #include "ingest/ingest.h"
 #include "mine/mine.h"
 #include "api/sigex_int.h"
+#include "yaml/ydoc.h"
 
 SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 		     (int)SX_EXTRACT_E_LINKTYPE == (int)SX_E_LINKTYPE &&
@@ -92,7 +93,9 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 #define CSV_FLUSH (256u * 1024u)
 
 #define BG_DIR	  "background"
-#define TOP_ADDRS 5 /* addresses named when the device is in no packet */
+#define TOP_ADDRS 5	     /* addresses named when the device is in no packet */
+#define UNITS_MAX (1u << 26) /* event windows: events x captures */
+#define NOTES_MAX 20	     /* empty windows named one by one */
 
 struct capture {
 	char *path;
@@ -101,6 +104,28 @@ struct capture {
 	uint64_t dev_pkts; /* packets with the device's IPv4 address as an end */
 	struct sx_out out; /* the CSV, closed under its temporary name */
 	bool pending;	   /* out holds a CSV not yet renamed into place */
+};
+
+/*
+ * One event of an events file: its label's windows, mined on their own (one
+ * interaction of the device's profile each).  Without an events file, or
+ * when it has one label, there is one, and the outputs are those of one
+ * event.
+ */
+struct label_run {
+	const char *label; /* escaped text as in the file (ex->events), "" when none */
+	char *name;	   /* policy-style, unique: interaction and folder name */
+	struct sx_mine *m;
+	struct sx_mine_result *res;
+	uint32_t scheduled; /* windows given: events x captures they apply to */
+	uint32_t outside;   /* ... that lie outside their capture */
+	uint32_t empty;	    /* ... inside, but without a packet of the device */
+};
+
+/* Per (event capture, event): what the reduce saw in the window. */
+enum {
+	UNIT_ROWS = 1,	 /* some flow */
+	UNIT_DEVICE = 2, /* a flow of the device */
 };
 
 /* Packets by IPv4 address (open addressing; key 0 is never an end). */
@@ -139,6 +164,12 @@ struct sx_extract {
 	uint32_t dev_addr;	   /* ipv4, network order */
 	struct addr_tally tally;
 	bool made_bg_dir; /* csv_dir/background created by this extraction */
+	/* events and their labels (one label_run when no events file) */
+	struct label_run *labs;
+	unsigned nlabs, sel;
+	uint32_t *ev_lab;    /* label of each event of ex->events */
+	uint8_t *unit_seen;  /* ncaps x events->n, UNIT_* bits */
+	struct sx_buf notes; /* warnings of the run, one a line */
 	char msg[MSG_MAX];
 };
 
@@ -259,6 +290,21 @@ static void tally_free(struct addr_tally *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void labels_free(struct sx_extract *ex)
+{
+	unsigned i;
+
+	for (i = 0; i < ex->nlabs; i++) {
+		sx_mine_free(ex->labs[i].m);
+		sx_mine_result_free(ex->labs[i].res);
+		free(ex->labs[i].name);
+	}
+	free(ex->labs);
+	ex->labs = NULL;
+	ex->nlabs = ex->sel = 0;
+	ex->res = NULL; /* one of the labels' */
+}
+
 static void stages_free(struct sx_extract *ex)
 {
 	sx_flows_free(ex->fl);
@@ -267,8 +313,8 @@ static void stages_free(struct sx_extract *ex)
 	ex->paths = NULL;
 	sx_names_free(ex->names);
 	ex->names = NULL;
-	sx_events_free(ex->events);
-	ex->events = NULL;
+	free(ex->unit_seen);
+	ex->unit_seen = NULL;
 }
 
 void sx_extract_free(struct sx_extract *ex)
@@ -286,7 +332,10 @@ void sx_extract_free(struct sx_extract *ex)
 	}
 	free(ex->caps);
 	free(ex->status);
-	sx_mine_result_free(ex->res);
+	labels_free(ex);
+	free(ex->ev_lab);
+	sx_events_free(ex->events);
+	sx_buf_fini(&ex->notes);
 	sx_validation_free(ex->val);
 	free(ex->device);
 	free(ex->ipv4);
@@ -589,7 +638,6 @@ static int name_csvs(struct sx_extract *ex)
 /* Rows of the reduce, one capture after the other. */
 struct reduce_ctx {
 	struct sx_extract *ex;
-	struct sx_mine *m;
 	const char *dir; /* NULL: no CSVs */
 	uint32_t next;	 /* next capture whose CSV is to be opened */
 	uint32_t cur;	 /* the capture whose CSV is open */
@@ -717,8 +765,10 @@ static int tally_add(struct sx_extract *ex, uint32_t addr, uint64_t pkts)
 	return 0;
 }
 
-/* Count the row's packets for the device (per capture) and each address. */
-static int count_addrs(struct sx_extract *ex, struct capture *cap, const struct sx_flow_rec *r)
+/* Count the row's packets for the device (per capture) and each address;
+ * *dev: whether the device is an end. */
+static int count_addrs(struct sx_extract *ex, struct capture *cap, const struct sx_flow_rec *r,
+		       bool *is_dev)
 {
 	uint64_t pkts = r->pkts[0] + r->pkts[1];
 	bool dev = false;
@@ -739,6 +789,7 @@ static int count_addrs(struct sx_extract *ex, struct capture *cap, const struct 
 	}
 	if (dev)
 		cap->dev_pkts += pkts;
+	*is_dev = dev;
 	return 0;
 }
 
@@ -816,21 +867,47 @@ static int csv_advance(struct reduce_ctx *rc, uint32_t upto)
 	return 0;
 }
 
+/* Give the row to its label's miner (a background row: to every label's). */
+static int route_row(struct sx_extract *ex, const struct capture *cap,
+		     const struct sx_flow_row *row)
+{
+	uint32_t event = row->rec.key.event;
+	unsigned i, lo = 0, hi = ex->nlabs;
+	int ret = 0;
+
+	if (!cap->background && ex->ev_lab && event != SX_FLOW_NO_EVENT && event < ex->events->n) {
+		lo = ex->ev_lab[event];
+		hi = lo + 1;
+	} else if (!cap->background) {
+		hi = 1;
+	}
+	for (i = lo; i < hi && !ret; i++)
+		ret = sx_mine_add_row(ex->labs[i].m,
+				      cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
+	if (ret == -EEXIST)
+		return fail(ex, -EINVAL, "%s: capture given twice", cap->path);
+	return ret ? nomem(ex) : 0;
+}
+
 static int reduce_row(void *arg, const struct sx_flow_row *row)
 {
 	struct reduce_ctx *rc = arg;
+	struct sx_extract *ex = rc->ex;
 	uint32_t file = row->rec.key.file;
-	struct capture *cap = &rc->ex->caps[file];
+	uint32_t event = row->rec.key.event;
+	struct capture *cap = &ex->caps[file];
+	bool dev;
 	int ret;
 
-	ret = sx_mine_add_row(rc->m, cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
-	if (ret == -EEXIST)
-		return fail(rc->ex, -EINVAL, "%s: capture given twice", cap->path);
-	if (ret)
-		return nomem(rc->ex);
-	ret = count_addrs(rc->ex, cap, &row->rec);
+	ret = route_row(ex, cap, row);
 	if (ret)
 		return ret;
+	ret = count_addrs(ex, cap, &row->rec, &dev);
+	if (ret)
+		return ret;
+	if (ex->unit_seen && event != SX_FLOW_NO_EVENT && event < ex->events->n)
+		ex->unit_seen[(size_t)file * ex->events->n + event] |=
+		    (uint8_t)(UNIT_ROWS | (dev ? UNIT_DEVICE : 0));
 	if (!rc->dir)
 		return 0;
 	if (file >= rc->next) {
@@ -857,6 +934,97 @@ static int check_filter(struct sx_extract *ex)
 	if (ret == SX_E_USAGE)
 		return fail(ex, -EINVAL, "bad filter \"%s\": %s", ex->filter, why);
 	return ret ? nomem(ex) : 0;
+}
+
+/* ---- events and their labels ---- */
+
+struct label_order {
+	const char *label;
+	uint32_t first; /* first event with it */
+};
+
+static int label_order_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct label_order *)a)->label,
+		      ((const struct label_order *)b)->label);
+}
+
+/* A folder and interaction name for label, unique among labs[0..n). */
+static char *label_name(const struct label_run *labs, unsigned n, const char *label)
+{
+	char base[SX_EVENT_LABEL_MAX], name[SX_EVENT_LABEL_MAX + 16];
+	unsigned k, i;
+
+	if (!sx_emit_profile_id(label, base, sizeof(base))[0])
+		snprintf(base, sizeof(base), "%s", SX_PROFILE_EVENT_DEFAULT);
+	for (k = 1;; k++) {
+		bool taken = false;
+
+		if (k == 1)
+			snprintf(name, sizeof(name), "%s", base);
+		else
+			snprintf(name, sizeof(name), "%s-%u", base, k);
+		for (i = 0; i < n && !taken; i++)
+			taken = strcmp(labs[i].name, name) == 0;
+		if (!taken)
+			return strdup(name);
+	}
+}
+
+/*
+ * The events' distinct labels, in name order (unlabelled events: one label
+ * ""), each a label_run; ev_lab maps events to them.  Without an events
+ * file: one label_run.
+ */
+static int labels_setup(struct sx_extract *ex)
+{
+	const struct sx_events *ev = ex->events;
+	struct label_order *ord;
+	uint32_t i, n = 0;
+
+	labels_free(ex);
+	if (!ev) {
+		ex->labs = calloc(1, sizeof(*ex->labs));
+		if (!ex->labs)
+			return nomem(ex);
+		ex->labs[0].label = "";
+		ex->nlabs = 1;
+		return 0;
+	}
+	ord = sx_calloc_array(ev->n, sizeof(*ord));
+	ex->ev_lab = sx_calloc_array(ev->n, sizeof(*ex->ev_lab));
+	ex->labs = sx_calloc_array(ev->n, sizeof(*ex->labs));
+	if (!ord || !ex->ev_lab || !ex->labs) {
+		free(ord);
+		return nomem(ex);
+	}
+	for (i = 0; i < ev->n; i++) {
+		uint32_t j;
+
+		for (j = 0; j < n && strcmp(ord[j].label, ev->ev[i].label); j++)
+			;
+		if (j == n)
+			ord[n++] = (struct label_order){ev->ev[i].label, i};
+	}
+	qsort(ord, n, sizeof(*ord), label_order_cmp);
+	for (i = 0; i < n; i++) {
+		ex->labs[i].label = ord[i].label;
+		ex->labs[i].name = label_name(ex->labs, i, ord[i].label);
+		ex->nlabs = i + 1;
+		if (!ex->labs[i].name) {
+			free(ord);
+			return nomem(ex);
+		}
+	}
+	for (i = 0; i < ev->n; i++) {
+		uint32_t j;
+
+		for (j = 0; strcmp(ex->labs[j].label, ev->ev[i].label); j++)
+			;
+		ex->ev_lab[i] = j;
+	}
+	free(ord);
+	return 0;
 }
 
 int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)
@@ -893,7 +1061,17 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 		if (ret)
 			return fail(ex, ret == SX_E_FORMAT ? -EINVAL : ret, "events file: %s",
 				    why[0] ? why : sx_strerror(ret));
+		if ((uint64_t)ex->events->n * ex->ncaps > UNITS_MAX)
+			return fail(ex, -E2BIG,
+				    "events file: %u events in %zu captures: more than %u windows",
+				    ex->events->n, ex->ncaps, UNITS_MAX);
+		ex->unit_seen = calloc((size_t)ex->events->n * ex->ncaps, 1);
+		if (!ex->unit_seen)
+			return nomem(ex);
 	}
+	ret = labels_setup(ex);
+	if (ret)
+		goto out_stages;
 	ret = sx_names_new(&ex->names);
 	if (ret) {
 		ret = nomem(ex);
@@ -940,7 +1118,128 @@ out_stages:
 	return ret;
 }
 
-/* Reduce (feeding the miner and the CSVs), then mine. */
+static int64_t status_ns(int64_t sec, uint32_t nsec)
+{
+	return sec * SX_NS_PER_SEC + nsec;
+}
+
+/* A warning of the run, one line (sx_extract_notes()). */
+static void note(struct sx_extract *ex, const char *fmt, ...) SX_PRINTF(2, 3);
+
+static void note(struct sx_extract *ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sx_buf_vprintf(&ex->notes, fmt, ap);
+	va_end(ap);
+	sx_buf_putc(&ex->notes, '\n');
+}
+
+static void fmt_secs(char *buf, size_t bufsz, int64_t ns)
+{
+	snprintf(buf, bufsz, "%lld.%03lld", (long long)(ns / SX_NS_PER_SEC),
+		 (long long)(ns % SX_NS_PER_SEC / 1000000));
+}
+
+/*
+ * The windows of the events file, now that the captures' spans are known:
+ * a window inside an event capture (overlapping its first to latest packet)
+ * is an occurrence of its label, whether it holds a packet of the device
+ * or not; one without any flow is declared to the miner as an empty unit.
+ * An event inside no capture is counted (outside) and named.  Returns 0 or
+ * -ENOMEM.
+ */
+static int schedule(struct sx_extract *ex)
+{
+	const struct sx_events *ev = ex->events;
+	unsigned nnotes = 0;
+	uint64_t unnamed = 0;
+	uint32_t e;
+
+	for (e = 0; e < ev->n; e++) {
+		struct label_run *l = &ex->labs[ex->ev_lab[e]];
+		int64_t s = ev->ev[e].start_ns, t = s + ex->duration_ns;
+		bool inside = false;
+		char when[32];
+		size_t i;
+
+		fmt_secs(when, sizeof(when), s);
+		for (i = 0; i < ex->ncaps; i++) {
+			const struct sx_file_status *st = &ex->status[i];
+			uint8_t seen = ex->unit_seen[i * ev->n + e];
+			int64_t first = status_ns(st->first_sec, st->first_nsec);
+			int64_t last = status_ns(st->last_sec, st->last_nsec);
+			int ret;
+
+			if (ex->caps[i].background || !st->packets || s > last || t <= first)
+				continue;
+			inside = true;
+			l->scheduled++;
+			if (!(seen & UNIT_ROWS)) {
+				ret = sx_mine_add_unit(l->m, SX_MINE_EVENT, 0, ex->caps[i].path, e,
+						       s, ev->ev[e].label);
+				if (ret)
+					return nomem(ex);
+			}
+			if (seen & UNIT_DEVICE)
+				continue;
+			l->empty++;
+			if (nnotes++ < NOTES_MAX)
+				note(ex,
+				     "%s: event \"%s\" at %s (+%.1f s): no packet of the device in "
+				     "its window; counted as an occurrence without the patterns",
+				     ex->caps[i].path, ev->ev[e].label, when,
+				     (double)(s - first) / SX_NS_PER_SEC);
+			else
+				unnamed++;
+		}
+		if (!inside) {
+			l->outside++;
+			note(ex, "event \"%s\" at %s is outside every capture", ev->ev[e].label,
+			     when);
+		}
+	}
+	if (unnamed)
+		note(ex, "%llu more windows without a packet of the device",
+		     (unsigned long long)unnamed);
+	return ex->notes.err ? nomem(ex) : 0;
+}
+
+/* Mine every label that has an occurrence holding the device. */
+static int mine_labels(struct sx_extract *ex)
+{
+	unsigned i, mined = 0;
+	int ret;
+
+	for (i = 0; i < ex->nlabs; i++) {
+		struct label_run *l = &ex->labs[i];
+
+		if (!sx_mine_noccs(l->m))
+			continue;
+		if (ex->events && l->empty == l->scheduled) {
+			note(ex,
+			     "event \"%s\": no packet of the device in any of its %u windows; "
+			     "not mined",
+			     l->label, l->scheduled);
+			continue;
+		}
+		ret = sx_mine_run(l->m, &l->res);
+		if (ret)
+			return fail(ex, ret, "mining: %s", sx_strerror(ret));
+		if (!mined++)
+			ex->sel = i;
+	}
+	if (!mined)
+		return fail(ex, -ENODATA,
+			    "no occurrence to mine: no event capture could be read, holds an IP "
+			    "packet%s",
+			    ex->events ? ", or a packet of the device in an event window" : "");
+	ex->res = ex->labs[ex->sel].res;
+	return 0;
+}
+
+/* Reduce (feeding the miners and the CSVs), then mine. */
 static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 {
 	struct sx_mine_cfg mcfg = {.support = ex->support,
@@ -949,14 +1248,17 @@ static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 					       : ex->nthreads ? ex->nthreads
 							      : sx_nproc()};
 	struct reduce_ctx rc = {.ex = ex, .dir = ex->csv_dir};
+	unsigned i, outside;
 	int ret;
 
 	ret = ex->csv_dir ? name_csvs(ex) : 0;
 	if (ret)
 		return ret;
-	ret = sx_mine_new(&mcfg, &rc.m);
-	if (ret)
-		return fail(ex, ret, "miner: %s", sx_strerror(ret));
+	for (i = 0; i < ex->nlabs; i++) {
+		ret = sx_mine_new(&mcfg, &ex->labs[i].m);
+		if (ret)
+			return fail(ex, ret, "miner: %s", sx_strerror(ret));
+	}
 	sx_buf_init(&rc.b);
 	ret = sx_flows_reduce(ex->fl, ex->paths, (uint32_t)ex->ncaps, ex->names, reduce_row, &rc);
 	if (!ret && ex->csv_dir)
@@ -969,25 +1271,33 @@ static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 	if (ret) {
 		if (!ex->msg[0])
 			fail(ex, ret, "flows: %s", sx_strerror(ret));
-		goto out_mine;
+		return ret;
 	}
 	sx_flows_free(ex->fl);
 	ex->fl = NULL;
-	if (!sx_mine_noccs(rc.m)) {
-		ret = fail(ex, -ENODATA,
-			   "no occurrence to mine: no event capture could be read "
-			   "or holds an IP packet");
-		goto out_mine;
+	if (ex->events) {
+		ret = schedule(ex);
+		if (ret)
+			return ret;
 	}
+	for (i = 0, outside = 0; i < ex->nlabs; i++)
+		outside += ex->labs[i].outside;
+	if (ex->events && outside == ex->events->n)
+		return fail(ex, -ENODATA,
+			    "no occurrence to mine: the %u events are outside every capture "
+			    "(times are absolute: epoch seconds or ISO 8601 with a zone)",
+			    outside);
+	for (i = 0; i < ex->nlabs && !sx_mine_noccs(ex->labs[i].m); i++)
+		;
+	if (i == ex->nlabs)
+		return fail(ex, -ENODATA,
+			    "no occurrence to mine: no event capture could be read or holds an IP "
+			    "packet%s",
+			    ex->events ? " in an event window" : "");
 	ret = check_device(ex);
 	if (ret)
-		goto out_mine;
-	ret = sx_mine_run(rc.m, &ex->res);
-	if (ret)
-		fail(ex, ret, "mining: %s", sx_strerror(ret));
-out_mine:
-	sx_mine_free(rc.m);
-	return ret;
+		return ret;
+	return mine_labels(ex);
 }
 
 int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_threads)
@@ -1007,9 +1317,16 @@ int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_thread
 	tally_free(&ex->tally);
 	if (!ret)
 		ret = csvs_commit(ex);
+	for (unsigned i = 0; i < ex->nlabs; i++) {
+		sx_mine_free(ex->labs[i].m);
+		ex->labs[i].m = NULL;
+	}
 	if (ret) {
 		csvs_abort(ex);
-		sx_mine_result_free(ex->res);
+		for (unsigned i = 0; i < ex->nlabs; i++) {
+			sx_mine_result_free(ex->labs[i].res);
+			ex->labs[i].res = NULL;
+		}
 		ex->res = NULL;
 	}
 	return ret;
@@ -1260,6 +1577,15 @@ void sx_extract__set_validation(struct sx_extract *ex, struct sx_validation *v)
 	ex->val = v;
 }
 
+/* The interaction name of event i: --event for a single event, else the
+ * label's unique name; NULL: the emitter's rule. */
+static const char *interaction_name(const struct sx_extract *ex, unsigned i)
+{
+	if (ex->event && ex->nlabs == 1)
+		return ex->event;
+	return ex->events && i < ex->nlabs ? ex->labs[i].name : ex->event;
+}
+
 int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 {
 	struct sx_profile_cfg cfg = {.device = ex->device,
@@ -1275,5 +1601,104 @@ int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 
 	if (ret)
 		return ret;
+	cfg.event = interaction_name(ex, ex->sel);
 	return sx_emit_profile_file(ex->res, &cfg, path, ex->msg, sizeof(ex->msg));
+}
+
+/* ---- events ---- */
+
+unsigned sx_extract_nevents(const struct sx_extract *ex)
+{
+	return ex->res ? ex->nlabs : 0;
+}
+
+int sx_extract_event(const struct sx_extract *ex, unsigned i, struct sx_extract_event *out)
+{
+	const struct label_run *l;
+
+	if (!ex->res || i >= ex->nlabs)
+		return -ERANGE;
+	l = &ex->labs[i];
+	*out = (struct sx_extract_event){.label = l->label,
+					 .name = l->name,
+					 .scheduled = l->scheduled,
+					 .empty = l->empty,
+					 .outside = l->outside,
+					 .occurrences = l->res ? l->res->noccs : 0};
+	return 0;
+}
+
+int sx_extract_select_event(struct sx_extract *ex, unsigned i)
+{
+	if (!ex->res || i >= ex->nlabs)
+		return -ERANGE;
+	if (!ex->labs[i].res)
+		return -ENODATA;
+	ex->sel = i;
+	ex->res = ex->labs[i].res;
+	return 0;
+}
+
+const char *sx_extract_notes(const struct sx_extract *ex)
+{
+	return ex->notes.len ? ex->notes.data : "";
+}
+
+int sx_extract_write_device_profile(struct sx_extract *ex, const char *path)
+{
+	struct sx_profile_cfg cfg = {.device = ex->device,
+				     .ipv4 = ex->ipv4,
+				     .ipv6 = ex->ipv6,
+				     .mac = ex->mac,
+				     .gateway = ex->gateway,
+				     .phone = ex->phone,
+				     .event = ex->event,
+				     .last_update = ex->last_update,
+				     .stats = ex->stats};
+	struct sx_ytree **docs;
+	struct sx_out out;
+	unsigned i, n = 0;
+	int ret = need_result(ex);
+
+	if (ret)
+		return ret;
+	docs = sx_calloc_array(ex->nlabs, sizeof(*docs));
+	if (!docs)
+		return nomem(ex);
+	for (i = 0; i < ex->nlabs && !ret; i++) {
+		char *data = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		if (!ex->labs[i].res)
+			continue;
+		f = open_memstream(&data, &len);
+		if (!f) {
+			ret = nomem(ex);
+			break;
+		}
+		cfg.event = interaction_name(ex, i);
+		ret = sx_emit_profile(ex->labs[i].res, &cfg, f, ex->msg, sizeof(ex->msg));
+		if (fclose(f) && !ret)
+			ret = nomem(ex);
+		if (!ret) {
+			ret = sx_ytree_parse(data, len, NULL, &docs[n], ex->msg, sizeof(ex->msg));
+			n += docs[n] != NULL;
+		}
+		free(data);
+	}
+	if (!ret)
+		ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
+	if (!ret) {
+		ret = sx_emit_profile_merge((const struct sx_ytree *const *)docs, n, out.f, ex->msg,
+					    sizeof(ex->msg));
+		if (ret)
+			sx_out_abort(&out);
+		else
+			ret = sx_out_commit(&out, ex->msg, sizeof(ex->msg));
+	}
+	for (i = 0; i < n; i++)
+		sx_ytree_free(docs[i]);
+	free(docs);
+	return ret;
 }

@@ -338,6 +338,30 @@ static int report_captures(struct sx_extract *ex)
 	return bad ? SX_EXIT_PARTIAL : SX_EXIT_OK;
 }
 
+/*
+ * The run's notes (empty windows, events outside every capture, events not
+ * mined), one warning each.  An event outside every capture makes the run
+ * partial (exit 3), as a capture that cannot be read does.
+ */
+static int report_notes(struct sx_extract *ex, int status)
+{
+	const char *p = sx_extract_notes(ex);
+	unsigned i, n = sx_extract_nevents(ex);
+	struct sx_extract_event e;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		sx_log(SX_LOG_WARN, "%.*s", len, p);
+		p += len + (nl != NULL);
+	}
+	for (i = 0; i < n; i++)
+		if (!sx_extract_event(ex, i, &e) && e.outside)
+			return SX_EXIT_PARTIAL;
+	return status;
+}
+
 /* The captures read whole (with a CSV) where the device's address is
  * absent, when it is present in others: one warning naming them. */
 static void warn_device_missing(struct sx_extract *ex, const char *ipv4)
@@ -378,6 +402,34 @@ static void warn_single(struct sx_extract *ex, bool events)
 	       "with the time of each",
 	       events ? "one --events window" : "one capture, no --events",
 	       events ? "window" : "capture");
+}
+
+/*
+ * Each event under a title line, then its report (several events); one
+ * event: its report alone.  Returns 0 or -EIO.
+ */
+static int print_events(struct sx_extract *ex, FILE *f)
+{
+	unsigned i, n = sx_extract_nevents(ex);
+	struct sx_extract_event e;
+	int ret = 0;
+
+	if (n <= 1)
+		return sx_extract_print_report(ex, f);
+	for (i = 0; i < n && !ret; i++) {
+		if (sx_extract_event(ex, i, &e))
+			continue;
+		fprintf(f,
+			"%s==== Event %s (label \"%s\"): %u windows in the captures, %u without a "
+			"packet of the device, %u outside every capture\n",
+			i ? "\n" : "", e.name, e.label, e.scheduled, e.empty, e.outside);
+		if (sx_extract_select_event(ex, i)) {
+			fputs("Not mined: no packet of the device in any of its windows\n", f);
+			continue;
+		}
+		ret = sx_extract_print_report(ex, f);
+	}
+	return ret || ferror(f) ? -EIO : 0;
 }
 
 /*
@@ -452,7 +504,7 @@ static int update_csv_list(struct sx_extract *ex, const char *dir, struct sx_buf
 	return 0;
 }
 
-static int write_outputs(struct sx_extract *ex, const char *dir)
+static int write_event(struct sx_extract *ex, const char *dir)
 {
 	static const char *const names[] = {"pattern.txt", "signatures.yaml", "profile.yaml"};
 	char path[3][4096];
@@ -470,6 +522,59 @@ static int write_outputs(struct sx_extract *ex, const char *dir)
 		return SX_EXIT_FAILURE;
 	}
 	return SX_EXIT_OK;
+}
+
+/*
+ * Several events (labels of --events): each event's reports and profile in
+ * DIR/<event>/ (the layout of sigex batch's DIR/<device>/<event>/), the
+ * device's profile with one interaction per event in DIR/profile.yaml, and
+ * DIR/pattern.txt made of the events' reports, each under its name.
+ */
+static int write_events(struct sx_extract *ex, const char *dir)
+{
+	unsigned i, n = sx_extract_nevents(ex);
+	char sub[4096], path[4096];
+	struct sx_extract_event e;
+	struct sx_out out;
+	char msg[512];
+	int ret = SX_EXIT_OK;
+
+	for (i = 0; i < n && !ret; i++) {
+		if (sx_extract_event(ex, i, &e) || sx_extract_select_event(ex, i))
+			continue; /* not mined: said in the notes */
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e.name) >= sizeof(sub)) {
+			sx_log(SX_LOG_ERROR, "%s: path too long", dir);
+			return SX_EXIT_FAILURE;
+		}
+		if (mkdir(sub, 0777) && errno != EEXIST) {
+			sx_log(SX_LOG_ERROR, "%s: %s", sub, strerror(errno));
+			return SX_EXIT_FAILURE;
+		}
+		ret = write_event(ex, sub);
+	}
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/pattern.txt", dir);
+	if (sx_out_open(&out, path, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		return SX_EXIT_FAILURE;
+	}
+	print_events(ex, out.f);
+	if (sx_out_commit(&out, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		return SX_EXIT_FAILURE;
+	}
+	snprintf(path, sizeof(path), "%s/profile.yaml", dir);
+	if (sx_extract_write_device_profile(ex, path)) {
+		sx_log(SX_LOG_ERROR, "%s", sx_extract_message(ex));
+		return SX_EXIT_FAILURE;
+	}
+	return SX_EXIT_OK;
+}
+
+static int write_outputs(struct sx_extract *ex, const char *dir)
+{
+	return sx_extract_nevents(ex) > 1 ? write_events(ex, dir) : write_event(ex, dir);
 }
 
 struct extracted {
@@ -517,7 +622,7 @@ static int print_stdout(struct sx_extract *ex, const struct sx_buf *removed)
 	for (i = 0; i < nx; i++)
 		printf("Flows extracted: %s -> %s\n", x[i].path, x[i].csv);
 	free(x);
-	if (sx_extract_print_report(ex, stdout) || fputs("Patterns found!\n", stdout) < 0 ||
+	if (print_events(ex, stdout) || fputs("Patterns found!\n", stdout) < 0 ||
 	    fputs("Policies generated\n", stdout) < 0 || fflush(stdout)) {
 		sx_log(SX_LOG_ERROR, "standard output: write error");
 		return SX_EXIT_FAILURE;
@@ -556,9 +661,17 @@ static int run(struct sx_extract *ex, const struct args *a)
 		return SX_EXIT_FAILURE;
 	}
 	status = report_captures(ex);
+	status = report_notes(ex, status);
 	warn_device_missing(ex, a->pos[1]);
 	warn_single(ex, a->c.events != NULL);
 	sx_cli_warn_capped(a->c.max_flows, sx_extract_flows_capped(ex));
+	if (a->validate && sx_extract_nevents(ex) > 1) {
+		sx_log(SX_LOG_ERROR,
+		       "--validate holds captures out, and the events file has %u labels in "
+		       "the same captures: validate one label at a time",
+		       sx_extract_nevents(ex));
+		return SX_EXIT_FAILURE;
+	}
 	if (a->validate) {
 		ret = sx_extract_validate(ex);
 		if (ret) {

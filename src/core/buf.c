@@ -54,20 +54,27 @@ void sx_buf_puts(struct sx_buf *b, const char *s)
 	sx_buf_put(b, s, strlen(s));
 }
 
+void sx_buf_vprintf(struct sx_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n >= 0 && !sx_buf_reserve(b, (size_t)n + 1)) {
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+}
+
 void sx_buf_printf(struct sx_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	sx_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || sx_buf_reserve(b, (size_t)n + 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }
 
 void sx_buf_u64(struct sx_buf *b, uint64_t v)

@@ -16,6 +16,7 @@
 #ifndef SX_CORE_BUF_H
 #define SX_CORE_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ static inline void sx_buf_putc(struct sx_buf *b, char c)
 
 void sx_buf_puts(struct sx_buf *b, const char *s);
 void sx_buf_printf(struct sx_buf *b, const char *fmt, ...) SX_PRINTF(2, 3);
+void sx_buf_vprintf(struct sx_buf *b, const char *fmt, va_list ap);
 void sx_buf_u64(struct sx_buf *b, uint64_t v);
 void sx_buf_i64(struct sx_buf *b, int64_t v);
 /* "sec.nnnnnnnnn": a timestamp at full nanosecond precision. */

@@ -354,6 +354,11 @@ static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_f
 	f->has_ports = sx_flow_has_ports(&r->key);
 	f->has_service = row->service_side != SX_SIDE_NONE;
 	f->initiator = srv_init ? SX_MINE_SERVER : SX_MINE_CLIENT;
+	/* A TCP connection whose handshake was not seen (open before the
+	 * capture or its window) was opened by its client, whoever spoke first
+	 * in what was seen. */
+	if (r->key.proto == 6 && r->init == SX_INIT_FIRST && row->service_side != SX_SIDE_NONE)
+		f->initiator = SX_MINE_CLIENT;
 	f->session = r->session != 0;
 	ini = &f->ep[srv_init ? SX_MINE_SERVER : SX_MINE_CLIENT];
 	rsp = &f->ep[srv_init ? SX_MINE_CLIENT : SX_MINE_SERVER];
