@@ -43,7 +43,9 @@
  *                     flow's first packet)
  *   AppAttributes     application attribute tokens (flow_app.c)
  *
- * Reader: an RFC 4180 record scanner with bounded records, the header
+ * Reader: core's RFC 4180 record scanner (core/csv.h) over the stream,
+ * strict (no blanks around fields, no comments, no bare CR, no NUL) and
+ * with bounded records and field counts; the header
  * checked column by column, every field parsed strictly (numbers in range,
  * addresses by inet_pton, enums by name, lists bounded) and cross-checked
  * (Length and nbPacket against the per-side sums).  A row written by
@@ -59,6 +61,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/csv.h"
 #include "core/err.h"
 #include "core/util.h"
 
@@ -298,13 +301,18 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 #define FILES_MAX      (1u << 20)
 #define PATH_FIELD_MAX 4096
 
+/* The flow CSV's dialect (what sx_flows_csv_row() writes, and no more):
+ * strict RFC 4180, no blanks around fields, no comments, CR only in CR LF,
+ * no NUL byte, bounded records. */
+static const struct sx_csv_cfg flows_csv = {
+    .flags = SX_CSV_NO_NUL,
+    .fields_max = FIELDS_MAX,
+    .record_max = RECORD_MAX,
+};
+
 struct sx_flows_csv_reader {
-	FILE *f;
-	unsigned long line; /* next physical line */
+	struct sx_csv csv; /* over the borrowed stream */
 	bool header_done;
-	struct sx_buf rec; /* fields, each NUL-terminated */
-	size_t start[FIELDS_MAX];
-	size_t nfields;
 	char **files; /* distinct File values, in order of appearance */
 	size_t nfiles, fcap;
 	char dev_host[SX_NAME_MAX];
@@ -321,9 +329,10 @@ int sx_flows_csv_reader_new(FILE *f, struct sx_flows_csv_reader **out)
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
-	r->f = f;
-	r->line = 1;
-	sx_buf_init(&r->rec);
+	if (sx_csv_init_file(&r->csv, &flows_csv, f)) {
+		free(r);
+		return -ENOMEM;
+	}
 	*out = r;
 	return 0;
 }
@@ -337,7 +346,7 @@ void sx_flows_csv_reader_free(struct sx_flows_csv_reader *r)
 	for (i = 0; i < r->nfiles; i++)
 		free(r->files[i]);
 	free(r->files);
-	sx_buf_fini(&r->rec);
+	sx_csv_fini(&r->csv);
 	free(r);
 }
 
@@ -353,101 +362,25 @@ static int fail(char *msg, size_t msglen, const char *fmt, ...)
 }
 
 /*
- * Read one record into r->rec / r->start.  1 for a record, 0 at the end, or
- * SX_E_FORMAT (message set) / -errno.
+ * Read one record.  1 for a record, 0 at the end, or SX_E_FORMAT (message
+ * set) / -errno.
  */
 static int read_record(struct sx_flows_csv_reader *r, unsigned long *rec_line, char *msg,
 		       size_t msglen)
 {
-	int c;
+	int ret = sx_csv_record(&r->csv);
 
-	for (;;) {
-		bool any = false;
-
-		sx_buf_reset(&r->rec);
-		r->nfields = 0;
-		*rec_line = r->line;
-		c = getc(r->f);
-		if (c == EOF)
-			return ferror(r->f) ? -EIO : 0;
-		for (;;) {
-			if (r->nfields >= FIELDS_MAX)
-				return fail(msg, msglen, "line %lu: more than %d fields", *rec_line,
-					    FIELDS_MAX);
-			r->start[r->nfields++] = r->rec.len;
-			if (c == '"') {
-				any = true;
-				for (;;) {
-					c = getc(r->f);
-					if (c == EOF)
-						return fail(msg, msglen,
-							    "line %lu: unterminated quoted field",
-							    *rec_line);
-					if (c == '"') {
-						c = getc(r->f);
-						if (c != '"')
-							break;
-					}
-					if (c == '\n')
-						r->line++;
-					if (c == '\0')
-						return fail(msg, msglen, "line %lu: NUL byte",
-							    *rec_line);
-					sx_buf_putc(&r->rec, (char)c);
-					if (r->rec.len > RECORD_MAX)
-						return fail(msg, msglen,
-							    "line %lu: record too long", *rec_line);
-				}
-				if (c != ',' && c != '\n' && c != '\r' && c != EOF)
-					return fail(msg, msglen,
-						    "line %lu: text after a closing quote",
-						    *rec_line);
-			} else {
-				while (c != ',' && c != '\n' && c != '\r' && c != EOF) {
-					if (c == '"')
-						return fail(
-						    msg, msglen,
-						    "line %lu: quote inside an unquoted field",
-						    *rec_line);
-					if (c == '\0')
-						return fail(msg, msglen, "line %lu: NUL byte",
-							    *rec_line);
-					any = true;
-					sx_buf_putc(&r->rec, (char)c);
-					if (r->rec.len > RECORD_MAX)
-						return fail(msg, msglen,
-							    "line %lu: record too long", *rec_line);
-					c = getc(r->f);
-				}
-			}
-			sx_buf_putc(&r->rec, '\0');
-			if (r->rec.err)
-				return r->rec.err;
-			if (c == ',') {
-				any = true;
-				c = getc(r->f);
-				continue;
-			}
-			if (c == '\r') {
-				c = getc(r->f);
-				if (c != '\n' && c != EOF)
-					return fail(msg, msglen, "line %lu: bare CR", *rec_line);
-			}
-			if (c == '\n')
-				r->line++;
-			break;
-		}
-		if (any || r->nfields > 1)
-			return 1;
-		/* an empty line: skip it */
-		if (c == EOF)
-			return 0;
-	}
+	*rec_line = r->csv.rec_line;
+	if (ret != SX_E_FORMAT)
+		return ret;
+	if (r->csv.why == SX_CSV_FIELDS)
+		return fail(msg, msglen, "line %lu: more than %d fields", *rec_line, FIELDS_MAX);
+	return fail(msg, msglen, "line %lu: %s", *rec_line, sx_csv_why_str(r->csv.why));
 }
 
 static const char *field(const struct sx_flows_csv_reader *r, enum col i)
 {
-	return r->rec.data + r->start[i];
+	return sx_csv_text(&r->csv, i);
 }
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -652,10 +585,10 @@ static int check_header(struct sx_flows_csv_reader *r, unsigned long line, char 
 {
 	unsigned i;
 
-	if (r->nfields < SX_FLOWS_CSV_NCOLS)
+	if (r->csv.nfields < SX_FLOWS_CSV_NCOLS)
 		return fail(msg, msglen,
 			    "line %lu: not a flow CSV header (%zu columns, %d expected)", line,
-			    r->nfields, SX_FLOWS_CSV_NCOLS);
+			    r->csv.nfields, SX_FLOWS_CSV_NCOLS);
 	for (i = 0; i < SX_FLOWS_CSV_NCOLS; i++)
 		if (strcmp(field(r, (enum col)i), columns[i]) != 0)
 			return fail(msg, msglen, "line %lu: column %u is not \"%s\"", line, i + 1,
@@ -676,8 +609,8 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 	int n, m, c;
 	size_t alen;
 
-	if (r->nfields < SX_FLOWS_CSV_NCOLS)
-		return fail(msg, msglen, "line %lu: %zu fields, %d expected", line, r->nfields,
+	if (r->csv.nfields < SX_FLOWS_CSV_NCOLS)
+		return fail(msg, msglen, "line %lu: %zu fields, %d expected", line, r->csv.nfields,
 			    SX_FLOWS_CSV_NCOLS);
 	memset(rec, 0, sizeof(*rec));
 	if (!parse_u64(field(r, C_INDEX), UINT64_MAX, &row->index))
