@@ -598,42 +598,17 @@ static int check_header(struct sx_flows_csv_reader *r, unsigned long line, char 
 
 #define BAD(col) fail(msg, msglen, "line %lu: bad %s", line, columns[col])
 
-static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_row *row,
+/* The ends, MACs, IP protocol and VLAN of a row, and the canonical key
+ * they make.  0 or SX_E_FORMAT. */
+static int parse_key(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_rec *rec,
 		     char *msg, size_t msglen)
 {
-	struct sx_flow_rec *rec = &row->rec;
-	int64_t lens[SX_FLOW_SEQ_MAX], iats[SX_FLOW_SEQ_MAX];
 	struct sx_addr da, oa;
 	uint16_t dp, op;
-	uint64_t v, len, npkt;
-	int n, m, c;
 	size_t alen;
+	uint64_t v;
+	int c;
 
-	if (r->csv.nfields < SX_FLOWS_CSV_NCOLS)
-		return fail(msg, msglen, "line %lu: %zu fields, %d expected", line, r->csv.nfields,
-			    SX_FLOWS_CSV_NCOLS);
-	memset(rec, 0, sizeof(*rec));
-	if (!parse_u64(field(r, C_INDEX), UINT64_MAX, &row->index))
-		return BAD(C_INDEX);
-	rec->first_index = row->index;
-	if (!parse_ts(field(r, C_TS), &rec->first_ns))
-		return BAD(C_TS);
-	if (!parse_ts(field(r, C_LAST), &rec->last_ns) || rec->last_ns < rec->first_ns)
-		return BAD(C_LAST);
-	if (!copy_text(r->dev_host, sizeof(r->dev_host), field(r, C_DHOST)))
-		return BAD(C_DHOST);
-	if (!copy_text(r->other_host, sizeof(r->other_host), field(r, C_OHOST)))
-		return BAD(C_OHOST);
-	if (!copy_text(r->dev_local, sizeof(r->dev_local), field(r, C_DLOCAL)))
-		return BAD(C_DLOCAL);
-	if (!copy_text(r->other_local, sizeof(r->other_local), field(r, C_OLOCAL)))
-		return BAD(C_OLOCAL);
-	if (!copy_text(rec->spec, sizeof(rec->spec), field(r, C_SPEC)))
-		return BAD(C_SPEC);
-	if (!copy_text(rec->attrs, sizeof(rec->attrs), field(r, C_ATTRS)))
-		return BAD(C_ATTRS);
-	if (!copy_text(r->event_label, sizeof(r->event_label), field(r, C_ELABEL)))
-		return BAD(C_ELABEL);
 	if (!parse_port(field(r, C_DPORT), &dp))
 		return BAD(C_DPORT);
 	if (!parse_port(field(r, C_OPORT), &op))
@@ -662,6 +637,71 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 	memcpy(rec->key.hi_addr, rec->dev ? da.b : oa.b, 16);
 	rec->key.lo_port = rec->dev ? op : dp;
 	rec->key.hi_port = rec->dev ? dp : op;
+	return 0;
+}
+
+/* The service side and ports of a row.  0 or SX_E_FORMAT. */
+static int parse_service(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_row *row,
+			 char *msg, size_t msglen)
+{
+	struct sx_flow_rec *rec = &row->rec;
+	int n;
+
+	n = parse_name(side_names, 3, field(r, C_SSIDE));
+	if (n < 0)
+		return BAD(C_SSIDE);
+	row->service_side = (uint8_t)n;
+	if (!parse_port(field(r, C_SPORT), &row->service_port) || (!n && *field(r, C_SPORT)))
+		return BAD(C_SPORT);
+	if (!parse_port(field(r, C_EPORT), &row->ephemeral_port) || (!n && *field(r, C_EPORT)))
+		return BAD(C_EPORT);
+	if (n) {
+		/* Undo the writer's fallback, so a record read back equals the
+		 * one the reducer handed out (spec "" and a named service port). */
+		const char *svc = sx_flow_service_name(rec->key.proto, row->service_port);
+
+		if (svc && strcmp(svc, rec->spec) == 0)
+			rec->spec[0] = '\0';
+	}
+	return 0;
+}
+
+static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_row *row,
+		     char *msg, size_t msglen)
+{
+	struct sx_flow_rec *rec = &row->rec;
+	int64_t lens[SX_FLOW_SEQ_MAX], iats[SX_FLOW_SEQ_MAX];
+	uint64_t v, len, npkt;
+	int n, m, c;
+
+	if (r->csv.nfields < SX_FLOWS_CSV_NCOLS)
+		return fail(msg, msglen, "line %lu: %zu fields, %d expected", line, r->csv.nfields,
+			    SX_FLOWS_CSV_NCOLS);
+	memset(rec, 0, sizeof(*rec));
+	if (!parse_u64(field(r, C_INDEX), UINT64_MAX, &row->index))
+		return BAD(C_INDEX);
+	rec->first_index = row->index;
+	if (!parse_ts(field(r, C_TS), &rec->first_ns))
+		return BAD(C_TS);
+	if (!parse_ts(field(r, C_LAST), &rec->last_ns) || rec->last_ns < rec->first_ns)
+		return BAD(C_LAST);
+	if (!copy_text(r->dev_host, sizeof(r->dev_host), field(r, C_DHOST)))
+		return BAD(C_DHOST);
+	if (!copy_text(r->other_host, sizeof(r->other_host), field(r, C_OHOST)))
+		return BAD(C_OHOST);
+	if (!copy_text(r->dev_local, sizeof(r->dev_local), field(r, C_DLOCAL)))
+		return BAD(C_DLOCAL);
+	if (!copy_text(r->other_local, sizeof(r->other_local), field(r, C_OLOCAL)))
+		return BAD(C_OLOCAL);
+	if (!copy_text(rec->spec, sizeof(rec->spec), field(r, C_SPEC)))
+		return BAD(C_SPEC);
+	if (!copy_text(rec->attrs, sizeof(rec->attrs), field(r, C_ATTRS)))
+		return BAD(C_ATTRS);
+	if (!copy_text(r->event_label, sizeof(r->event_label), field(r, C_ELABEL)))
+		return BAD(C_ELABEL);
+	c = parse_key(r, line, rec, msg, msglen);
+	if (c)
+		return c;
 
 	if (!*field(r, C_FILE) || strlen(field(r, C_FILE)) >= PATH_FIELD_MAX)
 		return BAD(C_FILE);
@@ -716,22 +756,9 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 		return BAD(C_DFLAGS);
 	if (!parse_flags(field(r, C_OFLAGS), &rec->tcp_flags[1]))
 		return BAD(C_OFLAGS);
-	n = parse_name(side_names, 3, field(r, C_SSIDE));
-	if (n < 0)
-		return BAD(C_SSIDE);
-	row->service_side = (uint8_t)n;
-	if (!parse_port(field(r, C_SPORT), &row->service_port) || (!n && *field(r, C_SPORT)))
-		return BAD(C_SPORT);
-	if (!parse_port(field(r, C_EPORT), &row->ephemeral_port) || (!n && *field(r, C_EPORT)))
-		return BAD(C_EPORT);
-	if (n) {
-		/* Undo the writer's fallback, so a record read back equals the
-		 * one the reducer handed out (spec "" and a named service port). */
-		const char *svc = sx_flow_service_name(rec->key.proto, row->service_port);
-
-		if (svc && strcmp(svc, rec->spec) == 0)
-			rec->spec[0] = '\0';
-	}
+	c = parse_service(r, line, row, msg, msglen);
+	if (c)
+		return c;
 	n = parse_list(field(r, C_LENS), INT32_MIN, INT32_MAX, lens);
 	if (n < 0)
 		return BAD(C_LENS);

@@ -608,12 +608,93 @@ static int copy_units(struct sx_mine_arena *a, struct sx_mine_unit *const *u, ui
 	return 0;
 }
 
+/* Each cluster's member flows, in canonical order (count: room for the
+ * per-cluster counts), and its support.  0 or -ENOMEM. */
+static int gather_members(struct ctx *cx, uint32_t *count)
+{
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i;
+
+	for (i = 0; i < in->nflows; i++)
+		count[in->assign[i]]++;
+	for (i = 0; i < in->k; i++) {
+		cx->clu[i].mem = sx_mine__alloc_array(cx->ra, count[i] + 1, sizeof(uint32_t));
+		if (!cx->clu[i].mem)
+			return -ENOMEM;
+		cx->clu[i].cluster = i;
+	}
+	for (i = 0; i < in->nflows; i++) {
+		struct clu *c = &cx->clu[in->assign[i]];
+
+		if (c->n && in->flows[c->mem[c->n - 1]]->unit != in->flows[i]->unit)
+			c->support++;
+		else if (!c->n)
+			c->support = 1;
+		c->mem[c->n++] = i;
+	}
+	return 0;
+}
+
+/* The clusters whose support reaches need become candidates, with their
+ * first offset per occurrence.  0 or -ENOMEM. */
+static int mark_candidates(struct ctx *cx, uint32_t need)
+{
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i;
+
+	for (i = 0; i < in->k; i++) {
+		struct clu *c = &cx->clu[i];
+		uint32_t j;
+
+		c->candidate = in->noccs && c->support >= need;
+		if (!c->candidate)
+			continue;
+		c->first = sx_mine__alloc_array(cx->ra, in->noccs, sizeof(*c->first));
+		c->p = sx_mine__alloc(cx->ra, sizeof(*c->p));
+		if (!c->first || !c->p)
+			return -ENOMEM;
+		for (j = 0; j < in->noccs; j++)
+			c->first[j] = INT64_MIN;
+		for (j = 0; j < c->n; j++) {
+			const struct sx_mine_flow *f = in->flows[c->mem[j]];
+
+			if (c->first[f->unit] == INT64_MIN || f->offset_ns < c->first[f->unit])
+				c->first[f->unit] = f->offset_ns;
+		}
+	}
+	return 0;
+}
+
+/* Each candidate's pattern and kind: background when matched in at least
+ * min_bg background units, else periodic or a pattern.  0 or -ENOMEM. */
+static int build_patterns(struct ctx *cx, uint32_t min_bg)
+{
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i;
+
+	for (i = 0; i < in->k; i++) {
+		struct clu *c = &cx->clu[i];
+
+		if (!c->candidate)
+			continue;
+		c->kind = SX_MINE_PATTERN;
+		if (in->nbg && c->bgsup >= min_bg)
+			c->kind = SX_MINE_BACKGROUND_PATTERN;
+		if (build_pattern(cx, c))
+			return -ENOMEM;
+		if (c->kind == SX_MINE_PATTERN && sx_mine__is_periodic(cx, c, c->p))
+			c->kind = SX_MINE_PERIODIC;
+		c->p->kind = c->kind;
+	}
+	return 0;
+}
+
 int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **out)
 {
 	struct result_box *box;
 	struct sx_mine_result *r;
 	struct ctx cx = {.in = in};
-	uint32_t *count = NULL, *idx = NULL, i, need;
+	uint32_t *count = NULL, *idx = NULL;
 	struct clu **owner = NULL;
 	struct sx_mine_pattern *lists[3];
 	int ret = -ENOMEM;
@@ -649,45 +730,8 @@ int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **ou
 	owner = sx_calloc_array(in->k + 1, sizeof(*owner));
 	if (!cx.clu || !count || !cx.tmp || !idx || !owner)
 		goto out_free;
-	/* members, in canonical order */
-	for (i = 0; i < in->nflows; i++)
-		count[in->assign[i]]++;
-	for (i = 0; i < in->k; i++) {
-		cx.clu[i].mem = sx_mine__alloc_array(&box->a, count[i] + 1, sizeof(uint32_t));
-		if (!cx.clu[i].mem)
-			goto out_free;
-		cx.clu[i].cluster = i;
-	}
-	for (i = 0; i < in->nflows; i++) {
-		struct clu *c = &cx.clu[in->assign[i]];
-
-		if (c->n && in->flows[c->mem[c->n - 1]]->unit != in->flows[i]->unit)
-			c->support++;
-		else if (!c->n)
-			c->support = 1;
-		c->mem[c->n++] = i;
-	}
-	need = r->min_support;
-	for (i = 0; i < in->k; i++) {
-		struct clu *c = &cx.clu[i];
-		uint32_t j;
-
-		c->candidate = in->noccs && c->support >= need;
-		if (!c->candidate)
-			continue;
-		c->first = sx_mine__alloc_array(&box->a, in->noccs, sizeof(*c->first));
-		c->p = sx_mine__alloc(&box->a, sizeof(*c->p));
-		if (!c->first || !c->p)
-			goto out_free;
-		for (j = 0; j < in->noccs; j++)
-			c->first[j] = INT64_MIN;
-		for (j = 0; j < c->n; j++) {
-			const struct sx_mine_flow *f = in->flows[c->mem[j]];
-
-			if (c->first[f->unit] == INT64_MIN || f->offset_ns < c->first[f->unit])
-				c->first[f->unit] = f->offset_ns;
-		}
-	}
+	if (gather_members(&cx, count) || mark_candidates(&cx, r->min_support))
+		goto out_free;
 	ret = find_focal(&cx);
 	if (ret)
 		goto out_free;
@@ -695,20 +739,8 @@ int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **ou
 	if (ret)
 		goto out_free;
 	ret = -ENOMEM;
-	for (i = 0; i < in->k; i++) {
-		struct clu *c = &cx.clu[i];
-
-		if (!c->candidate)
-			continue;
-		c->kind = SX_MINE_PATTERN;
-		if (in->nbg && c->bgsup >= r->min_bg_support)
-			c->kind = SX_MINE_BACKGROUND_PATTERN;
-		if (build_pattern(&cx, c))
-			goto out_free;
-		if (c->kind == SX_MINE_PATTERN && sx_mine__is_periodic(&cx, c, c->p))
-			c->kind = SX_MINE_PERIODIC;
-		c->p->kind = c->kind;
-	}
+	if (build_patterns(&cx, r->min_bg_support))
+		goto out_free;
 	if (fill_list(&cx, SX_MINE_PATTERN, &lists[0], &r->npatterns, idx, owner) ||
 	    fill_list(&cx, SX_MINE_BACKGROUND_PATTERN, &lists[1], &r->nbackground, idx, owner) ||
 	    fill_list(&cx, SX_MINE_PERIODIC, &lists[2], &r->nperiodic, idx, owner))
