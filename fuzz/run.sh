@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(packet capture flows_csv events names device_yaml manifest)
+[ ${#targets[@]} -gt 0 ] || targets=(packet capture csv flows_csv events names device_yaml manifest)
 work=${SX_FUZZ_DIR:-$HOME/.cache/sigex-fuzz}
 shared=${SX_SHARED_CORPORA:-$(cd .. && pwd)/shared/corpora}
 mkdir -p "$work"
 
 CC=clang cmake -S . -B build-fuzz -DSX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_packet fuzz_capture fuzz_names \
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_packet fuzz_capture fuzz_names fuzz_csv \
 	fuzz_flows_csv fuzz_events fuzz_device_yaml fuzz_manifest fuzz_seeds >/dev/null
 cmake -S . -B build >/dev/null && cmake --build build -j"$(nproc)" --target sigex >/dev/null
 

@@ -71,6 +71,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/map.h"
 #include "core/outfile.h"
 #include "core/text.h"
 #include "core/util.h"
@@ -128,11 +129,11 @@ enum {
 	UNIT_DEVICE = 2, /* a flow of the device */
 };
 
-/* Packets by IPv4 address (open addressing; key 0 is never an end). */
-struct addr_tally {
-	uint32_t *key;
-	uint64_t *pkts;
-	size_t cap, n;
+/* Packets by IPv4 address: the entries of a map (core/map.h) under
+ * tally_hash(addr); a zeroed map is set up at the first address. */
+struct tally_ent {
+	uint32_t addr;
+	uint64_t pkts;
 };
 
 struct sx_extract {
@@ -162,8 +163,8 @@ struct sx_extract {
 	struct sx_mine_result *res;
 	struct sx_validation *val; /* sx_extract_validate(), or NULL */
 	uint32_t dev_addr;	   /* ipv4, network order */
-	struct addr_tally tally;
-	bool made_bg_dir; /* csv_dir/background created by this extraction */
+	struct sx_map tally;	   /* of struct tally_ent */
+	bool made_bg_dir;	   /* csv_dir/background created by this extraction */
 	/* events and their labels (one label_run when no events file) */
 	struct label_run *labs;
 	unsigned nlabs, sel;
@@ -283,10 +284,9 @@ static void csvs_abort(struct sx_extract *ex)
 	ex->made_bg_dir = false;
 }
 
-static void tally_free(struct addr_tally *t)
+static void tally_free(struct sx_map *t)
 {
-	free(t->key);
-	free(t->pkts);
+	sx_map_fini(t);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -723,45 +723,31 @@ static int csvs_commit(struct sx_extract *ex)
 
 /* ---- the device's address and the others ---- */
 
+/* The slot hash of an address (a bijection: the first entry found under it
+ * is the address's). */
+static uint64_t tally_hash(uint32_t addr)
+{
+	return (uint32_t)(addr * 2654435761u);
+}
+
 static int tally_add(struct sx_extract *ex, uint32_t addr, uint64_t pkts)
 {
-	struct addr_tally *t = &ex->tally;
-	size_t i;
+	struct sx_map *t = &ex->tally;
+	struct tally_ent *e;
+	size_t pos = SX_MAP_START;
 
 	if (!addr)
 		return 0;
-	if (2 * (t->n + 1) > t->cap) {
-		struct addr_tally g = {.cap = t->cap ? 2 * t->cap : 256};
-
-		g.key = sx_calloc_array(g.cap, sizeof(*g.key));
-		g.pkts = sx_calloc_array(g.cap, sizeof(*g.pkts));
-		if (!g.key || !g.pkts) {
-			tally_free(&g);
-			return nomem(ex);
-		}
-		for (i = 0; i < t->cap; i++) {
-			size_t j;
-
-			if (!t->key[i])
-				continue;
-			for (j = (t->key[i] * 2654435761u) & (g.cap - 1); g.key[j];
-			     j = (j + 1) & (g.cap - 1))
-				;
-			g.key[j] = t->key[i];
-			g.pkts[j] = t->pkts[i];
-			g.n++;
-		}
-		tally_free(t);
-		*t = g;
+	if (!t->esize)
+		sx_map_init(t, sizeof(struct tally_ent), 256, 50);
+	if (sx_map_reserve(t, t->n + 1))
+		return nomem(ex);
+	e = sx_map_next(t, tally_hash(addr), &pos);
+	if (!e) {
+		e = sx_map_add(t, tally_hash(addr), pos);
+		e->addr = addr;
 	}
-	for (i = (addr * 2654435761u) & (t->cap - 1); t->key[i] && t->key[i] != addr;
-	     i = (i + 1) & (t->cap - 1))
-		;
-	if (!t->key[i]) {
-		t->key[i] = addr;
-		t->n++;
-	}
-	t->pkts[i] += pkts;
+	e->pkts += pkts;
 	return 0;
 }
 
@@ -811,7 +797,8 @@ static int addr_count_cmp(const void *a, const void *b)
  * that are, most packets first. */
 static int check_device(struct sx_extract *ex)
 {
-	struct addr_tally *t = &ex->tally;
+	const struct sx_map *t = &ex->tally;
+	const struct tally_ent *e;
 	struct addr_count *top;
 	size_t i, n = 0, len;
 	bool seen = false;
@@ -823,9 +810,11 @@ static int check_device(struct sx_extract *ex)
 	top = sx_calloc_array(t->n + 1, sizeof(*top));
 	if (!top)
 		return nomem(ex);
-	for (i = 0; i < t->cap; i++)
-		if (t->key[i])
-			top[n++] = (struct addr_count){t->key[i], t->pkts[i]};
+	for (i = 0; i < t->cap; i++) {
+		e = sx_map_at(t, i);
+		if (e)
+			top[n++] = (struct addr_count){e->addr, e->pkts};
+	}
 	qsort(top, n, sizeof(*top), addr_count_cmp);
 	len = (size_t)snprintf(ex->msg, sizeof(ex->msg),
 			       "the device's address %s is in no packet of the captures", ex->ipv4);

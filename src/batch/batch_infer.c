@@ -7,8 +7,8 @@
  * never candidates.  It runs once per device, under the device's lock (the
  * device's other units wait on it), and is reported on stderr.  No common
  * address fails the device's units, naming the best candidate, before any
- * of their captures is read.  The addresses seen are counted in a small
- * open-addressing table keyed by the IPv4 address.
+ * of their captures is read.  The addresses seen are counted in a map
+ * (core/map.h) keyed by the IPv4 address.
  */
 #include "batch/batch_int.h"
 
@@ -20,22 +20,18 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/map.h"
 #include "core/util.h"
 #include "ingest/ingest.h"
 
 #define INFER_PACKETS 65536 /* packets read per capture to infer an address */
 
+/* An entry of the map (core/map.h) of addresses, under mix(addr). */
 struct addr_slot {
 	uint32_t addr;
-	bool used;
 	uint32_t caps; /* captures holding it */
 	uint32_t last; /* 1 + index of the last capture counted */
 	uint64_t pkts;
-};
-
-struct addr_map {
-	struct addr_slot *s;
-	size_t cap, n;
 };
 
 static uint64_t mix(uint32_t a)
@@ -45,35 +41,19 @@ static uint64_t mix(uint32_t a)
 	return x ^ (x >> 29);
 }
 
-static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
+static struct addr_slot *addr_get(struct sx_map *m, uint32_t a)
 {
-	size_t i;
+	struct addr_slot *s;
+	size_t pos = SX_MAP_START;
 
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 256, k;
-		struct addr_slot *ns = sx_calloc_array(ncap, sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		for (k = 0; k < m->cap; k++) {
-			if (!m->s[k].used)
-				continue;
-			for (i = mix(m->s[k].addr) & (ncap - 1); ns[i].used;
-			     i = (i + 1) & (ncap - 1))
-				;
-			ns[i] = m->s[k];
-		}
-		free(m->s);
-		m->s = ns;
-		m->cap = ncap;
-	}
-	for (i = mix(a) & (m->cap - 1); m->s[i].used; i = (i + 1) & (m->cap - 1))
-		if (m->s[i].addr == a)
-			return &m->s[i];
-	m->s[i].used = true;
-	m->s[i].addr = a;
-	m->n++;
-	return &m->s[i];
+	if (sx_map_reserve(m, m->n + 1))
+		return NULL;
+	while ((s = sx_map_next(m, mix(a), &pos)))
+		if (s->addr == a)
+			return s;
+	s = sx_map_add(m, mix(a), pos);
+	s->addr = a;
+	return s;
 }
 
 static bool candidate(const struct sx_addr *a, uint32_t *v)
@@ -92,13 +72,14 @@ static void addr_text(uint32_t v, char *buf, size_t bufsz)
 /* Infer d's address; 1 on success (d->ipv4 set), negative with d->infer_msg. */
 static int infer(struct sx_batch *b, struct sx_batch_device *d)
 {
-	struct addr_map m = {0};
 	struct addr_slot *best = NULL, *most = NULL;
+	struct sx_map m;
 	uint32_t withip = 0, cap;
 	uint64_t total = 0;
 	size_t i, k;
 	int ret = 1;
 
+	sx_map_init(&m, sizeof(struct addr_slot), 256, 50);
 	for (i = 0; i < d->nfiles && !sx_stop_requested(); i++) {
 		char msg[256];
 		struct sx_capture *c;
@@ -141,9 +122,9 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 			break;
 	}
 	for (k = 0; ret > 0 && k < m.cap; k++) {
-		struct addr_slot *s = &m.s[k];
+		struct addr_slot *s = sx_map_at(&m, k);
 
-		if (!s->used)
+		if (!s)
 			continue;
 		if (!most || s->caps > most->caps ||
 		    (s->caps == most->caps &&
@@ -179,7 +160,7 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 			      "their IPv4 packets)",
 			      d->name, d->ipv4, withip, 100.0 * (double)best->pkts / (double)total);
 	}
-	free(m.s);
+	sx_map_fini(&m);
 	return ret;
 }
 

@@ -11,10 +11,10 @@
  * leading dot).  device.yaml is loaded with the bounded tree of yaml/ydoc.h (no
  * aliases, bounded depth and size), then checked key by key against the
  * schema documented in batch.h; unknown and duplicate keys are errors, so a
- * typo never silently means "default".  The manifest is RFC 4180 CSV, with
- * field and row limits; its names are checked when units are built
- * (batch_scan.c), so that one bad row fails one unit, not the run.
- * Stateless; thread-safe.
+ * typo never silently means "default".  The manifest is RFC 4180 CSV read
+ * by core's record scanner (core/csv.h), with field and row limits; its names are checked when
+ * units are built (batch_scan.c), so that one bad row fails one unit, not the run. Stateless;
+ * thread-safe.
  */
 #include "batch/batch.h"
 
@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "core/compiler.h"
+#include "core/csv.h"
 #include "core/err.h"
 #include "core/util.h"
 #include "ingest/ingest.h"
@@ -553,107 +554,23 @@ out_tree:
 #define FIELD_MAX  4096
 #define MAX_FIELDS 4
 
-struct field {
-	char buf[FIELD_MAX + 1];
-	size_t len;
-	bool quoted;
-	bool too_long;
+/* The manifest's dialect: blanks around fields, '#' comments, a bare CR
+ * ends a row, fields bounded; extra fields are counted (a usage message,
+ * not a syntax error). */
+static const struct sx_csv_cfg manifest_csv = {
+    .flags = SX_CSV_TRIM | SX_CSV_COMMENTS | SX_CSV_BARE_CR | SX_CSV_BOM | SX_CSV_EXTRA_FIELDS,
+    .fields_max = MAX_FIELDS,
+    .field_max = FIELD_MAX,
 };
 
-struct mscan {
-	const char *p, *end;
-	unsigned line;
-};
-
-static void field_put(struct field *f, char c)
+/* The scanner's syntax error as the manifest's message. */
+static void syntax_msg(const struct sx_csv *s, char *msg, size_t msglen)
 {
-	if (f->len < FIELD_MAX)
-		f->buf[f->len++] = c;
-	else
-		f->too_long = true;
-}
+	/* an unterminated quote is reported where its record starts, the
+	 * others where they were seen */
+	unsigned long line = s->why == SX_CSV_UNTERMINATED ? s->rec_line : s->line;
 
-/*
- * One record: up to MAX_FIELDS + 1 fields (one more means too many).
- * Returns the number of fields, or -1 for a bad quote (msg set).
- */
-static int record(struct mscan *s, struct field *f, char *msg, size_t msglen)
-{
-	unsigned start = s->line;
-	int i, n = 0;
-
-	for (i = 0; i <= MAX_FIELDS; i++) {
-		f[i].len = 0;
-		f[i].buf[0] = '\0';
-		f[i].too_long = false;
-	}
-	for (;;) {
-		struct field *cur = &f[n < MAX_FIELDS ? n : MAX_FIELDS];
-		bool after_quote = false;
-
-		cur->len = 0;
-		cur->quoted = false;
-		cur->too_long = false;
-		while (s->p < s->end && (*s->p == ' ' || *s->p == '\t'))
-			s->p++;
-		if (s->p < s->end && *s->p == '"') {
-			cur->quoted = true;
-			s->p++;
-			for (;;) {
-				if (s->p == s->end) {
-					sx_msgf(msg, msglen, "line %u: unterminated quoted field",
-						start);
-					return -1;
-				}
-				if (*s->p == '"') {
-					if (s->p + 1 < s->end && s->p[1] == '"') {
-						field_put(cur, '"');
-						s->p += 2;
-						continue;
-					}
-					s->p++;
-					break;
-				}
-				if (*s->p == '\n')
-					s->line++;
-				field_put(cur, *s->p++);
-			}
-			after_quote = true;
-		}
-		while (s->p < s->end && *s->p != ',' && *s->p != '\n' && *s->p != '\r') {
-			if (after_quote && *s->p != ' ' && *s->p != '\t') {
-				sx_msgf(msg, msglen, "line %u: text after a closing quote",
-					s->line);
-				return -1;
-			}
-			if (*s->p == '"') {
-				sx_msgf(msg, msglen, "line %u: quote inside an unquoted field",
-					s->line);
-				return -1;
-			}
-			if (!after_quote)
-				field_put(cur, *s->p);
-			s->p++;
-		}
-		if (!cur->quoted)
-			while (cur->len &&
-			       (cur->buf[cur->len - 1] == ' ' || cur->buf[cur->len - 1] == '\t'))
-				cur->len--;
-		cur->buf[cur->len] = '\0';
-		if (n <= MAX_FIELDS)
-			n++;
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->end && *s->p == '\r')
-			s->p++;
-		if (s->p < s->end && *s->p == '\n') {
-			s->p++;
-			s->line++;
-		}
-		return n;
-	}
+	sx_msgf(msg, msglen, "line %lu: %s", line, sx_csv_why_str(s->why));
 }
 
 void sx_batch_manifest_free(struct sx_batch_manifest *m)
@@ -671,11 +588,12 @@ void sx_batch_manifest_free(struct sx_batch_manifest *m)
 	free(m);
 }
 
-static bool is_header(const struct field *f, int n)
+static bool is_header(const struct sx_csv *s)
 {
-	return n >= 3 && strcasecmp(f[0].buf, "device") == 0 &&
-	       strcasecmp(f[1].buf, "event") == 0 && strcasecmp(f[2].buf, "path") == 0 &&
-	       (n == 3 || strcasecmp(f[3].buf, "role") == 0);
+	return s->nfields >= 3 && strcasecmp(sx_csv_text(s, 0), "device") == 0 &&
+	       strcasecmp(sx_csv_text(s, 1), "event") == 0 &&
+	       strcasecmp(sx_csv_text(s, 2), "path") == 0 &&
+	       (s->nfields == 3 || strcasecmp(sx_csv_text(s, 3), "role") == 0);
 }
 
 static int role_of(const char *s, uint8_t *role)
@@ -695,27 +613,30 @@ static int role_of(const char *s, uint8_t *role)
 	return -EINVAL;
 }
 
-static int add_row(struct sx_batch_manifest *m, size_t *cap, const struct field *f, int n,
-		   unsigned line, char *msg, size_t msglen)
+static int add_row(struct sx_batch_manifest *m, size_t *cap, const struct sx_csv *s, char *msg,
+		   size_t msglen)
 {
+	const char *device = sx_csv_text(s, 0), *event = sx_csv_text(s, 1);
+	const char *path = sx_csv_text(s, 2), *rolename = sx_csv_text(s, 3);
+	unsigned line = (unsigned)s->rec_line;
 	struct sx_batch_row *r;
 	uint8_t role;
 
-	if (role_of(n > 3 ? f[3].buf : "", &role)) {
+	if (role_of(rolename, &role)) {
 		sx_msgf(msg, msglen,
 			"line %u: unknown role \"%.64s\" (capture, background, config, events)",
-			line, f[3].buf);
+			line, rolename);
 		return SX_E_FORMAT;
 	}
-	if (!f[0].buf[0]) {
+	if (!device[0]) {
 		sx_msgf(msg, msglen, "line %u: empty device", line);
 		return SX_E_FORMAT;
 	}
-	if (!f[2].buf[0]) {
+	if (!path[0]) {
 		sx_msgf(msg, msglen, "line %u: empty path", line);
 		return SX_E_FORMAT;
 	}
-	if (role != SX_BATCH_ROLE_CAPTURE && f[1].buf[0]) {
+	if (role != SX_BATCH_ROLE_CAPTURE && event[0]) {
 		sx_msgf(msg, msglen, "line %u: a %s row names no event", line,
 			role == SX_BATCH_ROLE_BACKGROUND ? "background"
 			: role == SX_BATCH_ROLE_CONFIG	 ? "config"
@@ -733,9 +654,9 @@ static int add_row(struct sx_batch_manifest *m, size_t *cap, const struct field 
 	}
 	r = &m->rows[m->n];
 	memset(r, 0, sizeof(*r));
-	r->device = strdup(f[0].buf);
-	r->event = strdup(f[1].buf);
-	r->path = strdup(f[2].buf);
+	r->device = strdup(device);
+	r->event = strdup(event);
+	r->path = strdup(path);
 	r->role = role;
 	r->line = line;
 	m->n++;
@@ -747,12 +668,11 @@ static int add_row(struct sx_batch_manifest *m, size_t *cap, const struct field 
 int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manifest **out, char *msg,
 			    size_t msglen)
 {
-	struct mscan s = {data, data + len, 1};
 	struct sx_batch_manifest *m;
-	struct field *f;
+	struct sx_csv s;
 	bool first = true;
 	size_t cap = 0;
-	int ret = 0;
+	int ret;
 
 	*out = NULL;
 	if (len > SX_BATCH_MANIFEST_MAX) {
@@ -764,61 +684,43 @@ int sx_batch_manifest_parse(const char *data, size_t len, struct sx_batch_manife
 		return SX_E_FORMAT;
 	}
 	m = calloc(1, sizeof(*m));
-	f = sx_calloc_array(MAX_FIELDS + 1, sizeof(*f));
-	if (!m || !f) {
+	if (!m) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	if (len >= 3 && memcmp(s.p, "\xef\xbb\xbf", 3) == 0)
-		s.p += 3;
-	while (s.p < s.end && !ret) {
-		const char *q = s.p;
-		unsigned line = s.line;
-		int n;
-
-		while (q < s.end && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == s.end)
-			break;
-		if (*q == '\n' || *q == '\r' || *q == '#') {
-			while (q < s.end && *q != '\n')
-				q++;
-			if (q < s.end) {
-				q++;
-				s.line++;
-			}
-			s.p = q;
-			continue;
-		}
-		n = record(&s, f, msg, msglen);
-		if (n < 0) {
-			ret = SX_E_FORMAT;
-			break;
-		}
-		if (first && is_header(f, n)) {
+	ret = sx_csv_init_mem(&s, &manifest_csv, data, len);
+	if (ret)
+		goto out_free;
+	while ((ret = sx_csv_record(&s)) == 1) {
+		if (first && is_header(&s)) {
 			first = false;
 			continue;
 		}
 		first = false;
-		if (n < 3 || n > MAX_FIELDS) {
-			sx_msgf(msg, msglen, "line %u: expected device,event,path[,role]", line);
+		if (s.nfields < 3 || s.nfields > MAX_FIELDS) {
+			sx_msgf(msg, msglen, "line %lu: expected device,event,path[,role]",
+				s.rec_line);
 			ret = SX_E_FORMAT;
 			break;
 		}
-		if (f[0].too_long || f[1].too_long || f[2].too_long || f[3].too_long) {
-			sx_msgf(msg, msglen, "line %u: field longer than %d bytes", line,
+		if (s.truncated) {
+			sx_msgf(msg, msglen, "line %lu: field longer than %d bytes", s.rec_line,
 				FIELD_MAX);
 			ret = SX_E_FORMAT;
 			break;
 		}
-		ret = add_row(m, &cap, f, n, line, msg, msglen);
+		ret = add_row(m, &cap, &s, msg, msglen);
+		if (ret)
+			break;
 	}
+	if (ret == SX_E_FORMAT && s.why != SX_CSV_OK)
+		syntax_msg(&s, msg, msglen);
 	if (!ret && m->n == 0) {
 		sx_msgf(msg, msglen, "no capture listed");
 		ret = SX_E_FORMAT;
 	}
+	sx_csv_fini(&s);
 out_free:
-	free(f);
 	if (ret) {
 		if (ret == -ENOMEM)
 			sx_msgf(msg, msglen, "out of memory");

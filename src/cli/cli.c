@@ -499,7 +499,7 @@ int sx_cli_seconds(const char *cmd, const char *opt, const char *arg, bool zero_
 {
 	double v = 0;
 
-	if (sx_parse_seconds(arg, &v) || v > SX_CLI_MAX_SECONDS || (!zero_ok && v <= 0))
+	if (sx_parse_seconds(arg, &v) || !sx_seconds_ok(v, zero_ok))
 		return sx_cli_usage_error(cmd, "%s expects %s number of seconds, not \"%s\"", opt,
 					  zero_ok ? "a" : "a positive", arg);
 	if (!zero_ok && v * 1e9 < 0.5)
@@ -650,4 +650,27 @@ void sx_cli_help_opts(FILE *f, const enum sx_cli_opt *shared)
 			fprintf(f, "%*s", SX_CLI_HELP_COL, "");
 		}
 	}
+}
+
+int sx_cli_opt_tail(const char *cmd, int c, char *const argv[], const struct sx_cli_help *help,
+		    struct sx_cli_common *common)
+{
+	switch (c) {
+	case 'h':
+		fputs(help->head, stdout);
+		if (help->shared)
+			sx_cli_help_opts(stdout, help->shared);
+		if (help->foot)
+			fputs(help->foot, stdout);
+		return -1;
+	case ':':
+		return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+	case '?':
+		break;
+	default:
+		if (common)
+			return sx_cli_common_opt(cmd, c, optarg, common);
+		break;
+	}
+	return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
 }

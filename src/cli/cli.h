@@ -119,8 +119,6 @@ enum sx_cli_opt {
 #define SX_CLI_CODE(opt) (1000 + (int)(opt))
 /* The column where --help text starts. */
 #define SX_CLI_HELP_COL 27
-/* Seconds beyond this are refused: every time sum stays inside int64 ns. */
-#define SX_CLI_MAX_SECONDS 100000000.0
 
 struct sx_cli_common {
 	unsigned jobs; /* 0: not given (the CPUs) */
@@ -148,8 +146,30 @@ int sx_cli_common_opt(const char *cmd, int code, const char *arg, struct sx_cli_
 int sx_cli_common_files(const char *cmd, const struct sx_cli_common *c);
 /* The --help lines of the shared options listed. */
 void sx_cli_help_opts(FILE *f, const enum sx_cli_opt *shared);
-/* Seconds, a fraction allowed, at most SX_CLI_MAX_SECONDS; positive unless
- * zero_ok.  0, or SX_EXIT_USAGE with the message naming opt. */
+/* Seconds, a fraction allowed, as core's sx_seconds_ok() takes them (at
+ * most SX_SECONDS_MAX; positive unless zero_ok).  0, or SX_EXIT_USAGE with
+ * the message naming opt. */
 int sx_cli_seconds(const char *cmd, const char *opt, const char *arg, bool zero_ok, double *out);
+
+/* A command's --help: head, the --help lines of the shared options
+ * (shared may be NULL: the command takes none), foot (may be NULL). */
+struct sx_cli_help {
+	const char *head;
+	const enum sx_cli_opt *shared;
+	const char *foot;
+};
+
+/*
+ * sx_cli_opt_tail - the cases every command's getopt_long switch ends
+ * with, for a code c that is none of the command's own options (getopt_long
+ * called with opterr = 0 and a leading ':' in its short options): 'h'
+ * prints help to standard output and returns -1 (stop, exit 0); ':' (an
+ * option without its argument) and '?' (an unknown option) are usage
+ * errors naming argv[optind - 1]; any other code is a shared option parsed
+ * into common, or an unknown option when common is NULL.  Returns 0, -1 or
+ * SX_EXIT_USAGE (message printed).
+ */
+int sx_cli_opt_tail(const char *cmd, int c, char *const argv[], const struct sx_cli_help *help,
+		    struct sx_cli_common *common);
 
 #endif /* SX_CLI_H */

@@ -49,6 +49,8 @@ static const char usage[] =
     "In CI:  sigex batch data/ -o out/ && sigex check expected/ out/\n"
     "Exit status: 0 they agree, 1 they differ, 2 usage error or unreadable input.\n";
 
+static const struct sx_cli_help help = {usage, NULL, NULL};
+
 enum {
 	OPT_TOLERANCE = 256,
 	OPT_FORMAT,
@@ -110,15 +112,8 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'q':
 			a->quiet = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			ret = -1;
-			break;
-		case ':':
-			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
-			break;
 		default:
-			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			ret = sx_cli_opt_tail(cmd, c, argv, &help, NULL);
 			break;
 		}
 	}

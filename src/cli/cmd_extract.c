@@ -106,6 +106,8 @@ static const enum sx_cli_opt shared[] = {
     SX_CLI_NAMES,   SX_CLI_FILTER,    SX_CLI_ALL_PORTS, SX_CLI_JOBS,
     SX_CLI_SEED,    SX_CLI_MAX_FLOWS, SX_CLI_HELP,	SX_CLI_NOPTS};
 
+static const struct sx_cli_help help = {usage_head, shared, usage_foot};
+
 static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"background", required_argument, NULL, OPT_BACKGROUND},
 				    {"mode", required_argument, NULL, OPT_MODE},
@@ -155,7 +157,8 @@ static int refused(struct sx_extract *ex, int ret)
 	return sx_cli_usage_error(cmd, "%s", sx_extract_message(ex));
 }
 
-/* One option of the command's own; 0 or the usage error's status. */
+/* One option of the command's own: 0, the usage error's status, or 1 when
+ * c is not one of them. */
 static int own_opt(struct args *a, int c, const char *arg)
 {
 	switch (c) {
@@ -184,7 +187,7 @@ static int own_opt(struct args *a, int c, const char *arg)
 		sx_log_set_level(SX_LOG_ERROR);
 		return 0;
 	default:
-		return sx_cli_common_opt(cmd, c, arg, &a->c);
+		return 1;
 	}
 }
 
@@ -215,20 +218,10 @@ static int parse(int argc, char **argv, struct args *a)
 			a->bg[a->nbg++] = optarg;
 			in_bg = true;
 			continue;
-		case 'h':
-			fputs(usage_head, stdout);
-			sx_cli_help_opts(stdout, shared);
-			fputs(usage_foot, stdout);
-			ret = -1;
-			break;
-		case ':':
-			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
-			break;
-		case '?':
-			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
-			break;
 		default:
 			ret = own_opt(a, c, optarg);
+			if (ret == 1)
+				ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
 			break;
 		}
 		in_bg = false;

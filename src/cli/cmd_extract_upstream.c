@@ -58,6 +58,8 @@ static const char usage[] =
     "options: the default mode's options do not apply here.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error.\n";
 
+static const struct sx_cli_help help = {usage, NULL, NULL};
+
 static bool is_file(const char *path)
 {
 	struct stat st;
@@ -132,10 +134,8 @@ static int parse(int argc, char **argv, struct args *a)
 							  optarg);
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return -1;
 		case ':':
-			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
+			return sx_cli_opt_tail(cmd, c, argv, &help, NULL);
 		default:
 			return sx_cli_usage_error(
 			    cmd,

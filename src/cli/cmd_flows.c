@@ -51,6 +51,8 @@ static const enum sx_cli_opt shared[] = {
     SX_CLI_JOBS,   SX_CLI_WINDOW, SX_CLI_EVENTS,    SX_CLI_DURATION, SX_CLI_IDLE, SX_CLI_NAMES,
     SX_CLI_FILTER, SX_CLI_SEED,	  SX_CLI_MAX_FLOWS, SX_CLI_HELP,     SX_CLI_NOPTS};
 
+static const struct sx_cli_help help = {usage_head, shared, usage_foot};
+
 static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"quiet", no_argument, NULL, 'q'},
 				    {NULL, 0, NULL, 0}};
@@ -83,20 +85,8 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'q':
 			sx_log_set_level(SX_LOG_ERROR);
 			break;
-		case 'h':
-			fputs(usage_head, stdout);
-			sx_cli_help_opts(stdout, shared);
-			fputs(usage_foot, stdout);
-			ret = -1;
-			break;
-		case ':':
-			ret = sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
-			break;
-		case '?':
-			ret = sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
-			break;
 		default:
-			ret = sx_cli_common_opt(cmd, c, optarg, &a->c);
+			ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
 			break;
 		}
 	}

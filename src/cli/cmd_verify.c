@@ -55,6 +55,8 @@ static const char usage[] =
     "Exit status: 0 it ran (whatever it found), 1 under --fail-under or nothing\n"
     "readable, 2 usage error, 3 some captures unreadable.\n";
 
+static const struct sx_cli_help help = {usage, NULL, NULL};
+
 enum {
 	OPT_FORMAT = 256,
 	OPT_FAIL_UNDER,
@@ -163,13 +165,9 @@ int sx_cmd_verify(int argc, char **argv)
 		case 'q':
 			sx_log_set_level(SX_LOG_ERROR);
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return SX_EXIT_OK;
-		case ':':
-			return sx_cli_usage_error(cmd, "%s needs an argument", argv[optind - 1]);
 		default:
-			return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
+			ret = sx_cli_opt_tail(cmd, c, argv, &help, NULL);
+			return ret == -1 ? SX_EXIT_OK : ret; /* -1: --help printed */
 		}
 	}
 	for (; optind < argc; optind++) /* after "--" */

@@ -46,7 +46,9 @@
  *                     flow's first packet)
  *   AppAttributes     application attribute tokens (flow_app.c)
  *
- * Reader: an RFC 4180 record scanner with bounded records, the header
+ * Reader: core's RFC 4180 record scanner (core/csv.h) over the stream,
+ * strict (no blanks around fields, no comments, no bare CR, no NUL) and
+ * with bounded records and field counts; the header
  * checked column by column, every field parsed strictly (numbers in range,
  * addresses by inet_pton, enums by name, lists bounded) and cross-checked
  * (Length and nbPacket against the per-side sums).  A row written by
@@ -62,6 +64,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/csv.h"
 #include "core/err.h"
 #include "core/util.h"
 
@@ -306,13 +309,18 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 #define FILES_MAX      (1u << 20)
 #define PATH_FIELD_MAX 4096
 
+/* The flow CSV's dialect (what sx_flows_csv_row() writes, and no more):
+ * strict RFC 4180, no blanks around fields, no comments, CR only in CR LF,
+ * no NUL byte, bounded records. */
+static const struct sx_csv_cfg flows_csv = {
+    .flags = SX_CSV_NO_NUL,
+    .fields_max = FIELDS_MAX,
+    .record_max = RECORD_MAX,
+};
+
 struct sx_flows_csv_reader {
-	FILE *f;
-	unsigned long line; /* next physical line */
+	struct sx_csv csv; /* over the borrowed stream */
 	bool header_done;
-	struct sx_buf rec; /* fields, each NUL-terminated */
-	size_t start[FIELDS_MAX];
-	size_t nfields;
 	char **files; /* distinct File values, in order of appearance */
 	size_t nfiles, fcap;
 	char dev_host[SX_NAME_MAX];
@@ -329,9 +337,10 @@ int sx_flows_csv_reader_new(FILE *f, struct sx_flows_csv_reader **out)
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
-	r->f = f;
-	r->line = 1;
-	sx_buf_init(&r->rec);
+	if (sx_csv_init_file(&r->csv, &flows_csv, f)) {
+		free(r);
+		return -ENOMEM;
+	}
 	*out = r;
 	return 0;
 }
@@ -345,7 +354,7 @@ void sx_flows_csv_reader_free(struct sx_flows_csv_reader *r)
 	for (i = 0; i < r->nfiles; i++)
 		free(r->files[i]);
 	free(r->files);
-	sx_buf_fini(&r->rec);
+	sx_csv_fini(&r->csv);
 	free(r);
 }
 
@@ -361,101 +370,25 @@ static int fail(char *msg, size_t msglen, const char *fmt, ...)
 }
 
 /*
- * Read one record into r->rec / r->start.  1 for a record, 0 at the end, or
- * SX_E_FORMAT (message set) / -errno.
+ * Read one record.  1 for a record, 0 at the end, or SX_E_FORMAT (message
+ * set) / -errno.
  */
 static int read_record(struct sx_flows_csv_reader *r, unsigned long *rec_line, char *msg,
 		       size_t msglen)
 {
-	int c;
+	int ret = sx_csv_record(&r->csv);
 
-	for (;;) {
-		bool any = false;
-
-		sx_buf_reset(&r->rec);
-		r->nfields = 0;
-		*rec_line = r->line;
-		c = getc(r->f);
-		if (c == EOF)
-			return ferror(r->f) ? -EIO : 0;
-		for (;;) {
-			if (r->nfields >= FIELDS_MAX)
-				return fail(msg, msglen, "line %lu: more than %d fields", *rec_line,
-					    FIELDS_MAX);
-			r->start[r->nfields++] = r->rec.len;
-			if (c == '"') {
-				any = true;
-				for (;;) {
-					c = getc(r->f);
-					if (c == EOF)
-						return fail(msg, msglen,
-							    "line %lu: unterminated quoted field",
-							    *rec_line);
-					if (c == '"') {
-						c = getc(r->f);
-						if (c != '"')
-							break;
-					}
-					if (c == '\n')
-						r->line++;
-					if (c == '\0')
-						return fail(msg, msglen, "line %lu: NUL byte",
-							    *rec_line);
-					sx_buf_putc(&r->rec, (char)c);
-					if (r->rec.len > RECORD_MAX)
-						return fail(msg, msglen,
-							    "line %lu: record too long", *rec_line);
-				}
-				if (c != ',' && c != '\n' && c != '\r' && c != EOF)
-					return fail(msg, msglen,
-						    "line %lu: text after a closing quote",
-						    *rec_line);
-			} else {
-				while (c != ',' && c != '\n' && c != '\r' && c != EOF) {
-					if (c == '"')
-						return fail(
-						    msg, msglen,
-						    "line %lu: quote inside an unquoted field",
-						    *rec_line);
-					if (c == '\0')
-						return fail(msg, msglen, "line %lu: NUL byte",
-							    *rec_line);
-					any = true;
-					sx_buf_putc(&r->rec, (char)c);
-					if (r->rec.len > RECORD_MAX)
-						return fail(msg, msglen,
-							    "line %lu: record too long", *rec_line);
-					c = getc(r->f);
-				}
-			}
-			sx_buf_putc(&r->rec, '\0');
-			if (r->rec.err)
-				return r->rec.err;
-			if (c == ',') {
-				any = true;
-				c = getc(r->f);
-				continue;
-			}
-			if (c == '\r') {
-				c = getc(r->f);
-				if (c != '\n' && c != EOF)
-					return fail(msg, msglen, "line %lu: bare CR", *rec_line);
-			}
-			if (c == '\n')
-				r->line++;
-			break;
-		}
-		if (any || r->nfields > 1)
-			return 1;
-		/* an empty line: skip it */
-		if (c == EOF)
-			return 0;
-	}
+	*rec_line = r->csv.rec_line;
+	if (ret != SX_E_FORMAT)
+		return ret;
+	if (r->csv.why == SX_CSV_FIELDS)
+		return fail(msg, msglen, "line %lu: more than %d fields", *rec_line, FIELDS_MAX);
+	return fail(msg, msglen, "line %lu: %s", *rec_line, sx_csv_why_str(r->csv.why));
 }
 
 static const char *field(const struct sx_flows_csv_reader *r, enum col i)
 {
-	return r->rec.data + r->start[i];
+	return sx_csv_text(&r->csv, i);
 }
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -660,10 +593,10 @@ static int check_header(struct sx_flows_csv_reader *r, unsigned long line, char 
 {
 	unsigned i;
 
-	if (r->nfields < SX_FLOWS_CSV_NCOLS)
+	if (r->csv.nfields < SX_FLOWS_CSV_NCOLS)
 		return fail(msg, msglen,
 			    "line %lu: not a flow CSV header (%zu columns, %d expected)", line,
-			    r->nfields, SX_FLOWS_CSV_NCOLS);
+			    r->csv.nfields, SX_FLOWS_CSV_NCOLS);
 	for (i = 0; i < SX_FLOWS_CSV_NCOLS; i++)
 		if (strcmp(field(r, (enum col)i), columns[i]) != 0)
 			return fail(msg, msglen, "line %lu: column %u is not \"%s\"", line, i + 1,
@@ -673,42 +606,17 @@ static int check_header(struct sx_flows_csv_reader *r, unsigned long line, char 
 
 #define BAD(col) fail(msg, msglen, "line %lu: bad %s", line, columns[col])
 
-static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_row *row,
+/* The ends, MACs, IP protocol and VLAN of a row, and the canonical key
+ * they make.  0 or SX_E_FORMAT. */
+static int parse_key(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_rec *rec,
 		     char *msg, size_t msglen)
 {
-	struct sx_flow_rec *rec = &row->rec;
-	int64_t lens[SX_FLOW_SEQ_MAX], iats[SX_FLOW_SEQ_MAX];
 	struct sx_addr da, oa;
 	uint16_t dp, op;
-	uint64_t v, len, npkt;
-	int n, m, c;
 	size_t alen;
+	uint64_t v;
+	int c;
 
-	if (r->nfields < SX_FLOWS_CSV_NCOLS)
-		return fail(msg, msglen, "line %lu: %zu fields, %d expected", line, r->nfields,
-			    SX_FLOWS_CSV_NCOLS);
-	memset(rec, 0, sizeof(*rec));
-	if (!parse_u64(field(r, C_INDEX), UINT64_MAX, &row->index))
-		return BAD(C_INDEX);
-	rec->first_index = row->index;
-	if (!parse_ts(field(r, C_TS), &rec->first_ns))
-		return BAD(C_TS);
-	if (!parse_ts(field(r, C_LAST), &rec->last_ns) || rec->last_ns < rec->first_ns)
-		return BAD(C_LAST);
-	if (!copy_text(r->dev_host, sizeof(r->dev_host), field(r, C_DHOST)))
-		return BAD(C_DHOST);
-	if (!copy_text(r->other_host, sizeof(r->other_host), field(r, C_OHOST)))
-		return BAD(C_OHOST);
-	if (!copy_text(r->dev_local, sizeof(r->dev_local), field(r, C_DLOCAL)))
-		return BAD(C_DLOCAL);
-	if (!copy_text(r->other_local, sizeof(r->other_local), field(r, C_OLOCAL)))
-		return BAD(C_OLOCAL);
-	if (!copy_text(rec->spec, sizeof(rec->spec), field(r, C_SPEC)))
-		return BAD(C_SPEC);
-	if (!copy_text(rec->attrs, sizeof(rec->attrs), field(r, C_ATTRS)))
-		return BAD(C_ATTRS);
-	if (!copy_text(r->event_label, sizeof(r->event_label), field(r, C_ELABEL)))
-		return BAD(C_ELABEL);
 	if (!parse_port(field(r, C_DPORT), &dp))
 		return BAD(C_DPORT);
 	if (!parse_port(field(r, C_OPORT), &op))
@@ -737,6 +645,71 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 	memcpy(rec->key.hi_addr, rec->dev ? da.b : oa.b, 16);
 	rec->key.lo_port = rec->dev ? op : dp;
 	rec->key.hi_port = rec->dev ? dp : op;
+	return 0;
+}
+
+/* The service side and ports of a row.  0 or SX_E_FORMAT. */
+static int parse_service(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_row *row,
+			 char *msg, size_t msglen)
+{
+	struct sx_flow_rec *rec = &row->rec;
+	int n;
+
+	n = parse_name(side_names, 3, field(r, C_SSIDE));
+	if (n < 0)
+		return BAD(C_SSIDE);
+	row->service_side = (uint8_t)n;
+	if (!parse_port(field(r, C_SPORT), &row->service_port) || (!n && *field(r, C_SPORT)))
+		return BAD(C_SPORT);
+	if (!parse_port(field(r, C_EPORT), &row->ephemeral_port) || (!n && *field(r, C_EPORT)))
+		return BAD(C_EPORT);
+	if (n) {
+		/* Undo the writer's fallback, so a record read back equals the
+		 * one the reducer handed out (spec "" and a named service port). */
+		const char *svc = sx_flow_service_name(rec->key.proto, row->service_port);
+
+		if (svc && strcmp(svc, rec->spec) == 0)
+			rec->spec[0] = '\0';
+	}
+	return 0;
+}
+
+static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct sx_flow_row *row,
+		     char *msg, size_t msglen)
+{
+	struct sx_flow_rec *rec = &row->rec;
+	int64_t lens[SX_FLOW_SEQ_MAX], iats[SX_FLOW_SEQ_MAX];
+	uint64_t v, len, npkt;
+	int n, m, c;
+
+	if (r->csv.nfields < SX_FLOWS_CSV_NCOLS)
+		return fail(msg, msglen, "line %lu: %zu fields, %d expected", line, r->csv.nfields,
+			    SX_FLOWS_CSV_NCOLS);
+	memset(rec, 0, sizeof(*rec));
+	if (!parse_u64(field(r, C_INDEX), UINT64_MAX, &row->index))
+		return BAD(C_INDEX);
+	rec->first_index = row->index;
+	if (!parse_ts(field(r, C_TS), &rec->first_ns))
+		return BAD(C_TS);
+	if (!parse_ts(field(r, C_LAST), &rec->last_ns) || rec->last_ns < rec->first_ns)
+		return BAD(C_LAST);
+	if (!copy_text(r->dev_host, sizeof(r->dev_host), field(r, C_DHOST)))
+		return BAD(C_DHOST);
+	if (!copy_text(r->other_host, sizeof(r->other_host), field(r, C_OHOST)))
+		return BAD(C_OHOST);
+	if (!copy_text(r->dev_local, sizeof(r->dev_local), field(r, C_DLOCAL)))
+		return BAD(C_DLOCAL);
+	if (!copy_text(r->other_local, sizeof(r->other_local), field(r, C_OLOCAL)))
+		return BAD(C_OLOCAL);
+	if (!copy_text(rec->spec, sizeof(rec->spec), field(r, C_SPEC)))
+		return BAD(C_SPEC);
+	if (!copy_text(rec->attrs, sizeof(rec->attrs), field(r, C_ATTRS)))
+		return BAD(C_ATTRS);
+	if (!copy_text(r->event_label, sizeof(r->event_label), field(r, C_ELABEL)))
+		return BAD(C_ELABEL);
+	c = parse_key(r, line, rec, msg, msglen);
+	if (c)
+		return c;
 
 	if (!*field(r, C_FILE) || strlen(field(r, C_FILE)) >= PATH_FIELD_MAX)
 		return BAD(C_FILE);
@@ -796,22 +769,9 @@ static int parse_row(struct sx_flows_csv_reader *r, unsigned long line, struct s
 		return BAD(C_DFLAGS);
 	if (!parse_flags(field(r, C_OFLAGS), &rec->tcp_flags[1]))
 		return BAD(C_OFLAGS);
-	n = parse_name(side_names, 3, field(r, C_SSIDE));
-	if (n < 0)
-		return BAD(C_SSIDE);
-	row->service_side = (uint8_t)n;
-	if (!parse_port(field(r, C_SPORT), &row->service_port) || (!n && *field(r, C_SPORT)))
-		return BAD(C_SPORT);
-	if (!parse_port(field(r, C_EPORT), &row->ephemeral_port) || (!n && *field(r, C_EPORT)))
-		return BAD(C_EPORT);
-	if (n) {
-		/* Undo the writer's fallback, so a record read back equals the
-		 * one the reducer handed out (spec "" and a named service port). */
-		const char *svc = sx_flow_service_name(rec->key.proto, row->service_port);
-
-		if (svc && strcmp(svc, rec->spec) == 0)
-			rec->spec[0] = '\0';
-	}
+	c = parse_service(r, line, row, msg, msglen);
+	if (c)
+		return c;
 	n = parse_list(field(r, C_LENS), INT32_MIN, INT32_MAX, lens);
 	if (n < 0)
 		return BAD(C_LENS);

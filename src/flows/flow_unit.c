@@ -51,9 +51,9 @@
  * (flow_table.c); both depend only on the capture's own packets.
  *
  * Events file: see sx_events_parse() in flows.h.  The parser takes any
- * bytes: an RFC 4180 record scanner (quotes, doubled quotes, CR LF), every
- * field bounded, every number range-checked, labels escaped to printable
- * ASCII; it will be fuzzed.
+ * bytes: core's RFC 4180 record scanner (core/csv.h: quotes, doubled
+ * quotes, CR LF) read field by field, every field bounded, every number
+ * range-checked, labels escaped to printable ASCII; it is fuzzed.
  */
 #include "flows/flows.h"
 
@@ -66,6 +66,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/csv.h"
 #include "core/err.h"
 #include "core/text.h"
 #include "core/util.h"
@@ -222,92 +223,6 @@ int sx_time_parse(const char *s, size_t n, int64_t *ns)
 
 /* ---- events file ---- */
 
-/* One field of a CSV record, unquoted, into out (cap bytes, not terminated). */
-struct field {
-	char *out;
-	size_t cap;
-	size_t len;
-	bool too_long;
-	bool quoted;
-};
-
-/*
- * Scan one field starting at *pp.  Returns 1 when followed by ',', 0 at the
- * end of the record (consumed), -1 on a quoting error.  *line counts
- * newlines crossed (inside quotes too).
- */
-static int scan_field(const char **pp, const char *end, struct field *f, unsigned long *line)
-{
-	const char *p = *pp;
-
-	f->len = 0;
-	f->too_long = false;
-	f->quoted = false;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p < end && *p == '"') {
-		f->quoted = true;
-		p++;
-		for (;;) {
-			if (p >= end)
-				return -1; /* unterminated */
-			if (*p == '"') {
-				if (p + 1 < end && p[1] == '"') {
-					p++;
-				} else {
-					p++;
-					break;
-				}
-			}
-			if (*p == '\n')
-				(*line)++;
-			if (f->len < f->cap)
-				f->out[f->len++] = *p;
-			else
-				f->too_long = true;
-			p++;
-		}
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p < end && *p != ',' && *p != '\n' && *p != '\r')
-			return -1;
-	} else {
-		while (p < end && *p != ',' && *p != '\n' && *p != '\r') {
-			if (*p == '"')
-				return -1; /* a quote inside an unquoted field */
-			if (f->len < f->cap)
-				f->out[f->len++] = *p;
-			else
-				f->too_long = true;
-			p++;
-		}
-	}
-	if (p < end && *p == ',') {
-		*pp = p + 1;
-		return 1;
-	}
-	if (p < end && *p == '\r')
-		p++;
-	if (p < end && *p == '\n') {
-		p++;
-		(*line)++;
-	}
-	*pp = p;
-	return 0;
-}
-
-/* Skip to the start of the next record. */
-static const char *skip_record(const char *p, const char *end, unsigned long *line)
-{
-	while (p < end && *p != '\n')
-		p++;
-	if (p < end) {
-		p++;
-		(*line)++;
-	}
-	return p;
-}
-
 struct ev_order {
 	int64_t start;
 	uint32_t i;
@@ -357,14 +272,55 @@ static bool has_digit(const char *s, size_t n)
 	return false;
 }
 
+/* The events file's dialect of CSV (flows.h): blanks around fields, '#'
+ * comments, a bare CR ends a row, timestamp and label columns bounded. */
+static const struct sx_csv_cfg events_csv = {
+    .flags = SX_CSV_TRIM | SX_CSV_COMMENTS | SX_CSV_BARE_CR | SX_CSV_BOM,
+    .fields_max = 2,
+};
+
+/* Append the event of this row (timestamp ns, label bytes) to ev. */
+static int add_event(struct sx_events *ev, uint32_t *cap, int64_t ns, const char *lab, size_t len,
+		     unsigned long line, char *msg, size_t msglen)
+{
+	size_t i = 0;
+	bool trunc;
+
+	if (ev->n >= SX_EVENTS_MAX) {
+		sx_msgf(msg, msglen, "line %lu: more than %u events", line, SX_EVENTS_MAX);
+		return SX_E_FORMAT;
+	}
+	if (ev->n == *cap) {
+		uint32_t ncap = *cap ? *cap * 2 : 64;
+		struct sx_event *ne = sx_realloc_array(ev->ev, ncap, sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		ev->ev = ne;
+		*cap = ncap;
+	}
+	/* Labels: trimmed, escaped to printable ASCII, bounded. */
+	while (i < len && (lab[i] == ' ' || lab[i] == '\t'))
+		i++;
+	while (len > i && (lab[len - 1] == ' ' || lab[len - 1] == '\t'))
+		len--;
+	ev->ev[ev->n].start_ns = ns;
+	sx_text_escape(ev->ev[ev->n].label, SX_EVENT_LABEL_MAX, (const uint8_t *)lab + i, len - i,
+		       &trunc);
+	if (trunc) {
+		sx_msgf(msg, msglen, "line %lu: label longer than %d bytes once escaped", line,
+			SX_EVENT_LABEL_MAX - 1);
+		return SX_E_FORMAT;
+	}
+	ev->n++;
+	return 0;
+}
+
 int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *msg, size_t msglen)
 {
-	char tsbuf[TS_FIELD_MAX], labbuf[LABEL_FIELD_MAX];
-	struct field fts = {tsbuf, sizeof(tsbuf), 0, false, false};
-	struct field flab = {labbuf, sizeof(labbuf), 0, false, false};
-	const char *p = data, *end = data + len;
+	const struct sx_csv_field *fts, *flab;
+	struct sx_csv csv;
 	struct sx_events *ev;
-	unsigned long line = 1, rec_line = 1;
 	uint32_t cap = 0;
 	bool first = true;
 	int ret;
@@ -373,107 +329,83 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
-	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-		p += 3; /* UTF-8 byte order mark */
-	while (p < end) {
-		const char *q = p;
-		int more;
+	ret = sx_csv_init_mem(&csv, &events_csv, data, len);
+	if (ret)
+		goto out_free;
+	fts = &csv.field[0];
+	flab = &csv.field[1];
+	while ((ret = sx_csv_begin(&csv)) == 1) {
+		const char *lab = "";
+		size_t lablen = 0;
 		int64_t ns;
-		bool trunc;
-		size_t i;
+		int more;
 
-		while (q < end && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == end)
-			break;
-		if (*q == '\n' || *q == '\r' || *q == '#') {
-			p = skip_record(q, end, &line);
-			continue;
-		}
-		rec_line = line;
-		more = scan_field(&p, end, &fts, &line);
-		if (more < 0)
-			goto bad_quote;
-		if (memchr(fts.out, '\0', fts.len)) {
-			sx_msgf(msg, msglen, "line %lu: NUL byte in the timestamp", rec_line);
+		csv.cfg.field_max = TS_FIELD_MAX;
+		ret = sx_csv_field(&csv);
+		if (ret < 0)
+			goto bad_syntax;
+		more = ret;
+		if (memchr(sx_csv_text(&csv, 0), '\0', fts->len)) {
+			sx_msgf(msg, msglen, "line %lu: NUL byte in the timestamp", csv.rec_line);
 			goto out_format;
 		}
-		if (fts.too_long || sx_time_parse(fts.out, fts.len, &ns)) {
-			if (first && !fts.too_long && !has_digit(fts.out, fts.len)) {
+		if (fts->truncated || sx_time_parse(sx_csv_text(&csv, 0), fts->len, &ns)) {
+			if (first && !fts->truncated &&
+			    !has_digit(sx_csv_text(&csv, 0), fts->len)) {
 				first = false; /* a header row */
 				if (more)
-					p = skip_record(p, end, &line);
+					sx_csv_skip_line(&csv);
 				continue;
 			}
 			sx_msgf(msg, msglen,
 				"line %lu: bad timestamp (epoch seconds, or ISO 8601 with a zone)",
-				rec_line);
+				csv.rec_line);
 			goto out_format;
 		}
 		first = false;
-		flab.len = 0;
 		if (more) {
-			more = scan_field(&p, end, &flab, &line);
-			if (more < 0)
-				goto bad_quote;
-			if (more) {
+			csv.cfg.field_max = LABEL_FIELD_MAX;
+			ret = sx_csv_field(&csv);
+			if (ret < 0)
+				goto bad_syntax;
+			if (ret) {
 				sx_msgf(msg, msglen, "line %lu: expected timestamp[,label]",
-					rec_line);
+					csv.rec_line);
 				goto out_format;
 			}
-			if (flab.too_long) {
+			if (flab->truncated) {
 				sx_msgf(msg, msglen, "line %lu: label longer than %d bytes",
-					rec_line, LABEL_FIELD_MAX);
+					csv.rec_line, LABEL_FIELD_MAX);
 				goto out_format;
 			}
+			lab = sx_csv_text(&csv, 1);
+			lablen = flab->len;
 		}
-		if (ev->n >= SX_EVENTS_MAX) {
-			sx_msgf(msg, msglen, "line %lu: more than %u events", rec_line,
-				SX_EVENTS_MAX);
-			goto out_format;
-		}
-		if (ev->n == cap) {
-			uint32_t ncap = cap ? cap * 2 : 64;
-			struct sx_event *ne = sx_realloc_array(ev->ev, ncap, sizeof(*ne));
-
-			if (!ne) {
-				ret = -ENOMEM;
-				goto out_free;
-			}
-			ev->ev = ne;
-			cap = ncap;
-		}
-		/* Labels: trimmed, escaped to printable ASCII, bounded. */
-		i = 0;
-		while (i < flab.len && (flab.out[i] == ' ' || flab.out[i] == '\t'))
-			i++;
-		while (flab.len > i &&
-		       (flab.out[flab.len - 1] == ' ' || flab.out[flab.len - 1] == '\t'))
-			flab.len--;
-		ev->ev[ev->n].start_ns = ns;
-		sx_text_escape(ev->ev[ev->n].label, SX_EVENT_LABEL_MAX,
-			       (const uint8_t *)flab.out + i, flab.len - i, &trunc);
-		if (trunc) {
-			sx_msgf(msg, msglen, "line %lu: label longer than %d bytes once escaped",
-				rec_line, SX_EVENT_LABEL_MAX - 1);
-			goto out_format;
-		}
-		ev->n++;
+		ret = add_event(ev, &cap, ns, lab, lablen, csv.rec_line, msg, msglen);
+		if (ret)
+			goto out_csv;
 	}
+	if (ret < 0)
+		goto bad_syntax;
 	if (ev->n == 0) {
 		sx_msgf(msg, msglen, "no event in the file");
 		goto out_format;
 	}
 	ret = sort_events(ev);
 	if (ret)
-		goto out_free;
+		goto out_csv;
+	sx_csv_fini(&csv);
 	*out = ev;
 	return 0;
 
-bad_quote:
-	sx_msgf(msg, msglen, "line %lu: bad quoting", rec_line);
+bad_syntax:
+	if (ret == SX_E_FORMAT)
+		sx_msgf(msg, msglen, "line %lu: bad quoting", csv.rec_line);
+	goto out_csv;
 out_format:
 	ret = SX_E_FORMAT;
+out_csv:
+	sx_csv_fini(&csv);
 out_free:
 	sx_events_free(ev);
 	return ret;

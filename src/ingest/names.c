@@ -35,6 +35,7 @@
 #include <xxhash.h>
 
 #include "core/err.h"
+#include "core/map.h"
 #include "core/text.h"
 #include "core/util.h"
 
@@ -48,9 +49,7 @@ struct entry {
 };
 
 struct sx_names_learner {
-	struct entry *slots; /* open addressing; name == NULL is empty */
-	size_t cap;	     /* power of two */
-	size_t used;
+	struct sx_map map; /* of struct entry, under entry_hash() */
 };
 
 struct pick {
@@ -84,9 +83,8 @@ int sx_names_learner_new(struct sx_names_learner **out)
 	*out = NULL;
 	if (!l)
 		return -ENOMEM;
-	l->cap = 256;
-	l->slots = sx_calloc_array(l->cap, sizeof(*l->slots));
-	if (!l->slots) {
+	sx_map_init(&l->map, sizeof(struct entry), 256, 75);
+	if (sx_map_reserve(&l->map, 0)) {
 		free(l);
 		return -ENOMEM;
 	}
@@ -96,68 +94,49 @@ int sx_names_learner_new(struct sx_names_learner **out)
 
 void sx_names_learner_free(struct sx_names_learner *l)
 {
+	struct entry *e;
 	size_t i;
 
 	if (!l)
 		return;
-	for (i = 0; i < l->cap; i++)
-		free(l->slots[i].name);
-	free(l->slots);
-	free(l);
-}
-
-static int learner_grow(struct sx_names_learner *l)
-{
-	size_t ncap = l->cap * 2, i;
-	struct entry *ns = sx_calloc_array(ncap, sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	for (i = 0; i < l->cap; i++) {
-		struct entry *e = &l->slots[i];
-		size_t j;
-
-		if (!e->name)
-			continue;
-		j = entry_hash(&e->addr, e->source, e->name) & (ncap - 1);
-		while (ns[j].name)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = *e;
+	for (i = 0; i < l->map.cap; i++) {
+		e = sx_map_at(&l->map, i);
+		if (e)
+			free(e->name);
 	}
-	free(l->slots);
-	l->slots = ns;
-	l->cap = ncap;
-	return 0;
+	sx_map_fini(&l->map);
+	free(l);
 }
 
 /* Count one (address, source, name); allocation failures drop the fact. */
 static void learn(struct sx_names_learner *l, const struct sx_addr *a, enum sx_name_source src,
 		  const char *name)
 {
-	size_t j;
+	size_t pos = SX_MAP_START;
+	struct entry *e;
+	uint64_t h;
+	char *copy;
 
 	if (!a->family || !name[0])
 		return;
-	if ((l->used + 1) * 4 > l->cap * 3 && learner_grow(l))
+	if (sx_map_reserve(&l->map, l->map.n + 1))
 		return;
-	j = entry_hash(a, (uint8_t)src, name) & (l->cap - 1);
-	while (l->slots[j].name) {
-		struct entry *e = &l->slots[j];
-
+	h = entry_hash(a, (uint8_t)src, name);
+	while ((e = sx_map_next(&l->map, h, &pos))) {
 		if (e->source == src && sx_addr_cmp(&e->addr, a) == 0 &&
 		    strcmp(e->name, name) == 0) {
 			e->count++;
 			return;
 		}
-		j = (j + 1) & (l->cap - 1);
 	}
-	l->slots[j].name = strdup(name);
-	if (!l->slots[j].name)
+	copy = strdup(name);
+	if (!copy)
 		return;
-	l->slots[j].addr = *a;
-	l->slots[j].source = (uint8_t)src;
-	l->slots[j].count = 1;
-	l->used++;
+	e = sx_map_add(&l->map, h, pos);
+	e->name = copy;
+	e->addr = *a;
+	e->source = (uint8_t)src;
+	e->count = 1;
 }
 
 static bool same_name(const char *a, const char *b)
@@ -305,10 +284,10 @@ int sx_names_merge(struct sx_names *n, const struct sx_names_learner *l)
 	size_t i;
 	int ret;
 
-	for (i = 0; i < l->cap; i++) {
-		const struct entry *e = &l->slots[i];
+	for (i = 0; i < l->map.cap; i++) {
+		const struct entry *e = sx_map_at(&l->map, i);
 
-		if (!e->name)
+		if (!e)
 			continue;
 		ret = table_add(n, &e->addr, e->source, e->count, e->name);
 		if (ret)

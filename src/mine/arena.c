@@ -11,8 +11,8 @@
  *
  * Strings the miner compares often (host names, attributes, file names) are
  * interned: one copy per distinct string, so equality is pointer equality.
- * The table is open addressing over XXH3 hashes (fixed seed: the table's
- * layout never reaches the output), grown at 50 % load.
+ * The table is core's map (core/map.h) over XXH3 hashes (fixed seed: the
+ * table's layout never reaches the output), grown at 50 % load.
  */
 #include "mine/mine_int.h"
 
@@ -100,77 +100,36 @@ char *sx_mine__strdup(struct sx_mine_arena *a, const char *s)
 
 #define STRTAB_INIT 256
 
-static int strtab_alloc(struct sx_mine_strtab *t, size_t cap)
-{
-	t->slots = sx_calloc_array(cap, sizeof(*t->slots));
-	t->hashes = sx_calloc_array(cap, sizeof(*t->hashes));
-	if (!t->slots || !t->hashes) {
-		free(t->slots);
-		free(t->hashes);
-		t->slots = NULL;
-		t->hashes = NULL;
-		return -ENOMEM;
-	}
-	t->cap = cap;
-	return 0;
-}
-
 int sx_mine__strtab_init(struct sx_mine_strtab *t, struct sx_mine_arena *a)
 {
 	memset(t, 0, sizeof(*t));
 	t->a = a;
-	return strtab_alloc(t, STRTAB_INIT);
+	sx_map_init(&t->map, sizeof(const char *), STRTAB_INIT, 50);
+	return sx_map_reserve(&t->map, 0);
 }
 
 void sx_mine__strtab_fini(struct sx_mine_strtab *t)
 {
-	free(t->slots);
-	free(t->hashes);
+	sx_map_fini(&t->map);
 	memset(t, 0, sizeof(*t));
-}
-
-static int strtab_grow(struct sx_mine_strtab *t)
-{
-	const char **old = t->slots;
-	uint64_t *oldh = t->hashes;
-	size_t oldcap = t->cap, i, j;
-
-	if (strtab_alloc(t, oldcap * 2)) {
-		t->slots = old;
-		t->hashes = oldh;
-		t->cap = oldcap;
-		return -ENOMEM;
-	}
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i])
-			continue;
-		for (j = oldh[i] & (t->cap - 1); t->slots[j]; j = (j + 1) & (t->cap - 1))
-			;
-		t->slots[j] = old[i];
-		t->hashes[j] = oldh[i];
-	}
-	free(old);
-	free(oldh);
-	return 0;
 }
 
 const char *sx_mine__intern(struct sx_mine_strtab *t, const char *s)
 {
-	size_t len = strlen(s), j;
+	size_t len = strlen(s), pos = SX_MAP_START;
 	uint64_t h = XXH3_64bits(s, len);
+	const char **e;
 	char *copy;
 
-	if ((t->n + 1) * 2 > t->cap && strtab_grow(t))
+	if (sx_map_reserve(&t->map, t->map.n + 1))
 		return NULL;
-	for (j = h & (t->cap - 1); t->slots[j]; j = (j + 1) & (t->cap - 1))
-		if (t->hashes[j] == h && strcmp(t->slots[j], s) == 0)
-			return t->slots[j];
+	while ((e = sx_map_next(&t->map, h, &pos)))
+		if (strcmp(*e, s) == 0)
+			return *e;
 	copy = sx_mine__alloc(t->a, len + 1);
 	if (!copy)
 		return NULL;
 	memcpy(copy, s, len + 1);
-	t->slots[j] = copy;
-	t->hashes[j] = h;
-	t->n++;
+	*(const char **)sx_map_add(&t->map, h, pos) = copy;
 	return copy;
 }

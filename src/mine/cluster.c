@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/map.h"
 #include "core/util.h"
 
 #define MAX_PASSES 10
@@ -54,83 +55,52 @@ typedef unsigned __int128 u128;
 typedef __int128 i128;
 
 /*
- * A centroid: the sum of its members' vectors, kept as an open-addressing
- * map from index to value (adding a vector and taking a dot product cost
- * the vector's size, not the centroid's), with its exact squared norm.
+ * A centroid: the sum of its members' vectors, kept as a map (core/map.h)
+ * from index to value (adding a vector and taking a dot product cost the
+ * vector's size, not the centroid's), with its exact squared norm.  A
+ * zeroed struct is an empty centroid.
  */
+struct cent_ent {
+	uint32_t key;
+	int64_t val;
+};
+
 struct cent {
-	uint32_t *keys;
-	int64_t *vals;
-	uint8_t *used;
-	uint32_t cap; /* power of two, 0 before the first add */
-	uint32_t n;   /* entries in use */
+	struct sx_map map; /* of struct cent_ent, under key_hash(key) */
 	u128 norm2;
 	double norm; /* sqrt(norm2) */
 	uint32_t group;
 	uint32_t members;
 };
 
+/* The slot hash of an index (a bijection of the 32 bits: the first entry
+ * found under it is the key's). */
+static uint64_t key_hash(uint32_t key)
+{
+	return (uint32_t)(key * 0x9e3779b1u);
+}
+
 static void cent_fini(struct cent *c)
 {
-	free(c->keys);
-	free(c->vals);
-	free(c->used);
+	sx_map_fini(&c->map);
 	memset(c, 0, sizeof(*c));
 }
 
 /* Empty the centroid, keeping its memory. */
 static void cent_clear(struct cent *c)
 {
-	if (c->used)
-		memset(c->used, 0, c->cap);
-	c->n = 0;
+	sx_map_clear(&c->map);
 	c->norm2 = 0;
 	c->norm = 0;
 	c->members = 0;
 }
 
-static uint32_t cent_slot(uint32_t key, uint32_t cap)
-{
-	return (uint32_t)((key * 0x9e3779b1u) & (cap - 1));
-}
-
+/* Room for need entries. */
 static int cent_grow(struct cent *c, uint32_t need)
 {
-	uint32_t cap = c->cap ? c->cap : 64, i, j;
-	uint32_t *keys;
-	int64_t *vals;
-	uint8_t *used;
-
-	while ((uint64_t)need * 2 > cap)
-		cap *= 2;
-	if (cap == c->cap)
-		return 0;
-	keys = sx_calloc_array(cap, sizeof(*keys));
-	vals = sx_calloc_array(cap, sizeof(*vals));
-	used = sx_calloc_array(cap, sizeof(*used));
-	if (!keys || !vals || !used) {
-		free(keys);
-		free(vals);
-		free(used);
-		return -ENOMEM;
-	}
-	for (i = 0; i < c->cap; i++) {
-		if (!c->used[i])
-			continue;
-		for (j = cent_slot(c->keys[i], cap); used[j]; j = (j + 1) & (cap - 1))
-			;
-		keys[j] = c->keys[i];
-		vals[j] = c->vals[i];
-		used[j] = 1;
-	}
-	free(c->keys);
-	free(c->vals);
-	free(c->used);
-	c->keys = keys;
-	c->vals = vals;
-	c->used = used;
-	c->cap = cap;
-	return 0;
+	if (!c->map.esize)
+		sx_map_init(&c->map, sizeof(struct cent_ent), 64, 50);
+	return sx_map_reserve(&c->map, need);
 }
 
 static u128 sq(int64_t v)
@@ -144,27 +114,26 @@ static u128 sq(int64_t v)
  * when given. */
 static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh, uint32_t *nfresh)
 {
-	uint32_t i, j;
+	struct cent_ent *e;
+	uint32_t i;
+	size_t pos;
 
 	if (nfresh)
 		*nfresh = 0;
-	if (cent_grow(c, c->n + v->n))
+	if (cent_grow(c, (uint32_t)c->map.n + v->n))
 		return -ENOMEM;
 	for (i = 0; i < v->n; i++) {
-		for (j = cent_slot(v->idx[i], c->cap); c->used[j] && c->keys[j] != v->idx[i];
-		     j = (j + 1) & (c->cap - 1))
-			;
-		if (!c->used[j]) {
-			c->used[j] = 1;
-			c->keys[j] = v->idx[i];
-			c->vals[j] = 0;
-			c->n++;
+		pos = SX_MAP_START;
+		e = sx_map_next(&c->map, key_hash(v->idx[i]), &pos);
+		if (!e) {
+			e = sx_map_add(&c->map, key_hash(v->idx[i]), pos);
+			e->key = v->idx[i];
 			if (fresh)
 				fresh[(*nfresh)++] = v->idx[i];
 		}
-		c->norm2 -= sq(c->vals[j]);
-		c->vals[j] += v->val[i];
-		c->norm2 += sq(c->vals[j]);
+		c->norm2 -= sq(e->val);
+		e->val += v->val[i];
+		c->norm2 += sq(e->val);
 	}
 	c->members++;
 	c->norm = sqrt((double)c->norm2);
@@ -173,18 +142,18 @@ static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh
 
 static double cent_cos(const struct cent *c, const struct sx_mine_vec *v)
 {
+	const struct cent_ent *e;
 	i128 dot = 0;
-	uint32_t i, j;
+	uint32_t i;
+	size_t pos;
 
-	if (!c->n || !v->n || c->norm <= 0 || v->norm2 <= 0)
+	if (!c->map.n || !v->n || c->norm <= 0 || v->norm2 <= 0)
 		return 0;
 	for (i = 0; i < v->n; i++) {
-		for (j = cent_slot(v->idx[i], c->cap); c->used[j]; j = (j + 1) & (c->cap - 1)) {
-			if (c->keys[j] == v->idx[i]) {
-				dot += (i128)c->vals[j] * v->val[i];
-				break;
-			}
-		}
+		pos = SX_MAP_START;
+		e = sx_map_next(&c->map, key_hash(v->idx[i]), &pos);
+		if (e)
+			dot += (i128)e->val * v->val[i];
 	}
 	return (double)dot / (c->norm * sqrt((double)v->norm2));
 }
@@ -205,75 +174,41 @@ struct post {
 	uint32_t next; /* pool position + 1 of the next posting, 0 at the end */
 };
 
+/* An index key's postings: the list's first (pool position + 1) and
+ * length. */
+struct index_ent {
+	uint32_t head;
+	uint32_t count;
+};
+
+/* A zeroed struct is an empty index. */
 struct index {
-	uint32_t *keys;
-	uint32_t *heads;  /* pool position + 1, 0: empty slot */
-	uint32_t *counts; /* postings under the key */
-	uint32_t cap;	  /* power of two */
-	uint32_t nkeys;
+	struct sx_map map; /* of struct index_ent, under key_hash(key) */
 	struct post *pool;
 	uint32_t npool, pcap;
 };
 
 static void index_fini(struct index *ix)
 {
-	free(ix->keys);
-	free(ix->heads);
-	free(ix->counts);
+	sx_map_fini(&ix->map);
 	free(ix->pool);
 	memset(ix, 0, sizeof(*ix));
 }
 
 static void index_reset(struct index *ix)
 {
-	if (ix->heads)
-		memset(ix->heads, 0, ix->cap * sizeof(*ix->heads));
-	ix->nkeys = 0;
+	sx_map_clear(&ix->map);
 	ix->npool = 0;
-}
-
-static uint32_t slot_of(uint32_t key, uint32_t cap)
-{
-	return (uint32_t)((key * 0x9e3779b1u) & (cap - 1));
-}
-
-static int index_grow(struct index *ix)
-{
-	uint32_t cap = ix->cap ? ix->cap * 2 : 1024, i, j;
-	uint32_t *keys = sx_calloc_array(cap, sizeof(*keys));
-	uint32_t *heads = sx_calloc_array(cap, sizeof(*heads));
-	uint32_t *counts = sx_calloc_array(cap, sizeof(*counts));
-
-	if (!keys || !heads || !counts) {
-		free(keys);
-		free(heads);
-		free(counts);
-		return -ENOMEM;
-	}
-	for (i = 0; i < ix->cap; i++) {
-		if (!ix->heads[i])
-			continue;
-		for (j = slot_of(ix->keys[i], cap); heads[j]; j = (j + 1) & (cap - 1))
-			;
-		keys[j] = ix->keys[i];
-		heads[j] = ix->heads[i];
-		counts[j] = ix->counts[i];
-	}
-	free(ix->keys);
-	free(ix->heads);
-	free(ix->counts);
-	ix->keys = keys;
-	ix->heads = heads;
-	ix->counts = counts;
-	ix->cap = cap;
-	return 0;
 }
 
 static int index_add(struct index *ix, uint32_t key, uint32_t cluster)
 {
-	uint32_t j;
+	struct index_ent *e;
+	size_t pos = SX_MAP_START;
 
-	if ((ix->nkeys + 1) * 2 > ix->cap && index_grow(ix))
+	if (!ix->map.esize)
+		sx_map_init(&ix->map, sizeof(struct index_ent), 1024, 50);
+	if (sx_map_reserve(&ix->map, ix->map.n + 1))
 		return -ENOMEM;
 	if (ix->npool == ix->pcap) {
 		uint32_t cap = ix->pcap ? ix->pcap * 2 : 4096;
@@ -284,46 +219,37 @@ static int index_add(struct index *ix, uint32_t key, uint32_t cluster)
 		ix->pool = np;
 		ix->pcap = cap;
 	}
-	for (j = slot_of(key, ix->cap); ix->heads[j] && ix->keys[j] != key;
-	     j = (j + 1) & (ix->cap - 1))
-		;
-	if (!ix->heads[j]) {
-		ix->keys[j] = key;
-		ix->counts[j] = 0;
-		ix->nkeys++;
-	}
-	ix->counts[j]++;
+	e = sx_map_next(&ix->map, key_hash(key), &pos);
+	if (!e)
+		e = sx_map_add(&ix->map, key_hash(key), pos);
+	e->count++;
 	ix->pool[ix->npool].cluster = cluster;
-	ix->pool[ix->npool].next = ix->heads[j];
-	ix->heads[j] = ++ix->npool;
+	ix->pool[ix->npool].next = e->head;
+	e->head = ++ix->npool;
 	return 0;
 }
 
 /* The first posting under key (pool position + 1, 0: none); its count. */
 static uint32_t index_head(const struct index *ix, uint32_t key, uint32_t *count)
 {
-	uint32_t j;
+	size_t pos = SX_MAP_START;
+	const struct index_ent *e = sx_map_next(&ix->map, key_hash(key), &pos);
 
-	*count = 0;
-	if (!ix->cap)
-		return 0;
-	for (j = slot_of(key, ix->cap); ix->heads[j]; j = (j + 1) & (ix->cap - 1)) {
-		if (ix->keys[j] == key) {
-			*count = ix->counts[j];
-			return ix->heads[j];
-		}
-	}
-	return 0;
+	*count = e ? e->count : 0;
+	return e ? e->head : 0;
 }
 
 /* Index every entry of a centroid under its cluster. */
 static int index_cent(struct index *ix, const struct cent *c, uint32_t cluster)
 {
-	uint32_t i;
+	const struct cent_ent *e;
+	size_t i;
 
-	for (i = 0; i < c->cap; i++)
-		if (c->used[i] && index_add(ix, c->keys[i], cluster))
+	for (i = 0; i < c->map.cap; i++) {
+		e = sx_map_at(&c->map, i);
+		if (e && index_add(ix, e->key, cluster))
 			return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -76,6 +76,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "core/map.h"
 #include "core/util.h"
 #include "flows/flows.h"
 #include "mine/mine_int.h"
@@ -89,8 +90,7 @@ struct sx_mine {
 	struct sx_mine_strtab strs;
 	struct sx_mine_unit **units;
 	uint32_t nunits, ucap;
-	uint32_t *umap; /* open addressing: unit number + 1, 0 empty */
-	uint32_t umap_cap;
+	struct sx_map umap; /* of uint32_t unit numbers, under unit_hash() */
 	uint32_t last_unit; /* cache: rows of a unit usually come together */
 	struct sx_mine_flow **flows;
 	uint32_t nflows, fcap;
@@ -229,6 +229,7 @@ int sx_mine_new(const struct sx_mine_cfg *cfg, struct sx_mine **out)
 		free(m);
 		return -ENOMEM;
 	}
+	sx_map_init(&m->umap, sizeof(uint32_t), 256, 50);
 	m->last_unit = UINT32_MAX;
 	*out = m;
 	return 0;
@@ -239,7 +240,7 @@ void sx_mine_free(struct sx_mine *m)
 	if (!m)
 		return;
 	free(m->units);
-	free(m->umap);
+	sx_map_fini(&m->umap);
 	free(m->flows);
 	sx_mine__strtab_fini(&m->strs);
 	sx_mine__arena_fini(&m->arena);
@@ -271,32 +272,14 @@ static uint64_t unit_hash(const char *file, uint32_t event)
 	return XXH3_64bits_withSeed(file, strlen(file), event);
 }
 
-static int umap_grow(struct sx_mine *m)
-{
-	uint32_t cap = m->umap_cap ? m->umap_cap * 2 : 256, i, j;
-	uint32_t *nm = sx_calloc_array(cap, sizeof(*nm));
-
-	if (!nm)
-		return -ENOMEM;
-	for (i = 0; i < m->nunits; i++) {
-		const struct sx_mine_unit *u = m->units[i];
-
-		for (j = unit_hash(u->file, u->event) & (cap - 1); nm[j]; j = (j + 1) & (cap - 1))
-			;
-		nm[j] = i + 1;
-	}
-	free(m->umap);
-	m->umap = nm;
-	m->umap_cap = cap;
-	return 0;
-}
-
 /* The unit of (file, event), created if new; NULL on OOM. */
 static struct sx_mine_unit *unit_get(struct sx_mine *m, const char *file, uint32_t event,
 				     bool *created)
 {
+	size_t pos = SX_MAP_START;
+	uint64_t h;
 	struct sx_mine_unit *u;
-	uint32_t j;
+	uint32_t *j;
 
 	*created = false;
 	if (m->last_unit < m->nunits) {
@@ -304,13 +287,13 @@ static struct sx_mine_unit *unit_get(struct sx_mine *m, const char *file, uint32
 		if (u->file == file && u->event == event)
 			return u;
 	}
-	if ((m->nunits + 1) * 2 > m->umap_cap && umap_grow(m))
+	if (sx_map_reserve(&m->umap, m->nunits + 1))
 		return NULL;
-	for (j = unit_hash(file, event) & (m->umap_cap - 1); m->umap[j];
-	     j = (j + 1) & (m->umap_cap - 1)) {
-		u = m->units[m->umap[j] - 1];
+	h = unit_hash(file, event);
+	while ((j = sx_map_next(&m->umap, h, &pos))) {
+		u = m->units[*j];
 		if (u->file == file && u->event == event) {
-			m->last_unit = m->umap[j] - 1;
+			m->last_unit = *j;
 			return u;
 		}
 	}
@@ -329,7 +312,7 @@ static struct sx_mine_unit *unit_get(struct sx_mine *m, const char *file, uint32
 	u->file = file;
 	u->event = event;
 	m->units[m->nunits] = u;
-	m->umap[j] = m->nunits + 1;
+	*(uint32_t *)sx_map_add(&m->umap, h, pos) = m->nunits;
 	m->last_unit = m->nunits++;
 	*created = true;
 	return u;

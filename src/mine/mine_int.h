@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/map.h"
 #include "core/util.h"
 #include "flows/flow.h"
 #include "ingest/packet.h"
@@ -46,10 +47,7 @@ char *sx_mine__strdup(struct sx_mine_arena *a, const char *s);
 
 struct sx_mine_strtab {
 	struct sx_mine_arena *a; /* borrowed; holds the strings */
-	const char **slots;
-	uint64_t *hashes;
-	size_t cap;
-	size_t n;
+	struct sx_map map;	 /* of const char *, under XXH3 of the string */
 };
 
 int sx_mine__strtab_init(struct sx_mine_strtab *t, struct sx_mine_arena *a);

@@ -1,6 +1,9 @@
 /*
  * patterns.c - from clusters of flows to patterns: support, identity,
- * statistics, background and periodic lists, order, ids.
+ * statistics, background and periodic lists, order, ids.  The steps that
+ * build one pattern's parts live next to it: its ends (pattern_ends.c), its
+ * application fields (pattern_attrs.c), its statistics and histograms
+ * (pattern_stats.c); their shared state is in patterns_int.h.
  *
  * DESIGN
  *
@@ -91,7 +94,7 @@
  * Determinism: every loop runs in the canonical order and every sort has a
  * total order (ties broken by the key, then the cluster number).
  */
-#include "mine/mine_int.h"
+#include "mine/patterns_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -106,15 +109,12 @@
 #include "core/util.h"
 #include "ingest/ingest.h"
 
-#define FIXED_SHARE   0.9 /* flows on one port for it to be fixed */
-#define PERIOD_MIN_NS 1000000000LL
-#define ONE_QUARTER   0.25
-#define LOCK_SHARE    0.2 /* start-offset IQR below P / 5: locked to the event */
+#define FIXED_SHARE 0.9 /* flows on one port for it to be fixed */
 
 /* ---- small helpers ---- */
 
 /* dst = a b c, if it fits (else false, dst unspecified). */
-static bool cat3(char *dst, size_t dsz, const char *a, size_t alen, const char *b, const char *c)
+bool sx_mine__cat3(char *dst, size_t dsz, const char *a, size_t alen, const char *b, const char *c)
 {
 	size_t bl = strlen(b), cl = strlen(c);
 
@@ -167,773 +167,6 @@ static uint32_t ceil_frac(double f, uint32_t n)
 	return k > n && n ? n : (k ? k : 1);
 }
 
-/* ---- working state ---- */
-
-struct clu {
-	uint32_t *mem; /* member flows (indices into in->flows), canonical */
-	uint32_t n;
-	uint32_t support;
-	uint32_t bgsup;
-	int64_t *first; /* per occurrence: first member's offset, or INT64_MIN */
-	uint8_t kind;
-	bool candidate;
-	int64_t order_key; /* median first offset */
-	struct sx_mine_pattern *p;
-	uint32_t cluster;
-};
-
-struct ctx {
-	const struct sx_mine_input *in;
-	struct sx_mine_arena *ra; /* the result's arena */
-	struct clu *clu;
-	uint32_t k;
-	uint32_t words;	       /* occurrence bitmap words */
-	int64_t *tmp;	       /* scratch of nflows + noccs values */
-	struct sx_addr *focal; /* per occurrence: the host with the most flows */
-	char buf[4096];
-};
-
-/* ---- ends ---- */
-
-static int addr_qcmp(const void *a, const void *b)
-{
-	return sx_addr_cmp(a, b);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int port_cmp(const void *a, const void *b)
-{
-	const struct sx_mine_port *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->port < y->port ? -1 : x->port > y->port;
-}
-
-static int u16_cmp(const void *a, const void *b)
-{
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Longest common label suffix of names[0..n) if it holds every name's
- * registrable domain, else NULL.  Written into out. */
-static const char *names_suffix(const char *const *names, uint32_t n, char *out, size_t outsz)
-{
-	const char *suf;
-	size_t len;
-	uint32_t i;
-
-	if (!n)
-		return NULL;
-	snprintf(out, outsz, "%s", names[0]);
-	for (i = 1; i < n; i++) {
-		suf = sx_mine__common_suffix(out, names[i]);
-		memmove(out, suf, strlen(suf) + 1);
-	}
-	len = strlen(out);
-	if (!len)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (strlen(sx_mine__reg_domain(names[i])) > len)
-			return NULL;
-	return out;
-}
-
-static int u64_cmp(const void *pa, const void *pb)
-{
-	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-
-	return a < b ? -1 : a > b;
-}
-
-/* The MAC most of the cluster's flows came from at this end (ties: the
- * lower), zero when none carried one. */
-static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t mac[6])
-{
-	uint64_t *v = sx_mine__alloc_array(cx->ra, c->n, sizeof(*v)), best = 0;
-	uint32_t i, n = 0, run = 0, best_run = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < c->n; i++) {
-		uint64_t m = sx_mac_pack(cx->in->flows[c->mem[i]]->ep[role].mac);
-
-		if (m)
-			v[n++] = m;
-	}
-	qsort(v, n, sizeof(*v), u64_cmp);
-	for (i = 0; i < n; i++) {
-		run = i && v[i - 1] == v[i] ? run + 1 : 1;
-		if (run > best_run) {
-			best_run = run;
-			best = v[i];
-		}
-	}
-	sx_mac_unpack(best, mac);
-	return 0;
-}
-
-/* The most used of the sorted addrs[0..n) (ties: the lower) into e, then
- * the distinct addresses at the front; returns how many. */
-static uint32_t modal_and_distinct(struct sx_addr *addrs, uint32_t n, struct sx_mine_end *e)
-{
-	uint32_t i, na = 0, run, best_run = 0;
-
-	for (i = 0, run = 0; i < n; i++) {
-		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
-		if (run > best_run) {
-			best_run = run;
-			e->modal = addrs[i];
-		}
-	}
-	e->modal_share2 = best_run * 2 >= n;
-	for (i = 0; i < n; i++)
-		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
-			addrs[na++] = addrs[i];
-	return na;
-}
-
-/* Sort and deduplicate names[0..n), copied into the result's arena.
- * Returns how many, or -ENOMEM. */
-static long distinct_names(struct ctx *cx, const char **names, uint32_t n)
-{
-	uint32_t i, j;
-
-	qsort(names, n, sizeof(*names), str_cmp);
-	for (i = 0, j = 0; i < n; i++)
-		if (!j || strcmp(names[j - 1], names[i]))
-			names[j++] = names[i];
-	for (i = 0; i < j; i++) {
-		names[i] = sx_mine__strdup(cx->ra, names[i]);
-		if (!names[i])
-			return -ENOMEM;
-	}
-	return j;
-}
-
-/* Each distinct port of ports[0..n) with its count, in port_cmp order. */
-static uint32_t port_counts(uint16_t *ports, uint32_t n, struct sx_mine_port *pc)
-{
-	uint32_t i, np = 0;
-
-	qsort(ports, n, sizeof(*ports), u16_cmp);
-	for (i = 0; i < n; i++) {
-		if (np && pc[np - 1].port == ports[i]) {
-			pc[np - 1].count++;
-		} else {
-			pc[np].port = ports[i];
-			pc[np++].count = 1;
-		}
-	}
-	qsort(pc, np, sizeof(*pc), port_cmp);
-	return np;
-}
-
-/* The end's host: its one name, a domain (*.suffix) when the names share
- * one, else its addresses; and the text shown for it. */
-static void end_host(struct sx_mine_end *e, uint32_t named, uint32_t n)
-{
-	char suffix[SX_NAME_MAX];
-	size_t len = 0;
-	uint32_t i;
-	char a[64];
-
-	e->kind = SX_MINE_HOST_ADDRS;
-	if (named * 2 >= n && e->nnames == 1) {
-		e->kind = SX_MINE_HOST_NAME;
-		snprintf(e->name, sizeof(e->name), "%s", e->names[0]);
-	} else if (named * 2 >= n && e->nnames > 1 &&
-		   names_suffix(e->names, e->nnames, suffix, sizeof(suffix))) {
-		if (cat3(e->name, sizeof(e->name), "", 0, "*.", suffix))
-			e->kind = SX_MINE_HOST_DOMAIN;
-	}
-	if (e->kind != SX_MINE_HOST_ADDRS) {
-		snprintf(e->shown, sizeof(e->shown), "%s", e->name);
-		return;
-	}
-	for (i = 0; i < e->naddrs; i++) {
-		int w;
-
-		sx_addr_str(&e->addrs[i], a, sizeof(a));
-		/* keep room for ",+N more" */
-		if (len + strlen(a) + 1 + 16 >= sizeof(e->shown)) {
-			snprintf(e->shown + len, sizeof(e->shown) - len, ",+%" PRIu32,
-				 e->naddrs - i);
-			break;
-		}
-		w = snprintf(e->shown + len, sizeof(e->shown) - len, "%s%s", i ? "," : "", a);
-		len += (size_t)w;
-	}
-}
-
-/*
- * One end (role 0 or 1) of cluster c's pattern: its addresses (the modal
- * one, the distinct ones, their scope), names, ports, whether it is the
- * focal device, its local name, and the host shown for it.
- */
-static int build_end(struct ctx *cx, const struct clu *c, unsigned role, struct sx_mine_end *e,
-		     bool has_ports)
-{
-	const struct sx_mine_input *in = cx->in;
-	struct sx_addr *addrs;
-	const char **names, *local = NULL;
-	uint16_t *ports;
-	struct sx_mine_port *pc;
-	uint32_t i, nn = 0, named = 0, nfocal = 0;
-	bool local_same = true;
-	enum sx_mine_scope scope;
-	long ret;
-
-	addrs = sx_mine__alloc_array(cx->ra, c->n, sizeof(*addrs));
-	names = sx_mine__alloc_array(cx->ra, c->n, sizeof(*names));
-	ports = sx_mine__alloc_array(cx->ra, c->n, sizeof(*ports));
-	pc = sx_mine__alloc_array(cx->ra, c->n, sizeof(*pc));
-	if (!addrs || !names || !ports || !pc)
-		return -ENOMEM;
-	for (i = 0; i < c->n; i++) {
-		const struct sx_mine_ep *ep = &in->flows[c->mem[i]]->ep[role];
-
-		addrs[i] = ep->addr;
-		if (ep->named) {
-			names[nn++] = ep->host;
-			named++;
-		}
-		if (!local)
-			local = ep->local;
-		else if (local != ep->local)
-			local_same = false;
-		ports[i] = ep->port;
-		nfocal += !sx_addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
-	}
-	e->focal = nfocal * 2 >= c->n;
-	if (modal_mac(cx, c, role, e->mac))
-		return -ENOMEM;
-	qsort(addrs, c->n, sizeof(*addrs), addr_qcmp);
-	e->addrs = addrs;
-	e->naddrs = modal_and_distinct(addrs, c->n, e);
-	ret = distinct_names(cx, names, nn);
-	if (ret < 0)
-		return (int)ret;
-	e->names = names;
-	e->nnames = (uint32_t)ret;
-	e->ports = pc;
-	e->nports = has_ports ? port_counts(ports, c->n, pc) : 0;
-
-	scope = e->naddrs ? sx_mine__addr_scope(&addrs[0]) : SX_MINE_SCOPE_UNSPECIFIED;
-	for (i = 1; i < e->naddrs; i++)
-		if (sx_mine__addr_scope(&addrs[i]) != scope)
-			scope = SX_MINE_SCOPE_MIXED;
-	e->scope = (uint8_t)scope;
-	if (local_same && local && local[0])
-		snprintf(e->local_name, sizeof(e->local_name), "%s", local);
-	end_host(e, named, c->n);
-	return 0;
-}
-
-/* ---- application attributes ---- */
-
-struct atok {
-	const char *s; /* "key=value" inside an interned attrs string */
-	uint32_t len;
-};
-
-static int atok_cmp(const void *a, const void *b)
-{
-	const struct atok *x = a, *y = b;
-	uint32_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->s, y->s, n);
-
-	if (c)
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-struct aval {
-	char key[32];
-	char value[SX_FLOW_ATTR_MAX];
-	uint32_t count;
-};
-
-static bool gen_key(const char *k)
-{
-	return !strcmp(k, "dns.q") || !strcmp(k, "mdns.q") || !strcmp(k, "llmnr.q") ||
-	       !strcmp(k, "tls.sni") || !strcmp(k, "http.req") || !strcmp(k, "coap");
-}
-
-/* Split a value into head (kept as is) and tail (generalised) for key k. */
-static size_t head_len(const char *k, const char *v)
-{
-	const char *c;
-
-	if (!strcmp(k, "tls.sni"))
-		return 0;
-	c = strchr(v, ':');
-	if (!c)
-		return 0;
-	if (!strcmp(k, "coap")) {
-		const char *c2 = strchr(c + 1, ':');
-
-		return c2 ? (size_t)(c2 - v) + 1 : 0;
-	}
-	return (size_t)(c - v) + 1;
-}
-
-/* Common prefix of paths cut after its last '/', or 0 when none useful. */
-static size_t path_prefix(const char *const *tails, uint32_t n)
-{
-	size_t len = strlen(tails[0]), i, j;
-
-	for (i = 1; i < n; i++) {
-		for (j = 0; j < len && tails[i][j] == tails[0][j]; j++)
-			;
-		len = j;
-	}
-	while (len > 0 && tails[0][len - 1] != '/')
-		len--;
-	return len;
-}
-
-/*
- * For key k without a consensus value: the generalisation of its values
- * (vals[0..nv), counts), if it covers at least half of nflows.
- */
-static bool generalise(const char *k, const struct aval *vals, uint32_t nv, uint32_t nflows,
-		       struct aval *out)
-{
-	const char **tails;
-	bool ok = false;
-	char head[SX_FLOW_ATTR_MAX], best_head[SX_FLOW_ATTR_MAX], suffix[SX_FLOW_ATTR_MAX];
-	uint32_t i, j, total, best_total = 0, nt;
-	bool names = strcmp(k, "http.req") && strcmp(k, "coap");
-
-	best_head[0] = '\0';
-	/* the head covering the most flows; ties: the smaller text */
-	for (i = 0; i < nv; i++) {
-		size_t hl = head_len(k, vals[i].value);
-
-		snprintf(head, sizeof(head), "%.*s", (int)hl, vals[i].value);
-		for (j = 0, total = 0; j < nv; j++)
-			if (head_len(k, vals[j].value) == hl && !strncmp(vals[j].value, head, hl))
-				total += vals[j].count;
-		if (total > best_total || (total == best_total && strcmp(head, best_head) < 0)) {
-			best_total = total;
-			snprintf(best_head, sizeof(best_head), "%s", head);
-		}
-	}
-	if (best_total * 2 < nflows)
-		return false;
-	tails = sx_calloc_array(nv, sizeof(*tails));
-	if (!tails)
-		return false; /* no generalisation: the values stay apart */
-	for (i = 0, nt = 0; i < nv; i++) {
-		size_t hl = head_len(k, vals[i].value);
-
-		if (hl == strlen(best_head) && !strncmp(vals[i].value, best_head, hl))
-			tails[nt++] = vals[i].value + hl;
-	}
-	if (nt < 2)
-		goto out_free_tails;
-	if (names) {
-		if (!names_suffix(tails, nt, suffix, sizeof(suffix)) ||
-		    !cat3(out->value, sizeof(out->value), best_head, strlen(best_head), "*.",
-			  suffix))
-			goto out_free_tails;
-	} else {
-		size_t pl = path_prefix(tails, nt);
-		char prefix[SX_FLOW_ATTR_MAX];
-
-		if (!pl || pl >= sizeof(prefix) || !memchr(tails[0], '/', pl))
-			goto out_free_tails;
-		memcpy(prefix, tails[0], pl);
-		prefix[pl] = '\0';
-		if (!cat3(out->value, sizeof(out->value), best_head, strlen(best_head), prefix,
-			  "*"))
-			goto out_free_tails;
-	}
-	snprintf(out->key, sizeof(out->key), "%s", k);
-	out->count = best_total < nflows ? best_total : nflows;
-	ok = true;
-out_free_tails:
-	free(tails);
-	return ok;
-}
-
-static int attr_cmp(const void *a, const void *b)
-{
-	const struct sx_mine_attr *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c ? c : strcmp(x->value, y->value);
-}
-
-static int grow_toks(struct atok **toks, uint32_t *cap)
-{
-	uint32_t ncap = *cap ? *cap * 2 : 64;
-	struct atok *nt = sx_realloc_array(*toks, ncap, sizeof(*nt));
-
-	if (!nt)
-		return -ENOMEM;
-	*toks = nt;
-	*cap = ncap;
-	return 0;
-}
-
-static int build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
-{
-	const struct sx_mine_input *in = cx->in;
-	struct atok *toks = NULL;
-	struct aval *vals = NULL;
-	struct sx_mine_attr *attrs = NULL;
-	uint32_t nt = 0, cap = 0, i, j, nv = 0, na = 0;
-	int ret = -ENOMEM;
-
-	for (i = 0; i < c->n; i++) {
-		const char *s = in->flows[c->mem[i]]->attrs;
-
-		while (*s) {
-			size_t n = strcspn(s, " ");
-
-			if (n && memchr(s, '=', n)) {
-				if (nt == cap && grow_toks(&toks, &cap))
-					goto out_free;
-				toks[nt].s = s;
-				toks[nt++].len = (uint32_t)n;
-			}
-			s += n;
-			while (*s == ' ')
-				s++;
-		}
-	}
-	if (nt)
-		qsort(toks, nt, sizeof(*toks), atok_cmp);
-	vals = sx_calloc_array(nt + 1, sizeof(*vals));
-	if (!vals)
-		goto out_free;
-	for (i = 0; i < nt; i = j) {
-		const char *eq = memchr(toks[i].s, '=', toks[i].len);
-		size_t kl = (size_t)(eq - toks[i].s);
-
-		for (j = i + 1; j < nt && !atok_cmp(&toks[i], &toks[j]); j++)
-			;
-		if (kl >= sizeof(vals[nv].key))
-			continue;
-		memcpy(vals[nv].key, toks[i].s, kl);
-		vals[nv].key[kl] = '\0';
-		snprintf(vals[nv].value, sizeof(vals[nv].value), "%.*s",
-			 (int)(toks[i].len - kl - 1), eq + 1);
-		vals[nv].count = j - i;
-		nv++;
-	}
-	/* vals are sorted by "key=value", so values of one key are adjacent */
-	attrs = sx_mine__alloc_array(cx->ra, nv + 1, sizeof(*attrs));
-	if (!attrs)
-		goto out_free;
-	for (i = 0; i < nv; i = j) {
-		bool any = false;
-
-		for (j = i; j < nv && !strcmp(vals[j].key, vals[i].key); j++) {
-			if (vals[j].count * 2 < c->n)
-				continue;
-			any = true;
-			attrs[na].key = sx_mine__strdup(cx->ra, vals[j].key);
-			attrs[na].value = sx_mine__strdup(cx->ra, vals[j].value);
-			if (!attrs[na].key || !attrs[na].value)
-				goto out_free;
-			attrs[na++].count = vals[j].count;
-		}
-		if (!any && gen_key(vals[i].key)) {
-			struct aval g;
-
-			if (generalise(vals[i].key, vals + i, j - i, c->n, &g)) {
-				attrs[na].key = sx_mine__strdup(cx->ra, g.key);
-				attrs[na].value = sx_mine__strdup(cx->ra, g.value);
-				if (!attrs[na].key || !attrs[na].value)
-					goto out_free;
-				attrs[na].count = g.count;
-				attrs[na++].generalised = true;
-			}
-		}
-	}
-	qsort(attrs, na, sizeof(*attrs), attr_cmp);
-	p->attrs = attrs;
-	p->nattrs = na;
-	ret = 0;
-out_free:
-	free(toks);
-	free(vals);
-	return ret;
-}
-
-static void append_word(char *dst, size_t dsz, const char *w)
-{
-	size_t len = strlen(dst);
-
-	if (len)
-		snprintf(dst + len, dsz - len, " %s", w);
-	else
-		snprintf(dst, dsz, "%s", w);
-}
-
-/* The packet text of an attribute value: "\x20" back to a space ("\\" and
- * other escapes of core/text.h stay). */
-static void unescape_spaces(char *s)
-{
-	char *w = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] == '\\') {
-			*w++ = *s++;
-			*w++ = *s++;
-		} else if (!strncmp(s, "\\x20", 4)) {
-			*w++ = ' ';
-			s += 4;
-		} else {
-			*w++ = *s++;
-		}
-	}
-	*w = '\0';
-}
-
-/* A CoAP code text that is a method ("GET", "POST"), not a response
- * ("2.05") or "EMPTY". */
-static bool coap_is_request(const char *code)
-{
-	return code[0] >= 'A' && code[0] <= 'Z' && strncmp(code, "EMPTY", 5) != 0;
-}
-
-static void parse_app(struct sx_mine_pattern *p)
-{
-	struct sx_mine_app *a = &p->app;
-	uint32_t i;
-
-	a->ntp_version = a->ntp_mode = -1;
-	a->igmp_version = a->igmp_type = -1;
-	a->icmp_type = a->icmp_code = -1;
-	for (i = 0; i < p->nattrs; i++) {
-		const char *k = p->attrs[i].key, *v = p->attrs[i].value, *c = strchr(v, ':');
-
-		if (!strcmp(k, "dns.q") || !strcmp(k, "mdns.q") || !strcmp(k, "llmnr.q")) {
-			if (!c)
-				continue;
-			if (!a->dns_name[0]) {
-				snprintf(a->dns_name, sizeof(a->dns_name), "%s", c + 1);
-				a->mdns = !strcmp(k, "mdns.q");
-			}
-			if (!strcmp(a->dns_name, c + 1)) {
-				char t[16];
-
-				snprintf(t, sizeof(t), "%.*s", (int)(c - v), v);
-				append_word(a->dns_qtype, sizeof(a->dns_qtype), t);
-			}
-		} else if (!strcmp(k, "http.req") && c && !a->http_method[0]) {
-			const char *slash = strchr(c + 1, '/');
-
-			snprintf(a->http_method, sizeof(a->http_method), "%.*s", (int)(c - v), v);
-			if (slash) {
-				snprintf(a->http_host, sizeof(a->http_host), "%.*s",
-					 (int)(slash - c - 1), c + 1);
-				snprintf(a->http_uri, sizeof(a->http_uri), "%s", slash);
-			} else {
-				snprintf(a->http_host, sizeof(a->http_host), "%s", c + 1);
-			}
-		} else if (!strcmp(k, "coap") && c &&
-			   (!a->coap_type[0] ||
-			    (!coap_is_request(a->coap_method) && coap_is_request(c + 1)))) {
-			/* the request (a method code) rather than the response */
-			const char *c2 = strchr(c + 1, ':');
-
-			snprintf(a->coap_type, sizeof(a->coap_type), "%.*s", (int)(c - v), v);
-			a->coap_method[0] = a->coap_uri[0] = '\0';
-			if (c2) {
-				snprintf(a->coap_method, sizeof(a->coap_method), "%.*s",
-					 (int)(c2 - c - 1), c + 1);
-				snprintf(a->coap_uri, sizeof(a->coap_uri), "%s", c2 + 1);
-			}
-		} else if (!strcmp(k, "ssdp") && c && !a->ssdp_method[0]) {
-			snprintf(a->ssdp_method, sizeof(a->ssdp_method), "%.*s", (int)(c - v), v);
-			snprintf(a->ssdp_st, sizeof(a->ssdp_st), "%s", c + 1);
-		} else if (!strcmp(k, "dhcp")) {
-			append_word(a->dhcp_type, sizeof(a->dhcp_type), v);
-		} else if (!strcmp(k, "tls.sni") && !a->tls_sni[0]) {
-			snprintf(a->tls_sni, sizeof(a->tls_sni), "%s", v);
-		} else if ((!strcmp(k, "tplink") || !strcmp(k, "tplink.reply")) &&
-			   (!a->tplink_cmd[0] || !strcmp(k, "tplink"))) {
-			snprintf(a->tplink_cmd, sizeof(a->tplink_cmd), "%s", v);
-		} else if (!strcmp(k, "mqtt") && !a->mqtt_type[0]) {
-			snprintf(a->mqtt_type, sizeof(a->mqtt_type), "%.*s",
-				 c ? (int)(c - v) : (int)strlen(v), v);
-			if (c)
-				snprintf(a->mqtt_topic, sizeof(a->mqtt_topic), "%s", c + 1);
-		} else if (!strcmp(k, "ntp") && a->ntp_version < 0) {
-			unsigned ver, mode;
-
-			if (sscanf(v, "v%u:%u", &ver, &mode) == 2 && ver < 8 && mode < 8) {
-				a->ntp_version = (int)ver;
-				a->ntp_mode = (int)mode;
-			}
-		} else if (!strcmp(k, "igmp") && a->igmp_version < 0) {
-			unsigned ver, type;
-			char group[16];
-
-			if (sscanf(v, "v%u:0x%x:%15s", &ver, &type, group) == 3 && ver < 4 &&
-			    type < 256) {
-				a->igmp_version = (int)ver;
-				a->igmp_type = (int)type;
-				snprintf(a->igmp_group, sizeof(a->igmp_group), "%s", group);
-			}
-		} else if ((!strcmp(k, "icmp") || !strcmp(k, "icmpv6")) && a->icmp_type < 0) {
-			unsigned t, cd;
-
-			if (sscanf(v, "%u:%u", &t, &cd) == 2 && t < 256 && cd < 256) {
-				a->icmp_type = (int)t;
-				a->icmp_code = (int)cd;
-				a->icmp_v6 = !strcmp(k, "icmpv6");
-			}
-		}
-	}
-	unescape_spaces(a->dns_name);
-	unescape_spaces(a->http_host);
-	unescape_spaces(a->http_uri);
-	unescape_spaces(a->coap_uri);
-	unescape_spaces(a->ssdp_st);
-	unescape_spaces(a->tplink_cmd);
-	unescape_spaces(a->mqtt_topic);
-}
-
-/* ---- statistics ---- */
-
-static void stat_of(int64_t *v, size_t n, struct sx_mine_stat *s)
-{
-	sx_mine__sort_i64(v, n);
-	s->min = n ? v[0] : 0;
-	s->max = n ? v[n - 1] : 0;
-	s->median = sx_mine__median(v, n);
-}
-
-static void build_stats(struct ctx *cx, struct clu *c, struct sx_mine_pattern *p)
-{
-	const struct sx_mine_input *in = cx->in;
-	int64_t *v = cx->tmp;
-	uint32_t i, r, n = 0;
-
-	for (r = 0; r < 2; r++) {
-		for (i = 0; i < c->n; i++)
-			v[i] = (int64_t)in->flows[c->mem[i]]->pkts[r];
-		stat_of(v, c->n, &p->pkts[r]);
-		for (i = 0; i < c->n; i++)
-			v[i] = (int64_t)in->flows[c->mem[i]]->bytes[r];
-		stat_of(v, c->n, &p->bytes[r]);
-	}
-	for (i = 0; i < c->n; i++) {
-		const struct sx_mine_flow *f = in->flows[c->mem[i]];
-
-		v[i] = f->last_ns - f->first_ns;
-	}
-	stat_of(v, c->n, &p->duration_ns);
-	for (i = 0; i < in->noccs; i++)
-		if (c->first[i] != INT64_MIN)
-			v[n++] = c->first[i];
-	stat_of(v, n, &p->offset_ns);
-	p->offset_spread_ns = sx_mine__quantile(v, n, 0.75) - sx_mine__quantile(v, n, 0.25);
-	c->order_key = p->offset_ns.median;
-}
-
-/* The periodic test (see the top of the file); sets p->period_ns. */
-static bool is_periodic(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
-{
-	const struct sx_mine_input *in = cx->in;
-	int64_t *gaps = cx->tmp, period, mad;
-	uint32_t i, ng = 0, nrep = 0, run = 0;
-
-	for (i = 0; i < c->n; i++) {
-		const struct sx_mine_flow *f = in->flows[c->mem[i]];
-
-		if (i && in->flows[c->mem[i - 1]]->unit == f->unit) {
-			gaps[ng++] = f->first_ns - in->flows[c->mem[i - 1]]->first_ns;
-			if (++run == 1)
-				nrep++;
-		} else {
-			run = 0;
-		}
-	}
-	if (!ng)
-		return false;
-	sx_mine__sort_i64(gaps, ng);
-	period = sx_mine__median(gaps, ng);
-	p->period_ns = period;
-	if (nrep * 2 < c->support || period < PERIOD_MIN_NS)
-		return false;
-	for (i = 0; i < ng; i++)
-		gaps[i] = gaps[i] > period ? gaps[i] - period : period - gaps[i];
-	sx_mine__sort_i64(gaps, ng);
-	mad = sx_mine__median(gaps, ng);
-	if ((double)mad > ONE_QUARTER * (double)period)
-		return false;
-	return (double)p->offset_spread_ns >= LOCK_SHARE * (double)period;
-}
-
-/* ---- histograms (the reference's Application Data) ---- */
-
-static int hist_add(struct sx_mine_hist *h, uint32_t *n, uint64_t num, const char *str)
-{
-	uint32_t i;
-
-	for (i = 0; i < *n; i++) {
-		if (str ? (h[i].str && !strcmp(h[i].str, str)) : (!h[i].str && h[i].num == num)) {
-			h[i].count++;
-			return 0;
-		}
-	}
-	h[*n].num = num;
-	h[*n].str = str;
-	h[*n].count = 1;
-	(*n)++;
-	return 0;
-}
-
-static int build_hists(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
-{
-	const struct sx_mine_input *in = cx->in;
-	struct sx_mine_hist *hl, *hs, *hp;
-	uint32_t i, nl = 0, ns = 0, np = 0;
-
-	hl = sx_mine__alloc_array(cx->ra, c->n, sizeof(*hl));
-	hs = sx_mine__alloc_array(cx->ra, c->n, sizeof(*hs));
-	hp = sx_mine__alloc_array(cx->ra, c->n, sizeof(*hp));
-	if (!hl || !hs || !hp)
-		return -ENOMEM;
-	for (i = 0; i < c->n; i++) {
-		const struct sx_mine_flow *f = in->flows[c->mem[i]];
-		uint64_t len = f->bytes[0] + f->bytes[1], np1 = f->pkts[0] + f->pkts[1];
-
-		/* falsy values are not counted, as in the reference */
-		if (len)
-			hist_add(hl, &nl, len, NULL);
-		if (f->spec[0])
-			hist_add(hs, &ns, 0, f->spec);
-		if (np1)
-			hist_add(hp, &np, np1, NULL);
-	}
-	for (i = 0; i < ns; i++) {
-		hs[i].str = sx_mine__strdup(cx->ra, hs[i].str);
-		if (!hs[i].str)
-			return -ENOMEM;
-	}
-	p->hist_len = hl;
-	p->nhist_len = nl;
-	p->hist_spec = hs;
-	p->nhist_spec = ns;
-	p->hist_pkts = hp;
-	p->nhist_pkts = np;
-	return 0;
-}
-
 /* ---- identity key and id ---- */
 
 static bool id_key(const char *k)
@@ -964,7 +197,7 @@ static bool is_request(const char *k, const char *v)
 	if (!strcmp(k, "coap")) {
 		const char *c = strchr(v, ':');
 
-		return c && coap_is_request(c + 1);
+		return c && sx_mine__coap_is_request(c + 1);
 	}
 	if (!strcmp(k, "icmp"))
 		return sscanf(v, "%u:", &t) == 1 && (t == 8 || t == 13 || t == 15 || t == 17);
@@ -1075,7 +308,7 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 		if (tp[i] > tp[p->app.proto])
 			p->app.proto = (uint8_t)i;
 	for (r = 0; r < 2; r++) {
-		ret = build_end(cx, c, r, &p->end[r], f0->has_ports);
+		ret = sx_mine__build_end(cx, c, r, &p->end[r], f0->has_ports);
 		if (ret)
 			return ret;
 	}
@@ -1094,12 +327,12 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 			}
 		}
 	}
-	ret = build_attrs(cx, c, p);
+	ret = sx_mine__build_attrs(cx, c, p);
 	if (ret)
 		return ret;
-	parse_app(p);
-	build_stats(cx, c, p);
-	ret = build_hists(cx, c, p);
+	sx_mine__parse_app(p);
+	sx_mine__build_stats(cx, c, p);
+	ret = sx_mine__build_hists(cx, c, p);
 	if (ret)
 		return ret;
 	p->support = c->support;
@@ -1150,7 +383,7 @@ static int find_focal(struct ctx *cx)
 			a[n++] = in->flows[j]->ep[0].addr;
 			a[n++] = in->flows[j]->ep[1].addr;
 		}
-		qsort(a, n, sizeof(*a), addr_qcmp);
+		qsort(a, n, sizeof(*a), sx_mine__addr_qcmp);
 		for (k = 0, run = 0, best = 0, best_lan = false; k < n; k++) {
 			bool lan = is_lan(&a[k]);
 
@@ -1376,12 +609,93 @@ static int copy_units(struct sx_mine_arena *a, struct sx_mine_unit *const *u, ui
 	return 0;
 }
 
+/* Each cluster's member flows, in canonical order (count: room for the
+ * per-cluster counts), and its support.  0 or -ENOMEM. */
+static int gather_members(struct ctx *cx, uint32_t *count)
+{
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i;
+
+	for (i = 0; i < in->nflows; i++)
+		count[in->assign[i]]++;
+	for (i = 0; i < in->k; i++) {
+		cx->clu[i].mem = sx_mine__alloc_array(cx->ra, count[i] + 1, sizeof(uint32_t));
+		if (!cx->clu[i].mem)
+			return -ENOMEM;
+		cx->clu[i].cluster = i;
+	}
+	for (i = 0; i < in->nflows; i++) {
+		struct clu *c = &cx->clu[in->assign[i]];
+
+		if (c->n && in->flows[c->mem[c->n - 1]]->unit != in->flows[i]->unit)
+			c->support++;
+		else if (!c->n)
+			c->support = 1;
+		c->mem[c->n++] = i;
+	}
+	return 0;
+}
+
+/* The clusters whose support reaches need become candidates, with their
+ * first offset per occurrence.  0 or -ENOMEM. */
+static int mark_candidates(struct ctx *cx, uint32_t need)
+{
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i;
+
+	for (i = 0; i < in->k; i++) {
+		struct clu *c = &cx->clu[i];
+		uint32_t j;
+
+		c->candidate = in->noccs && c->support >= need;
+		if (!c->candidate)
+			continue;
+		c->first = sx_mine__alloc_array(cx->ra, in->noccs, sizeof(*c->first));
+		c->p = sx_mine__alloc(cx->ra, sizeof(*c->p));
+		if (!c->first || !c->p)
+			return -ENOMEM;
+		for (j = 0; j < in->noccs; j++)
+			c->first[j] = INT64_MIN;
+		for (j = 0; j < c->n; j++) {
+			const struct sx_mine_flow *f = in->flows[c->mem[j]];
+
+			if (c->first[f->unit] == INT64_MIN || f->offset_ns < c->first[f->unit])
+				c->first[f->unit] = f->offset_ns;
+		}
+	}
+	return 0;
+}
+
+/* Each candidate's pattern and kind: background when matched in at least
+ * min_bg background units, else periodic or a pattern.  0 or -ENOMEM. */
+static int build_patterns(struct ctx *cx, uint32_t min_bg)
+{
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i;
+
+	for (i = 0; i < in->k; i++) {
+		struct clu *c = &cx->clu[i];
+
+		if (!c->candidate)
+			continue;
+		c->kind = SX_MINE_PATTERN;
+		if (in->nbg && c->bgsup >= min_bg)
+			c->kind = SX_MINE_BACKGROUND_PATTERN;
+		if (build_pattern(cx, c))
+			return -ENOMEM;
+		if (c->kind == SX_MINE_PATTERN && sx_mine__is_periodic(cx, c, c->p))
+			c->kind = SX_MINE_PERIODIC;
+		c->p->kind = c->kind;
+	}
+	return 0;
+}
+
 int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **out)
 {
 	struct result_box *box;
 	struct sx_mine_result *r;
 	struct ctx cx = {.in = in};
-	uint32_t *count = NULL, *idx = NULL, i, need;
+	uint32_t *count = NULL, *idx = NULL;
 	struct clu **owner = NULL;
 	struct sx_mine_pattern *lists[3];
 	int ret = -ENOMEM;
@@ -1417,45 +731,8 @@ int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **ou
 	owner = sx_calloc_array(in->k + 1, sizeof(*owner));
 	if (!cx.clu || !count || !cx.tmp || !idx || !owner)
 		goto out_free;
-	/* members, in canonical order */
-	for (i = 0; i < in->nflows; i++)
-		count[in->assign[i]]++;
-	for (i = 0; i < in->k; i++) {
-		cx.clu[i].mem = sx_mine__alloc_array(&box->a, count[i] + 1, sizeof(uint32_t));
-		if (!cx.clu[i].mem)
-			goto out_free;
-		cx.clu[i].cluster = i;
-	}
-	for (i = 0; i < in->nflows; i++) {
-		struct clu *c = &cx.clu[in->assign[i]];
-
-		if (c->n && in->flows[c->mem[c->n - 1]]->unit != in->flows[i]->unit)
-			c->support++;
-		else if (!c->n)
-			c->support = 1;
-		c->mem[c->n++] = i;
-	}
-	need = r->min_support;
-	for (i = 0; i < in->k; i++) {
-		struct clu *c = &cx.clu[i];
-		uint32_t j;
-
-		c->candidate = in->noccs && c->support >= need;
-		if (!c->candidate)
-			continue;
-		c->first = sx_mine__alloc_array(&box->a, in->noccs, sizeof(*c->first));
-		c->p = sx_mine__alloc(&box->a, sizeof(*c->p));
-		if (!c->first || !c->p)
-			goto out_free;
-		for (j = 0; j < in->noccs; j++)
-			c->first[j] = INT64_MIN;
-		for (j = 0; j < c->n; j++) {
-			const struct sx_mine_flow *f = in->flows[c->mem[j]];
-
-			if (c->first[f->unit] == INT64_MIN || f->offset_ns < c->first[f->unit])
-				c->first[f->unit] = f->offset_ns;
-		}
-	}
+	if (gather_members(&cx, count) || mark_candidates(&cx, r->min_support))
+		goto out_free;
 	ret = find_focal(&cx);
 	if (ret)
 		goto out_free;
@@ -1463,20 +740,8 @@ int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **ou
 	if (ret)
 		goto out_free;
 	ret = -ENOMEM;
-	for (i = 0; i < in->k; i++) {
-		struct clu *c = &cx.clu[i];
-
-		if (!c->candidate)
-			continue;
-		c->kind = SX_MINE_PATTERN;
-		if (in->nbg && c->bgsup >= r->min_bg_support)
-			c->kind = SX_MINE_BACKGROUND_PATTERN;
-		if (build_pattern(&cx, c))
-			goto out_free;
-		if (c->kind == SX_MINE_PATTERN && is_periodic(&cx, c, c->p))
-			c->kind = SX_MINE_PERIODIC;
-		c->p->kind = c->kind;
-	}
+	if (build_patterns(&cx, r->min_bg_support))
+		goto out_free;
 	if (fill_list(&cx, SX_MINE_PATTERN, &lists[0], &r->npatterns, idx, owner) ||
 	    fill_list(&cx, SX_MINE_BACKGROUND_PATTERN, &lists[1], &r->nbackground, idx, owner) ||
 	    fill_list(&cx, SX_MINE_PERIODIC, &lists[2], &r->nperiodic, idx, owner))

@@ -15,15 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/map.h"
 #include "ingest/packet.h"
 #include "upstream/upstream.h"
 
-/* ---- a string -> size_t map (open addressing, keys copied) ---- */
+/* ---- a string -> size_t map (core/map.h, keys copied) ---- */
 
 struct sx_up_map {
-	struct sx_up_slot *slots;
-	size_t cap; /* power of two, 0 when empty */
-	size_t n;
+	struct sx_map map; /* of struct sx_up_slot */
 };
 
 void sx_up_map_init(struct sx_up_map *m);

@@ -49,8 +49,7 @@
 /* ---- string map ---- */
 
 struct sx_up_slot {
-	char *key;
-	uint64_t hash;
+	char *key; /* owned */
 	size_t val;
 };
 
@@ -67,77 +66,51 @@ static uint64_t hash_str(const char *s)
 
 void sx_up_map_init(struct sx_up_map *m)
 {
-	memset(m, 0, sizeof(*m));
+	sx_map_init(&m->map, sizeof(struct sx_up_slot), 16, 75);
 }
 
 void sx_up_map_fini(struct sx_up_map *m)
 {
+	struct sx_up_slot *e;
 	size_t i;
 
-	for (i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
-	free(m->slots);
-	memset(m, 0, sizeof(*m));
+	for (i = 0; i < m->map.cap; i++) {
+		e = sx_map_at(&m->map, i);
+		if (e)
+			free(e->key);
+	}
+	sx_map_fini(&m->map);
 }
 
 size_t *sx_up_map_get(const struct sx_up_map *m, const char *key)
 {
-	uint64_t h;
-	size_t i;
+	uint64_t h = hash_str(key);
+	size_t pos = SX_MAP_START;
+	struct sx_up_slot *e;
 
-	if (!m->cap)
-		return NULL;
-	h = hash_str(key);
-	for (i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		struct sx_up_slot *s = &m->slots[i];
-
-		if (!s->key)
-			return NULL;
-		if (s->hash == h && strcmp(s->key, key) == 0)
-			return &s->val;
-	}
-}
-
-static int map_grow(struct sx_up_map *m)
-{
-	size_t ncap = m->cap ? m->cap * 2 : 16;
-	struct sx_up_slot *ns = calloc(ncap, sizeof(*ns));
-	size_t i, j;
-
-	if (!ns)
-		return -ENOMEM;
-	for (i = 0; i < m->cap; i++) {
-		if (!m->slots[i].key)
-			continue;
-		for (j = m->slots[i].hash & (ncap - 1); ns[j].key; j = (j + 1) & (ncap - 1))
-			;
-		ns[j] = m->slots[i];
-	}
-	free(m->slots);
-	m->slots = ns;
-	m->cap = ncap;
-	return 0;
+	while ((e = sx_map_next(&m->map, h, &pos)))
+		if (strcmp(e->key, key) == 0)
+			return &e->val;
+	return NULL;
 }
 
 int sx_up_map_add(struct sx_up_map *m, const char *key, size_t val)
 {
 	uint64_t h = hash_str(key);
-	size_t i;
+	size_t pos = SX_MAP_START;
+	struct sx_up_slot *e;
+	char *copy;
 
-	if ((m->n + 1) * 4 > m->cap * 3) {
-		int ret = map_grow(m);
-
-		if (ret)
-			return ret;
-	}
-	for (i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1))
-		;
-	m->slots[i].key = strdup(key);
-	if (!m->slots[i].key)
+	if (sx_map_reserve(&m->map, m->map.n + 1))
 		return -ENOMEM;
-	m->slots[i].hash = h;
-	m->slots[i].val = val;
-	m->n++;
+	while (sx_map_next(&m->map, h, &pos))
+		; /* the key is absent: its slot is the first empty one */
+	copy = strdup(key);
+	if (!copy)
+		return -ENOMEM;
+	e = sx_map_add(&m->map, h, pos);
+	e->key = copy;
+	e->val = val;
 	return 0;
 }
 

@@ -38,28 +38,6 @@
 
 /* ---- kinds ---- */
 
-static int kinds_grow(struct vx_kinds *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 64;
-	int32_t *slots = malloc(cap * sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		slots[i] = -1;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = (size_t)t->v[i].hash & (cap - 1);
-
-		while (slots[h] >= 0)
-			h = (h + 1) & (cap - 1);
-		slots[h] = (int32_t)i;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->cap = cap;
-	return 0;
-}
-
 static uint64_t kind_hash(const char *const s[4])
 {
 	uint64_t h = 0;
@@ -73,19 +51,20 @@ static uint64_t kind_hash(const char *const s[4])
 int sx_verify__kind_get(struct vx_kinds *t, const char *const s[4], bool *created)
 {
 	uint64_t hash = kind_hash(s);
+	size_t pos = SX_MAP_START;
 	struct vx_kind *k;
-	size_t h;
+	int32_t *idx;
 
 	*created = false;
-	if ((t->n + 1) * 2 > t->cap && kinds_grow(t))
+	if (!t->map.esize)
+		sx_map_init(&t->map, sizeof(int32_t), 64, 50);
+	if (sx_map_reserve(&t->map, t->n + 1))
 		return -ENOMEM;
-	h = (size_t)hash & (t->cap - 1);
-	while (t->slots[h] >= 0) {
-		k = &t->v[t->slots[h]];
-		if (k->hash == hash && !strcmp(k->s[0], s[0]) && !strcmp(k->s[1], s[1]) &&
-		    !strcmp(k->s[2], s[2]) && !strcmp(k->s[3], s[3]))
-			return t->slots[h];
-		h = (h + 1) & (t->cap - 1);
+	while ((idx = sx_map_next(&t->map, hash, &pos))) {
+		k = &t->v[*idx];
+		if (!strcmp(k->s[0], s[0]) && !strcmp(k->s[1], s[1]) && !strcmp(k->s[2], s[2]) &&
+		    !strcmp(k->s[3], s[3]))
+			return *idx;
 	}
 	if (t->n == t->vcap) {
 		size_t cap = t->vcap ? t->vcap * 2 : 32;
@@ -107,7 +86,7 @@ int sx_verify__kind_get(struct vx_kinds *t, const char *const s[4], bool *create
 			return -ENOMEM;
 		}
 	}
-	t->slots[h] = (int32_t)t->n;
+	*(int32_t *)sx_map_add(&t->map, hash, pos) = (int32_t)t->n;
 	*created = true;
 	return (int)t->n++;
 }
@@ -118,7 +97,7 @@ void sx_verify__kinds_fini(struct vx_kinds *t)
 		for (int k = 0; k < 4; k++)
 			free(t->v[i].s[k]);
 	free(t->v);
-	free(t->slots);
+	sx_map_fini(&t->map);
 	memset(t, 0, sizeof(*t));
 }
 

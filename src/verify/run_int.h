@@ -5,6 +5,7 @@
 #ifndef SX_VERIFY_RUN_INT_H
 #define SX_VERIFY_RUN_INT_H
 
+#include "core/map.h"
 #include "verify/verify_int.h"
 
 /* A kind of denied traffic: transport, port, peer, application value. */
@@ -20,8 +21,8 @@ struct vx_kind {
 struct vx_kinds {
 	struct vx_kind *v;
 	size_t n, vcap;
-	int32_t *slots; /* open addressing over v, -1 empty */
-	size_t cap;
+	struct sx_map map; /* of int32_t indexes into v, under kind_hash(); zeroed: set
+			    * up at the first kind */
 };
 
 /* One capture's replay. */

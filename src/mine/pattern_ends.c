@@ -1,0 +1,258 @@
+/*
+ * pattern_ends.c - the two ends of a pattern: addresses, names or their
+ * common suffix, MACs and the fixed port (rules in patterns.c's design).
+ */
+#include "mine/patterns_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "ingest/ingest.h"
+
+/* ---- ends ---- */
+
+int sx_mine__addr_qcmp(const void *a, const void *b)
+{
+	return sx_addr_cmp(a, b);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct sx_mine_port *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static int u16_cmp(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Longest common label suffix of names[0..n) if it holds every name's
+ * registrable domain, else NULL.  Written into out. */
+const char *sx_mine__names_suffix(const char *const *names, uint32_t n, char *out, size_t outsz)
+{
+	const char *suf;
+	size_t len;
+	uint32_t i;
+
+	if (!n)
+		return NULL;
+	snprintf(out, outsz, "%s", names[0]);
+	for (i = 1; i < n; i++) {
+		suf = sx_mine__common_suffix(out, names[i]);
+		memmove(out, suf, strlen(suf) + 1);
+	}
+	len = strlen(out);
+	if (!len)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strlen(sx_mine__reg_domain(names[i])) > len)
+			return NULL;
+	return out;
+}
+
+static int u64_cmp(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The MAC most of the cluster's flows came from at this end (ties: the
+ * lower), zero when none carried one. */
+static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t mac[6])
+{
+	uint64_t *v = sx_mine__alloc_array(cx->ra, c->n, sizeof(*v)), best = 0;
+	uint32_t i, n = 0, run = 0, best_run = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		uint64_t m = sx_mac_pack(cx->in->flows[c->mem[i]]->ep[role].mac);
+
+		if (m)
+			v[n++] = m;
+	}
+	qsort(v, n, sizeof(*v), u64_cmp);
+	for (i = 0; i < n; i++) {
+		run = i && v[i - 1] == v[i] ? run + 1 : 1;
+		if (run > best_run) {
+			best_run = run;
+			best = v[i];
+		}
+	}
+	sx_mac_unpack(best, mac);
+	return 0;
+}
+
+/* The most used of the sorted addrs[0..n) (ties: the lower) into e, then
+ * the distinct addresses at the front; returns how many. */
+static uint32_t modal_and_distinct(struct sx_addr *addrs, uint32_t n, struct sx_mine_end *e)
+{
+	uint32_t i, na = 0, run, best_run = 0;
+
+	for (i = 0, run = 0; i < n; i++) {
+		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
+		if (run > best_run) {
+			best_run = run;
+			e->modal = addrs[i];
+		}
+	}
+	e->modal_share2 = best_run * 2 >= n;
+	for (i = 0; i < n; i++)
+		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
+			addrs[na++] = addrs[i];
+	return na;
+}
+
+/* Sort and deduplicate names[0..n), copied into the result's arena.
+ * Returns how many, or -ENOMEM. */
+static long distinct_names(struct ctx *cx, const char **names, uint32_t n)
+{
+	uint32_t i, j;
+
+	qsort(names, n, sizeof(*names), str_cmp);
+	for (i = 0, j = 0; i < n; i++)
+		if (!j || strcmp(names[j - 1], names[i]))
+			names[j++] = names[i];
+	for (i = 0; i < j; i++) {
+		names[i] = sx_mine__strdup(cx->ra, names[i]);
+		if (!names[i])
+			return -ENOMEM;
+	}
+	return j;
+}
+
+/* Each distinct port of ports[0..n) with its count, in port_cmp order. */
+static uint32_t port_counts(uint16_t *ports, uint32_t n, struct sx_mine_port *pc)
+{
+	uint32_t i, np = 0;
+
+	qsort(ports, n, sizeof(*ports), u16_cmp);
+	for (i = 0; i < n; i++) {
+		if (np && pc[np - 1].port == ports[i]) {
+			pc[np - 1].count++;
+		} else {
+			pc[np].port = ports[i];
+			pc[np++].count = 1;
+		}
+	}
+	qsort(pc, np, sizeof(*pc), port_cmp);
+	return np;
+}
+
+/* The end's host: its one name, a domain (*.suffix) when the names share
+ * one, else its addresses; and the text shown for it. */
+static void end_host(struct sx_mine_end *e, uint32_t named, uint32_t n)
+{
+	char suffix[SX_NAME_MAX];
+	size_t len = 0;
+	uint32_t i;
+	char a[64];
+
+	e->kind = SX_MINE_HOST_ADDRS;
+	if (named * 2 >= n && e->nnames == 1) {
+		e->kind = SX_MINE_HOST_NAME;
+		snprintf(e->name, sizeof(e->name), "%s", e->names[0]);
+	} else if (named * 2 >= n && e->nnames > 1 &&
+		   sx_mine__names_suffix(e->names, e->nnames, suffix, sizeof(suffix))) {
+		if (sx_mine__cat3(e->name, sizeof(e->name), "", 0, "*.", suffix))
+			e->kind = SX_MINE_HOST_DOMAIN;
+	}
+	if (e->kind != SX_MINE_HOST_ADDRS) {
+		snprintf(e->shown, sizeof(e->shown), "%s", e->name);
+		return;
+	}
+	for (i = 0; i < e->naddrs; i++) {
+		int w;
+
+		sx_addr_str(&e->addrs[i], a, sizeof(a));
+		/* keep room for ",+N more" */
+		if (len + strlen(a) + 1 + 16 >= sizeof(e->shown)) {
+			snprintf(e->shown + len, sizeof(e->shown) - len, ",+%" PRIu32,
+				 e->naddrs - i);
+			break;
+		}
+		w = snprintf(e->shown + len, sizeof(e->shown) - len, "%s%s", i ? "," : "", a);
+		len += (size_t)w;
+	}
+}
+
+/*
+ * One end (role 0 or 1) of cluster c's pattern: its addresses (the modal
+ * one, the distinct ones, their scope), names, ports, whether it is the
+ * focal device, its local name, and the host shown for it.
+ */
+int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struct sx_mine_end *e,
+		       bool has_ports)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct sx_addr *addrs;
+	const char **names, *local = NULL;
+	uint16_t *ports;
+	struct sx_mine_port *pc;
+	uint32_t i, nn = 0, named = 0, nfocal = 0;
+	bool local_same = true;
+	enum sx_mine_scope scope;
+	long ret;
+
+	addrs = sx_mine__alloc_array(cx->ra, c->n, sizeof(*addrs));
+	names = sx_mine__alloc_array(cx->ra, c->n, sizeof(*names));
+	ports = sx_mine__alloc_array(cx->ra, c->n, sizeof(*ports));
+	pc = sx_mine__alloc_array(cx->ra, c->n, sizeof(*pc));
+	if (!addrs || !names || !ports || !pc)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_ep *ep = &in->flows[c->mem[i]]->ep[role];
+
+		addrs[i] = ep->addr;
+		if (ep->named) {
+			names[nn++] = ep->host;
+			named++;
+		}
+		if (!local)
+			local = ep->local;
+		else if (local != ep->local)
+			local_same = false;
+		ports[i] = ep->port;
+		nfocal += !sx_addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
+	}
+	e->focal = nfocal * 2 >= c->n;
+	if (modal_mac(cx, c, role, e->mac))
+		return -ENOMEM;
+	qsort(addrs, c->n, sizeof(*addrs), sx_mine__addr_qcmp);
+	e->addrs = addrs;
+	e->naddrs = modal_and_distinct(addrs, c->n, e);
+	ret = distinct_names(cx, names, nn);
+	if (ret < 0)
+		return (int)ret;
+	e->names = names;
+	e->nnames = (uint32_t)ret;
+	e->ports = pc;
+	e->nports = has_ports ? port_counts(ports, c->n, pc) : 0;
+
+	scope = e->naddrs ? sx_mine__addr_scope(&addrs[0]) : SX_MINE_SCOPE_UNSPECIFIED;
+	for (i = 1; i < e->naddrs; i++)
+		if (sx_mine__addr_scope(&addrs[i]) != scope)
+			scope = SX_MINE_SCOPE_MIXED;
+	e->scope = (uint8_t)scope;
+	if (local_same && local && local[0])
+		snprintf(e->local_name, sizeof(e->local_name), "%s", local);
+	end_host(e, named, c->n);
+	return 0;
+}
