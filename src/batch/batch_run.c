@@ -66,9 +66,12 @@
  * removed when it runs again.
  *
  * Address inference (batch_infer.c).  A device without ipv4 in its
- * device.yaml gets the address common to its captures, once per device,
- * before the reading, for every device a unit to run needs it for (a pool
- * of threads over those units; a device's other units wait on its lock).
+ * device.yaml gets the address common to its captures, or, when its lease
+ * changed and its MAC identifies it, one address per unit; once per
+ * device, before the reading, for every device a unit to run needs it for
+ * (a pool of threads over those units; a device's other units wait on its
+ * lock).  The address and MAC each unit used are in its stamp and in
+ * summary.csv.
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
@@ -245,7 +248,7 @@ static const char *state_word(int state)
 static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
-	char note[SX_BATCH_MSG_MAX] = "";
+	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->ipv4)] = "", mac[sizeof(u->mac)] = "";
 	int state = 0;
 	bool key_ok = false, ok = true;
 	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
@@ -279,6 +282,10 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			ok = state != 0;
 		} else if (strncmp(line, "note ", 5) == 0) {
 			sx_batch__fmt(note, sizeof(note), "%s", line + 5);
+		} else if (strncmp(line, "ipv4 ", 5) == 0) {
+			sx_batch__fmt(ipv4, sizeof(ipv4), "%s", line + 5);
+		} else if (strncmp(line, "mac ", 4) == 0) {
+			sx_batch__fmt(mac, sizeof(mac), "%s", line + 4);
 		} else if (sscanf(line, "captures %llu", &captures) == 1 ||
 			   sscanf(line, "packets %llu", &packets) == 1 ||
 			   sscanf(line, "flows %llu", &flows) == 1 ||
@@ -315,6 +322,8 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	u->flows = flows;
 	u->patterns = (unsigned)patterns;
 	u->seconds = seconds;
+	snprintf(u->ipv4, sizeof(u->ipv4), "%s", ipv4);
+	snprintf(u->mac, sizeof(u->mac), "%s", mac);
 	return true;
 }
 
@@ -338,6 +347,10 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 	sx_buf_printf(&b, "captures %u\npackets %" PRIu64 "\nflows %" PRIu64 "\npatterns %u\n",
 		      u->captures, u->packets, u->flows, u->patterns);
 	sx_buf_printf(&b, "seconds %.3f\n", u->seconds);
+	if (u->ipv4[0])
+		sx_buf_printf(&b, "ipv4 %s\n", u->ipv4);
+	if (u->mac[0])
+		sx_buf_printf(&b, "mac %s\n", u->mac);
 	for (i = 0; i < nfiles; i++)
 		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
 	ret = sx_out_open(&o, path, msg, msglen);
@@ -449,7 +462,7 @@ static int configure(struct unit_run *r, unsigned threads)
 	size_t i;
 	int ret;
 
-	if (sx_batch__device_ipv4(b, d, ipv4, sizeof(ipv4), why, sizeof(why)))
+	if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why)))
 		return set_fail(u, sx_stop_requested() ? SX_BATCH_STOPPED : SX_BATCH_FAILED, "%s",
 				why);
 	ret = sx_extract_new(c && c->name ? c->name : d->name, ipv4, &r->ex);
@@ -950,10 +963,9 @@ static int read_units(struct run *rn)
 static void infer_job(void *ctx, size_t i)
 {
 	struct run *rn = ctx;
-	struct sx_batch_device *d = rn->work[i]->dev;
 	char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-	sx_batch__device_ipv4(rn->b, d, ipv4, sizeof(ipv4), why, sizeof(why));
+	sx_batch__unit_ipv4(rn->b, rn->work[i], ipv4, sizeof(ipv4), why, sizeof(why));
 }
 
 /*
@@ -971,12 +983,10 @@ static void infer_all(struct run *rn)
 		return;
 	for (i = 0; i < rn->nwork; i++) {
 		struct sx_batch_unit *u = rn->work[i];
-		struct sx_batch_device *d = u->dev;
+		char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-		if (d->cfg && d->cfg->ipv4) {
-			rn->work[n++] = u;
-		} else if (d->infer < 0) {
-			set_fail(u, SX_BATCH_FAILED, "%s", d->infer_msg);
+		if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why))) {
+			set_fail(u, SX_BATCH_FAILED, "%s", why);
 			finish(b, u, true, true);
 		} else {
 			rn->work[n++] = u;
@@ -1109,7 +1119,7 @@ int sx_batch_write_summary(struct sx_batch *b)
 	snprintf(path, sizeof(path), "%s/summary.csv", b->out);
 	sx_batch__clean_tmp(b->out);
 	sx_buf_init(&buf);
-	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,status\n");
+	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status\n");
 	for (i = 0; i < b->ndevs; i++)
 		for (k = 0; k < b->devs[i]->nunits; k++) {
 			const struct sx_batch_unit *u = b->devs[i]->units[k];
@@ -1119,6 +1129,10 @@ int sx_batch_write_summary(struct sx_batch *b)
 			sx_buf_csv_text(&buf, u->event);
 			sx_buf_printf(&buf, ",%u,%" PRIu64 ",%" PRIu64 ",%u,%.3f,", u->captures,
 				      u->packets, u->flows, u->patterns, u->seconds);
+			sx_buf_csv_text(&buf, u->ipv4);
+			sx_buf_putc(&buf, ',');
+			sx_buf_csv_text(&buf, u->mac);
+			sx_buf_putc(&buf, ',');
 			status_text(u, status, sizeof(status));
 			sx_buf_csv_text(&buf, status);
 			sx_buf_putc(&buf, '\n');
