@@ -731,6 +731,35 @@ Test(cli_batch, lease_change_without_a_mac_identity_fails_as_before)
 	free(sum);
 }
 
+Test(cli_batch, resume_notices_a_capture_replaced_with_the_same_size_and_time)
+{
+	char *err = NULL;
+
+	lease_archive(plug_mac, plug_mac);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
+	free(err);
+	/* same size and modification time, another file (inode, blocks) */
+	cr_assert_eq(sh(NULL, &err,
+			"cp arch/plug/on/2.pcap x && touch -r arch/plug/on/1.pcap x && "
+			"mv x arch/plug/on/1.pcap"),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	/* the address is inferred from every capture of the device: both run */
+	cr_assert(strstr(err, "2 units: 2 ok, 0 resumed"), "%s", err);
+	free(err);
+	/* grown at the end */
+	cr_assert_eq(sh(NULL, &err, "tail -c +25 arch/plug/off/2.pcap >>arch/plug/off/1.pcap"), 0,
+		     "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, ", 0 resumed"), "%s", err);
+	free(err);
+}
+
 /* ---- failures ---- */
 
 Test(cli_batch, failed_unit_does_not_stop_the_others)

@@ -135,9 +135,10 @@ int sx_batch__push(void *arrp, size_t *n, size_t *cap, void *p);
 /* Printable form of untrusted bytes (core/text.h escapes), into buf. */
 const char *sx_batch__shown(const char *s, char *buf, size_t bufsz);
 
-/* Hash the capture's sample (whole file up to 2 MiB, else the first and the
- * last MiB) and its size into f->hash; sets f->err on failure. */
-void sx_batch__hash_file(struct sx_batch_file *f);
+/* Hash the capture's first and last blocks, its size and its inode number
+ * (whole: the whole file up to 1 MiB and its size) into f->hash, with its
+ * size and modification time; sets f->err on failure (batch_scan.c). */
+void sx_batch__hash_file(struct sx_batch_file *f, bool whole);
 
 /* The unit's key: every input and option its outputs depend on. */
 void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u);

@@ -999,7 +999,7 @@ static void hash_job(void *ctx, size_t i)
 {
 	struct sx_batch_file **files = ctx;
 
-	sx_batch__hash_file(files[i]);
+	sx_batch__hash_file(files[i], false);
 }
 
 static int cmp_work(const void *a, const void *b)
@@ -1020,7 +1020,7 @@ static void hash_names(struct sx_batch *b)
 
 	if (!b->names)
 		return;
-	sx_batch__hash_file(&f);
+	sx_batch__hash_file(&f, true);
 	memcpy(b->names_hash, f.hash, sizeof(b->names_hash));
 	b->names_err = f.err;
 }
