@@ -760,6 +760,43 @@ Test(cli_batch, resume_notices_a_capture_replaced_with_the_same_size_and_time)
 	free(err);
 }
 
+/* ---- durability ---- */
+
+/*
+ * The order of the writes, seen by strace: in every unit, its output files
+ * renamed into place, then one syncfs, then the stamp; the output files
+ * are not fsynced one by one (the stamp, the device's profile.yaml and
+ * summary.csv are: two fsyncs each, file and directory).
+ */
+Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
+{
+	char *err = NULL, *out = NULL;
+
+	if (sh(NULL, NULL, "strace -f -o /dev/null true") != 0)
+		sx_tt_skip_missing("strace missing or not permitted");
+	lease_archive(plug_mac, plug_mac);
+	cr_assert_eq(sh(NULL, &err,
+			"%s strace -f -qq -o trace -e trace=fsync,fdatasync,syncfs,rename "
+			"'%s' batch -q -j1 arch -o out",
+			EPOCH, SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(
+	    sh(&out, &err,
+	       "awk '/rename\\(\"/ { p = $0; sub(/^[^\"]*\"/, \"\", p); sub(/\".*/, \"\", p);"
+	       "  d = p; sub(/\\/[^\\/]*$/, \"\", d);"
+	       "  if (p ~ /\\.sigex-unit\\.tmp\\./) { units++;"
+	       "    if (!(d in last) || sync <= last[d]) { print \"stamp before sync: \" d; bad = "
+	       "1 } }"
+	       "  else if (p ~ /\\/(on|off)\\//) last[d] = NR; }"
+	       " /syncfs\\(/ { sync = NR; syncs++ } /fsync\\(/ { fsyncs++ }"
+	       " END { print units, syncs, fsyncs; exit bad || units != 2 || syncs < 2 || "
+	       "fsyncs > 8 }' trace"),
+	    0, "%s%s", out, err);
+	free(out);
+	free(err);
+}
+
 /* ---- failures ---- */
 
 Test(cli_batch, failed_unit_does_not_stop_the_others)

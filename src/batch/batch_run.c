@@ -49,9 +49,17 @@
  * completed units keep their files and stamps, and the caller still writes
  * summary.csv, so --resume finishes the rest.
  *
+ * Durability.  A unit's output files are each written to a temporary name
+ * and renamed into place without an fsync of their own
+ * (sx_out_set_deferred()); when they are all in place, one syncfs makes
+ * them and their renames durable at once, and only then is the stamp
+ * written (fsynced, renamed, its directory fsynced).  A crash at any point
+ * leaves either no stamp, or a stamp whose files are all on disk.
+ * summary.csv and the device's profile.yaml are synced on their own.
+ *
  * Resume.  A unit is complete when OUT/<device>/<event>/.sigex-unit, its
  * stamp, exists, is written last (atomically, after every output file is
- * in place), and holds the unit's key (batch_scan.c: every input's path,
+ * in place and durable), and holds the unit's key (batch_scan.c: every input's path,
  * size, modification time and content hash, and every option) and the
  * names and sizes of its output files.  A run first removes the stamp of
  * each unit it is about to run, then any temporary file an interrupted
@@ -356,6 +364,7 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 	ret = sx_out_open(&o, path, msg, msglen);
 	if (ret)
 		goto out_buf;
+	o.deferred = false; /* the stamp is durable on its own, after the rest */
 	ret = sx_buf_flush(&b, o.f);
 	if (ret) {
 		sx_batch__fmt(msg, msglen, "%s: %s", path, sx_strerror(ret));
@@ -711,7 +720,11 @@ static void unit_end(struct unit_run *r, int ret)
 	r->ex = NULL;
 	u->seconds = now_s() - r->t0;
 	if (!ret) {
-		ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
+		/* the unit's files (renamed into place unsynced) durable at
+		 * once, then the stamp that vouches for them */
+		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
+		if (!ret)
+			ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
 		if (ret)
 			set_fail(u, SX_BATCH_FAILED, "%s", msg);
 	}
@@ -1034,19 +1047,23 @@ int sx_batch_run(struct sx_batch *b)
 	int ret = 0;
 
 	atomic_store(&b->hashing, true);
+	sx_out_set_deferred(true);
 	for (i = 0; i < b->ndevs && !ret; i++)
 		for (k = 0; k < b->devs[i]->nfiles && !ret; k++)
 			ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
 	if (ret) {
 		free(files);
+		sx_out_set_deferred(false);
 		return ret;
 	}
 	hash_names(b);
 	pool_run(threads, nfiles, hash_job, files);
 	free(files);
 	atomic_store(&b->hashing, false);
-	if (sx_stop_requested())
+	if (sx_stop_requested()) {
+		sx_out_set_deferred(false);
 		return SX_E_STOPPED;
+	}
 
 	rn.work = sx_calloc_array(b->units_total + 1, sizeof(*rn.work));
 	rn.runs = sx_calloc_array(b->units_total + 1, sizeof(*rn.runs));
@@ -1090,6 +1107,7 @@ out_free:
 	free(rn.size);
 	free(rn.runs);
 	free(rn.work);
+	sx_out_set_deferred(false);
 	if (sx_stop_requested())
 		return SX_E_STOPPED;
 	return ret == -ENOMEM ? ret : 0;
