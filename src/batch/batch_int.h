@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "batch/batch.h"
+#include "ingest/ingest.h"
 
 #define SX_BATCH_MSG_MAX       512
 #define SX_BATCH_PATH_MAX      4096 /* paths under OUT */
@@ -28,8 +29,9 @@ struct sx_batch_file {
 	char *path; /* as opened: relative to the root, or absolute */
 	uint64_t size;
 	int64_t mtime_ns;
-	uint8_t hash[16]; /* XXH3-128 of the content sample and the size */
-	int err;	  /* -errno of stat or read, 0 */
+	uint8_t hash[16];   /* XXH3-128 of the content sample and the size */
+	int err;	    /* -errno of stat or read, 0 */
+	uint32_t infer_idx; /* its index in the device's files, for the inference */
 };
 
 enum sx_batch_state {
@@ -63,6 +65,11 @@ struct sx_batch_unit {
 	uint64_t packets, flows;
 	unsigned patterns;
 	double seconds;
+
+	/* the address it used (summary.csv), set by the inference or the run */
+	char ipv4[64];
+	char mac[SX_MAC_TEXT_MAX];
+	char addr_why[SX_BATCH_MSG_MAX]; /* per-unit inference failed: why */
 };
 
 struct sx_batch_device {
@@ -83,9 +90,11 @@ struct sx_batch_device {
 	size_t nunits, unitcap;
 
 	/* run */
-	pthread_mutex_t lock; /* guards the inference */
-	int infer;	      /* 0 not done, 1 done, negative: failed */
-	char ipv4[64];	      /* the address used (configured or inferred) */
+	pthread_mutex_t lock;	   /* guards the inference */
+	int infer;		   /* 0 not done, 1 done, negative: failed */
+	bool per_unit;		   /* no address for the whole device: each unit has its own */
+	char ipv4[64];		   /* the address used (configured or inferred) */
+	char mac[SX_MAC_TEXT_MAX]; /* the MAC sending it, "" when unknown */
 	char infer_msg[SX_BATCH_MSG_MAX];
 	uint8_t digest[16]; /* of every capture's identity, for inferred addresses */
 	atomic_size_t left; /* units not finished yet */
@@ -126,19 +135,22 @@ int sx_batch__push(void *arrp, size_t *n, size_t *cap, void *p);
 /* Printable form of untrusted bytes (core/text.h escapes), into buf. */
 const char *sx_batch__shown(const char *s, char *buf, size_t bufsz);
 
-/* Hash the capture's sample (whole file up to 2 MiB, else the first and the
- * last MiB) and its size into f->hash; sets f->err on failure. */
-void sx_batch__hash_file(struct sx_batch_file *f);
+/* Hash the capture's first and last blocks, its size and its inode number
+ * (whole: the whole file up to 1 MiB and its size) into f->hash, with its
+ * size and modification time; sets f->err on failure (batch_scan.c). */
+void sx_batch__hash_file(struct sx_batch_file *f, bool whole);
 
 /* The unit's key: every input and option its outputs depend on. */
 void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u);
 /* The device's digest (every capture's path, size, mtime and hash). */
 void sx_batch__device_digest(struct sx_batch_device *d);
 
-/* d's IPv4 address into out: device.yaml's, else inferred from its
- * captures once, under d->lock (batch_infer.c).  0, or -1 with why set. */
-int sx_batch__device_ipv4(struct sx_batch *b, struct sx_batch_device *d, char *out, size_t outsz,
-			  char *why, size_t whysz);
+/* u's IPv4 address into out (and u->ipv4, u->mac): device.yaml's, else
+ * inferred from its device's captures once, under the device's lock, for
+ * the whole device or, when the device has no common address but a MAC
+ * identity, per unit (batch_infer.c).  0, or -1 with why set. */
+int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, size_t outsz,
+			char *why, size_t whysz);
 
 /* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);

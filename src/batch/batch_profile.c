@@ -59,6 +59,7 @@ int sx_batch__write_file(const char *path, const char *data, size_t len, bool on
 	if (ret)
 		return ret;
 	o.commit_on_stop = on_stop;
+	o.deferred = false; /* summary.csv and profile.yaml stand alone */
 	if (fwrite(data, 1, len, o.f) != len) {
 		ret = errno ? -errno : -EIO;
 		sx_batch__fmt(msg, msglen, "%s: write error: %s", path, strerror(-ret));

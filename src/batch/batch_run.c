@@ -49,9 +49,17 @@
  * completed units keep their files and stamps, and the caller still writes
  * summary.csv, so --resume finishes the rest.
  *
+ * Durability.  A unit's output files are each written to a temporary name
+ * and renamed into place without an fsync of their own
+ * (sx_out_set_deferred()); when they are all in place, one syncfs makes
+ * them and their renames durable at once, and only then is the stamp
+ * written (fsynced, renamed, its directory fsynced).  A crash at any point
+ * leaves either no stamp, or a stamp whose files are all on disk.
+ * summary.csv and the device's profile.yaml are synced on their own.
+ *
  * Resume.  A unit is complete when OUT/<device>/<event>/.sigex-unit, its
  * stamp, exists, is written last (atomically, after every output file is
- * in place), and holds the unit's key (batch_scan.c: every input's path,
+ * in place and durable), and holds the unit's key (batch_scan.c: every input's path,
  * size, modification time and content hash, and every option) and the
  * names and sizes of its output files.  A run first removes the stamp of
  * each unit it is about to run, then any temporary file an interrupted
@@ -66,9 +74,12 @@
  * removed when it runs again.
  *
  * Address inference (batch_infer.c).  A device without ipv4 in its
- * device.yaml gets the address common to its captures, once per device,
- * before the reading, for every device a unit to run needs it for (a pool
- * of threads over those units; a device's other units wait on its lock).
+ * device.yaml gets the address common to its captures, or, when its lease
+ * changed and its MAC identifies it, one address per unit; once per
+ * device, before the reading, for every device a unit to run needs it for
+ * (a pool of threads over those units; a device's other units wait on its
+ * lock).  The address and MAC each unit used are in its stamp and in
+ * summary.csv.
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
@@ -245,7 +256,7 @@ static const char *state_word(int state)
 static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
-	char note[SX_BATCH_MSG_MAX] = "";
+	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->ipv4)] = "", mac[sizeof(u->mac)] = "";
 	int state = 0;
 	bool key_ok = false, ok = true;
 	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
@@ -279,6 +290,10 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			ok = state != 0;
 		} else if (strncmp(line, "note ", 5) == 0) {
 			sx_batch__fmt(note, sizeof(note), "%s", line + 5);
+		} else if (strncmp(line, "ipv4 ", 5) == 0) {
+			sx_batch__fmt(ipv4, sizeof(ipv4), "%s", line + 5);
+		} else if (strncmp(line, "mac ", 4) == 0) {
+			sx_batch__fmt(mac, sizeof(mac), "%s", line + 4);
 		} else if (sscanf(line, "captures %llu", &captures) == 1 ||
 			   sscanf(line, "packets %llu", &packets) == 1 ||
 			   sscanf(line, "flows %llu", &flows) == 1 ||
@@ -315,6 +330,8 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	u->flows = flows;
 	u->patterns = (unsigned)patterns;
 	u->seconds = seconds;
+	snprintf(u->ipv4, sizeof(u->ipv4), "%s", ipv4);
+	snprintf(u->mac, sizeof(u->mac), "%s", mac);
 	return true;
 }
 
@@ -338,11 +355,16 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 	sx_buf_printf(&b, "captures %u\npackets %" PRIu64 "\nflows %" PRIu64 "\npatterns %u\n",
 		      u->captures, u->packets, u->flows, u->patterns);
 	sx_buf_printf(&b, "seconds %.3f\n", u->seconds);
+	if (u->ipv4[0])
+		sx_buf_printf(&b, "ipv4 %s\n", u->ipv4);
+	if (u->mac[0])
+		sx_buf_printf(&b, "mac %s\n", u->mac);
 	for (i = 0; i < nfiles; i++)
 		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
 	ret = sx_out_open(&o, path, msg, msglen);
 	if (ret)
 		goto out_buf;
+	o.deferred = false; /* the stamp is durable on its own, after the rest */
 	ret = sx_buf_flush(&b, o.f);
 	if (ret) {
 		sx_batch__fmt(msg, msglen, "%s: %s", path, sx_strerror(ret));
@@ -449,7 +471,7 @@ static int configure(struct unit_run *r, unsigned threads)
 	size_t i;
 	int ret;
 
-	if (sx_batch__device_ipv4(b, d, ipv4, sizeof(ipv4), why, sizeof(why)))
+	if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why)))
 		return set_fail(u, sx_stop_requested() ? SX_BATCH_STOPPED : SX_BATCH_FAILED, "%s",
 				why);
 	ret = sx_extract_new(c && c->name ? c->name : d->name, ipv4, &r->ex);
@@ -698,7 +720,11 @@ static void unit_end(struct unit_run *r, int ret)
 	r->ex = NULL;
 	u->seconds = now_s() - r->t0;
 	if (!ret) {
-		ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
+		/* the unit's files (renamed into place unsynced) durable at
+		 * once, then the stamp that vouches for them */
+		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
+		if (!ret)
+			ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
 		if (ret)
 			set_fail(u, SX_BATCH_FAILED, "%s", msg);
 	}
@@ -950,10 +976,9 @@ static int read_units(struct run *rn)
 static void infer_job(void *ctx, size_t i)
 {
 	struct run *rn = ctx;
-	struct sx_batch_device *d = rn->work[i]->dev;
 	char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-	sx_batch__device_ipv4(rn->b, d, ipv4, sizeof(ipv4), why, sizeof(why));
+	sx_batch__unit_ipv4(rn->b, rn->work[i], ipv4, sizeof(ipv4), why, sizeof(why));
 }
 
 /*
@@ -971,12 +996,10 @@ static void infer_all(struct run *rn)
 		return;
 	for (i = 0; i < rn->nwork; i++) {
 		struct sx_batch_unit *u = rn->work[i];
-		struct sx_batch_device *d = u->dev;
+		char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-		if (d->cfg && d->cfg->ipv4) {
-			rn->work[n++] = u;
-		} else if (d->infer < 0) {
-			set_fail(u, SX_BATCH_FAILED, "%s", d->infer_msg);
+		if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why))) {
+			set_fail(u, SX_BATCH_FAILED, "%s", why);
 			finish(b, u, true, true);
 		} else {
 			rn->work[n++] = u;
@@ -989,7 +1012,7 @@ static void hash_job(void *ctx, size_t i)
 {
 	struct sx_batch_file **files = ctx;
 
-	sx_batch__hash_file(files[i]);
+	sx_batch__hash_file(files[i], false);
 }
 
 static int cmp_work(const void *a, const void *b)
@@ -1010,7 +1033,7 @@ static void hash_names(struct sx_batch *b)
 
 	if (!b->names)
 		return;
-	sx_batch__hash_file(&f);
+	sx_batch__hash_file(&f, true);
 	memcpy(b->names_hash, f.hash, sizeof(b->names_hash));
 	b->names_err = f.err;
 }
@@ -1024,19 +1047,23 @@ int sx_batch_run(struct sx_batch *b)
 	int ret = 0;
 
 	atomic_store(&b->hashing, true);
+	sx_out_set_deferred(true);
 	for (i = 0; i < b->ndevs && !ret; i++)
 		for (k = 0; k < b->devs[i]->nfiles && !ret; k++)
 			ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
 	if (ret) {
 		free(files);
+		sx_out_set_deferred(false);
 		return ret;
 	}
 	hash_names(b);
 	pool_run(threads, nfiles, hash_job, files);
 	free(files);
 	atomic_store(&b->hashing, false);
-	if (sx_stop_requested())
+	if (sx_stop_requested()) {
+		sx_out_set_deferred(false);
 		return SX_E_STOPPED;
+	}
 
 	rn.work = sx_calloc_array(b->units_total + 1, sizeof(*rn.work));
 	rn.runs = sx_calloc_array(b->units_total + 1, sizeof(*rn.runs));
@@ -1080,6 +1107,7 @@ out_free:
 	free(rn.size);
 	free(rn.runs);
 	free(rn.work);
+	sx_out_set_deferred(false);
 	if (sx_stop_requested())
 		return SX_E_STOPPED;
 	return ret == -ENOMEM ? ret : 0;
@@ -1109,7 +1137,7 @@ int sx_batch_write_summary(struct sx_batch *b)
 	snprintf(path, sizeof(path), "%s/summary.csv", b->out);
 	sx_batch__clean_tmp(b->out);
 	sx_buf_init(&buf);
-	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,status\n");
+	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status\n");
 	for (i = 0; i < b->ndevs; i++)
 		for (k = 0; k < b->devs[i]->nunits; k++) {
 			const struct sx_batch_unit *u = b->devs[i]->units[k];
@@ -1119,6 +1147,10 @@ int sx_batch_write_summary(struct sx_batch *b)
 			sx_buf_csv_text(&buf, u->event);
 			sx_buf_printf(&buf, ",%u,%" PRIu64 ",%" PRIu64 ",%u,%.3f,", u->captures,
 				      u->packets, u->flows, u->patterns, u->seconds);
+			sx_buf_csv_text(&buf, u->ipv4);
+			sx_buf_putc(&buf, ',');
+			sx_buf_csv_text(&buf, u->mac);
+			sx_buf_putc(&buf, ',');
 			status_text(u, status, sizeof(status));
 			sx_buf_csv_text(&buf, status);
 			sx_buf_putc(&buf, '\n');

@@ -31,13 +31,21 @@
  * the unit's effective options; the global options that change outputs
  * (filter, names file contents, all-ports); the events windows; and per
  * capture (sorted by path) its path, size, modification time (ns) and a
- * content hash.  The content hash is XXH3-128 of the whole file up to
- * 2 MiB, else of its first and last MiB, and of its size: cheap on a
- * resume of a large archive, and still catches a capture replaced by one of
- * the same size and time unless both differ only in the middle, which the
- * modification time would then have to hide too.  When the device's
- * address is inferred, the key also covers every capture of the device
- * (the inference reads them all).  Hashing runs in parallel (batch_run.c).
+ * content hash.  The content hash is what --resume needs without reading
+ * the capture: XXH3-128 of its first and last HASH_BLOCK bytes (the whole
+ * file when it is smaller than two blocks), its size and its inode number.
+ * Two preads per capture, so that a resume of an unchanged archive costs
+ * about what listing it does, and a run reads each capture for its flows
+ * only.  It catches a capture appended to or truncated (size, last block),
+ * rewritten in place (modification time, and nearly always the first or
+ * last block: a pcap's header and its last record), or replaced by another
+ * file, even one given the old size and time with `touch -r` (inode, and the
+ * blocks).  What it misses is an edit of the middle of a capture that keeps
+ * its size and has its modification time set back by hand; delete the
+ * unit's stamp (or run without --resume) after such surgery.  The names
+ * file (--names) is small and hashed whole.  When the device's address is
+ * inferred, the key also covers every capture of the device (the inference
+ * reads them all).  Hashing runs in parallel (batch_run.c).
  */
 #include "batch/batch.h"
 
@@ -60,8 +68,8 @@
 #include "core/util.h"
 #include "flows/flows.h"
 
-#define HASH_PART      (1u << 20) /* bytes hashed at each end of a large capture */
-#define SMALL_FILE_MAX (2u << 20)
+#define HASH_BLOCK     4096	  /* bytes hashed at each end of a capture */
+#define HASH_WHOLE_MAX (1u << 20) /* --names files: hashed whole up to this */
 #define EVENTS_CSV_MAX (64u << 20)
 
 /* ---- small helpers ---- */
@@ -968,11 +976,11 @@ int sx_batch_scan_manifest(struct sx_batch *b, const struct sx_batch_manifest *m
 
 /* ---- identity ---- */
 
-/* Hash bytes [off, stop) of fd.  0 or -errno. */
+/* Hash bytes [off, stop) of fd, at most HASH_BLOCK at a time.  0 or -errno. */
 static int hash_range(int fd, XXH3_state_t *st, uint8_t *buf, uint64_t off, uint64_t stop)
 {
 	while (off < stop) {
-		size_t want = (size_t)SX_MIN((uint64_t)HASH_PART, stop - off);
+		size_t want = (size_t)SX_MIN((uint64_t)HASH_BLOCK, stop - off);
 		ssize_t got = pread(fd, buf, want, (off_t)off);
 
 		if (got < 0 && errno == EINTR)
@@ -987,56 +995,64 @@ static int hash_range(int fd, XXH3_state_t *st, uint8_t *buf, uint64_t off, uint
 	return 0;
 }
 
-void sx_batch__hash_file(struct sx_batch_file *f)
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void sx_batch__hash_file(struct sx_batch_file *f, bool whole)
 {
 	XXH3_state_t *st;
-	uint8_t *buf = NULL;
-	uint8_t le[8];
+	uint8_t buf[HASH_BLOCK], le[16];
 	struct stat sb;
 	uint64_t size;
 	XXH128_canonical_t c;
-	int fd, i, ret;
+	int fd, ret;
 
+	st = XXH3_createState();
+	if (!st) {
+		f->err = -ENOMEM;
+		return;
+	}
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		f->err = -errno;
-		return;
-	}
-	st = XXH3_createState();
-	buf = malloc(HASH_PART);
-	if (!st || !buf) {
-		f->err = -ENOMEM;
-		goto out_free;
+		goto out_state;
 	}
 	if (fstat(fd, &sb) != 0) {
 		f->err = -errno;
-		goto out_free;
+		goto out_close;
 	}
 	size = (uint64_t)sb.st_size;
 	f->size = size;
 	f->mtime_ns = (int64_t)sb.st_mtim.tv_sec * SX_NS_PER_SEC + sb.st_mtim.tv_nsec;
 	XXH3_128bits_reset(st);
-	if (size <= SMALL_FILE_MAX) {
+	if (whole && size <= HASH_WHOLE_MAX) {
+		ret = hash_range(fd, st, buf, 0, size);
+	} else if (size <= 2 * HASH_BLOCK) {
 		ret = hash_range(fd, st, buf, 0, size);
 	} else {
-		ret = hash_range(fd, st, buf, 0, HASH_PART);
+		ret = hash_range(fd, st, buf, 0, HASH_BLOCK);
 		if (!ret)
-			ret = hash_range(fd, st, buf, size - HASH_PART, size);
+			ret = hash_range(fd, st, buf, size - HASH_BLOCK, size);
 	}
 	if (ret) {
 		f->err = ret;
-		goto out_free;
+		goto out_close;
 	}
-	for (i = 0; i < 8; i++)
-		le[i] = (uint8_t)(size >> (8 * i));
+	put_le64(le, size);
+	put_le64(le + 8, whole ? 0 : (uint64_t)sb.st_ino);
 	XXH3_128bits_update(st, le, sizeof(le));
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
 	memcpy(f->hash, c.digest, sizeof(f->hash));
 	f->err = 0;
-out_free:
-	free(buf);
-	XXH3_freeState(st);
+out_close:
 	close(fd);
+out_state:
+	XXH3_freeState(st);
 }
 
 static void feed(XXH3_state_t *st, const void *p, size_t n)
@@ -1122,7 +1138,7 @@ void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u)
 	if (!st)
 		return;
 	XXH3_128bits_reset(st);
-	feed_str(st, "sigex-batch-unit 1");
+	feed_str(st, "sigex-batch-unit 2");
 	feed_str(st, SX_VERSION);
 	feed_str(st, d->name);
 	feed_str(st, u->event);

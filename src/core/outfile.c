@@ -4,7 +4,9 @@
  * Open temporary names are kept in a small fixed table of path buffers so
  * that a signal handler can unlink them without allocating; slots are
  * claimed and released with atomics.  The same table holds the spooled
- * copies of standard input (cli.c), through sx_out_track().
+ * copies of standard input (cli.c), through sx_out_track().  A driver
+ * writing many files that only matter together (a batch unit) defers their
+ * fsyncs and makes them durable with one syncfs (sx_out_set_deferred()).
  */
 #include "core/outfile.h"
 
@@ -26,6 +28,26 @@
 
 static char tmp_names[MAX_TMP][TMP_PATH_MAX];
 static atomic_int tmp_used[MAX_TMP];
+static atomic_bool deferred_sync;
+
+void sx_out_set_deferred(bool on)
+{
+	atomic_store(&deferred_sync, on);
+}
+
+int sx_out_sync_dir(const char *dir, char *msg, size_t msglen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0 || syncfs(fd) != 0) {
+		ret = -errno;
+		snprintf(msg, msglen, "%s: cannot make the files durable: %s", dir,
+			 strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
 
 static int register_tmp(const char *tmp)
 {
@@ -165,6 +187,7 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 
 	memset(o, 0, sizeof(*o));
 	o->slot = -1;
+	o->deferred = atomic_load(&deferred_sync);
 	if (strcmp(path, "-") == 0) {
 		o->is_stdout = true;
 		o->f = stdout;
@@ -280,7 +303,8 @@ static int out_close(struct sx_out *o, char *msg, size_t msglen)
 	int ret = 0;
 
 	errno = 0;
-	if (fflush(o->f) != 0 || ferror(o->f) || (o->tmp && fsync(fileno(o->f)) != 0)) {
+	if (fflush(o->f) != 0 || ferror(o->f) ||
+	    (o->tmp && !o->deferred && fsync(fileno(o->f)) != 0)) {
 		ret = errno ? -errno : -EIO;
 		snprintf(msg, msglen, "%s: write error: %s", o->path, strerror(-ret));
 	}
@@ -335,7 +359,7 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 		}
 		if (ret)
 			unlink(o->tmp);
-		else
+		else if (!o->deferred)
 			sync_dir(o->path);
 	}
 	out_release(o);

@@ -4,7 +4,8 @@
  * A regular file (or a path that does not exist yet) is written to a
  * temporary name in the same directory and renamed over the target by
  * sx_out_commit(), after fflush and fsync (the directory is synced after the
- * rename); a crash, a full disk or an interrupted run leaves the previous
+ * rename; both fsyncs are left to the caller's one sx_out_sync_dir() when
+ * deferred); a crash, a full disk or an interrupted run leaves the previous
  * file intact.  A replaced file keeps its permission bits; a new one gets
  * 0644.  A symbolic link to a regular file is kept: the file it points to is
  * replaced (the temporary name is made beside that file).
@@ -42,7 +43,26 @@ struct sx_out {
 	bool is_stdout;	     /* f is stdout: flushed, never closed */
 	int slot;	     /* registration for cleanup on signals, -1 if none */
 	bool commit_on_stop; /* rename into place even after a stop request */
+	bool deferred;	     /* no fsync of the file or its directory: the caller
+			      * makes it durable (sx_out_set_deferred()) */
 };
+
+/*
+ * sx_out_set_deferred - process-wide: files opened from now on are
+ * committed (renamed into place) without an fsync of the file or of its
+ * directory; the caller makes a batch of them durable at once with
+ * sx_out_sync_dir() before it relies on them.  A writer that needs one
+ * file durable on its own clears o->deferred after sx_out_open().  Off by
+ * default.  Thread-safe; meant to be set once by a driver (sigex batch)
+ * around its run.
+ */
+void sx_out_set_deferred(bool on);
+
+/*
+ * sx_out_sync_dir - make everything written under dir durable, files and
+ * renames: syncfs() of dir's file system.  0 or -errno with msg set.
+ */
+int sx_out_sync_dir(const char *dir, char *msg, size_t msglen);
 
 /*
  * sx_out_open - start writing path.  Returns 0 or -errno; on failure msg
