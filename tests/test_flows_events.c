@@ -188,3 +188,41 @@ Test(flows_events, load_from_a_file)
 	cr_assert(strstr(msg, "/nonexistent/events.csv") != NULL);
 	cr_assert_lt(sx_events_load("/", &ev, msg, sizeof(msg)), 0);
 }
+
+Test(flows_events, relative_times_and_captures)
+{
+	struct sx_events *ev = parse_ok("capture,time,label\n"
+					"+240,On\n"
+					"+4:00.5,Off\n"
+					"run2/wlan.pcap,+1:02:03,On\n"
+					"wlan.pcap,+10\n"
+					"1724059939,absolute\n");
+
+	cr_assert_eq(ev->n, 5);
+	cr_assert(ev->any_relative);
+	cr_assert(ev->any_capture);
+	cr_assert_eq(ev->ncaptures, 2);
+	/* absolute events first, then relative ones by offset */
+	cr_assert(!ev->ev[0].relative);
+	cr_assert_eq(ev->ev[0].start_ns, 1724059939 * SX_NS_PER_SEC);
+	cr_assert_eq(ev->ev[0].capture, 0);
+	cr_assert(ev->ev[1].relative);
+	cr_assert_eq(ev->ev[1].start_ns, 10 * SX_NS_PER_SEC);
+	cr_assert_str_eq(ev->captures[ev->ev[1].capture - 1], "wlan.pcap");
+	cr_assert_str_eq(ev->ev[1].label, "");
+	cr_assert_eq(ev->ev[2].start_ns, 240 * SX_NS_PER_SEC);
+	cr_assert_eq(ev->ev[2].capture, 0);
+	cr_assert_eq(ev->ev[3].start_ns, 240 * SX_NS_PER_SEC + 500000000);
+	cr_assert_str_eq(ev->ev[3].label, "Off");
+	cr_assert_eq(ev->ev[4].start_ns, 3723 * SX_NS_PER_SEC);
+	cr_assert_str_eq(ev->captures[ev->ev[4].capture - 1], "run2/wlan.pcap");
+	cr_assert_eq(ev->ev[4].line, 4);
+	sx_events_free(ev);
+	parse_bad("+4:6,x\n", "minutes and seconds take two digits");
+	parse_bad("+1:60\n", "seconds past 59");
+	parse_bad("+1:2:3:4\n", "four parts");
+	parse_bad("+\n", "a sign alone");
+	parse_bad("cap,240x\n", "a capture row with a bad time");
+	parse_bad(",+240\n", "an empty capture name");
+	parse_bad("a,+1,b,c\n", "four fields");
+}

@@ -223,7 +223,59 @@ int sx_time_parse(const char *s, size_t n, int64_t *ns)
 
 /* ---- events file ---- */
 
+/* "+S[.frac]", "+M:SS[.frac]", "+H:MM:SS[.frac]": an offset in ns. */
+static int parse_relative(const char *s, size_t n, int64_t *ns)
+{
+	const char *p = s + 1, *end = s + n;
+	int64_t part[3] = {0, 0, 0}, nsec;
+	unsigned k = 0;
+
+	if (n < 2 || s[0] != '+')
+		return -EINVAL;
+	for (;;) {
+		size_t d = 0;
+
+		if (k == 3)
+			return -EINVAL;
+		while (p < end && is_digit(*p) && d < 10) {
+			part[k] = part[k] * 10 + (*p - '0');
+			p++;
+			d++;
+		}
+		if (d == 0 || (k > 0 && (d != 2 || part[k] > 59)))
+			return -EINVAL;
+		k++;
+		if (p < end && *p == ':') {
+			p++;
+			continue;
+		}
+		break;
+	}
+	if (!fraction(&p, end, &nsec) || p != end)
+		return -EINVAL;
+	if (k == 3)
+		*ns = part[0] * 3600 + part[1] * 60 + part[2];
+	else if (k == 2)
+		*ns = part[0] * 60 + part[1];
+	else
+		*ns = part[0];
+	if (*ns > MAX_EPOCH_SEC)
+		return -EINVAL;
+	*ns = *ns * SX_NS_PER_SEC + nsec;
+	return 0;
+}
+
+/* A time field: absolute or relative.  0 or -EINVAL. */
+static int parse_when(const char *s, size_t n, int64_t *ns, bool *relative)
+{
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	*relative = n && s[0] == '+';
+	return *relative ? parse_relative(s, n, ns) : sx_time_parse(s, n, ns);
+}
+
 struct ev_order {
+	bool relative;
 	int64_t start;
 	uint32_t i;
 };
@@ -232,12 +284,15 @@ static int ev_order_cmp(const void *pa, const void *pb)
 {
 	const struct ev_order *a = pa, *b = pb;
 
+	if (a->relative != b->relative)
+		return a->relative ? 1 : -1;
 	if (a->start != b->start)
 		return a->start < b->start ? -1 : 1;
 	return a->i < b->i ? -1 : a->i > b->i;
 }
 
-/* Sort by start time; equal starts keep file order (qsort is not stable). */
+/* Sort: absolute first, by time; relative by offset; ties keep file order
+ * (qsort is not stable). */
 static int sort_events(struct sx_events *ev)
 {
 	struct ev_order *ord = sx_calloc_array(ev->n, sizeof(*ord));
@@ -249,10 +304,8 @@ static int sort_events(struct sx_events *ev)
 		free(sorted);
 		return -ENOMEM;
 	}
-	for (i = 0; i < ev->n; i++) {
-		ord[i].start = ev->ev[i].start_ns;
-		ord[i].i = i;
-	}
+	for (i = 0; i < ev->n; i++)
+		ord[i] = (struct ev_order){ev->ev[i].relative, ev->ev[i].start_ns, i};
 	qsort(ord, ev->n, sizeof(*ord), ev_order_cmp);
 	for (i = 0; i < ev->n; i++)
 		sorted[i] = ev->ev[ord[i].i];
@@ -273,21 +326,45 @@ static bool has_digit(const char *s, size_t n)
 }
 
 /* The events file's dialect of CSV (flows.h): blanks around fields, '#'
- * comments, a bare CR ends a row, timestamp and label columns bounded. */
+ * comments, a bare CR ends a row, every field bounded. */
 static const struct sx_csv_cfg events_csv = {
     .flags = SX_CSV_TRIM | SX_CSV_COMMENTS | SX_CSV_BARE_CR | SX_CSV_BOM,
-    .fields_max = 2,
+    .fields_max = 3,
+    .field_max = LABEL_FIELD_MAX,
 };
 
-/* Append the event of this row (timestamp ns, label bytes) to ev. */
-static int add_event(struct sx_events *ev, uint32_t *cap, int64_t ns, const char *lab, size_t len,
-		     unsigned long line, char *msg, size_t msglen)
+/* 1 + the index of capture name text in ev->captures, added if new; 0 on
+ * -ENOMEM. */
+static uint32_t capture_ref(struct sx_events *ev, const char *text, size_t len)
+{
+	char name[LABEL_FIELD_MAX * 4 + 1];
+	char **nc;
+	uint32_t i;
+	bool trunc;
+
+	sx_text_escape(name, sizeof(name), (const uint8_t *)text, len, &trunc);
+	for (i = 0; i < ev->ncaptures; i++)
+		if (strcmp(ev->captures[i], name) == 0)
+			return i + 1;
+	nc = sx_realloc_array(ev->captures, ev->ncaptures + 1, sizeof(*nc));
+	if (!nc)
+		return 0;
+	ev->captures = nc;
+	nc[ev->ncaptures] = strdup(name);
+	if (!nc[ev->ncaptures])
+		return 0;
+	return ++ev->ncaptures;
+}
+
+/* Append the event of this row to ev. */
+static int add_event(struct sx_events *ev, uint32_t *cap, const struct sx_event *e, const char *lab,
+		     size_t len, char *msg, size_t msglen)
 {
 	size_t i = 0;
 	bool trunc;
 
 	if (ev->n >= SX_EVENTS_MAX) {
-		sx_msgf(msg, msglen, "line %lu: more than %u events", line, SX_EVENTS_MAX);
+		sx_msgf(msg, msglen, "line %lu: more than %u events", e->line, SX_EVENTS_MAX);
 		return SX_E_FORMAT;
 	}
 	if (ev->n == *cap) {
@@ -304,21 +381,72 @@ static int add_event(struct sx_events *ev, uint32_t *cap, int64_t ns, const char
 		i++;
 	while (len > i && (lab[len - 1] == ' ' || lab[len - 1] == '\t'))
 		len--;
-	ev->ev[ev->n].start_ns = ns;
+	ev->ev[ev->n] = *e;
 	sx_text_escape(ev->ev[ev->n].label, SX_EVENT_LABEL_MAX, (const uint8_t *)lab + i, len - i,
 		       &trunc);
 	if (trunc) {
-		sx_msgf(msg, msglen, "line %lu: label longer than %d bytes once escaped", line,
+		sx_msgf(msg, msglen, "line %lu: label longer than %d bytes once escaped", e->line,
 			SX_EVENT_LABEL_MAX - 1);
 		return SX_E_FORMAT;
 	}
+	ev->any_relative |= e->relative;
+	ev->any_capture |= e->capture != 0;
 	ev->n++;
+	return 0;
+}
+
+/* One row (nf fields) into e, label text into *lab.  0, 1 for a header
+ * row, SX_E_FORMAT (msg set) or -ENOMEM. */
+static int parse_row(struct sx_events *ev, const struct sx_csv *csv, size_t nf, bool first,
+		     struct sx_event *e, const char **lab, size_t *lablen, char *msg, size_t msglen)
+{
+	size_t tf = 0, i;
+	bool any_digit = false;
+
+	for (i = 0; i < nf; i++) {
+		if (memchr(sx_csv_text(csv, i), '\0', csv->field[i].len)) {
+			sx_msgf(msg, msglen, "line %lu: NUL byte in field %zu", csv->rec_line,
+				i + 1);
+			return SX_E_FORMAT;
+		}
+		if (csv->field[i].truncated) {
+			sx_msgf(msg, msglen, "line %lu: field %zu longer than %d bytes",
+				csv->rec_line, i + 1, LABEL_FIELD_MAX);
+			return SX_E_FORMAT;
+		}
+		any_digit |= has_digit(sx_csv_text(csv, i), csv->field[i].len);
+	}
+	if (first && !any_digit)
+		return 1; /* a header row */
+	/* which field is the time */
+	if (nf == 3 || (nf == 2 && parse_when(sx_csv_text(csv, 0), csv->field[0].len, &e->start_ns,
+					      &e->relative) != 0))
+		tf = 1;
+	if (csv->field[tf].len > TS_FIELD_MAX ||
+	    parse_when(sx_csv_text(csv, tf), csv->field[tf].len, &e->start_ns, &e->relative)) {
+		sx_msgf(msg, msglen,
+			"line %lu: expected [capture,]time[,label], time being epoch seconds, "
+			"ISO 8601 with a zone, or +seconds / +M:SS / +H:MM:SS after the capture's "
+			"first packet",
+			csv->rec_line);
+		return SX_E_FORMAT;
+	}
+	if (tf == 1) {
+		if (!csv->field[0].len) {
+			sx_msgf(msg, msglen, "line %lu: empty capture name", csv->rec_line);
+			return SX_E_FORMAT;
+		}
+		e->capture = capture_ref(ev, sx_csv_text(csv, 0), csv->field[0].len);
+		if (!e->capture)
+			return -ENOMEM;
+	}
+	*lab = tf + 1 < nf ? sx_csv_text(csv, tf + 1) : "";
+	*lablen = tf + 1 < nf ? csv->field[tf + 1].len : 0;
 	return 0;
 }
 
 int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *msg, size_t msglen)
 {
-	const struct sx_csv_field *fts, *flab;
 	struct sx_csv csv;
 	struct sx_events *ev;
 	uint32_t cap = 0;
@@ -332,64 +460,34 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 	ret = sx_csv_init_mem(&csv, &events_csv, data, len);
 	if (ret)
 		goto out_free;
-	fts = &csv.field[0];
-	flab = &csv.field[1];
-	while ((ret = sx_csv_begin(&csv)) == 1) {
-		const char *lab = "";
-		size_t lablen = 0;
-		int64_t ns;
-		int more;
+	while ((ret = sx_csv_record(&csv)) == 1) {
+		struct sx_event e = {.line = csv.rec_line};
+		const char *lab;
+		size_t lablen;
 
-		csv.cfg.field_max = TS_FIELD_MAX;
-		ret = sx_csv_field(&csv);
-		if (ret < 0)
-			goto bad_syntax;
-		more = ret;
-		if (memchr(sx_csv_text(&csv, 0), '\0', fts->len)) {
-			sx_msgf(msg, msglen, "line %lu: NUL byte in the timestamp", csv.rec_line);
-			goto out_format;
-		}
-		if (fts->truncated || sx_time_parse(sx_csv_text(&csv, 0), fts->len, &ns)) {
-			if (first && !fts->truncated &&
-			    !has_digit(sx_csv_text(&csv, 0), fts->len)) {
-				first = false; /* a header row */
-				if (more)
-					sx_csv_skip_line(&csv);
+		ret = parse_row(ev, &csv, csv.nfields, first, &e, &lab, &lablen, msg, msglen);
+		if (ret < 0 || ret == SX_E_FORMAT)
+			goto out_csv;
+		if (first) {
+			first = false;
+			if (ret == 1)
 				continue;
-			}
-			sx_msgf(msg, msglen,
-				"line %lu: bad timestamp (epoch seconds, or ISO 8601 with a zone)",
-				csv.rec_line);
-			goto out_format;
 		}
-		first = false;
-		if (more) {
-			csv.cfg.field_max = LABEL_FIELD_MAX;
-			ret = sx_csv_field(&csv);
-			if (ret < 0)
-				goto bad_syntax;
-			if (ret) {
-				sx_msgf(msg, msglen, "line %lu: expected timestamp[,label]",
-					csv.rec_line);
-				goto out_format;
-			}
-			if (flab->truncated) {
-				sx_msgf(msg, msglen, "line %lu: label longer than %d bytes",
-					csv.rec_line, LABEL_FIELD_MAX);
-				goto out_format;
-			}
-			lab = sx_csv_text(&csv, 1);
-			lablen = flab->len;
-		}
-		ret = add_event(ev, &cap, ns, lab, lablen, csv.rec_line, msg, msglen);
+		ret = add_event(ev, &cap, &e, lab, lablen, msg, msglen);
 		if (ret)
 			goto out_csv;
 	}
-	if (ret < 0)
-		goto bad_syntax;
+	if (ret < 0 || ret == SX_E_FORMAT) {
+		if (ret == SX_E_FORMAT)
+			sx_msgf(msg, msglen, "line %lu: %s", csv.rec_line,
+				csv.why == SX_CSV_FIELDS ? "expected [capture,]time[,label]"
+							 : "bad quoting");
+		goto out_csv;
+	}
 	if (ev->n == 0) {
 		sx_msgf(msg, msglen, "no event in the file");
-		goto out_format;
+		ret = SX_E_FORMAT;
+		goto out_csv;
 	}
 	ret = sort_events(ev);
 	if (ret)
@@ -398,12 +496,6 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 	*out = ev;
 	return 0;
 
-bad_syntax:
-	if (ret == SX_E_FORMAT)
-		sx_msgf(msg, msglen, "line %lu: bad quoting", csv.rec_line);
-	goto out_csv;
-out_format:
-	ret = SX_E_FORMAT;
 out_csv:
 	sx_csv_fini(&csv);
 out_free:
@@ -460,8 +552,13 @@ int sx_events_load(const char *path, struct sx_events **out, char *msg, size_t m
 
 void sx_events_free(struct sx_events *ev)
 {
+	uint32_t i;
+
 	if (!ev)
 		return;
+	for (i = 0; i < ev->ncaptures; i++)
+		free(ev->captures[i]);
+	free(ev->captures);
 	free(ev->ev);
 	free(ev);
 }

@@ -62,24 +62,41 @@ struct sx_buf;
 #define SX_EVENTS_MAX	   (1u << 20)
 
 struct sx_event {
+	/* absolute: ns since the epoch; relative: ns after the first packet
+	 * of the capture it is applied to */
 	int64_t start_ns;
+	bool relative;
+	uint32_t capture;		/* 1 + index into sx_events.captures; 0: every capture */
+	unsigned long line;		/* of the events file, for messages */
 	char label[SX_EVENT_LABEL_MAX]; /* printable ASCII (core/text.h), "" when none */
 };
 
-/* Events sorted by start time (ties keep file order). */
+/* Events: absolute ones first, by time, then relative ones, by offset (ties
+ * keep file order).  An event's index is its number (key.event). */
 struct sx_events {
 	struct sx_event *ev;
 	uint32_t n;
+	char **captures; /* the capture names rows give, as written (escaped) */
+	uint32_t ncaptures;
+	bool any_relative, any_capture;
 };
 
 /*
  * sx_events_parse - parse an events CSV held in memory (any bytes).
- * Rows are "timestamp[,label]"; timestamp is epoch seconds with an optional
- * fraction, or ISO 8601 "YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|+hh:mm|-hh:mm|+hhmm)".
- * Blank lines and lines starting with '#' are skipped; a first row whose
- * timestamp does not parse is taken as a header.  Returns 0 with *out set
+ * Rows are "[capture,]time[,label]":
+ *   time     absolute: epoch seconds with an optional fraction, or ISO 8601
+ *            "YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|+hh:mm|-hh:mm|+hhmm)";
+ *            relative to the capture's first packet: "+S[.frac]",
+ *            "+M:SS[.frac]" or "+H:MM:SS[.frac]"
+ *   capture  the capture the row applies to, matched against the captures
+ *            given (path as given, or its file name); without it the row
+ *            applies to every capture (a script run once per capture)
+ * A two-field row is "time,label" when its first field is a time, else
+ * "capture,time".  Blank lines and lines starting with '#' are skipped; a
+ * first row without a digit is taken as a header.  Returns 0 with *out set
  * (caller frees with sx_events_free()), or SX_E_FORMAT / -ENOMEM with a
- * message naming the line in msg.  Stateless; thread-safe.
+ * message naming the line and what was expected in msg.  Stateless;
+ * thread-safe.
  */
 int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *msg, size_t msglen);
 /* Same, from a file ("-" is not accepted).  -errno when unreadable. */
