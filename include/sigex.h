@@ -138,6 +138,13 @@ SX_API int sx_extract_set_window(struct sx_extract *ex, double seconds);
  * sx_extract_mine().
  */
 SX_API int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration);
+/*
+ * Align the events file's scripted times to the device's activity in each
+ * capture (a shift within +-300 s, then each event within +-20 s; the
+ * method is described in the project's flows/flow_align.c): on (1), off
+ * (0), or by default (-1) when some time of the file is relative.
+ */
+SX_API int sx_extract_set_align(struct sx_extract *ex, int on);
 /* A flow ends after this long without a packet (default 120 s). */
 SX_API int sx_extract_set_idle_timeout(struct sx_extract *ex, double seconds);
 /* Seed the address-to-name table from a file of "IP NAME" lines. */
@@ -257,6 +264,15 @@ SX_API int sx_extract_event(const struct sx_extract *ex, unsigned i, struct sx_e
 /* Make event i the one the outputs describe; 0, -ERANGE, or -ENODATA when
  * it was not mined (all its windows empty). */
 SX_API int sx_extract_select_event(struct sx_extract *ex, unsigned i);
+/*
+ * sx_extract_alignment - how the events were placed in capture i: the shift
+ * found (ns), the events placed and how many met device activity there,
+ * and whether the match is weak.  Returns 1 when capture i was aligned, 0
+ * when not (no events file, alignment off, or no device activity), -ERANGE
+ * for a bad i or before sx_extract_mine().
+ */
+SX_API int sx_extract_alignment(const struct sx_extract *ex, size_t i, int64_t *shift_ns,
+				unsigned *events, unsigned *matched, bool *weak);
 /* The run's warnings (empty windows, events outside every capture, events
  * not mined), one a line, "" when none; valid until sx_extract_free(). */
 SX_API const char *sx_extract_notes(const struct sx_extract *ex);

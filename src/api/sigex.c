@@ -168,9 +168,12 @@ struct sx_extract {
 	/* events and their labels (one label_run when no events file) */
 	struct label_run *labs;
 	unsigned nlabs, sel;
-	uint32_t *ev_lab;    /* label of each event of ex->events */
-	uint8_t *unit_seen;  /* ncaps x events->n, UNIT_* bits */
-	struct sx_buf notes; /* warnings of the run, one a line */
+	uint32_t *ev_lab;	    /* label of each event of ex->events */
+	uint8_t *unit_seen;	    /* ncaps x events->n, UNIT_* bits */
+	struct sx_buf notes;	    /* warnings of the run, one a line */
+	int align;		    /* -1: when some time is relative; 0 off; 1 on */
+	struct sx_windows *windows; /* the events' windows in each capture */
+	struct sx_align *placed;    /* ncaps entries: how they were placed */
 	char msg[MSG_MAX];
 };
 
@@ -255,6 +258,7 @@ int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out
 	ex->device = strdup(device);
 	ex->ipv4 = strdup(ipv4);
 	inet_pton(AF_INET, ipv4, &ex->dev_addr);
+	ex->align = -1;
 	if (!ex->device || !ex->ipv4) {
 		sx_extract_free(ex);
 		return -ENOMEM;
@@ -333,6 +337,8 @@ void sx_extract_free(struct sx_extract *ex)
 	free(ex->caps);
 	free(ex->status);
 	labels_free(ex);
+	sx_windows_free(ex->windows);
+	free(ex->placed);
 	free(ex->ev_lab);
 	sx_events_free(ex->events);
 	sx_buf_fini(&ex->notes);
@@ -439,6 +445,14 @@ int sx_extract_set_filter(struct sx_extract *ex, const char *bpf)
 int sx_extract_set_window(struct sx_extract *ex, double seconds)
 {
 	return secs_to_ns(ex, "window", seconds, true, &ex->window_ns);
+}
+
+int sx_extract_set_align(struct sx_extract *ex, int on)
+{
+	if (ex->mined)
+		return fail(ex, -EBUSY, "options are set before mining");
+	ex->align = on < 0 ? -1 : on > 0;
+	return 0;
 }
 
 int sx_extract_set_events(struct sx_extract *ex, const char *path, double duration)
@@ -1016,6 +1030,46 @@ static int labels_setup(struct sx_extract *ex)
 	return 0;
 }
 
+/* The events' windows in each event capture: relative times from each
+ * capture's first packet, scripted times aligned to the device's activity
+ * (flows/flow_align.c). */
+static int place_events(struct sx_extract *ex)
+{
+	struct sx_addr dev = {.family = 4};
+	struct sx_align_cfg acfg;
+	bool *applies;
+	size_t i;
+	int ret;
+
+	memcpy(dev.b, &ex->dev_addr, 4);
+	applies = sx_calloc_array(ex->ncaps + 1, sizeof(*applies));
+	ex->placed = sx_calloc_array(ex->ncaps + 1, sizeof(*ex->placed));
+	if (!applies || !ex->placed) {
+		free(applies);
+		return nomem(ex);
+	}
+	for (i = 0; i < ex->ncaps; i++)
+		applies[i] = !ex->caps[i].background;
+	acfg =
+	    (struct sx_align_cfg){.paths = ex->paths,
+				  .ncaps = (uint32_t)ex->ncaps,
+				  .applies = applies,
+				  .align = ex->align < 0 ? ex->events->any_relative : ex->align > 0,
+				  .bound_ns = SX_ALIGN_BOUND_DEFAULT * SX_NS_PER_SEC,
+				  .tolerance_ns = SX_ALIGN_TOLERANCE_DEFAULT * SX_NS_PER_SEC,
+				  .device = &dev,
+				  .nthreads = ex->nthreads,
+				  .filter = ex->filter};
+	ret =
+	    sx_events_place(ex->events, &acfg, &ex->windows, ex->placed, ex->msg, sizeof(ex->msg));
+	free(applies);
+	if (ret == -ENOMEM)
+		return nomem(ex);
+	if (ret == SX_E_STOPPED)
+		return fail(ex, ret, "interrupted");
+	return ret ? fail(ex, -EINVAL, "%s", ex->msg) : 0;
+}
+
 int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)
 {
 	struct sx_flows_cfg fcfg;
@@ -1081,12 +1135,18 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 	}
 	for (i = 0; i < ex->ncaps; i++)
 		ex->paths[i] = ex->caps[i].path;
+	if (ex->events) {
+		ret = place_events(ex);
+		if (ret)
+			goto out_stages;
+	}
 	ex->mined = true;
 	ex->csv_dir = csv_dir;
 	fcfg = (struct sx_flows_cfg){.seed = ex->seed,
 				     .idle_ns = ex->idle_ns,
 				     .window_ns = ex->events ? 0 : ex->window_ns,
 				     .events = ex->events,
+				     .windows = ex->windows,
 				     .duration_ns = ex->duration_ns,
 				     .max_flows = ex->max_flows};
 	ret = sx_flows_new(&fcfg, &ex->fl);
@@ -1144,36 +1204,44 @@ static int schedule(struct sx_extract *ex)
 	const struct sx_events *ev = ex->events;
 	unsigned nnotes = 0;
 	uint64_t unnamed = 0;
+	bool *inside;
 	uint32_t e;
+	size_t i;
 
-	for (e = 0; e < ev->n; e++) {
-		struct label_run *l = &ex->labs[ex->ev_lab[e]];
-		int64_t s = ev->ev[e].start_ns, t = s + ex->duration_ns;
-		bool inside = false;
-		char when[32];
-		size_t i;
+	inside = sx_calloc_array(ev->n + 1, sizeof(*inside));
+	if (!inside)
+		return nomem(ex);
+	for (i = 0; i < ex->ncaps; i++) {
+		const struct sx_file_status *st = &ex->status[i];
+		int64_t first = status_ns(st->first_sec, st->first_nsec);
+		int64_t last = status_ns(st->last_sec, st->last_nsec);
+		const struct sx_window *w;
+		uint32_t n, k;
 
-		fmt_secs(when, sizeof(when), s);
-		for (i = 0; i < ex->ncaps; i++) {
-			const struct sx_file_status *st = &ex->status[i];
-			uint8_t seen = ex->unit_seen[i * ev->n + e];
-			int64_t first = status_ns(st->first_sec, st->first_nsec);
-			int64_t last = status_ns(st->last_sec, st->last_nsec);
-			int ret;
+		w = sx_windows_of(ex->windows, (uint32_t)i, &n);
+		for (k = 0; k < n && !ex->caps[i].background && st->packets; k++) {
+			int64_t s = w[k].start_ns;
+			struct label_run *l;
+			uint8_t seen;
+			char when[32];
 
-			if (ex->caps[i].background || !st->packets || s > last || t <= first)
+			e = w[k].event;
+			l = &ex->labs[ex->ev_lab[e]];
+			seen = ex->unit_seen[i * ev->n + e];
+			if (s > last || s + ex->duration_ns <= first)
 				continue;
-			inside = true;
+			inside[e] = true;
 			l->scheduled++;
-			if (!(seen & UNIT_ROWS)) {
-				ret = sx_mine_add_unit(l->m, SX_MINE_EVENT, 0, ex->caps[i].path, e,
-						       s, ev->ev[e].label);
-				if (ret)
-					return nomem(ex);
+			if (!(seen & UNIT_ROWS) &&
+			    sx_mine_add_unit(l->m, SX_MINE_EVENT, 0, ex->caps[i].path, e, s,
+					     ev->ev[e].label)) {
+				free(inside);
+				return nomem(ex);
 			}
 			if (seen & UNIT_DEVICE)
 				continue;
 			l->empty++;
+			fmt_secs(when, sizeof(when), s);
 			if (nnotes++ < NOTES_MAX)
 				note(ex,
 				     "%s: event \"%s\" at %s (+%.1f s): no packet of the device in "
@@ -1183,12 +1251,22 @@ static int schedule(struct sx_extract *ex)
 			else
 				unnamed++;
 		}
-		if (!inside) {
-			l->outside++;
-			note(ex, "event \"%s\" at %s is outside every capture", ev->ev[e].label,
-			     when);
-		}
 	}
+	for (e = 0; e < ev->n; e++) {
+		char when[32];
+
+		if (inside[e])
+			continue;
+		ex->labs[ex->ev_lab[e]].outside++;
+		if (ev->ev[e].relative)
+			snprintf(when, sizeof(when), "+%.1f s",
+				 (double)ev->ev[e].start_ns / SX_NS_PER_SEC);
+		else
+			fmt_secs(when, sizeof(when), ev->ev[e].start_ns);
+		note(ex, "event \"%s\" at %s (line %lu) is outside every capture%s",
+		     ev->ev[e].label, when, ev->ev[e].line, ev->ev[e].capture ? " it names" : "");
+	}
+	free(inside);
 	if (unnamed)
 		note(ex, "%llu more windows without a packet of the device",
 		     (unsigned long long)unnamed);
@@ -1690,4 +1768,21 @@ int sx_extract_write_device_profile(struct sx_extract *ex, const char *path)
 		sx_ytree_free(docs[i]);
 	free(docs);
 	return ret;
+}
+
+int sx_extract_alignment(const struct sx_extract *ex, size_t i, int64_t *shift_ns, unsigned *events,
+			 unsigned *matched, bool *weak)
+{
+	const struct sx_align *a;
+
+	if (!ex->res || i >= ex->ncaps)
+		return -ERANGE;
+	if (!ex->placed)
+		return 0;
+	a = &ex->placed[i];
+	*shift_ns = a->shift_ns;
+	*events = a->events;
+	*matched = a->matched;
+	*weak = a->weak;
+	return a->aligned ? 1 : 0;
 }

@@ -437,11 +437,19 @@ static const struct shared_opt shared_opts[SX_CLI_NOPTS] = {
 		       "between accepted packets, as the reference tool does\n"
 		       "(default 0: the whole capture)"},
     [SX_CLI_EVENTS] = {"events", 0, K_FILE, "FILE",
-		       "one capture, many events: CSV of timestamp[,label]\n"
-		       "(epoch seconds or ISO 8601 with zone); each row opens\n"
-		       "a window, and each window is one occurrence"},
+		       "long captures, many events: CSV of\n"
+		       "[capture,]time[,label]; time is epoch seconds, ISO\n"
+		       "8601 with a zone, or +S, +M:SS, +H:MM:SS after the\n"
+		       "capture's first packet; a row without a capture\n"
+		       "applies to every capture.  Each row opens a window,\n"
+		       "each window is an occurrence, each label an event"},
     [SX_CLI_DURATION] = {"duration", 0, K_SECS, "SECONDS",
 			 "length of an --events window (default 30)"},
+    [SX_CLI_ALIGN] = {"align", 0, K_FLAG, NULL,
+		      "move --events times to the device's activity: a shift\n"
+		      "per capture (within 300 s), then each event (within\n"
+		      "20 s); the default when some time is relative"},
+    [SX_CLI_NO_ALIGN] = {"no-align", 0, K_FLAG, NULL, "use the --events times as written"},
     [SX_CLI_IDLE] = {"idle-timeout", 0, K_SECS, "SECONDS",
 		     "a flow ends after this long without a packet\n(default 120)"},
     [SX_CLI_NAMES] = {"names", 0, K_FILE, "FILE",
@@ -557,6 +565,10 @@ static int parse_shared(const char *cmd, enum sx_cli_opt o, const char *arg,
 		break;
 	case SX_CLI_STATS:
 		c->stats = true;
+		break;
+	case SX_CLI_ALIGN:
+	case SX_CLI_NO_ALIGN:
+		c->align = o == SX_CLI_ALIGN ? 1 : -1;
 		break;
 	default:
 		break;

@@ -101,6 +101,8 @@ enum sx_cli_opt {
 	SX_CLI_WINDOW,
 	SX_CLI_EVENTS,
 	SX_CLI_DURATION,
+	SX_CLI_ALIGN,
+	SX_CLI_NO_ALIGN,
 	SX_CLI_IDLE,
 	SX_CLI_NAMES,
 	SX_CLI_SEED,
@@ -126,6 +128,7 @@ struct sx_cli_common {
 	double window, duration, idle_timeout, support;
 	uint64_t seed, max_flows;
 	bool all_ports, stats;
+	int align;	/* --align 1, --no-align -1, neither 0 (the last given wins) */
 	uint32_t given; /* 1u << enum sx_cli_opt, for each option given */
 };
 

@@ -101,10 +101,9 @@ enum {
 };
 
 static const enum sx_cli_opt shared[] = {
-    SX_CLI_GATEWAY, SX_CLI_PHONE,     SX_CLI_STATS,	SX_CLI_SUPPORT,
-    SX_CLI_WINDOW,  SX_CLI_EVENTS,    SX_CLI_DURATION,	SX_CLI_IDLE,
-    SX_CLI_NAMES,   SX_CLI_FILTER,    SX_CLI_ALL_PORTS, SX_CLI_JOBS,
-    SX_CLI_SEED,    SX_CLI_MAX_FLOWS, SX_CLI_HELP,	SX_CLI_NOPTS};
+    SX_CLI_GATEWAY,   SX_CLI_PHONE, SX_CLI_STATS,    SX_CLI_SUPPORT,   SX_CLI_WINDOW, SX_CLI_EVENTS,
+    SX_CLI_DURATION,  SX_CLI_ALIGN, SX_CLI_NO_ALIGN, SX_CLI_IDLE,      SX_CLI_NAMES,  SX_CLI_FILTER,
+    SX_CLI_ALL_PORTS, SX_CLI_JOBS,  SX_CLI_SEED,     SX_CLI_MAX_FLOWS, SX_CLI_HELP,   SX_CLI_NOPTS};
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
@@ -233,6 +232,9 @@ static int parse(int argc, char **argv, struct args *a)
 		a->pos[a->npos++] = argv[optind];
 	if (a->npos < 3)
 		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
+	if ((sx_cli_given(&a->c, SX_CLI_ALIGN) || sx_cli_given(&a->c, SX_CLI_NO_ALIGN)) &&
+	    !a->c.events)
+		return sx_cli_usage_error(cmd, "--align and --no-align need --events");
 	if (sx_cli_given(&a->c, SX_CLI_DURATION) && !a->c.events)
 		return sx_cli_usage_error(cmd, "--duration needs --events");
 	if (a->c.events && a->c.window > 0)
@@ -291,6 +293,8 @@ static int configure(const struct args *a, struct sx_extract **out)
 		ret = sx_extract_set_max_flows(ex, c->max_flows);
 	if (!ret && c->events)
 		ret = sx_extract_set_events(ex, c->events, c->duration);
+	if (!ret)
+		ret = sx_extract_set_align(ex, c->align > 0 ? 1 : c->align < 0 ? 0 : -1);
 	if (ret)
 		return refused(ex, ret);
 	if (sx_cli_inputs(cmd, "", a->pos + 2, a->npos - 2) ||
@@ -329,6 +333,34 @@ static int report_captures(struct sx_extract *ex)
 		}
 	}
 	return bad ? SX_EXIT_PARTIAL : SX_EXIT_OK;
+}
+
+/* How --events was aligned in each capture, one line each: to f, or with
+ * f NULL, the weak matches as warnings. */
+static void report_alignment(struct sx_extract *ex, FILE *f)
+{
+	size_t i, n = sx_extract_ncaptures(ex);
+
+	for (i = 0; i < n; i++) {
+		const char *path;
+		unsigned events, matched;
+		int64_t shift;
+		bool weak;
+
+		if (sx_extract_alignment(ex, i, &shift, &events, &matched, &weak) != 1)
+			continue;
+		sx_extract_capture_status(ex, i, &path, NULL);
+		if (f)
+			fprintf(
+			    f, "Events aligned: %s: %+.1f s, %u of %u near the device's activity\n",
+			    path, (double)shift / 1e9, matched, events);
+		else if (weak)
+			sx_log(SX_LOG_WARN,
+			       "%s: events aligned by %+.1f s, only %u of %u near the device's "
+			       "activity, or another shift about as good: check the times, or give "
+			       "--no-align",
+			       path, (double)shift / 1e9, matched, events);
+	}
 }
 
 /*
@@ -612,6 +644,7 @@ static int print_stdout(struct sx_extract *ex, const struct sx_buf *removed)
 		nx += x[nx].csv != NULL;
 	}
 	qsort(x, nx, sizeof(*x), extracted_cmp);
+	report_alignment(ex, stdout);
 	for (i = 0; i < nx; i++)
 		printf("Flows extracted: %s -> %s\n", x[i].path, x[i].csv);
 	free(x);
@@ -654,6 +687,7 @@ static int run(struct sx_extract *ex, const struct args *a)
 		return SX_EXIT_FAILURE;
 	}
 	status = report_captures(ex);
+	report_alignment(ex, NULL);
 	status = report_notes(ex, status);
 	warn_device_missing(ex, a->pos[1]);
 	warn_single(ex, a->c.events != NULL);

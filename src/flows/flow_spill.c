@@ -361,7 +361,33 @@ struct reduce_ctx {
 	struct sx_svc_map *svc;
 	struct sx_flow_row row;
 	char dev_addr[64], other_addr[64];
+	/* unit_start()'s cache */
+	bool start_valid;
+	uint32_t start_file, start_event;
+	int64_t start_ns;
 };
+
+/* The window start of unit (file, event); the last one is cached, as rows
+ * come unit by unit. */
+static int64_t unit_start(struct reduce_ctx *rc, uint32_t file, uint32_t event)
+{
+	const struct sx_window *w;
+	uint32_t n, i;
+
+	if (rc->start_valid && rc->start_file == file && rc->start_event == event)
+		return rc->start_ns;
+	w = sx_flows__windows(rc->fl, file, &n);
+	rc->start_ns = 0;
+	for (i = 0; i < n; i++)
+		if (w[i].event == event) {
+			rc->start_ns = w[i].start_ns;
+			break;
+		}
+	rc->start_valid = true;
+	rc->start_file = file;
+	rc->start_event = event;
+	return rc->start_ns;
+}
 
 static void fill_row(struct reduce_ctx *rc, uint64_t index)
 {
@@ -378,7 +404,7 @@ static void fill_row(struct reduce_ctx *rc, uint64_t index)
 	row->event_ns = 0;
 	if (r->key.event != SX_FLOW_NO_EVENT && ev && r->key.event < ev->n) {
 		row->event_label = ev->ev[r->key.event].label;
-		row->event_ns = ev->ev[r->key.event].start_ns;
+		row->event_ns = unit_start(rc, r->key.file, r->key.event);
 	}
 	sx_flow_rec_end(r, SX_SIDE_DEVICE, &da, &dp);
 	sx_flow_rec_end(r, SX_SIDE_OTHER, &oa, &op);

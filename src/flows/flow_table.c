@@ -276,6 +276,16 @@ int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out)
 		atomic_init(&s->nflows, 0);
 		atomic_flag_clear(&s->resizing);
 	}
+	if (cfg->events && !cfg->windows) {
+		fl->all_windows = sx_calloc_array(cfg->events->n + 1, sizeof(*fl->all_windows));
+		if (!fl->all_windows) {
+			ret = -ENOMEM;
+			goto out_destroy;
+		}
+		for (i = 0; i < cfg->events->n; i++)
+			fl->all_windows[i] = (struct sx_window){cfg->events->ev[i].start_ns, i};
+		fl->nall_windows = cfg->events->n;
+	}
 	ret = sx_spill__init(&fl->spill, cfg->tmpdir);
 	if (ret)
 		goto out_destroy;
@@ -289,6 +299,7 @@ out_destroy:
 		if (fl->shards[i].ht)
 			cds_lfht_destroy(fl->shards[i].ht, NULL);
 	sx_flows_thread_leave();
+	free(fl->all_windows);
 	free(fl);
 	return ret;
 }
@@ -343,6 +354,7 @@ void sx_flows_free_stats(struct sx_flows *fl, struct sx_flows_stats *st)
 		st->left_at_teardown = left;
 	}
 	sx_spill__fini(&fl->spill);
+	free(fl->all_windows);
 	free(fl);
 }
 

@@ -598,15 +598,23 @@ void sx_flows_file_begin(struct sx_flows_worker *w, uint32_t file)
 	w->cur.sweep_at_live = w->fl->cfg.sweep_min_live;
 }
 
-/* First index i with ev[i].start_ns > t. */
-static uint32_t upper_bound(const struct sx_events *ev, int64_t t)
+const struct sx_window *sx_flows__windows(const struct sx_flows *fl, uint32_t file, uint32_t *n)
 {
-	uint32_t lo = 0, hi = ev->n;
+	if (fl->cfg.windows)
+		return sx_windows_of(fl->cfg.windows, file, n);
+	*n = fl->nall_windows;
+	return fl->all_windows;
+}
+
+/* First index i of w[0..n) with w[i].start_ns > t. */
+static uint32_t upper_bound(const struct sx_window *w, uint32_t n, int64_t t)
+{
+	uint32_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (ev->ev[mid].start_ns > t)
+		if (w[mid].start_ns > t)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -650,18 +658,20 @@ void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 	}
 	if (cfg->events) {
 		if (ip) {
-			uint32_t i = upper_bound(cfg->events, ts - cfg->duration_ns);
-			uint32_t hi = upper_bound(cfg->events, ts);
+			uint32_t n, i, hi;
+			const struct sx_window *win = sx_flows__windows(w->fl, w->cur.file, &n);
 			struct sx_flow_unit u = {
 			    .event = SX_FLOW_SESSION, .start_ns = INT64_MIN, .end_ns = INT64_MAX};
 			struct sx_flow *sess = NULL;
 
 			sx_flows__add(w, pkt, &u, &sess);
+			i = upper_bound(win, n, ts - cfg->duration_ns);
+			hi = upper_bound(win, n, ts);
 			for (; i < hi; i++) {
-				u = (struct sx_flow_unit){.event = i,
-							  .start_ns = cfg->events->ev[i].start_ns,
-							  .end_ns = cfg->events->ev[i].start_ns +
-								    cfg->duration_ns,
+				u = (struct sx_flow_unit){.event = win[i].event,
+							  .start_ns = win[i].start_ns,
+							  .end_ns =
+							      win[i].start_ns + cfg->duration_ns,
 							  .session = sess};
 				sx_flows__add(w, pkt, &u, NULL);
 			}

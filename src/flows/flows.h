@@ -103,6 +103,65 @@ int sx_events_parse(const char *data, size_t len, struct sx_events **out, char *
 int sx_events_load(const char *path, struct sx_events **out, char *msg, size_t msglen);
 void sx_events_free(struct sx_events *ev);
 
+/* ---- where the events are in each capture (flow_align.c) ---- */
+
+/* One window of a capture: its start and its event's number. */
+struct sx_window {
+	int64_t start_ns;
+	uint32_t event;
+};
+
+/* The windows of every capture, each list sorted by start (then event). */
+struct sx_windows {
+	uint32_t ncaps;
+	struct sx_window **w;
+	uint32_t *n;
+};
+
+#define SX_ALIGN_BOUND_DEFAULT	   300 /* seconds: the shift searched, +- */
+#define SX_ALIGN_TOLERANCE_DEFAULT 20  /* seconds: each event's drift, +- */
+
+struct sx_align_cfg {
+	const char *const *paths; /* the captures (matched by the events' names) */
+	uint32_t ncaps;
+	const bool *applies;	      /* per capture: events apply to it; NULL: all */
+	bool align;		      /* find each capture's shift (top of flow_align.c) */
+	int64_t bound_ns;	      /* shift searched, +- (> 0 when align) */
+	int64_t tolerance_ns;	      /* drift allowed to each event after the shift */
+	const struct sx_addr *device; /* whose activity aligns (when align) */
+	unsigned nthreads;	      /* readers of the pre-pass; 0: CPUs */
+	const char *filter;	      /* BPF filter of the run, or NULL */
+};
+
+/* What placing found in one capture. */
+struct sx_align {
+	bool read;	  /* the capture was read and holds a packet */
+	bool aligned;	  /* a shift was searched (align, and device activity) */
+	bool weak;	  /* few events matched, or another shift is about as good */
+	int64_t first_ns; /* its first packet (the origin of relative times) */
+	int64_t shift_ns; /* the shift applied to its scripted times */
+	uint32_t events;  /* events placed in it */
+	uint32_t matched; /* of which with device activity at the shift */
+};
+
+/*
+ * sx_events_place - the windows of ev in each capture of cfg: events with a
+ * capture name go to that capture (by path as given, or file name), others
+ * to every capture that cfg->applies; relative times count from each
+ * capture's first packet; with cfg->align, scripted times are moved to the
+ * device's activity.  Captures are read first (once, with a pool of reader
+ * threads) only when some time is relative or align is set.
+ * @rep:  cfg->ncaps entries, filled
+ * Returns 0 with *out set (free with sx_windows_free()), -ENOENT / -EINVAL
+ * for a capture name that matches none or several (msg set), -ENOMEM, or
+ * SX_E_STOPPED.  Context: any thread; starts and joins reader threads.
+ */
+int sx_events_place(const struct sx_events *ev, const struct sx_align_cfg *cfg,
+		    struct sx_windows **out, struct sx_align *rep, char *msg, size_t msglen);
+void sx_windows_free(struct sx_windows *w);
+/* The windows of capture file (*n of them), NULL when none. */
+const struct sx_window *sx_windows_of(const struct sx_windows *w, uint32_t file, uint32_t *n);
+
 /* Parse one timestamp as in an events file.  0 or -EINVAL. */
 int sx_time_parse(const char *s, size_t n, int64_t *ns);
 
@@ -113,21 +172,24 @@ struct sx_flows_cfg {
 	int64_t idle_ns;		/* idle timeout (> 0, <= SX_FLOWS_MAX_SPAN_NS) */
 	int64_t window_ns;		/* gap cut-off per capture, 0: whole capture */
 	const struct sx_events *events; /* borrowed, must outlive the table; NULL: none */
-	int64_t duration_ns;		/* length of an event window (> 0 with events) */
-	uint64_t est_flows;		/* flows expected live at once, to presize; 0: default */
-	const char *tmpdir;		/* spill directory; NULL: $TMPDIR, else /tmp */
-	uint32_t sweep_min_live;	/* sweep only above this many live flows per worker;
-					 * 0: default (4096).  Tests set it low. */
-	uint32_t min_buckets;		/* per shard, a power of two; 0: default (1024).
-					 * Tests set it low to force resizes. */
-	uint32_t max_live;		/* flows a worker may hold (1 KiB each) before the
-					 * least recently active half is ended early;
-					 * 0: max_flows split, else the default
-					 * (SX_FLOWS_MAX_LIVE_DEFAULT).  Tests set it. */
-	uint64_t max_flows;		/* --max-flows: run-wide ceiling on live flows,
-					 * split evenly among the reader threads by
-					 * sx_flows_collect() (at least 1 each); 0: none
-					 * beyond max_live's default per thread */
+	/* the events' windows in each capture (sx_events_place()), borrowed;
+	 * NULL: every event (absolute) is a window of every capture */
+	const struct sx_windows *windows;
+	int64_t duration_ns;	 /* length of an event window (> 0 with events) */
+	uint64_t est_flows;	 /* flows expected live at once, to presize; 0: default */
+	const char *tmpdir;	 /* spill directory; NULL: $TMPDIR, else /tmp */
+	uint32_t sweep_min_live; /* sweep only above this many live flows per worker;
+				  * 0: default (4096).  Tests set it low. */
+	uint32_t min_buckets;	 /* per shard, a power of two; 0: default (1024).
+				  * Tests set it low to force resizes. */
+	uint32_t max_live;	 /* flows a worker may hold (1 KiB each) before the
+				  * least recently active half is ended early;
+				  * 0: max_flows split, else the default
+				  * (SX_FLOWS_MAX_LIVE_DEFAULT).  Tests set it. */
+	uint64_t max_flows;	 /* --max-flows: run-wide ceiling on live flows,
+				  * split evenly among the reader threads by
+				  * sx_flows_collect() (at least 1 each); 0: none
+				  * beyond max_live's default per thread */
 };
 
 /* Counters of a run, for tests and -v output. */

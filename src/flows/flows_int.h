@@ -115,6 +115,9 @@ struct sx_flows {
 	_Atomic int err;
 	_Atomic int nworkers;
 	bool split_cap; /* max_live comes from cfg.max_flows / reader threads */
+	/* the windows of a capture without cfg.windows: every event, in order */
+	struct sx_window *all_windows;
+	uint32_t nall_windows;
 	/* stats */
 	_Atomic uint64_t st_flows, st_packets, st_bytes, st_batches, st_resizes, st_replaced,
 	    st_lost, st_peak_live, st_capped;
@@ -155,6 +158,10 @@ struct sx_flows_worker {
 		uint64_t sweep_at_live;
 	} cur;
 };
+
+/* ---- flow_unit.c ---- */
+/* The event windows of capture file, sorted by start (*n of them). */
+const struct sx_window *sx_flows__windows(const struct sx_flows *fl, uint32_t file, uint32_t *n);
 
 /* ---- flow_table.c ---- */
 void sx_flows__read_unlock(struct sx_flows_worker *w);
