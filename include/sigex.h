@@ -257,7 +257,8 @@ struct sx_extract_event {
 	unsigned occurrences; /* occurrences mined (empty ones included);
 			       * 0 when the event was not mined */
 };
-/* Number of events; 0 before sx_extract_mine(). */
+/* Number of events; 0 before sx_extract_mine().  Events and their counts
+ * are kept when mining failed for want of an occurrence (-ENODATA). */
 SX_API unsigned sx_extract_nevents(const struct sx_extract *ex);
 /* Event i; 0, or -ERANGE (bad i, or before sx_extract_mine()). */
 SX_API int sx_extract_event(const struct sx_extract *ex, unsigned i, struct sx_extract_event *out);

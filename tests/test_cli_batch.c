@@ -578,6 +578,41 @@ Test(cli_batch, events_csv_one_event_per_label)
 	free(err);
 }
 
+/* A label whose windows all lack the device is reported, not mined, and
+ * fails nothing; relative times count from each capture's first packet. */
+Test(cli_batch, events_label_with_empty_windows)
+{
+	char *err = NULL, *prof, *sum;
+
+	if (!sx_tt_have_shared())
+		sx_tt_skip_missing("shared corpora missing (%s)", SX_SHARED_CORPORA);
+	/* +10 s, 2 s long: inside a silence of each of the three captures */
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       "mkdir -p arch/tplink && ln -s '%s'/*.pcap arch/tplink/ && printf '%%s\\n' "
+	       "'1724059939,Toggle Plug' '1724060053,Toggle Plug' '1724060140,Toggle Plug' "
+	       "'+10,Nothing' >arch/tplink/events.csv && printf '%%s\\n' "
+	       "'ipv4: 192.168.1.135' 'events:' '  Nothing: {duration: 2}' "
+	       ">arch/tplink/device.yaml",
+	       TRACES),
+	    0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --no-align"), 0, "%s", err);
+	cr_assert(strstr(err, "tplink/Nothing: empty: no packet of the device in any of its 3 "
+			      "windows; not mined"),
+		  "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert(strstr(sum, "\ntplink,Nothing,3,"), "%s", sum);
+	cr_assert(strstr(sum, ",empty: no packet of the device in any of its 3 windows"), "%s",
+		  sum);
+	free(sum);
+	prof = read_sub("out/tplink/profile.yaml");
+	cr_assert(strstr(prof, "\n  Toggle Plug:\n"), "%s", prof);
+	cr_assert(!strstr(prof, "Nothing"), "%s", prof);
+	free(prof);
+}
+
 Test(cli_batch, manifest_replaces_the_layout)
 {
 	char *err = NULL, *sum;

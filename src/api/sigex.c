@@ -1361,9 +1361,16 @@ static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 			    "no occurrence to mine: no event capture could be read or holds an IP "
 			    "packet%s",
 			    ex->events ? " in an event window" : "");
-	ret = check_device(ex);
-	if (ret)
-		return ret;
+	/* every window without the device: each label is reported as such
+	 * (mine_labels()), not the device's address as missing */
+	for (i = 0; ex->events && i < ex->nlabs; i++)
+		if (ex->labs[i].scheduled > ex->labs[i].empty)
+			break;
+	if (!ex->events || i < ex->nlabs) {
+		ret = check_device(ex);
+		if (ret)
+			return ret;
+	}
 	return mine_labels(ex);
 }
 
@@ -1676,14 +1683,14 @@ int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 
 unsigned sx_extract_nevents(const struct sx_extract *ex)
 {
-	return ex->res ? ex->nlabs : 0;
+	return ex->mined ? ex->nlabs : 0;
 }
 
 int sx_extract_event(const struct sx_extract *ex, unsigned i, struct sx_extract_event *out)
 {
 	const struct label_run *l;
 
-	if (!ex->res || i >= ex->nlabs)
+	if (!ex->mined || i >= ex->nlabs)
 		return -ERANGE;
 	l = &ex->labs[i];
 	*out = (struct sx_extract_event){.label = l->label,

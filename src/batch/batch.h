@@ -188,6 +188,8 @@ struct sx_batch_cfg {
 	const char *names;	     /* absolute path of a names file, or NULL */
 	const char *gateway, *phone; /* defaults for device.yaml's */
 	bool all_ports;
+	int align;     /* events.csv alignment: 1 on, -1 off, 0 the default (on when
+			* some time is relative) */
 	bool validate; /* held-out validation of each unit (sx_extract_validate) */
 	uint64_t seed;
 	const char *last_update; /* profile.yaml's last-update, NULL: the time */

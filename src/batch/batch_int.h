@@ -40,6 +40,8 @@ enum sx_batch_state {
 	SX_BATCH_PARTIAL, /* some captures unreadable; outputs from the others */
 	SX_BATCH_FAILED,
 	SX_BATCH_STOPPED, /* not finished: the run was interrupted */
+	SX_BATCH_EMPTY,	  /* an events.csv label whose windows all lack the device:
+			   * reported, not mined, not a failure */
 };
 
 struct sx_batch_device;
@@ -51,7 +53,9 @@ struct sx_batch_unit {
 	bool from_dir;		     /* made from an event directory (or manifest rows) */
 	struct sx_batch_file **caps; /* borrowed from dev */
 	size_t ncaps, capcap;
-	int64_t *starts; /* events.csv windows (ns), sorted; NULL: one per capture */
+	int64_t *starts;  /* events.csv windows (ns), sorted; NULL: one per capture */
+	bool *start_rel;  /* ... each relative to its capture's first packet */
+	char **start_cap; /* ... the capture each names (escaped), or NULL: all */
 	size_t nstarts, startcap;
 	struct sx_batch_opts opts; /* effective: command line < device < event */
 	uint64_t bytes;

@@ -246,6 +246,8 @@ static const char *state_word(int state)
 		return "partial";
 	case SX_BATCH_FAILED:
 		return "failed";
+	case SX_BATCH_EMPTY:
+		return "empty";
 	default:
 		return "stopped";
 	}
@@ -430,8 +432,12 @@ static int write_events(struct unit_run *r)
 				       "not supported");
 			break;
 		}
-		sx_buf_printf(&b, "%" PRId64 ".%09" PRId64 ",", (int64_t)(ns / SX_NS_PER_SEC),
-			      (int64_t)(ns % SX_NS_PER_SEC));
+		if (u->start_cap[i]) {
+			sx_buf_csv(&b, u->start_cap[i]);
+			sx_buf_putc(&b, ',');
+		}
+		sx_buf_printf(&b, "%s%" PRId64 ".%09" PRId64 ",", u->start_rel[i] ? "+" : "",
+			      (int64_t)(ns / SX_NS_PER_SEC), (int64_t)(ns % SX_NS_PER_SEC));
 		sx_buf_csv(&b, u->label ? u->label : "");
 		sx_buf_putc(&b, '\n');
 	}
@@ -491,6 +497,9 @@ static int configure(struct unit_run *r, unsigned threads)
 	    (b->cfg.names && sx_extract_set_names(r->ex, b->cfg.names)) ||
 	    sx_extract_set_seed(r->ex, b->cfg.seed) ||
 	    sx_extract_set_all_ports(r->ex, b->cfg.all_ports) ||
+	    sx_extract_set_align(r->ex, b->cfg.align > 0   ? 1
+					: b->cfg.align < 0 ? 0
+							   : -1) ||
 	    sx_extract_set_stats(r->ex, (o->set & SX_BATCH_OPT_STATS) && o->stats) ||
 	    ((o->set & SX_BATCH_OPT_SUPPORT) && sx_extract_set_support(r->ex, o->support)) ||
 	    ((o->set & SX_BATCH_OPT_IDLE) && sx_extract_set_idle_timeout(r->ex, o->idle)))
@@ -619,6 +628,14 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 		return set_fail(u, SX_BATCH_STOPPED, "interrupted");
 	if (ret == -ENODATA) {
 		const char *p, *msg = "";
+		struct sx_extract_event e;
+
+		if (sx_extract_nevents(r->ex) == 1 && !sx_extract_event(r->ex, 0, &e) &&
+		    e.scheduled && e.empty == e.scheduled)
+			return set_fail(u, SX_BATCH_EMPTY,
+					"no packet of the device in any of its %u windows; not "
+					"mined",
+					e.scheduled);
 
 		if (sx_extract_ncaptures(r->ex) &&
 		    sx_extract_capture_status(r->ex, 0, &p, &msg) < 0)
@@ -762,10 +779,11 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 {
 	struct sx_batch_device *d = u->dev;
 
-	if (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_PARTIAL) {
+	if (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_PARTIAL ||
+	    u->state == SX_BATCH_EMPTY) {
 		if (u->state == SX_BATCH_FAILED)
 			atomic_fetch_add(&b->units_failed, 1);
-		else
+		else if (u->state == SX_BATCH_PARTIAL)
 			atomic_fetch_add(&b->units_partial, 1);
 		if (ran)
 			sx_batch__log(b, u->state == SX_BATCH_FAILED ? SX_LOG_ERROR : SX_LOG_WARN,

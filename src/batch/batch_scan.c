@@ -182,7 +182,11 @@ static void unit_free(struct sx_batch_unit *u)
 	free(u->event);
 	free(u->label);
 	free(u->caps);
+	for (size_t i = 0; i < u->nstarts; i++)
+		free(u->start_cap[i]);
 	free(u->starts);
+	free(u->start_rel);
+	free(u->start_cap);
 	free(u);
 }
 
@@ -684,18 +688,38 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-static int add_start(struct sx_batch_unit *u, int64_t ns)
+/* One events.csv row of the unit: its time and the capture it names. */
+static int add_start(struct sx_batch_unit *u, const struct sx_events *ev, const struct sx_event *e)
 {
 	if (u->nstarts == u->startcap) {
 		size_t ncap = u->startcap ? u->startcap * 2 : 16;
 		int64_t *ns2 = sx_realloc_array(u->starts, ncap, sizeof(*ns2));
+		bool *rel2;
+		char **cap2;
 
 		if (!ns2)
 			return -ENOMEM;
 		u->starts = ns2;
+		rel2 = sx_realloc_array(u->start_rel, ncap, sizeof(*rel2));
+		if (!rel2)
+			return -ENOMEM;
+		u->start_rel = rel2;
+		cap2 = sx_realloc_array(u->start_cap, ncap, sizeof(*cap2));
+		if (!cap2)
+			return -ENOMEM;
+		u->start_cap = cap2;
 		u->startcap = ncap;
 	}
-	u->starts[u->nstarts++] = ns;
+	u->starts[u->nstarts] = e->start_ns;
+	u->start_rel[u->nstarts] = e->relative;
+	u->start_cap[u->nstarts] = NULL;
+	if (e->capture) {
+		u->start_cap[u->nstarts] = strdup(ev->captures[e->capture - 1]);
+		if (!u->start_cap[u->nstarts])
+			return -ENOMEM;
+		unescape(u->start_cap[u->nstarts]);
+	}
+	u->nstarts++;
 	return 0;
 }
 
@@ -766,7 +790,7 @@ static int events_units(struct sx_batch *b, struct sx_batch_device *d, const cha
 				ret = unit_add_cap(u, d->top[k]);
 		}
 		if (!ret)
-			ret = add_start(u, ev->ev[i].start_ns);
+			ret = add_start(u, ev, &ev->ev[i]);
 	}
 	sx_events_free(ev);
 	return ret;
@@ -1164,8 +1188,13 @@ void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u)
 	feed_u64(st, (uint64_t)b->names_err);
 	feed_str(st, u->label);
 	feed_u64(st, u->nstarts);
-	for (i = 0; i < u->nstarts; i++)
+	for (i = 0; i < u->nstarts; i++) {
 		feed_u64(st, (uint64_t)u->starts[i]);
+		if (u->start_rel[i]) /* absolute rows keep older stamps valid */
+			feed_str(st, "+");
+		if (u->start_cap[i])
+			feed_str(st, u->start_cap[i]);
+	}
 	feed_u64(st, u->ncaps);
 	for (i = 0; i < u->ncaps; i++)
 		feed_file(st, u->caps[i]);

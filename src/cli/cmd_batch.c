@@ -102,9 +102,10 @@ enum {
 };
 
 static const enum sx_cli_opt shared[] = {
-    SX_CLI_SUPPORT, SX_CLI_WINDOW, SX_CLI_DURATION, SX_CLI_IDLE,   SX_CLI_STATS,
-    SX_CLI_GATEWAY, SX_CLI_PHONE,  SX_CLI_NAMES,    SX_CLI_FILTER, SX_CLI_ALL_PORTS,
-    SX_CLI_JOBS,    SX_CLI_SEED,   SX_CLI_HELP,	    SX_CLI_NOPTS};
+    SX_CLI_SUPPORT,  SX_CLI_WINDOW, SX_CLI_DURATION, SX_CLI_ALIGN,
+    SX_CLI_NO_ALIGN, SX_CLI_IDLE,   SX_CLI_STATS,    SX_CLI_GATEWAY,
+    SX_CLI_PHONE,    SX_CLI_NAMES,  SX_CLI_FILTER,   SX_CLI_ALL_PORTS,
+    SX_CLI_JOBS,     SX_CLI_SEED,   SX_CLI_HELP,     SX_CLI_NOPTS};
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
@@ -297,6 +298,7 @@ static void defaults(struct args *a)
 	a->cfg.names = c->names;
 	a->cfg.filter = c->filter;
 	a->cfg.all_ports = c->all_ports;
+	a->cfg.align = c->align;
 	a->cfg.seed = c->seed;
 }
 
