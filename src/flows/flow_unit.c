@@ -28,11 +28,18 @@
  *     packets) is a bug and is not reproduced.  After the cut-off nothing
  *     of the capture is kept, and its flows leave the table at once.
  *
- *  3. --events FILE: one long capture with many events.  Each row opens a
- *     window [t, t + --duration) and each window is one unit, numbered in
- *     time order (key.event).  A packet belongs to every window that
- *     contains it (overlapping windows each get a full copy of the
- *     occurrence); packets outside every window belong to no unit.  The
+ *  3. --events FILE: long captures with many events.  Each row opens a
+ *     window [t, t + --duration) in each capture it applies to, t placed
+ *     per capture by flow_align.c (relative times, alignment), and each
+ *     window is one unit (key.event: the row's number).  A packet belongs
+ *     to every window that contains it (overlapping windows each get a
+ *     full copy of the occurrence); packets outside every window belong to
+ *     no unit, but every IP packet also feeds its capture's session shadow
+ *     (key.event SX_FLOW_SESSION, never written): a window's flow whose
+ *     shadow began before the window is a session already open, and keeps
+ *     the shadow's initiator (marked session) while counting only its
+ *     in-window packets, so a command carried by a session opened at boot
+ *     never reads as the server opening a connection.  The
  *     default duration, 30 s, covers the reference's event captures (21-27 s
  *     from the first packet, which comes 1-1.5 s after the trigger); PingPong
  *     uses 15 s, the reference's successor a 20 s gap.  --window is not
