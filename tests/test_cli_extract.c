@@ -902,8 +902,8 @@ Test(cli_extract, one_interaction_per_label_and_honest_occurrences)
 		     pcap, ev, dir) > 0);
 	/* an event outside every capture: named, and the run is partial (3) */
 	cr_assert_eq(sigex(dir, args, &out, &err), 3, "%s", err);
-	cr_assert(strstr(err, "event \"Switch On\" at 5000.000 is outside every capture"), "%s",
-		  err);
+	cr_assert(strstr(err, "event \"Switch On\" at 5000.000 (line 9) is outside every capture"),
+		  "%s", err);
 	/* an empty window is named and still counted; a label whose windows
 	 * are all empty is reported, not mined, and fails nothing */
 	cr_assert(
