@@ -120,11 +120,11 @@ for dev in "${devices[@]}"; do
     fi
 
     # 3. the main job, and the expert profile replayed over the same captures
-    cmd=("$sigex" extract "$dev" "$ip" "${caps[@]}" --mac "$mac" -o "$d/sigex" -q)
+    cmd=("$sigex" extract "$dev" "$ip" "${caps[@]}" --mac "$mac" -o "$d/sigex")
     evargs=
     if [[ $mode != none ]]; then cmd+=(--events "$d/events.csv"); evargs=" --events events.csv"; fi
     status=ok
-    SOURCE_DATE_EPOCH=0 "${cmd[@]}" 2> "$d/sigex.err" || status="exit $?"
+    SOURCE_DATE_EPOCH=0 "${cmd[@]}" > "$d/sigex.out" 2> "$d/sigex.err" || status="exit $?"
     echo "   sigex: $status" >&2
     "$sigex" verify "$d/expert.yaml" "${caps[@]}" --stateless --format csv -q \
         -o "$d/verify.csv"

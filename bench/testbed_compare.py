@@ -382,11 +382,24 @@ def report(work, devices):
                 shifts.append(fmt_shift(a["power-on"][1]) + " (p)")
             else:
                 shifts.append("-")
+        found = []  # the shift sigex's alignment found per run, from its standard output
+        try:
+            with open(os.path.join(work, device, "sigex.out")) as f:
+                lines = [l for l in f if l.startswith("Events aligned: ")]
+        except OSError:
+            lines = []
+        for run in RUNS:
+            m = [re.search(r": ([-+][0-9.]+) s, ([0-9]+) of ([0-9]+) near", l)
+                 for l in lines if f"/{run}/" in l]
+            m = [x for x in m if x]
+            found.append(f"{float(m[0].group(1)):+.1f} ({m[0].group(2)}/{m[0].group(3)})"
+                         if m else "-")
         caps = ", ".join(f"{r['run']}/{r['capture']}" for r in meta["runs"])
         pct = f"{100 * len(rec) / len(present):.0f} %" if present else "-"
         summary.append(f"| {device} | {caps} | {len(rows)} | {len(present)} | {len(rec)} "
                        f"| {pct} | {len(rarp)}/{len(parp)} | {len(sig_keys)} "
-                       f"| {meta['sigex_status']} | {' / '.join(shifts)} |")
+                       f"| {meta['sigex_status']} | {' / '.join(shifts)} "
+                       f"| {' / '.join(found)} |")
         details.append(f"\n### {device}\n")
         details.append(f"Device {meta['ipv4']} ({meta['mac']}); events: "
                        f"{len(meta['events'])} labels ({meta['events_mode']}); sigex: "
@@ -417,8 +430,8 @@ def report(work, devices):
                "captures.\n")
     out.append("| device | capture per run | expert policies | present | recovered | recall "
                "| ARP recovered/present | sigex policies | sigex | anchor shift no / base / my "
-               "(s) |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+               "(s) | sigex's shift (matched/events) no / base / my |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
     out += summary
     pct = f"{100 * total[1] / total[0]:.1f} %" if total[0] else "-"
     nonarp = total[0] - total[2]
