@@ -1489,9 +1489,23 @@ static int need_result(struct sx_extract *ex)
 	return 0;
 }
 
+/* The selected event's windows, for the reports; NULL without events. */
+static const struct sx_emit_schedule *schedule_of(const struct sx_extract *ex,
+						  struct sx_emit_schedule *s)
+{
+	const struct label_run *l;
+
+	if (!ex->events || ex->sel >= ex->nlabs)
+		return NULL;
+	l = &ex->labs[ex->sel];
+	*s = (struct sx_emit_schedule){l->scheduled, l->empty, l->outside};
+	return s;
+}
+
 static int report(struct sx_extract *ex, struct sx_buf *b)
 {
-	struct sx_emit_opts eo = {.all_ports = ex->all_ports};
+	struct sx_emit_schedule sched;
+	struct sx_emit_opts eo = {.all_ports = ex->all_ports, .schedule = schedule_of(ex, &sched)};
 
 	sx_buf_init(b);
 	sx_emit_report(b, ex->res, &eo);
@@ -1545,7 +1559,8 @@ int sx_extract_print_report(struct sx_extract *ex, FILE *f)
 
 int sx_extract_write_signatures(struct sx_extract *ex, const char *path)
 {
-	struct sx_emit_opts eo = {.all_ports = ex->all_ports};
+	struct sx_emit_schedule sched;
+	struct sx_emit_opts eo = {.all_ports = ex->all_ports, .schedule = schedule_of(ex, &sched)};
 	struct sx_out out;
 	char why[MSG_MAX - 64];
 	int ret = need_result(ex);

@@ -609,7 +609,7 @@ static void captures_status(struct unit_run *r)
 	}
 	if (bad) {
 		u->state = SX_BATCH_PARTIAL;
-		snprintf(u->msg, sizeof(u->msg), "%zu of %zu captures unreadable or empty (%s)",
+		snprintf(u->msg, sizeof(u->msg), "%zu of %zu captures unreadable or empty (%.400s)",
 			 bad, n, first);
 	}
 }

@@ -34,10 +34,20 @@ struct sx_buf;
 #define SX_EMIT_REPORT_FILE	"pattern.txt"
 #define SX_EMIT_SIGNATURES_FILE "signatures.yaml"
 
+/* How an events file's windows became the occurrences (--events). */
+struct sx_emit_schedule {
+	unsigned scheduled; /* windows inside a capture: the occurrences */
+	unsigned empty;	    /* ... without a packet of the device (counted) */
+	unsigned outside;   /* events outside every capture (not counted) */
+};
+
 struct sx_emit_opts {
 	/* Ports line: every port of each end, instead of the three most used
 	 * ports of each end (the seed README's rule). */
 	bool all_ports;
+	/* The windows behind the occurrences, or NULL (no events file): said
+	 * in the report's second line and in signatures.yaml's summary. */
+	const struct sx_emit_schedule *schedule;
 };
 
 /*

@@ -334,7 +334,14 @@ void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r, const stru
 		sx_buf_printf(
 		    b, "; %" PRIu32 " background pattern(s) from %" PRIu32 " background unit%s",
 		    r->nbackground, r->nbg, r->nbg == 1 ? "" : "s");
-	sx_buf_printf(b, "; %" PRIu32 " periodic pattern(s)\n\n", r->nperiodic);
+	sx_buf_printf(b, "; %" PRIu32 " periodic pattern(s)\n", r->nperiodic);
+	if (o && o->schedule)
+		sx_buf_printf(b,
+			      "Event windows: %u in the captures, of which %u without a packet of "
+			      "the device (occurrences without the patterns); %u event(s) outside "
+			      "every capture\n",
+			      o->schedule->scheduled, o->schedule->empty, o->schedule->outside);
+	sx_buf_putc(b, '\n');
 	list(b, r->patterns, r->npatterns, all);
 	if (r->npatterns) {
 		sx_buf_puts(b, "Typical order:");

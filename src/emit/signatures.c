@@ -16,7 +16,12 @@
  *                                  (cosine), clustering (dp-means),
  *                                  threshold, feature-dim-bits
  *   summary:                       occurrences, background-units, flows,
- *                                  clusters, patterns, background, periodic
+ *                                  clusters, patterns, background, periodic,
+ *                                  and with an events file event-windows:
+ *                                  {scheduled, empty, outside} (windows in
+ *                                  the captures: the occurrences; of which
+ *                                  without the device; events outside
+ *                                  every capture)
  *   occurrences: [ {file, event?, label?, start, flows} ]   canonical order
  *   background-units: [ same ]
  *   patterns: [ PATTERN ]          the signature, in typical order
@@ -374,6 +379,14 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	sx_yw_kv_u64(&w, "patterns", r->npatterns);
 	sx_yw_kv_u64(&w, "background", r->nbackground);
 	sx_yw_kv_u64(&w, "periodic", r->nperiodic);
+	if (o && o->schedule) {
+		sx_yw_str(&w, "event-windows");
+		sx_yw_map_begin_flow(&w);
+		sx_yw_kv_u64(&w, "scheduled", o->schedule->scheduled);
+		sx_yw_kv_u64(&w, "empty", o->schedule->empty);
+		sx_yw_kv_u64(&w, "outside", o->schedule->outside);
+		sx_yw_map_end(&w);
+	}
 	sx_yw_map_end(&w);
 	units(&w, "occurrences", r->occs, r->noccs);
 	units(&w, "background-units", r->bg, r->nbg);
