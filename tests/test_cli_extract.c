@@ -922,6 +922,13 @@ Test(cli_extract, one_interaction_per_label_and_honest_occurrences)
 	 * window: the HTTPS exchange is in 2 of the 3 "off" occurrences */
 	p = read_out("lab/switch-off", "pattern.txt");
 	cr_assert(strstr(p, "Support: 2/3 occurrences"), "%s", p);
+	cr_assert(strstr(p, "\nEvent windows: 3 in the captures, of which 1 without a packet of "
+			    "the device (occurrences without the patterns); 0 event(s) outside "
+			    "every capture\n"),
+		  "%s", p);
+	free(p);
+	p = read_out("lab/switch-on", "signatures.yaml");
+	cr_assert(strstr(p, "event-windows: {scheduled: 3, empty: 0, outside: 1}"), "%s", p);
 	free(p);
 	p = read_out("lab/switch-on", "pattern.txt");
 	cr_assert(strstr(p, "Support: 3/3 occurrences"), "%s", p);
