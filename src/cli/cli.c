@@ -686,3 +686,41 @@ int sx_cli_opt_tail(const char *cmd, int c, char *const argv[], const struct sx_
 	}
 	return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
 }
+
+int sx_cli_parse_files(const char *cmd, int argc, char **argv, const struct sx_cli_help *help,
+		       struct sx_cli_files *a)
+{
+	static const struct option own[] = {{"output", required_argument, NULL, 'o'},
+					    {"quiet", no_argument, NULL, 'q'},
+					    {NULL, 0, NULL, 0}};
+	struct option *longopts = sx_cli_longopts(own, help->shared);
+	int c, ret = 0;
+
+	if (!longopts) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
+	optind = 1;
+	opterr = 0;
+	while (!ret && (c = getopt_long(argc, argv, ":o:j:f:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'q':
+			sx_log_set_level(SX_LOG_ERROR);
+			break;
+		default:
+			ret = sx_cli_opt_tail(cmd, c, argv, help, &a->c);
+			break;
+		}
+	}
+	free(longopts);
+	if (ret)
+		return ret;
+	a->paths = (const char *const *)argv + optind;
+	a->npaths = argc - optind;
+	if (a->npaths <= 0)
+		return sx_cli_usage_error(cmd, "no capture given");
+	return 0;
+}

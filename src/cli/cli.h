@@ -175,4 +175,23 @@ struct sx_cli_help {
 int sx_cli_opt_tail(const char *cmd, int c, char *const argv[], const struct sx_cli_help *help,
 		    struct sx_cli_common *common);
 
+/* The command line of a command that reads captures and writes one file
+ * (flows, packets): -o FILE, -q and shared options, then the captures. */
+struct sx_cli_files {
+	struct sx_cli_common c;
+	const char *output; /* "-" unless -o */
+	const char *const *paths;
+	int npaths;
+};
+
+/*
+ * sx_cli_parse_files - parse such a command line (help->shared: the shared
+ * options it takes) into a; -q lowers the log level to errors.  Returns 0,
+ * -1 (--help printed), or the status of the failure, its message printed
+ * (a usage error, "no capture given").  The files named are not checked
+ * yet (sx_cli_common_files(), sx_cli_inputs()).
+ */
+int sx_cli_parse_files(const char *cmd, int argc, char **argv, const struct sx_cli_help *help,
+		       struct sx_cli_files *a);
+
 #endif /* SX_CLI_H */

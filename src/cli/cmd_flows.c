@@ -53,50 +53,13 @@ static const enum sx_cli_opt shared[] = {
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
-static const struct option own[] = {{"output", required_argument, NULL, 'o'},
-				    {"quiet", no_argument, NULL, 'q'},
-				    {NULL, 0, NULL, 0}};
-
-/* What the command line says. */
-struct args {
-	struct sx_cli_common c;
-	const char *output;
-	const char *const *paths;
-	int npaths;
-};
-
 /* 0, -1 (--help printed), or the usage error's status. */
-static int parse(int argc, char **argv, struct args *a)
+static int parse(int argc, char **argv, struct sx_cli_files *a)
 {
-	struct option *longopts = sx_cli_longopts(own, shared);
-	int c, ret = 0;
+	int ret = sx_cli_parse_files(cmd, argc, argv, &help, a);
 
-	if (!longopts) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	optind = 1;
-	opterr = 0;
-	while (!ret && (c = getopt_long(argc, argv, ":o:j:f:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->output = optarg;
-			break;
-		case 'q':
-			sx_log_set_level(SX_LOG_ERROR);
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
-			break;
-		}
-	}
-	free(longopts);
 	if (ret)
 		return ret;
-	a->paths = (const char *const *)argv + optind;
-	a->npaths = argc - optind;
-	if (a->npaths <= 0)
-		return sx_cli_usage_error(cmd, "no capture given");
 	if (a->c.events && a->c.window > 0)
 		return sx_cli_usage_error(cmd, "--window and --events cannot be combined");
 	if (sx_cli_given(&a->c, SX_CLI_DURATION) && !a->c.events)
@@ -107,7 +70,7 @@ static int parse(int argc, char **argv, struct args *a)
 }
 
 /* The flow table's settings from the options. */
-static void job_cfg(const struct args *a, struct sx_flows_job *job)
+static void job_cfg(const struct sx_cli_files *a, struct sx_flows_job *job)
 {
 	memset(job, 0, sizeof(*job));
 	job->cfg.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
@@ -131,7 +94,8 @@ static void job_cfg(const struct args *a, struct sx_flows_job *job)
 }
 
 /* Load the events and names files into the job.  0 or the exit status. */
-static int load_tables(const struct args *a, struct sx_flows_job *job, struct sx_events **events)
+static int load_tables(const struct sx_cli_files *a, struct sx_flows_job *job,
+		       struct sx_events **events)
 {
 	char msg[512];
 	int ret;
@@ -158,7 +122,7 @@ out_nomem:
 
 /* Read, reduce and write the CSV to a->output, replaced only when the run
  * has something to write.  The exit status. */
-static int write_flows(const struct args *a, const struct sx_flows_job *job,
+static int write_flows(const struct sx_cli_files *a, const struct sx_flows_job *job,
 		       struct sx_file_status *status)
 {
 	struct sx_ingest_cfg icfg = {.paths = job->paths,
@@ -199,7 +163,7 @@ static int write_flows(const struct args *a, const struct sx_flows_job *job,
 	return exit_code;
 }
 
-static int run(const struct args *a)
+static int run(const struct sx_cli_files *a)
 {
 	struct sx_file_status *status = NULL;
 	struct sx_events *events = NULL;
@@ -226,7 +190,7 @@ out_free:
 
 int sx_cmd_flows(int argc, char **argv)
 {
-	struct args a = {.output = "-"};
+	struct sx_cli_files a = {.output = "-"};
 	int ret = parse(argc, argv, &a);
 
 	if (ret)

@@ -53,18 +53,6 @@ static const enum sx_cli_opt shared[] = {SX_CLI_JOBS, SX_CLI_FILTER, SX_CLI_NAME
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
-static const struct option own[] = {{"output", required_argument, NULL, 'o'},
-				    {"quiet", no_argument, NULL, 'q'},
-				    {NULL, 0, NULL, 0}};
-
-/* What the command line says. */
-struct args {
-	struct sx_cli_common c;
-	const char *output;
-	const char *const *paths;
-	int npaths;
-};
-
 struct learn_ctx {
 	struct sx_names_learner **learners; /* one per thread, by tid */
 };
@@ -197,37 +185,12 @@ static int learn_names(const struct sx_ingest_cfg *cfg, struct sx_names *names,
 }
 
 /* 0, -1 (--help printed), or the usage error's status. */
-static int parse(int argc, char **argv, struct args *a)
+static int parse(int argc, char **argv, struct sx_cli_files *a)
 {
-	struct option *longopts = sx_cli_longopts(own, shared);
-	int c, ret = 0;
+	int ret = sx_cli_parse_files(cmd, argc, argv, &help, a);
 
-	if (!longopts) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	optind = 1;
-	opterr = 0;
-	while (!ret && (c = getopt_long(argc, argv, ":o:j:f:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->output = optarg;
-			break;
-		case 'q':
-			sx_log_set_level(SX_LOG_ERROR);
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
-			break;
-		}
-	}
-	free(longopts);
 	if (ret)
 		return ret;
-	a->paths = (const char *const *)argv + optind;
-	a->npaths = argc - optind;
-	if (a->npaths <= 0)
-		return sx_cli_usage_error(cmd, "no capture given");
 	if (sx_cli_common_files(cmd, &a->c))
 		return SX_EXIT_USAGE;
 	return sx_cli_inputs(cmd, "", a->paths, a->npaths);
@@ -248,7 +211,7 @@ static int write_parts(const struct sx_ingest_cfg *cfg, struct write_ctx *wc,
 
 /* The header and the parts, in file order, to a->output.  The exit status
  * (exit_code when all went well). */
-static int write_output(const struct args *a, const struct write_ctx *wc, int exit_code)
+static int write_output(const struct sx_cli_files *a, const struct write_ctx *wc, int exit_code)
 {
 	struct sx_out out;
 	struct sx_buf hdr;
@@ -282,7 +245,7 @@ static int write_output(const struct args *a, const struct write_ctx *wc, int ex
 	return exit_code;
 }
 
-static int run(const struct args *a)
+static int run(const struct sx_cli_files *a)
 {
 	struct sx_file_status *status = NULL, *status2 = NULL;
 	struct sx_names *names = NULL;
@@ -351,7 +314,7 @@ out_free:
 
 int sx_cmd_packets(int argc, char **argv)
 {
-	struct args a = {.output = "-"};
+	struct sx_cli_files a = {.output = "-"};
 	int ret = parse(argc, argv, &a);
 
 	if (ret)

@@ -26,15 +26,22 @@ void sx_map_init(struct sx_map *m, size_t esize, size_t min_cap, unsigned load_p
 	assert(min_cap && !(min_cap & (min_cap - 1)) && load_pct > 0 && load_pct < 100);
 }
 
-void sx_map_fini(struct sx_map *m)
+/* Free m's arrays and take these (cap slots) in their place. */
+static void set_arrays(struct sx_map *m, unsigned char *ent, uint64_t *hash, uint8_t *used,
+		       size_t cap)
 {
 	free(m->ent);
 	free(m->hash);
 	free(m->used);
-	m->ent = NULL;
-	m->hash = NULL;
-	m->used = NULL;
-	m->cap = 0;
+	m->ent = ent;
+	m->hash = hash;
+	m->used = used;
+	m->cap = cap;
+}
+
+void sx_map_fini(struct sx_map *m)
+{
+	set_arrays(m, NULL, NULL, NULL, 0);
 	m->n = 0;
 }
 
@@ -74,13 +81,7 @@ int sx_map_reserve(struct sx_map *m, size_t n)
 		hash[j] = m->hash[i];
 		used[j] = 1;
 	}
-	free(m->ent);
-	free(m->hash);
-	free(m->used);
-	m->ent = ent;
-	m->hash = hash;
-	m->used = used;
-	m->cap = cap;
+	set_arrays(m, ent, hash, used, cap);
 	return 0;
 }
 
