@@ -1338,3 +1338,77 @@ Test(emit_profile, the_device_mac_is_inferred_and_marks_its_dhcp)
 	cr_assert_eq(count_of(text, "client-mac: self"), 1, "%s", text);
 	cr_assert(strstr(text, "dhcp:\n          client-mac: self\n"), "%s", text);
 }
+
+/* A pattern asking for several names: every one in domain-name, none
+ * dropped, and never a DNS policy without one. */
+Test(emit_profile, several_question_names_are_a_domain_name_list)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char **names = mk(2 * sizeof(*names));
+	int ret;
+	const char *text;
+
+	dns_pattern(p, "*.aliyun.com");
+	names[0] = "*.aliyun.com";
+	names[1] = "time3.google.com";
+	p->app.dns_names = names;
+	p->app.ndns_names = 2;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          domain-name:\n          - $.aliyun.com\n"
+					"          - time3.google.com\n"),
+			   "%s", text);
+	assert_valid(text, "a domain-name list");
+}
+
+/*
+ * ICMP errors from server A to the device, from A to the phone, and from
+ * the phone to host B, in one pattern: the ends' lists would pair A and the
+ * phone with B, the phone and the device.  Only the pairs that occurred
+ * and involve the device are written: A to the device.
+ */
+Test(emit_profile, end_pairs_that_occurred_no_cross_product)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	struct sx_mine_pair *pairs = mk(3 * sizeof(*pairs));
+	int ret;
+	const char *text;
+
+	pattern(p, 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 3);
+	end(&p->end[0], "10.0.0.9,52.1.1.1", NULL, 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.7,10.0.0.9,52.2.2.2", NULL, 0, NULL, NULL);
+	attrs(p, "icmp=3:3:3");
+	p->app.icmp_type = 3;
+	p->app.icmp_code = 3;
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.9"), ip("52.2.2.2")}, 1};
+	pairs[1] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.7")}, 1};
+	pairs[2] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.9")}, 1};
+	p->pairs = pairs;
+	p->npairs = 3;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          src: 52.1.1.1\n          dst: self\n"), "%s",
+			   text);
+	cr_assert_null(strstr(text, "10.0.0.9"), "%s", text);
+	cr_assert_null(strstr(text, "52.2.2.2"), "%s", text);
+	cr_assert_eq(count_of(text, "icmp-"), 1, "%s", text);
+	assert_valid(text, "pairs");
+
+	/* without the device's address: one policy per group of pairs */
+	cfg.ipv4 = NULL;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(count_of(text, "icmp-"), 2, "%s", text);
+	cr_assert_not_null(strstr(text, "src: 10.0.0.9\n          dst: 52.2.2.2\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "src: 52.1.1.1\n          dst:\n          - 10.0.0.7\n"
+					"          - 10.0.0.9\n"),
+			   "%s", text);
+}

@@ -636,6 +636,24 @@ static void make_id(struct ctx *c, size_t i)
 static void coap_request(const struct sx_mine_pattern *p, char *type, size_t tsz, char *method,
 			 size_t msz, char *uri, size_t usz);
 
+/* Whether every question name of p may become a rule; *bad: the first that
+ * may not. */
+static bool dns_names_ok(const struct sx_mine_pattern *p, const char **bad)
+{
+	uint32_t i;
+
+	if (!rule_name_ok(p->app.dns_name, true)) {
+		*bad = p->app.dns_name;
+		return false;
+	}
+	for (i = 0; i < p->app.ndns_names; i++)
+		if (!rule_name_ok(p->app.dns_names[i], true)) {
+			*bad = p->app.dns_names[i];
+			return false;
+		}
+	return true;
+}
+
 /* Whether the names and URIs the policy would hold may become a rule; warns
  * about the first that may not. */
 static bool rule_texts_ok(const struct sx_mine_pattern *p)
@@ -646,8 +664,7 @@ static bool rule_texts_ok(const struct sx_mine_pattern *p)
 
 	if (p->ip_proto == 1 || p->ip_proto == 2 || p->ip_proto == 58)
 		return true;
-	if (has_dns_section(p) && !rule_name_ok(p->app.dns_name, true)) {
-		bad = p->app.dns_name;
+	if (has_dns_section(p) && !dns_names_ok(p, &bad)) {
 		what = "DNS name";
 	} else if (p->app.proto == SX_P_HTTP && !rule_uri_ok(p->app.http_uri, false)) {
 		bad = p->app.http_uri;
@@ -672,85 +689,307 @@ static bool rule_texts_ok(const struct sx_mine_pattern *p)
 static int collect_dns_names(struct ctx *c, const struct sx_mine_result *r)
 {
 	const struct sx_mine_pattern *lists[3] = {r->patterns, r->background, r->periodic};
-	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic}, i;
-	size_t k;
+	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic}, i, j;
+	size_t k, total = 1;
+	const char *bad;
 
-	c->dns_names = calloc((size_t)counts[0] + counts[1] + counts[2] + 1, sizeof(*c->dns_names));
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < counts[k]; i++)
+			total += 1 + (size_t)lists[k][i].app.ndns_names;
+	c->dns_names = calloc(total, sizeof(*c->dns_names));
 	if (!c->dns_names)
 		return -ENOMEM;
 	for (k = 0; k < 3; k++)
 		for (i = 0; i < counts[k]; i++) {
 			const struct sx_mine_pattern *p = &lists[k][i];
 
-			if (has_dns_section(p) && p->app.proto == SX_P_DNS && !p->app.mdns &&
-			    rule_name_ok(p->app.dns_name, true))
-				c->dns_names[c->ndns++] = p->app.dns_name;
+			if (!has_dns_section(p) || p->app.proto != SX_P_DNS || p->app.mdns ||
+			    !dns_names_ok(p, &bad))
+				continue;
+			c->dns_names[c->ndns++] = p->app.dns_name;
+			for (j = 0; j < p->app.ndns_names; j++)
+				c->dns_names[c->ndns++] = p->app.dns_names[j];
 		}
 	return 0;
 }
 
-/* The ends of p as policy pol (of one family) sees them: p's own, or for a
- * pattern of both families, views with that family's addresses only (an
- * IPv4 rule can hold no IPv6 address, and the reverse). */
-static int family_ends(struct policy *pol, const struct sx_mine_pattern *p,
-		       const struct sx_mine_end *ends[2])
-{
-	uint32_t total = p->end[0].naddrs + p->end[1].naddrs, n = 0, i;
-	unsigned e;
+/* ---- ends: the pairs that occurred ---- */
 
-	if (p->family) {
-		ends[0] = &p->end[0];
-		ends[1] = &p->end[1];
-		return 0;
-	}
-	pol->vaddrs = calloc(total + 1, sizeof(*pol->vaddrs));
-	if (!pol->vaddrs)
-		return -ENOMEM;
-	for (e = 0; e < 2; e++) {
-		pol->view[e] = p->end[e];
-		pol->view[e].addrs = pol->vaddrs + n;
-		pol->view[e].naddrs = 0;
-		for (i = 0; i < p->end[e].naddrs; i++)
-			if (p->end[e].addrs[i].family == pol->family)
-				pol->vaddrs[n + pol->view[e].naddrs++] = p->end[e].addrs[i];
-		n += pol->view[e].naddrs;
-		ends[e] = &pol->view[e];
-	}
-	return 0;
+/* A pair of a policy's ends, keyed for grouping: a[0] the side grouped on. */
+struct pr {
+	struct sx_addr a[2];
+};
+
+static int addr_qcmp(const void *x, const void *y)
+{
+	return sx_addr_cmp(x, y);
 }
 
-static int build_policy(struct ctx *c, size_t i, const struct sx_mine_pattern *p, uint8_t family)
+static int pr_cmp(const void *x, const void *y)
 {
-	struct policy *pol = &c->pols[i];
+	const struct pr *p = x, *q = y;
+	int c = sx_addr_cmp(&p->a[0], &q->a[0]);
+
+	return c ? c : sx_addr_cmp(&p->a[1], &q->a[1]);
+}
+
+/* Whether address a may be the device: one of its addresses, or the
+ * unspecified address a DHCP client sends from before it has one. */
+static bool is_device_addr(const struct ctx *c, const struct sx_addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (addr_eq(a, &c->dev4) || addr_eq(a, &c->dev6))
+		return true;
+	return a->family && !memcmp(a->b, zero, a->family == 4 ? 4 : 16);
+}
+
+static uint32_t family_count(const struct sx_mine_end *e, uint8_t family)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < e->naddrs; i++)
+		n += e->addrs[i].family == family;
+	return n;
+}
+
+/*
+ * The view of end e that holds the addresses addrs[0..n) (of one family):
+ * e with those addresses, keeping its names when they are all of its
+ * addresses of that family, else named by the addresses alone (which of
+ * its names belongs to which address is not known).
+ */
+static void end_view(const struct sx_mine_end *e, const struct sx_addr *addrs, uint32_t n,
+		     uint8_t family, struct sx_mine_end *v)
+{
+	*v = *e;
+	v->addrs = addrs;
+	v->naddrs = n;
+	if (n == family_count(e, family))
+		return;
+	v->kind = SX_MINE_HOST_ADDRS;
+	v->name[0] = '\0';
+	v->names = NULL;
+	v->nnames = 0;
+	sx_addr_str(&addrs[0], v->shown, sizeof(v->shown));
+}
+
+/* Policy *n of p (family) between the sources src[0..nsrc) and the
+ * destinations dst[0..ndst), every pair of which occurred. */
+static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, uint8_t family,
+		      bool omit, const struct sx_addr *src, uint32_t nsrc,
+		      const struct sx_addr *dst, uint32_t ndst)
+{
+	struct policy *pol = &c->pols[*n];
 	uint8_t init = p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT;
 	uint8_t resp = other_role(init);
-	const struct sx_mine_end *ends[2];
 
 	pol->p = p;
 	pol->family = family;
 	pol->src_role = init;
-	pol->omit = !rule_texts_ok(p);
-	if (pol->omit)
+	pol->omit = omit;
+	if (omit) {
+		(*n)++;
 		return 0;
-	if (family_ends(pol, p, ends))
+	}
+	pol->vaddrs = calloc((size_t)nsrc + ndst + 1, sizeof(*pol->vaddrs));
+	if (!pol->vaddrs)
 		return -ENOMEM;
-	resolve_host(c, ends[init], &pol->src);
-	resolve_host(c, ends[resp], &pol->dst);
+	(*n)++;
+	memcpy(pol->vaddrs, src, nsrc * sizeof(*src));
+	memcpy(pol->vaddrs + nsrc, dst, ndst * sizeof(*dst));
+	end_view(&p->end[init], pol->vaddrs, nsrc, family, &pol->view[init]);
+	end_view(&p->end[resp], pol->vaddrs + nsrc, ndst, family, &pol->view[resp]);
+	resolve_host(c, &pol->view[init], &pol->src);
+	resolve_host(c, &pol->view[resp], &pol->dst);
 	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
-	make_id(c, i);
+	make_id(c, *n - 1);
 	return 0;
 }
 
-/* Policies of p from slot *n on: one, or one per family for a pattern of
- * both. */
+/*
+ * The pairs pr[0..np) (sorted, distinct) grouped on a[0]: a run of one a[0]
+ * and its set of a[1]; runs with equal sets are one group.  Returns the
+ * number of groups; with emit, adds one policy per group (a[0] is the
+ * source when key_is_src, else the destination), or a negative error.
+ */
+static long pair_groups(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, uint8_t family,
+			const struct pr *pr, uint32_t np, bool key_is_src, bool emit)
+{
+	uint32_t *run = calloc((size_t)np + 1, sizeof(*run)), *leader = NULL, nruns = 0, i, j, k;
+	struct sx_addr *keys = NULL, *vals = NULL;
+	long groups = 0;
+	int ret = 0;
+
+	leader = calloc((size_t)np + 1, sizeof(*leader));
+	keys = calloc((size_t)np + 1, sizeof(*keys));
+	vals = calloc((size_t)np + 1, sizeof(*vals));
+	if (!run || !leader || !keys || !vals) {
+		groups = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < np; i++)
+		if (!i || sx_addr_cmp(&pr[i].a[0], &pr[i - 1].a[0]))
+			run[nruns++] = i;
+	run[nruns] = np;
+	for (i = 0; i < nruns; i++) {
+		uint32_t len = run[i + 1] - run[i];
+
+		leader[i] = i;
+		for (j = 0; j < i; j++) {
+			if (leader[j] != j || run[j + 1] - run[j] != len)
+				continue;
+			for (k = 0; k < len; k++)
+				if (sx_addr_cmp(&pr[run[i] + k].a[1], &pr[run[j] + k].a[1]))
+					break;
+			if (k == len) {
+				leader[i] = j;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < nruns; i++) {
+		uint32_t nk = 0, nv = 0;
+
+		if (leader[i] != i)
+			continue;
+		groups++;
+		if (!emit)
+			continue;
+		for (j = i; j < nruns; j++)
+			if (leader[j] == i)
+				keys[nk++] = pr[run[j]].a[0];
+		for (k = run[i]; k < run[i + 1]; k++)
+			vals[nv++] = pr[k].a[1];
+		ret = key_is_src ? add_policy(c, n, p, family, false, keys, nk, vals, nv)
+				 : add_policy(c, n, p, family, false, vals, nv, keys, nk);
+		if (ret) {
+			groups = ret;
+			goto out_free;
+		}
+	}
+out_free:
+	free(run);
+	free(leader);
+	free(keys);
+	free(vals);
+	return groups;
+}
+
+/*
+ * The policies of p for one family.  Its ends' address lists pair every
+ * source with every destination; a policy holds only pairs that occurred.
+ * When the device's address of that family is known, pairs that do not
+ * involve the device are left out (another host's traffic that fell in
+ * the same cluster), and a pattern with none gives no policy.  When the
+ * pairs left are every source with every destination, one policy; else
+ * one per group of sources with the same destinations (or of destinations
+ * with the same sources, when fewer).
+ */
+static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
+			   uint8_t family, bool omit)
+{
+	uint8_t init = p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT;
+	uint8_t resp = other_role(init);
+	const struct sx_addr *dev = family == 4 ? &c->dev4 : &c->dev6;
+	const struct sx_mine_end *ei = &p->end[init], *er = &p->end[resp];
+	/* A result without pairs (one built by hand): every pair of the ends. */
+	size_t max = p->npairs ? p->npairs : (size_t)ei->naddrs * er->naddrs;
+	struct pr *pr = calloc(max + 1, sizeof(*pr));
+	struct sx_addr *src = NULL, *dst = NULL;
+	uint32_t np = 0, nall = 0, nsrc = 0, ndst = 0, i;
+	size_t k;
+	long by_src, by_dst;
+	int ret = -ENOMEM;
+
+	src = calloc(max + 1, sizeof(*src));
+	dst = calloc(max + 1, sizeof(*dst));
+	if (!pr || !src || !dst)
+		goto out_free;
+	for (k = 0; k < max; k++) {
+		struct sx_mine_pair q;
+
+		if (p->npairs) {
+			q = p->pairs[k];
+		} else {
+			q.addr[init] = ei->addrs[k / er->naddrs];
+			q.addr[resp] = er->addrs[k % er->naddrs];
+		}
+		if (q.addr[init].family != family || q.addr[resp].family != family)
+			continue;
+		nall++;
+		if (dev->family && !is_device_addr(c, &q.addr[init]) &&
+		    !is_device_addr(c, &q.addr[resp]))
+			continue;
+		pr[np].a[0] = q.addr[init];
+		pr[np++].a[1] = q.addr[resp];
+	}
+	ret = 0;
+	if (!np) {
+		if (nall)
+			sx_log(
+			    SX_LOG_INFO,
+			    "profile: pattern %s left out: none of its flows involves the device",
+			    p->id);
+		goto out_free;
+	}
+	qsort(pr, np, sizeof(*pr), pr_cmp);
+	for (i = 0; i < np; i++) {
+		src[nsrc] = pr[i].a[0];
+		nsrc += !nsrc || sx_addr_cmp(&src[nsrc - 1], &pr[i].a[0]);
+		dst[ndst++] = pr[i].a[1];
+	}
+	qsort(dst, ndst, sizeof(*dst), addr_qcmp);
+	for (i = 0, nall = 0; i < ndst; i++)
+		if (!nall || sx_addr_cmp(&dst[nall - 1], &dst[i]))
+			dst[nall++] = dst[i];
+	ndst = nall;
+	if (omit || (uint64_t)nsrc * ndst == np) {
+		ret = add_policy(c, n, p, family, omit, src, nsrc, dst, ndst);
+		goto out_free;
+	}
+	by_src = pair_groups(c, n, p, family, pr, np, true, false);
+	for (i = 0; i < np; i++) {
+		struct sx_addr t = pr[i].a[0];
+
+		pr[i].a[0] = pr[i].a[1];
+		pr[i].a[1] = t;
+	}
+	qsort(pr, np, sizeof(*pr), pr_cmp);
+	by_dst = pair_groups(c, n, p, family, pr, np, false, false);
+	if (by_src < 0 || by_dst < 0) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (by_src <= by_dst) {
+		for (i = 0; i < np; i++) {
+			struct sx_addr t = pr[i].a[0];
+
+			pr[i].a[0] = pr[i].a[1];
+			pr[i].a[1] = t;
+		}
+		qsort(pr, np, sizeof(*pr), pr_cmp);
+	}
+	by_src = pair_groups(c, n, p, family, pr, np, by_src <= by_dst, true);
+	ret = by_src < 0 ? (int)by_src : 0;
+out_free:
+	free(pr);
+	free(src);
+	free(dst);
+	return ret;
+}
+
+/* Policies of p from slot *n on: per family (a pattern of both has two),
+ * one per group of end pairs (family_policies()). */
 static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
 {
+	bool omit = !rule_texts_ok(p);
 	int ret;
 
 	if (p->family)
-		return build_policy(c, (*n)++, p, p->family);
-	ret = build_policy(c, (*n)++, p, 4);
-	return ret ? ret : build_policy(c, (*n)++, p, 6);
+		return family_policies(c, n, p, p->family, omit);
+	ret = family_policies(c, n, p, 4, omit);
+	return ret ? ret : family_policies(c, n, p, 6, omit);
 }
 
 /* The other end's port, when it is constant and known (see DESIGN). */
@@ -796,22 +1035,42 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 	sx_yw_map_end(w);
 }
 
+/* A question name as the firewall reads it: "*.suffix" -> "$.suffix", a
+ * single label "$label" (a whole-name suffix), else the name. */
+static void dns_rule_name(const char *n, char *out, size_t outsz)
+{
+	if (n[0] == '*' && n[1] == '.')
+		snprintf(out, outsz, "$%s", n + 1);
+	else if (!strchr(n, '.'))
+		snprintf(out, outsz, "$%s", n);
+	else
+		snprintf(out, outsz, "%s", n);
+}
+
 static void emit_dns(struct sx_yw *w, const struct sx_mine_pattern *p)
 {
 	const struct sx_mine_app *a = &p->app;
 	char name[SX_NAME_MAX + 2];
+	uint32_t i;
 
 	str(w, a->mdns ? "mdns" : "dns");
 	sx_yw_map_begin(w);
 	if (a->dns_qtype[0])
 		words(w, "qtype", a->dns_qtype);
-	if (a->dns_name[0] == '*' && a->dns_name[1] == '.')
-		snprintf(name, sizeof(name), "$%s", a->dns_name + 1);
-	else if (!strchr(a->dns_name, '.'))
-		snprintf(name, sizeof(name), "$%s", a->dns_name); /* whole-name suffix */
-	else
-		snprintf(name, sizeof(name), "%s", a->dns_name);
-	kv(w, "domain-name", name);
+	str(w, "domain-name");
+	if (a->ndns_names > 1) {
+		/* every name the flows asked for: the firewall matches a
+		 * message holding any of them */
+		sx_yw_seq_begin(w);
+		for (i = 0; i < a->ndns_names; i++) {
+			dns_rule_name(a->dns_names[i], name, sizeof(name));
+			str(w, name);
+		}
+		sx_yw_seq_end(w);
+	} else {
+		dns_rule_name(a->dns_name, name, sizeof(name));
+		str(w, name);
+	}
 	sx_yw_map_end(w);
 }
 
@@ -1224,6 +1483,18 @@ static void emit_device_info(struct ctx *c)
 	sx_yw_map_end(w);
 }
 
+static size_t npols_max(const struct sx_mine_result *r)
+{
+	const struct sx_mine_pattern *lists[3] = {r->patterns, r->background, r->periodic};
+	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic}, i;
+	size_t k, n = 1;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < counts[k]; i++)
+			n += 2 + (size_t)lists[k][i].npairs;
+	return n;
+}
+
 int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
 		    char *msg, size_t msglen)
 {
@@ -1265,8 +1536,8 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		snprintf(msg, msglen, "out of memory");
 		return ret;
 	}
-	/* at most two policies a pattern (one per family) */
-	c.pols = calloc(2 * (nev + nsingle) + 1, sizeof(*c.pols));
+	/* at most one policy per end pair of a pattern, and per family */
+	c.pols = calloc(npols_max(r), sizeof(*c.pols));
 	if (!c.pols) {
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;

@@ -25,7 +25,8 @@
  *
  * Then sigex's lines: Id, Support, Sessions (only when some member flows
  * continue a session open before their --events window), Ends (initiator,
- * client and server),
+ * client and server), No fixed port (a TCP or UDP pattern whose ports vary
+ * on both ends, so that its policy can name none: said, not left implicit),
  * Packets and Bytes sent by each end (min / median / max), Duration, Start
  * offset (median, interquartile spread, min, max), Application (the parsed
  * fields), Order (position, and in how many occurrences it starts before
@@ -268,6 +269,11 @@ static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t to
 		      sx_mine_host_kind_name((enum sx_mine_host_kind)p->end[SX_MINE_CLIENT].kind),
 		      p->end[SX_MINE_SERVER].shown,
 		      sx_mine_host_kind_name((enum sx_mine_host_kind)p->end[SX_MINE_SERVER].kind));
+	if ((p->ip_proto == 6 || p->ip_proto == 17) && p->fixed_role == SX_MINE_NO_ROLE)
+		sx_buf_printf(b,
+			      "No fixed port: %" PRIu32 " client and %" PRIu32
+			      " server ports; a policy admits any port of the protocol\n",
+			      p->end[SX_MINE_CLIENT].nports, p->end[SX_MINE_SERVER].nports);
 	sx_buf_puts(b, "Packets: client ");
 	stat3(b, &p->pkts[SX_MINE_CLIENT]);
 	sx_buf_puts(b, ", server ");

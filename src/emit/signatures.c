@@ -38,11 +38,14 @@
  *   client, server: END           the two ends
  *   fixed-port: {port, end} | null
  *   application: {protocol, dns: {qtype, domain-name, mdns}, http: {method,
+ *     (qtype and domain-name: one value, or a list of several, as in
+ *     profile.yaml),
  *     host, uri}, coap: {type, method, uri}, ssdp: {method, st},
- *     dhcp: {type}, tls: {sni}, tplink: {command}, mqtt: {type, topic},
+ *     dhcp: {type (one, or a list)}, tls: {sni}, tplink: {command}, mqtt: {type, topic},
  *     ntp: {version, mode}, igmp: {version, type, group},
  *     icmp|icmpv6: {type, code}}   (sections present only when known)
- *   attributes: [ {key, value, flows, generalised} ]
+ *   attributes: [ {key, value, flows, generalised, minor (only when true:
+ *     a value of fewer than half of the flows, kept as the pattern's)} ]
  *   support: {occurrences, of, flows}
  *   background-support: {units, of}     (when there are background units)
  *   in-occurrences: [ indices into occurrences ]
@@ -161,15 +164,49 @@ static void section_begin(struct sx_yw *w, const char *k)
 	sx_yw_map_begin_flow(w);
 }
 
+/* A space-separated word list as profile.yaml writes it: one word a
+ * scalar, several a list ([A, AAAA], never the string "A AAAA"). */
+static void words(struct sx_yw *w, const char *k, const char *list)
+{
+	sx_yw_str(w, k);
+	if (!strchr(list, ' ')) {
+		sx_yw_str(w, list);
+		return;
+	}
+	sx_yw_seq_begin_flow(w);
+	while (*list) {
+		size_t n = strcspn(list, " ");
+		char word[SX_TEXT_MAX];
+
+		snprintf(word, sizeof(word), "%.*s", (int)n, list);
+		if (n)
+			sx_yw_str(w, word);
+		list += n;
+		while (*list == ' ')
+			list++;
+	}
+	sx_yw_seq_end(w);
+}
+
 static void application(struct sx_yw *w, const struct sx_mine_app *a)
 {
+	uint32_t i;
+
 	sx_yw_str(w, "application");
 	sx_yw_map_begin(w);
 	sx_yw_kv_str(w, "protocol", sx_proto_name((enum sx_proto)a->proto));
 	if (a->dns_name[0]) {
 		section_begin(w, "dns");
-		sx_yw_kv_str(w, "qtype", a->dns_qtype);
-		sx_yw_kv_str(w, "domain-name", a->dns_name);
+		words(w, "qtype", a->dns_qtype);
+		sx_yw_str(w, "domain-name");
+		if (a->ndns_names > 1) {
+			sx_yw_seq_begin_flow(w);
+			for (i = 0; i < a->ndns_names; i++)
+				sx_yw_str(w, a->dns_names[i]);
+			sx_yw_seq_end(w);
+		} else {
+			sx_yw_str(w, a->dns_name);
+		}
 		sx_yw_kv_bool(w, "mdns", a->mdns);
 		sx_yw_map_end(w);
 	}
@@ -195,7 +232,7 @@ static void application(struct sx_yw *w, const struct sx_mine_app *a)
 	}
 	if (a->dhcp_type[0]) {
 		section_begin(w, "dhcp");
-		sx_yw_kv_str(w, "type", a->dhcp_type);
+		words(w, "type", a->dhcp_type);
 		sx_yw_map_end(w);
 	}
 	if (a->tls_sni[0]) {
@@ -279,6 +316,8 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 		sx_yw_kv_str(w, "value", p->attrs[i].value);
 		sx_yw_kv_u64(w, "flows", p->attrs[i].count);
 		sx_yw_kv_bool(w, "generalised", p->attrs[i].generalised);
+		if (p->attrs[i].minor)
+			sx_yw_kv_bool(w, "minor", true);
 		sx_yw_map_end(w);
 	}
 	sx_yw_seq_end(w);

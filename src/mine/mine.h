@@ -153,14 +153,28 @@ struct sx_mine_stat {
 	int64_t min, median, max;
 };
 
-/* An application attribute ("key=value" of the flow stage's AppAttributes)
+/*
+ * An application attribute ("key=value" of the flow stage's AppAttributes)
  * held by at least half of the pattern's flows, or generalised from theirs
- * (a name "*.suffix", a path "prefix*"). */
+ * (a name "*.suffix", a path "prefix*").  For the keys that name the
+ * application (DNS, mDNS and LLMNR questions, TLS SNI, HTTP and CoAP
+ * requests) every value of the flows is kept, so that a stray value never
+ * erases the others: values held by fewer than half of the flows are kept
+ * as they are (minor) or merged into their generalisation (patterns.c).
+ */
 struct sx_mine_attr {
 	const char *key; /* "dns.q", "http.req", "coap", "dhcp", ... */
 	const char *value;
 	uint32_t count; /* flows with this value (or under the generalisation) */
 	bool generalised;
+	bool minor; /* a literal value of fewer than half of the flows */
+};
+
+/* A pair of end addresses that occurred: the client's and the server's
+ * address of at least one member flow. */
+struct sx_mine_pair {
+	struct sx_addr addr[2]; /* [SX_MINE_CLIENT], [SX_MINE_SERVER] */
+	uint32_t count;		/* member flows between them */
 };
 
 /*
@@ -175,9 +189,14 @@ struct sx_mine_attr {
  */
 struct sx_mine_app {
 	uint8_t proto;		    /* enum sx_proto: most frequent top protocol */
-	char dns_qtype[16];	    /* DNS, mDNS, LLMNR question */
-	char dns_name[SX_NAME_MAX]; /* name or "*.suffix" */
-	bool mdns;		    /* the question was mDNS */
+	char dns_qtype[48];	    /* DNS, mDNS, LLMNR question types, of every name */
+	char dns_name[SX_NAME_MAX]; /* name or "*.suffix": the first of dns_names */
+	/* Every question name of that key (name or "*.suffix"), in attribute
+	 * order, distinct: a pattern whose flows ask for several names is
+	 * identified by all of them. */
+	const char *const *dns_names;
+	uint32_t ndns_names;
+	bool mdns; /* the question was mDNS */
 	char http_method[16];
 	char http_host[SX_NAME_MAX];
 	char http_uri[SX_URI_MAX]; /* path, or "prefix*" */
@@ -226,6 +245,10 @@ struct sx_mine_pattern {
 	struct sx_mine_app app;
 	const struct sx_mine_attr *attrs; /* sorted by key, then value */
 	uint32_t nattrs;
+	/* The distinct (client, server) address pairs of the member flows,
+	 * sorted: the ends' address lists may pair addresses that never met. */
+	const struct sx_mine_pair *pairs;
+	uint32_t npairs;
 
 	/* statistics over the member flows */
 	uint32_t support;	     /* occurrences holding the pattern */

@@ -1,7 +1,9 @@
 /*
  * pattern_attrs.c - a pattern's application fields: the attributes most of
- * its flows hold, the generalisation of the others (common name suffix,
- * path prefix), and their typed form (rules in patterns.c's design).
+ * its flows hold; for the keys that name the application, every other value
+ * too, merged into its generalisation (common name suffix under one
+ * registrable domain, path prefix under one host) where two or more share
+ * one; and their typed form (rules in patterns.c's design).
  */
 #include "mine/patterns_int.h"
 
@@ -79,68 +81,124 @@ static size_t path_prefix(const char *const *tails, uint32_t n)
 }
 
 /*
- * For key k without a consensus value: the generalisation of its values
- * (vals[0..nv), counts), if it covers at least half of nflows.
+ * The group of value v of key k: values of one group may be generalised
+ * together.  Names: the head and the registrable domain of the name (the
+ * suffix never goes above it, mine/domains.c); requests: the head and the
+ * host, up to the path's first '/'.
  */
-static bool generalise(const char *k, const struct aval *vals, uint32_t nv, uint32_t nflows,
-		       struct aval *out)
+static void group_of(const char *k, const char *v, bool names, char *out, size_t outsz)
 {
-	const char **tails;
+	size_t hl = head_len(k, v);
+	const char *tail = v + hl;
+
+	if (names)
+		snprintf(out, outsz, "%.*s|%s", (int)hl, v, sx_mine__reg_domain(tail));
+	else
+		snprintf(out, outsz, "%.*s|%.*s", (int)hl, v, (int)strcspn(tail, "/"), tail);
+}
+
+/*
+ * The generalisation of the values vals[idx[0..n)] of key k, one group of
+ * group_of(), two or more: "head*.suffix" for names, "head" + the common
+ * path prefix + "*" for requests.  False when there is none: a name equal
+ * to the suffix itself ("*.x.com" would not match "x.com"), or paths with
+ * no common prefix that holds a '/'.
+ */
+static bool generalise(const char *k, const struct aval *vals, const uint32_t *idx, uint32_t n,
+		       bool names, char *out, size_t outsz)
+{
+	const char **tails = sx_calloc_array(n, sizeof(*tails));
+	char suffix[SX_FLOW_ATTR_MAX];
+	size_t hl = head_len(k, vals[idx[0]].value), pl;
 	bool ok = false;
-	char head[SX_FLOW_ATTR_MAX], best_head[SX_FLOW_ATTR_MAX], suffix[SX_FLOW_ATTR_MAX];
-	uint32_t i, j, total, best_total = 0, nt;
-	bool names = strcmp(k, "http.req") && strcmp(k, "coap");
+	uint32_t i;
 
-	best_head[0] = '\0';
-	/* the head covering the most flows; ties: the smaller text */
-	for (i = 0; i < nv; i++) {
-		size_t hl = head_len(k, vals[i].value);
-
-		snprintf(head, sizeof(head), "%.*s", (int)hl, vals[i].value);
-		for (j = 0, total = 0; j < nv; j++)
-			if (head_len(k, vals[j].value) == hl && !strncmp(vals[j].value, head, hl))
-				total += vals[j].count;
-		if (total > best_total || (total == best_total && strcmp(head, best_head) < 0)) {
-			best_total = total;
-			snprintf(best_head, sizeof(best_head), "%s", head);
-		}
-	}
-	if (best_total * 2 < nflows)
-		return false;
-	tails = sx_calloc_array(nv, sizeof(*tails));
 	if (!tails)
 		return false; /* no generalisation: the values stay apart */
-	for (i = 0, nt = 0; i < nv; i++) {
-		size_t hl = head_len(k, vals[i].value);
-
-		if (hl == strlen(best_head) && !strncmp(vals[i].value, best_head, hl))
-			tails[nt++] = vals[i].value + hl;
-	}
-	if (nt < 2)
-		goto out_free_tails;
+	for (i = 0; i < n; i++)
+		tails[i] = vals[idx[i]].value + hl;
 	if (names) {
-		if (!sx_mine__names_suffix(tails, nt, suffix, sizeof(suffix)) ||
-		    !sx_mine__cat3(out->value, sizeof(out->value), best_head, strlen(best_head),
-				   "*.", suffix))
+		if (!sx_mine__names_suffix(tails, n, suffix, sizeof(suffix)))
 			goto out_free_tails;
-	} else {
-		size_t pl = path_prefix(tails, nt);
-		char prefix[SX_FLOW_ATTR_MAX];
-
-		if (!pl || pl >= sizeof(prefix) || !memchr(tails[0], '/', pl))
-			goto out_free_tails;
-		memcpy(prefix, tails[0], pl);
-		prefix[pl] = '\0';
-		if (!sx_mine__cat3(out->value, sizeof(out->value), best_head, strlen(best_head),
-				   prefix, "*"))
-			goto out_free_tails;
+		for (i = 0; i < n; i++)
+			if (!strcmp(tails[i], suffix))
+				goto out_free_tails;
+		ok = sx_mine__cat3(out, outsz, vals[idx[0]].value, hl, "*.", suffix);
+		goto out_free_tails;
 	}
-	snprintf(out->key, sizeof(out->key), "%s", k);
-	out->count = best_total < nflows ? best_total : nflows;
-	ok = true;
+	pl = path_prefix(tails, n);
+	if (!pl || pl >= SX_FLOW_ATTR_MAX || !memchr(tails[0], '/', pl))
+		goto out_free_tails;
+	snprintf(suffix, sizeof(suffix), "%.*s", (int)pl, tails[0]);
+	ok = sx_mine__cat3(out, outsz, vals[idx[0]].value, hl, suffix, "*");
 out_free_tails:
 	free(tails);
 	return ok;
+}
+
+static int add_attr(struct ctx *cx, struct sx_mine_attr *a, const char *k, const char *v,
+		    uint32_t count, bool generalised, bool minor)
+{
+	a->key = sx_mine__strdup(cx->ra, k);
+	a->value = sx_mine__strdup(cx->ra, v);
+	a->count = count;
+	a->generalised = generalised;
+	a->minor = minor;
+	return a->key && a->value ? 0 : -ENOMEM;
+}
+
+/*
+ * The values of identity key k that fewer than half of the flows hold,
+ * vals[0..nv), appended to attrs at *na: none is dropped.  Values of one
+ * group (group_of()) become their generalisation, with the sum of their
+ * counts; the others stay as they are (minor).  0 or -ENOMEM.
+ */
+static int keep_minor(struct ctx *cx, const struct aval *vals, uint32_t nv, uint32_t nflows,
+		      struct sx_mine_attr *attrs, uint32_t *na)
+{
+	const char *k = vals[0].key;
+	bool names = strcmp(k, "http.req") && strcmp(k, "coap");
+	char gi[SX_FLOW_ATTR_MAX + 8], gj[SX_FLOW_ATTR_MAX + 8], out[SX_FLOW_ATTR_MAX];
+	uint32_t *idx = NULL, i, j, n, total;
+	bool *done = NULL;
+	int ret = -ENOMEM;
+
+	idx = sx_calloc_array(nv + 1, sizeof(*idx));
+	done = sx_calloc_array(nv + 1, sizeof(*done));
+	if (!idx || !done)
+		goto out_free;
+	for (i = 0; i < nv; i++) {
+		if (done[i] || vals[i].count * 2 >= nflows)
+			continue;
+		group_of(k, vals[i].value, names, gi, sizeof(gi));
+		for (j = i, n = 0, total = 0; j < nv; j++) {
+			if (done[j] || vals[j].count * 2 >= nflows)
+				continue;
+			group_of(k, vals[j].value, names, gj, sizeof(gj));
+			if (strcmp(gi, gj))
+				continue;
+			idx[n++] = j;
+			total += vals[j].count;
+		}
+		if (n >= 2 && generalise(k, vals, idx, n, names, out, sizeof(out))) {
+			ret = add_attr(cx, &attrs[(*na)++], k, out, total < nflows ? total : nflows,
+				       true, false);
+			if (ret)
+				goto out_free;
+			for (j = 0; j < n; j++)
+				done[idx[j]] = true;
+			continue;
+		}
+		ret = add_attr(cx, &attrs[(*na)++], k, vals[i].value, vals[i].count, false, true);
+		if (ret)
+			goto out_free;
+		done[i] = true;
+	}
+	ret = 0;
+out_free:
+	free(idx);
+	free(done);
+	return ret;
 }
 
 static int attr_cmp(const void *a, const void *b)
@@ -214,30 +272,15 @@ int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 	if (!attrs)
 		goto out_free;
 	for (i = 0; i < nv; i = j) {
-		bool any = false;
-
 		for (j = i; j < nv && !strcmp(vals[j].key, vals[i].key); j++) {
 			if (vals[j].count * 2 < c->n)
 				continue;
-			any = true;
-			attrs[na].key = sx_mine__strdup(cx->ra, vals[j].key);
-			attrs[na].value = sx_mine__strdup(cx->ra, vals[j].value);
-			if (!attrs[na].key || !attrs[na].value)
+			if (add_attr(cx, &attrs[na++], vals[j].key, vals[j].value, vals[j].count,
+				     false, false))
 				goto out_free;
-			attrs[na++].count = vals[j].count;
 		}
-		if (!any && gen_key(vals[i].key)) {
-			struct aval g;
-
-			if (generalise(vals[i].key, vals + i, j - i, c->n, &g)) {
-				attrs[na].key = sx_mine__strdup(cx->ra, g.key);
-				attrs[na].value = sx_mine__strdup(cx->ra, g.value);
-				if (!attrs[na].key || !attrs[na].value)
-					goto out_free;
-				attrs[na].count = g.count;
-				attrs[na++].generalised = true;
-			}
-		}
+		if (gen_key(vals[i].key) && keep_minor(cx, vals + i, j - i, c->n, attrs, &na))
+			goto out_free;
 	}
 	qsort(attrs, na, sizeof(*attrs), attr_cmp);
 	p->attrs = attrs;
@@ -286,9 +329,65 @@ bool sx_mine__coap_is_request(const char *code)
 	return code[0] >= 'A' && code[0] <= 'Z' && strncmp(code, "EMPTY", 5) != 0;
 }
 
-void sx_mine__parse_app(struct sx_mine_pattern *p)
+/* Whether word w is in the space-separated list. */
+static bool has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (;;) {
+		size_t len = strcspn(list, " ");
+
+		if (len == n && !strncmp(list, w, n))
+			return true;
+		if (!list[len])
+			return false;
+		list += len + 1;
+	}
+}
+
+/*
+ * The question names of key k (the key of a->dns_name), distinct, in
+ * attribute order, with the union of their types.  A type that does not fit
+ * in dns_qtype is left out (the policy is then narrower, never broader).
+ * 0 or -ENOMEM.
+ */
+static int dns_names(struct ctx *cx, struct sx_mine_pattern *p, const char *k)
 {
 	struct sx_mine_app *a = &p->app;
+	const char **names = sx_mine__alloc_array(cx->ra, p->nattrs + 1, sizeof(*names));
+	uint32_t i, j, n = 0;
+
+	if (!names)
+		return -ENOMEM;
+	a->dns_qtype[0] = '\0';
+	for (i = 0; i < p->nattrs; i++) {
+		const char *v = p->attrs[i].value, *c = strchr(v, ':');
+		char t[16], *name;
+
+		if (strcmp(p->attrs[i].key, k) || !c)
+			continue;
+		snprintf(t, sizeof(t), "%.*s", (int)(c - v), v);
+		if (!has_word(a->dns_qtype, t) &&
+		    strlen(a->dns_qtype) + strlen(t) + 2 <= sizeof(a->dns_qtype))
+			append_word(a->dns_qtype, sizeof(a->dns_qtype), t);
+		name = sx_mine__strdup(cx->ra, c + 1);
+		if (!name)
+			return -ENOMEM;
+		unescape_spaces(name);
+		for (j = 0; j < n && strcmp(names[j], name); j++)
+			;
+		if (j == n)
+			names[n++] = name;
+	}
+	a->dns_names = names;
+	a->ndns_names = n;
+	return 0;
+}
+
+int sx_mine__parse_app(struct ctx *cx, struct sx_mine_pattern *p)
+{
+	struct sx_mine_app *a = &p->app;
+	const char *dns_key = NULL;
 	uint32_t i;
 
 	a->ntp_version = a->ntp_mode = -1;
@@ -303,12 +402,7 @@ void sx_mine__parse_app(struct sx_mine_pattern *p)
 			if (!a->dns_name[0]) {
 				snprintf(a->dns_name, sizeof(a->dns_name), "%s", c + 1);
 				a->mdns = !strcmp(k, "mdns.q");
-			}
-			if (!strcmp(a->dns_name, c + 1)) {
-				char t[16];
-
-				snprintf(t, sizeof(t), "%.*s", (int)(c - v), v);
-				append_word(a->dns_qtype, sizeof(a->dns_qtype), t);
+				dns_key = k;
 			}
 		} else if (!strcmp(k, "http.req") && c && !a->http_method[0]) {
 			const char *slash = strchr(c + 1, '/');
@@ -383,4 +477,5 @@ void sx_mine__parse_app(struct sx_mine_pattern *p)
 	unescape_spaces(a->ssdp_st);
 	unescape_spaces(a->tplink_cmd);
 	unescape_spaces(a->mqtt_topic);
+	return dns_key ? dns_names(cx, p, dns_key) : 0;
 }

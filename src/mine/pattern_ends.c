@@ -256,3 +256,38 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 	end_host(e, named, c->n);
 	return 0;
 }
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct sx_mine_pair *x = a, *y = b;
+	int c = sx_addr_cmp(&x->addr[0], &y->addr[0]);
+
+	return c ? c : sx_addr_cmp(&x->addr[1], &y->addr[1]);
+}
+
+int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
+{
+	const struct sx_mine_input *in = cx->in;
+	struct sx_mine_pair *pairs = sx_mine__alloc_array(cx->ra, c->n + 1, sizeof(*pairs));
+	uint32_t i, n = 0;
+
+	if (!pairs)
+		return -ENOMEM;
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+
+		pairs[i].addr[0] = f->ep[SX_MINE_CLIENT].addr;
+		pairs[i].addr[1] = f->ep[SX_MINE_SERVER].addr;
+		pairs[i].count = 1;
+	}
+	qsort(pairs, c->n, sizeof(*pairs), pair_cmp);
+	for (i = 0; i < c->n; i++) {
+		if (n && !pair_cmp(&pairs[n - 1], &pairs[i]))
+			pairs[n - 1].count++;
+		else
+			pairs[n++] = pairs[i];
+	}
+	p->pairs = pairs;
+	p->npairs = n;
+	return 0;
+}

@@ -29,11 +29,24 @@
  * fixed because they do not stay constant.
  *
  * Application fields.  An attribute (key=value) held by at least half of
- * the flows is the pattern's.  For a key without such a value, the values
- * are generalised: DNS questions and TLS SNI by the common label suffix of
- * their names ("A:*.pool.ntp.org"), HTTP and CoAP requests by the common
- * path prefix up to a '/' followed by '*' ("GET:host/api/" + "*"), if the values so covered are
- * again at least half of the flows.
+ * the flows is the pattern's.  The keys that name the application (DNS,
+ * mDNS and LLMNR questions, TLS SNI, HTTP and CoAP requests) keep every
+ * other value too, with its count: a pattern's identity is never dropped
+ * because its flows disagree (99 flows asking for ntp1..4.aliyun.com and
+ * one also for time3.google.com are both names of the pattern, and its
+ * policy then admits those names, not any query).  Values that share a
+ * group are merged into its generalisation: DNS questions and TLS SNI
+ * under one question type and registrable domain by the common label
+ * suffix of their names ("A:*.pool.ntp.org"), HTTP and CoAP requests under
+ * one method and host by the common path prefix up to a '/' followed by
+ * '*' ("GET:host/api/" + "*"); a value alone in its group stays as it is
+ * (a minor value).
+ *
+ * End pairs.  The distinct (client address, server address) pairs of the
+ * member flows are kept: the ends' address lists alone would pair every
+ * client with every server, and a profile writer needs the pairs that
+ * occurred (an ICMP error from a server to the device and another from the
+ * phone to a third host are not four pairs).
  *
  * Statistics.  Over the member flows: packets and bytes sent by each end,
  * duration (last - first packet), min / lower median / max.  Start offset:
@@ -216,6 +229,18 @@ static bool is_request(const char *k, const char *v)
 	return true;
 }
 
+/* Whether attribute x names the pattern in its key before y (same key). */
+static bool key_value_better(const struct sx_mine_attr *x, const struct sx_mine_attr *y)
+{
+	bool rx = is_request(x->key, x->value), ry = is_request(y->key, y->value);
+
+	if (x->minor != y->minor)
+		return !x->minor;
+	if (rx != ry)
+		return rx;
+	return x->minor && x->count > y->count;
+}
+
 static void host_key(const struct sx_mine_end *e, char *out, size_t outsz)
 {
 	char a[64];
@@ -256,13 +281,14 @@ static void build_key(struct sx_mine_pattern *p)
 	    (size_t)snprintf(p->key, sizeof(p->key),
 			     "v1|%u|fixed=%s|client=%s|server=%s|app=", p->ip_proto, fixed, ck, sk);
 	/* attrs are sorted by key, then value: per key, the first request
-	 * value, else the first value */
+	 * value, else the first value; a value of most flows or a
+	 * generalisation before a minor one, the most frequent minor one
+	 * when all are */
 	for (i = 0; i < p->nattrs && len < sizeof(p->key); i = j) {
 		uint32_t best = i;
 
 		for (j = i + 1; j < p->nattrs && !strcmp(p->attrs[j].key, p->attrs[i].key); j++)
-			if (is_request(p->attrs[j].key, p->attrs[j].value) &&
-			    !is_request(p->attrs[best].key, p->attrs[best].value))
+			if (key_value_better(&p->attrs[j], &p->attrs[best]))
 				best = j;
 		if (!id_key(p->attrs[i].key))
 			continue;
@@ -330,7 +356,11 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 	ret = sx_mine__build_attrs(cx, c, p);
 	if (ret)
 		return ret;
-	sx_mine__parse_app(p);
+	ret = sx_mine__parse_app(cx, p);
+	if (!ret)
+		ret = sx_mine__build_pairs(cx, c, p);
+	if (ret)
+		return ret;
 	sx_mine__build_stats(cx, c, p);
 	ret = sx_mine__build_hists(cx, c, p);
 	if (ret)

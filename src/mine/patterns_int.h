@@ -57,8 +57,10 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 /* The pattern's application attributes.  0 or -ENOMEM. */
 int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p);
 bool sx_mine__coap_is_request(const char *code);
-/* The typed application fields of p, from its attributes. */
-void sx_mine__parse_app(struct sx_mine_pattern *p);
+/* The typed application fields of p, from its attributes.  0 or -ENOMEM. */
+int sx_mine__parse_app(struct ctx *cx, struct sx_mine_pattern *p);
+/* The distinct address pairs of cluster c's flows.  0 or -ENOMEM. */
+int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p);
 
 /* ---- pattern_stats.c ---- */
 
