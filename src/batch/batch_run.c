@@ -540,11 +540,12 @@ static void count_csv(const char *path, uint64_t *flows, uint64_t *packets)
 {
 	struct sx_flows_csv_reader *rd;
 	struct sx_flow_row row;
-	char msg[256];
+	char msg[256], iobuf[1u << 16]; /* large reads: a CSV in one or two */
 	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return;
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	if (sx_flows_csv_reader_new(f, &rd) == 0) {
 		while (sx_flows_csv_next(rd, &row, msg, sizeof(msg)) == 1) {
 			++*flows;
