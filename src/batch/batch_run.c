@@ -974,25 +974,47 @@ static int read_units(struct run *rn)
 	return ret;
 }
 
+struct infer_ctx {
+	struct sx_batch *b;
+	struct sx_batch_unit **units;
+};
+
 static void infer_job(void *ctx, size_t i)
 {
-	struct run *rn = ctx;
+	struct infer_ctx *c = ctx;
 	char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-	sx_batch__unit_ipv4(rn->b, rn->work[i], ipv4, sizeof(ipv4), why, sizeof(why));
+	sx_batch__unit_ipv4(c->b, c->units[i], ipv4, sizeof(ipv4), why, sizeof(why));
 }
 
 /*
  * Infer the addresses the units of work need, before any reading (threads
- * over the units; a device is inferred once, under its lock), and take the
- * units whose device has none out of the work.
+ * over the devices, one unit of each standing for it: a device's units are
+ * adjacent in the work, and threads over the units would wait on each
+ * other's device lock), and take the units whose device has none out of
+ * the work.
  */
 static void infer_all(struct run *rn)
 {
 	struct sx_batch *b = rn->b;
+	struct sx_batch_unit **one;
+	struct infer_ctx ctx;
 	size_t i, n = 0;
 
-	pool_run(rn->threads, rn->nwork, infer_job, rn);
+	one = sx_calloc_array(rn->nwork + 1, sizeof(*one));
+	for (i = 0; one && i < rn->nwork; i++) {
+		struct sx_batch_device *d = rn->work[i]->dev;
+
+		if ((d->cfg && d->cfg->ipv4) || d->infer_queued)
+			continue;
+		d->infer_queued = true;
+		one[n++] = rn->work[i];
+	}
+	/* without memory, over the units as they are */
+	ctx = (struct infer_ctx){.b = b, .units = one ? one : rn->work};
+	pool_run(rn->threads, one ? n : rn->nwork, infer_job, &ctx);
+	free(one);
+	n = 0;
 	if (sx_stop_requested())
 		return;
 	for (i = 0; i < rn->nwork; i++) {
