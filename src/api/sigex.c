@@ -97,10 +97,11 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 struct capture {
 	char *path;
 	bool background;
-	char *csv_name;	   /* NULL: no CSV */
-	uint64_t dev_pkts; /* packets with the device's IPv4 address as an end */
-	struct sx_out out; /* the CSV, closed under its temporary name */
-	bool pending;	   /* out holds a CSV not yet renamed into place */
+	char *csv_name;	      /* NULL: no CSV */
+	uint64_t dev_pkts;    /* packets with the device's IPv4 address as an end */
+	uint64_t flows, pkts; /* its flows (rows) and their packets */
+	struct sx_out out;    /* the CSV, closed under its temporary name */
+	bool pending;	      /* out holds a CSV not yet renamed into place */
 };
 
 /* Packets by IPv4 address (open addressing; key 0 is never an end). */
@@ -831,6 +832,8 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 	ret = count_addrs(rc->ex, cap, &row->rec);
 	if (ret)
 		return ret;
+	cap->flows++;
+	cap->pkts += row->rec.pkts[0] + row->rec.pkts[1];
 	if (!rc->dir)
 		return 0;
 	if (file >= rc->next) {
@@ -1252,6 +1255,13 @@ bool sx_extract__mined(const struct sx_extract *ex)
 const struct sx_validation *sx_extract__validation(const struct sx_extract *ex)
 {
 	return ex->val;
+}
+
+void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *flows,
+			       uint64_t *packets)
+{
+	*flows = i < ex->ncaps ? ex->caps[i].flows : 0;
+	*packets = i < ex->ncaps ? ex->caps[i].pkts : 0;
 }
 
 void sx_extract__set_validation(struct sx_extract *ex, struct sx_validation *v)

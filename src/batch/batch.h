@@ -189,6 +189,7 @@ struct sx_batch_cfg {
 	const char *gateway, *phone; /* defaults for device.yaml's */
 	bool all_ports;
 	bool validate; /* held-out validation of each unit (sx_extract_validate) */
+	bool no_csv;   /* no per-capture flow CSVs in the units */
 	uint64_t seed;
 	const char *last_update; /* profile.yaml's last-update, NULL: the time */
 	sx_batch_log_fn log;	 /* messages (errors, inferences); NULL: sx_log() */

@@ -535,27 +535,6 @@ static int add_output(struct unit_run *r, const char *name)
 	return 0;
 }
 
-/* Flows and packets of a CSV the extraction wrote. */
-static void count_csv(const char *path, uint64_t *flows, uint64_t *packets)
-{
-	struct sx_flows_csv_reader *rd;
-	struct sx_flow_row row;
-	char msg[256], iobuf[1u << 16]; /* large reads: a CSV in one or two */
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return;
-	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
-	if (sx_flows_csv_reader_new(f, &rd) == 0) {
-		while (sx_flows_csv_next(rd, &row, msg, sizeof(msg)) == 1) {
-			++*flows;
-			*packets += row.rec.pkts[0] + row.rec.pkts[1];
-		}
-		sx_flows_csv_reader_free(rd);
-	}
-	fclose(f);
-}
-
 /* Remove CSVs of an earlier run that this one did not write. */
 static void remove_stale(struct unit_run *r)
 {
@@ -649,15 +628,20 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 	u->patterns = sx_extract_npatterns(r->ex);
 	for (i = 0; i < sx_extract_ncaptures(r->ex); i++) {
 		const char *csv = sx_extract_csv_name(r->ex, i);
+		uint64_t flows, packets;
 
-		if (!csv)
+		if (!csv && !r->b->cfg.no_csv)
 			continue;
-		ret = add_output(r, csv);
-		if (ret)
-			return ret;
-		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, csv);
-		if (i < u->ncaps)
-			count_csv(path, &u->flows, &u->packets);
+		if (csv) {
+			ret = add_output(r, csv);
+			if (ret)
+				return ret;
+		}
+		sx_extract__capture_flows(r->ex, i, &flows, &packets);
+		if (i < u->ncaps) {
+			u->flows += flows;
+			u->packets += packets;
+		}
 	}
 	for (i = 0; i < 3; i++) {
 		ret = add_output(r, names[i]);
@@ -695,7 +679,7 @@ static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io
 	ret = configure(r, threads);
 	if (ret)
 		return ret;
-	ret = sx_extract__begin(r->ex, r->dir, io);
+	ret = sx_extract__begin(r->ex, b->cfg.no_csv ? NULL : r->dir, io);
 	if (r->events_tmp[0]) {
 		unlink(r->events_tmp); /* loaded by begin */
 		r->events_tmp[0] = '\0';
