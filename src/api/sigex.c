@@ -91,8 +91,12 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 #define MSG_MAX	  512
 #define CSV_FLUSH (256u * 1024u)
 
-#define BG_DIR	  "background"
-#define TOP_ADDRS 5 /* addresses named when the device is in no packet */
+#define BG_DIR "background"
+/* Buckets per shard at least, for a table presized from a hint: a batch
+ * unit of a few small captures gets a small table (creating and destroying
+ * 64 shards of 1024 buckets per unit cost more than reading it). */
+#define SMALL_TABLE_BUCKETS 16
+#define TOP_ADDRS	    5 /* addresses named when the device is in no packet */
 
 struct capture {
 	char *path;
@@ -122,6 +126,7 @@ struct sx_extract {
 	double support;
 	uint64_t seed;
 	uint64_t max_flows; /* 0: the flows module's per-thread default */
+	uint64_t est_flows; /* presize hint (sx_extract__set_est_flows); 0: default */
 	uint64_t capped;    /* flows ended early by the ceiling */
 
 	struct capture *caps;
@@ -924,6 +929,8 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 				     .window_ns = ex->events ? 0 : ex->window_ns,
 				     .events = ex->events,
 				     .duration_ns = ex->duration_ns,
+				     .est_flows = ex->est_flows,
+				     .min_buckets = ex->est_flows ? SMALL_TABLE_BUCKETS : 0,
 				     .max_flows = ex->max_flows};
 	ret = sx_flows_new(&fcfg, &ex->fl);
 	if (ret) {
@@ -1255,6 +1262,11 @@ bool sx_extract__mined(const struct sx_extract *ex)
 const struct sx_validation *sx_extract__validation(const struct sx_extract *ex)
 {
 	return ex->val;
+}
+
+void sx_extract__set_est_flows(struct sx_extract *ex, uint64_t n)
+{
+	ex->est_flows = n;
 }
 
 void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *flows,

@@ -478,6 +478,9 @@ static int configure(struct unit_run *r, unsigned threads)
 	if (ret)
 		return set_fail(u, SX_BATCH_FAILED, "%s",
 				ret == -ENOMEM ? "out of memory" : "bad device name or address");
+	/* as sx_flows_collect() presizes from the input size (150 flows per
+	 * MiB and 1024): a small unit gets a small table */
+	sx_extract__set_est_flows(r->ex, u->bytes / (1u << 20) * 150 + 1024);
 	gw = c && c->gateway ? c->gateway : b->cfg.gateway;
 	phone = c && c->phone ? c->phone : b->cfg.phone;
 	if (sx_extract_set_threads(r->ex, threads) ||
