@@ -11,6 +11,8 @@
 #   tplink/        links to the reference tool's three TP-Link toggle captures
 #   sentinel/      the IoT Sentinel captures as a lab archive for sigex batch:
 #                  sentinel/<device>/<capture>.pcap (links, 23 devices)
+#   sentinel2k/    the same six times over: sentinel2k/<device>/run<k>/ (2,340
+#                  captures, 138 units)
 # Idempotent: existing outputs are kept.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +61,23 @@ if [ -z "$(ls -A "$out/sentinel")" ]; then
 			ln -sf "$f" "$out/sentinel/$dev/$(basename "$f")"
 		done
 	done
+fi
+# The same captures as a larger lab archive: each device's setup captures
+# six times over, as six events (sentinel2k/<device>/run<k>/, links),
+# 2,340 captures in 138 units; EdnetCam1, whose lease changes from capture
+# to capture, identified by the MAC the dataset ships for it.
+if [ ! -d "$out/sentinel2k" ]; then
+	for d in "$shared"/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel/*/; do
+		dev=$(basename "$d")
+		for k in 1 2 3 4 5 6; do
+			mkdir -p "$out/sentinel2k/$dev/run$k"
+			for f in "$d"*.pcap; do
+				ln -sf "$f" "$out/sentinel2k/$dev/run$k/$(basename "$f")"
+			done
+		done
+	done
+	printf 'mac: %s\n' "$(tr -d '\r\n ' <"$shared/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel/EdnetCam1/_iotdevice-mac.txt")" \
+		>"$out/sentinel2k/EdnetCam1/device.yaml"
 fi
 ls -l "$out"/large*.pcap
 echo "small files: $(ls "$out/small" | wc -l)"

@@ -16,6 +16,10 @@ for d in "$sentinel"/*/; do
 	mkdir -p "$tmp/archive/$n"
 	ln -s "$d"*.pcap "$tmp/archive/$n/"
 done
+# EdnetCam1's lease changes from capture to capture: the MAC the dataset
+# ships for it identifies it
+printf 'mac: %s\n' "$(tr -d '\r\n ' <"$sentinel/EdnetCam1/_iotdevice-mac.txt")" \
+	>"$tmp/archive/EdnetCam1/device.yaml"
 "$sigex" batch "$tmp/archive" -o "$tmp/out" --validate -q
 echo "| device | captures | held-out packets | allowed (rules) | allowed (states) | flows | allowed (rules) | allowed (states) |"
 echo "|---|---|---|---|---|---|---|---|"

@@ -795,6 +795,33 @@ Test(cli_batch, resume_notices_a_capture_replaced_with_the_same_size_and_time)
 	free(err);
 }
 
+Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
+{
+	char *err = NULL, *a, *b;
+
+	lease_archive(plug_mac, plug_mac);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o nocsv -q --no-csv"), 0, "%s", err);
+	free(err);
+	cr_assert(exists("out/plug/on/1.csv"));
+	cr_assert(!exists("nocsv/plug/on/1.csv"));
+	cr_assert(exists("nocsv/plug/on/.sigex-unit"));
+	/* the same files otherwise, and the same counts in summary.csv */
+	cr_assert_eq(sh(NULL, &err, "diff -r -x '*.csv' -x .sigex-unit out nocsv"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(&a, NULL, "cut -d, -f1-6,8- out/summary.csv"), 0);
+	cr_assert_eq(sh(&b, NULL, "cut -d, -f1-6,8- nocsv/summary.csv"), 0);
+	cr_expect_str_eq(a, b);
+	free(a);
+	free(b);
+	/* --resume with the other choice runs the units again */
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume --no-csv"), 0, "%s", err);
+	cr_assert(strstr(err, ", 0 resumed"), "%s", err);
+	free(err);
+	cr_assert(!exists("out/plug/on/1.csv"));
+}
+
 /* ---- durability ---- */
 
 /*

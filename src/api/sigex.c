@@ -93,18 +93,23 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 #define MSG_MAX	  512
 #define CSV_FLUSH (256u * 1024u)
 
-#define BG_DIR	  "background"
-#define TOP_ADDRS 5	     /* addresses named when the device is in no packet */
-#define UNITS_MAX (1u << 26) /* event windows: events x captures */
-#define NOTES_MAX 20	     /* empty windows named one by one */
+#define BG_DIR "background"
+/* Buckets per shard at least, for a table presized from a hint: a batch
+ * unit of a few small captures gets a small table (creating and destroying
+ * 64 shards of 1024 buckets per unit cost more than reading it). */
+#define SMALL_TABLE_BUCKETS 16
+#define TOP_ADDRS	    5	       /* addresses named when the device is in no packet */
+#define UNITS_MAX	    (1u << 26) /* event windows: events x captures */
+#define NOTES_MAX	    20	       /* empty windows named one by one */
 
 struct capture {
 	char *path;
 	bool background;
-	char *csv_name;	   /* NULL: no CSV */
-	uint64_t dev_pkts; /* packets with the device's IPv4 address as an end */
-	struct sx_out out; /* the CSV, closed under its temporary name */
-	bool pending;	   /* out holds a CSV not yet renamed into place */
+	char *csv_name;	      /* NULL: no CSV */
+	uint64_t dev_pkts;    /* packets with the device's IPv4 address as an end */
+	uint64_t flows, pkts; /* its flows (rows) and their packets */
+	struct sx_out out;    /* the CSV, closed under its temporary name */
+	bool pending;	      /* out holds a CSV not yet renamed into place */
 };
 
 /*
@@ -147,6 +152,7 @@ struct sx_extract {
 	double support;
 	uint64_t seed;
 	uint64_t max_flows; /* 0: the flows module's per-thread default */
+	uint64_t est_flows; /* presize hint (sx_extract__set_est_flows); 0: default */
 	uint64_t capped;    /* flows ended early by the ceiling */
 
 	struct capture *caps;
@@ -911,6 +917,8 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 	if (ex->unit_seen && event != SX_FLOW_NO_EVENT && event < ex->events->n)
 		ex->unit_seen[(size_t)file * ex->events->n + event] |=
 		    (uint8_t)(UNIT_ROWS | (dev ? UNIT_DEVICE : 0));
+	cap->flows++;
+	cap->pkts += row->rec.pkts[0] + row->rec.pkts[1];
 	if (!rc->dir)
 		return 0;
 	if (file >= rc->next) {
@@ -1148,6 +1156,8 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 				     .events = ex->events,
 				     .windows = ex->windows,
 				     .duration_ns = ex->duration_ns,
+				     .est_flows = ex->est_flows,
+				     .min_buckets = ex->est_flows ? SMALL_TABLE_BUCKETS : 0,
 				     .max_flows = ex->max_flows};
 	ret = sx_flows_new(&fcfg, &ex->fl);
 	if (ret) {
@@ -1658,6 +1668,18 @@ bool sx_extract__mined(const struct sx_extract *ex)
 const struct sx_validation *sx_extract__validation(const struct sx_extract *ex)
 {
 	return ex->val;
+}
+
+void sx_extract__set_est_flows(struct sx_extract *ex, uint64_t n)
+{
+	ex->est_flows = n;
+}
+
+void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *flows,
+			       uint64_t *packets)
+{
+	*flows = i < ex->ncaps ? ex->caps[i].flows : 0;
+	*packets = i < ex->ncaps ? ex->caps[i].pkts : 0;
 }
 
 void sx_extract__set_validation(struct sx_extract *ex, struct sx_validation *v)

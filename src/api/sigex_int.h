@@ -56,6 +56,22 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
  */
 int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_threads);
 
+/*
+ * sx_extract__set_est_flows - the flows expected live at once, to presize
+ * the flow table begin makes (flows.h: est_flows), down to small tables
+ * for small inputs; the table grows past it by itself.  Changes nothing in
+ * the outputs.  0: the default size.  Before begin.
+ */
+void sx_extract__set_est_flows(struct sx_extract *ex, uint64_t n);
+
+/*
+ * sx_extract__capture_flows - after finish, the flows of capture i (the
+ * rows of its CSV, written or not) and their packets, both directions.
+ * 0 for a bad i.
+ */
+void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *flows,
+			       uint64_t *packets);
+
 /* ---- held-out validation (validate.c) ---- */
 
 struct sx_buf;

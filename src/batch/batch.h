@@ -191,6 +191,7 @@ struct sx_batch_cfg {
 	int align;     /* events.csv alignment: 1 on, -1 off, 0 the default (on when
 			* some time is relative) */
 	bool validate; /* held-out validation of each unit (sx_extract_validate) */
+	bool no_csv;   /* no per-capture flow CSVs in the units */
 	uint64_t seed;
 	const char *last_update; /* profile.yaml's last-update, NULL: the time */
 	sx_batch_log_fn log;	 /* messages (errors, inferences); NULL: sx_log() */

@@ -97,6 +97,7 @@ struct sx_batch_device {
 	pthread_mutex_t lock;	   /* guards the inference */
 	int infer;		   /* 0 not done, 1 done, negative: failed */
 	bool per_unit;		   /* no address for the whole device: each unit has its own */
+	bool infer_queued;	   /* handed to an inference thread (the run's thread only) */
 	char ipv4[64];		   /* the address used (configured or inferred) */
 	char mac[SX_MAC_TEXT_MAX]; /* the MAC sending it, "" when unknown */
 	char infer_msg[SX_BATCH_MSG_MAX];

@@ -484,6 +484,9 @@ static int configure(struct unit_run *r, unsigned threads)
 	if (ret)
 		return set_fail(u, SX_BATCH_FAILED, "%s",
 				ret == -ENOMEM ? "out of memory" : "bad device name or address");
+	/* as sx_flows_collect() presizes from the input size (150 flows per
+	 * MiB and 1024): a small unit gets a small table */
+	sx_extract__set_est_flows(r->ex, u->bytes / (1u << 20) * 150 + 1024);
 	gw = c && c->gateway ? c->gateway : b->cfg.gateway;
 	phone = c && c->phone ? c->phone : b->cfg.phone;
 	if (sx_extract_set_threads(r->ex, threads) ||
@@ -542,26 +545,6 @@ static int add_output(struct unit_run *r, const char *name)
 	nf[r->nfiles].size = (uint64_t)st.st_size;
 	r->nfiles++;
 	return 0;
-}
-
-/* Flows and packets of a CSV the extraction wrote. */
-static void count_csv(const char *path, uint64_t *flows, uint64_t *packets)
-{
-	struct sx_flows_csv_reader *rd;
-	struct sx_flow_row row;
-	char msg[256];
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return;
-	if (sx_flows_csv_reader_new(f, &rd) == 0) {
-		while (sx_flows_csv_next(rd, &row, msg, sizeof(msg)) == 1) {
-			++*flows;
-			*packets += row.rec.pkts[0] + row.rec.pkts[1];
-		}
-		sx_flows_csv_reader_free(rd);
-	}
-	fclose(f);
 }
 
 /* Remove CSVs of an earlier run that this one did not write. */
@@ -665,15 +648,20 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 	u->patterns = sx_extract_npatterns(r->ex);
 	for (i = 0; i < sx_extract_ncaptures(r->ex); i++) {
 		const char *csv = sx_extract_csv_name(r->ex, i);
+		uint64_t flows, packets;
 
-		if (!csv)
+		if (!csv && !r->b->cfg.no_csv)
 			continue;
-		ret = add_output(r, csv);
-		if (ret)
-			return ret;
-		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, csv);
-		if (i < u->ncaps)
-			count_csv(path, &u->flows, &u->packets);
+		if (csv) {
+			ret = add_output(r, csv);
+			if (ret)
+				return ret;
+		}
+		sx_extract__capture_flows(r->ex, i, &flows, &packets);
+		if (i < u->ncaps) {
+			u->flows += flows;
+			u->packets += packets;
+		}
 	}
 	for (i = 0; i < 3; i++) {
 		ret = add_output(r, names[i]);
@@ -711,7 +699,7 @@ static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io
 	ret = configure(r, threads);
 	if (ret)
 		return ret;
-	ret = sx_extract__begin(r->ex, r->dir, io);
+	ret = sx_extract__begin(r->ex, b->cfg.no_csv ? NULL : r->dir, io);
 	if (r->events_tmp[0]) {
 		unlink(r->events_tmp); /* loaded by begin */
 		r->events_tmp[0] = '\0';
@@ -991,25 +979,47 @@ static int read_units(struct run *rn)
 	return ret;
 }
 
+struct infer_ctx {
+	struct sx_batch *b;
+	struct sx_batch_unit **units;
+};
+
 static void infer_job(void *ctx, size_t i)
 {
-	struct run *rn = ctx;
+	struct infer_ctx *c = ctx;
 	char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-	sx_batch__unit_ipv4(rn->b, rn->work[i], ipv4, sizeof(ipv4), why, sizeof(why));
+	sx_batch__unit_ipv4(c->b, c->units[i], ipv4, sizeof(ipv4), why, sizeof(why));
 }
 
 /*
  * Infer the addresses the units of work need, before any reading (threads
- * over the units; a device is inferred once, under its lock), and take the
- * units whose device has none out of the work.
+ * over the devices, one unit of each standing for it: a device's units are
+ * adjacent in the work, and threads over the units would wait on each
+ * other's device lock), and take the units whose device has none out of
+ * the work.
  */
 static void infer_all(struct run *rn)
 {
 	struct sx_batch *b = rn->b;
+	struct sx_batch_unit **one;
+	struct infer_ctx ctx;
 	size_t i, n = 0;
 
-	pool_run(rn->threads, rn->nwork, infer_job, rn);
+	one = sx_calloc_array(rn->nwork + 1, sizeof(*one));
+	for (i = 0; one && i < rn->nwork; i++) {
+		struct sx_batch_device *d = rn->work[i]->dev;
+
+		if ((d->cfg && d->cfg->ipv4) || d->infer_queued)
+			continue;
+		d->infer_queued = true;
+		one[n++] = rn->work[i];
+	}
+	/* without memory, over the units as they are */
+	ctx = (struct infer_ctx){.b = b, .units = one ? one : rn->work};
+	pool_run(rn->threads, one ? n : rn->nwork, infer_job, &ctx);
+	free(one);
+	n = 0;
 	if (sx_stop_requested())
 		return;
 	for (i = 0; i < rn->nwork; i++) {

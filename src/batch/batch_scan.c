@@ -1184,6 +1184,8 @@ void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u)
 	feed_u64(st, b->cfg.all_ports);
 	if (b->cfg.validate) /* older stamps stay valid without it */
 		feed_u64(st, 1);
+	if (b->cfg.no_csv) /* likewise */
+		feed_u64(st, 2);
 	feed(st, b->names_hash, sizeof(b->names_hash));
 	feed_u64(st, (uint64_t)b->names_err);
 	feed_str(st, u->label);

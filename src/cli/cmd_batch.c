@@ -81,6 +81,8 @@ static const char usage_head[] =
     "      --units N            units in flight at once: being read or mined\n"
     "                           (default: as many as -j)\n"
     "      --validate           held-out allow rate of each unit (see sigex --help)\n"
+    "      --no-csv             no per-capture flow CSVs in the units (most of\n"
+    "                           the bytes written); the rest is unchanged\n"
     "  -q, --quiet              no progress, no notes; errors only\n"
     "\n"
     "The options below are the units' defaults (device.yaml wins; the length\n"
@@ -99,6 +101,7 @@ enum {
 	OPT_RESUME,
 	OPT_UNITS,
 	OPT_VALIDATE,
+	OPT_NO_CSV,
 };
 
 static const enum sx_cli_opt shared[] = {
@@ -114,6 +117,7 @@ static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"resume", no_argument, NULL, OPT_RESUME},
 				    {"units", required_argument, NULL, OPT_UNITS},
 				    {"validate", no_argument, NULL, OPT_VALIDATE},
+				    {"no-csv", no_argument, NULL, OPT_NO_CSV},
 				    {"quiet", no_argument, NULL, 'q'},
 				    {NULL, 0, NULL, 0}};
 
@@ -332,6 +336,9 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_RESUME:
 			a->cfg.resume = true;
+			break;
+		case OPT_NO_CSV:
+			a->cfg.no_csv = true;
 			break;
 		case OPT_UNITS:
 			if (sx_parse_u64(optarg, 1, 1024, &v))

@@ -66,6 +66,7 @@ struct sx_capture {
 	int dlt;
 	enum sx_capture_format format;
 	uint64_t index;
+	char *iobuf; /* the FILE's buffer, freed after it is closed */
 	char err[PCAP_ERRBUF_SIZE + 160];
 };
 
@@ -293,9 +294,23 @@ static void explain_pcap_error(char *msg, size_t msglen, const char *errbuf, con
 		snprintf(msg, msglen, "%s", errbuf);
 }
 
-/* Open the file or stdin and build the FILE that libpcap will read. */
+/*
+ * Give fp a buffer of n bytes of its own (*bufp, freed by the caller after
+ * fclose): glibc's setvbuf() ignores the size when it allocates the buffer
+ * itself, and reads a capture 4 KiB at a time.  A plain file gets a buffer
+ * just larger than itself (up to FILE_BUF), so that one read() takes it
+ * whole.  Without memory, the default buffer.
+ */
+static void set_buffer(FILE *fp, size_t n, char **bufp)
+{
+	*bufp = malloc(n);
+	setvbuf(fp, *bufp, _IOFBF, *bufp ? n : FILE_BUF);
+}
+
+/* Open the file or stdin and build the FILE that libpcap will read, with
+ * its buffer in *bufp. */
 static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8_t *peek,
-		       size_t *npeek, char *msg, size_t msglen)
+		       size_t *npeek, char **bufp, char *msg, size_t msglen)
 {
 	static const cookie_io_functions_t io = {.read = cookie_read, .close = cookie_close};
 	bool is_stdin = strcmp(path, "-") == 0;
@@ -308,6 +323,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 
 	*fpp = NULL;
 	*srcp = NULL;
+	*bufp = NULL;
 	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
@@ -358,7 +374,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 			snprintf(msg, msglen, "cannot open: %s", strerror(errno));
 			goto out_close;
 		}
-		setvbuf(fp, NULL, _IOFBF, FILE_BUF);
+		set_buffer(fp, (size_t)SX_MIN((uint64_t)st.st_size + 1, (uint64_t)FILE_BUF), bufp);
 		*fpp = fp;
 		return 0;
 	}
@@ -388,7 +404,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 		source_free(s);
 		return ret;
 	}
-	setvbuf(fp, NULL, _IOFBF, FILE_BUF);
+	set_buffer(fp, FILE_BUF, bufp);
 	*fpp = fp;
 	*srcp = s;
 	return 0;
@@ -423,20 +439,23 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
 	uint8_t peek[PEEK_LEN] = {0};
 	size_t npeek = 0;
 	struct source *src;
+	char *iobuf;
 	FILE *fp;
 	int ret;
 
 	*out = NULL;
 	msg[0] = '\0';
-	ret = open_stream(path, &fp, &src, peek, &npeek, msg, msglen);
+	ret = open_stream(path, &fp, &src, peek, &npeek, &iobuf, msg, msglen);
 	if (ret)
 		return ret;
 	cap = calloc(1, sizeof(*cap));
 	if (!cap) {
 		fclose(fp);
+		free(iobuf);
 		snprintf(msg, msglen, "out of memory");
 		return -ENOMEM;
 	}
+	cap->iobuf = iobuf;
 	errbuf[0] = '\0';
 	cap->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!cap->p) {
@@ -445,6 +464,7 @@ int sx_capture_open(const char *path, const char *filter, struct sx_capture **ou
 		else
 			explain_pcap_error(msg, msglen, errbuf, peek, npeek, src);
 		fclose(fp); /* libpcap leaves the FILE to us on failure */
+		free(cap->iobuf);
 		free(cap);
 		return SX_E_FORMAT;
 	}
@@ -569,6 +589,7 @@ void sx_capture_close(struct sx_capture *cap)
 	if (!cap)
 		return;
 	pcap_close(cap->p); /* closes the FILE, hence the cookie and its source */
+	free(cap->iobuf);
 	free(cap);
 }
 
