@@ -41,7 +41,7 @@
  * and are counted to its flow (within the per-datagram limit); a datagram
  * whose fragments announce more data than its length (known from the
  * fragment without More Fragments) counts once in frag_overlap.  So memory
- * is fixed at worker creation (about 150 KiB), whatever the fragments.
+ * is fixed at worker creation (about 190 KiB), whatever the fragments.
  *
  * Lookup: core/map.h from the key's hash to the ring slot.  The map never
  * deletes: a slot that was reused or retired no longer matches its stale
