@@ -846,7 +846,7 @@ Test(emit_profile, duplicate_ids_get_a_suffix)
 static struct sx_mine_result *kitchen_sink(void)
 {
 	struct sx_mine_result *r = mk(sizeof(*r));
-	struct sx_mine_pattern *ps = mk(16 * sizeof(*ps)), *bg = mk(4 * sizeof(*bg));
+	struct sx_mine_pattern *ps = mk(16 * sizeof(*ps)), *bg = mk(5 * sizeof(*bg));
 	struct sx_mine_pattern *p;
 	uint32_t n = 0, nb = 0;
 
@@ -926,6 +926,11 @@ static struct sx_mine_result *kitchen_sink(void)
 	end(&p->end[1], "255.255.255.255", "67:3", 0, NULL, NULL);
 	snprintf(p->app.dhcp_type, sizeof(p->app.dhcp_type), "discover");
 	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	/* WS-Discovery Hello to the SSDP group: not SSDP */
+	p = pattern(&bg[nb++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 3702, SX_P_UDP, 3);
+	end(&p->end[0], "10.0.0.7", "3702:3", 0, NULL, NULL);
+	end(&p->end[1], "239.255.255.250", "3702:3", 0, NULL, NULL);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
 
 	r->patterns = ps;
 	r->npatterns = n;
@@ -977,6 +982,12 @@ Test(emit_profile, every_section_is_in_the_schema)
 			       "        group: ssdp\n"),
 		  "%s", text);
 	cr_assert(strstr(text, "dst: igmpv3\n"), "%s", text);
+	/* WS-Discovery on UDP 3702 to 239.255.255.250 is named for itself, its
+	 * group by address: never the SSDP alias */
+	cr_assert(strstr(text, "  ws-discovery-239-255-255-250:\n"), "%s", text);
+	cr_assert(strstr(text, "dst: 239.255.255.250\n"), "%s", text);
+	cr_assert(strstr(text, "dst-port: 3702\n"), "%s", text);
+	cr_assert_null(strstr(text, "udp-ssdp"), "%s", text);
 	cr_assert(strstr(text, "dhcp:\n        type: discover\n      udp:"), "%s", text);
 	cr_assert(strstr(text, "src: 0.0.0.0\n        dst: broadcast\n"), "%s", text);
 	/* a pattern without answers is not bidirectional, group destinations neither */

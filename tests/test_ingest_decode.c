@@ -978,6 +978,10 @@ Test(ingest_decode, ipv4_fragments)
 	cr_assert_eq(p->status, SX_DEC_OK);
 	cr_assert_eq(p->payload_len, 1472);
 	cr_assert_eq(p->payload_cap, 1472);
+	cr_assert_eq(p->ip_id, 0x1234);
+	cr_assert_eq(p->frag_off, 0);
+	cr_assert_eq(p->frag_len, 1480);
+	cr_assert(p->frag_more);
 
 	/* A later fragment: offset 1480 (185 * 8), no transport header. */
 	f.n = 0;
@@ -996,6 +1000,10 @@ Test(ingest_decode, ipv4_fragments)
 	cr_assert_eq(p->dport, 0);
 	cr_assert_eq(p->payload_cap, 0);
 	assert_addr4(&p->src, "192.0.2.1");
+	cr_assert_eq(p->ip_id, 0x1234);
+	cr_assert_eq(p->frag_off, 1480);
+	cr_assert_eq(p->frag_len, 1520);
+	cr_assert_not(p->frag_more);
 
 	/* A later fragment whose bytes look like a UDP header stays portless. */
 	f.b[14 + 20] = 0x9c;
@@ -1008,6 +1016,7 @@ Test(ingest_decode, ipv4_fragments)
 	decode(p, SX_L2_ETH, &f);
 	cr_assert_not(p->frag);
 	cr_assert_not(p->frag_later);
+	cr_assert_eq(p->ip_id, 0, "identification kept for fragments only");
 	free(p);
 }
 
@@ -1062,6 +1071,10 @@ Test(ingest_decode, ipv6_extension_chain_first_fragment)
 	cr_assert_eq(p->dport, 40002);
 	cr_assert_eq(p->payload_len, 12);
 	cr_assert_eq(p->payload_cap, 12);
+	cr_assert_eq(p->ip_id, 0xdeadbeef);
+	cr_assert_eq(p->frag_off, 0);
+	cr_assert_eq(p->frag_len, 20, "UDP header and payload after the chain");
+	cr_assert(p->frag_more);
 
 	/* The UDP length of a first fragment covers the whole datagram. */
 	set16(&f, u + 4, 4000);
@@ -1092,6 +1105,10 @@ Test(ingest_decode, ipv6_extension_chain_later_fragment)
 	cr_assert(p->frag_later);
 	cr_assert_eq(p->sport, 0);
 	cr_assert_eq(p->dport, 0);
+	cr_assert_eq(p->ip_id, 0xdeadbeef);
+	cr_assert_eq(p->frag_off, 1232);
+	cr_assert_eq(p->frag_len, 100);
+	cr_assert_not(p->frag_more);
 	assert_addr6(&p->src, "2001:db8::1");
 	free(p);
 }

@@ -20,7 +20,10 @@
  *   - "gateway" / "phone" when every address is the --gateway / --phone one;
  *   - the firewall's alias of a well-known group address: 224.0.0.251 mdns,
  *     239.255.255.250 ssdp, 224.0.1.187 coap, 224.0.0.22 igmpv3,
- *     255.255.255.255 broadcast;
+ *     255.255.255.255 broadcast; a protocol's alias (mdns, ssdp, coap) only
+ *     for that protocol (its dissector or port) or for a pattern without
+ *     ports, so WS-Discovery (UDP 3702) to 239.255.255.250 is written with
+ *     the address, never as ssdp;
  *   - its resolved name, when the miner saw one constant name with a dot in
  *     it, or the list of its names when they vary under one domain; only
  *     when a DNS policy of the same profile allows a query for each name:
@@ -63,7 +66,8 @@
  *
  * Policy ids, "<what>-<subject>" in lower-case words:
  *   what     dns, mdns, llmnr, https (TLS on 443), tls, http, coap, ssdp,
- *            dhcp, ntp, mqtt, igmp, icmp, icmpv6; otherwise
+ *            dhcp, ntp, mqtt, igmp, icmp, icmpv6, ws-discovery (UDP 3702,
+ *            WS-Discovery's SOAP-over-UDP: not SSDP); otherwise
  *            "<tcp|udp>-<fixed port>", the transport alone, or
  *            "ip-<protocol number>";
  *   subject  the queried name for dns, mdns and llmnr (for an mDNS pattern
@@ -437,7 +441,27 @@ static bool names_allowed(const struct ctx *c, const struct sx_mine_end *e)
 	return true;
 }
 
-static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struct host *h)
+/*
+ * Whether the group alias of an end may stand for it in pattern p: an alias
+ * named for a protocol (mdns, ssdp, coap) says what the traffic is, so a
+ * TCP or UDP pattern of another service to that group (WS-Discovery on UDP
+ * 3702 to 239.255.255.250, the SSDP group) is written with the address.
+ */
+static bool alias_fits(const char *alias, const struct sx_mine_pattern *p)
+{
+	if (!alias || (p->ip_proto != 6 && p->ip_proto != 17))
+		return alias != NULL;
+	if (!strcmp(alias, "ssdp"))
+		return p->app.proto == SX_P_SSDP || p->fixed_port == 1900;
+	if (!strcmp(alias, "mdns"))
+		return p->app.proto == SX_P_MDNS || p->fixed_port == 5353;
+	if (!strcmp(alias, "coap"))
+		return p->app.proto == SX_P_COAP || p->fixed_port == 5683;
+	return true;
+}
+
+static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
+			 const struct sx_mine_end *e, struct host *h)
 {
 	char addr[ADDR_TEXT_MAX];
 	const char *alias;
@@ -455,6 +479,8 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_end *e, struc
 		: end_all(e, &c->phone, NULL) ? "phone"
 		: e->naddrs == 1	      ? group_alias(&e->addrs[0])
 					      : NULL;
+	if (!alias_fits(alias, p))
+		alias = NULL;
 	if (alias) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s", alias);
@@ -568,7 +594,9 @@ static void what_word(const struct sx_mine_pattern *p, char *buf, size_t bufsz)
 	default:
 		break;
 	}
-	if (p->ip_proto == 1)
+	if (p->ip_proto == 17 && p->fixed_port == 3702)
+		snprintf(buf, bufsz, "ws-discovery"); /* SOAP-over-UDP, not SSDP */
+	else if (p->ip_proto == 1)
 		snprintf(buf, bufsz, "icmp");
 	else if (p->ip_proto == 58)
 		snprintf(buf, bufsz, "icmpv6");
@@ -800,8 +828,8 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	memcpy(pol->vaddrs + nsrc, dst, ndst * sizeof(*dst));
 	end_view(&p->end[init], pol->vaddrs, nsrc, family, &pol->view[init]);
 	end_view(&p->end[resp], pol->vaddrs + nsrc, ndst, family, &pol->view[resp]);
-	resolve_host(c, &pol->view[init], &pol->src);
-	resolve_host(c, &pol->view[resp], &pol->dst);
+	resolve_host(c, p, &pol->view[init], &pol->src);
+	resolve_host(c, p, &pol->view[resp], &pol->dst);
 	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
 	make_id(c, *n - 1);
 	return 0;

@@ -358,6 +358,10 @@ struct port_name {
 	const char *name; /* NULL: known service port without a netbase name */
 };
 
+/* WS-Discovery (IANA's name; netbase has none): SOAP-over-UDP to
+ * 239.255.255.250 or ff02::c, the SSDP group, but not SSDP. */
+static const char wsd[] = "ws-discovery";
+
 /* Debian netbase names where it has one; IoT service ports besides. */
 static const struct port_name ports[] = {
     {20, 1, 0, "ftp-data"},	  {21, 1, 0, "ftp"},	       {22, 1, 0, "ssh"},
@@ -377,7 +381,7 @@ static const struct port_name ports[] = {
     {5684, 0, 1, "coaps"},	  {6667, 1, 0, "ircd"},	       {8008, 1, 0, NULL},
     {8009, 1, 0, NULL},		  {8080, 1, 0, "http-alt"},    {8443, 1, 0, NULL},
     {8800, 1, 1, NULL},		  {8883, 1, 0, "secure-mqtt"}, {9999, 1, 1, NULL},
-    {20002, 0, 1, NULL},
+    {20002, 0, 1, NULL},	  {3702, 1, 1, wsd},
 };
 
 static const struct port_name *port_lookup(uint8_t proto, uint16_t port)

@@ -377,6 +377,13 @@ void sx_flows_get_stats(const struct sx_flows *fl, struct sx_flows_stats *st)
 	st->peak_live = atomic_load(&fl->st_peak_live);
 	st->capped = atomic_load(&fl->st_capped);
 	st->spill_bytes = atomic_load(&sp->end);
+	st->frag_joined = atomic_load(&fl->st_fjoined);
+	st->frag_held = atomic_load(&fl->st_fheld);
+	st->frag_unmatched = atomic_load(&fl->st_funmatched);
+	st->frag_dropped = atomic_load(&fl->st_fdropped);
+	st->frag_evicted = atomic_load(&fl->st_fevicted);
+	st->frag_overlap = atomic_load(&fl->st_foverlap);
+	st->frag_peak = atomic_load(&fl->st_fpeak);
 	pthread_mutex_lock(&sp->lock);
 	st->runs = sp->nruns;
 	pthread_mutex_unlock(&sp->lock);
@@ -400,10 +407,16 @@ struct sx_flows_worker_priv {
 int sx_flows_worker_new(struct sx_flows *fl, struct sx_flows_worker **out)
 {
 	struct sx_flows_worker_priv *p = calloc(1, sizeof(*p));
+	int ret;
 
 	*out = NULL;
 	if (!p)
 		return -ENOMEM;
+	ret = sx_frags__new(&p->w.frags);
+	if (ret) {
+		free(p);
+		return ret;
+	}
 	p->w.fl = fl;
 	sx_buf_init(&p->w.out);
 	p->w.cur.sweep_at_live = fl->cfg.sweep_min_live;
@@ -1050,6 +1063,24 @@ void sx_flows__cap(struct sx_flows_worker *w)
 		sx_flows__evict(w, false, w->cur.clock, INT64_MIN, n / 2);
 }
 
+static void add_frag_stats(struct sx_flows *fl, struct sx_frags *t)
+{
+	const struct sx_frag_stats *fs;
+	uint64_t peak;
+
+	sx_frags__reset(t); /* what is still held is unmatched */
+	fs = sx_frags__stats(t);
+	atomic_fetch_add_explicit(&fl->st_fjoined, fs->joined, RELAXED);
+	atomic_fetch_add_explicit(&fl->st_fheld, fs->held, RELAXED);
+	atomic_fetch_add_explicit(&fl->st_funmatched, fs->unmatched, RELAXED);
+	atomic_fetch_add_explicit(&fl->st_fdropped, fs->dropped, RELAXED);
+	atomic_fetch_add_explicit(&fl->st_fevicted, fs->evicted, RELAXED);
+	atomic_fetch_add_explicit(&fl->st_foverlap, fs->overlap, RELAXED);
+	peak = atomic_load(&fl->st_fpeak);
+	while (peak < fs->peak && !atomic_compare_exchange_weak(&fl->st_fpeak, &peak, fs->peak))
+		;
+}
+
 int sx_flows_worker_free(struct sx_flows_worker *w)
 {
 	struct sx_flows_worker_priv *p = PRIV(w);
@@ -1078,6 +1109,8 @@ int sx_flows_worker_free(struct sx_flows_worker *w)
 	while (peak < p->st.peak &&
 	       !atomic_compare_exchange_weak(&fl->st_peak_live, &peak, p->st.peak))
 		;
+	add_frag_stats(fl, w->frags);
+	sx_frags__free(w->frags);
 	atomic_fetch_sub(&fl->nworkers, 1);
 	free(w->evict);
 	sx_buf_fini(&w->out);

@@ -600,6 +600,7 @@ static int64_t sweep_interval(const struct sx_flows_cfg *cfg)
 void sx_flows_file_begin(struct sx_flows_worker *w, uint32_t file)
 {
 	memset(&w->cur, 0, sizeof(w->cur));
+	sx_frags__reset(w->frags);
 	w->cur.file = file;
 	w->cur.active = true;
 	w->cur.sweep_at_live = w->fl->cfg.sweep_min_live;
@@ -642,7 +643,8 @@ static void maybe_sweep(struct sx_flows_worker *w)
 	w->cur.next_sweep_ns = w->cur.clock + sweep_interval(cfg);
 }
 
-void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
+/* One packet through the unit rules. */
+static void unit_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 {
 	const struct sx_flows_cfg *cfg = &w->fl->cfg;
 	int64_t ts = sx_flows__pkt_ns(pkt);
@@ -706,9 +708,40 @@ void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 	maybe_sweep(w);
 }
 
+/*
+ * Fragments (flow_frag.c): a later fragment of a TCP/UDP datagram goes
+ * through the unit rules as a packet with its datagram's ports, at its own
+ * time; one that came before its first fragment does so right after that
+ * first fragment; one whose first fragment never comes goes nowhere
+ * (counted).
+ */
+void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
+{
+	const struct sx_pkt *v;
+
+	if (!sx_frags__tracked(pkt)) {
+		unit_packet(w, pkt);
+		return;
+	}
+	switch (sx_frags__packet(w->frags, pkt, sx_flows__pkt_ns(pkt), &v)) {
+	case SX_FRAG_PASS:
+		unit_packet(w, pkt);
+		for (v = sx_frags__replay(w->frags); v; v = sx_frags__replay(w->frags))
+			unit_packet(w, v);
+		break;
+	case SX_FRAG_COUNT:
+		unit_packet(w, v);
+		break;
+	case SX_FRAG_HELD:
+	case SX_FRAG_DROP:
+		break;
+	}
+}
+
 void sx_flows_file_end(struct sx_flows_worker *w, uint32_t file)
 {
 	(void)file;
+	sx_frags__reset(w->frags);
 	sx_flows__retire_all(w, w->cur.clock);
 	w->cur.active = false;
 }

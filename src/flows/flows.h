@@ -52,6 +52,23 @@ struct sx_buf;
  */
 #define SX_FLOWS_MAX_LIVE_DEFAULT 131072
 
+/*
+ * IP fragments (flow_frag.c): a later fragment of a TCP or UDP datagram is
+ * counted to the flow of its first fragment, with that fragment's ports,
+ * when both come within SX_FLOWS_FRAG_WINDOW_NS of the datagram's first
+ * fragment seen; per worker, at most SX_FLOWS_FRAG_MAX datagrams are
+ * remembered (oldest out first), SX_FLOWS_FRAG_PKTS fragments accounted per
+ * datagram, and SX_FLOWS_FRAG_HOLD later fragments (SX_FLOWS_FRAG_HOLD_PER
+ * per datagram) held while their first fragment has not come.  A later
+ * fragment that finds no first fragment is counted in frag_unmatched and in
+ * no flow.
+ */
+#define SX_FLOWS_FRAG_WINDOW_NS (30 * 1000000000LL)
+#define SX_FLOWS_FRAG_MAX	1024
+#define SX_FLOWS_FRAG_PKTS	128
+#define SX_FLOWS_FRAG_HOLD	256
+#define SX_FLOWS_FRAG_HOLD_PER	8
+
 #define SX_NS_PER_SEC 1000000000LL
 /* Longest idle timeout, window or duration accepted (about 3 years). */
 #define SX_FLOWS_MAX_SPAN_NS (100000000LL * SX_NS_PER_SEC)
@@ -205,6 +222,14 @@ struct sx_flows_stats {
 	uint64_t peak_live;  /* largest number of live flows of one worker */
 	uint64_t capped;     /* flows ended early by the max_live cap */
 	uint64_t spill_bytes;
+	/* IP fragments of TCP/UDP datagrams (SX_FLOWS_FRAG_* above) */
+	uint64_t frag_joined;	   /* later fragments counted to their datagram's flow */
+	uint64_t frag_held;	   /* ... of which came before their first fragment */
+	uint64_t frag_unmatched;   /* later fragments whose first never came: no flow */
+	uint64_t frag_dropped;	   /* over the per-datagram limits: no flow */
+	uint64_t frag_evicted;	   /* incomplete datagrams pushed out by the table cap */
+	uint64_t frag_overlap;	   /* datagrams whose fragments overlap */
+	uint64_t frag_peak;	   /* most datagrams one worker remembered at once */
 	uint64_t left_at_teardown; /* set by sx_flows_free_stats() only: nodes the
 				    * teardown still had to unlink, plus shards
 				    * that refused to be destroyed; 0 when every

@@ -121,6 +121,8 @@ struct sx_flows {
 	/* stats */
 	_Atomic uint64_t st_flows, st_packets, st_bytes, st_batches, st_resizes, st_replaced,
 	    st_lost, st_peak_live, st_capped;
+	_Atomic uint64_t st_fjoined, st_fheld, st_funmatched, st_fdropped, st_fevicted, st_foverlap,
+	    st_fpeak;
 	char gp_token; /* TSan: models the grace period's happens-before */
 };
 
@@ -146,6 +148,8 @@ struct sx_flows_worker {
 	size_t nevict, evict_cap;
 	struct sx_buf out;
 	int err;
+	/* fragments of the current capture (flow_frag.c) */
+	struct sx_frags *frags;
 	/* the current capture (flow_unit.c) */
 	struct {
 		uint32_t file;
@@ -236,6 +240,39 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz);
 /* Add the tokens of src to the list dst (len *dlen, size dsz); true if some
  * did not fit. */
 bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, const char *src);
+
+/* ---- flow_frag.c ---- */
+struct sx_frags;
+
+struct sx_frag_stats {
+	uint64_t joined, held, unmatched, dropped, evicted, overlap, peak;
+};
+
+/* What to do with a fragment. */
+enum sx_frag_act {
+	SX_FRAG_PASS,  /* a first fragment: count it as it is */
+	SX_FRAG_COUNT, /* a later fragment: count the view instead */
+	SX_FRAG_HELD,  /* held until its first fragment comes */
+	SX_FRAG_DROP,  /* counted in no flow (a counter says why) */
+};
+
+/* A fixed-size table (no allocation afterwards).  0 or -ENOMEM. */
+int sx_frags__new(struct sx_frags **out);
+void sx_frags__free(struct sx_frags *t);
+/* Forget every datagram (held fragments count as unmatched). */
+void sx_frags__reset(struct sx_frags *t);
+const struct sx_frag_stats *sx_frags__stats(const struct sx_frags *t);
+/* Whether pkt is a fragment that the table handles (TCP/UDP, not atomic). */
+bool sx_frags__tracked(const struct sx_pkt *pkt);
+/*
+ * sx_frags__packet - classify a tracked fragment at time ts.  For
+ * SX_FRAG_COUNT, *view is pkt's headers with its datagram's ports (borrowed
+ * from the table, valid until the next call).  After an SX_FRAG_PASS, call
+ * sx_frags__replay() until NULL: the held fragments of that datagram.
+ */
+enum sx_frag_act sx_frags__packet(struct sx_frags *t, const struct sx_pkt *pkt, int64_t ts,
+				  const struct sx_pkt **view);
+const struct sx_pkt *sx_frags__replay(struct sx_frags *t);
 
 /* ---- flow_spill.c ---- */
 int sx_spill__init(struct sx_spill *s, const char *dir);

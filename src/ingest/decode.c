@@ -262,13 +262,13 @@ static void decode_ipv4(struct sx_pkt *pkt, struct sx_cursor *c)
 {
 	const uint8_t *start = c->p;
 	uint8_t vihl = sx_cur_u8(c);
-	uint16_t total, frag;
+	uint16_t total, id, frag;
 	size_t hlen, avail;
 	struct sx_cursor opt, l4;
 
 	sx_cur_skip(c, 1);
 	total = sx_cur_be16(c);
-	sx_cur_skip(c, 2);
+	id = sx_cur_be16(c);
 	frag = sx_cur_be16(c);
 	pkt->ttl = sx_cur_u8(c);
 	pkt->ip_proto = sx_cur_u8(c);
@@ -291,6 +291,12 @@ static void decode_ipv4(struct sx_pkt *pkt, struct sx_cursor *c)
 	}
 	pkt->frag = (frag & 0x2000) || (frag & 0x1fff);
 	pkt->frag_later = (frag & 0x1fff) != 0;
+	if (pkt->frag) {
+		pkt->ip_id = id;
+		pkt->frag_off = (uint32_t)(frag & 0x1fff) * 8;
+		pkt->frag_len = (uint32_t)(total - hlen);
+		pkt->frag_more = (frag & 0x2000) != 0;
+	}
 	/* Options: look for Router Alert (type 148), RFC 2113. */
 	c->p = start + 20;
 	opt = sx_cur_sub(c, hlen - 20);
@@ -380,11 +386,12 @@ static void decode_ipv6(struct sx_pkt *pkt, struct sx_cursor *c)
 			break;
 		case 44: { /* fragment: next, reserved, offset|M, id */
 			uint16_t offm;
+			uint32_t id;
 
 			next = sx_cur_u8(&p);
 			sx_cur_skip(&p, 1);
 			offm = sx_cur_be16(&p);
-			sx_cur_skip(&p, 4);
+			id = sx_cur_be32(&p);
 			if (p.bad) {
 				set_status(pkt, SX_DEC_TRUNCATED);
 				return;
@@ -397,6 +404,10 @@ static void decode_ipv6(struct sx_pkt *pkt, struct sx_cursor *c)
 			}
 			len -= 8;
 			nh = next;
+			pkt->ip_id = id;
+			pkt->frag_off = offm & 0xfff8;
+			pkt->frag_len = (uint32_t)len;
+			pkt->frag_more = (offm & 1) != 0;
 			if (pkt->frag_later) {
 				pkt->ip_proto = nh;
 				return;

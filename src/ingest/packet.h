@@ -294,7 +294,15 @@ struct sx_pkt {
 	uint8_t ttl;	  /* TTL or hop limit */
 	bool frag;	  /* part of a fragmented datagram */
 	bool frag_later;  /* not the first fragment: no transport header */
-	bool ip_opt_ra;	  /* IPv4 Router Alert option present */
+	/* fragments only (frag set), else 0: IPv4 identification (16 bits) or
+	 * IPv6 Fragment header identification (32 bits); the offset of this
+	 * fragment's data in the datagram, in bytes; its length as announced by
+	 * the IP header (not bounded by the capture); the More Fragments bit */
+	uint32_t ip_id;
+	uint32_t frag_off;
+	uint32_t frag_len;
+	bool frag_more;
+	bool ip_opt_ra; /* IPv4 Router Alert option present */
 
 	/* transport layer */
 	uint16_t sport, dport;

@@ -61,6 +61,60 @@ size_t sx_tf_eth(uint8_t *out, size_t cap, const uint8_t *ip, size_t iplen)
 	return 14 + iplen;
 }
 
+size_t sx_tf_frag(uint8_t *out, size_t cap, const char *src, const char *dst, uint8_t proto,
+		  uint32_t id, uint32_t off, int more, const void *data, size_t dlen)
+{
+	uint8_t ip[65600];
+	size_t h;
+
+	if (strchr(src, ':')) {
+		uint16_t offm = (uint16_t)((off & 0xfff8) | (more ? 1 : 0));
+
+		h = ip_header(ip, sizeof(ip), src, dst, 44, dlen + 8);
+		if (!h)
+			return 0;
+		ip[h] = proto;
+		ip[h + 1] = 0;
+		ip[h + 2] = (uint8_t)(offm >> 8);
+		ip[h + 3] = (uint8_t)offm;
+		ip[h + 4] = (uint8_t)(id >> 24);
+		ip[h + 5] = (uint8_t)(id >> 16);
+		ip[h + 6] = (uint8_t)(id >> 8);
+		ip[h + 7] = (uint8_t)id;
+		h += 8;
+	} else {
+		uint16_t fo = (uint16_t)(((off / 8) & 0x1fff) | (more ? 0x2000 : 0));
+
+		h = ip_header(ip, sizeof(ip), src, dst, proto, dlen);
+		if (!h)
+			return 0;
+		ip[4] = (uint8_t)(id >> 8);
+		ip[5] = (uint8_t)id;
+		ip[6] = (uint8_t)(fo >> 8);
+		ip[7] = (uint8_t)fo;
+	}
+	if (dlen)
+		memcpy(ip + h, data, dlen);
+	return sx_tf_eth(out, cap, ip, h + dlen);
+}
+
+size_t sx_tf_udp_datagram(uint8_t *out, size_t cap, uint16_t sport, uint16_t dport,
+			  const void *payload, size_t plen)
+{
+	if (plen + 8 > cap || plen + 8 > 65535)
+		return 0;
+	out[0] = (uint8_t)(sport >> 8);
+	out[1] = (uint8_t)sport;
+	out[2] = (uint8_t)(dport >> 8);
+	out[3] = (uint8_t)dport;
+	out[4] = (uint8_t)((plen + 8) >> 8);
+	out[5] = (uint8_t)(plen + 8);
+	out[6] = out[7] = 0;
+	if (plen)
+		memcpy(out + 8, payload, plen);
+	return plen + 8;
+}
+
 size_t sx_tf_udp(uint8_t *out, size_t cap, const char *src, uint16_t sport, const char *dst,
 		 uint16_t dport, const void *payload, size_t plen)
 {

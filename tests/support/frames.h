@@ -18,6 +18,18 @@ size_t sx_tf_tcp(uint8_t *out, size_t cap, const char *src, uint16_t sport, cons
 /* Raw IP datagram (no link layer) with the given protocol and payload. */
 size_t sx_tf_ip(uint8_t *out, size_t cap, const char *src, const char *dst, uint8_t proto,
 		const void *payload, size_t plen);
+/*
+ * One IP fragment in an Ethernet frame: data (dlen bytes, a multiple of 8
+ * unless last) is the slice of the transport datagram (header included)
+ * that starts off bytes into it.  IPv4 puts id (16 bits) in the header;
+ * IPv6 adds a Fragment header with id.  more: the More Fragments bit.
+ */
+size_t sx_tf_frag(uint8_t *out, size_t cap, const char *src, const char *dst, uint8_t proto,
+		  uint32_t id, uint32_t off, int more, const void *data, size_t dlen);
+/* A UDP datagram (header + payload) without IP, for slicing into fragments;
+ * returns its length. */
+size_t sx_tf_udp_datagram(uint8_t *out, size_t cap, uint16_t sport, uint16_t dport,
+			  const void *payload, size_t plen);
 /* Prepend an Ethernet header (type 0x0800 or 0x86dd from the IP version). */
 size_t sx_tf_eth(uint8_t *out, size_t cap, const uint8_t *ip, size_t iplen);
 
