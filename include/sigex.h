@@ -194,7 +194,9 @@ SX_API int sx_extract_add_background(struct sx_extract *ex, const char *path);
  *           leaves csv_dir as it was.
  * Returns 0 when mining ran: captures that could not be read are reported by
  * sx_extract_capture_status(), not here.  Fails with -EINVAL (no capture,
- * bad events or names file), -ENODATA (no capture could be read),
+ * bad names file), SX_EXTRACT_E_USAGE (a bad row of the events file, or a
+ * capture it names that is not given: the message names file and line),
+ * -ENODATA (no capture could be read),
  * -EADDRNOTAVAIL (the device's IPv4 address is in no packet of the
  * captures; the message names the addresses they hold, most packets first),
  * -EIO or -errno (a CSV could not be written), SX_EXTRACT_E_STOPPED or

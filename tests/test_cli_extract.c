@@ -965,3 +965,24 @@ Test(cli_extract, events_all_outside_the_captures)
 	free(ev);
 	free(pcap);
 }
+
+Test(cli_extract, bad_events_rows_are_usage_errors)
+{
+	char *pcap = labelled_capture(), *ev = sub("bad.csv"), *out = NULL, *err = NULL, *args;
+
+	cr_assert_eq(sx_tt_write(ev, "+100,on\n+4:6,off\n", 17), 0);
+	cr_assert(asprintf(&args, "dev 10.0.0.5 '%s' --events '%s' -q -o '%s/bad'", pcap, ev, dir) >
+		  0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 2, "%s", err);
+	cr_assert(strstr(err, "bad.csv: line 2: expected [capture,]time[,label]"), "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(sx_tt_write(ev, "other.pcap,+100,on\n", 19), 0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 2, "%s", err);
+	cr_assert(strstr(err, "no capture named \"other.pcap\" among those given"), "%s", err);
+	free(out);
+	free(err);
+	free(args);
+	free(ev);
+	free(pcap);
+}

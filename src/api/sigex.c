@@ -1044,6 +1044,7 @@ static int labels_setup(struct sx_extract *ex)
 static int place_events(struct sx_extract *ex)
 {
 	struct sx_addr dev = {.family = 4};
+	char why[MSG_MAX - 64] = "";
 	struct sx_align_cfg acfg;
 	bool *applies;
 	size_t i;
@@ -1068,14 +1069,13 @@ static int place_events(struct sx_extract *ex)
 				  .device = &dev,
 				  .nthreads = ex->nthreads,
 				  .filter = ex->filter};
-	ret =
-	    sx_events_place(ex->events, &acfg, &ex->windows, ex->placed, ex->msg, sizeof(ex->msg));
+	ret = sx_events_place(ex->events, &acfg, &ex->windows, ex->placed, why, sizeof(why));
 	free(applies);
 	if (ret == -ENOMEM)
 		return nomem(ex);
 	if (ret == SX_E_STOPPED)
 		return fail(ex, ret, "interrupted");
-	return ret ? fail(ex, -EINVAL, "%s", ex->msg) : 0;
+	return ret ? fail(ex, SX_E_USAGE, "events file: %s: %s", ex->events_path, why) : 0;
 }
 
 int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)
@@ -1110,7 +1110,7 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 		if (ret == -ENOMEM)
 			return nomem(ex);
 		if (ret)
-			return fail(ex, ret == SX_E_FORMAT ? -EINVAL : ret, "events file: %s",
+			return fail(ex, ret == SX_E_FORMAT ? SX_E_USAGE : ret, "events file: %s",
 				    why[0] ? why : sx_strerror(ret));
 		if ((uint64_t)ex->events->n * ex->ncaps > UNITS_MAX)
 			return fail(ex, -E2BIG,

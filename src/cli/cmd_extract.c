@@ -682,6 +682,8 @@ static int run(struct sx_extract *ex, const struct args *a)
 		if (ret != SX_EXTRACT_E_STOPPED)
 			report_captures(ex);
 		sx_cli_warn_capped(a->c.max_flows, sx_extract_flows_capped(ex));
+		if (ret == SX_EXTRACT_E_USAGE) /* a bad --events file */
+			return sx_cli_usage_error(cmd, "%s", sx_extract_message(ex));
 		sx_log(SX_LOG_ERROR, "%s",
 		       ret == SX_EXTRACT_E_STOPPED ? "interrupted" : sx_extract_message(ex));
 		return SX_EXIT_FAILURE;

@@ -404,14 +404,14 @@ static int find_capture(const struct sx_align_cfg *cfg, const char *c, char *msg
 		if (strcmp(shown, c) && strcmp(base_name(shown), c))
 			continue;
 		if (found >= 0) {
-			sx_msgf(msg, msglen, "events file: capture \"%s\" names both %s and %s", c,
+			sx_msgf(msg, msglen, "capture \"%s\" names both %s and %s", c,
 				cfg->paths[found], cfg->paths[i]);
 			return -EINVAL;
 		}
 		found = (int)i;
 	}
 	if (found < 0)
-		sx_msgf(msg, msglen, "events file: no capture named \"%s\" among those given", c);
+		sx_msgf(msg, msglen, "no capture named \"%s\" among those given", c);
 	return found < 0 ? -ENOENT : found;
 }
 
