@@ -32,11 +32,12 @@
  * each unit used is reported on stderr and in summary.csv.
  *
  * It runs once per device, under the device's lock (the device's other
- * units wait on it).  Addresses are counted in small open-addressing
- * tables keyed by the IPv4 address: one for the whole device, one per
- * capture (kept as a compact array for the per-unit rules).
+ * units wait on it).  Addresses are counted in maps (core/map.h) keyed by
+ * the IPv4 address: one for the whole device, one per capture (kept as a
+ * compact array for the per-unit rules).
  */
 #include "batch/batch_int.h"
+#include "core/map.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -62,9 +63,11 @@ struct addr_slot {
 	uint64_t mac;	   /* Ethernet source of the first frame it sent, packed; 0: none */
 };
 
+/* Addresses seen: a map (core/map.h) of struct addr_slot under mix(addr),
+ * set up at the first address ({0} is an empty map). */
 struct addr_map {
-	struct addr_slot *s;
-	size_t cap, n;
+	struct sx_map map;
+	bool ready;
 };
 
 /* One capture's addresses, compacted. */
@@ -83,33 +86,38 @@ static uint64_t mix(uint32_t a)
 
 static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
 {
-	size_t i;
+	uint64_t h = mix(a);
+	struct addr_slot *s;
+	size_t pos = SX_MAP_START;
 
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 256, k;
-		struct addr_slot *ns = sx_calloc_array(ncap, sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		for (k = 0; k < m->cap; k++) {
-			if (!m->s[k].used)
-				continue;
-			for (i = mix(m->s[k].addr) & (ncap - 1); ns[i].used;
-			     i = (i + 1) & (ncap - 1))
-				;
-			ns[i] = m->s[k];
-		}
-		free(m->s);
-		m->s = ns;
-		m->cap = ncap;
+	if (!m->ready) {
+		sx_map_init(&m->map, sizeof(struct addr_slot), 256, 50);
+		m->ready = true;
 	}
-	for (i = mix(a) & (m->cap - 1); m->s[i].used; i = (i + 1) & (m->cap - 1))
-		if (m->s[i].addr == a)
-			return &m->s[i];
-	m->s[i].used = true;
-	m->s[i].addr = a;
-	m->n++;
-	return &m->s[i];
+	s = sx_map_next(&m->map, h, &pos); /* mix() is a bijection: one entry */
+	if (s)
+		return s;
+	if (sx_map_reserve(&m->map, m->map.n + 1))
+		return NULL;
+	pos = SX_MAP_START;
+	while (sx_map_next(&m->map, h, &pos))
+		;
+	s = sx_map_add(&m->map, h, pos);
+	s->addr = a;
+	s->used = true;
+	return s;
+}
+
+/* The entry in slot k (< m->map.cap), or NULL. */
+static struct addr_slot *addr_at(const struct addr_map *m, size_t k)
+{
+	return sx_map_at(&m->map, k);
+}
+
+static void addr_free(struct addr_map *m)
+{
+	if (m->ready)
+		sx_map_fini(&m->map);
 }
 
 static bool candidate(const struct sx_addr *a, uint32_t *v)
@@ -199,15 +207,15 @@ static int read_capture(struct sx_batch_device *d, size_t i, struct addr_map *de
 		}
 	}
 	sx_capture_close(c);
-	if (!ret && one.n) {
-		ca->s = sx_calloc_array(one.n, sizeof(*ca->s));
+	if (!ret && one.map.n) {
+		ca->s = sx_calloc_array(one.map.n, sizeof(*ca->s));
 		if (!ca->s)
 			ret = -ENOMEM;
-		for (k = 0; ca->s && k < one.cap; k++)
-			if (one.s[k].used)
-				ca->s[ca->n++] = one.s[k];
+		for (k = 0; ca->s && k < one.map.cap; k++)
+			if (addr_at(&one, k))
+				ca->s[ca->n++] = *addr_at(&one, k);
 	}
-	free(one.s);
+	addr_free(&one);
 	return ret;
 }
 
@@ -272,9 +280,9 @@ static int unit_by_mac(const struct sx_batch_unit *cu, const struct cap_addrs *c
 	size_t k;
 	long ret = unit_map(u, ca, mac, &m);
 
-	for (k = 0; ret >= 0 && k < m.cap; k++)
-		if (m.s[k].used && better(&m.s[k], best, true))
-			best = &m.s[k];
+	for (k = 0; ret >= 0 && k < m.map.cap; k++)
+		if (addr_at(&m, k) && better(addr_at(&m, k), best, true))
+			best = addr_at(&m, k);
 	mac_text(mac, mt, sizeof(mt));
 	if (ret >= 0 && best) {
 		addr_text(best->addr, u->ipv4, sizeof(u->ipv4));
@@ -285,7 +293,7 @@ static int unit_by_mac(const struct sx_batch_unit *cu, const struct cap_addrs *c
 			 "%s in its %zu captures; set ipv4 in device.yaml",
 			 mt, u->ncaps);
 	}
-	free(m.s);
+	addr_free(&m);
 	return ret < 0 ? (int)ret : best != NULL;
 }
 
@@ -299,10 +307,10 @@ static int unit_common(struct sx_batch_unit *u, const struct cap_addrs *ca)
 	size_t k;
 	long withip = unit_map(u, ca, 0, &m);
 
-	for (k = 0; withip > 0 && k < m.cap; k++) {
-		const struct addr_slot *s = &m.s[k];
+	for (k = 0; withip > 0 && k < m.map.cap; k++) {
+		const struct addr_slot *s = addr_at(&m, k);
 
-		if (s->used && s->caps == (uint32_t)withip && better(s, best, false))
+		if (s && s->caps == (uint32_t)withip && better(s, best, false))
 			best = s;
 	}
 	if (best && (!best->sent || !best->mac))
@@ -311,7 +319,7 @@ static int unit_common(struct sx_batch_unit *u, const struct cap_addrs *ca)
 		addr_text(best->addr, u->ipv4, sizeof(u->ipv4));
 		mac_text(best->mac, u->mac, sizeof(u->mac));
 	}
-	free(m.s);
+	addr_free(&m);
 	return withip < 0 ? (int)withip : best != NULL;
 }
 
@@ -398,10 +406,10 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 			ret = -ENOMEM;
 		withip += ca[i].any;
 	}
-	for (k = 0; ret > 0 && k < m.cap; k++) {
-		struct addr_slot *s = &m.s[k];
+	for (k = 0; ret > 0 && k < m.map.cap; k++) {
+		struct addr_slot *s = addr_at(&m, k);
 
-		if (!s->used)
+		if (!s)
 			continue;
 		if (!most || s->caps > most->caps ||
 		    (s->caps == most->caps &&
@@ -467,7 +475,7 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 	for (i = 0; i < d->nfiles; i++)
 		free(ca[i].s);
 	free(ca);
-	free(m.s);
+	addr_free(&m);
 	return ret;
 }
 
