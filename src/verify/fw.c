@@ -31,6 +31,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "core/map.h"
 #include "core/util.h"
 
 #define DEFAULT_TIMEOUT 3600 /* nfqueue.h */
@@ -65,8 +66,7 @@ struct sx_verify_fw {
 	struct vx_counter *ctrs;
 	struct vx_dns_entry *dns;
 	size_t ndns, capdns;
-	struct vx_flow *flows; /* open addressing, power of two */
-	size_t nflows, capflows;
+	struct sx_map flows;	   /* of struct vx_flow, under XXH3(key) */
 	struct vx_flow *last_flow; /* of the last device packet */
 };
 
@@ -133,53 +133,32 @@ static void flow_key(const struct sx_pkt *pkt, struct vx_flow_key *k, bool *fwd)
 	}
 }
 
-static int flows_grow(struct sx_verify_fw *fw)
-{
-	size_t cap = fw->capflows ? fw->capflows * 2 : FLOWS_MIN;
-	struct vx_flow *t = sx_calloc_array(cap, sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < fw->capflows; i++) {
-		struct vx_flow *f = &fw->flows[i];
-		size_t h;
-
-		if (!f->used)
-			continue;
-		h = (size_t)XXH3_64bits(&f->key, sizeof(f->key)) & (cap - 1);
-		while (t[h].used)
-			h = (h + 1) & (cap - 1);
-		t[h] = *f;
-	}
-	free(fw->flows);
-	fw->flows = t;
-	fw->capflows = cap;
-	return 0;
-}
-
-/* The packet's flow, created on its first packet (then *created). */
+/* The packet's flow, created on its first packet. */
 static struct vx_flow *flow_get(struct sx_verify_fw *fw, const struct sx_pkt *pkt, bool *fwd)
 {
 	struct vx_flow_key k;
-	size_t h;
+	struct vx_flow *f;
+	size_t pos = SX_MAP_START;
+	uint64_t h;
 
 	flow_key(pkt, &k, fwd);
-	if ((fw->nflows + 1) * 2 > fw->capflows && flows_grow(fw))
+	h = XXH3_64bits(&k, sizeof(k));
+	while ((f = sx_map_next(&fw->flows, h, &pos)))
+		if (memcmp(&f->key, &k, sizeof(k)) == 0)
+			return f;
+	if (sx_map_reserve(&fw->flows, fw->flows.n + 1))
 		return NULL;
-	h = (size_t)XXH3_64bits(&k, sizeof(k)) & (fw->capflows - 1);
-	while (fw->flows[h].used) {
-		if (memcmp(&fw->flows[h].key, &k, sizeof(k)) == 0)
-			return &fw->flows[h];
-		h = (h + 1) & (fw->capflows - 1);
-	}
-	fw->flows[h].used = true;
-	fw->flows[h].key = k;
-	fw->flows[h].orig_fwd = *fwd;
-	fw->flows[h].kind = -1;
-	fw->flows[h].first_file = pkt->file;
-	fw->flows[h].first_index = pkt->index;
-	fw->nflows++;
-	return &fw->flows[h];
+	pos = SX_MAP_START;
+	while (sx_map_next(&fw->flows, h, &pos))
+		;
+	f = sx_map_add(&fw->flows, h, pos);
+	f->used = true;
+	f->key = k;
+	f->orig_fwd = *fwd;
+	f->kind = -1;
+	f->first_file = pkt->file;
+	f->first_index = pkt->index;
+	return f;
 }
 
 /* ---- the DNS table (dns_map.c) ---- */
@@ -807,7 +786,8 @@ int sx_verify_fw_new(const struct sx_verify_profile *p, struct sx_verify_fw **ou
 	fw->p = p;
 	fw->is = sx_calloc_array(p->ninters ? p->ninters : 1, sizeof(*fw->is));
 	fw->ctrs = sx_calloc_array(p->npol ? p->npol : 1, sizeof(*fw->ctrs));
-	if (!fw->is || !fw->ctrs || flows_grow(fw)) {
+	sx_map_init(&fw->flows, sizeof(struct vx_flow), FLOWS_MIN, 50);
+	if (!fw->is || !fw->ctrs || sx_map_reserve(&fw->flows, 1)) {
 		sx_verify_fw_free(fw);
 		return -ENOMEM;
 	}
@@ -828,8 +808,7 @@ void sx_verify_fw_reset(struct sx_verify_fw *fw)
 	for (size_t i = 0; i < fw->ndns; i++)
 		free(fw->dns[i].addrs);
 	fw->ndns = 0;
-	memset(fw->flows, 0, fw->capflows * sizeof(*fw->flows));
-	fw->nflows = 0;
+	sx_map_clear(&fw->flows);
 	fw->has_mac = p->has_mac;
 	memcpy(fw->mac, p->mac, 6);
 }
@@ -857,7 +836,7 @@ void sx_verify_fw_free(struct sx_verify_fw *fw)
 	for (size_t i = 0; i < fw->ndns; i++)
 		free(fw->dns[i].addrs);
 	free(fw->dns);
-	free(fw->flows);
+	sx_map_fini(&fw->flows);
 	free(fw->is);
 	free(fw->ctrs);
 	free(fw);
@@ -868,8 +847,12 @@ struct vx_flow *sx_verify__fw_last_flow(struct sx_verify_fw *fw)
 	return fw->last_flow;
 }
 
-size_t sx_verify__fw_flows(const struct sx_verify_fw *fw, const struct vx_flow **flows)
+size_t sx_verify__fw_nslots(const struct sx_verify_fw *fw)
 {
-	*flows = fw->flows;
-	return fw->capflows;
+	return fw->flows.cap;
+}
+
+const struct vx_flow *sx_verify__fw_flow_at(const struct sx_verify_fw *fw, size_t i)
+{
+	return sx_map_at(&fw->flows, i);
 }

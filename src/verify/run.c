@@ -176,7 +176,6 @@ static int replay(struct worker *w, uint32_t fi)
 	const char *path = w->cfg->paths[fi];
 	struct sx_capture *cap;
 	struct sx_pkt pkt;
-	const struct vx_flow *flows;
 	size_t nslots;
 	int ret;
 
@@ -243,12 +242,14 @@ static int replay(struct worker *w, uint32_t fi)
 		ret = 0;
 	}
 	sx_capture_close(cap);
-	nslots = sx_verify__fw_flows(w->fw, &flows);
+	nslots = sx_verify__fw_nslots(w->fw);
 	for (size_t i = 0; i < nslots; i++) {
-		if (!flows[i].used)
+		const struct vx_flow *f = sx_verify__fw_flow_at(w->fw, i);
+
+		if (!f)
 			continue;
 		fr->flows++;
-		if (!flows[i].denied)
+		if (!f->denied)
 			fr->flows_allowed++;
 	}
 	return ret < 0 ? ret : 0;

@@ -164,8 +164,10 @@ struct vx_flow {
 /* fw.c internals for run.c */
 void sx_verify_fw_set_stateless(struct sx_verify_fw *fw, bool stateless);
 struct vx_flow *sx_verify__fw_last_flow(struct sx_verify_fw *fw);
-/* The flow table's slots (unused ones have used false). */
-size_t sx_verify__fw_flows(const struct sx_verify_fw *fw, const struct vx_flow **flows);
+/* The flow table's slots, and the flow in slot i (< nslots), NULL when the
+ * slot is empty. */
+size_t sx_verify__fw_nslots(const struct sx_verify_fw *fw);
+const struct vx_flow *sx_verify__fw_flow_at(const struct sx_verify_fw *fw, size_t i);
 
 /* Address helpers (profile.c). */
 bool sx_verify__net_has(const struct vx_net *n, const struct sx_addr *a);
