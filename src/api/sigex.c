@@ -1697,17 +1697,23 @@ static const char *interaction_name(const struct sx_extract *ex, unsigned i)
 	return ex->events && i < ex->nlabs ? ex->labs[i].name : ex->event;
 }
 
+/* The profile writer's settings of ex (the interaction's name aside). */
+static struct sx_profile_cfg profile_cfg(const struct sx_extract *ex)
+{
+	return (struct sx_profile_cfg){.device = ex->device,
+				       .ipv4 = ex->ipv4,
+				       .ipv6 = ex->ipv6,
+				       .mac = ex->mac,
+				       .gateway = ex->gateway,
+				       .phone = ex->phone,
+				       .event = ex->event,
+				       .last_update = ex->last_update,
+				       .stats = ex->stats};
+}
+
 int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 {
-	struct sx_profile_cfg cfg = {.device = ex->device,
-				     .ipv4 = ex->ipv4,
-				     .ipv6 = ex->ipv6,
-				     .mac = ex->mac,
-				     .gateway = ex->gateway,
-				     .phone = ex->phone,
-				     .event = ex->event,
-				     .last_update = ex->last_update,
-				     .stats = ex->stats};
+	struct sx_profile_cfg cfg = profile_cfg(ex);
 	int ret = need_result(ex);
 
 	if (ret)
@@ -1757,15 +1763,7 @@ const char *sx_extract_notes(const struct sx_extract *ex)
 
 int sx_extract_write_device_profile(struct sx_extract *ex, const char *path)
 {
-	struct sx_profile_cfg cfg = {.device = ex->device,
-				     .ipv4 = ex->ipv4,
-				     .ipv6 = ex->ipv6,
-				     .mac = ex->mac,
-				     .gateway = ex->gateway,
-				     .phone = ex->phone,
-				     .event = ex->event,
-				     .last_update = ex->last_update,
-				     .stats = ex->stats};
+	struct sx_profile_cfg cfg = profile_cfg(ex);
 	struct sx_ytree **docs;
 	struct sx_out out;
 	unsigned i, n = 0;

@@ -94,17 +94,14 @@ static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
 		sx_map_init(&m->map, sizeof(struct addr_slot), 256, 50);
 		m->ready = true;
 	}
-	s = sx_map_next(&m->map, h, &pos); /* mix() is a bijection: one entry */
-	if (s)
-		return s;
 	if (sx_map_reserve(&m->map, m->map.n + 1))
 		return NULL;
-	pos = SX_MAP_START;
-	while (sx_map_next(&m->map, h, &pos))
-		;
-	s = sx_map_add(&m->map, h, pos);
-	s->addr = a;
-	s->used = true;
+	s = sx_map_next(&m->map, h, &pos); /* mix() is a bijection: one entry */
+	if (!s) {
+		s = sx_map_add(&m->map, h, pos);
+		s->addr = a;
+		s->used = true;
+	}
 	return s;
 }
 

@@ -143,14 +143,11 @@ static struct vx_flow *flow_get(struct sx_verify_fw *fw, const struct sx_pkt *pk
 
 	flow_key(pkt, &k, fwd);
 	h = XXH3_64bits(&k, sizeof(k));
+	if (sx_map_reserve(&fw->flows, fw->flows.n + 1))
+		return NULL;
 	while ((f = sx_map_next(&fw->flows, h, &pos)))
 		if (memcmp(&f->key, &k, sizeof(k)) == 0)
 			return f;
-	if (sx_map_reserve(&fw->flows, fw->flows.n + 1))
-		return NULL;
-	pos = SX_MAP_START;
-	while (sx_map_next(&fw->flows, h, &pos))
-		;
 	f = sx_map_add(&fw->flows, h, pos);
 	f->used = true;
 	f->key = k;
