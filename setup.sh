@@ -23,8 +23,9 @@ test_pkgs=("${demo_pkgs[@]}" "${base_tools[@]}"
 	# commands the suites run (zstd: the compressed inputs of cli_hostile;
 	# tshark and its wireshark-common tools: the field cross-checks)
 	zstd gzip tshark wireshark-common
-	# netns/veth tests (ip), unshare and setpriv (util-linux, above)
-	iproute2
+	# netns/veth tests (ip), unshare and setpriv (util-linux, above); the
+	# batch test that watches a unit's syscalls (strace)
+	iproute2 strace
 	# the firewall checker ../shared/firewall/check-profile.sh and its build
 	nftables python3-yaml python3-jinja2 libnetfilter-queue-dev libnetfilter-log-dev
 	libnftables-dev libnftnl-dev libmnl-dev libjansson-dev libnfnetlink-dev

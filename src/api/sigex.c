@@ -1193,6 +1193,9 @@ static void note(struct sx_extract *ex, const char *fmt, ...)
 	sx_buf_vprintf(&ex->notes, fmt, ap);
 	va_end(ap);
 	sx_buf_putc(&ex->notes, '\n');
+	/* sx_extract_notes() hands out a C string */
+	if (!sx_buf_reserve(&ex->notes, 1))
+		ex->notes.data[ex->notes.len] = '\0';
 }
 
 static void fmt_secs(char *buf, size_t bufsz, int64_t ns)
