@@ -54,7 +54,6 @@
 
 struct addr_slot {
 	uint32_t addr;
-	bool used;
 	uint32_t caps;	   /* captures holding it */
 	uint32_t last;	   /* 1 + index of the last capture counted */
 	uint64_t pkts;	   /* packets holding it (either end) */
@@ -100,7 +99,6 @@ static struct addr_slot *addr_get(struct addr_map *m, uint32_t a)
 	if (!s) {
 		s = sx_map_add(&m->map, h, pos);
 		s->addr = a;
-		s->used = true;
 	}
 	return s;
 }

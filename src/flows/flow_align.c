@@ -77,8 +77,7 @@ struct start {
 
 struct capture_act {
 	struct start *s;
-	uint32_t n, cap;
-	bool truncated;
+	uint32_t n, cap; /* at most STARTS_MAX: later starts are not kept */
 };
 
 struct conv {
@@ -125,10 +124,8 @@ static void act_file_begin(void *tctx, uint32_t file)
 
 static int push_start(struct capture_act *ca, int64_t ts, uint64_t key)
 {
-	if (ca->n == STARTS_MAX) {
-		ca->truncated = true;
+	if (ca->n == STARTS_MAX)
 		return 0;
-	}
 	if (ca->n == ca->cap) {
 		uint32_t ncap = ca->cap ? 2 * ca->cap : 256;
 		struct start *ns = sx_realloc_array(ca->s, ncap, sizeof(*ns));

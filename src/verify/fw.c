@@ -149,7 +149,6 @@ static struct vx_flow *flow_get(struct sx_verify_fw *fw, const struct sx_pkt *pk
 		if (memcmp(&f->key, &k, sizeof(k)) == 0)
 			return f;
 	f = sx_map_add(&fw->flows, h, pos);
-	f->used = true;
 	f->key = k;
 	f->orig_fwd = *fwd;
 	f->kind = -1;

@@ -153,7 +153,6 @@ struct vx_flow_key {
 
 struct vx_flow {
 	struct vx_flow_key key;
-	bool used;
 	bool orig_fwd; /* the first packet went a -> b */
 	int32_t kind;  /* first denied kind (run.c), -1 none */
 	uint32_t first_file;
