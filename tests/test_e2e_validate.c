@@ -99,76 +99,13 @@ Test(e2e_validate, tplink_held_out_rates)
 
 /* ---- hand-made captures with a rotating name ---- */
 
-static void dns_name(struct sx_tmsg *m, const char *name)
-{
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		sx_tm_put8(m, (uint8_t)l);
-		sx_tm_putbytes(m, name, l);
-		name += l + (dot ? 1 : 0);
-	}
-	sx_tm_put8(m, 0);
-}
-
-/* A query, or a response with one A record, for name. */
-static void dns_msg(struct sx_tmsg *m, const char *name, const uint8_t *addr)
-{
-	sx_tm_put16(m, 0x1234);
-	sx_tm_put16(m, addr ? 0x8180 : 0x0100);
-	sx_tm_put16(m, 1);
-	sx_tm_put16(m, addr ? 1 : 0);
-	sx_tm_put16(m, 0);
-	sx_tm_put16(m, 0);
-	dns_name(m, name);
-	sx_tm_put16(m, 1);
-	sx_tm_put16(m, 1);
-	if (addr) {
-		sx_tm_put16(m, 0xc00c);
-		sx_tm_put16(m, 1);
-		sx_tm_put16(m, 1);
-		sx_tm_put32(m, 60);
-		sx_tm_put16(m, 4);
-		sx_tm_putbytes(m, addr, 4);
-	}
-}
-
-/* A TLS ClientHello carrying server_name (RFC 8446 4.1.2, RFC 6066 3). */
-static void client_hello(struct sx_tmsg *m, const char *sni)
-{
-	uint16_t n = (uint16_t)strlen(sni);
-	uint16_t ext = (uint16_t)(9 + n); /* type, len, list len, type, name len, name */
-	uint16_t body = (uint16_t)(2 + 32 + 1 + 4 + 2 + 2 + 2 + ext);
-
-	sx_tm_put8(m, 22);
-	sx_tm_put16(m, 0x0301);
-	sx_tm_put16(m, (uint16_t)(4 + body));
-	sx_tm_put8(m, 1);
-	sx_tm_put24(m, body);
-	sx_tm_put16(m, 0x0303);
-	for (int i = 0; i < 32; i++)
-		sx_tm_put8(m, (uint8_t)i);
-	sx_tm_put8(m, 0);	/* session id */
-	sx_tm_put16(m, 2);	/* cipher suites */
-	sx_tm_put16(m, 0x1301); /* TLS_AES_128_GCM_SHA256 */
-	sx_tm_put8(m, 1);	/* compression */
-	sx_tm_put8(m, 0);
-	sx_tm_put16(m, ext);
-	sx_tm_put16(m, 0); /* server_name */
-	sx_tm_put16(m, (uint16_t)(5 + n));
-	sx_tm_put16(m, (uint16_t)(3 + n));
-	sx_tm_put8(m, 0);
-	sx_tm_put16(m, n);
-	sx_tm_putbytes(m, sni, n);
-}
-
 static void rotating_capture(const char *dir, int i)
 {
 	uint8_t frames[6][1600];
 	struct sx_tf_rec recs[6];
 	struct sx_tmsg m;
 	char name[64], cloud[32], path[1024];
+	const char *name_p = name;
 	uint8_t addr[4] = {203, 0, 113, (uint8_t)(10 + i)};
 	int64_t t = 1800000000 + i * 600;
 
@@ -176,11 +113,11 @@ static void rotating_capture(const char *dir, int i)
 	snprintf(cloud, sizeof(cloud), "203.0.113.%d", 10 + i);
 	memset(recs, 0, sizeof(recs));
 	memset(&m, 0, sizeof(m));
-	dns_msg(&m, name, NULL);
+	sx_tm_dns(&m, &name_p, 1, NULL);
 	recs[0].caplen = (uint32_t)sx_tf_udp(frames[0], sizeof(frames[0]), "192.168.1.50", 40000,
 					     "192.168.1.1", 53, m.b, m.n);
 	memset(&m, 0, sizeof(m));
-	dns_msg(&m, name, addr);
+	sx_tm_dns(&m, &name_p, 1, addr);
 	recs[1].caplen = (uint32_t)sx_tf_udp(frames[1], sizeof(frames[1]), "192.168.1.1", 53,
 					     "192.168.1.50", 40000, m.b, m.n);
 	recs[2].caplen = (uint32_t)sx_tf_tcp(frames[2], sizeof(frames[2]), "192.168.1.50", 50000,
@@ -188,7 +125,7 @@ static void rotating_capture(const char *dir, int i)
 	recs[3].caplen = (uint32_t)sx_tf_tcp(frames[3], sizeof(frames[3]), cloud, 443,
 					     "192.168.1.50", 50000, 0x12, NULL, 0);
 	memset(&m, 0, sizeof(m));
-	client_hello(&m, name);
+	sx_tm_client_hello(&m, name);
 	recs[4].caplen = (uint32_t)sx_tf_tcp(frames[4], sizeof(frames[4]), "192.168.1.50", 50000,
 					     cloud, 443, 0x18, m.b, m.n);
 	recs[5].caplen = (uint32_t)sx_tf_tcp(frames[5], sizeof(frames[5]), cloud, 443,

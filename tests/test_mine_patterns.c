@@ -197,6 +197,83 @@ Test(mine_patterns, support_decides)
 	}
 }
 
+/* A session to the TLS service of tls_row() that was open before
+ * occurrence i began: no ClientHello, so no SNI, and other sizes. */
+static struct rowspec continuing_row(unsigned i, const char *host)
+{
+	struct rowspec r = tls_row(i, S / 2);
+
+	r.rsp_host = host;
+	r.pkts[0] = 3;
+	r.pkts[1] = 4;
+	r.bytes[0] = 310;
+	r.bytes[1] = 620 + i;
+	r.attrs = "";
+	return r;
+}
+
+/* One service, one pattern (20 occurrences, support 0.9): the service is a
+ * new TLS session in 12 of them and a continuing one in 8; the two shapes
+ * are one pattern of full support. */
+Test(mine_patterns, one_service_whatever_the_shape)
+{
+	const struct sx_mine_pattern *p;
+	struct sx_mine_result *r;
+	struct sx_mine *m = miner(0.9);
+	struct rowspec row;
+	unsigned i;
+
+	for (i = 0; i < 20; i++) {
+		row = i < 12 ? tls_row(i, 50000000) : continuing_row(i, "api.vendor.example");
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1, "one pattern, not two shapes below support");
+	p = &r->patterns[0];
+	cr_assert_eq(p->support, 20);
+	cr_assert_eq(p->nflows, 20);
+	cr_assert_str_eq(p->app.tls_sni, "api.vendor.example", "the new sessions' SNI");
+	cr_assert_eq(p->fixed_port, 443);
+	cr_assert_eq(p->bytes[SX_MINE_CLIENT].min, 310, "the shapes are its statistics");
+	cr_assert_eq(p->bytes[SX_MINE_CLIENT].max, 2236);
+	sx_mine_result_free(r);
+
+	/* the same shapes to another server are another service: two clusters,
+	 * each below support */
+	m = miner(0.9);
+	for (i = 0; i < 20; i++) {
+		row = i < 12 ? tls_row(i, 50000000) : continuing_row(i, "other.vendor.example");
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 0);
+	cr_assert_eq(r->nclusters, 2);
+	sx_mine_result_free(r);
+}
+
+/* Different application identities are different meanings: two SNIs on one
+ * server and port stay apart, and a session without an SNI that could
+ * continue either joins neither. */
+Test(mine_patterns, identities_that_differ_stay_apart)
+{
+	struct sx_mine_result *r;
+	struct sx_mine *m = miner(0);
+	struct rowspec row;
+	unsigned i;
+
+	for (i = 0; i < 6; i++) {
+		row = tls_row(i, 50000000);
+		if (i % 2)
+			row.attrs = "tls.sni=cdn.another.example";
+		add(m, SX_MINE_EVENT, 0, &row);
+		row = continuing_row(i, "api.vendor.example");
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->nclusters, 3, "two identities and the sessions that continue one of them");
+	sx_mine_result_free(r);
+}
+
 Test(mine_patterns, identity_of_a_tls_pattern)
 {
 	struct sx_mine *m = miner(0);

@@ -25,7 +25,10 @@
  *      start offset, hashed with seeded XXH3 into 2^32 signed dimensions.
  *   2. Flows of all occurrences are clustered by cosine similarity,
  *      threshold 0.6, with deterministic DP-means (cluster.c); flows of
- *      different IP protocols never meet.
+ *      different IP protocols never meet.  Clusters of one service (peer,
+ *      transport, service port, application identity) are then merged
+ *      (merge.c): support counts the occurrences of a service, whatever
+ *      the shape of its flows.
  *   3. A cluster present in at least ceil(support x N) occurrences is a
  *      pattern (patterns.c); its identity (ends, fixed port, application
  *      fields), statistics and id are computed from its member flows.
@@ -619,7 +622,8 @@ static int vectorise(struct sx_mine *m, struct sx_mine_flow **flows, uint32_t n,
 	return ret;
 }
 
-/* Step 2: cluster the occurrences' flows; *assign (caller frees) gets each
+/* Step 2: cluster the occurrences' flows, then merge the clusters of one
+ * service (merge.c); *assign (caller frees) gets each
  * flow's cluster.  The number of clusters, or a negative error. */
 static long cluster_events(const struct sx_mine *m, const struct sets *s, uint32_t **assign)
 {
@@ -635,6 +639,9 @@ static long cluster_events(const struct sx_mine *m, const struct sets *s, uint32
 		group[i] = s->ev[i]->ip_proto;
 	}
 	k = sx_mine__cluster(vecs, group, s->nev, m->cfg.threshold, m->cfg.nthreads, *assign);
+	if (k >= 0)
+		k = sx_mine__merge_services((const struct sx_mine_flow *const *)s->ev, s->nev,
+					    *assign, (uint32_t)k);
 	if (k >= 0 && sx_mine__stop_at(0))
 		k = SX_E_STOPPED;
 out_free:

@@ -174,6 +174,18 @@ bool sx_mine__is_name(const char *host, const struct sx_addr *addr);
 long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *group, uint32_t n,
 		      double tau, unsigned nthreads, uint32_t *assign);
 
+/*
+ * sx_mine__merge_services - merge the clusters of one service (merge.c):
+ * flows[i] is in cluster assign[i] of k; assign is renumbered in place,
+ * still in the order of each cluster's first member.  Returns the new
+ * number of clusters, or -ENOMEM (assign unchanged).
+ */
+long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
+			     uint32_t k);
+/* Whether an attribute key names the application (an identifying key:
+ * DNS question, HTTP request, TLS SNI, ...; see merge.c). */
+bool sx_mine__is_id_key(const char *k, size_t klen);
+
 /* Centroids of clusters, for matching other vectors against them. */
 struct sx_mine_centroids;
 

@@ -8,9 +8,10 @@
  * DESIGN
  *
  * Support.  A cluster's support is the number of occurrences holding at
- * least one of its flows.  It is a pattern when the support reaches
- * ceil(support x N) (at least 1); a flow that recurs in fewer occurrences
- * is not a pattern.
+ * least one of its flows; the clusters of one service were merged before
+ * (merge.c), so this counts the occurrences of the service.  It is a
+ * pattern when the support reaches ceil(support x N) (at least 1); a flow
+ * that recurs in fewer occurrences is not a pattern.
  *
  * Orientation and ends.  Each flow is seen from its client and its server
  * (mine.h).  An end is named by its resolved name when all the flows of the
@@ -184,15 +185,7 @@ static uint32_t ceil_frac(double f, uint32_t n)
 
 static bool id_key(const char *k)
 {
-	static const char *const keys[] = {"dns.q", "mdns.q", "llmnr.q", "http.req",	 "coap",
-					   "ssdp",  "dhcp",   "tplink",	 "tplink.reply", "mqtt",
-					   "ntp",   "igmp",   "icmp",	 "icmpv6",	 "tls.sni"};
-	size_t i;
-
-	for (i = 0; i < SX_ARRAY_SIZE(keys); i++)
-		if (!strcmp(k, keys[i]))
-			return true;
-	return false;
+	return sx_mine__is_id_key(k, strlen(k));
 }
 
 /*

@@ -67,3 +67,70 @@ void sx_tt_assert_printable(const char *s, size_t sz)
 			  (unsigned char)s[i], i, s);
 	cr_assert_lt(i, sz, "no NUL");
 }
+
+static void dns_name(struct sx_tmsg *m, const char *name)
+{
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+
+		sx_tm_put8(m, (uint8_t)l);
+		sx_tm_putbytes(m, name, l);
+		name += l + (dot ? 1 : 0);
+	}
+	sx_tm_put8(m, 0);
+}
+
+void sx_tm_dns(struct sx_tmsg *m, const char *const *qnames, size_t nq, const uint8_t *a4)
+{
+	size_t i;
+
+	sx_tm_put16(m, 0x1234);
+	sx_tm_put16(m, a4 ? 0x8180 : 0x0100);
+	sx_tm_put16(m, (uint16_t)nq);
+	sx_tm_put16(m, a4 ? 1 : 0);
+	sx_tm_put16(m, 0);
+	sx_tm_put16(m, 0);
+	for (i = 0; i < nq; i++) {
+		dns_name(m, qnames[i]);
+		sx_tm_put16(m, 1);
+		sx_tm_put16(m, 1);
+	}
+	if (a4) {
+		sx_tm_put16(m, 0xc00c); /* the first question's name */
+		sx_tm_put16(m, 1);
+		sx_tm_put16(m, 1);
+		sx_tm_put32(m, 60);
+		sx_tm_put16(m, 4);
+		sx_tm_putbytes(m, a4, 4);
+	}
+}
+
+void sx_tm_client_hello(struct sx_tmsg *m, const char *sni)
+{
+	uint16_t n = (uint16_t)strlen(sni);
+	uint16_t ext = (uint16_t)(9 + n); /* type, len, list len, type, name len, name */
+	uint16_t body = (uint16_t)(2 + 32 + 1 + 4 + 2 + 2 + 2 + ext);
+	int i;
+
+	sx_tm_put8(m, 22);
+	sx_tm_put16(m, 0x0301);
+	sx_tm_put16(m, (uint16_t)(4 + body));
+	sx_tm_put8(m, 1);
+	sx_tm_put24(m, body);
+	sx_tm_put16(m, 0x0303);
+	for (i = 0; i < 32; i++)
+		sx_tm_put8(m, (uint8_t)i);
+	sx_tm_put8(m, 0);	/* session id */
+	sx_tm_put16(m, 2);	/* cipher suites */
+	sx_tm_put16(m, 0x1301); /* TLS_AES_128_GCM_SHA256 */
+	sx_tm_put8(m, 1);	/* compression */
+	sx_tm_put8(m, 0);
+	sx_tm_put16(m, ext);
+	sx_tm_put16(m, 0); /* server_name */
+	sx_tm_put16(m, (uint16_t)(5 + n));
+	sx_tm_put16(m, (uint16_t)(3 + n));
+	sx_tm_put8(m, 0);
+	sx_tm_put16(m, n);
+	sx_tm_putbytes(m, sni, n);
+}

@@ -1,0 +1,263 @@
+/*
+ * merge.c - one service, one cluster.
+ *
+ * DESIGN
+ *
+ * The clustering (cluster.c) follows the shape of a flow as well as its
+ * service: sizes, packet lengths and timing separate two exchanges with one
+ * server.  That is right for grouping, wrong for counting: a Hue bridge
+ * reaches data.meethue.com:443 in every occurrence, as a new TLS session in
+ * some and as a session already open before the capture in the others (no
+ * ClientHello, other sizes).  The two shapes fall in two clusters, each
+ * below the support, and the service that is in every occurrence would give
+ * no pattern.  So, before support is counted, clusters of one service are
+ * merged: a pattern's support is the number of occurrences in which its
+ * service occurs, whatever the shape of its flows; the shapes remain in the
+ * pattern's statistics.
+ *
+ * A flow's service is (IP protocol, service port or "none", server host,
+ * application identity), where the server host is its resolved name, else
+ * its address text, and the application identity is the sorted set of its
+ * identifying attributes (sx_mine__is_id_key: DNS, mDNS and LLMNR
+ * questions, HTTP and CoAP requests, SSDP, DHCP type, TP-Link commands,
+ * MQTT, NTP, IGMP, ICMP, TLS SNI; never sizes, ports of the client or
+ * secondary attributes).  A cluster's service is the one most of its flows
+ * have (ties: the smaller hash).  Then
+ *   - clusters with equal services merge;
+ *   - a cluster with no application identity (plain TCP or UDP, a TLS
+ *     session whose ClientHello was not captured) joins the clusters of the
+ *     same protocol, port and server when they all have one identity, and
+ *     stays apart when they have several (it cannot be told which it
+ *     continues);
+ *   - clusters whose identities differ never merge: a different question,
+ *     request or SNI is a different meaning, not a different shape.
+ * Services are compared by 64-bit XXH3 hashes of their text.
+ *
+ * The merged cluster takes the number of its first member cluster and the
+ * clusters are renumbered in that order, so the result is as deterministic
+ * as the clustering.  O(n log n + k log k); no allocation per flow beyond
+ * three arrays of n and k entries.
+ */
+#include "mine/mine_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "core/util.h"
+#include "flows/flows.h"
+
+bool sx_mine__is_id_key(const char *k, size_t klen)
+{
+	static const char *const keys[] = {"dns.q", "mdns.q", "llmnr.q", "http.req",	 "coap",
+					   "ssdp",  "dhcp",   "tplink",	 "tplink.reply", "mqtt",
+					   "ntp",   "igmp",   "icmp",	 "icmpv6",	 "tls.sni"};
+	size_t i;
+
+	for (i = 0; i < SX_ARRAY_SIZE(keys); i++)
+		if (strlen(keys[i]) == klen && !memcmp(k, keys[i], klen))
+			return true;
+	return false;
+}
+
+/* The identifying attributes of attrs ("k=v k=v ..."), as a sorted set.
+ * Returns their number (at most max). */
+static unsigned id_tokens(const char *attrs, const char **tok, size_t *len, unsigned max)
+{
+	const char *p = attrs;
+	unsigned n = 0, i, j;
+
+	while (*p && n < max) {
+		size_t l = strcspn(p, " ");
+		const char *eq = memchr(p, '=', l);
+
+		if (eq && sx_mine__is_id_key(p, (size_t)(eq - p))) {
+			tok[n] = p;
+			len[n++] = l;
+		}
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	for (i = 1; i < n; i++) /* insertion sort: a flow has few */
+		for (j = i; j > 0; j--) {
+			size_t m = len[j - 1] < len[j] ? len[j - 1] : len[j];
+			int c = memcmp(tok[j - 1], tok[j], m);
+			const char *t;
+			size_t tl;
+
+			if (c < 0 || (c == 0 && len[j - 1] <= len[j]))
+				break;
+			t = tok[j], tok[j] = tok[j - 1], tok[j - 1] = t;
+			tl = len[j], len[j] = len[j - 1], len[j - 1] = tl;
+		}
+	return n;
+}
+
+struct svc {
+	uint64_t where; /* protocol, port, server host */
+	uint64_t app;	/* application identity; 0 when none */
+	uint32_t cluster;
+};
+
+#define ID_MAX 64 /* identifying attributes hashed per flow */
+
+static void flow_service(const struct sx_mine_flow *f, struct svc *s)
+{
+	const struct sx_mine_ep *srv = &f->ep[SX_MINE_SERVER];
+	const char *tok[ID_MAX];
+	size_t len[ID_MAX];
+	uint16_t port = f->has_ports && f->has_service ? srv->port : 0;
+	XXH3_state_t st;
+	unsigned n, i;
+
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, &f->ip_proto, 1);
+	XXH3_64bits_update(&st, &port, sizeof(port));
+	XXH3_64bits_update(&st, srv->host, strlen(srv->host));
+	s->where = XXH3_64bits_digest(&st);
+	n = id_tokens(f->attrs, tok, len, ID_MAX);
+	s->app = 0;
+	if (!n)
+		return;
+	XXH3_64bits_reset(&st);
+	for (i = 0; i < n; i++)
+		XXH3_64bits_update(&st, tok[i], len[i] + 1); /* with its separator */
+	s->app = XXH3_64bits_digest(&st) | 1;		     /* never 0 */
+}
+
+static int svc_flow_cmp(const void *a, const void *b)
+{
+	const struct svc *x = a, *y = b;
+
+	if (x->cluster != y->cluster)
+		return x->cluster < y->cluster ? -1 : 1;
+	if (x->where != y->where)
+		return x->where < y->where ? -1 : 1;
+	return x->app < y->app ? -1 : x->app > y->app;
+}
+
+/* Clusters by service: where, then identity (none first), then number. */
+static int svc_clu_cmp(const void *a, const void *b)
+{
+	const struct svc *x = a, *y = b;
+
+	if (x->where != y->where)
+		return x->where < y->where ? -1 : 1;
+	if (x->app != y->app)
+		return x->app < y->app ? -1 : 1;
+	return x->cluster < y->cluster ? -1 : x->cluster > y->cluster;
+}
+
+static uint32_t find(uint32_t *rep, uint32_t c)
+{
+	while (rep[c] != c)
+		c = rep[c] = rep[rep[c]];
+	return c;
+}
+
+static void join(uint32_t *rep, uint32_t a, uint32_t b)
+{
+	a = find(rep, a);
+	b = find(rep, b);
+	if (a < b)
+		rep[b] = a;
+	else if (b < a)
+		rep[a] = b;
+}
+
+/* The service most of a cluster's flows have: fs[i, j) hold one cluster,
+ * sorted, so equal services are runs; the first longest run wins (ties: the
+ * smaller hash). */
+static const struct svc *modal(const struct svc *fs, uint32_t i, uint32_t j)
+{
+	uint32_t a, b, best = i, bestn = 0;
+
+	for (a = i; a < j; a = b) {
+		for (b = a + 1; b < j && fs[b].where == fs[a].where && fs[b].app == fs[a].app; b++)
+			;
+		if (b - a > bestn) {
+			bestn = b - a;
+			best = a;
+		}
+	}
+	return &fs[best];
+}
+
+/* Union the clusters of cs[i, j), which share protocol, port and server and
+ * are sorted by identity, the anonymous ones (app 0) first. */
+static void join_where(const struct svc *cs, uint32_t i, uint32_t j, uint32_t *rep)
+{
+	uint32_t a, first = j, nids = 0;
+
+	for (a = i; a < j; a++) {
+		if (!cs[a].app)
+			continue;
+		if (first < j && cs[a].app == cs[first].app) {
+			join(rep, cs[first].cluster, cs[a].cluster);
+			continue;
+		}
+		first = a;
+		nids++;
+	}
+	for (a = i; a < j && !cs[a].app; a++) {
+		if (nids == 1)
+			join(rep, cs[a].cluster, cs[first].cluster);
+		else if (!nids)
+			join(rep, cs[i].cluster, cs[a].cluster);
+	}
+}
+
+long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
+			     uint32_t k)
+{
+	struct svc *fs = NULL, *cs = NULL;
+	uint32_t *rep = NULL, *num = NULL, i, j;
+	long ret = -ENOMEM;
+
+	if (k < 2)
+		return k;
+	fs = sx_calloc_array(n, sizeof(*fs));
+	cs = sx_calloc_array(k, sizeof(*cs));
+	rep = sx_calloc_array(k, sizeof(*rep));
+	num = sx_calloc_array(k, sizeof(*num));
+	if (!fs || !cs || !rep || !num)
+		goto out_free;
+
+	for (i = 0; i < n; i++) {
+		flow_service(flows[i], &fs[i]);
+		fs[i].cluster = assign[i];
+	}
+	qsort(fs, n, sizeof(*fs), svc_flow_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && fs[j].cluster == fs[i].cluster; j++)
+			;
+		cs[fs[i].cluster] = *modal(fs, i, j);
+	}
+
+	for (i = 0; i < k; i++)
+		rep[i] = i;
+	qsort(cs, k, sizeof(*cs), svc_clu_cmp);
+	for (i = 0; i < k; i = j) {
+		for (j = i + 1; j < k && cs[j].where == cs[i].where; j++)
+			;
+		join_where(cs, i, j, rep);
+	}
+
+	/* renumber in the order of each merged cluster's first member */
+	for (i = 0, j = 0; i < k; i++)
+		if (find(rep, i) == i)
+			num[i] = j++;
+	for (i = 0; i < n; i++)
+		assign[i] = num[find(rep, assign[i])];
+	ret = j;
+out_free:
+	free(fs);
+	free(cs);
+	free(rep);
+	free(num);
+	return ret;
+}
