@@ -155,6 +155,13 @@ Test(mine_features, registrable_domains)
 	cr_assert_str_eq(sx_mine__reg_domain("example.com"), "example.com");
 	cr_assert_str_eq(sx_mine__reg_domain("localhost"), "localhost");
 	cr_assert_str_eq(sx_mine__reg_domain(""), "");
+	/* the Public Suffix List, both sections: rules a two-label guess gets
+	 * wrong, and a shared platform's customers kept apart */
+	cr_assert_str_eq(sx_mine__reg_domain("0.cn.pool.ntp.org"), "ntp.org");
+	cr_assert_str_eq(sx_mine__reg_domain("a.b.c.kawasaki.jp"), "b.c.kawasaki.jp");
+	cr_assert_str_eq(sx_mine__reg_domain("bucket.s3.amazonaws.com"), "bucket.s3.amazonaws.com");
+	cr_assert_str_eq(sx_mine__reg_domain("d1234.cloudfront.net"), "d1234.cloudfront.net");
+	cr_assert_str_eq(sx_mine__reg_domain("co.uk"), "co.uk", "a public suffix is its own");
 }
 
 Test(mine_features, shapes)

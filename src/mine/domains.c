@@ -7,13 +7,15 @@
  * compared at three levels, each a token of the feature vectors
  * (features.c):
  *   - the name itself (lower-case already, no trailing dot);
- *   - its registrable domain: the last two labels, or the last three when
- *     the top level is a two-letter country code and the second level is
- *     one of the generic labels that registries use below it (co, com, net,
- *     org, gov, edu, ac, or, ne, go, mil, gob, nic, ltd, plc, sch), so
- *     "a.b.co.uk" gives "b.co.uk".  This approximates the Public Suffix
- *     List's ICANN section without carrying it (about 9000 rules); a name
- *     the rule misjudges only loses that one token's agreement;
+ *   - its registrable domain, by the Public Suffix List (libpsl, with the
+ *     list built into it, so that a result never depends on a file of the
+ *     machine): one label below the longest public suffix, "a.b.co.uk"
+ *     gives "b.co.uk", "0.pool.ntp.org" gives "ntp.org".  Both sections of
+ *     the list count: below a shared platform's suffix (the list's private
+ *     section: "x.s3.amazonaws.com", "y.cloudfront.net") each customer is a
+ *     domain of its own, so a profile never generalises across customers
+ *     of one cloud.  A name that is itself a public suffix, or that the
+ *     list cannot judge, is its own registrable domain;
  *   - its shape: every alphanumeric run of 12 or more characters that holds
  *     a digit (a key, a session or user token) replaced by '*', and every
  *     other run of digits by '#', so that numbered replicas
@@ -23,50 +25,20 @@
  * ("*.tplinkra.com") when that suffix contains the registrable domain
  * (patterns.c); never by a bare public suffix ("*.com").
  *
- * Stateless; thread-safe.
+ * Stateless; thread-safe (libpsl's built-in context is read-only).
  */
 #include "mine/mine_int.h"
 
+#include <libpsl.h>
 #include <string.h>
 
 #include "ingest/ingest.h"
 
-static const char *const generic_sld[] = {"co", "com", "net", "org", "gov", "edu", "ac",  "or",
-					  "ne", "go",  "mil", "gob", "nic", "ltd", "plc", "sch"};
-
-/* Start of the label that ends just before position end (exclusive). */
-static const char *label_start(const char *s, const char *end)
-{
-	const char *p = end;
-
-	while (p > s && p[-1] != '.')
-		p--;
-	return p;
-}
-
 const char *sx_mine__reg_domain(const char *name)
 {
-	const char *end = name + strlen(name), *tld, *sld, *third;
-	size_t sl, i;
+	const char *d = psl_registrable_domain(psl_builtin(), name);
 
-	if (end == name)
-		return name;
-	tld = label_start(name, end);
-	if (tld == name)
-		return name;
-	sld = label_start(name, tld - 1);
-	if (sld == name)
-		return name;
-	if (end - tld == 2) {
-		sl = (size_t)(tld - 1 - sld);
-		for (i = 0; i < sizeof(generic_sld) / sizeof(generic_sld[0]); i++) {
-			if (strlen(generic_sld[i]) == sl && memcmp(sld, generic_sld[i], sl) == 0) {
-				third = label_start(name, sld - 1);
-				return third;
-			}
-		}
-	}
-	return sld;
+	return d ? d : name;
 }
 
 static bool is_digit(char c)

@@ -146,8 +146,9 @@ const char *sx_mine__family_name(unsigned fam);
 
 /* ---- names (domains.c): domain-aware normalisation ---- */
 
-/* Registrable domain of a name ("api.tplinkra.com" -> "tplinkra.com",
- * "a.b.co.uk" -> "b.co.uk"); the name itself when it has <= 2 labels. */
+/* Registrable domain of a name by the Public Suffix List ("api.tplinkra.com"
+ * -> "tplinkra.com", "a.b.co.uk" -> "b.co.uk"), a pointer into name; the
+ * name itself when it is a public suffix or cannot be judged. */
 const char *sx_mine__reg_domain(const char *name);
 /* The shape of a name or URI: alphanumeric runs of 12+ characters with a
  * digit become '*', other digit runs '#'. */
