@@ -193,6 +193,14 @@ Test(mine_patterns, support_decides)
 		cr_assert_eq(r->min_support, pass ? 2u : 3u);
 		cr_assert_eq(r->npatterns, pass ? 2u : 1u);
 		cr_assert_eq(r->nclusters, 2);
+		/* the DNS lookup of 2 occurrences of 3 is recorded below support */
+		cr_assert_eq(r->nbelow, pass ? 0u : 1u);
+		if (!pass) {
+			cr_assert_eq(r->below[0].kind, SX_MINE_BELOW_SUPPORT);
+			cr_assert_eq(r->below[0].support, 2);
+			cr_assert_eq(r->below[0].fixed_port, 53);
+			cr_assert_eq(strncmp(r->below[0].id, "p-", 2), 0);
+		}
 		sx_mine_result_free(r);
 	}
 }

@@ -493,7 +493,7 @@ static int flatten_node(struct flat *f, const struct sx_ytree *t, bool doc)
 		size_t n = strlen(key);
 
 		if (doc && (strcmp(key, "patterns") == 0 || strcmp(key, "background") == 0 ||
-			    strcmp(key, "periodic") == 0))
+			    strcmp(key, "periodic") == 0 || strcmp(key, "below-support") == 0))
 			continue;
 		if (!doc && strcmp(key, "id") == 0)
 			continue;

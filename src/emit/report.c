@@ -215,6 +215,8 @@ static const char *list_word(enum sx_mine_kind k)
 		return "Pattern";
 	case SX_MINE_BACKGROUND_PATTERN:
 		return "Background";
+	case SX_MINE_BELOW_SUPPORT:
+		return "Below support";
 	default:
 		return "Periodic";
 	}
@@ -316,6 +318,39 @@ static void list(struct sx_buf *b, const struct sx_mine_pattern *ps, uint32_t n,
 		block(b, &ps[i], n, all_ports);
 }
 
+#define BELOW_SHOWN 20 /* below-support lines in pattern.txt; all in signatures.yaml */
+
+/* What recurs below the support, one line each, most supported first. */
+static void below(struct sx_buf *b, const struct sx_mine_result *r)
+{
+	uint32_t i, s, shown = 0;
+	char tmp[32];
+
+	if (!r->nbelow)
+		return;
+	sx_buf_printf(b,
+		      "%" PRIu32 " flow group(s) below support: in 2 to %" PRIu32 " of %" PRIu32
+		      " occurrences, not part of the signature (all in signatures.yaml)\n",
+		      r->nbelow, r->min_support - 1, r->noccs);
+	for (s = r->min_support; s-- > 2;)
+		for (i = 0; i < r->nbelow && shown < BELOW_SHOWN; i++) {
+			const struct sx_mine_pattern *p = &r->below[i];
+
+			if (p->support != s)
+				continue;
+			sx_buf_printf(b, "  %s %" PRIu32 "/%" PRIu32 ": %s", p->id, p->support,
+				      p->noccs, sx_ip_proto_name(p->ip_proto, tmp, sizeof(tmp)));
+			if (p->fixed_role != SX_MINE_NO_ROLE)
+				sx_buf_printf(b, " %u", p->fixed_port);
+			sx_buf_printf(b, " %s -> %s\n", p->end[SX_MINE_CLIENT].shown,
+				      p->end[SX_MINE_SERVER].shown);
+			shown++;
+		}
+	if (shown < r->nbelow)
+		sx_buf_printf(b, "  ... and %" PRIu32 " more\n", r->nbelow - shown);
+	sx_buf_putc(b, '\n');
+}
+
 static void percent(struct sx_buf *b, double f)
 {
 	long v = (long)(f * 1000.0 + 0.5);
@@ -370,4 +405,5 @@ void sx_emit_report(struct sx_buf *b, const struct sx_mine_result *r, const stru
 			      r->nperiodic);
 		list(b, r->periodic, r->nperiodic, all);
 	}
+	below(b, r);
 }

@@ -17,7 +17,8 @@
  *                                  threshold, feature-dim-bits
  *   summary:                       occurrences, background-units, flows,
  *                                  clusters, patterns, background, periodic,
- *                                  and with an events file event-windows:
+ *                                  below-support, and with an events file
+ *                                  event-windows:
  *                                  {scheduled, empty, outside} (windows in
  *                                  the captures: the occurrences; of which
  *                                  without the device; events outside
@@ -27,6 +28,9 @@
  *   patterns: [ PATTERN ]          the signature, in typical order
  *   background: [ PATTERN ]        also in background units
  *   periodic: [ PATTERN ]          periodic chatter
+ *   below-support: [ PATTERN ]     in 2 or more occurrences but fewer than
+ *                                  min-support: not the signature, for the
+ *                                  record
  *
  * PATTERN:
  *   id, number, key               stable id (XXH3 of key), position, identity text
@@ -47,7 +51,8 @@
  *   attributes: [ {key, value, flows, generalised, minor (only when true:
  *     a value of fewer than half of the flows, kept as the pattern's)} ]
  *   support: {occurrences, of, flows}
- *   background-support: {units, of}     (when there are background units)
+ *   background-support: {units, of}     (when there are background units;
+ *                                        not for below-support)
  *   in-occurrences: [ indices into occurrences ]
  *   statistics: {packets: {client: STAT, server: STAT}, bytes: {...},
  *     duration: STAT, start-offset: {median, spread, min, max}, period}
@@ -327,7 +332,7 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 	sx_yw_kv_u64(w, "of", p->noccs);
 	sx_yw_kv_u64(w, "flows", p->nflows);
 	sx_yw_map_end(w);
-	if (r->nbg) {
+	if (r->nbg && p->kind != SX_MINE_BELOW_SUPPORT) { /* not matched: see patterns.c */
 		sx_yw_str(w, "background-support");
 		sx_yw_map_begin_flow(w);
 		sx_yw_kv_u64(w, "units", p->bg_support);
@@ -418,6 +423,7 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	sx_yw_kv_u64(&w, "patterns", r->npatterns);
 	sx_yw_kv_u64(&w, "background", r->nbackground);
 	sx_yw_kv_u64(&w, "periodic", r->nperiodic);
+	sx_yw_kv_u64(&w, "below-support", r->nbelow);
 	if (o && o->schedule) {
 		sx_yw_str(&w, "event-windows");
 		sx_yw_map_begin_flow(&w);
@@ -432,6 +438,7 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	patterns(&w, "patterns", r, r->patterns, r->npatterns);
 	patterns(&w, "background", r, r->background, r->nbackground);
 	patterns(&w, "periodic", r, r->periodic, r->nperiodic);
+	patterns(&w, "below-support", r, r->below, r->nbelow);
 	sx_yw_map_end(&w);
 	ret = sx_yw_close(&w);
 	if (ret && msg && msglen)

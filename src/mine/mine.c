@@ -139,6 +139,8 @@ const char *sx_mine_kind_name(enum sx_mine_kind k)
 		return "pattern";
 	case SX_MINE_BACKGROUND_PATTERN:
 		return "background";
+	case SX_MINE_BELOW_SUPPORT:
+		return "below-support";
 	default:
 		return "periodic";
 	}

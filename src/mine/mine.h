@@ -221,6 +221,7 @@ enum sx_mine_kind {
 	SX_MINE_PATTERN = 0,	    /* part of the signature */
 	SX_MINE_BACKGROUND_PATTERN, /* also in the background units */
 	SX_MINE_PERIODIC,	    /* repeats at a steady period, not locked to the event */
+	SX_MINE_BELOW_SUPPORT,	    /* recurs, in fewer occurrences than the support asks */
 };
 
 struct sx_mine_pattern {
@@ -312,6 +313,10 @@ struct sx_mine_result {
 	uint32_t nbackground;
 	const struct sx_mine_pattern *periodic; /* removed: periodic chatter */
 	uint32_t nperiodic;
+	/* not patterns: clusters in at least 2 occurrences but fewer than
+	 * min_support, for the record (what a lower support would add) */
+	const struct sx_mine_pattern *below;
+	uint32_t nbelow;
 };
 
 struct sx_mine;

@@ -73,6 +73,13 @@
  * DNS query, the polls a D-Link sensor starts every 18 s after its setup:
  * IQR 2.0 s) stays in the signature because its offset is locked.
  *
+ * Below support.  The clusters in at least two occurrences but fewer than
+ * the support asks are built as patterns too, for the record only: the
+ * below list says what a lower support would add and what recurs too
+ * rarely to be trusted (a flow of one occurrence is not listed).  They
+ * take no part in the background match, the periodic rule or the order of
+ * the signature.
+ *
  * Background.  With background units (idle captures), a pattern matched
  * (same threshold, against its centroid) in at least ceil(bg_support x B)
  * of them is moved to the background list; background takes precedence
@@ -180,6 +187,8 @@ static uint32_t ceil_frac(double f, uint32_t n)
 
 	return k > n && n ? n : (k ? k : 1);
 }
+
+#define BELOW_MIN 2 /* occurrences for the below-support list */
 
 /* ---- identity key and id ---- */
 
@@ -448,7 +457,7 @@ static int match_background(struct ctx *cx)
 		group[i] = in->flows[i]->ip_proto;
 	}
 	for (i = 0; i < cx->k; i++)
-		allowed[i] = cx->clu[i].candidate;
+		allowed[i] = cx->clu[i].candidate && !cx->clu[i].below;
 	ret = sx_mine__centroids_new(vecs, group, in->assign, in->nflows, cx->k, &cents);
 	if (ret)
 		goto out_free;
@@ -554,16 +563,17 @@ static int pat_key_cmp(const void *a, const void *b)
 static int assign_ids(struct sx_mine_result *r)
 {
 	struct sx_mine_pattern **all;
-	struct sx_mine_pattern *lists[3] = {(struct sx_mine_pattern *)r->patterns,
-					    (struct sx_mine_pattern *)r->background,
-					    (struct sx_mine_pattern *)r->periodic};
-	uint32_t counts[3] = {r->npatterns, r->nbackground, r->nperiodic};
+	struct sx_mine_pattern *lists[4] = {
+	    (struct sx_mine_pattern *)r->patterns, (struct sx_mine_pattern *)r->background,
+	    (struct sx_mine_pattern *)r->periodic, (struct sx_mine_pattern *)r->below};
+	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow};
 	uint32_t n = 0, i, j, l, pass;
 
-	all = sx_calloc_array(r->npatterns + r->nbackground + r->nperiodic + 1, sizeof(*all));
+	all = sx_calloc_array((size_t)r->npatterns + r->nbackground + r->nperiodic + r->nbelow + 1,
+			      sizeof(*all));
 	if (!all)
 		return -ENOMEM;
-	for (l = 0; l < 3; l++)
+	for (l = 0; l < 4; l++)
 		for (i = 0; i < counts[l]; i++)
 			all[n++] = &lists[l][i];
 	for (pass = 0; pass < 2; pass++) {
@@ -660,7 +670,8 @@ static int gather_members(struct ctx *cx, uint32_t *count)
 }
 
 /* The clusters whose support reaches need become candidates, with their
- * first offset per occurrence.  0 or -ENOMEM. */
+ * first offset per occurrence; so do those in at least BELOW_MIN
+ * occurrences, for the below-support list.  0 or -ENOMEM. */
 static int mark_candidates(struct ctx *cx, uint32_t need)
 {
 	const struct sx_mine_input *in = cx->in;
@@ -670,7 +681,8 @@ static int mark_candidates(struct ctx *cx, uint32_t need)
 		struct clu *c = &cx->clu[i];
 		uint32_t j;
 
-		c->candidate = in->noccs && c->support >= need;
+		c->candidate = in->noccs && (c->support >= need || c->support >= BELOW_MIN);
+		c->below = c->support < need;
 		if (!c->candidate)
 			continue;
 		c->first = sx_mine__alloc_array(cx->ra, in->noccs, sizeof(*c->first));
@@ -701,6 +713,13 @@ static int build_patterns(struct ctx *cx, uint32_t min_bg)
 
 		if (!c->candidate)
 			continue;
+		if (c->below) {
+			c->kind = SX_MINE_BELOW_SUPPORT;
+			if (build_pattern(cx, c))
+				return -ENOMEM;
+			c->p->kind = c->kind;
+			continue;
+		}
 		c->kind = SX_MINE_PATTERN;
 		if (in->nbg && c->bgsup >= min_bg)
 			c->kind = SX_MINE_BACKGROUND_PATTERN;
@@ -720,7 +739,7 @@ int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **ou
 	struct ctx cx = {.in = in};
 	uint32_t *count = NULL, *idx = NULL;
 	struct clu **owner = NULL;
-	struct sx_mine_pattern *lists[3];
+	struct sx_mine_pattern *lists[4];
 	int ret = -ENOMEM;
 
 	*out = NULL;
@@ -767,11 +786,13 @@ int sx_mine__patterns(const struct sx_mine_input *in, struct sx_mine_result **ou
 		goto out_free;
 	if (fill_list(&cx, SX_MINE_PATTERN, &lists[0], &r->npatterns, idx, owner) ||
 	    fill_list(&cx, SX_MINE_BACKGROUND_PATTERN, &lists[1], &r->nbackground, idx, owner) ||
-	    fill_list(&cx, SX_MINE_PERIODIC, &lists[2], &r->nperiodic, idx, owner))
+	    fill_list(&cx, SX_MINE_PERIODIC, &lists[2], &r->nperiodic, idx, owner) ||
+	    fill_list(&cx, SX_MINE_BELOW_SUPPORT, &lists[3], &r->nbelow, idx, owner))
 		goto out_free;
 	r->patterns = lists[0];
 	r->background = lists[1];
 	r->periodic = lists[2];
+	r->below = lists[3];
 	ret = assign_ids(r);
 	if (ret)
 		goto out_free;

@@ -22,7 +22,8 @@ struct clu {
 	uint32_t bgsup;
 	int64_t *first; /* per occurrence: first member's offset, or INT64_MIN */
 	uint8_t kind;
-	bool candidate;
+	bool candidate;	   /* a pattern, or for the record below support */
+	bool below;	   /* support < min_support */
 	int64_t order_key; /* median first offset */
 	struct sx_mine_pattern *p;
 	uint32_t cluster;
