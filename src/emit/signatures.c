@@ -27,6 +27,8 @@
  *   patterns: [ PATTERN ]          the signature, in typical order
  *   background: [ PATTERN ]        also in background units
  *   periodic: [ PATTERN ]          periodic chatter
+ *   ...                            the caller's sections (struct
+ *                                  sx_emit_opts: validation)
  *
  * PATTERN:
  *   id, number, key               stable id (XXH3 of key), position, identity text
@@ -392,7 +394,6 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	struct sx_yw w;
 	int ret;
 
-	(void)o;
 	sx_yw_open(&w, f, SX_YW_SIGEX);
 	sx_yw_map_begin(&w);
 	sx_yw_kv_str(&w, "sigex", "signatures");
@@ -432,6 +433,8 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	patterns(&w, "patterns", r, r->patterns, r->npatterns);
 	patterns(&w, "background", r, r->background, r->nbackground);
 	patterns(&w, "periodic", r, r->periodic, r->nperiodic);
+	if (o && o->sections)
+		o->sections(&w, o->sections_ctx);
 	sx_yw_map_end(&w);
 	ret = sx_yw_close(&w);
 	if (ret && msg && msglen)
