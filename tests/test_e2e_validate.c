@@ -18,6 +18,7 @@
 #include "support/frames.h"
 #include "support/pkt.h"
 #include "support/tmp.h"
+#include "yaml/ydoc.h"
 
 #define TRACES	     SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
 #define TPLINK_PCAPS "1724059939.pcap 1724060053.pcap 1724060140.pcap"
@@ -61,9 +62,29 @@ static char *output(const char *name)
 	return text;
 }
 
+/* signatures.yaml reads back as one document whose top-level mapping holds
+ * validation (folds held-out captures); *t gets the document. */
+static const struct sx_ytree *validation_of(const char *sig, unsigned folds, struct sx_ytree **t)
+{
+	const struct sx_ytree *v;
+	char msg[256], n[16];
+
+	cr_assert_eq(sx_ytree_parse(sig, strlen(sig), NULL, t, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(*t, "sigex")), "signatures");
+	v = sx_ytree_get(*t, "validation");
+	cr_assert(v && v->kind == SX_YTREE_MAP, "%s", sig);
+	snprintf(n, sizeof(n), "%u", folds);
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(v, "folds")), n);
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(v, "held-out-captures")), n);
+	cr_assert_not_null(sx_ytree_str(sx_ytree_get(v, "packets-allowed-pct")));
+	cr_assert_eq(sx_ytree_get(v, "denied")->kind, SX_YTREE_SEQ);
+	return v;
+}
+
 Test(e2e_validate, synth_event_flows_are_complete)
 {
 	char dir[1024], *pat, *sig, *val;
+	struct sx_ytree *t = NULL;
 
 	snprintf(dir, sizeof(dir), "%s/corpora/synth", SX_BUILD_DIR);
 	run_in(dir, "cam-7 10.0.0.7 1*.pcap --background idle-*.pcap --gateway 10.0.0.1"
@@ -77,6 +98,8 @@ Test(e2e_validate, synth_event_flows_are_complete)
 	cr_assert_null(strstr(val, " UDP 53"), "%s", val);
 	cr_assert_null(strstr(val, " TCP 80"), "%s", val);
 	cr_assert(strstr(sig, "\nvalidation:\n  folds: 10\n  held-out-captures: 10\n"), "%s", sig);
+	validation_of(sig, 10, &t);
+	sx_ytree_free(t);
 	free(pat);
 	free(sig);
 }
@@ -142,7 +165,9 @@ static void rotating_capture(const char *dir, int i)
 
 Test(e2e_validate, rotating_name_is_reported)
 {
-	char *dir, *pat;
+	const struct sx_ytree *v, *k;
+	struct sx_ytree *t = NULL;
+	char *dir, *pat, *sig;
 
 	dir = sx_tt_path(out, "caps");
 	cr_assert(asprintf(&pat, "mkdir -p '%s'", dir) > 0);
@@ -156,6 +181,18 @@ Test(e2e_validate, rotating_name_is_reported)
 	cr_assert(strstr(pat, " TCP 443 (recurs)  e.g. "), "%s", pat);
 	cr_assert(strstr(pat, ".rotate.example\n"), "%s", pat);
 	free(pat);
+	sig = output("signatures.yaml");
+	v = validation_of(sig, 5, &t);
+	k = sx_ytree_get(v, "denied");
+	cr_assert_gt(k->n, 0, "%s", sig);
+	k = k->kids[0];
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(k, "transport")), "TCP");
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(k, "port")), "443");
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(k, "recurs")), "true");
+	cr_assert(strstr(sx_ytree_str(sx_ytree_get(k, "example-app")), ".rotate.example"), "%s",
+		  sig);
+	sx_ytree_free(t);
+	free(sig);
 	free(dir);
 }
 

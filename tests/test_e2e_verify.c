@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "support/tmp.h"
+#include "yaml/ydoc.h"
 
 #define TRACES	     SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
 #define TPLINK_PCAPS "1724059939.pcap 1724060053.pcap 1724060140.pcap"
@@ -76,6 +77,34 @@ static char *verify(const char *extra, int want_rc)
 	return o;
 }
 
+/* The YAML report reads back as one document with what the text says. */
+static void yaml_reads_back(const char *o)
+{
+	const struct sx_ytree *kinds, *pols, *k;
+	struct sx_ytree *t = NULL;
+	char msg[256];
+
+	cr_assert_eq(sx_ytree_parse(o, strlen(o), NULL, &t, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(t, "device")), "tplink-plug");
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(t, "packets")), "150");
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(t, "packets-allowed")), "64");
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(t, "packets-allowed-pct")), "42.7");
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(t, "flows-allowed-pct")), "63.6");
+	cr_assert_not_null(sx_ytree_str(sx_ytree_get(sx_ytree_get(t, "denied"), "no-rule")));
+	pols = sx_ytree_get(t, "policies");
+	cr_assert(pols && pols->kind == SX_YTREE_SEQ && pols->n == 7);
+	cr_assert_not_null(sx_ytree_str(sx_ytree_get(pols->kids[0], "name")));
+	kinds = sx_ytree_get(t, "denied-kinds");
+	cr_assert(kinds && kinds->kind == SX_YTREE_SEQ && kinds->n > 0);
+	k = kinds->kids[0];
+	cr_assert_str_eq(sx_ytree_str(sx_ytree_get(k, "transport")), "TCP");
+	cr_assert_not_null(sx_ytree_str(sx_ytree_get(k, "app")));
+	cr_assert(strstr(sx_ytree_str(sx_ytree_get(k, "example")), ".pcap"));
+	cr_assert(strchr(sx_ytree_str(sx_ytree_get(k, "time")), '.'));
+	sx_ytree_free(t);
+}
+
 Test(e2e_verify, tplink_summary)
 {
 	char *o;
@@ -93,7 +122,8 @@ Test(e2e_verify, tplink_summary)
 	o = verify("--format yaml", 0);
 	cr_assert(!strncmp(o, "device: \"tplink-plug\"\npackets: 150\npackets-allowed: 64\n", 50),
 		  "%s", o);
-	cr_assert(strstr(o, "\ndenied-kinds:\n  - transport: \"TCP\"\n"), "%s", o);
+	cr_assert(strstr(o, "\ndenied-kinds:\n- transport: \"TCP\"\n"), "%s", o);
+	yaml_reads_back(o);
 	free(o);
 	o = verify("--stateless", 0);
 	cr_assert(!strncmp(o, "packets 150, allowed 93.3%\nflows 22, allowed 77.3%\n", 50), "%s",
@@ -104,6 +134,31 @@ Test(e2e_verify, tplink_summary)
 	free(o);
 	o = verify("--fail-under 40 -q", 0);
 	free(o);
+}
+
+/* A capture's path is any bytes; the YAML report holds one that is not
+ * UTF-8 escaped as ingest escapes text, and still reads back. */
+Test(e2e_verify, yaml_path_not_utf8)
+{
+	char *args, *o = NULL, msg[256];
+	struct sx_ytree *t = NULL;
+	const struct sx_ytree *kinds;
+
+	need_shared();
+	extract("");
+	cr_assert(asprintf(&args,
+			   "ln -s '" TRACES "/1724059939.pcap' '%s/cap\xff.pcap' && '%s' verify "
+			   "'%s/x/profile.yaml' '%s/cap\xff.pcap' --format yaml",
+			   out, SX_BINARY, out, out) > 0);
+	cr_assert_eq(sx_tt_run(args, &o, NULL), 0, "%s", o);
+	cr_assert_eq(sx_ytree_parse(o, strlen(o), NULL, &t, msg, sizeof(msg)), 0, "%s\n%s", msg, o);
+	kinds = sx_ytree_get(t, "denied-kinds");
+	cr_assert(kinds && kinds->kind == SX_YTREE_SEQ && kinds->n > 0, "%s", o);
+	cr_assert(strstr(sx_ytree_str(sx_ytree_get(kinds->kids[0], "example")), "/cap\\xff.pcap"),
+		  "%s", o);
+	sx_ytree_free(t);
+	free(o);
+	free(args);
 }
 
 Test(e2e_verify, tplink_phone_alias_is_the_firewalls)

@@ -107,6 +107,17 @@ Test(yaml_writer, the_first_error_latches)
 	free(d.text);
 }
 
+Test(yaml_writer, utf8_as_libyaml_takes_it)
+{
+	cr_expect(sx_yw_is_utf8("plain ascii", 11));
+	cr_expect(sx_yw_is_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
+	cr_expect(sx_yw_is_utf8("", 0));
+	cr_expect_not(sx_yw_is_utf8("bad \xff byte", 10));
+	cr_expect_not(sx_yw_is_utf8("\xc0\xaf", 2));	 /* overlong '/' */
+	cr_expect_not(sx_yw_is_utf8("\xed\xa0\x80", 3)); /* a surrogate */
+	cr_expect_not(sx_yw_is_utf8("\xc3", 1));	 /* cut short */
+}
+
 Test(yaml_writer, a_write_error_is_eio)
 {
 	FILE *f = fopen("/dev/full", "w");

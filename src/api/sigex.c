@@ -1570,10 +1570,19 @@ int sx_extract_print_report(struct sx_extract *ex, FILE *f)
 	return ret;
 }
 
+/* signatures.yaml's validation section (an sx_emit_section_fn). */
+static void validation_section(struct sx_yw *w, const void *v)
+{
+	sx_validation_yaml(w, v);
+}
+
 int sx_extract_write_signatures(struct sx_extract *ex, const char *path)
 {
 	struct sx_emit_schedule sched;
-	struct sx_emit_opts eo = {.all_ports = ex->all_ports, .schedule = schedule_of(ex, &sched)};
+	struct sx_emit_opts eo = {.all_ports = ex->all_ports,
+				  .schedule = schedule_of(ex, &sched),
+				  .sections = ex->val ? validation_section : NULL,
+				  .sections_ctx = ex->val};
 	struct sx_out out;
 	char why[MSG_MAX - 64];
 	int ret = need_result(ex);
@@ -1584,8 +1593,6 @@ int sx_extract_write_signatures(struct sx_extract *ex, const char *path)
 	if (ret)
 		return ret;
 	ret = sx_emit_signatures(out.f, ex->res, &eo, why, sizeof(why));
-	if (!ret && ex->val && sx_validation_yaml(ex->val, out.f))
-		ret = -EIO, snprintf(why, sizeof(why), "write error");
 	if (ret) {
 		fail(ex, ret, "%s: %s", path, why);
 		sx_out_abort(&out);

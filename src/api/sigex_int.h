@@ -76,6 +76,7 @@ void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *
 
 struct sx_buf;
 struct sx_validation;
+struct sx_yw;
 
 /*
  * sx_extract__fold - a new extraction with ex's settings, its background
@@ -94,9 +95,9 @@ const struct sx_validation *sx_extract__validation(const struct sx_extract *ex);
 void sx_extract__set_validation(struct sx_extract *ex, struct sx_validation *v);
 
 void sx_validation_free(struct sx_validation *v);
-/* The validation's section of pattern.txt, and its top-level mapping
- * "validation:" appended to signatures.yaml (0 or -EIO). */
+/* The validation's section of pattern.txt, and its top-level key
+ * "validation" of signatures.yaml, written through w (errors latch in w). */
 void sx_validation_text(const struct sx_validation *v, struct sx_buf *b);
-int sx_validation_yaml(const struct sx_validation *v, FILE *f);
+void sx_validation_yaml(struct sx_yw *w, const struct sx_validation *v);
 
 #endif /* SX_SIGEX_INT_H */

@@ -39,6 +39,7 @@
 #include "core/buf.h"
 #include "core/util.h"
 #include "verify/verify.h"
+#include "yaml/ydoc.h"
 
 #define LOO_MAX	   20
 #define K_FOLDS	   10
@@ -307,42 +308,48 @@ void sx_validation_text(const struct sx_validation *v, struct sx_buf *b)
 	}
 }
 
-static void yq(FILE *f, const char *s)
+/* key: a percentage with one decimal, as the report shows it. */
+static void kv_pct(struct sx_yw *w, const char *k, uint64_t a, uint64_t n)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.1f", pct(a, n));
+	sx_yw_str(w, k);
+	sx_yw_number(w, b);
 }
 
-int sx_validation_yaml(const struct sx_validation *v, FILE *f)
+void sx_validation_yaml(struct sx_yw *w, const struct sx_validation *v)
 {
-	fprintf(f,
-		"validation:\n  folds: %u\n  held-out-captures: %u\n  failed-folds: %u\n"
-		"  packets: %" PRIu64 "\n  packets-allowed-pct: %.1f\n"
-		"  flows: %" PRIu64 "\n  flows-allowed-pct: %.1f\n"
-		"  stateful-packets-allowed-pct: %.1f\n  stateful-flows-allowed-pct: %.1f\n",
-		v->folds, v->held, v->failed, v->packets, pct(v->allowed, v->packets), v->flows,
-		pct(v->flows_allowed, v->flows), pct(v->st_allowed, v->packets),
-		pct(v->st_flows_allowed, v->flows));
-	fprintf(f, "  denied:%s\n", v->nkinds ? "" : " []");
+	sx_yw_str(w, "validation");
+	sx_yw_map_begin(w);
+	sx_yw_kv_u64(w, "folds", v->folds);
+	sx_yw_kv_u64(w, "held-out-captures", v->held);
+	sx_yw_kv_u64(w, "failed-folds", v->failed);
+	sx_yw_kv_u64(w, "packets", v->packets);
+	kv_pct(w, "packets-allowed-pct", v->allowed, v->packets);
+	sx_yw_kv_u64(w, "flows", v->flows);
+	kv_pct(w, "flows-allowed-pct", v->flows_allowed, v->flows);
+	kv_pct(w, "stateful-packets-allowed-pct", v->st_allowed, v->packets);
+	kv_pct(w, "stateful-flows-allowed-pct", v->st_flows_allowed, v->flows);
+	sx_yw_str(w, "denied");
+	sx_yw_seq_begin(w);
 	for (size_t i = 0; i < v->nkinds && i < KINDS_SHOW; i++) {
 		const struct vkind *k = &v->kinds[i];
 
-		fprintf(f, "    - transport: ");
-		yq(f, k->transport);
-		fprintf(f, "\n      port: ");
-		yq(f, k->port);
-		fprintf(f, "\n      captures: %u\n      packets: %" PRIu64 "\n      recurs: %s\n",
-			k->captures, k->packets, k->captures >= 2 ? "true" : "false");
-		fprintf(f, "      example-peer: ");
-		yq(f, k->peer);
-		fprintf(f, "\n      example-app: ");
-		yq(f, k->app);
-		fputc('\n', f);
+		sx_yw_map_begin(w);
+		sx_yw_str(w, "transport");
+		sx_yw_quoted(w, k->transport);
+		sx_yw_str(w, "port");
+		sx_yw_quoted(w, k->port);
+		sx_yw_kv_u64(w, "captures", k->captures);
+		sx_yw_kv_u64(w, "packets", k->packets);
+		sx_yw_kv_bool(w, "recurs", k->captures >= 2);
+		sx_yw_str(w, "example-peer");
+		sx_yw_quoted(w, k->peer);
+		sx_yw_str(w, "example-app");
+		sx_yw_quoted(w, k->app);
+		sx_yw_map_end(w);
 	}
-	return ferror(f) ? -EIO : 0;
+	sx_yw_seq_end(w);
+	sx_yw_map_end(w);
 }

@@ -487,7 +487,7 @@ struct option *sx_cli_longopts(const struct option *own, const enum sx_cli_opt *
 
 	while (own && own[nown].name)
 		nown++;
-	while (shared[nshared] != SX_CLI_NOPTS)
+	while (shared && shared[nshared] != SX_CLI_NOPTS)
 		nshared++;
 	all = sx_calloc_array(nown + nshared + 1, sizeof(*all));
 	if (!all)
@@ -687,35 +687,78 @@ int sx_cli_opt_tail(const char *cmd, int c, char *const argv[], const struct sx_
 	return sx_cli_usage_error(cmd, "unknown option \"%s\"", argv[optind - 1]);
 }
 
+int sx_cli_getopt(const struct sx_cli_parser *p, int argc, char **argv,
+		  struct sx_cli_common *common, void *ctx)
+{
+	const struct option *longopts = p->own;
+	struct option *all = NULL;
+	int c, ret = 0;
+
+	if (p->help->shared) {
+		all = sx_cli_longopts(p->own, p->help->shared);
+		if (!all) {
+			sx_log(SX_LOG_ERROR, "out of memory");
+			return SX_EXIT_FAILURE;
+		}
+		longopts = all;
+	}
+	optind = 0; /* glibc: start over, reading p->shortopts' ordering afresh */
+	opterr = 0;
+	while (!ret && (c = getopt_long(argc, argv, p->shortopts, longopts, NULL)) != -1) {
+		ret = p->own_opt ? p->own_opt(ctx, c, optarg) : SX_CLI_NOT_OWN;
+		if (ret == SX_CLI_NOT_OWN)
+			ret = sx_cli_opt_tail(p->cmd, c, argv, p->help, common);
+	}
+	free(all);
+	return ret;
+}
+
+int sx_cli_args_take(struct sx_cli_args *a, int c, int bg_code, const char *arg)
+{
+	bool in_bg = a->in_bg;
+
+	a->in_bg = false;
+	if (c == 1) {
+		if (in_bg)
+			a->bg[a->nbg++] = arg;
+		else
+			a->v[a->n++] = arg;
+		a->in_bg = in_bg;
+		return 0;
+	}
+	if (c != bg_code)
+		return SX_CLI_NOT_OWN;
+	a->bg[a->nbg++] = arg;
+	a->in_bg = true;
+	return 0;
+}
+
+/* -o FILE and -q of sx_cli_parse_files(). */
+static int files_opt(void *ctx, int c, const char *arg)
+{
+	struct sx_cli_files *a = ctx;
+
+	switch (c) {
+	case 'o':
+		a->output = arg;
+		return 0;
+	case 'q':
+		sx_log_set_level(SX_LOG_ERROR);
+		return 0;
+	default:
+		return SX_CLI_NOT_OWN;
+	}
+}
+
 int sx_cli_parse_files(const char *cmd, int argc, char **argv, const struct sx_cli_help *help,
 		       struct sx_cli_files *a)
 {
 	static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 					    {"quiet", no_argument, NULL, 'q'},
 					    {NULL, 0, NULL, 0}};
-	struct option *longopts = sx_cli_longopts(own, help->shared);
-	int c, ret = 0;
+	const struct sx_cli_parser p = {cmd, ":o:j:f:qh", own, help, files_opt};
+	int ret = sx_cli_getopt(&p, argc, argv, &a->c, a);
 
-	if (!longopts) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	optind = 1;
-	opterr = 0;
-	while (!ret && (c = getopt_long(argc, argv, ":o:j:f:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->output = optarg;
-			break;
-		case 'q':
-			sx_log_set_level(SX_LOG_ERROR);
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, help, &a->c);
-			break;
-		}
-	}
-	free(longopts);
 	if (ret)
 		return ret;
 	a->paths = (const char *const *)argv + optind;

@@ -137,8 +137,9 @@ static inline bool sx_cli_given(const struct sx_cli_common *c, enum sx_cli_opt o
 	return c->given & (1u << o);
 }
 
-/* own (ending with a NULL name, may be NULL) then the shared options listed;
- * NULL when out of memory.  Caller frees. */
+/* own (ending with a NULL name, may be NULL) then the shared options listed
+ * (ending with SX_CLI_NOPTS, may be NULL); NULL when out of memory.  Caller
+ * frees. */
 struct option *sx_cli_longopts(const struct option *own, const enum sx_cli_opt *shared);
 /* A getopt_long code: 0 when it is a shared option (parsed into c), 1 when
  * it is not one (nor for --help, which the command prints), or
@@ -174,6 +175,57 @@ struct sx_cli_help {
  */
 int sx_cli_opt_tail(const char *cmd, int c, char *const argv[], const struct sx_cli_help *help,
 		    struct sx_cli_common *common);
+
+/*
+ * A command's own options, for sx_cli_getopt(): c is getopt_long's code (1
+ * for an argument that is no option, under a leading '-' in the short
+ * options), arg its argument (optarg).  Returns 0, SX_EXIT_USAGE with the
+ * message printed, or SX_CLI_NOT_OWN when c is not one of the command's own
+ * options: sx_cli_opt_tail() takes it then.
+ */
+typedef int (*sx_cli_own_fn)(void *ctx, int c, const char *arg);
+#define SX_CLI_NOT_OWN 1
+
+/* How a command parses its options (a static table per command). */
+struct sx_cli_parser {
+	const char *cmd;
+	const char *shortopts;		/* getopt_long's, starting with ":" or "-:" */
+	const struct option *own;	/* ending with a NULL name; may be NULL */
+	const struct sx_cli_help *help; /* help->shared: the shared options taken */
+	sx_cli_own_fn own_opt;		/* may be NULL: no own options */
+};
+
+/*
+ * sx_cli_getopt - the one getopt_long loop of the commands: the long options
+ * of p->own and p->help->shared (sx_cli_longopts(); p->own alone, nothing
+ * allocated, when help->shared is NULL), argv parsed from its
+ * start (optind reset, opterr 0), each code given to p->own_opt(ctx, ...)
+ * and, when that is not one of the command's own, to sx_cli_opt_tail()
+ * (shared options parsed into common, which may be NULL).  Stops at the
+ * first code that does not return 0, or after the last option: optind is
+ * then the first argument not parsed (those after "--"; every argument that
+ * is no option when p->shortopts does not start with '-').  Returns 0, -1
+ * (--help printed), SX_EXIT_USAGE (message printed) or SX_EXIT_FAILURE (out
+ * of memory, logged; only with shared options).  Not thread-safe (getopt_long's globals).
+ */
+int sx_cli_getopt(const struct sx_cli_parser *p, int argc, char **argv,
+		  struct sx_cli_common *common, void *ctx);
+
+/*
+ * The arguments of a command that takes two kinds of input (extract, mine),
+ * in order: getopt_long's '-' mode gives each as code 1, and those after
+ * --background, up to the next option, are background ones.
+ */
+struct sx_cli_args {
+	const char **v, **bg; /* argc entries each, the caller's */
+	int n, nbg;
+	bool in_bg; /* the last option was --background */
+};
+
+/* For a command's sx_cli_own_fn: code 1 (an argument) and bg_code
+ * (--background ARG) are taken (0); any other code ends a run of background
+ * arguments and is not taken (SX_CLI_NOT_OWN). */
+int sx_cli_args_take(struct sx_cli_args *a, int c, int bg_code, const char *arg);
 
 /* The command line of a command that reads captures and writes one file
  * (flows, packets): -o FILE, -q and shared options, then the captures. */

@@ -129,6 +129,7 @@ struct args {
 	struct sx_cli_common c;
 	struct sx_batch_cfg cfg;
 	char last_update[64];
+	int npos; /* parsing: the ARCHIVE arguments seen */
 };
 
 /* ---- progress ---- */
@@ -306,60 +307,58 @@ static void defaults(struct args *a)
 	a->cfg.seed = c->seed;
 }
 
+/* One option of the command's own (an sx_cli_own_fn, ctx the struct args). */
+static int own_opt(void *ctx, int c, const char *arg)
+{
+	struct args *a = ctx;
+	uint64_t v;
+
+	switch (c) {
+	case 1:
+		if (a->npos++)
+			return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", arg);
+		a->archive = arg;
+		return 0;
+	case 'o':
+		a->out = arg;
+		return 0;
+	case OPT_MANIFEST:
+		a->manifest = arg;
+		return 0;
+	case OPT_VALIDATE:
+		a->cfg.validate = true;
+		return 0;
+	case OPT_RESUME:
+		a->cfg.resume = true;
+		return 0;
+	case OPT_NO_CSV:
+		a->cfg.no_csv = true;
+		return 0;
+	case OPT_UNITS:
+		if (sx_parse_u64(arg, 1, 1024, &v))
+			return sx_cli_usage_error(cmd, "--units expects 1 to 1024, not \"%s\"",
+						  arg);
+		a->cfg.units = (unsigned)v;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	default:
+		return SX_CLI_NOT_OWN;
+	}
+}
+
+static const struct sx_cli_parser parser = {cmd, "-:o:j:f:qh", own, &help, own_opt};
+
 static int parse(int argc, char **argv, struct args *a)
 {
-	struct option *longopts = sx_cli_longopts(own, shared);
-	uint64_t v;
-	int c, npos = 0, ret = 0;
+	int ret = sx_cli_getopt(&parser, argc, argv, &a->c, a);
 
-	if (!longopts) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	optind = 0; /* glibc: start over */
-	opterr = 0;
-	while (!ret && (c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (npos++)
-				ret = sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", optarg);
-			a->archive = optarg;
-			break;
-		case 'o':
-			a->out = optarg;
-			break;
-		case OPT_MANIFEST:
-			a->manifest = optarg;
-			break;
-		case OPT_VALIDATE:
-			a->cfg.validate = true;
-			break;
-		case OPT_RESUME:
-			a->cfg.resume = true;
-			break;
-		case OPT_NO_CSV:
-			a->cfg.no_csv = true;
-			break;
-		case OPT_UNITS:
-			if (sx_parse_u64(optarg, 1, 1024, &v))
-				ret = sx_cli_usage_error(
-				    cmd, "--units expects 1 to 1024, not \"%s\"", optarg);
-			a->cfg.units = (unsigned)v;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
-			break;
-		}
-	}
-	free(longopts);
 	if (ret)
 		return ret;
 	defaults(a);
 	for (; optind < argc; optind++) { /* after "--" */
-		if (npos++)
+		if (a->npos++)
 			return sx_cli_usage_error(cmd, "one ARCHIVE only (\"%s\")", argv[optind]);
 		a->archive = argv[optind];
 	}

@@ -65,61 +65,66 @@ static const struct option longopts[] = {{"tolerance", required_argument, NULL, 
 /* What the command line says. */
 struct args {
 	const char *pos[2]; /* BASELINE, OUT */
+	int npos;
 	struct sx_check_tol tol;
 	enum sx_check_format fmt;
 	bool quiet;
 };
 
 /* A positional argument; 0 or the usage error's status. */
-static int positional(struct args *a, int *npos, const char *arg)
+static int positional(struct args *a, const char *arg)
 {
-	if (*npos >= 2)
+	if (a->npos >= 2)
 		return sx_cli_usage_error(cmd, "expected BASELINE OUT, not also \"%s\"", arg);
-	a->pos[(*npos)++] = arg;
+	a->pos[a->npos++] = arg;
 	return 0;
 }
+
+/* One option of the command's own (an sx_cli_own_fn, ctx the struct args). */
+static int own_opt(void *ctx, int c, const char *arg)
+{
+	struct args *a = ctx;
+	char msg[1024];
+
+	switch (c) {
+	case 1:
+		return positional(a, arg);
+	case OPT_TOLERANCE:
+		if (sx_check_tol_parse(&a->tol, arg, msg, sizeof(msg)))
+			return sx_cli_usage_error(cmd, "--tolerance: %s", msg);
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "text") == 0)
+			a->fmt = SX_CHECK_TEXT;
+		else if (strcmp(arg, "yaml") == 0)
+			a->fmt = SX_CHECK_YAML;
+		else if (strcmp(arg, "json") == 0)
+			a->fmt = SX_CHECK_JSON;
+		else
+			return sx_cli_usage_error(cmd, "--format is text, yaml or json, not \"%s\"",
+						  arg);
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	default:
+		return SX_CLI_NOT_OWN;
+	}
+}
+
+static const struct sx_cli_parser parser = {cmd, "-:qh", longopts, &help, own_opt};
 
 /* 0, -1 (--help printed), or the usage error's status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	char msg[1024];
-	int c, npos = 0, ret = 0;
+	int ret;
 
 	sx_check_tol_default(&a->tol);
 	a->fmt = SX_CHECK_TEXT;
-	optind = 0; /* glibc: start over */
-	opterr = 0;
-	while (!ret && (c = getopt_long(argc, argv, "-:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			ret = positional(a, &npos, optarg);
-			break;
-		case OPT_TOLERANCE:
-			if (sx_check_tol_parse(&a->tol, optarg, msg, sizeof(msg)))
-				ret = sx_cli_usage_error(cmd, "--tolerance: %s", msg);
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				a->fmt = SX_CHECK_TEXT;
-			else if (strcmp(optarg, "yaml") == 0)
-				a->fmt = SX_CHECK_YAML;
-			else if (strcmp(optarg, "json") == 0)
-				a->fmt = SX_CHECK_JSON;
-			else
-				ret = sx_cli_usage_error(
-				    cmd, "--format is text, yaml or json, not \"%s\"", optarg);
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, &help, NULL);
-			break;
-		}
-	}
+	ret = sx_cli_getopt(&parser, argc, argv, NULL, a);
 	for (; !ret && optind < argc; optind++) /* after "--" */
-		ret = positional(a, &npos, argv[optind]);
-	if (!ret && npos != 2)
+		ret = positional(a, argv[optind]);
+	if (!ret && a->npos != 2)
 		ret = sx_cli_usage_error(cmd, "expected BASELINE OUT");
 	return ret;
 }

@@ -121,10 +121,7 @@ static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 struct args {
 	struct sx_cli_common c;
 	const char *dir;
-	const char **pos; /* DEVICE, IPV4, event captures */
-	int npos;
-	const char **bg;
-	int nbg;
+	struct sx_cli_args in; /* DEVICE, IPV4, event captures; background */
 	const char *mac, *ipv6, *event;
 	bool quiet;
 	bool validate;
@@ -156,10 +153,14 @@ static int refused(struct sx_extract *ex, int ret)
 	return sx_cli_usage_error(cmd, "%s", sx_extract_message(ex));
 }
 
-/* One option of the command's own: 0, the usage error's status, or 1 when
- * c is not one of them. */
-static int own_opt(struct args *a, int c, const char *arg)
+/* One option of the command's own (an sx_cli_own_fn, ctx the struct args);
+ * the captures after --background are told from the event captures. */
+static int own_opt(void *ctx, int c, const char *arg)
 {
+	struct args *a = ctx;
+
+	if (sx_cli_args_take(&a->in, c, OPT_BACKGROUND, arg) == 0)
+		return 0;
 	switch (c) {
 	case 'o':
 		a->dir = arg;
@@ -186,51 +187,22 @@ static int own_opt(struct args *a, int c, const char *arg)
 		sx_log_set_level(SX_LOG_ERROR);
 		return 0;
 	default:
-		return 1;
+		return SX_CLI_NOT_OWN;
 	}
 }
+
+static const struct sx_cli_parser parser = {cmd, "-:o:j:f:qh", own, &help, own_opt};
 
 /* Parse argv into a: 0, -1 (--help printed), or the usage error's status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	struct option *longopts = sx_cli_longopts(own, shared);
-	bool in_bg = false;
-	int c, ret = 0;
+	int ret = sx_cli_getopt(&parser, argc, argv, &a->c, a);
 
-	if (!longopts) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	optind = 0; /* glibc: start over */
-	opterr = 0;
-	/* '-': non-options come back in order (code 1), so that the captures
-	 * after --background can be told from the event captures. */
-	while (!ret && (c = getopt_long(argc, argv, "-:o:j:f:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (in_bg)
-				a->bg[a->nbg++] = optarg;
-			else
-				a->pos[a->npos++] = optarg;
-			continue;
-		case OPT_BACKGROUND:
-			a->bg[a->nbg++] = optarg;
-			in_bg = true;
-			continue;
-		default:
-			ret = own_opt(a, c, optarg);
-			if (ret == 1)
-				ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
-			break;
-		}
-		in_bg = false;
-	}
-	free(longopts);
 	if (ret)
 		return ret;
 	for (; optind < argc; optind++) /* after "--" */
-		a->pos[a->npos++] = argv[optind];
-	if (a->npos < 3)
+		a->in.v[a->in.n++] = argv[optind];
+	if (a->in.n < 3)
 		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
 	if ((sx_cli_given(&a->c, SX_CLI_ALIGN) || sx_cli_given(&a->c, SX_CLI_NO_ALIGN)) &&
 	    !a->c.events)
@@ -250,16 +222,16 @@ static int configure(const struct args *a, struct sx_extract **out)
 	struct sx_extract *ex;
 	int i, ret;
 
-	ret = sx_extract_new(a->pos[0], a->pos[1], out);
+	ret = sx_extract_new(a->in.v[0], a->in.v[1], out);
 	if (ret == -ENOMEM) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		return SX_EXIT_FAILURE;
 	}
 	if (ret) {
-		if (!a->pos[0][0])
+		if (!a->in.v[0][0])
 			return sx_cli_usage_error(cmd, "argument device: empty");
 		return sx_cli_usage_error(cmd, "argument ipv4: invalid IPv4Address value: '%s'",
-					  a->pos[1]);
+					  a->in.v[1]);
 	}
 	ex = *out;
 	ret = sx_extract_set_threads(ex, c->jobs);
@@ -297,14 +269,14 @@ static int configure(const struct args *a, struct sx_extract **out)
 		ret = sx_extract_set_align(ex, c->align > 0 ? 1 : c->align < 0 ? 0 : -1);
 	if (ret)
 		return refused(ex, ret);
-	if (sx_cli_inputs(cmd, "", a->pos + 2, a->npos - 2) ||
-	    sx_cli_inputs(cmd, "", a->bg, a->nbg))
+	if (sx_cli_inputs(cmd, "", a->in.v + 2, a->in.n - 2) ||
+	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg))
 		return SX_EXIT_USAGE;
-	for (i = 2; i < a->npos + a->nbg; i++) {
-		bool bg = i >= a->npos;
+	for (i = 2; i < a->in.n + a->in.nbg; i++) {
+		bool bg = i >= a->in.n;
 
-		ret = bg ? sx_extract_add_background(ex, a->bg[i - a->npos])
-			 : sx_extract_add_capture(ex, a->pos[i]);
+		ret = bg ? sx_extract_add_background(ex, a->in.bg[i - a->in.n])
+			 : sx_extract_add_capture(ex, a->in.v[i]);
 		if (ret)
 			return refused(ex, ret);
 	}
@@ -691,7 +663,7 @@ static int run(struct sx_extract *ex, const struct args *a)
 	status = report_captures(ex);
 	report_alignment(ex, NULL);
 	status = report_notes(ex, status);
-	warn_device_missing(ex, a->pos[1]);
+	warn_device_missing(ex, a->in.v[1]);
 	warn_single(ex, a->c.events != NULL);
 	sx_cli_warn_capped(a->c.max_flows, sx_extract_flows_capped(ex));
 	if (a->validate && sx_extract_nevents(ex) > 1) {
@@ -731,9 +703,9 @@ int sx_cmd_extract(int argc, char **argv)
 
 	if (wants_upstream(argc, argv))
 		return sx_cmd_extract_upstream(argc, argv);
-	a.pos = calloc((size_t)argc + 1, sizeof(*a.pos));
-	a.bg = calloc((size_t)argc + 1, sizeof(*a.bg));
-	if (!a.pos || !a.bg) {
+	a.in.v = calloc((size_t)argc + 1, sizeof(*a.in.v));
+	a.in.bg = calloc((size_t)argc + 1, sizeof(*a.in.bg));
+	if (!a.in.v || !a.in.bg) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free_args;
 	}
@@ -749,7 +721,7 @@ int sx_cmd_extract(int argc, char **argv)
 		exit_code = run(ex, &a);
 	sx_extract_free(ex);
 out_free_args:
-	free(a.pos);
-	free(a.bg);
+	free(a.in.v);
+	free(a.in.bg);
 	return sx_cli_exit(exit_code);
 }

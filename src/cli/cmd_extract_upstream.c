@@ -104,47 +104,57 @@ struct args {
 	const char *dir, *device, *ipv4;
 	const char *const *paths;
 	size_t npaths;
+	char *const *argv; /* parsing: the line the messages quote */
 };
+
+/* Every option (an sx_cli_own_fn, ctx the struct args): the reference tool
+ * takes -o, --mode and --help only; anything else is refused naming it. */
+static int own_opt(void *ctx, int c, const char *arg)
+{
+	struct args *a = ctx;
+
+	switch (c) {
+	case 'o':
+		a->dir = arg;
+		return 0;
+	case 'm':
+		if (strcmp(arg, "upstream") != 0)
+			return sx_cli_usage_error(
+			    cmd, "this command runs --mode upstream, not \"%s\"", arg);
+		return 0;
+	case 'h':
+	case ':':
+		return SX_CLI_NOT_OWN;
+	default:
+		return sx_cli_usage_error(
+		    cmd,
+		    "%s: --mode upstream reproduces the reference tool, which has no "
+		    "such option (nor event windows); this mode accepts only -o DIR, "
+		    "--mode upstream and --help",
+		    a->argv[optind - 1]);
+	}
+}
+
+static const struct option own[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"mode", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct sx_cli_parser parser = {cmd, ":o:h", own, &help, own_opt};
 
 /* 0, -1 (--help printed), or the usage error's status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"mode", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct in_addr addr;
 	size_t i;
-	int c;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			a->dir = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "upstream") != 0)
-				return sx_cli_usage_error(cmd,
-							  "this command runs --mode upstream, not "
-							  "\"%s\"",
-							  optarg);
-			break;
-		case 'h':
-		case ':':
-			return sx_cli_opt_tail(cmd, c, argv, &help, NULL);
-		default:
-			return sx_cli_usage_error(
-			    cmd,
-			    "%s: --mode upstream reproduces the reference tool, which has no "
-			    "such option (nor event windows); this mode accepts only -o DIR, "
-			    "--mode upstream and --help",
-			    argv[optind - 1]);
-		}
-	}
+	a->argv = argv;
+	ret = sx_cli_getopt(&parser, argc, argv, NULL, a);
+	if (ret)
+		return ret;
 	if (argc - optind < 3)
 		return sx_cli_usage_error(cmd, "expected DEVICE IPV4 PCAP...");
 	a->device = argv[optind];

@@ -77,8 +77,7 @@ static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 struct args {
 	struct sx_cli_common c;
 	const char *dir;
-	const char **events, **bgs; /* argc entries each */
-	int nev, nbg;
+	struct sx_cli_args in; /* event files; background files */
 	bool quiet;
 };
 
@@ -188,54 +187,41 @@ static int write_yaml(const char *dir, const struct sx_mine_result *res,
 	return 0;
 }
 
+/* One option of the command's own (an sx_cli_own_fn, ctx the struct args);
+ * the files after --background are told from the event files. */
+static int own_opt(void *ctx, int c, const char *arg)
+{
+	struct args *a = ctx;
+
+	if (sx_cli_args_take(&a->in, c, OPT_BACKGROUND, arg) == 0)
+		return 0;
+	switch (c) {
+	case 'o':
+		a->dir = arg;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		sx_log_set_level(SX_LOG_ERROR);
+		return 0;
+	default:
+		return SX_CLI_NOT_OWN;
+	}
+}
+
+static const struct sx_cli_parser parser = {cmd, "-:o:j:qh", own, &help, own_opt};
+
 /* 0, -1 (--help printed), or the usage error's status. */
 static int parse(int argc, char **argv, struct args *a)
 {
-	struct option *longopts = sx_cli_longopts(own, shared);
-	bool in_bg = false;
-	int c, i, ret = 0;
+	int i, ret = sx_cli_getopt(&parser, argc, argv, &a->c, a);
 
-	if (!longopts) {
-		sx_log(SX_LOG_ERROR, "out of memory");
-		return SX_EXIT_FAILURE;
-	}
-	optind = 1;
-	opterr = 0;
-	/* '-': non-options come back in order (code 1), so that the files
-	 * after --background can be told from the event files */
-	while (!ret && (c = getopt_long(argc, argv, "-:o:j:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1:
-			if (in_bg)
-				a->bgs[a->nbg++] = optarg;
-			else
-				a->events[a->nev++] = optarg;
-			continue;
-		case OPT_BACKGROUND:
-			a->bgs[a->nbg++] = optarg;
-			in_bg = true;
-			continue;
-		case 'o':
-			a->dir = optarg;
-			break;
-		case 'q':
-			a->quiet = true;
-			sx_log_set_level(SX_LOG_ERROR);
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, &help, &a->c);
-			break;
-		}
-		in_bg = false;
-	}
-	free(longopts);
 	if (ret)
 		return ret;
 	for (i = optind; i < argc; i++) /* after "--": event files */
-		a->events[a->nev++] = argv[i];
-	if (a->nev == 0)
+		a->in.v[a->in.n++] = argv[i];
+	if (a->in.n == 0)
 		return sx_cli_usage_error(cmd, "no flow CSV given");
-	if (sx_cli_inputs(cmd, "", a->events, a->nev) || sx_cli_inputs(cmd, "", a->bgs, a->nbg))
+	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n) || sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg))
 		return SX_EXIT_USAGE;
 	return 0;
 }
@@ -247,11 +233,11 @@ static int read_inputs(const struct args *a, struct sx_mine *m, bool *failed)
 	int i, ret;
 
 	*failed = false;
-	for (i = 0; i < a->nev + a->nbg; i++) {
-		bool bg = i >= a->nev;
+	for (i = 0; i < a->in.n + a->in.nbg; i++) {
+		bool bg = i >= a->in.n;
 
 		ret = read_input(m, bg ? SX_MINE_BACKGROUND : SX_MINE_EVENT, i,
-				 bg ? a->bgs[i - a->nev] : a->events[i]);
+				 bg ? a->in.bg[i - a->in.n] : a->in.v[i]);
 		if (ret == -ENOMEM)
 			return ret;
 		*failed |= ret != 0;
@@ -334,9 +320,9 @@ int sx_cmd_mine(int argc, char **argv)
 	struct args a = {.dir = "."};
 	int ret = SX_EXIT_FAILURE;
 
-	a.events = calloc((size_t)argc + 1, sizeof(*a.events));
-	a.bgs = calloc((size_t)argc + 1, sizeof(*a.bgs));
-	if (!a.events || !a.bgs) {
+	a.in.v = calloc((size_t)argc + 1, sizeof(*a.in.v));
+	a.in.bg = calloc((size_t)argc + 1, sizeof(*a.in.bg));
+	if (!a.in.v || !a.in.bg) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
 	}
@@ -346,7 +332,7 @@ int sx_cmd_mine(int argc, char **argv)
 	else
 		ret = sx_cli_exit(run(&a));
 out_free:
-	free(a.events);
-	free(a.bgs);
+	free(a.in.v);
+	free(a.in.bg);
 	return ret;
 }

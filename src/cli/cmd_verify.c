@@ -96,95 +96,111 @@ static int parse_pct(const char *s, double *out)
 	return 0;
 }
 
+/* What the command line says. */
+struct args {
+	enum sx_verify_format fmt;
+	struct sx_verify_ids ids;
+	struct sx_verify_cfg cfg;
+	const char *output;
+	double fail_under; /* -1: no --fail-under */
+	char **argv;	   /* positionals compacted into argv[1..npos] */
+	int npos;
+};
+
+/* One option of the command's own (an sx_cli_own_fn, ctx the struct args). */
+static int own_opt(void *ctx, int c, const char *arg)
+{
+	struct args *a = ctx;
+
+	switch (c) {
+	case 1: /* positionals, compacted in place (each took a slot) */
+		a->argv[1 + a->npos++] = (char *)arg;
+		return 0;
+	case 'o':
+		a->output = arg;
+		return 0;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "text"))
+			a->fmt = SX_VERIFY_TEXT;
+		else if (!strcmp(arg, "csv"))
+			a->fmt = SX_VERIFY_CSV;
+		else if (!strcmp(arg, "yaml"))
+			a->fmt = SX_VERIFY_YAML;
+		else
+			return sx_cli_usage_error(cmd, "--format is text, csv or yaml, not \"%s\"",
+						  arg);
+		return 0;
+	case OPT_FAIL_UNDER:
+		if (parse_pct(arg, &a->fail_under))
+			return sx_cli_usage_error(
+			    cmd, "--fail-under expects a percentage 0..100, not \"%s\"", arg);
+		return 0;
+	case OPT_IPV4:
+		a->ids.ipv4 = arg;
+		return 0;
+	case OPT_IPV6:
+		a->ids.ipv6 = arg;
+		return 0;
+	case OPT_MAC:
+		a->ids.mac = arg;
+		return 0;
+	case OPT_GATEWAY:
+		a->ids.gateway = arg;
+		return 0;
+	case OPT_PHONE:
+		a->ids.phone = arg;
+		return 0;
+	case OPT_STATELESS:
+		a->cfg.stateless = true;
+		return 0;
+	case 'f':
+		a->cfg.filter = arg;
+		return 0;
+	case 'j':
+		return sx_cli_threads(cmd, arg, &a->cfg.nthreads) ? SX_EXIT_USAGE : 0;
+	case 'q':
+		sx_log_set_level(SX_LOG_ERROR);
+		return 0;
+	default:
+		return SX_CLI_NOT_OWN;
+	}
+}
+
+static const struct sx_cli_parser parser = {cmd, "-:o:f:j:qh", longopts, &help, own_opt};
+
 int sx_cmd_verify(int argc, char **argv)
 {
-	enum sx_verify_format fmt = SX_VERIFY_TEXT;
-	struct sx_verify_ids ids = {NULL, NULL, NULL, NULL, NULL};
-	struct sx_verify_cfg cfg = {0};
+	struct args a = {.fmt = SX_VERIFY_TEXT,
+			 .ids = {NULL, NULL, NULL, NULL, NULL},
+			 .output = "-",
+			 .fail_under = -1,
+			 .argv = argv};
 	struct sx_verify_profile *p = NULL;
 	struct sx_verify_result *r = NULL;
 	struct sx_verify_summary s;
 	struct sx_out out;
-	const char *output = "-", *profile;
-	double fail_under = -1;
+	const char *profile;
 	char msg[1024];
-	int c, ret, npos = 0, exit_code = SX_EXIT_FAILURE;
+	int ret, exit_code = SX_EXIT_FAILURE;
 
-	optind = 0; /* glibc: start over */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "-:o:f:j:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 1: /* positionals, compacted in place (each took a slot) */
-			argv[1 + npos++] = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_FORMAT:
-			if (!strcmp(optarg, "text"))
-				fmt = SX_VERIFY_TEXT;
-			else if (!strcmp(optarg, "csv"))
-				fmt = SX_VERIFY_CSV;
-			else if (!strcmp(optarg, "yaml"))
-				fmt = SX_VERIFY_YAML;
-			else
-				return sx_cli_usage_error(
-				    cmd, "--format is text, csv or yaml, not \"%s\"", optarg);
-			break;
-		case OPT_FAIL_UNDER:
-			if (parse_pct(optarg, &fail_under))
-				return sx_cli_usage_error(
-				    cmd, "--fail-under expects a percentage 0..100, not \"%s\"",
-				    optarg);
-			break;
-		case OPT_IPV4:
-			ids.ipv4 = optarg;
-			break;
-		case OPT_IPV6:
-			ids.ipv6 = optarg;
-			break;
-		case OPT_MAC:
-			ids.mac = optarg;
-			break;
-		case OPT_GATEWAY:
-			ids.gateway = optarg;
-			break;
-		case OPT_PHONE:
-			ids.phone = optarg;
-			break;
-		case OPT_STATELESS:
-			cfg.stateless = true;
-			break;
-		case 'f':
-			cfg.filter = optarg;
-			break;
-		case 'j':
-			if (sx_cli_threads(cmd, optarg, &cfg.nthreads))
-				return SX_EXIT_USAGE;
-			break;
-		case 'q':
-			sx_log_set_level(SX_LOG_ERROR);
-			break;
-		default:
-			ret = sx_cli_opt_tail(cmd, c, argv, &help, NULL);
-			return ret == -1 ? SX_EXIT_OK : ret; /* -1: --help printed */
-		}
-	}
-	for (; optind < argc; optind++) /* after "--" */
-		argv[1 + npos++] = argv[optind];
-	if (npos < 2)
+	ret = sx_cli_getopt(&parser, argc, argv, NULL, &a);
+	if (ret)
+		return ret == -1 ? SX_EXIT_OK : ret; /* -1: --help printed */
+	for (; optind < argc; optind++)		     /* after "--" */
+		argv[1 + a.npos++] = argv[optind];
+	if (a.npos < 2)
 		return sx_cli_usage_error(cmd, "expected PROFILE.yaml PCAP...");
 	profile = argv[1];
-	if (sx_cli_check_filter(cmd, cfg.filter))
+	if (sx_cli_check_filter(cmd, a.cfg.filter))
 		return SX_EXIT_USAGE;
-	ret = sx_verify_profile_load(profile, &ids, &p, msg, sizeof(msg));
+	ret = sx_verify_profile_load(profile, &a.ids, &p, msg, sizeof(msg));
 	if (ret == -ENOMEM)
 		goto out_nomem;
 	if (ret)
 		return sx_cli_usage_error(cmd, "%s: %s", profile, msg);
-	cfg.paths = (const char *const *)argv + 2;
-	cfg.npaths = (uint32_t)(npos - 1);
-	ret = sx_verify_run(p, &cfg, &r);
+	a.cfg.paths = (const char *const *)argv + 2;
+	a.cfg.npaths = (uint32_t)(a.npos - 1);
+	ret = sx_verify_run(p, &a.cfg, &r);
 	if (ret == -ENOMEM)
 		goto out_nomem;
 	if (ret) {
@@ -192,12 +208,12 @@ int sx_cmd_verify(int argc, char **argv)
 		goto out_free;
 	}
 	sx_verify_result_summary(r, &s);
-	if (sx_out_open(&out, output, msg, sizeof(msg))) {
+	if (sx_out_open(&out, a.output, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
 		goto out_free;
 	}
-	if (sx_verify_report(out.f, p, r, fmt)) {
-		sx_log(SX_LOG_ERROR, "%s: write error", output);
+	if (sx_verify_report(out.f, p, r, a.fmt)) {
+		sx_log(SX_LOG_ERROR, "%s: write error", a.output);
 		sx_out_abort(&out);
 		goto out_free;
 	}
@@ -208,15 +224,15 @@ int sx_cmd_verify(int argc, char **argv)
 	sx_cli_finished();
 	if (s.captures_bad == s.captures)
 		exit_code = SX_EXIT_FAILURE;
-	else if (fail_under >= 0 && (s.packets_pct < fail_under || s.flows_pct < fail_under))
+	else if (a.fail_under >= 0 && (s.packets_pct < a.fail_under || s.flows_pct < a.fail_under))
 		exit_code = SX_EXIT_FAILURE;
 	else if (s.captures_bad)
 		exit_code = SX_EXIT_PARTIAL;
 	else
 		exit_code = SX_EXIT_OK;
-	if (fail_under >= 0 && exit_code == SX_EXIT_FAILURE && s.captures_bad < s.captures)
+	if (a.fail_under >= 0 && exit_code == SX_EXIT_FAILURE && s.captures_bad < s.captures)
 		sx_log(SX_LOG_ERROR, "allowed packets %.1f%%, flows %.1f%%: under %.1f%%",
-		       s.packets_pct, s.flows_pct, fail_under);
+		       s.packets_pct, s.flows_pct, a.fail_under);
 	goto out_free;
 
 out_nomem:

@@ -30,6 +30,11 @@
 #include "mine/mine.h"
 
 struct sx_buf;
+struct sx_yw;
+
+/* Writes more key-value pairs of signatures.yaml's top-level mapping
+ * through w (yaml/ydoc.h); ctx is the caller's. */
+typedef void (*sx_emit_section_fn)(struct sx_yw *w, const void *ctx);
 
 #define SX_EMIT_REPORT_FILE	"pattern.txt"
 #define SX_EMIT_SIGNATURES_FILE "signatures.yaml"
@@ -48,6 +53,10 @@ struct sx_emit_opts {
 	/* The windows behind the occurrences, or NULL (no events file): said
 	 * in the report's second line and in signatures.yaml's summary. */
 	const struct sx_emit_schedule *schedule;
+	/* Sections signatures.yaml ends with, after the signature's own (the
+	 * held-out validation), or NULL: sections(w, sections_ctx). */
+	sx_emit_section_fn sections;
+	const void *sections_ctx;
 };
 
 /*

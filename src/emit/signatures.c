@@ -31,6 +31,8 @@
  *   below-support: [ PATTERN ]     in 2 or more occurrences but fewer than
  *                                  min-support: not the signature, for the
  *                                  record
+ *   ...                            the caller's sections (struct
+ *                                  sx_emit_opts: validation)
  *
  * PATTERN:
  *   id, number, key               stable id (XXH3 of key), position, identity text
@@ -397,7 +399,6 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	struct sx_yw w;
 	int ret;
 
-	(void)o;
 	sx_yw_open(&w, f, SX_YW_SIGEX);
 	sx_yw_map_begin(&w);
 	sx_yw_kv_str(&w, "sigex", "signatures");
@@ -439,6 +440,8 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	patterns(&w, "background", r, r->background, r->nbackground);
 	patterns(&w, "periodic", r, r->periodic, r->nperiodic);
 	patterns(&w, "below-support", r, r->below, r->nbelow);
+	if (o && o->sections)
+		o->sections(&w, o->sections_ctx);
 	sx_yw_map_end(&w);
 	ret = sx_yw_close(&w);
 	if (ret && msg && msglen)

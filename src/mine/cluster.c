@@ -509,6 +509,33 @@ static int rebuild(struct state *st, const uint32_t *assign, uint32_t k)
 	return reindex(st);
 }
 
+/*
+ * A leader step, in the canonical order, for every vector (all: the first
+ * pass) or for those the last match left without a cluster (st->best[i] < 0),
+ * then the clusters renumbered by first member and rebuilt from assign.  map
+ * has room for st->k entries once the steps are taken.  Returns 0, -ENOMEM or
+ * SX_E_STOPPED.
+ */
+static int lead_and_rebuild(struct state *st, bool all, uint32_t *assign, uint32_t *map)
+{
+	uint32_t i;
+	long c;
+	int ret;
+
+	for (i = 0; i < st->n; i++) {
+		ret = sx_mine__stop_at(i);
+		if (ret)
+			return ret;
+		if (!all && st->best[i] >= 0)
+			continue;
+		c = leader_step(st, i);
+		if (c < 0)
+			return (int)c;
+		assign[i] = (uint32_t)c;
+	}
+	return rebuild(st, assign, canonical_numbers(assign, st->n, st->k, map));
+}
+
 struct worker {
 	struct state *st;
 	uint32_t from, to;
@@ -578,8 +605,8 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 		      double tau, unsigned nthreads, uint32_t *assign)
 {
 	struct state st = {.vecs = vecs, .group = group, .n = n, .tau = tau};
-	uint32_t *prev = NULL, *map = NULL, i, pass, k;
-	long ret, c;
+	uint32_t *prev = NULL, *map = NULL, i, pass;
+	long ret;
 
 	if (!n)
 		return 0;
@@ -600,19 +627,7 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 		goto out_free;
 	}
 	/* 1. leader pass */
-	for (i = 0; i < n; i++) {
-		ret = sx_mine__stop_at(i);
-		if (ret)
-			goto out_free;
-		c = leader_step(&st, i);
-		if (c < 0) {
-			ret = c;
-			goto out_free;
-		}
-		assign[i] = (uint32_t)c;
-	}
-	k = canonical_numbers(assign, n, st.k, map);
-	ret = rebuild(&st, assign, k);
+	ret = lead_and_rebuild(&st, true, assign, map);
 	if (ret)
 		goto out_free;
 	/* 2. refinement passes */
@@ -637,18 +652,7 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 		ret = reindex(&st);
 		if (ret)
 			goto out_free;
-		for (i = 0; i < n; i++) {
-			if (st.best[i] >= 0)
-				continue;
-			c = leader_step(&st, i);
-			if (c < 0) {
-				ret = c;
-				goto out_free;
-			}
-			assign[i] = (uint32_t)c;
-		}
-		k = canonical_numbers(assign, n, st.k, map);
-		ret = rebuild(&st, assign, k);
+		ret = lead_and_rebuild(&st, false, assign, map);
 		if (ret)
 			goto out_free;
 		if (memcmp(prev, assign, n * sizeof(*prev)) == 0)

@@ -2,13 +2,17 @@
  * report.c - the verify report: text for people (summary lines first), CSV
  * and YAML for programs.  Reads a finished result; writes to a borrowed
  * FILE.  Every text in a result is printable ASCII (ingest's invariant);
- * CSV and YAML quote what they must.
+ * CSV quotes what it must; YAML goes through the one YAML writer
+ * (yaml/ydoc.h), its texts double-quoted.
  */
 #include "verify/run_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+
+#include "core/text.h"
+#include "yaml/ydoc.h"
 
 static const char *why_text[5] = {
     [SX_VERIFY_NOT_DEVICE] = "not the device's",
@@ -141,63 +145,97 @@ static void report_csv(FILE *f, const struct sx_verify_profile *p, const struct 
 	}
 }
 
-static void yq(FILE *f, const char *s)
+/* key: a percentage with one decimal, as the text shows it. */
+static void kv_pct(struct sx_yw *w, const char *k, uint64_t a, uint64_t n)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.1f", pct(a, n));
+	sx_yw_str(w, k);
+	sx_yw_number(w, b);
 }
 
-static void report_yaml(FILE *f, const struct sx_verify_profile *p,
-			const struct sx_verify_result *r)
+/* A capture's path, double-quoted: as given when it is UTF-8 (the writer
+ * escapes what YAML must), else escaped as ingest escapes captured bytes
+ * (core/text.h), as a path may be any bytes and YAML holds Unicode only. */
+static void path_str(struct sx_yw *w, const char *path)
 {
-	fprintf(f, "device: ");
-	yq(f, p->device);
-	fprintf(f,
-		"\npackets: %" PRIu64 "\npackets-allowed: %" PRIu64 "\npackets-allowed-pct: %.1f\n",
-		r->packets, r->allowed, pct(r->allowed, r->packets));
-	fprintf(f, "flows: %" PRIu64 "\nflows-allowed: %" PRIu64 "\nflows-allowed-pct: %.1f\n",
-		r->flows, r->flows_allowed, pct(r->flows_allowed, r->flows));
-	fprintf(f,
-		"denied:\n  no-rule: %" PRIu64 "\n  queue-drop: %" PRIu64 "\n  timeout: %" PRIu64
-		"\n",
-		r->by_why[SX_VERIFY_NO_RULE], r->by_why[SX_VERIFY_QUEUE_DROP],
-		r->by_why[SX_VERIFY_TIMEOUT]);
-	fprintf(f, "policies:\n");
-	for (size_t i = 0; i < r->npol; i++) {
-		fprintf(f, "  - name: ");
-		yq(f, p->pol[i].name);
-		fprintf(f, "\n    hits: %" PRIu64 "\n", r->hits[i]);
+	char shown[4096];
+
+	if (sx_yw_is_utf8(path, strlen(path))) {
+		sx_yw_quoted(w, path);
+		return;
 	}
-	fprintf(f, "denied-kinds:%s\n", r->kinds.n ? "" : " []");
+	sx_text_escape(shown, sizeof(shown), (const uint8_t *)path, strlen(path), NULL);
+	sx_yw_quoted(w, shown);
+}
+
+static int report_yaml(FILE *f, const struct sx_verify_profile *p, const struct sx_verify_result *r)
+{
+	static const char *const keys[4] = {"transport", "port", "peer", "app"};
+	struct sx_yw w;
+	char t[48];
+
+	sx_yw_open(&w, f, SX_YW_SIGEX);
+	sx_yw_map_begin(&w);
+	sx_yw_str(&w, "device");
+	sx_yw_quoted(&w, p->device);
+	sx_yw_kv_u64(&w, "packets", r->packets);
+	sx_yw_kv_u64(&w, "packets-allowed", r->allowed);
+	kv_pct(&w, "packets-allowed-pct", r->allowed, r->packets);
+	sx_yw_kv_u64(&w, "flows", r->flows);
+	sx_yw_kv_u64(&w, "flows-allowed", r->flows_allowed);
+	kv_pct(&w, "flows-allowed-pct", r->flows_allowed, r->flows);
+	sx_yw_str(&w, "denied");
+	sx_yw_map_begin(&w);
+	sx_yw_kv_u64(&w, "no-rule", r->by_why[SX_VERIFY_NO_RULE]);
+	sx_yw_kv_u64(&w, "queue-drop", r->by_why[SX_VERIFY_QUEUE_DROP]);
+	sx_yw_kv_u64(&w, "timeout", r->by_why[SX_VERIFY_TIMEOUT]);
+	sx_yw_map_end(&w);
+	sx_yw_str(&w, "policies");
+	sx_yw_seq_begin(&w);
+	for (size_t i = 0; i < r->npol; i++) {
+		sx_yw_map_begin(&w);
+		sx_yw_str(&w, "name");
+		sx_yw_quoted(&w, p->pol[i].name);
+		sx_yw_kv_u64(&w, "hits", r->hits[i]);
+		sx_yw_map_end(&w);
+	}
+	sx_yw_seq_end(&w);
+	sx_yw_str(&w, "denied-kinds");
+	sx_yw_seq_begin(&w);
 	for (size_t i = 0; i < r->kinds.n; i++) {
 		const struct vx_kind *k = &r->kinds.v[i];
-		static const char *keys[4] = {"transport", "port", "peer", "app"};
 
+		sx_yw_map_begin(&w);
 		for (int j = 0; j < 4; j++) {
-			fprintf(f, "%s%s: ", j ? "    " : "  - ", keys[j]);
-			yq(f, k->s[j]);
-			fputc('\n', f);
+			sx_yw_str(&w, keys[j]);
+			sx_yw_quoted(&w, k->s[j]);
 		}
-		fprintf(f, "    packets: %" PRIu64 "\n    flows: %" PRIu64 "\n    example: ",
-			k->packets, k->flows);
-		yq(f, r->paths[k->ex_file]);
-		fprintf(f, "\n    time: %" PRId64 ".%06u\n", k->ex_sec, k->ex_nsec / 1000);
+		sx_yw_kv_u64(&w, "packets", k->packets);
+		sx_yw_kv_u64(&w, "flows", k->flows);
+		sx_yw_str(&w, "example");
+		path_str(&w, r->paths[k->ex_file]);
+		snprintf(t, sizeof(t), "%" PRId64 ".%06u", k->ex_sec, k->ex_nsec / 1000);
+		sx_yw_str(&w, "time");
+		sx_yw_number(&w, t);
+		sx_yw_map_end(&w);
 	}
+	sx_yw_seq_end(&w);
+	sx_yw_map_end(&w);
+	return sx_yw_close(&w);
 }
 
 int sx_verify_report(FILE *f, const struct sx_verify_profile *p, const struct sx_verify_result *r,
 		     enum sx_verify_format fmt)
 {
+	int ret = 0;
+
 	if (fmt == SX_VERIFY_CSV)
 		report_csv(f, p, r);
 	else if (fmt == SX_VERIFY_YAML)
-		report_yaml(f, p, r);
+		ret = report_yaml(f, p, r);
 	else
 		report_text(f, p, r);
-	return ferror(f) ? -EIO : 0;
+	return ret ? ret : ferror(f) ? -EIO : 0;
 }

@@ -218,7 +218,8 @@ struct sx_verify_kind {
 bool sx_verify_result_denied(const struct sx_verify_result *r, size_t i, struct sx_verify_kind *k);
 
 /* Write the report (text opens with "packets N, allowed P%" and
- * "flows N, allowed P%").  Returns 0 or -EIO. */
+ * "flows N, allowed P%").  Returns 0 or -EIO; YAML also -ENOMEM or
+ * SX_E_YAML (the writer's). */
 int sx_verify_report(FILE *f, const struct sx_verify_profile *p, const struct sx_verify_result *r,
 		     enum sx_verify_format fmt);
 

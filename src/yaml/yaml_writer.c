@@ -146,8 +146,9 @@ void sx_yw_seq_end(struct sx_yw *w)
 
 /* Well-formed UTF-8 as libyaml's yaml_check_utf8() accepts it (shortest
  * form, at most U+10FFFF); tells a refused text from a failed copy. */
-static bool is_utf8(const unsigned char *p, size_t n)
+bool sx_yw_is_utf8(const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
 	while (i < n) {
@@ -186,7 +187,7 @@ void sx_yw_scalar(struct sx_yw *w, const char *s, size_t len, enum sx_ystyle sty
 	if (!yaml_scalar_event_initialize(
 		&ev, NULL, NULL, (yaml_char_t *)s, (int)len, (implicit & SX_YW_PLAIN_IMPLICIT) != 0,
 		(implicit & SX_YW_QUOTED_IMPLICIT) != 0, (yaml_scalar_style_t)style)) {
-		if (is_utf8((const unsigned char *)s, len)) {
+		if (sx_yw_is_utf8(s, len)) {
 			latch(w, -ENOMEM, "out of memory");
 		} else {
 			w->err = SX_E_YAML;

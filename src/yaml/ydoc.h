@@ -118,6 +118,11 @@ void sx_yw_kv_i64(struct sx_yw *w, const char *k, int64_t v);
 void sx_yw_kv_double(struct sx_yw *w, const char *k, double v);
 void sx_yw_kv_bool(struct sx_yw *w, const char *k, bool v);
 
+/* Whether len bytes of s are UTF-8 as libyaml takes it for a scalar (the
+ * shortest form, at most U+10FFFF, no surrogates): a text that is not makes
+ * the writer fail with SX_E_YAML.  Stateless; thread-safe. */
+bool sx_yw_is_utf8(const char *s, size_t len);
+
 /* Whether PyYAML's resolver takes s, written plain, for a string (false
  * for "123", "1.5", "true", "null", "2024-01-01", "~", ""...).  Its
  * YAML 1.1 implicit resolvers are compiled once per process; thread-safe. */
