@@ -497,6 +497,26 @@ Test(verify_match, arp)
 	unload(&x);
 }
 
+/* templates/firewall.nft.j2 hooks the bridge's prerouting; the kernel's
+ * br_handle_frame() delivers frames to the reserved link-local group
+ * addresses (01:80:c2:00:00:0x) through NF_BR_LOCAL_IN instead, so the
+ * device's EAPOL is never the chain's, while its other frames are. */
+Test(verify_match, link_local_frames_never_reach_the_chain)
+{
+	struct fx x = load("single-policies: {}\n");
+	struct sx_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.has_mac = true;
+	memcpy(p.mac_src, (uint8_t[]){2, 0, 0, 0, 0, 1}, 6);
+	memcpy(p.mac_dst, (uint8_t[]){0x01, 0x80, 0xc2, 0, 0, 0x03}, 6);
+	p.ethertype = 0x888e; /* EAPOL */
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_NOT_DEVICE);
+	p.mac_dst[5] = 0x10; /* outside the reserved block: the device's, dropped */
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_NO_RULE);
+	unload(&x);
+}
+
 /* callback.c.j2, one-off policies of an interaction: state guard
  * `current_state >= state`, `if (current_state == state) current_state =
  * (state + 1) % (max_state + 1)`; the last policy wraps the state to 0. */

@@ -705,11 +705,25 @@ static int callback(struct sx_verify_fw *fw, const struct vx_queue *q, const str
 
 /* ---- public ---- */
 
+/* IEEE 802.1D's reserved link-local group addresses, 01:80:c2:00:00:00-0f
+ * (STP, pause, 802.1X's PAE, LLDP): the Linux bridge never forwards them by
+ * default, and delivers them to the bridge itself through NF_BR_LOCAL_IN
+ * (br_input.c, br_handle_frame), so the firewall's prerouting chain never
+ * sees them; on a Wi-Fi access point 802.1X's EAPOL goes to hostapd. */
+static bool is_link_local_group(const uint8_t *mac)
+{
+	static const uint8_t base[5] = {0x01, 0x80, 0xc2, 0x00, 0x00};
+
+	return memcmp(mac, base, 5) == 0 && (mac[5] & 0xf0) == 0;
+}
+
 static bool is_device(const struct sx_verify_fw *fw, const struct sx_pkt *pkt, bool *from)
 {
 	const struct sx_verify_profile *p = fw->p;
 	struct sx_addr dev4 = {.family = 4}, dev6 = {.family = 6};
 
+	if (pkt->has_mac && is_link_local_group(pkt->mac_dst))
+		return false;
 	if (p->has_ipv4)
 		memcpy(dev4.b, p->ipv4.b, 4);
 	if (p->has_ipv6)

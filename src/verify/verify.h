@@ -24,7 +24,11 @@
  *     (none in the profile nor given), the MAC is learnt per capture from the
  *     first frame sent from the device's IPv4 address; captures without
  *     Ethernet framing fall back to the device's IP addresses.  Unmatched
- *     device traffic is dropped, as the chain's final rules do.
+ *     device traffic is dropped, as the chain's final rules do.  Frames to
+ *     IEEE 802.1D's reserved link-local group addresses (01:80:c2:00:00:0x:
+ *     802.1X's EAPOL, STP, LLDP) are not the chain's: the Linux bridge
+ *     hands them to itself through its local-in hook, never prerouting,
+ *     so they are not counted.
  *   - nftables matches: meta l4proto, tcp/udp sport and dport (values, lists,
  *     "a-b" ranges), ip/ip6 saddr and daddr (aliases of protocols/ip.py:
  *     self, gateway, phone, broadcast, udp-broadcast, local, external,
