@@ -1423,3 +1423,75 @@ Test(emit_profile, end_pairs_that_occurred_no_cross_product)
 					"          - 10.0.0.9\n"),
 			   "%s", text);
 }
+
+/*
+ * NTP to public servers, the experts' way (the firewall testbed's
+ * hand-written profiles): dst: external, and a
+ * DNS policy on the device's resolver for the servers' names one label up,
+ * from the NTP patterns of every list (below the support too).
+ */
+Test(emit_profile, ntp_to_public_servers_is_external_with_its_lookups)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *below = mk(sizeof(*below));
+	const char **n1 = mk(2 * sizeof(*n1)), **n2 = mk(sizeof(*n2));
+	struct sx_mine_pattern *p;
+	const char *text, *dns;
+	int ret;
+
+	p = pattern(&ps[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 123, SX_P_NTP, 3);
+	end(&p->end[SX_MINE_CLIENT], "10.0.0.7", "123:3", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "129.6.15.28,129.6.15.29", "123:3", 0, NULL, NULL);
+	p->end[SX_MINE_SERVER].scope = SX_MINE_SCOPE_PUBLIC;
+	n1[0] = "time-a.nist.gov";
+	n1[1] = "time-b.nist.gov";
+	p->end[SX_MINE_SERVER].names = n1;
+	p->end[SX_MINE_SERVER].nnames = 2;
+	dns_pattern(&ps[1], "devs.example.com");
+	p = pattern(below, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 123, SX_P_NTP, 2);
+	below->kind = SX_MINE_BELOW_SUPPORT;
+	end(&p->end[SX_MINE_CLIENT], "10.0.0.7", "123:2", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "202.112.10.60", "123:2", 0, NULL, NULL);
+	p->end[SX_MINE_SERVER].scope = SX_MINE_SCOPE_PUBLIC;
+	n2[0] = "0.cn.pool.ntp.org";
+	p->end[SX_MINE_SERVER].names = n2;
+	p->end[SX_MINE_SERVER].nnames = 1;
+	r->patterns = ps;
+	r->npatterns = 2;
+	r->below = below;
+	r->nbelow = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          dst-port: 123\n        ipv4:\n"
+					"          src: self\n          dst: external\n"),
+			   "%s", text);
+	cr_assert_null(strstr(text, "129.6.15.28"), "%s", text);
+	dns = strstr(text, "single-policies:\n");
+	cr_assert_not_null(dns, "%s", text);
+	cr_assert_not_null(strstr(dns, "        domain-name:\n        - $.cn.pool.ntp.org\n"
+				       "        - $.nist.gov\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(dns, "        dst: 10.0.0.1\n"), "on the resolver: %s", text);
+	assert_valid(text, "NTP the experts' way");
+}
+
+/* Private NTP servers (a local time server) keep their addresses. */
+Test(emit_profile, ntp_to_a_local_server_keeps_its_address)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char *text;
+	int ret;
+
+	pattern(p, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 123, SX_P_NTP, 3);
+	end(&p->end[SX_MINE_CLIENT], "10.0.0.7", "123:3", 0, NULL, NULL);
+	end(&p->end[SX_MINE_SERVER], "10.0.0.1", "123:3", 0, NULL, NULL);
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "dst: 10.0.0.1\n"), "%s", text);
+	cr_assert_null(strstr(text, "external"), "%s", text);
+}

@@ -499,7 +499,8 @@ Test(verify_match, arp)
 
 /* templates/firewall.nft.j2 hooks the bridge's prerouting; the kernel's
  * br_handle_frame() delivers frames to the reserved link-local group
- * addresses (01:80:c2:00:00:0x) through NF_BR_LOCAL_IN instead, so the
+ * addresses (01:80:c2:00:00:0x) through NF_BR_LOCAL_IN instead; on a Wi-Fi
+ * access point hostapd takes EAPOL (0x888e) before any bridge.  So the
  * device's EAPOL is never the chain's, while its other frames are. */
 Test(verify_match, link_local_frames_never_reach_the_chain)
 {
@@ -512,7 +513,10 @@ Test(verify_match, link_local_frames_never_reach_the_chain)
 	memcpy(p.mac_dst, (uint8_t[]){0x01, 0x80, 0xc2, 0, 0, 0x03}, 6);
 	p.ethertype = 0x888e; /* EAPOL */
 	cr_assert_eq(verdict(&x, &p), SX_VERIFY_NOT_DEVICE);
-	p.mac_dst[5] = 0x10; /* outside the reserved block: the device's, dropped */
+	/* EAPOL to the access point's own address: hostapd's, not the chain's */
+	memcpy(p.mac_dst, (uint8_t[]){0x02, 0, 0, 0, 0, 0x42}, 6);
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_NOT_DEVICE);
+	p.ethertype = 0x88cc; /* another protocol to it: the device's, dropped */
 	cr_assert_eq(verdict(&x, &p), SX_VERIFY_NO_RULE);
 	unload(&x);
 }

@@ -31,6 +31,11 @@
  *     the responses its DNS policies let through, looked up by the exact
  *     name (so "$.suffix", its DNS wildcard, is never an address end);
  *   - its address, or the list of its addresses.
+ * NTP to public servers is written the experts' way: dst: external (any
+ * address outside the LAN), and one more single policy, a DNS policy for
+ * the servers' names one label up ("$.nist.gov", "$.pool.ntp.org"), on
+ * the resolver of the device's DNS patterns (ntp_lookups()): the device
+ * picks another server of its pool every time.
  * The network key is ipv6 for IPv6 patterns, else ipv4; a pattern of both
  * families (mDNS sent to 224.0.0.251 and ff02::fb) gives one policy per
  * family, each with its own addresses.
@@ -159,6 +164,12 @@ struct ctx {
 	struct sx_yw w;
 	struct policy *pols; /* event patterns, then background, then periodic */
 	size_t npols;
+	/* The lookups of the public NTP servers' names (ntp_lookups()): a
+	 * resolver's DNS pattern with these names, when there is one. */
+	struct sx_mine_pattern ntp_dns;
+	bool has_ntp_dns;
+	char (*ntp_text)[SX_NAME_MAX];
+	const char **ntp_names;
 };
 
 /* ---- scalars ---- */
@@ -804,6 +815,105 @@ static void end_view(const struct sx_mine_end *e, const struct sx_addr *addrs, u
 
 /* Policy *n of p (family) between the sources src[0..nsrc) and the
  * destinations dst[0..ndst), every pair of which occurred. */
+/* ---- NTP to public servers, the experts' way ---- */
+
+/* NTP from the device to public servers: the device picks another server of
+ * its pool at every occurrence, so the addresses seen are never the next
+ * ones.  The experts' profiles write such a policy with dst: external (the
+ * firewall's alias for any address outside the LAN, protocols/ip.py), and
+ * a DNS policy for the servers' names ("$.pool.ntp.org"). */
+static bool public_ntp(const struct sx_mine_pattern *p)
+{
+	return p->ip_proto == 17 && p->fixed_role == SX_MINE_SERVER && p->fixed_port == 123 &&
+	       p->end[SX_MINE_SERVER].scope == SX_MINE_SCOPE_PUBLIC;
+}
+
+static int str_qcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether wildcard "*.x" covers name (a name or another "*.y"). */
+static bool covers(const char *wild, const char *name)
+{
+	size_t w = strlen(wild + 1), n = strlen(name); /* ".x" */
+
+	return wild[0] == '*' && strcmp(wild, name) && n > w && !strcmp(name + n - w, wild + 1);
+}
+
+/*
+ * The names of every public NTP pattern's servers (in any list, below the
+ * support too), each generalised one label up ("time-b.nist.gov" ->
+ * "*.nist.gov", "0.cn.pool.ntp.org" -> "*.cn.pool.ntp.org"; never above
+ * its registrable domain), those covered by another dropped; then the
+ * first resolver pattern of the result (DNS to port 53) carries them as
+ * c->ntp_dns.  No names or no resolver: none.  0 or -ENOMEM.
+ */
+static int ntp_lookups(struct ctx *c, const struct sx_mine_result *r)
+{
+	const struct sx_mine_pattern *lists[4] = {r->patterns, r->background, r->periodic,
+						  r->below};
+	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow}, i, j;
+	const struct sx_mine_pattern *res = NULL;
+	size_t k, total = 0, n = 0, m;
+
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < counts[k]; i++) {
+			const struct sx_mine_pattern *p = &lists[k][i];
+
+			if (public_ntp(p))
+				total += p->end[SX_MINE_SERVER].nnames;
+			else if (!res && p->app.proto == SX_P_DNS && !p->app.mdns &&
+				 p->fixed_role == SX_MINE_SERVER && p->fixed_port == 53)
+				res = p;
+		}
+	if (!total || !res)
+		return 0;
+	c->ntp_text = calloc(total, sizeof(*c->ntp_text));
+	c->ntp_names = calloc(total, sizeof(*c->ntp_names));
+	if (!c->ntp_text || !c->ntp_names)
+		return -ENOMEM;
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < counts[k]; i++) {
+			const struct sx_mine_end *e = &lists[k][i].end[SX_MINE_SERVER];
+
+			if (!public_ntp(&lists[k][i]))
+				continue;
+			for (j = 0; j < e->nnames; j++) {
+				const char *name = e->names[j], *reg, *up;
+
+				if (!strchr(name, '.') || !rule_name_ok(name, false))
+					continue;
+				reg = sx_mine_registrable_domain(name);
+				up = strchr(name, '.') + 1;
+				if (strlen(up) >= strlen(reg) && reg != name)
+					snprintf(c->ntp_text[n], SX_NAME_MAX, "*.%s", up);
+				else
+					snprintf(c->ntp_text[n], SX_NAME_MAX, "%s", name);
+				c->ntp_names[n] = c->ntp_text[n];
+				n++;
+			}
+		}
+	qsort(c->ntp_names, n, sizeof(*c->ntp_names), str_qcmp);
+	for (i = 0, m = 0; i < n; i++) {
+		bool drop = m && !strcmp(c->ntp_names[m - 1], c->ntp_names[i]);
+
+		for (j = 0; j < n && !drop; j++)
+			drop = covers(c->ntp_names[j], c->ntp_names[i]);
+		if (!drop)
+			c->ntp_names[m++] = c->ntp_names[i];
+	}
+	if (!m)
+		return 0;
+	c->ntp_dns = *res;
+	c->ntp_dns.app.dns_names = c->ntp_names;
+	c->ntp_dns.app.ndns_names = (uint32_t)m;
+	snprintf(c->ntp_dns.app.dns_name, sizeof(c->ntp_dns.app.dns_name), "%s", c->ntp_names[0]);
+	snprintf(c->ntp_dns.app.dns_qtype, sizeof(c->ntp_dns.app.dns_qtype), "A");
+	c->has_ntp_dns = true;
+	return 0;
+}
+
 static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, uint8_t family,
 		      bool omit, const struct sx_addr *src, uint32_t nsrc,
 		      const struct sx_addr *dst, uint32_t ndst)
@@ -830,6 +940,12 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	end_view(&p->end[resp], pol->vaddrs + nsrc, ndst, family, &pol->view[resp]);
 	resolve_host(c, p, &pol->view[init], &pol->src);
 	resolve_host(c, p, &pol->view[resp], &pol->dst);
+	if (resp == SX_MINE_SERVER && public_ntp(p)) {
+		memset(&pol->dst, 0, sizeof(pol->dst));
+		pol->dst.form = HOST_ONE;
+		snprintf(pol->dst.text, sizeof(pol->dst.text), "external");
+		snprintf(pol->dst.label, sizeof(pol->dst.label), "external");
+	}
 	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
 	make_id(c, *n - 1);
 	return 0;
@@ -1520,7 +1636,7 @@ static size_t npols_max(const struct sx_mine_result *r)
 	for (k = 0; k < 3; k++)
 		for (i = 0; i < counts[k]; i++)
 			n += 2 + (size_t)lists[k][i].npairs;
-	return n;
+	return n + 4; /* the NTP servers' lookups */
 }
 
 int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
@@ -1560,15 +1676,18 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	sx_mac_str(c.mac, c.mac_text, sizeof(c.mac_text));
 
 	ret = collect_dns_names(&c, r);
+	if (!ret)
+		ret = ntp_lookups(&c, r);
 	if (ret) {
 		snprintf(msg, msglen, "out of memory");
-		return ret;
+		goto out_free_pols;
 	}
 	/* at most one policy per end pair of a pattern, and per family */
 	c.pols = calloc(npols_max(r), sizeof(*c.pols));
 	if (!c.pols) {
 		snprintf(msg, msglen, "out of memory");
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out_free_pols;
 	}
 	/* Ids in priority order: the event's policies first. */
 	for (i = 0; !ret && i < r->npatterns; i++)
@@ -1578,6 +1697,8 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = build_policies(&c, &n, &r->background[i]);
 	for (i = 0; !ret && i < r->nperiodic; i++)
 		ret = build_policies(&c, &n, &r->periodic[i]);
+	if (!ret && c.has_ntp_dns)
+		ret = build_policies(&c, &n, &c.ntp_dns);
 	c.npols = n;
 	if (ret) {
 		snprintf(msg, msglen, "out of memory");
@@ -1637,6 +1758,8 @@ out_free_pols:
 		free(c.pols[i].vaddrs);
 	free(c.pols);
 	free(c.dns_names);
+	free(c.ntp_text);
+	free(c.ntp_names);
 	return ret;
 }
 

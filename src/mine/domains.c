@@ -41,6 +41,11 @@ const char *sx_mine__reg_domain(const char *name)
 	return d ? d : name;
 }
 
+const char *sx_mine_registrable_domain(const char *name)
+{
+	return sx_mine__reg_domain(name);
+}
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';

@@ -391,6 +391,14 @@ const char *sx_mine_scope_name(enum sx_mine_scope s);
 const char *sx_mine_kind_name(enum sx_mine_kind k);
 
 /*
+ * sx_mine_registrable_domain - the registrable domain of a host name by the
+ * Public Suffix List ("time-b.nist.gov" -> "nist.gov"), a pointer into
+ * name; the name itself when it is a public suffix or cannot be judged.
+ * Stateless; thread-safe.
+ */
+const char *sx_mine_registrable_domain(const char *name);
+
+/*
  * sx_mine_device_mac - the device's MAC, as its frames carry it: the
  * Ethernet address of the pattern ends whose addresses are all the device's
  * (dev4 or dev6; either may have family 0), weighted by their flows, the

@@ -709,7 +709,11 @@ static int callback(struct sx_verify_fw *fw, const struct vx_queue *q, const str
  * (STP, pause, 802.1X's PAE, LLDP): the Linux bridge never forwards them by
  * default, and delivers them to the bridge itself through NF_BR_LOCAL_IN
  * (br_input.c, br_handle_frame), so the firewall's prerouting chain never
- * sees them; on a Wi-Fi access point 802.1X's EAPOL goes to hostapd. */
+ * sees them.  Nor 802.1X's EAPOL (ethertype 0x888e) on a Wi-Fi access
+ * point, whatever its destination (the station's or the access point's
+ * own address): hostapd takes the handshake from the wireless driver's
+ * control port, before any bridge; the testbed's devices associated
+ * through the firewall with profiles that hold no EAPOL rule. */
 static bool is_link_local_group(const uint8_t *mac)
 {
 	static const uint8_t base[5] = {0x01, 0x80, 0xc2, 0x00, 0x00};
@@ -722,7 +726,7 @@ static bool is_device(const struct sx_verify_fw *fw, const struct sx_pkt *pkt, b
 	const struct sx_verify_profile *p = fw->p;
 	struct sx_addr dev4 = {.family = 4}, dev6 = {.family = 6};
 
-	if (pkt->has_mac && is_link_local_group(pkt->mac_dst))
+	if ((pkt->has_mac && is_link_local_group(pkt->mac_dst)) || pkt->ethertype == 0x888e)
 		return false;
 	if (p->has_ipv4)
 		memcpy(dev4.b, p->ipv4.b, 4);

@@ -28,7 +28,8 @@
  *     IEEE 802.1D's reserved link-local group addresses (01:80:c2:00:00:0x:
  *     802.1X's EAPOL, STP, LLDP) are not the chain's: the Linux bridge
  *     hands them to itself through its local-in hook, never prerouting,
- *     so they are not counted.
+ *     so they are not counted; nor is EAPOL (ethertype 0x888e), which a Wi-Fi
+ *     access point's hostapd takes before any bridge.
  *   - nftables matches: meta l4proto, tcp/udp sport and dport (values, lists,
  *     "a-b" ranges), ip/ip6 saddr and daddr (aliases of protocols/ip.py:
  *     self, gateway, phone, broadcast, udp-broadcast, local, external,
