@@ -559,23 +559,12 @@ static int pat_key_cmp(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
-/* Disambiguate equal keys across all lists, then derive the ids. */
-static int assign_ids(struct sx_mine_result *r)
+/* Make the keys of all[0..n) distinct: equal keys get their typical size
+ * appended, then a counter if still equal. */
+static void disambiguate(struct sx_mine_pattern **all, uint32_t n)
 {
-	struct sx_mine_pattern **all;
-	struct sx_mine_pattern *lists[4] = {
-	    (struct sx_mine_pattern *)r->patterns, (struct sx_mine_pattern *)r->background,
-	    (struct sx_mine_pattern *)r->periodic, (struct sx_mine_pattern *)r->below};
-	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow};
-	uint32_t n = 0, i, j, l, pass;
+	uint32_t i, j, l, pass;
 
-	all = sx_calloc_array((size_t)r->npatterns + r->nbackground + r->nperiodic + r->nbelow + 1,
-			      sizeof(*all));
-	if (!all)
-		return -ENOMEM;
-	for (l = 0; l < 4; l++)
-		for (i = 0; i < counts[l]; i++)
-			all[n++] = &lists[l][i];
 	for (pass = 0; pass < 2; pass++) {
 		qsort(all, n, sizeof(*all), pat_key_cmp);
 		for (i = 0; i < n; i = j) {
@@ -598,7 +587,48 @@ static int assign_ids(struct sx_mine_result *r)
 			}
 		}
 	}
-	for (i = 0; i < n; i++)
+}
+
+static int key_bsearch_cmp(const void *k, const void *e)
+{
+	return strcmp(k, (*(struct sx_mine_pattern *const *)e)->key);
+}
+
+/*
+ * Distinct keys across the patterns, background and periodic lists, then
+ * the ids.  The below-support list is made distinct after them and on its
+ * own: a below-support pattern whose key is a pattern's gets "|below", so
+ * what recurs too rarely never changes the id of a pattern.
+ */
+static int assign_ids(struct sx_mine_result *r)
+{
+	struct sx_mine_pattern **all;
+	struct sx_mine_pattern *lists[4] = {
+	    (struct sx_mine_pattern *)r->patterns, (struct sx_mine_pattern *)r->background,
+	    (struct sx_mine_pattern *)r->periodic, (struct sx_mine_pattern *)r->below};
+	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow};
+	uint32_t n = 0, i, l;
+
+	all = sx_calloc_array((size_t)r->npatterns + r->nbackground + r->nperiodic + r->nbelow + 1,
+			      sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (l = 0; l < 3; l++)
+		for (i = 0; i < counts[l]; i++)
+			all[n++] = &lists[l][i];
+	disambiguate(all, n);
+	qsort(all, n, sizeof(*all), pat_key_cmp); /* for the look-ups below */
+	for (i = 0; i < r->nbelow; i++)
+		all[n + i] = &lists[3][i];
+	disambiguate(all + n, r->nbelow);
+	for (i = 0; i < r->nbelow; i++) {
+		struct sx_mine_pattern *p = all[n + i];
+		size_t len = strlen(p->key);
+
+		if (bsearch(p->key, all, n, sizeof(*all), key_bsearch_cmp))
+			snprintf(p->key + len, sizeof(p->key) - len, "|below");
+	}
+	for (i = 0; i < n + r->nbelow; i++)
 		set_id(all[i]);
 	free(all);
 	return 0;
