@@ -1495,3 +1495,39 @@ Test(emit_profile, ntp_to_a_local_server_keeps_its_address)
 	cr_assert_not_null(strstr(text, "dst: 10.0.0.1\n"), "%s", text);
 	cr_assert_null(strstr(text, "external"), "%s", text);
 }
+
+/*
+ * The device's mDNS answers (announcements: answers without questions)
+ * need a policy of their own: the firewall's DNS matches read the first
+ * question (protocols/dns.py, `qdcount > 0 && questions->qtype`) and a
+ * policy without `response: true` matches queries only (`qr == 0`).
+ */
+Test(emit_profile, mdns_answers_get_a_response_policy)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char *text;
+	int ret;
+	unsigned pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		pattern(p, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5353, SX_P_MDNS, 3);
+		end(&p->end[SX_MINE_CLIENT], "10.0.0.7", "5353:3", 0, NULL, NULL);
+		end(&p->end[SX_MINE_SERVER], "224.0.0.251", "5353:3", 0, NULL, NULL);
+		p->app.mdns = true;
+		snprintf(p->app.dns_qtype, sizeof(p->app.dns_qtype), "PTR");
+		snprintf(p->app.dns_name, sizeof(p->app.dns_name), "_hap._tcp.local");
+		attrs(p, pass ? "mdns.q=PTR:_hap._tcp.local:3;mdns.rr=A:cam.local:2"
+			      : "mdns.q=PTR:_hap._tcp.local:3");
+		r->patterns = p;
+		r->npatterns = 1;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert_eq(count_of(text, "response: true"), pass ? 1 : 0, "%s", text);
+		if (pass)
+			cr_assert_not_null(strstr(text, "mdns-answers-from-device:\n"), "%s", text);
+		cr_assert_not_null(strstr(text, "domain-name: _hap._tcp.local\n"), "%s", text);
+		assert_valid(text, "mDNS answers");
+	}
+}

@@ -55,16 +55,16 @@
  *
  * Application sections, from the miner's consensus fields (struct
  * sx_mine_app): dns / mdns (qtype, one or a list; domain-name, "*.suffix"
- * written "$.suffix"); http (method, uri; a query is cut and "*" appended,
- * as the firewall's translator does itself); coap (type, method, uri);
- * ssdp (method, or response: true); dhcp (type: the messages the initiator
- * sends, only those the firewall's parser knows; client-mac: self when the
- * device's MAC is known and the device is an end, by its address or, for a
- * client without one yet (0.0.0.0), by its MAC); igmp
- * (version, type, group); icmp (type, the request when the flows hold a
- * request and its reply); icmpv6 (no fields).  TLS, NTP, MQTT and the
- * TP-Link protocol have no section the firewall's translators read; their
- * policies stay at the transport level.
+ * written "$.suffix"; an mDNS pattern whose flows carry the device's
+ * answers gets a second policy, `mdns: {response: true}`, as the firewall
+ * matches a DNS name or type on questions only); http (method, uri; a query is cut and "*"
+ * appended, as the firewall's translator does itself); coap (type, method, uri); ssdp (method, or
+ * response: true); dhcp (type: the messages the initiator sends, only those the firewall's parser
+ * knows; client-mac: self when the device's MAC is known and the device is an end, by its address
+ * or, for a client without one yet (0.0.0.0), by its MAC); igmp (version, type, group); icmp (type,
+ * the request when the flows hold a request and its reply); icmpv6 (no fields).  TLS, NTP, MQTT and
+ * the TP-Link protocol have no section the firewall's translators read; their policies stay at the
+ * transport level.
  *
  * bidirectional: true when the responder answers in most of the flows
  * (median packets from it above 0) and dst is not a group address.
@@ -153,7 +153,8 @@ struct policy {
 	struct host src, dst;
 	uint8_t src_role; /* enum sx_mine_role of src */
 	bool bidirectional;
-	bool omit; /* not written: see rule_text_ok() */
+	bool omit;	    /* not written: see rule_text_ok() */
+	bool mdns_response; /* the device's mDNS answers (see mdns_answers()) */
 };
 
 struct ctx {
@@ -173,6 +174,7 @@ struct ctx {
 	 * resolver's DNS pattern with these names, when there is one. */
 	struct sx_mine_pattern ntp_dns;
 	bool has_ntp_dns;
+	bool response_pass; /* add_policy() makes mDNS answer policies */
 	char (*ntp_text)[SX_NAME_MAX];
 	const char **ntp_names;
 };
@@ -651,7 +653,10 @@ static void make_id(struct ctx *c, size_t i)
 	unsigned n;
 
 	what_word(p, what, sizeof(what));
-	if (has_dns_section(p))
+	if (pol->mdns_response)
+		snprintf(raw, sizeof(raw), "%s answers %s", what,
+			 pol->src.self ? "from device" : pol->src.label);
+	else if (has_dns_section(p))
 		snprintf(raw, sizeof(raw), "%s %s", what, p->app.dns_name);
 	else if (p->app.proto == SX_P_MDNS && p->end[pol->src_role].local_name[0])
 		snprintf(raw, sizeof(raw), "%s %s", what, p->end[pol->src_role].local_name);
@@ -932,6 +937,7 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	pol->family = family;
 	pol->src_role = init;
 	pol->omit = omit;
+	pol->mdns_response = c->response_pass;
 	if (omit) {
 		(*n)++;
 		return 0;
@@ -1129,17 +1135,49 @@ out_free:
 	return ret;
 }
 
-/* Policies of p from slot *n on: per family (a pattern of both has two),
- * one per group of end pairs (family_policies()). */
-static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
+static int build_policies_once(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, bool omit)
 {
-	bool omit = !rule_texts_ok(p);
 	int ret;
 
 	if (p->family)
 		return family_policies(c, n, p, p->family, omit);
 	ret = family_policies(c, n, p, 4, omit);
 	return ret ? ret : family_policies(c, n, p, 6, omit);
+}
+
+/*
+ * Whether the device answers in an mDNS pattern: its flows carry answers
+ * without questions (announcements, "mdns.rr").  The firewall's DNS
+ * matches read the first question (protocols/dns.py: qdcount > 0 &&
+ * questions->qtype), and a policy without `response: true` matches
+ * queries only (qr == 0), so such answers need a policy of their own.
+ */
+static bool mdns_answers(const struct sx_mine_pattern *p)
+{
+	uint32_t i;
+
+	if (p->app.proto != SX_P_MDNS)
+		return false;
+	for (i = 0; i < p->nattrs; i++)
+		if (!strcmp(p->attrs[i].key, "mdns.rr"))
+			return true;
+	return false;
+}
+
+/* Policies of p from slot *n on: per family (a pattern of both has two),
+ * one per group of end pairs (family_policies()); for an mDNS pattern with
+ * the device's answers, the same again as `mdns: {response: true}`. */
+static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
+{
+	bool omit = !rule_texts_ok(p);
+	int ret = build_policies_once(c, n, p, omit);
+
+	if (ret || !mdns_answers(p))
+		return ret;
+	c->response_pass = true;
+	ret = build_policies_once(c, n, p, omit);
+	c->response_pass = false;
+	return ret;
 }
 
 /* The other end's port, when it is constant and known (see DESIGN). */
@@ -1526,6 +1564,13 @@ static void emit_app(struct sx_yw *w, const struct ctx *c, const struct policy *
 		emit_igmp(w, p);
 		return;
 	}
+	if (pol->mdns_response) {
+		str(w, "mdns");
+		sx_yw_map_begin(w);
+		sx_yw_kv_bool(w, "response", true);
+		sx_yw_map_end(w);
+		return;
+	}
 	switch (p->app.proto) {
 	case SX_P_DNS:
 	case SX_P_MDNS:
@@ -1642,8 +1687,8 @@ static size_t npols_max(const struct sx_mine_result *r)
 
 	for (k = 0; k < 4; k++)
 		for (i = 0; i < counts[k]; i++)
-			n += 2 + (size_t)lists[k][i].npairs;
-	return n + 4; /* the NTP servers' lookups */
+			n += 2 * (2 + (size_t)lists[k][i].npairs); /* mDNS answers: twice */
+	return n + 4;						   /* the NTP servers' lookups */
 }
 
 int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
