@@ -1531,3 +1531,46 @@ Test(emit_profile, mdns_answers_get_a_response_policy)
 		assert_valid(text, "mDNS answers");
 	}
 }
+
+/*
+ * First match wins (NFQueue.py: one queue per distinct set of nftables
+ * matches, single policies first): an SSDP M-SEARCH single policy to
+ * 239.255.255.250:1900 from any port would swallow the event's NOTIFY from
+ * port 1900 into its queue and drop it.  The NOTIFY policy leaves its
+ * source port out, so both share one queue.
+ */
+Test(emit_profile, an_earlier_queue_never_shadows_a_later_policy)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ev = mk(sizeof(*ev)), *per = mk(sizeof(*per));
+	const char *text, *notify;
+	int ret;
+
+	pattern(per, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 1900, SX_P_SSDP, 3);
+	per->kind = SX_MINE_PERIODIC;
+	end(&per->end[SX_MINE_CLIENT], "10.0.0.7", "40001:1,40002:1,40003:1", 0, NULL, NULL);
+	end(&per->end[SX_MINE_SERVER], "239.255.255.250", "1900:3", 0, NULL, NULL);
+	snprintf(per->app.ssdp_method, sizeof(per->app.ssdp_method), "M-SEARCH");
+	pattern(ev, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 1900, SX_P_SSDP, 3);
+	end(&ev->end[SX_MINE_CLIENT], "10.0.0.7", "1900:3", 0, NULL, NULL);
+	end(&ev->end[SX_MINE_SERVER], "239.255.255.250", "1900:3", 0, NULL, NULL);
+	snprintf(ev->app.ssdp_method, sizeof(ev->app.ssdp_method), "NOTIFY");
+	r->patterns = ev;
+	r->npatterns = 1;
+	r->periodic = per;
+	r->nperiodic = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	notify = strstr(text, "method: NOTIFY\n");
+	cr_assert_not_null(notify, "%s", text);
+	cr_assert_not_null(strstr(notify, "        udp:\n          dst-port: 1900\n"), "%s", text);
+	cr_assert_null(strstr(text, "src-port: 1900"), "%s", text);
+	assert_valid(text, "unshadowed");
+
+	/* without the earlier M-SEARCH queue, the NOTIFY keeps its port */
+	r->nperiodic = 0;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "src-port: 1900\n"), "%s", text);
+}

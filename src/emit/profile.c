@@ -51,7 +51,9 @@
  * a known port (below 1024 or an IoT service port) or the fixed port itself:
  * DHCP 68 -> 67, NTP 123 -> 123, mDNS 5353 -> 5353, as the firewall's own
  * profiles write them.  A TCP or UDP pattern with no fixed port gets an
- * empty "tcp:" / "udp:" (the protocol alone).
+ * empty "tcp:" / "udp:" (the protocol alone).  A port is left out where an
+ * earlier queue policy with the same ends would otherwise swallow this
+ * policy's packets (first match wins in the firewall; unshadow()).
  *
  * Application sections, from the miner's consensus fields (struct
  * sx_mine_app): dns / mdns (qtype, one or a list; domain-name, "*.suffix"
@@ -153,8 +155,9 @@ struct policy {
 	struct host src, dst;
 	uint8_t src_role; /* enum sx_mine_role of src */
 	bool bidirectional;
-	bool omit;	    /* not written: see rule_text_ok() */
-	bool mdns_response; /* the device's mDNS answers (see mdns_answers()) */
+	bool omit;		 /* not written: see rule_text_ok() */
+	bool mdns_response;	 /* the device's mDNS answers (see mdns_answers()) */
+	bool no_sport, no_dport; /* a port left out, not to be shadowed (unshadow()) */
 };
 
 struct ctx {
@@ -1193,15 +1196,15 @@ static uint16_t constant_port(const struct sx_mine_pattern *p, uint8_t role)
 	return 0;
 }
 
-static void emit_transport(struct sx_yw *w, const struct policy *pol)
+/* The ports a policy writes: the fixed port with the end that holds it,
+ * the other end's when constant and known (see DESIGN), less those
+ * unshadow() left out. */
+static void policy_ports(const struct policy *pol, uint16_t *sp, uint16_t *dp)
 {
 	const struct sx_mine_pattern *p = pol->p;
-	const char *t = transport_key(p);
 	uint16_t src_port = 0, dst_port = 0;
 	uint8_t src_role = pol->src_role, dst_role = other_role(src_role);
 
-	if (!t)
-		return;
 	if (p->fixed_port && p->fixed_role == src_role)
 		src_port = p->fixed_port;
 	else if (p->fixed_port && p->fixed_role == dst_role)
@@ -1210,6 +1213,18 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 		dst_port = constant_port(p, dst_role);
 	else if (p->fixed_port && dst_port)
 		src_port = constant_port(p, src_role);
+	*sp = pol->no_sport ? 0 : src_port;
+	*dp = pol->no_dport ? 0 : dst_port;
+}
+
+static void emit_transport(struct sx_yw *w, const struct policy *pol)
+{
+	const char *t = transport_key(pol->p);
+	uint16_t src_port, dst_port;
+
+	if (!t)
+		return;
+	policy_ports(pol, &src_port, &dst_port);
 	str(w, t);
 	if (!src_port && !dst_port) {
 		null(w);
@@ -1221,6 +1236,71 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 	if (dst_port)
 		kv_u64(w, "dst-port", dst_port);
 	sx_yw_map_end(w);
+}
+
+/* Whether the firewall sends a policy's packets to a queue (an NFQueue
+ * match: an application section it parses), not to a plain accept. */
+static bool has_queue(const struct policy *pol)
+{
+	const struct sx_mine_pattern *p = pol->p;
+
+	if (pol->mdns_response || p->ip_proto == 2)
+		return true;
+	switch (p->app.proto) {
+	case SX_P_DNS:
+	case SX_P_MDNS:
+	case SX_P_LLMNR:
+		return has_dns_section(p);
+	case SX_P_HTTP:
+	case SX_P_COAP:
+	case SX_P_SSDP:
+	case SX_P_DHCP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * First match wins in the firewall: the first nftables rule whose matches
+ * hold sends the packet to its queue, and a queue whose policies all refuse
+ * it drops it, although a later rule would have taken it (NFQueue.py: one
+ * queue per distinct set of nftables matches, in the profile's order,
+ * single policies first).  So an earlier queue policy whose matches are
+ * those of a later one less a port (an SSDP M-SEARCH policy to
+ * 239.255.255.250:1900 from any port, before a NOTIFY policy from port
+ * 1900) swallows the later one's packets.  The later policy then leaves
+ * that port out: the two have the same matches, share one queue, and its
+ * callback tries both.  Only one-scalar ends (self, aliases, names,
+ * single addresses) are compared.  pols[order[0..n)] in the order written.
+ */
+static void unshadow(struct ctx *c, const size_t *order, size_t n)
+{
+	size_t i, j;
+
+	for (j = 0; j < n; j++) {
+		struct policy *b = &c->pols[order[j]];
+		uint16_t bs, bd;
+
+		if (b->omit || b->src.form != HOST_ONE || b->dst.form != HOST_ONE)
+			continue;
+		for (i = 0; i < j; i++) {
+			const struct policy *a = &c->pols[order[i]];
+			uint16_t as, ad;
+
+			if (a->omit || !has_queue(a) || a->family != b->family ||
+			    a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
+			    a->dst.form != HOST_ONE || strcmp(a->src.text, b->src.text) ||
+			    strcmp(a->dst.text, b->dst.text))
+				continue;
+			policy_ports(a, &as, &ad);
+			policy_ports(b, &bs, &bd);
+			if ((as && as != bs) || (ad && ad != bd) || (as == bs && ad == bd))
+				continue;
+			b->no_sport |= !as && bs;
+			b->no_dport |= !ad && bd;
+		}
+	}
 }
 
 /* A question name as the firewall reads it: "*.suffix" -> "$.suffix", a
@@ -1698,7 +1778,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	char event[ID_MAX * 2];
 	size_t i, n = 0, nev = r->npatterns;
 	size_t nsingle = (size_t)r->nbackground + r->nperiodic + r->nbelow;
-	size_t nev_out = nev, nsingle_out = nsingle;
+	size_t nev_out = nev, nsingle_out = nsingle, *order;
 	int ret;
 
 	if (!cfg->device || !cfg->device[0]) {
@@ -1759,6 +1839,18 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		snprintf(msg, msglen, "out of memory");
 		goto out_free_pols;
 	}
+	order = calloc(n + 1, sizeof(*order));
+	if (!order) {
+		snprintf(msg, msglen, "out of memory");
+		ret = -ENOMEM;
+		goto out_free_pols;
+	}
+	for (i = nev; i < n; i++) /* as written: single policies first */
+		order[i - nev] = i;
+	for (i = 0; i < nev; i++)
+		order[n - nev + i] = i;
+	unshadow(&c, order, n);
+	free(order);
 	nev_out = nev;
 	nsingle_out = n - nev;
 	for (i = 0; i < c.npols; i++) {
