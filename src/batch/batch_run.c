@@ -79,7 +79,11 @@
  * device, before the reading, for every device a unit to run needs it for
  * (a pool of threads over those units; a device's other units wait on its
  * lock).  The address and MAC each unit used are in its stamp and in
- * summary.csv.
+ * summary.csv.  When the lease changed between the captures of one unit
+ * and the MAC identifies the device, each capture gets its own address
+ * (sx_extract__set_capture_ipv4(): mined as the unit's, which profile.yaml's
+ * device-info gives with the MAC), and the ipv4 column lists the unit's
+ * address then the others, space-separated.
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
@@ -258,7 +262,7 @@ static const char *state_word(int state)
 static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
-	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->ipv4)] = "", mac[sizeof(u->mac)] = "";
+	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->addrs)] = "", mac[sizeof(u->mac)] = "";
 	int state = 0;
 	bool key_ok = false, ok = true;
 	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
@@ -332,7 +336,10 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	u->flows = flows;
 	u->patterns = (unsigned)patterns;
 	u->seconds = seconds;
-	snprintf(u->ipv4, sizeof(u->ipv4), "%s", ipv4);
+	/* "ipv4 A B...": the unit's own, then its captures' others */
+	u->per_capture = strchr(ipv4, ' ') != NULL;
+	snprintf(u->addrs, sizeof(u->addrs), "%s", u->per_capture ? ipv4 : "");
+	snprintf(u->ipv4, sizeof(u->ipv4), "%.*s", (int)strcspn(ipv4, " "), ipv4);
 	snprintf(u->mac, sizeof(u->mac), "%s", mac);
 	return true;
 }
@@ -358,7 +365,7 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 		      u->captures, u->packets, u->flows, u->patterns);
 	sx_buf_printf(&b, "seconds %.3f\n", u->seconds);
 	if (u->ipv4[0])
-		sx_buf_printf(&b, "ipv4 %s\n", u->ipv4);
+		sx_buf_printf(&b, "ipv4 %s\n", u->addrs[0] ? u->addrs : u->ipv4);
 	if (u->mac[0])
 		sx_buf_printf(&b, "mac %s\n", u->mac);
 	for (i = 0; i < nfiles; i++)
@@ -525,6 +532,17 @@ static int configure(struct unit_run *r, unsigned threads)
 	for (i = 0; i < d->nbg; i++)
 		if (sx_extract_add_background(r->ex, d->bg[i]->path))
 			return refused(r, -EINVAL);
+	/* a lease that changed between captures: each capture's own address
+	 * (mined as the unit's), and the MAC that identified the device */
+	for (i = 0; i < u->ncaps + d->nbg; i++) {
+		const struct sx_batch_file *f = i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
+		const char *own = sx_batch__capture_ipv4(u, f, ipv4, sizeof(ipv4));
+
+		if (own && sx_extract__set_capture_ipv4(r->ex, i, own))
+			return refused(r, -EINVAL);
+	}
+	if (u->per_capture && !(c && c->mac) && sx_extract_set_mac(r->ex, u->mac))
+		return refused(r, -EINVAL);
 	return 0;
 }
 
@@ -1175,7 +1193,7 @@ int sx_batch_write_summary(struct sx_batch *b)
 			sx_buf_csv_text(&buf, u->event);
 			sx_buf_printf(&buf, ",%u,%" PRIu64 ",%" PRIu64 ",%u,%.3f,", u->captures,
 				      u->packets, u->flows, u->patterns, u->seconds);
-			sx_buf_csv_text(&buf, u->ipv4);
+			sx_buf_csv_text(&buf, u->addrs[0] ? u->addrs : u->ipv4);
 			sx_buf_putc(&buf, ',');
 			sx_buf_csv_text(&buf, u->mac);
 			sx_buf_putc(&buf, ',');
