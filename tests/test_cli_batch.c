@@ -859,6 +859,46 @@ Test(cli_batch, lease_change_within_a_unit_gives_one_profile_with_full_support)
 	free(sum);
 }
 
+#define SUM_HEAD "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status"
+
+/* --validate: summary.csv's held-out rates, per unit, kept by --resume; a
+ * held-out capture under another lease is replayed with self at its own
+ * address (all allowed) */
+Test(cli_batch, validate_adds_held_out_rates_to_the_summary)
+{
+	char *err = NULL, *sum;
+
+	lease_unit(plug_mac, plug_mac, "52.1.2.3");
+	cr_assert_eq(sh(NULL, &err, "mkdir arch/plug/off"), 0, "%s", err);
+	free(err);
+	lease_capture("arch/plug/off/1.pcap", "192.168.1.103", plug_mac, "52.4.5.6", 2);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q --validate"), 0, "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum);
+	cr_expect(!strncmp(sum, SUM_HEAD ",heldout_packets_pct,heldout_flows_pct\n",
+			   strlen(SUM_HEAD ",heldout_packets_pct,heldout_flows_pct\n")),
+		  "%s", sum);
+	/* one capture: no fold, empty cells */
+	cr_expect(strstr(sum, ",192.168.1.103,02:aa:00:00:00:01,ok,,\n"), "%s", sum);
+	cr_expect(strstr(sum, ",192.168.1.103 192.168.1.104,02:aa:00:00:00:01,ok,100.0,100.0\n"),
+		  "%s", sum);
+	free(sum);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --validate --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_expect(strstr(sum, ",192.168.1.103 192.168.1.104,02:aa:00:00:00:01,ok,100.0,100.0\n"),
+		  "%s", sum);
+	free(sum);
+	/* without --validate, the columns of old */
+	cr_assert_eq(batch(NULL, &err, "arch -o plain -q"), 0, "%s", err);
+	free(err);
+	sum = read_sub("plain/summary.csv");
+	cr_expect(!strncmp(sum, SUM_HEAD "\n", strlen(SUM_HEAD "\n")), "%s", sum);
+	free(sum);
+}
+
 Test(cli_batch, lease_change_within_a_unit_from_two_macs_fails_as_before)
 {
 	char *err = NULL, *sum;

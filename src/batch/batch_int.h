@@ -70,6 +70,8 @@ struct sx_batch_unit {
 	uint64_t packets, flows;
 	unsigned patterns;
 	double seconds;
+	unsigned held_folds;	      /* --validate: folds, 0 when none */
+	double held_pkts, held_flows; /* ... held-out packets, flows allowed (%) */
 
 	/* the address it used (summary.csv), set by the inference or the run */
 	char ipv4[64];

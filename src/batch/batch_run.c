@@ -87,7 +87,10 @@
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
- * end, also after an interruption.  Threads: a reader touches only the
+ * end, also after an interruption.  With --validate, summary.csv has two
+ * more columns, each unit's held-out packet and flow allow rates in
+ * percent (sx_extract_validation(); empty when it had no fold), also kept
+ * in its stamp ("held-out FOLDS PACKETS FLOWS").  Threads: a reader touches only the
  * unit it sets up or finishes (struct unit_run, the unit's outcome), its
  * device's lock and atomic counters; the model is read-only.
  */
@@ -266,7 +269,8 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	int state = 0;
 	bool key_ok = false, ok = true;
 	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
-	double seconds = 0;
+	double seconds = 0, held_pkts = 0, held_flows = 0;
+	unsigned held_folds = 0;
 	unsigned version = 0;
 	size_t nfiles = 0;
 	FILE *f;
@@ -300,6 +304,9 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			sx_batch__fmt(ipv4, sizeof(ipv4), "%s", line + 5);
 		} else if (strncmp(line, "mac ", 4) == 0) {
 			sx_batch__fmt(mac, sizeof(mac), "%s", line + 4);
+		} else if (strncmp(line, "held-out ", 9) == 0) {
+			ok = sscanf(line + 9, "%u %lf %lf", &held_folds, &held_pkts, &held_flows) ==
+			     3;
 		} else if (sscanf(line, "captures %llu", &captures) == 1 ||
 			   sscanf(line, "packets %llu", &packets) == 1 ||
 			   sscanf(line, "flows %llu", &flows) == 1 ||
@@ -336,6 +343,9 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	u->flows = flows;
 	u->patterns = (unsigned)patterns;
 	u->seconds = seconds;
+	u->held_folds = held_folds;
+	u->held_pkts = held_pkts;
+	u->held_flows = held_flows;
 	/* "ipv4 A B...": the unit's own, then its captures' others */
 	u->per_capture = strchr(ipv4, ' ') != NULL;
 	snprintf(u->addrs, sizeof(u->addrs), "%s", u->per_capture ? ipv4 : "");
@@ -368,6 +378,9 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 		sx_buf_printf(&b, "ipv4 %s\n", u->addrs[0] ? u->addrs : u->ipv4);
 	if (u->mac[0])
 		sx_buf_printf(&b, "mac %s\n", u->mac);
+	if (u->held_folds)
+		sx_buf_printf(&b, "held-out %u %.1f %.1f\n", u->held_folds, u->held_pkts,
+			      u->held_flows);
 	for (i = 0; i < nfiles; i++)
 		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
 	ret = sx_out_open(&o, path, msg, msglen);
@@ -654,6 +667,8 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 		if (ret)
 			return set_fail(u, SX_BATCH_FAILED, "--validate: %s",
 					sx_extract_strerror(ret));
+		ret = sx_extract_validation(r->ex, &u->held_pkts, &u->held_flows);
+		u->held_folds = ret > 0 ? (unsigned)ret : 0;
 	}
 	for (i = 0; i < 3; i++) {
 		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, names[i]);
@@ -1183,7 +1198,8 @@ int sx_batch_write_summary(struct sx_batch *b)
 	snprintf(path, sizeof(path), "%s/summary.csv", b->out);
 	sx_batch__clean_tmp(b->out);
 	sx_buf_init(&buf);
-	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status\n");
+	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status");
+	sx_buf_puts(&buf, b->cfg.validate ? ",heldout_packets_pct,heldout_flows_pct\n" : "\n");
 	for (i = 0; i < b->ndevs; i++)
 		for (k = 0; k < b->devs[i]->nunits; k++) {
 			const struct sx_batch_unit *u = b->devs[i]->units[k];
@@ -1199,6 +1215,13 @@ int sx_batch_write_summary(struct sx_batch *b)
 			sx_buf_putc(&buf, ',');
 			status_text(u, status, sizeof(status));
 			sx_buf_csv_text(&buf, status);
+			/* held-out allow rates: empty without a fold (fewer than
+			 * two captures read, or the unit not mined) */
+			if (b->cfg.validate && u->held_folds &&
+			    (u->state == SX_BATCH_OK || u->state == SX_BATCH_PARTIAL))
+				sx_buf_printf(&buf, ",%.1f,%.1f", u->held_pkts, u->held_flows);
+			else if (b->cfg.validate)
+				sx_buf_puts(&buf, ",,");
 			sx_buf_putc(&buf, '\n');
 		}
 	if (buf.err) {
