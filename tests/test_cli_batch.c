@@ -354,6 +354,12 @@ Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
 	cr_expect(strstr(sum, "  mac: 3c:49:37:03:17:db\n  ipv4: 10.10.10.186\n"), "%s", sum);
 	cr_expect(!strstr(sum, "10.10.10.187") && !strstr(sum, "10.10.10.62"), "%s", sum);
 	free(sum);
+	/* the MAC found sending the inferred address is device-info's, even
+	 * when no pattern has the device's address alone as a sending end */
+	sum = read_sub("out/EdnetCam2/profile.yaml");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "  name: EdnetCam2\n  mac: 3c:49:37:03:17:f0\n"), "%s", sum);
+	free(sum);
 
 	/* a unit is `sigex extract` on the same captures, byte for byte */
 	cr_assert_eq(

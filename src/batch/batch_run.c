@@ -546,7 +546,7 @@ static int configure(struct unit_run *r, unsigned threads)
 		if (sx_extract_add_background(r->ex, d->bg[i]->path))
 			return refused(r, -EINVAL);
 	/* a lease that changed between captures: each capture's own address
-	 * (mined as the unit's), and the MAC that identified the device */
+	 * (mined as the unit's) */
 	for (i = 0; i < u->ncaps + d->nbg; i++) {
 		const struct sx_batch_file *f = i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
 		const char *own = sx_batch__capture_ipv4(u, f, ipv4, sizeof(ipv4));
@@ -554,7 +554,11 @@ static int configure(struct unit_run *r, unsigned threads)
 		if (own && sx_extract__set_capture_ipv4(r->ex, i, own))
 			return refused(r, -EINVAL);
 	}
-	if (u->per_capture && !(c && c->mac) && sx_extract_set_mac(r->ex, u->mac))
+	/* the MAC the inference found sending the device's address: the
+	 * firewall matches the device by it, and the profile's own inference
+	 * (the source of the device's frames in the patterns) can miss it,
+	 * when no pattern has the device's address alone as an end that sent */
+	if (!(c && c->mac) && u->mac[0] && sx_extract_set_mac(r->ex, u->mac))
 		return refused(r, -EINVAL);
 	return 0;
 }
