@@ -19,8 +19,10 @@
  *   - a failing unit is reported and does not stop the others (exit 3);
  *   - a device whose DHCP lease changed between units (hand-built captures)
  *     gets its address per unit through its MAC, inferred or from
- *     device.yaml, reported in summary.csv; without a MAC identity it still
- *     fails with the message it always had.
+ *     device.yaml, reported in summary.csv; within a unit, each capture its
+ *     own, mined as one device (full support); without a MAC identity it
+ *     still fails with the message it always had.  EdnetCam1 (IoT Sentinel)
+ *     is such a device, run with and without its MAC in device.yaml.
  * Tests needing the shared corpora or the generated demo corpus are skipped,
  * saying why, when those are missing.
  */
@@ -108,8 +110,9 @@ static void need_demo(void)
 		sx_tt_skip_missing("generated corpus missing: %s", DEMO);
 }
 
-/* dir/arch: ARCHIVE/<device>/<captures> as links to the IoT Sentinel captures. */
-static void iot_archive(const char *name)
+/* dir/arch: ARCHIVE/<device>/<captures> as links to the IoT Sentinel
+ * captures; with_mac: EdnetCam1's device.yaml gives its MAC. */
+static void iot_archive_mac(const char *name, bool with_mac)
 {
 	char *err = NULL;
 
@@ -121,8 +124,10 @@ static void iot_archive(const char *name)
 			name, IOT, name, name),
 		     0, "%s", err);
 	free(err);
-	/* EdnetCam1's lease changes from capture to capture: its MAC, shipped
-	 * with the dataset, identifies it */
+	/* EdnetCam1's lease changes from capture to capture: its MAC, inferred
+	 * or shipped with the dataset, identifies it */
+	if (!with_mac)
+		return;
 	cr_assert_eq(
 	    sh(NULL, &err,
 	       "printf 'mac: %%s\\n' \"$(tr -d '\\r\\n ' <'%s/EdnetCam1/_iotdevice-mac.txt')\" "
@@ -130,6 +135,11 @@ static void iot_archive(const char *name)
 	       IOT, name),
 	    0, "%s", err);
 	free(err);
+}
+
+static void iot_archive(const char *name)
+{
+	iot_archive_mac(name, false);
 }
 
 static char *read_sub(const char *rel)
@@ -325,6 +335,32 @@ Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
 	cr_assert_eq(rows, IOT_DEVICES);
 	free(sum);
 
+	/* EdnetCam1, leased 10.10.10.186, .187 and .62 in turn: identified by
+	 * its MAC, every capture under its own address, each pattern in all 11 */
+	sum = read_sub("out/summary.csv");
+	cr_expect(strstr(sum, "\nEdnetCam1,default,11,187,53,4,"), "%s", sum);
+	cr_expect(strstr(sum, ",10.10.10.186 10.10.10.62 10.10.10.187,3c:49:37:03:17:db,ok\n"),
+		  "%s", sum);
+	free(sum);
+	sum = read_sub("out/EdnetCam1/default/pattern.txt");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "4 pattern(s) found in 11 occurrences"), "%s", sum);
+	for (p = sum, rows = 0; (p = strstr(p, "Support: 11/11 occurrences")); p++)
+		rows++;
+	cr_expect_eq(rows, 4, "%s", sum);
+	free(sum);
+	sum = read_sub("out/EdnetCam1/profile.yaml");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "  mac: 3c:49:37:03:17:db\n  ipv4: 10.10.10.186\n"), "%s", sum);
+	cr_expect(!strstr(sum, "10.10.10.187") && !strstr(sum, "10.10.10.62"), "%s", sum);
+	free(sum);
+	/* the MAC found sending the inferred address is device-info's, even
+	 * when no pattern has the device's address alone as a sending end */
+	sum = read_sub("out/EdnetCam2/profile.yaml");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "  name: EdnetCam2\n  mac: 3c:49:37:03:17:f0\n"), "%s", sum);
+	free(sum);
+
 	/* a unit is `sigex extract` on the same captures, byte for byte */
 	cr_assert_eq(
 	    sh(NULL, &err,
@@ -356,14 +392,21 @@ Test(cli_batch, iot_sentinel_archive_then_resume_changes_nothing)
 
 Test(cli_batch, same_files_whatever_the_threads)
 {
-	char *err = NULL;
+	char *err = NULL, *sum;
 
-	iot_archive("arch");
+	/* EdnetCam1's MAC given here: the same addresses as inferred */
+	iot_archive_mac("arch", true);
 	cr_assert_eq(batch(NULL, &err, "arch -o one -q -j1"), 0, "%s", err);
 	free(err);
 	cr_assert_eq(batch(NULL, &err, "arch -o many -q -j4 --units 3"), 0, "%s", err);
 	free(err);
 	assert_same_tree("one", "many");
+	sum = read_sub("one/summary.csv");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "\nEdnetCam1,default,11,187,53,4,"), "%s", sum);
+	cr_expect(strstr(sum, ",10.10.10.186 10.10.10.62 10.10.10.187,3c:49:37:03:17:db,ok\n"),
+		  "%s", sum);
+	free(sum);
 }
 
 /* Start `sigex batch arch -o out -j1 --units 1` in dir, in the background,
@@ -763,6 +806,117 @@ Test(cli_batch, lease_change_without_a_mac_identity_fails_as_before)
 	free(err);
 	sum = read_sub("out/summary.csv");
 	cr_expect(strstr(sum, "\nplug,off,2,0,0,0,0.000,,,failed: cannot infer"), "%s", sum);
+	free(sum);
+}
+
+/* arch/plug/on: two captures of the plug (mac_1, mac_2) talking to one
+ * server (cloud_2 for the second), leased 192.168.1.103 then .104. */
+static void lease_unit(const uint8_t mac_1[6], const uint8_t mac_2[6], const char *cloud_2)
+{
+	char *err = NULL;
+
+	cr_assert_eq(sh(NULL, &err, "mkdir -p arch/plug/on"), 0, "%s", err);
+	free(err);
+	lease_capture("arch/plug/on/1.pcap", "192.168.1.103", mac_1, "52.1.2.3", 0);
+	lease_capture("arch/plug/on/2.pcap", "192.168.1.104", mac_2, cloud_2, 1);
+}
+
+Test(cli_batch, lease_change_within_a_unit_gives_one_profile_with_full_support)
+{
+	char *err = NULL, *sum, *prof, *p;
+	unsigned full = 0;
+
+	lease_unit(plug_mac, plug_mac, "52.1.2.3");
+	cr_assert_eq(batch(NULL, &err, "arch -o out"), 0, "%s", err);
+	cr_expect(strstr(err, "plug/on: device address 192.168.1.103 inferred; its captures' "
+			      "addresses: 192.168.1.103 192.168.1.104"),
+		  "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "\nplug,on,2,16,6,3,"), "%s", sum);
+	cr_expect(strstr(sum, ",192.168.1.103 192.168.1.104,02:aa:00:00:00:01,ok\n"), "%s", sum);
+	free(sum);
+	/* every pattern in both captures: the device is self in each */
+	sum = read_sub("out/plug/on/pattern.txt");
+	cr_assert_not_null(sum);
+	for (p = sum; (p = strstr(p, "Support: 2/2 occurrences")); p++)
+		full++;
+	cr_expect_eq(full, 3, "%s", sum);
+	free(sum);
+	prof = read_sub("out/plug/profile.yaml");
+	cr_assert_not_null(prof);
+	cr_expect(strstr(prof, "  mac: 02:aa:00:00:00:01\n  ipv4: 192.168.1.103\n"), "%s", prof);
+	cr_expect(strstr(prof, "src: self\n          dst: 52.1.2.3\n"), "%s", prof);
+	cr_expect(!strstr(prof, "192.168.1.104"), "%s", prof);
+	free(prof);
+	/* each capture's CSV keeps the address it holds */
+	sum = read_sub("out/plug/on/2.csv");
+	cr_assert_not_null(sum);
+	cr_expect(strstr(sum, "192.168.1.104") && !strstr(sum, "192.168.1.103"), "%s", sum);
+	free(sum);
+
+	/* the stamp keeps every address: a resumed row says the same */
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "1 units: 0 ok, 1 resumed"), "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_expect(strstr(sum, ",192.168.1.103 192.168.1.104,02:aa:00:00:00:01,ok\n"), "%s", sum);
+	free(sum);
+}
+
+#define SUM_HEAD "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status"
+
+/* --validate: summary.csv's held-out rates, per unit, kept by --resume; a
+ * held-out capture under another lease is replayed with self at its own
+ * address (all allowed) */
+Test(cli_batch, validate_adds_held_out_rates_to_the_summary)
+{
+	char *err = NULL, *sum;
+
+	lease_unit(plug_mac, plug_mac, "52.1.2.3");
+	cr_assert_eq(sh(NULL, &err, "mkdir arch/plug/off"), 0, "%s", err);
+	free(err);
+	lease_capture("arch/plug/off/1.pcap", "192.168.1.103", plug_mac, "52.4.5.6", 2);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q --validate"), 0, "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum);
+	cr_expect(!strncmp(sum, SUM_HEAD ",heldout_packets_pct,heldout_flows_pct\n",
+			   strlen(SUM_HEAD ",heldout_packets_pct,heldout_flows_pct\n")),
+		  "%s", sum);
+	/* one capture: no fold, empty cells */
+	cr_expect(strstr(sum, ",192.168.1.103,02:aa:00:00:00:01,ok,,\n"), "%s", sum);
+	cr_expect(strstr(sum, ",192.168.1.103 192.168.1.104,02:aa:00:00:00:01,ok,100.0,100.0\n"),
+		  "%s", sum);
+	free(sum);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --validate --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_expect(strstr(sum, ",192.168.1.103 192.168.1.104,02:aa:00:00:00:01,ok,100.0,100.0\n"),
+		  "%s", sum);
+	free(sum);
+	/* without --validate, the columns of old */
+	cr_assert_eq(batch(NULL, &err, "arch -o plain -q"), 0, "%s", err);
+	free(err);
+	sum = read_sub("plain/summary.csv");
+	cr_expect(!strncmp(sum, SUM_HEAD "\n", strlen(SUM_HEAD "\n")), "%s", sum);
+	free(sum);
+}
+
+Test(cli_batch, lease_change_within_a_unit_from_two_macs_fails_as_before)
+{
+	char *err = NULL, *sum;
+
+	lease_unit(plug_mac, other_mac, "52.4.5.6");
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 3, "%s", err);
+	cr_assert(strstr(err, "cannot infer the device's address: no IPv4 address is in all 2 "
+			      "captures"),
+		  "%s", err);
+	free(err);
+	sum = read_sub("out/summary.csv");
+	cr_expect(strstr(sum, "\nplug,on,2,0,0,0,0.000,,,failed: cannot infer"), "%s", sum);
 	free(sum);
 }
 

@@ -871,11 +871,15 @@ static struct sx_mine_result *kitchen_sink(void)
 	snprintf(p->app.coap_method, sizeof(p->app.coap_method), "2.04");
 	snprintf(p->app.coap_uri, sizeof(p->app.coap_uri), "/");
 	attrs(p, "coap=ACK:2.04:/:3;coap=CON:POST:/notify:3");
+	/* the answers not seen: one way, so the section is written (a
+	 * bidirectional one is not: bidirectional_dhcp_and_coap_...) */
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
 	/* DHCP renew: request and ack in each flow; client 68 -> server 67 */
 	p = pattern(&ps[n++], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
 	end(&p->end[0], "10.0.0.7", "68:3", 0, NULL, NULL);
 	end(&p->end[1], "10.0.0.1", "67:3", 0, NULL, NULL);
 	snprintf(p->app.dhcp_type, sizeof(p->app.dhcp_type), "ack request");
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
 	/* ICMP echo, request and reply in one flow */
 	p = pattern(&ps[n++], 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMP, 3);
 	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
@@ -992,6 +996,46 @@ Test(emit_profile, every_section_is_in_the_schema)
 	cr_assert(strstr(text, "src: 0.0.0.0\n        dst: broadcast\n"), "%s", text);
 	/* a pattern without answers is not bidirectional, group destinations neither */
 	cr_assert_null(strstr(text, "dst: mdns\n    bidirectional"), "%s", text);
+}
+
+/* The firewall's translator has no backward match for a dhcp or coap
+ * section and does not compile a bidirectional policy with one: such a
+ * policy is written at the transport level, still bidirectional. */
+Test(emit_profile, bidirectional_dhcp_and_coap_have_no_section)
+{
+	struct sx_profile_cfg cfg = {.device = "cam",
+				     .ipv4 = "10.0.0.7",
+				     .mac = "02:00:00:00:00:07",
+				     .gateway = "10.0.0.1",
+				     .event = "motion"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
+	end(&p->end[0], "10.0.0.7", "68:3", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1", "67:3", 0, NULL, NULL);
+	snprintf(p->app.dhcp_type, sizeof(p->app.dhcp_type), "ack request");
+	p = pattern(&ps[1], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5683, SX_P_COAP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:1,50001:2", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.2", "5683:3", 0, NULL, NULL);
+	snprintf(p->app.coap_type, sizeof(p->app.coap_type), "CON");
+	snprintf(p->app.coap_method, sizeof(p->app.coap_method), "POST");
+	snprintf(p->app.coap_uri, sizeof(p->app.coap_uri), "/notify");
+	r->patterns = ps;
+	r->npatterns = 2;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "bidirectional dhcp and coap");
+	cr_assert_null(strstr(text, "dhcp:"), "%s", text);
+	cr_assert_null(strstr(text, "coap:"), "%s", text);
+	cr_assert(strstr(text, "    dhcp-gateway:\n      protocols:\n        udp:\n"
+			       "          src-port: 68\n          dst-port: 67\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "          dst: gateway\n      bidirectional: true\n"), "%s", text);
+	cr_assert(strstr(text, "          dst-port: 5683\n"), "%s", text);
+	cr_assert(strstr(text, "          dst: 10.0.0.2\n      bidirectional: true\n"), "%s", text);
 }
 
 Test(emit_profile, empty_result)

@@ -42,6 +42,15 @@
  * fails (-EADDRNOTAVAIL), naming the addresses the captures hold, most
  * packets first: its profile could say nothing about the device.
  *
+ * A device whose DHCP lease changed between captures has an address of its
+ * own in some of them (sx_extract__set_capture_ipv4(), `sigex batch`).  The
+ * device is one end whatever its lease: the rows of such a capture reach
+ * the miner with that address replaced by the extraction's (the key put
+ * back in canonical order, the host text replaced when it was the address),
+ * so its flows match the other captures' and the profile names the device
+ * self as before; its CSV keeps the address captured.  Event alignment
+ * follows each capture's own address.
+ *
  * Errors.  The first failure of a call is described in ex->msg (one line,
  * naming the file or option) and returned; bad captures are data, kept in
  * the per-capture status (ingest's struct sx_file_status), not failures.
@@ -105,6 +114,8 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 struct capture {
 	char *path;
 	bool background;
+	uint32_t dev_addr;    /* the device's IPv4 address in it, network order;
+			       * 0: the extraction's (sx_extract__set_capture_ipv4()) */
 	char *csv_name;	      /* NULL: no CSV */
 	uint64_t dev_pkts;    /* packets with the device's IPv4 address as an end */
 	uint64_t flows, pkts; /* its flows (rows) and their packets */
@@ -545,6 +556,34 @@ int sx_extract_add_background(struct sx_extract *ex, const char *path)
 	return add(ex, path, true);
 }
 
+int sx_extract__set_capture_ipv4(struct sx_extract *ex, size_t i, const char *ipv4)
+{
+	uint32_t a = 0;
+
+	if (ex->mined)
+		return fail(ex, -EBUSY, "addresses are set before mining");
+	if (i >= ex->ncaps)
+		return fail(ex, -EINVAL, "no capture %zu", i);
+	if (ipv4 && inet_pton(AF_INET, ipv4, &a) != 1)
+		return fail(ex, -EINVAL, "IPv4 address: not an IPv4 address: \"%s\"", ipv4);
+	ex->caps[i].dev_addr = a == ex->dev_addr ? 0 : a;
+	return 0;
+}
+
+/* The device's address in capture cap, network order. */
+static uint32_t cap_dev_addr(const struct sx_extract *ex, const struct capture *cap)
+{
+	return cap->dev_addr ? cap->dev_addr : ex->dev_addr;
+}
+
+const char *sx_extract__capture_ipv4(const struct sx_extract *ex, size_t i, char *buf, size_t bufsz)
+{
+	if (i >= ex->ncaps || !ex->caps[i].dev_addr ||
+	    !inet_ntop(AF_INET, &ex->caps[i].dev_addr, buf, (socklen_t)bufsz))
+		return NULL;
+	return buf;
+}
+
 /* ---- per-capture CSVs ---- */
 
 /* The capture's file name without its capture extensions, into buf;
@@ -788,7 +827,7 @@ static int count_addrs(struct sx_extract *ex, struct capture *cap, const struct 
 		if (a.family != 4)
 			continue;
 		memcpy(&v4, a.b, 4);
-		dev |= v4 == ex->dev_addr;
+		dev |= v4 == cap_dev_addr(ex, cap);
 		ret = tally_add(ex, v4, pkts);
 		if (ret)
 			return ret;
@@ -836,8 +875,11 @@ static int check_device(struct sx_extract *ex)
 			top[n++] = (struct addr_count){e->addr, e->pkts};
 	}
 	qsort(top, n, sizeof(*top), addr_count_cmp);
+	for (i = 0; i < ex->ncaps && !ex->caps[i].dev_addr; i++)
+		;
 	len = (size_t)snprintf(ex->msg, sizeof(ex->msg),
-			       "the device's address %s is in no packet of the captures", ex->ipv4);
+			       "the device's address %s%s is in no packet of the captures",
+			       ex->ipv4, i < ex->ncaps ? " (or its own in a capture)" : "");
 	for (i = 0; i < n && i < TOP_ADDRS && len < sizeof(ex->msg); i++) {
 		char text[INET_ADDRSTRLEN];
 
@@ -876,6 +918,52 @@ static int csv_advance(struct reduce_ctx *rc, uint32_t upto)
 	return 0;
 }
 
+/* Move the ends of k that are at IPv4 address from to address to. */
+static void key_move(struct sx_flow_key *k, const uint8_t *from, const uint8_t *to)
+{
+	if (!memcmp(k->lo_addr, from, 4))
+		memcpy(k->lo_addr, to, 4);
+	if (!memcmp(k->hi_addr, from, 4))
+		memcpy(k->hi_addr, to, 4);
+}
+
+/*
+ * The row of a capture where the device has an address of its own, as the
+ * miner sees it (see the top): that address replaced by the extraction's
+ * in the key (lo and hi swapped back into order, dev following) and in the
+ * host and address texts that are the address.  *out borrows row's
+ * strings and text, room for the extraction's address as text.
+ */
+static void row_as_device(const struct sx_extract *ex, const struct capture *cap,
+			  const struct sx_flow_row *row, struct sx_flow_row *out,
+			  char text[INET_ADDRSTRLEN])
+{
+	struct sx_flow_key *k = &out->rec.key;
+	char from[INET_ADDRSTRLEN];
+	const char **strs[4] = {&out->dev_host, &out->other_host, &out->dev_addr, &out->other_addr};
+	int c, i;
+
+	*out = *row;
+	key_move(k, (const uint8_t *)&cap->dev_addr, (const uint8_t *)&ex->dev_addr);
+	c = memcmp(k->lo_addr, k->hi_addr, sizeof(k->lo_addr));
+	if (c > 0 || (c == 0 && k->lo_port > k->hi_port)) {
+		uint8_t a[16];
+		uint16_t p = k->lo_port;
+
+		memcpy(a, k->lo_addr, sizeof(a));
+		memcpy(k->lo_addr, k->hi_addr, sizeof(a));
+		memcpy(k->hi_addr, a, sizeof(a));
+		k->lo_port = k->hi_port;
+		k->hi_port = p;
+		out->rec.dev ^= 1;
+	}
+	inet_ntop(AF_INET, &cap->dev_addr, from, sizeof(from));
+	inet_ntop(AF_INET, &ex->dev_addr, text, INET_ADDRSTRLEN);
+	for (i = 0; i < 4; i++)
+		if (*strs[i] && !strcmp(*strs[i], from))
+			*strs[i] = text;
+}
+
 /* Give the row to its label's miner (a background row: to every label's). */
 static int route_row(struct sx_extract *ex, const struct capture *cap,
 		     const struct sx_flow_row *row)
@@ -908,7 +996,15 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 	bool dev;
 	int ret;
 
-	ret = route_row(ex, cap, row);
+	if (cap->dev_addr && row->rec.key.family == 4) {
+		struct sx_flow_row as_dev;
+		char text[INET_ADDRSTRLEN];
+
+		row_as_device(ex, cap, row, &as_dev, text);
+		ret = route_row(ex, cap, &as_dev);
+	} else {
+		ret = route_row(ex, cap, row);
+	}
 	if (ret)
 		return ret;
 	ret = count_addrs(ex, cap, &row->rec, &dev);
@@ -1043,7 +1139,7 @@ static int labels_setup(struct sx_extract *ex)
  * (flows/flow_align.c). */
 static int place_events(struct sx_extract *ex)
 {
-	struct sx_addr dev = {.family = 4};
+	struct sx_addr dev = {.family = 4}, *devs;
 	char why[MSG_MAX - 64] = "";
 	struct sx_align_cfg acfg;
 	bool *applies;
@@ -1052,13 +1148,20 @@ static int place_events(struct sx_extract *ex)
 
 	memcpy(dev.b, &ex->dev_addr, 4);
 	applies = sx_calloc_array(ex->ncaps + 1, sizeof(*applies));
+	devs = sx_calloc_array(ex->ncaps + 1, sizeof(*devs));
 	ex->placed = sx_calloc_array(ex->ncaps + 1, sizeof(*ex->placed));
-	if (!applies || !ex->placed) {
+	if (!applies || !devs || !ex->placed) {
 		free(applies);
+		free(devs);
 		return nomem(ex);
 	}
-	for (i = 0; i < ex->ncaps; i++)
+	for (i = 0; i < ex->ncaps; i++) {
+		uint32_t a = cap_dev_addr(ex, &ex->caps[i]);
+
 		applies[i] = !ex->caps[i].background;
+		devs[i].family = 4;
+		memcpy(devs[i].b, &a, 4);
+	}
 	acfg =
 	    (struct sx_align_cfg){.paths = ex->paths,
 				  .ncaps = (uint32_t)ex->ncaps,
@@ -1067,10 +1170,12 @@ static int place_events(struct sx_extract *ex)
 				  .bound_ns = SX_ALIGN_BOUND_DEFAULT * SX_NS_PER_SEC,
 				  .tolerance_ns = SX_ALIGN_TOLERANCE_DEFAULT * SX_NS_PER_SEC,
 				  .device = &dev,
+				  .dev_of = devs,
 				  .nthreads = ex->nthreads,
 				  .filter = ex->filter};
 	ret = sx_events_place(ex->events, &acfg, &ex->windows, ex->placed, why, sizeof(why));
 	free(applies);
+	free(devs);
 	if (ret == -ENOMEM)
 		return nomem(ex);
 	if (ret == SX_E_STOPPED)
@@ -1639,6 +1744,7 @@ int sx_extract__fold(const struct sx_extract *ex, const bool *keep, struct sx_ex
 		ret = add(f, ex->caps[i].path, ex->caps[i].background);
 		if (ret)
 			goto out_free;
+		f->caps[f->ncaps - 1].dev_addr = ex->caps[i].dev_addr;
 	}
 	*out = f;
 	return 0;

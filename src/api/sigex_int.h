@@ -72,6 +72,22 @@ void sx_extract__set_est_flows(struct sx_extract *ex, uint64_t n);
 void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *flows,
 			       uint64_t *packets);
 
+/*
+ * sx_extract__set_capture_ipv4 - the device's IPv4 address in capture i
+ * (in the order added), when its DHCP lease gave it another address there
+ * than the extraction's (sx_extract_new()).  The captures' rows reach the
+ * miner with that address written as the extraction's, so the profile names
+ * the device self in every capture (sigex.c, "The device's address"); NULL,
+ * or the extraction's address, clears it.  Before mining.  Returns 0,
+ * -EINVAL (bad i or address) or -EBUSY, with a message.
+ */
+int sx_extract__set_capture_ipv4(struct sx_extract *ex, size_t i, const char *ipv4);
+
+/* The address set for capture i into buf (INET_ADDRSTRLEN bytes), or NULL
+ * when the device has the extraction's address there. */
+const char *sx_extract__capture_ipv4(const struct sx_extract *ex, size_t i, char *buf,
+				     size_t bufsz);
+
 /* ---- held-out validation (validate.c) ---- */
 
 struct sx_buf;
@@ -80,7 +96,8 @@ struct sx_yw;
 
 /*
  * sx_extract__fold - a new extraction with ex's settings, its background
- * captures and the event captures i with keep[i] (ncaptures entries).
+ * captures and the event captures i with keep[i] (ncaptures entries), each
+ * with its device address.
  * Caller frees with sx_extract_free().  0, -ENOMEM or -EINVAL.
  */
 int sx_extract__fold(const struct sx_extract *ex, const bool *keep, struct sx_extract **out);

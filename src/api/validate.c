@@ -129,7 +129,7 @@ static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held,
 		    struct sx_validation *v, const char *tmpdir)
 {
 	struct sx_verify_ids ids = {NULL, NULL, NULL, NULL, NULL};
-	struct sx_verify_profile *p = NULL;
+	struct sx_verify_profile *p = NULL, *hp = NULL; /* hp: p with a capture's own ipv4 */
 	struct sx_extract *f = NULL;
 	char path[4096], msg[512];
 	int ret, fd;
@@ -162,13 +162,25 @@ static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held,
 		struct sx_verify_result *r;
 		struct sx_verify_summary s;
 		struct sx_verify_kind k;
+		struct sx_verify_ids own = ids;
+		char addr[64];
 
 		sx_extract_capture_status(ex, held[h], &cap, NULL);
 		cfg.paths = &cap;
 		v->held++;
 		if (!p)
 			continue;
-		ret = sx_verify_run(p, &cfg, &r);
+		/* the device under another lease: self is its address there, as
+		 * the firewall has it once device-info says so */
+		sx_verify_profile_free(hp);
+		hp = NULL;
+		own.ipv4 = sx_extract__capture_ipv4(ex, held[h], addr, sizeof(addr));
+		if (own.ipv4) {
+			ret = sx_verify_profile_load(path, &own, &hp, msg, sizeof(msg));
+			if (ret)
+				goto out_free;
+		}
+		ret = sx_verify_run(hp ? hp : p, &cfg, &r);
 		if (ret)
 			goto out_free;
 		sx_verify_result_summary(r, &s);
@@ -182,7 +194,7 @@ static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held,
 		if (ret)
 			goto out_free;
 		cfg.stateless = false;
-		ret = sx_verify_run(p, &cfg, &r);
+		ret = sx_verify_run(hp ? hp : p, &cfg, &r);
 		if (ret)
 			goto out_free;
 		sx_verify_result_summary(r, &s);
@@ -191,6 +203,7 @@ static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held,
 		sx_verify_result_free(r);
 	}
 out_free:
+	sx_verify_profile_free(hp);
 	sx_verify_profile_free(p);
 	sx_extract_free(f);
 out_unlink:

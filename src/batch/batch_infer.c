@@ -12,29 +12,44 @@
  * device that holds IPv4 traffic, the one in the most packets among those,
  * provided it is the source of at least one frame (from device.yaml's mac
  * when one is given): an address the device never sends from is a server it
- * talks to, not its own.  Every unit of the device uses it.
+ * talks to, not its own.  Without a mac in device.yaml it must also be sent
+ * from the MAC that sends each capture's busiest address (the one in the
+ * most packets among those that are the source of a frame) when the
+ * captures agree on one: when the device's lease changed, the address left
+ * in every capture is a peer's (the gateway, a cloud server).  Every unit
+ * of the device uses it.
  *
  * Per unit, when the device has none (its DHCP lease changed between the
- * recording sessions, so that no address is in all its captures): the
- * device is identified by its MAC instead.
- *   - With mac in device.yaml, a unit's address is the one that MAC sends
- *     from in the most of the unit's captures (then in the most frames).
+ * recording sessions, so that no address of its own is in all its
+ * captures): the device is identified by its MAC instead.
+ *   - With mac in device.yaml, that MAC.
  *   - Without, each unit's common address (the rule above over the unit's
- *     own captures) is inferred with the MAC that sends it; when every unit
- *     that has one names the same MAC, that MAC is the device's identity,
- *     and a unit without a common address takes the address the MAC sends
- *     most, as with a configured mac.
- * A device with neither a common address nor a MAC identity (the units
- * name different MACs, or none) fails all its units with the message it
- * always had; a unit of a MAC-identified device whose captures hold no
- * frame from that MAC fails alone.  The captures of a unit are its event
- * captures; background captures are not used.  The address (and the MAC)
- * each unit used is reported on stderr and in summary.csv.
+ *     own captures) is inferred with the MAC that sends it; a unit without
+ *     one (its lease changed between its own captures) names the MAC that
+ *     sends each of its captures' busiest address, when they all agree.
+ *     When every unit that names a MAC names the same, it is the device's
+ *     identity.
+ * The device's address in each of its captures (background ones included)
+ * is then the address that MAC sends most there (cap_addr).  A unit with a
+ * common address keeps it; the others take, as the unit's address (the
+ * profile's device-info), the one in the most of their captures, then the
+ * lowest, and each capture its own (per_capture: batch_run.c hands them to
+ * the extraction, which mines them all as the unit's, so the device is
+ * self in every capture).  A device with neither a common address nor a
+ * MAC identity (the units name different MACs, or none) fails all its
+ * units with the message it always had; a unit of a MAC-identified device
+ * whose captures hold no frame from that MAC fails alone.  The captures of
+ * a unit are its event captures; background captures are not used to name
+ * the MAC.  The address (and the MAC) each unit used is reported on stderr
+ * and in summary.csv (with per_capture, every address, the unit's first).
  *
  * It runs once per device, under the device's lock (the device's other
  * units wait on it).  Addresses are counted in maps (core/map.h) keyed by
  * the IPv4 address: one for the whole device, one per capture (kept as a
- * compact array for the per-unit rules).
+ * compact array for the per-unit rules).  An address's frames are counted
+ * as sent from the Ethernet source of the first one it sent (on a LAN one
+ * address has one MAC).  cap_addr is written under the lock and read after
+ * the inference, by the threads running the units.
  */
 #include "batch/batch_int.h"
 #include "core/map.h"
@@ -60,6 +75,7 @@ struct addr_slot {
 	uint64_t sent;	   /* packets it is the source of */
 	uint64_t from_mac; /* of those, sent from device.yaml's mac */
 	uint64_t mac;	   /* Ethernet source of the first frame it sent, packed; 0: none */
+	uint64_t mac_sent; /* of the packets it sent, those from mac */
 };
 
 /* Addresses seen: a map (core/map.h) of struct addr_slot under mix(addr),
@@ -162,6 +178,7 @@ static int count_end(struct addr_map *dev, struct addr_map *one, uint32_t v, uin
 
 			if (!s->mac)
 				s->mac = src;
+			s->mac_sent += src == s->mac;
 			s->from_mac += cfg_mac && src == cfg_mac;
 		}
 	}
@@ -264,32 +281,127 @@ static long unit_map(const struct sx_batch_unit *u, const struct cap_addrs *ca, 
 	return withip;
 }
 
-/* The unit's address from the frames the packed MAC sends: 1 (u->ipv4
- * set), 0 (none: u->addr_why set), -ENOMEM. */
-static int unit_by_mac(const struct sx_batch_unit *cu, const struct cap_addrs *ca, uint64_t mac)
+/* The address the packed MAC sends most in capture c (cfg: mac is
+ * device.yaml's, its frames counted exactly), then the lowest; 0: none. */
+static uint32_t cap_addr_by_mac(const struct cap_addrs *c, uint64_t mac, bool cfg)
 {
-	struct sx_batch_unit *u = (struct sx_batch_unit *)cu;
-	struct addr_map m = {0};
 	const struct addr_slot *best = NULL;
-	char mt[SX_MAC_TEXT_MAX];
+	uint64_t most = 0;
 	size_t k;
-	long ret = unit_map(u, ca, mac, &m);
 
-	for (k = 0; ret >= 0 && k < m.map.cap; k++)
-		if (addr_at(&m, k) && better(addr_at(&m, k), best, true))
-			best = addr_at(&m, k);
+	for (k = 0; k < c->n; k++) {
+		const struct addr_slot *s = &c->s[k];
+		uint64_t n = cfg ? s->from_mac : s->mac == mac ? s->mac_sent : 0;
+
+		if (n && (n > most || (n == most && s->addr < best->addr))) {
+			best = s;
+			most = n;
+		}
+	}
+	return best ? best->addr : 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The unit's addresses from the device's MAC: each capture's is
+ * d->cap_addr's; the unit's own (u->ipv4: the profile's device-info) is the
+ * one in the most of its captures, then the lowest, and u->addrs lists it
+ * then the others in order when they differ (u->per_capture).  1, 0 (none:
+ * u->addr_why set), -ENOMEM.
+ */
+static int unit_by_mac(struct sx_batch_unit *u, const struct sx_batch_device *d, uint64_t mac)
+{
+	char mt[SX_MAC_TEXT_MAX], a[32];
+	uint32_t *v, best = 0;
+	size_t i, n = 0, run, most = 0, len;
+
+	v = sx_calloc_array(u->ncaps + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < u->ncaps; i++)
+		if (d->cap_addr[u->caps[i]->infer_idx])
+			v[n++] = d->cap_addr[u->caps[i]->infer_idx];
+	qsort(v, n, sizeof(*v), cmp_u32);
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && v[i + run] == v[i]; run++)
+			;
+		if (run > most) {
+			most = run;
+			best = v[i];
+		}
+	}
 	mac_text(mac, mt, sizeof(mt));
-	if (ret >= 0 && best) {
-		addr_text(best->addr, u->ipv4, sizeof(u->ipv4));
-		snprintf(u->mac, sizeof(u->mac), "%s", mt);
-	} else if (ret >= 0) {
+	if (!best) {
 		snprintf(u->addr_why, sizeof(u->addr_why),
 			 "cannot infer the unit's address: no IPv4 frame from the device's MAC "
 			 "%s in its %zu captures; set ipv4 in device.yaml",
 			 mt, u->ncaps);
+		free(v);
+		return 0;
 	}
-	addr_free(&m);
-	return ret < 0 ? (int)ret : best != NULL;
+	addr_text(best, u->ipv4, sizeof(u->ipv4));
+	snprintf(u->mac, sizeof(u->mac), "%s", mt);
+	u->per_capture = most < n;
+	len = (size_t)snprintf(u->addrs, sizeof(u->addrs), "%s", u->ipv4);
+	for (i = 0; u->per_capture && i < n; i++) {
+		if (v[i] == best || (i && v[i] == v[i - 1]))
+			continue;
+		addr_text(v[i], a, sizeof(a));
+		if (len + 1 + strlen(a) + 1 > sizeof(u->addrs))
+			break; /* the first ones, in order */
+		len += (size_t)snprintf(u->addrs + len, sizeof(u->addrs) - len, " %s", a);
+	}
+	if (!u->per_capture)
+		u->addrs[0] = '\0';
+	free(v);
+	return 1;
+}
+
+/* The packed MAC sending capture c's top address (the one in the most
+ * packets among those that are the source of a frame), 0: none. */
+static uint64_t top_mac(const struct cap_addrs *c)
+{
+	const struct addr_slot *top = NULL;
+	size_t k;
+
+	for (k = 0; k < c->n; k++)
+		if (c->s[k].sent && c->s[k].mac && better(&c->s[k], top, false))
+			top = &c->s[k];
+	return top ? top->mac : 0;
+}
+
+/* Fold capture c into *mac, the MAC every capture's top address is sent
+ * from (0 before the first); *mixed once a capture holding IPv4 traffic
+ * names another MAC, or none. */
+static void fold_top_mac(const struct cap_addrs *c, uint64_t *mac, bool *mixed)
+{
+	uint64_t t;
+
+	if (!c->any)
+		return;
+	t = top_mac(c);
+	if (!t || (*mac && *mac != t))
+		*mixed = true;
+	else
+		*mac = t;
+}
+
+/* The MAC the unit's captures' top addresses are all sent from, 0: none. */
+static uint64_t unit_top_mac(const struct sx_batch_unit *u, const struct cap_addrs *ca)
+{
+	uint64_t mac = 0;
+	bool mixed = false;
+	size_t i;
+
+	for (i = 0; i < u->ncaps; i++)
+		fold_top_mac(&ca[u->caps[i]->infer_idx], &mac, &mixed);
+	return mixed ? 0 : mac;
 }
 
 /* The unit's common address (the device's rule over the unit's captures:
@@ -321,7 +433,7 @@ static int unit_common(struct sx_batch_unit *u, const struct cap_addrs *ca)
 /*
  * No address for the whole device: per unit (see the top).  1 when the
  * device has a MAC identity (each unit then has its address or its
- * addr_why), 0 when it has none, -ENOMEM.
+ * addr_why, d->cap_addr each capture's), 0 when it has none, -ENOMEM.
  */
 static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const struct cap_addrs *ca,
 		       uint64_t cfg_mac)
@@ -333,6 +445,7 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 
 	for (i = 0; !cfg_mac && i < d->nunits; i++) {
 		struct sx_batch_unit *u = d->units[i];
+		uint64_t top;
 		uint8_t m[6];
 
 		if (u->state || !u->ncaps)
@@ -340,6 +453,19 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 		ret = unit_common(u, ca);
 		if (ret < 0)
 			return ret;
+		top = unit_top_mac(u, ca);
+		/* a peer common to the unit's captures (the gateway, a server),
+		 * while their busiest addresses are another MAC's: not the device */
+		if (ret && top && (sx_mac_parse(u->mac, m) || sx_mac_pack(m) != top)) {
+			u->ipv4[0] = u->mac[0] = '\0';
+			ret = 0;
+		}
+		/* no common address: the MAC every capture's busiest address is
+		 * sent from identifies the device */
+		if (!ret && top) {
+			mac_text(top, u->mac, sizeof(u->mac));
+			ret = 1;
+		}
 		if (!ret || sx_mac_parse(u->mac, m))
 			continue;
 		if (mac && mac != sx_mac_pack(m))
@@ -351,12 +477,17 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 			d->units[i]->ipv4[0] = d->units[i]->mac[0] = '\0';
 		return 0;
 	}
+	d->cap_addr = sx_calloc_array(d->nfiles + 1, sizeof(*d->cap_addr));
+	if (!d->cap_addr)
+		return -ENOMEM;
+	for (i = 0; i < d->nfiles; i++)
+		d->cap_addr[i] = cap_addr_by_mac(&ca[i], mac, cfg_mac != 0);
 	for (i = 0; i < d->nunits; i++) {
 		struct sx_batch_unit *u = d->units[i];
 
 		if (u->state || !u->ncaps || u->ipv4[0])
 			continue;
-		ret = unit_by_mac(u, ca, mac);
+		ret = unit_by_mac(u, d, mac);
 		if (ret < 0)
 			return ret;
 	}
@@ -368,7 +499,14 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 	for (i = 0; i < d->nunits; i++) {
 		const struct sx_batch_unit *u = d->units[i];
 
-		if (!u->state && u->ipv4[0])
+		if (u->state || !u->ipv4[0])
+			continue;
+		if (u->per_capture)
+			sx_batch__log(b, SX_LOG_INFO,
+				      "%s/%s: device address %s inferred; its captures' addresses: "
+				      "%s (each mined as %s)",
+				      d->name, u->event, u->ipv4, u->addrs, u->ipv4);
+		else
 			sx_batch__log(b, SX_LOG_INFO, "%s/%s: device address %s inferred", d->name,
 				      u->event, u->ipv4);
 	}
@@ -383,7 +521,9 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 	struct cap_addrs *ca;
 	struct addr_slot *best = NULL, *most = NULL, *sending = NULL;
 	uint32_t withip = 0;
-	uint64_t total = 0, cfg_mac = 0;
+	struct addr_slot *peer = NULL;
+	uint64_t total = 0, cfg_mac = 0, top = 0;
+	bool mixed = false;
 	uint8_t mb[6];
 	size_t i, k;
 	int ret = 1;
@@ -419,6 +559,16 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 		sending = best;
 		best = NULL;
 	}
+	/* and, without a configured mac, from the MAC that sends every
+	 * capture's busiest address when they agree on one: else the common
+	 * address is a peer (the gateway, a server) of a device whose lease
+	 * changed */
+	for (i = 0; best && !cfg_mac && i < d->nfiles; i++)
+		fold_top_mac(&ca[i], &top, &mixed);
+	if (best && !cfg_mac && !mixed && top && best->mac != top) {
+		peer = best;
+		best = NULL;
+	}
 	if (ret > 0 && !sx_stop_requested() && withip && !best) {
 		ret = infer_units(b, d, ca, cfg_mac);
 		if (ret > 0)
@@ -447,6 +597,16 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 			 "cannot infer the device's address: %s, in all %u captures, is never the "
 			 "source of a frame%s; set ipv4 or mac in device.yaml",
 			 a, withip, cfg_mac ? " from the device's MAC" : "");
+	} else if (peer) {
+		char a[32];
+
+		ret = -ENODATA;
+		addr_text(peer->addr, a, sizeof(a));
+		snprintf(d->infer_msg, sizeof(d->infer_msg),
+			 "cannot infer the device's address: %s, in all %u captures, is not sent "
+			 "from the MAC of each capture's busiest address; set ipv4 or mac in "
+			 "device.yaml",
+			 a, withip);
 	} else if (!best) {
 		char a[32];
 
@@ -508,4 +668,26 @@ int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, 
 	snprintf(u->ipv4, sizeof(u->ipv4), "%s", d->ipv4);
 	snprintf(u->mac, sizeof(u->mac), "%s", d->mac);
 	return 0;
+}
+
+const char *sx_batch__capture_ipv4(const struct sx_batch_unit *u, const struct sx_batch_file *f,
+				   char *buf, size_t bufsz)
+{
+	const struct sx_batch_device *d = u->dev;
+	bool bg = false;
+	char a[32];
+	size_t i;
+
+	if (!d->per_unit || !d->cap_addr || !d->cap_addr[f->infer_idx])
+		return NULL;
+	for (i = 0; i < d->nbg && !bg; i++)
+		bg = d->bg[i] == f;
+	/* a unit with one address keeps it in all its captures */
+	if (!bg && !u->per_capture)
+		return NULL;
+	addr_text(d->cap_addr[f->infer_idx], a, sizeof(a));
+	if (!strcmp(a, u->ipv4))
+		return NULL;
+	snprintf(buf, bufsz, "%s", a);
+	return buf;
 }

@@ -24,6 +24,7 @@
 #define SX_BATCH_PATH_MAX      4096 /* paths under OUT */
 #define SX_BATCH_DEFAULT_EVENT "default"
 #define SX_BATCH_STAMP	       ".sigex-unit"
+#define SX_BATCH_ADDRS_MAX     256 /* a unit's addresses as summary.csv lists them */
 
 struct sx_batch_file {
 	char *path; /* as opened: relative to the root, or absolute */
@@ -69,11 +70,17 @@ struct sx_batch_unit {
 	uint64_t packets, flows;
 	unsigned patterns;
 	double seconds;
+	unsigned held_folds;	      /* --validate: folds, 0 when none */
+	double held_pkts, held_flows; /* ... held-out packets, flows allowed (%) */
 
 	/* the address it used (summary.csv), set by the inference or the run */
 	char ipv4[64];
 	char mac[SX_MAC_TEXT_MAX];
 	char addr_why[SX_BATCH_MSG_MAX]; /* per-unit inference failed: why */
+	bool per_capture;		 /* its captures' addresses differ: dev->cap_addr */
+	/* with per_capture: every address used, space-separated, ipv4 first
+	 * then the others in order (as many as fit), else "" */
+	char addrs[SX_BATCH_ADDRS_MAX];
 };
 
 struct sx_batch_device {
@@ -100,6 +107,9 @@ struct sx_batch_device {
 	bool infer_queued;	   /* handed to an inference thread (the run's thread only) */
 	char ipv4[64];		   /* the address used (configured or inferred) */
 	char mac[SX_MAC_TEXT_MAX]; /* the MAC sending it, "" when unknown */
+	/* per_unit: per capture (files, by infer_idx), the IPv4 address the
+	 * device's MAC sends most there (host order), 0: none; else NULL */
+	uint32_t *cap_addr;
 	char infer_msg[SX_BATCH_MSG_MAX];
 	uint8_t digest[16]; /* of every capture's identity, for inferred addresses */
 	atomic_size_t left; /* units not finished yet */
@@ -156,6 +166,13 @@ void sx_batch__device_digest(struct sx_batch_device *d);
  * identity, per unit (batch_infer.c).  0, or -1 with why set. */
 int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, size_t outsz,
 			char *why, size_t whysz);
+
+/* The device's address in capture f of u's run (a unit capture, or a
+ * background capture of its device) into buf when it differs from u's own
+ * (a lease that changed between captures: see batch_infer.c), else NULL.
+ * After sx_batch__unit_ipv4() succeeded for u. */
+const char *sx_batch__capture_ipv4(const struct sx_batch_unit *u, const struct sx_batch_file *f,
+				   char *buf, size_t bufsz);
 
 /* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);

@@ -79,11 +79,18 @@
  * device, before the reading, for every device a unit to run needs it for
  * (a pool of threads over those units; a device's other units wait on its
  * lock).  The address and MAC each unit used are in its stamp and in
- * summary.csv.
+ * summary.csv.  When the lease changed between the captures of one unit
+ * and the MAC identifies the device, each capture gets its own address
+ * (sx_extract__set_capture_ipv4(): mined as the unit's, which profile.yaml's
+ * device-info gives with the MAC), and the ipv4 column lists the unit's
+ * address then the others, space-separated.
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
- * end, also after an interruption.  Threads: a reader touches only the
+ * end, also after an interruption.  With --validate, summary.csv has two
+ * more columns, each unit's held-out packet and flow allow rates in
+ * percent (sx_extract_validation(); empty when it had no fold), also kept
+ * in its stamp ("held-out FOLDS PACKETS FLOWS").  Threads: a reader touches only the
  * unit it sets up or finishes (struct unit_run, the unit's outcome), its
  * device's lock and atomic counters; the model is read-only.
  */
@@ -258,11 +265,12 @@ static const char *state_word(int state)
 static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
-	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->ipv4)] = "", mac[sizeof(u->mac)] = "";
+	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->addrs)] = "", mac[sizeof(u->mac)] = "";
 	int state = 0;
 	bool key_ok = false, ok = true;
 	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
-	double seconds = 0;
+	double seconds = 0, held_pkts = 0, held_flows = 0;
+	unsigned held_folds = 0;
 	unsigned version = 0;
 	size_t nfiles = 0;
 	FILE *f;
@@ -296,6 +304,9 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			sx_batch__fmt(ipv4, sizeof(ipv4), "%s", line + 5);
 		} else if (strncmp(line, "mac ", 4) == 0) {
 			sx_batch__fmt(mac, sizeof(mac), "%s", line + 4);
+		} else if (strncmp(line, "held-out ", 9) == 0) {
+			ok = sscanf(line + 9, "%u %lf %lf", &held_folds, &held_pkts, &held_flows) ==
+			     3;
 		} else if (sscanf(line, "captures %llu", &captures) == 1 ||
 			   sscanf(line, "packets %llu", &packets) == 1 ||
 			   sscanf(line, "flows %llu", &flows) == 1 ||
@@ -332,7 +343,13 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	u->flows = flows;
 	u->patterns = (unsigned)patterns;
 	u->seconds = seconds;
-	snprintf(u->ipv4, sizeof(u->ipv4), "%s", ipv4);
+	u->held_folds = held_folds;
+	u->held_pkts = held_pkts;
+	u->held_flows = held_flows;
+	/* "ipv4 A B...": the unit's own, then its captures' others */
+	u->per_capture = strchr(ipv4, ' ') != NULL;
+	snprintf(u->addrs, sizeof(u->addrs), "%s", u->per_capture ? ipv4 : "");
+	snprintf(u->ipv4, sizeof(u->ipv4), "%.*s", (int)strcspn(ipv4, " "), ipv4);
 	snprintf(u->mac, sizeof(u->mac), "%s", mac);
 	return true;
 }
@@ -358,9 +375,12 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 		      u->captures, u->packets, u->flows, u->patterns);
 	sx_buf_printf(&b, "seconds %.3f\n", u->seconds);
 	if (u->ipv4[0])
-		sx_buf_printf(&b, "ipv4 %s\n", u->ipv4);
+		sx_buf_printf(&b, "ipv4 %s\n", u->addrs[0] ? u->addrs : u->ipv4);
 	if (u->mac[0])
 		sx_buf_printf(&b, "mac %s\n", u->mac);
+	if (u->held_folds)
+		sx_buf_printf(&b, "held-out %u %.1f %.1f\n", u->held_folds, u->held_pkts,
+			      u->held_flows);
 	for (i = 0; i < nfiles; i++)
 		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
 	ret = sx_out_open(&o, path, msg, msglen);
@@ -525,6 +545,21 @@ static int configure(struct unit_run *r, unsigned threads)
 	for (i = 0; i < d->nbg; i++)
 		if (sx_extract_add_background(r->ex, d->bg[i]->path))
 			return refused(r, -EINVAL);
+	/* a lease that changed between captures: each capture's own address
+	 * (mined as the unit's) */
+	for (i = 0; i < u->ncaps + d->nbg; i++) {
+		const struct sx_batch_file *f = i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
+		const char *own = sx_batch__capture_ipv4(u, f, ipv4, sizeof(ipv4));
+
+		if (own && sx_extract__set_capture_ipv4(r->ex, i, own))
+			return refused(r, -EINVAL);
+	}
+	/* the MAC the inference found sending the device's address: the
+	 * firewall matches the device by it, and the profile's own inference
+	 * (the source of the device's frames in the patterns) can miss it,
+	 * when no pattern has the device's address alone as an end that sent */
+	if (!(c && c->mac) && u->mac[0] && sx_extract_set_mac(r->ex, u->mac))
+		return refused(r, -EINVAL);
 	return 0;
 }
 
@@ -636,6 +671,8 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 		if (ret)
 			return set_fail(u, SX_BATCH_FAILED, "--validate: %s",
 					sx_extract_strerror(ret));
+		ret = sx_extract_validation(r->ex, &u->held_pkts, &u->held_flows);
+		u->held_folds = ret > 0 ? (unsigned)ret : 0;
 	}
 	for (i = 0; i < 3; i++) {
 		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, names[i]);
@@ -1165,7 +1202,8 @@ int sx_batch_write_summary(struct sx_batch *b)
 	snprintf(path, sizeof(path), "%s/summary.csv", b->out);
 	sx_batch__clean_tmp(b->out);
 	sx_buf_init(&buf);
-	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status\n");
+	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status");
+	sx_buf_puts(&buf, b->cfg.validate ? ",heldout_packets_pct,heldout_flows_pct\n" : "\n");
 	for (i = 0; i < b->ndevs; i++)
 		for (k = 0; k < b->devs[i]->nunits; k++) {
 			const struct sx_batch_unit *u = b->devs[i]->units[k];
@@ -1175,12 +1213,19 @@ int sx_batch_write_summary(struct sx_batch *b)
 			sx_buf_csv_text(&buf, u->event);
 			sx_buf_printf(&buf, ",%u,%" PRIu64 ",%" PRIu64 ",%u,%.3f,", u->captures,
 				      u->packets, u->flows, u->patterns, u->seconds);
-			sx_buf_csv_text(&buf, u->ipv4);
+			sx_buf_csv_text(&buf, u->addrs[0] ? u->addrs : u->ipv4);
 			sx_buf_putc(&buf, ',');
 			sx_buf_csv_text(&buf, u->mac);
 			sx_buf_putc(&buf, ',');
 			status_text(u, status, sizeof(status));
 			sx_buf_csv_text(&buf, status);
+			/* held-out allow rates: empty without a fold (fewer than
+			 * two captures read, or the unit not mined) */
+			if (b->cfg.validate && u->held_folds &&
+			    (u->state == SX_BATCH_OK || u->state == SX_BATCH_PARTIAL))
+				sx_buf_printf(&buf, ",%.1f,%.1f", u->held_pkts, u->held_flows);
+			else if (b->cfg.validate)
+				sx_buf_puts(&buf, ",,");
 			sx_buf_putc(&buf, '\n');
 		}
 	if (buf.err) {

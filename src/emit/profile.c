@@ -69,7 +69,13 @@
  * transport level.
  *
  * bidirectional: true when the responder answers in most of the flows
- * (median packets from it above 0) and dst is not a group address.
+ * (median packets from it above 0) and dst is not a group address.  A
+ * bidirectional DHCP or CoAP policy is written without its dhcp / coap
+ * section, at the transport level (addresses and ports) only: the
+ * firewall's translator has no backward match for those sections, and the
+ * backward callback it generates for one frees a message it never parsed,
+ * so the firewall does not compile (the reply would be matched at the
+ * transport level anyway).
  *
  * stats (--stats): packet-count, the most packets one flow carried (both
  * directions when bidirectional, else the initiator's), and duration, the
@@ -1630,6 +1636,11 @@ static void emit_icmp(struct sx_yw *w, const struct sx_mine_pattern *p)
 static void emit_app(struct sx_yw *w, const struct ctx *c, const struct policy *pol)
 {
 	const struct sx_mine_pattern *p = pol->p;
+
+	/* the firewall cannot build these bidirectional (see the top) */
+	if (pol->bidirectional && (p->app.proto == SX_P_DHCP || p->app.proto == SX_P_COAP) &&
+	    p->ip_proto != 1 && p->ip_proto != 2 && p->ip_proto != 58)
+		return;
 
 	if (p->ip_proto == 1) {
 		emit_icmp(w, p);

@@ -87,7 +87,8 @@ struct conv {
 
 struct act_run {
 	const struct sx_addr *device;
-	struct capture_act *caps; /* by capture */
+	const struct sx_addr *dev_of; /* per capture, or NULL */
+	struct capture_act *caps;     /* by capture */
 	uint32_t ncaps;
 	const uint32_t *idx; /* capture of each file read */
 	uint32_t nread;
@@ -142,7 +143,7 @@ static int push_start(struct capture_act *ca, int64_t ts, uint64_t key)
 static void act_packet(void *tctx, const struct sx_pkt *pkt)
 {
 	struct act_thread *t = tctx;
-	const struct sx_addr *peer;
+	const struct sx_addr *peer, *dev;
 	struct {
 		uint8_t addr[16];
 		uint16_t port;
@@ -157,9 +158,10 @@ static void act_packet(void *tctx, const struct sx_pkt *pkt)
 
 	if (t->err || t->file >= t->run->ncaps)
 		return;
-	if (sx_addr_cmp(&pkt->src, t->run->device) == 0)
+	dev = t->run->dev_of ? &t->run->dev_of[t->file] : t->run->device;
+	if (sx_addr_cmp(&pkt->src, dev) == 0)
 		peer = &pkt->dst;
-	else if (sx_addr_cmp(&pkt->dst, t->run->device) == 0)
+	else if (sx_addr_cmp(&pkt->dst, dev) == 0)
 		peer = &pkt->src;
 	else
 		return;
@@ -468,7 +470,7 @@ int sx_events_place(const struct sx_events *ev, const struct sx_align_cfg *cfg,
 		    struct sx_windows **out, struct sx_align *rep, char *msg, size_t msglen)
 {
 	struct sx_windows *w;
-	struct act_run run = {.device = cfg->device, .ncaps = cfg->ncaps};
+	struct act_run run = {.device = cfg->device, .dev_of = cfg->dev_of, .ncaps = cfg->ncaps};
 	struct sx_file_status *st = NULL;
 	int *capof = NULL;
 	int64_t *t = NULL;

@@ -146,6 +146,7 @@ struct sx_align_cfg {
 	int64_t bound_ns;	      /* shift searched, +- (> 0 when align) */
 	int64_t tolerance_ns;	      /* drift allowed to each event after the shift */
 	const struct sx_addr *device; /* whose activity aligns (when align) */
+	const struct sx_addr *dev_of; /* per capture (ncaps), or NULL: device */
 	unsigned nthreads;	      /* readers of the pre-pass; 0: CPUs */
 	const char *filter;	      /* BPF filter of the run, or NULL */
 };
