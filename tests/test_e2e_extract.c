@@ -294,17 +294,22 @@ Test(e2e_extract, synth_corpus_against_its_truth)
 	ev = strstr(profile, "\ninteractions:\n  event:\n");
 	cr_assert_not_null(ev, "%s", profile);
 	/* truth.txt: DHCP renew, DNS, HTTP event report, CoAP notify; the
-	 * renew and the notify are answered: bidirectional, so without their
-	 * dhcp / coap section, which the firewall cannot build backward */
-	cr_assert(strstr(ev, "    dhcp-gateway:\n      protocols:\n        udp:\n"
-			     "          src-port: 68\n          dst-port: 67\n"),
+	 * renew and the notify are answered: the requests keep their dhcp /
+	 * coap section one way (the firewall cannot build them backward), and
+	 * the answers have a policy of their own */
+	cr_assert(strstr(ev, "    dhcp-gateway:\n      protocols:\n        dhcp:\n"
+			     "          type: request\n          client-mac: self\n"),
+		  "%s", profile);
+	cr_assert(strstr(ev, "    dhcp-gateway-to-device:\n      protocols:\n        udp:\n"
+			     "          src-port: 67\n          dst-port: 68\n"),
 		  "%s", profile);
 	cr_assert(strstr(ev, "domain-name: cam.vendor.example\n"), "%s", profile);
 	cr_assert(strstr(ev, "http:\n          method: GET\n          uri: /api/v1/event*\n"), "%s",
 		  profile);
-	cr_assert(strstr(ev, "    coap-10-0-0-2:\n      protocols:\n        udp:\n"
-			     "          dst-port: 5683\n"),
+	cr_assert(strstr(ev, "    coap-10-0-0-2:\n      protocols:\n        coap:\n"
+			     "          type: CON\n          method: POST\n"),
 		  "%s", profile);
+	cr_assert(strstr(ev, "    coap-10-0-0-2-to-device:\n"), "%s", profile);
 	cr_assert(strstr(ev, "dst: cam.vendor.example\n"), "%s", profile);
 	/* nothing of the background in the event */
 	cr_assert_null(strstr(ev, "random-app"), "%s", profile);

@@ -999,9 +999,10 @@ Test(emit_profile, every_section_is_in_the_schema)
 }
 
 /* The firewall's translator has no backward match for a dhcp or coap
- * section and does not compile a bidirectional policy with one: such a
- * policy is written at the transport level, still bidirectional. */
-Test(emit_profile, bidirectional_dhcp_and_coap_have_no_section)
+ * section and does not compile a bidirectional policy with one: the
+ * requests keep their section, one way, and the answers get a policy of
+ * their own from the responder back, at the transport level. */
+Test(emit_profile, dhcp_and_coap_answers_get_their_own_policy)
 {
 	struct sx_profile_cfg cfg = {.device = "cam",
 				     .ipv4 = "10.0.0.7",
@@ -1010,7 +1011,7 @@ Test(emit_profile, bidirectional_dhcp_and_coap_have_no_section)
 				     .event = "motion"};
 	struct sx_mine_result *r = mk(sizeof(*r));
 	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
-	const char *text;
+	const char *text, *q;
 	int ret;
 
 	p = pattern(&ps[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
@@ -1027,15 +1028,22 @@ Test(emit_profile, bidirectional_dhcp_and_coap_have_no_section)
 	r->npatterns = 2;
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
-	assert_valid(text, "bidirectional dhcp and coap");
-	cr_assert_null(strstr(text, "dhcp:"), "%s", text);
-	cr_assert_null(strstr(text, "coap:"), "%s", text);
-	cr_assert(strstr(text, "    dhcp-gateway:\n      protocols:\n        udp:\n"
-			       "          src-port: 68\n          dst-port: 67\n"),
+	assert_valid(text, "dhcp and coap answers");
+	cr_assert_null(strstr(text, "bidirectional"), "%s", text);
+	/* the requests, with their sections */
+	q = strstr(text, "    dhcp-gateway:\n      protocols:\n        dhcp:\n");
+	cr_assert_not_null(q, "%s", text);
+	cr_assert(strstr(q, "client-mac: self\n"), "%s", text);
+	cr_assert(strstr(text, "        coap:\n          type: CON\n          method: POST\n"),
 		  "%s", text);
-	cr_assert(strstr(text, "          dst: gateway\n      bidirectional: true\n"), "%s", text);
-	cr_assert(strstr(text, "          dst-port: 5683\n"), "%s", text);
-	cr_assert(strstr(text, "          dst: 10.0.0.2\n      bidirectional: true\n"), "%s", text);
+	/* the answers, from the responder, ports swapped, no section */
+	q = strstr(text, "    dhcp-gateway-to-device:\n      protocols:\n        udp:\n"
+			 "          src-port: 67\n          dst-port: 68\n        ipv4:\n"
+			 "          src: gateway\n          dst: self\n");
+	cr_assert_not_null(q, "%s", text);
+	cr_assert_eq(count_of(text, "src: 10.0.0.2\n"), 1, "%s", text);
+	cr_assert_eq(count_of(text, "dhcp:"), 1, "%s", text);
+	cr_assert_eq(count_of(text, "coap:"), 1, "%s", text);
 }
 
 Test(emit_profile, empty_result)

@@ -69,13 +69,14 @@
  * transport level.
  *
  * bidirectional: true when the responder answers in most of the flows
- * (median packets from it above 0) and dst is not a group address.  A
- * bidirectional DHCP or CoAP policy is written without its dhcp / coap
- * section, at the transport level (addresses and ports) only: the
- * firewall's translator has no backward match for those sections, and the
- * backward callback it generates for one frees a message it never parsed,
- * so the firewall does not compile (the reply would be matched at the
- * transport level anyway).
+ * (median packets from it above 0) and dst is not a group address.  DHCP
+ * and CoAP are never bidirectional: the firewall's translator has no
+ * backward match for their sections, and the backward callback it
+ * generates for one frees a message it never parsed, so the firewall does
+ * not compile.  Such a pattern whose responder answers gets two policies:
+ * the requests with their dhcp / coap section (client-mac: self, method,
+ * uri), and the answers, from the responder back to the initiator, at the
+ * transport level (addresses and ports).
  *
  * stats (--stats): packet-count, the most packets one flow carried (both
  * directions when bidirectional, else the initiator's), and duration, the
@@ -164,6 +165,7 @@ struct policy {
 	bool omit;		 /* not written: see rule_text_ok() */
 	bool mdns_response;	 /* the device's mDNS answers (see mdns_answers()) */
 	bool no_sport, no_dport; /* a port left out, not to be shadowed (unshadow()) */
+	bool reply;		 /* the answers of a split DHCP or CoAP pattern */
 };
 
 struct ctx {
@@ -184,6 +186,7 @@ struct ctx {
 	struct sx_mine_pattern ntp_dns;
 	bool has_ntp_dns;
 	bool response_pass; /* add_policy() makes mDNS answer policies */
+	bool reply_pass;    /* add_policy() makes the answers' policies (split_answers()) */
 	char (*ntp_text)[SX_NAME_MAX];
 	const char **ntp_names;
 };
@@ -934,6 +937,16 @@ static int ntp_lookups(struct ctx *c, const struct sx_mine_result *r)
 	return 0;
 }
 
+/* Whether p's answers get a policy of their own (see DESIGN: DHCP and CoAP
+ * are never bidirectional). */
+static bool split_answers(const struct sx_mine_pattern *p)
+{
+	uint8_t resp = p->initiator == SX_MINE_SERVER ? SX_MINE_CLIENT : SX_MINE_SERVER;
+
+	return (p->ip_proto == 6 || p->ip_proto == 17) &&
+	       (p->app.proto == SX_P_DHCP || p->app.proto == SX_P_COAP) && p->pkts[resp].median > 0;
+}
+
 static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, uint8_t family,
 		      bool omit, const struct sx_addr *src, uint32_t nsrc,
 		      const struct sx_addr *dst, uint32_t ndst)
@@ -942,11 +955,16 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	uint8_t init = p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT;
 	uint8_t resp = other_role(init);
 
+	if (c->reply_pass) { /* from the responder back to the initiator */
+		init = resp;
+		resp = other_role(init);
+	}
 	pol->p = p;
 	pol->family = family;
 	pol->src_role = init;
 	pol->omit = omit;
 	pol->mdns_response = c->response_pass;
+	pol->reply = c->reply_pass;
 	if (omit) {
 		(*n)++;
 		return 0;
@@ -957,8 +975,13 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	(*n)++;
 	memcpy(pol->vaddrs, src, nsrc * sizeof(*src));
 	memcpy(pol->vaddrs + nsrc, dst, ndst * sizeof(*dst));
-	end_view(&p->end[init], pol->vaddrs, nsrc, family, &pol->view[init]);
-	end_view(&p->end[resp], pol->vaddrs + nsrc, ndst, family, &pol->view[resp]);
+	if (c->reply_pass) { /* src and dst were given from the initiator's side */
+		end_view(&p->end[resp], pol->vaddrs, nsrc, family, &pol->view[resp]);
+		end_view(&p->end[init], pol->vaddrs + nsrc, ndst, family, &pol->view[init]);
+	} else {
+		end_view(&p->end[init], pol->vaddrs, nsrc, family, &pol->view[init]);
+		end_view(&p->end[resp], pol->vaddrs + nsrc, ndst, family, &pol->view[resp]);
+	}
 	resolve_host(c, p, &pol->view[init], &pol->src);
 	resolve_host(c, p, &pol->view[resp], &pol->dst);
 	if (resp == SX_MINE_SERVER && public_ntp(p)) {
@@ -967,7 +990,9 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 		snprintf(pol->dst.text, sizeof(pol->dst.text), "external");
 		snprintf(pol->dst.label, sizeof(pol->dst.label), "external");
 	}
-	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group;
+	pol->bidirectional = p->pkts[resp].median > 0 && !pol->dst.group && !split_answers(p);
+	if (pol->reply && (pol->src.group || pol->dst.group))
+		pol->omit = true; /* nobody answers from a group address */
 	make_id(c, *n - 1);
 	return 0;
 }
@@ -1181,11 +1206,17 @@ static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern
 	bool omit = !rule_texts_ok(p);
 	int ret = build_policies_once(c, n, p, omit);
 
-	if (ret || !mdns_answers(p))
+	if (ret)
 		return ret;
-	c->response_pass = true;
-	ret = build_policies_once(c, n, p, omit);
-	c->response_pass = false;
+	if (mdns_answers(p)) {
+		c->response_pass = true;
+		ret = build_policies_once(c, n, p, omit);
+		c->response_pass = false;
+	} else if (split_answers(p)) {
+		c->reply_pass = true;
+		ret = build_policies_once(c, n, p, omit);
+		c->reply_pass = false;
+	}
 	return ret;
 }
 
@@ -1637,9 +1668,7 @@ static void emit_app(struct sx_yw *w, const struct ctx *c, const struct policy *
 {
 	const struct sx_mine_pattern *p = pol->p;
 
-	/* the firewall cannot build these bidirectional (see the top) */
-	if (pol->bidirectional && (p->app.proto == SX_P_DHCP || p->app.proto == SX_P_COAP) &&
-	    p->ip_proto != 1 && p->ip_proto != 2 && p->ip_proto != 58)
+	if (pol->reply) /* the answers of a split DHCP or CoAP pattern */
 		return;
 
 	if (p->ip_proto == 1) {
