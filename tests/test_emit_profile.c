@@ -1515,9 +1515,9 @@ Test(emit_profile, ntp_to_public_servers_is_external_with_its_lookups)
 	r->nbelow = 1;
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
-	cr_assert_not_null(strstr(text, "          dst-port: 123\n        ipv4:\n"
-					"          src: self\n          dst: external\n"),
-			   "%s", text);
+	/* one NTP policy: the event's and the one below the support have the
+	 * same matches (a_plain_single_policy_folds_its_twins) */
+	cr_assert_eq(count_of(text, "src: self\n        dst: external\n"), 1, "%s", text);
 	cr_assert_null(strstr(text, "129.6.15.28"), "%s", text);
 	dns = strstr(text, "single-policies:\n");
 	cr_assert_not_null(dns, "%s", text);
@@ -1625,4 +1625,41 @@ Test(emit_profile, an_earlier_queue_never_shadows_a_later_policy)
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
 	cr_assert_not_null(strstr(text, "src-port: 1900\n"), "%s", text);
+}
+
+/*
+ * A plain single policy (no section, no state) and another with the same
+ * nftables matches: the translator would share one queue and write the
+ * plain one's condition empty, and the firewall would not compile.  The
+ * other one is left out; the plain one takes its bidirectional.
+ */
+Test(emit_profile, a_plain_single_policy_folds_its_twins)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ev = mk(sizeof(*ev)), *below = mk(sizeof(*below));
+	const char *text;
+	int ret;
+
+	pattern(ev, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 123, SX_P_NTP, 3);
+	end(&ev->end[SX_MINE_CLIENT], "10.0.0.7", "40001:1,40002:1,40003:1", 0, NULL, NULL);
+	end(&ev->end[SX_MINE_SERVER], "129.6.15.28", "123:3", 0, NULL, NULL);
+	ev->end[SX_MINE_SERVER].scope = SX_MINE_SCOPE_PUBLIC;
+	pattern(below, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 123, SX_P_NTP, 2);
+	below->kind = SX_MINE_BELOW_SUPPORT;
+	end(&below->end[SX_MINE_CLIENT], "10.0.0.7", "40004:1,40005:1", 0, NULL, NULL);
+	end(&below->end[SX_MINE_SERVER], "202.112.10.60", "123:2", 0, NULL, NULL);
+	below->end[SX_MINE_SERVER].scope = SX_MINE_SCOPE_PUBLIC;
+	below->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0}; /* no answer seen */
+	r->patterns = ev;
+	r->npatterns = 1;
+	r->below = below;
+	r->nbelow = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(count_of(text, "dst: external"), 1, "%s", text);
+	cr_assert_not_null(strstr(text, "single-policies:\n  ntp-external-2:\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst: external\n    bidirectional: true\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "interactions: {}"), "%s", text);
+	assert_valid(text, "folded twins");
 }

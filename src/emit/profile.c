@@ -146,6 +146,7 @@ struct host {
 	enum host_form form;
 	bool self;
 	bool group;		       /* multicast or broadcast */
+	bool name;		       /* a host name: an NFQueue match (the DNS table) */
 	char text[HOST_TEXT_MAX];      /* HOST_ONE */
 	char label[HOST_TEXT_MAX];     /* for ids */
 	const struct sx_mine_end *end; /* HOST_LIST, HOST_NAMES */
@@ -517,12 +518,14 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 	} else if (e->kind == SX_MINE_HOST_NAME && strchr(e->name, '.') &&
 		   rule_name_ok(e->name, false) && dns_allows(c, e->name)) {
 		h->form = HOST_ONE;
+		h->name = true;
 		snprintf(h->text, sizeof(h->text), "%s", e->name);
 	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.' &&
 		   names_allowed(c, e)) {
 		/* "$.suffix" is a wildcard of DNS domain-name only: an address
 		 * end names each host */
 		h->form = HOST_NAMES;
+		h->name = true;
 		h->end = e;
 		snprintf(h->label, sizeof(h->label), "%s", e->name + 2);
 		return;
@@ -1276,12 +1279,13 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 }
 
 /* Whether the firewall sends a policy's packets to a queue (an NFQueue
- * match: an application section it parses), not to a plain accept. */
+ * match: an application section it parses, or a host name it looks up in
+ * its DNS table), not to a plain accept. */
 static bool has_queue(const struct policy *pol)
 {
 	const struct sx_mine_pattern *p = pol->p;
 
-	if (pol->mdns_response || p->ip_proto == 2)
+	if (pol->mdns_response || p->ip_proto == 2 || pol->src.name || pol->dst.name)
 		return true;
 	switch (p->app.proto) {
 	case SX_P_DNS:
@@ -1295,6 +1299,54 @@ static bool has_queue(const struct policy *pol)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* Whether a and b have the same forward nftables matches (one-scalar ends,
+ * transport and ports). */
+static bool same_matches(const struct policy *a, const struct policy *b)
+{
+	uint16_t as, ad, bs, bd;
+
+	if (a->family != b->family || a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
+	    a->dst.form != HOST_ONE || b->src.form != HOST_ONE || b->dst.form != HOST_ONE ||
+	    strcmp(a->src.text, b->src.text) || strcmp(a->dst.text, b->dst.text))
+		return false;
+	policy_ports(a, &as, &ad);
+	policy_ports(b, &bs, &bd);
+	return as == bs && ad == bd;
+}
+
+/*
+ * A single policy without a queue (a plain accept: no application section,
+ * no interaction state) admits every packet of its nftables matches.  Any
+ * other policy with the same matches is redundant, and worse: the
+ * translator would put both in one queue and write the plain one's
+ * condition empty (`if ( )`), and the firewall does not compile.  So such
+ * a policy is left out and the plain one made bidirectional if it was (an
+ * event's NTP policy beside the same NTP below the support, an mDNS answer
+ * policy beside a plain mDNS one).  pols[nev..npols) are the single
+ * policies.
+ */
+static void fold_plain(struct ctx *c, size_t nev)
+{
+	size_t i, j;
+
+	for (i = nev; i < c->npols; i++) {
+		struct policy *s = &c->pols[i];
+
+		if (s->omit || has_queue(s))
+			continue;
+		for (j = 0; j < c->npols; j++) {
+			struct policy *t = &c->pols[j];
+
+			if (j == i || t->omit || !same_matches(s, t))
+				continue;
+			if (j >= nev && !has_queue(t) && j < i)
+				continue; /* an earlier plain twin keeps the rest */
+			t->omit = true;
+			s->bidirectional |= t->bidirectional;
+		}
 	}
 }
 
@@ -1890,6 +1942,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	for (i = 0; i < nev; i++)
 		order[n - nev + i] = i;
 	unshadow(&c, order, n);
+	fold_plain(&c, nev);
 	free(order);
 	nev_out = nev;
 	nsingle_out = n - nev;
