@@ -163,8 +163,9 @@ Test(cli_library, readme_example_against_the_installed_library)
 	rc = sh(&out, &err, "cd '%s/run' && ../example demo-plug 192.168.1.50 '%s'/1*.pcap", dir,
 		DEMO);
 	cr_assert_eq(rc, 0, "example: exit %d\n%s", rc, err);
-	/* the event's three flows, and the mDNS chatter (no background here) */
-	cr_assert_str_eq(out, "4 pattern(s); profile.yaml written\n", "%s", out);
+	/* the event's three flows, the mDNS chatter and the plug's ARP with
+	 * the gateway, request and reply (no background here) */
+	cr_assert_str_eq(out, "6 pattern(s); profile.yaml written\n", "%s", out);
 	{
 		char *p = NULL;
 
@@ -177,6 +178,7 @@ Test(cli_library, readme_example_against_the_installed_library)
 	cr_assert(strstr(profile, "  name: demo-plug\n  mac: "), "%s", profile);
 	cr_assert(strstr(profile, "\n  ipv4: 192.168.1.50\n"), "%s", profile);
 	cr_assert(strstr(profile, "https-api-plugcloud-example:"), "%s", profile);
+	cr_assert(strstr(profile, "arp-request-192-168-1-1:"), "%s", profile);
 	free(profile);
 	free(out);
 	free(err);
@@ -193,7 +195,7 @@ Test(cli_library, readme_example_against_the_installed_library)
 	rc = sh(&out, &err, "cd '%s/run' && ../example-static demo-plug 192.168.1.50 '%s'/1*.pcap",
 		dir, DEMO);
 	cr_assert_eq(rc, 0, "%s", err);
-	cr_assert_str_eq(out, "4 pattern(s); profile.yaml written\n");
+	cr_assert_str_eq(out, "6 pattern(s); profile.yaml written\n");
 	free(out);
 	free(err);
 

@@ -623,7 +623,7 @@ Test(e2e_mine, command_options_and_exit_codes)
 		SX_BINARY);
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert(strstr(out, "0 pattern(s) found in 1 occurrence (support 90 %: at least 1 of 1); "
-			      "4 background pattern(s) from 2 background units"),
+			      "6 background pattern(s) from 2 background units"),
 		  "%s", out);
 	free(out);
 	free(err);

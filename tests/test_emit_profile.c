@@ -327,6 +327,30 @@ static bool ok_host(struct check *c, yaml_node_t *n)
 	return strchr(s, '.') && !strchr(s, ' ') && !strchr(s, '/');
 }
 
+/* An arp spa/tpa (protocols/arp.py: its aliases or an IPv4 address, never a
+ * name) or sha/tha (its aliases or a MAC). */
+static bool ok_arp_ip(struct check *c, yaml_node_t *n)
+{
+	static const char *const a[] = {"self", "local", "gateway", "phone", NULL};
+	unsigned char b[4];
+
+	(void)c;
+	return is_str(n) && (in((const char *)n->data.scalar.value, a) ||
+			     inet_pton(AF_INET, (const char *)n->data.scalar.value, b) == 1);
+}
+
+static bool ok_arp_mac(struct check *c, yaml_node_t *n)
+{
+	static const char *const a[] = {"self", "gateway", "phone", "default", "broadcast", NULL};
+	unsigned m[6];
+	char end;
+
+	(void)c;
+	return is_str(n) && (in((const char *)n->data.scalar.value, a) ||
+			     sscanf((const char *)n->data.scalar.value, "%2x:%2x:%2x:%2x:%2x:%2x%c",
+				    &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) == 6);
+}
+
 static bool ok_str(struct check *c, yaml_node_t *n)
 {
 	(void)c;
@@ -417,6 +441,16 @@ static bool check_field(struct check *c, const char *proto, const char *k, yaml_
 		return (is_str(v) && in((char *)v->data.scalar.value, m)) ||
 		       BAD(c, "ssdp.method: bad");
 	}
+	if (!strcmp(proto, "arp") && !strcmp(k, "type")) {
+		static const char *const t[] = {"request", "reply", NULL};
+
+		return (is_str(v) && in((char *)v->data.scalar.value, t)) || is_int(v, 0, 65535) ||
+		       BAD(c, "arp.type: bad");
+	}
+	if (!strcmp(proto, "arp") && (!strcmp(k, "spa") || !strcmp(k, "tpa")))
+		return one_or_list(c, v, ok_arp_ip) || BAD(c, "arp.%s: not an address", k);
+	if (!strcmp(proto, "arp"))
+		return one_or_list(c, v, ok_arp_mac) || BAD(c, "arp.%s: not a MAC", k);
 	if (!strcmp(k, "uri"))
 		return (is_str(v) && v->data.scalar.value[0] == '/') ||
 		       BAD(c, "%s.uri: bad", proto);
@@ -437,8 +471,8 @@ static bool check_protocols(struct check *c, yaml_node_t *n, bool *has_net)
 
 		if (!proto || !(fields = fields_of(proto)))
 			return BAD(c, "protocols: unknown protocol %s", proto ? proto : "?");
-		if (!strcmp(proto, "ipv4") || !strcmp(proto, "ipv6"))
-			*has_net = true;
+		if (!strcmp(proto, "ipv4") || !strcmp(proto, "ipv6") || !strcmp(proto, "arp"))
+			*has_net = true; /* arp is the firewall's layer 3 too */
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0 && plain(v))
 			continue; /* "icmpv6:", the protocol alone */
 		if (v->type != YAML_MAPPING_NODE)
@@ -508,7 +542,7 @@ static bool check_policy(struct check *c, const char *id, yaml_node_t *n)
 		}
 	}
 	if (!has_protocols || !has_net)
-		return BAD(c, "%s: no protocols or no ipv4/ipv6 section", id);
+		return BAD(c, "%s: no protocols or no ipv4/ipv6/arp section", id);
 	return true;
 }
 

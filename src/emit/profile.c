@@ -68,6 +68,39 @@
  * the TP-Link protocol have no section the firewall's translators read; their policies stay at the
  * transport level.
  *
+ * ARP patterns (sx_mine_arp_op(): the flow stage's ARP flows, one sender
+ * and one operation each) become `arp` policies, always single-policies
+ * (address resolution precedes any conversation, whenever it happens: an
+ * interaction's state would block it out of the event's sequence), in the
+ * hand-written profiles' form: type (request, reply, else the operation's number), sha,
+ * tha, spa (the sender end), tpa (the target end); never bidirectional (the
+ * translator's backward rule flips the type and swaps the addresses, which
+ * a request's zero tha would never match).  Only pairs with the device's
+ * IPv4 address as spa or tpa are written: the ARP of other hosts that the
+ * capture saw is not the device's (and nothing is written without that
+ * address).  The pairs are grouped by the class of each side, self, the
+ * --gateway host, the --phone host or other, one policy per pair of
+ * classes; an other host that recurs (its pairs with the device, in that
+ * direction, hold at least as many flows as the pattern has occurrences:
+ * the gateway, the phone, a hub) has a policy of its own, written by its
+ * address; the others of a group are one end: the address, "local" (the
+ * translator's 192.168.1.0/24) when two or more all inside it, else the
+ * list.  The firewall's ARP aliases of hardware addresses are its own fixed
+ * ones (protocols/arp.py: gateway c0:56:27:73:46:0b, phone
+ * 3c:cd:5d:a2:a9:d7, broadcast, default for zero), so a MAC is written as
+ * an alias only when it is that address, "self" when it is the device's,
+ * else as itself.  sha: self when the device sends; else the sender end's
+ * most used sha when the end is one host; else left out.  tha: default
+ * for a request none of whose messages carried one (the zero MAC), else
+ * left out for a request (a unicast refresh may carry it, the broadcast
+ * requests do not); for a reply, the target end's most used tha when the
+ * target is the device (its MAC: self) or one host; else left out.  The
+ * miner may put several senders or targets in one ARP pattern (requests
+ * of the device to the gateway and the phone, say): the pairs still give
+ * one policy each, but a merged end has no MAC of its own, so its sha or
+ * tha is left out.  Ids: "arp-<type>-" and the subject as below,
+ * "gratuitous" for a device announcing its own address (spa == tpa).
+ *
  * bidirectional: true when the responder answers in most of the flows
  * (median packets from it above 0) and dst is not a group address.  DHCP
  * and CoAP are never bidirectional: the firewall's translator has no
@@ -167,6 +200,10 @@ struct policy {
 	bool mdns_response;	 /* the device's mDNS answers (see mdns_answers()) */
 	bool no_sport, no_dport; /* a port left out, not to be shadowed (unshadow()) */
 	bool reply;		 /* the answers of a split DHCP or CoAP pattern */
+	/* ARP (arp_op set): src and dst are spa and tpa; sha and tha as
+	 * written, "" when left out (see DESIGN) */
+	const char *arp_op;
+	char sha[SX_MAC_TEXT_MAX], tha[SX_MAC_TEXT_MAX];
 };
 
 struct ctx {
@@ -593,6 +630,10 @@ static void what_word(const struct sx_mine_pattern *p, char *buf, size_t bufsz)
 	const char *t = transport_key(p);
 	char num[16];
 
+	if (sx_mine_arp_op(p)) {
+		snprintf(buf, bufsz, "arp-%s", sx_mine_arp_op(p));
+		return;
+	}
 	switch (p->app.proto) {
 	case SX_P_DNS:
 		snprintf(buf, bufsz, "dns");
@@ -677,6 +718,8 @@ static void make_id(struct ctx *c, size_t i)
 		snprintf(raw, sizeof(raw), "%s %s", what, p->end[pol->src_role].local_name);
 	else if (p->ip_proto == 2 && p->app.igmp_group[0])
 		snprintf(raw, sizeof(raw), "%s %s", what, igmp_group_name(p->app.igmp_group));
+	else if (pol->arp_op && pol->src.self && pol->dst.self)
+		snprintf(raw, sizeof(raw), "%s gratuitous", what);
 	else if (pol->src.self && pol->dst.self)
 		snprintf(raw, sizeof(raw), "%s device", what);
 	else if (pol->src.self && !strcmp(pol->dst.label, what)) /* not "ssdp-ssdp" */
@@ -1172,6 +1215,254 @@ out_free:
 	return ret;
 }
 
+/* ---- ARP ---- */
+
+/* The firewall's ARP aliases (protocols/arp.py): its own fixed addresses. */
+static const struct {
+	uint8_t mac[6];
+	const char *alias;
+} arp_mac_aliases[] = {
+    {{0xc0, 0x56, 0x27, 0x73, 0x46, 0x0b}, "gateway"},
+    {{0x3c, 0xcd, 0x5d, 0xa2, 0xa9, 0xd7}, "phone"},
+    {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, "broadcast"},
+};
+static const uint8_t arp_local_net[3] = {192, 168, 1}; /* "local": 192.168.1.0/24 */
+
+/* A hardware address as an arp policy writes it (see DESIGN). */
+static void arp_mac_text(const struct ctx *c, const uint8_t mac[6], char *buf, size_t bufsz)
+{
+	size_t i;
+
+	if (sx_mac_is_zero(mac)) {
+		snprintf(buf, bufsz, "default");
+		return;
+	}
+	if (c->mac_text[0] && !memcmp(mac, c->mac, 6)) {
+		snprintf(buf, bufsz, "self");
+		return;
+	}
+	for (i = 0; i < SX_ARRAY_SIZE(arp_mac_aliases); i++)
+		if (!memcmp(mac, arp_mac_aliases[i].mac, 6)) {
+			snprintf(buf, bufsz, "%s", arp_mac_aliases[i].alias);
+			return;
+		}
+	sx_mac_str(mac, buf, bufsz);
+}
+
+/* How an ARP address is grouped: the device, the --gateway or --phone
+ * host, or any other (grouped into one list, or "local"). */
+enum arp_class {
+	ARP_SELF = 0,
+	ARP_GATEWAY,
+	ARP_PHONE,
+	ARP_OTHER,
+	ARP__NCLASS,
+};
+
+static enum arp_class arp_class_of(const struct ctx *c, const struct sx_addr *a)
+{
+	if (addr_eq(a, &c->dev4))
+		return ARP_SELF;
+	if (addr_eq(a, &c->gateway))
+		return ARP_GATEWAY;
+	if (addr_eq(a, &c->phone))
+		return ARP_PHONE;
+	return ARP_OTHER;
+}
+
+/* The host of an ARP policy's end from its distinct addresses a[0..n) of one
+ * class (a owned by the policy); an end of the class OTHER with two or more
+ * addresses, all inside the translator's "local", is written "local". */
+static void arp_host(struct policy *pol, uint8_t role, enum arp_class cl, const struct sx_addr *a,
+		     uint32_t n, struct host *h)
+{
+	static const char *const names[] = {"self", "gateway", "phone"};
+	char addr[ADDR_TEXT_MAX];
+	uint32_t i, nlocal = 0;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < n; i++)
+		nlocal += !memcmp(a[i].b, arp_local_net, sizeof(arp_local_net));
+	h->form = HOST_ONE;
+	h->self = cl == ARP_SELF;
+	if (cl != ARP_OTHER)
+		snprintf(h->text, sizeof(h->text), "%s", names[cl]);
+	else if (n == 1)
+		sx_addr_str(&a[0], h->text, sizeof(h->text));
+	else if (nlocal == n)
+		snprintf(h->text, sizeof(h->text), "local");
+	if (h->text[0]) {
+		snprintf(h->label, sizeof(h->label), "%s", h->self ? "device" : h->text);
+		return;
+	}
+	/* a list of addresses: an end view over them */
+	pol->view[role] = pol->p->end[role];
+	pol->view[role].addrs = a;
+	pol->view[role].naddrs = n;
+	h->form = HOST_LIST;
+	h->end = &pol->view[role];
+	snprintf(h->label, sizeof(h->label), "%s", sx_addr_str(&a[0], addr, sizeof(addr)));
+}
+
+/* One arp policy of p: the senders s[0..ns) of class sc to the targets
+ * t[0..nt) of class tc (distinct, sorted). */
+static int arp_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, enum arp_class sc,
+		      const struct sx_addr *s, uint32_t ns, enum arp_class tc,
+		      const struct sx_addr *t, uint32_t nt)
+{
+	struct policy *pol = &c->pols[*n];
+	const struct sx_mine_end *snd = &p->end[SX_MINE_CLIENT], *tgt = &p->end[SX_MINE_SERVER];
+	bool request = !strcmp(sx_mine_arp_op(p), "request");
+
+	pol->p = p;
+	pol->family = 4;
+	pol->src_role = SX_MINE_CLIENT;
+	pol->arp_op = sx_mine_arp_op(p);
+	pol->vaddrs = calloc((size_t)ns + nt + 1, sizeof(*pol->vaddrs));
+	if (!pol->vaddrs)
+		return -ENOMEM;
+	(*n)++;
+	memcpy(pol->vaddrs, s, ns * sizeof(*s));
+	memcpy(pol->vaddrs + ns, t, nt * sizeof(*t));
+	arp_host(pol, SX_MINE_CLIENT, sc, pol->vaddrs, ns, &pol->src);
+	arp_host(pol, SX_MINE_SERVER, tc, pol->vaddrs + ns, nt, &pol->dst);
+	/* sha: the device's own; else the sender end's, when it is this one
+	 * host */
+	if (sc == ARP_SELF && c->mac_text[0])
+		snprintf(pol->sha, sizeof(pol->sha), "self");
+	else if (snd->naddrs == 1 && !sx_mac_is_zero(snd->mac))
+		arp_mac_text(c, snd->mac, pol->sha, sizeof(pol->sha));
+	/* tha: "default" for requests that never carried one; else the target
+	 * end's, when it is the device or this one host */
+	if (request) {
+		if (sx_mac_is_zero(tgt->mac))
+			snprintf(pol->tha, sizeof(pol->tha), "default");
+	} else if (!sx_mac_is_zero(tgt->mac) &&
+		   ((tc == ARP_SELF && !memcmp(tgt->mac, c->mac, 6)) || tgt->naddrs == 1)) {
+		arp_mac_text(c, tgt->mac, pol->tha, sizeof(pol->tha));
+	}
+	make_id(c, *n - 1);
+	return 0;
+}
+
+/* Sorted distinct addresses of a[0..n) in place; returns how many. */
+static uint32_t distinct_addrs(struct sx_addr *a, uint32_t n)
+{
+	uint32_t i, k = 0;
+
+	qsort(a, n, sizeof(*a), addr_qcmp);
+	for (i = 0; i < n; i++)
+		if (!k || sx_addr_cmp(&a[k - 1], &a[i]))
+			a[k++] = a[i];
+	return k;
+}
+
+/* A (sender, target) pair of an ARP pattern that involves the device. */
+struct arp_pair {
+	struct sx_addr a[2]; /* [SX_MINE_CLIENT] sender, [SX_MINE_SERVER] target */
+	uint8_t cl[2];	     /* enum arp_class of each */
+	bool own;	     /* its other host recurs: a policy of its own */
+	uint32_t count;	     /* flows */
+};
+
+/* The side of pair q that is not the device (the target for gratuitous). */
+static const struct sx_addr *arp_peer(const struct arp_pair *q)
+{
+	return &q->a[q->cl[SX_MINE_CLIENT] == ARP_SELF ? SX_MINE_SERVER : SX_MINE_CLIENT];
+}
+
+/* Grouping order: classes, then own before grouped, then the peer. */
+static int arp_pair_cmp(const void *x, const void *y)
+{
+	const struct arp_pair *p = x, *q = y;
+
+	if (p->cl[0] != q->cl[0])
+		return p->cl[0] < q->cl[0] ? -1 : 1;
+	if (p->cl[1] != q->cl[1])
+		return p->cl[1] < q->cl[1] ? -1 : 1;
+	if (p->own != q->own)
+		return p->own ? -1 : 1;
+	return p->own ? sx_addr_cmp(arp_peer(p), arp_peer(q)) : 0;
+}
+
+static bool arp_same_group(const struct arp_pair *p, const struct arp_pair *q)
+{
+	return p->cl[0] == q->cl[0] && p->cl[1] == q->cl[1] && p->own == q->own &&
+	       (!p->own || !sx_addr_cmp(arp_peer(p), arp_peer(q)));
+}
+
+/*
+ * The arp policies of p (see DESIGN): its (sender, target) pairs that
+ * involve the device's IPv4 address, grouped by the class of each side,
+ * and an other host that recurs (its messages with the device in at least
+ * as many flows as the pattern has occurrences) in a group of its own.  A
+ * pattern without any such pair, or a profile without the device's IPv4
+ * address, gives none.
+ */
+static int arp_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
+{
+	const struct sx_mine_end *es = &p->end[SX_MINE_CLIENT], *et = &p->end[SX_MINE_SERVER];
+	size_t max = p->npairs ? p->npairs : (size_t)es->naddrs * et->naddrs, k, j, i;
+	struct arp_pair *pr = calloc(max + 1, sizeof(*pr));
+	struct sx_addr *s = calloc(max + 1, sizeof(*s)), *t = calloc(max + 1, sizeof(*t));
+	uint32_t ns, nt, np = 0;
+	int ret = -ENOMEM;
+
+	if (!pr || !s || !t)
+		goto out_free;
+	ret = 0;
+	for (k = 0; k < max; k++) {
+		struct arp_pair *q = &pr[np];
+
+		if (p->npairs) {
+			q->a[0] = p->pairs[k].addr[0];
+			q->a[1] = p->pairs[k].addr[1];
+			q->count = p->pairs[k].count;
+		} else {
+			q->a[SX_MINE_CLIENT] = es->addrs[k / et->naddrs];
+			q->a[SX_MINE_SERVER] = et->addrs[k % et->naddrs];
+			q->count = p->support;
+		}
+		if (!c->dev4.family || q->a[0].family != 4 || q->a[1].family != 4)
+			continue;
+		q->cl[0] = (uint8_t)arp_class_of(c, &q->a[0]);
+		q->cl[1] = (uint8_t)arp_class_of(c, &q->a[1]);
+		np += q->cl[0] == ARP_SELF || q->cl[1] == ARP_SELF; /* else not the device's */
+	}
+	for (i = 0; i < np; i++) {
+		uint64_t sum = 0;
+
+		if (pr[i].cl[0] != ARP_OTHER && pr[i].cl[1] != ARP_OTHER)
+			continue;
+		for (j = 0; j < np; j++)
+			if (pr[j].cl[0] == pr[i].cl[0] && pr[j].cl[1] == pr[i].cl[1] &&
+			    !sx_addr_cmp(arp_peer(&pr[j]), arp_peer(&pr[i])))
+				sum += pr[j].count;
+		pr[i].own = sum >= p->support;
+	}
+	qsort(pr, np, sizeof(*pr), arp_pair_cmp);
+	for (i = 0; !ret && i < np; i = j) {
+		ns = nt = 0;
+		for (j = i; j < np && arp_same_group(&pr[i], &pr[j]); j++) {
+			s[ns++] = pr[j].a[SX_MINE_CLIENT];
+			t[nt++] = pr[j].a[SX_MINE_SERVER];
+		}
+		ns = distinct_addrs(s, ns);
+		nt = distinct_addrs(t, nt);
+		ret = arp_policy(c, n, p, (enum arp_class)pr[i].cl[0], s, ns,
+				 (enum arp_class)pr[i].cl[1], t, nt);
+	}
+	if (!ret && !np)
+		sx_log(SX_LOG_INFO, "profile: ARP pattern %s left out: %s", p->id,
+		       c->dev4.family ? "none of its messages involves the device"
+				      : "the device's IPv4 address is not known");
+out_free:
+	free(pr);
+	free(s);
+	free(t);
+	return ret;
+}
+
 static int build_policies_once(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, bool omit)
 {
 	int ret;
@@ -1201,13 +1492,20 @@ static bool mdns_answers(const struct sx_mine_pattern *p)
 	return false;
 }
 
-/* Policies of p from slot *n on: per family (a pattern of both has two),
- * one per group of end pairs (family_policies()); for an mDNS pattern with
- * the device's answers, the same again as `mdns: {response: true}`. */
+/* Policies of p from slot *n on: ARP's own (arp_policies()); else per
+ * family (a pattern of both has two), one per group of end pairs
+ * (family_policies()); for an mDNS pattern with the device's answers, the
+ * same again as `mdns: {response: true}`; for a DHCP or CoAP pattern whose
+ * responder answers, the answers' own policies (split_answers()). */
 static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
 {
-	bool omit = !rule_texts_ok(p);
-	int ret = build_policies_once(c, n, p, omit);
+	bool omit;
+	int ret;
+
+	if (sx_mine_arp_op(p))
+		return arp_policies(c, n, p);
+	omit = !rule_texts_ok(p);
+	ret = build_policies_once(c, n, p, omit);
 
 	if (ret)
 		return ret;
@@ -1303,11 +1601,15 @@ static bool has_queue(const struct policy *pol)
 }
 
 /* Whether a and b have the same forward nftables matches (one-scalar ends,
- * transport and ports). */
+ * transport and ports; ARP's operation and MACs). */
 static bool same_matches(const struct policy *a, const struct policy *b)
 {
 	uint16_t as, ad, bs, bd;
 
+	if (a->arp_op || b->arp_op) /* ARP: the operation and MACs are matches too */
+		if (!a->arp_op || !b->arp_op || strcmp(a->arp_op, b->arp_op) ||
+		    strcmp(a->sha, b->sha) || strcmp(a->tha, b->tha))
+			return false;
 	if (a->family != b->family || a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
 	    a->dst.form != HOST_ONE || b->src.form != HOST_ONE || b->dst.form != HOST_ONE ||
 	    strcmp(a->src.text, b->src.text) || strcmp(a->dst.text, b->dst.text))
@@ -1774,6 +2076,27 @@ static int64_t ceil_secs(int64_t ns)
 	return s > 0 ? s : 1;
 }
 
+/* arp: type, sha, tha, spa, tpa, as the firewall's own profiles write
+ * them; an operation other than request or reply by its number. */
+static void emit_arp(struct sx_yw *w, const struct policy *pol)
+{
+	str(w, "arp");
+	sx_yw_map_begin(w);
+	str(w, "type");
+	if (pol->arp_op[0] >= '0' && pol->arp_op[0] <= '9')
+		sx_yw_number(w, pol->arp_op);
+	else
+		str(w, pol->arp_op);
+	if (pol->sha[0])
+		kv(w, "sha", pol->sha);
+	if (pol->tha[0])
+		kv(w, "tha", pol->tha);
+	emit_host(w, "spa", &pol->src);
+	emit_host(w, "tpa", &pol->dst);
+	sx_yw_map_end(w);
+	sx_yw_map_end(w);
+}
+
 static void emit_policy(struct ctx *c, const struct policy *pol)
 {
 	struct sx_yw *w = &c->w;
@@ -1785,6 +2108,10 @@ static void emit_policy(struct ctx *c, const struct policy *pol)
 	sx_yw_map_begin(w);
 	str(w, "protocols");
 	sx_yw_map_begin(w);
+	if (pol->arp_op) {
+		emit_arp(w, pol);
+		goto stats;
+	}
 	emit_app(w, c, pol);
 	emit_transport(w, pol);
 	str(w, pol->family == 6 ? "ipv6" : "ipv4");
@@ -1795,6 +2122,7 @@ static void emit_policy(struct ctx *c, const struct policy *pol)
 	sx_yw_map_end(w);
 	if (pol->bidirectional)
 		sx_yw_kv_bool(w, "bidirectional", true);
+stats:
 	if (c->cfg->stats) {
 		count = (uint64_t)p->pkts[init].max;
 		if (pol->bidirectional)
@@ -1859,8 +2187,9 @@ static size_t npols_max(const struct sx_mine_result *r)
 
 	for (k = 0; k < 4; k++)
 		for (i = 0; i < counts[k]; i++)
-			n += 2 * (2 + (size_t)lists[k][i].npairs); /* mDNS answers: twice */
-	return n + 4;						   /* the NTP servers' lookups */
+			n += 2 * (2 + (size_t)lists[k][i].npairs) + /* mDNS answers: twice */
+			     (sx_mine_arp_op(&lists[k][i]) ? ARP__NCLASS * ARP__NCLASS : 0);
+	return n + 4; /* the NTP servers' lookups */
 }
 
 int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
@@ -1914,10 +2243,15 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = -ENOMEM;
 		goto out_free_pols;
 	}
-	/* Ids in priority order: the event's policies first. */
+	/* Ids in priority order: the event's policies first; its ARP is
+	 * single-policies (see DESIGN). */
 	for (i = 0; !ret && i < r->npatterns; i++)
-		ret = build_policies(&c, &n, &r->patterns[i]);
+		if (!sx_mine_arp_op(&r->patterns[i]))
+			ret = build_policies(&c, &n, &r->patterns[i]);
 	nev = n;
+	for (i = 0; !ret && i < r->npatterns; i++)
+		if (sx_mine_arp_op(&r->patterns[i]))
+			ret = build_policies(&c, &n, &r->patterns[i]);
 	for (i = 0; !ret && i < r->nbackground; i++)
 		ret = build_policies(&c, &n, &r->background[i]);
 	for (i = 0; !ret && i < r->nperiodic; i++)

@@ -23,6 +23,10 @@
  * member flows' wire bytes, ApplicationSpecific texts and packet counts, in
  * member order, falsy values left out, as the reference did.
  *
+ * An ARP pattern says "Protocol: ARP" and, after its Id, "ARP: <operation>
+ * [(gratuitous)], sender MAC <sha>, target MAC <tha>" (the ends' most used
+ * hardware addresses, "none" when no flow carried one).
+ *
  * Then sigex's lines: Id, Support, Sessions (only when some member flows
  * continue a session open before their --events window), Ends (initiator,
  * client and server), No fixed port (a TCP or UDP pattern whose ports vary
@@ -236,7 +240,10 @@ static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t to
 	sx_buf_puts(b, ", ");
 	py_str(b, oth->shown);
 	sx_buf_puts(b, ")\n");
-	sx_buf_printf(b, "Protocol: %s\n", sx_ip_proto_name(p->ip_proto, tmp, sizeof(tmp)));
+	if (sx_mine_arp_op(p))
+		sx_buf_puts(b, "Protocol: ARP\n");
+	else
+		sx_buf_printf(b, "Protocol: %s\n", sx_ip_proto_name(p->ip_proto, tmp, sizeof(tmp)));
 	ports_line(b, p, all_ports);
 	if (p->fixed_role != SX_MINE_NO_ROLE) {
 		sx_buf_printf(b, "Fixed port: %u -> [", p->fixed_port);
@@ -255,6 +262,15 @@ static void block(struct sx_buf *b, const struct sx_mine_pattern *p, uint32_t to
 
 	/* sigex's lines */
 	sx_buf_printf(b, "Id: %s\n", p->id);
+	if (sx_mine_arp_op(p)) {
+		char sha[SX_MAC_TEXT_MAX], tha[SX_MAC_TEXT_MAX];
+
+		sx_mac_str(p->end[SX_MINE_CLIENT].mac, sha, sizeof(sha));
+		sx_mac_str(p->end[SX_MINE_SERVER].mac, tha, sizeof(tha));
+		sx_buf_printf(b, "ARP: %s%s, sender MAC %s, target MAC %s\n", sx_mine_arp_op(p),
+			      sx_mine_arp_gratuitous(p) ? " (gratuitous)" : "",
+			      sha[0] ? sha : "none", tha[0] ? tha : "none");
+	}
 	sx_buf_printf(b, "Support: %" PRIu32 "/%" PRIu32 " occurrences, %" PRIu32 " flow%s\n",
 		      p->support, p->noccs, p->nflows, p->nflows == 1 ? "" : "s");
 	if (p->kind == SX_MINE_BACKGROUND_PATTERN)

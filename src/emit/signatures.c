@@ -50,6 +50,10 @@
  *     dhcp: {type (one, or a list)}, tls: {sni}, tplink: {command}, mqtt: {type, topic},
  *     ntp: {version, mode}, igmp: {version, type, group},
  *     icmp|icmpv6: {type, code}}   (sections present only when known)
+ *   arp: {operation, gratuitous, sha, tha}   ARP patterns only (transport
+ *     arp, ip-version 4): the client end sends, the server end is the
+ *     target; sha and tha the ends' most used hardware addresses, "" when
+ *     none (a request's tha is zero when its sender does not know it)
  *   attributes: [ {key, value, flows, generalised, minor (only when true:
  *     a value of fewer than half of the flows, kept as the pattern's)} ]
  *   support: {occurrences, of, flows}
@@ -292,12 +296,13 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 	sx_yw_kv_str(w, "key", p->key);
 	sx_yw_kv_u64(w, "ip-proto", p->ip_proto);
 	sx_yw_str(w, "transport");
-	snprintf(tproto, sizeof(tproto), "%s", sx_ip_proto_name(p->ip_proto, tmp, sizeof(tmp)));
+	snprintf(tproto, sizeof(tproto), "%s",
+		 sx_mine_arp_op(p) ? "arp" : sx_ip_proto_name(p->ip_proto, tmp, sizeof(tmp)));
 	sx_text_lower(tproto);
 	sx_yw_str(w, tproto);
 	sx_yw_str(w, "ip-version");
 	if (p->family)
-		sx_yw_u64(w, p->family);
+		sx_yw_u64(w, sx_mine_arp_op(p) ? 4 : p->family);
 	else
 		sx_yw_null(w);
 	sx_yw_kv_str(w, "initiator", sx_mine_role_name((enum sx_mine_role)p->initiator));
@@ -315,6 +320,16 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 		sx_yw_null(w);
 	}
 	application(w, &p->app);
+	if (sx_mine_arp_op(p)) {
+		/* the client end sends, the server end is the target */
+		sx_yw_str(w, "arp");
+		sx_yw_map_begin_flow(w);
+		sx_yw_kv_str(w, "operation", sx_mine_arp_op(p));
+		sx_yw_kv_bool(w, "gratuitous", sx_mine_arp_gratuitous(p));
+		sx_yw_kv_str(w, "sha", sx_mac_str(p->end[SX_MINE_CLIENT].mac, tmp, sizeof(tmp)));
+		sx_yw_kv_str(w, "tha", sx_mac_str(p->end[SX_MINE_SERVER].mac, tmp, sizeof(tmp)));
+		sx_yw_map_end(w);
+	}
 	sx_yw_str(w, "attributes");
 	sx_yw_seq_begin(w);
 	for (i = 0; i < p->nattrs; i++) {

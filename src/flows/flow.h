@@ -12,6 +12,16 @@
  * The unit a flow belongs to (the capture file, or one event window within
  * it) is part of the key, so flows of different units never merge.
  *
+ * ARP (RFC 826, Ethernet/IPv4) makes flows of its own, family
+ * SX_FLOW_FAMILY_ARP: the key is (operation, sender protocol address,
+ * target protocol address, VLAN, unit), NOT canonical: lo_addr is the
+ * sender's address (spa), hi_addr the target's (tpa), lo_port the operation
+ * (1 request, 2 reply), hi_port and proto 0.  So a request and its reply
+ * are two flows, each with one sender: its record's device side is the
+ * sender (dev 0), mac[0] the sender hardware address of its first message
+ * (sha) and mac[1] the target hardware address (tha, zero in a request that
+ * does not know it).  A gratuitous ARP has spa == tpa.
+ *
  * struct sx_flow_rec is a finished flow: counters are per side, where the
  * "device" side is the initiator (the side that sent the first SYN, else the
  * side that sent the first packet) and the "other" side is the responder.
@@ -37,11 +47,23 @@ struct sx_flow_key {
 	uint16_t hi_port;
 	uint16_t vlan;	/* outer 802.1Q VLAN id, 0 when untagged */
 	uint8_t proto;	/* IP protocol number (6 TCP, 17 UDP, 1 ICMP...) */
-	uint8_t family; /* 4 or 6 */
+	uint8_t family; /* 4 or 6; SX_FLOW_FAMILY_ARP (addresses IPv4) */
 	uint32_t file;	/* unit: index of the capture in the run */
 	uint32_t event; /* unit: event window, SX_FLOW_NO_EVENT for the whole capture */
 };
 SX_STATIC_ASSERT(sizeof(struct sx_flow_key) == 48, "flow key must have no padding");
+
+/* key.family of an ARP flow; its addresses are IPv4 (see above). */
+#define SX_FLOW_FAMILY_ARP 0xa4
+
+/* ARP operations (RFC 826), key.lo_port of an ARP flow. */
+#define SX_ARP_REQUEST 1
+#define SX_ARP_REPLY   2
+
+static inline bool sx_flow_key_is_arp(const struct sx_flow_key *k)
+{
+	return k->family == SX_FLOW_FAMILY_ARP;
+}
 
 /* How the initiator (device side) was chosen. */
 enum sx_flow_init {
@@ -79,7 +101,8 @@ struct sx_flow_rec {
 	uint8_t end;	      /* enum sx_flow_end */
 	uint8_t top_proto;    /* enum sx_proto: the highest layer seen */
 	uint8_t tcp_flags[2]; /* union of the TCP flags each side sent */
-	uint8_t mac[2][6];    /* Ethernet source of each side's first frame, zero if none */
+	uint8_t mac[2][6];    /* Ethernet source of each side's first frame, zero if none;
+			       * ARP: sha and tha of the first message */
 	uint8_t nseq;	      /* entries used in seq_len / seq_iat */
 	bool attr_cut;	      /* attribute tokens were left out for lack of room */
 	/*

@@ -13,6 +13,7 @@
  *   HTTP              "<METHOD> <host><path>"  (requests only; no query)
  *   TLS               the SNI of the ClientHello
  *   TP-Link           the command ("system.set_relay_state")
+ *   ARP               the operation: "request", "reply", else its number
  *   SSDP, NTP, MQTT, IGMP, ICMP: the sx_pkt_summary() text.
  * A flow with none gets, at output, the service name of its service port
  * (flow_csv.c), as the reference did from /etc/services.
@@ -36,6 +37,7 @@
  *   igmp                   "v<version>:<type>:<group>"
  *   icmp icmpv6            "<type>:<code>"
  *   tplink tplink.reply    the command list
+ *   arp                    the operation, as in ApplicationSpecific
  *
  * Stateless; thread-safe; no allocation.
  */
@@ -100,9 +102,44 @@ bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
 	case SX_P_ICMP:
 	case SX_P_ICMPV6:
 		return true;
+	case SX_P_ARP:
+		return pkt->has_arp;
 	default:
 		return false;
 	}
+}
+
+const char *sx_flow_arp_op_name(uint16_t op, char *buf, size_t bufsz)
+{
+	if (op == SX_ARP_REQUEST)
+		return "request";
+	if (op == SX_ARP_REPLY)
+		return "reply";
+	snprintf(buf, bufsz, "%u", op);
+	return buf;
+}
+
+int sx_flow_arp_op_parse(const char *s)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (!strcmp(s, "request"))
+		return SX_ARP_REQUEST;
+	if (!strcmp(s, "reply"))
+		return SX_ARP_REPLY;
+	/* the number, as sx_flow_arp_op_name() writes it: no sign, no
+	 * leading zero, never 1 or 2 */
+	if (!strcmp(s, "0"))
+		return 0;
+	if (!s[0] || s[0] == '0' || strlen(s) > 5)
+		return -1;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v > 65535 || v == SX_ARP_REQUEST || v == SX_ARP_REPLY ? -1 : (int)v;
 }
 
 void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
@@ -137,6 +174,14 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 
 		sx_pkt_summary(pkt, big, sizeof(big));
 		snprintf(buf, bufsz, "%s", big);
+		return;
+	}
+	case SX_P_ARP: {
+		char num[8];
+
+		if (pkt->has_arp)
+			snprintf(buf, bufsz, "%s",
+				 sx_flow_arp_op_name(pkt->arp_op, num, sizeof(num)));
 		return;
 	}
 	default:
@@ -299,6 +344,10 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		break;
 	case SX_P_TPLINK:
 		tok_add(&t, a->tplink.response ? "tplink.reply" : "tplink", a->tplink.cmd);
+		break;
+	case SX_P_ARP:
+		if (pkt->has_arp)
+			tok_add(&t, "arp", sx_flow_arp_op_name(pkt->arp_op, tmp, sizeof(tmp)));
 		break;
 	default:
 		break;

@@ -16,7 +16,8 @@
  *   DevicePort        initiator's port (empty for portless protocols)
  *   OtherHost         responder, same rules
  *   OtherPort
- *   TransportProtocol TCP, UDP, ICMP, ICMPV6, IGMP, SCTP or the number
+ *   TransportProtocol TCP, UDP, ICMP, ICMPV6, IGMP, SCTP or the number;
+ *                     ARP for an ARP flow (below)
  *   Protocol          highest layer seen (sx_proto_name): the first
  *                     application protocol, else the transport, else IPV4/IPV6
  *   Length            wire bytes, both directions
@@ -45,6 +46,15 @@
  *   PayloadIats       their inter-arrival times in ns (the first: since the
  *                     flow's first packet)
  *   AppAttributes     application attribute tokens (flow_app.c)
+ *
+ * ARP flows (flow.h) use the same columns: TransportProtocol and Protocol
+ * ARP, DeviceIP the sender's protocol address (spa) and OtherIP the
+ * target's (tpa), DeviceMac sha and OtherMac tha (empty when zero), no
+ * ports, IpProto 0, ApplicationSpecific the operation ("request", "reply",
+ * else its number; the key's operation is read back from it), AppAttributes
+ * "arp=<operation>"; the other side never sends (OtherPackets 0).  A reader
+ * that knows only IP rows (the reference tool's) sees a portless flow of IP
+ * protocol 0 and can skip it by its TransportProtocol.
  *
  * Reader: core's RFC 4180 record scanner (core/csv.h) over the stream,
  * strict (no blanks around fields, no comments, no bare CR, no NUL) and
@@ -157,6 +167,8 @@ static const char *const init_names[] = {"first", "syn", "synack"};
 static const char *const end_names[] = {"open", "idle", "fin", "rst"};
 static const char *const side_names[] = {"", "device", "other"};
 static const char flag_letters[] = "FSRPAUEC";
+/* TransportProtocol of an ARP flow. */
+#define ARP_TRANSPORT "ARP"
 
 /* ---- writer ---- */
 
@@ -217,7 +229,9 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 	sx_buf_putc(b, ',');
 	put_port(b, ports, op);
 	sx_buf_putc(b, ',');
-	sx_buf_csv(b, sx_ip_proto_name(r->key.proto, tmp, sizeof(tmp)));
+	sx_buf_csv(b, sx_flow_key_is_arp(&r->key)
+			  ? ARP_TRANSPORT
+			  : sx_ip_proto_name(r->key.proto, tmp, sizeof(tmp)));
 	sx_buf_putc(b, ',');
 	sx_buf_csv(b, sx_proto_name(r->top_proto));
 	sx_buf_putc(b, ',');
@@ -636,6 +650,21 @@ static int parse_key(struct sx_flows_csv_reader *r, unsigned long line, struct s
 		return BAD(C_VLAN);
 	rec->key.vlan = (uint16_t)v;
 	rec->key.family = da.family;
+	if (strcmp(field(r, C_TRANSPORT), ARP_TRANSPORT) == 0) {
+		/* sender first, operation from ApplicationSpecific (flow.h) */
+		c = sx_flow_arp_op_parse(field(r, C_SPEC));
+		if (c < 0)
+			return BAD(C_SPEC);
+		if (da.family != 4 || rec->key.proto || *field(r, C_DPORT) || *field(r, C_OPORT))
+			return BAD(C_TRANSPORT);
+		rec->key.family = SX_FLOW_FAMILY_ARP;
+		rec->dev = 0;
+		memcpy(rec->key.lo_addr, da.b, 16);
+		memcpy(rec->key.hi_addr, oa.b, 16);
+		rec->key.lo_port = (uint16_t)c;
+		rec->key.hi_port = 0;
+		return 0;
+	}
 
 	/* the canonical key, as sx_flow_key_make() orders it */
 	alen = da.family == 6 ? 16 : 4;

@@ -11,6 +11,10 @@
  * anything else) have both ports 0, so all such packets between two hosts
  * are one flow per protocol.
  *
+ * ARP messages (sx_pkt_is_arp()) have keys of their own (flow.h): sender
+ * first, the operation in lo_port, never reordered, so the direction is
+ * always 0 (from the sender).
+ *
  * The hash is XXH3-64 with the run's seed, inlined (XXH_INLINE_ALL: no link
  * dependency).  The seed changes shard placement and table order only; every
  * output is sorted with sx_flow_key_cmp()/sx_flow_rec_cmp(), which compare
@@ -34,6 +38,16 @@ unsigned sx_flow_key_make(struct sx_flow_key *k, const struct sx_pkt *pkt, uint3
 	int c;
 
 	memset(k, 0, sizeof(*k));
+	if (sx_pkt_is_arp(pkt)) {
+		memcpy(k->lo_addr, pkt->arp_spa, 4);
+		memcpy(k->hi_addr, pkt->arp_tpa, 4);
+		k->lo_port = pkt->arp_op;
+		k->vlan = pkt->vlan;
+		k->family = SX_FLOW_FAMILY_ARP;
+		k->file = file;
+		k->event = event;
+		return 0;
+	}
 	c = memcmp(pkt->src.b, pkt->dst.b, alen);
 	dir = c > 0 || (c == 0 && sport > dport);
 	if (!dir) {
@@ -105,7 +119,7 @@ void sx_flow_rec_end(const struct sx_flow_rec *r, enum sx_flow_side side, struct
 	bool lo = (side == SX_SIDE_DEVICE) == (r->dev == 0);
 
 	memset(a, 0, sizeof(*a));
-	a->family = r->key.family;
+	a->family = sx_flow_key_is_arp(&r->key) ? 4 : r->key.family;
 	memcpy(a->b, lo ? r->key.lo_addr : r->key.hi_addr, 16);
 	if (port)
 		*port = lo ? r->key.lo_port : r->key.hi_port;

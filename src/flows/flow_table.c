@@ -620,7 +620,9 @@ static void flow_update(struct sx_flow *f, const struct sx_pkt *pkt, unsigned di
 	uint8_t tf = pi->tflags;
 
 	if (atomic_fetch_add_explicit(&f->pkts[dir], 1, RELAXED) == 0)
-		atomic_store_explicit(&f->mac[dir], sx_mac_pack(pkt->mac_src), RELAXED);
+		atomic_store_explicit(&f->mac[dir],
+				      sx_mac_pack(sx_pkt_is_arp(pkt) ? pkt->arp_sha : pkt->mac_src),
+				      RELAXED);
 	atomic_fetch_add_explicit(&f->bytes[dir], pi->wire, RELAXED);
 	atomic_max64(&f->last_ns, pi->ts);
 	if (pi->ts < atomic_load_explicit(&f->first_ns, RELAXED))
@@ -675,6 +677,11 @@ static struct sx_flow *flow_create(struct sx_flows_worker *w, const struct sx_fl
 		f->session = 1;
 	}
 	f->top_proto = key->family == 6 ? SX_P_IPV6 : SX_P_IPV4;
+	if (sx_flow_key_is_arp(key)) {
+		/* the target's side never sends: it keeps tha (flow.h) */
+		f->top_proto = SX_P_ARP;
+		atomic_store_explicit(&f->mac[1], sx_mac_pack(pkt->arp_tha), RELAXED);
+	}
 	atomic_store_explicit(&f->first_ns, pi->ts, RELAXED);
 	atomic_store_explicit(&f->last_ns, pi->ts, RELAXED);
 	flow_update(f, pkt, dir, pi);
@@ -707,7 +714,7 @@ int sx_flows__add(struct sx_flows_worker *w, const struct sx_pkt *pkt, const str
 	uint64_t h;
 	int ret = 0;
 
-	if (pkt->src.family != 4 && pkt->src.family != 6)
+	if (pkt->src.family != 4 && pkt->src.family != 6 && !sx_pkt_is_arp(pkt))
 		return 0;
 	/* The capture being driven names the unit (a multi-table collect
 	 * numbers captures per table); pkt->file when driven by this call alone. */

@@ -7,8 +7,9 @@
  * Three ways to cut a capture into units (struct sx_flows_cfg):
  *
  *  1. Whole capture (the default, --window 0): one capture per event, the
- *     layout of the reference tool; every IP packet of the capture is in the
- *     unit.  Default justified: the reference's 5-second cut-off (below)
+ *     layout of the reference tool; every IP packet and every decoded ARP
+ *     message (Ethernet/IPv4, flows of their own: flow.h) of the capture is
+ *     in the unit.  Default justified: the reference's 5-second cut-off (below)
  *     drops most of a real event on the reference's own traces (the TLS
  *     session and the periodic UDP replies run 20-27 s after the trigger;
  *     its successor, Gen C, moved to 20 s), and the capture already is the
@@ -21,7 +22,8 @@
  *     Accepted = not "signalling": here an IP packet that is not TCP with
  *     SYN, FIN or RST, not IPv4 with Router Alert, not ICMPv6 neighbour
  *     discovery or MLD (types 130-136, 143).  Non-IP packets (ARP, ...)
- *     are signalling too.  Unlike the reference, signalling IP packets that
+ *     are signalling too (decoded ARP messages inside the window still
+ *     make their flows).  Unlike the reference, signalling IP packets that
  *     come inside the window ARE counted in their flows (a flow keeps its
  *     handshake); only the cut-off decision ignores them.  The reference's
  *     rule that drops any Ethernet frame with padding (so, small data
@@ -34,7 +36,7 @@
  *     window is one unit (key.event: the row's number).  A packet belongs
  *     to every window that contains it (overlapping windows each get a
  *     full copy of the occurrence); packets outside every window belong to
- *     no unit, but every IP packet also feeds its capture's session shadow
+ *     no unit, but every IP packet (and ARP message) also feeds its capture's session shadow
  *     (key.event SX_FLOW_SESSION, never written): a window's flow whose
  *     shadow began before the window is a session already open, and keeps
  *     the shadow's initiator (marked session) while counting only its
@@ -648,7 +650,8 @@ static void unit_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 {
 	const struct sx_flows_cfg *cfg = &w->fl->cfg;
 	int64_t ts = sx_flows__pkt_ns(pkt);
-	bool ip = pkt->src.family == 4 || pkt->src.family == 6;
+	/* IP, or an ARP message: its own flows (flow.h) */
+	bool ip = pkt->src.family == 4 || pkt->src.family == 6 || sx_pkt_is_arp(pkt);
 
 	if (!w->cur.any) {
 		w->cur.any = true;

@@ -492,9 +492,11 @@ int sx_flows_csv_next(struct sx_flows_csv_reader *r, struct sx_flow_row *row, ch
 /* ---- helpers (flow_key.c, flow_app.c) ---- */
 
 /*
- * sx_flow_key_make - the canonical key of an IP packet for a unit.
- * Returns the direction: 0 when the packet goes lo -> hi, 1 for hi -> lo.
- * The packet must be IP (pkt->src.family 4 or 6).
+ * sx_flow_key_make - the canonical key of an IP packet for a unit, or the
+ * key of an ARP message (flow.h: sender first, operation in lo_port).
+ * Returns the direction: 0 when the packet goes lo -> hi, 1 for hi -> lo
+ * (always 0 for ARP).  The packet must be IP (pkt->src.family 4 or 6) or a
+ * decoded ARP message (sx_pkt_is_arp()).
  */
 unsigned sx_flow_key_make(struct sx_flow_key *k, const struct sx_pkt *pkt, uint32_t file,
 			  uint32_t event);
@@ -503,13 +505,20 @@ uint64_t sx_flow_key_hash(const struct sx_flow_key *k, uint64_t seed);
 int sx_flow_key_cmp(const struct sx_flow_key *a, const struct sx_flow_key *b);
 /* Order within a unit: first timestamp, key, first packet number. */
 int sx_flow_rec_cmp(const struct sx_flow_rec *a, const struct sx_flow_rec *b);
-/* The address and port of a side (SX_SIDE_DEVICE or SX_SIDE_OTHER). */
+/* The address and port of a side (SX_SIDE_DEVICE or SX_SIDE_OTHER); an ARP
+ * flow's are IPv4 (family 4), the sender's on the device side. */
 void sx_flow_rec_end(const struct sx_flow_rec *r, enum sx_flow_side side, struct sx_addr *a,
 		     uint16_t *port);
 /* Whether the key's protocol has ports (TCP, UDP, SCTP, UDP-Lite). */
 bool sx_flow_has_ports(const struct sx_flow_key *k);
 /* Service name of a well-known or IoT port ("https", "domain"), or NULL. */
 const char *sx_flow_service_name(uint8_t proto, uint16_t port);
+/* An ARP operation as the flow CSV writes it (ApplicationSpecific, the
+ * "arp" attribute): "request", "reply", else the number (in buf). */
+const char *sx_flow_arp_op_name(uint16_t op, char *buf, size_t bufsz);
+/* Its inverse: the operation, or -1 when s is not a name that
+ * sx_flow_arp_op_name() writes. */
+int sx_flow_arp_op_parse(const char *s);
 /* Whether a port is well known (< 1024) or in the table of IoT service ports. */
 bool sx_flow_port_is_known(uint8_t proto, uint16_t port);
 

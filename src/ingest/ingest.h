@@ -182,6 +182,8 @@ struct sx_file_status {
 	uint64_t packets;      /* records read */
 	uint64_t bytes;	       /* sum of wire lengths */
 	uint64_t ip_packets;   /* IPv4 and IPv6 packets */
+	uint64_t arp_packets;  /* ARP messages decoded (Ethernet/IPv4): flows of their own */
+	uint64_t arp_other;    /* ARP frames truncated or of another kind: in no flow */
 	uint64_t by_status[4]; /* enum sx_dec_status */
 	int64_t first_sec;     /* first packet's timestamp */
 	uint32_t first_nsec;

@@ -322,4 +322,10 @@ struct sx_pkt {
 	union sx_app app;
 };
 
+/* A decoded ARP message (Ethernet/IPv4): its fields are valid. */
+static inline bool sx_pkt_is_arp(const struct sx_pkt *p)
+{
+	return p->proto == SX_P_ARP && p->has_arp;
+}
+
 #endif /* SX_INGEST_PACKET_H */

@@ -114,6 +114,10 @@ static bool deliver(struct worker *w, void *tctx, struct sx_file_status *st, uin
 	st->by_status[pkt->status & 3]++;
 	if (pkt->src.family)
 		st->ip_packets++;
+	if (pkt->proto == SX_P_ARP) {
+		st->arp_packets += pkt->has_arp;
+		st->arp_other += !pkt->has_arp;
+	}
 	if (ops->packet)
 		ops->packet(tctx, pkt);
 	return (st->packets & STOP_CHECK_MASK) != 0 || !sx_stop_requested();

@@ -21,7 +21,10 @@
  *   family   share  tokens (raw weight)
  *   SERVICE  0.14   IP protocol (1); the server's port (2) or "no service"
  *                   (1); the client's port when it is a well-known or IoT
- *                   service port, e.g. DHCP 68 or mDNS 5353 (1)
+ *                   service port, e.g. DHCP 68 or mDNS 5353 (1); for an ARP
+ *                   flow (no IP protocol, no ports) its operation (2), so
+ *                   that a request and a reply between the same hosts stay
+ *                   apart (their APP tokens differ as well)
  *   SERVER   0.14   the server end (host tokens, below); for a name lookup
  *                   (DNS, mDNS, LLMNR question) the names asked for as
  *                   name tokens, and the resolver at half weight: what a
@@ -349,6 +352,8 @@ void sx_mine__flow_tokens(const struct sx_mine_flow *f, sx_mine_token_fn fn, voi
 
 	/* SERVICE */
 	tokf(&e, SX_FAM_SERVICE, 1.0, "t:%u", f->ip_proto);
+	if (f->family == SX_FLOW_FAMILY_ARP)
+		tokf(&e, SX_FAM_SERVICE, 2.0, "arp:%s", f->spec);
 	if (f->has_ports) {
 		if (f->has_service)
 			tokf(&e, SX_FAM_SERVICE, 2.0, "sp:%u", s->port);

@@ -21,8 +21,9 @@
  * identifying attributes (sx_mine__is_id_key: DNS, mDNS and LLMNR
  * questions, HTTP and CoAP requests, SSDP, DHCP type, TP-Link commands,
  * MQTT, NTP, IGMP, ICMP, TLS SNI; never sizes, ports of the client or
- * secondary attributes).  A cluster's service is the one most of its flows
- * have (ties: the smaller hash).  Then
+ * secondary attributes; for an ARP flow, its operation).  A cluster's
+ * service is the one most of its flows have (ties: the smaller hash).
+ * Then
  *   - clusters with equal services merge;
  *   - a cluster with no application identity (plain TCP or UDP, a TLS
  *     session whose ClientHello was not captured) joins the clusters of the
@@ -116,9 +117,14 @@ static void flow_service(const struct sx_mine_flow *f, struct svc *s)
 
 	XXH3_64bits_reset(&st);
 	XXH3_64bits_update(&st, &f->ip_proto, 1);
+	XXH3_64bits_update(&st, &f->family, 1);
 	XXH3_64bits_update(&st, &port, sizeof(port));
 	XXH3_64bits_update(&st, srv->host, strlen(srv->host));
 	s->where = XXH3_64bits_digest(&st);
+	if (f->family == SX_FLOW_FAMILY_ARP) { /* its operation is its identity */
+		s->app = XXH3_64bits(f->spec, strlen(f->spec)) | 1;
+		return;
+	}
 	n = id_tokens(f->attrs, tok, len, ID_MAX);
 	s->app = 0;
 	if (!n)

@@ -146,6 +146,34 @@ const char *sx_mine_kind_name(enum sx_mine_kind k)
 	}
 }
 
+const char *sx_mine_arp_op(const struct sx_mine_pattern *p)
+{
+	const char *op = NULL;
+	uint32_t i, best = 0;
+
+	if (p->family != SX_FLOW_FAMILY_ARP)
+		return NULL;
+	for (i = 0; i < p->nattrs; i++)
+		if (!strcmp(p->attrs[i].key, "arp") && p->attrs[i].count > best) {
+			op = p->attrs[i].value;
+			best = p->attrs[i].count;
+		}
+	return op;
+}
+
+bool sx_mine_arp_gratuitous(const struct sx_mine_pattern *p)
+{
+	uint32_t i;
+
+	if (!sx_mine_arp_op(p))
+		return false;
+	for (i = 0; i < p->npairs; i++)
+		if (sx_addr_cmp(&p->pairs[i].addr[SX_MINE_CLIENT],
+				&p->pairs[i].addr[SX_MINE_SERVER]))
+			return false;
+	return p->npairs > 0;
+}
+
 static bool end_is(const struct sx_mine_end *e, const struct sx_addr *dev4,
 		   const struct sx_addr *dev6)
 {

@@ -410,6 +410,20 @@ const char *sx_mine_registrable_domain(const char *name);
 int sx_mine_device_mac(const struct sx_mine_result *r, const struct sx_addr *dev4,
 		       const struct sx_addr *dev6, uint8_t mac[6]);
 
+/*
+ * sx_mine_arp_op - the ARP operation of an ARP pattern (its flows are ARP
+ * flows, family SX_FLOW_FAMILY_ARP: the client end is the senders, the
+ * server end the targets, and each end's mac the sender / target hardware
+ * address), as the flow CSV names it ("request", "reply" or the number):
+ * the value of its "arp" attribute held by the most flows (ties: the first
+ * in attribute order).  NULL when p is not an ARP pattern.  Context: any
+ * thread.
+ */
+const char *sx_mine_arp_op(const struct sx_mine_pattern *p);
+/* Whether every flow of the ARP pattern p is a gratuitous ARP (the sender
+ * announces its own address: spa == tpa).  Context: any thread. */
+bool sx_mine_arp_gratuitous(const struct sx_mine_pattern *p);
+
 /* Whether occurrence i (index into result.occs) holds pattern p. */
 static inline bool sx_mine_pattern_in_occ(const struct sx_mine_pattern *p, uint32_t i)
 {
