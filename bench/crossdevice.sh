@@ -9,21 +9,14 @@
 # the share of their packets allowed) and a markdown table for
 # bench/README.md; the last line is the mean over the profiles.
 set -eu
-build=${1:-build}
-here=$(cd "$(dirname "$0")/.." && pwd)
-sentinel=$here/../shared/corpora/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel
-sigex=$(cd "$build" && pwd)/sigex
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-for d in "$sentinel"/*/; do
-	n=$(basename "$d")
-	mkdir -p "$tmp/archive/$n"
-	ln -s "$d"*.pcap "$tmp/archive/$n/"
-done
+. "$(dirname "$0")/sentinel-archive.sh"
 # sigex batch exits 3 when some unit fails; the profiles of the others count
 "$sigex" batch "$tmp/archive" -o "$tmp/out" -q || [ $? -eq 3 ]
 # device,ipv4,mac of every device whose unit succeeded
-awk -F, 'NR > 1 && $NF == "ok" { print $1 "," $8 "," $9 }' "$tmp/out/summary.csv" >"$tmp/ids"
+# (a device whose address changed lists them all: the first is its own;
+# verify matches the device by its MAC anyway)
+awk -F, 'NR > 1 && $NF == "ok" { split($8, ip, " "); print $1 "," ip[1] "," $9 }' \
+	"$tmp/out/summary.csv" >"$tmp/ids"
 echo "| profile of | other devices | their packets | admitted (mean over them) | most admitted |"
 echo "|---|---|---|---|---|"
 while IFS=, read -r a _ _; do

@@ -5,21 +5,7 @@
 # profile replayed over its held-out capture with the firewall's rules.
 # Prints one SUMMARY line per device and a markdown table for bench/README.md.
 set -eu
-build=${1:-build}
-here=$(cd "$(dirname "$0")/.." && pwd)
-sentinel=$here/../shared/corpora/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel
-sigex=$(cd "$build" && pwd)/sigex
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-for d in "$sentinel"/*/; do
-	n=$(basename "$d")
-	mkdir -p "$tmp/archive/$n"
-	ln -s "$d"*.pcap "$tmp/archive/$n/"
-done
-# EdnetCam1's lease changes from capture to capture: the MAC the dataset
-# ships for it identifies it
-printf 'mac: %s\n' "$(tr -d '\r\n ' <"$sentinel/EdnetCam1/_iotdevice-mac.txt")" \
-	>"$tmp/archive/EdnetCam1/device.yaml"
+. "$(dirname "$0")/sentinel-archive.sh"
 "$sigex" batch "$tmp/archive" -o "$tmp/out" --validate -q
 echo "| device | captures | held-out packets | allowed (rules) | allowed (states) | flows | allowed (rules) | allowed (states) |"
 echo "|---|---|---|---|---|---|---|---|"
