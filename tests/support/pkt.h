@@ -1,8 +1,9 @@
 /*
  * pkt.h - hand-built payloads for the dissector tests: a big-endian message
- * builder (with DNS and TLS ClientHello messages), exact-size heap copies (so that AddressSanitizer sees any read
- * past the end), and a packet around a payload.  Failures are Criterion
- * assertions; for Criterion tests only.
+ * builder (with DNS and TLS ClientHello messages), exact-size heap copies
+ * (so that AddressSanitizer sees any read past the end), and a packet
+ * around a payload.  Failures are Criterion assertions; for Criterion
+ * tests only.
  */
 #ifndef SX_TESTS_PKT_H
 #define SX_TESTS_PKT_H
