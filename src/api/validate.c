@@ -264,7 +264,8 @@ int sx_extract_validate(struct sx_extract *ex)
 	}
 	if (ret)
 		goto out_free;
-	qsort(v->kinds, v->nkinds, sizeof(*v->kinds), by_captures);
+	if (v->nkinds) /* no fold (one capture): no kinds, and no array */
+		qsort(v->kinds, v->nkinds, sizeof(*v->kinds), by_captures);
 	sx_extract__set_validation(ex, v);
 	v = NULL;
 out_free:
