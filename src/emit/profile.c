@@ -1600,19 +1600,26 @@ static bool has_queue(const struct policy *pol)
 	}
 }
 
-/* Whether a and b have the same forward nftables matches (one-scalar ends,
- * transport and ports; ARP's operation and MACs). */
-static bool same_matches(const struct policy *a, const struct policy *b)
+/* Whether a and b have the same forward nftables matches but for their
+ * ports: one-scalar ends, family and transport (ARP: operation and MACs). */
+static bool same_ends(const struct policy *a, const struct policy *b)
 {
-	uint16_t as, ad, bs, bd;
-
 	if (a->arp_op || b->arp_op) /* ARP: the operation and MACs are matches too */
 		if (!a->arp_op || !b->arp_op || strcmp(a->arp_op, b->arp_op) ||
 		    strcmp(a->sha, b->sha) || strcmp(a->tha, b->tha))
 			return false;
-	if (a->family != b->family || a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
-	    a->dst.form != HOST_ONE || b->src.form != HOST_ONE || b->dst.form != HOST_ONE ||
-	    strcmp(a->src.text, b->src.text) || strcmp(a->dst.text, b->dst.text))
+	return a->family == b->family && a->p->ip_proto == b->p->ip_proto &&
+	       a->src.form == HOST_ONE && a->dst.form == HOST_ONE && b->src.form == HOST_ONE &&
+	       b->dst.form == HOST_ONE && !strcmp(a->src.text, b->src.text) &&
+	       !strcmp(a->dst.text, b->dst.text);
+}
+
+/* Whether a and b have the same forward nftables matches, ports included. */
+static bool same_matches(const struct policy *a, const struct policy *b)
+{
+	uint16_t as, ad, bs, bd;
+
+	if (!same_ends(a, b))
 		return false;
 	policy_ports(a, &as, &ad);
 	policy_ports(b, &bs, &bd);
@@ -1673,16 +1680,13 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 		struct policy *b = &c->pols[order[j]];
 		uint16_t bs, bd;
 
-		if (b->omit || b->src.form != HOST_ONE || b->dst.form != HOST_ONE)
+		if (b->omit)
 			continue;
 		for (i = 0; i < j; i++) {
 			const struct policy *a = &c->pols[order[i]];
 			uint16_t as, ad;
 
-			if (a->omit || !has_queue(a) || a->family != b->family ||
-			    a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
-			    a->dst.form != HOST_ONE || strcmp(a->src.text, b->src.text) ||
-			    strcmp(a->dst.text, b->dst.text))
+			if (a->omit || !has_queue(a) || !same_ends(a, b))
 				continue;
 			policy_ports(a, &as, &ad);
 			policy_ports(b, &bs, &bd);
