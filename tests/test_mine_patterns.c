@@ -282,6 +282,58 @@ Test(mine_patterns, identities_that_differ_stay_apart)
 	sx_mine_result_free(r);
 }
 
+/* A relay reached by an unnamed public address its cloud hands out,
+ * another one in each occurrence (STUN on TCP 3478): one service, in every
+ * occurrence, not one cluster per address below the support.  A server the
+ * device reaches in most occurrences stays its own. */
+Test(mine_patterns, a_rotating_pool_of_unnamed_servers_is_one_service)
+{
+	struct sx_mine_result *r;
+	struct sx_mine *m = miner(0.9);
+	struct rowspec row;
+	char ip[20][32];
+	unsigned i;
+
+	for (i = 0; i < 20; i++)
+		snprintf(ip[i], sizeof(ip[i]), "54.%u.%u.9", 80 + i % 7, 10 + i);
+	for (i = 0; i < 20; i++) {
+		row = continuing_row(i, NULL);
+		row.rsp_ip = ip[i];
+		row.rsp_port = 3478;
+		row.top = SX_P_TCP;
+		add(m, SX_MINE_EVENT, 0, &row);
+		if (i % 2) { /* a second address in some occurrences */
+			row.rsp_ip = ip[(i + 7) % 20];
+			row.first_ns += S / 4;
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1, "one pool, not twenty addresses");
+	cr_assert_eq(r->patterns[0].support, 20);
+	cr_assert_eq(r->patterns[0].fixed_port, 3478);
+	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].naddrs, 20);
+	sx_mine_result_free(r);
+
+	/* two servers side by side in every occurrence are two services */
+	m = miner(0.9);
+	for (i = 0; i < 20; i++) {
+		row = continuing_row(i, NULL);
+		row.rsp_ip = "54.80.1.1";
+		row.rsp_port = 3478;
+		row.top = SX_P_TCP;
+		add(m, SX_MINE_EVENT, 0, &row);
+		row.rsp_ip = "54.90.2.2";
+		row.first_ns += S / 4;
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 2);
+	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].naddrs, 1);
+	cr_assert_eq(r->patterns[1].end[SX_MINE_SERVER].naddrs, 1);
+	sx_mine_result_free(r);
+}
+
 Test(mine_patterns, identity_of_a_tls_pattern)
 {
 	struct sx_mine *m = miner(0);

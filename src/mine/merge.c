@@ -31,7 +31,10 @@
  *     stays apart when they have several (it cannot be told which it
  *     continues);
  *   - clusters whose identities differ never merge: a different question,
- *     request or SNI is a different meaning, not a different shape.
+ *     request or SNI is a different meaning, not a different shape;
+ *   - clusters of unnamed public servers of one protocol, port and
+ *     identity that take turns across the occurrences are one rotating
+ *     pool (join_pools()).
  * Services are compared by 64-bit XXH3 hashes of their text.
  *
  * The merged cluster takes the number of its first member cluster and the
@@ -101,6 +104,7 @@ static unsigned id_tokens(const char *attrs, const char **tok, size_t *len, unsi
 struct svc {
 	uint64_t where; /* protocol, port, server host */
 	uint64_t app;	/* application identity; 0 when none */
+	uint64_t pool;	/* protocol, port, identity of an unnamed public server; 0: none */
 	uint32_t cluster;
 };
 
@@ -121,18 +125,27 @@ static void flow_service(const struct sx_mine_flow *f, struct svc *s)
 	XXH3_64bits_update(&st, &port, sizeof(port));
 	XXH3_64bits_update(&st, srv->host, strlen(srv->host));
 	s->where = XXH3_64bits_digest(&st);
+	s->pool = 0;
 	if (f->family == SX_FLOW_FAMILY_ARP) { /* its operation is its identity */
 		s->app = XXH3_64bits(f->spec, strlen(f->spec)) | 1;
 		return;
 	}
 	n = id_tokens(f->attrs, tok, len, ID_MAX);
 	s->app = 0;
-	if (!n)
-		return;
-	XXH3_64bits_reset(&st);
-	for (i = 0; i < n; i++)
-		XXH3_64bits_update(&st, tok[i], len[i] + 1); /* with its separator */
-	s->app = XXH3_64bits_digest(&st) | 1;		     /* never 0 */
+	if (n) {
+		XXH3_64bits_reset(&st);
+		for (i = 0; i < n; i++)
+			XXH3_64bits_update(&st, tok[i], len[i] + 1); /* with its separator */
+		s->app = XXH3_64bits_digest(&st) | 1;		     /* never 0 */
+	}
+	if (port && !srv->named && sx_mine__addr_scope(&srv->addr) == SX_MINE_SCOPE_PUBLIC) {
+		XXH3_64bits_reset(&st);
+		XXH3_64bits_update(&st, &f->ip_proto, 1);
+		XXH3_64bits_update(&st, &f->family, 1);
+		XXH3_64bits_update(&st, &port, sizeof(port));
+		XXH3_64bits_update(&st, &s->app, sizeof(s->app));
+		s->pool = XXH3_64bits_digest(&st) | 1;
+	}
 }
 
 static int svc_flow_cmp(const void *a, const void *b)
@@ -217,11 +230,78 @@ static void join_where(const struct svc *cs, uint32_t i, uint32_t j, uint32_t *r
 	}
 }
 
+/* A flow of a merged cluster in a pool: (pool, cluster, unit). */
+struct pool_flow {
+	uint64_t pool;
+	uint32_t cluster, unit;
+};
+
+static int pool_flow_cmp(const void *a, const void *b)
+{
+	const struct pool_flow *x = a, *y = b;
+
+	if (x->pool != y->pool)
+		return x->pool < y->pool ? -1 : 1;
+	if (x->cluster != y->cluster)
+		return x->cluster < y->cluster ? -1 : 1;
+	return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+static int pool_unit_cmp(const void *a, const void *b)
+{
+	const struct pool_flow *x = a, *y = b;
+
+	if (x->pool != y->pool)
+		return x->pool < y->pool ? -1 : 1;
+	return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+/*
+ * Rotating pools: merged clusters whose server is an unnamed public address
+ * (no DNS answer, SNI or Host named it), of one protocol, port and
+ * identity, are one service when they take turns: each of them is in at
+ * most half of the occurrences that the clusters of that protocol, port
+ * and identity hold together, and two or more are.  A device that reaches
+ * a STUN or relay server by an address its cloud hands out, another one
+ * each time, then has one pattern in every occurrence rather than one per
+ * address, each below the support; a server it reaches in most
+ * occurrences stays a service of its own.  pf[0, n): the flows with a
+ * pool, their cluster already the merged one.
+ */
+static void join_pools(struct pool_flow *pf, uint32_t n, uint32_t *rep)
+{
+	uint32_t i, j, a, b;
+
+	qsort(pf, n, sizeof(*pf), pool_unit_cmp);
+	for (i = 0; i < n; i = j) {
+		uint32_t uni = 0, lead = UINT32_MAX;
+
+		for (j = i; j < n && pf[j].pool == pf[i].pool; j++)
+			uni += j == i || pf[j].unit != pf[j - 1].unit;
+		/* per cluster of the run: its occurrences, against half of uni */
+		qsort(pf + i, j - i, sizeof(*pf), pool_flow_cmp);
+		for (a = i; a < j; a = b) {
+			uint32_t occs = 1;
+
+			for (b = a + 1; b < j && pf[b].cluster == pf[a].cluster; b++)
+				occs += pf[b].unit != pf[b - 1].unit;
+			if (occs * 2 > uni)
+				continue;
+			if (lead == UINT32_MAX)
+				lead = pf[a].cluster;
+			else
+				join(rep, lead, pf[a].cluster);
+		}
+	}
+}
+
 long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
 			     uint32_t k)
 {
 	struct svc *fs = NULL, *cs = NULL;
-	uint32_t *rep = NULL, *num = NULL, i, j;
+	struct pool_flow *pf = NULL;
+	uint64_t *cpool = NULL;
+	uint32_t *rep = NULL, *num = NULL, i, j, npf = 0;
 	long ret = -ENOMEM;
 
 	if (k < 2)
@@ -230,7 +310,9 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 	cs = sx_calloc_array(k, sizeof(*cs));
 	rep = sx_calloc_array(k, sizeof(*rep));
 	num = sx_calloc_array(k, sizeof(*num));
-	if (!fs || !cs || !rep || !num)
+	cpool = sx_calloc_array(k, sizeof(*cpool));
+	pf = sx_calloc_array(n, sizeof(*pf));
+	if (!fs || !cs || !rep || !num || !cpool || !pf)
 		goto out_free;
 
 	for (i = 0; i < n; i++) {
@@ -242,6 +324,7 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 		for (j = i + 1; j < n && fs[j].cluster == fs[i].cluster; j++)
 			;
 		cs[fs[i].cluster] = *modal(fs, i, j);
+		cpool[fs[i].cluster] = cs[fs[i].cluster].pool;
 	}
 
 	for (i = 0; i < k; i++)
@@ -252,6 +335,13 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 			;
 		join_where(cs, i, j, rep);
 	}
+	for (i = 0; i < n; i++) {
+		uint32_t r = find(rep, assign[i]);
+
+		if (cpool[r])
+			pf[npf++] = (struct pool_flow){cpool[r], r, flows[i]->unit};
+	}
+	join_pools(pf, npf, rep);
 
 	/* renumber in the order of each merged cluster's first member */
 	for (i = 0, j = 0; i < k; i++)
@@ -265,5 +355,7 @@ out_free:
 	free(cs);
 	free(rep);
 	free(num);
+	free(cpool);
+	free(pf);
 	return ret;
 }
