@@ -323,6 +323,16 @@ static bool ok_host(struct check *c, yaml_node_t *n)
 		return true;
 	if (inet_pton(host_family == 6 ? AF_INET : AF_INET6, s, b) == 1)
 		return false; /* an address of the other family */
+	if (strchr(s, '/')) { /* a prefix (ipaddress.ip_network in the translator) */
+		char a[64];
+		unsigned len;
+		int k;
+
+		if (sscanf(s, "%63[^/]/%u%n", a, &len, &k) != 2 || s[k] ||
+		    inet_pton(host_family == 6 ? AF_INET6 : AF_INET, a, b) != 1)
+			return false;
+		return len <= (host_family == 6 ? 128u : 32u);
+	}
 	/* A domain name: the firewall drops its first label, so it needs a dot. */
 	return strchr(s, '.') && !strchr(s, ' ') && !strchr(s, '/');
 }
@@ -1696,4 +1706,161 @@ Test(emit_profile, a_plain_single_policy_folds_its_twins)
 	cr_assert_not_null(strstr(text, "dst: external\n    bidirectional: true\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "interactions: {}"), "%s", text);
 	assert_valid(text, "folded twins");
+}
+
+/* An HTTP policy holds one method and one uri: a pattern whose requests
+ * vary gets one policy per method, the paths' common prefix up to a '/'
+ * when there is more than "/" in common, else one policy per path. */
+Test(emit_profile, http_requests_that_vary_give_one_rule_per_method_or_path)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "192.0.2.80", "80:3", 0, NULL, NULL);
+	attrs(p, "http.req=GET:www.scale.example/scale/register?serial=1:3;"
+		 "http.req=GET:www.scale.example/scale/validate?serial=1:3;"
+		 "http.req=POST:www.scale.example/scale/upload:3");
+	p = pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.7", "50001:3", 0, NULL, NULL);
+	end(&p->end[1], "192.0.2.81", "8080:3", 0, NULL, NULL);
+	attrs(p, "http.req=GET:192.0.2.81/once:3;http.req=GET:192.0.2.81/session?a=1:2;"
+		 "http.req=GET:192.0.2.81/session?a=2:1");
+	r->patterns = ps;
+	r->npatterns = 2;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "method: GET\n          uri: /scale/*\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "method: POST\n          uri: /scale/upload*\n"), "%s",
+			   text);
+	cr_assert_null(strstr(text, "register"), "%s", text);
+	/* nothing in common but "/": each path, a query never a second rule */
+	cr_assert_not_null(strstr(text, "uri: /once*\n"), "%s", text);
+	cr_assert_eq(count_of(text, "uri: /session*\n"), 1, "%s", text);
+	cr_assert_null(strstr(text, "uri: /*"), "%s", text);
+	cr_assert_eq(count_of(text, "      protocols:\n        http:\n"), 4, "%s", text);
+	assert_valid(text, "HTTP requests that vary");
+}
+
+/* The firewall matches an IGMPv3 report by its first record's group: one
+ * policy per group the device reports. */
+Test(emit_profile, igmp_reports_give_one_policy_per_group)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char *text;
+	int ret;
+
+	pattern(p, 2, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_IGMP, 3);
+	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "224.0.0.22", NULL, 0, NULL, NULL);
+	attrs(p, "igmp=v3:0x22:224.0.0.251:3;igmp=v3:0x22:224.0.0.252:2;"
+		 "igmp=v3:0x22:239.255.255.250:3");
+	p->app.igmp_version = 3;
+	p->app.igmp_type = 0x22;
+	snprintf(p->app.igmp_group, sizeof(p->app.igmp_group), "224.0.0.251");
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "    igmp-mdns:\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "group: 224.0.0.252\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "    igmp-ssdp:\n"), "%s", text);
+	cr_assert_eq(count_of(text, "type: membership report\n"), 3, "%s", text);
+	assert_valid(text, "IGMP groups");
+}
+
+/* A name end is matched through the firewall's DNS table: when the device
+ * reached the server in an occurrence without asking for its name, a twin
+ * policy admits the server's addresses. */
+Test(emit_profile, a_name_asked_not_every_time_keeps_its_addresses)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
+	uint64_t *every = mk(sizeof(*every)), *two = mk(sizeof(*two));
+	struct sx_mine_occ *occ = mk(3 * sizeof(*occ));
+	static const char *const names[] = {"api.example.com"};
+	const char *text, *twin, *name;
+	int ret;
+
+	*every = 0x7;
+	*two = 0x3;
+	p = pattern(&ps[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.1,198.51.100.9", "443:3", SX_MINE_HOST_NAME, "api.example.com",
+	    NULL);
+	p->end[1].names = names;
+	p->end[1].nnames = 1;
+	p->occ_bits = every;
+	dns_pattern(&ps[1], "api.example.com");
+	ps[1].occ_bits = two;
+	ps[1].support = 2;
+	r->patterns = ps;
+	r->npatterns = 2;
+	r->occs = occ;
+	r->noccs = 3;
+	occ[0].label = occ[1].label = occ[2].label = "";
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	/* a twin by address (a list mixing both does not compile in the
+	 * firewall), before the name's policy, whose queue would refuse the
+	 * addresses it never learnt */
+	twin = strstr(text, "    https-api-example-com-2:\n");
+	name = strstr(text, "    https-api-example-com:\n");
+	cr_assert(twin && name && twin < name, "%s", text);
+	cr_assert_not_null(strstr(name, "          dst: api.example.com\n"), "%s", text);
+	cr_assert_not_null(
+	    strstr(twin, "dst:\n          - 198.51.100.1\n          - 198.51.100.9\n"), "%s", text);
+	assert_valid(text, "name and addresses");
+
+	/* asked every time: the name alone */
+	ps[1].occ_bits = every;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          dst: api.example.com\n"), "%s", text);
+	cr_assert_null(strstr(text, "198.51.100.1"), "%s", text);
+}
+
+/* Unnamed public servers: a provider's pool in one /24 is its prefix; a
+ * pool that hands out another address nearly every time is "external",
+ * its port fixed; a few stable servers stay their addresses. */
+Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_UDP, 3);
+	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+	end(&p->end[1], "195.65.87.71,195.65.87.72,195.65.87.73", "80:3", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p = pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 3478, SX_P_TCP, 6);
+	p->support = p->noccs = 6;
+	end(&p->end[0], "10.0.0.7", "50001:6", 0, NULL, NULL);
+	end(&p->end[1], "54.80.1.1,54.90.2.2,54.158.3.3,54.167.4.4,54.198.5.5", "3478:6", 0, NULL,
+	    NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p = pattern(&ps[2], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8443, SX_P_TCP, 3);
+	end(&p->end[0], "10.0.0.7", "50002:3", 0, NULL, NULL);
+	end(&p->end[1], "23.21.1.1,50.17.2.2", "8443:3", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	r->patterns = ps;
+	r->npatterns = 3;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "dst: 195.65.87.0/24\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst-port: 3478\n        ipv4:\n          src: self\n"
+					"          dst: external\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "dst:\n          - 23.21.1.1\n          - 50.17.2.2\n"),
+			   "%s", text);
+	assert_valid(text, "server pools");
 }

@@ -35,6 +35,15 @@
  *     the firewall matches a name end through its DNS table, filled from
  *     the responses its DNS policies let through, looked up by the exact
  *     name (so "$.suffix", its DNS wildcard, is never an address end);
+ *     when in some occurrence of the pattern no DNS pattern of the profile
+ *     asked for the name (asked_every_time()), the device reached the
+ *     server from its own cache, and the firewall, which never saw the
+ *     answer, matches such a flow only by its address: a twin policy, the
+ *     end written as its addresses (at most NAME_ADDRS_MAX), goes before
+ *     the name's (by_address());
+ *   - for unnamed public IPv4 servers: the /24 that holds them all, two or
+ *     more (a provider's pool, pool_prefix()); else "external" when the
+ *     device reaches another one nearly every time (rotating_pool());
  *   - its address, or the list of its addresses.
  * NTP to public servers is written the experts' way: dst: external (any
  * address outside the LAN), and one more single policy, a DNS policy for
@@ -54,6 +63,10 @@
  * empty "tcp:" / "udp:" (the protocol alone).  A port is left out where an
  * earlier queue policy with the same ends would otherwise swallow this
  * policy's packets (first match wins in the firewall; unshadow()).
+ *
+ * Values the firewall matches one per policy (an HTTP method and uri, an
+ * IGMPv3 report's group) give one policy per value when a pattern's flows
+ * carry several (variants_of()).
  *
  * Application sections, from the miner's consensus fields (struct
  * sx_mine_app): dns / mdns (qtype, one or a list; domain-name, "*.suffix"
@@ -166,6 +179,9 @@
 #define ID_MAX	      96
 #define ADDR_TEXT_MAX 64
 #define HOST_TEXT_MAX (SX_NAME_MAX + 2)
+/* A name end lists its addresses too (see DESIGN) when it has at most
+ * this many: more rotate, and the next occurrence brings another. */
+#define NAME_ADDRS_MAX 16
 
 /* How an end is written. */
 enum host_form {
@@ -183,6 +199,9 @@ struct host {
 	char text[HOST_TEXT_MAX];      /* HOST_ONE */
 	char label[HOST_TEXT_MAX];     /* for ids */
 	const struct sx_mine_end *end; /* HOST_LIST, HOST_NAMES */
+	/* A name end (HOST_ONE or HOST_NAMES, end set) whose addresses get a
+	 * policy of their own too (see DESIGN) */
+	bool addrs;
 };
 
 struct policy {
@@ -216,6 +235,10 @@ struct ctx {
 	 * response one of them lets through. */
 	const char **dns_names;
 	size_t ndns;
+	/* For each of dns_names, the occurrences of its pattern (a bitmap over
+	 * result.occs, or NULL), and the occurrences in all. */
+	const uint64_t **dns_occ;
+	uint32_t noccs;
 	struct sx_yw w;
 	struct policy *pols; /* event patterns, then background, then periodic */
 	size_t npols;
@@ -227,6 +250,10 @@ struct ctx {
 	bool reply_pass;    /* add_policy() makes the answers' policies (split_answers()) */
 	char (*ntp_text)[SX_NAME_MAX];
 	const char **ntp_names;
+	/* The patterns' application variants (variants_of()), owned; policies
+	 * point into it. */
+	struct sx_mine_pattern *var;
+	size_t nvar;
 };
 
 /* ---- scalars ---- */
@@ -477,22 +504,61 @@ static bool rule_uri_ok(const char *uri, bool with_query)
 
 /* Whether a DNS policy of the profile allows a query for name, so that the
  * firewall's DNS table will hold its addresses (by this exact name). */
+static bool dns_entry_allows(const char *d, const char *name)
+{
+	size_t n = strlen(name), k;
+
+	if (d[0] == '*' && d[1] == '.') {
+		k = strlen(d + 1); /* ".suffix" */
+		return n > k && !strcasecmp(name + n - k, d + 1);
+	}
+	return !strcasecmp(d, name);
+}
+
 static bool dns_allows(const struct ctx *c, const char *name)
 {
-	size_t i, n = strlen(name), k;
+	size_t i;
 
-	for (i = 0; i < c->ndns; i++) {
-		const char *d = c->dns_names[i];
-
-		if (d[0] == '*' && d[1] == '.') {
-			k = strlen(d + 1); /* ".suffix" */
-			if (n > k && !strcasecmp(name + n - k, d + 1))
-				return true;
-		} else if (!strcasecmp(d, name)) {
+	for (i = 0; i < c->ndns; i++)
+		if (dns_entry_allows(c->dns_names[i], name))
 			return true;
-		}
-	}
 	return false;
+}
+
+static bool occ_has(const uint64_t *bits, uint32_t o)
+{
+	return bits[o / 64] >> (o % 64) & 1;
+}
+
+/*
+ * Whether, in every occurrence of p, a DNS pattern of the profile asked for
+ * one of e's names: the firewall learns the addresses of a name end only
+ * from the lookups it lets through, and a device that reached the server
+ * without asking (its own cache, an earlier lookup) is matched only by the
+ * address itself.  True when occurrences are unknown (a result built by
+ * hand).
+ */
+static bool asked_every_time(const struct ctx *c, const struct sx_mine_pattern *p,
+			     const struct sx_mine_end *e)
+{
+	uint32_t o, i;
+	size_t k;
+
+	if (!p->occ_bits)
+		return true;
+	for (o = 0; o < c->noccs; o++) {
+		bool asked = false;
+
+		if (!occ_has(p->occ_bits, o))
+			continue;
+		for (k = 0; k < c->ndns && !asked; k++)
+			for (i = 0; i < e->nnames && !asked; i++)
+				asked = c->dns_occ[k] && occ_has(c->dns_occ[k], o) &&
+					dns_entry_allows(c->dns_names[k], e->names[i]);
+		if (!asked)
+			return false;
+	}
+	return true;
 }
 
 /* Whether every name of e can be an address end (see dns_allows()). */
@@ -528,6 +594,39 @@ static bool alias_fits(const char *alias, const struct sx_mine_pattern *p)
 	return true;
 }
 
+/*
+ * An unnamed end of public IPv4 servers that the device reaches by another
+ * address nearly every time (STUN and relay servers its cloud hands out):
+ * at least POOL_MIN addresses, and at least one per two occurrences of the
+ * pattern.  A list of them would deny the next one, so the end is the
+ * firewall's "external" (any address outside the LAN), the port staying
+ * fixed, as the experts write public NTP servers.
+ */
+#define POOL_MIN 4
+
+static bool rotating_pool(const struct sx_mine_pattern *p, const struct sx_mine_end *e)
+{
+	return e->kind == SX_MINE_HOST_ADDRS && e->scope == SX_MINE_SCOPE_PUBLIC && p->fixed_port &&
+	       e->naddrs >= POOL_MIN && e->addrs[0].family == 4 &&
+	       e->addrs[e->naddrs - 1].family == 4 && (uint64_t)e->naddrs * 2 >= p->support;
+}
+
+/* The /24 that holds every address of an unnamed end of two or more public
+ * IPv4 servers (a provider's pool: 195.65.87.71, .72, .73), written
+ * "195.65.87.0/24" into buf; false when there is none. */
+static bool pool_prefix(const struct sx_mine_end *e, char *buf, size_t bufsz)
+{
+	uint32_t i;
+
+	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 2)
+		return false;
+	for (i = 0; i < e->naddrs; i++)
+		if (e->addrs[i].family != 4 || memcmp(e->addrs[i].b, e->addrs[0].b, 3))
+			return false;
+	snprintf(buf, bufsz, "%u.%u.%u.0/24", e->addrs[0].b[0], e->addrs[0].b[1], e->addrs[0].b[2]);
+	return true;
+}
+
 static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 			 const struct sx_mine_end *e, struct host *h)
 {
@@ -557,6 +656,8 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		h->form = HOST_ONE;
 		h->name = true;
 		snprintf(h->text, sizeof(h->text), "%s", e->name);
+		h->end = e;
+		h->addrs = e->naddrs && e->naddrs <= NAME_ADDRS_MAX && !asked_every_time(c, p, e);
 	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.' &&
 		   names_allowed(c, e)) {
 		/* "$.suffix" is a wildcard of DNS domain-name only: an address
@@ -564,8 +665,14 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		h->form = HOST_NAMES;
 		h->name = true;
 		h->end = e;
+		h->addrs = e->naddrs && e->naddrs <= NAME_ADDRS_MAX && !asked_every_time(c, p, e);
 		snprintf(h->label, sizeof(h->label), "%s", e->name + 2);
 		return;
+	} else if (pool_prefix(e, h->text, sizeof(h->text))) {
+		h->form = HOST_ONE;
+	} else if (rotating_pool(p, e)) {
+		h->form = HOST_ONE;
+		snprintf(h->text, sizeof(h->text), "external");
 	} else if (e->naddrs == 1) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s",
@@ -805,8 +912,10 @@ static int collect_dns_names(struct ctx *c, const struct sx_mine_result *r)
 		for (i = 0; i < counts[k]; i++)
 			total += 1 + (size_t)lists[k][i].app.ndns_names;
 	c->dns_names = calloc(total, sizeof(*c->dns_names));
-	if (!c->dns_names)
+	c->dns_occ = calloc(total, sizeof(*c->dns_occ));
+	if (!c->dns_names || !c->dns_occ)
 		return -ENOMEM;
+	c->noccs = r->noccs;
 	for (k = 0; k < 4; k++)
 		for (i = 0; i < counts[k]; i++) {
 			const struct sx_mine_pattern *p = &lists[k][i];
@@ -814,9 +923,12 @@ static int collect_dns_names(struct ctx *c, const struct sx_mine_result *r)
 			if (!has_dns_section(p) || p->app.proto != SX_P_DNS || p->app.mdns ||
 			    !dns_names_ok(p, &bad))
 				continue;
+			c->dns_occ[c->ndns] = p->occ_bits;
 			c->dns_names[c->ndns++] = p->app.dns_name;
-			for (j = 0; j < p->app.ndns_names; j++)
+			for (j = 0; j < p->app.ndns_names; j++) {
+				c->dns_occ[c->ndns] = p->occ_bits;
 				c->dns_names[c->ndns++] = p->app.dns_names[j];
+			}
 		}
 	return 0;
 }
@@ -993,6 +1105,52 @@ static bool split_answers(const struct sx_mine_pattern *p)
 	       (p->app.proto == SX_P_DHCP || p->app.proto == SX_P_COAP) && p->pkts[resp].median > 0;
 }
 
+/* The name end of h as its addresses (see DESIGN). */
+static void host_by_address(struct host *h)
+{
+	char addr[ADDR_TEXT_MAX];
+
+	if (!h->addrs)
+		return;
+	h->addrs = false;
+	h->name = false;
+	if (h->end->naddrs == 1) {
+		h->form = HOST_ONE;
+		snprintf(h->text, sizeof(h->text), "%s",
+			 sx_addr_str(&h->end->addrs[0], addr, sizeof(addr)));
+	} else {
+		h->form = HOST_LIST;
+	}
+}
+
+/*
+ * The policy just added, pols[*n - 1], has a name end whose addresses the
+ * firewall may never learn (asked_every_time()): a twin policy with that
+ * end written as its addresses goes before it.  One policy cannot hold both: the
+ * translator writes an address of a list that also holds names as an
+ * NFQueue match that does not compile (ip.py's ip_addr_rule_suffix).  The
+ * twin shares the first one's address views (vaddrs stays with the first).
+ */
+static void by_address(struct ctx *c, size_t *n)
+{
+	struct policy *twin = &c->pols[*n], t;
+
+	*twin = c->pols[*n - 1];
+	twin->vaddrs = NULL;
+	host_by_address(&twin->src);
+	host_by_address(&twin->dst);
+	(*n)++;
+	make_id(c, *n - 1);
+	/* The twin goes first: the name policy sends every packet of its
+	 * nftables matches to its queue, whose callback would refuse the
+	 * addresses it never learnt (first match wins in the firewall). */
+	t = c->pols[*n - 1];
+	c->pols[*n - 1] = c->pols[*n - 2];
+	c->pols[*n - 2] = t;
+	c->pols[*n - 2].vaddrs = c->pols[*n - 1].vaddrs;
+	c->pols[*n - 1].vaddrs = NULL;
+}
+
 static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, uint8_t family,
 		      bool omit, const struct sx_addr *src, uint32_t nsrc,
 		      const struct sx_addr *dst, uint32_t ndst)
@@ -1040,6 +1198,8 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	if (pol->reply && (pol->src.group || pol->dst.group))
 		pol->omit = true; /* nobody answers from a group address */
 	make_id(c, *n - 1);
+	if (pol->src.addrs || pol->dst.addrs)
+		by_address(c, n);
 	return 0;
 }
 
@@ -1492,6 +1652,159 @@ static bool mdns_answers(const struct sx_mine_pattern *p)
 	return false;
 }
 
+/* ---- application variants ---- */
+
+/*
+ * Values of one pattern the firewall matches only one per policy: an HTTP
+ * policy holds one method and one uri (protocols/http.py: a uri is one
+ * string, compared with strncmp), an IGMPv3 policy one group, that of the
+ * report's first record (protocols/igmp.py).  A pattern whose flows carry
+ * several gets one policy per value, each a copy of the pattern with that
+ * value as its consensus (variants_of()):
+ *   - HTTP, per method in attribute order: its one path (query cut), else
+ *     the paths' longest common prefix up to its last '/' with "*" when
+ *     that is more than "/" (GET /scale/register, GET /scale/validate:
+ *     "/scale/" and a star), else every path (never "/" and a star);
+ *   - IGMP: every (version, type, group) of its reports.
+ * The first variant is the pattern's own consensus when there is one value.
+ */
+#define HTTP_PATH_MAX SX_URI_MAX
+
+/* Method and path (query cut) of an http.req value "METHOD:host/path". */
+static bool http_req_parts(const char *v, char *method, size_t msz, char *host, size_t hsz,
+			   char *path, size_t psz)
+{
+	const char *c = strchr(v, ':'), *slash;
+
+	if (!c || (size_t)(c - v) >= msz)
+		return false;
+	slash = strchr(c + 1, '/');
+	if (!slash || (size_t)(slash - c - 1) >= hsz)
+		return false;
+	snprintf(method, msz, "%.*s", (int)(c - v), v);
+	snprintf(host, hsz, "%.*s", (int)(slash - c - 1), c + 1);
+	snprintf(path, psz, "%.*s", (int)strcspn(slash, "?"), slash);
+	return true;
+}
+
+/* An http.req attribute j of p: its method, host and path (query cut). */
+struct http_req {
+	char method[16], host[SX_NAME_MAX], path[HTTP_PATH_MAX];
+};
+
+static bool http_attr(const struct sx_mine_pattern *p, uint32_t j, struct http_req *q)
+{
+	return !strcmp(p->attrs[j].key, "http.req") &&
+	       http_req_parts(p->attrs[j].value, q->method, sizeof(q->method), q->host,
+			      sizeof(q->host), q->path, sizeof(q->path));
+}
+
+/* Adds variant (method, host, uri) of p as out[*n] (when out). */
+static void http_variant(const struct sx_mine_pattern *p, struct sx_mine_pattern *out, uint32_t *n,
+			 const struct http_req *q, const char *uri)
+{
+	if (out) {
+		struct sx_mine_pattern *v = &out[*n];
+
+		*v = *p;
+		snprintf(v->app.http_method, sizeof(v->app.http_method), "%s", q->method);
+		snprintf(v->app.http_host, sizeof(v->app.http_host), "%s", q->host);
+		snprintf(v->app.http_uri, sizeof(v->app.http_uri), "%s", uri);
+	}
+	(*n)++;
+}
+
+/* Whether an http.req attribute before j has method m (and path, when
+ * given). */
+static bool http_seen(const struct sx_mine_pattern *p, uint32_t j, const char *m, const char *path)
+{
+	struct http_req q;
+	uint32_t i;
+
+	for (i = 0; i < j; i++)
+		if (http_attr(p, i, &q) && !strcmp(q.method, m) && (!path || !strcmp(q.path, path)))
+			return true;
+	return false;
+}
+
+static uint32_t http_variants(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
+{
+	struct http_req q, r;
+	char prefix[HTTP_PATH_MAX + 1];
+	uint32_t i, j, n = 0, paths;
+	size_t lcp, k;
+
+	for (i = 0; i < p->nattrs; i++) {
+		if (!http_attr(p, i, &q) || http_seen(p, i, q.method, NULL))
+			continue; /* a method's rules are made at its first attribute */
+		lcp = strcspn(q.path, "*");
+		paths = 0;
+		for (j = i; j < p->nattrs; j++) {
+			if (!http_attr(p, j, &r) || strcmp(r.method, q.method) ||
+			    http_seen(p, j, r.method, r.path))
+				continue;
+			paths++;
+			for (k = 0; k < lcp && r.path[k] == q.path[k]; k++)
+				;
+			lcp = k;
+		}
+		if (paths == 1) {
+			http_variant(p, out, &n, &q, q.path);
+			continue;
+		}
+		while (lcp > 0 && q.path[lcp - 1] != '/')
+			lcp--;
+		if (lcp > 1) {
+			snprintf(prefix, sizeof(prefix), "%.*s*", (int)lcp, q.path);
+			http_variant(p, out, &n, &q, prefix);
+			continue;
+		}
+		for (j = i; j < p->nattrs; j++)
+			if (http_attr(p, j, &r) && !strcmp(r.method, q.method) &&
+			    !http_seen(p, j, r.method, r.path))
+				http_variant(p, out, &n, &r, r.path);
+	}
+	return n;
+}
+
+static uint32_t igmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < p->nattrs; i++) {
+		unsigned ver, type;
+		char group[16];
+
+		if (strcmp(p->attrs[i].key, "igmp") ||
+		    sscanf(p->attrs[i].value, "v%u:0x%x:%15s", &ver, &type, group) != 3 ||
+		    ver >= 4 || type >= 256)
+			continue;
+		if (out) {
+			struct sx_mine_pattern *v = &out[n];
+
+			*v = *p;
+			v->app.igmp_version = (int)ver;
+			v->app.igmp_type = (int)type;
+			snprintf(v->app.igmp_group, sizeof(v->app.igmp_group), "%s", group);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* p's variants in out[0..) (when out, room for p->nattrs); how many: 0
+ * when p is written as it is. */
+static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
+{
+	if (sx_mine_arp_op(p))
+		return 0;
+	if (p->ip_proto == 2)
+		return igmp_variants(p, out);
+	if (p->app.proto == SX_P_HTTP)
+		return http_variants(p, out);
+	return 0;
+}
+
 /* Policies of p from slot *n on: ARP's own (arp_policies()); else per
  * family (a pattern of both has two), one per group of end pairs
  * (family_policies()); for an mDNS pattern with the device's answers, the
@@ -1499,14 +1812,26 @@ static bool mdns_answers(const struct sx_mine_pattern *p)
  * responder answers, the answers' own policies (split_answers()). */
 static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
 {
+	uint32_t nvar, i;
 	bool omit;
 	int ret;
 
 	if (sx_mine_arp_op(p))
 		return arp_policies(c, n, p);
+	nvar = c->var ? variants_of(p, c->var + c->nvar) : 0;
+	if (nvar) { /* one policy per value: the first variant stands for p */
+		struct sx_mine_pattern *v = c->var + c->nvar;
+
+		c->nvar += nvar;
+		for (i = 0; i < nvar; i++) {
+			ret = build_policies_once(c, n, &v[i], !rule_texts_ok(&v[i]));
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
 	omit = !rule_texts_ok(p);
 	ret = build_policies_once(c, n, p, omit);
-
 	if (ret)
 		return ret;
 	if (mdns_answers(p)) {
@@ -2182,18 +2507,24 @@ static void emit_device_info(struct ctx *c)
 	sx_yw_map_end(w);
 }
 
-static size_t npols_max(const struct sx_mine_result *r)
+/* Room for every policy, and (*nvar) for every pattern's variants. */
+static size_t npols_max(const struct sx_mine_result *r, size_t *nvar)
 {
 	const struct sx_mine_pattern *lists[4] = {r->patterns, r->background, r->periodic,
 						  r->below};
-	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow}, i;
+	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow}, i, v;
 	size_t k, n = 1;
 
+	*nvar = 1;
 	for (k = 0; k < 4; k++)
-		for (i = 0; i < counts[k]; i++)
-			n += 2 * (2 + (size_t)lists[k][i].npairs) + /* mDNS answers: twice */
+		for (i = 0; i < counts[k]; i++) {
+			v = variants_of(&lists[k][i], NULL);
+			*nvar += v;
+			/* mDNS answers: twice; name ends' twins: twice again */
+			n += 4 * (2 + (size_t)lists[k][i].npairs) * (1 + v) +
 			     (sx_mine_arp_op(&lists[k][i]) ? ARP__NCLASS * ARP__NCLASS : 0);
-	return n + 4; /* the NTP servers' lookups */
+		}
+	return n + 8; /* the NTP servers' lookups */
 }
 
 int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg *cfg, FILE *f,
@@ -2203,7 +2534,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	char event[ID_MAX * 2];
 	size_t i, n = 0, nev = r->npatterns;
 	size_t nsingle = (size_t)r->nbackground + r->nperiodic + r->nbelow;
-	size_t nev_out = nev, nsingle_out = nsingle, *order;
+	size_t nev_out = nev, nsingle_out = nsingle, *order, nvar;
 	int ret;
 
 	if (!cfg->device || !cfg->device[0]) {
@@ -2241,8 +2572,9 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		goto out_free_pols;
 	}
 	/* at most one policy per end pair of a pattern, and per family */
-	c.pols = calloc(npols_max(r), sizeof(*c.pols));
-	if (!c.pols) {
+	c.pols = calloc(npols_max(r, &nvar), sizeof(*c.pols));
+	c.var = calloc(nvar, sizeof(*c.var));
+	if (!c.pols || !c.var) {
 		snprintf(msg, msglen, "out of memory");
 		ret = -ENOMEM;
 		goto out_free_pols;
@@ -2335,7 +2667,9 @@ out_free_pols:
 	for (i = 0; i < c.npols; i++)
 		free(c.pols[i].vaddrs);
 	free(c.pols);
+	free(c.var);
 	free(c.dns_names);
+	free(c.dns_occ);
 	free(c.ntp_text);
 	free(c.ntp_names);
 	return ret;
