@@ -584,6 +584,15 @@ Test(cli_batch, device_yaml_background_and_addresses)
 	cr_assert(!exists("out/plug/idle"), "the background directory is not an event");
 }
 
+static int count_of(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, what)); text += strlen(what))
+		n++;
+	return n;
+}
+
 Test(cli_batch, events_csv_one_event_per_label)
 {
 	char *err = NULL, *prof, *sum;
@@ -607,8 +616,12 @@ Test(cli_batch, events_csv_one_event_per_label)
 	free(sum);
 	prof = read_sub("out/tplink/profile.yaml");
 	cr_assert_not_null(prof);
-	cr_assert(strstr(prof, "\n  Toggle Plug:\n"), "%s", prof);
-	cr_assert(strstr(prof, "\n  idle:\n"), "%s", prof);
+	/* the whole captures (idle) hold the toggles too: every policy is in
+	 * both interactions, so each is one single policy and neither
+	 * interaction has one of its own */
+	cr_assert(strstr(prof, "\n  dns-use1-api-tplinkra-com:\n"), "%s", prof);
+	cr_assert_eq(count_of(prof, "domain-name: use1-api.tplinkra.com\n"), 1, "%s", prof);
+	cr_assert(strstr(prof, "\ninteractions: {}\n"), "%s", prof);
 	free(prof);
 	/* the labelled unit is `sigex extract --events` with those rows */
 	cr_assert_eq(sh(NULL, &err,

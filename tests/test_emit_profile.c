@@ -1864,3 +1864,56 @@ Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 			   "%s", text);
 	assert_valid(text, "server pools");
 }
+
+/* A device's profile of several events: a policy that two interactions hold,
+ * or that is a single policy already, is written once, as a single policy;
+ * each interaction keeps its own; an interaction left with none is not
+ * written; equal single policies under two ids are one. */
+Test(emit_profile, policies_shared_by_events_are_single_once)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  ntp-a: {protocols: {udp: {dst-port: 123}, ipv4: {src: self, dst: external}}}\n"
+	    "interactions:\n"
+	    "  on:\n"
+	    "    dns-cloud: {protocols: {dns: {domain-name: c.example}, udp: {dst-port: 53}}}\n"
+	    "    tcp-on: {protocols: {tcp: {dst-port: 9999}, ipv4: {src: phone, dst: self}}}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  ntp-b: {protocols: {udp: {dst-port: 123}, ipv4: {src: self, dst: external}}}\n"
+	    "interactions:\n"
+	    "  off:\n"
+	    "    dns-cloud: {protocols: {dns: {domain-name: c.example}, udp: {dst-port: 53}}}\n"
+	    "    tcp-off: {protocols: {tcp: {dst-port: 9998}, ipv4: {src: phone, dst: self}}}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '3'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  idle:\n"
+	    "    ntp-c: {protocols: {udp: {dst-port: 123}, ipv4: {src: self, dst: external}}}\n"};
+	struct sx_ytree *docs[3];
+	char msg[256], *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(
+		    sx_ytree_parse(texts[i], strlen(texts[i]), NULL, &docs[i], msg, sizeof(msg)), 0,
+		    "%s", msg);
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(
+	    sx_emit_profile_merge((const struct sx_ytree *const *)docs, 3, f, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	fclose(f);
+	keep[nkeep++] = text;
+	for (i = 0; i < 3; i++)
+		sx_ytree_free(docs[i]);
+	cr_assert_eq(count_of(text, "dst-port: 123"), 1, "one NTP policy: %s", text);
+	cr_assert_eq(count_of(text, "domain-name: c.example"), 1, "%s", text);
+	cr_assert_not_null(strstr(text, "single-policies:\n  ntp-a: "), "%s", text);
+	cr_assert_not_null(strstr(text, "\n  dns-cloud: "), "a single policy: %s", text);
+	cr_assert_not_null(strstr(text, "interactions:\n  on:\n    tcp-on: "), "%s", text);
+	cr_assert_not_null(strstr(text, "\n  off:\n    tcp-off: "), "%s", text);
+	cr_assert_null(strstr(text, "idle"), "an interaction with nothing of its own: %s", text);
+}

@@ -10,12 +10,19 @@
  *
  *   device-info       the first document's, last-update the latest of all
  *                     (the documents agree on the rest)
- *   single-policies   every document's, once: a policy id seen again with
- *                     the same content is the same policy (the device's
- *                     chatter is found by every event); with other content
- *                     it gets "-2", "-3"... as profile.c does within one
- *                     profile
- *   interactions      every document's, in the order given
+ *   single-policies   every document's, once: a policy whose content
+ *                     (everything but its id) is already there is the same
+ *                     policy (the device's chatter is found by every
+ *                     event); another one whose id is taken gets "-2",
+ *                     "-3"... as profile.c does within one profile.  Then
+ *                     the interactions' policies that are not one event's
+ *                     own: a policy whose content is in two interactions
+ *                     or more, or is a single policy already, is a single
+ *                     policy (once), not a step of each interaction (the
+ *                     TP-Link plug's cloud lookup, found by all of its 13
+ *                     events, is one policy, not 13)
+ *   interactions      every document's, in the order given, with the
+ *                     policies left; one left with none is not written
  */
 #include "emit/emit.h"
 
@@ -44,13 +51,26 @@ static int add_pair(struct sx_ytree *map, const char *key, const struct sx_ytree
 	return sx_ytree_append(map, c);
 }
 
-/* Add key: v to map; an equal entry is kept once (merge), a clash gets a
- * suffix. */
+/* Whether map holds a value equal to v. */
+static bool has_value(const struct sx_ytree *map, const struct sx_ytree *v)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < map->n; i += 2)
+		if (sx_ytree_equal(map->kids[i + 1], v))
+			return true;
+	return false;
+}
+
+/* Add key: v to map; an entry with v's content is kept once (merge), a
+ * clash gets a suffix. */
 static int add_policy(struct sx_ytree *map, const char *key, const struct sx_ytree *v, bool merge)
 {
 	char id[512];
 	unsigned k;
 
+	if (merge && has_value(map, v))
+		return 0;
 	for (k = 1; k < SUFFIX_MAX; k++) {
 		const struct sx_ytree *have;
 
@@ -65,6 +85,57 @@ static int add_policy(struct sx_ytree *map, const char *key, const struct sx_ytr
 			return 0;
 	}
 	return -EEXIST;
+}
+
+/* How many of the documents' interactions hold a policy with v's content. */
+static size_t interactions_with(const struct sx_ytree *const *docs, size_t n,
+				const struct sx_ytree *v)
+{
+	size_t i, j, count = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct sx_ytree *inter = sx_ytree_get(docs[i], "interactions");
+
+		for (j = 0; inter && inter->kind == SX_YTREE_MAP && j + 1 < inter->n; j += 2)
+			count += inter->kids[j + 1]->kind == SX_YTREE_MAP &&
+				 has_value(inter->kids[j + 1], v);
+	}
+	return count;
+}
+
+/*
+ * The interactions of docs[0, n) into inter, each with its own policies
+ * only; the shared ones (see DESIGN) into single.
+ */
+static int merge_interactions(struct sx_ytree *single, struct sx_ytree *inter,
+			      const struct sx_ytree *const *docs, size_t n)
+{
+	size_t i, j, k;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		const struct sx_ytree *src = sx_ytree_get(docs[i], "interactions");
+
+		for (j = 0; src && src->kind == SX_YTREE_MAP && j + 1 < src->n && !ret; j += 2) {
+			const struct sx_ytree *pols = src->kids[j + 1];
+			struct sx_ytree *own = sx_ytree_new(SX_YTREE_MAP, NULL, 0);
+
+			if (!own)
+				return -ENOMEM;
+			for (k = 0; pols->kind == SX_YTREE_MAP && k + 1 < pols->n && !ret; k += 2) {
+				const struct sx_ytree *v = pols->kids[k + 1];
+				bool shared =
+				    has_value(single, v) || interactions_with(docs, n, v) > 1;
+
+				ret = add_policy(shared ? single : own, pols->kids[k]->text, v,
+						 shared);
+			}
+			if (!ret && own->n)
+				ret = add_policy(inter, src->kids[j]->text, own, false);
+			sx_ytree_free(own);
+		}
+	}
+	return ret;
 }
 
 static int merge_map(struct sx_ytree *dst, const struct sx_ytree *src, bool merge)
@@ -123,9 +194,9 @@ static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *
 		if (lu && strcmp(lu, last) > 0)
 			snprintf(last, sizeof(last), "%s", lu);
 		ret = merge_map(single, sx_ytree_get(docs[i], "single-policies"), true);
-		if (!ret)
-			ret = merge_map(inter, sx_ytree_get(docs[i], "interactions"), false);
 	}
+	if (!ret)
+		ret = merge_interactions(single, inter, docs, n);
 	if (!ret && info)
 		ret = set_last_update(info, last);
 	if (!single->n)
