@@ -10,10 +10,19 @@
  * goes to standard output.  Occurrences are the CSVs' units (File, Event),
  * put in canonical order, so the order of the arguments does not matter.
  *
+ * With --device NAME --ipv4 IP, also DIR/profile.yaml, the device's
+ * firewall profile: a function of the mining result and of the device's
+ * identity only (emit.h), so the reduce side of a cluster run (`sigex
+ * flows` per capture on many tasks, then one `sigex mine` over their CSVs)
+ * writes the three files the main job writes on the same captures.
+ * --mac, --ipv6, --gateway, --phone, --event and --stats are the main
+ * job's; last-update is SOURCE_DATE_EPOCH's when set.
+ *
  * An input that cannot be read, or that turns out malformed half-way, is
  * left out whole (its units are discarded) and the run goes on: exit 3.
  * A unit given by two inputs is an error of the second one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +38,7 @@
 #include "core/util.h"
 #include "emit/emit.h"
 #include "flows/flows.h"
+#include "ingest/ingest.h"
 #include "mine/mine.h"
 
 int sx_cmd_mine(int argc, char **argv);
@@ -51,25 +61,45 @@ static const char usage_head[] =
     "                           also found there are listed apart, not in the\n"
     "                           signature.  Every argument up to the next option is\n"
     "                           a background file (end the list with -- if needed)\n"
+    "      --device NAME        also write DIR/profile.yaml, the device's firewall\n"
+    "                           profile, as the main job does (needs --ipv4)\n"
+    "      --ipv4 IP            the device's IPv4 address (device-info.ipv4)\n"
+    "      --ipv6 ADDR          the device's IPv6 address (device-info.ipv6)\n"
+    "      --mac MAC            the device's MAC address (device-info.mac; default:\n"
+    "                           inferred from the flows)\n"
+    "      --event NAME         the profile's interaction name (default: the\n"
+    "                           events file's label, else \"event\")\n"
     "  -q, --quiet              no report on standard output, errors only\n";
 
 static const char usage_foot[] =
     "\n"
+    "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error (also: a file that does not\n"
     "exist), 3 some inputs unreadable, 130/143 stopped by SIGINT/SIGTERM (no\n"
     "output replaced), 141 standard output closed.\n";
 
 enum {
 	OPT_BACKGROUND = 256,
+	OPT_DEVICE,
+	OPT_IPV4,
+	OPT_IPV6,
+	OPT_MAC,
+	OPT_EVENT,
 };
 
-static const enum sx_cli_opt shared[] = {SX_CLI_SUPPORT, SX_CLI_ALL_PORTS, SX_CLI_JOBS,
+static const enum sx_cli_opt shared[] = {SX_CLI_SUPPORT, SX_CLI_ALL_PORTS, SX_CLI_STATS,
+					 SX_CLI_GATEWAY, SX_CLI_PHONE,	   SX_CLI_JOBS,
 					 SX_CLI_SEED,	 SX_CLI_HELP,	   SX_CLI_NOPTS};
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
 static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"background", required_argument, NULL, OPT_BACKGROUND},
+				    {"device", required_argument, NULL, OPT_DEVICE},
+				    {"ipv4", required_argument, NULL, OPT_IPV4},
+				    {"ipv6", required_argument, NULL, OPT_IPV6},
+				    {"mac", required_argument, NULL, OPT_MAC},
+				    {"event", required_argument, NULL, OPT_EVENT},
 				    {"quiet", no_argument, NULL, 'q'},
 				    {NULL, 0, NULL, 0}};
 
@@ -79,6 +109,11 @@ struct args {
 	const char *dir;
 	struct sx_cli_args in; /* event files; background files */
 	bool quiet;
+	/* the profile's device (--device ...), device NULL: no profile */
+	const char *device, *ipv4, *ipv6, *event;
+	char mac[SX_MAC_TEXT_MAX];
+	char last_update[64];
+	bool has_last_update;
 };
 
 /* Feed one CSV into the miner.  0 when read whole; else the input is
@@ -187,17 +222,73 @@ static int write_yaml(const char *dir, const struct sx_mine_result *res,
 	return 0;
 }
 
+/* profile.yaml, as the main job writes it for the same result. */
+static int write_profile(const struct args *a, const struct sx_mine_result *res)
+{
+	struct sx_profile_cfg cfg = {.device = a->device,
+				     .ipv4 = a->ipv4,
+				     .ipv6 = a->ipv6,
+				     .mac = a->mac[0] ? a->mac : NULL,
+				     .gateway = a->c.gateway,
+				     .phone = a->c.phone,
+				     .event = a->event,
+				     .last_update = a->has_last_update ? a->last_update : NULL,
+				     .stats = a->c.stats};
+	char path[4096], msg[512] = "";
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/profile.yaml", a->dir) >= sizeof(path)) {
+		sx_log(SX_LOG_ERROR, "%s: path too long", a->dir);
+		return -ENAMETOOLONG;
+	}
+	ret = sx_emit_profile_file(res, &cfg, path, msg, sizeof(msg));
+	if (ret)
+		sx_log(SX_LOG_ERROR, "%s: %s", path, msg[0] ? msg : sx_strerror(ret));
+	return ret;
+}
+
 /* One option of the command's own (an sx_cli_own_fn, ctx the struct args);
  * the files after --background are told from the event files. */
 static int own_opt(void *ctx, int c, const char *arg)
 {
 	struct args *a = ctx;
+	struct in6_addr in6;
+	struct in_addr in4;
+	uint8_t mac[6];
 
 	if (sx_cli_args_take(&a->in, c, OPT_BACKGROUND, arg) == 0)
 		return 0;
 	switch (c) {
 	case 'o':
 		a->dir = arg;
+		return 0;
+	case OPT_DEVICE:
+		if (!arg[0])
+			return sx_cli_usage_error(cmd, "--device expects a name");
+		a->device = arg;
+		return 0;
+	case OPT_IPV4:
+		if (inet_pton(AF_INET, arg, &in4) != 1)
+			return sx_cli_usage_error(cmd, "--ipv4 expects an IPv4 address, not \"%s\"",
+						  arg);
+		a->ipv4 = arg;
+		return 0;
+	case OPT_IPV6:
+		if (inet_pton(AF_INET6, arg, &in6) != 1)
+			return sx_cli_usage_error(cmd, "--ipv6 expects an IPv6 address, not \"%s\"",
+						  arg);
+		a->ipv6 = arg;
+		return 0;
+	case OPT_MAC:
+		if (sx_mac_parse(arg, mac) || sx_mac_is_zero(mac))
+			return sx_cli_usage_error(
+			    cmd, "--mac expects aa:bb:cc:dd:ee:ff, not \"%s\"", arg);
+		sx_mac_str(mac, a->mac, sizeof(a->mac));
+		return 0;
+	case OPT_EVENT:
+		if (!arg[0])
+			return sx_cli_usage_error(cmd, "--event expects a name");
+		a->event = arg;
 		return 0;
 	case 'q':
 		a->quiet = true;
@@ -223,7 +314,14 @@ static int parse(int argc, char **argv, struct args *a)
 		return sx_cli_usage_error(cmd, "no flow CSV given");
 	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n) || sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg))
 		return SX_EXIT_USAGE;
-	return 0;
+	if (!a->device && (a->ipv4 || a->ipv6 || a->mac[0] || a->event || a->c.gateway ||
+			   a->c.phone || a->c.stats))
+		return sx_cli_usage_error(cmd, "--ipv4, --ipv6, --mac, --event, --gateway, "
+					       "--phone and --stats describe the profile: give "
+					       "--device too");
+	if (a->device && !a->ipv4)
+		return sx_cli_usage_error(cmd, "--device needs --ipv4 (the device's address)");
+	return sx_cli_source_date(cmd, a->last_update, sizeof(a->last_update), &a->has_last_update);
 }
 
 /* Every input into the miner; *failed when one was left out.  0 or
@@ -259,7 +357,8 @@ static int write_outputs(const struct args *a, const struct sx_mine_result *res,
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_report;
 	}
-	if (write_file(a->dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(a->dir, res, eo))
+	if (write_file(a->dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(a->dir, res, eo) ||
+	    (a->device && write_profile(a, res)))
 		goto out_report;
 	sx_cli_finished();
 	if (!a->quiet &&
