@@ -85,6 +85,17 @@
  * device-info gives with the MAC), and the ipv4 column lists the unit's
  * address then the others, space-separated.
  *
+ * Shards and collect (batch_plan.c).  With cfg.shards, only the units of
+ * cfg.shard run (and only their devices' captures are hashed); the others
+ * are counted, untouched.  A shard writes its units' files and stamps and
+ * nothing that spans units: no device profile.yaml (its other units may be
+ * another task's) and no summary.csv.  cfg.collect runs nothing: it checks
+ * every unit's stamp as --resume does (key, files, sizes) and, when all
+ * match, finishes each unit as a resumed one, so the devices' profile.yaml
+ * and summary.csv come out as those of a one-machine run (a resumed run
+ * writes the same bytes); when some do not match it names them and
+ * finishes none, so nothing is written.
+ *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
  * end, also after an interruption.  With --validate, summary.csv has two
@@ -826,7 +837,9 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 			atomic_fetch_add(&b->bytes_skipped, u->bytes);
 		}
 	}
-	if (atomic_fetch_sub(&d->left, 1) == 1 && !sx_stop_requested())
+	/* a shard leaves the device's profile to collect: its other units may
+	 * be another task's */
+	if (atomic_fetch_sub(&d->left, 1) == 1 && !sx_stop_requested() && !b->cfg.shards)
 		sx_batch__device_profile(b, d);
 }
 
@@ -1103,6 +1116,72 @@ static void hash_names(struct sx_batch *b)
 	b->names_err = f.err;
 }
 
+/* Whether u is this run's: every unit, or with shards those of its shard. */
+static bool ours(const struct sx_batch *b, const struct sx_batch_unit *u)
+{
+	return !b->cfg.shards || u->shard == b->cfg.shard;
+}
+
+/* Whether one of d's units is this run's (its captures are hashed). */
+static bool device_ours(const struct sx_batch *b, const struct sx_batch_device *d)
+{
+	size_t k;
+
+	for (k = 0; k < d->nunits; k++)
+		if (ours(b, d->units[k]))
+			return true;
+	return false;
+}
+
+/*
+ * collect: every unit not failed at the scan must have a matching stamp
+ * (its outcome is then filled from it); those without one are named and
+ * counted.  When none is missing, each unit is finished as a resumed one,
+ * which writes the devices' profile.yaml.
+ */
+static void collect(struct sx_batch *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->ndevs; i++)
+		for (k = 0; k < b->devs[i]->nunits; k++) {
+			struct sx_batch_device *d = b->devs[i];
+			struct sx_batch_unit *u = d->units[k];
+			char dir[SX_BATCH_PATH_MAX], stamp[SX_BATCH_PATH_MAX];
+			struct stat st;
+
+			if (k == 0 && (!d->cfg || !d->cfg->ipv4))
+				sx_batch__device_digest(d);
+			if (u->state)
+				continue;
+			sx_batch__unit_key(b, u);
+			snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
+			if (stamp_matches(u, dir))
+				continue;
+			b->units_missing++;
+			sx_batch__fmt(stamp, sizeof(stamp), "%s/%s", dir, SX_BATCH_STAMP);
+			sx_batch__log(b, SX_LOG_ERROR, "%s/%s: %s", d->name, u->event,
+				      stat(stamp, &st) == 0
+					  ? "stale: its stamp is for other inputs or options, "
+					    "or its files changed"
+					  : "missing: no stamp (not run, interrupted or failed)");
+		}
+	if (b->units_missing)
+		return;
+	for (i = 0; i < b->ndevs; i++)
+		for (k = 0; k < b->devs[i]->nunits; k++) {
+			struct sx_batch_device *d = b->devs[i];
+			struct sx_batch_unit *u = d->units[k];
+			char dir[SX_BATCH_PATH_MAX];
+
+			if (u->resumed) {
+				snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
+				sx_batch__clean_tmp(dir);
+			}
+			finish(b, u, false, u->resumed);
+		}
+}
+
 int sx_batch_run(struct sx_batch *b)
 {
 	struct sx_batch_file **files = NULL;
@@ -1111,10 +1190,17 @@ int sx_batch_run(struct sx_batch *b)
 	unsigned threads = b->cfg.threads ? b->cfg.threads : sx_nproc();
 	int ret = 0;
 
+	if (b->cfg.shards) {
+		if (b->cfg.shard >= b->cfg.shards || b->cfg.shards > SX_BATCH_SHARDS_MAX)
+			return -EINVAL;
+		ret = sx_batch__assign(b, b->cfg.shards);
+		if (ret)
+			return ret;
+	}
 	atomic_store(&b->hashing, true);
 	sx_out_set_deferred(true);
 	for (i = 0; i < b->ndevs && !ret; i++)
-		for (k = 0; k < b->devs[i]->nfiles && !ret; k++)
+		for (k = 0; k < b->devs[i]->nfiles && !ret && device_ours(b, b->devs[i]); k++)
 			ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
 	if (ret) {
 		free(files);
@@ -1130,6 +1216,10 @@ int sx_batch_run(struct sx_batch *b)
 		return SX_E_STOPPED;
 	}
 
+	if (b->cfg.collect) {
+		collect(b);
+		goto out_free;
+	}
 	rn.work = sx_calloc_array(b->units_total + 1, sizeof(*rn.work));
 	rn.runs = sx_calloc_array(b->units_total + 1, sizeof(*rn.runs));
 	if (!rn.work || !rn.runs) {
@@ -1139,12 +1229,20 @@ int sx_batch_run(struct sx_batch *b)
 	for (i = 0; i < b->ndevs; i++) {
 		struct sx_batch_device *d = b->devs[i];
 
+		if (!device_ours(b, d)) {
+			b->units_other += d->nunits;
+			continue;
+		}
 		if (!d->cfg || !d->cfg->ipv4)
 			sx_batch__device_digest(d);
 		for (k = 0; k < d->nunits; k++) {
 			struct sx_batch_unit *u = d->units[k];
 			char dir[SX_BATCH_PATH_MAX];
 
+			if (!ours(b, u)) {
+				b->units_other++;
+				continue;
+			}
 			if (u->state) {
 				finish(b, u, false, false); /* failed at the scan */
 				continue;
@@ -1250,6 +1348,8 @@ void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
 	p->units_failed = atomic_load(&m->units_failed);
 	p->units_partial = atomic_load(&m->units_partial);
 	p->devices_failed = atomic_load(&m->devices_failed);
+	p->units_missing = b->units_missing;
+	p->units_other = b->units_other;
 	p->files = b->files_total;
 	p->files_done = atomic_load(&m->files_done);
 	p->bytes = b->bytes_total;
