@@ -13,6 +13,9 @@
 #     node failure) while a unit is being written (a rename held back by
 #     strace), its collect never run, then resubmitted: the same tree, and
 #     no temporary file left;
+#   - the running tasks of the array requeued mid-unit (scontrol requeue,
+#     what --requeue does after a node failure): they resume from the
+#     stamps, collect runs after them, and the tree is the same;
 #   - shards 0 and 2 of 3 only: collect exits 3 naming every unit of
 #     shard 1 (as --plan 3 gives them);
 #   - the map/reduce recipe on the firewall testbed's long captures (the
@@ -203,7 +206,8 @@ done
 cat >"$tmp/slow-sigex" <<EOF
 #!/bin/sh
 # sigex with its third rename held back 20 s: a unit being written; the
-# pid (strace's, then) in SIGEX_PIDS
+# pid (strace's, then) in SIGEX_PIDS.  A requeued task runs sigex as it is.
+[ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ] && exec "$sigex" "\$@"
 echo \$\$ >>"\$SIGEX_PIDS"
 exec strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
 	-e inject=rename,renameat,renameat2:delay_enter=20000000:when=3 "$sigex" "\$@"
@@ -265,6 +269,28 @@ cancel_mid_unit() {
 }
 cancel_mid_unit TERM
 cancel_mid_unit KILL
+
+# ---- the running tasks requeued mid-unit (scontrol requeue, as Slurm does
+# after a node failure with --requeue): they resume, and collect follows ----
+out=$tmp/q3
+read -r array collect < <(SIGEX=$tmp/slow-sigex SIGEX_PIDS=$out.pids "$slurm/submit.sh" -n 3 -c 1 \
+	-l "$out.logs" "$archive" "$out")
+for i in $(seq 600); do
+	[ -n "$(find "$out" -name '*.tmp.*' 2>/dev/null)" ] && break
+	sleep 0.1
+done
+running=$(squeue -h -t R -j "$array" -o %i | tr '\n' ',')
+scontrol requeue "${running%,}"
+wait_idle
+restarts=$(scontrol -o show job "$array" | grep -c 'Restarts=[1-9]')
+if [ -z "$running" ] || ! all_completed "$array" || ! all_completed "$collect"; then
+	fail "requeue: ${running%,} requeued; array $(states "$array" | tr '\n' ' '); collect $(states "$collect")"
+elif ! scontrol -o show job "$array" | grep -q 'Restarts=[1-9]'; then
+	fail "requeue: no task of $array was restarted"
+else
+	ok "requeue: ${running%,} requeued mid-unit, $restarts of 3 tasks restarted, collect $collect ran"
+	compare "requeued" "$out"
+fi
 
 # ---- a missing shard: collect exits 3 naming its units ----
 array=$(sbatch --parsable --array=0,2 -o "$tmp/miss-%a.log" "$slurm/sigex-shard.sbatch" \
