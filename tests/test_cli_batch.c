@@ -16,7 +16,8 @@
  *     events.csv (one event per label) and a manifest;
  *   - hostile names ("..", a newline, absolute paths, separators) are
  *     refused, reported, and nothing is written outside OUT;
- *   - a failing unit is reported and does not stop the others (exit 3);
+ *   - a failing unit is reported and does not stop the others (exit 3),
+ *     and leaves a failure record that collect reports from, as one run;
  *   - a device whose DHCP lease changed between units (hand-built captures)
  *     gets its address per unit through its MAC, inferred or from
  *     device.yaml, reported in summary.csv; within a unit, each capture its
@@ -1053,6 +1054,22 @@ Test(cli_batch, failed_unit_does_not_stop_the_others)
 	free(sum);
 	cr_assert(exists("out/good/on/.sigex-unit"));
 	cr_assert(!exists("out/bad/on/.sigex-unit"));
+	cr_assert(exists("out/bad/on/.sigex-failed"));
+
+	/* the same archive in two shards, then collect: the failed unit is
+	 * reported (exit 3) and summary.csv is the one above */
+	cr_assert_eq(sh(NULL, &err,
+			"export " EPOCH "; for K in 1 0; do '%s' batch arch -o sh --shard $K/2 -q "
+			"--units 2; rc=$?; [ $rc = 0 ] || [ $rc = 3 ] || exit 1; done",
+			SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(NULL, &err, EPOCH " '%s' batch arch -o sh --collect", SX_BINARY), 3, "%s",
+		     err);
+	cr_assert(strstr(err, "bad/on: failed:"), "%s", err);
+	cr_assert(!strstr(err, "missing"), "%s", err);
+	free(err);
+	assert_same_tree("out", "sh");
 }
 
 Test(cli_batch, hostile_names_are_refused_inside_out)

@@ -24,7 +24,8 @@
 #define SX_BATCH_PATH_MAX      4096 /* paths under OUT */
 #define SX_BATCH_DEFAULT_EVENT "default"
 #define SX_BATCH_STAMP	       ".sigex-unit"
-#define SX_BATCH_ADDRS_MAX     256 /* a unit's addresses as summary.csv lists them */
+#define SX_BATCH_FAILED_STAMP  ".sigex-failed" /* a unit that ran and failed */
+#define SX_BATCH_ADDRS_MAX     256	       /* a unit's addresses as summary.csv lists them */
 
 struct sx_batch_file {
 	char *path; /* as opened: relative to the root, or absolute */

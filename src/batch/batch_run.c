@@ -94,7 +94,11 @@
  * match, finishes each unit as a resumed one, so the devices' profile.yaml
  * and summary.csv come out as those of a one-machine run (a resumed run
  * writes the same bytes); when some do not match it names them and
- * finishes none, so nothing is written.
+ * finishes none, so nothing is written.  A unit that ran and failed (or was
+ * empty) leaves a failure record, SX_BATCH_FAILED_STAMP (the stamp's format
+ * with status failed or empty and no file), in every run: collect takes its
+ * outcome from it, so that summary.csv reports it as the run did; --resume
+ * never skips it, and the unit's next run removes it first.
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
@@ -272,8 +276,9 @@ static const char *state_word(int state)
 }
 
 /* Whether u's stamp in dir matches its key and its files are all there;
- * if so, u's outcome is filled from it. */
-static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
+ * if so, u's outcome is filled from it.  failed: its failure record
+ * (SX_BATCH_FAILED_STAMP: status failed or empty, no file) instead. */
+static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
 	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->addrs)] = "", mac[sizeof(u->mac)] = "";
@@ -286,7 +291,8 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	size_t nfiles = 0;
 	FILE *f;
 
-	sx_batch__fmt(path, sizeof(path), "%s/%s", dir, SX_BATCH_STAMP);
+	sx_batch__fmt(path, sizeof(path), "%s/%s", dir,
+		      failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -305,9 +311,11 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			key_ok = strcmp(line + 4, keyhex) == 0;
 			ok = key_ok;
 		} else if (sscanf(line, "status %31s", word) == 1) {
-			state = strcmp(word, "ok") == 0	       ? SX_BATCH_OK
-				: strcmp(word, "partial") == 0 ? SX_BATCH_PARTIAL
-							       : 0;
+			state = strcmp(word, failed ? "failed" : "ok") == 0
+				    ? (failed ? SX_BATCH_FAILED : SX_BATCH_OK)
+				: strcmp(word, failed ? "empty" : "partial") == 0
+				    ? (failed ? SX_BATCH_EMPTY : SX_BATCH_PARTIAL)
+				    : 0;
 			ok = state != 0;
 		} else if (strncmp(line, "note ", 5) == 0) {
 			sx_batch__fmt(note, sizeof(note), "%s", line + 5);
@@ -344,7 +352,7 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	if (ferror(f))
 		ok = false;
 	fclose(f);
-	if (!ok || !key_ok || !state || nfiles < 3)
+	if (!ok || !key_ok || !state || (failed ? nfiles != 0 : nfiles < 3))
 		return false;
 	u->state = state;
 	u->resumed = true;
@@ -365,8 +373,15 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	return true;
 }
 
-static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct stamp_file *files,
-		       size_t nfiles, char *msg, size_t msglen)
+static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
+{
+	return record_matches(u, dir, false);
+}
+
+/* The stamp (files: the unit's outputs), or with failed the failure
+ * record of a unit that ran and failed (no file). */
+static int write_record(struct sx_batch_unit *u, const char *dir, bool failed,
+			const struct stamp_file *files, size_t nfiles, char *msg, size_t msglen)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], note[SX_BATCH_MSG_MAX];
 	struct sx_out o;
@@ -374,7 +389,8 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 	size_t i;
 	int ret;
 
-	sx_batch__fmt(path, sizeof(path), "%s/%s", dir, SX_BATCH_STAMP);
+	sx_batch__fmt(path, sizeof(path), "%s/%s", dir,
+		      failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP);
 	hex(u->key, sizeof(u->key), keyhex);
 	sx_buf_init(&b);
 	sx_buf_printf(&b, "sigex-unit 1\nkey %s\nstatus %s\n", keyhex, state_word(u->state));
@@ -743,6 +759,9 @@ static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io
 	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r->dir, SX_BATCH_STAMP);
 	if (unlink(msg) != 0 && errno != ENOENT)
 		return set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
+	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r->dir, SX_BATCH_FAILED_STAMP);
+	if (unlink(msg) != 0 && errno != ENOENT)
+		return set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
 	sx_batch__clean_tmp(r->dir);
 	ret = configure(r, threads);
 	if (ret)
@@ -777,7 +796,7 @@ static void unit_end(struct unit_run *r, int ret)
 		 * once, then the stamp that vouches for them */
 		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
 		if (!ret)
-			ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
+			ret = write_record(u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
 		if (ret)
 			set_fail(u, SX_BATCH_FAILED, "%s", msg);
 	}
@@ -806,6 +825,30 @@ struct run {
 	atomic_uint mining;		 /* units between reading and stamp */
 };
 
+/* The failure record of a unit that ran and failed (or was empty), so that
+ * collect finds its outcome as a one-machine run reports it; a unit whose
+ * directory cannot be made or written is only logged. */
+static void failure_record(struct sx_batch *b, struct sx_batch_unit *u)
+{
+	char rel[2 * SX_BATCH_NAME_MAX + 2], dir[SX_BATCH_PATH_MAX], msg[SX_BATCH_MSG_MAX];
+	int ret;
+
+	if (u->dev->refused)
+		return;
+	snprintf(rel, sizeof(rel), "%s/%s", u->dev->name, u->event);
+	if (sx_batch__fmt(dir, sizeof(dir), "%s/%s", b->out, rel) ||
+	    strlen(dir) >= sizeof(dir) - 257)
+		return;
+	ret = sx_batch__mkdirs(b->out, rel);
+	if (!ret)
+		ret = write_record(u, dir, true, NULL, 0, msg, sizeof(msg));
+	else
+		sx_batch__fmt(msg, sizeof(msg), "cannot create %s: %s", dir, strerror(-ret));
+	if (ret)
+		sx_batch__log(b, SX_LOG_ERROR, "%s/%s: failure record: %s", u->dev->name, u->event,
+			      msg);
+}
+
 /*
  * Account for a unit done.  ran: by this run (failures not logged yet);
  * count: its captures were not read one by one (resumed, or failed before
@@ -815,6 +858,9 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 {
 	struct sx_batch_device *d = u->dev;
 
+	if (ran && (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_EMPTY) &&
+	    !sx_stop_requested())
+		failure_record(b, u);
 	if (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_PARTIAL ||
 	    u->state == SX_BATCH_EMPTY) {
 		if (u->state == SX_BATCH_FAILED)
@@ -1158,6 +1204,14 @@ static void collect(struct sx_batch *b)
 			snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
 			if (stamp_matches(u, dir))
 				continue;
+			if (record_matches(u, dir, true)) {
+				/* as the run that failed it reported it */
+				sx_batch__log(
+				    b, u->state == SX_BATCH_FAILED ? SX_LOG_ERROR : SX_LOG_WARN,
+				    "%s/%s: %s: %s", d->name, u->event, state_word(u->state),
+				    u->msg);
+				continue;
+			}
 			b->units_missing++;
 			sx_batch__fmt(stamp, sizeof(stamp), "%s/%s", dir, SX_BATCH_STAMP);
 			sx_batch__log(b, SX_LOG_ERROR, "%s/%s: %s", d->name, u->event,
@@ -1178,7 +1232,9 @@ static void collect(struct sx_batch *b)
 				snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
 				sx_batch__clean_tmp(dir);
 			}
-			finish(b, u, false, u->resumed);
+			finish(b, u, false,
+			       u->resumed || u->state == SX_BATCH_FAILED ||
+				   u->state == SX_BATCH_EMPTY);
 		}
 }
 
