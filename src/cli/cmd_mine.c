@@ -18,6 +18,11 @@
  * --mac, --ipv6, --gateway, --phone, --event and --stats are the main
  * job's; last-update is SOURCE_DATE_EPOCH's when set.
  *
+ * --names-from: the names tables of the flow runs (`sigex flows
+ * --names-out`, one per capture on a cluster) merged, sums and all, into
+ * the table one run over every capture would have built; each row's hosts
+ * and local names are then taken from it, as that run names them.
+ *
  * An input that cannot be read, or that turns out malformed half-way, is
  * left out whole (its units are discarded) and the run goes on: exit 3.
  * A unit given by two inputs is an error of the second one.
@@ -70,6 +75,10 @@ static const char usage_head[] =
     "                           inferred from the flows)\n"
     "      --event NAME         the profile's interaction name (default: the\n"
     "                           events file's label, else \"event\")\n"
+    "      --names-from FILE    name the addresses from the names the flow runs\n"
+    "                           learnt ('sigex flows --names-out'), merged as one\n"
+    "                           run over all their captures names them; repeated\n"
+    "                           for each file\n"
     "  -q, --quiet              no report on standard output, errors only\n";
 
 static const char usage_foot[] =
@@ -86,6 +95,7 @@ enum {
 	OPT_IPV6,
 	OPT_MAC,
 	OPT_EVENT,
+	OPT_NAMES_FROM,
 };
 
 static const enum sx_cli_opt shared[] = {SX_CLI_SUPPORT, SX_CLI_ALL_PORTS, SX_CLI_STATS,
@@ -101,6 +111,7 @@ static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"ipv6", required_argument, NULL, OPT_IPV6},
 				    {"mac", required_argument, NULL, OPT_MAC},
 				    {"event", required_argument, NULL, OPT_EVENT},
+				    {"names-from", required_argument, NULL, OPT_NAMES_FROM},
 				    {"quiet", no_argument, NULL, 'q'},
 				    {NULL, 0, NULL, 0}};
 
@@ -115,15 +126,39 @@ struct args {
 	char mac[SX_MAC_TEXT_MAX];
 	char last_update[64];
 	bool has_last_update;
+	const char **names_from; /* --names-from files */
+	int nnames_from;
 };
 
 /* Feed one CSV into the miner.  0 when read whole; else the input is
  * discarded and a message printed. */
-static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const char *path)
+/* The row's hosts and local names from names (as the flow stage names
+ * them, flow_spill.c), the buffers holding the address texts. */
+static void rename_row(const struct sx_names *names, struct sx_flow_row *row, char *dev,
+		       char *other, size_t bufsz)
+{
+	struct sx_addr da, oa;
+	const char *n;
+	uint16_t port;
+
+	sx_flow_rec_end(&row->rec, SX_SIDE_DEVICE, &da, &port);
+	sx_flow_rec_end(&row->rec, SX_SIDE_OTHER, &oa, &port);
+	n = sx_names_lookup(names, &da);
+	row->dev_host = n ? n : sx_addr_str(&da, dev, bufsz);
+	n = sx_names_lookup(names, &oa);
+	row->other_host = n ? n : sx_addr_str(&oa, other, bufsz);
+	n = sx_names_lookup_local(names, &da);
+	row->dev_local = n ? n : "";
+	n = sx_names_lookup_local(names, &oa);
+	row->other_local = n ? n : "";
+}
+
+static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const char *path,
+		      const struct sx_names *names)
 {
 	struct sx_flows_csv_reader *r = NULL;
 	struct sx_flow_row row;
-	char msg[512];
+	char msg[512], dev[64], other[64];
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f;
 	int ret;
@@ -141,6 +176,8 @@ static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const ch
 		ret = sx_flows_csv_next(r, &row, msg, sizeof(msg));
 		if (ret <= 0)
 			break;
+		if (names)
+			rename_row(names, &row, dev, other, sizeof(dev));
 		ret = sx_mine_add_row(m, set, src, &row);
 		if (ret == -EEXIST) {
 			snprintf(msg, sizeof(msg),
@@ -291,6 +328,9 @@ static int own_opt(void *ctx, int c, const char *arg)
 			return sx_cli_usage_error(cmd, "--event expects a name");
 		a->event = arg;
 		return 0;
+	case OPT_NAMES_FROM:
+		a->names_from[a->nnames_from++] = arg;
+		return 0;
 	case 'q':
 		a->quiet = true;
 		sx_log_set_level(SX_LOG_ERROR);
@@ -313,7 +353,9 @@ static int parse(int argc, char **argv, struct args *a)
 		a->in.v[a->in.n++] = argv[i];
 	if (a->in.n == 0)
 		return sx_cli_usage_error(cmd, "no flow CSV given");
-	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n) || sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg))
+	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n) ||
+	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg) ||
+	    sx_cli_inputs(cmd, "--names-from ", a->names_from, a->nnames_from))
 		return SX_EXIT_USAGE;
 	if (!a->device && (a->ipv4 || a->ipv6 || a->mac[0] || a->event || a->c.gateway ||
 			   a->c.phone || a->c.stats))
@@ -327,7 +369,8 @@ static int parse(int argc, char **argv, struct args *a)
 
 /* Every input into the miner; *failed when one was left out.  0 or
  * -ENOMEM. */
-static int read_inputs(const struct args *a, struct sx_mine *m, bool *failed)
+static int read_inputs(const struct args *a, struct sx_mine *m, const struct sx_names *names,
+		       bool *failed)
 {
 	int i, ret;
 
@@ -336,7 +379,7 @@ static int read_inputs(const struct args *a, struct sx_mine *m, bool *failed)
 		bool bg = i >= a->in.n;
 
 		ret = read_input(m, bg ? SX_MINE_BACKGROUND : SX_MINE_EVENT, i,
-				 bg ? a->in.bg[i - a->in.n] : a->in.v[i]);
+				 bg ? a->in.bg[i - a->in.n] : a->in.v[i], names);
 		if (ret == -ENOMEM)
 			return ret;
 		*failed |= ret != 0;
@@ -373,6 +416,26 @@ out_report:
 	return exit_code;
 }
 
+/* The --names-from files merged into one finished table.  0 or -1
+ * (logged). */
+static int load_names(const struct args *a, struct sx_names **out)
+{
+	char msg[512];
+	int i;
+
+	if (sx_names_new(out)) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < a->nnames_from; i++)
+		if (sx_names_load_saved(*out, a->names_from[i], msg, sizeof(msg))) {
+			sx_log(SX_LOG_ERROR, "--names-from %s", msg);
+			return -1;
+		}
+	sx_names_finish(*out);
+	return 0;
+}
+
 static int run(const struct args *a)
 {
 	struct sx_mine_cfg cfg = {.support = a->c.support,
@@ -380,6 +443,7 @@ static int run(const struct args *a)
 				  .nthreads = a->c.jobs ? a->c.jobs : sx_nproc()};
 	struct sx_emit_opts eo = {.all_ports = a->c.all_ports};
 	struct sx_mine_result *res = NULL;
+	struct sx_names *names = NULL;
 	struct sx_mine *m = NULL;
 	bool failed_input;
 	char msg[512];
@@ -390,7 +454,12 @@ static int run(const struct args *a)
 		sx_log(SX_LOG_ERROR, "%s", sx_strerror(ret));
 		return SX_EXIT_FAILURE;
 	}
-	if (read_inputs(a, m, &failed_input))
+	if (a->nnames_from) {
+		ret = load_names(a, &names);
+		if (ret)
+			goto out_free;
+	}
+	if (read_inputs(a, m, names, &failed_input))
 		goto out_free;
 	if (!sx_mine_noccs(m)) {
 		sx_log(SX_LOG_ERROR, "no occurrence to mine: no flow could be read");
@@ -410,6 +479,7 @@ static int run(const struct args *a)
 	if (exit_code == SX_EXIT_OK && failed_input)
 		exit_code = SX_EXIT_PARTIAL;
 out_free:
+	sx_names_free(names);
 	sx_mine_result_free(res);
 	sx_mine_free(m);
 	return exit_code;
@@ -422,7 +492,8 @@ int sx_cmd_mine(int argc, char **argv)
 
 	a.in.v = calloc((size_t)argc + 1, sizeof(*a.in.v));
 	a.in.bg = calloc((size_t)argc + 1, sizeof(*a.in.bg));
-	if (!a.in.v || !a.in.bg) {
+	a.names_from = calloc((size_t)argc + 1, sizeof(*a.names_from));
+	if (!a.in.v || !a.in.bg || !a.names_from) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
 	}
@@ -434,5 +505,6 @@ int sx_cmd_mine(int argc, char **argv)
 out_free:
 	free(a.in.v);
 	free(a.in.bg);
+	free(a.names_from);
 	return ret;
 }
