@@ -19,9 +19,11 @@
 #   - shards 0 and 2 of 3 only: collect exits 3 naming every unit of
 #     shard 1 (as --plan 3 gives them);
 #   - the map/reduce recipe on the firewall testbed's long captures (the
-#     TP-Link plug's own capture point in its three runs, eval/latency):
-#     `sigex flows` per capture as array tasks, then `sigex mine --device`,
-#     equal the main job's pattern.txt, signatures.yaml and profile.yaml.
+#     TP-Link plug's own capture point in its three runs, eval/latency), and
+#     on IoT Sentinel's D-LinkCam (20 captures, its cloud server named
+#     across them): `sigex flows --names-out` per capture as array tasks,
+#     then `sigex mine --names-from ... --device`, equal the main job's
+#     pattern.txt, signatures.yaml and profile.yaml (the batch unit's).
 # Nothing is skipped: missing Slurm, munge, strace, root or corpora fail the
 # check, naming them.  The daemons are stopped by their pid files on any
 # exit, and the folder removed.  Prints one line per check and a SUMMARY.
@@ -312,28 +314,41 @@ else
 fi
 
 # ---- map/reduce: sigex flows per capture, then sigex mine --device ----
-root=$testbed/tplink-plug
-caps="no-firewall/wlan2.4.pcap base-firewall/wlan2.4.pcap my-firewall/wlan2.4.pcap"
-printf '%s\n' $caps >"$tmp/captures.txt"
-(cd "$root" && "$sigex" extract tplink-plug 192.168.1.135 $caps --mac 50:c7:bf:ed:0a:54 -q \
-	-o "$tmp/main") || die "the main job on the testbed failed"
-read -r map reduce < <("$slurm/submit-mapreduce.sh" -c 1 -l "$tmp/logsmr" "$root" \
-	"$tmp/captures.txt" "$tmp/mr" -- --device tplink-plug --ipv4 192.168.1.135 \
-	--mac 50:c7:bf:ed:0a:54)
-wait_idle
-if ! all_completed "$map" || ! all_completed "$reduce"; then
-	fail "map/reduce: map $(states "$map" | tr '\n' ' '); reduce $(states "$reduce")"
-else
-	bad=
+# $1 what, $2 ROOT, $3 the list, $4 the reference's directory, then mine's
+# options: the reduce's three files must be the reference's
+mapreduce() {
+	local what=$1 root=$2 list=$3 ref=$4 out=$tmp/mr-$1 map reduce bad= f
+	shift 4
+	read -r map reduce < <("$slurm/submit-mapreduce.sh" -c 1 -l "$out.logs" "$root" "$list" \
+		"$out" -- "$@")
+	wait_idle
+	if ! all_completed "$map" || ! all_completed "$reduce"; then
+		fail "map/reduce ($what): map $(states "$map" | tr '\n' ' '); reduce $(states "$reduce")"
+		return
+	fi
 	for f in pattern.txt signatures.yaml profile.yaml; do
-		cmp -s "$tmp/main/$f" "$tmp/mr/$f" || bad="$bad $f"
+		cmp -s "$ref/$f" "$out/$f" || bad="$bad $f"
 	done
 	if [ -n "$bad" ]; then
-		fail "map/reduce: differs from the main job:$bad"
+		fail "map/reduce ($what): differs from the main job:$bad"
 	else
-		ok "map/reduce: $(ls "$tmp/mr.flows" | wc -l) flows tasks then mine ($map, $reduce): the main job's three files"
+		ok "map/reduce ($what): $(ls "$out.flows"/*.csv | wc -l) flows tasks then mine ($map, $reduce): the main job's three files"
 	fi
-fi
+}
+# the firewall testbed's TP-Link plug: its own capture point in its three runs
+caps="no-firewall/wlan2.4.pcap base-firewall/wlan2.4.pcap my-firewall/wlan2.4.pcap"
+printf '%s\n' $caps >"$tmp/testbed.txt"
+(cd "$testbed/tplink-plug" && "$sigex" extract tplink-plug 192.168.1.135 $caps \
+	--mac 50:c7:bf:ed:0a:54 -q -o "$tmp/main") || die "the main job on the testbed failed"
+mapreduce testbed "$testbed/tplink-plug" "$tmp/testbed.txt" "$tmp/main" --device tplink-plug \
+	--ipv4 192.168.1.135 --mac 50:c7:bf:ed:0a:54
+# IoT Sentinel's D-LinkCam, whose cloud server is named across its captures:
+# the batch unit is the reference
+(cd "$archive" && ls D-LinkCam/*.pcap) >"$tmp/dlinkcam.txt"
+mapreduce D-LinkCam "$archive" "$tmp/dlinkcam.txt" "$tmp/one/D-LinkCam/default" \
+	--device D-LinkCam --event default \
+	--ipv4 "$(awk -F, '$1 == "D-LinkCam" { print $8 }' "$tmp/one/summary.csv")" \
+	--mac "$(awk -F, '$1 == "D-LinkCam" { print $9 }' "$tmp/one/summary.csv")"
 
 if [ "$fails" = 0 ]; then
 	echo "SUMMARY: check_slurm: every check passed"
