@@ -109,7 +109,8 @@ test)
 	#    capture of ../shared/corpora: test_cli_corpus, test_flows_e2e), less
 	#    the tshark field cross-check, which only compares text, and the
 	#    firewall gate, which checks the profiles' text with the firewall's
-	#    own tools (step 3 runs it).
+	#    own tools, and the Slurm check, which drives the job scripts and
+	#    compares trees (step 3 runs both).
 	echo "setup: configuring (build-asan)"
 	cmake -S . -B build-asan -DBUILD_TESTING=ON -DSX_WERROR=ON -DSX_ASAN=ON \
 		-DSX_REQUIRE_CORPORA=ON >/dev/null
@@ -119,7 +120,7 @@ test)
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
-		ctest --test-dir build-asan -j2 -E 'test_cli_tshark|check_firewall' --output-on-failure
+		ctest --test-dir build-asan -j2 -E 'test_cli_tshark|check_firewall|check_slurm' --output-on-failure
 	# 2. ThreadSanitizer: the threaded flow-table tests and the multi-table
 	#    reader pool (Criterion cannot start under TSan; these tests have
 	#    their own runner there), then sigex

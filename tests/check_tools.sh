@@ -40,7 +40,10 @@ declare -A pkg=(
 	[tshark]=tshark [capinfos]=wireshark-common [editcap]=wireshark-common
 	[mergecap]=wireshark-common
 	[python3]=python3-yaml
-	[sbatch]=slurm-wlm [srun]=slurm-wlm [munge]=munge
+	[sbatch]=slurm-wlm [srun]=slurm-wlm [munge]=munge [munged]=munge
+	[slurmctld]=slurm-wlm [slurmd]=slurm-wlm [scontrol]=slurm-wlm [squeue]=slurm-wlm
+	[scancel]=slurm-wlm [sinfo]=slurm-wlm [strace]=strace [hostname]=base [id]=coreutils
+	[kill]=base
 	[valgrind]=valgrind [time]=time [git]=git
 	[ndpiReader]=optional # bench/run's peer, run only when present
 )

@@ -16,13 +16,21 @@
  *     events.csv (one event per label) and a manifest;
  *   - hostile names ("..", a newline, absolute paths, separators) are
  *     refused, reported, and nothing is written outside OUT;
- *   - a failing unit is reported and does not stop the others (exit 3);
+ *   - a failing unit is reported and does not stop the others (exit 3),
+ *     and leaves a failure record that collect reports from, as one run;
  *   - a device whose DHCP lease changed between units (hand-built captures)
  *     gets its address per unit through its MAC, inferred or from
  *     device.yaml, reported in summary.csv; within a unit, each capture its
  *     own, mined as one device (full support); without a MAC identity it
  *     still fails with the message it always had.  EdnetCam1 (IoT Sentinel)
- *     is such a device, run with and without its MAC in device.yaml.
+ *     is such a device, run with and without its MAC in device.yaml;
+ *   - cli_shard: the shards of --shard K/N, run in any order or at once,
+ *     then --collect, give the tree of one run (N = 1, 3, 7); a shard stamps
+ *     exactly its planned units; --plan is balanced and the same for a copy
+ *     of the archive elsewhere; collect names missing and stale units and
+ *     writes nothing; `sigex mine --device` over per-capture flow CSVs
+ *     (and their names tables) writes a unit's (and the main job's, on the
+ *     firewall testbed's long captures) three files byte for byte.
  * Tests needing the shared corpora or the generated demo corpus are skipped,
  * saying why, when those are missing.
  */
@@ -1059,6 +1067,22 @@ Test(cli_batch, failed_unit_does_not_stop_the_others)
 	free(sum);
 	cr_assert(exists("out/good/on/.sigex-unit"));
 	cr_assert(!exists("out/bad/on/.sigex-unit"));
+	cr_assert(exists("out/bad/on/.sigex-failed"));
+
+	/* the same archive in two shards, then collect: the failed unit is
+	 * reported (exit 3) and summary.csv is the one above */
+	cr_assert_eq(sh(NULL, &err,
+			"export " EPOCH "; for K in 1 0; do '%s' batch arch -o sh --shard $K/2 -q "
+			"--units 2; rc=$?; [ $rc = 0 ] || [ $rc = 3 ] || exit 1; done",
+			SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(NULL, &err, EPOCH " '%s' batch arch -o sh --collect", SX_BINARY), 3, "%s",
+		     err);
+	cr_assert(strstr(err, "bad/on: failed:"), "%s", err);
+	cr_assert(!strstr(err, "missing"), "%s", err);
+	free(err);
+	assert_same_tree("out", "sh");
 }
 
 Test(cli_batch, hostile_names_are_refused_inside_out)
@@ -1145,4 +1169,283 @@ Test(cli_batch, quiet_prints_nothing_on_success)
 	free(out);
 	free(err);
 	cr_assert(exists("out/plug/default/pattern.txt"));
+}
+
+/* ---- shards (--plan, --shard, --collect) and the reduce (mine --device) ---- */
+
+TestSuite(cli_shard, .init = setup, .fini = teardown, .timeout = 600);
+
+/* The shards of n, run by the shell loop `for K in ORDER` (background:
+ * all at once, as GNU parallel would), then collect into out: exit 0. */
+static void shards_then_collect(const char *out, unsigned n, const char *order, bool background)
+{
+	char *err = NULL;
+
+	cr_assert_eq(sh(NULL, &err,
+			"export " EPOCH "; for K in %s; do '%s' batch arch -o %s --shard $K/%u "
+			"--resume -j 2 -q %s done; wait",
+			order, SX_BINARY, out, n, background ? "&" : "|| exit 1;"),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(NULL, &err, EPOCH " '%s' batch arch -o %s --collect -q", SX_BINARY, out), 0,
+		     "%s", err);
+	free(err);
+}
+
+Test(cli_shard, shards_in_any_order_then_collect_give_the_one_machine_tree)
+{
+	char *err = NULL, *out = NULL;
+
+	iot_archive("arch");
+	cr_assert_eq(batch(NULL, &err, "arch -o one -q"), 0, "%s", err);
+	free(err);
+	shards_then_collect("s1", 1, "0", false);
+	shards_then_collect("s3", 3, "0 1 2", true);
+	shards_then_collect("s7", 7, "6 4 2 0 5 3 1", false);
+	assert_same_tree("one", "s1");
+	assert_same_tree("one", "s3");
+	assert_same_tree("one", "s7");
+	assert_no_tmp("s3");
+	cr_assert_eq(sh(&out, &err, "'%s' check one s7", SX_BINARY), 0, "%s%s", out, err);
+	cr_assert(strstr(out, "agree: 23 signatures"), "%s", out);
+	free(out);
+	free(err);
+}
+
+Test(cli_shard, a_shard_runs_exactly_its_planned_units)
+{
+	char *err = NULL, *out = NULL;
+
+	iot_archive("arch");
+	/* the units shard 1 of 3 stamped are those the plan gives it */
+	cr_assert_eq(sh(NULL, &err,
+			EPOCH " '%s' batch arch -o out --shard 1/3 -q && '%s' batch arch --plan 3 "
+			      ">plan.csv",
+			SX_BINARY, SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(
+	    sh(&out, &err,
+	       "awk -F, 'NR > 1 && $1 == 1 { print $2 \"/\" $3 }' plan.csv | sort >want && "
+	       "(cd out && find . -name .sigex-unit | sed 's|^\\./||; s|/\\.sigex-unit$||' | "
+	       "sort) >got && diff want got && wc -l <got"),
+	    0, "%s%s", out, err);
+	cr_assert(atoi(out) >= 1, "%s", out);
+	free(out);
+	free(err);
+	/* a shard writes neither summary.csv nor a device's profile.yaml */
+	cr_assert(!exists("out/summary.csv"));
+	cr_assert_eq(sh(&out, NULL, "find out -mindepth 2 -maxdepth 2 -name profile.yaml"), 0);
+	cr_assert_str_eq(out, "");
+	free(out);
+}
+
+Test(cli_shard, plan_is_balanced_and_the_same_for_a_copy_elsewhere)
+{
+	char *err = NULL, *out = NULL;
+
+	iot_archive("arch");
+	cr_assert_eq(sh(NULL, &err, "cp -rL arch copy && touch copy/*/* && mkdir d && mv copy d/"),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(NULL, &err,
+			"'%s' batch arch --plan 7 >p1 && cd d && '%s' batch copy --plan 7 >../p2",
+			SX_BINARY, SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(&out, NULL, "diff p1 p2"), 0, "%s", out);
+	free(out);
+	/* one row per unit; longest-processing-time bound: no shard holds more
+	 * than the mean plus the largest unit, and every shard gets a unit */
+	cr_assert_eq(
+	    sh(&out, &err,
+	       "awk -F, 'NR == 1 { if ($0 != \"shard,device,event,captures,bytes\") "
+	       "exit 1; next } { n++; load[$1] += $5; tot += $5; if ($5 > big) big = $5 } "
+	       "END { for (k = 0; k < 7; k++) if (!(k in load) || load[k] > tot / 7 + big) "
+	       "exit 2; print n }' p1"),
+	    0, "%s%s", out, err);
+	cr_assert_eq(atoi(out), IOT_DEVICES, "%s", out);
+	free(out);
+	free(err);
+	/* more shards than units: the others are empty, and run nothing */
+	cr_assert_eq(
+	    sh(&out, &err, "'%s' batch arch --plan 40 | cut -d, -f1 | sort -u | wc -l", SX_BINARY),
+	    0, "%s", err);
+	cr_assert_eq(atoi(out), IOT_DEVICES + 1, "%s", out); /* the header too */
+	free(out);
+	free(err);
+	cr_assert_eq(sh(NULL, &err, EPOCH " '%s' batch arch -o e --shard 39/40 -q", SX_BINARY), 0,
+		     "%s", err);
+	free(err);
+	cr_assert_eq(stamps("e"), 0);
+}
+
+Test(cli_shard, collect_names_the_missing_and_stale_units_and_writes_nothing)
+{
+	char *err = NULL, *out = NULL, *want = NULL, *p, *line;
+	size_t nwant;
+
+	iot_archive("arch");
+	cr_assert_eq(sh(NULL, &err,
+			"export " EPOCH "; for K in 0 2; do '%s' batch arch -o out --shard $K/3 -q "
+			"|| exit 1; done",
+			SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(NULL, &err, EPOCH " '%s' batch arch -o out --collect -q", SX_BINARY), 3,
+		     "%s", err);
+	/* every unit of shard 1 is named, no other */
+	cr_assert_eq(sh(&want, NULL,
+			"'%s' batch arch --plan 3 | awk -F, 'NR > 1 && $1 == 1 { print $2 \"/\" "
+			"$3 }'",
+			SX_BINARY),
+		     0);
+	nwant = sx_tt_lines(want);
+	cr_assert(nwant >= 1);
+	/* a line per unit, and the last one */
+	cr_assert_eq(sx_tt_lines(err), nwant + 1, "%s", err);
+	for (p = want; (line = strtok(p, "\n")); p = NULL) {
+		char *named;
+
+		cr_assert(asprintf(&named, "%s: missing: no stamp", line) > 0);
+		cr_expect(strstr(err, named), "%s not named: %s", line, err);
+		free(named);
+	}
+	cr_assert(strstr(err, "units have no matching stamp"), "%s", err);
+	free(want);
+	free(err);
+	cr_assert(!exists("out/summary.csv"));
+	cr_assert_eq(sh(&out, NULL, "find out -mindepth 2 -maxdepth 2 -name profile.yaml"), 0);
+	cr_assert_str_eq(out, "", "device profiles written: %s", out);
+	free(out);
+
+	/* the last shard, then collect: done; with other options the stamps
+	 * are stale */
+	cr_assert_eq(sh(NULL, &err,
+			EPOCH " '%s' batch arch -o out --shard 1/3 -q && " EPOCH
+			      " '%s' batch arch -o out --collect -q",
+			SX_BINARY, SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert(exists("out/summary.csv"));
+	cr_assert(exists("out/Aria/profile.yaml"));
+	cr_assert_eq(
+	    sh(NULL, &err, EPOCH " '%s' batch arch -o out --collect --support 0.5 -q", SX_BINARY),
+	    3, "%s", err);
+	cr_assert(strstr(err, "Aria/default: stale"), "%s", err);
+	free(err);
+}
+
+Test(cli_shard, usage_errors)
+{
+	static const struct usage_case cases[] = {
+	    {"d --shard 3/3", "--shard expects K/N"},
+	    {"d --shard 0/0", "--shard expects K/N"},
+	    {"d --shard 1", "--shard expects K/N"},
+	    {"d --shard a/2", "--shard expects K/N"},
+	    {"d --shard 0/2 --collect", "give one"},
+	    {"d --plan 0", "--plan expects"},
+	    {"d --plan 2 -o x", "--plan writes nothing"},
+	    {"d --plan 2 --collect", "--plan writes nothing"},
+	};
+	size_t i;
+
+	cr_assert_eq(sh(NULL, NULL, "mkdir d"), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *err = NULL;
+
+		cr_expect_eq(batch(NULL, &err, cases[i].args), 2, "[%s]: %s", cases[i].args, err);
+		cr_expect(err && strstr(err, cases[i].msg), "[%s]: %s", cases[i].args, err);
+		free(err);
+	}
+	cr_assert(!exists("x"));
+}
+
+/* The map/reduce of a unit: `sigex flows` on each capture alone (from the
+ * archive's root) with --names-out, then `sigex mine --device` over the
+ * CSVs with --names-from each table, writes the unit's three files byte
+ * for byte.  D-LinkCam's cloud server has several names across its
+ * captures: without the merged tables it would be named otherwise. */
+Test(cli_shard, mine_with_the_device_writes_the_units_files)
+{
+	static const char *const devices[] = {"Aria", "D-LinkCam", "EdimaxCam2"};
+	char *err = NULL;
+	size_t i;
+
+	iot_archive("arch");
+	cr_assert_eq(batch(NULL, &err, "arch -o one -q"), 0, "%s", err);
+	free(err);
+	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		const char *d = devices[i];
+
+		cr_assert_eq(
+		    sh(NULL, &err,
+		       "mkdir -p csv/%s && cd arch && for f in %s/*.pcap; do '%s' flows -q \"$f\" "
+		       "-o \"../csv/$f.csv\" --names-out \"../csv/$f.names\" || exit 1; done && "
+		       "cd .. && ip=$(awk -F, '$1 == \"%s\" { print $8 }' one/summary.csv) && "
+		       "mac=$(awk -F, '$1 == \"%s\" { print $9 }' one/summary.csv) && "
+		       "names=$(for f in csv/%s/*.names; do printf -- '--names-from %%s ' $f; "
+		       "done) "
+		       "&& " EPOCH " '%s' mine -q csv/%s/*.csv $names --device %s --ipv4 $ip "
+		       "--mac $mac --event default -o red/%s && "
+		       "for f in pattern.txt signatures.yaml profile.yaml; do "
+		       "cmp red/%s/$f one/%s/default/$f >&2 || exit 1; done",
+		       d, d, SX_BINARY, d, d, d, SX_BINARY, d, d, d, d, d),
+		    0, "%s: %s", d, err);
+		free(err);
+	}
+}
+
+#define TESTBED SX_SHARED_CORPORA "/smart-home-network-security+smart-home-firewall/eval/latency"
+
+/* The map/reduce of one event over long captures (the firewall testbed's
+ * TP-Link plug, its own capture point in the three runs): `sigex flows`
+ * per capture, then `sigex mine --device`, equal the main job's files. */
+Test(cli_shard, mine_reduce_of_long_captures_equals_the_main_job)
+{
+	char *err = NULL;
+	struct stat st;
+
+	if (stat(TESTBED "/tplink-plug", &st) != 0)
+		sx_tt_skip_missing("firewall testbed captures missing (%s)", TESTBED);
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       "export " EPOCH "; here=$PWD && cd '%s/tplink-plug' && "
+	       "caps='no-firewall/wlan2.4.pcap base-firewall/wlan2.4.pcap "
+	       "my-firewall/wlan2.4.pcap' "
+	       "&& '%s' extract tplink-plug 192.168.1.135 $caps --mac 50:c7:bf:ed:0a:54 -q "
+	       "-o $here/main && i=0 && for c in $caps; do i=$((i + 1)); '%s' flows -q $c "
+	       "-o $here/f$i.csv || exit 1; done && cd $here && '%s' mine -q f1.csv f2.csv "
+	       "f3.csv --device tplink-plug --ipv4 192.168.1.135 --mac 50:C7:BF:ED:0A:54 -o red && "
+	       "for f in pattern.txt signatures.yaml profile.yaml; do cmp main/$f red/$f || "
+	       "exit 1; done",
+	       TESTBED, SX_BINARY, SX_BINARY, SX_BINARY),
+	    0, "%s", err);
+	free(err);
+}
+
+Test(cli_shard, mine_device_usage_errors)
+{
+	static const struct usage_case cases[] = {
+	    {"f.csv --ipv4 10.0.0.1", "give --device too"},
+	    {"f.csv --mac 00:11:22:33:44:55", "give --device too"},
+	    {"f.csv --stats", "give --device too"},
+	    {"f.csv --device plug", "--device needs --ipv4"},
+	    {"f.csv --device plug --ipv4 10.0.0", "--ipv4 expects"},
+	    {"f.csv --device plug --ipv4 10.0.0.1 --mac 00:11", "--mac expects"},
+	    {"f.csv --device plug --ipv4 10.0.0.1 --ipv6 10.0.0.1", "--ipv6 expects"},
+	    {"f.csv --names-from nowhere.names", "--names-from \"nowhere.names\""},
+	};
+	size_t i;
+
+	cr_assert_eq(sh(NULL, NULL, "touch f.csv"), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *err = NULL;
+
+		cr_expect_eq(sh(NULL, &err, "'%s' mine %s -o out", SX_BINARY, cases[i].args), 2,
+			     "[%s]: %s", cases[i].args, err);
+		cr_expect(err && strstr(err, cases[i].msg), "[%s]: %s", cases[i].args, err);
+		free(err);
+	}
+	cr_assert(!exists("out"));
 }

@@ -645,3 +645,71 @@ Test(ingest_names, seed_names_are_escaped)
 	unlink(p);
 	free(p);
 }
+
+/* Save the names a learner fed into a fresh table (one run), then the
+ * tables of two runs saved and loaded into one: their counts add up, so the
+ * merged table picks what one run over both picks (the map/reduce of
+ * `sigex flows --names-out` and `sigex mine --names-from`). */
+static char *saved_table(const char *name, struct sx_pkt **pkts, size_t n)
+{
+	struct sx_names *t = table_of(pkts, n);
+	char *path = sx_tt_path(dir, name);
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(sx_names_save(t, f), 0);
+	cr_assert_eq(fclose(f), 0);
+	sx_names_free(t);
+	return path;
+}
+
+Test(ingest_names, saved_tables_merge_as_one_run)
+{
+	struct sx_pkt *p[6];
+	struct sx_names *one, *merged;
+	char *a, *b, msg[256];
+
+	/* run a: 10.3.0.1 twice as x-one, once as y-two; run b: y-two twice:
+	 * over both, y-two (3) beats x-one (2), which each run alone would
+	 * not say the same of */
+	p[0] = dns_response(SX_P_DNS, "x-one.example", 1);
+	add_rr(p[0], SX_DNS_AN, "x-one.example", 1, "10.3.0.1");
+	p[1] = dns_response(SX_P_DNS, "x-one.example", 1);
+	add_rr(p[1], SX_DNS_AN, "x-one.example", 1, "10.3.0.1");
+	p[2] = dns_response(SX_P_DNS, "y-two.example", 1);
+	add_rr(p[2], SX_DNS_AN, "y-two.example", 1, "10.3.0.1");
+	p[3] = dns_response(SX_P_DNS, "y-two.example", 1);
+	add_rr(p[3], SX_DNS_AN, "y-two.example", 1, "10.3.0.1");
+	p[4] = dns_response(SX_P_DNS, "y-two.example", 1);
+	add_rr(p[4], SX_DNS_AN, "y-two.example", 1, "10.3.0.1");
+	p[5] = dns_response(SX_P_MDNS, "cam.local", 1);
+	add_rr(p[5], SX_DNS_AN, "cam.local", 1, "2001:db8::7");
+	a = saved_table("a.names", p, 3);
+	b = saved_table("b.names", p + 3, 3);
+	one = table_of(p, 6);
+	assert_name(one, "10.3.0.1", "y-two.example");
+
+	cr_assert_eq(sx_names_new(&merged), 0);
+	cr_assert_eq(sx_names_load_saved(merged, a, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(sx_names_load_saved(merged, b, msg, sizeof(msg)), 0, "%s", msg);
+	sx_names_finish(merged);
+	assert_name(merged, "10.3.0.1", "y-two.example");
+	assert_local(merged, "2001:db8::7", "cam.local");
+	sx_names_free(merged);
+	sx_names_free(one);
+
+	/* not a names file: refused, naming the line */
+	cr_assert_eq(sx_tt_write(b, "sigex-names 1\n10.0.0.1 9 1 x\n", 29), 0);
+	cr_assert_eq(sx_names_new(&merged), 0);
+	cr_assert_eq(sx_names_load_saved(merged, b, msg, sizeof(msg)), SX_E_FORMAT);
+	cr_assert(strstr(msg, ":2: expected"), "%s", msg);
+	cr_assert_eq(sx_tt_write(b, "10.0.0.1 example\n", 17), 0);
+	cr_assert_eq(sx_names_load_saved(merged, b, msg, sizeof(msg)), SX_E_FORMAT);
+	cr_assert(strstr(msg, "not a names file"), "%s", msg);
+	sx_names_free(merged);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+	free_pkts(p, 6);
+}

@@ -7,7 +7,10 @@
  *   sx_batch_new(&cfg, &b);                   OUT must exist; cwd is the root
  *   sx_batch_scan_archive(b) or               ROOT/<device>/<event>/<captures>,
  *   sx_batch_scan_manifest(b, manifest);      ROOT/<device>/<captures>, or a manifest
+ *   [sx_batch_plan(b, n, &rows, &nrows);]     the split into n shards
  *   sx_batch_run(b);                          hash, resume check, units, profiles
+ *                                             (cfg.shards: one shard's units;
+ *                                             cfg.collect: stamps, profiles)
  *   sx_batch_write_summary(b);                OUT/summary.csv
  *   sx_batch_free(b);
  *
@@ -192,6 +195,16 @@ struct sx_batch_cfg {
 			* some time is relative) */
 	bool validate; /* held-out validation of each unit (sx_extract_validate) */
 	bool no_csv;   /* no per-capture flow CSVs in the units */
+	/* sharding (a cluster's job array, sx_batch_plan()): with shards > 0,
+	 * only the units of shard (0 .. shards - 1) run, and neither the
+	 * devices' profile.yaml nor summary.csv is written (collect does) */
+	unsigned shard, shards;
+	/* collect: run nothing; every unit must have a matching stamp (as
+	 * --resume checks it), then the devices' profile.yaml are written
+	 * and the caller writes summary.csv; units without one are counted in
+	 * sx_batch_progress.units_missing, named by the log, and then nothing
+	 * is written */
+	bool collect;
 	uint64_t seed;
 	const char *last_update; /* profile.yaml's last-update, NULL: the time */
 	sx_batch_log_fn log;	 /* messages (errors, inferences); NULL: sx_log() */
@@ -234,6 +247,27 @@ int sx_batch_scan_manifest(struct sx_batch *b, const struct sx_batch_manifest *m
  */
 int sx_batch_run(struct sx_batch *b);
 
+/*
+ * sx_batch_plan - after the scan, split the archive's units into n shards
+ * (1 <= n <= SX_BATCH_SHARDS_MAX) balanced by input bytes: units largest
+ * first (ties: device then event name) each onto the shard with the
+ * fewest bytes so far (ties: the lowest number).  A function of the units'
+ * names and their captures' sizes only, so the same on every machine and
+ * wherever the archive lives.  *rows (malloc'd, strings borrowed from b,
+ * valid until sx_batch_free()) gets one row per unit, by shard then device
+ * and event; *nrows their number.  0, -EINVAL (n), -ENOMEM.
+ */
+#define SX_BATCH_SHARDS_MAX 100000
+
+struct sx_batch_plan_row {
+	unsigned shard; /* 0 .. n - 1 */
+	const char *device, *event;
+	size_t captures; /* the event's captures (and the device's background) */
+	uint64_t bytes;
+};
+
+int sx_batch_plan(struct sx_batch *b, unsigned n, struct sx_batch_plan_row **rows, size_t *nrows);
+
 /* OUT/summary.csv, atomically, also after a stop request (units then
  * "interrupted" when begun, "not-run" when not).  0 or -errno (logged). */
 int sx_batch_write_summary(struct sx_batch *b);
@@ -243,6 +277,8 @@ int sx_batch_write_summary(struct sx_batch *b);
 struct sx_batch_progress {
 	uint64_t units, units_done, units_skipped, units_failed, units_partial;
 	uint64_t devices_failed; /* device profile.yaml that could not be written */
+	uint64_t units_missing;	 /* collect: units without a matching stamp */
+	uint64_t units_other;	 /* sharding: units of the other shards */
 	uint64_t files, files_done;
 	uint64_t bytes, bytes_done, bytes_skipped;
 	unsigned running;

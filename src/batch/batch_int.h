@@ -24,7 +24,8 @@
 #define SX_BATCH_PATH_MAX      4096 /* paths under OUT */
 #define SX_BATCH_DEFAULT_EVENT "default"
 #define SX_BATCH_STAMP	       ".sigex-unit"
-#define SX_BATCH_ADDRS_MAX     256 /* a unit's addresses as summary.csv lists them */
+#define SX_BATCH_FAILED_STAMP  ".sigex-failed" /* a unit that ran and failed */
+#define SX_BATCH_ADDRS_MAX     256	       /* a unit's addresses as summary.csv lists them */
 
 struct sx_batch_file {
 	char *path; /* as opened: relative to the root, or absolute */
@@ -61,6 +62,7 @@ struct sx_batch_unit {
 	struct sx_batch_opts opts; /* effective: command line < device < event */
 	uint64_t bytes;
 	uint8_t key[16];
+	unsigned shard; /* sx_batch_plan()'s, 0 when not sharded */
 
 	/* outcome, written by the worker that runs it */
 	int state;		    /* enum sx_batch_state */
@@ -130,6 +132,7 @@ struct sx_batch {
 	pthread_mutex_t log_lock;
 	atomic_uint_fast64_t units_done, units_skipped, units_failed, units_partial;
 	atomic_uint_fast64_t devices_failed;
+	uint64_t units_missing, units_other; /* collect; sharding */
 	atomic_uint_fast64_t files_done, bytes_done, bytes_skipped;
 	atomic_uint running;
 	atomic_bool hashing;
@@ -173,6 +176,10 @@ int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, 
  * After sx_batch__unit_ipv4() succeeded for u. */
 const char *sx_batch__capture_ipv4(const struct sx_batch_unit *u, const struct sx_batch_file *f,
 				   char *buf, size_t bufsz);
+
+/* Every unit's shard (u->shard) of a plan in n shards (batch_plan.c).
+ * 0 or -ENOMEM. */
+int sx_batch__assign(struct sx_batch *b, unsigned n);
 
 /* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);

@@ -85,6 +85,21 @@
  * device-info gives with the MAC), and the ipv4 column lists the unit's
  * address then the others, space-separated.
  *
+ * Shards and collect (batch_plan.c).  With cfg.shards, only the units of
+ * cfg.shard run (and only their devices' captures are hashed); the others
+ * are counted, untouched.  A shard writes its units' files and stamps and
+ * nothing that spans units: no device profile.yaml (its other units may be
+ * another task's) and no summary.csv.  cfg.collect runs nothing: it checks
+ * every unit's stamp as --resume does (key, files, sizes) and, when all
+ * match, finishes each unit as a resumed one, so the devices' profile.yaml
+ * and summary.csv come out as those of a one-machine run (a resumed run
+ * writes the same bytes); when some do not match it names them and
+ * finishes none, so nothing is written.  A unit that ran and failed (or was
+ * empty) leaves a failure record, SX_BATCH_FAILED_STAMP (the stamp's format
+ * with status failed or empty and no file), in every run: collect takes its
+ * outcome from it, so that summary.csv reports it as the run did; --resume
+ * never skips it, and the unit's next run removes it first.
+ *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
  * end, also after an interruption.  With --validate, summary.csv has two
@@ -261,8 +276,9 @@ static const char *state_word(int state)
 }
 
 /* Whether u's stamp in dir matches its key and its files are all there;
- * if so, u's outcome is filled from it. */
-static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
+ * if so, u's outcome is filled from it.  failed: its failure record
+ * (SX_BATCH_FAILED_STAMP: status failed or empty, no file) instead. */
+static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
 	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->addrs)] = "", mac[sizeof(u->mac)] = "";
@@ -275,7 +291,8 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	size_t nfiles = 0;
 	FILE *f;
 
-	sx_batch__fmt(path, sizeof(path), "%s/%s", dir, SX_BATCH_STAMP);
+	sx_batch__fmt(path, sizeof(path), "%s/%s", dir,
+		      failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
@@ -294,9 +311,11 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 			key_ok = strcmp(line + 4, keyhex) == 0;
 			ok = key_ok;
 		} else if (sscanf(line, "status %31s", word) == 1) {
-			state = strcmp(word, "ok") == 0	       ? SX_BATCH_OK
-				: strcmp(word, "partial") == 0 ? SX_BATCH_PARTIAL
-							       : 0;
+			state = strcmp(word, failed ? "failed" : "ok") == 0
+				    ? (failed ? SX_BATCH_FAILED : SX_BATCH_OK)
+				: strcmp(word, failed ? "empty" : "partial") == 0
+				    ? (failed ? SX_BATCH_EMPTY : SX_BATCH_PARTIAL)
+				    : 0;
 			ok = state != 0;
 		} else if (strncmp(line, "note ", 5) == 0) {
 			sx_batch__fmt(note, sizeof(note), "%s", line + 5);
@@ -333,7 +352,7 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	if (ferror(f))
 		ok = false;
 	fclose(f);
-	if (!ok || !key_ok || !state || nfiles < 3)
+	if (!ok || !key_ok || !state || (failed ? nfiles != 0 : nfiles < 3))
 		return false;
 	u->state = state;
 	u->resumed = true;
@@ -354,8 +373,15 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 	return true;
 }
 
-static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct stamp_file *files,
-		       size_t nfiles, char *msg, size_t msglen)
+static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
+{
+	return record_matches(u, dir, false);
+}
+
+/* The stamp (files: the unit's outputs), or with failed the failure
+ * record of a unit that ran and failed (no file). */
+static int write_record(struct sx_batch_unit *u, const char *dir, bool failed,
+			const struct stamp_file *files, size_t nfiles, char *msg, size_t msglen)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], note[SX_BATCH_MSG_MAX];
 	struct sx_out o;
@@ -363,7 +389,8 @@ static int write_stamp(struct sx_batch_unit *u, const char *dir, const struct st
 	size_t i;
 	int ret;
 
-	sx_batch__fmt(path, sizeof(path), "%s/%s", dir, SX_BATCH_STAMP);
+	sx_batch__fmt(path, sizeof(path), "%s/%s", dir,
+		      failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP);
 	hex(u->key, sizeof(u->key), keyhex);
 	sx_buf_init(&b);
 	sx_buf_printf(&b, "sigex-unit 1\nkey %s\nstatus %s\n", keyhex, state_word(u->state));
@@ -732,6 +759,9 @@ static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io
 	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r->dir, SX_BATCH_STAMP);
 	if (unlink(msg) != 0 && errno != ENOENT)
 		return set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
+	sx_batch__fmt(msg, sizeof(msg), "%s/%s", r->dir, SX_BATCH_FAILED_STAMP);
+	if (unlink(msg) != 0 && errno != ENOENT)
+		return set_fail(u, SX_BATCH_FAILED, "cannot remove %s: %s", msg, strerror(errno));
 	sx_batch__clean_tmp(r->dir);
 	ret = configure(r, threads);
 	if (ret)
@@ -766,7 +796,7 @@ static void unit_end(struct unit_run *r, int ret)
 		 * once, then the stamp that vouches for them */
 		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
 		if (!ret)
-			ret = write_stamp(u, r->dir, r->files, r->nfiles, msg, sizeof(msg));
+			ret = write_record(u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
 		if (ret)
 			set_fail(u, SX_BATCH_FAILED, "%s", msg);
 	}
@@ -795,6 +825,30 @@ struct run {
 	atomic_uint mining;		 /* units between reading and stamp */
 };
 
+/* The failure record of a unit that ran and failed (or was empty), so that
+ * collect finds its outcome as a one-machine run reports it; a unit whose
+ * directory cannot be made or written is only logged. */
+static void failure_record(struct sx_batch *b, struct sx_batch_unit *u)
+{
+	char rel[2 * SX_BATCH_NAME_MAX + 2], dir[SX_BATCH_PATH_MAX], msg[SX_BATCH_MSG_MAX];
+	int ret;
+
+	if (u->dev->refused)
+		return;
+	snprintf(rel, sizeof(rel), "%s/%s", u->dev->name, u->event);
+	if (sx_batch__fmt(dir, sizeof(dir), "%s/%s", b->out, rel) ||
+	    strlen(dir) >= sizeof(dir) - 257)
+		return;
+	ret = sx_batch__mkdirs(b->out, rel);
+	if (!ret)
+		ret = write_record(u, dir, true, NULL, 0, msg, sizeof(msg));
+	else
+		sx_batch__fmt(msg, sizeof(msg), "cannot create %s: %s", dir, strerror(-ret));
+	if (ret)
+		sx_batch__log(b, SX_LOG_ERROR, "%s/%s: failure record: %s", u->dev->name, u->event,
+			      msg);
+}
+
 /*
  * Account for a unit done.  ran: by this run (failures not logged yet);
  * count: its captures were not read one by one (resumed, or failed before
@@ -804,6 +858,9 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 {
 	struct sx_batch_device *d = u->dev;
 
+	if (ran && (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_EMPTY) &&
+	    !sx_stop_requested())
+		failure_record(b, u);
 	if (u->state == SX_BATCH_FAILED || u->state == SX_BATCH_PARTIAL ||
 	    u->state == SX_BATCH_EMPTY) {
 		if (u->state == SX_BATCH_FAILED)
@@ -826,7 +883,9 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 			atomic_fetch_add(&b->bytes_skipped, u->bytes);
 		}
 	}
-	if (atomic_fetch_sub(&d->left, 1) == 1 && !sx_stop_requested())
+	/* a shard leaves the device's profile to collect: its other units may
+	 * be another task's */
+	if (atomic_fetch_sub(&d->left, 1) == 1 && !sx_stop_requested() && !b->cfg.shards)
 		sx_batch__device_profile(b, d);
 }
 
@@ -1103,6 +1162,82 @@ static void hash_names(struct sx_batch *b)
 	b->names_err = f.err;
 }
 
+/* Whether u is this run's: every unit, or with shards those of its shard. */
+static bool ours(const struct sx_batch *b, const struct sx_batch_unit *u)
+{
+	return !b->cfg.shards || u->shard == b->cfg.shard;
+}
+
+/* Whether one of d's units is this run's (its captures are hashed). */
+static bool device_ours(const struct sx_batch *b, const struct sx_batch_device *d)
+{
+	size_t k;
+
+	for (k = 0; k < d->nunits; k++)
+		if (ours(b, d->units[k]))
+			return true;
+	return false;
+}
+
+/*
+ * collect: every unit not failed at the scan must have a matching stamp
+ * (its outcome is then filled from it); those without one are named and
+ * counted.  When none is missing, each unit is finished as a resumed one,
+ * which writes the devices' profile.yaml.
+ */
+static void collect(struct sx_batch *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->ndevs; i++)
+		for (k = 0; k < b->devs[i]->nunits; k++) {
+			struct sx_batch_device *d = b->devs[i];
+			struct sx_batch_unit *u = d->units[k];
+			char dir[SX_BATCH_PATH_MAX], stamp[SX_BATCH_PATH_MAX];
+			struct stat st;
+
+			if (k == 0 && (!d->cfg || !d->cfg->ipv4))
+				sx_batch__device_digest(d);
+			if (u->state)
+				continue;
+			sx_batch__unit_key(b, u);
+			snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
+			if (stamp_matches(u, dir))
+				continue;
+			if (record_matches(u, dir, true)) {
+				/* as the run that failed it reported it */
+				sx_batch__log(
+				    b, u->state == SX_BATCH_FAILED ? SX_LOG_ERROR : SX_LOG_WARN,
+				    "%s/%s: %s: %s", d->name, u->event, state_word(u->state),
+				    u->msg);
+				continue;
+			}
+			b->units_missing++;
+			sx_batch__fmt(stamp, sizeof(stamp), "%s/%s", dir, SX_BATCH_STAMP);
+			sx_batch__log(b, SX_LOG_ERROR, "%s/%s: %s", d->name, u->event,
+				      stat(stamp, &st) == 0
+					  ? "stale: its stamp is for other inputs or options, "
+					    "or its files changed"
+					  : "missing: no stamp (not run, interrupted or failed)");
+		}
+	if (b->units_missing)
+		return;
+	for (i = 0; i < b->ndevs; i++)
+		for (k = 0; k < b->devs[i]->nunits; k++) {
+			struct sx_batch_device *d = b->devs[i];
+			struct sx_batch_unit *u = d->units[k];
+			char dir[SX_BATCH_PATH_MAX];
+
+			if (u->resumed) {
+				snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
+				sx_batch__clean_tmp(dir);
+			}
+			finish(b, u, false,
+			       u->resumed || u->state == SX_BATCH_FAILED ||
+				   u->state == SX_BATCH_EMPTY);
+		}
+}
+
 int sx_batch_run(struct sx_batch *b)
 {
 	struct sx_batch_file **files = NULL;
@@ -1111,10 +1246,17 @@ int sx_batch_run(struct sx_batch *b)
 	unsigned threads = b->cfg.threads ? b->cfg.threads : sx_nproc();
 	int ret = 0;
 
+	if (b->cfg.shards) {
+		if (b->cfg.shard >= b->cfg.shards || b->cfg.shards > SX_BATCH_SHARDS_MAX)
+			return -EINVAL;
+		ret = sx_batch__assign(b, b->cfg.shards);
+		if (ret)
+			return ret;
+	}
 	atomic_store(&b->hashing, true);
 	sx_out_set_deferred(true);
 	for (i = 0; i < b->ndevs && !ret; i++)
-		for (k = 0; k < b->devs[i]->nfiles && !ret; k++)
+		for (k = 0; k < b->devs[i]->nfiles && !ret && device_ours(b, b->devs[i]); k++)
 			ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
 	if (ret) {
 		free(files);
@@ -1130,6 +1272,10 @@ int sx_batch_run(struct sx_batch *b)
 		return SX_E_STOPPED;
 	}
 
+	if (b->cfg.collect) {
+		collect(b);
+		goto out_free;
+	}
 	rn.work = sx_calloc_array(b->units_total + 1, sizeof(*rn.work));
 	rn.runs = sx_calloc_array(b->units_total + 1, sizeof(*rn.runs));
 	if (!rn.work || !rn.runs) {
@@ -1139,12 +1285,20 @@ int sx_batch_run(struct sx_batch *b)
 	for (i = 0; i < b->ndevs; i++) {
 		struct sx_batch_device *d = b->devs[i];
 
+		if (!device_ours(b, d)) {
+			b->units_other += d->nunits;
+			continue;
+		}
 		if (!d->cfg || !d->cfg->ipv4)
 			sx_batch__device_digest(d);
 		for (k = 0; k < d->nunits; k++) {
 			struct sx_batch_unit *u = d->units[k];
 			char dir[SX_BATCH_PATH_MAX];
 
+			if (!ours(b, u)) {
+				b->units_other++;
+				continue;
+			}
 			if (u->state) {
 				finish(b, u, false, false); /* failed at the scan */
 				continue;
@@ -1250,6 +1404,8 @@ void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
 	p->units_failed = atomic_load(&m->units_failed);
 	p->units_partial = atomic_load(&m->units_partial);
 	p->devices_failed = atomic_load(&m->devices_failed);
+	p->units_missing = b->units_missing;
+	p->units_other = b->units_other;
 	p->files = b->files_total;
 	p->files_done = atomic_load(&m->files_done);
 	p->bytes = b->bytes_total;

@@ -454,6 +454,9 @@ static const struct shared_opt shared_opts[SX_CLI_NOPTS] = {
 		     "a flow ends after this long without a packet\n(default 120)"},
     [SX_CLI_NAMES] = {"names", 0, K_FILE, "FILE",
 		      "seed the address-to-name table (lines \"IP NAME\")"},
+    [SX_CLI_NAMES_OUT] = {"names-out", 0, K_TEXT, "FILE",
+			  "also write the names learnt for the addresses, with\n"
+			  "their counts (for sigex mine --names-from)"},
     [SX_CLI_SEED] = {"seed", 0, K_U64, "N", "hash seed (changes nothing in the outputs)"},
     [SX_CLI_MAX_FLOWS] = {"max-flows", 0, K_COUNT, "N",
 			  "memory ceiling: at most N flows live at once over\n"
@@ -538,6 +541,9 @@ static int parse_shared(const char *cmd, enum sx_cli_opt o, const char *arg,
 		break;
 	case SX_CLI_NAMES:
 		text = &c->names;
+		break;
+	case SX_CLI_NAMES_OUT:
+		text = &c->names_out;
 		break;
 	case SX_CLI_GATEWAY:
 		text = &c->gateway;

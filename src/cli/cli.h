@@ -112,6 +112,7 @@ enum sx_cli_opt {
 	SX_CLI_STATS,
 	SX_CLI_GATEWAY,
 	SX_CLI_PHONE,
+	SX_CLI_NAMES_OUT,
 	SX_CLI_HELP,
 	SX_CLI_NOPTS
 };
@@ -125,6 +126,7 @@ enum sx_cli_opt {
 struct sx_cli_common {
 	unsigned jobs; /* 0: not given (the CPUs) */
 	const char *filter, *events, *names, *gateway, *phone;
+	const char *names_out; /* --names-out FILE, or NULL */
 	double window, duration, idle_timeout, support;
 	uint64_t seed, max_flows;
 	bool all_ports, stats;

@@ -25,13 +25,22 @@
  * still written (atomically), the others marked "interrupted" (begun) or
  * "not-run", so --resume finishes the rest.
  *
+ * Clusters (batch_plan.c).  --plan N prints the split of the archive into
+ * N shards (CSV on standard output; nothing is written); --shard K/N runs
+ * the units of shard K (0-based, as `sbatch --array=0-(N-1)` numbers its
+ * tasks, SLURM_ARRAY_TASK_ID) and writes only their directories and
+ * stamps; --collect runs nothing: it checks every unit's stamp, then
+ * writes the devices' profile.yaml and summary.csv as a one-machine run
+ * does, or names the units missing and writes nothing (exit 3).
+ *
  * Exit status: 0 every unit ok; 3 some unit failed or had unreadable
- * captures (the others were written); 1 nothing could be run (OUT not
- * writable, archive unreadable); 2 usage error; 130 / 143 interrupted by
- * SIGINT / SIGTERM.
+ * captures (the others were written), or --collect found units without a
+ * matching stamp; 1 nothing could be run (OUT not writable, archive
+ * unreadable); 2 usage error; 130 / 143 interrupted by SIGINT / SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -43,6 +52,7 @@
 
 #include "batch/batch.h"
 #include "cli/cli.h"
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -83,6 +93,17 @@ static const char usage_head[] =
     "      --validate           held-out allow rate of each unit (see sigex --help)\n"
     "      --no-csv             no per-capture flow CSVs in the units (most of\n"
     "                           the bytes written); the rest is unchanged\n"
+    "      --plan N             print the split of the archive into N shards, one\n"
+    "                           CSV row per unit (shard,device,event,captures,\n"
+    "                           bytes), and exit; nothing is written\n"
+    "      --shard K/N          run only shard K of N (K from 0 to N-1, as\n"
+    "                           sbatch --array=0-(N-1) numbers its tasks): its\n"
+    "                           units' directories and stamps, no summary.csv and\n"
+    "                           no device profile.yaml (--collect writes them)\n"
+    "      --collect            run nothing: check every unit's stamp, then write\n"
+    "                           the devices' profile.yaml and summary.csv; exit 3\n"
+    "                           naming the units missing or stale (same options\n"
+    "                           as the shards)\n"
     "  -q, --quiet              no progress, no notes; errors only\n"
     "\n"
     "The options below are the units' defaults (device.yaml wins; the length\n"
@@ -102,6 +123,9 @@ enum {
 	OPT_UNITS,
 	OPT_VALIDATE,
 	OPT_NO_CSV,
+	OPT_PLAN,
+	OPT_SHARD,
+	OPT_COLLECT,
 };
 
 static const enum sx_cli_opt shared[] = {
@@ -118,6 +142,9 @@ static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"units", required_argument, NULL, OPT_UNITS},
 				    {"validate", no_argument, NULL, OPT_VALIDATE},
 				    {"no-csv", no_argument, NULL, OPT_NO_CSV},
+				    {"plan", required_argument, NULL, OPT_PLAN},
+				    {"shard", required_argument, NULL, OPT_SHARD},
+				    {"collect", no_argument, NULL, OPT_COLLECT},
 				    {"quiet", no_argument, NULL, 'q'},
 				    {NULL, 0, NULL, 0}};
 
@@ -126,6 +153,8 @@ struct args {
 	const char *manifest;
 	const char *out;
 	bool quiet;
+	bool out_given;
+	unsigned plan; /* --plan N, 0: none */
 	struct sx_cli_common c;
 	struct sx_batch_cfg cfg;
 	char last_update[64];
@@ -307,6 +336,29 @@ static void defaults(struct args *a)
 	a->cfg.seed = c->seed;
 }
 
+/* --shard K/N: K from 0 to N-1. */
+static int parse_shard(struct args *a, const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	char k[32];
+	uint64_t vk, vn;
+
+	if (!slash || (size_t)(slash - arg) >= sizeof(k))
+		goto bad;
+	memcpy(k, arg, (size_t)(slash - arg));
+	k[slash - arg] = '\0';
+	if (sx_parse_u64(slash + 1, 1, SX_BATCH_SHARDS_MAX, &vn) || sx_parse_u64(k, 0, vn - 1, &vk))
+		goto bad;
+	a->cfg.shard = (unsigned)vk;
+	a->cfg.shards = (unsigned)vn;
+	return 0;
+bad:
+	return sx_cli_usage_error(cmd,
+				  "--shard expects K/N, N from 1 to %u and K from 0 to N-1, not "
+				  "\"%s\"",
+				  SX_BATCH_SHARDS_MAX, arg);
+}
+
 /* One option of the command's own (an sx_cli_own_fn, ctx the struct args). */
 static int own_opt(void *ctx, int c, const char *arg)
 {
@@ -321,6 +373,18 @@ static int own_opt(void *ctx, int c, const char *arg)
 		return 0;
 	case 'o':
 		a->out = arg;
+		a->out_given = true;
+		return 0;
+	case OPT_PLAN:
+		if (sx_parse_u64(arg, 1, SX_BATCH_SHARDS_MAX, &v))
+			return sx_cli_usage_error(cmd, "--plan expects 1 to %u shards, not \"%s\"",
+						  SX_BATCH_SHARDS_MAX, arg);
+		a->plan = (unsigned)v;
+		return 0;
+	case OPT_SHARD:
+		return parse_shard(a, arg);
+	case OPT_COLLECT:
+		a->cfg.collect = true;
 		return 0;
 	case OPT_MANIFEST:
 		a->manifest = arg;
@@ -367,6 +431,11 @@ static int parse(int argc, char **argv, struct args *a)
 	if (a->archive && a->manifest)
 		return sx_cli_usage_error(cmd, "ARCHIVE and --manifest replace each other: give "
 					       "one");
+	if (a->cfg.shards && a->cfg.collect)
+		return sx_cli_usage_error(cmd, "--shard runs units, --collect none: give one");
+	if (a->plan && (a->cfg.shards || a->cfg.collect || a->out_given))
+		return sx_cli_usage_error(cmd, "--plan writes nothing: no --shard, --collect or "
+					       "-o with it");
 	return sx_cli_common_files(cmd, &a->c);
 }
 
@@ -489,11 +558,14 @@ static void final_line(const struct args *a, struct sx_batch *b, double secs)
 		return;
 	sx_batch_progress(b, &p);
 	human_bytes(p.bytes_done - p.bytes_skipped, bytes, sizeof(bytes));
+	if (a->cfg.shards)
+		fprintf(stderr, "sigex batch: shard %u/%u (%llu units in the other shards)\n",
+			a->cfg.shard, a->cfg.shards, (unsigned long long)p.units_other);
 	fprintf(
 	    stderr,
 	    "sigex batch: %llu units: %llu ok, %llu resumed, %llu partial, %llu failed; "
 	    "%s read in %.1f s\n",
-	    (unsigned long long)p.units,
+	    (unsigned long long)(p.units - p.units_other),
 	    (unsigned long long)(p.units_done - p.units_failed - p.units_partial - p.units_skipped),
 	    (unsigned long long)p.units_skipped, (unsigned long long)p.units_partial,
 	    (unsigned long long)p.units_failed, bytes, secs);
@@ -555,17 +627,28 @@ static int run(struct args *a, const struct sx_batch_manifest *m, const char *ro
 		goto out_batch;
 	}
 	if (ret == SX_E_STOPPED) {
-		/* summary.csv all the same: which units are complete */
-		sx_batch_write_summary(b);
+		/* summary.csv all the same: which units are complete (a shard
+		 * leaves it to collect) */
+		if (!a->cfg.shards)
+			sx_batch_write_summary(b);
 		final_line(a, b, since(&pg.t0));
 		sx_log(SX_LOG_ERROR, "interrupted: completed units are kept (see summary.csv); "
 				     "run again with --resume to finish");
 		exit_code = SX_EXIT_FAILURE;
 		goto out_batch;
 	}
+	sx_batch_progress(b, &p);
+	if (p.units_missing) {
+		sx_log(SX_LOG_ERROR,
+		       "collect: %llu of %llu units have no matching stamp (named above); "
+		       "nothing written: run their shards (--resume) and collect again",
+		       (unsigned long long)p.units_missing, (unsigned long long)p.units);
+		exit_code = SX_EXIT_PARTIAL;
+		goto out_batch;
+	}
 	/* every unit was attempted: a signal from now on stops nothing */
 	sx_cli_finished();
-	exit_code = sx_batch_write_summary(b) ? SX_EXIT_FAILURE : SX_EXIT_OK;
+	exit_code = !a->cfg.shards && sx_batch_write_summary(b) ? SX_EXIT_FAILURE : SX_EXIT_OK;
 	final_line(a, b, since(&pg.t0));
 	sx_batch_progress(b, &p);
 	if (!exit_code && (p.units_failed || p.units_partial || p.devices_failed))
@@ -575,6 +658,60 @@ out_batch:
 out_sync:
 	pthread_cond_destroy(&pg.cond);
 	pthread_mutex_destroy(&pg.lock);
+	return sx_cli_exit(exit_code);
+}
+
+/* --plan N: the shards of the archive as CSV on standard output. */
+static int print_plan(struct args *a, const struct sx_batch_manifest *m, const char *root)
+{
+	struct sx_batch_plan_row *rows = NULL;
+	struct sx_batch *b = NULL;
+	struct sx_buf buf;
+	size_t n = 0, i;
+	int ret, exit_code = SX_EXIT_FAILURE;
+
+	/* nothing is written: the root stands for OUT (no device is it) */
+	a->cfg.out = root;
+	sx_buf_init(&buf);
+	ret = sx_batch_new(&a->cfg, &b);
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		goto out_buf;
+	}
+	if (chdir(root) != 0) {
+		sx_log(SX_LOG_ERROR, "%s: %s", root, strerror(errno));
+		goto out_batch;
+	}
+	ret = m ? sx_batch_scan_manifest(b, m) : sx_batch_scan_archive(b);
+	if (!ret)
+		ret = sx_batch_plan(b, a->plan, &rows, &n);
+	if (ret) {
+		sx_log(SX_LOG_ERROR, "%s: %s", a->archive ? a->archive : a->manifest,
+		       sx_strerror(ret));
+		goto out_batch;
+	}
+	sx_buf_puts(&buf, "shard,device,event,captures,bytes\n");
+	for (i = 0; i < n; i++) {
+		sx_buf_printf(&buf, "%u,", rows[i].shard);
+		sx_buf_csv_text(&buf, rows[i].device);
+		sx_buf_putc(&buf, ',');
+		sx_buf_csv_text(&buf, rows[i].event);
+		sx_buf_printf(&buf, ",%zu,%" PRIu64 "\n", rows[i].captures, rows[i].bytes);
+	}
+	if (buf.err) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		goto out_batch;
+	}
+	if (fwrite(buf.data, 1, buf.len, stdout) != buf.len || fflush(stdout) != 0) {
+		sx_log(SX_LOG_ERROR, "standard output: %s", strerror(errno));
+		goto out_batch;
+	}
+	exit_code = SX_EXIT_OK;
+out_batch:
+	free(rows);
+	sx_batch_free(b);
+out_buf:
+	sx_buf_fini(&buf);
 	return sx_cli_exit(exit_code);
 }
 
@@ -612,6 +749,10 @@ int sx_cmd_batch(int argc, char **argv)
 		ret = read_manifest(a.manifest, &m);
 		if (ret)
 			goto out_free;
+	}
+	if (a.plan) {
+		ret = print_plan(&a, m, root);
+		goto out_free;
 	}
 	ret = prepare_out(a.out, &out);
 	if (ret)

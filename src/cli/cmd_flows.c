@@ -5,7 +5,8 @@
  * the captures are given, then event windows, flows within a unit by first
  * timestamp then key; byte-identical whatever -j and --seed.  One pass over
  * the inputs: finished flows wait in a spill file, and names are resolved
- * when the rows are written, after every capture was read.  The flow rules,
+ * when the rows are written, after every capture was read (--names-out
+ * writes that table, for a reduce by `sigex mine --names-from`).  The flow rules,
  * the unit rules and their defaults are documented at the top of
  * src/flows/flow_table.c and src/flows/flow_unit.c.
  */
@@ -48,8 +49,8 @@ static const char usage_foot[] =
     "SIGINT/SIGTERM (FILE left as it was), 141 standard output closed.\n";
 
 static const enum sx_cli_opt shared[] = {
-    SX_CLI_JOBS,   SX_CLI_WINDOW, SX_CLI_EVENTS,    SX_CLI_DURATION, SX_CLI_IDLE, SX_CLI_NAMES,
-    SX_CLI_FILTER, SX_CLI_SEED,	  SX_CLI_MAX_FLOWS, SX_CLI_HELP,     SX_CLI_NOPTS};
+    SX_CLI_JOBS,   SX_CLI_WINDOW, SX_CLI_EVENTS,    SX_CLI_DURATION,  SX_CLI_IDLE, SX_CLI_NAMES,
+    SX_CLI_FILTER, SX_CLI_SEED,	  SX_CLI_MAX_FLOWS, SX_CLI_NAMES_OUT, SX_CLI_HELP, SX_CLI_NOPTS};
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
@@ -131,7 +132,7 @@ static int write_flows(const struct sx_cli_files *a, const struct sx_flows_job *
 				     .nthreads = job->nthreads,
 				     .filter = job->filter};
 	struct sx_flows_stats stats;
-	struct sx_out out;
+	struct sx_out out, names;
 	char msg[512];
 	int ret, exit_code;
 
@@ -155,7 +156,28 @@ static int write_flows(const struct sx_cli_files *a, const struct sx_flows_job *
 	}
 	exit_code = sx_ingest_report(&icfg, status);
 	sx_cli_warn_capped(job->cfg.max_flows, stats.capped);
+	/* --names-out: the table the run named the addresses from, written
+	 * before the CSV is committed (either both files or neither) */
+	if (a->c.names_out) {
+		if (sx_out_open(&names, a->c.names_out, msg, sizeof(msg))) {
+			sx_log(SX_LOG_ERROR, "%s", msg);
+			sx_out_abort(&out);
+			return SX_EXIT_FAILURE;
+		}
+		if (sx_names_save(job->names, names.f)) {
+			sx_log(SX_LOG_ERROR, "%s: write error", a->c.names_out);
+			sx_out_abort(&names);
+			sx_out_abort(&out);
+			return SX_EXIT_FAILURE;
+		}
+	}
 	if (sx_out_commit(&out, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		if (a->c.names_out)
+			sx_out_abort(&names);
+		return SX_EXIT_FAILURE;
+	}
+	if (a->c.names_out && sx_out_commit(&names, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
 		return SX_EXIT_FAILURE;
 	}

@@ -10,10 +10,24 @@
  * goes to standard output.  Occurrences are the CSVs' units (File, Event),
  * put in canonical order, so the order of the arguments does not matter.
  *
+ * With --device NAME --ipv4 IP, also DIR/profile.yaml, the device's
+ * firewall profile: a function of the mining result and of the device's
+ * identity only (emit.h), so the reduce side of a cluster run (`sigex
+ * flows` per capture on many tasks, then one `sigex mine` over their CSVs)
+ * writes the three files the main job writes on the same captures.
+ * --mac, --ipv6, --gateway, --phone, --event and --stats are the main
+ * job's; last-update is SOURCE_DATE_EPOCH's when set.
+ *
+ * --names-from: the names tables of the flow runs (`sigex flows
+ * --names-out`, one per capture on a cluster) merged, sums and all, into
+ * the table one run over every capture would have built; each row's hosts
+ * and local names are then taken from it, as that run names them.
+ *
  * An input that cannot be read, or that turns out malformed half-way, is
  * left out whole (its units are discarded) and the run goes on: exit 3.
  * A unit given by two inputs is an error of the second one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +43,7 @@
 #include "core/util.h"
 #include "emit/emit.h"
 #include "flows/flows.h"
+#include "ingest/ingest.h"
 #include "mine/mine.h"
 
 int sx_cmd_mine(int argc, char **argv);
@@ -41,8 +56,9 @@ static const char usage_head[] =
     "The signature-extractor stage: mine the flow CSVs written by 'sigex flows'\n"
     "(one per capture of the event, or files with several captures or event\n"
     "windows) for the patterns that recur in the occurrences of the event.\n"
-    "Writes DIR/pattern.txt (also printed) and DIR/signatures.yaml, the same as\n"
-    "the end-to-end run on the captures.  FLOWS.csv may be - for standard input.\n"
+    "Writes DIR/pattern.txt (also printed) and DIR/signatures.yaml (and with\n"
+    "--device, DIR/profile.yaml), the same as the end-to-end run on the captures.\n"
+    "FLOWS.csv may be - for standard input.\n"
     "\n"
     "Options:\n"
     "  -o, --output DIR         output directory (default: the current directory;\n"
@@ -51,25 +67,51 @@ static const char usage_head[] =
     "                           also found there are listed apart, not in the\n"
     "                           signature.  Every argument up to the next option is\n"
     "                           a background file (end the list with -- if needed)\n"
+    "      --device NAME        also write DIR/profile.yaml, the device's firewall\n"
+    "                           profile, as the main job does (needs --ipv4)\n"
+    "      --ipv4 IP            the device's IPv4 address (device-info.ipv4)\n"
+    "      --ipv6 ADDR          the device's IPv6 address (device-info.ipv6)\n"
+    "      --mac MAC            the device's MAC address (device-info.mac; default:\n"
+    "                           inferred from the flows)\n"
+    "      --event NAME         the profile's interaction name (default: the\n"
+    "                           events file's label, else \"event\")\n"
+    "      --names-from FILE    name the addresses from the names the flow runs\n"
+    "                           learnt ('sigex flows --names-out'), merged as one\n"
+    "                           run over all their captures names them; repeated\n"
+    "                           for each file\n"
     "  -q, --quiet              no report on standard output, errors only\n";
 
 static const char usage_foot[] =
     "\n"
+    "device-info.last-update is the time of the run, or SOURCE_DATE_EPOCH when set.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error (also: a file that does not\n"
     "exist), 3 some inputs unreadable, 130/143 stopped by SIGINT/SIGTERM (no\n"
     "output replaced), 141 standard output closed.\n";
 
 enum {
 	OPT_BACKGROUND = 256,
+	OPT_DEVICE,
+	OPT_IPV4,
+	OPT_IPV6,
+	OPT_MAC,
+	OPT_EVENT,
+	OPT_NAMES_FROM,
 };
 
-static const enum sx_cli_opt shared[] = {SX_CLI_SUPPORT, SX_CLI_ALL_PORTS, SX_CLI_JOBS,
+static const enum sx_cli_opt shared[] = {SX_CLI_SUPPORT, SX_CLI_ALL_PORTS, SX_CLI_STATS,
+					 SX_CLI_GATEWAY, SX_CLI_PHONE,	   SX_CLI_JOBS,
 					 SX_CLI_SEED,	 SX_CLI_HELP,	   SX_CLI_NOPTS};
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
 static const struct option own[] = {{"output", required_argument, NULL, 'o'},
 				    {"background", required_argument, NULL, OPT_BACKGROUND},
+				    {"device", required_argument, NULL, OPT_DEVICE},
+				    {"ipv4", required_argument, NULL, OPT_IPV4},
+				    {"ipv6", required_argument, NULL, OPT_IPV6},
+				    {"mac", required_argument, NULL, OPT_MAC},
+				    {"event", required_argument, NULL, OPT_EVENT},
+				    {"names-from", required_argument, NULL, OPT_NAMES_FROM},
 				    {"quiet", no_argument, NULL, 'q'},
 				    {NULL, 0, NULL, 0}};
 
@@ -79,15 +121,44 @@ struct args {
 	const char *dir;
 	struct sx_cli_args in; /* event files; background files */
 	bool quiet;
+	/* the profile's device (--device ...), device NULL: no profile */
+	const char *device, *ipv4, *ipv6, *event;
+	char mac[SX_MAC_TEXT_MAX];
+	char last_update[64];
+	bool has_last_update;
+	const char **names_from; /* --names-from files */
+	int nnames_from;
 };
 
 /* Feed one CSV into the miner.  0 when read whole; else the input is
  * discarded and a message printed. */
-static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const char *path)
+/* The row's hosts and local names from names (as the flow stage names
+ * them, flow_spill.c), the buffers holding the address texts. */
+static void rename_row(const struct sx_names *names, struct sx_flow_row *row, char *dev,
+		       char *other, size_t bufsz)
+{
+	struct sx_addr da, oa;
+	const char *n;
+	uint16_t port;
+
+	sx_flow_rec_end(&row->rec, SX_SIDE_DEVICE, &da, &port);
+	sx_flow_rec_end(&row->rec, SX_SIDE_OTHER, &oa, &port);
+	n = sx_names_lookup(names, &da);
+	row->dev_host = n ? n : sx_addr_str(&da, dev, bufsz);
+	n = sx_names_lookup(names, &oa);
+	row->other_host = n ? n : sx_addr_str(&oa, other, bufsz);
+	n = sx_names_lookup_local(names, &da);
+	row->dev_local = n ? n : "";
+	n = sx_names_lookup_local(names, &oa);
+	row->other_local = n ? n : "";
+}
+
+static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const char *path,
+		      const struct sx_names *names)
 {
 	struct sx_flows_csv_reader *r = NULL;
 	struct sx_flow_row row;
-	char msg[512];
+	char msg[512], dev[64], other[64];
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f;
 	int ret;
@@ -105,6 +176,8 @@ static int read_input(struct sx_mine *m, enum sx_mine_set set, int src, const ch
 		ret = sx_flows_csv_next(r, &row, msg, sizeof(msg));
 		if (ret <= 0)
 			break;
+		if (names)
+			rename_row(names, &row, dev, other, sizeof(dev));
 		ret = sx_mine_add_row(m, set, src, &row);
 		if (ret == -EEXIST) {
 			snprintf(msg, sizeof(msg),
@@ -187,17 +260,76 @@ static int write_yaml(const char *dir, const struct sx_mine_result *res,
 	return 0;
 }
 
+/* profile.yaml, as the main job writes it for the same result. */
+static int write_profile(const struct args *a, const struct sx_mine_result *res)
+{
+	struct sx_profile_cfg cfg = {.device = a->device,
+				     .ipv4 = a->ipv4,
+				     .ipv6 = a->ipv6,
+				     .mac = a->mac[0] ? a->mac : NULL,
+				     .gateway = a->c.gateway,
+				     .phone = a->c.phone,
+				     .event = a->event,
+				     .last_update = a->has_last_update ? a->last_update : NULL,
+				     .stats = a->c.stats};
+	char path[4096], msg[512] = "";
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/profile.yaml", a->dir) >= sizeof(path)) {
+		sx_log(SX_LOG_ERROR, "%s: path too long", a->dir);
+		return -ENAMETOOLONG;
+	}
+	ret = sx_emit_profile_file(res, &cfg, path, msg, sizeof(msg));
+	if (ret)
+		sx_log(SX_LOG_ERROR, "%s: %s", path, msg[0] ? msg : sx_strerror(ret));
+	return ret;
+}
+
 /* One option of the command's own (an sx_cli_own_fn, ctx the struct args);
  * the files after --background are told from the event files. */
 static int own_opt(void *ctx, int c, const char *arg)
 {
 	struct args *a = ctx;
+	struct in6_addr in6;
+	struct in_addr in4;
+	uint8_t mac[6];
 
 	if (sx_cli_args_take(&a->in, c, OPT_BACKGROUND, arg) == 0)
 		return 0;
 	switch (c) {
 	case 'o':
 		a->dir = arg;
+		return 0;
+	case OPT_DEVICE:
+		if (!arg[0])
+			return sx_cli_usage_error(cmd, "--device expects a name");
+		a->device = arg;
+		return 0;
+	case OPT_IPV4:
+		if (inet_pton(AF_INET, arg, &in4) != 1)
+			return sx_cli_usage_error(cmd, "--ipv4 expects an IPv4 address, not \"%s\"",
+						  arg);
+		a->ipv4 = arg;
+		return 0;
+	case OPT_IPV6:
+		if (inet_pton(AF_INET6, arg, &in6) != 1)
+			return sx_cli_usage_error(cmd, "--ipv6 expects an IPv6 address, not \"%s\"",
+						  arg);
+		a->ipv6 = arg;
+		return 0;
+	case OPT_MAC:
+		if (sx_mac_parse(arg, mac) || sx_mac_is_zero(mac))
+			return sx_cli_usage_error(
+			    cmd, "--mac expects aa:bb:cc:dd:ee:ff, not \"%s\"", arg);
+		sx_mac_str(mac, a->mac, sizeof(a->mac));
+		return 0;
+	case OPT_EVENT:
+		if (!arg[0])
+			return sx_cli_usage_error(cmd, "--event expects a name");
+		a->event = arg;
+		return 0;
+	case OPT_NAMES_FROM:
+		a->names_from[a->nnames_from++] = arg;
 		return 0;
 	case 'q':
 		a->quiet = true;
@@ -221,14 +353,24 @@ static int parse(int argc, char **argv, struct args *a)
 		a->in.v[a->in.n++] = argv[i];
 	if (a->in.n == 0)
 		return sx_cli_usage_error(cmd, "no flow CSV given");
-	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n) || sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg))
+	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n) ||
+	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg) ||
+	    sx_cli_inputs(cmd, "--names-from ", a->names_from, a->nnames_from))
 		return SX_EXIT_USAGE;
-	return 0;
+	if (!a->device && (a->ipv4 || a->ipv6 || a->mac[0] || a->event || a->c.gateway ||
+			   a->c.phone || a->c.stats))
+		return sx_cli_usage_error(cmd, "--ipv4, --ipv6, --mac, --event, --gateway, "
+					       "--phone and --stats describe the profile: give "
+					       "--device too");
+	if (a->device && !a->ipv4)
+		return sx_cli_usage_error(cmd, "--device needs --ipv4 (the device's address)");
+	return sx_cli_source_date(cmd, a->last_update, sizeof(a->last_update), &a->has_last_update);
 }
 
 /* Every input into the miner; *failed when one was left out.  0 or
  * -ENOMEM. */
-static int read_inputs(const struct args *a, struct sx_mine *m, bool *failed)
+static int read_inputs(const struct args *a, struct sx_mine *m, const struct sx_names *names,
+		       bool *failed)
 {
 	int i, ret;
 
@@ -237,7 +379,7 @@ static int read_inputs(const struct args *a, struct sx_mine *m, bool *failed)
 		bool bg = i >= a->in.n;
 
 		ret = read_input(m, bg ? SX_MINE_BACKGROUND : SX_MINE_EVENT, i,
-				 bg ? a->in.bg[i - a->in.n] : a->in.v[i]);
+				 bg ? a->in.bg[i - a->in.n] : a->in.v[i], names);
 		if (ret == -ENOMEM)
 			return ret;
 		*failed |= ret != 0;
@@ -259,7 +401,8 @@ static int write_outputs(const struct args *a, const struct sx_mine_result *res,
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_report;
 	}
-	if (write_file(a->dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(a->dir, res, eo))
+	if (write_file(a->dir, SX_EMIT_REPORT_FILE, &report) || write_yaml(a->dir, res, eo) ||
+	    (a->device && write_profile(a, res)))
 		goto out_report;
 	sx_cli_finished();
 	if (!a->quiet &&
@@ -273,6 +416,26 @@ out_report:
 	return exit_code;
 }
 
+/* The --names-from files merged into one finished table.  0 or -1
+ * (logged). */
+static int load_names(const struct args *a, struct sx_names **out)
+{
+	char msg[512];
+	int i;
+
+	if (sx_names_new(out)) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < a->nnames_from; i++)
+		if (sx_names_load_saved(*out, a->names_from[i], msg, sizeof(msg))) {
+			sx_log(SX_LOG_ERROR, "--names-from %s", msg);
+			return -1;
+		}
+	sx_names_finish(*out);
+	return 0;
+}
+
 static int run(const struct args *a)
 {
 	struct sx_mine_cfg cfg = {.support = a->c.support,
@@ -280,6 +443,7 @@ static int run(const struct args *a)
 				  .nthreads = a->c.jobs ? a->c.jobs : sx_nproc()};
 	struct sx_emit_opts eo = {.all_ports = a->c.all_ports};
 	struct sx_mine_result *res = NULL;
+	struct sx_names *names = NULL;
 	struct sx_mine *m = NULL;
 	bool failed_input;
 	char msg[512];
@@ -290,7 +454,12 @@ static int run(const struct args *a)
 		sx_log(SX_LOG_ERROR, "%s", sx_strerror(ret));
 		return SX_EXIT_FAILURE;
 	}
-	if (read_inputs(a, m, &failed_input))
+	if (a->nnames_from) {
+		ret = load_names(a, &names);
+		if (ret)
+			goto out_free;
+	}
+	if (read_inputs(a, m, names, &failed_input))
 		goto out_free;
 	if (!sx_mine_noccs(m)) {
 		sx_log(SX_LOG_ERROR, "no occurrence to mine: no flow could be read");
@@ -310,6 +479,7 @@ static int run(const struct args *a)
 	if (exit_code == SX_EXIT_OK && failed_input)
 		exit_code = SX_EXIT_PARTIAL;
 out_free:
+	sx_names_free(names);
 	sx_mine_result_free(res);
 	sx_mine_free(m);
 	return exit_code;
@@ -322,7 +492,8 @@ int sx_cmd_mine(int argc, char **argv)
 
 	a.in.v = calloc((size_t)argc + 1, sizeof(*a.in.v));
 	a.in.bg = calloc((size_t)argc + 1, sizeof(*a.in.bg));
-	if (!a.in.v || !a.in.bg) {
+	a.names_from = calloc((size_t)argc + 1, sizeof(*a.names_from));
+	if (!a.in.v || !a.in.bg || !a.names_from) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
 	}
@@ -334,5 +505,6 @@ int sx_cmd_mine(int argc, char **argv)
 out_free:
 	free(a.in.v);
 	free(a.in.bg);
+	free(a.names_from);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ingest/packet.h"
 
@@ -257,6 +258,17 @@ void sx_names_free(struct sx_names *n);
 /* Seed from a file of "IP NAME" lines ('#' comments).  0, or -errno / SX_E_FORMAT
  * with a message naming the line in msg. */
 int sx_names_load(struct sx_names *n, const char *path, char *msg, size_t msglen);
+/*
+ * sx_names_save - every fact the table holds, to f: a line "sigex-names 1",
+ * then "ADDRESS SOURCE COUNT NAME" lines (SOURCE an enum sx_name_source).
+ * sx_names_load_saved() adds such a file's facts to a table, counts
+ * included, so that the tables of several runs (one per capture) merge into
+ * the table of one run over all of them: sx_names_finish() then picks the
+ * names that run picks.  0, -EIO / -errno / SX_E_FORMAT / -ENOMEM (msg set
+ * on load).
+ */
+int sx_names_save(const struct sx_names *n, FILE *f);
+int sx_names_load_saved(struct sx_names *n, const char *path, char *msg, size_t msglen);
 int sx_names_learner_new(struct sx_names_learner **out);
 void sx_names_learner_free(struct sx_names_learner *l);
 /* Learn what a packet tells (DNS answers, SNI, Host).  Thread: the learner's owner. */

@@ -27,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,89 @@ int sx_names_load(struct sx_names *n, const char *path, char *msg, size_t msglen
 			snprintf(msg, msglen, "out of memory");
 			break;
 		}
+	}
+	fclose(f);
+	return ret;
+}
+
+#define SAVED_HEADER "sigex-names 1"
+
+int sx_names_save(const struct sx_names *n, FILE *f)
+{
+	char addr[64];
+	size_t i;
+
+	fprintf(f, "%s\n", SAVED_HEADER);
+	for (i = 0; i < n->n; i++) {
+		const struct entry *e = &n->ents[i];
+
+		/* names are escaped text: never a newline */
+		if (!e->name[0] || strchr(e->name, '\n'))
+			continue;
+		fprintf(f, "%s %u %" PRIu64 " %s\n", sx_addr_str(&e->addr, addr, sizeof(addr)),
+			(unsigned)e->source, e->count, e->name);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int sx_names_load_saved(struct sx_names *n, const char *path, char *msg, size_t msglen)
+{
+	char line[SX_NAME_MAX + 128];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
+		return ret;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char ip[64];
+		unsigned source;
+		unsigned long long count;
+		struct sx_addr a;
+		int off = 0;
+
+		lineno++;
+		if (!strchr(line, '\n')) {
+			snprintf(msg, msglen, "%s:%u: line too long or unterminated", path, lineno);
+			ret = SX_E_FORMAT;
+			break;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, SAVED_HEADER) != 0) {
+				snprintf(msg, msglen, "%s: not a names file (\"%s\" expected)",
+					 path, SAVED_HEADER);
+				ret = SX_E_FORMAT;
+				break;
+			}
+			continue;
+		}
+		memset(&a, 0, sizeof(a));
+		if (sscanf(line, "%63s %u %llu %n", ip, &source, &count, &off) != 3 || !off ||
+		    !line[off] || source > SX_NAME_MDNS ||
+		    !((inet_pton(AF_INET, ip, a.b) == 1 && (a.family = 4)) ||
+		      (inet_pton(AF_INET6, ip, a.b) == 1 && (a.family = 6)))) {
+			snprintf(msg, msglen, "%s:%u: expected \"ADDRESS SOURCE COUNT NAME\"", path,
+				 lineno);
+			ret = SX_E_FORMAT;
+			break;
+		}
+		ret = table_add(n, &a, (uint8_t)source, count, line + off);
+		if (ret) {
+			snprintf(msg, msglen, "out of memory");
+			break;
+		}
+	}
+	if (!ret && ferror(f)) {
+		ret = -EIO;
+		snprintf(msg, msglen, "%s: read error", path);
+	}
+	if (!ret && !lineno) {
+		snprintf(msg, msglen, "%s: empty, not a names file", path);
+		ret = SX_E_FORMAT;
 	}
 	fclose(f);
 	return ret;
