@@ -20,7 +20,8 @@ allowed() {	# module -> the modules it may include
 	batch) echo core yaml ingest flows mine emit api batch ;;
 	check) echo core yaml check ;;
 	verify) echo core yaml ingest verify ;;
-	cli) echo core yaml ingest flows mine emit api upstream batch check verify cli ;;
+	detect) echo core yaml ingest flows detect ;;
+	cli) echo core yaml ingest flows mine emit api upstream batch check verify detect cli ;;
 	*) return 1 ;;
 	esac
 }
