@@ -164,6 +164,33 @@ Test(detect_match, a_signature_without_payload_lengths_is_refused)
 	free(old);
 }
 
+Test(detect_match, a_signature_without_patterns_detects_nothing)
+{
+	static const char empty[] = "sigex: signatures\nversion: 1\npatterns: []\n";
+	const struct sx_det_detection *x;
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_sig *sigs[1];
+	struct sx_det_sig *s;
+	struct sx_flow_row r;
+	struct sx_det *d;
+	char msg[256];
+	uint32_t n;
+
+	cr_assert_eq(sx_det_sig_parse(empty, strlen(empty), "out/st-on/signatures.yaml", &s, msg,
+				      sizeof(msg)),
+		     0, "%s", msg);
+	cr_assert_eq(s->n, 0);
+	cr_assert_str_eq(s->label, "st-on");
+	sigs[0] = s;
+	cr_assert_eq(sx_det_new(&cfg, sigs, 1, &d), 0);
+	dns_row(&r, 1);
+	cr_assert_eq(sx_det_row(d, &r), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 0);
+	sx_det_free(d);
+	sx_det_sig_free(s);
+}
+
 Test(detect_match, identity_and_shape)
 {
 	struct sx_det_sig *s = sig();

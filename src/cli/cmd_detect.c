@@ -11,7 +11,9 @@
  * are one CSV row each, written to a temporary file renamed into place.
  * With --labels (rows "[capture,]time[,label]" as --events reads them,
  * relative times counted from each capture's first packet) the detections
- * are scored (src/detect/score.c): a table on standard output (on standard
+ * are scored (src/detect/score.c; a labelled time outside its capture's
+ * first and last packets, give or take the tolerance, is not one of its
+ * events): a table on standard output (on standard
  * error when the CSV goes to standard output) and, with --scores FILE, as
  * CSV.
  */
@@ -194,10 +196,13 @@ static int parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* The labelled times in each capture.  0 or the exit status. */
-static int load_labels(const struct args *a, struct sx_events **ev, struct sx_det_label **out,
-		       uint32_t *n)
+/* The labelled times in each capture: those within the capture (its first
+ * to its last packet, give or take the tolerance), so that one file of
+ * absolute times serves captures of several days.  0 or the exit status. */
+static int load_labels(const struct args *a, const struct sx_file_status *st, struct sx_events **ev,
+		       struct sx_det_label **out, uint32_t *n)
 {
+	int64_t tol = (int64_t)(a->tolerance * 1e9 + 0.5);
 	struct sx_align_cfg acfg = {.paths = a->caps,
 				    .ncaps = (uint32_t)a->ncaps,
 				    .nthreads = a->c.jobs,
@@ -233,8 +238,14 @@ static int load_labels(const struct args *a, struct sx_events **ev, struct sx_de
 	}
 	for (c = 0; c < w->ncaps; c++)
 		for (i = 0; i < w->n[c]; i++) {
-			struct sx_det_label *l = &(*out)[(*n)++];
+			int64_t t = w->w[c][i].start_ns;
+			struct sx_det_label *l;
 
+			if (!st[c].opened || !st[c].packets ||
+			    t < st[c].first_sec * SX_NS_PER_SEC + st[c].first_nsec - tol ||
+			    t > st[c].last_sec * SX_NS_PER_SEC + st[c].last_nsec + tol)
+				continue;
+			l = &(*out)[(*n)++];
 			l->file = c;
 			l->time_ns = w->w[c][i].start_ns;
 			l->label = (*ev)->ev[w->w[c][i].event].label;
@@ -322,7 +333,7 @@ static int write_scores(const struct args *a, const struct sx_det_detection *det
 	char msg[512];
 	int ret;
 
-	ret = load_labels(a, &ev, &labels, &nl);
+	ret = load_labels(a, status, &ev, &labels, &nl);
 	if (ret)
 		goto out;
 	if (sx_det_score(det, ndet, sigs, labels, nl, (int64_t)(a->tolerance * 1e9 + 0.5),
@@ -370,7 +381,10 @@ static int run(struct args *a)
 			sx_log(SX_LOG_ERROR, "%s", msg);
 			goto out_free;
 		}
-		if (!sigs[i]->device[0] && !a->det.device)
+		if (!sigs[i]->n)
+			sx_log(SX_LOG_WARN, "%s: the signature has no pattern: it detects nothing",
+			       a->sigs[i]);
+		else if (!sigs[i]->device[0] && !a->det.device)
 			sx_log(SX_LOG_WARN, "%s: no pattern names the device (self): give --device",
 			       a->sigs[i]);
 	}

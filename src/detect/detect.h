@@ -88,8 +88,10 @@ struct sx_det_sig {
  * @path: shown in messages and used for the label when the occurrences
  *        carry none (the folder of a file named signatures.yaml, else the
  *        file name without its extension)
+ * A signature without patterns (an event whose flows did not recur) is
+ * read, with n 0: it detects nothing.
  * Returns 0 with *out set (free with sx_det_sig_free()), SX_E_FORMAT with
- * the cause in msg (not a sigex signature, a missing field, no pattern,
+ * the cause in msg (not a sigex signature, a missing field, no patterns list,
  * a payload-lengths section missing: written before sigex detect), or
  * -ENOMEM.  Stateless; thread-safe.
  */
@@ -166,6 +168,7 @@ struct sx_det_score {
 	char label[SX_EVENT_LABEL_MAX];
 	uint32_t events, hits, missed, false_det;
 	double recall, precision, false_per_day, false_per_hour;
+	double hours; /* of capture the rates are per */
 };
 
 /*

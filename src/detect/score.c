@@ -85,6 +85,7 @@ static void finish(struct sx_det_score *s, double hours)
 	s->missed = s->events - s->hits;
 	s->recall = s->events ? (double)s->hits / s->events : 0;
 	s->precision = s->hits + s->false_det ? (double)s->hits / (s->hits + s->false_det) : 0;
+	s->hours = hours;
 	s->false_per_hour = hours > 0 ? s->false_det / hours : 0;
 	s->false_per_day = s->false_per_hour * 24;
 }
@@ -165,12 +166,12 @@ int sx_det_score_csv(const struct sx_det_score *s, uint32_t n, FILE *f)
 
 	sx_buf_init(&b);
 	sx_buf_puts(&b, "label,events,hits,missed,false,recall,precision,false_per_hour,"
-			"false_per_device_day\n");
+			"false_per_device_day,hours\n");
 	for (i = 0; i < n; i++) {
 		sx_buf_csv_text(&b, s[i].label);
-		sx_buf_printf(&b, ",%u,%u,%u,%u,%.4f,%.4f,%.4f,%.4f\n", s[i].events, s[i].hits,
+		sx_buf_printf(&b, ",%u,%u,%u,%u,%.4f,%.4f,%.4f,%.4f,%.4f\n", s[i].events, s[i].hits,
 			      s[i].missed, s[i].false_det, s[i].recall, s[i].precision,
-			      s[i].false_per_hour, s[i].false_per_day);
+			      s[i].false_per_hour, s[i].false_per_day, s[i].hours);
 	}
 	ret = sx_buf_flush(&b, f);
 	sx_buf_fini(&b);

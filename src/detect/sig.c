@@ -413,13 +413,14 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 		ret = SX_E_FORMAT;
 		goto out_doc;
 	}
-	if (!ps || ps->kind != SX_YTREE_SEQ || !ps->n) {
-		snprintf(msg, msglen, "%s: the signature has no pattern", path);
+	if (!ps || ps->kind != SX_YTREE_SEQ) {
+		snprintf(msg, msglen, "%s: the signature has no patterns list", path);
 		ret = SX_E_FORMAT;
 		goto out_doc;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(path)) || !(s->p = sx_calloc_array(ps->n, sizeof(*s->p)))) {
+	if (!s || !(s->path = strdup(path)) ||
+	    !(s->p = sx_calloc_array(ps->n ? ps->n : 1, sizeof(*s->p)))) {
 		sx_det_sig_free(s);
 		ret = -ENOMEM;
 		goto out_doc;
