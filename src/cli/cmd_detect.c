@@ -257,56 +257,42 @@ out_nomem:
 	return SX_EXIT_FAILURE;
 }
 
-/* The flow stage over the captures, every row to the detector. */
+/* The flow stage over the captures, every row to the detector.  -1 when
+ * read, else the exit status (the failure reported). */
 static int read_flows(const struct args *a, struct sx_det *det, struct sx_file_status *status)
 {
-	struct sx_ingest_cfg icfg = {.paths = a->caps,
-				     .names = a->caps,
+	struct sx_det_read_cfg rc = {.paths = a->caps,
 				     .npaths = (uint32_t)a->ncaps,
-				     .nthreads = a->c.jobs ? a->c.jobs : sx_nproc(),
-				     .filter = a->c.filter};
-	struct sx_flows_cfg cfg = {.seed = a->c.seed,
-				   .idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC,
-				   .max_flows = a->c.max_flows};
-	struct sx_names *names = NULL;
-	struct sx_flows_stats st;
-	struct sx_flows *fl = NULL;
+				     .nthreads = a->c.jobs,
+				     .filter = a->c.filter,
+				     .flows = {.seed = a->c.seed, .max_flows = a->c.max_flows}};
+	struct sx_ingest_cfg icfg = {
+	    .paths = a->caps, .names = a->caps, .npaths = (uint32_t)a->ncaps};
+	struct sx_flows_stats st = {0};
 	char msg[512];
-	int ret, i;
+	int ret;
 
 	if (sx_cli_given(&a->c, SX_CLI_IDLE))
-		cfg.idle_ns = (int64_t)(a->c.idle_timeout * 1e9 + 0.5);
-	ret = sx_names_new(&names);
+		rc.flows.idle_ns = (int64_t)(a->c.idle_timeout * 1e9 + 0.5);
+	ret = sx_names_new(&rc.names);
 	if (ret)
 		goto out;
-	if (a->c.names && sx_names_load(names, a->c.names, msg, sizeof(msg))) {
+	if (a->c.names && sx_names_load(rc.names, a->c.names, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
-		ret = SX_EXIT_FAILURE;
-		goto out_names;
+		sx_names_free(rc.names);
+		return SX_EXIT_FAILURE;
 	}
-	ret = sx_flows_new(&cfg, &fl);
-	if (ret)
-		goto out_names;
-	ret = sx_flows_collect(fl, &icfg, names, status);
-	for (i = 0; !ret && i < a->ncaps && !status[i].opened; i++)
-		;
-	if (!ret && i == a->ncaps)
-		ret = -ENODATA;
-	if (!ret)
-		ret = sx_flows_reduce(fl, a->caps, (uint32_t)a->ncaps, names, sx_det_row, det);
-	sx_flows_get_stats(fl, &st);
+	ret = sx_det_read(det, &rc, status, &st);
 	sx_cli_warn_capped(a->c.max_flows, st.capped);
-	sx_flows_free(fl);
-out_names:
-	sx_names_free(names);
+	sx_names_free(rc.names);
 out:
 	if (ret == -ENODATA)
 		return sx_ingest_report(&icfg, status);
-	if (ret && ret != SX_EXIT_FAILURE) {
+	if (ret) {
 		sx_log(SX_LOG_ERROR, "%s", ret == SX_E_STOPPED ? "interrupted" : sx_strerror(ret));
-		ret = SX_EXIT_FAILURE;
+		return SX_EXIT_FAILURE;
 	}
-	return ret ? ret : -1;
+	return -1;
 }
 
 static double capture_hours(const struct sx_file_status *st, int n)

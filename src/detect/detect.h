@@ -141,6 +141,27 @@ int sx_det_row(void *det, const struct sx_flow_row *row);
 bool sx_det_flow_matches(const struct sx_det_pattern *p, const char *device,
 			 const struct sx_flow_row *row, double slack);
 
+/* How sx_det_read() reads captures: the flow stage's settings. */
+struct sx_det_read_cfg {
+	const char *const *paths; /* captures (borrowed) */
+	const char *const *shown; /* their names in the output, NULL: paths */
+	uint32_t npaths;
+	unsigned nthreads;	   /* 0: the CPUs */
+	const char *filter;	   /* BPF, or NULL */
+	struct sx_flows_cfg flows; /* idle_ns 0: the default; whole captures */
+	struct sx_names *names;	   /* learnt into (may hold --names), or NULL */
+};
+
+/*
+ * sx_det_read - the flow stage over the captures, every row to the detector
+ * (sx_det_row()).  status gets npaths entries; st (may be NULL) the flow
+ * table's counters.  Returns 0, -ENODATA when no capture could be opened,
+ * SX_E_STOPPED, -ENOMEM or -errno of the spill.  Context: any thread;
+ * starts and joins reader threads.
+ */
+int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_file_status *status,
+		struct sx_flows_stats *st);
+
 /*
  * sx_det_finish - the detections of every capture, after the last row:
  * *out (ordered by capture, then start, then signature) holds *n of them,

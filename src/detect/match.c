@@ -396,6 +396,41 @@ int sx_det_row(void *arg, const struct sx_flow_row *row)
 	return 0;
 }
 
+int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_file_status *status,
+		struct sx_flows_stats *st)
+{
+	const char *const *shown = cfg->shown ? cfg->shown : cfg->paths;
+	struct sx_ingest_cfg icfg = {.paths = cfg->paths,
+				     .names = shown,
+				     .npaths = cfg->npaths,
+				     .nthreads = cfg->nthreads ? cfg->nthreads : sx_nproc(),
+				     .filter = cfg->filter};
+	struct sx_flows_cfg fc = cfg->flows;
+	struct sx_flows *fl;
+	uint32_t i;
+	int ret;
+
+	if (!fc.idle_ns)
+		fc.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
+	fc.window_ns = 0;
+	fc.events = NULL;
+	fc.windows = NULL;
+	ret = sx_flows_new(&fc, &fl);
+	if (ret)
+		return ret;
+	ret = sx_flows_collect(fl, &icfg, cfg->names, status);
+	for (i = 0; !ret && i < cfg->npaths && !status[i].opened; i++)
+		;
+	if (!ret && i == cfg->npaths)
+		ret = -ENODATA;
+	if (!ret)
+		ret = sx_flows_reduce(fl, shown, cfg->npaths, cfg->names, sx_det_row, d);
+	if (st)
+		sx_flows_get_stats(fl, st);
+	sx_flows_free(fl);
+	return ret;
+}
+
 /* ---- windows ---- */
 
 static int match_cmp(const void *a, const void *b)
