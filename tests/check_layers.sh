@@ -15,7 +15,7 @@ allowed() {	# module -> the modules it may include
 	flows) echo core ingest flows ;;
 	mine) echo core ingest flows mine ;;
 	emit) echo core yaml ingest flows mine emit ;;
-	api) echo core yaml ingest flows mine emit verify api ;;
+	api) echo core yaml ingest flows mine emit verify detect api ;;
 	upstream) echo core yaml ingest flows mine upstream ;;
 	batch) echo core yaml ingest flows mine emit api batch ;;
 	check) echo core yaml check ;;
