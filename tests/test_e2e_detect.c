@@ -141,3 +141,31 @@ Test(e2e_detect, pingpong_leave_one_out_and_labels, .init = setup, .fini = teard
 	free(csv);
 	free(table);
 }
+
+Test(e2e_detect, pingpong_windowed_signatures, .init = setup, .fini = teardown)
+{
+	char on[1024], off[1024], *csv;
+
+	need_shared();
+	/* mined from --events windows: detected in windows of --duration */
+	snprintf(on, sizeof(on), "%s/on.csv", tmp);
+	snprintf(off, sizeof(off), "%s/off.csv", tmp);
+	cr_assert_eq(sx_tt_write(on, "+0,on\n", 6), 0);
+	cr_assert_eq(sx_tt_write(off, "+0,off\n", 7), 0);
+	free(run(0,
+		 "tplink " PLUG " TP_LINK_LOCAL_ON.pcap TP_LINK_REMOTE_ON.pcap "
+		 "TP_LINK_REMOTE_CHARGING_ON.pcap --events '%s' --no-align -q -o '%s/on'",
+		 on, tmp));
+	free(run(0,
+		 "tplink " PLUG " TP_LINK_LOCAL_OFF.pcap --events '%s' --no-align -q -o '%s/off'",
+		 off, tmp));
+	csv = run(0,
+		  "detect '%s/on/signatures.yaml' '%s/off/signatures.yaml' TP_LINK_LOCAL_ON.pcap "
+		  "TP_LINK_LOCAL_OFF.pcap TP_LINK_REMOTE_ON.pcap -q",
+		  tmp, tmp);
+	cr_assert_eq(sx_tt_lines(csv), 4, "%s", csv);
+	cr_assert(has(csv, "TP_LINK_LOCAL_ON.pcap", "on"), "%s", csv);
+	cr_assert(has(csv, "TP_LINK_REMOTE_ON.pcap", "on"), "%s", csv);
+	cr_assert(has(csv, "TP_LINK_LOCAL_OFF.pcap", "off"), "%s", csv);
+	free(csv);
+}

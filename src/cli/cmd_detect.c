@@ -7,7 +7,13 @@
  * others captures.  The captures go through the flow stage once, as `sigex
  * flows` reads them (whole captures, the same reader threads, filter, idle
  * timeout and names), and every row is handed to the detector of
- * src/detect (the rules at the top of src/detect/match.c).  The detections
+ * src/detect (the rules at the top of src/detect/match.c).  When a
+ * signature was mined from --events windows, its flows were cut by them:
+ * the captures are then read as windows of --duration seconds (default 30)
+ * starting every sixth of it, overlapping, so that one of them starts at
+ * most five seconds before the event and a long-lived session counts only
+ * its in-window packets, as the miner saw it (a first pass finds each
+ * capture's span).  The detections
  * are one CSV row each, written to a temporary file renamed into place.
  * With --labels (rows "[capture,]time[,label]" as --events reads them,
  * relative times counted from each capture's first packet) the detections
@@ -45,7 +51,9 @@ static const char usage_head[] =
     "row per detection (capture, start, end, event, score, matched, patterns, and\n"
     "the flows that matched).  A detection needs the signature's patterns (at\n"
     "least --min-fraction of them) within the signature's span, each matched by a\n"
-    "flow of the same identity and shape, in their typical order.\n"
+    "flow of the same identity and shape, in their typical order.  Signatures mined\n"
+    "with --events are matched against the flows of overlapping windows of\n"
+    "--duration seconds (one every sixth of it), as they were mined.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE        write the detections to FILE (default: standard output)\n"
@@ -69,8 +77,9 @@ static const char usage_foot[] =
     "Exit status: 0 ok (with or without detections), 1 failure (FILE left as it\n"
     "was), 2 usage error, 3 some captures unreadable.\n";
 
-static const enum sx_cli_opt shared[] = {SX_CLI_JOBS, SX_CLI_IDLE,	SX_CLI_NAMES, SX_CLI_FILTER,
-					 SX_CLI_SEED, SX_CLI_MAX_FLOWS, SX_CLI_HELP,  SX_CLI_NOPTS};
+static const enum sx_cli_opt shared[] = {SX_CLI_JOBS,	   SX_CLI_DURATION, SX_CLI_IDLE,
+					 SX_CLI_NAMES,	   SX_CLI_FILTER,   SX_CLI_SEED,
+					 SX_CLI_MAX_FLOWS, SX_CLI_HELP,	    SX_CLI_NOPTS};
 
 static const struct sx_cli_help help = {usage_head, shared, usage_foot};
 
@@ -102,7 +111,11 @@ struct args {
 	double tolerance;
 	const char **sigs, **caps;
 	int nsigs, ncaps;
+	bool windowed; /* a signature was mined from --events windows */
 };
+
+/* Windows of --duration start every duration / WINDOW_STEPS seconds. */
+#define WINDOW_STEPS 6
 
 static bool is_yaml(const char *s)
 {
@@ -274,6 +287,12 @@ static int read_flows(const struct args *a, struct sx_det *det, struct sx_file_s
 
 	if (sx_cli_given(&a->c, SX_CLI_IDLE))
 		rc.flows.idle_ns = (int64_t)(a->c.idle_timeout * 1e9 + 0.5);
+	if (a->windowed) {
+		rc.window_ns = sx_cli_given(&a->c, SX_CLI_DURATION)
+				   ? (int64_t)(a->c.duration * 1e9 + 0.5)
+				   : (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
+		rc.step_ns = rc.window_ns / WINDOW_STEPS > 0 ? rc.window_ns / WINDOW_STEPS : 1;
+	}
 	ret = sx_names_new(&rc.names);
 	if (ret)
 		goto out;
@@ -367,6 +386,7 @@ static int run(struct args *a)
 			sx_log(SX_LOG_ERROR, "%s", msg);
 			goto out_free;
 		}
+		a->windowed |= sigs[i]->windowed;
 		if (!sigs[i]->n)
 			sx_log(SX_LOG_WARN, "%s: the signature has no pattern: it detects nothing",
 			       a->sigs[i]);

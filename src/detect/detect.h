@@ -81,6 +81,7 @@ struct sx_det_sig {
 	int64_t span_ns; /* a detection's window (match.c) */
 	char device[64]; /* address text of the signature's "self", "" when none */
 	uint32_t noccs;	 /* occurrences it was mined from */
+	bool windowed;	 /* mined from --events windows, not whole captures */
 };
 
 /*
@@ -150,6 +151,13 @@ struct sx_det_read_cfg {
 	const char *filter;	   /* BPF, or NULL */
 	struct sx_flows_cfg flows; /* idle_ns 0: the default; whole captures */
 	struct sx_names *names;	   /* learnt into (may hold --names), or NULL */
+	/*
+	 * > 0: the flows of windows of this length, one every step_ns
+	 * (overlapping), as --events mining cuts them (sessions open before a
+	 * window count their in-window packets), instead of whole captures.
+	 * A first pass finds each capture's first and last packets.
+	 */
+	int64_t window_ns, step_ns;
 };
 
 /*

@@ -48,9 +48,10 @@
  * at its first match in the window; the next anchor is the first match
  * after the detection's last flow start, so one event is one detection.
  *
- * Not covered: an event carried inside a long-lived session (a command on a
- * cloud connection opened at boot) is one flow of the whole capture here,
- * not the in-window part the miner saw with --events.
+ * Flows: whole-capture flows for a signature mined from whole captures; for
+ * one mined from --events windows (a long-lived session counted by its
+ * in-window packets), the flows of overlapping windows (sx_det_read()), so
+ * that an event inside a session opened at boot is matched as it was mined.
  *
  * Output: CSV with the columns capture, start, end (epoch seconds: the
  * first matched flow's start, the last one's end), event (the signature's
@@ -396,8 +397,60 @@ int sx_det_row(void *arg, const struct sx_flow_row *row)
 	return 0;
 }
 
-int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_file_status *status,
-		struct sx_flows_stats *st)
+/* The grid of windows over each capture read (status), into ev and w. */
+static int grid(const struct sx_det_read_cfg *cfg, const struct sx_file_status *status,
+		struct sx_events *ev, struct sx_windows *w)
+{
+	uint64_t total = 0, most = 0;
+	uint32_t c, k;
+
+	w->ncaps = cfg->npaths;
+	w->w = sx_calloc_array(cfg->npaths, sizeof(*w->w));
+	w->n = sx_calloc_array(cfg->npaths, sizeof(*w->n));
+	if (!w->w || !w->n)
+		return -ENOMEM;
+	for (c = 0; c < cfg->npaths; c++) {
+		int64_t first = status[c].first_sec * SX_NS_PER_SEC + status[c].first_nsec;
+		int64_t last = status[c].last_sec * SX_NS_PER_SEC + status[c].last_nsec;
+		uint64_t n;
+
+		if (!status[c].opened || !status[c].packets || last < first)
+			continue;
+		/* from a window ending at the first packet to one starting at the last */
+		n = (uint64_t)((last - first + cfg->window_ns) / cfg->step_ns) + 1;
+		if (n > SX_EVENTS_MAX || total + n > 16ull * SX_EVENTS_MAX)
+			return -E2BIG;
+		w->w[c] = sx_calloc_array(n, sizeof(**w->w));
+		if (!w->w[c])
+			return -ENOMEM;
+		for (k = 0; k < n; k++) {
+			w->w[c][k].start_ns =
+			    first - cfg->window_ns + (int64_t)(k + 1) * cfg->step_ns;
+			w->w[c][k].event = k;
+		}
+		w->n[c] = (uint32_t)n;
+		total += n;
+		most = n > most ? n : most;
+	}
+	ev->n = (uint32_t)(most ? most : 1);
+	ev->ev = sx_calloc_array(ev->n, sizeof(*ev->ev));
+	return ev->ev ? 0 : -ENOMEM;
+}
+
+static void grid_free(struct sx_events *ev, struct sx_windows *w)
+{
+	uint32_t c;
+
+	for (c = 0; w->w && c < w->ncaps; c++)
+		free(w->w[c]);
+	free(w->w);
+	free(w->n);
+	free(ev->ev);
+}
+
+/* One flow pass over the captures; the rows to the detector when rows. */
+static int pass(struct sx_det *d, const struct sx_det_read_cfg *cfg, const struct sx_flows_cfg *fc,
+		struct sx_file_status *status, struct sx_flows_stats *st, bool rows)
 {
 	const char *const *shown = cfg->shown ? cfg->shown : cfg->paths;
 	struct sx_ingest_cfg icfg = {.paths = cfg->paths,
@@ -405,17 +458,11 @@ int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_f
 				     .npaths = cfg->npaths,
 				     .nthreads = cfg->nthreads ? cfg->nthreads : sx_nproc(),
 				     .filter = cfg->filter};
-	struct sx_flows_cfg fc = cfg->flows;
 	struct sx_flows *fl;
 	uint32_t i;
 	int ret;
 
-	if (!fc.idle_ns)
-		fc.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
-	fc.window_ns = 0;
-	fc.events = NULL;
-	fc.windows = NULL;
-	ret = sx_flows_new(&fc, &fl);
+	ret = sx_flows_new(fc, &fl);
 	if (ret)
 		return ret;
 	ret = sx_flows_collect(fl, &icfg, cfg->names, status);
@@ -423,11 +470,41 @@ int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_f
 		;
 	if (!ret && i == cfg->npaths)
 		ret = -ENODATA;
-	if (!ret)
+	if (!ret && rows)
 		ret = sx_flows_reduce(fl, shown, cfg->npaths, cfg->names, sx_det_row, d);
 	if (st)
 		sx_flows_get_stats(fl, st);
 	sx_flows_free(fl);
+	return ret;
+}
+
+int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_file_status *status,
+		struct sx_flows_stats *st)
+{
+	struct sx_flows_cfg fc = cfg->flows;
+	struct sx_events ev = {0};
+	struct sx_windows w = {0};
+	int ret;
+
+	if (!fc.idle_ns)
+		fc.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
+	fc.window_ns = 0;
+	fc.events = NULL;
+	fc.windows = NULL;
+	if (cfg->window_ns <= 0)
+		return pass(d, cfg, &fc, status, st, true);
+	if (cfg->step_ns <= 0)
+		return -EINVAL;
+	ret = pass(d, cfg, &fc, status, NULL, false);
+	if (!ret)
+		ret = grid(cfg, status, &ev, &w);
+	if (!ret) {
+		fc.events = &ev;
+		fc.windows = &w;
+		fc.duration_ns = cfg->window_ns;
+		ret = pass(d, cfg, &fc, status, st, true);
+	}
+	grid_free(&ev, &w);
 	return ret;
 }
 

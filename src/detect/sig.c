@@ -357,6 +357,9 @@ static void label_of(const struct sx_ytree *doc, struct sx_det_sig *s)
 
 	if (occ && occ->kind == SX_YTREE_SEQ) {
 		s->noccs = (uint32_t)occ->n;
+		for (i = 0; i < occ->n; i++)
+			if (sx_ytree_get(occ->kids[i], "event"))
+				s->windowed = true;
 		for (i = 0; i < occ->n; i++) {
 			const char *l = sx_ytree_str(sx_ytree_get(occ->kids[i], "label"));
 
