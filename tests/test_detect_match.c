@@ -363,3 +363,37 @@ Test(detect_match, scores)
 	free(sc);
 	sx_det_sig_free(s);
 }
+
+Test(detect_match, of_overlapping_signatures_the_fuller_wins)
+{
+	struct sx_det_sig *full = sig(), *tls = sig();
+	const struct sx_det_sig *sigs[2] = {full, tls};
+	const struct sx_det_detection *x;
+	struct sx_det_pattern p0;
+	struct sx_flow_row rows[2];
+	struct sx_det_cfg cfg = {.slack = -1};
+	struct sx_det *d;
+	uint32_t n;
+
+	/* tls: the TLS pattern alone, another event */
+	p0 = tls->p[0];
+	tls->p[0] = tls->p[1];
+	tls->p[1] = p0;
+	tls->n = 1;
+	strcpy(tls->label, "report");
+	dns_row(&rows[0], 100);
+	tls_row(&rows[1], 100.4);
+	for (int overlap = 0; overlap < 2; overlap++) {
+		cfg.overlap = overlap;
+		cr_assert_eq(sx_det_new(&cfg, sigs, 2, &d), 0);
+		cr_assert_eq(sx_det_row(d, &rows[0]), 0);
+		cr_assert_eq(sx_det_row(d, &rows[1]), 0);
+		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+		cr_assert_eq(n, overlap ? 2 : 1);
+		cr_assert_eq(x[0].sig, 0); /* both patterns: the fuller */
+		sx_det_free(d);
+	}
+	tls->n = 2;
+	sx_det_sig_free(tls);
+	sx_det_sig_free(full);
+}

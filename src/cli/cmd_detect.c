@@ -70,6 +70,8 @@ static const char usage_head[] =
     "                           fraction (default 0.25)\n"
     "      --span S             seconds a detection may span (default: each\n"
     "                           signature's own)\n"
+    "      --overlap            keep detections of several signatures that overlap\n"
+    "                           (default: the one that matched most patterns)\n"
     "  -q, --quiet              no warnings, errors only\n";
 
 static const char usage_foot[] =
@@ -91,6 +93,7 @@ enum {
 	OPT_FRACTION,
 	OPT_SLACK,
 	OPT_SPAN,
+	OPT_OVERLAP,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -102,6 +105,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"min-fraction", required_argument, NULL, OPT_FRACTION},
 					 {"slack", required_argument, NULL, OPT_SLACK},
 					 {"span", required_argument, NULL, OPT_SPAN},
+					 {"overlap", no_argument, NULL, OPT_OVERLAP},
 					 {NULL, 0, NULL, 0}};
 
 struct args {
@@ -177,6 +181,9 @@ static int own_opt(void *ctx, int c, const char *arg)
 		if (!ret)
 			a->det.span_ns = (int64_t)(v * 1e9 + 0.5);
 		return ret;
+	case OPT_OVERLAP:
+		a->det.overlap = true;
+		return 0;
 	case OPT_FRACTION:
 		return fraction("--min-fraction", arg, 0, 1, false, &a->det.fraction);
 	case OPT_SLACK:

@@ -108,6 +108,7 @@ struct sx_det_cfg {
 	double slack;	 /* >= 0: packets and bytes allowed beyond the mined range; <0: default */
 	int64_t span_ns; /* > 0: the window of every signature instead of its own */
 	const char *device; /* address text of the device, or NULL: each signature's */
+	bool overlap;	    /* keep detections of several signatures that overlap (match.c) */
 };
 
 /* One pattern found in a detection: the flow that matched it. */

@@ -53,6 +53,13 @@
  * in-window packets), the flows of overlapping windows (sx_det_read()), so
  * that an event inside a session opened at boot is matched as it was mined.
  *
+ * Several signatures, one event.  Where detections of different signatures
+ * overlap in time in one capture (one's [start, end] meets the other's),
+ * the one that matched more patterns wins (then the higher score, then the
+ * earlier): an event is one event, and a signature of one or two generic
+ * patterns (a cloud report every command sends) does not also claim the
+ * events a fuller signature recognises.  --overlap keeps them all.
+ *
  * Output: CSV with the columns capture, start, end (epoch seconds: the
  * first matched flow's start, the last one's end), event (the signature's
  * label), score (patterns matched / patterns), matched, patterns, flows
@@ -591,6 +598,46 @@ static int add_detection(struct sx_det *d, const struct match *m, size_t a, cons
 	return 0;
 }
 
+/* Whether detection a beats b (more patterns, higher score, earlier). */
+static bool beats(const struct sx_det *d, const struct sx_det_detection *a,
+		  const struct sx_det_detection *b)
+{
+	double sa = (double)a->matched / d->sigs[a->sig]->n;
+	double sb = (double)b->matched / d->sigs[b->sig]->n;
+
+	if (a->matched != b->matched)
+		return a->matched > b->matched;
+	if (sa != sb)
+		return sa > sb;
+	return det_cmp(a, b) < 0;
+}
+
+/* Of detections of different signatures that overlap, the best (sorted by
+ * capture and start); returns how many are kept, compacted in place. */
+static uint32_t best_of_overlaps(struct sx_det *d)
+{
+	bool *drop = sx_calloc_array(d->ndet ? d->ndet : 1, sizeof(*drop));
+	uint32_t i, j, n = 0;
+
+	if (!drop)
+		return d->ndet; /* keep them all rather than fail */
+	for (i = 0; i < d->ndet; i++)
+		for (j = i + 1; j < d->ndet && d->det[j].file == d->det[i].file &&
+				d->det[j].start_ns <= d->det[i].end_ns;
+		     j++)
+			if (d->det[j].sig != d->det[i].sig) {
+				if (beats(d, &d->det[i], &d->det[j]))
+					drop[j] = true;
+				else
+					drop[i] = true;
+			}
+	for (i = 0; i < d->ndet; i++)
+		if (!drop[i])
+			d->det[n++] = d->det[i];
+	free(drop);
+	return n;
+}
+
 int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_t *n)
 {
 	uint32_t maxp = 1, s, i;
@@ -641,6 +688,8 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 	for (i = 0; i < d->ndet; i++)
 		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
 	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp);
+	if (!d->cfg.overlap)
+		d->ndet = best_of_overlaps(d);
 	*out = d->det;
 	*n = d->ndet;
 	return 0;
