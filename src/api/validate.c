@@ -151,9 +151,11 @@ static double hours_of(const struct sx_file_status *st, size_t n)
 
 /* Detections of sig over the captures (the device at device, or the
  * signature's); *ndet, and the captures' hours.  0 or an error. */
-static int detect_in(const struct sx_det_sig *sig, const char *const *paths, size_t n,
-		     const char *device, const char *filter, uint32_t *ndet, double *hours)
+static int detect_in(const struct sx_extract *ex, const struct sx_det_sig *sig,
+		     const char *const *paths, size_t n, const char *device, uint32_t *ndet,
+		     double *hours)
 {
+	const char *filter = sx_extract__filter(ex);
 	struct sx_det_cfg dc = {.slack = -1, .device = device};
 	struct sx_det_read_cfg rc = {
 	    .paths = paths, .npaths = (uint32_t)n, .nthreads = 1, .filter = filter};
@@ -166,6 +168,10 @@ static int detect_in(const struct sx_det_sig *sig, const char *const *paths, siz
 	*hours = 0;
 	if (!st || sx_names_new(&rc.names))
 		goto out;
+	if (sig->windowed) { /* mined from --events windows: read as windows */
+		rc.window_ns = sx_extract__duration_ns(ex);
+		rc.step_ns = rc.window_ns / 6 > 0 ? rc.window_ns / 6 : 1;
+	}
 	ret = sx_det_new(&dc, &sig, 1, &d);
 	if (!ret)
 		ret = sx_det_read(d, &rc, st, NULL);
@@ -215,9 +221,9 @@ static int detect_fold(struct sx_extract *ex, struct sx_extract *f, const size_t
 		char addr[64];
 
 		sx_extract_capture_status(ex, held[h], &cap, NULL);
-		ret = detect_in(sig, &cap, 1,
-				sx_extract__capture_ipv4(ex, held[h], addr, sizeof(addr)),
-				sx_extract__filter(ex), &ndet, &hours);
+		ret = detect_in(ex, sig, &cap, 1,
+				sx_extract__capture_ipv4(ex, held[h], addr, sizeof(addr)), &ndet,
+				&hours);
 		v->det_held++;
 		v->det_hits += ndet > 0;
 	}
@@ -226,7 +232,7 @@ static int detect_fold(struct sx_extract *ex, struct sx_extract *f, const size_t
 		    sx_extract_capture_status(ex, i, &bg[nbg], NULL) == 0)
 			nbg++;
 	if (sig && !ret && nbg) {
-		ret = detect_in(sig, bg, nbg, NULL, sx_extract__filter(ex), &ndet, &hours);
+		ret = detect_in(ex, sig, bg, nbg, NULL, &ndet, &hours);
 		v->bg_false += ndet;
 		v->bg_hours += hours;
 	}
