@@ -647,7 +647,8 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 	*n = 0;
 	for (s = 0; s < d->nsigs; s++)
 		maxp = d->sigs[s]->n > maxp ? d->sigs[s]->n : maxp;
-	qsort(d->m, d->nm, sizeof(*d->m), match_cmp);
+	if (d->nm) /* none matched: no array (UBSan: qsort of a null array) */
+		qsort(d->m, d->nm, sizeof(*d->m), match_cmp);
 	free(d->det);
 	free(d->hits);
 	d->ndet = 0;
