@@ -15,12 +15,13 @@ allowed() {	# module -> the modules it may include
 	flows) echo core ingest flows ;;
 	mine) echo core ingest flows mine ;;
 	emit) echo core yaml ingest flows mine emit ;;
-	api) echo core yaml ingest flows mine emit verify api ;;
+	api) echo core yaml ingest flows mine emit verify detect api ;;
 	upstream) echo core yaml ingest flows mine upstream ;;
 	batch) echo core yaml ingest flows mine emit api batch ;;
 	check) echo core yaml check ;;
 	verify) echo core yaml ingest verify ;;
-	cli) echo core yaml ingest flows mine emit api upstream batch check verify cli ;;
+	detect) echo core yaml ingest flows detect ;;
+	cli) echo core yaml ingest flows mine emit api upstream batch check verify detect cli ;;
 	*) return 1 ;;
 	esac
 }

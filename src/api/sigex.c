@@ -1776,6 +1776,11 @@ const char *sx_extract__filter(const struct sx_extract *ex)
 	return ex->filter;
 }
 
+int64_t sx_extract__duration_ns(const struct sx_extract *ex)
+{
+	return ex->duration_ns;
+}
+
 bool sx_extract__mined(const struct sx_extract *ex)
 {
 	return ex->mined && ex->res;

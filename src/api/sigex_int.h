@@ -106,6 +106,8 @@ void sx_extract__ids(const struct sx_extract *ex, const char **mac, const char *
 		     const char **phone);
 unsigned sx_extract__threads(const struct sx_extract *ex);
 const char *sx_extract__filter(const struct sx_extract *ex);
+/* The length of an --events window (the default when none was set). */
+int64_t sx_extract__duration_ns(const struct sx_extract *ex);
 bool sx_extract__mined(const struct sx_extract *ex);
 const struct sx_validation *sx_extract__validation(const struct sx_extract *ex);
 /* Takes ownership of v (replacing an earlier one). */

@@ -24,6 +24,15 @@
  * more; the first peer and application value seen are kept as its example
  * (a name that rotates between occurrences shows there).
  *
+ * Detection (src/detect): each fold's signatures.yaml also becomes a
+ * detector, run over each held-out capture (the device at the capture's own
+ * address) and over the background captures.  A held-out capture with a
+ * detection is an occurrence recognised: their share is the detection
+ * recall beside the allow rate.  A detection in a background capture is a
+ * false one: counted per hour of background capture, over every fold.  A
+ * fold whose signature cannot be written or read (several events) detects
+ * nothing and is not counted.
+ *
  * Runs on the caller's thread; each fold's mining and replay use the
  * extraction's thread count.
  */
@@ -38,6 +47,7 @@
 #include "api/sigex_int.h"
 #include "core/buf.h"
 #include "core/util.h"
+#include "detect/detect.h"
 #include "verify/verify.h"
 #include "yaml/ydoc.h"
 
@@ -57,6 +67,9 @@ struct sx_validation {
 	unsigned folds, held, failed;
 	uint64_t packets, allowed, flows, flows_allowed;
 	uint64_t st_allowed, st_flows_allowed; /* with interaction states */
+	unsigned det_held, det_hits;	       /* held-out captures run, detected */
+	uint64_t bg_false;		       /* detections in background captures */
+	double bg_hours;		       /* of background capture, over the folds */
 	struct vkind *kinds;
 	size_t nkinds, cap;
 };
@@ -124,6 +137,110 @@ static int add_kind(struct sx_validation *v, const struct sx_verify_kind *k, int
 	return 0;
 }
 
+static double hours_of(const struct sx_file_status *st, size_t n)
+{
+	double h = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (st[i].opened && st[i].packets)
+			h += ((double)(st[i].last_sec - st[i].first_sec) +
+			      ((double)st[i].last_nsec - (double)st[i].first_nsec) / 1e9) /
+			     3600.0;
+	return h;
+}
+
+/* Detections of sig over the captures (the device at device, or the
+ * signature's); *ndet, and the captures' hours.  0 or an error. */
+static int detect_in(const struct sx_extract *ex, const struct sx_det_sig *sig,
+		     const char *const *paths, size_t n, const char *device, uint32_t *ndet,
+		     double *hours)
+{
+	const char *filter = sx_extract__filter(ex);
+	struct sx_det_cfg dc = {.slack = -1, .device = device};
+	struct sx_det_read_cfg rc = {
+	    .paths = paths, .npaths = (uint32_t)n, .nthreads = 1, .filter = filter};
+	const struct sx_det_detection *det;
+	struct sx_file_status *st = sx_calloc_array(n ? n : 1, sizeof(*st));
+	struct sx_det *d = NULL;
+	int ret = -ENOMEM;
+
+	*ndet = 0;
+	*hours = 0;
+	if (!st || sx_names_new(&rc.names))
+		goto out;
+	if (sig->windowed) { /* mined from --events windows: read as windows */
+		rc.window_ns = sx_extract__duration_ns(ex);
+		rc.step_ns = rc.window_ns / 6 > 0 ? rc.window_ns / 6 : 1;
+	}
+	ret = sx_det_new(&dc, &sig, 1, &d);
+	if (!ret)
+		ret = sx_det_read(d, &rc, st, NULL);
+	if (ret == -ENODATA)
+		ret = 0; /* nothing readable: nothing detected */
+	else if (!ret)
+		ret = sx_det_finish(d, &det, ndet);
+	*hours = hours_of(st, n);
+out:
+	sx_det_free(d);
+	sx_names_free(rc.names);
+	free(st);
+	return ret;
+}
+
+/* The fold's signature as a detector (NULL when it has none). */
+static struct sx_det_sig *fold_signature(struct sx_extract *f, const char *path)
+{
+	struct sx_det_sig *sig = NULL;
+	char msg[512];
+
+	if (sx_extract_write_signatures(f, path) || sx_det_sig_load(path, &sig, msg, sizeof(msg)) ||
+	    !sig->n) {
+		sx_det_sig_free(sig);
+		return NULL;
+	}
+	return sig;
+}
+
+/* Detection in the fold's held-out and background captures. */
+static int detect_fold(struct sx_extract *ex, struct sx_extract *f, const size_t *held,
+		       size_t nheld, struct sx_validation *v, const char *path)
+{
+	size_t ncaps = sx_extract_ncaptures(ex), nbg = 0;
+	const char **bg = sx_calloc_array(ncaps ? ncaps : 1, sizeof(*bg));
+	struct sx_det_sig *sig = fold_signature(f, path);
+	uint32_t ndet;
+	double hours;
+	int ret = 0;
+
+	if (!bg) {
+		sx_det_sig_free(sig);
+		return -ENOMEM;
+	}
+	for (size_t h = 0; sig && !ret && h < nheld; h++) {
+		const char *cap;
+		char addr[64];
+
+		sx_extract_capture_status(ex, held[h], &cap, NULL);
+		ret = detect_in(ex, sig, &cap, 1,
+				sx_extract__capture_ipv4(ex, held[h], addr, sizeof(addr)), &ndet,
+				&hours);
+		v->det_held++;
+		v->det_hits += ndet > 0;
+	}
+	for (size_t i = 0; sig && i < ncaps; i++)
+		if (sx_extract__is_background(ex, i) &&
+		    sx_extract_capture_status(ex, i, &bg[nbg], NULL) == 0)
+			nbg++;
+	if (sig && !ret && nbg) {
+		ret = detect_in(ex, sig, bg, nbg, NULL, &ndet, &hours);
+		v->bg_false += ndet;
+		v->bg_hours += hours;
+	}
+	free(bg);
+	sx_det_sig_free(sig);
+	return ret;
+}
+
 /* One fold: mine keep[], replay each held-out capture. */
 static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held, size_t nheld,
 		    struct sx_validation *v, const char *tmpdir)
@@ -144,6 +261,13 @@ static int run_fold(struct sx_extract *ex, const bool *keep, const size_t *held,
 	if (ret)
 		goto out_unlink;
 	ret = sx_extract_mine(f, NULL);
+	if (!ret) {
+		/* a detector that cannot run leaves the profile's numbers alone */
+		ret = detect_fold(ex, f, held, nheld, v, path);
+		if (ret == -ENOMEM || ret == SX_EXTRACT_E_STOPPED)
+			goto out_free;
+		ret = 0;
+	}
 	if (!ret)
 		ret = sx_extract_write_profile(f, path);
 	if (!ret)
@@ -310,6 +434,16 @@ void sx_validation_text(const struct sx_validation *v, struct sx_buf *b)
 		      "%.1f%%)\n",
 		      v->flows, pct(v->flows_allowed, v->flows),
 		      pct(v->st_flows_allowed, v->flows));
+	if (v->det_held)
+		sx_buf_printf(b,
+			      "  detected (sigex detect, the signature of the others): %u of %u "
+			      "held-out captures, recall %.1f%%\n",
+			      v->det_hits, v->det_held, pct(v->det_hits, v->det_held));
+	if (v->bg_hours > 0)
+		sx_buf_printf(b,
+			      "  false detections in the background captures: %" PRIu64
+			      " in %.2f h (%.2f per hour)\n",
+			      v->bg_false, v->bg_hours, (double)v->bg_false / v->bg_hours);
 	for (size_t i = 0; i < v->nkinds && i < KINDS_SHOW; i++) {
 		const struct vkind *k = &v->kinds[i];
 
@@ -345,6 +479,17 @@ void sx_validation_yaml(struct sx_yw *w, const struct sx_validation *v)
 	kv_pct(w, "flows-allowed-pct", v->flows_allowed, v->flows);
 	kv_pct(w, "stateful-packets-allowed-pct", v->st_allowed, v->packets);
 	kv_pct(w, "stateful-flows-allowed-pct", v->st_flows_allowed, v->flows);
+	sx_yw_kv_u64(w, "detection-held-out", v->det_held);
+	sx_yw_kv_u64(w, "detected", v->det_hits);
+	kv_pct(w, "detection-recall-pct", v->det_hits, v->det_held);
+	sx_yw_kv_u64(w, "background-false-detections", v->bg_false);
+	sx_yw_str(w, "background-hours");
+	{
+		char h[32];
+
+		snprintf(h, sizeof(h), "%.4f", v->bg_hours);
+		sx_yw_number(w, h);
+	}
 	sx_yw_str(w, "denied");
 	sx_yw_seq_begin(w);
 	for (size_t i = 0; i < v->nkinds && i < KINDS_SHOW; i++) {

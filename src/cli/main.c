@@ -40,6 +40,7 @@ int sx_cmd_extract(int argc, char **argv);
 int sx_cmd_batch(int argc, char **argv);
 int sx_cmd_check(int argc, char **argv);
 int sx_cmd_verify(int argc, char **argv);
+int sx_cmd_detect(int argc, char **argv);
 
 struct command {
 	const char *name;
@@ -55,6 +56,7 @@ static const struct command commands[] = {
     {"batch", sx_cmd_batch, "the main job over a whole capture archive"},
     {"check", sx_cmd_check, "compare two signatures (regression check)"},
     {"verify", sx_cmd_verify, "replay captures through a profile as the firewall would"},
+    {"detect", sx_cmd_detect, "find an event's occurrences in captures by its signature"},
 };
 
 static const char usage[] =

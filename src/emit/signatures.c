@@ -61,7 +61,11 @@
  *                                        not for below-support)
  *   in-occurrences: [ indices into occurrences ]
  *   statistics: {packets: {client: STAT, server: STAT}, bytes: {...},
- *     duration: STAT, start-offset: {median, spread, min, max}, period}
+ *     duration: STAT, start-offset: {median, spread, min, max}, period,
+ *     payload-lengths: {in-all, min: [...], max: [...]}}: the member flows'
+ *     signed payload lengths (+ from the client) by position, least and
+ *     greatest, up to the longest member's; in-all positions every member
+ *     reaches (what `sigex detect` compares an exchange with)
  *     STAT = {min, median, max}
  *   order: {position, before-next: {agree, of}}
  * END:
@@ -284,6 +288,27 @@ static void application(struct sx_yw *w, const struct sx_mine_app *a)
 	sx_yw_map_end(w);
 }
 
+/* payload-lengths: {in-all, min: [...], max: [...]} by position. */
+static void payload_lengths(struct sx_yw *w, const struct sx_mine_pattern *p)
+{
+	uint32_t k;
+
+	sx_yw_str(w, "payload-lengths");
+	sx_yw_map_begin_flow(w);
+	sx_yw_kv_u64(w, "in-all", p->seq_all);
+	sx_yw_str(w, "min");
+	sx_yw_seq_begin_flow(w);
+	for (k = 0; k < p->seq_n; k++)
+		sx_yw_i64(w, p->seq_min[k]);
+	sx_yw_seq_end(w);
+	sx_yw_str(w, "max");
+	sx_yw_seq_begin_flow(w);
+	for (k = 0; k < p->seq_n; k++)
+		sx_yw_i64(w, p->seq_max[k]);
+	sx_yw_seq_end(w);
+	sx_yw_map_end(w);
+}
+
 static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 		    const struct sx_mine_pattern *p)
 {
@@ -383,6 +408,7 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 	kv_secs(w, "max", p->offset_ns.max);
 	sx_yw_map_end(w);
 	kv_secs(w, "period", p->period_ns);
+	payload_lengths(w, p);
 	sx_yw_map_end(w);
 	sx_yw_str(w, "order");
 	sx_yw_map_begin_flow(w);

@@ -272,6 +272,17 @@ struct sx_mine_pattern {
 	uint32_t next_agree; /* occurrences where this one starts first (or together) */
 	uint32_t next_both;  /* occurrences holding both */
 
+	/*
+	 * Payload lengths by position (the flow stage's PayloadLengths, + from
+	 * the client, - from the server), over the member flows: the least and
+	 * the greatest signed length at each of the first seq_n positions (a
+	 * position some member reaches); every member reaches the first
+	 * seq_all.  What a detector compares a flow's exchange with (src/detect).
+	 */
+	int32_t seq_min[SX_FLOW_SEQ_MAX];
+	int32_t seq_max[SX_FLOW_SEQ_MAX];
+	uint8_t seq_n, seq_all;
+
 	/* reference-format histograms over the member flows, in member order */
 	const struct sx_mine_hist *hist_len; /* Length (wire bytes) */
 	uint32_t nhist_len;

@@ -29,6 +29,33 @@ static void stat_of(int64_t *v, size_t n, struct sx_mine_stat *s)
 	s->median = sx_mine__median(v, n);
 }
 
+/* The payload-length ranges by position (mine.h: seq_min, seq_max). */
+static void seq_ranges(const struct sx_mine_input *in, const struct clu *c,
+		       struct sx_mine_pattern *p)
+{
+	uint32_t i, k;
+
+	p->seq_n = 0;
+	p->seq_all = SX_FLOW_SEQ_MAX;
+	for (i = 0; i < c->n; i++) {
+		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+		uint8_t n = f->nseq < SX_FLOW_SEQ_MAX ? f->nseq : SX_FLOW_SEQ_MAX;
+
+		for (k = 0; k < n; k++) {
+			if (k >= p->seq_n || f->seq_len[k] < p->seq_min[k])
+				p->seq_min[k] = f->seq_len[k];
+			if (k >= p->seq_n || f->seq_len[k] > p->seq_max[k])
+				p->seq_max[k] = f->seq_len[k];
+			if (k >= p->seq_n)
+				p->seq_n = (uint8_t)(k + 1);
+		}
+		if (n < p->seq_all)
+			p->seq_all = n;
+	}
+	if (!c->n)
+		p->seq_all = 0;
+}
+
 void sx_mine__build_stats(struct ctx *cx, struct clu *c, struct sx_mine_pattern *p)
 {
 	const struct sx_mine_input *in = cx->in;
@@ -53,6 +80,7 @@ void sx_mine__build_stats(struct ctx *cx, struct clu *c, struct sx_mine_pattern 
 		if (c->first[i] != INT64_MIN)
 			v[n++] = c->first[i];
 	stat_of(v, n, &p->offset_ns);
+	seq_ranges(in, c, p);
 	p->offset_spread_ns = sx_mine__quantile(v, n, 0.75) - sx_mine__quantile(v, n, 0.25);
 	c->order_key = p->offset_ns.median;
 }

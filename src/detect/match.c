@@ -1,0 +1,751 @@
+/*
+ * match.c - the detector: flow rows in, detections out.
+ *
+ * DESIGN
+ *
+ * A signature (sig.c) is the set of patterns that recurred in the
+ * occurrences of one event.  Detection is a streaming pass over the flow
+ * stage: each row is compared with every pattern of every signature as it
+ * comes, and only the rows that match are kept (a few per event), so the
+ * pass runs at the flow stage's speed and its memory follows the matches,
+ * not the captures.
+ *
+ * A flow matches a pattern when it has the pattern's identity and shape:
+ *
+ *   identity  the IP protocol (or ARP and its operation); the fixed port at
+ *             the same end (client: the end without the service port, as
+ *             the flow stage's ServiceSide says; for a portless flow, the
+ *             initiator); each end: "self" is the device (the address the
+ *             signature was mined for, or --device), a named end is that
+ *             resolved name (a domain end: any name under it) or one of
+ *             the addresses it had, an end known by its addresses one of
+ *             them, an end known by its scope (s:...) anything; and for
+ *             every application attribute key of the pattern (dns.q,
+ *             tls.sni, http.req, tplink, dhcp...) one of its values among
+ *             the flow's attributes, a generalised value ("A:*.example.com",
+ *             "/api/x*") matching by its prefix and suffix.
+ *   shape     packets and bytes sent by each end within the mined range
+ *             widened by the slack (default a quarter: [min * 0.75, max *
+ *             1.25], rounded), and the payload lengths by position (signed,
+ *             + from the client) against the mined ranges: a position every
+ *             member reached with one length is the exchange's fixed part
+ *             and must be equal (so a reply of 1093 bytes is not one of 1095:
+ *             the on and off commands of a TP-Link plug differ only there,
+ *             as PingPong found); a position whose length varied must be
+ *             within its range widened by a quarter of its width, in three
+ *             quarters of those positions at least (a retransmission or an
+ *             extra record shifts a few).
+ *
+ * A detection is a window of the signature's span (sig.c: the spread of its
+ * patterns' start offsets in the occurrences, plus a quarter and two
+ * seconds; --span to set it) that holds matches of at least the fraction
+ * --min-fraction of its patterns (default 0.75: all of one to three
+ * patterns, three of four, eight of ten), in their typical order: when a
+ * pattern started before the next one in every occurrence (two or more),
+ * a match of the next one more than a second before it does not count.
+ * Windows are anchored at the matches of a capture in time order: the
+ * first match whose window qualifies opens a detection, each pattern taken
+ * at its first match in the window; the next anchor is the first match
+ * after the detection's last flow start, so one event is one detection.
+ *
+ * Flows: whole-capture flows for a signature mined from whole captures; for
+ * one mined from --events windows (a long-lived session counted by its
+ * in-window packets), the flows of overlapping windows (sx_det_read()), so
+ * that an event inside a session opened at boot is matched as it was mined.
+ *
+ * Several signatures, one event.  Where detections of different signatures
+ * overlap in time in one capture (one's [start, end] meets the other's),
+ * the one that matched more patterns wins (then the higher score, then the
+ * earlier): an event is one event, and a signature of one or two generic
+ * patterns (a cloud report every command sends) does not also claim the
+ * events a fuller signature recognises.  --overlap keeps them all.
+ *
+ * Output: CSV with the columns capture, start, end (epoch seconds: the
+ * first matched flow's start, the last one's end), event (the signature's
+ * label), score (patterns matched / patterns), matched, patterns, flows
+ * ("ID PROTO CLIENT:PORT>SERVER:PORT" per pattern matched, ';'-separated,
+ * in pattern order).
+ */
+#include "detect/detect.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "ingest/ingest.h"
+
+#define ORDER_SLACK_NS SX_NS_PER_SEC
+
+struct match {
+	uint32_t file, sig, pat;
+	int64_t first_ns, last_ns;
+	char flow[160];
+};
+
+struct sx_det {
+	struct sx_det_cfg cfg;
+	const struct sx_det_sig *const *sigs;
+	uint32_t nsigs;
+	struct match *m;
+	size_t nm, capm;
+	char **files; /* by capture index */
+	uint32_t nfiles;
+	struct sx_det_detection *det;
+	uint32_t ndet;
+	struct sx_det_hit *hits;
+};
+
+int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sigs, uint32_t nsigs,
+	       struct sx_det **out)
+{
+	struct sx_det *d;
+
+	*out = NULL;
+	if (cfg->fraction < 0 || cfg->fraction > 1 || cfg->span_ns < 0)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->cfg = *cfg;
+	if (d->cfg.fraction == 0)
+		d->cfg.fraction = SX_DET_FRACTION_DEFAULT;
+	if (d->cfg.slack < 0)
+		d->cfg.slack = SX_DET_SLACK_DEFAULT;
+	d->sigs = sigs;
+	d->nsigs = nsigs;
+	*out = d;
+	return 0;
+}
+
+void sx_det_free(struct sx_det *d)
+{
+	uint32_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nfiles; i++)
+		free(d->files[i]);
+	free(d->files);
+	free(d->m);
+	free(d->det);
+	free(d->hits);
+	free(d);
+}
+
+/* ---- one flow against one pattern ---- */
+
+static bool in_list(char *const *l, uint32_t n, const char *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i], s))
+			return true;
+	return false;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !memcmp(s + a - b, suffix, b);
+}
+
+static bool end_ok(const struct sx_det_end *e, const char *device, const char *addr,
+		   const char *host)
+{
+	uint32_t i;
+
+	switch (e->host) {
+	case SX_DET_SELF:
+		return device && *device && !strcmp(addr, device);
+	case SX_DET_ANY:
+		return true;
+	case SX_DET_NAME:
+		if (host && in_list(e->names, e->nnames, host))
+			return true;
+		break;
+	case SX_DET_DOMAIN:
+		for (i = 0; host && i < e->nnames; i++)
+			if (ends_with(host, e->names[i]) || !strcmp(host, e->names[i] + 1))
+				return true;
+		break;
+	default:
+		break;
+	}
+	return in_list(e->addrs, e->naddrs, addr);
+}
+
+/* A token value against a pattern value (one '*' at most: prefix*suffix). */
+static bool value_ok(const char *pv, const char *v, size_t vlen)
+{
+	const char *star = strchr(pv, '*');
+	size_t pre, suf;
+
+	if (!star)
+		return strlen(pv) == vlen && !memcmp(pv, v, vlen);
+	pre = (size_t)(star - pv);
+	suf = strlen(star + 1);
+	return vlen >= pre + suf && !memcmp(v, pv, pre) && !memcmp(v + vlen - suf, star + 1, suf);
+}
+
+/* Whether the flow's attributes hold a value of key among the pattern's. */
+static bool attr_key_ok(const struct sx_det_pattern *p, const char *key, const char *attrs)
+{
+	size_t klen = strlen(key);
+	const char *t = attrs;
+
+	while (*t) {
+		size_t n = strcspn(t, " ");
+
+		if (n > klen && !memcmp(t, key, klen) && t[klen] == '=') {
+			uint32_t i;
+
+			for (i = 0; i < p->nattrs; i++)
+				if (!strcmp(p->attrs[i].key, key) &&
+				    value_ok(p->attrs[i].value, t + klen + 1, n - klen - 1))
+					return true;
+		}
+		t += n;
+		while (*t == ' ')
+			t++;
+	}
+	return false;
+}
+
+static bool attrs_ok(const struct sx_det_pattern *p, const char *attrs)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < p->nattrs; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(p->attrs[j].key, p->attrs[i].key))
+				break;
+		if (j == i && !attr_key_ok(p, p->attrs[i].key, attrs))
+			return false;
+	}
+	return true;
+}
+
+static bool count_ok(const struct sx_det_range *r, uint64_t v, double slack)
+{
+	double lo = floor((double)r->min * (1 - slack) + 0.5);
+	double hi = floor((double)r->max * (1 + slack) + 0.5);
+
+	return (double)v >= lo && (double)v <= hi;
+}
+
+/* The payload lengths (client-signed) against the mined ranges. */
+static bool seq_ok(const struct sx_det_pattern *p, const int32_t *v, uint32_t n)
+{
+	uint32_t k, varying = 0, ok = 0;
+
+	for (k = 0; k < p->seq_n; k++) {
+		int32_t lo = p->seq_min[k], hi = p->seq_max[k], w = (hi - lo) / 4;
+
+		if (k < p->seq_all && lo == hi) {
+			if (k >= n || v[k] != lo)
+				return false;
+			continue;
+		}
+		if (k >= n) {
+			if (k < p->seq_all)
+				varying++;
+			continue;
+		}
+		varying++;
+		if (v[k] >= lo - w && v[k] <= hi + w && !(lo > 0 && v[k] < 0) &&
+		    !(hi < 0 && v[k] > 0))
+			ok++;
+	}
+	return ok * 4 >= varying * 3;
+}
+
+/* The flow's two ends as the miner orients them. */
+struct view {
+	enum sx_flow_side side[2]; /* [0] client, [1] server */
+	char addr[2][64];
+	uint16_t port[2];
+	const char *host[2];
+};
+
+static void view_of(const struct sx_flow_row *row, struct view *v)
+{
+	unsigned r;
+
+	v->side[1] = row->service_side == SX_SIDE_DEVICE ? SX_SIDE_DEVICE : SX_SIDE_OTHER;
+	if (sx_flow_key_is_arp(&row->rec.key))
+		v->side[1] = SX_SIDE_OTHER;
+	v->side[0] = v->side[1] == SX_SIDE_DEVICE ? SX_SIDE_OTHER : SX_SIDE_DEVICE;
+	for (r = 0; r < 2; r++) {
+		struct sx_addr a;
+
+		sx_flow_rec_end(&row->rec, v->side[r], &a, &v->port[r]);
+		sx_addr_str(&a, v->addr[r], sizeof(v->addr[r]));
+		v->host[r] = v->side[r] == SX_SIDE_DEVICE ? row->dev_host : row->other_host;
+	}
+}
+
+static bool matches(const struct sx_det_pattern *p, const char *device,
+		    const struct sx_flow_row *row, double slack, const struct view *v)
+{
+	const struct sx_flow_rec *rec = &row->rec;
+	int32_t seq[SX_FLOW_SEQ_MAX];
+	unsigned r, dc = v->side[0] == SX_SIDE_DEVICE ? 0 : 1, k;
+	uint32_t n = rec->nseq < SX_FLOW_SEQ_MAX ? rec->nseq : SX_FLOW_SEQ_MAX;
+
+	if (p->arp != sx_flow_key_is_arp(&rec->key))
+		return false;
+	if (p->arp ? rec->key.lo_port != p->arp_op : rec->key.proto != p->ip_proto)
+		return false;
+	if (p->fixed_end < 2 && v->port[p->fixed_end] != p->fixed_port)
+		return false;
+	for (r = 0; r < 2; r++)
+		if (!end_ok(&p->end[r], device, v->addr[r], v->host[r]))
+			return false;
+	if (!attrs_ok(p, rec->attrs))
+		return false;
+	for (r = 0; r < 2; r++) {
+		unsigned s = r == 0 ? dc : 1 - dc;
+
+		if (!count_ok(&p->pkts[r], rec->pkts[s], slack) ||
+		    !count_ok(&p->bytes[r], rec->bytes[s], slack))
+			return false;
+	}
+	for (k = 0; k < n; k++)
+		seq[k] = dc == 0 ? rec->seq_len[k] : -rec->seq_len[k];
+	return seq_ok(p, seq, n);
+}
+
+bool sx_det_flow_matches(const struct sx_det_pattern *p, const char *device,
+			 const struct sx_flow_row *row, double slack)
+{
+	struct view v;
+
+	view_of(row, &v);
+	return matches(p, device, row, slack, &v);
+}
+
+static const char *proto_name(const struct sx_flow_rec *rec, char *buf, size_t bufsz)
+{
+	if (sx_flow_key_is_arp(&rec->key))
+		return "arp";
+	if (rec->key.proto == 6)
+		return "tcp";
+	if (rec->key.proto == 17)
+		return "udp";
+	snprintf(buf, bufsz, "ip%u", rec->key.proto);
+	return buf;
+}
+
+static int file_seen(struct sx_det *d, const struct sx_flow_row *row)
+{
+	uint32_t f = row->rec.key.file;
+
+	if (f >= d->nfiles) {
+		char **nf = sx_realloc_array(d->files, (size_t)f + 1, sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		memset(nf + d->nfiles, 0, (size_t)(f + 1 - d->nfiles) * sizeof(*nf));
+		d->files = nf;
+		d->nfiles = f + 1;
+	}
+	if (!d->files[f] && row->file && !(d->files[f] = strdup(row->file)))
+		return -ENOMEM;
+	return 0;
+}
+
+int sx_det_row(void *arg, const struct sx_flow_row *row)
+{
+	struct sx_det *d = arg;
+	struct view v;
+	uint32_t s, i;
+	int ret = file_seen(d, row);
+
+	if (ret)
+		return ret;
+	view_of(row, &v);
+	for (s = 0; s < d->nsigs; s++) {
+		const struct sx_det_sig *sig = d->sigs[s];
+		const char *dev = d->cfg.device ? d->cfg.device : sig->device;
+
+		for (i = 0; i < sig->n; i++) {
+			struct match *m;
+			char pb[8];
+
+			if (!matches(&sig->p[i], dev, row, d->cfg.slack, &v))
+				continue;
+			if (d->nm == d->capm) {
+				size_t cap = d->capm ? d->capm * 2 : 256;
+				struct match *nm = sx_realloc_array(d->m, cap, sizeof(*nm));
+
+				if (!nm)
+					return -ENOMEM;
+				d->m = nm;
+				d->capm = cap;
+			}
+			m = &d->m[d->nm++];
+			m->file = row->rec.key.file;
+			m->sig = s;
+			m->pat = i;
+			m->first_ns = row->rec.first_ns;
+			m->last_ns = row->rec.last_ns;
+			snprintf(m->flow, sizeof(m->flow), "%s %s %s:%u>%s:%u", sig->p[i].id,
+				 proto_name(&row->rec, pb, sizeof(pb)),
+				 v.host[0] ? v.host[0] : v.addr[0], v.port[0],
+				 v.host[1] ? v.host[1] : v.addr[1], v.port[1]);
+		}
+	}
+	return 0;
+}
+
+/* The grid of windows over each capture read (status), into ev and w. */
+static int grid(const struct sx_det_read_cfg *cfg, const struct sx_file_status *status,
+		struct sx_events *ev, struct sx_windows *w)
+{
+	uint64_t total = 0, most = 0;
+	uint32_t c, k;
+
+	w->ncaps = cfg->npaths;
+	w->w = sx_calloc_array(cfg->npaths, sizeof(*w->w));
+	w->n = sx_calloc_array(cfg->npaths, sizeof(*w->n));
+	if (!w->w || !w->n)
+		return -ENOMEM;
+	for (c = 0; c < cfg->npaths; c++) {
+		int64_t first = status[c].first_sec * SX_NS_PER_SEC + status[c].first_nsec;
+		int64_t last = status[c].last_sec * SX_NS_PER_SEC + status[c].last_nsec;
+		uint64_t n;
+
+		if (!status[c].opened || !status[c].packets || last < first)
+			continue;
+		/* from a window ending at the first packet to one starting at the last */
+		n = (uint64_t)((last - first + cfg->window_ns) / cfg->step_ns) + 1;
+		if (n > SX_EVENTS_MAX || total + n > 16ull * SX_EVENTS_MAX)
+			return -E2BIG;
+		w->w[c] = sx_calloc_array(n, sizeof(**w->w));
+		if (!w->w[c])
+			return -ENOMEM;
+		for (k = 0; k < n; k++) {
+			w->w[c][k].start_ns =
+			    first - cfg->window_ns + (int64_t)(k + 1) * cfg->step_ns;
+			w->w[c][k].event = k;
+		}
+		w->n[c] = (uint32_t)n;
+		total += n;
+		most = n > most ? n : most;
+	}
+	ev->n = (uint32_t)(most ? most : 1);
+	ev->ev = sx_calloc_array(ev->n, sizeof(*ev->ev));
+	return ev->ev ? 0 : -ENOMEM;
+}
+
+static void grid_free(struct sx_events *ev, struct sx_windows *w)
+{
+	uint32_t c;
+
+	for (c = 0; w->w && c < w->ncaps; c++)
+		free(w->w[c]);
+	free(w->w);
+	free(w->n);
+	free(ev->ev);
+}
+
+/* One flow pass over the captures; the rows to the detector when rows. */
+static int pass(struct sx_det *d, const struct sx_det_read_cfg *cfg, const struct sx_flows_cfg *fc,
+		struct sx_file_status *status, struct sx_flows_stats *st, bool rows)
+{
+	const char *const *shown = cfg->shown ? cfg->shown : cfg->paths;
+	struct sx_ingest_cfg icfg = {.paths = cfg->paths,
+				     .names = shown,
+				     .npaths = cfg->npaths,
+				     .nthreads = cfg->nthreads ? cfg->nthreads : sx_nproc(),
+				     .filter = cfg->filter};
+	struct sx_flows *fl;
+	uint32_t i;
+	int ret;
+
+	ret = sx_flows_new(fc, &fl);
+	if (ret)
+		return ret;
+	ret = sx_flows_collect(fl, &icfg, cfg->names, status);
+	for (i = 0; !ret && i < cfg->npaths && !status[i].opened; i++)
+		;
+	if (!ret && i == cfg->npaths)
+		ret = -ENODATA;
+	if (!ret && rows)
+		ret = sx_flows_reduce(fl, shown, cfg->npaths, cfg->names, sx_det_row, d);
+	if (st)
+		sx_flows_get_stats(fl, st);
+	sx_flows_free(fl);
+	return ret;
+}
+
+int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_file_status *status,
+		struct sx_flows_stats *st)
+{
+	struct sx_flows_cfg fc = cfg->flows;
+	struct sx_events ev = {0};
+	struct sx_windows w = {0};
+	int ret;
+
+	if (!fc.idle_ns)
+		fc.idle_ns = (int64_t)SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
+	fc.window_ns = 0;
+	fc.events = NULL;
+	fc.windows = NULL;
+	if (cfg->window_ns <= 0)
+		return pass(d, cfg, &fc, status, st, true);
+	if (cfg->step_ns <= 0)
+		return -EINVAL;
+	ret = pass(d, cfg, &fc, status, NULL, false);
+	if (!ret)
+		ret = grid(cfg, status, &ev, &w);
+	if (!ret) {
+		fc.events = &ev;
+		fc.windows = &w;
+		fc.duration_ns = cfg->window_ns;
+		ret = pass(d, cfg, &fc, status, st, true);
+	}
+	grid_free(&ev, &w);
+	return ret;
+}
+
+/* ---- windows ---- */
+
+static int match_cmp(const void *a, const void *b)
+{
+	const struct match *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->sig != y->sig)
+		return x->sig < y->sig ? -1 : 1;
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	if (x->pat != y->pat)
+		return x->pat < y->pat ? -1 : 1;
+	return strcmp(x->flow, y->flow);
+}
+
+static int det_cmp(const void *a, const void *b)
+{
+	const struct sx_det_detection *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->sig < y->sig ? -1 : x->sig > y->sig;
+}
+
+/*
+ * The patterns of one window anchored at m[a] (matches of one capture and
+ * signature, m[a..end)), pattern i taken at pick[i] (SIZE_MAX: none).
+ * Returns the patterns found.
+ */
+static uint32_t window(const struct sx_det_sig *sig, int64_t span, const struct match *m, size_t a,
+		       size_t end, size_t *pick)
+{
+	uint32_t i, found = 0;
+	size_t j;
+
+	for (i = 0; i < sig->n; i++)
+		pick[i] = SIZE_MAX;
+	for (j = a; j < end && m[j].first_ns <= m[a].first_ns + span; j++)
+		if (pick[m[j].pat] == SIZE_MAX)
+			pick[m[j].pat] = j;
+	for (i = 0; i + 1 < sig->n; i++)
+		if (sig->p[i].before_next && pick[i] != SIZE_MAX && pick[i + 1] != SIZE_MAX &&
+		    m[pick[i + 1]].first_ns + ORDER_SLACK_NS < m[pick[i]].first_ns)
+			pick[i + 1] = SIZE_MAX;
+	for (i = 0; i < sig->n; i++)
+		found += pick[i] != SIZE_MAX;
+	return found;
+}
+
+static int add_detection(struct sx_det *d, const struct match *m, size_t a, const size_t *pick,
+			 const struct sx_det_sig *sig, uint32_t found, size_t *nhits)
+{
+	struct sx_det_detection *x;
+	uint32_t i;
+
+	x = &d->det[d->ndet++];
+	memset(x, 0, sizeof(*x));
+	x->file = m[a].file;
+	x->sig = m[a].sig;
+	x->matched = found;
+	x->start_ns = INT64_MAX;
+	x->end_ns = INT64_MIN;
+	x->hits = (struct sx_det_hit *)(uintptr_t)*nhits; /* an index until the end */
+	for (i = 0; i < sig->n; i++) {
+		struct sx_det_hit *h;
+
+		if (pick[i] == SIZE_MAX)
+			continue;
+		h = &d->hits[(*nhits)++];
+		h->pattern = i;
+		h->first_ns = m[pick[i]].first_ns;
+		h->last_ns = m[pick[i]].last_ns;
+		memcpy(h->flow, m[pick[i]].flow, sizeof(h->flow));
+		x->start_ns = h->first_ns < x->start_ns ? h->first_ns : x->start_ns;
+		x->end_ns = h->last_ns > x->end_ns ? h->last_ns : x->end_ns;
+	}
+	return 0;
+}
+
+/* Whether detection a beats b (more patterns, higher score, earlier). */
+static bool beats(const struct sx_det *d, const struct sx_det_detection *a,
+		  const struct sx_det_detection *b)
+{
+	double sa = (double)a->matched / d->sigs[a->sig]->n;
+	double sb = (double)b->matched / d->sigs[b->sig]->n;
+
+	if (a->matched != b->matched)
+		return a->matched > b->matched;
+	if (sa != sb)
+		return sa > sb;
+	return det_cmp(a, b) < 0;
+}
+
+/* Of detections of different signatures that overlap, the best (sorted by
+ * capture and start); returns how many are kept, compacted in place. */
+static uint32_t best_of_overlaps(struct sx_det *d)
+{
+	bool *drop = sx_calloc_array(d->ndet ? d->ndet : 1, sizeof(*drop));
+	uint32_t i, j, n = 0;
+
+	if (!drop)
+		return d->ndet; /* keep them all rather than fail */
+	for (i = 0; i < d->ndet; i++)
+		for (j = i + 1; j < d->ndet && d->det[j].file == d->det[i].file &&
+				d->det[j].start_ns <= d->det[i].end_ns;
+		     j++)
+			if (d->det[j].sig != d->det[i].sig) {
+				if (beats(d, &d->det[i], &d->det[j]))
+					drop[j] = true;
+				else
+					drop[i] = true;
+			}
+	for (i = 0; i < d->ndet; i++)
+		if (!drop[i])
+			d->det[n++] = d->det[i];
+	free(drop);
+	return n;
+}
+
+int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_t *n)
+{
+	uint32_t maxp = 1, s, i;
+	size_t a, b, *pick, nhits = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (s = 0; s < d->nsigs; s++)
+		maxp = d->sigs[s]->n > maxp ? d->sigs[s]->n : maxp;
+	if (d->nm) /* none matched: no array (UBSan: qsort of a null array) */
+		qsort(d->m, d->nm, sizeof(*d->m), match_cmp);
+	free(d->det);
+	free(d->hits);
+	d->ndet = 0;
+	d->det = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->det));
+	d->hits = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->hits));
+	pick = sx_calloc_array(maxp, sizeof(*pick));
+	if (!d->det || !d->hits || !pick) {
+		free(pick);
+		return -ENOMEM;
+	}
+	for (a = 0; a < d->nm; a = b) {
+		const struct sx_det_sig *sig = d->sigs[d->m[a].sig];
+		int64_t span = d->cfg.span_ns ? d->cfg.span_ns : sig->span_ns;
+		uint32_t need = (uint32_t)ceil(d->cfg.fraction * sig->n - 1e-9);
+		size_t k;
+
+		for (b = a; b < d->nm && d->m[b].file == d->m[a].file && d->m[b].sig == d->m[a].sig;
+		     b++)
+			;
+		need = need ? need : 1;
+		for (k = a; k < b;) {
+			uint32_t found = window(sig, span, d->m, k, b, pick);
+			int64_t last = INT64_MIN;
+
+			if (found < need) {
+				k++;
+				continue;
+			}
+			add_detection(d, d->m, k, pick, sig, found, &nhits);
+			for (i = 0; i < sig->n; i++)
+				if (pick[i] != SIZE_MAX && d->m[pick[i]].first_ns > last)
+					last = d->m[pick[i]].first_ns;
+			while (k < b && d->m[k].first_ns <= last)
+				k++;
+		}
+	}
+	free(pick);
+	for (i = 0; i < d->ndet; i++)
+		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
+	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp);
+	if (!d->cfg.overlap)
+		d->ndet = best_of_overlaps(d);
+	*out = d->det;
+	*n = d->ndet;
+	return 0;
+}
+
+const char *sx_det_file_name(const struct sx_det *d, uint32_t i)
+{
+	return i < d->nfiles ? d->files[i] : NULL;
+}
+
+static void ts(struct sx_buf *b, int64_t ns)
+{
+	int64_t s = ns / SX_NS_PER_SEC, r = ns % SX_NS_PER_SEC;
+
+	if (r < 0) {
+		s--;
+		r += SX_NS_PER_SEC;
+	}
+	sx_buf_ts(b, (uint64_t)s, (uint32_t)r);
+}
+
+int sx_det_write_csv(const struct sx_det *d, const struct sx_det_sig *const *sigs, FILE *f)
+{
+	struct sx_buf b;
+	uint32_t i, k;
+	int ret;
+
+	sx_buf_init(&b);
+	sx_buf_puts(&b, "capture,start,end,event,score,matched,patterns,flows\n");
+	for (i = 0; i < d->ndet; i++) {
+		const struct sx_det_detection *x = &d->det[i];
+		const struct sx_det_sig *sig = sigs[x->sig];
+		const char *file = sx_det_file_name(d, x->file);
+
+		sx_buf_csv_text(&b, file ? file : "");
+		sx_buf_putc(&b, ',');
+		ts(&b, x->start_ns);
+		sx_buf_putc(&b, ',');
+		ts(&b, x->end_ns);
+		sx_buf_putc(&b, ',');
+		sx_buf_csv_text(&b, sig->label);
+		sx_buf_printf(&b, ",%.3f,%u,%u,", (double)x->matched / sig->n, x->matched, sig->n);
+		{
+			struct sx_buf fl;
+
+			sx_buf_init(&fl);
+			for (k = 0; k < x->matched; k++)
+				sx_buf_printf(&fl, "%s%s", k ? "; " : "", x->hits[k].flow);
+			sx_buf_putc(&fl, '\0');
+			sx_buf_csv_text(&b, fl.data ? fl.data : "");
+			sx_buf_fini(&fl);
+		}
+		sx_buf_putc(&b, '\n');
+	}
+	ret = sx_buf_flush(&b, f);
+	sx_buf_fini(&b);
+	return ret;
+}

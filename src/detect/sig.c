@@ -1,0 +1,531 @@
+/*
+ * sig.c - signatures.yaml read back into what a detector compares flows
+ * with: per pattern of the signature (the `patterns` list only: background,
+ * periodic and below-support patterns are not the event), its identity
+ * (transport, fixed port, the two ends, the application attributes), its
+ * shape (packets and bytes per end, payload lengths by position) and its
+ * place in the event (start offsets, typical order).
+ *
+ * The file is loaded with the bounded YAML tree (yaml/ydoc.h) and must say
+ * "sigex: signatures", version 1.  Every field the detector needs must be
+ * there and well formed: a signature that lacks one (a file written before
+ * payload-lengths existed) is refused with the field named, never guessed.
+ * Which end is the device comes from the pattern's key ("client=self" or
+ * "server=self"); the signature's device address is that end's first.
+ */
+#include "detect/detect.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/compiler.h"
+#include "core/err.h"
+#include "core/util.h"
+#include "yaml/ydoc.h"
+
+#define DOC_MAX (64u << 20) /* bytes of a signatures.yaml */
+
+static const struct sx_ytree_limits sig_limits = {
+    .max_depth = 16, .max_nodes = 4u << 20, .max_scalar = 64u << 10};
+
+struct pctx {
+	char *msg;
+	size_t msglen;
+	const char *path;
+	int err;
+};
+
+static void fail(struct pctx *c, const char *fmt, ...) SX_PRINTF(2, 3);
+static void fail(struct pctx *c, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	if (c->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(c->msg, c->msglen, "%s: %s", c->path, why);
+	c->err = SX_E_FORMAT;
+}
+
+static const struct sx_ytree *get(struct pctx *c, const struct sx_ytree *t, const char *key,
+				  unsigned kind, const char *where)
+{
+	const struct sx_ytree *v = sx_ytree_get(t, key);
+
+	if (!v || v->kind != kind) {
+		fail(c, "pattern %s: %s missing or not a %s", where, key,
+		     kind == SX_YTREE_MAP   ? "map"
+		     : kind == SX_YTREE_SEQ ? "list"
+					    : "value");
+		return NULL;
+	}
+	return v;
+}
+
+static int64_t num(struct pctx *c, const struct sx_ytree *t, const char *key, const char *where)
+{
+	const struct sx_ytree *v = get(c, t, key, SX_YTREE_SCALAR, where);
+	char *end;
+	double d;
+
+	if (!v)
+		return 0;
+	d = strtod(v->text, &end);
+	if (end == v->text || *end || !isfinite(d) || fabs(d) > 9e15) {
+		fail(c, "pattern %s: %s is not a number", where, key);
+		return 0;
+	}
+	return (int64_t)llround(d);
+}
+
+/* Seconds ("0.044568000") as ns. */
+static int64_t secs(struct pctx *c, const struct sx_ytree *t, const char *key, const char *where)
+{
+	const struct sx_ytree *v = get(c, t, key, SX_YTREE_SCALAR, where);
+	char *end;
+	double d;
+
+	if (!v)
+		return 0;
+	d = strtod(v->text, &end);
+	if (end == v->text || *end || !isfinite(d) || fabs(d) > 9e9) {
+		fail(c, "pattern %s: %s is not a time", where, key);
+		return 0;
+	}
+	return (int64_t)llround(d * 1e9);
+}
+
+static void range(struct pctx *c, const struct sx_ytree *stat, const char *key,
+		  struct sx_det_range *r, const char *where)
+{
+	const struct sx_ytree *m = stat ? get(c, stat, key, SX_YTREE_MAP, where) : NULL;
+
+	if (!m)
+		return;
+	r->min = num(c, m, "min", where);
+	r->max = num(c, m, "max", where);
+	if (!c->err && r->min > r->max)
+		fail(c, "pattern %s: %s: min above max", where, key);
+}
+
+/* A list of scalars copied as strings. */
+static int strings(const struct sx_ytree *seq, char ***out, uint32_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	*out = NULL;
+	if (!seq || seq->kind != SX_YTREE_SEQ || !seq->n)
+		return 0;
+	*out = sx_calloc_array(seq->n, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < seq->n; i++) {
+		const char *s = sx_ytree_str(seq->kids[i]);
+
+		if (!s)
+			continue;
+		(*out)[*n] = strdup(s);
+		if (!(*out)[*n])
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The host of an end in the pattern's key: "self", "n:...", "d:...", "a:...", "s:...". */
+static const char *key_host(const char *key, const char *which, size_t *len)
+{
+	const char *p = strstr(key, which), *e;
+
+	if (!p)
+		return NULL;
+	p += strlen(which);
+	e = strchr(p, '|');
+	*len = e ? (size_t)(e - p) : strlen(p);
+	return p;
+}
+
+static int end_of(struct pctx *c, const struct sx_ytree *pt, const char *key, unsigned side,
+		  struct sx_det_end *e, const char *where)
+{
+	const struct sx_ytree *t = get(c, pt, side ? "server" : "client", SX_YTREE_MAP, where);
+	const char *kind, *host;
+	size_t hlen = 0;
+	int ret;
+
+	if (!t)
+		return 0;
+	kind = sx_ytree_str(sx_ytree_get(t, "kind"));
+	host = key_host(key, side ? "|server=" : "|client=", &hlen);
+	ret = strings(sx_ytree_get(t, "addresses"), &e->addrs, &e->naddrs);
+	if (ret)
+		return ret;
+	if (host && hlen == 4 && !memcmp(host, "self", 4)) {
+		e->host = SX_DET_SELF;
+	} else if (host && hlen > 2 && !memcmp(host, "s:", 2)) {
+		e->host = SX_DET_ANY;
+	} else if (kind && !strcmp(kind, "name")) {
+		e->host = SX_DET_NAME;
+		ret = strings(sx_ytree_get(t, "names"), &e->names, &e->nnames);
+	} else if (kind && !strcmp(kind, "domain")) {
+		const char *name = sx_ytree_str(sx_ytree_get(t, "name"));
+
+		e->host = SX_DET_DOMAIN;
+		if (!name || strncmp(name, "*.", 2)) {
+			fail(c, "pattern %s: a domain end without its *.name", where);
+			return 0;
+		}
+		e->names = calloc(1, sizeof(*e->names));
+		if (!e->names || !(e->names[0] = strdup(name + 1)))
+			return -ENOMEM;
+		e->nnames = 1;
+	} else if (kind && !strcmp(kind, "addresses")) {
+		e->host = SX_DET_ADDRS;
+	} else {
+		fail(c, "pattern %s: %s end of unknown kind", where, side ? "server" : "client");
+	}
+	return ret;
+}
+
+static int attrs_of(const struct sx_ytree *pt, struct sx_det_pattern *p)
+{
+	const struct sx_ytree *a = sx_ytree_get(pt, "attributes");
+	size_t i;
+
+	if (!a || a->kind != SX_YTREE_SEQ || !a->n)
+		return 0;
+	p->attrs = sx_calloc_array(a->n, sizeof(*p->attrs));
+	if (!p->attrs)
+		return -ENOMEM;
+	for (i = 0; i < a->n; i++) {
+		const char *k = sx_ytree_str(sx_ytree_get(a->kids[i], "key"));
+		const char *v = sx_ytree_str(sx_ytree_get(a->kids[i], "value"));
+		struct sx_det_attr *d = &p->attrs[p->nattrs];
+
+		if (!k || !v)
+			continue;
+		d->key = strdup(k);
+		d->value = strdup(v);
+		p->nattrs++;
+		if (!d->key || !d->value)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void lengths(struct pctx *c, const struct sx_ytree *stat, struct sx_det_pattern *p,
+		    const char *where)
+{
+	const struct sx_ytree *pl = get(c, stat, "payload-lengths", SX_YTREE_MAP, where);
+	const struct sx_ytree *lo, *hi;
+	size_t k;
+
+	if (!pl)
+		return;
+	lo = get(c, pl, "min", SX_YTREE_SEQ, where);
+	hi = get(c, pl, "max", SX_YTREE_SEQ, where);
+	p->seq_all = (uint8_t)num(c, pl, "in-all", where);
+	if (!lo || !hi)
+		return;
+	if (lo->n != hi->n || lo->n > SX_FLOW_SEQ_MAX || p->seq_all > lo->n) {
+		fail(c, "pattern %s: payload-lengths of unequal or too many positions", where);
+		return;
+	}
+	for (k = 0; k < lo->n; k++) {
+		const char *a = sx_ytree_str(lo->kids[k]), *b = sx_ytree_str(hi->kids[k]);
+		char *ea, *eb;
+		long x = a ? strtol(a, &ea, 10) : 0, y = b ? strtol(b, &eb, 10) : 0;
+
+		if (!a || !b || ea == a || *ea || eb == b || *eb || x > y || x < -65536 ||
+		    y > 65536) {
+			fail(c, "pattern %s: payload-lengths position %zu is not a range", where,
+			     k);
+			return;
+		}
+		p->seq_min[k] = (int32_t)x;
+		p->seq_max[k] = (int32_t)y;
+	}
+	p->seq_n = (uint8_t)lo->n;
+}
+
+static int pattern_of(struct pctx *c, const struct sx_ytree *pt, struct sx_det_pattern *p,
+		      struct sx_det_sig *s)
+{
+	const char *id = sx_ytree_str(sx_ytree_get(pt, "id"));
+	const char *key = sx_ytree_str(sx_ytree_get(pt, "key"));
+	const char *tr = sx_ytree_str(sx_ytree_get(pt, "transport"));
+	const struct sx_ytree *fx = sx_ytree_get(pt, "fixed-port"), *st, *ord, *arp;
+	unsigned side;
+	int ret;
+
+	if (!id || strlen(id) >= sizeof(p->id) || !key || !tr) {
+		fail(c, "a pattern without id, key or transport");
+		return 0;
+	}
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->ip_proto = (uint8_t)num(c, pt, "ip-proto", id);
+	p->arp = !strcmp(tr, "arp");
+	arp = sx_ytree_get(pt, "arp");
+	if (p->arp) {
+		const char *op = arp ? sx_ytree_str(sx_ytree_get(arp, "operation")) : NULL;
+
+		p->arp_op = op ? sx_flow_arp_op_parse(op) : -1;
+		if (p->arp_op < 0)
+			fail(c, "pattern %s: an ARP pattern without its operation", id);
+	}
+	p->fixed_end = 2;
+	if (fx && fx->kind == SX_YTREE_MAP) {
+		const char *e = sx_ytree_str(sx_ytree_get(fx, "end"));
+
+		p->fixed_port = (uint16_t)num(c, fx, "port", id);
+		p->fixed_end = e && !strcmp(e, "client") ? 0 : e && !strcmp(e, "server") ? 1 : 2;
+	}
+	for (side = 0; side < 2; side++) {
+		ret = end_of(c, pt, key, side, &p->end[side], id);
+		if (ret)
+			return ret;
+		if (p->end[side].host == SX_DET_SELF && !s->device[0] && p->end[side].naddrs)
+			snprintf(s->device, sizeof(s->device), "%s", p->end[side].addrs[0]);
+	}
+	ret = attrs_of(pt, p);
+	if (ret)
+		return ret;
+	st = get(c, pt, "statistics", SX_YTREE_MAP, id);
+	if (st) {
+		const struct sx_ytree *pk = get(c, st, "packets", SX_YTREE_MAP, id);
+		const struct sx_ytree *by = get(c, st, "bytes", SX_YTREE_MAP, id);
+		const struct sx_ytree *so = get(c, st, "start-offset", SX_YTREE_MAP, id);
+
+		range(c, pk, "client", &p->pkts[0], id);
+		range(c, pk, "server", &p->pkts[1], id);
+		range(c, by, "client", &p->bytes[0], id);
+		range(c, by, "server", &p->bytes[1], id);
+		if (so) {
+			p->offset_min_ns = secs(c, so, "min", id);
+			p->offset_max_ns = secs(c, so, "max", id);
+		}
+		lengths(c, st, p, id);
+	}
+	ord = get(c, pt, "order", SX_YTREE_MAP, id);
+	if (ord) {
+		const struct sx_ytree *bn = get(c, ord, "before-next", SX_YTREE_MAP, id);
+
+		p->position = (uint32_t)num(c, ord, "position", id);
+		if (bn) {
+			int64_t agree = num(c, bn, "agree", id), of = num(c, bn, "of", id);
+
+			p->before_next = of >= 2 && agree == of;
+		}
+	}
+	return 0;
+}
+
+/* The event's name when the occurrences carry no label. */
+static void label_from_path(const char *path, char *out, size_t outsz)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	if (!strcmp(base, "signatures.yaml") && base != path) {
+		const char *dir = base - 1, *d0 = dir;
+
+		while (d0 > path && d0[-1] != '/')
+			d0--;
+		n = (size_t)(dir - d0);
+		if (n && !(n == 1 && *d0 == '.')) {
+			snprintf(out, outsz, "%.*s", (int)n, d0);
+			return;
+		}
+	}
+	n = strcspn(base, ".");
+	snprintf(out, outsz, "%.*s", (int)(n ? n : strlen(base)), base);
+}
+
+static void label_of(const struct sx_ytree *doc, struct sx_det_sig *s)
+{
+	const struct sx_ytree *occ = sx_ytree_get(doc, "occurrences");
+	size_t i;
+
+	if (occ && occ->kind == SX_YTREE_SEQ) {
+		s->noccs = (uint32_t)occ->n;
+		for (i = 0; i < occ->n; i++)
+			if (sx_ytree_get(occ->kids[i], "event"))
+				s->windowed = true;
+		for (i = 0; i < occ->n; i++) {
+			const char *l = sx_ytree_str(sx_ytree_get(occ->kids[i], "label"));
+
+			if (l && *l) {
+				snprintf(s->label, sizeof(s->label), "%s", l);
+				return;
+			}
+		}
+	}
+	label_from_path(s->path, s->label, sizeof(s->label));
+}
+
+/*
+ * The window of a detection: the signature's patterns started, in the
+ * occurrences it was mined from, between the least of their first start
+ * offsets and the greatest of their last; a quarter more, and two seconds,
+ * allow for an occurrence slower than those seen.
+ */
+static void span_of(struct sx_det_sig *s)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	uint32_t i;
+
+	for (i = 0; i < s->n; i++) {
+		lo = s->p[i].offset_min_ns < lo ? s->p[i].offset_min_ns : lo;
+		hi = s->p[i].offset_max_ns > hi ? s->p[i].offset_max_ns : hi;
+	}
+	s->span_ns = (hi > lo ? (hi - lo) + (hi - lo) / 4 : 0) + 2 * SX_NS_PER_SEC;
+}
+
+int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_det_sig **out,
+		     char *msg, size_t msglen)
+{
+	struct pctx c = {.msg = msg, .msglen = msglen, .path = path};
+	const struct sx_ytree *ps;
+	struct sx_ytree *doc = NULL;
+	struct sx_det_sig *s;
+	const char *magic, *ver;
+	char why[256];
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	ret = sx_ytree_parse(data, len, &sig_limits, &doc, why, sizeof(why));
+	if (ret) {
+		snprintf(msg, msglen, "%s: %s", path, why);
+		return ret;
+	}
+	magic = doc ? sx_ytree_str(sx_ytree_get(doc, "sigex")) : NULL;
+	ver = doc ? sx_ytree_str(sx_ytree_get(doc, "version")) : NULL;
+	ps = doc ? sx_ytree_get(doc, "patterns") : NULL;
+	if (!magic || strcmp(magic, "signatures") || !ver || strcmp(ver, "1")) {
+		snprintf(msg, msglen, "%s: not a sigex signatures.yaml (version 1)", path);
+		ret = SX_E_FORMAT;
+		goto out_doc;
+	}
+	if (!ps || ps->kind != SX_YTREE_SEQ) {
+		snprintf(msg, msglen, "%s: the signature has no patterns list", path);
+		ret = SX_E_FORMAT;
+		goto out_doc;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path)) ||
+	    !(s->p = sx_calloc_array(ps->n ? ps->n : 1, sizeof(*s->p)))) {
+		sx_det_sig_free(s);
+		ret = -ENOMEM;
+		goto out_doc;
+	}
+	s->n = (uint32_t)ps->n;
+	for (i = 0; !ret && !c.err && i < ps->n; i++) {
+		if (ps->kids[i]->kind != SX_YTREE_MAP)
+			fail(&c, "a pattern that is not a map");
+		else
+			ret = pattern_of(&c, ps->kids[i], &s->p[i], s);
+	}
+	if (!ret)
+		ret = c.err;
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(msg, msglen, "out of memory");
+		sx_det_sig_free(s);
+		goto out_doc;
+	}
+	label_of(doc, s);
+	span_of(s);
+	*out = s;
+out_doc:
+	sx_ytree_free(doc);
+	return ret;
+}
+
+int sx_det_sig_load(const char *path, struct sx_det_sig **out, char *msg, size_t msglen)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t len = 0, cap = 0, got;
+	int ret;
+
+	*out = NULL;
+	if (!f) {
+		ret = -errno;
+		snprintf(msg, msglen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	do {
+		if (len + 65536 > cap) {
+			char *nd;
+
+			cap = cap ? cap * 2 : 1u << 17;
+			if (cap > DOC_MAX + 65536u) {
+				fclose(f);
+				free(data);
+				snprintf(msg, msglen, "%s: larger than %u MiB", path,
+					 DOC_MAX >> 20);
+				return -EFBIG;
+			}
+			nd = realloc(data, cap);
+			if (!nd) {
+				fclose(f);
+				free(data);
+				snprintf(msg, msglen, "out of memory");
+				return -ENOMEM;
+			}
+			data = nd;
+		}
+		got = fread(data + len, 1, cap - len, f);
+		len += got;
+	} while (got);
+	ret = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (ret)
+		snprintf(msg, msglen, "%s: read error", path);
+	else
+		ret = sx_det_sig_parse(data, len, path, out, msg, msglen);
+	free(data);
+	return ret;
+}
+
+static void end_free(struct sx_det_end *e)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->naddrs; i++)
+		free(e->addrs[i]);
+	for (i = 0; i < e->nnames; i++)
+		free(e->names[i]);
+	free(e->addrs);
+	free(e->names);
+}
+
+void sx_det_sig_free(struct sx_det_sig *s)
+{
+	uint32_t i, k;
+
+	if (!s)
+		return;
+	for (i = 0; s->p && i < s->n; i++) {
+		end_free(&s->p[i].end[0]);
+		end_free(&s->p[i].end[1]);
+		for (k = 0; k < s->p[i].nattrs; k++) {
+			free(s->p[i].attrs[k].key);
+			free(s->p[i].attrs[k].value);
+		}
+		free(s->p[i].attrs);
+	}
+	free(s->p);
+	free(s->path);
+	free(s);
+}

@@ -1,0 +1,399 @@
+/*
+ * test_detect_match.c - the detector on hand-built flow rows and a
+ * hand-written signature: a flow of the pattern's identity and shape
+ * matches, near misses (a reply length off by two at a fixed position,
+ * bytes beyond the slack, another name, another port) do not; an event is
+ * one detection, its patterns out of order or too few of them are none;
+ * the scoring of detections against labelled times.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "detect/detect.h"
+
+TestSuite(detect_match, .timeout = 60);
+
+#define NS SX_NS_PER_SEC
+
+/* Two patterns: the device's DNS question for api.example.com to the
+ * gateway, then its TLS session to api.example.com; mined from 4
+ * occurrences in which the question always came first. */
+static const char sig_yaml[] =
+    "sigex: signatures\n"
+    "version: 1\n"
+    "occurrences:\n"
+    "- {file: a.pcap, label: Switch On, start: 100.0, flows: 3}\n"
+    "patterns:\n"
+    "- id: p-000000000001\n"
+    "  key: v1|17|fixed=server:53|client=self|server=a:10.0.0.1|app=dns.q=A:api.example.com;\n"
+    "  ip-proto: 17\n"
+    "  transport: udp\n"
+    "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
+    "  server: {kind: addresses, addresses: ['10.0.0.1'], names: []}\n"
+    "  fixed-port: {port: 53, end: server}\n"
+    "  attributes:\n"
+    "  - {key: dns.q, value: 'A:api.example.com', flows: 4, generalised: false}\n"
+    "  statistics:\n"
+    "    packets: {client: {min: 1, median: 1, max: 1}, server: {min: 1, median: 1, max: 1}}\n"
+    "    bytes: {client: {min: 75, median: 75, max: 75}, server: {min: 91, median: 91, max: 91}}\n"
+    "    start-offset: {median: 0.1, spread: 0.1, min: 0.0, max: 0.2}\n"
+    "    payload-lengths: {in-all: 2, min: [33, -49], max: [33, -49]}\n"
+    "  order: {position: 1, before-next: {agree: 4, of: 4}}\n"
+    "- id: p-000000000002\n"
+    "  key: "
+    "v1|6|fixed=server:443|client=self|server=n:api.example.com|app=tls.sni=api.example.com;\n"
+    "  ip-proto: 6\n"
+    "  transport: tcp\n"
+    "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
+    "  server: {kind: name, name: api.example.com, addresses: ['198.51.100.7'],\n"
+    "           names: [api.example.com]}\n"
+    "  fixed-port: {port: 443, end: server}\n"
+    "  attributes:\n"
+    "  - {key: tls.sni, value: api.example.com, flows: 4, generalised: false}\n"
+    "  statistics:\n"
+    "    packets: {client: {min: 10, median: 11, max: 12}, server: {min: 9, median: 10, max: 10}}\n"
+    "    bytes: {client: {min: 2000, median: 2100, max: 2200}, server: {min: 5000, median: 5000, "
+    "max: 5400}}\n"
+    "    start-offset: {median: 0.5, spread: 0.2, min: 0.3, max: 3.0}\n"
+    "    payload-lengths: {in-all: 3, min: [517, -1400, 80, -300], max: [517, -1400, 120, -260]}\n"
+    "  order: {position: 2, before-next: {agree: 0, of: 0}}\n";
+
+static struct sx_det_sig *sig(void)
+{
+	struct sx_det_sig *s;
+	char msg[256];
+	int ret = sx_det_sig_parse(sig_yaml, strlen(sig_yaml), "fixture/signatures.yaml", &s, msg,
+				   sizeof(msg));
+
+	cr_assert_eq(ret, 0, "%s", msg);
+	return s;
+}
+
+static void ip(uint8_t *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	a[0] = x;
+	a[1] = y;
+	a[2] = z;
+	a[3] = w;
+}
+
+/* A flow from the device (10.0.0.5, the initiator) to a server. */
+static void row_init(struct sx_flow_row *r, uint8_t proto, const uint8_t *server, uint16_t port,
+		     const char *host, double at)
+{
+	memset(r, 0, sizeof(*r));
+	r->rec.key.family = 4;
+	r->rec.key.proto = proto;
+	ip(r->rec.key.lo_addr, 10, 0, 0, 5);
+	memcpy(r->rec.key.hi_addr, server, 4);
+	r->rec.key.lo_port = 40000;
+	r->rec.key.hi_port = port;
+	r->rec.key.event = SX_FLOW_NO_EVENT;
+	r->rec.dev = 0;
+	r->rec.first_ns = (int64_t)(at * 1e9);
+	r->rec.last_ns = r->rec.first_ns + NS / 10;
+	r->file = "x.pcap";
+	r->dev_host = "10.0.0.5";
+	r->other_host = host;
+	r->service_port = port;
+	r->service_side = SX_SIDE_OTHER;
+}
+
+static void dns_row(struct sx_flow_row *r, double at)
+{
+	uint8_t gw[4];
+
+	ip(gw, 10, 0, 0, 1);
+	row_init(r, 17, gw, 53, "10.0.0.1", at);
+	r->rec.pkts[0] = r->rec.pkts[1] = 1;
+	r->rec.bytes[0] = 75;
+	r->rec.bytes[1] = 91;
+	r->rec.nseq = 2;
+	r->rec.seq_len[0] = 33;
+	r->rec.seq_len[1] = -49;
+	strcpy(r->rec.attrs, "dns.q=A:api.example.com dns.rcode=0");
+}
+
+static void tls_row(struct sx_flow_row *r, double at)
+{
+	static const int32_t seq[] = {517, -1400, 100, -280, 60};
+	uint8_t srv[4];
+
+	ip(srv, 198, 51, 100, 7);
+	row_init(r, 6, srv, 443, "api.example.com", at);
+	r->rec.pkts[0] = 11;
+	r->rec.pkts[1] = 10;
+	r->rec.bytes[0] = 2100;
+	r->rec.bytes[1] = 5100;
+	r->rec.nseq = 5;
+	memcpy(r->rec.seq_len, seq, sizeof(seq));
+	strcpy(r->rec.attrs, "tls.sni=api.example.com");
+}
+
+Test(detect_match, the_signature_is_read_back)
+{
+	struct sx_det_sig *s = sig();
+
+	cr_assert_str_eq(s->label, "Switch On");
+	cr_assert_str_eq(s->device, "10.0.0.5");
+	cr_assert_eq(s->n, 2);
+	cr_assert_eq(s->p[0].end[0].host, SX_DET_SELF);
+	cr_assert_eq(s->p[1].end[1].host, SX_DET_NAME);
+	cr_assert(s->p[0].before_next);
+	cr_assert_eq(s->p[1].seq_n, 4);
+	cr_assert_eq(s->p[1].seq_all, 3);
+	/* offsets 0 .. 3 s: a quarter more and two seconds */
+	cr_assert_eq(s->span_ns, 3 * NS + 3 * NS / 4 + 2 * NS);
+	sx_det_sig_free(s);
+}
+
+Test(detect_match, a_signature_without_payload_lengths_is_refused)
+{
+	char *old = strdup(sig_yaml), *p, msg[256];
+	struct sx_det_sig *s = NULL;
+
+	/* the first payload-lengths line goes: as written before detect */
+	p = strstr(old, "    payload-lengths:");
+	memset(p, ' ', strcspn(p, "\n"));
+	cr_assert_eq(sx_det_sig_parse(old, strlen(old), "old.yaml", &s, msg, sizeof(msg)),
+		     SX_E_FORMAT);
+	cr_assert_null(s);
+	cr_assert(strstr(msg, "payload-lengths"), "%s", msg);
+	free(old);
+}
+
+Test(detect_match, a_signature_without_patterns_detects_nothing)
+{
+	static const char empty[] = "sigex: signatures\nversion: 1\npatterns: []\n";
+	const struct sx_det_detection *x;
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_sig *sigs[1];
+	struct sx_det_sig *s;
+	struct sx_flow_row r;
+	struct sx_det *d;
+	char msg[256];
+	uint32_t n;
+
+	cr_assert_eq(sx_det_sig_parse(empty, strlen(empty), "out/st-on/signatures.yaml", &s, msg,
+				      sizeof(msg)),
+		     0, "%s", msg);
+	cr_assert_eq(s->n, 0);
+	cr_assert_str_eq(s->label, "st-on");
+	sigs[0] = s;
+	cr_assert_eq(sx_det_new(&cfg, sigs, 1, &d), 0);
+	dns_row(&r, 1);
+	cr_assert_eq(sx_det_row(d, &r), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 0);
+	sx_det_free(d);
+	sx_det_sig_free(s);
+}
+
+Test(detect_match, identity_and_shape)
+{
+	struct sx_det_sig *s = sig();
+	struct sx_flow_row r;
+
+	dns_row(&r, 1);
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	/* another device */
+	cr_assert_not(sx_det_flow_matches(&s->p[0], "10.0.0.6", &r, 0.25));
+	/* another question */
+	strcpy(r.rec.attrs, "dns.q=A:www.example.com");
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	/* the answer two bytes longer: a fixed length differs */
+	dns_row(&r, 1);
+	r.rec.seq_len[1] = -51;
+	r.rec.bytes[1] = 93;
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+
+	tls_row(&r, 1);
+	cr_assert(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	/* named by its address when no name was learnt */
+	r.other_host = "198.51.100.7";
+	cr_assert(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	r.other_host = "198.51.100.8";
+	r.rec.key.hi_addr[3] = 8;
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	/* a varying position within a quarter of its width beyond the range */
+	tls_row(&r, 1);
+	r.rec.seq_len[2] = 125;
+	cr_assert(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	/* the fixed ClientHello length differs */
+	r.rec.seq_len[0] = 519;
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	/* bytes beyond the slack (5400 * 1.25 = 6750), then without slack */
+	tls_row(&r, 1);
+	r.rec.bytes[1] = 6800;
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	r.rec.bytes[1] = 5500;
+	cr_assert(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0));
+	/* another port */
+	tls_row(&r, 1);
+	r.rec.key.hi_port = 8443;
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	/* the flow seen from the server's side: the same exchange */
+	tls_row(&r, 1);
+	r.rec.dev = 1;
+	r.service_side = SX_SIDE_DEVICE;
+	r.dev_host = "api.example.com";
+	r.other_host = "10.0.0.5";
+	r.rec.pkts[0] = 10;
+	r.rec.pkts[1] = 11;
+	r.rec.bytes[0] = 5100;
+	r.rec.bytes[1] = 2100;
+	for (int k = 0; k < r.rec.nseq; k++)
+		r.rec.seq_len[k] = -r.rec.seq_len[k];
+	cr_assert(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	sx_det_sig_free(s);
+}
+
+/* Rows given to a detector (fraction f, 0: default); the detections. */
+static uint32_t detect(const struct sx_det_sig *s, double f, const struct sx_flow_row *rows,
+		       size_t n, struct sx_det **d, const struct sx_det_detection **out)
+{
+	struct sx_det_cfg cfg = {.fraction = f, .slack = -1};
+	const struct sx_det_sig *sigs[1] = {s};
+	uint32_t nd;
+	size_t i;
+
+	cr_assert_eq(sx_det_new(&cfg, sigs, 1, d), 0);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(sx_det_row(*d, &rows[i]), 0);
+	cr_assert_eq(sx_det_finish(*d, out, &nd), 0);
+	return nd;
+}
+
+Test(detect_match, one_event_one_detection)
+{
+	struct sx_det_sig *s = sig();
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[6];
+	struct sx_det *d;
+
+	/* two events 60 s apart, and noise between them */
+	dns_row(&rows[0], 100);
+	tls_row(&rows[1], 100.4);
+	dns_row(&rows[2], 130);
+	strcpy(rows[2].rec.attrs, "dns.q=A:time.example.com");
+	tls_row(&rows[3], 131);
+	rows[3].rec.key.hi_port = 8443;
+	dns_row(&rows[4], 160);
+	tls_row(&rows[5], 161.5);
+	cr_assert_eq(detect(s, 0, rows, 6, &d, &x), 2);
+	cr_assert_eq(x[0].start_ns, 100 * NS);
+	cr_assert_eq(x[0].end_ns, (int64_t)(100.4 * 1e9) + NS / 10);
+	cr_assert_eq(x[0].matched, 2);
+	cr_assert_eq(x[0].hits[1].pattern, 1);
+	cr_assert(
+	    strstr(x[0].hits[1].flow, "p-000000000002 tcp 10.0.0.5:40000>api.example.com:443"),
+	    "%s", x[0].hits[1].flow);
+	cr_assert_eq(x[1].start_ns, 160 * NS);
+	cr_assert_str_eq(sx_det_file_name(d, 0), "x.pcap");
+	sx_det_free(d);
+	sx_det_sig_free(s);
+}
+
+Test(detect_match, too_few_patterns_or_out_of_order_is_no_detection)
+{
+	struct sx_det_sig *s = sig();
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[2];
+	struct sx_det *d;
+
+	/* the TLS session alone: one of two patterns */
+	tls_row(&rows[0], 100);
+	cr_assert_eq(detect(s, 0, rows, 1, &d, &x), 0);
+	sx_det_free(d);
+	/* ... enough at a fraction of one half */
+	cr_assert_eq(detect(s, 0.5, rows, 1, &d, &x), 1);
+	cr_assert_eq(x[0].matched, 1);
+	sx_det_free(d);
+	/* the question 3 s after the session it always preceded */
+	dns_row(&rows[1], 103);
+	cr_assert_eq(detect(s, 0, rows, 2, &d, &x), 0);
+	sx_det_free(d);
+	/* beyond the span (5.75 s) the two are not one event */
+	dns_row(&rows[0], 100);
+	tls_row(&rows[1], 106);
+	cr_assert_eq(detect(s, 0, rows, 2, &d, &x), 0);
+	sx_det_free(d);
+	sx_det_sig_free(s);
+}
+
+Test(detect_match, scores)
+{
+	struct sx_det_sig *s = sig();
+	const struct sx_det_sig *sigs[1] = {s};
+	struct sx_det_detection det[3] = {
+	    {.file = 0, .start_ns = 100 * NS, .end_ns = 101 * NS},
+	    {.file = 0, .start_ns = 500 * NS, .end_ns = 501 * NS},
+	    {.file = 1, .start_ns = 100 * NS, .end_ns = 101 * NS},
+	};
+	struct sx_det_label lab[3] = {
+	    {.file = 0, .time_ns = 95 * NS, .label = "switch on"},
+	    {.file = 0, .time_ns = 300 * NS, .label = "Switch-On"},
+	    {.file = 1, .time_ns = 99 * NS, .label = ""},
+	};
+	struct sx_det_score *sc;
+	uint32_t n;
+
+	cr_assert(sx_det_label_is("switch on", "Switch On"));
+	cr_assert_not(sx_det_label_is("switch off", "Switch On"));
+	cr_assert_eq(sx_det_score(det, 3, sigs, lab, 3, 10 * NS, 2.0, &sc, &n), 0);
+	/* "" (any event), "switch-on" (both spellings), all */
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(sc[1].label, "switch-on");
+	cr_assert_eq(sc[1].events, 2);
+	cr_assert_eq(sc[1].hits, 1);
+	cr_assert_eq(sc[1].false_det, 1);
+	cr_assert_str_eq(sc[n - 1].label, "all");
+	cr_assert_eq(sc[n - 1].events, 3);
+	cr_assert_eq(sc[n - 1].hits, 2);
+	cr_assert_eq(sc[n - 1].missed, 1);
+	cr_assert_eq(sc[n - 1].false_det, 1);
+	cr_assert_float_eq(sc[n - 1].recall, 2.0 / 3, 1e-9);
+	cr_assert_float_eq(sc[n - 1].precision, 2.0 / 3, 1e-9);
+	cr_assert_float_eq(sc[n - 1].false_per_hour, 0.5, 1e-9);
+	cr_assert_float_eq(sc[n - 1].false_per_day, 12, 1e-9);
+	free(sc);
+	sx_det_sig_free(s);
+}
+
+Test(detect_match, of_overlapping_signatures_the_fuller_wins)
+{
+	struct sx_det_sig *full = sig(), *tls = sig();
+	const struct sx_det_sig *sigs[2] = {full, tls};
+	const struct sx_det_detection *x;
+	struct sx_det_pattern p0;
+	struct sx_flow_row rows[2];
+	struct sx_det_cfg cfg = {.slack = -1};
+	struct sx_det *d;
+	uint32_t n;
+
+	/* tls: the TLS pattern alone, another event */
+	p0 = tls->p[0];
+	tls->p[0] = tls->p[1];
+	tls->p[1] = p0;
+	tls->n = 1;
+	strcpy(tls->label, "report");
+	dns_row(&rows[0], 100);
+	tls_row(&rows[1], 100.4);
+	for (int overlap = 0; overlap < 2; overlap++) {
+		cfg.overlap = overlap;
+		cr_assert_eq(sx_det_new(&cfg, sigs, 2, &d), 0);
+		cr_assert_eq(sx_det_row(d, &rows[0]), 0);
+		cr_assert_eq(sx_det_row(d, &rows[1]), 0);
+		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+		cr_assert_eq(n, overlap ? 2 : 1);
+		cr_assert_eq(x[0].sig, 0); /* both patterns: the fuller */
+		sx_det_free(d);
+	}
+	tls->n = 2;
+	sx_det_sig_free(tls);
+	sx_det_sig_free(full);
+}
