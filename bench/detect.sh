@@ -18,6 +18,8 @@
 # FRACTIONS="0.75 1" (environment): the --min-fraction values measured.
 # Prints one line per device and a summary line per part.
 set -euo pipefail
+# arithmetic on decimals (awk: no bc needed)
+calc() { awk "BEGIN { printf \"%.12g\\n\", $1 }"; }
 build=${1:-build}
 [ $# -gt 0 ] && shift
 parts=${*:-sentinel testbed pingpong}
@@ -76,10 +78,10 @@ sentinel_score() {
 		tot_n=$((tot_n + n))
 		tot_extra=$((tot_extra + extra))
 		printf '%-20s %5d %6d %7.3f %6d\n' "$dev" "$n" "$hit" \
-			"$(echo "$hit / $n" | bc -l)" "$extra"
+			"$(calc "$hit / $n")" "$extra"
 	done <"$tmp/devices"
 	printf 'sentinel leave-one-out: %d of %d setups detected, recall %.3f, %d extra detections\n' \
-		"$tot_hit" "$tot_n" "$(echo "$tot_hit / $tot_n" | bc -l)" "$tot_extra"
+		"$tot_hit" "$tot_n" "$(calc "$tot_hit / $tot_n")" "$tot_extra"
 
 	# Every signature over every other device's captures, as that device.
 	local sigs=() d other oip secs false tot_false=0 tot_secs=0 who
@@ -100,13 +102,13 @@ sentinel_score() {
 			capinfos -u -T -r "$c" 2>/dev/null | awk -F'\t' '{print $2}'
 		done | awk '{s += $1} END {printf "%.3f", s}')
 		tot_false=$((tot_false + false))
-		tot_secs=$(echo "$tot_secs + $secs" | bc -l)
-		printf '%-20s %7.3f %6d %9.2f  %s\n' "$other" "$(echo "$secs / 3600" | bc -l)" \
-			"$false" "$(echo "$false * 3600 / $secs" | bc -l)" "$who"
+		tot_secs=$(calc "$tot_secs + $secs")
+		printf '%-20s %7.3f %6d %9.2f  %s\n' "$other" "$(calc "$secs / 3600")" \
+			"$false" "$(calc "$false * 3600 / $secs")" "$who"
 	done <"$tmp/devices"
 	printf 'sentinel other devices: %d false detections in %.2f h, %.2f per hour\n' \
-		"$tot_false" "$(echo "$tot_secs / 3600" | bc -l)" \
-		"$(echo "$tot_false * 3600 / $tot_secs" | bc -l)"
+		"$tot_false" "$(calc "$tot_secs / 3600")" \
+		"$(calc "$tot_false * 3600 / $tot_secs")"
 }
 
 sentinel_part() {
@@ -152,9 +154,9 @@ for r in json.load(open(sys.argv[1]))["runs"]: print(sys.argv[2] + "/" + r["run"
 			END { printf "%d %d %d %.4f", e, t, f, hr }')
 		read -r e t f hr <<<"$line"
 		printf '%s: %d events, %d detected (recall %.3f), %d false (precision %.3f), %.2f h, %.2f false per hour\n' \
-			"$dev" "$e" "$t" "$(echo "$t / ($e + ($e == 0))" | bc -l)" "$f" \
-			"$(echo "$t / ($t + $f + ($t + $f == 0))" | bc -l)" "$hr" \
-			"$(echo "$f / ($hr + ($hr == 0))" | bc -l)"
+			"$dev" "$e" "$t" "$(calc "$t / ($e + ($e == 0))")" "$f" \
+			"$(calc "$t / ($t + $f + ($t + $f == 0))")" "$hr" \
+			"$(calc "$f / ($hr + ($hr == 0))")"
 		echo "$e $t $f $hr" >>"$tmp/tb-totals"
 	done
 	awk '{ e += $1; t += $2; f += $3; h += $4 } END {
