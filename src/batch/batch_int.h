@@ -181,6 +181,10 @@ const char *sx_batch__capture_ipv4(const struct sx_batch_unit *u, const struct s
  * 0 or -ENOMEM. */
 int sx_batch__assign(struct sx_batch *b, unsigned n);
 
+/* qsort comparator of unit pointers: largest input first, then device and
+ * event names (batch_plan.c). */
+int sx_batch__cmp_largest(const void *a, const void *b);
+
 /* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);
 

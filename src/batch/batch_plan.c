@@ -28,7 +28,9 @@
 #include "batch/batch_int.h"
 #include "core/util.h"
 
-static int cmp_size(const void *a, const void *b)
+/* Units (pointers) largest first, then by device and event: the order work
+ * is handed out in, and the plan's. */
+int sx_batch__cmp_largest(const void *a, const void *b)
 {
 	const struct sx_batch_unit *x = *(struct sx_batch_unit *const *)a;
 	const struct sx_batch_unit *y = *(struct sx_batch_unit *const *)b;
@@ -56,7 +58,7 @@ int sx_batch__assign(struct sx_batch *b, unsigned n)
 	for (i = 0; i < b->ndevs; i++)
 		for (k = 0; k < b->devs[i]->nunits; k++)
 			all[nu++] = b->devs[i]->units[k];
-	qsort(all, nu, sizeof(*all), cmp_size);
+	qsort(all, nu, sizeof(*all), sx_batch__cmp_largest);
 	for (i = 0; i < nu; i++) {
 		unsigned s, best = 0;
 

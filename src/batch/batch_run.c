@@ -1139,18 +1139,6 @@ static void hash_job(void *ctx, size_t i)
 	sx_batch__hash_file(files[i], false);
 }
 
-static int cmp_work(const void *a, const void *b)
-{
-	const struct sx_batch_unit *x = *(struct sx_batch_unit *const *)a;
-	const struct sx_batch_unit *y = *(struct sx_batch_unit *const *)b;
-	int c;
-
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	c = strcmp(x->dev->name, y->dev->name);
-	return c ? c : strcmp(x->event, y->event);
-}
-
 static void hash_names(struct sx_batch *b)
 {
 	struct sx_batch_file f = {.path = b->names};
@@ -1313,7 +1301,7 @@ int sx_batch_run(struct sx_batch *b)
 			rn.work[rn.nwork++] = u;
 		}
 	}
-	qsort(rn.work, rn.nwork, sizeof(*rn.work), cmp_work);
+	qsort(rn.work, rn.nwork, sizeof(*rn.work), sx_batch__cmp_largest);
 	rn.threads = threads;
 	atomic_init(&rn.mining, 0);
 	infer_all(&rn);

@@ -69,7 +69,10 @@ static const struct sx_ytree *get(struct pctx *c, const struct sx_ytree *t, cons
 	return v;
 }
 
-static int64_t num(struct pctx *c, const struct sx_ytree *t, const char *key, const char *where)
+/* The number at key, scaled and rounded; |value| at most limit, else an
+ * error naming it as what. */
+static int64_t scaled(struct pctx *c, const struct sx_ytree *t, const char *key, const char *where,
+		      const char *what, double limit, double scale)
 {
 	const struct sx_ytree *v = get(c, t, key, SX_YTREE_SCALAR, where);
 	char *end;
@@ -78,28 +81,22 @@ static int64_t num(struct pctx *c, const struct sx_ytree *t, const char *key, co
 	if (!v)
 		return 0;
 	d = strtod(v->text, &end);
-	if (end == v->text || *end || !isfinite(d) || fabs(d) > 9e15) {
-		fail(c, "pattern %s: %s is not a number", where, key);
+	if (end == v->text || *end || !isfinite(d) || fabs(d) > limit) {
+		fail(c, "pattern %s: %s is not %s", where, key, what);
 		return 0;
 	}
-	return (int64_t)llround(d);
+	return (int64_t)llround(d * scale);
+}
+
+static int64_t num(struct pctx *c, const struct sx_ytree *t, const char *key, const char *where)
+{
+	return scaled(c, t, key, where, "a number", 9e15, 1);
 }
 
 /* Seconds ("0.044568000") as ns. */
 static int64_t secs(struct pctx *c, const struct sx_ytree *t, const char *key, const char *where)
 {
-	const struct sx_ytree *v = get(c, t, key, SX_YTREE_SCALAR, where);
-	char *end;
-	double d;
-
-	if (!v)
-		return 0;
-	d = strtod(v->text, &end);
-	if (end == v->text || *end || !isfinite(d) || fabs(d) > 9e9) {
-		fail(c, "pattern %s: %s is not a time", where, key);
-		return 0;
-	}
-	return (int64_t)llround(d * 1e9);
+	return scaled(c, t, key, where, "a time", 9e9, 1e9);
 }
 
 static void range(struct pctx *c, const struct sx_ytree *stat, const char *key,
