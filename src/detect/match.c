@@ -395,10 +395,13 @@ int sx_det_row(void *arg, const struct sx_flow_row *row)
 			m->pat = i;
 			m->first_ns = row->rec.first_ns;
 			m->last_ns = row->rec.last_ns;
-			snprintf(m->flow, sizeof(m->flow), "%s %s %s:%u>%s:%u", sig->p[i].id,
-				 proto_name(&row->rec, pb, sizeof(pb)),
-				 v.host[0] ? v.host[0] : v.addr[0], v.port[0],
-				 v.host[1] ? v.host[1] : v.addr[1], v.port[1]);
+			/* a report's text: a long name is cut, never overrun */
+			if (snprintf(m->flow, sizeof(m->flow), "%s %s %s:%u>%s:%u", sig->p[i].id,
+				     proto_name(&row->rec, pb, sizeof(pb)),
+				     v.host[0] ? v.host[0] : v.addr[0], v.port[0],
+				     v.host[1] ? v.host[1] : v.addr[1],
+				     v.port[1]) >= (int)sizeof(m->flow))
+				m->flow[sizeof(m->flow) - 1] = '\0';
 		}
 	}
 	return 0;
