@@ -197,16 +197,21 @@ struct toks {
 	size_t len;
 };
 
-/* Append "key=value" (value's spaces as \x20), whole or not at all. */
+/* Append "key=value" (value's spaces as \x20), whole or not at all.  The
+ * value goes in runs between its spaces (this is on every DNS packet). */
 static void tok_add(struct toks *t, const char *key, const char *val)
 {
-	size_t klen = strlen(key), need = klen + 1 + (t->len > 0), i;
-	const char *p;
+	size_t klen, vlen, spaces = 0, need;
+	const char *p, *end, *sp;
 
 	if (!val[0])
 		return;
-	for (p = val; *p; p++)
-		need += *p == ' ' ? 4 : 1;
+	klen = strlen(key);
+	vlen = strlen(val);
+	end = val + vlen;
+	for (p = val; (sp = memchr(p, ' ', (size_t)(end - p))) != NULL; p = sp + 1)
+		spaces++;
+	need = klen + 1 + (t->len > 0) + vlen + 3 * spaces;
 	if (t->len + need >= t->size)
 		return;
 	if (t->len)
@@ -214,14 +219,14 @@ static void tok_add(struct toks *t, const char *key, const char *val)
 	memcpy(t->buf + t->len, key, klen);
 	t->len += klen;
 	t->buf[t->len++] = '=';
-	for (i = 0; val[i]; i++) {
-		if (val[i] == ' ') {
-			memcpy(t->buf + t->len, "\\x20", 4);
-			t->len += 4;
-		} else {
-			t->buf[t->len++] = val[i];
-		}
+	for (p = val; spaces && (sp = memchr(p, ' ', (size_t)(end - p))) != NULL; p = sp + 1) {
+		memcpy(t->buf + t->len, p, (size_t)(sp - p));
+		t->len += (size_t)(sp - p);
+		memcpy(t->buf + t->len, "\\x20", 4);
+		t->len += 4;
 	}
+	memcpy(t->buf + t->len, p, (size_t)(end - p));
+	t->len += (size_t)(end - p);
 	t->buf[t->len] = '\0';
 }
 
