@@ -438,6 +438,39 @@ Test(core_text, parse_seconds)
 
 /* ---- the rest of sx_buf ---- */
 
+/* Every decimal length and both sides of each power of ten, against printf. */
+Test(core_text, buf_u64_as_printf)
+{
+	struct sx_buf b;
+	char want[24];
+	uint64_t p = 1;
+	unsigned k;
+	int d;
+
+	sx_buf_init(&b);
+	for (k = 0; k < 20; k++, p *= 10) {
+		for (d = -2; d <= 2; d++) {
+			uint64_t v = p + (uint64_t)(int64_t)d;
+
+			if (d < 0 && (uint64_t)-d > p)
+				continue;
+			b.len = 0;
+			sx_buf_u64(&b, v);
+			sx_buf_putc(&b, '\0');
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+			cr_assert_str_eq(b.data, want);
+		}
+	}
+	for (k = 0; k < 1000; k++) {
+		b.len = 0;
+		sx_buf_u64(&b, k);
+		sx_buf_putc(&b, '\0');
+		snprintf(want, sizeof(want), "%u", k);
+		cr_assert_str_eq(b.data, want);
+	}
+	sx_buf_fini(&b);
+}
+
 Test(core_text, buf_numbers_and_timestamps)
 {
 	struct sx_buf b;
