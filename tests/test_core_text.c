@@ -439,6 +439,29 @@ Test(core_text, parse_seconds)
 /* ---- the rest of sx_buf ---- */
 
 /* Every decimal length and both sides of each power of ten, against printf. */
+/* sx_text_cat against snprintf("%s%s%s") at every buffer size. */
+Test(core_text, cat_as_snprintf)
+{
+	static const char *parts[][3] = {
+	    {"A", " ", "example.com."}, {"", "", ""}, {"TYPE65", "", "x"}, {"", "abc", ""}};
+	char got[24], want[24];
+	size_t i, sz;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		for (sz = 1; sz <= sizeof(got); sz++) {
+			size_t n;
+
+			memset(got, 'x', sizeof(got));
+			n = sx_text_cat(got, sz, 0, parts[i][0]);
+			n = sx_text_cat(got, sz, n, parts[i][1]);
+			n = sx_text_cat(got, sz, n, parts[i][2]);
+			snprintf(want, sz, "%s%s%s", parts[i][0], parts[i][1], parts[i][2]);
+			cr_assert_str_eq(got, want, "size %zu", sz);
+			cr_assert_eq(n, strlen(want));
+		}
+	}
+}
+
 Test(core_text, buf_u64_as_printf)
 {
 	struct sx_buf b;

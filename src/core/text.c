@@ -8,6 +8,15 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+size_t sx_text_cat(char *dst, size_t dstsz, size_t len, const char *src)
+{
+	size_t n = strnlen(src, dstsz - 1 - len);
+
+	memcpy(dst + len, src, n);
+	dst[len + n] = '\0';
+	return len + n;
+}
+
 void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, size_t n)
 {
 	size_t o = *len;

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "flows/flows_int.h"
 
 unsigned sx_flows__proto_rank(uint8_t proto)
@@ -150,14 +151,14 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	switch (pkt->proto) {
 	case SX_P_TLS:
 		if (a->tls.hs_type == 1)
-			snprintf(buf, bufsz, "%s", a->tls.sni);
+			sx_text_cat(buf, bufsz, 0, a->tls.sni);
 		return;
 	case SX_P_HTTP:
 		if (!a->http.response && a->http.method[0])
 			snprintf(buf, bufsz, "%s %s%s", a->http.method, a->http.host, a->http.path);
 		return;
 	case SX_P_TPLINK:
-		snprintf(buf, bufsz, "%s", a->tplink.cmd);
+		sx_text_cat(buf, bufsz, 0, a->tplink.cmd);
 		return;
 	case SX_P_DNS: /* "<QTYPE> <name>.", the reference's form */
 	case SX_P_MDNS:
@@ -173,15 +174,15 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		char big[768];
 
 		sx_pkt_summary(pkt, big, sizeof(big));
-		snprintf(buf, bufsz, "%s", big);
+		sx_text_cat(buf, bufsz, 0, big);
 		return;
 	}
 	case SX_P_ARP: {
 		char num[8];
 
 		if (pkt->has_arp)
-			snprintf(buf, bufsz, "%s",
-				 sx_flow_arp_op_name(pkt->arp_op, num, sizeof(num)));
+			sx_text_cat(buf, bufsz, 0,
+				    sx_flow_arp_op_name(pkt->arp_op, num, sizeof(num)));
 		return;
 	}
 	default:

@@ -284,6 +284,22 @@ long sx_dns_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t o
 	return decode_name(msg, len, off, out, outsz, NULL);
 }
 
+/* "%u " of v at p, without printf (SRV records fill mDNS); returns the end. */
+static char *put_u16_sp(char *p, uint16_t v)
+{
+	char t[5];
+	unsigned i = 0;
+
+	do {
+		t[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		*p++ = t[--i];
+	*p++ = ' ';
+	return p;
+}
+
 /* Bytes the payload has on the wire when p is the packet's payload. */
 static size_t wire_len(const struct sx_pkt *pkt, const uint8_t *p, size_t n)
 {
@@ -334,7 +350,7 @@ static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *
 			break;
 		if (decode_name(msg, rdend, rdoff + 6, target, sizeof(target), &cut) < 0)
 			break;
-		snprintf(num, sizeof(num), "%u %u %u ", prio, weight, port);
+		*put_u16_sp(put_u16_sp(put_u16_sp(num, prio), weight), port) = '\0';
 		sb_puts(&sb, num);
 		sb_puts(&sb, target);
 		if (sb.cut)

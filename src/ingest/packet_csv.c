@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 
 #define SUMMARY_MAX 768
 
@@ -238,14 +239,16 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_DNS:
 	case SX_P_MDNS:
 	case SX_P_LLMNR:
-		if (a->dns.nq)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
-				 a->dns.q[0].name);
-		else if (a->dns.nrr)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.rr[0].type, tmp, sizeof(tmp)),
-				 a->dns.rr[0].name);
+		if (a->dns.nq || a->dns.nrr) { /* "<TYPE> <name>." */
+			uint16_t type = a->dns.nq ? a->dns.q[0].qtype : a->dns.rr[0].type;
+			size_t n =
+			    sx_text_cat(buf, bufsz, 0, sx_dns_type_name(type, tmp, sizeof(tmp)));
+
+			n = sx_text_cat(buf, bufsz, n, " ");
+			n = sx_text_cat(buf, bufsz, n,
+					a->dns.nq ? a->dns.q[0].name : a->dns.rr[0].name);
+			sx_text_cat(buf, bufsz, n, ".");
+		}
 		break;
 	case SX_P_DHCP: {
 		const char *t = sx_dhcp_type_name(a->dhcp.msg_type);
