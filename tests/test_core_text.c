@@ -439,6 +439,45 @@ Test(core_text, parse_seconds)
 /* ---- the rest of sx_buf ---- */
 
 /* Every decimal length and both sides of each power of ten, against printf. */
+/* The escape form byte by byte, whole escapes only, as text.h states it. */
+static size_t ref_escape(char *dst, size_t dstsz, const uint8_t *src, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n; i++) {
+		char e[5];
+		size_t k;
+
+		if (src[i] == '\\')
+			k = (size_t)snprintf(e, sizeof(e), "\\\\");
+		else if (src[i] >= 0x20 && src[i] <= 0x7e)
+			k = (size_t)snprintf(e, sizeof(e), "%c", src[i]);
+		else
+			k = (size_t)snprintf(e, sizeof(e), "\\x%02x", src[i]);
+		if (o + k >= dstsz)
+			break;
+		memcpy(dst + o, e, k);
+		o += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* Plain runs, backslashes and hex escapes cut at every buffer size. */
+Test(core_text, escape_cut_at_every_size)
+{
+	static const uint8_t src[] = "plain run\\ then \x01\xff and more plain text~ \\";
+	char got[80], want[80];
+	size_t sz;
+
+	for (sz = 1; sz <= sizeof(got); sz++) {
+		size_t n = sx_text_escape(got, sz, src, sizeof(src) - 1, NULL);
+
+		cr_assert_eq(n, ref_escape(want, sz, src, sizeof(src) - 1), "size %zu", sz);
+		cr_assert_str_eq(got, want, "size %zu", sz);
+	}
+}
+
 /* sx_text_cat against snprintf("%s%s%s") at every buffer size. */
 Test(core_text, cat_as_snprintf)
 {
