@@ -438,6 +438,101 @@ Test(core_text, parse_seconds)
 
 /* ---- the rest of sx_buf ---- */
 
+/* Every decimal length and both sides of each power of ten, against printf. */
+/* The escape form byte by byte, whole escapes only, as text.h states it. */
+static size_t ref_escape(char *dst, size_t dstsz, const uint8_t *src, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n; i++) {
+		char e[5];
+		size_t k;
+
+		if (src[i] == '\\')
+			k = (size_t)snprintf(e, sizeof(e), "\\\\");
+		else if (src[i] >= 0x20 && src[i] <= 0x7e)
+			k = (size_t)snprintf(e, sizeof(e), "%c", src[i]);
+		else
+			k = (size_t)snprintf(e, sizeof(e), "\\x%02x", src[i]);
+		if (o + k >= dstsz)
+			break;
+		memcpy(dst + o, e, k);
+		o += k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* Plain runs, backslashes and hex escapes cut at every buffer size. */
+Test(core_text, escape_cut_at_every_size)
+{
+	static const uint8_t src[] = "plain run\\ then \x01\xff and more plain text~ \\";
+	char got[80], want[80];
+	size_t sz;
+
+	for (sz = 1; sz <= sizeof(got); sz++) {
+		size_t n = sx_text_escape(got, sz, src, sizeof(src) - 1, NULL);
+
+		cr_assert_eq(n, ref_escape(want, sz, src, sizeof(src) - 1), "size %zu", sz);
+		cr_assert_str_eq(got, want, "size %zu", sz);
+	}
+}
+
+/* sx_text_cat against snprintf("%s%s%s") at every buffer size. */
+Test(core_text, cat_as_snprintf)
+{
+	static const char *parts[][3] = {
+	    {"A", " ", "example.com."}, {"", "", ""}, {"TYPE65", "", "x"}, {"", "abc", ""}};
+	char got[24], want[24];
+	size_t i, sz;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		for (sz = 1; sz <= sizeof(got); sz++) {
+			size_t n;
+
+			memset(got, 'x', sizeof(got));
+			n = sx_text_cat(got, sz, 0, parts[i][0]);
+			n = sx_text_cat(got, sz, n, parts[i][1]);
+			n = sx_text_cat(got, sz, n, parts[i][2]);
+			snprintf(want, sz, "%s%s%s", parts[i][0], parts[i][1], parts[i][2]);
+			cr_assert_str_eq(got, want, "size %zu", sz);
+			cr_assert_eq(n, strlen(want));
+		}
+	}
+}
+
+Test(core_text, buf_u64_as_printf)
+{
+	struct sx_buf b;
+	char want[24];
+	uint64_t p = 1;
+	unsigned k;
+	int d;
+
+	sx_buf_init(&b);
+	for (k = 0; k < 20; k++, p *= 10) {
+		for (d = -2; d <= 2; d++) {
+			uint64_t v = p + (uint64_t)(int64_t)d;
+
+			if (d < 0 && (uint64_t)-d > p)
+				continue;
+			b.len = 0;
+			sx_buf_u64(&b, v);
+			sx_buf_putc(&b, '\0');
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+			cr_assert_str_eq(b.data, want);
+		}
+	}
+	for (k = 0; k < 1000; k++) {
+		b.len = 0;
+		sx_buf_u64(&b, k);
+		sx_buf_putc(&b, '\0');
+		snprintf(want, sizeof(want), "%u", k);
+		cr_assert_str_eq(b.data, want);
+	}
+	sx_buf_fini(&b);
+}
+
 Test(core_text, buf_numbers_and_timestamps)
 {
 	struct sx_buf b;

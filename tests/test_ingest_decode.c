@@ -1508,3 +1508,70 @@ Test(ingest_decode, mac_text_and_parse)
 	cr_assert_str_eq(sx_mac_str(m, t, sizeof(t)), "", "all zero: none");
 	cr_assert_str_eq(sx_mac_str(back, t, 5), "", "too small a buffer: empty");
 }
+
+/* sx_addr_str's IPv6 text is its own (no printf); libc's inet_ntop is the
+ * independent reference it must equal byte for byte. */
+static void assert_ntop6(const uint8_t b[16])
+{
+	struct sx_addr a = {.family = 6};
+	char want[INET6_ADDRSTRLEN], got[64];
+
+	memcpy(a.b, b, 16);
+	cr_assert_not_null(inet_ntop(AF_INET6, b, want, sizeof(want)));
+	cr_assert_str_eq(sx_addr_str(&a, got, sizeof(got)), want);
+}
+
+Test(ingest_decode, ipv6_text_as_inet_ntop)
+{
+	static const unsigned groups[4] = {0, 1, 0xffff, 0x0a0b};
+	static const struct {
+		uint8_t b[16];
+		const char *want;
+	} lit[] = {
+	    {{0}, "::"},
+	    {{[15] = 1}, "::1"},
+	    {{[10] = 0xff, [11] = 0xff, 192, 0, 2, 1}, "::ffff:192.0.2.1"},
+	    {{[12] = 192, 0, 2, 1}, "::192.0.2.1"},
+	    {{0x20, 0x01, 0x0d, 0xb8, [15] = 1}, "2001:db8::1"},
+	    {{0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4}, "1::2:0:0:3:4"},
+	    {{0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 4}, "1:0:2::3:4"},
+	    {{0, 1, 0, 0, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7}, "1:0:2:3:4:5:6:7"},
+	    {{0xfe, 0x80, [8] = 0x02, 0x1a, 0x2b, 0xff, 0xfe, 0x3c, 0x4d, 0x5e},
+	     "fe80::21a:2bff:fe3c:4d5e"},
+	};
+	struct sx_addr a = {.family = 6};
+	uint8_t b[16];
+	uint32_t x = 12345;
+	char buf[64];
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < sizeof(lit) / sizeof(lit[0]); i++) {
+		memcpy(a.b, lit[i].b, 16);
+		cr_assert_str_eq(sx_addr_str(&a, buf, sizeof(buf)), lit[i].want);
+		assert_ntop6(lit[i].b);
+	}
+	/* every arrangement of zero, one, ffff and a two-byte group: every
+	 * zero run, the mapped and compatible forms */
+	for (k = 0; k < 65536; k++) {
+		for (i = 0; i < 8; i++) {
+			unsigned g = groups[k >> (2 * i) & 3];
+
+			b[2 * i] = (uint8_t)(g >> 8);
+			b[2 * i + 1] = (uint8_t)g;
+		}
+		assert_ntop6(b);
+	}
+	for (k = 0; k < 20000; k++) {
+		for (i = 0; i < 16; i++) {
+			x = x * 1103515245u + 12345u;
+			b[i] = (uint8_t)(x >> 16);
+			if ((x >> 8 & 3) == 0)
+				b[i] = 0;
+		}
+		assert_ntop6(b);
+	}
+	memcpy(a.b, lit[4].b, 16);
+	cr_assert_str_eq(sx_addr_str(&a, buf, strlen("2001:db8::1")), "", "no room for the NUL");
+	cr_assert_str_eq(sx_addr_str(&a, buf, strlen("2001:db8::1") + 1), "2001:db8::1");
+}

@@ -385,6 +385,70 @@ Test(ingest_dns, name_presentation_escapes)
 	free(p);
 }
 
+/* Every byte value at every offset of a long label: the plain runs are
+ * found eight bytes at a time, so an escape in any lane of any word (and
+ * in the tail after the last whole word) must still be seen. */
+Test(ingest_dns, name_escape_at_every_offset)
+{
+	uint8_t wire[1 + 63 + 2 + 1];
+	char out[SX_NAME_MAX], want[SX_NAME_MAX];
+	unsigned v, k, len, i;
+
+	for (len = 1; len <= 63; len += len < 20 ? 1 : 7) {
+		for (v = 0; v < 256; v++) {
+			for (k = 0; k < len; k++) {
+				size_t w = 0;
+				uint8_t *p;
+
+				wire[0] = (uint8_t)len;
+				for (i = 0; i < len; i++)
+					wire[1 + i] = (uint8_t)(i == k ? v : 'a' + i % 26);
+				wire[1 + len] = 1;
+				wire[2 + len] = 'z';
+				wire[3 + len] = 0;
+				for (i = 0; i < len; i++) {
+					unsigned c = wire[1 + i];
+
+					if (c == '.' || c == '\\')
+						w += (size_t)snprintf(want + w, sizeof(want) - w,
+								      "\\%c", c);
+					else if (c < 0x20 || c >= 0x7f)
+						w += (size_t)snprintf(want + w, sizeof(want) - w,
+								      "\\%03u", c);
+					else
+						want[w++] = (char)c;
+				}
+				snprintf(want + w, sizeof(want) - w, ".z");
+				p = sx_tt_exact(wire, len + 4);
+				cr_assert_eq(sx_dns_name(p, len + 4, 0, out, sizeof(out)),
+					     (long)len + 4);
+				cr_assert_str_eq(out, want, "byte %u at %u of %u", v, k, len);
+				free(p);
+			}
+		}
+	}
+}
+
+/* A plain name into every buffer size: the longest prefix that fits. */
+Test(ingest_dns, plain_name_fills_any_buffer)
+{
+	static const uint8_t wire[] = {3, 'a', 'b', 'c', 4, 'd', 'e', 'f', 'g', 0};
+	static const char full[] = "abc.defg";
+	uint8_t *p = sx_tt_exact(wire, sizeof(wire));
+	char out[16];
+	size_t k;
+
+	for (k = 1; k <= sizeof(out); k++) {
+		size_t n = k - 1 < strlen(full) ? k - 1 : strlen(full);
+
+		memset(out, 'x', sizeof(out));
+		cr_assert_eq(sx_dns_name(p, sizeof(wire), 0, out, k), (long)sizeof(wire));
+		cr_assert_eq(strlen(out), n, "size %zu", k);
+		cr_assert_eq(strncmp(out, full, n), 0, "size %zu", k);
+	}
+	free(p);
+}
+
 Test(ingest_dns, sx_dns_name_offsets)
 {
 	static const uint8_t wire[] = {

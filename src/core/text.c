@@ -6,7 +6,18 @@
 
 #include <string.h>
 
+#include "core/compiler.h"
+
 static const char hexdig[] = "0123456789abcdef";
+
+size_t sx_text_cat(char *dst, size_t dstsz, size_t len, const char *src)
+{
+	size_t n = strnlen(src, dstsz - 1 - len);
+
+	memcpy(dst + len, src, n);
+	dst[len + n] = '\0';
+	return len + n;
+}
 
 void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, size_t n)
 {
@@ -17,7 +28,20 @@ void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, si
 		return;
 	for (i = 0; i < n; i++) {
 		uint8_t c = src[i];
+		size_t run = i, k;
 
+		/* a run of bytes that stay as they are, copied at once */
+		while (run < n && src[run] >= 0x20 && src[run] <= 0x7e && src[run] != '\\')
+			run++;
+		if (run > i) {
+			k = SX_MIN(run - i, o + 1 < dstsz ? dstsz - 1 - o : 0);
+			memcpy(dst + o, src + i, k);
+			o += k;
+			if (k < run - i)
+				break;
+			i = run - 1;
+			continue;
+		}
 		if (c == '\\') {
 			if (o + 2 >= dstsz)
 				break;

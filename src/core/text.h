@@ -28,6 +28,15 @@ size_t sx_text_escaped_len(const uint8_t *src, size_t n);
 /* Append-escape: like sx_text_escape but writing at dst+*len, updating *len. */
 void sx_text_append(char *dst, size_t dstsz, size_t *len, const uint8_t *src, size_t n);
 
+/*
+ * sx_text_cat - append the string src at dst[len] as snprintf() would: as
+ * much of it as fits before the NUL at dst[dstsz - 1] (dstsz >= 1, len <
+ * dstsz).  Returns the new length.  snprintf(dst, dstsz, "%s%s", a, b) is
+ * sx_text_cat(dst, dstsz, sx_text_cat(dst, dstsz, 0, a), b), without the
+ * format parsing (a name on every DNS packet goes through one).
+ */
+size_t sx_text_cat(char *dst, size_t dstsz, size_t len, const char *src);
+
 /* ASCII lower-case in place. */
 void sx_text_lower(char *s);
 

@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "flows/flows_int.h"
 
 unsigned sx_flows__proto_rank(uint8_t proto)
@@ -150,14 +151,14 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	switch (pkt->proto) {
 	case SX_P_TLS:
 		if (a->tls.hs_type == 1)
-			snprintf(buf, bufsz, "%s", a->tls.sni);
+			sx_text_cat(buf, bufsz, 0, a->tls.sni);
 		return;
 	case SX_P_HTTP:
 		if (!a->http.response && a->http.method[0])
 			snprintf(buf, bufsz, "%s %s%s", a->http.method, a->http.host, a->http.path);
 		return;
 	case SX_P_TPLINK:
-		snprintf(buf, bufsz, "%s", a->tplink.cmd);
+		sx_text_cat(buf, bufsz, 0, a->tplink.cmd);
 		return;
 	case SX_P_DNS: /* "<QTYPE> <name>.", the reference's form */
 	case SX_P_MDNS:
@@ -173,15 +174,15 @@ void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		char big[768];
 
 		sx_pkt_summary(pkt, big, sizeof(big));
-		snprintf(buf, bufsz, "%s", big);
+		sx_text_cat(buf, bufsz, 0, big);
 		return;
 	}
 	case SX_P_ARP: {
 		char num[8];
 
 		if (pkt->has_arp)
-			snprintf(buf, bufsz, "%s",
-				 sx_flow_arp_op_name(pkt->arp_op, num, sizeof(num)));
+			sx_text_cat(buf, bufsz, 0,
+				    sx_flow_arp_op_name(pkt->arp_op, num, sizeof(num)));
 		return;
 	}
 	default:
@@ -197,16 +198,21 @@ struct toks {
 	size_t len;
 };
 
-/* Append "key=value" (value's spaces as \x20), whole or not at all. */
+/* Append "key=value" (value's spaces as \x20), whole or not at all.  The
+ * value goes in runs between its spaces (this is on every DNS packet). */
 static void tok_add(struct toks *t, const char *key, const char *val)
 {
-	size_t klen = strlen(key), need = klen + 1 + (t->len > 0), i;
-	const char *p;
+	size_t klen, vlen, spaces = 0, need;
+	const char *p, *end, *sp;
 
 	if (!val[0])
 		return;
-	for (p = val; *p; p++)
-		need += *p == ' ' ? 4 : 1;
+	klen = strlen(key);
+	vlen = strlen(val);
+	end = val + vlen;
+	for (p = val; (sp = memchr(p, ' ', (size_t)(end - p))) != NULL; p = sp + 1)
+		spaces++;
+	need = klen + 1 + (t->len > 0) + vlen + 3 * spaces;
 	if (t->len + need >= t->size)
 		return;
 	if (t->len)
@@ -214,25 +220,69 @@ static void tok_add(struct toks *t, const char *key, const char *val)
 	memcpy(t->buf + t->len, key, klen);
 	t->len += klen;
 	t->buf[t->len++] = '=';
-	for (i = 0; val[i]; i++) {
-		if (val[i] == ' ') {
-			memcpy(t->buf + t->len, "\\x20", 4);
-			t->len += 4;
-		} else {
-			t->buf[t->len++] = val[i];
-		}
+	for (p = val; spaces && (sp = memchr(p, ' ', (size_t)(end - p))) != NULL; p = sp + 1) {
+		memcpy(t->buf + t->len, p, (size_t)(sp - p));
+		t->len += (size_t)(sp - p);
+		memcpy(t->buf + t->len, "\\x20", 4);
+		t->len += 4;
 	}
+	memcpy(t->buf + t->len, p, (size_t)(end - p));
+	t->len += (size_t)(end - p);
 	t->buf[t->len] = '\0';
 }
 
 static void tok_addf(struct toks *t, const char *key, const char *fmt, ...) SX_PRINTF(3, 4);
+/*
+ * The value as vsnprintf() writes it, the conversions the tokens use (%s,
+ * %u, %02x) formatted here without it (printf was 3 % of sigex flows on
+ * one.pcap); any other format goes to vsnprintf().
+ */
 static void tok_addf(struct toks *t, const char *key, const char *fmt, ...)
 {
+	static const char hex[] = "0123456789abcdef";
 	char val[SX_FLOW_ATTR_MAX];
-	va_list ap;
+	size_t n = 0;
+	const char *f;
+	va_list ap, again;
 
 	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
+	va_copy(again, ap);
+	val[0] = '\0';
+	for (f = fmt; *f; f++) {
+		char num[12], *p = num + sizeof(num);
+		unsigned v;
+		char lit[2] = {*f, '\0'};
+
+		*--p = '\0';
+		if (*f != '%') {
+			n = sx_text_cat(val, sizeof(val), n, lit);
+		} else if (f[1] == 's') {
+			n = sx_text_cat(val, sizeof(val), n, va_arg(ap, const char *));
+			f++;
+		} else if (f[1] == 'u') {
+			v = va_arg(ap, unsigned);
+			do {
+				*--p = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			n = sx_text_cat(val, sizeof(val), n, p);
+			f++;
+		} else if (f[1] == '0' && f[2] == '2' && f[3] == 'x') {
+			v = va_arg(ap, unsigned);
+			do {
+				*--p = hex[v & 15];
+				v >>= 4;
+			} while (v);
+			if (p == num + sizeof(num) - 2)
+				*--p = '0';
+			n = sx_text_cat(val, sizeof(val), n, p);
+			f += 3;
+		} else {
+			vsnprintf(val, sizeof(val), fmt, again);
+			break;
+		}
+	}
+	va_end(again);
 	va_end(ap);
 	tok_add(t, key, val);
 }

@@ -118,10 +118,39 @@ static bool sb_plain(struct strbuf *b, const uint8_t *p, size_t n)
 	return !b->cut;
 }
 
+/* A byte a label shows as it is: printable, not '.' nor '\\'. */
+static inline bool label_plain(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f && c != '.' && c != '\\';
+}
+
+/* label_plain() of every byte value. */
+static const uint8_t plain_tab[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Whether a whole label shows as it is (most do): no branch per byte. */
+static bool label_all_plain(const uint8_t *p, size_t n)
+{
+	unsigned ok = 1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ok &= plain_tab[p[i]];
+	return ok;
+}
+
 /*
  * Append a label in RFC 4343 presentation form: printable bytes as they
  * are, '.' and '\\' escaped with a backslash, others as \DDD.  Runs of
- * plain bytes are copied at once (this is on every DNS packet's path).
+ * plain bytes are copied at once.
  */
 static void sb_label(struct strbuf *b, const uint8_t *p, size_t n)
 {
@@ -132,8 +161,7 @@ static void sb_label(struct strbuf *b, const uint8_t *p, size_t n)
 		char esc[5];
 		uint8_t c;
 
-		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '.' &&
-		       p[run] != '\\')
+		while (run < n && label_plain(p[run]))
 			run++;
 		if (run > i && !sb_plain(b, p + i, run - i))
 			break;
@@ -231,10 +259,19 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 		lab = sx_cur_sub(&c, b);
 		if (c.bad)
 			return -1;
-		if (!first)
-			sb_putn(&sb, ".", 1);
+		if (!sb.cut && sb.len + 1 + b < sb.sz && label_all_plain(lab.p, b)) {
+			/* what sb_putn() and sb_label() would write, at once */
+			if (!first)
+				sb.s[sb.len++] = '.';
+			memcpy(sb.s + sb.len, lab.p, b);
+			sb.len += b;
+			sb.s[sb.len] = '\0';
+		} else {
+			if (!first)
+				sb_putn(&sb, ".", 1);
+			sb_label(&sb, lab.p, b);
+		}
 		first = false;
-		sb_label(&sb, lab.p, b);
 		pos += 1 + (size_t)b;
 	}
 	if (cut && sb.cut)
@@ -245,6 +282,22 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 long sx_dns_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz)
 {
 	return decode_name(msg, len, off, out, outsz, NULL);
+}
+
+/* "%u " of v at p, without printf (SRV records fill mDNS); returns the end. */
+static char *put_u16_sp(char *p, uint16_t v)
+{
+	char t[5];
+	unsigned i = 0;
+
+	do {
+		t[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		*p++ = t[--i];
+	*p++ = ' ';
+	return p;
 }
 
 /* Bytes the payload has on the wire when p is the packet's payload. */
@@ -297,7 +350,7 @@ static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *
 			break;
 		if (decode_name(msg, rdend, rdoff + 6, target, sizeof(target), &cut) < 0)
 			break;
-		snprintf(num, sizeof(num), "%u %u %u ", prio, weight, port);
+		*put_u16_sp(put_u16_sp(put_u16_sp(num, prio), weight), port) = '\0';
 		sb_puts(&sb, num);
 		sb_puts(&sb, target);
 		if (sb.cut)

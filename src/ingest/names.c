@@ -194,7 +194,7 @@ static void learn_dns(struct sx_names_learner *l, const struct sx_pkt *pkt)
 				continue;
 			name = asked_name(d, rr->name);
 		}
-		snprintf(lower, sizeof(lower), "%s", name);
+		sx_text_cat(lower, sizeof(lower), 0, name);
 		sx_text_lower(lower);
 		learn(l, &rr->addr, mdns ? SX_NAME_MDNS : SX_NAME_DNS, lower);
 	}
@@ -219,7 +219,7 @@ void sx_names_learn(struct sx_names_learner *l, const struct sx_pkt *pkt)
 	case SX_P_HTTP:
 		if (pkt->app.http.response || !pkt->app.http.host[0])
 			break;
-		snprintf(host, sizeof(host), "%s", pkt->app.http.host);
+		sx_text_cat(host, sizeof(host), 0, pkt->app.http.host);
 		/* Drop a ":port" suffix; a bracketed IPv6 literal is not a name. */
 		if (host[0] == '[')
 			break;

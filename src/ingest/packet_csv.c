@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/text.h"
 
 #define SUMMARY_MAX 768
 
@@ -40,6 +41,61 @@ static void ipv4_str(const uint8_t *b, char *buf, size_t bufsz)
 		memcpy(buf, t, (size_t)(p - t));
 }
 
+/*
+ * RFC 5952 text without printf, the same string as glibc's inet_ntop()
+ * (which calls sprintf per group: 4,000 instructions an AAAA answer): the
+ * leftmost longest run of two or more zero groups as "::", groups in
+ * lower-case hex without leading zeros, and the last 32 bits as a dotted
+ * quad after ::ffff: (mapped) or :: with six zero groups (compatible).
+ */
+static void ipv6_str(const uint8_t *b, char *buf, size_t bufsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	char t[INET6_ADDRSTRLEN], *p = t;
+	unsigned w[8], i, best = 8, best_len = 0, cur = 8, cur_len = 0;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur_len++ == 0)
+				cur = i;
+			if (cur_len > best_len) {
+				best = cur;
+				best_len = cur_len;
+			}
+		} else {
+			cur_len = 0;
+		}
+	}
+	if (best_len < 2)
+		best = 8;
+	for (i = 0; i < 8; i++) {
+		int sh;
+
+		if (best < 8 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			ipv4_str(b + 12, p, sizeof(t) - (size_t)(p - t));
+			p += strlen(p);
+			break;
+		}
+		for (sh = 12; sh > 0 && !(w[i] >> sh); sh -= 4)
+			;
+		for (; sh >= 0; sh -= 4)
+			*p++ = hex[w[i] >> sh & 15];
+	}
+	if (best < 8 && best + best_len == 8)
+		*p++ = ':';
+	*p++ = '\0';
+	if ((size_t)(p - t) <= bufsz)
+		memcpy(buf, t, (size_t)(p - t));
+}
+
 const char *sx_addr_str(const struct sx_addr *a, char *buf, size_t bufsz)
 {
 	if (bufsz == 0)
@@ -48,7 +104,7 @@ const char *sx_addr_str(const struct sx_addr *a, char *buf, size_t bufsz)
 	if (a->family == 4)
 		ipv4_str(a->b, buf, bufsz);
 	else if (a->family == 6)
-		inet_ntop(AF_INET6, a->b, buf, (socklen_t)bufsz);
+		ipv6_str(a->b, buf, bufsz);
 	return buf;
 }
 
@@ -183,14 +239,16 @@ const char *sx_pkt_summary(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	case SX_P_DNS:
 	case SX_P_MDNS:
 	case SX_P_LLMNR:
-		if (a->dns.nq)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.q[0].qtype, tmp, sizeof(tmp)),
-				 a->dns.q[0].name);
-		else if (a->dns.nrr)
-			snprintf(buf, bufsz, "%s %s.",
-				 sx_dns_type_name(a->dns.rr[0].type, tmp, sizeof(tmp)),
-				 a->dns.rr[0].name);
+		if (a->dns.nq || a->dns.nrr) { /* "<TYPE> <name>." */
+			uint16_t type = a->dns.nq ? a->dns.q[0].qtype : a->dns.rr[0].type;
+			size_t n =
+			    sx_text_cat(buf, bufsz, 0, sx_dns_type_name(type, tmp, sizeof(tmp)));
+
+			n = sx_text_cat(buf, bufsz, n, " ");
+			n = sx_text_cat(buf, bufsz, n,
+					a->dns.nq ? a->dns.q[0].name : a->dns.rr[0].name);
+			sx_text_cat(buf, bufsz, n, ".");
+		}
 		break;
 	case SX_P_DHCP: {
 		const char *t = sx_dhcp_type_name(a->dhcp.msg_type);
