@@ -561,6 +561,13 @@ static bool asked_every_time(const struct ctx *c, const struct sx_mine_pattern *
 	return true;
 }
 
+/* Whether name end e of p gets a twin policy by its addresses (by_address()). */
+static bool needs_twin(const struct ctx *c, const struct sx_mine_pattern *p,
+		       const struct sx_mine_end *e)
+{
+	return e->naddrs && e->naddrs <= NAME_ADDRS_MAX && !asked_every_time(c, p, e);
+}
+
 /* Whether every name of e can be an address end (see dns_allows()). */
 static bool names_allowed(const struct ctx *c, const struct sx_mine_end *e)
 {
@@ -657,7 +664,7 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		h->name = true;
 		snprintf(h->text, sizeof(h->text), "%s", e->name);
 		h->end = e;
-		h->addrs = e->naddrs && e->naddrs <= NAME_ADDRS_MAX && !asked_every_time(c, p, e);
+		h->addrs = needs_twin(c, p, e);
 	} else if (e->kind == SX_MINE_HOST_DOMAIN && e->name[0] == '*' && e->name[1] == '.' &&
 		   names_allowed(c, e)) {
 		/* "$.suffix" is a wildcard of DNS domain-name only: an address
@@ -665,7 +672,7 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		h->form = HOST_NAMES;
 		h->name = true;
 		h->end = e;
-		h->addrs = e->naddrs && e->naddrs <= NAME_ADDRS_MAX && !asked_every_time(c, p, e);
+		h->addrs = needs_twin(c, p, e);
 		snprintf(h->label, sizeof(h->label), "%s", e->name + 2);
 		return;
 	} else if (pool_prefix(e, h->text, sizeof(h->text))) {
@@ -1129,7 +1136,8 @@ static void host_by_address(struct host *h)
  * end written as its addresses goes before it.  One policy cannot hold both: the
  * translator writes an address of a list that also holds names as an
  * NFQueue match that does not compile (ip.py's ip_addr_rule_suffix).  The
- * twin shares the first one's address views (vaddrs stays with the first).
+ * twin points into the name policy's address views, which the name policy
+ * alone owns (vaddrs; the policies are freed together).
  */
 static void by_address(struct ctx *c, size_t *n)
 {
@@ -1147,8 +1155,6 @@ static void by_address(struct ctx *c, size_t *n)
 	t = c->pols[*n - 1];
 	c->pols[*n - 1] = c->pols[*n - 2];
 	c->pols[*n - 2] = t;
-	c->pols[*n - 2].vaddrs = c->pols[*n - 1].vaddrs;
-	c->pols[*n - 1].vaddrs = NULL;
 }
 
 static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, uint8_t family,
