@@ -17,6 +17,7 @@ Subcommands (all output on standard output):
 """
 
 import csv
+import ipaddress
 import json
 import os
 import re
@@ -107,9 +108,21 @@ def name_covers(pattern, name):
     return pattern == name
 
 
+def prefix_covers(prefix, addr):
+    """A prefix covers the addresses inside it (and the prefixes inside it), as a
+    name with $. covers its subdomains."""
+    try:
+        return ipaddress.ip_network(addr, strict=False).subnet_of(
+            ipaddress.ip_network(prefix, strict=False))
+    except (ValueError, TypeError):
+        return False
+
+
 def addr_match(e, s):
     if e == s:
         return True
+    if is_ip(e) and is_ip(s):
+        return prefix_covers(e, s) or prefix_covers(s, e)
     if e == "external":
         return s == "external" or not s.startswith("192.168.") and s != "self"
     if e == "local":

@@ -948,6 +948,73 @@ Test(cli_extract, one_interaction_per_label_and_honest_occurrences)
 	free(pcap);
 }
 
+/*
+ * A boot capture of device 10.0.0.5 (run r): an NTP exchange with
+ * 10.0.0.20 at 10 s, outside every window, then a DNS exchange after the
+ * "on" at 100 s; the capture ends at 200 s.
+ */
+static char *boot_capture(int r)
+{
+	static uint8_t frames[8][128];
+	struct sx_tf_rec recs[8];
+	char name[32], *path;
+	size_t n = 0;
+
+	snprintf(name, sizeof(name), "boot-%d.pcap", r);
+	path = sub(name);
+#define REC(at_s, build)                                                                           \
+	do {                                                                                       \
+		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), 0};                          \
+		recs[n].caplen = (uint32_t)(build);                                                \
+		cr_assert(recs[n].caplen);                                                         \
+		n++;                                                                               \
+	} while (0)
+	REC(10, sx_tf_udp(frames[n], 128, "10.0.0.5", 123, "10.0.0.20", 123, "t", 1));
+	REC(11, sx_tf_udp(frames[n], 128, "10.0.0.20", 123, "10.0.0.5", 123, "t", 1));
+	REC(101, sx_tf_udp(frames[n], 128, "10.0.0.5", 40000, "10.0.0.1", 53, "q", 1));
+	REC(102, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", 40000, "a", 1));
+	REC(200, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
+#undef REC
+	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
+	return path;
+}
+
+/* With --events, what the device does between the windows in every
+ * capture (its boot's NTP) is a single policy of the profile, the windows'
+ * traffic the interaction; the flow CSVs stay those of the windows. */
+Test(cli_extract, traffic_between_the_windows_is_single_policies)
+{
+	static const char events[] = "time,label\n+90,on\n";
+	char *pcap[2] = {boot_capture(1), boot_capture(2)}, *ev = sub("boot.csv");
+	char *out = NULL, *err = NULL, *args, *p, *single, *inter;
+
+	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
+	cr_assert(asprintf(&args,
+			   "dev 10.0.0.5 '%s' '%s' --events '%s' --duration 10 --no-align -o "
+			   "'%s/boot'",
+			   pcap[0], pcap[1], ev, dir) > 0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 0, "%s", err);
+	p = read_out("boot", "profile.yaml");
+	single = strstr(p, "\nsingle-policies:\n");
+	inter = strstr(p, "\ninteractions:\n");
+	cr_assert(single && inter && single < inter, "%s", p);
+	/* NTP among the single policies, DNS in the interaction */
+	cr_assert(strstr(single, "dst: 10.0.0.20\n"), "%s", p);
+	cr_assert(strstr(single, "dst: 10.0.0.20\n") < inter, "%s", p);
+	cr_assert(strstr(inter, "\n  on:\n"), "%s", p);
+	cr_assert(strstr(inter, "dst-port: 53\n"), "%s", p);
+	free(p);
+	p = read_out("boot", "boot-1.csv");
+	cr_assert(strstr(p, ",53,") && !strstr(p, ",123,"), "the windows' flows only: %s", p);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(ev);
+	free(pcap[0]);
+	free(pcap[1]);
+}
+
 Test(cli_extract, events_all_outside_the_captures)
 {
 	static const char events[] = "1700000240,on\n1700000300,off\n";

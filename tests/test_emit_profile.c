@@ -1865,6 +1865,31 @@ Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 	assert_valid(text, "server pools");
 }
 
+/* sx_emit_profile_merge() of n profile texts; the result is kept. */
+static const char *merge(const char *const *texts, size_t n)
+{
+	struct sx_ytree *docs[8];
+	char msg[256], *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	cr_assert_leq(n, 8);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(
+		    sx_ytree_parse(texts[i], strlen(texts[i]), NULL, &docs[i], msg, sizeof(msg)), 0,
+		    "%s", msg);
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(
+	    sx_emit_profile_merge((const struct sx_ytree *const *)docs, n, f, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	fclose(f);
+	keep[nkeep++] = text;
+	for (i = 0; i < n; i++)
+		sx_ytree_free(docs[i]);
+	return text;
+}
+
 /* A device's profile of several events: a policy that two interactions hold,
  * or that is a single policy already, is written once, as a single policy;
  * each interaction keeps its own; an interaction left with none is not
@@ -1891,24 +1916,8 @@ Test(emit_profile, policies_shared_by_events_are_single_once)
 	    "interactions:\n"
 	    "  idle:\n"
 	    "    ntp-c: {protocols: {udp: {dst-port: 123}, ipv4: {src: self, dst: external}}}\n"};
-	struct sx_ytree *docs[3];
-	char msg[256], *text = NULL;
-	size_t len = 0, i;
-	FILE *f;
+	const char *text = merge(texts, 3);
 
-	for (i = 0; i < 3; i++)
-		cr_assert_eq(
-		    sx_ytree_parse(texts[i], strlen(texts[i]), NULL, &docs[i], msg, sizeof(msg)), 0,
-		    "%s", msg);
-	f = open_memstream(&text, &len);
-	cr_assert_not_null(f);
-	cr_assert_eq(
-	    sx_emit_profile_merge((const struct sx_ytree *const *)docs, 3, f, msg, sizeof(msg)), 0,
-	    "%s", msg);
-	fclose(f);
-	keep[nkeep++] = text;
-	for (i = 0; i < 3; i++)
-		sx_ytree_free(docs[i]);
 	cr_assert_eq(count_of(text, "dst-port: 123"), 1, "one NTP policy: %s", text);
 	cr_assert_eq(count_of(text, "domain-name: c.example"), 1, "%s", text);
 	cr_assert_not_null(strstr(text, "single-policies:\n  ntp-a: "), "%s", text);
@@ -1916,4 +1925,82 @@ Test(emit_profile, policies_shared_by_events_are_single_once)
 	cr_assert_not_null(strstr(text, "interactions:\n  on:\n    tcp-on: "), "%s", text);
 	cr_assert_not_null(strstr(text, "\n  off:\n    tcp-off: "), "%s", text);
 	cr_assert_null(strstr(text, "idle"), "an interaction with nothing of its own: %s", text);
+}
+
+/* Two policies with the same protocols match the same packets: the
+ * firewall's translator cannot tell them apart (it writes their queue's
+ * test empty).  One is written, both ways when either was. */
+Test(emit_profile, policies_matching_the_same_packets_are_one)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  icmp-a: {protocols: {icmp: {type: echo-request}, ipv4: {src: self, dst: 8.8.8.8}}}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  icmp-b: {protocols: {icmp: {type: echo-request}, ipv4: {src: self, dst: 8.8.8.8}},"
+	    " bidirectional: true}\n"
+	    "interactions: {}\n"};
+	const char *text = merge(texts, 2);
+
+	cr_assert_eq(count_of(text, "type: echo-request"), 1, "%s", text);
+	cr_assert_not_null(strstr(text, "  icmp-a: "), "%s", text);
+	cr_assert_eq(count_of(text, "bidirectional: true"), 1, "%s", text);
+	assert_valid(text, "same matches");
+}
+
+/* A plain single policy (no application section, no host name) admits every
+ * packet of its nftables matches: a policy of another document with the same
+ * matches and an application section is folded into it (its queue would hold
+ * both, and the plain one's test be empty), in single policies and in
+ * interactions; one with other matches, or a list end, stays; an interaction
+ * left with nothing goes. */
+Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  mdns-names: {protocols: {mdns: {qtype: ANY, domain-name: [d.local]},"
+	    " udp: {src-port: 5353, dst-port: 5353}, ipv4: {src: self, dst: mdns}},"
+	    " bidirectional: true}\n"
+	    "  dns-www: {protocols: {dns: {domain-name: www.example.com},"
+	    " udp: {dst-port: 53}, ipv4: {src: self, dst: gateway}}}\n"
+	    "interactions:\n"
+	    "  turn-on:\n"
+	    "    http-on: {protocols: {http: {method: GET, uri: /on}, tcp: {dst-port: 80},"
+	    " ipv4: {src: phone, dst: self}}}\n"
+	    "    tcp-www: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: www.example.com}}}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  mdns-plain: {protocols: {udp: {src-port: 5353, dst-port: 5353},"
+	    " ipv4: {src: self, dst: mdns}}}\n"
+	    "  tcp-80: {protocols: {tcp: {dst-port: 80}, ipv4: {src: phone, dst: self}}}\n"
+	    "  tcp-443-list: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: [1.2.3.4, 5.6.7.8]}}}\n"
+	    "  dns-plain: {protocols: {udp: {dst-port: 53}, ipv4: {src: self, dst: 10.0.0.1}}}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '3'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  turn-off:\n"
+	    "    http-off: {protocols: {http: {method: GET, uri: /off}, tcp: {dst-port: 80},"
+	    " ipv4: {src: phone, dst: self}}}\n"};
+	const char *text = merge(texts, 3);
+
+	/* the plain mDNS policy took the named one's place, both ways */
+	cr_assert_null(strstr(text, "mdns-names"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst: mdns}}, bidirectional: true}"), "%s", text);
+	/* the interaction's HTTP policy has the plain TCP/80 policy's matches */
+	cr_assert_null(strstr(text, "http-on"), "%s", text);
+	cr_assert_null(strstr(text, "http-off"), "%s", text);
+	cr_assert_null(strstr(text, "turn-off"), "an interaction left empty: %s", text);
+	cr_assert_not_null(strstr(text, "  turn-on:\n"), "%s", text);
+	/* other matches stay: a host name end, a list, another address */
+	cr_assert_not_null(strstr(text, "  dns-www: "), "%s", text);
+	cr_assert_not_null(strstr(text, "  tcp-www: "), "%s", text);
+	cr_assert_not_null(strstr(text, "  tcp-443-list: "), "%s", text);
+	cr_assert_not_null(strstr(text, "  dns-plain: "), "%s", text);
+	assert_valid(text, "plain folds");
 }

@@ -81,6 +81,9 @@ struct run {
 	int ret;
 };
 
+/* the next run_job()'s cfg.outside (reset by it) */
+static bool next_outside;
+
 static struct run run_job(const char *const *paths, uint32_t n, unsigned j, uint64_t seed,
 			  int64_t window_ns, const struct sx_events *ev, int64_t dur_ns)
 {
@@ -90,6 +93,8 @@ static struct run run_job(const char *const *paths, uint32_t n, unsigned j, uint
 
 	memset(&r, 0, sizeof(r));
 	memset(&job, 0, sizeof(job));
+	job.cfg.outside = next_outside;
+	next_outside = false;
 	job.paths = paths;
 	job.npaths = n;
 	job.nthreads = j;
@@ -343,6 +348,75 @@ Test(flows_e2e, event_windows_are_units)
 	/* the same conversation began at 95 s, before the first window too */
 	cr_assert_str_eq(cell(&c, 1, "Initiator"), "session-first");
 	sx_tcsv_free(&c);
+	run_free(&r);
+	sx_events_free(ev);
+	free(path);
+	sx_tt_rm_tree(dir);
+	free(dir);
+}
+
+static const struct fspec between_caps[] = {
+    {95, 0, 'u', "10.0.0.1", 1000, "10.0.0.2", 53, 0, 30},     /* before the window */
+    {101, 0, 't', "10.0.0.1", 2000, "10.0.0.3", 443, 0x02, 0}, /* SYN in it */
+    {102, 0, 't', "10.0.0.3", 443, "10.0.0.1", 2000, 0x12, 0},
+    {103, 0, 'u', "10.0.0.1", 1000, "10.0.0.2", 53, 0, 30},
+    {120, 0, 't', "10.0.0.3", 443, "10.0.0.1", 2000, 0x18, 100}, /* after it */
+    {121, 0, 't', "10.0.0.1", 2000, "10.0.0.3", 443, 0x10, 0},
+    {130, 0, 'u', "10.0.0.1", 1000, "10.0.0.2", 53, 0, 30},
+};
+
+/* cfg.outside: a capture's packets in no window are one more unit of it,
+ * with no event; a connection opened in a window keeps its opener there. */
+Test(flows_e2e, packets_between_the_windows_are_a_unit_of_their_own)
+{
+	static const char events_csv[] = "timestamp,label\n100,on\n";
+	char *dir = sx_tt_tmpdir();
+	char *path = write_capture(dir, "b.pcap", between_caps, SX_ARRAY_SIZE(between_caps));
+	const char *paths[] = {path};
+	size_t i, in_window = 0, between = 0;
+	struct sx_events *ev;
+	struct run r, plain;
+	struct sx_tcsv c;
+	char msg[256];
+
+	cr_assert_eq(sx_events_parse(events_csv, strlen(events_csv), &ev, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	plain = run_job(paths, 1, 1, 0, 0, ev, 10 * SX_NS_PER_SEC);
+	next_outside = true;
+	r = run_job(paths, 1, 1, 0, 0, ev, 10 * SX_NS_PER_SEC);
+	parse(&r, &c);
+	/* the window [100, 110): the DNS flow (1 packet) and the handshake */
+	for (i = 1; i < c.nrows; i++) {
+		bool ev_row = cell(&c, i, "Event")[0] != '\0';
+
+		in_window += ev_row;
+		between += !ev_row;
+		if (ev_row)
+			continue;
+		cr_assert_str_eq(cell(&c, i, "EventLabel"), "");
+		cr_assert_str_eq(cell(&c, i, "EventTime"), "");
+		if (!strcmp(cell(&c, i, "TransportProtocol"), "UDP")) {
+			/* 95 s and 130 s: one flow, the window's packet not in it */
+			cr_assert_str_eq(cell(&c, i, "nbPacket"), "2");
+			cr_assert_str_eq(cell(&c, i, "Initiator"), "first");
+		} else {
+			/* begun by the server's data at 120 s, opened by the device
+			 * in the window: the session's opener */
+			cr_assert_str_eq(cell(&c, i, "nbPacket"), "2");
+			cr_assert_str_eq(cell(&c, i, "DeviceHost"), "10.0.0.1");
+			cr_assert_str_eq(cell(&c, i, "Initiator"), "session-syn");
+		}
+	}
+	cr_assert_eq(in_window, 2, "%s", r.csv);
+	cr_assert_eq(between, 2, "%s", r.csv);
+	/* without it, the same windows' rows and nothing else */
+	sx_tcsv_free(&c);
+	cr_assert_eq(sx_tcsv_parse(plain.csv, &c), 0);
+	cr_assert_eq(c.nrows, 1 + in_window, "%s", plain.csv);
+	for (i = 1; i < c.nrows; i++)
+		cr_assert_neq(cell(&c, i, "Event")[0], '\0');
+	sx_tcsv_free(&c);
+	run_free(&plain);
 	run_free(&r);
 	sx_events_free(ev);
 	free(path);

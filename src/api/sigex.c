@@ -51,6 +51,14 @@
  * self as before; its CSV keeps the address captured.  Event alignment
  * follows each capture's own address.
  *
+ * Between the events.  With an events file, each event capture's packets
+ * outside every window are one more unit of it (flows' cfg.outside, key.event
+ * SX_FLOW_NO_EVENT), mined apart (ex->between: one occurrence per capture,
+ * the background captures as its background) into single policies of every
+ * profile written, merged with the events' (write_merged()): the device's
+ * boot and keep-alives, which no window holds.  Those rows reach no CSV and
+ * no count of the windows' reports.
+ *
  * Errors.  The first failure of a call is described in ex->msg (one line,
  * naming the file or option) and returned; bad captures are data, kept in
  * the per-capture status (ingest's struct sx_file_status), not failures.
@@ -185,6 +193,9 @@ struct sx_extract {
 	/* events and their labels (one label_run when no events file) */
 	struct label_run *labs;
 	unsigned nlabs, sel;
+	/* with events: each event capture's traffic outside every window, one
+	 * occurrence per capture, mined for the profile's single policies */
+	struct label_run between;
 	uint32_t *ev_lab;	    /* label of each event of ex->events */
 	uint8_t *unit_seen;	    /* ncaps x events->n, UNIT_* bits */
 	struct sx_buf notes;	    /* warnings of the run, one a line */
@@ -324,6 +335,9 @@ static void labels_free(struct sx_extract *ex)
 	ex->labs = NULL;
 	ex->nlabs = ex->sel = 0;
 	ex->res = NULL; /* one of the labels' */
+	sx_mine_free(ex->between.m);
+	sx_mine_result_free(ex->between.res);
+	ex->between = (struct label_run){.label = ""};
 }
 
 static void stages_free(struct sx_extract *ex)
@@ -986,6 +1000,19 @@ static int route_row(struct sx_extract *ex, const struct capture *cap,
 	return ret ? nomem(ex) : 0;
 }
 
+/* A row between the windows: to the between miner (a background
+ * capture's: as background there and for every label, route_row()). */
+static int route_between(struct sx_extract *ex, const struct capture *cap,
+			 const struct sx_flow_row *row)
+{
+	int ret = sx_mine_add_row(ex->between.m,
+				  cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
+
+	if (ret == -EEXIST)
+		return fail(ex, -EINVAL, "%s: capture given twice", cap->path);
+	return ret ? nomem(ex) : 0;
+}
+
 static int reduce_row(void *arg, const struct sx_flow_row *row)
 {
 	struct reduce_ctx *rc = arg;
@@ -993,18 +1020,26 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 	uint32_t file = row->rec.key.file;
 	uint32_t event = row->rec.key.event;
 	struct capture *cap = &ex->caps[file];
+	const struct sx_flow_row *mined = row; /* the CSV keeps the captured address */
+	struct sx_flow_row as_dev;
+	char text[INET_ADDRSTRLEN];
 	bool dev;
 	int ret;
 
 	if (cap->dev_addr && row->rec.key.family == 4) {
-		struct sx_flow_row as_dev;
-		char text[INET_ADDRSTRLEN];
-
 		row_as_device(ex, cap, row, &as_dev, text);
-		ret = route_row(ex, cap, &as_dev);
-	} else {
-		ret = route_row(ex, cap, row);
+		mined = &as_dev;
 	}
+	/* With events, a row of no window is an event capture's traffic
+	 * between them, mined on its own and in no count or CSV of the
+	 * windows; a background capture (no window) is all such rows, and
+	 * also every label's background as without events. */
+	if (ex->events && event == SX_FLOW_NO_EVENT) {
+		ret = route_between(ex, cap, mined);
+		if (ret || !cap->background)
+			return ret;
+	}
+	ret = route_row(ex, cap, mined);
 	if (ret)
 		return ret;
 	ret = count_addrs(ex, cap, &row->rec, &dev);
@@ -1261,6 +1296,7 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 				     .events = ex->events,
 				     .windows = ex->windows,
 				     .duration_ns = ex->duration_ns,
+				     .outside = ex->events != NULL,
 				     .est_flows = ex->est_flows,
 				     .min_buckets = ex->est_flows ? SMALL_TABLE_BUCKETS : 0,
 				     .max_flows = ex->max_flows};
@@ -1421,6 +1457,12 @@ static int mine_labels(struct sx_extract *ex)
 			    "packet%s",
 			    ex->events ? ", or a packet of the device in an event window" : "");
 	ex->res = ex->labs[ex->sel].res;
+	/* the traffic between the windows, when it recurs */
+	if (ex->between.m && sx_mine_noccs(ex->between.m)) {
+		ret = sx_mine_run(ex->between.m, &ex->between.res);
+		if (ret)
+			return fail(ex, ret, "mining between the events: %s", sx_strerror(ret));
+	}
 	return 0;
 }
 
@@ -1441,6 +1483,11 @@ static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 		return ret;
 	for (i = 0; i < ex->nlabs; i++) {
 		ret = sx_mine_new(&mcfg, &ex->labs[i].m);
+		if (ret)
+			return fail(ex, ret, "miner: %s", sx_strerror(ret));
+	}
+	if (ex->events) {
+		ret = sx_mine_new(&mcfg, &ex->between.m);
 		if (ret)
 			return fail(ex, ret, "miner: %s", sx_strerror(ret));
 	}
@@ -1513,12 +1560,16 @@ int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_thread
 		sx_mine_free(ex->labs[i].m);
 		ex->labs[i].m = NULL;
 	}
+	sx_mine_free(ex->between.m);
+	ex->between.m = NULL;
 	if (ret) {
 		csvs_abort(ex);
 		for (unsigned i = 0; i < ex->nlabs; i++) {
 			sx_mine_result_free(ex->labs[i].res);
 			ex->labs[i].res = NULL;
 		}
+		sx_mine_result_free(ex->between.res);
+		ex->between.res = NULL;
 		ex->res = NULL;
 	}
 	return ret;
@@ -1832,6 +1883,74 @@ static struct sx_profile_cfg profile_cfg(const struct sx_extract *ex)
 				       .stats = ex->stats};
 }
 
+/* r's profile.yaml, parsed into *doc (NULL when it has nothing). */
+static int profile_doc(struct sx_extract *ex, const struct sx_mine_result *r,
+		       const struct sx_profile_cfg *cfg, struct sx_ytree **doc)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	*doc = NULL;
+	f = open_memstream(&data, &len);
+	if (!f)
+		return nomem(ex);
+	ret = sx_emit_profile(r, cfg, f, ex->msg, sizeof(ex->msg));
+	if (fclose(f) && !ret)
+		ret = nomem(ex);
+	if (!ret)
+		ret = sx_ytree_parse(data, len, NULL, doc, ex->msg, sizeof(ex->msg));
+	free(data);
+	return ret;
+}
+
+/*
+ * The profile of events' results (one interaction each), with the single
+ * policies of the traffic between the windows when it was mined, merged
+ * (sx_emit_profile_merge()) into path.  labs: indices into ex->labs.
+ */
+static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nlabs,
+			const char *path)
+{
+	struct sx_profile_cfg cfg = profile_cfg(ex);
+	struct sx_ytree **docs;
+	struct sx_out out;
+	unsigned i, n = 0;
+	int ret = 0;
+
+	docs = sx_calloc_array(nlabs + 1, sizeof(*docs));
+	if (!docs)
+		return nomem(ex);
+	for (i = 0; i < nlabs && !ret; i++) {
+		if (!ex->labs[labs[i]].res)
+			continue;
+		cfg.event = interaction_name(ex, labs[i]);
+		ret = profile_doc(ex, ex->labs[labs[i]].res, &cfg, &docs[n]);
+		n += docs[n] != NULL;
+	}
+	if (!ret && ex->between.res) {
+		cfg.event = NULL;
+		cfg.singles = true;
+		ret = profile_doc(ex, ex->between.res, &cfg, &docs[n]);
+		n += docs[n] != NULL;
+	}
+	if (!ret)
+		ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
+	if (!ret) {
+		ret = sx_emit_profile_merge((const struct sx_ytree *const *)docs, n, out.f, ex->msg,
+					    sizeof(ex->msg));
+		if (ret)
+			sx_out_abort(&out);
+		else
+			ret = sx_out_commit(&out, ex->msg, sizeof(ex->msg));
+	}
+	for (i = 0; i < n; i++)
+		sx_ytree_free(docs[i]);
+	free(docs);
+	return ret;
+}
+
 int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 {
 	struct sx_profile_cfg cfg = profile_cfg(ex);
@@ -1839,6 +1958,8 @@ int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 
 	if (ret)
 		return ret;
+	if (ex->between.res)
+		return write_merged(ex, &ex->sel, 1, path);
 	cfg.event = interaction_name(ex, ex->sel);
 	return sx_emit_profile_file(ex->res, &cfg, path, ex->msg, sizeof(ex->msg));
 }
@@ -1884,52 +2005,19 @@ const char *sx_extract_notes(const struct sx_extract *ex)
 
 int sx_extract_write_device_profile(struct sx_extract *ex, const char *path)
 {
-	struct sx_profile_cfg cfg = profile_cfg(ex);
-	struct sx_ytree **docs;
-	struct sx_out out;
-	unsigned i, n = 0;
+	unsigned *labs;
+	unsigned i;
 	int ret = need_result(ex);
 
 	if (ret)
 		return ret;
-	docs = sx_calloc_array(ex->nlabs, sizeof(*docs));
-	if (!docs)
+	labs = sx_calloc_array(ex->nlabs + 1, sizeof(*labs));
+	if (!labs)
 		return nomem(ex);
-	for (i = 0; i < ex->nlabs && !ret; i++) {
-		char *data = NULL;
-		size_t len = 0;
-		FILE *f;
-
-		if (!ex->labs[i].res)
-			continue;
-		f = open_memstream(&data, &len);
-		if (!f) {
-			ret = nomem(ex);
-			break;
-		}
-		cfg.event = interaction_name(ex, i);
-		ret = sx_emit_profile(ex->labs[i].res, &cfg, f, ex->msg, sizeof(ex->msg));
-		if (fclose(f) && !ret)
-			ret = nomem(ex);
-		if (!ret) {
-			ret = sx_ytree_parse(data, len, NULL, &docs[n], ex->msg, sizeof(ex->msg));
-			n += docs[n] != NULL;
-		}
-		free(data);
-	}
-	if (!ret)
-		ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
-	if (!ret) {
-		ret = sx_emit_profile_merge((const struct sx_ytree *const *)docs, n, out.f, ex->msg,
-					    sizeof(ex->msg));
-		if (ret)
-			sx_out_abort(&out);
-		else
-			ret = sx_out_commit(&out, ex->msg, sizeof(ex->msg));
-	}
-	for (i = 0; i < n; i++)
-		sx_ytree_free(docs[i]);
-	free(docs);
+	for (i = 0; i < ex->nlabs; i++)
+		labs[i] = i;
+	ret = write_merged(ex, labs, ex->nlabs, path);
+	free(labs);
 	return ret;
 }
 

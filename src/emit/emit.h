@@ -110,6 +110,8 @@ struct sx_profile_cfg {
 				  * sx_emit_profile_event_name() */
 	const char *last_update; /* device-info.last-update; NULL: now, local time */
 	bool stats;		 /* add stats (packet-count, duration) to policies */
+	bool singles;		 /* every pattern a single policy, no interaction:
+				  * the device's traffic between its events */
 };
 
 /*

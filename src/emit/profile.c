@@ -2602,6 +2602,8 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = build_policies(&c, &n, &r->below[i]);
 	if (!ret && c.has_ntp_dns)
 		ret = build_policies(&c, &n, &c.ntp_dns);
+	if (cfg->singles)
+		nev = 0;
 	c.npols = n;
 	if (ret) {
 		snprintf(msg, msglen, "out of memory");

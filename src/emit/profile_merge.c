@@ -23,6 +23,14 @@
  *                     events, is one policy, not 13)
  *   interactions      every document's, in the order given, with the
  *                     policies left; one left with none is not written
+ *
+ * "The same policy" is one that matches the same packets: the same
+ * protocols (bidirectional when either is), since the translator cannot
+ * tell two such policies apart.  And a plain single policy (nftables
+ * sections only, no host name end) takes the place of every other policy
+ * with its nftables matches, in single policies and interactions (profile.c
+ * does the same within one document: fold_plain()).  A document may also be
+ * single policies only: the device's traffic between its events.
  */
 #include "emit/emit.h"
 
@@ -51,26 +59,194 @@ static int add_pair(struct sx_ytree *map, const char *key, const struct sx_ytree
 	return sx_ytree_append(map, c);
 }
 
-/* Whether map holds a value equal to v. */
-static bool has_value(const struct sx_ytree *map, const struct sx_ytree *v)
+/*
+ * The policy of map that matches what v matches: the same protocols (the
+ * firewall's translator cannot tell two such policies apart: it makes
+ * their NFQueue test empty), else one equal to v; NULL when none.
+ */
+static struct sx_ytree *find_same(const struct sx_ytree *map, const struct sx_ytree *v)
 {
+	const struct sx_ytree *proto = sx_ytree_get(v, "protocols");
 	size_t i;
 
-	for (i = 0; i + 1 < map->n; i += 2)
-		if (sx_ytree_equal(map->kids[i + 1], v))
+	for (i = 0; i + 1 < map->n; i += 2) {
+		struct sx_ytree *have = map->kids[i + 1];
+		const struct sx_ytree *hp = sx_ytree_get(have, "protocols");
+
+		if (proto && hp ? sx_ytree_equal(hp, proto) : sx_ytree_equal(have, v))
+			return have;
+	}
+	return NULL;
+}
+
+static bool bidirectional(const struct sx_ytree *pol)
+{
+	const char *b = sx_ytree_str(sx_ytree_get(pol, "bidirectional"));
+
+	return b && !strcmp(b, "true");
+}
+
+/* v folded into have, a policy that matches the same packets: both ways
+ * when either is. */
+static int fold_into(struct sx_ytree *have, const struct sx_ytree *v)
+{
+	struct sx_ytree *t;
+	int ret;
+
+	if (!bidirectional(v) || bidirectional(have) || have->kind != SX_YTREE_MAP)
+		return 0;
+	t = sx_ytree_new(SX_YTREE_SCALAR, "true", 0);
+	if (!t)
+		return -ENOMEM;
+	ret = add_pair(have, "bidirectional", t);
+	sx_ytree_free(t);
+	return ret;
+}
+
+/* The protocol sections the firewall matches in nftables; any other (an
+ * application section) sends the policy's packets to its queue. */
+static bool nft_section(const char *key)
+{
+	static const char *const keys[] = {"ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6", "arp"};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
 			return true;
 	return false;
 }
 
-/* Add key: v to map; an entry with v's content is kept once (merge), a
- * clash gets a suffix. */
+/* Whether an end is a host name, which the firewall matches in a queue
+ * (through its DNS table): letters and dots, not an address or alias. */
+static bool name_end(const char *e)
+{
+	bool alpha = false;
+	const char *c;
+
+	if (strchr(e, ':') || !strchr(e, '.'))
+		return false;
+	for (c = e; *c; c++)
+		alpha |= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z');
+	return alpha;
+}
+
+/* A plain policy: nftables sections only, each IP end one address or
+ * alias (profile.c's has_queue() false, its one-scalar ends). */
+static bool plain(const struct sx_ytree *pol)
+{
+	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
+	static const char *const ends[] = {"src", "dst"};
+	size_t i, k;
+
+	if (!proto || proto->kind != SX_YTREE_MAP)
+		return false;
+	for (i = 0; i + 1 < proto->n; i += 2) {
+		const char *key = proto->kids[i]->text;
+
+		if (!key || !nft_section(key))
+			return false;
+		if (strcmp(key, "ipv4") && strcmp(key, "ipv6"))
+			continue;
+		for (k = 0; k < 2; k++) {
+			const char *e = sx_ytree_str(sx_ytree_get(proto->kids[i + 1], ends[k]));
+
+			if (!e || name_end(e))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Whether b has every nftables section of a, equal, and no other. */
+static bool same_nft(const struct sx_ytree *a, const struct sx_ytree *b)
+{
+	const struct sx_ytree *pa = sx_ytree_get(a, "protocols");
+	const struct sx_ytree *pb = sx_ytree_get(b, "protocols");
+	size_t i, na = 0, nb = 0;
+
+	if (!pa || !pb || pa->kind != SX_YTREE_MAP || pb->kind != SX_YTREE_MAP)
+		return false;
+	for (i = 0; i + 1 < pb->n; i += 2)
+		nb += pb->kids[i]->text && nft_section(pb->kids[i]->text);
+	for (i = 0; i + 1 < pa->n; i += 2) {
+		const char *key = pa->kids[i]->text;
+		const struct sx_ytree *v;
+
+		if (!key || !nft_section(key))
+			continue;
+		v = sx_ytree_get(pb, key);
+		if (!v || !sx_ytree_equal(v, pa->kids[i + 1]))
+			return false;
+		na++;
+	}
+	return na == nb;
+}
+
+/* Leave out of map (from pair j on) every policy with s's nftables
+ * matches, folding each into s; *i: s's index when map holds it. */
+static int fold_map(struct sx_ytree *map, struct sx_ytree *s, size_t *i)
+{
+	size_t j = 0;
+	int ret;
+
+	while (j + 1 < map->n) {
+		struct sx_ytree *t = map->kids[j + 1];
+
+		if (t == s || !same_nft(s, t)) {
+			j += 2;
+			continue;
+		}
+		ret = fold_into(s, t);
+		if (ret)
+			return ret;
+		sx_ytree_map_remove(map, j);
+		if (i && j < *i)
+			*i -= 2;
+	}
+	return 0;
+}
+
+/*
+ * A plain single policy admits every packet of its nftables matches: any
+ * other policy with the same matches (another event's queue policy, or the
+ * traffic between events) is redundant and, worse, the translator would
+ * share its queue with the plain one and write the plain one's condition
+ * empty, which does not compile.  Such policies are left out, the plain
+ * one made bidirectional if one of them was (profile.c's fold_plain(),
+ * across the documents); an interaction left empty goes.
+ */
+static int fold_plain(struct sx_ytree *single, struct sx_ytree *inter)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; i + 1 < single->n && !ret; i += 2) {
+		struct sx_ytree *s = single->kids[i + 1];
+
+		if (!plain(s))
+			continue;
+		ret = fold_map(single, s, &i);
+		for (k = 0; k + 1 < inter->n && !ret; k += 2)
+			ret = fold_map(inter->kids[k + 1], s, NULL);
+	}
+	for (k = 0; k + 1 < inter->n;)
+		if (inter->kids[k + 1]->kind == SX_YTREE_MAP && !inter->kids[k + 1]->n)
+			sx_ytree_map_remove(inter, k);
+		else
+			k += 2;
+	return ret;
+}
+
+/* Add key: v to map; with merge, a policy matching what one there matches
+ * is that one (fold_into()); a clash of ids gets a suffix. */
 static int add_policy(struct sx_ytree *map, const char *key, const struct sx_ytree *v, bool merge)
 {
+	struct sx_ytree *same = merge ? find_same(map, v) : NULL;
 	char id[512];
 	unsigned k;
 
-	if (merge && has_value(map, v))
-		return 0;
+	if (same)
+		return fold_into(same, v);
 	for (k = 1; k < SUFFIX_MAX; k++) {
 		const struct sx_ytree *have;
 
@@ -81,13 +257,12 @@ static int add_policy(struct sx_ytree *map, const char *key, const struct sx_ytr
 		have = sx_ytree_get(map, id);
 		if (!have)
 			return add_pair(map, id, v);
-		if (merge && sx_ytree_equal(have, v))
-			return 0;
 	}
 	return -EEXIST;
 }
 
-/* How many of the documents' interactions hold a policy with v's content. */
+/* How many of the documents' interactions hold a policy matching what v
+ * matches (find_same()). */
 static size_t interactions_with(const struct sx_ytree *const *docs, size_t n,
 				const struct sx_ytree *v)
 {
@@ -98,7 +273,7 @@ static size_t interactions_with(const struct sx_ytree *const *docs, size_t n,
 
 		for (j = 0; inter && inter->kind == SX_YTREE_MAP && j + 1 < inter->n; j += 2)
 			count += inter->kids[j + 1]->kind == SX_YTREE_MAP &&
-				 has_value(inter->kids[j + 1], v);
+				 find_same(inter->kids[j + 1], v);
 	}
 	return count;
 }
@@ -125,7 +300,7 @@ static int merge_interactions(struct sx_ytree *single, struct sx_ytree *inter,
 			for (k = 0; pols->kind == SX_YTREE_MAP && k + 1 < pols->n && !ret; k += 2) {
 				const struct sx_ytree *v = pols->kids[k + 1];
 				bool shared =
-				    has_value(single, v) || interactions_with(docs, n, v) > 1;
+				    find_same(single, v) || interactions_with(docs, n, v) > 1;
 
 				ret = add_policy(shared ? single : own, pols->kids[k]->text, v,
 						 shared);
@@ -197,6 +372,8 @@ static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *
 	}
 	if (!ret)
 		ret = merge_interactions(single, inter, docs, n);
+	if (!ret)
+		ret = fold_plain(single, inter);
 	if (!ret && info)
 		ret = set_last_update(info, last);
 	if (!single->n)

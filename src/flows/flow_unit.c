@@ -36,7 +36,10 @@
  *     window is one unit (key.event: the row's number).  A packet belongs
  *     to every window that contains it (overlapping windows each get a
  *     full copy of the occurrence); packets outside every window belong to
- *     no unit, but every IP packet (and ARP message) also feeds its capture's session shadow
+ *     no unit (cfg.outside: to the capture's outside unit, key.event
+ *     SX_FLOW_NO_EVENT, the traffic the device needs between its events,
+ *     as the main job mines it for the profile's single policies), but
+ *     every IP packet (and ARP message) also feeds its capture's session shadow
  *     (key.event SX_FLOW_SESSION, never written): a window's flow whose
  *     shadow began before the window is a session already open, and keeps
  *     the shadow's initiator (marked session) while counting only its
@@ -675,15 +678,27 @@ static void unit_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 			struct sx_flow_unit u = {
 			    .event = SX_FLOW_SESSION, .start_ns = INT64_MIN, .end_ns = INT64_MAX};
 			struct sx_flow *sess = NULL;
+			bool outside;
 
 			sx_flows__add(w, pkt, &u, &sess);
 			i = upper_bound(win, n, ts - cfg->duration_ns);
 			hi = upper_bound(win, n, ts);
+			outside = i == hi;
 			for (; i < hi; i++) {
 				u = (struct sx_flow_unit){.event = win[i].event,
 							  .start_ns = win[i].start_ns,
 							  .end_ns =
 							      win[i].start_ns + cfg->duration_ns,
+							  .session = sess};
+				sx_flows__add(w, pkt, &u, NULL);
+			}
+			if (outside && cfg->outside) {
+				/* in no window: the capture's outside unit,
+				 * whose flows take their connection's opener
+				 * from the shadow as a window's do */
+				u = (struct sx_flow_unit){.event = SX_FLOW_NO_EVENT,
+							  .start_ns = ts,
+							  .end_ns = INT64_MAX,
 							  .session = sess};
 				sx_flows__add(w, pkt, &u, NULL);
 			}

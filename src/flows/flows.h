@@ -194,6 +194,10 @@ struct sx_flows_cfg {
 	 * NULL: every event (absolute) is a window of every capture */
 	const struct sx_windows *windows;
 	int64_t duration_ns;	 /* length of an event window (> 0 with events) */
+	bool outside;		 /* with events: a capture's packets outside every
+				  * window are one more unit of it (key.event
+				  * SX_FLOW_NO_EVENT, flow_unit.c); false: they
+				  * belong to no unit */
 	uint64_t est_flows;	 /* flows expected live at once, to presize; 0: default */
 	const char *tmpdir;	 /* spill directory; NULL: $TMPDIR, else /tmp */
 	uint32_t sweep_min_live; /* sweep only above this many live flows per worker;

@@ -193,6 +193,8 @@ struct sx_ytree *sx_ytree_dup(const struct sx_ytree *t);
 /* Append kid to a MAP or SEQ.  Takes ownership of kid, also on failure.
  * 0 or -ENOMEM. */
 int sx_ytree_append(struct sx_ytree *t, struct sx_ytree *kid);
+/* Remove (and free) the pair whose key is kids[i] of a MAP; i even, < n. */
+void sx_ytree_map_remove(struct sx_ytree *map, size_t i);
 
 /*
  * sx_ytree_emit - write t as a YAML document to f (borrowed), in each node's

@@ -78,6 +78,14 @@ int sx_ytree_append(struct sx_ytree *t, struct sx_ytree *kid)
 	return 0;
 }
 
+void sx_ytree_map_remove(struct sx_ytree *map, size_t i)
+{
+	sx_ytree_free(map->kids[i]);
+	sx_ytree_free(map->kids[i + 1]);
+	memmove(&map->kids[i], &map->kids[i + 2], (map->n - i - 2) * sizeof(*map->kids));
+	map->n -= 2;
+}
+
 struct sx_ytree *sx_ytree_dup(const struct sx_ytree *t)
 {
 	struct sx_ytree *c;
