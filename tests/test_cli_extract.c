@@ -981,12 +981,13 @@ static char *boot_capture(int r)
 
 /* With --events, what the device does between the windows in every
  * capture (its boot's NTP) is a single policy of the profile, the windows'
- * traffic the interaction; the flow CSVs stay those of the windows. */
+ * traffic the interaction; the flow CSVs stay those of the windows.  A
+ * background capture is whole: what it holds is no event's. */
 Test(cli_extract, traffic_between_the_windows_is_single_policies)
 {
 	static const char events[] = "time,label\n+90,on\n";
 	char *pcap[2] = {boot_capture(1), boot_capture(2)}, *ev = sub("boot.csv");
-	char *out = NULL, *err = NULL, *args, *p, *single, *inter;
+	char *out = NULL, *err = NULL, *args, *p, *single, *inter, *bg;
 
 	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
 	cr_assert(asprintf(&args,
@@ -1010,6 +1011,26 @@ Test(cli_extract, traffic_between_the_windows_is_single_policies)
 	free(out);
 	free(err);
 	free(args);
+	/* an idle capture holding the same DNS exchange: a whole capture, the
+	 * background of the event, whose DNS is then the device's chatter */
+	bg = boot_capture(3);
+	cr_assert(asprintf(&args,
+			   "dev 10.0.0.5 '%s' '%s' --events '%s' --duration 10 --no-align "
+			   "--background '%s' -o '%s/boot-bg'",
+			   pcap[0], pcap[1], ev, bg, dir) > 0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 0, "%s", err);
+	p = read_out("boot-bg", "profile.yaml");
+	inter = strstr(p, "\ninteractions:");
+	cr_assert(inter && strstr(p, "dst-port: 53\n") < inter, "%s", p);
+	cr_assert(strstr(p, "dst: 10.0.0.20\n") < inter, "%s", p);
+	free(p);
+	p = read_out("boot-bg", "pattern.txt");
+	cr_assert(strstr(p, "0 pattern(s) found in 2 occurrences"), "%s", p);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(bg);
 	free(ev);
 	free(pcap[0]);
 	free(pcap[1]);
