@@ -7,6 +7,7 @@
  * the scoring of detections against labelled times.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -396,4 +397,108 @@ Test(detect_match, of_overlapping_signatures_the_fuller_wins)
 	tls->n = 2;
 	sx_det_sig_free(tls);
 	sx_det_sig_free(full);
+}
+
+/* The fixture's signature with a third pattern: the device's DHCP lease,
+ * which names it (host). */
+static struct sx_det_sig *sig_named(const char *host)
+{
+	struct sx_det_sig *s;
+	char *yaml, msg[256];
+	int ret;
+
+	cr_assert(
+	    asprintf(&yaml,
+		     "%s"
+		     "- id: p-000000000003\n"
+		     "  key: v1|17|fixed=server:67|client=self|server=a:10.0.0.1|"
+		     "app=dhcp.hostname=%s;\n"
+		     "  ip-proto: 17\n"
+		     "  transport: udp\n"
+		     "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
+		     "  server: {kind: addresses, addresses: ['10.0.0.1'], names: []}\n"
+		     "  fixed-port: {port: 67, end: server}\n"
+		     "  attributes:\n"
+		     "  - {key: dhcp.hostname, value: '%s', flows: 4, generalised: false}\n"
+		     "  statistics:\n"
+		     "    packets: {client: {min: 1, median: 1, max: 1}, server: {min: 1, "
+		     "median: 1, max: 1}}\n"
+		     "    bytes: {client: {min: 300, median: 300, max: 300}, server: {min: 300, "
+		     "median: 300, max: 300}}\n"
+		     "    start-offset: {median: 1.0, spread: 0.1, min: 0.9, max: 1.1}\n"
+		     "    payload-lengths: {in-all: 2, min: [272, -272], max: [272, -272]}\n"
+		     "  order: {position: 3, before-next: {agree: 0, of: 0}}\n",
+		     sig_yaml, host, host) > 0);
+	ret = sx_det_sig_parse(yaml, strlen(yaml), "fixture/named.yaml", &s, msg, sizeof(msg));
+	free(yaml);
+	cr_assert_eq(ret, 0, "%s", msg);
+	return s;
+}
+
+/* The device's DHCP exchange at "at", naming it host. */
+static void dhcp_row(struct sx_flow_row *r, double at, const char *host)
+{
+	uint8_t gw[4];
+
+	ip(gw, 10, 0, 0, 1);
+	row_init(r, 17, gw, 67, "10.0.0.1", at);
+	r->rec.key.lo_port = 68;
+	r->rec.pkts[0] = r->rec.pkts[1] = 1;
+	r->rec.bytes[0] = r->rec.bytes[1] = 300;
+	r->rec.nseq = 2;
+	r->rec.seq_len[0] = 272;
+	r->rec.seq_len[1] = -272;
+	snprintf(r->rec.attrs, sizeof(r->rec.attrs), "dhcp=request dhcp.hostname=%s dhcp=ack",
+		 host);
+}
+
+/* A device that names itself as another product is not the signature's,
+ * however many of its flows match: D-Link's DCH-S160 (water sensor) is no
+ * DCH-S150 (motion sensor).  Another unit of the product (another serial in
+ * its name) is, and a capture without the name is judged by its flows. */
+Test(detect_match, a_device_that_names_itself_otherwise_is_not_detected)
+{
+	static const struct {
+		const char *sig, *dev;
+		uint32_t want;
+	} cases[] = {
+	    {"DCH-S150", "DCH-S150", 1},
+	    {"DCH-S150", "DCH-S160", 0},
+	    {"ESP_A1B2C3", "ESP_D4E5F6", 1},
+	    {"ESP_A1B2C3", "ESP_A1B2C4", 0}, /* one digit: another model */
+	    {"Plug*", "Plug-Kitchen", 1},    /* a generalised name */
+	};
+	struct sx_flow_row rows[3];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sx_det_sig *s = sig_named(cases[i].sig);
+		const struct sx_det_detection *x;
+		struct sx_det *d;
+
+		dns_row(&rows[0], 100);
+		tls_row(&rows[1], 100.4);
+		dhcp_row(&rows[2], 101, cases[i].dev);
+		/* two of three patterns suffice: the name alone decides */
+		cr_assert_eq(detect(s, 0.6, rows, 3, &d, &x), cases[i].want, "%s in %s",
+			     cases[i].dev, cases[i].sig);
+		sx_det_free(d);
+		/* without the DHCP flow the two others detect it */
+		cr_assert_eq(detect(s, 0.6, rows, 2, &d, &x), 1);
+		sx_det_free(d);
+		/* the discover, before the device has an address: its MAC,
+		 * which its later flows carry, tells it is the device's */
+		memset(rows[2].rec.key.lo_addr, 0, 4);
+		rows[2].dev_host = "0.0.0.0";
+		memcpy(rows[2].rec.mac[0], "\x02\0\0\0\0\x05", 6);
+		memcpy(rows[0].rec.mac[0], "\x02\0\0\0\0\x05", 6);
+		cr_assert_eq(detect(s, 0.6, rows, 3, &d, &x), cases[i].want, "%s in %s, by MAC",
+			     cases[i].dev, cases[i].sig);
+		sx_det_free(d);
+		/* another host's discover (another MAC) says nothing */
+		rows[2].rec.mac[0][5] = 0x09;
+		cr_assert_eq(detect(s, 0.6, rows, 3, &d, &x), 1);
+		sx_det_free(d);
+		sx_det_sig_free(s);
+	}
 }

@@ -60,6 +60,18 @@
  * patterns (a cloud report every command sends) does not also claim the
  * events a fuller signature recognises.  --overlap keeps them all.
  *
+ * A device that names itself otherwise.  A signature whose patterns carry
+ * the device's DHCP host name (dhcp.hostname, the name it gives its lease:
+ * often its model, "DCH-S150") is not detected in a capture where a flow of
+ * the device (an end at its address, or with its MAC, the Ethernet source of
+ * its address in the capture: a DHCP client before it has an address) carries
+ * only other host names: that
+ * device is another product, whatever flows it shares with the signature's
+ * (D-Link's motion and water sensors, one firmware and one cloud, tell
+ * themselves apart only there).  A name that differs from the signature's
+ * in one run of four or more hexadecimal digits is the same product with
+ * another unit's serial or MAC in its name ("ESP_A1B2C3"), and no veto.
+ *
  * Output: CSV with the columns capture, start, end (epoch seconds: the
  * first matched flow's start, the last one's end), event (the signature's
  * label), score (patterns matched / patterns), matched, patterns, flows
@@ -68,6 +80,7 @@
  */
 #include "detect/detect.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -86,6 +99,25 @@ struct match {
 	char flow[160];
 };
 
+#define NAME_KEY "dhcp.hostname="
+
+/* A flow that names a host (dhcp.hostname), kept until the end: whose it
+ * is, the device's or another host's, may be known only from a later flow
+ * of the capture (the device's MAC). */
+struct named_flow {
+	uint32_t file;
+	char addr[2][64];
+	uint8_t mac[2][6];
+	char *attrs;
+};
+
+/* A capture's device MAC (the Ethernet source of a flow end at the device's
+ * address), per signature's device. */
+struct dev_mac {
+	uint32_t file, sig;
+	uint8_t mac[6];
+};
+
 struct sx_det {
 	struct sx_det_cfg cfg;
 	const struct sx_det_sig *const *sigs;
@@ -97,6 +129,14 @@ struct sx_det {
 	struct sx_det_detection *det;
 	uint32_t ndet;
 	struct sx_det_hit *hits;
+	struct other_name {
+		uint32_t file, sig;
+	} * other; /* captures whose device names itself otherwise (DESIGN) */
+	size_t nother, capother;
+	struct named_flow *named; /* flows naming a host, until the end */
+	size_t nnamed, capnamed;
+	struct dev_mac *macs;
+	size_t nmacs, capmacs;
 };
 
 int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sigs, uint32_t nsigs,
@@ -133,6 +173,11 @@ void sx_det_free(struct sx_det *d)
 	free(d->m);
 	free(d->det);
 	free(d->hits);
+	free(d->other);
+	for (i = 0; i < d->nnamed; i++)
+		free(d->named[i].attrs);
+	free(d->named);
+	free(d->macs);
 	free(d);
 }
 
@@ -360,6 +405,192 @@ static int file_seen(struct sx_det *d, const struct sx_flow_row *row)
 	return 0;
 }
 
+/* Whether host names a and b (b: n bytes) differ in one run of four or more
+ * hexadecimal digits only: one product, two units' serials. */
+static bool unit_variant(const char *a, const char *b, size_t n)
+{
+	size_t i, first = SIZE_MAX, last = 0;
+
+	if (strlen(a) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i]) {
+			first = first == SIZE_MAX ? i : first;
+			last = i;
+		}
+	if (first == SIZE_MAX)
+		return true;
+	if (last - first + 1 < 4)
+		return false;
+	for (i = first; i <= last; i++)
+		if (!isxdigit((unsigned char)a[i]) || !isxdigit((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+/* Whether the signature's host names (its patterns' dhcp.hostname values)
+ * take the name v (n bytes); true when it has none. */
+static bool sig_takes_name(const struct sx_det_sig *sig, const char *v, size_t n)
+{
+	bool any = false;
+	uint32_t i, k;
+
+	for (i = 0; i < sig->n; i++)
+		for (k = 0; k < sig->p[i].nattrs; k++) {
+			const struct sx_det_attr *a = &sig->p[i].attrs[k];
+
+			if (strcmp(a->key, "dhcp.hostname"))
+				continue;
+			any = true;
+			if (value_ok(a->value, v, n) || unit_variant(a->value, v, n))
+				return true;
+		}
+	return !any;
+}
+
+static int note_names(struct sx_det *d, const struct sx_flow_row *row, const struct view *v)
+{
+	uint32_t s;
+	unsigned r;
+
+	for (s = 0; s < d->nsigs; s++) {
+		const char *dev = d->cfg.device ? d->cfg.device : d->sigs[s]->device;
+		static const uint8_t zero[6];
+		size_t i;
+
+		if (!dev || !*dev)
+			continue;
+		for (r = 0; r < 2; r++) {
+			const uint8_t *mac = row->rec.mac[v->side[r] == SX_SIDE_DEVICE ? 0 : 1];
+
+			if (strcmp(v->addr[r], dev) || !memcmp(mac, zero, 6))
+				continue;
+			for (i = 0; i < d->nmacs; i++)
+				if (d->macs[i].file == row->rec.key.file && d->macs[i].sig == s)
+					break;
+			if (i < d->nmacs)
+				continue;
+			if (d->nmacs == d->capmacs) {
+				size_t cap = d->capmacs ? d->capmacs * 2 : 8;
+				struct dev_mac *nm = sx_realloc_array(d->macs, cap, sizeof(*nm));
+
+				if (!nm)
+					return -ENOMEM;
+				d->macs = nm;
+				d->capmacs = cap;
+			}
+			d->macs[d->nmacs] = (struct dev_mac){row->rec.key.file, s, {0}};
+			memcpy(d->macs[d->nmacs++].mac, mac, 6);
+		}
+	}
+	if (!strstr(row->rec.attrs, NAME_KEY))
+		return 0;
+	if (d->nnamed == d->capnamed) {
+		size_t cap = d->capnamed ? d->capnamed * 2 : 8;
+		struct named_flow *nn = sx_realloc_array(d->named, cap, sizeof(*nn));
+
+		if (!nn)
+			return -ENOMEM;
+		d->named = nn;
+		d->capnamed = cap;
+	}
+	{
+		struct named_flow *n = &d->named[d->nnamed];
+
+		n->file = row->rec.key.file;
+		for (r = 0; r < 2; r++) {
+			memcpy(n->addr[r], v->addr[r], sizeof(n->addr[r]));
+			memcpy(n->mac[r], row->rec.mac[v->side[r] == SX_SIDE_DEVICE ? 0 : 1], 6);
+		}
+		n->attrs = strdup(row->rec.attrs);
+		if (!n->attrs)
+			return -ENOMEM;
+		d->nnamed++;
+	}
+	return 0;
+}
+
+/* Whether flow n is the device's (for signature s): an end at its address,
+ * or an end with its MAC (a DHCP client before it has an address). */
+static bool named_by_device(const struct sx_det *d, const struct named_flow *n, uint32_t s)
+{
+	const char *dev = d->cfg.device ? d->cfg.device : d->sigs[s]->device;
+	size_t i;
+	unsigned r;
+
+	if (!dev || !*dev)
+		return false;
+	for (r = 0; r < 2; r++)
+		if (!strcmp(n->addr[r], dev))
+			return true;
+	for (i = 0; i < d->nmacs; i++)
+		if (d->macs[i].file == n->file && d->macs[i].sig == s)
+			for (r = 0; r < 2; r++)
+				if (!memcmp(n->mac[r], d->macs[i].mac, 6))
+					return true;
+	return false;
+}
+
+/* Whether the device of the flow n names itself with a name signature s
+ * takes; true when n names nothing. */
+static bool names_taken(const struct sx_det_sig *sig, const struct named_flow *n)
+{
+	const size_t klen = sizeof(NAME_KEY) - 1;
+	const char *t = n->attrs;
+	bool named = false;
+
+	while (*t) {
+		size_t len = strcspn(t, " ");
+
+		if (len > klen && !memcmp(t, NAME_KEY, klen)) {
+			named = true;
+			if (sig_takes_name(sig, t + klen, len - klen))
+				return true;
+		}
+		t += len;
+		while (*t == ' ')
+			t++;
+	}
+	return !named;
+}
+
+/* Each (capture, signature) whose device names itself otherwise (DESIGN). */
+static int mark_other_names(struct sx_det *d)
+{
+	size_t i;
+	uint32_t s;
+
+	for (i = 0; i < d->nnamed; i++)
+		for (s = 0; s < d->nsigs; s++) {
+			const struct named_flow *n = &d->named[i];
+
+			if (!named_by_device(d, n, s) || names_taken(d->sigs[s], n))
+				continue;
+			if (d->nother == d->capother) {
+				size_t cap = d->capother ? d->capother * 2 : 8;
+				struct other_name *no =
+				    sx_realloc_array(d->other, cap, sizeof(*no));
+
+				if (!no)
+					return -ENOMEM;
+				d->other = no;
+				d->capother = cap;
+			}
+			d->other[d->nother++] = (struct other_name){n->file, s};
+		}
+	return 0;
+}
+
+static bool named_otherwise(const struct sx_det *d, uint32_t file, uint32_t sig)
+{
+	size_t i;
+
+	for (i = 0; i < d->nother; i++)
+		if (d->other[i].file == file && d->other[i].sig == sig)
+			return true;
+	return false;
+}
+
 int sx_det_row(void *arg, const struct sx_flow_row *row)
 {
 	struct sx_det *d = arg;
@@ -370,6 +601,9 @@ int sx_det_row(void *arg, const struct sx_flow_row *row)
 	if (ret)
 		return ret;
 	view_of(row, &v);
+	ret = note_names(d, row, &v);
+	if (ret)
+		return ret;
 	for (s = 0; s < d->nsigs; s++) {
 		const struct sx_det_sig *sig = d->sigs[s];
 		const char *dev = d->cfg.device ? d->cfg.device : sig->device;
@@ -648,6 +882,9 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 
 	*out = NULL;
 	*n = 0;
+	d->nother = 0;
+	if (mark_other_names(d))
+		return -ENOMEM;
 	for (s = 0; s < d->nsigs; s++)
 		maxp = d->sigs[s]->n > maxp ? d->sigs[s]->n : maxp;
 	if (d->nm) /* none matched: no array (UBSan: qsort of a null array) */
@@ -672,6 +909,8 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		     b++)
 			;
 		need = need ? need : 1;
+		if (named_otherwise(d, d->m[a].file, d->m[a].sig))
+			continue; /* another product (DESIGN) */
 		for (k = a; k < b;) {
 			uint32_t found = window(sig, span, d->m, k, b, pick);
 			int64_t last = INT64_MIN;
