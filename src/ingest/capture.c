@@ -8,8 +8,10 @@
  * than FILE_BUF) is read ahead by one read() that also gives the magic, and
  * a read shorter than asked is its end, so that a small capture costs open,
  * fstat, one read and close (batch reads thousands: no fcntl, no pread of
- * the magic, no read that only finds the end); a stream (standard input, a
- * FIFO) has its first bytes peeked instead.  libpcap then detects
+ * the magic, no read that only finds the end); for a plain (uncompressed)
+ * file that block is the FILE's buffer, so its bytes are not copied twice.
+ * A stream (standard input, a FIFO) has its first bytes peeked instead.
+ * libpcap then detects
  * pcap (both byte orders, micro- and nanosecond) or pcapng itself, and
  * timestamps are read at nanosecond precision; the magic number libpcap saw
  * (after decompression) is kept as the capture's format, for a reader that
@@ -50,7 +52,8 @@ struct source {
 	uint8_t peek[PEEK_LEN]; /* a stream's first bytes */
 	uint8_t *first;		/* bytes read ahead, replayed first: peek, or own */
 	size_t nfirst, firstpos;
-	uint8_t *own; /* a regular file's first block (malloc'd), freed once replayed */
+	uint8_t *own; /* a compressed file's first block (malloc'd), freed once replayed;
+		       * a plain file's is the FILE's buffer (sx_capture.iobuf) */
 	bool regular; /* a regular file: a read shorter than asked is its end */
 	bool at_end;  /* ... which was seen */
 	uint8_t *in;  /* compressed input buffer */
@@ -86,10 +89,12 @@ static ssize_t raw_read(struct source *s, void *buf, size_t n)
 	if (s->firstpos < s->nfirst) {
 		size_t k = SX_MIN(n, s->nfirst - s->firstpos);
 
-		memcpy(buf, s->first + s->firstpos, k);
+		/* in place when the block is the FILE's own buffer */
+		if ((uint8_t *)buf != s->first + s->firstpos)
+			memmove(buf, s->first + s->firstpos, k);
 		s->firstpos += k;
-		if (s->firstpos == s->nfirst && s->own) {
-			free(s->own);
+		if (s->firstpos == s->nfirst) {
+			free(s->own); /* NULL when it is the FILE's buffer */
 			s->own = NULL;
 			s->first = NULL;
 			s->nfirst = s->firstpos = 0;
@@ -445,9 +450,15 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 		source_free(s);
 		return ret;
 	}
-	/* A plain file gets a buffer as large as its first block, so that
-	 * libpcap's first fread takes it whole. */
-	set_buffer(fp, kind == SRC_RAW && regular ? ahead : FILE_BUF, bufp);
+	/* A plain file's first block is the FILE's buffer: stdio's first
+	 * refill asks for it into that very buffer, where it already is. */
+	if (kind == SRC_RAW && regular) {
+		setvbuf(fp, (char *)own, _IOFBF, ahead);
+		s->own = NULL;
+		*bufp = (char *)own;
+	} else {
+		set_buffer(fp, FILE_BUF, bufp);
+	}
 	*fpp = fp;
 	*srcp = s;
 	return 0;
