@@ -1036,6 +1036,48 @@ Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
 	free(err);
 }
 
+/*
+ * The same with two readers and six units: a unit's files are renamed into
+ * place by its reader, which goes on reading; the syncer thread then makes
+ * them durable (one syncfs, which may serve several units) and writes the
+ * stamp.  Seen by strace: every stamp follows a syncfs begun after its
+ * unit's last file was in place, the syncfs and the stamp come from one
+ * thread and the unit's files from another, and there are never more
+ * syncfs than units.
+ */
+Test(cli_batch, unit_stamps_written_by_the_syncer_after_its_syncfs)
+{
+	char *err = NULL, *out = NULL;
+
+	if (sh(NULL, NULL, "strace -f -o /dev/null true") != 0)
+		sx_tt_skip_missing("strace missing or not permitted");
+	lease_archive(plug_mac, plug_mac);
+	cr_assert_eq(sh(NULL, &err,
+			"cp -r arch/plug arch/plug2 && cp -r arch/plug arch/plug3 && "
+			"%s ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" strace -f -qq -o trace "
+			"-e trace=fsync,fdatasync,syncfs,rename '%s' batch -q -j2 arch -o out",
+			EPOCH, SX_BINARY),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(
+	    sh(&out, &err,
+	       "awk '/rename\\(\"/ { p = $0; sub(/^[^\"]*\"/, \"\", p); sub(/\".*/, \"\", p);"
+	       "  d = p; sub(/\\/[^\\/]*$/, \"\", d);"
+	       "  if (p ~ /\\.sigex-unit\\.tmp\\./) { units++;"
+	       "    if (!(d in last) || sync <= last[d]) { print \"stamp before sync: \" d; bad = "
+	       "1 }"
+	       "    if ($1 != syncer) { print \"stamp not by the syncing thread: \" d; bad = 1 }"
+	       "    if ($1 == writer[d]) { print \"stamp by the reader of its files: \" d; bad = 1 "
+	       "} }"
+	       "  else if (p ~ /\\/(on|off)\\//) { last[d] = NR; writer[d] = $1 } }"
+	       " /syncfs\\(/ { sync = NR; syncer = $1; syncs++ }"
+	       " END { print units, syncs; exit bad || units != 6 || syncs < 1 || syncs > units }' "
+	       "trace"),
+	    0, "%s%s", out, err);
+	free(out);
+	free(err);
+}
+
 /* ---- failures ---- */
 
 Test(cli_batch, failed_unit_does_not_stop_the_others)

@@ -689,6 +689,61 @@ Test(ingest_capture, header_only_file_is_valid_and_empty)
 	free(p);
 }
 
+/*
+ * A plain file is read ahead by its first block (1 MiB, or the whole file
+ * and one byte) and then block by block, a short read being its end: files
+ * around the block's size and over several blocks give every record whole,
+ * in order, and a clean end.  Record k is 1000 bytes of (k & 0xff) with
+ * timestamp k, the last one `extra` bytes longer.
+ */
+static void check_sized(size_t nrec, size_t extra, const char *name)
+{
+	enum { RECLEN = 1000, ROOM = 1100 };
+	struct sx_tf_rec *recs = calloc(nrec, sizeof(*recs));
+	uint8_t(*data)[ROOM] = calloc(nrec, ROOM);
+	char *p = path_of(name), msg[256];
+	struct sx_capture *cap;
+	struct sx_raw_rec rec;
+	size_t k, n = 0;
+	int rc;
+
+	cr_assert(recs && data && extra <= ROOM - RECLEN);
+	for (k = 0; k < nrec; k++) {
+		memset(data[k], (int)(k & 0xff), ROOM);
+		recs[k] =
+		    (struct sx_tf_rec){.data = data[k],
+				       .caplen = (uint32_t)(RECLEN + (k + 1 == nrec ? extra : 0)),
+				       .sec = (int64_t)k};
+	}
+	cr_assert_eq(sx_tf_write_pcap(p, 1, recs, nrec), 0);
+	cr_assert_eq(sx_capture_open(p, NULL, &cap, msg, sizeof(msg)), 0, "%s", msg);
+	while ((rc = sx_capture_next_raw(cap, &rec)) == 1) {
+		cr_assert_lt(n, nrec);
+		cr_assert_eq(rec.caplen, recs[n].caplen);
+		cr_assert_eq(rec.ts_sec, (int64_t)n);
+		cr_assert_eq(rec.data[0], (uint8_t)(n & 0xff), "record %zu", n);
+		cr_assert_eq(rec.data[rec.caplen - 1], (uint8_t)(n & 0xff), "record %zu", n);
+		n++;
+	}
+	cr_assert_eq(rc, 0, "%s: %s", name, sx_capture_error(cap));
+	cr_assert_eq(n, nrec, "%s: %zu of %zu records", name, n, nrec);
+	sx_capture_close(cap);
+	free(p);
+	free(data);
+	free(recs);
+}
+
+Test(ingest_capture, plain_files_around_the_read_ahead_block)
+{
+	/* 24 + 1016 x 1032 = 1 MiB - 40 bytes */
+	check_sized(1, 0, "one.pcap");
+	check_sized(1032, 0, "below.pcap");
+	check_sized(1032, 39, "block-less-one.pcap");
+	check_sized(1032, 40, "block.pcap");
+	check_sized(1032, 41, "block-and-one.pcap");
+	check_sized(2600, 0, "three-blocks.pcap");
+}
+
 static void assert_open_fails(const char *path, const char *want_in_msg)
 {
 	struct readback r;

@@ -26,7 +26,7 @@
  * every reader, the serial end of one unit overlaps the reading of the
  * next, and the last stragglers' mining gets the threads left: a unit
  * mines with one thread while captures remain to be read, else with a
- * share of -j.
+ * share of -j.  Its durability and stamp are the syncer's (below).
  *
  * Memory.  Because the list is ordered unit by unit, the units in flight
  * (begun, not yet written) are those the readers are on plus those being
@@ -51,11 +51,18 @@
  *
  * Durability.  A unit's output files are each written to a temporary name
  * and renamed into place without an fsync of their own
- * (sx_out_set_deferred()); when they are all in place, one syncfs makes
- * them and their renames durable at once, and only then is the stamp
- * written (fsynced, renamed, its directory fsynced).  A crash at any point
- * leaves either no stamp, or a stamp whose files are all on disk.
- * summary.csv and the device's profile.yaml are synced on their own.
+ * (sx_out_set_deferred()); when they are all in place, the reader hands the
+ * unit to the syncer thread and goes on reading.  The syncer takes every
+ * unit queued, makes their files and renames durable with one syncfs (per
+ * file system), and only then writes their stamps (each fsynced, renamed,
+ * its directory fsynced), then finishes them (counts, the device's
+ * profile.yaml after its last unit).  So no reader waits on the disk, and
+ * one syncfs serves every unit completed while the previous one ran (on a
+ * busy machine a syncfs also waits for everyone else's dirty pages).  A
+ * crash at any point leaves either no stamp, or a stamp whose files are
+ * all on disk.  summary.csv and the device's profile.yaml are synced on
+ * their own.  Without the thread (it could not be started), each unit
+ * syncs and stamps itself on its reader.
  *
  * Resume.  A unit is complete when OUT/<device>/<event>/.sigex-unit, its
  * stamp, exists, is written last (atomically, after every output file is
@@ -438,7 +445,8 @@ struct unit_run {
 	struct stamp_file *files;
 	size_t nfiles;
 	double t0;
-	int ret; /* unit_start()'s outcome */
+	int ret;	       /* unit_start()'s outcome */
+	struct unit_run *next; /* in the syncer's queue */
 };
 
 static int set_fail(struct sx_batch_unit *u, int state, const char *fmt, ...) SX_PRINTF(3, 4);
@@ -780,26 +788,30 @@ static int unit_start(struct unit_run *r, unsigned threads, struct sx_extract_io
 	return 0;
 }
 
-/* The end of a unit, whatever happened: the stamp when it is complete. */
-static void unit_end(struct unit_run *r, int ret)
+/* The extraction of a unit done with: its memory freed, its time taken. */
+static void unit_release(struct unit_run *r)
+{
+	if (r->events_tmp[0])
+		unlink(r->events_tmp);
+	r->events_tmp[0] = '\0';
+	sx_extract_free(r->ex);
+	r->ex = NULL;
+	r->u->seconds = now_s() - r->t0;
+}
+
+/* The outcome of a unit whose files are all in place (ret 0, and then
+ * durable) or not: the stamp when it is complete. */
+static void unit_stamp(struct unit_run *r, int ret, const char *why)
 {
 	struct sx_batch_unit *u = r->u;
 	char msg[SX_BATCH_MSG_MAX];
 
-	if (r->events_tmp[0])
-		unlink(r->events_tmp);
-	sx_extract_free(r->ex);
-	r->ex = NULL;
-	u->seconds = now_s() - r->t0;
 	if (!ret) {
-		/* the unit's files (renamed into place unsynced) durable at
-		 * once, then the stamp that vouches for them */
-		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
-		if (!ret)
-			ret = write_record(u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
-		if (ret)
-			set_fail(u, SX_BATCH_FAILED, "%s", msg);
+		ret = write_record(u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
+		why = msg;
 	}
+	if (ret && why)
+		set_fail(u, SX_BATCH_FAILED, "%s", why);
 	/* a write refused because of a stop request (core/outfile.h) is not a
 	 * failure of the unit: it is simply not complete */
 	if (ret && sx_stop_requested())
@@ -808,7 +820,42 @@ static void unit_end(struct unit_run *r, int ret)
 	r->files = NULL;
 }
 
+/* The end of a unit, whatever happened, on its own: its files (renamed
+ * into place unsynced) durable at once, then the stamp that vouches for
+ * them. */
+static void unit_end(struct unit_run *r, int ret)
+{
+	char msg[SX_BATCH_MSG_MAX];
+	const char *why = NULL; /* a failure before this one is in the unit already */
+
+	unit_release(r);
+	if (!ret) {
+		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
+		why = msg;
+	}
+	unit_stamp(r, ret, why);
+}
+
 /* ---- the run ---- */
+
+/*
+ * The syncer: units whose files are all in place wait here for one syncfs
+ * that makes them durable together, then get their stamps, on a thread of
+ * their own, so that no reader waits on the disk and a syncfs serves every
+ * unit finished while the previous one ran.  A unit is queued only after
+ * its last file is renamed into place, and the syncfs is called after it
+ * was taken from the queue, so each stamp follows a syncfs begun after all
+ * its unit's files were in place: the order the stamps vouch for.
+ */
+struct syncer {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct unit_run *head, **tail; /* queued units, in order */
+	bool closing;
+	struct run *rn;
+};
 
 struct run {
 	struct sx_batch *b;
@@ -823,6 +870,7 @@ struct run {
 	uint32_t npaths;
 	atomic_uint_fast64_t files_left; /* not read yet */
 	atomic_uint mining;		 /* units between reading and stamp */
+	struct syncer sy;
 };
 
 /* The failure record of a unit that ran and failed (or was empty), so that
@@ -889,6 +937,124 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 		sx_batch__device_profile(b, d);
 }
 
+/* syncfs once per file system of the units in list (each unit's
+ * directory); *why gets the first failure's message. */
+static int sync_units(struct unit_run *list, char *why, size_t whysz)
+{
+	dev_t devs[8];
+	size_t ndevs = 0, i;
+	struct unit_run *r;
+	int ret = 0;
+
+	for (r = list; r; r = r->next) {
+		struct stat st;
+		bool seen = false;
+
+		if (stat(r->dir, &st) != 0) {
+			ret = -errno;
+			sx_batch__fmt(why, whysz, "%s: %s", r->dir, strerror(-ret));
+			return ret;
+		}
+		for (i = 0; i < ndevs && !seen; i++)
+			seen = devs[i] == st.st_dev;
+		if (seen)
+			continue;
+		ret = sx_out_sync_dir(r->dir, why, whysz);
+		if (ret)
+			return ret;
+		if (ndevs < sizeof(devs) / sizeof(devs[0]))
+			devs[ndevs++] = st.st_dev;
+	}
+	return 0;
+}
+
+static void *syncer_main(void *arg)
+{
+	struct syncer *sy = arg;
+	struct sx_batch *b = sy->rn->b;
+
+	for (;;) {
+		char why[SX_BATCH_MSG_MAX];
+		struct unit_run *list, *r;
+		int ret;
+
+		pthread_mutex_lock(&sy->lock);
+		while (!sy->head && !sy->closing)
+			pthread_cond_wait(&sy->wake, &sy->lock);
+		list = sy->head;
+		sy->head = NULL;
+		sy->tail = &sy->head;
+		pthread_mutex_unlock(&sy->lock);
+		if (!list)
+			return NULL; /* closing, and nothing left */
+		why[0] = '\0';
+		ret = sync_units(list, why, sizeof(why));
+		while ((r = list)) {
+			struct sx_batch_unit *u = r->u;
+
+			list = r->next;
+			unit_stamp(r, ret, why);
+			free(r);
+			atomic_fetch_sub(&b->running, 1);
+			finish(b, u, true, false);
+		}
+	}
+}
+
+/* The syncer's thread; without one, each unit syncs on its own. */
+static void syncer_start(struct run *rn)
+{
+	struct syncer *sy = &rn->sy;
+
+	*sy = (struct syncer){.rn = rn};
+	sy->tail = &sy->head;
+	if (pthread_mutex_init(&sy->lock, NULL))
+		return;
+	if (pthread_cond_init(&sy->wake, NULL)) {
+		pthread_mutex_destroy(&sy->lock);
+		return;
+	}
+	if (pthread_create(&sy->thread, NULL, syncer_main, sy)) {
+		pthread_cond_destroy(&sy->wake);
+		pthread_mutex_destroy(&sy->lock);
+		return;
+	}
+	sy->started = true;
+}
+
+/* Hand r, its files all in place, to the syncer.  false: there is none. */
+static bool syncer_queue(struct run *rn, struct unit_run *r)
+{
+	struct syncer *sy = &rn->sy;
+
+	if (!sy->started)
+		return false;
+	r->next = NULL;
+	pthread_mutex_lock(&sy->lock);
+	*sy->tail = r;
+	sy->tail = &r->next;
+	pthread_cond_signal(&sy->wake);
+	pthread_mutex_unlock(&sy->lock);
+	return true;
+}
+
+/* Every queued unit stamped (or failed), then the thread joined. */
+static void syncer_stop(struct run *rn)
+{
+	struct syncer *sy = &rn->sy;
+
+	if (!sy->started)
+		return;
+	pthread_mutex_lock(&sy->lock);
+	sy->closing = true;
+	pthread_cond_signal(&sy->wake);
+	pthread_mutex_unlock(&sy->lock);
+	pthread_join(sy->thread, NULL);
+	pthread_cond_destroy(&sy->wake);
+	pthread_mutex_destroy(&sy->lock);
+	sy->started = false;
+}
+
 /* sx_flows_multi_ops.open: the unit's first capture is begun. */
 static int unit_open(void *arg, uint32_t g, struct sx_flows_group *io)
 {
@@ -938,6 +1104,7 @@ static void unit_done(void *arg, uint32_t g, int err)
 	struct run *rn = arg;
 	struct unit_run *r = rn->runs[g];
 	struct sx_batch_unit *u = rn->work[g];
+	char msg[SX_BATCH_MSG_MAX];
 	int ret = r ? r->ret : -ENOMEM;
 
 	if (!ret) {
@@ -948,7 +1115,16 @@ static void unit_done(void *arg, uint32_t g, int err)
 		ret = extract(r, err, share);
 		atomic_fetch_sub(&rn->mining, 1);
 	}
-	if (r) {
+	if (r && !ret) {
+		/* complete: the syncer makes it durable and stamps it */
+		unit_release(r);
+		rn->runs[g] = NULL;
+		if (syncer_queue(rn, r))
+			return;
+		unit_stamp(r, sx_out_sync_dir(r->dir, msg, sizeof(msg)), msg);
+		free(r);
+		atomic_fetch_sub(&rn->b->running, 1);
+	} else if (r) {
 		unit_end(r, ret);
 		rn->runs[g] = NULL;
 		free(r);
@@ -1049,7 +1225,9 @@ static int read_units(struct run *rn)
 				    .filter = b->cfg.filter,
 				    .ops = &ops,
 				    .arg = rn};
+	syncer_start(rn);
 	ret = sx_flows_collect_multi(&m);
+	syncer_stop(rn);
 	/* units begun and not done: stopped (or the pool failed) */
 	for (i = 0; i < rn->nwork; i++) {
 		struct unit_run *r = rn->runs[i];

@@ -323,8 +323,10 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-/* A capture of d at path (owned by d from now on). */
-static struct sx_batch_file *add_file(struct sx_batch_device *d, const char *path)
+/* A capture of d at path (owned by d from now on); its size and time from
+ * known when the caller has already stat'ed it, else from a stat of its own. */
+static struct sx_batch_file *add_file(struct sx_batch_device *d, const char *path,
+				      const struct stat *known)
 {
 	struct sx_batch_file *f = calloc(1, sizeof(*f));
 	struct stat st;
@@ -337,12 +339,14 @@ static struct sx_batch_file *add_file(struct sx_batch_device *d, const char *pat
 		free(f);
 		return NULL;
 	}
-	if (stat(path, &st) != 0) {
+	if (known) {
+		st = *known;
+	} else if (stat(path, &st) != 0) {
 		f->err = -errno;
-	} else {
-		f->size = (uint64_t)st.st_size;
-		f->mtime_ns = (int64_t)st.st_mtim.tv_sec * SX_NS_PER_SEC + st.st_mtim.tv_nsec;
+		return f;
 	}
+	f->size = (uint64_t)st.st_size;
+	f->mtime_ns = (int64_t)st.st_mtim.tv_sec * SX_NS_PER_SEC + st.st_mtim.tv_nsec;
 	return f;
 }
 
@@ -564,6 +568,7 @@ static int scan_captures(struct sx_batch_device *d, struct sx_batch_unit *u, con
 	for (i = 0; i < n && !ret; i++) {
 		struct sx_batch_file *f;
 		struct stat st;
+		bool known;
 		char *path;
 
 		if (names[i][0] == '.' || !is_capture_name(names[i]))
@@ -573,11 +578,12 @@ static int scan_captures(struct sx_batch_device *d, struct sx_batch_unit *u, con
 			ret = -ENOMEM;
 			break;
 		}
-		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		known = stat(path, &st) == 0;
+		if (known && !S_ISREG(st.st_mode)) {
 			free(path);
 			continue;
 		}
-		f = add_file(d, path);
+		f = add_file(d, path, known ? &st : NULL);
 		free(path);
 		if (!f)
 			ret = -ENOMEM;
@@ -655,7 +661,7 @@ static int scan_device_dir(struct sx_batch *b, struct sx_batch_device *d, const 
 					u->from_dir = true;
 			}
 		} else if (S_ISREG(st.st_mode) && is_capture_name(names[i])) {
-			struct sx_batch_file *f = add_file(d, path);
+			struct sx_batch_file *f = add_file(d, path, &st);
 
 			ret = f ? sx_batch__push(&d->top, &d->ntop, &d->topcap, f) : -ENOMEM;
 		}
@@ -971,12 +977,12 @@ int sx_batch_scan_manifest(struct sx_batch *b, const struct sx_batch_manifest *m
 			ret = read_events(d, r->path);
 			break;
 		case SX_BATCH_ROLE_BACKGROUND:
-			f = add_file(d, r->path);
+			f = add_file(d, r->path, NULL);
 			ret = f ? sx_batch__push(&d->bg, &d->nbg, &d->bgcap, f) : -ENOMEM;
 			break;
 		default:
 			if (!r->event[0]) {
-				f = add_file(d, r->path);
+				f = add_file(d, r->path, NULL);
 				ret =
 				    f ? sx_batch__push(&d->top, &d->ntop, &d->topcap, f) : -ENOMEM;
 				break;
@@ -987,7 +993,7 @@ int sx_batch_scan_manifest(struct sx_batch *b, const struct sx_batch_manifest *m
 			u->from_dir = true;
 			if (u->state)
 				break;
-			f = add_file(d, r->path);
+			f = add_file(d, r->path, NULL);
 			ret = f ? unit_add_cap(u, f) : -ENOMEM;
 			break;
 		}

@@ -1,11 +1,17 @@
 /*
  * capture.c - one capture file through libpcap.
  *
- * Opening: the first bytes decide the format, never the file name.  A gzip
- * (1f 8b) or zstd (28 b5 2f fd) stream, and any input that cannot seek
- * (standard input, a FIFO), is read through a stdio cookie (fopencookie) that
- * replays the peeked bytes and decompresses on the fly; a plain regular file
- * is handed to libpcap as a FILE with a large buffer.  libpcap then detects
+ * Opening: the first bytes decide the format, never the file name.  Every
+ * input is read through a stdio cookie (fopencookie) that replays the bytes
+ * read ahead and decompresses a gzip (1f 8b) or zstd (28 b5 2f fd) stream on
+ * the fly.  A regular file's first block (the whole file when it is smaller
+ * than FILE_BUF) is read ahead by one read() that also gives the magic, and
+ * a read shorter than asked is its end, so that a small capture costs open,
+ * fstat, one read and close (batch reads thousands: no fcntl, no pread of
+ * the magic, no read that only finds the end); for a plain (uncompressed)
+ * file that block is the FILE's buffer, so its bytes are not copied twice.
+ * A stream (standard input, a FIFO) has its first bytes peeked instead.
+ * libpcap then detects
  * pcap (both byte orders, micro- and nanosecond) or pcapng itself, and
  * timestamps are read at nanosecond precision; the magic number libpcap saw
  * (after decompression) is kept as the capture's format, for a reader that
@@ -43,10 +49,14 @@ enum src_kind { SRC_RAW, SRC_GZIP, SRC_ZSTD };
 struct source {
 	int fd;
 	enum src_kind kind;
-	uint8_t peek[PEEK_LEN];
-	size_t npeek;
-	size_t peekpos;
-	uint8_t *in; /* compressed input buffer */
+	uint8_t peek[PEEK_LEN]; /* a stream's first bytes */
+	uint8_t *first;		/* bytes read ahead, replayed first: peek, or own */
+	size_t nfirst, firstpos;
+	uint8_t *own; /* a compressed file's first block (malloc'd), freed once replayed;
+		       * a plain file's is the FILE's buffer (sx_capture.iobuf) */
+	bool regular; /* a regular file: a read shorter than asked is its end */
+	bool at_end;  /* ... which was seen */
+	uint8_t *in;  /* compressed input buffer */
 	size_t inlen;
 	size_t inpos;
 	bool in_eof;
@@ -61,7 +71,7 @@ struct source {
 
 struct sx_capture {
 	pcap_t *p;
-	struct source *src; /* NULL for plain files; freed by the cookie close */
+	struct source *src; /* behind the FILE's cookie; freed by the cookie close */
 	enum sx_l2 l2;
 	int dlt;
 	enum sx_capture_format format;
@@ -70,22 +80,35 @@ struct sx_capture {
 	char err[PCAP_ERRBUF_SIZE + 160];
 };
 
-/* Raw bytes from the fd, peeked bytes first.  Returns bytes, 0 EOF, -1 error. */
+/* Raw bytes from the fd, the bytes read ahead first.  Returns bytes, 0 EOF,
+ * -1 error. */
 static ssize_t raw_read(struct source *s, void *buf, size_t n)
 {
 	ssize_t r;
 
-	if (s->peekpos < s->npeek) {
-		size_t k = SX_MIN(n, s->npeek - s->peekpos);
+	if (s->firstpos < s->nfirst) {
+		size_t k = SX_MIN(n, s->nfirst - s->firstpos);
 
-		memcpy(buf, s->peek + s->peekpos, k);
-		s->peekpos += k;
+		/* in place when the block is the FILE's own buffer */
+		if ((uint8_t *)buf != s->first + s->firstpos)
+			memmove(buf, s->first + s->firstpos, k);
+		s->firstpos += k;
+		if (s->firstpos == s->nfirst) {
+			free(s->own); /* NULL when it is the FILE's buffer */
+			s->own = NULL;
+			s->first = NULL;
+			s->nfirst = s->firstpos = 0;
+		}
 		return (ssize_t)k;
 	}
+	if (s->at_end)
+		return 0;
 	/* A signal that stops the run ends a read that waits on a pipe. */
 	do {
 		r = read(s->fd, buf, n);
 	} while (r < 0 && errno == EINTR && !sx_stop_requested());
+	if (r >= 0 && s->regular && (size_t)r < n)
+		s->at_end = true;
 	return r;
 }
 
@@ -222,6 +245,7 @@ static void source_free(struct source *s)
 	ZSTD_freeDStream(s->zs);
 	if (s->fd > STDIN_FILENO)
 		close(s->fd);
+	free(s->own);
 	free(s->in);
 	free(s);
 }
@@ -253,16 +277,11 @@ static int source_init(struct source *s, enum src_kind kind)
 	return 0;
 }
 
-/* Read up to PEEK_LEN bytes without losing them.  Returns the count or -errno. */
-static ssize_t peek_bytes(int fd, uint8_t *buf, bool seekable)
+/* Read up to PEEK_LEN bytes of a stream.  Returns the count or -errno. */
+static ssize_t peek_bytes(int fd, uint8_t *buf)
 {
 	size_t got = 0;
 
-	if (seekable) {
-		ssize_t r = pread(fd, buf, PEEK_LEN, 0);
-
-		return r < 0 ? -errno : r;
-	}
 	while (got < PEEK_LEN) {
 		ssize_t r = read(fd, buf + got, PEEK_LEN - got);
 
@@ -297,14 +316,33 @@ static void explain_pcap_error(char *msg, size_t msglen, const char *errbuf, con
 /*
  * Give fp a buffer of n bytes of its own (*bufp, freed by the caller after
  * fclose): glibc's setvbuf() ignores the size when it allocates the buffer
- * itself, and reads a capture 4 KiB at a time.  A plain file gets a buffer
- * just larger than itself (up to FILE_BUF), so that one read() takes it
- * whole.  Without memory, the default buffer.
+ * itself, and reads a capture 4 KiB at a time.  Without memory, the default
+ * buffer.
  */
 static void set_buffer(FILE *fp, size_t n, char **bufp)
 {
 	*bufp = malloc(n);
 	setvbuf(fp, *bufp, _IOFBF, *bufp ? n : FILE_BUF);
+}
+
+/* A regular file's first block: one read of up to n bytes into a new
+ * buffer (*out).  Returns the count or -errno. */
+static ssize_t read_ahead(int fd, size_t n, uint8_t **out)
+{
+	ssize_t r;
+
+	*out = malloc(n);
+	if (!*out)
+		return -ENOMEM;
+	do {
+		r = read(fd, *out, n);
+	} while (r < 0 && errno == EINTR && !sx_stop_requested());
+	if (r < 0) {
+		r = -errno;
+		free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 /* Open the file or stdin and build the FILE that libpcap will read, with
@@ -317,6 +355,9 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	struct source *s = NULL;
 	struct stat st;
 	enum src_kind kind = SRC_RAW;
+	uint8_t *own = NULL;
+	size_t ahead = 0;
+	bool regular;
 	ssize_t n;
 	FILE *fp;
 	int fd, ret;
@@ -345,52 +386,57 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 		snprintf(msg, msglen, "not a regular file (device or socket)");
 		goto out_close;
 	}
-	/* O_NONBLOCK kept open() of a FIFO from waiting for a writer forever
-	 * (with none, the first read sees end of file); block from here on. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	n = peek_bytes(fd, peek, S_ISREG(st.st_mode));
+	regular = S_ISREG(st.st_mode);
+	if (regular) {
+		/* O_NONBLOCK does nothing to a regular file.  One byte more
+		 * than the file, so that a file read whole is known to end. */
+		ahead = (size_t)SX_MIN((uint64_t)st.st_size + 1, (uint64_t)FILE_BUF);
+		n = read_ahead(fd, ahead, &own);
+		if (n > 0)
+			memcpy(peek, own, (size_t)SX_MIN(n, PEEK_LEN));
+	} else {
+		/* O_NONBLOCK kept open() of a FIFO from waiting for a writer
+		 * forever (with none, the first read sees end of file); block
+		 * from here on. */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		n = peek_bytes(fd, peek);
+	}
 	if (n < 0) {
 		ret = (int)n;
-		snprintf(msg, msglen, "read error: %s", strerror((int)-n));
+		snprintf(msg, msglen, n == -ENOMEM ? "out of memory" : "read error: %s",
+			 strerror((int)-n));
 		goto out_close;
 	}
-	*npeek = (size_t)n;
+	*npeek = (size_t)SX_MIN(n, PEEK_LEN);
 	if (n == 0) {
 		ret = SX_E_FORMAT;
 		snprintf(msg, msglen, "%s",
-			 S_ISREG(st.st_mode) ? "empty file (0 bytes), not a capture"
-					     : "no data: empty input, or a FIFO with no writer");
-		goto out_close;
+			 regular ? "empty file (0 bytes), not a capture"
+				 : "no data: empty input, or a FIFO with no writer");
+		goto out_free;
 	}
 	if (n >= 2 && peek[0] == 0x1f && peek[1] == 0x8b)
 		kind = SRC_GZIP;
 	else if (n >= 4 && peek[0] == 0x28 && peek[1] == 0xb5 && peek[2] == 0x2f && peek[3] == 0xfd)
 		kind = SRC_ZSTD;
 
-	if (kind == SRC_RAW && S_ISREG(st.st_mode)) {
-		fp = fdopen(fd, "rb");
-		if (!fp) {
-			ret = -errno;
-			snprintf(msg, msglen, "cannot open: %s", strerror(errno));
-			goto out_close;
-		}
-		set_buffer(fp, (size_t)SX_MIN((uint64_t)st.st_size + 1, (uint64_t)FILE_BUF), bufp);
-		*fpp = fp;
-		return 0;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		ret = -ENOMEM;
 		snprintf(msg, msglen, "out of memory");
-		goto out_close;
+		goto out_free;
 	}
 	s->fd = fd;
-	if (S_ISREG(st.st_mode)) {
-		s->npeek = 0; /* pread did not move the offset */
+	s->regular = regular;
+	if (regular) {
+		s->own = own;
+		s->first = own;
+		s->at_end = (size_t)n < ahead;
 	} else {
 		memcpy(s->peek, peek, (size_t)n);
-		s->npeek = (size_t)n;
+		s->first = s->peek;
 	}
+	s->nfirst = (size_t)n;
 	ret = source_init(s, kind);
 	if (ret) {
 		snprintf(msg, msglen, "out of memory");
@@ -404,11 +450,21 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 		source_free(s);
 		return ret;
 	}
-	set_buffer(fp, FILE_BUF, bufp);
+	/* A plain file's first block is the FILE's buffer: stdio's first
+	 * refill asks for it into that very buffer, where it already is. */
+	if (kind == SRC_RAW && regular) {
+		setvbuf(fp, (char *)own, _IOFBF, ahead);
+		s->own = NULL;
+		*bufp = (char *)own;
+	} else {
+		set_buffer(fp, FILE_BUF, bufp);
+	}
 	*fpp = fp;
 	*srcp = s;
 	return 0;
 
+out_free:
+	free(own);
 out_close:
 	if (!is_stdin)
 		close(fd);
