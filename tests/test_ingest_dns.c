@@ -947,4 +947,16 @@ Test(ingest_dns, type_names)
 	cr_assert_str_eq(sx_dns_type_name(255, buf, sizeof(buf)), "ANY");
 	cr_assert_str_eq(sx_dns_type_name(0, buf, sizeof(buf)), "TYPE0");
 	cr_assert_str_eq(sx_dns_type_name(65534, buf, sizeof(buf)), "TYPE65534");
+	/* the table's ends and gaps (it is searched by halving) */
+	cr_assert_str_eq(sx_dns_type_name(3, buf, sizeof(buf)), "MD");
+	cr_assert_str_eq(sx_dns_type_name(30, buf, sizeof(buf)), "NXT");
+	cr_assert_str_eq(sx_dns_type_name(31, buf, sizeof(buf)), "TYPE31");
+	cr_assert_str_eq(sx_dns_type_name(34, buf, sizeof(buf)), "TYPE34");
+	cr_assert_str_eq(sx_dns_type_name(256, buf, sizeof(buf)), "URI");
+	cr_assert_str_eq(sx_dns_type_name(257, buf, sizeof(buf)), "CAA");
+	cr_assert_str_eq(sx_dns_type_name(258, buf, sizeof(buf)), "TYPE258");
+	cr_assert_str_eq(sx_dns_type_name(32768, buf, sizeof(buf)), "TA");
+	cr_assert_str_eq(sx_dns_type_name(32769, buf, sizeof(buf)), "DLV");
+	cr_assert_str_eq(sx_dns_type_name(32770, buf, sizeof(buf)), "TYPE32770");
+	cr_assert_str_eq(sx_dns_type_name(65535, buf, sizeof(buf)), "TYPE65535");
 }
