@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/compiler.h"
 #include "ingest/packet.h"
@@ -63,6 +64,17 @@ SX_STATIC_ASSERT(sizeof(struct sx_flow_key) == 48, "flow key must have no paddin
 static inline bool sx_flow_key_is_arp(const struct sx_flow_key *k)
 {
 	return k->family == SX_FLOW_FAMILY_ARP;
+}
+
+/* a == b, every byte (keys have no padding): six word compares, no call. */
+static inline bool sx_flow_key_eq(const struct sx_flow_key *a, const struct sx_flow_key *b)
+{
+	uint64_t x[6], y[6];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		(x[5] ^ y[5])) == 0;
 }
 
 /* How the initiator (device side) was chosen. */
