@@ -195,7 +195,9 @@ static void sb_text(struct strbuf *b, const uint8_t *p, size_t n)
 		return;
 	}
 	sx_text_append(b->s, b->sz, &b->len, p, n);
-	if (b->len - before < sx_text_escaped_len(p, n))
+	/* sx_text_append() stops only when an escape (at most 4 bytes) does not
+	 * fit: with room for one left, it wrote everything. */
+	if (b->sz - 1 - b->len < 4 && b->len - before < sx_text_escaped_len(p, n))
 		b->cut = true;
 }
 
