@@ -69,12 +69,18 @@ static inline bool sx_flow_key_is_arp(const struct sx_flow_key *k)
 /* a == b, every byte (keys have no padding): six word compares, no call. */
 static inline bool sx_flow_key_eq(const struct sx_flow_key *a, const struct sx_flow_key *b)
 {
-	uint64_t x[6], y[6];
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	uint64_t d = 0;
+	unsigned i;
 
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		(x[5] ^ y[5])) == 0;
+	for (i = 0; i < sizeof(*a); i += 8) {
+		uint64_t u, v;
+
+		memcpy(&u, x + i, 8);
+		memcpy(&v, y + i, 8);
+		d |= u ^ v;
+	}
+	return d == 0;
 }
 
 /* How the initiator (device side) was chosen. */
