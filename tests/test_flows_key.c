@@ -164,3 +164,45 @@ Test(flows_key, ports_and_services)
 	cr_assert(sx_flow_port_is_known(6, 22));
 	cr_assert_not(sx_flow_port_is_known(6, 40000));
 }
+
+/* The endpoint order is memcmp's on the address bytes, then the ports, for
+ * addresses that differ in any byte (the compare goes by words); key
+ * equality is every byte's. */
+Test(flows_key, endpoint_order_is_bytewise)
+{
+	static const size_t lens[] = {4, 16};
+	uint32_t x = 12345;
+	unsigned t, i;
+
+	for (t = 0; t < 20000; t++) {
+		size_t alen = lens[t & 1];
+		struct sx_pkt p;
+		struct sx_flow_key k, k2;
+		unsigned dir, want;
+		int c;
+
+		memset(&p, 0, sizeof(p));
+		p.src.family = p.dst.family = alen == 4 ? 4 : 6;
+		for (i = 0; i < alen; i++) {
+			x = x * 1103515245u + 12345u;
+			p.src.b[i] = (uint8_t)(x >> 16);
+			/* mostly equal bytes, so that every position decides sometimes */
+			p.dst.b[i] = (x >> 8) % 5 ? p.src.b[i] : (uint8_t)(x >> 24);
+		}
+		p.sport = (uint16_t)(x % 3);
+		p.dport = (uint16_t)(x / 3 % 3);
+		p.ip_proto = 17;
+		c = memcmp(p.src.b, p.dst.b, alen);
+		want = c > 0 || (c == 0 && p.sport > p.dport);
+		dir = sx_flow_key_make(&k, &p, 0, 0);
+		cr_assert_eq(dir, want, "case %u", t);
+		cr_assert_eq(memcmp(want ? k.hi_addr : k.lo_addr, p.src.b, alen), 0);
+		k2 = k;
+		cr_assert(sx_flow_key_eq(&k, &k2));
+		for (i = 0; i < sizeof(k2); i++) {
+			k2 = k;
+			((uint8_t *)&k2)[i] ^= (uint8_t)(1u << (t % 8));
+			cr_assert(!sx_flow_key_eq(&k, &k2), "byte %u", i);
+		}
+	}
+}

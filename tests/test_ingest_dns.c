@@ -947,4 +947,97 @@ Test(ingest_dns, type_names)
 	cr_assert_str_eq(sx_dns_type_name(255, buf, sizeof(buf)), "ANY");
 	cr_assert_str_eq(sx_dns_type_name(0, buf, sizeof(buf)), "TYPE0");
 	cr_assert_str_eq(sx_dns_type_name(65534, buf, sizeof(buf)), "TYPE65534");
+	/* the table's ends and gaps (it is searched by halving) */
+	cr_assert_str_eq(sx_dns_type_name(3, buf, sizeof(buf)), "MD");
+	cr_assert_str_eq(sx_dns_type_name(30, buf, sizeof(buf)), "NXT");
+	cr_assert_str_eq(sx_dns_type_name(31, buf, sizeof(buf)), "TYPE31");
+	cr_assert_str_eq(sx_dns_type_name(34, buf, sizeof(buf)), "TYPE34");
+	cr_assert_str_eq(sx_dns_type_name(256, buf, sizeof(buf)), "URI");
+	cr_assert_str_eq(sx_dns_type_name(257, buf, sizeof(buf)), "CAA");
+	cr_assert_str_eq(sx_dns_type_name(258, buf, sizeof(buf)), "TYPE258");
+	cr_assert_str_eq(sx_dns_type_name(32768, buf, sizeof(buf)), "TA");
+	cr_assert_str_eq(sx_dns_type_name(32769, buf, sizeof(buf)), "DLV");
+	cr_assert_str_eq(sx_dns_type_name(32770, buf, sizeof(buf)), "TYPE32770");
+	cr_assert_str_eq(sx_dns_type_name(65535, buf, sizeof(buf)), "TYPE65535");
+}
+
+/* Owner names that are only a pointer to a name decoded before (mDNS
+ * answers name their owner so) read as that name, also through a record's
+ * target and a pointer to such a pointer. */
+Test(ingest_dns, owner_pointers_to_earlier_names)
+{
+	struct sx_tmsg m;
+	struct sx_pkt pkt;
+	uint8_t *p;
+	size_t at, rd0, own1;
+
+	header(&m, 0, 0x8400, 1, 3, 0, 0);
+	putname(&m, "a.b"); /* at 12 */
+	sx_tm_put16(&m, 12);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 0xc00c);
+	at = rr_fixed(&m, 12, 1, 120);
+	rd0 = m.n;
+	sx_tm_put8(&m, 4);
+	sx_tm_putbytes(&m, "in.t", 4);
+	sx_tm_put16(&m, 0xc00c);
+	rr_done(&m, at);
+	own1 = m.n;
+	sx_tm_put16(&m, (uint16_t)(0xc000 | rd0));
+	at = rr_fixed(&m, 16, 1, 120);
+	sx_tm_put8(&m, 1);
+	sx_tm_put8(&m, 'x');
+	rr_done(&m, at);
+	sx_tm_put16(&m, (uint16_t)(0xc000 | own1));
+	at = rr_fixed(&m, 1, 1, 120);
+	sx_tm_put32(&m, 0x0a000001);
+	rr_done(&m, at);
+	cr_assert_eq(run_udp(&pkt, 5353, 5353, &m, &p), SX_P_MDNS);
+	cr_assert_not(pkt.app.dns.cut);
+	cr_assert_eq(pkt.app.dns.nrr, 3);
+	cr_assert_str_eq(pkt.app.dns.q[0].name, "a.b");
+	cr_assert_str_eq(pkt.app.dns.rr[0].name, "a.b");
+	cr_assert_str_eq(pkt.app.dns.rr[0].data, "in\\.t.a.b");
+	cr_assert_str_eq(pkt.app.dns.rr[1].name, "in\\.t.a.b");
+	cr_assert_str_eq(pkt.app.dns.rr[1].data, "x");
+	cr_assert_str_eq(pkt.app.dns.rr[2].name, "in\\.t.a.b");
+	cr_assert_str_eq(pkt.app.dns.rr[2].data, "10.0.0.1");
+	assert_dns_strings(&pkt.app.dns);
+	free(p);
+}
+
+/* A pointer to an owner name that took 32 jumps takes 33: refused, as
+ * when the owner had not been read before. */
+Test(ingest_dns, pointer_to_a_32_jump_owner_is_refused)
+{
+	struct sx_tmsg m;
+	struct sx_pkt pkt;
+	uint8_t *p;
+	size_t at, first, own1;
+	unsigned i;
+
+	header(&m, 0, 0x8400, 1, 3, 0, 0);
+	putname(&m, "z"); /* at 12 */
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 1);
+	sx_tm_put16(&m, 0xc00c);
+	at = rr_fixed(&m, 10, 1, 120); /* NULL: 31 pointers, each to the one before */
+	first = m.n;
+	sx_tm_put16(&m, 0xc00c);
+	for (i = 1; i < 31; i++)
+		sx_tm_put16(&m, (uint16_t)(0xc000 | (first + 2 * (i - 1))));
+	rr_done(&m, at);
+	own1 = m.n;
+	sx_tm_put16(&m, (uint16_t)(0xc000 | (first + 2 * 30))); /* 32 jumps */
+	at = rr_fixed(&m, 10, 1, 120);
+	rr_done(&m, at);
+	sx_tm_put16(&m, (uint16_t)(0xc000 | own1)); /* 33 */
+	at = rr_fixed(&m, 10, 1, 120);
+	rr_done(&m, at);
+	cr_assert_eq(run_udp(&pkt, 5353, 5353, &m, &p), SX_P_MDNS);
+	cr_assert_eq(pkt.app.dns.nrr, 2);
+	cr_assert_str_eq(pkt.app.dns.rr[1].name, "z");
+	cr_assert(pkt.app.dns.cut);
+	assert_dns_strings(&pkt.app.dns);
+	free(p);
 }

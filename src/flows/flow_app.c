@@ -251,11 +251,12 @@ static void tok_addf(struct toks *t, const char *key, const char *fmt, ...)
 	for (f = fmt; *f; f++) {
 		char num[12], *p = num + sizeof(num);
 		unsigned v;
-		char lit[2] = {*f, '\0'};
 
 		*--p = '\0';
 		if (*f != '%') {
-			n = sx_text_cat(val, sizeof(val), n, lit);
+			if (n + 1 < sizeof(val)) /* a literal byte, as sx_text_cat() */
+				val[n++] = *f;
+			val[n] = '\0';
 		} else if (f[1] == 's') {
 			n = sx_text_cat(val, sizeof(val), n, va_arg(ap, const char *));
 			f++;

@@ -184,134 +184,303 @@ void sx_flows_csv_header(struct sx_buf *b)
 	sx_buf_putc(b, '\n');
 }
 
-static void put_ts(struct sx_buf *b, int64_t ns)
+/*
+ * The row's numbers, flags and MACs are formatted straight into the buffer:
+ * each run of them between two text fields reserves its room once (an upper
+ * bound) and writes without a call per field.  Text fields go through
+ * core's CSV writer (quoting, neutralisation).
+ */
+
+/* Room for a run of at most n bytes; NULL once the buffer failed (latched). */
+static char *run_open(struct sx_buf *b, size_t n)
 {
+	return sx_buf_reserve(b, n) ? NULL : b->data + b->len;
+}
+
+static void run_close(struct sx_buf *b, char *end)
+{
+	if (end)
+		b->len = (size_t)(end - b->data);
+}
+
+#define U64_MAX_DIGITS 20
+
+/* The decimal digits of v at p (what sx_buf_u64 writes); returns the end. */
+static char *put_u64(char *p, uint64_t v)
+{
+	static const char pairs[] = "00010203040506070809"
+				    "10111213141516171819"
+				    "20212223242526272829"
+				    "30313233343536373839"
+				    "40414243444546474849"
+				    "50515253545556575859"
+				    "60616263646566676869"
+				    "70717273747576777879"
+				    "80818283848586878889"
+				    "90919293949596979899";
+	char tmp[U64_MAX_DIGITS];
+	size_t i = sizeof(tmp), n;
+
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		i -= 2;
+		memcpy(tmp + i, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(tmp + i, pairs + 2 * v, 2);
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
+	n = sizeof(tmp) - i;
+	memcpy(p, tmp + i, n);
+	return p + n;
+}
+
+#define I64_MAX_TEXT (U64_MAX_DIGITS + 1)
+
+static char *put_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return put_u64(p, (uint64_t)v);
+}
+
+/* "sec.nnnnnnnnn" (sx_buf_ts), a negative time as 0. */
+#define TS_MAX_TEXT (U64_MAX_DIGITS + 10)
+
+static char *put_ts(char *p, int64_t ns)
+{
+	uint32_t nsec;
+	int i;
+
 	if (ns < 0)
 		ns = 0;
-	sx_buf_ts(b, (uint64_t)(ns / SX_NS_PER_SEC), (uint32_t)(ns % SX_NS_PER_SEC));
+	p = put_u64(p, (uint64_t)(ns / SX_NS_PER_SEC));
+	nsec = (uint32_t)(ns % SX_NS_PER_SEC);
+	*p = '.';
+	for (i = 9; i >= 1; i--) {
+		p[i] = (char)('0' + nsec % 10);
+		nsec /= 10;
+	}
+	return p + 10;
 }
 
-static void put_port(struct sx_buf *b, bool has, uint16_t port)
+static char *put_port(char *p, bool has, uint16_t port)
 {
-	if (has)
-		sx_buf_u64(b, port);
+	return has ? put_u64(p, port) : p;
 }
 
-static void put_flags(struct sx_buf *b, uint8_t f)
+static char *put_flags(char *p, uint8_t f)
 {
 	unsigned i;
 
 	for (i = 0; i < 8; i++)
 		if (f & (1u << i))
-			sx_buf_putc(b, flag_letters[i]);
+			*p++ = flag_letters[i];
+	return p;
+}
+
+/* sx_mac_str's text (empty for the zero address). */
+#define MAC_MAX_TEXT 17
+
+static char *put_mac(char *p, const uint8_t mac[6])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	if (sx_mac_is_zero(mac))
+		return p;
+	for (i = 0; i < 6; i++) {
+		if (i)
+			*p++ = ':';
+		*p++ = hex[mac[i] >> 4];
+		*p++ = hex[mac[i] & 15];
+	}
+	return p;
+}
+
+static char *put_str(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit) put_str(p, lit, sizeof(lit) - 1)
+
+/* Longest of init_names (with the session prefix), end_names, side_names. */
+#define NAME_MAX_TEXT (sizeof(SESSION_PREFIX) - 1 + sizeof("synack") - 1)
+
+static char *put_name(char *p, const char *s)
+{
+	return put_str(p, s, strlen(s));
+}
+
+/* Both payload lists and the commas around them. */
+#define SEQS_MAX_TEXT (1 + 2 * SX_FLOW_SEQ_MAX * (I64_MAX_TEXT + 1) + 1)
+
+static char *put_seqs(char *p, const struct sx_flow_rec *r)
+{
+	unsigned n = r->nseq < SX_FLOW_SEQ_MAX ? r->nseq : SX_FLOW_SEQ_MAX;
+	unsigned i;
+
+	*p++ = ',';
+	for (i = 0; i < n; i++) {
+		if (i)
+			*p++ = ' ';
+		p = put_i64(p, r->seq_len[i]);
+	}
+	*p++ = ',';
+	for (i = 0; i < n; i++) {
+		if (i)
+			*p++ = ' ';
+		p = put_i64(p, r->seq_iat[i]);
+	}
+	*p++ = ',';
+	return p;
 }
 
 void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 {
 	const struct sx_flow_rec *r = &row->rec;
 	bool ports = sx_flow_has_ports(&r->key);
+	bool svc = row->service_side != SX_SIDE_NONE;
+	bool ev = r->key.event != SX_FLOW_NO_EVENT;
 	struct sx_addr da, oa;
 	uint16_t dp, op;
 	char tmp[64];
-	unsigned i;
+	char *p;
 
 	sx_flow_rec_end(r, SX_SIDE_DEVICE, &da, &dp);
 	sx_flow_rec_end(r, SX_SIDE_OTHER, &oa, &op);
-	sx_buf_u64(b, row->index);
-	sx_buf_putc(b, ',');
-	put_ts(b, r->first_ns);
-	sx_buf_putc(b, ',');
+	p = run_open(b, U64_MAX_DIGITS + TS_MAX_TEXT + 2);
+	if (p) {
+		p = put_u64(p, row->index);
+		*p++ = ',';
+		p = put_ts(p, r->first_ns);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv_text(b, row->dev_host);
-	sx_buf_putc(b, ',');
-	put_port(b, ports, dp);
-	sx_buf_putc(b, ',');
+	p = run_open(b, U64_MAX_DIGITS + 2);
+	if (p) {
+		*p++ = ',';
+		p = put_port(p, ports, dp);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv_text(b, row->other_host);
-	sx_buf_putc(b, ',');
-	put_port(b, ports, op);
-	sx_buf_putc(b, ',');
+	p = run_open(b, U64_MAX_DIGITS + 2);
+	if (p) {
+		*p++ = ',';
+		p = put_port(p, ports, op);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv(b, sx_flow_key_is_arp(&r->key)
 			  ? ARP_TRANSPORT
 			  : sx_ip_proto_name(r->key.proto, tmp, sizeof(tmp)));
 	sx_buf_putc(b, ',');
 	sx_buf_csv(b, sx_proto_name(r->top_proto));
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->bytes[0] + r->bytes[1]);
-	sx_buf_putc(b, ',');
+	p = run_open(b, U64_MAX_DIGITS + 2);
+	if (p) {
+		*p++ = ',';
+		p = put_u64(p, r->bytes[0] + r->bytes[1]);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	if (r->spec[0]) {
 		sx_buf_csv_text(b, r->spec);
-	} else if (row->service_side != SX_SIDE_NONE) {
+	} else if (svc) {
 		const char *n = sx_flow_service_name(r->key.proto, row->service_port);
 
 		if (n)
 			sx_buf_csv(b, n);
 	}
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->pkts[0] + r->pkts[1]);
-	sx_buf_putc(b, ',');
+	p = run_open(b, U64_MAX_DIGITS + 2);
+	if (p) {
+		*p++ = ',';
+		p = put_u64(p, r->pkts[0] + r->pkts[1]);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv_text(b, row->file ? row->file : "");
-	sx_buf_putc(b, ',');
-	if (r->key.event != SX_FLOW_NO_EVENT)
-		sx_buf_u64(b, r->key.event);
-	sx_buf_putc(b, ',');
+	p = run_open(b, U64_MAX_DIGITS + 2);
+	if (p) {
+		*p++ = ',';
+		if (ev)
+			p = put_u64(p, r->key.event);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv_text(b, row->event_label ? row->event_label : "");
-	sx_buf_putc(b, ',');
-	if (r->key.event != SX_FLOW_NO_EVENT)
-		put_ts(b, row->event_ns);
-	sx_buf_putc(b, ',');
-	put_ts(b, r->last_ns);
-	sx_buf_putc(b, ',');
+	p = run_open(b, 2 * TS_MAX_TEXT + 3);
+	if (p) {
+		*p++ = ',';
+		if (ev)
+			p = put_ts(p, row->event_ns);
+		*p++ = ',';
+		p = put_ts(p, r->last_ns);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv(b, row->dev_addr ? row->dev_addr : sx_addr_str(&da, tmp, sizeof(tmp)));
 	sx_buf_putc(b, ',');
 	sx_buf_csv(b, row->other_addr ? row->other_addr : sx_addr_str(&oa, tmp, sizeof(tmp)));
-	sx_buf_putc(b, ',');
-	sx_buf_puts(b, sx_mac_str(r->mac[0], tmp, sizeof(tmp)));
-	sx_buf_putc(b, ',');
-	sx_buf_puts(b, sx_mac_str(r->mac[1], tmp, sizeof(tmp)));
-	sx_buf_putc(b, ',');
+	p = run_open(b, 2 * MAC_MAX_TEXT + 3);
+	if (p) {
+		*p++ = ',';
+		p = put_mac(p, r->mac[0]);
+		*p++ = ',';
+		p = put_mac(p, r->mac[1]);
+		*p++ = ',';
+	}
+	run_close(b, p);
 	sx_buf_csv_text(b, row->dev_local ? row->dev_local : "");
 	sx_buf_putc(b, ',');
 	sx_buf_csv_text(b, row->other_local ? row->other_local : "");
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->key.proto);
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->key.vlan);
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->pkts[0]);
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->pkts[1]);
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->bytes[0]);
-	sx_buf_putc(b, ',');
-	sx_buf_u64(b, r->bytes[1]);
-	sx_buf_putc(b, ',');
-	if (r->session)
-		sx_buf_puts(b, SESSION_PREFIX);
-	sx_buf_puts(b, init_names[r->init < 3 ? r->init : 0]);
-	sx_buf_putc(b, ',');
-	put_flags(b, r->tcp_flags[0]);
-	sx_buf_putc(b, ',');
-	put_flags(b, r->tcp_flags[1]);
-	sx_buf_putc(b, ',');
-	sx_buf_puts(b, end_names[r->end < 4 ? r->end : 0]);
-	sx_buf_putc(b, ',');
-	put_port(b, row->service_side != SX_SIDE_NONE, row->service_port);
-	sx_buf_putc(b, ',');
-	put_port(b, row->service_side != SX_SIDE_NONE, row->ephemeral_port);
-	sx_buf_putc(b, ',');
-	sx_buf_puts(b, side_names[row->service_side < 3 ? row->service_side : 0]);
-	sx_buf_putc(b, ',');
-	for (i = 0; i < r->nseq && i < SX_FLOW_SEQ_MAX; i++) {
-		if (i)
-			sx_buf_putc(b, ' ');
-		sx_buf_i64(b, r->seq_len[i]);
+	p = run_open(b, 6 * (U64_MAX_DIGITS + 1) + 3 * (NAME_MAX_TEXT + 1) + 2 * (8 + 1) +
+			    2 * (U64_MAX_DIGITS + 1) + SEQS_MAX_TEXT + 1);
+	if (p) {
+		*p++ = ',';
+		p = put_u64(p, r->key.proto);
+		*p++ = ',';
+		p = put_u64(p, r->key.vlan);
+		*p++ = ',';
+		p = put_u64(p, r->pkts[0]);
+		*p++ = ',';
+		p = put_u64(p, r->pkts[1]);
+		*p++ = ',';
+		p = put_u64(p, r->bytes[0]);
+		*p++ = ',';
+		p = put_u64(p, r->bytes[1]);
+		*p++ = ',';
+		if (r->session)
+			p = PUT_LIT(p, SESSION_PREFIX);
+		p = put_name(p, init_names[r->init < 3 ? r->init : 0]);
+		*p++ = ',';
+		p = put_flags(p, r->tcp_flags[0]);
+		*p++ = ',';
+		p = put_flags(p, r->tcp_flags[1]);
+		*p++ = ',';
+		p = put_name(p, end_names[r->end < 4 ? r->end : 0]);
+		*p++ = ',';
+		p = put_port(p, svc, row->service_port);
+		*p++ = ',';
+		p = put_port(p, svc, row->ephemeral_port);
+		*p++ = ',';
+		p = put_name(p, side_names[row->service_side < 3 ? row->service_side : 0]);
+		p = put_seqs(p, r);
 	}
-	sx_buf_putc(b, ',');
-	for (i = 0; i < r->nseq && i < SX_FLOW_SEQ_MAX; i++) {
-		if (i)
-			sx_buf_putc(b, ' ');
-		sx_buf_i64(b, r->seq_iat[i]);
-	}
-	sx_buf_putc(b, ',');
+	run_close(b, p);
 	sx_buf_csv_text(b, r->attrs);
 	sx_buf_putc(b, '\n');
 }

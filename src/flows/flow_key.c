@@ -29,6 +29,48 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+static inline uint32_t load_be32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+static inline uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* The sign of memcmp(a, b, alen) for alen 4 or 16, compared as big-endian
+ * words (no call on every packet). */
+static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen)
+{
+	uint64_t x, y;
+
+	if (alen == 4) {
+		uint32_t u = load_be32(a), v = load_be32(b);
+
+		return (u > v) - (u < v);
+	}
+	x = load_be64(a);
+	y = load_be64(b);
+	if (x == y) {
+		x = load_be64(a + 8);
+		y = load_be64(b + 8);
+	}
+	return (x > y) - (x < y);
+}
+
 unsigned sx_flow_key_make(struct sx_flow_key *k, const struct sx_pkt *pkt, uint32_t file,
 			  uint32_t event)
 {
@@ -48,7 +90,7 @@ unsigned sx_flow_key_make(struct sx_flow_key *k, const struct sx_pkt *pkt, uint3
 		k->event = event;
 		return 0;
 	}
-	c = memcmp(pkt->src.b, pkt->dst.b, alen);
+	c = addr_cmp(pkt->src.b, pkt->dst.b, alen);
 	dir = c > 0 || (c == 0 && sport > dport);
 	if (!dir) {
 		memcpy(k->lo_addr, pkt->src.b, alen);

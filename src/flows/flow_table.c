@@ -227,7 +227,7 @@ int match_flow(struct cds_lfht_node *node, const void *key)
 	/* Pairs with the release in publish(): the key and the initial state
 	 * were written before the node became reachable. */
 	(void)atomic_load_explicit(&f->state, memory_order_acquire);
-	return memcmp(&f->key, key, sizeof(f->key)) == 0;
+	return sx_flow_key_eq(&f->key, key);
 }
 
 /* ---- table ---- */

@@ -195,7 +195,9 @@ static void sb_text(struct strbuf *b, const uint8_t *p, size_t n)
 		return;
 	}
 	sx_text_append(b->s, b->sz, &b->len, p, n);
-	if (b->len - before < sx_text_escaped_len(p, n))
+	/* sx_text_append() stops only when an escape (at most 4 bytes) does not
+	 * fit: with room for one left, it wrote everything. */
+	if (b->sz - 1 - b->len < 4 && b->len - before < sx_text_escaped_len(p, n))
 		b->cut = true;
 }
 
@@ -212,8 +214,8 @@ static void sb_text(struct strbuf *b, const uint8_t *p, size_t n)
  * pointer, if any), or -1.  Writes the presentation form into out (may be
  * NULL when outsz is 0) and sets *cut when it did not fit.
  */
-static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz,
-			bool *cut)
+static long decode_name_j(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz,
+			  bool *cut, unsigned *njumps)
 {
 	struct strbuf sb;
 	size_t pos = off;
@@ -276,6 +278,86 @@ static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, s
 	}
 	if (cut && sb.cut)
 		*cut = true;
+	*njumps = jumps;
+	return end;
+}
+
+static long decode_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t outsz,
+			bool *cut)
+{
+	unsigned jumps;
+
+	return decode_name_j(msg, len, off, out, outsz, cut, &jumps);
+}
+
+/*
+ * The names of one message already decoded whole, by where they start.  A
+ * name that is only a pointer to one of them (mDNS answers name their owner
+ * so, over and over) is that name's text: the same bytes that decoding would
+ * give, since the walk from the pointer's target is the same walk with one
+ * jump more (an entry at DNS_MAX_JUMPS is not used).  Kept only for names
+ * decoded whole into SX_NAME_MAX bytes, at the message's length or a
+ * record's, shorter (a walk that stayed inside less stays inside more);
+ * used only at the message's length.  The texts are the packet's own
+ * buffers, written once per message.
+ */
+#define NAME_MEMO_MAX (SX_DNS_MAX_Q + 2 * SX_DNS_MAX_RR)
+SX_STATIC_ASSERT(sizeof(((struct sx_dns_q *)0)->name) == SX_NAME_MAX &&
+		     sizeof(((struct sx_dns_rr *)0)->name) == SX_NAME_MAX &&
+		     sizeof(((struct sx_dns_rr *)0)->data) == SX_NAME_MAX,
+		 "memo_name() decodes into SX_NAME_MAX bytes");
+
+struct name_memo {
+	unsigned n;
+	struct {
+		size_t off;
+		unsigned jumps;
+		const char *text;
+	} e[NAME_MEMO_MAX];
+};
+
+static void memo_add(struct name_memo *m, size_t off, unsigned jumps, const char *text)
+{
+	if (m->n < NAME_MEMO_MAX) {
+		m->e[m->n].off = off;
+		m->e[m->n].jumps = jumps;
+		m->e[m->n].text = text;
+		m->n++;
+	}
+}
+
+/* decode_name() of a name at the message's length into out[SX_NAME_MAX]. */
+static long memo_name(struct name_memo *m, const uint8_t *msg, size_t len, size_t off, char *out,
+		      bool *cut)
+{
+	struct sx_cursor c;
+	bool mine = false;
+	unsigned jumps;
+	long end;
+
+	if (off < len) {
+		uint8_t b;
+		size_t target;
+		unsigned i;
+
+		c = sx_cur(msg + off, len - off);
+		b = sx_cur_u8(&c);
+		target = (size_t)(b & 0x3f) << 8 | sx_cur_u8(&c);
+		for (i = m->n; !c.bad && (b & 0xc0) == 0xc0 && target < off && i-- > 0;) {
+			if (m->e[i].off != target)
+				continue;
+			if (m->e[i].jumps >= DNS_MAX_JUMPS)
+				break;
+			memcpy(out, m->e[i].text, strlen(m->e[i].text) + 1);
+			memo_add(m, off, m->e[i].jumps + 1, out);
+			return (long)(off + 2);
+		}
+	}
+	end = decode_name_j(msg, len, off, out, SX_NAME_MAX, &mine, &jumps);
+	if (mine && cut)
+		*cut = true;
+	if (end >= 0 && !mine)
+		memo_add(m, off, jumps, out);
 	return end;
 }
 
@@ -312,8 +394,8 @@ static size_t wire_len(const struct sx_pkt *pkt, const uint8_t *p, size_t n)
  * Record data, rd[0..rdlen) at offset rdoff of the message (names inside it
  * may point back into the message, but must end inside the record).
  */
-static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *msg, size_t rdoff,
-			 size_t rdlen)
+static void decode_rdata(struct sx_dns *d, struct name_memo *m, struct sx_dns_rr *rr,
+			 const uint8_t *msg, size_t rdoff, size_t rdlen)
 {
 	struct sx_cursor c = sx_cur(msg + rdoff, rdlen);
 	struct strbuf sb;
@@ -336,10 +418,18 @@ static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *
 	}
 	case T_NS:
 	case T_CNAME:
-	case T_PTR:
-		if (decode_name(msg, rdend, rdoff, rr->data, sizeof(rr->data), &cut) < 0)
+	case T_PTR: {
+		bool ncut = false;
+		unsigned jumps;
+
+		if (decode_name_j(msg, rdend, rdoff, rr->data, sizeof(rr->data), &ncut, &jumps) < 0)
 			rr->data[0] = '\0';
+		else if (!ncut)
+			memo_add(m, rdoff, jumps, rr->data);
+		if (ncut)
+			cut = true;
 		break;
+	}
 	case T_SRV: {
 		uint16_t prio = sx_cur_be16(&c);
 		uint16_t weight = sx_cur_be16(&c);
@@ -391,14 +481,14 @@ static void decode_rdata(struct sx_dns *d, struct sx_dns_rr *rr, const uint8_t *
  * Fills rr; returns false when the record cannot be read (rr is then not
  * kept).  A record whose data is cut by the capture is kept, data empty.
  */
-static bool decode_rr(struct sx_dns *d, struct sx_dns_rr *rr, uint8_t section, const uint8_t *msg,
-		      size_t len, size_t *pos)
+static bool decode_rr(struct sx_dns *d, struct name_memo *m, struct sx_dns_rr *rr, uint8_t section,
+		      const uint8_t *msg, size_t len, size_t *pos)
 {
 	struct sx_cursor c;
 	long end;
 	uint16_t rdlen;
 
-	end = decode_name(msg, len, *pos, rr->name, sizeof(rr->name), &d->cut);
+	end = memo_name(m, msg, len, *pos, rr->name, &d->cut);
 	if (end < 0)
 		return false;
 	c = sx_cur(msg + end, len - (size_t)end);
@@ -417,7 +507,7 @@ static bool decode_rr(struct sx_dns *d, struct sx_dns_rr *rr, uint8_t section, c
 		*pos = len;
 		return true; /* kept, but parsing stops: the data is not here */
 	}
-	decode_rdata(d, rr, msg, *pos, rdlen);
+	decode_rdata(d, m, rr, msg, *pos, rdlen);
 	*pos += rdlen;
 	return true;
 }
@@ -448,9 +538,11 @@ static bool decode_sections(struct sx_dns *d, const uint8_t *msg, size_t len, en
 {
 	const uint16_t counts[3] = {d->ancount, d->nscount, d->arcount};
 	size_t pos = DNS_HDR_LEN;
+	struct name_memo m;
 	unsigned i;
 	unsigned s;
 
+	m.n = 0;
 	for (i = 0; i < d->qdcount; i++) {
 		struct sx_dns_q *q = d->nq < SX_DNS_MAX_Q ? &d->q[d->nq] : NULL;
 		struct sx_cursor c;
@@ -459,7 +551,7 @@ static bool decode_sections(struct sx_dns *d, const uint8_t *msg, size_t len, en
 		uint16_t qclass;
 
 		if (q)
-			end = decode_name(msg, len, pos, q->name, sizeof(q->name), &d->cut);
+			end = memo_name(&m, msg, len, pos, q->name, &d->cut);
 		else
 			end = decode_name(msg, len, pos, NULL, 0, NULL);
 		if (end < 0)
@@ -482,7 +574,7 @@ static bool decode_sections(struct sx_dns *d, const uint8_t *msg, size_t len, en
 		for (i = 0; i < counts[s - SX_DNS_AN]; i++) {
 			if (d->nrr >= SX_DNS_MAX_RR || pos >= len)
 				return false;
-			if (!decode_rr(d, &d->rr[d->nrr], (uint8_t)s, msg, len, &pos))
+			if (!decode_rr(d, &m, &d->rr[d->nrr], (uint8_t)s, msg, len, &pos))
 				return false;
 			d->nrr++;
 		}
@@ -552,6 +644,7 @@ bool sx_app_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp, e
 	return true;
 }
 
+/* In ascending order of type (sx_dns_type_name() halves it). */
 static const struct {
 	uint16_t type;
 	const char *name;
@@ -572,13 +665,22 @@ static const struct {
     {255, "ANY"},	{256, "URI"},	    {257, "CAA"},     {32768, "TA"},  {32769, "DLV"},
 };
 
+/* dns_types is in ascending order of type: found by halving (every DNS
+ * question and record of a flow's attributes asks). */
 const char *sx_dns_type_name(uint16_t type, char *buf, size_t bufsz)
 {
-	size_t i;
+	size_t lo = 0, hi = SX_ARRAY_SIZE(dns_types);
 
-	for (i = 0; i < SX_ARRAY_SIZE(dns_types); i++)
-		if (dns_types[i].type == type)
-			return dns_types[i].name;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (dns_types[mid].type == type)
+			return dns_types[mid].name;
+		if (dns_types[mid].type < type)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	if (bufsz)
 		snprintf(buf, bufsz, "TYPE%u", type);
 	return buf;
