@@ -172,6 +172,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/outfile.h"
+#include "core/text.h"
 #include "yaml/ydoc.h"
 #include "flows/flows.h"
 #include "ingest/ingest.h"
@@ -1713,9 +1714,10 @@ static void http_variant(const struct sx_mine_pattern *p, struct sx_mine_pattern
 		struct sx_mine_pattern *v = &out[*n];
 
 		*v = *p;
-		snprintf(v->app.http_method, sizeof(v->app.http_method), "%s", q->method);
-		snprintf(v->app.http_host, sizeof(v->app.http_host), "%s", q->host);
-		snprintf(v->app.http_uri, sizeof(v->app.http_uri), "%s", uri);
+		/* cut to the pattern's fields, as the miner cuts them */
+		sx_text_cat(v->app.http_method, sizeof(v->app.http_method), 0, q->method);
+		sx_text_cat(v->app.http_host, sizeof(v->app.http_host), 0, q->host);
+		sx_text_cat(v->app.http_uri, sizeof(v->app.http_uri), 0, uri);
 	}
 	(*n)++;
 }
