@@ -78,7 +78,7 @@ void sx_buf_printf(struct sx_buf *b, const char *fmt, ...)
 }
 
 /* Two digits per division (every number of every CSV row comes here). */
-void sx_buf_u64(struct sx_buf *b, uint64_t v)
+char *sx_u64_put(char *p, uint64_t v)
 {
 	static const char pairs[] = "00010203040506070809"
 				    "10111213141516171819"
@@ -90,9 +90,13 @@ void sx_buf_u64(struct sx_buf *b, uint64_t v)
 				    "70717273747576777879"
 				    "80818283848586878889"
 				    "90919293949596979899";
-	char tmp[24];
-	size_t i = sizeof(tmp);
+	char tmp[SX_U64_DIGITS_MAX];
+	size_t i = sizeof(tmp), n;
 
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 
@@ -106,7 +110,16 @@ void sx_buf_u64(struct sx_buf *b, uint64_t v)
 	} else {
 		tmp[--i] = (char)('0' + v);
 	}
-	sx_buf_put(b, tmp + i, sizeof(tmp) - i);
+	n = sizeof(tmp) - i;
+	memcpy(p, tmp + i, n);
+	return p + n;
+}
+
+void sx_buf_u64(struct sx_buf *b, uint64_t v)
+{
+	if (sx_buf_reserve(b, SX_U64_DIGITS_MAX))
+		return;
+	b->len = (size_t)(sx_u64_put(b->data + b->len, v) - b->data);
 }
 
 void sx_buf_i64(struct sx_buf *b, int64_t v)

@@ -68,6 +68,11 @@ void sx_buf_puts(struct sx_buf *b, const char *s);
 void sx_buf_printf(struct sx_buf *b, const char *fmt, ...) SX_PRINTF(2, 3);
 void sx_buf_vprintf(struct sx_buf *b, const char *fmt, va_list ap);
 void sx_buf_u64(struct sx_buf *b, uint64_t v);
+/* The decimal digits of v written at p, which has room for
+ * SX_U64_DIGITS_MAX bytes (no NUL); returns the end.  What sx_buf_u64()
+ * appends, for writers that fill a reserved run of a buffer at once. */
+#define SX_U64_DIGITS_MAX 20
+char *sx_u64_put(char *p, uint64_t v);
 void sx_buf_i64(struct sx_buf *b, int64_t v);
 /* "sec.nnnnnnnnn": a timestamp at full nanosecond precision. */
 void sx_buf_ts(struct sx_buf *b, uint64_t sec, uint32_t nsec);

@@ -203,59 +203,19 @@ static void run_close(struct sx_buf *b, char *end)
 		b->len = (size_t)(end - b->data);
 }
 
-#define U64_MAX_DIGITS 20
-
-/* The decimal digits of v at p (what sx_buf_u64 writes); returns the end. */
-static char *put_u64(char *p, uint64_t v)
-{
-	static const char pairs[] = "00010203040506070809"
-				    "10111213141516171819"
-				    "20212223242526272829"
-				    "30313233343536373839"
-				    "40414243444546474849"
-				    "50515253545556575859"
-				    "60616263646566676869"
-				    "70717273747576777879"
-				    "80818283848586878889"
-				    "90919293949596979899";
-	char tmp[U64_MAX_DIGITS];
-	size_t i = sizeof(tmp), n;
-
-	if (v < 10) {
-		*p = (char)('0' + v);
-		return p + 1;
-	}
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * r, 2);
-	}
-	if (v >= 10) {
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * v, 2);
-	} else {
-		tmp[--i] = (char)('0' + v);
-	}
-	n = sizeof(tmp) - i;
-	memcpy(p, tmp + i, n);
-	return p + n;
-}
-
-#define I64_MAX_TEXT (U64_MAX_DIGITS + 1)
+#define I64_MAX_TEXT (SX_U64_DIGITS_MAX + 1)
 
 static char *put_i64(char *p, int64_t v)
 {
 	if (v < 0) {
 		*p++ = '-';
-		return put_u64(p, (uint64_t)0 - (uint64_t)v);
+		return sx_u64_put(p, (uint64_t)0 - (uint64_t)v);
 	}
-	return put_u64(p, (uint64_t)v);
+	return sx_u64_put(p, (uint64_t)v);
 }
 
 /* "sec.nnnnnnnnn" (sx_buf_ts), a negative time as 0. */
-#define TS_MAX_TEXT (U64_MAX_DIGITS + 10)
+#define TS_MAX_TEXT (SX_U64_DIGITS_MAX + 10)
 
 static char *put_ts(char *p, int64_t ns)
 {
@@ -264,7 +224,7 @@ static char *put_ts(char *p, int64_t ns)
 
 	if (ns < 0)
 		ns = 0;
-	p = put_u64(p, (uint64_t)(ns / SX_NS_PER_SEC));
+	p = sx_u64_put(p, (uint64_t)(ns / SX_NS_PER_SEC));
 	nsec = (uint32_t)(ns % SX_NS_PER_SEC);
 	*p = '.';
 	for (i = 9; i >= 1; i--) {
@@ -276,7 +236,7 @@ static char *put_ts(char *p, int64_t ns)
 
 static char *put_port(char *p, bool has, uint16_t port)
 {
-	return has ? put_u64(p, port) : p;
+	return has ? sx_u64_put(p, port) : p;
 }
 
 static char *put_flags(char *p, uint8_t f)
@@ -361,16 +321,16 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 
 	sx_flow_rec_end(r, SX_SIDE_DEVICE, &da, &dp);
 	sx_flow_rec_end(r, SX_SIDE_OTHER, &oa, &op);
-	p = run_open(b, U64_MAX_DIGITS + TS_MAX_TEXT + 2);
+	p = run_open(b, SX_U64_DIGITS_MAX + TS_MAX_TEXT + 2);
 	if (p) {
-		p = put_u64(p, row->index);
+		p = sx_u64_put(p, row->index);
 		*p++ = ',';
 		p = put_ts(p, r->first_ns);
 		*p++ = ',';
 	}
 	run_close(b, p);
 	sx_buf_csv_text(b, row->dev_host);
-	p = run_open(b, U64_MAX_DIGITS + 2);
+	p = run_open(b, SX_U64_DIGITS_MAX + 2);
 	if (p) {
 		*p++ = ',';
 		p = put_port(p, ports, dp);
@@ -378,7 +338,7 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 	}
 	run_close(b, p);
 	sx_buf_csv_text(b, row->other_host);
-	p = run_open(b, U64_MAX_DIGITS + 2);
+	p = run_open(b, SX_U64_DIGITS_MAX + 2);
 	if (p) {
 		*p++ = ',';
 		p = put_port(p, ports, op);
@@ -390,10 +350,10 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 			  : sx_ip_proto_name(r->key.proto, tmp, sizeof(tmp)));
 	sx_buf_putc(b, ',');
 	sx_buf_csv(b, sx_proto_name(r->top_proto));
-	p = run_open(b, U64_MAX_DIGITS + 2);
+	p = run_open(b, SX_U64_DIGITS_MAX + 2);
 	if (p) {
 		*p++ = ',';
-		p = put_u64(p, r->bytes[0] + r->bytes[1]);
+		p = sx_u64_put(p, r->bytes[0] + r->bytes[1]);
 		*p++ = ',';
 	}
 	run_close(b, p);
@@ -405,19 +365,19 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 		if (n)
 			sx_buf_csv(b, n);
 	}
-	p = run_open(b, U64_MAX_DIGITS + 2);
+	p = run_open(b, SX_U64_DIGITS_MAX + 2);
 	if (p) {
 		*p++ = ',';
-		p = put_u64(p, r->pkts[0] + r->pkts[1]);
+		p = sx_u64_put(p, r->pkts[0] + r->pkts[1]);
 		*p++ = ',';
 	}
 	run_close(b, p);
 	sx_buf_csv_text(b, row->file ? row->file : "");
-	p = run_open(b, U64_MAX_DIGITS + 2);
+	p = run_open(b, SX_U64_DIGITS_MAX + 2);
 	if (p) {
 		*p++ = ',';
 		if (ev)
-			p = put_u64(p, r->key.event);
+			p = sx_u64_put(p, r->key.event);
 		*p++ = ',';
 	}
 	run_close(b, p);
@@ -447,21 +407,21 @@ void sx_flows_csv_row(struct sx_buf *b, const struct sx_flow_row *row)
 	sx_buf_csv_text(b, row->dev_local ? row->dev_local : "");
 	sx_buf_putc(b, ',');
 	sx_buf_csv_text(b, row->other_local ? row->other_local : "");
-	p = run_open(b, 6 * (U64_MAX_DIGITS + 1) + 3 * (NAME_MAX_TEXT + 1) + 2 * (8 + 1) +
-			    2 * (U64_MAX_DIGITS + 1) + SEQS_MAX_TEXT + 1);
+	p = run_open(b, 6 * (SX_U64_DIGITS_MAX + 1) + 3 * (NAME_MAX_TEXT + 1) + 2 * (8 + 1) +
+			    2 * (SX_U64_DIGITS_MAX + 1) + SEQS_MAX_TEXT + 1);
 	if (p) {
 		*p++ = ',';
-		p = put_u64(p, r->key.proto);
+		p = sx_u64_put(p, r->key.proto);
 		*p++ = ',';
-		p = put_u64(p, r->key.vlan);
+		p = sx_u64_put(p, r->key.vlan);
 		*p++ = ',';
-		p = put_u64(p, r->pkts[0]);
+		p = sx_u64_put(p, r->pkts[0]);
 		*p++ = ',';
-		p = put_u64(p, r->pkts[1]);
+		p = sx_u64_put(p, r->pkts[1]);
 		*p++ = ',';
-		p = put_u64(p, r->bytes[0]);
+		p = sx_u64_put(p, r->bytes[0]);
 		*p++ = ',';
-		p = put_u64(p, r->bytes[1]);
+		p = sx_u64_put(p, r->bytes[1]);
 		*p++ = ',';
 		if (r->session)
 			p = PUT_LIT(p, SESSION_PREFIX);
