@@ -1006,20 +1006,30 @@ Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
  * are not fsynced one by one (the stamp, the device's profile.yaml and
  * summary.csv are: two fsyncs each, file and directory).
  */
-Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
+/* The plug's archive (prep: a shell command run first in it, "" none)
+ * through `sigex batch -jJ` under strace: its syncs and renames in ./trace. */
+static void traced_batch(const char *prep, unsigned j)
 {
-	char *err = NULL, *out = NULL;
+	char *err = NULL;
 
 	if (sh(NULL, NULL, "strace -f -o /dev/null true") != 0)
 		sx_tt_skip_missing("strace missing or not permitted");
 	lease_archive(plug_mac, plug_mac);
-	cr_assert_eq(sh(NULL, &err,
-			/* LeakSanitizer cannot run under ptrace: off for this one run */
-			"%s ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" strace -f -qq -o trace "
-			"-e trace=fsync,fdatasync,syncfs,rename '%s' batch -q -j1 arch -o out",
-			EPOCH, SX_BINARY),
-		     0, "%s", err);
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       /* LeakSanitizer cannot run under ptrace: off for this one run */
+	       "%s%s%s ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" strace -f -qq -o "
+	       "trace -e trace=fsync,fdatasync,syncfs,rename '%s' batch -q -j%u arch -o out",
+	       prep, *prep ? " && " : "", EPOCH, SX_BINARY, j),
+	    0, "%s", err);
 	free(err);
+}
+
+Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
+{
+	char *err = NULL, *out = NULL;
+
+	traced_batch("", 1);
 	cr_assert_eq(
 	    sh(&out, &err,
 	       "awk '/rename\\(\"/ { p = $0; sub(/^[^\"]*\"/, \"\", p); sub(/\".*/, \"\", p);"
@@ -1049,16 +1059,7 @@ Test(cli_batch, unit_stamps_written_by_the_syncer_after_its_syncfs)
 {
 	char *err = NULL, *out = NULL;
 
-	if (sh(NULL, NULL, "strace -f -o /dev/null true") != 0)
-		sx_tt_skip_missing("strace missing or not permitted");
-	lease_archive(plug_mac, plug_mac);
-	cr_assert_eq(sh(NULL, &err,
-			"cp -r arch/plug arch/plug2 && cp -r arch/plug arch/plug3 && "
-			"%s ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" strace -f -qq -o trace "
-			"-e trace=fsync,fdatasync,syncfs,rename '%s' batch -q -j2 arch -o out",
-			EPOCH, SX_BINARY),
-		     0, "%s", err);
-	free(err);
+	traced_batch("cp -r arch/plug arch/plug2 && cp -r arch/plug arch/plug3", 2);
 	cr_assert_eq(
 	    sh(&out, &err,
 	       "awk '/rename\\(\"/ { p = $0; sub(/^[^\"]*\"/, \"\", p); sub(/\".*/, \"\", p);"
