@@ -448,65 +448,87 @@ static bool sig_takes_name(const struct sx_det_sig *sig, const char *v, size_t n
 	return !any;
 }
 
-static int note_names(struct sx_det *d, const struct sx_flow_row *row, const struct view *v)
+/* The device of signature s: --device, else the signature's; NULL none. */
+static const char *device_of(const struct sx_det *d, uint32_t s)
 {
-	uint32_t s;
+	const char *dev = d->cfg.device ? d->cfg.device : d->sigs[s]->device;
+
+	return dev && *dev ? dev : NULL;
+}
+
+/* arr (n used of *cap) with room for one more, grown by doubling from
+ * first; NULL on -ENOMEM (arr left as it was). */
+static void *room(void *arr, size_t n, size_t *cap, size_t first, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	p = sx_realloc_array(arr, ncap, size);
+	if (p)
+		*cap = ncap;
+	return p;
+}
+
+/* The MAC of an end at a signature's device: the device's in this capture.
+ * Rows come capture by capture, so only the capture's own entries (at the
+ * end) are looked at; a repeat elsewhere would be harmless. */
+static int learn_mac(struct sx_det *d, const struct sx_flow_row *row, const struct view *v)
+{
+	static const uint8_t zero[6];
+	uint32_t s, file = row->rec.key.file;
 	unsigned r;
+	size_t i;
 
 	for (s = 0; s < d->nsigs; s++) {
-		const char *dev = d->cfg.device ? d->cfg.device : d->sigs[s]->device;
-		static const uint8_t zero[6];
-		size_t i;
+		const char *dev = device_of(d, s);
 
-		if (!dev || !*dev)
-			continue;
-		for (r = 0; r < 2; r++) {
+		for (r = 0; dev && r < 2; r++) {
 			const uint8_t *mac = row->rec.mac[v->side[r] == SX_SIDE_DEVICE ? 0 : 1];
+			struct dev_mac *m;
 
 			if (strcmp(v->addr[r], dev) || !memcmp(mac, zero, 6))
 				continue;
-			for (i = 0; i < d->nmacs; i++)
-				if (d->macs[i].file == row->rec.key.file && d->macs[i].sig == s)
+			for (i = d->nmacs; i > 0 && d->macs[i - 1].file == file; i--)
+				if (d->macs[i - 1].sig == s)
 					break;
-			if (i < d->nmacs)
-				continue;
-			if (d->nmacs == d->capmacs) {
-				size_t cap = d->capmacs ? d->capmacs * 2 : 8;
-				struct dev_mac *nm = sx_realloc_array(d->macs, cap, sizeof(*nm));
-
-				if (!nm)
-					return -ENOMEM;
-				d->macs = nm;
-				d->capmacs = cap;
-			}
-			d->macs[d->nmacs] = (struct dev_mac){row->rec.key.file, s, {0}};
-			memcpy(d->macs[d->nmacs++].mac, mac, 6);
+			if (i > 0 && d->macs[i - 1].file == file)
+				continue; /* known */
+			m = room(d->macs, d->nmacs, &d->capmacs, 8, sizeof(*m));
+			if (!m)
+				return -ENOMEM;
+			d->macs = m;
+			m = &d->macs[d->nmacs++];
+			*m = (struct dev_mac){.file = file, .sig = s};
+			memcpy(m->mac, mac, 6);
 		}
 	}
+	return 0;
+}
+
+/* A flow that names a host, kept for the end (DESIGN). */
+static int keep_named(struct sx_det *d, const struct sx_flow_row *row, const struct view *v)
+{
+	struct named_flow *n;
+	unsigned r;
+
 	if (!strstr(row->rec.attrs, NAME_KEY))
 		return 0;
-	if (d->nnamed == d->capnamed) {
-		size_t cap = d->capnamed ? d->capnamed * 2 : 8;
-		struct named_flow *nn = sx_realloc_array(d->named, cap, sizeof(*nn));
-
-		if (!nn)
-			return -ENOMEM;
-		d->named = nn;
-		d->capnamed = cap;
+	n = room(d->named, d->nnamed, &d->capnamed, 8, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	d->named = n;
+	n = &d->named[d->nnamed];
+	n->file = row->rec.key.file;
+	for (r = 0; r < 2; r++) {
+		memcpy(n->addr[r], v->addr[r], sizeof(n->addr[r]));
+		memcpy(n->mac[r], row->rec.mac[v->side[r] == SX_SIDE_DEVICE ? 0 : 1], 6);
 	}
-	{
-		struct named_flow *n = &d->named[d->nnamed];
-
-		n->file = row->rec.key.file;
-		for (r = 0; r < 2; r++) {
-			memcpy(n->addr[r], v->addr[r], sizeof(n->addr[r]));
-			memcpy(n->mac[r], row->rec.mac[v->side[r] == SX_SIDE_DEVICE ? 0 : 1], 6);
-		}
-		n->attrs = strdup(row->rec.attrs);
-		if (!n->attrs)
-			return -ENOMEM;
-		d->nnamed++;
-	}
+	n->attrs = strdup(row->rec.attrs);
+	if (!n->attrs)
+		return -ENOMEM;
+	d->nnamed++;
 	return 0;
 }
 
@@ -514,11 +536,11 @@ static int note_names(struct sx_det *d, const struct sx_flow_row *row, const str
  * or an end with its MAC (a DHCP client before it has an address). */
 static bool named_by_device(const struct sx_det *d, const struct named_flow *n, uint32_t s)
 {
-	const char *dev = d->cfg.device ? d->cfg.device : d->sigs[s]->device;
+	const char *dev = device_of(d, s);
 	size_t i;
 	unsigned r;
 
-	if (!dev || !*dev)
+	if (!dev)
 		return false;
 	for (r = 0; r < 2; r++)
 		if (!strcmp(n->addr[r], dev))
@@ -564,18 +586,14 @@ static int mark_other_names(struct sx_det *d)
 		for (s = 0; s < d->nsigs; s++) {
 			const struct named_flow *n = &d->named[i];
 
+			struct other_name *o;
+
 			if (!named_by_device(d, n, s) || names_taken(d->sigs[s], n))
 				continue;
-			if (d->nother == d->capother) {
-				size_t cap = d->capother ? d->capother * 2 : 8;
-				struct other_name *no =
-				    sx_realloc_array(d->other, cap, sizeof(*no));
-
-				if (!no)
-					return -ENOMEM;
-				d->other = no;
-				d->capother = cap;
-			}
+			o = room(d->other, d->nother, &d->capother, 8, sizeof(*o));
+			if (!o)
+				return -ENOMEM;
+			d->other = o;
 			d->other[d->nother++] = (struct other_name){n->file, s};
 		}
 	return 0;
@@ -601,12 +619,14 @@ int sx_det_row(void *arg, const struct sx_flow_row *row)
 	if (ret)
 		return ret;
 	view_of(row, &v);
-	ret = note_names(d, row, &v);
+	ret = learn_mac(d, row, &v);
+	if (!ret)
+		ret = keep_named(d, row, &v);
 	if (ret)
 		return ret;
 	for (s = 0; s < d->nsigs; s++) {
 		const struct sx_det_sig *sig = d->sigs[s];
-		const char *dev = d->cfg.device ? d->cfg.device : sig->device;
+		const char *dev = device_of(d, s);
 
 		for (i = 0; i < sig->n; i++) {
 			struct match *m;
@@ -614,15 +634,10 @@ int sx_det_row(void *arg, const struct sx_flow_row *row)
 
 			if (!matches(&sig->p[i], dev, row, d->cfg.slack, &v))
 				continue;
-			if (d->nm == d->capm) {
-				size_t cap = d->capm ? d->capm * 2 : 256;
-				struct match *nm = sx_realloc_array(d->m, cap, sizeof(*nm));
-
-				if (!nm)
-					return -ENOMEM;
-				d->m = nm;
-				d->capm = cap;
-			}
+			m = room(d->m, d->nm, &d->capm, 256, sizeof(*m));
+			if (!m)
+				return -ENOMEM;
+			d->m = m;
 			m = &d->m[d->nm++];
 			m->file = row->rec.key.file;
 			m->sig = s;
