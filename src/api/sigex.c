@@ -978,6 +978,17 @@ static void row_as_device(const struct sx_extract *ex, const struct capture *cap
 			*strs[i] = text;
 }
 
+/* The row to miner m, in the set of its capture. */
+static int mine_row(struct sx_extract *ex, struct sx_mine *m, const struct capture *cap,
+		    const struct sx_flow_row *row)
+{
+	int ret = sx_mine_add_row(m, cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
+
+	if (ret == -EEXIST)
+		return fail(ex, -EINVAL, "%s: capture given twice", cap->path);
+	return ret ? nomem(ex) : 0;
+}
+
 /* Give the row to its label's miner (a background row: to every label's). */
 static int route_row(struct sx_extract *ex, const struct capture *cap,
 		     const struct sx_flow_row *row)
@@ -993,24 +1004,8 @@ static int route_row(struct sx_extract *ex, const struct capture *cap,
 		hi = 1;
 	}
 	for (i = lo; i < hi && !ret; i++)
-		ret = sx_mine_add_row(ex->labs[i].m,
-				      cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
-	if (ret == -EEXIST)
-		return fail(ex, -EINVAL, "%s: capture given twice", cap->path);
-	return ret ? nomem(ex) : 0;
-}
-
-/* A row between the windows: to the between miner (a background
- * capture's: as background there and for every label, route_row()). */
-static int route_between(struct sx_extract *ex, const struct capture *cap,
-			 const struct sx_flow_row *row)
-{
-	int ret = sx_mine_add_row(ex->between.m,
-				  cap->background ? SX_MINE_BACKGROUND : SX_MINE_EVENT, 0, row);
-
-	if (ret == -EEXIST)
-		return fail(ex, -EINVAL, "%s: capture given twice", cap->path);
-	return ret ? nomem(ex) : 0;
+		ret = mine_row(ex, ex->labs[i].m, cap, row);
+	return ret;
 }
 
 static int reduce_row(void *arg, const struct sx_flow_row *row)
@@ -1035,7 +1030,7 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 	 * windows; a background capture (no window) is all such rows, and
 	 * also every label's background as without events. */
 	if (ex->events && event == SX_FLOW_NO_EVENT) {
-		ret = route_between(ex, cap, mined);
+		ret = mine_row(ex, ex->between.m, cap, mined);
 		if (ret || !cap->background)
 			return ret;
 	}
