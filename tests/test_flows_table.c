@@ -316,6 +316,11 @@ TEST(tcp_fin_ends_and_new_syn_starts_a_new_flow)
 	CHECK_EQ(rs.r[0].rec.seq_len[1], -354);
 	CHECK_EQ(rs.r[0].rec.seq_iat[0], 2 * SX_NS_PER_SEC);
 	CHECK_EQ(rs.r[0].rec.seq_iat[1], 1 * SX_NS_PER_SEC);
+	/* the spill keeps the entries used; the rest read back as zeros */
+	for (unsigned i = 2; i < SX_FLOW_SEQ_MAX; i++) {
+		CHECK_EQ(rs.r[0].rec.seq_len[i], 0);
+		CHECK_EQ(rs.r[0].rec.seq_iat[i], 0);
+	}
 	CHECK_EQ(rs.r[0].service_side, SX_SIDE_OTHER);
 	CHECK_EQ(rs.r[0].service_port, 443);
 	CHECK_EQ(rs.r[0].ephemeral_port, 50000);

@@ -77,6 +77,8 @@ static int run_thread_init(void *ctx, unsigned tid, void **tctx)
 	t->rc = rc;
 	sx_flows_thread_enter();
 	ret = sx_flows_worker_new(rc->fl, &t->w);
+	if (!ret)
+		t->w->sole = true; /* one thread per capture */
 	if (!ret && rc->learn) {
 		ret = sx_names_learner_new(&rc->learners[tid]);
 		t->l = rc->learners[tid];
@@ -343,6 +345,8 @@ static void multi_file_begin(void *tctx, uint32_t file)
 		group_open(mc, g);
 	if (g->state == GROUP_OPEN) {
 		ret = sx_flows_worker_new(g->io.fl, &t->w);
+		if (!ret)
+			t->w->sole = true; /* one thread per capture */
 		if (!ret && g->io.names)
 			ret = sx_names_learner_new(&t->l);
 		group_latch(g, ret);

@@ -10,8 +10,11 @@
  * atomic add on the file's end and written with pwrite, so workers never
  * wait for each other; only the run list (a few entries per batch) takes a
  * mutex.  A run is (unit, offset, length, count); a record is a 32-bit
- * length, the fixed part of struct sx_flow_rec as bytes (no padding; the
- * file never outlives the process), then the two strings, NUL-terminated.
+ * length, the fixed head of struct sx_flow_rec as bytes (the file never
+ * outlives the process), the nseq entries used of seq_len and of seq_iat,
+ * then the two strings, NUL-terminated.  Most flows carry a few payload
+ * packets, so the record is about a third of the whole arrays' size: the
+ * eviction buffers, the file and the reduce's reads shrink with it.
  *
  * Reduce: units in order (capture index, then event window), and per unit a
  * k-way merge of its runs with a binary heap, each run read through its own
@@ -39,15 +42,17 @@
 #include "core/util.h"
 #include "flows/flows_int.h"
 
-#define REC_FIXED	  offsetof(struct sx_flow_rec, spec)
-#define REC_MIN		  (4 + REC_FIXED + 2)
-#define REC_MAX		  (4 + REC_FIXED + SX_FLOW_SPEC_MAX + SX_FLOW_ATTR_MAX)
+#define REC_HEAD	  offsetof(struct sx_flow_rec, seq_len)
+#define REC_SEQ		  (sizeof(int32_t) + sizeof(int64_t)) /* per seq entry */
+#define REC_MIN		  (4 + REC_HEAD + 2)
+#define REC_MAX		  (4 + REC_HEAD + SX_FLOW_SEQ_MAX * REC_SEQ + SX_FLOW_SPEC_MAX + SX_FLOW_ATTR_MAX)
 #define SPILL_READ_BUDGET (4u << 20)
 #define SPILL_READ_MAX	  (32u << 10)
 
 SX_STATIC_ASSERT(offsetof(struct sx_flow_rec, spec) + SX_FLOW_SPEC_MAX ==
 		     offsetof(struct sx_flow_rec, attrs),
 		 "rec layout");
+SX_STATIC_ASSERT(offsetof(struct sx_flow_rec, nseq) < REC_HEAD, "nseq in the head");
 
 int sx_spill__init(struct sx_spill *s, const char *dir)
 {
@@ -95,18 +100,16 @@ void sx_spill__fini(struct sx_spill *s)
 	s->fd = -1;
 }
 
-size_t sx_spill__rec_size(const struct sx_flow_rec *r)
-{
-	return 4 + REC_FIXED + strlen(r->spec) + 1 + strlen(r->attrs) + 1;
-}
-
 void sx_spill__put_rec(struct sx_buf *b, const struct sx_flow_rec *r)
 {
 	size_t ls = strlen(r->spec) + 1, la = strlen(r->attrs) + 1;
-	uint32_t size = (uint32_t)(4 + REC_FIXED + ls + la);
+	size_t n = SX_MIN((size_t)r->nseq, (size_t)SX_FLOW_SEQ_MAX);
+	uint32_t size = (uint32_t)(4 + REC_HEAD + n * REC_SEQ + ls + la);
 
 	sx_buf_put(b, &size, 4);
-	sx_buf_put(b, r, REC_FIXED);
+	sx_buf_put(b, r, REC_HEAD);
+	sx_buf_put(b, r->seq_len, n * sizeof(r->seq_len[0]));
+	sx_buf_put(b, r->seq_iat, n * sizeof(r->seq_iat[0]));
 	sx_buf_put(b, r->spec, ls);
 	sx_buf_put(b, r->attrs, la);
 }
@@ -203,7 +206,7 @@ static int cursor_next(struct cursor *c)
 {
 	uint32_t size;
 	const char *p, *spec, *attrs;
-	size_t ls, la;
+	size_t ls, la, n, fixed;
 	int ret;
 
 	if (c->count == 0)
@@ -218,14 +221,23 @@ static int cursor_next(struct cursor *c)
 	if (ret)
 		return ret;
 	p = c->buf + c->at;
-	memcpy(&c->rec, p + 4, REC_FIXED);
-	spec = p + 4 + REC_FIXED;
-	ls = strnlen(spec, size - 4 - REC_FIXED);
-	if (ls >= SX_FLOW_SPEC_MAX || 4 + REC_FIXED + ls + 1 >= size)
+	memcpy(&c->rec, p + 4, REC_HEAD);
+	n = c->rec.nseq;
+	fixed = 4 + REC_HEAD + n * REC_SEQ;
+	if (n > SX_FLOW_SEQ_MAX || fixed + 2 > size)
+		return -EIO;
+	memcpy(c->rec.seq_len, p + 4 + REC_HEAD, n * sizeof(c->rec.seq_len[0]));
+	memset(c->rec.seq_len + n, 0, (SX_FLOW_SEQ_MAX - n) * sizeof(c->rec.seq_len[0]));
+	memcpy(c->rec.seq_iat, p + 4 + REC_HEAD + n * sizeof(c->rec.seq_len[0]),
+	       n * sizeof(c->rec.seq_iat[0]));
+	memset(c->rec.seq_iat + n, 0, (SX_FLOW_SEQ_MAX - n) * sizeof(c->rec.seq_iat[0]));
+	spec = p + fixed;
+	ls = strnlen(spec, size - fixed);
+	if (ls >= SX_FLOW_SPEC_MAX || fixed + ls + 1 >= size)
 		return -EIO;
 	attrs = spec + ls + 1;
-	la = strnlen(attrs, size - 4 - REC_FIXED - ls - 1);
-	if (la >= SX_FLOW_ATTR_MAX || 4 + REC_FIXED + ls + 1 + la + 1 != size)
+	la = strnlen(attrs, size - fixed - ls - 1);
+	if (la >= SX_FLOW_ATTR_MAX || fixed + ls + 1 + la + 1 != size)
 		return -EIO;
 	memcpy(c->rec.spec, spec, ls + 1);
 	memcpy(c->rec.attrs, attrs, la + 1);

@@ -142,6 +142,15 @@ struct sx_flows_worker {
 	/* read-side batch */
 	bool in_read;
 	unsigned batch;
+	/* no other worker writes the flows this one writes (the pipeline: a
+	 * capture is read by one thread, and the key holds the capture), so
+	 * counters are updated by plain relaxed loads and stores and the
+	 * per-flow lock is not taken; false (sx_flows_add() callers): atomic
+	 * read-modify-writes and the lock */
+	bool sole;
+	/* the flow the previous packet went to, valid inside this read-side
+	 * batch only (sx_flows__add()); NULL: none */
+	struct sx_flow *last;
 	uint64_t resize_mask; /* shards to look at after the batch */
 	/* eviction */
 	struct sx_flow **evict;
@@ -281,8 +290,7 @@ void sx_spill__fini(struct sx_spill *s);
  * to buf).  0 or -errno. */
 int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct sx_run *runs,
 		    size_t nruns);
-/* Serialised size of a record. */
-size_t sx_spill__rec_size(const struct sx_flow_rec *r);
+/* Append r to b as a spill record (flow_spill.c's layout). */
 void sx_spill__put_rec(struct sx_buf *b, const struct sx_flow_rec *r);
 
 /* ---- flow_service.c ---- */
