@@ -468,7 +468,8 @@ out_free:
 
 /* Flows per MiB of capture, measured on the shared corpora (ndpiReader: 22 887
  * flows in 152 MB); only sizes the shards, which are resized when needed. */
-#define FLOWS_PER_MIB 150
+#define FLOWS_PER_MIB	    150
+#define SMALL_SHARD_BUCKETS 16 /* per shard, when presized by the estimate */
 
 int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file_status *status,
 		       struct sx_flows_stats *st)
@@ -502,6 +503,12 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 		 * one worker's default ceiling the table resizes itself, so a
 		 * week-long capture presizes no more than a day's (flat memory). */
 		cfg.est_flows = SX_MIN(cfg.est_flows, (uint64_t)SX_FLOWS_MAX_LIVE_DEFAULT);
+		/* Sized by the estimate alone: a few small captures need no
+		 * 64 x 1024 buckets (half a MiB zeroed, faulted in and torn
+		 * down, a fifth of such a run's cost); a shard that fills
+		 * up is resized by its workers. */
+		if (!cfg.min_buckets)
+			cfg.min_buckets = SMALL_SHARD_BUCKETS;
 	}
 	ret = sx_flows_new(&cfg, &fl);
 	if (ret)
