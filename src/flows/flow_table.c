@@ -477,10 +477,14 @@ static struct sx_flow *arena_alloc(struct sx_flows_worker *w)
 		return f;
 	}
 	if (!w->bump || w->bump + SX_RECORD_SIZE > w->bump_end) {
-		/* Mapped with its pages: one call, where faulting them in one by
-		 * one cost a trap per 4 KiB (most of a worker's page faults). */
+		/* A worker's later chunks are mapped with their pages: one call,
+		 * where faulting them in one by one cost a trap per 4 KiB (most
+		 * of a busy worker's page faults).  Its first is faulted in as
+		 * used: the worker of a small unit (sigex batch) touches a few
+		 * pages of it. */
+		int populate = w->chunks ? MAP_POPULATE : 0;
 		struct arena_chunk *c = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
-					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+					     MAP_PRIVATE | MAP_ANONYMOUS | populate, -1, 0);
 
 		if (c == MAP_FAILED)
 			return NULL;
