@@ -110,14 +110,10 @@ SX_STATIC_ASSERT((int)SX_EXTRACT_E_PCAP == (int)SX_E_PCAP &&
 #define MSG_MAX	  512
 #define CSV_FLUSH (256u * 1024u)
 
-#define BG_DIR "background"
-/* Buckets per shard at least, for a table presized from a hint: a batch
- * unit of a few small captures gets a small table (creating and destroying
- * 64 shards of 1024 buckets per unit cost more than reading it). */
-#define SMALL_TABLE_BUCKETS 16
-#define TOP_ADDRS	    5	       /* addresses named when the device is in no packet */
-#define UNITS_MAX	    (1u << 26) /* event windows: events x captures */
-#define NOTES_MAX	    20	       /* empty windows named one by one */
+#define BG_DIR	  "background"
+#define TOP_ADDRS 5	     /* addresses named when the device is in no packet */
+#define UNITS_MAX (1u << 26) /* event windows: events x captures */
+#define NOTES_MAX 20	     /* empty windows named one by one */
 
 struct capture {
 	char *path;
@@ -1216,6 +1212,7 @@ static int place_events(struct sx_extract *ex)
 int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extract_io *io)
 {
 	struct sx_flows_cfg fcfg;
+	uint64_t est;
 	struct stat st;
 	size_t i;
 	bool have_event = false;
@@ -1285,6 +1282,9 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 	}
 	ex->mined = true;
 	ex->csv_dir = csv_dir;
+	/* A table sized for the captures: a few small ones get a small one
+	 * (64 shards of 1024 buckets cost more than reading them). */
+	est = ex->est_flows ? ex->est_flows : sx_flows_estimate(ex->paths, (uint32_t)ex->ncaps);
 	fcfg = (struct sx_flows_cfg){.seed = ex->seed,
 				     .idle_ns = ex->idle_ns,
 				     .window_ns = ex->events ? 0 : ex->window_ns,
@@ -1292,8 +1292,7 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 				     .windows = ex->windows,
 				     .duration_ns = ex->duration_ns,
 				     .outside = ex->events != NULL,
-				     .est_flows = ex->est_flows,
-				     .min_buckets = ex->est_flows ? SMALL_TABLE_BUCKETS : 0,
+				     .est_flows = est,
 				     .max_flows = ex->max_flows};
 	ret = sx_flows_new(&fcfg, &ex->fl);
 	if (ret) {

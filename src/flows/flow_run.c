@@ -468,8 +468,25 @@ out_free:
 
 /* Flows per MiB of capture, measured on the shared corpora (ndpiReader: 22 887
  * flows in 152 MB); only sizes the shards, which are resized when needed. */
-#define FLOWS_PER_MIB	    150
-#define SMALL_SHARD_BUCKETS 16 /* per shard, when presized by the estimate */
+#define FLOWS_PER_MIB 150
+
+uint64_t sx_flows_estimate(const char *const *paths, uint32_t npaths)
+{
+	/* A sample of at most 64 sizes is enough to presize. */
+	uint32_t step = npaths / 64 + 1, n = 0, i;
+	uint64_t total = 0, est;
+
+	for (i = 0; i < npaths; i += step) {
+		struct stat sb;
+
+		n++;
+		if (stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode))
+			total += (uint64_t)sb.st_size;
+	}
+	total = n ? total / n * npaths : 0;
+	est = total / (1u << 20) * FLOWS_PER_MIB + 1024;
+	return SX_MIN(est, (uint64_t)SX_FLOWS_MAX_LIVE_DEFAULT);
+}
 
 int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file_status *status,
 		       struct sx_flows_stats *st)
@@ -482,34 +499,11 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 	struct sx_flows_cfg cfg = job->cfg;
 	struct sx_flows *fl;
 	struct sx_buf hdr;
-	uint64_t total = 0;
 	uint32_t i;
 	int ret;
 
-	if (!cfg.est_flows) {
-		/* A sample of at most 64 sizes is enough to presize. */
-		uint32_t step = job->npaths / 64 + 1, n = 0;
-
-		for (i = 0; i < job->npaths; i += step) {
-			struct stat sb;
-
-			n++;
-			if (stat(job->paths[i], &sb) == 0 && S_ISREG(sb.st_mode))
-				total += (uint64_t)sb.st_size;
-		}
-		total = n ? total / n * job->npaths : 0;
-		cfg.est_flows = total / (1u << 20) * FLOWS_PER_MIB + 1024;
-		/* Flows live at once do not grow with a capture's length: past
-		 * one worker's default ceiling the table resizes itself, so a
-		 * week-long capture presizes no more than a day's (flat memory). */
-		cfg.est_flows = SX_MIN(cfg.est_flows, (uint64_t)SX_FLOWS_MAX_LIVE_DEFAULT);
-		/* Sized by the estimate alone: a few small captures need no
-		 * 64 x 1024 buckets (half a MiB zeroed, faulted in and torn
-		 * down, a fifth of such a run's cost); a shard that fills
-		 * up is resized by its workers. */
-		if (!cfg.min_buckets)
-			cfg.min_buckets = SMALL_SHARD_BUCKETS;
-	}
+	if (!cfg.est_flows)
+		cfg.est_flows = sx_flows_estimate(job->paths, job->npaths);
 	ret = sx_flows_new(&cfg, &fl);
 	if (ret)
 		return ret;

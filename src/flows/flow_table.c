@@ -305,7 +305,9 @@ int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out)
 	}
 	est = cfg->est_flows ? cfg->est_flows : 65536;
 	nb = next_pow2(est / SX_NSHARDS);
-	nb = SX_MAX(nb, cfg->min_buckets ? next_pow2(cfg->min_buckets) : SX_MIN_BUCKETS);
+	nb = SX_MAX(nb, cfg->min_buckets ? next_pow2(cfg->min_buckets)
+			: cfg->est_flows ? SX_MIN_BUCKETS_EST
+					 : SX_MIN_BUCKETS);
 	nb = SX_MIN(nb, SX_MAX_PRESIZE);
 	for (i = 0; i < SX_NSHARDS; i++) {
 		struct sx_shard *s = &fl->shards[i];

@@ -198,11 +198,14 @@ struct sx_flows_cfg {
 				  * window are one more unit of it (key.event
 				  * SX_FLOW_NO_EVENT, flow_unit.c); false: they
 				  * belong to no unit */
-	uint64_t est_flows;	 /* flows expected live at once, to presize; 0: default */
+	uint64_t est_flows;	 /* flows expected live at once, to presize
+				  * (sx_flows_estimate()): shards of
+				  * est / 64 buckets, 16 at least; 0: no
+				  * estimate, 1024 buckets per shard */
 	const char *tmpdir;	 /* spill directory; NULL: $TMPDIR, else /tmp */
 	uint32_t sweep_min_live; /* sweep only above this many live flows per worker;
 				  * 0: default (4096).  Tests set it low. */
-	uint32_t min_buckets;	 /* per shard, a power of two; 0: default (1024).
+	uint32_t min_buckets;	 /* per shard, a power of two; 0: as above.
 				  * Tests set it low to force resizes. */
 	uint32_t max_live;	 /* flows a worker may hold (1 KiB each) before the
 				  * least recently active half is ended early;
@@ -255,6 +258,16 @@ void sx_flows_thread_leave(void);
  * Context: any thread (registration not needed).
  */
 int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out);
+
+/*
+ * sx_flows_estimate - the flows a run over these captures may hold live at
+ * once, from their sizes (at most 64 of them stat'ed, the rest assumed
+ * alike), for cfg.est_flows: 150 per MiB plus 1024, at most one worker's
+ * default ceiling (a week-long capture presizes no more than a day's; the
+ * table resizes itself past it).  Non-regular files count as empty.
+ * Context: any thread.
+ */
+uint64_t sx_flows_estimate(const char *const *paths, uint32_t npaths);
 
 /*
  * sx_flows_free - tear down: delete any node still in the shards, one grace

@@ -21,12 +21,13 @@
 #include "core/compiler.h"
 #include "flows/flows.h"
 
-#define SX_SHARD_BITS  6
-#define SX_NSHARDS     (1u << SX_SHARD_BITS)
-#define SX_MIN_BUCKETS 1024ul
-#define SX_MAX_PRESIZE (1ul << 14) /* buckets per shard from the estimate */
-#define SX_BATCH_PKTS  256	   /* packets per read-side critical section */
-#define SX_RECORD_SIZE 1024
+#define SX_SHARD_BITS	   6
+#define SX_NSHARDS	   (1u << SX_SHARD_BITS)
+#define SX_MIN_BUCKETS	   1024ul      /* per shard, without an estimate */
+#define SX_MIN_BUCKETS_EST 16ul	       /* per shard at least, with one */
+#define SX_MAX_PRESIZE	   (1ul << 14) /* buckets per shard from the estimate */
+#define SX_BATCH_PKTS	   256	       /* packets per read-side critical section */
+#define SX_RECORD_SIZE	   1024
 
 /* sx_flow.state bits */
 #define SX_FS_PUBLISHED 0x01 /* initialised; release-stored before add_unique */
