@@ -53,7 +53,9 @@ static const char usage_head[] =
     "least --min-fraction of them) within the signature's span, each matched by a\n"
     "flow of the same identity and shape, in their typical order.  Signatures mined\n"
     "with --events are matched against the flows of overlapping windows of\n"
-    "--duration seconds (one every sixth of it), as they were mined.\n"
+    "--duration seconds (one every sixth of it), as they were mined.  Signatures of\n"
+    "several events of one device are contrasted: a detection needs a pattern the\n"
+    "other events' signatures lack, and a signature without one detects nothing.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE        write the detections to FILE (default: standard output)\n"
@@ -71,7 +73,10 @@ static const char usage_head[] =
     "      --span S             seconds a detection may span (default: each\n"
     "                           signature's own)\n"
     "      --overlap            keep detections of several signatures that overlap\n"
-    "                           (default: the one that matched most patterns)\n"
+    "                           (default: the one that matched most distinctive\n"
+    "                           patterns, then most patterns)\n"
+    "      --no-contrast        detect each signature by all its patterns, not only\n"
+    "                           with one that the device's other events lack\n"
     "  -q, --quiet              no warnings, errors only\n";
 
 static const char usage_foot[] =
@@ -94,6 +99,7 @@ enum {
 	OPT_SLACK,
 	OPT_SPAN,
 	OPT_OVERLAP,
+	OPT_NO_CONTRAST,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -106,6 +112,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"slack", required_argument, NULL, OPT_SLACK},
 					 {"span", required_argument, NULL, OPT_SPAN},
 					 {"overlap", no_argument, NULL, OPT_OVERLAP},
+					 {"no-contrast", no_argument, NULL, OPT_NO_CONTRAST},
 					 {NULL, 0, NULL, 0}};
 
 struct args {
@@ -183,6 +190,9 @@ static int own_opt(void *ctx, int c, const char *arg)
 		return ret;
 	case OPT_OVERLAP:
 		a->det.overlap = true;
+		return 0;
+	case OPT_NO_CONTRAST:
+		a->det.no_contrast = true;
 		return 0;
 	case OPT_FRACTION:
 		return fraction("--min-fraction", arg, 0, 1, false, &a->det.fraction);
@@ -404,6 +414,15 @@ static int run(struct args *a)
 	if (sx_det_new(&a->det, (const struct sx_det_sig *const *)sigs, (uint32_t)a->nsigs, &d)) {
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
+	}
+	for (i = 0; i < a->nsigs; i++) {
+		uint32_t other;
+
+		if (sx_det_not_distinctive(d, (uint32_t)i, &other))
+			sx_log(SX_LOG_WARN,
+			       "%s: not distinctive: every pattern of \"%s\" is also one of "
+			       "another event's (\"%s\"): it detects nothing (--no-contrast: all)",
+			       a->sigs[i], sigs[i]->label, sigs[other]->label);
 	}
 	ret = read_flows(a, d, status);
 	if (ret >= 0)
