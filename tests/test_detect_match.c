@@ -8,7 +8,8 @@
  * detect_contrast): two events that share a generic reaction and have one
  * pattern of their own each are each detected as themselves, never as the
  * other, the reaction alone is neither, and an event whose only pattern is
- * the reaction is reported as not distinctive.
+ * the reaction is reported as not distinctive; a pattern of the device's
+ * traffic between the events is no event's.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -679,4 +680,50 @@ Test(detect_contrast, each_event_detected_as_itself_never_as_the_other)
 	cr_assert_eq(x[1].sig, 1);
 	sx_det_free(d);
 	three_free(&t);
+}
+
+/* A pattern of the device's traffic between the events (between-events)
+ * is no event's: shared, even for a signature loaded alone. */
+Test(detect_contrast, the_traffic_between_the_events_is_no_events)
+{
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_detection *x;
+	struct sx_det_sig *s = sig(), *bg = sig();
+	const struct sx_det_sig *sigs[1] = {s};
+	struct sx_flow_row rows[3];
+	struct sx_det_contrast c;
+	struct sx_det *d;
+	uint32_t n, other;
+
+	/* between the events: the TLS report (bg's second pattern) */
+	s->between = bg->p + 1;
+	s->nbetween = 1;
+	cr_assert_eq(sx_det_contrast(sigs, 1, NULL, 0.25, &c), 0);
+	cr_assert_eq(c.rivals[0], 1);
+	cr_assert_eq(c.ndistinct[0], 1);
+	cr_assert_eq(c.shared_with[c.first[0] + 1], 1); /* itself: its between-events */
+	sx_det_contrast_free(&c);
+	/* the report alone is no detection, the question and the report are */
+	dns_row(&rows[0], 100);
+	tls_row(&rows[1], 100.4);
+	tls_row(&rows[2], 200);
+	cr_assert_eq(sx_det_new(&(struct sx_det_cfg){.slack = -1, .fraction = 0.5}, sigs, 1, &d),
+		     0);
+	for (n = 0; n < 3; n++)
+		cr_assert_eq(sx_det_row(d, &rows[n]), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(x[0].start_ns, 100 * NS);
+	sx_det_free(d);
+	/* every pattern between the events: not distinctive */
+	s->between = bg->p;
+	s->nbetween = 2;
+	cr_assert_eq(sx_det_new(&cfg, sigs, 1, &d), 0);
+	cr_assert(sx_det_not_distinctive(d, 0, &other));
+	cr_assert_eq(other, 0);
+	sx_det_free(d);
+	s->between = NULL;
+	s->nbetween = 0;
+	sx_det_sig_free(bg);
+	sx_det_sig_free(s);
 }

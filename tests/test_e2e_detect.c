@@ -187,18 +187,19 @@ Test(e2e_detect, pingpong_windowed_signatures, .init = setup, .fini = teardown)
  * reports to CLOUD:443 (a TCP exchange of 100 and 50 payload bytes, the
  * reaction to any event); after on and off the phone PLUGD commands it on
  * UDP 9999, a request of 20 bytes answered by 30 for on, 21 and 31 for off
- * (one identity, lengths apart, as PingPong's on and off).
+ * (one identity, lengths apart, as PingPong's on and off).  Half a minute
+ * after every event, between the windows, the device checks the time (NTP).
  */
 static void contrast_capture(const char *path, const double *at, const char *kind, size_t nev)
 {
-	static uint8_t frames[64][256];
+	static uint8_t frames[96][256];
 	static const uint8_t pay[128];
-	struct sx_tf_rec recs[64];
+	struct sx_tf_rec recs[96];
 	size_t n = 0, e;
 
 #define REC(t, build)                                                                              \
 	do {                                                                                       \
-		cr_assert_lt(n, 64);                                                               \
+		cr_assert_lt(n, 96);                                                               \
 		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (int64_t)(t),                        \
 					     (uint32_t)(((t) - (int64_t)(t)) * 1e6 + 0.5)};        \
 		recs[n].caplen = (uint32_t)(build);                                                \
@@ -220,6 +221,9 @@ static void contrast_capture(const char *path, const double *at, const char *kin
 		REC(t + 1.1, sx_tf_tcp(frames[n], 256, CLOUD, 443, DEV, port, 0x12, NULL, 0));
 		REC(t + 1.2, sx_tf_tcp(frames[n], 256, DEV, port, CLOUD, 443, 0x18, pay, 100));
 		REC(t + 1.3, sx_tf_tcp(frames[n], 256, CLOUD, 443, DEV, port, 0x18, pay, 50));
+		/* between the events: the device's time check */
+		REC(t + 30, sx_tf_udp(frames[n], 256, DEV, 123, "10.0.0.30", 123, pay, 48));
+		REC(t + 30.1, sx_tf_udp(frames[n], 256, "10.0.0.30", 123, DEV, 123, pay, 48));
 	}
 	/* the capture goes on a minute after the last event */
 	REC(at[nev - 1] + 60, sx_tf_udp(frames[n], 256, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
@@ -271,6 +275,13 @@ Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
 	cr_assert_eq(rc, 0, "%s", err);
 	free(out);
 	free(err);
+	/* the time checks are the device's traffic between the events */
+	snprintf(path, sizeof(path), "%s/sig/on/signatures.yaml", tmp);
+	csv = sx_tt_read(path, NULL);
+	cr_assert_not_null(csv);
+	cr_assert(strstr(csv, "\nbetween-events:\n- id: "), "%s", csv);
+	cr_assert(strstr(strstr(csv, "\nbetween-events:\n"), "server=a:10.0.0.30"), "%s", csv);
+	free(csv);
 	/* the reaction is in all three signatures; ping has nothing else */
 	rc = sigex_in_tmp(&out, &err,
 			  "detect sig/on/signatures.yaml sig/off/signatures.yaml "

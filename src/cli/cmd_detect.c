@@ -418,7 +418,15 @@ static int run(struct args *a)
 	for (i = 0; i < a->nsigs; i++) {
 		uint32_t other;
 
-		if (sx_det_not_distinctive(d, (uint32_t)i, &other))
+		if (!sx_det_not_distinctive(d, (uint32_t)i, &other))
+			continue;
+		if (other == (uint32_t)i)
+			sx_log(SX_LOG_WARN,
+			       "%s: not distinctive: every pattern of \"%s\" is also one of "
+			       "another event's or of the device's traffic between the events: "
+			       "it detects nothing (--no-contrast: all)",
+			       a->sigs[i], sigs[i]->label);
+		else
 			sx_log(SX_LOG_WARN,
 			       "%s: not distinctive: every pattern of \"%s\" is also one of "
 			       "another event's (\"%s\"): it detects nothing (--no-contrast: all)",

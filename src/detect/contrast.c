@@ -11,7 +11,10 @@
  * from the signatures it loads together: pattern p of signature A is
  * shared when a pattern q of another event's signature B (another label,
  * the same device) could have been matched by p in B's occurrences, that is
- * when p and q meet in identity and shape:
+ * when p and q meet in identity and shape (and likewise when p meets a
+ * pattern of the device's traffic between the --events windows, which
+ * signatures.yaml holds as between-events: what the device does outside
+ * every event is no event's):
  *
  *   identity  the same transport (or ARP operation), the same fixed port at
  *             the same end, each end compatible (the device with the device;
@@ -223,15 +226,21 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 	}
 	for (s = 0, total = 0; s < nsigs; total += sigs[s]->n, s++)
 		out->first[s] = total;
-	for (s = 0; s < nsigs; s++)
+	for (s = 0; s < nsigs; s++) {
+		out->rivals[s] = sigs[s]->nbetween > 0;
 		for (t = 0; t < nsigs; t++)
 			out->rivals[s] += t != s && rivals(sigs[s], sigs[t], device);
+	}
 	for (s = 0; s < nsigs; s++) {
 		const struct sx_det_sig *a = sigs[s];
 
 		for (i = 0; i < a->n; i++) {
 			uint32_t *w = &out->shared_with[out->first[s] + i];
 
+			/* the device's traffic between the events */
+			for (j = 0; j < a->nbetween && !*w; j++)
+				if (sx_det_patterns_meet(&a->p[i], &a->between[j], slack))
+					*w = s + 1;
 			for (t = 0; t < nsigs && !*w; t++) {
 				if (t == s || !rivals(a, sigs[t], device))
 					continue;

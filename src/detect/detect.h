@@ -83,7 +83,11 @@ struct sx_det_sig {
 	int64_t span_ns; /* a detection's window (match.c) */
 	char device[64]; /* address text of the signature's "self", "" when none */
 	uint32_t noccs;	 /* occurrences it was mined from */
-	bool windowed;	 /* mined from --events windows, not whole captures */
+	/* between-events: the device's traffic outside the event windows,
+	 * for contrast only (contrast.c); none when not mined */
+	struct sx_det_pattern *between;
+	uint32_t nbetween;
+	bool windowed; /* mined from --events windows, not whole captures */
 };
 
 /*
@@ -156,8 +160,9 @@ struct sx_det_contrast {
 	uint32_t *first;       /* per signature: its first pattern's index below */
 	uint32_t *shared_with; /* per pattern: 0 distinctive, else 1 + a signature it meets */
 	uint32_t *ndistinct;   /* per signature: its distinctive patterns */
-	uint32_t *rivals;      /* per signature: the other events' signatures it was
-				  contrasted with (same device, another label) */
+	uint32_t *rivals;      /* per signature: what it was contrasted with: the other
+				  events' signatures (same device, another label), and
+				  one more for its between-events traffic */
 };
 
 /*
@@ -172,7 +177,8 @@ bool sx_det_patterns_meet(const struct sx_det_pattern *p, const struct sx_det_pa
 /*
  * sx_det_contrast - per pattern of each signature, whether another event's
  * signature (another label; the same device: device, or when NULL each
- * signature's own) has a pattern it meets.  A signature without rivals has
+ * signature's own), or the signature's own between-events traffic (then
+ * shared_with is 1 + the signature itself), has a pattern it meets.  A signature without rivals has
  * every pattern distinctive.  0 with *out filled (free with
  * sx_det_contrast_free()), or -ENOMEM (*out empty).  Pure; thread-safe.
  */
@@ -184,7 +190,8 @@ void sx_det_contrast_free(struct sx_det_contrast *c);
  * A signature of the detector that cannot tell its event from another one:
  * it has rivals and every pattern is shared with them (contrast.c).  It
  * detects nothing; with other, the first signature one of its patterns meets
- * (index).  False without contrast (cfg no_contrast).
+ * (index; sig itself: its between-events traffic).  False without contrast
+ * (cfg no_contrast).
  */
 bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *other);
 
