@@ -380,6 +380,36 @@ out:
 	return ret;
 }
 
+/* A signature that cannot tell its event from the others (contrast): what
+ * its patterns were found in. */
+static void warn_not_distinctive(const struct args *a, const struct sx_det *d,
+				 const struct sx_det_sig *const *sigs, uint32_t s)
+{
+	uint32_t k, w, others = 0, between = 0, first = s;
+
+	for (k = 0; k < sigs[s]->n; k++) {
+		w = sx_det_shared_with(d, s, k);
+		if (w == s + 1) {
+			between++;
+		} else if (w) {
+			first = others++ ? first : w - 1;
+		}
+	}
+	if (!others)
+		sx_log(SX_LOG_WARN,
+		       "%s: not distinctive: each of the %u pattern(s) of \"%s\" is also in the "
+		       "device's traffic between the events: it detects nothing (--no-contrast: "
+		       "all)",
+		       a->sigs[s], sigs[s]->n, sigs[s]->label);
+	else
+		sx_log(SX_LOG_WARN,
+		       "%s: not distinctive: of the %u pattern(s) of \"%s\", %u also another "
+		       "event's (\"%s\"%s), %u in the device's traffic between the events: it "
+		       "detects nothing (--no-contrast: all)",
+		       a->sigs[s], sigs[s]->n, sigs[s]->label, others, sigs[first]->label,
+		       others > 1 ? " first" : "", between);
+}
+
 static int run(struct args *a)
 {
 	struct sx_det_sig **sigs = sx_calloc_array((size_t)a->nsigs, sizeof(*sigs));
@@ -415,23 +445,10 @@ static int run(struct args *a)
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
 	}
-	for (i = 0; i < a->nsigs; i++) {
-		uint32_t other;
-
-		if (!sx_det_not_distinctive(d, (uint32_t)i, &other))
-			continue;
-		if (other == (uint32_t)i)
-			sx_log(SX_LOG_WARN,
-			       "%s: not distinctive: every pattern of \"%s\" is also one of "
-			       "another event's or of the device's traffic between the events: "
-			       "it detects nothing (--no-contrast: all)",
-			       a->sigs[i], sigs[i]->label);
-		else
-			sx_log(SX_LOG_WARN,
-			       "%s: not distinctive: every pattern of \"%s\" is also one of "
-			       "another event's (\"%s\"): it detects nothing (--no-contrast: all)",
-			       a->sigs[i], sigs[i]->label, sigs[other]->label);
-	}
+	for (i = 0; i < a->nsigs; i++)
+		if (sx_det_not_distinctive(d, (uint32_t)i, NULL))
+			warn_not_distinctive(a, d, (const struct sx_det_sig *const *)sigs,
+					     (uint32_t)i);
 	ret = read_flows(a, d, status);
 	if (ret >= 0)
 		goto out_free; /* nothing readable, or a failure reported */

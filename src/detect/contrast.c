@@ -237,10 +237,6 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 		for (i = 0; i < a->n; i++) {
 			uint32_t *w = &out->shared_with[out->first[s] + i];
 
-			/* the device's traffic between the events */
-			for (j = 0; j < a->nbetween && !*w; j++)
-				if (sx_det_patterns_meet(&a->p[i], &a->between[j], slack))
-					*w = s + 1;
 			for (t = 0; t < nsigs && !*w; t++) {
 				if (t == s || !rivals(a, sigs[t], device))
 					continue;
@@ -248,6 +244,10 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 					if (sx_det_patterns_meet(&a->p[i], &sigs[t]->p[j], slack))
 						*w = t + 1;
 			}
+			/* the device's traffic between the events */
+			for (j = 0; j < a->nbetween && !*w; j++)
+				if (sx_det_patterns_meet(&a->p[i], &a->between[j], slack))
+					*w = s + 1;
 			out->ndistinct[s] += !*w;
 		}
 	}

@@ -199,6 +199,11 @@ bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *othe
  * contrast). */
 bool sx_det_distinctive(const struct sx_det *d, uint32_t sig, uint32_t pat);
 
+/* What pattern pat of signature sig was found shared with: 0 nothing
+ * (distinctive, or no contrast), else 1 + the signature whose pattern it
+ * meets (sig itself: its between-events traffic). */
+uint32_t sx_det_shared_with(const struct sx_det *d, uint32_t sig, uint32_t pat);
+
 /* How sx_det_read() reads captures: the flow stage's settings. */
 struct sx_det_read_cfg {
 	const char *const *paths; /* captures (borrowed) */

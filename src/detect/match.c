@@ -190,9 +190,14 @@ bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *othe
 
 bool sx_det_distinctive(const struct sx_det *d, uint32_t sig, uint32_t pat)
 {
+	return !sx_det_shared_with(d, sig, pat);
+}
+
+uint32_t sx_det_shared_with(const struct sx_det *d, uint32_t sig, uint32_t pat)
+{
 	const struct sx_det_contrast *c = &d->con;
 
-	return sig >= c->nsigs || !c->shared_with[c->first[sig] + pat];
+	return sig < c->nsigs && pat < d->sigs[sig]->n ? c->shared_with[c->first[sig] + pat] : 0;
 }
 
 void sx_det_free(struct sx_det *d)
