@@ -16,6 +16,9 @@
 #
 # Usage: bench/detect.sh [BUILD] [sentinel|testbed|pingpong]...   (default: all)
 # FRACTIONS="0.75 1" (environment): the --min-fraction values measured.
+# LEAD=S (environment, testbed): mine from windows opened S seconds before
+#   the scripted times (default 0); detections are scored against the
+#   script's times.  DETECT_OPTS: more options of sigex detect (testbed).
 # Prints one line per device and a summary line per part.
 set -euo pipefail
 # arithmetic on decimals (awk: no bc needed)
@@ -133,13 +136,16 @@ testbed_part() {
 for r in json.load(open(sys.argv[1]))["runs"]: print(sys.argv[2] + "/" + r["run"] + "/" + r["capture"] + ".pcap")' \
 			"$d/meta.json" "$lat/$dev")
 		[ ${#caps[@]} -eq 3 ] || continue
+		# mined from windows opened LEAD seconds before the scripted times
+		awk -F, -v OFS=, -v lead="${LEAD:-0}" '{ $1 = sprintf("%.6f", $1 - lead); print }' \
+			"$d/events.csv" >"$tmp/mine-events.csv"
 		for ((k = 0; k < 3; k++)); do
 			fold=$tmp/tbf/$dev/$k
 			train=()
 			for ((j = 0; j < 3; j++)); do [ $j -ne $k ] && train+=("${caps[$j]}"); done
-			"$sigex" extract "$dev" "$ip" "${train[@]}" --events "$d/events.csv" --no-align \
+			"$sigex" extract "$dev" "$ip" "${train[@]}" --events "$tmp/mine-events.csv" --no-align \
 				--mac "$mac" -o "$fold" -q >/dev/null 2>&1 || true
-			"$sigex" detect "$fold"/*/signatures.yaml "${caps[$k]}" --device "$ip" -q \
+			"$sigex" detect "$fold"/*/signatures.yaml "${caps[$k]}" --device "$ip" -q ${DETECT_OPTS:-} \
 				--labels "$d/events.csv" --scores "$fold/scores.csv" -o "$fold/det.csv" \
 				>/dev/null 2>&1 || true
 		done

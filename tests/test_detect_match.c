@@ -4,7 +4,12 @@
  * matches, near misses (a reply length off by two at a fixed position,
  * bytes beyond the slack, another name, another port) do not; an event is
  * one detection, its patterns out of order or too few of them are none;
- * the scoring of detections against labelled times.
+ * the scoring of detections against labelled times.  Contrast (suite
+ * detect_contrast): two events that share a generic reaction and have one
+ * pattern of their own each are each detected as themselves, never as the
+ * other, the reaction alone is neither, and an event whose only pattern is
+ * the reaction is reported as not distinctive; a pattern of the device's
+ * traffic between the events is no event's.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -384,14 +389,19 @@ Test(detect_match, of_overlapping_signatures_the_fuller_wins)
 	strcpy(tls->label, "report");
 	dns_row(&rows[0], 100);
 	tls_row(&rows[1], 100.4);
-	for (int overlap = 0; overlap < 2; overlap++) {
-		cfg.overlap = overlap;
+	/* without contrast both fire; with it "report" is not distinctive
+	 * (its one pattern is the fuller one's too) and fires nowhere */
+	cfg.no_contrast = true;
+	for (int overlap = 0; overlap < 4; overlap++) {
+		cfg.overlap = overlap & 1;
+		cfg.no_contrast = overlap < 2;
 		cr_assert_eq(sx_det_new(&cfg, sigs, 2, &d), 0);
 		cr_assert_eq(sx_det_row(d, &rows[0]), 0);
 		cr_assert_eq(sx_det_row(d, &rows[1]), 0);
 		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
-		cr_assert_eq(n, overlap ? 2 : 1);
+		cr_assert_eq(n, cfg.overlap && cfg.no_contrast ? 2 : 1);
 		cr_assert_eq(x[0].sig, 0); /* both patterns: the fuller */
+		cr_assert_eq(sx_det_not_distinctive(d, 1, NULL), !cfg.no_contrast);
 		sx_det_free(d);
 	}
 	tls->n = 2;
@@ -501,4 +511,219 @@ Test(detect_match, a_device_that_names_itself_otherwise_is_not_detected)
 		sx_det_free(d);
 		sx_det_sig_free(s);
 	}
+}
+
+/* ---- contrast between events ---- */
+
+TestSuite(detect_contrast, .timeout = 60);
+
+/* A value of pattern attribute k replaced. */
+static void set_attr(struct sx_det_pattern *p, uint32_t k, const char *value)
+{
+	free(p->attrs[k].value);
+	p->attrs[k].value = strdup(value);
+	cr_assert_not_null(p->attrs[k].value);
+}
+
+Test(detect_contrast, patterns_meet_by_identity_and_shape)
+{
+	struct sx_det_sig *a = sig(), *b = sig();
+	const struct sx_det_pattern *dns = &a->p[0], *tls = &a->p[1];
+
+	cr_assert(sx_det_patterns_meet(dns, &b->p[0], 0.25));
+	cr_assert(sx_det_patterns_meet(tls, &b->p[1], 0.25));
+	cr_assert_not(sx_det_patterns_meet(dns, tls, 0.25)); /* another transport */
+	/* another question */
+	set_attr(&b->p[0], 0, "A:other.example.com");
+	cr_assert_not(sx_det_patterns_meet(dns, &b->p[0], 0.25));
+	/* a generalised value that takes it */
+	set_attr(&b->p[0], 0, "A:*.example.com");
+	cr_assert(sx_det_patterns_meet(dns, &b->p[0], 0.25));
+	cr_assert(sx_det_patterns_meet(&b->p[0], dns, 0.25));
+	/* one fixed reply length apart (PingPong's 1093 against 1095) */
+	b->p[0].seq_min[1] = b->p[0].seq_max[1] = -51;
+	cr_assert_not(sx_det_patterns_meet(dns, &b->p[0], 0.25));
+	cr_assert_not(sx_det_patterns_meet(&b->p[0], dns, 0.25));
+	/* a varying position of the other's that holds the fixed length */
+	b->p[0].seq_min[1] = -60;
+	b->p[0].seq_max[1] = -40;
+	cr_assert(sx_det_patterns_meet(dns, &b->p[0], 0.25));
+	/* bytes that cannot meet even with the slack */
+	b->p[1].bytes[1].min = b->p[1].bytes[1].max = 20000;
+	cr_assert_not(sx_det_patterns_meet(tls, &b->p[1], 0.25));
+	/* another server port */
+	b->p[1].bytes[1] = a->p[1].bytes[1];
+	cr_assert(sx_det_patterns_meet(tls, &b->p[1], 0.25));
+	b->p[1].fixed_port = 8443;
+	cr_assert_not(sx_det_patterns_meet(tls, &b->p[1], 0.25));
+	sx_det_sig_free(b);
+	sx_det_sig_free(a);
+}
+
+/*
+ * Three events of one device: "on" asks api.example.com (DNS) then reports
+ * to it (TLS), "off" asks off.example.com then reports the same way, and
+ * "report" is the report alone: the reaction every event sends.
+ */
+struct three {
+	struct sx_det_sig *on, *off, *report;
+	const struct sx_det_sig *sigs[3];
+};
+
+static void three_init(struct three *t)
+{
+	struct sx_det_pattern p;
+
+	t->on = sig();
+	t->off = sig();
+	t->report = sig();
+	set_attr(&t->off->p[0], 0, "A:off.example.com");
+	strcpy(t->off->label, "Switch Off");
+	p = t->report->p[0];
+	t->report->p[0] = t->report->p[1];
+	t->report->p[1] = p;
+	t->report->n = 1;
+	strcpy(t->report->label, "report");
+	t->sigs[0] = t->on;
+	t->sigs[1] = t->off;
+	t->sigs[2] = t->report;
+}
+
+static void three_free(struct three *t)
+{
+	t->report->n = 2;
+	sx_det_sig_free(t->report);
+	sx_det_sig_free(t->off);
+	sx_det_sig_free(t->on);
+}
+
+Test(detect_contrast, the_shared_reaction_is_no_pattern_of_its_own)
+{
+	struct sx_det_cfg cfg = {.slack = -1};
+	struct sx_det_contrast c;
+	struct three t;
+	struct sx_det *d;
+	uint32_t other;
+
+	three_init(&t);
+	cr_assert_eq(sx_det_contrast(t.sigs, 3, NULL, 0.25, &c), 0);
+	cr_assert_eq(c.rivals[0], 2);
+	cr_assert_eq(c.ndistinct[0], 1);		 /* on: its question */
+	cr_assert_eq(c.shared_with[c.first[0] + 0], 0);	 /* distinctive */
+	cr_assert_neq(c.shared_with[c.first[0] + 1], 0); /* the report: shared */
+	cr_assert_eq(c.ndistinct[1], 1);		 /* off: its question */
+	cr_assert_eq(c.ndistinct[2], 0);		 /* report: nothing of its own */
+	sx_det_contrast_free(&c);
+	/* a signature alone has no rival: every pattern counts */
+	cr_assert_eq(sx_det_contrast(t.sigs + 2, 1, NULL, 0.25, &c), 0);
+	cr_assert_eq(c.rivals[0], 0);
+	cr_assert_eq(c.ndistinct[0], 1);
+	sx_det_contrast_free(&c);
+	/* the detector reports the generic-only signature */
+	cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
+	cr_assert(sx_det_not_distinctive(d, 2, &other));
+	cr_assert_lt(other, 2);
+	cr_assert_not(sx_det_not_distinctive(d, 0, NULL));
+	cr_assert_not(sx_det_distinctive(d, 0, 1));
+	cr_assert(sx_det_distinctive(d, 0, 0));
+	sx_det_free(d);
+	three_free(&t);
+}
+
+Test(detect_contrast, each_event_detected_as_itself_never_as_the_other)
+{
+	struct sx_det_cfg cfg = {.slack = -1, .fraction = 0.5};
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[5];
+	struct three t;
+	struct sx_det *d;
+	uint32_t n, i;
+
+	three_init(&t);
+	dns_row(&rows[0], 100); /* on */
+	tls_row(&rows[1], 100.4);
+	dns_row(&rows[2], 160); /* off */
+	strcpy(rows[2].rec.attrs, "dns.q=A:off.example.com dns.rcode=0");
+	tls_row(&rows[3], 160.4);
+	tls_row(&rows[4], 220); /* the report alone */
+	for (int contrast = 0; contrast < 2; contrast++) {
+		cfg.no_contrast = !contrast;
+		cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
+		for (i = 0; i < 5; i++)
+			cr_assert_eq(sx_det_row(d, &rows[i]), 0);
+		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+		if (!contrast) {
+			/* half the patterns: the report alone fires too */
+			cr_assert_eq(n, 3);
+			cr_assert_eq(x[2].start_ns, 220 * NS);
+			sx_det_free(d);
+			continue;
+		}
+		cr_assert_eq(n, 2);
+		cr_assert_eq(x[0].sig, 0);
+		cr_assert_eq(x[0].start_ns, 100 * NS);
+		cr_assert_eq(x[0].matched, 2);
+		cr_assert_eq(x[0].distinct, 1);
+		cr_assert_eq(x[1].sig, 1);
+		cr_assert_eq(x[1].start_ns, 160 * NS);
+		cr_assert_eq(x[1].distinct, 1);
+		sx_det_free(d);
+	}
+	/* --overlap: still neither event as the other, nor the report */
+	cfg.overlap = true;
+	cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(sx_det_row(d, &rows[i]), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(x[0].sig, 0);
+	cr_assert_eq(x[1].sig, 1);
+	sx_det_free(d);
+	three_free(&t);
+}
+
+/* A pattern of the device's traffic between the events (between-events)
+ * is no event's: shared, even for a signature loaded alone. */
+Test(detect_contrast, the_traffic_between_the_events_is_no_events)
+{
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_detection *x;
+	struct sx_det_sig *s = sig(), *bg = sig();
+	const struct sx_det_sig *sigs[1] = {s};
+	struct sx_flow_row rows[3];
+	struct sx_det_contrast c;
+	struct sx_det *d;
+	uint32_t n, other;
+
+	/* between the events: the TLS report (bg's second pattern) */
+	s->between = bg->p + 1;
+	s->nbetween = 1;
+	cr_assert_eq(sx_det_contrast(sigs, 1, NULL, 0.25, &c), 0);
+	cr_assert_eq(c.rivals[0], 1);
+	cr_assert_eq(c.ndistinct[0], 1);
+	cr_assert_eq(c.shared_with[c.first[0] + 1], 1); /* itself: its between-events */
+	sx_det_contrast_free(&c);
+	/* the report alone is no detection, the question and the report are */
+	dns_row(&rows[0], 100);
+	tls_row(&rows[1], 100.4);
+	tls_row(&rows[2], 200);
+	cr_assert_eq(sx_det_new(&(struct sx_det_cfg){.slack = -1, .fraction = 0.5}, sigs, 1, &d),
+		     0);
+	for (n = 0; n < 3; n++)
+		cr_assert_eq(sx_det_row(d, &rows[n]), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(x[0].start_ns, 100 * NS);
+	sx_det_free(d);
+	/* every pattern between the events: not distinctive */
+	s->between = bg->p;
+	s->nbetween = 2;
+	cr_assert_eq(sx_det_new(&cfg, sigs, 1, &d), 0);
+	cr_assert(sx_det_not_distinctive(d, 0, &other));
+	cr_assert_eq(other, 0);
+	sx_det_free(d);
+	s->between = NULL;
+	s->nbetween = 0;
+	sx_det_sig_free(bg);
+	sx_det_sig_free(s);
 }

@@ -5,6 +5,10 @@
  * trace, are told apart in one pass (their cloud report differs only by a
  * reply of 1093 against 1095 bytes, as PingPong found); ON mined without
  * one of its traces still finds it (leave one out); --labels scores them.
+ * Contrast, on hand-built captures: two events of one device that share
+ * the reaction every event sends and differ in one exchange's lengths are
+ * each detected as themselves, never as the other, and an event that is
+ * only the reaction is reported as not distinctive and detected nowhere.
  */
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/frames.h"
 #include "support/tmp.h"
 
 TestSuite(e2e_detect, .timeout = 300);
@@ -168,4 +173,158 @@ Test(e2e_detect, pingpong_windowed_signatures, .init = setup, .fini = teardown)
 	cr_assert(has(csv, "TP_LINK_REMOTE_ON.pcap", "on"), "%s", csv);
 	cr_assert(has(csv, "TP_LINK_LOCAL_OFF.pcap", "off"), "%s", csv);
 	free(csv);
+}
+
+/* ---- contrast, hand-built ---- */
+
+#define DEV   "10.0.0.5"
+#define CLOUD "10.0.0.9"
+#define PLUGD "10.0.0.20"
+
+/*
+ * A capture of device DEV with events at times at[] (seconds) of kinds
+ * kind[]: 'n' (on), 'f' (off), 'p' (ping).  After every event the device
+ * reports to CLOUD:443 (a TCP exchange of 100 and 50 payload bytes, the
+ * reaction to any event); after on and off the phone PLUGD commands it on
+ * UDP 9999, a request of 20 bytes answered by 30 for on, 21 and 31 for off
+ * (one identity, lengths apart, as PingPong's on and off).  Half a minute
+ * after every event, between the windows, the device checks the time (NTP).
+ */
+static void contrast_capture(const char *path, const double *at, const char *kind, size_t nev)
+{
+	static uint8_t frames[96][256];
+	static const uint8_t pay[128];
+	struct sx_tf_rec recs[96];
+	size_t n = 0, e;
+
+#define REC(t, build)                                                                              \
+	do {                                                                                       \
+		cr_assert_lt(n, 96);                                                               \
+		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (int64_t)(t),                        \
+					     (uint32_t)(((t) - (int64_t)(t)) * 1e6 + 0.5)};        \
+		recs[n].caplen = (uint32_t)(build);                                                \
+		cr_assert(recs[n].caplen);                                                         \
+		n++;                                                                               \
+	} while (0)
+	for (e = 0; e < nev; e++) {
+		double t = at[e];
+		uint16_t port = (uint16_t)(40000 + e);
+		size_t off = kind[e] == 'f';
+
+		if (kind[e] != 'p') {
+			REC(t + 0.5,
+			    sx_tf_udp(frames[n], 256, PLUGD, port, DEV, 9999, pay, 20 + off));
+			REC(t + 0.6,
+			    sx_tf_udp(frames[n], 256, DEV, 9999, PLUGD, port, pay, 30 + off));
+		}
+		REC(t + 1.0, sx_tf_tcp(frames[n], 256, DEV, port, CLOUD, 443, 0x02, NULL, 0));
+		REC(t + 1.1, sx_tf_tcp(frames[n], 256, CLOUD, 443, DEV, port, 0x12, NULL, 0));
+		REC(t + 1.2, sx_tf_tcp(frames[n], 256, DEV, port, CLOUD, 443, 0x18, pay, 100));
+		REC(t + 1.3, sx_tf_tcp(frames[n], 256, CLOUD, 443, DEV, port, 0x18, pay, 50));
+		/* between the events: the device's time check */
+		REC(t + 30, sx_tf_udp(frames[n], 256, DEV, 123, "10.0.0.30", 123, pay, 48));
+		REC(t + 30.1, sx_tf_udp(frames[n], 256, "10.0.0.30", 123, DEV, 123, pay, 48));
+	}
+	/* the capture goes on a minute after the last event */
+	REC(at[nev - 1] + 60, sx_tf_udp(frames[n], 256, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
+#undef REC
+	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
+}
+
+/* Run sigex in tmp; its exit status, standard output and error. */
+static int sigex_in_tmp(char **out, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int sigex_in_tmp(char **out, char **err, const char *fmt, ...)
+{
+	char args[4096], cmd[6000];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s", tmp, SX_BINARY, args);
+	return sx_tt_run(cmd, out, err);
+}
+
+Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
+{
+	/* mined from three of each, one a minute; detected in another capture */
+	static const double train[] = {100, 160, 220, 280, 340, 400, 460, 520, 580};
+	static const char train_kind[] = "nfpnfpnfp";
+	static const double test[] = {1000, 1060, 1120, 1180, 1240, 1300};
+	static const char test_kind[] = "pnffnp";
+	static const char events[] = "100,on\n160,off\n220,ping\n280,on\n340,off\n400,ping\n"
+				     "460,on\n520,off\n580,ping\n";
+	static const char labels[] = "1000,ping\n1060,on\n1120,off\n1180,off\n1240,on\n"
+				     "1300,ping\n";
+	char path[1024], *out = NULL, *err = NULL, *csv;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/train.pcap", tmp);
+	contrast_capture(path, train, train_kind, 9);
+	snprintf(path, sizeof(path), "%s/test.pcap", tmp);
+	contrast_capture(path, test, test_kind, 6);
+	snprintf(path, sizeof(path), "%s/events.csv", tmp);
+	cr_assert_eq(sx_tt_write(path, events, strlen(events)), 0);
+	snprintf(path, sizeof(path), "%s/labels.csv", tmp);
+	cr_assert_eq(sx_tt_write(path, labels, strlen(labels)), 0);
+	rc = sigex_in_tmp(&out, &err,
+			  "extract dev " DEV " train.pcap --events events.csv --duration 10 "
+			  "--no-align -q -o sig");
+	cr_assert_eq(rc, 0, "%s", err);
+	free(out);
+	free(err);
+	/* the time checks are the device's traffic between the events */
+	snprintf(path, sizeof(path), "%s/sig/on/signatures.yaml", tmp);
+	csv = sx_tt_read(path, NULL);
+	cr_assert_not_null(csv);
+	cr_assert(strstr(csv, "\nbetween-events:\n- id: "), "%s", csv);
+	cr_assert(strstr(strstr(csv, "\nbetween-events:\n"), "server=a:10.0.0.30"), "%s", csv);
+	free(csv);
+	/* the reaction is in all three signatures; ping has nothing else */
+	rc = sigex_in_tmp(&out, &err,
+			  "detect sig/on/signatures.yaml sig/off/signatures.yaml "
+			  "sig/ping/signatures.yaml test.pcap --duration 10 --labels labels.csv "
+			  "--scores scores.csv -o det.csv");
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(err, "sig/ping/signatures.yaml: not distinctive: of the 1 pattern(s) of "
+			      "\"ping\", 1 also another event's (\"on\"), 0 in the device's "
+			      "traffic between the events: it detects nothing"),
+		  "%s", err);
+	cr_assert(!strstr(err, "sig/on/signatures.yaml: not distinctive"), "%s", err);
+	free(out);
+	free(err);
+	snprintf(path, sizeof(path), "%s/det.csv", tmp);
+	csv = sx_tt_read(path, NULL);
+	cr_assert_not_null(csv);
+	/* two on, two off, each as itself; no ping, no on as off */
+	cr_assert_eq(sx_tt_lines(csv), 5, "%s", csv);
+	cr_assert(strstr(csv, "\ntest.pcap,1060.500000000,1061.300000000,on,1.000,2,2,"), "%s",
+		  csv);
+	cr_assert(strstr(csv, "\ntest.pcap,1120.500000000,1121.300000000,off,1.000,2,2,"), "%s",
+		  csv);
+	cr_assert(strstr(csv, "\ntest.pcap,1180.500000000,1181.300000000,off,1.000,2,2,"), "%s",
+		  csv);
+	cr_assert(strstr(csv, "\ntest.pcap,1240.500000000,1241.300000000,on,1.000,2,2,"), "%s",
+		  csv);
+	cr_assert(!has(csv, "test.pcap", "ping"), "%s", csv);
+	free(csv);
+	snprintf(path, sizeof(path), "%s/scores.csv", tmp);
+	csv = sx_tt_read(path, NULL);
+	cr_assert_not_null(csv);
+	cr_assert(strstr(csv, "\non,2,2,0,0,1.0000,1.0000,"), "%s", csv);
+	cr_assert(strstr(csv, "\noff,2,2,0,0,1.0000,1.0000,"), "%s", csv);
+	cr_assert(strstr(csv, "\nping,2,0,2,0,"), "%s", csv);
+	free(csv);
+	/* without contrast, the reaction alone is "ping" at every event */
+	rc =
+	    sigex_in_tmp(&out, &err,
+			 "detect sig/on/signatures.yaml sig/off/signatures.yaml "
+			 "sig/ping/signatures.yaml test.pcap --duration 10 --no-contrast --overlap "
+			 "-q");
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_geq(sx_tt_lines(out), 7, "%s", out);
+	free(out);
+	free(err);
 }

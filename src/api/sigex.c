@@ -1732,7 +1732,8 @@ int sx_extract_write_signatures(struct sx_extract *ex, const char *path)
 	struct sx_emit_opts eo = {.all_ports = ex->all_ports,
 				  .schedule = schedule_of(ex, &sched),
 				  .sections = ex->val ? validation_section : NULL,
-				  .sections_ctx = ex->val};
+				  .sections_ctx = ex->val,
+				  .between = ex->between.res};
 	struct sx_out out;
 	char why[MSG_MAX - 64];
 	int ret = need_result(ex);

@@ -53,7 +53,9 @@ static const char usage_head[] =
     "least --min-fraction of them) within the signature's span, each matched by a\n"
     "flow of the same identity and shape, in their typical order.  Signatures mined\n"
     "with --events are matched against the flows of overlapping windows of\n"
-    "--duration seconds (one every sixth of it), as they were mined.\n"
+    "--duration seconds (one every sixth of it), as they were mined.  Signatures of\n"
+    "several events of one device are contrasted: a detection needs a pattern the\n"
+    "other events' signatures lack, and a signature without one detects nothing.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE        write the detections to FILE (default: standard output)\n"
@@ -71,7 +73,10 @@ static const char usage_head[] =
     "      --span S             seconds a detection may span (default: each\n"
     "                           signature's own)\n"
     "      --overlap            keep detections of several signatures that overlap\n"
-    "                           (default: the one that matched most patterns)\n"
+    "                           (default: the one that matched most distinctive\n"
+    "                           patterns, then most patterns)\n"
+    "      --no-contrast        detect each signature by all its patterns, not only\n"
+    "                           with one that the device's other events lack\n"
     "  -q, --quiet              no warnings, errors only\n";
 
 static const char usage_foot[] =
@@ -94,6 +99,7 @@ enum {
 	OPT_SLACK,
 	OPT_SPAN,
 	OPT_OVERLAP,
+	OPT_NO_CONTRAST,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -106,6 +112,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"slack", required_argument, NULL, OPT_SLACK},
 					 {"span", required_argument, NULL, OPT_SPAN},
 					 {"overlap", no_argument, NULL, OPT_OVERLAP},
+					 {"no-contrast", no_argument, NULL, OPT_NO_CONTRAST},
 					 {NULL, 0, NULL, 0}};
 
 struct args {
@@ -183,6 +190,9 @@ static int own_opt(void *ctx, int c, const char *arg)
 		return ret;
 	case OPT_OVERLAP:
 		a->det.overlap = true;
+		return 0;
+	case OPT_NO_CONTRAST:
+		a->det.no_contrast = true;
 		return 0;
 	case OPT_FRACTION:
 		return fraction("--min-fraction", arg, 0, 1, false, &a->det.fraction);
@@ -370,6 +380,36 @@ out:
 	return ret;
 }
 
+/* A signature that cannot tell its event from the others (contrast): what
+ * its patterns were found in. */
+static void warn_not_distinctive(const struct args *a, const struct sx_det *d,
+				 const struct sx_det_sig *const *sigs, uint32_t s)
+{
+	uint32_t k, w, others = 0, between = 0, first = s;
+
+	for (k = 0; k < sigs[s]->n; k++) {
+		w = sx_det_shared_with(d, s, k);
+		if (w == s + 1) {
+			between++;
+		} else if (w) {
+			first = others++ ? first : w - 1;
+		}
+	}
+	if (!others)
+		sx_log(SX_LOG_WARN,
+		       "%s: not distinctive: each of the %u pattern(s) of \"%s\" is also in the "
+		       "device's traffic between the events: it detects nothing (--no-contrast: "
+		       "all)",
+		       a->sigs[s], sigs[s]->n, sigs[s]->label);
+	else
+		sx_log(SX_LOG_WARN,
+		       "%s: not distinctive: of the %u pattern(s) of \"%s\", %u also another "
+		       "event's (\"%s\"%s), %u in the device's traffic between the events: it "
+		       "detects nothing (--no-contrast: all)",
+		       a->sigs[s], sigs[s]->n, sigs[s]->label, others, sigs[first]->label,
+		       others > 1 ? " first" : "", between);
+}
+
 static int run(struct args *a)
 {
 	struct sx_det_sig **sigs = sx_calloc_array((size_t)a->nsigs, sizeof(*sigs));
@@ -405,6 +445,10 @@ static int run(struct args *a)
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
 	}
+	for (i = 0; i < a->nsigs; i++)
+		if (sx_det_not_distinctive(d, (uint32_t)i, NULL))
+			warn_not_distinctive(a, d, (const struct sx_det_sig *const *)sigs,
+					     (uint32_t)i);
 	ret = read_flows(a, d, status);
 	if (ret >= 0)
 		goto out_free; /* nothing readable, or a failure reported */

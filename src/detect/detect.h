@@ -10,6 +10,8 @@
  *                              only the rows that match a pattern are kept)
  *   sx_det_finish()            the detections, per capture, by start
  *   sx_det_score()             with labelled times: hits, misses, false ones
+ *   sx_det_contrast()          which patterns tell an event from the device's
+ *                              other events (contrast.c; sx_det_new() runs it)
  *
  * What a detection is (the rules, their reasons and defaults) is written at
  * the top of match.c; the scoring at the top of score.c.  Objects are used by
@@ -81,7 +83,11 @@ struct sx_det_sig {
 	int64_t span_ns; /* a detection's window (match.c) */
 	char device[64]; /* address text of the signature's "self", "" when none */
 	uint32_t noccs;	 /* occurrences it was mined from */
-	bool windowed;	 /* mined from --events windows, not whole captures */
+	/* between-events: the device's traffic outside the event windows,
+	 * for contrast only (contrast.c); none when not mined */
+	struct sx_det_pattern *between;
+	uint32_t nbetween;
+	bool windowed; /* mined from --events windows, not whole captures */
 };
 
 /*
@@ -109,6 +115,7 @@ struct sx_det_cfg {
 	int64_t span_ns; /* > 0: the window of every signature instead of its own */
 	const char *device; /* address text of the device, or NULL: each signature's */
 	bool overlap;	    /* keep detections of several signatures that overlap (match.c) */
+	bool no_contrast;   /* detect every signature by all its patterns (contrast.c) */
 };
 
 /* One pattern found in a detection: the flow that matched it. */
@@ -123,6 +130,7 @@ struct sx_det_detection {
 	uint32_t sig;  /* index of the signature */
 	int64_t start_ns, end_ns;
 	uint32_t matched;	 /* patterns found, of the signature's n */
+	uint32_t distinct;	 /* of them distinctive (contrast.c) */
 	struct sx_det_hit *hits; /* matched of them, by pattern */
 };
 
@@ -142,6 +150,59 @@ int sx_det_row(void *det, const struct sx_flow_row *row);
  * device (address text): identity and shape (match.c).  For tests. */
 bool sx_det_flow_matches(const struct sx_det_pattern *p, const char *device,
 			 const struct sx_flow_row *row, double slack);
+
+/* ---- contrast between events (contrast.c) ---- */
+
+/* Which patterns of the signatures loaded together are shared with another
+ * event's signature of the same device, and which tell their event apart. */
+struct sx_det_contrast {
+	uint32_t nsigs;
+	uint32_t *first;       /* per signature: its first pattern's index below */
+	uint32_t *shared_with; /* per pattern: 0 distinctive, else 1 + a signature it meets */
+	uint32_t *ndistinct;   /* per signature: its distinctive patterns */
+	uint32_t *rivals;      /* per signature: what it was contrasted with: the other
+				  events' signatures (same device, another label), and
+				  one more for its between-events traffic */
+};
+
+/*
+ * sx_det_patterns_meet - whether pattern p could be matched by a flow of an
+ * occurrence of pattern q: identity compatible and shape ranges (widened by
+ * slack) that meet, p's fixed payload lengths within q's (contrast.c).
+ * Not symmetric.  Pure; thread-safe.
+ */
+bool sx_det_patterns_meet(const struct sx_det_pattern *p, const struct sx_det_pattern *q,
+			  double slack);
+
+/*
+ * sx_det_contrast - per pattern of each signature, whether another event's
+ * signature (another label; the same device: device, or when NULL each
+ * signature's own), or the signature's own between-events traffic (then
+ * shared_with is 1 + the signature itself), has a pattern it meets.  A signature without rivals has
+ * every pattern distinctive.  0 with *out filled (free with
+ * sx_det_contrast_free()), or -ENOMEM (*out empty).  Pure; thread-safe.
+ */
+int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const char *device,
+		    double slack, struct sx_det_contrast *out);
+void sx_det_contrast_free(struct sx_det_contrast *c);
+
+/*
+ * A signature of the detector that cannot tell its event from another one:
+ * it has rivals and every pattern is shared with them (contrast.c).  It
+ * detects nothing; with other, the first signature one of its patterns meets
+ * (index; sig itself: its between-events traffic).  False without contrast
+ * (cfg no_contrast).
+ */
+bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *other);
+
+/* Whether pattern pat of signature sig is distinctive (true without
+ * contrast). */
+bool sx_det_distinctive(const struct sx_det *d, uint32_t sig, uint32_t pat);
+
+/* What pattern pat of signature sig was found shared with: 0 nothing
+ * (distinctive, or no contrast), else 1 + the signature whose pattern it
+ * meets (sig itself: its between-events traffic). */
+uint32_t sx_det_shared_with(const struct sx_det *d, uint32_t sig, uint32_t pat);
 
 /* How sx_det_read() reads captures: the flow stage's settings. */
 struct sx_det_read_cfg {

@@ -53,12 +53,22 @@
  * in-window packets), the flows of overlapping windows (sx_det_read()), so
  * that an event inside a session opened at boot is matched as it was mined.
  *
+ * Contrast.  Signatures of several events of one device loaded together
+ * are contrasted (contrast.c): a pattern another event's signature also has
+ * (same identity, shapes that meet) is shared, the others are distinctive.
+ * A signature with distinctive patterns is detected only in a window that
+ * holds one of them besides its --min-fraction; one whose every pattern is
+ * shared is not distinctive and detects nothing (the command says so): it
+ * would fire at every event of the device.  A signature loaded alone, or
+ * with --no-contrast, is detected by all its patterns as before.
+ *
  * Several signatures, one event.  Where detections of different signatures
  * overlap in time in one capture (one's [start, end] meets the other's),
- * the one that matched more patterns wins (then the higher score, then the
- * earlier): an event is one event, and a signature of one or two generic
- * patterns (a cloud report every command sends) does not also claim the
- * events a fuller signature recognises.  --overlap keeps them all.
+ * the one that matched more distinctive patterns wins, then the one that
+ * matched more patterns (then the higher score, then the earlier): an event
+ * is one event, one label, and a signature of one or two generic patterns
+ * (a cloud report every command sends) does not also claim the events a
+ * fuller signature recognises.  --overlap keeps them all.
  *
  * A device that names itself otherwise.  A signature whose patterns carry
  * the device's DHCP host name (dhcp.hostname, the name it gives its lease:
@@ -137,6 +147,7 @@ struct sx_det {
 	size_t nnamed, capnamed;
 	struct dev_mac *macs;
 	size_t nmacs, capmacs;
+	struct sx_det_contrast con; /* empty with cfg.no_contrast */
 };
 
 int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sigs, uint32_t nsigs,
@@ -157,8 +168,36 @@ int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sig
 		d->cfg.slack = SX_DET_SLACK_DEFAULT;
 	d->sigs = sigs;
 	d->nsigs = nsigs;
+	if (!d->cfg.no_contrast &&
+	    sx_det_contrast(sigs, nsigs, cfg->device, d->cfg.slack, &d->con)) {
+		free(d);
+		return -ENOMEM;
+	}
 	*out = d;
 	return 0;
+}
+
+bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *other)
+{
+	const struct sx_det_contrast *c = &d->con;
+
+	if (sig >= c->nsigs || !c->rivals[sig] || c->ndistinct[sig] || !d->sigs[sig]->n)
+		return false;
+	if (other)
+		*other = c->shared_with[c->first[sig]] - 1;
+	return true;
+}
+
+bool sx_det_distinctive(const struct sx_det *d, uint32_t sig, uint32_t pat)
+{
+	return !sx_det_shared_with(d, sig, pat);
+}
+
+uint32_t sx_det_shared_with(const struct sx_det *d, uint32_t sig, uint32_t pat)
+{
+	const struct sx_det_contrast *c = &d->con;
+
+	return sig < c->nsigs && pat < d->sigs[sig]->n ? c->shared_with[c->first[sig] + pat] : 0;
 }
 
 void sx_det_free(struct sx_det *d)
@@ -178,6 +217,7 @@ void sx_det_free(struct sx_det *d)
 		free(d->named[i].attrs);
 	free(d->named);
 	free(d->macs);
+	sx_det_contrast_free(&d->con);
 	free(d);
 }
 
@@ -820,6 +860,16 @@ static uint32_t window(const struct sx_det_sig *sig, int64_t span, const struct 
 	return found;
 }
 
+/* The distinctive patterns among the picks of signature s. */
+static uint32_t distinct_of(const struct sx_det *d, uint32_t s, const size_t *pick)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < d->sigs[s]->n; i++)
+		n += pick[i] != SIZE_MAX && sx_det_distinctive(d, s, i);
+	return n;
+}
+
 static int add_detection(struct sx_det *d, const struct match *m, size_t a, const size_t *pick,
 			 const struct sx_det_sig *sig, uint32_t found, size_t *nhits)
 {
@@ -831,6 +881,7 @@ static int add_detection(struct sx_det *d, const struct match *m, size_t a, cons
 	x->file = m[a].file;
 	x->sig = m[a].sig;
 	x->matched = found;
+	x->distinct = distinct_of(d, x->sig, pick);
 	x->start_ns = INT64_MAX;
 	x->end_ns = INT64_MIN;
 	x->hits = (struct sx_det_hit *)(uintptr_t)*nhits; /* an index until the end */
@@ -850,12 +901,16 @@ static int add_detection(struct sx_det *d, const struct match *m, size_t a, cons
 	return 0;
 }
 
-/* Whether detection a beats b (more patterns, higher score, earlier). */
+/* Whether detection a beats b (more distinctive patterns, more patterns,
+ * higher score, earlier). */
 static bool beats(const struct sx_det *d, const struct sx_det_detection *a,
 		  const struct sx_det_detection *b)
 {
 	double sa = (double)a->matched / d->sigs[a->sig]->n;
 	double sb = (double)b->matched / d->sigs[b->sig]->n;
+
+	if (a->distinct != b->distinct)
+		return a->distinct > b->distinct;
 
 	if (a->matched != b->matched)
 		return a->matched > b->matched;
@@ -918,19 +973,24 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		const struct sx_det_sig *sig = d->sigs[d->m[a].sig];
 		int64_t span = d->cfg.span_ns ? d->cfg.span_ns : sig->span_ns;
 		uint32_t need = (uint32_t)ceil(d->cfg.fraction * sig->n - 1e-9);
+		/* with rivals, a detection needs a distinctive pattern (DESIGN) */
+		bool contrasted = d->m[a].sig < d->con.nsigs && d->con.rivals[d->m[a].sig];
 		size_t k;
 
 		for (b = a; b < d->nm && d->m[b].file == d->m[a].file && d->m[b].sig == d->m[a].sig;
 		     b++)
 			;
+
 		need = need ? need : 1;
 		if (named_otherwise(d, d->m[a].file, d->m[a].sig))
 			continue; /* another product (DESIGN) */
+		if (sx_det_not_distinctive(d, d->m[a].sig, NULL))
+			continue; /* it cannot tell its event from another (DESIGN) */
 		for (k = a; k < b;) {
 			uint32_t found = window(sig, span, d->m, k, b, pick);
 			int64_t last = INT64_MIN;
 
-			if (found < need) {
+			if (found < need || (contrasted && !distinct_of(d, d->m[a].sig, pick))) {
 				k++;
 				continue;
 			}

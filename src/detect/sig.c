@@ -12,6 +12,8 @@
  * payload-lengths existed) is refused with the field named, never guessed.
  * Which end is the device comes from the pattern's key ("client=self" or
  * "server=self"); the signature's device address is that end's first.
+ * The optional between-events list (the device's traffic between the
+ * --events windows) is read the same way, for contrast only.
  */
 #include "detect/detect.h"
 
@@ -391,7 +393,7 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 		     char *msg, size_t msglen)
 {
 	struct pctx c = {.msg = msg, .msglen = msglen, .path = path};
-	const struct sx_ytree *ps;
+	const struct sx_ytree *ps, *bs;
 	struct sx_ytree *doc = NULL;
 	struct sx_det_sig *s;
 	const char *magic, *ver;
@@ -431,6 +433,20 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 			fail(&c, "a pattern that is not a map");
 		else
 			ret = pattern_of(&c, ps->kids[i], &s->p[i], s);
+	}
+	bs = sx_ytree_get(doc, "between-events");
+	if (!ret && !c.err && bs && bs->kind == SX_YTREE_SEQ && bs->n) {
+		s->between = sx_calloc_array(bs->n, sizeof(*s->between));
+		if (!s->between)
+			ret = -ENOMEM;
+		else
+			s->nbetween = (uint32_t)bs->n;
+		for (i = 0; !ret && !c.err && i < s->nbetween; i++) {
+			if (bs->kids[i]->kind != SX_YTREE_MAP)
+				fail(&c, "a between-events pattern that is not a map");
+			else
+				ret = pattern_of(&c, bs->kids[i], &s->between[i], s);
+		}
 	}
 	if (!ret)
 		ret = c.err;
@@ -507,22 +523,28 @@ static void end_free(struct sx_det_end *e)
 	free(e->names);
 }
 
-void sx_det_sig_free(struct sx_det_sig *s)
+static void patterns_free(struct sx_det_pattern *p, uint32_t n)
 {
 	uint32_t i, k;
 
+	for (i = 0; p && i < n; i++) {
+		end_free(&p[i].end[0]);
+		end_free(&p[i].end[1]);
+		for (k = 0; k < p[i].nattrs; k++) {
+			free(p[i].attrs[k].key);
+			free(p[i].attrs[k].value);
+		}
+		free(p[i].attrs);
+	}
+	free(p);
+}
+
+void sx_det_sig_free(struct sx_det_sig *s)
+{
 	if (!s)
 		return;
-	for (i = 0; s->p && i < s->n; i++) {
-		end_free(&s->p[i].end[0]);
-		end_free(&s->p[i].end[1]);
-		for (k = 0; k < s->p[i].nattrs; k++) {
-			free(s->p[i].attrs[k].key);
-			free(s->p[i].attrs[k].value);
-		}
-		free(s->p[i].attrs);
-	}
-	free(s->p);
+	patterns_free(s->p, s->n);
+	patterns_free(s->between, s->nbetween);
 	free(s->path);
 	free(s);
 }

@@ -57,6 +57,11 @@ struct sx_emit_opts {
 	 * held-out validation), or NULL: sections(w, sections_ctx). */
 	sx_emit_section_fn sections;
 	const void *sections_ctx;
+	/* With an events file, the mining of the device's traffic between the
+	 * windows, or NULL: its patterns and periodic patterns are written as
+	 * between-events (sigex detect contrasts the event's patterns with
+	 * them; nothing else reads them). */
+	const struct sx_mine_result *between;
 };
 
 /*

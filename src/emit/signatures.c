@@ -31,6 +31,12 @@
  *   below-support: [ PATTERN ]     in 2 or more occurrences but fewer than
  *                                  min-support: not the signature, for the
  *                                  record
+ *   between-events: [ PATTERN ]    with an events file, when it recurs: the
+ *                                  device's traffic between the windows (its
+ *                                  patterns, then its periodic ones, mined
+ *                                  apart, one occurrence per capture); what
+ *                                  is there is no event's (sigex detect's
+ *                                  contrast), only when some pattern is
  *   ...                            the caller's sections (struct
  *                                  sx_emit_opts: validation)
  *
@@ -481,6 +487,18 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 	patterns(&w, "background", r, r->background, r->nbackground);
 	patterns(&w, "periodic", r, r->periodic, r->nperiodic);
 	patterns(&w, "below-support", r, r->below, r->nbelow);
+	if (o && o->between && o->between->npatterns + o->between->nperiodic) {
+		const struct sx_mine_result *b = o->between;
+		uint32_t i;
+
+		sx_yw_str(&w, "between-events");
+		sx_yw_seq_begin(&w);
+		for (i = 0; i < b->npatterns; i++)
+			pattern(&w, b, &b->patterns[i]);
+		for (i = 0; i < b->nperiodic; i++)
+			pattern(&w, b, &b->periodic[i]);
+		sx_yw_seq_end(&w);
+	}
 	if (o && o->sections)
 		o->sections(&w, o->sections_ctx);
 	sx_yw_map_end(&w);
