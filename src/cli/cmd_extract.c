@@ -640,14 +640,15 @@ static int source_date(struct sx_extract *ex)
 	return sx_extract_set_last_update(ex, buf) ? refused(ex, -ENOMEM) : 0;
 }
 
-static int run(struct sx_extract *ex, const struct args *a)
+/*
+ * Mine and write every output of the run under its temporary name (the
+ * commit group run() opened).  0 when all were written, with the exit
+ * status the captures give in *status, else the exit code.
+ */
+static int produce(struct sx_extract *ex, const struct args *a, struct sx_buf *removed, int *status)
 {
-	struct sx_buf removed;
-	int ret, status;
+	int ret;
 
-	ret = sx_cli_output_dir(cmd, a->dir);
-	if (ret)
-		return ret;
 	ret = sx_extract_mine(ex, a->dir);
 	if (ret) {
 		/* the causes first, then the one line that sums them up */
@@ -660,9 +661,9 @@ static int run(struct sx_extract *ex, const struct args *a)
 		       ret == SX_EXTRACT_E_STOPPED ? "interrupted" : sx_extract_message(ex));
 		return SX_EXIT_FAILURE;
 	}
-	status = report_captures(ex);
+	*status = report_captures(ex);
 	report_alignment(ex, NULL);
-	status = report_notes(ex, status);
+	*status = report_notes(ex, *status);
 	warn_device_missing(ex, a->in.v[1]);
 	warn_single(ex, a->c.events != NULL);
 	sx_cli_warn_capped(a->c.max_flows, sx_extract_flows_capped(ex));
@@ -682,17 +683,45 @@ static int run(struct sx_extract *ex, const struct args *a)
 			return SX_EXIT_FAILURE;
 		}
 	}
-	sx_buf_init(&removed);
-	ret = update_csv_list(ex, a->dir, &removed);
+	ret = update_csv_list(ex, a->dir, removed);
 	if (!ret)
 		ret = write_outputs(ex, a->dir);
+	return ret ? SX_EXIT_FAILURE : 0;
+}
+
+/*
+ * The run's files (the CSVs, their list, the reports and profiles) appear
+ * together: one commit group (core/outfile.h) holds them until all are
+ * written, then one sync, the renames and a second sync put them in place;
+ * a run that fails on the way replaces none of them.
+ */
+static int run(struct sx_extract *ex, const struct args *a)
+{
+	struct sx_buf removed;
+	char msg[512];
+	int ret, end, status = SX_EXIT_OK;
+
+	ret = sx_cli_output_dir(cmd, a->dir);
+	if (ret)
+		return ret;
+	if (sx_out_group_begin()) {
+		sx_log(SX_LOG_ERROR, "internal error: output group already open");
+		return SX_EXIT_FAILURE;
+	}
+	sx_buf_init(&removed);
+	ret = produce(ex, a, &removed, &status);
+	end = sx_out_group_end(ret == 0, msg, sizeof(msg));
+	if (!ret && end) {
+		sx_log(SX_LOG_ERROR, "%s", end == SX_E_STOPPED ? "interrupted" : msg);
+		ret = SX_EXIT_FAILURE;
+	}
 	if (!ret) {
 		sx_cli_finished();
-		if (!a->quiet)
-			ret = print_stdout(ex, &removed);
+		if (!a->quiet && print_stdout(ex, &removed))
+			ret = SX_EXIT_FAILURE;
 	}
 	sx_buf_fini(&removed);
-	return ret ? SX_EXIT_FAILURE : status;
+	return ret ? ret : status;
 }
 
 int sx_cmd_extract(int argc, char **argv)

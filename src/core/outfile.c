@@ -7,12 +7,18 @@
  * copies of standard input (cli.c), through sx_out_track().  A driver
  * writing many files that only matter together (a batch unit) defers their
  * fsyncs and makes them durable with one syncfs (sx_out_set_deferred()).
+ * A command whose outputs appear together (the main job) opens a commit
+ * group: its files wait, closed under their temporary names, in a queue
+ * (one mutex; room for a file is reserved when it is opened, so its commit
+ * cannot fail to queue it) until one syncfs, the renames and a second
+ * syncfs put them all in place.
  */
 #include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +35,68 @@
 static char tmp_names[MAX_TMP][TMP_PATH_MAX];
 static atomic_int tmp_used[MAX_TMP];
 static atomic_bool deferred_sync;
+
+/* A file of the commit group, closed under its temporary name. */
+struct queued {
+	char *tmp, *path;
+	int slot;
+};
+
+/* The commit group: q holds the committed files in commit order; reserved
+ * counts the grouped files still open (room is kept for each). */
+static struct {
+	pthread_mutex_t lock;
+	bool on;
+	struct queued *q;
+	size_t n, reserved, cap;
+} group = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A file opened while the group is on takes room in its queue: 1 when it
+ * joined, 0 when no group is open, -ENOMEM. */
+static int group_join(void)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&group.lock);
+	if (group.on) {
+		ret = 1;
+		if (group.n + group.reserved == group.cap) {
+			size_t ncap = group.cap ? 2 * group.cap : 16;
+			struct queued *nq = sx_realloc_array(group.q, ncap, sizeof(*nq));
+
+			if (nq) {
+				group.q = nq;
+				group.cap = ncap;
+			} else {
+				ret = -ENOMEM;
+			}
+		}
+		if (ret == 1)
+			group.reserved++;
+	}
+	pthread_mutex_unlock(&group.lock);
+	return ret;
+}
+
+static void group_leave(void)
+{
+	pthread_mutex_lock(&group.lock);
+	group.reserved--;
+	pthread_mutex_unlock(&group.lock);
+}
+
+/* Move a closed grouped file into the queue (its room was reserved). */
+static void group_queue(struct sx_out *o)
+{
+	pthread_mutex_lock(&group.lock);
+	group.q[group.n++] = (struct queued){.tmp = o->tmp, .path = o->path, .slot = o->slot};
+	group.reserved--;
+	pthread_mutex_unlock(&group.lock);
+	o->tmp = NULL;
+	o->path = NULL;
+	o->slot = -1;
+	o->grouped = false;
+}
 
 void sx_out_set_deferred(bool on)
 {
@@ -245,13 +313,18 @@ int sx_out_open(struct sx_out *o, const char *path, char *msg, size_t msglen)
 	o->slot = register_tmp(o->tmp);
 	fchmod(fd, mode);
 	o->f = fdopen(fd, "w");
-	if (!o->f) {
-		ret = -errno;
-		close(fd);
+	ret = o->f ? group_join() : -errno;
+	if (ret < 0) {
+		if (o->f)
+			fclose(o->f);
+		else
+			close(fd);
 		unlink(o->tmp);
 		snprintf(msg, msglen, "%s: %s", path, strerror(-ret));
 		goto out_free;
 	}
+	o->grouped = ret == 1;
+	o->deferred = o->deferred || o->grouped;
 	return 0;
 
 out_nomem:
@@ -269,6 +342,8 @@ out_free:
 
 static void out_release(struct sx_out *o)
 {
+	if (o->grouped)
+		group_leave();
 	unregister_tmp(o->slot);
 	free(o->tmp);
 	free(o->path);
@@ -352,6 +427,11 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 			ret = SX_E_STOPPED;
 			snprintf(msg, msglen, "%s: interrupted, left as it was", o->path);
 		}
+		if (!ret && o->grouped) {
+			group_queue(o); /* renamed by sx_out_group_end() */
+			out_release(o);
+			return 0;
+		}
 		if (!ret && rename(o->tmp, o->path) != 0) {
 			ret = -errno;
 			snprintf(msg, msglen, "%s: cannot rename into place: %s", o->path,
@@ -373,4 +453,95 @@ void sx_out_abort(struct sx_out *o)
 	if (o->tmp)
 		unlink(o->tmp);
 	out_release(o);
+}
+
+int sx_out_group_begin(void)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&group.lock);
+	if (group.on)
+		ret = -EBUSY;
+	group.on = true;
+	pthread_mutex_unlock(&group.lock);
+	return ret;
+}
+
+/*
+ * syncfs() once per file system holding the first n queued files (their
+ * temporary names and their targets share a directory).  0 or -errno with
+ * msg set.
+ */
+static int sync_queued(size_t n, char *msg, size_t msglen)
+{
+	dev_t done[8];
+	size_t i, k, ndone = 0;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		const char *name = group.q[i].tmp ? group.q[i].tmp : group.q[i].path;
+		int fd = open(name, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			ret = -errno;
+		} else {
+			for (k = 0; k < ndone && done[k] != st.st_dev; k++)
+				;
+			if (k == ndone && syncfs(fd) != 0)
+				ret = -errno;
+			else if (k == ndone && ndone < sizeof(done) / sizeof(done[0]))
+				done[ndone++] = st.st_dev;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (ret)
+			snprintf(msg, msglen, "%s: cannot make the files durable: %s",
+				 group.q[i].path, strerror(-ret));
+	}
+	return ret;
+}
+
+int sx_out_group_end(bool commit, char *msg, size_t msglen)
+{
+	size_t i, renamed = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&group.lock);
+	if (commit && group.n && sx_stop_requested()) {
+		ret = SX_E_STOPPED;
+		snprintf(msg, msglen, "interrupted: every output left as it was");
+	}
+	if (commit && !ret)
+		ret = sync_queued(group.n, msg, msglen);
+	for (i = 0; commit && !ret && i < group.n; i++) {
+		if (rename(group.q[i].tmp, group.q[i].path) != 0) {
+			ret = -errno;
+			snprintf(msg, msglen, "%s: cannot rename into place: %s", group.q[i].path,
+				 strerror(errno));
+			break;
+		}
+		free(group.q[i].tmp);
+		group.q[i].tmp = NULL; /* in place: the target names it now */
+		renamed++;
+	}
+	/* The renames made durable (best effort once one failed). */
+	if (renamed) {
+		char why[64];
+		int sret = sync_queued(renamed, ret ? why : msg, ret ? sizeof(why) : msglen);
+
+		if (!ret)
+			ret = sret;
+	}
+	for (i = 0; i < group.n; i++) {
+		if (group.q[i].tmp)
+			unlink(group.q[i].tmp);
+		unregister_tmp(group.q[i].slot);
+		free(group.q[i].tmp);
+		free(group.q[i].path);
+	}
+	group.n = 0;
+	group.on = false;
+	pthread_mutex_unlock(&group.lock);
+	return ret;
 }

@@ -45,6 +45,7 @@ struct sx_out {
 	bool commit_on_stop; /* rename into place even after a stop request */
 	bool deferred;	     /* no fsync of the file or its directory: the caller
 			      * makes it durable (sx_out_set_deferred()) */
+	bool grouped;	     /* opened in a commit group: sx_out_commit() queues it */
 };
 
 /*
@@ -57,6 +58,28 @@ struct sx_out {
  * around its run.
  */
 void sx_out_set_deferred(bool on);
+
+/*
+ * sx_out_group_begin, sx_out_group_end - a run's outputs appear together.
+ * Between the two (process-wide, one group at a time, begun and ended by a
+ * command's driver on one thread), a file sx_out_commit() would rename is
+ * closed under its temporary name, without an fsync, and queued.
+ * sx_out_group_end(true, ...) then makes every queued file durable with one
+ * syncfs per file system, renames them in the order they were committed,
+ * and syncs each of their directories once: two syncs for the run, where
+ * each file cost two fsyncs (file, then directory).  sx_out_group_end(false,
+ * ...), a stop request (core/util.h) or a failed sync removes every queued
+ * file instead, so a failed run leaves all the targets as they were, not
+ * only those it had not reached.  Files opened in the group and never
+ * committed are the caller's (sx_out_abort()).  sx_out_group_begin():
+ * 0, or -EBUSY when a group is open.  sx_out_group_end(): 0 (nothing
+ * queued, or all in place), SX_E_STOPPED when it removed the files for a
+ * stop request, or -errno with msg set: a sync failed (every queued file
+ * removed) or a rename did (the files renamed before it stay, the others
+ * are removed).
+ */
+int sx_out_group_begin(void);
+int sx_out_group_end(bool commit, char *msg, size_t msglen);
 
 /*
  * sx_out_sync_dir - make everything written under dir durable, files and
