@@ -170,6 +170,26 @@ Test(detect_match, a_signature_without_payload_lengths_is_refused)
 	free(old);
 }
 
+Test(detect_match, entries_that_are_not_maps_are_refused_by_list)
+{
+	static const char *const docs[][2] = {
+	    {"sigex: signatures\nversion: 1\npatterns: [1]\n", "a pattern that is not a map"},
+	    {"sigex: signatures\nversion: 1\npatterns: []\nbetween-events: [x]\n",
+	     "a between-events pattern that is not a map"},
+	};
+	struct sx_det_sig *s = NULL;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(sx_det_sig_parse(docs[i][0], strlen(docs[i][0]), "bad.yaml", &s, msg,
+					      sizeof(msg)),
+			     SX_E_FORMAT, "%s", docs[i][0]);
+		cr_assert_null(s);
+		cr_assert(strstr(msg, docs[i][1]), "%s", msg);
+	}
+}
+
 Test(detect_match, a_signature_without_patterns_detects_nothing)
 {
 	static const char empty[] = "sigex: signatures\nversion: 1\npatterns: []\n";

@@ -389,6 +389,28 @@ static void span_of(struct sx_det_sig *s)
 	s->span_ns = (hi > lo ? (hi - lo) + (hi - lo) / 4 : 0) + 2 * SX_NS_PER_SEC;
 }
 
+/* The patterns of list seq (each a map; "a WHAT that is not a map"
+ * otherwise) into *out, *n of them, in order.  0 or -ENOMEM; a bad one is
+ * c's error. */
+static int patterns_of(struct pctx *c, const struct sx_ytree *seq, const char *what,
+		       struct sx_det_sig *s, struct sx_det_pattern **out, uint32_t *n)
+{
+	size_t i;
+	int ret = 0;
+
+	*out = sx_calloc_array(seq->n ? seq->n : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	*n = (uint32_t)seq->n;
+	for (i = 0; !ret && !c->err && i < seq->n; i++) {
+		if (seq->kids[i]->kind != SX_YTREE_MAP)
+			fail(c, "a %s that is not a map", what);
+		else
+			ret = pattern_of(c, seq->kids[i], &(*out)[i], s);
+	}
+	return ret;
+}
+
 int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_det_sig **out,
 		     char *msg, size_t msglen)
 {
@@ -398,7 +420,6 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 	struct sx_det_sig *s;
 	const char *magic, *ver;
 	char why[256];
-	size_t i;
 	int ret;
 
 	*out = NULL;
@@ -421,33 +442,15 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 		goto out_doc;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(path)) ||
-	    !(s->p = sx_calloc_array(ps->n ? ps->n : 1, sizeof(*s->p)))) {
+	if (!s || !(s->path = strdup(path))) {
 		sx_det_sig_free(s);
 		ret = -ENOMEM;
 		goto out_doc;
 	}
-	s->n = (uint32_t)ps->n;
-	for (i = 0; !ret && !c.err && i < ps->n; i++) {
-		if (ps->kids[i]->kind != SX_YTREE_MAP)
-			fail(&c, "a pattern that is not a map");
-		else
-			ret = pattern_of(&c, ps->kids[i], &s->p[i], s);
-	}
+	ret = patterns_of(&c, ps, "pattern", s, &s->p, &s->n);
 	bs = sx_ytree_get(doc, "between-events");
-	if (!ret && !c.err && bs && bs->kind == SX_YTREE_SEQ && bs->n) {
-		s->between = sx_calloc_array(bs->n, sizeof(*s->between));
-		if (!s->between)
-			ret = -ENOMEM;
-		else
-			s->nbetween = (uint32_t)bs->n;
-		for (i = 0; !ret && !c.err && i < s->nbetween; i++) {
-			if (bs->kids[i]->kind != SX_YTREE_MAP)
-				fail(&c, "a between-events pattern that is not a map");
-			else
-				ret = pattern_of(&c, bs->kids[i], &s->between[i], s);
-		}
-	}
+	if (!ret && !c.err && bs && bs->kind == SX_YTREE_SEQ && bs->n)
+		ret = patterns_of(&c, bs, "between-events pattern", s, &s->between, &s->nbetween);
 	if (!ret)
 		ret = c.err;
 	if (ret) {
