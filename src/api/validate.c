@@ -46,6 +46,7 @@
 
 #include "api/sigex_int.h"
 #include "core/buf.h"
+#include "core/outfile.h"
 #include "core/util.h"
 #include "detect/detect.h"
 #include "verify/verify.h"
@@ -383,7 +384,11 @@ int sx_extract_validate(struct sx_extract *ex)
 			else
 				keep[ev[j]] = true;
 		}
+		/* the fold's profile and signatures are scratch, read back at
+		 * once: not among the outputs a commit group holds back */
+		sx_out_group_suspend();
 		ret = run_fold(ex, keep, held, nheld, v, tmpdir);
+		sx_out_group_resume();
 		v->folds++;
 	}
 	if (ret)

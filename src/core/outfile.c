@@ -47,6 +47,7 @@ struct queued {
 static struct {
 	pthread_mutex_t lock;
 	bool on;
+	unsigned suspended; /* sx_out_group_suspend() depth */
 	struct queued *q;
 	size_t n, reserved, cap;
 } group = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -58,7 +59,7 @@ static int group_join(void)
 	int ret = 0;
 
 	pthread_mutex_lock(&group.lock);
-	if (group.on) {
+	if (group.on && !group.suspended) {
 		ret = 1;
 		if (group.n + group.reserved == group.cap) {
 			size_t ncap = group.cap ? 2 * group.cap : 16;
@@ -453,6 +454,21 @@ void sx_out_abort(struct sx_out *o)
 	if (o->tmp)
 		unlink(o->tmp);
 	out_release(o);
+}
+
+void sx_out_group_suspend(void)
+{
+	pthread_mutex_lock(&group.lock);
+	group.suspended++;
+	pthread_mutex_unlock(&group.lock);
+}
+
+void sx_out_group_resume(void)
+{
+	pthread_mutex_lock(&group.lock);
+	if (group.suspended)
+		group.suspended--;
+	pthread_mutex_unlock(&group.lock);
 }
 
 int sx_out_group_begin(void)

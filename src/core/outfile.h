@@ -82,6 +82,16 @@ int sx_out_group_begin(void);
 int sx_out_group_end(bool commit, char *msg, size_t msglen);
 
 /*
+ * sx_out_group_suspend, sx_out_group_resume - files opened between the two
+ * are not the group's: committed at once, as without a group.  For the
+ * scratch files a run writes and reads back before its end (a validation
+ * fold's profile and signatures).  Nested calls count; a no-op without a
+ * group.
+ */
+void sx_out_group_suspend(void);
+void sx_out_group_resume(void);
+
+/*
  * sx_out_sync_dir - make everything written under dir durable, files and
  * renames: syncfs() of dir's file system.  0 or -errno with msg set.
  */
