@@ -201,12 +201,15 @@ int64_t sx_flows__pkt_ns(const struct sx_pkt *pkt)
  * bus-locked instruction per packet, and still no data race for a reader
  * on another thread (match_flow reads only the key and the state).
  */
-static void add_u64(_Atomic uint64_t *p, uint64_t v, bool sole)
+static uint64_t add_u64(_Atomic uint64_t *p, uint64_t v, bool sole)
 {
-	if (sole)
-		atomic_store_explicit(p, atomic_load_explicit(p, RELAXED) + v, RELAXED);
-	else
-		atomic_fetch_add_explicit(p, v, RELAXED);
+	uint64_t old;
+
+	if (!sole)
+		return atomic_fetch_add_explicit(p, v, RELAXED);
+	old = atomic_load_explicit(p, RELAXED);
+	atomic_store_explicit(p, old + v, RELAXED);
+	return old;
 }
 
 static void max_i64(_Atomic int64_t *p, int64_t v, bool sole)
@@ -674,13 +677,8 @@ static void flow_update(struct sx_flow *f, const struct sx_pkt *pkt, unsigned di
 			struct pkt_info *pi)
 {
 	uint8_t tf = pi->tflags;
-	bool first = pi->sole ? atomic_load_explicit(&f->pkts[dir], RELAXED) == 0 : false;
 
-	if (pi->sole)
-		add_u64(&f->pkts[dir], 1, true);
-	else
-		first = atomic_fetch_add_explicit(&f->pkts[dir], 1, RELAXED) == 0;
-	if (first)
+	if (add_u64(&f->pkts[dir], 1, pi->sole) == 0)
 		atomic_store_explicit(&f->mac[dir],
 				      sx_mac_pack(sx_pkt_is_arp(pkt) ? pkt->arp_sha : pkt->mac_src),
 				      RELAXED);
