@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mine/mine_int.h"
@@ -162,6 +163,35 @@ Test(mine_features, registrable_domains)
 	cr_assert_str_eq(sx_mine__reg_domain("bucket.s3.amazonaws.com"), "bucket.s3.amazonaws.com");
 	cr_assert_str_eq(sx_mine__reg_domain("d1234.cloudfront.net"), "d1234.cloudfront.net");
 	cr_assert_str_eq(sx_mine__reg_domain("co.uk"), "co.uk", "a public suffix is its own");
+}
+
+Test(mine_features, registrable_domains_asked_again_point_into_the_name_given)
+{
+	char a[] = "use1-api.tplinkra.com", b[] = "use1-api.tplinkra.com";
+	char longname[300];
+	unsigned i;
+
+	/* the second look-up comes from the per-thread cache: still a
+	 * pointer into the name passed, as libpsl gives */
+	cr_assert_eq(sx_mine__reg_domain(a), a + 9);
+	cr_assert_eq(sx_mine__reg_domain(b), b + 9);
+	cr_assert_eq(sx_mine__reg_domain(a), a + 9);
+	cr_assert_eq(sx_mine__reg_domain("co.uk")[0], 'c');
+	/* many names through the cache's slots, each asked twice */
+	for (i = 0; i < 500; i++) {
+		char n[64], want[64];
+
+		snprintf(n, sizeof(n), "h%u.d%u.co.uk", i, i % 37);
+		snprintf(want, sizeof(want), "d%u.co.uk", i % 37);
+		cr_assert_str_eq(sx_mine__reg_domain(n), want);
+		cr_assert_str_eq(sx_mine__reg_domain(n), want);
+		cr_assert_str_eq(sx_mine__reg_domain("0.cn.pool.ntp.org"), "ntp.org");
+	}
+	/* longer than a cache slot */
+	memset(longname, 'a', sizeof(longname));
+	memcpy(longname + 200, ".example.com", 13);
+	cr_assert_eq(sx_mine__reg_domain(longname), longname + 201);
+	cr_assert_eq(sx_mine__reg_domain(longname), longname + 201);
 }
 
 Test(mine_features, shapes)
@@ -419,6 +449,65 @@ Test(mine_features, tokens_of_a_lookup, .init = setup, .fini = teardown)
 	cr_assert(has(&c, SX_FAM_SERVER, "Sa:10.0.0.1"));
 	cr_assert(has(&c, SX_FAM_CLIENT, "Ca:10.0.0.7"));
 	cr_assert(has(&c, SX_FAM_SEQ, "p0:10"));
+}
+
+/* Every token's text. */
+struct texts {
+	char text[96][256];
+	unsigned n;
+};
+
+static void collect_all(void *arg, unsigned family, const char *tok, double weight)
+{
+	struct texts *c = arg;
+
+	(void)family;
+	(void)weight;
+	if (c->n < 96)
+		snprintf(c->text[c->n++], sizeof(c->text[0]), "%s", tok);
+}
+
+static bool has_text(const struct texts *c, const char *tok)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->text[i], tok))
+			return true;
+	return false;
+}
+
+/* The tokens are formatted as vsnprintf would: negative numbers, the
+ * two-digit hex of an IPv6 prefix, a precision. */
+Test(mine_features, tokens_read_as_printf_writes_them, .init = setup, .fini = teardown)
+{
+	struct flow_spec t = {6,
+			      "10.0.0.7",
+			      50000,
+			      "2001:db8:a0b::1",
+			      NULL,
+			      8080,
+			      "http.req=GET:/api/v1",
+			      SX_P_HTTP,
+			      {3, 2},
+			      {300, 900},
+			      {100, -700, 5},
+			      3,
+			      0};
+	struct sx_mine_flow f;
+	struct texts *c = calloc(1, sizeof(*c));
+
+	cr_assert_not_null(c);
+	make_flow(&t, &f);
+	sx_mine__flow_tokens(&f, collect_all, c);
+	cr_assert(has_text(c, "Sa:2001:db8:a0b::1"));
+	cr_assert(has_text(c, "Sp:2001:0db8:0a0b"), "the /48 in two-digit hex");
+	cr_assert(has_text(c, "u:-36"), "a negative length (server to client)");
+	cr_assert(has_text(c, "b:12,-36"));
+	cr_assert(has_text(c, "A:http.req=GET:/api/v1"));
+	cr_assert(has_text(c, "A:http.req~m=GET"), "a precision");
+	cr_assert(has_text(c, "t:6"));
+	free(c);
 }
 
 Test(mine_features, tokens_of_a_flow_without_attributes, .init = setup, .fini = teardown)

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "core/map.h"
+#include "core/sort.h"
 #include "core/util.h"
 
 #define MAX_PASSES 10
@@ -260,17 +261,18 @@ struct anchor_ent {
 	uint32_t head;
 };
 
-/* Rarest first (the cheapest to follow), then heaviest, then index. */
-static int anchor_cmp(const void *a, const void *b)
+/* Rarest first (the cheapest to follow), then heaviest, then index: a
+ * total order (a vector's indices are distinct). */
+static inline bool anchor_before(const struct anchor_ent *x, const struct anchor_ent *y)
 {
-	const struct anchor_ent *x = a, *y = b;
-
 	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
+		return x->len < y->len;
 	if (x->mag != y->mag)
-		return x->mag > y->mag ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+		return x->mag > y->mag;
+	return x->idx < y->idx;
 }
+
+SX_SORT_DEFINE(anchor_sort, struct anchor_ent, anchor_before)
 
 /* What one search needs besides the centroids: seen-stamps per cluster,
  * and room for a vector's anchors. */
@@ -278,7 +280,7 @@ struct searcher {
 	uint32_t *stamp;
 	uint32_t cap;
 	uint32_t now;
-	struct anchor_ent *anc;
+	struct anchor_ent *anc, *atmp; /* room for acap each */
 	uint32_t acap;
 };
 
@@ -286,6 +288,7 @@ static void searcher_fini(struct searcher *s)
 {
 	free(s->stamp);
 	free(s->anc);
+	free(s->atmp);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -324,6 +327,10 @@ static long anchors_of(const struct index *ix, const struct sx_mine_vec *v, doub
 		if (!a)
 			return -1;
 		sr->anc = a;
+		a = sx_realloc_array(sr->atmp, v->n, sizeof(*a));
+		if (!a)
+			return -1;
+		sr->atmp = a;
 		sr->acap = v->n;
 	}
 	for (i = 0; i < v->n; i++) {
@@ -333,8 +340,7 @@ static long anchors_of(const struct index *ix, const struct sx_mine_vec *v, doub
 		sr->anc[i].mag = (uint32_t)(x < 0 ? -(int64_t)x : x);
 		sr->anc[i].head = index_head(ix, v->idx[i], &sr->anc[i].len);
 	}
-	if (v->n)
-		qsort(sr->anc, v->n, sizeof(*sr->anc), anchor_cmp);
+	anchor_sort(sr->anc, v->n, sr->atmp);
 	for (i = 0; i < v->n && (double)rest >= limit; i++) {
 		rest -= (int64_t)sr->anc[i].mag * sr->anc[i].mag;
 		n++;

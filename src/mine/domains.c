@@ -25,19 +25,60 @@
  * ("*.tplinkra.com") when that suffix contains the registrable domain
  * (patterns.c); never by a bare public suffix ("*.com").
  *
- * Stateless; thread-safe (libpsl's built-in context is read-only).
+ * Thread-safe: libpsl's built-in context is read-only, and the cache of
+ * registrable domains is per thread.
  */
 #include "mine/mine_int.h"
 
 #include <libpsl.h>
+#include <stddef.h>
 #include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "ingest/ingest.h"
 
+/*
+ * The registrable domain is asked for the same few names over and over
+ * (each flow's server name, its DNS questions, its SNI), and libpsl walks
+ * the Public Suffix List label by label each time: a small direct-mapped
+ * cache per thread keeps, for a name, where its registrable domain starts
+ * (libpsl returns a pointer into the name).  Names longer than a slot are
+ * not cached.
+ */
+#define DOMAIN_SLOTS 64
+#define DOMAIN_NAME  112
+
+struct domain_slot {
+	uint64_t h;
+	uint16_t len; /* 0: empty */
+	uint16_t off; /* of the registrable domain, len: none */
+	char name[DOMAIN_NAME];
+};
+
+static _Thread_local struct domain_slot domain_cache[DOMAIN_SLOTS];
+
 const char *sx_mine__reg_domain(const char *name)
 {
-	const char *d = psl_registrable_domain(psl_builtin(), name);
+	size_t len = strlen(name);
+	struct domain_slot *c;
+	const char *d;
+	uint64_t h;
 
+	if (len == 0 || len >= DOMAIN_NAME) {
+		d = psl_registrable_domain(psl_builtin(), name);
+		return d ? d : name;
+	}
+	h = XXH3_64bits(name, len);
+	c = &domain_cache[h % DOMAIN_SLOTS];
+	if (c->len == len && c->h == h && memcmp(c->name, name, len) == 0)
+		return c->off < len ? name + c->off : name;
+	d = psl_registrable_domain(psl_builtin(), name);
+	c->h = h;
+	c->len = (uint16_t)len;
+	c->off = (uint16_t)(d ? d - name : (ptrdiff_t)len);
+	memcpy(c->name, name, len);
 	return d ? d : name;
 }
 
