@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ingest/ingest.h"
+#include "support/frames.h"
 
 TestSuite(ingest_decode, .timeout = 60);
 
@@ -1574,4 +1575,38 @@ Test(ingest_decode, ipv6_text_as_inet_ntop)
 	memcpy(a.b, lit[4].b, 16);
 	cr_assert_str_eq(sx_addr_str(&a, buf, strlen("2001:db8::1")), "", "no room for the NUL");
 	cr_assert_str_eq(sx_addr_str(&a, buf, strlen("2001:db8::1") + 1), "2001:db8::1");
+}
+
+/* sx_decode_headers(): the same headers as sx_decode(), no application
+ * dissector (a DNS query stays UDP, its question unread). */
+Test(ingest_decode, headers_only_skips_the_application)
+{
+	static const uint8_t query[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+					0x00, 0x00, 0x03, 'c',	'a',  'm',  0x07, 'e',	'x',  'a',
+					'm',  'p',  'l',  'e',	0x00, 0x00, 0x01, 0x00, 0x01};
+	struct sx_pkt *full = new_pkt(), *hdr = new_pkt();
+	uint8_t frame[256];
+	size_t n = sx_tf_udp(frame, sizeof(frame), "192.0.2.7", 40000, "192.0.2.1", 53, query,
+			     sizeof(query));
+
+	cr_assert_gt(n, 0);
+	sx_decode(full, SX_L2_ETH, frame, (uint32_t)n, (uint32_t)n);
+	cr_assert_eq(full->proto, SX_P_DNS);
+	cr_assert_not(full->headers_only);
+	sx_decode_headers(hdr, SX_L2_ETH, frame, (uint32_t)n, (uint32_t)n);
+	cr_assert(hdr->headers_only);
+	cr_assert_eq(hdr->proto, SX_P_UDP);
+	cr_assert_eq(hdr->status, full->status);
+	cr_assert_eq(memcmp(&hdr->src, &full->src, sizeof(hdr->src)), 0);
+	cr_assert_eq(memcmp(&hdr->dst, &full->dst, sizeof(hdr->dst)), 0);
+	cr_assert_eq(memcmp(hdr->mac_src, full->mac_src, 6), 0);
+	cr_assert_eq(hdr->sport, 40000);
+	cr_assert_eq(hdr->dport, 53);
+	cr_assert_eq(hdr->payload_cap, full->payload_cap);
+	/* and the next full decode dissects again */
+	sx_decode(hdr, SX_L2_ETH, frame, (uint32_t)n, (uint32_t)n);
+	cr_assert_eq(hdr->proto, SX_P_DNS);
+	cr_assert_not(hdr->headers_only);
+	free(full);
+	free(hdr);
 }

@@ -201,7 +201,8 @@ static int read_capture(struct sx_batch_device *d, size_t i, struct addr_map *de
 
 	if (sx_capture_open(d->files[i]->path, NULL, &c, msg, sizeof(msg)))
 		return 0;
-	while (!ret && n < INFER_PACKETS && sx_capture_next(c, &pkt) == 1) {
+	/* addresses and MACs only: no application dissector */
+	while (!ret && n < INFER_PACKETS && sx_capture_next_headers(c, &pkt) == 1) {
 		const struct sx_addr *ends[2] = {&pkt.src, &pkt.dst};
 		bool counted = false;
 		int e;

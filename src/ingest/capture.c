@@ -597,13 +597,22 @@ int sx_capture_next_raw(struct sx_capture *cap, struct sx_raw_rec *rec)
 	return 1;
 }
 
-void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *rec,
-		       struct sx_pkt *pkt)
+static void capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *rec,
+			   struct sx_pkt *pkt, bool app)
 {
-	sx_decode(pkt, cap->l2, rec->data, rec->caplen, rec->wire_len);
+	if (app)
+		sx_decode(pkt, cap->l2, rec->data, rec->caplen, rec->wire_len);
+	else
+		sx_decode_headers(pkt, cap->l2, rec->data, rec->caplen, rec->wire_len);
 	pkt->ts_sec = rec->ts_sec;
 	pkt->ts_nsec = rec->ts_nsec;
 	pkt->index = rec->index;
+}
+
+void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *rec,
+		       struct sx_pkt *pkt)
+{
+	capture_decode(cap, rec, pkt, true);
 }
 
 int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)
@@ -612,7 +621,17 @@ int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)
 	int rc = sx_capture_next_raw(cap, &rec);
 
 	if (rc == 1)
-		sx_capture_decode(cap, &rec, pkt);
+		capture_decode(cap, &rec, pkt, true);
+	return rc;
+}
+
+int sx_capture_next_headers(struct sx_capture *cap, struct sx_pkt *pkt)
+{
+	struct sx_raw_rec rec;
+	int rc = sx_capture_next_raw(cap, &rec);
+
+	if (rc == 1)
+		capture_decode(cap, &rec, pkt, false);
 	return rc;
 }
 

@@ -246,7 +246,7 @@ static void decode_l4(struct sx_pkt *pkt, struct sx_cursor *c, size_t l4len)
 	default:
 		return;
 	}
-	if (pkt->payload_cap > 0)
+	if (pkt->payload_cap > 0 && !pkt->headers_only)
 		sx_app_dissect(pkt);
 }
 
@@ -679,8 +679,8 @@ static void decode_null(struct sx_pkt *pkt, struct sx_cursor *c)
 	}
 }
 
-void sx_decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
-	       uint32_t wirelen)
+static void decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
+		   uint32_t wirelen, bool app)
 {
 	struct sx_cursor c = sx_cur(data, caplen);
 
@@ -688,6 +688,7 @@ void sx_decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t 
 	 * belong to the caller, and the application union is written by
 	 * whichever dissector claims the packet. */
 	memset(&pkt->status, 0, offsetof(struct sx_pkt, app) - offsetof(struct sx_pkt, status));
+	pkt->headers_only = !app;
 	pkt->cap_len = caplen;
 	pkt->wire_len = wirelen;
 	pkt->l2 = (uint8_t)l2;
@@ -712,4 +713,16 @@ void sx_decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t 
 		pkt->status = SX_DEC_UNSUPPORTED;
 		break;
 	}
+}
+
+void sx_decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
+	       uint32_t wirelen)
+{
+	decode(pkt, l2, data, caplen, wirelen, true);
+}
+
+void sx_decode_headers(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
+		       uint32_t wirelen)
+{
+	decode(pkt, l2, data, caplen, wirelen, false);
 }

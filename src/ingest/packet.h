@@ -270,6 +270,9 @@ struct sx_pkt {
 	uint32_t wire_len; /* orig_len: the packet's length */
 	uint32_t cap_len;  /* captured bytes: bound decoding only */
 	uint8_t proto;	   /* enum sx_proto */
+	bool headers_only; /* by sx_decode_headers(): no application dissector
+			    * ran (proto is the transport's at most, app is
+			    * untouched) */
 
 	/* link layer */
 	uint8_t l2;    /* enum sx_l2 */
