@@ -279,6 +279,25 @@ Test(detect_match, identity_and_shape)
 }
 
 /* Rows given to a detector (fraction f, 0: default); the detections. */
+/* A pattern whose flows all began in their --events windows is not matched
+ * by a session that was open before the window (its in-window packets). */
+Test(detect_match, a_pattern_that_began_in_its_window_is_no_older_session)
+{
+	struct sx_det_sig *s = sig();
+	struct sx_flow_row r;
+
+	cr_assert_not(s->windowed);
+	cr_assert_not(s->p[1].began); /* whole captures: no windows, no rule */
+	tls_row(&r, 100);
+	r.rec.session = 1;
+	cr_assert(sx_det_flow_matches(&s->p[1], "10.0.0.5", &r, 0.25));
+	s->p[1].began = true;
+	cr_assert_not(sx_det_flow_matches(&s->p[1], "10.0.0.5", &r, 0.25));
+	r.rec.session = 0;
+	cr_assert(sx_det_flow_matches(&s->p[1], "10.0.0.5", &r, 0.25));
+	sx_det_sig_free(s);
+}
+
 static uint32_t detect(const struct sx_det_sig *s, double f, const struct sx_flow_row *rows,
 		       size_t n, struct sx_det **d, const struct sx_det_detection **out)
 {

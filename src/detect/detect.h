@@ -73,6 +73,8 @@ struct sx_det_pattern {
 	struct sx_det_range pkts[2], bytes[2]; /* sent by [0] the client, [1] the server */
 	int64_t offset_min_ns, offset_max_ns;
 	bool before_next; /* it started before the next pattern in every occurrence */
+	bool began;	  /* mined from --events windows, each flow began in its window
+			     (no session-flows): a session open before the window is not it */
 	int32_t seq_min[SX_FLOW_SEQ_MAX], seq_max[SX_FLOW_SEQ_MAX];
 	uint8_t seq_n, seq_all;
 };

@@ -52,6 +52,10 @@
  * one mined from --events windows (a long-lived session counted by its
  * in-window packets), the flows of overlapping windows (sx_det_read()), so
  * that an event inside a session opened at boot is matched as it was mined.
+ * A pattern whose flows all began inside their windows (no session-flows
+ * in signatures.yaml) is not matched by a session that was open before the
+ * window: the miner saw none, and such a session's in-window packets
+ * recur in window after window.
  *
  * Detect, then classify.  Signatures of several events of one device
  * loaded together are contrasted (contrast.c): a pattern p of signature A
@@ -460,7 +464,7 @@ static bool matches(const struct sx_det_pattern *p, const char *device,
 	unsigned r, dc = v->side[0] == SX_SIDE_DEVICE ? 0 : 1, k;
 	uint32_t n = rec->nseq < SX_FLOW_SEQ_MAX ? rec->nseq : SX_FLOW_SEQ_MAX;
 
-	if (p->arp != sx_flow_key_is_arp(&rec->key))
+	if (p->arp != sx_flow_key_is_arp(&rec->key) || (p->began && rec->session))
 		return false;
 	if (p->arp ? rec->key.lo_port != p->arp_op : rec->key.proto != p->ip_proto)
 		return false;
