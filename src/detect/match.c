@@ -71,9 +71,9 @@
  *   classify  the label is A's, and sure, when the window's matches tell A
  *             from every other event's signature B: for each B, a matched
  *             pattern of A that does not meet B (a conjunction can tell what
- *             no single pattern does: the TP-Link plug's kasa-lan-on is its
- *             local command, which the cloud channels lack, with the cloud
- *             report of 589 bytes, which kasa-lan-off lacks); else the
+ *             no single pattern does: a plug's "lan on" as its local
+ *             command, which the cloud channels lack, with the cloud report
+ *             of the on length, which "lan off" lacks); else the
  *             label is ambiguous and the detection names the first event
  *             it could not be told from (ambiguous-with).  A signature none
  *             of whose windows can tell it from some B (every pattern meets
