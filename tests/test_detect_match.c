@@ -279,6 +279,25 @@ Test(detect_match, identity_and_shape)
 }
 
 /* Rows given to a detector (fraction f, 0: default); the detections. */
+/* A pattern whose flows all began in their --events windows is not matched
+ * by a session that was open before the window (its in-window packets). */
+Test(detect_match, a_pattern_that_began_in_its_window_is_no_older_session)
+{
+	struct sx_det_sig *s = sig();
+	struct sx_flow_row r;
+
+	cr_assert_not(s->windowed);
+	cr_assert_not(s->p[1].began); /* whole captures: no windows, no rule */
+	tls_row(&r, 100);
+	r.rec.session = 1;
+	cr_assert(sx_det_flow_matches(&s->p[1], "10.0.0.5", &r, 0.25));
+	s->p[1].began = true;
+	cr_assert_not(sx_det_flow_matches(&s->p[1], "10.0.0.5", &r, 0.25));
+	r.rec.session = 0;
+	cr_assert(sx_det_flow_matches(&s->p[1], "10.0.0.5", &r, 0.25));
+	sx_det_sig_free(s);
+}
+
 static uint32_t detect(const struct sx_det_sig *s, double f, const struct sx_flow_row *rows,
 		       size_t n, struct sx_det **d, const struct sx_det_detection **out)
 {
@@ -386,6 +405,21 @@ Test(detect_match, scores)
 	cr_assert_float_eq(sc[n - 1].precision, 2.0 / 3, 1e-9);
 	cr_assert_float_eq(sc[n - 1].false_per_hour, 0.5, 1e-9);
 	cr_assert_float_eq(sc[n - 1].false_per_day, 12, 1e-9);
+	cr_assert_eq(sc[n - 1].ambiguous, 0);
+	free(sc);
+	/* an ambiguous label: no hit, the event found all the same at 95 (its
+	 * label's line), a false detection at 500 */
+	det[0].ambiguous = det[1].ambiguous = true;
+	cr_assert_eq(sx_det_score(det, 3, sigs, lab, 3, 10 * NS, 2.0, &sc, &n), 0);
+	cr_assert_eq(sc[1].hits, 0);
+	cr_assert_eq(sc[1].ambiguous, 1);
+	cr_assert_eq(sc[1].false_det, 1);
+	cr_assert_float_eq(sc[1].event_recall, 0.5, 1e-9);
+	cr_assert_eq(sc[n - 1].hits, 1);
+	cr_assert_eq(sc[n - 1].ambiguous, 1);
+	cr_assert_eq(sc[n - 1].missed, 2);
+	cr_assert_float_eq(sc[n - 1].recall, 1.0 / 3, 1e-9);
+	cr_assert_float_eq(sc[n - 1].event_recall, 2.0 / 3, 1e-9);
 	free(sc);
 	sx_det_sig_free(s);
 }
@@ -409,9 +443,9 @@ Test(detect_match, of_overlapping_signatures_the_fuller_wins)
 	strcpy(tls->label, "report");
 	dns_row(&rows[0], 100);
 	tls_row(&rows[1], 100.4);
-	/* without contrast both fire; with it "report" is not distinctive
-	 * (its one pattern is the fuller one's too) and fires nowhere */
-	cfg.no_contrast = true;
+	/* both fire; with contrast "report" is not distinctive (its one
+	 * pattern is the fuller one's too): its label is ambiguous, and the
+	 * fuller one, told from it by the question, wins */
 	for (int overlap = 0; overlap < 4; overlap++) {
 		cfg.overlap = overlap & 1;
 		cfg.no_contrast = overlap < 2;
@@ -419,9 +453,12 @@ Test(detect_match, of_overlapping_signatures_the_fuller_wins)
 		cr_assert_eq(sx_det_row(d, &rows[0]), 0);
 		cr_assert_eq(sx_det_row(d, &rows[1]), 0);
 		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
-		cr_assert_eq(n, cfg.overlap && cfg.no_contrast ? 2 : 1);
+		cr_assert_eq(n, cfg.overlap ? 2 : 1);
 		cr_assert_eq(x[0].sig, 0); /* both patterns: the fuller */
+		cr_assert_not(x[0].ambiguous);
 		cr_assert_eq(sx_det_not_distinctive(d, 1, NULL), !cfg.no_contrast);
+		if (cfg.overlap)
+			cr_assert_eq(x[1].ambiguous, !cfg.no_contrast);
 		sx_det_free(d);
 	}
 	tls->n = 2;
@@ -672,34 +709,112 @@ Test(detect_contrast, each_event_detected_as_itself_never_as_the_other)
 		for (i = 0; i < 5; i++)
 			cr_assert_eq(sx_det_row(d, &rows[i]), 0);
 		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+		/* half the patterns: the report alone fires too */
+		cr_assert_eq(n, 3);
+		cr_assert_eq(x[2].start_ns, 220 * NS);
 		if (!contrast) {
-			/* half the patterns: the report alone fires too */
-			cr_assert_eq(n, 3);
-			cr_assert_eq(x[2].start_ns, 220 * NS);
+			cr_assert_not(x[2].ambiguous);
 			sx_det_free(d);
 			continue;
 		}
-		cr_assert_eq(n, 2);
 		cr_assert_eq(x[0].sig, 0);
 		cr_assert_eq(x[0].start_ns, 100 * NS);
 		cr_assert_eq(x[0].matched, 2);
 		cr_assert_eq(x[0].distinct, 1);
+		cr_assert_not(x[0].ambiguous);
 		cr_assert_eq(x[1].sig, 1);
 		cr_assert_eq(x[1].start_ns, 160 * NS);
 		cr_assert_eq(x[1].distinct, 1);
+		cr_assert_not(x[1].ambiguous);
+		/* the report alone: an event of the device, but which one? */
+		cr_assert(x[2].ambiguous);
+		cr_assert_lt(x[2].rival, 2);
 		sx_det_free(d);
 	}
-	/* --overlap: still neither event as the other, nor the report */
+	/* --overlap: every detection kept, and only on at 100 and off at 160
+	 * with a sure label; --sure keeps those */
 	cfg.overlap = true;
-	cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
-	for (i = 0; i < 5; i++)
+	for (int sure = 0; sure < 2; sure++) {
+		uint32_t nsure = 0;
+
+		cfg.sure = sure;
+		cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
+		for (i = 0; i < 5; i++)
+			cr_assert_eq(sx_det_row(d, &rows[i]), 0);
+		cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+		cr_assert_gt(n, sure ? 1 : 3);
+		for (i = 0; i < n; i++) {
+			if (x[i].ambiguous)
+				continue;
+			cr_assert(x[i].sig == 0 ? x[i].start_ns == 100 * NS
+						: x[i].sig == 1 && x[i].start_ns == 160 * NS);
+			nsure++;
+		}
+		cr_assert_eq(nsure, 2);
+		cr_assert_eq(n, sure ? 2 : n);
+		sx_det_free(d);
+	}
+	three_free(&t);
+}
+
+/*
+ * No pattern of its own, yet told apart: "lan on" is the local command
+ * (here the question for api.example.com) with the report of the on
+ * length; "lan off" has the same command and a report two bytes longer at
+ * a fixed position; "cloud on" has another command and on's report.  Each
+ * pattern of "lan on" is another event's, but a window that holds both
+ * tells it from each of them (the TP-Link plug's kasa-lan-on).
+ */
+Test(detect_contrast, a_conjunction_tells_what_no_pattern_does)
+{
+	struct sx_det_sig *on = sig(), *off = sig(), *cloud = sig();
+	const struct sx_det_sig *sigs[3] = {on, off, cloud};
+	struct sx_det_cfg cfg = {.slack = -1, .fraction = 0.5};
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[6];
+	struct sx_det *d;
+	uint32_t n, i, other;
+
+	strcpy(on->label, "lan on");
+	strcpy(off->label, "lan off");
+	off->p[1].seq_min[1] = off->p[1].seq_max[1] = -1402;
+	strcpy(cloud->label, "cloud on");
+	set_attr(&cloud->p[0], 0, "A:cloud.example.com");
+	cr_assert_eq(sx_det_new(&cfg, sigs, 3, &d), 0);
+	/* no single distinctive pattern, and still distinctive */
+	cr_assert_not(sx_det_distinctive(d, 0, 0));
+	cr_assert_not(sx_det_distinctive(d, 0, 1));
+	cr_assert_not(sx_det_not_distinctive(d, 0, &other));
+	dns_row(&rows[0], 100); /* lan on */
+	tls_row(&rows[1], 100.4);
+	dns_row(&rows[2], 160); /* lan off */
+	tls_row(&rows[3], 160.4);
+	rows[3].rec.seq_len[1] = -1402;
+	dns_row(&rows[4], 220); /* cloud on */
+	strcpy(rows[4].rec.attrs, "dns.q=A:cloud.example.com dns.rcode=0");
+	tls_row(&rows[5], 220.4);
+	for (i = 0; i < 6; i++)
 		cr_assert_eq(sx_det_row(d, &rows[i]), 0);
 	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
-	cr_assert_eq(n, 2);
-	cr_assert_eq(x[0].sig, 0);
-	cr_assert_eq(x[1].sig, 1);
+	cr_assert_eq(n, 3);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(x[i].sig, i, "detection %u: signature %u", i, x[i].sig);
+		cr_assert_eq(x[i].start_ns, (100 + 60 * (int64_t)i) * NS);
+		cr_assert_eq(x[i].matched, 2);
+		cr_assert_not(x[i].ambiguous, "detection %u", i);
+	}
 	sx_det_free(d);
-	three_free(&t);
+	/* the command alone is lan on's or lan off's: ambiguous */
+	cr_assert_eq(sx_det_new(&cfg, sigs, 3, &d), 0);
+	cr_assert_eq(sx_det_row(d, &rows[0]), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert(x[0].ambiguous);
+	cr_assert(x[0].sig == 0 ? x[0].rival == 1 : x[0].sig == 1 && x[0].rival == 0);
+	sx_det_free(d);
+	sx_det_sig_free(cloud);
+	sx_det_sig_free(off);
+	sx_det_sig_free(on);
 }
 
 /* A pattern of the device's traffic between the events (between-events)

@@ -98,8 +98,10 @@ Test(e2e_detect, pingpong_on_and_off_told_apart, .init = setup, .fini = teardown
 		  "detect '%s/on/signatures.yaml' '%s/off/signatures.yaml' TP_LINK_LOCAL_ON.pcap "
 		  "TP_LINK_LOCAL_OFF.pcap TP_LINK_REMOTE_ON.pcap TP_LINK_REMOTE_CHARGING_ON.pcap",
 		  tmp, tmp);
-	cr_assert(!strncmp(csv, "capture,start,end,event,score,matched,patterns,flows\n", 53), "%s",
-		  csv);
+	cr_assert(!strncmp(csv,
+			   "capture,start,end,event,score,matched,patterns,flows,ambiguous-with\n",
+			   68),
+		  "%s", csv);
 	cr_assert_eq(sx_tt_lines(csv), 5, "%s", csv);
 	cr_assert(has(csv, "TP_LINK_LOCAL_ON.pcap", "on"), "%s", csv);
 	cr_assert(has(csv, "TP_LINK_REMOTE_ON.pcap", "on"), "%s", csv);
@@ -288,9 +290,9 @@ Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
 			  "sig/ping/signatures.yaml test.pcap --duration 10 --labels labels.csv "
 			  "--scores scores.csv -o det.csv");
 	cr_assert_eq(rc, 0, "%s", err);
-	cr_assert(strstr(err, "sig/ping/signatures.yaml: not distinctive: of the 1 pattern(s) of "
-			      "\"ping\", 1 also another event's (\"on\"), 0 in the device's "
-			      "traffic between the events: it detects nothing"),
+	cr_assert(strstr(err, "sig/ping/signatures.yaml: not distinctive: each of the 1 pattern(s) "
+			      "of \"ping\" is also \"on\"'s or in the device's traffic between the "
+			      "events: its label is ambiguous"),
 		  "%s", err);
 	cr_assert(!strstr(err, "sig/on/signatures.yaml: not distinctive"), "%s", err);
 	free(out);
@@ -298,8 +300,9 @@ Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
 	snprintf(path, sizeof(path), "%s/det.csv", tmp);
 	csv = sx_tt_read(path, NULL);
 	cr_assert_not_null(csv);
-	/* two on, two off, each as itself; no ping, no on as off */
-	cr_assert_eq(sx_tt_lines(csv), 5, "%s", csv);
+	/* two on, two off, each as itself, no on as off; the pings are the
+	 * reaction alone: events of the device, their label ambiguous */
+	cr_assert_eq(sx_tt_lines(csv), 7, "%s", csv);
 	cr_assert(strstr(csv, "\ntest.pcap,1060.500000000,1061.300000000,on,1.000,2,2,"), "%s",
 		  csv);
 	cr_assert(strstr(csv, "\ntest.pcap,1120.500000000,1121.300000000,off,1.000,2,2,"), "%s",
@@ -308,15 +311,31 @@ Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
 		  csv);
 	cr_assert(strstr(csv, "\ntest.pcap,1240.500000000,1241.300000000,on,1.000,2,2,"), "%s",
 		  csv);
-	cr_assert(!has(csv, "test.pcap", "ping"), "%s", csv);
+	cr_assert(strstr(csv, "\ntest.pcap,1001.000000000,1001.300000000,ping,1.000,1,1,"), "%s",
+		  csv);
+	cr_assert(strstr(csv, "\ntest.pcap,1301.000000000,1301.300000000,ping,1.000,1,1,"), "%s",
+		  csv);
+	/* ambiguous-with: the first event they could not be told from */
+	cr_assert(strstr(strstr(csv, ":443,on\n") + 1, ":443,on\n"), "%s", csv);
 	free(csv);
 	snprintf(path, sizeof(path), "%s/scores.csv", tmp);
 	csv = sx_tt_read(path, NULL);
 	cr_assert_not_null(csv);
 	cr_assert(strstr(csv, "\non,2,2,0,0,1.0000,1.0000,"), "%s", csv);
 	cr_assert(strstr(csv, "\noff,2,2,0,0,1.0000,1.0000,"), "%s", csv);
-	cr_assert(strstr(csv, "\nping,2,0,2,0,"), "%s", csv);
+	/* the pings found, not as pings: no hit, no false detection */
+	cr_assert(strstr(csv, "\nping,2,0,2,0,0.0000,0.0000,"), "%s", csv);
+	cr_assert(strstr(csv, ",2,1.0000\nall,6,4,2,0,"), "%s", csv);
 	free(csv);
+	/* --sure: the four sure labels alone */
+	rc = sigex_in_tmp(&out, &err,
+			  "detect sig/on/signatures.yaml sig/off/signatures.yaml "
+			  "sig/ping/signatures.yaml test.pcap --duration 10 --sure -q");
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(sx_tt_lines(out), 5, "%s", out);
+	cr_assert(!has(out, "test.pcap", "ping"), "%s", out);
+	free(out);
+	free(err);
 	/* without contrast, the reaction alone is "ping" at every event */
 	rc =
 	    sigex_in_tmp(&out, &err,

@@ -54,8 +54,11 @@ static const char usage_head[] =
     "flow of the same identity and shape, in their typical order.  Signatures mined\n"
     "with --events are matched against the flows of overlapping windows of\n"
     "--duration seconds (one every sixth of it), as they were mined.  Signatures of\n"
-    "several events of one device are contrasted: a detection needs a pattern the\n"
-    "other events' signatures lack, and a signature without one detects nothing.\n"
+    "several events of one device are contrasted: a detection needs a pattern that\n"
+    "is not the device's traffic between the events, and its label is sure when\n"
+    "its patterns tell it from each other event's signature (a pattern that\n"
+    "signature lacks), else ambiguous (the ambiguous-with column names the event\n"
+    "it could not be told from).\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE        write the detections to FILE (default: standard output)\n"
@@ -75,8 +78,9 @@ static const char usage_head[] =
     "      --overlap            keep detections of several signatures that overlap\n"
     "                           (default: the one that matched most distinctive\n"
     "                           patterns, then most patterns)\n"
-    "      --no-contrast        detect each signature by all its patterns, not only\n"
-    "                           with one that the device's other events lack\n"
+    "      --no-contrast        detect each signature by all its patterns, its label\n"
+    "                           sure, whatever the device's other events do\n"
+    "      --sure               only the detections whose label is sure\n"
     "  -q, --quiet              no warnings, errors only\n";
 
 static const char usage_foot[] =
@@ -100,6 +104,7 @@ enum {
 	OPT_SPAN,
 	OPT_OVERLAP,
 	OPT_NO_CONTRAST,
+	OPT_SURE,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -113,6 +118,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"span", required_argument, NULL, OPT_SPAN},
 					 {"overlap", no_argument, NULL, OPT_OVERLAP},
 					 {"no-contrast", no_argument, NULL, OPT_NO_CONTRAST},
+					 {"sure", no_argument, NULL, OPT_SURE},
 					 {NULL, 0, NULL, 0}};
 
 struct args {
@@ -193,6 +199,9 @@ static int own_opt(void *ctx, int c, const char *arg)
 		return 0;
 	case OPT_NO_CONTRAST:
 		a->det.no_contrast = true;
+		return 0;
+	case OPT_SURE:
+		a->det.sure = true;
 		return 0;
 	case OPT_FRACTION:
 		return fraction("--min-fraction", arg, 0, 1, false, &a->det.fraction);
@@ -380,22 +389,12 @@ out:
 	return ret;
 }
 
-/* A signature that cannot tell its event from the others (contrast): what
+/* A signature that cannot tell its event from the others (match.c): what
  * its patterns were found in. */
-static void warn_not_distinctive(const struct args *a, const struct sx_det *d,
-				 const struct sx_det_sig *const *sigs, uint32_t s)
+static void warn_not_distinctive(const struct args *a, const struct sx_det_sig *const *sigs,
+				 uint32_t s, uint32_t other)
 {
-	uint32_t k, w, others = 0, between = 0, first = s;
-
-	for (k = 0; k < sigs[s]->n; k++) {
-		w = sx_det_shared_with(d, s, k);
-		if (w == s + 1) {
-			between++;
-		} else if (w) {
-			first = others++ ? first : w - 1;
-		}
-	}
-	if (!others)
+	if (other == s)
 		sx_log(SX_LOG_WARN,
 		       "%s: not distinctive: each of the %u pattern(s) of \"%s\" is also in the "
 		       "device's traffic between the events: it detects nothing (--no-contrast: "
@@ -403,11 +402,11 @@ static void warn_not_distinctive(const struct args *a, const struct sx_det *d,
 		       a->sigs[s], sigs[s]->n, sigs[s]->label);
 	else
 		sx_log(SX_LOG_WARN,
-		       "%s: not distinctive: of the %u pattern(s) of \"%s\", %u also another "
-		       "event's (\"%s\"%s), %u in the device's traffic between the events: it "
-		       "detects nothing (--no-contrast: all)",
-		       a->sigs[s], sigs[s]->n, sigs[s]->label, others, sigs[first]->label,
-		       others > 1 ? " first" : "", between);
+		       "%s: not distinctive: each of the %u pattern(s) of \"%s\" is also "
+		       "\"%s\"'s or in the device's traffic between the events: its label is "
+		       "ambiguous%s (--no-contrast: all)",
+		       a->sigs[s], sigs[s]->n, sigs[s]->label, sigs[other]->label,
+		       a->det.sure ? ", it detects nothing with --sure" : "");
 }
 
 static int run(struct args *a)
@@ -445,10 +444,13 @@ static int run(struct args *a)
 		sx_log(SX_LOG_ERROR, "out of memory");
 		goto out_free;
 	}
-	for (i = 0; i < a->nsigs; i++)
-		if (sx_det_not_distinctive(d, (uint32_t)i, NULL))
-			warn_not_distinctive(a, d, (const struct sx_det_sig *const *)sigs,
-					     (uint32_t)i);
+	for (i = 0; i < a->nsigs; i++) {
+		uint32_t other;
+
+		if (sx_det_not_distinctive(d, (uint32_t)i, &other))
+			warn_not_distinctive(a, (const struct sx_det_sig *const *)sigs, (uint32_t)i,
+					     other);
+	}
 	ret = read_flows(a, d, status);
 	if (ret >= 0)
 		goto out_free; /* nothing readable, or a failure reported */

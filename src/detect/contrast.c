@@ -34,11 +34,16 @@
  * of a TP-Link plug are one exchange whose cloud reply is 1093 bytes for
  * ON and 1095 for OFF at a fixed position: distinctive, both ways.
  *
- * What the detector does with it (match.c): a signature with distinctive
- * patterns is detected only with one of them among its matches; one whose
- * every pattern is shared is reported as not distinctive and detects
- * nothing while the other signatures are loaded.  The profile is not
- * concerned: a shared pattern is still traffic the device needs.
+ * Besides the first signature each pattern meets (shared_with), the
+ * contrast keeps, per pattern, every other event's signature it meets
+ * (meets) and whether it meets the traffic between the events (between).
+ * What the detector does with it (match.c): a window is an event of the
+ * device when it holds a pattern that is not traffic between the events,
+ * and its label is sure when, for each other event's signature, it holds
+ * a pattern that signature does not meet (one, or several together); a
+ * signature one of whose rivals meets every one of its patterns is
+ * reported as not distinctive: its labels are ambiguous.  The profile is
+ * not concerned: a shared pattern is still traffic the device needs.
  */
 #include "detect/detect.h"
 
@@ -46,6 +51,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/util.h"
 
 static bool suffix_of(const char *s, const char *suffix)
 {
@@ -219,8 +226,13 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 	out->first = calloc(nsigs ? nsigs : 1, sizeof(*out->first));
 	out->ndistinct = calloc(nsigs ? nsigs : 1, sizeof(*out->ndistinct));
 	out->rivals = calloc(nsigs ? nsigs : 1, sizeof(*out->rivals));
+	out->nevent = calloc(nsigs ? nsigs : 1, sizeof(*out->nevent));
 	out->shared_with = calloc(total ? total : 1, sizeof(*out->shared_with));
-	if (!out->first || !out->ndistinct || !out->rivals || !out->shared_with) {
+	out->between = calloc(total ? total : 1, sizeof(*out->between));
+	out->meets =
+	    sx_calloc_array((size_t)(total ? total : 1) * (nsigs ? nsigs : 1), sizeof(*out->meets));
+	if (!out->first || !out->ndistinct || !out->rivals || !out->nevent || !out->shared_with ||
+	    !out->between || !out->meets) {
 		sx_det_contrast_free(out);
 		return -ENOMEM;
 	}
@@ -236,18 +248,25 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 
 		for (i = 0; i < a->n; i++) {
 			uint32_t *w = &out->shared_with[out->first[s] + i];
+			bool *b = &out->between[out->first[s] + i];
 
-			for (t = 0; t < nsigs && !*w; t++) {
+			/* the device's traffic between the events */
+			for (j = 0; j < a->nbetween && !*b; j++)
+				*b = sx_det_patterns_meet(&a->p[i], &a->between[j], slack);
+			out->nevent[s] += !*b;
+			uint8_t *mt = &out->meets[(size_t)(out->first[s] + i) * nsigs];
+
+			for (t = 0; t < nsigs; t++) {
 				if (t == s || !rivals(a, sigs[t], device))
 					continue;
-				for (j = 0; j < sigs[t]->n && !*w; j++)
-					if (sx_det_patterns_meet(&a->p[i], &sigs[t]->p[j], slack))
-						*w = t + 1;
+				for (j = 0; j < sigs[t]->n && !mt[t]; j++)
+					mt[t] =
+					    sx_det_patterns_meet(&a->p[i], &sigs[t]->p[j], slack);
+				if (mt[t] && !*w)
+					*w = t + 1;
 			}
-			/* the device's traffic between the events */
-			for (j = 0; j < a->nbetween && !*w; j++)
-				if (sx_det_patterns_meet(&a->p[i], &a->between[j], slack))
-					*w = s + 1;
+			if (!*w && *b)
+				*w = s + 1;
 			out->ndistinct[s] += !*w;
 		}
 	}
@@ -259,6 +278,9 @@ void sx_det_contrast_free(struct sx_det_contrast *c)
 	free(c->first);
 	free(c->ndistinct);
 	free(c->rivals);
+	free(c->nevent);
 	free(c->shared_with);
+	free(c->between);
+	free(c->meets);
 	memset(c, 0, sizeof(*c));
 }

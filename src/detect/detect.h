@@ -11,7 +11,9 @@
  *   sx_det_finish()            the detections, per capture, by start
  *   sx_det_score()             with labelled times: hits, misses, false ones
  *   sx_det_contrast()          which patterns tell an event from the device's
- *                              other events (contrast.c; sx_det_new() runs it)
+ *                              other events, and which are no event's (the
+ *                              traffic between the events) (contrast.c;
+ *                              sx_det_new() runs it)
  *
  * What a detection is (the rules, their reasons and defaults) is written at
  * the top of match.c; the scoring at the top of score.c.  Objects are used by
@@ -71,6 +73,8 @@ struct sx_det_pattern {
 	struct sx_det_range pkts[2], bytes[2]; /* sent by [0] the client, [1] the server */
 	int64_t offset_min_ns, offset_max_ns;
 	bool before_next; /* it started before the next pattern in every occurrence */
+	bool began;	  /* mined from --events windows, each flow began in its window
+			     (no session-flows): a session open before the window is not it */
 	int32_t seq_min[SX_FLOW_SEQ_MAX], seq_max[SX_FLOW_SEQ_MAX];
 	uint8_t seq_n, seq_all;
 };
@@ -116,6 +120,7 @@ struct sx_det_cfg {
 	const char *device; /* address text of the device, or NULL: each signature's */
 	bool overlap;	    /* keep detections of several signatures that overlap (match.c) */
 	bool no_contrast;   /* detect every signature by all its patterns (contrast.c) */
+	bool sure;	    /* only detections whose label is told from every other (match.c) */
 };
 
 /* One pattern found in a detection: the flow that matched it. */
@@ -131,6 +136,8 @@ struct sx_det_detection {
 	int64_t start_ns, end_ns;
 	uint32_t matched;	 /* patterns found, of the signature's n */
 	uint32_t distinct;	 /* of them distinctive (contrast.c) */
+	bool ambiguous;		 /* not told from another event's signature: rival */
+	uint32_t rival;		 /* with ambiguous: that signature (match.c) */
 	struct sx_det_hit *hits; /* matched of them, by pattern */
 };
 
@@ -163,6 +170,11 @@ struct sx_det_contrast {
 	uint32_t *rivals;      /* per signature: what it was contrasted with: the other
 				  events' signatures (same device, another label), and
 				  one more for its between-events traffic */
+	bool *between;	       /* per pattern: it meets the device's traffic between the
+				  events (then no evidence of any event) */
+	uint32_t *nevent;      /* per signature: its patterns not between the events */
+	uint8_t *meets;	       /* per pattern p, nsigs entries: 1 where signature t is a
+				  rival of p's and has a pattern p meets */
 };
 
 /*
@@ -178,7 +190,9 @@ bool sx_det_patterns_meet(const struct sx_det_pattern *p, const struct sx_det_pa
  * sx_det_contrast - per pattern of each signature, whether another event's
  * signature (another label; the same device: device, or when NULL each
  * signature's own), or the signature's own between-events traffic (then
- * shared_with is 1 + the signature itself), has a pattern it meets.  A signature without rivals has
+ * shared_with is 1 + the signature itself), has a pattern it meets; which
+ * of the other events' signatures do (meets), and whether the traffic
+ * between the events does (between).  A signature without rivals has
  * every pattern distinctive.  0 with *out filled (free with
  * sx_det_contrast_free()), or -ENOMEM (*out empty).  Pure; thread-safe.
  */
@@ -187,11 +201,12 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 void sx_det_contrast_free(struct sx_det_contrast *c);
 
 /*
- * A signature of the detector that cannot tell its event from another one:
- * it has rivals and every pattern is shared with them (contrast.c).  It
- * detects nothing; with other, the first signature one of its patterns meets
- * (index; sig itself: its between-events traffic).  False without contrast
- * (cfg no_contrast).
+ * A signature of the detector that cannot tell its event from another one
+ * (match.c): every pattern of it that is not the device's traffic between
+ * the events meets a pattern of one other event's signature, other (index),
+ * so that each of its detections has an ambiguous label; or every pattern
+ * is traffic between the events (other: sig itself), and it detects
+ * nothing.  False without rivals or without contrast (cfg no_contrast).
  */
 bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *other);
 
@@ -258,8 +273,10 @@ struct sx_det_label {
 struct sx_det_score {
 	char label[SX_EVENT_LABEL_MAX];
 	uint32_t events, hits, missed, false_det;
+	uint32_t ambiguous; /* of the missed, detected with an ambiguous label */
 	double recall, precision, false_per_day, false_per_hour;
-	double hours; /* of capture the rates are per */
+	double event_recall; /* (hits + ambiguous) / events: that an event happened */
+	double hours;	     /* of capture the rates are per */
 };
 
 /*

@@ -52,23 +52,50 @@
  * one mined from --events windows (a long-lived session counted by its
  * in-window packets), the flows of overlapping windows (sx_det_read()), so
  * that an event inside a session opened at boot is matched as it was mined.
+ * A pattern whose flows all began inside their windows (no session-flows
+ * in signatures.yaml) is not matched by a session that was open before the
+ * window: the miner saw none, and such a session's in-window packets
+ * recur in window after window.
  *
- * Contrast.  Signatures of several events of one device loaded together
- * are contrasted (contrast.c): a pattern another event's signature also has
- * (same identity, shapes that meet) is shared, the others are distinctive.
- * A signature with distinctive patterns is detected only in a window that
- * holds one of them besides its --min-fraction; one whose every pattern is
- * shared is not distinctive and detects nothing (the command says so): it
- * would fire at every event of the device.  A signature loaded alone, or
- * with --no-contrast, is detected by all its patterns as before.
+ * Detect, then classify.  Signatures of several events of one device
+ * loaded together are contrasted (contrast.c): a pattern p of signature A
+ * meets signature B when B has a pattern that B's occurrences could match
+ * where p matches (same identity, shapes that meet), and p is no event's
+ * when it meets the device's traffic between the --events windows (the
+ * signatures' between-events).  Then:
+ *
+ *   detect    a window of A's span holding the fraction of A's patterns
+ *             (above) is an event of the device when one of them at least
+ *             is not traffic between the events; a signature whose every
+ *             pattern is such traffic detects nothing (the command says so);
+ *   classify  the label is A's, and sure, when the window's matches tell A
+ *             from every other event's signature B: for each B, a matched
+ *             pattern of A that does not meet B (a conjunction can tell what
+ *             no single pattern does: a plug's "lan on" as its local
+ *             command, which the cloud channels lack, with the cloud report
+ *             of the on length, which "lan off" lacks); else the
+ *             label is ambiguous and the detection names the first event
+ *             it could not be told from (ambiguous-with).  A signature none
+ *             of whose windows can tell it from some B (every pattern meets
+ *             B) is reported as not distinctive: each of its detections is
+ *             ambiguous.
+ *
+ * With --labels an ambiguous detection is no hit of any label: at a
+ * labelled time no sure detection took it is an event found without its
+ * label (score.c), elsewhere a false detection.  --sure drops ambiguous
+ * detections.  A signature loaded alone, or --no-contrast, is detected by
+ * all its patterns, its label sure.  (Before this rule a detection needed a
+ * pattern that no other event's signature met, and a signature without one
+ * detected nothing: bench/README.md measures both.)
  *
  * Several signatures, one event.  Where detections of different signatures
  * overlap in time in one capture (one's [start, end] meets the other's),
- * the one that matched more distinctive patterns wins, then the one that
- * matched more patterns (then the higher score, then the earlier): an event
- * is one event, one label, and a signature of one or two generic patterns
- * (a cloud report every command sends) does not also claim the events a
- * fuller signature recognises.  --overlap keeps them all.
+ * one is kept: a sure label before an ambiguous one, then the one that
+ * matched more distinctive patterns (meeting no other event's signature),
+ * then more patterns (then the higher score, then the earlier): an event is
+ * one event, one label, and a signature of one or two generic patterns (a
+ * cloud report every command sends) does not also claim the events a fuller
+ * signature recognises.  --overlap keeps them all.
  *
  * A device that names itself otherwise.  A signature whose patterns carry
  * the device's DHCP host name (dhcp.hostname, the name it gives its lease:
@@ -86,7 +113,8 @@
  * first matched flow's start, the last one's end), event (the signature's
  * label), score (patterns matched / patterns), matched, patterns, flows
  * ("ID PROTO CLIENT:PORT>SERVER:PORT" per pattern matched, ';'-separated,
- * in pattern order).
+ * in pattern order), ambiguous-with (the label the event could not be told
+ * from; empty when the label is sure).
  */
 #include "detect/detect.h"
 
@@ -177,14 +205,67 @@ int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sig
 	return 0;
 }
 
-bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *other)
+/* Whether pattern i of signature s is the device's traffic between the
+ * events (no event's). */
+static bool between(const struct sx_det *d, uint32_t s, uint32_t i)
 {
 	const struct sx_det_contrast *c = &d->con;
 
-	if (sig >= c->nsigs || !c->rivals[sig] || c->ndistinct[sig] || !d->sigs[sig]->n)
+	return s < c->nsigs && c->between[c->first[s] + i];
+}
+
+/* Whether pattern i of signature s meets signature t (contrast.c). */
+static bool meets(const struct sx_det *d, uint32_t s, uint32_t i, uint32_t t)
+{
+	const struct sx_det_contrast *c = &d->con;
+
+	return s < c->nsigs && c->meets[(size_t)(c->first[s] + i) * c->nsigs + t];
+}
+
+/* Whether the picks of signature s (pick[i] != SIZE_MAX: pattern i found;
+ * NULL: every pattern) hold one that is an event's and that signature t
+ * lacks. */
+static bool told_from(const struct sx_det *d, uint32_t s, const size_t *pick, uint32_t t)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->sigs[s]->n; i++)
+		if ((!pick || pick[i] != SIZE_MAX) && !between(d, s, i) && !meets(d, s, i, t))
+			return true;
+	return false;
+}
+
+/* The first other event's signature the picks of s cannot be told from, or
+ * s itself when they tell it from every one (DESIGN). */
+static uint32_t untold(const struct sx_det *d, uint32_t s, const size_t *pick)
+{
+	uint32_t t, i;
+
+	for (t = 0; t < d->con.nsigs; t++) {
+		bool rival = false;
+
+		/* a signature none of whose patterns s meets (another device's,
+		 * the same event's) is no rival here */
+		for (i = 0; i < d->sigs[s]->n && !rival; i++)
+			rival = meets(d, s, i, t);
+		if (t != s && rival && !told_from(d, s, pick, t))
+			return t;
+	}
+	return s;
+}
+
+bool sx_det_not_distinctive(const struct sx_det *d, uint32_t sig, uint32_t *other)
+{
+	const struct sx_det_contrast *c = &d->con;
+	uint32_t t;
+
+	if (sig >= c->nsigs || !c->rivals[sig] || !d->sigs[sig]->n)
+		return false;
+	t = c->nevent[sig] ? untold(d, sig, NULL) : sig;
+	if (c->nevent[sig] && t == sig)
 		return false;
 	if (other)
-		*other = c->shared_with[c->first[sig]] - 1;
+		*other = t;
 	return true;
 }
 
@@ -383,7 +464,7 @@ static bool matches(const struct sx_det_pattern *p, const char *device,
 	unsigned r, dc = v->side[0] == SX_SIDE_DEVICE ? 0 : 1, k;
 	uint32_t n = rec->nseq < SX_FLOW_SEQ_MAX ? rec->nseq : SX_FLOW_SEQ_MAX;
 
-	if (p->arp != sx_flow_key_is_arp(&rec->key))
+	if (p->arp != sx_flow_key_is_arp(&rec->key) || (p->began && rec->session))
 		return false;
 	if (p->arp ? rec->key.lo_port != p->arp_op : rec->key.proto != p->ip_proto)
 		return false;
@@ -860,6 +941,16 @@ static uint32_t window(const struct sx_det_sig *sig, int64_t span, const struct 
 	return found;
 }
 
+/* The picks of signature s that are an event's (not between the events). */
+static uint32_t evidence_of(const struct sx_det *d, uint32_t s, const size_t *pick)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < d->sigs[s]->n; i++)
+		n += pick[i] != SIZE_MAX && !between(d, s, i);
+	return n;
+}
+
 /* The distinctive patterns among the picks of signature s. */
 static uint32_t distinct_of(const struct sx_det *d, uint32_t s, const size_t *pick)
 {
@@ -882,6 +973,10 @@ static int add_detection(struct sx_det *d, const struct match *m, size_t a, cons
 	x->sig = m[a].sig;
 	x->matched = found;
 	x->distinct = distinct_of(d, x->sig, pick);
+	if (x->sig < d->con.nsigs && d->con.rivals[x->sig]) {
+		x->rival = untold(d, x->sig, pick);
+		x->ambiguous = x->rival != x->sig;
+	}
 	x->start_ns = INT64_MAX;
 	x->end_ns = INT64_MIN;
 	x->hits = (struct sx_det_hit *)(uintptr_t)*nhits; /* an index until the end */
@@ -901,17 +996,18 @@ static int add_detection(struct sx_det *d, const struct match *m, size_t a, cons
 	return 0;
 }
 
-/* Whether detection a beats b (more distinctive patterns, more patterns,
- * higher score, earlier). */
+/* Whether detection a beats b (a sure label, more distinctive patterns,
+ * more patterns, higher score, earlier). */
 static bool beats(const struct sx_det *d, const struct sx_det_detection *a,
 		  const struct sx_det_detection *b)
 {
 	double sa = (double)a->matched / d->sigs[a->sig]->n;
 	double sb = (double)b->matched / d->sigs[b->sig]->n;
 
+	if (a->ambiguous != b->ambiguous)
+		return !a->ambiguous;
 	if (a->distinct != b->distinct)
 		return a->distinct > b->distinct;
-
 	if (a->matched != b->matched)
 		return a->matched > b->matched;
 	if (sa != sb)
@@ -973,7 +1069,7 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		const struct sx_det_sig *sig = d->sigs[d->m[a].sig];
 		int64_t span = d->cfg.span_ns ? d->cfg.span_ns : sig->span_ns;
 		uint32_t need = (uint32_t)ceil(d->cfg.fraction * sig->n - 1e-9);
-		/* with rivals, a detection needs a distinctive pattern (DESIGN) */
+		/* with rivals, a detection needs a pattern of an event (DESIGN) */
 		bool contrasted = d->m[a].sig < d->con.nsigs && d->con.rivals[d->m[a].sig];
 		size_t k;
 
@@ -984,13 +1080,13 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		need = need ? need : 1;
 		if (named_otherwise(d, d->m[a].file, d->m[a].sig))
 			continue; /* another product (DESIGN) */
-		if (sx_det_not_distinctive(d, d->m[a].sig, NULL))
-			continue; /* it cannot tell its event from another (DESIGN) */
+		if (contrasted && !d->con.nevent[d->m[a].sig])
+			continue; /* every pattern between the events (DESIGN) */
 		for (k = a; k < b;) {
 			uint32_t found = window(sig, span, d->m, k, b, pick);
 			int64_t last = INT64_MIN;
 
-			if (found < need || (contrasted && !distinct_of(d, d->m[a].sig, pick))) {
+			if (found < need || (contrasted && !evidence_of(d, d->m[a].sig, pick))) {
 				k++;
 				continue;
 			}
@@ -1008,6 +1104,14 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp);
 	if (!d->cfg.overlap)
 		d->ndet = best_of_overlaps(d);
+	if (d->cfg.sure) {
+		uint32_t kept = 0;
+
+		for (i = 0; i < d->ndet; i++)
+			if (!d->det[i].ambiguous)
+				d->det[kept++] = d->det[i];
+		d->ndet = kept;
+	}
 	*out = d->det;
 	*n = d->ndet;
 	return 0;
@@ -1036,7 +1140,7 @@ int sx_det_write_csv(const struct sx_det *d, const struct sx_det_sig *const *sig
 	int ret;
 
 	sx_buf_init(&b);
-	sx_buf_puts(&b, "capture,start,end,event,score,matched,patterns,flows\n");
+	sx_buf_puts(&b, "capture,start,end,event,score,matched,patterns,flows,ambiguous-with\n");
 	for (i = 0; i < d->ndet; i++) {
 		const struct sx_det_detection *x = &d->det[i];
 		const struct sx_det_sig *sig = sigs[x->sig];
@@ -1060,6 +1164,9 @@ int sx_det_write_csv(const struct sx_det *d, const struct sx_det_sig *const *sig
 			sx_buf_csv_text(&b, fl.data ? fl.data : "");
 			sx_buf_fini(&fl);
 		}
+		sx_buf_putc(&b, ',');
+		if (x->ambiguous)
+			sx_buf_csv_text(&b, sigs[x->rival]->label);
 		sx_buf_putc(&b, '\n');
 	}
 	ret = sx_buf_flush(&b, f);

@@ -8,13 +8,18 @@
  * takes at most one detection and each detection hits at most one
  * labelled time: labelled times in time order take the earliest free
  * detection that fits.  A labelled time without one is missed; a detection
- * that hit none is a false detection.
+ * that hit none is a false detection.  A detection whose label is
+ * ambiguous (match.c: not told from another event's signature) hits no
+ * label: it takes, in the same way, a labelled time that no sure detection
+ * took, and counts there as the event found without its label
+ * (ambiguous), not as a false detection; elsewhere it is a false one.
  *
  * Per label, in its normal form (sx_det_label_is(); a detection that hit
  * nothing counts under its event's label):
  * recall = hits / events, precision = hits / (hits + false detections),
  * false detections per hour and per device-day (24 h) of the captures'
- * total length.  Then "all" over every label.
+ * total length, and event recall = (hits + ambiguous) / events (that an
+ * event of the device happened).  Then "all" over every label.
  */
 #include "detect/detect.h"
 
@@ -84,10 +89,18 @@ static void finish(struct sx_det_score *s, double hours)
 {
 	s->missed = s->events - s->hits;
 	s->recall = s->events ? (double)s->hits / s->events : 0;
+	s->event_recall = s->events ? (double)(s->hits + s->ambiguous) / s->events : 0;
 	s->precision = s->hits + s->false_det ? (double)s->hits / (s->hits + s->false_det) : 0;
 	s->hours = hours;
 	s->false_per_hour = hours > 0 ? s->false_det / hours : 0;
 	s->false_per_day = s->false_per_hour * 24;
+}
+
+/* Whether detection x comes within the tolerance of labelled time l. */
+static bool fits(const struct sx_det_detection *x, const struct sx_det_label *l, int64_t tol)
+{
+	return x->file == l->file && x->start_ns <= l->time_ns + tol &&
+	       x->end_ns >= l->time_ns - tol;
 }
 
 static int score_cmp(const void *x, const void *y)
@@ -103,15 +116,16 @@ int sx_det_score(const struct sx_det_detection *det, uint32_t ndet,
 {
 	struct sx_det_label *l = NULL;
 	struct sx_det_score *s = NULL, all = {.label = "all"};
-	bool *used = NULL;
+	bool *used = NULL, *hit = NULL;
 	uint32_t i, j, ns = 0;
 
 	*out = NULL;
 	*n = 0;
 	l = sx_calloc_array(nlabels ? nlabels : 1, sizeof(*l));
 	used = sx_calloc_array(ndet ? ndet : 1, sizeof(*used));
+	hit = sx_calloc_array(nlabels ? nlabels : 1, sizeof(*hit));
 	s = sx_calloc_array((size_t)nlabels + ndet + 1, sizeof(*s));
-	if (!l || !used || !s)
+	if (!l || !used || !hit || !s)
 		goto out_nomem;
 	if (nlabels)
 		memcpy(l, labels, nlabels * sizeof(*l));
@@ -123,16 +137,21 @@ int sx_det_score(const struct sx_det_detection *det, uint32_t ndet,
 		for (j = 0; j < ndet; j++) {
 			const struct sx_det_detection *x = &det[j];
 
-			if (used[j] || x->file != l[i].file ||
-			    !sx_det_label_is(l[i].label, sigs[x->sig]->label) ||
-			    x->start_ns > l[i].time_ns + tolerance_ns ||
-			    x->end_ns < l[i].time_ns - tolerance_ns)
+			if (used[j] || x->ambiguous || !fits(x, &l[i], tolerance_ns) ||
+			    !sx_det_label_is(l[i].label, sigs[x->sig]->label))
 				continue;
-			used[j] = true;
+			used[j] = hit[i] = true;
 			line->hits++;
 			break;
 		}
 	}
+	/* an event no detection named, found by one of an ambiguous label */
+	for (i = 0; i < nlabels; i++)
+		for (j = 0; j < ndet && !hit[i]; j++)
+			if (!used[j] && det[j].ambiguous && fits(&det[j], &l[i], tolerance_ns)) {
+				used[j] = hit[i] = true;
+				line_of(s, &ns, l[i].label)->ambiguous++;
+			}
 	for (j = 0; j < ndet; j++) {
 		if (!used[j])
 			line_of(s, &ns, sigs[det[j].sig]->label)->false_det++;
@@ -143,17 +162,20 @@ int sx_det_score(const struct sx_det_detection *det, uint32_t ndet,
 		all.events += s[i].events;
 		all.hits += s[i].hits;
 		all.false_det += s[i].false_det;
+		all.ambiguous += s[i].ambiguous;
 	}
 	finish(&all, hours);
 	s[ns++] = all;
 	free(l);
 	free(used);
+	free(hit);
 	*out = s;
 	*n = ns;
 	return 0;
 out_nomem:
 	free(l);
 	free(used);
+	free(hit);
 	free(s);
 	return -ENOMEM;
 }
@@ -166,12 +188,13 @@ int sx_det_score_csv(const struct sx_det_score *s, uint32_t n, FILE *f)
 
 	sx_buf_init(&b);
 	sx_buf_puts(&b, "label,events,hits,missed,false,recall,precision,false_per_hour,"
-			"false_per_device_day,hours\n");
+			"false_per_device_day,hours,ambiguous,event_recall\n");
 	for (i = 0; i < n; i++) {
 		sx_buf_csv_text(&b, s[i].label);
-		sx_buf_printf(&b, ",%u,%u,%u,%u,%.4f,%.4f,%.4f,%.4f,%.4f\n", s[i].events, s[i].hits,
-			      s[i].missed, s[i].false_det, s[i].recall, s[i].precision,
-			      s[i].false_per_hour, s[i].false_per_day, s[i].hours);
+		sx_buf_printf(&b, ",%u,%u,%u,%u,%.4f,%.4f,%.4f,%.4f,%.4f,%u,%.4f\n", s[i].events,
+			      s[i].hits, s[i].missed, s[i].false_det, s[i].recall, s[i].precision,
+			      s[i].false_per_hour, s[i].false_per_day, s[i].hours, s[i].ambiguous,
+			      s[i].event_recall);
 	}
 	ret = sx_buf_flush(&b, f);
 	sx_buf_fini(&b);
@@ -182,10 +205,10 @@ void sx_det_score_table(const struct sx_det_score *s, uint32_t n, FILE *f)
 {
 	uint32_t i;
 
-	fprintf(f, "%-24s %7s %5s %6s %6s %7s %9s %8s %8s\n", "label", "events", "hits", "missed",
-		"false", "recall", "precision", "false/h", "false/d");
+	fprintf(f, "%-24s %7s %5s %6s %6s %7s %9s %8s %8s %9s\n", "label", "events", "hits",
+		"missed", "false", "recall", "precision", "false/h", "false/d", "ambiguous");
 	for (i = 0; i < n; i++)
-		fprintf(f, "%-24.24s %7u %5u %6u %6u %7.3f %9.3f %8.3f %8.3f\n", s[i].label,
+		fprintf(f, "%-24.24s %7u %5u %6u %6u %7.3f %9.3f %8.3f %8.3f %9u\n", s[i].label,
 			s[i].events, s[i].hits, s[i].missed, s[i].false_det, s[i].recall,
-			s[i].precision, s[i].false_per_hour, s[i].false_per_day);
+			s[i].precision, s[i].false_per_hour, s[i].false_per_day, s[i].ambiguous);
 }

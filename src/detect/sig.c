@@ -313,6 +313,8 @@ static int pattern_of(struct pctx *c, const struct sx_ytree *pt, struct sx_det_p
 		}
 		lengths(c, st, p, id);
 	}
+	/* session-flows: written only when some flow continued a session */
+	p->began = !sx_ytree_get(pt, "session-flows");
 	ord = get(c, pt, "order", SX_YTREE_MAP, id);
 	if (ord) {
 		const struct sx_ytree *bn = get(c, ord, "before-next", SX_YTREE_MAP, id);
@@ -461,6 +463,12 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 	}
 	label_of(doc, s);
 	span_of(s);
+	if (!s->windowed) {
+		uint32_t i;
+
+		for (i = 0; i < s->n; i++)
+			s->p[i].began = false;
+	}
 	*out = s;
 out_doc:
 	sx_ytree_free(doc);
