@@ -1493,9 +1493,9 @@ Test(emit_profile, end_pairs_that_occurred_no_cross_product)
 	attrs(p, "icmp=3:3:3");
 	p->app.icmp_type = 3;
 	p->app.icmp_code = 3;
-	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.9"), ip("52.2.2.2")}, 1};
-	pairs[1] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.7")}, 1};
-	pairs[2] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.9")}, 1};
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.9"), ip("52.2.2.2")}, 1, {{0}, {0}}};
+	pairs[1] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.7")}, 1, {{0}, {0}}};
+	pairs[2] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.9")}, 1, {{0}, {0}}};
 	p->pairs = pairs;
 	p->npairs = 3;
 	r->patterns = p;
