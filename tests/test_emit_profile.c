@@ -2004,3 +2004,57 @@ Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
 	cr_assert_not_null(strstr(text, "  dns-plain: "), "%s", text);
 	assert_valid(text, "plain folds");
 }
+
+/*
+ * The device's ARP requests under other addresses than its IPv4 (a factory
+ * default, an earlier lease): a pair sent from the device's MAC that
+ * recurs is written with sha: self and that address as spa; a pair of one
+ * flow is not, nor a pair another host's MAC sent, nor one whose senders'
+ * MACs disagree.
+ */
+Test(emit_profile, arp_of_the_device_under_an_earlier_address)
+{
+	struct sx_profile_cfg cfg = {
+	    .device = "cam", .ipv4 = "10.0.0.7", .mac = "02:00:00:00:00:07", .last_update = "x"};
+	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7}, other[6] = {2, 0, 0, 0, 0, 9};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	struct sx_mine_pair *pairs = mk(5 * sizeof(*pairs));
+	const char *text;
+	int ret;
+
+	pattern(p, 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 12);
+	p->family = SX_FLOW_FAMILY_ARP;
+	end(&p->end[0], "10.0.0.7,192.168.2.3,192.168.4.3,192.168.5.5,192.168.7.7", NULL, 0, NULL,
+	    NULL);
+	end(&p->end[1], "10.0.0.1,192.168.2.1,192.168.4.1,192.168.5.1", NULL, 0, NULL, NULL);
+	memcpy(p->end[0].mac, dev, 6);
+	attrs(p, "arp=request:12");
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("10.0.0.1")}, 3, {{0}, {0}}};
+	pairs[1] = (struct sx_mine_pair){{ip("192.168.2.3"), ip("192.168.2.1")}, 3, {{0}, {0}}};
+	pairs[2] = (struct sx_mine_pair){{ip("192.168.4.3"), ip("192.168.4.1")}, 1, {{0}, {0}}};
+	pairs[3] = (struct sx_mine_pair){{ip("192.168.5.5"), ip("192.168.5.1")}, 2, {{0}, {0}}};
+	pairs[4] = (struct sx_mine_pair){{ip("192.168.7.7"), ip("10.0.0.1")}, 3, {{0}, {0}}};
+	memcpy(pairs[0].mac[0], dev, 6);
+	memcpy(pairs[1].mac[0], dev, 6);
+	memcpy(pairs[2].mac[0], dev, 6);
+	memcpy(pairs[4].mac[0], other, 6); /* [3]: zero, its senders disagreed */
+	p->pairs = pairs;
+	p->npairs = 5;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "      arp:\n"
+					"        type: request\n"
+					"        sha: self\n"
+					"        tha: default\n"
+					"        spa: 192.168.2.3\n"
+					"        tpa: 192.168.2.1\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "        spa: self\n        tpa: 10.0.0.1\n"), "%s", text);
+	cr_assert_null(strstr(text, "192.168.4."), "%s", text);
+	cr_assert_null(strstr(text, "192.168.5."), "%s", text);
+	cr_assert_null(strstr(text, "192.168.7.7"), "%s", text);
+	assert_valid(text, "an ARP policy of an earlier address");
+}
