@@ -461,8 +461,12 @@ static bool check_field(struct check *c, const char *proto, const char *k, yaml_
 		return one_or_list(c, v, ok_arp_ip) || BAD(c, "arp.%s: not an address", k);
 	if (!strcmp(proto, "arp"))
 		return one_or_list(c, v, ok_arp_mac) || BAD(c, "arp.%s: not a MAC", k);
+	/* a path, or '' (the empty path: the twin of a request in two
+	 * segments, method HEAD) */
 	if (!strcmp(k, "uri"))
 		return (is_str(v) && v->data.scalar.value[0] == '/') ||
+		       (v->type == YAML_SCALAR_NODE && !v->data.scalar.length && !plain(v) &&
+			!strcmp(proto, "http")) ||
 		       BAD(c, "%s.uri: bad", proto);
 	return one_or_list(c, v, ok_str) || BAD(c, "%s.%s: not a string", proto, k);
 }
@@ -1280,9 +1284,9 @@ Test(emit_profile, network_text_never_widens_a_rule)
 	end(&p->end[1], "198.51.100.4", "80:3", 0, NULL, NULL);
 	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
 	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/a/*/b");
-	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_HTTP, 3);
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
 	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
-	end(&p->end[1], "198.51.100.5", "8080:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.5", "80:3", 0, NULL, NULL);
 	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
 	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/api/v1/x*?q=*");
 	r->patterns = ps;
@@ -1725,9 +1729,9 @@ Test(emit_profile, http_requests_that_vary_give_one_rule_per_method_or_path)
 	attrs(p, "http.req=GET:www.scale.example/scale/register?serial=1:3;"
 		 "http.req=GET:www.scale.example/scale/validate?serial=1:3;"
 		 "http.req=POST:www.scale.example/scale/upload:3");
-	p = pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_HTTP, 3);
+	p = pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
 	end(&p->end[0], "10.0.0.7", "50001:3", 0, NULL, NULL);
-	end(&p->end[1], "192.0.2.81", "8080:3", 0, NULL, NULL);
+	end(&p->end[1], "192.0.2.81", "80:3", 0, NULL, NULL);
 	attrs(p, "http.req=GET:192.0.2.81/once:3;http.req=GET:192.0.2.81/session?a=1:2;"
 		 "http.req=GET:192.0.2.81/session?a=2:1");
 	r->patterns = ps;
@@ -2057,4 +2061,77 @@ Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 	cr_assert_null(strstr(text, "192.168.5."), "%s", text);
 	cr_assert_null(strstr(text, "192.168.7.7"), "%s", text);
 	assert_valid(text, "an ARP policy of an earlier address");
+}
+
+/* The firewall's parser takes a segment for an HTTP request only on TCP
+ * port 80: a request served on another port (the Edimax plug's POST
+ * /smartplug.cgi on 10000) is written at the transport level, never with
+ * an http section that would deny every request. */
+Test(emit_profile, http_on_another_port_than_80_has_no_http_section)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char *text;
+	int ret;
+
+	pattern(p, 6, SX_MINE_CLIENT, SX_MINE_SERVER, 10000, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.30", "40000:1,40001:1,40002:1", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.7", "10000:3", 0, NULL, NULL);
+	attrs(p, "http.req=POST:10.0.0.7:10000/smartplug.cgi:2;"
+		 "http.req=POST:10.0.0.7:10000/status.cgi:1");
+	snprintf(p->app.http_method, sizeof(p->app.http_method), "POST");
+	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/smartplug.cgi");
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_null(strstr(text, "http:"), "%s", text);
+	cr_assert_null(strstr(text, "uri:"), "%s", text);
+	cr_assert_eq(count_of(text, "          dst-port: 10000\n"), 1, "%s", text);
+	cr_assert_not_null(strstr(text, "          src: 10.0.0.30\n          dst: self\n"), "%s",
+			   text);
+	assert_valid(text, "HTTP on port 10000");
+}
+
+/*
+ * A request whose every flow opens with two segments of the client (the
+ * request line, then the headers) gets a twin policy, method HEAD and uri
+ * '': the firewall's parser reads the headers' segment "Host: ..." as a
+ * HEAD request with an empty path.  Once per server and port, however many
+ * patterns are split; none for a request in one segment.
+ */
+Test(emit_profile, a_request_in_two_segments_gets_the_host_segment_twin)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	for (unsigned i = 0; i < 3; i++) {
+		p = pattern(&ps[i], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+		end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+		end(&p->end[1], i < 2 ? "192.0.2.80" : "192.0.2.90", "80:3", 0, NULL, NULL);
+		p->seq_n = p->seq_all = 3;
+		p->seq_min[0] = p->seq_max[0] = i == 0 ? 96 : 29;
+		p->seq_min[1] = p->seq_max[1] = i == 0 ? 24 : 117;
+		p->seq_min[2] = p->seq_max[2] = -605;
+	}
+	attrs(&ps[0], "http.req=GET:www.scale.example/scale/register?serial=1:3");
+	attrs(&ps[1], "http.req=POST:www.scale.example/scale/upload:3");
+	attrs(&ps[2], "http.req=GET:192.0.2.90/status:3");
+	ps[2].seq_min[1] = ps[2].seq_max[1] = -605; /* the answer comes second */
+	r->patterns = ps;
+	r->npatterns = 3;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(count_of(text, "          method: HEAD\n          uri: ''\n"), 1, "%s", text);
+	cr_assert_not_null(strstr(text,
+				  "          method: HEAD\n          uri: ''\n        tcp:\n"
+				  "          dst-port: 80\n        ipv4:\n          src: self\n"
+				  "          dst: 192.0.2.80\n"),
+			   "%s", text);
+	cr_assert_eq(count_of(text, "        http:\n"), 4, "%s", text);
+	assert_valid(text, "the Host segment's twin");
 }

@@ -73,13 +73,14 @@
  * written "$.suffix"; an mDNS pattern whose flows carry the device's
  * answers gets a second policy, `mdns: {response: true}`, as the firewall
  * matches a DNS name or type on questions only); http (method, uri; a query is cut and "*"
- * appended, as the firewall's translator does itself); coap (type, method, uri); ssdp (method, or
- * response: true); dhcp (type: the messages the initiator sends, only those the firewall's parser
- * knows; client-mac: self when the device's MAC is known and the device is an end, by its address
- * or, for a client without one yet (0.0.0.0), by its MAC); igmp (version, type, group); icmp (type,
- * the request when the flows hold a request and its reply); icmpv6 (no fields).  TLS, NTP, MQTT and
- * the TP-Link protocol have no section the firewall's translators read; their policies stay at the
- * transport level.
+ * appended, as the firewall's translator does itself; only on TCP port 80, the one port
+ * whose segments the firewall's parser takes for requests: http_section()); coap (type, method,
+ * uri); ssdp (method, or response: true); dhcp (type: the messages the initiator sends, only those
+ * the firewall's parser knows; client-mac: self when the device's MAC is known and the device is an
+ * end, by its address or, for a client without one yet (0.0.0.0), by its MAC); igmp (version, type,
+ * group); icmp (type, the request when the flows hold a request and its reply); icmpv6 (no fields).
+ * TLS, NTP, MQTT and the TP-Link protocol have no section the firewall's translators read; their
+ * policies stay at the transport level.
  *
  * ARP patterns (sx_mine_arp_op(): the flow stage's ARP flows, one sender
  * and one operation each) become `arp` policies, always single-policies
@@ -813,6 +814,20 @@ static bool has_dns_section(const struct sx_mine_pattern *p)
 	return p->app.dns_name[0] && (a == SX_P_DNS || a == SX_P_MDNS || a == SX_P_LLMNR);
 }
 
+/*
+ * Whether p's policies get an http section.  The firewall's parser takes a
+ * segment for a request only when it goes to TCP port 80
+ * (parsers/src/http.c: is_request = dst_port == 80), and its HTTP callback
+ * demands a request of an http policy's packets that start like one: an
+ * http section on another port (the Edimax plug's POST /smartplug.cgi
+ * served on 10000) denies every request.  Such a pattern is written at the
+ * transport level (addresses and ports) instead.
+ */
+static bool http_section(const struct sx_mine_pattern *p)
+{
+	return p->app.proto == SX_P_HTTP && p->ip_proto == 6 && p->fixed_port == 80;
+}
+
 static bool id_used(const struct ctx *c, size_t upto, const char *id)
 {
 	size_t i;
@@ -895,7 +910,7 @@ static bool rule_texts_ok(const struct sx_mine_pattern *p)
 		return true;
 	if (has_dns_section(p) && !dns_names_ok(p, &bad)) {
 		what = "DNS name";
-	} else if (p->app.proto == SX_P_HTTP && !rule_uri_ok(p->app.http_uri, false)) {
+	} else if (http_section(p) && !rule_uri_ok(p->app.http_uri, false)) {
 		bad = p->app.http_uri;
 		what = "HTTP path";
 	} else if (p->app.proto == SX_P_COAP) {
@@ -1708,6 +1723,16 @@ static bool mdns_answers(const struct sx_mine_pattern *p)
  *     "/scale/" and a star), else every path (never "/" and a star);
  *   - IGMP: every (version, type, group) of its reports.
  * The first variant is the pattern's own consensus when there is one value.
+ * An HTTP pattern whose every flow opens with two segments of the client
+ * (the request line, then its headers, before any answer: split_request())
+ * gets one more, method HEAD and uri '' (continuation_twin()): the
+ * firewall's parser tells a method by the segment's first letter and reads
+ * the path up to the first space (parsers/src/http.c), so the headers'
+ * segment "Host: ..." is to it a HEAD request with an empty path, which
+ * the request's own policy denies (Aria: its GET /scale/register and
+ * /scale/validate, each followed by "Host: www.fitbit.com", denied in every
+ * held-out capture).  No request of a client has an empty path, so the
+ * twin admits nothing but such segments.
  */
 #define HTTP_PATH_MAX SX_URI_MAX
 
@@ -1769,8 +1794,22 @@ static bool http_seen(const struct sx_mine_pattern *p, uint32_t j, const char *m
 	return false;
 }
 
+/* Whether every flow of p opens with two segments of the client (see
+ * above): payload positions 0 and 1 from the client in all its flows. */
+static bool split_request(const struct sx_mine_pattern *p)
+{
+	return p->seq_all >= 2 && p->seq_min[0] > 0 && p->seq_min[1] > 0;
+}
+
+/* Whether variant v is the twin of a split request (see above). */
+static bool continuation_twin(const struct sx_mine_pattern *v)
+{
+	return http_section(v) && !strcmp(v->app.http_method, "HEAD") && !v->app.http_uri[0];
+}
+
 static uint32_t http_variants(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
 {
+	static const struct http_req twin = {.method = "HEAD"};
 	struct http_req q, r;
 	char prefix[HTTP_PATH_MAX + 1];
 	uint32_t i, j, n = 0, paths;
@@ -1806,6 +1845,8 @@ static uint32_t http_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 			    !http_seen(p, j, r.method, r.path))
 				http_variant(p, out, &n, &r, r.path);
 	}
+	if (n && split_request(p))
+		http_variant(p, out, &n, &twin, "");
 	return n;
 }
 
@@ -1834,7 +1875,7 @@ static uint32_t igmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 	return n;
 }
 
-/* p's variants in out[0..) (when out, room for p->nattrs); how many: 0
+/* p's variants in out[0..) (when out, room for p->nattrs + 1); how many: 0
  * when p is written as it is. */
 static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
 {
@@ -1842,9 +1883,29 @@ static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_patt
 		return 0;
 	if (p->ip_proto == 2)
 		return igmp_variants(p, out);
-	if (p->app.proto == SX_P_HTTP)
+	if (http_section(p))
 		return http_variants(p, out);
 	return 0;
+}
+
+static bool same_matches(const struct policy *a, const struct policy *b);
+
+/* The continuation twins pols[from..to) of one pattern are left out where an
+ * earlier pattern's twin has the same matches (a GET and a POST pattern to
+ * one server, both split): one policy per matching content. */
+static void one_twin(struct ctx *c, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++)
+		for (size_t j = 0; j < from; j++) {
+			struct policy *t = &c->pols[j];
+
+			if (t->omit || !t->p || !continuation_twin(t->p) ||
+			    !same_matches(&c->pols[k], t))
+				continue;
+			c->pols[k].omit = true;
+			t->bidirectional |= c->pols[k].bidirectional;
+			break;
+		}
 }
 
 /* Policies of p from slot *n on: ARP's own (arp_policies()); else per
@@ -1866,9 +1927,13 @@ static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern
 
 		c->nvar += nvar;
 		for (i = 0; i < nvar; i++) {
+			size_t from = *n;
+
 			ret = build_policies_once(c, n, &v[i], !rule_texts_ok(&v[i]));
 			if (ret)
 				return ret;
+			if (continuation_twin(&v[i]))
+				one_twin(c, from, *n);
 		}
 		return 0;
 	}
@@ -1958,6 +2023,7 @@ static bool has_queue(const struct policy *pol)
 	case SX_P_LLMNR:
 		return has_dns_section(p);
 	case SX_P_HTTP:
+		return http_section(p);
 	case SX_P_COAP:
 	case SX_P_SSDP:
 	case SX_P_DHCP:
@@ -2121,6 +2187,8 @@ static void emit_http(struct sx_yw *w, const struct sx_mine_pattern *p)
 	sx_yw_map_begin(w);
 	if (a->http_method[0])
 		kv(w, "method", a->http_method);
+	if (continuation_twin(p))
+		kv(w, "uri", ""); /* strncmp(uri, "", 1): the empty path only */
 	if (a->http_uri[0]) {
 		snprintf(uri, sizeof(uri), "%s", a->http_uri);
 		q = strchr(uri, '?');
@@ -2424,7 +2492,8 @@ static void emit_app(struct sx_yw *w, const struct ctx *c, const struct policy *
 			emit_dns(w, p);
 		break;
 	case SX_P_HTTP:
-		emit_http(w, p);
+		if (http_section(p))
+			emit_http(w, p);
 		break;
 	case SX_P_COAP:
 		emit_coap(w, p);
