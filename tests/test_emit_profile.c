@@ -2135,3 +2135,48 @@ Test(emit_profile, a_request_in_two_segments_gets_the_host_segment_twin)
 	cr_assert_eq(count_of(text, "        http:\n"), 4, "%s", text);
 	assert_valid(text, "the Host segment's twin");
 }
+
+/*
+ * The device's group traffic under an earlier address (its MAC, two flows
+ * or more, to a multicast address) gets a policy of its own with that
+ * address as it is; the same from another host's MAC, or unicast from the
+ * device's MAC (traffic it forwards), does not.
+ */
+Test(emit_profile, group_traffic_of_the_device_under_an_earlier_address)
+{
+	struct sx_profile_cfg cfg = {
+	    .device = "cam", .ipv4 = "10.0.0.7", .mac = "02:00:00:00:00:07", .last_update = "x"};
+	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7}, other[6] = {2, 0, 0, 0, 0, 9};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	struct sx_mine_pair *pairs = mk(4 * sizeof(*pairs));
+	const char *text;
+	int ret;
+
+	pattern(p, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5353, SX_P_MDNS, 12);
+	end(&p->end[0], "10.0.0.7,10.22.22.5,192.168.0.20,192.168.0.99", "5353:12", 0, NULL, NULL);
+	end(&p->end[1], "52.1.1.1,224.0.0.251", "5353:12", 0, NULL, NULL);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("224.0.0.251")}, 3, {{0}, {0}}};
+	pairs[1] = (struct sx_mine_pair){{ip("10.22.22.5"), ip("52.1.1.1")}, 3, {{0}, {0}}};
+	pairs[2] = (struct sx_mine_pair){{ip("192.168.0.20"), ip("224.0.0.251")}, 3, {{0}, {0}}};
+	pairs[3] = (struct sx_mine_pair){{ip("192.168.0.99"), ip("224.0.0.251")}, 3, {{0}, {0}}};
+	memcpy(pairs[0].mac[0], dev, 6);
+	memcpy(pairs[1].mac[0], dev, 6);
+	memcpy(pairs[2].mac[0], dev, 6);
+	memcpy(pairs[3].mac[0], other, 6);
+	p->pairs = pairs;
+	p->npairs = 4;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          src: self\n          dst: mdns\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "          src: 192.168.0.20\n          dst: mdns\n"), "%s",
+			   text);
+	cr_assert_null(strstr(text, "10.22.22.5"), "%s", text);
+	cr_assert_null(strstr(text, "52.1.1.1"), "%s", text);
+	cr_assert_null(strstr(text, "192.168.0.99"), "%s", text);
+	cr_assert_eq(count_of(text, "      protocols:\n"), 2, "%s", text);
+	assert_valid(text, "an earlier address's group traffic");
+}
