@@ -2180,3 +2180,43 @@ Test(emit_profile, group_traffic_of_the_device_under_an_earlier_address)
 	cr_assert_eq(count_of(text, "      protocols:\n"), 2, "%s", text);
 	assert_valid(text, "an earlier address's group traffic");
 }
+
+/* An icmp policy matches one type: a pattern of several types gets one
+ * policy per type, but for the replies of a request it also holds (the
+ * request's policy is bidirectional). */
+Test(emit_profile, icmp_types_give_one_policy_each_but_replies)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMP, 3);
+	end(&p->end[0], "10.0.0.1", NULL, 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.7", NULL, 0, NULL, NULL);
+	attrs(p, "icmp=3:1:3;icmp=5:1:2");
+	p->app.icmp_type = 3;
+	p->app.icmp_code = 1;
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	p = pattern(&ps[1], 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMP, 3);
+	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "8.8.8.8", NULL, 0, NULL, NULL);
+	attrs(p, "icmp=0:0:3;icmp=8:0:3");
+	p->app.icmp_type = 0;
+	p->app.icmp_code = 0;
+	r->patterns = ps;
+	r->npatterns = 2;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          type: destination-unreachable\n        ipv4:\n"
+					"          src: 10.0.0.1\n          dst: self\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "          type: redirect\n        ipv4:\n"
+					"          src: 10.0.0.1\n          dst: self\n"),
+			   "%s", text);
+	cr_assert_eq(count_of(text, "          type: echo-request\n"), 1, "%s", text);
+	cr_assert_null(strstr(text, "echo-reply"), "%s", text);
+	cr_assert_eq(count_of(text, "        icmp:\n"), 3, "%s", text);
+	assert_valid(text, "ICMP types");
+}

@@ -1770,7 +1770,12 @@ static bool mdns_answers(const struct sx_mine_pattern *p)
  *     the paths' longest common prefix up to its last '/' with "*" when
  *     that is more than "/" (GET /scale/register, GET /scale/validate:
  *     "/scale/" and a star), else every path (never "/" and a star);
- *   - IGMP: every (version, type, group) of its reports.
+ *   - IGMP: every (version, type, group) of its reports;
+ *   - ICMP (an icmp policy matches one type): every type of its messages
+ *     but the replies of a request it also holds (the request's policy is
+ *     bidirectional), as the expert profiles write them (EdnetGateway: the
+ *     gateway's destination-unreachable and its redirects to the device,
+ *     19 of 20 captures, were one pattern and only the first was written).
  * The first variant is the pattern's own consensus when there is one value.
  * An HTTP pattern whose every flow opens with two segments of the client
  * (the request line, then its headers, before any answer: split_request())
@@ -1924,6 +1929,58 @@ static uint32_t igmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 	return n;
 }
 
+/* The reply type of ICMP request type t, -1 when t is not a request. */
+static int icmp_reply_of(int t)
+{
+	return t == 8 ? 0 : t == 13 || t == 15 || t == 17 ? t + 1 : -1;
+}
+
+/* Whether p's ICMP attributes hold type t. */
+static bool icmp_has_type(const struct sx_mine_pattern *p, int t)
+{
+	unsigned x, code;
+
+	for (uint32_t i = 0; i < p->nattrs; i++)
+		if (!strcmp(p->attrs[i].key, "icmp") &&
+		    sscanf(p->attrs[i].value, "%u:%u", &x, &code) == 2 && (int)x == t)
+			return true;
+	return false;
+}
+
+/* The ICMP variants (see above): none when one type is left.  A variant
+ * carries no attributes, so that its type is its app.icmp_type alone
+ * (icmp_initiator_type()). */
+static uint32_t icmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
+{
+	int types[256];
+	uint32_t i, j, n = 0;
+
+	for (i = 0; i < p->nattrs; i++) {
+		unsigned t, code;
+		bool reply = false;
+
+		if (strcmp(p->attrs[i].key, "icmp") ||
+		    sscanf(p->attrs[i].value, "%u:%u", &t, &code) != 2 || t > 255)
+			continue;
+		for (int q = 0; q < 256 && !reply; q++)
+			reply = icmp_reply_of(q) == (int)t && icmp_has_type(p, q);
+		for (j = 0; j < n && types[j] != (int)t; j++)
+			;
+		if (!reply && j == n)
+			types[n++] = (int)t;
+	}
+	if (n < 2)
+		return 0;
+	for (i = 0; out && i < n; i++) {
+		out[i] = *p;
+		out[i].app.icmp_type = types[i];
+		out[i].app.icmp_code = -1;
+		out[i].attrs = NULL;
+		out[i].nattrs = 0;
+	}
+	return n;
+}
+
 /* p's variants in out[0..) (when out, room for p->nattrs + 1); how many: 0
  * when p is written as it is. */
 static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
@@ -1932,6 +1989,8 @@ static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_patt
 		return 0;
 	if (p->ip_proto == 2)
 		return igmp_variants(p, out);
+	if (p->ip_proto == 1)
+		return icmp_variants(p, out);
 	if (http_section(p))
 		return http_variants(p, out);
 	return 0;
