@@ -2014,7 +2014,8 @@ Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
  * default, an earlier lease): a pair sent from the device's MAC that
  * recurs is written with sha: self and that address as spa; a pair of one
  * flow is not, nor a pair another host's MAC sent, nor one whose senders'
- * MACs disagree.
+ * MACs disagree, nor another lease of the device's own /24 (the profile
+ * holds one address of the device).
  */
 Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 {
@@ -2023,14 +2024,14 @@ Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7}, other[6] = {2, 0, 0, 0, 0, 9};
 	struct sx_mine_result *r = mk(sizeof(*r));
 	struct sx_mine_pattern *p = mk(sizeof(*p));
-	struct sx_mine_pair *pairs = mk(5 * sizeof(*pairs));
+	struct sx_mine_pair *pairs = mk(6 * sizeof(*pairs));
 	const char *text;
 	int ret;
 
-	pattern(p, 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 12);
+	pattern(p, 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 15);
 	p->family = SX_FLOW_FAMILY_ARP;
-	end(&p->end[0], "10.0.0.7,192.168.2.3,192.168.4.3,192.168.5.5,192.168.7.7", NULL, 0, NULL,
-	    NULL);
+	end(&p->end[0], "10.0.0.7,10.0.0.8,192.168.2.3,192.168.4.3,192.168.5.5,192.168.7.7", NULL,
+	    0, NULL, NULL);
 	end(&p->end[1], "10.0.0.1,192.168.2.1,192.168.4.1,192.168.5.1", NULL, 0, NULL, NULL);
 	memcpy(p->end[0].mac, dev, 6);
 	attrs(p, "arp=request:12");
@@ -2043,8 +2044,10 @@ Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 	memcpy(pairs[1].mac[0], dev, 6);
 	memcpy(pairs[2].mac[0], dev, 6);
 	memcpy(pairs[4].mac[0], other, 6); /* [3]: zero, its senders disagreed */
+	pairs[5] = (struct sx_mine_pair){{ip("10.0.0.8"), ip("10.0.0.1")}, 3, {{0}, {0}}};
+	memcpy(pairs[5].mac[0], dev, 6);
 	p->pairs = pairs;
-	p->npairs = 5;
+	p->npairs = 6;
 	r->patterns = p;
 	r->npatterns = 1;
 	text = emit(r, &cfg, &ret);
@@ -2060,6 +2063,7 @@ Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 	cr_assert_null(strstr(text, "192.168.4."), "%s", text);
 	cr_assert_null(strstr(text, "192.168.5."), "%s", text);
 	cr_assert_null(strstr(text, "192.168.7.7"), "%s", text);
+	cr_assert_null(strstr(text, "10.0.0.8"), "%s", text);
 	assert_valid(text, "an ARP policy of an earlier address");
 }
 

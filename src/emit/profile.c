@@ -47,10 +47,10 @@
  *   - its address, or the list of its addresses.
  * Only pairs of addresses that involve the device are written, and one
  * more kind: the device's own traffic to a multicast or broadcast group
- * under another address than its IPv4 (an earlier lease, a factory
- * default: the D-Link cameras' mDNS questions and IGMP reports as
- * 192.168.0.20 once they have their lease), a pair every flow of which
- * came from the device's MAC, in two flows or more (earlier_sender()).
+ * under another network's address, as for ARP below (the D-Link
+ * cameras' mDNS questions and IGMP reports as 192.168.0.20 once they have
+ * their lease), a pair every flow of which came from the device's MAC, in
+ * two flows or more (earlier_sender()).
  * It gets a policy of its own after the pattern's others, that address
  * written as it is, never "self"; unicast is left out, since a host that
  * forwards others' traffic with its own MAC (the WeMo access point
@@ -103,10 +103,12 @@
  * a request's zero tha would never match).  Only pairs with the device's
  * IPv4 address as spa or tpa are written: the ARP of other hosts that the
  * capture saw is not the device's (and nothing is written without that
- * address).  Except the device's own messages under another address (a
- * factory default, its previous network's lease: the Edimax cameras ask
- * "who has 192.168.2.1? tell 192.168.2.3" before their DHCP, in 11 of 12
- * captures): a pair every flow of which came from the device's MAC, in two
+ * address).  Except the device's own messages under another network's
+ * address, outside the /24 of its IPv4 (a factory default, its previous
+ * network's lease; a lease of this LAN is the device's address, and a
+ * profile holds one: other_network()).  The Edimax cameras ask "who has
+ * 192.168.2.1? tell 192.168.2.3" before their DHCP, in 11 of 12 captures.
+ * A pair every flow of which came from the device's MAC, in two
  * flows or more, is one policy per such address, sha: self, spa the
  * address as it is (reported, never "self"), tpa its targets; held out,
  * EdimaxCam1's allowed flows went from 83.7 % to 95.6 %.  The pairs are
@@ -1325,8 +1327,24 @@ out_free:
 static uint32_t distinct_addrs(struct sx_addr *a, uint32_t n);
 
 /*
+ * Whether a, an address the device's MAC sent from, belongs to another
+ * network than the device's IPv4: outside its /24, and not 0.0.0.0.  A
+ * lease of the LAN the profile is for (EdnetCam1's 10.10.10.187 and .62
+ * beside its 10.10.10.186) is the device's address, which a profile
+ * holds one of (device-info); batch reports the others.
+ */
+static bool other_network(const struct ctx *c, const struct sx_addr *a)
+{
+	static const uint8_t zero4[4];
+
+	return a->family == 4 && c->dev4.family == 4 && memcmp(a->b, zero4, 4) &&
+	       memcmp(a->b, c->dev4.b, 3);
+}
+
+/*
  * Whether pair q of p (initiator end init) is the device sending to a group
- * under another address than its own (an earlier lease, a factory default:
+ * under another network's address (other_network(); a factory default, its
+ * previous network's lease:
  * the D-Link DCS-930L's mDNS questions and IGMP reports as 192.168.0.20
  * after it has 10.10.10.58): every one of the pair's flows came from the
  * device's MAC, two flows or more, to a multicast or broadcast address.
@@ -1338,7 +1356,7 @@ static bool earlier_sender(const struct ctx *c, const struct sx_mine_pair *q, ui
 	uint8_t resp = other_role(init);
 
 	return c->mac_text[0] && q->count >= 2 && !memcmp(q->mac[init], c->mac, 6) &&
-	       addr_is_group(&q->addr[resp]);
+	       other_network(c, &q->addr[init]) && addr_is_group(&q->addr[resp]);
 }
 
 static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
@@ -1632,17 +1650,16 @@ static bool arp_same_group(const struct arp_pair *p, const struct arp_pair *q)
 
 /*
  * Whether pair k of p is the device asking or answering under another
- * address than its IPv4 (an earlier lease, a factory default): every one
- * of the pair's flows came from the device's MAC, and it recurs (two flows
- * or more).  A probe's unspecified sender address is not one.
+ * network's address (a factory default, its previous network's lease:
+ * other_network()): every one of the pair's flows came from the device's
+ * MAC, and it recurs (two flows or more).
  */
 static bool arp_earlier(const struct ctx *c, const struct sx_mine_pattern *p, size_t k)
 {
 	const struct sx_mine_pair *q = &p->pairs[k];
-	static const uint8_t zero4[4];
 
 	return c->mac_text[0] && !memcmp(q->mac[SX_MINE_CLIENT], c->mac, 6) && q->count >= 2 &&
-	       q->addr[SX_MINE_CLIENT].family == 4 && memcmp(q->addr[SX_MINE_CLIENT].b, zero4, 4);
+	       other_network(c, &q->addr[SX_MINE_CLIENT]);
 }
 
 /*
