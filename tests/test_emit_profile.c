@@ -461,8 +461,12 @@ static bool check_field(struct check *c, const char *proto, const char *k, yaml_
 		return one_or_list(c, v, ok_arp_ip) || BAD(c, "arp.%s: not an address", k);
 	if (!strcmp(proto, "arp"))
 		return one_or_list(c, v, ok_arp_mac) || BAD(c, "arp.%s: not a MAC", k);
+	/* a path, or '' (the empty path: the twin of a request in two
+	 * segments, method HEAD) */
 	if (!strcmp(k, "uri"))
 		return (is_str(v) && v->data.scalar.value[0] == '/') ||
+		       (v->type == YAML_SCALAR_NODE && !v->data.scalar.length && !plain(v) &&
+			!strcmp(proto, "http")) ||
 		       BAD(c, "%s.uri: bad", proto);
 	return one_or_list(c, v, ok_str) || BAD(c, "%s.%s: not a string", proto, k);
 }
@@ -1280,9 +1284,9 @@ Test(emit_profile, network_text_never_widens_a_rule)
 	end(&p->end[1], "198.51.100.4", "80:3", 0, NULL, NULL);
 	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
 	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/a/*/b");
-	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_HTTP, 3);
+	p = pattern(&ps[n++], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
 	end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
-	end(&p->end[1], "198.51.100.5", "8080:3", 0, NULL, NULL);
+	end(&p->end[1], "198.51.100.5", "80:3", 0, NULL, NULL);
 	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
 	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/api/v1/x*?q=*");
 	r->patterns = ps;
@@ -1493,9 +1497,9 @@ Test(emit_profile, end_pairs_that_occurred_no_cross_product)
 	attrs(p, "icmp=3:3:3");
 	p->app.icmp_type = 3;
 	p->app.icmp_code = 3;
-	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.9"), ip("52.2.2.2")}, 1};
-	pairs[1] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.7")}, 1};
-	pairs[2] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.9")}, 1};
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.9"), ip("52.2.2.2")}, 1, {{0}, {0}}};
+	pairs[1] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.7")}, 1, {{0}, {0}}};
+	pairs[2] = (struct sx_mine_pair){{ip("52.1.1.1"), ip("10.0.0.9")}, 1, {{0}, {0}}};
 	p->pairs = pairs;
 	p->npairs = 3;
 	r->patterns = p;
@@ -1725,9 +1729,9 @@ Test(emit_profile, http_requests_that_vary_give_one_rule_per_method_or_path)
 	attrs(p, "http.req=GET:www.scale.example/scale/register?serial=1:3;"
 		 "http.req=GET:www.scale.example/scale/validate?serial=1:3;"
 		 "http.req=POST:www.scale.example/scale/upload:3");
-	p = pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_HTTP, 3);
+	p = pattern(&ps[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
 	end(&p->end[0], "10.0.0.7", "50001:3", 0, NULL, NULL);
-	end(&p->end[1], "192.0.2.81", "8080:3", 0, NULL, NULL);
+	end(&p->end[1], "192.0.2.81", "80:3", 0, NULL, NULL);
 	attrs(p, "http.req=GET:192.0.2.81/once:3;http.req=GET:192.0.2.81/session?a=1:2;"
 		 "http.req=GET:192.0.2.81/session?a=2:1");
 	r->patterns = ps;
@@ -2003,4 +2007,220 @@ Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
 	cr_assert_not_null(strstr(text, "  tcp-443-list: "), "%s", text);
 	cr_assert_not_null(strstr(text, "  dns-plain: "), "%s", text);
 	assert_valid(text, "plain folds");
+}
+
+/*
+ * The device's ARP requests under other addresses than its IPv4 (a factory
+ * default, an earlier lease): a pair sent from the device's MAC that
+ * recurs is written with sha: self and that address as spa; a pair of one
+ * flow is not, nor a pair another host's MAC sent, nor one whose senders'
+ * MACs disagree, nor another lease of the device's own /24 (the profile
+ * holds one address of the device).
+ */
+Test(emit_profile, arp_of_the_device_under_an_earlier_address)
+{
+	struct sx_profile_cfg cfg = {
+	    .device = "cam", .ipv4 = "10.0.0.7", .mac = "02:00:00:00:00:07", .last_update = "x"};
+	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7}, other[6] = {2, 0, 0, 0, 0, 9};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	struct sx_mine_pair *pairs = mk(6 * sizeof(*pairs));
+	const char *text;
+	int ret;
+
+	pattern(p, 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 15);
+	p->family = SX_FLOW_FAMILY_ARP;
+	end(&p->end[0], "10.0.0.7,10.0.0.8,192.168.2.3,192.168.4.3,192.168.5.5,192.168.7.7", NULL,
+	    0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1,192.168.2.1,192.168.4.1,192.168.5.1", NULL, 0, NULL, NULL);
+	memcpy(p->end[0].mac, dev, 6);
+	attrs(p, "arp=request:12");
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("10.0.0.1")}, 3, {{0}, {0}}};
+	pairs[1] = (struct sx_mine_pair){{ip("192.168.2.3"), ip("192.168.2.1")}, 3, {{0}, {0}}};
+	pairs[2] = (struct sx_mine_pair){{ip("192.168.4.3"), ip("192.168.4.1")}, 1, {{0}, {0}}};
+	pairs[3] = (struct sx_mine_pair){{ip("192.168.5.5"), ip("192.168.5.1")}, 2, {{0}, {0}}};
+	pairs[4] = (struct sx_mine_pair){{ip("192.168.7.7"), ip("10.0.0.1")}, 3, {{0}, {0}}};
+	memcpy(pairs[0].mac[0], dev, 6);
+	memcpy(pairs[1].mac[0], dev, 6);
+	memcpy(pairs[2].mac[0], dev, 6);
+	memcpy(pairs[4].mac[0], other, 6); /* [3]: zero, its senders disagreed */
+	pairs[5] = (struct sx_mine_pair){{ip("10.0.0.8"), ip("10.0.0.1")}, 3, {{0}, {0}}};
+	memcpy(pairs[5].mac[0], dev, 6);
+	p->pairs = pairs;
+	p->npairs = 6;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "      arp:\n"
+					"        type: request\n"
+					"        sha: self\n"
+					"        tha: default\n"
+					"        spa: 192.168.2.3\n"
+					"        tpa: 192.168.2.1\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "        spa: self\n        tpa: 10.0.0.1\n"), "%s", text);
+	cr_assert_null(strstr(text, "192.168.4."), "%s", text);
+	cr_assert_null(strstr(text, "192.168.5."), "%s", text);
+	cr_assert_null(strstr(text, "192.168.7.7"), "%s", text);
+	cr_assert_null(strstr(text, "10.0.0.8"), "%s", text);
+	assert_valid(text, "an ARP policy of an earlier address");
+}
+
+/* The firewall's parser takes a segment for an HTTP request only on TCP
+ * port 80: a request served on another port (the Edimax plug's POST
+ * /smartplug.cgi on 10000) is written at the transport level, never with
+ * an http section that would deny every request. */
+Test(emit_profile, http_on_another_port_than_80_has_no_http_section)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char *text;
+	int ret;
+
+	pattern(p, 6, SX_MINE_CLIENT, SX_MINE_SERVER, 10000, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.30", "40000:1,40001:1,40002:1", 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.7", "10000:3", 0, NULL, NULL);
+	attrs(p, "http.req=POST:10.0.0.7:10000/smartplug.cgi:2;"
+		 "http.req=POST:10.0.0.7:10000/status.cgi:1");
+	snprintf(p->app.http_method, sizeof(p->app.http_method), "POST");
+	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/smartplug.cgi");
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_null(strstr(text, "http:"), "%s", text);
+	cr_assert_null(strstr(text, "uri:"), "%s", text);
+	cr_assert_eq(count_of(text, "          dst-port: 10000\n"), 1, "%s", text);
+	cr_assert_not_null(strstr(text, "          src: 10.0.0.30\n          dst: self\n"), "%s",
+			   text);
+	assert_valid(text, "HTTP on port 10000");
+}
+
+/*
+ * A request whose every flow opens with two segments of the client (the
+ * request line, then the headers) gets a twin policy, method HEAD and uri
+ * '': the firewall's parser reads the headers' segment "Host: ..." as a
+ * HEAD request with an empty path.  Once per server and port, however many
+ * patterns are split; none for a request in one segment.
+ */
+Test(emit_profile, a_request_in_two_segments_gets_the_host_segment_twin)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	for (unsigned i = 0; i < 3; i++) {
+		p = pattern(&ps[i], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+		end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
+		end(&p->end[1], i < 2 ? "192.0.2.80" : "192.0.2.90", "80:3", 0, NULL, NULL);
+		p->seq_n = p->seq_all = 3;
+		p->seq_min[0] = p->seq_max[0] = i == 0 ? 96 : 29;
+		p->seq_min[1] = p->seq_max[1] = i == 0 ? 24 : 117;
+		p->seq_min[2] = p->seq_max[2] = -605;
+	}
+	attrs(&ps[0], "http.req=GET:www.scale.example/scale/register?serial=1:3");
+	attrs(&ps[1], "http.req=POST:www.scale.example/scale/upload:3");
+	attrs(&ps[2], "http.req=GET:192.0.2.90/status:3");
+	ps[2].seq_min[1] = ps[2].seq_max[1] = -605; /* the answer comes second */
+	r->patterns = ps;
+	r->npatterns = 3;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(count_of(text, "          method: HEAD\n          uri: ''\n"), 1, "%s", text);
+	cr_assert_not_null(strstr(text,
+				  "          method: HEAD\n          uri: ''\n        tcp:\n"
+				  "          dst-port: 80\n        ipv4:\n          src: self\n"
+				  "          dst: 192.0.2.80\n"),
+			   "%s", text);
+	cr_assert_eq(count_of(text, "        http:\n"), 4, "%s", text);
+	assert_valid(text, "the Host segment's twin");
+}
+
+/*
+ * The device's group traffic under an earlier address (its MAC, two flows
+ * or more, to a multicast address) gets a policy of its own with that
+ * address as it is; the same from another host's MAC, or unicast from the
+ * device's MAC (traffic it forwards), does not.
+ */
+Test(emit_profile, group_traffic_of_the_device_under_an_earlier_address)
+{
+	struct sx_profile_cfg cfg = {
+	    .device = "cam", .ipv4 = "10.0.0.7", .mac = "02:00:00:00:00:07", .last_update = "x"};
+	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7}, other[6] = {2, 0, 0, 0, 0, 9};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	struct sx_mine_pair *pairs = mk(4 * sizeof(*pairs));
+	const char *text;
+	int ret;
+
+	pattern(p, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 5353, SX_P_MDNS, 12);
+	end(&p->end[0], "10.0.0.7,10.22.22.5,192.168.0.20,192.168.0.99", "5353:12", 0, NULL, NULL);
+	end(&p->end[1], "52.1.1.1,224.0.0.251", "5353:12", 0, NULL, NULL);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("224.0.0.251")}, 3, {{0}, {0}}};
+	pairs[1] = (struct sx_mine_pair){{ip("10.22.22.5"), ip("52.1.1.1")}, 3, {{0}, {0}}};
+	pairs[2] = (struct sx_mine_pair){{ip("192.168.0.20"), ip("224.0.0.251")}, 3, {{0}, {0}}};
+	pairs[3] = (struct sx_mine_pair){{ip("192.168.0.99"), ip("224.0.0.251")}, 3, {{0}, {0}}};
+	memcpy(pairs[0].mac[0], dev, 6);
+	memcpy(pairs[1].mac[0], dev, 6);
+	memcpy(pairs[2].mac[0], dev, 6);
+	memcpy(pairs[3].mac[0], other, 6);
+	p->pairs = pairs;
+	p->npairs = 4;
+	r->patterns = p;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          src: self\n          dst: mdns\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "          src: 192.168.0.20\n          dst: mdns\n"), "%s",
+			   text);
+	cr_assert_null(strstr(text, "10.22.22.5"), "%s", text);
+	cr_assert_null(strstr(text, "52.1.1.1"), "%s", text);
+	cr_assert_null(strstr(text, "192.168.0.99"), "%s", text);
+	cr_assert_eq(count_of(text, "      protocols:\n"), 2, "%s", text);
+	assert_valid(text, "an earlier address's group traffic");
+}
+
+/* An icmp policy matches one type: a pattern of several types gets one
+ * policy per type, but for the replies of a request it also holds (the
+ * request's policy is bidirectional). */
+Test(emit_profile, icmp_types_give_one_policy_each_but_replies)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMP, 3);
+	end(&p->end[0], "10.0.0.1", NULL, 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.7", NULL, 0, NULL, NULL);
+	attrs(p, "icmp=3:1:3;icmp=5:1:2");
+	p->app.icmp_type = 3;
+	p->app.icmp_code = 1;
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	p = pattern(&ps[1], 1, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMP, 3);
+	end(&p->end[0], "10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "8.8.8.8", NULL, 0, NULL, NULL);
+	attrs(p, "icmp=0:0:3;icmp=8:0:3");
+	p->app.icmp_type = 0;
+	p->app.icmp_code = 0;
+	r->patterns = ps;
+	r->npatterns = 2;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "          type: destination-unreachable\n        ipv4:\n"
+					"          src: 10.0.0.1\n          dst: self\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "          type: redirect\n        ipv4:\n"
+					"          src: 10.0.0.1\n          dst: self\n"),
+			   "%s", text);
+	cr_assert_eq(count_of(text, "          type: echo-request\n"), 1, "%s", text);
+	cr_assert_null(strstr(text, "echo-reply"), "%s", text);
+	cr_assert_eq(count_of(text, "        icmp:\n"), 3, "%s", text);
+	assert_valid(text, "ICMP types");
 }

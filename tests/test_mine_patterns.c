@@ -781,3 +781,36 @@ Test(mine_patterns, a_stop_request_ends_mining)
 	cr_assert_null(r);
 	sx_mine_free(m);
 }
+
+/* A pattern's address pairs carry each end's MAC when every flow of the pair
+ * agrees on it, and zero when they differ, whatever the order. */
+Test(mine_patterns, a_pair_names_its_mac_only_when_its_flows_agree)
+{
+	static const uint8_t a[6] = {2, 0, 0, 0, 0, 1}, b[6] = {2, 0, 0, 0, 0, 2};
+	struct sx_mine_result *r;
+
+	for (unsigned odd = 0; odd < 4; odd++) {
+		struct sx_mine *m = miner(0.9);
+
+		for (unsigned i = 0; i < 3; i++) {
+			struct rowspec s = dns_row(i, S, "api.vendor.example");
+			struct sx_flow_row row;
+
+			make_row(&s, &row, 100 + i);
+			/* odd 0..2: that occurrence's client MAC differs; 3: none does */
+			memcpy(row.rec.mac[0], i == odd ? b : a, 6);
+			memcpy(row.rec.mac[1], b, 6);
+			cr_assert_eq(sx_mine_add_row(m, SX_MINE_EVENT, 0, &row), 0);
+		}
+		r = run(m);
+		cr_assert_eq(r->npatterns, 1);
+		cr_assert_eq(r->patterns[0].npairs, 1);
+		cr_assert_eq(r->patterns[0].pairs[0].count, 3);
+		cr_assert_eq(memcmp(r->patterns[0].pairs[0].mac[1], b, 6), 0);
+		if (odd == 3)
+			cr_assert_eq(memcmp(r->patterns[0].pairs[0].mac[0], a, 6), 0);
+		else
+			cr_assert(sx_mac_is_zero(r->patterns[0].pairs[0].mac[0]), "odd %u", odd);
+		sx_mine_result_free(r);
+	}
+}

@@ -175,6 +175,10 @@ struct sx_mine_attr {
 struct sx_mine_pair {
 	struct sx_addr addr[2]; /* [SX_MINE_CLIENT], [SX_MINE_SERVER] */
 	uint32_t count;		/* member flows between them */
+	/* The Ethernet address each end's frames came from when every one of
+	 * those flows agrees on it, zero otherwise (none carried one, or they
+	 * differ): who sent an ARP pair, whatever address it gave. */
+	uint8_t mac[2][6];
 };
 
 /*

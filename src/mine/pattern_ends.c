@@ -279,13 +279,20 @@ int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 		pairs[i].addr[0] = f->ep[SX_MINE_CLIENT].addr;
 		pairs[i].addr[1] = f->ep[SX_MINE_SERVER].addr;
 		pairs[i].count = 1;
+		memcpy(pairs[i].mac[0], f->ep[SX_MINE_CLIENT].mac, 6);
+		memcpy(pairs[i].mac[1], f->ep[SX_MINE_SERVER].mac, 6);
 	}
 	qsort(pairs, c->n, sizeof(*pairs), pair_cmp);
 	for (i = 0; i < c->n; i++) {
-		if (n && !pair_cmp(&pairs[n - 1], &pairs[i]))
+		if (n && !pair_cmp(&pairs[n - 1], &pairs[i])) {
 			pairs[n - 1].count++;
-		else
+			/* a MAC only when all the pair's flows agree (any order) */
+			for (unsigned r = 0; r < 2; r++)
+				if (memcmp(pairs[n - 1].mac[r], pairs[i].mac[r], 6))
+					memset(pairs[n - 1].mac[r], 0, 6);
+		} else {
 			pairs[n++] = pairs[i];
+		}
 	}
 	p->pairs = pairs;
 	p->npairs = n;
