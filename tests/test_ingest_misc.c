@@ -410,6 +410,7 @@ Test(ingest_misc, tplink_requests)
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 37628, 9999, &m), SX_P_TPLINK);
 	cr_assert_not(pkt.app.tplink.response);
 	cr_assert_str_eq(pkt.app.tplink.cmd, "system.set_relay_state");
+	cr_assert_str_eq(pkt.app.tplink.args, "state=0", "what tells off from on");
 
 	tp_encrypt(&m, "{\"system\":{\"get_sysinfo\":{}},\"emeter\":{\"get_realtime\":{}}}", true);
 	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 37628, 9999, &m), SX_P_TPLINK);
@@ -424,6 +425,49 @@ Test(ingest_misc, tplink_requests)
 	cr_assert_str_eq(pkt.app.tplink.cmd, "smartlife.iot.common.emeter.get_realtime "
 					     "smartlife.iot.common.emeter.get_daystat err_code "
 					     "empty s");
+	cr_assert_str_eq(pkt.app.tplink.args, "", "a reply's values are no arguments");
+}
+
+/* A request's scalar arguments, in order; containers inside skipped; what
+ * does not fit left out from there on. */
+Test(ingest_misc, tplink_request_arguments)
+{
+	struct sx_tmsg m;
+	struct sx_pkt pkt;
+	char json[1024];
+	size_t n;
+
+	tp_encrypt(&m,
+		   "{\"smartlife.iot.smartbulb.lightingservice\":{\"transition_light_state\":"
+		   "{\"on_off\":1,\"hsv\":[1,{\"x\":2}],\"brightness\": 50 ,\"mode\":\"normal\","
+		   "\"ignore_default\":true}}}",
+		   true);
+	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 37628, 9999, &m), SX_P_TPLINK);
+	cr_assert_str_eq(pkt.app.tplink.cmd,
+			 "smartlife.iot.smartbulb.lightingservice.transition_light_state");
+	cr_assert_str_eq(pkt.app.tplink.args,
+			 "on_off=1,brightness=50,mode=normal,ignore_default=true");
+
+	/* a method whose value is not an object has no arguments */
+	tp_encrypt(&m, "{\"system\":{\"reboot\":1,\"set_led_off\":{\"off\":1}}}", true);
+	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 37628, 9999, &m), SX_P_TPLINK);
+	cr_assert_str_eq(pkt.app.tplink.cmd, "system.reboot system.set_led_off");
+	cr_assert_str_eq(pkt.app.tplink.args, "off=1");
+
+	/* more arguments than fit: a prefix, each whole */
+	n = (size_t)snprintf(json, sizeof(json), "{\"system\":{\"set\":{");
+	for (unsigned i = 0; i < 40; i++)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"k%u\":%u", i ? "," : "", i,
+				      i);
+	snprintf(json + n, sizeof(json) - n, "}}}");
+	tp_encrypt(&m, json, true);
+	cr_assert_eq(run_msg(&pkt, SX_P_TCP, 37628, 9999, &m), SX_P_TPLINK);
+	cr_assert_lt(strlen(pkt.app.tplink.args), sizeof(pkt.app.tplink.args));
+	cr_assert(strncmp(pkt.app.tplink.args, "k0=0,k1=1,k2=2", 14) == 0);
+	n = strlen(pkt.app.tplink.args);
+	cr_assert(pkt.app.tplink.args[n - 1] >= '0' && pkt.app.tplink.args[n - 1] <= '9',
+		  "ends on a whole argument: %s", pkt.app.tplink.args);
+	cr_assert_neq(pkt.app.tplink.args[n - 2], 'k', "%s", pkt.app.tplink.args);
 }
 
 Test(ingest_misc, tplink_cut_reply_still_names_its_method)

@@ -36,7 +36,8 @@
  *   mqtt                   "<TYPE>[:<topic or client id>]"
  *   igmp                   "v<version>:<type>:<group>"
  *   icmp icmpv6            "<type>:<code>"
- *   tplink tplink.reply    the command list
+ *   tplink tplink.reply    the command list;  tplink.args  a request's scalar
+ *                          arguments ("state=1")
  *   arp                    the operation, as in ApplicationSpecific
  *
  * Stateless; thread-safe; no allocation.
@@ -395,6 +396,8 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 		break;
 	case SX_P_TPLINK:
 		tok_add(&t, a->tplink.response ? "tplink.reply" : "tplink", a->tplink.cmd);
+		if (a->tplink.args[0])
+			tok_add(&t, "tplink.args", a->tplink.args);
 		break;
 	case SX_P_ARP:
 		if (pkt->has_arp)

@@ -152,6 +152,72 @@ static bool add_name(char *dst, size_t dstsz, size_t *len, const uint8_t *k, siz
 	return true;
 }
 
+/* Append "name=value" (a comma first unless empty), whole or not at all. */
+static bool add_arg(char *dst, size_t dstsz, size_t *len, const uint8_t *k, size_t kl,
+		    const uint8_t *v, size_t vl)
+{
+	size_t need = (*len > 0) + sx_text_escaped_len(k, kl) + 1 + sx_text_escaped_len(v, vl);
+
+	if (*len + need >= dstsz)
+		return false;
+	if (*len > 0)
+		dst[(*len)++] = ',';
+	dst[*len] = '\0';
+	sx_text_append(dst, dstsz, len, k, kl);
+	dst[(*len)++] = '=';
+	dst[*len] = '\0';
+	sx_text_append(dst, dstsz, len, v, vl);
+	return true;
+}
+
+/*
+ * A method's value: an object's scalar members (numbers, literals,
+ * strings) go to t->args as "name=value"; containers inside it are
+ * skipped; anything else is skipped whole.  false when the JSON ends or
+ * breaks (the scan then stops, as skip_value()).
+ */
+static bool scan_args(struct sx_tplink *t, struct scan *s, size_t *alen)
+{
+	bool any = false, room = true;
+
+	skip_ws(s);
+	if (s->pos >= s->n || s->buf[s->pos] != '{')
+		return skip_value(s);
+	s->pos++;
+	while (!eat(s, '}')) {
+		size_t ka, kl, va, vl;
+
+		if (any && !eat(s, ','))
+			return false;
+		if (!string(s, &ka, &kl) || !eat(s, ':'))
+			return false;
+		any = true;
+		skip_ws(s);
+		if (s->pos >= s->n)
+			return false;
+		if (s->buf[s->pos] == '{' || s->buf[s->pos] == '[') {
+			if (!skip_value(s))
+				return false;
+			continue;
+		}
+		if (s->buf[s->pos] == '"') {
+			if (!string(s, &va, &vl))
+				return false;
+		} else {
+			va = s->pos;
+			if (!skip_value(s))
+				return false;
+			vl = s->pos - va;
+		}
+		/* once one does not fit, the rest is left out: a prefix of
+		 * the arguments, never a gap */
+		if (room && !t->response)
+			room = add_arg(t->args, sizeof(t->args), alen, s->buf + ka, kl, s->buf + va,
+				       vl);
+	}
+	return true;
+}
+
 /*
  * The command list of a JSON object:
  *
@@ -162,9 +228,10 @@ static bool add_name(char *dst, size_t dstsz, size_t *len, const uint8_t *k, siz
  */
 static void scan_command(struct sx_tplink *t, struct scan *s)
 {
-	size_t len = 0;
+	size_t len = 0, alen = 0;
 
 	t->cmd[0] = '\0';
+	t->args[0] = '\0';
 	if (!eat(s, '{') || eat(s, '}'))
 		return;
 	for (;;) {
@@ -192,7 +259,7 @@ static void scan_command(struct sx_tplink *t, struct scan *s)
 				if (!context && !add_name(t->cmd, sizeof(t->cmd), &len, key, kl,
 							  s->buf + sa, sl))
 					return;
-				if (!skip_value(s))
+				if (context ? !skip_value(s) : !scan_args(t, s, &alen))
 					return;
 			}
 			if (!any && !context &&
@@ -240,8 +307,8 @@ bool sx_app_tplink(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp
 	skip_ws(&s);
 	if (s.pos >= s.n || plain[s.pos] != '{')
 		return false;
-	scan_command(t, &s);
 	t->response = pkt->sport == TPLINK_PORT;
+	scan_command(t, &s);
 	pkt->proto = SX_P_TPLINK;
 	return true;
 }

@@ -232,6 +232,10 @@ struct sx_tplink {
 	/* top-level JSON keys, "module.method" joined by spaces, e.g.
 	 * "system.set_relay_state" */
 	char cmd[SX_TEXT_MAX];
+	/* a request's scalar arguments, "name=value" joined by commas in the
+	 * order written, e.g. "state=1" for {"set_relay_state":{"state":1}}:
+	 * what tells a plug's "on" from its "off" */
+	char args[SX_TEXT_MAX];
 };
 
 union sx_app {
