@@ -131,43 +131,36 @@ static bool skip_value(struct scan *s)
 	return false;
 }
 
-/* Append " key" or " key.sub" (no space first), whole or not at all. */
-static bool add_name(char *dst, size_t dstsz, size_t *len, const uint8_t *k, size_t kl,
-		     const uint8_t *sub, size_t sl)
+/*
+ * Append "a", or "a<mid>b" when b is given, after sep unless dst is empty,
+ * whole or not at all (the names of the command list: ' ' and '.'; the
+ * arguments: ',' and '=').
+ */
+static bool add_item(char *dst, size_t dstsz, size_t *len, char sep, const uint8_t *a, size_t al,
+		     char mid, const uint8_t *b, size_t bl)
 {
 	size_t need =
-	    (*len > 0) + sx_text_escaped_len(k, kl) + (sub ? 1 + sx_text_escaped_len(sub, sl) : 0);
+	    (*len > 0) + sx_text_escaped_len(a, al) + (b ? 1 + sx_text_escaped_len(b, bl) : 0);
 
 	if (*len + need >= dstsz)
 		return false;
 	if (*len > 0)
-		dst[(*len)++] = ' ';
+		dst[(*len)++] = sep;
 	dst[*len] = '\0';
-	sx_text_append(dst, dstsz, len, k, kl);
-	if (sub) {
-		dst[(*len)++] = '.';
+	sx_text_append(dst, dstsz, len, a, al);
+	if (b) {
+		dst[(*len)++] = mid;
 		dst[*len] = '\0';
-		sx_text_append(dst, dstsz, len, sub, sl);
+		sx_text_append(dst, dstsz, len, b, bl);
 	}
 	return true;
 }
 
-/* Append "name=value" (a comma first unless empty), whole or not at all. */
-static bool add_arg(char *dst, size_t dstsz, size_t *len, const uint8_t *k, size_t kl,
-		    const uint8_t *v, size_t vl)
+/* " key" or " key.sub" in the command list. */
+static bool add_name(char *dst, size_t dstsz, size_t *len, const uint8_t *k, size_t kl,
+		     const uint8_t *sub, size_t sl)
 {
-	size_t need = (*len > 0) + sx_text_escaped_len(k, kl) + 1 + sx_text_escaped_len(v, vl);
-
-	if (*len + need >= dstsz)
-		return false;
-	if (*len > 0)
-		dst[(*len)++] = ',';
-	dst[*len] = '\0';
-	sx_text_append(dst, dstsz, len, k, kl);
-	dst[(*len)++] = '=';
-	dst[*len] = '\0';
-	sx_text_append(dst, dstsz, len, v, vl);
-	return true;
+	return add_item(dst, dstsz, len, ' ', k, kl, '.', sub, sl);
 }
 
 /*
@@ -212,8 +205,8 @@ static bool scan_args(struct sx_tplink *t, struct scan *s, size_t *alen)
 		/* once one does not fit, the rest is left out: a prefix of
 		 * the arguments, never a gap */
 		if (room && !t->response)
-			room = add_arg(t->args, sizeof(t->args), alen, s->buf + ka, kl, s->buf + va,
-				       vl);
+			room = add_item(t->args, sizeof(t->args), alen, ',', s->buf + ka, kl, '=',
+					s->buf + va, vl);
 	}
 	return true;
 }
