@@ -1946,20 +1946,27 @@ static uint32_t igmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 	return n;
 }
 
-/* The reply type of ICMP request type t, -1 when t is not a request. */
-static int icmp_reply_of(int t)
+/* The ICMP type of attribute a ("type:code"), -1 when a is not ICMP's. */
+static int icmp_attr_type(const struct sx_mine_attr *a)
 {
-	return t == 8 ? 0 : t == 13 || t == 15 || t == 17 ? t + 1 : -1;
+	unsigned t, code;
+
+	if (strcmp(a->key, "icmp") || sscanf(a->value, "%u:%u", &t, &code) != 2 || t > 255)
+		return -1;
+	return (int)t;
+}
+
+/* The request type whose reply is ICMP type t, -1 when t is not a reply. */
+static int icmp_request_of(int t)
+{
+	return t == 0 ? 8 : t == 14 || t == 16 || t == 18 ? t - 1 : -1;
 }
 
 /* Whether p's ICMP attributes hold type t. */
 static bool icmp_has_type(const struct sx_mine_pattern *p, int t)
 {
-	unsigned x, code;
-
 	for (uint32_t i = 0; i < p->nattrs; i++)
-		if (!strcmp(p->attrs[i].key, "icmp") &&
-		    sscanf(p->attrs[i].value, "%u:%u", &x, &code) == 2 && (int)x == t)
+		if (t >= 0 && icmp_attr_type(&p->attrs[i]) == t)
 			return true;
 	return false;
 }
@@ -1973,18 +1980,15 @@ static uint32_t icmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 	uint32_t i, j, n = 0;
 
 	for (i = 0; i < p->nattrs; i++) {
-		unsigned t, code;
-		bool reply = false;
+		int t = icmp_attr_type(&p->attrs[i]);
 
-		if (strcmp(p->attrs[i].key, "icmp") ||
-		    sscanf(p->attrs[i].value, "%u:%u", &t, &code) != 2 || t > 255)
+		/* a reply rides on its request's bidirectional policy */
+		if (t < 0 || icmp_has_type(p, icmp_request_of(t)))
 			continue;
-		for (int q = 0; q < 256 && !reply; q++)
-			reply = icmp_reply_of(q) == (int)t && icmp_has_type(p, q);
-		for (j = 0; j < n && types[j] != (int)t; j++)
+		for (j = 0; j < n && types[j] != t; j++)
 			;
-		if (!reply && j == n)
-			types[n++] = (int)t;
+		if (j == n)
+			types[n++] = t;
 	}
 	if (n < 2)
 		return 0;
@@ -2553,18 +2557,11 @@ static const char *icmp_type_name(int type)
 static int icmp_initiator_type(const struct sx_mine_pattern *p)
 {
 	static const int requests[] = {8, 13, 15, 17, 10};
-	uint32_t i;
 	size_t k;
 
 	for (k = 0; k < sizeof(requests) / sizeof(requests[0]); k++)
-		for (i = 0; i < p->nattrs; i++) {
-			unsigned t, code;
-
-			if (strcmp(p->attrs[i].key, "icmp") == 0 &&
-			    sscanf(p->attrs[i].value, "%u:%u", &t, &code) == 2 &&
-			    (int)t == requests[k])
-				return requests[k];
-		}
+		if (icmp_has_type(p, requests[k]))
+			return requests[k];
 	return p->app.icmp_type;
 }
 
