@@ -971,6 +971,58 @@ Test(cli_batch, resume_notices_a_capture_replaced_with_the_same_size_and_time)
 	free(err);
 }
 
+/* A stamp records the identity of each capture whose inode settled before
+ * the run (batch_scan.c, "Known captures"): a later --resume takes it
+ * without opening the capture, and samples again any capture whose inode
+ * changed since (ctime), whatever its size and modification time say. */
+Test(cli_batch, resume_knows_settled_captures_from_the_stamps)
+{
+	char *err = NULL, *stamp;
+
+	lease_archive(plug_mac, plug_mac);
+	/* older than the two seconds a capture needs to be recorded */
+	cr_assert_eq(sh(NULL, &err, "sleep 2.2"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
+	free(err);
+	stamp = read_sub("out/plug/on/.sigex-unit");
+	cr_assert_not_null(stamp);
+	cr_expect(strstr(stamp, "\ncapture "), "%s", stamp);
+	free(stamp);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
+	cr_assert(strstr(err, "4 captures known unchanged from the stamps, 0 sampled"), "%s", err);
+	free(err);
+	/* the same bytes rewritten in place, the old time given back: sampled
+	 * again (its ctime moved), found unchanged */
+	cr_assert_eq(sh(NULL, &err,
+			"cp -p arch/plug/on/1.pcap x && cat x >arch/plug/on/1.pcap && "
+			"touch -r x arch/plug/on/1.pcap && rm x"),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
+	cr_assert(strstr(err, "3 captures known unchanged from the stamps, 1 sampled"), "%s", err);
+	free(err);
+	/* another capture under the same name, size and time: sampled, and its
+	 * units (the address is inferred from every capture) run again */
+	cr_assert_eq(sh(NULL, &err,
+			"cp arch/plug/on/2.pcap x && touch -r arch/plug/on/1.pcap x && "
+			"mv x arch/plug/on/1.pcap"),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 2 ok, 0 resumed"), "%s", err);
+	cr_assert(strstr(err, ", 1 sampled"), "%s", err);
+	free(err);
+	/* the unit that ran again recorded no identity for the capture changed
+	 * just now: the next resume samples it, and resumes */
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
+	cr_assert(strstr(err, "3 captures known unchanged from the stamps, 1 sampled"), "%s", err);
+	free(err);
+}
+
 Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
 {
 	char *err = NULL, *a, *b;

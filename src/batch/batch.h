@@ -283,6 +283,9 @@ struct sx_batch_progress {
 	uint64_t bytes, bytes_done, bytes_skipped;
 	unsigned running;
 	bool hashing; /* still hashing the inputs */
+	/* captures whose identity a stamp vouched for (--resume, --collect:
+	 * not opened), and those sampled (first and last blocks read) */
+	uint64_t files_known, files_sampled;
 };
 
 void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p);

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "batch/batch.h"
@@ -31,7 +32,10 @@ struct sx_batch_file {
 	char *path; /* as opened: relative to the root, or absolute */
 	uint64_t size;
 	int64_t mtime_ns;
+	int64_t ctime_ns; /* inode change time: what no one can set back */
+	uint64_t dev, ino;
 	uint8_t hash[16];   /* XXH3-128 of the content sample and the size */
+	bool known;	    /* hash taken from a stamp's record (--resume) */
 	int err;	    /* -errno of stat or read, 0 */
 	uint32_t infer_idx; /* its index in the device's files, for the inference */
 };
@@ -137,6 +141,9 @@ struct sx_batch {
 	atomic_uint running;
 	atomic_bool hashing;
 	uint64_t units_total, files_total, bytes_total;
+	int64_t t_scan_ns;		    /* wall clock before the scan's first stat */
+	uint64_t files_known;		    /* identities taken from the stamps */
+	atomic_uint_fast64_t files_sampled; /* identities read from the captures */
 };
 
 /* Log one line through cfg.log (or sx_log). */
@@ -155,8 +162,16 @@ const char *sx_batch__shown(const char *s, char *buf, size_t bufsz);
 
 /* Hash the capture's first and last blocks, its size and its inode number
  * (whole: the whole file up to 1 MiB and its size) into f->hash, with its
- * size and modification time; sets f->err on failure (batch_scan.c). */
+ * size, times and inode; sets f->err on failure (batch_scan.c). */
 void sx_batch__hash_file(struct sx_batch_file *f, bool whole);
+
+/* f's size, times, device and inode from st. */
+void sx_batch__file_stat(struct sx_batch_file *f, const struct stat *st);
+
+/* Whether f's hash may be recorded in a stamp for a later --resume to take
+ * without reading f: its inode last changed well before this run's scan
+ * began, so any later change of f changes its ctime (batch_scan.c). */
+bool sx_batch__file_settled(const struct sx_batch *b, const struct sx_batch_file *f);
 
 /* The unit's key: every input and option its outputs depend on. */
 void sx_batch__unit_key(const struct sx_batch *b, struct sx_batch_unit *u);

@@ -287,7 +287,7 @@ static const char *state_word(int state)
  * (SX_BATCH_FAILED_STAMP: status failed or empty, no file) instead. */
 static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed)
 {
-	char path[SX_BATCH_PATH_MAX], keyhex[33], line[1024], word[32];
+	char keyhex[33], line[1024], word[32];
 	char note[SX_BATCH_MSG_MAX] = "", ipv4[sizeof(u->addrs)] = "", mac[sizeof(u->mac)] = "";
 	int state = 0;
 	bool key_ok = false, ok = true;
@@ -296,13 +296,21 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 	unsigned held_folds = 0;
 	unsigned version = 0;
 	size_t nfiles = 0;
+	int dfd, fd;
 	FILE *f;
 
-	sx_batch__fmt(path, sizeof(path), "%s/%s", dir,
-		      failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP);
-	f = fopen(path, "r");
-	if (!f)
+	/* the unit's files are looked up from its directory: one path walk */
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
 		return false;
+	fd = openat(dfd, failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP, O_RDONLY | O_CLOEXEC);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		return false;
+	}
 	hex(u->key, sizeof(u->key), keyhex);
 	while (ok && fgets(line, sizeof(line), f)) {
 		char *nl = strchr(line, '\n');
@@ -339,17 +347,16 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 			   sscanf(line, "patterns %llu", &patterns) == 1 ||
 			   sscanf(line, "seconds %lf", &seconds) == 1) {
 			continue;
+		} else if (strncmp(line, "capture ", 8) == 0) {
+			continue; /* a capture's identity: known_captures() reads them */
 		} else if (strncmp(line, "file ", 5) == 0) {
 			unsigned long long size;
-			char fpath[SX_BATCH_PATH_MAX];
 			struct stat st;
 			int off = 0;
 
 			ok = sscanf(line + 5, "%llu %n", &size, &off) == 1 && off > 0 &&
 			     !strchr(line + 5 + off, '/') &&
-			     (size_t)snprintf(fpath, sizeof(fpath), "%s/%s", dir, line + 5 + off) <
-				 sizeof(fpath) &&
-			     stat(fpath, &st) == 0 && S_ISREG(st.st_mode) &&
+			     fstatat(dfd, line + 5 + off, &st, 0) == 0 && S_ISREG(st.st_mode) &&
 			     (uint64_t)st.st_size == size;
 			nfiles++;
 		} else {
@@ -359,6 +366,7 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 	if (ferror(f))
 		ok = false;
 	fclose(f);
+	close(dfd);
 	if (!ok || !key_ok || !state || (failed ? nfiles != 0 : nfiles < 3))
 		return false;
 	u->state = state;
@@ -387,8 +395,9 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 
 /* The stamp (files: the unit's outputs), or with failed the failure
  * record of a unit that ran and failed (no file). */
-static int write_record(struct sx_batch_unit *u, const char *dir, bool failed,
-			const struct stamp_file *files, size_t nfiles, char *msg, size_t msglen)
+static int write_record(const struct sx_batch *bt, struct sx_batch_unit *u, const char *dir,
+			bool failed, const struct stamp_file *files, size_t nfiles, char *msg,
+			size_t msglen)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], note[SX_BATCH_MSG_MAX];
 	struct sx_out o;
@@ -417,6 +426,20 @@ static int write_record(struct sx_batch_unit *u, const char *dir, bool failed,
 			      u->held_flows);
 	for (i = 0; i < nfiles; i++)
 		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
+	for (i = 0; i < u->ncaps + u->dev->nbg; i++) {
+		const struct sx_batch_file *f =
+		    i < u->ncaps ? u->caps[i] : u->dev->bg[i - u->ncaps];
+		char hashhex[33];
+
+		if (!sx_batch__file_settled(bt, f))
+			continue;
+		hex(f->hash, sizeof(f->hash), hashhex);
+		sx_buf_printf(&b,
+			      "capture %016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+			      " %" PRId64 " %s\n",
+			      (uint64_t)XXH3_64bits(f->path, strlen(f->path)), f->dev, f->ino,
+			      f->size, f->mtime_ns, f->ctime_ns, hashhex);
+	}
 	ret = sx_out_open(&o, path, msg, msglen);
 	if (ret)
 		goto out_buf;
@@ -807,7 +830,7 @@ static void unit_stamp(struct unit_run *r, int ret, const char *why)
 	char msg[SX_BATCH_MSG_MAX];
 
 	if (!ret) {
-		ret = write_record(u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
+		ret = write_record(r->b, u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
 		why = msg;
 	}
 	if (ret && why)
@@ -889,7 +912,7 @@ static void failure_record(struct sx_batch *b, struct sx_batch_unit *u)
 		return;
 	ret = sx_batch__mkdirs(b->out, rel);
 	if (!ret)
-		ret = write_record(u, dir, true, NULL, 0, msg, sizeof(msg));
+		ret = write_record(b, u, dir, true, NULL, 0, msg, sizeof(msg));
 	else
 		sx_batch__fmt(msg, sizeof(msg), "cannot create %s: %s", dir, strerror(-ret));
 	if (ret)
@@ -1345,6 +1368,97 @@ static bool device_ours(const struct sx_batch *b, const struct sx_batch_device *
 	return false;
 }
 
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * n; i++) {
+		int c = s[i], v = c >= '0' && c <= '9'	 ? c - '0'
+				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+							 : -1;
+
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+	}
+	return s[2 * n] == '\0' ? 0 : -1;
+}
+
+/* The identity of u's captures (and its device's background captures)
+ * that the record in dir vouches for: a capture whose path, device, inode,
+ * size and times are those of one of its "capture" lines takes that line's
+ * hash and is not opened (batch_scan.c, "Known captures").  Records are in
+ * the unit's order, so the line after the last match is tried first.
+ * Whether the record could be read. */
+static bool known_from(struct sx_batch *b, struct sx_batch_unit *u, const char *dir,
+		       const char *name)
+{
+	char path[SX_BATCH_PATH_MAX], line[256], hashhex[40];
+	size_t n = u->ncaps + u->dev->nbg, next = 0, k, j;
+	unsigned long long ph, dev, ino, size;
+	long long mtime, ctime;
+	FILE *fp;
+
+	if (sx_batch__fmt(path, sizeof(path), "%s/%s", dir, name))
+		return false;
+	fp = fopen(path, "r");
+	if (!fp)
+		return false;
+	while (fgets(line, sizeof(line), fp)) {
+		uint8_t hash[16];
+
+		if (strncmp(line, "capture ", 8) != 0 ||
+		    sscanf(line + 8, "%16llx %llu %llu %llu %lld %lld %39s", &ph, &dev, &ino, &size,
+			   &mtime, &ctime, hashhex) != 7 ||
+		    unhex(hashhex, hash, sizeof(hash)))
+			continue;
+		for (k = 0; k < n; k++) {
+			struct sx_batch_file *f;
+
+			j = (next + k) % n;
+			f = j < u->ncaps ? u->caps[j] : u->dev->bg[j - u->ncaps];
+			if (f->err || f->dev != dev || f->ino != ino || f->size != size ||
+			    f->mtime_ns != mtime || f->ctime_ns != ctime ||
+			    XXH3_64bits(f->path, strlen(f->path)) != ph)
+				continue;
+			if (!f->known) {
+				memcpy(f->hash, hash, sizeof(f->hash));
+				f->known = true;
+				b->files_known++;
+			}
+			next = j + 1;
+			break;
+		}
+	}
+	fclose(fp);
+	return true;
+}
+
+/* --resume and --collect: every capture a stamp (or a failure record) of
+ * one of our units vouches for is known without being read. */
+static void known_captures(struct sx_batch *b)
+{
+	char dir[SX_BATCH_PATH_MAX];
+	size_t i, k;
+
+	for (i = 0; i < b->ndevs; i++) {
+		struct sx_batch_device *d = b->devs[i];
+
+		for (k = 0; k < d->nunits; k++) {
+			struct sx_batch_unit *u = d->units[k];
+
+			if (u->state || !ours(b, u) || !u->ncaps ||
+			    sx_batch__fmt(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event))
+				continue;
+			if (!known_from(b, u, dir, SX_BATCH_STAMP))
+				known_from(b, u, dir, SX_BATCH_FAILED_STAMP);
+		}
+	}
+}
+
 /*
  * collect: every unit not failed at the scan must have a matching stamp
  * (its outcome is then filled from it); those without one are named and
@@ -1421,15 +1535,19 @@ int sx_batch_run(struct sx_batch *b)
 	}
 	atomic_store(&b->hashing, true);
 	sx_out_set_deferred(true);
+	if (b->cfg.resume || b->cfg.collect)
+		known_captures(b);
 	for (i = 0; i < b->ndevs && !ret; i++)
 		for (k = 0; k < b->devs[i]->nfiles && !ret && device_ours(b, b->devs[i]); k++)
-			ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
+			if (!b->devs[i]->files[k]->known)
+				ret = sx_batch__push(&files, &nfiles, &cap, b->devs[i]->files[k]);
 	if (ret) {
 		free(files);
 		sx_out_set_deferred(false);
 		return ret;
 	}
 	hash_names(b);
+	atomic_store(&b->files_sampled, nfiles);
 	pool_run(threads, nfiles, hash_job, files);
 	free(files);
 	atomic_store(&b->hashing, false);
@@ -1579,4 +1697,6 @@ void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
 	p->bytes_skipped = atomic_load(&m->bytes_skipped);
 	p->running = atomic_load(&m->running);
 	p->hashing = atomic_load(&m->hashing);
+	p->files_known = b->files_known;
+	p->files_sampled = atomic_load(&m->files_sampled);
 }

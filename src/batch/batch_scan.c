@@ -46,6 +46,20 @@
  * file (--names) is small and hashed whole.  When the device's address is
  * inferred, the key also covers every capture of the device (the inference
  * reads them all).  Hashing runs in parallel (batch_run.c).
+ *
+ * Known captures.  A stamp also records, per capture whose inode settled
+ * before the run began (its ctime more than SETTLED_NS before the scan's
+ * first stat), its path (hashed), device, inode, size, modification and
+ * change times, and the content hash.  --resume takes that hash without
+ * opening the capture when all six still hold: a capture rewritten,
+ * replaced, renamed over, or given its old time back with `touch` has a
+ * new ctime, which only the system clock sets; and since the recorded
+ * ctime is older than the scan, a change after it cannot share it, however
+ * coarse the file system's clock.  A capture changed less than SETTLED_NS
+ * before a run gets no record (git's "racily clean" files): every later
+ * resume samples it, as it samples a capture whose record no longer holds,
+ * until its unit runs again.  So a resume of an unchanged archive stats
+ * each capture once and reads the stamps, about what listing it costs.
  */
 #include "batch/batch.h"
 
@@ -58,6 +72,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -68,8 +83,9 @@
 #include "core/util.h"
 #include "flows/flows.h"
 
-#define HASH_BLOCK     4096	  /* bytes hashed at each end of a capture */
-#define HASH_WHOLE_MAX (1u << 20) /* --names files: hashed whole up to this */
+#define HASH_BLOCK     4096		   /* bytes hashed at each end of a capture */
+#define SETTLED_NS     (2 * SX_NS_PER_SEC) /* ctime this much before the scan: settled */
+#define HASH_WHOLE_MAX (1u << 20)	   /* --names files: hashed whole up to this */
 #define EVENTS_CSV_MAX (64u << 20)
 
 /* ---- small helpers ---- */
@@ -139,6 +155,7 @@ static char *dup_or_null(const char *s, bool *fail)
 int sx_batch_new(const struct sx_batch_cfg *cfg, struct sx_batch **out)
 {
 	struct sx_batch *b;
+	struct timespec now;
 	struct stat st;
 	bool fail = false;
 
@@ -165,6 +182,8 @@ int sx_batch_new(const struct sx_batch_cfg *cfg, struct sx_batch **out)
 		sx_batch_free(b);
 		return -ENOMEM;
 	}
+	if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+		b->t_scan_ns = (int64_t)now.tv_sec * SX_NS_PER_SEC + now.tv_nsec;
 	if (stat(b->out, &st) == 0) {
 		b->have_out_id = true;
 		b->out_dev = st.st_dev;
@@ -267,7 +286,10 @@ static int cmp_str(const void *a, const void *b)
 
 /* The entries of dir but "." and "..", sorted (byte order).  *out freed by
  * free_names().  0 or -errno. */
-static int list_dir(const char *dir, char ***out, size_t *n)
+/* The names in dir, sorted; with dfd, a descriptor of dir to stat them by
+ * (one path walk for the directory, not one per name; the caller closes
+ * it).  0 or -errno. */
+static int list_dir(const char *dir, char ***out, size_t *n, int *dfd)
 {
 	size_t cap = 0;
 	struct dirent *e;
@@ -279,6 +301,14 @@ static int list_dir(const char *dir, char ***out, size_t *n)
 	d = opendir(dir);
 	if (!d)
 		return -errno;
+	if (dfd) {
+		*dfd = fcntl(dirfd(d), F_DUPFD_CLOEXEC, 0);
+		if (*dfd < 0) {
+			ret = -errno;
+			closedir(d);
+			return ret;
+		}
+	}
 	for (;;) {
 		char *s;
 
@@ -300,6 +330,10 @@ static int list_dir(const char *dir, char ***out, size_t *n)
 	closedir(d);
 	if (!ret && *n)
 		qsort(*out, *n, sizeof(**out), cmp_str);
+	if (ret && dfd) {
+		close(*dfd);
+		*dfd = -1;
+	}
 	return ret;
 }
 
@@ -345,8 +379,7 @@ static struct sx_batch_file *add_file(struct sx_batch_device *d, const char *pat
 		f->err = -errno;
 		return f;
 	}
-	f->size = (uint64_t)st.st_size;
-	f->mtime_ns = (int64_t)st.st_mtim.tv_sec * SX_NS_PER_SEC + st.st_mtim.tv_nsec;
+	sx_batch__file_stat(f, &st);
 	return f;
 }
 
@@ -544,9 +577,9 @@ static int scan_captures(struct sx_batch_device *d, struct sx_batch_unit *u, con
 {
 	char **names;
 	size_t n, i;
-	int ret;
+	int dfd = -1, ret;
 
-	ret = list_dir(dir, &names, &n);
+	ret = list_dir(dir, &names, &n, &dfd);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret) {
@@ -578,7 +611,7 @@ static int scan_captures(struct sx_batch_device *d, struct sx_batch_unit *u, con
 			ret = -ENOMEM;
 			break;
 		}
-		known = stat(path, &st) == 0;
+		known = fstatat(dfd, names[i], &st, 0) == 0;
 		if (known && !S_ISREG(st.st_mode)) {
 			free(path);
 			continue;
@@ -593,6 +626,7 @@ static int scan_captures(struct sx_batch_device *d, struct sx_batch_unit *u, con
 			ret = sx_batch__push(&d->bg, &d->nbg, &d->bgcap, f);
 	}
 	free_names(names, n);
+	close(dfd);
 	return ret;
 }
 
@@ -606,9 +640,9 @@ static int scan_device_dir(struct sx_batch *b, struct sx_batch_device *d, const 
 	bool bg_found = false;
 	char **names;
 	size_t n, i;
-	int ret;
+	int dfd = -1, ret;
 
-	ret = list_dir(dir, &names, &n);
+	ret = list_dir(dir, &names, &n, &dfd);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret) {
@@ -641,7 +675,7 @@ static int scan_device_dir(struct sx_batch *b, struct sx_batch_device *d, const 
 			ret = -ENOMEM;
 			break;
 		}
-		if (stat(path, &st) != 0) {
+		if (fstatat(dfd, names[i], &st, 0) != 0) {
 			free(path);
 			continue;
 		}
@@ -668,6 +702,7 @@ static int scan_device_dir(struct sx_batch *b, struct sx_batch_device *d, const 
 		free(path);
 	}
 	free_names(names, n);
+	close(dfd);
 	if (!ret && d->cfg && d->cfg->background && !bg_found)
 		set_err(d->err, "device.yaml: background: no directory \"%s\"", d->cfg->background);
 	return ret;
@@ -917,7 +952,7 @@ int sx_batch_scan_archive(struct sx_batch *b)
 	size_t n, i;
 	int ret;
 
-	ret = list_dir(".", &names, &n);
+	ret = list_dir(".", &names, &n, NULL);
 	if (ret)
 		return ret;
 	for (i = 0; i < n && !ret; i++) {
@@ -1034,6 +1069,20 @@ static void put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+void sx_batch__file_stat(struct sx_batch_file *f, const struct stat *st)
+{
+	f->size = (uint64_t)st->st_size;
+	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * SX_NS_PER_SEC + st->st_mtim.tv_nsec;
+	f->ctime_ns = (int64_t)st->st_ctim.tv_sec * SX_NS_PER_SEC + st->st_ctim.tv_nsec;
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+}
+
+bool sx_batch__file_settled(const struct sx_batch *b, const struct sx_batch_file *f)
+{
+	return !f->err && b->t_scan_ns > 0 && f->ctime_ns < b->t_scan_ns - SETTLED_NS;
+}
+
 void sx_batch__hash_file(struct sx_batch_file *f, bool whole)
 {
 	XXH3_state_t *st;
@@ -1057,9 +1106,8 @@ void sx_batch__hash_file(struct sx_batch_file *f, bool whole)
 		f->err = -errno;
 		goto out_close;
 	}
-	size = (uint64_t)sb.st_size;
-	f->size = size;
-	f->mtime_ns = (int64_t)sb.st_mtim.tv_sec * SX_NS_PER_SEC + sb.st_mtim.tv_nsec;
+	sx_batch__file_stat(f, &sb);
+	size = f->size;
 	XXH3_128bits_reset(st);
 	if (whole && size <= HASH_WHOLE_MAX) {
 		ret = hash_range(fd, st, buf, 0, size);

@@ -569,6 +569,11 @@ static void final_line(const struct args *a, struct sx_batch *b, double secs)
 	    (unsigned long long)(p.units_done - p.units_failed - p.units_partial - p.units_skipped),
 	    (unsigned long long)p.units_skipped, (unsigned long long)p.units_partial,
 	    (unsigned long long)p.units_failed, bytes, secs);
+	if (a->cfg.resume || a->cfg.collect)
+		fprintf(
+		    stderr,
+		    "sigex batch: %llu captures known unchanged from the stamps, %llu sampled\n",
+		    (unsigned long long)p.files_known, (unsigned long long)p.files_sampled);
 }
 
 static int run(struct args *a, const struct sx_batch_manifest *m, const char *root)
