@@ -179,3 +179,43 @@ Test(mine_cluster, centroids_match_other_vectors, .init = setup, .fini = teardow
 	cr_assert_eq(sx_mine__centroids_best(c, &q, 17, NULL, 0.6, NULL), -1);
 	sx_mine__centroids_free(c);
 }
+
+/* Equal vectors (a device's flows repeat exactly) share one search in a
+ * matching pass: they land in one cluster, never across groups, and the
+ * partition is the same for any number of threads. */
+Test(mine_cluster, equal_vectors_share_a_cluster_within_their_group, .init = setup,
+     .fini = teardown)
+{
+	enum { N = 300 };
+	static struct sx_mine_vec v[N];
+	static const struct sx_mine_vec *vp[N];
+	static uint32_t group[N], a1[N], a2[N];
+	long k1, k2;
+	uint32_t i, j;
+
+	for (i = 0; i < N; i++) {
+		/* five services, three variants each, in both groups: every
+		 * vector has many equals (separate copies), half of them in the
+		 * other group */
+		service_vec(i % 5, (i / 5) % 3, 9, &v[i]);
+		vp[i] = &v[i];
+		group[i] = (i / 15) % 2 ? 7 : 6;
+	}
+	k1 = sx_mine__cluster(vp, group, N, 0.6, 1, a1);
+	k2 = sx_mine__cluster(vp, group, N, 0.6, 2, a2);
+	cr_assert_eq(k1, 10, "%ld clusters: five services in two groups", k1);
+	cr_assert_eq(k2, k1);
+	cr_assert_arr_eq(a1, a2, sizeof(a1));
+	for (i = 0; i < N; i++)
+		for (j = i + 1; j < N; j++) {
+			bool equal = i % 5 == j % 5 && (i / 5) % 3 == (j / 5) % 3;
+
+			if (equal && group[i] == group[j])
+				cr_assert_eq(a1[i], a1[j], "equal vectors %u and %u apart", i, j);
+			if (group[i] != group[j])
+				cr_assert_neq(a1[i], a1[j],
+					      "vectors %u and %u share a cluster "
+					      "across groups",
+					      i, j);
+		}
+}

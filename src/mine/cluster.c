@@ -34,7 +34,11 @@
  * Candidates come from an inverted index (entry -> clusters whose centroid
  * has it) with prefix filtering: a flow is compared only with clusters
  * sharing one of its anchor entries, chosen so that a cluster sharing none
- * cannot reach tau (exact; see best_of()).  Measured: an IoT Sentinel
+ * cannot reach tau (exact; see best_of()).  In a matching pass, equal
+ * vectors of one group (a device's flows repeat exactly) share one search,
+ * whose result depends only on the vector and the fixed centroids: the
+ * HueBridge job's matching passes take 56 % fewer instructions, its whole
+ * run 6 %.  Measured: an IoT Sentinel
  * device (20 setups, 3800 flows) mines in 0.2 s, all 23 devices at once
  * (11 k flows, 390 occurrences) in 1 s, 110 k flows in 3 s of CPU.
  */
@@ -45,6 +49,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "core/map.h"
 #include "core/sort.h"
@@ -395,6 +400,7 @@ struct state {
 	const struct sx_mine_vec *const *vecs;
 	const uint32_t *group;
 	uint32_t n;
+	uint32_t *rep; /* per vector: the first one equal to it (group and entries) */
 	double tau;
 	struct cent *cents;
 	uint32_t k, cap;
@@ -556,6 +562,8 @@ static void *match_range(void *arg)
 	uint32_t i;
 
 	for (i = w->from; i < w->to; i++) {
+		if (st->rep[i] != i)
+			continue; /* its first equal's, copied by match_all() */
 		st->best[i] = search(st, i, &w->sr);
 		if (st->best[i] == -ENOMEM) {
 			w->sr.now = UINT32_MAX; /* reported by match_all */
@@ -604,6 +612,61 @@ static int match_all(struct state *st, unsigned nthreads)
 			ret = -ENOMEM;
 		searcher_fini(&w[t].sr);
 	}
+	if (!ret) {
+		uint32_t i;
+
+		for (i = 0; i < st->n; i++)
+			st->best[i] = st->best[st->rep[i]];
+	}
+	return ret;
+}
+
+static bool vec_equal(const struct sx_mine_vec *a, const struct sx_mine_vec *b)
+{
+	return a->n == b->n && a->norm2 == b->norm2 &&
+	       memcmp(a->idx, b->idx, a->n * sizeof(*a->idx)) == 0 &&
+	       memcmp(a->val, b->val, a->n * sizeof(*a->val)) == 0;
+}
+
+/*
+ * rep[i]: the first vector equal to vector i (same group, same entries).
+ * A search's result depends on the vector and the centroids only, so in a
+ * matching pass (fixed centroids) equal vectors share one search: a
+ * device's flows repeat exactly (the same query, the same announcement,
+ * occurrence after occurrence).  0 or -ENOMEM.
+ */
+static int find_reps(struct state *st)
+{
+	struct sx_map seen;
+	uint32_t i;
+	int ret = 0;
+
+	sx_map_init(&seen, sizeof(uint32_t), 64, 50);
+	for (i = 0; i < st->n && !ret; i++) {
+		const struct sx_mine_vec *v = st->vecs[i];
+		uint64_t h = XXH3_64bits_withSeed(v->idx, v->n * sizeof(*v->idx), st->group[i]) ^
+			     XXH3_64bits(v->val, v->n * sizeof(*v->val));
+		size_t pos = SX_MAP_START;
+		uint32_t *e;
+
+		st->rep[i] = i;
+		while ((e = sx_map_next(&seen, h, &pos))) {
+			if (st->group[*e] == st->group[i] && vec_equal(st->vecs[*e], v)) {
+				st->rep[i] = *e;
+				break;
+			}
+		}
+		if (st->rep[i] != i)
+			continue;
+		ret = sx_map_reserve(&seen, seen.n + 1);
+		if (!ret) {
+			pos = SX_MAP_START;
+			while (sx_map_next(&seen, h, &pos))
+				;
+			*(uint32_t *)sx_map_add(&seen, h, pos) = i;
+		}
+	}
+	sx_map_fini(&seen);
 	return ret;
 }
 
@@ -618,6 +681,7 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 		return 0;
 	prev = sx_calloc_array(n, sizeof(*prev));
 	st.best = sx_calloc_array(n, sizeof(*st.best));
+	st.rep = sx_calloc_array(n, sizeof(*st.rep));
 	/* at most n clusters before a renumbering, plus n opened in one pass */
 	map = sx_calloc_array(2 * (size_t)n, sizeof(*map));
 	{
@@ -628,7 +692,7 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 				maxn = vecs[i]->n;
 		st.fresh = sx_calloc_array((size_t)maxn + 1, sizeof(*st.fresh));
 	}
-	if (!prev || !st.best || !map || !st.fresh) {
+	if (!prev || !st.best || !st.rep || !map || !st.fresh || find_reps(&st)) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -673,6 +737,7 @@ out_free:
 	free(st.fresh);
 	searcher_fini(&st.sr);
 	free(st.best);
+	free(st.rep);
 	free(prev);
 	free(map);
 	return ret;
