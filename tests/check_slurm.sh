@@ -152,14 +152,17 @@ all_completed() {
 }
 
 # Trees a and b hold the same files, byte for byte, but the seconds
-# measured (summary.csv's column 7, the stamps' "seconds" lines).
+# measured (summary.csv's column 7, the stamps' "seconds" lines) and the
+# captures' identities in the stamps (recorded only for captures that had
+# settled when the run began).
 same_tree() {
 	local a=$1 b=$2 f
 	diff -r -x summary.csv -x .sigex-unit "$a" "$b" >"$tmp/diff" 2>&1 || return 1
 	diff <(cut -d, -f1-6,8- "$a/summary.csv") <(cut -d, -f1-6,8- "$b/summary.csv") >"$tmp/diff" ||
 		return 1
 	for f in $(cd "$a" && find . -name .sigex-unit); do
-		diff <(grep -v '^seconds ' "$a/$f") <(grep -v '^seconds ' "$b/$f") >"$tmp/diff" || return 1
+		diff <(grep -v -e '^seconds ' -e '^capture ' "$a/$f") \
+			<(grep -v -e '^seconds ' -e '^capture ' "$b/$f") >"$tmp/diff" || return 1
 	done
 	[ -z "$(cd "$b" && find . -name .sigex-unit | sort | diff - <(cd "$a" && find . -name .sigex-unit | sort))" ]
 }
