@@ -1026,6 +1026,65 @@ Test(cli_batch, resume_knows_settled_captures_from_the_stamps)
 	free(err);
 }
 
+/* The device's stamp (batch_profile.c): a resume of an unchanged archive
+ * leaves the device's profile as it is without building it; a profile
+ * edited, a stamp lost, or an event's profile changed builds it again. */
+Test(cli_batch, device_stamp_spares_rebuilding_an_unchanged_profile)
+{
+	char *err = NULL, *before, *after, *stamp;
+
+	lease_archive(plug_mac, plug_mac);
+	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
+	free(err);
+	before = read_sub("out/plug/profile.yaml");
+	stamp = read_sub("out/plug/.sigex-device");
+	cr_assert_not_null(before);
+	cr_assert_not_null(stamp);
+	cr_expect(strstr(stamp, "sigex-device 1\ninputs "), "%s", stamp);
+	/* unchanged: neither file is replaced (same inode, same time) */
+	cr_assert_eq(sh(NULL, &err,
+			"stat -c '%%i %%Y' out/plug/profile.yaml "
+			"out/plug/.sigex-device >ids"),
+		     0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(sh(NULL, &err,
+			"stat -c '%%i %%Y' out/plug/profile.yaml "
+			"out/plug/.sigex-device | cmp - ids"),
+		     0, "%s", err);
+	free(err);
+	/* the profile edited: built again, as it was */
+	cr_assert_eq(sh(NULL, &err, "echo '# edited' >>out/plug/profile.yaml"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
+	free(err);
+	after = read_sub("out/plug/profile.yaml");
+	cr_assert_str_eq(after, before);
+	free(after);
+	/* the stamp lost: built again (the same bytes, not rewritten), and
+	 * the stamp with it */
+	cr_assert_eq(sh(NULL, &err, "rm out/plug/.sigex-device"), 0, "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
+	free(err);
+	after = read_sub("out/plug/.sigex-device");
+	cr_assert_str_eq(after, stamp);
+	free(after);
+	/* an event's profile changed: the device's is built from it */
+	cr_assert_eq(
+	    sh(NULL, &err, "sed -i 's/dst-port: 443/dst-port: 444/' out/plug/on/profile.yaml"), 0,
+	    "%s", err);
+	free(err);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
+	free(err);
+	after = read_sub("out/plug/profile.yaml");
+	cr_expect(strstr(after, "dst-port: 444"), "%s", after);
+	free(after);
+	free(before);
+	free(stamp);
+}
+
 Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
 {
 	char *err = NULL, *a, *b;
@@ -1059,7 +1118,8 @@ Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
  * The order of the writes, seen by strace: in every unit, its output files
  * renamed into place, then one syncfs, then the stamp; the output files
  * are not fsynced one by one (the stamp, the device's profile.yaml and
- * summary.csv are: two fsyncs each, file and directory).
+ * summary.csv are: two fsyncs each, file and directory; the device's
+ * .sigex-device is not, since it holds the hash of what it vouches for).
  */
 /* The plug's archive (prep: a shell command run first in it, "" none)
  * through `sigex batch -jJ` under strace: its syncs and renames in ./trace. */

@@ -203,10 +203,18 @@ int sx_batch__cmp_largest(const void *a, const void *b);
 /* OUT/<device>/profile.yaml from the units' profiles (batch_profile.c). */
 int sx_batch__device_profile(struct sx_batch *b, struct sx_batch_device *d);
 
-/* Write path atomically (core/outfile.h), unless it already holds exactly
- * these bytes (then it is left untouched); on_stop: also after a stop
- * request (summary.csv).  0 or -errno with msg set. */
-int sx_batch__write_file(const char *path, const char *data, size_t len, bool on_stop, char *msg,
+/* How sx_batch__write_file() writes. */
+enum {
+	SX_BATCH_WRITE_ON_STOP = 1,  /* also after a stop request (summary.csv) */
+	SX_BATCH_WRITE_UNSYNCED = 2, /* renamed into place without an fsync: a
+				      * file that vouches for itself (a stamp
+				      * holding its subject's hash) */
+};
+
+/* Write path atomically (core/outfile.h), durable on its own unless
+ * SX_BATCH_WRITE_UNSYNCED, unless it already holds exactly these bytes
+ * (then it is left untouched).  0 or -errno with msg set. */
+int sx_batch__write_file(const char *path, const char *data, size_t len, unsigned how, char *msg,
 			 size_t msglen);
 
 /* Remove the temporary files an interrupted writer left in dir

@@ -1670,7 +1670,8 @@ int sx_batch_write_summary(struct sx_batch *b)
 		ret = buf.err;
 		sx_batch__fmt(msg, sizeof(msg), "%s: out of memory", path);
 	} else {
-		ret = sx_batch__write_file(path, buf.data, buf.len, true, msg, sizeof(msg));
+		ret = sx_batch__write_file(path, buf.data, buf.len, SX_BATCH_WRITE_ON_STOP, msg,
+					   sizeof(msg));
 	}
 	if (ret)
 		sx_batch__log(b, SX_LOG_ERROR, "%s", msg);
