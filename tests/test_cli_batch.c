@@ -978,57 +978,71 @@ Test(cli_batch, resume_notices_a_capture_replaced_with_the_same_size_and_time)
  * the run (batch_scan.c, "Known captures"): a later --resume takes it
  * without opening the capture, and samples again any capture whose inode
  * changed since (ctime), whatever its size and modification time say. */
+/* `--resume` over arch into out: it succeeds, and its messages say units
+ * and captures (a run of its last lines each). */
+static void resume_says(const char *units, const char *captures)
+{
+	char *err = NULL;
+
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
+	cr_assert(strstr(err, units), "%s", err);
+	cr_assert(strstr(err, captures), "%s", err);
+	free(err);
+}
+
+static void shell(const char *cmd)
+{
+	char *err = NULL;
+
+	cr_assert_eq(sh(NULL, &err, "%s", cmd), 0, "%s: %s", cmd, err);
+	free(err);
+}
+
 Test(cli_batch, resume_knows_settled_captures_from_the_stamps)
 {
 	char *err = NULL, *stamp;
 
 	lease_archive(plug_mac, plug_mac);
 	/* older than the two seconds a capture needs to be recorded */
-	cr_assert_eq(sh(NULL, &err, "sleep 2.2"), 0, "%s", err);
-	free(err);
+	shell("sleep 2.2");
 	cr_assert_eq(batch(NULL, &err, "arch -o out -q"), 0, "%s", err);
 	free(err);
 	stamp = read_sub("out/plug/on/.sigex-unit");
 	cr_assert_not_null(stamp);
 	cr_expect(strstr(stamp, "\ncapture "), "%s", stamp);
 	free(stamp);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
-	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
-	cr_assert(strstr(err, "4 captures known unchanged from the stamps, 0 sampled"), "%s", err);
-	free(err);
+	resume_says("2 units: 0 ok, 2 resumed",
+		    "4 captures known unchanged from the stamps, 0 sampled");
 	/* the same bytes rewritten in place, the old time given back: sampled
 	 * again (its ctime moved), found unchanged */
-	cr_assert_eq(sh(NULL, &err,
-			"cp -p arch/plug/on/1.pcap x && cat x >arch/plug/on/1.pcap && "
-			"touch -r x arch/plug/on/1.pcap && rm x"),
-		     0, "%s", err);
-	free(err);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
-	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
-	cr_assert(strstr(err, "3 captures known unchanged from the stamps, 1 sampled"), "%s", err);
-	free(err);
+	shell("cp -p arch/plug/on/1.pcap x && cat x >arch/plug/on/1.pcap && "
+	      "touch -r x arch/plug/on/1.pcap && rm x");
+	resume_says("2 units: 0 ok, 2 resumed",
+		    "3 captures known unchanged from the stamps, 1 sampled");
 	/* another capture under the same name, size and time: sampled, and its
 	 * units (the address is inferred from every capture) run again */
-	cr_assert_eq(sh(NULL, &err,
-			"cp arch/plug/on/2.pcap x && touch -r arch/plug/on/1.pcap x && "
-			"mv x arch/plug/on/1.pcap"),
-		     0, "%s", err);
-	free(err);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
-	cr_assert(strstr(err, "2 units: 2 ok, 0 resumed"), "%s", err);
-	cr_assert(strstr(err, ", 1 sampled"), "%s", err);
-	free(err);
+	shell("cp arch/plug/on/2.pcap x && touch -r arch/plug/on/1.pcap x && mv x "
+	      "arch/plug/on/1.pcap");
+	resume_says("2 units: 2 ok, 0 resumed", ", 1 sampled");
 	/* the unit that ran again recorded no identity for the capture changed
 	 * just now: the next resume samples it, and resumes */
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume"), 0, "%s", err);
-	cr_assert(strstr(err, "2 units: 0 ok, 2 resumed"), "%s", err);
-	cr_assert(strstr(err, "3 captures known unchanged from the stamps, 1 sampled"), "%s", err);
-	free(err);
+	resume_says("2 units: 0 ok, 2 resumed",
+		    "3 captures known unchanged from the stamps, 1 sampled");
 }
 
 /* The device's stamp (batch_profile.c): a resume of an unchanged archive
  * leaves the device's profile as it is without building it; a profile
  * edited, a stamp lost, or an event's profile changed builds it again. */
+/* cmd in the test's folder, then `--resume -q` over arch into out. */
+static void resume_after(const char *cmd)
+{
+	char *err = NULL;
+
+	shell(cmd);
+	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
+	free(err);
+}
+
 Test(cli_batch, device_stamp_spares_rebuilding_an_unchanged_profile)
 {
 	char *err = NULL, *before, *after, *stamp;
@@ -1042,42 +1056,21 @@ Test(cli_batch, device_stamp_spares_rebuilding_an_unchanged_profile)
 	cr_assert_not_null(stamp);
 	cr_expect(strstr(stamp, "sigex-device 1\ninputs "), "%s", stamp);
 	/* unchanged: neither file is replaced (same inode, same time) */
-	cr_assert_eq(sh(NULL, &err,
-			"stat -c '%%i %%Y' out/plug/profile.yaml "
-			"out/plug/.sigex-device >ids"),
-		     0, "%s", err);
-	free(err);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
-	free(err);
-	cr_assert_eq(sh(NULL, &err,
-			"stat -c '%%i %%Y' out/plug/profile.yaml "
-			"out/plug/.sigex-device | cmp - ids"),
-		     0, "%s", err);
-	free(err);
+	resume_after("stat -c '%i %Y' out/plug/profile.yaml out/plug/.sigex-device >ids");
+	shell("stat -c '%i %Y' out/plug/profile.yaml out/plug/.sigex-device | cmp - ids");
 	/* the profile edited: built again, as it was */
-	cr_assert_eq(sh(NULL, &err, "echo '# edited' >>out/plug/profile.yaml"), 0, "%s", err);
-	free(err);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
-	free(err);
+	resume_after("echo '# edited' >>out/plug/profile.yaml");
 	after = read_sub("out/plug/profile.yaml");
 	cr_assert_str_eq(after, before);
 	free(after);
 	/* the stamp lost: built again (the same bytes, not rewritten), and
 	 * the stamp with it */
-	cr_assert_eq(sh(NULL, &err, "rm out/plug/.sigex-device"), 0, "%s", err);
-	free(err);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
-	free(err);
+	resume_after("rm out/plug/.sigex-device");
 	after = read_sub("out/plug/.sigex-device");
 	cr_assert_str_eq(after, stamp);
 	free(after);
 	/* an event's profile changed: the device's is built from it */
-	cr_assert_eq(
-	    sh(NULL, &err, "sed -i 's/dst-port: 443/dst-port: 444/' out/plug/on/profile.yaml"), 0,
-	    "%s", err);
-	free(err);
-	cr_assert_eq(batch(NULL, &err, "arch -o out --resume -q"), 0, "%s", err);
-	free(err);
+	resume_after("sed -i 's/dst-port: 443/dst-port: 444/' out/plug/on/profile.yaml");
 	after = read_sub("out/plug/profile.yaml");
 	cr_expect(strstr(after, "dst-port: 444"), "%s", after);
 	free(after);
