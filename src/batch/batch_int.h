@@ -165,6 +165,11 @@ const char *sx_batch__shown(const char *s, char *buf, size_t bufsz);
  * size, times and inode; sets f->err on failure (batch_scan.c). */
 void sx_batch__hash_file(struct sx_batch_file *f, bool whole);
 
+/* n bytes as 2n lowercase hex digits and a NUL into out; and back: 0, or
+ * -1 unless s is exactly 2n such digits (batch_scan.c). */
+void sx_batch__hex(const uint8_t *b, size_t n, char *out);
+int sx_batch__unhex(const char *s, uint8_t *out, size_t n);
+
 /* f's size, times, device and inode from st. */
 void sx_batch__file_stat(struct sx_batch_file *f, const struct stat *st);
 

@@ -145,16 +145,10 @@ static int feed_file(XXH3_state_t *st, const char *path)
 
 static void digest_hex(XXH3_state_t *st, char out[33])
 {
-	static const char digits[] = "0123456789abcdef";
 	XXH128_canonical_t c;
-	size_t i;
 
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-	for (i = 0; i < sizeof(c.digest); i++) {
-		out[2 * i] = digits[c.digest[i] >> 4];
-		out[2 * i + 1] = digits[c.digest[i] & 15];
-	}
-	out[32] = '\0';
+	sx_batch__hex(c.digest, sizeof(c.digest), out);
 }
 
 /* The stamp's two lines for the device's events as they are now, and the

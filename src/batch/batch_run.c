@@ -254,18 +254,6 @@ struct stamp_file {
 	uint64_t size;
 };
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static const char *state_word(int state)
 {
 	switch (state) {
@@ -311,7 +299,7 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 		close(dfd);
 		return false;
 	}
-	hex(u->key, sizeof(u->key), keyhex);
+	sx_batch__hex(u->key, sizeof(u->key), keyhex);
 	while (ok && fgets(line, sizeof(line), f)) {
 		char *nl = strchr(line, '\n');
 
@@ -407,7 +395,7 @@ static int write_record(const struct sx_batch *bt, struct sx_batch_unit *u, cons
 
 	sx_batch__fmt(path, sizeof(path), "%s/%s", dir,
 		      failed ? SX_BATCH_FAILED_STAMP : SX_BATCH_STAMP);
-	hex(u->key, sizeof(u->key), keyhex);
+	sx_batch__hex(u->key, sizeof(u->key), keyhex);
 	sx_buf_init(&b);
 	sx_buf_printf(&b, "sigex-unit 1\nkey %s\nstatus %s\n", keyhex, state_word(u->state));
 	if (u->msg[0]) {
@@ -433,7 +421,7 @@ static int write_record(const struct sx_batch *bt, struct sx_batch_unit *u, cons
 
 		if (!sx_batch__file_settled(bt, f))
 			continue;
-		hex(f->hash, sizeof(f->hash), hashhex);
+		sx_batch__hex(f->hash, sizeof(f->hash), hashhex);
 		sx_buf_printf(&b,
 			      "capture %016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
 			      " %" PRId64 " %s\n",
@@ -1368,25 +1356,6 @@ static bool device_ours(const struct sx_batch *b, const struct sx_batch_device *
 	return false;
 }
 
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < 2 * n; i++) {
-		int c = s[i], v = c >= '0' && c <= '9'	 ? c - '0'
-				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-							 : -1;
-
-		if (v < 0)
-			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return s[2 * n] == '\0' ? 0 : -1;
-}
-
 /* The identity of u's captures (and its device's background captures)
  * that the record in dir vouches for: a capture whose path, device, inode,
  * size and times are those of one of its "capture" lines takes that line's
@@ -1413,7 +1382,7 @@ static bool known_from(struct sx_batch *b, struct sx_batch_unit *u, const char *
 		if (strncmp(line, "capture ", 8) != 0 ||
 		    sscanf(line + 8, "%16llx %llu %llu %llu %lld %lld %39s", &ph, &dev, &ino, &size,
 			   &mtime, &ctime, hashhex) != 7 ||
-		    unhex(hashhex, hash, sizeof(hash)))
+		    sx_batch__unhex(hashhex, hash, sizeof(hash)))
 			continue;
 		for (k = 0; k < n; k++) {
 			struct sx_batch_file *f;
