@@ -70,7 +70,14 @@
  * when every flow of the pattern (two or more) used that one port and it is
  * a known port (below 1024 or an IoT service port) or the fixed port itself:
  * DHCP 68 -> 67, NTP 123 -> 123, mDNS 5353 -> 5353, as the firewall's own
- * profiles write them.  A TCP or UDP pattern with no fixed port gets an
+ * profiles write them.  An SSDP pattern to the group whose source ports
+ * vary but all lie in one aligned block of 32 registered ports (1024 to
+ * 32767, below Linux's ephemeral range) gets that block, "3072-3103": the
+ * firewall's SSDP parser matches the method alone and every UPnP device
+ * sends NOTIFY to 239.255.255.250:1900, so without it one device's policy
+ * admits every other's announcements (a WeMo's UPnP stack sends them from
+ * 3075 to 3087, a few ports a boot; the D-Link, Edimax and Hue devices from
+ * 1900; src_block()).  A TCP or UDP pattern with no fixed port gets an
  * empty "tcp:" / "udp:" (the protocol alone).  A port is left out where an
  * earlier queue policy with the same ends would otherwise swallow this
  * policy's packets (first match wins in the firewall; unshadow()).
@@ -2116,20 +2123,61 @@ static void policy_ports(const struct policy *pol, uint16_t *sp, uint16_t *dp)
 	*dp = pol->no_dport ? 0 : dst_port;
 }
 
+/*
+ * The block of source ports an SSDP policy to the group writes when the
+ * device announces from a few registered ports, never one (see DESIGN):
+ * its first port, the block being [first, first + PORT_BLOCK - 1]; 0 when
+ * none.  The firewall's SSDP parser matches the method alone, and every
+ * UPnP device sends NOTIFY to 239.255.255.250:1900, so without a source
+ * port one device's policy admits every other's announcements.
+ */
+#define PORT_BLOCK 32u
+/* The first port of Linux's default ephemeral range (ip_local_port_range):
+ * ports from there up are a socket's own, not a stack's. */
+#define EPHEMERAL_MIN 32768u
+
+static uint16_t src_block(const struct policy *pol)
+{
+	const struct sx_mine_pattern *p = pol->p;
+	const struct sx_mine_end *e = &p->end[pol->src_role];
+	uint16_t sp, dp, lo = UINT16_MAX, hi = 0;
+	uint32_t i;
+
+	policy_ports(pol, &sp, &dp);
+	if (p->app.proto != SX_P_SSDP || sp || pol->no_sport || dp != 1900 || e->nports < 2)
+		return 0;
+	for (i = 0; i < e->nports; i++) {
+		if (e->ports[i].port < lo)
+			lo = e->ports[i].port;
+		if (e->ports[i].port > hi)
+			hi = e->ports[i].port;
+	}
+	if (lo < 1024 || hi >= EPHEMERAL_MIN || lo / PORT_BLOCK != hi / PORT_BLOCK)
+		return 0;
+	return (uint16_t)(lo - lo % PORT_BLOCK);
+}
+
 static void emit_transport(struct sx_yw *w, const struct policy *pol)
 {
 	const char *t = transport_key(pol->p);
-	uint16_t src_port, dst_port;
+	uint16_t src_port, dst_port, block;
 
 	if (!t)
 		return;
 	policy_ports(pol, &src_port, &dst_port);
+	block = src_block(pol);
 	str(w, t);
-	if (!src_port && !dst_port) {
+	if (!src_port && !dst_port && !block) {
 		null(w);
 		return;
 	}
 	sx_yw_map_begin(w);
+	if (block) {
+		char range[16];
+
+		snprintf(range, sizeof(range), "%u-%u", block, block + PORT_BLOCK - 1);
+		kv(w, "src-port", range);
+	}
 	if (src_port)
 		kv_u64(w, "src-port", src_port);
 	if (dst_port)
@@ -2185,7 +2233,7 @@ static bool same_matches(const struct policy *a, const struct policy *b)
 		return false;
 	policy_ports(a, &as, &ad);
 	policy_ports(b, &bs, &bd);
-	return as == bs && ad == bd;
+	return (as ? as : src_block(a)) == (bs ? bs : src_block(b)) && ad == bd;
 }
 
 /*
@@ -2252,6 +2300,8 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 				continue;
 			policy_ports(a, &as, &ad);
 			policy_ports(b, &bs, &bd);
+			as = as ? as : src_block(a); /* a block counts as a port */
+			bs = bs ? bs : src_block(b);
 			if ((as && as != bs) || (ad && ad != bd) || (as == bs && ad == bd))
 				continue;
 			b->no_sport |= !as && bs;
