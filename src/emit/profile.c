@@ -9,7 +9,10 @@
  * firewall's hand-written profiles group an event's policies.  Patterns the
  * miner set aside, because they also occur in the background captures
  * (result.background) or repeat at a steady period (result.periodic), are
- * the device's traffic outside the event: single-policies, background first.
+ * the device's traffic outside the event: single-policies, background first,
+ * those with a host name end last (a name is matched in the policy's queue,
+ * so its nftables rule would take the packets of a later policy by address:
+ * singles_order()).
  * So is what recurs below the support (result.below: in two occurrences or
  * more, fewer than the support asks): the device does it, only not at
  * every event, and an allowlist that left it out would block it the next
@@ -2310,6 +2313,32 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 	}
 }
 
+/*
+ * The order the single policies pols[nev..npols) are written in, into
+ * order[0..npols - nev): those with a host name end last.  A name end is
+ * matched in the policy's queue, not in its nftables rule (ip.py: a name is
+ * an NFQueue match), so the rule of a name policy takes every packet of its
+ * transport and ports, whatever the address, and its callback drops those
+ * to addresses its DNS table does not hold: a later policy by address
+ * (D-LinkDoorSensor's cloud reached without a lookup, 52.28.161.134:443,
+ * after `dst: api.dch.dlink.com`) never saw its packets.  Otherwise in the
+ * order made.
+ */
+static void singles_order(const struct ctx *c, size_t nev, size_t *order)
+{
+	size_t i, k = 0;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = nev; i < c->npols; i++) {
+			const struct policy *p = &c->pols[i];
+			bool named = p->src.name || p->dst.name;
+
+			if (named == (pass == 1))
+				order[k++] = i;
+		}
+}
+
 /* A question name as the firewall reads it: "*.suffix" -> "$.suffix", a
  * single label "$label" (a whole-name suffix), else the name. */
 static void dns_rule_name(const char *n, char *out, size_t outsz)
@@ -2892,13 +2921,11 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = -ENOMEM;
 		goto out_free_pols;
 	}
-	for (i = nev; i < n; i++) /* as written: single policies first */
-		order[i - nev] = i;
+	singles_order(&c, nev, order);
 	for (i = 0; i < nev; i++)
 		order[n - nev + i] = i;
 	unshadow(&c, order, n);
 	fold_plain(&c, nev);
-	free(order);
 	nev_out = nev;
 	nsingle_out = n - nev;
 	for (i = 0; i < c.npols; i++) {
@@ -2916,9 +2943,9 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	str(&c.w, "single-policies");
 	if (nsingle_out) {
 		sx_yw_map_begin(&c.w);
-		for (i = nev; i < c.npols; i++)
-			if (!c.pols[i].omit)
-				emit_policy(&c, &c.pols[i]);
+		for (i = 0; i < n - nev; i++)
+			if (!c.pols[order[i]].omit)
+				emit_policy(&c, &c.pols[order[i]]);
 	} else {
 		sx_yw_map_begin_flow(&c.w);
 	}
@@ -2948,6 +2975,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 			snprintf(msg, msglen, "profile: write error: %s", strerror(-ret));
 		}
 	}
+	free(order);
 out_free_pols:
 	for (i = 0; i < c.npols; i++)
 		free(c.pols[i].vaddrs);
