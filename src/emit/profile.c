@@ -9,7 +9,10 @@
  * firewall's hand-written profiles group an event's policies.  Patterns the
  * miner set aside, because they also occur in the background captures
  * (result.background) or repeat at a steady period (result.periodic), are
- * the device's traffic outside the event: single-policies, background first.
+ * the device's traffic outside the event: single-policies, background first,
+ * those with a host name end last (a name is matched in the policy's queue,
+ * so its nftables rule would take the packets of a later policy by address:
+ * singles_order()).
  * So is what recurs below the support (result.below: in two occurrences or
  * more, fewer than the support asks): the device does it, only not at
  * every event, and an allowlist that left it out would block it the next
@@ -70,7 +73,14 @@
  * when every flow of the pattern (two or more) used that one port and it is
  * a known port (below 1024 or an IoT service port) or the fixed port itself:
  * DHCP 68 -> 67, NTP 123 -> 123, mDNS 5353 -> 5353, as the firewall's own
- * profiles write them.  A TCP or UDP pattern with no fixed port gets an
+ * profiles write them.  An SSDP pattern to the group whose source ports
+ * vary but all lie in one aligned block of 32 registered ports (1024 to
+ * 32767, below Linux's ephemeral range) gets that block, "3072-3103": the
+ * firewall's SSDP parser matches the method alone and every UPnP device
+ * sends NOTIFY to 239.255.255.250:1900, so without it one device's policy
+ * admits every other's announcements (a WeMo's UPnP stack sends them from
+ * 3075 to 3087, a few ports a boot; the D-Link, Edimax and Hue devices from
+ * 1900; src_block()).  A TCP or UDP pattern with no fixed port gets an
  * empty "tcp:" / "udp:" (the protocol alone).  A port is left out where an
  * earlier queue policy with the same ends would otherwise swallow this
  * policy's packets (first match wins in the firewall; unshadow()).
@@ -2116,20 +2126,61 @@ static void policy_ports(const struct policy *pol, uint16_t *sp, uint16_t *dp)
 	*dp = pol->no_dport ? 0 : dst_port;
 }
 
+/*
+ * The block of source ports an SSDP policy to the group writes when the
+ * device announces from a few registered ports, never one (see DESIGN):
+ * its first port, the block being [first, first + PORT_BLOCK - 1]; 0 when
+ * none.  The firewall's SSDP parser matches the method alone, and every
+ * UPnP device sends NOTIFY to 239.255.255.250:1900, so without a source
+ * port one device's policy admits every other's announcements.
+ */
+#define PORT_BLOCK 32u
+/* The first port of Linux's default ephemeral range (ip_local_port_range):
+ * ports from there up are a socket's own, not a stack's. */
+#define EPHEMERAL_MIN 32768u
+
+static uint16_t src_block(const struct policy *pol)
+{
+	const struct sx_mine_pattern *p = pol->p;
+	const struct sx_mine_end *e = &p->end[pol->src_role];
+	uint16_t sp, dp, lo = UINT16_MAX, hi = 0;
+	uint32_t i;
+
+	policy_ports(pol, &sp, &dp);
+	if (p->app.proto != SX_P_SSDP || sp || pol->no_sport || dp != 1900 || e->nports < 2)
+		return 0;
+	for (i = 0; i < e->nports; i++) {
+		if (e->ports[i].port < lo)
+			lo = e->ports[i].port;
+		if (e->ports[i].port > hi)
+			hi = e->ports[i].port;
+	}
+	if (lo < 1024 || hi >= EPHEMERAL_MIN || lo / PORT_BLOCK != hi / PORT_BLOCK)
+		return 0;
+	return (uint16_t)(lo - lo % PORT_BLOCK);
+}
+
 static void emit_transport(struct sx_yw *w, const struct policy *pol)
 {
 	const char *t = transport_key(pol->p);
-	uint16_t src_port, dst_port;
+	uint16_t src_port, dst_port, block;
 
 	if (!t)
 		return;
 	policy_ports(pol, &src_port, &dst_port);
+	block = src_block(pol);
 	str(w, t);
-	if (!src_port && !dst_port) {
+	if (!src_port && !dst_port && !block) {
 		null(w);
 		return;
 	}
 	sx_yw_map_begin(w);
+	if (block) {
+		char range[16];
+
+		snprintf(range, sizeof(range), "%u-%u", block, block + PORT_BLOCK - 1);
+		kv(w, "src-port", range);
+	}
 	if (src_port)
 		kv_u64(w, "src-port", src_port);
 	if (dst_port)
@@ -2185,7 +2236,7 @@ static bool same_matches(const struct policy *a, const struct policy *b)
 		return false;
 	policy_ports(a, &as, &ad);
 	policy_ports(b, &bs, &bd);
-	return as == bs && ad == bd;
+	return (as ? as : src_block(a)) == (bs ? bs : src_block(b)) && ad == bd;
 }
 
 /*
@@ -2252,12 +2303,40 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 				continue;
 			policy_ports(a, &as, &ad);
 			policy_ports(b, &bs, &bd);
+			as = as ? as : src_block(a); /* a block counts as a port */
+			bs = bs ? bs : src_block(b);
 			if ((as && as != bs) || (ad && ad != bd) || (as == bs && ad == bd))
 				continue;
 			b->no_sport |= !as && bs;
 			b->no_dport |= !ad && bd;
 		}
 	}
+}
+
+/*
+ * The order the single policies pols[nev..npols) are written in, into
+ * order[0..npols - nev): those with a host name end last.  A name end is
+ * matched in the policy's queue, not in its nftables rule (ip.py: a name is
+ * an NFQueue match), so the rule of a name policy takes every packet of its
+ * transport and ports, whatever the address, and its callback drops those
+ * to addresses its DNS table does not hold: a later policy by address
+ * (D-LinkDoorSensor's cloud reached without a lookup, 52.28.161.134:443,
+ * after `dst: api.dch.dlink.com`) never saw its packets.  Otherwise in the
+ * order made.
+ */
+static void singles_order(const struct ctx *c, size_t nev, size_t *order)
+{
+	size_t i, k = 0;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = nev; i < c->npols; i++) {
+			const struct policy *p = &c->pols[i];
+			bool named = p->src.name || p->dst.name;
+
+			if (named == (pass == 1))
+				order[k++] = i;
+		}
 }
 
 /* A question name as the firewall reads it: "*.suffix" -> "$.suffix", a
@@ -2842,13 +2921,11 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = -ENOMEM;
 		goto out_free_pols;
 	}
-	for (i = nev; i < n; i++) /* as written: single policies first */
-		order[i - nev] = i;
+	singles_order(&c, nev, order);
 	for (i = 0; i < nev; i++)
 		order[n - nev + i] = i;
 	unshadow(&c, order, n);
 	fold_plain(&c, nev);
-	free(order);
 	nev_out = nev;
 	nsingle_out = n - nev;
 	for (i = 0; i < c.npols; i++) {
@@ -2866,9 +2943,9 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	str(&c.w, "single-policies");
 	if (nsingle_out) {
 		sx_yw_map_begin(&c.w);
-		for (i = nev; i < c.npols; i++)
-			if (!c.pols[i].omit)
-				emit_policy(&c, &c.pols[i]);
+		for (i = 0; i < n - nev; i++)
+			if (!c.pols[order[i]].omit)
+				emit_policy(&c, &c.pols[order[i]]);
 	} else {
 		sx_yw_map_begin_flow(&c.w);
 	}
@@ -2898,6 +2975,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 			snprintf(msg, msglen, "profile: write error: %s", strerror(-ret));
 		}
 	}
+	free(order);
 out_free_pols:
 	for (i = 0; i < c.npols; i++)
 		free(c.pols[i].vaddrs);
