@@ -1335,7 +1335,10 @@ Test(emit_profile, network_text_never_widens_a_rule)
 
 /*
  * An address end is written by name only when a DNS policy of the profile
- * allows a query for that name: the firewall's translator
+ * lets the firewall learn that name (an entry of that exact name, listed
+ * before a wildcard covering it: callback.c.j2 learns a response's answers
+ * under the name of the first entry its question matches, the bare suffix
+ * for a wildcard): the firewall's translator
  * (protocols/ip.py, ip.add_addr_nfqueue) matches a name end with
  * dns_entry_contains(dns_map_get(dns_map, NAME), addr), and the DNS map is
  * filled only from the responses of the DNS policies (and is not even
@@ -1371,7 +1374,13 @@ Test(emit_profile, name_ends_need_a_dns_policy)
 	cr_assert(
 	    strstr(text, "dst:\n          - a.vendor.example\n          - b.vendor.example\n"),
 	    "%s", text);
-	cr_assert(strstr(text, "domain-name: $.vendor.example\n"), "%s", text);
+	/* the wildcard after the exact names of the ends it covers: the
+	 * firewall learns a name's addresses only under an entry of that
+	 * exact name, the first one a question matches */
+	cr_assert(strstr(text, "domain-name:\n          - a.vendor.example\n"
+			       "          - b.vendor.example\n"
+			       "          - $.vendor.example\n"),
+		  "%s", text);
 	cr_assert_null(strstr(text, "dst: $."), "%s", text);
 	assert_valid(text, "name ends");
 

@@ -7,6 +7,8 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -204,6 +206,59 @@ Test(verify_match, host_name_through_the_dns_table)
 	p = ip_pkt(true, "203.0.113.8", 6, 40000, 443);
 	cr_assert_eq(verdict(&x, &p), SX_VERIFY_QUEUE_DROP);
 	unload(&x);
+}
+
+/* callback.c.j2 learns a response's answers under the name of the first
+ * domain-name entry its question matches, and a wildcard's entry is its
+ * bare suffix: "$.example.com" teaches the table no host of example.com;
+ * the exact name listed before it does (what the profile writer writes). */
+static void learn_through(const char *names, int want)
+{
+	char *yaml;
+	struct fx x;
+	struct sx_pkt p;
+
+	cr_assert(asprintf(&yaml,
+			   "single-policies:\n"
+			   "  dns:\n"
+			   "    protocols:\n"
+			   "      dns:\n"
+			   "        qtype: A\n"
+			   "        domain-name: %s\n"
+			   "      udp:\n"
+			   "        dst-port: 53\n"
+			   "      ipv4:\n"
+			   "        src: self\n"
+			   "        dst: gateway\n"
+			   "    bidirectional: true\n"
+			   "  api:\n"
+			   "    protocols:\n"
+			   "      tcp:\n"
+			   "        dst-port: 443\n"
+			   "      ipv4:\n"
+			   "        src: self\n"
+			   "        dst: api.example.com\n",
+			   names) > 0);
+	x = load(yaml);
+	p = ip_pkt(true, "192.168.1.1", 17, 40001, 53);
+	dns_q(&p, false, 1, "api.example.com");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT, "%s", names);
+	p = ip_pkt(false, "192.168.1.1", 17, 53, 40001);
+	dns_q(&p, true, 1, "api.example.com");
+	dns_a(&p, "api.example.com", "203.0.113.7");
+	cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT, "%s", names);
+	p = ip_pkt(true, "203.0.113.7", 6, 40000, 443);
+	cr_assert_eq(verdict(&x, &p), want, "%s", names);
+	unload(&x);
+	free(yaml);
+}
+
+Test(verify_match, a_wildcard_teaches_no_name)
+{
+	learn_through("$.example.com", SX_VERIFY_QUEUE_DROP);
+	learn_through("[api.example.com, $.example.com]", SX_VERIFY_ACCEPT);
+	/* the first entry a question matches names what is learned */
+	learn_through("[$.example.com, api.example.com]", SX_VERIFY_QUEUE_DROP);
 }
 
 /* dns.parse() (protocols/dns.py): qr == 0 forward, qtype on the first

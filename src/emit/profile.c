@@ -204,6 +204,7 @@
 #include "core/log.h"
 #include "core/outfile.h"
 #include "core/text.h"
+#include "core/util.h"
 #include "yaml/ydoc.h"
 #include "flows/flows.h"
 #include "ingest/ingest.h"
@@ -535,7 +536,13 @@ static bool rule_uri_ok(const char *uri, bool with_query)
 }
 
 /* Whether a DNS policy of the profile allows a query for name, so that the
- * firewall's DNS table will hold its addresses (by this exact name). */
+ * firewall's DNS table will hold its addresses (by this exact name).  The
+ * firewall learns a name only from an entry of that exact name: for a
+ * wildcard "$.suffix" it looks the answers up under "suffix" itself
+ * (callback.c.j2 hands dns_get_ip_from_name() the rule's match, and
+ * dns.py's match of a wildcard is the bare suffix).  So a wildcard covers a
+ * name here because its DNS policy is written with that exact name before
+ * the wildcard (emit_dns(): the name ends it covers). */
 static bool dns_entry_allows(const char *d, const char *name)
 {
 	size_t n = strlen(name), k;
@@ -2351,31 +2358,107 @@ static void dns_rule_name(const char *n, char *out, size_t outsz)
 		snprintf(out, outsz, "%s", n);
 }
 
-static void emit_dns(struct sx_yw *w, const struct sx_mine_pattern *p)
+/* The address ends named under a DNS wildcard: the names the profile's
+ * policies write as an end (HOST_ONE by name, each name of HOST_NAMES)
+ * that wild ("*.suffix") covers, each once, sorted; an empty list when
+ * none or out of memory. */
+struct covered {
+	const char **names;
+	size_t n;
+};
+
+static void covered_names(const struct ctx *c, const char *wild, struct covered *cv)
+{
+	size_t i, j, cap = 0;
+	uint32_t k, m;
+
+	cv->names = NULL;
+	cv->n = 0;
+	for (i = 0; i < c->npols; i++) {
+		const struct host *hs[2] = {&c->pols[i].src, &c->pols[i].dst};
+
+		for (k = 0; k < 2; k++) {
+			const struct host *h = hs[k];
+			uint32_t count = !h->name	       ? 0
+					 : h->form == HOST_ONE ? 1
+					 : h->end	       ? h->end->nnames
+							       : 0;
+
+			for (m = 0; m < count; m++) {
+				const char *name = h->form == HOST_ONE ? h->text : h->end->names[m];
+				bool seen = false;
+
+				if (!dns_entry_allows(wild, name) || !rule_name_ok(name, false))
+					continue;
+				for (j = 0; j < cv->n && !seen; j++)
+					seen = !strcasecmp(cv->names[j], name);
+				if (seen)
+					continue;
+				if (cv->n == cap) {
+					const char **nn;
+
+					cap = cap ? 2 * cap : 8;
+					nn = sx_realloc_array(cv->names, cap, sizeof(*nn));
+					if (!nn) {
+						free(cv->names);
+						cv->names = NULL;
+						cv->n = 0;
+						return;
+					}
+					cv->names = nn;
+				}
+				cv->names[cv->n++] = name;
+			}
+		}
+	}
+	if (cv->n)
+		qsort(cv->names, cv->n, sizeof(*cv->names), str_qcmp);
+}
+
+/*
+ * A DNS (or mDNS) section: its qtypes and its names.  A DNS wildcard is
+ * written after the exact names of the address ends it covers
+ * (covered_names()): the firewall takes the first entry a question matches
+ * and learns the answers under that entry's name, so only an exact entry
+ * teaches it a name end's addresses (dns_entry_allows()).
+ */
+static void emit_dns(struct sx_yw *w, const struct ctx *c, const struct sx_mine_pattern *p)
 {
 	const struct sx_mine_app *a = &p->app;
+	const char *one = a->dns_name;
+	const char *const *qnames = a->ndns_names > 1 ? a->dns_names : &one;
+	uint32_t nq = a->ndns_names > 1 ? a->ndns_names : 1, i;
+	struct covered *cv;
 	char name[SX_NAME_MAX + 2];
-	uint32_t i;
+	size_t entries = 0, j;
 
 	str(w, a->mdns ? "mdns" : "dns");
 	sx_yw_map_begin(w);
 	if (a->dns_qtype[0])
 		words(w, "qtype", a->dns_qtype);
 	str(w, "domain-name");
-	if (a->ndns_names > 1) {
+	cv = sx_calloc_array(nq, sizeof(*cv));
+	for (i = 0; i < nq; i++) {
+		if (cv && !a->mdns && qnames[i][0] == '*')
+			covered_names(c, qnames[i], &cv[i]);
+		entries += 1 + (cv ? cv[i].n : 0);
+	}
+	if (entries > 1)
 		/* every name the flows asked for: the firewall matches a
 		 * message holding any of them */
 		sx_yw_seq_begin(w);
-		for (i = 0; i < a->ndns_names; i++) {
-			dns_rule_name(a->dns_names[i], name, sizeof(name));
-			str(w, name);
-		}
-		sx_yw_seq_end(w);
-	} else {
-		dns_rule_name(a->dns_name, name, sizeof(name));
+	for (i = 0; i < nq; i++) {
+		for (j = 0; cv && j < cv[i].n; j++)
+			str(w, cv[i].names[j]);
+		dns_rule_name(qnames[i], name, sizeof(name));
 		str(w, name);
 	}
+	if (entries > 1)
+		sx_yw_seq_end(w);
 	sx_yw_map_end(w);
+	for (i = 0; cv && i < nq; i++)
+		free(cv[i].names);
+	free(cv);
 }
 
 /* The flow stage keeps an HTTP request's path without its query, so the
@@ -2690,7 +2773,7 @@ static void emit_app(struct sx_yw *w, const struct ctx *c, const struct policy *
 	case SX_P_MDNS:
 	case SX_P_LLMNR:
 		if (has_dns_section(p))
-			emit_dns(w, p);
+			emit_dns(w, c, p);
 		break;
 	case SX_P_HTTP:
 		if (http_section(p))
