@@ -21,7 +21,9 @@
 #   them); detections are scored against the script's times.  DURATION=S:
 #   the windows' length, mined and detected (default 40: reactions come up
 #   to 35 s after the script's time).  DETECT_OPTS: more options of sigex
-#   detect (testbed: --sure, --no-contrast).
+#   detect (testbed: --sure, --no-contrast).  KEEP=DIR (testbed): keep
+#   each device's events and meta.json (DIR/tb) and each fold's signatures,
+#   detections and scores (DIR/tbf/<device>/<fold>) for a closer look.
 # Prints one line per device and a summary line per part.
 set -euo pipefail
 # arithmetic on decimals (awk: no bc needed)
@@ -173,6 +175,10 @@ for r in json.load(open(sys.argv[1]))["runs"]: print(sys.argv[2] + "/" + r["run"
 	awk '{ e += $1; t += $2; f += $3; h += $4; a += $5 } END {
 		printf "testbed 3-fold: %d events, %d detected (recall %.3f), %d more with an ambiguous label (event recall %.3f), %d false (precision %.3f), %.2f h, %.2f false per hour\n",
 		e, t, t / (e ? e : 1), a, (t + a) / (e ? e : 1), f, t / (t + f ? t + f : 1), h, f / (h ? h : 1) }' "$tmp/tb-totals"
+	if [ -n "${KEEP:-}" ]; then
+		mkdir -p "$KEEP"
+		cp -r "$tmp/tb" "$tmp/tbf" "$KEEP/"
+	fi
 }
 
 pingpong_part() {

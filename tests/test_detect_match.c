@@ -2,8 +2,10 @@
  * test_detect_match.c - the detector on hand-built flow rows and a
  * hand-written signature: a flow of the pattern's identity and shape
  * matches, near misses (a reply length off by two at a fixed position,
- * bytes beyond the slack, another name, another port) do not; an event is
- * one detection, its patterns out of order or too few of them are none;
+ * bytes beyond the slack, another name, another port) do not; a fixed
+ * length moved by a few positions in order matches; an event is one
+ * detection, a session cut by overlapping windows too, its patterns out of
+ * order or too few of them are none;
  * the scoring of detections against labelled times.  Contrast (suite
  * detect_contrast): two events that share a generic reaction and have one
  * pattern of their own each are each detected as themselves, never as the
@@ -278,6 +280,50 @@ Test(detect_match, identity_and_shape)
 	sx_det_sig_free(s);
 }
 
+/* A fixed length is there in its order, at its position or up to four
+ * positions from it (a reply segmented otherwise in another run), never
+ * another length, never out of order, never further. */
+Test(detect_match, a_fixed_length_may_move_by_four_positions_in_order)
+{
+	static const int32_t mined[] = {517, -1400, 120, -589};
+	static const int32_t split[] = {517, -1400, 120, -75, -589};
+	static const int32_t other[] = {517, -1400, 120, -75, -590};
+	static const int32_t swapped[] = {517, -589, 120, -1400};
+	static const int32_t far[] = {517, -1400, 120, -75, -75, -75, -75, -75, -589};
+	struct sx_det_sig *s = sig();
+	struct sx_det_pattern *p = &s->p[1];
+	struct sx_flow_row r;
+
+	/* the cloud report's reply (589) fixed at the fourth position */
+	p->seq_n = p->seq_all = 4;
+	p->seq_min[2] = 100;
+	p->seq_max[2] = 140;
+	p->seq_min[3] = p->seq_max[3] = -589;
+	tls_row(&r, 1);
+	r.rec.nseq = 4;
+	memcpy(r.rec.seq_len, mined, sizeof(mined));
+	cr_assert(sx_det_flow_matches(p, s->device, &r, 0.25));
+	/* one more segment before it: the reply at the fifth */
+	r.rec.nseq = 5;
+	memcpy(r.rec.seq_len, split, sizeof(split));
+	cr_assert(sx_det_flow_matches(p, s->device, &r, 0.25));
+	/* ... but the other command's length (590) is not it */
+	memcpy(r.rec.seq_len, other, sizeof(other));
+	cr_assert_not(sx_det_flow_matches(p, s->device, &r, 0.25));
+	/* the fixed lengths out of their order */
+	r.rec.nseq = 4;
+	memcpy(r.rec.seq_len, swapped, sizeof(swapped));
+	cr_assert_not(sx_det_flow_matches(p, s->device, &r, 0.25));
+	/* five positions away */
+	r.rec.nseq = 9;
+	memcpy(r.rec.seq_len, far, sizeof(far));
+	cr_assert_not(sx_det_flow_matches(p, s->device, &r, 0.25));
+	/* the flow ends before it */
+	r.rec.nseq = 3;
+	cr_assert_not(sx_det_flow_matches(p, s->device, &r, 0.25));
+	sx_det_sig_free(s);
+}
+
 /* Rows given to a detector (fraction f, 0: default); the detections. */
 /* A pattern whose flows all began in their --events windows is not matched
  * by a session that was open before the window (its in-window packets). */
@@ -339,6 +385,43 @@ Test(detect_match, one_event_one_detection)
 	    "%s", x[0].hits[1].flow);
 	cr_assert_eq(x[1].start_ns, 160 * NS);
 	cr_assert_str_eq(sx_det_file_name(d, 0), "x.pcap");
+	sx_det_free(d);
+	sx_det_sig_free(s);
+}
+
+/* A session cut by the overlapping windows is one flow: its pieces in the
+ * later windows (starting later, meeting the piece taken) open no second
+ * detection; the same session later, its time apart, does. */
+Test(detect_match, one_session_in_overlapping_windows_is_one_detection)
+{
+	struct sx_det_sig *s = sig();
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[4];
+	struct sx_det *d;
+
+	/* the TLS session's pieces in three windows, each to 130 s */
+	for (int i = 0; i < 3; i++) {
+		tls_row(&rows[i], 100 + 5 * i);
+		rows[i].rec.session = 1;
+		rows[i].rec.last_ns = 130 * NS;
+	}
+	cr_assert_eq(detect(s, 0.5, rows, 3, &d, &x), 1);
+	cr_assert_eq(x[0].start_ns, 100 * NS);
+	sx_det_free(d);
+	/* a piece that starts after the taken one ended is another event */
+	tls_row(&rows[3], 140);
+	rows[3].rec.session = 1;
+	cr_assert_eq(detect(s, 0.5, rows, 4, &d, &x), 2);
+	cr_assert_eq(x[1].start_ns, 140 * NS);
+	sx_det_free(d);
+	/* another session (another client port) in the same time is another
+	 * flow, and the first session's later piece still no detection */
+	tls_row(&rows[1], 105);
+	rows[1].rec.key.lo_port = 40001;
+	rows[1].rec.session = 1;
+	rows[1].rec.last_ns = 130 * NS;
+	cr_assert_eq(detect(s, 0.5, rows, 3, &d, &x), 2);
+	cr_assert_eq(x[1].start_ns, 105 * NS);
 	sx_det_free(d);
 	sx_det_sig_free(s);
 }

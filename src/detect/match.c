@@ -29,9 +29,13 @@
  *             1.25], rounded), and the payload lengths by position (signed,
  *             + from the client) against the mined ranges: a position every
  *             member reached with one length is the exchange's fixed part
- *             and must be equal (so a reply of 1093 bytes is not one of 1095:
- *             the on and off commands of a TP-Link plug differ only there,
- *             as PingPong found); a position whose length varied must be
+ *             and that length must be there, exactly (so a reply of 1093
+ *             bytes is not one of 1095: the on and off commands of a TP-Link
+ *             plug differ only there, as PingPong found), the fixed lengths
+ *             in their order, each at its position or up to four positions
+ *             from it (a reply segmented otherwise in another run: the
+ *             plug's cloud report at the seventh position in one run, the
+ *             eleventh in another); a position whose length varied must be
  *             within its range widened by a quarter of its width, in three
  *             quarters of those positions at least (a retransmission or an
  *             extra record shifts a few).
@@ -46,7 +50,10 @@
  * Windows are anchored at the matches of a capture in time order: the
  * first match whose window qualifies opens a detection, each pattern taken
  * at its first match in the window; the next anchor is the first match
- * after the detection's last flow start, so one event is one detection.
+ * after the detection's last flow start that is not a piece of a flow a
+ * detection of the signature took (the same flow, its time meeting the
+ * taken one's: a session cut by the overlapping windows below is one
+ * flow), so one event is one detection.
  *
  * Flows: whole-capture flows for a signature mined from whole captures; for
  * one mined from --events windows (a long-lived session counted by its
@@ -130,6 +137,7 @@
 #include "ingest/ingest.h"
 
 #define ORDER_SLACK_NS SX_NS_PER_SEC
+#define FIXED_SHIFT    4u /* positions a fixed payload length may move (DESIGN) */
 
 struct match {
 	uint32_t file, sig, pat;
@@ -405,19 +413,39 @@ static bool count_ok(const struct sx_det_range *r, uint64_t v, double slack)
 	return (double)v >= lo && (double)v <= hi;
 }
 
+/* Whether the fixed lengths of p (the positions every member reached with
+ * one length) are among the flow's lengths v (n), in their order, each
+ * within FIXED_SHIFT positions of its own (DESIGN). */
+static bool fixed_ok(const struct sx_det_pattern *p, const int32_t *v, uint32_t n)
+{
+	uint32_t k, at = 0;
+
+	for (k = 0; k < p->seq_n && k < p->seq_all; k++) {
+		if (p->seq_min[k] != p->seq_max[k])
+			continue;
+		if (at + FIXED_SHIFT < k)
+			at = k - FIXED_SHIFT;
+		while (at < n && v[at] != p->seq_min[k])
+			at++;
+		if (at >= n || at > k + FIXED_SHIFT)
+			return false;
+		at++;
+	}
+	return true;
+}
+
 /* The payload lengths (client-signed) against the mined ranges. */
 static bool seq_ok(const struct sx_det_pattern *p, const int32_t *v, uint32_t n)
 {
 	uint32_t k, varying = 0, ok = 0;
 
+	if (!fixed_ok(p, v, n))
+		return false;
 	for (k = 0; k < p->seq_n; k++) {
 		int32_t lo = p->seq_min[k], hi = p->seq_max[k], w = (hi - lo) / 4;
 
-		if (k < p->seq_all && lo == hi) {
-			if (k >= n || v[k] != lo)
-				return false;
-			continue;
-		}
+		if (k < p->seq_all && lo == hi)
+			continue; /* fixed_ok() */
 		if (k >= n) {
 			if (k < p->seq_all)
 				varying++;
@@ -941,6 +969,21 @@ static uint32_t window(const struct sx_det_sig *sig, int64_t span, const struct 
 	return found;
 }
 
+/* Whether match k is a piece of a flow picked: the same flow (pattern and
+ * ends) in another of the overlapping windows, its time meeting the pick's
+ * (DESIGN: one session, one detection). */
+static bool same_flow(const struct match *m, size_t k, const size_t *pick, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (pick[i] != SIZE_MAX && m[pick[i]].pat == m[k].pat &&
+		    m[k].first_ns <= m[pick[i]].last_ns && m[pick[i]].first_ns <= m[k].last_ns &&
+		    !strcmp(m[pick[i]].flow, m[k].flow))
+			return true;
+	return false;
+}
+
 /* The picks of signature s that are an event's (not between the events). */
 static uint32_t evidence_of(const struct sx_det *d, uint32_t s, const size_t *pick)
 {
@@ -1045,6 +1088,7 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 {
 	uint32_t maxp = 1, s, i;
 	size_t a, b, *pick, nhits = 0;
+	bool *taken;
 
 	*out = NULL;
 	*n = 0;
@@ -1061,8 +1105,10 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 	d->det = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->det));
 	d->hits = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->hits));
 	pick = sx_calloc_array(maxp, sizeof(*pick));
-	if (!d->det || !d->hits || !pick) {
+	taken = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*taken));
+	if (!d->det || !d->hits || !pick || !taken) {
 		free(pick);
+		free(taken);
 		return -ENOMEM;
 	}
 	for (a = 0; a < d->nm; a = b) {
@@ -1083,22 +1129,37 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		if (contrasted && !d->con.nevent[d->m[a].sig])
 			continue; /* every pattern between the events (DESIGN) */
 		for (k = a; k < b;) {
-			uint32_t found = window(sig, span, d->m, k, b, pick);
-			int64_t last = INT64_MIN;
+			uint32_t found;
+			int64_t last = INT64_MIN, ends = INT64_MIN;
+			size_t j;
 
+			if (taken[k]) {
+				k++;
+				continue; /* a piece of a flow taken (DESIGN) */
+			}
+			found = window(sig, span, d->m, k, b, pick);
 			if (found < need || (contrasted && !evidence_of(d, d->m[a].sig, pick))) {
 				k++;
 				continue;
 			}
 			add_detection(d, d->m, k, pick, sig, found, &nhits);
-			for (i = 0; i < sig->n; i++)
-				if (pick[i] != SIZE_MAX && d->m[pick[i]].first_ns > last)
+			for (i = 0; i < sig->n; i++) {
+				if (pick[i] == SIZE_MAX)
+					continue;
+				if (d->m[pick[i]].first_ns > last)
 					last = d->m[pick[i]].first_ns;
+				if (d->m[pick[i]].last_ns > ends)
+					ends = d->m[pick[i]].last_ns;
+			}
+			/* matches start in time order: none after the picks' ends */
+			for (j = k; j < b && d->m[j].first_ns <= ends; j++)
+				taken[j] = taken[j] || same_flow(d->m, j, pick, sig->n);
 			while (k < b && d->m[k].first_ns <= last)
 				k++;
 		}
 	}
 	free(pick);
+	free(taken);
 	for (i = 0; i < d->ndet; i++)
 		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
 	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp);
