@@ -31,9 +31,11 @@ seed_dir() {	# target -> directory of seeds (built once)
 	[ -d "$d" ] && { echo "$d"; return; }
 	mkdir -p "$d"
 	case $t in
-	packet)
+	packet)	# the first frames of small captures, then each dissector's frames from all
 		find "$shared" -name '*.pcap*' -size -200k | head -200 |
-			xargs ./build-fuzz/fuzz/fuzz_seeds "$d" 20 ;;
+			xargs ./build-fuzz/fuzz/fuzz_seeds "$d" 20 0
+		find "$shared" -name '*.pcap*' -print0 | sort -z |
+			xargs -0 ./build-fuzz/fuzz/fuzz_seeds "$d" 0 40 ;;
 	capture)
 		find "$shared" -name '*.pcap*' -size -20k | head -60 | while read -r f; do
 			cp "$f" "$d/$(basename "$f")"
