@@ -27,7 +27,10 @@ static void scan(struct sx_csv *s, struct sx_buf *out)
 
 			if (s->cfg.field_max && f->len > s->cfg.field_max)
 				abort();
-			if (s->cfg.record_max && f->start + f->len > s->cfg.record_max)
+			/* record_max bounds the bytes kept (csv.h: "a field byte
+			 * past it is an error"); an empty field has none, and may
+			 * start just past it, after the NUL of the one before */
+			if (s->cfg.record_max && f->len && f->start + f->len > s->cfg.record_max)
 				abort();
 			if ((s->cfg.flags & SX_CSV_NO_NUL) &&
 			    memchr(sx_csv_text(s, i), '\0', f->len))

@@ -4,15 +4,18 @@
  * Input: one byte choosing the link type (an index into the supported
  * framings plus an unsupported one), then the frame.  The frame goes
  * through sx_decode() (link, network, transport, every application
- * dissector), the ApplicationSpecific summary, a packet CSV row, and the
- * names learner, with the frame in a heap buffer of exactly its length so
- * that AddressSanitizer sees any overread.
+ * dissector), the ApplicationSpecific summary, a packet CSV row, what the
+ * packet adds to its flow (the flow's ApplicationSpecific text and
+ * attribute tokens: tplink.args, http.req, dhcp...), and the names
+ * learner, with the frame in a heap buffer of exactly its length so that
+ * AddressSanitizer sees any overread.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "flows/flows_int.h"
 #include "ingest/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +40,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sx_decode(&pkt, framings[data[0] % (sizeof(framings) / sizeof(framings[0]))], frame,
 		  (uint32_t)(size - 1), (uint32_t)(size - 1 + (data[0] >> 4)));
 	sx_pkt_summary(&pkt, summary, sizeof(summary));
+	if (sx_flows__pkt_has_app(&pkt)) {
+		/* the flow's own sizes, on the heap so that ASan sees an overflow */
+		char *spec = malloc(SX_FLOW_SPEC_MAX), *attrs = malloc(SX_FLOW_ATTR_MAX);
+
+		if (spec && attrs) {
+			sx_flows__pkt_spec(&pkt, spec, SX_FLOW_SPEC_MAX);
+			sx_flows__pkt_attrs(&pkt, attrs, SX_FLOW_ATTR_MAX);
+		}
+		free(spec);
+		free(attrs);
+	}
 	sx_buf_init(&b);
 	sx_packet_csv_row(&b, "fuzz", &pkt, NULL);
 	if (sx_names_learner_new(&l) == 0) {

@@ -794,18 +794,40 @@ static int find_docs(const char *root, const char *rel, unsigned depth, struct n
 	return ret;
 }
 
+/* A document read by load_doc() or given in memory: an empty one is refused. */
+static int doc_done(int ret, const char *name, struct sx_ytree **t, const char *why, char *msg,
+		    size_t msglen)
+{
+	if (ret)
+		snprintf(msg, msglen, "%s: %s", name, why);
+	else if (!*t) {
+		snprintf(msg, msglen, "%s: empty document", name);
+		ret = SX_E_FORMAT;
+	}
+	return ret;
+}
+
 static int load_doc(const char *path, struct sx_ytree **t, char *msg, size_t msglen)
 {
 	char why[256];
 	int ret = sx_ytree_load(path, DOC_MAX, &doc_limits, t, why, sizeof(why));
 
-	if (ret)
-		snprintf(msg, msglen, "%s: %s", path, why);
-	else if (!*t) {
-		snprintf(msg, msglen, "%s: empty document", path);
-		ret = SX_E_FORMAT;
+	return doc_done(ret, path, t, why, msg, msglen);
+}
+
+int sx_check_doc_parse(const char *data, size_t len, const char *name, struct sx_ytree **t,
+		       char *msg, size_t msglen)
+{
+	char why[256];
+	int ret;
+
+	*t = NULL;
+	if (len > DOC_MAX) {
+		snprintf(msg, msglen, "%s: larger than %u bytes", name, DOC_MAX);
+		return -EFBIG;
 	}
-	return ret;
+	ret = sx_ytree_parse(data, len, &doc_limits, t, why, sizeof(why));
+	return doc_done(ret, name, t, why, msg, msglen);
 }
 
 void sx_check_unit_fini(struct sx_check_unit *u)

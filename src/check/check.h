@@ -119,6 +119,16 @@ int sx_check_compare(const struct sx_ytree *base, const struct sx_ytree *out,
 		     size_t msglen);
 
 /*
+ * sx_check_doc_parse - one signatures.yaml held in memory, read as
+ * sx_check_run() reads its files (the bounded YAML tree with check's
+ * limits); name is shown in msg.  Returns 0 with *t set (free with
+ * sx_ytree_free()), SX_E_FORMAT (not YAML within the limits, or empty),
+ * -EFBIG or -ENOMEM.
+ */
+int sx_check_doc_parse(const char *data, size_t len, const char *name, struct sx_ytree **t,
+		       char *msg, size_t msglen);
+
+/*
  * sx_check_run - compare baseline and output: two directories (every
  * signatures.yaml under each, matched by relative directory) or two files.
  * Returns 0 with *out set (caller frees with sx_check_report_free()),

@@ -1106,7 +1106,7 @@ static int parse_policy(struct cc *c, const char *pname, const struct sx_ytree *
 	pol->pc_idx = pol->dur_idx = -1;
 	snprintf(name, sizeof(name), "%s#%s", c->inter_name, pname);
 	pol->name = xstrdup(c, name);
-	pol->inter = (unsigned)p->ninters;
+	pol->inter = (unsigned)(p->ninters - 1); /* the interaction begun */
 	pol->backward = backward;
 	pol->timeout = timeout;
 	if (c->err)
@@ -1209,6 +1209,8 @@ static int begin_inter(struct cc *c, const char *name)
 	memset(&a[p->ninters], 0, sizeof(*a));
 	a[p->ninters].name = xstrdup(c, name);
 	a[p->ninters].first = p->npol;
+	/* counted from here, so that a policy failing inside it frees its name */
+	p->ninters++;
 	c->inter_name = name;
 	c->policy_idx = -1;
 	c->max_state = -1;
@@ -1219,11 +1221,10 @@ static int begin_inter(struct cc *c, const char *name)
 static void end_inter(struct cc *c)
 {
 	struct sx_verify_profile *p = c->p;
-	struct vx_inter *in = &p->inters[p->ninters];
+	struct vx_inter *in = &p->inters[p->ninters - 1];
 
 	in->n = p->npol - in->first;
 	in->max_state = c->max_state;
-	p->ninters++;
 }
 
 /* flatten_policies(): nested maps down to the maps holding "protocols". */
