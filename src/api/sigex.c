@@ -1769,9 +1769,10 @@ int sx_extract__fold(const struct sx_extract *ex, const bool *keep, struct sx_ex
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		const char *s = *(char *const *)((const char *)ex + strs[i]);
+		/* through void *: the offsets are of char * members, aligned */
+		const char *s = *(char *const *)(const void *)((const char *)ex + strs[i]);
 
-		ret = set_str(f, (char **)((char *)f + strs[i]), s);
+		ret = set_str(f, (char **)(void *)((char *)f + strs[i]), s);
 		if (ret)
 			goto out_free;
 	}

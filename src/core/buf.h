@@ -66,7 +66,7 @@ static inline void sx_buf_putc(struct sx_buf *b, char c)
 
 void sx_buf_puts(struct sx_buf *b, const char *s);
 void sx_buf_printf(struct sx_buf *b, const char *fmt, ...) SX_PRINTF(2, 3);
-void sx_buf_vprintf(struct sx_buf *b, const char *fmt, va_list ap);
+void sx_buf_vprintf(struct sx_buf *b, const char *fmt, va_list ap) SX_PRINTF(2, 0);
 void sx_buf_u64(struct sx_buf *b, uint64_t v);
 /* The decimal digits of v written at p, which has room for
  * SX_U64_DIGITS_MAX bytes (no NUL); returns the end.  What sx_buf_u64()

@@ -156,6 +156,7 @@ struct cc {
 	int max_state;
 };
 
+static int fail(struct cc *c, int err, const char *fmt, ...) SX_PRINTF(3, 4);
 static int fail(struct cc *c, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -357,6 +358,7 @@ static void fmt_values(char *buf, size_t sz, const char *const *v, size_t n)
 		snprintf(buf + off, sz - off, " }");
 }
 
+static int set_text(struct cc *c, struct vx_match *m, const char *fmt, ...) SX_PRINTF(3, 4);
 static int set_text(struct cc *c, struct vx_match *m, const char *fmt, ...)
 {
 	char buf[1024];
