@@ -169,27 +169,39 @@ Test(verify_match, aliases)
  * action (dns_get_ip_from_name() in parsers/src/dns.c, dns_map_add()): a
  * host name matches only addresses a DNS response accepted by a policy of
  * the profile gave for exactly that name. */
+/* A DNS policy for names (a domain-name entry or list) and a policy whose
+ * end is the host api.example.com. */
+static struct fx load_name_end(const char *names)
+{
+	char yaml[1024];
+
+	snprintf(yaml, sizeof(yaml),
+		 "single-policies:\n"
+		 "  dns:\n"
+		 "    protocols:\n"
+		 "      dns:\n"
+		 "        qtype: A\n"
+		 "        domain-name: %s\n"
+		 "      udp:\n"
+		 "        dst-port: 53\n"
+		 "      ipv4:\n"
+		 "        src: self\n"
+		 "        dst: gateway\n"
+		 "    bidirectional: true\n"
+		 "  api:\n"
+		 "    protocols:\n"
+		 "      tcp:\n"
+		 "        dst-port: 443\n"
+		 "      ipv4:\n"
+		 "        src: self\n"
+		 "        dst: api.example.com\n",
+		 names);
+	return load(yaml);
+}
+
 Test(verify_match, host_name_through_the_dns_table)
 {
-	struct fx x = load("single-policies:\n"
-			   "  dns:\n"
-			   "    protocols:\n"
-			   "      dns:\n"
-			   "        qtype: A\n"
-			   "        domain-name: api.example.com\n"
-			   "      udp:\n"
-			   "        dst-port: 53\n"
-			   "      ipv4:\n"
-			   "        src: self\n"
-			   "        dst: gateway\n"
-			   "    bidirectional: true\n"
-			   "  api:\n"
-			   "    protocols:\n"
-			   "      tcp:\n"
-			   "        dst-port: 443\n"
-			   "      ipv4:\n"
-			   "        src: self\n"
-			   "        dst: api.example.com\n");
+	struct fx x = load_name_end("api.example.com");
 	struct sx_pkt p = ip_pkt(true, "203.0.113.7", 6, 40000, 443);
 
 	/* before any DNS answer: dropped by the queue */
@@ -214,32 +226,9 @@ Test(verify_match, host_name_through_the_dns_table)
  * the exact name listed before it does (what the profile writer writes). */
 static void learn_through(const char *names, int want)
 {
-	char *yaml;
-	struct fx x;
+	struct fx x = load_name_end(names);
 	struct sx_pkt p;
 
-	cr_assert(asprintf(&yaml,
-			   "single-policies:\n"
-			   "  dns:\n"
-			   "    protocols:\n"
-			   "      dns:\n"
-			   "        qtype: A\n"
-			   "        domain-name: %s\n"
-			   "      udp:\n"
-			   "        dst-port: 53\n"
-			   "      ipv4:\n"
-			   "        src: self\n"
-			   "        dst: gateway\n"
-			   "    bidirectional: true\n"
-			   "  api:\n"
-			   "    protocols:\n"
-			   "      tcp:\n"
-			   "        dst-port: 443\n"
-			   "      ipv4:\n"
-			   "        src: self\n"
-			   "        dst: api.example.com\n",
-			   names) > 0);
-	x = load(yaml);
 	p = ip_pkt(true, "192.168.1.1", 17, 40001, 53);
 	dns_q(&p, false, 1, "api.example.com");
 	cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT, "%s", names);
@@ -250,7 +239,6 @@ static void learn_through(const char *names, int want)
 	p = ip_pkt(true, "203.0.113.7", 6, 40000, 443);
 	cr_assert_eq(verdict(&x, &p), want, "%s", names);
 	unload(&x);
-	free(yaml);
 }
 
 Test(verify_match, a_wildcard_teaches_no_name)
