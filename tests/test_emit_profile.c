@@ -1383,6 +1383,21 @@ Test(emit_profile, name_ends_need_a_dns_policy)
 		  "%s", text);
 	cr_assert_null(strstr(text, "dst: $."), "%s", text);
 	assert_valid(text, "name ends");
+	/* a name the DNS policy lists itself is not listed again */
+	{
+		static const char *const asked[] = {"a.vendor.example", "*.vendor.example"};
+
+		ps[2].app.dns_names = asked;
+		ps[2].app.ndns_names = 2;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert(strstr(text, "domain-name:\n          - a.vendor.example\n"
+				       "          - b.vendor.example\n"
+				       "          - $.vendor.example\n"),
+			  "%s", text);
+		ps[2].app.dns_names = NULL;
+		ps[2].app.ndns_names = 0;
+	}
 
 	/* with a DNS policy for the exact name, the TLS server is named */
 	dns_pattern(&ps[3], "api.example.com");

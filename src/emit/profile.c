@@ -2360,14 +2360,26 @@ static void dns_rule_name(const char *n, char *out, size_t outsz)
 
 /* The address ends named under a DNS wildcard: the names the profile's
  * policies write as an end (HOST_ONE by name, each name of HOST_NAMES)
- * that wild ("*.suffix") covers, each once, sorted; an empty list when
- * none or out of memory. */
+ * that wild ("*.suffix") covers and that are not among the policy's own
+ * names own[0..nown), each once, sorted; an empty list when none or out of
+ * memory. */
 struct covered {
 	const char **names;
 	size_t n;
 };
 
-static void covered_names(const struct ctx *c, const char *wild, struct covered *cv)
+static bool among(const char *name, const char *const *own, uint32_t nown)
+{
+	uint32_t i;
+
+	for (i = 0; i < nown; i++)
+		if (!strcasecmp(own[i], name))
+			return true;
+	return false;
+}
+
+static void covered_names(const struct ctx *c, const char *wild, const char *const *own,
+			  uint32_t nown, struct covered *cv)
 {
 	size_t i, j, cap = 0;
 	uint32_t k, m;
@@ -2388,7 +2400,8 @@ static void covered_names(const struct ctx *c, const char *wild, struct covered 
 				const char *name = h->form == HOST_ONE ? h->text : h->end->names[m];
 				bool seen = false;
 
-				if (!dns_entry_allows(wild, name) || !rule_name_ok(name, false))
+				if (!dns_entry_allows(wild, name) || !rule_name_ok(name, false) ||
+				    among(name, own, nown))
 					continue;
 				for (j = 0; j < cv->n && !seen; j++)
 					seen = !strcasecmp(cv->names[j], name);
@@ -2440,7 +2453,7 @@ static void emit_dns(struct sx_yw *w, const struct ctx *c, const struct sx_mine_
 	cv = sx_calloc_array(nq, sizeof(*cv));
 	for (i = 0; i < nq; i++) {
 		if (cv && !a->mdns && qnames[i][0] == '*')
-			covered_names(c, qnames[i], &cv[i]);
+			covered_names(c, qnames[i], qnames, nq, &cv[i]);
 		entries += 1 + (cv ? cv[i].n : 0);
 	}
 	if (entries > 1)
