@@ -122,9 +122,9 @@ static bool mined(const struct sx_batch_unit *u)
 	return u->state == SX_BATCH_OK || u->state == SX_BATCH_PARTIAL;
 }
 
-/* Feed the bytes of the file at path (at most PROFILE_MAX) into st.
+/* Hash the bytes of the file at path (at most PROFILE_MAX) into st.
  * 0, or -1 when it cannot be read whole. */
-static int feed_file(XXH3_state_t *st, const char *path)
+static int hash_contents(XXH3_state_t *st, const char *path)
 {
 	char buf[16384];
 	size_t got, total = 0;
@@ -179,7 +179,7 @@ static int device_stamp_text(struct sx_batch *b, struct sx_batch_device *d, cons
 				  u->event))
 			ret = -1;
 		else
-			ret = feed_file(st, upath);
+			ret = hash_contents(st, upath);
 	}
 	if (!ret)
 		digest_hex(st, inputs);
@@ -187,7 +187,7 @@ static int device_stamp_text(struct sx_batch *b, struct sx_batch_device *d, cons
 	if (!ret && data)
 		XXH3_128bits_update(st, data, len);
 	else if (!ret)
-		ret = feed_file(st, path);
+		ret = hash_contents(st, path);
 	if (!ret) {
 		digest_hex(st, profile);
 		snprintf(out, outsz, "sigex-device 1\ninputs %s\nprofile %s\n", inputs, profile);

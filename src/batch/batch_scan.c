@@ -284,11 +284,10 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The entries of dir but "." and "..", sorted (byte order).  *out freed by
- * free_names().  0 or -errno. */
-/* The names in dir, sorted; with dfd, a descriptor of dir to stat them by
- * (one path walk for the directory, not one per name; the caller closes
- * it).  0 or -errno. */
+/* The entries of dir but "." and "..", sorted (byte order); *out freed by
+ * free_names().  With dfd, also a descriptor of dir to stat them by (one
+ * path walk for the directory, not one per name; the caller closes it).
+ * 0 or -errno. */
 static int list_dir(const char *dir, char ***out, size_t *n, int *dfd)
 {
 	size_t cap = 0;
