@@ -691,12 +691,18 @@ Test(ingest_capture, header_only_file_is_valid_and_empty)
 
 /*
  * A plain file is read ahead by its first block (1 MiB, or the whole file
- * and one byte) and then block by block, a short read being its end: files
- * around the block's size and over several blocks give every record whole,
- * in order, and a clean end.  Record k is 1000 bytes of (k & 0xff) with
- * timestamp k, the last one `extra` bytes longer.
+ * and one byte) and then block by block, a short read being its end; a file
+ * of a block or more is read by a stdio stream of its own, and a compressed
+ * one through the decompressor after its peeked magic: files around the
+ * block's size and over several blocks, plain or compressed, give every
+ * record whole, in order, and a clean end.  Record k is 1000 bytes of
+ * pseudo-random data (so that a compressed file is as large as the plain
+ * one) framed by two bytes (k & 0xff), with timestamp k, the last one
+ * `extra` bytes longer.
  */
-static void check_sized(size_t nrec, size_t extra, const char *name)
+enum squeeze { PLAIN, GZIP, ZSTD };
+
+static void check_sized(size_t nrec, size_t extra, const char *name, enum squeeze how)
 {
 	enum { RECLEN = 1000, ROOM = 1100 };
 	struct sx_tf_rec *recs = calloc(nrec, sizeof(*recs));
@@ -704,25 +710,35 @@ static void check_sized(size_t nrec, size_t extra, const char *name)
 	char *p = path_of(name), msg[256];
 	struct sx_capture *cap;
 	struct sx_raw_rec rec;
-	size_t k, n = 0;
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	size_t k, i, n = 0;
 	int rc;
 
 	cr_assert(recs && data && extra <= ROOM - RECLEN);
 	for (k = 0; k < nrec; k++) {
-		memset(data[k], (int)(k & 0xff), ROOM);
+		size_t len = RECLEN + (k + 1 == nrec ? extra : 0);
+
+		for (i = 0; i < ROOM; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+			data[k][i] = (uint8_t)x;
+		}
+		data[k][0] = data[k][len - 1] = (uint8_t)(k & 0xff);
 		recs[k] =
-		    (struct sx_tf_rec){.data = data[k],
-				       .caplen = (uint32_t)(RECLEN + (k + 1 == nrec ? extra : 0)),
-				       .sec = (int64_t)k};
+		    (struct sx_tf_rec){.data = data[k], .caplen = (uint32_t)len, .sec = (int64_t)k};
 	}
 	cr_assert_eq(sx_tf_write_pcap(p, 1, recs, nrec), 0);
+	if (how != PLAIN) {
+		char *z = how == GZIP ? gzip_file(p, "squeezed") : zstd_file(p, "squeezed");
+
+		free(p);
+		p = z;
+	}
 	cr_assert_eq(sx_capture_open(p, NULL, &cap, msg, sizeof(msg)), 0, "%s", msg);
 	while ((rc = sx_capture_next_raw(cap, &rec)) == 1) {
 		cr_assert_lt(n, nrec);
 		cr_assert_eq(rec.caplen, recs[n].caplen);
 		cr_assert_eq(rec.ts_sec, (int64_t)n);
-		cr_assert_eq(rec.data[0], (uint8_t)(n & 0xff), "record %zu", n);
-		cr_assert_eq(rec.data[rec.caplen - 1], (uint8_t)(n & 0xff), "record %zu", n);
+		cr_assert_eq(memcmp(rec.data, data[n], rec.caplen), 0, "%s: record %zu", name, n);
 		n++;
 	}
 	cr_assert_eq(rc, 0, "%s: %s", name, sx_capture_error(cap));
@@ -736,12 +752,19 @@ static void check_sized(size_t nrec, size_t extra, const char *name)
 Test(ingest_capture, plain_files_around_the_read_ahead_block)
 {
 	/* 24 + 1016 x 1032 = 1 MiB - 40 bytes */
-	check_sized(1, 0, "one.pcap");
-	check_sized(1032, 0, "below.pcap");
-	check_sized(1032, 39, "block-less-one.pcap");
-	check_sized(1032, 40, "block.pcap");
-	check_sized(1032, 41, "block-and-one.pcap");
-	check_sized(2600, 0, "three-blocks.pcap");
+	check_sized(1, 0, "one.pcap", PLAIN);
+	check_sized(1032, 0, "below.pcap", PLAIN);
+	check_sized(1032, 39, "block-less-one.pcap", PLAIN);
+	check_sized(1032, 40, "block.pcap", PLAIN);
+	check_sized(1032, 41, "block-and-one.pcap", PLAIN);
+	check_sized(2600, 0, "three-blocks.pcap", PLAIN);
+}
+
+Test(ingest_capture, compressed_files_of_several_blocks)
+{
+	check_sized(1032, 40, "block.pcap", GZIP);
+	check_sized(2600, 0, "three-blocks.pcap", GZIP);
+	check_sized(2600, 0, "three-blocks.pcap", ZSTD);
 }
 
 static void assert_open_fails(const char *path, const char *want_in_msg)

@@ -1,16 +1,20 @@
 /*
  * capture.c - one capture file through libpcap.
  *
- * Opening: the first bytes decide the format, never the file name.  Every
- * input is read through a stdio cookie (fopencookie) that replays the bytes
- * read ahead and decompresses a gzip (1f 8b) or zstd (28 b5 2f fd) stream on
- * the fly.  A regular file's first block (the whole file when it is smaller
- * than FILE_BUF) is read ahead by one read() that also gives the magic, and
- * a read shorter than asked is its end, so that a small capture costs open,
- * fstat, one read and close (batch reads thousands: no fcntl, no pread of
- * the magic, no read that only finds the end); for a plain (uncompressed)
- * file that block is the FILE's buffer, so its bytes are not copied twice.
- * A stream (standard input, a FIFO) has its first bytes peeked instead.
+ * Opening: the first bytes decide the format, never the file name.  Input
+ * is read through a stdio cookie (fopencookie) that replays the bytes read
+ * ahead and decompresses a gzip (1f 8b) or zstd (28 b5 2f fd) stream on the
+ * fly.  A regular file smaller than FILE_BUF is read ahead whole by one
+ * read() that also gives the magic, and a read shorter than asked is its
+ * end, so that a small capture costs open, fstat, one read and close (batch
+ * reads thousands: no fcntl, no pread of the magic, no read that only finds
+ * the end); for a plain (uncompressed) file that block is the FILE's
+ * buffer, so its bytes are not copied twice.  A larger file, or a stream
+ * (standard input, a FIFO), has its first bytes peeked instead; a larger
+ * plain file is then read again from its start by a plain stdio stream,
+ * not the cookie: glibc's cookie streams copy a short read (each record's
+ * 16-byte header) byte by byte, 2.6 % of the flow stage's instructions on
+ * a large capture.
  * libpcap then detects
  * pcap (both byte orders, micro- and nanosecond) or pcapng itself, and
  * timestamps are read at nanosecond precision; the magic number libpcap saw
@@ -352,6 +356,29 @@ static ssize_t read_ahead(int fd, size_t n, uint8_t **out)
 	return r;
 }
 
+/*
+ * A large uncompressed file, its magic peeked: a plain stdio stream on the
+ * descriptor (read from the start again), whose reads copy with memcpy
+ * (glibc's cookie streams copy short reads, a record's 16-byte header,
+ * byte by byte).  Takes fd.
+ */
+static int open_plain(int fd, FILE **fpp, char **bufp, char *msg, size_t msglen)
+{
+	FILE *fp;
+	int ret;
+
+	if (lseek(fd, 0, SEEK_SET) < 0 || !(fp = fdopen(fd, "rb"))) {
+		ret = -errno;
+		snprintf(msg, msglen, "cannot read: %s", strerror(errno));
+		close(fd);
+		return ret;
+	}
+	__fsetlocking(fp, FSETLOCKING_BYCALLER);
+	set_buffer(fp, FILE_BUF, bufp);
+	*fpp = fp;
+	return 0;
+}
+
 /* Open the file or stdin and build the FILE that libpcap will read, with
  * its buffer in *bufp. */
 static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8_t *peek,
@@ -364,7 +391,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	enum src_kind kind = SRC_RAW;
 	uint8_t *own = NULL;
 	size_t ahead = 0;
-	bool regular;
+	bool regular, large;
 	ssize_t n;
 	FILE *fp;
 	int fd, ret;
@@ -394,10 +421,11 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 		goto out_close;
 	}
 	regular = S_ISREG(st.st_mode);
-	if (regular) {
+	large = regular && !is_stdin && (uint64_t)st.st_size >= FILE_BUF;
+	if (regular && !large) {
 		/* O_NONBLOCK does nothing to a regular file.  One byte more
 		 * than the file, so that a file read whole is known to end. */
-		ahead = (size_t)SX_MIN((uint64_t)st.st_size + 1, (uint64_t)FILE_BUF);
+		ahead = (size_t)st.st_size + 1;
 		n = read_ahead(fd, ahead, &own);
 		if (n > 0)
 			memcpy(peek, own, (size_t)SX_MIN(n, PEEK_LEN));
@@ -405,7 +433,8 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 		/* O_NONBLOCK kept open() of a FIFO from waiting for a writer
 		 * forever (with none, the first read sees end of file); block
 		 * from here on. */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		if (!regular)
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		n = peek_bytes(fd, peek);
 	}
 	if (n < 0) {
@@ -427,6 +456,9 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	else if (n >= 4 && peek[0] == 0x28 && peek[1] == 0xb5 && peek[2] == 0x2f && peek[3] == 0xfd)
 		kind = SRC_ZSTD;
 
+	if (large && kind == SRC_RAW)
+		return open_plain(fd, fpp, bufp, msg, msglen);
+
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		ret = -ENOMEM;
@@ -435,7 +467,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	}
 	s->fd = fd;
 	s->regular = regular;
-	if (regular) {
+	if (own) {
 		s->own = own;
 		s->first = own;
 		s->at_end = (size_t)n < ahead;
@@ -462,7 +494,7 @@ static int open_stream(const char *path, FILE **fpp, struct source **srcp, uint8
 	__fsetlocking(fp, FSETLOCKING_BYCALLER);
 	/* A plain file's first block is the FILE's buffer: stdio's first
 	 * refill asks for it into that very buffer, where it already is. */
-	if (kind == SRC_RAW && regular) {
+	if (own && kind == SRC_RAW) {
 		setvbuf(fp, (char *)own, _IOFBF, ahead);
 		s->own = NULL;
 		*bufp = (char *)own;
