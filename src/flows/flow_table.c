@@ -116,6 +116,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/sort.h"
 #include "core/util.h"
 #include "flows/flows_int.h"
 
@@ -867,28 +868,33 @@ counted:
 
 /* ---- eviction ---- */
 
-static int evict_cmp(const void *pa, const void *pb)
+/*
+ * A pending flow's place in its batch: unit (capture, then event window),
+ * first packet's time, then key and first packet number, the order of the
+ * spill's runs.  The first three are copied next to the flow so that the
+ * sort rarely reads the flow itself.
+ */
+struct sx_evict_ent {
+	uint64_t unit; /* file << 32 | event */
+	int64_t first_ns;
+	struct sx_flow *f;
+};
+
+static inline bool evict_before(const struct sx_evict_ent *x, const struct sx_evict_ent *y)
 {
-	const struct sx_flow *a = *(struct sx_flow *const *)pa;
-	const struct sx_flow *b = *(struct sx_flow *const *)pb;
-	int64_t fa, fb;
 	int c;
 
-	if (a->key.file != b->key.file)
-		return a->key.file < b->key.file ? -1 : 1;
-	if (a->key.event != b->key.event)
-		return a->key.event < b->key.event ? -1 : 1;
-	fa = atomic_load_explicit(&((struct sx_flow *)a)->first_ns, RELAXED);
-	fb = atomic_load_explicit(&((struct sx_flow *)b)->first_ns, RELAXED);
-	if (fa != fb)
-		return fa < fb ? -1 : 1;
-	c = sx_flow_key_cmp(&a->key, &b->key);
+	if (x->unit != y->unit)
+		return x->unit < y->unit;
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns;
+	c = sx_flow_key_cmp(&x->f->key, &y->f->key);
 	if (c)
-		return c;
-	if (a->first_index != b->first_index)
-		return a->first_index < b->first_index ? -1 : 1;
-	return 0;
+		return c < 0;
+	return x->f->first_index < y->f->first_index;
 }
+
+SX_SORT_DEFINE(evict_sort, struct sx_evict_ent, evict_before)
 
 /* The finished record of f, normalised to the device (initiator) side. */
 static void to_rec(const struct sx_flows *fl, struct sx_flow *f, struct sx_flow_rec *r)
@@ -952,13 +958,21 @@ static int write_batch(struct sx_flows_worker *w)
 	size_t i, nruns = 0, cap = 0, nsession = 0;
 	int ret = 0;
 
-	qsort(w->evict, w->nevict, sizeof(*w->evict), evict_cmp);
+	for (i = 0; i < w->nevict; i++) {
+		struct sx_flow *f = w->evict[i];
+
+		w->order[i] =
+		    (struct sx_evict_ent){.unit = (uint64_t)f->key.file << 32 | f->key.event,
+					  .first_ns = atomic_load_explicit(&f->first_ns, RELAXED),
+					  .f = f};
+	}
+	evict_sort(w->order, w->nevict, w->order + w->evict_cap);
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
 		return -ENOMEM;
 	sx_buf_reset(&w->out);
 	for (i = 0; i < w->nevict; i++) {
-		struct sx_flow *f = w->evict[i];
+		struct sx_flow *f = w->order[i].f;
 		size_t at = w->out.len;
 
 		if (f->key.event == SX_FLOW_SESSION) {
@@ -1019,12 +1033,19 @@ static int unlink_due(struct sx_flows_worker *w, bool all, int64_t now_ns, int64
 	if (w->evict_cap < w->nevict + w->live) {
 		size_t ncap = (size_t)(w->nevict + w->live);
 		struct sx_flow **ne = sx_realloc_array(w->evict, ncap, sizeof(*ne));
+		struct sx_evict_ent *no;
 
 		if (!ne) {
 			latch(w, -ENOMEM);
 			return -ENOMEM;
 		}
 		w->evict = ne;
+		no = sx_realloc_array(w->order, 2 * ncap, sizeof(*no));
+		if (!no) {
+			latch(w, -ENOMEM);
+			return -ENOMEM;
+		}
+		w->order = no;
 		w->evict_cap = ncap;
 	}
 	urcu_memb_read_lock();
@@ -1191,6 +1212,7 @@ int sx_flows_worker_free(struct sx_flows_worker *w)
 	sx_frags__free(w->frags);
 	atomic_fetch_sub(&fl->nworkers, 1);
 	free(w->evict);
+	free(w->order);
 	sx_buf_fini(&w->out);
 	free(p);
 	return err;

@@ -156,6 +156,7 @@ struct sx_flows_worker {
 	/* eviction */
 	struct sx_flow **evict;
 	size_t nevict, evict_cap;
+	struct sx_evict_ent *order; /* write_batch()'s sort keys: 2 x evict_cap */
 	struct sx_buf out;
 	int err;
 	/* fragments of the current capture (flow_frag.c) */
