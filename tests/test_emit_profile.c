@@ -800,6 +800,8 @@ static const char tplink_expected[] = "device-info:\n"
 				      "          src: phone\n"
 				      "          dst: self\n"
 				      "      bidirectional: true\n"
+				      "      stats:\n"
+				      "        rate: 0\n"
 				      "    dns-use1-api-tplinkra-com:\n"
 				      "      protocols:\n"
 				      "        dns:\n"
@@ -811,6 +813,8 @@ static const char tplink_expected[] = "device-info:\n"
 				      "          src: self\n"
 				      "          dst: gateway\n"
 				      "      bidirectional: true\n"
+				      "      stats:\n"
+				      "        rate: 0\n"
 				      "    https-use1-api-tplinkra-com:\n"
 				      "      protocols:\n"
 				      "        tcp:\n"
@@ -818,7 +822,9 @@ static const char tplink_expected[] = "device-info:\n"
 				      "        ipv4:\n"
 				      "          src: self\n"
 				      "          dst: use1-api.tplinkra.com\n"
-				      "      bidirectional: true\n";
+				      "      bidirectional: true\n"
+				      "      stats:\n"
+				      "        rate: 0\n";
 
 Test(emit_profile, tplink_toggle_as_the_hand_written_profile)
 {
@@ -2127,7 +2133,8 @@ Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
 
 	/* the plain mDNS policy took the named one's place, both ways */
 	cr_assert_null(strstr(text, "mdns-names"), "%s", text);
-	cr_assert_not_null(strstr(text, "dst: mdns}}, bidirectional: true}"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst: mdns}}, bidirectional: true, stats: {rate: 0}}"),
+			   "%s", text);
 	/* the interaction's HTTP policy has the plain TCP/80 policy's matches */
 	cr_assert_null(strstr(text, "http-on"), "%s", text);
 	cr_assert_null(strstr(text, "http-off"), "%s", text);
@@ -2355,4 +2362,137 @@ Test(emit_profile, icmp_types_give_one_policy_each_but_replies)
 	cr_assert_null(strstr(text, "echo-reply"), "%s", text);
 	cr_assert_eq(count_of(text, "        icmp:\n"), 3, "%s", text);
 	assert_valid(text, "ICMP types");
+}
+
+/*
+ * States (profile.c's DESIGN): the firewall runs every queued policy
+ * through its interaction's state machine, a single policy being an
+ * interaction of its own.  An event's interaction is periodic policies
+ * (`rate: 0`, no nftables limit): it opens on its first policy and never
+ * wraps.  A single bidirectional policy is periodic when plain (an nftables
+ * accept both ways), and written one way with its answers' own policy when
+ * it has a queue (a name end): a queued bidirectional policy admits one
+ * answer per request.  DNS keeps its question and answer together.
+ */
+Test(emit_profile, policies_are_written_for_the_firewalls_states)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *bg = mk(3 * sizeof(*bg)), *ev = mk(sizeof(*ev));
+	const char *text, *fwd, *ans;
+	int ret;
+
+	pattern(&bg[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&bg[0].end[SX_MINE_CLIENT], "10.0.0.7", "50000:1,50001:1,50002:1", 0, NULL, NULL);
+	end(&bg[0].end[SX_MINE_SERVER], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com",
+	    NULL);
+	pattern(&bg[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&bg[1].end[SX_MINE_CLIENT], "10.0.0.7", "50003:1,50004:1,50005:1", 0, NULL, NULL);
+	end(&bg[1].end[SX_MINE_SERVER], "52.28.161.134", "443:3", 0, NULL, NULL);
+	dns_pattern(&bg[2], "api.example.com");
+	r->background = bg;
+	r->nbackground = 3;
+	/* one event pattern, one way: a lone policy, no interaction to the
+	 * translator, stays one-off */
+	pattern(ev, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 9999, SX_P_UDP, 3);
+	end(&ev->end[SX_MINE_CLIENT], "10.0.0.7", "40000:3", 0, NULL, NULL);
+	end(&ev->end[SX_MINE_SERVER], "10.0.0.9", "9999:3", 0, NULL, NULL);
+	ev->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	r->patterns = ev;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "states");
+	/* the name end: requests one way, then the answers' own policy */
+	fwd = strstr(text, "\n  https-api-example-com:\n");
+	ans = strstr(text, "\n  https-api-example-com-to-device:\n");
+	cr_assert(fwd && ans && fwd < ans, "%s", text);
+	cr_assert_null(strstr(fwd + 1, "bidirectional"), "%.200s", fwd);
+	cr_assert_not_null(strstr(ans, "tcp:\n        src-port: 443\n      ipv4:\n"
+				       "        src: api.example.com\n        dst: self\n"),
+			   "%s", ans);
+	/* the plain one: an nftables accept both ways */
+	cr_assert_not_null(strstr(text, "dst: 52.28.161.134\n    bidirectional: true\n"
+					"    stats:\n      rate: 0\n"),
+			   "%s", text);
+	/* DNS keeps its answers, one-off */
+	cr_assert_not_null(strstr(text, "dst: 10.0.0.1\n    bidirectional: true\n  "), "%s", text);
+	/* the lone one-way event policy */
+	cr_assert_not_null(strstr(text, "interactions:\n  event:\n    udp-9999-10-0-0-9:\n"), "%s",
+			   text);
+	cr_assert_eq(count_of(text, "rate: 0"), 1, "%s", text);
+
+	/* two event patterns: the interaction's policies are all periodic */
+	ev = mk(2 * sizeof(*ev));
+	pattern(&ev[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 9999, SX_P_UDP, 3);
+	end(&ev[0].end[SX_MINE_CLIENT], "10.0.0.7", "40000:3", 0, NULL, NULL);
+	end(&ev[0].end[SX_MINE_SERVER], "10.0.0.9", "9999:3", 0, NULL, NULL);
+	ev[0].pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	pattern(&ev[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&ev[1].end[SX_MINE_CLIENT], "10.0.0.7", "50000:1,50001:1,50002:1", 0, NULL, NULL);
+	end(&ev[1].end[SX_MINE_SERVER], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com",
+	    NULL);
+	r->patterns = ev;
+	r->npatterns = 2;
+	r->nbackground = 1;
+	r->background = &bg[2];
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "periodic interaction");
+	cr_assert_not_null(strstr(text, "interactions:\n  event:\n    udp-9999-10-0-0-9:\n"), "%s",
+			   text);
+	cr_assert_eq(count_of(text, "rate: 0"), 2, "%s", text);
+	/* in an interaction, a name end stays bidirectional (periodic: it
+	 * never alternates) */
+	cr_assert_not_null(strstr(text, "dst: api.example.com\n      bidirectional: true\n"
+					"      stats:\n        rate: 0\n"),
+			   "%s", text);
+}
+
+/* The states again in a device's profile of several events: a policy two
+ * interactions share becomes a single policy, one way with its answers'
+ * policy when it has a queue, periodic when plain and bidirectional; an
+ * interaction left with a lone one-way policy makes it one-off. */
+Test(emit_profile, merged_policies_are_written_for_the_firewalls_states)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '1'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  on:\n"
+	    "    tls-cloud: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: c.example}}, bidirectional: true, stats: {rate: 0}}\n"
+	    "    tcp-lan: {protocols: {tcp: {dst-port: 80}, ipv4: {src: self, dst: 10.0.0.9}},"
+	    " bidirectional: true, stats: {rate: 0}}\n"
+	    "    udp-on: {protocols: {udp: {dst-port: 9999}, ipv4: {src: phone, dst: self}},"
+	    " stats: {rate: 0}}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '2'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  off:\n"
+	    "    tls-cloud: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: c.example}}, bidirectional: true, stats: {rate: 0}}\n"
+	    "    tcp-lan: {protocols: {tcp: {dst-port: 80}, ipv4: {src: self, dst: 10.0.0.9}},"
+	    " bidirectional: true, stats: {rate: 0}}\n"
+	    "    udp-off: {protocols: {udp: {dst-port: 9998}, ipv4: {src: phone, dst: self}},"
+	    " stats: {rate: 0}}\n"
+	    "    udp-off-2: {protocols: {udp: {dst-port: 9997}, ipv4: {src: phone, dst: self}},"
+	    " stats: {rate: 0}}\n"};
+	const char *text = merge(texts, 2);
+
+	cr_assert_not_null(
+	    strstr(text, "single-policies:\n"
+			 "  tls-cloud: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+			 " dst: c.example}}}\n"
+			 "  tls-cloud-answers: {protocols: {tcp: {src-port: 443}, ipv4:"
+			 " {src: c.example, dst: self}}}\n"
+			 "  tcp-lan: {protocols: {tcp: {dst-port: 80}, ipv4: {src: self,"
+			 " dst: 10.0.0.9}}, bidirectional: true, stats: {rate: 0}}\n"),
+	    "%s", text);
+	cr_assert_not_null(strstr(text, "  on:\n    udp-on: {protocols: {udp: {dst-port: 9999},"
+					" ipv4: {src: phone, dst: self}}}\n"),
+			   "a lone one-way policy: %s", text);
+	cr_assert_eq(count_of(text, "dst-port: 999"), 3, "%s", text);
+	cr_assert_not_null(strstr(text, "dst: self}}, stats: {rate: 0}}\n    udp-off-2: "), "%s",
+			   text);
 }

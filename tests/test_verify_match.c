@@ -595,6 +595,122 @@ Test(verify_match, interaction_states)
 	unload(&x);
 }
 
+/* translator.py's parse_policy(): a periodic policy (stats rate; `rate: 0`,
+ * NFQueue.py writes no limit for it) is a new state only when first or
+ * last, and only the first advances the state (callback.c.j2), so an
+ * interaction of periodic policies opens on its first policy and then
+ * admits the others in any order, any number of times, never wrapping. */
+Test(verify_match, periodic_interaction_opens_once)
+{
+	struct fx x = load("interactions:\n"
+			   "  ev:\n"
+			   "    first:\n"
+			   "      protocols:\n"
+			   "        udp:\n"
+			   "          dst-port: 1000\n"
+			   "        ipv4:\n"
+			   "          src: self\n"
+			   "          dst: gateway\n"
+			   "      stats:\n"
+			   "        rate: 0\n"
+			   "    second:\n"
+			   "      protocols:\n"
+			   "        udp:\n"
+			   "          dst-port: 2000\n"
+			   "        ipv4:\n"
+			   "          src: self\n"
+			   "          dst: gateway\n"
+			   "      stats:\n"
+			   "        rate: 0\n"
+			   "    third:\n"
+			   "      protocols:\n"
+			   "        udp:\n"
+			   "          dst-port: 3000\n"
+			   "        ipv4:\n"
+			   "          src: self\n"
+			   "          dst: gateway\n"
+			   "      stats:\n"
+			   "        rate: 0\n");
+	struct sx_pkt a = ip_pkt(true, "192.168.1.1", 17, 5000, 1000);
+	struct sx_pkt b = ip_pkt(true, "192.168.1.1", 17, 5000, 2000);
+	struct sx_pkt c = ip_pkt(true, "192.168.1.1", 17, 5000, 3000);
+
+	cr_assert_eq(verdict(&x, &c), SX_VERIFY_QUEUE_DROP); /* not open yet */
+	cr_assert_eq(verdict(&x, &a), SX_VERIFY_ACCEPT);     /* opens: 0 -> 1 */
+	cr_assert_eq(verdict(&x, &c), SX_VERIFY_ACCEPT);     /* any order */
+	cr_assert_eq(verdict(&x, &c), SX_VERIFY_ACCEPT);     /* no wrap */
+	cr_assert_eq(verdict(&x, &b), SX_VERIFY_ACCEPT);
+	cr_assert_eq(verdict(&x, &a), SX_VERIFY_ACCEPT);
+	cr_assert_eq(verdict(&x, &b), SX_VERIFY_ACCEPT);
+	unload(&x);
+}
+
+/* A single bidirectional one-off policy is an interaction of two states
+ * (translator.py: its forward and backward policies, max_state 1): with a
+ * queue, an answer is admitted only after a request, so a second segment
+ * in a row from the server is dropped.  Written one way with the answers'
+ * own policy (profile.c), each of one state, nothing alternates; a plain
+ * bidirectional policy made periodic (`rate: 0`) is an nftables accept
+ * both ways. */
+Test(verify_match, bidirectional_queue_policy_alternates)
+{
+	struct fx x = load("single-policies:\n"
+			   "  http:\n"
+			   "    protocols:\n"
+			   "      http:\n"
+			   "        method: GET\n"
+			   "      tcp:\n"
+			   "        dst-port: 80\n"
+			   "      ipv4:\n"
+			   "        src: self\n"
+			   "    bidirectional: true\n");
+	struct sx_pkt req = ip_pkt(true, "198.51.100.1", 6, 40000, 80);
+	struct sx_pkt ans = ip_pkt(false, "198.51.100.1", 6, 80, 40000);
+
+	http_payload(&req, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	cr_assert_eq(verdict(&x, &req), SX_VERIFY_ACCEPT);     /* 0 -> 1 */
+	cr_assert_eq(verdict(&x, &ans), SX_VERIFY_ACCEPT);     /* 1 -> 0 */
+	cr_assert_eq(verdict(&x, &ans), SX_VERIFY_QUEUE_DROP); /* a second in a row */
+	unload(&x);
+
+	x = load("single-policies:\n"
+		 "  http:\n"
+		 "    protocols:\n"
+		 "      http:\n"
+		 "        method: GET\n"
+		 "      tcp:\n"
+		 "        dst-port: 80\n"
+		 "      ipv4:\n"
+		 "        src: self\n"
+		 "  http-answers:\n"
+		 "    protocols:\n"
+		 "      tcp:\n"
+		 "        src-port: 80\n"
+		 "      ipv4:\n"
+		 "        dst: self\n");
+	cr_assert_eq(verdict(&x, &req), SX_VERIFY_ACCEPT);
+	cr_assert_eq(verdict(&x, &ans), SX_VERIFY_ACCEPT);
+	cr_assert_eq(verdict(&x, &ans), SX_VERIFY_ACCEPT);
+	unload(&x);
+
+	x = load("single-policies:\n"
+		 "  tcp-80:\n"
+		 "    protocols:\n"
+		 "      tcp:\n"
+		 "        dst-port: 80\n"
+		 "      ipv4:\n"
+		 "        src: self\n"
+		 "    bidirectional: true\n"
+		 "    stats:\n"
+		 "      rate: 0\n");
+	req.payload = NULL;
+	req.payload_cap = req.payload_len = 0;
+	cr_assert_eq(verdict(&x, &ans), SX_VERIFY_ACCEPT); /* no state at all */
+	cr_assert_eq(verdict(&x, &ans), SX_VERIFY_ACCEPT);
+	cr_assert_eq(verdict(&x, &req), SX_VERIFY_ACCEPT);
+	unload(&x);
+}
+
 /* is_timedout() (nfqueue.c): an interaction idle longer than its timeout
  * is reset and the packet dropped. */
 Test(verify_match, interaction_timeout)

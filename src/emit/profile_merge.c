@@ -31,6 +31,10 @@
  * with its nftables matches, in single policies and interactions (profile.c
  * does the same within one document: fold_plain()).  A document may also be
  * single policies only: the device's traffic between its events.
+ *
+ * Last, the states (profile.c's DESIGN, "States") are set again, since a
+ * policy may have moved from an interaction to the single policies, or an
+ * interaction may be left with one policy: set_states().
  */
 #include "emit/emit.h"
 
@@ -313,6 +317,228 @@ static int merge_interactions(struct sx_ytree *single, struct sx_ytree *inter,
 	return ret;
 }
 
+/* The index of key's pair in map, or map->n. */
+static size_t pair_of(const struct sx_ytree *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < map->n; i += 2)
+		if (map->kids[i]->text && !strcmp(map->kids[i]->text, key))
+			return i;
+	return map->n;
+}
+
+/* Whether the firewall matches pol in nftables alone, without a queue: no
+ * application section, no host name end (alone or in a list). */
+static bool no_queue(const struct sx_ytree *pol)
+{
+	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
+	static const char *const ends[] = {"src", "dst"};
+	size_t i, k, j;
+
+	if (!proto || proto->kind != SX_YTREE_MAP)
+		return false;
+	for (i = 0; i + 1 < proto->n; i += 2) {
+		const char *key = proto->kids[i]->text;
+
+		if (!key || !nft_section(key))
+			return false;
+		if (strcmp(key, "ipv4") && strcmp(key, "ipv6"))
+			continue;
+		for (k = 0; k < 2; k++) {
+			const struct sx_ytree *e = sx_ytree_get(proto->kids[i + 1], ends[k]);
+
+			if (e && e->kind == SX_YTREE_SCALAR && name_end(e->text))
+				return false;
+			for (j = 0; e && e->kind == SX_YTREE_SEQ && j < e->n; j++)
+				if (e->kids[j]->kind == SX_YTREE_SCALAR &&
+				    name_end(e->kids[j]->text))
+					return false;
+		}
+	}
+	return true;
+}
+
+/* Whether pol's stats are none or `rate: 0` alone, which this merge sets. */
+static bool stats_ours(const struct sx_ytree *pol)
+{
+	const struct sx_ytree *st = sx_ytree_get(pol, "stats");
+	const struct sx_ytree *rate = st ? sx_ytree_get(st, "rate") : NULL;
+
+	return !st || (st->kind == SX_YTREE_MAP && st->n == 2 && rate &&
+		       rate->kind == SX_YTREE_SCALAR && !strcmp(rate->text, "0"));
+}
+
+/* pol periodic without a limit (`stats: {rate: 0}`) or one-off. */
+static int set_periodic(struct sx_ytree *pol, bool periodic)
+{
+	size_t i = pair_of(pol, "stats");
+	struct sx_ytree *st, *zero;
+	int ret;
+
+	if (!periodic || i < pol->n) {
+		if (!periodic && i < pol->n)
+			sx_ytree_map_remove(pol, i);
+		return 0;
+	}
+	st = sx_ytree_new(SX_YTREE_MAP, NULL, SX_YSTYLE_BLOCK);
+	zero = sx_ytree_new(SX_YTREE_SCALAR, "0", SX_YSTYLE_PLAIN);
+	if (!st || !zero) {
+		sx_ytree_free(st);
+		sx_ytree_free(zero);
+		return -ENOMEM;
+	}
+	ret = add_pair(st, "rate", zero);
+	if (!ret)
+		ret = add_pair(pol, "stats", st);
+	sx_ytree_free(zero);
+	sx_ytree_free(st);
+	return ret;
+}
+
+/* A copy of map's pair key: v, its value one of v's keys, mapped. */
+static int swap_pair(struct sx_ytree *to, const struct sx_ytree *from, const char *key,
+		     const char *as)
+{
+	const struct sx_ytree *v = sx_ytree_get(from, key);
+
+	return v ? add_pair(to, as, v) : 0;
+}
+
+/*
+ * The answers' policy of a single policy with a queue that is bidirectional
+ * (profile.c's one_way(), for a policy this merge moved from an
+ * interaction): TCP or UDP and no DNS section; its network and transport
+ * sections from the other end, no application section.  *out NULL when pol
+ * needs none.  0 or -ENOMEM.
+ */
+static int answers_of(const struct sx_ytree *pol, struct sx_ytree **out)
+{
+	static const char *const dns[] = {"dns", "mdns", "llmnr"};
+	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
+	struct sx_ytree *a = NULL, *ap = NULL, *sec = NULL;
+	bool tl = false;
+	size_t i;
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	if (!bidirectional(pol) || no_queue(pol) || !proto || proto->kind != SX_YTREE_MAP)
+		return 0;
+	for (i = 0; i < sizeof(dns) / sizeof(dns[0]); i++)
+		if (sx_ytree_get(proto, dns[i]))
+			return 0;
+	for (i = 0; i + 1 < proto->n; i += 2) {
+		const char *key = proto->kids[i]->text;
+
+		if (!key)
+			return 0;
+		tl |= !strcmp(key, "tcp") || !strcmp(key, "udp");
+	}
+	if (!tl)
+		return 0;
+	/* in the styles of pol, as the merge writes the documents' own */
+	a = sx_ytree_new(SX_YTREE_MAP, NULL, pol->style);
+	ap = sx_ytree_new(SX_YTREE_MAP, NULL, proto->style);
+	if (!a || !ap)
+		goto out_free;
+	for (i = 0; i + 1 < proto->n; i += 2) {
+		const char *key = proto->kids[i]->text;
+		const struct sx_ytree *v = proto->kids[i + 1];
+		bool net = !strcmp(key, "ipv4") || !strcmp(key, "ipv6");
+
+		if (!net && strcmp(key, "tcp") && strcmp(key, "udp"))
+			continue; /* an application section matches the requests */
+		sec = sx_ytree_new(SX_YTREE_MAP, NULL,
+				   v->kind == SX_YTREE_MAP ? v->style : SX_YSTYLE_BLOCK);
+		if (!sec)
+			goto out_free;
+		if (v->kind == SX_YTREE_MAP &&
+		    (swap_pair(sec, v, net ? "dst" : "dst-port", net ? "src" : "src-port") ||
+		     swap_pair(sec, v, net ? "src" : "src-port", net ? "dst" : "dst-port")))
+			goto out_free;
+		if (!sec->n) { /* the protocol alone, as "tcp:" */
+			sx_ytree_free(sec);
+			sec = sx_ytree_new(SX_YTREE_SCALAR, "", SX_YSTYLE_PLAIN);
+			if (!sec)
+				goto out_free;
+		}
+		if (add_pair(ap, key, sec))
+			goto out_free;
+		sx_ytree_free(sec);
+		sec = NULL;
+	}
+	ret = add_pair(a, "protocols", ap);
+	if (!ret)
+		*out = a;
+out_free:
+	sx_ytree_free(sec);
+	sx_ytree_free(ap);
+	if (ret)
+		sx_ytree_free(a);
+	return ret;
+}
+
+/*
+ * The states profile.c writes (its DESIGN, "States"), again after policies
+ * moved between the sections: a single policy with a queue is one way
+ * (answers_of()), else periodic without a limit when bidirectional (an
+ * nftables accept both ways), else one-off; an interaction's policies are
+ * all periodic, but a lone one-way policy, which the translator takes for
+ * no interaction.  Stats set by --stats are left as they are.
+ */
+static int set_states(struct sx_ytree *single, struct sx_ytree *inter)
+{
+	struct sx_ytree *out = sx_ytree_new(SX_YTREE_MAP, NULL, single->style);
+	size_t i, k;
+	int ret = 0;
+
+	if (!out)
+		return -ENOMEM;
+	/* rebuilt in order: answers go right after their requests */
+	for (i = 0; i + 1 < single->n && !ret; i += 2) {
+		struct sx_ytree *pol = single->kids[i + 1], *ans = NULL;
+		const char *id = single->kids[i]->text;
+		char aid[256];
+
+		ret = answers_of(pol, &ans);
+		if (!ret && ans) {
+			k = pair_of(pol, "bidirectional");
+			sx_ytree_map_remove(pol, k);
+			if (stats_ours(pol))
+				ret = set_periodic(pol, false);
+		} else if (!ret && pol->kind == SX_YTREE_MAP && stats_ours(pol)) {
+			ret = set_periodic(pol, no_queue(pol) && bidirectional(pol));
+		}
+		if (!ret)
+			ret = add_policy(out, id, pol, false);
+		snprintf(aid, sizeof(aid), "%s-answers", id);
+		if (!ret && ans)
+			ret = add_policy(out, aid, ans, false);
+		sx_ytree_free(ans);
+	}
+	if (!ret) { /* out's pairs become single's */
+		for (i = 0; i < single->n; i++)
+			sx_ytree_free(single->kids[i]);
+		free(single->kids);
+		single->kids = out->kids;
+		single->n = out->n;
+		single->cap = out->cap;
+		out->kids = NULL;
+		out->n = out->cap = 0;
+	}
+	sx_ytree_free(out);
+	for (k = 0; k + 1 < inter->n && !ret; k += 2) {
+		struct sx_ytree *pols = inter->kids[k + 1];
+		bool lone = pols->n == 2 && !bidirectional(pols->kids[1]);
+
+		for (i = 0; pols->kind == SX_YTREE_MAP && i + 1 < pols->n && !ret; i += 2)
+			if (pols->kids[i + 1]->kind == SX_YTREE_MAP &&
+			    stats_ours(pols->kids[i + 1]))
+				ret = set_periodic(pols->kids[i + 1], !lone);
+	}
+	return ret;
+}
+
 static int merge_map(struct sx_ytree *dst, const struct sx_ytree *src, bool merge)
 {
 	size_t i;
@@ -374,6 +600,8 @@ static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *
 		ret = merge_interactions(single, inter, docs, n);
 	if (!ret)
 		ret = fold_plain(single, inter);
+	if (!ret)
+		ret = set_states(single, inter);
 	if (!ret && info)
 		ret = set_last_update(info, last);
 	if (!single->n)

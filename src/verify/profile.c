@@ -1118,10 +1118,15 @@ static int parse_policy(struct cc *c, const char *pname, const struct sx_ytree *
 	if (stats && stats->kind == SX_YTREE_MAP) {
 		bool pc = sx_ytree_get(stats, "packet-count") != NULL;
 		bool du = sx_ytree_get(stats, "duration") != NULL;
+		const struct sx_ytree *rate = sx_ytree_get(stats, "rate");
+		bool no_limit = rate && rate->kind == SX_YTREE_SCALAR &&
+				rate->style == SX_YSTYLE_PLAIN && !strcmp(rate->text, "0");
 
 		pol->transient = pc || du;
-		pol->periodic = sx_ytree_get(stats, "rate") && !pc && !du;
-		if (sx_ytree_get(stats, "rate"))
+		pol->periodic = rate && !pc && !du;
+		/* a plain 0, PyYAML's int 0: periodic without a limit
+		 * (NFQueue.py writes no `limit rate` for it) */
+		if (rate && !no_limit)
 			p->not_modelled |= VX_NM_RATE;
 		if (sx_ytree_get(stats, "packet-size"))
 			p->not_modelled |= VX_NM_SIZE;
