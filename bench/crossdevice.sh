@@ -8,6 +8,8 @@
 # Prints one SUMMARY line per profile (the mean over the other devices of
 # the share of their packets allowed) and a markdown table for
 # bench/README.md; the last line is the mean over the profiles.
+# STATELESS= (empty) replays with the interactions' states as well, as the
+# firewall runs (default: the rules alone, --stateless).
 set -eu
 . "$(dirname "$0")/sentinel-archive.sh"
 # sigex batch exits 3 when some unit fails; the profiles of the others count
@@ -24,7 +26,7 @@ while IFS=, read -r a _ _; do
 	[ -f "$prof" ] || continue
 	while IFS=, read -r b ip mac; do
 		[ "$b" = "$a" ] && continue
-		"$sigex" verify "$prof" "$tmp/archive/$b/"*.pcap --stateless --ipv4 "$ip" \
+		"$sigex" verify "$prof" "$tmp/archive/$b/"*.pcap ${STATELESS---stateless} --ipv4 "$ip" \
 			--mac "$mac" -q |
 			awk -v b="$b" '/^packets / { gsub(/[,%]/, " "); print b, $2, $4; exit }'
 	done <"$tmp/ids" >"$tmp/cross-$a"
