@@ -148,19 +148,23 @@ struct sx_ytree {
 	struct sx_ytree **kids; /* MAP: key, value, key, value...; SEQ: the items */
 	size_t n;		/* kids used (twice the pairs for a MAP) */
 	size_t cap;
+	char *tag; /* the node's local tag as written ("!include"), NULL when none */
 };
 
 struct sx_ytree_limits {
 	unsigned max_depth; /* nesting of collections, at most SX_YTREE_DEPTH_MAX */
 	size_t max_nodes;
 	size_t max_scalar; /* bytes of one scalar */
+	/* Resolve aliases (*name) to copies of their anchored nodes, each copy's
+	 * nodes counted against max_nodes; refused when false. */
+	bool aliases;
 };
 
 #define SX_YTREE_DEPTH_MAX 64
 
 /*
  * sx_ytree_parse - load the one YAML document held in data[0..len).
- * @lim:  bounds (NULL: depth 64, 4 Mi nodes, 1 MiB scalars)
+ * @lim:  bounds (NULL: depth 64, 4 Mi nodes, 1 MiB scalars, no aliases)
  * @out:  receives the root (caller frees with sx_ytree_free()), NULL for an
  *        empty document
  * Returns 0, SX_E_FORMAT with "line N: cause" in msg, or -ENOMEM.
@@ -181,14 +185,15 @@ const struct sx_ytree *sx_ytree_get(const struct sx_ytree *t, const char *key);
 const char *sx_ytree_str(const struct sx_ytree *t);
 /* A plain scalar spelled as YAML's null ("", "~", "null", "Null", "NULL"). */
 bool sx_ytree_is_null(const struct sx_ytree *t);
-/* Structural equality: kinds, scalar texts, kids in order (styles ignored). */
+/* Structural equality: kinds, scalar texts, kids in order (styles and tags
+ * ignored). */
 bool sx_ytree_equal(const struct sx_ytree *a, const struct sx_ytree *b);
 
 /* New nodes for building a tree; NULL on -ENOMEM.  style: an enum
  * sx_ystyle, SX_YSTYLE_ANY for libyaml's choice of a scalar's style and
  * block for a collection. */
 struct sx_ytree *sx_ytree_new(enum sx_ytree_kind kind, const char *text, int style);
-/* A deep copy; NULL on -ENOMEM. */
+/* A deep copy, tags included; NULL on -ENOMEM. */
 struct sx_ytree *sx_ytree_dup(const struct sx_ytree *t);
 /* Append kid to a MAP or SEQ.  Takes ownership of kid, also on failure.
  * 0 or -ENOMEM. */

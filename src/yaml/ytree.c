@@ -6,6 +6,12 @@
  * would expand exponentially) and builds the tree with an explicit stack of
  * open collections, so the C stack never grows with the input.  Every limit
  * is checked as the event arrives, before anything is allocated for it.
+ * Aliases, where the caller takes them (the firewall's profiles use
+ * anchors), become copies of their anchored node, whose nodes count against
+ * the limit as the copy is made: a document of nested aliases ("billion
+ * laughs") stops at max_nodes, its work bounded by it.  An alias inside
+ * the node it names is refused.  A node's local tag ("!include") is kept
+ * for the caller to interpret; the writer does not write tags.
  * The writer is the mirror image: one event of the module's writer per
  * node, recursing at most SX_YTREE_DEPTH_MAX deep (trees come from the
  * loader or are built by sigex itself).  Nothing here is shared: one tree per caller.
@@ -58,6 +64,7 @@ void sx_ytree_free(struct sx_ytree *t)
 		sx_ytree_free(t->kids[i]);
 	free(t->kids);
 	free(t->text);
+	free(t->tag);
 	free(t);
 }
 
@@ -95,6 +102,10 @@ struct sx_ytree *sx_ytree_dup(const struct sx_ytree *t)
 	if (!c)
 		return NULL;
 	c->line = t->line;
+	if (t->tag && !(c->tag = strdup(t->tag))) {
+		sx_ytree_free(c);
+		return NULL;
+	}
 	for (i = 0; i < t->n; i++) {
 		struct sx_ytree *k = sx_ytree_dup(t->kids[i]);
 
@@ -152,12 +163,22 @@ bool sx_ytree_equal(const struct sx_ytree *a, const struct sx_ytree *b)
 
 /* ---- loading ---- */
 
+/* An anchored node; open until its collection ends. */
+struct anchor {
+	char *name;
+	struct sx_ytree *node;
+	bool open;
+};
+
 struct loader {
 	const struct sx_ytree_limits *lim;
 	struct sx_ytree *root;
 	struct sx_ytree *stack[SX_YTREE_DEPTH_MAX];
+	long open_anchor[SX_YTREE_DEPTH_MAX]; /* the anchor of stack[i], or -1 */
 	unsigned depth;
 	size_t nodes;
+	struct anchor *anchors;
+	size_t nanchors, acap;
 	char *msg;
 	size_t msglen;
 };
@@ -191,9 +212,71 @@ static int attach(struct loader *ld, struct sx_ytree *t)
 	return sx_ytree_append(parent, t);
 }
 
+/* Nodes in t. */
+static size_t count_nodes(const struct sx_ytree *t)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < t->n; i++)
+		n += count_nodes(t->kids[i]);
+	return n;
+}
+
+/* Remember name for node (the latest definition of a name wins).  0 or
+ * -ENOMEM. */
+static int add_anchor(struct loader *ld, const unsigned char *name, struct sx_ytree *node,
+		      bool open)
+{
+	struct anchor *a;
+
+	if (ld->nanchors == ld->acap) {
+		size_t cap = ld->acap ? ld->acap * 2 : 16;
+
+		a = sx_realloc_array(ld->anchors, cap, sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		ld->anchors = a;
+		ld->acap = cap;
+	}
+	a = &ld->anchors[ld->nanchors];
+	a->name = strdup((const char *)name);
+	if (!a->name)
+		return -ENOMEM;
+	a->node = node;
+	a->open = open;
+	ld->nanchors++;
+	return 0;
+}
+
+/* A copy of the node *name names, attached where the alias stands. */
+static int on_alias(struct loader *ld, const char *name, unsigned line)
+{
+	struct sx_ytree *copy;
+	size_t i, n;
+
+	if (!ld->lim->aliases)
+		return bad(ld, line, "aliases (*name) are not accepted");
+	for (i = ld->nanchors; i-- > 0;)
+		if (!strcmp(ld->anchors[i].name, name))
+			break;
+	if (i == (size_t)-1)
+		return bad(ld, line, "an alias of no anchor");
+	if (ld->anchors[i].open)
+		return bad(ld, line, "an alias inside the node it names");
+	n = count_nodes(ld->anchors[i].node);
+	if (n > ld->lim->max_nodes - ld->nodes)
+		return bad(ld, line, "too many nodes");
+	ld->nodes += n;
+	copy = sx_ytree_dup(ld->anchors[i].node);
+	if (!copy)
+		return -ENOMEM;
+	return attach(ld, copy);
+}
+
 static int on_event(struct loader *ld, const yaml_event_t *ev, unsigned *docs, bool *done)
 {
 	unsigned line = (unsigned)ev->start_mark.line + 1;
+	const yaml_char_t *tag, *anchor;
 	struct sx_ytree *t;
 	int ret;
 
@@ -210,7 +293,9 @@ static int on_event(struct loader *ld, const yaml_event_t *ev, unsigned *docs, b
 			return bad(ld, line, "more than one document");
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return bad(ld, line, "aliases (*name) are not accepted");
+		if (ld->depth == 0)
+			return bad(ld, line, "an alias as the root");
+		return on_alias(ld, (const char *)ev->data.alias.anchor, line);
 	case YAML_SCALAR_EVENT:
 		if (ev->data.scalar.length > ld->lim->max_scalar)
 			return bad(ld, line, "scalar too long");
@@ -227,6 +312,8 @@ static int on_event(struct loader *ld, const yaml_event_t *ev, unsigned *docs, b
 		if (ld->depth == 0)
 			return bad(ld, line, "unbalanced collection");
 		ld->depth--;
+		if (ld->open_anchor[ld->depth] >= 0)
+			ld->anchors[ld->open_anchor[ld->depth]].open = false;
 		return 0;
 	}
 	if (++ld->nodes > ld->lim->max_nodes)
@@ -258,11 +345,29 @@ static int on_event(struct loader *ld, const yaml_event_t *ev, unsigned *docs, b
 		}
 	}
 	t->line = line;
+	tag = ev->type == YAML_SCALAR_EVENT	     ? ev->data.scalar.tag
+	      : ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.tag
+						     : ev->data.sequence_start.tag;
+	anchor = ev->type == YAML_SCALAR_EVENT		? ev->data.scalar.anchor
+		 : ev->type == YAML_MAPPING_START_EVENT ? ev->data.mapping_start.anchor
+							: ev->data.sequence_start.anchor;
+	if (tag && tag[0] == '!' && tag[1] != '!' && !(t->tag = strdup((const char *)tag))) {
+		sx_ytree_free(t);
+		return -ENOMEM;
+	}
 	ret = attach(ld, t);
 	if (ret)
 		return ret;
-	if (t->kind != SX_YTREE_SCALAR)
+	if (anchor && ld->lim->aliases) {
+		ret = add_anchor(ld, anchor, t, t->kind != SX_YTREE_SCALAR);
+		if (ret)
+			return ret;
+	}
+	if (t->kind != SX_YTREE_SCALAR) {
+		ld->open_anchor[ld->depth] =
+		    anchor && ld->lim->aliases ? (long)ld->nanchors - 1 : -1;
 		ld->stack[ld->depth++] = t;
+	}
 	return 0;
 }
 
@@ -306,6 +411,9 @@ int sx_ytree_parse(const char *data, size_t len, const struct sx_ytree_limits *l
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
+	for (size_t i = 0; i < ld.nanchors; i++)
+		free(ld.anchors[i].name);
+	free(ld.anchors);
 	if (ret == -ENOMEM)
 		snprintf(msg, msglen, "out of memory");
 	if (ret) {
