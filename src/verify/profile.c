@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1373,15 +1374,17 @@ static int compile(struct cc *c, const struct sx_ytree *root, const struct sx_ve
 	return c->err;
 }
 
-int sx_verify_profile_parse(const char *yaml, size_t len, const struct sx_verify_ids *ids,
-			    struct sx_verify_profile **out, char *msg, size_t msglen)
+/* The profile in yaml[0..len), its !include files relative to dir (NULL:
+ * none but itself). */
+static int parse_in(const char *yaml, size_t len, const char *dir, const struct sx_verify_ids *ids,
+		    struct sx_verify_profile **out, char *msg, size_t msglen)
 {
 	struct sx_ytree *root = NULL;
 	struct cc c = {.msg = msg, .msglen = msglen};
 	int ret;
 
 	*out = NULL;
-	ret = sx_ytree_parse(yaml, len, NULL, &root, msg, msglen);
+	ret = sx_ytree_parse(yaml, len, sx_verify__profile_limits(), &root, msg, msglen);
 	if (ret)
 		return ret;
 	if (!root || root->kind != SX_YTREE_MAP) {
@@ -1389,6 +1392,9 @@ int sx_verify_profile_parse(const char *yaml, size_t len, const struct sx_verify
 		snprintf(msg, msglen, "not a profile (no top-level mapping)");
 		return SX_E_FORMAT;
 	}
+	ret = sx_verify__includes(root, dir, msg, msglen);
+	if (ret)
+		goto out_tree;
 	c.p = calloc(1, sizeof(*c.p));
 	if (!c.p) {
 		ret = -ENOMEM;
@@ -1405,11 +1411,17 @@ out_tree:
 	return ret;
 }
 
+int sx_verify_profile_parse(const char *yaml, size_t len, const struct sx_verify_ids *ids,
+			    struct sx_verify_profile **out, char *msg, size_t msglen)
+{
+	return parse_in(yaml, len, NULL, ids, out, msg, msglen);
+}
+
 int sx_verify_profile_load(const char *path, const struct sx_verify_ids *ids,
 			   struct sx_verify_profile **out, char *msg, size_t msglen)
 {
 	FILE *f;
-	char *data;
+	char *data, *dir;
 	size_t got;
 	int ret;
 
@@ -1434,7 +1446,13 @@ int sx_verify_profile_load(const char *path, const struct sx_verify_ids *ids,
 		snprintf(msg, msglen, "%s: cannot read: %s", path, strerror(-ret));
 		goto out_data;
 	}
-	ret = sx_verify_profile_parse(data, got, ids, out, msg, msglen);
+	dir = strdup(path);
+	if (!dir) {
+		ret = -ENOMEM;
+		goto out_data;
+	}
+	ret = parse_in(data, got, dirname(dir), ids, out, msg, msglen);
+	free(dir);
 out_data:
 	free(data);
 	return ret;

@@ -168,6 +168,14 @@ struct vx_flow *sx_verify__fw_last_flow(struct sx_verify_fw *fw);
 size_t sx_verify__fw_nslots(const struct sx_verify_fw *fw);
 const struct vx_flow *sx_verify__fw_flow_at(const struct sx_verify_fw *fw, size_t i);
 
+/* The firewall's `!include` (include.c): every include of root replaced
+ * by the node it names, files relative to dir (NULL: the profile itself
+ * only).  0, SX_E_FORMAT (msg set), -errno or -ENOMEM. */
+struct sx_ytree;
+int sx_verify__includes(struct sx_ytree *root, const char *dir, char *msg, size_t msglen);
+/* The tree's bounds for a profile: the defaults, aliases resolved. */
+const struct sx_ytree_limits *sx_verify__profile_limits(void);
+
 /* Address helpers (profile.c). */
 bool sx_verify__net_has(const struct vx_net *n, const struct sx_addr *a);
 int sx_verify__parse_mac(const char *s, uint8_t mac[6]);
