@@ -4,13 +4,16 @@
 # three runs (the main job with the scripted events, as bench/testbed.sh runs
 # it: one interaction per event, merged) replayed with sigex verify over the
 # third run's capture, with the firewall's rules alone and with the
-# interactions' states, as the firewall runs them.  Prints one row per fold
-# and device, then the means over the folds (a markdown table).
+# interactions' states, as the firewall runs them; beside it, the experts'
+# own profile of the device (devices/<device>/profile.yaml) replayed over
+# the same run.  Prints one row per fold and device, then the means over the
+# folds (a markdown table).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${1:-$here/../build}
 sigex=$(cd "$build" && pwd)/sigex
 lat=$here/../../shared/corpora/smart-home-network-security+smart-home-firewall/eval/latency
+experts=$lat/../../devices
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -26,8 +29,8 @@ rates() {
 		/^flows / { gsub(/[,%]/, " "); f = $4 } END { print p, f }'
 }
 
-echo "| device | held out | packets: rules | with states | flows: rules | with states |"
-echo "|---|---|---|---|---|---|"
+echo "| device | held out | packets: rules | with states | flows: rules | with states | experts' profile: packets, flows (with states) |"
+echo "|---|---|---|---|---|---|---|"
 for d in "$tmp/tb"/*/; do
 	[ -f "$d/meta.json" ] || continue
 	dev=$(basename "$d")
@@ -46,8 +49,10 @@ for r in json.load(open(sys.argv[1]))["runs"]: print(r["run"] + "/" + r["capture
 		held=$lat/$dev/${runs[$k]}.pcap
 		read -r rp rf <<<"$(rates "$out/profile.yaml" "$held" --stateless --mac "$mac" --ipv4 "$ip")"
 		read -r sp sf <<<"$(rates "$out/profile.yaml" "$held" --mac "$mac" --ipv4 "$ip")"
-		echo "| $dev | ${runs[$k]} | $rp% | $sp% | $rf% | $sf% |"
+		read -r ep ef <<<"$(rates "$experts/$dev/profile.yaml" "$held")"
+		echo "| $dev | ${runs[$k]} | $rp% | $sp% | $rf% | $sf% | $ep%, $ef% |"
 	done
 done | tee "$tmp/rows"
-awk -F'|' '{ gsub(/[ %]/, ""); rp += $4; sp += $5; rf += $6; sf += $7; n++ }
-	END { if (n) printf "| **mean** (%d folds) | | %.2f%% | %.2f%% | %.2f%% | %.2f%% |\n", n, rp / n, sp / n, rf / n, sf / n }' "$tmp/rows"
+awk -F'|' '{ gsub(/[ %]/, ""); split($8, e, ","); rp += $4; sp += $5; rf += $6; sf += $7; ep += e[1]; ef += e[2]; n++ }
+	END { if (n) printf "| **mean** (%d folds) | | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f%%, %.2f%% |\n",
+		n, rp / n, sp / n, rf / n, sf / n, ep / n, ef / n }' "$tmp/rows"
