@@ -1725,14 +1725,10 @@ Test(emit_profile, an_earlier_queue_never_shadows_a_later_policy)
  * its packets: the single policies with a name end go last (D-LinkDoorSensor's
  * cloud reached without a lookup, held out 80.5 -> 94.0 % of packets).
  */
-Test(emit_profile, a_name_single_policy_goes_after_the_address_ones)
+/* The device's TLS to a cloud server by name (asked through the gateway:
+ * bg[2]) and to another by address (bg[1]). */
+static void cloud_patterns(struct sx_mine_pattern bg[3])
 {
-	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
-	struct sx_mine_result *r = mk(sizeof(*r));
-	struct sx_mine_pattern *bg = mk(3 * sizeof(*bg));
-	const char *text, *name, *addr;
-	int ret;
-
 	pattern(&bg[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
 	end(&bg[0].end[SX_MINE_CLIENT], "10.0.0.7", "50000:1,50001:1,50002:1", 0, NULL, NULL);
 	end(&bg[0].end[SX_MINE_SERVER], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com",
@@ -1741,6 +1737,17 @@ Test(emit_profile, a_name_single_policy_goes_after_the_address_ones)
 	end(&bg[1].end[SX_MINE_CLIENT], "10.0.0.7", "50003:1,50004:1,50005:1", 0, NULL, NULL);
 	end(&bg[1].end[SX_MINE_SERVER], "52.28.161.134", "443:3", 0, NULL, NULL);
 	dns_pattern(&bg[2], "api.example.com");
+}
+
+Test(emit_profile, a_name_single_policy_goes_after_the_address_ones)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *bg = mk(3 * sizeof(*bg));
+	const char *text, *name, *addr;
+	int ret;
+
+	cloud_patterns(bg);
 	r->background = bg;
 	r->nbackground = 3;
 	text = emit(r, &cfg, &ret);
@@ -2382,14 +2389,7 @@ Test(emit_profile, policies_are_written_for_the_firewalls_states)
 	const char *text, *fwd, *ans;
 	int ret;
 
-	pattern(&bg[0], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
-	end(&bg[0].end[SX_MINE_CLIENT], "10.0.0.7", "50000:1,50001:1,50002:1", 0, NULL, NULL);
-	end(&bg[0].end[SX_MINE_SERVER], "1.1.1.2", "443:3", SX_MINE_HOST_NAME, "api.example.com",
-	    NULL);
-	pattern(&bg[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
-	end(&bg[1].end[SX_MINE_CLIENT], "10.0.0.7", "50003:1,50004:1,50005:1", 0, NULL, NULL);
-	end(&bg[1].end[SX_MINE_SERVER], "52.28.161.134", "443:3", 0, NULL, NULL);
-	dns_pattern(&bg[2], "api.example.com");
+	cloud_patterns(bg);
 	r->background = bg;
 	r->nbackground = 3;
 	/* one event pattern, one way: a lone policy, no interaction to the

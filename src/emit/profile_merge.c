@@ -134,13 +134,17 @@ static bool name_end(const char *e)
 	return alpha;
 }
 
-/* A plain policy: nftables sections only, each IP end one address or
- * alias (profile.c's has_queue() false, its one-scalar ends). */
-static bool plain(const struct sx_ytree *pol)
+/*
+ * Whether the firewall matches pol in nftables alone: nftables sections
+ * only, no host name end.  With lists, an IP end may be absent or a list of
+ * addresses and aliases; without, each is one address or alias (a plain
+ * policy: profile.c's has_queue() false, its one-scalar ends).
+ */
+static bool nft_only(const struct sx_ytree *pol, bool lists)
 {
 	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
 	static const char *const ends[] = {"src", "dst"};
-	size_t i, k;
+	size_t i, k, j;
 
 	if (!proto || proto->kind != SX_YTREE_MAP)
 		return false;
@@ -152,13 +156,25 @@ static bool plain(const struct sx_ytree *pol)
 		if (strcmp(key, "ipv4") && strcmp(key, "ipv6"))
 			continue;
 		for (k = 0; k < 2; k++) {
-			const char *e = sx_ytree_str(sx_ytree_get(proto->kids[i + 1], ends[k]));
+			const struct sx_ytree *e = sx_ytree_get(proto->kids[i + 1], ends[k]);
 
-			if (!e || name_end(e))
+			if (lists && (!e || e->kind == SX_YTREE_SEQ)) {
+				for (j = 0; e && j < e->n; j++)
+					if (e->kids[j]->kind != SX_YTREE_SCALAR ||
+					    name_end(e->kids[j]->text))
+						return false;
+				continue;
+			}
+			if (!e || e->kind != SX_YTREE_SCALAR || name_end(e->text))
 				return false;
 		}
 	}
 	return true;
+}
+
+static bool plain(const struct sx_ytree *pol)
+{
+	return nft_only(pol, false);
 }
 
 /* Whether b has every nftables section of a, equal, and no other. */
@@ -328,35 +344,10 @@ static size_t pair_of(const struct sx_ytree *map, const char *key)
 	return map->n;
 }
 
-/* Whether the firewall matches pol in nftables alone, without a queue: no
- * application section, no host name end (alone or in a list). */
+/* Whether the firewall matches pol without a queue (nft_only()). */
 static bool no_queue(const struct sx_ytree *pol)
 {
-	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
-	static const char *const ends[] = {"src", "dst"};
-	size_t i, k, j;
-
-	if (!proto || proto->kind != SX_YTREE_MAP)
-		return false;
-	for (i = 0; i + 1 < proto->n; i += 2) {
-		const char *key = proto->kids[i]->text;
-
-		if (!key || !nft_section(key))
-			return false;
-		if (strcmp(key, "ipv4") && strcmp(key, "ipv6"))
-			continue;
-		for (k = 0; k < 2; k++) {
-			const struct sx_ytree *e = sx_ytree_get(proto->kids[i + 1], ends[k]);
-
-			if (e && e->kind == SX_YTREE_SCALAR && name_end(e->text))
-				return false;
-			for (j = 0; e && e->kind == SX_YTREE_SEQ && j < e->n; j++)
-				if (e->kids[j]->kind == SX_YTREE_SCALAR &&
-				    name_end(e->kids[j]->text))
-					return false;
-		}
-	}
-	return true;
+	return nft_only(pol, true);
 }
 
 /* Whether pol's stats are none or `rate: 0` alone, which this merge sets. */
