@@ -2422,6 +2422,21 @@ Test(emit_profile, policies_are_written_for_the_firewalls_states)
 			   text);
 	cr_assert_eq(count_of(text, "rate: 0"), 1, "%s", text);
 
+	/* a second request pattern to the same server: its answers are the
+	 * first one's, written once */
+	bg = mk(4 * sizeof(*bg));
+	cloud_patterns(bg);
+	bg[3] = bg[0];
+	end(&bg[3].end[SX_MINE_CLIENT], "10.0.0.7", "50006:1,50007:1,50008:1", 0, NULL, NULL);
+	bg[3].pkts[SX_MINE_CLIENT] = (struct sx_mine_stat){2, 9, 30};
+	r->background = bg;
+	r->nbackground = 4;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(count_of(text, "dst: api.example.com\n"), 2, "two requests: %s", text);
+	cr_assert_eq(count_of(text, "src: api.example.com\n"), 1, "one answers: %s", text);
+	r->nbackground = 3;
+
 	/* two event patterns: the interaction's policies are all periodic */
 	ev = mk(2 * sizeof(*ev));
 	pattern(&ev[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 9999, SX_P_UDP, 3);

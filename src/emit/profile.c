@@ -2117,14 +2117,21 @@ static bool one_way(struct ctx *c, const struct sx_mine_pattern *p, size_t from,
 	return split;
 }
 
-/* The answers' policies of p (see split_answers() and one_way()). */
+/* The answers' policies of p (see split_answers() and one_way()), but
+ * those an earlier pattern's answers match already (two requests to one
+ * server, a GET and a POST pattern: one policy per matching content). */
 static int build_answers(struct ctx *c, size_t *n, const struct sx_mine_pattern *p, bool omit)
 {
+	size_t from = *n, k, j;
 	int ret;
 
 	c->reply_pass = true;
 	ret = build_policies_once(c, n, p, omit);
 	c->reply_pass = false;
+	for (k = from; !ret && k < *n; k++)
+		for (j = 0; j < from && !c->pols[k].omit; j++)
+			c->pols[k].omit = c->pols[j].reply && !c->pols[j].omit &&
+					  same_matches(&c->pols[k], &c->pols[j]);
 	return ret;
 }
 

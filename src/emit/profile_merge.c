@@ -503,8 +503,8 @@ static int set_states(struct sx_ytree *single, struct sx_ytree *inter)
 		if (!ret)
 			ret = add_policy(out, id, pol, false);
 		snprintf(aid, sizeof(aid), "%s-answers", id);
-		if (!ret && ans)
-			ret = add_policy(out, aid, ans, false);
+		if (!ret && ans) /* one policy for the same answers */
+			ret = add_policy(out, aid, ans, true);
 		sx_ytree_free(ans);
 	}
 	if (!ret) { /* out's pairs become single's */
