@@ -14,7 +14,7 @@
 TestSuite(yaml_tree, .timeout = 30);
 
 static const struct sx_ytree_limits with_aliases = {
-    .max_depth = SX_YTREE_DEPTH_MAX, .max_nodes = 1000, .max_scalar = 1024, .aliases = true};
+    .max_depth = 5, .max_nodes = 1000, .max_scalar = 1024, .aliases = true};
 
 static int parse(const char *text, const struct sx_ytree_limits *lim, struct sx_ytree **t,
 		 char *msg, size_t msglen)
@@ -60,6 +60,8 @@ Test(yaml_tree, bad_aliases)
 	    {"a: *nowhere\n", "an alias of no anchor"},
 	    {"a: &x [1, *x]\n", "an alias inside the node it names"},
 	    {"*x\n", "an alias"},
+	    /* a copy keeps the depth bound: 3 + 3 levels over a limit of 5 */
+	    {"a: &x {b: {c: {g: 1}}}\nd: {e: {f: *x}}\n", "nested too deeply"},
 	};
 	struct sx_ytree *t;
 	char msg[256];

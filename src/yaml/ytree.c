@@ -212,13 +212,19 @@ static int attach(struct loader *ld, struct sx_ytree *t)
 	return sx_ytree_append(parent, t);
 }
 
-/* Nodes in t. */
-static size_t count_nodes(const struct sx_ytree *t)
+/* Nodes in t; *height, the collections on its deepest path (0: a scalar). */
+static size_t count_nodes(const struct sx_ytree *t, unsigned *height)
 {
 	size_t i, n = 1;
+	unsigned h;
 
-	for (i = 0; i < t->n; i++)
-		n += count_nodes(t->kids[i]);
+	*height = 0;
+	for (i = 0; i < t->n; i++) {
+		n += count_nodes(t->kids[i], &h);
+		if (h > *height)
+			*height = h;
+	}
+	*height += t->kind != SX_YTREE_SCALAR;
 	return n;
 }
 
@@ -252,6 +258,7 @@ static int add_anchor(struct loader *ld, const unsigned char *name, struct sx_yt
 static int on_alias(struct loader *ld, const char *name, unsigned line)
 {
 	struct sx_ytree *copy;
+	unsigned height;
 	size_t i, n;
 
 	if (!ld->lim->aliases)
@@ -263,9 +270,11 @@ static int on_alias(struct loader *ld, const char *name, unsigned line)
 		return bad(ld, line, "an alias of no anchor");
 	if (ld->anchors[i].open)
 		return bad(ld, line, "an alias inside the node it names");
-	n = count_nodes(ld->anchors[i].node);
+	n = count_nodes(ld->anchors[i].node, &height);
 	if (n > ld->lim->max_nodes - ld->nodes)
 		return bad(ld, line, "too many nodes");
+	if (ld->depth + height > ld->lim->max_depth)
+		return bad(ld, line, "nested too deeply");
 	ld->nodes += n;
 	copy = sx_ytree_dup(ld->anchors[i].node);
 	if (!copy)
