@@ -269,7 +269,20 @@ out:
 	return ret;
 }
 
-static int expand(struct inc *ic, struct sx_ytree *t)
+/* The collections on t's deepest path (0: a scalar). */
+static unsigned height(const struct sx_ytree *t)
+{
+	unsigned h = 0, k;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if ((k = height(t->kids[i])) > h)
+			h = k;
+	return h + (t->kind != SX_YTREE_SCALAR);
+}
+
+/* The includes under t, whose collections depth (t's own included) nest. */
+static int expand(struct inc *ic, struct sx_ytree *t, unsigned depth)
 {
 	size_t i;
 	int ret;
@@ -278,7 +291,7 @@ static int expand(struct inc *ic, struct sx_ytree *t)
 		struct sx_ytree *k = t->kids[i], *with;
 
 		if (!k->tag) {
-			ret = expand(ic, k);
+			ret = expand(ic, k, depth + 1);
 			if (ret)
 				return ret;
 			continue;
@@ -298,6 +311,12 @@ static int expand(struct inc *ic, struct sx_ytree *t)
 			}
 			return ret;
 		}
+		if (depth + height(with) > SX_YTREE_DEPTH_MAX) {
+			snprintf(ic->msg, ic->msglen, "line %u: !include: nested too deeply",
+				 k->line);
+			sx_ytree_free(with);
+			return SX_E_FORMAT;
+		}
 		sx_ytree_free(k);
 		t->kids[i] = with;
 	}
@@ -316,7 +335,7 @@ int sx_verify__includes(struct sx_ytree *root, const char *dir, char *msg, size_
 		return -ENOMEM;
 	}
 	ic.self = self;
-	ret = expand(&ic, root);
+	ret = expand(&ic, root, 1);
 	sx_ytree_free(self);
 	return ret;
 }
