@@ -181,3 +181,36 @@ Test(verify_include, text_includes_itself_only)
 	cr_assert(strstr(msg, "line 9: !include other.yaml: another file"), "%s", msg);
 	cr_assert_null(p);
 }
+
+/* An included node nests under the profile's collections within the tree's
+ * depth bound, as the loader keeps a document within it. */
+Test(verify_include, an_include_keeps_the_depth_bound)
+{
+	char *rules, msg[256], *path, *text, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i;
+
+	cr_assert_not_null(f);
+	fprintf(f, "device-info: {name: d, mac: '02:00:00:00:00:01', ipv4: 192.168.1.135}\n"
+		   "patterns:\n  deep: ");
+	for (i = 0; i < 30; i++)
+		fprintf(f, "{a: ");
+	fprintf(f, "1");
+	for (i = 0; i < 30; i++)
+		fprintf(f, "}");
+	fprintf(f, "\nsingle-policies:\n  x: ");
+	for (i = 0; i < 40; i++)
+		fprintf(f, "{b: ");
+	fprintf(f, "!include patterns.deep");
+	for (i = 0; i < 40; i++)
+		fprintf(f, "}");
+	fprintf(f, "\n");
+	fclose(f);
+	path = put("deep.yaml", text);
+	cr_assert_eq(load(path, &rules, msg, sizeof(msg)), SX_E_FORMAT);
+	p = strstr(msg, "!include: nested too deeply");
+	cr_assert_not_null(p, "%s", msg);
+	free(path);
+	free(text);
+}
