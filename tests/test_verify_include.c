@@ -142,7 +142,8 @@ Test(verify_include, what_the_loader_refuses)
 	static const struct {
 		const char *text, *why;
 	} bad[] = {
-	    {"single-policies:\n  x: !include patterns.none\n", "line 6: !include: no member"},
+	    {"single-policies:\n  x: !include patterns.none\n",
+	     "line 6: !include: no member patterns.none"},
 	    {"single-policies:\n  x: !include nofile.yaml#a.b\n", "nofile.yaml"},
 	    {"single-policies:\n  x: !include a#b#c\n", "more than one '#'"},
 	    {"single-policies:\n  x: !other y\n", "tag !other: not one the firewall reads"},

@@ -228,9 +228,10 @@ static int include_one(struct inc *ic, const char *spec, struct sx_ytree **out)
 		}
 		member = hash + 1;
 	}
+	snprintf(path, sizeof(path), "%s", member); /* at_path() cuts member */
 	node = at_path((struct sx_ytree *)doc, member, false, NULL);
 	if (!node) {
-		ret = fail(ic, "!include: no member %s", member);
+		ret = fail(ic, "!include: no member %s", path);
 		goto out;
 	}
 	copy = sx_ytree_dup(node);
