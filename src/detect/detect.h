@@ -187,6 +187,13 @@ bool sx_det_patterns_meet(const struct sx_det_pattern *p, const struct sx_det_pa
 			  double slack);
 
 /*
+ * sx_det_rivals - whether signatures a and b are two events of one device:
+ * another label, and the same device (device, or when NULL each
+ * signature's own).  Pure; thread-safe.
+ */
+bool sx_det_rivals(const struct sx_det_sig *a, const struct sx_det_sig *b, const char *device);
+
+/*
  * sx_det_contrast - per pattern of each signature, whether another event's
  * signature (another label; the same device: device, or when NULL each
  * signature's own), or the signature's own between-events traffic (then

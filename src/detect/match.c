@@ -174,7 +174,8 @@ struct sx_det {
 	uint32_t nfiles;
 	struct sx_det_detection *det;
 	uint32_t ndet;
-	struct sx_det_hit *hits;
+	struct sx_det_hit *hits; /* of every detection; an index in each until the end */
+	size_t nhits, caphits;
 	struct other_name {
 		uint32_t file, sig;
 	} * other; /* captures whose device names itself otherwise (DESIGN) */
@@ -1004,39 +1005,62 @@ static uint32_t distinct_of(const struct sx_det *d, uint32_t s, const size_t *pi
 	return n;
 }
 
-static int add_detection(struct sx_det *d, const struct match *m, size_t a, const size_t *pick,
-			 const struct sx_det_sig *sig, uint32_t found, size_t *nhits)
+/* The picks of x's signature (pick[i]: the match of pattern i, SIZE_MAX
+ * none) as its hits, appended to d->hits (x->hits an index until the end),
+ * its patterns found, start and end.  0 or -ENOMEM. */
+static int set_hits(struct sx_det *d, struct sx_det_detection *x, const size_t *pick)
 {
-	struct sx_det_detection *x;
+	const struct sx_det_sig *sig = d->sigs[x->sig];
 	uint32_t i;
 
-	x = &d->det[d->ndet++];
-	memset(x, 0, sizeof(*x));
-	x->file = m[a].file;
-	x->sig = m[a].sig;
-	x->matched = found;
-	x->distinct = distinct_of(d, x->sig, pick);
-	if (x->sig < d->con.nsigs && d->con.rivals[x->sig]) {
-		x->rival = untold(d, x->sig, pick);
-		x->ambiguous = x->rival != x->sig;
+	if (d->nhits + sig->n > d->caphits) {
+		size_t cap = d->caphits ? d->caphits : 256;
+		struct sx_det_hit *h;
+
+		while (cap < d->nhits + sig->n)
+			cap *= 2;
+		h = sx_realloc_array(d->hits, cap, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		d->hits = h;
+		d->caphits = cap;
 	}
+	x->hits = (struct sx_det_hit *)(uintptr_t)d->nhits;
+	x->matched = 0;
+	x->distinct = distinct_of(d, x->sig, pick);
 	x->start_ns = INT64_MAX;
 	x->end_ns = INT64_MIN;
-	x->hits = (struct sx_det_hit *)(uintptr_t)*nhits; /* an index until the end */
 	for (i = 0; i < sig->n; i++) {
+		const struct match *m;
 		struct sx_det_hit *h;
 
 		if (pick[i] == SIZE_MAX)
 			continue;
-		h = &d->hits[(*nhits)++];
+		m = &d->m[pick[i]];
+		h = &d->hits[d->nhits++];
 		h->pattern = i;
-		h->first_ns = m[pick[i]].first_ns;
-		h->last_ns = m[pick[i]].last_ns;
-		memcpy(h->flow, m[pick[i]].flow, sizeof(h->flow));
+		h->first_ns = m->first_ns;
+		h->last_ns = m->last_ns;
+		memcpy(h->flow, m->flow, sizeof(h->flow));
 		x->start_ns = h->first_ns < x->start_ns ? h->first_ns : x->start_ns;
 		x->end_ns = h->last_ns > x->end_ns ? h->last_ns : x->end_ns;
+		x->matched++;
 	}
 	return 0;
+}
+
+static int add_detection(struct sx_det *d, size_t a, const size_t *pick)
+{
+	struct sx_det_detection *x = &d->det[d->ndet++];
+
+	memset(x, 0, sizeof(*x));
+	x->file = d->m[a].file;
+	x->sig = d->m[a].sig;
+	if (x->sig < d->con.nsigs && d->con.rivals[x->sig]) {
+		x->rival = untold(d, x->sig, pick);
+		x->ambiguous = x->rival != x->sig;
+	}
+	return set_hits(d, x, pick);
 }
 
 /* Whether detection a beats b (a sure label, more distinctive patterns,
@@ -1087,8 +1111,9 @@ static uint32_t best_of_overlaps(struct sx_det *d)
 int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_t *n)
 {
 	uint32_t maxp = 1, s, i;
-	size_t a, b, *pick, nhits = 0;
+	size_t a, b, *pick;
 	bool *taken;
+	int ret = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -1101,17 +1126,17 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		qsort(d->m, d->nm, sizeof(*d->m), match_cmp);
 	free(d->det);
 	free(d->hits);
+	d->hits = NULL;
 	d->ndet = 0;
+	d->nhits = d->caphits = 0;
 	d->det = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->det));
-	d->hits = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->hits));
 	pick = sx_calloc_array(maxp, sizeof(*pick));
 	taken = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*taken));
-	if (!d->det || !d->hits || !pick || !taken) {
-		free(pick);
-		free(taken);
-		return -ENOMEM;
+	if (!d->det || !pick || !taken) {
+		ret = -ENOMEM;
+		goto out_free;
 	}
-	for (a = 0; a < d->nm; a = b) {
+	for (a = 0; a < d->nm && !ret; a = b) {
 		const struct sx_det_sig *sig = d->sigs[d->m[a].sig];
 		int64_t span = d->cfg.span_ns ? d->cfg.span_ns : sig->span_ns;
 		uint32_t need = (uint32_t)ceil(d->cfg.fraction * sig->n - 1e-9);
@@ -1128,7 +1153,7 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 			continue; /* another product (DESIGN) */
 		if (contrasted && !d->con.nevent[d->m[a].sig])
 			continue; /* every pattern between the events (DESIGN) */
-		for (k = a; k < b;) {
+		for (k = a; k < b && !ret;) {
 			uint32_t found;
 			int64_t last = INT64_MIN, ends = INT64_MIN;
 			size_t j;
@@ -1142,7 +1167,7 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 				k++;
 				continue;
 			}
-			add_detection(d, d->m, k, pick, sig, found, &nhits);
+			ret = add_detection(d, k, pick);
 			for (i = 0; i < sig->n; i++) {
 				if (pick[i] == SIZE_MAX)
 					continue;
@@ -1158,13 +1183,13 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 				k++;
 		}
 	}
-	free(pick);
-	free(taken);
-	for (i = 0; i < d->ndet; i++)
-		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
+	if (ret)
+		goto out_free;
 	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp);
 	if (!d->cfg.overlap)
 		d->ndet = best_of_overlaps(d);
+	for (i = 0; i < d->ndet; i++)
+		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
 	if (d->cfg.sure) {
 		uint32_t kept = 0;
 
@@ -1175,7 +1200,10 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 	}
 	*out = d->det;
 	*n = d->ndet;
-	return 0;
+out_free:
+	free(pick);
+	free(taken);
+	return ret;
 }
 
 const char *sx_det_file_name(const struct sx_det *d, uint32_t i)
