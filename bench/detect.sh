@@ -21,9 +21,10 @@
 #   them); detections are scored against the script's times.  DURATION=S:
 #   the windows' length, mined and detected (default 40: reactions come up
 #   to 35 s after the script's time).  DETECT_OPTS: more options of sigex
-#   detect (testbed: --sure, --no-contrast).  KEEP=DIR (testbed): keep
-#   each device's events and meta.json (DIR/tb) and each fold's signatures,
-#   detections and scores (DIR/tbf/<device>/<fold>) for a closer look.
+#   detect (testbed: --sure, --no-contrast, --margin F).  KEEP=DIR
+#   (testbed): keep each device's events and meta.json (DIR/tb) and each
+#   fold's signatures, detections and scores (DIR/tbf/<device>/<fold>) for
+#   a closer look.
 # Prints one line per device and a summary line per part.
 set -euo pipefail
 # arithmetic on decimals (awk: no bc needed)

@@ -11,9 +11,16 @@
  * pattern of their own each are each detected as themselves, never as the
  * other, the reaction alone is neither, and an event whose only pattern is
  * the reaction is reported as not distinctive; a pattern of the device's
- * traffic between the events is no event's.
+ * traffic between the events is no event's.  What a window's flows tell
+ * (suite detect_classify): a flow that only one event's pattern matched,
+ * once in the capture, gives that event's label to an ambiguous detection,
+ * and none when it recurs in a tenth of the capture; a detection so told
+ * that meets that event's own is one detection; a signature covering its
+ * window by the margin more than any other's has its label sure, by less
+ * it does not.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -772,7 +779,9 @@ Test(detect_contrast, the_shared_reaction_is_no_pattern_of_its_own)
 
 Test(detect_contrast, each_event_detected_as_itself_never_as_the_other)
 {
-	struct sx_det_cfg cfg = {.slack = -1, .fraction = 0.5};
+	/* the patterns' contrast alone: no label told by coverage (margin
+	 * above 1), below */
+	struct sx_det_cfg cfg = {.slack = -1, .fraction = 0.5, .margin = 2};
 	const struct sx_det_detection *x;
 	struct sx_flow_row rows[5];
 	struct three t;
@@ -814,6 +823,28 @@ Test(detect_contrast, each_event_detected_as_itself_never_as_the_other)
 		cr_assert_lt(x[2].rival, 2);
 		sx_det_free(d);
 	}
+	/* by coverage (the default margin): the window of the report alone
+	 * holds all of "report" and half of "on" and of "off" (no question):
+	 * "report", sure; at 100 and 160 "on" and "off" cover it as well */
+	cfg.margin = 0;
+	cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(sx_det_row(d, &rows[i]), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(x[2].sig, 2);
+	cr_assert_not(x[2].ambiguous);
+	cr_assert_eq(x[0].sig, 0);
+	cr_assert_eq(x[1].sig, 1);
+	sx_det_free(d);
+	cfg.margin = 0.6; /* more than the half "on" lacks */
+	cr_assert_eq(sx_det_new(&cfg, t.sigs, 3, &d), 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(sx_det_row(d, &rows[i]), 0);
+	cr_assert_eq(sx_det_finish(d, &x, &n), 0);
+	cr_assert(x[2].ambiguous);
+	sx_det_free(d);
+	cfg.margin = 2;
 	/* --overlap: every detection kept, and only on at 100 and off at 160
 	 * with a sure label; --sure keeps those */
 	cfg.overlap = true;
@@ -944,4 +975,201 @@ Test(detect_contrast, the_traffic_between_the_events_is_no_events)
 	s->nbetween = 0;
 	sx_det_sig_free(bg);
 	sx_det_sig_free(s);
+}
+
+/* ---- what a window's flows tell (classify) ---- */
+
+TestSuite(detect_classify, .timeout = 60);
+
+/* The device's time check at 'at': a flow no pattern matches, that makes
+ * the capture as long as it is (the slots of a flow's rarity). */
+static void ntp_row(struct sx_flow_row *r, double at)
+{
+	uint8_t srv[4];
+
+	ip(srv, 10, 0, 0, 30);
+	row_init(r, 17, srv, 123, "10.0.0.30", at);
+	r->rec.pkts[0] = r->rec.pkts[1] = 1;
+	r->rec.bytes[0] = r->rec.bytes[1] = 90;
+	strcpy(r->rec.attrs, "ntp=v4:3");
+}
+
+/* The detections of the rows. */
+static uint32_t classified(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sigs,
+			   uint32_t nsigs, const struct sx_flow_row *rows, uint32_t nrows,
+			   struct sx_det **d, const struct sx_det_detection **x)
+{
+	uint32_t i, n;
+
+	cr_assert_eq(sx_det_new(cfg, sigs, nsigs, d), 0);
+	for (i = 0; i < nrows; i++)
+		cr_assert_eq(sx_det_row(*d, &rows[i]), 0);
+	cr_assert_eq(sx_det_finish(*d, x, &n), 0);
+	return n;
+}
+
+/*
+ * "cloud on" and "cloud off" are one exchange (a question for
+ * cloud.example.com, then the report): the same bytes, each ambiguous with
+ * the other.  "lan on" asks api.example.com, then reports to
+ * lan.example.com.  Its question alone, once in the capture and just
+ * before a cloud exchange, tells that exchange is "lan on"'s; asked in a
+ * tenth of the capture's slots, it tells nothing.
+ */
+Test(detect_classify, a_rare_flow_of_one_event_tells_its_label)
+{
+	struct sx_det_sig *lan = sig(), *on = sig(), *off = sig();
+	const struct sx_det_sig *sigs[3] = {lan, on, off};
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[16];
+	struct sx_det *d;
+	uint32_t n, i, nrows = 0;
+
+	strcpy(lan->label, "lan on");
+	set_attr(&lan->p[1], 0, "lan.example.com");
+	strcpy(on->label, "cloud on");
+	set_attr(&on->p[0], 0, "A:cloud.example.com");
+	strcpy(off->label, "cloud off");
+	set_attr(&off->p[0], 0, "A:cloud.example.com");
+	dns_row(&rows[nrows++], 98); /* lan on's question */
+	dns_row(&rows[nrows], 100);  /* the cloud exchange */
+	strcpy(rows[nrows++].rec.attrs, "dns.q=A:cloud.example.com dns.rcode=0");
+	tls_row(&rows[nrows++], 100.4);
+	ntp_row(&rows[nrows++], 3000); /* about a hundred slots of 30 s */
+	/* without it, the exchange is either cloud event's */
+	n = classified(&cfg, sigs, 3, rows + 1, nrows - 1, &d, &x);
+	cr_assert_eq(n, 1);
+	cr_assert(x[0].ambiguous);
+	cr_assert(x[0].sig == 1 || x[0].sig == 2);
+	sx_det_free(d);
+	/* with it: "lan on", sure, by what of it the window holds */
+	n = classified(&cfg, sigs, 3, rows, nrows, &d, &x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(x[0].sig, 0);
+	cr_assert_not(x[0].ambiguous);
+	cr_assert_eq(x[0].matched, 1); /* the question; no report to lan.example.com */
+	cr_assert_eq(x[0].start_ns, 98 * NS);
+	cr_assert_eq(x[0].hits[0].pattern, 0);
+	cr_assert(strstr(x[0].hits[0].flow, "p-000000000001 udp "), "%s", x[0].hits[0].flow);
+	sx_det_free(d);
+	/* the question in ten slots of the hundred: no evidence */
+	for (i = 0; i < 9; i++)
+		dns_row(&rows[nrows++], 400 + 300 * i);
+	n = classified(&cfg, sigs, 3, rows, nrows, &d, &x);
+	cr_assert_eq(n, 1);
+	cr_assert(x[0].ambiguous);
+	cr_assert(x[0].sig == 1 || x[0].sig == 2);
+	sx_det_free(d);
+	/* contrast off: every label sure, nothing to tell */
+	cfg.no_contrast = true;
+	n = classified(&cfg, sigs, 3, rows, 4, &d, &x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(x[0].sig, 1);
+	sx_det_free(d);
+	sx_det_sig_free(off);
+	sx_det_sig_free(on);
+	sx_det_sig_free(lan);
+}
+
+/* A rare flow of another event whose own detection holds it: the
+ * exchange is that event's, one detection. */
+Test(detect_classify, an_event_told_twice_is_one_detection)
+{
+	struct sx_det_sig *lan = sig(), *on = sig(), *off = sig();
+	const struct sx_det_sig *sigs[3] = {lan, on, off};
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_detection *x;
+	struct sx_flow_row rows[5];
+	struct sx_det *d;
+	uint32_t n;
+
+	strcpy(lan->label, "lan on");
+	set_attr(&lan->p[1], 0, "lan.example.com");
+	strcpy(on->label, "cloud on");
+	set_attr(&on->p[0], 0, "A:cloud.example.com");
+	strcpy(off->label, "cloud off");
+	set_attr(&off->p[0], 0, "A:cloud.example.com");
+	dns_row(&rows[0], 96); /* lan on, whole */
+	tls_row(&rows[1], 96.5);
+	strcpy(rows[1].rec.attrs, "tls.sni=lan.example.com");
+	dns_row(&rows[2], 100); /* then a cloud exchange */
+	strcpy(rows[2].rec.attrs, "dns.q=A:cloud.example.com dns.rcode=0");
+	tls_row(&rows[3], 100.4);
+	ntp_row(&rows[4], 3000);
+	n = classified(&cfg, sigs, 3, rows, 5, &d, &x);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(x[0].sig, 0);
+	cr_assert_not(x[0].ambiguous);
+	cr_assert_eq(x[0].matched, 2);
+	cr_assert_eq(x[0].start_ns, 96 * NS);
+	sx_det_free(d);
+	/* --overlap keeps both, the exchange told "lan on" too */
+	cfg.overlap = true;
+	n = classified(&cfg, sigs, 3, rows, 5, &d, &x);
+	cr_assert_geq(n, 2);
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert(x[i].ambiguous || x[i].sig == 0, "detection %u: %u", i, x[i].sig);
+	sx_det_free(d);
+	sx_det_sig_free(off);
+	sx_det_sig_free(on);
+	sx_det_sig_free(lan);
+}
+
+/* "remote open" is a cloud session alone; "lan open" the same session and
+ * a question of its own.  A window with the session and no question holds
+ * all of "remote open" and half of "lan open": "remote open" by a margin of
+ * a half, not of more. */
+Test(detect_classify, a_window_covered_by_the_margin_tells_its_label)
+{
+	struct sx_det_sig *remote = sig(), *lan = sig();
+	const struct sx_det_sig *sigs[2] = {remote, lan};
+	struct sx_det_cfg cfg = {.slack = -1};
+	const struct sx_det_detection *x;
+	struct sx_det_pattern p0;
+	struct sx_flow_row rows[3];
+	struct sx_det *d;
+	struct sx_det_cfg bad = cfg;
+
+	p0 = remote->p[0];
+	remote->p[0] = remote->p[1];
+	remote->p[1] = p0;
+	remote->n = 1;
+	strcpy(remote->label, "remote open");
+	strcpy(lan->label, "lan open");
+	tls_row(&rows[0], 100.4);
+	ntp_row(&rows[1], 3000);
+	cr_assert_eq(classified(&cfg, sigs, 2, rows, 2, &d, &x), 1);
+	cr_assert_eq(x[0].sig, 0);
+	cr_assert_not(x[0].ambiguous);
+	sx_det_free(d);
+	cfg.margin = 0.6;
+	cr_assert_eq(classified(&cfg, sigs, 2, rows, 2, &d, &x), 1);
+	cr_assert(x[0].ambiguous);
+	cr_assert_eq(x[0].rival, 1);
+	sx_det_free(d);
+	/* the question too: "lan open", sure (its question tells it); with
+	 * --overlap "remote open"'s detection of the session is kept, and its
+	 * window's question, once in the capture, tells it "lan open" too */
+	cfg.margin = 0;
+	dns_row(&rows[2], 100);
+	cr_assert_eq(classified(&cfg, sigs, 2, rows, 3, &d, &x), 1);
+	cr_assert_eq(x[0].sig, 1);
+	cr_assert_not(x[0].ambiguous);
+	sx_det_free(d);
+	cfg.overlap = true;
+	cr_assert_eq(classified(&cfg, sigs, 2, rows, 3, &d, &x), 2);
+	cr_assert_eq(x[0].sig, 1);
+	cr_assert_eq(x[1].sig, 1);
+	cr_assert_not(x[1].ambiguous);
+	cr_assert_eq(x[1].matched, 2);
+	sx_det_free(d);
+	/* margins outside (0, 2] are refused */
+	bad.margin = -0.5;
+	cr_assert_eq(sx_det_new(&bad, sigs, 2, &d), -EINVAL);
+	bad.margin = 2.5;
+	cr_assert_eq(sx_det_new(&bad, sigs, 2, &d), -EINVAL);
+	remote->n = 2;
+	sx_det_sig_free(remote);
+	sx_det_sig_free(lan);
 }

@@ -8,7 +8,8 @@
  * Contrast, on hand-built captures: two events of one device that share
  * the reaction every event sends and differ in one exchange's lengths are
  * each detected as themselves, never as the other, and an event that is
- * only the reaction is reported as not distinctive and detected nowhere.
+ * only the reaction is reported as not distinctive: ambiguous by its
+ * patterns, told by coverage where the window holds the reaction alone.
  */
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -301,7 +302,8 @@ Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
 	csv = sx_tt_read(path, NULL);
 	cr_assert_not_null(csv);
 	/* two on, two off, each as itself, no on as off; the pings are the
-	 * reaction alone: events of the device, their label ambiguous */
+	 * reaction alone: all of ping's signature and half of on's and off's
+	 * (no command) in their windows, ping's by coverage (--margin 0.5) */
 	cr_assert_eq(sx_tt_lines(csv), 7, "%s", csv);
 	cr_assert(strstr(csv, "\ntest.pcap,1060.500000000,1061.300000000,on,1.000,2,2,"), "%s",
 		  csv);
@@ -315,25 +317,42 @@ Test(e2e_detect, contrast_each_event_as_itself, .init = setup, .fini = teardown)
 		  csv);
 	cr_assert(strstr(csv, "\ntest.pcap,1301.000000000,1301.300000000,ping,1.000,1,1,"), "%s",
 		  csv);
-	/* ambiguous-with: the first event they could not be told from */
-	cr_assert(strstr(strstr(csv, ":443,on\n") + 1, ":443,on\n"), "%s", csv);
+	/* no ambiguous-with: every label sure */
+	cr_assert(!strstr(csv, ",on\n") && !strstr(csv, ",off\n") && !strstr(csv, ",ping\n"), "%s",
+		  csv);
 	free(csv);
 	snprintf(path, sizeof(path), "%s/scores.csv", tmp);
 	csv = sx_tt_read(path, NULL);
 	cr_assert_not_null(csv);
 	cr_assert(strstr(csv, "\non,2,2,0,0,1.0000,1.0000,"), "%s", csv);
 	cr_assert(strstr(csv, "\noff,2,2,0,0,1.0000,1.0000,"), "%s", csv);
-	/* the pings found, not as pings: no hit, no false detection */
-	cr_assert(strstr(csv, "\nping,2,0,2,0,0.0000,0.0000,"), "%s", csv);
-	cr_assert(strstr(csv, ",2,1.0000\nall,6,4,2,0,"), "%s", csv);
+	/* the pings found as pings */
+	cr_assert(strstr(csv, "\nping,2,2,0,0,1.0000,1.0000,"), "%s", csv);
+	cr_assert(strstr(csv, "\nall,6,6,0,0,"), "%s", csv);
 	free(csv);
-	/* --sure: the four sure labels alone */
+	/* no label told by coverage (--margin above 1): the pings ambiguous,
+	 * named with the first event they could not be told from; --sure
+	 * keeps the four sure labels alone */
 	rc = sigex_in_tmp(&out, &err,
 			  "detect sig/on/signatures.yaml sig/off/signatures.yaml "
-			  "sig/ping/signatures.yaml test.pcap --duration 10 --sure -q");
+			  "sig/ping/signatures.yaml test.pcap --duration 10 --margin 2 -q");
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(sx_tt_lines(out), 7, "%s", out);
+	cr_assert(strstr(strstr(out, ":443,on\n") + 1, ":443,on\n"), "%s", out);
+	free(out);
+	free(err);
+	rc = sigex_in_tmp(&out, &err,
+			  "detect sig/on/signatures.yaml sig/off/signatures.yaml "
+			  "sig/ping/signatures.yaml test.pcap --duration 10 --margin 2 --sure -q");
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert_eq(sx_tt_lines(out), 5, "%s", out);
 	cr_assert(!has(out, "test.pcap", "ping"), "%s", out);
+	free(out);
+	free(err);
+	/* a margin out of range is a usage error */
+	rc = sigex_in_tmp(&out, &err, "detect sig/on/signatures.yaml test.pcap --margin 0 -q");
+	cr_assert_eq(rc, 2, "%s", err);
+	cr_assert(strstr(err, "--margin expects a number in (0, 2]"), "%s", err);
 	free(out);
 	free(err);
 	/* without contrast, the reaction alone is "ping" at every event */

@@ -58,7 +58,10 @@ static const char usage_head[] =
     "is not the device's traffic between the events, and its label is sure when\n"
     "its patterns tell it from each other event's signature (a pattern that\n"
     "signature lacks), else ambiguous (the ambiguous-with column names the event\n"
-    "it could not be told from).\n"
+    "it could not be told from) unless the window's flows tell it: a flow only one\n"
+    "event's patterns match, rare in the capture (the label becomes that event's),\n"
+    "or the detection's signature covering the window by --margin more than any\n"
+    "other event's.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE        write the detections to FILE (default: standard output)\n"
@@ -81,6 +84,10 @@ static const char usage_head[] =
     "      --no-contrast        detect each signature by all its patterns, its label\n"
     "                           sure, whatever the device's other events do\n"
     "      --sure               only the detections whose label is sure\n"
+    "      --margin F           how much more of its patterns than of any other\n"
+    "                           event's signature a window must hold for an ambiguous\n"
+    "                           label to be sure, 0 < F <= 2, above 1 never\n"
+    "                           (default 0.5)\n"
     "  -q, --quiet              no warnings, errors only\n";
 
 static const char usage_foot[] =
@@ -105,6 +112,7 @@ enum {
 	OPT_OVERLAP,
 	OPT_NO_CONTRAST,
 	OPT_SURE,
+	OPT_MARGIN,
 };
 
 static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
@@ -119,6 +127,7 @@ static const struct option longopts[] = {{"output", required_argument, NULL, 'o'
 					 {"overlap", no_argument, NULL, OPT_OVERLAP},
 					 {"no-contrast", no_argument, NULL, OPT_NO_CONTRAST},
 					 {"sure", no_argument, NULL, OPT_SURE},
+					 {"margin", required_argument, NULL, OPT_MARGIN},
 					 {NULL, 0, NULL, 0}};
 
 struct args {
@@ -207,6 +216,8 @@ static int own_opt(void *ctx, int c, const char *arg)
 		return fraction("--min-fraction", arg, 0, 1, false, &a->det.fraction);
 	case OPT_SLACK:
 		return fraction("--slack", arg, 0, 10, true, &a->det.slack);
+	case OPT_MARGIN:
+		return fraction("--margin", arg, 0, 2, false, &a->det.margin);
 	default:
 		return SX_CLI_NOT_OWN;
 	}
@@ -404,9 +415,9 @@ static void warn_not_distinctive(const struct args *a, const struct sx_det_sig *
 		sx_log(SX_LOG_WARN,
 		       "%s: not distinctive: each of the %u pattern(s) of \"%s\" is also "
 		       "\"%s\"'s or in the device's traffic between the events: its label is "
-		       "ambiguous%s (--no-contrast: all)",
+		       "ambiguous where the window's flows do not tell it%s (--no-contrast: all)",
 		       a->sigs[s], sigs[s]->n, sigs[s]->label, sigs[other]->label,
-		       a->det.sure ? ", it detects nothing with --sure" : "");
+		       a->det.sure ? ", and --sure drops those detections" : "");
 }
 
 static int run(struct args *a)

@@ -206,8 +206,7 @@ bool sx_det_patterns_meet(const struct sx_det_pattern *p, const struct sx_det_pa
 	return lengths_meet(p, q);
 }
 
-/* Whether signatures a and b are two events of one device. */
-static bool rivals(const struct sx_det_sig *a, const struct sx_det_sig *b, const char *device)
+bool sx_det_rivals(const struct sx_det_sig *a, const struct sx_det_sig *b, const char *device)
 {
 	if (!device && strcmp(a->device, b->device))
 		return false;
@@ -241,7 +240,7 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 	for (s = 0; s < nsigs; s++) {
 		out->rivals[s] = sigs[s]->nbetween > 0;
 		for (t = 0; t < nsigs; t++)
-			out->rivals[s] += t != s && rivals(sigs[s], sigs[t], device);
+			out->rivals[s] += t != s && sx_det_rivals(sigs[s], sigs[t], device);
 	}
 	for (s = 0; s < nsigs; s++) {
 		const struct sx_det_sig *a = sigs[s];
@@ -257,7 +256,7 @@ int sx_det_contrast(const struct sx_det_sig *const *sigs, uint32_t nsigs, const 
 			uint8_t *mt = &out->meets[(size_t)(out->first[s] + i) * nsigs];
 
 			for (t = 0; t < nsigs; t++) {
-				if (t == s || !rivals(a, sigs[t], device))
+				if (t == s || !sx_det_rivals(a, sigs[t], device))
 					continue;
 				for (j = 0; j < sigs[t]->n && !mt[t]; j++)
 					mt[t] =

@@ -33,6 +33,7 @@
 #define SX_DET_FRACTION_DEFAULT	 0.75 /* --min-fraction: patterns a detection needs */
 #define SX_DET_SLACK_DEFAULT	 0.25 /* --slack: packets and bytes beyond the mined range */
 #define SX_DET_TOLERANCE_DEFAULT 10   /* --tolerance: seconds around a labelled time */
+#define SX_DET_MARGIN_DEFAULT	 0.5  /* --margin: coverage a label is told by (match.c) */
 
 /* How an end of a pattern is recognised. */
 enum sx_det_host {
@@ -121,6 +122,9 @@ struct sx_det_cfg {
 	bool overlap;	    /* keep detections of several signatures that overlap (match.c) */
 	bool no_contrast;   /* detect every signature by all its patterns (contrast.c) */
 	bool sure;	    /* only detections whose label is told from every other (match.c) */
+	double margin;	    /* (0, 2]: how much more of its patterns than of any other
+			       event's a window must hold for its label to be sure by
+			       coverage (above 1: never); 0: default (match.c) */
 };
 
 /* One pattern found in a detection: the flow that matched it. */
@@ -187,6 +191,13 @@ bool sx_det_patterns_meet(const struct sx_det_pattern *p, const struct sx_det_pa
 			  double slack);
 
 /*
+ * sx_det_rivals - whether signatures a and b are two events of one device:
+ * another label, and the same device (device, or when NULL each
+ * signature's own).  Pure; thread-safe.
+ */
+bool sx_det_rivals(const struct sx_det_sig *a, const struct sx_det_sig *b, const char *device);
+
+/*
  * sx_det_contrast - per pattern of each signature, whether another event's
  * signature (another label; the same device: device, or when NULL each
  * signature's own), or the signature's own between-events traffic (then
@@ -248,7 +259,8 @@ int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_f
 		struct sx_flows_stats *st);
 
 /*
- * sx_det_finish - the detections of every capture, after the last row:
+ * sx_det_finish - the detections of every capture, after the last row, the
+ * ambiguous labels told by their windows' flows where they can be (match.c):
  * *out (ordered by capture, then start, then signature) holds *n of them,
  * owned by d (valid until sx_det_free()).  0 or -ENOMEM.
  */

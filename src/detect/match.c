@@ -84,8 +84,8 @@
  *             label is ambiguous and the detection names the first event
  *             it could not be told from (ambiguous-with).  A signature none
  *             of whose windows can tell it from some B (every pattern meets
- *             B) is reported as not distinctive: each of its detections is
- *             ambiguous.
+ *             B) is reported as not distinctive: its detections are
+ *             ambiguous unless their flows tell them (below).
  *
  * With --labels an ambiguous detection is no hit of any label: at a
  * labelled time no sure detection took it is an event found without its
@@ -103,6 +103,41 @@
  * one event, one label, and a signature of one or two generic patterns (a
  * cloud report every command sends) does not also claim the events a fuller
  * signature recognises.  --overlap keeps them all.
+ *
+ * What the window's flows tell.  Patterns that meet (above) are ranges
+ * that could hold one flow; the flows of a detection's window say more.
+ * The label of each ambiguous detection kept is then told by its window
+ * (from five seconds before its first flow, the command coming before the
+ * reaction that anchors it, for one window of the flow stage: --duration,
+ * 30 s for whole captures), by the nearest signature in two ways, or stays
+ * ambiguous:
+ *
+ *   rare flow  a flow of the window that a pattern of one event matched
+ *              (the detection's signature, another of its label, or another
+ *              event's of the device) and no other event's pattern did, an
+ *              event's pattern (not between the events) whose flows begin
+ *              in at most one slot in twenty of the capture (slots of the
+ *              window's length from its first flow): the label is that
+ *              event's, sure, when its signature has half its patterns or
+ *              more in the window (the detection then holds them, its flows
+ *              and score that signature's) and no flow of the window tells
+ *              another event so.  The plug's local command (set_relay_state
+ *              with its state, TCP 9999), once a run, tells "lan off" under
+ *              the cloud report every channel's command sends; a flow that
+ *              recurs (a DNS answer whose length varies, a keep-alive) is no
+ *              evidence, however few signatures match it.  A detection given
+ *              another event's label that meets a detection of that event
+ *              is that one, and dropped (unless --overlap);
+ *   coverage   the detection's signature found (its score) exceeds, by
+ *              --margin (default 0.5) or more, the fraction of each other
+ *              event's signature of the device found in the window: a
+ *              camera's cloud session that "open remotely" and "open on the
+ *              LAN" both start, in a window without the LAN half.
+ *
+ * Byte-identical events (one command through the cloud from five apps)
+ * stay ambiguous: no flow is theirs alone and their signatures cover a
+ * window alike.  bench/README.md measures the constants (the margin, one
+ * slot in twenty, half the patterns, five seconds) and what each way adds.
  *
  * A device that names itself otherwise.  A signature whose patterns carry
  * the device's DHCP host name (dhcp.hostname, the name it gives its lease:
@@ -170,11 +205,16 @@ struct sx_det {
 	uint32_t nsigs;
 	struct match *m;
 	size_t nm, capm;
-	char **files; /* by capture index */
+	struct capture {
+		char *name;
+		int64_t first_ns, last_ns; /* its flows' first and last packets */
+	} * files;			   /* by capture index */
 	uint32_t nfiles;
+	int64_t slot_ns; /* the time unit of a flow's rarity (classify) */
 	struct sx_det_detection *det;
 	uint32_t ndet;
-	struct sx_det_hit *hits;
+	struct sx_det_hit *hits; /* of every detection; an index in each until the end */
+	size_t nhits, caphits;
 	struct other_name {
 		uint32_t file, sig;
 	} * other; /* captures whose device names itself otherwise (DESIGN) */
@@ -192,7 +232,8 @@ int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sig
 	struct sx_det *d;
 
 	*out = NULL;
-	if (cfg->fraction < 0 || cfg->fraction > 1 || cfg->span_ns < 0)
+	if (cfg->fraction < 0 || cfg->fraction > 1 || cfg->span_ns < 0 || cfg->margin < 0 ||
+	    cfg->margin > 2)
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -202,6 +243,9 @@ int sx_det_new(const struct sx_det_cfg *cfg, const struct sx_det_sig *const *sig
 		d->cfg.fraction = SX_DET_FRACTION_DEFAULT;
 	if (d->cfg.slack < 0)
 		d->cfg.slack = SX_DET_SLACK_DEFAULT;
+	if (d->cfg.margin == 0)
+		d->cfg.margin = SX_DET_MARGIN_DEFAULT;
+	d->slot_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
 	d->sigs = sigs;
 	d->nsigs = nsigs;
 	if (!d->cfg.no_contrast &&
@@ -296,7 +340,7 @@ void sx_det_free(struct sx_det *d)
 	if (!d)
 		return;
 	for (i = 0; i < d->nfiles; i++)
-		free(d->files[i]);
+		free(d->files[i].name);
 	free(d->files);
 	free(d->m);
 	free(d->det);
@@ -539,18 +583,23 @@ static const char *proto_name(const struct sx_flow_rec *rec, char *buf, size_t b
 static int file_seen(struct sx_det *d, const struct sx_flow_row *row)
 {
 	uint32_t f = row->rec.key.file;
+	struct capture *c;
 
 	if (f >= d->nfiles) {
-		char **nf = sx_realloc_array(d->files, (size_t)f + 1, sizeof(*nf));
+		struct capture *nf = sx_realloc_array(d->files, (size_t)f + 1, sizeof(*nf));
 
 		if (!nf)
 			return -ENOMEM;
-		memset(nf + d->nfiles, 0, (size_t)(f + 1 - d->nfiles) * sizeof(*nf));
+		for (c = nf + d->nfiles; c < nf + f + 1; c++)
+			*c = (struct capture){NULL, INT64_MAX, INT64_MIN};
 		d->files = nf;
 		d->nfiles = f + 1;
 	}
-	if (!d->files[f] && row->file && !(d->files[f] = strdup(row->file)))
+	c = &d->files[f];
+	if (!c->name && row->file && !(c->name = strdup(row->file)))
 		return -ENOMEM;
+	c->first_ns = row->rec.first_ns < c->first_ns ? row->rec.first_ns : c->first_ns;
+	c->last_ns = row->rec.last_ns > c->last_ns ? row->rec.last_ns : c->last_ns;
 	return 0;
 }
 
@@ -903,6 +952,7 @@ int sx_det_read(struct sx_det *d, const struct sx_det_read_cfg *cfg, struct sx_f
 		return pass(d, cfg, &fc, status, st, true);
 	if (cfg->step_ns <= 0)
 		return -EINVAL;
+	d->slot_ns = cfg->window_ns;
 	ret = pass(d, cfg, &fc, status, NULL, false);
 	if (!ret)
 		ret = grid(cfg, status, &ev, &w);
@@ -1004,39 +1054,62 @@ static uint32_t distinct_of(const struct sx_det *d, uint32_t s, const size_t *pi
 	return n;
 }
 
-static int add_detection(struct sx_det *d, const struct match *m, size_t a, const size_t *pick,
-			 const struct sx_det_sig *sig, uint32_t found, size_t *nhits)
+/* The picks of x's signature (pick[i]: the match of pattern i, SIZE_MAX
+ * none) as its hits, appended to d->hits (x->hits an index until the end),
+ * its patterns found, start and end.  0 or -ENOMEM. */
+static int set_hits(struct sx_det *d, struct sx_det_detection *x, const size_t *pick)
 {
-	struct sx_det_detection *x;
+	const struct sx_det_sig *sig = d->sigs[x->sig];
 	uint32_t i;
 
-	x = &d->det[d->ndet++];
-	memset(x, 0, sizeof(*x));
-	x->file = m[a].file;
-	x->sig = m[a].sig;
-	x->matched = found;
-	x->distinct = distinct_of(d, x->sig, pick);
-	if (x->sig < d->con.nsigs && d->con.rivals[x->sig]) {
-		x->rival = untold(d, x->sig, pick);
-		x->ambiguous = x->rival != x->sig;
+	if (d->nhits + sig->n > d->caphits) {
+		size_t cap = d->caphits ? d->caphits : 256;
+		struct sx_det_hit *h;
+
+		while (cap < d->nhits + sig->n)
+			cap *= 2;
+		h = sx_realloc_array(d->hits, cap, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		d->hits = h;
+		d->caphits = cap;
 	}
+	x->hits = (struct sx_det_hit *)(uintptr_t)d->nhits;
+	x->matched = 0;
+	x->distinct = distinct_of(d, x->sig, pick);
 	x->start_ns = INT64_MAX;
 	x->end_ns = INT64_MIN;
-	x->hits = (struct sx_det_hit *)(uintptr_t)*nhits; /* an index until the end */
 	for (i = 0; i < sig->n; i++) {
+		const struct match *m;
 		struct sx_det_hit *h;
 
 		if (pick[i] == SIZE_MAX)
 			continue;
-		h = &d->hits[(*nhits)++];
+		m = &d->m[pick[i]];
+		h = &d->hits[d->nhits++];
 		h->pattern = i;
-		h->first_ns = m[pick[i]].first_ns;
-		h->last_ns = m[pick[i]].last_ns;
-		memcpy(h->flow, m[pick[i]].flow, sizeof(h->flow));
+		h->first_ns = m->first_ns;
+		h->last_ns = m->last_ns;
+		memcpy(h->flow, m->flow, sizeof(h->flow));
 		x->start_ns = h->first_ns < x->start_ns ? h->first_ns : x->start_ns;
 		x->end_ns = h->last_ns > x->end_ns ? h->last_ns : x->end_ns;
+		x->matched++;
 	}
 	return 0;
+}
+
+static int add_detection(struct sx_det *d, size_t a, const size_t *pick)
+{
+	struct sx_det_detection *x = &d->det[d->ndet++];
+
+	memset(x, 0, sizeof(*x));
+	x->file = d->m[a].file;
+	x->sig = d->m[a].sig;
+	if (x->sig < d->con.nsigs && d->con.rivals[x->sig]) {
+		x->rival = untold(d, x->sig, pick);
+		x->ambiguous = x->rival != x->sig;
+	}
+	return set_hits(d, x, pick);
 }
 
 /* Whether detection a beats b (a sure label, more distinctive patterns,
@@ -1084,11 +1157,276 @@ static uint32_t best_of_overlaps(struct sx_det *d)
 	return n;
 }
 
+/* ---- classify: what the window's flows tell (DESIGN) ---- */
+
+/* How long before a detection's first flow its window is looked at: the
+ * command that tells an event comes up to a few seconds before the
+ * reaction that anchors it (bench/README.md). */
+#define CLASSIFY_LEAD_NS (5 * SX_NS_PER_SEC)
+/* A rare flow: its pattern's flows begin in at most this fraction of the
+ * capture's slots (slot_ns each). */
+#define RARE 0.05
+/* The event of a rare flow: at least this fraction of its patterns in the
+ * window. */
+#define RARE_COVER 0.5
+
+/* The first match of capture file and signature t that starts at lo or
+ * later (d->m sorted by capture, signature, start). */
+static size_t first_match(const struct sx_det *d, uint32_t file, uint32_t t, int64_t lo)
+{
+	size_t a = 0, b = d->nm;
+
+	while (a < b) {
+		size_t h = a + (b - a) / 2;
+		const struct match *m = &d->m[h];
+		bool before = m->file != file ? m->file < file
+			      : m->sig != t   ? m->sig < t
+					      : m->first_ns < lo;
+
+		if (before)
+			a = h + 1;
+		else
+			b = h;
+	}
+	return a;
+}
+
+/* The patterns of signature t found by flows of capture file that start in
+ * [lo, hi]: pick[i] the first match of pattern i, SIZE_MAX none.  Returns
+ * how many. */
+static uint32_t found_in(const struct sx_det *d, uint32_t file, uint32_t t, int64_t lo, int64_t hi,
+			 size_t *pick)
+{
+	uint32_t i, n = 0;
+	size_t j;
+
+	for (i = 0; i < d->sigs[t]->n; i++)
+		pick[i] = SIZE_MAX;
+	for (j = first_match(d, file, t, lo);
+	     j < d->nm && d->m[j].file == file && d->m[j].sig == t && d->m[j].first_ns <= hi; j++)
+		if (pick[d->m[j].pat] == SIZE_MAX) {
+			pick[d->m[j].pat] = j;
+			n++;
+		}
+	return n;
+}
+
+/* The window in which detection x's label is told: from a little before
+ * its first flow, one slot (the flow stage's window) long (DESIGN). */
+static void window_of(const struct sx_det *d, const struct sx_det_detection *x, int64_t *lo,
+		      int64_t *hi)
+{
+	*lo = x->start_ns - CLASSIFY_LEAD_NS;
+	*hi = x->start_ns + d->slot_ns;
+}
+
+/*
+ * Per capture and pattern (at file * npat + con.first[sig] + pat), the
+ * slots of slot_ns from the capture's first flow in which its matches
+ * begin.  NULL on -ENOMEM.
+ */
+static uint32_t *slot_counts(const struct sx_det *d, uint32_t npat)
+{
+	uint32_t *n = sx_calloc_array((size_t)d->nfiles * npat + 1, sizeof(*n));
+	int64_t *last = sx_calloc_array((size_t)npat + 1, sizeof(*last));
+	size_t j;
+
+	if (!n || !last) {
+		free(n);
+		free(last);
+		return NULL;
+	}
+	for (j = 0; j < d->nm; j++) {
+		const struct match *m = &d->m[j];
+		uint32_t p = d->con.first[m->sig] + m->pat, i;
+		int64_t slot = (m->first_ns - d->files[m->file].first_ns) / d->slot_ns;
+
+		if (j == 0 || m->file != d->m[j - 1].file)
+			for (i = 0; i < npat; i++)
+				last[i] = -1;
+		/* a signature's matches come in time order: slots never go back */
+		if (slot != last[p])
+			n[(size_t)m->file * npat + p]++;
+		last[p] = slot;
+	}
+	free(last);
+	return n;
+}
+
+/* Whether the flow of match k was matched by a pattern of another event's
+ * signature of the device too (the same piece of flow: its ends, times and
+ * pattern-free text). */
+static bool matched_otherwise(const struct sx_det *d, size_t k)
+{
+	const struct match *m = &d->m[k];
+	const char *flow = strchr(m->flow, ' '); /* past the pattern's id */
+	uint32_t t;
+	size_t j;
+
+	for (t = 0; t < d->nsigs; t++) {
+		if (!sx_det_rivals(d->sigs[m->sig], d->sigs[t], d->cfg.device))
+			continue;
+		for (j = first_match(d, m->file, t, m->first_ns);
+		     j < d->nm && d->m[j].file == m->file && d->m[j].sig == t &&
+		     d->m[j].first_ns == m->first_ns;
+		     j++) {
+			const char *other = strchr(d->m[j].flow, ' ');
+
+			if (d->m[j].last_ns == m->last_ns && flow && other && !strcmp(flow, other))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The event a rare flow of x's window tells: the signature (x's, another
+ * of its label, or a rival's) whose pattern alone matched a flow of the
+ * window, an event's pattern whose flows are rare in the capture; t when
+ * there is one such event, else UINT32_MAX (none, or several).
+ */
+static uint32_t told_by_rare_flow(const struct sx_det *d, const struct sx_det_detection *x,
+				  const uint32_t *slots, uint32_t npat)
+{
+	const struct capture *c = &d->files[x->file];
+	double nslots = (double)((c->last_ns - c->first_ns) / d->slot_ns + 1);
+	uint32_t t, told = UINT32_MAX;
+	int64_t lo, hi;
+	size_t j;
+
+	window_of(d, x, &lo, &hi);
+	for (t = 0; t < d->nsigs; t++) {
+		if (t != x->sig && !sx_det_rivals(d->sigs[x->sig], d->sigs[t], d->cfg.device) &&
+		    !sx_det_label_is(d->sigs[x->sig]->label, d->sigs[t]->label))
+			continue;
+		for (j = first_match(d, x->file, t, lo); j < d->nm && d->m[j].file == x->file &&
+							 d->m[j].sig == t && d->m[j].first_ns <= hi;
+		     j++) {
+			uint32_t p = d->con.first[t] + d->m[j].pat;
+
+			if (between(d, t, d->m[j].pat) ||
+			    slots[(size_t)x->file * npat + p] > RARE * nslots ||
+			    matched_otherwise(d, j))
+				continue;
+			if (told != UINT32_MAX &&
+			    !sx_det_label_is(d->sigs[told]->label, d->sigs[t]->label))
+				return UINT32_MAX; /* two events */
+			told = t;
+			break;
+		}
+	}
+	return told;
+}
+
+/* Whether x's signature covers its window by the margin more than each
+ * other event's signature of the device covers it (DESIGN). */
+static bool told_by_coverage(const struct sx_det *d, const struct sx_det_detection *x, size_t *pick)
+{
+	double own = (double)x->matched / d->sigs[x->sig]->n;
+	int64_t lo, hi;
+	uint32_t t;
+
+	if (d->cfg.margin > 1)
+		return false;
+	window_of(d, x, &lo, &hi);
+	for (t = 0; t < d->nsigs; t++) {
+		if (!d->sigs[t]->n || !sx_det_rivals(d->sigs[x->sig], d->sigs[t], d->cfg.device))
+			continue;
+		if (own - (double)found_in(d, x->file, t, lo, hi, pick) / d->sigs[t]->n <
+		    d->cfg.margin - 1e-9)
+			return false;
+	}
+	return true;
+}
+
+/* Whether detection x, given another event's label, meets a detection of
+ * its capture that holds that label already: one not moved, or moved and
+ * kept before it (DESIGN: an event is one detection). */
+static bool told_twice(const struct sx_det *d, uint32_t x, const uint8_t *moved)
+{
+	const struct sx_det_detection *a = &d->det[x];
+	uint32_t i;
+
+	for (i = 0; i < d->ndet; i++) {
+		const struct sx_det_detection *b = &d->det[i];
+
+		if (i != x && moved[i] != 2 && (!moved[i] || i < x) && b->file == a->file &&
+		    b->start_ns <= a->end_ns && a->start_ns <= b->end_ns &&
+		    sx_det_label_is(d->sigs[a->sig]->label, d->sigs[b->sig]->label))
+			return true;
+	}
+	return false;
+}
+
+/* The ambiguous labels that the windows' flows tell (DESIGN): by a rare
+ * flow (the detection becomes its event's, with that signature's patterns
+ * found in the window), else by coverage.  pick: room for any signature's
+ * patterns.  0 or -ENOMEM. */
+static int classify(struct sx_det *d, size_t *pick)
+{
+	uint32_t i, s, npat = 0, *slots, kept = 0;
+	uint8_t *moved; /* 1 given another event's label, 2 and dropped */
+	int ret = 0;
+
+	if (d->cfg.no_contrast)
+		return 0;
+	for (s = 0; s < d->nsigs; s++)
+		npat += d->sigs[s]->n;
+	slots = slot_counts(d, npat);
+	moved = sx_calloc_array(d->ndet ? d->ndet : 1, sizeof(*moved));
+	if (!slots || !moved) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < d->ndet && !ret; i++) {
+		struct sx_det_detection *x = &d->det[i];
+		uint32_t t;
+		int64_t lo, hi;
+
+		if (!x->ambiguous)
+			continue;
+		t = told_by_rare_flow(d, x, slots, npat);
+		if (t != UINT32_MAX) {
+			window_of(d, x, &lo, &hi);
+			if (found_in(d, x->file, t, lo, hi, pick) >= RARE_COVER * d->sigs[t]->n) {
+				x->rival = x->sig;
+				x->ambiguous = false;
+				if (t == x->sig)
+					continue;
+				/* another event's: its patterns in the window */
+				x->sig = x->rival = t;
+				moved[i] = 1;
+				ret = set_hits(d, x, pick);
+				continue;
+			}
+		}
+		if (told_by_coverage(d, x, pick)) {
+			x->rival = x->sig;
+			x->ambiguous = false;
+		}
+	}
+	/* a detection given another event's label that a detection of that
+	 * event already holds is that one */
+	for (i = 0; i < d->ndet && !ret && !d->cfg.overlap; i++)
+		if (moved[i] && told_twice(d, i, moved))
+			moved[i] = 2;
+	for (i = 0; i < d->ndet && !ret; i++)
+		if (moved[i] != 2)
+			d->det[kept++] = d->det[i];
+	if (!ret)
+		d->ndet = kept;
+out_free:
+	free(moved);
+	free(slots);
+	return ret;
+}
+
 int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_t *n)
 {
 	uint32_t maxp = 1, s, i;
-	size_t a, b, *pick, nhits = 0;
+	size_t a, b, *pick;
 	bool *taken;
+	int ret = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -1101,17 +1439,17 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 		qsort(d->m, d->nm, sizeof(*d->m), match_cmp);
 	free(d->det);
 	free(d->hits);
+	d->hits = NULL;
 	d->ndet = 0;
+	d->nhits = d->caphits = 0;
 	d->det = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->det));
-	d->hits = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*d->hits));
 	pick = sx_calloc_array(maxp, sizeof(*pick));
 	taken = sx_calloc_array(d->nm ? d->nm : 1, sizeof(*taken));
-	if (!d->det || !d->hits || !pick || !taken) {
-		free(pick);
-		free(taken);
-		return -ENOMEM;
+	if (!d->det || !pick || !taken) {
+		ret = -ENOMEM;
+		goto out_free;
 	}
-	for (a = 0; a < d->nm; a = b) {
+	for (a = 0; a < d->nm && !ret; a = b) {
 		const struct sx_det_sig *sig = d->sigs[d->m[a].sig];
 		int64_t span = d->cfg.span_ns ? d->cfg.span_ns : sig->span_ns;
 		uint32_t need = (uint32_t)ceil(d->cfg.fraction * sig->n - 1e-9);
@@ -1128,7 +1466,7 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 			continue; /* another product (DESIGN) */
 		if (contrasted && !d->con.nevent[d->m[a].sig])
 			continue; /* every pattern between the events (DESIGN) */
-		for (k = a; k < b;) {
+		for (k = a; k < b && !ret;) {
 			uint32_t found;
 			int64_t last = INT64_MIN, ends = INT64_MIN;
 			size_t j;
@@ -1142,7 +1480,7 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 				k++;
 				continue;
 			}
-			add_detection(d, d->m, k, pick, sig, found, &nhits);
+			ret = add_detection(d, k, pick);
 			for (i = 0; i < sig->n; i++) {
 				if (pick[i] == SIZE_MAX)
 					continue;
@@ -1158,13 +1496,17 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 				k++;
 		}
 	}
-	free(pick);
-	free(taken);
-	for (i = 0; i < d->ndet; i++)
-		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
+	if (ret)
+		goto out_free;
 	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp);
 	if (!d->cfg.overlap)
 		d->ndet = best_of_overlaps(d);
+	ret = classify(d, pick);
+	if (ret)
+		goto out_free;
+	qsort(d->det, d->ndet, sizeof(*d->det), det_cmp); /* a label told moves a start */
+	for (i = 0; i < d->ndet; i++)
+		d->det[i].hits = d->hits + (uintptr_t)d->det[i].hits;
 	if (d->cfg.sure) {
 		uint32_t kept = 0;
 
@@ -1175,12 +1517,15 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 	}
 	*out = d->det;
 	*n = d->ndet;
-	return 0;
+out_free:
+	free(pick);
+	free(taken);
+	return ret;
 }
 
 const char *sx_det_file_name(const struct sx_det *d, uint32_t i)
 {
-	return i < d->nfiles ? d->files[i] : NULL;
+	return i < d->nfiles ? d->files[i].name : NULL;
 }
 
 static void ts(struct sx_buf *b, int64_t ns)
