@@ -2467,6 +2467,89 @@ Test(emit_profile, policies_are_written_for_the_firewalls_states)
 			   "%s", text);
 }
 
+/* A pattern's first flow in each of three occurrences (ns). */
+static void starts(struct sx_mine_pattern *p, int64_t a, int64_t b, int64_t c)
+{
+	int64_t *v = mk(3 * sizeof(*v));
+
+	v[0] = a;
+	v[1] = b;
+	v[2] = c;
+	p->occ_first_ns = v;
+}
+
+/*
+ * The interaction opens on its first policy only, so an event pattern that
+ * comes before the opener in some occurrence (the device's DHCP and its
+ * router solicitation race) is a single policy: a leader.  Unless it has a
+ * queue whose rule another event pattern's packets may meet (a DNS lookup
+ * before the opener, another after it): single policies come first, and
+ * the leader's queue would drop the other's packets.
+ */
+Test(emit_profile, an_event_pattern_before_its_opener_is_a_single_policy)
+{
+	struct sx_profile_cfg cfg = {.device = "cam",
+				     .ipv4 = "10.0.0.7",
+				     .mac = "02:00:00:00:00:07",
+				     .gateway = "10.0.0.1",
+				     .event = "setup"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ev = mk(5 * sizeof(*ev));
+	const char *text, *inter;
+	int ret;
+
+	/* the opener: first in every occurrence */
+	pattern(&ev[0], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 9999, SX_P_UDP, 3);
+	end(&ev[0].end[SX_MINE_CLIENT], "10.0.0.7", "40000:3", 0, NULL, NULL);
+	end(&ev[0].end[SX_MINE_SERVER], "10.0.0.9", "9999:3", 0, NULL, NULL);
+	ev[0].pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	starts(&ev[0], 100, 200, 300);
+	/* a plain TLS session, before the opener in the second occurrence */
+	pattern(&ev[1], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TLS, 3);
+	end(&ev[1].end[SX_MINE_CLIENT], "10.0.0.7", "50000:1,50001:1,50002:1", 0, NULL, NULL);
+	end(&ev[1].end[SX_MINE_SERVER], "1.1.1.2", "443:3", 0, NULL, NULL);
+	starts(&ev[1], 500, 150, 600);
+	/* DHCP, first in the first occurrence: queued, no other rule near */
+	pattern(&ev[2], 17, SX_MINE_CLIENT, SX_MINE_SERVER, 67, SX_P_DHCP, 3);
+	end(&ev[2].end[SX_MINE_CLIENT], "10.0.0.7", "68:3", 0, NULL, NULL);
+	end(&ev[2].end[SX_MINE_SERVER], "10.0.0.1", "67:3", 0, NULL, NULL);
+	snprintf(ev[2].app.dhcp_type, sizeof(ev[2].app.dhcp_type), "request");
+	starts(&ev[2], 50, 250, 350);
+	/* a lookup before the opener in the third occurrence, and another
+	 * after it in every one: the first stays in the interaction */
+	dns_pattern(&ev[3], "early.example.com");
+	starts(&ev[3], 400, 400, 10);
+	dns_pattern(&ev[4], "late.example.com");
+	starts(&ev[4], 700, 700, 700);
+	r->patterns = ev;
+	r->npatterns = 5;
+	r->noccs = 3;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "leaders");
+	inter = strstr(text, "\ninteractions:\n  setup:\n    udp-9999-10-0-0-9:\n");
+	cr_assert_not_null(inter, "the opener first: %s", text);
+	/* the leaders: single policies, before the interactions */
+	cr_assert(strstr(text, "\n  https-1-1-1-2:\n") < inter, "%s", text);
+	cr_assert(strstr(text, "\n  dhcp-gateway:\n") < inter, "%s", text);
+	cr_assert_not_null(strstr(text, "\n  dhcp-gateway:\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "\n  https-1-1-1-2:\n"), "%s", text);
+	/* the lookups: both in the interaction */
+	cr_assert(strstr(text, "\n    dns-early-example-com:\n") > inter, "%s", text);
+	cr_assert(strstr(text, "\n    dns-late-example-com:\n") > inter, "%s", text);
+
+	/* without the starts (a result not mined from flows): as before, every
+	 * pattern in the interaction, in typical order */
+	for (int i = 0; i < 5; i++)
+		ev[i].occ_first_ns = NULL;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	inter = strstr(text, "\ninteractions:\n  setup:\n    udp-9999-10-0-0-9:\n");
+	cr_assert_not_null(inter, "%s", text);
+	cr_assert(strstr(text, "\n    https-1-1-1-2:\n") > inter, "%s", text);
+	cr_assert(strstr(text, "\n    dhcp-gateway:\n") > inter, "%s", text);
+}
+
 /* The states again in a device's profile of several events: a policy two
  * interactions share becomes a single policy, one way with its answers'
  * policy when it has a queue, periodic when plain and bidirectional; an

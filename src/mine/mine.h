@@ -297,6 +297,10 @@ struct sx_mine_pattern {
 
 	/* which occurrences hold it: a bitmap over result.occs */
 	const uint64_t *occ_bits;
+	/* per occurrence of result.occs, its first member's start from the
+	 * occurrence's (ns), INT64_MIN where it has none; NULL when unknown
+	 * (a pattern not mined from flows) */
+	const int64_t *occ_first_ns;
 };
 
 /* A histogram bin: an integer or a string key, with its count. */

@@ -381,6 +381,7 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 		bits[u / 64] |= 1ull << (u % 64);
 	}
 	p->occ_bits = bits;
+	p->occ_first_ns = c->first;
 	build_key(p);
 	return 0;
 }
