@@ -1860,6 +1860,42 @@ Test(emit_profile, a_plain_single_policy_folds_its_twins)
 	assert_valid(text, "folded twins");
 }
 
+/* An SSDP pattern whose flows carry announcements and queries from one
+ * port (a WeMo's): one policy per method, as the firewall's SSDP parser
+ * matches one; a single kind keeps one policy. */
+Test(emit_profile, ssdp_methods_give_one_policy_each)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ev = mk(sizeof(*ev));
+	const char *text;
+	int ret;
+
+	pattern(ev, 17, SX_MINE_CLIENT, SX_MINE_SERVER, 1900, SX_P_SSDP, 3);
+	ev->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	end(&ev->end[SX_MINE_CLIENT], "10.0.0.7", "1900:3", 0, NULL, NULL);
+	end(&ev->end[SX_MINE_SERVER], "239.255.255.250", "1900:3", 0, NULL, NULL);
+	attrs(ev, "ssdp=M-SEARCH:upnp:rootdevice:3;ssdp=NOTIFY:upnp:rootdevice:3;"
+		  "ssdp=NOTIFY:urn:Belkin:device:1:3");
+	snprintf(ev->app.ssdp_method, sizeof(ev->app.ssdp_method), "M-SEARCH");
+	r->patterns = ev;
+	r->npatterns = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "ssdp methods");
+	cr_assert_eq(count_of(text, "        ssdp:\n"), 2, "%s", text);
+	cr_assert_eq(count_of(text, "method: M-SEARCH\n"), 1, "%s", text);
+	cr_assert_eq(count_of(text, "method: NOTIFY\n"), 1, "%s", text);
+
+	ev->nattrs = 0;
+	attrs(ev, "ssdp=NOTIFY:upnp:rootdevice:3;ssdp=NOTIFY:urn:Belkin:device:1:3");
+	snprintf(ev->app.ssdp_method, sizeof(ev->app.ssdp_method), "NOTIFY");
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(count_of(text, "        ssdp:\n"), 1, "%s", text);
+	cr_assert_eq(count_of(text, "method: NOTIFY\n"), 1, "%s", text);
+}
+
 /* An HTTP policy holds one method and one uri: a pattern whose requests
  * vary gets one policy per method, the paths' common prefix up to a '/'
  * when there is more than "/" in common, else one policy per path. */

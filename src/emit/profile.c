@@ -88,8 +88,8 @@
  * policy's packets (first match wins in the firewall; unshadow()).
  *
  * Values the firewall matches one per policy (an HTTP method and uri, an
- * IGMPv3 report's group) give one policy per value when a pattern's flows
- * carry several (variants_of()).
+ * IGMPv3 report's group, an SSDP method) give one policy per value when a
+ * pattern's flows carry several (variants_of()).
  *
  * Application sections, from the miner's consensus fields (struct
  * sx_mine_app): dns / mdns (qtype, one or a list; domain-name, "*.suffix"
@@ -2074,6 +2074,46 @@ static uint32_t icmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 
 /* p's variants in out[0..) (when out, room for p->nattrs + 1); how many: 0
  * when p is written as it is. */
+/* One variant per SSDP message kind the flows carried, when they carried
+ * two or more (a WeMo's NOTIFY announcements and its M-SEARCH queries from
+ * one port): the firewall's SSDP parser matches one method per policy. */
+static uint32_t ssdp_variants(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
+{
+	static const char *const kinds[] = {"M-SEARCH", "NOTIFY", "RESPONSE"};
+	const struct sx_mine_attr *first[3] = {NULL, NULL, NULL};
+	uint32_t i, k, n = 0;
+
+	if (p->app.proto != SX_P_SSDP)
+		return 0;
+	for (i = 0; i < p->nattrs; i++)
+		for (k = 0; k < 3; k++) {
+			size_t len = strlen(kinds[k]);
+
+			if (!first[k] && !strcmp(p->attrs[i].key, "ssdp") &&
+			    !strncmp(p->attrs[i].value, kinds[k], len) &&
+			    p->attrs[i].value[len] == ':')
+				first[k] = &p->attrs[i];
+		}
+	for (k = 0; k < 3; k++)
+		n += first[k] != NULL;
+	if (n < 2)
+		return 0;
+	for (k = 0, n = 0; k < 3; k++) {
+		if (!first[k])
+			continue;
+		if (out) {
+			struct sx_mine_pattern *v = &out[n];
+
+			*v = *p;
+			snprintf(v->app.ssdp_method, sizeof(v->app.ssdp_method), "%s", kinds[k]);
+			snprintf(v->app.ssdp_st, sizeof(v->app.ssdp_st), "%s",
+				 first[k]->value + strlen(kinds[k]) + 1);
+		}
+		n++;
+	}
+	return n;
+}
+
 static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
 {
 	if (sx_mine_arp_op(p))
@@ -2084,7 +2124,7 @@ static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_patt
 		return icmp_variants(p, out);
 	if (http_section(p))
 		return http_variants(p, out);
-	return 0;
+	return ssdp_variants(p, out);
 }
 
 static bool same_matches(const struct policy *a, const struct policy *b);
