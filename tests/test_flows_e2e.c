@@ -427,6 +427,8 @@ Test(flows_e2e, packets_between_the_windows_are_a_unit_of_their_own)
 /* ---- the reference tool's sample traces ---- */
 
 #define REF_DIR SX_SHARED_CORPORA "/smart-home-network-security+signature-extraction/test/traces"
+#define SENTINEL_DIR                                                                               \
+	SX_SHARED_CORPORA "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel"
 
 Test(flows_e2e, reference_traces_give_the_reference_flows)
 {
@@ -469,6 +471,47 @@ Test(flows_e2e, reference_traces_give_the_reference_flows)
 	}
 	for (i = 0; i < 3; i++)
 		cr_expect(tcp9999[i] && dns[i] && tls[i], "trace %zu misses a reference flow", i);
+	sx_tcsv_free(&c);
+	run_free(&r);
+}
+
+/*
+ * A long-lived mDNS flow carries many long names (a camera probing seven
+ * names of its own, a hub its IPv6 reverse name): every one reaches the
+ * AppAttributes column, the answers after the questions, which the profile
+ * writer needs for a complete domain-name list and an answers' policy.
+ */
+Test(flows_e2e, a_long_mdns_flow_keeps_every_name)
+{
+	const char *paths[] = {SENTINEL_DIR "/D-LinkCam/Setup-A-1-STA.pcap",
+			       SENTINEL_DIR "/D-LinkHomeHub/Setup-A-1-STA.pcap"};
+	bool cam = false, hub = false;
+	struct sx_tcsv c;
+	struct run r;
+	size_t i;
+
+	if (!sx_tt_have_shared())
+		sx_tt_skip_missing("shared corpora absent (%s)", SX_SHARED_CORPORA);
+	r = run_job(paths, 2, 1, 0, 0, NULL, 0);
+	parse(&r, &c);
+	for (i = 1; i < c.nrows; i++) {
+		const char *attrs = cell(&c, i, "AppAttributes");
+
+		if (strcmp(cell(&c, i, "Protocol"), "MDNS") != 0)
+			continue;
+		if (!strcmp(cell(&c, i, "DeviceHost"), "10.10.10.37")) {
+			cr_expect(strstr(attrs, "mdns.q=ANY:iotcam.local"), "%s", attrs);
+			cr_expect(strstr(attrs, "mdns.q=ANY:iotcam5b0e.local"), "%s", attrs);
+			cam = true;
+		}
+		if (!strcmp(cell(&c, i, "DeviceHost"), "10.10.10.87")) {
+			cr_expect(strstr(attrs, "mdns.q=ANY:dchgFD4E.local"), "%s", attrs);
+			cr_expect(strstr(attrs, "mdns.rr=A:dchgFD4E.local"), "%s", attrs);
+			cr_expect(strstr(attrs, "mdns.rr=AAAA:dchg.local"), "%s", attrs);
+			hub = true;
+		}
+	}
+	cr_assert(cam && hub, "the devices' mDNS flows are missing");
 	sx_tcsv_free(&c);
 	run_free(&r);
 }

@@ -38,7 +38,7 @@
 
 #define SX_FLOW_SEQ_MAX	 32	    /* payload-bearing packets whose length/IAT are kept */
 #define SX_FLOW_SPEC_MAX 128	    /* ApplicationSpecific text, bytes with the NUL */
-#define SX_FLOW_ATTR_MAX 320	    /* application attribute tokens, bytes with the NUL */
+#define SX_FLOW_ATTR_MAX 832	    /* application attribute tokens, bytes with the NUL */
 #define SX_FLOW_NO_EVENT UINT32_MAX /* key.event of a whole-capture unit */
 
 struct sx_flow_key {

@@ -20,7 +20,10 @@
  *
  * Attribute tokens (the AppAttributes column): every distinct "key=value"
  * the flow carried, in order of first sight, space-separated, bounded by
- * SX_FLOW_ATTR_MAX (tokens that do not fit are dropped and attr_cut set).
+ * SX_FLOW_ATTR_MAX (tokens that do not fit are dropped and attr_cut set):
+ * 832 bytes, since a device's long-lived mDNS flow probes several long
+ * names before it answers (a D-Link camera's seven, a hub's IPv6 reverse
+ * name), and 320 dropped the last names and every answer.
  * Values are packet text (printable ASCII, escaped by core/text.h); a space
  * inside a value is written "\x20", which cannot be confused with anything
  * since a literal backslash is already "\\".  Keys:

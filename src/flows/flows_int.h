@@ -27,7 +27,7 @@
 #define SX_MIN_BUCKETS_EST 16ul	       /* per shard at least, with one */
 #define SX_MAX_PRESIZE	   (1ul << 14) /* buckets per shard from the estimate */
 #define SX_BATCH_PKTS	   256	       /* packets per read-side critical section */
-#define SX_RECORD_SIZE	   1024
+#define SX_RECORD_SIZE	   1536 /* a multiple of SX_CACHELINE: sx_flow, padded */
 
 /* sx_flow.state bits */
 #define SX_FS_PUBLISHED 0x01 /* initialised; release-stored before add_unique */
@@ -225,7 +225,7 @@ long sx_flows__evict(struct sx_flows_worker *w, bool all, int64_t now_ns, int64_
  * pending, or at the next eviction or sx_flows_worker_free(): one grace
  * period per capture made small captures cost a membarrier each.  Pending
  * records go back to the arena only after their grace period, so the bound
- * is also how far a worker's records (1 KiB each) and its eviction buffer
+ * is also how far a worker's records (1.5 KiB each) and its eviction buffer
  * spread before they are reused: 4096 left them cold in cache when reused,
  * and cost the 390 small bench captures 15 % more CPU than 1024 (-j1 and
  * -j2 alike, the large capture unchanged).
