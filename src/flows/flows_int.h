@@ -27,7 +27,7 @@
 #define SX_MIN_BUCKETS_EST 16ul	       /* per shard at least, with one */
 #define SX_MAX_PRESIZE	   (1ul << 14) /* buckets per shard from the estimate */
 #define SX_BATCH_PKTS	   256	       /* packets per read-side critical section */
-#define SX_RECORD_SIZE	   1536 /* a multiple of SX_CACHELINE: sx_flow, padded */
+#define SX_RECORD_SIZE	   1536	       /* a multiple of SX_CACHELINE: sx_flow, padded */
 
 /* sx_flow.state bits */
 #define SX_FS_PUBLISHED 0x01 /* initialised; release-stored before add_unique */
