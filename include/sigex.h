@@ -312,10 +312,14 @@ SX_API int sx_extract_print_report(struct sx_extract *ex, FILE *f);
  * -EAGAIN before mining, SX_EXTRACT_E_STOPPED or -ENOMEM.
  */
 SX_API int sx_extract_validate(struct sx_extract *ex);
-/* The held-out packets and flows allowed, in percent; returns the number
- * of folds (0: fewer than two captures), or -EAGAIN when not validated. */
+/* The held-out packets and flows allowed by the firewall's rules, in
+ * percent; returns the number of folds (0: fewer than two captures), or
+ * -EAGAIN when not validated. */
 SX_API int sx_extract_validation(const struct sx_extract *ex, double *packets_pct,
 				 double *flows_pct);
+/* The same with the interactions' states, as the firewall runs them. */
+SX_API int sx_extract_validation_states(const struct sx_extract *ex, double *packets_pct,
+					double *flows_pct);
 
 /*
  * sx_extract_stop - ask every running sx_extract_mine() to stop; they return

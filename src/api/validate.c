@@ -421,6 +421,18 @@ int sx_extract_validation(const struct sx_extract *ex, double *packets_pct, doub
 	return (int)v->folds;
 }
 
+int sx_extract_validation_states(const struct sx_extract *ex, double *packets_pct,
+				 double *flows_pct)
+{
+	const struct sx_validation *v = sx_extract__validation(ex);
+
+	if (!v)
+		return -EAGAIN;
+	*packets_pct = pct(v->st_allowed, v->packets);
+	*flows_pct = pct(v->st_flows_allowed, v->flows);
+	return (int)v->folds;
+}
+
 void sx_validation_text(const struct sx_validation *v, struct sx_buf *b)
 {
 	sx_buf_printf(b,

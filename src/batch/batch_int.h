@@ -76,8 +76,9 @@ struct sx_batch_unit {
 	uint64_t packets, flows;
 	unsigned patterns;
 	double seconds;
-	unsigned held_folds;	      /* --validate: folds, 0 when none */
-	double held_pkts, held_flows; /* ... held-out packets, flows allowed (%) */
+	unsigned held_folds;		    /* --validate: folds, 0 when none */
+	double held_pkts, held_flows;	    /* ... held-out packets, flows allowed (%) */
+	double held_st_pkts, held_st_flows; /* ... with the interactions' states */
 
 	/* the address it used (summary.csv), set by the inference or the run */
 	char ipv4[64];

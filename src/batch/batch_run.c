@@ -109,10 +109,13 @@
  *
  * Per device, profile.yaml is written by the reader that finishes the
  * device's last unit (batch_profile.c); summary.csv by the caller at the
- * end, also after an interruption.  With --validate, summary.csv has two
+ * end, also after an interruption.  With --validate, summary.csv has four
  * more columns, each unit's held-out packet and flow allow rates in
- * percent (sx_extract_validation(); empty when it had no fold), also kept
- * in its stamp ("held-out FOLDS PACKETS FLOWS").  Threads: a reader touches only the
+ * percent by the firewall's rules, then with its interactions' states
+ * (sx_extract_validation(), sx_extract_validation_states(); empty when it
+ * had no fold), also kept in its stamp ("held-out FOLDS PACKETS FLOWS
+ * PACKETS FLOWS"; three numbers are an older stamp's: the unit runs
+ * again).  Threads: a reader touches only the
  * unit it sets up or finishes (struct unit_run, the unit's outcome), its
  * device's lock and atomic counters; the model is read-only.
  */
@@ -280,7 +283,7 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 	int state = 0;
 	bool key_ok = false, ok = true;
 	unsigned long long captures = 0, packets = 0, flows = 0, patterns = 0;
-	double seconds = 0, held_pkts = 0, held_flows = 0;
+	double seconds = 0, held_pkts = 0, held_flows = 0, held_st_pkts = 0, held_st_flows = 0;
 	unsigned held_folds = 0;
 	unsigned version = 0;
 	size_t nfiles = 0;
@@ -327,8 +330,9 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 		} else if (strncmp(line, "mac ", 4) == 0) {
 			sx_batch__fmt(mac, sizeof(mac), "%s", line + 4);
 		} else if (strncmp(line, "held-out ", 9) == 0) {
-			ok = sscanf(line + 9, "%u %lf %lf", &held_folds, &held_pkts, &held_flows) ==
-			     3;
+			/* an older stamp's three numbers (no states): run again */
+			ok = sscanf(line + 9, "%u %lf %lf %lf %lf", &held_folds, &held_pkts,
+				    &held_flows, &held_st_pkts, &held_st_flows) == 5;
 		} else if (sscanf(line, "captures %llu", &captures) == 1 ||
 			   sscanf(line, "packets %llu", &packets) == 1 ||
 			   sscanf(line, "flows %llu", &flows) == 1 ||
@@ -368,6 +372,8 @@ static bool record_matches(struct sx_batch_unit *u, const char *dir, bool failed
 	u->held_folds = held_folds;
 	u->held_pkts = held_pkts;
 	u->held_flows = held_flows;
+	u->held_st_pkts = held_st_pkts;
+	u->held_st_flows = held_st_flows;
 	/* "ipv4 A B...": the unit's own, then its captures' others */
 	u->per_capture = strchr(ipv4, ' ') != NULL;
 	snprintf(u->addrs, sizeof(u->addrs), "%s", u->per_capture ? ipv4 : "");
@@ -410,8 +416,8 @@ static int write_record(const struct sx_batch *bt, struct sx_batch_unit *u, cons
 	if (u->mac[0])
 		sx_buf_printf(&b, "mac %s\n", u->mac);
 	if (u->held_folds)
-		sx_buf_printf(&b, "held-out %u %.1f %.1f\n", u->held_folds, u->held_pkts,
-			      u->held_flows);
+		sx_buf_printf(&b, "held-out %u %.1f %.1f %.1f %.1f\n", u->held_folds, u->held_pkts,
+			      u->held_flows, u->held_st_pkts, u->held_st_flows);
 	for (i = 0; i < nfiles; i++)
 		sx_buf_printf(&b, "file %" PRIu64 " %s\n", files[i].size, files[i].name);
 	for (i = 0; i < u->ncaps + u->dev->nbg; i++) {
@@ -719,6 +725,8 @@ static int extract(struct unit_run *r, int read_err, unsigned mine_threads)
 					sx_extract_strerror(ret));
 		ret = sx_extract_validation(r->ex, &u->held_pkts, &u->held_flows);
 		u->held_folds = ret > 0 ? (unsigned)ret : 0;
+		if (ret > 0)
+			sx_extract_validation_states(r->ex, &u->held_st_pkts, &u->held_st_flows);
 	}
 	for (i = 0; i < 3; i++) {
 		sx_batch__fmt(path, sizeof(path), "%s/%s", r->dir, names[i]);
@@ -1610,7 +1618,10 @@ int sx_batch_write_summary(struct sx_batch *b)
 	sx_batch__clean_tmp(b->out);
 	sx_buf_init(&buf);
 	sx_buf_puts(&buf, "device,event,captures,packets,flows,patterns,seconds,ipv4,mac,status");
-	sx_buf_puts(&buf, b->cfg.validate ? ",heldout_packets_pct,heldout_flows_pct\n" : "\n");
+	sx_buf_puts(&buf, b->cfg.validate
+			      ? ",heldout_packets_pct,heldout_flows_pct,"
+				"heldout_packets_stateful_pct,heldout_flows_stateful_pct\n"
+			      : "\n");
 	for (i = 0; i < b->ndevs; i++)
 		for (k = 0; k < b->devs[i]->nunits; k++) {
 			const struct sx_batch_unit *u = b->devs[i]->units[k];
@@ -1630,9 +1641,10 @@ int sx_batch_write_summary(struct sx_batch *b)
 			 * two captures read, or the unit not mined) */
 			if (b->cfg.validate && u->held_folds &&
 			    (u->state == SX_BATCH_OK || u->state == SX_BATCH_PARTIAL))
-				sx_buf_printf(&buf, ",%.1f,%.1f", u->held_pkts, u->held_flows);
+				sx_buf_printf(&buf, ",%.1f,%.1f,%.1f,%.1f", u->held_pkts,
+					      u->held_flows, u->held_st_pkts, u->held_st_flows);
 			else if (b->cfg.validate)
-				sx_buf_puts(&buf, ",,");
+				sx_buf_puts(&buf, ",,,,");
 			sx_buf_putc(&buf, '\n');
 		}
 	if (buf.err) {
