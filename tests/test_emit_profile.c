@@ -2503,6 +2503,34 @@ Test(emit_profile, policies_are_written_for_the_firewalls_states)
 			   "%s", text);
 }
 
+/*
+ * Two queue policies whose matches differ only by an end, one address in
+ * one and a list holding it in the other (lookups to one of the device's
+ * two resolvers, others to both): whichever rule came first would take
+ * the other's packets to that address and refuse them.  Both are written
+ * with the list: one queue, whose callback tries both.
+ */
+Test(emit_profile, queues_to_one_of_two_resolvers_share_the_list)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps));
+	const char *text;
+	int ret;
+
+	dns_pattern(&ps[0], "a.example.com");
+	dns_pattern(&ps[1], "b.example.com");
+	end(&ps[1].end[SX_MINE_SERVER], "10.0.0.1,192.168.0.1", "53:3", 0, NULL, NULL);
+	r->background = ps;
+	r->nbackground = 2;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	assert_valid(text, "resolvers");
+	cr_assert_eq(count_of(text, "        dst:\n        - 10.0.0.1\n        - 192.168.0.1\n"), 2,
+		     "%s", text);
+	cr_assert_null(strstr(text, "dst: 10.0.0.1\n"), "%s", text);
+}
+
 /* A pattern's first flow in each of three occurrences (ns). */
 static void starts(struct sx_mine_pattern *p, int64_t a, int64_t b, int64_t c)
 {

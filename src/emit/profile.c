@@ -2560,6 +2560,60 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 	}
 }
 
+/* Whether h, one address written as it is, is among l's addresses. */
+static bool host_in_list(const struct host *h, const struct host *l)
+{
+	char addr[ADDR_TEXT_MAX];
+	uint32_t i;
+
+	if (h->form != HOST_ONE || h->name || h->self || l->form != HOST_LIST || !l->end)
+		return false;
+	for (i = 0; i < l->end->naddrs; i++)
+		if (!strcmp(h->text, sx_addr_str(&l->end->addrs[i], addr, sizeof(addr))))
+			return true;
+	return false;
+}
+
+/*
+ * The same for two queue policies whose matches are the same but for an
+ * end, one address in one and a list holding it in the other (lookups to
+ * one of the device's two resolvers, and others to both): whichever rule
+ * comes first takes the other's packets to that address, and its queue
+ * refuses them.  The one-address end becomes the list: the two then have
+ * the same matches, share one queue, and its callback tries both.
+ */
+static void join_queues(struct ctx *c)
+{
+	size_t i, j;
+
+	for (j = 0; j < c->npols; j++) {
+		const struct policy *b = &c->pols[j];
+		uint16_t bs, bd;
+
+		if (b->omit || !has_queue(b))
+			continue;
+		policy_ports(b, &bs, &bd);
+		for (i = 0; i < c->npols; i++) {
+			struct policy *a = &c->pols[i];
+			uint16_t as, ad;
+
+			if (a->omit || !has_queue(a) || a->family != b->family ||
+			    a->p->ip_proto != b->p->ip_proto || a->arp_op || b->arp_op)
+				continue;
+			policy_ports(a, &as, &ad);
+			if (as != bs || ad != bd)
+				continue;
+			if (a->src.form == HOST_ONE && b->src.form == HOST_ONE &&
+			    !strcmp(a->src.text, b->src.text) && host_in_list(&a->dst, &b->dst))
+				a->dst = b->dst;
+			else if (a->dst.form == HOST_ONE && b->dst.form == HOST_ONE &&
+				 !strcmp(a->dst.text, b->dst.text) &&
+				 host_in_list(&a->src, &b->src))
+				a->src = b->src;
+		}
+	}
+}
+
 /*
  * The order the single policies pols[nev..npols) are written in, into
  * order[0..npols - nev): those with a host name end last.  A name end is
@@ -3284,6 +3338,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	for (i = 0; i < nev; i++)
 		order[n - nev + i] = i;
 	unshadow(&c, order, n);
+	join_queues(&c);
 	fold_plain(&c, nev);
 	nev_out = nev;
 	nsingle_out = n - nev;
