@@ -2531,6 +2531,30 @@ Test(emit_profile, queues_to_one_of_two_resolvers_share_the_list)
 	cr_assert_null(strstr(text, "dst: 10.0.0.1\n"), "%s", text);
 }
 
+/* A responder that answered in some of the flows, not most (lookups half
+ * of which went to a resolver that never answers): the answers are
+ * admitted; one that never answered is not. */
+Test(emit_profile, answers_in_some_flows_make_a_policy_bidirectional)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p));
+	const char *text;
+	int ret;
+
+	dns_pattern(p, "a.example.com");
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 1};
+	r->background = p;
+	r->nbackground = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "dst: 10.0.0.1\n    bidirectional: true\n"), "%s", text);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_null(strstr(text, "bidirectional"), "%s", text);
+}
+
 /* A pattern's first flow in each of three occurrences (ns). */
 static void starts(struct sx_mine_pattern *p, int64_t a, int64_t b, int64_t c)
 {

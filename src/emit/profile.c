@@ -147,8 +147,12 @@
  * tha is left out.  Ids: "arp-<type>-" and the subject as below,
  * "gratuitous" for a device announcing its own address (spa == tpa).
  *
- * bidirectional: true when the responder answers in most of the flows
- * (median packets from it above 0) and dst is not a group address.  DHCP
+ * bidirectional: true when the responder answered in any of the flows
+ * (a packet from it in one of them at least: an allowlist that admits the
+ * question must admit the answer, and a device that also asks a resolver
+ * of its previous network, which never answers, had half of its lookups
+ * unanswered; held out, D-LinkCam's flows 95.2 % -> 99.6 %) and dst is
+ * not a group address.  DHCP
  * and CoAP are never bidirectional: the firewall's translator has no
  * backward match for their sections, and the backward callback it
  * generates for one frees a message it never parsed, so the firewall does
@@ -1214,7 +1218,7 @@ static bool split_answers(const struct sx_mine_pattern *p)
 	uint8_t resp = p->initiator == SX_MINE_SERVER ? SX_MINE_CLIENT : SX_MINE_SERVER;
 
 	return (p->ip_proto == 6 || p->ip_proto == 17) &&
-	       (p->app.proto == SX_P_DHCP || p->app.proto == SX_P_COAP) && p->pkts[resp].median > 0;
+	       (p->app.proto == SX_P_DHCP || p->app.proto == SX_P_COAP) && p->pkts[resp].max > 0;
 }
 
 /* The name end of h as its addresses (see DESIGN). */
@@ -1306,7 +1310,7 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 		snprintf(pol->dst.label, sizeof(pol->dst.label), "external");
 	}
 	pol->bidirectional =
-	    p->pkts[resp].median > 0 && !pol->dst.group && !split_answers(p) && !c->reply_pass;
+	    p->pkts[resp].max > 0 && !pol->dst.group && !split_answers(p) && !c->reply_pass;
 	if (pol->reply && (pol->src.group || pol->dst.group))
 		pol->omit = true; /* nobody answers from a group address */
 	make_id(c, *n - 1);
