@@ -2076,8 +2076,6 @@ static uint32_t icmp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 	return n;
 }
 
-/* p's variants in out[0..) (when out, room for p->nattrs + 1); how many: 0
- * when p is written as it is. */
 /* One variant per SSDP message kind the flows carried, when they carried
  * two or more (a WeMo's NOTIFY announcements and its M-SEARCH queries from
  * one port): the firewall's SSDP parser matches one method per policy. */
@@ -2118,6 +2116,8 @@ static uint32_t ssdp_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 	return n;
 }
 
+/* p's variants in out[0..) (when out, room for p->nattrs + 1); how many: 0
+ * when p is written as it is. */
 static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
 {
 	if (sx_mine_arp_op(p))
