@@ -263,22 +263,21 @@ static int index_cent(struct index *ix, const struct cent *c, uint32_t cluster)
 	return 0;
 }
 
+/*
+ * An entry of the vector searched for, with its sort key: the postings
+ * under its index in the high half, the complement of its magnitude in the
+ * low half.  Sorting the keys (stable) orders the entries rarest first
+ * (the cheapest to follow), then heaviest, then by index (a vector's
+ * entries come in index order): a total order, in one comparison.
+ */
 struct anchor_ent {
-	uint32_t idx;
-	uint32_t mag;
-	uint32_t len; /* postings under idx */
-	uint32_t head;
+	uint64_t key;
+	uint32_t head; /* the first posting under the index */
 };
 
-/* Rarest first (the cheapest to follow), then heaviest, then index: a
- * total order (a vector's indices are distinct). */
 static inline bool anchor_before(const struct anchor_ent *x, const struct anchor_ent *y)
 {
-	if (x->len != y->len)
-		return x->len < y->len;
-	if (x->mag != y->mag)
-		return x->mag > y->mag;
-	return x->idx < y->idx;
+	return x->key < y->key;
 }
 
 SX_SORT_DEFINE(anchor_sort, struct anchor_ent, anchor_before)
@@ -344,14 +343,16 @@ static long anchors_of(const struct index *ix, const struct sx_mine_vec *v, doub
 	}
 	for (i = 0; i < v->n; i++) {
 		int32_t x = v->val[i];
+		uint32_t len, mag = (uint32_t)(x < 0 ? -(int64_t)x : x);
 
-		sr->anc[i].idx = v->idx[i];
-		sr->anc[i].mag = (uint32_t)(x < 0 ? -(int64_t)x : x);
-		sr->anc[i].head = index_head(ix, v->idx[i], &sr->anc[i].len);
+		sr->anc[i].head = index_head(ix, v->idx[i], &len);
+		sr->anc[i].key = (uint64_t)len << 32 | (uint32_t)~mag;
 	}
 	anchor_sort(sr->anc, v->n, sr->atmp);
 	for (i = 0; i < v->n && (double)rest >= limit; i++) {
-		rest -= (int64_t)sr->anc[i].mag * sr->anc[i].mag;
+		uint64_t mag = (uint32_t)~sr->anc[i].key;
+
+		rest -= (int64_t)(mag * mag);
 		n++;
 	}
 	return n;
