@@ -504,6 +504,11 @@ Test(mine_features, tokens_read_as_printf_writes_them, .init = setup, .fini = te
 	cr_assert(has_text(c, "Sp:2001:0db8:0a0b"), "the /48 in two-digit hex");
 	cr_assert(has_text(c, "u:-36"), "a negative length (server to client)");
 	cr_assert(has_text(c, "b:12,-36"));
+	cr_assert(has_text(c, "g:12,-36,0"), "a trigram");
+	cr_assert(has_text(c, "p0:12"));
+	cr_assert(has_text(c, "pca:4") && has_text(c, "pcb:4"),
+		  "the client's packets, log2(3 + 1) * 2");
+	cr_assert(has_text(c, "oa:-3") && has_text(c, "ob:-3"), "negative time bins");
 	cr_assert(has_text(c, "A:http.req=GET:/api/v1"));
 	cr_assert(has_text(c, "A:http.req~m=GET"), "a precision");
 	cr_assert(has_text(c, "t:6"));

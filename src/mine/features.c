@@ -206,7 +206,8 @@ static bool tok_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
-			tok_put(buf, size, &len, fmt, 1);
+			if (len < size - 1)
+				buf[len++] = *fmt;
 			continue;
 		}
 		fmt++;
@@ -411,13 +412,52 @@ static unsigned lookup_names(const char *attrs, const struct emit_ctx *e, const 
 	return n;
 }
 
-/* Two shifted log2 grids of resolution 1/res. */
+/*
+ * A token of numbers: pre (under 16 bytes), then v[0..n) (n <= 3) in
+ * decimal joined by ',', the text tokf(e, fam, w, "%s%ld,%ld...", pre, ...)
+ * would give.  Built in place for the most numerous tokens (volume and time
+ * bins, payload-length n-grams), which formatting dominated.
+ */
+static void tok_nums(const struct emit_ctx *e, unsigned fam, double w, const char *pre,
+		     const long *v, unsigned n)
+{
+	char buf[16 + 3 * (SX_U64_DIGITS_MAX + 2)], *p = buf;
+	unsigned i;
+
+	for (; *pre; pre++)
+		*p++ = *pre;
+	for (i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		if (v[i] < 0) {
+			*p++ = '-';
+			p = sx_u64_put(p, 0 - (uint64_t)v[i]);
+		} else {
+			p = sx_u64_put(p, (uint64_t)v[i]);
+		}
+	}
+	*p = '\0';
+	e->fn(e->arg, fam, buf, w);
+}
+
+/* Two shifted log2 grids of resolution 1/res: tokens "<name>a:" and
+ * "<name>b:" (name of two letters at most). */
 static void log_bins(const struct emit_ctx *e, unsigned fam, const char *name, double x, double res)
 {
 	double l = log2(x) * res;
+	char pre[8];
+	size_t n = strlen(name);
+	long v;
 
-	tokf(e, fam, 1.0, "%sa:%ld", name, (long)floor(l));
-	tokf(e, fam, 1.0, "%sb:%ld", name, (long)floor(l + 0.5));
+	memcpy(pre, name, n);
+	pre[n + 1] = ':';
+	pre[n + 2] = '\0';
+	pre[n] = 'a';
+	v = (long)floor(l);
+	tok_nums(e, fam, 1.0, pre, &v, 1);
+	pre[n] = 'b';
+	v = (long)floor(l + 0.5);
+	tok_nums(e, fam, 1.0, pre, &v, 1);
 }
 
 /* Quantised signed length: 8-byte steps below 128, ~9 % steps above. */
@@ -433,6 +473,7 @@ void sx_mine__flow_tokens(const struct sx_mine_flow *f, sx_mine_token_fn fn, voi
 {
 	const struct emit_ctx e = {fn, arg};
 	const struct sx_mine_ep *c = &f->ep[SX_MINE_CLIENT], *s = &f->ep[SX_MINE_SERVER];
+	long q[SX_FLOW_SEQ_MAX];
 	const char *p;
 	unsigned i, napp;
 
@@ -487,16 +528,16 @@ void sx_mine__flow_tokens(const struct sx_mine_flow *f, sx_mine_token_fn fn, voi
 	log_bins(&e, SX_FAM_VOLUME, "bs", (double)f->bytes[1] + 1, 2.0);
 
 	/* SEQ */
+	for (i = 0; i < f->nseq; i++)
+		q[i] = qlen(f->seq_len[i]);
 	if (f->nseq)
-		tokf(&e, SX_FAM_SEQ, 1.0, "p0:%ld", qlen(f->seq_len[0]));
+		tok_nums(&e, SX_FAM_SEQ, 1.0, "p0:", q, 1);
 	for (i = 0; i < f->nseq; i++) {
-		tokf(&e, SX_FAM_SEQ, 1.0, "u:%ld", qlen(f->seq_len[i]));
+		tok_nums(&e, SX_FAM_SEQ, 1.0, "u:", q + i, 1);
 		if (i + 1 < f->nseq)
-			tokf(&e, SX_FAM_SEQ, 1.0, "b:%ld,%ld", qlen(f->seq_len[i]),
-			     qlen(f->seq_len[i + 1]));
+			tok_nums(&e, SX_FAM_SEQ, 1.0, "b:", q + i, 2);
 		if (i + 2 < f->nseq)
-			tokf(&e, SX_FAM_SEQ, 1.0, "g:%ld,%ld,%ld", qlen(f->seq_len[i]),
-			     qlen(f->seq_len[i + 1]), qlen(f->seq_len[i + 2]));
+			tok_nums(&e, SX_FAM_SEQ, 1.0, "g:", q + i, 3);
 	}
 
 	/* TIME */
