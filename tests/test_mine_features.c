@@ -529,3 +529,60 @@ Test(mine_features, tokens_of_a_flow_without_attributes, .init = setup, .fini = 
 	cr_assert(has(&c, SX_FAM_SERVER, "Sn:use1-api.tplinkra.com"));
 	cr_assert(has(&c, SX_FAM_SERVER, "Sd:tplinkra.com"));
 }
+
+static bool vec_same(const struct sx_mine_vec *a, const struct sx_mine_vec *b)
+{
+	return a->n == b->n && a->norm2 == b->norm2 &&
+	       !memcmp(a->idx, b->idx, a->n * sizeof(*a->idx)) &&
+	       !memcmp(a->val, b->val, a->n * sizeof(*a->val));
+}
+
+/* A flow's vector is the same whether its scratch has seen flows made of
+ * the same inputs (and kept their vectors) or none: every field a token
+ * reads tells the flows apart, what no token reads (an ephemeral port, a
+ * length or time in the same bin) does not. */
+Test(mine_features, a_vector_taken_from_an_earlier_flow_is_its_own, .init = setup, .fini = teardown)
+{
+	struct flow_spec v[12];
+	struct sx_mine_flow f[12];
+	struct sx_mine_fscratch *fresh;
+	struct sx_mine_vec own;
+	unsigned i;
+
+	for (i = 0; i < 12; i++)
+		v[i] = tls1;
+	v[1].cport = 50001;	     /* ephemeral: no token */
+	v[2].pkts[1] = 13;	     /* another bin */
+	v[3].cport = 68;	     /* a well-known port: a token */
+	v[4].offset_ns = 9000000000; /* another time bin */
+	v[5].server_name = NULL;     /* unnamed */
+	v[6].seq[7] = 590;	     /* the same quantised length */
+	v[7].nseq = 7;		     /* one length fewer */
+	v[8].attrs = "tls.sni=use1-api.tplinkra.co";
+	v[9].server = "52.3.101.169"; /* another address behind the name */
+	v[10].top = SX_P_TCP;
+	/* v[11]: tls1 again */
+	for (i = 0; i < 12; i++) {
+		make_flow(&v[i], &f[i]);
+		cr_assert_eq(sx_mine__fscratch_new(&fresh), 0);
+		cr_assert_eq(sx_mine__flow_vector(&f[i], 0, 32, fresh, &arena), 0);
+		own = f[i].vec;
+		sx_mine__fscratch_free(fresh);
+		make_flow(&v[i], &f[i]);
+		cr_assert(vec_same(&f[i].vec, &own), "flow %u", i);
+	}
+	cr_assert(vec_same(&f[0].vec, &f[1].vec));
+	cr_assert(vec_same(&f[0].vec, &f[6].vec));
+	cr_assert(vec_same(&f[0].vec, &f[11].vec));
+	for (i = 2; i < 11; i++)
+		if (i != 6)
+			cr_assert(!vec_same(&f[0].vec, &f[i].vec), "flow %u", i);
+	/* another seed over the same scratch */
+	make_flow(&v[0], &f[1]);
+	cr_assert_eq(sx_mine__flow_vector(&f[1], 7, 32, scratch, &arena), 0);
+	cr_assert(!vec_same(&f[0].vec, &f[1].vec));
+	cr_assert_eq(sx_mine__fscratch_new(&fresh), 0);
+	cr_assert_eq(sx_mine__flow_vector(&f[0], 7, 32, fresh, &arena), 0);
+	sx_mine__fscratch_free(fresh);
+	cr_assert(vec_same(&f[0].vec, &f[1].vec));
+}
