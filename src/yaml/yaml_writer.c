@@ -216,9 +216,13 @@ static bool looks_typed(const char *s)
 	size_t i;
 	const char *p = s;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcasecmp(s, words[i]) == 0)
-			return true;
+	/* a word is five bytes at most and starts with one of "tfyno~" in
+	 * either case, or is empty: most strings (keys, names, addresses,
+	 * numbers) need no comparison */
+	if (!s[0] || (strchr("tfyno~", s[0] | 0x20) && strnlen(s, 6) <= 5))
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strcasecmp(s, words[i]) == 0)
+				return true;
 	if (*p == '-' || *p == '+')
 		p++;
 	if (*p == '.' || (*p >= '0' && *p <= '9')) {
