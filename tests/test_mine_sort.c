@@ -1,13 +1,14 @@
 /*
  * test_mine_sort.c - the miner's sorts (SX_MINE_SORT_DEFINE): the order
  * qsort(3) gives, equal elements kept in their order, with the scratch on
- * the stack and from the heap; values already in order left alone.
+ * the stack and from the heap; values already in order left alone;
+ * addresses in sx_addr_cmp()'s order.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mine/mine_int.h"
+#include "mine/patterns_int.h"
 
 TestSuite(mine_sort, .timeout = 30);
 
@@ -82,4 +83,32 @@ Test(mine_sort, i64_values_sorted_or_left_in_order)
 	sx_mine__sort_i64(v, 300);
 	cr_assert_arr_eq(v, w, sizeof(v), "already in order");
 	sx_mine__sort_i64(v, 0);
+}
+
+static int addr_qcmp(const void *a, const void *b)
+{
+	return sx_addr_cmp(a, b);
+}
+
+/* Addresses in sx_addr_cmp()'s order: family, then the bytes as memcmp()
+ * reads them (equal first halves, bytes past 0x7f). */
+Test(mine_sort, addresses_as_sx_addr_cmp_orders_them)
+{
+	struct sx_addr a[200], b[200];
+	uint64_t x = 11;
+	size_t i, k;
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < 200; i++) {
+		a[i].family = i % 3 ? 6 : 4;
+		for (k = 0; k < 16; k++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			/* few byte values, so that long prefixes are equal */
+			a[i].b[k] = k < 9 ? (uint8_t)(0x7e + (x >> 62)) : (uint8_t)(x >> 56);
+		}
+	}
+	memcpy(b, a, sizeof(a));
+	sx_mine__sort_addrs(a, 200);
+	qsort(b, 200, sizeof(*b), addr_qcmp);
+	cr_assert_arr_eq(a, b, sizeof(a));
 }

@@ -42,9 +42,33 @@ static int u16_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Eight bytes read as a big-endian number: their memcmp() order. */
+static inline uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | p[7];
+}
+
+/* sx_addr_cmp()'s order (family, then bytes), inlined: -1, 0 or 1. */
+static inline int addr_order(const struct sx_addr *x, const struct sx_addr *y)
+{
+	uint64_t a, b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	a = be64(x->b);
+	b = be64(y->b);
+	if (a == b) {
+		a = be64(x->b + 8);
+		b = be64(y->b + 8);
+	}
+	return a < b ? -1 : a > b;
+}
+
 static inline bool addr_before(const struct sx_addr *x, const struct sx_addr *y)
 {
-	return sx_addr_cmp(x, y) < 0;
+	return addr_order(x, y) < 0;
 }
 
 SX_MINE_SORT_DEFINE(addr_sort, struct sx_addr, addr_before, sx_mine__addr_qcmp)
@@ -293,7 +317,9 @@ static int pair_cmp(const void *a, const void *b)
 
 static inline bool pair_before(const struct sx_mine_pair *x, const struct sx_mine_pair *y)
 {
-	return pair_cmp(x, y) < 0;
+	int c = addr_order(&x->addr[0], &y->addr[0]);
+
+	return (c ? c : addr_order(&x->addr[1], &y->addr[1])) < 0;
 }
 
 SX_MINE_SORT_DEFINE(pair_sort, struct sx_mine_pair, pair_before, pair_cmp)
