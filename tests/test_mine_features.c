@@ -538,9 +538,9 @@ static bool vec_same(const struct sx_mine_vec *a, const struct sx_mine_vec *b)
 }
 
 /* A flow's vector is the same whether its scratch has seen flows made of
- * the same inputs (and kept their vectors) or none: every field a token
- * reads tells the flows apart, what no token reads (an ephemeral port, a
- * length or time in the same bin) does not. */
+ * the same inputs (and kept what it made of them) or none: every field a
+ * token reads tells the flows apart, what no token reads (an ephemeral
+ * port, a length or time in the same bin) does not. */
 Test(mine_features, a_vector_taken_from_an_earlier_flow_is_its_own, .init = setup, .fini = teardown)
 {
 	struct flow_spec v[12];
@@ -585,4 +585,59 @@ Test(mine_features, a_vector_taken_from_an_earlier_flow_is_its_own, .init = setu
 	cr_assert_eq(sx_mine__flow_vector(&f[0], 7, 32, fresh, &arena), 0);
 	sx_mine__fscratch_free(fresh);
 	cr_assert(vec_same(&f[0].vec, &f[1].vec));
+}
+
+/* Every token with its family and weight. */
+struct weighted {
+	char text[96][256];
+	const char *tok[96];
+	unsigned fam[96];
+	double w[96];
+	unsigned n;
+};
+
+static void collect_weighted(void *arg, unsigned family, const char *tok, double weight)
+{
+	struct weighted *c = arg;
+
+	if (c->n < 96) {
+		snprintf(c->text[c->n], sizeof(c->text[0]), "%s", tok);
+		c->tok[c->n] = c->text[c->n];
+		c->fam[c->n] = family;
+		c->w[c->n++] = weight;
+	}
+}
+
+/* The vector of a flow taken from an earlier flow's entries (all families
+ * but TIME) and its own TIME entries is the one its tokens give, built in
+ * one go. */
+Test(mine_features, a_vector_summed_from_its_families_is_the_whole, .init = setup, .fini = teardown)
+{
+	struct flow_spec v[4];
+	struct sx_mine_flow f;
+	struct sx_mine_vec whole;
+	struct weighted *c = calloc(1, sizeof(*c));
+	unsigned i, pass;
+
+	cr_assert_not_null(c);
+	v[0] = tls1;
+	v[1] = tls1;
+	v[1].offset_ns = 900000000; /* another time bin: the rest from the memo */
+	v[2] = tls1;
+	v[2].offset_ns = 0;
+	v[3] = tls1;
+	v[3].attrs = "";
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < 4; i++) {
+			make_flow(&v[i], &f);
+			c->n = 0;
+			sx_mine__flow_tokens(&f, collect_weighted, c);
+			cr_assert_lt(c->n, 96);
+			cr_assert_eq(sx_mine__vec_from_tokens(c->tok, c->fam, c->w, c->n, 0, 32,
+							      &whole, &arena),
+				     0);
+			cr_assert(vec_same(&f.vec, &whole), "pass %u flow %u", pass, i);
+		}
+	}
+	free(c);
 }

@@ -100,11 +100,14 @@
  *
  * Cost.  A device's flows repeat (the same query, the same announcement,
  * occurrence after occurrence), and most of a flow's cost is making its
- * tokens.  The scratch keeps the vectors it made (up to MEMO_MAX bytes)
- * under their flow's key: every field the tokens read, as they read it
- * (bins, quantised lengths, the client's port only when it is a token);
- * a flow whose key was seen takes a copy of that vector.  Over the 23 IoT
- * Sentinel devices that is 7 % of `sigex batch`'s instructions.
+ * tokens.  Families are scaled apart, so a vector is the sum of its
+ * families' entries.  The scratch keeps, under each flow's key (every field
+ * the tokens of the families but TIME read, as they read it: bins,
+ * quantised lengths, the client's port only when it is a token), the
+ * entries of those families (up to MEMO_MAX bytes); a flow whose key was
+ * seen takes them and adds its own TIME entries, the one family whose
+ * tokens (its start offset) most often differ between copies of a flow.
+ * Over the 23 IoT Sentinel devices 78 % of the flows do.
  *
  * Thread-safe with one scratch per thread; no allocation per token.
  */
@@ -156,11 +159,11 @@ struct ent {
 	int32_t val;
 };
 
-/* A vector the memo keeps: its flow's key, then its entries. */
+/* What the memo keeps of a flow: its key, then the entries of its tokens
+ * of every family but TIME. */
 struct memo_rec {
 	size_t klen; /* key bytes after the record */
-	int64_t norm2;
-	uint32_t n; /* entries after the key: n indices, then n values */
+	size_t n;    /* struct ent after the key */
 };
 
 struct sx_mine_fscratch {
@@ -169,11 +172,11 @@ struct sx_mine_fscratch {
 	uint32_t slot[TOK_MAX * 4]; /* dedupe table: token number + 1, 0 empty */
 	char text[TEXT_MAX];
 	size_t tlen;
-	struct ent ent[TOK_MAX], etmp[TOK_MAX];
+	struct ent ent[TOK_MAX], etmp[TOK_MAX], tent[TOK_MAX];
 	uint64_t seed;
 	struct sx_buf key;   /* the current flow's key */
 	struct sx_map memo;  /* of size_t: a record's offset in store, under its key's hash */
-	struct sx_buf store; /* struct memo_rec, key, entries; ... */
+	struct sx_buf store; /* struct memo_rec, key, struct ent[]; ... */
 };
 
 int sx_mine__fscratch_new(struct sx_mine_fscratch **out)
@@ -521,6 +524,12 @@ static void flow_nums(const struct sx_mine_flow *f, struct flow_nums *nm)
 		nm->q[i] = qlen(f->seq_len[i]);
 }
 
+/* The TIME family's tokens. */
+static void time_tokens(const struct emit_ctx *e, const struct flow_nums *nm)
+{
+	bin_tokens(e, SX_FAM_TIME, "o", nm->time);
+}
+
 static void flow_tokens(const struct sx_mine_flow *f, const struct flow_nums *nm,
 			sx_mine_token_fn fn, void *arg)
 {
@@ -591,8 +600,7 @@ static void flow_tokens(const struct sx_mine_flow *f, const struct flow_nums *nm
 			tok_nums(&e, SX_FAM_SEQ, 1.0, "g:", q + i, 3);
 	}
 
-	/* TIME */
-	bin_tokens(&e, SX_FAM_TIME, "o", nm->time);
+	time_tokens(&e, nm);
 }
 
 void sx_mine__flow_tokens(const struct sx_mine_flow *f, sx_mine_token_fn fn, void *arg)
@@ -657,52 +665,99 @@ static inline bool ent_before(const struct ent *x, const struct ent *y)
 
 SX_SORT_DEFINE(ent_sort, struct ent, ent_before)
 
-/* Scale the families, hash, sort and merge into out. */
-static int scratch_vector(struct sx_mine_fscratch *s, unsigned dim_bits, struct sx_mine_vec *out,
-			  struct sx_mine_arena *a)
+/* The bit of each family in a set of families. */
+#define FAM_BIT(fam)  (1u << (fam))
+#define FAMS_ALL      ((1u << SX_FAM__COUNT) - 1)
+#define FAMS_BUT_TIME (FAMS_ALL & ~FAM_BIT(SX_FAM_TIME))
+
+/*
+ * The entries of the scratch's tokens of the families in fams, into
+ * e[0..n): each token's weight times its family's factor, rounded and
+ * signed by its hash, at its hash's index; sorted by index, the values of
+ * one index summed, zero sums dropped.  Returns n.  A family's factor
+ * comes from its own tokens (its norm), and equal tokens never span two
+ * families, so the entries of all families are the sums, index by index,
+ * of each family's: the vector of a flow can be summed from parts.
+ */
+static size_t scratch_entries(struct sx_mine_fscratch *s, unsigned dim_bits, unsigned fams,
+			      struct ent *e)
 {
 	double norm[SX_FAM__COUNT] = {0}, mul[SX_FAM__COUNT];
 	uint64_t mask = dim_bits >= 32 ? 0xffffffffull : (1ull << dim_bits) - 1;
 	size_t i, n = 0, k;
-	int64_t n2 = 0;
 
 	/* in token order: the same sums whatever the seed */
 	for (i = 0; i < s->ntok; i++)
-		norm[s->tok[i].fam] += s->tok[i].w * s->tok[i].w;
+		if (fams & FAM_BIT(s->tok[i].fam))
+			norm[s->tok[i].fam] += s->tok[i].w * s->tok[i].w;
 	for (i = 0; i < SX_FAM__COUNT; i++)
 		mul[i] = norm[i] > 0 ? SCALE * sqrt(sx_mine__family_share[i] / norm[i]) : 0;
 	for (i = 0; i < s->ntok; i++) {
 		const struct tok *t = &s->tok[i];
-		long v = lround(t->w * mul[t->fam]);
+		long v;
 
+		if (!(fams & FAM_BIT(t->fam)))
+			continue;
+		v = lround(t->w * mul[t->fam]);
 		if (!v)
 			continue;
-		s->ent[n].idx = (uint32_t)(t->h & mask);
-		s->ent[n].val = (int32_t)((t->h >> 63) ? -v : v);
+		e[n].idx = (uint32_t)(t->h & mask);
+		e[n].val = (int32_t)((t->h >> 63) ? -v : v);
 		n++;
 	}
-	ent_sort(s->ent, n, s->etmp);
+	ent_sort(e, n, s->etmp);
 	for (i = 0, k = 0; i < n; i++) {
-		if (k && s->ent[k - 1].idx == s->ent[i].idx)
-			s->ent[k - 1].val += s->ent[i].val;
+		if (k && e[k - 1].idx == e[i].idx)
+			e[k - 1].val += e[i].val;
 		else
-			s->ent[k++] = s->ent[i];
+			e[k++] = e[i];
 	}
-	out->idx = sx_mine__alloc_array(a, k ? k : 1, sizeof(*out->idx));
-	out->val = sx_mine__alloc_array(a, k ? k : 1, sizeof(*out->val));
+	for (i = 0, n = 0; i < k; i++)
+		if (e[i].val)
+			e[n++] = e[i];
+	return n;
+}
+
+/* out = x[0..nx) + y[0..ny) (sorted entries), the values of one index
+ * summed, zero sums dropped, from the arena.  0 or -ENOMEM. */
+static int ents_to_vec(const struct ent *x, size_t nx, const struct ent *y, size_t ny,
+		       struct sx_mine_vec *out, struct sx_mine_arena *a)
+{
+	size_t i = 0, j = 0;
+	int64_t n2 = 0;
+
+	out->idx = sx_mine__alloc_array(a, nx + ny ? nx + ny : 1, sizeof(*out->idx));
+	out->val = sx_mine__alloc_array(a, nx + ny ? nx + ny : 1, sizeof(*out->val));
 	if (!out->idx || !out->val)
 		return -ENOMEM;
 	out->n = 0;
-	for (i = 0; i < k; i++) {
-		if (!s->ent[i].val)
+	while (i < nx || j < ny) {
+		struct ent e;
+
+		if (j == ny || (i < nx && x[i].idx < y[j].idx)) {
+			e = x[i++];
+		} else if (i == nx || y[j].idx < x[i].idx) {
+			e = y[j++];
+		} else {
+			e.idx = x[i].idx;
+			e.val = x[i++].val + y[j++].val;
+		}
+		if (!e.val)
 			continue;
-		out->idx[out->n] = s->ent[i].idx;
-		out->val[out->n] = s->ent[i].val;
-		n2 += (int64_t)s->ent[i].val * s->ent[i].val;
+		out->idx[out->n] = e.idx;
+		out->val[out->n] = e.val;
+		n2 += (int64_t)e.val * e.val;
 		out->n++;
 	}
 	out->norm2 = n2;
 	return 0;
+}
+
+/* The vector of the scratch's tokens into out. */
+static int scratch_vector(struct sx_mine_fscratch *s, unsigned dim_bits, struct sx_mine_vec *out,
+			  struct sx_mine_arena *a)
+{
+	return ents_to_vec(s->ent, scratch_entries(s, dim_bits, FAMS_ALL, s->ent), NULL, 0, out, a);
 }
 
 /* ---- the memo: flows made of the same inputs share one vector ---- */
@@ -720,11 +775,11 @@ static void key_str(struct sx_buf *k, const char *str)
 }
 
 /*
- * The flow's key: every field flow_tokens() reads, as it reads them (the
- * volume and time as their bins, the payload lengths quantised, the
- * client's port only when it makes a token), and the seed and dimension
- * of the vector.  Flows with equal keys have the same tokens, hence the
- * same vector.
+ * The flow's key: every field flow_tokens() reads for the families but
+ * TIME, as it reads it (the volume as its bins, the payload lengths
+ * quantised, the client's port only when it makes a token), and the seed
+ * and dimension of the vector.  Flows with equal keys have the same tokens
+ * in those families, hence the same entries there.
  */
 static void flow_key(const struct sx_mine_flow *f, const struct flow_nums *nm, uint64_t seed,
 		     unsigned dim_bits, struct sx_buf *k)
@@ -732,7 +787,7 @@ static void flow_key(const struct sx_mine_flow *f, const struct flow_nums *nm, u
 	const struct sx_mine_ep *c = &f->ep[SX_MINE_CLIENT], *sv = &f->ep[SX_MINE_SERVER];
 	struct {
 		uint64_t seed;
-		long vol[4][2], time[2];
+		long vol[4][2];
 		uint32_t dim_bits;
 		uint16_t sport, cport;
 		uint8_t ip_proto, family, has_ports, has_service, top_proto, initiator, nseq;
@@ -744,7 +799,6 @@ static void flow_key(const struct sx_mine_flow *f, const struct flow_nums *nm, u
 	memset(&h, 0, sizeof(h)); /* the padding too */
 	h.seed = seed;
 	memcpy(h.vol, nm->vol, sizeof(h.vol));
-	memcpy(h.time, nm->time, sizeof(h.time));
 	h.dim_bits = dim_bits;
 	h.sport = sv->port;
 	h.cport = sx_flow_port_is_known(f->ip_proto, c->port) ? c->port : 0;
@@ -770,58 +824,57 @@ static void flow_key(const struct sx_mine_flow *f, const struct flow_nums *nm, u
 	}
 }
 
-/* The vector of the record at off, copied into out.  0 or -ENOMEM. */
-static int memo_copy(const struct sx_mine_fscratch *s, size_t off, struct sx_mine_vec *out,
-		     struct sx_mine_arena *a)
+/* Keep e[0..n) under the current key, found under hash h at the empty
+ * slot pos. */
+static void memo_keep(struct sx_mine_fscratch *s, uint64_t h, size_t pos, const struct ent *e,
+		      size_t n)
 {
-	const char *p = s->store.data + off;
-	struct memo_rec r;
-
-	memcpy(&r, p, sizeof(r));
-	p += sizeof(r) + r.klen;
-	out->idx = sx_mine__alloc_array(a, r.n ? r.n : 1, sizeof(*out->idx));
-	out->val = sx_mine__alloc_array(a, r.n ? r.n : 1, sizeof(*out->val));
-	if (!out->idx || !out->val)
-		return -ENOMEM;
-	memcpy(out->idx, p, r.n * sizeof(*out->idx));
-	memcpy(out->val, p + r.n * sizeof(*out->idx), r.n * sizeof(*out->val));
-	out->n = r.n;
-	out->norm2 = r.norm2;
-	return 0;
-}
-
-/* Keep v under the current key, found under hash h at the empty slot pos. */
-static void memo_keep(struct sx_mine_fscratch *s, uint64_t h, size_t pos,
-		      const struct sx_mine_vec *v)
-{
-	struct memo_rec r = {.klen = s->key.len, .norm2 = v->norm2, .n = v->n};
+	struct memo_rec r = {.klen = s->key.len, .n = n};
 	size_t off = s->store.len;
 
 	sx_buf_put(&s->store, &r, sizeof(r));
 	sx_buf_put(&s->store, s->key.data, s->key.len);
-	sx_buf_put(&s->store, v->idx, v->n * sizeof(*v->idx));
-	sx_buf_put(&s->store, v->val, v->n * sizeof(*v->val));
+	sx_buf_put(&s->store, e, n * sizeof(*e));
 	if (s->store.err)
 		return; /* latched: the memo takes no more */
 	*(size_t *)sx_map_add(&s->memo, h, pos) = off;
 }
 
+/* The record kept under the current key (hash h; records are not
+ * aligned: read them with memcpy), or NULL; *pos is then the empty slot
+ * where the search stopped. */
+static const char *memo_find(const struct sx_mine_fscratch *s, uint64_t h, size_t *pos)
+{
+	const size_t *off;
+
+	while ((off = sx_map_next(&s->memo, h, pos))) {
+		const char *p = s->store.data + *off;
+		struct memo_rec r;
+
+		memcpy(&r, p, sizeof(r));
+		if (r.klen == s->key.len && memcmp(p + sizeof(r), s->key.data, r.klen) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 /*
  * A device's flows repeat (the same query, the same announcement,
  * occurrence after occurrence): a flow whose key (flow_key()) equals an
- * earlier flow's takes a copy of that flow's vector instead of formatting,
- * hashing and sorting its tokens again.  Over the 23 IoT Sentinel devices,
- * most flows do.  The vector is the same by construction.
+ * earlier flow's takes that flow's entries of every family but TIME and
+ * adds its own TIME tokens' (scratch_entries()), instead of formatting,
+ * hashing and sorting all its tokens again.  The vector is the same by
+ * construction.
  */
 int sx_mine__flow_vector(struct sx_mine_flow *f, uint64_t seed, unsigned dim_bits,
 			 struct sx_mine_fscratch *s, struct sx_mine_arena *a)
 {
+	const struct emit_ctx e = {scratch_add, s};
+	const char *rec = NULL;
 	struct flow_nums nm;
-	size_t pos = SX_MAP_START;
-	const size_t *off;
+	size_t pos = SX_MAP_START, nt, n;
 	bool memo;
 	uint64_t h = 0;
-	int ret;
 
 	flow_nums(f, &nm);
 	memo = s->store.len < MEMO_MAX && !s->store.err && !sx_map_reserve(&s->memo, s->memo.n + 1);
@@ -831,21 +884,24 @@ int sx_mine__flow_vector(struct sx_mine_flow *f, uint64_t seed, unsigned dim_bit
 	}
 	if (memo) {
 		h = XXH3_64bits(s->key.data, s->key.len);
-		while ((off = sx_map_next(&s->memo, h, &pos))) {
-			struct memo_rec r;
-
-			memcpy(&r, s->store.data + *off, sizeof(r));
-			if (r.klen == s->key.len &&
-			    memcmp(s->store.data + *off + sizeof(r), s->key.data, r.klen) == 0)
-				return memo_copy(s, *off, &f->vec, a);
-		}
+		rec = memo_find(s, h, &pos);
 	}
 	scratch_reset(s, seed);
+	if (rec) {
+		struct memo_rec r;
+
+		memcpy(&r, rec, sizeof(r));
+		time_tokens(&e, &nm);
+		nt = scratch_entries(s, dim_bits, FAM_BIT(SX_FAM_TIME), s->tent);
+		memcpy(s->ent, rec + sizeof(r) + r.klen, r.n * sizeof(*s->ent));
+		return ents_to_vec(s->ent, r.n, s->tent, nt, &f->vec, a);
+	}
 	flow_tokens(f, &nm, scratch_add, s);
-	ret = scratch_vector(s, dim_bits, &f->vec, a);
-	if (!ret && memo)
-		memo_keep(s, h, pos, &f->vec);
-	return ret;
+	n = scratch_entries(s, dim_bits, FAMS_BUT_TIME, s->ent);
+	nt = scratch_entries(s, dim_bits, FAM_BIT(SX_FAM_TIME), s->tent);
+	if (memo)
+		memo_keep(s, h, pos, s->ent, n);
+	return ents_to_vec(s->ent, n, s->tent, nt, &f->vec, a);
 }
 
 int sx_mine__vec_from_tokens(const char *const *tokens, const unsigned *fam, const double *w,

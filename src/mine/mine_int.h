@@ -109,9 +109,9 @@ void sx_mine__fscratch_free(struct sx_mine_fscratch *s);
 /*
  * sx_mine__flow_vector - tokens of a flow hashed into its vector (f->vec,
  * allocated from a).  Needs f->offset_ns.  0 or -ENOMEM.  Thread-safe with
- * one scratch and one arena per thread.  The scratch keeps a copy of the
- * vectors it made, so that a later flow made of the same inputs takes a
- * copy of its vector (the same vector as made anew).
+ * one scratch and one arena per thread.  The scratch keeps what it made of
+ * the flows it saw, so that a later flow made of the same inputs but its
+ * start offset is vectorised from it (the same vector as made anew).
  */
 int sx_mine__flow_vector(struct sx_mine_flow *f, uint64_t seed, unsigned dim_bits,
 			 struct sx_mine_fscratch *s, struct sx_mine_arena *a);
