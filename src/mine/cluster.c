@@ -56,7 +56,6 @@
 #include <xxhash.h>
 
 #include "core/map.h"
-#include "core/sort.h"
 #include "core/util.h"
 
 #define MAX_PASSES 10
@@ -264,23 +263,20 @@ static int index_cent(struct index *ix, const struct cent *c, uint32_t cluster)
 }
 
 /*
- * An entry of the vector searched for, with its sort key: the postings
- * under its index in the high half, the complement of its magnitude in the
- * low half.  Sorting the keys (stable) orders the entries rarest first
- * (the cheapest to follow), then heaviest, then by index (a vector's
- * entries come in index order): a total order, in one comparison.
+ * An entry of the vector searched for, as a search orders them: rarest
+ * first (the cheapest to follow), by a counting sort on their postings up
+ * to ANCHOR_BUCKETS - 1 (commoner entries share the last bucket), entries
+ * of one bucket in index order.  Any order keeps a search exact (see
+ * anchors_of()); a comparison sort, with the heaviest first among equally
+ * rare entries, cost a search more than the postings it saved.
  */
+#define ANCHOR_BUCKETS 256
+
 struct anchor_ent {
-	uint64_t key;
-	uint32_t head; /* the first posting under the index */
+	uint32_t head;	 /* the first posting under the index */
+	uint32_t bucket; /* postings, at most ANCHOR_BUCKETS - 1 */
+	int32_t val;
 };
-
-static inline bool anchor_before(const struct anchor_ent *x, const struct anchor_ent *y)
-{
-	return x->key < y->key;
-}
-
-SX_SORT_DEFINE(anchor_sort, struct anchor_ent, anchor_before)
 
 /* What one search needs besides the centroids: seen-stamps per cluster,
  * and room for a vector's anchors. */
@@ -288,7 +284,7 @@ struct searcher {
 	uint32_t *stamp;
 	uint32_t cap;
 	uint32_t now;
-	struct anchor_ent *anc, *atmp; /* room for acap each */
+	struct anchor_ent *anc, *atmp; /* room for acap each: sorted, unsorted */
 	uint32_t acap;
 };
 
@@ -327,7 +323,7 @@ static long anchors_of(const struct index *ix, const struct sx_mine_vec *v, doub
 {
 	double limit = tau * tau * (double)v->norm2 * (1 - 1e-9);
 	int64_t rest = v->norm2;
-	uint32_t i, n = 0;
+	uint32_t cnt[ANCHOR_BUCKETS], i, b, n = 0, top = 0, sum = 0;
 
 	if (v->n > sr->acap) {
 		struct anchor_ent *a = sx_realloc_array(sr->anc, v->n, sizeof(*a));
@@ -342,17 +338,28 @@ static long anchors_of(const struct index *ix, const struct sx_mine_vec *v, doub
 		sr->acap = v->n;
 	}
 	for (i = 0; i < v->n; i++) {
-		int32_t x = v->val[i];
-		uint32_t len, mag = (uint32_t)(x < 0 ? -(int64_t)x : x);
+		struct anchor_ent *e = &sr->atmp[i];
+		uint32_t len;
 
-		sr->anc[i].head = index_head(ix, v->idx[i], &len);
-		sr->anc[i].key = (uint64_t)len << 32 | (uint32_t)~mag;
+		e->head = index_head(ix, v->idx[i], &len);
+		e->bucket = len < ANCHOR_BUCKETS ? len : ANCHOR_BUCKETS - 1;
+		e->val = v->val[i];
+		if (e->bucket > top)
+			top = e->bucket;
 	}
-	anchor_sort(sr->anc, v->n, sr->atmp);
-	for (i = 0; i < v->n && (double)rest >= limit; i++) {
-		uint64_t mag = (uint32_t)~sr->anc[i].key;
+	memset(cnt, 0, (top + 1) * sizeof(*cnt));
+	for (i = 0; i < v->n; i++)
+		cnt[sr->atmp[i].bucket]++;
+	for (b = 0; b <= top; b++) {
+		uint32_t c = cnt[b];
 
-		rest -= (int64_t)(mag * mag);
+		cnt[b] = sum;
+		sum += c;
+	}
+	for (i = 0; i < v->n; i++)
+		sr->anc[cnt[sr->atmp[i].bucket]++] = sr->atmp[i];
+	for (i = 0; i < v->n && (double)rest >= limit; i++) {
+		rest -= (int64_t)sr->anc[i].val * sr->anc[i].val;
 		n++;
 	}
 	return n;
