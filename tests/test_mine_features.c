@@ -504,6 +504,11 @@ Test(mine_features, tokens_read_as_printf_writes_them, .init = setup, .fini = te
 	cr_assert(has_text(c, "Sp:2001:0db8:0a0b"), "the /48 in two-digit hex");
 	cr_assert(has_text(c, "u:-36"), "a negative length (server to client)");
 	cr_assert(has_text(c, "b:12,-36"));
+	cr_assert(has_text(c, "g:12,-36,0"), "a trigram");
+	cr_assert(has_text(c, "p0:12"));
+	cr_assert(has_text(c, "pca:4") && has_text(c, "pcb:4"),
+		  "the client's packets, log2(3 + 1) * 2");
+	cr_assert(has_text(c, "oa:-3") && has_text(c, "ob:-3"), "negative time bins");
 	cr_assert(has_text(c, "A:http.req=GET:/api/v1"));
 	cr_assert(has_text(c, "A:http.req~m=GET"), "a precision");
 	cr_assert(has_text(c, "t:6"));
@@ -523,4 +528,116 @@ Test(mine_features, tokens_of_a_flow_without_attributes, .init = setup, .fini = 
 	cr_assert(has(&c, SX_FAM_APP, "Ahn:use1-api.tplinkra.com"));
 	cr_assert(has(&c, SX_FAM_SERVER, "Sn:use1-api.tplinkra.com"));
 	cr_assert(has(&c, SX_FAM_SERVER, "Sd:tplinkra.com"));
+}
+
+static bool vec_same(const struct sx_mine_vec *a, const struct sx_mine_vec *b)
+{
+	return a->n == b->n && a->norm2 == b->norm2 &&
+	       !memcmp(a->idx, b->idx, a->n * sizeof(*a->idx)) &&
+	       !memcmp(a->val, b->val, a->n * sizeof(*a->val));
+}
+
+/* A flow's vector is the same whether its scratch has seen flows made of
+ * the same inputs (and kept what it made of them) or none: every field a
+ * token reads tells the flows apart, what no token reads (an ephemeral
+ * port, a length or time in the same bin) does not. */
+Test(mine_features, a_vector_taken_from_an_earlier_flow_is_its_own, .init = setup, .fini = teardown)
+{
+	struct flow_spec v[12];
+	struct sx_mine_flow f[12];
+	struct sx_mine_fscratch *fresh;
+	struct sx_mine_vec own;
+	unsigned i;
+
+	for (i = 0; i < 12; i++)
+		v[i] = tls1;
+	v[1].cport = 50001;	     /* ephemeral: no token */
+	v[2].pkts[1] = 13;	     /* another bin */
+	v[3].cport = 68;	     /* a well-known port: a token */
+	v[4].offset_ns = 9000000000; /* another time bin */
+	v[5].server_name = NULL;     /* unnamed */
+	v[6].seq[7] = 590;	     /* the same quantised length */
+	v[7].nseq = 7;		     /* one length fewer */
+	v[8].attrs = "tls.sni=use1-api.tplinkra.co";
+	v[9].server = "52.3.101.169"; /* another address behind the name */
+	v[10].top = SX_P_TCP;
+	/* v[11]: tls1 again */
+	for (i = 0; i < 12; i++) {
+		make_flow(&v[i], &f[i]);
+		cr_assert_eq(sx_mine__fscratch_new(&fresh), 0);
+		cr_assert_eq(sx_mine__flow_vector(&f[i], 0, 32, fresh, &arena), 0);
+		own = f[i].vec;
+		sx_mine__fscratch_free(fresh);
+		make_flow(&v[i], &f[i]);
+		cr_assert(vec_same(&f[i].vec, &own), "flow %u", i);
+	}
+	cr_assert(vec_same(&f[0].vec, &f[1].vec));
+	cr_assert(vec_same(&f[0].vec, &f[6].vec));
+	cr_assert(vec_same(&f[0].vec, &f[11].vec));
+	for (i = 2; i < 11; i++)
+		if (i != 6)
+			cr_assert(!vec_same(&f[0].vec, &f[i].vec), "flow %u", i);
+	/* another seed over the same scratch */
+	make_flow(&v[0], &f[1]);
+	cr_assert_eq(sx_mine__flow_vector(&f[1], 7, 32, scratch, &arena), 0);
+	cr_assert(!vec_same(&f[0].vec, &f[1].vec));
+	cr_assert_eq(sx_mine__fscratch_new(&fresh), 0);
+	cr_assert_eq(sx_mine__flow_vector(&f[0], 7, 32, fresh, &arena), 0);
+	sx_mine__fscratch_free(fresh);
+	cr_assert(vec_same(&f[0].vec, &f[1].vec));
+}
+
+/* Every token with its family and weight. */
+struct weighted {
+	char text[96][256];
+	const char *tok[96];
+	unsigned fam[96];
+	double w[96];
+	unsigned n;
+};
+
+static void collect_weighted(void *arg, unsigned family, const char *tok, double weight)
+{
+	struct weighted *c = arg;
+
+	if (c->n < 96) {
+		snprintf(c->text[c->n], sizeof(c->text[0]), "%s", tok);
+		c->tok[c->n] = c->text[c->n];
+		c->fam[c->n] = family;
+		c->w[c->n++] = weight;
+	}
+}
+
+/* The vector of a flow taken from an earlier flow's entries (all families
+ * but TIME) and its own TIME entries is the one its tokens give, built in
+ * one go. */
+Test(mine_features, a_vector_summed_from_its_families_is_the_whole, .init = setup, .fini = teardown)
+{
+	struct flow_spec v[4];
+	struct sx_mine_flow f;
+	struct sx_mine_vec whole;
+	struct weighted *c = calloc(1, sizeof(*c));
+	unsigned i, pass;
+
+	cr_assert_not_null(c);
+	v[0] = tls1;
+	v[1] = tls1;
+	v[1].offset_ns = 900000000; /* another time bin: the rest from the memo */
+	v[2] = tls1;
+	v[2].offset_ns = 0;
+	v[3] = tls1;
+	v[3].attrs = "";
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < 4; i++) {
+			make_flow(&v[i], &f);
+			c->n = 0;
+			sx_mine__flow_tokens(&f, collect_weighted, c);
+			cr_assert_lt(c->n, 96);
+			cr_assert_eq(sx_mine__vec_from_tokens(c->tok, c->fam, c->w, c->n, 0, 32,
+							      &whole, &arena),
+				     0);
+			cr_assert(vec_same(&f.vec, &whole), "pass %u flow %u", pass, i);
+		}
+	}
+	free(c);
 }

@@ -90,6 +90,49 @@ Test(yaml_writer, implicit_flags_and_styles)
 	free(d.text);
 }
 
+/* The words YAML 1.1 reads as booleans or null, in any case, are quoted;
+ * longer strings that begin like them are not. */
+Test(yaml_writer, typed_words_in_any_case_are_quoted)
+{
+	static const char *const in[] = {"Off", "NULL",	 "~",	   "Y",	    "",		"n",
+					 "YES", "False", "offset", "nulls", "true-ish", "t"};
+	struct doc d;
+	size_t i;
+
+	doc_open(&d, SX_YW_SIGEX);
+	sx_yw_seq_begin_flow(&d.w);
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		sx_yw_str(&d.w, in[i]);
+	sx_yw_seq_end(&d.w);
+	cr_assert_eq(doc_close(&d), 0);
+	cr_expect_str_eq(
+	    d.text, "['Off', 'NULL', '~', 'Y', '', 'n', 'YES', 'False', offset, nulls, true-ish, "
+		    "t]\n");
+	free(d.text);
+}
+
+/* Integers as printf writes them, at both ends of their ranges. */
+Test(yaml_writer, integers_in_decimal)
+{
+	struct doc d;
+
+	doc_open(&d, SX_YW_SIGEX);
+	sx_yw_seq_begin_flow(&d.w);
+	sx_yw_u64(&d.w, 0);
+	sx_yw_u64(&d.w, 9);
+	sx_yw_u64(&d.w, 10);
+	sx_yw_u64(&d.w, UINT64_MAX);
+	sx_yw_i64(&d.w, 0);
+	sx_yw_i64(&d.w, -1);
+	sx_yw_i64(&d.w, INT64_MAX);
+	sx_yw_i64(&d.w, INT64_MIN);
+	sx_yw_seq_end(&d.w);
+	cr_assert_eq(doc_close(&d), 0);
+	cr_expect_str_eq(d.text, "[0, 9, 10, 18446744073709551615, 0, -1, 9223372036854775807, "
+				 "-9223372036854775808]\n");
+	free(d.text);
+}
+
 Test(yaml_writer, the_first_error_latches)
 {
 	struct doc d;

@@ -159,6 +159,13 @@ static int svc_flow_cmp(const void *a, const void *b)
 	return x->app < y->app ? -1 : x->app > y->app;
 }
 
+static inline bool svc_flow_before(const struct svc *x, const struct svc *y)
+{
+	return svc_flow_cmp(x, y) < 0;
+}
+
+SX_MINE_SORT_DEFINE(svc_flow_sort, struct svc, svc_flow_before, svc_flow_cmp)
+
 /* Clusters by service: where, then identity (none first), then number. */
 static int svc_clu_cmp(const void *a, const void *b)
 {
@@ -319,7 +326,7 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 		flow_service(flows[i], &fs[i]);
 		fs[i].cluster = assign[i];
 	}
-	qsort(fs, n, sizeof(*fs), svc_flow_cmp);
+	svc_flow_sort(fs, n);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && fs[j].cluster == fs[i].cluster; j++)
 			;

@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "core/map.h"
+#include "core/sort.h"
 #include "core/util.h"
 #include "flows/flow.h"
 #include "ingest/packet.h"
@@ -108,7 +109,9 @@ void sx_mine__fscratch_free(struct sx_mine_fscratch *s);
 /*
  * sx_mine__flow_vector - tokens of a flow hashed into its vector (f->vec,
  * allocated from a).  Needs f->offset_ns.  0 or -ENOMEM.  Thread-safe with
- * one scratch and one arena per thread.
+ * one scratch and one arena per thread.  The scratch keeps what it made of
+ * the flows it saw, so that a later flow made of the same inputs but its
+ * start offset is vectorised from it (the same vector as made anew).
  */
 int sx_mine__flow_vector(struct sx_mine_flow *f, uint64_t seed, unsigned dim_bits,
 			 struct sx_mine_fscratch *s, struct sx_mine_arena *a);
@@ -250,5 +253,37 @@ int64_t sx_mine__median(const int64_t *sorted, size_t n);
 /* Linear-interpolated quantile q in [0, 1] of n sorted values. */
 int64_t sx_mine__quantile(const int64_t *sorted, size_t n, double q);
 void sx_mine__sort_i64(int64_t *v, size_t n);
+/* Scratch for sorting n elements of size bytes: stack (stack_bytes long)
+ * when they fit, else from the heap (the caller frees it when it is not
+ * stack); NULL when out of memory. */
+void *sx_mine__sort_scratch(void *stack, size_t stack_bytes, size_t n, size_t size);
+
+/*
+ * SX_MINE_SORT_DEFINE(name, type, before, qcmp) defines
+ *
+ *	static void name(type *a, size_t n);
+ *
+ * core/sort.h's stable merge sort by before() (inlined), with scratch on
+ * the stack up to 64 elements; qsort(3) by qcmp, the same order, when
+ * memory for the scratch runs out.  The miner's sorts of a pattern's
+ * members (addresses, ports, attributes) were qsort's, whose comparison
+ * through a pointer cost more than the work around it; glibc's qsort is a
+ * stable merge sort as well, so the orders are the same.
+ */
+#define SX_MINE_SORT_DEFINE(name, type, before, qcmp)                                              \
+	SX_SORT_DEFINE(name##_with, type, before)                                                  \
+	static void name(type *a, size_t n)                                                        \
+	{                                                                                          \
+		type stack_[64];                                                                   \
+		type *tmp_ = sx_mine__sort_scratch(stack_, sizeof(stack_), n, sizeof(type));       \
+                                                                                                   \
+		if (!tmp_) {                                                                       \
+			qsort(a, n, sizeof(type), qcmp);                                           \
+			return;                                                                    \
+		}                                                                                  \
+		name##_with(a, n, tmp_);                                                           \
+		if (tmp_ != stack_)                                                                \
+			free(tmp_);                                                                \
+	}
 
 #endif /* SX_MINE_MINE_INT_H */

@@ -35,6 +35,13 @@ static int atok_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
+static inline bool atok_before(const struct atok *x, const struct atok *y)
+{
+	return atok_cmp(x, y) < 0;
+}
+
+SX_MINE_SORT_DEFINE(atok_sort, struct atok, atok_before, atok_cmp)
+
 struct aval {
 	char key[32];
 	char value[SX_FLOW_ATTR_MAX];
@@ -248,7 +255,7 @@ int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 		}
 	}
 	if (nt)
-		qsort(toks, nt, sizeof(*toks), atok_cmp);
+		atok_sort(toks, nt);
 	vals = sx_calloc_array(nt + 1, sizeof(*vals));
 	if (!vals)
 		goto out_free;

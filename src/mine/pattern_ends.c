@@ -42,6 +42,49 @@ static int u16_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Eight bytes read as a big-endian number: their memcmp() order. */
+static inline uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | p[7];
+}
+
+/* sx_addr_cmp()'s order (family, then bytes), inlined: -1, 0 or 1. */
+static inline int addr_order(const struct sx_addr *x, const struct sx_addr *y)
+{
+	uint64_t a, b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	a = be64(x->b);
+	b = be64(y->b);
+	if (a == b) {
+		a = be64(x->b + 8);
+		b = be64(y->b + 8);
+	}
+	return a < b ? -1 : a > b;
+}
+
+static inline bool addr_before(const struct sx_addr *x, const struct sx_addr *y)
+{
+	return addr_order(x, y) < 0;
+}
+
+SX_MINE_SORT_DEFINE(addr_sort, struct sx_addr, addr_before, sx_mine__addr_qcmp)
+
+void sx_mine__sort_addrs(struct sx_addr *a, size_t n)
+{
+	addr_sort(a, n);
+}
+
+static inline bool u16_before(const uint16_t *x, const uint16_t *y)
+{
+	return *x < *y;
+}
+
+SX_MINE_SORT_DEFINE(u16_sort, uint16_t, u16_before, u16_cmp)
+
 /* Longest common label suffix of names[0..n) if it holds every name's
  * registrable domain, else NULL.  Written into out. */
 const char *sx_mine__names_suffix(const char *const *names, uint32_t n, char *out, size_t outsz)
@@ -73,6 +116,13 @@ static int u64_cmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
+static inline bool u64_before(const uint64_t *x, const uint64_t *y)
+{
+	return *x < *y;
+}
+
+SX_MINE_SORT_DEFINE(u64_sort, uint64_t, u64_before, u64_cmp)
+
 /* The MAC most of the cluster's flows came from at this end (ties: the
  * lower), zero when none carried one. */
 static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t mac[6])
@@ -88,7 +138,7 @@ static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t
 		if (m)
 			v[n++] = m;
 	}
-	qsort(v, n, sizeof(*v), u64_cmp);
+	u64_sort(v, n);
 	for (i = 0; i < n; i++) {
 		run = i && v[i - 1] == v[i] ? run + 1 : 1;
 		if (run > best_run) {
@@ -143,7 +193,7 @@ static uint32_t port_counts(uint16_t *ports, uint32_t n, struct sx_mine_port *pc
 {
 	uint32_t i, np = 0;
 
-	qsort(ports, n, sizeof(*ports), u16_cmp);
+	u16_sort(ports, n);
 	for (i = 0; i < n; i++) {
 		if (np && pc[np - 1].port == ports[i]) {
 			pc[np - 1].count++;
@@ -235,7 +285,7 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 	e->focal = nfocal * 2 >= c->n;
 	if (modal_mac(cx, c, role, e->mac))
 		return -ENOMEM;
-	qsort(addrs, c->n, sizeof(*addrs), sx_mine__addr_qcmp);
+	addr_sort(addrs, c->n);
 	e->addrs = addrs;
 	e->naddrs = modal_and_distinct(addrs, c->n, e);
 	ret = distinct_names(cx, names, nn);
@@ -265,6 +315,15 @@ static int pair_cmp(const void *a, const void *b)
 	return c ? c : sx_addr_cmp(&x->addr[1], &y->addr[1]);
 }
 
+static inline bool pair_before(const struct sx_mine_pair *x, const struct sx_mine_pair *y)
+{
+	int c = addr_order(&x->addr[0], &y->addr[0]);
+
+	return (c ? c : addr_order(&x->addr[1], &y->addr[1])) < 0;
+}
+
+SX_MINE_SORT_DEFINE(pair_sort, struct sx_mine_pair, pair_before, pair_cmp)
+
 int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
 {
 	const struct sx_mine_input *in = cx->in;
@@ -282,7 +341,7 @@ int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 		memcpy(pairs[i].mac[0], f->ep[SX_MINE_CLIENT].mac, 6);
 		memcpy(pairs[i].mac[1], f->ep[SX_MINE_SERVER].mac, 6);
 	}
-	qsort(pairs, c->n, sizeof(*pairs), pair_cmp);
+	pair_sort(pairs, c->n);
 	for (i = 0; i < c->n; i++) {
 		if (n && !pair_cmp(&pairs[n - 1], &pairs[i])) {
 			pairs[n - 1].count++;

@@ -154,10 +154,30 @@ static int i64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void *sx_mine__sort_scratch(void *stack, size_t stack_bytes, size_t n, size_t size)
+{
+	if (n <= stack_bytes / size)
+		return stack;
+	return sx_calloc_array(n, size);
+}
+
+static inline bool i64_before(const int64_t *x, const int64_t *y)
+{
+	return *x < *y;
+}
+
+SX_MINE_SORT_DEFINE(i64_sort, int64_t, i64_before, i64_cmp)
+
+/* Values already in order (a pattern's start offsets often are) are left
+ * as they are. */
 void sx_mine__sort_i64(int64_t *v, size_t n)
 {
-	if (n)
-		qsort(v, n, sizeof(*v), i64_cmp);
+	size_t i;
+
+	for (i = 1; i < n && v[i - 1] <= v[i]; i++)
+		;
+	if (i < n)
+		i64_sort(v, n);
 }
 
 int64_t sx_mine__median(const int64_t *sorted, size_t n)
@@ -416,7 +436,7 @@ static int find_focal(struct ctx *cx)
 			a[n++] = in->flows[j]->ep[0].addr;
 			a[n++] = in->flows[j]->ep[1].addr;
 		}
-		qsort(a, n, sizeof(*a), sx_mine__addr_qcmp);
+		sx_mine__sort_addrs(a, n);
 		for (k = 0, run = 0, best = 0, best_lan = false; k < n; k++) {
 			bool lan = is_lan(&a[k]);
 

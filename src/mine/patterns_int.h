@@ -46,6 +46,8 @@ bool sx_mine__cat3(char *dst, size_t dsz, const char *a, size_t alen, const char
 /* ---- pattern_ends.c ---- */
 
 int sx_mine__addr_qcmp(const void *a, const void *b);
+/* Sort a[0..n) by sx_addr_cmp(). */
+void sx_mine__sort_addrs(struct sx_addr *a, size_t n);
 /* Longest common label suffix of names[0..n) if it holds every name's
  * registrable domain, else NULL.  Written into out. */
 const char *sx_mine__names_suffix(const char *const *names, uint32_t n, char *out, size_t outsz);
