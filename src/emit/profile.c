@@ -2215,22 +2215,13 @@ static bool follows(const struct sx_mine_result *r, const struct sx_mine_pattern
 	return true;
 }
 
+static bool pattern_queue(const struct sx_mine_pattern *p);
+
 /* Whether p's policies may have a queue (has_queue(), before they are
- * made): an application section the firewall reads, IGMP or a name end. */
+ * made): p's section does, or an answers' policy, or a name end. */
 static bool may_queue(const struct sx_mine_pattern *p)
 {
-	switch (p->app.proto) {
-	case SX_P_DNS:
-	case SX_P_MDNS:
-	case SX_P_LLMNR:
-	case SX_P_HTTP:
-	case SX_P_COAP:
-	case SX_P_SSDP:
-	case SX_P_DHCP:
-		return true;
-	default:
-		return p->ip_proto == 2 || p->end[0].nnames || p->end[1].nnames;
-	}
+	return pattern_queue(p) || mdns_answers(p) || p->end[0].nnames || p->end[1].nnames;
 }
 
 static void policy_ports(const struct policy *pol, uint16_t *sp, uint16_t *dp);
@@ -2274,10 +2265,9 @@ static bool may_share_rule(const struct sx_mine_pattern *p, const struct sx_mine
  * every occurrence, and can be a single policy.  A leader that may have a
  * queue stays in the interaction when another event pattern's packets may
  * meet its rule: single policies come first in the firewall, and a queue
- * whose policies all refuse a packet drops it.  Returns the opener's
- * index, r->npatterns when there is none.
+ * whose policies all refuse a packet drops it.
  */
-static size_t leaders(const struct sx_mine_result *r, bool *lead)
+static void leaders(const struct sx_mine_result *r, bool *lead)
 {
 	const struct sx_mine_pattern *P = r->patterns;
 	size_t o, i, j;
@@ -2289,7 +2279,6 @@ static size_t leaders(const struct sx_mine_result *r, bool *lead)
 		for (j = 0; lead[i] && may_queue(&P[i]) && j < r->npatterns; j++)
 			lead[i] = j == i || sx_mine_arp_op(&P[j]) || !may_share_rule(&P[i], &P[j]);
 	}
-	return o;
 }
 
 /* Policies of p from slot *n on: ARP's own (arp_policies()); else per
@@ -2442,11 +2431,11 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 /* Whether the firewall sends a policy's packets to a queue (an NFQueue
  * match: an application section it parses, or a host name it looks up in
  * its DNS table), not to a plain accept. */
-static bool has_queue(const struct policy *pol)
+/* Whether p's own sections make its policies queue ones: IGMP, or an
+ * application section the firewall reads. */
+static bool pattern_queue(const struct sx_mine_pattern *p)
 {
-	const struct sx_mine_pattern *p = pol->p;
-
-	if (pol->mdns_response || p->ip_proto == 2 || pol->src.name || pol->dst.name)
+	if (p->ip_proto == 2)
 		return true;
 	switch (p->app.proto) {
 	case SX_P_DNS:
@@ -2462,6 +2451,11 @@ static bool has_queue(const struct policy *pol)
 	default:
 		return false;
 	}
+}
+
+static bool has_queue(const struct policy *pol)
+{
+	return pol->mdns_response || pol->src.name || pol->dst.name || pattern_queue(pol->p);
 }
 
 /* Whether a and b have the same forward nftables matches but for their
@@ -3247,7 +3241,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	char event[ID_MAX * 2];
 	size_t i, n = 0, nev = r->npatterns;
 	size_t nsingle = (size_t)r->nbackground + r->nperiodic + r->nbelow;
-	size_t nev_out = nev, nsingle_out = nsingle, *order, nvar, opener;
+	size_t nev_out = nev, nsingle_out = nsingle, *order, nvar;
 	bool lone = false, *lead = NULL;
 	int ret;
 
@@ -3293,21 +3287,20 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		ret = -ENOMEM;
 		goto out_free_pols;
 	}
-	/* Ids in priority order: the event's policies first, its opener
-	 * first of all; its ARP and its leaders are single-policies (see
-	 * DESIGN, "States"). */
+	/* Ids in priority order: the event's policies first (the opener, its
+	 * first non-ARP pattern, first of all); its ARP and its leaders are
+	 * single-policies (see DESIGN, "States"). */
 	lead = calloc(r->npatterns + 1, sizeof(*lead));
 	if (!lead) {
 		snprintf(msg, msglen, "out of memory");
 		ret = -ENOMEM;
 		goto out_free_pols;
 	}
-	opener = cfg->singles ? r->npatterns : leaders(r, lead);
+	if (!cfg->singles)
+		leaders(r, lead);
 	c.single_pass = cfg->singles;
-	if (opener < r->npatterns)
-		ret = build_policies(&c, &n, &r->patterns[opener]);
 	for (i = 0; !ret && i < r->npatterns; i++)
-		if (i != opener && !lead[i] && !sx_mine_arp_op(&r->patterns[i]))
+		if (!lead[i] && !sx_mine_arp_op(&r->patterns[i]))
 			ret = build_policies(&c, &n, &r->patterns[i]);
 	nev = n;
 	c.single_pass = true;
