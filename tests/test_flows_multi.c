@@ -12,6 +12,8 @@
  *     be read (one reader: open 0, done 0, open 1, done 1, ...);
  *   - max_open bounds the groups in flight;
  *   - an open that fails reaches done with its error, the others go on;
+ *   - a tapped file's packets reach the caller, all and in order, before
+ *     its file_done, also when its group failed; the others' never;
  *   - a stop request leaves the unfinished groups to the caller.
  *
  * Captures are written by the test (support/frames.h).  The TSan build has
@@ -67,6 +69,7 @@ struct world {
 	struct sx_file_status status[MAX_GROUPS][MAX_FILES];
 	int fail_open;	     /* group whose open fails, or -1 */
 	uint32_t stop_after; /* files_done at which to request a stop, 0: never */
+	const bool *tap;     /* per file in reading order, or NULL */
 	/* seen */
 	pthread_mutex_t lock;
 	unsigned opened[MAX_GROUPS], done[MAX_GROUPS];
@@ -79,6 +82,11 @@ struct world {
 	unsigned ntids;
 	unsigned files_done;
 	atomic_int in_flight, max_in_flight;
+	/* per file, written by the one thread reading it */
+	unsigned tapped[MAX_GROUPS][MAX_FILES];
+	uint64_t last_sec[MAX_GROUPS][MAX_FILES];
+	bool ended[MAX_GROUPS][MAX_FILES];
+	bool tap_late; /* a packet came after its file's file_done, or out of order */
 };
 
 static long tid(void)
@@ -250,6 +258,7 @@ static void cb_file_done(void *arg, uint32_t i, const struct sx_file_status *st)
 	unsigned slot;
 
 	CHECK(st->opened);
+	w->ended[g][i % w->nfiles] = true;
 	pthread_mutex_lock(&w->lock);
 	slot = tid_slot(w);
 	w->tid_groups[slot] |= 1u << g;
@@ -277,8 +286,19 @@ static void cb_done(void *arg, uint32_t g, int err)
 	atomic_fetch_sub(&w->in_flight, 1);
 }
 
+static void cb_packet(void *arg, uint32_t i, const struct sx_pkt *pkt)
+{
+	struct world *w = arg;
+	uint32_t g = i / w->nfiles, f = i % w->nfiles;
+
+	if (w->ended[g][f] || (uint64_t)pkt->ts_sec < w->last_sec[g][f])
+		w->tap_late = true;
+	w->last_sec[g][f] = (uint64_t)pkt->ts_sec;
+	w->tapped[g][f]++;
+}
+
 static const struct sx_flows_multi_ops ops = {
-    .open = cb_open, .file_done = cb_file_done, .done = cb_done};
+    .open = cb_open, .file_done = cb_file_done, .packet = cb_packet, .done = cb_done};
 
 /* Read every group's files, group by group, with nthreads readers. */
 static int run(struct world *w, unsigned nthreads, unsigned max_open)
@@ -300,6 +320,7 @@ static int run(struct world *w, unsigned nthreads, unsigned max_open)
 				    .ngroups = w->ngroups,
 				    .nthreads = nthreads,
 				    .max_open = max_open,
+				    .tap = w->tap,
 				    .ops = &ops,
 				    .arg = w};
 	return sx_flows_collect_multi(&m);
@@ -399,6 +420,27 @@ TEST(failed_open_reaches_done_and_the_others_go_on)
 	world_fini(&w);
 }
 
+TEST(tapped_files_packets_reach_the_caller_in_order)
+{
+	/* 3 groups x 2 files, in reading order; group 1 fails to open */
+	static const bool tap[6] = {true, false, false, true, true, true};
+	struct world w;
+	uint32_t g, f;
+	unsigned threads;
+
+	for (threads = 1; threads <= 3; threads++) {
+		world_init(&w, 3, 2);
+		w.fail_open = 1;
+		w.tap = tap;
+		CHECK_EQ(run(&w, threads, 0), 0);
+		CHECK(!w.tap_late);
+		for (g = 0; g < w.ngroups; g++)
+			for (f = 0; f < w.nfiles; f++)
+				CHECK_EQ(w.tapped[g][f], tap[g * w.nfiles + f] ? 21u : 0u);
+		world_fini(&w);
+	}
+}
+
 TEST(stop_leaves_unfinished_groups_to_the_caller)
 {
 	struct world w;
@@ -429,6 +471,7 @@ int main(int argc, char **argv)
 	    T(groups_are_done_as_their_files_end),
 	    T(max_open_bounds_the_groups_in_flight),
 	    T(failed_open_reaches_done_and_the_others_go_on),
+	    T(tapped_files_packets_reach_the_caller_in_order),
 	    T(stop_leaves_unfinished_groups_to_the_caller),
 #undef T
 	};

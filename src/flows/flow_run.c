@@ -29,7 +29,9 @@
  * thread has already claimed.  Group state (files left, first error, open
  * or failed) is under the group's mutex, which also orders every merge,
  * every status entry and every worker's last spill write before the done
- * callback that reduces the table.
+ * callback that reduces the table.  A tapped file's packets also go to the
+ * caller as they are decoded (`sigex batch` infers a device's address from
+ * the packets it reads for the flows, instead of reading them again).
  */
 #include "flows/flows.h"
 
@@ -206,6 +208,8 @@ struct multi_thread {
 	struct sx_names_learner *l;
 	uint32_t ended; /* files of g ended, not released */
 	uint32_t index; /* the current file's number in g's table */
+	uint32_t file;	/* the current file (an index into paths) */
+	bool tap;	/* its packets go to ops->packet too */
 };
 
 static void group_latch(struct multi_group *g, int err)
@@ -331,6 +335,8 @@ static void multi_file_begin(void *tctx, uint32_t file)
 	int ret = 0;
 
 	atomic_fetch_sub(&g->unbegun, 1);
+	t->file = file;
+	t->tap = mc->m->tap && mc->m->tap[file];
 	if (t->g != g)
 		release(t);
 	t->index = mc->m->index[file];
@@ -364,6 +370,8 @@ static void multi_packet(void *tctx, const struct sx_pkt *pkt)
 {
 	struct multi_thread *t = tctx;
 
+	if (t->tap)
+		t->mc->m->ops->packet(t->mc->m->arg, t->file, pkt);
 	if (!t->w)
 		return;
 	if (t->l)
@@ -423,7 +431,7 @@ int sx_flows_collect_multi(const struct sx_flows_multi *m)
 	uint32_t *order = NULL, i;
 	int ret = -ENOMEM;
 
-	if (!m->ops || !m->ops->open || !m->ops->done)
+	if (!m->ops || !m->ops->open || !m->ops->done || (m->tap && !m->ops->packet))
 		return -EINVAL;
 	for (i = 0; i < m->npaths; i++)
 		if (m->group[i] >= m->ngroups)

@@ -385,6 +385,13 @@ struct sx_flows_multi_ops {
 	 * Any reader thread, concurrently; may be NULL. */
 	void (*file_done)(void *arg, uint32_t i, const struct sx_file_status *st);
 	/*
+	 * A packet of file i, when tap[i] (sx_flows_multi): every packet the
+	 * reader delivers, in the file's order, whether its group is open or
+	 * failed, before file_done(i).  On the one thread decoding file i;
+	 * other files' calls run concurrently.  May be NULL without tap.
+	 */
+	void (*packet)(void *arg, uint32_t i, const struct sx_pkt *pkt);
+	/*
 	 * Every file of group g was read: its status entries are filled, its
 	 * names finished, every worker on its table freed.  err is open's
 	 * error, else the group's first worker or names error (-ENOMEM, -errno
@@ -406,6 +413,8 @@ struct sx_flows_multi {
 	unsigned max_open;	  /* groups open (begun, not done) at once; a reader
 				   * about to open one more waits.  0: no limit */
 	const char *filter;	  /* BPF, or NULL */
+	const bool *tap;	  /* per file: its packets also go to ops->packet;
+				   * NULL: none */
 	const struct sx_flows_multi_ops *ops;
 	void *arg;
 };
