@@ -184,6 +184,7 @@ struct sx_extract {
 	struct sx_mine_result *res;
 	struct sx_validation *val; /* sx_extract_validate(), or NULL */
 	uint32_t dev_addr;	   /* ipv4, network order */
+	bool addr_late;		   /* made without ipv4: set until finish */
 	struct sx_map tally;	   /* of struct tally_ent */
 	bool made_bg_dir;	   /* csv_dir/background created by this extraction */
 	/* events and their labels (one label_run when no events file) */
@@ -269,21 +270,24 @@ const char *sx_extract_strerror(int err)
 	return sx_strerror(err);
 }
 
-int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out)
+/* ipv4 NULL: sx_extract__new_unaddressed() */
+static int extract_new(const char *device, const char *ipv4, struct sx_extract **out)
 {
 	struct sx_extract *ex;
 
 	*out = NULL;
-	if (!device || !device[0] || !ipv4 || !is_ip(ipv4, true, false))
+	if (!device || !device[0] || (ipv4 && !is_ip(ipv4, true, false)))
 		return -EINVAL;
 	ex = calloc(1, sizeof(*ex));
 	if (!ex)
 		return -ENOMEM;
 	ex->device = strdup(device);
-	ex->ipv4 = strdup(ipv4);
-	inet_pton(AF_INET, ipv4, &ex->dev_addr);
+	ex->ipv4 = ipv4 ? strdup(ipv4) : NULL;
+	if (ipv4)
+		inet_pton(AF_INET, ipv4, &ex->dev_addr);
+	ex->addr_late = !ipv4;
 	ex->align = -1;
-	if (!ex->device || !ex->ipv4) {
+	if (!ex->device || (ipv4 && !ex->ipv4)) {
 		sx_extract_free(ex);
 		return -ENOMEM;
 	}
@@ -291,6 +295,58 @@ int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out
 	ex->window_ns = (int64_t)SX_FLOWS_WINDOW_DEFAULT * SX_NS_PER_SEC;
 	ex->duration_ns = (int64_t)SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
 	*out = ex;
+	return 0;
+}
+
+int sx_extract_new(const char *device, const char *ipv4, struct sx_extract **out)
+{
+	if (!ipv4) {
+		*out = NULL;
+		return -EINVAL;
+	}
+	return extract_new(device, ipv4, out);
+}
+
+int sx_extract__new_unaddressed(const char *device, struct sx_extract **out)
+{
+	return extract_new(device, NULL, out);
+}
+
+/* Whether the device's addresses may still be set: before begin, or, for
+ * an extraction made without one, until finish. */
+static bool addr_settable(const struct sx_extract *ex)
+{
+	return !ex->mined || (ex->addr_late && ex->fl);
+}
+
+int sx_extract__set_address(struct sx_extract *ex, const char *ipv4, const char *mac)
+{
+	uint8_t m[6];
+	char norm[SX_MAC_TEXT_MAX], *a, *mc = NULL;
+
+	if (!addr_settable(ex))
+		return fail(ex, -EBUSY, "addresses are set before mining");
+	if (!ipv4 || !is_ip(ipv4, true, false))
+		return fail(ex, -EINVAL, "IPv4 address: not an IPv4 address: \"%s\"",
+			    ipv4 ? ipv4 : "");
+	if (mac && (sx_mac_parse(mac, m) || sx_mac_is_zero(m)))
+		return fail(ex, -EINVAL, "MAC address: expected aa:bb:cc:dd:ee:ff, not \"%s\"",
+			    mac);
+	a = strdup(ipv4);
+	if (mac)
+		mc = strdup(sx_mac_str(m, norm, sizeof(norm)));
+	if (!a || (mac && !mc)) {
+		free(a);
+		free(mc);
+		return nomem(ex);
+	}
+	free(ex->ipv4);
+	ex->ipv4 = a;
+	inet_pton(AF_INET, ipv4, &ex->dev_addr);
+	if (mac) {
+		free(ex->mac);
+		ex->mac = mc;
+	}
 	return 0;
 }
 
@@ -570,7 +626,7 @@ int sx_extract__set_capture_ipv4(struct sx_extract *ex, size_t i, const char *ip
 {
 	uint32_t a = 0;
 
-	if (ex->mined)
+	if (!addr_settable(ex))
 		return fail(ex, -EBUSY, "addresses are set before mining");
 	if (i >= ex->ncaps)
 		return fail(ex, -EINVAL, "no capture %zu", i);
@@ -1230,6 +1286,10 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 		return fail(ex, -EINVAL, "a window and an events file cannot be combined");
 	if (csv_dir && (stat(csv_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
 		return fail(ex, -ENOTDIR, "%s: not a directory", csv_dir);
+	if (!ex->ipv4 && ex->events_path)
+		return fail(ex, -EINVAL,
+			    "an events file's windows are placed by the device's "
+			    "address: set it before reading");
 	if (ex->filter) {
 		ret = check_filter(ex);
 		if (ret)
@@ -1540,6 +1600,8 @@ int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_thread
 
 	if (!ex->fl)
 		return fail(ex, -EINVAL, "nothing read");
+	if (!ex->ipv4 && !ret)
+		ret = fail(ex, -EINVAL, "no device address was set");
 	sx_flows_get_stats(ex->fl, &fst);
 	ex->capped = fst.capped;
 	if (ret)

@@ -73,12 +73,29 @@ void sx_extract__capture_flows(const struct sx_extract *ex, size_t i, uint64_t *
 			       uint64_t *packets);
 
 /*
+ * sx_extract__new_unaddressed - as sx_extract_new() without the device's
+ * address, for a driver that infers it from the packets it reads for the
+ * flows (`sigex batch`): the reading does not use it, so it may be set by
+ * sx_extract__set_address() up to sx_extract__finish(), which fails with
+ * -EINVAL when it was never set.  An events file cannot be used (its
+ * windows are placed by the address, at begin).  0, -EINVAL, -ENOMEM.
+ */
+int sx_extract__new_unaddressed(const char *device, struct sx_extract **out);
+/*
+ * sx_extract__set_address - the device's IPv4 address and, unless NULL, its
+ * MAC (as sx_extract_set_mac()).  Before begin, or until finish for an
+ * extraction made by sx_extract__new_unaddressed().  Returns 0, -EINVAL,
+ * -EBUSY or -ENOMEM, with a message.
+ */
+int sx_extract__set_address(struct sx_extract *ex, const char *ipv4, const char *mac);
+/*
  * sx_extract__set_capture_ipv4 - the device's IPv4 address in capture i
  * (in the order added), when its DHCP lease gave it another address there
  * than the extraction's (sx_extract_new()).  The captures' rows reach the
  * miner with that address written as the extraction's, so the profile names
  * the device self in every capture (sigex.c, "The device's address"); NULL,
- * or the extraction's address, clears it.  Before mining.  Returns 0,
+ * or the extraction's address, clears it.  After the extraction's own
+ * address, when sx_extract__set_address() may be called.  Returns 0,
  * -EINVAL (bad i or address) or -EBUSY, with a message.
  */
 int sx_extract__set_capture_ipv4(struct sx_extract *ex, size_t i, const char *ipv4);

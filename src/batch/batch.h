@@ -286,6 +286,10 @@ struct sx_batch_progress {
 	/* captures whose identity a stamp vouched for (--resume, --collect:
 	 * not opened), and those sampled (first and last blocks read) */
 	uint64_t files_known, files_sampled;
+	/* captures read a second time, before the reading, to infer their
+	 * device's address (sx_batch_cfg: when a device's captures cannot all
+	 * be tallied as the reading reads them) */
+	uint64_t files_reread;
 };
 
 void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p);

@@ -1,8 +1,8 @@
 /*
  * batch_infer.c - the IPv4 address of a device whose device.yaml gives none.
  *
- * One pass over the device's captures (the first INFER_PACKETS packets of
- * each) counts, per capture and per IPv4 address (0.0.0.0/8, loopback,
+ * The device's captures (the first INFER_PACKETS packets of each) are
+ * counted, per capture and per IPv4 address (0.0.0.0/8, loopback,
  * multicast and broadcast are never candidates), the packets that hold it,
  * those it sends, those it sends from the device's MAC (device.yaml's mac)
  * and the Ethernet source of the first frame it sends.  Every decision
@@ -42,6 +42,14 @@
  * a unit are its event captures; background captures are not used to name
  * the MAC.  The address (and the MAC) each unit used is reported on stderr
  * and in summary.csv (with per_capture, every address, the unit's first).
+ *
+ * The counts come from the packets the reading delivers for the flows
+ * (sx_batch__defer(): tallied as each capture is read, inferred when its
+ * device's last capture is), or, when the run cannot wait for those
+ * (batch_run.c, defer_devices), from a read of the captures of its own
+ * (read_capture: headers only, no application dissector); either way the
+ * same packets in the same order, so the same decisions.  The device's map
+ * is folded from the captures' in capture order.
  *
  * It runs once per device, under the device's lock (the device's other
  * units wait on it).  Addresses are counted in maps (core/map.h) keyed by
@@ -90,6 +98,16 @@ struct cap_addrs {
 	struct addr_slot *s;
 	size_t n;
 	bool any; /* holds IPv4 traffic */
+};
+
+/* One capture's addresses as they are counted, then compacted (ca). */
+struct sx_batch_tally {
+	struct addr_map one;
+	struct cap_addrs ca;
+	uint64_t n;	/* packets counted, at most INFER_PACKETS */
+	uint64_t total; /* of them, those holding an address */
+	int err;	/* -ENOMEM */
+	bool done;	/* ca is complete */
 };
 
 static uint64_t mix(uint32_t a)
@@ -152,84 +170,123 @@ static void mac_text(uint64_t v, char *buf, size_t bufsz)
 	sx_mac_str(m, buf, bufsz);
 }
 
-/* Count one packet's end a (k: 0 source, 1 destination) in the device's map
- * and in the capture's.  0 or -ENOMEM. */
-static int count_end(struct addr_map *dev, struct addr_map *one, uint32_t v, uint32_t cap,
-		     const struct sx_pkt *pkt, int k, uint64_t cfg_mac)
+/* Count one packet's end v (k: 0 source, 1 destination) in the capture's
+ * map.  0 or -ENOMEM. */
+static int count_end(struct addr_map *one, uint32_t v, const struct sx_pkt *pkt, int k,
+		     uint64_t cfg_mac)
 {
-	struct addr_map *maps[2] = {dev, one};
-	int i;
+	struct addr_slot *s = addr_get(one, v);
 
-	for (i = 0; i < 2; i++) {
-		struct addr_slot *s = addr_get(maps[i], v);
+	if (!s)
+		return -ENOMEM;
+	s->pkts++;
+	s->caps = 1;
+	if (k != 0)
+		return 0;
+	s->sent++;
+	if (pkt->has_mac) {
+		uint64_t src = sx_mac_pack(pkt->mac_src);
 
-		if (!s)
-			return -ENOMEM;
-		s->pkts++;
-		if (s->last != cap) {
-			s->last = cap;
-			s->caps++;
-		}
-		if (k != 0)
-			continue;
-		s->sent++;
-		if (pkt->has_mac) {
-			uint64_t src = sx_mac_pack(pkt->mac_src);
-
-			if (!s->mac)
-				s->mac = src;
-			s->mac_sent += src == s->mac;
-			s->from_mac += cfg_mac && src == cfg_mac;
-		}
+		if (!s->mac)
+			s->mac = src;
+		s->mac_sent += src == s->mac;
+		s->from_mac += cfg_mac && src == cfg_mac;
 	}
 	return 0;
 }
 
-/* Read capture i of d into dev (the device's map) and *ca (its own).
- * Adds the capture's packets holding an address to *total.  0 or -ENOMEM. */
-static int read_capture(struct sx_batch_device *d, size_t i, struct addr_map *dev,
-			struct cap_addrs *ca, uint64_t cfg_mac, uint64_t *total)
+/* device.yaml's mac, packed; 0: none. */
+static uint64_t cfg_mac_of(const struct sx_batch_device *d)
 {
-	struct addr_map one = {0};
+	uint8_t mb[6];
+
+	if (d->cfg && d->cfg->mac && !sx_mac_parse(d->cfg->mac, mb))
+		return sx_mac_pack(mb);
+	return 0;
+}
+
+/* One packet of a capture into its tally, up to INFER_PACKETS. */
+static void tally_packet(struct sx_batch_tally *t, const struct sx_pkt *pkt, uint64_t cfg_mac)
+{
+	const struct sx_addr *ends[2] = {&pkt->src, &pkt->dst};
+	bool counted = false;
+	int e;
+
+	if (t->err || t->n >= INFER_PACKETS)
+		return;
+	t->n++;
+	for (e = 0; e < 2 && !t->err; e++) {
+		uint32_t v;
+
+		if (!candidate(ends[e], &v))
+			continue;
+		t->err = count_end(&t->one, v, pkt, e, cfg_mac);
+		t->ca.any = true;
+		t->total += !counted;
+		counted = true;
+	}
+}
+
+/* A capture's tally complete: its map compacted into t->ca.  0 or
+ * -ENOMEM. */
+static int tally_end(struct sx_batch_tally *t)
+{
+	size_t k;
+
+	if (!t->err && t->one.map.n) {
+		t->ca.s = sx_calloc_array(t->one.map.n, sizeof(*t->ca.s));
+		if (!t->ca.s)
+			t->err = -ENOMEM;
+		for (k = 0; t->ca.s && k < t->one.map.cap; k++)
+			if (addr_at(&t->one, k))
+				t->ca.s[t->ca.n++] = *addr_at(&t->one, k);
+	}
+	addr_free(&t->one);
+	t->done = true;
+	return t->err;
+}
+
+/* Read capture i of d into its tally (addresses and MACs only: no
+ * application dissector).  0 or -ENOMEM. */
+static int read_capture(struct sx_batch *b, struct sx_batch_device *d, size_t i,
+			struct sx_batch_tally *t, uint64_t cfg_mac)
+{
 	struct sx_capture *c;
 	struct sx_pkt pkt;
 	char msg[256];
-	uint64_t n = 0;
-	uint32_t cap = (uint32_t)i + 1;
+
+	addr_free(&t->one);
+	*t = (struct sx_batch_tally){0};
+	atomic_fetch_add(&b->files_reread, 1);
+	if (!sx_capture_open(d->files[i]->path, NULL, &c, msg, sizeof(msg))) {
+		while (!t->err && t->n < INFER_PACKETS && sx_capture_next_headers(c, &pkt) == 1)
+			tally_packet(t, &pkt, cfg_mac);
+		sx_capture_close(c);
+	}
+	return tally_end(t);
+}
+
+/* Capture c folded into the device's map m (caps, pkts, sent, from_mac;
+ * mac: the first capture's to name one, as one pass in capture order
+ * would).  0 or -ENOMEM. */
+static int fold_capture(struct addr_map *m, const struct cap_addrs *c)
+{
 	size_t k;
-	int ret = 0;
 
-	if (sx_capture_open(d->files[i]->path, NULL, &c, msg, sizeof(msg)))
-		return 0;
-	/* addresses and MACs only: no application dissector */
-	while (!ret && n < INFER_PACKETS && sx_capture_next_headers(c, &pkt) == 1) {
-		const struct sx_addr *ends[2] = {&pkt.src, &pkt.dst};
-		bool counted = false;
-		int e;
+	for (k = 0; k < c->n; k++) {
+		const struct addr_slot *e = &c->s[k];
+		struct addr_slot *s = addr_get(m, e->addr);
 
-		n++;
-		for (e = 0; e < 2 && !ret; e++) {
-			uint32_t v;
-
-			if (!candidate(ends[e], &v))
-				continue;
-			ret = count_end(dev, &one, v, cap, &pkt, e, cfg_mac);
-			ca->any = true;
-			*total += !counted;
-			counted = true;
-		}
+		if (!s)
+			return -ENOMEM;
+		s->caps++;
+		s->pkts += e->pkts;
+		s->sent += e->sent;
+		s->from_mac += e->from_mac;
+		if (!s->mac)
+			s->mac = e->mac;
 	}
-	sx_capture_close(c);
-	if (!ret && one.map.n) {
-		ca->s = sx_calloc_array(one.map.n, sizeof(*ca->s));
-		if (!ca->s)
-			ret = -ENOMEM;
-		for (k = 0; ca->s && k < one.map.cap; k++)
-			if (addr_at(&one, k))
-				ca->s[ca->n++] = *addr_at(&one, k);
-	}
-	addr_free(&one);
-	return ret;
+	return 0;
 }
 
 /* Whether s beats best (NULL: anything does) by captures, packets, address. */
@@ -519,27 +576,33 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 static int infer(struct sx_batch *b, struct sx_batch_device *d)
 {
 	struct addr_map m = {0};
+	struct sx_batch_tally *own = NULL, *t = d->tally;
 	struct cap_addrs *ca;
 	struct addr_slot *best = NULL, *most = NULL, *sending = NULL;
 	uint32_t withip = 0;
 	struct addr_slot *peer = NULL;
-	uint64_t total = 0, cfg_mac = 0, top = 0;
+	uint64_t total = 0, cfg_mac = cfg_mac_of(d), top = 0;
 	bool mixed = false;
-	uint8_t mb[6];
 	size_t i, k;
 	int ret = 1;
 
-	if (d->cfg && d->cfg->mac && !sx_mac_parse(d->cfg->mac, mb))
-		cfg_mac = sx_mac_pack(mb);
+	if (!t)
+		t = own = sx_calloc_array(d->nfiles + 1, sizeof(*t));
 	ca = sx_calloc_array(d->nfiles + 1, sizeof(*ca));
-	if (!ca) {
+	if (!ca || !t) {
+		free(ca);
+		free(own);
 		snprintf(d->infer_msg, sizeof(d->infer_msg), "out of memory");
 		return -ENOMEM;
 	}
+	/* each capture as the reading tallied it, else read now */
 	for (i = 0; i < d->nfiles && !sx_stop_requested() && ret > 0; i++) {
 		d->files[i]->infer_idx = (uint32_t)i;
-		if (read_capture(d, i, &m, &ca[i], cfg_mac, &total))
+		if ((t[i].done ? t[i].err : read_capture(b, d, i, &t[i], cfg_mac)) ||
+		    fold_capture(&m, &t[i].ca))
 			ret = -ENOMEM;
+		ca[i] = t[i].ca;
+		total += t[i].total;
 		withip += ca[i].any;
 	}
 	for (k = 0; ret > 0 && k < m.map.cap; k++) {
@@ -628,11 +691,28 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 			      "their IPv4 packets)",
 			      d->name, d->ipv4, withip, 100.0 * (double)best->pkts / (double)total);
 	}
-	for (i = 0; i < d->nfiles; i++)
-		free(ca[i].s);
+	for (i = 0; i < d->nfiles; i++) {
+		free(t[i].ca.s);
+		addr_free(&t[i].one);
+	}
 	free(ca);
+	free(own);
+	free(d->tally);
+	d->tally = NULL;
 	addr_free(&m);
 	return ret;
+}
+
+void sx_batch__tally_free(struct sx_batch_device *d)
+{
+	size_t i;
+
+	for (i = 0; d->tally && i < d->nfiles; i++) {
+		free(d->tally[i].ca.s);
+		addr_free(&d->tally[i].one);
+	}
+	free(d->tally);
+	d->tally = NULL;
 }
 
 int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, size_t outsz,
@@ -669,6 +749,39 @@ int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, 
 	snprintf(u->ipv4, sizeof(u->ipv4), "%s", d->ipv4);
 	snprintf(u->mac, sizeof(u->mac), "%s", d->mac);
 	return 0;
+}
+
+int sx_batch__defer(struct sx_batch_device *d)
+{
+	size_t i;
+
+	d->tally = sx_calloc_array(d->nfiles + 1, sizeof(*d->tally));
+	if (!d->tally)
+		return -ENOMEM;
+	for (i = 0; i < d->nfiles; i++)
+		d->files[i]->infer_idx = (uint32_t)i;
+	d->tally_left = d->nfiles;
+	d->cfg_mac = cfg_mac_of(d);
+	d->defer = true;
+	return 0;
+}
+
+void sx_batch__tally_packet(struct sx_batch_device *d, uint32_t k, const struct sx_pkt *pkt)
+{
+	tally_packet(&d->tally[k], pkt, d->cfg_mac);
+}
+
+bool sx_batch__tally_done(struct sx_batch *b, struct sx_batch_device *d, uint32_t k)
+{
+	bool last;
+
+	tally_end(&d->tally[k]);
+	pthread_mutex_lock(&d->lock);
+	last = --d->tally_left == 0;
+	if (last && !d->infer)
+		d->infer = infer(b, d);
+	pthread_mutex_unlock(&d->lock);
+	return last;
 }
 
 const char *sx_batch__capture_ipv4(const struct sx_batch_unit *u, const struct sx_batch_file *f,

@@ -38,6 +38,9 @@ struct sx_batch_file {
 	bool known;	    /* hash taken from a stamp's record (--resume) */
 	int err;	    /* -errno of stat or read, 0 */
 	uint32_t infer_idx; /* its index in the device's files, for the inference */
+	/* the run's, set before the reading on its thread: read by it, and
+	 * tallied for the inference in its first listing */
+	bool listed, tapped;
 };
 
 enum sx_batch_state {
@@ -118,6 +121,15 @@ struct sx_batch_device {
 	 * device's MAC sends most there (host order), 0: none; else NULL */
 	uint32_t *cap_addr;
 	char infer_msg[SX_BATCH_MSG_MAX];
+	/* defer: inferred from the packets the reading delivers (tally, per
+	 * file by infer_idx; tally_left under lock), not by a read of its own;
+	 * its units read before that wait in parked (batch_run.c) */
+	bool defer;
+	uint64_t cfg_mac; /* device.yaml's mac, packed, 0: none */
+	struct sx_batch_tally *tally;
+	size_t tally_left;
+	struct sx_batch_parked *parked;
+	size_t nparked;
 	uint8_t digest[16]; /* of every capture's identity, for inferred addresses */
 	atomic_size_t left; /* units not finished yet */
 };
@@ -145,6 +157,7 @@ struct sx_batch {
 	int64_t t_scan_ns;		    /* wall clock before the scan's first stat */
 	uint64_t files_known;		    /* identities taken from the stamps */
 	atomic_uint_fast64_t files_sampled; /* identities read from the captures */
+	atomic_uint_fast64_t files_reread;  /* read once more to infer an address */
 };
 
 /* Log one line through cfg.log (or sx_log). */
@@ -190,6 +203,24 @@ void sx_batch__device_digest(struct sx_batch_device *d);
  * identity, per unit (batch_infer.c).  0, or -1 with why set. */
 int sx_batch__unit_ipv4(struct sx_batch *b, struct sx_batch_unit *u, char *out, size_t outsz,
 			char *why, size_t whysz);
+
+/*
+ * One read per capture (batch_infer.c, batch_run.c).  sx_batch__defer()
+ * makes d's inference wait for the reading's own packets: each capture's
+ * packets go to sx_batch__tally_packet() (k: its infer_idx; on the thread
+ * reading it) and its end to sx_batch__tally_done(), which infers, under
+ * the device's lock, once the last is in and then returns true.  0 or
+ * -ENOMEM.  Before the reading, on the run's thread.
+ */
+struct sx_batch_parked {
+	uint32_t g; /* the unit's group in the reading */
+	int err;    /* its reading's error */
+};
+int sx_batch__defer(struct sx_batch_device *d);
+void sx_batch__tally_packet(struct sx_batch_device *d, uint32_t k, const struct sx_pkt *pkt);
+bool sx_batch__tally_done(struct sx_batch *b, struct sx_batch_device *d, uint32_t k);
+/* The tallies of a device whose inference never ran (a stopped run). */
+void sx_batch__tally_free(struct sx_batch_device *d);
 
 /* The device's address in capture f of u's run (a unit capture, or a
  * background capture of its device) into buf when it differs from u's own

@@ -30,7 +30,9 @@
  *
  * Memory.  Because the list is ordered unit by unit, the units in flight
  * (begun, not yet written) are those the readers are on plus those being
- * mined: about as many as the threads, whatever the archive's size; a
+ * mined (and, of a device whose address waits for the reading, its units
+ * parked, bounded by DEFER_BYTES): about as many as the threads, whatever
+ * the archive's size; a
  * unit's table, names, spill file and mining result are freed as soon as
  * its outputs are written.  --units N caps the units in flight (a reader
  * about to begin one more waits); the default, -j, hardly ever binds.
@@ -83,10 +85,17 @@
  * Address inference (batch_infer.c).  A device without ipv4 in its
  * device.yaml gets the address common to its captures, or, when its lease
  * changed and its MAC identifies it, one address per unit; once per
- * device, before the reading, for every device a unit to run needs it for
- * (a pool of threads over those units; a device's other units wait on its
- * lock).  The address and MAC each unit used are in its stamp and in
- * summary.csv.  When the lease changed between the captures of one unit
+ * device.  One read per capture: the inference counts the packets the
+ * reading delivers for the flows (the files of such a device are tapped,
+ * flows.h), and the device's units, read before its last capture is, are
+ * parked (table and all, not yet reduced: the reduce needs the address)
+ * until it is; the reading list puts a device's units together, so that
+ * few wait.  This needs every capture of the device in this run, no
+ * --filter, no events windows (placed by the address before the reading)
+ * and at most DEFER_BYTES of captures; any other device is inferred before
+ * the reading by a read of its own (a pool of threads over those devices;
+ * progress: files_reread).  The address and MAC each unit used are in its
+ * stamp and in summary.csv.  When the lease changed between the captures of one unit
  * and the MAC identifies the device, each capture gets its own address
  * (sx_extract__set_capture_ipv4(): mined as the unit's, which profile.yaml's
  * device-info gives with the MAC), and the ipv4 column lists the unit's
@@ -144,6 +153,11 @@
 #include "ingest/ingest.h"
 #include "sigex.h"
 #include "api/sigex_int.h"
+
+/* The most capture bytes of a device whose units are parked until its last
+ * capture is read (defer_devices): its tables then hold about a fifth of
+ * that at most (150 flows of 1.5 KiB per MiB). */
+#define DEFER_BYTES ((uint64_t)256 << 20)
 
 static double now_s(void)
 {
@@ -537,6 +551,42 @@ static int refused(struct unit_run *r, int ret)
 			ret == -ENOMEM ? "out of memory" : sx_extract_message(r->ex));
 }
 
+/*
+ * The unit's addresses into its extraction: the device's (configured or
+ * inferred), each capture's own when its lease changed, and the MAC the
+ * inference found sending it.  Before begin, or, for a device whose
+ * inference waits for the reading (d->defer), once it is done.  0, or -1
+ * with the unit failed.
+ */
+static int address(struct unit_run *r)
+{
+	struct sx_batch_unit *u = r->u;
+	struct sx_batch_device *d = u->dev;
+	const struct sx_batch_device_cfg *c = d->cfg;
+	char ipv4[64], why[SX_BATCH_MSG_MAX];
+	size_t i;
+
+	if (sx_batch__unit_ipv4(r->b, u, ipv4, sizeof(ipv4), why, sizeof(why)))
+		return set_fail(u, sx_stop_requested() ? SX_BATCH_STOPPED : SX_BATCH_FAILED, "%s",
+				why);
+	/* the MAC the inference found sending the device's address: the
+	 * firewall matches the device by it, and the profile's own inference
+	 * (the source of the device's frames in the patterns) can miss it,
+	 * when no pattern has the device's address alone as an end that sent */
+	if (sx_extract__set_address(r->ex, ipv4, !(c && c->mac) && u->mac[0] ? u->mac : NULL))
+		return refused(r, -EINVAL);
+	/* a lease that changed between captures: each capture's own address
+	 * (mined as the unit's) */
+	for (i = 0; i < u->ncaps + d->nbg; i++) {
+		const struct sx_batch_file *f = i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
+		const char *own = sx_batch__capture_ipv4(u, f, ipv4, sizeof(ipv4));
+
+		if (own && sx_extract__set_capture_ipv4(r->ex, i, own))
+			return refused(r, -EINVAL);
+	}
+	return 0;
+}
+
 static int configure(struct unit_run *r, unsigned threads)
 {
 	struct sx_batch *b = r->b;
@@ -544,18 +594,14 @@ static int configure(struct unit_run *r, unsigned threads)
 	struct sx_batch_device *d = u->dev;
 	const struct sx_batch_device_cfg *c = d->cfg;
 	const struct sx_batch_opts *o = &u->opts;
-	char ipv4[64], why[SX_BATCH_MSG_MAX];
 	const char *gw, *phone;
 	size_t i;
 	int ret;
 
-	if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why)))
-		return set_fail(u, sx_stop_requested() ? SX_BATCH_STOPPED : SX_BATCH_FAILED, "%s",
-				why);
-	ret = sx_extract_new(c && c->name ? c->name : d->name, ipv4, &r->ex);
+	ret = sx_extract__new_unaddressed(c && c->name ? c->name : d->name, &r->ex);
 	if (ret)
 		return set_fail(u, SX_BATCH_FAILED, "%s",
-				ret == -ENOMEM ? "out of memory" : "bad device name or address");
+				ret == -ENOMEM ? "out of memory" : "bad device name");
 	/* as sx_flows_collect() presizes from the input size (150 flows per
 	 * MiB and 1024): a small unit gets a small table */
 	sx_extract__set_est_flows(r->ex, u->bytes / (1u << 20) * 150 + 1024);
@@ -597,22 +643,7 @@ static int configure(struct unit_run *r, unsigned threads)
 	for (i = 0; i < d->nbg; i++)
 		if (sx_extract_add_background(r->ex, d->bg[i]->path))
 			return refused(r, -EINVAL);
-	/* a lease that changed between captures: each capture's own address
-	 * (mined as the unit's) */
-	for (i = 0; i < u->ncaps + d->nbg; i++) {
-		const struct sx_batch_file *f = i < u->ncaps ? u->caps[i] : d->bg[i - u->ncaps];
-		const char *own = sx_batch__capture_ipv4(u, f, ipv4, sizeof(ipv4));
-
-		if (own && sx_extract__set_capture_ipv4(r->ex, i, own))
-			return refused(r, -EINVAL);
-	}
-	/* the MAC the inference found sending the device's address: the
-	 * firewall matches the device by it, and the profile's own inference
-	 * (the source of the device's frames in the patterns) can miss it,
-	 * when no pattern has the device's address alone as an end that sent */
-	if (!(c && c->mac) && u->mac[0] && sx_extract_set_mac(r->ex, u->mac))
-		return refused(r, -EINVAL);
-	return 0;
+	return d->defer ? 0 : address(r);
 }
 
 static int add_output(struct unit_run *r, const char *name)
@@ -886,6 +917,8 @@ struct run {
 	const char **paths;
 	uint32_t *group, *index;
 	uint64_t *size;
+	bool *tap;	     /* its packets go to its device's tally, or NULL */
+	uint32_t *tally_idx; /* ... as the device's file infer_idx */
 	uint32_t npaths;
 	atomic_uint_fast64_t files_left; /* not read yet */
 	atomic_uint mining;		 /* units between reading and stamp */
@@ -1105,6 +1138,8 @@ static void unit_file_done(void *arg, uint32_t i, const struct sx_file_status *s
 	    .device = u->dev->name, .event = u->event, .path = rn->paths[i]};
 
 	(void)st;
+	if (rn->tap && rn->tap[i])
+		sx_batch__tally_done(b, u->dev, rn->tally_idx[i]);
 	e.files_done = atomic_fetch_add(&b->files_done, 1) + 1;
 	e.bytes_done = atomic_fetch_add(&b->bytes_done, rn->size[i]) + rn->size[i];
 	atomic_fetch_sub(&rn->files_left, 1);
@@ -1113,19 +1148,20 @@ static void unit_file_done(void *arg, uint32_t i, const struct sx_file_status *s
 }
 
 /*
- * sx_flows_multi_ops.done: every capture of the unit was read; on that
+ * Every capture of unit g was read (err: the reading's error): on this
  * reader thread, reduce, mine, write, stamp (and the device's profile when
  * it was the device's last unit).  Mining takes one thread while captures
  * remain to be read (the other readers go on), else a share of -j.
  */
-static void unit_done(void *arg, uint32_t g, int err)
+static void unit_finish(struct run *rn, uint32_t g, int err)
 {
-	struct run *rn = arg;
 	struct unit_run *r = rn->runs[g];
 	struct sx_batch_unit *u = rn->work[g];
 	char msg[SX_BATCH_MSG_MAX];
 	int ret = r ? r->ret : -ENOMEM;
 
+	if (!ret && u->dev->defer)
+		ret = address(r);
 	if (!ret) {
 		unsigned mining = (unsigned)atomic_fetch_add(&rn->mining, 1) + 1;
 		unsigned share =
@@ -1152,6 +1188,58 @@ static void unit_done(void *arg, uint32_t g, int err)
 	finish(rn->b, u, true, false);
 }
 
+/* A unit of d parked before d's inference was done, taken; false: none. */
+static bool unpark(struct sx_batch_device *d, struct sx_batch_parked *p)
+{
+	bool any;
+
+	pthread_mutex_lock(&d->lock);
+	any = d->nparked > 0;
+	if (any)
+		*p = d->parked[--d->nparked];
+	pthread_mutex_unlock(&d->lock);
+	return any;
+}
+
+/*
+ * sx_flows_multi_ops.done.  A unit whose device's address waits for the
+ * reading (d->defer) is parked, table and all, until the device's last
+ * capture is tallied; the unit whose reading then ends finishes those
+ * parked before it.  The capture that completes the tally belongs to a
+ * unit not yet done (file_done comes before its group's done), and the
+ * parking and the inference take the device's lock, so no unit is left
+ * parked.
+ */
+static void unit_done(void *arg, uint32_t g, int err)
+{
+	struct run *rn = arg;
+	struct sx_batch_device *d = rn->work[g]->dev;
+	struct sx_batch_parked p;
+
+	if (d->defer) {
+		pthread_mutex_lock(&d->lock);
+		if (!d->infer) {
+			d->parked[d->nparked++] = (struct sx_batch_parked){.g = g, .err = err};
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	unit_finish(rn, g, err);
+	while (d->defer && unpark(d, &p))
+		unit_finish(rn, p.g, p.err);
+}
+
+/* sx_flows_multi_ops.packet: a packet of a capture whose device's address
+ * is inferred from the reading. */
+static void unit_packet(void *arg, uint32_t i, const struct sx_pkt *pkt)
+{
+	struct run *rn = arg;
+	struct sx_batch_device *d = rn->work[rn->group[i]]->dev;
+
+	sx_batch__tally_packet(d, rn->tally_idx[i], pkt);
+}
+
 struct file_order {
 	uint32_t index;
 	uint64_t size;
@@ -1166,14 +1254,50 @@ static int cmp_file_order(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-/* The reading order: units as in work (largest first), each unit's
- * captures and background largest first. */
+/* A deferred device's units together, where its first (largest) was, so
+ * that they are parked for as short a time as the reading allows; the
+ * others keep their place.  0 or -ENOMEM. */
+static int group_deferred(struct run *rn)
+{
+	struct sx_batch_unit **order;
+	bool *taken;
+	size_t w, k, n = 0;
+
+	order = sx_calloc_array(rn->nwork + 1, sizeof(*order));
+	taken = sx_calloc_array(rn->nwork + 1, sizeof(*taken));
+	if (!order || !taken) {
+		free(order);
+		free(taken);
+		return -ENOMEM;
+	}
+	for (w = 0; w < rn->nwork; w++) {
+		if (taken[w])
+			continue;
+		order[n++] = rn->work[w];
+		for (k = w + 1; rn->work[w]->dev->defer && k < rn->nwork; k++)
+			if (!taken[k] && rn->work[k]->dev == rn->work[w]->dev) {
+				order[n++] = rn->work[k];
+				taken[k] = true;
+			}
+	}
+	memcpy(rn->work, order, rn->nwork * sizeof(*order));
+	free(order);
+	free(taken);
+	return 0;
+}
+
+/* The reading order: units as in work (largest first, a deferred device's
+ * together), each unit's captures and background largest first. */
 static int reading_list(struct run *rn)
 {
 	struct file_order *fo = NULL;
 	size_t total = 0, w, i;
 	uint32_t n = 0;
+	int ret;
 
+	ret = group_deferred(rn);
+	if (ret)
+		return ret;
 	for (w = 0; w < rn->nwork; w++)
 		total += rn->work[w]->ncaps + rn->work[w]->dev->nbg;
 	if (total > UINT32_MAX)
@@ -1182,7 +1306,9 @@ static int reading_list(struct run *rn)
 	rn->group = sx_calloc_array(total + 1, sizeof(*rn->group));
 	rn->index = sx_calloc_array(total + 1, sizeof(*rn->index));
 	rn->size = sx_calloc_array(total + 1, sizeof(*rn->size));
-	if (!rn->paths || !rn->group || !rn->index || !rn->size)
+	rn->tap = sx_calloc_array(total + 1, sizeof(*rn->tap));
+	rn->tally_idx = sx_calloc_array(total + 1, sizeof(*rn->tally_idx));
+	if (!rn->paths || !rn->group || !rn->index || !rn->size || !rn->tap || !rn->tally_idx)
 		return -ENOMEM;
 	for (w = 0; w < rn->nwork; w++) {
 		const struct sx_batch_unit *u = rn->work[w];
@@ -1211,6 +1337,13 @@ static int reading_list(struct run *rn)
 			rn->group[n] = (uint32_t)w;
 			rn->index[n] = k;
 			rn->size[n] = f->size;
+			if (d->defer && !f->tapped) {
+				/* read as the unit's; its first listing tallies it */
+				struct sx_batch_file *tf = d->files[f->infer_idx];
+
+				tf->tapped = rn->tap[n] = true;
+				rn->tally_idx[n] = f->infer_idx;
+			}
 		}
 	}
 	free(fo);
@@ -1222,8 +1355,10 @@ static int reading_list(struct run *rn)
 /* Read every unit of work with one pool of reader threads (flows.h). */
 static int read_units(struct run *rn)
 {
-	static const struct sx_flows_multi_ops ops = {
-	    .open = unit_open, .file_done = unit_file_done, .done = unit_done};
+	static const struct sx_flows_multi_ops ops = {.open = unit_open,
+						      .file_done = unit_file_done,
+						      .packet = unit_packet,
+						      .done = unit_done};
 	struct sx_batch *b = rn->b;
 	struct sx_flows_multi m;
 	size_t i;
@@ -1242,10 +1377,19 @@ static int read_units(struct run *rn)
 				    .nthreads = rn->threads,
 				    .max_open = b->cfg.units ? b->cfg.units : rn->threads,
 				    .filter = b->cfg.filter,
+				    .tap = rn->tap,
 				    .ops = &ops,
 				    .arg = rn};
 	syncer_start(rn);
 	ret = sx_flows_collect_multi(&m);
+	/* units still parked: none, but for a reading cut short (unit_done) */
+	for (i = 0; !ret && !sx_stop_requested() && i < rn->nwork; i++) {
+		struct sx_batch_device *d = rn->work[i]->dev;
+		struct sx_batch_parked p;
+
+		while (d->defer && unpark(d, &p))
+			unit_finish(rn, p.g, p.err);
+	}
 	syncer_stop(rn);
 	/* units begun and not done: stopped (or the pool failed) */
 	for (i = 0; i < rn->nwork; i++) {
@@ -1303,7 +1447,7 @@ static void infer_all(struct run *rn)
 	for (i = 0; one && i < rn->nwork; i++) {
 		struct sx_batch_device *d = rn->work[i]->dev;
 
-		if ((d->cfg && d->cfg->ipv4) || d->infer_queued)
+		if ((d->cfg && d->cfg->ipv4) || d->infer_queued || d->defer)
 			continue;
 		d->infer_queued = true;
 		one[n++] = rn->work[i];
@@ -1319,7 +1463,9 @@ static void infer_all(struct run *rn)
 		struct sx_batch_unit *u = rn->work[i];
 		char ipv4[64], why[SX_BATCH_MSG_MAX];
 
-		if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why))) {
+		if (u->dev->defer) {
+			rn->work[n++] = u;
+		} else if (sx_batch__unit_ipv4(b, u, ipv4, sizeof(ipv4), why, sizeof(why))) {
 			set_fail(u, SX_BATCH_FAILED, "%s", why);
 			finish(b, u, true, true);
 		} else {
@@ -1495,6 +1641,51 @@ static void collect(struct sx_batch *b)
 		}
 }
 
+/*
+ * The devices whose address is inferred from the packets the reading reads
+ * for their flows, not by a read of their own (sx_batch__defer()): those
+ * without ipv4 whose every capture this run reads (none of their units
+ * resumed, in another shard or failed at the scan), without --filter (the
+ * inference counts every packet) or events windows (placed by the address,
+ * before the reading), and whose captures total at most DEFER_BYTES: their
+ * units wait, tables and all, until the device's last capture is read.
+ */
+static void defer_devices(struct run *rn)
+{
+	struct sx_batch *b = rn->b;
+	size_t i, k, w;
+
+	if (b->cfg.filter)
+		return;
+	for (w = 0; w < rn->nwork; w++) {
+		const struct sx_batch_unit *u = rn->work[w];
+
+		for (k = 0; k < u->ncaps; k++)
+			u->caps[k]->listed = true;
+		for (k = 0; k < u->dev->nbg; k++)
+			u->dev->bg[k]->listed = true;
+	}
+	for (i = 0; i < b->ndevs; i++) {
+		struct sx_batch_device *d = b->devs[i];
+		uint64_t bytes = 0;
+		bool ok = !(d->cfg && d->cfg->ipv4) && device_ours(b, d) && d->nfiles;
+
+		for (k = 0; ok && k < d->nunits; k++)
+			ok = !d->units[k]->starts;
+		for (k = 0; ok && k < d->nfiles; k++) {
+			ok = d->files[k]->listed;
+			bytes += d->files[k]->size;
+		}
+		if (!ok || bytes > DEFER_BYTES)
+			continue;
+		d->parked = sx_calloc_array(d->nunits + 1, sizeof(*d->parked));
+		if (d->parked && sx_batch__defer(d)) {
+			free(d->parked);
+			d->parked = NULL;
+		}
+	}
+}
+
 int sx_batch_run(struct sx_batch *b)
 {
 	struct sx_batch_file **files = NULL;
@@ -1577,6 +1768,7 @@ int sx_batch_run(struct sx_batch *b)
 	qsort(rn.work, rn.nwork, sizeof(*rn.work), sx_batch__cmp_largest);
 	rn.threads = threads;
 	atomic_init(&rn.mining, 0);
+	defer_devices(&rn);
 	infer_all(&rn);
 	if (!sx_stop_requested())
 		ret = read_units(&rn);
@@ -1585,6 +1777,8 @@ out_free:
 	free(rn.group);
 	free(rn.index);
 	free(rn.size);
+	free(rn.tap);
+	free(rn.tally_idx);
 	free(rn.runs);
 	free(rn.work);
 	sx_out_set_deferred(false);
@@ -1681,4 +1875,5 @@ void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
 	p->hashing = atomic_load(&m->hashing);
 	p->files_known = b->files_known;
 	p->files_sampled = atomic_load(&m->files_sampled);
+	p->files_reread = atomic_load(&m->files_reread);
 }

@@ -227,6 +227,8 @@ static void device_free(struct sx_batch_device *d)
 	free(d->top);
 	free(d->events_data);
 	free(d->cap_addr);
+	sx_batch__tally_free(d);
+	free(d->parked);
 	sx_batch_device_free(d->cfg);
 	pthread_mutex_destroy(&d->lock);
 	free(d->name);

@@ -574,6 +574,11 @@ static void final_line(const struct args *a, struct sx_batch *b, double secs)
 		    stderr,
 		    "sigex batch: %llu captures known unchanged from the stamps, %llu sampled\n",
 		    (unsigned long long)p.files_known, (unsigned long long)p.files_sampled);
+	if (p.files_reread)
+		fprintf(stderr,
+			"sigex batch: %llu captures read twice, to infer their device's address "
+			"first\n",
+			(unsigned long long)p.files_reread);
 }
 
 static int run(struct args *a, const struct sx_batch_manifest *m, const char *root)
