@@ -897,6 +897,27 @@ Test(cli_batch, inferred_addresses_read_each_capture_once)
 	free(err);
 }
 
+/* A device of more than 64 units would keep that many waiting for its
+ * address: its captures are read first, as before. */
+Test(cli_batch, device_of_many_units_is_inferred_before_the_reading)
+{
+	char *err = NULL, rel[64];
+	int k;
+
+	for (k = 0; k < 65; k++) {
+		snprintf(rel, sizeof(rel), "arch/plug/e%02d", k);
+		cr_assert_eq(sh(NULL, &err, "mkdir -p %s", rel), 0, "%s", err);
+		free(err);
+		snprintf(rel, sizeof(rel), "arch/plug/e%02d/1.pcap", k);
+		lease_capture(rel, "192.168.1.103", plug_mac, "52.1.2.3", k);
+	}
+	cr_assert_eq(batch(NULL, &err, "arch -o out -j2"), 0, "%s", err);
+	cr_expect(strstr(err, "plug: device address 192.168.1.103 inferred (in all 65 captures"),
+		  "%s", err);
+	cr_expect(strstr(err, "sigex batch: 65 captures read twice"), "%s", err);
+	free(err);
+}
+
 /* arch/plug/on: two captures of the plug (mac_1, mac_2) talking to one
  * server (cloud_2 for the second), leased 192.168.1.103 then .104. */
 static void lease_unit(const uint8_t mac_1[6], const uint8_t mac_2[6], const char *cloud_2)

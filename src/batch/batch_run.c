@@ -31,7 +31,7 @@
  * Memory.  Because the list is ordered unit by unit, the units in flight
  * (begun, not yet written) are those the readers are on plus those being
  * mined (and, of a device whose address waits for the reading, its units
- * parked, bounded by DEFER_BYTES): about as many as the threads, whatever
+ * parked, DEFER_UNITS at most): about as many as the threads, whatever
  * the archive's size; a
  * unit's table, names, spill file and mining result are freed as soon as
  * its outputs are written.  --units N caps the units in flight (a reader
@@ -92,7 +92,8 @@
  * until it is; the reading list puts a device's units together, so that
  * few wait.  This needs every capture of the device in this run, no
  * --filter, no events windows (placed by the address before the reading)
- * and at most DEFER_BYTES of captures; any other device is inferred before
+ * and at most DEFER_BYTES of captures in DEFER_UNITS units; any other
+ * device is inferred before
  * the reading by a read of its own (a pool of threads over those devices;
  * progress: files_reread).  The address and MAC each unit used are in its
  * stamp and in summary.csv.  When the lease changed between the captures of one unit
@@ -154,10 +155,12 @@
 #include "sigex.h"
 #include "api/sigex_int.h"
 
-/* The most capture bytes of a device whose units are parked until its last
- * capture is read (defer_devices): its tables then hold about a fifth of
- * that at most (150 flows of 1.5 KiB per MiB). */
+/* The most capture bytes and units of a device whose units are parked
+ * until its last capture is read (defer_devices): a parked unit's flows are
+ * in its spill file (each capture's are evicted at its end), which stays
+ * open, and its table's buckets in memory. */
 #define DEFER_BYTES ((uint64_t)256 << 20)
+#define DEFER_UNITS 64
 
 static double now_s(void)
 {
@@ -1647,8 +1650,9 @@ static void collect(struct sx_batch *b)
  * without ipv4 whose every capture this run reads (none of their units
  * resumed, in another shard or failed at the scan), without --filter (the
  * inference counts every packet) or events windows (placed by the address,
- * before the reading), and whose captures total at most DEFER_BYTES: their
- * units wait, tables and all, until the device's last capture is read.
+ * before the reading), and whose captures total at most DEFER_BYTES in at
+ * most DEFER_UNITS units: those wait, tables and all, until the device's
+ * last capture is read.
  */
 static void defer_devices(struct run *rn)
 {
@@ -1676,7 +1680,7 @@ static void defer_devices(struct run *rn)
 			ok = d->files[k]->listed;
 			bytes += d->files[k]->size;
 		}
-		if (!ok || bytes > DEFER_BYTES)
+		if (!ok || bytes > DEFER_BYTES || d->nunits > DEFER_UNITS)
 			continue;
 		d->parked = sx_calloc_array(d->nunits + 1, sizeof(*d->parked));
 		if (d->parked && sx_batch__defer(d)) {
