@@ -478,7 +478,8 @@ struct unit_run {
 	struct sx_extract *ex;
 	struct stamp_file *files;
 	size_t nfiles;
-	double t0;
+	double t0;	       /* begun; moved on by the time it was parked */
+	double parked;	       /* when it was parked (unit_done), 0: never */
 	int ret;	       /* unit_start()'s outcome */
 	struct unit_run *next; /* in the syncer's queue */
 };
@@ -1163,6 +1164,9 @@ static void unit_finish(struct run *rn, uint32_t g, int err)
 	char msg[SX_BATCH_MSG_MAX];
 	int ret = r ? r->ret : -ENOMEM;
 
+	/* its seconds are its own, not the wait for its device's address */
+	if (r && r->parked > 0)
+		r->t0 += now_s() - r->parked;
 	if (!ret && u->dev->defer)
 		ret = address(r);
 	if (!ret) {
@@ -1222,6 +1226,8 @@ static void unit_done(void *arg, uint32_t g, int err)
 	if (d->defer) {
 		pthread_mutex_lock(&d->lock);
 		if (!d->infer) {
+			if (rn->runs[g])
+				rn->runs[g]->parked = now_s();
 			d->parked[d->nparked++] = (struct sx_batch_parked){.g = g, .err = err};
 			pthread_mutex_unlock(&d->lock);
 			return;
