@@ -1041,3 +1041,151 @@ Test(ingest_dns, pointer_to_a_32_jump_owner_is_refused)
 	assert_dns_strings(&pkt.app.dns);
 	free(p);
 }
+
+/* ---- a reader's memo (app_memo.c) ---- */
+
+struct memo_case {
+	uint8_t proto; /* SX_P_UDP or SX_P_TCP */
+	uint16_t sport, dport;
+	struct sx_tmsg m;
+	size_t cap; /* captured bytes of m.n */
+};
+
+/* c's transport and ports; all of its message captured. */
+static void memo_case_set(struct memo_case *c, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	c->proto = proto;
+	c->sport = sport;
+	c->dport = dport;
+	c->cap = c->m.n;
+}
+
+static void assert_same_dns(const struct sx_pkt *a, const struct sx_pkt *b)
+{
+	const struct sx_dns *x = &a->app.dns, *y = &b->app.dns;
+	unsigned i;
+
+	cr_assert_eq(a->proto, b->proto);
+	if (a->proto != SX_P_DNS && a->proto != SX_P_MDNS && a->proto != SX_P_LLMNR)
+		return;
+	cr_assert(x->id == y->id && x->flags == y->flags && x->qr == y->qr &&
+		  x->opcode == y->opcode && x->rcode == y->rcode && x->qdcount == y->qdcount &&
+		  x->ancount == y->ancount && x->nscount == y->nscount &&
+		  x->arcount == y->arcount && x->cut == y->cut);
+	cr_assert_eq(x->nq, y->nq);
+	cr_assert_eq(x->nrr, y->nrr);
+	for (i = 0; i < x->nq; i++) {
+		cr_assert_eq(x->q[i].qtype, y->q[i].qtype);
+		cr_assert_eq(x->q[i].qclass, y->q[i].qclass);
+		cr_assert_str_eq(x->q[i].name, y->q[i].name);
+	}
+	for (i = 0; i < x->nrr; i++) {
+		cr_assert_eq(x->rr[i].section, y->rr[i].section);
+		cr_assert_eq(x->rr[i].type, y->rr[i].type);
+		cr_assert_eq(x->rr[i].ttl, y->rr[i].ttl);
+		cr_assert_str_eq(x->rr[i].name, y->rr[i].name);
+		cr_assert_str_eq(x->rr[i].data, y->rr[i].data);
+		cr_assert_eq(x->rr[i].addr.family, y->rr[i].addr.family);
+		cr_assert_arr_eq(x->rr[i].addr.b, y->rr[i].addr.b, sizeof(x->rr[i].addr.b));
+	}
+}
+
+/* Dissect c, through memo when not NULL, into *pkt (which keeps its
+ * earlier contents where the dissector does not write, as a reader's
+ * does). */
+static void memo_run(struct sx_pkt *pkt, struct sx_app_memo *memo, const struct memo_case *c)
+{
+	uint8_t *p = sx_tt_exact(c->m.b, c->cap);
+
+	pkt->memo = memo;
+	pkt->proto = c->proto;
+	pkt->sport = c->sport;
+	pkt->dport = c->dport;
+	pkt->payload = p;
+	pkt->payload_cap = (uint32_t)c->cap;
+	pkt->payload_len = (uint32_t)c->m.n;
+	sx_app_dissect(pkt);
+	pkt->payload = NULL;
+	free(p);
+}
+
+/*
+ * The memo gives what decoding gives: every message of a mixed set (DNS,
+ * mDNS, LLMNR, over TCP, cut captures of one message at several lengths,
+ * random bytes on port 53, a message over the memo's size, the same bytes
+ * on other ports, and 200 distinct queries that evict each other), decoded
+ * three times in turn through one memo (the later rounds from its copies)
+ * and compared with a plain decoding each time.
+ */
+Test(ingest_dns, memo_gives_what_decoding_gives)
+{
+	static struct memo_case cases[280];
+	static struct sx_pkt plain, memoed;
+	struct sx_app_memo *memo;
+	size_t n = 0, i, k;
+	uint32_t x = 777;
+	int round;
+
+	sx_tm_putbytes(&cases[n].m, real_query, sizeof(real_query));
+	memo_case_set(&cases[n], SX_P_UDP, 40000, 53);
+	n++;
+	sx_tm_putbytes(&cases[n].m, real_response, sizeof(real_response));
+	memo_case_set(&cases[n], SX_P_UDP, 53, 40000);
+	n++;
+	for (k = 12; k < sizeof(real_response); k += 17) {
+		cases[n] = cases[1];
+		cases[n++].cap = k; /* the same message cut by the capture */
+		cases[n] = cases[1];
+		cases[n].m.n = k; /* the same bytes as a datagram that short */
+		cases[n++].cap = k;
+	}
+	mdns_response(&cases[n].m);
+	memo_case_set(&cases[n], SX_P_UDP, 5353, 5353);
+	n++;
+	cases[n] = cases[n - 1];
+	cases[n].sport = 5355;
+	cases[n].dport = 40001; /* LLMNR's port */
+	n++;
+	cases[n] = cases[n - 1];
+	cases[n].sport = 53;
+	cases[n].dport = 5353; /* two ports: DNS first */
+	n++;
+	sx_tm_put16(&cases[n].m, (uint16_t)sizeof(real_response));
+	sx_tm_putbytes(&cases[n].m, real_response, sizeof(real_response));
+	memo_case_set(&cases[n], SX_P_TCP, 53, 40002);
+	n++;
+	for (k = 0; k < 1100; k++) /* over the memo's size, and not DNS */
+		sx_tm_put8(&cases[n].m, (uint8_t)(k * 7));
+	memo_case_set(&cases[n], SX_P_UDP, 53, 40003);
+	n++;
+	for (k = 0; k < 20; k++, n++) { /* random bytes on port 53 */
+		size_t j, len = 12 + k * 13;
+
+		for (j = 0; j < len; j++) {
+			x = x * 1103515245u + 12345u;
+			sx_tm_put8(&cases[n].m, (uint8_t)(x >> 24));
+		}
+		memo_case_set(&cases[n], SX_P_UDP, 40004, 53);
+	}
+	for (k = 0; k < 200; k++, n++) {
+		char name[64];
+		const char *q[1] = {name};
+		const uint8_t a4[4] = {10, 0, (uint8_t)(k >> 8), (uint8_t)k};
+
+		snprintf(name, sizeof(name), "host%zu.example.com", k);
+		sx_tm_dns(&cases[n].m, q, 1, k % 2 ? a4 : NULL);
+		memo_case_set(&cases[n], SX_P_UDP, 53, 40005);
+	}
+	cr_assert_leq(n, sizeof(cases) / sizeof(cases[0]));
+	cr_assert_eq(sx_app_memo_new(&memo), 0);
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < n; i++) {
+			memo_run(&plain, NULL, &cases[i]);
+			memo_run(&memoed, memo, &cases[i]);
+			assert_same_dns(&plain, &memoed);
+			if (plain.proto == SX_P_DNS || plain.proto == SX_P_MDNS ||
+			    plain.proto == SX_P_LLMNR)
+				assert_dns_strings(&memoed.app.dns);
+		}
+	sx_app_memo_free(memo);
+}

@@ -19,7 +19,9 @@
  * The payload is the captured part, and never more than the length the
  * headers announce (so Ethernet padding is not taken for data).
  *
- * Stateless; no allocation; reads only through struct sx_cursor.
+ * Stateless but for the reader's memo of DNS-family messages (app_memo.c),
+ * which gives what decoding gives; no allocation; reads only through
+ * struct sx_cursor.
  */
 #include "ingest/app.h"
 
@@ -45,14 +47,28 @@ static bool has_port(const struct sx_pkt *pkt, uint16_t port)
 	return pkt->sport == port || pkt->dport == port;
 }
 
-/* DNS family by port: 53 first, then 5353, then 5355. */
+bool sx_app_dns_by_port(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool tcp, unsigned ports)
+{
+	if ((ports & SX_APP_PORT_DNS) && sx_app_dns(pkt, p, n, tcp, SX_P_DNS))
+		return true;
+	if ((ports & SX_APP_PORT_MDNS) && sx_app_dns(pkt, p, n, tcp, SX_P_MDNS))
+		return true;
+	return (ports & SX_APP_PORT_LLMNR) && sx_app_dns(pkt, p, n, tcp, SX_P_LLMNR);
+}
+
+/* DNS family by port: 53 first, then 5353, then 5355; through the
+ * reader's memo when it has one (app_memo.c). */
 static bool try_dns(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool tcp)
 {
-	if (has_port(pkt, PORT_DNS) && sx_app_dns(pkt, p, n, tcp, SX_P_DNS))
-		return true;
-	if (has_port(pkt, PORT_MDNS) && sx_app_dns(pkt, p, n, tcp, SX_P_MDNS))
-		return true;
-	return has_port(pkt, PORT_LLMNR) && sx_app_dns(pkt, p, n, tcp, SX_P_LLMNR);
+	unsigned ports = (has_port(pkt, PORT_DNS) ? SX_APP_PORT_DNS : 0) |
+			 (has_port(pkt, PORT_MDNS) ? SX_APP_PORT_MDNS : 0) |
+			 (has_port(pkt, PORT_LLMNR) ? SX_APP_PORT_LLMNR : 0);
+
+	if (!ports)
+		return false;
+	if (pkt->memo)
+		return sx_app_memo_dns(pkt->memo, pkt, p, n, tcp, ports);
+	return sx_app_dns_by_port(pkt, p, n, tcp, ports);
 }
 
 static void dissect_udp(struct sx_pkt *pkt, const uint8_t *p, size_t n)

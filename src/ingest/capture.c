@@ -43,6 +43,7 @@
 #include "core/compiler.h"
 #include "core/err.h"
 #include "core/util.h"
+#include "ingest/app.h"
 
 #define PEEK_LEN 4
 #define IN_BUF	 (256 * 1024)
@@ -86,7 +87,8 @@ struct sx_capture {
 	enum sx_l2 l2;
 	int dlt;
 	enum sx_capture_format format;
-	char *iobuf; /* the FILE's buffer, freed after it is closed */
+	char *iobuf;		  /* the FILE's buffer, freed after it is closed */
+	struct sx_app_memo *memo; /* the decoding thread's (borrowed), or NULL */
 	char err[PCAP_ERRBUF_SIZE + 160];
 	_Alignas(SX_CACHELINE) uint64_t index;
 };
@@ -633,7 +635,7 @@ static void capture_decode(const struct sx_capture *cap, const struct sx_raw_rec
 			   struct sx_pkt *pkt, bool app)
 {
 	if (app)
-		sx_decode(pkt, cap->l2, rec->data, rec->caplen, rec->wire_len);
+		sx_decode_memo(pkt, cap->memo, cap->l2, rec->data, rec->caplen, rec->wire_len);
 	else
 		sx_decode_headers(pkt, cap->l2, rec->data, rec->caplen, rec->wire_len);
 	pkt->ts_sec = rec->ts_sec;
@@ -645,6 +647,11 @@ void sx_capture_decode(const struct sx_capture *cap, const struct sx_raw_rec *re
 		       struct sx_pkt *pkt)
 {
 	capture_decode(cap, rec, pkt, true);
+}
+
+void sx_capture_set_memo(struct sx_capture *cap, struct sx_app_memo *memo)
+{
+	cap->memo = memo;
 }
 
 int sx_capture_next(struct sx_capture *cap, struct sx_pkt *pkt)

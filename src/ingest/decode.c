@@ -680,7 +680,7 @@ static void decode_null(struct sx_pkt *pkt, struct sx_cursor *c)
 }
 
 static void decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
-		   uint32_t wirelen, bool app)
+		   uint32_t wirelen, bool app, struct sx_app_memo *memo)
 {
 	struct sx_cursor c = sx_cur(data, caplen);
 
@@ -689,6 +689,7 @@ static void decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint3
 	 * whichever dissector claims the packet. */
 	memset(&pkt->status, 0, offsetof(struct sx_pkt, app) - offsetof(struct sx_pkt, status));
 	pkt->headers_only = !app;
+	pkt->memo = memo;
 	pkt->cap_len = caplen;
 	pkt->wire_len = wirelen;
 	pkt->l2 = (uint8_t)l2;
@@ -718,11 +719,17 @@ static void decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint3
 void sx_decode(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
 	       uint32_t wirelen)
 {
-	decode(pkt, l2, data, caplen, wirelen, true);
+	decode(pkt, l2, data, caplen, wirelen, true, NULL);
+}
+
+void sx_decode_memo(struct sx_pkt *pkt, struct sx_app_memo *memo, enum sx_l2 l2,
+		    const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+	decode(pkt, l2, data, caplen, wirelen, true, memo);
 }
 
 void sx_decode_headers(struct sx_pkt *pkt, enum sx_l2 l2, const uint8_t *data, uint32_t caplen,
 		       uint32_t wirelen)
 {
-	decode(pkt, l2, data, caplen, wirelen, false);
+	decode(pkt, l2, data, caplen, wirelen, false, NULL);
 }

@@ -262,6 +262,8 @@ union sx_app {
 #define SX_TCP_ECE 0x40
 #define SX_TCP_CWR 0x80
 
+struct sx_app_memo;
+
 struct sx_pkt {
 	/* capture */
 	uint32_t file;	/* index of the capture in the run */
@@ -277,6 +279,9 @@ struct sx_pkt {
 	bool headers_only; /* by sx_decode_headers(): no application dissector
 			    * ran (proto is the transport's at most, app is
 			    * untouched) */
+	/* the application dissectors' memo of the thread decoding (ingest's
+	 * reader pool, app_memo.c), NULL: none; set by every decoding */
+	struct sx_app_memo *memo;
 
 	/* link layer */
 	uint8_t l2;    /* enum sx_l2 */

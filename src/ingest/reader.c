@@ -23,7 +23,9 @@
  *
  * status[i] is written only by the thread that processes file i, and read
  * by the caller after the join.  The struct sx_pkt lives in the thread's
- * context (it is large because of the DNS records), never on a shared path.
+ * context (it is large because of the DNS records), never on a shared path,
+ * with the thread's memo of DNS-family messages (app_memo.c: a repeated
+ * message is copied, not decoded again; the packet is the same).
  */
 #include "ingest/ingest.h"
 
@@ -38,6 +40,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "ingest/app.h"
 
 /* Check the stop flag every this many packets. */
 #define STOP_CHECK_MASK 4095
@@ -63,6 +66,7 @@ struct worker {
 	struct run *run;
 	unsigned tid;
 	pthread_t thread;
+	struct sx_app_memo *memo; /* its decodings' (app_memo.c), or NULL */
 	struct sx_pkt pkt;
 };
 
@@ -315,6 +319,7 @@ static void read_file(struct worker *w, void *tctx, uint32_t file)
 	}
 	st->opened = true;
 	st->dlt = sx_capture_dlt(cap);
+	sx_capture_set_memo(cap, w->memo);
 	rc = 1;
 	if (take_spare(w->run)) {
 		rc = read_piped(w, tctx, cap, st, file);
@@ -349,12 +354,17 @@ static void *worker_main(void *arg)
 	void *tctx = NULL;
 	int ret;
 
+	/* without memory, every message is decoded: the same packets */
+	if (sx_app_memo_new(&w->memo))
+		w->memo = NULL;
+
 	if (run->ops->thread_init) {
 		ret = run->ops->thread_init(run->ctx, w->tid, &tctx);
 		if (ret) {
 			int zero = 0;
 
 			atomic_compare_exchange_strong(&run->err, &zero, ret);
+			sx_app_memo_free(w->memo);
 			return NULL;
 		}
 	}
@@ -369,6 +379,7 @@ static void *worker_main(void *arg)
 	atomic_fetch_add(&run->spare, 1);
 	if (run->ops->thread_fini)
 		run->ops->thread_fini(tctx);
+	sx_app_memo_free(w->memo);
 	return NULL;
 }
 
