@@ -8,7 +8,9 @@
  * packet adds to its flow (the flow's ApplicationSpecific text and
  * attribute tokens: tplink.args, http.req, dhcp...), and the names
  * learner, with the frame in a heap buffer of exactly its length so that
- * AddressSanitizer sees any overread.
+ * AddressSanitizer sees any overread.  The frame is then decoded twice more
+ * through a reader's memo of DNS-family messages (app_memo.c: the second
+ * time from its copy), which must give the same summary, row and tokens.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 #include "core/buf.h"
 #include "flows/flows_int.h"
+#include "ingest/app.h"
 #include "ingest/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,13 +26,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const enum sx_l2 framings[] = {SX_L2_ETH, SX_L2_SLL,  SX_L2_SLL2,
 				      SX_L2_RAW, SX_L2_NULL, SX_L2_UNSUPPORTED};
 
+/* What the packet gives the outputs: its summary, its packet CSV row and
+ * what it adds to its flow, as one text (malloc'd; NULL without memory). */
+static char *outputs(const struct sx_pkt *pkt)
+{
+	/* the flow's own sizes, on the heap so that ASan sees an overflow */
+	char *spec = malloc(SX_FLOW_SPEC_MAX), *attrs = malloc(SX_FLOW_ATTR_MAX);
+	char summary[1024], *text = NULL;
+	struct sx_buf b;
+
+	sx_buf_init(&b);
+	sx_pkt_summary(pkt, summary, sizeof(summary));
+	sx_buf_puts(&b, summary);
+	if (spec && attrs && sx_flows__pkt_has_app(pkt)) {
+		sx_flows__pkt_spec(pkt, spec, SX_FLOW_SPEC_MAX);
+		sx_flows__pkt_attrs(pkt, attrs, SX_FLOW_ATTR_MAX);
+		sx_buf_puts(&b, spec);
+		sx_buf_puts(&b, attrs);
+	}
+	sx_packet_csv_row(&b, "fuzz", pkt, NULL);
+	if (!b.err)
+		text = strndup(b.data ? b.data : "", b.len);
+	sx_buf_fini(&b);
+	free(spec);
+	free(attrs);
+	return text;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct sx_pkt pkt;
+	static struct sx_pkt pkt, again;
+	static struct sx_app_memo *memo;
+	enum sx_l2 l2;
 	struct sx_names_learner *l;
-	struct sx_buf b;
-	char summary[1024];
+	char *text;
 	uint8_t *frame;
+	uint32_t caplen, wire;
+	int k;
 
 	if (size < 1)
 		return 0;
@@ -37,27 +70,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!frame)
 		return 0;
 	memcpy(frame, data + 1, size - 1);
-	sx_decode(&pkt, framings[data[0] % (sizeof(framings) / sizeof(framings[0]))], frame,
-		  (uint32_t)(size - 1), (uint32_t)(size - 1 + (data[0] >> 4)));
-	sx_pkt_summary(&pkt, summary, sizeof(summary));
-	if (sx_flows__pkt_has_app(&pkt)) {
-		/* the flow's own sizes, on the heap so that ASan sees an overflow */
-		char *spec = malloc(SX_FLOW_SPEC_MAX), *attrs = malloc(SX_FLOW_ATTR_MAX);
-
-		if (spec && attrs) {
-			sx_flows__pkt_spec(&pkt, spec, SX_FLOW_SPEC_MAX);
-			sx_flows__pkt_attrs(&pkt, attrs, SX_FLOW_ATTR_MAX);
-		}
-		free(spec);
-		free(attrs);
-	}
-	sx_buf_init(&b);
-	sx_packet_csv_row(&b, "fuzz", &pkt, NULL);
+	l2 = framings[data[0] % (sizeof(framings) / sizeof(framings[0]))];
+	caplen = (uint32_t)(size - 1);
+	wire = (uint32_t)(size - 1 + (data[0] >> 4));
+	sx_decode(&pkt, l2, frame, caplen, wire);
+	text = outputs(&pkt);
 	if (sx_names_learner_new(&l) == 0) {
 		sx_names_learn(l, &pkt);
 		sx_names_learner_free(l);
 	}
-	sx_buf_fini(&b);
+	if (!memo && sx_app_memo_new(&memo))
+		memo = NULL;
+	for (k = 0; k < 2 && memo && text; k++) {
+		char *t;
+
+		sx_decode_memo(&again, memo, l2, frame, caplen, wire);
+		t = outputs(&again);
+		if (t && strcmp(t, text) != 0)
+			abort(); /* the memo gave another packet than decoding */
+		free(t);
+	}
+	free(text);
 	free(frame);
 	return 0;
 }
