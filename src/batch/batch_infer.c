@@ -108,6 +108,12 @@ struct sx_batch_tally {
 	uint64_t total; /* of them, those holding an address */
 	int err;	/* -ENOMEM */
 	bool done;	/* ca is complete */
+	/* the last two addresses' entries (most packets hold the device's
+	 * and one peer's), valid while the map's capacity is hot_cap */
+	uint32_t hot_v[2];
+	struct addr_slot *hot_s[2];
+	size_t hot_cap;
+	unsigned hot_next;
 };
 
 static uint64_t mix(uint32_t a)
@@ -170,12 +176,36 @@ static void mac_text(uint64_t v, char *buf, size_t bufsz)
 	sx_mac_str(m, buf, bufsz);
 }
 
+/* v's entry in t's map, added when new; NULL without memory.  Entries
+ * move only when the map grows (core/map.h). */
+static struct addr_slot *tally_slot(struct sx_batch_tally *t, uint32_t v)
+{
+	struct addr_slot *s;
+	unsigned i;
+
+	if (t->hot_cap == t->one.map.cap)
+		for (i = 0; i < 2; i++)
+			if (t->hot_s[i] && t->hot_v[i] == v)
+				return t->hot_s[i];
+	s = addr_get(&t->one, v);
+	if (!s)
+		return NULL;
+	if (t->hot_cap != t->one.map.cap) {
+		t->hot_s[0] = t->hot_s[1] = NULL;
+		t->hot_cap = t->one.map.cap;
+	}
+	t->hot_next ^= 1;
+	t->hot_v[t->hot_next] = v;
+	t->hot_s[t->hot_next] = s;
+	return s;
+}
+
 /* Count one packet's end v (k: 0 source, 1 destination) in the capture's
- * map.  0 or -ENOMEM. */
-static int count_end(struct addr_map *one, uint32_t v, const struct sx_pkt *pkt, int k,
+ * tally.  0 or -ENOMEM. */
+static int count_end(struct sx_batch_tally *t, uint32_t v, const struct sx_pkt *pkt, int k,
 		     uint64_t cfg_mac)
 {
-	struct addr_slot *s = addr_get(one, v);
+	struct addr_slot *s = tally_slot(t, v);
 
 	if (!s)
 		return -ENOMEM;
@@ -220,7 +250,7 @@ static void tally_packet(struct sx_batch_tally *t, const struct sx_pkt *pkt, uin
 
 		if (!candidate(ends[e], &v))
 			continue;
-		t->err = count_end(&t->one, v, pkt, e, cfg_mac);
+		t->err = count_end(t, v, pkt, e, cfg_mac);
 		t->ca.any = true;
 		t->total += !counted;
 		counted = true;
