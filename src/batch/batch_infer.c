@@ -78,7 +78,6 @@
 struct addr_slot {
 	uint32_t addr;
 	uint32_t caps;	   /* captures holding it */
-	uint32_t last;	   /* 1 + index of the last capture counted */
 	uint64_t pkts;	   /* packets holding it (either end) */
 	uint64_t sent;	   /* packets it is the source of */
 	uint64_t from_mac; /* of those, sent from device.yaml's mac */

@@ -31,10 +31,9 @@
  * Memory.  Because the list is ordered unit by unit, the units in flight
  * (begun, not yet written) are those the readers are on plus those being
  * mined (and, of a device whose address waits for the reading, its units
- * parked, DEFER_UNITS at most): about as many as the threads, whatever
- * the archive's size; a
- * unit's table, names, spill file and mining result are freed as soon as
- * its outputs are written.  --units N caps the units in flight (a reader
+ * parked, DEFER_UNITS at most): about as many as the threads, whatever the
+ * archive's size; a unit's table, names, spill file and mining result are
+ * freed as soon as its outputs are written.  --units N caps the units in flight (a reader
  * about to begin one more waits); the default, -j, hardly ever binds.
  * Only the archive's list of files and the per-unit outcomes live for the
  * whole run.  Largest first bounds the tail (a lone giant starts first, not
@@ -93,14 +92,14 @@
  * few wait.  This needs every capture of the device in this run, no
  * --filter, no events windows (placed by the address before the reading)
  * and at most DEFER_BYTES of captures in DEFER_UNITS units; any other
- * device is inferred before
- * the reading by a read of its own (a pool of threads over those devices;
- * progress: files_reread).  The address and MAC each unit used are in its
- * stamp and in summary.csv.  When the lease changed between the captures of one unit
- * and the MAC identifies the device, each capture gets its own address
- * (sx_extract__set_capture_ipv4(): mined as the unit's, which profile.yaml's
- * device-info gives with the MAC), and the ipv4 column lists the unit's
- * address then the others, space-separated.
+ * device is inferred before the reading by a read of its own (a pool of
+ * threads over those devices; progress: files_reread).  The address and
+ * MAC each unit used are in its stamp and in summary.csv.  When the lease
+ * changed between the captures of one unit and the MAC identifies the
+ * device, each capture gets its own address (sx_extract__set_capture_ipv4():
+ * mined as the unit's, which profile.yaml's device-info gives with the
+ * MAC), and the ipv4 column lists the unit's address then the others,
+ * space-separated.
  *
  * Shards and collect (batch_plan.c).  With cfg.shards, only the units of
  * cfg.shard run (and only their devices' captures are hashed); the others

@@ -75,14 +75,17 @@ static void on_signal(int sig)
 {
 	int saved = errno;
 
+	/* the flag first: a writer whose temporary file the cleanup removes
+	 * then finds the stop requested, and reports its output interrupted,
+	 * not failed (core/outfile.h) */
+	stop_signal = sig;
+	sx_request_stop();
 	sx_out_cleanup_all();
 	if (signals_seen++) {
 		unmake_dirs();
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
-	stop_signal = sig;
-	sx_request_stop();
 	errno = saved;
 }
 

@@ -437,6 +437,11 @@ int sx_out_commit(struct sx_out *o, char *msg, size_t msglen)
 			ret = -errno;
 			snprintf(msg, msglen, "%s: cannot rename into place: %s", o->path,
 				 strerror(errno));
+			/* the signal handler removed it after the check above */
+			if (ret == -ENOENT && sx_stop_requested()) {
+				ret = SX_E_STOPPED;
+				snprintf(msg, msglen, "%s: interrupted, left as it was", o->path);
+			}
 		}
 		if (ret)
 			unlink(o->tmp);
@@ -535,6 +540,11 @@ int sx_out_group_end(bool commit, char *msg, size_t msglen)
 			ret = -errno;
 			snprintf(msg, msglen, "%s: cannot rename into place: %s", group.q[i].path,
 				 strerror(errno));
+			/* the signal handler removed it after the check above */
+			if (ret == -ENOENT && sx_stop_requested()) {
+				ret = SX_E_STOPPED;
+				snprintf(msg, msglen, "interrupted: every output left as it was");
+			}
 			break;
 		}
 		free(group.q[i].tmp);
