@@ -256,7 +256,10 @@ int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 	}
 	if (nt)
 		atok_sort(toks, nt);
-	vals = sx_calloc_array(nt + 1, sizeof(*vals));
+	/* room for the distinct tokens, not for all: a value is 0.8 KiB */
+	for (i = 0, j = 0; i < nt; i++)
+		j += !i || atok_cmp(&toks[i - 1], &toks[i]);
+	vals = sx_calloc_array(j + 1, sizeof(*vals));
 	if (!vals)
 		goto out_free;
 	for (i = 0; i < nt; i = j) {
