@@ -104,14 +104,6 @@ static void cent_clear(struct cent *c)
 	c->members = 0;
 }
 
-/* Room for need entries. */
-static int cent_grow(struct cent *c, uint32_t need)
-{
-	if (!c->map.esize)
-		sx_map_init(&c->map, sizeof(struct cent_ent), 64, 50);
-	return sx_map_reserve(&c->map, need);
-}
-
 static u128 sq(int64_t v)
 {
 	uint64_t a = (uint64_t)(v < 0 ? -v : v);
@@ -119,8 +111,12 @@ static u128 sq(int64_t v)
 	return (u128)a * a;
 }
 
-/* c += v.  The indices new to c are written to fresh[] (room for v->n),
- * when given. */
+/*
+ * c += v.  The indices new to c are written to fresh[] (room for v->n),
+ * when given.  The map grows when an index is new and it has no room
+ * left, not ahead for every entry of v: most of a vector's indices are
+ * already in the centroid it joins.
+ */
 static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh, uint32_t *nfresh)
 {
 	struct cent_ent *e;
@@ -129,13 +125,24 @@ static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh
 
 	if (nfresh)
 		*nfresh = 0;
-	if (cent_grow(c, (uint32_t)c->map.n + v->n))
-		return -ENOMEM;
+	if (!c->map.esize)
+		sx_map_init(&c->map, sizeof(struct cent_ent), 64, 50);
 	for (i = 0; i < v->n; i++) {
+		uint64_t h = key_hash(v->idx[i]);
+
 		pos = SX_MAP_START;
-		e = sx_map_next(&c->map, key_hash(v->idx[i]), &pos);
+		e = sx_map_next(&c->map, h, &pos);
 		if (!e) {
-			e = sx_map_add(&c->map, key_hash(v->idx[i]), pos);
+			size_t cap = c->map.cap;
+
+			if (sx_map_reserve(&c->map, c->map.n + 1))
+				return -ENOMEM;
+			if (c->map.cap != cap) {
+				pos = SX_MAP_START;
+				while (sx_map_next(&c->map, h, &pos))
+					;
+			}
+			e = sx_map_add(&c->map, h, pos);
 			e->key = v->idx[i];
 			if (fresh)
 				fresh[(*nfresh)++] = v->idx[i];
