@@ -813,14 +813,6 @@ static int scratch_vector(struct sx_mine_fscratch *s, unsigned dim_bits, struct 
  * without it. */
 #define MEMO_MAX (16u << 20)
 
-/* A string of the key: absent (NULL) or present with its NUL. */
-static void key_str(struct sx_buf *k, const char *str)
-{
-	sx_buf_putc(k, str ? 1 : 0);
-	if (str)
-		sx_buf_put(k, str, strlen(str) + 1);
-}
-
 static const unsigned part_fams[PART__COUNT] = {
     [PART_ID] = FAM_BIT(SX_FAM_SERVICE) | FAM_BIT(SX_FAM_SERVER) | FAM_BIT(SX_FAM_CLIENT) |
 		FAM_BIT(SX_FAM_APP) | FAM_BIT(SX_FAM_SHAPE),
@@ -833,7 +825,10 @@ static const unsigned part_fams[PART__COUNT] = {
  * ends, ports (the client's only when it makes a token), protocols,
  * initiator and strings; PART_NUM: the volume as its bins and the payload
  * lengths quantised.  Flows with equal keys have the same tokens in the
- * part's families, hence the same entries there.
+ * part's families, hence the same entries there.  Strings are keyed by
+ * their address: the miner's are interned (equal text, one address), so
+ * equal addresses mean equal text while the scratch lives, and unequal
+ * addresses with equal text only miss the memo.
  */
 static void part_key(const struct sx_mine_flow *f, const struct flow_nums *nm, uint64_t seed,
 		     unsigned dim_bits, enum part part, struct sx_buf *k)
@@ -849,6 +844,7 @@ static void part_key(const struct sx_mine_flow *f, const struct flow_nums *nm, u
 		uint8_t ip_proto, family, has_ports, has_service, top_proto, initiator;
 		uint8_t named[2];
 		struct sx_addr addr[2];
+		const char *str[6];
 	} id;
 	struct {
 		long vol[4][2];
@@ -882,14 +878,12 @@ static void part_key(const struct sx_mine_flow *f, const struct flow_nums *nm, u
 	for (i = 0; i < 2; i++) {
 		id.named[i] = f->ep[i].named;
 		id.addr[i] = f->ep[i].addr;
+		id.str[2 + 2 * i] = f->ep[i].host;
+		id.str[3 + 2 * i] = f->ep[i].local;
 	}
+	id.str[0] = f->spec;
+	id.str[1] = f->attrs;
 	sx_buf_put(k, &id, sizeof(id));
-	key_str(k, f->spec);
-	key_str(k, f->attrs);
-	for (i = 0; i < 2; i++) {
-		key_str(k, f->ep[i].host);
-		key_str(k, f->ep[i].local);
-	}
 }
 
 /* Keep e[0..n) under the key k (hash h).  The record's offset, or
