@@ -34,7 +34,9 @@
  * Candidates come from an inverted index (entry -> clusters whose centroid
  * has it) with prefix filtering: a flow is compared only with clusters
  * sharing one of its anchor entries, chosen so that a cluster sharing none
- * cannot reach tau (exact; see best_of()).  In a matching pass, equal
+ * cannot reach the best so far (exact; see best_of()).  A vector's entries
+ * are ordered for that once, at its first search, and the order kept for
+ * the equal vectors and the passes after.  In a matching pass, equal
  * vectors of one group (a device's flows repeat exactly) share one search,
  * whose result depends only on the vector and the fixed centroids: the
  * HueBridge job's matching passes take 56 % fewer instructions, its whole
@@ -281,7 +283,8 @@ static int index_cent(struct index *ix, const struct cent *c, uint32_t cluster)
 
 struct anchor_ent {
 	uint32_t head;	 /* the first posting under the index */
-	uint32_t bucket; /* postings, at most ANCHOR_BUCKETS - 1 */
+	uint16_t bucket; /* postings, at most ANCHOR_BUCKETS - 1 */
+	uint16_t pos;	 /* the entry's position in the vector */
 	int32_t val;
 };
 
@@ -343,7 +346,8 @@ static int anchors_of(const struct index *ix, const struct sx_mine_vec *v, struc
 		uint32_t len;
 
 		e->head = index_head(ix, v->idx[i], &len);
-		e->bucket = len < ANCHOR_BUCKETS ? len : ANCHOR_BUCKETS - 1;
+		e->bucket = (uint16_t)(len < ANCHOR_BUCKETS ? len : ANCHOR_BUCKETS - 1);
+		e->pos = (uint16_t)i;
 		e->val = v->val[i];
 		if (e->bucket > top)
 			top = e->bucket;
@@ -386,22 +390,34 @@ static bool may_hold(const struct cent *cents, uint32_t k, uint32_t c, uint32_t 
  */
 static long best_of(const struct cent *cents, uint32_t k, const struct index *ix,
 		    const struct sx_mine_vec *v, uint32_t g, const bool *allowed, double tau,
-		    struct searcher *sr, double *sim)
+		    const uint16_t *order, uint16_t *save, struct searcher *sr, double *sim)
 {
 	double bs = -2, nv = (double)v->norm2 * (1 - 1e-9), limit = tau * tau * nv;
 	int64_t rest = v->norm2;
 	long best = -1;
 	uint32_t i, p, c;
 
-	if (anchors_of(ix, v, sr))
-		return -ENOMEM;
+	if (!order) {
+		if (anchors_of(ix, v, sr))
+			return -ENOMEM;
+		for (i = 0; save && i < v->n; i++)
+			save[i] = sr->anc[i].pos;
+	}
 	if (++sr->now == 0) {
 		memset(sr->stamp, 0, sr->cap * sizeof(*sr->stamp));
 		sr->now = 1;
 	}
 	for (i = 0; i < v->n && (double)rest >= limit; i++) {
-		rest -= (int64_t)sr->anc[i].val * sr->anc[i].val;
-		for (p = sr->anc[i].head; p; p = ix->pool[p - 1].next) {
+		uint32_t head, len;
+
+		if (order) {
+			rest -= (int64_t)v->val[order[i]] * v->val[order[i]];
+			head = index_head(ix, v->idx[order[i]], &len);
+		} else {
+			rest -= (int64_t)sr->anc[i].val * sr->anc[i].val;
+			head = sr->anc[i].head;
+		}
+		for (p = head; p; p = ix->pool[p - 1].next) {
 			double s;
 
 			c = ix->pool[p - 1].cluster;
@@ -438,12 +454,38 @@ struct state {
 	uint32_t *fresh;    /* scratch: indices new to a centroid */
 	struct searcher sr; /* the calling thread's */
 	long *best;	    /* per vector, from the parallel step */
+	uint16_t *order;    /* the orders of the reps' entries, when kept */
+	uint32_t *ooff;	    /* per vector: its rep's order in order[], UINT32_MAX: none */
+	bool *have;	    /* per vector: its order is kept */
 };
 
-static long search(struct state *st, uint32_t i, struct searcher *sr)
+/*
+ * Vector i's entries are followed in the order its rep's first search
+ * took (best_of() is exact in any order): what was rare then mostly still
+ * is, and equal vectors later, in the leader pass and in every matching
+ * pass, then look up the postings of the few entries they follow instead
+ * of all.  The order kept for i's rep, or NULL.
+ */
+static const uint16_t *kept_order(const struct state *st, uint32_t i)
 {
-	return best_of(st->cents, st->k, &st->ix, st->vecs[i], st->group[i], NULL, st->tau, sr,
-		       NULL);
+	uint32_t r = st->rep[i], off = st->ooff[r];
+
+	return off != UINT32_MAX && st->have[r] ? st->order + off : NULL;
+}
+
+/* The best cluster for vector i in a leader step, the order of its
+ * entries kept for its rep when there is none yet. */
+static long search(struct state *st, uint32_t i)
+{
+	uint32_t r = st->rep[i], off = st->ooff[r];
+	const uint16_t *order = kept_order(st, i);
+	uint16_t *save = !order && off != UINT32_MAX ? st->order + off : NULL;
+	long b = best_of(st->cents, st->k, &st->ix, st->vecs[i], st->group[i], NULL, st->tau, order,
+			 save, &st->sr, NULL);
+
+	if (save && b != -ENOMEM)
+		st->have[r] = true;
+	return b;
 }
 
 /* Add vector i to cluster c, indexing the centroid's new entries. */
@@ -486,7 +528,7 @@ static long new_cluster(struct state *st, uint32_t i)
 /* Join the best cluster or open one; returns the cluster or -ENOMEM. */
 static long leader_step(struct state *st, uint32_t i)
 {
-	long b = search(st, i, &st->sr);
+	long b = search(st, i);
 
 	if (b == -ENOMEM)
 		return b;
@@ -610,7 +652,8 @@ static void *match_range(void *arg)
 	for (i = w->from; i < w->to; i++) {
 		if (st->rep[i] != i)
 			continue; /* its first equal's, copied by match_all() */
-		st->best[i] = search(st, i, &w->sr);
+		st->best[i] = best_of(st->cents, st->k, &st->ix, st->vecs[i], st->group[i], NULL,
+				      st->tau, kept_order(st, i), NULL, &w->sr, NULL);
 		if (st->best[i] == -ENOMEM) {
 			w->sr.now = UINT32_MAX; /* reported by match_all */
 			break;
@@ -742,6 +785,28 @@ long sx_mine__cluster(const struct sx_mine_vec *const *vecs, const uint32_t *gro
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	{
+		size_t total = 0;
+
+		st.ooff = sx_calloc_array(n, sizeof(*st.ooff));
+		st.have = sx_calloc_array(n, sizeof(*st.have));
+		if (!st.ooff || !st.have) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		for (i = 0; i < n; i++) {
+			st.ooff[i] = UINT32_MAX;
+			if (st.rep[i] == i && vecs[i]->n <= UINT16_MAX && total < UINT32_MAX / 2) {
+				st.ooff[i] = (uint32_t)total;
+				total += vecs[i]->n;
+			}
+		}
+		st.order = sx_calloc_array(total + 1, sizeof(*st.order));
+		if (!st.order) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
 	/* 1. leader pass */
 	ret = lead(&st, true, assign, map, &k);
 	if (!ret && !numbers_kept(map, st.k))
@@ -806,6 +871,9 @@ out_free:
 	searcher_fini(&st.sr);
 	free(st.best);
 	free(st.rep);
+	free(st.order);
+	free(st.ooff);
+	free(st.have);
 	free(prev);
 	free(map);
 	return ret;
@@ -868,5 +936,5 @@ void sx_mine__centroids_free(struct sx_mine_centroids *c)
 long sx_mine__centroids_best(struct sx_mine_centroids *c, const struct sx_mine_vec *v, uint32_t g,
 			     const bool *allowed, double tau, double *sim)
 {
-	return best_of(c->c, c->k, &c->ix, v, g, allowed, tau, &c->sr, sim);
+	return best_of(c->c, c->k, &c->ix, v, g, allowed, tau, NULL, NULL, &c->sr, sim);
 }
