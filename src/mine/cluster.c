@@ -106,13 +106,6 @@ static void cent_clear(struct cent *c)
 	c->members = 0;
 }
 
-static u128 sq(int64_t v)
-{
-	uint64_t a = (uint64_t)(v < 0 ? -v : v);
-
-	return (u128)a * a;
-}
-
 /*
  * c += v.  The indices new to c are written to fresh[] (room for v->n),
  * when given.  The map grows when an index is new and it has no room
@@ -149,9 +142,9 @@ static int cent_add(struct cent *c, const struct sx_mine_vec *v, uint32_t *fresh
 			if (fresh)
 				fresh[(*nfresh)++] = v->idx[i];
 		}
-		c->norm2 -= sq(e->val);
+		/* (val + x)^2 - val^2, in one product */
+		c->norm2 += (u128)((i128)(2 * e->val + v->val[i]) * v->val[i]);
 		e->val += v->val[i];
-		c->norm2 += sq(e->val);
 	}
 	c->members++;
 	c->norm = sqrt((double)c->norm2);
