@@ -78,6 +78,24 @@ void sx_mine__sort_addrs(struct sx_addr *a, size_t n)
 	addr_sort(a, n);
 }
 
+/* An address with the number of member flows that have it at one end. */
+struct addr_n {
+	struct sx_addr a;
+	uint32_t n;
+};
+
+static int addr_n_qcmp(const void *x, const void *y)
+{
+	return sx_addr_cmp(&((const struct addr_n *)x)->a, &((const struct addr_n *)y)->a);
+}
+
+static inline bool addr_n_before(const struct addr_n *x, const struct addr_n *y)
+{
+	return addr_order(&x->a, &y->a) < 0;
+}
+
+SX_MINE_SORT_DEFINE(addr_n_sort, struct addr_n, addr_n_before, addr_n_qcmp)
+
 static inline bool u16_before(const uint16_t *x, const uint16_t *y)
 {
 	return *x < *y;
@@ -150,23 +168,32 @@ static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t
 	return 0;
 }
 
-/* The most used of the sorted addrs[0..n) (ties: the lower) into e, then
- * the distinct addresses at the front; returns how many. */
-static uint32_t modal_and_distinct(struct sx_addr *addrs, uint32_t n, struct sx_mine_end *e)
+/*
+ * The addresses of the n member flows, as runs ac[0..nr) of equal ones in
+ * their order (members of a pattern mostly repeat their ends): the most
+ * used (ties: the lower) into e, then the distinct addresses, sorted,
+ * into addrs; returns how many.  ac is sorted in place.
+ */
+static uint32_t modal_and_distinct(struct addr_n *ac, uint32_t nr, uint32_t n,
+				   struct sx_addr *addrs, struct sx_mine_end *e)
 {
-	uint32_t i, na = 0, run, best_run = 0;
+	uint32_t i, na = 0, best = 0;
 
-	for (i = 0, run = 0; i < n; i++) {
-		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
-		if (run > best_run) {
-			best_run = run;
-			e->modal = addrs[i];
-		}
+	addr_n_sort(ac, nr);
+	for (i = 0; i < nr; i++) {
+		if (na && !sx_addr_cmp(&ac[na - 1].a, &ac[i].a))
+			ac[na - 1].n += ac[i].n;
+		else
+			ac[na++] = ac[i];
 	}
-	e->modal_share2 = best_run * 2 >= n;
-	for (i = 0; i < n; i++)
-		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
-			addrs[na++] = addrs[i];
+	for (i = 0; i < na; i++) {
+		if (ac[i].n > best) {
+			best = ac[i].n;
+			e->modal = ac[i].a;
+		}
+		addrs[i] = ac[i].a;
+	}
+	e->modal_share2 = best * 2 >= n;
 	return na;
 }
 
@@ -253,10 +280,11 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 {
 	const struct sx_mine_input *in = cx->in;
 	struct sx_addr *addrs;
+	struct addr_n *ac;
 	const char **names, *local = NULL;
 	uint16_t *ports;
 	struct sx_mine_port *pc;
-	uint32_t i, nn = 0, named = 0, nfocal = 0;
+	uint32_t i, nn = 0, nr = 0, named = 0, nfocal = 0;
 	bool local_same = true;
 	enum sx_mine_scope scope;
 	long ret;
@@ -265,14 +293,24 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 	names = sx_mine__alloc_array(cx->ra, c->n, sizeof(*names));
 	ports = sx_mine__alloc_array(cx->ra, c->n, sizeof(*ports));
 	pc = sx_mine__alloc_array(cx->ra, c->n, sizeof(*pc));
-	if (!addrs || !names || !ports || !pc)
+	ac = sx_calloc_array(c->n + 1, sizeof(*ac));
+	if (!addrs || !names || !ports || !pc || !ac) {
+		free(ac);
 		return -ENOMEM;
+	}
 	for (i = 0; i < c->n; i++) {
 		const struct sx_mine_ep *ep = &in->flows[c->mem[i]]->ep[role];
 
-		addrs[i] = ep->addr;
+		if (nr && !sx_addr_cmp(&ac[nr - 1].a, &ep->addr)) {
+			ac[nr - 1].n++;
+		} else {
+			ac[nr].a = ep->addr;
+			ac[nr++].n = 1;
+		}
 		if (ep->named) {
-			names[nn++] = ep->host;
+			/* interned: a run of one name is one name */
+			if (!nn || names[nn - 1] != ep->host)
+				names[nn++] = ep->host;
 			named++;
 		}
 		if (!local)
@@ -283,11 +321,13 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 		nfocal += !sx_addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
 	}
 	e->focal = nfocal * 2 >= c->n;
-	if (modal_mac(cx, c, role, e->mac))
+	if (modal_mac(cx, c, role, e->mac)) {
+		free(ac);
 		return -ENOMEM;
-	addr_sort(addrs, c->n);
+	}
 	e->addrs = addrs;
-	e->naddrs = modal_and_distinct(addrs, c->n, e);
+	e->naddrs = modal_and_distinct(ac, nr, c->n, addrs, e);
+	free(ac);
 	ret = distinct_names(cx, names, nn);
 	if (ret < 0)
 		return (int)ret;
