@@ -188,6 +188,11 @@ struct vmemo_ent {
 	struct sx_mine_vec vec;
 };
 
+/* Payload lengths and packet or byte counts below NUM_CACHE have their
+ * numbers (a log2 each) kept by the scratch, biased to leave 0 free. */
+#define NUM_CACHE 4096
+#define NUM_BIAS  32768
+
 struct sx_mine_fscratch {
 	struct tok tok[TOK_MAX];
 	size_t ntok;
@@ -200,6 +205,8 @@ struct sx_mine_fscratch {
 	struct sx_map memo;  /* of size_t: a record's offset in store, under its key's hash */
 	struct sx_buf store; /* struct memo_rec, key, struct ent[]; ... */
 	struct sx_map vmemo; /* of struct vmemo_ent, under vmemo_hash() */
+	uint16_t qcache[2 * NUM_CACHE]; /* qlen(l) + NUM_BIAS at l + NUM_CACHE; 0: not yet */
+	uint16_t vcache[NUM_CACHE][2];	/* the bins of x + 1 (flow_nums()) + NUM_BIAS at x */
 };
 
 int sx_mine__fscratch_new(struct sx_mine_fscratch **out)
@@ -209,6 +216,8 @@ int sx_mine__fscratch_new(struct sx_mine_fscratch **out)
 		return -ENOMEM;
 	(*out)->ntok = 0;
 	memset((*out)->slot, 0, sizeof((*out)->slot));
+	memset((*out)->qcache, 0, sizeof((*out)->qcache));
+	memset((*out)->vcache, 0, sizeof((*out)->vcache));
 	sx_buf_init(&(*out)->key[PART_ID]);
 	sx_buf_init(&(*out)->key[PART_NUM]);
 	sx_map_init(&(*out)->memo, sizeof(size_t), 256, 50);
@@ -538,17 +547,52 @@ struct flow_nums {
 	long q[SX_FLOW_SEQ_MAX];
 };
 
-static void flow_nums(const struct sx_mine_flow *f, struct flow_nums *nm)
+/* qlen(l), from the scratch's cache when there is one. */
+static long qlen_of(struct sx_mine_fscratch *s, int32_t l)
+{
+	uint16_t *c;
+
+	if (!s || l <= -NUM_CACHE || l >= NUM_CACHE)
+		return qlen(l);
+	c = &s->qcache[l + NUM_CACHE];
+	if (!*c)
+		*c = (uint16_t)(qlen(l) + NUM_BIAS);
+	return (long)*c - NUM_BIAS;
+}
+
+/* The volume bins of a count x, from the scratch's cache when there is
+ * one. */
+static void vol_bins(struct sx_mine_fscratch *s, uint64_t x, long bin[2])
+{
+	uint16_t *c;
+
+	if (!s || x >= NUM_CACHE) {
+		log_bins((double)x + 1, 2.0, bin);
+		return;
+	}
+	c = s->vcache[x];
+	if (!c[0]) {
+		log_bins((double)x + 1, 2.0, bin);
+		c[0] = (uint16_t)(bin[0] + NUM_BIAS);
+		c[1] = (uint16_t)(bin[1] + NUM_BIAS);
+	}
+	bin[0] = (long)c[0] - NUM_BIAS;
+	bin[1] = (long)c[1] - NUM_BIAS;
+}
+
+/* The flow's numbers; s (may be NULL) caches those of small values. */
+static void flow_nums(const struct sx_mine_flow *f, struct flow_nums *nm,
+		      struct sx_mine_fscratch *s)
 {
 	unsigned i;
 
-	log_bins((double)f->pkts[0] + 1, 2.0, nm->vol[0]);
-	log_bins((double)f->pkts[1] + 1, 2.0, nm->vol[1]);
-	log_bins((double)f->bytes[0] + 1, 2.0, nm->vol[2]);
-	log_bins((double)f->bytes[1] + 1, 2.0, nm->vol[3]);
+	vol_bins(s, f->pkts[0], nm->vol[0]);
+	vol_bins(s, f->pkts[1], nm->vol[1]);
+	vol_bins(s, f->bytes[0], nm->vol[2]);
+	vol_bins(s, f->bytes[1], nm->vol[3]);
 	log_bins((double)(f->offset_ns > 0 ? f->offset_ns : 0) / 1e9 + 0.125, 1.0, nm->time);
 	for (i = 0; i < f->nseq; i++)
-		nm->q[i] = qlen(f->seq_len[i]);
+		nm->q[i] = qlen_of(s, f->seq_len[i]);
 }
 
 /* The TIME family's tokens. */
@@ -648,7 +692,7 @@ void sx_mine__flow_tokens(const struct sx_mine_flow *f, sx_mine_token_fn fn, voi
 {
 	struct flow_nums nm;
 
-	flow_nums(f, &nm);
+	flow_nums(f, &nm, NULL);
 	flow_tokens(f, &nm, fn, arg);
 }
 
@@ -1007,7 +1051,7 @@ int sx_mine__flow_vector(struct sx_mine_flow *f, uint64_t seed, unsigned dim_bit
 	bool memo, all = true;
 	int ret;
 
-	flow_nums(f, &nm);
+	flow_nums(f, &nm, s);
 	s->seed = seed;
 	memo = s->store.len < MEMO_MAX && !s->store.err &&
 	       !sx_map_reserve(&s->memo, s->memo.n + PART__COUNT) &&
