@@ -55,6 +55,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "core/map.h"
@@ -726,8 +728,9 @@ static int find_reps(struct state *st)
 	sx_map_init(&seen, sizeof(uint32_t), 64, 50);
 	for (i = 0; i < st->n && !ret; i++) {
 		const struct sx_mine_vec *v = st->vecs[i];
+		/* the indices and the norm: equal vectors, equal hashes */
 		uint64_t h = XXH3_64bits_withSeed(v->idx, v->n * sizeof(*v->idx), st->group[i]) ^
-			     XXH3_64bits(v->val, v->n * sizeof(*v->val));
+			     (uint64_t)v->norm2 * 0x9e3779b97f4a7c15ull;
 		size_t pos = SX_MAP_START;
 		uint32_t *e;
 
