@@ -364,35 +364,48 @@ static inline bool pair_before(const struct sx_mine_pair *x, const struct sx_min
 
 SX_MINE_SORT_DEFINE(pair_sort, struct sx_mine_pair, pair_before, pair_cmp)
 
+/* Merge q into p when they are one pair of addresses (true: they are
+ * not).  A MAC is kept only when all the pair's flows agree, in any
+ * order. */
+static bool pair_merge(struct sx_mine_pair *p, const struct sx_mine_pair *q)
+{
+	unsigned r;
+
+	if (pair_cmp(p, q))
+		return true;
+	p->count += q->count;
+	for (r = 0; r < 2; r++)
+		if (memcmp(p->mac[r], q->mac[r], 6))
+			memset(p->mac[r], 0, 6);
+	return false;
+}
+
 int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
 {
 	const struct sx_mine_input *in = cx->in;
 	struct sx_mine_pair *pairs = sx_mine__alloc_array(cx->ra, c->n + 1, sizeof(*pairs));
-	uint32_t i, n = 0;
+	uint32_t i, n = 0, nr;
 
 	if (!pairs)
 		return -ENOMEM;
+	/* runs of one pair in member order first (members mostly repeat
+	 * their ends), then the runs sorted and merged */
 	for (i = 0; i < c->n; i++) {
 		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+		struct sx_mine_pair *q = &pairs[n];
 
-		pairs[i].addr[0] = f->ep[SX_MINE_CLIENT].addr;
-		pairs[i].addr[1] = f->ep[SX_MINE_SERVER].addr;
-		pairs[i].count = 1;
-		memcpy(pairs[i].mac[0], f->ep[SX_MINE_CLIENT].mac, 6);
-		memcpy(pairs[i].mac[1], f->ep[SX_MINE_SERVER].mac, 6);
+		q->addr[0] = f->ep[SX_MINE_CLIENT].addr;
+		q->addr[1] = f->ep[SX_MINE_SERVER].addr;
+		q->count = 1;
+		memcpy(q->mac[0], f->ep[SX_MINE_CLIENT].mac, 6);
+		memcpy(q->mac[1], f->ep[SX_MINE_SERVER].mac, 6);
+		if (!n || pair_merge(&pairs[n - 1], q))
+			n++;
 	}
-	pair_sort(pairs, c->n);
-	for (i = 0; i < c->n; i++) {
-		if (n && !pair_cmp(&pairs[n - 1], &pairs[i])) {
-			pairs[n - 1].count++;
-			/* a MAC only when all the pair's flows agree (any order) */
-			for (unsigned r = 0; r < 2; r++)
-				if (memcmp(pairs[n - 1].mac[r], pairs[i].mac[r], 6))
-					memset(pairs[n - 1].mac[r], 0, 6);
-		} else {
+	pair_sort(pairs, n);
+	for (i = 0, nr = n, n = 0; i < nr; i++)
+		if (!n || pair_merge(&pairs[n - 1], &pairs[i]))
 			pairs[n++] = pairs[i];
-		}
-	}
 	p->pairs = pairs;
 	p->npairs = n;
 	return 0;
