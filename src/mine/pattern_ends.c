@@ -78,23 +78,44 @@ void sx_mine__sort_addrs(struct sx_addr *a, size_t n)
 	addr_sort(a, n);
 }
 
-/* An address with the number of member flows that have it at one end. */
-struct addr_n {
-	struct sx_addr a;
-	uint32_t n;
-};
-
 static int addr_n_qcmp(const void *x, const void *y)
 {
-	return sx_addr_cmp(&((const struct addr_n *)x)->a, &((const struct addr_n *)y)->a);
+	return sx_addr_cmp(&((const struct sx_mine_addr_n *)x)->a,
+			   &((const struct sx_mine_addr_n *)y)->a);
 }
 
-static inline bool addr_n_before(const struct addr_n *x, const struct addr_n *y)
+static inline bool addr_n_before(const struct sx_mine_addr_n *x, const struct sx_mine_addr_n *y)
 {
 	return addr_order(&x->a, &y->a) < 0;
 }
 
-SX_MINE_SORT_DEFINE(addr_n_sort, struct addr_n, addr_n_before, addr_n_qcmp)
+SX_MINE_SORT_DEFINE(addr_n_sort, struct sx_mine_addr_n, addr_n_before, addr_n_qcmp)
+
+uint32_t sx_mine__merge_addr_runs(struct sx_mine_addr_n *ac, uint32_t n)
+{
+	uint32_t i, na = 0;
+
+	addr_n_sort(ac, n);
+	for (i = 0; i < n; i++) {
+		if (na && !sx_addr_cmp(&ac[na - 1].a, &ac[i].a))
+			ac[na - 1].n += ac[i].n;
+		else
+			ac[na++] = ac[i];
+	}
+	return na;
+}
+
+void sx_mine__addr_run(struct sx_mine_addr_n *ac, uint32_t *n, uint32_t *last,
+		       const struct sx_addr *a)
+{
+	if (*n && *last < *n && !sx_addr_cmp(&ac[*last].a, a)) {
+		ac[*last].n++;
+		return;
+	}
+	ac[*n].a = *a;
+	ac[*n].n = 1;
+	*last = (*n)++;
+}
 
 static inline bool u16_before(const uint16_t *x, const uint16_t *y)
 {
@@ -174,18 +195,12 @@ static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t
  * used (ties: the lower) into e, then the distinct addresses, sorted,
  * into addrs; returns how many.  ac is sorted in place.
  */
-static uint32_t modal_and_distinct(struct addr_n *ac, uint32_t nr, uint32_t n,
+static uint32_t modal_and_distinct(struct sx_mine_addr_n *ac, uint32_t nr, uint32_t n,
 				   struct sx_addr *addrs, struct sx_mine_end *e)
 {
-	uint32_t i, na = 0, best = 0;
+	uint32_t i, na, best = 0;
 
-	addr_n_sort(ac, nr);
-	for (i = 0; i < nr; i++) {
-		if (na && !sx_addr_cmp(&ac[na - 1].a, &ac[i].a))
-			ac[na - 1].n += ac[i].n;
-		else
-			ac[na++] = ac[i];
-	}
+	na = sx_mine__merge_addr_runs(ac, nr);
 	for (i = 0; i < na; i++) {
 		if (ac[i].n > best) {
 			best = ac[i].n;
@@ -280,11 +295,11 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 {
 	const struct sx_mine_input *in = cx->in;
 	struct sx_addr *addrs;
-	struct addr_n *ac;
+	struct sx_mine_addr_n *ac;
 	const char **names, *local = NULL;
 	uint16_t *ports;
 	struct sx_mine_port *pc;
-	uint32_t i, nn = 0, nr = 0, named = 0, nfocal = 0;
+	uint32_t i, nn = 0, nr = 0, last = 0, named = 0, nfocal = 0;
 	bool local_same = true;
 	enum sx_mine_scope scope;
 	long ret;
@@ -301,12 +316,7 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 	for (i = 0; i < c->n; i++) {
 		const struct sx_mine_ep *ep = &in->flows[c->mem[i]]->ep[role];
 
-		if (nr && !sx_addr_cmp(&ac[nr - 1].a, &ep->addr)) {
-			ac[nr - 1].n++;
-		} else {
-			ac[nr].a = ep->addr;
-			ac[nr++].n = 1;
-		}
+		sx_mine__addr_run(ac, &nr, &last, &ep->addr);
 		if (ep->named) {
 			/* interned: a run of one name is one name */
 			if (!nn || names[nn - 1] != ep->host)
