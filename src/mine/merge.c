@@ -110,21 +110,37 @@ struct svc {
 
 #define ID_MAX 64 /* identifying attributes hashed per flow */
 
+/*
+ * The hashes of a flow's service, each the one-shot XXH3 of its fields
+ * laid end to end (as a streaming hash of them would give, for less): a
+ * fixed head (IP protocol, family, port) and the server host; the sorted
+ * identifying attributes, each with its separator; the head and the
+ * identity's hash.
+ */
 static void flow_service(const struct sx_mine_flow *f, struct svc *s)
 {
 	const struct sx_mine_ep *srv = &f->ep[SX_MINE_SERVER];
 	const char *tok[ID_MAX];
-	size_t len[ID_MAX];
+	size_t len[ID_MAX], hl, bl;
 	uint16_t port = f->has_ports && f->has_service ? srv->port : 0;
-	XXH3_state_t st;
+	char buf[4 + SX_FLOW_ATTR_MAX + 1];
 	unsigned n, i;
 
-	XXH3_64bits_reset(&st);
-	XXH3_64bits_update(&st, &f->ip_proto, 1);
-	XXH3_64bits_update(&st, &f->family, 1);
-	XXH3_64bits_update(&st, &port, sizeof(port));
-	XXH3_64bits_update(&st, srv->host, strlen(srv->host));
-	s->where = XXH3_64bits_digest(&st);
+	buf[0] = (char)f->ip_proto;
+	buf[1] = (char)f->family;
+	memcpy(buf + 2, &port, sizeof(port));
+	hl = strlen(srv->host);
+	if (hl <= sizeof(buf) - 4) {
+		memcpy(buf + 4, srv->host, hl);
+		s->where = XXH3_64bits(buf, 4 + hl);
+	} else {
+		XXH3_state_t st;
+
+		XXH3_64bits_reset(&st);
+		XXH3_64bits_update(&st, buf, 4);
+		XXH3_64bits_update(&st, srv->host, hl);
+		s->where = XXH3_64bits_digest(&st);
+	}
 	s->pool = 0;
 	if (f->family == SX_FLOW_FAMILY_ARP) { /* its operation is its identity */
 		s->app = XXH3_64bits(f->spec, strlen(f->spec)) | 1;
@@ -132,19 +148,28 @@ static void flow_service(const struct sx_mine_flow *f, struct svc *s)
 	}
 	n = id_tokens(f->attrs, tok, len, ID_MAX);
 	s->app = 0;
-	if (n) {
+	for (i = 0, bl = 0; i < n; i++)
+		bl += len[i] + 1; /* each token with its separator */
+	if (n && bl <= sizeof(buf)) {
+		for (i = 0, bl = 0; i < n; i++) {
+			memcpy(buf + bl, tok[i], len[i] + 1);
+			bl += len[i] + 1;
+		}
+		s->app = XXH3_64bits(buf, bl) | 1; /* never 0 */
+	} else if (n) {
+		XXH3_state_t st;
+
 		XXH3_64bits_reset(&st);
 		for (i = 0; i < n; i++)
-			XXH3_64bits_update(&st, tok[i], len[i] + 1); /* with its separator */
-		s->app = XXH3_64bits_digest(&st) | 1;		     /* never 0 */
+			XXH3_64bits_update(&st, tok[i], len[i] + 1);
+		s->app = XXH3_64bits_digest(&st) | 1;
 	}
 	if (port && !srv->named && sx_mine__addr_scope(&srv->addr) == SX_MINE_SCOPE_PUBLIC) {
-		XXH3_64bits_reset(&st);
-		XXH3_64bits_update(&st, &f->ip_proto, 1);
-		XXH3_64bits_update(&st, &f->family, 1);
-		XXH3_64bits_update(&st, &port, sizeof(port));
-		XXH3_64bits_update(&st, &s->app, sizeof(s->app));
-		s->pool = XXH3_64bits_digest(&st) | 1;
+		buf[0] = (char)f->ip_proto;
+		buf[1] = (char)f->family;
+		memcpy(buf + 2, &port, sizeof(port));
+		memcpy(buf + 4, &s->app, sizeof(s->app));
+		s->pool = XXH3_64bits(buf, 4 + sizeof(s->app)) | 1;
 	}
 }
 

@@ -87,6 +87,18 @@
 #define UNITS_INIT 64
 #define FLOWS_INIT 1024
 
+/* The strings of a row, by their place in intern_row(). */
+enum row_str {
+	ROW_FILE,
+	ROW_DEV_HOST,
+	ROW_OTHER_HOST,
+	ROW_DEV_LOCAL,
+	ROW_OTHER_LOCAL,
+	ROW_SPEC,
+	ROW_ATTRS,
+	ROW_STRS
+};
+
 struct sx_mine {
 	struct sx_mine_cfg cfg;
 	struct sx_mine_arena arena;
@@ -97,6 +109,7 @@ struct sx_mine {
 	uint32_t last_unit; /* cache: rows of a unit usually come together */
 	struct sx_mine_flow **flows;
 	uint32_t nflows, fcap;
+	const char *last[ROW_STRS]; /* the interned strings of the last row */
 	bool ran;
 };
 
@@ -353,6 +366,18 @@ static struct sx_mine_unit *unit_get(struct sx_mine *m, const char *file, uint32
 
 /* ---- rows ---- */
 
+/* The interned copy of s, a string of a row at place at: rows of one
+ * capture come together and repeat the file, the device's host and most
+ * local names, so the string of the last row is compared first (it is
+ * the interned copy when equal).  NULL on OOM. */
+static const char *intern_row(struct sx_mine *m, enum row_str at, const char *s)
+{
+	if (m->last[at] && strcmp(m->last[at], s) == 0)
+		return m->last[at];
+	m->last[at] = sx_mine__intern(&m->strs, s);
+	return m->last[at];
+}
+
 static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_flow_row *row)
 {
 	const struct sx_flow_rec *r = &row->rec;
@@ -384,10 +409,10 @@ static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_f
 		ini->port = rsp->port = 0;
 	memcpy(ini->mac, r->mac[0], 6);
 	memcpy(rsp->mac, r->mac[1], 6);
-	ini->host = sx_mine__intern(&m->strs, row->dev_host ? row->dev_host : "");
-	rsp->host = sx_mine__intern(&m->strs, row->other_host ? row->other_host : "");
-	ini->local = sx_mine__intern(&m->strs, row->dev_local ? row->dev_local : "");
-	rsp->local = sx_mine__intern(&m->strs, row->other_local ? row->other_local : "");
+	ini->host = intern_row(m, ROW_DEV_HOST, row->dev_host ? row->dev_host : "");
+	rsp->host = intern_row(m, ROW_OTHER_HOST, row->other_host ? row->other_host : "");
+	ini->local = intern_row(m, ROW_DEV_LOCAL, row->dev_local ? row->dev_local : "");
+	rsp->local = intern_row(m, ROW_OTHER_LOCAL, row->other_local ? row->other_local : "");
 	if (!ini->host || !rsp->host || !ini->local || !rsp->local)
 		return -ENOMEM;
 	ini->named = sx_mine__is_name(ini->host, &ini->addr);
@@ -406,8 +431,8 @@ static int copy_row(struct sx_mine *m, struct sx_mine_flow *f, const struct sx_f
 		if (n)
 			spec = n;
 	}
-	f->spec = sx_mine__intern(&m->strs, spec);
-	f->attrs = sx_mine__intern(&m->strs, r->attrs);
+	f->spec = intern_row(m, ROW_SPEC, spec);
+	f->attrs = intern_row(m, ROW_ATTRS, r->attrs);
 	return f->spec && f->attrs ? 0 : -ENOMEM;
 }
 
@@ -421,7 +446,7 @@ int sx_mine_add_row(struct sx_mine *m, enum sx_mine_set set, int src, const stru
 
 	if (m->ran)
 		return -EINVAL;
-	file = sx_mine__intern(&m->strs, row->file ? row->file : "");
+	file = intern_row(m, ROW_FILE, row->file ? row->file : "");
 	if (!file)
 		return -ENOMEM;
 	u = unit_get(m, file, row->rec.key.event, &created);

@@ -111,7 +111,9 @@ void sx_mine__fscratch_free(struct sx_mine_fscratch *s);
  * allocated from a).  Needs f->offset_ns.  0 or -ENOMEM.  Thread-safe with
  * one scratch and one arena per thread.  The scratch keeps what it made of
  * the flows it saw, so that a later flow made of the same inputs but its
- * start offset is vectorised from it (the same vector as made anew).
+ * start offset is vectorised from it (the same vector as made anew); it
+ * knows the flows' strings by their address, so they must not change
+ * while it lives (the miner's are interned).
  */
 int sx_mine__flow_vector(struct sx_mine_flow *f, uint64_t seed, unsigned dim_bits,
 			 struct sx_mine_fscratch *s, struct sx_mine_arena *a);

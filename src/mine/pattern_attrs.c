@@ -22,6 +22,7 @@
 struct atok {
 	const char *s; /* "key=value" inside an interned attrs string */
 	uint32_t len;
+	uint32_t w; /* member flows holding it there */
 };
 
 static int atok_cmp(const void *a, const void *b)
@@ -234,12 +235,22 @@ int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 	struct atok *toks = NULL;
 	struct aval *vals = NULL;
 	struct sx_mine_attr *attrs = NULL;
-	uint32_t nt = 0, cap = 0, i, j, nv = 0, na = 0;
+	uint32_t nt = 0, cap = 0, i, j, nv = 0, na = 0, last = 0;
+	const char *prev = NULL;
 	int ret = -ENOMEM;
 
 	for (i = 0; i < c->n; i++) {
 		const char *s = in->flows[c->mem[i]]->attrs;
 
+		/* a run of members with one (interned) attrs string, the usual
+		 * case, is split into tokens once */
+		if (s == prev) {
+			for (j = last; j < nt; j++)
+				toks[j].w++;
+			continue;
+		}
+		prev = s;
+		last = nt;
 		while (*s) {
 			size_t n = strcspn(s, " ");
 
@@ -247,6 +258,7 @@ int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 				if (nt == cap && grow_toks(&toks, &cap))
 					goto out_free;
 				toks[nt].s = s;
+				toks[nt].w = 1;
 				toks[nt++].len = (uint32_t)n;
 			}
 			s += n;
@@ -256,22 +268,26 @@ int sx_mine__build_attrs(struct ctx *cx, const struct clu *c, struct sx_mine_pat
 	}
 	if (nt)
 		atok_sort(toks, nt);
-	vals = sx_calloc_array(nt + 1, sizeof(*vals));
+	/* room for the distinct tokens, not for all: a value is 0.8 KiB */
+	for (i = 0, j = 0; i < nt; i++)
+		j += !i || atok_cmp(&toks[i - 1], &toks[i]);
+	vals = sx_calloc_array(j + 1, sizeof(*vals));
 	if (!vals)
 		goto out_free;
 	for (i = 0; i < nt; i = j) {
 		const char *eq = memchr(toks[i].s, '=', toks[i].len);
 		size_t kl = (size_t)(eq - toks[i].s);
+		uint32_t count = toks[i].w;
 
 		for (j = i + 1; j < nt && !atok_cmp(&toks[i], &toks[j]); j++)
-			;
+			count += toks[j].w;
 		if (kl >= sizeof(vals[nv].key))
 			continue;
 		memcpy(vals[nv].key, toks[i].s, kl);
 		vals[nv].key[kl] = '\0';
 		snprintf(vals[nv].value, sizeof(vals[nv].value), "%.*s",
 			 (int)(toks[i].len - kl - 1), eq + 1);
-		vals[nv].count = j - i;
+		vals[nv].count = count;
 		nv++;
 	}
 	/* vals are sorted by "key=value", so values of one key are adjacent */

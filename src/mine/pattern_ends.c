@@ -78,6 +78,45 @@ void sx_mine__sort_addrs(struct sx_addr *a, size_t n)
 	addr_sort(a, n);
 }
 
+static int addr_n_qcmp(const void *x, const void *y)
+{
+	return sx_addr_cmp(&((const struct sx_mine_addr_n *)x)->a,
+			   &((const struct sx_mine_addr_n *)y)->a);
+}
+
+static inline bool addr_n_before(const struct sx_mine_addr_n *x, const struct sx_mine_addr_n *y)
+{
+	return addr_order(&x->a, &y->a) < 0;
+}
+
+SX_MINE_SORT_DEFINE(addr_n_sort, struct sx_mine_addr_n, addr_n_before, addr_n_qcmp)
+
+uint32_t sx_mine__merge_addr_runs(struct sx_mine_addr_n *ac, uint32_t n)
+{
+	uint32_t i, na = 0;
+
+	addr_n_sort(ac, n);
+	for (i = 0; i < n; i++) {
+		if (na && !sx_addr_cmp(&ac[na - 1].a, &ac[i].a))
+			ac[na - 1].n += ac[i].n;
+		else
+			ac[na++] = ac[i];
+	}
+	return na;
+}
+
+void sx_mine__addr_run(struct sx_mine_addr_n *ac, uint32_t *n, uint32_t *last,
+		       const struct sx_addr *a)
+{
+	if (*n && *last < *n && !sx_addr_cmp(&ac[*last].a, a)) {
+		ac[*last].n++;
+		return;
+	}
+	ac[*n].a = *a;
+	ac[*n].n = 1;
+	*last = (*n)++;
+}
+
 static inline bool u16_before(const uint16_t *x, const uint16_t *y)
 {
 	return *x < *y;
@@ -150,23 +189,26 @@ static int modal_mac(struct ctx *cx, const struct clu *c, unsigned role, uint8_t
 	return 0;
 }
 
-/* The most used of the sorted addrs[0..n) (ties: the lower) into e, then
- * the distinct addresses at the front; returns how many. */
-static uint32_t modal_and_distinct(struct sx_addr *addrs, uint32_t n, struct sx_mine_end *e)
+/*
+ * The addresses of the n member flows, as runs ac[0..nr) of equal ones in
+ * their order (members of a pattern mostly repeat their ends): the most
+ * used (ties: the lower) into e, then the distinct addresses, sorted,
+ * into addrs; returns how many.  ac is sorted in place.
+ */
+static uint32_t modal_and_distinct(struct sx_mine_addr_n *ac, uint32_t nr, uint32_t n,
+				   struct sx_addr *addrs, struct sx_mine_end *e)
 {
-	uint32_t i, na = 0, run, best_run = 0;
+	uint32_t i, na, best = 0;
 
-	for (i = 0, run = 0; i < n; i++) {
-		run = i && !sx_addr_cmp(&addrs[i - 1], &addrs[i]) ? run + 1 : 1;
-		if (run > best_run) {
-			best_run = run;
-			e->modal = addrs[i];
+	na = sx_mine__merge_addr_runs(ac, nr);
+	for (i = 0; i < na; i++) {
+		if (ac[i].n > best) {
+			best = ac[i].n;
+			e->modal = ac[i].a;
 		}
+		addrs[i] = ac[i].a;
 	}
-	e->modal_share2 = best_run * 2 >= n;
-	for (i = 0; i < n; i++)
-		if (!na || sx_addr_cmp(&addrs[na - 1], &addrs[i]))
-			addrs[na++] = addrs[i];
+	e->modal_share2 = best * 2 >= n;
 	return na;
 }
 
@@ -253,10 +295,11 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 {
 	const struct sx_mine_input *in = cx->in;
 	struct sx_addr *addrs;
+	struct sx_mine_addr_n *ac;
 	const char **names, *local = NULL;
 	uint16_t *ports;
 	struct sx_mine_port *pc;
-	uint32_t i, nn = 0, named = 0, nfocal = 0;
+	uint32_t i, nn = 0, nr = 0, last = 0, named = 0, nfocal = 0;
 	bool local_same = true;
 	enum sx_mine_scope scope;
 	long ret;
@@ -265,14 +308,19 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 	names = sx_mine__alloc_array(cx->ra, c->n, sizeof(*names));
 	ports = sx_mine__alloc_array(cx->ra, c->n, sizeof(*ports));
 	pc = sx_mine__alloc_array(cx->ra, c->n, sizeof(*pc));
-	if (!addrs || !names || !ports || !pc)
+	ac = sx_calloc_array(c->n + 1, sizeof(*ac));
+	if (!addrs || !names || !ports || !pc || !ac) {
+		free(ac);
 		return -ENOMEM;
+	}
 	for (i = 0; i < c->n; i++) {
 		const struct sx_mine_ep *ep = &in->flows[c->mem[i]]->ep[role];
 
-		addrs[i] = ep->addr;
+		sx_mine__addr_run(ac, &nr, &last, &ep->addr);
 		if (ep->named) {
-			names[nn++] = ep->host;
+			/* interned: a run of one name is one name */
+			if (!nn || names[nn - 1] != ep->host)
+				names[nn++] = ep->host;
 			named++;
 		}
 		if (!local)
@@ -283,11 +331,13 @@ int sx_mine__build_end(struct ctx *cx, const struct clu *c, unsigned role, struc
 		nfocal += !sx_addr_cmp(&ep->addr, &cx->focal[in->flows[c->mem[i]]->unit]);
 	}
 	e->focal = nfocal * 2 >= c->n;
-	if (modal_mac(cx, c, role, e->mac))
+	if (modal_mac(cx, c, role, e->mac)) {
+		free(ac);
 		return -ENOMEM;
-	addr_sort(addrs, c->n);
+	}
 	e->addrs = addrs;
-	e->naddrs = modal_and_distinct(addrs, c->n, e);
+	e->naddrs = modal_and_distinct(ac, nr, c->n, addrs, e);
+	free(ac);
 	ret = distinct_names(cx, names, nn);
 	if (ret < 0)
 		return (int)ret;
@@ -324,35 +374,48 @@ static inline bool pair_before(const struct sx_mine_pair *x, const struct sx_min
 
 SX_MINE_SORT_DEFINE(pair_sort, struct sx_mine_pair, pair_before, pair_cmp)
 
+/* Merge q into p when they are one pair of addresses (true: they are
+ * not).  A MAC is kept only when all the pair's flows agree, in any
+ * order. */
+static bool pair_merge(struct sx_mine_pair *p, const struct sx_mine_pair *q)
+{
+	unsigned r;
+
+	if (pair_cmp(p, q))
+		return true;
+	p->count += q->count;
+	for (r = 0; r < 2; r++)
+		if (memcmp(p->mac[r], q->mac[r], 6))
+			memset(p->mac[r], 0, 6);
+	return false;
+}
+
 int sx_mine__build_pairs(struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
 {
 	const struct sx_mine_input *in = cx->in;
 	struct sx_mine_pair *pairs = sx_mine__alloc_array(cx->ra, c->n + 1, sizeof(*pairs));
-	uint32_t i, n = 0;
+	uint32_t i, n = 0, nr;
 
 	if (!pairs)
 		return -ENOMEM;
+	/* runs of one pair in member order first (members mostly repeat
+	 * their ends), then the runs sorted and merged */
 	for (i = 0; i < c->n; i++) {
 		const struct sx_mine_flow *f = in->flows[c->mem[i]];
+		struct sx_mine_pair *q = &pairs[n];
 
-		pairs[i].addr[0] = f->ep[SX_MINE_CLIENT].addr;
-		pairs[i].addr[1] = f->ep[SX_MINE_SERVER].addr;
-		pairs[i].count = 1;
-		memcpy(pairs[i].mac[0], f->ep[SX_MINE_CLIENT].mac, 6);
-		memcpy(pairs[i].mac[1], f->ep[SX_MINE_SERVER].mac, 6);
+		q->addr[0] = f->ep[SX_MINE_CLIENT].addr;
+		q->addr[1] = f->ep[SX_MINE_SERVER].addr;
+		q->count = 1;
+		memcpy(q->mac[0], f->ep[SX_MINE_CLIENT].mac, 6);
+		memcpy(q->mac[1], f->ep[SX_MINE_SERVER].mac, 6);
+		if (!n || pair_merge(&pairs[n - 1], q))
+			n++;
 	}
-	pair_sort(pairs, c->n);
-	for (i = 0; i < c->n; i++) {
-		if (n && !pair_cmp(&pairs[n - 1], &pairs[i])) {
-			pairs[n - 1].count++;
-			/* a MAC only when all the pair's flows agree (any order) */
-			for (unsigned r = 0; r < 2; r++)
-				if (memcmp(pairs[n - 1].mac[r], pairs[i].mac[r], 6))
-					memset(pairs[n - 1].mac[r], 0, 6);
-		} else {
+	pair_sort(pairs, n);
+	for (i = 0, nr = n, n = 0; i < nr; i++)
+		if (!n || pair_merge(&pairs[n - 1], &pairs[i]))
 			pairs[n++] = pairs[i];
-		}
-	}
 	p->pairs = pairs;
 	p->npairs = n;
 	return 0;

@@ -416,11 +416,16 @@ static bool is_lan(const struct sx_addr *a)
 	return s == SX_MINE_SCOPE_PRIVATE || s == SX_MINE_SCOPE_LINKLOCAL;
 }
 
+/*
+ * The address in the most flows of each occurrence (ties: a LAN address,
+ * then the lower).  Each end's addresses are counted by runs in flow
+ * order (a device's flows repeat their ends), the runs of both merged.
+ */
 static int find_focal(struct ctx *cx)
 {
 	const struct sx_mine_input *in = cx->in;
-	struct sx_addr *a;
-	uint32_t i = 0, j, n, k, run, best;
+	struct sx_mine_addr_n *a;
+	uint32_t i = 0, j, n, k, best, last[2];
 	bool best_lan;
 
 	cx->focal = sx_calloc_array(in->noccs + 1, sizeof(*cx->focal));
@@ -432,19 +437,19 @@ static int find_focal(struct ctx *cx)
 	while (i < in->nflows) {
 		uint32_t u = in->flows[i]->unit;
 
+		last[0] = last[1] = UINT32_MAX;
 		for (n = 0, j = i; j < in->nflows && in->flows[j]->unit == u; j++) {
-			a[n++] = in->flows[j]->ep[0].addr;
-			a[n++] = in->flows[j]->ep[1].addr;
+			sx_mine__addr_run(a, &n, &last[0], &in->flows[j]->ep[0].addr);
+			sx_mine__addr_run(a, &n, &last[1], &in->flows[j]->ep[1].addr);
 		}
-		sx_mine__sort_addrs(a, n);
-		for (k = 0, run = 0, best = 0, best_lan = false; k < n; k++) {
-			bool lan = is_lan(&a[k]);
+		n = sx_mine__merge_addr_runs(a, n);
+		for (k = 0, best = 0, best_lan = false; k < n; k++) {
+			bool lan = is_lan(&a[k].a);
 
-			run = k && !sx_addr_cmp(&a[k - 1], &a[k]) ? run + 1 : 1;
-			if (run > best || (run == best && lan && !best_lan)) {
-				best = run;
+			if (a[k].n > best || (a[k].n == best && lan && !best_lan)) {
+				best = a[k].n;
 				best_lan = lan;
-				cx->focal[u] = a[k];
+				cx->focal[u] = a[k].a;
 			}
 		}
 		i = j;

@@ -48,6 +48,18 @@ bool sx_mine__cat3(char *dst, size_t dsz, const char *a, size_t alen, const char
 int sx_mine__addr_qcmp(const void *a, const void *b);
 /* Sort a[0..n) by sx_addr_cmp(). */
 void sx_mine__sort_addrs(struct sx_addr *a, size_t n);
+/* An address with a count (of flows, of ends). */
+struct sx_mine_addr_n {
+	struct sx_addr a;
+	uint32_t n;
+};
+/* Counts of one address in ac[0..n) (runs of a list) summed: the distinct
+ * addresses in sx_addr_cmp() order at the front; returns how many. */
+uint32_t sx_mine__merge_addr_runs(struct sx_mine_addr_n *ac, uint32_t n);
+/* Append a to the runs ac[0..*n): the count of the run at *last when it
+ * holds a, else a new run (room kept by the caller), *last then. */
+void sx_mine__addr_run(struct sx_mine_addr_n *ac, uint32_t *n, uint32_t *last,
+		       const struct sx_addr *a);
 /* Longest common label suffix of names[0..n) if it holds every name's
  * registrable domain, else NULL.  Written into out. */
 const char *sx_mine__names_suffix(const char *const *names, uint32_t n, char *out, size_t outsz);
