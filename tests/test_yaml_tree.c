@@ -116,3 +116,18 @@ Test(yaml_tree, local_tags_are_kept)
 	sx_ytree_free(c);
 	sx_ytree_free(t);
 }
+
+Test(yaml_tree, a_scalars_text_is_replaced_its_style_kept)
+{
+	struct sx_ytree *t = sx_ytree_new(SX_YTREE_SCALAR, "self", SX_YSTYLE_PLAIN);
+
+	cr_assert_not_null(t);
+	cr_assert_eq(sx_ytree_set_text(t, "192.168.1.50"), 0);
+	cr_assert_str_eq(t->text, "192.168.1.50");
+	cr_assert_eq(t->len, strlen("192.168.1.50"));
+	cr_assert_eq(t->style, SX_YSTYLE_PLAIN);
+	cr_assert_eq(sx_ytree_set_text(t, ""), 0);
+	cr_assert_str_eq(sx_ytree_str(t), "");
+	cr_assert_eq(t->len, 0);
+	sx_ytree_free(t);
+}

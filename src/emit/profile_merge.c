@@ -546,17 +546,10 @@ static int merge_map(struct sx_ytree *dst, const struct sx_ytree *src, bool merg
 static int set_last_update(struct sx_ytree *info, const char *text)
 {
 	struct sx_ytree *lu = (struct sx_ytree *)sx_ytree_get(info, "last-update");
-	char *s;
 
 	if (!lu || lu->kind != SX_YTREE_SCALAR || !text[0])
 		return 0;
-	s = strdup(text);
-	if (!s)
-		return -ENOMEM;
-	free(lu->text);
-	lu->text = s;
-	lu->len = strlen(s);
-	return 0;
+	return sx_ytree_set_text(lu, text);
 }
 
 static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *root)

@@ -115,7 +115,6 @@ static int replace_self(struct sx_ytree *t, const char *parent, const struct sx_
 		const char *k = t->kids[i]->text;
 		struct sx_ytree *v = t->kids[i + 1];
 		const char *with = "";
-		char *s;
 
 		if (!k)
 			continue;
@@ -132,14 +131,8 @@ static int replace_self(struct sx_ytree *t, const char *parent, const struct sx_
 			with = text_of(info, "ipv4");
 		else if ((!strcmp(k, "src") || !strcmp(k, "dst")) && !strcmp(parent, "ipv6"))
 			with = text_of(info, "ipv6");
-		if (!with[0])
-			continue;
-		s = strdup(with);
-		if (!s)
+		if (with[0] && sx_ytree_set_text(v, with))
 			return -ENOMEM;
-		free(v->text);
-		v->text = s;
-		v->len = strlen(s);
 	}
 	return 0;
 }

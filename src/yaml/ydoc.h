@@ -195,6 +195,9 @@ bool sx_ytree_equal(const struct sx_ytree *a, const struct sx_ytree *b);
 struct sx_ytree *sx_ytree_new(enum sx_ytree_kind kind, const char *text, int style);
 /* A deep copy, tags included; NULL on -ENOMEM. */
 struct sx_ytree *sx_ytree_dup(const struct sx_ytree *t);
+/* A SCALAR's text replaced by a copy of text (its style kept).  0, or
+ * -ENOMEM with t unchanged. */
+int sx_ytree_set_text(struct sx_ytree *t, const char *text);
 /* Append kid to a MAP or SEQ.  Takes ownership of kid, also on failure.
  * 0 or -ENOMEM. */
 int sx_ytree_append(struct sx_ytree *t, struct sx_ytree *kid);

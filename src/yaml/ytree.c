@@ -54,6 +54,18 @@ struct sx_ytree *sx_ytree_new(enum sx_ytree_kind kind, const char *text, int sty
 	return t;
 }
 
+int sx_ytree_set_text(struct sx_ytree *t, const char *text)
+{
+	char *s = strdup(text);
+
+	if (!s)
+		return -ENOMEM;
+	free(t->text);
+	t->text = s;
+	t->len = strlen(s);
+	return 0;
+}
+
 void sx_ytree_free(struct sx_ytree *t)
 {
 	size_t i;
