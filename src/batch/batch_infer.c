@@ -275,6 +275,18 @@ static int tally_end(struct sx_batch_tally *t)
 	return t->err;
 }
 
+/* n tallies and the array, done or not; NULL: nothing. */
+static void tallies_free(struct sx_batch_tally *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; t && i < n; i++) {
+		free(t[i].ca.s);
+		addr_free(&t[i].one);
+	}
+	free(t);
+}
+
 /* Read capture i of d into its tally (addresses and MACs only: no
  * application dissector).  0 or -ENOMEM. */
 static int read_capture(struct sx_batch *b, struct sx_batch_device *d, size_t i,
@@ -336,14 +348,14 @@ static bool better(const struct addr_slot *s, const struct addr_slot *best, bool
  * packed MAC count (pkts = frames sent from it).  Returns the captures
  * holding IPv4 traffic, or -ENOMEM.
  */
-static long unit_map(const struct sx_batch_unit *u, const struct cap_addrs *ca, uint64_t from,
+static long unit_map(const struct sx_batch_unit *u, const struct sx_batch_tally *t, uint64_t from,
 		     struct addr_map *m)
 {
 	long withip = 0;
 	size_t i, k;
 
 	for (i = 0; i < u->ncaps; i++) {
-		const struct cap_addrs *c = &ca[u->caps[i]->infer_idx];
+		const struct cap_addrs *c = &t[u->caps[i]->infer_idx].ca;
 
 		withip += c->any;
 		for (k = 0; k < c->n; k++) {
@@ -480,26 +492,26 @@ static void fold_top_mac(const struct cap_addrs *c, uint64_t *mac, bool *mixed)
 }
 
 /* The MAC the unit's captures' top addresses are all sent from, 0: none. */
-static uint64_t unit_top_mac(const struct sx_batch_unit *u, const struct cap_addrs *ca)
+static uint64_t unit_top_mac(const struct sx_batch_unit *u, const struct sx_batch_tally *t)
 {
 	uint64_t mac = 0;
 	bool mixed = false;
 	size_t i;
 
 	for (i = 0; i < u->ncaps; i++)
-		fold_top_mac(&ca[u->caps[i]->infer_idx], &mac, &mixed);
+		fold_top_mac(&t[u->caps[i]->infer_idx].ca, &mac, &mixed);
 	return mixed ? 0 : mac;
 }
 
 /* The unit's common address (the device's rule over the unit's captures:
  * in all of them, most packets, and the source of a frame) and the MAC
  * sending it: 1 (u->ipv4, u->mac set), 0 (none), -ENOMEM. */
-static int unit_common(struct sx_batch_unit *u, const struct cap_addrs *ca)
+static int unit_common(struct sx_batch_unit *u, const struct sx_batch_tally *t)
 {
 	struct addr_map m = {0};
 	const struct addr_slot *best = NULL;
 	size_t k;
-	long withip = unit_map(u, ca, 0, &m);
+	long withip = unit_map(u, t, 0, &m);
 
 	for (k = 0; withip > 0 && k < m.map.cap; k++) {
 		const struct addr_slot *s = addr_at(&m, k);
@@ -522,8 +534,8 @@ static int unit_common(struct sx_batch_unit *u, const struct cap_addrs *ca)
  * device has a MAC identity (each unit then has its address or its
  * addr_why, d->cap_addr each capture's), 0 when it has none, -ENOMEM.
  */
-static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const struct cap_addrs *ca,
-		       uint64_t cfg_mac)
+static int infer_units(struct sx_batch *b, struct sx_batch_device *d,
+		       const struct sx_batch_tally *t, uint64_t cfg_mac)
 {
 	uint64_t mac = cfg_mac;
 	bool mixed = false;
@@ -537,10 +549,10 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 
 		if (u->state || !u->ncaps)
 			continue;
-		ret = unit_common(u, ca);
+		ret = unit_common(u, t);
 		if (ret < 0)
 			return ret;
-		top = unit_top_mac(u, ca);
+		top = unit_top_mac(u, t);
 		/* a peer common to the unit's captures (the gateway, a server),
 		 * while their busiest addresses are another MAC's: not the device */
 		if (ret && top && (sx_mac_parse(u->mac, m) || sx_mac_pack(m) != top)) {
@@ -568,7 +580,7 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 	if (!d->cap_addr)
 		return -ENOMEM;
 	for (i = 0; i < d->nfiles; i++)
-		d->cap_addr[i] = cap_addr_by_mac(&ca[i], mac, cfg_mac != 0);
+		d->cap_addr[i] = cap_addr_by_mac(&t[i].ca, mac, cfg_mac != 0);
 	for (i = 0; i < d->nunits; i++) {
 		struct sx_batch_unit *u = d->units[i];
 
@@ -605,8 +617,7 @@ static int infer_units(struct sx_batch *b, struct sx_batch_device *d, const stru
 static int infer(struct sx_batch *b, struct sx_batch_device *d)
 {
 	struct addr_map m = {0};
-	struct sx_batch_tally *own = NULL, *t = d->tally;
-	struct cap_addrs *ca;
+	struct sx_batch_tally *t = d->tally;
 	struct addr_slot *best = NULL, *most = NULL, *sending = NULL;
 	uint32_t withip = 0;
 	struct addr_slot *peer = NULL;
@@ -616,11 +627,8 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 	int ret = 1;
 
 	if (!t)
-		t = own = sx_calloc_array(d->nfiles + 1, sizeof(*t));
-	ca = sx_calloc_array(d->nfiles + 1, sizeof(*ca));
-	if (!ca || !t) {
-		free(ca);
-		free(own);
+		t = sx_calloc_array(d->nfiles + 1, sizeof(*t));
+	if (!t) {
 		snprintf(d->infer_msg, sizeof(d->infer_msg), "out of memory");
 		return -ENOMEM;
 	}
@@ -630,9 +638,8 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 		if ((t[i].done ? t[i].err : read_capture(b, d, i, &t[i], cfg_mac)) ||
 		    fold_capture(&m, &t[i].ca))
 			ret = -ENOMEM;
-		ca[i] = t[i].ca;
 		total += t[i].total;
-		withip += ca[i].any;
+		withip += t[i].ca.any;
 	}
 	for (k = 0; ret > 0 && k < m.map.cap; k++) {
 		struct addr_slot *s = addr_at(&m, k);
@@ -657,13 +664,13 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 	 * address is a peer (the gateway, a server) of a device whose lease
 	 * changed */
 	for (i = 0; best && !cfg_mac && i < d->nfiles; i++)
-		fold_top_mac(&ca[i], &top, &mixed);
+		fold_top_mac(&t[i].ca, &top, &mixed);
 	if (best && !cfg_mac && !mixed && top && best->mac != top) {
 		peer = best;
 		best = NULL;
 	}
 	if (ret > 0 && !sx_stop_requested() && withip && !best) {
-		ret = infer_units(b, d, ca, cfg_mac);
+		ret = infer_units(b, d, t, cfg_mac);
 		if (ret > 0)
 			d->per_unit = true;
 		else if (ret == 0)
@@ -720,13 +727,7 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 			      "their IPv4 packets)",
 			      d->name, d->ipv4, withip, 100.0 * (double)best->pkts / (double)total);
 	}
-	for (i = 0; i < d->nfiles; i++) {
-		free(t[i].ca.s);
-		addr_free(&t[i].one);
-	}
-	free(ca);
-	free(own);
-	free(d->tally);
+	tallies_free(t, d->nfiles); /* d->tally's, or its own */
 	d->tally = NULL;
 	addr_free(&m);
 	return ret;
@@ -734,13 +735,7 @@ static int infer(struct sx_batch *b, struct sx_batch_device *d)
 
 void sx_batch__tally_free(struct sx_batch_device *d)
 {
-	size_t i;
-
-	for (i = 0; d->tally && i < d->nfiles; i++) {
-		free(d->tally[i].ca.s);
-		addr_free(&d->tally[i].one);
-	}
-	free(d->tally);
+	tallies_free(d->tally, d->nfiles);
 	d->tally = NULL;
 }
 

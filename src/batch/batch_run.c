@@ -1390,16 +1390,9 @@ static int read_units(struct run *rn)
 				    .arg = rn};
 	syncer_start(rn);
 	ret = sx_flows_collect_multi(&m);
-	/* units still parked: none, but for a reading cut short (unit_done) */
-	for (i = 0; !ret && !sx_stop_requested() && i < rn->nwork; i++) {
-		struct sx_batch_device *d = rn->work[i]->dev;
-		struct sx_batch_parked p;
-
-		while (d->defer && unpark(d, &p))
-			unit_finish(rn, p.g, p.err);
-	}
 	syncer_stop(rn);
-	/* units begun and not done: stopped (or the pool failed) */
+	/* units begun and not done, parked ones included: stopped (or the
+	 * pool failed) */
 	for (i = 0; i < rn->nwork; i++) {
 		struct unit_run *r = rn->runs[i];
 
