@@ -5,7 +5,8 @@
  * bytes beyond the slack, another name, another port) do not; a fixed
  * length moved by a few positions in order matches; an event is one
  * detection, a session cut by overlapping windows too, its patterns out of
- * order or too few of them are none;
+ * order or too few of them are none; an end the key calls the device that
+ * also lists other hosts (ARP replies both ways) matches them too;
  * the scoring of detections against labelled times.  Contrast (suite
  * detect_contrast): two events that share a generic reaction and have one
  * pattern of their own each are each detected as themselves, never as the
@@ -658,6 +659,88 @@ Test(detect_match, a_device_that_names_itself_otherwise_is_not_detected)
 		sx_det_free(d);
 		sx_det_sig_free(s);
 	}
+}
+
+/* ARP replies both ways, mined as one pattern: the key calls both ends
+ * "self" (the device is each end in half of the flows), the addresses hold
+ * the device and the gateway.  A reply either way matches; the device is
+ * the address the self ends share, never the gateway listed first. */
+static const char arp_yaml[] =
+    "sigex: signatures\n"
+    "version: 1\n"
+    "patterns:\n"
+    "- id: p-000000000003\n"
+    "  key: v1|0|fixed=none|client=self|server=self|app=\n"
+    "  ip-proto: 0\n"
+    "  transport: arp\n"
+    "  client: {kind: addresses, addresses: ['10.0.0.1', '10.0.0.5'], names: []}\n"
+    "  server: {kind: addresses, addresses: ['10.0.0.1', '10.0.0.5'], names: []}\n"
+    "  arp: {operation: reply, gratuitous: false, sha: '', tha: ''}\n"
+    "  attributes: []\n"
+    "  statistics:\n"
+    "    packets: {client: {min: 1, median: 1, max: 2}, server: {min: 0, median: 0, max: 0}}\n"
+    "    bytes: {client: {min: 42, median: 42, max: 84}, server: {min: 0, median: 0, max: 0}}\n"
+    "    start-offset: {median: 1.0, spread: 0.5, min: 0.0, max: 2.0}\n"
+    "    payload-lengths: {in-all: 0, min: [], max: []}\n"
+    "  order: {position: 1, before-next: {agree: 0, of: 0}}\n"
+    "- id: p-000000000004\n"
+    "  key: v1|0|fixed=none|client=self|server=a:10.0.0.1|app=\n"
+    "  ip-proto: 0\n"
+    "  transport: arp\n"
+    "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
+    "  server: {kind: addresses, addresses: ['10.0.0.1'], names: []}\n"
+    "  arp: {operation: request, gratuitous: false, sha: '', tha: ''}\n"
+    "  attributes: []\n"
+    "  statistics:\n"
+    "    packets: {client: {min: 1, median: 1, max: 1}, server: {min: 0, median: 0, max: 0}}\n"
+    "    bytes: {client: {min: 42, median: 42, max: 42}, server: {min: 0, median: 0, max: 0}}\n"
+    "    start-offset: {median: 0.0, spread: 0.0, min: 0.0, max: 0.0}\n"
+    "    payload-lengths: {in-all: 0, min: [], max: []}\n"
+    "  order: {position: 2, before-next: {agree: 0, of: 0}}\n";
+
+/* An ARP message from sender spa to target tpa, the device's side first. */
+static void arp_row(struct sx_flow_row *r, unsigned op, uint8_t spa, uint8_t tpa, double at)
+{
+	memset(r, 0, sizeof(*r));
+	r->rec.key.family = SX_FLOW_FAMILY_ARP;
+	r->rec.key.lo_port = (uint16_t)op;
+	ip(r->rec.key.lo_addr, 10, 0, 0, spa);
+	ip(r->rec.key.hi_addr, 10, 0, 0, tpa);
+	r->rec.key.event = SX_FLOW_NO_EVENT;
+	r->rec.first_ns = r->rec.last_ns = (int64_t)(at * 1e9);
+	r->rec.pkts[0] = 1;
+	r->rec.bytes[0] = 42;
+	r->file = "x.pcap";
+	r->dev_host = spa == 5 ? "10.0.0.5" : "10.0.0.1";
+	r->other_host = tpa == 5 ? "10.0.0.5" : "10.0.0.1";
+}
+
+Test(detect_match, a_self_end_that_lists_other_hosts_matches_them_too)
+{
+	struct sx_det_sig *s;
+	struct sx_flow_row r;
+	char msg[256];
+
+	cr_assert_eq(sx_det_sig_parse(arp_yaml, strlen(arp_yaml), "arp/signatures.yaml", &s, msg,
+				      sizeof(msg)),
+		     0, "%s", msg);
+	cr_assert_str_eq(s->device, "10.0.0.5");
+	arp_row(&r, 2, 5, 1, 1); /* the device's reply to the gateway */
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	arp_row(&r, 2, 1, 5, 1); /* the gateway's reply to the device */
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	arp_row(&r, 2, 1, 7, 1); /* between two other hosts: not the device's */
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	/* as another device (--device 10.0.0.9): the mined device's address
+	 * is no other host of the end */
+	arp_row(&r, 2, 5, 1, 1);
+	cr_assert_not(sx_det_flow_matches(&s->p[0], "10.0.0.9", &r, 0.25));
+	/* a self end of one address stays the device alone */
+	arp_row(&r, 1, 5, 1, 1);
+	cr_assert(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	arp_row(&r, 1, 1, 5, 1);
+	cr_assert_not(sx_det_flow_matches(&s->p[1], s->device, &r, 0.25));
+	sx_det_sig_free(s);
 }
 
 /* ---- contrast between events ---- */

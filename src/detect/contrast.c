@@ -123,8 +123,8 @@ static bool ends_meet(const struct sx_det_end *a, const struct sx_det_end *b)
 {
 	if (a->host == SX_DET_ANY || b->host == SX_DET_ANY)
 		return true;
-	if (a->host == SX_DET_SELF || b->host == SX_DET_SELF)
-		return a->host == b->host;
+	if (a->host == SX_DET_SELF || b->host == SX_DET_SELF) /* or their other hosts */
+		return a->host == b->host || lists_meet(a->addrs, a->naddrs, b->addrs, b->naddrs);
 	if (lists_meet(a->addrs, a->naddrs, b->addrs, b->naddrs))
 		return true;
 	if (a->host == SX_DET_NAME && b->host == SX_DET_NAME)

@@ -46,7 +46,7 @@ enum sx_det_host {
 
 struct sx_det_end {
 	uint8_t host; /* enum sx_det_host */
-	char **addrs; /* address texts */
+	char **addrs; /* address texts (a self end: its hosts other than the device) */
 	uint32_t naddrs;
 	char **names; /* resolved names (NAME); the suffix with its dot (DOMAIN) */
 	uint32_t nnames;

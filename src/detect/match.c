@@ -379,8 +379,10 @@ static bool end_ok(const struct sx_det_end *e, const char *device, const char *a
 	uint32_t i;
 
 	switch (e->host) {
-	case SX_DET_SELF:
-		return device && *device && !strcmp(addr, device);
+	case SX_DET_SELF: /* the device, or another host of the end (sig.c) */
+		if (device && *device && !strcmp(addr, device))
+			return true;
+		break;
 	case SX_DET_ANY:
 		return true;
 	case SX_DET_NAME:

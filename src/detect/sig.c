@@ -11,7 +11,8 @@
  * there and well formed: a signature that lacks one (a file written before
  * payload-lengths existed) is refused with the field named, never guessed.
  * Which end is the device comes from the pattern's key ("client=self" or
- * "server=self"); the signature's device address is that end's first.
+ * "server=self"); the signature's device address is the one most of those
+ * ends list (device_of() below).
  * The optional between-events list (the device's traffic between the
  * --events windows) is read the same way, for contrast only.
  */
@@ -255,8 +256,7 @@ static void lengths(struct pctx *c, const struct sx_ytree *stat, struct sx_det_p
 	p->seq_n = (uint8_t)lo->n;
 }
 
-static int pattern_of(struct pctx *c, const struct sx_ytree *pt, struct sx_det_pattern *p,
-		      struct sx_det_sig *s)
+static int pattern_of(struct pctx *c, const struct sx_ytree *pt, struct sx_det_pattern *p)
 {
 	const char *id = sx_ytree_str(sx_ytree_get(pt, "id"));
 	const char *key = sx_ytree_str(sx_ytree_get(pt, "key"));
@@ -291,8 +291,6 @@ static int pattern_of(struct pctx *c, const struct sx_ytree *pt, struct sx_det_p
 		ret = end_of(c, pt, key, side, &p->end[side], id);
 		if (ret)
 			return ret;
-		if (p->end[side].host == SX_DET_SELF && !s->device[0] && p->end[side].naddrs)
-			snprintf(s->device, sizeof(s->device), "%s", p->end[side].addrs[0]);
 	}
 	ret = attrs_of(pt, p);
 	if (ret)
@@ -395,7 +393,7 @@ static void span_of(struct sx_det_sig *s)
  * otherwise) into *out, *n of them, in order.  0 or -ENOMEM; a bad one is
  * c's error. */
 static int patterns_of(struct pctx *c, const struct sx_ytree *seq, const char *what,
-		       struct sx_det_sig *s, struct sx_det_pattern **out, uint32_t *n)
+		       struct sx_det_pattern **out, uint32_t *n)
 {
 	size_t i;
 	int ret = 0;
@@ -408,9 +406,93 @@ static int patterns_of(struct pctx *c, const struct sx_ytree *seq, const char *w
 		if (seq->kids[i]->kind != SX_YTREE_MAP)
 			fail(c, "a %s that is not a map", what);
 		else
-			ret = pattern_of(c, seq->kids[i], &(*out)[i], s);
+			ret = pattern_of(c, seq->kids[i], &(*out)[i]);
 	}
 	return ret;
+}
+
+static bool holds(const struct sx_det_end *e, const char *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->naddrs; i++)
+		if (!strcmp(e->addrs[i], a))
+			return true;
+	return false;
+}
+
+/* How many of the self ends of a list of patterns hold address a. */
+static uint32_t self_count(const struct sx_det_pattern *p, uint32_t n, const char *a)
+{
+	uint32_t i, side, k = 0;
+
+	for (i = 0; i < n; i++)
+		for (side = 0; side < 2; side++)
+			if (p[i].end[side].host == SX_DET_SELF && holds(&p[i].end[side], a))
+				k++;
+	return k;
+}
+
+/* The device out of one list's self ends: the address most of them hold. */
+static void device_in(struct sx_det_sig *s, const struct sx_det_pattern *p, uint32_t n)
+{
+	uint32_t i, side, j, best = 0;
+
+	for (i = 0; i < n; i++)
+		for (side = 0; side < 2; side++) {
+			const struct sx_det_end *e = &p[i].end[side];
+
+			for (j = 0; e->host == SX_DET_SELF && j < e->naddrs; j++) {
+				uint32_t k = self_count(s->p, s->n, e->addrs[j]) +
+					     self_count(s->between, s->nbetween, e->addrs[j]);
+
+				if (k > best) {
+					best = k;
+					snprintf(s->device, sizeof(s->device), "%s", e->addrs[j]);
+				}
+			}
+		}
+}
+
+/* A self end keeps the other hosts its flows had, without the device. */
+static void strip_device(struct sx_det_pattern *p, uint32_t n, const char *device)
+{
+	uint32_t i, side, j, k;
+
+	for (i = 0; i < n; i++)
+		for (side = 0; side < 2; side++) {
+			struct sx_det_end *e = &p[i].end[side];
+
+			if (e->host != SX_DET_SELF)
+				continue;
+			for (j = k = 0; j < e->naddrs; j++) {
+				if (!strcmp(e->addrs[j], device))
+					free(e->addrs[j]);
+				else
+					e->addrs[k++] = e->addrs[j];
+			}
+			e->naddrs = k;
+		}
+}
+
+/*
+ * Which address is the device, and what else a self end admits.  The key
+ * calls an end "self" when the device is that end in half of the pattern's
+ * flows or more (mine/patterns.c), so an end may also list other hosts: a
+ * cluster of ARP replies both ways (the device's to the gateway, the
+ * gateway's to the device) is "self" at both ends, its addresses the two.
+ * The device is the address most self ends hold; a self end then matches
+ * the device (the signature's, or --device) or one of its other hosts.
+ */
+static void device_of(struct sx_det_sig *s)
+{
+	device_in(s, s->p, s->n);
+	if (!s->device[0])
+		device_in(s, s->between, s->nbetween);
+	if (!s->device[0])
+		return;
+	strip_device(s->p, s->n, s->device);
+	strip_device(s->between, s->nbetween, s->device);
 }
 
 int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_det_sig **out,
@@ -449,10 +531,10 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 		ret = -ENOMEM;
 		goto out_doc;
 	}
-	ret = patterns_of(&c, ps, "pattern", s, &s->p, &s->n);
+	ret = patterns_of(&c, ps, "pattern", &s->p, &s->n);
 	bs = sx_ytree_get(doc, "between-events");
 	if (!ret && !c.err && bs && bs->kind == SX_YTREE_SEQ && bs->n)
-		ret = patterns_of(&c, bs, "between-events pattern", s, &s->between, &s->nbetween);
+		ret = patterns_of(&c, bs, "between-events pattern", &s->between, &s->nbetween);
 	if (!ret)
 		ret = c.err;
 	if (ret) {
@@ -463,6 +545,7 @@ int sx_det_sig_parse(const char *data, size_t len, const char *path, struct sx_d
 	}
 	label_of(doc, s);
 	span_of(s);
+	device_of(s);
 	if (!s->windowed) {
 		uint32_t i;
 
