@@ -399,7 +399,8 @@ Test(detect_match, one_event_one_detection)
 
 /* A session cut by the overlapping windows is one flow: its pieces in the
  * later windows (starting later, meeting the piece taken) open no second
- * detection; the same session later, its time apart, does. */
+ * detection; the same session later, its time apart, does; another session
+ * opens one after the detection's window, not inside it. */
 Test(detect_match, one_session_in_overlapping_windows_is_one_detection)
 {
 	struct sx_det_sig *s = sig();
@@ -422,14 +423,20 @@ Test(detect_match, one_session_in_overlapping_windows_is_one_detection)
 	cr_assert_eq(detect(s, 0.5, rows, 4, &d, &x), 2);
 	cr_assert_eq(x[1].start_ns, 140 * NS);
 	sx_det_free(d);
-	/* another session (another client port) in the same time is another
-	 * flow, and the first session's later piece still no detection */
-	tls_row(&rows[1], 105);
+	/* another session (another client port) after the detection's window
+	 * (100 s + the span, 5.75 s) is another flow, and the first session's
+	 * later piece still no detection */
+	tls_row(&rows[1], 107);
 	rows[1].rec.key.lo_port = 40001;
 	rows[1].rec.session = 1;
 	rows[1].rec.last_ns = 130 * NS;
 	cr_assert_eq(detect(s, 0.5, rows, 3, &d, &x), 2);
-	cr_assert_eq(x[1].start_ns, 105 * NS);
+	cr_assert_eq(x[1].start_ns, 107 * NS);
+	sx_det_free(d);
+	/* inside the window it is the same event: one detection */
+	rows[1].rec.first_ns = 105 * NS;
+	cr_assert_eq(detect(s, 0.5, rows, 3, &d, &x), 1);
+	cr_assert_eq(x[0].start_ns, 100 * NS);
 	sx_det_free(d);
 	sx_det_sig_free(s);
 }

@@ -49,11 +49,14 @@
  * a match of the next one more than a second before it does not count.
  * Windows are anchored at the matches of a capture in time order: the
  * first match whose window qualifies opens a detection, each pattern taken
- * at its first match in the window; the next anchor is the first match
- * after the detection's last flow start that is not a piece of a flow a
- * detection of the signature took (the same flow, its time meeting the
- * taken one's: a session cut by the overlapping windows below is one
- * flow), so one event is one detection.
+ * at its first match in the window; the detection holds its window, so
+ * the next anchor is the first match after the window's end and after the
+ * detection's last flow start that is not a piece of a flow a detection of
+ * the signature took (the same flow, its time meeting the taken one's: a
+ * session cut by the overlapping windows below is one flow), so one event
+ * is one detection.  (Anchors inside the window were once allowed: a
+ * device reconnecting 37 s into its setup, with the hub's ARP exchange the
+ * other way round, made a second detection of one setup.)
  *
  * Flows: whole-capture flows for a signature mined from whole captures; for
  * one mined from --events windows (a long-lived session counted by its
@@ -1494,6 +1497,9 @@ int sx_det_finish(struct sx_det *d, const struct sx_det_detection **out, uint32_
 			/* matches start in time order: none after the picks' ends */
 			for (j = k; j < b && d->m[j].first_ns <= ends; j++)
 				taken[j] = taken[j] || same_flow(d->m, j, pick, sig->n);
+			/* the detection holds its window: no anchor inside it */
+			if (d->m[k].first_ns + span > last)
+				last = d->m[k].first_ns + span;
 			while (k < b && d->m[k].first_ns <= last)
 				k++;
 		}
