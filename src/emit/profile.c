@@ -1274,6 +1274,7 @@ static int add_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	uint8_t init = p->initiator == SX_MINE_SERVER ? SX_MINE_SERVER : SX_MINE_CLIENT;
 	uint8_t resp = other_role(init);
 
+	memset(pol, 0, sizeof(*pol));
 	if (c->reply_pass) { /* from the responder back to the initiator */
 		init = resp;
 		resp = other_role(init);
@@ -1645,6 +1646,7 @@ static int arp_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	const struct sx_mine_end *snd = &p->end[SX_MINE_CLIENT], *tgt = &p->end[SX_MINE_SERVER];
 	bool request = !strcmp(sx_mine_arp_op(p), "request");
 
+	memset(pol, 0, sizeof(*pol));
 	pol->p = p;
 	pol->family = 4;
 	pol->src_role = SX_MINE_CLIENT;
@@ -3279,8 +3281,10 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		snprintf(msg, msglen, "out of memory");
 		goto out_free_pols;
 	}
-	/* at most one policy per end pair of a pattern, and per family */
-	c.pols = calloc(npols_max(r, &nvar), sizeof(*c.pols));
+	/* at most one policy per end pair of a pattern, and per family: room
+	 * for the bound, zeroed as each is taken (add_policy(), arp_policy():
+	 * the bound is tens of times what is used, at 2.9 KiB a policy) */
+	c.pols = sx_realloc_array(NULL, npols_max(r, &nvar), sizeof(*c.pols));
 	c.var = calloc(nvar, sizeof(*c.var));
 	if (!c.pols || !c.var) {
 		snprintf(msg, msglen, "out of memory");
