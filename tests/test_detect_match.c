@@ -5,7 +5,8 @@
  * bytes beyond the slack, another name, another port) do not; a fixed
  * length moved by a few positions in order matches; an event is one
  * detection, a session cut by overlapping windows too, its patterns out of
- * order or too few of them are none; an end the key calls the device that
+ * order or too few of them are none; a bulk transfer cut into other
+ * segments still matches; an end the key calls the device that
  * also lists other hosts (ARP replies both ways) matches them too;
  * the scoring of detections against labelled times.  Contrast (suite
  * detect_contrast): two events that share a generic reaction and have one
@@ -666,6 +667,87 @@ Test(detect_match, a_device_that_names_itself_otherwise_is_not_detected)
 		sx_det_free(d);
 		sx_det_sig_free(s);
 	}
+}
+
+/* The TLS pattern of sig_yaml with other payload lengths. */
+static struct sx_det_sig *sig_lengths(const char *lengths)
+{
+	static const char head[] =
+	    "sigex: signatures\n"
+	    "version: 1\n"
+	    "patterns:\n"
+	    "- id: p-000000000002\n"
+	    "  key: "
+	    "v1|6|fixed=server:443|client=self|server=n:api.example.com|app=tls.sni=api.example."
+	    "com;\n"
+	    "  ip-proto: 6\n"
+	    "  transport: tcp\n"
+	    "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
+	    "  server: {kind: name, name: api.example.com, addresses: ['198.51.100.7'],\n"
+	    "           names: [api.example.com]}\n"
+	    "  fixed-port: {port: 443, end: server}\n"
+	    "  attributes:\n"
+	    "  - {key: tls.sni, value: api.example.com, flows: 4, generalised: false}\n"
+	    "  statistics:\n"
+	    "    packets: {client: {min: 10, median: 11, max: 12}, server: {min: 9, median: 10, "
+	    "max: 10}}\n"
+	    "    bytes: {client: {min: 2000, median: 2100, max: 2200}, server: {min: 5000, median: "
+	    "5000, max: 5400}}\n"
+	    "    start-offset: {median: 0.5, spread: 0.2, min: 0.3, max: 3.0}\n"
+	    "    payload-lengths: ";
+	static const char tail[] = "\n  order: {position: 1, before-next: {agree: 0, of: 0}}\n";
+	char text[4096];
+	struct sx_det_sig *s;
+	char msg[256];
+
+	snprintf(text, sizeof(text), "%s%s%s", head, lengths, tail);
+	cr_assert_eq(
+	    sx_det_sig_parse(text, strlen(text), "bulk/signatures.yaml", &s, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	return s;
+}
+
+/* An upload cut into full segments (1434, the largest the client sent, at
+ * several positions) is read as any client lengths up to the segment: the
+ * same upload cut otherwise in another run matches, and a short piece of
+ * it (92) need not be where it was; the exchange's messages (the
+ * ClientHello, the server's -300) must still be there exactly.  Lengths
+ * under 536 bytes are messages, never segments, however often repeated. */
+Test(detect_match, a_bulk_transfer_cut_otherwise_still_matches)
+{
+	static const int32_t mined[] = {517, -300, 1434, 1434, 92, 1434, 1434, -120};
+	static const int32_t cut[] = {517, -300, 1434, 1298, 1434, 1434, 1242, -120};
+	static const int32_t hello[] = {519, -300, 1434, 1298, 1434, 1434, 1242, -120};
+	static const int32_t reply[] = {517, -300, 1434, 1298, 1434, 1434, 1242, -122};
+	static const int32_t small[] = {517, -300, 400, 400, 92, 400, 400, -120};
+	static const int32_t small_cut[] = {517, -300, 400, 380, 400, 400, 92, -120};
+	struct sx_det_sig *s;
+	struct sx_flow_row r;
+
+	s = sig_lengths("{in-all: 8, min: [517, -300, 1434, 1434, 92, 1434, 1434, -120], "
+			"max: [517, -300, 1434, 1434, 92, 1434, 1434, -120]}");
+	tls_row(&r, 1);
+	r.rec.nseq = 8;
+	memcpy(r.rec.seq_len, mined, sizeof(mined));
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	memcpy(r.rec.seq_len, cut, sizeof(cut));
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	memcpy(r.rec.seq_len, hello, sizeof(hello));
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	memcpy(r.rec.seq_len, reply, sizeof(reply));
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	/* the mined lengths stay as they were: contrast compares them */
+	cr_assert_eq(s->p[0].seq_min[3], 1434);
+	cr_assert_eq(s->p[0].seq_max[3], 1434);
+	sx_det_sig_free(s);
+
+	s = sig_lengths("{in-all: 8, min: [517, -300, 400, 400, 92, 400, 400, -120], "
+			"max: [517, -300, 400, 400, 92, 400, 400, -120]}");
+	memcpy(r.rec.seq_len, small, sizeof(small));
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	memcpy(r.rec.seq_len, small_cut, sizeof(small_cut));
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	sx_det_sig_free(s);
 }
 
 /* ARP replies both ways, mined as one pattern: the key calls both ends

@@ -78,6 +78,10 @@ struct sx_det_pattern {
 			     (no session-flows): a session open before the window is not it */
 	int32_t seq_min[SX_FLOW_SEQ_MAX], seq_max[SX_FLOW_SEQ_MAX];
 	uint8_t seq_n, seq_all;
+	/* positions of a bulk transfer (sig.c): bit k set, position k is read
+	 * by the matcher as any length up to seq_bulk_top of its sender */
+	uint32_t seq_bulk;
+	int32_t seq_bulk_top[2]; /* [0] the client's full segment, [1] the server's */
 };
 
 struct sx_det_sig {

@@ -38,7 +38,10 @@
  *             eleventh in another); a position whose length varied must be
  *             within its range widened by a quarter of its width, in three
  *             quarters of those positions at least (a retransmission or an
- *             extra record shifts a few).
+ *             extra record shifts a few); the positions of a bulk transfer
+ *             (a sender's run holding its full segment, 536 bytes or more
+ *             at two positions: sig.c) are varying ones, any length of that
+ *             sender up to the segment (an upload cut otherwise).
  *
  * A detection is a window of the signature's span (sig.c: the spread of its
  * patterns' start offsets in the occurrences, plus a quarter and two
@@ -470,7 +473,7 @@ static bool fixed_ok(const struct sx_det_pattern *p, const int32_t *v, uint32_t 
 	uint32_t k, at = 0;
 
 	for (k = 0; k < p->seq_n && k < p->seq_all; k++) {
-		if (p->seq_min[k] != p->seq_max[k])
+		if (p->seq_min[k] != p->seq_max[k] || (p->seq_bulk >> k & 1))
 			continue;
 		if (at + FIXED_SHIFT < k)
 			at = k - FIXED_SHIFT;
@@ -491,10 +494,15 @@ static bool seq_ok(const struct sx_det_pattern *p, const int32_t *v, uint32_t n)
 	if (!fixed_ok(p, v, n))
 		return false;
 	for (k = 0; k < p->seq_n; k++) {
-		int32_t lo = p->seq_min[k], hi = p->seq_max[k], w = (hi - lo) / 4;
+		int32_t lo = p->seq_min[k], hi = p->seq_max[k], w;
 
-		if (k < p->seq_all && lo == hi)
+		if (p->seq_bulk >> k & 1) { /* any length of its sender up to the segment */
+			lo = lo > 0 ? 1 : -p->seq_bulk_top[1];
+			hi = hi > 0 ? p->seq_bulk_top[0] : -1;
+		} else if (k < p->seq_all && lo == hi) {
 			continue; /* fixed_ok() */
+		}
+		w = (hi - lo) / 4;
 		if (k >= n) {
 			if (k < p->seq_all)
 				varying++;

@@ -221,6 +221,56 @@ static int attrs_of(const struct sx_ytree *pt, struct sx_det_pattern *p)
 	return 0;
 }
 
+/* The smallest segment a TCP peer must take whole (RFC 9293's default MSS):
+ * a length below it is a message, never a full segment. */
+#define FULL_SEGMENT_MIN 536
+
+/*
+ * Full segments of a bulk transfer are no fixed part of an exchange: a
+ * length of 536 bytes or more that is the largest its sender sent in the
+ * pattern and stands at two positions or more is the segment size (an
+ * upload cut into 1434-byte segments), and where the shorter pieces of that
+ * sender's run of positions fall (its last, one cut by a push) depends on
+ * the run, not on the event.  The positions of a run of one sender that
+ * holds such a segment, fixed in every mined flow, are marked bulk: the
+ * matcher takes any length of that sender up to the segment there, so that
+ * only the exchange's messages must be there exactly (match.c, DESIGN).
+ * Contrast still compares them as mined: a session with a bulk transfer is
+ * not one without (a camera's stream against its keep-alive).
+ */
+static void full_segments(struct sx_det_pattern *p)
+{
+	int32_t *top = p->seq_bulk_top;
+	uint32_t seen[2] = {0, 0}, k, a, b;
+
+	top[0] = top[1] = 0;
+	p->seq_bulk = 0;
+	for (k = 0; k < p->seq_n; k++) {
+		int32_t m = p->seq_max[k] > 0 ? p->seq_max[k] : -p->seq_min[k];
+		unsigned d = p->seq_max[k] > 0 ? 0 : 1;
+
+		if (m > top[d]) {
+			top[d] = m;
+			seen[d] = 0;
+		}
+		if (m == top[d])
+			seen[d]++;
+	}
+	for (a = 0; a < p->seq_n && a < p->seq_all; a = b) {
+		unsigned d = p->seq_max[a] > 0 ? 0 : 1;
+		bool bulk = false;
+
+		for (b = a; b < p->seq_n && b < p->seq_all && (p->seq_max[b] > 0 ? 0u : 1u) == d;
+		     b++)
+			bulk |= (d ? -p->seq_min[b] : p->seq_max[b]) == top[d];
+		if (!bulk || top[d] < FULL_SEGMENT_MIN || seen[d] < 2)
+			continue;
+		for (k = a; k < b; k++)
+			if (p->seq_min[k] == p->seq_max[k])
+				p->seq_bulk |= 1u << k;
+	}
+}
+
 static void lengths(struct pctx *c, const struct sx_ytree *stat, struct sx_det_pattern *p,
 		    const char *where)
 {
@@ -254,6 +304,7 @@ static void lengths(struct pctx *c, const struct sx_ytree *stat, struct sx_det_p
 		p->seq_max[k] = (int32_t)y;
 	}
 	p->seq_n = (uint8_t)lo->n;
+	full_segments(p);
 }
 
 static int pattern_of(struct pctx *c, const struct sx_ytree *pt, struct sx_det_pattern *p)
