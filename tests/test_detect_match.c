@@ -34,6 +34,27 @@ TestSuite(detect_match, .timeout = 60);
 
 #define NS SX_NS_PER_SEC
 
+/* The device's TLS session to api.example.com, but its payload lengths. */
+#define TLS_PATTERN                                                                                \
+	"- id: p-000000000002\n"                                                                   \
+	"  key: "                                                                                  \
+	"v1|6|fixed=server:443|client=self|server=n:api.example.com|app=tls.sni=api.example.com;"  \
+	"\n"                                                                                       \
+	"  ip-proto: 6\n"                                                                          \
+	"  transport: tcp\n"                                                                       \
+	"  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"                        \
+	"  server: {kind: name, name: api.example.com, addresses: ['198.51.100.7'],\n"             \
+	"           names: [api.example.com]}\n"                                                   \
+	"  fixed-port: {port: 443, end: server}\n"                                                 \
+	"  attributes:\n"                                                                          \
+	"  - {key: tls.sni, value: api.example.com, flows: 4, generalised: false}\n"               \
+	"  statistics:\n"                                                                          \
+	"    packets: {client: {min: 10, median: 11, max: 12}, server: {min: 9, median: 10, max: " \
+	"10}}\n"                                                                                   \
+	"    bytes: {client: {min: 2000, median: 2100, max: 2200}, server: {min: 5000, median: "   \
+	"5000, max: 5400}}\n"                                                                      \
+	"    start-offset: {median: 0.5, spread: 0.2, min: 0.3, max: 3.0}\n"
+
 /* Two patterns: the device's DNS question for api.example.com to the
  * gateway, then its TLS session to api.example.com; mined from 4
  * occurrences in which the question always came first. */
@@ -57,23 +78,7 @@ static const char sig_yaml[] =
     "    bytes: {client: {min: 75, median: 75, max: 75}, server: {min: 91, median: 91, max: 91}}\n"
     "    start-offset: {median: 0.1, spread: 0.1, min: 0.0, max: 0.2}\n"
     "    payload-lengths: {in-all: 2, min: [33, -49], max: [33, -49]}\n"
-    "  order: {position: 1, before-next: {agree: 4, of: 4}}\n"
-    "- id: p-000000000002\n"
-    "  key: "
-    "v1|6|fixed=server:443|client=self|server=n:api.example.com|app=tls.sni=api.example.com;\n"
-    "  ip-proto: 6\n"
-    "  transport: tcp\n"
-    "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
-    "  server: {kind: name, name: api.example.com, addresses: ['198.51.100.7'],\n"
-    "           names: [api.example.com]}\n"
-    "  fixed-port: {port: 443, end: server}\n"
-    "  attributes:\n"
-    "  - {key: tls.sni, value: api.example.com, flows: 4, generalised: false}\n"
-    "  statistics:\n"
-    "    packets: {client: {min: 10, median: 11, max: 12}, server: {min: 9, median: 10, max: 10}}\n"
-    "    bytes: {client: {min: 2000, median: 2100, max: 2200}, server: {min: 5000, median: 5000, "
-    "max: 5400}}\n"
-    "    start-offset: {median: 0.5, spread: 0.2, min: 0.3, max: 3.0}\n"
+    "  order: {position: 1, before-next: {agree: 4, of: 4}}\n" TLS_PATTERN
     "    payload-lengths: {in-all: 3, min: [517, -1400, 80, -300], max: [517, -1400, 120, -260]}\n"
     "  order: {position: 2, before-next: {agree: 0, of: 0}}\n";
 
@@ -672,29 +677,9 @@ Test(detect_match, a_device_that_names_itself_otherwise_is_not_detected)
 /* The TLS pattern of sig_yaml with other payload lengths. */
 static struct sx_det_sig *sig_lengths(const char *lengths)
 {
-	static const char head[] =
-	    "sigex: signatures\n"
-	    "version: 1\n"
-	    "patterns:\n"
-	    "- id: p-000000000002\n"
-	    "  key: "
-	    "v1|6|fixed=server:443|client=self|server=n:api.example.com|app=tls.sni=api.example."
-	    "com;\n"
-	    "  ip-proto: 6\n"
-	    "  transport: tcp\n"
-	    "  client: {kind: addresses, addresses: ['10.0.0.5'], names: []}\n"
-	    "  server: {kind: name, name: api.example.com, addresses: ['198.51.100.7'],\n"
-	    "           names: [api.example.com]}\n"
-	    "  fixed-port: {port: 443, end: server}\n"
-	    "  attributes:\n"
-	    "  - {key: tls.sni, value: api.example.com, flows: 4, generalised: false}\n"
-	    "  statistics:\n"
-	    "    packets: {client: {min: 10, median: 11, max: 12}, server: {min: 9, median: 10, "
-	    "max: 10}}\n"
-	    "    bytes: {client: {min: 2000, median: 2100, max: 2200}, server: {min: 5000, median: "
-	    "5000, max: 5400}}\n"
-	    "    start-offset: {median: 0.5, spread: 0.2, min: 0.3, max: 3.0}\n"
-	    "    payload-lengths: ";
+	static const char head[] = "sigex: signatures\n"
+				   "version: 1\n"
+				   "patterns:\n" TLS_PATTERN "    payload-lengths: ";
 	static const char tail[] = "\n  order: {position: 1, before-next: {agree: 0, of: 0}}\n";
 	char text[4096];
 	struct sx_det_sig *s;
