@@ -34,7 +34,7 @@ TestSuite(detect_match, .timeout = 60);
 
 #define NS SX_NS_PER_SEC
 
-/* The device's TLS session to api.example.com, but its payload lengths. */
+/* The device's TLS session to api.example.com, up to its payload lengths. */
 #define TLS_PATTERN                                                                                \
 	"- id: p-000000000002\n"                                                                   \
 	"  key: "                                                                                  \
