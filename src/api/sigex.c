@@ -312,6 +312,19 @@ int sx_extract__new_unaddressed(const char *device, struct sx_extract **out)
 	return extract_new(device, NULL, out);
 }
 
+/* mac written as sigex writes MACs into norm; 0, or -EINVAL with ex's
+ * message set. */
+static int mac_norm(struct sx_extract *ex, const char *mac, char norm[SX_MAC_TEXT_MAX])
+{
+	uint8_t m[6];
+
+	if (sx_mac_parse(mac, m) || sx_mac_is_zero(m))
+		return fail(ex, -EINVAL, "MAC address: expected aa:bb:cc:dd:ee:ff, not \"%s\"",
+			    mac);
+	sx_mac_str(m, norm, SX_MAC_TEXT_MAX);
+	return 0;
+}
+
 /* Whether the device's addresses may still be set: before begin, or, for
  * an extraction made without one, until finish. */
 static bool addr_settable(const struct sx_extract *ex)
@@ -321,20 +334,19 @@ static bool addr_settable(const struct sx_extract *ex)
 
 int sx_extract__set_address(struct sx_extract *ex, const char *ipv4, const char *mac)
 {
-	uint8_t m[6];
 	char norm[SX_MAC_TEXT_MAX], *a, *mc = NULL;
+	int ret;
 
 	if (!addr_settable(ex))
 		return fail(ex, -EBUSY, "addresses are set before mining");
 	if (!ipv4 || !is_ip(ipv4, true, false))
 		return fail(ex, -EINVAL, "IPv4 address: not an IPv4 address: \"%s\"",
 			    ipv4 ? ipv4 : "");
-	if (mac && (sx_mac_parse(mac, m) || sx_mac_is_zero(m)))
-		return fail(ex, -EINVAL, "MAC address: expected aa:bb:cc:dd:ee:ff, not \"%s\"",
-			    mac);
+	if (mac && (ret = mac_norm(ex, mac, norm)) != 0)
+		return ret;
 	a = strdup(ipv4);
 	if (mac)
-		mc = strdup(sx_mac_str(m, norm, sizeof(norm)));
+		mc = strdup(norm);
 	if (!a || (mac && !mc)) {
 		free(a);
 		free(mc);
@@ -454,15 +466,13 @@ void sx_extract_stop(void)
 
 int sx_extract_set_mac(struct sx_extract *ex, const char *mac)
 {
-	uint8_t m[6];
 	char norm[SX_MAC_TEXT_MAX];
+	int ret;
 
 	if (!mac)
 		return set_str(ex, &ex->mac, NULL);
-	if (sx_mac_parse(mac, m) || sx_mac_is_zero(m))
-		return fail(ex, -EINVAL, "MAC address: expected aa:bb:cc:dd:ee:ff, not \"%s\"",
-			    mac);
-	return set_str(ex, &ex->mac, sx_mac_str(m, norm, sizeof(norm)));
+	ret = mac_norm(ex, mac, norm);
+	return ret ? ret : set_str(ex, &ex->mac, norm);
 }
 
 int sx_extract_set_ipv6(struct sx_extract *ex, const char *addr)
