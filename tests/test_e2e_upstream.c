@@ -252,6 +252,17 @@ Test(e2e_upstream, pyyaml_resolver_decides_quoting)
 	cr_expect_not(sx_yw_plain_is_str("<<"));
 	cr_expect_not(sx_yw_plain_is_str("="));
 	cr_expect_not(sx_yw_plain_is_str("123\n"));
+	/* the patterns run only on a text whose first character one of them
+	 * can start with, as PyYAML keys its resolvers */
+	cr_expect_not(sx_yw_plain_is_str("!"));
+	cr_expect_not(sx_yw_plain_is_str("*"));
+	cr_expect_not(sx_yw_plain_is_str("+.inf"));
+	cr_expect(sx_yw_plain_is_str("+.5"));
+	cr_expect_not(sx_yw_plain_is_str("NULL"));
+	cr_expect(sx_yw_plain_is_str("a123"));
+	cr_expect(sx_yw_plain_is_str(" 123"));
+	cr_expect(sx_yw_plain_is_str("_1"));
+	cr_expect(sx_yw_plain_is_str("@yes"));
 }
 
 Test(e2e_upstream, device_names_are_quoted_as_pyyaml_does)

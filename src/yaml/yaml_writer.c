@@ -378,12 +378,20 @@ static bool resolves(const char *s)
 	return false;
 }
 
+/* The first characters of what the resolvers above match, as PyYAML keys
+ * them (add_implicit_resolver's "first" lists): a text that starts with
+ * none of them is a string without running a pattern. */
+static const char resolver_firsts[] = "yYnNtTfFoO-+0123456789.<~=!&*";
+
 bool sx_yw_plain_is_str(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
 	bool is_str;
 	char *cut;
 
+	if (s[0] && !strchr(resolver_firsts, s[0]))
+		return true;
+	n = strlen(s);
 	if (resolves(s))
 		return false;
 	if (n == 0 || s[n - 1] != '\n')
