@@ -63,8 +63,10 @@ int sx_map_reserve(struct sx_map *m, size_t n)
 		cap *= 2;
 	if (cap == m->cap)
 		return 0;
-	ent = sx_calloc_array(cap, m->esize);
-	hash = sx_calloc_array(cap, sizeof(*hash));
+	/* Only the used flags start zeroed: a slot's entry and hash are read
+	 * once it is used, and sx_map_add() writes both. */
+	ent = sx_realloc_array(NULL, cap, m->esize);
+	hash = sx_realloc_array(NULL, cap, sizeof(*hash));
 	used = sx_calloc_array(cap, sizeof(*used));
 	if (!ent || !hash || !used) {
 		free(ent);
