@@ -411,7 +411,8 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 	}
 }
 
-static bool has_token(const char *list, size_t len, const char *tok, size_t tlen)
+/* The token of list (len bytes) equal to tok (tlen bytes), NULL if none. */
+static const char *find_token(const char *list, size_t len, const char *tok, size_t tlen)
 {
 	const char *p = list, *end = list + len;
 
@@ -420,22 +421,38 @@ static bool has_token(const char *list, size_t len, const char *tok, size_t tlen
 		size_t n = sp ? (size_t)(sp - p) : (size_t)(end - p);
 
 		if (n == tlen && memcmp(p, tok, tlen) == 0)
-			return true;
+			return p;
 		p += n + 1;
 	}
-	return false;
+	return NULL;
 }
 
-bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, const char *src)
+bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, uint16_t run[2], const char *src)
 {
-	size_t len = *dlen;
+	size_t len = *dlen, slen = strlen(src), left = slen, start = len + (len > 0);
+	const char *src0 = src;
 	bool cut = false;
 
+	/* A flow's packets mostly repeat the message of the one before. */
+	if (run[1] == slen && memcmp(dst + run[0], src, slen) == 0)
+		return false;
 	while (*src) {
-		const char *sp = strchr(src, ' ');
-		size_t n = sp ? (size_t)(sp - src) : strlen(src);
+		const char *sp = memchr(src, ' ', left);
+		size_t n = sp ? (size_t)(sp - src) : left;
+		const char *at = n ? find_token(dst, len, src, n) : NULL;
 
-		if (n && !has_token(dst, len, src, n)) {
+		/* Found, with the rest of src right after it at a token bound:
+		 * every token left is in (an earlier packet appended them). */
+		if (at && (size_t)(dst + len - at) >= left && memcmp(at, src, left) == 0 &&
+		    (at + left == dst + len || at[left] == ' ')) {
+			if (src == src0) {
+				run[0] = (uint16_t)(at - dst);
+				run[1] = (uint16_t)slen;
+			}
+			*dlen = (uint16_t)len;
+			return cut;
+		}
+		if (!at && n) {
 			size_t need = n + (len > 0);
 
 			if (len + need < dsz) {
@@ -449,8 +466,16 @@ bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, const char *sr
 			}
 		}
 		src += n;
-		while (*src == ' ')
+		left -= n;
+		while (*src == ' ') {
 			src++;
+			left--;
+		}
+	}
+	/* all of src appended, as it is */
+	if (len >= start && len - start == slen && memcmp(dst + start, src0, slen) == 0) {
+		run[0] = (uint16_t)start;
+		run[1] = (uint16_t)slen;
 	}
 	*dlen = (uint16_t)len;
 	return cut;

@@ -446,9 +446,24 @@ struct worker_stats {
 };
 
 /* Kept apart from the public struct to keep hot fields together. */
+/*
+ * The attribute tokens of the application messages the decoding memo
+ * numbered (pkt->app_id, ingest/app_memo.c), made once per message: the
+ * repeated mDNS announcements and DNS queries are most of the packets that
+ * carry tokens.  Direct-mapped by the number; a slot's id 0 holds nothing
+ * (no message has number 0).
+ */
+#define TOK_MEMO_SLOTS 64
+
+struct tok_memo {
+	uint64_t id;
+	char text[SX_FLOW_ATTR_MAX];
+};
+
 struct sx_flows_worker_priv {
 	struct sx_flows_worker w;
 	struct worker_stats st;
+	struct tok_memo toks[TOK_MEMO_SLOTS];
 };
 
 #define PRIV(wp) ((struct sx_flows_worker_priv *)(wp))
@@ -606,11 +621,30 @@ struct pkt_info {
 	uint8_t tflags;
 	uint8_t rank;
 	bool payload;
-	bool app;	 /* may carry spec text or attribute tokens */
-	bool attrs_done; /* attrs computed (lazily, under the first lock) */
-	bool sole;	 /* the worker's w->sole */
-	char attrs[SX_FLOW_ATTR_MAX];
+	bool app;		    /* may carry spec text or attribute tokens */
+	bool sole;		    /* the worker's w->sole */
+	const char *attrs;	    /* the tokens, made lazily (under the first lock) */
+	struct tok_memo *toks;	    /* the worker's memo of them */
+	char own[SX_FLOW_ATTR_MAX]; /* the tokens of a message without a number */
 };
+
+/* The packet's attribute tokens: from the worker's memo when the decoding
+ * numbered its message, else made in pi->own. */
+static const char *pkt_tokens(struct pkt_info *pi, const struct sx_pkt *pkt)
+{
+	struct tok_memo *t;
+
+	if (!pkt->app_id) {
+		sx_flows__pkt_attrs(pkt, pi->own, sizeof(pi->own));
+		return pi->own;
+	}
+	t = &pi->toks[pkt->app_id % TOK_MEMO_SLOTS];
+	if (t->id != pkt->app_id) {
+		sx_flows__pkt_attrs(pkt, t->text, sizeof(t->text));
+		t->id = pkt->app_id;
+	}
+	return t->text;
+}
 
 static void flow_locked_update(struct sx_flow *f, const struct sx_pkt *pkt, unsigned dir,
 			       struct pkt_info *pi)
@@ -658,12 +692,10 @@ static void flow_locked_update(struct sx_flow *f, const struct sx_pkt *pkt, unsi
 		/* Computed here, so a flow pays for its spec once. */
 		if (!f->spec[0])
 			sx_flows__pkt_spec(pkt, f->spec, sizeof(f->spec));
-		if (!pi->attrs_done) {
-			sx_flows__pkt_attrs(pkt, pi->attrs, sizeof(pi->attrs));
-			pi->attrs_done = true;
-		}
-		if (pi->attrs[0] &&
-		    sx_flows__attrs_merge(f->attrs, sizeof(f->attrs), &f->attr_len, pi->attrs))
+		if (!pi->attrs)
+			pi->attrs = pkt_tokens(pi, pkt);
+		if (pi->attrs[0] && sx_flows__attrs_merge(f->attrs, sizeof(f->attrs), &f->attr_len,
+							  f->attr_run, pi->attrs))
 			f->attr_cut = 1;
 	}
 	if (pi->rank > atomic_load_explicit(&f->top_rank, RELAXED)) {
@@ -785,8 +817,8 @@ int sx_flows__add(struct sx_flows_worker *w, const struct sx_pkt *pkt, const str
 	pi.rank = (uint8_t)sx_flows__proto_rank(pkt->proto);
 	pi.payload =
 	    (pkt->ip_proto == 6 || pkt->ip_proto == 17) && pkt->payload_len > 0 && !pkt->frag_later;
-	pi.attrs[0] = '\0';
-	pi.attrs_done = false;
+	pi.attrs = NULL;
+	pi.toks = PRIV(w)->toks;
 	pi.sole = w->sole;
 	pi.app = sx_flows__pkt_has_app(pkt);
 

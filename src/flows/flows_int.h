@@ -79,6 +79,7 @@ struct sx_flow {
 	uint8_t attr_cut;
 	uint8_t session; /* a session open before the unit's window (flow_unit.c) */
 	uint16_t attr_len;
+	uint16_t attr_run[2];		  /* sx_flows__attrs_merge()'s last run: offset, length */
 	int32_t seq_len[SX_FLOW_SEQ_MAX]; /* sign: + from lo, - from hi */
 	int64_t seq_iat[SX_FLOW_SEQ_MAX];
 	char spec[SX_FLOW_SPEC_MAX];
@@ -253,9 +254,14 @@ bool sx_flows__pkt_has_app(const struct sx_pkt *pkt);
 void sx_flows__pkt_spec(const struct sx_pkt *pkt, char *buf, size_t bufsz);
 /* Attribute tokens of a packet, space-separated, into buf ("" if none). */
 void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz);
-/* Add the tokens of src to the list dst (len *dlen, size dsz); true if some
- * did not fit. */
-bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, const char *src);
+/*
+ * Add the tokens of src (space-separated) to the list dst (*dlen bytes of
+ * dsz, tokens once each, in order of first sight); true if some did not
+ * fit.  run[0..1] is the offset and length of a run of dst that equals an
+ * earlier src ({0, 0} for a new list, dst only ever growing): src equal to
+ * it adds nothing, and src found or appended whole becomes the new run.
+ */
+bool sx_flows__attrs_merge(char *dst, size_t dsz, uint16_t *dlen, uint16_t run[2], const char *src);
 
 /* ---- flow_frag.c ---- */
 struct sx_frags;

@@ -38,7 +38,9 @@ bool sx_app_dns_by_port(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool tcp
 /*
  * The memo of one decoding thread (app_memo.c): sx_app_memo_dns() gives
  * what sx_app_dns_by_port() gives, from a copy when the same message was
- * decoded before.  new: 0 or -1 (out of memory).
+ * decoded before, and when it took the payload sets pkt->app_id to the
+ * message's number (equal for every copy of one decoding, never reused).
+ * new: 0 or -1 (out of memory).
  */
 int sx_app_memo_new(struct sx_app_memo **out);
 /* sx_decode() through memo (NULL: none). */

@@ -18,9 +18,17 @@
  *
  * One memo per reader thread (reader.c), set in the thread's struct sx_pkt;
  * payloads over MEMO_BYTES_MAX are decoded every time.
+ *
+ * Each message a slot takes in gets a number no other slot of any memo of
+ * the process ever had, given as the packet's app_id on the fill and on
+ * every hit: a later stage (the flows' attribute tokens) makes what depends
+ * on the message alone once per number.  A memo takes its numbers in
+ * blocks of 2^20 from a process-wide count (one atomic add a million
+ * fills), which cannot wrap.
  */
 #include "ingest/app.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +36,11 @@
 
 #define MEMO_SLOTS     64
 #define MEMO_BYTES_MAX 1024
+#define MEMO_ID_BLOCK  20 /* bits: 2^20 numbers a block */
 
 struct memo_slot {
 	uint64_t hash;
+	uint64_t id;	   /* the message's app_id (see the top) */
 	uint32_t n;	   /* payload bytes compared */
 	uint32_t wire;	   /* the length the headers announce, at least n */
 	uint8_t ports;	   /* SX_APP_PORT_* of the packet */
@@ -42,6 +52,7 @@ struct memo_slot {
 };
 
 struct sx_app_memo {
+	uint64_t next_id, end_id; /* the numbers left of the memo's block */
 	struct memo_slot slot[MEMO_SLOTS];
 };
 
@@ -50,6 +61,20 @@ int sx_app_memo_new(struct sx_app_memo **out)
 	/* calloc: the slots' pages are mapped as they are first written */
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : -1;
+}
+
+/* A number for a message, never 0 and never given before. */
+static uint64_t new_id(struct sx_app_memo *m)
+{
+	static atomic_uint_fast64_t blocks;
+
+	if (m->next_id == m->end_id) {
+		uint64_t b = atomic_fetch_add_explicit(&blocks, 1, memory_order_relaxed) + 1;
+
+		m->next_id = b << MEMO_ID_BLOCK;
+		m->end_id = (b + 1) << MEMO_ID_BLOCK;
+	}
+	return m->next_id++;
 }
 
 void sx_app_memo_free(struct sx_app_memo *m)
@@ -84,10 +109,14 @@ bool sx_app_memo_dns(struct sx_app_memo *m, struct sx_pkt *pkt, const uint8_t *p
 			return false;
 		dns_copy(&pkt->app.dns, &s->dns);
 		pkt->proto = s->proto;
+		pkt->app_id = s->id;
 		return true;
 	}
 	ok = sx_app_dns_by_port(pkt, p, n, tcp, ports);
 	s->hash = h;
+	s->id = new_id(m);
+	if (ok)
+		pkt->app_id = s->id;
 	s->n = (uint32_t)n;
 	s->wire = wire;
 	s->ports = (uint8_t)ports;

@@ -331,6 +331,14 @@ struct sx_pkt {
 	uint32_t payload_cap;
 	uint32_t payload_len;
 
+	/*
+	 * The identity of the application message, nonzero when the memo of
+	 * the thread decoding gave it (app_memo.c): packets with one nonzero
+	 * app_id have the same proto and app, so what is made of those alone
+	 * can be made once.  0: no such identity (never equal to another).
+	 */
+	uint64_t app_id;
+
 	union sx_app app;
 };
 
