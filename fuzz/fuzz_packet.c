@@ -10,7 +10,8 @@
  * learner, with the frame in a heap buffer of exactly its length so that
  * AddressSanitizer sees any overread.  The frame is then decoded twice more
  * through a reader's memo of DNS-family messages (app_memo.c: the second
- * time from its copy), which must give the same summary, row and tokens.
+ * time from its copy), which must give the same summary, row and tokens,
+ * and the same message number (pkt->app_id).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -82,12 +83,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!memo && sx_app_memo_new(&memo))
 		memo = NULL;
 	for (k = 0; k < 2 && memo && text; k++) {
+		uint64_t id = again.app_id;
 		char *t;
 
 		sx_decode_memo(&again, memo, l2, frame, caplen, wire);
 		t = outputs(&again);
 		if (t && strcmp(t, text) != 0)
 			abort(); /* the memo gave another packet than decoding */
+		/* the copy keeps the number the memo gave the message */
+		if (k == 1 && again.app_id != id)
+			abort();
 		free(t);
 	}
 	free(text);
