@@ -445,7 +445,6 @@ struct worker_stats {
 	uint64_t packets, bytes, replaced, lost, peak, capped;
 };
 
-/* Kept apart from the public struct to keep hot fields together. */
 /*
  * The attribute tokens of the application messages the decoding memo
  * numbered (pkt->app_id, ingest/app_memo.c), made once per message: the
@@ -460,6 +459,7 @@ struct tok_memo {
 	char text[SX_FLOW_ATTR_MAX];
 };
 
+/* Kept apart from the public struct to keep hot fields together. */
 struct sx_flows_worker_priv {
 	struct sx_flows_worker w;
 	struct worker_stats st;

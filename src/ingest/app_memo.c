@@ -114,9 +114,8 @@ bool sx_app_memo_dns(struct sx_app_memo *m, struct sx_pkt *pkt, const uint8_t *p
 	}
 	ok = sx_app_dns_by_port(pkt, p, n, tcp, ports);
 	s->hash = h;
-	s->id = new_id(m);
 	if (ok)
-		pkt->app_id = s->id;
+		pkt->app_id = s->id = new_id(m);
 	s->n = (uint32_t)n;
 	s->wire = wire;
 	s->ports = (uint8_t)ports;
