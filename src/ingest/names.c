@@ -19,8 +19,10 @@
  * Threads: each reader thread owns a learner (an open-addressing hash set of
  * (address, source, name) with a count); sx_names_merge() appends learners
  * to the table after the join, and sx_names_finish() sorts, sums and picks.
- * After that the table is read-only and lookups (binary search) are
- * thread-safe.  Names are stored once per distinct (address, source, name)
+ * After that the table is read-only and lookups are thread-safe: a hash
+ * index of each pick list by address (the reduce looks up two addresses a
+ * row), or a binary search of the sorted list when the index could not be
+ * allocated.  Names are stored once per distinct (address, source, name)
  * learned by a thread, never per packet.
  */
 #include "ingest/ingest.h"
@@ -63,6 +65,9 @@ struct sx_names {
 	size_t n, cap;
 	struct pick *cloud, *local;
 	size_t ncloud, nlocal;
+	/* after finish: each list's index (size_t positions, by addr_hash());
+	 * empty when out of memory */
+	struct sx_map cloud_ix, local_ix;
 	bool finished;
 };
 
@@ -251,6 +256,8 @@ void sx_names_free(struct sx_names *n)
 	free(n->ents);
 	free(n->cloud);
 	free(n->local);
+	sx_map_fini(&n->cloud_ix);
+	sx_map_fini(&n->local_ix);
 	free(n);
 }
 
@@ -451,6 +458,31 @@ static int pick_cmp(const void *pa, const void *pb)
 	return sx_addr_cmp(&a->addr, &b->addr);
 }
 
+static uint64_t addr_hash(const struct sx_addr *a)
+{
+	return XXH3_64bits(a, sizeof(*a));
+}
+
+/* The index of v (one pick an address) by address; left empty when out of
+ * memory, and lookups then search v. */
+static void index_picks(struct sx_map *m, const struct pick *v, size_t nv)
+{
+	size_t i;
+
+	sx_map_fini(m);
+	sx_map_init(m, sizeof(size_t), 16, 50);
+	if (!nv || sx_map_reserve(m, nv))
+		return;
+	for (i = 0; i < nv; i++) {
+		uint64_t h = addr_hash(&v[i].addr);
+		size_t pos = SX_MAP_START;
+
+		while (sx_map_next(m, h, &pos))
+			;
+		*(size_t *)sx_map_add(m, h, pos) = i;
+	}
+}
+
 void sx_names_finish(struct sx_names *n)
 {
 	size_t i, j, w = 0;
@@ -459,6 +491,8 @@ void sx_names_finish(struct sx_names *n)
 	free(n->local);
 	n->cloud = n->local = NULL;
 	n->ncloud = n->nlocal = 0;
+	sx_map_fini(&n->cloud_ix);
+	sx_map_fini(&n->local_ix);
 	if (n->n) {
 		qsort(n->ents, n->n, sizeof(*n->ents), entry_cmp);
 		/* Sum duplicates (the same fact from several threads). */
@@ -499,16 +533,29 @@ void sx_names_finish(struct sx_names *n)
 		if (best_local)
 			n->local[n->nlocal++] = (struct pick){best_local->addr, best_local->name};
 	}
+	index_picks(&n->cloud_ix, n->cloud, n->ncloud);
+	index_picks(&n->local_ix, n->local, n->nlocal);
 	n->finished = true;
 }
 
-static const char *lookup(const struct pick *v, size_t nv, const struct sx_addr *a)
+static const char *lookup(const struct sx_map *ix, const struct pick *v, size_t nv,
+			  const struct sx_addr *a)
 {
 	struct pick key;
 	const struct pick *p;
 
 	if (!v || !a->family)
 		return NULL;
+	if (ix->cap) {
+		uint64_t h = addr_hash(a);
+		size_t pos = SX_MAP_START;
+		const size_t *e;
+
+		while ((e = sx_map_next(ix, h, &pos)) != NULL)
+			if (sx_addr_cmp(&v[*e].addr, a) == 0)
+				return v[*e].name;
+		return NULL;
+	}
 	key.addr = *a;
 	key.name = NULL;
 	p = bsearch(&key, v, nv, sizeof(*v), pick_cmp);
@@ -517,10 +564,10 @@ static const char *lookup(const struct pick *v, size_t nv, const struct sx_addr 
 
 const char *sx_names_lookup(const struct sx_names *n, const struct sx_addr *a)
 {
-	return n ? lookup(n->cloud, n->ncloud, a) : NULL;
+	return n ? lookup(&n->cloud_ix, n->cloud, n->ncloud, a) : NULL;
 }
 
 const char *sx_names_lookup_local(const struct sx_names *n, const struct sx_addr *a)
 {
-	return n ? lookup(n->local, n->nlocal, a) : NULL;
+	return n ? lookup(&n->local_ix, n->local, n->nlocal, a) : NULL;
 }
