@@ -21,7 +21,9 @@
  * buffer (a share of SPILL_READ_BUDGET, at least one record), so memory
  * stays flat however many flows or runs a unit has.  The merge is done twice
  * per unit: the first pass counts endpoints for the service-port rule
- * (flow_service.c), the second builds the rows.  Index is the position in
+ * (flow_service.c) from the records' heads, the second builds the rows
+ * from whole records, out of the same buffers when they hold the whole
+ * runs (most units), else read again.  Index is the position in
  * the merged order.  Names are looked up here, after the whole run was read,
  * so a connection is never named differently before and after its DNS
  * answer.
@@ -173,6 +175,8 @@ struct cursor {
 	uint64_t count; /* records not yet returned */
 	char *buf;
 	size_t cap, len, at; /* buffer: valid bytes [at, len) */
+	bool moved;	     /* bytes before at were dropped: buf[0] is not the run's start */
+	bool head_only;	     /* load the record's head alone (the first pass) */
 	struct sx_flow_rec rec;
 };
 
@@ -180,6 +184,8 @@ static int cursor_fill(struct cursor *c, size_t need)
 {
 	if (c->len - c->at >= need)
 		return 0;
+	if (c->at)
+		c->moved = true;
 	memmove(c->buf, c->buf + c->at, c->len - c->at);
 	c->len -= c->at;
 	c->at = 0;
@@ -226,6 +232,11 @@ static int cursor_next(struct cursor *c)
 	fixed = 4 + REC_HEAD + n * REC_SEQ;
 	if (n > SX_FLOW_SEQ_MAX || fixed + 2 > size)
 		return -EIO;
+	if (c->head_only) {
+		c->at += size;
+		c->count--;
+		return 1;
+	}
 	memcpy(c->rec.seq_len, p + 4 + REC_HEAD, n * sizeof(c->rec.seq_len[0]));
 	memset(c->rec.seq_len + n, 0, (SX_FLOW_SEQ_MAX - n) * sizeof(c->rec.seq_len[0]));
 	memcpy(c->rec.seq_iat, p + 4 + REC_HEAD + n * sizeof(c->rec.seq_len[0]),
@@ -294,8 +305,18 @@ static void merge_free(struct merge *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Open the runs [runs, runs + n) and prime the heap. */
-static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t n)
+/* The heap of the cursors that hold a record, in order. */
+static void merge_heapify(struct merge *m)
+{
+	size_t i;
+
+	for (i = m->nheap / 2; i-- > 0;)
+		sift_down(m, i);
+}
+
+/* Open the runs [runs, runs + n) and prime the heap; head_only: the
+ * records' heads alone (what the order and the first pass read). */
+static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t n, bool head_only)
 {
 	size_t i, share;
 	int ret;
@@ -317,6 +338,7 @@ static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t
 		c->left = runs[i].len;
 		c->count = runs[i].count;
 		c->cap = (size_t)SX_MIN((uint64_t)share, SX_MAX(runs[i].len, (uint64_t)REC_MAX));
+		c->head_only = head_only;
 		c->buf = malloc(c->cap);
 		if (!c->buf) {
 			merge_free(m);
@@ -330,9 +352,39 @@ static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t
 		if (ret)
 			m->heap[m->nheap++] = i;
 	}
-	for (i = m->nheap / 2; i-- > 0;)
-		sift_down(m, i);
+	merge_heapify(m);
 	return 0;
+}
+
+/*
+ * The runs read again from their start, whole records, without reading the
+ * file again when every cursor still holds its whole run (a unit's runs
+ * mostly fit their buffers): 1, 0 when one does not (the caller opens
+ * them anew), or -errno.
+ */
+static int merge_rewind(struct merge *m, const struct sx_run *runs)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < m->ncur; i++)
+		if (m->cur[i].moved || m->cur[i].left || m->cur[i].len != runs[i].len)
+			return 0;
+	m->nheap = 0;
+	for (i = 0; i < m->ncur; i++) {
+		struct cursor *c = &m->cur[i];
+
+		c->at = 0;
+		c->count = runs[i].count;
+		c->head_only = false;
+		ret = cursor_next(c);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			m->heap[m->nheap++] = i;
+	}
+	merge_heapify(m);
+	return 1;
 }
 
 /* The smallest record, or NULL at the end; valid until merge_pop(). */
@@ -454,7 +506,7 @@ static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t 
 	int ret;
 
 	sx_svc_map_reset(rc->svc);
-	ret = merge_open(&m, rc->fl->spill.fd, runs, n);
+	ret = merge_open(&m, rc->fl->spill.fd, runs, n, true);
 	if (ret)
 		return ret;
 	while ((r = merge_peek(&m)) != NULL) {
@@ -463,10 +515,16 @@ static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t 
 		if (ret)
 			goto out;
 	}
-	merge_free(&m);
-	ret = merge_open(&m, rc->fl->spill.fd, runs, n);
-	if (ret)
-		return ret;
+	ret = merge_rewind(&m, runs);
+	if (ret < 0)
+		goto out;
+	if (ret == 0) {
+		merge_free(&m);
+		ret = merge_open(&m, rc->fl->spill.fd, runs, n, false);
+		if (ret)
+			return ret;
+	}
+	ret = 0;
 	while ((r = merge_peek(&m)) != NULL) {
 		memcpy(&rc->row.rec, r, sizeof(*r));
 		fill_row(rc, index++);
