@@ -163,6 +163,19 @@ Test(flows_key, ports_and_services)
 	cr_assert(sx_flow_port_is_known(6, 9999));
 	cr_assert(sx_flow_port_is_known(6, 22));
 	cr_assert_not(sx_flow_port_is_known(6, 40000));
+	/* the table's first, last and a middle entry, each transport */
+	cr_assert_str_eq(sx_flow_service_name(6, 20), "ftp-data");
+	cr_assert_null(sx_flow_service_name(17, 20));
+	cr_assert(sx_flow_port_is_known(17, 20002));
+	cr_assert_not(sx_flow_port_is_known(6, 20002));
+	cr_assert_str_eq(sx_flow_service_name(6, 3702), "ws-discovery");
+	cr_assert_str_eq(sx_flow_service_name(17, 3702), "ws-discovery");
+	cr_assert_str_eq(sx_flow_service_name(17, 4500), "ipsec-nat-t");
+	cr_assert_str_eq(sx_flow_service_name(6, 8883), "secure-mqtt");
+	cr_assert(sx_flow_port_is_known(6, 5228));
+	cr_assert_not(sx_flow_port_is_known(17, 5228));
+	cr_assert_not(sx_flow_port_is_known(6, 65535));
+	cr_assert_not(sx_flow_port_is_known(6, 0));
 }
 
 /* The endpoint order is memcmp's on the address bytes, then the ports, for

@@ -493,7 +493,8 @@ struct port_name {
  * 239.255.255.250 or ff02::c, the SSDP group, but not SSDP. */
 static const char wsd[] = "ws-discovery";
 
-/* Debian netbase names where it has one; IoT service ports besides. */
+/* Debian netbase names where it has one; IoT service ports besides.  In
+ * port order (port_lookup() searches it). */
 static const struct port_name ports[] = {
     {20, 1, 0, "ftp-data"},	  {21, 1, 0, "ftp"},	       {22, 1, 0, "ssh"},
     {23, 1, 0, "telnet"},	  {25, 1, 0, "smtp"},	       {53, 1, 1, "domain"},
@@ -506,23 +507,34 @@ static const struct port_name ports[] = {
     {547, 0, 1, "dhcpv6-server"}, {554, 1, 1, "rtsp"},	       {587, 1, 0, "submission"},
     {631, 1, 1, "ipp"},		  {853, 1, 0, "domain-s"},     {993, 1, 0, "imaps"},
     {995, 1, 0, "pop3s"},	  {1883, 1, 0, "mqtt"},	       {1900, 0, 1, "ssdp"},
-    {3478, 1, 1, "stun"},	  {4500, 0, 1, "ipsec-nat-t"}, {5000, 1, 0, NULL},
-    {5222, 1, 0, "xmpp-client"},  {5223, 1, 0, NULL},	       {5228, 1, 0, NULL},
-    {5353, 0, 1, "mdns"},	  {5355, 0, 1, "llmnr"},       {5683, 0, 1, "coap"},
-    {5684, 0, 1, "coaps"},	  {6667, 1, 0, "ircd"},	       {8008, 1, 0, NULL},
-    {8009, 1, 0, NULL},		  {8080, 1, 0, "http-alt"},    {8443, 1, 0, NULL},
-    {8800, 1, 1, NULL},		  {8883, 1, 0, "secure-mqtt"}, {9999, 1, 1, NULL},
-    {20002, 0, 1, NULL},	  {3702, 1, 1, wsd},
+    {3478, 1, 1, "stun"},	  {3702, 1, 1, wsd},	       {4500, 0, 1, "ipsec-nat-t"},
+    {5000, 1, 0, NULL},		  {5222, 1, 0, "xmpp-client"}, {5223, 1, 0, NULL},
+    {5228, 1, 0, NULL},		  {5353, 0, 1, "mdns"},	       {5355, 0, 1, "llmnr"},
+    {5683, 0, 1, "coap"},	  {5684, 0, 1, "coaps"},       {6667, 1, 0, "ircd"},
+    {8008, 1, 0, NULL},		  {8009, 1, 0, NULL},	       {8080, 1, 0, "http-alt"},
+    {8443, 1, 0, NULL},		  {8800, 1, 1, NULL},	       {8883, 1, 0, "secure-mqtt"},
+    {9999, 1, 1, NULL},		  {20002, 0, 1, NULL},
 };
 
+/* The table's entry for port (ports is sorted by port, one entry each:
+ * a binary search), when it applies to proto. */
 static const struct port_name *port_lookup(uint8_t proto, uint16_t port)
 {
-	size_t i;
+	size_t lo = 0, hi = SX_ARRAY_SIZE(ports);
 
-	for (i = 0; i < SX_ARRAY_SIZE(ports); i++)
-		if (ports[i].port == port &&
-		    ((proto == 6 && ports[i].tcp) || (proto == 17 && ports[i].udp)))
-			return &ports[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ports[mid].port < port) {
+			lo = mid + 1;
+		} else if (ports[mid].port > port) {
+			hi = mid;
+		} else {
+			const struct port_name *e = &ports[mid];
+
+			return (proto == 6 && e->tcp) || (proto == 17 && e->udp) ? e : NULL;
+		}
+	}
 	return NULL;
 }
 
