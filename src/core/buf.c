@@ -54,14 +54,19 @@ void sx_buf_puts(struct sx_buf *b, const char *s)
 	sx_buf_put(b, s, strlen(s));
 }
 
+/* Formatted into the room the buffer has; formatted again only when the
+ * text did not fit (vsnprintf() said how long it is). */
 void sx_buf_vprintf(struct sx_buf *b, const char *fmt, va_list ap)
 {
+	size_t room = b->err ? 0 : b->cap - b->len;
 	va_list again;
 	int n;
 
 	va_copy(again, ap);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	if (n >= 0 && !sx_buf_reserve(b, (size_t)n + 1)) {
+	n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
+	if (n >= 0 && (size_t)n < room) {
+		b->len += (size_t)n;
+	} else if (n >= 0 && !sx_buf_reserve(b, (size_t)n + 1)) {
 		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
 		b->len += (size_t)n;
 	}
