@@ -407,6 +407,97 @@ Test(ingest_names, within_a_source_count_then_smallest_name)
 	free(a), free(b), free(c), free(d);
 }
 
+/* The facts of a learner, with their counts, as sx_names_save() writes
+ * them (malloc'd). */
+static char *saved(const struct sx_names_learner *l)
+{
+	struct sx_names *t;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(sx_names_new(&t), 0);
+	cr_assert_eq(sx_names_merge(t, l), 0);
+	sx_names_finish(t);
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(sx_names_save(t, f), 0);
+	fclose(f);
+	sx_names_free(t);
+	return text;
+}
+
+/*
+ * A message the decoding memo numbered (pkt->app_id) is counted again from
+ * the learner's memo of it: the same counts as learning it anew, across the
+ * learner's growth and another message in its memo slot, for a message of
+ * more answers than the memo keeps and for one that gives a fact twice.
+ */
+Test(ingest_names, a_numbered_message_counts_as_learnt_anew)
+{
+	struct sx_pkt *one = dns_response(SX_P_DNS, "one.example", 1);
+	struct sx_pkt *twice = dns_response(SX_P_MDNS, NULL, 1);
+	struct sx_pkt *many = dns_response(SX_P_DNS, "many.example", 1);
+	struct sx_pkt *other = dns_response(SX_P_DNS, "x.example", 1);
+	struct sx_pkt *rival = dns_response(SX_P_DNS, "rival.example", 1);
+	struct sx_names_learner *numbered, *plain;
+	char *a, *b;
+	int i, k;
+
+	add_rr(one, SX_DNS_AN, "one.example", 1, "10.2.0.1");
+	add_rr(rival, SX_DNS_AN, "rival.example", 1, "10.2.0.2");
+	add_rr(twice, SX_DNS_AN, "cam.local", 1, "192.168.1.9");
+	add_rr(twice, SX_DNS_AN, "cam.local", 1, "192.168.1.9");
+	for (i = 0; i < 12; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "10.3.0.%d", i);
+		add_rr(many, SX_DNS_AN, "many.example", 1, ip);
+	}
+	cr_assert_eq(sx_names_learner_new(&numbered), 0);
+	cr_assert_eq(sx_names_learner_new(&plain), 0);
+	for (k = 0; k < 4; k++) {
+		/* the messages, then enough others that the learner grows */
+		for (i = 0; i < 3; i++) {
+			one->app_id = 7;
+			twice->app_id = 9;
+			many->app_id = 8;
+			/* in one round, a message of the memo slot of "one" (23
+			 * modulo 16 is 7) between its copies */
+			rival->app_id = k == 2 ? 23 : 0;
+			sx_names_learn(numbered, one);
+			sx_names_learn(numbered, rival);
+			sx_names_learn(numbered, twice);
+			sx_names_learn(numbered, many);
+			one->app_id = twice->app_id = many->app_id = rival->app_id = 0;
+			sx_names_learn(plain, one);
+			sx_names_learn(plain, rival);
+			sx_names_learn(plain, twice);
+			sx_names_learn(plain, many);
+		}
+		for (i = 0; i < 700; i++) {
+			char name[64], ip[32];
+
+			snprintf(name, sizeof(name), "h%d-%d.example", k, i);
+			snprintf(ip, sizeof(ip), "10.%d.%d.%d", 10 + k, i >> 8, i & 255);
+			other->app.dns.nrr = 0;
+			snprintf(other->app.dns.q[0].name, SX_NAME_MAX, "%s", name);
+			add_rr(other, SX_DNS_AN, name, 1, ip);
+			sx_names_learn(numbered, other);
+			sx_names_learn(plain, other);
+		}
+	}
+	a = saved(numbered);
+	b = saved(plain);
+	cr_assert_str_eq(a, b);
+	cr_assert_not_null(strstr(a, "one.example"));
+	free(a);
+	free(b);
+	sx_names_learner_free(numbered);
+	sx_names_learner_free(plain);
+	free(one), free(twice), free(many), free(other), free(rival);
+}
+
 /*
  * Three learners (as three reader threads would have) merged in every
  * order give the same table; counts of the same fact from different

@@ -51,8 +51,26 @@ struct entry {
 	char *name; /* owned */
 };
 
+/*
+ * The facts a DNS-family message taught, by the message's number
+ * (pkt->app_id, app_memo.c): the slots of the entries it counted, so that
+ * the same message again (mDNS announcements repeat every few seconds)
+ * counts them again without decoding its names.  Valid while the map keeps
+ * the capacity it had (growing moves the entries).
+ */
+#define LEARN_MEMO_SLOTS 16
+#define LEARN_MEMO_FACTS 8
+
+struct learn_memo {
+	uint64_t id; /* 0: empty */
+	size_t cap;  /* the map's capacity when recorded */
+	unsigned n;
+	size_t slot[LEARN_MEMO_FACTS];
+};
+
 struct sx_names_learner {
 	struct sx_map map; /* of struct entry, under entry_hash() */
+	struct learn_memo memo[LEARN_MEMO_SLOTS];
 };
 
 struct pick {
@@ -114,9 +132,10 @@ void sx_names_learner_free(struct sx_names_learner *l)
 	free(l);
 }
 
-/* Count one (address, source, name); allocation failures drop the fact. */
-static void learn(struct sx_names_learner *l, const struct sx_addr *a, enum sx_name_source src,
-		  const char *name)
+/* Count one (address, source, name): the slot of its entry, or SIZE_MAX
+ * when an allocation failure dropped the fact. */
+static size_t learn(struct sx_names_learner *l, const struct sx_addr *a, enum sx_name_source src,
+		    const char *name)
 {
 	size_t pos = SX_MAP_START;
 	struct entry *e;
@@ -124,25 +143,26 @@ static void learn(struct sx_names_learner *l, const struct sx_addr *a, enum sx_n
 	char *copy;
 
 	if (!a->family || !name[0])
-		return;
+		return SIZE_MAX;
 	if (sx_map_reserve(&l->map, l->map.n + 1))
-		return;
+		return SIZE_MAX;
 	h = entry_hash(a, (uint8_t)src, name);
 	while ((e = sx_map_next(&l->map, h, &pos))) {
 		if (e->source == src && sx_addr_cmp(&e->addr, a) == 0 &&
 		    strcmp(e->name, name) == 0) {
 			e->count++;
-			return;
+			return pos;
 		}
 	}
 	copy = strdup(name);
 	if (!copy)
-		return;
+		return SIZE_MAX;
 	e = sx_map_add(&l->map, h, pos);
 	e->name = copy;
 	e->addr = *a;
 	e->source = (uint8_t)src;
 	e->count = 1;
+	return pos;
 }
 
 static bool same_name(const char *a, const char *b)
@@ -181,11 +201,24 @@ static void learn_dns(struct sx_names_learner *l, const struct sx_pkt *pkt)
 {
 	const struct sx_dns *d = &pkt->app.dns;
 	bool mdns = pkt->proto == SX_P_MDNS;
+	struct learn_memo *m = NULL;
 	char lower[SX_NAME_MAX];
+	size_t cap = l->map.cap, slots[LEARN_MEMO_FACTS], slot;
+	unsigned n = 0;
+	bool whole = true;
 	int i;
 
 	if (!d->qr || (!mdns && d->rcode != 0))
 		return;
+	if (pkt->app_id) {
+		m = &l->memo[pkt->app_id % LEARN_MEMO_SLOTS];
+		if (m->id == pkt->app_id && m->cap == cap) {
+			for (n = 0; n < m->n; n++)
+				((struct entry *)sx_map_at(&l->map, m->slot[n]))->count++;
+			return;
+		}
+		m->id = 0;
+	}
 	for (i = 0; i < d->nrr; i++) {
 		const struct sx_dns_rr *rr = &d->rr[i];
 		const char *name;
@@ -201,7 +234,18 @@ static void learn_dns(struct sx_names_learner *l, const struct sx_pkt *pkt)
 		}
 		sx_text_cat(lower, sizeof(lower), 0, name);
 		sx_text_lower(lower);
-		learn(l, &rr->addr, mdns ? SX_NAME_MDNS : SX_NAME_DNS, lower);
+		slot = learn(l, &rr->addr, mdns ? SX_NAME_MDNS : SX_NAME_DNS, lower);
+		if (slot == SIZE_MAX || n == LEARN_MEMO_FACTS)
+			whole = false;
+		else
+			slots[n++] = slot;
+	}
+	/* kept when every fact was counted and no entry moved meanwhile */
+	if (m && whole && l->map.cap == cap) {
+		m->id = pkt->app_id;
+		m->cap = cap;
+		m->n = n;
+		memcpy(m->slot, slots, n * sizeof(slots[0]));
 	}
 }
 
