@@ -29,6 +29,7 @@
 
 #include <string.h>
 
+#include "core/compiler.h"
 #include "core/text.h"
 #include "ingest/cursor.h"
 
@@ -282,6 +283,7 @@ bool sx_app_tplink(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp
 	uint8_t plain[TPLINK_MAX];
 	struct scan s = {plain, 0, 0};
 	uint8_t key = TPLINK_KEY0;
+	size_t i, m;
 
 	if (over_tcp) {
 		uint32_t len = sx_cur_be32(&c);
@@ -291,12 +293,15 @@ bool sx_app_tplink(struct sx_pkt *pkt, const uint8_t *p, size_t n, bool over_tcp
 		if (sx_cur_left(&c) > len)
 			c.end = c.p + len;
 	}
-	while (sx_cur_left(&c) > 0 && s.n < sizeof(plain)) {
-		uint8_t ch = sx_cur_u8(&c);
+	/* the bytes the cursor bounds, at most the plain text's room */
+	m = SX_MIN(sx_cur_left(&c), sizeof(plain));
+	for (i = 0; i < m; i++) {
+		uint8_t ch = c.p[i];
 
-		plain[s.n++] = ch ^ key;
+		plain[i] = ch ^ key;
 		key = ch;
 	}
+	s.n = m;
 	skip_ws(&s);
 	if (s.pos >= s.n || plain[s.pos] != '{')
 		return false;
