@@ -148,7 +148,34 @@ Test(flows_key, rec_order_is_first_timestamp_then_key)
 
 Test(flows_key, ports_and_services)
 {
+	/* the table's first, last and middle entries, each transport, and
+	 * ports it does not hold (below 1024: known without a name) */
+	static const struct {
+		uint8_t proto;
+		uint16_t port;
+		const char *name; /* NULL: none */
+		bool known;
+	} cases[] = {
+	    {17, 53, "domain", true},
+	    {6, 443, "https", true},
+	    {6, 9999, NULL, true},
+	    {6, 22, "ssh", true},
+	    {6, 40000, NULL, false},
+	    {6, 20, "ftp-data", true},
+	    {17, 20, NULL, true},
+	    {17, 20002, NULL, true},
+	    {6, 20002, NULL, false},
+	    {6, 3702, "ws-discovery", true},
+	    {17, 3702, "ws-discovery", true},
+	    {17, 4500, "ipsec-nat-t", true},
+	    {6, 8883, "secure-mqtt", true},
+	    {6, 5228, NULL, true},
+	    {17, 5228, NULL, false},
+	    {6, 65535, NULL, false},
+	    {6, 0, NULL, false},
+	};
 	struct sx_flow_key k;
+	size_t i;
 
 	memset(&k, 0, sizeof(k));
 	k.proto = 1;
@@ -157,25 +184,17 @@ Test(flows_key, ports_and_services)
 	cr_assert_not(sx_flow_has_ports(&k), "no ports at all: a non-first fragment");
 	k.hi_port = 53;
 	cr_assert(sx_flow_has_ports(&k));
-	cr_assert_str_eq(sx_flow_service_name(17, 53), "domain");
-	cr_assert_str_eq(sx_flow_service_name(6, 443), "https");
-	cr_assert_null(sx_flow_service_name(6, 9999));
-	cr_assert(sx_flow_port_is_known(6, 9999));
-	cr_assert(sx_flow_port_is_known(6, 22));
-	cr_assert_not(sx_flow_port_is_known(6, 40000));
-	/* the table's first, last and a middle entry, each transport */
-	cr_assert_str_eq(sx_flow_service_name(6, 20), "ftp-data");
-	cr_assert_null(sx_flow_service_name(17, 20));
-	cr_assert(sx_flow_port_is_known(17, 20002));
-	cr_assert_not(sx_flow_port_is_known(6, 20002));
-	cr_assert_str_eq(sx_flow_service_name(6, 3702), "ws-discovery");
-	cr_assert_str_eq(sx_flow_service_name(17, 3702), "ws-discovery");
-	cr_assert_str_eq(sx_flow_service_name(17, 4500), "ipsec-nat-t");
-	cr_assert_str_eq(sx_flow_service_name(6, 8883), "secure-mqtt");
-	cr_assert(sx_flow_port_is_known(6, 5228));
-	cr_assert_not(sx_flow_port_is_known(17, 5228));
-	cr_assert_not(sx_flow_port_is_known(6, 65535));
-	cr_assert_not(sx_flow_port_is_known(6, 0));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *name = sx_flow_service_name(cases[i].proto, cases[i].port);
+
+		if (cases[i].name)
+			cr_assert_str_eq(name, cases[i].name, "%u/%u", cases[i].proto,
+					 cases[i].port);
+		else
+			cr_assert_null(name, "%u/%u", cases[i].proto, cases[i].port);
+		cr_assert_eq(sx_flow_port_is_known(cases[i].proto, cases[i].port), cases[i].known,
+			     "%u/%u", cases[i].proto, cases[i].port);
+	}
 }
 
 /* The endpoint order is memcmp's on the address bytes, then the ports, for
