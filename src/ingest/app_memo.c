@@ -19,12 +19,12 @@
  * One memo per reader thread (reader.c), set in the thread's struct sx_pkt;
  * payloads over MEMO_BYTES_MAX are decoded every time.
  *
- * Each message a slot takes in gets a number no other slot of any memo of
- * the process ever had, given as the packet's app_id on the fill and on
- * every hit: a later stage (the flows' attribute tokens) makes what depends
- * on the message alone once per number.  A memo takes its numbers in
- * blocks of 2^20 from a process-wide count (one atomic add a million
- * fills), which cannot wrap.
+ * Each DNS-family message a slot takes in gets a number no other slot of
+ * any memo of the process ever had, given as the packet's app_id on the
+ * fill and on every hit: later stages (the flows' attribute tokens, the
+ * names learner's counts) make what depends on the message alone once per
+ * number.  A memo takes its numbers in blocks of 2^20 from a process-wide
+ * count (one atomic add a million fills), which cannot wrap.
  */
 #include "ingest/app.h"
 
