@@ -201,6 +201,42 @@ Test(e2e_upstream, worked_example_through_the_binary)
 	free(err);
 }
 
+/* SOURCE_DATE_EPOCH pins last-update, in UTC whatever the time zone: the
+ * whole profile is then the golden one, unmasked. */
+Test(e2e_upstream, source_date_epoch_pins_last_update)
+{
+	char cmd[4096], path[1024], *out = NULL, *err = NULL, *g, *f;
+	int rc;
+
+	need_corpora();
+	snprintf(cmd, sizeof(cmd),
+		 "SOURCE_DATE_EPOCH=1732779600 TZ=Asia/Tokyo '%s' tplink-plug 192.168.1.135 '%s' "
+		 "'%s' '%s' -o '%s' --mode upstream",
+		 SX_BINARY, captures[0], captures[1], captures[2], dir);
+	rc = sx_tt_run(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+	snprintf(path, sizeof(path), "%s/profile.yaml", dir);
+	f = sx_tt_read(path, NULL);
+	cr_assert_not_null(f);
+	g = golden("profile.yaml");
+	cr_expect_str_eq(f, g);
+	free(f);
+	free(g);
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd),
+		 "SOURCE_DATE_EPOCH=soon '%s' tplink-plug 192.168.1.135 '%s' -o '%s/never' "
+		 "--mode upstream",
+		 SX_BINARY, captures[0], dir);
+	rc = sx_tt_run(cmd, &out, &err);
+	cr_expect_eq(rc, 2);
+	cr_expect_not_null(strstr(err, "SOURCE_DATE_EPOCH"), "%s", err);
+	snprintf(path, sizeof(path), "%s/never", dir);
+	cr_expect_neq(access(path, F_OK), 0, "the output folder was made before the usage error");
+	free(out);
+	free(err);
+}
+
 Test(e2e_upstream, usage_errors_through_the_binary)
 {
 	char cmd[4096], *out = NULL, *err = NULL;

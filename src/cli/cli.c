@@ -387,11 +387,10 @@ int sx_cli_output_dir(const char *cmd, const char *dir)
 	return 0;
 }
 
-int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set)
+int sx_cli_source_epoch(const char *cmd, time_t *t, bool *set)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	uint64_t v;
-	time_t t;
 	struct tm tm;
 
 	*set = false;
@@ -400,10 +399,26 @@ int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set)
 	if (sx_parse_u64(s, 0, 253402300799ULL, &v))
 		return sx_cli_usage_error(
 		    cmd, "SOURCE_DATE_EPOCH is not a number of seconds: \"%s\"", s);
-	t = (time_t)v;
-	if (!gmtime_r(&t, &tm) || !strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S+00:00", &tm))
+	*t = (time_t)v;
+	if (!gmtime_r(t, &tm))
 		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"", s);
 	*set = true;
+	return 0;
+}
+
+int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set)
+{
+	struct tm tm;
+	time_t t;
+	int ret = sx_cli_source_epoch(cmd, &t, set);
+
+	if (ret || !*set)
+		return ret;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%S+00:00", &tm)) {
+		*set = false;
+		return sx_cli_usage_error(cmd, "SOURCE_DATE_EPOCH out of range: \"%s\"",
+					  getenv("SOURCE_DATE_EPOCH"));
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Exit status when standard output (or an output pipe) was closed by its
  * reader: 128 + SIGPIPE, as a shell reports a process the signal killed. */
@@ -77,10 +78,12 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen);
 int sx_cli_output_dir(const char *cmd, const char *dir);
 
 /*
- * sx_cli_source_date - SOURCE_DATE_EPOCH (reproducible builds) as
- * last-update text, in UTC, into buf.  Returns 0 with *set telling whether
- * the variable was given, or the usage-error status when it is not a time.
+ * sx_cli_source_epoch - SOURCE_DATE_EPOCH (reproducible builds) as a time.
+ * Returns 0 with *set telling whether the variable was given, or the
+ * usage-error status (message printed) when it is not a time.
+ * sx_cli_source_date - the same as last-update text, in UTC, into buf.
  */
+int sx_cli_source_epoch(const char *cmd, time_t *t, bool *set);
 int sx_cli_source_date(const char *cmd, char *buf, size_t bufsz, bool *set);
 
 /* Print "sigex CMD: usage error: MSG" and a hint; returns SX_EXIT_USAGE. */

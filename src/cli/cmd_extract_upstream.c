@@ -56,6 +56,8 @@ static const char usage[] =
     "\n"
     "The reference has no event windows, background captures, aliases or other\n"
     "options: the default mode's options do not apply here.\n"
+    "device-info.last-update is the time of the run in local time, as the\n"
+    "reference writes it, or SOURCE_DATE_EPOCH's in UTC when set.\n"
     "Exit status: 0 ok, 1 failure, 2 usage error.\n";
 
 static const struct sx_cli_help help = {usage, NULL, NULL};
@@ -67,7 +69,8 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int write_outputs(const struct sx_upstream_result *r, const char *device, const char *dir)
+static int write_outputs(const struct sx_upstream_result *r, const char *device,
+			 const char *last_update, const char *dir)
 {
 	char msg[512], path[4096];
 	struct sx_buf b;
@@ -81,7 +84,7 @@ static int write_outputs(const struct sx_upstream_result *r, const char *device,
 	if (ret)
 		goto out_err;
 	snprintf(path, sizeof(path), "%s/profile.yaml", dir);
-	ret = sx_upstream_profile_file(r, device, NULL, path, msg, sizeof(msg));
+	ret = sx_upstream_profile_file(r, device, last_update, path, msg, sizeof(msg));
 	if (ret)
 		goto out_err;
 	sx_buf_init(&b);
@@ -175,10 +178,20 @@ static int run(const struct args *a)
 {
 	struct sx_upstream_cfg cfg = {0};
 	struct sx_upstream_result *r;
-	char msg[512];
+	char msg[512], last_update[64];
+	bool has_epoch;
+	time_t epoch;
 	size_t i;
 	int ret;
 
+	/* SOURCE_DATE_EPOCH: last-update from it, in UTC (the reference's
+	 * form; without it, the time of the run in local time, as the
+	 * reference writes it) */
+	ret = sx_cli_source_epoch(cmd, &epoch, &has_epoch);
+	if (ret)
+		return ret;
+	if (has_epoch)
+		sx_upstream_last_update(last_update, sizeof(last_update), epoch, true);
 	ret = sx_cli_output_dir(cmd, a->dir);
 	if (ret)
 		return ret;
@@ -193,7 +206,7 @@ static int run(const struct args *a)
 	for (i = 0; i < r->ntables; i++)
 		if (r->tables[i].warning[0])
 			fprintf(stderr, "sigex %s: warning: %s\n", cmd, r->tables[i].warning);
-	ret = write_outputs(r, a->device, a->dir);
+	ret = write_outputs(r, a->device, has_epoch ? last_update : NULL, a->dir);
 	sx_upstream_result_free(r);
 	if (ret == SX_EXIT_OK)
 		sx_cli_finished();

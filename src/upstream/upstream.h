@@ -207,8 +207,9 @@ int sx_upstream_profile(const struct sx_upstream_result *r, const char *device,
 int sx_upstream_profile_file(const struct sx_upstream_result *r, const char *device,
 			     const char *last_update, const char *path, char *msg, size_t msglen);
 
-/* t as the reference's last-update: "%a %d %b %Y, %I:%M%p", local time,
- * English names ("Thu 28 Nov 2024, 07:40AM"). */
-void sx_upstream_last_update(char *buf, size_t bufsz, time_t t);
+/* t as the reference's last-update: "%a %d %b %Y, %I:%M%p", English names
+ * ("Thu 28 Nov 2024, 07:40AM"), in local time as the reference, or in UTC
+ * (utc: SOURCE_DATE_EPOCH's, the same text on every machine). */
+void sx_upstream_last_update(char *buf, size_t bufsz, time_t t, bool utc);
 
 #endif /* SX_UPSTREAM_UPSTREAM_H */

@@ -51,7 +51,7 @@ static void kv(struct sx_yw *w, const char *k, const char *v)
 	str(w, v);
 }
 
-void sx_upstream_last_update(char *buf, size_t bufsz, time_t t)
+void sx_upstream_last_update(char *buf, size_t bufsz, time_t t, bool utc)
 {
 	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -59,7 +59,7 @@ void sx_upstream_last_update(char *buf, size_t bufsz, time_t t)
 	struct tm tm;
 	int h12;
 
-	if (!localtime_r(&t, &tm)) {
+	if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
 		snprintf(buf, bufsz, "?");
 		return;
 	}
@@ -123,7 +123,7 @@ int sx_upstream_profile(const struct sx_upstream_result *r, const char *device,
 		order[j] = &r->policies[i];
 	}
 	if (!last_update) {
-		sx_upstream_last_update(now, sizeof(now), time(NULL));
+		sx_upstream_last_update(now, sizeof(now), time(NULL), false);
 		last_update = now;
 	}
 	sx_yw_open(&w, f, SX_YW_PYYAML);
