@@ -1213,7 +1213,9 @@ Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
 
 /*
  * The order of the writes, seen by strace: in every unit, its output files
- * renamed into place, then one syncfs, then the stamp; the output files
+ * renamed into place, then one syncfs (the syncer's: one may serve both
+ * units, when the second's files are in place before it begins), then the
+ * stamp; the output files
  * are not fsynced one by one (the stamp, the device's profile.yaml and
  * summary.csv are: two fsyncs each, file and directory; the device's
  * .sigex-device is not, since it holds the hash of what it vouches for).
@@ -1251,8 +1253,8 @@ Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
 	       "1 } }"
 	       "  else if (p ~ /\\/(on|off)\\//) last[d] = NR; }"
 	       " /syncfs\\(/ { sync = NR; syncs++ } /fsync\\(/ { fsyncs++ }"
-	       " END { print units, syncs, fsyncs; exit bad || units != 2 || syncs < 2 || "
-	       "fsyncs > 8 }' trace"),
+	       " END { print units, syncs, fsyncs; exit bad || units != 2 || syncs < 1 || "
+	       "syncs > units || fsyncs > 8 }' trace"),
 	    0, "%s%s", out, err);
 	free(out);
 	free(err);
