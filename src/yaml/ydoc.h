@@ -3,18 +3,19 @@
  * bounded YAML tree.  The only header of sigex over libyaml, which no other
  * module includes: styles are the module's own enum, numbered as libyaml's.
  *
- * The writer (struct sx_yw, yaml_writer.c) is a thin wrapper over libyaml's
- * emitter with a latched error.  libyaml returns 1/0 and destroys an event
- * even when emitting it fails; the writer turns that into one latched error
- * (SX_E_YAML with the emitter's problem text, SX_E_YAML for a text that is
- * not UTF-8, -ENOMEM, or -EIO for the write error): after a failure every
- * call is a no-op, and the caller checks once, in sx_yw_close().  Strings
- * are copied by libyaml, so stack buffers are fine.  One writer per thread.
- * Two layouts: sigex's own files (2-space indent, ASCII escapes, no line
- * folding) and PyYAML's yaml.dump() (the same but plain scalars folded at
- * 80 columns), for --mode upstream's byte-for-byte profile.yaml.
+ * The writer (struct sx_yw, yaml_writer.c) writes what libyaml's emitter
+ * writes for the same events, byte for byte (its own code, for speed; the
+ * tests hold it to libyaml's bytes), with a latched error: SX_E_YAML with
+ * the problem's text (events out of order, a text that is not UTF-8),
+ * -ENOMEM, or -EIO for the write error; after a failure every call is a
+ * no-op, and the caller checks once, in sx_yw_close().  A scalar's text is
+ * written before the call returns, so stack buffers are fine.  One writer
+ * per thread.  Two layouts: sigex's own files (2-space indent, ASCII
+ * escapes, no line folding) and PyYAML's yaml.dump() (the same but
+ * scalars folded at 80 columns), for --mode upstream's byte-for-byte
+ * profile.yaml.
  *
- * Scalars: sx_yw_str() lets libyaml choose the style (plain when safe,
+ * Scalars: sx_yw_str() lets the writer choose the style (plain when safe,
  * quoted otherwise), so text from the network can never add a key or break
  * the document; sx_yw_quoted() forces double quotes; sx_yw_py_str() writes a
  * str as PyYAML represents it (plain only where PyYAML's resolver reads the
@@ -41,7 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Node styles, numbered as libyaml numbers them (yaml_writer.c checks). */
+/* Node styles, numbered as libyaml numbers them (ytree.c checks). */
 enum sx_ystyle {
 	SX_YSTYLE_ANY = 0, /* the emitter's choice */
 	/* scalars */
@@ -57,12 +58,12 @@ enum sx_ystyle {
 
 /* ---- the writer ---- */
 
-struct yaml_emitter_s;
+struct sx_yw_emitter;
 
 struct sx_yw {
-	struct yaml_emitter_s *em; /* libyaml's, owned from open to close */
-	int err;		   /* 0 or the first error */
-	char problem[256];	   /* text of the first error */
+	struct sx_yw_emitter *em; /* the emitter's state, owned from open to close */
+	int err;		  /* 0 or the first error */
+	char problem[256];	  /* text of the first error */
 	bool open;
 };
 
@@ -77,8 +78,8 @@ enum sx_yw_layout {
  * be called in every case.
  */
 int sx_yw_open(struct sx_yw *w, FILE *f, enum sx_yw_layout layout);
-/* End the document and stream, flush, free the emitter; returns the
- * latched error. */
+/* End the document, write what is buffered to f, free the emitter's state;
+ * returns the latched error. */
 int sx_yw_close(struct sx_yw *w);
 
 void sx_yw_map_begin(struct sx_yw *w);
@@ -101,7 +102,7 @@ void sx_yw_scalar(struct sx_yw *w, const char *s, size_t len, enum sx_ystyle sty
 void sx_yw_str(struct sx_yw *w, const char *s);
 void sx_yw_quoted(struct sx_yw *w, const char *s);
 /* A str as PyYAML represents it: plain when sx_yw_plain_is_str(s), else
- * quoted (libyaml picks single quotes, or double when escapes are needed). */
+ * quoted (single quotes, or double when escapes are needed). */
 void sx_yw_py_str(struct sx_yw *w, const char *s);
 void sx_yw_u64(struct sx_yw *w, uint64_t v);
 void sx_yw_i64(struct sx_yw *w, int64_t v);
@@ -118,9 +119,11 @@ void sx_yw_kv_i64(struct sx_yw *w, const char *k, int64_t v);
 void sx_yw_kv_double(struct sx_yw *w, const char *k, double v);
 void sx_yw_kv_bool(struct sx_yw *w, const char *k, bool v);
 
-/* Whether len bytes of s are UTF-8 as libyaml takes it for a scalar (the
- * shortest form, at most U+10FFFF, no surrogates): a text that is not makes
- * the writer fail with SX_E_YAML.  Stateless; thread-safe. */
+/* Whether len bytes of s are well-formed UTF-8 (the shortest form, at most
+ * U+10FFFF, no surrogates): a text that is not makes the writer fail with
+ * SX_E_YAML.  (libyaml's emitter also takes surrogates and code points past
+ * U+10FFFF, and writes escapes its own parser refuses.)  Stateless;
+ * thread-safe. */
 bool sx_yw_is_utf8(const char *s, size_t len);
 
 /* Whether PyYAML's resolver takes s, written plain, for a string (false
@@ -190,7 +193,7 @@ bool sx_ytree_is_null(const struct sx_ytree *t);
 bool sx_ytree_equal(const struct sx_ytree *a, const struct sx_ytree *b);
 
 /* New nodes for building a tree; NULL on -ENOMEM.  style: an enum
- * sx_ystyle, SX_YSTYLE_ANY for libyaml's choice of a scalar's style and
+ * sx_ystyle, SX_YSTYLE_ANY for the writer's choice of a scalar's style and
  * block for a collection. */
 struct sx_ytree *sx_ytree_new(enum sx_ytree_kind kind, const char *text, int style);
 /* A deep copy, tags included; NULL on -ENOMEM. */

@@ -27,6 +27,19 @@
 #include "core/err.h"
 #include "core/util.h"
 
+_Static_assert(SX_YSTYLE_ANY == (int)YAML_ANY_SCALAR_STYLE &&
+		   SX_YSTYLE_PLAIN == (int)YAML_PLAIN_SCALAR_STYLE &&
+		   SX_YSTYLE_SINGLE_QUOTED == (int)YAML_SINGLE_QUOTED_SCALAR_STYLE &&
+		   SX_YSTYLE_DOUBLE_QUOTED == (int)YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+		   SX_YSTYLE_LITERAL == (int)YAML_LITERAL_SCALAR_STYLE &&
+		   SX_YSTYLE_FOLDED == (int)YAML_FOLDED_SCALAR_STYLE,
+	       "scalar styles are libyaml's");
+_Static_assert(SX_YSTYLE_BLOCK == (int)YAML_BLOCK_MAPPING_STYLE &&
+		   SX_YSTYLE_FLOW == (int)YAML_FLOW_MAPPING_STYLE &&
+		   SX_YSTYLE_BLOCK == (int)YAML_BLOCK_SEQUENCE_STYLE &&
+		   SX_YSTYLE_FLOW == (int)YAML_FLOW_SEQUENCE_STYLE,
+	       "collection styles are libyaml's");
+
 static const struct sx_ytree_limits default_limits = {
     .max_depth = SX_YTREE_DEPTH_MAX,
     .max_nodes = 4u << 20,
