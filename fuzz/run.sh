@@ -15,7 +15,8 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] ||
-	targets=(packet capture csv flows_csv events names device_yaml manifest sigs profile check)
+	targets=(packet capture csv flows_csv events names device_yaml manifest sigs profile check
+		yaml_writer)
 work=${SX_FUZZ_DIR:-$HOME/.cache/sigex-fuzz}
 shared=${SX_SHARED_CORPORA:-$(cd .. && pwd)/shared/corpora}
 mkdir -p "$work"
@@ -23,7 +24,7 @@ mkdir -p "$work"
 CC=clang cmake -S . -B build-fuzz -DSX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_packet fuzz_capture fuzz_names fuzz_csv \
 	fuzz_flows_csv fuzz_events fuzz_device_yaml fuzz_manifest fuzz_sigs fuzz_profile fuzz_check \
-	fuzz_seeds >/dev/null
+	fuzz_yaml_writer fuzz_seeds >/dev/null
 cmake -S . -B build >/dev/null && cmake --build build -j"$(nproc)" --target sigex >/dev/null
 
 seed_dir() {	# target -> directory of seeds (built once)
