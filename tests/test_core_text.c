@@ -530,6 +530,16 @@ Test(core_text, buf_u64_as_printf)
 		snprintf(want, sizeof(want), "%u", k);
 		cr_assert_str_eq(b.data, want);
 	}
+	/* every bit length, the digits counted from it */
+	for (k = 0; k < 64 * 1000; k++) {
+		uint64_t v = (p = p * 6364136223846793005u + 1442695040888963407u) >> (k % 64);
+
+		b.len = 0;
+		sx_buf_u64(&b, v);
+		sx_buf_putc(&b, '\0');
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		cr_assert_str_eq(b.data, want);
+	}
 	sx_buf_fini(&b);
 }
 

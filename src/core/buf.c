@@ -82,7 +82,8 @@ void sx_buf_printf(struct sx_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Two digits per division (every number of every CSV row comes here). */
+/* Two digits per division, written in place from the last (every number of
+ * every CSV row and of every YAML file comes here). */
 char *sx_u64_put(char *p, uint64_t v)
 {
 	static const char pairs[] = "00010203040506070809"
@@ -95,29 +96,54 @@ char *sx_u64_put(char *p, uint64_t v)
 				    "70717273747576777879"
 				    "80818283848586878889"
 				    "90919293949596979899";
-	char tmp[SX_U64_DIGITS_MAX];
-	size_t i = sizeof(tmp), n;
+	static const uint64_t pow10[SX_U64_DIGITS_MAX] = {1u,
+							  10u,
+							  100u,
+							  1000u,
+							  10000u,
+							  100000u,
+							  1000000u,
+							  10000000u,
+							  100000000u,
+							  1000000000u,
+							  10000000000u,
+							  100000000000u,
+							  1000000000000u,
+							  10000000000000u,
+							  100000000000000u,
+							  1000000000000000u,
+							  10000000000000000u,
+							  100000000000000000u,
+							  1000000000000000000u,
+							  10000000000000000000u};
+	unsigned t;
+	char *end;
+	size_t n;
 
 	if (v < 10) {
 		*p = (char)('0' + v);
 		return p + 1;
 	}
+	/* the digits: log10 from the bit length (1233/4096 ~ log10(2)),
+	 * one too many when v is below that power of ten */
+	t = ((unsigned)(64 - __builtin_clzll(v)) * 1233u) >> 12;
+	n = t + 1 - (v < pow10[t]);
+	end = p + n;
+	p = end;
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * r, 2);
+		p -= 2;
+		memcpy(p, pairs + 2 * r, 2);
 	}
 	if (v >= 10) {
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * v, 2);
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
 	} else {
-		tmp[--i] = (char)('0' + v);
+		*--p = (char)('0' + v);
 	}
-	n = sizeof(tmp) - i;
-	memcpy(p, tmp + i, n);
-	return p + n;
+	return end;
 }
 
 void sx_buf_u64(struct sx_buf *b, uint64_t v)
