@@ -863,27 +863,38 @@ static void node(struct sx_yw *w, const struct ev *ev, const struct ev *next, bo
 	}
 }
 
-static void flow_sequence_item(struct sx_yw *w, const struct ev *ev, const struct ev *next,
-			       bool first)
+/* What a flow sequence's item and a flow mapping's key share: the opening
+ * bracket before the first, the closing one at the end (true: ev ended the
+ * collection), the comma between items and the fold past the width. */
+static bool flow_item(struct sx_yw *w, const struct ev *ev, bool first, const char *open,
+		      const char *close, enum ev_type end)
 {
 	struct sx_yw_emitter *e = w->em;
 
 	if (first) {
-		write_indicator(w, "[", true, true, false);
+		write_indicator(w, open, true, true, false);
 		increase_indent(w, true, false);
 		e->flow_level++;
 	}
-	if (ev->type == EV_SEQ_END) {
+	if (ev->type == end) {
 		e->flow_level--;
 		pop_indent(w);
-		write_indicator(w, "]", false, false, false);
+		write_indicator(w, close, false, false, false);
 		pop_state(w);
-		return;
+		return true;
 	}
 	if (!first)
 		write_indicator(w, ",", false, false, false);
 	if (e->column > e->best_width)
 		write_indent(w);
+	return false;
+}
+
+static void flow_sequence_item(struct sx_yw *w, const struct ev *ev, const struct ev *next,
+			       bool first)
+{
+	if (flow_item(w, ev, first, "[", "]", EV_SEQ_END))
+		return;
 	push_state(w, ST_FSEQ_ITEM);
 	node(w, ev, next, false, true, false, false);
 }
@@ -891,24 +902,8 @@ static void flow_sequence_item(struct sx_yw *w, const struct ev *ev, const struc
 static void flow_mapping_key(struct sx_yw *w, const struct ev *ev, const struct ev *next,
 			     bool first)
 {
-	struct sx_yw_emitter *e = w->em;
-
-	if (first) {
-		write_indicator(w, "{", true, true, false);
-		increase_indent(w, true, false);
-		e->flow_level++;
-	}
-	if (ev->type == EV_MAP_END) {
-		e->flow_level--;
-		pop_indent(w);
-		write_indicator(w, "}", false, false, false);
-		pop_state(w);
+	if (flow_item(w, ev, first, "{", "}", EV_MAP_END))
 		return;
-	}
-	if (!first)
-		write_indicator(w, ",", false, false, false);
-	if (e->column > e->best_width)
-		write_indent(w);
 	if (simple_key(w, ev, next)) {
 		push_state(w, ST_FMAP_SIMPLE_VALUE);
 		node(w, ev, next, false, false, true, true);
