@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/compiler.h"
 #include "core/err.h"
 
 enum ev_type { EV_SCALAR, EV_SEQ_START, EV_SEQ_END, EV_MAP_START, EV_MAP_END, EV_DOC_END };
@@ -1191,7 +1192,8 @@ void sx_yw_scalar(struct sx_yw *w, const char *s, size_t len, enum sx_ystyle sty
 		return;
 	if (!sx_yw_is_utf8(s, len)) {
 		w->err = SX_E_YAML;
-		snprintf(w->problem, sizeof(w->problem), "cannot write \"%.60s\": not UTF-8", s);
+		snprintf(w->problem, sizeof(w->problem), "cannot write \"%.*s\": not UTF-8",
+			 (int)SX_MIN(len, (size_t)60), s);
 		return;
 	}
 	event(w, &(struct ev){.type = EV_SCALAR,
