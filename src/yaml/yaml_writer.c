@@ -444,29 +444,27 @@ static void write_break(struct sx_yw *w, const unsigned char *s, size_t len, siz
 	w->em->column = 0;
 }
 
-static void write_plain(struct sx_yw *w, const unsigned char *s, size_t len, bool allow_breaks)
+/*
+ * The text of a plain or a single-quoted scalar, libyaml's two writers in
+ * one loop: a space past the width folds the line (a quoted text's first
+ * and last never), a line break is written twice (a single one would read
+ * back as a space), a quote is doubled in a quoted text.
+ */
+static void write_text(struct sx_yw *w, const unsigned char *s, size_t len, bool allow_breaks,
+		       bool quoted)
 {
 	struct sx_yw_emitter *e = w->em;
 	bool spaces = false, breaks = false;
 	size_t i = 0;
 
-	if (!e->whitespace && (len || e->flow_level))
-		put(w, ' ');
-	if (e->best_width == INT_MAX && !e->si.multiline) {
-		/* nothing to fold, no break: the text as it is */
-		put_n(w, s, len);
-		i = len;
-	}
 	while (i < len) {
 		if (s[i] == ' ') {
 			if (allow_breaks && !spaces && e->column > e->best_width &&
-			    at(s, len, i + 1) != ' ') {
+			    (!quoted || (i != 0 && i != len - 1)) && at(s, len, i + 1) != ' ')
 				write_indent(w);
-				i++;
-			} else {
+			else
 				put(w, ' ');
-				i++;
-			}
+			i++;
 			spaces = true;
 		} else if (is_break(s, len, i)) {
 			if (!breaks && s[i] == '\n')
@@ -477,11 +475,27 @@ static void write_plain(struct sx_yw *w, const unsigned char *s, size_t len, boo
 		} else {
 			if (breaks)
 				write_indent(w);
+			if (quoted && s[i] == '\'')
+				put(w, '\'');
 			put_char(w, s, len, &i);
 			e->indention = false;
 			spaces = breaks = false;
 		}
 	}
+	if (quoted && breaks)
+		write_indent(w);
+}
+
+static void write_plain(struct sx_yw *w, const unsigned char *s, size_t len, bool allow_breaks)
+{
+	struct sx_yw_emitter *e = w->em;
+
+	if (!e->whitespace && (len || e->flow_level))
+		put(w, ' ');
+	if (e->best_width == INT_MAX && !e->si.multiline)
+		put_n(w, s, len); /* nothing to fold, no break: the text as it is */
+	else
+		write_text(w, s, len, allow_breaks, false);
 	e->whitespace = false;
 	e->indention = false;
 }
@@ -490,39 +504,9 @@ static void write_single_quoted(struct sx_yw *w, const unsigned char *s, size_t 
 				bool allow_breaks)
 {
 	struct sx_yw_emitter *e = w->em;
-	bool spaces = false, breaks = false;
-	size_t i = 0;
 
 	write_indicator(w, "'", true, false, false);
-	while (i < len) {
-		if (s[i] == ' ') {
-			if (allow_breaks && !spaces && e->column > e->best_width && i != 0 &&
-			    i != len - 1 && at(s, len, i + 1) != ' ') {
-				write_indent(w);
-				i++;
-			} else {
-				put(w, ' ');
-				i++;
-			}
-			spaces = true;
-		} else if (is_break(s, len, i)) {
-			if (!breaks && s[i] == '\n')
-				put_break(w);
-			write_break(w, s, len, &i);
-			e->indention = true;
-			breaks = true;
-		} else {
-			if (breaks)
-				write_indent(w);
-			if (s[i] == '\'')
-				put(w, '\'');
-			put_char(w, s, len, &i);
-			e->indention = false;
-			spaces = breaks = false;
-		}
-	}
-	if (breaks)
-		write_indent(w);
+	write_text(w, s, len, allow_breaks, true);
 	write_indicator(w, "'", false, false, false);
 	e->whitespace = false;
 	e->indention = false;
@@ -677,46 +661,26 @@ static void write_block_hints(struct sx_yw *w, const unsigned char *s, size_t le
 		write_indicator(w, chomp, false, false, false);
 }
 
-static void write_literal(struct sx_yw *w, const unsigned char *s, size_t len)
-{
-	struct sx_yw_emitter *e = w->em;
-	bool breaks = true;
-	size_t i = 0;
-
-	write_indicator(w, "|", true, false, false);
-	write_block_hints(w, s, len);
-	put_break(w);
-	e->indention = true;
-	e->whitespace = true;
-	while (i < len) {
-		if (is_break(s, len, i)) {
-			write_break(w, s, len, &i);
-			e->indention = true;
-			breaks = true;
-		} else {
-			if (breaks)
-				write_indent(w);
-			put_char(w, s, len, &i);
-			e->indention = false;
-			breaks = false;
-		}
-	}
-}
-
-static void write_folded(struct sx_yw *w, const unsigned char *s, size_t len)
+/*
+ * A literal ("|") or folded (">") block scalar, libyaml's two writers in
+ * one loop: the hints, then the lines at the indent.  A folded one also
+ * breaks a line past the width at a space, and writes a line break twice
+ * between two lines of text (once, it would read back as a space).
+ */
+static void write_block(struct sx_yw *w, const unsigned char *s, size_t len, bool folded)
 {
 	struct sx_yw_emitter *e = w->em;
 	bool breaks = true, leading_spaces = true;
 	size_t i = 0;
 
-	write_indicator(w, ">", true, false, false);
+	write_indicator(w, folded ? ">" : "|", true, false, false);
 	write_block_hints(w, s, len);
 	put_break(w);
 	e->indention = true;
 	e->whitespace = true;
 	while (i < len) {
 		if (is_break(s, len, i)) {
-			if (!breaks && !leading_spaces && s[i] == '\n') {
+			if (folded && !breaks && !leading_spaces && s[i] == '\n') {
 				size_t k = i;
 
 				while (is_break(s, len, k))
@@ -732,7 +696,7 @@ static void write_folded(struct sx_yw *w, const unsigned char *s, size_t len)
 				write_indent(w);
 				leading_spaces = s[i] == ' ' || s[i] == '\t';
 			}
-			if (!breaks && s[i] == ' ' && at(s, len, i + 1) != ' ' &&
+			if (folded && !breaks && s[i] == ' ' && at(s, len, i + 1) != ' ' &&
 			    e->column > e->best_width) {
 				write_indent(w);
 				i++;
@@ -803,10 +767,8 @@ static void emit_scalar(struct sx_yw *w, const struct ev *ev)
 		write_double_quoted(w, ev->v, ev->len, allow_breaks);
 		break;
 	case SX_YSTYLE_LITERAL:
-		write_literal(w, ev->v, ev->len);
-		break;
 	case SX_YSTYLE_FOLDED:
-		write_folded(w, ev->v, ev->len);
+		write_block(w, ev->v, ev->len, style == SX_YSTYLE_FOLDED);
 		break;
 	default:
 		write_plain(w, ev->v, ev->len, allow_breaks);
@@ -890,6 +852,20 @@ static bool flow_item(struct sx_yw *w, const struct ev *ev, bool first, const ch
 	return false;
 }
 
+/* A mapping's key: simple ("key: value") when it can be, else complex
+ * ("? key", then ": value"). */
+static void key_node(struct sx_yw *w, const struct ev *ev, const struct ev *next, bool block)
+{
+	if (simple_key(w, ev, next)) {
+		push_state(w, block ? ST_BMAP_SIMPLE_VALUE : ST_FMAP_SIMPLE_VALUE);
+		node(w, ev, next, true, true);
+	} else {
+		write_indicator(w, "?", true, false, block);
+		push_state(w, block ? ST_BMAP_VALUE : ST_FMAP_VALUE);
+		node(w, ev, next, true, false);
+	}
+}
+
 static void flow_sequence_item(struct sx_yw *w, const struct ev *ev, const struct ev *next,
 			       bool first)
 {
@@ -904,14 +880,7 @@ static void flow_mapping_key(struct sx_yw *w, const struct ev *ev, const struct 
 {
 	if (flow_item(w, ev, first, "{", "}", EV_MAP_END))
 		return;
-	if (simple_key(w, ev, next)) {
-		push_state(w, ST_FMAP_SIMPLE_VALUE);
-		node(w, ev, next, true, true);
-	} else {
-		write_indicator(w, "?", true, false, false);
-		push_state(w, ST_FMAP_VALUE);
-		node(w, ev, next, true, false);
-	}
+	key_node(w, ev, next, false);
 }
 
 static void flow_mapping_value(struct sx_yw *w, const struct ev *ev, const struct ev *next,
@@ -959,14 +928,7 @@ static void block_mapping_key(struct sx_yw *w, const struct ev *ev, const struct
 		return;
 	}
 	write_indent(w);
-	if (simple_key(w, ev, next)) {
-		push_state(w, ST_BMAP_SIMPLE_VALUE);
-		node(w, ev, next, true, true);
-	} else {
-		write_indicator(w, "?", true, false, true);
-		push_state(w, ST_BMAP_VALUE);
-		node(w, ev, next, true, false);
-	}
+	key_node(w, ev, next, true);
 }
 
 static void block_mapping_value(struct sx_yw *w, const struct ev *ev, const struct ev *next,
@@ -982,6 +944,29 @@ static void block_mapping_value(struct sx_yw *w, const struct ev *ev, const stru
 	node(w, ev, next, true, false);
 }
 
+/* The collections' states: the function that takes the next event in
+ * each, and whether it is the collection's first (resp. a simple key's
+ * value).  The document's own states are process()'s. */
+typedef void (*state_fn)(struct sx_yw *, const struct ev *, const struct ev *, bool);
+
+static const struct {
+	state_fn fn;
+	bool first;
+} in_collection[] = {
+    [ST_FSEQ_FIRST] = {flow_sequence_item, true},
+    [ST_FSEQ_ITEM] = {flow_sequence_item, false},
+    [ST_FMAP_FIRST_KEY] = {flow_mapping_key, true},
+    [ST_FMAP_KEY] = {flow_mapping_key, false},
+    [ST_FMAP_SIMPLE_VALUE] = {flow_mapping_value, true},
+    [ST_FMAP_VALUE] = {flow_mapping_value, false},
+    [ST_BSEQ_FIRST] = {block_sequence_item, true},
+    [ST_BSEQ_ITEM] = {block_sequence_item, false},
+    [ST_BMAP_FIRST_KEY] = {block_mapping_key, true},
+    [ST_BMAP_KEY] = {block_mapping_key, false},
+    [ST_BMAP_SIMPLE_VALUE] = {block_mapping_value, true},
+    [ST_BMAP_VALUE] = {block_mapping_value, false},
+};
+
 /* ev, with next the event after it (NULL: not known, for a scalar or an
  * end, which need none). */
 static void process(struct sx_yw *w, const struct ev *ev, const struct ev *next)
@@ -994,44 +979,23 @@ static void process(struct sx_yw *w, const struct ev *ev, const struct ev *next)
 	case ST_DOC_CONTENT:
 		push_state(w, ST_DOC_END);
 		node(w, ev, next, false, false);
-		break;
+		return;
 	case ST_DOC_END:
 		if (ev->type != EV_DOC_END) {
 			latch(w, SX_E_YAML, "expected DOCUMENT-END");
-			break;
+			return;
 		}
 		write_indent(w);
 		if (!e->open_ended)
 			e->open_ended = 1;
 		e->state = ST_STREAM_END;
-		break;
+		return;
 	case ST_STREAM_END:
 		latch(w, SX_E_YAML, "expected nothing after the document");
-		break;
-	case ST_FSEQ_FIRST:
-	case ST_FSEQ_ITEM:
-		flow_sequence_item(w, ev, next, e->state == ST_FSEQ_FIRST);
-		break;
-	case ST_FMAP_FIRST_KEY:
-	case ST_FMAP_KEY:
-		flow_mapping_key(w, ev, next, e->state == ST_FMAP_FIRST_KEY);
-		break;
-	case ST_FMAP_SIMPLE_VALUE:
-	case ST_FMAP_VALUE:
-		flow_mapping_value(w, ev, next, e->state == ST_FMAP_SIMPLE_VALUE);
-		break;
-	case ST_BSEQ_FIRST:
-	case ST_BSEQ_ITEM:
-		block_sequence_item(w, ev, next, e->state == ST_BSEQ_FIRST);
-		break;
-	case ST_BMAP_FIRST_KEY:
-	case ST_BMAP_KEY:
-		block_mapping_key(w, ev, next, e->state == ST_BMAP_FIRST_KEY);
-		break;
-	case ST_BMAP_SIMPLE_VALUE:
-	case ST_BMAP_VALUE:
-		block_mapping_value(w, ev, next, e->state == ST_BMAP_SIMPLE_VALUE);
-		break;
+		return;
+	default:
+		in_collection[e->state].fn(w, ev, next, in_collection[e->state].first);
+		return;
 	}
 }
 
