@@ -2,7 +2,9 @@
  * test_yaml_writer.c - the yaml module's one writer: its two layouts (sigex's
  * files never fold a line; PyYAML's yaml.dump() folds plain scalars at 80
  * columns), the implicit flags and styles its callers choose, the latched
- * error, and a tree written back as it was read.
+ * error, a tree written back as it was read, and its bytes held to
+ * libyaml's emitter on every kind of scalar in every place and on random
+ * documents (support/yamlref.c).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
