@@ -700,6 +700,78 @@ TEST(parallel_text_reduce_gives_the_serial_bytes)
 	sx_flows_free(fl);
 }
 
+/*
+ * Many small units, done off turn and parked, their buffers then kept as
+ * spares and handed to the next unit parked: a unit's text of 4 to 40
+ * rows, every 37th unit's past what a spare may keep (600 KiB).
+ */
+#define MANY_UNITS 300
+
+static void many_fmt(struct sx_buf *b, const struct sx_flow_row *row)
+{
+	static char pad[20480];
+	char line[128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%u,%llu,%lld\n", row->rec.key.file,
+		     (unsigned long long)row->index, (long long)row->rec.first_ns);
+	sx_buf_put(b, line, (size_t)n);
+	if (row->rec.key.file % 37 == 5) {
+		if (!pad[0])
+			memset(pad, 'y', sizeof(pad) - 1);
+		sx_buf_put(b, pad, sizeof(pad) - 1);
+	}
+}
+
+static int many_serial_row(void *arg, const struct sx_flow_row *row)
+{
+	many_fmt(&((struct text_serial *)arg)->b, row);
+	return 0;
+}
+
+TEST(parked_buffers_reused_give_the_serial_bytes)
+{
+	struct sx_flows *fl = new_table(5, 0);
+	struct sx_flows_worker *w;
+	struct text_serial ser;
+	static const unsigned nthreads[] = {2, 3, 8};
+	struct sx_pkt p;
+	uint32_t f, i;
+
+	sx_flows_thread_enter();
+	CHECK_EQ(sx_flows_worker_new(fl, &w), 0);
+	for (f = 0; f < MANY_UNITS; f++) {
+		uint32_t rows = f % 37 == 5 ? 30 : 4 + (f * 13) % 37;
+
+		sx_flows_file_begin(w, f);
+		for (i = 0; i < rows; i++) {
+			mkpkt(&p, f, i, false, 10 + i, 70);
+			p.index = i;
+			sx_flows_packet(w, &p);
+		}
+		sx_flows_file_end(w, f);
+	}
+	CHECK_EQ(sx_flows_worker_free(w), 0);
+	sx_flows_thread_leave();
+	sx_buf_init(&ser.b);
+	CHECK_EQ(sx_flows_reduce(fl, NULL, 0, NULL, many_serial_row, &ser), 0);
+	CHECK(ser.b.len > 8 * 600 * 1024);
+	for (i = 0; i < SX_ARRAY_SIZE(nthreads); i++) {
+		char *text = NULL;
+		size_t len;
+		FILE *out = open_memstream(&text, &len);
+
+		CHECK(out != NULL);
+		CHECK_EQ(sx_flows_reduce_text(fl, NULL, 0, NULL, nthreads[i], many_fmt, out), 0);
+		CHECK_EQ(fclose(out), 0);
+		CHECK_EQ(len, ser.b.len);
+		CHECK(memcmp(text, ser.b.data, len) == 0);
+		free(text);
+	}
+	sx_buf_fini(&ser.b);
+	sx_flows_free(fl);
+}
+
 #ifdef SX_TC_STANDALONE
 /* The TSan build's runner (support/check.h). */
 int main(int argc, char **argv)
@@ -718,6 +790,7 @@ int main(int argc, char **argv)
 	    T(pipeline_threads_give_identical_csv),
 	    T(reduce_order_is_independent_of_seed_and_threads),
 	    T(parallel_text_reduce_gives_the_serial_bytes),
+	    T(parked_buffers_reused_give_the_serial_bytes),
 #undef T
 	};
 
