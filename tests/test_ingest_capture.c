@@ -690,12 +690,12 @@ Test(ingest_capture, header_only_file_is_valid_and_empty)
 }
 
 /*
- * A plain file is read ahead by its first block (1 MiB, or the whole file
- * and one byte) and then block by block, a short read being its end; a file
- * of a block or more is read by a stdio stream of its own, and a compressed
- * one through the decompressor after its peeked magic: files around the
- * block's size and over several blocks, plain or compressed, give every
- * record whole, in order, and a clean end.  Record k is 1000 bytes of
+ * A file under 64 KiB is read ahead whole (and one byte), a short read
+ * being its end; a plain file of 64 KiB or more is read by a stdio stream
+ * of its own (its buffer the file's size and one byte, at most 1 MiB), and
+ * a compressed one through the decompressor after its peeked magic: files
+ * around both sizes and over several blocks, plain or compressed, give
+ * every record whole, in order, and a clean end.  Record k is 1000 bytes of
  * pseudo-random data (so that a compressed file is as large as the plain
  * one) framed by two bytes (k & 0xff), with timestamp k, the last one
  * `extra` bytes longer.
@@ -751,6 +751,9 @@ static void check_sized(size_t nrec, size_t extra, const char *name, enum squeez
 
 Test(ingest_capture, plain_files_around_the_read_ahead_block)
 {
+	/* 24 + 1016 x 64 + 100 = 64 KiB - 388 bytes; x 65: 64 KiB + 528 */
+	check_sized(64, 100, "below-64k.pcap", PLAIN);
+	check_sized(65, 0, "above-64k.pcap", PLAIN);
 	/* 24 + 1016 x 1032 = 1 MiB - 40 bytes */
 	check_sized(1, 0, "one.pcap", PLAIN);
 	check_sized(1032, 0, "below.pcap", PLAIN);
@@ -762,6 +765,8 @@ Test(ingest_capture, plain_files_around_the_read_ahead_block)
 
 Test(ingest_capture, compressed_files_of_several_blocks)
 {
+	check_sized(64, 100, "below-64k.pcap", GZIP);
+	check_sized(65, 0, "above-64k.pcap", ZSTD);
 	check_sized(1032, 40, "block.pcap", GZIP);
 	check_sized(2600, 0, "three-blocks.pcap", GZIP);
 	check_sized(2600, 0, "three-blocks.pcap", ZSTD);
