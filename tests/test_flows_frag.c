@@ -135,6 +135,32 @@ static void run_flows(const char *path, struct run *r)
 	cr_assert_geq(r->c.nrows, 1);
 }
 
+/* run_flows() over several captures, one reader thread (it takes them
+ * largest first; the rows are in the order given). */
+static void run_flows_many(const char *const *paths, uint32_t n, struct sx_file_status *status,
+			   struct sx_flows_stats *st, struct run *r)
+{
+	struct sx_flows_job job;
+	FILE *f;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	memset(&job, 0, sizeof(job));
+	job.paths = paths;
+	job.npaths = n;
+	job.nthreads = 1;
+	job.cfg.idle_ns = SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
+	job.cfg.duration_ns = SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
+	cr_assert_eq(sx_names_new(&job.names), 0);
+	f = open_memstream(&r->csv, &r->len);
+	cr_assert_not_null(f);
+	ret = sx_flows_write_csv(&job, f, status, st);
+	fclose(f);
+	sx_names_free(job.names);
+	cr_assert_eq(ret, 0, "run failed: %s", sx_strerror(ret));
+	cr_assert_eq(sx_tcsv_parse(r->csv, &r->c), 0);
+}
+
 static void run_free(struct run *r)
 {
 	sx_tcsv_free(&r->c);
@@ -194,6 +220,55 @@ Test(flows_frag, fragmented_udp_is_one_flow_with_its_port)
 	cr_assert_eq(r.status[0].ip_packets, 4);
 	run_free(&r);
 	free(path);
+	sx_tt_rm_tree(dir);
+	free(dir);
+}
+
+/*
+ * One reader over captures with and without fragments, taken largest
+ * first: plain.pcap (no fragment), whole.pcap, first.pcap, later.pcap.
+ * Its fragment table is made at the first fragment it meets, and a
+ * datagram left incomplete at a capture's end is counted there, never
+ * joined to the next capture.
+ */
+Test(flows_frag, fragments_in_some_captures_of_one_reader)
+{
+	static uint8_t dg[4096];
+	size_t n = hello(dg, sizeof(dg));
+	char *dir = sx_tt_tmpdir(), *p[4];
+	struct sx_file_status status[4];
+	struct sx_flows_stats st;
+	struct cap c = {0};
+	struct run r;
+	unsigned i;
+
+	for (i = 0; i < 40; i++) /* the largest: read first */
+		cap_udp(&c, DEV, 5000, "192.168.1.1", 53, 40, 99);
+	p[0] = cap_write(&c, dir, "plain.pcap");
+	/* a first fragment whose later one is in the next capture */
+	cap_frag(&c, DEV, GRP, 21, dg, n, 0, 1480, 100);
+	p[1] = cap_write(&c, dir, "first.pcap");
+	cap_frag(&c, DEV, GRP, 21, dg, n, 1480, n - 1480, 100);
+	cap_udp(&c, DEV, 5001, "192.168.1.1", 53, 40, 101);
+	p[2] = cap_write(&c, dir, "later.pcap");
+	cap_frag(&c, DEV, GRP, 22, dg, n, 0, 1480, 110);
+	cap_frag(&c, DEV, GRP, 22, dg, n, 1480, n - 1480, 110);
+	p[3] = cap_write(&c, dir, "whole.pcap");
+	run_flows_many((const char *const *)p, 4, status, &st, &r);
+	/* plain, first (its first fragment alone), later (the orphan is no
+	 * flow), whole: one flow each */
+	cr_assert_eq(r.c.nrows, 5, "four flows:\n%s", r.csv);
+	cr_assert_str_eq(cell(&r, 2, "nbPacket"), "1", "%s", r.csv);
+	cr_assert_str_eq(cell(&r, 2, "DevicePort"), "3702");
+	cr_assert_str_eq(cell(&r, 3, "DevicePort"), "5001");
+	cr_assert_str_eq(cell(&r, 4, "nbPacket"), "2");
+	cr_assert_str_eq(cell(&r, 4, "DevicePort"), "3702");
+	cr_assert_eq(st.frag_unmatched, 1, "the later fragment of the first capture's datagram");
+	cr_assert_eq(st.frag_joined, 1);
+	assert_no_portless(&r);
+	run_free(&r);
+	for (i = 0; i < 4; i++)
+		free(p[i]);
 	sx_tt_rm_tree(dir);
 	free(dir);
 }

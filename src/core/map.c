@@ -47,7 +47,10 @@ void sx_map_fini(struct sx_map *m)
 
 void sx_map_clear(struct sx_map *m)
 {
-	if (m->used)
+	/* Only sx_map_add() sets a used flag, and it counts it: an empty map
+	 * has none to clear (a reader's fragment table, cleared per capture,
+	 * is nearly always empty). */
+	if (m->n && m->used)
 		memset(m->used, 0, m->cap);
 	m->n = 0;
 }

@@ -471,16 +471,10 @@ struct sx_flows_worker_priv {
 int sx_flows_worker_new(struct sx_flows *fl, struct sx_flows_worker **out)
 {
 	struct sx_flows_worker_priv *p = calloc(1, sizeof(*p));
-	int ret;
 
 	*out = NULL;
 	if (!p)
 		return -ENOMEM;
-	ret = sx_frags__new(&p->w.frags);
-	if (ret) {
-		free(p);
-		return ret;
-	}
 	p->w.fl = fl;
 	sx_buf_init(&p->w.out);
 	p->w.cur.sweep_at_live = fl->cfg.sweep_min_live;
@@ -1194,6 +1188,18 @@ void sx_flows__cap(struct sx_flows_worker *w)
 		sx_flows__evict(w, false, w->cur.clock, INT64_MIN, n / 2);
 }
 
+struct sx_frags *sx_flows__frags(struct sx_flows_worker *w)
+{
+	int ret;
+
+	if (!w->frags) {
+		ret = sx_frags__new(&w->frags);
+		if (ret)
+			latch(w, ret);
+	}
+	return w->frags;
+}
+
 static void add_frag_stats(struct sx_flows *fl, struct sx_frags *t)
 {
 	const struct sx_frag_stats *fs;
@@ -1240,8 +1246,10 @@ int sx_flows_worker_free(struct sx_flows_worker *w)
 	while (peak < p->st.peak &&
 	       !atomic_compare_exchange_weak(&fl->st_peak_live, &peak, p->st.peak))
 		;
-	add_frag_stats(fl, w->frags);
-	sx_frags__free(w->frags);
+	if (w->frags) {
+		add_frag_stats(fl, w->frags);
+		sx_frags__free(w->frags);
+	}
 	atomic_fetch_sub(&fl->nworkers, 1);
 	free(w->evict);
 	free(w->order);

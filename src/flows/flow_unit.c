@@ -605,7 +605,8 @@ static int64_t sweep_interval(const struct sx_flows_cfg *cfg)
 void sx_flows_file_begin(struct sx_flows_worker *w, uint32_t file)
 {
 	memset(&w->cur, 0, sizeof(w->cur));
-	sx_frags__reset(w->frags);
+	if (w->frags)
+		sx_frags__reset(w->frags);
 	w->cur.file = file;
 	w->cur.active = true;
 	w->cur.sweep_at_live = w->fl->cfg.sweep_min_live;
@@ -736,15 +737,19 @@ static void unit_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 {
 	const struct sx_pkt *v;
+	struct sx_frags *t;
 
 	if (!sx_frags__tracked(pkt)) {
 		unit_packet(w, pkt);
 		return;
 	}
-	switch (sx_frags__packet(w->frags, pkt, sx_flows__pkt_ns(pkt), &v)) {
+	t = sx_flows__frags(w);
+	if (!t)
+		return; /* out of memory: latched, the run fails */
+	switch (sx_frags__packet(t, pkt, sx_flows__pkt_ns(pkt), &v)) {
 	case SX_FRAG_PASS:
 		unit_packet(w, pkt);
-		for (v = sx_frags__replay(w->frags); v; v = sx_frags__replay(w->frags))
+		for (v = sx_frags__replay(t); v; v = sx_frags__replay(t))
 			unit_packet(w, v);
 		break;
 	case SX_FRAG_COUNT:
@@ -759,7 +764,8 @@ void sx_flows_packet(struct sx_flows_worker *w, const struct sx_pkt *pkt)
 void sx_flows_file_end(struct sx_flows_worker *w, uint32_t file)
 {
 	(void)file;
-	sx_frags__reset(w->frags);
+	if (w->frags)
+		sx_frags__reset(w->frags);
 	sx_flows__retire_all(w, w->cur.clock);
 	w->cur.active = false;
 }

@@ -160,7 +160,8 @@ struct sx_flows_worker {
 	struct sx_evict_ent *order; /* write_batch()'s sort keys: 2 x evict_cap */
 	struct sx_buf out;
 	int err;
-	/* fragments of the current capture (flow_frag.c) */
+	/* fragments of the current capture (flow_frag.c): made at the first
+	 * fragment (most captures have none), NULL until then */
 	struct sx_frags *frags;
 	/* the current capture (flow_unit.c) */
 	struct {
@@ -280,6 +281,9 @@ enum sx_frag_act {
 
 /* A fixed-size table (no allocation afterwards).  0 or -ENOMEM. */
 int sx_frags__new(struct sx_frags **out);
+/* w's fragment table, made at its first use; NULL without memory (the
+ * error latched: the run fails).  flow_table.c. */
+struct sx_frags *sx_flows__frags(struct sx_flows_worker *w);
 void sx_frags__free(struct sx_frags *t);
 /* Forget every datagram (held fragments count as unmatched). */
 void sx_frags__reset(struct sx_frags *t);
