@@ -110,33 +110,8 @@ struct run {
 	struct sx_tcsv c;
 };
 
-static void run_flows(const char *path, struct run *r)
-{
-	const char *paths[] = {path};
-	struct sx_flows_job job;
-	FILE *f;
-	int ret;
-
-	memset(r, 0, sizeof(*r));
-	memset(&job, 0, sizeof(job));
-	job.paths = paths;
-	job.npaths = 1;
-	job.nthreads = 1;
-	job.cfg.idle_ns = SX_FLOWS_IDLE_DEFAULT * SX_NS_PER_SEC;
-	job.cfg.duration_ns = SX_FLOWS_DURATION_DEFAULT * SX_NS_PER_SEC;
-	cr_assert_eq(sx_names_new(&job.names), 0);
-	f = open_memstream(&r->csv, &r->len);
-	cr_assert_not_null(f);
-	ret = sx_flows_write_csv(&job, f, r->status, &r->st);
-	fclose(f);
-	sx_names_free(job.names);
-	cr_assert_eq(ret, 0, "run failed: %s", sx_strerror(ret));
-	cr_assert_eq(sx_tcsv_parse(r->csv, &r->c), 0);
-	cr_assert_geq(r->c.nrows, 1);
-}
-
-/* run_flows() over several captures, one reader thread (it takes them
- * largest first; the rows are in the order given). */
+/* `sigex flows` over paths[0..n), one reader thread (it takes them largest
+ * first; the rows are in the order given): status and st per run. */
 static void run_flows_many(const char *const *paths, uint32_t n, struct sx_file_status *status,
 			   struct sx_flows_stats *st, struct run *r)
 {
@@ -159,6 +134,18 @@ static void run_flows_many(const char *const *paths, uint32_t n, struct sx_file_
 	sx_names_free(job.names);
 	cr_assert_eq(ret, 0, "run failed: %s", sx_strerror(ret));
 	cr_assert_eq(sx_tcsv_parse(r->csv, &r->c), 0);
+	cr_assert_geq(r->c.nrows, 1);
+}
+
+static void run_flows(const char *path, struct run *r)
+{
+	const char *paths[] = {path};
+	struct sx_file_status status[1];
+	struct sx_flows_stats st;
+
+	run_flows_many(paths, 1, status, &st, r);
+	r->status[0] = status[0];
+	r->st = st;
 }
 
 static void run_free(struct run *r)
