@@ -1,8 +1,9 @@
 /*
  * test_flows_table.c - the shared flow table under concurrency: exact totals
  * with many threads on overlapping keys, explicit resizes while adding,
- * batched eviction (one grace period per batch), clean teardown, and the
- * per-unit reduce order whatever the seed.
+ * batched eviction (one grace period per batch), clean teardown, the
+ * per-unit reduce order whatever the seed, and the spill's memory and file
+ * giving the same rows.
  *
  * Packets are built by hand (struct sx_pkt), so these tests depend on the
  * flows module only.  Run under ThreadSanitizer with
@@ -10,6 +11,7 @@
  * support/check.h).
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -772,6 +774,122 @@ TEST(parked_buffers_reused_give_the_serial_bytes)
 	sx_flows_free(fl);
 }
 
+/* ---- the spill: memory first, then the file ---- */
+
+struct spill_feed {
+	struct sx_flows *fl;
+	uint32_t file;
+};
+
+/* 1,000 flows over 100 s of one capture: with a 1 s idle timeout and a low
+ * sweep threshold they leave the table in many batches, so the capture's
+ * unit has many runs. */
+static void *spill_feed(void *arg)
+{
+	struct spill_feed *f = arg;
+	struct sx_flows_worker *w;
+	struct sx_pkt p;
+	uint32_t i;
+
+	sx_flows_thread_enter();
+	CHECK_EQ(sx_flows_worker_new(f->fl, &w), 0);
+	sx_flows_file_begin(w, f->file);
+	for (i = 0; i < 3000; i++) {
+		mkpkt(&p, f->file, i / 3, i & 1, 100 + i / 30, 60 + (i % 7));
+		p.index = i;
+		sx_flows_packet(w, &p);
+	}
+	sx_flows_file_end(w, f->file);
+	/* The error, if any, is the table's (sx_flows_error()). */
+	(void)sx_flows_worker_free(w);
+	sx_flows_thread_leave();
+	return NULL;
+}
+
+static int spill_row(void *arg, const struct sx_flow_row *row)
+{
+	sx_flows_csv_row(arg, row);
+	return 0;
+}
+
+/* Two captures on two threads; the rows as CSV text, or the run's error. */
+static int spill_run(uint64_t mem, const char *tmpdir, struct sx_buf *text,
+		     struct sx_flows_stats *st)
+{
+	struct sx_flows_cfg cfg = {.seed = 5,
+				   .idle_ns = SX_NS_PER_SEC,
+				   .sweep_min_live = 8,
+				   .spill_mem = mem,
+				   .tmpdir = tmpdir};
+	struct spill_feed f[2];
+	pthread_t th[2];
+	struct sx_flows *fl;
+	unsigned i;
+	int ret;
+
+	CHECK_EQ(sx_flows_new(&cfg, &fl), 0);
+	for (i = 0; i < 2; i++) {
+		f[i] = (struct spill_feed){fl, i};
+		CHECK_EQ(pthread_create(&th[i], NULL, spill_feed, &f[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ret = sx_flows_error(fl);
+	if (!ret)
+		ret = sx_flows_reduce(fl, NULL, 0, NULL, spill_row, text);
+	sx_flows_get_stats(fl, st);
+	sx_flows_free(fl);
+	return ret;
+}
+
+TEST(spill_memory_and_file_give_the_same_rows)
+{
+	/* 0: all in memory; 1: all in the file; the others: the first runs in
+	 * memory, a batch that does not fit whole in the file, then the rest
+	 * there, so units read runs from both. */
+	static const uint64_t mems[] = {0, 1, 4096, 40000, 150000};
+	struct sx_flows_stats st0, st;
+	struct sx_buf ref, b;
+	unsigned i;
+
+	sx_buf_init(&ref);
+	CHECK_EQ(spill_run(0, NULL, &ref, &st0), 0);
+	CHECK_EQ(st0.flows, 2000);
+	CHECK(st0.runs > 20);			/* many batches per unit */
+	CHECK(st0.spill_bytes > 150000 + 4096); /* past the smaller memories */
+	for (i = 1; i < SX_ARRAY_SIZE(mems); i++) {
+		sx_buf_init(&b);
+		CHECK_EQ(spill_run(mems[i], NULL, &b, &st), 0);
+		CHECK_EQ(st.flows, st0.flows);
+		CHECK_EQ(st.runs, st0.runs);
+		CHECK_EQ(st.spill_bytes, st0.spill_bytes);
+		CHECK_EQ(b.len, ref.len);
+		CHECK(memcmp(b.data, ref.data, ref.len) == 0);
+		sx_buf_fini(&b);
+	}
+	sx_buf_fini(&ref);
+}
+
+TEST(spill_file_made_only_when_the_memory_is_full)
+{
+	char *dir = sx_tt_tmpdir(), *gone = sx_tt_path(dir, "gone");
+	struct sx_flows_stats st;
+	struct sx_buf b;
+
+	/* The file's directory does not exist: a run that fits in memory never
+	 * needs it; one that does not fails with the error of its creation. */
+	sx_buf_init(&b);
+	CHECK_EQ(spill_run(0, gone, &b, &st), 0);
+	CHECK(b.len > 0);
+	sx_buf_reset(&b);
+	CHECK_EQ(spill_run(1, gone, &b, &st), -ENOENT);
+	CHECK_EQ(b.len, 0);
+	sx_buf_fini(&b);
+	rmdir(dir);
+	free(gone);
+	free(dir);
+}
+
 #ifdef SX_TC_STANDALONE
 /* The TSan build's runner (support/check.h). */
 int main(int argc, char **argv)
@@ -791,6 +909,8 @@ int main(int argc, char **argv)
 	    T(reduce_order_is_independent_of_seed_and_threads),
 	    T(parallel_text_reduce_gives_the_serial_bytes),
 	    T(parked_buffers_reused_give_the_serial_bytes),
+	    T(spill_memory_and_file_give_the_same_rows),
+	    T(spill_file_made_only_when_the_memory_is_full),
 #undef T
 	};
 

@@ -32,7 +32,7 @@
  * (begun, not yet written) are those the readers are on plus those being
  * mined (and, of a device whose address waits for the reading, its units
  * parked, DEFER_UNITS at most): about as many as the threads, whatever the
- * archive's size; a unit's table, names, spill file and mining result are
+ * archive's size; a unit's table, names, spill and mining result are
  * freed as soon as its outputs are written.  --units N caps the units in flight (a reader
  * about to begin one more waits); the default, -j, hardly ever binds.
  * Only the archive's list of files and the per-unit outcomes live for the
@@ -156,8 +156,8 @@
 
 /* The most capture bytes and units of a device whose units are parked
  * until its last capture is read (defer_devices): a parked unit's flows are
- * in its spill file (each capture's are evicted at its end), which stays
- * open, and its table's buckets in memory. */
+ * in its spill (each capture's are evicted at its end: memory, 8 MiB at
+ * most, then a file), which stays open, and its table's buckets in memory. */
 #define DEFER_BYTES ((uint64_t)256 << 20)
 #define DEFER_UNITS 64
 

@@ -4,7 +4,7 @@
  * One CSV row per flow (columns: src/flows/flow_csv.c), units in the order
  * the captures are given, then event windows, flows within a unit by first
  * timestamp then key; byte-identical whatever -j and --seed.  One pass over
- * the inputs: finished flows wait in a spill file, and names are resolved
+ * the inputs: finished flows wait in the spill, and names are resolved
  * when the rows are written, after every capture was read (--names-out
  * writes that table, for a reduce by `sigex mine --names-from`).  The flow rules,
  * the unit rules and their defaults are documented at the top of

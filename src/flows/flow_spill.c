@@ -3,13 +3,23 @@
  *
  * DESIGN
  *
- * Evicted flows are not kept in memory: each eviction batch (flow_table.c)
- * is sorted by (unit, first timestamp, key, first packet number) and
- * appended to one unlinked temporary file (O_TMPFILE, else mkstemp+unlink,
- * in $TMPDIR or /tmp) as one sorted run per unit.  Space is reserved with an
- * atomic add on the file's end and written with pwrite, so workers never
- * wait for each other; only the run list (a few entries per batch) takes a
- * mutex.  A run is (unit, offset, length, count); a record is a 32-bit
+ * Evicted flows leave the table: each eviction batch (flow_table.c) is
+ * sorted by (unit, first timestamp, key, first packet number) and appended
+ * to the spill as one sorted run per unit.  The spill's first bytes
+ * (cfg.spill_mem, 8 MiB by default) are memory (one private mapping, pages
+ * backed as written), the rest an unlinked temporary file (O_TMPFILE, else
+ * mkstemp+unlink, in $TMPDIR or /tmp) created when the memory is full.
+ * Offsets are the spill's: below mem_cap in the memory, the file's offset
+ * plus mem_cap above; a batch goes where it fits whole, so no run spans
+ * both.  Space is reserved with an atomic compare-and-swap on the
+ * memory's end (else an add on the file's) and filled with memcpy or
+ * pwrite, so workers never wait for each other; only the run list (a few
+ * entries per batch) and the file's creation take a mutex.  The memory
+ * spares the small runs (a `sigex batch` unit's flows, about 130 KB; the
+ * 390 IoT Sentinel captures' 3 MB) a file, its writes and reads, and the
+ * write-back a `sigex batch` syncfs of the same file system would give its
+ * dirty pages; a large capture's flows still reach the file, so memory
+ * stays flat.  A run is (unit, offset, length, count); a record is a 32-bit
  * length, the fixed head of struct sx_flow_rec as bytes (the file never
  * outlives the process), the nseq entries used of seq_len and of seq_iat,
  * then the two strings, NUL-terminated.  Most flows carry a few payload
@@ -17,10 +27,11 @@
  * eviction buffers, the file and the reduce's reads shrink with it.
  *
  * Reduce: units in order (capture index, then event window), and per unit a
- * k-way merge of its runs with a binary heap, each run read through its own
- * buffer (a share of SPILL_READ_BUDGET, at least one record), so memory
- * stays flat however many flows or runs a unit has.  The merge is done twice
- * per unit: the first pass counts endpoints for the service-port rule
+ * k-way merge of its runs with a binary heap, each run read in place when in
+ * the memory, else through its own buffer (a share of SPILL_READ_BUDGET, at
+ * least one record), so memory stays flat however many flows or runs a
+ * unit has.  The merge is done twice per unit: the first pass counts
+ * endpoints for the service-port rule
  * (flow_service.c) from the records' heads, the second builds the rows
  * from whole records, out of the same buffers when they hold the whole
  * runs (most units), else read again.  Index is the position in
@@ -36,6 +47,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,11 +68,9 @@ SX_STATIC_ASSERT(offsetof(struct sx_flow_rec, spec) + SX_FLOW_SPEC_MAX ==
 		 "rec layout");
 SX_STATIC_ASSERT(offsetof(struct sx_flow_rec, nseq) < REC_HEAD, "nseq in the head");
 
-int sx_spill__init(struct sx_spill *s, const char *dir)
+int sx_spill__init(struct sx_spill *s, const char *dir, uint64_t mem_cap)
 {
-	char *path;
-	size_t n;
-	int fd;
+	void *mem = MAP_FAILED;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -68,38 +78,76 @@ int sx_spill__init(struct sx_spill *s, const char *dir)
 		dir = getenv("TMPDIR");
 	if (!dir || !*dir)
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	s->dir = strdup(dir);
+	if (!s->dir)
+		return -ENOMEM;
+	/* Address space only: pages are backed as the runs fill them.  Without
+	 * it, every run goes to the file. */
+	if (mem_cap)
+		mem = mmap(NULL, mem_cap, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem != MAP_FAILED) {
+		s->mem = mem;
+		s->mem_cap = mem_cap;
+	}
+	atomic_init(&s->mem_end, 0);
+	atomic_init(&s->file_end, 0);
+	pthread_mutex_init(&s->lock, NULL);
+	return 0;
+}
+
+/* The file, created at the first run the memory cannot hold.  Under s->lock. */
+static int spill_file(struct sx_spill *s)
+{
+	char *path;
+	size_t n;
+	int fd;
+
+	if (s->fd >= 0)
+		return 0;
+	if (s->file_err)
+		return s->file_err;
+	fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		n = strlen(dir) + sizeof("/sigex-flows-XXXXXX");
+		n = strlen(s->dir) + sizeof("/sigex-flows-XXXXXX");
 		path = malloc(n);
 		if (!path)
 			return -ENOMEM;
-		snprintf(path, n, "%s/sigex-flows-XXXXXX", dir);
-		fd = mkstemp(path);
+		snprintf(path, n, "%s/sigex-flows-XXXXXX", s->dir);
+		fd = mkostemp(path, O_CLOEXEC);
 		if (fd < 0) {
-			int ret = -errno;
-
+			s->file_err = -errno;
 			free(path);
-			return ret;
+			return s->file_err;
 		}
 		unlink(path);
 		free(path);
 	}
 	s->fd = fd;
-	atomic_init(&s->end, 0);
-	pthread_mutex_init(&s->lock, NULL);
 	return 0;
 }
 
 void sx_spill__fini(struct sx_spill *s)
 {
-	if (s->fd >= 0) {
+	if (s->fd >= 0)
 		close(s->fd);
+	if (s->mem)
+		munmap(s->mem, s->mem_cap);
+	if (s->dir)
 		pthread_mutex_destroy(&s->lock);
-	}
+	free(s->dir);
 	free(s->runs);
 	s->runs = NULL;
+	s->mem = NULL;
+	s->dir = NULL;
 	s->fd = -1;
+}
+
+uint64_t sx_spill__bytes(const struct sx_spill *s)
+{
+	struct sx_spill *m = (struct sx_spill *)s; /* atomic loads of a const */
+
+	return atomic_load(&m->mem_end) + atomic_load(&m->file_end);
 }
 
 void sx_spill__put_rec(struct sx_buf *b, const struct sx_flow_rec *r)
@@ -132,6 +180,20 @@ static int pwrite_all(int fd, const char *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* Reserve n bytes of the memory; false when they do not fit. */
+static bool spill_mem_take(struct sx_spill *s, uint64_t n, uint64_t *base)
+{
+	uint64_t end = atomic_load_explicit(&s->mem_end, memory_order_relaxed);
+
+	do {
+		if (n > s->mem_cap - end)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &s->mem_end, &end, end + n, memory_order_relaxed, memory_order_relaxed));
+	*base = end;
+	return true;
+}
+
 int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct sx_run *runs,
 		    size_t nruns)
 {
@@ -141,10 +203,21 @@ int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct s
 
 	if (!buf->len)
 		return 0;
-	base = atomic_fetch_add(&s->end, buf->len);
-	ret = pwrite_all(s->fd, buf->data, buf->len, base);
-	if (ret)
-		return ret;
+	if (spill_mem_take(s, buf->len, &base)) {
+		memcpy(s->mem + base, buf->data, buf->len);
+	} else {
+		pthread_mutex_lock(&s->lock);
+		ret = spill_file(s);
+		pthread_mutex_unlock(&s->lock);
+		if (ret)
+			return ret;
+		base = atomic_fetch_add(&s->file_end, buf->len);
+		ret = pwrite_all(s->fd, buf->data, buf->len, base);
+		if (ret)
+			return ret;
+		base += s->mem_cap;
+	}
+	/* The run list's mutex also publishes the bytes to the reduce. */
 	pthread_mutex_lock(&s->lock);
 	if (s->nruns + nruns > s->cap) {
 		size_t ncap = SX_MAX(s->cap * 2, s->nruns + nruns + 16);
@@ -171,6 +244,7 @@ int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct s
 struct cursor {
 	int fd;
 	uint64_t pos;	/* next file offset to read */
+	bool in_mem;	/* buf is the run in the spill's memory, whole */
 	uint64_t left;	/* bytes of the run not yet read */
 	uint64_t count; /* records not yet returned */
 	char *buf;
@@ -184,6 +258,8 @@ static int cursor_fill(struct cursor *c, size_t need)
 {
 	if (c->len - c->at >= need)
 		return 0;
+	if (c->in_mem)
+		return -EIO; /* the run ends inside a record */
 	if (c->at)
 		c->moved = true;
 	memmove(c->buf, c->buf + c->at, c->len - c->at);
@@ -299,7 +375,8 @@ static void merge_free(struct merge *m)
 
 	if (m->cur)
 		for (i = 0; i < m->ncur; i++)
-			free(m->cur[i].buf);
+			if (!m->cur[i].in_mem)
+				free(m->cur[i].buf);
 	free(m->cur);
 	free(m->heap);
 	memset(m, 0, sizeof(*m));
@@ -316,7 +393,8 @@ static void merge_heapify(struct merge *m)
 
 /* Open the runs [runs, runs + n) and prime the heap; head_only: the
  * records' heads alone (what the order and the first pass read). */
-static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t n, bool head_only)
+static int merge_open(struct merge *m, const struct sx_spill *sp, const struct sx_run *runs,
+		      size_t n, bool head_only)
 {
 	size_t i, share;
 	int ret;
@@ -333,16 +411,27 @@ static int merge_open(struct merge *m, int fd, const struct sx_run *runs, size_t
 	for (i = 0; i < n; i++) {
 		struct cursor *c = &m->cur[i];
 
-		c->fd = fd;
-		c->pos = runs[i].off;
-		c->left = runs[i].len;
 		c->count = runs[i].count;
-		c->cap = (size_t)SX_MIN((uint64_t)share, SX_MAX(runs[i].len, (uint64_t)REC_MAX));
 		c->head_only = head_only;
-		c->buf = malloc(c->cap);
-		if (!c->buf) {
-			merge_free(m);
-			return -ENOMEM;
+		if (runs[i].off < sp->mem_cap) {
+			if (runs[i].len > sp->mem_cap - runs[i].off) {
+				merge_free(m);
+				return -EIO;
+			}
+			c->in_mem = true;
+			c->buf = sp->mem + runs[i].off;
+			c->cap = c->len = (size_t)runs[i].len;
+		} else {
+			c->fd = sp->fd;
+			c->pos = runs[i].off - sp->mem_cap;
+			c->left = runs[i].len;
+			c->cap =
+			    (size_t)SX_MIN((uint64_t)share, SX_MAX(runs[i].len, (uint64_t)REC_MAX));
+			c->buf = malloc(c->cap);
+			if (!c->buf) {
+				merge_free(m);
+				return -ENOMEM;
+			}
 		}
 		ret = cursor_next(c);
 		if (ret < 0) {
@@ -506,7 +595,7 @@ static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t 
 	int ret;
 
 	sx_svc_map_reset(rc->svc);
-	ret = merge_open(&m, rc->fl->spill.fd, runs, n, true);
+	ret = merge_open(&m, &rc->fl->spill, runs, n, true);
 	if (ret)
 		return ret;
 	while ((r = merge_peek(&m)) != NULL) {
@@ -520,7 +609,7 @@ static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t 
 		goto out;
 	if (ret == 0) {
 		merge_free(&m);
-		ret = merge_open(&m, rc->fl->spill.fd, runs, n, false);
+		ret = merge_open(&m, &rc->fl->spill, runs, n, false);
 		if (ret)
 			return ret;
 	}

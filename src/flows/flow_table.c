@@ -72,7 +72,7 @@
  * collected), waits for ONE grace period (urcu_memb_synchronize_rcu, which
  * also covers a concurrent updater or a resize helper still walking the
  * bucket), then, now that nobody can reach the records, sorts them by (unit,
- * first timestamp, key) and writes them as sorted runs to the spill file
+ * first timestamp, key) and writes them as sorted runs to the spill
  * (flow_spill.c), and puts the records back on its free list.  At the end
  * of a capture the flows are unlinked at once but the grace period waits
  * until SX_EVICT_DEFER_MAX of them are pending (or the next sweep, or the
@@ -335,7 +335,8 @@ int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out)
 			fl->all_windows[i] = (struct sx_window){cfg->events->ev[i].start_ns, i};
 		fl->nall_windows = cfg->events->n;
 	}
-	ret = sx_spill__init(&fl->spill, cfg->tmpdir);
+	ret = sx_spill__init(&fl->spill, cfg->tmpdir,
+			     cfg->spill_mem ? cfg->spill_mem : SX_SPILL_MEM_DEFAULT);
 	if (ret)
 		goto out_destroy;
 	*out = fl;
@@ -425,7 +426,7 @@ void sx_flows_get_stats(const struct sx_flows *fl, struct sx_flows_stats *st)
 	st->lost_races = atomic_load(&fl->st_lost);
 	st->peak_live = atomic_load(&fl->st_peak_live);
 	st->capped = atomic_load(&fl->st_capped);
-	st->spill_bytes = atomic_load(&sp->end);
+	st->spill_bytes = sx_spill__bytes(sp);
 	st->frag_joined = atomic_load(&fl->st_fjoined);
 	st->frag_held = atomic_load(&fl->st_fheld);
 	st->frag_unmatched = atomic_load(&fl->st_funmatched);

@@ -8,7 +8,8 @@
  *   sx_flows_new()                      one run-wide table (64 rculfhash shards)
  *   sx_flows_collect()                  reader threads (sx_ingest_run) feed it;
  *     per thread: sx_flows_worker_*     finished flows leave the table in
- *                                       batches into a spill file
+ *                                       batches into the spill (memory,
+ *                                       then a file)
  *   sx_flows_reduce()                   per unit, k-way merge of the spilled
  *                                       runs: rows in (first timestamp, key)
  *                                       order, names resolved
@@ -202,7 +203,11 @@ struct sx_flows_cfg {
 				  * (sx_flows_estimate()): shards of
 				  * est / 64 buckets, 16 at least; 0: no
 				  * estimate, 1024 buckets per shard */
-	const char *tmpdir;	 /* spill directory; NULL: $TMPDIR, else /tmp */
+	const char *tmpdir;	 /* spill file's directory, used once the spill's
+				  * memory is full; NULL: $TMPDIR, else /tmp */
+	uint64_t spill_mem;	 /* bytes of the spill kept in memory, the rest
+				  * going to the file; 0: 8 MiB.  Tests set it
+				  * low to send runs to the file. */
 	uint32_t sweep_min_live; /* sweep only above this many live flows per worker;
 				  * 0: default (4096).  Tests set it low. */
 	uint32_t min_buckets;	 /* per shard, a power of two; 0: as above.
@@ -222,14 +227,14 @@ struct sx_flows_stats {
 	uint64_t flows;	  /* flow records written to the spill */
 	uint64_t packets; /* packets accounted to flows */
 	uint64_t bytes;
-	uint64_t batches;    /* eviction batches = grace periods waited for */
-	uint64_t runs;	     /* sorted runs in the spill */
-	uint64_t resizes;    /* explicit cds_lfht_resize() calls */
-	uint64_t replaced;   /* flows ended by a new flow on the same key */
-	uint64_t lost_races; /* cds_lfht_add_unique() losers rolled back */
-	uint64_t peak_live;  /* largest number of live flows of one worker */
-	uint64_t capped;     /* flows ended early by the max_live cap */
-	uint64_t spill_bytes;
+	uint64_t batches;     /* eviction batches = grace periods waited for */
+	uint64_t runs;	      /* sorted runs in the spill */
+	uint64_t resizes;     /* explicit cds_lfht_resize() calls */
+	uint64_t replaced;    /* flows ended by a new flow on the same key */
+	uint64_t lost_races;  /* cds_lfht_add_unique() losers rolled back */
+	uint64_t peak_live;   /* largest number of live flows of one worker */
+	uint64_t capped;      /* flows ended early by the max_live cap */
+	uint64_t spill_bytes; /* written to the spill, memory and file */
 	/* IP fragments of TCP/UDP datagrams (SX_FLOWS_FRAG_* above) */
 	uint64_t frag_joined;	   /* later fragments counted to their datagram's flow */
 	uint64_t frag_held;	   /* ... of which came before their first fragment */
@@ -252,9 +257,11 @@ void sx_flows_thread_enter(void);
 void sx_flows_thread_leave(void);
 
 /*
- * sx_flows_new - create the table and its spill file.
+ * sx_flows_new - create the table and its spill (its file is created in
+ * cfg.tmpdir when its memory is full: a run that cannot create it fails
+ * with that -errno, latched as sx_flows_error()).
  * Returns 0 with *out set (caller frees with sx_flows_free()), -EINVAL for a
- * bad cfg, -ENOMEM, or -errno when the spill file cannot be created.
+ * bad cfg or -ENOMEM.
  * Context: any thread (registration not needed).
  */
 int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out);

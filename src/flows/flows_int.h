@@ -93,7 +93,7 @@ struct sx_shard {
 	atomic_flag resizing;
 } __attribute__((aligned(SX_CACHELINE)));
 
-/* A sorted run of one unit in the spill file. */
+/* A sorted run of one unit in the spill (offset: flow_spill.c). */
 struct sx_run {
 	uint32_t file;
 	uint32_t event;
@@ -102,10 +102,19 @@ struct sx_run {
 	uint64_t count;
 };
 
+/* The spill's memory by default: its first bytes (flow_spill.c's top
+ * comment). */
+#define SX_SPILL_MEM_DEFAULT (8u << 20)
+
 struct sx_spill {
-	int fd;
-	_Atomic uint64_t end; /* bytes reserved so far */
-	pthread_mutex_t lock; /* runs */
+	char *mem;		   /* mem_cap bytes mapped, or NULL */
+	uint64_t mem_cap;	   /* 0 without memory: every run in the file */
+	_Atomic uint64_t mem_end;  /* bytes of mem reserved so far */
+	int fd;			   /* the file, -1 until a run is written to it */
+	int file_err;		   /* its creation failed: -errno (under lock) */
+	char *dir;		   /* where it is created */
+	_Atomic uint64_t file_end; /* bytes of the file reserved so far */
+	pthread_mutex_t lock;	   /* runs, the file's creation */
 	struct sx_run *runs;
 	size_t nruns, cap;
 };
@@ -301,8 +310,12 @@ enum sx_frag_act sx_frags__packet(struct sx_frags *t, const struct sx_pkt *pkt, 
 const struct sx_pkt *sx_frags__replay(struct sx_frags *t);
 
 /* ---- flow_spill.c ---- */
-int sx_spill__init(struct sx_spill *s, const char *dir);
+/* An empty spill of mem_cap bytes of memory (0: none) whose file goes in
+ * dir (NULL: $TMPDIR, else /tmp) when it is needed.  0 or -ENOMEM. */
+int sx_spill__init(struct sx_spill *s, const char *dir, uint64_t mem_cap);
 void sx_spill__fini(struct sx_spill *s);
+/* Bytes written to the spill, memory and file. */
+uint64_t sx_spill__bytes(const struct sx_spill *s);
 /* Write buf (runs already laid out) and register its runs (offsets relative
  * to buf).  0 or -errno. */
 int sx_spill__write(struct sx_spill *s, const struct sx_buf *buf, const struct sx_run *runs,
