@@ -890,6 +890,34 @@ TEST(spill_file_made_only_when_the_memory_is_full)
 	free(dir);
 }
 
+/* The presize from the sizes the caller found equals the one from a stat
+ * of each file; a size unknown (UINT64_MAX) counts as empty. */
+TEST(estimate_from_given_sizes_equals_the_stat_one)
+{
+	char *dir = sx_tt_tmpdir(), *p[2] = {sx_tt_path(dir, "a"), sx_tt_path(dir, "b")};
+	const char *paths[2] = {p[0], p[1]};
+	size_t len = 3u << 20;
+	char *data = calloc(1, len);
+	uint64_t sizes[2] = {len, len / 3}, est;
+	unsigned i;
+
+	CHECK(data != NULL);
+	CHECK_EQ(sx_tt_write(p[0], data, sizes[0]), 0);
+	CHECK_EQ(sx_tt_write(p[1], data, sizes[1]), 0);
+	est = sx_flows_estimate(paths, NULL, 2);
+	CHECK(est > 1024); /* the files count */
+	CHECK_EQ(sx_flows_estimate(paths, sizes, 2), est);
+	sizes[0] = sizes[1] = UINT64_MAX;
+	CHECK_EQ(sx_flows_estimate(paths, sizes, 2), 1024);
+	for (i = 0; i < 2; i++) {
+		unlink(p[i]);
+		free(p[i]);
+	}
+	rmdir(dir);
+	free(dir);
+	free(data);
+}
+
 #ifdef SX_TC_STANDALONE
 /* The TSan build's runner (support/check.h). */
 int main(int argc, char **argv)
@@ -911,6 +939,7 @@ int main(int argc, char **argv)
 	    T(parked_buffers_reused_give_the_serial_bytes),
 	    T(spill_memory_and_file_give_the_same_rows),
 	    T(spill_file_made_only_when_the_memory_is_full),
+	    T(estimate_from_given_sizes_equals_the_stat_one),
 #undef T
 	};
 

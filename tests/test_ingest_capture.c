@@ -1455,3 +1455,65 @@ Test(ingest_capture, pool_with_no_files)
 	cr_assert_eq(sx_ingest_run(&cfg, &none, NULL, st), 0);
 	cr_assert_eq(sx_ingest_report(&cfg, st), SX_EXIT_OK);
 }
+
+/* ---- the order captures are taken in ---- */
+
+struct taken {
+	uint32_t file[4];
+	unsigned n;
+};
+
+static void note_begin(void *tctx, uint32_t file)
+{
+	struct taken *t = tctx;
+
+	if (t->n < 4)
+		t->file[t->n++] = file;
+}
+
+static int note_init(void *ctx, unsigned tid, void **tctx)
+{
+	(void)tid;
+	*tctx = ctx;
+	return 0;
+}
+
+/* One reader takes the files largest first: by a stat of each, or by the
+ * sizes the caller found (not stat'ed again: given sizes that contradict
+ * the files' decide). */
+Test(ingest_capture, pool_takes_the_largest_first_by_the_sizes_given)
+{
+	static const struct sx_ingest_ops ops = {.thread_init = note_init,
+						 .file_begin = note_begin};
+	char *p[3] = {path_of("one.pcap"), path_of("three.pcap"), path_of("two.pcap")};
+	const char *paths[3] = {p[0], p[1], p[2]};
+	static const size_t npkt[3] = {1, 3, 2};
+	const uint64_t sizes[3] = {300, UINT64_MAX, 100}; /* not a regular file first */
+	struct sx_ingest_cfg cfg = {.paths = paths, .npaths = 3, .nthreads = 1};
+	struct sx_file_status st[3];
+	struct sx_tf_rec rec[3];
+	struct taken t = {0};
+	unsigned i, k;
+
+	make_frames();
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < npkt[i]; k++)
+			rec[k] = (struct sx_tf_rec){
+			    .data = frames[k], .caplen = (uint32_t)lens[k], .sec = 5 + k};
+		cr_assert_eq(sx_tf_write_pcap(p[i], 1, rec, npkt[i]), 0);
+	}
+	cr_assert_eq(sx_ingest_run(&cfg, &ops, &t, st), 0);
+	cr_assert_eq(t.n, 3);
+	cr_assert(t.file[0] == 1 && t.file[1] == 2 && t.file[2] == 0, "stat'ed: %u %u %u",
+		  t.file[0], t.file[1], t.file[2]);
+	memset(&t, 0, sizeof(t));
+	cfg.sizes = sizes;
+	cr_assert_eq(sx_ingest_run(&cfg, &ops, &t, st), 0);
+	cr_assert_eq(t.n, 3);
+	cr_assert(t.file[0] == 1 && t.file[1] == 0 && t.file[2] == 2, "given: %u %u %u", t.file[0],
+		  t.file[1], t.file[2]);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(st[i].packets, npkt[i]);
+		free(p[i]);
+	}
+}

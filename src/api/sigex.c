@@ -1354,7 +1354,8 @@ int sx_extract__begin(struct sx_extract *ex, const char *csv_dir, struct sx_extr
 	ex->csv_dir = csv_dir;
 	/* A table sized for the captures: a few small ones get a small one
 	 * (64 shards of 1024 buckets cost more than reading them). */
-	est = ex->est_flows ? ex->est_flows : sx_flows_estimate(ex->paths, (uint32_t)ex->ncaps);
+	est =
+	    ex->est_flows ? ex->est_flows : sx_flows_estimate(ex->paths, NULL, (uint32_t)ex->ncaps);
 	fcfg = (struct sx_flows_cfg){.seed = ex->seed,
 				     .idle_ns = ex->idle_ns,
 				     .window_ns = ex->events ? 0 : ex->window_ns,

@@ -336,7 +336,8 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
 	return ret;
 }
 
-int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n)
+int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n,
+		  uint64_t *sizes)
 {
 	struct stat st;
 	int i;
@@ -344,12 +345,16 @@ int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, i
 	for (i = 0; i < n; i++) {
 		const char *why = NULL;
 
+		if (sizes)
+			sizes[i] = UINT64_MAX;
 		if (!paths[i] || strcmp(paths[i], "-") == 0)
 			continue;
 		if (stat(paths[i], &st) != 0)
 			why = strerror(errno);
 		else if (S_ISDIR(st.st_mode))
 			why = strerror(EISDIR);
+		else if (sizes && S_ISREG(st.st_mode))
+			sizes[i] = (uint64_t)st.st_size;
 		if (why)
 			return sx_cli_usage_error(cmd, "%s\"%s\" is not an existing file (%s)",
 						  what, paths[i], why);
@@ -653,8 +658,8 @@ int sx_cli_common_opt(const char *cmd, int code, const char *arg, struct sx_cli_
 
 int sx_cli_common_files(const char *cmd, const struct sx_cli_common *c)
 {
-	if (sx_cli_inputs(cmd, "--events ", &c->events, 1) ||
-	    sx_cli_inputs(cmd, "--names ", &c->names, 1))
+	if (sx_cli_inputs(cmd, "--events ", &c->events, 1, NULL) ||
+	    sx_cli_inputs(cmd, "--names ", &c->names, 1, NULL))
 		return SX_EXIT_USAGE;
 	return 0;
 }

@@ -61,9 +61,13 @@ void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
  * and files options read): one that does not exist, or is a directory, is a
  * usage error, found before anything is read or written ("-" and NULL
  * entries are skipped).  what prefixes the path in the message ("--events
- * ", or "").  Returns 0 or SX_EXIT_USAGE, the message printed.
+ * ", or "").  sizes (n entries, or NULL) gets each file's size as the same
+ * stat found it, UINT64_MAX for "-", NULL and what is not a regular file
+ * (sx_ingest_cfg.sizes), so that no later step stats the files again.
+ * Returns 0 or SX_EXIT_USAGE, the message printed.
  */
-int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n);
+int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n,
+		  uint64_t *sizes);
 
 /* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg.  The
  * directories created are removed again when the run fails (sx_cli_exit()). */
@@ -239,6 +243,8 @@ struct sx_cli_files {
 	const char *output; /* "-" unless -o */
 	const char *const *paths;
 	int npaths;
+	uint64_t *sizes; /* per path, when the command asked sx_cli_inputs()
+			  * for them (the command frees them), else NULL */
 };
 
 /*

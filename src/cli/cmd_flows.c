@@ -67,7 +67,13 @@ static int parse(int argc, char **argv, struct sx_cli_files *a)
 		return sx_cli_usage_error(cmd, "--duration needs --events");
 	if (sx_cli_common_files(cmd, &a->c))
 		return SX_EXIT_USAGE;
-	return sx_cli_inputs(cmd, "", a->paths, a->npaths);
+	/* The sizes order the reading and presize the table (one stat each). */
+	a->sizes = sx_calloc_array((size_t)a->npaths + 1, sizeof(*a->sizes));
+	if (!a->sizes) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return SX_EXIT_FAILURE;
+	}
+	return sx_cli_inputs(cmd, "", a->paths, a->npaths, a->sizes);
 }
 
 /* The flow table's settings from the options. */
@@ -87,6 +93,7 @@ static void job_cfg(const struct sx_cli_files *a, struct sx_flows_job *job)
 	job->cfg.seed = a->c.seed;
 	job->paths = a->paths;
 	job->shown = a->paths;
+	job->sizes = a->sizes;
 	job->npaths = (uint32_t)a->npaths;
 	/* More threads than captures: the spare ones read for the others
 	 * (ingest's pipe), so one long capture uses two cores. */
@@ -215,7 +222,10 @@ int sx_cmd_flows(int argc, char **argv)
 	struct sx_cli_files a = {.output = "-"};
 	int ret = parse(argc, argv, &a);
 
-	if (ret)
-		return ret < 0 ? SX_EXIT_OK : ret;
-	return sx_cli_exit(run(&a));
+	if (!ret)
+		ret = sx_cli_exit(run(&a));
+	else if (ret < 0)
+		ret = SX_EXIT_OK;
+	free(a.sizes);
+	return ret;
 }

@@ -478,7 +478,7 @@ out_free:
  * flows in 152 MB); only sizes the shards, which are resized when needed. */
 #define FLOWS_PER_MIB 150
 
-uint64_t sx_flows_estimate(const char *const *paths, uint32_t npaths)
+uint64_t sx_flows_estimate(const char *const *paths, const uint64_t *sizes, uint32_t npaths)
 {
 	/* A sample of at most 64 sizes is enough to presize. */
 	uint32_t step = npaths / 64 + 1, n = 0, i;
@@ -488,7 +488,9 @@ uint64_t sx_flows_estimate(const char *const *paths, uint32_t npaths)
 		struct stat sb;
 
 		n++;
-		if (stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode))
+		if (sizes)
+			total += sizes[i] == UINT64_MAX ? 0 : sizes[i];
+		else if (stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode))
 			total += (uint64_t)sb.st_size;
 	}
 	total = n ? total / n * npaths : 0;
@@ -501,6 +503,7 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 {
 	struct sx_ingest_cfg icfg = {.paths = job->paths,
 				     .names = job->shown,
+				     .sizes = job->sizes,
 				     .npaths = job->npaths,
 				     .nthreads = job->nthreads,
 				     .filter = job->filter};
@@ -511,7 +514,7 @@ int sx_flows_write_csv(const struct sx_flows_job *job, FILE *out, struct sx_file
 	int ret;
 
 	if (!cfg.est_flows)
-		cfg.est_flows = sx_flows_estimate(job->paths, job->npaths);
+		cfg.est_flows = sx_flows_estimate(job->paths, job->sizes, job->npaths);
 	ret = sx_flows_new(&cfg, &fl);
 	if (ret)
 		return ret;

@@ -268,13 +268,14 @@ int sx_flows_new(const struct sx_flows_cfg *cfg, struct sx_flows **out);
 
 /*
  * sx_flows_estimate - the flows a run over these captures may hold live at
- * once, from their sizes (at most 64 of them stat'ed, the rest assumed
- * alike), for cfg.est_flows: 150 per MiB plus 1024, at most one worker's
- * default ceiling (a week-long capture presizes no more than a day's; the
- * table resizes itself past it).  Non-regular files count as empty.
+ * once, from their sizes (at most 64 of them, the rest assumed alike:
+ * sizes[] when given, as sx_ingest_cfg.sizes, else stat'ed), for
+ * cfg.est_flows: 150 per MiB plus 1024, at most one worker's default
+ * ceiling (a week-long capture presizes no more than a day's; the table
+ * resizes itself past it).  Non-regular files count as empty.
  * Context: any thread.
  */
-uint64_t sx_flows_estimate(const char *const *paths, uint32_t npaths);
+uint64_t sx_flows_estimate(const char *const *paths, const uint64_t *sizes, uint32_t npaths);
 
 /*
  * sx_flows_free - tear down: delete any node still in the shards, one grace
@@ -447,6 +448,8 @@ int sx_flows_collect_multi(const struct sx_flows_multi *m);
 struct sx_flows_job {
 	const char *const *paths; /* captures to read (borrowed) */
 	const char *const *shown; /* names for the File column, NULL: paths */
+	const uint64_t *sizes;	  /* the captures' sizes (sx_ingest_cfg.sizes),
+				   * or NULL: stat'ed by the run */
 	uint32_t npaths;
 	unsigned nthreads;	 /* 0: number of CPUs */
 	const char *filter;	 /* BPF, or NULL */

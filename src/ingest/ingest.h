@@ -218,6 +218,9 @@ struct sx_ingest_ops {
 struct sx_ingest_cfg {
 	const char *const *paths; /* files to read; borrowed, must outlive the call */
 	const char *const *names; /* names shown in messages, or NULL for paths */
+	const uint64_t *sizes;	  /* each path's size as the caller's stat found it,
+				   * UINT64_MAX when not a regular file (borrowed),
+				   * or NULL: stat'ed here for the order */
 	uint32_t npaths;
 	unsigned nthreads;     /* 0: number of online CPUs */
 	const char *filter;    /* BPF filter, or NULL */

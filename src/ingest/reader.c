@@ -397,7 +397,8 @@ static int by_size_desc(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* The order files are taken in: the caller's, else largest first. */
+/* The order files are taken in: the caller's, else largest first (the sizes
+ * the caller found, else a stat of each). */
 static uint32_t *take_order(const struct sx_ingest_cfg *cfg)
 {
 	struct sized *v;
@@ -418,7 +419,9 @@ static uint32_t *take_order(const struct sx_ingest_cfg *cfg)
 		struct stat st;
 
 		v[i].idx = i;
-		if (strcmp(cfg->paths[i], "-") == 0 || stat(cfg->paths[i], &st) < 0)
+		if (cfg->sizes)
+			v[i].size = cfg->sizes[i];
+		else if (strcmp(cfg->paths[i], "-") == 0 || stat(cfg->paths[i], &st) < 0)
 			v[i].size = UINT64_MAX; /* unknown: start early */
 		else
 			v[i].size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : UINT64_MAX;
