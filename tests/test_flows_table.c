@@ -549,6 +549,12 @@ TEST(pipeline_threads_give_identical_csv)
 struct unit_feed {
 	struct sx_flows *fl;
 	uint32_t file;
+	/* false: 1,000 flows, several sharing a first timestamp (the key breaks
+	 * the tie), all live to the capture's end; true: 1,000 flows over 100 s,
+	 * which a 1 s idle timeout and a low sweep threshold evict in many
+	 * batches (the capture's unit has many runs), and a failed spill is
+	 * the table's error (sx_flows_error()), not the worker's */
+	bool spread;
 };
 
 static void *feed_file(void *arg)
@@ -557,18 +563,23 @@ static void *feed_file(void *arg)
 	struct sx_flows_worker *w;
 	struct sx_pkt p;
 	uint32_t i;
+	int ret;
 
 	sx_flows_thread_enter();
 	CHECK_EQ(sx_flows_worker_new(u->fl, &w), 0);
 	sx_flows_file_begin(w, u->file);
 	for (i = 0; i < 3000; i++) {
-		/* several flows share a first timestamp: the key breaks the tie */
-		mkpkt(&p, u->file, (i * 7919) % 1000, i & 1, 50 + i / 300, 70);
+		if (u->spread)
+			mkpkt(&p, u->file, i / 3, i & 1, 100 + i / 30, 60 + (i % 7));
+		else
+			mkpkt(&p, u->file, (i * 7919) % 1000, i & 1, 50 + i / 300, 70);
 		p.index = i;
 		sx_flows_packet(w, &p);
 	}
 	sx_flows_file_end(w, u->file);
-	CHECK_EQ(sx_flows_worker_free(w), 0);
+	ret = sx_flows_worker_free(w);
+	if (!u->spread)
+		CHECK_EQ(ret, 0);
 	sx_flows_thread_leave();
 	return NULL;
 }
@@ -601,7 +612,7 @@ static struct digest reduce_digest(uint64_t seed)
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
-		u[i] = (struct unit_feed){fl, 3 - i};
+		u[i] = (struct unit_feed){fl, 3 - i, false};
 		CHECK_EQ(pthread_create(&th[i], NULL, feed_file, &u[i]), 0);
 	}
 	for (i = 0; i < 4; i++)
@@ -676,7 +687,7 @@ TEST(parallel_text_reduce_gives_the_serial_bytes)
 	FILE *full;
 
 	for (i = 0; i < 12; i++) {
-		u[i] = (struct unit_feed){fl, i};
+		u[i] = (struct unit_feed){fl, i, false};
 		CHECK_EQ(pthread_create(&th[i], NULL, feed_file, &u[i]), 0);
 	}
 	for (i = 0; i < 12; i++)
@@ -776,36 +787,6 @@ TEST(parked_buffers_reused_give_the_serial_bytes)
 
 /* ---- the spill: memory first, then the file ---- */
 
-struct spill_feed {
-	struct sx_flows *fl;
-	uint32_t file;
-};
-
-/* 1,000 flows over 100 s of one capture: with a 1 s idle timeout and a low
- * sweep threshold they leave the table in many batches, so the capture's
- * unit has many runs. */
-static void *spill_feed(void *arg)
-{
-	struct spill_feed *f = arg;
-	struct sx_flows_worker *w;
-	struct sx_pkt p;
-	uint32_t i;
-
-	sx_flows_thread_enter();
-	CHECK_EQ(sx_flows_worker_new(f->fl, &w), 0);
-	sx_flows_file_begin(w, f->file);
-	for (i = 0; i < 3000; i++) {
-		mkpkt(&p, f->file, i / 3, i & 1, 100 + i / 30, 60 + (i % 7));
-		p.index = i;
-		sx_flows_packet(w, &p);
-	}
-	sx_flows_file_end(w, f->file);
-	/* The error, if any, is the table's (sx_flows_error()). */
-	(void)sx_flows_worker_free(w);
-	sx_flows_thread_leave();
-	return NULL;
-}
-
 static int spill_row(void *arg, const struct sx_flow_row *row)
 {
 	sx_flows_csv_row(arg, row);
@@ -821,7 +802,7 @@ static int spill_run(uint64_t mem, const char *tmpdir, struct sx_buf *text,
 				   .sweep_min_live = 8,
 				   .spill_mem = mem,
 				   .tmpdir = tmpdir};
-	struct spill_feed f[2];
+	struct unit_feed f[2];
 	pthread_t th[2];
 	struct sx_flows *fl;
 	unsigned i;
@@ -829,8 +810,8 @@ static int spill_run(uint64_t mem, const char *tmpdir, struct sx_buf *text,
 
 	CHECK_EQ(sx_flows_new(&cfg, &fl), 0);
 	for (i = 0; i < 2; i++) {
-		f[i] = (struct spill_feed){fl, i};
-		CHECK_EQ(pthread_create(&th[i], NULL, spill_feed, &f[i]), 0);
+		f[i] = (struct unit_feed){fl, i, true};
+		CHECK_EQ(pthread_create(&th[i], NULL, feed_file, &f[i]), 0);
 	}
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
