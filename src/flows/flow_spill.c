@@ -145,9 +145,7 @@ void sx_spill__fini(struct sx_spill *s)
 
 uint64_t sx_spill__bytes(const struct sx_spill *s)
 {
-	struct sx_spill *m = (struct sx_spill *)s; /* atomic loads of a const */
-
-	return atomic_load(&m->mem_end) + atomic_load(&m->file_end);
+	return atomic_load(&s->mem_end) + atomic_load(&s->file_end);
 }
 
 void sx_spill__put_rec(struct sx_buf *b, const struct sx_flow_rec *r)
