@@ -198,14 +198,15 @@ static void pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), vo
 {
 	struct pool p = {.fn = fn, .ctx = ctx, .n = n};
 	pthread_t *tids;
-	unsigned i, started = 0;
+	unsigned i, started = 0, me;
 
 	atomic_init(&p.next, 0);
 	if (nthreads > n)
 		nthreads = (unsigned)n;
 	tids = nthreads > 1 ? sx_calloc_array(nthreads, sizeof(*tids)) : NULL;
+	me = tids ? sx_cpu_slot() : 0; /* the others start on the next CPUs */
 	for (i = 0; tids && i + 1 < nthreads; i++) {
-		if (pthread_create(&tids[i], NULL, pool_main, &p) != 0)
+		if (sx_thread_spawn(&tids[i], pool_main, &p, me + 1 + i))
 			break;
 		started++;
 	}

@@ -4,6 +4,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <math.h>
 #include <stdlib.h>
@@ -65,6 +66,78 @@ unsigned sx_nproc(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
+}
+
+unsigned sx_cpu_slot(void)
+{
+	cpu_set_t mask;
+	int cpu = sched_getcpu(), i;
+	unsigned slot = 0;
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(mask), &mask) != 0)
+		return 0;
+	for (i = 0; i < cpu && i < CPU_SETSIZE; i++)
+		slot += CPU_ISSET(i, &mask) != 0;
+	return slot;
+}
+
+struct spawn {
+	void *(*fn)(void *);
+	void *arg;
+	cpu_set_t mask; /* the creator's */
+};
+
+static void *spawn_main(void *p)
+{
+	struct spawn sp = *(struct spawn *)p;
+
+	free(p);
+	/* never left bound: the creator's CPUs, else any (the creator's set
+	 * may have changed since) */
+	if (pthread_setaffinity_np(pthread_self(), sizeof(sp.mask), &sp.mask) != 0) {
+		cpu_set_t any;
+		int i;
+
+		CPU_ZERO(&any);
+		for (i = 0; i < CPU_SETSIZE; i++)
+			CPU_SET(i, &any);
+		pthread_setaffinity_np(pthread_self(), sizeof(any), &any);
+	}
+	return sp.fn(sp.arg);
+}
+
+int sx_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg, unsigned slot)
+{
+	struct spawn *sp = malloc(sizeof(*sp));
+	pthread_attr_t attr;
+	cpu_set_t one;
+	int n, cpu, ret;
+
+	if (!sp || sched_getaffinity(0, sizeof(sp->mask), &sp->mask) != 0 ||
+	    (n = CPU_COUNT(&sp->mask)) < 2) {
+		free(sp);
+		return -pthread_create(t, NULL, fn, arg);
+	}
+	slot %= (unsigned)n;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &sp->mask) && slot-- == 0)
+			break;
+	sp->fn = fn;
+	sp->arg = arg;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ret = pthread_attr_init(&attr);
+	if (!ret) {
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+		if (!ret)
+			ret = pthread_create(t, &attr, spawn_main, sp);
+		pthread_attr_destroy(&attr);
+	}
+	if (ret) {
+		free(sp);
+		return -pthread_create(t, NULL, fn, arg);
+	}
+	return 0;
 }
 
 void *sx_calloc_array(size_t n, size_t size)

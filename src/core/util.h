@@ -1,10 +1,11 @@
 /*
- * util.h - small helpers: strict number parsing, CPU count, overflow-checked
- * allocation.  Stateless; thread-safe.
+ * util.h - small helpers: strict number parsing, CPU count, threads spread
+ * over the CPUs, overflow-checked allocation.  Stateless; thread-safe.
  */
 #ifndef SX_CORE_UTIL_H
 #define SX_CORE_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,24 @@ int sx_parse_seconds(const char *s, double *out);
 bool sx_seconds_ok(double s, bool zero_ok);
 /* Number of online CPUs, at least 1. */
 unsigned sx_nproc(void);
+/*
+ * Threads that share a phase's work from its first moment.  Linux places a
+ * new thread by the CPUs' recent load, which still counts the threads of
+ * the phase just ended: on a machine whose CPUs all ran that phase it often
+ * queues the new thread behind its creator (or a sibling just made) on one
+ * CPU for a scheduler tick or more while another CPU idles.  So a pool
+ * spreads its threads itself: sx_thread_spawn() is pthread_create() with
+ * the thread started on the slot-th CPU (modulo their count) of those the
+ * caller may run on, and free to move as soon as it runs (its affinity is
+ * the caller's again before fn is called); sx_cpu_slot() is the caller's
+ * own CPU's slot.  A pool whose creator waits starts thread i at
+ * sx_cpu_slot() + 1 + i; one whose creator works as thread 0, thread i at
+ * sx_cpu_slot() + i.  Thread-safe.  sx_thread_spawn(): 0 or a negative
+ * error; when the CPUs cannot be read or there is only one, a plain
+ * pthread_create().
+ */
+unsigned sx_cpu_slot(void);
+int sx_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg, unsigned slot);
 /* calloc(n, size) with the product checked; NULL on overflow or OOM. */
 void *sx_calloc_array(size_t n, size_t size);
 /* realloc(p, n * size) with the product checked; NULL on overflow or OOM. */

@@ -897,7 +897,7 @@ int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t
 	    .fl = fl, .files = files, .nfiles = nfiles, .names = names, .fmt = fmt, .out = out};
 	struct text_thread *th = NULL;
 	struct sx_run *runs = NULL;
-	unsigned n, i, started = 0;
+	unsigned n, i, started = 0, me;
 	size_t nruns, k;
 	int ret;
 
@@ -934,9 +934,13 @@ int sx_flows_reduce_text(struct sx_flows *fl, const char *const *files, uint32_t
 		sx_buf_init(&th[i].b);
 		ret = reduce_ctx_new(fl, files, nfiles, names, &th[i].rc);
 	}
-	/* The calling thread is the first worker: one thread needs no other. */
+	/* The calling thread is the first worker: one thread needs no other.
+	 * The others start on the next CPUs (core/util.h): made right after
+	 * the reading, left to the kernel they often queued behind this one
+	 * on its CPU, the whole reduce on one CPU. */
+	me = sx_cpu_slot();
 	for (i = 1; i < n && !ret; i++) {
-		if (pthread_create(&th[i].thread, NULL, text_main, &th[i]))
+		if (sx_thread_spawn(&th[i].thread, text_main, &th[i], me + i))
 			break; /* fewer threads: the others take its units */
 		started++;
 	}

@@ -679,8 +679,10 @@ static int match_all(struct state *st, unsigned nthreads)
 			ret = -ENOMEM;
 	}
 	if (!ret) {
+		unsigned me = sx_cpu_slot(); /* the others on the next CPUs */
+
 		for (t = 1; t < nthreads; t++) {
-			if (pthread_create(&w[t].tid, NULL, match_range, &w[t]))
+			if (sx_thread_spawn(&w[t].tid, match_range, &w[t], me + t))
 				break;
 			started = t;
 		}
