@@ -1215,10 +1215,11 @@ Test(cli_batch, no_csv_writes_everything_but_the_flow_csvs)
  * The order of the writes, seen by strace: in every unit, its output files
  * renamed into place, then one syncfs (the syncer's: one may serve both
  * units, when the second's files are in place before it begins), then the
- * stamp; the output files
- * are not fsynced one by one (the stamp, the device's profile.yaml and
- * summary.csv are: two fsyncs each, file and directory; the device's
- * .sigex-device is not, since it holds the hash of what it vouches for).
+ * stamp; neither the output files nor the stamps are fsynced one by one
+ * (the device's profile.yaml and summary.csv are: two fsyncs each, file
+ * and directory; the device's .sigex-device is not, since it holds the
+ * hash of what it vouches for); a syncfs follows the last stamp, so every
+ * stamp is on disk when the run ends.
  */
 /* The plug's archive (prep: a shell command run first in it, "" none)
  * through `sigex batch -jJ` under strace: its syncs and renames in ./trace. */
@@ -1233,7 +1234,7 @@ static void traced_batch(const char *prep, unsigned j)
 	    sh(NULL, &err,
 	       /* LeakSanitizer cannot run under ptrace: off for this one run */
 	       "%s%s%s ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" strace -f -qq -o "
-	       "trace -e trace=fsync,fdatasync,syncfs,rename '%s' batch -q -j%u arch -o out",
+	       "trace -y -e trace=fsync,fdatasync,syncfs,rename '%s' batch -q -j%u arch -o out",
 	       prep, *prep ? " && " : "", EPOCH, SX_BINARY, j),
 	    0, "%s", err);
 	free(err);
@@ -1248,13 +1249,15 @@ Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
 	    sh(&out, &err,
 	       "awk '/rename\\(\"/ { p = $0; sub(/^[^\"]*\"/, \"\", p); sub(/\".*/, \"\", p);"
 	       "  d = p; sub(/\\/[^\\/]*$/, \"\", d);"
-	       "  if (p ~ /\\.sigex-unit\\.tmp\\./) { units++;"
+	       "  if (p ~ /\\.sigex-unit\\.tmp\\./) { units++; stamp = NR;"
 	       "    if (!(d in last) || sync <= last[d]) { print \"stamp before sync: \" d; bad = "
 	       "1 } }"
 	       "  else if (p ~ /\\/(on|off)\\//) last[d] = NR; }"
 	       " /syncfs\\(/ { sync = NR; syncs++ } /fsync\\(/ { fsyncs++ }"
-	       " END { print units, syncs, fsyncs; exit bad || units != 2 || syncs < 1 || "
-	       "syncs > units || fsyncs > 8 }' trace"),
+	       " /fsync\\(.*\\.sigex-unit/ { print \"stamp fsynced: \" $0; bad = 1 }"
+	       " END { if (sync <= stamp) { print \"no syncfs after the last stamp\"; bad = 1 }"
+	       "  print units, syncs, fsyncs; exit bad || units != 2 || syncs < 1 || "
+	       "syncs > units + 1 || fsyncs > 4 }' trace"),
 	    0, "%s%s", out, err);
 	free(out);
 	free(err);
@@ -1266,8 +1269,8 @@ Test(cli_batch, unit_files_synced_at_once_before_the_stamp)
  * them durable (one syncfs, which may serve several units) and writes the
  * stamp.  Seen by strace: every stamp follows a syncfs begun after its
  * unit's last file was in place, the syncfs and the stamp come from one
- * thread and the unit's files from another, and there are never more
- * syncfs than units.
+ * thread and the unit's files from another, there are never more syncfs
+ * than units plus the last one, and that one follows the last stamp.
  */
 Test(cli_batch, unit_stamps_written_by_the_syncer_after_its_syncfs)
 {
@@ -1278,7 +1281,7 @@ Test(cli_batch, unit_stamps_written_by_the_syncer_after_its_syncfs)
 	    sh(&out, &err,
 	       "awk '/rename\\(\"/ { p = $0; sub(/^[^\"]*\"/, \"\", p); sub(/\".*/, \"\", p);"
 	       "  d = p; sub(/\\/[^\\/]*$/, \"\", d);"
-	       "  if (p ~ /\\.sigex-unit\\.tmp\\./) { units++;"
+	       "  if (p ~ /\\.sigex-unit\\.tmp\\./) { units++; stamp = NR;"
 	       "    if (!(d in last) || sync <= last[d]) { print \"stamp before sync: \" d; bad = "
 	       "1 }"
 	       "    if ($1 != syncer) { print \"stamp not by the syncing thread: \" d; bad = 1 }"
@@ -1286,7 +1289,8 @@ Test(cli_batch, unit_stamps_written_by_the_syncer_after_its_syncfs)
 	       "} }"
 	       "  else if (p ~ /\\/(on|off)\\//) { last[d] = NR; writer[d] = $1 } }"
 	       " /syncfs\\(/ { sync = NR; syncer = $1; syncs++ }"
-	       " END { print units, syncs; exit bad || units != 6 || syncs < 1 || syncs > units }' "
+	       " END { if (sync <= stamp) { print \"no syncfs after the last stamp\"; bad = 1 }"
+	       "  print units, syncs; exit bad || units != 6 || syncs < 1 || syncs > units + 1 }' "
 	       "trace"),
 	    0, "%s%s", out, err);
 	free(out);

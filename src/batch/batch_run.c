@@ -55,15 +55,19 @@
  * (sx_out_set_deferred()); when they are all in place, the reader hands the
  * unit to the syncer thread and goes on reading.  The syncer takes every
  * unit queued, makes their files and renames durable with one syncfs (per
- * file system), and only then writes their stamps (each fsynced, renamed,
- * its directory fsynced), then finishes them (counts, the device's
- * profile.yaml after its last unit).  So no reader waits on the disk, and
- * one syncfs serves every unit completed while the previous one ran (on a
- * busy machine a syncfs also waits for everyone else's dirty pages).  A
- * crash at any point leaves either no stamp, or a stamp whose files are
- * all on disk.  summary.csv and the device's profile.yaml are synced on
- * their own.  Without the thread (it could not be started), each unit
- * syncs and stamps itself on its reader.
+ * file system), and only then writes their stamps (renamed into place
+ * unsynced: the next syncfs, or the one the syncer ends with, makes them
+ * durable), then finishes them (counts, the device's profile.yaml after its
+ * last unit).  So no reader waits on the disk, one syncfs serves every unit
+ * completed while the previous one ran (on a busy machine a syncfs also
+ * waits for everyone else's dirty pages) and the stamps written after the
+ * previous one, and no stamp costs an fsync of its own.  A crash at any
+ * point leaves either no stamp, a stamp the crash cut short (read whole and
+ * checked, it vouches for nothing: the unit runs again), or a stamp whose
+ * files are all on disk; when the run ends, every stamp is on disk.
+ * summary.csv and the device's profile.yaml are synced on their own.
+ * Without the thread (it could not be started), each unit syncs and stamps
+ * itself on its reader, its stamp fsynced.
  *
  * Resume.  A unit is complete when OUT/<device>/<event>/.sigex-unit, its
  * stamp, exists, is written last (atomically, after every output file is
@@ -405,10 +409,12 @@ static bool stamp_matches(struct sx_batch_unit *u, const char *dir)
 }
 
 /* The stamp (files: the unit's outputs), or with failed the failure
- * record of a unit that ran and failed (no file). */
+ * record of a unit that ran and failed (no file).  own_sync: the record is
+ * fsynced, renamed and its directory fsynced; else renamed unsynced, and
+ * made durable by the syncer's next syncfs (the syncer, below). */
 static int write_record(const struct sx_batch *bt, struct sx_batch_unit *u, const char *dir,
-			bool failed, const struct stamp_file *files, size_t nfiles, char *msg,
-			size_t msglen)
+			bool failed, const struct stamp_file *files, size_t nfiles, bool own_sync,
+			char *msg, size_t msglen)
 {
 	char path[SX_BATCH_PATH_MAX], keyhex[33], note[SX_BATCH_MSG_MAX];
 	struct sx_out o;
@@ -454,7 +460,7 @@ static int write_record(const struct sx_batch *bt, struct sx_batch_unit *u, cons
 	ret = sx_out_open(&o, path, msg, msglen);
 	if (ret)
 		goto out_buf;
-	o.deferred = false; /* the stamp is durable on its own, after the rest */
+	o.deferred = !own_sync;
 	ret = sx_buf_flush(&b, o.f);
 	if (ret) {
 		sx_batch__fmt(msg, msglen, "%s: %s", path, sx_strerror(ret));
@@ -854,14 +860,16 @@ static void unit_release(struct unit_run *r)
 }
 
 /* The outcome of a unit whose files are all in place (ret 0, and then
- * durable) or not: the stamp when it is complete. */
-static void unit_stamp(struct unit_run *r, int ret, const char *why)
+ * durable) or not: the stamp when it is complete (own_sync: write_record()).
+ * Whether the stamp was written. */
+static bool unit_stamp(struct unit_run *r, int ret, const char *why, bool own_sync)
 {
 	struct sx_batch_unit *u = r->u;
 	char msg[SX_BATCH_MSG_MAX];
 
 	if (!ret) {
-		ret = write_record(r->b, u, r->dir, false, r->files, r->nfiles, msg, sizeof(msg));
+		ret = write_record(r->b, u, r->dir, false, r->files, r->nfiles, own_sync, msg,
+				   sizeof(msg));
 		why = msg;
 	}
 	if (ret && why)
@@ -872,6 +880,7 @@ static void unit_stamp(struct unit_run *r, int ret, const char *why)
 		set_fail(u, SX_BATCH_STOPPED, "interrupted");
 	free(r->files);
 	r->files = NULL;
+	return !ret;
 }
 
 /* The end of a unit, whatever happened, on its own: its files (renamed
@@ -887,7 +896,7 @@ static void unit_end(struct unit_run *r, int ret)
 		ret = sx_out_sync_dir(r->dir, msg, sizeof(msg));
 		why = msg;
 	}
-	unit_stamp(r, ret, why);
+	unit_stamp(r, ret, why, true);
 }
 
 /* ---- the run ---- */
@@ -899,7 +908,13 @@ static void unit_end(struct unit_run *r, int ret)
  * unit finished while the previous one ran.  A unit is queued only after
  * its last file is renamed into place, and the syncfs is called after it
  * was taken from the queue, so each stamp follows a syncfs begun after all
- * its unit's files were in place: the order the stamps vouch for.
+ * its unit's files were in place: the order the stamps vouch for.  The
+ * stamps themselves are written without an fsync of their own: the next
+ * round's syncfs (one per file system of the stamps written since the last
+ * one, with the round's units) makes them durable, and the syncer's last
+ * act is one more for those of the last round.  A stamp is only ever read
+ * whole and checked (record_matches()), so one a crash cut short or left
+ * empty vouches for nothing: its unit runs again, as without a stamp.
  */
 struct syncer {
 	pthread_t thread;
@@ -909,6 +924,11 @@ struct syncer {
 	struct unit_run *head, **tail; /* queued units, in order */
 	bool closing;
 	struct run *rn;
+	/* the syncer's own: directories of the stamps written since its last
+	 * syncfs, and room for the next round's units */
+	const char **dirs;
+	char **stamped;
+	size_t nstamped, cap;
 };
 
 struct run {
@@ -945,7 +965,7 @@ static void failure_record(struct sx_batch *b, struct sx_batch_unit *u)
 		return;
 	ret = sx_batch__mkdirs(b->out, rel);
 	if (!ret)
-		ret = write_record(b, u, dir, true, NULL, 0, msg, sizeof(msg));
+		ret = write_record(b, u, dir, true, NULL, 0, true, msg, sizeof(msg));
 	else
 		sx_batch__fmt(msg, sizeof(msg), "cannot create %s: %s", dir, strerror(-ret));
 	if (ret)
@@ -993,35 +1013,75 @@ static void finish(struct sx_batch *b, struct sx_batch_unit *u, bool ran, bool c
 		sx_batch__device_profile(b, d);
 }
 
-/* syncfs once per file system of the units in list (each unit's
- * directory); *why gets the first failure's message. */
-static int sync_units(struct unit_run *list, char *why, size_t whysz)
+/* syncfs once per file system of the n directories; *why gets the first
+ * failure's message. */
+static int sync_dirs(const char *const *dirs, size_t n, char *why, size_t whysz)
 {
 	dev_t devs[8];
-	size_t ndevs = 0, i;
-	struct unit_run *r;
+	size_t ndevs = 0, i, k;
 	int ret = 0;
 
-	for (r = list; r; r = r->next) {
+	for (k = 0; k < n; k++) {
 		struct stat st;
 		bool seen = false;
 
-		if (stat(r->dir, &st) != 0) {
+		if (stat(dirs[k], &st) != 0) {
 			ret = -errno;
-			sx_batch__fmt(why, whysz, "%s: %s", r->dir, strerror(-ret));
+			sx_batch__fmt(why, whysz, "%s: %s", dirs[k], strerror(-ret));
 			return ret;
 		}
 		for (i = 0; i < ndevs && !seen; i++)
 			seen = devs[i] == st.st_dev;
 		if (seen)
 			continue;
-		ret = sx_out_sync_dir(r->dir, why, whysz);
+		ret = sx_out_sync_dir(dirs[k], why, whysz);
 		if (ret)
 			return ret;
 		if (ndevs < sizeof(devs) / sizeof(devs[0]))
 			devs[ndevs++] = st.st_dev;
 	}
 	return 0;
+}
+
+/* Room for n more stamped directories and for the syncfs list of a round
+ * of n units; false without memory. */
+static bool syncer_room(struct syncer *sy, size_t n)
+{
+	size_t want = sy->nstamped + n;
+
+	if (want > sy->cap) {
+		size_t cap = SX_MAX(want, 2 * sy->cap);
+		char **st = sx_realloc_array(sy->stamped, cap, sizeof(*st));
+		const char **d;
+
+		if (!st)
+			return false;
+		sy->stamped = st;
+		d = sx_realloc_array(sy->dirs, cap, sizeof(*d));
+		if (!d)
+			return false;
+		sy->dirs = d;
+		sy->cap = cap;
+	}
+	return true;
+}
+
+/* Make the stamps written since the last syncfs durable (the syncer's
+ * last round); a failure is logged: --resume would run their units again. */
+static void syncer_sync_stamped(struct syncer *sy)
+{
+	char why[SX_BATCH_MSG_MAX] = "";
+	size_t i;
+
+	if (sy->nstamped &&
+	    sync_dirs((const char *const *)sy->stamped, sy->nstamped, why, sizeof(why)))
+		sx_batch__log(sy->rn->b, SX_LOG_ERROR,
+			      "%s (the stamps of the last units may be lost: --resume would run "
+			      "them again)",
+			      why);
+	for (i = 0; i < sy->nstamped; i++)
+		free(sy->stamped[i]);
+	sy->nstamped = 0;
 }
 
 static void *syncer_main(void *arg)
@@ -1032,6 +1092,8 @@ static void *syncer_main(void *arg)
 	for (;;) {
 		char why[SX_BATCH_MSG_MAX];
 		struct unit_run *list, *r;
+		size_t n, k;
+		bool own;
 		int ret;
 
 		pthread_mutex_lock(&sy->lock);
@@ -1041,15 +1103,42 @@ static void *syncer_main(void *arg)
 		sy->head = NULL;
 		sy->tail = &sy->head;
 		pthread_mutex_unlock(&sy->lock);
-		if (!list)
-			return NULL; /* closing, and nothing left */
+		if (!list) {
+			syncer_sync_stamped(sy); /* closing, and nothing left */
+			return NULL;
+		}
+		for (n = 0, r = list; r; r = r->next)
+			n++;
 		why[0] = '\0';
-		ret = sync_units(list, why, sizeof(why));
+		own = !syncer_room(sy, n);
+		if (own) {
+			/* without memory to keep them: each stamp durable on its own */
+			ret = 0;
+			for (r = list; r && !ret; r = r->next)
+				ret = sx_out_sync_dir(r->dir, why, sizeof(why));
+		} else {
+			/* the round's units' files, and the stamps of the round before */
+			for (k = 0; k < sy->nstamped; k++)
+				sy->dirs[k] = sy->stamped[k];
+			for (r = list; r; r = r->next)
+				sy->dirs[k++] = r->dir;
+			ret = sync_dirs(sy->dirs, k, why, sizeof(why));
+			for (k = 0; k < sy->nstamped; k++)
+				free(sy->stamped[k]);
+			sy->nstamped = 0;
+		}
 		while ((r = list)) {
 			struct sx_batch_unit *u = r->u;
 
 			list = r->next;
-			unit_stamp(r, ret, why);
+			if (unit_stamp(r, ret, why, own) && !own) {
+				/* stamped: durable with the next syncfs */
+				sy->stamped[sy->nstamped] = strdup(r->dir);
+				if (sy->stamped[sy->nstamped])
+					sy->nstamped++;
+				else
+					sx_out_sync_dir(r->dir, why, sizeof(why));
+			}
 			free(r);
 			atomic_fetch_sub(&b->running, 1);
 			finish(b, u, true, false);
@@ -1108,6 +1197,8 @@ static void syncer_stop(struct run *rn)
 	pthread_join(sy->thread, NULL);
 	pthread_cond_destroy(&sy->wake);
 	pthread_mutex_destroy(&sy->lock);
+	free(sy->stamped); /* emptied by the thread's last round */
+	free(sy->dirs);
 	sy->started = false;
 }
 
@@ -1183,7 +1274,7 @@ static void unit_finish(struct run *rn, uint32_t g, int err)
 		rn->runs[g] = NULL;
 		if (syncer_queue(rn, r))
 			return;
-		unit_stamp(r, sx_out_sync_dir(r->dir, msg, sizeof(msg)), msg);
+		unit_stamp(r, sx_out_sync_dir(r->dir, msg, sizeof(msg)), msg, true);
 		free(r);
 		atomic_fetch_sub(&rn->b->running, 1);
 	} else if (r) {
