@@ -1346,6 +1346,55 @@ Test(cli_batch, failed_unit_does_not_stop_the_others)
 	assert_same_tree("out", "sh");
 }
 
+/*
+ * The scan reads the devices on the run's threads; what it reports comes
+ * out in the archive's order all the same, as a scan of one device after
+ * the other reports it: the same lines at -j1 and -j4, in the devices'
+ * name order (every device here fails at the scan, so nothing is read).
+ */
+Test(cli_batch, scan_reports_in_the_archives_order_at_any_j)
+{
+	static const char *const order[] = {"a0: bad device.yaml",
+					    "b1: bad events.csv",
+					    "device name \"c2\\x01\" refused",
+					    "d3: device.yaml: events: no event \"nothere\"",
+					    "e4.pcap: ignored",
+					    "f5: bad device.yaml"};
+	char *err1 = NULL, *err4 = NULL, *err = NULL;
+	const char *at;
+	size_t i;
+
+	need_demo();
+	cr_assert_eq(
+	    sh(NULL, &err,
+	       "mkdir -p w/arch/a0 w/arch/b1 \"w/arch/c2$(printf '\\001')/on\" "
+	       "w/arch/d3/ev w/arch/f5 && echo 'ipv4: [1' >w/arch/a0/device.yaml && "
+	       "cp '%s'/1700000000.pcap w/arch/a0/ && echo 'x,,,' >w/arch/b1/events.csv && "
+	       "cp '%s'/1700000000.pcap w/arch/b1/ && "
+	       "printf 'ipv4: 1.2.3.4\\nevents:\\n  nothere: {}\\n' >w/arch/d3/device.yaml && "
+	       "cp '%s'/1700000000.pcap w/arch/e4.pcap && echo 'gateway: [' "
+	       ">w/arch/f5/device.yaml",
+	       DEMO, DEMO, DEMO),
+	    0, "%s", err);
+	free(err);
+	batch(NULL, &err1, "w/arch -o w/out1 -j1");
+	batch(NULL, &err4, "w/arch -o w/out4 -j4");
+	/* the last line is the run's summary, with its time */
+	*strrchr(err1, '\n') = '\0';
+	*strrchr(err4, '\n') = '\0';
+	*(strrchr(err1, '\n') ? strrchr(err1, '\n') : err1) = '\0';
+	*(strrchr(err4, '\n') ? strrchr(err4, '\n') : err4) = '\0';
+	cr_assert_str_eq(err1, err4);
+	for (i = 0, at = err1; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *hit = strstr(at, order[i]);
+
+		cr_assert(hit, "\"%s\" missing or out of order in:\n%s", order[i], err1);
+		at = hit;
+	}
+	free(err1);
+	free(err4);
+}
+
 Test(cli_batch, hostile_names_are_refused_inside_out)
 {
 	char *err = NULL, *sum, *found = NULL;

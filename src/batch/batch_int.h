@@ -74,6 +74,7 @@ struct sx_batch_unit {
 	/* outcome, written by the worker that runs it */
 	int state;		    /* enum sx_batch_state */
 	bool resumed;		    /* skipped: its stamp matched */
+	bool to_run;		    /* this run reads it (sx_batch_run()'s checks) */
 	char msg[SX_BATCH_MSG_MAX]; /* why it failed, or the partial's note */
 	unsigned captures;
 	uint64_t packets, flows;
@@ -155,7 +156,7 @@ struct sx_batch {
 	atomic_bool hashing;
 	uint64_t units_total, files_total, bytes_total;
 	int64_t t_scan_ns;		    /* wall clock before the scan's first stat */
-	uint64_t files_known;		    /* identities taken from the stamps */
+	atomic_uint_fast64_t files_known;   /* identities taken from the stamps */
 	atomic_uint_fast64_t files_sampled; /* identities read from the captures */
 	atomic_uint_fast64_t files_reread;  /* read once more to infer an address */
 };
@@ -167,6 +168,12 @@ void sx_batch__log(struct sx_batch *b, enum sx_log_level level, const char *fmt,
 /* snprintf that may truncate (messages; paths known to fit): 0, or
  * -ENAMETOOLONG when buf was too small. */
 int sx_batch__fmt(char *buf, size_t bufsz, const char *fmt, ...) SX_PRINTF(3, 4);
+
+/* Call fn(ctx, i) for every i < n on up to nthreads threads, the calling
+ * thread one of them, in no particular order (batch_run.c); stoppable: no
+ * new i once a stop is requested. */
+void sx_batch__pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx,
+			bool stoppable);
 
 /* Append p to a growing array of pointers.  0 or -ENOMEM. */
 int sx_batch__push(void *arrp, size_t *n, size_t *cap, void *p);

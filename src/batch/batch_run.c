@@ -6,9 +6,12 @@
  * DESIGN
  *
  * Scheduling.  One process, one pool of reader threads for the whole
- * archive.  After the scan (batch_scan.c) the inputs are hashed by a pool of
- * threads (one file at a time, any order); the addresses the units to run
- * need are inferred (below), threads over the units.  Then every capture
+ * archive.  After the scan (batch_scan.c, threads over the devices) the
+ * inputs are hashed by a pool of threads (one file at a time, any order),
+ * with --resume after the stamps' records of the captures were read; then
+ * each unit's key and stamp are checked (threads over the devices:
+ * check_device()); the addresses the units to run need are inferred
+ * (below), threads over the units.  Then every capture
  * of every unit to run (a unit's captures and its device's background
  * captures; a capture shared by several units, as events.csv labels share
  * their long captures, once per unit) goes into ONE reading list, read by
@@ -179,6 +182,7 @@ struct pool {
 	void (*fn)(void *ctx, size_t i);
 	void *ctx;
 	size_t n;
+	bool stoppable;
 	atomic_size_t next;
 };
 
@@ -187,7 +191,7 @@ static void *pool_main(void *arg)
 	struct pool *p = arg;
 	size_t i;
 
-	while (!sx_stop_requested()) {
+	while (!p->stoppable || !sx_stop_requested()) {
 		i = atomic_fetch_add(&p->next, 1);
 		if (i >= p->n)
 			break;
@@ -196,11 +200,10 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-/* Call fn(ctx, i) for every i < n (until a stop request) on up to nthreads
- * threads; the calling thread serves too. */
-static void pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx)
+void sx_batch__pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx,
+			bool stoppable)
 {
-	struct pool p = {.fn = fn, .ctx = ctx, .n = n};
+	struct pool p = {.fn = fn, .ctx = ctx, .n = n, .stoppable = stoppable};
 	pthread_t *tids;
 	unsigned i, started = 0, me;
 
@@ -1547,7 +1550,7 @@ static void infer_all(struct run *rn)
 	}
 	/* without memory, over the units as they are */
 	ctx = (struct infer_ctx){.b = b, .units = one ? one : rn->work};
-	pool_run(rn->threads, one ? n : rn->nwork, infer_job, &ctx);
+	sx_batch__pool_run(rn->threads, one ? n : rn->nwork, infer_job, &ctx, true);
 	free(one);
 	n = 0;
 	if (sx_stop_requested())
@@ -1643,7 +1646,7 @@ static bool known_from(struct sx_batch *b, struct sx_batch_unit *u, const char *
 			if (!f->known) {
 				memcpy(f->hash, hash, sizeof(f->hash));
 				f->known = true;
-				b->files_known++;
+				atomic_fetch_add(&b->files_known, 1);
 			}
 			next = j + 1;
 			break;
@@ -1654,24 +1657,61 @@ static bool known_from(struct sx_batch *b, struct sx_batch_unit *u, const char *
 }
 
 /* --resume and --collect: every capture a stamp (or a failure record) of
- * one of our units vouches for is known without being read. */
-static void known_captures(struct sx_batch *b)
+ * one of our units vouches for is known without being read; threads over
+ * the devices (a device's captures are its units' only). */
+static void known_device(void *ctx, size_t i)
 {
+	struct sx_batch *b = ctx;
+	struct sx_batch_device *d = b->devs[i];
 	char dir[SX_BATCH_PATH_MAX];
-	size_t i, k;
+	size_t k;
 
-	for (i = 0; i < b->ndevs; i++) {
-		struct sx_batch_device *d = b->devs[i];
+	for (k = 0; k < d->nunits; k++) {
+		struct sx_batch_unit *u = d->units[k];
 
-		for (k = 0; k < d->nunits; k++) {
-			struct sx_batch_unit *u = d->units[k];
+		if (u->state || !ours(b, u) || !u->ncaps ||
+		    sx_batch__fmt(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event))
+			continue;
+		if (!known_from(b, u, dir, SX_BATCH_STAMP))
+			known_from(b, u, dir, SX_BATCH_FAILED_STAMP);
+	}
+}
 
-			if (u->state || !ours(b, u) || !u->ncaps ||
-			    sx_batch__fmt(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event))
-				continue;
-			if (!known_from(b, u, dir, SX_BATCH_STAMP))
-				known_from(b, u, dir, SX_BATCH_FAILED_STAMP);
+/*
+ * What each unit of d needs, before the reading: a unit failed at the scan
+ * is finished; the others get their key, and with --resume one whose stamp
+ * matches is finished as resumed; the rest are to_run.  Threads over the
+ * devices: a unit's checks read its own directory, and finish() is
+ * thread-safe.
+ */
+static void check_device(void *ctx, size_t i)
+{
+	struct sx_batch *b = ctx;
+	struct sx_batch_device *d = b->devs[i];
+	size_t k;
+
+	if (!device_ours(b, d))
+		return;
+	if (!d->cfg || !d->cfg->ipv4)
+		sx_batch__device_digest(d);
+	for (k = 0; k < d->nunits; k++) {
+		struct sx_batch_unit *u = d->units[k];
+		char dir[SX_BATCH_PATH_MAX];
+
+		if (!ours(b, u))
+			continue;
+		if (u->state) {
+			finish(b, u, false, false); /* failed at the scan */
+			continue;
 		}
+		sx_batch__unit_key(b, u);
+		snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
+		if (b->cfg.resume && stamp_matches(u, dir)) {
+			sx_batch__clean_tmp(dir);
+			finish(b, u, false, true);
+			continue;
+		}
+		u->to_run = true;
 	}
 }
 
@@ -1798,7 +1838,7 @@ int sx_batch_run(struct sx_batch *b)
 	atomic_store(&b->hashing, true);
 	sx_out_set_deferred(true);
 	if (b->cfg.resume || b->cfg.collect)
-		known_captures(b);
+		sx_batch__pool_run(threads, b->ndevs, known_device, b, false);
 	for (i = 0; i < b->ndevs && !ret; i++)
 		for (k = 0; k < b->devs[i]->nfiles && !ret && device_ours(b, b->devs[i]); k++)
 			if (!b->devs[i]->files[k]->known)
@@ -1810,7 +1850,7 @@ int sx_batch_run(struct sx_batch *b)
 	}
 	hash_names(b);
 	atomic_store(&b->files_sampled, nfiles);
-	pool_run(threads, nfiles, hash_job, files);
+	sx_batch__pool_run(threads, nfiles, hash_job, files, true);
 	free(files);
 	atomic_store(&b->hashing, false);
 	if (sx_stop_requested()) {
@@ -1828,35 +1868,17 @@ int sx_batch_run(struct sx_batch *b)
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	sx_batch__pool_run(threads, b->ndevs, check_device, b, false);
 	for (i = 0; i < b->ndevs; i++) {
 		struct sx_batch_device *d = b->devs[i];
 
-		if (!device_ours(b, d)) {
-			b->units_other += d->nunits;
-			continue;
-		}
-		if (!d->cfg || !d->cfg->ipv4)
-			sx_batch__device_digest(d);
 		for (k = 0; k < d->nunits; k++) {
 			struct sx_batch_unit *u = d->units[k];
-			char dir[SX_BATCH_PATH_MAX];
 
-			if (!ours(b, u)) {
+			if (!device_ours(b, d) || !ours(b, u))
 				b->units_other++;
-				continue;
-			}
-			if (u->state) {
-				finish(b, u, false, false); /* failed at the scan */
-				continue;
-			}
-			sx_batch__unit_key(b, u);
-			snprintf(dir, sizeof(dir), "%s/%s/%s", b->out, d->name, u->event);
-			if (b->cfg.resume && stamp_matches(u, dir)) {
-				sx_batch__clean_tmp(dir);
-				finish(b, u, false, true);
-				continue;
-			}
-			rn.work[rn.nwork++] = u;
+			else if (u->to_run)
+				rn.work[rn.nwork++] = u;
 		}
 	}
 	qsort(rn.work, rn.nwork, sizeof(*rn.work), sx_batch__cmp_largest);
@@ -1967,7 +1989,7 @@ void sx_batch_progress(const struct sx_batch *b, struct sx_batch_progress *p)
 	p->bytes_skipped = atomic_load(&m->bytes_skipped);
 	p->running = atomic_load(&m->running);
 	p->hashing = atomic_load(&m->hashing);
-	p->files_known = b->files_known;
+	p->files_known = atomic_load(&m->files_known);
 	p->files_sampled = atomic_load(&m->files_sampled);
 	p->files_reread = atomic_load(&m->files_reread);
 }

@@ -3,9 +3,12 @@
  * devices, their captures and their units, and the identity of each unit's
  * inputs for --resume.
  *
- * DESIGN.  The scan runs once, on the calling thread, before any unit
- * starts, and builds the whole model (paths, sizes and modification times
- * only: memory grows with the number of files, not with their size).
+ * DESIGN.  The scan runs once, before any unit starts, and builds the
+ * whole model (paths, sizes and modification times only: memory grows with
+ * the number of files, not with their size).  An archive's devices are
+ * found on the calling thread and scanned on the run's threads, one device
+ * per thread at a time; what the scan reports is logged afterwards in the
+ * archive's order (sx_batch_scan_archive()).
  *
  * Layout.  Every directory under the root (the current directory) is a
  * device; hidden entries are skipped, and so is OUT when it lies inside the
@@ -113,6 +116,55 @@ const char *sx_batch__shown(const char *s, char *buf, size_t bufsz)
 	return buf;
 }
 
+/*
+ * A device's lines while the devices are scanned in parallel
+ * (sx_batch_scan_archive()): kept, then logged in the devices' order, as a
+ * scan one device after the other logs them.
+ */
+struct scan_line {
+	enum sx_log_level level;
+	char *text;
+};
+
+struct scan_log {
+	struct scan_line *lines;
+	size_t n, cap;
+};
+
+static _Thread_local struct scan_log *scan_log; /* this thread's, while set */
+
+static void scan_log_keep(struct scan_log *l, enum sx_log_level level, const char *line)
+{
+	char *text = strdup(line);
+
+	if (text && l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4;
+		struct scan_line *nl = sx_realloc_array(l->lines, cap, sizeof(*nl));
+
+		if (nl) {
+			l->lines = nl;
+			l->cap = cap;
+		}
+	}
+	if (text && l->n < l->cap)
+		l->lines[l->n++] = (struct scan_line){.level = level, .text = text};
+	else
+		free(text); /* without memory: the line is lost, not the scan */
+}
+
+/* Log l's lines, then forget them. */
+static void scan_log_flush(struct sx_batch *b, struct scan_log *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		sx_batch__log(b, l->lines[i].level, "%s", l->lines[i].text);
+		free(l->lines[i].text);
+	}
+	free(l->lines);
+	*l = (struct scan_log){0};
+}
+
 void sx_batch__log(struct sx_batch *b, enum sx_log_level level, const char *fmt, ...)
 {
 	char line[1024];
@@ -121,6 +173,10 @@ void sx_batch__log(struct sx_batch *b, enum sx_log_level level, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (scan_log) {
+		scan_log_keep(scan_log, level, line);
+		return;
+	}
 	if (b->cfg.log)
 		b->cfg.log(b->cfg.log_arg, level, line);
 	else
@@ -947,8 +1003,39 @@ static void totals(struct sx_batch *b)
 		}
 }
 
+/* One entry of the archive's top directory: a device to scan, or a file
+ * that only gets a warning; its log lines are kept (struct scan_log). */
+struct scan_job {
+	struct sx_batch *b;
+	struct sx_batch_device *d; /* NULL: nothing to scan */
+	const char *dir;
+	struct scan_log log;
+	int ret;
+};
+
+static void scan_job(void *ctx, size_t i)
+{
+	struct scan_job *job = (struct scan_job *)ctx + i;
+
+	if (!job->d)
+		return;
+	scan_log = &job->log;
+	if (!job->d->err[0])
+		job->ret = scan_device_dir(job->b, job->d, job->dir);
+	if (!job->ret)
+		job->ret = finish_device(job->b, job->d, job->d->name);
+	scan_log = NULL;
+}
+
+/*
+ * The devices are found in the top directory's order, then scanned on the
+ * run's threads (each device on one thread: its files, units and config
+ * are its own), and their lines logged in that order afterwards, so that
+ * the model and the log are those of a scan one device after the other.
+ */
 int sx_batch_scan_archive(struct sx_batch *b)
 {
+	struct scan_job *jobs;
 	char **names;
 	size_t n, i;
 	int ret;
@@ -956,14 +1043,22 @@ int sx_batch_scan_archive(struct sx_batch *b)
 	ret = list_dir(".", &names, &n, NULL);
 	if (ret)
 		return ret;
+	jobs = sx_calloc_array(n + 1, sizeof(*jobs));
+	if (!jobs) {
+		free_names(names, n);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n && !ret; i++) {
 		struct sx_batch_device *d;
 		struct stat st;
+		size_t k;
 
+		jobs[i].b = b;
 		if (names[i][0] == '.')
 			continue;
 		if (stat(names[i], &st) != 0)
 			continue;
+		scan_log = &jobs[i].log;
 		if (!S_ISDIR(st.st_mode)) {
 			if (is_capture_name(names[i])) {
 				char shown[512];
@@ -972,20 +1067,37 @@ int sx_batch_scan_archive(struct sx_batch *b)
 					      "%s: ignored: captures belong in a device directory",
 					      sx_batch__shown(names[i], shown, sizeof(shown)));
 			}
+			scan_log = NULL;
 			continue;
 		}
+		scan_log = NULL;
 		if (same_as_out(b, &st))
 			continue;
+		scan_log = &jobs[i].log;
 		d = add_device(b, names[i]);
+		scan_log = NULL;
 		if (!d) {
 			ret = -ENOMEM;
 			break;
 		}
-		if (!d->err[0])
-			ret = scan_device_dir(b, d, names[i]);
-		if (!ret)
-			ret = finish_device(b, d, d->name);
+		/* two refused names shown alike are one device: scanned once
+		 * (a refused device has nothing to scan) */
+		for (k = 0; k < i && jobs[k].d != d; k++)
+			;
+		if (k < i)
+			continue;
+		jobs[i].d = d;
+		jobs[i].dir = names[i];
 	}
+	if (!ret)
+		sx_batch__pool_run(b->cfg.threads ? b->cfg.threads : sx_nproc(), n, scan_job, jobs,
+				   false);
+	for (i = 0; i < n; i++) {
+		scan_log_flush(b, &jobs[i].log);
+		if (!ret)
+			ret = jobs[i].ret;
+	}
+	free(jobs);
 	free_names(names, n);
 	if (!ret)
 		totals(b);
