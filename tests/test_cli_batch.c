@@ -1297,6 +1297,76 @@ Test(cli_batch, unit_stamps_written_by_the_syncer_after_its_syncfs)
 	free(err);
 }
 
+/*
+ * A disk that stops writing (syncfs fails with EIO, support/fail_syncfs.c
+ * preloaded): no unit is stamped whose files were not made durable, each
+ * such unit fails with the reason, and when the stamps already written may
+ * not have reached the disk the run says so (--resume would run their
+ * units again).  From the first syncfs on: every unit fails, no stamp.
+ * From the second: the first round's units are stamped, and the syncfs
+ * that was to make their stamps durable fails, in the next round (whose
+ * units fail) or in the syncer's last one.
+ */
+static int failing_syncfs_batch(unsigned from, char **err)
+{
+	return sh(NULL, err,
+		  "rm -rf out && SX_FAIL_SYNCFS=%u LD_PRELOAD='%s' "
+		  "ASAN_OPTIONS=\"$ASAN_OPTIONS:verify_asan_link_order=0\" " EPOCH
+		  " '%s' batch -j1 arch -o out",
+		  from, SX_FAIL_SYNCFS_SO, SX_BINARY);
+}
+
+Test(cli_batch, a_failing_syncfs_stamps_no_unit_it_did_not_make_durable)
+{
+	static const char *const units[] = {"plug/on", "plug/off", "plug2/on", "plug2/off"};
+	char *err = NULL, *sum, path[64], row[64];
+	size_t i, ok = 0;
+
+	lease_archive(plug_mac, plug_mac);
+	cr_assert_eq(sh(NULL, &err, "cp -r arch/plug arch/plug2"), 0, "%s", err);
+	free(err);
+
+	cr_assert_neq(failing_syncfs_batch(1, &err), 0, "%s", err);
+	cr_assert(strstr(err, "cannot make the files durable: Input/output error"), "%s", err);
+	cr_assert(!strstr(err, "may be lost"), "no stamp was written: %s", err);
+	free(err);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		snprintf(path, sizeof(path), "out/%s/.sigex-unit", units[i]);
+		cr_assert(!exists(path), "%s", path);
+	}
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum);
+	cr_assert(!strstr(sum, ",ok\n"), "%s", sum);
+	free(sum);
+
+	failing_syncfs_batch(2, &err);
+	cr_assert(strstr(err, "may be lost: --resume would run them again"), "%s", err);
+	sum = read_sub("out/summary.csv");
+	cr_assert_not_null(sum);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		char dev[16], ev[16];
+		const char *r, *eol;
+		bool row_ok;
+
+		sscanf(units[i], "%15[^/]/%15s", dev, ev);
+		snprintf(path, sizeof(path), "out/%s/.sigex-unit", units[i]);
+		snprintf(row, sizeof(row), "\n%s,%s,", dev, ev);
+		r = strstr(sum, row);
+		cr_assert(r, "%s: %s", row, sum);
+		eol = strchr(r + 1, '\n');
+		row_ok = eol && eol - r >= 3 && strncmp(eol - 3, ",ok", 3) == 0;
+		/* stamped exactly when its row says ok; else it says why */
+		cr_assert_eq(exists(path), row_ok, "%s: %s", units[i], sum);
+		if (row_ok)
+			ok++;
+		else
+			cr_assert(strstr(err, units[i]), "%s: %s", units[i], err);
+	}
+	cr_assert_geq(ok, 1, "the first round's units are stamped: %s", sum);
+	free(sum);
+	free(err);
+}
+
 /* ---- failures ---- */
 
 Test(cli_batch, failed_unit_does_not_stop_the_others)

@@ -1069,8 +1069,18 @@ static bool syncer_room(struct syncer *sy, size_t n)
 	return true;
 }
 
+/* A syncfs that was to make stamps durable failed: their units' files are
+ * on disk, their stamps perhaps not. */
+static void log_lost_stamps(struct sx_batch *b, const char *why)
+{
+	sx_batch__log(b, SX_LOG_ERROR,
+		      "%s (the stamps of the units finished before may be lost: --resume would "
+		      "run them again)",
+		      why);
+}
+
 /* Make the stamps written since the last syncfs durable (the syncer's
- * last round); a failure is logged: --resume would run their units again. */
+ * last round). */
 static void syncer_sync_stamped(struct syncer *sy)
 {
 	char why[SX_BATCH_MSG_MAX] = "";
@@ -1078,10 +1088,7 @@ static void syncer_sync_stamped(struct syncer *sy)
 
 	if (sy->nstamped &&
 	    sync_dirs((const char *const *)sy->stamped, sy->nstamped, why, sizeof(why)))
-		sx_batch__log(sy->rn->b, SX_LOG_ERROR,
-			      "%s (the stamps of the last units may be lost: --resume would run "
-			      "them again)",
-			      why);
+		log_lost_stamps(sy->rn->b, why);
 	for (i = 0; i < sy->nstamped; i++)
 		free(sy->stamped[i]);
 	sy->nstamped = 0;
@@ -1126,6 +1133,8 @@ static void *syncer_main(void *arg)
 			for (r = list; r; r = r->next)
 				sy->dirs[k++] = r->dir;
 			ret = sync_dirs(sy->dirs, k, why, sizeof(why));
+			if (ret && sy->nstamped)
+				log_lost_stamps(b, why);
 			for (k = 0; k < sy->nstamped; k++)
 				free(sy->stamped[k]);
 			sy->nstamped = 0;
