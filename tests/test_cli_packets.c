@@ -781,6 +781,81 @@ Test(cli_packets, missing_file_is_a_usage_error_in_every_command)
 	free(missing);
 }
 
+/*
+ * Many inputs are stat'ed by the command's threads (cli.c): the first
+ * missing one in order is named whatever -j, and a directory among them is
+ * refused as before; with them all present, the sizes the threads found
+ * give flows the output of one thread.
+ */
+Test(cli_packets, the_first_missing_of_many_inputs_is_named_at_any_j)
+{
+	char *a = write_capture("a.pcap", 2, 1000), *adir = path_of("adir");
+	char *list = NULL, *missing_at[2], *args;
+	size_t len = 0, i, j;
+	FILE *f = open_memstream(&list, &len);
+	struct result r, one = {0};
+
+	cr_assert_not_null(f);
+	cr_assert_eq(mkdir(adir, 0755), 0);
+	missing_at[0] = path_of("missing-130.pcap");
+	missing_at[1] = path_of("missing-400.pcap");
+	for (i = 0; i < 600; i++)
+		fprintf(f, " '%s'",
+			i == 130   ? missing_at[0]
+			: i == 400 ? missing_at[1]
+			: i == 500 ? adir
+				   : a);
+	fclose(f);
+	for (j = 1; j <= 4; j *= 2) {
+		cr_assert_geq(asprintf(&args, "flows -j%zu%s", j, list), 0);
+		r = run_args(args);
+		cr_expect_eq(r.rc, 2, "-j%zu: exit %d\n%s", j, r.rc, r.err);
+		cr_expect(strstr(r.err, "missing-130.pcap\" is not an existing file"), "-j%zu: %s",
+			  j, r.err);
+		cr_expect(!strstr(r.err, "missing-400"), "-j%zu: %s", j, r.err);
+		free_result(&r);
+		free(args);
+	}
+	free(list);
+	list = NULL;
+	f = open_memstream(&list, &len);
+	cr_assert_not_null(f);
+	for (i = 0; i < 300; i++)
+		fprintf(f, " '%s'", i == 200 ? adir : a);
+	fclose(f);
+	cr_assert_geq(asprintf(&args, "flows -j3%s", list), 0);
+	r = run_args(args);
+	cr_expect_eq(r.rc, 2, "exit %d\n%s", r.rc, r.err);
+	cr_expect(strstr(r.err, "adir\" is not an existing file (Is a directory)"), "%s", r.err);
+	free_result(&r);
+	free(args);
+	free(list);
+	list = NULL;
+	f = open_memstream(&list, &len);
+	cr_assert_not_null(f);
+	for (i = 0; i < 300; i++)
+		fprintf(f, " '%s'", a);
+	fclose(f);
+	for (j = 1; j <= 4; j *= 2) {
+		cr_assert_geq(asprintf(&args, "flows -j%zu%s", j, list), 0);
+		r = run_args(args);
+		cr_expect_eq(r.rc, 0, "-j%zu: exit %d\n%s", j, r.rc, r.err);
+		if (j == 1)
+			one = r;
+		else {
+			cr_expect_str_eq(r.out, one.out, "-j%zu", j);
+			free_result(&r);
+		}
+		free(args);
+	}
+	free_result(&one);
+	free(list);
+	free(missing_at[0]);
+	free(missing_at[1]);
+	free(adir);
+	free(a);
+}
+
 Test(cli_packets, failed_run_leaves_the_output_file)
 {
 	char *text = path_of("text.pcap"), *good = path_of("good.csv"), *now;

@@ -64,10 +64,12 @@ void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
  * ", or "").  sizes (n entries, or NULL) gets each file's size as the same
  * stat found it, UINT64_MAX for "-", NULL and what is not a regular file
  * (sx_ingest_cfg.sizes), so that no later step stats the files again.
- * Returns 0 or SX_EXIT_USAGE, the message printed.
+ * threads (0: the CPUs) share the stats of many files; the message names
+ * the first file in order that fails, whichever thread found it.  Returns
+ * 0 or SX_EXIT_USAGE, the message printed.
  */
 int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n,
-		  uint64_t *sizes);
+		  uint64_t *sizes, unsigned threads);
 
 /* mkdir -p dir.  0, or -errno with the cause (naming the path) in msg.  The
  * directories created are removed again when the run fails (sx_cli_exit()). */

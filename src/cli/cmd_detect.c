@@ -239,9 +239,9 @@ static int parse(int argc, char **argv, struct args *a)
 		return sx_cli_usage_error(cmd, "no capture given");
 	if (a->scores && !a->labels)
 		return sx_cli_usage_error(cmd, "--scores needs --labels");
-	if (sx_cli_common_files(cmd, &a->c) || sx_cli_inputs(cmd, "", a->sigs, a->nsigs, NULL) ||
-	    sx_cli_inputs(cmd, "", a->caps, a->ncaps, NULL) ||
-	    sx_cli_inputs(cmd, "--labels ", &a->labels, 1, NULL))
+	if (sx_cli_common_files(cmd, &a->c) || sx_cli_inputs(cmd, "", a->sigs, a->nsigs, NULL, 1) ||
+	    sx_cli_inputs(cmd, "", a->caps, a->ncaps, NULL, a->c.jobs) ||
+	    sx_cli_inputs(cmd, "--labels ", &a->labels, 1, NULL, 1))
 		return SX_EXIT_USAGE;
 	return 0;
 }

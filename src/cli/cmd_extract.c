@@ -269,8 +269,8 @@ static int configure(const struct args *a, struct sx_extract **out)
 		ret = sx_extract_set_align(ex, c->align > 0 ? 1 : c->align < 0 ? 0 : -1);
 	if (ret)
 		return refused(ex, ret);
-	if (sx_cli_inputs(cmd, "", a->in.v + 2, a->in.n - 2, NULL) ||
-	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg, NULL))
+	if (sx_cli_inputs(cmd, "", a->in.v + 2, a->in.n - 2, NULL, c->jobs) ||
+	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg, NULL, c->jobs))
 		return SX_EXIT_USAGE;
 	for (i = 2; i < a->in.n + a->in.nbg; i++) {
 		bool bg = i >= a->in.n;

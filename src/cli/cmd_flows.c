@@ -73,7 +73,7 @@ static int parse(int argc, char **argv, struct sx_cli_files *a)
 		sx_log(SX_LOG_ERROR, "out of memory");
 		return SX_EXIT_FAILURE;
 	}
-	return sx_cli_inputs(cmd, "", a->paths, a->npaths, a->sizes);
+	return sx_cli_inputs(cmd, "", a->paths, a->npaths, a->sizes, a->c.jobs);
 }
 
 /* The flow table's settings from the options. */

@@ -353,9 +353,9 @@ static int parse(int argc, char **argv, struct args *a)
 		a->in.v[a->in.n++] = argv[i];
 	if (a->in.n == 0)
 		return sx_cli_usage_error(cmd, "no flow CSV given");
-	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n, NULL) ||
-	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg, NULL) ||
-	    sx_cli_inputs(cmd, "--names-from ", a->names_from, a->nnames_from, NULL))
+	if (sx_cli_inputs(cmd, "", a->in.v, a->in.n, NULL, a->c.jobs) ||
+	    sx_cli_inputs(cmd, "", a->in.bg, a->in.nbg, NULL, a->c.jobs) ||
+	    sx_cli_inputs(cmd, "--names-from ", a->names_from, a->nnames_from, NULL, 1))
 		return SX_EXIT_USAGE;
 	if (!a->device && (a->ipv4 || a->ipv6 || a->mac[0] || a->event || a->c.gateway ||
 			   a->c.phone || a->c.stats))

@@ -193,7 +193,7 @@ static int parse(int argc, char **argv, struct sx_cli_files *a)
 		return ret;
 	if (sx_cli_common_files(cmd, &a->c))
 		return SX_EXIT_USAGE;
-	return sx_cli_inputs(cmd, "", a->paths, a->npaths, NULL);
+	return sx_cli_inputs(cmd, "", a->paths, a->npaths, NULL, a->c.jobs);
 }
 
 /* Pass 2: each file's rows to its part (wc->parts).  0 or an error. */
