@@ -1082,9 +1082,9 @@ int sx_batch_scan_archive(struct sx_batch *b)
 		}
 		/* two refused names shown alike are one device: scanned once
 		 * (a refused device has nothing to scan) */
-		for (k = 0; k < i && jobs[k].d != d; k++)
+		for (k = 0; d->refused && k < i && jobs[k].d != d; k++)
 			;
-		if (k < i)
+		if (d->refused && k < i)
 			continue;
 		jobs[i].d = d;
 		jobs[i].dir = names[i];
