@@ -781,6 +781,28 @@ Test(cli_packets, missing_file_is_a_usage_error_in_every_command)
 	free(missing);
 }
 
+/* " 'fill' 'fill' ...", n paths, with the paths of put[k] at index at[k]
+ * (malloc'd). */
+static char *quoted_paths(size_t n, const char *fill, const size_t *at, char *const *put,
+			  size_t nput)
+{
+	char *list = NULL;
+	size_t len = 0, i, k;
+	FILE *f = open_memstream(&list, &len);
+
+	cr_assert_not_null(f);
+	for (i = 0; i < n; i++) {
+		const char *p = fill;
+
+		for (k = 0; k < nput; k++)
+			if (at[k] == i)
+				p = put[k];
+		fprintf(f, " '%s'", p);
+	}
+	fclose(f);
+	return list;
+}
+
 /*
  * Many inputs are stat'ed by the command's threads (cli.c): the first
  * missing one in order is named whatever -j, and a directory among them is
@@ -789,23 +811,15 @@ Test(cli_packets, missing_file_is_a_usage_error_in_every_command)
  */
 Test(cli_packets, the_first_missing_of_many_inputs_is_named_at_any_j)
 {
+	static const size_t at[] = {130, 400, 500}, dir_at[] = {200};
 	char *a = write_capture("a.pcap", 2, 1000), *adir = path_of("adir");
-	char *list = NULL, *missing_at[2], *args;
-	size_t len = 0, i, j;
-	FILE *f = open_memstream(&list, &len);
+	char *put[] = {path_of("missing-130.pcap"), path_of("missing-400.pcap"), adir};
+	char *list, *args;
 	struct result r, one = {0};
+	size_t j;
 
-	cr_assert_not_null(f);
 	cr_assert_eq(mkdir(adir, 0755), 0);
-	missing_at[0] = path_of("missing-130.pcap");
-	missing_at[1] = path_of("missing-400.pcap");
-	for (i = 0; i < 600; i++)
-		fprintf(f, " '%s'",
-			i == 130   ? missing_at[0]
-			: i == 400 ? missing_at[1]
-			: i == 500 ? adir
-				   : a);
-	fclose(f);
+	list = quoted_paths(600, a, at, put, 3);
 	for (j = 1; j <= 4; j *= 2) {
 		cr_assert_geq(asprintf(&args, "flows -j%zu%s", j, list), 0);
 		r = run_args(args);
@@ -817,12 +831,7 @@ Test(cli_packets, the_first_missing_of_many_inputs_is_named_at_any_j)
 		free(args);
 	}
 	free(list);
-	list = NULL;
-	f = open_memstream(&list, &len);
-	cr_assert_not_null(f);
-	for (i = 0; i < 300; i++)
-		fprintf(f, " '%s'", i == 200 ? adir : a);
-	fclose(f);
+	list = quoted_paths(300, a, dir_at, &adir, 1);
 	cr_assert_geq(asprintf(&args, "flows -j3%s", list), 0);
 	r = run_args(args);
 	cr_expect_eq(r.rc, 2, "exit %d\n%s", r.rc, r.err);
@@ -830,12 +839,7 @@ Test(cli_packets, the_first_missing_of_many_inputs_is_named_at_any_j)
 	free_result(&r);
 	free(args);
 	free(list);
-	list = NULL;
-	f = open_memstream(&list, &len);
-	cr_assert_not_null(f);
-	for (i = 0; i < 300; i++)
-		fprintf(f, " '%s'", a);
-	fclose(f);
+	list = quoted_paths(300, a, NULL, NULL, 0);
 	for (j = 1; j <= 4; j *= 2) {
 		cr_assert_geq(asprintf(&args, "flows -j%zu%s", j, list), 0);
 		r = run_args(args);
@@ -850,8 +854,8 @@ Test(cli_packets, the_first_missing_of_many_inputs_is_named_at_any_j)
 	}
 	free_result(&one);
 	free(list);
-	free(missing_at[0]);
-	free(missing_at[1]);
+	free(put[0]);
+	free(put[1]);
 	free(adir);
 	free(a);
 }
