@@ -66,7 +66,8 @@ void sx_cli_warn_capped(uint64_t max_flows, uint64_t capped);
  * (sx_ingest_cfg.sizes), so that no later step stats the files again.
  * threads (0: the CPUs) share the stats of many files; the message names
  * the first file in order that fails, whichever thread found it.  Returns
- * 0 or SX_EXIT_USAGE, the message printed.
+ * 0, SX_EXIT_USAGE (the message printed) or, without memory,
+ * SX_EXIT_FAILURE.
  */
 int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n,
 		  uint64_t *sizes, unsigned threads);
