@@ -1,5 +1,6 @@
 /*
- * test_core_thread.c - sx_thread_spawn() and sx_cpu_slot() (core/util.h):
+ * test_core_thread.c - sx_thread_spawn(), sx_cpu_slot() and sx_pool_run()
+ * (core/util.h):
  * the thread runs its function with its argument whatever the slot, is
  * free to move once it runs (its affinity is its creator's), and a
  * creator bound to one CPU still gets its thread.  Where the thread
@@ -9,6 +10,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 
 #include "core/util.h"
 
@@ -111,4 +113,32 @@ Test(core_thread, the_slot_is_below_the_cpus_count)
 	cr_assert_eq(sched_getaffinity(0, sizeof(mask), &mask), 0);
 	for (i = 0; i < 100; i++)
 		cr_assert_lt(sx_cpu_slot(), (unsigned)CPU_COUNT(&mask));
+}
+
+/* sx_pool_run(): every index once, whatever the threads. */
+struct counts {
+	atomic_uint hits[1000];
+};
+
+static void hit(void *ctx, size_t i)
+{
+	struct counts *c = ctx;
+
+	atomic_fetch_add(&c->hits[i], 1);
+}
+
+Test(core_thread, the_pool_calls_each_index_once)
+{
+	static struct counts c;
+	unsigned threads, i;
+
+	for (threads = 0; threads <= 5; threads++) {
+		for (i = 0; i < 1000; i++)
+			atomic_init(&c.hits[i], 0);
+		sx_pool_run(threads, 1000, hit, &c, false);
+		for (i = 0; i < 1000; i++)
+			cr_assert_eq(atomic_load(&c.hits[i]), 1, "%u threads: index %u", threads,
+				     i);
+	}
+	sx_pool_run(4, 0, hit, &c, true); /* nothing to do */
 }

@@ -169,12 +169,6 @@ void sx_batch__log(struct sx_batch *b, enum sx_log_level level, const char *fmt,
  * -ENAMETOOLONG when buf was too small. */
 int sx_batch__fmt(char *buf, size_t bufsz, const char *fmt, ...) SX_PRINTF(3, 4);
 
-/* Call fn(ctx, i) for every i < n on up to nthreads threads, the calling
- * thread one of them, in no particular order (batch_run.c); stoppable: no
- * new i once a stop is requested. */
-void sx_batch__pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx,
-			bool stoppable);
-
 /* Append p to a growing array of pointers.  0 or -ENOMEM. */
 int sx_batch__push(void *arrp, size_t *n, size_t *cap, void *p);
 

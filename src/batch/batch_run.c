@@ -176,53 +176,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- a pool of threads over an index ---- */
-
-struct pool {
-	void (*fn)(void *ctx, size_t i);
-	void *ctx;
-	size_t n;
-	bool stoppable;
-	atomic_size_t next;
-};
-
-static void *pool_main(void *arg)
-{
-	struct pool *p = arg;
-	size_t i;
-
-	while (!p->stoppable || !sx_stop_requested()) {
-		i = atomic_fetch_add(&p->next, 1);
-		if (i >= p->n)
-			break;
-		p->fn(p->ctx, i);
-	}
-	return NULL;
-}
-
-void sx_batch__pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx,
-			bool stoppable)
-{
-	struct pool p = {.fn = fn, .ctx = ctx, .n = n, .stoppable = stoppable};
-	pthread_t *tids;
-	unsigned i, started = 0, me;
-
-	atomic_init(&p.next, 0);
-	if (nthreads > n)
-		nthreads = (unsigned)n;
-	tids = nthreads > 1 ? sx_calloc_array(nthreads, sizeof(*tids)) : NULL;
-	me = tids ? sx_cpu_slot() : 0; /* the others start on the next CPUs */
-	for (i = 0; tids && i + 1 < nthreads; i++) {
-		if (sx_thread_spawn(&tids[i], pool_main, &p, me + 1 + i))
-			break;
-		started++;
-	}
-	pool_main(&p);
-	for (i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	free(tids);
-}
-
 /* ---- paths under OUT ---- */
 
 int sx_batch__mkdirs(const char *out, const char *rel)
@@ -1559,7 +1512,7 @@ static void infer_all(struct run *rn)
 	}
 	/* without memory, over the units as they are */
 	ctx = (struct infer_ctx){.b = b, .units = one ? one : rn->work};
-	sx_batch__pool_run(rn->threads, one ? n : rn->nwork, infer_job, &ctx, true);
+	sx_pool_run(rn->threads, one ? n : rn->nwork, infer_job, &ctx, true);
 	free(one);
 	n = 0;
 	if (sx_stop_requested())
@@ -1847,7 +1800,7 @@ int sx_batch_run(struct sx_batch *b)
 	atomic_store(&b->hashing, true);
 	sx_out_set_deferred(true);
 	if (b->cfg.resume || b->cfg.collect)
-		sx_batch__pool_run(threads, b->ndevs, known_device, b, false);
+		sx_pool_run(threads, b->ndevs, known_device, b, false);
 	for (i = 0; i < b->ndevs && !ret; i++)
 		for (k = 0; k < b->devs[i]->nfiles && !ret && device_ours(b, b->devs[i]); k++)
 			if (!b->devs[i]->files[k]->known)
@@ -1859,7 +1812,7 @@ int sx_batch_run(struct sx_batch *b)
 	}
 	hash_names(b);
 	atomic_store(&b->files_sampled, nfiles);
-	sx_batch__pool_run(threads, nfiles, hash_job, files, true);
+	sx_pool_run(threads, nfiles, hash_job, files, true);
 	free(files);
 	atomic_store(&b->hashing, false);
 	if (sx_stop_requested()) {
@@ -1877,7 +1830,7 @@ int sx_batch_run(struct sx_batch *b)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	sx_batch__pool_run(threads, b->ndevs, check_device, b, false);
+	sx_pool_run(threads, b->ndevs, check_device, b, false);
 	for (i = 0; i < b->ndevs; i++) {
 		struct sx_batch_device *d = b->devs[i];
 

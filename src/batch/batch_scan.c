@@ -1090,8 +1090,7 @@ int sx_batch_scan_archive(struct sx_batch *b)
 		jobs[i].dir = names[i];
 	}
 	if (!ret)
-		sx_batch__pool_run(b->cfg.threads ? b->cfg.threads : sx_nproc(), n, scan_job, jobs,
-				   false);
+		sx_pool_run(b->cfg.threads ? b->cfg.threads : sx_nproc(), n, scan_job, jobs, false);
 	for (i = 0; i < n; i++) {
 		scan_log_flush(b, &jobs[i].log);
 		if (!ret)

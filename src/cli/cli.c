@@ -27,9 +27,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/compiler.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/outfile.h"
@@ -339,51 +336,39 @@ int sx_cli_mkdirs(const char *dir, char *msg, size_t msglen)
 	return ret;
 }
 
-/* The stats of sx_cli_inputs(), shared by threads over an index. */
+/* The stats of sx_cli_inputs(), shared by threads over the paths. */
 struct input_stats {
 	const char *const *paths;
-	int n;
 	uint64_t *sizes; /* or NULL */
 	int *err;	 /* per path: 0, or the errno that refuses it */
-	atomic_int next;
 };
 
-/* Paths taken INPUT_CHUNK at a time; threads only past INPUT_SHARED paths
- * (a stat is microseconds, a thread tens of them). */
-#define INPUT_CHUNK  32
+/* Threads only past INPUT_SHARED paths (a stat is microseconds, a thread
+ * tens of them). */
 #define INPUT_SHARED 256
 
-static void *input_stats_main(void *arg)
+static void input_stat(void *ctx, size_t i)
 {
-	struct input_stats *is = arg;
-	int i, end;
+	struct input_stats *is = ctx;
+	struct stat st;
 
-	while ((i = atomic_fetch_add(&is->next, INPUT_CHUNK)) < is->n) {
-		for (end = i + INPUT_CHUNK < is->n ? i + INPUT_CHUNK : is->n; i < end; i++) {
-			struct stat st;
-
-			if (is->sizes)
-				is->sizes[i] = UINT64_MAX;
-			if (!is->paths[i] || strcmp(is->paths[i], "-") == 0)
-				continue;
-			if (stat(is->paths[i], &st) != 0)
-				is->err[i] = errno;
-			else if (S_ISDIR(st.st_mode))
-				is->err[i] = EISDIR;
-			else if (is->sizes && S_ISREG(st.st_mode))
-				is->sizes[i] = (uint64_t)st.st_size;
-		}
-	}
-	return NULL;
+	if (is->sizes)
+		is->sizes[i] = UINT64_MAX;
+	if (!is->paths[i] || strcmp(is->paths[i], "-") == 0)
+		return;
+	if (stat(is->paths[i], &st) != 0)
+		is->err[i] = errno;
+	else if (S_ISDIR(st.st_mode))
+		is->err[i] = EISDIR;
+	else if (is->sizes && S_ISREG(st.st_mode))
+		is->sizes[i] = (uint64_t)st.st_size;
 }
 
 int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, int n,
 		  uint64_t *sizes, unsigned threads)
 {
-	struct input_stats is = {.paths = paths, .n = n, .sizes = sizes};
-	pthread_t tids[16];
-	unsigned t, started = 0, me;
-	int i;
+	struct input_stats is = {.paths = paths, .sizes = sizes};
+	int i, err;
 
 	if (n <= 0)
 		return 0;
@@ -392,32 +377,17 @@ int sx_cli_inputs(const char *cmd, const char *what, const char *const *paths, i
 		sx_log(SX_LOG_ERROR, "out of memory");
 		return SX_EXIT_FAILURE;
 	}
-	atomic_init(&is.next, 0);
-	if (!threads)
-		threads = sx_nproc();
-	if (threads > SX_ARRAY_SIZE(tids) + 1)
-		threads = SX_ARRAY_SIZE(tids) + 1;
-	if (n < INPUT_SHARED)
-		threads = 1;
-	me = threads > 1 ? sx_cpu_slot() : 0;
-	for (t = 1; t < threads; t++) {
-		if (sx_thread_spawn(&tids[started], input_stats_main, &is, me + t))
-			break; /* fewer threads: the others take the rest */
-		started++;
-	}
-	input_stats_main(&is);
-	for (t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	sx_pool_run(n < INPUT_SHARED ? 1
+		    : threads	     ? threads
+				     : sx_nproc(),
+		    (size_t)n, input_stat, &is, false);
 	for (i = 0; i < n && !is.err[i]; i++)
 		;
-	if (i < n) {
-		int err = is.err[i];
-
-		free(is.err);
+	err = i < n ? is.err[i] : 0;
+	free(is.err);
+	if (err)
 		return sx_cli_usage_error(cmd, "%s\"%s\" is not an existing file (%s)", what,
 					  paths[i], strerror(err));
-	}
-	free(is.err);
 	return 0;
 }
 

@@ -140,6 +140,51 @@ int sx_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg, unsigned slot)
 	return 0;
 }
 
+/* The state of sx_pool_run(): threads take the next index. */
+struct pool {
+	void (*fn)(void *ctx, size_t i);
+	void *ctx;
+	size_t n;
+	bool stoppable;
+	atomic_size_t next;
+};
+
+static void *pool_main(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while (!p->stoppable || !sx_stop_requested()) {
+		i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->n)
+			break;
+		p->fn(p->ctx, i);
+	}
+	return NULL;
+}
+
+void sx_pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *ctx, bool stoppable)
+{
+	struct pool p = {.fn = fn, .ctx = ctx, .n = n, .stoppable = stoppable};
+	pthread_t *tids;
+	unsigned i, started = 0, me;
+
+	atomic_init(&p.next, 0);
+	if (nthreads > n)
+		nthreads = (unsigned)n;
+	tids = nthreads > 1 ? sx_calloc_array(nthreads, sizeof(*tids)) : NULL;
+	me = tids ? sx_cpu_slot() : 0; /* the others start on the next CPUs */
+	for (i = 0; tids && i + 1 < nthreads; i++) {
+		if (sx_thread_spawn(&tids[i], pool_main, &p, me + 1 + i))
+			break; /* fewer threads: the others take the rest */
+		started++;
+	}
+	pool_main(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+}
+
 void *sx_calloc_array(size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)

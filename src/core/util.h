@@ -41,6 +41,11 @@ unsigned sx_nproc(void);
  */
 unsigned sx_cpu_slot(void);
 int sx_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg, unsigned slot);
+/* fn(ctx, i) for every i < n on up to nthreads threads (spread as above),
+ * the calling thread one of them, in no particular order; stoppable: no
+ * new i once sx_stop_requested().  Returns when every call has returned. */
+void sx_pool_run(unsigned nthreads, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
+		 bool stoppable);
 /* calloc(n, size) with the product checked; NULL on overflow or OOM. */
 void *sx_calloc_array(size_t n, size_t size);
 /* realloc(p, n * size) with the product checked; NULL on overflow or OOM. */
