@@ -5,7 +5,9 @@
 #             its setup captures (mined from the others, detected on the one
 #             left out): recall; and the device's signature (mined from all
 #             its captures) over every other device's captures with that
-#             device's address as --device: false detections per hour.
+#             device's address as --device: false detections per hour
+#             of traffic, and per device-day (each signature's own
+#             exposure: the hours of the captures it watched).
 #   testbed   the UCLouvain testbed (eval/latency): per device, each scripted
 #             event mined on two runs and detected on the third (three
 #             folds), scored with the scripted times moved by the run's
@@ -94,6 +96,7 @@ sentinel_score() {
 
 	# Every signature over every other device's captures, as that device.
 	local sigs=() d other oip secs false tot_false=0 tot_secs=0 who
+	local -A own_secs=() fired=()
 	printf '%-20s %7s %6s %9s  %s\n' "captures of" hours false false/h "signatures that fired"
 	while read -r other oip; do
 		sigs=()
@@ -112,12 +115,31 @@ sentinel_score() {
 		done | awk '{s += $1} END {printf "%.3f", s}')
 		tot_false=$((tot_false + false))
 		tot_secs=$(calc "$tot_secs + $secs")
+		own_secs[$other]=$secs
+		for d in $(tail -n +2 "$tmp/x.csv" | cut -d, -f4); do
+			fired[$d]=$((${fired[$d]:-0} + 1))
+		done
 		printf '%-20s %7.3f %6d %9.2f  %s\n' "$other" "$(calc "$secs / 3600")" \
 			"$false" "$(calc "$false * 3600 / $secs")" "$who"
 	done <"$tmp/devices"
 	printf 'sentinel other devices: %d false detections in %.2f h, %.2f per hour\n' \
 		"$tot_false" "$(calc "$tot_secs / 3600")" \
 		"$(calc "$tot_false * 3600 / $tot_secs")"
+
+	# The goal's unit, a device-day: one device's signature watching a day
+	# of traffic.  Each signature watched every capture but its own
+	# device's, so its exposure is the hours above less its device's.
+	local exp tot_exp=0 over=0
+	printf '%-20s %9s %6s %16s\n' signature exposure false "per device-day"
+	while read -r d _; do
+		exp=$(calc "$tot_secs - ${own_secs[$d]:-0}")
+		tot_exp=$(calc "$tot_exp + $exp")
+		[ "$(calc "(${fired[$d]:-0} * 86400 / $exp > 1)")" = 1 ] && over=$((over + 1))
+		printf '%-20s %7.2f h %6d %16.2f\n' "$d" "$(calc "$exp / 3600")" "${fired[$d]:-0}" \
+			"$(calc "${fired[$d]:-0} * 86400 / $exp")"
+	done <"$tmp/devices"
+	printf 'sentinel other devices: %d false detections in %.2f device-days (each signature over the other devices'"'"' captures), %.2f per device-day; %d signatures above 1\n' \
+		"$tot_false" "$(calc "$tot_exp / 86400")" "$(calc "$tot_false * 86400 / $tot_exp")" "$over"
 }
 
 sentinel_part() {
