@@ -1492,6 +1492,94 @@ Test(emit_profile, the_device_mac_is_inferred_and_marks_its_dhcp)
 	cr_assert(strstr(text, "dhcp:\n          client-mac: self\n"), "%s", text);
 }
 
+/* An ICMPv6 pattern (router solicitation) from addr to ff02::2, sent from
+ * the Ethernet address mac. */
+static void solicitation(struct sx_mine_pattern *p, const char *addr, const uint8_t mac[6])
+{
+	pattern(p, 58, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_ICMPV6, 3);
+	p->family = 6;
+	end(&p->end[0], addr, NULL, 0, NULL, NULL);
+	end(&p->end[1], "ff02::2", NULL, 0, NULL, NULL);
+	memcpy(p->end[0].mac, mac, 6);
+	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
+}
+
+/* device-info.ipv6 and "self": the link-local address made from the
+ * device's MAC when it sent from it; its other addresses as they are;
+ * --ipv6 wins. */
+Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(4 * sizeof(*ps)), *bg = mk(sizeof(*bg));
+	uint8_t dev[6] = {0x50, 0xc7, 0xbf, 0xed, 0x0a, 0x54}, other[6] = {2, 0, 0, 0, 0, 9};
+	int ret;
+	const char *text;
+
+	dns_pattern(&ps[0], "api.example.com");
+	memcpy(ps[0].end[0].mac, dev, 6);
+	solicitation(&ps[1], "fe80::52c7:bfff:feed:a54", dev);
+	/* duplicate address detection, from :: */
+	solicitation(&ps[2], "::", dev);
+	/* another host's solicitation is no address of the device's */
+	solicitation(&ps[3], "fe80::9", other);
+	r->patterns = ps;
+	r->npatterns = 4;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "  mac: 50:c7:bf:ed:0a:54\n  ipv4: 10.0.0.7\n"
+			       "  ipv6: fe80::52c7:bfff:feed:a54\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "        ipv6:\n          src: self\n          dst: ff02::2\n"),
+		  "%s", text);
+	cr_assert_null(strstr(text, "src: fe80::52c7"), "%s", text);
+	/* with the device's address known, another host's traffic is left out */
+	cr_assert_null(strstr(text, "fe80::9"), "%s", text);
+	assert_valid(text, "inferred ipv6");
+
+	/* its global address from the same MAC (SLAAC): the device's too,
+	 * written as it is, "self" staying the link-local one */
+	solicitation(bg, "2001:db8::52c7:bfff:feed:a54", dev);
+	r->background = bg;
+	r->nbackground = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "\n  ipv6: fe80::52c7:bfff:feed:a54\n"), "%s", text);
+	cr_assert(strstr(text, "src: 2001:db8::52c7:bfff:feed:a54\n"), "%s", text);
+	cr_assert_eq(count_of(text, "src: self\n"), 2, "%s", text);
+
+	/* --ipv6 wins over the frames; the link-local address stays the
+	 * device's (made from its MAC) */
+	cfg.ipv6 = "2001:db8::52c7:bfff:feed:a54";
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert(strstr(text, "\n  ipv6: 2001:db8::52c7:bfff:feed:a54\n"), "%s", text);
+	cr_assert(strstr(text, "src: fe80::52c7:bfff:feed:a54\n"), "%s", text);
+	cr_assert_eq(count_of(text, "src: self\n"), 2, "%s", text);
+	cr_assert_null(strstr(text, "fe80::9"), "%s", text);
+
+	/* an address not made from the MAC (a privacy address) is not guessed
+	 * for "self", and nothing is left out */
+	cfg.ipv6 = NULL;
+	r->nbackground = 0;
+	solicitation(&ps[1], "fe80::1234:5678:9abc:def0", dev);
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_null(strstr(text, "\n  ipv6: "), "%s", text);
+	cr_assert(strstr(text, "src: fe80::1234:5678:9abc:def0\n"), "%s", text);
+	cr_assert(strstr(text, "src: fe80::9\n"), "%s", text);
+
+	/* no MAC known (no --mac, no frame of the device's IPv4 with one):
+	 * nothing inferred */
+	solicitation(&ps[1], "fe80::52c7:bfff:feed:a54", dev);
+	memset(ps[0].end[0].mac, 0, 6);
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_null(strstr(text, "\n  ipv6: "), "%s", text);
+	cr_assert_null(strstr(text, "\n  mac: "), "%s", text);
+	cr_assert(strstr(text, "src: fe80::52c7:bfff:feed:a54\n"), "%s", text);
+}
+
 /* A pattern asking for several names: every one in domain-name, none
  * dropped, and never a DNS policy without one. */
 Test(emit_profile, several_question_names_are_a_domain_name_list)
@@ -2113,6 +2201,35 @@ Test(emit_profile, policies_shared_by_events_are_single_once)
 	cr_assert_not_null(strstr(text, "interactions:\n  on:\n    tcp-on: "), "%s", text);
 	cr_assert_not_null(strstr(text, "\n  off:\n    tcp-off: "), "%s", text);
 	cr_assert_null(strstr(text, "idle"), "an interaction with nothing of its own: %s", text);
+}
+
+/* The first event never saw the device's link-local address (no ipv6 in
+ * its device-info); the second writes "self" for it: the merged
+ * device-info takes the address from it, in its place, so that "self"
+ * stands for something. */
+Test(emit_profile, merged_device_info_takes_the_addresses_the_first_lacks)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  ntp: {protocols: {udp: {dst-port: 123}, ipv4: {src: self, dst: external}}}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, mac: '00:17:88:74:c2:dc', ipv4: 10.0.0.7,"
+	    " ipv6: 'fe80::217:88ff:fe74:c2dc', last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  dhcpv6: {protocols: {udp: {dst-port: 547}, ipv6: {src: self, dst: 'ff02::1:2'}}}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, ipv6: 'fe80::9', last-update: '3'}\n"
+	    "single-policies: {}\n"
+	    "interactions: {}\n"};
+	const char *text = merge(texts, 3);
+
+	cr_assert_not_null(strstr(text, "device-info: {name: d, mac: '00:17:88:74:c2:dc', ipv4: "
+					"10.0.0.7, ipv6: 'fe80::217:88ff:fe74:c2dc', last-update: "
+					"'3'}\n"),
+			   "%s", text);
+	cr_assert_null(strstr(text, "fe80::9"), "the first that has it: %s", text);
+	assert_valid(text, "device-info completed");
 }
 
 /* Two policies with the same protocols match the same packets: the

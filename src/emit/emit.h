@@ -86,8 +86,8 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
  *
  * The document uses the firewall's keys and nothing else:
  *
- *   device-info:      name, mac (given or inferred), ipv4, ipv6 (those given),
- *                     last-update
+ *   device-info:      name, mac (given or inferred), ipv4 (given), ipv6 (given
+ *                     or inferred), last-update
  *   single-policies:  one policy per background or periodic pattern
  *   interactions:     <event>: one policy per event pattern, in the
  *                     patterns' typical order within an occurrence
@@ -106,7 +106,8 @@ int sx_emit_signatures(FILE *f, const struct sx_mine_result *r, const struct sx_
 struct sx_profile_cfg {
 	const char *device;	 /* device-info.name; required, any UTF-8 text */
 	const char *ipv4;	 /* the device's IPv4 address ("self"), or NULL */
-	const char *ipv6;	 /* the device's IPv6 address ("self"), or NULL */
+	const char *ipv6;	 /* the device's IPv6 address ("self"), or NULL:
+				  * inferred from the result (sx_mine_device_ipv6()) */
 	const char *mac;	 /* the device's MAC ("aa:bb:cc:dd:ee:ff"), or NULL:
 				  * inferred from the result (sx_mine_device_mac()) */
 	const char *gateway;	 /* an address written as the alias "gateway", or NULL */

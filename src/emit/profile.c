@@ -26,7 +26,8 @@
  * initiator: the SYN sender, else the first sender) is src and the other
  * end dst, so the choice never depends on set order (the reference's bug)
  * and src is never dst.  An end is written as, first match wins:
- *   - "self" when every address of the end is the device's (IPV4, --ipv6);
+ *   - "self" when every address of the end is the device's (IPV4, --ipv6 or
+ *     the inferred IPv6 address: device-info.ipv6 below);
  *   - "gateway" / "phone" when every address is the --gateway / --phone one;
  *   - the firewall's alias of a well-known group address: 224.0.0.251 mdns,
  *     239.255.255.250 ssdp, 224.0.1.187 coap, 224.0.0.22 igmpv3,
@@ -235,7 +236,11 @@
  *
  * device-info.mac: --mac, else the source MAC of the device's own frames
  * (sx_mine_device_mac()): the firewall's rules match the device by it, and
- * reject a profile without one.
+ * reject a profile without one.  device-info.ipv6: --ipv6, else the
+ * link-local address made from the device's MAC when it sent from it
+ * (sx_mine_device_ipv6(): the same in every event of the device, where a
+ * global address follows the network's prefix); "self" in IPv6 policies is
+ * that address, the device's other addresses are written as they are.
  *
  * Scalars are plain when PyYAML (the firewall's loader) reads the plain text
  * back as the same string, quoted otherwise: IP addresses stay plain as in
@@ -932,9 +937,10 @@ static void make_id(struct ctx *c, size_t i)
 	unsigned n;
 
 	what_word(p, what, sizeof(what));
-	if (pol->mdns_response)
-		snprintf(raw, sizeof(raw), "%s answers %s", what,
-			 pol->src.self ? "from device" : pol->src.label);
+	if (pol->mdns_response) /* the same answers go out over both families */
+		snprintf(raw, sizeof(raw), "%s answers %s%s", what,
+			 pol->src.self ? "from device" : pol->src.label,
+			 pol->family == 6 ? " ipv6" : "");
 	else if (has_dns_section(p))
 		snprintf(raw, sizeof(raw), "%s %s", what, p->app.dns_name);
 	else if (p->app.proto == SX_P_MDNS && p->end[pol->src_role].local_name[0])
@@ -1069,13 +1075,28 @@ static int pr_cmp(const void *x, const void *y)
 	return c ? c : sx_addr_cmp(&p->a[1], &q->a[1]);
 }
 
-/* Whether address a may be the device: one of its addresses, or the
- * unspecified address a DHCP client sends from before it has one. */
+/*
+ * Whether a is an IPv6 address whose interface identifier is the modified
+ * EUI-64 of the device's MAC (RFC 4291, appendix A): its link-local or
+ * SLAAC address, the device's own whichever of them is "self".
+ */
+static bool device_eui64(const struct ctx *c, const struct sx_addr *a)
+{
+	const uint8_t *m = c->mac, *b = a->b;
+
+	return a->family == 6 && c->mac_text[0] && b[8] == (m[0] ^ 0x02) && b[9] == m[1] &&
+	       b[10] == m[2] && b[11] == 0xff && b[12] == 0xfe && b[13] == m[3] && b[14] == m[4] &&
+	       b[15] == m[5];
+}
+
+/* Whether address a may be the device: one of its addresses (device_eui64()
+ * included), or the unspecified address a DHCP client sends from before it
+ * has one. */
 static bool is_device_addr(const struct ctx *c, const struct sx_addr *a)
 {
 	static const uint8_t zero[16];
 
-	if (addr_eq(a, &c->dev4) || addr_eq(a, &c->dev6))
+	if (addr_eq(a, &c->dev4) || addr_eq(a, &c->dev6) || device_eui64(c, a))
 		return true;
 	return a->family && !memcmp(a->b, zero, a->family == 4 ? 4 : 16);
 }
@@ -1394,7 +1415,9 @@ out_free:
  * source with every destination; a policy holds only pairs that occurred.
  * When the device's address of that family is known, pairs that do not
  * involve the device are left out (another host's traffic that fell in
- * the same cluster), and a pattern with none gives no policy.  When the
+ * the same cluster), and a pattern with none gives no policy.  In IPv6 the
+ * device's are also the addresses made from its MAC (device_eui64(): its
+ * link-local address beside a global one given as --ipv6).  When the
  * pairs left are every source with every destination, one policy; else
  * one per group of sources with the same destinations (or of destinations
  * with the same sources, when fewer).
@@ -3272,6 +3295,13 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 	/* Not given: the device's frames tell it (its IPv4's source MAC). */
 	if (!cfg->mac && (c.dev4.family || c.dev6.family))
 		sx_mine_device_mac(r, &c.dev4, &c.dev6, c.mac);
+	/* Its IPv6 address: the link-local one its MAC makes, if it used it. */
+	if (!cfg->ipv6 && sx_mine_device_ipv6(r, c.mac, &c.dev6) == 0) {
+		char a6[ADDR_TEXT_MAX];
+
+		sx_log(SX_LOG_INFO, "profile: the device's IPv6 address (from its MAC): %s",
+		       sx_addr_str(&c.dev6, a6, sizeof(a6)));
+	}
 	sx_mac_str(c.mac, c.mac_text, sizeof(c.mac_text));
 
 	ret = collect_dns_names(&c, r);

@@ -9,7 +9,9 @@
  * documents made now, and get the same bytes:
  *
  *   device-info       the first document's, last-update the latest of all
- *                     (the documents agree on the rest)
+ *                     (the documents agree on the rest), and the addresses
+ *                     it lacks (mac, ipv4, ipv6) from the first document
+ *                     that has them
  *   single-policies   every document's, once: a policy whose content
  *                     (everything but its id) is already there is the same
  *                     policy (the device's chatter is found by every
@@ -552,6 +554,53 @@ static int set_last_update(struct sx_ytree *info, const char *text)
 	return sx_ytree_set_text(lu, text);
 }
 
+/*
+ * The device's addresses that the first document's device-info lacks, from
+ * the first document that has them, in sigex's key order: an event that
+ * never saw the device's link-local address has no ipv6, and another
+ * event's "self" in an ipv6 section needs it.
+ */
+static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *docs, size_t n)
+{
+	static const char *const order[] = {"name", "mac", "ipv4", "ipv6", "last-update"};
+	size_t k, i, j, at;
+	int ret;
+
+	if (info->kind != SX_YTREE_MAP)
+		return 0;
+	for (k = 1; k < 4; k++) {
+		const struct sx_ytree *v = NULL;
+
+		if (sx_ytree_get(info, order[k]))
+			continue;
+		for (i = 1; i < n && !v; i++)
+			v = sx_ytree_get(sx_ytree_get(docs[i], "device-info"), order[k]);
+		if (!v)
+			continue;
+		ret = add_pair(info, order[k], v);
+		if (ret)
+			return ret;
+		/* before the first key that follows it in the order */
+		for (at = 0; at + 2 < info->n; at += 2) {
+			const char *key = info->kids[at]->text;
+
+			for (j = k + 1; j < 5 && strcmp(key, order[j]); j++)
+				;
+			if (j < 5)
+				break;
+		}
+		if (at + 2 < info->n) {
+			struct sx_ytree *kv[2] = {info->kids[info->n - 2], info->kids[info->n - 1]};
+
+			memmove(&info->kids[at + 2], &info->kids[at],
+				(info->n - 2 - at) * sizeof(info->kids[0]));
+			info->kids[at] = kv[0];
+			info->kids[at + 1] = kv[1];
+		}
+	}
+	return 0;
+}
+
 static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *root)
 {
 	struct sx_ytree *info = NULL, *single, *inter;
@@ -586,6 +635,8 @@ static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *
 		ret = fold_plain(single, inter);
 	if (!ret)
 		ret = set_states(single, inter);
+	if (!ret && info)
+		ret = complete_info(info, docs, n);
 	if (!ret && info)
 		ret = set_last_update(info, last);
 	if (!single->n)

@@ -430,6 +430,19 @@ int sx_mine_device_mac(const struct sx_mine_result *r, const struct sx_addr *dev
 		       const struct sx_addr *dev6, uint8_t mac[6]);
 
 /*
+ * sx_mine_device_ipv6 - the device's IPv6 address for "self": its
+ * link-local address made from mac (fe80::/64 and the modified EUI-64, RFC
+ * 4291 appendix A), when some pattern end of the result holds it (any list:
+ * event, background, periodic, below support).  Derived from the MAC, it is
+ * the same in every event of a device, unlike a global address (the
+ * network's prefix) or a privacy address (RFC 4941, 7217), which stay
+ * written as they are.  Returns 0 with a set; -ENOENT (a left as it was)
+ * when mac is zero or no end holds that address.  Context: any thread; r
+ * is read only.
+ */
+int sx_mine_device_ipv6(const struct sx_mine_result *r, const uint8_t mac[6], struct sx_addr *a);
+
+/*
  * sx_mine_arp_op - the ARP operation of an ARP pattern (its flows are ARP
  * flows, family SX_FLOW_FAMILY_ARP: the client end is the senders, the
  * server end the targets, and each end's mac the sender / target hardware
