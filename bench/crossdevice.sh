@@ -3,7 +3,8 @@
 # device's profile admits: every IoT Sentinel device's profile (sigex batch
 # over all its setup captures, the address and MAC inferred) replayed with
 # the firewall's rules (sigex verify --stateless) over every other device's
-# captures, with that device's own address and MAC standing in for "self",
+# captures, with that device's own addresses (its IPv4, and the link-local
+# IPv6 address its MAC makes) and MAC standing in for "self",
 # as if the other device had taken this one's place behind the firewall.
 # Prints one SUMMARY line per profile (the mean over the other devices of
 # the share of their packets allowed) and a markdown table for
@@ -27,7 +28,7 @@ while IFS=, read -r a _ _; do
 	while IFS=, read -r b ip mac; do
 		[ "$b" = "$a" ] && continue
 		"$sigex" verify "$prof" "$tmp/archive/$b/"*.pcap ${STATELESS---stateless} --ipv4 "$ip" \
-			--mac "$mac" -q |
+			--ipv6 "$(eui64_ll "$mac")" --mac "$mac" -q |
 			awk -v b="$b" '/^packets / { gsub(/[,%]/, " "); print b, $2, $4; exit }'
 	done <"$tmp/ids" >"$tmp/cross-$a"
 	awk -v a="$a" '{ n++; pk += $2; s += $3; if ($3 > mx) { mx = $3; who = $1 } }

@@ -20,7 +20,7 @@ while IFS=, read -r a _ _; do
 	while IFS=, read -r b ip mac; do
 		[ "$b" = "$a" ] && continue
 		"$sigex" verify "$prof" "$tmp/archive/$b/"*.pcap --stateless --ipv4 "$ip" \
-			--mac "$mac" --format csv -q >"$tmp/cross/$a/$b.csv"
+			--ipv6 "$(eui64_ll "$mac")" --mac "$mac" --format csv -q >"$tmp/cross/$a/$b.csv"
 	done <"$tmp/ids"
 done <"$tmp/ids"
 python3 "$here/bench/crossparts.py" "$tmp"

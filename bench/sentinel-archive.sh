@@ -14,3 +14,12 @@ for d in "$sentinel"/*/; do
 	mkdir -p "$tmp/archive/$n"
 	ln -s "$d"*.pcap "$tmp/archive/$n/"
 done
+# eui64_ll MAC: the link-local IPv6 address made from MAC (fe80::/64 and the
+# modified EUI-64), as a device's profile has it for self (device-info.ipv6)
+eui64_ll() {
+	local IFS=:
+	# shellcheck disable=SC2086
+	set -- $1
+	printf 'fe80::%x:%x:%x:%x\n' $(((0x$1 ^ 2) << 8 | 0x$2)) $((0x$3 << 8 | 0xff)) \
+		$((0xfe << 8 | 0x$4)) $((0x$5 << 8 | 0x$6))
+}
