@@ -483,6 +483,95 @@ Test(verify_match, icmp_type)
 	unload(&x);
 }
 
+/* An mDNS datagram over IPv6 from src, sent from Ethernet address mac. */
+static struct sx_pkt mdns6_from(const char *src, const uint8_t mac[6])
+{
+	struct sx_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.ts_sec = 1000;
+	p.has_mac = true;
+	memcpy(p.mac_src, mac, 6);
+	p.mac_dst[0] = 0x33;
+	p.mac_dst[1] = 0x33;
+	p.mac_dst[5] = 0xfb;
+	set_addr(&p.src, src);
+	set_addr(&p.dst, "ff02::fb");
+	p.ethertype = 0x86dd;
+	p.ip_proto = 17;
+	p.proto = SX_P_UDP;
+	p.sport = p.dport = 5353;
+	return p;
+}
+
+/* A device-info.ipv6 that is the link-local address device-info.mac makes
+ * (sigex's inference) follows a MAC given in its place: another unit of the
+ * model is self by its own link-local address; a given --ipv6 wins, and an
+ * ipv6 not made from the MAC stays. */
+Test(verify_match, a_link_local_self_follows_a_given_mac)
+{
+	static const char yaml[] = "device-info:\n"
+				   "  name: dev\n"
+				   "  mac: 02:00:00:00:00:01\n"
+				   "  ipv6: fe80::ff:fe00:1\n"
+				   "single-policies:\n"
+				   "  mdns6:\n"
+				   "    protocols:\n"
+				   "      udp: {src-port: 5353, dst-port: 5353}\n"
+				   "      ipv6: {src: self, dst: 'ff02::fb'}\n";
+	static const uint8_t own[6] = {2, 0, 0, 0, 0, 1}, unit[6] = {2, 0, 0, 0, 0, 9};
+	struct sx_verify_ids ids = {.mac = "02:00:00:00:00:09"};
+	struct sx_pkt mine = mdns6_from("fe80::ff:fe00:1", own);
+	struct sx_pkt other = mdns6_from("fe80::ff:fe00:9", unit);
+	struct sx_verify_profile *p;
+	struct sx_verify_fw *fw;
+	struct sx_verify_verdict v;
+	char msg[256], global[512];
+
+	/* as written: the device's own */
+	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), NULL, &p, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
+	cr_assert_eq(sx_verify_fw_packet(fw, &mine, &v), 0);
+	cr_assert_eq(v.why, SX_VERIFY_ACCEPT);
+	sx_verify_fw_free(fw);
+	sx_verify_profile_free(p);
+
+	/* another unit in its place, by its MAC */
+	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), &ids, &p, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
+	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
+	cr_assert_eq(v.why, SX_VERIFY_ACCEPT);
+	sx_verify_fw_free(fw);
+	sx_verify_profile_free(p);
+
+	/* --ipv6 given: it wins */
+	ids.ipv6 = "fe80::77";
+	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), &ids, &p, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
+	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
+	cr_assert_neq(v.why, SX_VERIFY_ACCEPT);
+	sx_verify_fw_free(fw);
+	sx_verify_profile_free(p);
+
+	/* an ipv6 not made from device-info.mac stays self */
+	ids.ipv6 = NULL;
+	snprintf(global, sizeof(global), "%s", yaml);
+	memcpy(strstr(global, "fe80::ff:fe00:1"), "fe80::ff:fe00:2", 15);
+	cr_assert_eq(sx_verify_profile_parse(global, strlen(global), &ids, &p, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
+	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
+	cr_assert_neq(v.why, SX_VERIFY_ACCEPT);
+	other = mdns6_from("fe80::ff:fe00:2", unit);
+	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
+	cr_assert_eq(v.why, SX_VERIFY_ACCEPT);
+	sx_verify_fw_free(fw);
+	sx_verify_profile_free(p);
+}
+
 /* igmp.parse() (protocols/igmp.py): V3_MEMBERSHIP_REPORT, first group. */
 Test(verify_match, igmp_type_group)
 {

@@ -1075,18 +1075,11 @@ static int pr_cmp(const void *x, const void *y)
 	return c ? c : sx_addr_cmp(&p->a[1], &q->a[1]);
 }
 
-/*
- * Whether a is an IPv6 address whose interface identifier is the modified
- * EUI-64 of the device's MAC (RFC 4291, appendix A): its link-local or
- * SLAAC address, the device's own whichever of them is "self".
- */
+/* Whether a is an IPv6 address made from the device's MAC (its link-local
+ * or SLAAC address): the device's own, whichever of them is "self". */
 static bool device_eui64(const struct ctx *c, const struct sx_addr *a)
 {
-	const uint8_t *m = c->mac, *b = a->b;
-
-	return a->family == 6 && c->mac_text[0] && b[8] == (m[0] ^ 0x02) && b[9] == m[1] &&
-	       b[10] == m[2] && b[11] == 0xff && b[12] == 0xfe && b[13] == m[3] && b[14] == m[4] &&
-	       b[15] == m[5];
+	return c->mac_text[0] && sx_addr_is_eui64_of(a, c->mac);
 }
 
 /* Whether address a may be the device: one of its addresses (device_eui64()

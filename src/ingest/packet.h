@@ -110,6 +110,30 @@ static inline bool sx_mac_is_zero(const uint8_t m[6])
 	return sx_mac_pack(m) == 0;
 }
 
+/*
+ * Whether IPv6 address a's interface identifier (its last 64 bits) is the
+ * modified EUI-64 of MAC m (RFC 4291, appendix A): an address the host of
+ * that MAC made from it, link-local or by SLAAC.
+ */
+static inline bool sx_addr_is_eui64_of(const struct sx_addr *a, const uint8_t m[6])
+{
+	const uint8_t *b = a->b;
+
+	return a->family == 6 && b[8] == (m[0] ^ 0x02) && b[9] == m[1] && b[10] == m[2] &&
+	       b[11] == 0xff && b[12] == 0xfe && b[13] == m[3] && b[14] == m[4] && b[15] == m[5];
+}
+
+/* The link-local address the host of MAC m makes from it: fe80::/64 and
+ * the modified EUI-64. */
+static inline struct sx_addr sx_addr_eui64_link_local(const uint8_t m[6])
+{
+	struct sx_addr a = {.family = 6,
+			    .b = {0xfe, 0x80, [8] = (uint8_t)(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe,
+				  m[3], m[4], m[5]}};
+
+	return a;
+}
+
 /* ---- application layer (one member valid, chosen by sx_pkt.proto) ---- */
 
 struct sx_dns_q {

@@ -206,23 +206,12 @@ int sx_mine_device_ipv6(const struct sx_mine_result *r, const uint8_t mac[6], st
 	const struct sx_mine_pattern *lists[4] = {r->patterns, r->background, r->periodic,
 						  r->below};
 	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow};
-	struct sx_addr ll = {.family = 6};
+	struct sx_addr ll = sx_addr_eui64_link_local(mac);
 	size_t i, k, e;
 	uint32_t j;
 
 	if (!sx_mac_pack(mac))
 		return -ENOENT;
-	/* fe80::/64 and the modified EUI-64 (RFC 4291, appendix A) */
-	ll.b[0] = 0xfe;
-	ll.b[1] = 0x80;
-	ll.b[8] = mac[0] ^ 0x02;
-	ll.b[9] = mac[1];
-	ll.b[10] = mac[2];
-	ll.b[11] = 0xff;
-	ll.b[12] = 0xfe;
-	ll.b[13] = mac[3];
-	ll.b[14] = mac[4];
-	ll.b[15] = mac[5];
 	for (k = 0; k < 4; k++)
 		for (i = 0; i < counts[k]; i++)
 			for (e = 0; e < 2; e++) {

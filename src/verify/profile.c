@@ -1308,6 +1308,23 @@ static int compile(struct cc *c, const struct sx_ytree *root, const struct sx_ve
 			return fail(c, SX_E_FORMAT, "device-info: bad ipv6 %s", v6);
 		p->has_ipv6 = true;
 	}
+	/* A device-info.ipv6 made from device-info.mac (sigex's inference: the
+	 * link-local address) follows a MAC given in its place: another unit's
+	 * link-local address is made from its own. */
+	if (p->has_ipv6 && p->has_mac && ids && ids->mac && *ids->mac &&
+	    !(ids->ipv6 && *ids->ipv6)) {
+		const char *own = sx_ytree_str(sx_ytree_get(dev, "mac"));
+		struct sx_addr a = {.family = 6}, ll = {0};
+		uint8_t m[6];
+
+		memcpy(a.b, p->ipv6.b, 16);
+		if (own && !sx_verify__parse_mac(own, m))
+			ll = sx_addr_eui64_link_local(m);
+		if (ll.family && p->ipv6.plen == 128 && !p->ipv6.neg && !sx_addr_cmp(&a, &ll)) {
+			ll = sx_addr_eui64_link_local(p->mac);
+			memcpy(p->ipv6.b, ll.b, 16);
+		}
+	}
 	if (!p->has_ipv4 && !p->has_ipv6 && !p->has_mac)
 		return fail(c, SX_E_FORMAT, "device-info: no address (ipv4, ipv6 or mac)");
 

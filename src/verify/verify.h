@@ -84,7 +84,10 @@
 struct sx_verify_profile;
 
 /*
- * Device identification; NULL or "" fields keep the profile's.  gateway and
+ * Device identification; NULL or "" fields keep the profile's, but for a
+ * device-info.ipv6 that is the link-local address device-info.mac makes
+ * (sigex's inference), which a given mac replaces by its own unless ipv6
+ * is given too.  gateway and
  * phone replace the firewall's IPv4 addresses for those aliases
  * (protocols/ip.py and arp.py fix them at 192.168.1.1 and 192.168.1.222; a
  * deployment edits them for its LAN).
