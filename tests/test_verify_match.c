@@ -504,6 +504,23 @@ static struct sx_pkt mdns6_from(const char *src, const uint8_t mac[6])
 	return p;
 }
 
+/* The verdict on pkt of a fresh firewall of the profile yaml with ids. */
+static int verdict_of(const char *yaml, const struct sx_verify_ids *ids, const struct sx_pkt *pkt)
+{
+	struct sx_verify_profile *p;
+	struct sx_verify_fw *fw;
+	struct sx_verify_verdict v;
+	char msg[256];
+
+	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), ids, &p, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
+	cr_assert_eq(sx_verify_fw_packet(fw, pkt, &v), 0);
+	sx_verify_fw_free(fw);
+	sx_verify_profile_free(p);
+	return v.why;
+}
+
 /* A device-info.ipv6 that is the link-local address device-info.mac makes
  * (sigex's inference) follows a MAC given in its place: another unit of the
  * model is self by its own link-local address; a given --ipv6 wins, and an
@@ -523,53 +540,22 @@ Test(verify_match, a_link_local_self_follows_a_given_mac)
 	struct sx_verify_ids ids = {.mac = "02:00:00:00:00:09"};
 	struct sx_pkt mine = mdns6_from("fe80::ff:fe00:1", own);
 	struct sx_pkt other = mdns6_from("fe80::ff:fe00:9", unit);
-	struct sx_verify_profile *p;
-	struct sx_verify_fw *fw;
-	struct sx_verify_verdict v;
-	char msg[256], global[512];
+	struct sx_pkt other2 = mdns6_from("fe80::ff:fe00:2", unit);
+	char global[512];
 
 	/* as written: the device's own */
-	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), NULL, &p, msg, sizeof(msg)), 0,
-		     "%s", msg);
-	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
-	cr_assert_eq(sx_verify_fw_packet(fw, &mine, &v), 0);
-	cr_assert_eq(v.why, SX_VERIFY_ACCEPT);
-	sx_verify_fw_free(fw);
-	sx_verify_profile_free(p);
-
+	cr_assert_eq(verdict_of(yaml, NULL, &mine), SX_VERIFY_ACCEPT);
 	/* another unit in its place, by its MAC */
-	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), &ids, &p, msg, sizeof(msg)), 0,
-		     "%s", msg);
-	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
-	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
-	cr_assert_eq(v.why, SX_VERIFY_ACCEPT);
-	sx_verify_fw_free(fw);
-	sx_verify_profile_free(p);
-
+	cr_assert_eq(verdict_of(yaml, &ids, &other), SX_VERIFY_ACCEPT);
 	/* --ipv6 given: it wins */
 	ids.ipv6 = "fe80::77";
-	cr_assert_eq(sx_verify_profile_parse(yaml, strlen(yaml), &ids, &p, msg, sizeof(msg)), 0,
-		     "%s", msg);
-	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
-	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
-	cr_assert_neq(v.why, SX_VERIFY_ACCEPT);
-	sx_verify_fw_free(fw);
-	sx_verify_profile_free(p);
-
+	cr_assert_neq(verdict_of(yaml, &ids, &other), SX_VERIFY_ACCEPT);
 	/* an ipv6 not made from device-info.mac stays self */
 	ids.ipv6 = NULL;
 	snprintf(global, sizeof(global), "%s", yaml);
 	memcpy(strstr(global, "fe80::ff:fe00:1"), "fe80::ff:fe00:2", 15);
-	cr_assert_eq(sx_verify_profile_parse(global, strlen(global), &ids, &p, msg, sizeof(msg)), 0,
-		     "%s", msg);
-	cr_assert_eq(sx_verify_fw_new(p, &fw), 0);
-	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
-	cr_assert_neq(v.why, SX_VERIFY_ACCEPT);
-	other = mdns6_from("fe80::ff:fe00:2", unit);
-	cr_assert_eq(sx_verify_fw_packet(fw, &other, &v), 0);
-	cr_assert_eq(v.why, SX_VERIFY_ACCEPT);
-	sx_verify_fw_free(fw);
-	sx_verify_profile_free(p);
+	cr_assert_neq(verdict_of(global, &ids, &other), SX_VERIFY_ACCEPT);
+	cr_assert_eq(verdict_of(global, &ids, &other2), SX_VERIFY_ACCEPT);
 }
 
 /* igmp.parse() (protocols/igmp.py): V3_MEMBERSHIP_REPORT, first group. */
