@@ -582,7 +582,7 @@ static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *do
 			return ret;
 		/* before the first key that follows it in the order */
 		for (at = 0; at + 2 < info->n; at += 2) {
-			const char *key = info->kids[at]->text;
+			const char *key = info->kids[at]->text ? info->kids[at]->text : "";
 
 			for (j = k + 1; j < 5 && strcmp(key, order[j]); j++)
 				;
