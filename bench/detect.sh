@@ -188,16 +188,18 @@ for r in json.load(open(sys.argv[1]))["runs"]: print(sys.argv[2] + "/" + r["run"
 			awk -F, '{ e += $2; t += $3; f += $5; hr += $10; a += $11 }
 			END { printf "%d %d %d %.4f %d", e, t, f, hr, a }')
 		read -r e t f hr a <<<"$line"
-		printf '%s: %d events, %d detected (recall %.3f), %d more with an ambiguous label (event recall %.3f), %d false (precision %.3f), %.2f h, %.2f false per hour\n' \
+		# the device's signatures watched its own captures: per hour of
+		# them, and per device-day (24 h), the goal's unit
+		printf '%s: %d events, %d detected (recall %.3f), %d more with an ambiguous label (event recall %.3f), %d false (precision %.3f), %.2f h, %.2f false per hour, %.1f per device-day\n' \
 			"$dev" "$e" "$t" "$(calc "$t / ($e + ($e == 0))")" "$a" \
 			"$(calc "($t + $a) / ($e + ($e == 0))")" "$f" \
 			"$(calc "$t / ($t + $f + ($t + $f == 0))")" "$hr" \
-			"$(calc "$f / ($hr + ($hr == 0))")"
+			"$(calc "$f / ($hr + ($hr == 0))")" "$(calc "24 * $f / ($hr + ($hr == 0))")"
 		echo "$e $t $f $hr $a" >>"$tmp/tb-totals"
 	done
 	awk '{ e += $1; t += $2; f += $3; h += $4; a += $5 } END {
-		printf "testbed 3-fold: %d events, %d detected (recall %.3f), %d more with an ambiguous label (event recall %.3f), %d false (precision %.3f), %.2f h, %.2f false per hour\n",
-		e, t, t / (e ? e : 1), a, (t + a) / (e ? e : 1), f, t / (t + f ? t + f : 1), h, f / (h ? h : 1) }' "$tmp/tb-totals"
+		printf "testbed 3-fold: %d events, %d detected (recall %.3f), %d more with an ambiguous label (event recall %.3f), %d false (precision %.3f), %.2f h, %.2f false per hour, %.1f per device-day\n",
+		e, t, t / (e ? e : 1), a, (t + a) / (e ? e : 1), f, t / (t + f ? t + f : 1), h, f / (h ? h : 1), 24 * f / (h ? h : 1) }' "$tmp/tb-totals"
 	if [ -n "${KEEP:-}" ]; then
 		mkdir -p "$KEEP"
 		cp -r "$tmp/tb" "$tmp/tbf" "$KEEP/"
