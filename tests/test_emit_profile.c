@@ -1537,6 +1537,36 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 	cr_assert_null(strstr(text, "fe80::9"), "%s", text);
 	assert_valid(text, "inferred ipv6");
 
+	/* a pattern whose pairs say who sent: the device's privacy address
+	 * (frames from its MAC) stays, written as it is; another host's goes,
+	 * and so does an address made from another MAC that the device's MAC
+	 * carried (a bridge rewriting the source MAC) */
+	{
+		struct sx_mine_pair *q = mk(3 * sizeof(*q));
+		struct sx_mine_pattern saved = ps[3];
+
+		solicitation(&ps[3], "fd12::2926:238e:4e9f:807f,fe80::9,fe80::c25:d2ff:fe65:f426",
+			     dev);
+		q[0].addr[0] = ip("fd12::2926:238e:4e9f:807f");
+		memcpy(q[0].mac[0], dev, 6);
+		q[1].addr[0] = ip("fe80::9");
+		memcpy(q[1].mac[0], other, 6);
+		q[2].addr[0] = ip("fe80::c25:d2ff:fe65:f426");
+		memcpy(q[2].mac[0], dev, 6);
+		for (int k = 0; k < 3; k++) {
+			q[k].addr[1] = ip("ff02::2");
+			q[k].count = 3;
+		}
+		ps[3].pairs = q;
+		ps[3].npairs = 3;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert(strstr(text, "src: fd12::2926:238e:4e9f:807f\n"), "%s", text);
+		cr_assert_null(strstr(text, "fe80::9"), "%s", text);
+		cr_assert_null(strstr(text, "fe80::c25"), "%s", text);
+		ps[3] = saved;
+	}
+
 	/* its global address from the same MAC (SLAAC): the device's too,
 	 * written as it is, "self" staying the link-local one */
 	solicitation(bg, "2001:db8::52c7:bfff:feed:a54", dev);

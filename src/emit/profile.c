@@ -1410,7 +1410,8 @@ out_free:
  * involve the device are left out (another host's traffic that fell in
  * the same cluster), and a pattern with none gives no policy.  In IPv6 the
  * device's are also the addresses made from its MAC (device_eui64(): its
- * link-local address beside a global one given as --ipv6).  When the
+ * link-local address beside a global one given as --ipv6) and those its MAC
+ * sent from (v6_from_device()).  When the
  * pairs left are every source with every destination, one policy; else
  * one per group of sources with the same destinations (or of destinations
  * with the same sources, when fewer).
@@ -1450,6 +1451,33 @@ static bool earlier_sender(const struct ctx *c, const struct sx_mine_pair *q, ui
 	       other_network(c, &q->addr[init]) && addr_is_group(&q->addr[resp]);
 }
 
+/*
+ * Whether an IPv6 pair has an end whose frames came from the device's MAC
+ * under an address that may be the device's: the device under another of
+ * its addresses (a ULA or privacy address beside the link-local one that is
+ * "self"; the traffic the firewall takes for the device's, by its MAC).  An
+ * address made from another MAC (EUI-64) is that host's, whatever MAC
+ * carried it: a bridge that rewrites the source MAC (the D-Link hub's
+ * repeater).  IPv4's unicast under another address stays out
+ * (earlier_sender(): an access point forwarding a phone's traffic).
+ */
+static bool v6_from_device(const struct ctx *c, const struct sx_mine_pair *q)
+{
+	unsigned e;
+
+	if (!c->mac_text[0])
+		return false;
+	for (e = 0; e < 2; e++) {
+		const uint8_t *b = q->addr[e].b;
+		bool other_eui64 =
+		    b[11] == 0xff && b[12] == 0xfe && !sx_addr_is_eui64_of(&q->addr[e], c->mac);
+
+		if (!memcmp(q->mac[e], c->mac, 6) && !other_eui64)
+			return true;
+	}
+	return false;
+}
+
 static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 			   uint8_t family, bool omit)
 {
@@ -1485,7 +1513,8 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 			continue;
 		nall++;
 		if (dev->family && !is_device_addr(c, &q.addr[init]) &&
-		    !is_device_addr(c, &q.addr[resp])) {
+		    !is_device_addr(c, &q.addr[resp]) &&
+		    !(family == 6 && p->npairs && v6_from_device(c, &q))) {
 			if (p->npairs && earlier_sender(c, &q, init)) {
 				esrc[ne] = q.addr[init];
 				edst[ne++] = q.addr[resp];
