@@ -1465,16 +1465,10 @@ static bool v6_from_device(const struct ctx *c, const struct sx_mine_pair *q)
 {
 	unsigned e;
 
-	if (!c->mac_text[0])
-		return false;
-	for (e = 0; e < 2; e++) {
-		const uint8_t *b = q->addr[e].b;
-		bool other_eui64 =
-		    b[11] == 0xff && b[12] == 0xfe && !sx_addr_is_eui64_of(&q->addr[e], c->mac);
-
-		if (!memcmp(q->mac[e], c->mac, 6) && !other_eui64)
+	for (e = 0; c->mac_text[0] && e < 2; e++)
+		if (!memcmp(q->mac[e], c->mac, 6) &&
+		    (!sx_addr_is_eui64(&q->addr[e]) || sx_addr_is_eui64_of(&q->addr[e], c->mac)))
 			return true;
-	}
 	return false;
 }
 

@@ -563,12 +563,13 @@ static int set_last_update(struct sx_ytree *info, const char *text)
 static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *docs, size_t n)
 {
 	static const char *const order[] = {"name", "mac", "ipv4", "ipv6", "last-update"};
+	const size_t norder = SX_ARRAY_SIZE(order);
 	size_t k, i, j, at;
 	int ret;
 
 	if (info->kind != SX_YTREE_MAP)
 		return 0;
-	for (k = 1; k < 4; k++) {
+	for (k = 1; k + 1 < norder; k++) { /* the addresses: between name and last-update */
 		const struct sx_ytree *v = NULL;
 
 		if (sx_ytree_get(info, order[k]))
@@ -584,9 +585,9 @@ static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *do
 		for (at = 0; at + 2 < info->n; at += 2) {
 			const char *key = info->kids[at]->text ? info->kids[at]->text : "";
 
-			for (j = k + 1; j < 5 && strcmp(key, order[j]); j++)
+			for (j = k + 1; j < norder && strcmp(key, order[j]); j++)
 				;
-			if (j < 5)
+			if (j < norder)
 				break;
 		}
 		if (at + 2 < info->n) {

@@ -111,16 +111,22 @@ static inline bool sx_mac_is_zero(const uint8_t m[6])
 }
 
 /*
- * Whether IPv6 address a's interface identifier (its last 64 bits) is the
- * modified EUI-64 of MAC m (RFC 4291, appendix A): an address the host of
- * that MAC made from it, link-local or by SLAAC.
+ * Whether IPv6 address a's interface identifier (its last 64 bits) is a
+ * modified EUI-64 (RFC 4291, appendix A: ff:fe in its middle), an address a
+ * host made from its MAC, link-local or by SLAAC; and whether it is the
+ * one of MAC m.
  */
+static inline bool sx_addr_is_eui64(const struct sx_addr *a)
+{
+	return a->family == 6 && a->b[11] == 0xff && a->b[12] == 0xfe;
+}
+
 static inline bool sx_addr_is_eui64_of(const struct sx_addr *a, const uint8_t m[6])
 {
 	const uint8_t *b = a->b;
 
-	return a->family == 6 && b[8] == (m[0] ^ 0x02) && b[9] == m[1] && b[10] == m[2] &&
-	       b[11] == 0xff && b[12] == 0xfe && b[13] == m[3] && b[14] == m[4] && b[15] == m[5];
+	return sx_addr_is_eui64(a) && b[8] == (m[0] ^ 0x02) && b[9] == m[1] && b[10] == m[2] &&
+	       b[13] == m[3] && b[14] == m[4] && b[15] == m[5];
 }
 
 /* The link-local address the host of MAC m makes from it: fe80::/64 and
