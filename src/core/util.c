@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int sx_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -183,6 +184,11 @@ void sx_pool_run(unsigned nthreads, size_t n, void (*fn)(void *, size_t), void *
 	for (i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	free(tids);
+}
+
+int sx_str_qcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 void *sx_calloc_array(size_t n, size_t size)

@@ -46,6 +46,8 @@ int sx_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg, unsigned slot)
  * new i once sx_stop_requested().  Returns when every call has returned. */
 void sx_pool_run(unsigned nthreads, size_t n, void (*fn)(void *ctx, size_t i), void *ctx,
 		 bool stoppable);
+/* qsort(3) comparator of an array of C strings (char *), by strcmp. */
+int sx_str_qcmp(const void *a, const void *b);
 /* calloc(n, size) with the product checked; NULL on overflow or OOM. */
 void *sx_calloc_array(size_t n, size_t size);
 /* realloc(p, n * size) with the product checked; NULL on overflow or OOM. */

@@ -1139,11 +1139,6 @@ static bool public_ntp(const struct sx_mine_pattern *p)
 	       p->end[SX_MINE_SERVER].scope == SX_MINE_SCOPE_PUBLIC;
 }
 
-static int str_qcmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Whether wildcard "*.x" covers name (a name or another "*.y"). */
 static bool covers(const char *wild, const char *name)
 {
@@ -1205,7 +1200,7 @@ static int ntp_lookups(struct ctx *c, const struct sx_mine_result *r)
 				n++;
 			}
 		}
-	qsort(c->ntp_names, n, sizeof(*c->ntp_names), str_qcmp);
+	qsort(c->ntp_names, n, sizeof(*c->ntp_names), sx_str_qcmp);
 	for (i = 0, m = 0; i < n; i++) {
 		bool drop = m && !strcmp(c->ntp_names[m - 1], c->ntp_names[i]);
 
@@ -2758,7 +2753,7 @@ static void covered_names(const struct ctx *c, const char *wild, const char *con
 		}
 	}
 	if (cv->n)
-		qsort(cv->names, cv->n, sizeof(*cv->names), str_qcmp);
+		qsort(cv->names, cv->n, sizeof(*cv->names), sx_str_qcmp);
 }
 
 /*

@@ -21,11 +21,6 @@ int sx_mine__addr_qcmp(const void *a, const void *b)
 	return sx_addr_cmp(a, b);
 }
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int port_cmp(const void *a, const void *b)
 {
 	const struct sx_mine_port *x = a, *y = b;
@@ -218,7 +213,7 @@ static long distinct_names(struct ctx *cx, const char **names, uint32_t n)
 {
 	uint32_t i, j;
 
-	qsort(names, n, sizeof(*names), str_cmp);
+	qsort(names, n, sizeof(*names), sx_str_qcmp);
 	for (i = 0, j = 0; i < n; i++)
 		if (!j || strcmp(names[j - 1], names[i]))
 			names[j++] = names[i];

@@ -1035,11 +1035,6 @@ static int parse_counter(struct cc *c, struct vx_policy *pol, const struct sx_yt
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The queue key: the policy's nft match texts, sorted. */
 static int make_key(struct cc *c, struct vx_policy *pol)
 {
@@ -1050,7 +1045,7 @@ static int make_key(struct cc *c, struct vx_policy *pol)
 		t[i] = pol->nft[i].text ? pol->nft[i].text : "";
 		len += strlen(t[i]) + 1;
 	}
-	qsort(t, n, sizeof(t[0]), cmp_str);
+	qsort(t, n, sizeof(t[0]), sx_str_qcmp);
 	pol->key = malloc(len);
 	if (!pol->key)
 		return fail(c, -ENOMEM, "out of memory");
