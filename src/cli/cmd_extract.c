@@ -431,9 +431,10 @@ static int print_events(struct sx_extract *ex, FILE *f)
 
 /*
  * The CSVs sigex wrote in DIR are listed in DIR/.sigex-csvs, one name a
- * line.  A new run removes those of the list it did not write again (and
- * nothing else: a file sigex did not write is never in the list), then
- * lists its own.  Removed names are put in removed (one a line).
+ * line, sorted (the same list whatever the captures' order).  A new run
+ * removes those of the list it did not write again (and nothing else: a
+ * file sigex did not write is never in the list), then lists its own.
+ * Removed names are put in removed (one a line).
  */
 static bool listed_name_ok(const char *name)
 {
@@ -464,7 +465,9 @@ static int update_csv_list(struct sx_extract *ex, const char *dir, struct sx_buf
 	char path[4096], msg[512], line[512];
 	struct sx_out out;
 	struct stat st;
-	size_t i, n = sx_extract_ncaptures(ex);
+	size_t i, nw = 0, n = sx_extract_ncaptures(ex);
+	const char **names;
+	int ret = -EIO;
 	FILE *f;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/" CSV_LIST, dir) >= sizeof(path))
@@ -487,18 +490,29 @@ static int update_csv_list(struct sx_extract *ex, const char *dir, struct sx_buf
 		rmdir(path);
 		snprintf(path, sizeof(path), "%s/" CSV_LIST, dir);
 	}
-	if (sx_out_open(&out, path, msg, sizeof(msg))) {
-		sx_log(SX_LOG_ERROR, "%s", msg);
-		return -EIO;
+	names = sx_calloc_array(n + 1, sizeof(*names));
+	if (!names) {
+		sx_log(SX_LOG_ERROR, "out of memory");
+		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
 		if (sx_extract_csv_name(ex, i))
-			fprintf(out.f, "%s\n", sx_extract_csv_name(ex, i));
+			names[nw++] = sx_extract_csv_name(ex, i);
+	qsort(names, nw, sizeof(*names), sx_str_qcmp);
+	if (sx_out_open(&out, path, msg, sizeof(msg))) {
+		sx_log(SX_LOG_ERROR, "%s", msg);
+		goto out_names;
+	}
+	for (i = 0; i < nw; i++)
+		fprintf(out.f, "%s\n", names[i]);
 	if (sx_out_commit(&out, msg, sizeof(msg))) {
 		sx_log(SX_LOG_ERROR, "%s", msg);
-		return -EIO;
+		goto out_names;
 	}
-	return 0;
+	ret = 0;
+out_names:
+	free(names);
+	return ret;
 }
 
 static int write_event(struct sx_extract *ex, const char *dir)
