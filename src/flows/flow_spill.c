@@ -583,6 +583,15 @@ static void fill_row(struct reduce_ctx *rc, uint64_t index)
 	}
 }
 
+/* The bytes of a record in use: the head and the sequences (the entries past
+ * nseq are zero, cursor_next()), the texts up to their NUL. */
+static void rec_copy(struct sx_flow_rec *to, const struct sx_flow_rec *from)
+{
+	memcpy(to, from, offsetof(struct sx_flow_rec, spec));
+	memcpy(to->spec, from->spec, strlen(from->spec) + 1);
+	memcpy(to->attrs, from->attrs, strlen(from->attrs) + 1);
+}
+
 /* Both passes over one unit's runs. */
 static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t n,
 		       sx_flow_row_fn fn, void *arg)
@@ -613,7 +622,7 @@ static int reduce_unit(struct reduce_ctx *rc, const struct sx_run *runs, size_t 
 	}
 	ret = 0;
 	while ((r = merge_peek(&m)) != NULL) {
-		memcpy(&rc->row.rec, r, sizeof(*r));
+		rec_copy(&rc->row.rec, r);
 		fill_row(rc, index++);
 		ret = fn(arg, &rc->row);
 		if (ret)

@@ -956,16 +956,14 @@ static void to_rec(const struct sx_flows *fl, struct sx_flow *f, struct sx_flow_
 	r->top_proto = f->top_proto;
 	r->nseq = f->nseq;
 	r->attr_cut = f->attr_cut != 0;
+	/* Only what the spill keeps (sx_spill__put_rec): the nseq entries in
+	 * use, the texts up to their NUL; attr_len is the tokens' length. */
 	for (i = 0; i < f->nseq; i++) {
 		r->seq_len[i] = d ? -f->seq_len[i] : f->seq_len[i];
 		r->seq_iat[i] = f->seq_iat[i];
 	}
-	for (; i < SX_FLOW_SEQ_MAX; i++) {
-		r->seq_len[i] = 0;
-		r->seq_iat[i] = 0;
-	}
 	memcpy(r->spec, f->spec, strlen(f->spec) + 1);
-	memcpy(r->attrs, f->attrs, strlen(f->attrs) + 1);
+	memcpy(r->attrs, f->attrs, (size_t)f->attr_len + 1);
 }
 
 static bool sweep_due(const struct sx_flows *fl, const struct sx_flow *f, int64_t now_ns)
