@@ -294,6 +294,34 @@ Test(detect_match, identity_and_shape)
 	sx_det_sig_free(s);
 }
 
+/* The firewall's reading of a split request (http.fw, in the signature as
+ * the miner saw it) is how the segments fell, not the event: a flow without
+ * it matches, and a flow with the pattern's identity still needs that. */
+Test(detect_match, the_firewalls_reading_of_a_split_request_is_no_identity)
+{
+	static const char line[] =
+	    "  - {key: dns.q, value: 'A:api.example.com', flows: 4, generalised: false}\n";
+	const char *at = strstr(sig_yaml, line);
+	char yaml[sizeof(sig_yaml) + 128], msg[256];
+	struct sx_det_sig *s;
+	struct sx_flow_row r;
+	size_t head;
+
+	cr_assert_not_null(at);
+	head = (size_t)(at - sig_yaml) + strlen(line);
+	snprintf(yaml, sizeof(yaml), "%.*s%s%s", (int)head, sig_yaml,
+		 "  - {key: http.fw, value: 'HEAD:', flows: 4, generalised: false}\n",
+		 sig_yaml + head);
+	cr_assert_eq(
+	    sx_det_sig_parse(yaml, strlen(yaml), "fixture/signatures.yaml", &s, msg, sizeof(msg)),
+	    0, "%s", msg);
+	dns_row(&r, 1);
+	cr_assert(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	strcpy(r.rec.attrs, "dns.q=A:www.example.com http.fw=HEAD:");
+	cr_assert_not(sx_det_flow_matches(&s->p[0], s->device, &r, 0.25));
+	sx_det_sig_free(s);
+}
+
 /* A fixed length is there in its order, at its position or up to four
  * positions from it (a reply segmented otherwise in another run), never
  * another length, never out of order, never further. */

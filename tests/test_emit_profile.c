@@ -473,12 +473,15 @@ static bool check_field(struct check *c, const char *proto, const char *k, yaml_
 		return one_or_list(c, v, ok_arp_ip) || BAD(c, "arp.%s: not an address", k);
 	if (!strcmp(proto, "arp"))
 		return one_or_list(c, v, ok_arp_mac) || BAD(c, "arp.%s: not a MAC", k);
-	/* a path, or '' (the empty path: the twin of a request in two
-	 * segments, method HEAD) */
+	/* a path; for http also what the firewall reads in a segment that is
+	 * no request: '' ("Host: ..." as a HEAD) or a word without a space
+	 * ("Length:", "Content-Length: ..." as a CONNECT) */
 	if (!strcmp(k, "uri"))
 		return (is_str(v) && v->data.scalar.value[0] == '/') ||
-		       (v->type == YAML_SCALAR_NODE && !v->data.scalar.length && !plain(v) &&
-			!strcmp(proto, "http")) ||
+		       (!strcmp(proto, "http") && v->type == YAML_SCALAR_NODE &&
+			(v->data.scalar.length
+			     ? is_str(v) && !strchr((const char *)v->data.scalar.value, ' ')
+			     : !plain(v))) ||
 		       BAD(c, "%s.uri: bad", proto);
 	return one_or_list(c, v, ok_str) || BAD(c, "%s.%s: not a string", proto, k);
 }
@@ -2431,13 +2434,15 @@ Test(emit_profile, http_on_another_port_than_80_has_no_http_section)
 }
 
 /*
- * A request whose every flow opens with two segments of the client (the
- * request line, then the headers) gets a twin policy, method HEAD and uri
- * '': the firewall's parser reads the headers' segment "Host: ..." as a
- * HEAD request with an empty path.  Once per server and port, however many
- * patterns are split; none for a request in one segment.
+ * A segment of the client that the firewall reads as a request although it
+ * is none (the flows' http.fw attributes: a request's header section sent
+ * in a segment of its own) gets a policy of that reading, its uri exact:
+ * "Host: ..." is a HEAD of '', "Content-Length: ..." a CONNECT of
+ * "Length:".  Once per server, port and reading, however many patterns are
+ * split; none for a pattern without readings, and none for a reading that
+ * the translator would take for a prefix (a uri ending in '*').
  */
-Test(emit_profile, a_request_in_two_segments_gets_the_host_segment_twin)
+Test(emit_profile, a_segment_the_firewall_reads_as_a_request_gets_its_policy)
 {
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
 	struct sx_mine_result *r = mk(sizeof(*r));
@@ -2449,15 +2454,11 @@ Test(emit_profile, a_request_in_two_segments_gets_the_host_segment_twin)
 		p = pattern(&ps[i], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
 		end(&p->end[0], "10.0.0.7", "50000:3", 0, NULL, NULL);
 		end(&p->end[1], i < 2 ? "192.0.2.80" : "192.0.2.90", "80:3", 0, NULL, NULL);
-		p->seq_n = p->seq_all = 3;
-		p->seq_min[0] = p->seq_max[0] = i == 0 ? 96 : 29;
-		p->seq_min[1] = p->seq_max[1] = i == 0 ? 24 : 117;
-		p->seq_min[2] = p->seq_max[2] = -605;
 	}
-	attrs(&ps[0], "http.req=GET:www.scale.example/scale/register?serial=1:3");
-	attrs(&ps[1], "http.req=POST:www.scale.example/scale/upload:3");
-	attrs(&ps[2], "http.req=GET:192.0.2.90/status:3");
-	ps[2].seq_min[1] = ps[2].seq_max[1] = -605; /* the answer comes second */
+	attrs(&ps[0], "http.fw=HEAD::3;http.req=GET:www.scale.example/scale/register?serial=1:3");
+	attrs(&ps[1], "http.fw=CONNECT:Length::3;http.fw=HEAD::3;"
+		      "http.req=POST:www.scale.example/scale/upload:3");
+	attrs(&ps[2], "http.fw=TRACE:abc*:3;http.req=GET:192.0.2.90/status:3");
 	r->patterns = ps;
 	r->npatterns = 3;
 	text = emit(r, &cfg, &ret);
@@ -2468,8 +2469,11 @@ Test(emit_profile, a_request_in_two_segments_gets_the_host_segment_twin)
 				  "          dst-port: 80\n        ipv4:\n          src: self\n"
 				  "          dst: 192.0.2.80\n"),
 			   "%s", text);
-	cr_assert_eq(count_of(text, "        http:\n"), 4, "%s", text);
-	assert_valid(text, "the Host segment's twin");
+	cr_assert_eq(count_of(text, "          method: CONNECT\n          uri: 'Length:'\n"), 1,
+		     "%s", text);
+	cr_assert_null(strstr(text, "TRACE"), "%s", text);
+	cr_assert_eq(count_of(text, "        http:\n"), 5, "%s", text);
+	assert_valid(text, "the firewall's readings");
 }
 
 /*

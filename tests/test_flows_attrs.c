@@ -4,7 +4,9 @@
  * do not fit left out and flagged.  The merge takes shortcuts for a
  * message the flow carried before (the run it left in the list); a
  * straightforward merge kept here as the oracle must agree with it on
- * every sequence of messages, hand-built and drawn at random.
+ * every sequence of messages, hand-built and drawn at random.  A segment
+ * to port 80 that the smart-home firewall reads as a request although it
+ * is none gives its reading (http.fw).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 
 #include "flows/flows_int.h"
+#include "ingest/app.h"
+#include "support/pkt.h"
 
 TestSuite(flows_attrs, .timeout = 30);
 
@@ -153,4 +157,62 @@ Test(flows_attrs, agrees_with_the_plain_merge_on_random_messages)
 			cr_assert_str_eq(l.text, want, "flow %u, message %u: \"%s\"", flow, k, src);
 		}
 	}
+}
+
+/* ---- http.fw: the firewall's reading of a segment that is no request ---- */
+
+/* The tokens of payload s sent from 50000 to dport (dissected as sigex
+ * does), into out; returns whether the packet carries application data. */
+static bool tokens(const char *s, uint16_t dport, char *out, size_t outsz)
+{
+	struct sx_pkt pkt;
+	size_t n = strlen(s);
+	uint8_t *p = sx_tt_exact(s, n);
+	bool app;
+
+	sx_tt_set_pkt(&pkt, SX_P_TCP, 50000, dport, p, n, n);
+	pkt.ip_proto = 6;
+	sx_app_dissect(&pkt);
+	app = sx_flows__pkt_has_app(&pkt);
+	sx_flows__pkt_attrs(&pkt, out, outsz);
+	free(p);
+	return app;
+}
+
+Test(flows_attrs, a_segment_the_firewall_reads_as_a_request_is_an_http_fw_token)
+{
+	static const struct {
+		const char *payload, *attrs;
+	} t[] = {
+	    /* a header section's continuation: what the firewall's parser reads */
+	    {"Host: www.fitbit.com\r\n\r\n", "http.fw=HEAD:"},
+	    {"Content-Length: 48\r\nConnection: keep-alive\r\n\r\n", "http.fw=CONNECT:Length:"},
+	    /* a body that sigex takes for no HTTP at all */
+	    {"Total=42&name=x&y=zz", "http.fw=TRACE:42&name=x&y=zz"},
+	    /* a request line is http.req alone */
+	    {"GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n", "http.req=GET:a.example/x"},
+	};
+	char out[SX_FLOW_ATTR_MAX];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cr_assert(tokens(t[i].payload, 80, out, sizeof(out)), "%s", t[i].payload);
+		cr_assert_str_eq(out, t[i].attrs, "%s", t[i].payload);
+	}
+}
+
+/* None off port 80 (the firewall's parser takes requests to port 80 only),
+ * under 16 bytes (no HTTP message to it), or with a reading that is not
+ * printable text. */
+Test(flows_attrs, no_http_fw_token_where_the_firewall_reads_no_request)
+{
+	char out[SX_FLOW_ATTR_MAX];
+
+	cr_assert_not(tokens("Host: www.fitbit.com\r\n\r\n", 8080, out, sizeof(out)));
+	cr_assert_str_eq(out, "");
+	cr_assert_not(tokens("Host: a\r\n\r\n", 80, out, sizeof(out)));
+	cr_assert_str_eq(out, "");
+	cr_assert_not(tokens("Content-\x01bc: 12345678\r\n", 80, out, sizeof(out)));
+	cr_assert_str_eq(out, "");
+	cr_assert_not(tokens("User-Agent: curl/8.0\r\n\r\n", 80, out, sizeof(out)));
+	cr_assert_str_eq(out, "");
 }

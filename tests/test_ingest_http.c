@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ingest/app.h"
+#include "ingest/ingest.h"
 #include "support/pkt.h"
 
 TestSuite(ingest_http, .timeout = 60);
@@ -285,4 +286,91 @@ Test(ingest_http, continuation_segment)
 	cr_assert_eq(run_str(&pkt, 80, "X-Custom: 1\r\n"), SX_P_TCP);
 	cr_assert_eq(run_str(&pkt, 80, "Host: cut-before-the-end"), SX_P_TCP);
 	cr_assert_eq(run_str(&pkt, 80, "downalod host:%s\r\n"), SX_P_TCP);
+}
+
+/* ---- the firewall's reading (sx_http_fw_read) ---- */
+
+/* Read s (its own length on the wire) into uri; returns the method. */
+static int fw_read(const char *s, char *uri, size_t urisz)
+{
+	size_t n = strlen(s);
+	uint8_t *p = sx_tt_exact(s, n);
+	int m = sx_http_fw_read(p, n, (uint32_t)n, uri, urisz);
+
+	free(p);
+	return m;
+}
+
+/*
+ * The firewall's parser (parsers/src/http.c) knows a method by its first
+ * letter, or two for P, skips that method's name and one byte, and reads up
+ * to the next space: a request line reads as itself, a header section's
+ * continuation as another request.
+ */
+Test(ingest_http, the_firewall_reads_a_method_by_its_first_letters)
+{
+	static const struct {
+		const char *payload, *method, *uri;
+	} t[] = {
+	    {"GET /scale/register?serial=1 HTTP/1.1\r\n", "GET", "/scale/register?serial=1"},
+	    {"POST /scale/upload HTTP/1.1\r\n", "POST", "/scale/upload"},
+	    {"PUT /a HTTP/1.1\r\nHost: x\r\n", "PUT", "/a"},
+	    {"Host: www.fitbit.com\r\n\r\n", "HEAD", ""},
+	    {"Content-Length: 48\r\nConnection: keep-alive\r\n", "CONNECT", "Length:"},
+	    {"Cookie: a=b; c=d\r\n\r\n", "CONNECT", "a=b;"},
+	    {"Date: Mon, 07 Dec 2026 10:00:00 GMT\r\n", "DELETE", "on,"},
+	    {"Origin: http://x.example\r\n", "OPTIONS", "http://x.example\r\n"},
+	    {"Transfer-Encoding: chunked\r\n", "TRACE", "er-Encoding:"},
+	};
+	char uri[64];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int m = fw_read(t[i].payload, uri, sizeof(uri));
+
+		cr_assert_str_eq(sx_http_fw_method_name(m), t[i].method, "%s", t[i].payload);
+		cr_assert_str_eq(uri, t[i].uri, "%s", t[i].payload);
+	}
+}
+
+/* No message to it: a payload under 16 bytes, a first letter it does not
+ * know (User-Agent, Accept, a body), P followed by another letter. */
+Test(ingest_http, the_firewall_reads_no_message_in_these)
+{
+	static const char *const t[] = {
+	    "GET / HTTP/1.1", /* 14 bytes */
+	    "User-Agent: curl/8.0\r\n\r\n",
+	    "Accept: */*\r\nHost: x\r\n\r\n",
+	    "{\"state\": 1, \"id\": 42}",
+	    "Pragma: no-cache\r\n\r\n",
+	    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x00\x00\x00\x00\x00",
+	};
+	char uri[16] = "x";
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cr_assert_eq(fw_read(t[i], uri, sizeof(uri)), 0, "%s", t[i]);
+		cr_assert_str_eq(uri, "");
+	}
+	cr_assert_str_eq(sx_http_fw_method_name(0), "");
+	cr_assert_str_eq(sx_http_fw_method_name(9), "");
+}
+
+/* The URI stops at the captured bytes and at the buffer, whatever the wire
+ * length says. */
+Test(ingest_http, the_firewall_reading_stays_in_bounds)
+{
+	static const char s[] = "GET /a-long-path-without-a-space";
+	uint8_t *p = sx_tt_exact(s, 12);
+	char uri[8];
+
+	cr_assert_eq(sx_http_fw_read(p, 12, 400, uri, sizeof(uri)), 1);
+	cr_assert_str_eq(uri, "/a-long");
+	free(p);
+	p = sx_tt_exact(s, 7);
+	{
+		char big[64];
+
+		cr_assert_eq(sx_http_fw_read(p, 7, 400, big, sizeof(big)), 1);
+		cr_assert_str_eq(big, "/a-");
+	}
+	free(p);
 }

@@ -530,6 +530,24 @@ Test(mine_features, tokens_of_a_flow_without_attributes, .init = setup, .fini = 
 	cr_assert(has(&c, SX_FAM_SERVER, "Sd:tplinkra.com"));
 }
 
+/* The firewall's reading of a split request (http.fw) is how the segments
+ * fell on the wire: no token, and the same flow split or not is one flow. */
+Test(mine_features, the_firewalls_reading_of_a_split_request_changes_nothing, .init = setup,
+     .fini = teardown)
+{
+	struct flow_spec t2 = tls1, t3 = tls1;
+	struct sx_mine_flow f;
+	struct collected c = {.n = 0};
+
+	t2.attrs = "tls.sni=use1-api.tplinkra.com http.fw=HEAD:";
+	cr_assert_eq(sim(&tls1, &t2), 1.0);
+	t3.attrs = "http.fw=CONNECT:Length:";
+	make_flow(&t3, &f);
+	sx_mine__flow_tokens(&f, collect, &c);
+	/* as a flow without attributes: the server stands in for the application */
+	cr_assert(has(&c, SX_FAM_APP, "Ahn:use1-api.tplinkra.com"));
+}
+
 static bool vec_same(const struct sx_mine_vec *a, const struct sx_mine_vec *b)
 {
 	return a->n == b->n && a->norm2 == b->norm2 &&

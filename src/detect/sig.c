@@ -210,7 +210,9 @@ static int attrs_of(const struct sx_ytree *pt, struct sx_det_pattern *p)
 		const char *v = sx_ytree_str(sx_ytree_get(a->kids[i], "value"));
 		struct sx_det_attr *d = &p->attrs[p->nattrs];
 
-		if (!k || !v)
+		/* the firewall's reading of a split request (http.fw) is how
+		 * the segments fell on the wire, not the event's identity */
+		if (!k || !v || !strcmp(k, "http.fw"))
 			continue;
 		d->key = strdup(k);
 		d->value = strdup(v);

@@ -1904,16 +1904,17 @@ static bool mdns_answers(const struct sx_mine_pattern *p)
  *     gateway's destination-unreachable and its redirects to the device,
  *     19 of 20 captures, were one pattern and only the first was written).
  * The first variant is the pattern's own consensus when there is one value.
- * An HTTP pattern whose every flow opens with two segments of the client
- * (the request line, then its headers, before any answer: split_request())
- * gets one more, method HEAD and uri '' (continuation_twin()): the
- * firewall's parser tells a method by the segment's first letter and reads
- * the path up to the first space (parsers/src/http.c), so the headers'
- * segment "Host: ..." is to it a HEAD request with an empty path, which
- * the request's own policy denies (Aria: its GET /scale/register and
- * /scale/validate, each followed by "Host: www.fitbit.com", denied in every
- * held-out capture).  No request of a client has an empty path, so the
- * twin admits nothing but such segments.
+ * An HTTP pattern also gets a policy for each segment of its client that
+ * the firewall reads as a request although it is none (the flows' http.fw
+ * attributes, held by half its flows or more: fw_reading()): the
+ * firewall's parser tells a method by a segment's first letter and reads
+ * the path up to the first space (parsers/src/http.c), so a request whose
+ * header section comes in a segment of its own is to it a second request,
+ * which the request's own policy denies: "Host: www.fitbit.com" a HEAD
+ * with an empty path, "Content-Length: 48" a CONNECT of "Length:" (Aria:
+ * its GET /scale/register and its POST /scale/upload, each split so,
+ * denied in every held-out capture).  Such a policy's uri is the reading
+ * itself, exact: it admits those segments and no request of a client.
  */
 #define HTTP_PATH_MAX SX_URI_MAX
 
@@ -1975,22 +1976,43 @@ static bool http_seen(const struct sx_mine_pattern *p, uint32_t j, const char *m
 	return false;
 }
 
-/* Whether every flow of p opens with two segments of the client (see
- * above): payload positions 0 and 1 from the client in all its flows. */
-static bool split_request(const struct sx_mine_pattern *p)
+/* An http.fw attribute j of p: the method and path the firewall reads in a
+ * segment that is no request (see above; host empty). */
+static bool fw_attr(const struct sx_mine_pattern *p, uint32_t j, struct http_req *q)
 {
-	return p->seq_all >= 2 && p->seq_min[0] > 0 && p->seq_min[1] > 0;
+	const char *v = p->attrs[j].value, *c = strchr(v, ':');
+	size_t n;
+
+	if (strcmp(p->attrs[j].key, "http.fw") || !c || (size_t)(c - v) >= sizeof(q->method))
+		return false;
+	n = strlen(c + 1);
+	/* a uri ending in '*' or '$' is a prefix to the translator */
+	if (n >= sizeof(q->path) || (n && (c[n] == '*' || c[n] == '$')))
+		return false;
+	snprintf(q->method, sizeof(q->method), "%.*s", (int)(c - v), v);
+	q->host[0] = '\0';
+	snprintf(q->path, sizeof(q->path), "%s", c + 1);
+	return true;
 }
 
-/* Whether variant v is the twin of a split request (see above). */
-static bool continuation_twin(const struct sx_mine_pattern *v)
+/* Whether variant v is a firewall's reading (see above): its method and uri
+ * are those of an http.fw attribute of its pattern. */
+static bool fw_reading(const struct sx_mine_pattern *v)
 {
-	return http_section(v) && !strcmp(v->app.http_method, "HEAD") && !v->app.http_uri[0];
+	struct http_req q;
+	uint32_t j;
+
+	if (!http_section(v))
+		return false;
+	for (j = 0; j < v->nattrs; j++)
+		if (fw_attr(v, j, &q) && !strcmp(q.method, v->app.http_method) &&
+		    !strcmp(q.path, v->app.http_uri))
+			return true;
+	return false;
 }
 
 static uint32_t http_variants(const struct sx_mine_pattern *p, struct sx_mine_pattern *out)
 {
-	static const struct http_req twin = {.method = "HEAD"};
 	struct http_req q, r;
 	char prefix[HTTP_PATH_MAX + 1];
 	uint32_t i, j, n = 0, paths;
@@ -2026,8 +2048,9 @@ static uint32_t http_variants(const struct sx_mine_pattern *p, struct sx_mine_pa
 			    !http_seen(p, j, r.method, r.path))
 				http_variant(p, out, &n, &r, r.path);
 	}
-	if (n && split_request(p))
-		http_variant(p, out, &n, &twin, "");
+	for (i = 0; n && i < p->nattrs; i++)
+		if (fw_attr(p, i, &q))
+			http_variant(p, out, &n, &q, q.path);
 	return n;
 }
 
@@ -2169,16 +2192,20 @@ static uint32_t variants_of(const struct sx_mine_pattern *p, struct sx_mine_patt
 
 static bool same_matches(const struct policy *a, const struct policy *b);
 
-/* The continuation twins pols[from..to) of one pattern are left out where an
- * earlier pattern's twin has the same matches (a GET and a POST pattern to
- * one server, both split): one policy per matching content. */
+/* The policies pols[from..to) of a firewall's reading are left out where an
+ * earlier pattern's policy of the same reading has the same matches (a GET
+ * and a POST pattern to one server, both split before "Host:"): one policy
+ * per matching content. */
 static void one_twin(struct ctx *c, size_t from, size_t to)
 {
 	for (size_t k = from; k < to; k++)
 		for (size_t j = 0; j < from; j++) {
 			struct policy *t = &c->pols[j];
+			const struct sx_mine_app *a = &c->pols[k].p->app;
 
-			if (t->omit || !t->p || !continuation_twin(t->p) ||
+			if (t->omit || !t->p || !fw_reading(t->p) ||
+			    strcmp(t->p->app.http_method, a->http_method) ||
+			    strcmp(t->p->app.http_uri, a->http_uri) ||
 			    !same_matches(&c->pols[k], t))
 				continue;
 			c->pols[k].omit = true;
@@ -2343,7 +2370,7 @@ static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern
 			ret = build_policies_once(c, n, &v[i], !rule_texts_ok(&v[i]));
 			if (ret)
 				return ret;
-			if (continuation_twin(&v[i]))
+			if (fw_reading(&v[i]))
 				one_twin(c, from, *n);
 		}
 		/* the answers carry no application section: once for all */
@@ -2819,9 +2846,9 @@ static void emit_http(struct sx_yw *w, const struct sx_mine_pattern *p)
 	sx_yw_map_begin(w);
 	if (a->http_method[0])
 		kv(w, "method", a->http_method);
-	if (continuation_twin(p))
-		kv(w, "uri", ""); /* strncmp(uri, "", 1): the empty path only */
-	if (a->http_uri[0]) {
+	if (fw_reading(p))
+		kv(w, "uri", a->http_uri); /* exact: strncmp(uri, U, len + 1) */
+	else if (a->http_uri[0]) {
 		snprintf(uri, sizeof(uri), "%s", a->http_uri);
 		q = strchr(uri, '?');
 		if (q)

@@ -32,6 +32,13 @@
  *   dns.rcode              non-zero response codes
  *   tls.sni tls.alpn       ClientHello
  *   http.req               "<METHOD>:<host><path>";  http.status  "<code>"
+ *   http.fw                "<METHOD>:<uri>": a TCP payload to port 80 that is
+ *                          no request line but that the smart-home firewall
+ *                          reads as a request (sx_http_fw_read(): a header
+ *                          section's continuation "Host: ..." is to it
+ *                          "HEAD:", "Content-Length: 48" "CONNECT:Length:"),
+ *                          which the profile's http policies must admit;
+ *                          only when the URI it reads is printable
  *   coap                   "<TYPE>:<CODE>:<path>[?query]"
  *   ssdp                   "<KIND>:<ST or NT>";  ssdp.server
  *   dhcp                   message type;  dhcp.hostname  dhcp.vendor
@@ -85,8 +92,28 @@ static bool is_dns(uint8_t proto)
 	return proto == SX_P_DNS || proto == SX_P_MDNS || proto == SX_P_LLMNR;
 }
 
+/* The http.fw reading of pkt (see the top): its method (0: none) and URI. */
+static int fw_reading(const struct sx_pkt *pkt, char *uri, size_t urisz)
+{
+	const char *c;
+	int m;
+
+	if (pkt->ip_proto != 6 || pkt->dport != 80 || !pkt->payload || pkt->frag_later ||
+	    (pkt->proto == SX_P_HTTP && !pkt->app.http.response && pkt->app.http.method[0]))
+		return 0; /* a request line is http.req */
+	m = sx_http_fw_read(pkt->payload, pkt->payload_cap, pkt->payload_len, uri, urisz);
+	for (c = uri; m && *c; c++)
+		if (*c <= ' ' || *c > '~' || *c == '\\')
+			return 0;
+	return m;
+}
+
 bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
 {
+	char uri[SX_URI_MAX];
+
+	if (pkt->dport == 80 && fw_reading(pkt, uri, sizeof(uri)))
+		return true;
 	switch (pkt->proto) {
 	case SX_P_TLS:
 		return pkt->app.tls.hs_type == 1;
@@ -336,9 +363,12 @@ void sx_flows__pkt_attrs(const struct sx_pkt *pkt, char *buf, size_t bufsz)
 {
 	const union sx_app *a = &pkt->app;
 	struct toks t = {buf, bufsz, 0};
-	char tmp[64];
+	char tmp[64], uri[SX_URI_MAX];
+	int m;
 
 	buf[0] = '\0';
+	if (pkt->dport == 80 && (m = fw_reading(pkt, uri, sizeof(uri))) != 0)
+		tok_addf(&t, "http.fw", "%s:%s", sx_http_fw_method_name(m), uri);
 	if (is_dns(pkt->proto)) {
 		dns_tokens(&t, pkt);
 		return;

@@ -27,6 +27,10 @@
  * and a Host field in it is kept as usual.  Binary data never starts with
  * such a line, so this does not misfire on bodies.
  *
+ * sx_http_fw_read() is the other reading of a payload: the smart-home
+ * firewall's (ingest.h), by first letters, which the profile's http
+ * policies must match and sigex verify replays.
+ *
  * Stateless; no allocation; reads only through struct sx_cursor.
  */
 #include "ingest/app.h"
@@ -36,6 +40,7 @@
 #include "core/compiler.h"
 #include "core/text.h"
 #include "ingest/cursor.h"
+#include "ingest/ingest.h"
 
 /* Request header names that can open a continuation segment. */
 static const char *const request_headers[] = {
@@ -239,4 +244,50 @@ bool sx_app_http(struct sx_pkt *pkt, const uint8_t *p, size_t n)
 	}
 	pkt->proto = SX_P_HTTP;
 	return true;
+}
+
+/* The firewall's methods by their first letters (parsers/src/http.c:
+ * http_parse_method()), in its order: the letters it reads, and the bytes
+ * it skips before the URI. */
+static const struct {
+	char c, c2; /* c2: 0 when the first letter decides */
+	uint8_t skip;
+	const char *name;
+} fw_methods[] = {
+    {'G', 0, 4, "GET"},	   {'H', 0, 5, "HEAD"},	   {'P', 'O', 5, "POST"},  {'P', 'U', 4, "PUT"},
+    {'D', 0, 7, "DELETE"}, {'C', 0, 8, "CONNECT"}, {'O', 0, 8, "OPTIONS"}, {'T', 0, 6, "TRACE"},
+};
+
+/* HTTP_MESSAGE_MIN_LEN of the firewall's callback. */
+#define FW_HTTP_MIN_LEN 16u
+
+int sx_http_fw_read(const uint8_t *d, size_t cap, uint32_t len, char *uri, size_t urisz)
+{
+	size_t i, k = 0, at;
+
+	if (urisz)
+		uri[0] = '\0';
+	if (len < FW_HTTP_MIN_LEN || cap < 1)
+		return 0;
+	for (i = 0; i < SX_ARRAY_SIZE(fw_methods); i++) {
+		if (d[0] != fw_methods[i].c)
+			continue;
+		if (fw_methods[i].c2 && (cap < 2 || d[1] != fw_methods[i].c2))
+			continue;
+		break;
+	}
+	if (i == SX_ARRAY_SIZE(fw_methods))
+		return 0;
+	for (at = fw_methods[i].skip; at < cap && d[at] != ' ' && k + 1 < urisz; at++)
+		uri[k++] = (char)d[at];
+	if (urisz)
+		uri[k] = '\0';
+	return (int)i + 1;
+}
+
+const char *sx_http_fw_method_name(int method)
+{
+	return method >= 1 && (size_t)method <= SX_ARRAY_SIZE(fw_methods)
+		   ? fw_methods[method - 1].name
+		   : "";
 }

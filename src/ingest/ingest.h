@@ -43,6 +43,24 @@ const char *sx_ssdp_kind_name(uint8_t kind);
 /* MQTT control packet type: "RESERVED", "CONNECT", ..., "AUTH". */
 const char *sx_mqtt_type_name(uint8_t type);
 
+/*
+ * sx_http_fw_read - what the smart-home firewall's HTTP parser
+ * (parsers/src/http.c) reads in a TCP payload d[0..cap) of len bytes on
+ * the wire, request or not.  It takes a payload of 16 bytes or more for an
+ * HTTP message when its first letter, or two, name a method to it: G GET,
+ * H HEAD, PO POST, PU PUT, D DELETE, C CONNECT, O OPTIONS, T TRACE, by
+ * those letters alone, so that a segment continuing a request's header
+ * section, "Host: x" or "Content-Length: 9", is to it a HEAD or a CONNECT.
+ * Its URI is what follows the method's name and one more byte, up to the
+ * next space.  Returns the method (1 GET ... 8 TRACE, the parser's order)
+ * with the URI in uri (at most urisz - 1 bytes, cut at cap), or 0 (uri
+ * empty) when the firewall reads no HTTP message there.
+ */
+int sx_http_fw_read(const uint8_t *d, size_t cap, uint32_t len, char *uri, size_t urisz);
+/* The name of a method of sx_http_fw_read() ("GET" ... "TRACE"), "" for any
+ * other value. */
+const char *sx_http_fw_method_name(int method);
+
 /* Framing for a libpcap link type (DLT_* or LINKTYPE_*), SX_L2_UNSUPPORTED
  * when not decoded. */
 enum sx_l2 sx_l2_from_dlt(int dlt);

@@ -632,12 +632,15 @@ static void id_tokens(const struct emit_ctx *e, const struct sx_mine_flow *f)
 	host_tokens(e, SX_FAM_CLIENT, "C", c, 1.0);
 
 	/* APP; the server's identity again when the flow carries no
-	 * identifying attribute (only secondary ones, or none) */
+	 * identifying attribute (only secondary ones, or none).  The
+	 * firewall's reading of a split request (http.fw) is how the segments
+	 * fell on the wire, not what the flow is: no token. */
 	napp = 0;
 	for (p = f->attrs; *p;) {
 		size_t n = strcspn(p, " ");
 
-		if (n && memchr(p, '=', n)) {
+		if (n && memchr(p, '=', n) &&
+		    !key_is(p, (size_t)((const char *)memchr(p, '=', n) - p), "http.fw")) {
 			attr_tokens(e, p, n);
 			napp += !is_secondary_key(p, (size_t)((const char *)memchr(p, '=', n) - p));
 		}

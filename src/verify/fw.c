@@ -318,37 +318,12 @@ struct app {
 	bool done;
 	bool http;	 /* is_http_message */
 	bool http_req;	 /* http_message.is_request */
-	int http_method; /* http.h order: GET 1 ... TRACE 8 (our table) */
+	int http_method; /* sx_http_fw_read(): GET 1 ... TRACE 8 */
 	char uri[SX_URI_MAX];
 	char coap_uri[2 * SX_URI_MAX + 2];
 	char chaddr[18];
 	int ssdp_method; /* 0 M-SEARCH, 1 NOTIFY, -1 unknown */
 };
-
-/* http_parse_method(): by the first letters, as the firewall's parser. */
-static int http_method_of(const uint8_t *d, size_t n, size_t *skip)
-{
-	static const struct {
-		char c, c2;
-		int m;
-		size_t skip;
-	} t[] = {
-	    {'G', 0, 1, 4}, {'H', 0, 2, 5}, {'P', 'O', 3, 5}, {'P', 'U', 4, 4},
-	    {'D', 0, 5, 7}, {'C', 0, 6, 8}, {'O', 0, 7, 8},   {'T', 0, 8, 6},
-	};
-
-	if (n < 1)
-		return 0;
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (d[0] != t[i].c)
-			continue;
-		if (t[i].c2 && (n < 2 || d[1] != t[i].c2))
-			continue;
-		*skip = t[i].skip;
-		return t[i].m;
-	}
-	return 0;
-}
 
 static void parse_app(struct app *ap, const struct sx_pkt *pkt, uint8_t parser)
 {
@@ -359,23 +334,16 @@ static void parse_app(struct app *ap, const struct sx_pkt *pkt, uint8_t parser)
 		return;
 	ap->done = true;
 	if (parser == VX_P_HTTP) {
-		size_t skip = 0, k = 0;
 		int m;
 
-		/* pkt_len - skipped >= HTTP_MESSAGE_MIN_LEN (16) && is_http() */
-		if (pkt->ip_proto != 6 || pkt->payload_len < 16)
+		if (pkt->ip_proto != 6)
 			return;
-		m = http_method_of(d, n, &skip);
+		m = sx_http_fw_read(d, n, pkt->payload_len, ap->uri, sizeof(ap->uri));
 		if (!m)
 			return;
 		ap->http = true;
 		ap->http_req = pkt->dport == 80;
 		ap->http_method = m;
-		while (skip + k < n && d[skip + k] != ' ' && k + 1 < sizeof(ap->uri)) {
-			ap->uri[k] = (char)d[skip + k];
-			k++;
-		}
-		ap->uri[k] = '\0';
 	} else if (parser == VX_P_DHCP && pkt->proto == SX_P_DHCP) {
 		const uint8_t *m = pkt->app.dhcp.chaddr;
 
