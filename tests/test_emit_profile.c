@@ -2402,6 +2402,79 @@ Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 	assert_valid(text, "an ARP policy of an earlier address");
 }
 
+/*
+ * Before it has an address the device asks as 0.0.0.0 (the Hue bridge asks
+ * for its gateway's MAC before its lease) and is answered to 0.0.0.0: a
+ * pair whose 0.0.0.0 side has the device's MAC, in two flows or more, is
+ * written with spa or tpa 0.0.0.0 and sha or tha self.  Another host's
+ * 0.0.0.0, or one flow, is not.  A probe of the device's own address keeps
+ * its form (spa 0.0.0.0, any sender).
+ */
+Test(emit_profile, arp_of_the_device_before_it_has_an_address)
+{
+	struct sx_profile_cfg cfg = {
+	    .device = "hub", .ipv4 = "10.0.0.7", .mac = "02:00:00:00:00:07", .last_update = "x"};
+	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7}, other[6] = {2, 0, 0, 0, 0, 9},
+			     gw[6] = {2, 0, 0, 0, 0, 1};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
+	struct sx_mine_pair *req = mk(4 * sizeof(*req)), *rep = mk(2 * sizeof(*rep));
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 12);
+	p->family = SX_FLOW_FAMILY_ARP;
+	end(&p->end[0], "0.0.0.0,10.0.0.7", NULL, 0, NULL, NULL);
+	end(&p->end[1], "10.0.0.1,10.0.0.7,10.0.0.9", NULL, 0, NULL, NULL);
+	memcpy(p->end[0].mac, dev, 6);
+	attrs(p, "arp=request:12");
+	req[0] = (struct sx_mine_pair){{ip("0.0.0.0"), ip("10.0.0.1")}, 4, {{0}, {0}}};
+	req[1] = (struct sx_mine_pair){{ip("0.0.0.0"), ip("10.0.0.7")}, 4, {{0}, {0}}};
+	req[2] = (struct sx_mine_pair){{ip("0.0.0.0"), ip("10.0.0.9")}, 3, {{0}, {0}}};
+	req[3] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("10.0.0.1")}, 1, {{0}, {0}}};
+	memcpy(req[0].mac[0], dev, 6);
+	memcpy(req[1].mac[0], dev, 6);
+	memcpy(req[2].mac[0], other, 6); /* another host before its lease */
+	memcpy(req[3].mac[0], dev, 6);
+	p->pairs = req;
+	p->npairs = 4;
+	p = pattern(&ps[1], 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 6);
+	p->family = SX_FLOW_FAMILY_ARP;
+	end(&p->end[0], "10.0.0.1", NULL, 0, NULL, NULL);
+	end(&p->end[1], "0.0.0.0", NULL, 0, NULL, NULL);
+	memcpy(p->end[0].mac, gw, 6);
+	memcpy(p->end[1].mac, dev, 6);
+	attrs(p, "arp=reply:6");
+	rep[0] = (struct sx_mine_pair){{ip("10.0.0.1"), ip("0.0.0.0")}, 4, {{0}, {0}}};
+	memcpy(rep[0].mac[0], gw, 6);
+	memcpy(rep[0].mac[1], dev, 6);
+	rep[1] = (struct sx_mine_pair){{ip("10.0.0.1"), ip("0.0.0.0")}, 1, {{0}, {0}}};
+	p->pairs = rep;
+	p->npairs = 1;
+	r->patterns = ps;
+	r->npatterns = 2;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "        type: request\n"
+					"        sha: self\n"
+					"        tha: default\n"
+					"        spa: 0.0.0.0\n"
+					"        tpa: 10.0.0.1\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "        type: reply\n"
+					"        sha: 02:00:00:00:00:01\n"
+					"        tha: self\n"
+					"        spa: 10.0.0.1\n"
+					"        tpa: 0.0.0.0\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "        tha: default\n"
+					"        spa: 0.0.0.0\n"
+					"        tpa: self\n"),
+			   "%s", text);
+	cr_assert_null(strstr(text, "10.0.0.9"), "%s", text);
+	assert_valid(text, "ARP before an address");
+}
+
 /* The firewall's parser takes a segment for an HTTP request only on TCP
  * port 80: a request served on another port (the Edimax plug's POST
  * /smartplug.cgi on 10000) is written at the transport level, never with

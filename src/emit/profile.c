@@ -1622,6 +1622,7 @@ enum arp_class {
 	ARP_PHONE,
 	ARP_OTHER,
 	ARP_EARLIER, /* a sender address of the device's MAC that is not its IPv4 */
+	ARP_UNSPEC,  /* 0.0.0.0 as the device's: before it has an address */
 	ARP__NCLASS,
 };
 
@@ -1695,7 +1696,7 @@ static int arp_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 	arp_host(pol, SX_MINE_SERVER, tc, pol->vaddrs + ns, nt, &pol->dst);
 	/* sha: the device's own; else the sender end's, when it is this one
 	 * host */
-	if ((sc == ARP_SELF || sc == ARP_EARLIER) && c->mac_text[0])
+	if ((sc == ARP_SELF || sc == ARP_EARLIER || sc == ARP_UNSPEC) && c->mac_text[0])
 		snprintf(pol->sha, sizeof(pol->sha), "self");
 	else if (snd->naddrs == 1 && !sx_mac_is_zero(snd->mac))
 		arp_mac_text(c, snd->mac, pol->sha, sizeof(pol->sha));
@@ -1705,7 +1706,8 @@ static int arp_policy(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
 		if (sx_mac_is_zero(tgt->mac))
 			snprintf(pol->tha, sizeof(pol->tha), "default");
 	} else if (!sx_mac_is_zero(tgt->mac) &&
-		   ((tc == ARP_SELF && !memcmp(tgt->mac, c->mac, 6)) || tgt->naddrs == 1)) {
+		   (((tc == ARP_SELF || tc == ARP_UNSPEC) && !memcmp(tgt->mac, c->mac, 6)) ||
+		    tgt->naddrs == 1)) {
 		arp_mac_text(c, tgt->mac, pol->tha, sizeof(pol->tha));
 	}
 	make_id(c, *n - 1);
@@ -1735,7 +1737,24 @@ struct arp_pair {
 /* The side of pair q that is not the device (the target for gratuitous). */
 static const struct sx_addr *arp_peer(const struct arp_pair *q)
 {
-	return &q->a[q->cl[SX_MINE_CLIENT] == ARP_SELF ? SX_MINE_SERVER : SX_MINE_CLIENT];
+	uint8_t snd = q->cl[SX_MINE_CLIENT];
+
+	return &q->a[snd == ARP_SELF || snd == ARP_UNSPEC ? SX_MINE_SERVER : SX_MINE_CLIENT];
+}
+
+/*
+ * Whether side r of pair k of p is the device before it has an address:
+ * 0.0.0.0 with the device's MAC (the sender's, or a reply's target), in two
+ * flows or more (the Hue bridge asks for the gateway's MAC as 0.0.0.0 before
+ * its lease, and the gateway answers to 0.0.0.0, in every setup).
+ */
+static bool arp_unspec(const struct ctx *c, const struct sx_mine_pattern *p, size_t k, unsigned r)
+{
+	static const uint8_t zero4[4];
+	const struct sx_mine_pair *q = &p->pairs[k];
+
+	return c->mac_text[0] && q->addr[r].family == 4 && !memcmp(q->addr[r].b, zero4, 4) &&
+	       !memcmp(q->mac[r], c->mac, 6) && q->count >= 2;
 }
 
 /* Grouping order: classes, then own before grouped, then the peer. */
@@ -1778,8 +1797,10 @@ static bool arp_earlier(const struct ctx *c, const struct sx_mine_pattern *p, si
  * and an other host that recurs (its messages with the device in at least
  * as many flows as the pattern has occurrences) in a group of its own;
  * then the device's own messages under another address (arp_earlier()),
- * one policy per such address.  A pattern without any such pair, or a
- * profile without the device's IPv4 address, gives none.
+ * one policy per such address, and those it sends or is answered as
+ * 0.0.0.0 before it has an address (arp_unspec(): spa or tpa 0.0.0.0, sha
+ * or tha self).  A pattern without any such pair, or a profile without the
+ * device's IPv4 address, gives none.
  */
 static int arp_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p)
 {
@@ -1817,8 +1838,13 @@ static int arp_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *
 			sx_log(SX_LOG_INFO, "profile: the device's MAC sent ARP as %s",
 			       sx_addr_str(&q->a[0], abuf, sizeof(abuf)));
 		}
+		if (q->cl[0] != ARP_SELF && q->cl[1] != ARP_SELF && p->npairs)
+			for (unsigned r = 0; r < 2; r++)
+				if (arp_unspec(c, p, k, r))
+					q->cl[r] = ARP_UNSPEC;
 		/* else not the device's */
-		np += q->cl[0] == ARP_SELF || q->cl[1] == ARP_SELF || q->cl[0] == ARP_EARLIER;
+		np += q->cl[0] == ARP_SELF || q->cl[1] == ARP_SELF || q->cl[0] == ARP_EARLIER ||
+		      q->cl[0] == ARP_UNSPEC || q->cl[1] == ARP_UNSPEC;
 	}
 	for (i = 0; i < np; i++) {
 		uint64_t sum = 0;
