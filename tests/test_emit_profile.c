@@ -1542,19 +1542,19 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 
 	/* a pattern whose pairs say who sent: the device's privacy address
 	 * (frames from its MAC) stays, written as it is; another host's goes,
-	 * and so does an address made from another MAC that the device's MAC
-	 * carried (a bridge rewriting the source MAC) */
+	 * and so does an address made from another vendor's MAC (universal)
+	 * that the device's MAC carried (a bridge rewriting the source MAC) */
 	{
 		struct sx_mine_pair *q = mk(3 * sizeof(*q));
 		struct sx_mine_pattern saved = ps[3];
 
-		solicitation(&ps[3], "fd12::2926:238e:4e9f:807f,fe80::9,fe80::c25:d2ff:fe65:f426",
+		solicitation(&ps[3], "fd12::2926:238e:4e9f:807f,fe80::9,fe80::21b:63ff:fe84:2a1",
 			     dev);
 		q[0].addr[0] = ip("fd12::2926:238e:4e9f:807f");
 		memcpy(q[0].mac[0], dev, 6);
 		q[1].addr[0] = ip("fe80::9");
 		memcpy(q[1].mac[0], other, 6);
-		q[2].addr[0] = ip("fe80::c25:d2ff:fe65:f426");
+		q[2].addr[0] = ip("fe80::21b:63ff:fe84:2a1");
 		memcpy(q[2].mac[0], dev, 6);
 		for (int k = 0; k < 3; k++) {
 			q[k].addr[1] = ip("ff02::2");
@@ -1566,8 +1566,49 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 		cr_assert_eq(ret, 0);
 		cr_assert(strstr(text, "src: fd12::2926:238e:4e9f:807f\n"), "%s", text);
 		cr_assert_null(strstr(text, "fe80::9"), "%s", text);
-		cr_assert_null(strstr(text, "fe80::c25"), "%s", text);
+		cr_assert_null(strstr(text, "fe80::21b"), "%s", text);
 		ps[3] = saved;
+	}
+
+	/* link-local addresses of the device's own interfaces, made from
+	 * random (locally administered) MACs, one per boot: with two of them
+	 * or more the device's link-local ends are fe80::/64, its own address
+	 * folded in; with one, it is written as it is */
+	{
+		struct sx_mine_pair *q = mk(4 * sizeof(*q));
+		struct sx_mine_pattern saved = ps[1];
+		static const char *const a[] = {"fe80::52c7:bfff:feed:a54",
+						"fe80::c25:d2ff:fe65:f426",
+						"fe80::7c87:61ff:feac:650a", "fe80::9"};
+
+		solicitation(&ps[1],
+			     "fe80::9,fe80::c25:d2ff:fe65:f426,fe80::52c7:bfff:feed:a54,"
+			     "fe80::7c87:61ff:feac:650a",
+			     dev);
+		for (int k = 0; k < 4; k++) {
+			q[k].addr[0] = ip(a[k]);
+			memcpy(q[k].mac[0], k < 3 ? dev : other, 6);
+			q[k].addr[1] = ip("ff02::2");
+			q[k].count = 3;
+		}
+		ps[1].pairs = q;
+		ps[1].npairs = 4;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert(
+		    strstr(text,
+			   "        ipv6:\n          src: fe80::/64\n          dst: ff02::2\n"),
+		    "%s", text);
+		cr_assert_null(strstr(text, "fe80::c25"), "%s", text);
+		cr_assert_null(strstr(text, "fe80::7c87"), "%s", text);
+		cr_assert_null(strstr(text, "fe80::9"), "%s", text);
+		assert_valid(text, "random link-local addresses");
+		ps[1].npairs = 2; /* the device's own and one random address */
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert(strstr(text, "          - fe80::c25:d2ff:fe65:f426\n"), "%s", text);
+		cr_assert_null(strstr(text, "fe80::/64"), "%s", text);
+		ps[1] = saved;
 	}
 
 	/* its global address from the same MAC (SLAAC): the device's too,

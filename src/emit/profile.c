@@ -718,6 +718,20 @@ static bool rotating_pool(const struct sx_mine_pattern *p, const struct sx_mine_
 	       e->addrs[e->naddrs - 1].family == 4 && (uint64_t)e->naddrs * 2 >= p->support;
 }
 
+/* fe80::, which no host sends from, standing in an end for the network
+ * fe80::/64 (random_link_locals_as_net()); end_addr_str() writes it so. */
+static const struct sx_addr link_local_net = {.family = 6, .b = {0xfe, 0x80}};
+
+/* An address of an end as a profile writes it. */
+static const char *end_addr_str(const struct sx_addr *a, char *buf, size_t bufsz)
+{
+	if (!sx_addr_cmp(a, &link_local_net)) {
+		snprintf(buf, bufsz, "fe80::/64");
+		return buf;
+	}
+	return sx_addr_str(a, buf, bufsz);
+}
+
 /* The /24 that holds every address of an unnamed end of two or more public
  * IPv4 servers (a provider's pool: 195.65.87.71, .72, .73), written
  * "195.65.87.0/24" into buf; false when there is none. */
@@ -783,12 +797,12 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 	} else if (e->naddrs == 1) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s",
-			 sx_addr_str(&e->addrs[0], addr, sizeof(addr)));
+			 end_addr_str(&e->addrs[0], addr, sizeof(addr)));
 	} else if (e->naddrs > 1) {
 		h->form = HOST_LIST;
 		h->end = e;
 		snprintf(h->label, sizeof(h->label), "%s",
-			 sx_addr_str(&e->addrs[0], addr, sizeof(addr)));
+			 end_addr_str(&e->addrs[0], addr, sizeof(addr)));
 		return;
 	} else {
 		snprintf(h->label, sizeof(h->label), "%s", e->shown[0] ? e->shown : "unknown");
@@ -815,7 +829,7 @@ static void emit_host(struct sx_yw *w, const char *key, const struct host *h)
 			str(w, h->end->names[i]);
 	else
 		for (i = 0; i < h->end->naddrs; i++)
-			str(w, sx_addr_str(&h->end->addrs[i], addr, sizeof(addr)));
+			str(w, end_addr_str(&h->end->addrs[i], addr, sizeof(addr)));
 	sx_yw_seq_end(w);
 }
 
@@ -1121,7 +1135,7 @@ static void end_view(const struct sx_mine_end *e, const struct sx_addr *addrs, u
 	v->name[0] = '\0';
 	v->names = NULL;
 	v->nnames = 0;
-	sx_addr_str(&addrs[0], v->shown, sizeof(v->shown));
+	end_addr_str(&addrs[0], v->shown, sizeof(v->shown));
 }
 
 /* Policy *n of p (family) between the sources src[0..nsrc) and the
@@ -1242,7 +1256,7 @@ static void host_by_address(struct host *h)
 	if (h->end->naddrs == 1) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "%s",
-			 sx_addr_str(&h->end->addrs[0], addr, sizeof(addr)));
+			 end_addr_str(&h->end->addrs[0], addr, sizeof(addr)));
 	} else {
 		h->form = HOST_LIST;
 	}
@@ -1414,6 +1428,28 @@ out_free:
 static uint32_t distinct_addrs(struct sx_addr *a, uint32_t n);
 
 /*
+ * Whether end e of IPv6 pair q is a link-local address the device's MAC
+ * sent from, made (EUI-64) from a locally administered MAC: one of the
+ * device's own interfaces, whose MAC it draws at random (the IoT Sentinel
+ * D-Link hub sends router solicitations and MLD reports from one or two
+ * such addresses besides its own, new ones at every boot).
+ */
+static bool link_local_of_device(const struct ctx *c, const struct sx_mine_pair *q, unsigned e)
+{
+	static const uint8_t prefix[8] = {0xfe, 0x80};
+	const struct sx_addr *a = &q->addr[e];
+
+	return c->mac_text[0] && !memcmp(q->mac[e], c->mac, 6) && a->family == 6 &&
+	       !memcmp(a->b, prefix, sizeof(prefix));
+}
+
+static bool random_link_local(const struct ctx *c, const struct sx_mine_pair *q, unsigned e)
+{
+	return link_local_of_device(c, q, e) && sx_addr_is_eui64_local(&q->addr[e]) &&
+	       !sx_addr_is_eui64_of(&q->addr[e], c->mac);
+}
+
+/*
  * Whether a, an address the device's MAC sent from, belongs to another
  * network than the device's IPv4: outside its /24, and not 0.0.0.0.  A
  * lease of the LAN the profile is for (EdnetCam1's 10.10.10.187 and .62
@@ -1450,11 +1486,12 @@ static bool earlier_sender(const struct ctx *c, const struct sx_mine_pair *q, ui
  * Whether an IPv6 pair has an end whose frames came from the device's MAC
  * under an address that may be the device's: the device under another of
  * its addresses (a ULA or privacy address beside the link-local one that is
- * "self"; the traffic the firewall takes for the device's, by its MAC).  An
- * address made from another MAC (EUI-64) is that host's, whatever MAC
- * carried it: a bridge that rewrites the source MAC (the D-Link hub's
- * repeater).  IPv4's unicast under another address stays out
- * (earlier_sender(): an access point forwarding a phone's traffic).
+ * "self"; the traffic the firewall takes for the device's, by its MAC), or
+ * a link-local address of one of its own interfaces (random_link_local()).
+ * An address made from another vendor's MAC (EUI-64 of a universal MAC) is
+ * that host's, whatever MAC carried it: a bridge that rewrites the source
+ * MAC.  IPv4's unicast under another address stays out (earlier_sender():
+ * an access point forwarding a phone's traffic).
  */
 static bool v6_from_device(const struct ctx *c, const struct sx_mine_pair *q)
 {
@@ -1462,9 +1499,38 @@ static bool v6_from_device(const struct ctx *c, const struct sx_mine_pair *q)
 
 	for (e = 0; c->mac_text[0] && e < 2; e++)
 		if (!memcmp(q->mac[e], c->mac, 6) &&
-		    (!sx_addr_is_eui64(&q->addr[e]) || sx_addr_is_eui64_of(&q->addr[e], c->mac)))
+		    (!sx_addr_is_eui64(&q->addr[e]) || sx_addr_is_eui64_of(&q->addr[e], c->mac) ||
+		     random_link_local(c, q, e)))
 			return true;
 	return false;
+}
+
+/*
+ * When p's IPv6 pairs have two distinct random_link_local() ends or more
+ * (one per boot: they never come back), the link-local ends the device's
+ * MAC sent from, its own address too, become link_local_net, fe80::/64, in
+ * pairs[0..n) (a copy of p's): a literal would admit nothing the next time,
+ * and the network holds the device's own.
+ */
+static void random_link_locals_as_net(const struct ctx *c, struct sx_mine_pair *pairs, size_t n)
+{
+	const struct sx_addr *first = NULL;
+	bool several = false;
+	size_t k;
+	unsigned e;
+
+	for (k = 0; k < n && !several; k++)
+		for (e = 0; e < 2; e++)
+			if (random_link_local(c, &pairs[k], e)) {
+				if (!first)
+					first = &pairs[k].addr[e];
+				else if (sx_addr_cmp(first, &pairs[k].addr[e]))
+					several = true;
+			}
+	for (k = 0; several && k < n; k++)
+		for (e = 0; e < 2; e++)
+			if (link_local_of_device(c, &pairs[k], e))
+				pairs[k].addr[e] = link_local_net;
 }
 
 static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
@@ -1478,6 +1544,7 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 	size_t max = p->npairs ? p->npairs : (size_t)ei->naddrs * er->naddrs;
 	struct pr *pr = calloc(max + 1, sizeof(*pr));
 	struct sx_addr *src = NULL, *dst = NULL, *esrc = NULL, *edst = NULL;
+	struct sx_mine_pair *pairs = NULL; /* IPv6: p's, random_link_locals_as_net() */
 	uint32_t np = 0, nall = 0, nsrc = 0, ndst = 0, ne = 0, i;
 	size_t k;
 	long by_src, by_dst;
@@ -1487,13 +1554,20 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 	dst = calloc(max + 1, sizeof(*dst));
 	esrc = calloc(max + 1, sizeof(*esrc));
 	edst = calloc(max + 1, sizeof(*edst));
-	if (!pr || !src || !dst || !esrc || !edst)
+	if (family == 6 && p->npairs) {
+		pairs = calloc(p->npairs, sizeof(*pairs));
+		if (pairs) {
+			memcpy(pairs, p->pairs, p->npairs * sizeof(*pairs));
+			random_link_locals_as_net(c, pairs, p->npairs);
+		}
+	}
+	if (!pr || !src || !dst || !esrc || !edst || (family == 6 && p->npairs && !pairs))
 		goto out_free;
 	for (k = 0; k < max; k++) {
 		struct sx_mine_pair q;
 
 		if (p->npairs) {
-			q = p->pairs[k];
+			q = pairs ? pairs[k] : p->pairs[k];
 		} else {
 			q.addr[init] = ei->addrs[k / er->naddrs];
 			q.addr[resp] = er->addrs[k % er->naddrs];
@@ -1523,6 +1597,11 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 		goto out_free;
 	}
 	qsort(pr, np, sizeof(*pr), pr_cmp);
+	/* pairs made equal by random_link_locals_as_net(): once */
+	for (i = 0, nall = 0; i < np; i++)
+		if (!nall || pr_cmp(&pr[nall - 1], &pr[i]))
+			pr[nall++] = pr[i];
+	np = nall;
 	for (i = 0; i < np; i++) {
 		src[nsrc] = pr[i].a[0];
 		nsrc += !nsrc || sx_addr_cmp(&src[nsrc - 1], &pr[i].a[0]);
@@ -1572,6 +1651,7 @@ out_free:
 		ret = add_policy(c, n, p, family, omit, esrc, distinct_addrs(esrc, ne), edst,
 				 distinct_addrs(edst, ne));
 	}
+	free(pairs);
 	free(pr);
 	free(src);
 	free(dst);
@@ -2656,7 +2736,7 @@ static bool host_in_list(const struct host *h, const struct host *l)
 	if (h->form != HOST_ONE || h->name || h->self || l->form != HOST_LIST || !l->end)
 		return false;
 	for (i = 0; i < l->end->naddrs; i++)
-		if (!strcmp(h->text, sx_addr_str(&l->end->addrs[i], addr, sizeof(addr))))
+		if (!strcmp(h->text, end_addr_str(&l->end->addrs[i], addr, sizeof(addr))))
 			return true;
 	return false;
 }

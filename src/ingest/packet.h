@@ -121,6 +121,14 @@ static inline bool sx_addr_is_eui64(const struct sx_addr *a)
 	return a->family == 6 && a->b[11] == 0xff && a->b[12] == 0xfe;
 }
 
+/* An EUI-64 address made from a locally administered MAC (one a host draws
+ * at random, per boot or per interface): the U/L bit, inverted in the
+ * modified EUI-64, is clear. */
+static inline bool sx_addr_is_eui64_local(const struct sx_addr *a)
+{
+	return sx_addr_is_eui64(a) && !(a->b[8] & 0x02);
+}
+
 static inline bool sx_addr_is_eui64_of(const struct sx_addr *a, const uint8_t m[6])
 {
 	const uint8_t *b = a->b;
