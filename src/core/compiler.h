@@ -16,6 +16,7 @@
 #define SX_MIN(a, b)		    ((a) < (b) ? (a) : (b))
 #define SX_MAX(a, b)		    ((a) > (b) ? (a) : (b))
 #define SX_UNUSED		    __attribute__((unused))
+#define SX_NOINLINE		    __attribute__((noinline))
 #define SX_PRINTF(fmt, args)	    __attribute__((format(printf, fmt, args)))
 
 #endif /* SX_CORE_COMPILER_H */

@@ -108,18 +108,27 @@ static int fw_reading(const struct sx_pkt *pkt, char *uri, size_t urisz)
 	return m;
 }
 
-bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
+/* Whether pkt has an http.fw reading; out of line, so that the other
+ * packets' test has no buffer on its stack. */
+static SX_NOINLINE bool has_fw_reading(const struct sx_pkt *pkt)
 {
 	char uri[SX_URI_MAX];
 
-	if (pkt->dport == 80 && fw_reading(pkt, uri, sizeof(uri)))
-		return true;
+	return fw_reading(pkt, uri, sizeof(uri)) != 0;
+}
+
+bool sx_flows__pkt_has_app(const struct sx_pkt *pkt)
+{
 	switch (pkt->proto) {
 	case SX_P_TLS:
 		return pkt->app.tls.hs_type == 1;
 	case SX_P_HTTP:
-		return pkt->app.http.response ? pkt->app.http.status != 0
-					      : pkt->app.http.method[0] != '\0';
+		if (pkt->app.http.response ? pkt->app.http.status != 0
+					   : pkt->app.http.method[0] != '\0')
+			return true;
+		return pkt->dport == 80 && has_fw_reading(pkt);
+	case SX_P_TCP:
+		return pkt->dport == 80 && has_fw_reading(pkt);
 	case SX_P_TPLINK:
 		return pkt->app.tplink.cmd[0] != '\0';
 	case SX_P_DNS:
