@@ -765,6 +765,60 @@ Test(mine_patterns, varying_values_are_generalised)
 	sx_mine_result_free(r);
 }
 
+/*
+ * A DHCP message type is kept when two flows or more hold it, even fewer
+ * than half of them: a client that mostly renews its lease with a request
+ * begins with a discover after some boots, and a profile without it denies
+ * the device its address then.  One flow is not enough; other keys keep
+ * the values held by half the flows.
+ */
+Test(mine_patterns, a_dhcp_type_of_two_flows_is_kept)
+{
+	struct sx_mine *m = miner(0);
+	const struct sx_mine_pattern *p;
+	struct sx_mine_result *r;
+	bool discover = false, inform = false, vendor = false;
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		struct rowspec row = {occ_name(i),
+				      (int64_t)i * 1000 * S,
+				      S / 10,
+				      17,
+				      "0.0.0.0",
+				      68,
+				      NULL,
+				      "255.255.255.255",
+				      67,
+				      NULL,
+				      SX_SIDE_OTHER,
+				      {1, 0},
+				      {342, 0},
+				      i < 2   ? "dhcp=discover dhcp=request dhcp.vendor=a"
+				      : i < 3 ? "dhcp=inform"
+					      : "dhcp=request",
+				      SX_P_DHCP};
+
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	p = &r->patterns[0];
+	for (i = 0; i < p->nattrs; i++) {
+		discover |=
+		    !strcmp(p->attrs[i].key, "dhcp") && !strcmp(p->attrs[i].value, "discover");
+		inform |= !strcmp(p->attrs[i].value, "inform");
+		vendor |= !strcmp(p->attrs[i].key, "dhcp.vendor");
+		if (!strcmp(p->attrs[i].value, "discover"))
+			cr_assert(p->attrs[i].minor);
+	}
+	cr_assert(discover);
+	cr_assert_not(inform);
+	cr_assert_not(vendor);
+	cr_assert_str_eq(p->app.dhcp_type, "discover request");
+	sx_mine_result_free(r);
+}
+
 Test(mine_patterns, a_stop_request_ends_mining)
 {
 	struct sx_mine_result *r = NULL;
