@@ -2385,6 +2385,33 @@ Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
 	assert_valid(text, "plain folds");
 }
 
+/* An ARP pattern of nflows flows between the senders snd and the targets
+ * tgt (end() lists), the senders' MAC smac, attribute attr ("arp=request:N"). */
+static struct sx_mine_pattern *arp_pattern(struct sx_mine_pattern *p, uint32_t nflows,
+					   const char *snd, const char *tgt, const uint8_t smac[6],
+					   const char *attr)
+{
+	pattern(p, 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, nflows);
+	p->family = SX_FLOW_FAMILY_ARP;
+	end(&p->end[0], snd, NULL, 0, NULL, NULL);
+	end(&p->end[1], tgt, NULL, 0, NULL, NULL);
+	memcpy(p->end[0].mac, smac, 6);
+	attrs(p, attr);
+	return p;
+}
+
+/* An ARP pair: sender s, target t, in count flows, the sender's MAC smac
+ * (NULL: zero, the senders disagreed). */
+static struct sx_mine_pair arp_pair(const char *s, const char *t, uint32_t count,
+				    const uint8_t *smac)
+{
+	struct sx_mine_pair q = {{ip(s), ip(t)}, count, {{0}, {0}}};
+
+	if (smac)
+		memcpy(q.mac[0], smac, 6);
+	return q;
+}
+
 /*
  * The device's ARP requests under other addresses than its IPv4 (a factory
  * default, an earlier lease): a pair sent from the device's MAC that
@@ -2404,24 +2431,14 @@ Test(emit_profile, arp_of_the_device_under_an_earlier_address)
 	const char *text;
 	int ret;
 
-	pattern(p, 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 15);
-	p->family = SX_FLOW_FAMILY_ARP;
-	end(&p->end[0], "10.0.0.7,10.0.0.8,192.168.2.3,192.168.4.3,192.168.5.5,192.168.7.7", NULL,
-	    0, NULL, NULL);
-	end(&p->end[1], "10.0.0.1,192.168.2.1,192.168.4.1,192.168.5.1", NULL, 0, NULL, NULL);
-	memcpy(p->end[0].mac, dev, 6);
-	attrs(p, "arp=request:12");
-	pairs[0] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("10.0.0.1")}, 3, {{0}, {0}}};
-	pairs[1] = (struct sx_mine_pair){{ip("192.168.2.3"), ip("192.168.2.1")}, 3, {{0}, {0}}};
-	pairs[2] = (struct sx_mine_pair){{ip("192.168.4.3"), ip("192.168.4.1")}, 1, {{0}, {0}}};
-	pairs[3] = (struct sx_mine_pair){{ip("192.168.5.5"), ip("192.168.5.1")}, 2, {{0}, {0}}};
-	pairs[4] = (struct sx_mine_pair){{ip("192.168.7.7"), ip("10.0.0.1")}, 3, {{0}, {0}}};
-	memcpy(pairs[0].mac[0], dev, 6);
-	memcpy(pairs[1].mac[0], dev, 6);
-	memcpy(pairs[2].mac[0], dev, 6);
-	memcpy(pairs[4].mac[0], other, 6); /* [3]: zero, its senders disagreed */
-	pairs[5] = (struct sx_mine_pair){{ip("10.0.0.8"), ip("10.0.0.1")}, 3, {{0}, {0}}};
-	memcpy(pairs[5].mac[0], dev, 6);
+	arp_pattern(p, 15, "10.0.0.7,10.0.0.8,192.168.2.3,192.168.4.3,192.168.5.5,192.168.7.7",
+		    "10.0.0.1,192.168.2.1,192.168.4.1,192.168.5.1", dev, "arp=request:12");
+	pairs[0] = arp_pair("10.0.0.7", "10.0.0.1", 3, dev);
+	pairs[1] = arp_pair("192.168.2.3", "192.168.2.1", 3, dev);
+	pairs[2] = arp_pair("192.168.4.3", "192.168.4.1", 1, dev);
+	pairs[3] = arp_pair("192.168.5.5", "192.168.5.1", 2, NULL); /* its senders disagreed */
+	pairs[4] = arp_pair("192.168.7.7", "10.0.0.1", 3, other);
+	pairs[5] = arp_pair("10.0.0.8", "10.0.0.1", 3, dev);
 	p->pairs = pairs;
 	p->npairs = 6;
 	r->patterns = p;
@@ -2459,37 +2476,22 @@ Test(emit_profile, arp_of_the_device_before_it_has_an_address)
 			     gw[6] = {2, 0, 0, 0, 0, 1};
 	struct sx_mine_result *r = mk(sizeof(*r));
 	struct sx_mine_pattern *ps = mk(2 * sizeof(*ps)), *p;
-	struct sx_mine_pair *req = mk(4 * sizeof(*req)), *rep = mk(2 * sizeof(*rep));
+	struct sx_mine_pair *req = mk(4 * sizeof(*req)), *rep = mk(sizeof(*rep));
 	const char *text;
 	int ret;
 
-	p = pattern(&ps[0], 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 12);
-	p->family = SX_FLOW_FAMILY_ARP;
-	end(&p->end[0], "0.0.0.0,10.0.0.7", NULL, 0, NULL, NULL);
-	end(&p->end[1], "10.0.0.1,10.0.0.7,10.0.0.9", NULL, 0, NULL, NULL);
-	memcpy(p->end[0].mac, dev, 6);
-	attrs(p, "arp=request:12");
-	req[0] = (struct sx_mine_pair){{ip("0.0.0.0"), ip("10.0.0.1")}, 4, {{0}, {0}}};
-	req[1] = (struct sx_mine_pair){{ip("0.0.0.0"), ip("10.0.0.7")}, 4, {{0}, {0}}};
-	req[2] = (struct sx_mine_pair){{ip("0.0.0.0"), ip("10.0.0.9")}, 3, {{0}, {0}}};
-	req[3] = (struct sx_mine_pair){{ip("10.0.0.7"), ip("10.0.0.1")}, 1, {{0}, {0}}};
-	memcpy(req[0].mac[0], dev, 6);
-	memcpy(req[1].mac[0], dev, 6);
-	memcpy(req[2].mac[0], other, 6); /* another host before its lease */
-	memcpy(req[3].mac[0], dev, 6);
+	p = arp_pattern(&ps[0], 12, "0.0.0.0,10.0.0.7", "10.0.0.1,10.0.0.7,10.0.0.9", dev,
+			"arp=request:12");
+	req[0] = arp_pair("0.0.0.0", "10.0.0.1", 4, dev);
+	req[1] = arp_pair("0.0.0.0", "10.0.0.7", 4, dev);
+	req[2] = arp_pair("0.0.0.0", "10.0.0.9", 3, other); /* another host before its lease */
+	req[3] = arp_pair("10.0.0.7", "10.0.0.1", 1, dev);
 	p->pairs = req;
 	p->npairs = 4;
-	p = pattern(&ps[1], 0, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, 0, 6);
-	p->family = SX_FLOW_FAMILY_ARP;
-	end(&p->end[0], "10.0.0.1", NULL, 0, NULL, NULL);
-	end(&p->end[1], "0.0.0.0", NULL, 0, NULL, NULL);
-	memcpy(p->end[0].mac, gw, 6);
+	p = arp_pattern(&ps[1], 6, "10.0.0.1", "0.0.0.0", gw, "arp=reply:6");
 	memcpy(p->end[1].mac, dev, 6);
-	attrs(p, "arp=reply:6");
-	rep[0] = (struct sx_mine_pair){{ip("10.0.0.1"), ip("0.0.0.0")}, 4, {{0}, {0}}};
-	memcpy(rep[0].mac[0], gw, 6);
+	rep[0] = arp_pair("10.0.0.1", "0.0.0.0", 4, gw);
 	memcpy(rep[0].mac[1], dev, 6);
-	rep[1] = (struct sx_mine_pair){{ip("10.0.0.1"), ip("0.0.0.0")}, 1, {{0}, {0}}};
 	p->pairs = rep;
 	p->npairs = 1;
 	r->patterns = ps;
