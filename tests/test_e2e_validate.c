@@ -7,7 +7,11 @@
  *   - on hand-made captures whose cloud name rotates (r1.rotate.example,
  *     r2...), the held-out HTTPS to the new names is denied and reported
  *     with the name (the SNI), as the firewall's DNS table holds exact names
- *     only.
+ *     only;
+ *   - on the IoT Sentinel Aria scale's setups, whose requests send their
+ *     headers in a segment of their own, the profile admits what the
+ *     firewall reads in those segments, and the held-out setups' HTTP is
+ *     allowed.
  */
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
@@ -224,6 +228,44 @@ Test(e2e_validate, batch_units_are_validated)
 	cr_assert_not_null(pat, "%s", path);
 	cr_assert(strstr(pat, "\nValidation: 3 folds, 3 held-out captures"), "%s", pat);
 	free(pat);
+	free(path);
+	free(cmd);
+	free(o);
+	free(e);
+}
+
+#define ARIA                                                                                       \
+	SX_SHARED_CORPORA                                                                          \
+	    "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel/Aria"
+
+/* The scale's GET /scale/register and POST /scale/upload each send their
+ * headers apart ("Host: ...", "Content-Length: 48 ..."), which the
+ * firewall's parser reads as a HEAD of '' and a CONNECT of "Length:": the
+ * profile has both, and no held-out capture has its HTTP denied. */
+Test(e2e_validate, segments_the_firewall_reads_as_requests_are_admitted)
+{
+	char *cmd, *o = NULL, *e = NULL, *pat, *prof, *path;
+
+	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
+	cr_assert(asprintf(&cmd,
+			   "mkdir -p '%s/arch/aria' && ln -s '%s'/*.pcap '%s/arch/aria/' "
+			   "&& '%s' batch '%s/arch' -o '%s/b' -q --validate",
+			   out, ARIA, out, SX_BINARY, out, out) > 0);
+	cr_assert_eq(sx_tt_run(cmd, &o, &e), 0, "%s\n%s", o, e);
+	cr_assert(asprintf(&path, "%s/b/aria/default/profile.yaml", out) > 0);
+	prof = sx_tt_read(path, NULL);
+	cr_assert_not_null(prof, "%s", path);
+	cr_assert(strstr(prof, "          method: HEAD\n          uri: ''\n"), "%s", prof);
+	cr_assert(strstr(prof, "          method: CONNECT\n          uri: 'Length:'\n"), "%s",
+		  prof);
+	free(path);
+	cr_assert(asprintf(&path, "%s/b/aria/default/pattern.txt", out) > 0);
+	pat = sx_tt_read(path, NULL);
+	cr_assert_not_null(pat, "%s", path);
+	cr_assert(strstr(pat, "\nValidation: 20 folds, 20 held-out captures"), "%s", pat);
+	cr_assert_null(strstr(pat, "TCP 80 (recurs)"), "%s", pat);
+	free(pat);
+	free(prof);
 	free(path);
 	free(cmd);
 	free(o);
