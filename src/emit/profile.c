@@ -2302,7 +2302,7 @@ static bool same_matches(const struct policy *a, const struct policy *b);
  * earlier pattern's policy of the same reading has the same matches (a GET
  * and a POST pattern to one server, both split before "Host:"): one policy
  * per matching content. */
-static void one_twin(struct ctx *c, size_t from, size_t to)
+static void one_reading(struct ctx *c, size_t from, size_t to)
 {
 	for (size_t k = from; k < to; k++)
 		for (size_t j = 0; j < from; j++) {
@@ -2477,7 +2477,7 @@ static int build_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern
 			if (ret)
 				return ret;
 			if (fw_reading(&v[i]))
-				one_twin(c, from, *n);
+				one_reading(c, from, *n);
 		}
 		/* the answers carry no application section: once for all */
 		if (one_way(c, p, first, *n))

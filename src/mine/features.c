@@ -638,11 +638,12 @@ static void id_tokens(const struct emit_ctx *e, const struct sx_mine_flow *f)
 	napp = 0;
 	for (p = f->attrs; *p;) {
 		size_t n = strcspn(p, " ");
+		const char *eq = n ? memchr(p, '=', n) : NULL;
+		size_t klen = eq ? (size_t)(eq - p) : 0;
 
-		if (n && memchr(p, '=', n) &&
-		    !key_is(p, (size_t)((const char *)memchr(p, '=', n) - p), "http.fw")) {
+		if (eq && !key_is(p, klen, "http.fw")) {
 			attr_tokens(e, p, n);
-			napp += !is_secondary_key(p, (size_t)((const char *)memchr(p, '=', n) - p));
+			napp += !is_secondary_key(p, klen);
 		}
 		p += n;
 		while (*p == ' ')
