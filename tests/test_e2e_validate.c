@@ -236,7 +236,7 @@ Test(e2e_validate, batch_units_are_validated)
 
 #define ARIA                                                                                       \
 	SX_SHARED_CORPORA                                                                          \
-	    "/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel/Aria"
+	"/andypitcher+IoT_Sentinel/captures_IoT_Sentinel/captures_IoT-Sentinel/Aria"
 
 /* The scale's GET /scale/register and POST /scale/upload each send their
  * headers apart ("Host: ...", "Content-Length: 48 ..."), which the
