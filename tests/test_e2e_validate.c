@@ -212,26 +212,43 @@ Test(e2e_validate, rotating_name_is_reported)
 	free(dir);
 }
 
-Test(e2e_validate, batch_units_are_validated)
+/* `sigex batch --validate` over an archive of one device, dev, whose
+ * captures are those of the directory captures (linked, not copied). */
+static void batch_validate(const char *captures, const char *dev)
 {
-	char *cmd, *o = NULL, *e = NULL, *pat, *path;
+	char *cmd, *o = NULL, *e = NULL;
 
 	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
-	cr_assert(
-	    asprintf(&cmd,
-		     "mkdir -p '%s/arch/tplink-plug' && ln -s '%s'/*.pcap '%s/arch/tplink-plug/' "
-		     "&& '%s' batch '%s/arch' -o '%s/b' -q --validate",
-		     out, TRACES, out, SX_BINARY, out, out) > 0);
+	cr_assert(asprintf(&cmd,
+			   "mkdir -p '%s/arch/%s' && ln -s '%s'/*.pcap '%s/arch/%s/' "
+			   "&& '%s' batch '%s/arch' -o '%s/b' -q --validate",
+			   out, dev, captures, out, dev, SX_BINARY, out, out) > 0);
 	cr_assert_eq(sx_tt_run(cmd, &o, &e), 0, "%s\n%s", o, e);
-	cr_assert(asprintf(&path, "%s/b/tplink-plug/default/pattern.txt", out) > 0);
-	pat = sx_tt_read(path, NULL);
-	cr_assert_not_null(pat, "%s", path);
-	cr_assert(strstr(pat, "\nValidation: 3 folds, 3 held-out captures"), "%s", pat);
-	free(pat);
-	free(path);
 	free(cmd);
 	free(o);
 	free(e);
+}
+
+/* The text of file name of device dev's default unit, from batch_validate(). */
+static char *batch_output(const char *dev, const char *name)
+{
+	char *path, *text;
+
+	cr_assert(asprintf(&path, "%s/b/%s/default/%s", out, dev, name) > 0);
+	text = sx_tt_read(path, NULL);
+	cr_assert_not_null(text, "%s", path);
+	free(path);
+	return text;
+}
+
+Test(e2e_validate, batch_units_are_validated)
+{
+	char *pat;
+
+	batch_validate(TRACES, "tplink-plug");
+	pat = batch_output("tplink-plug", "pattern.txt");
+	cr_assert(strstr(pat, "\nValidation: 3 folds, 3 held-out captures"), "%s", pat);
+	free(pat);
 }
 
 #define ARIA                                                                                       \
@@ -244,30 +261,16 @@ Test(e2e_validate, batch_units_are_validated)
  * profile has both, and no held-out capture has its HTTP denied. */
 Test(e2e_validate, segments_the_firewall_reads_as_requests_are_admitted)
 {
-	char *cmd, *o = NULL, *e = NULL, *pat, *prof, *path;
+	char *pat, *prof;
 
-	cr_assert(sx_tt_have_shared(), "the shared corpora are missing: %s", SX_SHARED_CORPORA);
-	cr_assert(asprintf(&cmd,
-			   "mkdir -p '%s/arch/aria' && ln -s '%s'/*.pcap '%s/arch/aria/' "
-			   "&& '%s' batch '%s/arch' -o '%s/b' -q --validate",
-			   out, ARIA, out, SX_BINARY, out, out) > 0);
-	cr_assert_eq(sx_tt_run(cmd, &o, &e), 0, "%s\n%s", o, e);
-	cr_assert(asprintf(&path, "%s/b/aria/default/profile.yaml", out) > 0);
-	prof = sx_tt_read(path, NULL);
-	cr_assert_not_null(prof, "%s", path);
+	batch_validate(ARIA, "aria");
+	prof = batch_output("aria", "profile.yaml");
 	cr_assert(strstr(prof, "          method: HEAD\n          uri: ''\n"), "%s", prof);
 	cr_assert(strstr(prof, "          method: CONNECT\n          uri: 'Length:'\n"), "%s",
 		  prof);
-	free(path);
-	cr_assert(asprintf(&path, "%s/b/aria/default/pattern.txt", out) > 0);
-	pat = sx_tt_read(path, NULL);
-	cr_assert_not_null(pat, "%s", path);
+	pat = batch_output("aria", "pattern.txt");
 	cr_assert(strstr(pat, "\nValidation: 20 folds, 20 held-out captures"), "%s", pat);
 	cr_assert_null(strstr(pat, "TCP 80 (recurs)"), "%s", pat);
 	free(pat);
 	free(prof);
-	free(path);
-	free(cmd);
-	free(o);
-	free(e);
 }
