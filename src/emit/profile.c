@@ -1096,16 +1096,22 @@ static bool device_eui64(const struct ctx *c, const struct sx_addr *a)
 	return c->mac_text[0] && sx_addr_is_eui64_of(a, c->mac);
 }
 
+/* Whether a is the unspecified address of its family, 0.0.0.0 or ::. */
+static bool addr_is_unspec(const struct sx_addr *a)
+{
+	static const uint8_t zero[16];
+
+	return a->family && !memcmp(a->b, zero, a->family == 4 ? 4 : 16);
+}
+
 /* Whether address a may be the device: one of its addresses (device_eui64()
  * included), or the unspecified address a DHCP client sends from before it
  * has one. */
 static bool is_device_addr(const struct ctx *c, const struct sx_addr *a)
 {
-	static const uint8_t zero[16];
-
 	if (addr_eq(a, &c->dev4) || addr_eq(a, &c->dev6) || device_eui64(c, a))
 		return true;
-	return a->family && !memcmp(a->b, zero, a->family == 4 ? 4 : 16);
+	return addr_is_unspec(a);
 }
 
 static uint32_t family_count(const struct sx_mine_end *e, uint8_t family)
@@ -1436,11 +1442,11 @@ static uint32_t distinct_addrs(struct sx_addr *a, uint32_t n);
  */
 static bool link_local_of_device(const struct ctx *c, const struct sx_mine_pair *q, unsigned e)
 {
-	static const uint8_t prefix[8] = {0xfe, 0x80};
 	const struct sx_addr *a = &q->addr[e];
 
+	/* fe80::/64: the network's first 8 bytes */
 	return c->mac_text[0] && !memcmp(q->mac[e], c->mac, 6) && a->family == 6 &&
-	       !memcmp(a->b, prefix, sizeof(prefix));
+	       !memcmp(a->b, link_local_net.b, 8);
 }
 
 static bool random_link_local(const struct ctx *c, const struct sx_mine_pair *q, unsigned e)
@@ -1458,9 +1464,7 @@ static bool random_link_local(const struct ctx *c, const struct sx_mine_pair *q,
  */
 static bool other_network(const struct ctx *c, const struct sx_addr *a)
 {
-	static const uint8_t zero4[4];
-
-	return a->family == 4 && c->dev4.family == 4 && memcmp(a->b, zero4, 4) &&
+	return a->family == 4 && c->dev4.family == 4 && !addr_is_unspec(a) &&
 	       memcmp(a->b, c->dev4.b, 3);
 }
 
@@ -1830,10 +1834,9 @@ static const struct sx_addr *arp_peer(const struct arp_pair *q)
  */
 static bool arp_unspec(const struct ctx *c, const struct sx_mine_pattern *p, size_t k, unsigned r)
 {
-	static const uint8_t zero4[4];
 	const struct sx_mine_pair *q = &p->pairs[k];
 
-	return c->mac_text[0] && q->addr[r].family == 4 && !memcmp(q->addr[r].b, zero4, 4) &&
+	return c->mac_text[0] && q->addr[r].family == 4 && addr_is_unspec(&q->addr[r]) &&
 	       !memcmp(q->mac[r], c->mac, 6) && q->count >= 2;
 }
 
