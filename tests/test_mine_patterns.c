@@ -381,6 +381,90 @@ Test(mine_patterns, identity_of_a_tls_pattern)
 	sx_mine_result_free(r);
 }
 
+/* A camera's stream to its app: UDP between ports drawn anew at every
+ * session, to the phone's public address of the day. */
+static struct rowspec stream_row(unsigned i, uint8_t proto)
+{
+	static char ip[64][32];
+	struct rowspec r = {occ_name(i),
+			    (int64_t)i * 1000 * S + 3 * S,
+			    20 * S,
+			    proto,
+			    "192.168.1.161",
+			    (uint16_t)(10306 + 977 * i),
+			    NULL,
+			    ip[i],
+			    (uint16_t)(16559 + 1231 * i),
+			    NULL,
+			    SX_SIDE_OTHER,
+			    {400 + 90 * i, 30 + 7 * i},
+			    {400000 + 90000 * i, 2400 + 300 * i},
+			    "",
+			    proto == 17 ? SX_P_UDP : SX_P_TCP};
+
+	snprintf(ip[i], sizeof(ip[i]), "130.104.%u.%u", 200 + 3 * i, 55 + 11 * i);
+	return r;
+}
+
+Test(mine_patterns, peer_to_peer_streams_are_one_pattern)
+{
+	struct sx_mine_result *r;
+	struct sx_mine *m = miner(0.9);
+	struct rowspec row;
+	unsigned i;
+
+	for (i = 0; i < 6; i++) {
+		row = stream_row(i, 17);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1, "one stream, not six peers");
+	cr_assert_eq(r->patterns[0].support, 6);
+	cr_assert_eq(r->patterns[0].fixed_port, 0);
+	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].naddrs, 6);
+	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].nports, 6);
+	sx_mine_result_free(r);
+
+	/* TCP connects to a port its server listens on: not peer to peer */
+	m = miner(0.9);
+	for (i = 0; i < 6; i++) {
+		row = stream_row(i, 6);
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 0);
+	sx_mine_result_free(r);
+
+	/* a known port at one end (CoAP 5683 on the device) is a service */
+	m = miner(0.9);
+	for (i = 0; i < 6; i++) {
+		row = stream_row(i, 17);
+		row.ini_port = 5683;
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 0);
+	sx_mine_result_free(r);
+
+	/* the stream in every occurrence beside one to a second peer in
+	 * every other one: the two take no turns, the second stays apart */
+	m = miner(0.9);
+	for (i = 0; i < 6; i++) {
+		row = stream_row(i, 17);
+		row.rsp_ip = "130.104.212.112";
+		add(m, SX_MINE_EVENT, 0, &row);
+		if (i % 2) {
+			row = stream_row(i, 17);
+			row.first_ns += 30 * S;
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+	}
+	r = run(m);
+	cr_assert_eq(r->npatterns, 1);
+	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].naddrs, 1);
+	sx_mine_result_free(r);
+}
+
 Test(mine_patterns, no_fixed_port_when_both_sides_vary)
 {
 	struct sx_mine *m = miner(0);

@@ -34,7 +34,14 @@
  *     request or SNI is a different meaning, not a different shape;
  *   - clusters of unnamed public servers of one protocol, port and
  *     identity that take turns across the occurrences are one rotating
- *     pool (join_pools()).
+ *     pool (join_pools());
+ *   - so are the clusters of peer-to-peer UDP (peer_to_peer(): dynamic
+ *     ports on both ends, no identity, no name for either end) between
+ *     ends of the same scopes: NAT traversal draws both ports anew at
+ *     every session, and the peer's public address with the phone's
+ *     network (a camera's stream to its app: the testbed's Xiaomi camera
+ *     reaches the phone at 130.104.214.55:16559 in one run and at
+ *     130.104.212.112:21602 in the next).
  * Services are compared by 64-bit XXH3 hashes of their text.
  *
  * The merged cluster takes the number of its first member cluster and the
@@ -101,6 +108,11 @@ static unsigned id_tokens(const char *attrs, const char **tok, size_t *len, unsi
 	return n;
 }
 
+static bool is_unicast(enum sx_mine_scope sc)
+{
+	return sc == SX_MINE_SCOPE_PUBLIC || sc == SX_MINE_SCOPE_PRIVATE;
+}
+
 struct svc {
 	uint64_t where; /* protocol, port, server host */
 	uint64_t app;	/* application identity; 0 when none */
@@ -109,6 +121,26 @@ struct svc {
 };
 
 #define ID_MAX 64 /* identifying attributes hashed per flow */
+
+/*
+ * Whether a flow is a peer-to-peer exchange: UDP between two dynamic ports
+ * (neither well known nor an IoT service port), to a unicast peer no name
+ * was learnt for.  NAT traversal (a camera streaming to its app, to the
+ * phone on the LAN or to the phone's public address) draws both ports anew
+ * at each session, and the public address with the phone's network.
+ */
+static bool peer_to_peer(const struct sx_mine_flow *f)
+{
+	const struct sx_mine_ep *c = &f->ep[SX_MINE_CLIENT], *s = &f->ep[SX_MINE_SERVER];
+
+	if (f->ip_proto != 17 || !f->has_ports || c->named || s->named)
+		return false;
+	if (sx_flow_port_is_known(f->ip_proto, c->port) ||
+	    sx_flow_port_is_known(f->ip_proto, s->port))
+		return false;
+	return is_unicast(sx_mine__addr_scope(&c->addr)) &&
+	       is_unicast(sx_mine__addr_scope(&s->addr));
+}
 
 /*
  * The hashes of a flow's service, each the one-shot XXH3 of its fields
@@ -164,7 +196,19 @@ static void flow_service(const struct sx_mine_flow *f, struct svc *s)
 			XXH3_64bits_update(&st, tok[i], len[i] + 1);
 		s->app = XXH3_64bits_digest(&st) | 1;
 	}
-	if (port && !srv->named && sx_mine__addr_scope(&srv->addr) == SX_MINE_SCOPE_PUBLIC) {
+	if (!s->app && peer_to_peer(f)) {
+		/* both ports and the peer's address drawn anew: the pool of
+		 * the scopes of the two ends */
+		enum sx_mine_scope a = sx_mine__addr_scope(&f->ep[SX_MINE_CLIENT].addr);
+		enum sx_mine_scope b = sx_mine__addr_scope(&srv->addr);
+
+		buf[0] = (char)f->ip_proto;
+		buf[1] = (char)f->family;
+		buf[2] = (char)(a < b ? a : b);
+		buf[3] = (char)(a < b ? b : a);
+		memcpy(buf + 4, "p2p", 3);
+		s->pool = XXH3_64bits(buf, 7) | 1;
+	} else if (port && !srv->named && sx_mine__addr_scope(&srv->addr) == SX_MINE_SCOPE_PUBLIC) {
 		buf[0] = (char)f->ip_proto;
 		buf[1] = (char)f->family;
 		memcpy(buf + 2, &port, sizeof(port));
