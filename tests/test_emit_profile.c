@@ -2215,6 +2215,65 @@ Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 	assert_valid(text, "server pools");
 }
 
+/* A peer-to-peer stream (UDP between dynamic ports on both ends, none
+ * fixed): both ports the dynamic range; its public peers "external" when
+ * they take turns (two for two occurrences), a LAN peer its address; a
+ * known port at one end, or a broadcast peer, is no stream. */
+Test(emit_profile, peer_to_peer_streams_take_the_dynamic_ports)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "192.168.1.161", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *ps = mk(5 * sizeof(*ps)), *p;
+	const char *text;
+	int ret;
+
+	p = pattern(&ps[0], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 2);
+	p->support = p->noccs = 2;
+	end(&p->end[0], "192.168.1.161", "16604:1,29697:1", 0, NULL, NULL);
+	end(&p->end[1], "130.104.212.112,130.104.214.55", "16559:1,21602:1", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p = pattern(&ps[1], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 2);
+	p->support = p->noccs = 2;
+	end(&p->end[0], "192.168.1.161", "10306:1,11283:1", 0, NULL, NULL);
+	end(&p->end[1], "192.168.1.222", "28391:1,29622:1", 0, NULL, NULL);
+	p = pattern(&ps[2], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 2);
+	p->support = p->noccs = 2;
+	end(&p->end[0], "192.168.1.161", "5683:1,40000:1", 0, NULL, NULL);
+	end(&p->end[1], "192.168.1.30", "30001:1,30002:1", 0, NULL, NULL);
+	p = pattern(&ps[3], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 2);
+	p->support = p->noccs = 2;
+	end(&p->end[0], "192.168.1.161", "40001:1,40002:1", 0, NULL, NULL);
+	end(&p->end[1], "255.255.255.255", "30003:1,30004:1", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_BROADCAST;
+	p = pattern(&ps[4], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 4);
+	p->support = p->noccs = 4;
+	end(&p->end[0], "192.168.1.161", "40005:2,40006:2", 0, NULL, NULL);
+	end(&p->end[1], "81.2.3.4", "30005:2,30006:2", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	r->patterns = ps;
+	r->npatterns = 5;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "        udp:\n          src-port: 1024-65535\n"
+					"          dst-port: 1024-65535\n        ipv4:\n"
+					"          src: self\n          dst: external\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "          dst-port: 1024-65535\n        ipv4:\n"
+					"          src: self\n          dst: 192.168.1.222\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "          dst-port: 1024-65535\n        ipv4:\n"
+					"          src: self\n          dst: 81.2.3.4\n"),
+			   "one peer is not a pool: %s", text);
+	cr_assert_not_null(strstr(text, "        udp:\n        ipv4:\n          src: self\n"
+					"          dst: 192.168.1.30\n"),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "        udp:\n        ipv4:\n          src: self\n"
+					"          dst: broadcast\n"),
+			   "%s", text);
+	cr_assert_eq(count_of(text, "1024-65535"), 6, "%s", text);
+	assert_valid(text, "peer to peer");
+}
+
 /* sx_emit_profile_merge() of n profile texts; the result is kept. */
 static const char *merge(const char *const *texts, size_t n)
 {
@@ -2383,6 +2442,58 @@ Test(emit_profile, a_plain_policy_folds_the_same_matches_across_events)
 	cr_assert_not_null(strstr(text, "  tcp-443-list: "), "%s", text);
 	cr_assert_not_null(strstr(text, "  dns-plain: "), "%s", text);
 	assert_valid(text, "plain folds");
+}
+
+/* A plain single policy to "external" admits every packet of another
+ * plain policy whose end it holds (public addresses, one or a list): that
+ * one goes, from single policies and interactions, so that the next step
+ * opens the interaction the covered one would never have opened; one with
+ * a LAN address, other ports, or answers the single policy does not admit,
+ * stays. */
+Test(emit_profile, a_plain_external_policy_folds_the_policies_it_covers)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 192.168.1.161, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  udp-external: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: external}}, bidirectional: true}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 192.168.1.161, last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  udp-pair: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: [130.104.212.112, 130.104.214.55]}}, bidirectional: true}\n"
+	    "  udp-any: {protocols: {udp: {dst-port: 5000}, ipv4: {src: self, dst: 130.104.1.1}}}\n"
+	    "interactions:\n"
+	    "  lan-stream:\n"
+	    "    udp-first: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: 130.104.228.95}}}\n"
+	    "    udp-phone: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: 192.168.1.222}}, bidirectional: true}\n"
+	    "    udp-net: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: 192.0.0.0/8}}}\n"};
+	const char *text = merge(texts, 2);
+
+	cr_assert_null(strstr(text, "udp-pair"), "%s", text);
+	cr_assert_null(strstr(text, "udp-first"), "%s", text);
+	cr_assert_not_null(strstr(text, "  lan-stream:\n    udp-phone:"), "%s", text);
+	cr_assert_not_null(strstr(text, "udp-any"), "other ports: %s", text);
+	cr_assert_not_null(strstr(text, "udp-net"), "a network into the LAN: %s", text);
+	cr_assert_eq(count_of(text, "bidirectional: true"), 2, "%s", text);
+	assert_valid(text, "external folds");
+
+	/* the answers of a bidirectional policy are not the one-way one's */
+	static const char *const oneway[] = {
+	    "device-info: {name: d, ipv4: 192.168.1.161, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  udp-out: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: external}}}\n"
+	    "  udp-both: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    " ipv4: {src: self, dst: 130.104.212.112}}, bidirectional: true}\n"
+	    "interactions: {}\n"};
+
+	text = merge(oneway, 1);
+	cr_assert_not_null(strstr(text, "udp-both"), "%s", text);
+	assert_valid(text, "one way");
 }
 
 /* An ARP pattern of nflows flows between the senders snd and the targets

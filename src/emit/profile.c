@@ -49,7 +49,8 @@
  *     the name's (by_address());
  *   - for unnamed public IPv4 servers: the /24 that holds them all, two or
  *     more (a provider's pool, pool_prefix()); else "external" when the
- *     device reaches another one nearly every time (rotating_pool());
+ *     device reaches another one nearly every time, or, peer to peer, every
+ *     other time (rotating_pool());
  *   - its address, or the list of its addresses.
  * Only pairs of addresses that involve the device are written, and one
  * more kind: the device's own traffic to a multicast or broadcast group
@@ -83,8 +84,12 @@
  * sends NOTIFY to 239.255.255.250:1900, so without it one device's policy
  * admits every other's announcements (a WeMo's UPnP stack sends them from
  * 3075 to 3087, a few ports a boot; the D-Link, Edimax and Hue devices from
- * 1900; src_block()).  A TCP or UDP pattern with no fixed port gets an
- * empty "tcp:" / "udp:" (the protocol alone).  A port is left out where an
+ * 1900; src_block()).  A peer-to-peer pattern (peer_to_peer(): UDP
+ * between dynamic ports on both ends, none fixed) gets "1024-65535" as
+ * both ports: any pair NAT traversal draws, never a resolver's or a time
+ * server's port, whose DNS policy's queue must see the answers.  Another
+ * TCP or UDP pattern with no fixed port gets an empty "tcp:" / "udp:" (the
+ * protocol alone).  A port is left out where an
  * earlier queue policy with the same ends would otherwise swallow this
  * policy's packets (first match wins in the firewall; unshadow()).
  *
@@ -701,21 +706,47 @@ static bool alias_fits(const char *alias, const struct sx_mine_pattern *p)
 	return true;
 }
 
+/* Whether a UDP pattern is between two unicast hosts on dynamic ports
+ * (neither well known nor an IoT service port), no port fixed: the miner's
+ * peer-to-peer pool (merge.c). */
+static bool peer_to_peer(const struct sx_mine_pattern *p)
+{
+	uint32_t r, i;
+
+	if (p->ip_proto != 17 || p->fixed_port)
+		return false;
+	for (r = 0; r < 2; r++) {
+		if (!p->end[r].nports || (p->end[r].scope != SX_MINE_SCOPE_PUBLIC &&
+					  p->end[r].scope != SX_MINE_SCOPE_PRIVATE))
+			return false;
+		for (i = 0; i < p->end[r].nports; i++)
+			if (sx_flow_port_is_known(p->ip_proto, p->end[r].ports[i].port))
+				return false;
+	}
+	return true;
+}
+
 /*
  * An unnamed end of public IPv4 servers that the device reaches by another
  * address nearly every time (STUN and relay servers its cloud hands out):
  * at least POOL_MIN addresses, and at least one per two occurrences of the
  * pattern.  A list of them would deny the next one, so the end is the
  * firewall's "external" (any address outside the LAN), the port staying
- * fixed, as the experts write public NTP servers.
+ * fixed, as the experts write public NTP servers.  A peer-to-peer pattern
+ * (UDP between dynamic ports on both ends, merge.c's pool: a camera's
+ * stream to its app through the phone's public address, or a relay) needs
+ * two addresses: its ports rotate as well, and the next session's peer is
+ * wherever the phone is.
  */
 #define POOL_MIN 4
 
 static bool rotating_pool(const struct sx_mine_pattern *p, const struct sx_mine_end *e)
 {
-	return e->kind == SX_MINE_HOST_ADDRS && e->scope == SX_MINE_SCOPE_PUBLIC && p->fixed_port &&
-	       e->naddrs >= POOL_MIN && e->addrs[0].family == 4 &&
-	       e->addrs[e->naddrs - 1].family == 4 && (uint64_t)e->naddrs * 2 >= p->support;
+	uint32_t min = p->fixed_port ? POOL_MIN : peer_to_peer(p) ? 2 : UINT32_MAX;
+
+	return e->kind == SX_MINE_HOST_ADDRS && e->scope == SX_MINE_SCOPE_PUBLIC &&
+	       e->naddrs >= min && e->addrs[0].family == 4 && e->addrs[e->naddrs - 1].family == 4 &&
+	       (uint64_t)e->naddrs * 2 >= p->support;
 }
 
 /* fe80::, which no host sends from, standing in an end for the network
@@ -2572,17 +2603,48 @@ static uint16_t src_block(const struct policy *pol)
 	return (uint16_t)(lo - lo % PORT_BLOCK);
 }
 
+/*
+ * A peer-to-peer policy's ports (peer_to_peer()): both ends dynamic, which
+ * keeps a public resolver's or time server's traffic (53, 123: the DNS
+ * policy's queue must see the answers) out of its rule.
+ */
+#define DYNAMIC_PORTS "1024-65535"
+
+static bool dynamic_ports(const struct policy *pol)
+{
+	return !pol->no_sport && !pol->no_dport && peer_to_peer(pol->p);
+}
+
+/* What a policy's rule matches of the ports, as two comparable keys: a
+ * port, PORTS_BLOCK + the first of an SSDP block, PORTS_DYNAMIC for the
+ * dynamic range, 0 for none. */
+#define PORTS_BLOCK   0x10000u
+#define PORTS_DYNAMIC 0x20000u
+
+static void match_ports(const struct policy *pol, uint32_t *sp, uint32_t *dp)
+{
+	uint16_t s, d, block = src_block(pol);
+
+	policy_ports(pol, &s, &d);
+	*sp = s ? s : block ? PORTS_BLOCK + block : 0;
+	*dp = d;
+	if (!s && !d && dynamic_ports(pol))
+		*sp = *dp = PORTS_DYNAMIC;
+}
+
 static void emit_transport(struct sx_yw *w, const struct policy *pol)
 {
 	const char *t = transport_key(pol->p);
 	uint16_t src_port, dst_port, block;
+	bool dynamic;
 
 	if (!t)
 		return;
 	policy_ports(pol, &src_port, &dst_port);
 	block = src_block(pol);
+	dynamic = !src_port && !dst_port && !block && dynamic_ports(pol);
 	str(w, t);
-	if (!src_port && !dst_port && !block) {
+	if (!src_port && !dst_port && !block && !dynamic) {
 		null(w);
 		return;
 	}
@@ -2592,6 +2654,10 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 
 		snprintf(range, sizeof(range), "%u-%u", block, block + PORT_BLOCK - 1);
 		kv(w, "src-port", range);
+	}
+	if (dynamic) {
+		kv(w, "src-port", DYNAMIC_PORTS);
+		kv(w, "dst-port", DYNAMIC_PORTS);
 	}
 	if (src_port)
 		kv_u64(w, "src-port", src_port);
@@ -2647,13 +2713,13 @@ static bool same_ends(const struct policy *a, const struct policy *b)
 /* Whether a and b have the same forward nftables matches, ports included. */
 static bool same_matches(const struct policy *a, const struct policy *b)
 {
-	uint16_t as, ad, bs, bd;
+	uint32_t as, ad, bs, bd;
 
 	if (!same_ends(a, b))
 		return false;
-	policy_ports(a, &as, &ad);
-	policy_ports(b, &bs, &bd);
-	return (as ? as : src_block(a)) == (bs ? bs : src_block(b)) && ad == bd;
+	match_ports(a, &as, &ad);
+	match_ports(b, &bs, &bd);
+	return as == bs && ad == bd;
 }
 
 /*
@@ -2708,20 +2774,18 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 
 	for (j = 0; j < n; j++) {
 		struct policy *b = &c->pols[order[j]];
-		uint16_t bs, bd;
+		uint32_t bs, bd;
 
 		if (b->omit)
 			continue;
 		for (i = 0; i < j; i++) {
 			const struct policy *a = &c->pols[order[i]];
-			uint16_t as, ad;
+			uint32_t as, ad;
 
 			if (a->omit || !has_queue(a) || !same_ends(a, b))
 				continue;
-			policy_ports(a, &as, &ad);
-			policy_ports(b, &bs, &bd);
-			as = as ? as : src_block(a); /* a block counts as a port */
-			bs = bs ? bs : src_block(b);
+			match_ports(a, &as, &ad); /* a block or range counts as a port */
+			match_ports(b, &bs, &bd);
 			if ((as && as != bs) || (ad && ad != bd) || (as == bs && ad == bd))
 				continue;
 			b->no_sport |= !as && bs;

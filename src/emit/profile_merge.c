@@ -31,7 +31,13 @@
  * tell two such policies apart.  And a plain single policy (nftables
  * sections only, no host name end) takes the place of every other policy
  * with its nftables matches, in single policies and interactions (profile.c
- * does the same within one document: fold_plain()).  A document may also be
+ * does the same within one document: fold_plain()), and of every plain one
+ * whose packets it admits all of (its "external" holding the other's
+ * public addresses, covers_nft()): the firewall's plain accepts come first,
+ * so an interaction's step it covers would never see a packet, and the
+ * interaction would never open (a peer-to-peer stream to "external" as a
+ * single policy, an event's first contact with the phone's public address
+ * as its opener).  A document may also be
  * single policies only: the device's traffic between its events.
  *
  * Last, the states (profile.c's DESIGN, "States") are set again, since a
@@ -40,6 +46,7 @@
  */
 #include "emit/emit.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,8 +211,90 @@ static bool same_nft(const struct sx_ytree *a, const struct sx_ytree *b)
 	return na == nb;
 }
 
+/* Whether an IPv4 end of a policy is outside 192.168.0.0/16, the LAN the
+ * firewall's "external" leaves out: an address or network, or a list of
+ * them; never an alias. */
+static bool outside_lan(const struct sx_ytree *e)
+{
+	struct in_addr a;
+	char buf[INET_ADDRSTRLEN];
+	const char *slash;
+	size_t i, l;
+
+	if (e->kind == SX_YTREE_SEQ) {
+		for (i = 0; i < e->n; i++)
+			if (!outside_lan(e->kids[i]))
+				return false;
+		return e->n > 0;
+	}
+	if (e->kind != SX_YTREE_SCALAR || !e->text)
+		return false;
+	slash = strchr(e->text, '/');
+	l = slash ? (size_t)(slash - e->text) : strlen(e->text);
+	if (l >= sizeof(buf))
+		return false;
+	memcpy(buf, e->text, l);
+	buf[l] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return false;
+	if (slash && (strtol(slash + 1, NULL, 10) < 16))
+		return false; /* a network that may reach into the LAN */
+	return ((const uint8_t *)&a)[0] != 192 || ((const uint8_t *)&a)[1] != 168;
+}
+
+/* Whether the ipv4 section s admits every packet of t's: the same keys,
+ * each equal but an end that s writes "external" and t as addresses
+ * outside the LAN. */
+static bool covers_ipv4(const struct sx_ytree *s, const struct sx_ytree *t)
+{
+	size_t i;
+
+	if (s->kind != SX_YTREE_MAP || t->kind != SX_YTREE_MAP || s->n != t->n)
+		return false;
+	for (i = 0; i + 1 < s->n; i += 2) {
+		const struct sx_ytree *sv = s->kids[i + 1];
+		const struct sx_ytree *tv = sx_ytree_get(t, s->kids[i]->text);
+
+		if (!tv)
+			return false;
+		if (sx_ytree_equal(sv, tv))
+			continue;
+		if (sv->kind != SX_YTREE_SCALAR || !sv->text || strcmp(sv->text, "external") ||
+		    !outside_lan(tv))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the plain policy s admits every packet that t's nftables
+ * matches admit, t being nftables alone too: the same sections, equal but
+ * for an end "external" in s that holds t's (a peer-to-peer pattern's
+ * addresses in one event, "external" in another's). */
+static bool covers_nft(const struct sx_ytree *s, const struct sx_ytree *t)
+{
+	const struct sx_ytree *ps = sx_ytree_get(s, "protocols");
+	const struct sx_ytree *pt = sx_ytree_get(t, "protocols");
+	size_t i;
+
+	if (!ps || !pt || ps->kind != SX_YTREE_MAP || pt->kind != SX_YTREE_MAP || ps->n != pt->n ||
+	    !nft_only(t, true) || (bidirectional(t) && !bidirectional(s)))
+		return false;
+	for (i = 0; i + 1 < ps->n; i += 2) {
+		const char *key = ps->kids[i]->text;
+		const struct sx_ytree *tv = sx_ytree_get(pt, key);
+
+		if (!tv)
+			return false;
+		if (!sx_ytree_equal(ps->kids[i + 1], tv) &&
+		    (strcmp(key, "ipv4") || !covers_ipv4(ps->kids[i + 1], tv)))
+			return false;
+	}
+	return true;
+}
+
 /* Leave out of map (from pair j on) every policy with s's nftables
- * matches, folding each into s; *i: s's index when map holds it. */
+ * matches, or whose matches s's hold (covers_nft()), folding each into s;
+ * *i: s's index when map holds it. */
 static int fold_map(struct sx_ytree *map, struct sx_ytree *s, size_t *i)
 {
 	size_t j = 0;
@@ -214,7 +303,7 @@ static int fold_map(struct sx_ytree *map, struct sx_ytree *s, size_t *i)
 	while (j + 1 < map->n) {
 		struct sx_ytree *t = map->kids[j + 1];
 
-		if (t == s || !same_nft(s, t)) {
+		if (t == s || (!same_nft(s, t) && !covers_nft(s, t))) {
 			j += 2;
 			continue;
 		}
