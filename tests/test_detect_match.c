@@ -171,6 +171,60 @@ Test(detect_match, the_signature_is_read_back)
 	sx_det_sig_free(s);
 }
 
+/* A camera's stream to its app's phone as a third pattern of sig_yaml:
+ * UDP between dynamic ports (client's first, then the phone's) no port
+ * fixed, SESSION its session-flows line (or nothing). */
+static struct sx_det_sig *sig_stream(const char *cport, const char *session)
+{
+	struct sx_det_sig *s;
+	char text[8192], msg[256];
+	int ret;
+
+	snprintf(
+	    text, sizeof(text),
+	    "%s- id: p-000000000003\n"
+	    "  key: v1|17|fixed=none|client=self|server=a:130.104.212.112|app=\n"
+	    "  ip-proto: 17\n"
+	    "  transport: udp\n"
+	    "%s"
+	    "  client: {kind: addresses, scope: private, addresses: ['10.0.0.5'], names: [],"
+	    " ports: [{port: %s, flows: 1}, {port: 29697, flows: 1}]}\n"
+	    "  server: {kind: addresses, scope: public, addresses: ['130.104.212.112'],"
+	    " names: [], ports: [{port: 16559, flows: 1}, {port: 21602, flows: 1}]}\n"
+	    "  fixed-port: null\n"
+	    "  statistics:\n"
+	    "    packets: {client: {min: 300, median: 900, max: 4000}, server: {min: 9, median:"
+	    " 30, max: 90}}\n"
+	    "    bytes: {client: {min: 3e5, median: 9e5, max: 4e6}, server: {min: 900, median:"
+	    " 3000, max: 9000}}\n"
+	    "    start-offset: {median: 1.0, spread: 0.5, min: 0.5, max: 1.5}\n"
+	    "    payload-lengths: {in-all: 1, min: [1000], max: [1100]}\n"
+	    "  order: {position: 3, before-next: {agree: 0, of: 0}}\n",
+	    sig_yaml, session, cport);
+	ret = sx_det_sig_parse(text, strlen(text), "fixture/signatures.yaml", &s, msg, sizeof(msg));
+	cr_assert_eq(ret, 0, "%s", msg);
+	return s;
+}
+
+/* A peer-to-peer stream that continued a session open before its windows is
+ * not read: wherever a window cuts it, it tells no event.  One that began in
+ * its window is read, as is a session with a known port at one end. */
+Test(detect_match, a_stream_in_progress_is_not_read)
+{
+	struct sx_det_sig *s = sig_stream("16604", "  session-flows: 2\n");
+
+	cr_assert_eq(s->n, 2);
+	cr_assert_str_eq(s->p[1].id, "p-000000000002");
+	sx_det_sig_free(s);
+	s = sig_stream("16604", "");
+	cr_assert_eq(s->n, 3);
+	cr_assert_str_eq(s->p[2].id, "p-000000000003");
+	sx_det_sig_free(s);
+	s = sig_stream("5683", "  session-flows: 2\n");
+	cr_assert_eq(s->n, 3);
+	sx_det_sig_free(s);
+}
+
 Test(detect_match, a_signature_without_payload_lengths_is_refused)
 {
 	char *old = strdup(sig_yaml), *p, msg[256];
