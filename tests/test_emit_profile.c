@@ -2496,6 +2496,51 @@ Test(emit_profile, a_plain_external_policy_folds_the_policies_it_covers)
 	assert_valid(text, "one way");
 }
 
+/* A device's peer-to-peer policies that name two public peers or more in
+ * all (the phone's public address of each session) have them "external",
+ * ids included, and the merge makes one policy of those that are then the
+ * same; a LAN peer stays, and one public peer in all stays. */
+Test(emit_profile, peer_to_peer_peers_across_events_are_external)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 192.168.1.115, last-update: '1'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  ext-stream:\n"
+	    "    udp-130-104-214-55: {protocols: {udp: {src-port: 1024-65535,"
+	    " dst-port: 1024-65535}, ipv4: {src: self, dst: 130.104.214.55}},"
+	    " bidirectional: true}\n"
+	    "    tls-cloud: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: 52.1.2.3}}, bidirectional: true}\n",
+	    "device-info: {name: d, ipv4: 192.168.1.115, last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  udp-130-104-228-95-to-device: {protocols: {udp: {src-port: 1024-65535,"
+	    " dst-port: 1024-65535}, ipv4: {src: 130.104.228.95, dst: self}}}\n"
+	    "interactions:\n"
+	    "  lan-stream:\n"
+	    "    udp-130-104-228-95: {protocols: {udp: {src-port: 1024-65535,"
+	    " dst-port: 1024-65535}, ipv4: {src: self, dst: 130.104.228.95}},"
+	    " bidirectional: true}\n"
+	    "    udp-192-168-1-222: {protocols: {udp: {src-port: 1024-65535,"
+	    " dst-port: 1024-65535}, ipv4: {src: self, dst: 192.168.1.222}},"
+	    " bidirectional: true}\n"};
+	const char *text = merge(texts, 2);
+
+	cr_assert_null(strstr(text, "130.104"), "%s", text);
+	cr_assert_null(strstr(text, "130-104"), "%s", text);
+	cr_assert_not_null(strstr(text, "  udp-external: "), "%s", text);
+	cr_assert_not_null(strstr(text, "  udp-external-to-device: "), "%s", text);
+	cr_assert_eq(count_of(text, "dst: external"), 1, "one policy: %s", text);
+	cr_assert_not_null(strstr(text, "dst: 192.168.1.222"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst: 52.1.2.3"), "not peer to peer: %s", text);
+	assert_valid(text, "peers across events");
+
+	/* one public peer in all is the address it is */
+	text = merge(texts + 1, 1);
+	cr_assert_not_null(strstr(text, "dst: 130.104.228.95"), "%s", text);
+	cr_assert_null(strstr(text, "external"), "%s", text);
+}
+
 /* An ARP pattern of nflows flows between the senders snd and the targets
  * tgt (end() lists), the senders' MAC smac, attribute attr ("arp=request:N"). */
 static struct sx_mine_pattern *arp_pattern(struct sx_mine_pattern *p, uint32_t nflows,

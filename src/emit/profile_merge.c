@@ -691,6 +691,178 @@ static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *do
 	return 0;
 }
 
+/*
+ * Peer-to-peer streams across the events.  profile.c writes a stream's
+ * public peers "external" when they rotate within one event's occurrences
+ * (its "1024-65535" ports both ways: a peer-to-peer policy).  Across the
+ * events of a device they rotate too: the phone's public address is
+ * another from one session to the next (the testbed's D-Link camera, whose
+ * stream reached the phone at 130.104.214.55 in one event and at
+ * 130.104.228.95 in another, each the same in both runs of its event, met
+ * 130.104.212.112 in the third run).  So when the device's peer-to-peer
+ * policies name two public peers or more in all, each of their public ends
+ * is "external", the address in the policy's id too ("udp-external"); the
+ * merge then makes one policy of them.
+ */
+#define DYNAMIC_PORTS "1024-65535"
+#define P2P_PEERS_MAX 64
+
+static bool p2p_policy(const struct sx_ytree *pol)
+{
+	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
+	const struct sx_ytree *udp = sx_ytree_get(proto, "udp");
+	const char *sp = sx_ytree_str(sx_ytree_get(udp, "src-port"));
+	const char *dp = sx_ytree_str(sx_ytree_get(udp, "dst-port"));
+
+	return sp && dp && !strcmp(sp, DYNAMIC_PORTS) && !strcmp(dp, DYNAMIC_PORTS);
+}
+
+static struct sx_ytree *ipv4_of(const struct sx_ytree *pol)
+{
+	return (struct sx_ytree *)sx_ytree_get(sx_ytree_get(pol, "protocols"), "ipv4");
+}
+
+/* The public end (an address or a list outside the LAN) of a peer-to-peer
+ * policy's ipv4 section, as an index into its map; -1 when none. */
+static int p2p_public_end(const struct sx_ytree *pol)
+{
+	const struct sx_ytree *ip4 = ipv4_of(pol);
+	size_t i;
+
+	if (!ip4 || ip4->kind != SX_YTREE_MAP || !p2p_policy(pol))
+		return -1;
+	for (i = 0; i + 1 < ip4->n; i += 2)
+		if (ip4->kids[i]->text &&
+		    (!strcmp(ip4->kids[i]->text, "src") || !strcmp(ip4->kids[i]->text, "dst")))
+			if (outside_lan(ip4->kids[i + 1]))
+				return (int)i + 1;
+	return -1;
+}
+
+/* Calls fn on every policy of doc (single policies, then each
+ * interaction's), with the map holding it and its index there. */
+static void each_policy(const struct sx_ytree *doc,
+			void (*fn)(void *arg, const struct sx_ytree *map, size_t i), void *arg)
+{
+	const struct sx_ytree *single = sx_ytree_get(doc, "single-policies");
+	const struct sx_ytree *inter = sx_ytree_get(doc, "interactions");
+	size_t i, k;
+
+	for (i = 0; single && single->kind == SX_YTREE_MAP && i + 1 < single->n; i += 2)
+		fn(arg, single, i);
+	for (k = 0; inter && inter->kind == SX_YTREE_MAP && k + 1 < inter->n; k += 2) {
+		const struct sx_ytree *pols = inter->kids[k + 1];
+
+		for (i = 0; pols->kind == SX_YTREE_MAP && i + 1 < pols->n; i += 2)
+			fn(arg, pols, i);
+	}
+}
+
+struct peers {
+	const char *addr[P2P_PEERS_MAX]; /* the first ones: two are enough */
+	size_t n;
+};
+
+static void add_peer(struct peers *pp, const struct sx_ytree *e)
+{
+	size_t i, k;
+
+	if (e->kind == SX_YTREE_SEQ) {
+		for (k = 0; k < e->n; k++)
+			add_peer(pp, e->kids[k]);
+		return;
+	}
+	for (i = 0; i < pp->n; i++)
+		if (!strcmp(pp->addr[i], e->text))
+			return;
+	if (pp->n < P2P_PEERS_MAX)
+		pp->addr[pp->n++] = e->text;
+}
+
+static void count_peers(void *arg, const struct sx_ytree *map, size_t i)
+{
+	const struct sx_ytree *pol = map->kids[i + 1];
+	int e = p2p_public_end(pol);
+
+	if (e >= 0)
+		add_peer(arg, ipv4_of(pol)->kids[e]);
+}
+
+/* "udp-130-104-214-55" -> "udp-external": the address's first form in the
+ * id (dots as dashes) replaced; the id as it is when it holds none. */
+static int p2p_rename(struct sx_ytree *key, const struct sx_ytree *end)
+{
+	const struct sx_ytree *first = end->kind == SX_YTREE_SEQ ? end->kids[0] : end;
+	char dashed[64], id[512];
+	const char *at;
+	size_t i, l;
+
+	if (!first->text || first->len >= sizeof(dashed))
+		return 0;
+	for (i = 0; i <= first->len; i++)
+		dashed[i] = first->text[i] == '.' || first->text[i] == '/' ? '-' : first->text[i];
+	at = strstr(key->text, dashed);
+	if (!at)
+		return 0;
+	l = strlen(dashed);
+	snprintf(id, sizeof(id), "%.*sexternal%s", (int)(at - key->text), key->text, at + l);
+	return sx_ytree_set_text(key, id);
+}
+
+static void to_external(void *arg, const struct sx_ytree *cmap, size_t i)
+{
+	struct sx_ytree *map = (struct sx_ytree *)cmap; /* the caller's own copy */
+	struct sx_ytree *pol = map->kids[i + 1], *ip4, *ext;
+	int *ret = arg, e = p2p_public_end(pol);
+
+	if (e < 0 || *ret)
+		return;
+	ip4 = ipv4_of(pol);
+	*ret = p2p_rename(map->kids[i], ip4->kids[e]);
+	ext = *ret ? NULL : sx_ytree_new(SX_YTREE_SCALAR, "external", 0);
+	if (!ext) {
+		*ret = -ENOMEM;
+		return;
+	}
+	sx_ytree_free(ip4->kids[e]);
+	ip4->kids[e] = ext;
+}
+
+/* When the peer-to-peer policies of docs[0, n) name two public peers or
+ * more: *copies, the documents with those ends "external" (free each and
+ * the array); else NULL.  0 or -ENOMEM. */
+static int p2p_external(const struct sx_ytree *const *docs, size_t n, struct sx_ytree ***copies)
+{
+	struct peers pp = {.n = 0};
+	struct sx_ytree **c;
+	size_t i;
+	int ret = 0;
+
+	*copies = NULL;
+	for (i = 0; i < n; i++)
+		each_policy(docs[i], count_peers, &pp);
+	if (pp.n < 2)
+		return 0;
+	c = calloc(n, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++) {
+		c[i] = sx_ytree_dup(docs[i]);
+		if (!c[i])
+			ret = -ENOMEM;
+		else
+			each_policy(c[i], to_external, &ret);
+	}
+	if (ret) {
+		for (i = 0; i < n; i++)
+			sx_ytree_free(c[i]);
+		free(c);
+		return ret;
+	}
+	*copies = c;
+	return 0;
+}
+
 static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *root)
 {
 	struct sx_ytree *info = NULL, *single, *inter;
@@ -749,7 +921,7 @@ out_maps:
 int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f, char *msg,
 			  size_t msglen)
 {
-	struct sx_ytree *root;
+	struct sx_ytree *root, **copies = NULL;
 	size_t i;
 	int ret;
 
@@ -758,12 +930,14 @@ int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f,
 			snprintf(msg, msglen, "event %zu: not a profile", i + 1);
 			return SX_E_FORMAT;
 		}
-	root = sx_ytree_new(SX_YTREE_MAP, NULL, 0);
+	ret = p2p_external(docs, n, &copies);
+	root = ret ? NULL : sx_ytree_new(SX_YTREE_MAP, NULL, 0);
 	if (!root) {
 		snprintf(msg, msglen, "out of memory");
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out_copies;
 	}
-	ret = build(docs, n, root);
+	ret = build(copies ? (const struct sx_ytree *const *)copies : docs, n, root);
 	if (ret == -EEXIST)
 		snprintf(msg, msglen, "too many policies with one id");
 	else if (ret)
@@ -771,5 +945,9 @@ int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f,
 	else
 		ret = sx_ytree_emit(f, root, msg, msglen);
 	sx_ytree_free(root);
+out_copies:
+	for (i = 0; copies && i < n; i++)
+		sx_ytree_free(copies[i]);
+	free(copies);
 	return ret;
 }
