@@ -2277,12 +2277,12 @@ Test(emit_profile, peer_to_peer_streams_take_the_dynamic_ports)
 /* sx_emit_profile_merge() of n profile texts; the result is kept. */
 static const char *merge(const char *const *texts, size_t n)
 {
-	struct sx_ytree *docs[8];
+	struct sx_ytree *docs[16];
 	char msg[256], *text = NULL;
 	size_t len = 0, i;
 	FILE *f;
 
-	cr_assert_leq(n, 8);
+	cr_assert_leq(n, 16);
 	for (i = 0; i < n; i++)
 		cr_assert_eq(
 		    sx_ytree_parse(texts[i], strlen(texts[i]), NULL, &docs[i], msg, sizeof(msg)), 0,
@@ -2539,6 +2539,56 @@ Test(emit_profile, peer_to_peer_peers_across_events_are_external)
 	text = merge(texts + 1, 1);
 	cr_assert_not_null(strstr(text, "dst: 130.104.228.95"), "%s", text);
 	cr_assert_null(strstr(text, "external"), "%s", text);
+}
+
+/* Unnamed servers of one port across the events: four addresses or more
+ * from two policies or more, another one every other event, are a pool
+ * ("external"); the same few addresses in every event, the addresses of one
+ * event, or a named server's policy by its addresses are not. */
+Test(emit_profile, a_port_whose_servers_rotate_across_events_is_external)
+{
+#define TLS8886(id, addrs)                                                                         \
+	"  " id ": {protocols: {tcp: {dst-port: 8886}, ipv4: {src: self, dst: " addrs "}},"        \
+	" bidirectional: true}\n"
+#define DOC(singles)                                                                               \
+	"device-info: {name: d, ipv4: 192.168.1.20, last-update: '1'}\n"                           \
+	"single-policies:\n" singles "interactions: {}\n"
+	static const char *const rotating[] = {
+	    DOC(TLS8886("tls-35-156-44-172", "35.156.44.172")),
+	    DOC(TLS8886("tls-3-64-85-28", "3.64.85.28")),
+	    DOC(TLS8886("tls-3-66-126-37", "[3.66.126.37, 3.124.225.12]"))};
+	static const char *const one_event[] = {
+	    DOC(TLS8886("tls-35-156-44-172", "35.156.44.172")
+		    TLS8886("tls-3-64-85-28", "[3.64.85.28, 3.66.126.37, 3.124.225.12]"))};
+	static const char *const stable[] = {
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-35-156-44-172", "[35.156.44.172, 3.64.85.28]")),
+	    DOC(TLS8886("tls-3-66-126-37", "[3.66.126.37, 3.124.225.12]"))};
+	static const char *const named[] = {
+	    DOC(TLS8886("tls-35-156-44-172", "35.156.44.172")),
+	    DOC(TLS8886("tls-a3-tuyaeu-com-2", "[3.64.85.28, 3.66.126.37, 3.124.225.12]"))};
+#undef DOC
+#undef TLS8886
+	const char *text = merge(rotating, 3);
+
+	cr_assert_null(strstr(text, "tls-3"), "%s", text);
+	cr_assert_not_null(strstr(text, "  tls-external: "), "%s", text);
+	cr_assert_eq(count_of(text, "8886"), 1, "one policy: %s", text);
+	assert_valid(text, "rotating servers");
+	text = merge(one_event, 1);
+	cr_assert_null(strstr(text, "external"), "one event: %s", text);
+	text = merge(stable, 9);
+	cr_assert_null(strstr(text, "external"), "four addresses in nine events: %s", text);
+	text = merge(stable + 1, 8);
+	cr_assert_not_null(strstr(text, "external"), "four in eight: %s", text);
+	text = merge(named, 2);
+	cr_assert_null(strstr(text, "external"), "a named server's: %s", text);
 }
 
 /* An ARP pattern of nflows flows between the senders snd and the targets

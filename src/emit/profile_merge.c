@@ -692,51 +692,132 @@ static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *do
 }
 
 /*
- * Peer-to-peer streams across the events.  profile.c writes a stream's
- * public peers "external" when they rotate within one event's occurrences
- * (its "1024-65535" ports both ways: a peer-to-peer policy).  Across the
- * events of a device they rotate too: the phone's public address is
- * another from one session to the next (the testbed's D-Link camera, whose
- * stream reached the phone at 130.104.214.55 in one event and at
- * 130.104.228.95 in another, each the same in both runs of its event, met
- * 130.104.212.112 in the third run).  So when the device's peer-to-peer
- * policies name two public peers or more in all, each of their public ends
- * is "external", the address in the policy's id too ("udp-external"); the
- * merge then makes one policy of them.
+ * Pools across the events.  profile.c writes an end of unnamed public
+ * servers "external" when, within one event's occurrences, the device
+ * reaches another one nearly every time (a peer-to-peer stream: every
+ * other time).  Across the events of a device they rotate too, each event
+ * having met one or two: the testbed's D-Link camera streamed to the
+ * phone's public address at 130.104.214.55 in one event and at
+ * 130.104.228.95 in another (the same in both runs of each), and met
+ * 130.104.212.112 in the third run; the Tuya sensor's cloud on TCP 8886
+ * answered from five AWS addresses over its events' policies, and from a
+ * sixth in the third run.  So the plain policies of one transport section
+ * (protocol and ports) between the device and public addresses, either
+ * way, in two events or more, are a pool when they
+ * name another public address every other event or more often, in all two
+ * or more for a peer-to-peer section ("1024-65535" both ways), POOL_MIN or
+ * more from two policies or more for another: each such end is
+ * then "external", the address in the policy's id too ("udp-external"), and
+ * the merge makes one policy of those that are then the same.  A service
+ * whose few addresses are in one policy stays as profile.c wrote it (its
+ * servers did not rotate within the event), and so do the policies of one
+ * event (a D-Link sensor's HTTPS to four cloud addresses) and a named
+ * server's policy by its addresses (profile.c's twin for the device's
+ * cached answers: its id names the server, not an address; the name's
+ * policy carries it).
  */
-#define DYNAMIC_PORTS "1024-65535"
-#define P2P_PEERS_MAX 64
-
-static bool p2p_policy(const struct sx_ytree *pol)
-{
-	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
-	const struct sx_ytree *udp = sx_ytree_get(proto, "udp");
-	const char *sp = sx_ytree_str(sx_ytree_get(udp, "src-port"));
-	const char *dp = sx_ytree_str(sx_ytree_get(udp, "dst-port"));
-
-	return sp && dp && !strcmp(sp, DYNAMIC_PORTS) && !strcmp(dp, DYNAMIC_PORTS);
-}
+#define DYNAMIC_PORTS  "1024-65535"
+#define POOL_MIN       4
+#define POOL_ADDRS_MAX 64
+#define POOLS_MAX      64
 
 static struct sx_ytree *ipv4_of(const struct sx_ytree *pol)
 {
 	return (struct sx_ytree *)sx_ytree_get(sx_ytree_get(pol, "protocols"), "ipv4");
 }
 
-/* The public end (an address or a list outside the LAN) of a peer-to-peer
- * policy's ipv4 section, as an index into its map; -1 when none. */
-static int p2p_public_end(const struct sx_ytree *pol)
+/* The transport section (tcp or udp) of a policy, NULL when none. */
+static const struct sx_ytree *transport_of(const struct sx_ytree *pol)
 {
-	const struct sx_ytree *ip4 = ipv4_of(pol);
+	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
+	const struct sx_ytree *t = sx_ytree_get(proto, "udp");
+
+	return t ? t : sx_ytree_get(proto, "tcp");
+}
+
+static bool dynamic_both(const struct sx_ytree *transport)
+{
+	const char *sp = sx_ytree_str(sx_ytree_get(transport, "src-port"));
+	const char *dp = sx_ytree_str(sx_ytree_get(transport, "dst-port"));
+
+	return sp && dp && !strcmp(sp, DYNAMIC_PORTS) && !strcmp(dp, DYNAMIC_PORTS);
+}
+
+/*
+ * The end of a plain tcp or udp policy (nftables sections: ipv4 and its
+ * transport, nothing else) that holds public addresses (one or a list
+ * outside the LAN) while the other is the device: its index in the ipv4
+ * map, -1 when none.
+ */
+static int public_end(const struct sx_ytree *pol)
+{
+	const struct sx_ytree *proto = sx_ytree_get(pol, "protocols");
+	const struct sx_ytree *ip4 = ipv4_of(pol), *src, *dst;
+	const char *s, *d;
+
+	if (!proto || proto->kind != SX_YTREE_MAP || proto->n != 4 || !transport_of(pol) || !ip4 ||
+	    ip4->kind != SX_YTREE_MAP || ip4->n != 4)
+		return -1;
+	src = sx_ytree_get(ip4, "src");
+	dst = sx_ytree_get(ip4, "dst");
+	s = sx_ytree_str(src);
+	d = sx_ytree_str(dst);
+	if (s && !strcmp(s, "self") && dst && outside_lan(dst))
+		return ip4->kids[1] == dst ? 1 : 3;
+	if (d && !strcmp(d, "self") && src && outside_lan(src))
+		return ip4->kids[1] == src ? 1 : 3;
+	return -1;
+}
+
+/* Policies of one transport section: their public addresses. */
+struct pool {
+	const struct sx_ytree *transport;
+	const char *addr[POOL_ADDRS_MAX]; /* the first ones: the threshold is below */
+	size_t naddrs, npols, ndocs;
+	size_t last_doc; /* the last document that added one, plus one */
+};
+
+struct pools {
+	struct pool p[POOLS_MAX];
+	size_t n;
+	size_t doc; /* the document counted, plus one */
+};
+
+static struct pool *pool_of(struct pools *ps, const struct sx_ytree *pol, bool add)
+{
+	const struct sx_ytree *t = transport_of(pol);
 	size_t i;
 
-	if (!ip4 || ip4->kind != SX_YTREE_MAP || !p2p_policy(pol))
-		return -1;
-	for (i = 0; i + 1 < ip4->n; i += 2)
-		if (ip4->kids[i]->text &&
-		    (!strcmp(ip4->kids[i]->text, "src") || !strcmp(ip4->kids[i]->text, "dst")))
-			if (outside_lan(ip4->kids[i + 1]))
-				return (int)i + 1;
-	return -1;
+	for (i = 0; i < ps->n; i++)
+		if (sx_ytree_equal(ps->p[i].transport, t))
+			return &ps->p[i];
+	if (!add || ps->n == POOLS_MAX)
+		return NULL;
+	ps->p[ps->n] = (struct pool){.transport = t};
+	return &ps->p[ps->n++];
+}
+
+static void pool_add(struct pool *p, const struct sx_ytree *e)
+{
+	size_t i, k;
+
+	if (e->kind == SX_YTREE_SEQ) {
+		for (k = 0; k < e->n; k++)
+			pool_add(p, e->kids[k]);
+		return;
+	}
+	for (i = 0; i < p->naddrs; i++)
+		if (!strcmp(p->addr[i], e->text))
+			return;
+	if (p->naddrs < POOL_ADDRS_MAX)
+		p->addr[p->naddrs++] = e->text;
+}
+
+static bool rotates(const struct pool *p)
+{
+	if (p->ndocs < 2 || p->naddrs * 2 < p->ndocs)
+		return false;
+	return dynamic_both(p->transport) ? p->naddrs >= 2 : p->naddrs >= POOL_MIN && p->npols >= 2;
 }
 
 /* Calls fn on every policy of doc (single policies, then each
@@ -758,109 +839,136 @@ static void each_policy(const struct sx_ytree *doc,
 	}
 }
 
-struct peers {
-	const char *addr[P2P_PEERS_MAX]; /* the first ones: two are enough */
-	size_t n;
-};
-
-static void add_peer(struct peers *pp, const struct sx_ytree *e)
-{
-	size_t i, k;
-
-	if (e->kind == SX_YTREE_SEQ) {
-		for (k = 0; k < e->n; k++)
-			add_peer(pp, e->kids[k]);
-		return;
-	}
-	for (i = 0; i < pp->n; i++)
-		if (!strcmp(pp->addr[i], e->text))
-			return;
-	if (pp->n < P2P_PEERS_MAX)
-		pp->addr[pp->n++] = e->text;
-}
-
-static void count_peers(void *arg, const struct sx_ytree *map, size_t i)
-{
-	const struct sx_ytree *pol = map->kids[i + 1];
-	int e = p2p_public_end(pol);
-
-	if (e >= 0)
-		add_peer(arg, ipv4_of(pol)->kids[e]);
-}
-
-/* "udp-130-104-214-55" -> "udp-external": the address's first form in the
- * id (dots as dashes) replaced; the id as it is when it holds none. */
-static int p2p_rename(struct sx_ytree *key, const struct sx_ytree *end)
+/* Where the first address of end, dots as dashes, is in id; NULL when
+ * not there (a named server's policy by its addresses: its id names the
+ * server). */
+static const char *id_address(const char *id, const struct sx_ytree *end, size_t *len)
 {
 	const struct sx_ytree *first = end->kind == SX_YTREE_SEQ ? end->kids[0] : end;
-	char dashed[64], id[512];
-	const char *at;
-	size_t i, l;
+	char dashed[64];
+	size_t i;
 
 	if (!first->text || first->len >= sizeof(dashed))
-		return 0;
+		return NULL;
 	for (i = 0; i <= first->len; i++)
 		dashed[i] = first->text[i] == '.' || first->text[i] == '/' ? '-' : first->text[i];
-	at = strstr(key->text, dashed);
+	*len = first->len;
+	return strstr(id, dashed);
+}
+
+/* The public end of a policy of unnamed servers (public_end(), its id
+ * naming the first address), -1 when none. */
+static int unnamed_end(const struct sx_ytree *map, size_t i)
+{
+	int e = public_end(map->kids[i + 1]);
+	size_t len;
+
+	if (e < 0 || !map->kids[i]->text ||
+	    !id_address(map->kids[i]->text, ipv4_of(map->kids[i + 1])->kids[e], &len))
+		return -1;
+	return e;
+}
+
+static void count_pool(void *arg, const struct sx_ytree *map, size_t i)
+{
+	const struct sx_ytree *pol = map->kids[i + 1];
+	int e = unnamed_end(map, i);
+	struct pools *ps = arg;
+	struct pool *p = e >= 0 ? pool_of(ps, pol, true) : NULL;
+
+	if (p) {
+		pool_add(p, ipv4_of(pol)->kids[e]);
+		p->npols++;
+		p->ndocs += p->last_doc != ps->doc;
+		p->last_doc = ps->doc;
+	}
+}
+
+/* "udp-130-104-214-55" -> "udp-external": the address in the id replaced
+ * (unnamed_end()). */
+static int rename_external(struct sx_ytree *key, const struct sx_ytree *end)
+{
+	char id[512];
+	size_t len = 0;
+	const char *at = id_address(key->text, end, &len);
+
 	if (!at)
 		return 0;
-	l = strlen(dashed);
-	snprintf(id, sizeof(id), "%.*sexternal%s", (int)(at - key->text), key->text, at + l);
+	snprintf(id, sizeof(id), "%.*sexternal%s", (int)(at - key->text), key->text, at + len);
 	return sx_ytree_set_text(key, id);
 }
 
+struct to_external {
+	struct pools *pools; /* counted over the originals */
+	int ret;
+};
+
 static void to_external(void *arg, const struct sx_ytree *cmap, size_t i)
 {
+	struct to_external *x = arg;
 	struct sx_ytree *map = (struct sx_ytree *)cmap; /* the caller's own copy */
 	struct sx_ytree *pol = map->kids[i + 1], *ip4, *ext;
-	int *ret = arg, e = p2p_public_end(pol);
+	int e = unnamed_end(map, i);
+	struct pool *p = e >= 0 ? pool_of(x->pools, pol, false) : NULL;
 
-	if (e < 0 || *ret)
+	if (!p || !rotates(p) || x->ret)
 		return;
 	ip4 = ipv4_of(pol);
-	*ret = p2p_rename(map->kids[i], ip4->kids[e]);
-	ext = *ret ? NULL : sx_ytree_new(SX_YTREE_SCALAR, "external", 0);
+	x->ret = rename_external(map->kids[i], ip4->kids[e]);
+	ext = x->ret ? NULL : sx_ytree_new(SX_YTREE_SCALAR, "external", 0);
 	if (!ext) {
-		*ret = -ENOMEM;
+		x->ret = -ENOMEM;
 		return;
 	}
 	sx_ytree_free(ip4->kids[e]);
 	ip4->kids[e] = ext;
 }
 
-/* When the peer-to-peer policies of docs[0, n) name two public peers or
- * more: *copies, the documents with those ends "external" (free each and
- * the array); else NULL.  0 or -ENOMEM. */
-static int p2p_external(const struct sx_ytree *const *docs, size_t n, struct sx_ytree ***copies)
+/* When the policies of docs[0, n) hold a pool (rotates()): *copies, the
+ * documents with its ends "external" (free each and the array); else
+ * NULL.  0 or -ENOMEM. */
+static int pools_external(const struct sx_ytree *const *docs, size_t n, struct sx_ytree ***copies)
 {
-	struct peers pp = {.n = 0};
-	struct sx_ytree **c;
+	struct pools *ps = calloc(1, sizeof(*ps));
+	struct to_external x = {.pools = ps};
+	struct sx_ytree **c = NULL;
 	size_t i;
-	int ret = 0;
+	bool any = false;
 
 	*copies = NULL;
-	for (i = 0; i < n; i++)
-		each_policy(docs[i], count_peers, &pp);
-	if (pp.n < 2)
-		return 0;
-	c = calloc(n, sizeof(*c));
-	if (!c)
+	if (!ps)
 		return -ENOMEM;
-	for (i = 0; i < n && !ret; i++) {
+	for (i = 0; i < n; i++) {
+		ps->doc = i + 1;
+		each_policy(docs[i], count_pool, ps);
+	}
+	for (i = 0; i < ps->n; i++)
+		any |= rotates(&ps->p[i]);
+	if (!any)
+		goto out_pools;
+	c = calloc(n, sizeof(*c));
+	if (!c) {
+		x.ret = -ENOMEM;
+		goto out_pools;
+	}
+	/* the pools' texts are the originals', which stay while the copies change */
+	for (i = 0; i < n && !x.ret; i++) {
 		c[i] = sx_ytree_dup(docs[i]);
 		if (!c[i])
-			ret = -ENOMEM;
+			x.ret = -ENOMEM;
 		else
-			each_policy(c[i], to_external, &ret);
+			each_policy(c[i], to_external, &x);
 	}
-	if (ret) {
+	if (x.ret) {
 		for (i = 0; i < n; i++)
 			sx_ytree_free(c[i]);
 		free(c);
-		return ret;
+		c = NULL;
 	}
 	*copies = c;
-	return 0;
+out_pools:
+	free(ps);
+	return x.ret;
 }
 
 static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *root)
@@ -930,7 +1038,7 @@ int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f,
 			snprintf(msg, msglen, "event %zu: not a profile", i + 1);
 			return SX_E_FORMAT;
 		}
-	ret = p2p_external(docs, n, &copies);
+	ret = pools_external(docs, n, &copies);
 	root = ret ? NULL : sx_ytree_new(SX_YTREE_MAP, NULL, 0);
 	if (!root) {
 		snprintf(msg, msglen, "out of memory");
