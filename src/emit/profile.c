@@ -85,9 +85,11 @@
  * admits every other's announcements (a WeMo's UPnP stack sends them from
  * 3075 to 3087, a few ports a boot; the D-Link, Edimax and Hue devices from
  * 1900; src_block()).  A peer-to-peer pattern (peer_to_peer(): UDP
- * between dynamic ports on both ends, none fixed) gets "1024-65535" as
- * both ports: any pair NAT traversal draws, never a resolver's or a time
- * server's port, whose DNS policy's queue must see the answers.  Another
+ * between dynamic ports on both ends, none fixed) gets each end's dynamic
+ * range: "1024-32767" or "32768-65535" when its ports are all below or all
+ * within Linux's ephemeral range, else "1024-65535" (dynamic_of()): the
+ * pairs NAT traversal draws, never a resolver's or a time server's port,
+ * whose DNS policy's queue must see the answers.  Another
  * TCP or UDP pattern with no fixed port gets an empty "tcp:" / "udp:" (the
  * protocol alone).  A port is left out where an
  * earlier queue policy with the same ends would otherwise swallow this
@@ -2604,20 +2606,35 @@ static uint16_t src_block(const struct policy *pol)
 }
 
 /*
- * A peer-to-peer policy's ports (peer_to_peer()): both ends dynamic, which
- * keeps a public resolver's or time server's traffic (53, 123: the DNS
- * policy's queue must see the answers) out of its rule.
+ * A peer-to-peer policy's ports (peer_to_peer()): each end's dynamic range,
+ * which keeps a public resolver's or time server's traffic (53, 123: the
+ * DNS policy's queue must see the answers) out of its rule.  The range is
+ * the half of it that holds every port the end used: below Linux's
+ * ephemeral range (EPHEMERAL_MIN), where a stack that draws its own ports
+ * picks them (the testbed's Xiaomi camera and its app, 10306 to 29697), or
+ * within it, where the system's are (the D-Link camera and its app, 39018
+ * to 60438), else both: two cameras' streams are then not each other's.
  */
-#define DYNAMIC_PORTS "1024-65535"
+static const char *const dynamic_range[] = {"1024-65535", "1024-32767", "32768-65535"};
 
 static bool dynamic_ports(const struct policy *pol)
 {
 	return !pol->no_sport && !pol->no_dport && peer_to_peer(pol->p);
 }
 
+/* The dynamic range of an end's ports: an index into dynamic_range[]. */
+static unsigned dynamic_of(const struct sx_mine_end *e)
+{
+	uint32_t i, low = 0;
+
+	for (i = 0; i < e->nports; i++)
+		low += e->ports[i].port < EPHEMERAL_MIN;
+	return low == e->nports ? 1 : low == 0 ? 2 : 0;
+}
+
 /* What a policy's rule matches of the ports, as two comparable keys: a
- * port, PORTS_BLOCK + the first of an SSDP block, PORTS_DYNAMIC for the
- * dynamic range, 0 for none. */
+ * port, PORTS_BLOCK + the first of an SSDP block, PORTS_DYNAMIC + the
+ * index of a dynamic range, 0 for none. */
 #define PORTS_BLOCK   0x10000u
 #define PORTS_DYNAMIC 0x20000u
 
@@ -2628,8 +2645,10 @@ static void match_ports(const struct policy *pol, uint32_t *sp, uint32_t *dp)
 	policy_ports(pol, &s, &d);
 	*sp = s ? s : block ? PORTS_BLOCK + block : 0;
 	*dp = d;
-	if (!s && !d && dynamic_ports(pol))
-		*sp = *dp = PORTS_DYNAMIC;
+	if (!s && !d && dynamic_ports(pol)) {
+		*sp = PORTS_DYNAMIC + dynamic_of(&pol->p->end[pol->src_role]);
+		*dp = PORTS_DYNAMIC + dynamic_of(&pol->p->end[other_role(pol->src_role)]);
+	}
 }
 
 static void emit_transport(struct sx_yw *w, const struct policy *pol)
@@ -2656,8 +2675,9 @@ static void emit_transport(struct sx_yw *w, const struct policy *pol)
 		kv(w, "src-port", range);
 	}
 	if (dynamic) {
-		kv(w, "src-port", DYNAMIC_PORTS);
-		kv(w, "dst-port", DYNAMIC_PORTS);
+		kv(w, "src-port", dynamic_range[dynamic_of(&pol->p->end[pol->src_role])]);
+		kv(w, "dst-port",
+		   dynamic_range[dynamic_of(&pol->p->end[other_role(pol->src_role)])]);
 	}
 	if (src_port)
 		kv_u64(w, "src-port", src_port);

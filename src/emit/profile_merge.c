@@ -703,20 +703,22 @@ static int complete_info(struct sx_ytree *info, const struct sx_ytree *const *do
  * answered from five AWS addresses over its events' policies, and from a
  * sixth in the third run.  So the plain policies of one transport section
  * (protocol and ports) between the device and public addresses, either
- * way, in two events or more, are a pool when they
- * name another public address every other event or more often, in all two
- * or more for a peer-to-peer section ("1024-65535" both ways), POOL_MIN or
- * more from two policies or more for another: each such end is
- * then "external", the address in the policy's id too ("udp-external"), and
- * the merge makes one policy of those that are then the same.  A service
- * whose few addresses are in one policy stays as profile.c wrote it (its
- * servers did not rotate within the event), and so do the policies of one
- * event (a D-Link sensor's HTTPS to four cloud addresses) and a named
+ * way, in two events or more, are a pool when most of the addresses they
+ * name are named by one policy only (distinct addresses at least half of
+ * the addresses named, policy by policy: another one each time), two or
+ * more for a peer-to-peer section (dynamic ranges both ways), POOL_MIN or
+ * more from two policies or more for a vendor's own port (1024 and above;
+ * a well-known port, HTTPS or NTP, is every server's, and its unnamed
+ * addresses across the events are as many services as addresses).  Each
+ * such end is then "external", the address in the policy's id too
+ * ("udp-external"), and the merge makes one policy of those that are then
+ * the same.  A service whose addresses recur from event to event (a
+ * D-Link camera's HTTPS to three AWS addresses in six events) stays as
+ * profile.c wrote it, and so do the policies of one event and a named
  * server's policy by its addresses (profile.c's twin for the device's
  * cached answers: its id names the server, not an address; the name's
  * policy carries it).
  */
-#define DYNAMIC_PORTS  "1024-65535"
 #define POOL_MIN       4
 #define POOL_ADDRS_MAX 64
 #define POOLS_MAX      64
@@ -735,12 +737,18 @@ static const struct sx_ytree *transport_of(const struct sx_ytree *pol)
 	return t ? t : sx_ytree_get(proto, "tcp");
 }
 
+/* Whether a port text is one of the dynamic ranges profile.c writes for a
+ * peer-to-peer policy. */
+static bool dynamic_range(const char *v)
+{
+	return v &&
+	       (!strcmp(v, "1024-65535") || !strcmp(v, "1024-32767") || !strcmp(v, "32768-65535"));
+}
+
 static bool dynamic_both(const struct sx_ytree *transport)
 {
-	const char *sp = sx_ytree_str(sx_ytree_get(transport, "src-port"));
-	const char *dp = sx_ytree_str(sx_ytree_get(transport, "dst-port"));
-
-	return sp && dp && !strcmp(sp, DYNAMIC_PORTS) && !strcmp(dp, DYNAMIC_PORTS);
+	return dynamic_range(sx_ytree_str(sx_ytree_get(transport, "src-port"))) &&
+	       dynamic_range(sx_ytree_str(sx_ytree_get(transport, "dst-port")));
 }
 
 /*
@@ -774,6 +782,7 @@ struct pool {
 	const struct sx_ytree *transport;
 	const char *addr[POOL_ADDRS_MAX]; /* the first ones: the threshold is below */
 	size_t naddrs, npols, ndocs;
+	size_t named;	 /* addresses named by each policy, summed */
 	size_t last_doc; /* the last document that added one, plus one */
 };
 
@@ -813,11 +822,27 @@ static void pool_add(struct pool *p, const struct sx_ytree *e)
 		p->addr[p->naddrs++] = e->text;
 }
 
+/* Whether a transport section has one port of a vendor's own (1024 or
+ * above) and no other: a well-known port (HTTPS, NTP) is every server's,
+ * and its unnamed addresses across the events are as many services. */
+static bool vendor_port(const struct sx_ytree *transport)
+{
+	const char *sp = sx_ytree_str(sx_ytree_get(transport, "src-port"));
+	const char *dp = sx_ytree_str(sx_ytree_get(transport, "dst-port"));
+	const char *port = sp && dp ? NULL : sp ? sp : dp;
+	char *end;
+	long v = port ? strtol(port, &end, 10) : 0;
+
+	return port && end != port && !*end && v >= 1024 && v <= 65535;
+}
+
 static bool rotates(const struct pool *p)
 {
-	if (p->ndocs < 2 || p->naddrs * 2 < p->ndocs)
+	if (p->ndocs < 2 || p->naddrs * 2 < p->named)
 		return false;
-	return dynamic_both(p->transport) ? p->naddrs >= 2 : p->naddrs >= POOL_MIN && p->npols >= 2;
+	if (dynamic_both(p->transport))
+		return p->naddrs >= 2;
+	return vendor_port(p->transport) && p->naddrs >= POOL_MIN && p->npols >= 2;
 }
 
 /* Calls fn on every policy of doc (single policies, then each
@@ -877,7 +902,10 @@ static void count_pool(void *arg, const struct sx_ytree *map, size_t i)
 	struct pool *p = e >= 0 ? pool_of(ps, pol, true) : NULL;
 
 	if (p) {
-		pool_add(p, ipv4_of(pol)->kids[e]);
+		const struct sx_ytree *end = ipv4_of(pol)->kids[e];
+
+		pool_add(p, end);
+		p->named += end->kind == SX_YTREE_SEQ ? end->n : 1;
 		p->npols++;
 		p->ndocs += p->last_doc != ps->doc;
 		p->last_doc = ps->doc;
