@@ -1611,6 +1611,44 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 		ps[1] = saved;
 	}
 
+	/* unique local addresses the device's MAC sent from, drawn anew under
+	 * every prefix (privacy addresses): with two of them or more they are
+	 * fc00::/7; another host's stays out; with one, it is written as it is */
+	{
+		struct sx_mine_pair *q = mk(3 * sizeof(*q));
+		struct sx_mine_pattern saved = ps[3];
+		static const char *const a[] = {"fd12:49d4:94fb:0:5c6a:7c1b:9a3d:33b5",
+						"fdb9:136b:cd34:e86f:9809:bc68:3152:72a5",
+						"fd00::9"};
+
+		solicitation(&ps[3],
+			     "fd00::9,fd12:49d4:94fb:0:5c6a:7c1b:9a3d:33b5,"
+			     "fdb9:136b:cd34:e86f:9809:bc68:3152:72a5",
+			     dev);
+		for (int k = 0; k < 3; k++) {
+			q[k].addr[0] = ip(a[k]);
+			memcpy(q[k].mac[0], k < 2 ? dev : other, 6);
+			q[k].addr[1] = ip("ff02::1:ff00:1");
+			q[k].count = 3;
+		}
+		ps[3].pairs = q;
+		ps[3].npairs = 3;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert(strstr(text, "        ipv6:\n          src: fc00::/7\n"
+				       "          dst: ff02::1:ff00:1\n"),
+			  "%s", text);
+		cr_assert_null(strstr(text, "fd12:"), "%s", text);
+		cr_assert_null(strstr(text, "fd00::9"), "%s", text);
+		assert_valid(text, "privacy addresses");
+		ps[3].npairs = 1;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		cr_assert(strstr(text, "src: fd12:49d4:94fb:0:5c6a:7c1b:9a3d:33b5\n"), "%s", text);
+		cr_assert_null(strstr(text, "fc00::/7"), "%s", text);
+		ps[3] = saved;
+	}
+
 	/* its global address from the same MAC (SLAAC): the device's too,
 	 * written as it is, "self" staying the link-local one */
 	solicitation(bg, "2001:db8::52c7:bfff:feed:a54", dev);

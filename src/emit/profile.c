@@ -751,15 +751,21 @@ static bool rotating_pool(const struct sx_mine_pattern *p, const struct sx_mine_
 	       (uint64_t)e->naddrs * 2 >= p->support;
 }
 
-/* fe80::, which no host sends from, standing in an end for the network
- * fe80::/64 (random_link_locals_as_net()); end_addr_str() writes it so. */
+/* fe80:: and fc00::, which no host sends from, standing in an end for the
+ * networks fe80::/64 and fc00::/7, the unique local addresses
+ * (rotating_v6_as_nets()); end_addr_str() writes them so. */
 static const struct sx_addr link_local_net = {.family = 6, .b = {0xfe, 0x80}};
+static const struct sx_addr ula_net = {.family = 6, .b = {0xfc}};
 
 /* An address of an end as a profile writes it. */
 static const char *end_addr_str(const struct sx_addr *a, char *buf, size_t bufsz)
 {
 	if (!sx_addr_cmp(a, &link_local_net)) {
 		snprintf(buf, bufsz, "fe80::/64");
+		return buf;
+	}
+	if (!sx_addr_cmp(a, &ula_net)) {
+		snprintf(buf, bufsz, "fc00::/7");
 		return buf;
 	}
 	return sx_addr_str(a, buf, bufsz);
@@ -1543,31 +1549,63 @@ static bool v6_from_device(const struct ctx *c, const struct sx_mine_pair *q)
 }
 
 /*
- * When p's IPv6 pairs have two distinct random_link_local() ends or more
- * (one per boot: they never come back), the link-local ends the device's
- * MAC sent from, its own address too, become link_local_net, fe80::/64, in
- * pairs[0..n) (a copy of p's): a literal would admit nothing the next time,
- * and the network holds the device's own.
+ * Whether end e of IPv6 pair q is a unique local address (fc00::/7) the
+ * device's MAC sent from, other than its --ipv6: one the device draws under
+ * the LAN's ULA prefix (a temporary or stable-privacy address, RFC 4941 and
+ * 7217), another with every prefix the router announces and every few
+ * hours (the testbed's SmartThings hub: fd12:49d4:94fb:0:5c6a:... in one
+ * run, fdb9:136b:cd34:e86f:5c6a:... in the next).
  */
-static void random_link_locals_as_net(const struct ctx *c, struct sx_mine_pair *pairs, size_t n)
+static bool ula_of_device(const struct ctx *c, const struct sx_mine_pair *q, unsigned e)
+{
+	const struct sx_addr *a = &q->addr[e];
+
+	return c->mac_text[0] && !memcmp(q->mac[e], c->mac, 6) && a->family == 6 &&
+	       (a->b[0] & 0xfe) == 0xfc && sx_addr_cmp(a, &ula_net) &&
+	       (c->dev6.family != 6 || sx_addr_cmp(a, &c->dev6));
+}
+
+/* Whether pairs[0..n) hold two distinct ends or more that is() takes. */
+static bool several_ends(const struct ctx *c, const struct sx_mine_pair *pairs, size_t n,
+			 bool (*is)(const struct ctx *, const struct sx_mine_pair *, unsigned))
 {
 	const struct sx_addr *first = NULL;
-	bool several = false;
 	size_t k;
 	unsigned e;
 
-	for (k = 0; k < n && !several; k++)
+	for (k = 0; k < n; k++)
 		for (e = 0; e < 2; e++)
-			if (random_link_local(c, &pairs[k], e)) {
+			if (is(c, &pairs[k], e)) {
 				if (!first)
 					first = &pairs[k].addr[e];
 				else if (sx_addr_cmp(first, &pairs[k].addr[e]))
-					several = true;
+					return true;
 			}
-	for (k = 0; several && k < n; k++)
+	return false;
+}
+
+/*
+ * Addresses the device draws anew, in pairs[0..n) (a copy of p's): a
+ * literal would admit nothing the next time.  When they hold two distinct
+ * random_link_local() ends or more (one per boot), the link-local ends the
+ * device's MAC sent from, its own address too, become link_local_net,
+ * fe80::/64; when they hold two distinct ula_of_device() ends or more,
+ * those become ula_net, fc00::/7 (the LAN's, whatever its prefix: the
+ * frames are the device's by its MAC).
+ */
+static void rotating_v6_as_nets(const struct ctx *c, struct sx_mine_pair *pairs, size_t n)
+{
+	bool ll = several_ends(c, pairs, n, random_link_local);
+	bool ula = several_ends(c, pairs, n, ula_of_device);
+	size_t k;
+	unsigned e;
+
+	for (k = 0; (ll || ula) && k < n; k++)
 		for (e = 0; e < 2; e++)
-			if (link_local_of_device(c, &pairs[k], e))
+			if (ll && link_local_of_device(c, &pairs[k], e))
 				pairs[k].addr[e] = link_local_net;
+			else if (ula && ula_of_device(c, &pairs[k], e))
+				pairs[k].addr[e] = ula_net;
 }
 
 static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_pattern *p,
@@ -1581,7 +1619,7 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 	size_t max = p->npairs ? p->npairs : (size_t)ei->naddrs * er->naddrs;
 	struct pr *pr = calloc(max + 1, sizeof(*pr));
 	struct sx_addr *src = NULL, *dst = NULL, *esrc = NULL, *edst = NULL;
-	struct sx_mine_pair *pairs = NULL; /* IPv6: p's, random_link_locals_as_net() */
+	struct sx_mine_pair *pairs = NULL; /* IPv6: p's, rotating_v6_as_nets() */
 	uint32_t np = 0, nall = 0, nsrc = 0, ndst = 0, ne = 0, i;
 	size_t k;
 	long by_src, by_dst;
@@ -1595,7 +1633,7 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 		pairs = calloc(p->npairs, sizeof(*pairs));
 		if (pairs) {
 			memcpy(pairs, p->pairs, p->npairs * sizeof(*pairs));
-			random_link_locals_as_net(c, pairs, p->npairs);
+			rotating_v6_as_nets(c, pairs, p->npairs);
 		}
 	}
 	if (!pr || !src || !dst || !esrc || !edst || (family == 6 && p->npairs && !pairs))
@@ -1634,7 +1672,7 @@ static int family_policies(struct ctx *c, size_t *n, const struct sx_mine_patter
 		goto out_free;
 	}
 	qsort(pr, np, sizeof(*pr), pr_cmp);
-	/* pairs made equal by random_link_locals_as_net(): once */
+	/* pairs made equal by rotating_v6_as_nets(): once */
 	for (i = 0, nall = 0; i < np; i++)
 		if (!nall || pr_cmp(&pr[nall - 1], &pr[i]))
 			pr[nall++] = pr[i];
