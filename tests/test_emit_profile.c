@@ -1646,6 +1646,26 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 		cr_assert_eq(ret, 0);
 		cr_assert(strstr(text, "src: fd12:49d4:94fb:0:5c6a:7c1b:9a3d:33b5\n"), "%s", text);
 		cr_assert_null(strstr(text, "fc00::/7"), "%s", text);
+		/* one each, but under two prefixes: the LAN's prefix changed */
+		{
+			struct sx_mine_pattern saved2 = ps[2];
+			struct sx_mine_pair *q2 = mk(sizeof(*q2));
+
+			solicitation(&ps[2], "fdb9:136b:cd34:e86f:52c7:bfff:feed:a54", dev);
+			q2[0].addr[0] = ip("fdb9:136b:cd34:e86f:52c7:bfff:feed:a54");
+			memcpy(q2[0].mac[0], dev, 6);
+			q2[0].addr[1] = ip("ff02::2");
+			q2[0].count = 3;
+			ps[2].pairs = q2;
+			ps[2].npairs = 1;
+			text = emit(r, &cfg, &ret);
+			cr_assert_eq(ret, 0);
+			cr_assert_null(strstr(text, "fd12:"), "%s", text);
+			cr_assert_null(strstr(text, "fdb9:"), "%s", text);
+			cr_assert_eq(count_of(text, "src: fc00::/7\n"), 2, "%s", text);
+			assert_valid(text, "a ULA prefix that changed");
+			ps[2] = saved2;
+		}
 		ps[3] = saved;
 	}
 

@@ -328,6 +328,7 @@ struct policy {
 struct ctx {
 	const struct sx_profile_cfg *cfg;
 	struct sx_addr dev4, dev6, gateway, phone; /* family 0 when not given */
+	bool ula_prefixes;		/* the device's ULA prefix changed: ula_prefixes_change() */
 	uint8_t mac[6];			/* the device's: cfg->mac, else inferred; zero: none */
 	char mac_text[SX_MAC_TEXT_MAX]; /* ... as written, "" when none */
 	/* The names the profile's DNS policies allow ("*.suffix" for a
@@ -1585,18 +1586,51 @@ static bool several_ends(const struct ctx *c, const struct sx_mine_pair *pairs, 
 }
 
 /*
+ * Whether the device's unique local addresses (ula_of_device()), over
+ * every pattern of r, lie in two /64 prefixes or more: the LAN's ULA prefix
+ * changed between the captures (a router reset draws another), and the
+ * device's address under the next one, even the one its MAC makes, is
+ * another again.
+ */
+static bool ula_prefixes_change(const struct ctx *c, const struct sx_mine_result *r)
+{
+	const struct sx_mine_pattern *const sets[] = {r->patterns, r->background, r->periodic,
+						      r->below};
+	const uint32_t counts[] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow};
+	const struct sx_addr *first = NULL;
+	uint32_t s, i, k;
+	unsigned e;
+
+	for (s = 0; s < 4; s++)
+		for (i = 0; i < counts[s]; i++)
+			for (k = 0; k < sets[s][i].npairs; k++)
+				for (e = 0; e < 2; e++) {
+					const struct sx_mine_pair *q = &sets[s][i].pairs[k];
+
+					if (!ula_of_device(c, q, e))
+						continue;
+					if (!first)
+						first = &q->addr[e];
+					else if (memcmp(first->b, q->addr[e].b, 8))
+						return true;
+				}
+	return false;
+}
+
+/*
  * Addresses the device draws anew, in pairs[0..n) (a copy of p's): a
  * literal would admit nothing the next time.  When they hold two distinct
  * random_link_local() ends or more (one per boot), the link-local ends the
  * device's MAC sent from, its own address too, become link_local_net,
- * fe80::/64; when they hold two distinct ula_of_device() ends or more,
- * those become ula_net, fc00::/7 (the LAN's, whatever its prefix: the
- * frames are the device's by its MAC).
+ * fe80::/64; when they hold two distinct ula_of_device() ends or more, or
+ * the device's ULA prefix changed (ula_prefixes_change()), those become
+ * ula_net, fc00::/7 (the LAN's, whatever its prefix: the frames are the
+ * device's by its MAC).
  */
 static void rotating_v6_as_nets(const struct ctx *c, struct sx_mine_pair *pairs, size_t n)
 {
 	bool ll = several_ends(c, pairs, n, random_link_local);
-	bool ula = several_ends(c, pairs, n, ula_of_device);
+	bool ula = c->ula_prefixes || several_ends(c, pairs, n, ula_of_device);
 	size_t k;
 	unsigned e;
 
@@ -3572,6 +3606,7 @@ int sx_emit_profile(const struct sx_mine_result *r, const struct sx_profile_cfg 
 		       sx_addr_str(&c.dev6, a6, sizeof(a6)));
 	}
 	sx_mac_str(c.mac, c.mac_text, sizeof(c.mac_text));
+	c.ula_prefixes = ula_prefixes_change(&c, r);
 
 	ret = collect_dns_names(&c, r);
 	if (!ret)
