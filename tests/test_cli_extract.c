@@ -1127,6 +1127,89 @@ Test(cli_extract, traffic_between_the_windows_is_single_policies)
 	free(pcap[1]);
 }
 
+/*
+ * A capture of device 10.0.0.5 with two events ("on" at 100 s, "off" at
+ * 200 s), run r: the DNS exchange after "on" and the HTTPS one after
+ * "off" in both runs, and a UDP exchange with 10.0.0.30:7000 once a run,
+ * after "on" in run 1 and after "off" in run 2; the capture ends at 300 s.
+ */
+static char *two_event_capture(int r)
+{
+	static uint8_t frames[16][128];
+	struct sx_tf_rec recs[16];
+	char name[32], *path;
+	size_t n = 0;
+	int64_t at = r == 1 ? 103 : 203;
+
+	snprintf(name, sizeof(name), "two-%d.pcap", r);
+	path = sub(name);
+#define REC(at_s, build)                                                                           \
+	do {                                                                                       \
+		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), 0};                          \
+		recs[n].caplen = (uint32_t)(build);                                                \
+		cr_assert(recs[n].caplen);                                                         \
+		n++;                                                                               \
+	} while (0)
+	REC(10, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
+	REC(101, sx_tf_udp(frames[n], 128, "10.0.0.5", 40000, "10.0.0.1", 53, "q", 1));
+	REC(102, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", 40000, "a", 1));
+	if (r == 1) {
+		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.5", 41000, "10.0.0.30", 7000, "s", 1));
+		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.30", 7000, "10.0.0.5", 41000, "r", 1));
+	}
+	REC(201, sx_tf_tcp(frames[n], 128, "10.0.0.5", 50000, "10.0.0.9", 443, 0x02, NULL, 0));
+	REC(202, sx_tf_tcp(frames[n], 128, "10.0.0.9", 443, "10.0.0.5", 50000, 0x12, NULL, 0));
+	if (r == 2) {
+		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.5", 41000, "10.0.0.30", 7000, "s", 1));
+		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.30", 7000, "10.0.0.5", 41000, "r", 1));
+	}
+	REC(300, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
+#undef REC
+	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
+	return path;
+}
+
+/* What recurs across the captures, but in another event's window in each
+ * (below every event's support), is a single policy of the profile, the
+ * per-event profiles' too; each event keeps its own exchange as its
+ * interaction. */
+Test(cli_extract, traffic_of_every_capture_in_other_windows_is_single_policies)
+{
+	static const char events[] = "time,label\n+90,on\n+190,off\n";
+	char *pcap[2] = {two_event_capture(1), two_event_capture(2)}, *ev = sub("two.csv");
+	char *out = NULL, *err = NULL, *args, *p, *inter;
+
+	cr_assert_eq(sx_tt_write(ev, events, strlen(events)), 0);
+	cr_assert(asprintf(&args,
+			   "dev 10.0.0.5 '%s' '%s' --events '%s' --duration 20 --no-align -o "
+			   "'%s/two'",
+			   pcap[0], pcap[1], ev, dir) > 0);
+	cr_assert_eq(sigex(dir, args, &out, &err), 0, "%s", err);
+	p = read_out("two", "profile.yaml");
+	inter = strstr(p, "\ninteractions:\n");
+	cr_assert(inter, "%s", p);
+	cr_assert(strstr(p, "dst-port: 7000\n"), "%s", p);
+	cr_assert(strstr(p, "dst-port: 7000\n") < inter, "a single policy: %s", p);
+	cr_assert(strstr(inter, "\n  on:\n"), "%s", p);
+	cr_assert(strstr(inter, "\n  off:\n"), "%s", p);
+	cr_assert(strstr(inter, "dst-port: 53\n"), "%s", p);
+	cr_assert(strstr(inter, "dst-port: 443\n"), "%s", p);
+	free(p);
+	p = read_out("two/on", "profile.yaml");
+	cr_assert(strstr(p, "dst-port: 7000\n"), "%s", p);
+	free(p);
+	/* neither event's signature holds it */
+	p = read_out("two/on", "signatures.yaml");
+	cr_assert_null(strstr(p, "fixed=server:7000"), "%s", p);
+	free(p);
+	free(out);
+	free(err);
+	free(args);
+	free(ev);
+	free(pcap[0]);
+	free(pcap[1]);
+}
+
 Test(cli_extract, events_all_outside_the_captures)
 {
 	static const char events[] = "1700000240,on\n1700000300,off\n";

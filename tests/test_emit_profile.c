@@ -2659,6 +2659,56 @@ Test(emit_profile, a_port_whose_servers_rotate_across_events_is_external)
 	cr_assert_null(strstr(text, "external"), "a well-known port: %s", text);
 }
 
+/* The extra document's single policies are added where they change nothing:
+ * one matching an event's step, or whose plain accept would take a
+ * policy's packets first, is left out (the step stays the interaction's);
+ * a new one is a single policy. */
+Test(emit_profile, extra_policies_never_move_an_events)
+{
+	static const char doc[] =
+	    "device-info: {name: d, ipv4: 10.0.0.5, last-update: '1'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  turn-on:\n"
+	    "    udp-53: {protocols: {udp: {dst-port: 53}, ipv4: {src: self, dst: 10.0.0.1}},"
+	    " bidirectional: true}\n"
+	    "    tcp-443: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self, dst: 52.1.2.3}},"
+	    " bidirectional: true}\n";
+	static const char extra_text[] =
+	    "device-info: {name: d, ipv4: 10.0.0.5, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  udp-53-again: {protocols: {udp: {dst-port: 53}, ipv4: {src: self, dst: 10.0.0.1}},"
+	    " bidirectional: true}\n"
+	    "  tcp-443-external: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: external}}, bidirectional: true}\n"
+	    "  udp-7000: {protocols: {udp: {dst-port: 7000}, ipv4: {src: self, dst: 10.0.0.30}},"
+	    " bidirectional: true}\n"
+	    "interactions: {}\n";
+	struct sx_ytree *d, *x;
+	char msg[256], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(sx_ytree_parse(doc, strlen(doc), NULL, &d, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(sx_ytree_parse(extra_text, strlen(extra_text), NULL, &x, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	cr_assert_eq(sx_emit_profile_merge_extra((const struct sx_ytree *const *)&d, 1, x, f, msg,
+						 sizeof(msg)),
+		     0, "%s", msg);
+	fclose(f);
+	keep[nkeep++] = text;
+	cr_assert_null(strstr(text, "udp-53-again"), "%s", text);
+	cr_assert_null(strstr(text, "external"), "%s", text);
+	cr_assert_not_null(strstr(text, "single-policies:\n  udp-7000: "), "%s", text);
+	cr_assert_not_null(strstr(text, "  turn-on:\n    udp-53: "), "%s", text);
+	cr_assert_not_null(strstr(text, "    tcp-443: "), "%s", text);
+	assert_valid(text, "extra policies");
+	sx_ytree_free(d);
+	sx_ytree_free(x);
+}
+
 /* An ARP pattern of nflows flows between the senders snd and the targets
  * tgt (end() lists), the senders' MAC smac, attribute attr ("arp=request:N"). */
 static struct sx_mine_pattern *arp_pattern(struct sx_mine_pattern *p, uint32_t nflows,

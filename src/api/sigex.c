@@ -59,6 +59,17 @@
  * boot and keep-alives, which no window holds.  Those rows reach no CSV and
  * no count of the windows' reports.
  *
+ * The whole captures.  With an events file, each event capture's rows, in
+ * windows and between alike, are also mined as one occurrence per capture
+ * (ex->wide; a background capture is its background): what recurs across
+ * the captures but in another window of each, below every event's support,
+ * is the device's traffic too.  What neither an event's patterns nor the
+ * traffic between the windows hold (wide_only()) is added to the profiles
+ * where it changes nothing (sx_emit_profile_merge_extra()); no signature,
+ * report or count sees it.  Every merged result's lookups count as the
+ * others' (sx_profile_cfg.dns_from): a session in one event to a name
+ * looked up in another is written by its name.
+ *
  * Errors.  The first failure of a call is described in ex->msg (one line,
  * naming the file or option) and returned; bad captures are data, kept in
  * the per-capture status (ingest's struct sx_file_status), not failures.
@@ -193,6 +204,9 @@ struct sx_extract {
 	/* with events: each event capture's traffic outside every window, one
 	 * occurrence per capture, mined for the profile's single policies */
 	struct label_run between;
+	/* with events: each event capture's whole traffic, windows and between
+	 * alike, one occurrence per capture (wide_only()) */
+	struct label_run wide;
 	uint32_t *ev_lab;	    /* label of each event of ex->events */
 	uint8_t *unit_seen;	    /* ncaps x events->n, UNIT_* bits */
 	struct sx_buf notes;	    /* warnings of the run, one a line */
@@ -402,6 +416,9 @@ static void labels_free(struct sx_extract *ex)
 	sx_mine_free(ex->between.m);
 	sx_mine_result_free(ex->between.res);
 	ex->between = (struct label_run){.label = ""};
+	sx_mine_free(ex->wide.m);
+	sx_mine_result_free(ex->wide.res);
+	ex->wide = (struct label_run){.label = ""};
 }
 
 static void stages_free(struct sx_extract *ex)
@@ -1091,6 +1108,16 @@ static int reduce_row(void *arg, const struct sx_flow_row *row)
 	 * between them, mined on its own and in no count or CSV of the
 	 * windows; a background capture (no window) is all such rows, and
 	 * also every label's background as without events. */
+	if (ex->wide.m) {
+		struct sx_flow_row whole = *mined;
+
+		whole.rec.key.event = SX_FLOW_NO_EVENT;
+		whole.event_label = "";
+		whole.event_ns = 0;
+		ret = mine_row(ex, ex->wide.m, cap, &whole);
+		if (ret)
+			return ret;
+	}
 	if (ex->events && event == SX_FLOW_NO_EVENT) {
 		ret = mine_row(ex, ex->between.m, cap, mined);
 		if (ret || !cap->background)
@@ -1528,6 +1555,11 @@ static int mine_labels(struct sx_extract *ex)
 		if (ret)
 			return fail(ex, ret, "mining between the events: %s", sx_strerror(ret));
 	}
+	if (ex->wide.m && sx_mine_noccs(ex->wide.m)) {
+		ret = sx_mine_run(ex->wide.m, &ex->wide.res);
+		if (ret)
+			return fail(ex, ret, "mining the whole captures: %s", sx_strerror(ret));
+	}
 	return 0;
 }
 
@@ -1553,6 +1585,8 @@ static int reduce_and_mine(struct sx_extract *ex, unsigned mine_threads)
 	}
 	if (ex->events) {
 		ret = sx_mine_new(&mcfg, &ex->between.m);
+		if (!ret)
+			ret = sx_mine_new(&mcfg, &ex->wide.m);
 		if (ret)
 			return fail(ex, ret, "miner: %s", sx_strerror(ret));
 	}
@@ -1629,6 +1663,8 @@ int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_thread
 	}
 	sx_mine_free(ex->between.m);
 	ex->between.m = NULL;
+	sx_mine_free(ex->wide.m);
+	ex->wide.m = NULL;
 	if (ret) {
 		csvs_abort(ex);
 		for (unsigned i = 0; i < ex->nlabs; i++) {
@@ -1637,6 +1673,8 @@ int sx_extract__finish(struct sx_extract *ex, int read_err, unsigned mine_thread
 		}
 		sx_mine_result_free(ex->between.res);
 		ex->between.res = NULL;
+		sx_mine_result_free(ex->wide.res);
+		ex->wide.res = NULL;
 		ex->res = NULL;
 	}
 	return ret;
@@ -1974,23 +2012,108 @@ static int profile_doc(struct sx_extract *ex, const struct sx_mine_result *r,
 	return ret;
 }
 
+/* Whether a pattern with key is in r's first nsets lists (patterns, then
+ * background, periodic, below). */
+static bool result_has(const struct sx_mine_result *r, unsigned nsets, const char *key)
+{
+	const struct sx_mine_pattern *const sets[] = {r->patterns, r->background, r->periodic,
+						      r->below};
+	const uint32_t counts[] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow};
+	uint32_t s, i;
+
+	for (s = 0; s < nsets && s < 4; s++)
+		for (i = 0; i < counts[s]; i++)
+			if (!strcmp(sets[s][i].key, key))
+				return true;
+	return false;
+}
+
+/*
+ * The whole captures' result (ex->wide) but for the events' signatures
+ * and the traffic between the windows, by pattern key: into *out, a
+ * shallow copy whose patterns are in pats (the caller frees it), its
+ * patterns, background and periodic lists those of the whole captures
+ * that neither an event's patterns nor the traffic between the windows
+ * have.  What recurs across the captures but in another window of each (the
+ * TP-Link plug's n-devs.tplinkcloud.com lookup and session, once a run, in
+ * one event of one run and another of the next), which no event's
+ * occurrences hold often enough, is still the device's traffic.  An event's
+ * single policies (below its support, periodic) are kept here too: the
+ * merge writes equal policies once, and a name end needs its lookup's
+ * policy in the same document (the lookup in one event, the session in
+ * another).  0, or -ENOMEM.
+ */
+static int wide_only(const struct sx_extract *ex, struct sx_mine_result *out,
+		     struct sx_mine_pattern **pats)
+{
+	const struct sx_mine_result *w = ex->wide.res;
+	const struct sx_mine_pattern *const sets[] = {w->patterns, w->background, w->periodic};
+	const uint32_t counts[] = {w->npatterns, w->nbackground, w->nperiodic};
+	uint32_t kept[3] = {0, 0, 0}, s, i, k = 0;
+	unsigned l;
+
+	*out = *w;
+	*pats = sx_calloc_array((size_t)w->npatterns + w->nbackground + w->nperiodic + 1,
+				sizeof(**pats));
+	if (!*pats)
+		return -ENOMEM;
+	for (s = 0; s < 3; s++)
+		for (i = 0; i < counts[s]; i++) {
+			const struct sx_mine_pattern *p = &sets[s][i];
+			bool known = ex->between.res && result_has(ex->between.res, 4, p->key);
+
+			for (l = 0; l < ex->nlabs && !known; l++)
+				known = ex->labs[l].res && result_has(ex->labs[l].res, 1, p->key);
+			if (!known) {
+				(*pats)[k++] = *p;
+				kept[s]++;
+			}
+		}
+	out->patterns = *pats;
+	out->npatterns = kept[0];
+	out->background = *pats + kept[0];
+	out->nbackground = kept[1];
+	out->periodic = *pats + kept[0] + kept[1];
+	out->nperiodic = kept[2];
+	out->below = NULL;
+	out->nbelow = 0;
+	return 0;
+}
+
 /*
  * The profile of events' results (one interaction each), with the single
  * policies of the traffic between the windows when it was mined, merged
- * (sx_emit_profile_merge()) into path.  labs: indices into ex->labs.
+ * (sx_emit_profile_merge_extra()) into path, and those of the whole
+ * captures' traffic that no other result holds (wide_only()) where they
+ * change nothing of the rest.  labs: indices into ex->labs.
  */
 static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nlabs,
 			const char *path)
 {
 	struct sx_profile_cfg cfg = profile_cfg(ex);
-	struct sx_ytree **docs;
+	const struct sx_mine_result **from;
+	struct sx_ytree **docs, *extra = NULL;
 	struct sx_out out;
-	unsigned i, n = 0;
+	unsigned i, n = 0, nfrom = 0;
 	int ret = 0;
 
 	docs = sx_calloc_array(nlabs + 1, sizeof(*docs));
-	if (!docs)
+	from = sx_calloc_array(nlabs + 2, sizeof(*from));
+	if (!docs || !from) {
+		free(docs);
+		free(from);
 		return nomem(ex);
+	}
+	/* every document's lookups teach the firewall names for the others */
+	for (i = 0; i < nlabs; i++)
+		if (ex->labs[labs[i]].res)
+			from[nfrom++] = ex->labs[labs[i]].res;
+	if (ex->between.res)
+		from[nfrom++] = ex->between.res;
+	if (ex->wide.res)
+		from[nfrom++] = ex->wide.res;
+	cfg.dns_from = from;
+	cfg.ndns_from = nfrom;
 	for (i = 0; i < nlabs && !ret; i++) {
 		if (!ex->labs[labs[i]].res)
 			continue;
@@ -2004,11 +2127,23 @@ static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nl
 		ret = profile_doc(ex, ex->between.res, &cfg, &docs[n]);
 		n += docs[n] != NULL;
 	}
+	if (!ret && ex->wide.res) {
+		struct sx_mine_result only;
+		struct sx_mine_pattern *pats;
+
+		ret = wide_only(ex, &only, &pats) ? nomem(ex) : 0;
+		if (!ret && only.npatterns + only.nbackground + only.nperiodic) {
+			cfg.event = NULL;
+			cfg.singles = true;
+			ret = profile_doc(ex, &only, &cfg, &extra);
+		}
+		free(pats);
+	}
 	if (!ret)
 		ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
 	if (!ret) {
-		ret = sx_emit_profile_merge((const struct sx_ytree *const *)docs, n, out.f, ex->msg,
-					    sizeof(ex->msg));
+		ret = sx_emit_profile_merge_extra((const struct sx_ytree *const *)docs, n, extra,
+						  out.f, ex->msg, sizeof(ex->msg));
 		if (ret)
 			sx_out_abort(&out);
 		else
@@ -2016,7 +2151,9 @@ static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nl
 	}
 	for (i = 0; i < n; i++)
 		sx_ytree_free(docs[i]);
+	sx_ytree_free(extra);
 	free(docs);
+	free(from);
 	return ret;
 }
 
@@ -2027,7 +2164,7 @@ int sx_extract_write_profile(struct sx_extract *ex, const char *path)
 
 	if (ret)
 		return ret;
-	if (ex->between.res)
+	if (ex->between.res || ex->wide.res)
 		return write_merged(ex, &ex->sel, 1, path);
 	cfg.event = interaction_name(ex, ex->sel);
 	return sx_emit_profile_file(ex->res, &cfg, path, ex->msg, sizeof(ex->msg));

@@ -118,6 +118,13 @@ struct sx_profile_cfg {
 	bool stats;		 /* add stats (packet-count, duration) to policies */
 	bool singles;		 /* every pattern a single policy, no interaction:
 				  * the device's traffic between its events */
+	/* Results merged into the same device profile (sx_emit_profile_merge()),
+	 * borrowed, or NULL: their DNS policies teach the firewall names too,
+	 * so a name end that one of them looked up is written by its name, with
+	 * its twin by addresses (its lookups' occurrences are not this
+	 * result's). */
+	const struct sx_mine_result *const *dns_from;
+	size_t ndns_from;
 };
 
 /*
@@ -145,6 +152,17 @@ struct sx_ytree;
  */
 int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f, char *msg,
 			  size_t msglen);
+
+/*
+ * sx_emit_profile_merge_extra - sx_emit_profile_merge() with one more
+ * document (borrowed, may be NULL) whose single policies are added last,
+ * each only where it changes nothing of the merged profile: none that
+ * matches what a policy of it matches, and no plain accept that would take
+ * another policy's packets first (the whole captures' traffic that no
+ * event's result holds).  Same returns.
+ */
+int sx_emit_profile_merge_extra(const struct sx_ytree *const *docs, size_t n,
+				const struct sx_ytree *extra, FILE *f, char *msg, size_t msglen);
 
 /*
  * sx_emit_profile_file - the same into path, through an atomic output file

@@ -1076,36 +1076,54 @@ static bool rule_texts_ok(const struct sx_mine_pattern *p)
 }
 
 /* c->dns_names: the names of the DNS policies the profile will hold. */
-static int collect_dns_names(struct ctx *c, const struct sx_mine_result *r)
+/* The DNS names of r's patterns into c (dns_names, dns_occ: the lookups'
+ * occurrences when own, else NULL); count only, into *total, when c->
+ * dns_names is NULL. */
+static void dns_names_of(struct ctx *c, const struct sx_mine_result *r, bool own, size_t *total)
 {
 	const struct sx_mine_pattern *lists[4] = {r->patterns, r->background, r->periodic,
 						  r->below};
 	uint32_t counts[4] = {r->npatterns, r->nbackground, r->nperiodic, r->nbelow}, i, j;
-	size_t k, total = 1;
 	const char *bad;
+	size_t k;
 
 	for (k = 0; k < 4; k++)
-		for (i = 0; i < counts[k]; i++)
-			total += 1 + (size_t)lists[k][i].app.ndns_names;
+		for (i = 0; i < counts[k]; i++) {
+			const struct sx_mine_pattern *p = &lists[k][i];
+
+			if (!c->dns_names) {
+				*total += 1 + (size_t)p->app.ndns_names;
+				continue;
+			}
+			if (!has_dns_section(p) || p->app.proto != SX_P_DNS || p->app.mdns ||
+			    !dns_names_ok(p, &bad))
+				continue;
+			c->dns_occ[c->ndns] = own ? p->occ_bits : NULL;
+			c->dns_names[c->ndns++] = p->app.dns_name;
+			for (j = 0; j < p->app.ndns_names; j++) {
+				c->dns_occ[c->ndns] = own ? p->occ_bits : NULL;
+				c->dns_names[c->ndns++] = p->app.dns_names[j];
+			}
+		}
+}
+
+/* The names the profile's DNS policies allow: r's, and those of the
+ * results it is merged with (cfg->dns_from). */
+static int collect_dns_names(struct ctx *c, const struct sx_mine_result *r)
+{
+	size_t k, total = 1;
+
+	dns_names_of(c, r, true, &total);
+	for (k = 0; k < c->cfg->ndns_from; k++)
+		dns_names_of(c, c->cfg->dns_from[k], false, &total);
 	c->dns_names = calloc(total, sizeof(*c->dns_names));
 	c->dns_occ = calloc(total, sizeof(*c->dns_occ));
 	if (!c->dns_names || !c->dns_occ)
 		return -ENOMEM;
 	c->noccs = r->noccs;
-	for (k = 0; k < 4; k++)
-		for (i = 0; i < counts[k]; i++) {
-			const struct sx_mine_pattern *p = &lists[k][i];
-
-			if (!has_dns_section(p) || p->app.proto != SX_P_DNS || p->app.mdns ||
-			    !dns_names_ok(p, &bad))
-				continue;
-			c->dns_occ[c->ndns] = p->occ_bits;
-			c->dns_names[c->ndns++] = p->app.dns_name;
-			for (j = 0; j < p->app.ndns_names; j++) {
-				c->dns_occ[c->ndns] = p->occ_bits;
-				c->dns_names[c->ndns++] = p->app.dns_names[j];
-			}
-		}
+	dns_names_of(c, r, true, NULL);
+	for (k = 0; k < c->cfg->ndns_from; k++)
+		dns_names_of(c, c->cfg->dns_from[k], false, NULL);
 	return 0;
 }
 

@@ -999,7 +999,59 @@ out_pools:
 	return x.ret;
 }
 
-static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *root)
+/* Whether a policy of map matches what v matches, or, v being plain (pv),
+ * has v's nftables matches or all of its packets within v's (v's accept
+ * would take them first). */
+static bool meets_map(const struct sx_ytree *map, const struct sx_ytree *v, bool pv)
+{
+	size_t i;
+
+	if (map->kind != SX_YTREE_MAP)
+		return false;
+	if (find_same(map, v))
+		return true;
+	for (i = 0; pv && i + 1 < map->n; i += 2)
+		if (same_nft(v, map->kids[i + 1]) || covers_nft(v, map->kids[i + 1]))
+			return true;
+	return false;
+}
+
+static bool meets_any(const struct sx_ytree *single, const struct sx_ytree *inter,
+		      const struct sx_ytree *v)
+{
+	bool pv = plain(v);
+	size_t k;
+
+	if (meets_map(single, v, pv))
+		return true;
+	for (k = 0; k + 1 < inter->n; k += 2)
+		if (meets_map(inter->kids[k + 1], v, pv))
+			return true;
+	return false;
+}
+
+/*
+ * The extra document's single policies (the whole captures' traffic that
+ * no event's result holds: the main job's wide_only()), each where it
+ * changes nothing of the rest: one matching what a policy of the profile
+ * matches, or whose plain accept would take another's packets first, is
+ * left out, so that an extra policy never moves or shadows an event's.
+ */
+static int add_extra(struct sx_ytree *single, const struct sx_ytree *inter,
+		     const struct sx_ytree *extra)
+{
+	const struct sx_ytree *src = extra ? sx_ytree_get(extra, "single-policies") : NULL;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; src && src->kind == SX_YTREE_MAP && i + 1 < src->n && !ret; i += 2)
+		if (!meets_any(single, inter, src->kids[i + 1]))
+			ret = add_policy(single, src->kids[i]->text, src->kids[i + 1], false);
+	return ret;
+}
+
+static int build(const struct sx_ytree *const *docs, size_t n, const struct sx_ytree *extra,
+		 struct sx_ytree *root)
 {
 	struct sx_ytree *info = NULL, *single, *inter;
 	char last[128] = "";
@@ -1030,6 +1082,8 @@ static int build(const struct sx_ytree *const *docs, size_t n, struct sx_ytree *
 	if (!ret)
 		ret = merge_interactions(single, inter, docs, n);
 	if (!ret)
+		ret = add_extra(single, inter, extra);
+	if (!ret)
 		ret = fold_plain(single, inter);
 	if (!ret)
 		ret = set_states(single, inter);
@@ -1057,6 +1111,12 @@ out_maps:
 int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f, char *msg,
 			  size_t msglen)
 {
+	return sx_emit_profile_merge_extra(docs, n, NULL, f, msg, msglen);
+}
+
+int sx_emit_profile_merge_extra(const struct sx_ytree *const *docs, size_t n,
+				const struct sx_ytree *extra, FILE *f, char *msg, size_t msglen)
+{
 	struct sx_ytree *root, **copies = NULL;
 	size_t i;
 	int ret;
@@ -1066,6 +1126,10 @@ int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f,
 			snprintf(msg, msglen, "event %zu: not a profile", i + 1);
 			return SX_E_FORMAT;
 		}
+	if (extra && extra->kind != SX_YTREE_MAP) {
+		snprintf(msg, msglen, "the extra policies: not a profile");
+		return SX_E_FORMAT;
+	}
 	ret = pools_external(docs, n, &copies);
 	root = ret ? NULL : sx_ytree_new(SX_YTREE_MAP, NULL, 0);
 	if (!root) {
@@ -1073,7 +1137,7 @@ int sx_emit_profile_merge(const struct sx_ytree *const *docs, size_t n, FILE *f,
 		ret = -ENOMEM;
 		goto out_copies;
 	}
-	ret = build(copies ? (const struct sx_ytree *const *)copies : docs, n, root);
+	ret = build(copies ? (const struct sx_ytree *const *)copies : docs, n, extra, root);
 	if (ret == -EEXIST)
 		snprintf(msg, msglen, "too many policies with one id");
 	else if (ret)
