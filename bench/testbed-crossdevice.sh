@@ -10,18 +10,12 @@
 # the profiles are, where the held-out rate (testbed-heldout.sh) says how
 # complete.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=${1:-$here/../build}
-sigex=$(cd "$build" && pwd)/sigex
-lat=$here/../../shared/corpora/smart-home-network-security+smart-home-firewall/eval/latency
-experts=$lat/../../devices
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/testbed-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testbed-common.sh"
 
 "$here/testbed.sh" --sigex "$sigex" --events relative --keep "$tmp/tb" -o "$tmp/report.md" \
 	>/dev/null 2>&1 || true
 
-meta() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 captures() {
 	python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1]))["runs"]: print(sys.argv[2] + "/" + r["run"] + "/" + r["capture"] + ".pcap")' \

@@ -9,19 +9,12 @@
 # the same run.  Prints one row per fold and device, then the means over the
 # folds (a markdown table).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=${1:-$here/../build}
-sigex=$(cd "$build" && pwd)/sigex
-lat=$here/../../shared/corpora/smart-home-network-security+smart-home-firewall/eval/latency
-experts=$lat/../../devices
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/testbed-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/testbed-common.sh"
 
 # the capture points, addresses and anchored events testbed.sh picks
 "$here/testbed.sh" --sigex "$sigex" --events anchored --keep "$tmp/tb" -o "$tmp/report.md" \
 	>/dev/null 2>&1 || true
-
-meta() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 
 # "packets-pct flows-pct" of one replay
 rates() {

@@ -935,6 +935,16 @@ Test(cli_extract, single_occurrence_is_warned)
 
 /* ---- several events in one capture (--events labels) ---- */
 
+/* The captures below build their records so: a frame made by build into
+ * frames[n], recorded at at_s seconds and at_us microseconds as recs[n]. */
+#define REC(at_s, at_us, build)                                                                    \
+	do {                                                                                       \
+		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), (at_us)};                    \
+		recs[n].caplen = (uint32_t)(build);                                                \
+		cr_assert(recs[n].caplen);                                                         \
+		n++;                                                                               \
+	} while (0)
+
 /*
  * One capture of device 10.0.0.5: a DNS exchange with 10.0.0.1 after each
  * "on" (100, 200, 300 s) and an HTTPS exchange with 10.0.0.9 after the
@@ -948,13 +958,6 @@ static char *labelled_capture(void)
 	size_t n = 0, k;
 	char *path = sub("labels.pcap");
 
-#define REC(at_s, at_us, build)                                                                    \
-	do {                                                                                       \
-		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), (at_us)};                    \
-		recs[n].caplen = (uint32_t)(build);                                                \
-		cr_assert(recs[n].caplen);                                                         \
-		n++;                                                                               \
-	} while (0)
 	for (k = 0; k < 3; k++) {
 		uint16_t port = (uint16_t)(40000 + k);
 		int64_t t = 100 + 100 * (int64_t)k;
@@ -973,7 +976,6 @@ static char *labelled_capture(void)
 	}
 	/* the capture ends at 400 s (another host) */
 	REC(400, 0, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
-#undef REC
 	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
 	return path;
 }
@@ -1053,19 +1055,11 @@ static char *boot_capture(int r)
 
 	snprintf(name, sizeof(name), "boot-%d.pcap", r);
 	path = sub(name);
-#define REC(at_s, build)                                                                           \
-	do {                                                                                       \
-		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), 0};                          \
-		recs[n].caplen = (uint32_t)(build);                                                \
-		cr_assert(recs[n].caplen);                                                         \
-		n++;                                                                               \
-	} while (0)
-	REC(10, sx_tf_udp(frames[n], 128, "10.0.0.5", 123, "10.0.0.20", 123, "t", 1));
-	REC(11, sx_tf_udp(frames[n], 128, "10.0.0.20", 123, "10.0.0.5", 123, "t", 1));
-	REC(101, sx_tf_udp(frames[n], 128, "10.0.0.5", 40000, "10.0.0.1", 53, "q", 1));
-	REC(102, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", 40000, "a", 1));
-	REC(200, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
-#undef REC
+	REC(10, 0, sx_tf_udp(frames[n], 128, "10.0.0.5", 123, "10.0.0.20", 123, "t", 1));
+	REC(11, 0, sx_tf_udp(frames[n], 128, "10.0.0.20", 123, "10.0.0.5", 123, "t", 1));
+	REC(101, 0, sx_tf_udp(frames[n], 128, "10.0.0.5", 40000, "10.0.0.1", 53, "q", 1));
+	REC(102, 0, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", 40000, "a", 1));
+	REC(200, 0, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
 	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
 	return path;
 }
@@ -1143,28 +1137,20 @@ static char *two_event_capture(int r)
 
 	snprintf(name, sizeof(name), "two-%d.pcap", r);
 	path = sub(name);
-#define REC(at_s, build)                                                                           \
-	do {                                                                                       \
-		recs[n] = (struct sx_tf_rec){frames[n], 0, 0, (at_s), 0};                          \
-		recs[n].caplen = (uint32_t)(build);                                                \
-		cr_assert(recs[n].caplen);                                                         \
-		n++;                                                                               \
-	} while (0)
-	REC(10, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
-	REC(101, sx_tf_udp(frames[n], 128, "10.0.0.5", 40000, "10.0.0.1", 53, "q", 1));
-	REC(102, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", 40000, "a", 1));
+	REC(10, 0, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
+	REC(101, 0, sx_tf_udp(frames[n], 128, "10.0.0.5", 40000, "10.0.0.1", 53, "q", 1));
+	REC(102, 0, sx_tf_udp(frames[n], 128, "10.0.0.1", 53, "10.0.0.5", 40000, "a", 1));
 	if (r == 1) {
-		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.5", 41000, "10.0.0.30", 7000, "s", 1));
-		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.30", 7000, "10.0.0.5", 41000, "r", 1));
+		REC(at, 0, sx_tf_udp(frames[n], 128, "10.0.0.5", 41000, "10.0.0.30", 7000, "s", 1));
+		REC(at, 0, sx_tf_udp(frames[n], 128, "10.0.0.30", 7000, "10.0.0.5", 41000, "r", 1));
 	}
-	REC(201, sx_tf_tcp(frames[n], 128, "10.0.0.5", 50000, "10.0.0.9", 443, 0x02, NULL, 0));
-	REC(202, sx_tf_tcp(frames[n], 128, "10.0.0.9", 443, "10.0.0.5", 50000, 0x12, NULL, 0));
+	REC(201, 0, sx_tf_tcp(frames[n], 128, "10.0.0.5", 50000, "10.0.0.9", 443, 0x02, NULL, 0));
+	REC(202, 0, sx_tf_tcp(frames[n], 128, "10.0.0.9", 443, "10.0.0.5", 50000, 0x12, NULL, 0));
 	if (r == 2) {
-		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.5", 41000, "10.0.0.30", 7000, "s", 1));
-		REC(at, sx_tf_udp(frames[n], 128, "10.0.0.30", 7000, "10.0.0.5", 41000, "r", 1));
+		REC(at, 0, sx_tf_udp(frames[n], 128, "10.0.0.5", 41000, "10.0.0.30", 7000, "s", 1));
+		REC(at, 0, sx_tf_udp(frames[n], 128, "10.0.0.30", 7000, "10.0.0.5", 41000, "r", 1));
 	}
-	REC(300, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
-#undef REC
+	REC(300, 0, sx_tf_udp(frames[n], 128, "10.0.0.7", 1000, "10.0.0.1", 53, "q", 1));
 	cr_assert_eq(sx_tf_write_pcap(path, 1, recs, n), 0);
 	return path;
 }

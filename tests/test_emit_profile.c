@@ -1507,6 +1507,26 @@ static void solicitation(struct sx_mine_pattern *p, const char *addr, const uint
 	p->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0, 0, 0};
 }
 
+/* A solicitation pattern (solicitation()) whose pairs are each of a[0..n)
+ * to dst, sent from mac for the first nmac of them, from other after. */
+static void solicitations_from(struct sx_mine_pattern *p, const char *const *a, int n, int nmac,
+			       const char *dst, const uint8_t mac[6], const uint8_t other[6])
+{
+	struct sx_mine_pair *q = mk((size_t)n * sizeof(*q));
+	char addrs[512] = "";
+
+	for (int k = 0; k < n; k++) {
+		strcat(strcat(addrs, k ? "," : ""), a[k]);
+		q[k].addr[0] = ip(a[k]);
+		memcpy(q[k].mac[0], k < nmac ? mac : other, 6);
+		q[k].addr[1] = ip(dst);
+		q[k].count = 3;
+	}
+	solicitation(p, addrs, mac);
+	p->pairs = q;
+	p->npairs = (uint32_t)n;
+}
+
 /* device-info.ipv6 and "self": the link-local address made from the
  * device's MAC when it sent from it; its other addresses as they are;
  * --ipv6 wins. */
@@ -1575,24 +1595,12 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 	 * or more the device's link-local ends are fe80::/64, its own address
 	 * folded in; with one, it is written as it is */
 	{
-		struct sx_mine_pair *q = mk(4 * sizeof(*q));
 		struct sx_mine_pattern saved = ps[1];
 		static const char *const a[] = {"fe80::52c7:bfff:feed:a54",
 						"fe80::c25:d2ff:fe65:f426",
 						"fe80::7c87:61ff:feac:650a", "fe80::9"};
 
-		solicitation(&ps[1],
-			     "fe80::9,fe80::c25:d2ff:fe65:f426,fe80::52c7:bfff:feed:a54,"
-			     "fe80::7c87:61ff:feac:650a",
-			     dev);
-		for (int k = 0; k < 4; k++) {
-			q[k].addr[0] = ip(a[k]);
-			memcpy(q[k].mac[0], k < 3 ? dev : other, 6);
-			q[k].addr[1] = ip("ff02::2");
-			q[k].count = 3;
-		}
-		ps[1].pairs = q;
-		ps[1].npairs = 4;
+		solicitations_from(&ps[1], a, 4, 3, "ff02::2", dev, other);
 		text = emit(r, &cfg, &ret);
 		cr_assert_eq(ret, 0);
 		cr_assert(
@@ -1615,24 +1623,12 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 	 * every prefix (privacy addresses): with two of them or more they are
 	 * fc00::/7; another host's stays out; with one, it is written as it is */
 	{
-		struct sx_mine_pair *q = mk(3 * sizeof(*q));
 		struct sx_mine_pattern saved = ps[3];
 		static const char *const a[] = {"fd12:49d4:94fb:0:5c6a:7c1b:9a3d:33b5",
 						"fdb9:136b:cd34:e86f:9809:bc68:3152:72a5",
 						"fd00::9"};
 
-		solicitation(&ps[3],
-			     "fd00::9,fd12:49d4:94fb:0:5c6a:7c1b:9a3d:33b5,"
-			     "fdb9:136b:cd34:e86f:9809:bc68:3152:72a5",
-			     dev);
-		for (int k = 0; k < 3; k++) {
-			q[k].addr[0] = ip(a[k]);
-			memcpy(q[k].mac[0], k < 2 ? dev : other, 6);
-			q[k].addr[1] = ip("ff02::1:ff00:1");
-			q[k].count = 3;
-		}
-		ps[3].pairs = q;
-		ps[3].npairs = 3;
+		solicitations_from(&ps[3], a, 3, 2, "ff02::1:ff00:1", dev, other);
 		text = emit(r, &cfg, &ret);
 		cr_assert_eq(ret, 0);
 		cr_assert(strstr(text, "        ipv6:\n          src: fc00::/7\n"
@@ -1649,15 +1645,9 @@ Test(emit_profile, the_device_ipv6_is_its_mac_link_local_address)
 		/* one each, but under two prefixes: the LAN's prefix changed */
 		{
 			struct sx_mine_pattern saved2 = ps[2];
-			struct sx_mine_pair *q2 = mk(sizeof(*q2));
+			static const char *const b[] = {"fdb9:136b:cd34:e86f:52c7:bfff:feed:a54"};
 
-			solicitation(&ps[2], "fdb9:136b:cd34:e86f:52c7:bfff:feed:a54", dev);
-			q2[0].addr[0] = ip("fdb9:136b:cd34:e86f:52c7:bfff:feed:a54");
-			memcpy(q2[0].mac[0], dev, 6);
-			q2[0].addr[1] = ip("ff02::2");
-			q2[0].count = 3;
-			ps[2].pairs = q2;
-			ps[2].npairs = 1;
+			solicitations_from(&ps[2], b, 1, 1, "ff02::2", dev, other);
 			text = emit(r, &cfg, &ret);
 			cr_assert_eq(ret, 0);
 			cr_assert_null(strstr(text, "fd12:"), "%s", text);

@@ -406,6 +406,27 @@ static struct rowspec stream_row(unsigned i, uint8_t proto)
 	return r;
 }
 
+/* The patterns of six streams (stream_row()) of protocol proto, the
+ * device's port ini_port when not 0. */
+static uint32_t streams_patterns(uint8_t proto, uint16_t ini_port)
+{
+	struct sx_mine *m = miner(0.9);
+	struct sx_mine_result *r;
+	uint32_t n;
+	unsigned i;
+
+	for (i = 0; i < 6; i++) {
+		struct rowspec row = stream_row(i, proto);
+
+		row.ini_port = ini_port ? ini_port : row.ini_port;
+		add(m, SX_MINE_EVENT, 0, &row);
+	}
+	r = run(m);
+	n = r->npatterns;
+	sx_mine_result_free(r);
+	return n;
+}
+
 Test(mine_patterns, peer_to_peer_streams_are_one_pattern)
 {
 	struct sx_mine_result *r;
@@ -413,12 +434,12 @@ Test(mine_patterns, peer_to_peer_streams_are_one_pattern)
 	struct rowspec row;
 	unsigned i;
 
+	cr_assert_eq(streams_patterns(17, 0), 1, "one stream, not six peers");
 	for (i = 0; i < 6; i++) {
 		row = stream_row(i, 17);
 		add(m, SX_MINE_EVENT, 0, &row);
 	}
 	r = run(m);
-	cr_assert_eq(r->npatterns, 1, "one stream, not six peers");
 	cr_assert_eq(r->patterns[0].support, 6);
 	cr_assert_eq(r->patterns[0].fixed_port, 0);
 	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].naddrs, 6);
@@ -426,25 +447,9 @@ Test(mine_patterns, peer_to_peer_streams_are_one_pattern)
 	sx_mine_result_free(r);
 
 	/* TCP connects to a port its server listens on: not peer to peer */
-	m = miner(0.9);
-	for (i = 0; i < 6; i++) {
-		row = stream_row(i, 6);
-		add(m, SX_MINE_EVENT, 0, &row);
-	}
-	r = run(m);
-	cr_assert_eq(r->npatterns, 0);
-	sx_mine_result_free(r);
-
+	cr_assert_eq(streams_patterns(6, 0), 0);
 	/* a known port at one end (CoAP 5683 on the device) is a service */
-	m = miner(0.9);
-	for (i = 0; i < 6; i++) {
-		row = stream_row(i, 17);
-		row.ini_port = 5683;
-		add(m, SX_MINE_EVENT, 0, &row);
-	}
-	r = run(m);
-	cr_assert_eq(r->npatterns, 0);
-	sx_mine_result_free(r);
+	cr_assert_eq(streams_patterns(17, 5683), 0);
 
 	/* the stream in every occurrence beside one to a second peer in
 	 * every other one: the two take no turns, the second stays apart */
