@@ -225,10 +225,17 @@ shell_words() {
 	}'
 }
 
-# A script's own functions are not commands.
+# A script's own functions, and those of the files it sources from its own
+# folder (". "$(dirname ...)/common.sh""), are not commands.
 script_functions() {
+	local f g
 	for f in setup.sh tests/*.sh scripts/*.sh bench/run bench/*.sh fuzz/*.sh; do
-		[ -f "$f" ] && grep -oE '^[[:space:]]*[a-z_][a-z0-9_]*\(\)' "$f" | sed "s|^[[:space:]]*|$f\t|; s/()\$//"
+		[ -f "$f" ] || continue
+		for g in "$f" $(grep -E '^\. .*/[a-z0-9_-]+\.sh"?$' "$f" |
+			sed -E "s|.*/([a-z0-9_-]+\.sh)\"?\$|$(dirname "$f")/\1|"); do
+			[ -f "$g" ] && grep -oE '^[[:space:]]*[a-z_][a-z0-9_]*\(\)' "$g" |
+				sed "s|^[[:space:]]*|$f\t|; s/()\$//"
+		done
 	done
 }
 

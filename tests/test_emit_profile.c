@@ -2663,7 +2663,9 @@ Test(emit_profile, extra_policies_never_move_an_events)
 	    "    udp-53: {protocols: {udp: {dst-port: 53}, ipv4: {src: self, dst: 10.0.0.1}},"
 	    " bidirectional: true}\n"
 	    "    tcp-443: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self, dst: 52.1.2.3}},"
-	    " bidirectional: true}\n";
+	    " bidirectional: true}\n"
+	    "    tcp-8443-api: {protocols: {tcp: {dst-port: 8443}, ipv4: {src: self,"
+	    " dst: api.example.com}}}\n";
 	static const char extra_text[] =
 	    "device-info: {name: d, ipv4: 10.0.0.5, last-update: '1'}\n"
 	    "single-policies:\n"
@@ -2673,6 +2675,8 @@ Test(emit_profile, extra_policies_never_move_an_events)
 	    " dst: external}}, bidirectional: true}\n"
 	    "  udp-7000: {protocols: {udp: {dst-port: 7000}, ipv4: {src: self, dst: 10.0.0.30}},"
 	    " bidirectional: true}\n"
+	    "  tcp-8443-external: {protocols: {tcp: {dst-port: 8443}, ipv4: {src: self,"
+	    " dst: external}}}\n"
 	    "interactions: {}\n";
 	struct sx_ytree *d, *x;
 	char msg[256], *text = NULL;
@@ -2694,6 +2698,7 @@ Test(emit_profile, extra_policies_never_move_an_events)
 	cr_assert_not_null(strstr(text, "single-policies:\n  udp-7000: "), "%s", text);
 	cr_assert_not_null(strstr(text, "  turn-on:\n    udp-53: "), "%s", text);
 	cr_assert_not_null(strstr(text, "    tcp-443: "), "%s", text);
+	cr_assert_not_null(strstr(text, "    tcp-8443-api: "), "a name end: %s", text);
 	assert_valid(text, "extra policies");
 	sx_ytree_free(d);
 	sx_ytree_free(x);

@@ -2093,25 +2093,29 @@ static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nl
 	struct sx_profile_cfg cfg = profile_cfg(ex);
 	const struct sx_mine_result **from;
 	struct sx_ytree **docs, *extra = NULL;
+	struct sx_mine_pattern *pats = NULL;
+	struct sx_mine_result only;
 	struct sx_out out;
 	unsigned i, n = 0, nfrom = 0;
+	bool has_only = false;
 	int ret = 0;
 
 	docs = sx_calloc_array(nlabs + 1, sizeof(*docs));
 	from = sx_calloc_array(nlabs + 2, sizeof(*from));
-	if (!docs || !from) {
-		free(docs);
-		free(from);
-		return nomem(ex);
+	if (!docs || !from || (ex->wide.res && wide_only(ex, &only, &pats))) {
+		ret = nomem(ex);
+		goto out_free;
 	}
-	/* every document's lookups teach the firewall names for the others */
+	has_only = ex->wide.res && only.npatterns + only.nbackground + only.nperiodic;
+	/* the lookups of every document written teach the firewall names for
+	 * the others */
 	for (i = 0; i < nlabs; i++)
 		if (ex->labs[labs[i]].res)
 			from[nfrom++] = ex->labs[labs[i]].res;
 	if (ex->between.res)
 		from[nfrom++] = ex->between.res;
-	if (ex->wide.res)
-		from[nfrom++] = ex->wide.res;
+	if (has_only)
+		from[nfrom++] = &only;
 	cfg.dns_from = from;
 	cfg.ndns_from = nfrom;
 	for (i = 0; i < nlabs && !ret; i++) {
@@ -2121,24 +2125,14 @@ static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nl
 		ret = profile_doc(ex, ex->labs[labs[i]].res, &cfg, &docs[n]);
 		n += docs[n] != NULL;
 	}
+	cfg.event = NULL;
+	cfg.singles = true;
 	if (!ret && ex->between.res) {
-		cfg.event = NULL;
-		cfg.singles = true;
 		ret = profile_doc(ex, ex->between.res, &cfg, &docs[n]);
 		n += docs[n] != NULL;
 	}
-	if (!ret && ex->wide.res) {
-		struct sx_mine_result only;
-		struct sx_mine_pattern *pats;
-
-		ret = wide_only(ex, &only, &pats) ? nomem(ex) : 0;
-		if (!ret && only.npatterns + only.nbackground + only.nperiodic) {
-			cfg.event = NULL;
-			cfg.singles = true;
-			ret = profile_doc(ex, &only, &cfg, &extra);
-		}
-		free(pats);
-	}
+	if (!ret && has_only)
+		ret = profile_doc(ex, &only, &cfg, &extra);
 	if (!ret)
 		ret = sx_out_open(&out, path, ex->msg, sizeof(ex->msg));
 	if (!ret) {
@@ -2152,6 +2146,8 @@ static int write_merged(struct sx_extract *ex, const unsigned *labs, unsigned nl
 	for (i = 0; i < n; i++)
 		sx_ytree_free(docs[i]);
 	sx_ytree_free(extra);
+out_free:
+	free(pats);
 	free(docs);
 	free(from);
 	return ret;

@@ -487,6 +487,18 @@ static bool stream_in_progress(const struct sx_ytree *pt)
 	       dynamic_end(sx_ytree_get(pt, "server"));
 }
 
+/* Whether a pattern started before the next one in every occurrence, two
+ * or more (its order's before-next, read leniently: false when absent). */
+static bool before_next_of(const struct sx_ytree *pt)
+{
+	const struct sx_ytree *bn = sx_ytree_get(sx_ytree_get(pt, "order"), "before-next");
+	const char *agree = sx_ytree_str(sx_ytree_get(bn, "agree"));
+	const char *of = sx_ytree_str(sx_ytree_get(bn, "of"));
+	long a = agree ? strtol(agree, NULL, 10) : -1, o = of ? strtol(of, NULL, 10) : 0;
+
+	return o >= 2 && a == o;
+}
+
 /* The patterns of list seq (each a map; "a WHAT that is not a map"
  * otherwise) into *out, *n of them, in order; with events, the event's
  * patterns but its streams in progress (stream_in_progress()).  0 or
@@ -506,6 +518,8 @@ static int patterns_of(struct pctx *c, const struct sx_ytree *seq, const char *w
 			fail(c, "a %s that is not a map", what);
 		else if (!events || !stream_in_progress(seq->kids[i]))
 			ret = pattern_of(c, seq->kids[i], &(*out)[(*n)++]);
+		else if (*n) /* before the stream, and the stream before the next */
+			(*out)[*n - 1].before_next &= before_next_of(seq->kids[i]);
 	}
 	return ret;
 }

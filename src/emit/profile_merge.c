@@ -780,9 +780,10 @@ static int public_end(const struct sx_ytree *pol)
 /* Policies of one transport section: their public addresses. */
 struct pool {
 	const struct sx_ytree *transport;
+	bool udp;			  /* the protocol: UDP, else TCP */
 	const char *addr[POOL_ADDRS_MAX]; /* the first ones: the threshold is below */
 	size_t naddrs, npols, ndocs;
-	size_t named;	 /* addresses named by each policy, summed */
+	size_t named;	 /* addresses named by each policy, summed, while addr has room */
 	size_t last_doc; /* the last document that added one, plus one */
 };
 
@@ -795,14 +796,15 @@ struct pools {
 static struct pool *pool_of(struct pools *ps, const struct sx_ytree *pol, bool add)
 {
 	const struct sx_ytree *t = transport_of(pol);
+	bool udp = sx_ytree_get(sx_ytree_get(pol, "protocols"), "udp") != NULL;
 	size_t i;
 
 	for (i = 0; i < ps->n; i++)
-		if (sx_ytree_equal(ps->p[i].transport, t))
+		if (ps->p[i].udp == udp && sx_ytree_equal(ps->p[i].transport, t))
 			return &ps->p[i];
 	if (!add || ps->n == POOLS_MAX)
 		return NULL;
-	ps->p[ps->n] = (struct pool){.transport = t};
+	ps->p[ps->n] = (struct pool){.transport = t, .udp = udp};
 	return &ps->p[ps->n++];
 }
 
@@ -815,11 +817,13 @@ static void pool_add(struct pool *p, const struct sx_ytree *e)
 			pool_add(p, e->kids[k]);
 		return;
 	}
+	if (p->naddrs == POOL_ADDRS_MAX)
+		return; /* the ratio stays that of the first ones */
+	p->named++;
 	for (i = 0; i < p->naddrs; i++)
 		if (!strcmp(p->addr[i], e->text))
 			return;
-	if (p->naddrs < POOL_ADDRS_MAX)
-		p->addr[p->naddrs++] = e->text;
+	p->addr[p->naddrs++] = e->text;
 }
 
 /* Whether a transport section has one port of a vendor's own (1024 or
@@ -870,15 +874,24 @@ static void each_policy(const struct sx_ytree *doc,
 static const char *id_address(const char *id, const struct sx_ytree *end, size_t *len)
 {
 	const struct sx_ytree *first = end->kind == SX_YTREE_SEQ ? end->kids[0] : end;
+	const char *at, *c, *dash = strchr(id, '-');
 	char dashed[64];
 	size_t i;
 
-	if (!first->text || first->len >= sizeof(dashed))
+	if (!first->text || first->len >= sizeof(dashed) || !dash)
 		return NULL;
 	for (i = 0; i <= first->len; i++)
 		dashed[i] = first->text[i] == '.' || first->text[i] == '/' ? '-' : first->text[i];
+	/* "<what>-" or "<what>-<port>-" before it, the end of the id or a
+	 * dash after it ("-to-device", "-2"): never inside a name */
+	at = strstr(dash + 1, dashed);
+	if (!at || at[-1] != '-' || (at[first->len] && at[first->len] != '-'))
+		return NULL;
+	for (c = dash + 1; c < at; c++)
+		if (!(*c >= '0' && *c <= '9') && *c != '-')
+			return NULL;
 	*len = first->len;
-	return strstr(id, dashed);
+	return at;
 }
 
 /* The public end of a policy of unnamed servers (public_end(), its id
@@ -905,7 +918,6 @@ static void count_pool(void *arg, const struct sx_ytree *map, size_t i)
 		const struct sx_ytree *end = ipv4_of(pol)->kids[e];
 
 		pool_add(p, end);
-		p->named += end->kind == SX_YTREE_SEQ ? end->n : 1;
 		p->npols++;
 		p->ndocs += p->last_doc != ps->doc;
 		p->last_doc = ps->doc;
@@ -999,9 +1011,49 @@ out_pools:
 	return x.ret;
 }
 
-/* Whether a policy of map matches what v matches, or, v being plain (pv),
- * has v's nftables matches or all of its packets within v's (v's accept
- * would take them first). */
+/*
+ * Whether the plain policy v's accept would take packets of t (any policy,
+ * its queue sections aside) before t: the same transport, v's ports equal
+ * to t's or none, and each ipv4 end of v t's own, or "external" where t's
+ * is outside the LAN or a host name (which the firewall resolves to one).
+ */
+static bool takes_first(const struct sx_ytree *v, const struct sx_ytree *t)
+{
+	const struct sx_ytree *pv = sx_ytree_get(v, "protocols"),
+			      *pt = sx_ytree_get(t, "protocols");
+	const char *proto = sx_ytree_get(pv, "udp")   ? "udp"
+			    : sx_ytree_get(pv, "tcp") ? "tcp"
+						      : NULL;
+	const struct sx_ytree *vt, *tt, *v4, *t4;
+	size_t i;
+
+	if (!proto || !(tt = sx_ytree_get(pt, proto)))
+		return false;
+	vt = sx_ytree_get(pv, proto);
+	if (!sx_ytree_is_null(vt) && !(vt->kind == SX_YTREE_MAP && !vt->n) &&
+	    !sx_ytree_equal(vt, tt))
+		return false;
+	v4 = sx_ytree_get(pv, "ipv4");
+	t4 = sx_ytree_get(pt, "ipv4");
+	if (!v4 || !t4 || v4->kind != SX_YTREE_MAP)
+		return false;
+	for (i = 0; i + 1 < v4->n; i += 2) {
+		const struct sx_ytree *ve = v4->kids[i + 1];
+		const struct sx_ytree *te = sx_ytree_get(t4, v4->kids[i]->text);
+		const char *vs = sx_ytree_str(ve), *ts = sx_ytree_str(te);
+
+		if (!te || sx_ytree_equal(ve, te))
+			continue;
+		if (!vs || strcmp(vs, "external") || !(outside_lan(te) || (ts && name_end(ts))))
+			return false;
+	}
+	return true;
+}
+
+/* Whether a policy of map matches what v matches; or, v being plain (pv),
+ * has v's nftables matches or would have packets taken by v's accept
+ * first (takes_first()); or, v queued, is plain with v's nftables matches
+ * (fold_plain() would fold v into it). */
 static bool meets_map(const struct sx_ytree *map, const struct sx_ytree *v, bool pv)
 {
 	size_t i;
@@ -1010,9 +1062,12 @@ static bool meets_map(const struct sx_ytree *map, const struct sx_ytree *v, bool
 		return false;
 	if (find_same(map, v))
 		return true;
-	for (i = 0; pv && i + 1 < map->n; i += 2)
-		if (same_nft(v, map->kids[i + 1]) || covers_nft(v, map->kids[i + 1]))
+	for (i = 0; i + 1 < map->n; i += 2) {
+		const struct sx_ytree *t = map->kids[i + 1];
+
+		if (pv ? same_nft(v, t) || takes_first(v, t) : plain(t) && same_nft(t, v))
 			return true;
+	}
 	return false;
 }
 
