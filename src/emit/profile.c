@@ -2741,38 +2741,38 @@ static void match_ports(const struct policy *pol, uint32_t *sp, uint32_t *dp)
 	}
 }
 
+/* A port key of match_ports() as the profile writes it, nothing for 0. */
+static void kv_port(struct sx_yw *w, const char *key, uint32_t m)
+{
+	char range[16];
+
+	if (m >= PORTS_DYNAMIC) {
+		kv(w, key, dynamic_range[m - PORTS_DYNAMIC]);
+	} else if (m >= PORTS_BLOCK) {
+		snprintf(range, sizeof(range), "%u-%u", m - PORTS_BLOCK,
+			 m - PORTS_BLOCK + PORT_BLOCK - 1);
+		kv(w, key, range);
+	} else if (m) {
+		kv_u64(w, key, m);
+	}
+}
+
 static void emit_transport(struct sx_yw *w, const struct policy *pol)
 {
 	const char *t = transport_key(pol->p);
-	uint16_t src_port, dst_port, block;
-	bool dynamic;
+	uint32_t sp, dp;
 
 	if (!t)
 		return;
-	policy_ports(pol, &src_port, &dst_port);
-	block = src_block(pol);
-	dynamic = !src_port && !dst_port && !block && dynamic_ports(pol);
+	match_ports(pol, &sp, &dp);
 	str(w, t);
-	if (!src_port && !dst_port && !block && !dynamic) {
+	if (!sp && !dp) {
 		null(w);
 		return;
 	}
 	sx_yw_map_begin(w);
-	if (block) {
-		char range[16];
-
-		snprintf(range, sizeof(range), "%u-%u", block, block + PORT_BLOCK - 1);
-		kv(w, "src-port", range);
-	}
-	if (dynamic) {
-		kv(w, "src-port", dynamic_range[dynamic_of(&pol->p->end[pol->src_role])]);
-		kv(w, "dst-port",
-		   dynamic_range[dynamic_of(&pol->p->end[other_role(pol->src_role)])]);
-	}
-	if (src_port)
-		kv_u64(w, "src-port", src_port);
-	if (dst_port)
-		kv_u64(w, "dst-port", dst_port);
+	kv_port(w, "src-port", sp);
+	kv_port(w, "dst-port", dp);
 	sx_yw_map_end(w);
 }
 
