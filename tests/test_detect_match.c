@@ -172,9 +172,10 @@ Test(detect_match, the_signature_is_read_back)
 }
 
 /* A camera's stream to its app's phone as a pattern of sig_yaml between its
- * two: UDP between dynamic ports (client's first, then the phone's) no port
- * fixed, SESSION its session-flows line (or nothing). */
-static struct sx_det_sig *sig_stream(const char *cport, const char *session)
+ * two: UDP between dynamic ports (client's first, then the phone's), no port
+ * fixed, peer to peer unless the client's port is a known one (5683) when
+ * P2P is false, SESSION its session-flows line (or nothing). */
+static struct sx_det_sig *sig_stream(bool p2p, const char *session)
 {
 	struct sx_det_sig *s;
 	char text[8192], msg[256];
@@ -189,7 +190,7 @@ static struct sx_det_sig *sig_stream(const char *cport, const char *session)
 	    "  key: v1|17|fixed=none|client=self|server=a:130.104.212.112|app=\n"
 	    "  ip-proto: 17\n"
 	    "  transport: udp\n"
-	    "%s"
+	    "%s%s"
 	    "  client: {kind: addresses, scope: private, addresses: ['10.0.0.5'], names: [],"
 	    " ports: [{port: %s, flows: 1}, {port: 29697, flows: 1}]}\n"
 	    "  server: {kind: addresses, scope: public, addresses: ['130.104.212.112'],"
@@ -203,7 +204,8 @@ static struct sx_det_sig *sig_stream(const char *cport, const char *session)
 	    "    start-offset: {median: 1.0, spread: 0.5, min: 0.5, max: 1.5}\n"
 	    "    payload-lengths: {in-all: 1, min: [1000], max: [1100]}\n"
 	    "  order: {position: 2, before-next: {agree: 0, of: 0}}\n%s",
-	    (int)(tls - sig_yaml), sig_yaml, session, cport, tls);
+	    (int)(tls - sig_yaml), sig_yaml, session, p2p ? "  peer-to-peer: true\n" : "",
+	    p2p ? "16604" : "5683", tls);
 	ret = sx_det_sig_parse(text, strlen(text), "fixture/signatures.yaml", &s, msg, sizeof(msg));
 	cr_assert_eq(ret, 0, "%s", msg);
 	return s;
@@ -214,7 +216,7 @@ static struct sx_det_sig *sig_stream(const char *cport, const char *session)
  * its window is read, as is a session with a known port at one end. */
 Test(detect_match, a_stream_in_progress_is_not_read)
 {
-	struct sx_det_sig *s = sig_stream("16604", "  session-flows: 2\n");
+	struct sx_det_sig *s = sig_stream(true, "  session-flows: 2\n");
 
 	cr_assert_eq(s->n, 2);
 	cr_assert_str_eq(s->p[1].id, "p-000000000002");
@@ -222,12 +224,12 @@ Test(detect_match, a_stream_in_progress_is_not_read)
 	 * the session: the question before the session is not known */
 	cr_assert_not(s->p[0].before_next);
 	sx_det_sig_free(s);
-	s = sig_stream("16604", "");
+	s = sig_stream(true, "");
 	cr_assert_eq(s->n, 3);
 	cr_assert_str_eq(s->p[1].id, "p-000000000003");
 	cr_assert(s->p[0].before_next);
 	sx_det_sig_free(s);
-	s = sig_stream("5683", "  session-flows: 2\n");
+	s = sig_stream(false, "  session-flows: 2\n");
 	cr_assert_eq(s->n, 3);
 	sx_det_sig_free(s);
 }

@@ -2263,11 +2263,12 @@ Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 	assert_valid(text, "server pools");
 }
 
-/* A peer-to-peer stream (UDP between dynamic ports on both ends, none
- * fixed): each end's dynamic range, below Linux's ephemeral ports, within
- * them, or both; its public peers "external" when they take turns (two for
- * two occurrences), a LAN peer its address; a known port at one end, or a
- * broadcast peer, is no stream. */
+/* A peer-to-peer stream (the miner's peer_to_peer: UDP between dynamic
+ * ports on both ends, none fixed): each end's dynamic range, below Linux's
+ * ephemeral ports, within them, or both; its public peers "external" when
+ * they take turns (two for two occurrences), a LAN peer its address; the
+ * patterns that are none (a known port at one end, a broadcast peer) keep
+ * the transport alone. */
 Test(emit_profile, peer_to_peer_streams_take_the_dynamic_ports)
 {
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "192.168.1.161", .last_update = "x"};
@@ -2281,10 +2282,12 @@ Test(emit_profile, peer_to_peer_streams_take_the_dynamic_ports)
 	end(&p->end[0], "192.168.1.161", "16604:1,29697:1", 0, NULL, NULL);
 	end(&p->end[1], "130.104.212.112,130.104.214.55", "16559:1,21602:1", 0, NULL, NULL);
 	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p->peer_to_peer = true;
 	p = pattern(&ps[1], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 2);
 	p->support = p->noccs = 2;
 	end(&p->end[0], "192.168.1.161", "10306:1,42458:1", 0, NULL, NULL);
 	end(&p->end[1], "192.168.1.222", "39018:1,60438:1", 0, NULL, NULL);
+	p->peer_to_peer = true;
 	p = pattern(&ps[2], 17, SX_MINE_CLIENT, SX_MINE_NO_ROLE, 0, SX_P_UDP, 2);
 	p->support = p->noccs = 2;
 	end(&p->end[0], "192.168.1.161", "5683:1,40000:1", 0, NULL, NULL);
@@ -2299,6 +2302,7 @@ Test(emit_profile, peer_to_peer_streams_take_the_dynamic_ports)
 	end(&p->end[0], "192.168.1.161", "40005:2,40006:2", 0, NULL, NULL);
 	end(&p->end[1], "81.2.3.4", "30005:2,30006:2", 0, NULL, NULL);
 	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p->peer_to_peer = true;
 	r->patterns = ps;
 	r->npatterns = 5;
 	text = emit(r, &cfg, &ret);

@@ -444,7 +444,29 @@ Test(mine_patterns, peer_to_peer_streams_are_one_pattern)
 	cr_assert_eq(r->patterns[0].fixed_port, 0);
 	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].naddrs, 6);
 	cr_assert_eq(r->patterns[0].end[SX_MINE_SERVER].nports, 6);
+	cr_assert(r->patterns[0].peer_to_peer);
 	sx_mine_result_free(r);
+
+	/* two streams to one peer: peer to peer, but not with known ports at
+	 * one end (CoAP, mDNS) or a broadcast peer */
+	for (i = 0; i < 3; i++) {
+		static const uint16_t known[2] = {5683, 5353};
+		unsigned k;
+
+		m = miner(0.9);
+		for (k = 0; k < 2; k++) {
+			row = stream_row(k, 17);
+			row.rsp_ip = i == 2 ? "255.255.255.255" : "130.104.212.112";
+			if (i == 1)
+				row.ini_port = known[k];
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+		r = run(m);
+		cr_assert_eq(r->npatterns, 1, "case %u", i);
+		cr_assert_eq(r->patterns[0].fixed_port, 0, "case %u", i);
+		cr_assert_eq(r->patterns[0].peer_to_peer, i == 0, "case %u", i);
+		sx_mine_result_free(r);
+	}
 
 	/* TCP connects to a port its server listens on: not peer to peer */
 	cr_assert_eq(streams_patterns(6, 0), 0);

@@ -442,34 +442,11 @@ static void span_of(struct sx_det_sig *s)
 	s->span_ns = (hi > lo ? (hi - lo) + (hi - lo) / 4 : 0) + 2 * SX_NS_PER_SEC;
 }
 
-/* Whether an end of a pattern is a unicast host whose every port is
- * dynamic (neither well known nor an IoT service port). */
-static bool dynamic_end(const struct sx_ytree *e)
-{
-	const char *scope = sx_ytree_str(sx_ytree_get(e, "scope"));
-	const struct sx_ytree *ports = sx_ytree_get(e, "ports");
-	size_t i;
-
-	if (!scope || (strcmp(scope, "public") && strcmp(scope, "private")) || !ports ||
-	    ports->kind != SX_YTREE_SEQ || !ports->n)
-		return false;
-	for (i = 0; i < ports->n; i++) {
-		const char *v = sx_ytree_str(sx_ytree_get(ports->kids[i], "port"));
-		char *end;
-		long port = v ? strtol(v, &end, 10) : 0;
-
-		if (!v || end == v || *end || port < 1 || port > 65535 ||
-		    sx_flow_port_is_known(17, (uint16_t)port))
-			return false;
-	}
-	return true;
-}
-
 /*
- * Whether a pattern is a peer-to-peer stream in progress: UDP between
- * dynamic ports on both ends, no port fixed (the miner's peer-to-peer
- * pool: a camera's stream to its app), whose flows continued a session
- * open before their window.  Its packets in a window are wherever the
+ * Whether a pattern is a peer-to-peer stream in progress: the miner's
+ * peer-to-peer (UDP between dynamic ports on both ends, no port fixed: a
+ * camera's stream to its app), whose flows continued a session open before
+ * their window.  Its packets in a window are wherever the
  * window cuts the stream, which runs through several events (a camera
  * streams from its app's opening to its closing): neither its identity
  * (no port, a peer drawn anew) nor its shape tells which event happened,
@@ -479,12 +456,9 @@ static bool dynamic_end(const struct sx_ytree *e)
  */
 static bool stream_in_progress(const struct sx_ytree *pt)
 {
-	const char *tr = sx_ytree_str(sx_ytree_get(pt, "transport"));
-	const struct sx_ytree *fx = sx_ytree_get(pt, "fixed-port");
+	const char *p2p = sx_ytree_str(sx_ytree_get(pt, "peer-to-peer"));
 
-	return tr && !strcmp(tr, "udp") && sx_ytree_get(pt, "session-flows") &&
-	       !(fx && fx->kind == SX_YTREE_MAP) && dynamic_end(sx_ytree_get(pt, "client")) &&
-	       dynamic_end(sx_ytree_get(pt, "server"));
+	return p2p && !strcmp(p2p, "true") && sx_ytree_get(pt, "session-flows");
 }
 
 /* Whether a pattern started before the next one in every occurrence, two

@@ -84,7 +84,7 @@
  * sends NOTIFY to 239.255.255.250:1900, so without it one device's policy
  * admits every other's announcements (a WeMo's UPnP stack sends them from
  * 3075 to 3087, a few ports a boot; the D-Link, Edimax and Hue devices from
- * 1900; src_block()).  A peer-to-peer pattern (peer_to_peer(): UDP
+ * 1900; src_block()).  A peer-to-peer pattern (its peer_to_peer: UDP
  * between dynamic ports on both ends, none fixed) gets each end's dynamic
  * range: "1024-32767" or "32768-65535" when its ports are all below or all
  * within Linux's ephemeral range, else "1024-65535" (dynamic_of()): the
@@ -709,26 +709,6 @@ static bool alias_fits(const char *alias, const struct sx_mine_pattern *p)
 	return true;
 }
 
-/* Whether a UDP pattern is between two unicast hosts on dynamic ports
- * (neither well known nor an IoT service port), no port fixed: the miner's
- * peer-to-peer pool (merge.c). */
-static bool peer_to_peer(const struct sx_mine_pattern *p)
-{
-	uint32_t r, i;
-
-	if (p->ip_proto != 17 || p->fixed_port)
-		return false;
-	for (r = 0; r < 2; r++) {
-		if (!p->end[r].nports || (p->end[r].scope != SX_MINE_SCOPE_PUBLIC &&
-					  p->end[r].scope != SX_MINE_SCOPE_PRIVATE))
-			return false;
-		for (i = 0; i < p->end[r].nports; i++)
-			if (sx_flow_port_is_known(p->ip_proto, p->end[r].ports[i].port))
-				return false;
-	}
-	return true;
-}
-
 /*
  * An unnamed end of public IPv4 servers that the device reaches by another
  * address nearly every time (STUN and relay servers its cloud hands out):
@@ -745,7 +725,7 @@ static bool peer_to_peer(const struct sx_mine_pattern *p)
 
 static bool rotating_pool(const struct sx_mine_pattern *p, const struct sx_mine_end *e)
 {
-	uint32_t min = p->fixed_port ? POOL_MIN : peer_to_peer(p) ? 2 : UINT32_MAX;
+	uint32_t min = p->fixed_port ? POOL_MIN : p->peer_to_peer ? 2 : UINT32_MAX;
 
 	return e->kind == SX_MINE_HOST_ADDRS && e->scope == SX_MINE_SCOPE_PUBLIC &&
 	       e->naddrs >= min && e->addrs[0].family == 4 && e->addrs[e->naddrs - 1].family == 4 &&
@@ -2696,7 +2676,7 @@ static uint16_t src_block(const struct policy *pol)
 }
 
 /*
- * A peer-to-peer policy's ports (peer_to_peer()): each end's dynamic range,
+ * A peer-to-peer policy's ports (the pattern's peer_to_peer): each end's dynamic range,
  * which keeps a public resolver's or time server's traffic (53, 123: the
  * DNS policy's queue must see the answers) out of its rule.  The range is
  * the half of it that holds every port the end used: below Linux's
@@ -2709,7 +2689,7 @@ static const char *const dynamic_range[] = {"1024-65535", "1024-32767", "32768-6
 
 static bool dynamic_ports(const struct policy *pol)
 {
-	return !pol->no_sport && !pol->no_dport && peer_to_peer(pol->p);
+	return !pol->no_sport && !pol->no_dport && pol->p->peer_to_peer;
 }
 
 /* The dynamic range of an end's ports: an index into dynamic_range[]. */

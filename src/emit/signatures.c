@@ -47,6 +47,9 @@
  *   session-flows: N              member flows that continue a session open
  *                                 before their --events window (only when N > 0;
  *                                 their initiator is the session's)
+ *   peer-to-peer: true            UDP between unicast ends on dynamic ports
+ *                                 only, none fixed (only when true: struct
+ *                                 sx_mine_pattern's peer_to_peer)
  *   client, server: END           the two ends
  *   fixed-port: {port, end} | null
  *   application: {protocol, dns: {qtype, domain-name, mdns}, http: {method,
@@ -339,6 +342,8 @@ static void pattern(struct sx_yw *w, const struct sx_mine_result *r,
 	sx_yw_kv_str(w, "initiator", sx_mine_role_name((enum sx_mine_role)p->initiator));
 	if (p->nsession)
 		sx_yw_kv_u64(w, "session-flows", p->nsession);
+	if (p->peer_to_peer)
+		sx_yw_kv_bool(w, "peer-to-peer", true);
 	end(w, "client", &p->end[SX_MINE_CLIENT]);
 	end(w, "server", &p->end[SX_MINE_SERVER]);
 	sx_yw_str(w, "fixed-port");

@@ -247,6 +247,10 @@ struct sx_mine_pattern {
 	uint8_t initiator;	   /* enum sx_mine_role: which end starts the flows */
 	uint8_t fixed_role;	   /* enum sx_mine_role holding the fixed port, or NO_ROLE */
 	uint16_t fixed_port;	   /* 0 when none */
+	/* UDP between two unicast ends on dynamic ports only (neither well
+	 * known nor an IoT service port), none fixed: a peer-to-peer stream
+	 * (merge.c's pools), whose ports and peer NAT traversal draws anew */
+	bool peer_to_peer;
 	struct sx_mine_app app;
 	const struct sx_mine_attr *attrs; /* sorted by key, then value */
 	uint32_t nattrs;

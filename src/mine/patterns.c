@@ -128,6 +128,7 @@
 #include <xxhash.h>
 
 #include "core/util.h"
+#include "flows/flows.h"
 #include "ingest/ingest.h"
 
 #define FIXED_SHARE 0.9 /* flows on one port for it to be fixed */
@@ -328,6 +329,25 @@ static void set_id(struct sx_mine_pattern *p)
 
 /* ---- one pattern ---- */
 
+/* Whether p is a peer-to-peer stream (struct sx_mine_pattern): UDP, no
+ * fixed port, both ends unicast with every port dynamic. */
+static bool peer_to_peer(const struct sx_mine_pattern *p)
+{
+	uint32_t r, i;
+
+	if (p->ip_proto != 17 || p->fixed_port)
+		return false;
+	for (r = 0; r < 2; r++) {
+		if (!p->end[r].nports || (p->end[r].scope != SX_MINE_SCOPE_PUBLIC &&
+					  p->end[r].scope != SX_MINE_SCOPE_PRIVATE))
+			return false;
+		for (i = 0; i < p->end[r].nports; i++)
+			if (sx_flow_port_is_known(p->ip_proto, p->end[r].ports[i].port))
+				return false;
+	}
+	return true;
+}
+
 static int build_pattern(struct ctx *cx, struct clu *c)
 {
 	const struct sx_mine_input *in = cx->in;
@@ -375,6 +395,7 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 			}
 		}
 	}
+	p->peer_to_peer = peer_to_peer(p);
 	ret = sx_mine__build_attrs(cx, c, p);
 	if (ret)
 		return ret;
