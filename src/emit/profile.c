@@ -259,6 +259,7 @@
  * (rule_name_ok(), below).
  */
 #include "emit/emit.h"
+#include "emit/emit_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -2685,14 +2686,23 @@ static uint16_t src_block(const struct policy *pol)
  * within it, where the system's are (the D-Link camera and its app, 39018
  * to 60438), else both: two cameras' streams are then not each other's.
  */
-static const char *const dynamic_range[] = {"1024-65535", "1024-32767", "32768-65535"};
+const char *const sx_emit__dynamic_range[SX_EMIT__NDYNAMIC] = {"1024-65535", "1024-32767",
+							       "32768-65535"};
+
+bool sx_emit__is_dynamic_range(const char *v)
+{
+	for (unsigned i = 0; v && i < SX_EMIT__NDYNAMIC; i++)
+		if (!strcmp(v, sx_emit__dynamic_range[i]))
+			return true;
+	return false;
+}
 
 static bool dynamic_ports(const struct policy *pol)
 {
 	return !pol->no_sport && !pol->no_dport && pol->p->peer_to_peer;
 }
 
-/* The dynamic range of an end's ports: an index into dynamic_range[]. */
+/* The dynamic range of an end's ports: an index into sx_emit__dynamic_range[]. */
 static unsigned dynamic_of(const struct sx_mine_end *e)
 {
 	uint32_t i, low = 0;
@@ -2727,7 +2737,7 @@ static void kv_port(struct sx_yw *w, const char *key, uint32_t m)
 	char range[16];
 
 	if (m >= PORTS_DYNAMIC) {
-		kv(w, key, dynamic_range[m - PORTS_DYNAMIC]);
+		kv(w, key, sx_emit__dynamic_range[m - PORTS_DYNAMIC]);
 	} else if (m >= PORTS_BLOCK) {
 		snprintf(range, sizeof(range), "%u-%u", m - PORTS_BLOCK,
 			 m - PORTS_BLOCK + PORT_BLOCK - 1);

@@ -45,6 +45,7 @@
  * interaction may be left with one policy: set_states().
  */
 #include "emit/emit.h"
+#include "emit/emit_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -242,9 +243,20 @@ static bool outside_lan(const struct sx_ytree *e)
 	return ((const uint8_t *)&a)[0] != 192 || ((const uint8_t *)&a)[1] != 168;
 }
 
+/* Whether the ipv4 end s holds end t: equal, or "external" with t
+ * addresses outside the LAN, or, with names, a host name (which the
+ * firewall resolves to one). */
+static bool end_holds(const struct sx_ytree *s, const struct sx_ytree *t, bool names)
+{
+	const char *ss = sx_ytree_str(s), *ts = sx_ytree_str(t);
+
+	if (sx_ytree_equal(s, t))
+		return true;
+	return ss && !strcmp(ss, "external") && (outside_lan(t) || (names && ts && name_end(ts)));
+}
+
 /* Whether the ipv4 section s admits every packet of t's: the same keys,
- * each equal but an end that s writes "external" and t as addresses
- * outside the LAN. */
+ * each end holding t's (end_holds(), without names). */
 static bool covers_ipv4(const struct sx_ytree *s, const struct sx_ytree *t)
 {
 	size_t i;
@@ -252,15 +264,9 @@ static bool covers_ipv4(const struct sx_ytree *s, const struct sx_ytree *t)
 	if (s->kind != SX_YTREE_MAP || t->kind != SX_YTREE_MAP || s->n != t->n)
 		return false;
 	for (i = 0; i + 1 < s->n; i += 2) {
-		const struct sx_ytree *sv = s->kids[i + 1];
 		const struct sx_ytree *tv = sx_ytree_get(t, s->kids[i]->text);
 
-		if (!tv)
-			return false;
-		if (sx_ytree_equal(sv, tv))
-			continue;
-		if (sv->kind != SX_YTREE_SCALAR || !sv->text || strcmp(sv->text, "external") ||
-		    !outside_lan(tv))
+		if (!tv || !end_holds(s->kids[i + 1], tv, false))
 			return false;
 	}
 	return true;
@@ -737,18 +743,10 @@ static const struct sx_ytree *transport_of(const struct sx_ytree *pol)
 	return t ? t : sx_ytree_get(proto, "tcp");
 }
 
-/* Whether a port text is one of the dynamic ranges profile.c writes for a
- * peer-to-peer policy. */
-static bool dynamic_range(const char *v)
-{
-	return v &&
-	       (!strcmp(v, "1024-65535") || !strcmp(v, "1024-32767") || !strcmp(v, "32768-65535"));
-}
-
 static bool dynamic_both(const struct sx_ytree *transport)
 {
-	return dynamic_range(sx_ytree_str(sx_ytree_get(transport, "src-port"))) &&
-	       dynamic_range(sx_ytree_str(sx_ytree_get(transport, "dst-port")));
+	return sx_emit__is_dynamic_range(sx_ytree_str(sx_ytree_get(transport, "src-port"))) &&
+	       sx_emit__is_dynamic_range(sx_ytree_str(sx_ytree_get(transport, "dst-port")));
 }
 
 /*
@@ -1038,13 +1036,9 @@ static bool takes_first(const struct sx_ytree *v, const struct sx_ytree *t)
 	if (!v4 || !t4 || v4->kind != SX_YTREE_MAP)
 		return false;
 	for (i = 0; i + 1 < v4->n; i += 2) {
-		const struct sx_ytree *ve = v4->kids[i + 1];
 		const struct sx_ytree *te = sx_ytree_get(t4, v4->kids[i]->text);
-		const char *vs = sx_ytree_str(ve), *ts = sx_ytree_str(te);
 
-		if (!te || sx_ytree_equal(ve, te))
-			continue;
-		if (!vs || strcmp(vs, "external") || !(outside_lan(te) || (ts && name_end(ts))))
+		if (te && !end_holds(v4->kids[i + 1], te, true))
 			return false;
 	}
 	return true;
