@@ -2225,14 +2225,15 @@ Test(emit_profile, a_name_asked_not_every_time_keeps_its_addresses)
 	cr_assert_null(strstr(text, "198.51.100.1"), "%s", text);
 }
 
-/* Unnamed public servers: a provider's pool in one /24 is its prefix; a
- * pool that hands out another address nearly every time is "external",
- * its port fixed; a few stable servers stay their addresses. */
+/* Unnamed public servers: a provider's pool in one /24 is its prefix, and
+ * in one /16 when it hands out another address nearly every time; a pool
+ * that does so in no /16 is "external", its port fixed; a few stable
+ * servers stay their addresses, in one /16 or not. */
 Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 {
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
 	struct sx_mine_result *r = mk(sizeof(*r));
-	struct sx_mine_pattern *ps = mk(3 * sizeof(*ps)), *p;
+	struct sx_mine_pattern *ps = mk(5 * sizeof(*ps)), *p;
 	const char *text;
 	int ret;
 
@@ -2250,11 +2251,25 @@ Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 	end(&p->end[0], "10.0.0.7", "50002:3", 0, NULL, NULL);
 	end(&p->end[1], "23.21.1.1,50.17.2.2", "8443:3", 0, NULL, NULL);
 	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p = pattern(&ps[3], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 443, SX_P_TCP, 3);
+	end(&p->end[0], "10.0.0.7", "50003:3", 0, NULL, NULL);
+	end(&p->end[1], "120.92.96.155,120.92.141.99,120.92.145.133", "443:3", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p = pattern(&ps[4], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8883, SX_P_TCP, 6);
+	p->support = p->noccs = 6;
+	end(&p->end[0], "10.0.0.7", "50004:6", 0, NULL, NULL);
+	end(&p->end[1], "52.28.1.1,52.28.9.9", "8883:6", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
 	r->patterns = ps;
-	r->npatterns = 3;
+	r->npatterns = 5;
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
 	cr_assert_not_null(strstr(text, "dst: 195.65.87.0/24\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst-port: 443\n        ipv4:\n          src: self\n"
+					"          dst: 120.92.0.0/16\n"),
+			   "a rotating pool in one /16: %s", text);
+	cr_assert_not_null(strstr(text, "dst:\n          - 52.28.1.1\n          - 52.28.9.9\n"),
+			   "two stable servers of one /16: %s", text);
 	cr_assert_not_null(strstr(text, "dst-port: 3478\n        ipv4:\n          src: self\n"
 					"          dst: external\n"),
 			   "%s", text);

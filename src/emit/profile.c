@@ -48,7 +48,8 @@
  *     end written as its addresses (at most NAME_ADDRS_MAX), goes before
  *     the name's (by_address());
  *   - for unnamed public IPv4 servers: the /24 that holds them all, two or
- *     more (a provider's pool, pool_prefix()); else "external" when the
+ *     more (a provider's pool), or the /16 when they rotate (pool_prefix());
+ *     else "external" when the
  *     device reaches another one nearly every time, or, peer to peer, every
  *     other time (rotating_pool());
  *   - its address, or the list of its addresses.
@@ -753,19 +754,39 @@ static const char *end_addr_str(const struct sx_addr *a, char *buf, size_t bufsz
 	return sx_addr_str(a, buf, bufsz);
 }
 
-/* The /24 that holds every address of an unnamed end of two or more public
- * IPv4 servers (a provider's pool: 195.65.87.71, .72, .73), written
- * "195.65.87.0/24" into buf; false when there is none. */
-static bool pool_prefix(const struct sx_mine_end *e, char *buf, size_t bufsz)
+/*
+ * The network that holds every address of an unnamed end of two or more
+ * public IPv4 servers, written into buf: the /24 (a provider's pool:
+ * 195.65.87.71, .72, .73); else the /16 when the end is a service's
+ * (a fixed port) and rotates, a new address nearly every occurrence (at
+ * least half as many addresses as the support asks occurrences), as the
+ * firewall's authors write the Xiaomi camera's cloud, 120.92.0.0/16
+ * (120.92.145.133, 120.92.141.99 and 120.92.96.155 in three runs); never
+ * a peer-to-peer end's (the phone's public address, "external" when it
+ * moves: rotating_pool()).  False when there is none.
+ */
+static bool pool_prefix(const struct sx_mine_pattern *p, const struct sx_mine_end *e, char *buf,
+			size_t bufsz)
 {
+	size_t bytes = 3;
 	uint32_t i;
 
 	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 2)
 		return false;
 	for (i = 0; i < e->naddrs; i++)
-		if (e->addrs[i].family != 4 || memcmp(e->addrs[i].b, e->addrs[0].b, 3))
+		if (e->addrs[i].family != 4)
 			return false;
-	snprintf(buf, bufsz, "%u.%u.%u.0/24", e->addrs[0].b[0], e->addrs[0].b[1], e->addrs[0].b[2]);
+	for (i = 1; i < e->naddrs && bytes; i++)
+		while (bytes && memcmp(e->addrs[i].b, e->addrs[0].b, bytes))
+			bytes--;
+	if (bytes == 3)
+		snprintf(buf, bufsz, "%u.%u.%u.0/24", e->addrs[0].b[0], e->addrs[0].b[1],
+			 e->addrs[0].b[2]);
+	else if (bytes == 2 && p->fixed_port && !p->peer_to_peer &&
+		 (uint64_t)e->naddrs * 2 >= p->support)
+		snprintf(buf, bufsz, "%u.%u.0.0/16", e->addrs[0].b[0], e->addrs[0].b[1]);
+	else
+		return false;
 	return true;
 }
 
@@ -810,7 +831,7 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		h->addrs = needs_twin(c, p, e);
 		snprintf(h->label, sizeof(h->label), "%s", e->name + 2);
 		return;
-	} else if (pool_prefix(e, h->text, sizeof(h->text))) {
+	} else if (pool_prefix(p, e, h->text, sizeof(h->text))) {
 		h->form = HOST_ONE;
 	} else if (rotating_pool(p, e)) {
 		h->form = HOST_ONE;
