@@ -15,7 +15,13 @@
 #     profile the firewall takes, or rejects for another reason, fails;
 #   - the device profile (OUT/<device>/profile.yaml) of every IoT Sentinel
 #     device, from `sigex batch` over links to its captures in a temporary
-#     archive (SHARED/corpora is only read); every device must get one.
+#     archive (SHARED/corpora is only read); every device must get one;
+#   - the profiles of the UCLouvain testbed's devices, one interaction per
+#     scripted event merged into one profile: each device's of its three
+#     runs (the main job as bench/testbed.sh runs it, its events anchored,
+#     the device's MAC given) and of each two of them (the folds of
+#     bench/testbed-heldout.sh), where the events' documents meet most:
+#     every device must get all four.
 # Nothing is skipped: a missing corpus, firewall folder or tool fails the
 # check, naming it.  Prints one line per profile (ok, or FAIL with the
 # profile and check-profile's reason) and a SUMMARY line; exits 1 on any
@@ -82,15 +88,63 @@ for d in "$tmp/archive"/*/; do
 	fi
 done
 
+# the testbed: bench/testbed.sh picks each device's capture point per run
+# and writes its events file; the folds are mined here
+meta_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
+testbed=$shared/corpora/smart-home-network-security+smart-home-firewall
+lat=$testbed/eval/latency
+if ! bash "$src/bench/testbed.sh" --sigex "$sigex" --testbed "$testbed" --events anchored \
+	--keep "$tmp/tb" -o "$tmp/tb.md" </dev/null >"$tmp/tb.log" 2>&1; then
+	echo "FAIL bench/testbed.sh over the testbed:"
+	sed 's/^/  /' "$tmp/tb.log"
+	failed=$((failed + 1))
+fi
+for d in "$testbed"/devices/*/; do
+	dev=$(basename "$d")
+	[ -f "$lat/$dev/activity.txt" ] || continue
+	devices=$((devices + 1))
+	meta=$tmp/tb/$dev/meta.json
+	if [ ! -f "$tmp/tb/$dev/sigex/profile.yaml" ] || [ ! -f "$meta" ]; then
+		echo "FAIL testbed/$dev: the main job wrote no profile.yaml"
+		failed=$((failed + 1))
+		continue
+	fi
+	printf '%s\t%s\n' "$dev" "$tmp/tb/$dev/sigex/profile.yaml" >>"$list"
+	ip=$(meta_of "$meta" ipv4)
+	mac=$(meta_of "$meta" mac)
+	mapfile -t runs < <(python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["runs"]: print(r["run"] + "/" + r["capture"])' "$meta")
+	for k in 0 1 2; do
+		train=()
+		for j in 0 1 2; do
+			[ "$j" -ne "$k" ] && [ -n "${runs[$j]:-}" ] && train+=("$lat/$dev/${runs[$j]}.pcap")
+		done
+		out=$tmp/fold/$dev-$k
+		rc=0
+		[ ${#train[@]} -eq 2 ] || rc=2
+		# 3: an event of the script outside the two runs' captures
+		[ $rc -ne 0 ] || "$sigex" "$dev" "$ip" "${train[@]}" \
+			--events "$tmp/tb/$dev/events.csv" --mac "$mac" -o "$out" -q \
+			</dev/null >/dev/null 2>"$tmp/fold.err" || rc=$?
+		if { [ $rc -ne 0 ] && [ $rc -ne 3 ]; } || [ ! -f "$out/profile.yaml" ]; then
+			echo "FAIL testbed/$dev, fold $k (exit $rc): no profile.yaml:" \
+				"$(tail -n 1 "$tmp/fold.err" 2>/dev/null)"
+			failed=$((failed + 1))
+			continue
+		fi
+		printf '%s\t%s\n' "$dev" "$out/profile.yaml" >>"$list"
+	done
+done
+
 checked=0
 while IFS=$'\t' read -r name profile; do
 	checked=$((checked + 1))
-	shown=${profile#"$tmp/out/"}
-	if [ "$shown" = "$profile" ]; then
-		shown=${profile#"$src/"}
-	else
-		shown="iot-sentinel/$shown"
-	fi
+	case $profile in
+	"$tmp/out/"*) shown="iot-sentinel/${profile#"$tmp/out/"}" ;;
+	"$tmp/tb/"*) shown="testbed/${profile#"$tmp/tb/"}" ;;
+	"$tmp/fold/"*) shown="testbed-fold/${profile#"$tmp/fold/"}" ;;
+	*) shown=${profile#"$src/"} ;;
+	esac
 	upstream=false
 	case $shown in
 	tests/golden/upstream/* | tests/golden/extract/*upstream*/*) upstream=true ;;

@@ -2723,6 +2723,113 @@ Test(emit_profile, extra_policies_never_move_an_events)
 	sx_ytree_free(x);
 }
 
+/* Two events' queue policies whose matches differ only in an end, one
+ * resolver in one and a list holding it in the other, share a queue once
+ * merged: the one-address end becomes the list (the firewall's first rule
+ * would take the other's lookups to that resolver, and its callback refuse
+ * them), and lists that share a resolver become the list of both; a
+ * policy then equal to a single policy is that one, in the single policies
+ * and in an interaction.  A name end is left as it is. */
+Test(emit_profile, queues_that_differ_by_a_listed_end_are_joined)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 192.168.1.5, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  dns-p2p: {protocols: {dns: {domain-name: [p2p.example.com]}, udp: {dst-port: 53},"
+	    " ipv4: {src: self, dst: [114.114.114.114, 192.168.1.1]}}, bidirectional: true}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 192.168.1.5, last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  dns-api: {protocols: {dns: {domain-name: api.example.com}, udp: {dst-port: 53},"
+	    " ipv4: {src: self, dst: 192.168.1.1}}, bidirectional: true}\n"
+	    "  dns-p2p: {protocols: {dns: {domain-name: [p2p.example.com]}, udp: {dst-port: 53},"
+	    " ipv4: {src: self, dst: 192.168.1.1}}, bidirectional: true}\n"
+	    "  dns-other: {protocols: {dns: {domain-name: o.example.com}, udp: {dst-port: 53},"
+	    " ipv4: {src: self, dst: [192.168.1.1, 8.8.8.8]}}, bidirectional: true}\n"
+	    "  https-api: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: api.example.com}}, bidirectional: true}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 192.168.1.5, last-update: '3'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  stream:\n"
+	    "    dns-p2p: {protocols: {dns: {domain-name: [p2p.example.com]}, udp: {dst-port: 53},"
+	    " ipv4: {src: self, dst: 192.168.1.1}}, bidirectional: true}\n"
+	    "    udp-9000: {protocols: {udp: {dst-port: 9000}, ipv4: {src: self, dst: 1.2.3.4}}}\n",
+	};
+	const char *text = merge(texts, 3);
+
+	cr_assert_eq(count_of(text, "dst: [114.114.114.114, 192.168.1.1, 8.8.8.8]}"), 3,
+		     "the three lookups' resolvers, one queue: %s", text);
+	cr_assert_eq(count_of(text, "p2p.example.com"), 1, "one lookup policy: %s", text);
+	cr_assert_null(strstr(text, "dns-p2p-2"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst: api.example.com}"), "a name end: %s", text);
+	cr_assert_not_null(strstr(text, "interactions:\n  stream:\n    udp-9000:"),
+			   "the step left is the interaction's: %s", text);
+	assert_valid(text, "joined queues");
+}
+
+/* The translator makes a bidirectional policy's backward rule a policy of
+ * its own: a queue policy whose backward rule has a plain policy's
+ * matches would share its queue, and the translator write the plain one's
+ * condition empty (the firewall does not compile).  Such a policy is one
+ * way; the plain accept takes its answers.  Within a profile (the server's
+ * segments after the window, outside the event, and the event's request)
+ * and across the events merged into a device's. */
+Test(emit_profile, a_plain_policy_takes_a_queue_policys_backward_rule)
+{
+	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
+	struct sx_mine_result *r = mk(sizeof(*r));
+	struct sx_mine_pattern *p = mk(sizeof(*p)), *bg = mk(sizeof(*bg));
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  tcp-80-to-device: {protocols: {tcp: {src-port: 80}, ipv4: {src: 110.43.0.83,"
+	    " dst: self}}}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 10.0.0.7, last-update: '2'}\n"
+	    "single-policies: {}\n"
+	    "interactions:\n"
+	    "  power-on:\n"
+	    "    http-gslb: {protocols: {http: {method: GET, uri: /gslb*}, tcp: {dst-port: 80},"
+	    " ipv4: {src: self, dst: 110.43.0.83}}, bidirectional: true}\n"
+	    "    https-cloud: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
+	    " dst: 120.92.145.133}}, bidirectional: true}\n",
+	};
+	const char *text;
+	int ret;
+
+	pattern(p, 6, SX_MINE_CLIENT, SX_MINE_SERVER, 80, SX_P_HTTP, 3);
+	end(&p->end[0], "10.0.0.7", "40000:1,40001:1,40002:1", 0, NULL, NULL);
+	end(&p->end[1], "110.43.0.83", "80:3", 0, NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	attrs(p, "http.req=GET:110.43.0.83:80/gslb:3");
+	snprintf(p->app.http_method, sizeof(p->app.http_method), "GET");
+	snprintf(p->app.http_uri, sizeof(p->app.http_uri), "/gslb");
+	pattern(bg, 6, SX_MINE_CLIENT, SX_MINE_CLIENT, 80, 0, 3);
+	end(&bg->end[0], "110.43.0.83", "80:3", 0, NULL, NULL);
+	bg->end[0].scope = SX_MINE_SCOPE_PUBLIC;
+	end(&bg->end[1], "10.0.0.7", "40003:1,40004:1,40005:1", 0, NULL, NULL);
+	bg->pkts[SX_MINE_SERVER] = (struct sx_mine_stat){0};
+	r->patterns = p;
+	r->npatterns = 1;
+	r->background = bg;
+	r->nbackground = 1;
+	text = emit(r, &cfg, &ret);
+	cr_assert_eq(ret, 0);
+	cr_assert_not_null(strstr(text, "        src: 110.43.0.83\n        dst: self\n"), "%s",
+			   text);
+	cr_assert_not_null(strstr(text, "uri: /gslb"), "%s", text);
+	cr_assert_null(strstr(text, "bidirectional"), "one way: %s", text);
+	assert_valid(text, "a plain policy and a backward rule");
+
+	text = merge(texts, 2);
+	cr_assert_not_null(strstr(text, "tcp-80-to-device"), "%s", text);
+	cr_assert_eq(count_of(text, "bidirectional: true"), 1, "https-cloud's alone: %s", text);
+	cr_assert_not_null(strstr(text, "dst: 120.92.145.133}}, bidirectional: true"), "%s", text);
+	assert_valid(text, "merged: a plain policy and a backward rule");
+}
+
 /* An ARP pattern of nflows flows between the senders snd and the targets
  * tgt (end() lists), the senders' MAC smac, attribute attr ("arp=request:N"). */
 static struct sx_mine_pattern *arp_pattern(struct sx_mine_pattern *p, uint32_t nflows,

@@ -2843,6 +2843,22 @@ static bool same_matches(const struct policy *a, const struct policy *b)
 	return as == bs && ad == bd;
 }
 
+/* Whether a's forward nftables matches are those of b's backward rule
+ * (the translator's: ends and ports swapped), b bidirectional. */
+static bool same_as_backward(const struct policy *a, const struct policy *b)
+{
+	uint32_t as, ad, bs, bd;
+
+	if (!b->bidirectional || a->arp_op || b->arp_op || a->family != b->family ||
+	    a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
+	    a->dst.form != HOST_ONE || b->src.form != HOST_ONE || b->dst.form != HOST_ONE ||
+	    strcmp(a->src.text, b->dst.text) || strcmp(a->dst.text, b->src.text))
+		return false;
+	match_ports(a, &as, &ad);
+	match_ports(b, &bs, &bd);
+	return as == bd && ad == bs;
+}
+
 /*
  * A single policy without a queue (a plain accept: no application section,
  * no interaction state) admits every packet of its nftables matches.  Any
@@ -2851,8 +2867,11 @@ static bool same_matches(const struct policy *a, const struct policy *b)
  * condition empty (`if ( )`), and the firewall does not compile.  So such
  * a policy is left out and the plain one made bidirectional if it was (an
  * event's NTP policy beside the same NTP below the support, an mDNS answer
- * policy beside a plain mDNS one).  pols[nev..npols) are the single
- * policies.
+ * policy beside a plain mDNS one).  The translator makes a bidirectional
+ * policy's backward rule a policy of its own, so the same holds of a queue
+ * policy whose backward rule has the plain one's matches: it is made one
+ * way, the plain accept taking those packets as it did.  pols[nev..npols)
+ * are the single policies.
  */
 static void fold_plain(struct ctx *c, size_t nev)
 {
@@ -2866,6 +2885,8 @@ static void fold_plain(struct ctx *c, size_t nev)
 		for (j = 0; j < c->npols; j++) {
 			struct policy *t = &c->pols[j];
 
+			if (j != i && !t->omit && has_queue(t) && same_as_backward(s, t))
+				t->bidirectional = false; /* s takes its backward packets */
 			if (j == i || t->omit || !same_matches(s, t))
 				continue;
 			if (j >= nev && !has_queue(t) && j < i)

@@ -40,6 +40,16 @@
  * as its opener).  A document may also be
  * single policies only: the device's traffic between its events.
  *
+ * Queues (the firewall's: the first nftables rule whose matches hold sends
+ * the packet to its queue, whose callback tries that queue's policies and
+ * drops what none accepts): two events' queue policies whose matches differ
+ * only in an IP end whose addresses one holds among the other's (lookups to
+ * one resolver in an event, to two in another) are given one end, so that
+ * they share a queue (join_queues(); profile.c does the same within one
+ * document), and a queue policy whose backward rule has a plain single
+ * policy's matches is made one way (one_way_under()): the translator would
+ * put the two in one queue and write the plain one's condition empty.
+ *
  * Last, the states (profile.c's DESIGN, "States") are set again, since a
  * policy may have moved from an interaction to the single policies, or an
  * interaction may be left with one policy: set_states().
@@ -54,6 +64,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/util.h"
 #include "yaml/ydoc.h"
 
 #define SUFFIX_MAX 100000
@@ -187,11 +198,27 @@ static bool plain(const struct sx_ytree *pol)
 	return nft_only(pol, false);
 }
 
-/* Whether b has every nftables section of a, equal, and no other. */
-static bool same_nft(const struct sx_ytree *a, const struct sx_ytree *b)
+/* Whether the firewall sends pol's packets to a queue (not nft_only()). */
+static bool queued(const struct sx_ytree *pol)
 {
-	const struct sx_ytree *pa = sx_ytree_get(a, "protocols");
-	const struct sx_ytree *pb = sx_ytree_get(b, "protocols");
+	return !nft_only(pol, true);
+}
+
+/* The index of key's pair in map, or map->n. */
+static size_t pair_of(const struct sx_ytree *map, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < map->n; i += 2)
+		if (map->kids[i]->text && !strcmp(map->kids[i]->text, key))
+			return i;
+	return map->n;
+}
+
+/* Whether the protocols pb have every nftables section of pa, equal, and
+ * no other. */
+static bool same_nft_sections(const struct sx_ytree *pa, const struct sx_ytree *pb)
+{
 	size_t i, na = 0, nb = 0;
 
 	if (!pa || !pb || pa->kind != SX_YTREE_MAP || pb->kind != SX_YTREE_MAP)
@@ -210,6 +237,12 @@ static bool same_nft(const struct sx_ytree *a, const struct sx_ytree *b)
 		na++;
 	}
 	return na == nb;
+}
+
+/* Whether b has every nftables section of a, equal, and no other. */
+static bool same_nft(const struct sx_ytree *a, const struct sx_ytree *b)
+{
+	return same_nft_sections(sx_ytree_get(a, "protocols"), sx_ytree_get(b, "protocols"));
 }
 
 /* Whether an IPv4 end of a policy is outside 192.168.0.0/16, the LAN the
@@ -298,9 +331,70 @@ static bool covers_nft(const struct sx_ytree *s, const struct sx_ytree *t)
 	return true;
 }
 
+/* A copy of pol's protocols as the translator writes its backward rule:
+ * each IP section's src and dst swapped, and each transport's ports (the
+ * values, so that the keys keep their order); NULL on -ENOMEM. */
+static struct sx_ytree *backward_protocols(const struct sx_ytree *pol)
+{
+	static const char *const swaps[][2] = {{"src", "dst"}, {"src-port", "dst-port"}};
+	struct sx_ytree *p = sx_ytree_dup(sx_ytree_get(pol, "protocols"));
+	size_t i, k;
+
+	for (i = 0; p && p->kind == SX_YTREE_MAP && i + 1 < p->n; i += 2) {
+		struct sx_ytree *sec = p->kids[i + 1];
+
+		if (sec->kind != SX_YTREE_MAP || !p->kids[i]->text ||
+		    !nft_section(p->kids[i]->text))
+			continue;
+		for (k = 0; k < 2; k++) {
+			size_t x = pair_of(sec, swaps[k][0]), y = pair_of(sec, swaps[k][1]);
+			struct sx_ytree *v;
+
+			if (x < sec->n && y < sec->n) {
+				v = sec->kids[x + 1];
+				sec->kids[x + 1] = sec->kids[y + 1];
+				sec->kids[y + 1] = v;
+			} else if (x < sec->n || y < sec->n) {
+				size_t z = x < sec->n ? x : y;
+
+				if (sx_ytree_set_text(sec->kids[z], swaps[k][x < sec->n]))
+					goto out_free;
+			}
+		}
+	}
+	return p;
+out_free:
+	sx_ytree_free(p);
+	return NULL;
+}
+
+/*
+ * The translator makes a bidirectional policy's backward rule a policy of
+ * its own: when its matches are the plain s's, the two would share a
+ * queue and the translator write s's condition empty.  s's accept takes
+ * those packets first anyway, so t is made one way.  0 or -ENOMEM.
+ */
+static int one_way_under(const struct sx_ytree *s, struct sx_ytree *t)
+{
+	struct sx_ytree *back;
+	bool same;
+
+	if (!bidirectional(t) || !queued(t))
+		return 0;
+	back = backward_protocols(t);
+	if (!back)
+		return -ENOMEM;
+	same = same_nft_sections(sx_ytree_get(s, "protocols"), back);
+	sx_ytree_free(back);
+	if (same)
+		sx_ytree_map_remove(t, pair_of(t, "bidirectional"));
+	return 0;
+}
+
 /* Leave out of map (from pair j on) every policy with s's nftables
  * matches, or whose matches s's hold (covers_nft()), folding each into s;
- * *i: s's index when map holds it. */
+ * make one way those whose backward rule has s's (one_way_under()); *i:
+ * s's index when map holds it. */
 static int fold_map(struct sx_ytree *map, struct sx_ytree *s, size_t *i)
 {
 	size_t j = 0;
@@ -309,6 +403,8 @@ static int fold_map(struct sx_ytree *map, struct sx_ytree *s, size_t *i)
 	while (j + 1 < map->n) {
 		struct sx_ytree *t = map->kids[j + 1];
 
+		if (t != s && (ret = one_way_under(s, t)))
+			return ret;
 		if (t == s || (!same_nft(s, t) && !covers_nft(s, t))) {
 			j += 2;
 			continue;
@@ -428,17 +524,6 @@ static int merge_interactions(struct sx_ytree *single, struct sx_ytree *inter,
 		}
 	}
 	return ret;
-}
-
-/* The index of key's pair in map, or map->n. */
-static size_t pair_of(const struct sx_ytree *map, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < map->n; i += 2)
-		if (map->kids[i]->text && !strcmp(map->kids[i]->text, key))
-			return i;
-	return map->n;
 }
 
 /* Whether the firewall matches pol without a queue (nft_only()). */
@@ -1009,6 +1094,243 @@ out_pools:
 	return x.ret;
 }
 
+/* The number of items of the IP end e, an address or alias or a list of
+ * them; 0 when e holds anything else (a host name). */
+static size_t end_items(const struct sx_ytree *e)
+{
+	size_t i;
+
+	if (e && e->kind == SX_YTREE_SCALAR)
+		return e->text && !name_end(e->text);
+	if (!e || e->kind != SX_YTREE_SEQ)
+		return 0;
+	for (i = 0; i < e->n; i++)
+		if (e->kids[i]->kind != SX_YTREE_SCALAR || !e->kids[i]->text ||
+		    name_end(e->kids[i]->text))
+			return 0;
+	return e->n;
+}
+
+/* Item i of such an end. */
+static const struct sx_ytree *end_item(const struct sx_ytree *e, size_t i)
+{
+	return e->kind == SX_YTREE_SEQ ? e->kids[i] : e;
+}
+
+static bool end_has(const struct sx_ytree *e, size_t n, const struct sx_ytree *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sx_ytree_equal(x, end_item(e, i)))
+			return true;
+	return false;
+}
+
+/*
+ * The IP end a written so that it shares b's queue: b's list when a's
+ * items are all among b's, else the list of a's items then b's others when
+ * the two share one; *out NULL when they share none (or either holds a
+ * host name).  0 or -ENOMEM.
+ */
+static int joined_end(const struct sx_ytree *a, const struct sx_ytree *b, struct sx_ytree **out)
+{
+	size_t an = end_items(a), bn = end_items(b), i, shared = 0;
+	struct sx_ytree *u;
+
+	*out = NULL;
+	for (i = 0; bn && i < an; i++)
+		shared += end_has(b, bn, end_item(a, i));
+	if (!shared)
+		return 0;
+	if (shared == an) {
+		if (b->kind != SX_YTREE_SEQ)
+			return 0;
+		*out = sx_ytree_dup(b);
+		return *out ? 0 : -ENOMEM;
+	}
+	u = sx_ytree_new(SX_YTREE_SEQ, NULL, a->kind == SX_YTREE_SEQ ? a->style : b->style);
+	for (i = 0; u && i < an + bn; i++) {
+		const struct sx_ytree *x = i < an ? end_item(a, i) : end_item(b, i - an);
+		struct sx_ytree *c;
+
+		if (i >= an && end_has(a, an, x))
+			continue;
+		c = sx_ytree_dup(x);
+		if (!c || sx_ytree_append(u, c)) {
+			sx_ytree_free(u);
+			u = NULL;
+		}
+	}
+	*out = u;
+	return u ? 0 : -ENOMEM;
+}
+
+/*
+ * When a and b have the same nftables matches but for one IP end, the
+ * slot of a's end and *to, b's; NULL otherwise.
+ */
+static struct sx_ytree **other_end(struct sx_ytree *a, const struct sx_ytree *b,
+				   const struct sx_ytree **to)
+{
+	static const char *const ends[] = {"src", "dst"};
+	struct sx_ytree *pa = (struct sx_ytree *)sx_ytree_get(a, "protocols"), **slot = NULL;
+	const struct sx_ytree *pb = sx_ytree_get(b, "protocols");
+	size_t i, na = 0, nb = 0, k;
+
+	if (!pa || !pb || pa->kind != SX_YTREE_MAP || pb->kind != SX_YTREE_MAP)
+		return NULL;
+	for (i = 0; i + 1 < pb->n; i += 2)
+		nb += pb->kids[i]->text && nft_section(pb->kids[i]->text);
+	for (i = 0; i + 1 < pa->n; i += 2) {
+		const char *key = pa->kids[i]->text;
+		struct sx_ytree *va = pa->kids[i + 1];
+		const struct sx_ytree *vb;
+
+		if (!key || !nft_section(key))
+			continue;
+		na++;
+		vb = sx_ytree_get(pb, key);
+		if (!vb)
+			return NULL;
+		if (sx_ytree_equal(va, vb))
+			continue;
+		if ((strcmp(key, "ipv4") && strcmp(key, "ipv6")) || slot ||
+		    va->kind != SX_YTREE_MAP || vb->kind != SX_YTREE_MAP || va->n != vb->n)
+			return NULL;
+		for (k = 0; k < 2; k++) {
+			size_t j = pair_of(va, ends[k]);
+			const struct sx_ytree *eb = sx_ytree_get(vb, ends[k]);
+
+			if (j == va->n && !eb)
+				continue;
+			if (j == va->n || !eb)
+				return NULL;
+			if (sx_ytree_equal(va->kids[j + 1], eb))
+				continue;
+			if (slot)
+				return NULL;
+			slot = &va->kids[j + 1];
+			*to = eb;
+		}
+		if (!slot)
+			return NULL;
+	}
+	return na == nb ? slot : NULL;
+}
+
+/* Every policy of the profile, in the order written: single policies,
+ * then each interaction's.  *n set; NULL on -ENOMEM. */
+static struct sx_ytree **all_policies(struct sx_ytree *single, struct sx_ytree *inter, size_t *n)
+{
+	struct sx_ytree **out;
+	size_t i, k, m = single->n / 2;
+
+	for (k = 0; k + 1 < inter->n; k += 2)
+		m += inter->kids[k + 1]->n / 2;
+	out = sx_calloc_array(m + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	*n = 0;
+	for (i = 0; i + 1 < single->n; i += 2)
+		out[(*n)++] = single->kids[i + 1];
+	for (k = 0; k + 1 < inter->n; k += 2)
+		for (i = 0;
+		     inter->kids[k + 1]->kind == SX_YTREE_MAP && i + 1 < inter->kids[k + 1]->n;
+		     i += 2)
+			out[(*n)++] = inter->kids[k + 1]->kids[i + 1];
+	return out;
+}
+
+/*
+ * First match wins in the firewall, and a queue whose policies all refuse
+ * a packet drops it.  Two queue policies of different events whose
+ * matches are the same but for an end, one address (or a few) in one and a
+ * list holding it in the other (an event's lookups to one of the device's
+ * resolvers, another's to both: the Xiaomi camera's), do not share a queue:
+ * whichever rule comes first takes the other's packets to the address it
+ * shares, and its callback refuses them.  The smaller end becomes the
+ * list (ends that share some addresses, both the list of all): the two
+ * then have the same matches, share one queue, and its callback tries both
+ * (profile.c's join_queues(), across the documents).  Each end so written
+ * holds only addresses another policy of the profile admits the device's
+ * traffic to, in its transport and ports.
+ * A policy left with the protocols of another single policy is that one
+ * (drop_twins()).
+ */
+static int join_queues(struct sx_ytree *single, struct sx_ytree *inter)
+{
+	struct sx_ytree **pols;
+	size_t n, i, j;
+	bool changed = true;
+	int ret = 0;
+
+	pols = all_policies(single, inter, &n);
+	if (!pols)
+		return -ENOMEM;
+	while (changed && !ret) {
+		changed = false;
+		for (i = 0; i < n && !ret; i++)
+			for (j = 0; j < n && !ret; j++) {
+				const struct sx_ytree *to = NULL;
+				struct sx_ytree **slot, *c = NULL;
+
+				if (i == j || !queued(pols[i]) || !queued(pols[j]))
+					continue;
+				slot = other_end(pols[i], pols[j], &to);
+				ret = slot ? joined_end(*slot, to, &c) : 0;
+				if (!c)
+					continue;
+				sx_ytree_free(*slot);
+				*slot = c;
+				changed = true;
+			}
+	}
+	free(pols);
+	return ret;
+}
+
+/*
+ * After join_queues(): a single policy with the protocols of an earlier
+ * one is that one, and an interaction's policy with a single policy's
+ * protocols is the single one (merge_interactions()'s rule), folded into
+ * it (fold_into()); an interaction left empty goes in fold_plain().
+ */
+static int drop_twins(struct sx_ytree *single, struct sx_ytree *inter)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 2; i + 1 < single->n && !ret;) {
+		const struct sx_ytree *pv = sx_ytree_get(single->kids[i + 1], "protocols");
+		size_t j;
+
+		for (j = 0; j < i; j += 2)
+			if (pv &&
+			    sx_ytree_equal(pv, sx_ytree_get(single->kids[j + 1], "protocols")))
+				break;
+		if (j == i) {
+			i += 2;
+			continue;
+		}
+		ret = fold_into(single->kids[j + 1], single->kids[i + 1]);
+		sx_ytree_map_remove(single, i);
+	}
+	for (k = 0; k + 1 < inter->n && !ret; k += 2) {
+		struct sx_ytree *pols = inter->kids[k + 1];
+
+		for (i = 0; pols->kind == SX_YTREE_MAP && i + 1 < pols->n && !ret;) {
+			struct sx_ytree *same = find_same(single, pols->kids[i + 1]);
+
+			if (!same) {
+				i += 2;
+				continue;
+			}
+			ret = fold_into(same, pols->kids[i + 1]);
+			sx_ytree_map_remove(pols, i);
+		}
+	}
+	return ret;
+}
+
 /*
  * Whether the plain policy v's accept would take packets of t (any policy,
  * its queue sections aside) before t: the same transport, v's ports equal
@@ -1132,6 +1454,10 @@ static int build(const struct sx_ytree *const *docs, size_t n, const struct sx_y
 		ret = merge_interactions(single, inter, docs, n);
 	if (!ret)
 		ret = add_extra(single, inter, extra);
+	if (!ret)
+		ret = join_queues(single, inter);
+	if (!ret)
+		ret = drop_twins(single, inter);
 	if (!ret)
 		ret = fold_plain(single, inter);
 	if (!ret)
