@@ -559,6 +559,57 @@ Test(mine_patterns, a_constant_client_port_is_fixed_when_the_server_varies)
 	sx_mine_result_free(r);
 }
 
+/* The device's flows decide the fixed port: another host's flows of the
+ * same shape that fell in the pattern (the phone's own session to the
+ * cloud, on another port) do not leave the device's policy open to every
+ * port. */
+Test(mine_patterns, the_devices_own_flows_fix_the_port)
+{
+	static const char *const srv[] = {"203.0.113.5", "203.0.113.6", "203.0.113.7",
+					  "203.0.113.8"};
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i, k;
+
+	for (i = 0; i < 4; i++) {
+		for (k = 0; k < 4; k++) {
+			bool phone = k == 3;
+			struct rowspec row = {occ_name(i),
+					      (int64_t)i * 1000 * S + (int64_t)k * S,
+					      S,
+					      6,
+					      phone ? "192.168.1.222" : "192.168.1.135",
+					      (uint16_t)(40000 + 10 * i + k),
+					      NULL,
+					      srv[i],
+					      phone ? 80 : 443,
+					      NULL,
+					      SX_SIDE_OTHER,
+					      {1, 1},
+					      {54, 54},
+					      "",
+					      SX_P_TCP};
+
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+		/* the device's lookup: the device is the occurrence's host of
+		 * most flows (four, the server's too; a private address wins) */
+		struct rowspec dns = dns_row(i, 5 * S, "api.vendor.example");
+
+		add(m, SX_MINE_EVENT, 0, &dns);
+	}
+	r = run(m);
+	for (k = 0; k < r->npatterns; k++)
+		if (r->patterns[k].ip_proto == 6)
+			break;
+	cr_assert_lt(k, r->npatterns);
+	cr_assert_eq(r->patterns[k].nflows, 16, "one shape, one cluster: %u",
+		     r->patterns[k].nflows);
+	cr_assert_eq(r->patterns[k].fixed_role, SX_MINE_SERVER);
+	cr_assert_eq(r->patterns[k].fixed_port, 443);
+	sx_mine_result_free(r);
+}
+
 /* Four occurrences, each an NTP exchange with its own server names[i]
  * (198.51.100.10 + i). */
 static void add_ntp_occurrences(struct sx_mine *m, const char *const names[4])

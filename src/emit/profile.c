@@ -49,9 +49,8 @@
  *     the name's (by_address());
  *   - for unnamed public IPv4 servers: the /24 that holds them all, two or
  *     more (a provider's pool), or the /16 when they rotate (pool_prefix());
- *     else "external" when the
- *     device reaches another one nearly every time, or, peer to peer, every
- *     other time (rotating_pool());
+ *     else "external" when the device reaches another one nearly every
+ *     time; a peer-to-peer pattern's public peer always (rotating_pool());
  *   - its address, or the list of its addresses.
  * Only pairs of addresses that involve the device are written, and one
  * more kind: the device's own traffic to a multicast or broadcast group
@@ -719,19 +718,22 @@ static bool alias_fits(const char *alias, const struct sx_mine_pattern *p)
  * firewall's "external" (any address outside the LAN), the port staying
  * fixed, as the experts write public NTP servers.  A peer-to-peer pattern
  * (UDP between dynamic ports on both ends, merge.c's pool: a camera's
- * stream to its app through the phone's public address, or a relay) needs
- * two addresses: its ports rotate as well, and the next session's peer is
- * wherever the phone is.
+ * stream to its app through the phone's public address) needs one: its
+ * ports rotate as well, and the next session's peer is wherever the phone
+ * is, though the captures' phone kept one network (the testbed's Xiaomi
+ * camera met its app at 130.104.212.112 in two runs, at 130.104.214.55 in
+ * the third; the experts write "external").  Its ports stay each end's
+ * dynamic range, so a service's port is never admitted through it.
  */
 #define POOL_MIN 4
 
 static bool rotating_pool(const struct sx_mine_pattern *p, const struct sx_mine_end *e)
 {
-	uint32_t min = p->fixed_port ? POOL_MIN : p->peer_to_peer ? 2 : UINT32_MAX;
+	uint32_t min = p->fixed_port ? POOL_MIN : p->peer_to_peer ? 1 : UINT32_MAX;
 
 	return e->kind == SX_MINE_HOST_ADDRS && e->scope == SX_MINE_SCOPE_PUBLIC &&
 	       e->naddrs >= min && e->addrs[0].family == 4 && e->addrs[e->naddrs - 1].family == 4 &&
-	       (uint64_t)e->naddrs * 2 >= p->support;
+	       (p->peer_to_peer || (uint64_t)e->naddrs * 2 >= p->support);
 }
 
 /* fe80:: and fc00::, which no host sends from, standing in an end for the
@@ -761,9 +763,9 @@ static const char *end_addr_str(const struct sx_addr *a, char *buf, size_t bufsz
  * (a fixed port) and rotates, a new address nearly every occurrence (at
  * least half as many addresses as the support asks occurrences), as the
  * firewall's authors write the Xiaomi camera's cloud, 120.92.0.0/16
- * (120.92.145.133, 120.92.141.99 and 120.92.96.155 in three runs); never
- * a peer-to-peer end's (the phone's public address, "external" when it
- * moves: rotating_pool()).  False when there is none.
+ * (120.92.145.133, 120.92.141.99 and 120.92.96.155 in three runs).  Never
+ * a peer-to-peer end's: its peers are not servers (rotating_pool()).
+ * False when there is none.
  */
 static bool pool_prefix(const struct sx_mine_pattern *p, const struct sx_mine_end *e, char *buf,
 			size_t bufsz)
@@ -771,7 +773,8 @@ static bool pool_prefix(const struct sx_mine_pattern *p, const struct sx_mine_en
 	size_t bytes = 3;
 	uint32_t i;
 
-	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 2)
+	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 2 ||
+	    p->peer_to_peer)
 		return false;
 	for (i = 0; i < e->naddrs; i++)
 		if (e->addrs[i].family != 4)
@@ -782,8 +785,7 @@ static bool pool_prefix(const struct sx_mine_pattern *p, const struct sx_mine_en
 	if (bytes == 3)
 		snprintf(buf, bufsz, "%u.%u.%u.0/24", e->addrs[0].b[0], e->addrs[0].b[1],
 			 e->addrs[0].b[2]);
-	else if (bytes == 2 && p->fixed_port && !p->peer_to_peer &&
-		 (uint64_t)e->naddrs * 2 >= p->support)
+	else if (bytes == 2 && p->fixed_port && (uint64_t)e->naddrs * 2 >= p->support)
 		snprintf(buf, bufsz, "%u.%u.0.0/16", e->addrs[0].b[0], e->addrs[0].b[1]);
 	else
 		return false;

@@ -27,7 +27,9 @@
  * the same rule (a service the flow stage could not recognise, e.g. replies
  * sent from a device's port to changing client ports); else none: when both
  * sides vary, the pattern constrains no port.  Ephemeral ports are never
- * fixed because they do not stay constant.
+ * fixed because they do not stay constant.  When the pattern holds flows of
+ * other hosts than the focal one (below), the share is counted over the
+ * focal host's flows alone (fix_port()).
  *
  * Application fields.  An attribute (key=value) held by at least half of
  * the flows is the pattern's.  The keys that name the application (DNS,
@@ -348,6 +350,56 @@ static bool peer_to_peer(const struct sx_mine_pattern *p)
 	return true;
 }
 
+/* Whether flow f has the focal host of its occurrence at an end. */
+static bool focal_flow(const struct ctx *cx, const struct sx_mine_flow *f)
+{
+	const struct sx_addr *h = &cx->focal[f->unit];
+
+	return !sx_addr_cmp(&f->ep[0].addr, h) || !sx_addr_cmp(&f->ep[1].addr, h);
+}
+
+/*
+ * The fixed port (see DESIGN), its share counted over the flows of the
+ * focal host when the pattern also holds other hosts': the device's policy
+ * is written from its own pairs, and another host's flows that fell in its
+ * cluster must not take its port away (the phone's requests to the Xiaomi
+ * camera's UDP 54321, miIO, from the cloud's relay and from the phone
+ * itself).  e->ports is sorted by count, so only the ports that hold the
+ * share of the focal flows overall are counted again.
+ */
+static void fix_port(const struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
+{
+	static const unsigned pref[2] = {SX_MINE_SERVER, SX_MINE_CLIENT};
+	const struct sx_mine_input *in = cx->in;
+	uint32_t i, k, r, nfocal = 0, need;
+
+	for (i = 0; i < c->n; i++)
+		nfocal += focal_flow(cx, in->flows[c->mem[i]]);
+	if (!nfocal)
+		nfocal = c->n;
+	need = ceil_frac(FIXED_SHARE, nfocal);
+	for (r = 0; r < 2; r++) {
+		const struct sx_mine_end *e = &p->end[pref[r]];
+
+		for (k = 0; k < e->nports && e->ports[k].count >= need; k++) {
+			uint32_t n = e->ports[k].count;
+
+			if (nfocal < c->n)
+				for (i = 0, n = 0; i < c->n; i++) {
+					const struct sx_mine_flow *f = in->flows[c->mem[i]];
+
+					n += focal_flow(cx, f) &&
+					     f->ep[pref[r]].port == e->ports[k].port;
+				}
+			if (n >= need) {
+				p->fixed_role = (uint8_t)pref[r];
+				p->fixed_port = e->ports[k].port;
+				return;
+			}
+		}
+	}
+}
+
 static int build_pattern(struct ctx *cx, struct clu *c)
 {
 	const struct sx_mine_input *in = cx->in;
@@ -381,20 +433,8 @@ static int build_pattern(struct ctx *cx, struct clu *c)
 			return ret;
 	}
 	p->fixed_role = SX_MINE_NO_ROLE;
-	if (f0->has_ports) {
-		uint32_t need = ceil_frac(FIXED_SHARE, c->n);
-		static const unsigned pref[2] = {SX_MINE_SERVER, SX_MINE_CLIENT};
-
-		for (r = 0; r < 2; r++) {
-			const struct sx_mine_end *e = &p->end[pref[r]];
-
-			if (e->nports && e->ports[0].count >= need) {
-				p->fixed_role = (uint8_t)pref[r];
-				p->fixed_port = e->ports[0].port;
-				break;
-			}
-		}
-	}
+	if (f0->has_ports)
+		fix_port(cx, c, p);
 	p->peer_to_peer = peer_to_peer(p);
 	ret = sx_mine__build_attrs(cx, c, p);
 	if (ret)
