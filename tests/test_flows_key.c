@@ -165,6 +165,8 @@ Test(flows_key, ports_and_services)
 	    {17, 20, NULL, true},
 	    {17, 20002, NULL, true},
 	    {6, 20002, NULL, false},
+	    {17, 54321, NULL, true}, /* Xiaomi's miIO */
+	    {6, 54321, NULL, false},
 	    {6, 3702, "ws-discovery", true},
 	    {17, 3702, "ws-discovery", true},
 	    {17, 4500, "ipsec-nat-t", true},

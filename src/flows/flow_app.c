@@ -532,8 +532,9 @@ struct port_name {
  * 239.255.255.250 or ff02::c, the SSDP group, but not SSDP. */
 static const char wsd[] = "ws-discovery";
 
-/* Debian netbase names where it has one; IoT service ports besides.  In
- * port order (port_lookup() searches it). */
+/* Debian netbase names where it has one; IoT service ports besides (9999
+ * TP-Link's, 54321 Xiaomi's miIO).  In port order (port_lookup() searches
+ * it). */
 static const struct port_name ports[] = {
     {20, 1, 0, "ftp-data"},	  {21, 1, 0, "ftp"},	       {22, 1, 0, "ssh"},
     {23, 1, 0, "telnet"},	  {25, 1, 0, "smtp"},	       {53, 1, 1, "domain"},
@@ -552,7 +553,7 @@ static const struct port_name ports[] = {
     {5683, 0, 1, "coap"},	  {5684, 0, 1, "coaps"},       {6667, 1, 0, "ircd"},
     {8008, 1, 0, NULL},		  {8009, 1, 0, NULL},	       {8080, 1, 0, "http-alt"},
     {8443, 1, 0, NULL},		  {8800, 1, 1, NULL},	       {8883, 1, 0, "secure-mqtt"},
-    {9999, 1, 1, NULL},		  {20002, 0, 1, NULL},
+    {9999, 1, 1, NULL},		  {20002, 0, 1, NULL},	       {54321, 0, 1, NULL},
 };
 
 /* The table's entry for port (ports is sorted by port, one entry each:
