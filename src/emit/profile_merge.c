@@ -215,16 +215,24 @@ static size_t pair_of(const struct sx_ytree *map, const char *key)
 	return map->n;
 }
 
+/* The number of nftables sections of the protocols p, a MAP. */
+static size_t nft_sections(const struct sx_ytree *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 1 < p->n; i += 2)
+		n += p->kids[i]->text && nft_section(p->kids[i]->text);
+	return n;
+}
+
 /* Whether the protocols pb have every nftables section of pa, equal, and
  * no other. */
 static bool same_nft_sections(const struct sx_ytree *pa, const struct sx_ytree *pb)
 {
-	size_t i, na = 0, nb = 0;
+	size_t i, na = 0;
 
 	if (!pa || !pb || pa->kind != SX_YTREE_MAP || pb->kind != SX_YTREE_MAP)
 		return false;
-	for (i = 0; i + 1 < pb->n; i += 2)
-		nb += pb->kids[i]->text && nft_section(pb->kids[i]->text);
 	for (i = 0; i + 1 < pa->n; i += 2) {
 		const char *key = pa->kids[i]->text;
 		const struct sx_ytree *v;
@@ -236,7 +244,7 @@ static bool same_nft_sections(const struct sx_ytree *pa, const struct sx_ytree *
 			return false;
 		na++;
 	}
-	return na == nb;
+	return na == nft_sections(pb);
 }
 
 /* Whether b has every nftables section of a, equal, and no other. */
@@ -1174,12 +1182,10 @@ static struct sx_ytree **other_end(struct sx_ytree *a, const struct sx_ytree *b,
 	static const char *const ends[] = {"src", "dst"};
 	struct sx_ytree *pa = (struct sx_ytree *)sx_ytree_get(a, "protocols"), **slot = NULL;
 	const struct sx_ytree *pb = sx_ytree_get(b, "protocols");
-	size_t i, na = 0, nb = 0, k;
+	size_t i, na = 0, k;
 
 	if (!pa || !pb || pa->kind != SX_YTREE_MAP || pb->kind != SX_YTREE_MAP)
 		return NULL;
-	for (i = 0; i + 1 < pb->n; i += 2)
-		nb += pb->kids[i]->text && nft_section(pb->kids[i]->text);
 	for (i = 0; i + 1 < pa->n; i += 2) {
 		const char *key = pa->kids[i]->text;
 		struct sx_ytree *va = pa->kids[i + 1];
@@ -1214,7 +1220,7 @@ static struct sx_ytree **other_end(struct sx_ytree *a, const struct sx_ytree *b,
 		if (!slot)
 			return NULL;
 	}
-	return na == nb ? slot : NULL;
+	return na == nft_sections(pb) ? slot : NULL;
 }
 
 /* Every policy of the profile, in the order written: single policies,
