@@ -2226,14 +2226,15 @@ Test(emit_profile, a_name_asked_not_every_time_keeps_its_addresses)
 }
 
 /* Unnamed public servers: a provider's pool in one /24 is its prefix, and
- * in one /16 when it hands out another address nearly every time; a pool
- * that does so in no /16 is "external", its port fixed; a few stable
+ * in one /16 when it hands out another address nearly every time, also
+ * beside a server that stays (a list of the network and the address); a
+ * pool that does so in no /16 is "external", its port fixed; a few stable
  * servers stay their addresses, in one /16 or not. */
 Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 {
 	struct sx_profile_cfg cfg = {.device = "d", .ipv4 = "10.0.0.7", .last_update = "x"};
 	struct sx_mine_result *r = mk(sizeof(*r));
-	struct sx_mine_pattern *ps = mk(5 * sizeof(*ps)), *p;
+	struct sx_mine_pattern *ps = mk(6 * sizeof(*ps)), *p;
 	const char *text;
 	int ret;
 
@@ -2260,11 +2261,20 @@ Test(emit_profile, unnamed_server_pools_are_a_prefix_or_external)
 	end(&p->end[0], "10.0.0.7", "50004:6", 0, NULL, NULL);
 	end(&p->end[1], "52.28.1.1,52.28.9.9", "8883:6", 0, NULL, NULL);
 	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
+	p = pattern(&ps[5], 6, SX_MINE_CLIENT, SX_MINE_SERVER, 8080, SX_P_TCP, 6);
+	end(&p->end[0], "10.0.0.7", "50005:6", 0, NULL, NULL);
+	end(&p->end[1], "20.47.97.231,121.92.96.155,121.92.141.99,121.92.145.133", "8080:6", 0,
+	    NULL, NULL);
+	p->end[1].scope = SX_MINE_SCOPE_PUBLIC;
 	r->patterns = ps;
-	r->npatterns = 5;
+	r->npatterns = 6;
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
 	cr_assert_not_null(strstr(text, "dst: 195.65.87.0/24\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "dst-port: 8080\n        ipv4:\n          src: self\n"
+					"          dst:\n          - 20.47.97.231\n"
+					"          - 121.92.0.0/16\n"),
+			   "a rotating /16 beside a server that stays: %s", text);
 	cr_assert_not_null(strstr(text, "dst-port: 443\n        ipv4:\n          src: self\n"
 					"          dst: 120.92.0.0/16\n"),
 			   "a rotating pool in one /16: %s", text);

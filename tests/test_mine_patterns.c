@@ -560,9 +560,8 @@ Test(mine_patterns, a_constant_client_port_is_fixed_when_the_server_varies)
 }
 
 /* The device's flows decide the fixed port: another host's flows of the
- * same shape that fell in the pattern (the phone's own session to the
- * cloud, on another port) do not leave the device's policy open to every
- * port. */
+ * same shape that fell in the pattern (the phone's, between ports both
+ * drawn anew) do not take the device's constant port away. */
 Test(mine_patterns, the_devices_own_flows_fix_the_port)
 {
 	static const char *const srv[] = {"203.0.113.5", "203.0.113.6", "203.0.113.7",
@@ -577,18 +576,18 @@ Test(mine_patterns, the_devices_own_flows_fix_the_port)
 			struct rowspec row = {occ_name(i),
 					      (int64_t)i * 1000 * S + (int64_t)k * S,
 					      S,
-					      6,
+					      17,
 					      phone ? "192.168.1.222" : "192.168.1.135",
-					      (uint16_t)(40000 + 10 * i + k),
+					      (uint16_t)(phone ? 41000 + 10 * i : 7000),
 					      NULL,
 					      srv[i],
-					      phone ? 80 : 443,
+					      (uint16_t)(30000 + 10 * i + k),
 					      NULL,
-					      SX_SIDE_OTHER,
+					      SX_SIDE_NONE,
 					      {1, 1},
 					      {54, 54},
 					      "",
-					      SX_P_TCP};
+					      SX_P_UDP};
 
 			add(m, SX_MINE_EVENT, 0, &row);
 		}
@@ -600,13 +599,58 @@ Test(mine_patterns, the_devices_own_flows_fix_the_port)
 	}
 	r = run(m);
 	for (k = 0; k < r->npatterns; k++)
-		if (r->patterns[k].ip_proto == 6)
+		if (r->patterns[k].app.proto == SX_P_UDP)
 			break;
 	cr_assert_lt(k, r->npatterns);
 	cr_assert_eq(r->patterns[k].nflows, 16, "one shape, one cluster: %u",
 		     r->patterns[k].nflows);
-	cr_assert_eq(r->patterns[k].fixed_role, SX_MINE_SERVER);
-	cr_assert_eq(r->patterns[k].fixed_port, 443);
+	cr_assert_eq(r->patterns[k].fixed_role, SX_MINE_CLIENT);
+	cr_assert_eq(r->patterns[k].fixed_port, 7000);
+	sx_mine_result_free(r);
+}
+
+/* Two services whose flows look alike (sessions continued from before the
+ * window, one small segment each way) share a cluster; split by service
+ * port, they are a pattern each, each with its port, where one pattern of
+ * them had no port and its policy admitted every port. */
+Test(mine_patterns, services_of_one_shape_are_a_pattern_each)
+{
+	static const char *const srv[] = {"203.0.113.5", "203.0.113.6", "203.0.113.7",
+					  "203.0.113.8"};
+	struct sx_mine *m = miner(0);
+	struct sx_mine_result *r;
+	unsigned i, k, seen = 0;
+
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < 4; k++) {
+			struct rowspec row = {occ_name(i),
+					      (int64_t)i * 1000 * S + (int64_t)k * S,
+					      S,
+					      6,
+					      "192.168.1.135",
+					      (uint16_t)(40000 + 10 * i + k),
+					      NULL,
+					      srv[i],
+					      k == 3 ? 80 : 443,
+					      NULL,
+					      SX_SIDE_OTHER,
+					      {1, 1},
+					      {54, 54},
+					      "",
+					      SX_P_TCP};
+
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+	r = run(m);
+	for (k = 0; k < r->npatterns; k++) {
+		const struct sx_mine_pattern *p = &r->patterns[k];
+
+		cr_assert_eq(p->fixed_role, SX_MINE_SERVER);
+		cr_assert(p->fixed_port == 443 || p->fixed_port == 80, "%u", p->fixed_port);
+		cr_assert_eq(p->nflows, p->fixed_port == 443 ? 12u : 4u);
+		seen |= p->fixed_port == 443 ? 1 : 2;
+	}
+	cr_assert_eq(seen, 3, "both services: %u patterns", r->npatterns);
 	sx_mine_result_free(r);
 }
 

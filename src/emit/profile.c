@@ -290,6 +290,7 @@ enum host_form {
 	HOST_ONE,      /* one scalar: self, an alias, a name, an address */
 	HOST_LIST,     /* the end's addresses */
 	HOST_NAMES,    /* the end's names, each one a DNS policy of the profile allows */
+	HOST_NETS,     /* networks and addresses, space-separated in text: pool_nets() */
 };
 
 struct host {
@@ -297,7 +298,7 @@ struct host {
 	bool self;
 	bool group;		       /* multicast or broadcast */
 	bool name;		       /* a host name: an NFQueue match (the DNS table) */
-	char text[HOST_TEXT_MAX];      /* HOST_ONE */
+	char text[HOST_TEXT_MAX];      /* HOST_ONE, HOST_NETS */
 	char label[HOST_TEXT_MAX];     /* for ids */
 	const struct sx_mine_end *end; /* HOST_LIST, HOST_NAMES */
 	/* A name end (HOST_ONE or HOST_NAMES, end set) whose addresses get a
@@ -792,6 +793,58 @@ static bool pool_prefix(const struct sx_mine_pattern *p, const struct sx_mine_en
 	return true;
 }
 
+/*
+ * A rotating service's end whose servers lie in no one network (the
+ * Xiaomi camera's TLS cloud, 120.92.145.133, .96.155 and .141.99 in its
+ * three runs, beside 20.47.97.231 in all of them): the addresses of each
+ * /16 that holds two or more written as that network, its /24 when one
+ * holds them, the others as they are, space-separated in buf.  False when
+ * no network holds two, or when more addresses stand alone than networks
+ * hold the rest (a STUN relay handed out anywhere in a cloud provider's
+ * space, WeMoLink's on TCP 3478: rotating_pool() writes it "external").
+ * The same conditions as pool_prefix()'s /16: a service's fixed port, a
+ * new address nearly every occurrence, IPv4 public servers.
+ */
+static bool pool_nets(const struct sx_mine_pattern *p, const struct sx_mine_end *e, char *buf,
+		      size_t bufsz)
+{
+	uint32_t i, j, nets = 0, lone = 0;
+	size_t len = 0;
+
+	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 3 ||
+	    !p->fixed_port || p->peer_to_peer || (uint64_t)e->naddrs * 2 < p->support)
+		return false;
+	for (i = 0; i < e->naddrs; i++)
+		if (e->addrs[i].family != 4)
+			return false;
+	buf[0] = '\0';
+	for (i = 0; i < e->naddrs; i = j) { /* addresses are sorted: a /16's are adjacent */
+		const uint8_t *a = e->addrs[i].b;
+		bool one24 = true;
+		int w;
+
+		for (j = i + 1; j < e->naddrs && !memcmp(e->addrs[j].b, a, 2); j++)
+			one24 &= !memcmp(e->addrs[j].b, a, 3);
+		if (j - i >= 2) {
+			nets++;
+			w = one24 ? snprintf(buf + len, bufsz - len, "%s%u.%u.%u.0/24",
+					     len ? " " : "", a[0], a[1], a[2])
+				  : snprintf(buf + len, bufsz - len, "%s%u.%u.0.0/16",
+					     len ? " " : "", a[0], a[1]);
+		} else {
+			char addr[ADDR_TEXT_MAX];
+
+			lone++;
+			w = snprintf(buf + len, bufsz - len, "%s%s", len ? " " : "",
+				     sx_addr_str(&e->addrs[i], addr, sizeof(addr)));
+		}
+		if (w < 0 || (size_t)w >= bufsz - len)
+			return false;
+		len += (size_t)w;
+	}
+	return nets > 0 && lone <= nets;
+}
+
 static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 			 const struct sx_mine_end *e, struct host *h)
 {
@@ -835,6 +888,10 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		return;
 	} else if (pool_prefix(p, e, h->text, sizeof(h->text))) {
 		h->form = HOST_ONE;
+	} else if (pool_nets(p, e, h->text, sizeof(h->text))) {
+		h->form = HOST_NETS;
+		snprintf(h->label, sizeof(h->label), "%.*s", (int)strcspn(h->text, " /"), h->text);
+		return;
 	} else if (rotating_pool(p, e)) {
 		h->form = HOST_ONE;
 		snprintf(h->text, sizeof(h->text), "external");
@@ -868,7 +925,17 @@ static void emit_host(struct sx_yw *w, const char *key, const struct host *h)
 		return;
 	}
 	sx_yw_seq_begin(w);
-	if (h->form == HOST_NAMES)
+	if (h->form == HOST_NETS) {
+		const char *t = h->text;
+
+		while (*t) {
+			size_t l = strcspn(t, " ");
+
+			snprintf(addr, sizeof(addr), "%.*s", (int)l, t);
+			str(w, addr);
+			t += l + (t[l] == ' ');
+		}
+	} else if (h->form == HOST_NAMES)
 		for (i = 0; i < h->end->nnames; i++)
 			str(w, h->end->names[i]);
 	else

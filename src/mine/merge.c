@@ -21,8 +21,11 @@
  * identifying attributes (sx_mine__is_id_key: DNS, mDNS and LLMNR
  * questions, HTTP and CoAP requests, SSDP, DHCP type, TP-Link commands,
  * MQTT, NTP, IGMP, ICMP, TLS SNI; never sizes, ports of the client or
- * secondary attributes; for an ARP flow, its operation).  A cluster's
- * service is the one most of its flows have (ties: the smaller hash).
+ * secondary attributes; for an ARP flow, its operation).  First a
+ * cluster's flows on another known service port than most of them are a
+ * cluster of their own (split_ports(): two services of one shape, TLS and
+ * HTTP sessions continued from before the window).  A cluster's service is
+ * the one most of its flows have (ties: the smaller hash).
  * Then
  *   - clusters with equal services merge;
  *   - a cluster with no application identity (plain TCP or UDP, a TLS
@@ -371,6 +374,81 @@ static void join_pools(struct pool_flow *pf, uint32_t n, uint32_t *rep)
 	}
 }
 
+/* A flow in split_ports(): its cluster, its service port group (a known
+ * service port, or 0 for every other), its index. */
+struct port_flow {
+	uint32_t cluster;
+	uint16_t port;
+	uint32_t flow;
+};
+
+static int port_flow_cmp(const void *a, const void *b)
+{
+	const struct port_flow *x = a, *y = b;
+
+	if (x->cluster != y->cluster)
+		return x->cluster < y->cluster ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->flow < y->flow ? -1 : x->flow > y->flow;
+}
+
+/*
+ * A cluster follows shape, and two services whose flows look alike can
+ * share one (the Xiaomi camera's TLS sessions and its HTTP ones continued
+ * from before the window, a few small segments each; its miIO requests on
+ * UDP 54321 and a short stream to the phone): no port then holds the
+ * pattern's flows, and its policy admits every port.  So a cluster's flows
+ * are grouped by service port, each known one (sx_flow_port_is_known():
+ * well known, or an IoT service port) a group and every other port one
+ * group together (dynamic ports are drawn anew), and the groups but the
+ * largest (ties: the lowest port, the others' first) become clusters of
+ * their own, numbered from k in the order of their cluster and port.  One
+ * service, one pattern: the services then merge as below.  Returns the
+ * number of clusters, or -ENOMEM.
+ */
+static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
+			uint32_t k)
+{
+	struct port_flow *pf = sx_calloc_array(n + 1, sizeof(*pf));
+	uint32_t i, j, g, next = k;
+
+	if (!pf)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct sx_mine_flow *f = flows[i];
+		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
+
+		pf[i] = (struct port_flow){assign[i],
+					   sx_flow_port_is_known(f->ip_proto, port) ? port : 0, i};
+	}
+	qsort(pf, n, sizeof(*pf), port_flow_cmp);
+	for (i = 0; i < n; i = j) {
+		uint32_t best = i, best_n = 0;
+
+		for (j = i; j < n && pf[j].cluster == pf[i].cluster; j = g) {
+			for (g = j;
+			     g < n && pf[g].cluster == pf[j].cluster && pf[g].port == pf[j].port;
+			     g++)
+				;
+			if (g - j > best_n) {
+				best = j;
+				best_n = g - j;
+			}
+		}
+		for (j = i; j < n && pf[j].cluster == pf[i].cluster; j = g) {
+			for (g = j;
+			     g < n && pf[g].cluster == pf[j].cluster && pf[g].port == pf[j].port;
+			     g++)
+				if (j != best)
+					assign[pf[g].flow] = next;
+			next += j != best;
+		}
+	}
+	free(pf);
+	return next;
+}
+
 long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
 			     uint32_t k)
 {
@@ -378,8 +456,12 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 	struct pool_flow *pf = NULL;
 	uint64_t *cpool = NULL;
 	uint32_t *rep = NULL, *num = NULL, i, j, npf = 0;
-	long ret = -ENOMEM;
+	long ret = split_ports(flows, n, assign, k);
 
+	if (ret < 0)
+		return ret;
+	k = (uint32_t)ret;
+	ret = -ENOMEM;
 	if (k < 2)
 		return k;
 	fs = sx_calloc_array(n, sizeof(*fs));
