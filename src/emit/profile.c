@@ -49,8 +49,10 @@
  *     the name's (by_address());
  *   - for unnamed public IPv4 servers: the /24 that holds them all, two or
  *     more (a provider's pool), or the /16 when they rotate (pool_prefix());
- *     else "external" when the device reaches another one nearly every
- *     time; a peer-to-peer pattern's public peer always (rotating_pool());
+ *     the networks of such groups and the servers beside them, when fewer
+ *     stand alone (pool_nets()); else "external" when the device reaches
+ *     another one nearly every time; a peer-to-peer pattern's public peer
+ *     always (rotating_pool());
  *   - its address, or the list of its addresses.
  * Only pairs of addresses that involve the device are written, and one
  * more kind: the device's own traffic to a multicast or broadcast group

@@ -362,10 +362,10 @@ static bool focal_flow(const struct ctx *cx, const struct sx_mine_flow *f)
  * The fixed port (see DESIGN), its share counted over the flows of the
  * focal host when the pattern also holds other hosts': the device's policy
  * is written from its own pairs, and another host's flows that fell in its
- * cluster must not take its port away (the phone's requests to the Xiaomi
- * camera's UDP 54321, miIO, from the cloud's relay and from the phone
- * itself).  e->ports is sorted by count, so only the ports that hold the
- * share of the focal flows overall are counted again.
+ * cluster (a phone's own sessions, seen on the same access point, between
+ * ports both drawn anew) must not take its constant port away.  e->ports is
+ * sorted by count, so only the ports that hold the share of the focal flows
+ * overall are counted again.
  */
 static void fix_port(const struct ctx *cx, const struct clu *c, struct sx_mine_pattern *p)
 {
