@@ -48,8 +48,8 @@
  *     end written as its addresses (at most NAME_ADDRS_MAX), goes before
  *     the name's (by_address());
  *   - for unnamed public IPv4 servers: the /24 that holds them all, two or
- *     more (a provider's pool), or the /16 when they rotate (pool_prefix());
- *     the networks of such groups and the servers beside them, when fewer
+ *     more (a provider's pool), or the /16 when they rotate, or the
+ *     networks of such groups and the servers beside them, when fewer
  *     stand alone (pool_nets()); else "external" when the device reaches
  *     another one nearly every time; a peer-to-peer pattern's public peer
  *     always (rotating_pool());
@@ -760,66 +760,36 @@ static const char *end_addr_str(const struct sx_addr *a, char *buf, size_t bufsz
 }
 
 /*
- * The network that holds every address of an unnamed end of two or more
- * public IPv4 servers, written into buf: the /24 (a provider's pool:
- * 195.65.87.71, .72, .73); else the /16 when the end is a service's
- * (a fixed port) and rotates, a new address nearly every occurrence (at
- * least half as many addresses as the support asks occurrences), as the
- * firewall's authors write the Xiaomi camera's cloud, 120.92.0.0/16
- * (120.92.145.133, 120.92.141.99 and 120.92.96.155 in three runs).  Never
- * a peer-to-peer end's: its peers are not servers (rotating_pool()).
- * False when there is none.
+ * The networks of an unnamed end of two or more public IPv4 servers,
+ * space-separated in buf; returns how many items it wrote, 0 when none:
+ *   - the /24 that holds them all (a provider's pool: 195.65.87.71, .72,
+ *     .73);
+ *   - else, when the end is a service's (a fixed port) and rotates, a new
+ *     address nearly every occurrence (at least half as many addresses as
+ *     the support asks occurrences): the /16 that holds them all, as the
+ *     firewall's authors write the Xiaomi camera's cloud, 120.92.0.0/16
+ *     (120.92.145.133, .141.99 and .96.155 in three runs); or, in no one
+ *     network, the addresses of each /16 that holds two or more as that
+ *     network (its /24 when one holds them) and the others as they are,
+ *     when no more stand alone than networks hold the rest (the camera's
+ *     TLS cloud beside 20.47.97.231, met in every run).  A STUN relay
+ *     handed out anywhere in a cloud provider's space (WeMoLink's on TCP
+ *     3478) has more alone: rotating_pool() writes it "external".
+ * Never a peer-to-peer end's: its peers are not servers (rotating_pool()).
  */
-static bool pool_prefix(const struct sx_mine_pattern *p, const struct sx_mine_end *e, char *buf,
-			size_t bufsz)
+static unsigned pool_nets(const struct sx_mine_pattern *p, const struct sx_mine_end *e, char *buf,
+			  size_t bufsz)
 {
-	size_t bytes = 3;
-	uint32_t i;
-
-	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 2 ||
-	    p->peer_to_peer)
-		return false;
-	for (i = 0; i < e->naddrs; i++)
-		if (e->addrs[i].family != 4)
-			return false;
-	for (i = 1; i < e->naddrs && bytes; i++)
-		while (bytes && memcmp(e->addrs[i].b, e->addrs[0].b, bytes))
-			bytes--;
-	if (bytes == 3)
-		snprintf(buf, bufsz, "%u.%u.%u.0/24", e->addrs[0].b[0], e->addrs[0].b[1],
-			 e->addrs[0].b[2]);
-	else if (bytes == 2 && p->fixed_port && (uint64_t)e->naddrs * 2 >= p->support)
-		snprintf(buf, bufsz, "%u.%u.0.0/16", e->addrs[0].b[0], e->addrs[0].b[1]);
-	else
-		return false;
-	return true;
-}
-
-/*
- * A rotating service's end whose servers lie in no one network (the
- * Xiaomi camera's TLS cloud, 120.92.145.133, .96.155 and .141.99 in its
- * three runs, beside 20.47.97.231 in all of them): the addresses of each
- * /16 that holds two or more written as that network, its /24 when one
- * holds them, the others as they are, space-separated in buf.  False when
- * no network holds two, or when more addresses stand alone than networks
- * hold the rest (a STUN relay handed out anywhere in a cloud provider's
- * space, WeMoLink's on TCP 3478: rotating_pool() writes it "external").
- * The same conditions as pool_prefix()'s /16: a service's fixed port, a
- * new address nearly every occurrence, IPv4 public servers.
- */
-static bool pool_nets(const struct sx_mine_pattern *p, const struct sx_mine_end *e, char *buf,
-		      size_t bufsz)
-{
+	bool rotates = p->fixed_port && (uint64_t)e->naddrs * 2 >= p->support, net24 = false;
 	uint32_t i, j, nets = 0, lone = 0;
 	size_t len = 0;
 
-	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 3 ||
-	    !p->fixed_port || p->peer_to_peer || (uint64_t)e->naddrs * 2 < p->support)
-		return false;
+	if (e->kind != SX_MINE_HOST_ADDRS || e->scope != SX_MINE_SCOPE_PUBLIC || e->naddrs < 2 ||
+	    p->peer_to_peer)
+		return 0;
 	for (i = 0; i < e->naddrs; i++)
 		if (e->addrs[i].family != 4)
-			return false;
-	buf[0] = '\0';
+			return 0;
 	for (i = 0; i < e->naddrs; i = j) { /* addresses are sorted: a /16's are adjacent */
 		const uint8_t *a = e->addrs[i].b;
 		bool one24 = true;
@@ -829,6 +799,7 @@ static bool pool_nets(const struct sx_mine_pattern *p, const struct sx_mine_end 
 			one24 &= !memcmp(e->addrs[j].b, a, 3);
 		if (j - i >= 2) {
 			nets++;
+			net24 = one24;
 			w = one24 ? snprintf(buf + len, bufsz - len, "%s%u.%u.%u.0/24",
 					     len ? " " : "", a[0], a[1], a[2])
 				  : snprintf(buf + len, bufsz - len, "%s%u.%u.0.0/16",
@@ -841,10 +812,12 @@ static bool pool_nets(const struct sx_mine_pattern *p, const struct sx_mine_end 
 				     sx_addr_str(&e->addrs[i], addr, sizeof(addr)));
 		}
 		if (w < 0 || (size_t)w >= bufsz - len)
-			return false;
+			return 0;
 		len += (size_t)w;
 	}
-	return nets > 0 && lone <= nets;
+	if (nets == 1 && !lone)
+		return rotates || net24; /* one network holds them all */
+	return rotates && nets && lone <= nets ? nets + lone : 0;
 }
 
 static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
@@ -852,6 +825,7 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 {
 	char addr[ADDR_TEXT_MAX];
 	const char *alias;
+	unsigned nets;
 
 	memset(h, 0, sizeof(*h));
 	h->group = e->naddrs > 0 && addr_is_group(&e->addrs[0]);
@@ -888,9 +862,9 @@ static void resolve_host(const struct ctx *c, const struct sx_mine_pattern *p,
 		h->addrs = needs_twin(c, p, e);
 		snprintf(h->label, sizeof(h->label), "%s", e->name + 2);
 		return;
-	} else if (pool_prefix(p, e, h->text, sizeof(h->text))) {
+	} else if ((nets = pool_nets(p, e, h->text, sizeof(h->text))) == 1) {
 		h->form = HOST_ONE;
-	} else if (pool_nets(p, e, h->text, sizeof(h->text))) {
+	} else if (nets) {
 		h->form = HOST_NETS;
 		snprintf(h->label, sizeof(h->label), "%.*s", (int)strcspn(h->text, " /"), h->text);
 		return;
@@ -2889,17 +2863,21 @@ static bool has_queue(const struct policy *pol)
 }
 
 /* Whether a and b have the same forward nftables matches but for their
- * ports: one-scalar ends, family and transport (ARP: operation and MACs). */
-static bool same_ends(const struct policy *a, const struct policy *b)
+ * ports (with swap, a's forward and b's backward rule: b's ends swapped):
+ * one-scalar ends, family and transport (ARP, forward only: operation and
+ * MACs). */
+static bool same_ends(const struct policy *a, const struct policy *b, bool swap)
 {
+	const struct host *bs = swap ? &b->dst : &b->src, *bd = swap ? &b->src : &b->dst;
+
 	if (a->arp_op || b->arp_op) /* ARP: the operation and MACs are matches too */
-		if (!a->arp_op || !b->arp_op || strcmp(a->arp_op, b->arp_op) ||
+		if (swap || !a->arp_op || !b->arp_op || strcmp(a->arp_op, b->arp_op) ||
 		    strcmp(a->sha, b->sha) || strcmp(a->tha, b->tha))
 			return false;
 	return a->family == b->family && a->p->ip_proto == b->p->ip_proto &&
-	       a->src.form == HOST_ONE && a->dst.form == HOST_ONE && b->src.form == HOST_ONE &&
-	       b->dst.form == HOST_ONE && !strcmp(a->src.text, b->src.text) &&
-	       !strcmp(a->dst.text, b->dst.text);
+	       a->src.form == HOST_ONE && a->dst.form == HOST_ONE && bs->form == HOST_ONE &&
+	       bd->form == HOST_ONE && !strcmp(a->src.text, bs->text) &&
+	       !strcmp(a->dst.text, bd->text);
 }
 
 /* Whether a and b have the same forward nftables matches, ports included. */
@@ -2907,7 +2885,7 @@ static bool same_matches(const struct policy *a, const struct policy *b)
 {
 	uint32_t as, ad, bs, bd;
 
-	if (!same_ends(a, b))
+	if (!same_ends(a, b, false))
 		return false;
 	match_ports(a, &as, &ad);
 	match_ports(b, &bs, &bd);
@@ -2920,10 +2898,7 @@ static bool same_as_backward(const struct policy *a, const struct policy *b)
 {
 	uint32_t as, ad, bs, bd;
 
-	if (!b->bidirectional || a->arp_op || b->arp_op || a->family != b->family ||
-	    a->p->ip_proto != b->p->ip_proto || a->src.form != HOST_ONE ||
-	    a->dst.form != HOST_ONE || b->src.form != HOST_ONE || b->dst.form != HOST_ONE ||
-	    strcmp(a->src.text, b->dst.text) || strcmp(a->dst.text, b->src.text))
+	if (!b->bidirectional || !same_ends(a, b, true))
 		return false;
 	match_ports(a, &as, &ad);
 	match_ports(b, &bs, &bd);
@@ -2995,7 +2970,7 @@ static void unshadow(struct ctx *c, const size_t *order, size_t n)
 			const struct policy *a = &c->pols[order[i]];
 			uint32_t as, ad;
 
-			if (a->omit || !has_queue(a) || !same_ends(a, b))
+			if (a->omit || !has_queue(a) || !same_ends(a, b, false))
 				continue;
 			match_ports(a, &as, &ad); /* a block or range counts as a port */
 			match_ports(b, &bs, &bd);

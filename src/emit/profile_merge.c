@@ -85,16 +85,18 @@ static int add_pair(struct sx_ytree *map, const char *key, const struct sx_ytree
 }
 
 /*
- * The policy of map that matches what v matches: the same protocols (the
- * firewall's translator cannot tell two such policies apart: it makes
- * their NFQueue test empty), else one equal to v; NULL when none.
+ * The policy of map, among its pairs before index end (even), that
+ * matches what v matches: the same protocols (the firewall's translator
+ * cannot tell two such policies apart: it makes their NFQueue test empty),
+ * else one equal to v; NULL when none.
  */
-static struct sx_ytree *find_same(const struct sx_ytree *map, const struct sx_ytree *v)
+static struct sx_ytree *find_same_before(const struct sx_ytree *map, size_t end,
+					 const struct sx_ytree *v)
 {
 	const struct sx_ytree *proto = sx_ytree_get(v, "protocols");
 	size_t i;
 
-	for (i = 0; i + 1 < map->n; i += 2) {
+	for (i = 0; i + 1 < end; i += 2) {
 		struct sx_ytree *have = map->kids[i + 1];
 		const struct sx_ytree *hp = sx_ytree_get(have, "protocols");
 
@@ -102,6 +104,12 @@ static struct sx_ytree *find_same(const struct sx_ytree *map, const struct sx_yt
 			return have;
 	}
 	return NULL;
+}
+
+/* find_same_before() over all of map's pairs. */
+static struct sx_ytree *find_same(const struct sx_ytree *map, const struct sx_ytree *v)
+{
+	return find_same_before(map, map->n, v);
 }
 
 static bool bidirectional(const struct sx_ytree *pol)
@@ -1306,18 +1314,13 @@ static int drop_twins(struct sx_ytree *single, struct sx_ytree *inter)
 	int ret = 0;
 
 	for (i = 2; i + 1 < single->n && !ret;) {
-		const struct sx_ytree *pv = sx_ytree_get(single->kids[i + 1], "protocols");
-		size_t j;
+		struct sx_ytree *same = find_same_before(single, i, single->kids[i + 1]);
 
-		for (j = 0; j < i; j += 2)
-			if (pv &&
-			    sx_ytree_equal(pv, sx_ytree_get(single->kids[j + 1], "protocols")))
-				break;
-		if (j == i) {
+		if (!same) {
 			i += 2;
 			continue;
 		}
-		ret = fold_into(single->kids[j + 1], single->kids[i + 1]);
+		ret = fold_into(same, single->kids[i + 1]);
 		sx_ytree_map_remove(single, i);
 	}
 	for (k = 0; k + 1 < inter->n && !ret; k += 2) {
