@@ -17,11 +17,11 @@
 #     device, from `sigex batch` over links to its captures in a temporary
 #     archive (SHARED/corpora is only read); every device must get one;
 #   - the profiles of the UCLouvain testbed's devices, one interaction per
-#     scripted event merged into one profile: each device's of its three
-#     runs (the main job as bench/testbed.sh runs it, its events anchored,
-#     the device's MAC given) and of each two of them (the folds of
-#     bench/testbed-heldout.sh), where the events' documents meet most:
-#     every device must get all four.
+#     scripted event merged into one profile, where the events' documents
+#     meet most: each device's of its three runs as bench/testbed.sh makes
+#     it (its events anchored, the device's MAC given), and, no MAC given,
+#     of its three runs again and of each two of them (the folds of
+#     bench/testbed-heldout.sh): every device must get all five.
 # Nothing is skipped: a missing corpus, firewall folder or tool fails the
 # check, naming it.  Prints one line per profile (ok, or FAIL with the
 # profile and check-profile's reason) and a SUMMARY line; exits 1 on any
@@ -111,20 +111,19 @@ for d in "$testbed"/devices/*/; do
 	fi
 	printf '%s\t%s\n' "$dev" "$tmp/tb/$dev/sigex/profile.yaml" >>"$list"
 	ip=$(meta_of "$meta" ipv4)
-	mac=$(meta_of "$meta" mac)
 	mapfile -t runs < <(python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1]))["runs"]: print(r["run"] + "/" + r["capture"])' "$meta")
-	for k in 0 1 2; do
+	for k in 0 1 2 3; do # the run left out; 3: none
 		train=()
 		for j in 0 1 2; do
 			[ "$j" -ne "$k" ] && [ -n "${runs[$j]:-}" ] && train+=("$lat/$dev/${runs[$j]}.pcap")
 		done
 		out=$tmp/fold/$dev-$k
 		rc=0
-		[ ${#train[@]} -eq 2 ] || rc=2
-		# 3: an event of the script outside the two runs' captures
+		[ ${#train[@]} -eq $((k == 3 ? 3 : 2)) ] || rc=2
+		# 3: an event of the script outside the runs' captures
 		[ $rc -ne 0 ] || "$sigex" "$dev" "$ip" "${train[@]}" \
-			--events "$tmp/tb/$dev/events.csv" --mac "$mac" -o "$out" -q \
+			--events "$tmp/tb/$dev/events.csv" -o "$out" -q \
 			</dev/null >/dev/null 2>"$tmp/fold.err" || rc=$?
 		if { [ $rc -ne 0 ] && [ $rc -ne 3 ]; } || [ ! -f "$out/profile.yaml" ]; then
 			echo "FAIL testbed/$dev, fold $k (exit $rc): no profile.yaml:" \

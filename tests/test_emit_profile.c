@@ -2842,6 +2842,37 @@ Test(emit_profile, a_plain_policy_takes_a_queue_policys_backward_rule)
 	assert_valid(text, "merged: a plain policy and a backward rule");
 }
 
+/* An event whose document lacked the device's IPv6 address wrote it as it
+ * is; merged, with device-info's ipv6 from another event, that end is
+ * "self", and the plain policy then takes the place of the queue one with
+ * its matches (the firewall would share their queue and write the plain
+ * one's condition empty). */
+Test(emit_profile, the_devices_own_address_is_self_once_merged)
+{
+	static const char *const texts[] = {
+	    "device-info: {name: d, ipv4: 192.168.1.5, last-update: '1'}\n"
+	    "single-policies:\n"
+	    "  mdns-v6: {protocols: {udp: {src-port: 5353, dst-port: 5353}, ipv6: {src: "
+	    "'fe80::217:88ff:fe74:c2dc', dst: 'ff02::fb'}}}\n"
+	    "interactions: {}\n",
+	    "device-info: {name: d, ipv4: 192.168.1.5, ipv6: 'fe80::217:88ff:fe74:c2dc',"
+	    " last-update: '2'}\n"
+	    "single-policies:\n"
+	    "  mdns-hue: {protocols: {mdns: {qtype: ANY, domain-name: hue.local}, udp: "
+	    "{src-port: 5353, dst-port: 5353}, ipv6: {src: self, dst: 'ff02::fb'}}}\n"
+	    "interactions: {}\n",
+	};
+	const char *text = merge(texts, 2);
+
+	cr_assert_eq(count_of(text, "fe80::217:88ff:fe74:c2dc"), 1, "device-info's alone: %s",
+		     text);
+	cr_assert_null(strstr(text, "hue.local"), "folded into the plain one: %s", text);
+	cr_assert_not_null(strstr(text, "mdns-v6: {protocols: {udp: {src-port: 5353, dst-port: "
+					"5353}, ipv6: {src: self, dst: 'ff02::fb'}}}"),
+			   "%s", text);
+	assert_valid(text, "the device's own address");
+}
+
 /* An ARP pattern of nflows flows between the senders snd and the targets
  * tgt (end() lists), the senders' MAC smac, attribute attr ("arp=request:N"). */
 static struct sx_mine_pattern *arp_pattern(struct sx_mine_pattern *p, uint32_t nflows,

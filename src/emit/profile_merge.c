@@ -1303,6 +1303,52 @@ static int join_queues(struct sx_ytree *single, struct sx_ytree *inter)
 }
 
 /*
+ * An event whose document lacked one of the device's addresses (its IPv6
+ * link-local address: device-info takes it from another event,
+ * complete_info()) wrote the device's own address as it is: an end equal to
+ * device-info's ipv4 or ipv6 is "self", as the other events write it, so
+ * that the firewall's equal matches are equal here too (a plain mDNS
+ * policy from fe80::217:88ff:fe74:c2dc beside a queue one from self shared
+ * the Hue bridge's queue, and the translator wrote the plain one's
+ * condition empty).  0 or -ENOMEM.
+ */
+static int self_ends(struct sx_ytree *single, struct sx_ytree *inter, const struct sx_ytree *info)
+{
+	static const char *const fams[] = {"ipv4", "ipv6"}, *const ends[] = {"src", "dst"};
+	struct sx_ytree **pols;
+	size_t n, i, f, e;
+	int ret = 0;
+
+	pols = all_policies(single, inter, &n);
+	if (!pols)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++)
+		for (f = 0; f < 2 && !ret; f++) {
+			const char *dev = sx_ytree_str(sx_ytree_get(info, fams[f]));
+			struct sx_ytree *sec = (struct sx_ytree *)sx_ytree_get(
+			    sx_ytree_get(pols[i], "protocols"), fams[f]);
+
+			for (e = 0; dev && sec && sec->kind == SX_YTREE_MAP && e < 2 && !ret; e++) {
+				size_t j = pair_of(sec, ends[e]);
+				const char *t = j < sec->n ? sx_ytree_str(sec->kids[j + 1]) : NULL;
+				struct sx_ytree *self;
+
+				if (!t || strcmp(t, dev))
+					continue;
+				self = sx_ytree_new(SX_YTREE_SCALAR, "self", 0); /* plain */
+				if (!self)
+					ret = -ENOMEM;
+				else {
+					sx_ytree_free(sec->kids[j + 1]);
+					sec->kids[j + 1] = self;
+				}
+			}
+		}
+	free(pols);
+	return ret;
+}
+
+/*
  * After join_queues(): a single policy with the protocols of an earlier
  * one is that one, and an interaction's policy with a single policy's
  * protocols is the single one (merge_interactions()'s rule), folded into
@@ -1463,6 +1509,10 @@ static int build(const struct sx_ytree *const *docs, size_t n, const struct sx_y
 		ret = merge_interactions(single, inter, docs, n);
 	if (!ret)
 		ret = add_extra(single, inter, extra);
+	if (!ret && info)
+		ret = complete_info(info, docs, n);
+	if (!ret && info)
+		ret = self_ends(single, inter, info);
 	if (!ret)
 		ret = join_queues(single, inter);
 	if (!ret)
@@ -1471,8 +1521,6 @@ static int build(const struct sx_ytree *const *docs, size_t n, const struct sx_y
 		ret = fold_plain(single, inter);
 	if (!ret)
 		ret = set_states(single, inter);
-	if (!ret && info)
-		ret = complete_info(info, docs, n);
 	if (!ret && info)
 		ret = set_last_update(info, last);
 	if (!single->n)
