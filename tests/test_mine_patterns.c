@@ -492,6 +492,61 @@ Test(mine_patterns, peer_to_peer_streams_are_one_pattern)
 	sx_mine_result_free(r);
 }
 
+/* Six streams (stream_row()), each beside four probes from the stream's
+ * port to four relays of a vendor's fleet on UDP 25000, new relays in
+ * every occurrence: the probes are the relays' service, not peers of the
+ * stream, and the stream's pattern keeps the stream alone. */
+Test(mine_patterns, a_port_a_fleet_listens_on_is_no_peer_to_peer_port)
+{
+	static char relay[24][32];
+	struct sx_mine *m = miner(0.9);
+	struct sx_mine_result *r;
+	unsigned i, k, seen = 0;
+
+	for (i = 0; i < 6; i++) {
+		struct rowspec row = stream_row(i, 17);
+
+		add(m, SX_MINE_EVENT, 0, &row);
+		for (k = 0; k < 4; k++) {
+			struct rowspec probe = {occ_name(i),
+						(int64_t)i * 1000 * S + S + (int64_t)k * S / 100,
+						S / 1000,
+						17,
+						"192.168.1.161",
+						row.ini_port,
+						NULL,
+						relay[4 * i + k],
+						25000,
+						NULL,
+						SX_SIDE_OTHER,
+						{4, 0},
+						{296, 0},
+						"",
+						SX_P_UDP};
+
+			snprintf(relay[4 * i + k], sizeof(relay[0]), "%s.%u",
+				 i % 2 ? "110.43.68" : "42.157.163", 2 + 4 * i + k);
+			add(m, SX_MINE_EVENT, 0, &probe);
+		}
+	}
+	r = run(m);
+	for (k = 0; k < r->npatterns; k++) {
+		const struct sx_mine_pattern *p = &r->patterns[k];
+
+		if (p->peer_to_peer) {
+			cr_assert_eq(p->nflows, 6u, "the stream alone");
+			seen |= 1;
+		} else {
+			cr_assert_eq(p->fixed_port, 25000);
+			cr_assert_eq(p->nflows, 24u);
+			cr_assert_eq(p->support, 6);
+			seen |= 2;
+		}
+	}
+	cr_assert_eq(seen, 3, "the stream and the relays: %u patterns", r->npatterns);
+	sx_mine_result_free(r);
+}
+
 Test(mine_patterns, no_fixed_port_when_both_sides_vary)
 {
 	struct sx_mine *m = miner(0);

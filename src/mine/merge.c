@@ -22,9 +22,11 @@
  * questions, HTTP and CoAP requests, SSDP, DHCP type, TP-Link commands,
  * MQTT, NTP, IGMP, ICMP, TLS SNI; never sizes, ports of the client or
  * secondary attributes; for an ARP flow, its operation).  First a
- * cluster's flows on another known service port than most of them are a
- * cluster of their own (split_ports(): two services of one shape, TLS and
- * HTTP sessions continued from before the window).  A cluster's service is
+ * cluster's flows on another known service port than most of them, or on
+ * a port several servers listen on, are a cluster of their own
+ * (split_ports(): two services of one shape, TLS and HTTP sessions
+ * continued from before the window; probes of a vendor's relays beside a
+ * stream to the phone).  A cluster's service is
  * the one most of its flows have (ties: the smaller hash).
  * Then
  *   - clusters with equal services merge;
@@ -39,7 +41,8 @@
  *     identity that take turns across the occurrences are one rotating
  *     pool (join_pools());
  *   - so are the clusters of peer-to-peer UDP (peer_to_peer(): dynamic
- *     ports on both ends, no identity, no name for either end) between
+ *     ports on both ends, no identity, no name for either end, a server
+ *     port fewer than three servers listen on) between
  *     ends of the same scopes: NAT traversal draws both ports anew at
  *     every session, and the peer's public address with the phone's
  *     network (a camera's stream to its app: the testbed's Xiaomi camera
@@ -150,9 +153,10 @@ static bool peer_to_peer(const struct sx_mine_flow *f)
  * laid end to end (as a streaming hash of them would give, for less): a
  * fixed head (IP protocol, family, port) and the server host; the sorted
  * identifying attributes, each with its separator; the head and the
- * identity's hash.
+ * identity's hash.  recurring: f's server port is a recurring one
+ * (split_ports()), so f is never in a peer-to-peer pool.
  */
-static void flow_service(const struct sx_mine_flow *f, struct svc *s)
+static void flow_service(const struct sx_mine_flow *f, bool recurring, struct svc *s)
 {
 	const struct sx_mine_ep *srv = &f->ep[SX_MINE_SERVER];
 	const char *tok[ID_MAX];
@@ -199,7 +203,7 @@ static void flow_service(const struct sx_mine_flow *f, struct svc *s)
 			XXH3_64bits_update(&st, tok[i], len[i] + 1);
 		s->app = XXH3_64bits_digest(&st) | 1;
 	}
-	if (!s->app && peer_to_peer(f)) {
+	if (!s->app && !recurring && peer_to_peer(f)) {
 		/* both ports and the peer's address drawn anew: the pool of
 		 * the scopes of the two ends */
 		enum sx_mine_scope a = sx_mine__addr_scope(&f->ep[SX_MINE_CLIENT].addr);
@@ -375,7 +379,7 @@ static void join_pools(struct pool_flow *pf, uint32_t n, uint32_t *rep)
 }
 
 /* A flow in split_ports(): its cluster, its service port group (a known
- * service port, or 0 for every other), its index. */
+ * or recurring service port, or 0 for every other), its index. */
 struct port_flow {
 	uint32_t cluster;
 	uint16_t port;
@@ -393,6 +397,64 @@ static int port_flow_cmp(const void *a, const void *b)
 	return x->flow < y->flow ? -1 : x->flow > y->flow;
 }
 
+#define RECUR_SERVERS 3
+
+/* A flow in recurring_ports(): its server port, its IP protocol, its index. */
+struct server_flow {
+	uint16_t port;
+	uint8_t ip_proto;
+	uint32_t flow;
+};
+
+static int server_flow_cmp(const void *a, const void *b)
+{
+	const struct server_flow *x = a, *y = b;
+
+	if (x->ip_proto != y->ip_proto)
+		return x->ip_proto < y->ip_proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->flow < y->flow ? -1 : x->flow > y->flow;
+}
+
+/* rec[i]: flows[i]'s server port is a recurring one (split_ports()).  0 or
+ * -ENOMEM. */
+static int recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n, bool *rec)
+{
+	struct server_flow *sf = sx_calloc_array(n + 1, sizeof(*sf));
+	uint32_t i, j, g, m = 0;
+
+	if (!sf)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct sx_mine_flow *f = flows[i];
+		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
+
+		rec[i] = false;
+		if (port && !sx_flow_port_is_known(f->ip_proto, port))
+			sf[m++] = (struct server_flow){port, f->ip_proto, i};
+	}
+	qsort(sf, m, sizeof(*sf), server_flow_cmp);
+	for (i = 0; i < m; i = j) {
+		const struct sx_addr *seen[RECUR_SERVERS];
+		uint32_t nsrv = 0;
+
+		for (j = i; j < m && sf[j].ip_proto == sf[i].ip_proto && sf[j].port == sf[i].port;
+		     j++) {
+			const struct sx_addr *a = &flows[sf[j].flow]->ep[SX_MINE_SERVER].addr;
+
+			for (g = 0; g < nsrv && sx_addr_cmp(seen[g], a); g++)
+				;
+			if (g == nsrv && nsrv < RECUR_SERVERS)
+				seen[nsrv++] = a;
+		}
+		for (g = i; g < j && nsrv == RECUR_SERVERS; g++)
+			rec[sf[g].flow] = true;
+	}
+	free(sf);
+	return 0;
+}
+
 /*
  * A cluster follows shape, and two services whose flows look alike can
  * share one (the Xiaomi camera's TLS sessions and its HTTP ones continued
@@ -400,27 +462,36 @@ static int port_flow_cmp(const void *a, const void *b)
  * UDP 54321 and a short stream to the phone): no port then holds the
  * pattern's flows, and its policy admits every port.  So a cluster's flows
  * are grouped by service port, each known one (sx_flow_port_is_known():
- * well known, or an IoT service port) a group and every other port one
- * group together (dynamic ports are drawn anew), and the groups but the
- * largest (ties: the lowest port, the others' first) become clusters of
- * their own, numbered from k in the order of their cluster and port.  One
- * service, one pattern: the services then merge as below.  Returns the
- * number of clusters, or -ENOMEM.
+ * well known, or an IoT service port) or recurring one a group and every
+ * other port one group together (dynamic ports are drawn anew), and the
+ * groups but the largest (ties: the lowest port, the others' first) become
+ * clusters of their own, numbered from k in the order of their cluster and
+ * port.  One service, one pattern: the services then merge as below.
+ *
+ * A recurring port is an unknown server port that RECUR_SERVERS server
+ * addresses or more listen on among all the flows mined: a vendor's fleet
+ * (the Xiaomi camera's probes of twenty relays on UDP 25000, each a
+ * cluster of one flow that the pool of its stream to the phone took in),
+ * where a peer-to-peer peer draws its port anew at every session, one
+ * address each.  Such a flow is flagged in rec[] and is never peer to
+ * peer.  Returns the number of clusters, or -ENOMEM.
  */
 static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
-			uint32_t k)
+			uint32_t k, bool *rec)
 {
 	struct port_flow *pf = sx_calloc_array(n + 1, sizeof(*pf));
 	uint32_t i, j, g, next = k;
 
-	if (!pf)
+	if (!pf || recurring_ports(flows, n, rec)) {
+		free(pf);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		const struct sx_mine_flow *f = flows[i];
 		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
 
-		pf[i] = (struct port_flow){assign[i],
-					   sx_flow_port_is_known(f->ip_proto, port) ? port : 0, i};
+		pf[i] = (struct port_flow){
+		    assign[i], rec[i] || sx_flow_port_is_known(f->ip_proto, port) ? port : 0, i};
 	}
 	qsort(pf, n, sizeof(*pf), port_flow_cmp);
 	for (i = 0; i < n; i = j) {
@@ -456,14 +527,13 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 	struct pool_flow *pf = NULL;
 	uint64_t *cpool = NULL;
 	uint32_t *rep = NULL, *num = NULL, i, j, npf = 0;
-	long ret = split_ports(flows, n, assign, k);
+	bool *rec = sx_calloc_array(n + 1, sizeof(*rec));
+	long ret = rec ? split_ports(flows, n, assign, k, rec) : -ENOMEM;
 
-	if (ret < 0)
-		return ret;
+	if (ret < 2) /* -ENOMEM, or one cluster at most */
+		goto out_free;
 	k = (uint32_t)ret;
 	ret = -ENOMEM;
-	if (k < 2)
-		return k;
 	fs = sx_calloc_array(n, sizeof(*fs));
 	cs = sx_calloc_array(k, sizeof(*cs));
 	rep = sx_calloc_array(k, sizeof(*rep));
@@ -474,7 +544,7 @@ long sx_mine__merge_services(const struct sx_mine_flow *const *flows, uint32_t n
 		goto out_free;
 
 	for (i = 0; i < n; i++) {
-		flow_service(flows[i], &fs[i]);
+		flow_service(flows[i], rec[i], &fs[i]);
 		fs[i].cluster = assign[i];
 	}
 	svc_flow_sort(fs, n);
@@ -515,5 +585,6 @@ out_free:
 	free(num);
 	free(cpool);
 	free(pf);
+	free(rec);
 	return ret;
 }
