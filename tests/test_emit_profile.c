@@ -3006,6 +3006,59 @@ Test(emit_profile, arp_of_the_device_before_it_has_an_address)
 	assert_valid(text, "ARP before an address");
 }
 
+/*
+ * The device's requests to other hosts that do not recur (one flow each, in
+ * a pattern of three occurrences) are one policy: two hosts by their
+ * addresses, not the firewall's "local" (192.168.1.0/24), which would admit
+ * every device's requests to any host of the LAN; five, a scan of the LAN,
+ * as "local".
+ */
+Test(emit_profile, arp_requests_to_a_few_hosts_name_them)
+{
+	static const char *const tgt[] = {"192.168.1.1", "192.168.1.222", "192.168.1.30",
+					  "192.168.1.31", "192.168.1.32"};
+	static const uint8_t dev[6] = {2, 0, 0, 0, 0, 7};
+	struct sx_profile_cfg cfg = {.device = "cam",
+				     .ipv4 = "192.168.1.161",
+				     .mac = "02:00:00:00:00:07",
+				     .last_update = "x"};
+	unsigned k;
+
+	for (k = 2; k <= 5; k += 3) {
+		struct sx_mine_result *r = mk(sizeof(*r));
+		struct sx_mine_pattern *p = mk(sizeof(*p));
+		struct sx_mine_pair *pairs = mk(k * sizeof(*pairs));
+		char targets[128] = "";
+		const char *text;
+		unsigned i;
+		int ret;
+
+		for (i = 0; i < k; i++) {
+			snprintf(targets + strlen(targets), sizeof(targets) - strlen(targets),
+				 "%s%s", i ? "," : "", tgt[i]);
+			pairs[i] = arp_pair("192.168.1.161", tgt[i], 1, dev);
+		}
+		arp_pattern(p, k, "192.168.1.161", targets, dev, "arp=request:1");
+		p->support = 3;
+		p->pairs = pairs;
+		p->npairs = k;
+		r->patterns = p;
+		r->npatterns = 1;
+		text = emit(r, &cfg, &ret);
+		cr_assert_eq(ret, 0);
+		if (k == 2)
+			cr_assert_not_null(strstr(text, "        spa: self\n"
+							"        tpa:\n"
+							"        - 192.168.1.1\n"
+							"        - 192.168.1.222\n"),
+					   "%s", text);
+		else
+			cr_assert_not_null(strstr(text, "        spa: self\n        tpa: local\n"),
+					   "%s", text);
+		assert_valid(text, "ARP requests to other hosts");
+	}
+}
+
 /* The firewall's parser takes a segment for an HTTP request only on TCP
  * port 80: a request served on another port (the Edimax plug's POST
  * /smartplug.cgi on 10000) is written at the transport level, never with
