@@ -378,10 +378,11 @@ static void join_pools(struct pool_flow *pf, uint32_t n, uint32_t *rep)
 	}
 }
 
-/* A flow in split_ports(): its cluster, its service port group (a known
- * or recurring service port, or 0 for every other), its index. */
+/* A flow in split_ports(): its group (its cluster; in recurring_ports(), its
+ * IP protocol), its service port (a known or recurring one, or 0 for every
+ * other; in recurring_ports(), its server port), its index. */
 struct port_flow {
-	uint32_t cluster;
+	uint32_t group;
 	uint16_t port;
 	uint32_t flow;
 };
@@ -390,8 +391,8 @@ static int port_flow_cmp(const void *a, const void *b)
 {
 	const struct port_flow *x = a, *y = b;
 
-	if (x->cluster != y->cluster)
-		return x->cluster < y->cluster ? -1 : 1;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
 	return x->flow < y->flow ? -1 : x->flow > y->flow;
@@ -399,48 +400,27 @@ static int port_flow_cmp(const void *a, const void *b)
 
 #define RECUR_SERVERS 3
 
-/* A flow in recurring_ports(): its server port, its IP protocol, its index. */
-struct server_flow {
-	uint16_t port;
-	uint8_t ip_proto;
-	uint32_t flow;
-};
-
-static int server_flow_cmp(const void *a, const void *b)
+/* rec[i]: flows[i]'s server port is a recurring one (split_ports()); sf is
+ * scratch of n entries. */
+static void recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n,
+			    struct port_flow *sf, bool *rec)
 {
-	const struct server_flow *x = a, *y = b;
-
-	if (x->ip_proto != y->ip_proto)
-		return x->ip_proto < y->ip_proto ? -1 : 1;
-	if (x->port != y->port)
-		return x->port < y->port ? -1 : 1;
-	return x->flow < y->flow ? -1 : x->flow > y->flow;
-}
-
-/* rec[i]: flows[i]'s server port is a recurring one (split_ports()).  0 or
- * -ENOMEM. */
-static int recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n, bool *rec)
-{
-	struct server_flow *sf = sx_calloc_array(n + 1, sizeof(*sf));
 	uint32_t i, j, g, m = 0;
 
-	if (!sf)
-		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		const struct sx_mine_flow *f = flows[i];
 		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
 
 		rec[i] = false;
 		if (port && !sx_flow_port_is_known(f->ip_proto, port))
-			sf[m++] = (struct server_flow){port, f->ip_proto, i};
+			sf[m++] = (struct port_flow){f->ip_proto, port, i};
 	}
-	qsort(sf, m, sizeof(*sf), server_flow_cmp);
+	qsort(sf, m, sizeof(*sf), port_flow_cmp);
 	for (i = 0; i < m; i = j) {
 		const struct sx_addr *seen[RECUR_SERVERS];
 		uint32_t nsrv = 0;
 
-		for (j = i; j < m && sf[j].ip_proto == sf[i].ip_proto && sf[j].port == sf[i].port;
-		     j++) {
+		for (j = i; j < m && sf[j].group == sf[i].group && sf[j].port == sf[i].port; j++) {
 			const struct sx_addr *a = &flows[sf[j].flow]->ep[SX_MINE_SERVER].addr;
 
 			for (g = 0; g < nsrv && sx_addr_cmp(seen[g], a); g++)
@@ -451,8 +431,6 @@ static int recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n, 
 		for (g = i; g < j && nsrv == RECUR_SERVERS; g++)
 			rec[sf[g].flow] = true;
 	}
-	free(sf);
-	return 0;
 }
 
 /*
@@ -482,10 +460,9 @@ static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uin
 	struct port_flow *pf = sx_calloc_array(n + 1, sizeof(*pf));
 	uint32_t i, j, g, next = k;
 
-	if (!pf || recurring_ports(flows, n, rec)) {
-		free(pf);
+	if (!pf)
 		return -ENOMEM;
-	}
+	recurring_ports(flows, n, pf, rec);
 	for (i = 0; i < n; i++) {
 		const struct sx_mine_flow *f = flows[i];
 		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
@@ -497,9 +474,8 @@ static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uin
 	for (i = 0; i < n; i = j) {
 		uint32_t best = i, best_n = 0;
 
-		for (j = i; j < n && pf[j].cluster == pf[i].cluster; j = g) {
-			for (g = j;
-			     g < n && pf[g].cluster == pf[j].cluster && pf[g].port == pf[j].port;
+		for (j = i; j < n && pf[j].group == pf[i].group; j = g) {
+			for (g = j; g < n && pf[g].group == pf[j].group && pf[g].port == pf[j].port;
 			     g++)
 				;
 			if (g - j > best_n) {
@@ -507,9 +483,8 @@ static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uin
 				best_n = g - j;
 			}
 		}
-		for (j = i; j < n && pf[j].cluster == pf[i].cluster; j = g) {
-			for (g = j;
-			     g < n && pf[g].cluster == pf[j].cluster && pf[g].port == pf[j].port;
+		for (j = i; j < n && pf[j].group == pf[i].group; j = g) {
+			for (g = j; g < n && pf[g].group == pf[j].group && pf[g].port == pf[j].port;
 			     g++)
 				if (j != best)
 					assign[pf[g].flow] = next;
