@@ -279,6 +279,14 @@ static bool is_port_range(yaml_node_t *n)
 	       used == (int)n->data.scalar.length && a <= b && b <= 65535;
 }
 
+/* A port or a port range: the translator writes a list of them as an
+ * nftables anonymous set. */
+static bool ok_port(struct check *c, yaml_node_t *n)
+{
+	(void)c;
+	return is_int(n, 0, 65535) || is_port_range(n);
+}
+
 static bool is_bool(yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE && plain(n) &&
@@ -441,8 +449,7 @@ static bool check_field(struct check *c, const char *proto, const char *k, yaml_
 		return one_or_list(c, v, ok_host) || BAD(c, "%s.%s: not a host", proto, k);
 	}
 	if (!strcmp(k, "src-port") || !strcmp(k, "dst-port"))
-		return is_int(v, 0, 65535) || is_port_range(v) ||
-		       BAD(c, "%s.%s: not a port", proto, k);
+		return one_or_list(c, v, ok_port) || BAD(c, "%s.%s: not a port", proto, k);
 	if (!strcmp(k, "response") || !strcmp(k, "session-id") || !strcmp(k, "clean-session"))
 		return is_bool(v) || BAD(c, "%s.%s: not a bool", proto, k);
 	if (!strcmp(k, "qtype"))
@@ -2333,18 +2340,20 @@ Test(emit_profile, peer_to_peer_streams_take_the_dynamic_ports)
 	r->npatterns = 5;
 	text = emit(r, &cfg, &ret);
 	cr_assert_eq(ret, 0);
-	cr_assert_not_null(strstr(text, "        udp:\n          src-port: 1024-32767\n"
-					"          dst-port: 1024-32767\n        ipv4:\n"
-					"          src: self\n          dst: external\n"),
-			   "%s", text);
-	cr_assert_not_null(strstr(text, "          src-port: 1024-65535\n"
+	cr_assert_not_null(
+	    strstr(text, "        udp:\n          src-port: [1024-1899, 1901-5352, 5354-32767]\n"
+			 "          dst-port: [1024-1899, 1901-5352, 5354-32767]\n        ipv4:\n"
+			 "          src: self\n          dst: external\n"),
+	    "%s", text);
+	cr_assert_not_null(strstr(text, "          src-port: [1024-1899, 1901-5352, 5354-65535]\n"
 					"          dst-port: 32768-65535\n        ipv4:\n"
 					"          src: self\n          dst: 192.168.1.222\n"),
 			   "%s", text);
-	cr_assert_not_null(strstr(text, "          src-port: 32768-65535\n"
-					"          dst-port: 1024-32767\n        ipv4:\n"
-					"          src: self\n          dst: external\n"),
-			   "one public peer: %s", text);
+	cr_assert_not_null(
+	    strstr(text, "          src-port: 32768-65535\n"
+			 "          dst-port: [1024-1899, 1901-5352, 5354-32767]\n        ipv4:\n"
+			 "          src: self\n          dst: external\n"),
+	    "one public peer: %s", text);
 	cr_assert_null(strstr(text, "81.2.3.4"), "%s", text);
 	cr_assert_not_null(strstr(text, "        udp:\n        ipv4:\n          src: self\n"
 					"          dst: 192.168.1.30\n"),
@@ -2536,21 +2545,26 @@ Test(emit_profile, a_plain_external_policy_folds_the_policies_it_covers)
 	static const char *const texts[] = {
 	    "device-info: {name: d, ipv4: 192.168.1.161, last-update: '1'}\n"
 	    "single-policies:\n"
-	    "  udp-external: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "  udp-external: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], "
+	    "dst-port: [1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: external}}, bidirectional: true}\n"
 	    "interactions: {}\n",
 	    "device-info: {name: d, ipv4: 192.168.1.161, last-update: '2'}\n"
 	    "single-policies:\n"
-	    "  udp-pair: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "  udp-pair: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], "
+	    "dst-port: [1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: [130.104.212.112, 130.104.214.55]}}, bidirectional: true}\n"
 	    "  udp-any: {protocols: {udp: {dst-port: 5000}, ipv4: {src: self, dst: 130.104.1.1}}}\n"
 	    "interactions:\n"
 	    "  lan-stream:\n"
-	    "    udp-first: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "    udp-first: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], "
+	    "dst-port: [1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: 130.104.228.95}}}\n"
-	    "    udp-phone: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "    udp-phone: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], "
+	    "dst-port: [1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: 192.168.1.222}}, bidirectional: true}\n"
-	    "    udp-net: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "    udp-net: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], "
+	    "dst-port: [1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: 192.0.0.0/8}}}\n"};
 	const char *text = merge(texts, 2);
 
@@ -2566,9 +2580,11 @@ Test(emit_profile, a_plain_external_policy_folds_the_policies_it_covers)
 	static const char *const oneway[] = {
 	    "device-info: {name: d, ipv4: 192.168.1.161, last-update: '1'}\n"
 	    "single-policies:\n"
-	    "  udp-out: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "  udp-out: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], dst-port: "
+	    "[1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: external}}}\n"
-	    "  udp-both: {protocols: {udp: {src-port: 1024-65535, dst-port: 1024-65535},"
+	    "  udp-both: {protocols: {udp: {src-port: [1024-1899, 1901-5352, 5354-65535], "
+	    "dst-port: [1024-1899, 1901-5352, 5354-65535]},"
 	    " ipv4: {src: self, dst: 130.104.212.112}}, bidirectional: true}\n"
 	    "interactions: {}\n"};
 
@@ -2588,22 +2604,30 @@ Test(emit_profile, peer_to_peer_peers_across_events_are_external)
 	    "single-policies: {}\n"
 	    "interactions:\n"
 	    "  ext-stream:\n"
-	    "    udp-130-104-214-55: {protocols: {udp: {src-port: 1024-65535,"
-	    " dst-port: 1024-65535}, ipv4: {src: self, dst: 130.104.214.55}},"
+	    "    udp-130-104-214-55: {protocols: {udp: {src-port: [1024-1899, 1901-5352, "
+	    "5354-65535],"
+	    " dst-port: [1024-1899, 1901-5352, 5354-65535]}, ipv4: {src: self, dst: "
+	    "130.104.214.55}},"
 	    " bidirectional: true}\n"
 	    "    tls-cloud: {protocols: {tcp: {dst-port: 443}, ipv4: {src: self,"
 	    " dst: 52.1.2.3}}, bidirectional: true}\n",
 	    "device-info: {name: d, ipv4: 192.168.1.115, last-update: '2'}\n"
 	    "single-policies:\n"
-	    "  udp-130-104-228-95-to-device: {protocols: {udp: {src-port: 1024-65535,"
-	    " dst-port: 1024-65535}, ipv4: {src: 130.104.228.95, dst: self}}}\n"
+	    "  udp-130-104-228-95-to-device: {protocols: {udp: {src-port: [1024-1899, 1901-5352, "
+	    "5354-65535],"
+	    " dst-port: [1024-1899, 1901-5352, 5354-65535]}, ipv4: {src: 130.104.228.95, dst: "
+	    "self}}}\n"
 	    "interactions:\n"
 	    "  lan-stream:\n"
-	    "    udp-130-104-228-95: {protocols: {udp: {src-port: 1024-65535,"
-	    " dst-port: 1024-65535}, ipv4: {src: self, dst: 130.104.228.95}},"
+	    "    udp-130-104-228-95: {protocols: {udp: {src-port: [1024-1899, 1901-5352, "
+	    "5354-65535],"
+	    " dst-port: [1024-1899, 1901-5352, 5354-65535]}, ipv4: {src: self, dst: "
+	    "130.104.228.95}},"
 	    " bidirectional: true}\n"
-	    "    udp-192-168-1-222: {protocols: {udp: {src-port: 1024-65535,"
-	    " dst-port: 1024-65535}, ipv4: {src: self, dst: 192.168.1.222}},"
+	    "    udp-192-168-1-222: {protocols: {udp: {src-port: [1024-1899, 1901-5352, "
+	    "5354-65535],"
+	    " dst-port: [1024-1899, 1901-5352, 5354-65535]}, ipv4: {src: self, dst: "
+	    "192.168.1.222}},"
 	    " bidirectional: true}\n"};
 	const char *text = merge(texts, 2);
 

@@ -165,6 +165,47 @@ Test(verify_match, aliases)
 	unload(&x);
 }
 
+/* Protocol.format_list() (protocols/Protocol.py): a list of ports and ranges
+ * is one nftables anonymous set.  "external" holds the multicast groups, so
+ * a peer-to-peer policy as the profile writer gives it (the dynamic range
+ * less SSDP's and mDNS's ports) admits a stream to any public peer and no
+ * device's mDNS or SSDP to their groups; the whole range would. */
+Test(verify_match, port_list_and_multicast_external)
+{
+	static const char *const ranges[] = {"[1024-1899, 1901-5352, 5354-32767]", "1024-32767"};
+
+	for (int i = 0; i < 2; i++) {
+		char yaml[512];
+		struct fx x;
+		struct sx_pkt p;
+
+		snprintf(yaml, sizeof(yaml),
+			 "single-policies:\n"
+			 "  udp-external:\n"
+			 "    protocols:\n"
+			 "      udp:\n"
+			 "        src-port: %s\n"
+			 "        dst-port: %s\n"
+			 "      ipv4:\n"
+			 "        src: self\n"
+			 "        dst: external\n"
+			 "    bidirectional: true\n",
+			 ranges[i], ranges[i]);
+		x = load(yaml);
+		p = ip_pkt(true, "130.104.214.55", 17, 26251, 11193);
+		cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT);
+		p = ip_pkt(false, "130.104.214.55", 17, 11193, 26251);
+		cr_assert_eq(verdict(&x, &p), SX_VERIFY_ACCEPT);
+		p = ip_pkt(true, "224.0.0.251", 17, 5353, 5353);
+		cr_assert_eq(verdict(&x, &p), i ? SX_VERIFY_ACCEPT : SX_VERIFY_NO_RULE);
+		p = ip_pkt(true, "239.255.255.250", 17, 20000, 1900);
+		cr_assert_eq(verdict(&x, &p), i ? SX_VERIFY_ACCEPT : SX_VERIFY_NO_RULE);
+		p = ip_pkt(true, "130.104.214.55", 17, 26251, 1900);
+		cr_assert_eq(verdict(&x, &p), i ? SX_VERIFY_ACCEPT : SX_VERIFY_NO_RULE);
+		unload(&x);
+	}
+}
+
 /* ip.add_addr_nfqueue() (protocols/ip.py) and callback.c.j2's DNS response
  * action (dns_get_ip_from_name() in parsers/src/dns.c, dns_map_add()): a
  * host name matches only addresses a DNS response accepted by a policy of

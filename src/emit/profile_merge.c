@@ -844,10 +844,38 @@ static const struct sx_ytree *transport_of(const struct sx_ytree *pol)
 	return t ? t : sx_ytree_get(proto, "tcp");
 }
 
+/* Whether a port value (a scalar, or a list of scalars) is one of
+ * sx_emit__dynamic_range[] as profile.c writes it. */
+static bool dynamic_range(const struct sx_ytree *v)
+{
+	char text[64];
+	size_t i, o = 0;
+
+	if (v && v->kind == SX_YTREE_SCALAR) {
+		snprintf(text, sizeof(text), "%s", v->text);
+	} else if (v && v->kind == SX_YTREE_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			const char *item = sx_ytree_str(v->kids[i]);
+			int k = snprintf(text + o, sizeof(text) - o, "%s%s", i ? " " : "",
+					 item ? item : "");
+
+			if (!item || k < 0 || (size_t)k >= sizeof(text) - o)
+				return false;
+			o += (size_t)k;
+		}
+	} else {
+		return false;
+	}
+	for (i = 0; i < SX_EMIT__NDYNAMIC; i++)
+		if (!strcmp(text, sx_emit__dynamic_range[i]))
+			return true;
+	return false;
+}
+
 static bool dynamic_both(const struct sx_ytree *transport)
 {
-	return sx_emit__is_dynamic_range(sx_ytree_str(sx_ytree_get(transport, "src-port"))) &&
-	       sx_emit__is_dynamic_range(sx_ytree_str(sx_ytree_get(transport, "dst-port")));
+	return dynamic_range(sx_ytree_get(transport, "src-port")) &&
+	       dynamic_range(sx_ytree_get(transport, "dst-port"));
 }
 
 /*
