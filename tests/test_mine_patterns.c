@@ -547,6 +547,57 @@ Test(mine_patterns, a_port_a_fleet_listens_on_is_no_peer_to_peer_port)
 	sx_mine_result_free(r);
 }
 
+/* Peer-to-peer sessions, each to its own public peer and port, per of them
+ * in each of six occurrences; in the first nshared occurrences one of them
+ * reaches its peer on 40404.  Returns whether a pattern has 40404 for its
+ * fixed port. */
+static bool chance_fleet(unsigned per, unsigned nshared)
+{
+	static char peer[6 * 120][32];
+	struct sx_mine *m = miner(0.3);
+	struct sx_mine_result *r;
+	bool fleet = false;
+	unsigned i, k;
+
+	for (i = 0; i < 6; i++)
+		for (k = 0; k < per; k++) {
+			unsigned f = i * per + k;
+			struct rowspec row = {occ_name(i),
+					      (int64_t)i * 1000 * S + (int64_t)k * S / 10,
+					      S / 20,
+					      17,
+					      "192.168.1.161",
+					      (uint16_t)(10000 + f),
+					      NULL,
+					      peer[f],
+					      (uint16_t)(i < nshared && k == 0 ? 40404 : 20000 + f),
+					      NULL,
+					      SX_SIDE_OTHER,
+					      {3, 3},
+					      {300, 300},
+					      "",
+					      SX_P_UDP};
+
+			snprintf(peer[f], sizeof(peer[f]), "130.104.%u.%u", f / 200, 1 + f % 200);
+			add(m, SX_MINE_EVENT, 0, &row);
+		}
+	r = run(m);
+	for (k = 0; k < r->npatterns; k++)
+		fleet |= r->patterns[k].fixed_port == 40404;
+	sx_mine_result_free(r);
+	return fleet;
+}
+
+/* Three servers on one port among a few flows are a fleet, two are not;
+ * three among hundreds of sessions to random ports are what chance gives
+ * (recur_servers()). */
+Test(mine_patterns, chance_makes_no_fleet)
+{
+	cr_assert(chance_fleet(10, 3), "60 flows: three servers on one port are a service");
+	cr_assert_not(chance_fleet(10, 2), "two servers on one port are two peers");
+	cr_assert_not(chance_fleet(120, 3), "720 flows: three are what chance gives");
+}
+
 Test(mine_patterns, no_fixed_port_when_both_sides_vary)
 {
 	struct sx_mine *m = miner(0);

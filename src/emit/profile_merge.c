@@ -845,15 +845,21 @@ static const struct sx_ytree *transport_of(const struct sx_ytree *pol)
 }
 
 /* Whether a port value (a scalar, or a list of scalars) is one of
- * sx_emit__dynamic_range[] as profile.c writes it. */
+ * sx_emit__dynamic_range[] as profile.c writes it, or a whole range as it
+ * wrote them before SSDP's and mDNS's ports were left out (the profile of a
+ * unit that `sigex batch --resume` kept). */
 static bool dynamic_range(const struct sx_ytree *v)
 {
-	char text[64];
+	static const char *const earlier[] = {"1024-65535", "1024-32767"};
+	char text[64] = "";
 	size_t i, o = 0;
 
 	if (v && v->kind == SX_YTREE_SCALAR) {
 		snprintf(text, sizeof(text), "%s", v->text);
-	} else if (v && v->kind == SX_YTREE_SEQ) {
+		for (i = 0; i < SX_ARRAY_SIZE(earlier); i++)
+			if (!strcmp(text, earlier[i]))
+				return true;
+	} else if (v && v->kind == SX_YTREE_SEQ && v->n) {
 		for (i = 0; i < v->n; i++) {
 			const char *item = sx_ytree_str(v->kids[i]);
 			int k = snprintf(text + o, sizeof(text) - o, "%s%s", i ? " " : "",

@@ -398,14 +398,37 @@ static int port_flow_cmp(const void *a, const void *b)
 	return x->flow < y->flow ? -1 : x->flow > y->flow;
 }
 
-#define RECUR_SERVERS 3
+#define RECUR_MIN 3  /* servers on one port, at the least */
+#define RECUR_MAX 16 /* and at the most */
+
+/*
+ * The fewest servers on one unknown port that chance alone would not give:
+ * m flows whose server ports fall at random on the 64,512 ports above 1023
+ * put k or more on one port in about 64,512 * lambda^k / k! ports (Poisson,
+ * lambda = m / 64,512, its first term); the smallest k from RECUR_MIN that
+ * makes that under 1/100.  3 up to 629 such flows, 4 up to 2,833, 5 up to
+ * 7,303: thousands of peer-to-peer sessions, each to its own peer's random
+ * port, never make a fleet.
+ */
+static uint32_t recur_servers(uint32_t m)
+{
+	const double ports = 65536 - 1024, lambda = m / ports;
+	double expected = ports * lambda * lambda * lambda / 6;
+	uint32_t k = RECUR_MIN;
+
+	while (expected >= 0.01 && k < RECUR_MAX) {
+		k++;
+		expected *= lambda / k;
+	}
+	return k;
+}
 
 /* rec[i]: flows[i]'s server port is a recurring one (split_ports()); sf is
  * scratch of n entries. */
 static void recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n,
 			    struct port_flow *sf, bool *rec)
 {
-	uint32_t i, j, g, m = 0;
+	uint32_t i, j, g, m = 0, need;
 
 	for (i = 0; i < n; i++) {
 		const struct sx_mine_flow *f = flows[i];
@@ -416,8 +439,9 @@ static void recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n,
 			sf[m++] = (struct port_flow){f->ip_proto, port, i};
 	}
 	qsort(sf, m, sizeof(*sf), port_flow_cmp);
+	need = recur_servers(m);
 	for (i = 0; i < m; i = j) {
-		const struct sx_addr *seen[RECUR_SERVERS];
+		const struct sx_addr *seen[RECUR_MAX];
 		uint32_t nsrv = 0;
 
 		for (j = i; j < m && sf[j].group == sf[i].group && sf[j].port == sf[i].port; j++) {
@@ -425,10 +449,10 @@ static void recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n,
 
 			for (g = 0; g < nsrv && sx_addr_cmp(seen[g], a); g++)
 				;
-			if (g == nsrv && nsrv < RECUR_SERVERS)
+			if (g == nsrv && nsrv < need)
 				seen[nsrv++] = a;
 		}
-		for (g = i; g < j && nsrv == RECUR_SERVERS; g++)
+		for (g = i; g < j && nsrv == need; g++)
 			rec[sf[g].flow] = true;
 	}
 }
@@ -446,13 +470,14 @@ static void recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n,
  * clusters of their own, numbered from k in the order of their cluster and
  * port.  One service, one pattern: the services then merge as below.
  *
- * A recurring port is an unknown server port that RECUR_SERVERS server
- * addresses or more listen on among all the flows mined: a vendor's fleet
- * (the Xiaomi camera's probes of twenty relays on UDP 25000, each a
- * cluster of one flow that the pool of its stream to the phone took in),
- * where a peer-to-peer peer draws its port anew at every session, one
- * address each.  Such a flow is flagged in rec[] and is never peer to
- * peer.  Returns the number of clusters, or -ENOMEM.
+ * A recurring port is an unknown server port that three server addresses
+ * or more listen on among all the flows mined (more when the flows are so
+ * many that chance would put three on one port: recur_servers()): a
+ * vendor's fleet (the Xiaomi camera's probes of twenty relays on UDP
+ * 25000, each a cluster of one flow that the pool of its stream to the
+ * phone took in), where a peer-to-peer peer draws its port anew at every
+ * session, one address each.  Such a flow is flagged in rec[] and is never
+ * peer to peer.  Returns the number of clusters, or -ENOMEM.
  */
 static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uint32_t *assign,
 			uint32_t k, bool *rec)
