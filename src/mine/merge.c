@@ -128,6 +128,12 @@ struct svc {
 
 #define ID_MAX 64 /* identifying attributes hashed per flow */
 
+/* A flow's service port: its server end's, 0 when it has none. */
+static uint16_t service_port(const struct sx_mine_flow *f)
+{
+	return f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
+}
+
 /*
  * Whether a flow is a peer-to-peer exchange: UDP between two dynamic ports
  * (neither well known nor an IoT service port), to a unicast peer no name
@@ -161,7 +167,7 @@ static void flow_service(const struct sx_mine_flow *f, bool recurring, struct sv
 	const struct sx_mine_ep *srv = &f->ep[SX_MINE_SERVER];
 	const char *tok[ID_MAX];
 	size_t len[ID_MAX], hl, bl;
-	uint16_t port = f->has_ports && f->has_service ? srv->port : 0;
+	uint16_t port = service_port(f);
 	char buf[4 + SX_FLOW_ATTR_MAX + 1];
 	unsigned n, i;
 
@@ -432,7 +438,7 @@ static void recurring_ports(const struct sx_mine_flow *const *flows, uint32_t n,
 
 	for (i = 0; i < n; i++) {
 		const struct sx_mine_flow *f = flows[i];
-		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
+		uint16_t port = service_port(f);
 
 		rec[i] = false;
 		if (port && !sx_flow_port_is_known(f->ip_proto, port))
@@ -490,7 +496,7 @@ static long split_ports(const struct sx_mine_flow *const *flows, uint32_t n, uin
 	recurring_ports(flows, n, pf, rec);
 	for (i = 0; i < n; i++) {
 		const struct sx_mine_flow *f = flows[i];
-		uint16_t port = f->has_ports && f->has_service ? f->ep[SX_MINE_SERVER].port : 0;
+		uint16_t port = service_port(f);
 
 		pf[i] = (struct port_flow){
 		    assign[i], rec[i] || sx_flow_port_is_known(f->ip_proto, port) ? port : 0, i};
